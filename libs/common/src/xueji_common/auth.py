@@ -1,0 +1,83 @@
+"""Bearer tokens (JWT, HS256) carrying user id, role and org unit, and the caller they describe."""
+from __future__ import annotations
+
+import enum
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+
+
+class Role(str, enum.Enum):
+    SCHOOL_REGISTRAR = "school_registrar"          # 学校学籍管理员
+    SCHOOL_LEADER = "school_leader"                # 学校学籍主管领导
+    DEPARTMENT_REGISTRAR = "department_registrar"  # 教育部门学籍管理员
+    SYSTEM = "system"                              # services and ministry systems
+
+    @property
+    def label_zh(self) -> str:
+        return {
+            Role.SCHOOL_REGISTRAR: "学校学籍管理员",
+            Role.SCHOOL_LEADER: "学校学籍主管领导",
+            Role.DEPARTMENT_REGISTRAR: "教育部门学籍管理员",
+            Role.SYSTEM: "系统",
+        }[self]
+
+    @property
+    def proto(self) -> int:
+        """The xueji.v1.Role enum number."""
+        return list(Role).index(self) + 1
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller."""
+
+    user_id: str
+    role: Role
+    org_unit: str
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+class TokenError(Exception):
+    """The token is missing, expired, forged or for another audience."""
+
+
+class TokenService:
+    def __init__(self, secret: str, audience: str = "xueji", issuer: str = "xueji") -> None:
+        self._secret = secret
+        self._audience = audience
+        self._issuer = issuer
+
+    def mint(self, user_id: str, role: Role, org_unit: str, ttl_seconds: int = 8 * 3600) -> str:
+        now = int(time.time())
+        claims = {
+            "sub": user_id,
+            "role": role.value,
+            "org": org_unit,
+            "aud": self._audience,
+            "iss": self._issuer,
+            "iat": now,
+            "exp": now + ttl_seconds,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "sub", "aud", "iss"]},
+            )
+            return Principal(user_id=claims["sub"], role=Role(claims["role"]), org_unit=claims["org"])
+        except jwt.ExpiredSignatureError:
+            raise TokenError("token expired") from None
+        except (jwt.InvalidTokenError, KeyError, ValueError) as exc:
+            raise TokenError(f"invalid token: {type(exc).__name__}") from None

@@ -1,0 +1,53 @@
+"""Shared options of the `xueji` commands: where the server is and who the caller is."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import click
+
+from xueji_common.auth import Role, TokenService
+from xueji_common.config import Settings
+from xueji_common.grpcserver import client
+
+
+@dataclass
+class CliContext:
+    settings: Settings
+    address: str
+    token: str | None
+    role: str | None
+    org: str | None
+    user: str
+
+    def tokens(self) -> TokenService:
+        s = self.settings
+        return TokenService(s.token_secret, s.token_audience, s.token_issuer)
+
+    def metadata(self) -> list[tuple[str, str]]:
+        """Bearer metadata: --token / XUEJI_TOKEN, else a token minted for --role and --org."""
+        if self.token:
+            return client.bearer(self.token)
+        if self.role and self.org:
+            return client.bearer(self.tokens().mint(self.user, Role(self.role), self.org))
+        return []
+
+    def channel(self):
+        return client.channel(self.address)
+
+
+role_choice = click.Choice([r.value for r in Role])
+
+
+def caller_options(fn):
+    """--address, --token, --role, --org, --user on a command."""
+    fn = click.option("--user", default=lambda: os.environ.get("XUEJI_USER", "cli"), help="User id in minted tokens.")(fn)
+    fn = click.option("--org", envvar="XUEJI_ORG", help="Org unit code of the caller (to mint a token).")(fn)
+    fn = click.option("--role", type=role_choice, envvar="XUEJI_ROLE", help="Role of the caller (to mint a token).")(fn)
+    fn = click.option("--token", envvar="XUEJI_TOKEN", help="Bearer token (default: minted from --role/--org).")(fn)
+    fn = click.option("--address", envvar="XUEJI_ADDRESS", default="localhost:50051", show_default=True)(fn)
+    return fn
+
+
+def make_context(address, token, role, org, user) -> CliContext:
+    return CliContext(Settings.from_env(), address, token, role, org, user)

@@ -1,0 +1,115 @@
+"""Settings from the environment (12-factor), with the embedded defaults.
+
+Every setting is an environment variable `XUEJI_<NAME>`. In embedded mode (the default) nothing
+needs to be set: SQLite files under the data directory, the in-process bus, a development token key.
+Production mode refuses to start with the development keys.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEV_TOKEN_SECRET = "xueji-development-token-key-not-for-production"
+DEV_HASH_KEY = "xueji-development-hash-key-not-for-production"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"XUEJI_{name}", default)
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"XUEJI_{name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str = "embedded"                  # embedded | production
+    scope: str = "province"                 # province | national (dedup tier)
+    data_dir: Path = Path("data")
+    grpc_address: str = "localhost:50051"
+    grpc_workers: int = 16
+    metrics_port: int = 9464                # 0 disables the metrics endpoint
+    database_url: str = ""                  # one service's database (production)
+    amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
+    token_secret: str = DEV_TOKEN_SECRET
+    token_audience: str = "xueji"
+    token_issuer: str = "xueji"
+    hash_key: str = DEV_HASH_KEY
+    org_units_file: str = ""                # empty: the packaged demo tree
+    log_level: str = "INFO"
+    log_format: str = "json"                # json | text
+    relay_interval: float = 0.2             # seconds between outbox polls
+    # Addresses of the services this one calls (embedded: all on grpc_address).
+    peers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        mode = _env("MODE", "embedded")
+        if mode not in ("embedded", "production"):
+            raise ConfigError(f"XUEJI_MODE must be embedded or production, got {mode!r}")
+        scope = _env("SCOPE", "province")
+        if scope not in ("province", "national"):
+            raise ConfigError(f"XUEJI_SCOPE must be province or national, got {scope!r}")
+        settings = cls(
+            mode=mode,
+            scope=scope,
+            data_dir=Path(_env("DATA_DIR", "data")),
+            grpc_address=_env("GRPC_ADDRESS", "localhost:50051"),
+            grpc_workers=_int("GRPC_WORKERS", 16),
+            metrics_port=_int("METRICS_PORT", 9464),
+            database_url=_env("DATABASE_URL", ""),
+            amqp_uri=_env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
+            token_secret=_env("TOKEN_SECRET", DEV_TOKEN_SECRET),
+            token_audience=_env("TOKEN_AUDIENCE", "xueji"),
+            token_issuer=_env("TOKEN_ISSUER", "xueji"),
+            hash_key=_env("HASH_KEY", DEV_HASH_KEY),
+            org_units_file=_env("ORG_UNITS_FILE", ""),
+            log_level=_env("LOG_LEVEL", "INFO"),
+            log_format=_env("LOG_FORMAT", "json"),
+            relay_interval=float(_env("RELAY_INTERVAL", "0.2")),
+            peers=_peers_from_env(),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.mode != "production":
+            return
+        if self.token_secret == DEV_TOKEN_SECRET:
+            raise ConfigError("XUEJI_TOKEN_SECRET must be set in production mode")
+        if self.hash_key == DEV_HASH_KEY:
+            raise ConfigError("XUEJI_HASH_KEY must be set in production mode")
+        if not self.database_url:
+            raise ConfigError("XUEJI_DATABASE_URL must be set in production mode")
+
+    def database_url_for(self, service: str) -> str:
+        """The database of one service: the configured URL, else a SQLite file in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / (service + '.db')}"
+
+    def peer(self, service: str) -> str:
+        """Address of another service: XUEJI_PEER_<SERVICE>, else this process's own address."""
+        return self.peers.get(service, self.grpc_address)
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+def _peers_from_env() -> dict[str, str]:
+    """XUEJI_PEER_NATIONAL_QUERY=host:port → {"national-query": "host:port"}."""
+    prefix = "XUEJI_PEER_"
+    return {
+        key[len(prefix):].lower().replace("_", "-"): value
+        for key, value in os.environ.items()
+        if key.startswith(prefix) and value
+    }

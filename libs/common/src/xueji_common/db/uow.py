@@ -1,0 +1,109 @@
+"""The unit of work: one transaction spanning a use case's changes and the events they cause."""
+from __future__ import annotations
+
+import uuid
+from typing import Callable
+
+from google.protobuf.message import Message
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from xueji_common.db.engine import now
+from xueji_common.messaging.envelope import new_envelope
+
+
+class AlreadyHandled(Exception):
+    """The inbox already holds this (event, consumer): the event is a redelivery."""
+
+
+class SqlAlchemyUnitOfWork:
+    """Base unit of work. Services subclass it and build their repositories in `_open`.
+
+    `publish` writes an event to the outbox inside the transaction; `commit` commits state and
+    events together and then wakes the relay.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker,
+        producer: str,
+        outbox_table,
+        inbox_table,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._session_factory = session_factory
+        self.producer = producer
+        self._outbox = outbox_table
+        self._inbox = inbox_table
+        self._on_commit = on_commit
+        self._published = 0
+        self.session: Session | None = None
+
+    def __enter__(self):
+        self.session = self._session_factory()
+        self._published = 0
+        self._open(self.session)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.rollback()
+        self.session.close()
+
+    def _open(self, session: Session) -> None:
+        """Subclasses create their repositories here."""
+
+    def commit(self) -> None:
+        self.session.commit()
+        if self._published and self._on_commit:
+            self._on_commit()
+        self._published = 0
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self._published = 0
+
+    def publish(self, event: Message, *, aggregate_id: str = "", correlation_id: str = "") -> str:
+        envelope = new_envelope(
+            event,
+            producer=self.producer,
+            aggregate_id=aggregate_id,
+            correlation_id=correlation_id,
+            event_id=str(uuid.uuid4()),
+        )
+        self.session.execute(
+            insert(self._outbox).values(
+                event_id=envelope.event_id,
+                event_type=envelope.type,
+                producer=self.producer,
+                aggregate_id=aggregate_id,
+                envelope=envelope.SerializeToString(),
+                created_at=now(),
+                attempts=0,
+            )
+        )
+        self._published += 1
+        return envelope.event_id
+
+    def claim_event(self, event_id: str, consumer: str, event_type: str) -> None:
+        """Record in the inbox that `consumer` handles this event; AlreadyHandled when it did.
+
+        The insert happens in the handler's transaction: two concurrent deliveries of the same event
+        cannot both commit (primary key), and a crash before commit leaves no trace.
+        """
+        seen = self.session.execute(
+            select(self._inbox.c.event_id).where(
+                self._inbox.c.event_id == event_id, self._inbox.c.consumer == consumer
+            )
+        ).first()
+        if seen:
+            raise AlreadyHandled(event_id)
+        try:
+            with self.session.begin_nested():
+                self.session.execute(
+                    insert(self._inbox).values(
+                        event_id=event_id, consumer=consumer, event_type=event_type, handled_at=now()
+                    )
+                )
+        except IntegrityError:
+            raise AlreadyHandled(event_id) from None

@@ -1,0 +1,1 @@
+"""gRPC server bootstrap: authentication, metrics, error mapping, health, reflection, shutdown."""

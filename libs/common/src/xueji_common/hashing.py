@@ -1,0 +1,11 @@
+"""Keyed hashes of identity documents, so that indexes never store a document number."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+
+def document_hash(key: str, document_type: str, number: str) -> str:
+    """HMAC-SHA256 over (type, normalised number); hex. Same inputs and key, same hash."""
+    message = f"{document_type}:{number.strip().upper()}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()

@@ -1,0 +1,1 @@
+"""Events: envelopes, the outbox relay, publishers (RabbitMQ through nameko, in-process), consumers."""

@@ -1,0 +1,123 @@
+"""The outbox relay: publishes committed outbox rows to the bus and stamps them as sent.
+
+At-least-once: a crash between publishing and stamping publishes the row again later; consumers'
+inboxes make that harmless. On PostgreSQL rows are claimed with SKIP LOCKED so that several relays
+(replicas) never publish the same row at the same time.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Protocol
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import sessionmaker
+
+from xueji_common import metrics
+from xueji_common.db.engine import now
+
+log = logging.getLogger(__name__)
+
+
+class Publisher(Protocol):
+    def publish(self, producer: str, event_type: str, body: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        service: str,
+        session_factory: sessionmaker,
+        outbox_table,
+        publisher: Publisher,
+        *,
+        interval: float = 0.2,
+        batch_size: int = 200,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self.service = service
+        self._sessions = session_factory
+        self._outbox = outbox_table
+        self._publisher = publisher
+        self._interval = interval
+        self._batch_size = batch_size
+        self._max_backoff = max_backoff
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def publish_pending(self) -> int:
+        """Publish one batch of unsent rows in order; returns how many were sent."""
+        t = self._outbox
+        with self._sessions() as session, session.begin():
+            query = (
+                select(t.c.id, t.c.event_type, t.c.envelope)
+                .where(t.c.published_at.is_(None))
+                .order_by(t.c.id)
+                .limit(self._batch_size)
+            )
+            if session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = session.execute(query).all()
+            sent, error = [], None
+            for row in rows:
+                try:
+                    self._publisher.publish(self.service, row.event_type, row.envelope)
+                except Exception as exc:  # the bus is down or refused: keep the rest for later
+                    error = exc
+                    session.execute(
+                        update(t).where(t.c.id == row.id).values(attempts=t.c.attempts + 1)
+                    )
+                    break
+                sent.append(row.id)
+                metrics.EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
+            # Stamp what went out even when a later row failed, so that it is not sent twice.
+            if sent:
+                session.execute(update(t).where(t.c.id.in_(sent)).values(published_at=now()))
+        if error is not None:
+            raise error
+        return len(sent)
+
+    def backlog(self) -> int:
+        t = self._outbox
+        with self._sessions() as session:
+            count = session.execute(
+                select(func.count()).select_from(t).where(t.c.published_at.is_(None))
+            ).scalar_one()
+        metrics.OUTBOX_BACKLOG.labels(self.service).set(count)
+        return count
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"relay-{self.service}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+        self._publisher.close()
+
+    def _run(self) -> None:
+        backoff = self._interval
+        while not self._stop.is_set():
+            try:
+                sent = self.publish_pending()
+                backoff = self._interval
+                if sent:
+                    continue  # more may be waiting
+                self.backlog()
+            except Exception:
+                metrics.PUBLISH_FAILURES.labels(self.service).inc()
+                log.warning("outbox publish failed; will retry", exc_info=True,
+                            extra={"fields": {"service": self.service, "retry_in": backoff}})
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+                continue
+            self._wake.wait(self._interval)
+            self._wake.clear()

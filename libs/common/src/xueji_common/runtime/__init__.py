@@ -1,0 +1,1 @@
+"""Assembling services into processes: the spec each service declares, and the runners."""

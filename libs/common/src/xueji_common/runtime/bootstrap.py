@@ -1,0 +1,82 @@
+"""Wiring one service: database, unit of work, relay, peers. The composition root of a service."""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+
+import grpc
+from sqlalchemy.orm import sessionmaker
+
+from xueji_common.auth import TokenService
+from xueji_common.config import Settings
+from xueji_common.db import migrations
+from xueji_common.db.engine import ensure_database, make_engine
+from xueji_common.grpcserver import client
+from xueji_common.messaging.consumer import EventConsumer
+from xueji_common.messaging.relay import OutboxRelay, Publisher
+from xueji_common.runtime.spec import ServiceSpec
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime:
+    """Everything a service's handlers and servicers need, built once per process."""
+
+    def __init__(self, spec: ServiceSpec, settings: Settings, database_url: str | None = None) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.settings = settings
+        self.database_url = database_url or settings.database_url_for(spec.name)
+        ensure_database(self.database_url)
+        self.engine = make_engine(self.database_url)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.tokens = TokenService(settings.token_secret, settings.token_audience, settings.token_issuer)
+        self.caller = client.ServiceCaller(self.tokens, spec.name)
+        self.relay: OutboxRelay | None = None
+        self._channels: dict[str, grpc.Channel] = {}
+        self._lock = threading.Lock()
+        self.uow_factory = spec.make_uow(self)
+
+    def migrate(self) -> None:
+        migrations.upgrade(self.engine, self.spec.versions_dir, self.spec.metadata)
+
+    @functools.cached_property
+    def tree(self):
+        from xueji_common.orgunits import OrgTree, load_default_tree
+
+        if self.settings.org_units_file:
+            return OrgTree.from_csv(self.settings.org_units_file)
+        return load_default_tree()
+
+    def after_commit(self) -> None:
+        """Called by units of work that wrote events: publish them now rather than at the next poll."""
+        if self.relay is not None:
+            self.relay.wake()
+
+    def attach_relay(self, publisher: Publisher) -> OutboxRelay:
+        self.relay = OutboxRelay(
+            self.name,
+            self.session_factory,
+            self.spec.outbox,
+            publisher,
+            interval=self.settings.relay_interval,
+        )
+        return self.relay
+
+    def consumers(self) -> list[EventConsumer]:
+        return [EventConsumer(self.name, s, self.uow_factory) for s in self.spec.subscriptions]
+
+    def channel(self, peer: str) -> grpc.Channel:
+        """A shared channel to another service (by name), at its configured address."""
+        with self._lock:
+            if peer not in self._channels:
+                self._channels[peer] = client.channel(self.settings.peer(peer))
+            return self._channels[peer]
+
+    def close(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+        for ch in self._channels.values():
+            ch.close()
+        self.engine.dispose()

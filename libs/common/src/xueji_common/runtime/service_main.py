@@ -1,0 +1,62 @@
+"""Production entrypoints of one service: `xueji-<service> serve | migrate`.
+
+The nameko worker is a separate command (`xueji-<service>-worker`, see worker_main) because it needs
+an eventlet-patched process, and a gRPC server cannot live in one (PLATFORM-NOTES).
+"""
+from __future__ import annotations
+
+import logging
+
+import click
+
+from xueji_common import logs
+from xueji_common.config import Settings
+from xueji_common.grpcserver.server import GrpcServer
+from xueji_common.messaging.bus import NamekoPublisher
+from xueji_common.metrics import serve_metrics
+from xueji_common.runtime.bootstrap import ServiceRuntime
+from xueji_common.runtime.spec import load_specs
+
+log = logging.getLogger(__name__)
+
+
+def service_cli(service_name: str) -> click.Group:
+    @click.group(help=f"Xueji {service_name} service (production mode).")
+    def cli() -> None:
+        pass
+
+    @cli.command(help="Apply the database migrations, then exit.")
+    def migrate() -> None:
+        runtime = _runtime(service_name)
+        runtime.migrate()
+        log.info("migrations applied", extra={"fields": {"service": service_name}})
+        runtime.close()
+
+    @cli.command(help="Run the gRPC server and the outbox relay until SIGTERM.")
+    @click.option("--migrate/--no-migrate", "run_migrations", default=False,
+                  help="Apply migrations before serving (single-instance setups).")
+    def serve(run_migrations: bool) -> None:
+        runtime = _runtime(service_name)
+        if run_migrations:
+            runtime.migrate()
+        relay = runtime.attach_relay(NamekoPublisher(runtime.settings.amqp_uri))
+        server = GrpcServer(
+            runtime.spec.grpc_bindings(runtime),
+            runtime.settings.grpc_address,
+            runtime.tokens,
+            public_methods=runtime.spec.public_methods,
+            max_workers=runtime.settings.grpc_workers,
+        )
+        serve_metrics(runtime.settings.metrics_port)
+        relay.start()
+        server.start()
+        server.wait_for_termination(on_stop=runtime.close)
+
+    return cli
+
+
+def _runtime(service_name: str) -> ServiceRuntime:
+    settings = Settings.from_env()
+    logs.configure(settings.log_level, settings.log_format, service=service_name)
+    [spec] = load_specs([service_name])
+    return ServiceRuntime(spec, settings)

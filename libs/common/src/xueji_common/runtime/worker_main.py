@@ -1,0 +1,32 @@
+"""`xueji-<service>-worker`: the nameko worker process of one service.
+
+Importing this module patches the process for eventlet, so it must be imported before anything
+else that opens sockets or threads: the service's worker entrypoint imports it first.
+"""
+import eventlet
+
+eventlet.monkey_patch()
+
+import logging  # noqa: E402
+
+from xueji_common import logs  # noqa: E402
+from xueji_common.config import Settings  # noqa: E402
+from xueji_common.metrics import serve_metrics  # noqa: E402
+from xueji_common.runtime.bootstrap import ServiceRuntime  # noqa: E402
+from xueji_common.runtime.spec import load_specs  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+
+def run(service_name: str) -> None:
+    from xueji_common.messaging.worker import run_worker
+
+    settings = Settings.from_env()
+    logs.configure(settings.log_level, settings.log_format, service=f"{service_name}-worker")
+    [spec] = load_specs([service_name])
+    runtime = ServiceRuntime(spec, settings)
+    serve_metrics(settings.metrics_port)
+    try:
+        run_worker(service_name, runtime.consumers(), settings.amqp_uri)
+    finally:
+        runtime.engine.dispose()
