@@ -86,6 +86,8 @@ class Settings:
             return
         if self.token_secret == DEV_TOKEN_SECRET:
             raise ConfigError("XUEJI_TOKEN_SECRET must be set in production mode")
+        if len(self.token_secret) < 32:
+            raise ConfigError("XUEJI_TOKEN_SECRET must be at least 32 characters (HS256 key)")
         if self.hash_key == DEV_HASH_KEY:
             raise ConfigError("XUEJI_HASH_KEY must be set in production mode")
         if not self.database_url:

@@ -51,6 +51,33 @@ class NamekoPublisher:
         pass
 
 
+def queue_name(service: str, subscription) -> str:
+    """The durable queue nameko's SERVICE_POOL event handler of `service` consumes from."""
+    return f"evt-{subscription.producer}-{subscription.event_type}--{service}.{subscription.method_name}"
+
+
+def declare_consumer_queues(service: str, subscriptions, amqp_uri: str) -> list[str]:
+    """Declare a service's event queues and bindings ahead of its worker (at migration time).
+
+    nameko declares them when the worker first starts; an event published before that would find
+    no queue and be dropped by RabbitMQ. Declaring them at deployment closes that gap. The
+    arguments are nameko's own (durable, not auto-delete), so the worker's declaration matches.
+    """
+    from kombu import Connection, Queue
+    from nameko.standalone.events import get_event_exchange
+
+    names = []
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        for sub in subscriptions:
+            exchange = get_event_exchange(sub.producer, {})
+            name = queue_name(service, sub)
+            Queue(name, exchange=exchange, routing_key=sub.event_type, durable=True,
+                  auto_delete=False, exclusive=False)(channel).declare()
+            names.append(name)
+    return names
+
+
 class InProcessBus:
     """Subscriptions by (producer, event type); publish hands the body to every subscriber."""
 

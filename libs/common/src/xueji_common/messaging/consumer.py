@@ -31,6 +31,11 @@ class Subscription:
     def consumer_name(self) -> str:
         return f"{self.handler.__module__}.{self.handler.__name__}"
 
+    @property
+    def method_name(self) -> str:
+        """Name of the nameko handler method, and so part of its durable queue's name."""
+        return f"on_{self.producer.replace('-', '_')}_{self.event_type}_{self.handler.__name__}"
+
 
 class EventConsumer:
     """Callable with the envelope bytes, as both transports deliver them."""

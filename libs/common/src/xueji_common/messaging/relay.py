@@ -49,36 +49,57 @@ class OutboxRelay:
         self._thread: threading.Thread | None = None
 
     def publish_pending(self) -> int:
-        """Publish one batch of unsent rows in order; returns how many were sent."""
-        t = self._outbox
-        with self._sessions() as session, session.begin():
-            query = (
-                select(t.c.id, t.c.event_type, t.c.envelope)
-                .where(t.c.published_at.is_(None))
-                .order_by(t.c.id)
-                .limit(self._batch_size)
-            )
+        """Publish one batch of unsent rows in order; returns how many were sent.
+
+        PostgreSQL: the batch stays row-locked (SKIP LOCKED) while it is published, so that replicas
+        share the work without sending a row twice. SQLite (embedded, one relay per database): the
+        rows are read, published with no transaction open, then stamped, so that the file is not
+        locked while in-process consumers run.
+        """
+        with self._sessions() as session:
             if session.bind.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = session.execute(query).all()
-            sent, error = [], None
-            for row in rows:
-                try:
-                    self._publisher.publish(self.service, row.event_type, row.envelope)
-                except Exception as exc:  # the bus is down or refused: keep the rest for later
-                    error = exc
-                    session.execute(
-                        update(t).where(t.c.id == row.id).values(attempts=t.c.attempts + 1)
-                    )
-                    break
-                sent.append(row.id)
-                metrics.EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
-            # Stamp what went out even when a later row failed, so that it is not sent twice.
-            if sent:
-                session.execute(update(t).where(t.c.id.in_(sent)).values(published_at=now()))
+                with session.begin():
+                    rows = session.execute(self._pending_query().with_for_update(skip_locked=True)).all()
+                    sent, failed, error = self._send(rows)
+                    self._stamp(session, sent, failed)
+            else:
+                with session.begin():
+                    rows = session.execute(self._pending_query()).all()
+                sent, failed, error = self._send(rows)
+                with session.begin():
+                    self._stamp(session, sent, failed)
         if error is not None:
             raise error
         return len(sent)
+
+    def _pending_query(self):
+        t = self._outbox
+        return (
+            select(t.c.id, t.c.event_type, t.c.envelope)
+            .where(t.c.published_at.is_(None))
+            .order_by(t.c.id)
+            .limit(self._batch_size)
+        )
+
+    def _send(self, rows) -> tuple[list[int], int | None, Exception | None]:
+        """Publish in order; stop at the first failure (the bus is down or refused)."""
+        sent = []
+        for row in rows:
+            try:
+                self._publisher.publish(self.service, row.event_type, row.envelope)
+            except Exception as exc:
+                return sent, row.id, exc
+            sent.append(row.id)
+            metrics.EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
+        return sent, None, None
+
+    def _stamp(self, session, sent: list[int], failed: int | None) -> None:
+        # Stamp what went out even when a later row failed, so that it is not sent twice.
+        t = self._outbox
+        if sent:
+            session.execute(update(t).where(t.c.id.in_(sent)).values(published_at=now()))
+        if failed is not None:
+            session.execute(update(t).where(t.c.id == failed).values(attempts=t.c.attempts + 1))
 
     def backlog(self) -> int:
         t = self._outbox

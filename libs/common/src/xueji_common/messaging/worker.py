@@ -15,6 +15,7 @@ from eventlet import tpool
 from nameko.events import event_handler
 from nameko.runners import ServiceRunner
 
+from xueji_common import metrics
 from xueji_common.messaging.bus import decode_body
 from xueji_common.messaging.consumer import EventConsumer
 
@@ -24,15 +25,24 @@ REQUEUE_PAUSE_SECONDS = 1.0
 
 
 def _method_for(consumer: EventConsumer):
+    sub = consumer.subscription
+
     def handle(self, payload):
         try:
-            return tpool.execute(consumer, decode_body(payload))
+            body = decode_body(payload)
+        except (TypeError, ValueError):  # not a base64 string (binascii.Error is a ValueError)
+            # It will never become readable: acknowledge (drop) it loudly instead of requeueing it
+            # forever, as EventConsumer does with bodies that are no envelope.
+            metrics.EVENTS_CONSUMED.labels(consumer.service, sub.event_type, "unreadable").inc()
+            log.error("dropping undecodable message", extra={"fields": {"service": consumer.service}})
+            return "unreadable"
+        try:
+            return tpool.execute(consumer, body)
         except Exception:
             eventlet.sleep(REQUEUE_PAUSE_SECONDS)  # do not spin on a dependency that is down
             raise
 
-    sub = consumer.subscription
-    handle.__name__ = f"on_{sub.producer.replace('-', '_')}_{sub.event_type}_{sub.handler.__name__}"
+    handle.__name__ = sub.method_name
     return event_handler(sub.producer, sub.event_type, requeue_on_error=True)(handle)
 
 

@@ -12,7 +12,7 @@ import click
 from xueji_common import logs
 from xueji_common.config import Settings
 from xueji_common.grpcserver.server import GrpcServer
-from xueji_common.messaging.bus import NamekoPublisher
+from xueji_common.messaging.bus import NamekoPublisher, declare_consumer_queues
 from xueji_common.metrics import serve_metrics
 from xueji_common.runtime.bootstrap import ServiceRuntime
 from xueji_common.runtime.spec import load_specs
@@ -25,11 +25,14 @@ def service_cli(service_name: str) -> click.Group:
     def cli() -> None:
         pass
 
-    @cli.command(help="Apply the database migrations, then exit.")
+    @cli.command(help="Apply the database migrations and declare the service's event queues, then exit.")
     def migrate() -> None:
         runtime = _runtime(service_name)
         runtime.migrate()
         log.info("migrations applied", extra={"fields": {"service": service_name}})
+        if runtime.spec.subscriptions:
+            queues = declare_consumer_queues(service_name, runtime.spec.subscriptions, runtime.settings.amqp_uri)
+            log.info("event queues declared", extra={"fields": {"service": service_name, "queues": queues}})
         runtime.close()
 
     @cli.command(help="Run the gRPC server and the outbox relay until SIGTERM.")

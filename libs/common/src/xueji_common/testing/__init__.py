@@ -1,0 +1,1 @@
+"""Helpers for the project's tests: real PostgreSQL databases and RabbitMQ vhosts, made fresh."""

@@ -1,0 +1,55 @@
+import time
+
+import jwt
+import pytest
+
+KEY = "a-test-signing-key-of-at-least-32-bytes"
+OTHER = "another-signing-key-of-32-bytes-or-more"
+
+from xueji_common.auth import Principal, Role, TokenError, TokenService
+
+
+def test_minted_token_verifies_to_its_principal():
+    tokens = TokenService(KEY)
+    token = tokens.mint("u1", Role.SCHOOL_LEADER, "1330102001")
+    assert tokens.verify(token) == Principal("u1", Role.SCHOOL_LEADER, "1330102001")
+
+
+def test_token_signed_with_another_key_is_refused():
+    token = TokenService(OTHER).mint("u1", Role.SYSTEM, "000000")
+    with pytest.raises(TokenError):
+        TokenService(KEY).verify(token)
+
+
+def test_expired_token_is_refused():
+    token = TokenService(KEY).mint("u1", Role.SYSTEM, "000000", ttl_seconds=-1)
+    with pytest.raises(TokenError, match="expired"):
+        TokenService(KEY).verify(token)
+
+
+def test_wrong_audience_is_refused():
+    token = TokenService(KEY, audience="elsewhere").mint("u1", Role.SYSTEM, "000000")
+    with pytest.raises(TokenError):
+        TokenService(KEY).verify(token)
+
+
+def test_unknown_role_and_unsigned_tokens_are_refused():
+    now = int(time.time())
+    claims = {"sub": "u", "role": "janitor", "org": "1", "aud": "xueji", "iss": "xueji", "exp": now + 60}
+    with pytest.raises(TokenError):
+        TokenService(KEY).verify(jwt.encode(claims, KEY, algorithm="HS256"))
+    claims["role"] = "system"
+    with pytest.raises(TokenError):
+        TokenService(KEY).verify(jwt.encode(claims, None, algorithm="none"))
+
+
+def test_garbage_is_refused():
+    with pytest.raises(TokenError):
+        TokenService(KEY).verify("not-a-token")
+
+
+def test_role_proto_numbers_follow_the_contract():
+    from xueji.v1 import common_pb2
+
+    for role in Role:
+        assert common_pb2.Role.Name(role.proto) == "ROLE_" + role.name

@@ -1,0 +1,213 @@
+"""The embedded system (README's first command) over real sockets: all five services in one process,
+SQLite files, the in-process bus. Reflection, health, authentication, metrics, and the first flow:
+registration's application-submitted event reaches review through outbox → bus → inbox."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+from sqlalchemy import func, select
+
+from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc, review_pb2, review_pb2_grpc
+from xueji_common import demo
+from xueji_common.auth import Role, TokenService
+from xueji_common.config import Settings
+from xueji_common.grpcserver.client import bearer
+from xueji_common.grpcserver.errors import field_violations
+from xueji_common.metrics import serve_metrics
+from xueji_common.orgunits import load_default_tree
+from xueji_common.runtime.embedded import EmbeddedSystem
+from xueji_common.testing.infra import free_port
+
+SCHOOL = "1330102001"
+OTHER_SCHOOL = "1330105001"
+FIVE_SERVICES = {
+    "xueji.v1.Registrations", "xueji.v1.PreschoolTransfers", "xueji.v1.Dedup", "xueji.v1.ProblemRecords",
+    "xueji.v1.Reviews", "xueji.v1.Reports", "xueji.v1.NationalQuery", "xueji.v1.PreschoolRecords",
+    "xueji.v1.SpecialEd",
+}
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), grpc_address=f"127.0.0.1:{free_port()}",
+                        metrics_port=0, relay_interval=0.1)
+    system = EmbeddedSystem(settings)
+    system.start()
+    yield system
+    system.stop()
+
+
+@pytest.fixture(scope="module")
+def channel(system):
+    with grpc.insecure_channel(system.settings.grpc_address) as ch:
+        yield ch
+
+
+def token(system, role=Role.SCHOOL_REGISTRAR, org=SCHOOL, **kw):
+    s = system.settings
+    return TokenService(s.token_secret, **kw).mint("tester", role, org)
+
+
+def person(index: int):
+    return demo.population_register(load_default_tree(), size=50)[index]
+
+
+def create_request(p, school=SCHOOL):
+    return registration_pb2.CreateApplicationRequest(
+        school_code=school,
+        kind=common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN,
+        category=common_pb2.DOCUMENT_CATEGORY_RESIDENT,
+        student=registration_pb2.StudentRecordForm(
+            name=p.name,
+            document=common_pb2.IdentityDocument(type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID, number=p.resident_id),
+            grade="21", class_name="1班",
+        ),
+    )
+
+
+def pending_total(system, channel, school=SCHOOL) -> int:
+    stub = review_pb2_grpc.ReviewsStub(channel)
+    summary = stub.GetPendingSummary(review_pb2.GetPendingSummaryRequest(school_code=school),
+                                     metadata=bearer(token(system, Role.SCHOOL_LEADER, school)))
+    return summary.total
+
+
+def wait_for(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_reflection_lists_the_five_services(channel):
+    names = set(ProtoReflectionDescriptorDatabase(channel).get_services())
+    assert FIVE_SERVICES <= names
+    assert "grpc.health.v1.Health" in names
+
+
+def test_health_reports_serving_for_each_service(channel):
+    stub = health_pb2_grpc.HealthStub(channel)
+    for name in ["", *FIVE_SERVICES]:
+        assert stub.Check(health_pb2.HealthCheckRequest(service=name)).status == health_pb2.HealthCheckResponse.SERVING
+
+
+@pytest.mark.parametrize("bad", ["missing", "forged", "expired", "audience", "scheme"])
+def test_calls_without_a_valid_token_are_unauthenticated(system, channel, bad):
+    metadata = {
+        "missing": [],
+        "forged": bearer(TokenService("x" * 40).mint("u", Role.SCHOOL_LEADER, SCHOOL)),
+        "expired": bearer(TokenService(system.settings.token_secret).mint("u", Role.SCHOOL_LEADER, SCHOOL, ttl_seconds=-5)),
+        "audience": bearer(token(system, Role.SCHOOL_LEADER, audience="somewhere-else")),
+        "scheme": [("authorization", "Basic dXNlcjpwdw==")],
+    }[bad]
+    stub = review_pb2_grpc.ReviewsStub(channel)
+    with pytest.raises(grpc.RpcError) as err:
+        stub.GetPendingSummary(review_pb2.GetPendingSummaryRequest(school_code=SCHOOL), metadata=metadata)
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_submitted_application_reaches_review_through_outbox_bus_and_inbox(system, channel):
+    before = pending_total(system, channel)
+    stub = registration_pb2_grpc.RegistrationsStub(channel)
+    app = stub.CreateApplication(create_request(person(0)), metadata=bearer(token(system)))
+    assert app.state == registration_pb2.APPLICATION_STATE_AWAITING_DEDUP
+    assert app.student.document.number.count("*") == 11  # masked in responses
+    assert wait_for(lambda: pending_total(system, channel) == before + 1)
+
+    # The same event delivered again (a redelivery) changes nothing.
+    registration = system.runtime("registration")
+    outbox = registration.spec.outbox
+    with registration.session_factory() as s:
+        body = s.execute(select(outbox.c.envelope).order_by(outbox.c.id.desc()).limit(1)).scalar_one()
+    review = system.runtime("review")
+    [consumer] = [c for c in review.consumers() if c.subscription.event_type == "ApplicationSubmitted"]
+    assert consumer(body) == "duplicate"
+    assert pending_total(system, channel) == before + 1
+    with review.session_factory() as s:
+        assert s.execute(select(func.count()).select_from(review.spec.metadata.tables["review_cases"])).scalar_one() == before + 1
+
+
+def test_same_document_cannot_be_entered_twice(system, channel):
+    stub = registration_pb2_grpc.RegistrationsStub(channel)
+    stub.CreateApplication(create_request(person(1)), metadata=bearer(token(system)))
+    with pytest.raises(grpc.RpcError) as err:
+        stub.CreateApplication(create_request(person(1)), metadata=bearer(token(system)))
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+
+
+def test_bad_input_names_each_field_and_writes_nothing(system, channel):
+    registration = system.runtime("registration")
+    with registration.session_factory() as s:
+        outbox_before = s.execute(select(func.count()).select_from(registration.spec.outbox)).scalar_one()
+    request = create_request(person(2))
+    request.student.name = ""
+    request.student.document.number = request.student.document.number[:-1] + ("0" if request.student.document.number[-1] != "0" else "1")
+    with pytest.raises(grpc.RpcError) as err:
+        registration_pb2_grpc.RegistrationsStub(channel).CreateApplication(request, metadata=bearer(token(system)))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    fields = dict(field_violations(err.value))
+    assert fields["student.name"] == "姓名不能为空"
+    assert "校验位" in fields["student.document.number"]
+    with registration.session_factory() as s:
+        assert s.execute(select(func.count()).select_from(registration.spec.outbox)).scalar_one() == outbox_before
+
+
+def test_callers_act_only_within_their_jurisdiction(system, channel):
+    stub = registration_pb2_grpc.RegistrationsStub(channel)
+    with pytest.raises(grpc.RpcError) as err:
+        stub.CreateApplication(create_request(person(3), school=OTHER_SCHOOL), metadata=bearer(token(system)))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as err:
+        review_pb2_grpc.ReviewsStub(channel).GetPendingSummary(
+            review_pb2.GetPendingSummaryRequest(school_code=OTHER_SCHOOL),
+            metadata=bearer(token(system, Role.SCHOOL_LEADER, SCHOOL)))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    # The county above both schools may look at either.
+    county = bearer(token(system, Role.DEPARTMENT_REGISTRAR, "330102"))
+    review_pb2_grpc.ReviewsStub(channel).GetPendingSummary(
+        review_pb2.GetPendingSummaryRequest(school_code=SCHOOL), metadata=county)
+
+
+def test_methods_of_later_issues_answer_unimplemented(system, channel):
+    with pytest.raises(grpc.RpcError) as err:
+        review_pb2_grpc.ReviewsStub(channel).ApproveCase(
+            review_pb2.ApproveCaseRequest(), metadata=bearer(token(system, Role.SCHOOL_LEADER)))
+    assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_metrics_endpoint_shows_per_method_counters(system, channel):
+    port = free_port()
+    serve_metrics(port)
+    pending_total(system, channel)
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    line = next(l for l in text.splitlines() if l.startswith("xueji_grpc_server_handled_total{")
+                and 'grpc_method="GetPendingSummary"' in l and 'grpc_code="OK"' in l)
+    assert float(line.rsplit(" ", 1)[1]) >= 1
+    assert 'xueji_grpc_server_handled_total{grpc_code="UNAUTHENTICATED",grpc_method="GetPendingSummary"' in text
+    assert "xueji_grpc_server_handling_seconds_bucket" in text
+    assert 'xueji_events_consumed_total{event_type="ApplicationSubmitted",result="handled",service="review"}' in text
+
+
+def test_cli_token_and_call_work_against_the_server(system):
+    xueji = str(Path(sys.executable).with_name("xueji"))
+    env = {**os.environ, "XUEJI_ADDRESS": system.settings.grpc_address}
+    minted = subprocess.run([xueji, "token", "--role", "school_leader", "--org", SCHOOL],
+                            capture_output=True, text=True, check=True, env=env).stdout.strip()
+    out = subprocess.run([xueji, "call", "xueji.v1.Reviews/GetPendingSummary", f'{{"school_code": "{SCHOOL}"}}',
+                          "--token", minted], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert '"total"' in out.stdout
+    refused = subprocess.run([xueji, "call", "xueji.v1.Reviews/GetPendingSummary", "{}"],
+                             capture_output=True, text=True, env=env)
+    assert refused.returncode == 1 and "UNAUTHENTICATED" in refused.stdout
