@@ -184,3 +184,15 @@ def test_worker_killed_while_idle_loses_nothing(cluster):
     for app in (first, while_down, after):
         assert_exactly_once(cluster, app.application_id, outbox_row(cluster, app.application_id).event_id)
     assert sql(cluster, "review", "SELECT count(*) FROM review_cases")[0][0] == 3
+
+
+def test_processes_log_no_document_number_and_stop_gracefully(cluster):
+    person = PEOPLE[4]
+    create_application(cluster, person)
+    wait_for(lambda: pending_total(cluster) == 1, "the case in review")
+    codes = {name: cluster.stop(name) for name in cluster.names()}
+    assert codes == {name: 0 for name in cluster.names()}, codes  # SIGTERM: drained, exit 0
+    logs = cluster.logs()
+    assert any("event handled" in text for text in logs.values())
+    for name, text in logs.items():
+        assert person.resident_id not in text, f"{name} logged a document number unmasked"

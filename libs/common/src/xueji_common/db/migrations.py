@@ -22,15 +22,16 @@ def alembic_config(versions_dir: Path, metadata: MetaData | None = None, url: st
     return config
 
 
-def upgrade(engine: Engine, versions_dir: Path, metadata: MetaData, revision: str = "head") -> None:
+def upgrade(engine: Engine, versions_dir: Path, metadata: MetaData, revision: str = "heads") -> None:
+    """Upgrade to every head: parallel branches of work may add revisions side by side until merged."""
     config = alembic_config(versions_dir, metadata)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_heads(engine: Engine) -> tuple[str, ...]:
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return MigrationContext.configure(connection).get_current_heads()

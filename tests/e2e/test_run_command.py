@@ -1,0 +1,58 @@
+"""The README's first command, as a user runs it: `scripts/run` starts the embedded system."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+
+from xueji_common.testing.infra import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+SERVICES = {"Registrations", "PreschoolTransfers", "Dedup", "ProblemRecords", "Reviews", "Reports",
+            "NationalQuery", "PreschoolRecords", "SpecialEd"}
+
+
+def test_scripts_run_serves_every_service_and_stops_cleanly(tmp_path):
+    grpc_port, metrics_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")}
+    env.update(XUEJI_DATA_DIR=str(tmp_path / "data"), XUEJI_GRPC_ADDRESS=f"127.0.0.1:{grpc_port}",
+               XUEJI_METRICS_PORT=str(metrics_port))
+    log = (tmp_path / "run.log").open("w")
+    process = subprocess.Popen([str(REPO / "scripts" / "run")], cwd=tmp_path, env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if health.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
+                        break
+                except grpc.RpcError:
+                    pass
+                assert time.monotonic() < deadline, (tmp_path / "run.log").read_text()
+                assert process.poll() is None, (tmp_path / "run.log").read_text()
+                time.sleep(0.3)
+            names = ProtoReflectionDescriptorDatabase(channel).get_services()
+            assert {f"xueji.v1.{s}" for s in SERVICES} <= set(names)
+            for name in names:
+                if name.startswith("xueji.v1."):
+                    assert health.Check(health_pb2.HealthCheckRequest(service=name)).status == 1
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+        assert 'xueji_grpc_server_handled_total{grpc_code="OK",grpc_method="Check"' in metrics
+        assert sorted(p.name for p in (tmp_path / "data").glob("*.db")) == [
+            "dedup.db", "national-query.db", "registration.db", "review.db", "special-ed.db"]
+        banner = (tmp_path / "run.log").read_text()
+        assert "xueji token --role" in banner and "xueji call" in banner
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+        log.close()
+    assert code == 0, (tmp_path / "run.log").read_text()
