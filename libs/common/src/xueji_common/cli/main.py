@@ -138,7 +138,7 @@ def _method_descriptor(method: str):
     from google.protobuf import descriptor_pool
 
     _load_contracts()
-    service_name, _, method_name = method.strip("/").replace(".", "/", 0).rpartition("/")
+    service_name, _, method_name = method.strip("/").rpartition("/")
     try:
         service = descriptor_pool.Default().FindServiceByName(service_name)
     except KeyError:
