@@ -1,0 +1,188 @@
+{{/*
+Naming, labels and the settings shared by the templates. A service's values are
+serviceDefaults merged with services.<name> (see "xueji.service").
+*/}}
+
+{{- define "xueji.chart" -}}
+{{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* <release>-<service>[-suffix], at most 63 characters. Call with (list $ "dedup" "worker"). */}}
+{{- define "xueji.name" -}}
+{{- $root := index . 0 -}}
+{{- $parts := list $root.Release.Name (index . 1) -}}
+{{- if gt (len .) 2 }}{{ $parts = append $parts (index . 2) }}{{ end -}}
+{{- join "-" $parts | trunc 63 | trimSuffix "-" -}}
+{{- end }}
+
+{{/* The merged values of one service, as YAML: fromYaml (include "xueji.service" (list $ name)). */}}
+{{- define "xueji.service" -}}
+{{- $root := index . 0 -}}
+{{- $name := index . 1 -}}
+{{- $own := index $root.Values.services $name | default dict -}}
+{{- toYaml (mergeOverwrite (deepCopy $root.Values.serviceDefaults) (deepCopy $own)) -}}
+{{- end }}
+
+{{/* Names of the enabled services, sorted. */}}
+{{- define "xueji.enabledServices" -}}
+{{- $names := list -}}
+{{- range $name := keys .Values.services | sortAlpha -}}
+{{- $svc := fromYaml (include "xueji.service" (list $ $name)) -}}
+{{- if $svc.enabled }}{{ $names = append $names $name }}{{ end -}}
+{{- end -}}
+{{- join "," $names -}}
+{{- end }}
+
+{{- define "xueji.baseLabels" -}}
+helm.sh/chart: {{ include "xueji.chart" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: xueji
+{{- end }}
+
+{{- define "xueji.commonLabels" -}}
+{{ include "xueji.baseLabels" . }}
+app.kubernetes.io/name: xueji
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Selector labels of one service's component. Call with (list $ "dedup" "grpc"). */}}
+{{- define "xueji.selectorLabels" -}}
+{{- $root := index . 0 -}}
+app.kubernetes.io/name: xueji
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+xueji.io/service: {{ index . 1 }}
+app.kubernetes.io/component: {{ index . 2 }}
+{{- end }}
+
+{{- define "xueji.labels" -}}
+{{ include "xueji.baseLabels" (index . 0) }}
+{{ include "xueji.selectorLabels" . }}
+{{- end }}
+
+{{- define "xueji.image" -}}
+{{- $root := index . 0 -}}
+{{- printf "%s/%s:%s" $root.Values.image.repository (index . 1) ($root.Values.image.tag | default $root.Chart.AppVersion) -}}
+{{- end }}
+
+{{/* Secret holding the service's XUEJI_DATABASE_URL. */}}
+{{- define "xueji.databaseSecret" -}}
+{{- $root := index . 0 -}}
+{{- $svc := index . 2 -}}
+{{- $svc.database.urlSecret.name | default (include "xueji.name" (list $root (index . 1) "db")) -}}
+{{- end }}
+
+{{/* Non-secret settings of a service (XUEJI_* → value). Call with (list $ name svc). */}}
+{{- define "xueji.settings" -}}
+{{- $root := index . 0 -}}
+{{- $name := index . 1 -}}
+{{- $svc := index . 2 -}}
+{{- $s := $root.Values.settings -}}
+XUEJI_MODE: production
+XUEJI_LOG_LEVEL: {{ $s.logLevel | quote }}
+XUEJI_LOG_FORMAT: {{ $s.logFormat | quote }}
+XUEJI_GRPC_ADDRESS: {{ printf "0.0.0.0:%d" (int $root.Values.ports.grpc) | quote }}
+XUEJI_GRPC_WORKERS: {{ $s.grpcWorkers | quote }}
+XUEJI_METRICS_PORT: {{ $root.Values.ports.metrics | quote }}
+XUEJI_RELAY_INTERVAL: {{ $s.relayInterval | quote }}
+XUEJI_TOKEN_AUDIENCE: {{ $s.tokenAudience | quote }}
+XUEJI_TOKEN_ISSUER: {{ $s.tokenIssuer | quote }}
+XUEJI_DATA_DIR: /tmp/xueji
+{{- if eq $name "dedup" }}
+{{- if not (has $svc.scope (list "province" "national")) }}
+{{- fail (printf "services.dedup.scope must be province or national, got %v" $svc.scope) }}
+{{- end }}
+XUEJI_SCOPE: {{ $svc.scope | quote }}
+{{- end }}
+{{- if or $root.Values.orgUnits.csv $root.Values.orgUnits.existingConfigMap }}
+XUEJI_ORG_UNITS_FILE: {{ printf "/etc/xueji/org-units/%s" $root.Values.orgUnits.key | quote }}
+{{- end }}
+{{- if and $svc.proofFiles $svc.proofFiles.enabled }}
+XUEJI_FILES_DIR: {{ $svc.proofFiles.mountPath | quote }}
+{{- end }}
+{{- range $peer, $address := $svc.peers }}
+{{- if not $address }}
+{{- fail (printf "services.%s.peers.%s is empty: set the address (host:port) of that peer" $name $peer) }}
+{{- end }}
+{{ printf "XUEJI_PEER_%s" ($peer | upper | replace "-" "_") }}: {{ tpl (toString $address) $root | quote }}
+{{- end }}
+{{- range $key, $value := $svc.env }}
+{{ $key }}: {{ tpl (toString $value) $root | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Secret-backed environment of a service (container env entries). */}}
+{{- define "xueji.secretEnv" -}}
+{{- $root := index . 0 -}}
+{{- $v := $root.Values -}}
+- name: XUEJI_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "xueji.databaseSecret" . }}
+      key: {{ (index . 2).database.urlSecret.key }}
+- name: XUEJI_AMQP_URI
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.rabbitmq.uriSecret.name }}
+      key: {{ $v.rabbitmq.uriSecret.key }}
+- name: XUEJI_TOKEN_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.secrets.tokenSecret.name }}
+      key: {{ $v.secrets.tokenSecret.key }}
+- name: XUEJI_HASH_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.secrets.hashKey.name }}
+      key: {{ $v.secrets.hashKey.key }}
+{{- end }}
+
+{{/* Volumes every xueji pod has: a writable /tmp (the root filesystem is read-only) and the org units. */}}
+{{- define "xueji.volumes" -}}
+{{- $root := index . 0 -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 1Gi
+{{- if or $root.Values.orgUnits.csv $root.Values.orgUnits.existingConfigMap }}
+- name: org-units
+  configMap:
+    name: {{ $root.Values.orgUnits.existingConfigMap | default (include "xueji.name" (list $root "org-units")) }}
+{{- end }}
+{{- end }}
+
+{{- define "xueji.volumeMounts" -}}
+{{- $root := index . 0 -}}
+- name: tmp
+  mountPath: /tmp
+{{- if or $root.Values.orgUnits.csv $root.Values.orgUnits.existingConfigMap }}
+- name: org-units
+  mountPath: /etc/xueji/org-units
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* Pod-level settings shared by the Deployments and the migration Job. */}}
+{{- define "xueji.podCommon" -}}
+{{- $root := index . 0 -}}
+{{- $svc := index . 2 -}}
+automountServiceAccountToken: false
+enableServiceLinks: false
+securityContext:
+  {{- toYaml $root.Values.podSecurityContext | nindent 2 }}
+{{- with $root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $svc.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $svc.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $svc.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
