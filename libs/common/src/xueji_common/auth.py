@@ -47,8 +47,14 @@ class TokenError(Exception):
 
 
 class TokenService:
-    def __init__(self, secret: str, audience: str = "xueji", issuer: str = "xueji") -> None:
+    """Mints with the current key; verifies with the current key or a previous one, so that the key
+    can be rotated without a window in which tokens minted just before the change are refused."""
+
+    def __init__(
+        self, secret: str, audience: str = "xueji", issuer: str = "xueji", previous: tuple[str, ...] = ()
+    ) -> None:
         self._secret = secret
+        self._keys = (secret, *[key for key in previous if key])
         self._audience = audience
         self._issuer = issuer
 
@@ -67,17 +73,21 @@ class TokenService:
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def verify(self, token: str) -> Principal:
-        try:
-            claims = jwt.decode(
-                token,
-                self._secret,
-                algorithms=["HS256"],
-                audience=self._audience,
-                issuer=self._issuer,
-                options={"require": ["exp", "sub", "aud", "iss"]},
-            )
-            return Principal(user_id=claims["sub"], role=Role(claims["role"]), org_unit=claims["org"])
-        except jwt.ExpiredSignatureError:
-            raise TokenError("token expired") from None
-        except (jwt.InvalidTokenError, KeyError, ValueError) as exc:
-            raise TokenError(f"invalid token: {type(exc).__name__}") from None
+        for key in self._keys:
+            try:
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=["HS256"],
+                    audience=self._audience,
+                    issuer=self._issuer,
+                    options={"require": ["exp", "sub", "aud", "iss"]},
+                )
+                return Principal(user_id=claims["sub"], role=Role(claims["role"]), org_unit=claims["org"])
+            except jwt.InvalidSignatureError:
+                continue  # perhaps signed with a previous key
+            except jwt.ExpiredSignatureError:
+                raise TokenError("token expired") from None
+            except (jwt.InvalidTokenError, KeyError, ValueError) as exc:
+                raise TokenError(f"invalid token: {type(exc).__name__}") from None
+        raise TokenError("invalid token: InvalidSignatureError")

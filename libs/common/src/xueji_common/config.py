@@ -41,6 +41,8 @@ class Settings:
     database_url: str = ""                  # one service's database (production)
     amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
     token_secret: str = DEV_TOKEN_SECRET
+    # Keys still accepted while a rotation is under way (XUEJI_TOKEN_SECRET_PREVIOUS, comma-separated).
+    token_previous_secrets: tuple[str, ...] = ()
     token_audience: str = "xueji"
     token_issuer: str = "xueji"
     hash_key: str = DEV_HASH_KEY
@@ -69,6 +71,7 @@ class Settings:
             database_url=_env("DATABASE_URL", ""),
             amqp_uri=_env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
             token_secret=_env("TOKEN_SECRET", DEV_TOKEN_SECRET),
+            token_previous_secrets=tuple(k for k in _env("TOKEN_SECRET_PREVIOUS", "").split(",") if k),
             token_audience=_env("TOKEN_AUDIENCE", "xueji"),
             token_issuer=_env("TOKEN_ISSUER", "xueji"),
             hash_key=_env("HASH_KEY", DEV_HASH_KEY),
@@ -102,6 +105,11 @@ class Settings:
     def peer(self, service: str) -> str:
         """Address of another service: XUEJI_PEER_<SERVICE>, else this process's own address."""
         return self.peers.get(service, self.grpc_address)
+
+    def token_service(self):
+        from xueji_common.auth import TokenService
+
+        return TokenService(self.token_secret, self.token_audience, self.token_issuer, self.token_previous_secrets)
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)

@@ -53,3 +53,15 @@ def test_role_proto_numbers_follow_the_contract():
 
     for role in Role:
         assert common_pb2.Role.Name(role.proto) == "ROLE_" + role.name
+
+
+def test_tokens_of_the_previous_key_stay_valid_during_a_rotation():
+    old_token = TokenService(OTHER).mint("u1", Role.SYSTEM, "000000")
+    rotated = TokenService(KEY, previous=(OTHER,))
+    assert rotated.verify(old_token).user_id == "u1"
+    new_token = rotated.mint("u2", Role.SYSTEM, "000000")
+    assert TokenService(KEY).verify(new_token).user_id == "u2"  # minted with the new key
+    with pytest.raises(TokenError):
+        TokenService(OTHER).verify(new_token)
+    with pytest.raises(TokenError):
+        TokenService(KEY).verify(old_token)  # once the previous key is dropped

@@ -21,8 +21,7 @@ class CliContext:
     user: str
 
     def tokens(self) -> TokenService:
-        s = self.settings
-        return TokenService(s.token_secret, s.token_audience, s.token_issuer)
+        return self.settings.token_service()
 
     def metadata(self) -> list[tuple[str, str]]:
         """Bearer metadata: --token / XUEJI_TOKEN, else a token minted for --role and --org."""

@@ -39,14 +39,12 @@ def serve() -> None:
 @click.option("--ttl", default=8 * 3600, show_default=True, help="Lifetime in seconds.")
 def token(role: str, org: str, user: str, ttl: int) -> None:
     settings = Settings.from_env()
-    from xueji_common.auth import TokenService
     from xueji_common.orgunits import load_default_tree
 
     tree = load_default_tree()
     if org not in tree:
         raise click.BadParameter(f"未知的机构代码 {org}", param_hint="--org")
-    tokens = TokenService(settings.token_secret, settings.token_audience, settings.token_issuer)
-    click.echo(tokens.mint(user, Role(role), org, ttl_seconds=ttl))
+    click.echo(settings.token_service().mint(user, Role(role), org, ttl_seconds=ttl))
 
 
 @main.command(help="List org units of the configured tree (XUEJI_ORG_UNITS_FILE or the demo).")

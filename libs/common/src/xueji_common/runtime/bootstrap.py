@@ -8,7 +8,6 @@ import threading
 import grpc
 from sqlalchemy.orm import sessionmaker
 
-from xueji_common.auth import TokenService
 from xueji_common.config import Settings
 from xueji_common.db import migrations
 from xueji_common.db.engine import ensure_database, make_engine
@@ -31,7 +30,7 @@ class ServiceRuntime:
         ensure_database(self.database_url)
         self.engine = make_engine(self.database_url)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
-        self.tokens = TokenService(settings.token_secret, settings.token_audience, settings.token_issuer)
+        self.tokens = settings.token_service()
         self.caller = client.ServiceCaller(self.tokens, spec.name)
         self.relay: OutboxRelay | None = None
         self._channels: dict[str, grpc.Channel] = {}
