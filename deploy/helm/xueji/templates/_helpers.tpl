@@ -130,6 +130,12 @@ XUEJI_FILES_DIR: {{ $svc.proofFiles.mountPath | quote }}
     secretKeyRef:
       name: {{ $v.secrets.tokenSecret.name }}
       key: {{ $v.secrets.tokenSecret.key }}
+- name: XUEJI_TOKEN_SECRET_PREVIOUS
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.secrets.tokenSecret.name }}
+      key: {{ $v.secrets.tokenSecret.previousKey }}
+      optional: true
 - name: XUEJI_HASH_KEY
   valueFrom:
     secretKeyRef:
