@@ -49,10 +49,24 @@ class AlreadyExists(DomainError):
     status = "ALREADY_EXISTS"
 
 
+@dataclass(frozen=True)
+class PreconditionViolation:
+    type: str           # machine code of the rule, e.g. "NOT_REVIEWABLE"
+    subject: str        # what it is about, e.g. a case id
+    description: str    # Chinese reason
+
+
 class PreconditionFailed(DomainError):
-    """The operation is not allowed in the current state (a refusal with the rule's reason)."""
+    """The operation is not allowed in the current state (a refusal with the rule's reason).
+
+    Optional `violations` name each object that failed the rule (gRPC PreconditionFailure details).
+    """
 
     status = "FAILED_PRECONDITION"
+
+    def __init__(self, message: str, violations: list[PreconditionViolation] | tuple = ()) -> None:
+        super().__init__(message)
+        self.violations = list(violations)
 
 
 class ConcurrentModification(DomainError):

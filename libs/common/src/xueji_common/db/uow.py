@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Callable
+from typing import Callable, Iterable
 
 from google.protobuf.message import Message
 from sqlalchemy import insert, select
@@ -64,6 +64,21 @@ class SqlAlchemyUnitOfWork:
         self._published = 0
 
     def publish(self, event: Message, *, aggregate_id: str = "", correlation_id: str = "") -> str:
+        row = self._outbox_row(event, aggregate_id, correlation_id)
+        self.session.execute(insert(self._outbox).values(**row))
+        self._published += 1
+        return row["event_id"]
+
+    def publish_many(self, events: Iterable[tuple[Message, str]]) -> int:
+        """Write many (event, aggregate_id) pairs to the outbox in one executemany (batch use cases:
+        one statement instead of one per event); returns how many."""
+        rows = [self._outbox_row(event, aggregate_id, "") for event, aggregate_id in events]
+        if rows:
+            self.session.execute(insert(self._outbox), rows)
+        self._published += len(rows)
+        return len(rows)
+
+    def _outbox_row(self, event: Message, aggregate_id: str, correlation_id: str) -> dict:
         envelope = new_envelope(
             event,
             producer=self.producer,
@@ -71,19 +86,15 @@ class SqlAlchemyUnitOfWork:
             correlation_id=correlation_id,
             event_id=str(uuid.uuid4()),
         )
-        self.session.execute(
-            insert(self._outbox).values(
-                event_id=envelope.event_id,
-                event_type=envelope.type,
-                producer=self.producer,
-                aggregate_id=aggregate_id,
-                envelope=envelope.SerializeToString(),
-                created_at=now(),
-                attempts=0,
-            )
+        return dict(
+            event_id=envelope.event_id,
+            event_type=envelope.type,
+            producer=self.producer,
+            aggregate_id=aggregate_id,
+            envelope=envelope.SerializeToString(),
+            created_at=now(),
+            attempts=0,
         )
-        self._published += 1
-        return envelope.event_id
 
     def claim_event(self, event_id: str, consumer: str, event_type: str) -> None:
         """Record in the inbox that `consumer` handles this event; AlreadyHandled when it did.

@@ -1,0 +1,61 @@
+"""gRPC entrypoint of report (Reports, 上报): role checks, translation, delegation."""
+from __future__ import annotations
+
+from xueji.v1 import review_pb2, review_pb2_grpc
+from xueji_common.auth import Role
+from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common.grpcserver.guard import require_role
+from xueji_review.entrypoints import convert
+from xueji_review.service_layer import queries, reports
+
+
+class ReportsServicer(review_pb2_grpc.ReportsServicer):
+    def __init__(self, runtime) -> None:
+        self._rt = runtime
+
+    def _query(self, principal, request):
+        return queries.report_query(self._rt.tree, principal, school_code=request.school_code,
+                                    category=convert.category_from_pb(request.category),
+                                    kind=convert.kind_from_pb(request.kind))
+
+    def GetReportSummary(self, request, context):
+        principal = require_role(Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM)
+        summary = queries.summary(self._rt.uow_factory(), self._query(principal, request))
+        return convert.summary_to_pb(summary, self._rt.tree, with_schools=False)
+
+    def ListReportableCases(self, request, context):
+        principal = require_role(Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.SYSTEM)
+        offset, limit = convert.page_window(request.page)
+        cases, total = queries.page(self._rt.uow_factory(), self._query(principal, request), offset, limit)
+        return review_pb2.ListReportableCasesResponse(
+            cases=[convert.case_to_pb(c, self._rt.tree) for c in cases],
+            page=convert.page_response(offset, len(cases), total),
+        )
+
+    def ReportCases(self, request, context):
+        principal = require_role(Role.SCHOOL_REGISTRAR)
+        for i, item in enumerate(request.cases):
+            if not item.case_id:
+                raise InvalidArgument(FieldViolation(f"cases[{i}].case_id", "请指定审核记录"))
+        reported, refused = reports.report_cases(
+            self._rt.uow_factory(), tree=self._rt.tree, principal=principal,
+            school_code=request.school_code or principal.org_unit,
+            selection=[(item.case_id, item.expected_version) for item in request.cases],
+        )
+        return _response(reported, refused)
+
+    def ReportAll(self, request, context):
+        principal = require_role(Role.SCHOOL_REGISTRAR)
+        reported = reports.report_all(
+            self._rt.uow_factory(), tree=self._rt.tree, principal=principal,
+            school_code=request.school_code or principal.org_unit,
+            category=convert.category_from_pb(request.category), kind=convert.kind_from_pb(request.kind),
+        )
+        return _response(reported, [])
+
+
+def _response(reported, refused) -> review_pb2.ReportCasesResponse:
+    return review_pb2.ReportCasesResponse(
+        reported=[convert.batch_item(c) for c in reported],
+        refused=[convert.batch_item(r.case, r.reason_code, r.reason) for r in refused],
+    )
