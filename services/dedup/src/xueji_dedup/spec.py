@@ -1,17 +1,19 @@
 """The dedup service as the shared runners host it (scope province or national by configuration)."""
 from pathlib import Path
 
-from xueji_common.db.uow import SqlAlchemyUnitOfWork
 from xueji_common.runtime.spec import ServiceSpec
-from xueji_dedup.adapters.tables import inbox, metadata, outbox
+from xueji_dedup.adapters.tables import metadata
 from xueji_dedup.entrypoints import demo
+from xueji_dedup.entrypoints.events import SUBSCRIPTIONS
 from xueji_dedup.entrypoints.grpc_api import bindings
+from xueji_dedup.service_layer.unit_of_work import uow_factory
 
 SPEC = ServiceSpec(
     name="dedup",
     metadata=metadata,
     versions_dir=Path(__file__).parent / "migrations" / "versions",
-    make_uow=lambda rt: lambda: SqlAlchemyUnitOfWork(rt.session_factory, "dedup", outbox, inbox, rt.after_commit),
+    make_uow=uow_factory,
     grpc_bindings=bindings,
+    subscriptions=SUBSCRIPTIONS,
     seed_demo=demo.seed,
 )

@@ -1,0 +1,132 @@
+"""The national tier's tables in SQL: reservations, record holdings, student numbers.
+
+Reservations are won with INSERT ... ON CONFLICT DO NOTHING on the partial unique index of ACTIVE
+and COMMITTED reservations, never check-then-insert: of two concurrent transactions reserving one
+document, the second waits for the first and then inserts nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from xueji_common.db.engine import utc
+from xueji_dedup.adapters.tables import national_records as rec
+from xueji_dedup.adapters.tables import national_reservations as res
+from xueji_dedup.adapters.tables import student_numbers as num
+from xueji_dedup.domain.checks import Holding, HoldingKind
+
+HOLDING_STATES = ("active", "committed")
+_HOLDING_WHERE = text("state IN ('active', 'committed')")
+
+
+@dataclass
+class Reservation:
+    reservation_id: str
+    document_type: str
+    document_hash: str
+    application_id: str
+    province_code: str
+    school_code: str
+    state: str
+    record_id: str
+    national_student_number: str
+    release_reason: str
+    create_time: dt.datetime
+    expire_time: dt.datetime
+    update_time: dt.datetime
+
+
+def _reservation(row) -> Reservation:
+    values = dict(row._mapping)
+    for key in ("create_time", "expire_time", "update_time"):
+        values[key] = utc(values[key])
+    return Reservation(**values)
+
+
+def _insert(session: Session, table):
+    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+class NationalStore:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    # -- reservations --------------------------------------------------------------------------
+
+    def reservation(self, reservation_id: str, *, for_update: bool = False) -> Reservation | None:
+        query = select(res).where(res.c.reservation_id == reservation_id)
+        row = self._s.execute(query.with_for_update() if for_update else query).first()
+        return _reservation(row) if row else None
+
+    def holding_reservation(self, document_type: str, document_hash: str) -> Reservation | None:
+        row = self._s.execute(select(res).where(
+            res.c.document_type == document_type, res.c.document_hash == document_hash,
+            res.c.state.in_(HOLDING_STATES))).first()
+        return _reservation(row) if row else None
+
+    def expire_stale(self, document_type: str, document_hash: str, now: dt.datetime) -> None:
+        self._s.execute(update(res).where(
+            res.c.document_type == document_type, res.c.document_hash == document_hash,
+            res.c.state == "active", res.c.expire_time < now,
+        ).values(state="expired", update_time=now))
+
+    def try_reserve(self, values: dict) -> str | None:
+        """Insert a reservation unless the document is held; returns its id, or None if it lost."""
+        values = {"reservation_id": str(uuid.uuid4()), "state": "active", "record_id": "",
+                  "national_student_number": "", "release_reason": "", **values}
+        stmt = _insert(self._s, res).values(**values).on_conflict_do_nothing(
+            index_elements=["document_type", "document_hash"], index_where=_HOLDING_WHERE,
+        ).returning(res.c.reservation_id)
+        return self._s.execute(stmt).scalar()  # None when the conflict kept the row out
+
+    def save_reservation(self, r: Reservation) -> None:
+        values = {k: getattr(r, k) for k in ("state", "record_id", "national_student_number",
+                                              "release_reason", "expire_time", "update_time")}
+        self._s.execute(update(res).where(res.c.reservation_id == r.reservation_id).values(**values))
+
+    # -- record holdings ------------------------------------------------------------------------
+
+    def upsert_record(self, values: dict) -> None:
+        stmt = _insert(self._s, rec).values(**values)
+        stmt = stmt.on_conflict_do_update(index_elements=["record_id"],
+                                          set_={k: stmt.excluded[k] for k in values if k != "record_id"})
+        self._s.execute(stmt)
+
+    def holdings(self, document_type: str, document_hash: str, now: dt.datetime, *,
+                 except_application: str = "", except_record: str = "") -> list[Holding]:
+        """Records holding the document, then open reservations (of other applications)."""
+        found = [
+            Holding(HoldingKind.RECORD, r.record_id, r.province_code, r.school_code,
+                    r.national_student_number, r.application_id)
+            for r in self._s.execute(select(rec).where(
+                rec.c.document_type == document_type, rec.c.document_hash == document_hash)).all()
+            if r.record_id != except_record and not (except_application and r.application_id == except_application)
+        ]
+        open_reservations = self._s.execute(select(res).where(
+            res.c.document_type == document_type, res.c.document_hash == document_hash,
+            res.c.state == "active", res.c.expire_time >= now)).all()
+        found += [
+            Holding(HoldingKind.RESERVATION, r.reservation_id, r.province_code, r.school_code, "", r.application_id)
+            for r in open_reservations if r.application_id != except_application
+        ]
+        return found
+
+    # -- student numbers ------------------------------------------------------------------------
+
+    def number_of_owner(self, owner_id: str, kind: str):
+        return self._s.execute(select(num).where(num.c.owner_id == owner_id, num.c.kind == kind)).first()
+
+    def try_take_number(self, number_hash: str, kind: str, owner_id: str, number: str, now: dt.datetime) -> bool:
+        stmt = _insert(self._s, num).values(number_hash=number_hash, kind=kind, owner_id=owner_id,
+                                            national_student_number=number, create_time=now)
+        stmt = stmt.on_conflict_do_nothing().returning(num.c.number_hash)
+        return self._s.execute(stmt).scalar() is not None
+
+    def number_owner(self, number_hash: str) -> str | None:
+        return self._s.execute(select(num.c.owner_id).where(num.c.number_hash == number_hash)).scalar()
+

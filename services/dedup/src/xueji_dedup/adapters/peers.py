@@ -1,0 +1,140 @@
+"""gRPC clients of the peers the province tier calls: the national tier and the population register.
+
+Both translate answers into domain values. A peer that cannot answer now (UNAVAILABLE,
+DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) raises PeerUnavailable, which is not a DomainError: the event
+handler fails, nothing is committed, and the bus delivers the event again later.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import grpc
+from grpc_status import rpc_status
+from google.rpc import error_details_pb2
+
+from xueji.v1 import dedup_pb2, dedup_pb2_grpc, population_register_pb2, population_register_pb2_grpc
+from xueji_common.documents import DocumentType
+from xueji_common.grpcserver.convert import date_to_pb
+from xueji_dedup.domain.checks import Holding, HoldingKind
+
+RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED)
+TIMEOUT_SECONDS = 5.0
+
+
+class PeerUnavailable(Exception):
+    """A peer cannot answer right now; retry later (never carries personal data)."""
+
+
+class PeerRefused(Exception):
+    """A peer refused the call for a reason retrying cannot change (code and message kept)."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(f"{code.name}: {message}")
+        self.code = code
+
+
+def _call(rpc, request, metadata):
+    try:
+        return rpc(request, metadata=metadata, timeout=TIMEOUT_SECONDS)
+    except grpc.RpcError as exc:
+        if exc.code() in RETRYABLE:
+            raise PeerUnavailable(exc.code().name) from None
+        raise
+
+
+def holding_from_pb(h: dedup_pb2.DocumentHolding) -> Holding:
+    kind = HoldingKind.RECORD if h.kind == dedup_pb2.HOLDING_KIND_RECORD else HoldingKind.RESERVATION
+    return Holding(kind, h.holder_id, h.province_code, h.school_code, h.national_student_number, h.application_id)
+
+
+def holding_from_error(exc: grpc.RpcError) -> Holding:
+    """The holder named by an ALREADY_EXISTS answer of ReserveIdentity (google.rpc.ErrorInfo)."""
+    status = rpc_status.from_call(exc)
+    for detail in status.details if status else ():
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            m = info.metadata
+            return Holding(HoldingKind(m["holder_kind"]), m.get("holder_id", ""), m.get("province_code", ""),
+                           m.get("school_code", ""), m.get("national_student_number", ""),
+                           m.get("application_id", ""))
+    return Holding(HoldingKind.RESERVATION, "", "", "")
+
+
+class NationalTier:
+    """The national Dedup surface, as the province tier uses it."""
+
+    def __init__(self, channel: grpc.Channel, metadata) -> None:
+        self._stub = dedup_pb2_grpc.DedupStub(channel)
+        self._metadata = metadata
+
+    def check(self, document_type: str, document_hash: str, application_id: str = "") -> list[Holding]:
+        response = _call(self._stub.CheckDocument, dedup_pb2.CheckDocumentRequest(
+            document_type=DocumentType(document_type).to_proto(), document_hash=document_hash,
+            application_id=application_id), self._metadata())
+        return [holding_from_pb(h) for h in response.holdings]
+
+    def reserve(self, document_type: str, document_hash: str, application_id: str, province_code: str,
+                school_code: str) -> str | Holding:
+        """The reservation id, or the Holding that keeps the document from this application."""
+        try:
+            r = _call(self._stub.ReserveIdentity, dedup_pb2.ReserveIdentityRequest(
+                document_type=DocumentType(document_type).to_proto(), document_hash=document_hash,
+                application_id=application_id, province_code=province_code, school_code=school_code),
+                self._metadata())
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.ALREADY_EXISTS:
+                return holding_from_error(exc)
+            raise PeerRefused(exc.code(), exc.details()) from None
+        return r.reservation_id
+
+    def commit(self, reservation_id: str, record_id: str, national_student_number: str) -> None:
+        _call(self._stub.CommitReservation, dedup_pb2.CommitReservationRequest(
+            reservation_id=reservation_id, record_id=record_id,
+            national_student_number=national_student_number), self._metadata())
+
+    def release(self, reservation_id: str, reason: str) -> None:
+        """Idempotent; a reservation that is gone or already committed is left as it is."""
+        try:
+            _call(self._stub.ReleaseReservation, dedup_pb2.ReleaseReservationRequest(
+                reservation_id=reservation_id, reason=reason), self._metadata())
+        except grpc.RpcError as exc:
+            if exc.code() not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION):
+                raise
+
+    def register_record(self, **values) -> list[Holding]:
+        values["document_type"] = DocumentType(values["document_type"]).to_proto()
+        response = _call(self._stub.RegisterRecord, dedup_pb2.RegisterRecordRequest(**values), self._metadata())
+        return [holding_from_pb(h) for h in response.other_holdings]
+
+
+class PopulationRegister:
+    """The population register (基础数据库) behind its gRPC contract."""
+
+    def __init__(self, channel: grpc.Channel, metadata) -> None:
+        self._stub = population_register_pb2_grpc.PopulationRegisterStub(channel)
+        self._metadata = metadata
+
+    def verify(self, name: str, gender: int, birth_date: dt.date | None, resident_id: str) -> str:
+        """"" when the identity matches, else the reason code (NOT_FOUND, NAME_MISMATCH...)."""
+        try:
+            r = _call(self._stub.VerifyIdentity, population_register_pb2.VerifyIdentityRequest(
+                name=name, gender=gender, birth_date=date_to_pb(birth_date), resident_id_number=resident_id),
+                self._metadata())
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                return "NOT_FOUND"  # not a valid resident ID number: it cannot exist in the register
+            raise PeerRefused(exc.code(), exc.details()) from None
+        if r.matches:
+            return ""
+        name_ = population_register_pb2.IdentityVerificationReason.Name(r.reason)
+        return name_.removeprefix("IDENTITY_VERIFICATION_REASON_") if r.reason else "NOT_FOUND"
+
+
+class Peers:
+    """The peers of one runtime, reached at `XUEJI_PEER_DEDUP_NATIONAL` and
+    `XUEJI_PEER_POPULATION_REGISTER` (default: this process's own address)."""
+
+    def __init__(self, runtime) -> None:
+        self.national = NationalTier(runtime.channel("dedup-national"), runtime.caller.metadata)
+        self.register = PopulationRegister(runtime.channel("population-register"), runtime.caller.metadata)

@@ -1,0 +1,55 @@
+"""The province tier's index in SQL: the applications it checks and the records of the province."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from xueji_dedup.adapters.tables import province_applications as apps
+from xueji_dedup.adapters.tables import province_records as recs
+from xueji_dedup.domain.checks import Holding, HoldingKind
+
+
+class ProvinceStore:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def application(self, application_id: str):
+        return self._s.execute(select(apps).where(apps.c.application_id == application_id)).first()
+
+    def save_application(self, values: dict) -> None:
+        if self.application(values["application_id"]) is None:
+            self._s.execute(insert(apps).values(**values))
+        else:
+            self._s.execute(update(apps).where(apps.c.application_id == values["application_id"]).values(**values))
+
+    def update_application(self, application_id: str, **values) -> None:
+        self._s.execute(update(apps).where(apps.c.application_id == application_id).values(**values))
+
+    def record(self, record_id: str):
+        return self._s.execute(select(recs).where(recs.c.record_id == record_id)).first()
+
+    def save_record(self, values: dict) -> None:
+        if self.record(values["record_id"]) is None:
+            self._s.execute(insert(recs).values(**values))
+        else:
+            self._s.execute(update(recs).where(recs.c.record_id == values["record_id"]).values(**values))
+
+    def record_holdings(self, document_type: str, document_hash: str, *, except_application: str = "",
+                        except_record: str = "") -> list[Holding]:
+        rows = self._s.execute(select(recs).where(
+            recs.c.document_type == document_type, recs.c.document_hash == document_hash)).all()
+        return [Holding(HoldingKind.RECORD, r.record_id, "", r.school_code, r.national_student_number,
+                        r.application_id)
+                for r in rows if r.record_id != except_record and r.application_id != except_application]
+
+    def records_by_ids(self, record_ids: list[str]) -> list:
+        return self._s.execute(select(recs).where(recs.c.record_id.in_(record_ids))).all() if record_ids else []
+
+    def no_document_twins(self, name: str, gender: int, birth_date: dt.date, county_code: str, record_id: str) -> list:
+        """No-document records of the same name, gender and birth date in the same county."""
+        return [r for r in self._s.execute(select(recs).where(
+            recs.c.category == "no_document", recs.c.name == name, recs.c.gender == gender,
+            recs.c.birth_date == birth_date, recs.c.county_code == county_code)).all()
+            if r.record_id != record_id]

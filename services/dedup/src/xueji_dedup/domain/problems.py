@@ -1,0 +1,153 @@
+"""Problem records (问题学籍): groups of records, who resolves them, and how they are handled.
+
+No framework imports. A group is owned by the smallest unit above every school in it: one school →
+the school; schools of one county, city or province → that department; several provinces → the
+ministry (the national tier). Handling: corroborate (proof, record kept), correct (key data fixed,
+authenticated again), delete (the duplicate is cancelled; at least one record stays).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+from xueji_common.errors import PreconditionFailed
+
+
+class ProblemKind(str, enum.Enum):
+    AUTHENTICATION_FAILED = "authentication_failed"   # 证件号错误/不存在/与姓名不符
+    SHARED_DOCUMENT = "shared_document"               # 一人多籍
+    NO_DOCUMENT_DUPLICATE = "no_document_duplicate"   # 无证件学生姓名性别出生日期相同
+
+
+class GroupStatus(str, enum.Enum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+
+
+class StudentStatus(str, enum.Enum):
+    PENDING = "pending"
+    CORROBORATED = "corroborated"
+    REAUTHENTICATING = "reauthenticating"
+    CORRECTED = "corrected"
+    CORRECTION_FAILED = "correction_failed"
+    DELETED = "deleted"
+
+
+class Resolution(str, enum.Enum):
+    CORROBORATE = "corroborate"
+    CORRECT = "correct"
+    DELETE = "delete"
+
+
+OPEN = (StudentStatus.PENDING, StudentStatus.CORRECTION_FAILED)  # still to handle
+
+
+class RuleRefused(PreconditionFailed):
+    """FAILED_PRECONDITION with a machine code (google.rpc.PreconditionFailure type)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class ProblemStudent:
+    record_id: str
+    application_id: str
+    national_student_number: str   # masked
+    temporary_number: bool
+    name: str
+    gender: int
+    birth_date: dt.date | None
+    document_type: str
+    document_masked: str
+    school_code: str
+    county_code: str
+    city_code: str
+    province_code: str
+    status: StudentStatus = StudentStatus.PENDING
+    reason: str = ""
+
+
+@dataclass
+class ProblemGroup:
+    group_id: str
+    kind: ProblemKind
+    match_key: str
+    resolver_level: int          # OrgLevel number: 1 ministry ... 5 school
+    resolver_unit_code: str
+    students: list[ProblemStudent] = field(default_factory=list)
+    status: GroupStatus = GroupStatus.PENDING
+    version: int = 1
+    create_time: dt.datetime | None = None
+    update_time: dt.datetime | None = None
+
+    def student(self, record_id: str) -> ProblemStudent | None:
+        return next((s for s in self.students if s.record_id == record_id), None)
+
+    def add(self, student: ProblemStudent) -> bool:
+        """A record joins the group (idempotent); a resolved group opens again."""
+        if self.student(student.record_id) is not None:
+            return False
+        self.students.append(student)
+        self.status = GroupStatus.IN_PROGRESS if self._handled_any() else GroupStatus.PENDING
+        return True
+
+    def check_can_handle(self, resolutions: dict[str, Resolution]) -> None:
+        """The rules of one handling step (raises RuleRefused or ValueError naming the record)."""
+        if self.status is GroupStatus.RESOLVED:
+            raise RuleRefused("GROUP_RESOLVED", "该组问题学籍已处理完毕")
+        for record_id in resolutions:
+            student = self.student(record_id)
+            if student is None:
+                raise ValueError(record_id)
+            if student.status not in OPEN:
+                raise RuleRefused("RECORD_ALREADY_HANDLED", f"学籍 {student.national_student_number} 已处理，不能重复处理")
+        remaining = [s for s in self.students if s.status is not StudentStatus.DELETED
+                     and resolutions.get(s.record_id) is not Resolution.DELETE]
+        if not remaining:
+            raise RuleRefused("WOULD_DELETE_ALL", "不能删除该组的全部学籍，至少保留一条")
+
+    def handled(self, record_id: str, status: StudentStatus, reason: str | None = None) -> None:
+        student = self.student(record_id)
+        student.status = status
+        if reason is not None:
+            student.reason = reason
+        self._refresh_status()
+
+    def _handled_any(self) -> bool:
+        return any(s.status not in OPEN for s in self.students)
+
+    def _refresh_status(self) -> None:
+        if all(s.status not in OPEN for s in self.students):
+            self.status = GroupStatus.RESOLVED
+        elif self._handled_any():
+            self.status = GroupStatus.IN_PROGRESS
+        else:
+            self.status = GroupStatus.PENDING
+
+
+def resolver_for(tree, school_codes: list[str], province_codes: list[str]) -> tuple[int, str]:
+    """(level, unit code) of the smallest unit above every school; the ministry across provinces
+    or when a school is not in this tree (another province's)."""
+    schools = sorted(set(school_codes))
+    if len(set(province_codes)) > 1 or any(code not in tree for code in schools):
+        return 1, tree.root.code
+    if len(schools) == 1:
+        return 5, schools[0]
+    chains = [[s, *(u.code for u in tree.ancestors(s))] for s in schools]
+    common = [code for code in chains[0] if all(code in chain for chain in chains[1:])]
+    unit = tree.get(common[0])
+    return int(unit.level), unit.code
+
+
+def may_resolve(tree, principal_role: str, principal_unit: str, group: ProblemGroup) -> bool:
+    """The resolver unit's registrar: the school registrar for a school's group, else a department
+    registrar at the resolver unit or above it."""
+    if group.resolver_level == 5 and principal_role == "school_registrar":
+        return principal_unit == group.resolver_unit_code
+    if principal_role == "department_registrar":
+        return tree.may_act_on(principal_unit, group.resolver_unit_code)
+    return False

@@ -1,0 +1,81 @@
+"""Event entrypoint: bus events (protobuf) → the province tier's use cases.
+
+The unit of work carries the org tree, the hash key and the peers (see unit_of_work.uow_factory).
+A national-scope process has no province work: it records such events as handled and does nothing.
+"""
+from __future__ import annotations
+
+import logging
+
+from xueji.v1 import events_pb2
+from xueji_common.documents import DocumentCategory, DocumentType, mask_document_number
+from xueji_common.grpcserver.convert import date_from_pb
+from xueji_common.messaging.consumer import Subscription
+from xueji_common.vocabulary import RegistrationKind
+from xueji_dedup.service_layer import province, records
+
+log = logging.getLogger(__name__)
+
+
+def _national_scope(uow) -> bool:
+    if uow.scope == "province":
+        return False
+    log.warning("province event received by the national tier: ignored")
+    uow.commit()
+    return True
+
+
+def on_application_submitted(event: events_pb2.ApplicationSubmitted, uow, envelope) -> None:
+    if _national_scope(uow):
+        return
+    a = event.application
+    province.application_submitted(uow, province.Submitted(
+        application_id=a.application_id, revision=a.revision, school_code=a.school_code,
+        kind=RegistrationKind.from_proto(a.kind).value, category=DocumentCategory.from_proto(a.category).value,
+        document_type=DocumentType.from_proto(a.document_type).value, document_hash=a.document_hash,
+        document_masked=a.document_number_masked, name=a.name, gender=a.gender,
+        birth_date=date_from_pb(a.birth_date)), event.document_number, peers=uow.peers, tree=uow.tree)
+
+
+def on_application_withdrawn(event: events_pb2.ApplicationWithdrawn, uow, envelope) -> None:
+    if not _national_scope(uow):
+        province.application_withdrawn(uow, event.application_id, peers=uow.peers)
+
+
+def on_registration_returned(event: events_pb2.RegistrationReturned, uow, envelope) -> None:
+    if not _national_scope(uow):
+        province.application_returned(uow, event.application_id, event.revision)
+
+
+def _snapshot(r: events_pb2.StudentRecordSnapshot) -> records.RecordSnapshot:
+    return records.RecordSnapshot(
+        record_id=r.record_id, application_id=r.application_id, school_code=r.school_code,
+        province_code=r.province_code, category=DocumentCategory.from_proto(r.category).value,
+        document_type=DocumentType.from_proto(r.document_type).value, document_hash=r.document_hash,
+        document_masked=r.document_number_masked, national_student_number=_masked_number(r.national_student_number),
+        temporary_number=r.temporary_number, name=r.name, gender=r.gender, birth_date=date_from_pb(r.birth_date),
+        version=r.version)
+
+
+def _masked_number(number: str) -> str:
+    """A G number contains the resident ID: kept masked like one."""
+    return mask_document_number(number) if number.startswith("G") else number
+
+
+def on_student_record_created(event: events_pb2.StudentRecordCreated, uow, envelope) -> None:
+    if not _national_scope(uow):
+        records.record_created(uow, _snapshot(event.record), peers=uow.peers, tree=uow.tree)
+
+
+def on_student_record_changed(event: events_pb2.StudentRecordChanged, uow, envelope) -> None:
+    if not _national_scope(uow):
+        records.record_changed(uow, _snapshot(event.record), peers=uow.peers, tree=uow.tree)
+
+
+SUBSCRIPTIONS = [
+    Subscription("registration", "ApplicationSubmitted", on_application_submitted),
+    Subscription("registration", "ApplicationWithdrawn", on_application_withdrawn),
+    Subscription("review", "RegistrationReturned", on_registration_returned),
+    Subscription("registration", "StudentRecordCreated", on_student_record_created),
+    Subscription("registration", "StudentRecordChanged", on_student_record_changed),
+]

@@ -1,0 +1,172 @@
+"""gRPC entrypoint of the Dedup surface (the national tier's; a province serves the same on its own
+tables). System callers only. ALREADY_EXISTS carries google.rpc.ErrorInfo naming the holder;
+FAILED_PRECONDITION carries google.rpc.PreconditionFailure with the machine code."""
+from __future__ import annotations
+
+import functools
+
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from xueji.v1 import dedup_pb2, dedup_pb2_grpc
+from xueji_common.auth import Role
+from xueji_common.documents import DocumentError, DocumentType, validate_document
+from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common.grpcserver.convert import date_from_pb, timestamp
+from xueji_common.grpcserver.guard import require_role
+from xueji_dedup.adapters.holdings_query import read_engine
+from xueji_dedup.domain.checks import Holding, HoldingKind
+from xueji_dedup.domain.numbers import NumberKind, check_division
+from xueji_dedup.domain.problems import RuleRefused
+from xueji_dedup.service_layer import national
+from xueji_dedup.service_layer.national import HeldElsewhere
+
+_STATES = {"active": 1, "committed": 2, "released": 3, "expired": 4}
+_NUMBER_KINDS = {1: NumberKind.FORMAL, 2: NumberKind.TEMPORARY, 3: NumberKind.PROVINCIAL}
+
+
+def holding_to_pb(h: Holding) -> dedup_pb2.DocumentHolding:
+    kind = dedup_pb2.HOLDING_KIND_RECORD if h.kind is HoldingKind.RECORD else dedup_pb2.HOLDING_KIND_RESERVATION
+    return dedup_pb2.DocumentHolding(kind=kind, holder_id=h.holder_id, province_code=h.province_code,
+                                     school_code=h.school_code, national_student_number=h.national_student_number,
+                                     application_id=h.application_id)
+
+
+def reservation_to_pb(r) -> dedup_pb2.IdentityReservation:
+    return dedup_pb2.IdentityReservation(
+        reservation_id=r.reservation_id, document_type=DocumentType(r.document_type).to_proto(),
+        document_hash=r.document_hash, application_id=r.application_id, province_code=r.province_code,
+        school_code=r.school_code, state=_STATES[r.state], record_id=r.record_id,
+        national_student_number=r.national_student_number, create_time=timestamp(r.create_time),
+        expire_time=timestamp(r.expire_time))
+
+
+def _abort(context, code: int, message: str, detail) -> None:
+    status = status_pb2.Status(code=code, message=message)
+    packed = any_pb2.Any()
+    packed.Pack(detail)
+    status.details.append(packed)
+    context.abort_with_status(rpc_status.to_status(status))
+
+
+def with_error_details(method):
+    """HeldElsewhere → ALREADY_EXISTS + ErrorInfo; RuleRefused → FAILED_PRECONDITION + PreconditionFailure."""
+    @functools.wraps(method)
+    def wrapper(self, request, context):
+        try:
+            return method(self, request, context)
+        except HeldElsewhere as exc:
+            h = exc.holding
+            _abort(context, code_pb2.ALREADY_EXISTS, exc.message, error_details_pb2.ErrorInfo(
+                reason="DOCUMENT_HELD", domain="dedup.xueji", metadata={
+                    "holder_kind": h.kind.value, "holder_id": h.holder_id, "province_code": h.province_code,
+                    "school_code": h.school_code, "national_student_number": h.national_student_number,
+                    "application_id": h.application_id}))
+        except RuleRefused as exc:
+            _abort(context, code_pb2.FAILED_PRECONDITION, exc.message, error_details_pb2.PreconditionFailure(
+                violations=[error_details_pb2.PreconditionFailure.Violation(
+                    type=exc.code, subject="reservation", description=exc.message)]))
+    return wrapper
+
+
+def _document(request, field: str = "document_hash") -> tuple[str, str]:
+    problems = []
+    try:
+        document_type = DocumentType.from_proto(request.document_type).value
+    except DocumentError as exc:
+        problems.append(FieldViolation("document_type", exc.message))
+    value = getattr(request, field)
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        problems.append(FieldViolation(field, "证件号哈希须为 64 位小写十六进制（HMAC-SHA256）"))
+    if problems:
+        raise InvalidArgument(problems)
+    return document_type, value
+
+
+def _required(request, *names: str) -> None:
+    missing = [FieldViolation(n, "不能为空") for n in names if not getattr(request, n)]
+    if missing:
+        raise InvalidArgument(missing)
+
+
+class DedupServicer(dedup_pb2_grpc.DedupServicer):
+    def __init__(self, runtime) -> None:
+        self._rt = runtime
+        self._reads = read_engine(runtime.engine)
+
+    def CheckDocument(self, request, context):
+        require_role(Role.SYSTEM)
+        document_type, document_hash = _document(request)
+        holdings = national.check_document(self._reads, document_type, document_hash, request.application_id)
+        return dedup_pb2.CheckDocumentResponse(available=not holdings, holdings=[holding_to_pb(h) for h in holdings])
+
+    @with_error_details
+    def ReserveIdentity(self, request, context):
+        require_role(Role.SYSTEM)
+        document_type, document_hash = _document(request)
+        _required(request, "application_id", "school_code")
+        r = national.reserve_identity(self._rt.uow_factory(), national.ReserveIdentity(
+            document_type, document_hash, request.application_id, request.province_code, request.school_code))
+        return reservation_to_pb(r)
+
+    @with_error_details
+    def CommitReservation(self, request, context):
+        require_role(Role.SYSTEM)
+        _required(request, "reservation_id", "record_id")
+        r = national.commit_reservation(self._rt.uow_factory(), request.reservation_id, request.record_id,
+                                        request.national_student_number)
+        return reservation_to_pb(r)
+
+    @with_error_details
+    def ReleaseReservation(self, request, context):
+        require_role(Role.SYSTEM)
+        _required(request, "reservation_id")
+        return reservation_to_pb(national.release_reservation(self._rt.uow_factory(), request.reservation_id,
+                                                              request.reason))
+
+    def RegisterRecord(self, request, context):
+        require_role(Role.SYSTEM)
+        document_type, document_hash = _document(request)
+        _required(request, "record_id")
+        others = national.register_record(self._rt.uow_factory(), national.RegisterRecord(
+            request.record_id, document_type, document_hash, request.application_id, request.province_code,
+            request.school_code, request.national_student_number))
+        return dedup_pb2.RegisterRecordResponse(other_holdings=[holding_to_pb(h) for h in others])
+
+    def ReserveStudentNumber(self, request, context):
+        require_role(Role.SYSTEM)
+        cmd = _number_command(request)
+        number = national.reserve_student_number(self._rt.uow_factory(), cmd, self._rt.settings.hash_key)
+        return dedup_pb2.StudentNumberReservation(national_student_number=number, kind=request.kind,
+                                                  owner_id=request.owner_id)
+
+
+def _number_command(request) -> national.ReserveNumber:
+    kind = _NUMBER_KINDS.get(request.kind)
+    if kind is None:
+        raise InvalidArgument(FieldViolation("kind", "学籍号类型无效"))
+    _required(request, "owner_id")
+    if kind is NumberKind.FORMAL:
+        try:
+            doc = validate_document(DocumentType.RESIDENT_ID, request.resident_id_number)
+        except DocumentError as exc:
+            raise InvalidArgument(FieldViolation("resident_id_number", exc.message)) from None
+        return national.ReserveNumber(kind, request.owner_id, resident_id=doc.number)
+    problems = []
+    try:
+        check_division(request.division_code)
+    except ValueError:
+        problems.append(FieldViolation("division_code", "行政区划代码须为 6 位区县代码"))
+    try:
+        birth = date_from_pb(request.birth_date)
+    except ValueError:
+        birth = None
+    if birth is None:
+        problems.append(FieldViolation("birth_date", "出生日期不能为空或无效"))
+    if problems:
+        raise InvalidArgument(problems)
+    return national.ReserveNumber(kind, request.owner_id, request.division_code, birth)
+
+
+

@@ -1,0 +1,133 @@
+"""gRPC entrypoint of ProblemRecords (问题学籍): translate requests, delegate, translate back."""
+from __future__ import annotations
+
+from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
+from xueji_common.auth import Role
+from xueji_common.documents import DocumentError, DocumentType, validate_document
+from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common.grpcserver.convert import date_from_pb, date_to_pb, timestamp
+from xueji_common.grpcserver.guard import require_role
+from xueji_common.hashing import document_hash
+from xueji_dedup.adapters.peers import Peers
+from xueji_dedup.domain.problems import GroupStatus, ProblemGroup, ProblemKind, Resolution
+from xueji_dedup.service_layer import problems
+
+MAX_PAGE = 500
+
+
+def _enum(proto_enum, prefix: str, member) -> int:
+    return proto_enum.Value(prefix + member.name)
+
+
+def group_to_pb(group: ProblemGroup, tree, actions=(), proofs=()) -> dedup_pb2.ProblemGroup:
+    resolver = tree.get(group.resolver_unit_code) if group.resolver_unit_code in tree else None
+    message = dedup_pb2.ProblemGroup(
+        group_id=group.group_id, kind=_enum(events_pb2.ProblemKind, "PROBLEM_KIND_", group.kind),
+        status=_enum(dedup_pb2.ProblemGroupStatus, "PROBLEM_GROUP_STATUS_", group.status),
+        resolver_level=group.resolver_level, resolver_unit_code=group.resolver_unit_code,
+        resolver_unit_name=resolver.name if resolver else "", version=group.version,
+        create_time=timestamp(group.create_time), update_time=timestamp(group.update_time))
+    for s in group.students:
+        message.students.append(dedup_pb2.ProblemStudent(
+            record_id=s.record_id, national_student_number=s.national_student_number,
+            temporary_number=s.temporary_number, name=s.name, gender=s.gender, birth_date=date_to_pb(s.birth_date),
+            document=common_pb2.IdentityDocument(
+                type=DocumentType(s.document_type).to_proto() if s.document_type else 0, number=s.document_masked),
+            school_code=s.school_code, school_name=tree.get(s.school_code).name if s.school_code in tree else "",
+            province_code=s.province_code,
+            status=_enum(dedup_pb2.ProblemStudentStatus, "PROBLEM_STUDENT_STATUS_", s.status), reason=s.reason))
+    for a in actions:
+        action = dedup_pb2.ProblemAction(
+            record_id=a.record_id, resolution=_enum(events_pb2.ProblemResolution, "PROBLEM_RESOLUTION_",
+                                                    Resolution(a.resolution)),
+            stamp=common_pb2.AuditStamp(org_unit_code=a.org_unit_code, org_unit_name=a.org_unit_name,
+                                        user_id=a.user_id, role=Role(a.role).proto, time=timestamp(a.time),
+                                        opinion=a.opinion),
+            proof_files=[common_pb2.FileRef(file_id=p.file_id, file_name=p.file_name, content_type=p.content_type,
+                                            size_bytes=p.size_bytes) for p in proofs if p.action_time == a.time])
+        if a.corrected_document_type:
+            action.corrected_identity.CopyFrom(common_pb2.StudentIdentity(
+                name=a.corrected_name, gender=a.corrected_gender, birth_date=date_to_pb(a.corrected_birth_date),
+                document=common_pb2.IdentityDocument(type=DocumentType(a.corrected_document_type).to_proto(),
+                                                     number=a.corrected_document_masked)))
+        message.history.append(action)
+    return message
+
+
+def _corrected(identity: common_pb2.StudentIdentity, index: int, hash_key: str) -> problems.CorrectedIdentity:
+    field = f"resolutions[{index}].corrected_identity"
+    problems_ = []
+    try:
+        doc = validate_document(DocumentType.from_proto(identity.document.type), identity.document.number)
+    except DocumentError as exc:
+        raise InvalidArgument(FieldViolation(f"{field}.document.{exc.field.removeprefix('document_')}",
+                                             exc.message)) from None
+    if not identity.name.strip():
+        problems_.append(FieldViolation(f"{field}.name", "姓名不能为空"))
+    try:
+        birth = doc.birth_date or date_from_pb(identity.birth_date)
+    except ValueError:
+        birth = None
+    gender = int(doc.gender) if doc.gender else identity.gender
+    if birth is None:
+        problems_.append(FieldViolation(f"{field}.birth_date", "出生日期不能为空"))
+    if gender not in (1, 2):
+        problems_.append(FieldViolation(f"{field}.gender", "性别不能为空"))
+    if problems_:
+        raise InvalidArgument(problems_)
+    return problems.CorrectedIdentity(identity.name.strip(), gender, birth, doc.type.value, doc.number,
+                                      document_hash(hash_key, doc.type.value, doc.number))
+
+
+class ProblemRecordsServicer(dedup_pb2_grpc.ProblemRecordsServicer):
+    def __init__(self, runtime) -> None:
+        self._rt = runtime
+        self._peers = Peers(runtime)
+
+    def ListProblemGroups(self, request, context):
+        principal = require_role(Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM)
+        unit = request.org_unit_code or principal.org_unit
+        if unit not in self._rt.tree:
+            raise InvalidArgument(FieldViolation("org_unit_code", "机构代码不存在"))
+        size = request.page.page_size or 50
+        if not 0 < size <= MAX_PAGE:
+            raise InvalidArgument(FieldViolation("page.page_size", f"每页条数须在 1 到 {MAX_PAGE} 之间"))
+        token = request.page.page_token
+        if token and not token.isdigit():
+            raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效"))
+        offset = int(token or 0)
+        query = problems.ListQuery(
+            org_unit_code=unit,
+            kinds=tuple(ProblemKind[events_pb2.ProblemKind.Name(k).removeprefix("PROBLEM_KIND_")]
+                        for k in request.kinds if k and k != events_pb2.PROBLEM_KIND_DOCUMENT_CHANGED),
+            statuses=tuple(GroupStatus[dedup_pb2.ProblemGroupStatus.Name(s).removeprefix("PROBLEM_GROUP_STATUS_")]
+                           for s in request.statuses if s),
+            resolver_level=request.resolver_level, name=request.name,
+            national_student_number=request.national_student_number, offset=offset, limit=size)
+        groups, total = problems.list_groups(self._rt.uow_factory(), query, principal=principal, tree=self._rt.tree)
+        next_token = str(offset + size) if offset + size < total else ""
+        return dedup_pb2.ListProblemGroupsResponse(
+            groups=[group_to_pb(g, self._rt.tree) for g in groups],
+            page=common_pb2.PageResponse(next_page_token=next_token, total_size=total))
+
+    def GetProblemGroup(self, request, context):
+        principal = require_role(Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM)
+        group, actions, proofs = problems.get_group(self._rt.uow_factory(), request.group_id,
+                                                    principal=principal, tree=self._rt.tree)
+        return group_to_pb(group, self._rt.tree, actions, proofs)
+
+    def ResolveProblemGroup(self, request, context):
+        principal = require_role(Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR)
+        resolutions = []
+        for i, r in enumerate(request.resolutions):
+            if r.resolution not in (1, 2, 3):
+                raise InvalidArgument(FieldViolation(f"resolutions[{i}].resolution", "处理方式须为佐证、修正或删除"))
+            resolution = Resolution[events_pb2.ProblemResolution.Name(r.resolution).removeprefix("PROBLEM_RESOLUTION_")]
+            corrected = (_corrected(r.corrected_identity, i, self._rt.settings.hash_key)
+                         if resolution is Resolution.CORRECT and r.HasField("corrected_identity") else None)
+            resolutions.append(problems.RecordResolution(r.record_id, resolution, corrected))
+        proofs = [problems.ProofFile(f.file_name, f.content_type, f.content) for f in request.proof_files]
+        group = problems.resolve_group(
+            self._rt.uow_factory(), request.group_id, resolutions, request.opinion, proofs, request.expected_version,
+            principal=principal, tree=self._rt.tree, peers=self._peers)
+        return group_to_pb(group, self._rt.tree)

@@ -1,0 +1,176 @@
+"""The national tier's use cases (the Dedup gRPC surface): check, reserve, commit, release, numbers.
+
+Each opens the unit of work itself and commits. Idempotent as dedup.proto promises: a repeated
+reservation of one document for one application returns the same reservation (expiry extended).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from xueji_common.db.engine import now
+from xueji_common.errors import AlreadyExists, DomainError, NotFound
+from xueji_common.hashing import document_hash
+from xueji_dedup.adapters import holdings_query
+from xueji_dedup.adapters.national_store import Reservation
+from xueji_dedup.domain import numbers
+from xueji_dedup.domain.checks import Holding, HoldingKind, first_holding
+from xueji_dedup.domain.problems import RuleRefused
+
+# An application can spend months in review; an ACTIVE reservation not committed by then lapses.
+RESERVATION_TTL = dt.timedelta(days=180)
+
+
+class NumbersExhausted(DomainError):
+    status = "RESOURCE_EXHAUSTED"
+
+
+class HeldElsewhere(AlreadyExists):
+    """ALREADY_EXISTS: the document is held by a record or by another application's reservation."""
+
+    def __init__(self, holding: Holding) -> None:
+        kind = "学籍" if holding.kind is HoldingKind.RECORD else "学籍注册申请"
+        super().__init__(f"该身份证件号已被{holding.province_code}省份的{kind}占用")
+        self.holding = holding
+
+
+def check_document(read_engine, document_type: str, document_hash_: str, application_id: str = "") -> list[Holding]:
+    """Read only, on the autocommit read engine (adapters.holdings_query): the hot path."""
+    return holdings_query.holdings(read_engine, document_type, document_hash_, now(), application_id)
+
+
+@dataclass(frozen=True)
+class ReserveIdentity:
+    document_type: str
+    document_hash: str
+    application_id: str
+    province_code: str
+    school_code: str
+
+
+def reserve_identity(uow, cmd: ReserveIdentity) -> Reservation:
+    at = now()
+    with uow:
+        store = uow.national
+        store.expire_stale(cmd.document_type, cmd.document_hash, at)
+        current = store.holding_reservation(cmd.document_type, cmd.document_hash)
+        if current is not None and current.application_id == cmd.application_id:
+            if current.state == "active":
+                current.expire_time, current.update_time = at + RESERVATION_TTL, at
+                store.save_reservation(current)
+                uow.commit()
+            return current
+        records = [h for h in store.holdings(cmd.document_type, cmd.document_hash, at,
+                                             except_application=cmd.application_id)
+                   if h.kind is HoldingKind.RECORD]
+        if records:
+            raise HeldElsewhere(first_holding(records))
+        reservation_id = store.try_reserve(dict(
+            document_type=cmd.document_type, document_hash=cmd.document_hash,
+            application_id=cmd.application_id, province_code=cmd.province_code,
+            school_code=cmd.school_code, create_time=at, expire_time=at + RESERVATION_TTL, update_time=at))
+        if reservation_id is None:
+            holder = store.holding_reservation(cmd.document_type, cmd.document_hash)
+            uow.rollback()
+            if holder.application_id == cmd.application_id:  # our own concurrent repeat won
+                return holder
+            raise HeldElsewhere(Holding(HoldingKind.RESERVATION, holder.reservation_id, holder.province_code,
+                                        holder.school_code, "", holder.application_id))
+        reservation = store.reservation(reservation_id)
+        uow.commit()
+        return reservation
+
+
+def commit_reservation(uow, reservation_id: str, record_id: str, national_student_number: str) -> Reservation:
+    at = now()
+    with uow:
+        r = uow.national.reservation(reservation_id, for_update=True)
+        if r is None:
+            raise NotFound("预留记录不存在")
+        if r.state == "committed":
+            if r.record_id != record_id:
+                raise RuleRefused("COMMITTED_TO_ANOTHER_RECORD", "该预留已用于另一条学籍")
+            return r
+        if r.state != "active":
+            raise RuleRefused(r.state.upper(), "该预留已释放或已过期，不能再用于生成学籍")
+        r.state, r.record_id, r.national_student_number, r.update_time = (
+            "committed", record_id, national_student_number, at)
+        uow.national.save_reservation(r)
+        uow.national.upsert_record(dict(
+            record_id=record_id, document_type=r.document_type, document_hash=r.document_hash,
+            application_id=r.application_id, province_code=r.province_code, school_code=r.school_code,
+            national_student_number=national_student_number, update_time=at))
+        uow.commit()
+        return r
+
+
+def release_reservation(uow, reservation_id: str, reason: str) -> Reservation:
+    with uow:
+        r = uow.national.reservation(reservation_id, for_update=True)
+        if r is None:
+            raise NotFound("预留记录不存在")
+        if r.state == "committed":
+            raise RuleRefused("COMMITTED", "该预留已生成学籍，不能释放")
+        if r.state == "active":
+            r.state, r.release_reason, r.update_time = "released", reason[:40], now()
+            uow.national.save_reservation(r)
+            uow.commit()
+        return r
+
+
+@dataclass(frozen=True)
+class RegisterRecord:
+    record_id: str
+    document_type: str
+    document_hash: str
+    application_id: str
+    province_code: str
+    school_code: str
+    national_student_number: str
+
+
+def register_record(uow, cmd: RegisterRecord) -> list[Holding]:
+    """The record now holds its document (upsert); returns the document's other holdings."""
+    at = now()
+    with uow:
+        uow.national.upsert_record(dict(cmd.__dict__, update_time=at))
+        others = uow.national.holdings(cmd.document_type, cmd.document_hash, at,
+                                       except_application=cmd.application_id, except_record=cmd.record_id)
+        uow.commit()
+        return others
+
+
+@dataclass(frozen=True)
+class ReserveNumber:
+    kind: numbers.NumberKind
+    owner_id: str
+    division_code: str = ""
+    birth_date: dt.date | None = None
+    resident_id: str = ""       # FORMAL only, in clear: hashed, never stored
+
+
+def reserve_student_number(uow, cmd: ReserveNumber, hash_key: str, rng: random.Random | None = None) -> str:
+    """The number reserved for the owner (the same one when asked again)."""
+    key = lambda number: document_hash(hash_key, "NSN", number)  # noqa: E731
+    with uow:
+        existing = uow.national.number_of_owner(cmd.owner_id, cmd.kind.value)
+        if cmd.kind is numbers.NumberKind.FORMAL:
+            number = numbers.formal(cmd.resident_id)
+            if existing is not None and existing.number_hash == key(number):
+                return number
+            if not uow.national.try_take_number(key(number), cmd.kind.value, cmd.owner_id, "", now()):
+                raise AlreadyExists("该正式学籍号已分配给另一条学籍")
+            uow.commit()
+            return number
+        if existing is not None:
+            return existing.national_student_number
+        candidates = (numbers.temporary_candidates(cmd.division_code, cmd.birth_date, rng or random.Random())
+                      if cmd.kind is numbers.NumberKind.TEMPORARY
+                      else numbers.provincial_candidates(cmd.division_code, cmd.birth_date))
+        for number in candidates:
+            if uow.national.number_owner(key(number)) is None and uow.national.try_take_number(
+                    key(number), cmd.kind.value, cmd.owner_id, number, now()):
+                uow.commit()
+                return number
+    raise NumbersExhausted("该地区该出生日期的学籍号已用尽")

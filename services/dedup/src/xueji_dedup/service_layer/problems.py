@@ -1,0 +1,197 @@
+"""问题学籍处理: listing groups in a jurisdiction, one group with its history, and resolving them.
+
+Resolving opens the unit of work itself. A correction is authenticated again before anything is
+written (register + national index, read only), so a register that is down refuses the step
+(UNAVAILABLE, try again) instead of leaving it half done.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from xueji_common.auth import Principal, Role
+from xueji_common.db.engine import now
+from xueji_common.documents import mask_document_number
+from xueji_common.errors import (ConcurrentModification, FieldViolation, InvalidArgument, NotFound,
+                                 PermissionDenied, Unavailable)
+from xueji_common.grpcserver.guard import require_jurisdiction
+from xueji_dedup.adapters import events
+from xueji_dedup.adapters.peers import PeerUnavailable
+from xueji_dedup.domain import checks
+from xueji_dedup.domain.checks import CheckResult, HoldingKind
+from xueji_dedup.domain.problems import ProblemGroup, Resolution, StudentStatus, may_resolve
+
+PROOF_TYPES = {"image/jpeg", "image/png", "application/pdf"}
+PROOF_MAX_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CorrectedIdentity:
+    name: str
+    gender: int
+    birth_date: dt.date | None
+    document_type: str
+    document_number: str      # clear, validated; never stored
+    document_hash: str
+
+
+@dataclass(frozen=True)
+class RecordResolution:
+    record_id: str
+    resolution: Resolution
+    corrected: CorrectedIdentity | None = None
+
+
+@dataclass(frozen=True)
+class ProofFile:
+    file_name: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    org_unit_code: str
+    kinds: tuple = ()
+    statuses: tuple = ()
+    resolver_level: int = 0
+    name: str = ""
+    national_student_number: str = ""
+    offset: int = 0
+    limit: int = 50
+
+
+def list_groups(uow, q: ListQuery, *, principal: Principal, tree) -> tuple[list[ProblemGroup], int]:
+    require_jurisdiction(tree, principal, q.org_unit_code)
+    unit = tree.get(q.org_unit_code)
+    with uow:
+        return uow.problems.list(unit_level=int(unit.level), unit_code=unit.code, kinds=q.kinds,
+                                 statuses=q.statuses, resolver_level=q.resolver_level, name=q.name,
+                                 national_student_number=q.national_student_number,
+                                 offset=q.offset, limit=q.limit)
+
+
+def get_group(uow, group_id: str, *, principal: Principal, tree) -> tuple[ProblemGroup, list, list]:
+    """The group, its audit actions and its proof files (in the caller's area)."""
+    with uow:
+        group = uow.problems.get(group_id)
+        if group is None or not _visible(group, principal, tree):
+            raise NotFound("问题学籍组不存在或不在本单位管辖范围内")
+        return group, uow.problems.actions(group_id), uow.problems.proofs(group_id)
+
+
+def _visible(group: ProblemGroup, principal: Principal, tree) -> bool:
+    if principal.role is Role.SYSTEM:
+        return True
+    return any(s.school_code in tree and tree.may_act_on(principal.org_unit, s.school_code) for s in group.students) \
+        or tree.may_act_on(principal.org_unit, group.resolver_unit_code)
+
+
+def check_request(resolutions: list[RecordResolution], opinion: str, proofs: list[ProofFile]) -> None:
+    problems = []
+    if not resolutions:
+        problems.append(FieldViolation("resolutions", "请选择要处理的学籍"))
+    if not opinion.strip():
+        problems.append(FieldViolation("opinion", "处理意见不能为空"))
+    for i, r in enumerate(resolutions):
+        if r.resolution is Resolution.CORRECT and r.corrected is None:
+            problems.append(FieldViolation(f"resolutions[{i}].corrected_identity", "修正须填写修正后的关键信息"))
+    if any(r.resolution is not Resolution.DELETE for r in resolutions) and not proofs:
+        problems.append(FieldViolation("proof_files", "佐证或修正须上传佐证材料"))
+    for i, f in enumerate(proofs):
+        if f.content_type not in PROOF_TYPES:
+            problems.append(FieldViolation(f"proof_files[{i}].content_type", "佐证材料须为 JPEG、PNG 或 PDF 文件"))
+        if len(f.content) > PROOF_MAX_BYTES:
+            problems.append(FieldViolation(f"proof_files[{i}].content", "佐证材料不能超过 10 MB"))
+    if problems:
+        raise InvalidArgument(problems)
+
+
+def resolve_group(uow, group_id: str, resolutions: list[RecordResolution], opinion: str, proofs: list[ProofFile],
+                  expected_version: int, *, principal: Principal, tree, peers) -> ProblemGroup:
+    check_request(resolutions, opinion, proofs)
+    with uow:
+        group = uow.problems.get(group_id)
+        if group is None or not _visible(group, principal, tree):
+            raise NotFound("问题学籍组不存在或不在本单位管辖范围内")
+        if not may_resolve(tree, principal.role.value, principal.org_unit, group):
+            raise PermissionDenied(f"该组问题学籍由 {group.resolver_unit_code} 处理，当前单位无权处理")
+        if expected_version and expected_version != group.version:
+            raise ConcurrentModification("该组问题学籍已被他人处理，请刷新后重试")
+        try:
+            group.check_can_handle({r.record_id: r.resolution for r in resolutions})
+        except ValueError as exc:
+            index = next(i for i, r in enumerate(resolutions) if r.record_id == str(exc))
+            raise InvalidArgument(FieldViolation(f"resolutions[{index}].record_id", "该学籍不在本组问题学籍中")) from None
+        revisions = {r.record_id: uow.province.application(group.student(r.record_id).application_id)
+                     for r in resolutions}
+    outcomes = {r.record_id: _reauthenticate(group, r, peers, tree) for r in resolutions
+                if r.resolution is Resolution.CORRECT}
+
+    at = now()
+    unit_name = tree.get(principal.org_unit).name if principal.org_unit in tree else ""
+    stamp = dict(org_unit_code=principal.org_unit, org_unit_name=unit_name, user_id=principal.user_id,
+                 role=principal.role.value, role_proto=principal.role.proto, time=at, opinion=opinion)
+    with uow:
+        expected = group.version
+        for r in resolutions:
+            student = group.student(r.record_id)
+            _record_action(uow, group, r, stamp)
+            if r.resolution is Resolution.CORROBORATE:
+                group.handled(r.record_id, StudentStatus.CORROBORATED)
+            elif r.resolution is Resolution.DELETE:
+                group.handled(r.record_id, StudentStatus.DELETED)
+            else:
+                result = outcomes[r.record_id]
+                if not result.passed:
+                    group.handled(r.record_id, StudentStatus.CORRECTION_FAILED, result.reason)
+                    continue
+                group.handled(r.record_id, StudentStatus.CORRECTED, "")
+                app = revisions[r.record_id]
+                if app is not None:
+                    uow.publish(events.dedup_completed(app.application_id, app.revision, app.category, result),
+                                aggregate_id=app.application_id)
+            uow.publish(events.problem_resolved(group, r.record_id, r.resolution, stamp, r.corrected),
+                        aggregate_id=student.record_id)
+        for f in proofs:
+            uow.problems.add_proof(dict(file_id=str(uuid.uuid4()), group_id=group.group_id, action_time=at,
+                                        file_name=f.file_name, content_type=f.content_type,
+                                        size_bytes=len(f.content), content=f.content))
+        group.update_time = at
+        uow.problems.save(group, expected)
+        uow.commit()
+    return group
+
+
+def _record_action(uow, group: ProblemGroup, r: RecordResolution, stamp: dict) -> None:
+    c = r.corrected
+    uow.problems.add_action(dict(
+        group_id=group.group_id, record_id=r.record_id, resolution=r.resolution.value,
+        org_unit_code=stamp["org_unit_code"], org_unit_name=stamp["org_unit_name"], user_id=stamp["user_id"],
+        role=stamp["role"], time=stamp["time"], opinion=stamp["opinion"],
+        corrected_name=c.name if c else "", corrected_gender=c.gender if c else 0,
+        corrected_birth_date=c.birth_date if c else None, corrected_document_type=c.document_type if c else "",
+        corrected_document_masked=mask_document_number(c.document_number) if c else ""))
+
+
+def _reauthenticate(group: ProblemGroup, r: RecordResolution, peers, tree) -> CheckResult:
+    """Dedup and authentication of the corrected key data, as at submission (read only)."""
+    c, student = r.corrected, group.student(r.record_id)
+    masked = mask_document_number(c.document_number)
+    try:
+        if c.document_type == "1":
+            refusal = peers.register.verify(c.name, c.gender, c.birth_date, c.document_number)
+            if refusal:
+                return checks.register_refusal(refusal, masked)
+        if c.document_type == "Z":
+            return checks.PASSED
+        holdings = [h for h in peers.national.check(c.document_type, c.document_hash, student.application_id)
+                    if not (h.kind is HoldingKind.RECORD and h.holder_id == r.record_id)]
+    except PeerUnavailable:
+        raise Unavailable("基础数据库或全国查重服务暂时无法访问，请稍后再试") from None
+    if holdings:
+        h = checks.first_holding(holdings)
+        province = h.province_code or (tree.province_of(h.school_code).code if h.school_code in tree else "")
+        return checks.held(h, checks.describe_school(tree, h.school_code, province), masked)
+    return checks.PASSED

@@ -1,0 +1,133 @@
+"""The province tier's part of the registration flow (FLOWS.md §2): gate checks of submitted
+applications, releasing reservations of withdrawn ones.
+
+Event handlers: they get an open unit of work whose inbox claim is deferred (see unit_of_work), read
+what they need, end the read, call the peers, then claim, write and commit. The clear document
+number arrives with ApplicationSubmitted for the register and is never stored or logged.
+
+The population register down: the call is retried here with growing pauses; if it stays down the
+handler raises PeerUnavailable, nothing is committed, and the bus delivers the event again later
+(nameko requeues it; the embedded relay retries its outbox row with backoff). No event goes out in
+the meantime, so the application stays 未查重认证. Retrying through the bus rather than a table of
+pending checks keeps the clear number out of this database.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+
+from xueji_common.db.engine import now
+from xueji_dedup.adapters import events
+from xueji_dedup.adapters.peers import PeerUnavailable
+from xueji_dedup.domain import checks
+from xueji_dedup.domain.checks import CheckResult, Holding, Outcome
+
+log = logging.getLogger(__name__)
+
+REGISTER_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)   # seconds between attempts within one delivery
+
+
+@dataclass(frozen=True)
+class Submitted:
+    application_id: str
+    revision: int
+    school_code: str
+    kind: str
+    category: str          # resident | hmt_foreign | no_document
+    document_type: str     # JY/T code
+    document_hash: str
+    document_masked: str
+    name: str
+    gender: int
+    birth_date: dt.date | None
+
+
+def application_submitted(uow, app: Submitted, document_number: str, *, peers, tree,
+                          retry_delays=None) -> CheckResult | None:
+    """Check a (re)submitted application; returns the result, None for a stale revision."""
+    previous = uow.province.application(app.application_id)
+    if previous is not None and previous.revision >= app.revision:
+        uow.commit()  # stale or repeated: nothing changes
+        return None
+    in_province = ([] if app.category == "no_document" else uow.province.record_holdings(
+        app.document_type, app.document_hash, except_application=app.application_id))
+    uow.end_reads()
+
+    if previous is not None and previous.reservation_id and previous.document_hash != app.document_hash:
+        peers.national.release(previous.reservation_id, "CORRECTED")  # the document was corrected
+    reservation_id = previous.reservation_id if previous is not None else ""
+    if app.category == "no_document":
+        result = CheckResult(Outcome.NOT_REQUIRED)
+    else:
+        delays = REGISTER_RETRY_DELAYS if retry_delays is None else retry_delays
+        result, reservation_id = _check(app, document_number, in_province, peers, tree, delays)
+
+    uow.claim_now()
+    uow.province.save_application(dict(
+        application_id=app.application_id, revision=app.revision, school_code=app.school_code, kind=app.kind,
+        category=app.category, document_type=app.document_type, document_hash=app.document_hash,
+        document_masked=app.document_masked, outcome=result.outcome.value, reason_code=result.reason_code,
+        reason=result.reason, reservation_id=reservation_id, state="active", update_time=now()))
+    if result.outcome is not Outcome.NOT_REQUIRED:
+        uow.publish(events.dedup_completed(app.application_id, app.revision, app.category, result),
+                    aggregate_id=app.application_id)
+    uow.commit()
+    return result
+
+
+def _check(app: Submitted, number: str, in_province: list[Holding], peers, tree, retry_delays):
+    """Register (resident ID), then the province index, then the national reservation."""
+    if app.category == "resident":
+        refusal = verify_with_retries(peers.register, app, number, retry_delays)
+        if refusal:
+            return checks.register_refusal(refusal, app.document_masked), ""
+    if in_province:
+        return _held(checks.first_holding(in_province), app, tree), ""
+    province = tree.province_of(app.school_code)
+    got = peers.national.reserve(app.document_type, app.document_hash, app.application_id,
+                                 province.code if province else "", app.school_code)
+    if isinstance(got, Holding):
+        return _held(got, app, tree), ""
+    return checks.PASSED, got
+
+
+def verify_with_retries(register, app: Submitted, number: str, retry_delays) -> str:
+    for attempt, pause in enumerate([*retry_delays, None], start=1):
+        try:
+            return register.verify(app.name, app.gender, app.birth_date, number)
+        except PeerUnavailable as exc:
+            log.warning("population register unavailable", extra={"fields": {
+                "application_id": app.application_id, "attempt": attempt, "status": str(exc)}})
+            if pause is None:
+                raise
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
+def _held(holding: Holding, app: Submitted, tree) -> CheckResult:
+    province = holding.province_code
+    if not province and holding.school_code in tree:
+        province = tree.province_of(holding.school_code).code
+    return checks.held(holding, checks.describe_school(tree, holding.school_code, province), app.document_masked)
+
+
+def application_withdrawn(uow, application_id: str, *, peers) -> None:
+    """Withdrawn: its reservation is given up (the document is free again)."""
+    previous = uow.province.application(application_id)
+    uow.end_reads()
+    if previous is not None and previous.reservation_id:
+        peers.national.release(previous.reservation_id, "WITHDRAWN")
+    uow.claim_now()
+    if previous is not None:
+        uow.province.update_application(application_id, state="withdrawn", update_time=now())
+    uow.commit()
+
+
+def application_returned(uow, application_id: str, revision: int) -> None:
+    """Returned by a reviewer: it may be corrected and resubmitted, so it keeps its reservation."""
+    previous = uow.province.application(application_id)
+    if previous is not None and previous.revision <= revision:
+        uow.province.update_application(application_id, state="returned", update_time=now())
+    uow.commit()

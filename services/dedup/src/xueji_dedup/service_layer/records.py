@@ -1,0 +1,185 @@
+"""Student records reaching the province index, and the problem records (问题学籍) they reveal.
+
+On StudentRecordCreated: the reservation of its application is committed nationally and the record's
+holding registered (which answers with the document's other holdings, in any province); then
+problem groups are raised: a failed authentication (freshman resident), a document held by several
+records, no-document records sharing name, gender and birth date in the same county.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from xueji_common.db.engine import now
+from xueji_common.hashing import document_hash
+from xueji_dedup.adapters import events
+from xueji_dedup.adapters.peers import PeerRefused
+from xueji_dedup.domain.checks import Holding, HoldingKind
+from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent, resolver_for
+
+
+@dataclass(frozen=True)
+class RecordSnapshot:
+    record_id: str
+    application_id: str
+    school_code: str
+    province_code: str
+    category: str
+    document_type: str
+    document_hash: str
+    document_masked: str
+    national_student_number: str   # masked
+    temporary_number: bool
+    name: str
+    gender: int
+    birth_date: dt.date | None
+    version: int
+
+
+def record_created(uow, rec: RecordSnapshot, *, peers, tree) -> list[ProblemGroup]:
+    """Index the record, register its holding nationally, raise problems; returns the groups raised."""
+    previous = uow.province.record(rec.record_id)
+    if previous is not None and previous.snapshot_version >= rec.version:
+        uow.commit()
+        return []
+    app = uow.province.application(rec.application_id)
+    uow.end_reads()
+
+    others: list[Holding] = []
+    if rec.category != "no_document":
+        if app is not None and app.reservation_id:
+            try:
+                peers.national.commit(app.reservation_id, rec.record_id, rec.national_student_number)
+            except PeerRefused:
+                pass  # released or expired meanwhile: the record still registers its holding below
+        others = peers.national.register_record(
+            record_id=rec.record_id, document_type=rec.document_type, document_hash=rec.document_hash,
+            application_id=rec.application_id, province_code=rec.province_code, school_code=rec.school_code,
+            national_student_number=rec.national_student_number)
+
+    uow.claim_now()
+    _index(uow, rec, tree)
+    raised = []
+    records_sharing = [h for h in others if h.kind is HoldingKind.RECORD]
+    if records_sharing:
+        raised.append(_shared_document(uow, rec, records_sharing, tree))
+    elif rec.category == "resident" and app is not None and app.outcome == "failed":
+        raised.append(_group(uow, ProblemKind.AUTHENTICATION_FAILED, rec.record_id, [_student(rec, tree, app.reason)],
+                             tree, app.reason))
+    if rec.category == "no_document":
+        group = _no_document_twins(uow, rec, tree)
+        if group is not None:
+            raised.append(group)
+    uow.commit()
+    return raised
+
+
+def record_changed(uow, rec: RecordSnapshot, *, peers, tree) -> None:
+    """Key data or number changed (e.g. a correction): the index and the national holding follow."""
+    previous = uow.province.record(rec.record_id)
+    if previous is not None and previous.snapshot_version >= rec.version:
+        uow.commit()
+        return
+    uow.end_reads()
+    if rec.category != "no_document":
+        peers.national.register_record(
+            record_id=rec.record_id, document_type=rec.document_type, document_hash=rec.document_hash,
+            application_id=rec.application_id, province_code=rec.province_code, school_code=rec.school_code,
+            national_student_number=rec.national_student_number)
+    uow.claim_now()
+    _index(uow, rec, tree)
+    for group in uow.problems.groups_of_record(rec.record_id):
+        student = group.student(rec.record_id)
+        student.national_student_number, student.temporary_number = rec.national_student_number, rec.temporary_number
+        student.name, student.gender, student.birth_date = rec.name, rec.gender, rec.birth_date
+        student.document_type, student.document_masked = rec.document_type, rec.document_masked
+        group.update_time = now()
+        uow.problems.save(group, group.version)
+    uow.commit()
+
+
+def _index(uow, rec: RecordSnapshot, tree) -> None:
+    county = tree.county_of(rec.school_code) if rec.school_code in tree else None
+    uow.province.save_record(dict(
+        record_id=rec.record_id, application_id=rec.application_id, school_code=rec.school_code,
+        county_code=county.code if county else "", category=rec.category, document_type=rec.document_type,
+        document_hash=rec.document_hash, document_masked=rec.document_masked,
+        national_student_number=rec.national_student_number, temporary_number=rec.temporary_number,
+        name=rec.name, gender=rec.gender, birth_date=rec.birth_date, snapshot_version=rec.version,
+        update_time=now()))
+
+
+def _student(rec: RecordSnapshot, tree, reason: str) -> ProblemStudent:
+    return ProblemStudent(
+        record_id=rec.record_id, application_id=rec.application_id,
+        national_student_number=rec.national_student_number, temporary_number=rec.temporary_number,
+        name=rec.name, gender=rec.gender, birth_date=rec.birth_date, document_type=rec.document_type,
+        document_masked=rec.document_masked, reason=reason, **_chain(tree, rec.school_code, rec.province_code))
+
+
+def _chain(tree, school_code: str, province_code: str) -> dict:
+    if school_code not in tree:
+        return dict(school_code=school_code, county_code="", city_code="", province_code=province_code)
+    codes = {int(u.level): u.code for u in tree.ancestors(school_code)}
+    return dict(school_code=school_code, county_code=codes.get(4, ""), city_code=codes.get(3, ""),
+                province_code=codes.get(2, province_code))
+
+
+def _shared_document(uow, rec: RecordSnapshot, sharing: list[Holding], tree) -> ProblemGroup:
+    count = len(sharing) + 1
+    reason = f"一人多籍：该身份证件号被{count}条学籍使用（{rec.document_masked}）"
+    students = [_student(rec, tree, reason)]
+    known = {r.record_id: r for r in uow.province.records_by_ids([h.holder_id for h in sharing])}
+    for h in sharing:
+        r = known.get(h.holder_id)
+        students.append(ProblemStudent(
+            record_id=h.holder_id, application_id=h.application_id, national_student_number=h.national_student_number,
+            temporary_number=r.temporary_number if r else h.national_student_number.startswith("L"),
+            name=r.name if r else "", gender=r.gender if r else 0, birth_date=r.birth_date if r else None,
+            document_type=rec.document_type, document_masked=rec.document_masked, reason=reason,
+            **_chain(tree, h.school_code, h.province_code)))
+    return _group(uow, ProblemKind.SHARED_DOCUMENT, rec.document_hash, students, tree, reason)
+
+
+def _no_document_twins(uow, rec: RecordSnapshot, tree) -> ProblemGroup | None:
+    county = tree.county_of(rec.school_code) if rec.school_code in tree else None
+    if rec.birth_date is None or county is None:
+        return None
+    twins = uow.province.no_document_twins(rec.name, rec.gender, rec.birth_date, county.code, rec.record_id)
+    if not twins:
+        return None
+    reason = "无证件学生姓名、性别、出生日期相同（同校或同区县）"
+    key = document_hash(uow.hash_key, "NODOC", f"{rec.name}|{rec.gender}|{rec.birth_date:%Y%m%d}|{county.code}")
+    students = [_student(rec, tree, reason)]
+    for t in twins:
+        students.append(_student(RecordSnapshot(
+            t.record_id, t.application_id, t.school_code, rec.province_code, t.category, t.document_type,
+            t.document_hash, t.document_masked, t.national_student_number, t.temporary_number, t.name, t.gender,
+            t.birth_date, t.snapshot_version), tree, reason))
+    return _group(uow, ProblemKind.NO_DOCUMENT_DUPLICATE, key, students, tree, reason)
+
+
+def _group(uow, kind: ProblemKind, match_key: str, students: list[ProblemStudent], tree, reason: str) -> ProblemGroup:
+    """Add the students to the group of the same kind and key, or open one; publishes ProblemRaised."""
+    at = now()
+    group = uow.problems.open_group(kind, match_key)
+    if group is None:
+        group = ProblemGroup(str(uuid.uuid4()), kind, match_key, 0, "", create_time=at)
+        expected = None
+    else:
+        expected = group.version
+    changed = [s for s in students if group.add(s)]
+    group.resolver_level, group.resolver_unit_code = resolver_for(
+        tree, [s.school_code for s in group.students], [s.province_code for s in group.students])
+    group.update_time = at
+    if expected is None:
+        uow.problems.add(group)
+    elif changed:
+        uow.problems.save(group, expected)
+    if expected is None or changed:
+        uow.publish(events.problem_raised(group, reason), aggregate_id=group.group_id)
+    return group
+
+
+

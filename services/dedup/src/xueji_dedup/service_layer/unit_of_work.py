@@ -1,0 +1,60 @@
+"""The dedup unit of work: its stores and repositories, plus the outbox and inbox in one transaction.
+
+The inbox claim of an event is deferred to the first write (`claim_now`) or to commit. Event
+handlers call other gRPC services (the national tier, the population register) which, in the
+embedded mode, are this same process on this same database: on SQLite a transaction holds the
+file's write lock from its first statement, so a handler must not hold one while it waits for the
+national tier to write. Handlers therefore call out first, then claim and write. Calling out again
+for a redelivered event is harmless: the remote calls are idempotent or read only.
+"""
+from __future__ import annotations
+
+from xueji_common.db.uow import SqlAlchemyUnitOfWork
+from xueji_dedup.adapters.national_store import NationalStore
+from xueji_dedup.adapters.peers import Peers
+from xueji_dedup.adapters.problem_repository import ProblemRepository
+from xueji_dedup.adapters.province_store import ProvinceStore
+from xueji_dedup.adapters.tables import inbox, outbox
+
+
+def uow_factory(runtime):
+    """The spec's make_uow: units of work carrying the runtime's key, org tree and peers."""
+    peers = Peers(runtime)
+    return lambda: DedupUnitOfWork(runtime.session_factory, runtime.after_commit, hash_key=runtime.settings.hash_key,
+                                   tree=runtime.tree, peers=peers, scope=runtime.settings.scope)
+
+
+class DedupUnitOfWork(SqlAlchemyUnitOfWork):
+    national: NationalStore
+    province: ProvinceStore
+    problems: ProblemRepository
+
+    def __init__(self, session_factory, on_commit=None, *, hash_key: str = "", tree=None, peers=None,
+                 scope: str = "province") -> None:
+        super().__init__(session_factory, "dedup", outbox, inbox, on_commit)
+        # What event handlers need besides the database (they receive only the unit of work).
+        self.hash_key, self.tree, self.peers, self.scope = hash_key, tree, peers, scope
+        self._claim: tuple[str, str, str] | None = None
+
+    def _open(self, session) -> None:
+        self._claim = None
+        self.national = NationalStore(session)
+        self.province = ProvinceStore(session)
+        self.problems = ProblemRepository(session)
+
+    def claim_event(self, event_id: str, consumer: str, event_type: str) -> None:
+        self._claim = (event_id, consumer, event_type)
+
+    def claim_now(self) -> None:
+        """Write the deferred inbox claim (AlreadyHandled for a redelivered event)."""
+        if self._claim is not None:
+            claim, self._claim = self._claim, None
+            super().claim_event(*claim)
+
+    def end_reads(self) -> None:
+        """End the read-only transaction opened so far (releases SQLite's lock before calling out)."""
+        self.session.rollback()
+
+    def commit(self) -> None:
+        self.claim_now()
+        super().commit()
