@@ -65,3 +65,22 @@ def test_tokens_of_the_previous_key_stay_valid_during_a_rotation():
         TokenService(OTHER).verify(new_token)
     with pytest.raises(TokenError):
         TokenService(KEY).verify(old_token)  # once the previous key is dropped
+
+
+def test_a_cached_token_is_refused_once_it_expires(monkeypatch):
+    tokens = TokenService(KEY)
+    token = tokens.mint("u1", Role.SYSTEM, "000000", ttl_seconds=60)
+    assert tokens.verify(token).user_id == "u1"
+    assert tokens.verify(token).user_id == "u1"  # from the cache
+    later = time.time() + 120
+    monkeypatch.setattr("xueji_common.auth.time.time", lambda: later)
+    with pytest.raises(TokenError, match="expired"):
+        tokens.verify(token)
+
+
+def test_the_cache_stays_bounded():
+    tokens = TokenService(KEY)
+    tokens.CACHE_SIZE = 5
+    for i in range(20):
+        tokens.verify(tokens.mint(f"u{i}", Role.SYSTEM, "000000"))
+    assert len(tokens._verified) == 5
