@@ -17,9 +17,11 @@ from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc, review
 from xueji_common.auth import Role
 from xueji_common.demo import population_register
 from xueji_common.grpcserver.client import bearer
+from xueji_common.grpcserver.convert import dict_to_message
 from xueji_common.messaging.bus import NamekoPublisher
 from xueji_common.orgunits import load_default_tree
 from xueji_common.testing import infra
+from xueji_registration.testing import sample_form
 
 SCHOOL = "1330102001"  # 杭州市上城区胜利小学
 PEOPLE = population_register(load_default_tree(), size=5, seed=20181)
@@ -65,6 +67,7 @@ def create_application(cluster, person) -> registration_pb2.Application:
             document=common_pb2.IdentityDocument(type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID, number=person.resident_id),
         ),
     )
+    request.student.MergeFrom(dict_to_message(sample_form(), registration_pb2.StudentRecordForm()))  # the rest of the form
     with grpc.insecure_channel(cluster.address("registration")) as channel:
         stub = registration_pb2_grpc.RegistrationsStub(channel)
         token = cluster.token(Role.SCHOOL_REGISTRAR, SCHOOL, "registrar-1")

@@ -2,14 +2,25 @@
 from pathlib import Path
 
 from xueji_common.runtime.spec import ServiceSpec
+from xueji_registration.adapters import preschool_tables  # noqa: F401 (its tables join the shared metadata)
+from xueji_registration.adapters.dedup_numbers import from_runtime as student_numbers
 from xueji_registration.adapters.tables import metadata
+from xueji_registration.entrypoints.events import SUBSCRIPTIONS
 from xueji_registration.entrypoints.grpc_api import bindings
+from xueji_registration.service_layer.ports import Collaborators
 from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
+
+
+def _make_uow(rt):
+    collaborators = Collaborators(tree=rt.tree, hash_key=rt.settings.hash_key, numbers=student_numbers(rt))
+    return lambda: RegistrationUnitOfWork(rt.session_factory, rt.after_commit, collaborators)
+
 
 SPEC = ServiceSpec(
     name="registration",
     metadata=metadata,
     versions_dir=Path(__file__).parent / "migrations" / "versions",
-    make_uow=lambda rt: lambda: RegistrationUnitOfWork(rt.session_factory, rt.after_commit),
+    make_uow=_make_uow,
     grpc_bindings=bindings,
+    subscriptions=SUBSCRIPTIONS,
 )

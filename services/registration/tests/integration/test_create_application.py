@@ -12,6 +12,7 @@ from xueji_common.messaging.envelope import open_envelope
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.service_layer.handlers import CreateApplication, create_application
 from xueji_registration.spec import SPEC
+from xueji_registration.testing import sample_form
 
 SCHOOL = "1330102001"
 REGISTRAR = Principal("u1", Role.SCHOOL_REGISTRAR, SCHOOL)
@@ -26,7 +27,7 @@ def runtime(service_runtime):
 def command(**changes) -> CreateApplication:
     values = dict(school_code=SCHOOL, kind=RegistrationKind.NON_PRIMARY_FRESHMAN, category=DocumentCategory.RESIDENT,
                   name="张三", gender=None, birth_date=None, document_type=DocumentType.RESIDENT_ID,
-                  document_number=NUMBER, form={"grade": "21", "className": "1班"})
+                  document_number=NUMBER, form=sample_form())
     values.update(changes)
     return CreateApplication(**values)
 

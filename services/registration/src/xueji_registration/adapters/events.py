@@ -4,11 +4,21 @@ from __future__ import annotations
 from xueji.v1 import common_pb2, events_pb2
 from xueji_common.auth import Principal
 from xueji_common.documents import mask_document_number
-from xueji_registration.domain.model import Application
+from xueji_common.grpcserver.convert import date_to_pb, timestamp
+from xueji_registration.domain.model import Application, Stamp
+from xueji_registration.domain.records import StudentRecord
+
+_STAGE = {"primary": events_pb2.SCHOOL_STAGE_PRIMARY, "junior": events_pb2.SCHOOL_STAGE_JUNIOR_SECONDARY,
+          "senior": events_pb2.SCHOOL_STAGE_SENIOR_SECONDARY, "special": events_pb2.SCHOOL_STAGE_SPECIAL}
+_ENROLMENT = {"enrolled": events_pb2.ENROLMENT_STATUS_ENROLLED, "left": events_pb2.ENROLMENT_STATUS_LEFT,
+              "graduated": events_pb2.ENROLMENT_STATUS_GRADUATED}
 
 
-def _date(value) -> common_pb2.Date:
-    return common_pb2.Date(year=value.year, month=value.month, day=value.day)
+def stamp_pb(stamp: Stamp | None, role_proto: int = 0, unit_name: str = "") -> common_pb2.AuditStamp:
+    if stamp is None:
+        return common_pb2.AuditStamp()
+    return common_pb2.AuditStamp(org_unit_code=stamp.unit_code, org_unit_name=unit_name, user_id=stamp.user_id,
+                                 role=role_proto, time=timestamp(stamp.time), opinion=stamp.opinion)
 
 
 def application_submitted(app: Application, *, county_code: str, by: Principal) -> events_pb2.ApplicationSubmitted:
@@ -22,7 +32,7 @@ def application_submitted(app: Application, *, county_code: str, by: Principal) 
             category=app.category.to_proto(),
             name=app.identity.name,
             gender=int(app.identity.gender),
-            birth_date=_date(app.identity.birth_date),
+            birth_date=date_to_pb(app.identity.birth_date),
             document_type=doc.type.to_proto(),
             document_number_masked=mask_document_number(doc.number),
             document_hash=app.document_hash,
@@ -32,15 +42,49 @@ def application_submitted(app: Application, *, county_code: str, by: Principal) 
         ),
         submitted_by=common_pb2.AuditStamp(
             org_unit_code=by.org_unit, user_id=by.user_id, role=by.role.proto,
-            time=_timestamp(app.created_at),
+            time=timestamp(app.submitted_at or app.created_at),
         ),
         document_number=doc.number,
     )
 
 
-def _timestamp(value):
-    from google.protobuf.timestamp_pb2 import Timestamp
+def application_withdrawn(app: Application, *, by: Principal) -> events_pb2.ApplicationWithdrawn:
+    return events_pb2.ApplicationWithdrawn(application_id=app.application_id,
+                                           withdrawn_by=stamp_pb(app.withdrawal, by.role.proto))
 
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
+
+def record_snapshot(record: StudentRecord) -> events_pb2.StudentRecordSnapshot:
+    doc = record.identity.document
+    return events_pb2.StudentRecordSnapshot(
+        record_id=record.record_id,
+        national_student_number=record.national_student_number,
+        temporary_number=record.temporary,
+        application_id=record.application_id,
+        school_code=record.school_code,
+        province_code=record.province_code,
+        stage=_STAGE.get(record.stage, events_pb2.SCHOOL_STAGE_UNSPECIFIED),
+        enrolment_status=_ENROLMENT.get(record.enrolment_status, events_pb2.ENROLMENT_STATUS_UNSPECIFIED),
+        name=record.identity.name,
+        gender=int(record.identity.gender),
+        birth_date=date_to_pb(record.identity.birth_date),
+        document_type=doc.type.to_proto(),
+        document_number_masked=mask_document_number(doc.number),
+        document_hash=record.document_hash,
+        category=record.category.to_proto(),
+        # Enum names of xueji.v1.DisabilityType / InclusiveEducation, as entered on the form.
+        disability_type=record.form.get("disabilityType", ""),
+        inclusive_education=record.form.get("inclusiveEducation", ""),
+        problem_record=record.problem_record,
+        version=record.version,
+        changed_at=timestamp(record.updated_at),
+    )
+
+
+def record_created(record: StudentRecord) -> events_pb2.StudentRecordCreated:
+    return events_pb2.StudentRecordCreated(record=record_snapshot(record),
+                                           document_number=record.identity.document.number)
+
+
+def record_changed(record: StudentRecord) -> events_pb2.StudentRecordChanged:
+    return events_pb2.StudentRecordChanged(record=record_snapshot(record),
+                                           document_number=record.identity.document.number)

@@ -1,66 +1,79 @@
 """Applications in SQL."""
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from xueji_common.db.engine import utc
-from xueji_common.documents import DocumentCategory, DocumentType, Gender, ValidDocument, category_of
+from xueji_common.documents import DocumentCategory, Gender
 from xueji_common.errors import ConcurrentModification
 from xueji_common.vocabulary import RegistrationKind
+from xueji_registration.adapters.rows import document, stamp_from_json, stamp_to_json
 from xueji_registration.adapters.tables import applications as t
 from xueji_registration.domain.model import (
     ACTIVE_STATES,
     Application,
     ApplicationState,
     AuthenticationStatus,
+    EntryChannel,
     Identity,
 )
+
+
+@dataclass(frozen=True)
+class ApplicationQuery:
+    """Filters of the registration query (学籍注册查询); None / empty means any."""
+
+    area_column: str = ""            # "school_code", "county_code", "city_code", "province_code" or "" (all)
+    area_code: str = ""
+    kind: RegistrationKind | None = None
+    category: DocumentCategory | None = None
+    states: tuple[ApplicationState, ...] = ()
+    authentication: AuthenticationStatus | None = None
+    handling_unit_code: str = ""
+    name_prefix: str = ""
+    document_hash: str = ""
+    grade: str = ""
+    submitted_after: object = None
+    submitted_before: object = None
 
 
 def _to_row(app: Application) -> dict:
     doc = app.identity.document
     return dict(
-        application_id=app.application_id,
-        school_code=app.school_code,
-        kind=app.kind.value,
-        category=app.category.value,
-        name=app.identity.name,
-        gender=int(app.identity.gender),
-        birth_date=app.identity.birth_date,
-        document_type=doc.type.value,
-        document_number=doc.number,
-        document_hash=app.document_hash,
-        state=app.state.value,
-        authentication=app.authentication.value,
-        form=app.form,
-        created_by=app.created_by,
-        created_at=app.created_at,
-        revision=app.revision,
-        version=app.version,
+        application_id=app.application_id, school_code=app.school_code, kind=app.kind.value,
+        category=app.category.value, name=app.identity.name, gender=int(app.identity.gender),
+        birth_date=app.identity.birth_date, document_type=doc.type.value, document_number=doc.number,
+        document_hash=app.document_hash, state=app.state.value, authentication=app.authentication.value,
+        form=app.form, created_by=app.created_by, created_at=app.created_at, revision=app.revision,
+        version=app.version, entry_channel=app.entry_channel.value, county_code=app.county_code,
+        city_code=app.city_code, province_code=app.province_code, grade=app.form.get("grade", ""),
+        proof_material_ids=list(app.proof_material_ids), preschool_transfer_id=app.preschool_transfer_id or None,
+        import_id=app.import_id or None, request_id=app.request_id or None, handling_unit_code=app.handling_unit_code or None,
+        dedup_failure_reason=app.dedup_failure_reason or None, last_rejection=stamp_to_json(app.last_rejection),
+        withdrawal=stamp_to_json(app.withdrawal), record_id=app.record_id or None,
+        submitted_at=app.submitted_at, updated_at=app.updated_at,
     )
 
 
 def _from_row(row) -> Application:
-    doc_type = DocumentType(row.document_type)
-    document = ValidDocument(
-        type=doc_type, number=row.document_number, category=category_of(doc_type),
-        gender=None, birth_date=None, division_code=None,
-    )
     return Application(
-        application_id=row.application_id,
-        school_code=row.school_code,
-        kind=RegistrationKind(row.kind),
+        application_id=row.application_id, school_code=row.school_code, kind=RegistrationKind(row.kind),
         category=DocumentCategory(row.category),
-        identity=Identity(row.name, Gender(row.gender), row.birth_date, document),
-        form=row.form,
-        state=ApplicationState(row.state),
-        authentication=AuthenticationStatus(row.authentication),
-        created_by=row.created_by,
-        created_at=utc(row.created_at),
-        document_hash=row.document_hash,
-        revision=row.revision,
-        version=row.version,
+        identity=Identity(row.name, Gender(row.gender), row.birth_date, document(row.document_type, row.document_number)),
+        form=row.form, state=ApplicationState(row.state), authentication=AuthenticationStatus(row.authentication),
+        created_by=row.created_by, created_at=utc(row.created_at), document_hash=row.document_hash,
+        entry_channel=EntryChannel(row.entry_channel), proof_material_ids=tuple(row.proof_material_ids or ()),
+        preschool_transfer_id=row.preschool_transfer_id or "", import_id=row.import_id or "",
+        request_id=row.request_id or "",
+        handling_unit_code=row.handling_unit_code or "", county_code=row.county_code or "",
+        city_code=row.city_code or "", province_code=row.province_code or "",
+        dedup_failure_reason=row.dedup_failure_reason or "", last_rejection=stamp_from_json(row.last_rejection),
+        withdrawal=stamp_from_json(row.withdrawal), record_id=row.record_id or "",
+        submitted_at=utc(row.submitted_at) or utc(row.created_at), updated_at=utc(row.updated_at),
+        revision=row.revision, version=row.version,
     )
 
 
@@ -71,25 +84,89 @@ class ApplicationRepository:
     def add(self, app: Application) -> None:
         self._session.execute(insert(t).values(**_to_row(app)))
 
+    def add_many(self, apps: list[Application]) -> None:
+        """One executemany for a batch (import): much faster than a statement per row."""
+        if apps:
+            self._session.execute(insert(t), [_to_row(a) for a in apps])
+
+    def active_hashes(self, hashes) -> set[str]:
+        """Which of these document hashes an application not withdrawn already carries."""
+        if not hashes:
+            return set()
+        rows = self._session.execute(
+            select(t.c.document_hash).where(t.c.document_hash.in_(list(hashes)),
+                                            t.c.state.in_([s.value for s in ACTIVE_STATES]))).scalars()
+        return set(rows)
+
     def get(self, application_id: str) -> Application | None:
         row = self._session.execute(select(t).where(t.c.application_id == application_id)).first()
+        return _from_row(row) if row else None
+
+    def by_request(self, school_code: str, request_id: str) -> Application | None:
+        row = self._session.execute(
+            select(t).where(t.c.school_code == school_code, t.c.request_id == request_id)).first()
         return _from_row(row) if row else None
 
     def active_with_document(self, document_hash: str) -> Application | None:
         """An application not withdrawn that carries this document, if any."""
         row = self._session.execute(
-            select(t).where(
-                t.c.document_hash == document_hash,
-                t.c.state.in_([s.value for s in ACTIVE_STATES]),
-            ).limit(1)
+            select(t).where(t.c.document_hash == document_hash, t.c.state.in_([s.value for s in ACTIVE_STATES])).limit(1)
+        ).first()
+        return _from_row(row) if row else None
+
+    def active_for_transfer(self, transfer_id: str) -> Application | None:
+        """The application not withdrawn that a preschool transfer started (registration started)."""
+        row = self._session.execute(
+            select(t).where(t.c.preschool_transfer_id == transfer_id,
+                            t.c.state.in_([s.value for s in ACTIVE_STATES])).limit(1)
         ).first()
         return _from_row(row) if row else None
 
     def save(self, app: Application, expected_version: int) -> None:
+        """Write a changed application; its version moves on by one (optimistic concurrency)."""
+        app.version = expected_version + 1
         result = self._session.execute(
-            update(t)
-            .where(t.c.application_id == app.application_id, t.c.version == expected_version)
+            update(t).where(t.c.application_id == app.application_id, t.c.version == expected_version)
             .values(**_to_row(app))
         )
         if result.rowcount != 1:
+            app.version = expected_version
             raise ConcurrentModification("该注册申请已被他人修改，请刷新后重试")
+
+    def list(self, query: ApplicationQuery, *, offset: int, limit: int) -> tuple[list[Application], int]:
+        """One page, newest submission first, and the total matching."""
+        conditions = _conditions(query)
+        total = self._session.execute(select(func.count()).select_from(t).where(*conditions)).scalar_one()
+        rows = self._session.execute(
+            select(t).where(*conditions).order_by(t.c.submitted_at.desc(), t.c.application_id)
+            .offset(offset).limit(limit)
+        ).all()
+        return [_from_row(r) for r in rows], total
+
+
+def _conditions(q: ApplicationQuery) -> list:
+    found = []
+    if q.area_column:
+        found.append(t.c[q.area_column] == q.area_code)
+    if q.kind:
+        found.append(t.c.kind == q.kind.value)
+    if q.category:
+        found.append(t.c.category == q.category.value)
+    if q.states:
+        found.append(t.c.state.in_([s.value for s in q.states]))
+    if q.authentication:
+        found.append(t.c.authentication == q.authentication.value)
+    if q.handling_unit_code:
+        found.append(t.c.handling_unit_code == q.handling_unit_code)
+    if q.name_prefix:
+        escaped = q.name_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        found.append(t.c.name.like(escaped + "%", escape="\\"))
+    if q.document_hash:
+        found.append(t.c.document_hash == q.document_hash)
+    if q.grade:
+        found.append(t.c.grade == q.grade)
+    if q.submitted_after:
+        found.append(t.c.submitted_at >= q.submitted_after)
+    if q.submitted_before:
+        found.append(t.c.submitted_at < q.submitted_before)
+    return found

@@ -1,9 +1,23 @@
-"""The registration database: applications, plus the outbox and inbox.
+"""The registration database: applications, student records, uploaded files, outbox and inbox.
 
-The application row keeps the document number (registration is the system of record for it) and
-its keyed hash, which the uniqueness checks use.
+The application and record rows keep the document number (registration is the system of record
+for it) and its keyed hash, which the uniqueness checks and the document-number filter use. The
+preschool transfer tables are defined on the same `metadata` in `preschool_tables`.
 """
-from sqlalchemy import JSON, Column, Date, DateTime, Index, Integer, MetaData, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 from xueji_common.db.messaging_tables import add_messaging_tables
 
@@ -29,8 +43,86 @@ applications = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revision", Integer, nullable=False),
     Column("version", Integer, nullable=False),
+    # 0002_lifecycle
+    Column("entry_channel", String(20), nullable=False, server_default="manual"),
+    # The school's departments, so that a department's list is one indexed comparison.
+    Column("county_code", String(6)),
+    Column("city_code", String(6)),
+    Column("province_code", String(6)),
+    Column("grade", String(20)),
+    Column("proof_material_ids", JSON),
+    Column("preschool_transfer_id", String(36)),
+    Column("import_id", String(36)),
+    Column("handling_unit_code", String(10)),
+    Column("dedup_failure_reason", Text),
+    Column("last_rejection", JSON),
+    Column("withdrawal", JSON),
+    Column("record_id", String(36)),
+    Column("submitted_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True)),
+    # CreateApplicationRequest.request_id: repeating a create returns the first result (AIP-155).
+    Column("request_id", String(64)),
     Index("ix_applications_school_state", "school_code", "state"),
     Index("ix_applications_document_hash", "document_hash"),
+    Index("ix_applications_handling_unit", "handling_unit_code"),
+    Index("ix_applications_preschool_transfer", "preschool_transfer_id"),
+    Index("ix_applications_county", "county_code"),
+    Index("ix_applications_city", "city_code"),
+    Index("ix_applications_province", "province_code"),
+    Index("ux_applications_school_request", "school_code", "request_id", unique=True),
+)
+
+student_records = Table(
+    "student_records",
+    metadata,
+    Column("record_id", String(36), primary_key=True),
+    Column("national_student_number", String(19), nullable=False, unique=True),
+    Column("number_kind", String(12), nullable=False),
+    Column("application_id", String(36), nullable=False, unique=True),
+    Column("school_code", String(10), nullable=False),
+    Column("province_code", String(6), nullable=False),
+    Column("city_code", String(6), nullable=False),
+    Column("county_code", String(6), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("enrolment_status", String(20), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("gender", Integer, nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("document_type", String(2), nullable=False),
+    Column("document_number", String(40), nullable=False),
+    Column("document_hash", String(64), nullable=False),
+    Column("form", JSON, nullable=False),
+    Column("problem_record", Boolean, nullable=False),
+    Column("problem_group_id", String(64), nullable=False),
+    Column("cancelled", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_student_records_school", "school_code"),
+    Index("ix_student_records_county", "county_code"),
+    Index("ix_student_records_city", "city_code"),
+    Index("ix_student_records_province", "province_code"),
+    Index("ix_student_records_document_hash", "document_hash"),
+)
+
+# Uploaded proof material and photos: the bytes live under XUEJI_FILES_DIR, the row says whose.
+uploaded_files = Table(
+    "uploaded_files",
+    metadata,
+    Column("file_id", String(36), primary_key=True),
+    Column("school_code", String(10), nullable=False),
+    Column("purpose", String(20), nullable=False),
+    Column("file_name", String(100), nullable=False),
+    Column("content_type", String(50), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("storage_key", String(200), nullable=False),
+    Column("uploaded_by", String(100), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+    Column("application_id", String(36)),
+    Index("ix_uploaded_files_school", "school_code"),
 )
 
 outbox, inbox = add_messaging_tables(metadata)

@@ -1,7 +1,7 @@
-"""Registration applications: identity rules, the channel per kind × category, and the first state.
+"""Registration applications: identity rules, the flow of DOMAIN.md (chapter 3), correction.
 
-No framework imports. The flow table is DOMAIN.md's (chapter 3 of the manual); issue #3 adds
-correction, resubmission, withdrawal and the record and number at the end of the chain.
+No framework imports. Transitions driven by other services' events (dedup, review) ignore input
+for another revision (FLOWS.md: stale events change nothing) and return whether anything changed.
 """
 from __future__ import annotations
 
@@ -10,36 +10,70 @@ import enum
 import uuid
 from dataclasses import dataclass
 
-from xueji_common.documents import DocumentCategory, DocumentError, Gender, ValidDocument
-from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common.documents import DocumentCategory
+from xueji_common.errors import FieldViolation, InvalidArgument, PreconditionFailed, PreconditionViolation
 from xueji_common.vocabulary import RegistrationKind
+from xueji_registration.domain.identity import Identity, check_identity, identity_problems  # noqa: F401 (re-exported)
 
 
 class ApplicationState(str, enum.Enum):
     AWAITING_DEDUP = "awaiting_dedup"                    # 待查重
     DEDUP_FAILED = "dedup_failed"                        # 查重不通过
     AWAITING_SCHOOL_REVIEW = "awaiting_school_review"    # 待学校审核
-    AWAITING_REPORT = "awaiting_report"                  # 待上报
-    AWAITING_COUNTY_REVIEW = "awaiting_county_review"
-    AWAITING_CITY_REVIEW = "awaiting_city_review"
-    AWAITING_PROVINCE_REVIEW = "awaiting_province_review"
-    RETURNED = "returned"
-    APPROVED = "approved"
-    WITHDRAWN = "withdrawn"
+    AWAITING_REPORT = "awaiting_report"                  # 学校审核通过，待上报
+    AWAITING_COUNTY_REVIEW = "awaiting_county_review"    # 待区县教育部门审核
+    AWAITING_CITY_REVIEW = "awaiting_city_review"        # 待地市教育部门审核
+    AWAITING_PROVINCE_REVIEW = "awaiting_province_review"  # 待省级教育部门审核
+    RETURNED = "returned"                                # 审核不通过，已退回
+    APPROVED = "approved"                                # 注册完成
+    WITHDRAWN = "withdrawn"                              # 已撤销
+
+    @property
+    def label_zh(self) -> str:
+        return _STATE_LABELS[self]
+
+
+_STATE_LABELS = {
+    ApplicationState.AWAITING_DEDUP: "待查重", ApplicationState.DEDUP_FAILED: "查重不通过",
+    ApplicationState.AWAITING_SCHOOL_REVIEW: "待学校审核", ApplicationState.AWAITING_REPORT: "待上报",
+    ApplicationState.AWAITING_COUNTY_REVIEW: "待区县审核", ApplicationState.AWAITING_CITY_REVIEW: "待地市审核",
+    ApplicationState.AWAITING_PROVINCE_REVIEW: "待省级审核", ApplicationState.RETURNED: "审核不通过",
+    ApplicationState.APPROVED: "注册完成", ApplicationState.WITHDRAWN: "已撤销",
+}
 
 
 class AuthenticationStatus(str, enum.Enum):
-    NOT_REQUIRED = "not_required"      # 无证件: identity confirmed offline
+    NOT_REQUIRED = "not_required"            # 无需认证 (no document: identity confirmed offline)
     NOT_AUTHENTICATED = "not_authenticated"  # 未查重认证
-    PASSED = "passed"                  # 认证通过 / 查重通过
-    FAILED = "failed"                  # 认证失败 / 查重不通过
+    PASSED = "passed"                        # 认证通过 / 查重通过
+    FAILED = "failed"                        # 认证失败 / 查重不通过
+
+    @property
+    def label_zh(self) -> str:
+        return {"not_required": "无需认证", "not_authenticated": "未查重认证",
+                "passed": "认证通过", "failed": "认证失败"}[self.value]
+
+
+class EntryChannel(str, enum.Enum):
+    MANUAL = "manual"                # 录入
+    IMPORT = "import"                # 导入
+    SUPPLEMENTARY = "supplementary"  # 学前档案信息补录
 
 
 ACTIVE_STATES = frozenset(ApplicationState) - {ApplicationState.WITHDRAWN}
+# The review chain in order: a ReviewProgressed only ever moves an application forward along it.
+REVIEW_CHAIN = (ApplicationState.AWAITING_SCHOOL_REVIEW, ApplicationState.AWAITING_REPORT,
+                ApplicationState.AWAITING_COUNTY_REVIEW, ApplicationState.AWAITING_CITY_REVIEW,
+                ApplicationState.AWAITING_PROVINCE_REVIEW)
+CORRECTABLE = frozenset({ApplicationState.RETURNED, ApplicationState.DEDUP_FAILED})
+# Withdrawal (撤销) is possible until the school reports the application to its department.
+WITHDRAWABLE = frozenset({ApplicationState.AWAITING_DEDUP, ApplicationState.DEDUP_FAILED,
+                          ApplicationState.AWAITING_SCHOOL_REVIEW, ApplicationState.AWAITING_REPORT,
+                          ApplicationState.RETURNED})
 
 
 def first_state(kind: RegistrationKind, category: DocumentCategory) -> ApplicationState:
-    """Where a new application goes (DOMAIN.md flow table, "gate before school review").
+    """Where a (re)submitted application goes (DOMAIN.md flow table, "gate before school review").
 
     Freshman resident: authentication runs in parallel, school review may start at once.
     HMT/foreign (any kind) and non-freshman resident: the dedup / authentication gate must pass first.
@@ -53,54 +87,14 @@ def first_state(kind: RegistrationKind, category: DocumentCategory) -> Applicati
 
 
 @dataclass(frozen=True)
-class Identity:
-    """The five key fields (姓名, 性别, 出生日期, 身份证件类型, 身份证件号)."""
+class Stamp:
+    """Who did something, where and when, with the opinion (审核意见) if any."""
 
-    name: str
-    gender: Gender
-    birth_date: dt.date
-    document: ValidDocument
-
-
-def check_identity(
-    name: str,
-    gender: Gender | None,
-    birth_date: dt.date | None,
-    document: ValidDocument | DocumentError,
-    *,
-    prefix: str = "student",
-) -> Identity:
-    """Validate the identity block; every problem becomes a field violation naming its field.
-
-    For a resident ID card gender and birth date come from the number: a different value given by
-    the registrar is refused rather than silently replaced.
-    """
-    problems: list[FieldViolation] = []
-    name = (name or "").strip()
-    if not name:
-        problems.append(FieldViolation(f"{prefix}.name", "姓名不能为空"))
-    elif len(name) > 50:
-        problems.append(FieldViolation(f"{prefix}.name", "姓名不能超过50个字"))
-    if isinstance(document, DocumentError):
-        problems.append(FieldViolation(f"{prefix}.document.{document.field.removeprefix('document_')}", document.message))
-    else:
-        if document.gender is not None:
-            if gender is not None and gender != document.gender:
-                problems.append(FieldViolation(f"{prefix}.gender", "性别与身份证件号不符"))
-            gender = document.gender
-        if document.birth_date is not None:
-            if birth_date is not None and birth_date != document.birth_date:
-                problems.append(FieldViolation(f"{prefix}.birth_date", "出生日期与身份证件号不符"))
-            birth_date = document.birth_date
-    if gender is None:
-        problems.append(FieldViolation(f"{prefix}.gender", "性别不能为空"))
-    if birth_date is None:
-        problems.append(FieldViolation(f"{prefix}.birth_date", "出生日期不能为空"))
-    elif birth_date > dt.date.today():
-        problems.append(FieldViolation(f"{prefix}.birth_date", "出生日期不能晚于今天"))
-    if problems:
-        raise InvalidArgument(problems)
-    return Identity(name, gender, birth_date, document)
+    unit_code: str
+    user_id: str
+    role: str
+    time: dt.datetime
+    opinion: str = ""
 
 
 @dataclass
@@ -110,46 +104,124 @@ class Application:
     kind: RegistrationKind
     category: DocumentCategory
     identity: Identity
-    form: dict                       # the full 学生基本信息 form, as entered
+    form: dict                       # 学生基本信息 without the identity block (protobuf JSON)
     state: ApplicationState
     authentication: AuthenticationStatus
     created_by: str
     created_at: dt.datetime
     document_hash: str = ""          # keyed hash of (type, number), for uniqueness checks
+    entry_channel: EntryChannel = EntryChannel.MANUAL
+    proof_material_ids: tuple[str, ...] = ()
+    preschool_transfer_id: str = ""
+    import_id: str = ""
+    request_id: str = ""             # idempotency key of the create request, if any
+    handling_unit_code: str = ""     # 当前处理单位; empty when approved or withdrawn
+    county_code: str = ""            # the school's departments (jurisdiction of department lists)
+    city_code: str = ""
+    province_code: str = ""
+    dedup_failure_reason: str = ""
+    last_rejection: Stamp | None = None
+    withdrawal: Stamp | None = None
+    record_id: str = ""
+    submitted_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
     revision: int = 1
     version: int = 1
 
     @classmethod
-    def submit(
-        cls,
-        *,
-        school_code: str,
-        kind: RegistrationKind,
-        category: DocumentCategory,
-        identity: Identity,
-        form: dict,
-        document_hash: str,
-        created_by: str,
-        now: dt.datetime,
-    ) -> "Application":
+    def submit(cls, *, school_code: str, kind: RegistrationKind, category: DocumentCategory, identity: Identity,
+               form: dict, document_hash: str, created_by: str, now: dt.datetime,
+               entry_channel: EntryChannel = EntryChannel.MANUAL, proof_material_ids: tuple[str, ...] = (),
+               preschool_transfer_id: str = "", import_id: str = "", request_id: str = "") -> "Application":
         if identity.document.category is not category:
             raise InvalidArgument(FieldViolation(
                 "category", f"证件类别应为“{identity.document.category.label_zh}”，与身份证件类型一致"))
-        authentication = (
-            AuthenticationStatus.NOT_REQUIRED
-            if category is DocumentCategory.NO_DOCUMENT
-            else AuthenticationStatus.NOT_AUTHENTICATED
-        )
         return cls(
-            application_id=str(uuid.uuid4()),
-            school_code=school_code,
-            kind=kind,
-            category=category,
-            identity=identity,
-            form=form,
-            state=first_state(kind, category),
-            authentication=authentication,
-            created_by=created_by,
-            created_at=now,
-            document_hash=document_hash,
+            application_id=str(uuid.uuid4()), school_code=school_code, kind=kind, category=category,
+            identity=identity, form=form, state=first_state(kind, category),
+            authentication=_initial_authentication(category), created_by=created_by, created_at=now,
+            document_hash=document_hash, entry_channel=entry_channel, proof_material_ids=tuple(proof_material_ids),
+            preschool_transfer_id=preschool_transfer_id, import_id=import_id, request_id=request_id,
+            handling_unit_code=school_code,
+            submitted_at=now, updated_at=now,
         )
+
+    # -- events of dedup and review ------------------------------------------------------------
+
+    def dedup_completed(self, revision: int, passed: bool, reason: str, now: dt.datetime) -> bool:
+        """The gate or the parallel authentication finished (FLOWS.md step 3)."""
+        if revision != self.revision or self.state is ApplicationState.WITHDRAWN:
+            return False
+        if self.authentication is AuthenticationStatus.NOT_REQUIRED:
+            return False
+        self.authentication = AuthenticationStatus.PASSED if passed else AuthenticationStatus.FAILED
+        self.dedup_failure_reason = "" if passed else reason
+        if self.state is ApplicationState.AWAITING_DEDUP:
+            self.state = ApplicationState.AWAITING_SCHOOL_REVIEW if passed else ApplicationState.DEDUP_FAILED
+        self.updated_at = now
+        return True
+
+    def review_progressed(self, revision: int, state: ApplicationState, unit_code: str, now: dt.datetime) -> bool:
+        if revision != self.revision or self.state not in REVIEW_CHAIN or state not in REVIEW_CHAIN:
+            return False
+        if REVIEW_CHAIN.index(state) <= REVIEW_CHAIN.index(self.state):
+            return False  # a late or repeated step
+        self.state, self.handling_unit_code, self.updated_at = state, unit_code, now
+        return True
+
+    def returned(self, revision: int, rejection: Stamp, now: dt.datetime) -> bool:
+        if revision != self.revision or self.state not in REVIEW_CHAIN:
+            return False
+        self.state, self.last_rejection = ApplicationState.RETURNED, rejection
+        self.handling_unit_code, self.updated_at = self.school_code, now
+        return True
+
+    def approved(self, revision: int, now: dt.datetime) -> bool:
+        if revision != self.revision or self.state not in REVIEW_CHAIN:
+            return False
+        self.state, self.handling_unit_code, self.updated_at = ApplicationState.APPROVED, "", now
+        return True
+
+    # -- the school registrar's corrections -----------------------------------------------------
+
+    def correct(self, *, identity: Identity, document_hash: str, form: dict,
+                proof_material_ids: tuple[str, ...], now: dt.datetime) -> None:
+        """UpdateApplication: only a returned or dedup-failed application; key data locked by a record."""
+        self._require_correctable()
+        if self.record_id and identity.key() != self.identity.key():
+            message = "已生成学籍的学生，姓名、性别、出生日期、身份证件类型和号码不能在此修改（须走关键信息变更）"
+            raise PreconditionFailed(message, [PreconditionViolation("KEY_DATA_LOCKED", self.application_id, message)])
+        if identity.document.category is not self.category:
+            raise InvalidArgument(FieldViolation(
+                "student.document.type", f"身份证件类型应属于“{self.category.label_zh}”类别"))
+        self.identity, self.document_hash, self.form = identity, document_hash, form
+        self.proof_material_ids, self.updated_at = tuple(proof_material_ids), now
+
+    def resubmit(self, now: dt.datetime) -> None:
+        """Revision + 1 and the flow of chapter 3 starts again (dedup and review restart for it)."""
+        self._require_correctable()
+        self.revision += 1
+        self.state = first_state(self.kind, self.category)
+        self.authentication = _initial_authentication(self.category)
+        self.dedup_failure_reason, self.last_rejection = "", None
+        self.handling_unit_code, self.submitted_at, self.updated_at = self.school_code, now, now
+
+    def withdraw(self, stamp: Stamp) -> None:
+        if self.state not in WITHDRAWABLE:
+            code, reason = {ApplicationState.APPROVED: ("APPROVED", "已注册完成的申请不能撤销"),
+                            ApplicationState.WITHDRAWN: ("WITHDRAWN", "该申请已撤销")}.get(
+                self.state, ("ALREADY_REPORTED", "已上报教育部门的申请不能撤销"))
+            raise PreconditionFailed(reason, [PreconditionViolation(code, self.application_id, reason)])
+        self.state, self.withdrawal = ApplicationState.WITHDRAWN, stamp
+        self.handling_unit_code, self.updated_at = "", stamp.time
+
+    def _require_correctable(self) -> None:
+        if self.state not in CORRECTABLE:
+            reason = f"只有审核不通过或查重不通过的申请可以修改、重新提交（当前状态：{self.state.label_zh}）"
+            raise PreconditionFailed(reason, [PreconditionViolation("NOT_RETURNED", self.application_id, reason)])
+
+
+def _initial_authentication(category: DocumentCategory) -> AuthenticationStatus:
+    if category is DocumentCategory.NO_DOCUMENT:
+        return AuthenticationStatus.NOT_REQUIRED
+    return AuthenticationStatus.NOT_AUTHENTICATED

@@ -4,6 +4,77 @@ A mixin of RegistrationsServicer (which gives it `self._rt`, the service runtime
 """
 from __future__ import annotations
 
+from xueji.v1 import common_pb2, registration_pb2
+from xueji_common.auth import Role
+from xueji_common.documents import DocumentCategory, DocumentError
+from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common.grpcserver.convert import timestamp
+from xueji_common.grpcserver.guard import require_role
+from xueji_common.vocabulary import RegistrationKind
+from xueji_registration.excel.writer import CONTENT_TYPE
+from xueji_registration.service_layer import imports
+
+
+def kind_and_category(request) -> tuple[RegistrationKind, DocumentCategory]:
+    problems = []
+    kind = category = None
+    try:
+        kind = RegistrationKind.from_proto(request.kind)
+    except ValueError:
+        problems.append(FieldViolation("kind", "请选择注册类型（小学新生注册或非小学新生注册）"))
+    try:
+        category = DocumentCategory.from_proto(request.category)
+    except (ValueError, DocumentError):
+        problems.append(FieldViolation("category", "请选择证件类别（居民身份证或港澳台和外籍）"))
+    if problems:
+        raise InvalidArgument(problems)
+    return kind, category
+
+
+def report_pb(report: imports.ImportReport, tree) -> registration_pb2.ImportReport:
+    r = report.record
+    unit = tree.get(r.created_by_unit).name if r.created_by_unit in tree else ""
+    return registration_pb2.ImportReport(
+        import_id=r.import_id, school_code=r.school_code,
+        kind=RegistrationKind(r.kind).to_proto() if r.kind else 0,
+        category=DocumentCategory(r.category).to_proto() if r.category else 0,
+        file_name=r.file_name, rows_total=r.rows_total, rows_passed=r.rows_passed, rows_failed=r.rows_failed,
+        errors=[common_pb2.ImportRowError(row_number=n, column=e.column, field=e.field, message=e.message)
+                for n, e in report.errors],
+        created_ids=report.created_ids,
+        imported_by=common_pb2.AuditStamp(org_unit_code=r.created_by_unit, org_unit_name=unit, user_id=r.created_by,
+                                          role=Role(r.created_by_role).proto, time=timestamp(r.created_at)),
+    )
+
+
+def file_pb(name: str, content: bytes) -> common_pb2.FileContent:
+    return common_pb2.FileContent(file_name=name, content_type=CONTENT_TYPE, content=content)
+
 
 class ImportMethods:
     """DownloadTemplate, ImportApplications, GetImportReport, DownloadFailedRows (issue #3)."""
+
+    def DownloadTemplate(self, request, context):
+        principal = require_role()
+        kind, category = kind_and_category(request)
+        return file_pb(*imports.download_template(kind, category, principal=principal))
+
+    def ImportApplications(self, request, context):
+        principal = require_role()
+        kind, category = kind_and_category(request)
+        report = imports.import_applications(
+            self._rt.uow_factory(), school_code=request.school_code, kind=kind, category=category,
+            file_name=request.file.file_name, content=request.file.content, request_id=request.request_id,
+            principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key,
+        )
+        return report_pb(report, self._rt.tree)
+
+    def GetImportReport(self, request, context):
+        report = imports.get_import_report(self._rt.uow_factory(), request.import_id, principal=require_role(),
+                                           tree=self._rt.tree)
+        return report_pb(report, self._rt.tree)
+
+    def DownloadFailedRows(self, request, context):
+        name, content = imports.failed_rows(self._rt.uow_factory(), request.import_id, principal=require_role(),
+                                            tree=self._rt.tree)
+        return file_pb(name, content)

@@ -1,11 +1,188 @@
 """gRPC entrypoint of the PreschoolTransfers service (学前调档, 学前档案信息补录)."""
 from __future__ import annotations
 
-from xueji.v1 import registration_pb2_grpc
+import base64
+
+from google.protobuf import empty_pb2
+
+from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc
+from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, Gender, mask_document_number
+from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common.grpcserver.convert import date_from_pb, date_to_pb, message_to_dict, timestamp
+from xueji_common.grpcserver.guard import require_role
+from xueji_registration.adapters.preschool_records import PreschoolRecords
+from xueji_registration.adapters.preschool_repository import TransferFilter
+from xueji_registration.domain.preschool import Candidate, MatchStatus, PreschoolTransfer
+from xueji_registration.entrypoints.convert import application_pb
+from xueji_registration.entrypoints.grpc_imports import file_pb, report_pb
+from xueji_registration.excel.columns import PRESCHOOL_TEMPLATE
+from xueji_registration.excel.writer import template_workbook
+from xueji_registration.service_layer import preschool
+from xueji_registration.service_layer.access import require_school_registrar, sees_numbers
+from xueji_registration.service_layer.preschool_imports import import_preschool_transfers
+
+_STATUS = {s: registration_pb2.PreschoolMatchStatus.Value(f"PRESCHOOL_MATCH_STATUS_{s.name}") for s in MatchStatus}
+DEFAULT_PAGE, MAX_PAGE = 50, 500
+
+
+def identity_input(identity: common_pb2.StudentIdentity, prefix: str = "identity") -> preschool.IdentityInput:
+    try:
+        birth_date = date_from_pb(identity.birth_date)
+    except ValueError:
+        raise InvalidArgument(FieldViolation(f"{prefix}.birth_date", "出生日期不是有效日期")) from None
+    try:
+        doc_type = DocumentType.from_proto(identity.document.type) if identity.document.type else None
+    except DocumentError as exc:
+        raise InvalidArgument(FieldViolation(f"{prefix}.document.type", exc.message)) from None
+    gender = Gender(identity.gender) if identity.gender in (1, 2) else None
+    return preschool.IdentityInput(identity.name, gender, birth_date, doc_type, identity.document.number)
+
+
+def candidate_pb(c: Candidate) -> common_pb2.PreschoolRecordCandidate:
+    return common_pb2.PreschoolRecordCandidate(
+        record_id=c.record_id, national_student_number=c.national_student_number, name=c.name, gender=c.gender,
+        birth_date=date_to_pb(c.birth_date),
+        document=common_pb2.IdentityDocument(type=c.document_type, number=c.document_number_masked),
+        kindergarten_code=c.kindergarten_code, kindergarten_name=c.kindergarten_name, province_code=c.province_code,
+        problem_record=c.problem_record)
+
+
+def transfer_pb(t: PreschoolTransfer, *, clear: bool) -> registration_pb2.PreschoolTransfer:
+    doc = t.identity.document
+    message = registration_pb2.PreschoolTransfer(
+        transfer_id=t.transfer_id, school_code=t.school_code,
+        identity=common_pb2.StudentIdentity(
+            name=t.identity.name, gender=int(t.identity.gender), birth_date=date_to_pb(t.identity.birth_date),
+            document=common_pb2.IdentityDocument(type=doc.type.to_proto(),
+                                                 number=doc.number if clear else mask_document_number(doc.number))),
+        category=t.category.to_proto(), match_status=_STATUS[t.match_status],
+        candidates=[candidate_pb(c) for c in t.candidates], application_id=t.application_id or "",
+        has_formal_record=t.has_formal_record, version=t.version,
+        created_by=common_pb2.AuditStamp(org_unit_code=t.school_code, user_id=t.created_by,
+                                         time=timestamp(t.created_at)),
+        update_time=timestamp(t.updated_at),
+    )
+    if t.matched_record:
+        message.matched_record.CopyFrom(candidate_pb(t.matched_record))
+    if t.match_confirmed_by:
+        by = t.match_confirmed_by
+        message.match_confirmed_by.CopyFrom(common_pb2.AuditStamp(
+            org_unit_code=by.get("org_unit", ""), user_id=by.get("user_id", ""),
+            opinion="确认都不匹配" if by.get("none_match") else "确认匹配"))
+    return message
+
+
+def page_of(page: common_pb2.PageRequest) -> tuple[int, int]:
+    size = page.page_size or DEFAULT_PAGE
+    if size < 0:
+        raise InvalidArgument(FieldViolation("page.page_size", "每页条数不能为负数"))
+    try:
+        offset = int(base64.urlsafe_b64decode(page.page_token.encode()).decode().removeprefix("o:") or 0)
+    except ValueError:
+        raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效")) from None
+    return offset, min(size, MAX_PAGE)
+
+
+def next_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
 
 
 class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersServicer):
-    """Preschool transfers (issue #3); methods not overridden answer UNIMPLEMENTED."""
-
-    def __init__(self, runtime) -> None:
+    def __init__(self, runtime, matcher=None) -> None:
         self._rt = runtime
+        self._matcher = matcher or PreschoolRecords(runtime)
+
+    def _out(self, transfer: PreschoolTransfer, principal) -> registration_pb2.PreschoolTransfer:
+        return transfer_pb(transfer, clear=sees_numbers(principal, transfer.school_code))
+
+    def CreatePreschoolTransfer(self, request, context):
+        principal = require_role()
+        transfer = preschool.create_transfer(
+            self._rt.uow_factory(), request.school_code, identity_input(request.identity), principal=principal,
+            tree=self._rt.tree, hash_key=self._rt.settings.hash_key, matcher=self._matcher)
+        return self._out(transfer, principal)
+
+    def GetPreschoolTransfer(self, request, context):
+        principal = require_role()
+        return self._out(preschool.get_transfer(self._rt.uow_factory(), request.transfer_id, principal=principal,
+                                                tree=self._rt.tree), principal)
+
+    def UpdatePreschoolTransfer(self, request, context):
+        principal = require_role()
+        transfer = preschool.update_transfer(
+            self._rt.uow_factory(), request.transfer_id, identity_input(request.identity), request.expected_version,
+            principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key, matcher=self._matcher)
+        return self._out(transfer, principal)
+
+    def DeletePreschoolTransfer(self, request, context):
+        preschool.delete_transfer(self._rt.uow_factory(), request.transfer_id, request.expected_version,
+                                  principal=require_role(), tree=self._rt.tree)
+        return empty_pb2.Empty()
+
+    def ListPreschoolTransfers(self, request, context):
+        principal = require_role()
+        offset, limit = page_of(request.page)
+        statuses = []
+        for value in request.match_statuses:
+            found = [s for s, n in _STATUS.items() if n == value]
+            if not found:
+                raise InvalidArgument(FieldViolation("match_statuses", "匹配状态无效"))
+            statuses.append(found[0].value)
+        number = request.document_number.strip()
+        f = TransferFilter(
+            name_prefix=request.name.strip(), category=_category(request.category), match_statuses=tuple(statuses),
+            document_hashes=preschool.number_hashes(self._rt.settings.hash_key, number) if number else (),
+            registration_started=request.registration_started if request.HasField("registration_started") else None)
+        items, total = preschool.list_transfers(self._rt.uow_factory(), f, request.org_unit_code, offset, limit,
+                                                principal=principal, tree=self._rt.tree)
+        more = offset + len(items) < total
+        return registration_pb2.ListPreschoolTransfersResponse(
+            transfers=[self._out(t, principal) for t in items],
+            page=common_pb2.PageResponse(next_page_token=next_token(offset + len(items)) if more else "",
+                                         total_size=total))
+
+    def ImportPreschoolTransfers(self, request, context):
+        report = import_preschool_transfers(
+            self._rt.uow_factory(), school_code=request.school_code, file_name=request.file.file_name,
+            content=request.file.content, request_id=request.request_id, principal=require_role(),
+            tree=self._rt.tree, hash_key=self._rt.settings.hash_key, matcher=self._matcher)
+        return report_pb(report, self._rt.tree)
+
+    def DownloadPreschoolTemplate(self, request, context):
+        principal = require_role()
+        require_school_registrar(principal, self._rt.tree, principal.org_unit)
+        return file_pb(PRESCHOOL_TEMPLATE.file_name, template_workbook(PRESCHOOL_TEMPLATE))
+
+    def ExportPreschoolTransfers(self, request, context):
+        name, content = preschool.export_transfers(self._rt.uow_factory(), request.school_code,
+                                                   list(request.transfer_ids), principal=require_role(),
+                                                   tree=self._rt.tree)
+        return file_pb(name, content)
+
+    def ConfirmPreschoolMatch(self, request, context):
+        principal = require_role()
+        choice = request.WhichOneof("choice")
+        if choice is None or (choice == "none_match" and not request.none_match):
+            raise InvalidArgument(FieldViolation("candidate_record_id", "请选择一条匹配的学前学籍，或确认都不匹配"))
+        transfer = preschool.confirm_match(
+            self._rt.uow_factory(), request.transfer_id,
+            request.candidate_record_id if choice == "candidate_record_id" else None, request.expected_version,
+            principal=principal, tree=self._rt.tree)
+        return self._out(transfer, principal)
+
+    def SubmitSupplementaryEntry(self, request, context):
+        principal = require_role()
+        app = preschool.submit_supplementary_entry(
+            self._rt.uow_factory(), request.transfer_id, message_to_dict(request.student), request.expected_version,
+            principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key)
+        return application_pb(app, self._rt.tree, clear=sees_numbers(principal, app.school_code))
+
+
+
+def _category(value: int) -> str:
+    if not value:
+        return ""
+    try:
+        return DocumentCategory.from_proto(value).value
+    except ValueError:
+        raise InvalidArgument(FieldViolation("category", "证件类别无效")) from None

@@ -5,20 +5,46 @@ overridden answer UNIMPLEMENTED (the generated base class does that).
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc
 from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, Gender
 from xueji_common.errors import FieldViolation, InvalidArgument
-from xueji_common.grpcserver.convert import date_from_pb, date_to_pb, enum_by_suffix, message_to_dict, timestamp
+from xueji_common.grpcserver.convert import date_from_pb, message_to_dict
 from xueji_common.grpcserver.guard import require_role
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.domain.model import Application
+from xueji_registration.adapters.files import FileStore, files_dir
+from xueji_registration.adapters.record_repository import RecordQuery
+from xueji_registration.adapters.repository import ApplicationQuery
+from xueji_registration.domain.files import Purpose
+from xueji_registration.domain.form import snake
+from xueji_registration.domain.model import ApplicationState, AuthenticationStatus
+from xueji_registration.domain.records import NumberKind
+from xueji_registration.entrypoints.convert import application_pb, record_pb
 from xueji_registration.entrypoints.grpc_imports import ImportMethods
-from xueji_registration.service_layer import handlers
+from xueji_registration.service_layer import handlers, lifecycle, query, uploads
+from xueji_registration.service_layer.access import sees_numbers
+
+_PURPOSE = {registration_pb2.UPLOAD_PURPOSE_PROOF_MATERIAL: Purpose.PROOF_MATERIAL,
+            registration_pb2.UPLOAD_PURPOSE_PHOTO: Purpose.PHOTO}
+_NUMBER_KIND = {common_pb2.STUDENT_NUMBER_KIND_FORMAL: NumberKind.FORMAL,
+                common_pb2.STUDENT_NUMBER_KIND_TEMPORARY: NumberKind.TEMPORARY}
+
+
+def _by_suffix(enum_cls, pb_enum, prefix: str, value: int, field: str):
+    """A proto enum number → the domain enum of the same name; 0 → None; unknown → INVALID_ARGUMENT."""
+    if not value:
+        return None
+    try:
+        return enum_cls[pb_enum.Name(value).removeprefix(prefix)]
+    except (KeyError, ValueError):
+        raise InvalidArgument(FieldViolation(field, "取值无效")) from None
 
 
 def _create_command(request: registration_pb2.CreateApplicationRequest) -> handlers.CreateApplication:
     student = request.student
     problems = []
+    kind = category = birth_date = document_type = None
     try:
         kind = RegistrationKind.from_proto(request.kind)
     except ValueError:
@@ -38,66 +64,155 @@ def _create_command(request: registration_pb2.CreateApplicationRequest) -> handl
     if problems:
         raise InvalidArgument(problems)
     return handlers.CreateApplication(
-        school_code=request.school_code,
-        kind=kind,
-        category=category,
-        name=student.name,
-        gender=Gender(student.gender) if student.gender in (1, 2) else None,
-        birth_date=birth_date,
-        document_type=document_type,
-        document_number=student.document.number,
-        form=message_to_dict(student),
-        proof_material_ids=tuple(request.proof_material_ids),
+        school_code=request.school_code, kind=kind, category=category, name=student.name,
+        gender=Gender(student.gender) if student.gender in (1, 2) else None, birth_date=birth_date,
+        document_type=document_type, document_number=student.document.number, form=message_to_dict(student),
+        proof_material_ids=tuple(request.proof_material_ids), preschool_transfer_id=request.preschool_transfer_id,
+        request_id=request.request_id.strip()[:64],
     )
 
 
-def application_to_pb(app: Application, tree) -> registration_pb2.Application:
-    from xueji_common.documents import mask_document_number
+def _form_changes(request: registration_pb2.UpdateApplicationRequest) -> tuple[dict, tuple | None]:
+    """update_mask paths → (top-level form keys with new values or None, proof ids or None)."""
+    given = message_to_dict(request.student)
+    changes: dict = {}
+    proofs = None
+    if not request.update_mask.paths:
+        raise InvalidArgument(FieldViolation("update_mask", "请指定要修改的字段"))
+    for path in request.update_mask.paths:
+        if path == "proof_material_ids":
+            proofs = tuple(request.proof_material_ids)
+        elif path == "student":
+            changes.update({k: None for k in _FORM_KEYS})
+            changes.update(given)
+        elif path.startswith("student."):
+            top = path.split(".")[1]
+            if top not in _SNAKE_TO_CAMEL:
+                raise InvalidArgument(FieldViolation("update_mask", f"未知字段 {path}"))
+            key = _SNAKE_TO_CAMEL[top]
+            changes[key] = given.get(key)
+        else:
+            raise InvalidArgument(FieldViolation("update_mask", f"未知字段 {path}"))
+    return changes, proofs
 
-    student = registration_pb2.StudentRecordForm(
-        name=app.identity.name,
-        gender=int(app.identity.gender),
-        birth_date=date_to_pb(app.identity.birth_date),
-        document=common_pb2.IdentityDocument(
-            type=app.identity.document.type.to_proto(),
-            number=mask_document_number(app.identity.document.number),
-        ),
-        grade=app.form.get("grade", ""),
-        class_name=app.form.get("className", ""),
-    )
-    school = tree.get(app.school_code)
-    return registration_pb2.Application(
-        application_id=app.application_id,
-        school_code=app.school_code,
-        school_name=school.name,
-        kind=app.kind.to_proto(),
-        category=app.category.to_proto(),
-        state=enum_by_suffix(registration_pb2.ApplicationState, "APPLICATION_STATE_", app.state),
-        authentication_status=enum_by_suffix(common_pb2.AuthenticationStatus, "AUTHENTICATION_STATUS_", app.authentication),
-        student=student,
-        entry_channel=registration_pb2.ENTRY_CHANNEL_MANUAL,
-        current_handling_unit=common_pb2.OrgUnit(code=school.code, name=school.name, level=int(school.level)),
-        revision=app.revision,
-        version=app.version,
-        created_by=common_pb2.AuditStamp(user_id=app.created_by, time=timestamp(app.created_at)),
-        submit_time=timestamp(app.created_at),
-    )
+
+_FORM_KEYS = [f.camelcase_name for f in registration_pb2.StudentRecordForm.DESCRIPTOR.fields]
+_SNAKE_TO_CAMEL = {snake(k): k for k in _FORM_KEYS}
+
+
+def _timestamp(value) -> dt.datetime | None:
+    return value.ToDatetime(tzinfo=dt.timezone.utc) if value.seconds or value.nanos else None
+
+
+def _category(value: int, field: str = "category") -> DocumentCategory | None:
+    try:
+        return DocumentCategory.from_proto(value) if value else None
+    except ValueError:
+        raise InvalidArgument(FieldViolation(field, "证件类别无效")) from None
+
+
+def _kind(value: int) -> RegistrationKind | None:
+    try:
+        return RegistrationKind.from_proto(value) if value else None
+    except ValueError:
+        raise InvalidArgument(FieldViolation("kind", "注册类型无效")) from None
 
 
 class RegistrationsServicer(ImportMethods, registration_pb2_grpc.RegistrationsServicer):
     def __init__(self, runtime) -> None:
         self._rt = runtime
+        self._files = FileStore(files_dir(runtime.settings))
+
+    def _app(self, app, principal, number: str = "", basic: bool = False):
+        return application_pb(app, self._rt.tree, clear=sees_numbers(principal, app.school_code), number=number,
+                              basic=basic)
 
     def CreateApplication(self, request, context):
         principal = require_role()
-        app = handlers.create_application(
-            self._rt.uow_factory(), _create_command(request),
-            principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key,
-        )
-        return application_to_pb(app, self._rt.tree)
+        app = handlers.create_application(self._rt.uow_factory(), _create_command(request), principal=principal,
+                                          tree=self._rt.tree, hash_key=self._rt.settings.hash_key)
+        return self._app(app, principal)
 
     def GetApplication(self, request, context):
-        app = handlers.get_application(
-            self._rt.uow_factory(), request.application_id, principal=require_role(), tree=self._rt.tree
+        principal = require_role()
+        detail = query.get_application(self._rt.uow_factory(), request.application_id, principal=principal,
+                                       tree=self._rt.tree)
+        app = detail.application
+        return application_pb(app, self._rt.tree, clear=sees_numbers(principal, app.school_code),
+                              number=detail.national_student_number, files=detail.files)
+
+    def ListApplications(self, request, context):
+        principal = require_role()
+        q = ApplicationQuery(
+            kind=_kind(request.kind), category=_category(request.category),
+            states=tuple(_by_suffix(ApplicationState, registration_pb2.ApplicationState, "APPLICATION_STATE_", s,
+                                    "states") for s in request.states),
+            authentication=_by_suffix(AuthenticationStatus, common_pb2.AuthenticationStatus, "AUTHENTICATION_STATUS_",
+                                      request.authentication_status, "authentication_status"),
+            handling_unit_code=request.current_handling_unit_code, name_prefix=request.name.strip(),
+            grade=request.grade, submitted_after=_timestamp(request.submitted_after),
+            submitted_before=_timestamp(request.submitted_before),
         )
-        return application_to_pb(app, self._rt.tree)
+        page = query.list_applications(
+            self._rt.uow_factory(), q, org_unit_code=request.org_unit_code, document_number=request.document_number,
+            page_size=request.page.page_size, page_token=request.page.page_token, principal=principal,
+            tree=self._rt.tree, hash_key=self._rt.settings.hash_key)
+        basic = request.view != registration_pb2.APPLICATION_VIEW_FULL
+        return registration_pb2.ListApplicationsResponse(
+            applications=[self._app(a, principal, page.numbers.get(a.record_id, ""), basic) for a in page.items],
+            page=common_pb2.PageResponse(next_page_token=page.next_token, total_size=page.total))
+
+    def UpdateApplication(self, request, context):
+        principal = require_role()
+        changes, proofs = _form_changes(request)
+        app = lifecycle.update_application(
+            self._rt.uow_factory(), request.application_id, form_changes=changes, proof_material_ids=proofs,
+            expected_version=request.expected_version, principal=principal, tree=self._rt.tree,
+            hash_key=self._rt.settings.hash_key)
+        return self._app(app, principal)
+
+    def ResubmitApplication(self, request, context):
+        principal = require_role()
+        app = lifecycle.resubmit_application(
+            self._rt.uow_factory(), request.application_id, expected_version=request.expected_version,
+            principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key)
+        return self._app(app, principal)
+
+    def WithdrawApplication(self, request, context):
+        principal = require_role()
+        app = lifecycle.withdraw_application(
+            self._rt.uow_factory(), request.application_id, reason=request.reason,
+            expected_version=request.expected_version, principal=principal, tree=self._rt.tree)
+        return self._app(app, principal)
+
+    def UploadProofMaterial(self, request, context):
+        principal = require_role()
+        if request.purpose not in _PURPOSE:
+            raise InvalidArgument(FieldViolation("purpose", "请指定上传用途（证明材料或照片）"))
+        stored = uploads.upload_file(
+            self._rt.uow_factory(), self._files, school_code=request.school_code, purpose=_PURPOSE[request.purpose],
+            file_name=request.file.file_name, content_type=request.file.content_type, content=request.file.content,
+            principal=principal, tree=self._rt.tree)
+        return common_pb2.FileRef(file_id=stored.file_id, file_name=stored.file_name,
+                                  content_type=stored.content_type, size_bytes=stored.size_bytes)
+
+    def GetStudentRecord(self, request, context):
+        principal = require_role()
+        record = query.get_record(self._rt.uow_factory(), record_id=request.record_id,
+                                  number=request.national_student_number, principal=principal, tree=self._rt.tree)
+        return record_pb(record, self._rt.tree, clear=sees_numbers(principal, record.school_code))
+
+    def ListStudentRecords(self, request, context):
+        principal = require_role()
+        q = RecordQuery(
+            category=_category(request.category),
+            number_kind=_NUMBER_KIND.get(request.number_kind),
+            problem_record=request.problem_record if request.HasField("problem_record") else None,
+            name_prefix=request.name.strip(), national_student_number=request.national_student_number.strip().upper(),
+            grade=request.grade)
+        page = query.list_records(self._rt.uow_factory(), q, org_unit_code=request.org_unit_code,
+                                  page_size=request.page.page_size, page_token=request.page.page_token,
+                                  principal=principal, tree=self._rt.tree)
+        return registration_pb2.ListStudentRecordsResponse(
+            records=[record_pb(r, self._rt.tree, clear=sees_numbers(principal, r.school_code)) for r in page.items],
+            page=common_pb2.PageResponse(next_page_token=page.next_token, total_size=page.total))

@@ -1,11 +1,14 @@
-"""Registration use cases. Plain values in, unit of work for state and events."""
+"""Registration entry: manual entry (录入), and the batch submission import and 补录 use.
+
+Plain values in, unit of work for state and events. The form is the protobuf JSON of
+StudentRecordForm (see domain/form.py); the identity fields travel beside it.
+"""
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from dataclasses import dataclass, field
 
-from xueji_common.auth import Principal, Role
+from xueji_common.auth import Principal
 from xueji_common.db.engine import now
 from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, Gender, validate_document
 from xueji_common.errors import (
@@ -13,16 +16,22 @@ from xueji_common.errors import (
     DomainError,
     FieldViolation,
     InvalidArgument,
-    NotFound,
-    PermissionDenied,
     PreconditionFailed,
+    PreconditionViolation,
 )
-from xueji_common.grpcserver.guard import require_jurisdiction
 from xueji_common.hashing import document_hash
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters import events
-from xueji_registration.domain.model import Application, check_identity
+from xueji_registration.domain.files import Purpose
+from xueji_registration.domain.form import check_form, without_identity
+from xueji_registration.domain.model import Application, EntryChannel, Identity, identity_problems
+from xueji_registration.service_layer.access import regions, require_school_registrar
 from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
+
+__all__ = ["CreateApplication", "EntryChannel", "create_application", "submit_applications", "validated_identity",
+           "check_files"]
+
+MAX_PROOF_MATERIALS = 10
 
 
 @dataclass(frozen=True)
@@ -35,14 +44,11 @@ class CreateApplication:
     birth_date: dt.date | None
     document_type: DocumentType | None
     document_number: str
-    form: dict = field(default_factory=dict)
+    form: dict = field(default_factory=dict)          # StudentRecordForm as protobuf JSON, family members included
     proof_material_ids: tuple[str, ...] = ()
-
-
-class EntryChannel(str, enum.Enum):
-    MANUAL = "manual"                # 录入
-    IMPORT = "import"                # 导入
-    SUPPLEMENTARY = "supplementary"  # 学前档案信息补录
+    preschool_transfer_id: str = ""
+    import_id: str = ""
+    request_id: str = ""                              # idempotency key (CreateApplicationRequest.request_id)
 
 
 def create_application(uow: RegistrationUnitOfWork, cmd: CreateApplication, *, principal: Principal, tree, hash_key: str) -> Application:
@@ -69,34 +75,65 @@ def submit_applications(
     it; refused commands write nothing, the others are committed together with their events.
     Caller checks (role, jurisdiction) refuse the whole batch.
     """
-    if principal.role is not Role.SCHOOL_REGISTRAR:
-        raise PermissionDenied("只有学校学籍管理员可以录入或导入注册申请")
     for school in {c.school_code for c in commands}:
-        require_jurisdiction(tree, principal, school)
+        require_school_registrar(principal, tree, school)
     outcomes: list[Application | DomainError] = []
-    seen: set[str] = set()
+    repeats: set[int] = set()
     with uow:
         for cmd in commands:
+            if cmd.request_id and (earlier := uow.applications.by_request(cmd.school_code, cmd.request_id)):
+                repeats.add(len(outcomes))  # a repeated request: the first result, nothing written again
+                outcomes.append(earlier)
+                continue
             try:
                 app = _prepare(cmd, principal=principal, tree=tree, hash_key=hash_key, channel=channel)
-                if app.identity.document.number:
-                    if app.document_hash in seen or uow.applications.active_with_document(app.document_hash):
-                        raise AlreadyExists("该身份证件号已有注册申请，不能重复录入")
-                    seen.add(app.document_hash)
+                check_files(uow, cmd.school_code, cmd.proof_material_ids, _photo_id(app.form))
             except DomainError as exc:
-                outcomes.append(exc)
-                continue
+                app = exc
             outcomes.append(app)
-        submitted = [o for o in outcomes if isinstance(o, Application)]
+        fresh = [i for i, o in enumerate(outcomes) if isinstance(o, Application) and i not in repeats]
+        _refuse_duplicates(uow, outcomes, fresh)
+        submitted = [outcomes[i] for i in fresh if isinstance(outcomes[i], Application)]
+        uow.applications.add_many(submitted)
         for app in submitted:
-            uow.applications.add(app)
-            county = tree.county_of(app.school_code)
-            uow.publish(
-                events.application_submitted(app, county_code=county.code if county else "", by=principal),
-                aggregate_id=app.application_id,
-            )
+            uow.files.attach([*app.proof_material_ids, *filter(None, [_photo_id(app.form)])], app.application_id)
+        uow.publish_many((events.application_submitted(app, county_code=app.county_code, by=principal),
+                          app.application_id) for app in submitted)
         uow.commit()
     return outcomes
+
+
+def _refuse_duplicates(uow: RegistrationUnitOfWork, outcomes: list, fresh: list[int]) -> None:
+    """No document number twice: not within the batch, not against an application not withdrawn."""
+    numbered = [(i, outcomes[i]) for i in fresh if outcomes[i].identity.document.number]
+    held = uow.applications.active_hashes({o.document_hash for _, o in numbered})
+    seen: set[str] = set()
+    for i, app in numbered:
+        if app.document_hash in held or app.document_hash in seen:
+            outcomes[i] = AlreadyExists("该身份证件号已有注册申请，不能重复录入")
+        seen.add(app.document_hash)
+
+
+def validated_identity(name, gender, birth_date, document_type, document_number, *, form: dict,
+                       category: DocumentCategory) -> Identity:
+    """The identity and the whole form checked together: one INVALID_ARGUMENT naming every field."""
+    if document_type is None:
+        document: object = DocumentError("document_type", "REQUIRED", "身份证件类型不能为空")
+    else:
+        try:
+            document = validate_document(document_type, document_number)
+        except DocumentError as exc:
+            document = exc
+    problems = identity_problems(name, gender, birth_date, document,
+                                 derived_from_number=document_type is DocumentType.RESIDENT_ID)
+    derived_birth = getattr(document, "birth_date", None) or birth_date
+    actual = getattr(document, "category", category)
+    if actual is not category:  # the entry page chosen does not fit the document: say that, not more
+        problems.append(FieldViolation("category", f"证件类别应为“{actual.label_zh}”，与身份证件类型一致"))
+    problems += check_form(form, category=actual, birth_date=derived_birth)
+    if problems:
+        raise InvalidArgument(problems)
+    return Identity(name.strip(), gender or document.gender, birth_date or document.birth_date, document)
 
 
 def _prepare(cmd: CreateApplication, *, principal: Principal, tree, hash_key: str, channel: EntryChannel) -> Application:
@@ -104,27 +141,44 @@ def _prepare(cmd: CreateApplication, *, principal: Principal, tree, hash_key: st
         raise InvalidArgument(FieldViolation("school_code", "学校标识码不存在"))
     if (channel is EntryChannel.MANUAL and cmd.kind is RegistrationKind.PRIMARY_FRESHMAN
             and cmd.category is not DocumentCategory.NO_DOCUMENT):
-        raise PreconditionFailed("小学新生（居民身份证、港澳台和外籍）须通过学前调档导入或学前档案信息补录注册，不能直接录入")
-    if cmd.document_type is None:
-        raise InvalidArgument(FieldViolation("student.document.type", "身份证件类型不能为空"))
-    try:
-        document = validate_document(cmd.document_type, cmd.document_number)
-    except DocumentError as exc:
-        document = exc
-    identity = check_identity(cmd.name, cmd.gender, cmd.birth_date, document)
+        raise PreconditionFailed(
+            "小学新生（居民身份证、港澳台和外籍）须通过学前调档导入或学前档案信息补录注册，不能直接录入",
+            [PreconditionViolation("FRESHMAN_USE_PRESCHOOL_TRANSFER", cmd.school_code, "请使用学前调档")])
+    form = without_identity(cmd.form)
+    identity = validated_identity(cmd.name, cmd.gender, cmd.birth_date, cmd.document_type, cmd.document_number,
+                                  form=form, category=cmd.category)
     if identity.document.category is DocumentCategory.NO_DOCUMENT and not cmd.proof_material_ids:
         raise InvalidArgument(FieldViolation("proof_material_ids", "无证件学生必须上传证明材料"))
-    return Application.submit(
-        school_code=cmd.school_code, kind=cmd.kind, category=cmd.category, identity=identity,
-        form=cmd.form, document_hash=document_hash(hash_key, identity.document.type.value, identity.document.number),
-        created_by=principal.user_id, now=now(),
+    app = Application.submit(
+        school_code=cmd.school_code, kind=cmd.kind, category=cmd.category, identity=identity, form=form,
+        document_hash=document_hash(hash_key, identity.document.type.value, identity.document.number),
+        created_by=principal.user_id, now=now(), entry_channel=channel,
+        proof_material_ids=tuple(cmd.proof_material_ids), preschool_transfer_id=cmd.preschool_transfer_id,
+        import_id=cmd.import_id, request_id=cmd.request_id,
     )
-
-
-def get_application(uow: RegistrationUnitOfWork, application_id: str, *, principal: Principal, tree) -> Application:
-    with uow:
-        app = uow.applications.get(application_id)
-    if app is None:
-        raise NotFound("注册申请不存在")
-    require_jurisdiction(tree, principal, app.school_code)
+    for key, code in regions(tree, cmd.school_code).items():
+        setattr(app, key, code)
     return app
+
+
+def _photo_id(form: dict) -> str:
+    return (form.get("photo") or {}).get("fileId", "")
+
+
+def check_files(uow: RegistrationUnitOfWork, school_code: str, proof_ids, photo_id: str = "",
+                application_id: str = "") -> None:
+    """Proof material and photo ids: uploaded by this school, for that purpose, not used elsewhere."""
+    if len(proof_ids) > MAX_PROOF_MATERIALS:
+        raise InvalidArgument(FieldViolation("proof_material_ids", f"证明材料不能超过{MAX_PROOF_MATERIALS}个"))
+    wanted = [(fid, Purpose.PROOF_MATERIAL, "proof_material_ids") for fid in proof_ids]
+    if photo_id:
+        wanted.append((photo_id, Purpose.PHOTO, "student.photo.file_id"))
+    found = uow.files.get_many({fid for fid, _, _ in wanted})
+    problems = []
+    for fid, purpose, at in wanted:
+        stored = found.get(fid)
+        if (stored is None or stored.school_code != school_code or stored.purpose is not purpose
+                or stored.application_id not in ("", application_id)):
+            problems.append(FieldViolation(at, f"文件 {fid} 不存在、不属于本校或已被其他申请使用"))
+    if problems:
+        raise InvalidArgument(problems)

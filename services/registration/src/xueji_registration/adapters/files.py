@@ -1,0 +1,84 @@
+"""Uploaded files: bytes on disk under XUEJI_FILES_DIR (a volume in the chart), rows in SQL.
+
+The storage key is made by the service (`<school>/<file id>`), never from the uploaded name, so a
+name cannot escape the directory. Bytes are written to a temporary file and renamed into place.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from xueji_common.db.engine import utc
+from xueji_registration.adapters.tables import uploaded_files as t
+from xueji_registration.domain.files import Purpose
+
+
+def files_dir(settings) -> Path:
+    """XUEJI_FILES_DIR, default `<data dir>/files`."""
+    return Path(os.environ.get("XUEJI_FILES_DIR") or Path(settings.data_dir) / "files")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    file_id: str
+    school_code: str
+    purpose: Purpose
+    file_name: str
+    content_type: str
+    size_bytes: int
+    storage_key: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+    application_id: str = ""
+
+
+class FileStore:
+    """The bytes. `put` returns the storage key; `remove` undoes a put whose row was not written."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def put(self, school_code: str, file_id: str, content: bytes) -> str:
+        key = f"{school_code}/{file_id}"
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        partial.write_bytes(content)
+        os.replace(partial, target)
+        return key
+
+    def read(self, key: str) -> bytes:
+        return (self.root / key).read_bytes()
+
+    def remove(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)
+
+
+class FileRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, f: StoredFile, content: bytes) -> None:
+        self._session.execute(insert(t).values(
+            file_id=f.file_id, school_code=f.school_code, purpose=f.purpose.value, file_name=f.file_name,
+            content_type=f.content_type, size_bytes=f.size_bytes, sha256=hashlib.sha256(content).hexdigest(),
+            storage_key=f.storage_key, uploaded_by=f.uploaded_by, uploaded_at=f.uploaded_at,
+        ))
+
+    def get_many(self, file_ids) -> dict[str, StoredFile]:
+        if not file_ids:
+            return {}
+        rows = self._session.execute(select(t).where(t.c.file_id.in_(list(file_ids)))).all()
+        return {r.file_id: StoredFile(r.file_id, r.school_code, Purpose(r.purpose), r.file_name, r.content_type,
+                                      r.size_bytes, r.storage_key, r.uploaded_by, utc(r.uploaded_at),
+                                      r.application_id or "") for r in rows}
+
+    def attach(self, file_ids, application_id: str) -> None:
+        if file_ids:
+            self._session.execute(update(t).where(t.c.file_id.in_(list(file_ids))).values(application_id=application_id))

@@ -1,0 +1,85 @@
+"""Imports and their per-row outcomes in SQL."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from xueji_common.db.engine import utc
+from xueji_registration.adapters.preschool_tables import import_rows as r
+from xueji_registration.adapters.preschool_tables import imports as t
+from xueji_registration.adapters.tables import applications as a
+from xueji_registration.domain.model import ACTIVE_STATES
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    import_id: str
+    school_code: str
+    template: str                 # excel.columns.Template.key
+    kind: str | None
+    category: str | None
+    file_name: str
+    rows_total: int
+    rows_passed: int
+    rows_failed: int
+    request_id: str | None
+    created_by: str
+    created_by_role: str
+    created_by_unit: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    row_number: int
+    created_id: str | None
+    cells: list[str] | None
+    errors: list[list[str]] | None   # [[column, field, message], ...]
+
+
+class ImportRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, record: ImportRecord) -> None:
+        self._session.execute(insert(t).values(**record.__dict__))
+
+    def get(self, import_id: str) -> ImportRecord | None:
+        row = self._session.execute(select(t).where(t.c.import_id == import_id)).first()
+        return _record(row) if row else None
+
+    def by_request(self, school_code: str, request_id: str) -> ImportRecord | None:
+        row = self._session.execute(
+            select(t).where(t.c.school_code == school_code, t.c.request_id == request_id)).first()
+        return _record(row) if row else None
+
+    def add_rows(self, import_id: str, rows: list[StoredRow]) -> None:
+        """One statement per batch (executemany)."""
+        if rows:
+            self._session.execute(insert(r), [
+                dict(import_id=import_id, row_number=x.row_number, created_id=x.created_id, cells=x.cells,
+                     errors=x.errors) for x in rows])
+
+    def active_application_hashes(self, hashes: list[str]) -> set[str]:
+        """Which of these document hashes an application not withdrawn holds (one query per batch)."""
+        if not hashes:
+            return set()
+        return set(self._session.execute(select(a.c.document_hash).where(
+            a.c.document_hash.in_(hashes), a.c.state.in_([s.value for s in ACTIVE_STATES]))).scalars())
+
+    def rows(self, import_id: str, *, failed_only: bool = False) -> Iterator[StoredRow]:
+        query = select(r).where(r.c.import_id == import_id)
+        if failed_only:
+            query = query.where(r.c.created_id.is_(None))
+        for row in self._session.execute(query.order_by(r.c.row_number)).yield_per(1000):
+            yield StoredRow(row.row_number, row.created_id, row.cells, row.errors)
+
+
+def _record(row) -> ImportRecord:
+    values = dict(row._mapping)
+    values["created_at"] = utc(values["created_at"])
+    return ImportRecord(**values)

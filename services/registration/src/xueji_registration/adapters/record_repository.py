@@ -1,0 +1,116 @@
+"""Student records (学籍) in SQL."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from xueji_common.db.engine import utc
+from xueji_common.documents import DocumentCategory, Gender
+from xueji_common.errors import ConcurrentModification
+from xueji_common.vocabulary import RegistrationKind
+from xueji_registration.adapters.rows import document
+from xueji_registration.adapters.tables import student_records as t
+from xueji_registration.domain.identity import Identity
+from xueji_registration.domain.records import NumberKind, StudentRecord
+
+
+@dataclass(frozen=True)
+class RecordQuery:
+    area_column: str = ""
+    area_code: str = ""
+    category: DocumentCategory | None = None
+    number_kind: NumberKind | None = None
+    problem_record: bool | None = None
+    name_prefix: str = ""
+    national_student_number: str = ""
+    grade: str = ""
+
+
+def _to_row(r: StudentRecord, regions: dict) -> dict:
+    doc = r.identity.document
+    return dict(
+        record_id=r.record_id, national_student_number=r.national_student_number, number_kind=r.number_kind.value,
+        application_id=r.application_id, school_code=r.school_code, province_code=r.province_code,
+        city_code=regions.get("city_code", ""), county_code=regions.get("county_code", ""),
+        kind=r.kind.value, category=r.category.value, stage=r.stage, enrolment_status=r.enrolment_status,
+        name=r.identity.name, gender=int(r.identity.gender), birth_date=r.identity.birth_date,
+        document_type=doc.type.value, document_number=doc.number, document_hash=r.document_hash, form=r.form,
+        problem_record=r.problem_record, problem_group_id=r.problem_group_id, cancelled=r.cancelled,
+        version=r.version, created_at=r.created_at, updated_at=r.updated_at,
+    )
+
+
+def _from_row(row) -> StudentRecord:
+    return StudentRecord(
+        record_id=row.record_id, national_student_number=row.national_student_number,
+        number_kind=NumberKind(row.number_kind), application_id=row.application_id, school_code=row.school_code,
+        province_code=row.province_code, kind=RegistrationKind(row.kind), category=DocumentCategory(row.category),
+        stage=row.stage,
+        identity=Identity(row.name, Gender(row.gender), row.birth_date, document(row.document_type, row.document_number)),
+        document_hash=row.document_hash, form=row.form, created_at=utc(row.created_at), updated_at=utc(row.updated_at),
+        enrolment_status=row.enrolment_status, problem_record=row.problem_record,
+        problem_group_id=row.problem_group_id, cancelled=row.cancelled, version=row.version,
+    )
+
+
+class RecordRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, record: StudentRecord, *, county_code: str, city_code: str) -> None:
+        self._session.execute(insert(t).values(**_to_row(record, dict(county_code=county_code, city_code=city_code))))
+
+    def _one(self, condition) -> StudentRecord | None:
+        row = self._session.execute(select(t).where(condition)).first()
+        return _from_row(row) if row else None
+
+    def get(self, record_id: str) -> StudentRecord | None:
+        return self._one(t.c.record_id == record_id)
+
+    def by_number(self, number: str) -> StudentRecord | None:
+        return self._one(t.c.national_student_number == number)
+
+    def for_application(self, application_id: str) -> StudentRecord | None:
+        return self._one(t.c.application_id == application_id)
+
+    def numbers_of(self, record_ids) -> dict[str, str]:
+        if not record_ids:
+            return {}
+        rows = self._session.execute(
+            select(t.c.record_id, t.c.national_student_number).where(t.c.record_id.in_(list(record_ids)))).all()
+        return {r.record_id: r.national_student_number for r in rows}
+
+    def save(self, record: StudentRecord, expected_version: int) -> None:
+        """Write a changed record; the domain already moved its version on (it travels in events)."""
+        row = _to_row(record, {})
+        del row["county_code"], row["city_code"]
+        result = self._session.execute(
+            update(t).where(t.c.record_id == record.record_id, t.c.version == expected_version).values(**row)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentModification("该学籍已被他人修改，请刷新后重试")
+
+    def list(self, query: RecordQuery, *, offset: int, limit: int) -> tuple[list[StudentRecord], int]:
+        conditions = []
+        if query.area_column:
+            conditions.append(t.c[query.area_column] == query.area_code)
+        if query.category:
+            conditions.append(t.c.category == query.category.value)
+        if query.number_kind:
+            conditions.append(t.c.number_kind == query.number_kind.value)
+        if query.problem_record is not None:
+            conditions.append(t.c.problem_record == query.problem_record)
+        if query.name_prefix:
+            escaped = query.name_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(t.c.name.like(escaped + "%", escape="\\"))
+        if query.national_student_number:
+            conditions.append(t.c.national_student_number == query.national_student_number)
+        if query.grade:
+            conditions.append(t.c.form["grade"].as_string() == query.grade)
+        total = self._session.execute(select(func.count()).select_from(t).where(*conditions)).scalar_one()
+        rows = self._session.execute(
+            select(t).where(*conditions).order_by(t.c.created_at.desc(), t.c.record_id).offset(offset).limit(limit)
+        ).all()
+        return [_from_row(r) for r in rows], total

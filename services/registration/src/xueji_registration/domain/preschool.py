@@ -1,0 +1,168 @@
+"""Preschool transfers (学前调档, chapter 4) and the supplementary entry's preconditions (chapter 5).
+
+No framework imports. A transfer holds the five identity fields of a child entering primary school
+and the result of matching the national preschool records: exactly one → MATCHED, none → NOT_FOUND,
+several → TO_CONFIRM until the registrar picks one or confirms that none match. Once a registration
+application is running for the child (or approved: the child has a record), the transfer can no
+longer be changed, deleted or exported; a withdrawn application frees it again.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from dataclasses import dataclass, field
+
+from xueji_common.documents import DocumentCategory
+from xueji_common.errors import FieldViolation, InvalidArgument, PreconditionFailed, PreconditionViolation
+from xueji_registration.domain.model import Identity
+
+WITHDRAWN, APPROVED = "withdrawn", "approved"  # application states that matter here
+
+
+class MatchStatus(str, enum.Enum):
+    PENDING = "pending"          # 匹配中: national-query did not answer
+    MATCHED = "matched"          # 已匹配学前学籍
+    NOT_FOUND = "not_found"      # 未查到学前学籍
+    TO_CONFIRM = "to_confirm"    # 待确认学前学籍
+
+    @property
+    def label_zh(self) -> str:
+        return {"pending": "匹配中", "matched": "已匹配学前学籍", "not_found": "未查到学前学籍",
+                "to_confirm": "待确认学前学籍"}[self.value]
+
+
+class Refused(PreconditionFailed):
+    """A business-rule refusal with its machine code (REGISTRATION_STARTED…) and the transfer id."""
+
+    def __init__(self, code: str, message: str, subject: str = "") -> None:
+        super().__init__(message, [PreconditionViolation(code, subject, message)])
+        self.code, self.subject = code, subject
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A preschool record that may be the child's (national-query PreschoolRecordCandidate)."""
+
+    record_id: str
+    national_student_number: str = ""
+    name: str = ""
+    gender: int = 0
+    birth_date: dt.date | None = None
+    document_type: int = 0               # xueji.v1.DocumentType number
+    document_number_masked: str = ""
+    kindergarten_code: str = ""
+    kindergarten_name: str = ""
+    province_code: str = ""
+    problem_record: bool = False
+
+    def to_json(self) -> dict:
+        data = dict(self.__dict__)
+        data["birth_date"] = self.birth_date.isoformat() if self.birth_date else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Candidate":
+        born = data.get("birth_date")
+        return cls(**{**data, "birth_date": dt.date.fromisoformat(born) if born else None})
+
+
+@dataclass
+class PreschoolTransfer:
+    transfer_id: str
+    school_code: str
+    identity: Identity
+    document_hash: str | None            # None for a child without a document number
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    match_status: MatchStatus = MatchStatus.PENDING
+    candidates: list[Candidate] = field(default_factory=list)
+    matched_record: Candidate | None = None
+    match_confirmed_by: dict | None = None   # {"user_id", "org_unit", "role", "time", "none_match"}
+    application_id: str | None = None        # the application started for the child (not withdrawn)
+    registration_state: str | None = None    # its state
+    import_id: str | None = None
+    version: int = 1
+
+    @classmethod
+    def new(cls, *, school_code: str, identity: Identity, document_hash: str | None, created_by: str,
+            now: dt.datetime, import_id: str | None = None) -> "PreschoolTransfer":
+        return cls(str(uuid.uuid4()), school_code, identity, document_hash, created_by, now, now, import_id=import_id)
+
+    @property
+    def category(self) -> DocumentCategory:
+        return self.identity.document.category
+
+    @property
+    def registration_started(self) -> bool:
+        return self.application_id is not None and self.registration_state != WITHDRAWN
+
+    @property
+    def has_formal_record(self) -> bool:
+        return self.registration_state == APPROVED
+
+    def apply_match(self, candidates: list[Candidate] | None) -> None:
+        """The answer of the national preschool records (None: it could not be asked)."""
+        self.candidates, self.matched_record, self.match_confirmed_by = list(candidates or []), None, None
+        if candidates is None:
+            self.match_status = MatchStatus.PENDING
+        elif not candidates:
+            self.match_status = MatchStatus.NOT_FOUND
+        elif len(candidates) == 1:
+            self.match_status, self.matched_record = MatchStatus.MATCHED, candidates[0]
+        else:
+            self.match_status = MatchStatus.TO_CONFIRM
+
+    def ensure_changeable(self, action: str) -> None:
+        """已发起学籍注册业务或已成为正式学籍学生的信息，不允许修改/删除 (4.3, 4.4)."""
+        if self.has_formal_record:
+            raise Refused("HAS_FORMAL_RECORD", f"该学生已有正式学籍，不允许{action}", self.transfer_id)
+        if self.registration_started:
+            raise Refused("REGISTRATION_STARTED", f"该学生已发起学籍注册，不允许{action}", self.transfer_id)
+
+    def change_identity(self, identity: Identity, document_hash: str | None, now: dt.datetime) -> None:
+        self.ensure_changeable("修改")
+        self.identity, self.document_hash, self.updated_at = identity, document_hash, now
+
+    def confirm(self, *, candidate_id: str | None, by: dict, now: dt.datetime) -> None:
+        """Pick one of several candidates (图12), or confirm that none match (candidate_id None, 图13)."""
+        if self.match_status is not MatchStatus.TO_CONFIRM:
+            raise Refused("NOT_TO_CONFIRM", f"该学生的匹配状态为“{self.match_status.label_zh}”，无需确认", self.transfer_id)
+        if candidate_id is None:
+            self.match_status, self.matched_record = MatchStatus.NOT_FOUND, None
+        else:
+            chosen = next((c for c in self.candidates if c.record_id == candidate_id), None)
+            if chosen is None:
+                raise InvalidArgument(FieldViolation("candidate_record_id", "所选学前学籍不在候选列表中"))
+            self.match_status, self.matched_record = MatchStatus.MATCHED, chosen
+        self.match_confirmed_by = {**by, "time": now.isoformat(), "none_match": candidate_id is None}
+        self.updated_at = now
+
+    def export_refusal(self) -> Refused | None:
+        """Why the child cannot be exported to the registration template (4.5), if it cannot."""
+        if self.category is DocumentCategory.NO_DOCUMENT:
+            return Refused("NO_DOCUMENT_NOT_EXPORTABLE", f"{self.identity.name}：无证件学生不能导出，请在系统中逐个录入",
+                           self.transfer_id)
+        if self.match_status is MatchStatus.TO_CONFIRM:
+            return Refused("TO_CONFIRM", f"{self.identity.name}：学前学籍待确认，请先确认后再导出", self.transfer_id)
+        if self.has_formal_record:
+            return Refused("HAS_FORMAL_RECORD", f"{self.identity.name}：已有正式学籍，不能导出", self.transfer_id)
+        if self.registration_started:
+            return Refused("REGISTRATION_STARTED", f"{self.identity.name}：已发起学籍注册，不能导出", self.transfer_id)
+        return None
+
+    def ensure_open_for_registration(self) -> None:
+        """A freshman import row or a supplementary entry may start this child's registration."""
+        if self.match_status is MatchStatus.TO_CONFIRM:
+            raise Refused("TO_CONFIRM", "该学生学前学籍待确认，请先在学前调档管理中确认", self.transfer_id)
+        self.ensure_changeable("再次注册")
+
+    def ensure_supplementable(self) -> None:
+        """学前档案信息补录 is for matched children with a document (chapter 5)."""
+        if self.category is DocumentCategory.NO_DOCUMENT:
+            raise Refused("NO_DOCUMENT_USE_MANUAL_ENTRY", "无证件学生请在小学新生注册中逐个录入", self.transfer_id)
+        if self.match_status is not MatchStatus.MATCHED:
+            raise Refused("NOT_MATCHED", f"只有已匹配学前学籍的学生可以补录，该学生为“{self.match_status.label_zh}”",
+                          self.transfer_id)
+        self.ensure_changeable("补录")

@@ -1,0 +1,81 @@
+"""Event entrypoint: translate dedup and review events (protobuf) into registration use cases."""
+from __future__ import annotations
+
+import datetime as dt
+
+from xueji.v1 import events_pb2
+from xueji_common.auth import Role
+from xueji_common.documents import DocumentType
+from xueji_common.grpcserver.convert import date_from_pb
+from xueji_common.messaging.consumer import Subscription
+from xueji_registration.domain.model import ApplicationState, Stamp
+from xueji_registration.service_layer import flow
+
+_STAGE_STATE = {
+    events_pb2.REVIEW_STAGE_AWAITING_SCHOOL_REVIEW: ApplicationState.AWAITING_SCHOOL_REVIEW,
+    events_pb2.REVIEW_STAGE_AWAITING_REPORT: ApplicationState.AWAITING_REPORT,
+    events_pb2.REVIEW_STAGE_AWAITING_COUNTY_REVIEW: ApplicationState.AWAITING_COUNTY_REVIEW,
+    events_pb2.REVIEW_STAGE_AWAITING_CITY_REVIEW: ApplicationState.AWAITING_CITY_REVIEW,
+    events_pb2.REVIEW_STAGE_AWAITING_PROVINCE_REVIEW: ApplicationState.AWAITING_PROVINCE_REVIEW,
+}
+_RESOLUTION = {events_pb2.PROBLEM_RESOLUTION_CORROBORATE: "corroborate",
+               events_pb2.PROBLEM_RESOLUTION_CORRECT: "correct", events_pb2.PROBLEM_RESOLUTION_DELETE: "delete"}
+_ROLES = {r.proto: r.value for r in Role}
+
+
+def _stamp(pb, fallback_time: dt.datetime) -> Stamp:
+    time = pb.time.ToDatetime(tzinfo=dt.timezone.utc) if pb.time.seconds else fallback_time
+    return Stamp(pb.org_unit_code, pb.user_id, _ROLES.get(pb.role, ""), time, pb.opinion)
+
+
+def on_dedup_completed(event: events_pb2.DedupCompleted, uow, envelope) -> None:
+    flow.dedup_completed(uow, application_id=event.application_id, revision=event.revision,
+                         passed=event.outcome == events_pb2.DEDUP_OUTCOME_PASSED, reason=event.reason)
+
+
+def on_review_progressed(event: events_pb2.ReviewProgressed, uow, envelope) -> None:
+    state = _STAGE_STATE.get(event.stage)
+    if state is not None:
+        flow.review_progressed(uow, application_id=event.application_id, revision=event.revision, state=state,
+                               unit_code=event.handling_unit_code)
+
+
+def on_registration_returned(event: events_pb2.RegistrationReturned, uow, envelope) -> None:
+    occurred = envelope.occurred_at.ToDatetime(tzinfo=dt.timezone.utc)
+    flow.registration_returned(uow, application_id=event.application_id, revision=event.revision,
+                               rejection=_stamp(event.rejected_by, occurred))
+
+
+def on_registration_approved(event: events_pb2.RegistrationApproved, uow, envelope) -> None:
+    flow.registration_approved(uow, application_id=event.application_id, revision=event.revision)
+
+
+def on_problem_raised(event: events_pb2.ProblemRaised, uow, envelope) -> None:
+    flow.problem_raised(uow, group_id=event.problem_group_id, record_ids=list(event.record_ids),
+                        application_ids=list(event.application_ids))
+
+
+def on_problem_resolved(event: events_pb2.ProblemResolved, uow, envelope) -> None:
+    identity = event.corrected_identity
+    corrected = None
+    if event.resolution == events_pb2.PROBLEM_RESOLUTION_CORRECT:
+        try:
+            birth = date_from_pb(identity.birth_date)
+        except ValueError:
+            birth = None
+        corrected = dict(
+            name=identity.name, gender=identity.gender, birth_date=birth,
+            document_type=DocumentType.from_proto(identity.document.type) if identity.document.type else "",
+            document_number=event.corrected_document_number or identity.document.number)
+    flow.problem_resolved(uow, resolution=_RESOLUTION.get(event.resolution, ""), record_ids=list(event.record_ids),
+                          corrected=corrected)
+
+
+SUBSCRIPTIONS = [
+    Subscription("dedup", "DedupCompleted", on_dedup_completed),
+    Subscription("review", "ReviewProgressed", on_review_progressed),
+    Subscription("review", "RegistrationReturned", on_registration_returned),
+    Subscription("review", "RegistrationApproved", on_registration_approved),
+    Subscription("dedup", "ProblemRaised", on_problem_raised),
+    Subscription("dedup", "ProblemResolved", on_problem_resolved),
+]

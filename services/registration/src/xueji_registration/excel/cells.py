@@ -1,0 +1,149 @@
+"""One cell → the value stored in the form, or the reason it is refused. Pure functions.
+
+Cells arrive as python-calamine gives them: str, int, float, bool, date, datetime, or "" when
+empty. What Excel users really type is accepted: dates as date cells or as text (2015-06-01,
+2015/6/1, 2015.6.1, 20150601, 2015年6月1日), codes with or without their names ("01 汉族", "01",
+"1", "汉族"), numbers typed into text columns (a phone number). What cannot be trusted is refused:
+a document number stored as a number of 16+ digits has lost its last digits.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from xueji_registration.domain import codes
+from xueji_registration.excel.columns import Column, Kind
+
+EXCEL_CELL_LIMIT = 32767  # characters Excel can hold in one cell
+
+
+class CellError(ValueError):
+    """The Chinese reason a cell is refused (without the cell's content when it is personal data)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def cell_text(value: object) -> str:
+    """A cell as the registrar sees it, to store a failed row and write it back."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value).strip()
+
+
+def parse(column: Column, value: object) -> object | None:
+    """The stored value of a cell (None when blank); CellError when it cannot be accepted."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _PARSERS[column.kind](column, value)
+
+
+def _text(column: Column, value: object) -> str:
+    text = cell_text(value)
+    if "\n" in text or "\t" in text or "\u3000" in text:  # Alt+Enter line breaks in an address
+        text = re.sub(r"\s+", " ", text).strip()
+    if len(text) > column.max_length:
+        raise CellError(f"{column.header}不能超过{column.max_length}个字")
+    if not text.isprintable():
+        raise CellError(f"{column.header}含有不可见字符")
+    return text
+
+
+def _choice(column: Column, value: object) -> object:
+    text = re.sub(r"\s+", " ", cell_text(value))
+    found = column.accepted.get(text)
+    if found is None and column.field.endswith("nationality_code") and text.upper() in codes.NATIONALITY:
+        found = text.upper()
+    if found is None:
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise CellError(f"“{shown}”不是有效的{column.header}，请从下拉列表中选择")
+    return found
+
+
+_DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
+def _date(column: Column, value: object) -> dict:
+    day = _as_date(value)
+    if day is None:
+        raise CellError(f"{column.header}不是有效日期，格式应为YYYY-MM-DD（如2015-06-01）")
+    if not dt.date(1900, 1, 1) <= day <= dt.date(2100, 12, 31):
+        raise CellError(f"{column.header}超出有效范围")
+    return {"year": day.year, "month": day.month, "day": day.day}
+
+
+def _as_date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = cell_text(value)
+    match = _DATE_TEXT.fullmatch(text)
+    if match:
+        parts = match.groups()
+    elif re.fullmatch(r"\d{8}", text):
+        parts = (text[:4], text[4:6], text[6:])
+    else:
+        return None
+    try:
+        return dt.date(*(int(p) for p in parts))
+    except ValueError:
+        return None
+
+
+def _year_month(column: Column, value: object) -> str:
+    if isinstance(value, dt.date):
+        year, month = value.year, value.month
+    else:
+        text = cell_text(value)
+        match = re.fullmatch(r"(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?", text)
+        if not match:
+            raise CellError(f"{column.header}格式应为YYYYMM（如202409）")
+        year, month = int(match[1]), int(match[2])
+    if not (1 <= month <= 12 and 1900 <= year <= dt.date.today().year + 1):
+        raise CellError(f"{column.header}不是有效的年月，格式应为YYYYMM（如202409）")
+    return f"{year:04d}{month:02d}"
+
+
+def _division(column: Column, value: object) -> str:
+    text = cell_text(value).split(" ")[0]
+    if not codes.is_division_code(text):
+        raise CellError(f"{column.header}应为6位行政区划代码（如330102）")
+    return text
+
+
+def _number(column: Column, value: object) -> float:
+    try:
+        number = float(cell_text(value))
+    except ValueError:
+        raise CellError(f"{column.header}应为数字") from None
+    if not 0 <= number <= 1000:
+        raise CellError(f"{column.header}应在0到1000之间")
+    return number
+
+
+def _doc_number(column: Column, value: object) -> str:
+    if isinstance(value, float) and abs(value) >= 1e15:
+        raise CellError(f"{column.header}被保存为数字，末几位已丢失：请将单元格设为“文本”格式后重新输入")
+    return _text(column, value)
+
+
+_PARSERS = {
+    Kind.TEXT: _text,
+    Kind.CODE: _choice,
+    Kind.CHOICE: _choice,
+    Kind.DATE: _date,
+    Kind.YEAR_MONTH: _year_month,
+    Kind.DIVISION: _division,
+    Kind.NUMBER: _number,
+    Kind.DOC_NUMBER: _doc_number,
+}

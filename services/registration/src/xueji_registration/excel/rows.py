@@ -1,0 +1,177 @@
+"""One data row of a template → the form and identity it holds, or every reason it is refused.
+
+Pure: the checks that need the database (duplicates against stored applications or transfers) are
+the service layer's. Every problem is tied to its column so that the failed-rows workbook can put
+the reason on the cell. The rules of the form are `domain.form.check_form`, the ones manual entry
+uses; `submit_applications` runs them again for the rows that reach it, so the parser runs them
+itself only for a row that already failed (to report all its problems at once) or when asked.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, Gender, validate_document
+from xueji_common.errors import FieldViolation
+from xueji_registration.domain.form import check_form, without_identity
+from xueji_registration.domain.identity import Identity, identity_problems
+from xueji_registration.excel import cells, labels
+from xueji_registration.excel.columns import Template
+
+
+@dataclass(frozen=True)
+class RowError:
+    column: str      # header as printed ("身份证件号"), "" for the whole row
+    field: str       # request field path ("student.document.number"), "" if none
+    message: str     # Chinese, no personal data
+
+
+@dataclass
+class ParsedRow:
+    row_number: int              # 1-based, as Excel shows it (the header is row 1)
+    values: list                 # the cells as read
+    form: dict = field(default_factory=dict)
+    identity: Identity | None = None
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def fail(self, message: str, column: str = "", field_: str = "") -> None:
+        self.errors.append(RowError(column, field_, message))
+
+    def cell_texts(self, width: int) -> list[str]:
+        texts = [cells.cell_text(v) for v in self.values[:width]]
+        return texts + [""] * (width - len(texts))
+
+
+def _put(form: dict, path: tuple, value: object) -> None:
+    node = form
+    for key, following in zip(path, path[1:]):
+        if isinstance(key, int):
+            while len(node) <= key:
+                node.append({})
+            node = node[key]
+        else:
+            node = node.setdefault(key, [] if isinstance(following, int) else {})
+    node[path[-1]] = value
+
+
+class RowParser:
+    """Parses the rows of one template; built once per import (column lookups precomputed)."""
+
+    def __init__(self, template: Template) -> None:
+        self.template = template
+        self.columns = template.columns
+        self._by_field = {f"student.{c.field}": c.header for c in self.columns}
+        self._identity = {c.field: i for i, c in enumerate(self.columns)
+                          if c.field in ("name", "gender", "birth_date", "document.type", "document.number")}
+
+    def column_of(self, field_path: str) -> str:
+        return self._by_field.get(field_path, "")
+
+    def parse(self, row_number: int, values: list, *, check_form_rules: bool = False) -> ParsedRow:
+        row = ParsedRow(row_number, values)
+        failed: set[str] = set()
+        for i, column in enumerate(self.columns):
+            raw = values[i] if i < len(values) else None
+            try:
+                value = cells.parse(column, raw)
+            except cells.CellError as exc:
+                row.fail(exc.message, column.header, f"student.{column.field}")
+                failed.add(column.field)
+                continue
+            if value is not None:
+                _put(row.form, column.path, value)
+        self._identity_of(row, failed)
+        if self.template.purpose == "registration" and (row.errors or check_form_rules):
+            for v in self.form_problems(row.form, self.template.category, row.identity):
+                if v.field.removeprefix("student.") not in failed:
+                    row.fail(v.description, self.column_of(v.field), v.field)
+        return row
+
+    def form_problems(self, form: dict, category: DocumentCategory, identity: Identity | None) -> list[FieldViolation]:
+        """domain.form.check_form on the row's form; a family member left empty in the template
+        (member 1 blank, member 2 filled) is skipped and the violations keep the template's numbering."""
+        members = form.get("familyMembers") or []
+        kept = [i for i, m in enumerate(members) if m]
+        compact = {**without_identity(form), "familyMembers": [members[i] for i in kept]}
+        if not kept:
+            compact.pop("familyMembers")
+        problems = check_form(compact, category=category, birth_date=identity.birth_date if identity else None)
+        return [FieldViolation(_renumber(v.field, kept), v.description) for v in problems]
+
+    def _identity_of(self, row: ParsedRow, failed: set[str]) -> None:
+        """Checks the five identity fields; fills gender and birth date derived from a resident ID."""
+        form = row.form
+        doc_type_name = (form.get("document") or {}).get("type")
+        number = (form.get("document") or {}).get("number", "")
+        document: object
+        if doc_type_name is None:
+            document = DocumentError("document_type", "REQUIRED", "身份证件类型不能为空")
+        else:
+            try:
+                document = validate_document(DocumentType(labels.DOCUMENT_TYPE_CODES[doc_type_name]), number)
+            except DocumentError as exc:
+                document = exc
+        wanted = self.template.category
+        if wanted is not None and not isinstance(document, DocumentError) and document.category is not wanted:
+            row.fail(f"{self.template.title}只能填写{wanted.label_zh}学生，该行的身份证件类型属于"
+                     f"“{document.category.label_zh}”", "身份证件类型", "student.document.type")
+            return
+        gender = {"GENDER_MALE": Gender.MALE, "GENDER_FEMALE": Gender.FEMALE}.get(form.get("gender"))
+        born = form.get("birthDate")
+        birth_date = dt.date(born["year"], born["month"], born["day"]) if born else None
+        problems = identity_problems(form.get("name", ""), gender, birth_date, document)
+        for v in problems:
+            if v.field.removeprefix("student.") not in failed:
+                row.fail(v.description, self.column_of(v.field), v.field)
+        if problems:
+            return
+        identity = Identity(form["name"].strip(), gender or document.gender, birth_date or document.birth_date,
+                            document)
+        row.identity = identity
+        form["name"] = identity.name
+        form["gender"] = "GENDER_MALE" if identity.gender is Gender.MALE else "GENDER_FEMALE"
+        form["birthDate"] = {"year": identity.birth_date.year, "month": identity.birth_date.month,
+                             "day": identity.birth_date.day}
+        form["document"] = {"type": doc_type_name, "number": identity.document.number}
+
+
+def _renumber(field_path: str, kept: list[int]) -> str:
+    prefix = "student.family_members["
+    if not field_path.startswith(prefix):
+        return field_path
+    index, rest = field_path[len(prefix):].split("]", 1)
+    return f"{prefix}{kept[int(index)]}]{rest}" if index.isdigit() and int(index) < len(kept) else field_path
+
+
+def form_cells(template: Template, form: dict) -> list[str]:
+    """A stored form (identity block included) as the template's cells: the inverse of parsing, for
+    exports (学前调档导出) and for building test files."""
+    out = []
+    for column in template.columns:
+        node: object = form
+        for key in column.path:
+            if isinstance(key, int):
+                node = node[key] if isinstance(node, list) and len(node) > key else None
+            else:
+                node = node.get(key) if isinstance(node, dict) else None
+            if node is None:
+                break
+        out.append(_cell(column, node))
+    return out
+
+
+def _cell(column, value: object) -> str:
+    if value is None or value == "":
+        return ""
+    for stored, name in column.options:
+        if stored == value and type(stored) is type(value):
+            return labels.shown(stored, name) if column.kind.value == "code" else name
+    if isinstance(value, dict):  # a Date
+        return f"{value['year']:04d}-{value['month']:02d}-{value['day']:02d}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,49 @@
+"""Who may do what with the applications and records of a school (role and jurisdiction)."""
+from __future__ import annotations
+
+from xueji_common.auth import Principal, Role
+from xueji_common.errors import FieldViolation, InvalidArgument, PermissionDenied
+from xueji_common.grpcserver.guard import require_jurisdiction
+from xueji_common.orgunits import OrgLevel
+
+READERS = (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM)
+_AREA_COLUMN = {OrgLevel.SCHOOL: "school_code", OrgLevel.COUNTY: "county_code", OrgLevel.CITY: "city_code",
+                OrgLevel.PROVINCE: "province_code", OrgLevel.MINISTRY: ""}
+
+
+def require_school_registrar(principal: Principal, tree, school_code: str) -> None:
+    """Entry, correction, withdrawal and uploads: the registrar of that very school."""
+    if principal.role is not Role.SCHOOL_REGISTRAR:
+        raise PermissionDenied("只有学校学籍管理员可以录入、修改、撤销注册申请或上传材料")
+    require_jurisdiction(tree, principal, school_code)
+
+
+def require_reader(principal: Principal, tree, school_code: str) -> None:
+    if principal.role not in READERS:
+        raise PermissionDenied("当前角色无权查看学籍注册信息")
+    require_jurisdiction(tree, principal, school_code)
+
+
+def sees_numbers(principal: Principal, school_code: str) -> bool:
+    """Document numbers in clear only for the registrar and leader of the student's own school."""
+    return principal.role in (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER) and principal.org_unit == school_code
+
+
+def area(principal: Principal, tree, unit_code: str) -> tuple[str, str]:
+    """(column, code) bounding a list to `unit_code` (default: the caller's unit), within jurisdiction."""
+    if principal.role not in READERS:
+        raise PermissionDenied("当前角色无权查看学籍注册信息")
+    unit_code = unit_code or (principal.org_unit if principal.role is not Role.SYSTEM else "")
+    if not unit_code:
+        return "", ""
+    if unit_code not in tree:
+        raise InvalidArgument(FieldViolation("org_unit_code", "单位代码不存在"))
+    require_jurisdiction(tree, principal, unit_code)
+    column = _AREA_COLUMN[tree.get(unit_code).level]
+    return column, unit_code if column else ""
+
+
+def regions(tree, school_code: str) -> dict[str, str]:
+    """The departments above a school, as stored with its applications and records."""
+    units = (tree.county_of(school_code), tree.city_of(school_code), tree.province_of(school_code))
+    return {key: unit.code if unit else "" for key, unit in zip(("county_code", "city_code", "province_code"), units)}

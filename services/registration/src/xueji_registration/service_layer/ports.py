@@ -1,0 +1,34 @@
+"""What the registration use cases need from outside the database (ports), and the bundle of them.
+
+The runtime builds a `Collaborators` once and hands it to every unit of work, so that event
+handlers, which receive only the unit of work, reach the org tree, the hash key and the national
+student-number service.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+from xueji_registration.domain.records import NumberKind
+
+
+class NumberTaken(Exception):
+    """The national tier says a formal (G) number already belongs to another record."""
+
+
+class StudentNumbers(Protocol):
+    def reserve(self, *, kind: NumberKind, owner_id: str, division_code: str, birth_date: dt.date,
+                resident_id_number: str = "") -> str:
+        """A unique national student number reserved for `owner_id` (idempotent per owner).
+
+        Raises NumberTaken for a FORMAL number held by another record; any other exception means
+        "try again later" (the event that asked is redelivered).
+        """
+
+
+@dataclass(frozen=True)
+class Collaborators:
+    tree: object
+    hash_key: str
+    numbers: StudentNumbers

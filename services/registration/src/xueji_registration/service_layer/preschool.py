@@ -1,0 +1,248 @@
+"""Preschool transfer use cases (学前调档, chapter 4) and the supplementary entry (补录, chapter 5).
+
+The matching asks national-query (`matcher`, adapters.preschool_records) outside the transaction,
+then stores its answer with the change. Every call checks the role and the school.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from sqlalchemy.exc import IntegrityError
+
+from xueji_common.auth import Principal, Role
+from xueji_common.db.engine import now
+from xueji_common.documents import DocumentError, DocumentType, Gender, normalize_document_number, validate_document
+from xueji_common.errors import (
+    AlreadyExists,
+    ConcurrentModification,
+    DomainError,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+)
+from xueji_common.grpcserver.guard import require_jurisdiction
+from xueji_common.hashing import document_hash
+from xueji_common.vocabulary import RegistrationKind
+from xueji_registration.adapters.preschool_repository import PreschoolRepository, TransferFilter
+from xueji_registration.domain.form import identity_block
+from xueji_registration.domain.identity import Identity, check_identity
+from xueji_registration.domain.model import Application, EntryChannel
+from xueji_registration.domain.preschool import Candidate, PreschoolTransfer
+from xueji_registration.excel.columns import registration_template
+from xueji_registration.excel.rows import form_cells
+from xueji_registration.excel.writer import template_workbook
+from xueji_registration.service_layer.access import require_school_registrar
+from xueji_registration.service_layer.handlers import CreateApplication, submit_applications
+
+
+class Matcher(Protocol):
+    def match(self, identities: list[Identity]) -> list[list[Candidate] | None]: ...
+
+
+@dataclass(frozen=True)
+class IdentityInput:
+    name: str
+    gender: Gender | None
+    birth_date: dt.date | None
+    document_type: DocumentType | None
+    document_number: str
+
+
+def checked_identity(given: IdentityInput, prefix: str = "identity") -> Identity:
+    """The five fields; for a resident ID gender and birth date come from the number (4.2)."""
+    if given.document_type is None:
+        document: object = DocumentError("document_type", "REQUIRED", "身份证件类型不能为空")
+    else:
+        try:
+            document = validate_document(given.document_type, given.document_number)
+        except DocumentError as exc:
+            document = exc
+    return check_identity(given.name, given.gender, given.birth_date, document, prefix=prefix)
+
+
+def number_hashes(hash_key: str, number: str) -> tuple[str, ...]:
+    """The keyed hashes a document number may be stored under (its type is not given in a search)."""
+    text = normalize_document_number(number)
+    return tuple(document_hash(hash_key, t.value, text) for t in DocumentType if t is not DocumentType.OTHER)
+
+
+def hash_of(hash_key: str, identity: Identity) -> str | None:
+    doc = identity.document
+    return document_hash(hash_key, doc.type.value, doc.number) if doc.number else None
+
+
+def _duplicate() -> AlreadyExists:
+    return AlreadyExists("该身份证件号已经录入学前调档，不允许重复录入")
+
+
+def create_transfer(uow, school_code: str, given: IdentityInput, *, principal: Principal, tree, hash_key: str,
+                    matcher: Matcher) -> PreschoolTransfer:
+    require_school_registrar(principal, tree, school_code)
+    identity = checked_identity(given)
+    key = hash_of(hash_key, identity)
+    if key:
+        with uow:
+            if PreschoolRepository(uow.session).holder_of(school_code, key):
+                raise _duplicate()
+    transfer = PreschoolTransfer.new(school_code=school_code, identity=identity, document_hash=key,
+                                     created_by=principal.user_id, now=now())
+    [answer] = matcher.match([identity])
+    transfer.apply_match(answer)
+    with uow:
+        try:
+            PreschoolRepository(uow.session).add_many([transfer])
+            uow.commit()
+        except IntegrityError:  # the same number entered at the same moment
+            raise _duplicate() from None
+    return transfer
+
+
+def get_transfer(uow, transfer_id: str, *, principal: Principal, tree, write: bool = False) -> PreschoolTransfer:
+    with uow:
+        transfer = PreschoolRepository(uow.session).get(transfer_id)
+    if transfer is None:
+        raise NotFound("学前调档信息不存在")
+    _check_access(principal, tree, transfer.school_code, write)
+    return transfer
+
+
+def _check_access(principal: Principal, tree, school_code: str, write: bool) -> None:
+    if write:
+        require_school_registrar(principal, tree, school_code)
+    elif principal.role not in (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM):
+        raise PermissionDenied("当前角色无权查看学前调档信息")
+    require_jurisdiction(tree, principal, school_code)
+
+
+def update_transfer(uow, transfer_id: str, given: IdentityInput, expected_version: int, *, principal: Principal,
+                    tree, hash_key: str, matcher: Matcher) -> PreschoolTransfer:
+    """修改 (4.3): refused once registration started or a record exists; re-runs the matching."""
+    transfer = get_transfer(uow, transfer_id, principal=principal, tree=tree, write=True)
+    transfer.ensure_changeable("修改")
+    identity = checked_identity(given)
+    [answer] = matcher.match([identity])
+    with uow:
+        repo = PreschoolRepository(uow.session)
+        current = repo.get(transfer_id)
+        if current is None:
+            raise NotFound("学前调档信息不存在")
+        key = hash_of(hash_key, identity)
+        if key and repo.holder_of(current.school_code, key) not in (None, transfer_id):
+            raise AlreadyExists("该身份证件号已经录入为其他学生，不允许重复录入")
+        current.change_identity(identity, key, now())
+        current.apply_match(answer)
+        try:
+            repo.save(current, expected_version)
+            uow.commit()
+        except IntegrityError:
+            raise _duplicate() from None
+    return current
+
+
+def delete_transfer(uow, transfer_id: str, expected_version: int, *, principal: Principal, tree) -> None:
+    get_transfer(uow, transfer_id, principal=principal, tree=tree, write=True)
+    with uow:
+        repo = PreschoolRepository(uow.session)
+        current = repo.get(transfer_id)
+        if current is None:
+            raise NotFound("学前调档信息不存在")
+        current.ensure_changeable("删除")
+        repo.delete(current, expected_version)
+        uow.commit()
+
+
+def list_transfers(uow, f: TransferFilter, unit_code: str, offset: int, limit: int, *, principal: Principal, tree
+                   ) -> tuple[list[PreschoolTransfer], int]:
+    if principal.role not in (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM):
+        raise PermissionDenied("当前角色无权查看学前调档信息")
+    unit_code = unit_code or (principal.org_unit if principal.role is not Role.SYSTEM else "")
+    schools = None
+    if unit_code:
+        if unit_code not in tree:
+            raise InvalidArgument(FieldViolation("org_unit_code", "单位代码不存在"))
+        require_jurisdiction(tree, principal, unit_code)
+        unit = tree.get(unit_code)
+        schools = (unit_code,) if unit.is_school else tuple(s.code for s in tree.schools_in(unit_code))
+    with uow:
+        return PreschoolRepository(uow.session).list(replace(f, school_codes=schools), offset, limit)
+
+
+def confirm_match(uow, transfer_id: str, candidate_id: str | None, expected_version: int, *, principal: Principal,
+                  tree) -> PreschoolTransfer:
+    """确认学前学籍 (图12, 图13)."""
+    get_transfer(uow, transfer_id, principal=principal, tree=tree, write=True)
+    with uow:
+        repo = PreschoolRepository(uow.session)
+        current = repo.get(transfer_id)
+        if current is None:
+            raise NotFound("学前调档信息不存在")
+        by = {"user_id": principal.user_id, "org_unit": principal.org_unit, "role": principal.role.value}
+        current.confirm(candidate_id=candidate_id, by=by, now=now())
+        repo.save(current, expected_version)
+        uow.commit()
+    return current
+
+
+def export_transfers(uow, school_code: str, transfer_ids: list[str], *, principal: Principal, tree
+                     ) -> tuple[str, bytes]:
+    """调档学生导出 (4.5): the children, all of one category, in that category's freshman template."""
+    require_school_registrar(principal, tree, school_code)
+    if not transfer_ids:
+        raise InvalidArgument(FieldViolation("transfer_ids", "请选择要导出的学生"))
+    with uow:
+        found = {t.transfer_id: t for t in PreschoolRepository(uow.session).get_many(list(set(transfer_ids)))}
+    missing = [i for i in transfer_ids if i not in found or found[i].school_code != school_code]
+    if missing:
+        raise NotFound(f"学前调档信息不存在：{missing[0]}")
+    chosen = [found[i] for i in dict.fromkeys(transfer_ids)]
+    refusals = [r for r in (t.export_refusal() for t in chosen) if r is not None]
+    if refusals:
+        raise PreconditionFailed("；".join(r.message for r in refusals[:5]) + ("…" if len(refusals) > 5 else ""),
+                                 [v for r in refusals for v in r.violations])
+    categories = {t.category for t in chosen}
+    if len(categories) > 1:
+        raise InvalidArgument(FieldViolation("transfer_ids", "不同证件类型的学生不能一起导出：居民身份证学生和港澳台和外籍学生请分别导出"))
+    template = registration_template(RegistrationKind.PRIMARY_FRESHMAN, categories.pop())
+    rows = [form_cells(template, _identity_form(t.identity)) for t in chosen]
+    return f"学前调档导出-{template.category.label_zh}.xlsx", template_workbook(template, rows)
+
+
+def _identity_form(identity: Identity) -> dict:
+    return identity_block(identity.name, int(identity.gender), identity.birth_date, identity.document.type.value,
+                          identity.document.number)
+
+
+def submit_supplementary_entry(uow, transfer_id: str, form: dict, expected_version: int, *, principal: Principal,
+                               tree, hash_key: str) -> Application:
+    """学前档案信息补录 (chapter 5): the matched child's form; saving submits the freshman registration.
+
+    The identity fields of the form must be the transfer's (blank ones are taken from it).
+    """
+    transfer = get_transfer(uow, transfer_id, principal=principal, tree=tree, write=True)
+    transfer.ensure_supplementable()
+    if transfer.version != expected_version:
+        raise ConcurrentModification("该学前调档信息已被他人修改，请刷新后重试")
+    identity = transfer.identity
+    whole = {**_identity_form(identity), **{k: v for k, v in form.items() if v not in (None, "", {}, [])}}
+    mismatched = [f for f, key in (("student.name", "name"), ("student.gender", "gender"),
+                                   ("student.birth_date", "birthDate"), ("student.document", "document"))
+                  if whole[key] != _identity_form(identity)[key]]
+    if mismatched:
+        raise InvalidArgument([FieldViolation(f, "身份信息须与学前调档信息一致（如需修改请先修改学前调档）")
+                               for f in mismatched])
+    command = CreateApplication(
+        school_code=transfer.school_code, kind=RegistrationKind.PRIMARY_FRESHMAN, category=transfer.category,
+        name=identity.name, gender=identity.gender, birth_date=identity.birth_date,
+        document_type=identity.document.type, document_number=identity.document.number, form=whole,
+        preschool_transfer_id=transfer.transfer_id,
+    )
+    [outcome] = submit_applications(uow, [command], principal=principal, tree=tree, hash_key=hash_key,
+                                    channel=EntryChannel.SUPPLEMENTARY)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+

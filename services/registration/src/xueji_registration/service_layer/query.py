@@ -1,0 +1,103 @@
+"""学籍注册查询 (chapter 14) and the generated records: reads within the caller's jurisdiction."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from xueji_common.auth import Principal
+from xueji_common.documents import DocumentType, normalize_document_number
+from xueji_common.errors import FieldViolation, InvalidArgument, NotFound
+from xueji_common.hashing import document_hash
+from xueji_registration.adapters.record_repository import RecordQuery
+from xueji_registration.adapters.repository import ApplicationQuery
+from xueji_registration.adapters.rows import decode_offset, encode_offset
+from xueji_registration.domain.model import Application
+from xueji_registration.domain.records import StudentRecord
+from xueji_registration.service_layer.access import area, require_reader
+from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
+
+DEFAULT_PAGE, MAX_PAGE = 50, 500
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    next_token: str
+    total: int
+    numbers: dict = dataclasses.field(default_factory=dict)  # record id → national student number
+
+
+def page_bounds(page_size: int, page_token: str) -> tuple[int, int]:
+    if page_size < 0:
+        raise InvalidArgument(FieldViolation("page.page_size", "每页条数不能为负数"))
+    return decode_offset(page_token), min(page_size or DEFAULT_PAGE, MAX_PAGE)
+
+
+@dataclass(frozen=True)
+class ApplicationDetail:
+    application: Application
+    national_student_number: str     # empty before the record exists
+    files: dict                      # file id → StoredFile (proof material)
+
+
+def get_application(uow: RegistrationUnitOfWork, application_id: str, *, principal: Principal,
+                    tree) -> ApplicationDetail:
+    with uow:
+        app = uow.applications.get(application_id)
+        if app is None:
+            raise NotFound("注册申请不存在")
+        require_reader(principal, tree, app.school_code)
+        numbers = uow.records.numbers_of([app.record_id] if app.record_id else [])
+        files = uow.files.get_many(app.proof_material_ids)
+    return ApplicationDetail(app, numbers.get(app.record_id, ""), files)
+
+
+def list_applications(uow: RegistrationUnitOfWork, query: ApplicationQuery, *, org_unit_code: str,
+                      document_number: str, page_size: int, page_token: str, principal: Principal, tree,
+                      hash_key: str) -> Page:
+    """Newest first. A document number is matched through its keyed hash, under each document type
+    (the query names no type)."""
+    column, code = area(principal, tree, org_unit_code)
+    query = dataclasses.replace(query, area_column=column, area_code=code)
+    offset, limit = page_bounds(page_size, page_token)
+    with uow:
+        if document_number:
+            page = _by_document(uow, query, document_number, offset, limit, hash_key)
+        else:
+            apps, total = uow.applications.list(query, offset=offset, limit=limit)
+            page = Page(apps, encode_offset(offset + limit) if offset + limit < total else "", total)
+        page.numbers.update(uow.records.numbers_of([a.record_id for a in page.items if a.record_id]))
+    return page
+
+
+def _by_document(uow, query: ApplicationQuery, number: str, offset: int, limit: int, hash_key: str) -> Page:
+    number = normalize_document_number(number)
+    found: list[Application] = []
+    for doc_type in DocumentType:
+        q = dataclasses.replace(query, document_hash=document_hash(hash_key, doc_type.value, number))
+        found += uow.applications.list(q, offset=0, limit=MAX_PAGE)[0]
+    found.sort(key=lambda a: (a.submitted_at, a.application_id), reverse=True)
+    items = found[offset:offset + limit]
+    return Page(items, encode_offset(offset + limit) if offset + limit < len(found) else "", len(found))
+
+
+def get_record(uow: RegistrationUnitOfWork, *, record_id: str = "", number: str = "", principal: Principal,
+               tree) -> StudentRecord:
+    if not record_id and not number:
+        raise InvalidArgument(FieldViolation("key", "请指定学籍编号或全国学籍号"))
+    with uow:
+        record = uow.records.get(record_id) if record_id else uow.records.by_number(number.strip().upper())
+    if record is None:
+        raise NotFound("学籍不存在")
+    require_reader(principal, tree, record.school_code)
+    return record
+
+
+def list_records(uow: RegistrationUnitOfWork, query: RecordQuery, *, org_unit_code: str, page_size: int,
+                 page_token: str, principal: Principal, tree) -> Page:
+    column, code = area(principal, tree, org_unit_code)
+    query = dataclasses.replace(query, area_column=column, area_code=code)
+    offset, limit = page_bounds(page_size, page_token)
+    with uow:
+        records, total = uow.records.list(query, offset=offset, limit=limit)
+    return Page(records, encode_offset(offset + limit) if offset + limit < total else "", total)

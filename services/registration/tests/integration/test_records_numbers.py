@@ -1,0 +1,175 @@
+"""Records (学籍) and national student numbers: generated on the last approval, G after authentication,
+L otherwise, reserved at the national tier (a gRPC test double of Dedup.ReserveStudentNumber)."""
+from __future__ import annotations
+
+import grpc
+import pytest
+from google.protobuf import field_mask_pb2
+
+from registration_harness import SCHOOL, _system, harness  # noqa: F401 (fixtures)
+from xueji.v1 import common_pb2, events_pb2, registration_pb2
+from xueji_common.auth import Principal, Role
+from xueji_common.documents import DocumentCategory, DocumentType
+from xueji_common.grpcserver.errors import precondition_violations
+from xueji_common.messaging.envelope import new_envelope
+from xueji_common.vocabulary import RegistrationKind
+from xueji_registration.service_layer import handlers
+from xueji_registration.testing import resident_id, sample_form
+
+NUMBER = resident_id()
+
+
+def records_events(h):
+    return [e for e in h.outbox() if isinstance(e, (events_pb2.StudentRecordCreated, events_pb2.StudentRecordChanged))]
+
+
+def approve_non_freshman_resident(h, number=NUMBER, **form):
+    app = h.create(number=number, **form)
+    h.dedup_completed(app)
+    app = h.get(app)
+    h.through_review(app)
+    return h.get(app)
+
+
+def test_an_authenticated_resident_gets_a_formal_number_and_a_record(harness):
+    app = approve_non_freshman_resident(harness, disabilityType="DISABILITY_TYPE_VISUAL",
+                                        inclusiveEducation="INCLUSIVE_EDUCATION_VISUAL")
+    assert app.state == registration_pb2.APPLICATION_STATE_APPROVED and not app.HasField("current_handling_unit")
+    assert app.national_student_number == "G" + NUMBER and app.record_id
+    [created] = records_events(harness)
+    r = created.record
+    assert isinstance(created, events_pb2.StudentRecordCreated) and created.document_number == NUMBER
+    assert (r.national_student_number, r.temporary_number, r.application_id) == ("G" + NUMBER, False, app.application_id)
+    assert (r.school_code, r.province_code, r.stage) == (SCHOOL, "330000", events_pb2.SCHOOL_STAGE_JUNIOR_SECONDARY)
+    assert (r.disability_type, r.inclusive_education) == ("DISABILITY_TYPE_VISUAL", "INCLUSIVE_EDUCATION_VISUAL")
+    assert r.document_number_masked == NUMBER[:3] + "*" * 11 + NUMBER[-4:] and r.version == 1
+    assert not r.problem_record
+    [call] = harness.dedup.calls
+    assert (call.kind, call.owner_id) == (common_pb2.STUDENT_NUMBER_KIND_FORMAL, app.record_id)
+
+
+def test_hmt_foreign_students_get_a_temporary_number(harness):
+    app = harness.create("hmt_foreign")
+    harness.dedup_completed(app)
+    harness.through_review(harness.get(app))
+    app = harness.get(app)
+    assert app.national_student_number.startswith("L33010220120506") and len(app.national_student_number) == 19
+    [created] = records_events(harness)
+    assert created.record.temporary_number and created.record.category == common_pb2.DOCUMENT_CATEGORY_HMT_FOREIGN
+
+
+def test_no_document_students_get_a_temporary_number_after_the_province(harness):
+    app = harness.create("no_document", proofs=[harness.upload()])
+    harness.through_review(app, up_to_province=True)
+    app = harness.get(app)
+    assert app.national_student_number.startswith("L33010220130708")
+
+
+def test_a_freshman_resident_approved_before_authentication_waits_for_the_result(harness):
+    app = _freshman_resident(harness)
+    assert app.state == registration_pb2.APPLICATION_STATE_AWAITING_SCHOOL_REVIEW
+    assert app.entry_channel == registration_pb2.ENTRY_CHANNEL_SUPPLEMENTARY
+    harness.through_review(app)
+    app = harness.get(app)
+    assert app.state == registration_pb2.APPLICATION_STATE_APPROVED and not app.record_id
+    assert not records_events(harness)
+    harness.dedup_completed(app, passed=True)
+    assert harness.get(app).national_student_number == "G" + NUMBER
+
+
+def test_a_freshman_resident_whose_authentication_failed_gets_a_temporary_number_and_a_problem_record(harness):
+    app = _freshman_resident(harness)
+    harness.dedup_completed(app, passed=False, reason="该身份证件号在人口库中不存在")
+    harness.through_review(harness.get(app))
+    app = harness.get(app)
+    assert app.national_student_number.startswith("L330102") and app.dedup_failure_reason
+    [created] = records_events(harness)
+    assert created.record.problem_record and created.record.temporary_number
+
+
+def test_a_formal_number_held_by_another_record_falls_back_to_a_temporary_one(harness):
+    harness.dedup.taken["G" + NUMBER] = "someone-else"
+    app = approve_non_freshman_resident(harness)
+    assert app.national_student_number.startswith("L330102")
+    assert records_events(harness)[0].record.problem_record
+
+
+def test_while_the_national_tier_is_down_the_approval_is_retried_and_nothing_is_half_written(harness):
+    app = harness.create(number=NUMBER)
+    harness.dedup_completed(app)
+    app = harness.get(app)
+    harness.progressed(app, events_pb2.REVIEW_STAGE_AWAITING_COUNTY_REVIEW, "330102")
+    body = new_envelope(events_pb2.RegistrationApproved(application_id=app.application_id, revision=1),
+                        producer="review", aggregate_id=app.application_id).SerializeToString()
+    [consumer] = [c for c in harness.runtime.consumers() if c.subscription.event_type == "RegistrationApproved"]
+    harness.dedup.unavailable = True
+    with pytest.raises(Exception, match="UNAVAILABLE"):
+        consumer(body)
+    assert harness.get(app).state == registration_pb2.APPLICATION_STATE_AWAITING_COUNTY_REVIEW
+    harness.dedup.unavailable = False
+    assert consumer(body) == "handled"  # the redelivery
+    assert harness.get(app).national_student_number == "G" + NUMBER
+
+
+def test_a_repeated_approval_creates_no_second_record(harness):
+    app = approve_non_freshman_resident(harness)
+    harness.deliver(events_pb2.RegistrationApproved(application_id=app.application_id, revision=1), "review")
+    assert len(records_events(harness)) == 1 and len(harness.dedup.calls) == 1
+
+
+def test_key_data_of_an_approved_application_cannot_be_changed(harness):
+    app = approve_non_freshman_resident(harness)
+    request = registration_pb2.UpdateApplicationRequest(
+        application_id=app.application_id, update_mask=field_mask_pb2.FieldMask(paths=["student.name"]),
+        student=registration_pb2.StudentRecordForm(name="张四"), expected_version=app.version)
+    with pytest.raises(grpc.RpcError) as err:
+        harness.call("UpdateApplication", request)
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    with pytest.raises(grpc.RpcError) as err:
+        harness.call("WithdrawApplication", registration_pb2.WithdrawApplicationRequest(application_id=app.application_id))
+    assert precondition_violations(err.value)[0][0] == "APPROVED"
+
+
+def test_a_corrected_problem_record_is_authenticated_again_and_gets_the_formal_number(harness):
+    app = _freshman_resident(harness, number=resident_id(seq="999"))
+    harness.dedup_completed(app, passed=False)
+    harness.through_review(harness.get(app))
+    app = harness.get(app)
+    harness.deliver(events_pb2.ProblemRaised(problem_group_id="g1", record_ids=[app.record_id]), "dedup")
+    corrected = common_pb2.StudentIdentity(name="张三", document=common_pb2.IdentityDocument(
+        type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID))
+    harness.deliver(events_pb2.ProblemResolved(problem_group_id="g1", record_ids=[app.record_id],
+                                               resolution=events_pb2.PROBLEM_RESOLUTION_CORRECT,
+                                               corrected_identity=corrected, corrected_document_number=NUMBER), "dedup")
+    app = harness.get(app)
+    assert app.authentication_status == common_pb2.AUTHENTICATION_STATUS_NOT_AUTHENTICATED
+    harness.dedup_completed(app, passed=True)
+    app = harness.get(app)
+    assert app.national_student_number == "G" + NUMBER
+    events = records_events(harness)
+    assert [type(e).__name__ for e in events] == ["StudentRecordCreated"] + ["StudentRecordChanged"] * 3
+    assert [e.record.version for e in events] == [1, 2, 3, 4]
+    assert events[1].record.problem_record and events[2].document_number == NUMBER
+    assert not events[3].record.temporary_number and not events[3].record.problem_record
+
+
+def test_a_deleted_duplicate_is_cancelled_but_still_visible(harness):
+    app = approve_non_freshman_resident(harness)
+    harness.deliver(events_pb2.ProblemResolved(problem_group_id="g2", record_ids=[app.record_id, "elsewhere"],
+                                               resolution=events_pb2.PROBLEM_RESOLUTION_DELETE), "dedup")
+    changed = records_events(harness)[-1]
+    assert changed.record.enrolment_status == events_pb2.ENROLMENT_STATUS_LEFT and changed.record.version == 2
+    record = harness.call("GetStudentRecord", registration_pb2.GetStudentRecordRequest(record_id=app.record_id))
+    assert record.enrolment_status == events_pb2.ENROLMENT_STATUS_LEFT
+
+
+def _freshman_resident(h, number=NUMBER):
+    """A freshman resident as import or 补录 submit it (manual entry refuses them)."""
+    cmd = handlers.CreateApplication(
+        school_code=SCHOOL, kind=RegistrationKind.PRIMARY_FRESHMAN, category=DocumentCategory.RESIDENT, name="张三",
+        gender=None, birth_date=None, document_type=DocumentType.RESIDENT_ID, document_number=number,
+        form=sample_form(grade="11"))
+    [app] = handlers.submit_applications(h.runtime.uow_factory(), [cmd], principal=Principal("u1", Role.SCHOOL_REGISTRAR, SCHOOL),
+                                         tree=h.runtime.tree, hash_key=h.runtime.settings.hash_key,
+                                         channel=handlers.EntryChannel.SUPPLEMENTARY)
+    return h.call("GetApplication", registration_pb2.GetApplicationRequest(application_id=app.application_id))

@@ -1,0 +1,71 @@
+"""Cells as registrars type them: what is accepted, and the reason for what is not."""
+import datetime as dt
+
+import pytest
+
+from xueji_registration.excel import cells
+from xueji_registration.excel.columns import STUDENT_COLUMNS
+
+COL = {c.header: c for c in STUDENT_COLUMNS}
+
+
+@pytest.mark.parametrize("value", [dt.date(2015, 6, 1), dt.datetime(2015, 6, 1), "2015-06-01", "2015/6/1",
+                                   "2015.6.1", "20150601", 20150601, "2015年6月1日"])
+def test_dates_as_date_cells_or_as_text_are_read(value):
+    assert cells.parse(COL["出生日期"], value) == {"year": 2015, "month": 6, "day": 1}
+
+
+@pytest.mark.parametrize("value", ["2015-13-01", "2015-02-30", "六月一日", "1/6/2015", 42156.0])
+def test_impossible_or_unreadable_dates_are_refused_naming_the_format(value):
+    with pytest.raises(cells.CellError, match="YYYY-MM-DD"):
+        cells.parse(COL["出生日期"], value)
+
+
+@pytest.mark.parametrize("value", ["01 汉族", "01", "1", "汉族", "01-汉族", 1.0])
+def test_a_code_is_read_with_or_without_its_name(value):
+    assert cells.parse(COL["民族"], value) == "01"
+
+
+def test_an_unknown_code_is_refused_and_the_message_names_the_column():
+    with pytest.raises(cells.CellError, match="不是有效的民族"):
+        cells.parse(COL["民族"], "火星族")
+
+
+def test_any_iso_nationality_is_accepted_beyond_the_listed_ones():
+    assert cells.parse(COL["国籍/地区"], "isl") == "ISL"
+    with pytest.raises(cells.CellError):
+        cells.parse(COL["国籍/地区"], "XYZ")
+
+
+def test_choices_become_enum_names_and_booleans():
+    assert cells.parse(COL["健康状况"], "10") == "HEALTH_STATUS_HEALTHY"
+    assert cells.parse(COL["健康状况"], "健康或良好") == "HEALTH_STATUS_HEALTHY"
+    assert cells.parse(COL["是否独生子女"], "否") is False
+    assert cells.parse(COL["身份证件类型"], "A") == "DOCUMENT_TYPE_PASSPORT"
+
+
+def test_a_document_number_stored_as_a_number_has_lost_digits_and_is_refused():
+    with pytest.raises(cells.CellError, match="文本"):
+        cells.parse(COL["身份证件号"], 3.3010220150601123e17)
+    assert cells.parse(COL["身份证件号"], "33010220150601123X") == "33010220150601123X"
+
+
+def test_year_month_and_division_codes():
+    assert cells.parse(COL["入学年月"], 202409) == "202409"
+    assert cells.parse(COL["入学年月"], "2024-9") == "202409"
+    with pytest.raises(cells.CellError):
+        cells.parse(COL["入学年月"], "202413")
+    assert cells.parse(COL["出生地"], 330102) == "330102"
+    with pytest.raises(cells.CellError, match="行政区划代码"):
+        cells.parse(COL["出生地"], "991234")
+
+
+def test_text_limits_and_line_breaks():
+    assert cells.parse(COL["现住址"], "杭州市\n上城区") == "杭州市 上城区"
+    with pytest.raises(cells.CellError, match="不能超过50个字"):
+        cells.parse(COL["姓名"], "张" * 51)
+
+
+def test_blank_cells_are_none_and_phone_numbers_typed_as_numbers_become_text():
+    assert cells.parse(COL["姓名"], "  ") is None
+    assert cells.parse(COL["联系电话"], 13800000000.0) == "13800000000"
