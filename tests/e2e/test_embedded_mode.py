@@ -180,13 +180,6 @@ def test_callers_act_only_within_their_jurisdiction(system, channel):
         review_pb2.GetPendingSummaryRequest(school_code=SCHOOL), metadata=county)
 
 
-def test_methods_of_later_issues_answer_unimplemented(system, channel):
-    with pytest.raises(grpc.RpcError) as err:
-        review_pb2_grpc.ReviewsStub(channel).ApproveCase(
-            review_pb2.ApproveCaseRequest(), metadata=bearer(token(system, Role.SCHOOL_LEADER)))
-    assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
-
-
 def test_metrics_endpoint_shows_per_method_counters(system, channel):
     port = free_port()
     serve_metrics(port)
