@@ -1,9 +1,11 @@
-"""The national read model of student records (preschool included), plus the outbox and inbox.
+"""The national read model of student records (preschool included), captchas, the lookup audit,
+the open problem groups per record, plus the outbox and inbox.
 
-Document numbers are stored as a keyed hash and a masked form. Issue #6 feeds it from record events
-and the bulk load, and adds captchas and the lookup audit.
+Document numbers are stored as a keyed hash and a masked form, never in clear.
 """
-from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table
+from sqlalchemy import (
+    BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
+)
 
 from xueji_common.db.messaging_tables import add_messaging_tables
 
@@ -30,6 +32,44 @@ national_records = Table(
     Column("changed_at", DateTime(timezone=True), nullable=False),
     Index("ix_national_records_document", "document_hash"),
     Index("ix_national_records_identity", "name", "gender", "birth_date"),
+)
+
+# Open problem groups (问题学籍) per record, from dedup's ProblemRaised / ProblemResolved.
+record_problems = Table(
+    "record_problems",
+    metadata,
+    Column("record_id", String(36), nullable=False),
+    Column("problem_group_id", String(64), nullable=False),
+    PrimaryKeyConstraint("record_id", "problem_group_id", name="pk_record_problems"),
+)
+
+captchas = Table(
+    "captchas",
+    metadata,
+    Column("captcha_id", String(36), primary_key=True),
+    Column("answer_digest", String(64), nullable=False),
+    Column("user_id", String(100), nullable=False),
+    Column("expire_time", DateTime(timezone=True), nullable=False),
+    Column("used_time", DateTime(timezone=True)),
+    Index("ix_captchas_expire_time", "expire_time"),
+)
+
+# Every lookup: who asked, when, what (masked), and what came of it.
+lookup_audit = Table(
+    "lookup_audit",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("asked_at", DateTime(timezone=True), nullable=False),
+    Column("user_id", String(100), nullable=False),
+    Column("role", String(30), nullable=False),
+    Column("org_unit", String(10), nullable=False),
+    Column("client_address", String(100), nullable=False),
+    Column("query_kind", String(20), nullable=False),
+    Column("name_masked", String(100), nullable=False),
+    Column("key_masked", String(40), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("result_count", Integer, nullable=False),
+    Index("ix_lookup_audit_user_time", "user_id", "asked_at"),
 )
 
 outbox, inbox = add_messaging_tables(metadata)

@@ -17,6 +17,10 @@ def seed(runtime) -> None:
         tree = runtime.tree
         people = demo.population_register(tree)
         stamp = now()
+        records = demo.preschool_records(tree, people)
+        # One child holding two records under one number: both are problem records (一人多籍).
+        numbers = [r.document_number for r in records if r.document_number]
+        shared = {n for n in numbers if numbers.count(n) > 1}
         conn.execute(insert(national_records), [
             {
                 "record_id": r.record_id,
@@ -33,9 +37,9 @@ def seed(runtime) -> None:
                 "school_name": r.kindergarten_name,
                 "stage": "preschool",
                 "enrolment_status": "graduated",
-                "problem": False,
+                "problem": r.document_number in shared,
                 "version": 1,
                 "changed_at": stamp,
             }
-            for r in demo.preschool_records(tree, people)
+            for r in records
         ])

@@ -1,22 +1,17 @@
-"""gRPC entrypoint of national-query. Every method answers UNIMPLEMENTED until issue #6."""
+"""gRPC bindings of national-query: NationalQuery (lookup, captcha, bulk load) and PreschoolRecords."""
 from __future__ import annotations
 
 from xueji.v1 import national_query_pb2_grpc
 from xueji_common.grpcserver.server import GrpcBinding
+from xueji_national_query.config import lookup_policy_from_env
+from xueji_national_query.entrypoints.grpc_lookup import NationalQueryServicer
+from xueji_national_query.entrypoints.grpc_preschool import PreschoolRecordsServicer
 
 
-class NationalQueryServicer(national_query_pb2_grpc.NationalQueryServicer):
-    """National lookup with captcha, bulk load (issue #6)."""
-
-
-class PreschoolRecordsServicer(national_query_pb2_grpc.PreschoolRecordsServicer):
-    """Preschool record matching for registration (issue #6)."""
-
-
-def bindings(runtime) -> list[GrpcBinding]:
+def bindings(runtime, policy=None) -> list[GrpcBinding]:
     return [
         GrpcBinding("xueji.v1.NationalQuery", national_query_pb2_grpc.add_NationalQueryServicer_to_server,
-                    NationalQueryServicer()),
+                    NationalQueryServicer(runtime, policy or lookup_policy_from_env())),
         GrpcBinding("xueji.v1.PreschoolRecords", national_query_pb2_grpc.add_PreschoolRecordsServicer_to_server,
-                    PreschoolRecordsServicer()),
+                    PreschoolRecordsServicer(runtime)),
     ]

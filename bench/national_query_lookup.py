@@ -1,0 +1,253 @@
+"""National lookup benchmark: bulk load rate, then lookups per second and p99 over gRPC with the
+records loaded, each next to a baseline measured in the same run on the same machine.
+
+    .venv/bin/python bench/national_query_lookup.py [--records 1000000] [--seconds 15] [--concurrency 4]
+
+1. Generates a CSV of N national records (valid resident IDs, Chinese names) and bulk-loads it into a
+   fresh PostgreSQL database with the service's own code (COPY + merge). Baseline: a bare COPY of
+   the same rows into an unindexed table. Target: at least 50,000 records/s.
+2. Serves national-query (system role: no captcha, no rate limit) and a bare gRPC echo server, each
+   in its own process, and drives each in turn from a client process with the same concurrency.
+   Every lookup is a real one (name + document number or name + national student number, audited).
+   Targets: at least half the echo's throughput, p99 under 10 ms.
+Needs PostgreSQL on 127.0.0.1:5432 (as the tests do).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime as dt
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉浩宇轩梓涵子墨一诺欣怡雨泽"
+DIVISIONS = ["330102", "330105", "330106", "330108", "320102", "320104", "340102", "410102", "510104", "430102"]
+STAGES = ["学前", "小学", "小学", "小学", "初中", "初中", "高中"]
+HEADER = ["全国学籍号", "姓名", "性别", "出生日期", "身份证件类型", "身份证件号", "所在省份", "学校标识码", "学校名称",
+          "就读学段", "就读状态", "是否问题学籍", "最新学籍变动时间"]
+
+
+def generate(path: Path, n: int, seed: int = 6) -> list[tuple[str, str, str]]:
+    """Writes n records; returns a sample of (name, document number, national student number)."""
+    from xueji_common.documents import resident_id_check_digit
+
+    rng = random.Random(seed)
+    base = dt.date(2004, 1, 1)
+    sample = []
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(HEADER)
+        for i in range(n):
+            division = DIVISIONS[i % len(DIVISIONS)]
+            born = base + dt.timedelta(days=(i // len(DIVISIONS)) % 5000)
+            sequence = (i // (len(DIVISIONS) * 5000)) % 1000
+            first17 = f"{division}{born:%Y%m%d}{sequence:03d}"
+            number = first17 + resident_id_check_digit(first17)
+            name = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if i % 3 else "")
+            out.writerow(["G" + number, name, "1" if sequence % 2 else "2", born.isoformat(), "1", number,
+                          division[:2] + "0000", f"1{division}001", "示例学校", rng.choice(STAGES), "在读", "否",
+                          "2026-09-01 08:00:00"])
+            if i % max(n // 20000, 1) == 0:
+                sample.append((name, number, "G" + number))
+    return sample
+
+
+def bulk_load(url: str, path: Path) -> tuple[float, object]:
+    from xueji_common.config import Settings
+    from xueji_common.runtime.bootstrap import ServiceRuntime
+    from xueji_national_query.service_layer.bulk_load import bulk_load as load
+    from xueji_national_query.spec import SPEC
+
+    runtime = ServiceRuntime(SPEC, Settings(), database_url=url)
+    runtime.migrate()
+    started = time.perf_counter()
+    report = load(runtime.uow_factory(), path, "csv")
+    elapsed = time.perf_counter() - started
+    runtime.close()
+    return elapsed, report
+
+
+def bare_copy(url: str, path: Path) -> float:
+    """Baseline: the same rows, parsed by csv and COPied into an unindexed table, nothing else."""
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn:
+        conn.execute("CREATE TEMP TABLE bare (" + ", ".join(f"c{i} text" for i in range(len(HEADER))) + ")")
+        with open(path, encoding="utf-8", newline="") as f, conn.cursor() as cur:
+            reader = csv.reader(f)
+            next(reader)
+            with cur.copy("COPY bare FROM STDIN") as copy:
+                for row in reader:
+                    copy.write_row(row)
+    return time.perf_counter() - started
+
+
+# -- servers (child processes) ------------------------------------------------------------------
+
+def serve_lookup(url: str, port: int) -> None:
+    os.environ["XUEJI_LOOKUP_SYSTEM_RATE_LIMIT"] = "0"
+    from xueji_common.config import Settings
+    from xueji_common.grpcserver.server import GrpcServer
+    from xueji_common.runtime.bootstrap import ServiceRuntime
+    from xueji_national_query.spec import SPEC
+
+    runtime = ServiceRuntime(SPEC, Settings(), database_url=url)
+    server = GrpcServer(SPEC.grpc_bindings(runtime), f"127.0.0.1:{port}", runtime.tokens,
+                        public_methods=SPEC.public_methods)
+    server.start()
+    print("ready", flush=True)
+    server.wait_for_termination(on_stop=runtime.close)
+
+
+def serve_echo(port: int) -> None:
+    from concurrent import futures
+
+    import grpc
+
+    def echo(request: bytes, context) -> bytes:
+        return request
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
+    handler = grpc.method_handlers_generic_handler(
+        "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)})
+    server.add_generic_rpc_handlers((handler,))
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    server.start()
+    print("ready", flush=True)
+    server.wait_for_termination()
+
+
+# -- client (child process) ---------------------------------------------------------------------
+
+async def drive(port: int, kind: str, seconds: float, concurrency: int, sample: list) -> dict:
+    import grpc
+
+    from xueji.v1 import national_query_pb2 as nq
+    from xueji_common.auth import Role, TokenService
+    from xueji_common.config import Settings
+    from xueji_common.grpcserver.client import bearer
+
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    if kind == "echo":
+        call = channel.unary_unary("/bench.Echo/Echo")
+        payload = nq.LookupStudentRequest(name="张三", document_number="33010220150601123X").SerializeToString()
+        make = lambda i: call(payload)  # noqa: E731
+    else:
+        s = Settings()
+        meta = bearer(TokenService(s.token_secret).mint("bench", Role.SYSTEM, "000000", ttl_seconds=3600))
+        call = channel.unary_unary("/xueji.v1.NationalQuery/LookupStudent",
+                                   request_serializer=nq.LookupStudentRequest.SerializeToString,
+                                   response_deserializer=nq.LookupStudentResponse.FromString)
+
+        def make(i):
+            name, number, nsn = sample[i % len(sample)]
+            key = {"document_number": number} if i % 4 else {"national_student_number": nsn}
+            return call(nq.LookupStudentRequest(name=name, **key), metadata=meta)
+
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    counter = iter(range(10**9))
+
+    async def worker():
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                await make(next(counter))
+            except grpc.aio.AioRpcError:
+                errors += 1
+            latencies.append(time.perf_counter() - started)
+
+    for i in range(50):  # warm-up
+        await make(i)
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    await channel.close()
+    latencies.sort()
+    return {"rps": len(latencies) / elapsed, "p50": latencies[len(latencies) // 2] * 1000,
+            "p99": latencies[int(len(latencies) * 0.99)] * 1000, "errors": errors, "calls": len(latencies)}
+
+
+def measure(kind: str, port: int, seconds: float, concurrency: int, sample_file: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--client", kind, "--port", str(port), "--seconds", str(seconds),
+                          "--concurrency", str(concurrency), "--sample", str(sample_file)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def start(args: list[str]) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--serve", choices=["lookup", "echo"])
+    parser.add_argument("--client", choices=["lookup", "echo"])
+    parser.add_argument("--url")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--sample")
+    args = parser.parse_args()
+    if args.serve == "lookup":
+        return serve_lookup(args.url, args.port)
+    if args.serve == "echo":
+        return serve_echo(args.port)
+    if args.client:
+        sample = json.loads(Path(args.sample).read_text())
+        print(json.dumps(asyncio.run(drive(args.port, args.client, args.seconds, args.concurrency, sample))))
+        return
+
+    from xueji_common.testing import infra
+
+    url = infra.new_database("xueji_bench_nq")
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path, sample_file = Path(folder) / "records.csv", Path(folder) / "sample.json"
+            t0 = time.perf_counter()
+            sample = generate(path, args.records)
+            sample_file.write_text(json.dumps(sample))
+            print(f"generated {args.records:,} records ({path.stat().st_size / 1e6:.0f} MB) in "
+                  f"{time.perf_counter() - t0:.1f} s")
+            baseline = bare_copy(url, path)
+            elapsed, report = bulk_load(url, path)
+            rate, bare_rate = report.rows_total / elapsed, args.records / baseline
+            print(f"bulk load: {report.rows_inserted:,} inserted, {report.rows_failed} failed in {elapsed:.1f} s "
+                  f"= {rate:,.0f} records/s (target >= 50,000); bare COPY baseline {bare_rate:,.0f} rows/s; "
+                  f"ratio {rate / bare_rate:.2f}")
+            results = {}
+            for kind, server_args in (("echo", ["--serve", "echo"]), ("lookup", ["--serve", "lookup", "--url", url])):
+                port = infra.free_port()
+                server = start([*server_args, "--port", str(port)])
+                try:
+                    results[kind] = measure(kind, port, args.seconds, args.concurrency, sample_file)
+                finally:
+                    server.terminate()
+                    server.wait(10)
+            echo, lookup = results["echo"], results["lookup"]
+            for kind, r in results.items():
+                print(f"{kind:>6}: {r['rps']:,.0f} calls/s, p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, "
+                      f"{r['errors']} errors ({r['calls']:,} calls, concurrency {args.concurrency})")
+            print(f"lookup/echo throughput ratio {lookup['rps'] / echo['rps']:.2f} (target >= 0.5); "
+                  f"lookup p99 {lookup['p99']:.2f} ms (target < 10 ms)")
+    finally:
+        infra.drop(url)
+
+
+if __name__ == "__main__":
+    main()

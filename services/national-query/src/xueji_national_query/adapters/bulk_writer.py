@@ -1,0 +1,132 @@
+"""Writing loaded rows into the read model in the unit of work's transaction.
+
+PostgreSQL: COPY into a temporary staging table, then one INSERT ... ON CONFLICT on the national
+student number (the later change time wins). SQLite (embedded mode): executemany per batch.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from xueji_common.db.engine import utc
+from xueji_national_query.adapters.tables import national_records as t
+from xueji_national_query.domain.load_rows import RowParser
+from xueji_national_query.domain.records import loaded_row_applies
+
+FIELDS = RowParser.ROW_FIELDS
+# A loaded row keeps the record's id and version (the order of record events is not the file's).
+_UPDATED = [f for f in FIELDS if f not in ("record_id", "version")]
+
+
+def writer_for(session: Session):
+    dialect = session.get_bind().dialect.name
+    return PostgresWriter(session) if dialect == "postgresql" else SqliteWriter(session)
+
+
+class PostgresWriter:
+    """COPY in a background thread, so that the server stores one batch while the next is parsed.
+
+    Into an empty table (a new deployment) the rows go straight in, with the secondary indexes
+    built once at the end rather than grown row by row; otherwise through a staging table and a
+    merge. Either way in the unit of work's transaction: a failed load leaves nothing behind.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._conn = session.connection()
+        self._raw = self._conn.connection.driver_connection
+        # No one else writes the records during a load: a load that found the table empty must not
+        # meet rows another load or an event writes meanwhile (reads go on).
+        self._conn.exec_driver_sql("LOCK TABLE national_records IN SHARE ROW EXCLUSIVE MODE")
+        self._first_load = self._conn.execute(select(t.c.record_id).limit(1)).first() is None
+        self._rows = 0
+        if self._first_load:
+            self._secondary = sorted(t.indexes, key=lambda i: i.name)
+            for index in self._secondary:
+                index.drop(self._conn)
+            self._target = "national_records"
+        else:
+            self._conn.exec_driver_sql(
+                "CREATE TEMP TABLE nq_load (LIKE national_records INCLUDING DEFAULTS) ON COMMIT DROP")
+            self._target = "nq_load"
+        self._batches: queue.Queue = queue.Queue(maxsize=2)
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._copy_batches, name="nq-copy", daemon=True)
+        self._thread.start()
+
+    def _copy_batches(self) -> None:
+        statement = f"COPY {self._target} ({', '.join(FIELDS)}) FROM STDIN"
+        while (rows := self._batches.get()) is not None:
+            if self._failure is not None:
+                continue  # drain: the load fails at finish()
+            try:
+                with self._raw.cursor() as cursor, cursor.copy(statement) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                self._rows += len(rows)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                self._failure = exc
+
+    def add(self, rows: list[tuple]) -> None:
+        if self._failure is not None:
+            raise self._failure
+        self._batches.put(rows)
+
+    def finish(self) -> tuple[int, int]:
+        """Waits for the copies, then builds the indexes or merges; (inserted, updated)."""
+        self._batches.put(None)
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+        if self._first_load:
+            self._conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+            for index in self._secondary:
+                index.create(self._conn)
+            return self._rows, 0
+        columns = ", ".join(FIELDS)
+        assignments = ", ".join(f"{f} = EXCLUDED.{f}" for f in _UPDATED)
+        row = self._conn.exec_driver_sql(f"""
+            WITH merged AS (
+                INSERT INTO national_records ({columns}) SELECT {columns} FROM nq_load
+                ORDER BY national_student_number ON CONFLICT (national_student_number) DO UPDATE SET {assignments}
+                WHERE national_records.changed_at < EXCLUDED.changed_at
+                RETURNING (xmax = 0) AS inserted)
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged
+        """).one()
+        return row[0], row[1]
+
+
+class SqliteWriter:
+    _CHUNK = 500  # bound parameters per IN list
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.inserted = self.updated = 0
+
+    def add(self, rows: list[tuple]) -> None:
+        stored = {}
+        numbers = [r[1] for r in rows]
+        for i in range(0, len(numbers), self._CHUNK):
+            stored.update(self._session.execute(
+                select(t.c.national_student_number, t.c.changed_at)
+                .where(t.c.national_student_number.in_(numbers[i:i + self._CHUNK]))).all())
+        new, newer = [], []
+        for row in rows:
+            values = dict(zip(FIELDS, row))
+            if row[1] not in stored:
+                new.append(values)
+            elif loaded_row_applies(values["changed_at"], utc(stored[row[1]])):
+                newer.append({"b_nsn": row[1], **{f"v_{f}": values[f] for f in _UPDATED}})
+        if new:
+            self._session.execute(insert(t), new)
+        if newer:
+            self._session.execute(
+                update(t).where(t.c.national_student_number == bindparam("b_nsn"))
+                .values({f: bindparam(f"v_{f}") for f in _UPDATED}), newer)
+        self.inserted += len(new)
+        self.updated += len(newer)
+
+    def finish(self) -> tuple[int, int]:
+        return self.inserted, self.updated

@@ -1,0 +1,95 @@
+"""The national read model in SQL: record upserts from events, problem groups, lookups, matching."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from xueji_common.db.engine import utc
+from xueji_national_query.adapters.tables import national_records as t
+from xueji_national_query.adapters.tables import record_problems as p
+from xueji_national_query.domain.records import NationalRecord
+from xueji_national_query.domain.vocabulary import Stage
+
+NO_DOCUMENT = "Z"
+
+
+def to_record(row) -> NationalRecord:
+    values = dict(row._mapping)
+    values["changed_at"] = utc(values["changed_at"])
+    return NationalRecord(**values)
+
+
+class RecordRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def version_of(self, record_id: str) -> int | None:
+        return self._session.execute(select(t.c.version).where(t.c.record_id == record_id)).scalar_one_or_none()
+
+    def get(self, record_id: str) -> NationalRecord | None:
+        row = self._session.execute(select(t).where(t.c.record_id == record_id)).first()
+        return to_record(row) if row else None
+
+    def put(self, record: NationalRecord, *, exists: bool) -> None:
+        values = asdict(record)
+        # A national student number is one student's for life: a row holding it under another id
+        # (loaded from a file before the events arrived) is the same record, replaced by this one.
+        self._session.execute(delete(t).where(t.c.national_student_number == record.national_student_number,
+                                              t.c.record_id != record.record_id))
+        if exists:
+            self._session.execute(update(t).where(t.c.record_id == record.record_id).values(**values))
+        else:
+            self._session.execute(insert(t).values(**values))
+
+    # -- problem groups -------------------------------------------------------------------------
+
+    def open_groups(self, record_id: str) -> int:
+        return self._session.execute(select(func.count()).select_from(p).where(p.c.record_id == record_id)).scalar_one()
+
+    def open_group(self, group_id: str, record_ids: list[str]) -> None:
+        known = set(self._session.execute(
+            select(p.c.record_id).where(p.c.problem_group_id == group_id, p.c.record_id.in_(record_ids))).scalars())
+        rows = [{"record_id": r, "problem_group_id": group_id} for r in dict.fromkeys(record_ids) if r not in known]
+        if rows:
+            self._session.execute(insert(p), rows)
+        self._session.execute(update(t).where(t.c.record_id.in_(record_ids)).values(problem=True))
+
+    def close_group(self, group_id: str, record_ids: list[str]) -> None:
+        """Closes the group for these records (all of its records when none are named)."""
+        query = delete(p).where(p.c.problem_group_id == group_id)
+        if record_ids:
+            query = query.where(p.c.record_id.in_(record_ids))
+        affected = record_ids or []
+        if not affected:
+            affected = list(self._session.execute(select(p.c.record_id).where(p.c.problem_group_id == group_id)).scalars())
+        self._session.execute(query)
+        still_open = select(p.c.record_id).where(p.c.record_id == t.c.record_id).exists()
+        self._session.execute(update(t).where(t.c.record_id.in_(affected), ~still_open).values(problem=False))
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def by_document(self, name: str, hashes: list[str]) -> list[NationalRecord]:
+        rows = self._session.execute(
+            select(t).where(t.c.document_hash.in_(hashes), t.c.name == name).order_by(t.c.changed_at.desc()))
+        return [to_record(r) for r in rows]
+
+    def by_student_number(self, name: str, student_number: str) -> list[NationalRecord]:
+        rows = self._session.execute(
+            select(t).where(t.c.national_student_number == student_number, t.c.name == name))
+        return [to_record(r) for r in rows]
+
+    def preschool_by_document(self, document_hash: str) -> list[NationalRecord]:
+        rows = self._session.execute(
+            select(t).where(t.c.document_hash == document_hash, t.c.stage == Stage.PRESCHOOL.value)
+            .order_by(t.c.national_student_number))
+        return [to_record(r) for r in rows]
+
+    def preschool_by_person(self, name: str, gender: int, birth_date: dt.date) -> list[NationalRecord]:
+        rows = self._session.execute(
+            select(t).where(t.c.name == name, t.c.gender == gender, t.c.birth_date == birth_date,
+                            t.c.stage == Stage.PRESCHOOL.value, t.c.document_type == NO_DOCUMENT)
+            .order_by(t.c.national_student_number))
+        return [to_record(r) for r in rows]

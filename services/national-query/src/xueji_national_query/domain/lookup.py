@@ -1,0 +1,91 @@
+"""全国学籍查询 (chapter 16): what may be asked, what is shown, what the audit keeps.
+
+Input: a name and a document number, or a name and a national student number. The name must match
+exactly: a right number with a wrong name finds nothing, and the answer says only that (it must not
+tell that the number exists).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from xueji_common.auth import Role
+from xueji_common.documents import DocumentError, DocumentType, mask_document_number, normalize_document_number
+from xueji_common.documents import validate_document
+from xueji_common.errors import FieldViolation, InvalidArgument, NotFound
+from xueji_common.hashing import document_hash
+
+BY_DOCUMENT = "document"
+BY_STUDENT_NUMBER = "student_number"
+NOT_FOUND_MESSAGE = "未查询到符合条件的学籍信息"
+
+_CANONICAL_FORMS = (DocumentType.HK, DocumentType.MACAO, DocumentType.TAIWAN)
+_STUDENT_NUMBER = re.compile(r"[GLJ][0-9]{17}[0-9X]")
+
+# Roles that see the document number in clear (system: ministry systems). The read model keeps only
+# keyed hashes and masked numbers, so "in clear" can only be the number the caller asked with.
+ROLES_SEEING_DOCUMENT_NUMBERS = frozenset({Role.SYSTEM, Role.DEPARTMENT_REGISTRAR})
+# Roles of people, who must solve a captcha for each lookup.
+CAPTCHA_ROLES = (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.DEPARTMENT_REGISTRAR)
+
+
+@dataclass(frozen=True)
+class LookupQuery:
+    name: str
+    document_number: str = ""
+    national_student_number: str = ""
+
+    @property
+    def kind(self) -> str:
+        return BY_DOCUMENT if self.document_number else BY_STUDENT_NUMBER
+
+    @classmethod
+    def parse(cls, name: str, document_number: str = "", national_student_number: str = "") -> "LookupQuery":
+        problems = []
+        name = name.strip()
+        if not name:
+            problems.append(FieldViolation("name", "请输入学生姓名"))
+        number = normalize_document_number(document_number or "")
+        student_number = normalize_document_number(national_student_number or "")
+        if not number and not student_number:
+            problems.append(FieldViolation("document_number", "请输入身份证件号或全国学籍号"))
+        elif student_number and not number and not _STUDENT_NUMBER.fullmatch(student_number):
+            problems.append(FieldViolation("national_student_number", "全国学籍号格式不正确"))
+        if problems:
+            raise InvalidArgument(problems)
+        return cls(name, number, "" if number else student_number)
+
+    def document_hashes(self, key: str) -> list[str]:
+        """The request names no document type: the number's hash under every type it may be.
+
+        Only the HK, Macao and Taiwan identity cards have a canonical form other than the
+        normalised text (A123456(3)); the other types hash the number as typed.
+        """
+        hashes = set()
+        for doc_type in DocumentType:
+            canonical = self.document_number
+            if doc_type in _CANONICAL_FORMS:
+                try:
+                    canonical = validate_document(doc_type, self.document_number).number
+                except DocumentError:
+                    pass
+            hashes.add(document_hash(key, doc_type.value, canonical))
+        return sorted(hashes)
+
+    def masked(self) -> tuple[str, str]:
+        """(name, key) as the audit keeps them."""
+        return mask_name(self.name), mask_document_number(self.document_number or self.national_student_number)
+
+
+def mask_name(name: str) -> str:
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+
+
+def shown_document_number(query: LookupQuery, role: Role, masked: str) -> str:
+    if role in ROLES_SEEING_DOCUMENT_NUMBERS and query.kind == BY_DOCUMENT:
+        return query.document_number
+    return masked
+
+
+def nothing_found() -> NotFound:
+    return NotFound(NOT_FOUND_MESSAGE)

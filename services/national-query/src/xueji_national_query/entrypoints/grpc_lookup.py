@@ -1,0 +1,56 @@
+"""gRPC entrypoint of NationalQuery: captcha, lookup (and the bulk load from grpc_bulk_load)."""
+from __future__ import annotations
+
+from sqlalchemy.orm import sessionmaker
+
+from xueji.v1 import national_query_pb2, national_query_pb2_grpc
+from xueji_common.auth import Role
+from xueji_common.grpcserver.convert import timestamp
+from xueji_common.grpcserver.guard import require_role
+from xueji_national_query.adapters.audit_writer import GroupAuditWriter
+from xueji_national_query.adapters.captcha_image import draw_png
+from xueji_national_query.adapters.lookup_engine import lookup_engine
+from xueji_national_query.domain.lookup import CAPTCHA_ROLES, shown_document_number
+from xueji_national_query.entrypoints.convert import lookup_result
+from xueji_national_query.entrypoints.grpc_bulk_load import BulkLoadMethod
+from xueji_national_query.service_layer import lookup
+from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
+
+
+def client_address(context) -> str:
+    """The peer without its port ("ipv4:10.0.0.7:51234" → "ipv4:10.0.0.7")."""
+    return context.peer().rpartition(":")[0] or context.peer()
+
+
+class NationalQueryServicer(BulkLoadMethod, national_query_pb2_grpc.NationalQueryServicer):
+    """全国学籍查询. People (school and department users) sign in and solve a captcha per lookup
+    (the manual's menu is for signed-in users); ministry systems call with the system role."""
+
+    def __init__(self, runtime, policy: lookup.LookupPolicy) -> None:
+        self._rt = runtime
+        self._policy = policy
+        # Reads of system lookups need no transaction: autocommit saves two round trips per lookup.
+        engine = lookup_engine(runtime)
+        reads = sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+        self._stores = lookup.LookupStores(
+            uow_factory=runtime.uow_factory,
+            read_uow_factory=lambda: NationalQueryUnitOfWork(reads, hash_key=runtime.settings.hash_key),
+            write_audit=GroupAuditWriter(engine).write)
+
+    def CreateCaptcha(self, request, context):
+        caller = lookup.Caller(require_role(*CAPTCHA_ROLES), client_address(context))
+        issued = lookup.create_captcha(self._rt.uow_factory(), caller, self._policy, draw_png)
+        return national_query_pb2.Captcha(captcha_id=issued.captcha_id, png=issued.png,
+                                          expire_time=timestamp(issued.expire_time))
+
+    def LookupStudent(self, request, context):
+        principal = require_role(*CAPTCHA_ROLES, Role.SYSTEM)
+        caller = lookup.Caller(principal, client_address(context))
+        ask = lookup.LookupRequest(
+            name=request.name, document_number=request.document_number,
+            national_student_number=request.national_student_number,
+            captcha_id=request.captcha_id, captcha_answer=request.captcha_answer)
+        query, found = lookup.lookup_student(self._stores, ask, caller, self._policy)
+        return national_query_pb2.LookupStudentResponse(results=[
+            lookup_result(r, shown_document_number(query, principal.role, r.document_masked)) for r in found
+        ])

@@ -1,0 +1,149 @@
+"""全国学籍查询 use cases: issue a captcha, look a student up (captcha, rate limits, audit)."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from xueji_common.auth import Principal, Role
+from xueji_common.db.engine import now as utc_now
+from xueji_common.documents import mask_document_number
+from xueji_common.errors import InvalidArgument
+from xueji_national_query.domain import captcha
+from xueji_national_query.domain.lookup import LookupQuery, mask_name, nothing_found
+from xueji_national_query.domain.rate_limit import RateLimited, RateLimiter
+from xueji_national_query.domain.records import NationalRecord
+from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
+
+UowFactory = Callable[[], NationalQueryUnitOfWork]
+TOO_MANY = "查询过于频繁，请稍后再试"
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    address: str           # client address without the port, e.g. "ipv4:10.0.0.7"
+
+
+@dataclass
+class LookupPolicy:
+    """Abuse limits of the lookup (see entrypoints.settings for the XUEJI_ variables)."""
+
+    people: RateLimiter        # lookups per signed-in user
+    addresses: RateLimiter     # lookups per client address (people)
+    systems: RateLimiter       # lookups per system caller
+    captchas: RateLimiter      # captchas per user
+    captcha_ttl: dt.timedelta = dt.timedelta(minutes=2)
+
+    def admit_lookup(self, caller: Caller) -> bool:
+        user = f"user:{caller.principal.user_id}"
+        if caller.principal.role == Role.SYSTEM:
+            return self.systems.allow(user)
+        return self.people.allow(user) and self.addresses.allow(f"addr:{caller.address}")
+
+
+@dataclass(frozen=True)
+class IssuedCaptcha:
+    captcha_id: str
+    png: bytes
+    expire_time: dt.datetime
+
+
+def create_captcha(uow: NationalQueryUnitOfWork, caller: Caller, policy: LookupPolicy,
+                   draw: Callable[[str], bytes], now: dt.datetime | None = None) -> IssuedCaptcha:
+    if not policy.captchas.allow(f"user:{caller.principal.user_id}"):
+        raise RateLimited(TOO_MANY)
+    now = now or utc_now()
+    answer, captcha_id = captcha.new_answer(), str(uuid.uuid4())
+    challenge = captcha.Challenge(captcha_id, captcha.answer_digest(uow.hash_key, captcha_id, answer),
+                                  caller.principal.user_id, now + policy.captcha_ttl)
+    with uow:
+        uow.captchas.purge_expired(now - dt.timedelta(hours=1))
+        uow.captchas.add(challenge)
+        uow.commit()
+    return IssuedCaptcha(captcha_id, draw(answer), challenge.expire_time)
+
+
+@dataclass(frozen=True)
+class LookupRequest:
+    name: str
+    document_number: str = ""
+    national_student_number: str = ""
+    captcha_id: str = ""
+    captcha_answer: str = ""
+
+
+@dataclass(frozen=True)
+class LookupStores:
+    """Where a lookup reads and audits. People's lookups run in one transaction (captcha claim, read,
+    audit row); system lookups read outside a transaction and hand their audit entry to a writer
+    that commits entries in groups and returns once the entry is committed."""
+
+    uow_factory: UowFactory
+    read_uow_factory: UowFactory
+    write_audit: Callable[[dict], None]
+
+
+def lookup_student(stores: LookupStores, request: LookupRequest, caller: Caller, policy: LookupPolicy,
+                   now: dt.datetime | None = None) -> tuple[LookupQuery, list[NationalRecord]]:
+    """The records of the student; NotFound when none. Ministry systems (system role) skip the
+    captcha; everyone else redeems one per lookup, whatever the result. Every call is audited."""
+    now = now or utc_now()
+    raw_key = request.document_number or request.national_student_number
+    audit = _Audit(caller, now, "document" if request.document_number else "student_number",
+                   mask_name(request.name.strip()), raw_key)
+    if not policy.admit_lookup(caller):
+        stores.write_audit(audit.entry("rate_limited"))
+        raise RateLimited(TOO_MANY)
+    try:
+        query = LookupQuery.parse(request.name, request.document_number, request.national_student_number)
+    except InvalidArgument:
+        stores.write_audit(audit.entry("invalid"))
+        raise
+    audit.name_masked, audit.key_masked = query.masked()
+    if caller.principal.role == Role.SYSTEM:
+        with stores.read_uow_factory() as uow:
+            found = _find(uow, query)
+        stores.write_audit(audit.entry("found" if found else "not_found", len(found)))
+    else:
+        with stores.uow_factory() as uow:
+            try:
+                _redeem(uow, request, caller, now)
+            except InvalidArgument:
+                uow.audit.record(**audit.entry("captcha_refused"))
+                uow.commit()
+                raise
+            found = _find(uow, query)
+            uow.audit.record(**audit.entry("found" if found else "not_found", len(found)))
+            uow.commit()
+    if not found:
+        raise nothing_found()
+    return query, found
+
+
+def _find(uow: NationalQueryUnitOfWork, query: LookupQuery) -> list[NationalRecord]:
+    if query.document_number:
+        return uow.records.by_document(query.name, query.document_hashes(uow.hash_key))
+    return uow.records.by_student_number(query.name, query.national_student_number)
+
+
+def _redeem(uow: NationalQueryUnitOfWork, request: LookupRequest, caller: Caller, now: dt.datetime) -> None:
+    if not request.captcha_id or not request.captcha_answer.strip():
+        raise captcha.refuse("请输入验证码")
+    challenge, claimed = uow.captchas.claim(request.captcha_id, now)
+    captcha.check_redeemed(challenge, claimed=claimed, user_id=caller.principal.user_id,
+                           answer=request.captcha_answer, key=uow.hash_key, now=now)
+
+
+class _Audit:
+    def __init__(self, caller: Caller, now: dt.datetime, kind: str, name_masked: str, raw_key: str) -> None:
+        self.caller, self.now, self.kind = caller, now, kind
+        self.name_masked, self.key_masked = name_masked, mask_document_number(raw_key.strip())
+
+    def entry(self, outcome: str, count: int = 0) -> dict:
+        p = self.caller.principal
+        return dict(asked_at=self.now, user_id=p.user_id, role=p.role.value, org_unit=p.org_unit,
+                    client_address=self.caller.address[:100], query_kind=self.kind,
+                    name_masked=self.name_masked[:100], key_masked=self.key_masked[:40],
+                    outcome=outcome, result_count=count)

@@ -1,0 +1,43 @@
+"""学前学籍匹配 (chapter 4): the preschool records that may be a child's, for registration.
+
+By document: the keyed hash of (type, number); several records share a number when the child is a
+problem record (一人多籍). By name, gender and birth date: for children without a document, among the
+preschool records without one (several children may share the key). The registrar decides among
+several candidates; this service only finds them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from xueji_common.documents import DocumentError, DocumentType, normalize_document_number, validate_document
+from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common.hashing import document_hash
+from xueji_national_query.domain.records import NationalRecord
+from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
+
+
+def match_by_document(uow: NationalQueryUnitOfWork, doc_type: DocumentType, number: str) -> list[NationalRecord]:
+    number = normalize_document_number(number or "")
+    if not number:
+        raise InvalidArgument(FieldViolation("document.number", "身份证件号不能为空；无证件的儿童请按姓名、性别、出生日期匹配"))
+    try:  # numbers that fail validation still exist in problem records: match them as written
+        number = validate_document(doc_type, number).number
+    except DocumentError:
+        pass
+    with uow:
+        return uow.records.preschool_by_document(document_hash(uow.hash_key, doc_type.value, number))
+
+
+def match_by_person(uow: NationalQueryUnitOfWork, name: str, gender: int, birth_date: dt.date | None
+                    ) -> list[NationalRecord]:
+    problems = []
+    if not name.strip():
+        problems.append(FieldViolation("person.name", "姓名不能为空"))
+    if gender not in (1, 2):
+        problems.append(FieldViolation("person.gender", "性别不能为空"))
+    if birth_date is None:
+        problems.append(FieldViolation("person.birth_date", "出生日期不能为空"))
+    if problems:
+        raise InvalidArgument(problems)
+    with uow:
+        return uow.records.preschool_by_person(name.strip(), gender, birth_date)

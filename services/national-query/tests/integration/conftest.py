@@ -1,0 +1,47 @@
+"""national-query on a fresh PostgreSQL database, served over a real socket."""
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from xueji_common.auth import Role
+from xueji_common.grpcserver.client import bearer
+from xueji_common.grpcserver.server import GrpcServer
+from xueji_common.testing.infra import free_port
+from xueji_national_query.service_layer.lookup import LookupPolicy
+from xueji_national_query.spec import SPEC
+
+from nq_support import policy
+
+
+@pytest.fixture
+def runtime(service_runtime):
+    return service_runtime(SPEC)
+
+
+@pytest.fixture
+def serve(runtime):
+    """serve(policy) → a channel to national-query running with that lookup policy."""
+    servers, channels = [], []
+
+    def start(lookup_policy: LookupPolicy | None = None) -> grpc.Channel:
+        address = f"127.0.0.1:{free_port()}"
+        server = GrpcServer(SPEC.grpc_bindings(runtime, lookup_policy or policy()), address, runtime.tokens,
+                            public_methods=SPEC.public_methods)
+        server.start()
+        servers.append(server)
+        channels.append(grpc.insecure_channel(address))
+        return channels[-1]
+
+    yield start
+    for ch in channels:
+        ch.close()
+    for server in servers:
+        server.stop(grace=0)
+
+
+@pytest.fixture
+def auth(runtime):
+    def make(role=Role.SCHOOL_REGISTRAR, org="1330102001", user="u1"):
+        return bearer(runtime.tokens.mint(user, role, org))
+    return make

@@ -1,0 +1,40 @@
+"""Helpers of national-query's integration tests (a module of its own: `conftest` names clash
+across test directories)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from xueji.v1 import common_pb2, events_pb2
+from xueji_common.messaging.envelope import new_envelope
+from xueji_national_query.domain.rate_limit import Limit, RateLimiter
+from xueji_national_query.service_layer.lookup import LookupPolicy
+
+
+def policy(people="100/60", addresses="1000/60", systems="0", captchas="100/60") -> LookupPolicy:
+    return LookupPolicy(RateLimiter(Limit.parse(people)), RateLimiter(Limit.parse(addresses)),
+                        RateLimiter(Limit.parse(systems)), RateLimiter(Limit.parse(captchas)))
+
+
+def snapshot(record_id="r1", number="33010220150601123X", version=1, **kw) -> events_pb2.StudentRecordSnapshot:
+    values = dict(record_id=record_id, national_student_number="G" + number, school_code="1330102001",
+                  province_code="330000", stage=events_pb2.SCHOOL_STAGE_PRIMARY,
+                  enrolment_status=events_pb2.ENROLMENT_STATUS_ENROLLED, name="张三", gender=1,
+                  birth_date=common_pb2.Date(year=2015, month=6, day=1),
+                  document_type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID, document_number_masked="330***********123X",
+                  version=version)
+    values.update(kw)
+    snap = events_pb2.StudentRecordSnapshot(**values)
+    snap.changed_at.FromDatetime(dt.datetime(2026, 9, 1, 8, tzinfo=dt.timezone.utc) + dt.timedelta(hours=version))
+    return snap
+
+
+def deliver(runtime, event, producer="registration", aggregate_id="r1", envelope=None) -> str:
+    envelope = envelope or new_envelope(event, producer=producer, aggregate_id=aggregate_id)
+    [consumer] = [c for c in runtime.consumers() if c.subscription.event_type == envelope.type]
+    return consumer(envelope.SerializeToString())
+
+
+def created(runtime, number="33010220150601123X", **kw) -> str:
+    snap = snapshot(number=number, **kw)
+    return deliver(runtime, events_pb2.StudentRecordCreated(record=snap, document_number=number),
+                   aggregate_id=snap.record_id)

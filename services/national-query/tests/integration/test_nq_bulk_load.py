@@ -1,0 +1,150 @@
+"""Bulk load of national records: CSV and Excel, PostgreSQL (COPY) and SQLite, over gRPC."""
+from __future__ import annotations
+
+import csv
+import io
+
+import grpc
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from xueji.v1 import national_query_pb2 as nq, national_query_pb2_grpc
+from xueji_common.auth import Role
+from xueji_common.config import Settings
+from xueji_common.grpcserver.errors import field_violations
+from xueji_common.hashing import document_hash
+from xueji_common.runtime.bootstrap import ServiceRuntime
+from xueji_national_query.adapters.tables import national_records
+from xueji_national_query.domain.load_rows import COLUMNS
+from xueji_national_query.service_layer.bulk_load import bulk_load
+from xueji_national_query.spec import SPEC
+
+from nq_support import created
+
+HEADER = [c.header for c in COLUMNS]
+
+
+def line(n, name="张三", changed="2026-09-01 08:00:00", **kw):
+    number = f"3301022015060{n:04d}"
+    number += "0123456789X"[n % 11]  # not a valid check digit: loaded anyway
+    values = dict(zip([c.field for c in COLUMNS], [
+        "G" + number, name, "1", "2015-06-01", "1", number, "330000", "1330102001", "胜利小学", "小学", "在读",
+        "否", changed]))
+    values.update(kw)
+    return [values[c.field] for c in COLUMNS]
+
+
+def write_csv(path, rows, header=HEADER):
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    return path
+
+
+def count(rt) -> int:
+    with rt.session_factory() as s:
+        return s.execute(select(func.count()).select_from(national_records)).scalar_one()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_runtime(request, tmp_path):
+    if request.param == "postgresql":
+        yield request.getfixturevalue("runtime")
+        return
+    rt = ServiceRuntime(SPEC, Settings(), database_url=f"sqlite:///{tmp_path / 'nq.db'}")
+    rt.migrate()
+    yield rt
+    rt.close()
+
+
+def test_good_rows_load_and_bad_rows_are_reported(any_runtime, tmp_path):
+    rows = [line(i) for i in range(1, 6)] + [line(6, gender="9"), line(1)]
+    progress = []
+    report = bulk_load(any_runtime.uow_factory(), write_csv(tmp_path / "a.csv", rows), "csv",
+                       progress=lambda done, total: progress.append((done, total)))
+    assert (report.rows_total, report.rows_inserted, report.rows_updated, report.rows_failed) == (7, 5, 0, 2)
+    assert [(e.row_number, e.column, e.message) for e in report.errors] == [
+        (7, "性别", "性别应为1（男）或2（女）"), (8, "全国学籍号", "全国学籍号与第2行重复")]
+    assert progress[-1] == (7, 7)
+    assert count(any_runtime) == 5
+    with any_runtime.uow_factory() as uow:
+        number = line(1)[5]
+        [found] = uow.records.by_document("张三", [document_hash(any_runtime.settings.hash_key, "1", number)])
+    assert found.document_masked == number[:3] + "*" * 11 + number[-4:]
+
+
+def test_a_reload_updates_only_records_changed_later(any_runtime, tmp_path):
+    bulk_load(any_runtime.uow_factory(), write_csv(tmp_path / "a.csv", [line(1), line(2)]), "csv")
+    later = [line(1, name="张叁", changed="2026-10-01 08:00:00"), line(2, name="旧", changed="2026-01-01"), line(3)]
+    report = bulk_load(any_runtime.uow_factory(), write_csv(tmp_path / "b.csv", later), "csv")
+    assert (report.rows_inserted, report.rows_updated) == (1, 1)
+    with any_runtime.uow_factory() as uow:
+        names = sorted(r.name for r in uow.records.by_student_number("张叁", line(1)[0]))
+        kept = uow.records.by_student_number("张三", line(2)[0])
+    assert names == ["张叁"] and len(kept) == 1
+
+
+def test_excel_files_load_too(any_runtime, tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(HEADER)
+    for i in range(1, 4):
+        book.active.append(line(i))
+    book.save(tmp_path / "a.xlsx")
+    report = bulk_load(any_runtime.uow_factory(), tmp_path / "a.xlsx", "xlsx")
+    assert (report.rows_inserted, report.rows_failed) == (3, 0)
+
+
+def test_a_file_missing_columns_loads_nothing(runtime, tmp_path):
+    from xueji_common.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument) as exc:
+        bulk_load(runtime.uow_factory(), write_csv(tmp_path / "a.csv", [["x"]], header=["姓名"]), "csv")
+    assert "全国学籍号" in exc.value.violations[0].description
+    assert count(runtime) == 0
+
+
+def test_a_loaded_record_is_replaced_by_the_events_of_the_same_number(runtime, tmp_path):
+    number = "33010220150601123X"
+    bulk_load(runtime.uow_factory(), write_csv(tmp_path / "a.csv", [line(1, national_student_number="G" + number)]),
+              "csv")
+    created(runtime, number=number)
+    with runtime.uow_factory() as uow:
+        [record] = uow.records.by_student_number("张三", "G" + number)
+    assert record.record_id == "r1" and count(runtime) == 1
+
+
+def stream(path, file_name="records.csv", fmt=nq.BULK_LOAD_FORMAT_CSV, province=""):
+    yield nq.BulkLoadRecordsRequest(header=nq.BulkLoadHeader(file_name=file_name, format=fmt, province_code=province))
+    data = path.read_bytes()
+    for i in range(0, len(data), 100):
+        yield nq.BulkLoadRecordsRequest(chunk=data[i:i + 100])
+
+
+def test_over_grpc_in_chunks_with_the_province_in_the_header(serve, auth, runtime, tmp_path):
+    stub = national_query_pb2_grpc.NationalQueryStub(serve())
+    header = [h for h in HEADER if h != "所在省份"]
+    rows = [[v for c, v in zip(COLUMNS, line(i)) if c.header != "所在省份"] for i in range(1, 4)]
+    report = stub.BulkLoadRecords(stream(write_csv(tmp_path / "a.csv", rows, header), province="320000"),
+                                  metadata=auth(Role.SYSTEM, "000000"))
+    assert (report.rows_total, report.rows_inserted, report.rows_failed) == (3, 3, 0)
+    with runtime.uow_factory() as uow:
+        assert uow.records.by_student_number("张三", line(1)[0])[0].province_code == "320000"
+
+
+def test_over_grpc_refusals(serve, auth, tmp_path):
+    stub = national_query_pb2_grpc.NationalQueryStub(serve())
+    path = write_csv(tmp_path / "a.csv", [line(1)])
+    with pytest.raises(grpc.RpcError) as exc:
+        stub.BulkLoadRecords(stream(path), metadata=auth(Role.DEPARTMENT_REGISTRAR, "330000"))
+    assert exc.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as exc:
+        stub.BulkLoadRecords(iter([nq.BulkLoadRecordsRequest(chunk=b"x")]), metadata=auth(Role.SYSTEM, "000000"))
+    assert [f for f, _ in field_violations(exc.value)] == ["header"]
+    with pytest.raises(grpc.RpcError) as exc:
+        stub.BulkLoadRecords(stream(path, "a.txt", nq.BULK_LOAD_FORMAT_UNSPECIFIED), metadata=auth(Role.SYSTEM, "000000"))
+    assert [f for f, _ in field_violations(exc.value)] == ["header.format"]
+    with pytest.raises(grpc.RpcError) as exc:
+        stub.BulkLoadRecords(stream(path, "a.xlsx", nq.BULK_LOAD_FORMAT_XLSX), metadata=auth(Role.SYSTEM, "000000"))
+    assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "Excel" in field_violations(exc.value)[0][1]
+    report = stub.BulkLoadRecords(stream(path), metadata=auth(Role.DEPARTMENT_REGISTRAR, "000000"))
+    assert report.rows_inserted == 1

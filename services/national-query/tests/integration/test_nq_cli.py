@@ -1,0 +1,44 @@
+"""`xueji national-query load | lookup`."""
+from __future__ import annotations
+
+import csv
+
+from click.testing import CliRunner
+
+from xueji_common.auth import Role
+from xueji_national_query.domain import captcha
+from xueji_national_query.domain.load_rows import COLUMNS
+from xueji_national_query.entrypoints.cli import cli
+
+from nq_support import created
+
+NUMBER = "33010220150601123X"
+
+
+def test_load_writes_into_the_service_database_and_reports_bad_rows(tmp_path, monkeypatch):
+    monkeypatch.setenv("XUEJI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("XUEJI_DATABASE_URL", raising=False)
+    good = ["G" + NUMBER, "张三", "1", "2015-06-01", "1", NUMBER, "330000", "", "", "小学", "在读", "否",
+            "2026-09-01 08:00:00"]
+    with open(tmp_path / "r.csv", "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([[c.header for c in COLUMNS], good, good])
+    result = CliRunner().invoke(cli, ["load", str(tmp_path / "r.csv")])
+    assert result.exit_code == 0, result.output
+    assert "共 2 行：新增 1，更新 0，未导入 1" in result.output
+    assert "全国学籍号与第2行重复" in result.output
+    assert (tmp_path / "data" / "national-query.db").exists()
+
+
+def test_lookup_as_a_person_with_the_captcha_and_as_a_system(serve, runtime, monkeypatch):
+    monkeypatch.setattr(captcha, "new_answer", lambda: "AB3K")
+    created(runtime)
+    channel = serve()
+    address = channel._channel.target().decode()
+    runner = CliRunner(env={"XUEJI_TOKEN_SECRET": runtime.settings.token_secret, "COLUMNS": "250"})
+    person = runner.invoke(cli, ["lookup", "--name", "张三", "--document-number", NUMBER, "--address", address,
+                                 "--role", "school_registrar", "--org", "1330102001"], input="ab3k\n")
+    assert person.exit_code == 0, person.output
+    assert "验证码图片" in person.output and "330***********123X" in person.output and "浙江省" in person.output
+    system = runner.invoke(cli, ["lookup", "--name", "李四", "--student-number", "G" + NUMBER, "--address", address,
+                                 "--role", Role.SYSTEM.value, "--org", "000000"])
+    assert system.exit_code == 1 and "未查询到符合条件的学籍信息" in system.output

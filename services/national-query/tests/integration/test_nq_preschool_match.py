@@ -1,0 +1,78 @@
+"""学前学籍匹配 for registration: none, one or several candidates; system role only."""
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from xueji.v1 import common_pb2, national_query_pb2 as nq, national_query_pb2_grpc
+from xueji_common import demo
+from xueji_common.auth import Role
+from xueji_common.grpcserver.errors import field_violations
+
+
+@pytest.fixture
+def records(runtime):
+    runtime.spec.seed_demo(runtime)
+    return demo.preschool_records(runtime.tree, demo.population_register(runtime.tree))
+
+
+@pytest.fixture
+def stub(serve):
+    return national_query_pb2_grpc.PreschoolRecordsStub(serve())
+
+
+def match(stub, auth, role=Role.SYSTEM, **key):
+    return stub.MatchPreschoolRecord(nq.MatchPreschoolRecordRequest(**key), metadata=auth(role, "000000")).candidates
+
+
+def by_document(number, doc_type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID):
+    return {"document": common_pb2.IdentityDocument(type=doc_type, number=number)}
+
+
+def by_person(r):
+    return {"person": nq.PersonKey(name=r.name, gender=int(r.gender), birth_date=common_pb2.Date(
+        year=r.birth_date.year, month=r.birth_date.month, day=r.birth_date.day))}
+
+
+def test_one_record_for_a_child_with_a_document(stub, auth, records):
+    counts = {}
+    for r in records:
+        counts[r.document_number] = counts.get(r.document_number, 0) + 1
+    child = next(r for r in records if r.document_type == "1" and counts[r.document_number] == 1)
+    [candidate] = match(stub, auth, **by_document(child.document_number))
+    assert (candidate.record_id, candidate.name, candidate.national_student_number) == (
+        child.record_id, child.name, child.national_student_number)
+    assert candidate.document.number == child.document_number[:3] + "*" * 11 + child.document_number[-4:]
+    assert candidate.kindergarten_name == child.kindergarten_name and candidate.province_code
+
+
+def test_several_records_for_a_shared_number(stub, auth, records):
+    numbers = [r.document_number for r in records if r.document_type == "1"]
+    shared = next(n for n in numbers if numbers.count(n) == 2)
+    assert len(match(stub, auth, **by_document(shared))) == 2
+
+
+def test_none_for_an_unknown_number(stub, auth, records):
+    assert match(stub, auth, **by_document("330102201001011234")) == []
+
+
+def test_children_without_a_document_match_by_name_gender_and_birth_date(stub, auth, records):
+    child = next(r for r in records if r.document_type == "Z")
+    [candidate] = match(stub, auth, **by_person(child))
+    assert candidate.record_id == child.record_id
+    assert candidate.document.type == common_pb2.DOCUMENT_TYPE_OTHER
+
+
+def test_a_key_is_required_and_checked(stub, auth, records):
+    with pytest.raises(grpc.RpcError) as exc:
+        match(stub, auth)
+    assert field_violations(exc.value) and exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.RpcError) as exc:
+        match(stub, auth, person=nq.PersonKey(name="", gender=0))
+    assert [f for f, _ in field_violations(exc.value)] == ["person.name", "person.gender", "person.birth_date"]
+
+
+def test_only_the_system_role_matches(stub, auth, records):
+    with pytest.raises(grpc.RpcError) as exc:
+        match(stub, auth, role=Role.SCHOOL_REGISTRAR, **by_document("330102201001011234"))
+    assert exc.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -1,0 +1,50 @@
+"""Event entrypoint: record snapshots (registration) → the students special education knows."""
+from __future__ import annotations
+
+import datetime as dt
+
+from xueji.v1 import events_pb2
+from xueji_common.documents import DocumentError, DocumentType
+from xueji_common.hashing import document_hash
+from xueji_common.messaging.consumer import Subscription
+from xueji_special_ed.domain.codes import DisabilityType
+from xueji_special_ed.domain.model import Student
+from xueji_special_ed.service_layer import projection
+
+
+def student_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, document_number: str, hash_key: str) -> Student:
+    try:
+        doc_type = DocumentType.from_proto(snapshot.document_type).value
+    except DocumentError:
+        doc_type = DocumentType.OTHER.value
+    disability = DisabilityType.parse(snapshot.disability_type)
+    birth = snapshot.birth_date
+    return Student(
+        record_id=snapshot.record_id,
+        national_student_number=snapshot.national_student_number,
+        name=snapshot.name,
+        gender=snapshot.gender,
+        birth_date=dt.date(birth.year, birth.month, birth.day) if birth.year else None,
+        school_code=snapshot.school_code,
+        disability_type=disability.value if disability else "",
+        inclusive_education=snapshot.inclusive_education[:20],
+        document_type=doc_type,
+        document_hash=document_hash(hash_key, doc_type, document_number) if document_number else "",
+        enrolled=snapshot.enrolment_status in (events_pb2.ENROLMENT_STATUS_UNSPECIFIED,
+                                               events_pb2.ENROLMENT_STATUS_ENROLLED),
+        version=snapshot.version,
+    )
+
+
+def on_record_created(event: events_pb2.StudentRecordCreated, uow, envelope) -> None:
+    projection.apply_snapshot(uow, student_from_snapshot(event.record, event.document_number, uow.hash_key))
+
+
+def on_record_changed(event: events_pb2.StudentRecordChanged, uow, envelope) -> None:
+    projection.apply_snapshot(uow, student_from_snapshot(event.record, event.document_number, uow.hash_key))
+
+
+SUBSCRIPTIONS = [
+    Subscription("registration", "StudentRecordCreated", on_record_created),
+    Subscription("registration", "StudentRecordChanged", on_record_changed),
+]
