@@ -42,6 +42,7 @@ def test_an_authenticated_resident_gets_a_formal_number_and_a_record(harness):
     assert (r.national_student_number, r.temporary_number, r.application_id) == ("G" + NUMBER, False, app.application_id)
     assert (r.school_code, r.province_code, r.stage) == (SCHOOL, "330000", events_pb2.SCHOOL_STAGE_JUNIOR_SECONDARY)
     assert (r.disability_type, r.inclusive_education) == ("DISABILITY_TYPE_VISUAL", "INCLUSIVE_EDUCATION_VISUAL")
+    assert (r.grade, r.class_name) == ("21", "1班")
     assert r.document_number_masked == NUMBER[:3] + "*" * 11 + NUMBER[-4:] and r.version == 1
     assert not r.problem_record
     [call] = harness.dedup.calls

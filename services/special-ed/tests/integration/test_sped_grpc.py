@@ -91,6 +91,12 @@ def test_candidates_are_the_schools_disabled_students_without_information(runtim
     assert candidates(stub, auth, name="李") == ["r5"]
 
 
+def test_candidates_show_grade_and_class_from_the_record(runtime, stub, auth):
+    record(runtime, "r1", "视力残疾", grade="21", class_name="一年级2班")
+    [student] = stub.ListCandidates(se.ListCandidatesRequest(), metadata=auth()).candidates
+    assert (student.grade, student.class_name) == ("21", "一年级2班")
+
+
 def test_candidates_follow_record_changes_in_order(runtime, stub, auth):
     record(runtime, "r1", "无残疾")
     record(runtime, "r1", "智力残疾", version=3, created=False)

@@ -77,6 +77,8 @@ def record_snapshot(record: StudentRecord) -> events_pb2.StudentRecordSnapshot:
         problem_record=record.problem_record,
         version=record.version,
         changed_at=timestamp(record.updated_at),
+        grade=record.form.get("grade", ""),
+        class_name=record.form.get("className", ""),
     )
 
 

@@ -21,6 +21,8 @@ students = Table(
     Column("document_hash", String(64), nullable=False),
     Column("enrolled", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("grade", String(20), nullable=False, server_default=""),
+    Column("class_name", String(50), nullable=False, server_default=""),
     Index("ix_students_school", "school_code", "disability_type"),
 )
 

@@ -39,6 +39,8 @@ class Student:
     document_hash: str          # keyed hash of the student's document (never the number)
     enrolled: bool
     version: int
+    grade: str = ""             # 年级
+    class_name: str = ""        # 班级
 
     @property
     def disabled(self) -> bool:

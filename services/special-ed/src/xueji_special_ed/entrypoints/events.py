@@ -33,6 +33,8 @@ def student_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, document_n
         enrolled=snapshot.enrolment_status in (events_pb2.ENROLMENT_STATUS_UNSPECIFIED,
                                                events_pb2.ENROLMENT_STATUS_ENROLLED),
         version=snapshot.version,
+        grade=snapshot.grade[:20],
+        class_name=snapshot.class_name[:50],
     )
 
 

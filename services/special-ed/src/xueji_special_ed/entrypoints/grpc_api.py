@@ -19,6 +19,7 @@ def student_pb(student: Student) -> special_ed_pb2.SpecialEdStudent:
     return special_ed_pb2.SpecialEdStudent(
         record_id=student.record_id, national_student_number=student.national_student_number, name=student.name,
         gender=student.gender, birth_date=date_to_pb(student.birth_date), school_code=student.school_code,
+        grade=student.grade, class_name=student.class_name,
         recorded_disability_type=disability.to_proto() if disability else 0)
 
 
