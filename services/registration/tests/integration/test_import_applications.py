@@ -5,6 +5,7 @@ import io
 import grpc
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from intake_harness import OTHER_SCHOOL, SCHOOL, intake  # noqa: F401 (fixture)
 from xueji.v1 import common_pb2, registration_pb2
@@ -14,6 +15,7 @@ from xueji_common.grpcserver.errors import field_violations
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.excel import samples
 from xueji_registration.excel.columns import registration_template
+from xueji_registration.spec import SPEC
 
 TEMPLATE = registration_template(RegistrationKind.NON_PRIMARY_FRESHMAN, DocumentCategory.RESIDENT)
 CORPUS = samples.bad_workbooks(TEMPLATE, next(samples.student_rows(TEMPLATE, 1)))
@@ -134,3 +136,25 @@ def test_cli_imports_with_a_summary_and_downloads_the_failed_rows(intake, tmp_pa
     result = CliRunner().invoke(cli, ["import", str(source), "--kind", "non_freshman", "--category", "resident",
                                       "--address", intake.address, "--role", "school_leader", "--org", SCHOOL])
     assert result.exit_code == 1 and "PERMISSION_DENIED" in result.output
+
+
+def test_a_family_member_left_blank_in_the_template_is_not_stored(intake):
+    row = next(samples.student_rows(TEMPLATE, 1))
+    first = [i for i, c in enumerate(TEMPLATE.columns) if c.field.startswith("family_members[0].")]
+    second = [i for i, c in enumerate(TEMPLATE.columns) if c.field.startswith("family_members[1].")]
+    for i, j in zip(first, second):                 # member 1 moved to member 2's columns
+        row[i], row[j] = "", row[i]
+    report = intake.call("ImportApplications", request(samples.workbook(TEMPLATE, [row])))
+    assert report.rows_passed == 1, report.errors
+    with intake.runtime.session_factory() as s:
+        [form] = s.execute(select(SPEC.metadata.tables["applications"].c.form)).scalars()
+    assert len(form["familyMembers"]) == 1 and form["familyMembers"][0]["name"] and "name" not in form
+
+
+def test_a_number_repeated_after_a_failed_row_is_still_reported_as_a_duplicate(intake):
+    good = list(samples.student_rows(TEMPLATE, 2))
+    failing = list(good[0])
+    failing[5] = "火星族"                           # 民族: the row fails, its number is still taken
+    report = intake.call("ImportApplications", request(samples.workbook(TEMPLATE, [failing, good[0], good[1]])))
+    assert (report.rows_passed, report.rows_failed) == (1, 2)
+    assert "与第2行的身份证件号重复" in [e.message for e in report.errors if e.row_number == 3][0]

@@ -60,3 +60,24 @@ def test_the_downloaded_template_itself_filled_in_is_read_and_empty_rows_are_ski
 
 def test_a_workbook_without_the_marker_sheet_is_judged_by_its_headers():
     assert len(read_all(samples.workbook(RESIDENT, [GOOD], marker=False))) == 1
+
+
+def test_a_sheet_read_in_slices_gives_the_same_rows_and_numbers():
+    rows = list(samples.student_rows(RESIDENT, 7))
+    blank = [""] * len(GOOD)
+    content = samples.workbook(RESIDENT, [rows[0], blank, blank, blank, *rows[1:]])   # rows 3-5 empty
+    whole = read_all(content, limits=reader.Limits(slice_rows=1000))
+    for size in (1, 2, 3):
+        assert read_all(content, limits=reader.Limits(slice_rows=size)) == whole, size
+    assert [n for n, _ in whole] == [2, 6, 7, 8, 9, 10, 11]
+    assert [v[8] for _, v in whole] == [r[8] for r in rows]
+
+
+def test_problems_found_while_streaming_are_raised_from_any_slice():
+    huge = list(GOOD)
+    huge[27] = "很" * (1024 * 1024)
+    content = samples.workbook(RESIDENT, [GOOD] * 5 + [huge])
+    with pytest.raises(InvalidArgument, match="第7行“现住址”"):
+        read_all(content, limits=reader.Limits(slice_rows=2))
+    with pytest.raises(InvalidArgument, match="数据行数（6）超过上限 5 行"):
+        read_all(content, limits=reader.Limits(max_rows=5))

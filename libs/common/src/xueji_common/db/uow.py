@@ -1,14 +1,17 @@
 """The unit of work: one transaction spanning a use case's changes and the events they cause."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Callable, Iterable
 
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from xueji_common.db.bulk import insert_rows
 from xueji_common.db.engine import now
 from xueji_common.messaging.envelope import new_envelope
 
@@ -70,21 +73,25 @@ class SqlAlchemyUnitOfWork:
         return row["event_id"]
 
     def publish_many(self, events: Iterable[tuple[Message, str]]) -> int:
-        """Write many (event, aggregate_id) pairs to the outbox in one executemany (batch use cases:
-        one statement instead of one per event); returns how many."""
-        rows = [self._outbox_row(event, aggregate_id, "") for event, aggregate_id in events]
-        if rows:
-            self.session.execute(insert(self._outbox), rows)
+        """Write many (event, aggregate_id) pairs to the outbox in one statement (batch use cases: COPY
+        on PostgreSQL, executemany elsewhere, instead of one statement per event); returns how many."""
+        at = now()
+        occurred = Timestamp()
+        occurred.FromDatetime(at)  # one clock reading for the batch (all in one transaction)
+        rows = [self._outbox_row(event, aggregate_id, "", at, occurred) for event, aggregate_id in events]
+        insert_rows(self.session, self._outbox, rows)  # COPY on PostgreSQL
         self._published += len(rows)
         return len(rows)
 
-    def _outbox_row(self, event: Message, aggregate_id: str, correlation_id: str) -> dict:
+    def _outbox_row(self, event: Message, aggregate_id: str, correlation_id: str,
+                    at: dt.datetime | None = None, occurred: Timestamp | None = None) -> dict:
         envelope = new_envelope(
             event,
             producer=self.producer,
             aggregate_id=aggregate_id,
             correlation_id=correlation_id,
             event_id=str(uuid.uuid4()),
+            occurred_at=occurred,
         )
         return dict(
             event_id=envelope.event_id,
@@ -92,7 +99,7 @@ class SqlAlchemyUnitOfWork:
             producer=self.producer,
             aggregate_id=aggregate_id,
             envelope=envelope.SerializeToString(),
-            created_at=now(),
+            created_at=at or now(),
             attempts=0,
         )
 

@@ -91,6 +91,9 @@ class DocumentType(str, enum.Enum):
     @classmethod
     def from_code(cls, code: str) -> DocumentType:
         """Accept a code (``"1"``, ``"a"``, full-width too) or the Chinese label (``"护照"``)."""
+        found = _TYPE_BY_TEXT.get(code) if isinstance(code, str) else None  # the usual case: a code or label as written here
+        if found is not None:
+            return found
         text = normalize_document_number(code) if isinstance(code, str) else ""
         if not text:
             raise DocumentError(TYPE, "REQUIRED", "身份证件类型不能为空")
@@ -119,6 +122,8 @@ _TYPE_LABELS = {
     DocumentType.OTHER: "其他",
 }
 _TYPE_PROTO = dict(zip(DocumentType, (1, 6, 7, 8, 9, 10, 11)))
+# Codes and labels already normalised (normalize_document_number leaves them as they are).
+_TYPE_BY_TEXT = {text: member for member, label in _TYPE_LABELS.items() for text in (member.value, label)}
 
 
 def category_of(doc_type: DocumentType | str) -> DocumentCategory:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import operator
 import re
 
 # Full-width ASCII block (U+FF01..U+FF5E) and the ideographic space to their ASCII counterparts.
 _FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_FIRST17 = re.compile(r"[0-9]{17}")
 
 
 def normalize_document_number(raw: str) -> str:
@@ -20,9 +22,9 @@ def resident_id_check_digit(first17: str) -> str:
 
     Weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2; the weighted sum mod 11 indexes "10X98765432".
     """
-    if not re.fullmatch(r"[0-9]{17}", first17):
+    if not _FIRST17.fullmatch(first17):
         raise ValueError("first17 must be 17 ASCII digits")
-    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, _WEIGHTS)) % 11]
+    return "10X98765432"[sum(map(operator.mul, map(int, first17), _WEIGHTS)) % 11]
 
 
 def mask_document_number(number: str) -> str:

@@ -76,10 +76,14 @@ def _gb11643(number: str, today: dt.date, rule: str, label: str) -> dict:
     return {"gender": gender, "birth_date": born, "division_code": number[:6]}
 
 
+_RESIDENT_15 = re.compile(r"[0-9]{15}")
+_RESIDENT_18 = re.compile(r"[0-9]{17}[0-9X]")
+
+
 def _resident_id(number: str, today: dt.date) -> ValidDocument:
-    if re.fullmatch(r"[0-9]{15}", number):
+    if _RESIDENT_15.fullmatch(number):
         raise DocumentError(NUMBER, "RESIDENT_ID_15_DIGIT", "请使用18位居民身份证号")
-    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
+    if not _RESIDENT_18.fullmatch(number):
         raise DocumentError(NUMBER, "FORMAT", "居民身份证号应为18位，前17位为数字，最后一位为数字或X")
     if number[:2] in ("81", "82", "83"):
         raise DocumentError(

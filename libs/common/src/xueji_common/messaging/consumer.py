@@ -9,7 +9,7 @@ from google.protobuf.message import Message
 
 from xueji_common import metrics
 from xueji_common.db.uow import AlreadyHandled
-from xueji_common.errors import DomainError
+from xueji_common.errors import ConcurrentModification, DomainError, Unavailable
 from xueji_common.messaging.envelope import UnknownEvent, open_envelope
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,12 @@ class EventConsumer:
             metrics.EVENTS_CONSUMED.labels(self.service, envelope.type, "duplicate").inc()
             log.info("event already handled", extra={"fields": {"event_id": envelope.event_id, "consumer": name}})
             return "duplicate"
+        except (ConcurrentModification, Unavailable):
+            # Transient: another handler changed the same object first (optimistic version check),
+            # or a dependency is down. Nothing was committed; fail so that the bus delivers it again.
+            metrics.EVENTS_CONSUMED.labels(self.service, envelope.type, "failed").inc()
+            log.warning("event handler must retry", extra={"fields": {"event_id": envelope.event_id, "consumer": name}})
+            raise
         except DomainError as exc:
             # A rule refused the event: retrying cannot change that. Record it as handled so that
             # it is not redelivered forever, and leave the refusal in the log.

@@ -24,9 +24,13 @@ def new_envelope(
     aggregate_id: str = "",
     correlation_id: str = "",
     event_id: str | None = None,
+    occurred_at: Timestamp | None = None,
 ) -> events_pb2.EventEnvelope:
-    occurred = Timestamp()
-    occurred.GetCurrentTime()
+    """`occurred_at`: now when not given (a batch passes one Timestamp for all its events)."""
+    occurred = occurred_at
+    if occurred is None:
+        occurred = Timestamp()
+        occurred.GetCurrentTime()
     envelope = events_pb2.EventEnvelope(
         event_id=event_id or str(uuid.uuid4()),
         type=event_type(event),

@@ -22,6 +22,12 @@ from xueji_common.messaging.consumer import EventConsumer
 log = logging.getLogger(__name__)
 
 REQUEUE_PAUSE_SECONDS = 1.0
+# One handler at a time on the tpool threads. Locks created after monkey patching (SQLAlchemy's pool,
+# the runtime's channel cache...) are green: taken by two real threads at once, the waiter's wake-up
+# raises greenlet.error "Cannot switch to a different thread" in the hub and the handler hangs for
+# good (seen end to end: a worker that stops consuming and ignores SIGTERM). A real lock here keeps
+# those green locks uncontended.
+_HANDLER_LOCK = eventlet.patcher.original("threading").Lock()
 
 
 def _method_for(consumer: EventConsumer):
@@ -37,13 +43,18 @@ def _method_for(consumer: EventConsumer):
             log.error("dropping undecodable message", extra={"fields": {"service": consumer.service}})
             return "unreadable"
         try:
-            return tpool.execute(consumer, body)
+            return tpool.execute(_one_at_a_time, consumer, body)
         except Exception:
             eventlet.sleep(REQUEUE_PAUSE_SECONDS)  # do not spin on a dependency that is down
             raise
 
     handle.__name__ = sub.method_name
     return event_handler(sub.producer, sub.event_type, requeue_on_error=True)(handle)
+
+
+def _one_at_a_time(consumer: EventConsumer, body: bytes) -> str:
+    with _HANDLER_LOCK:
+        return consumer(body)
 
 
 def build_service_class(service_name: str, consumers: list[EventConsumer]) -> type:

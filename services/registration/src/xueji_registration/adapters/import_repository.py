@@ -5,9 +5,10 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import ARRAY, String, any_, bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from xueji_common.db.bulk import insert_rows
 from xueji_common.db.engine import utc
 from xueji_registration.adapters.preschool_tables import import_rows as r
 from xueji_registration.adapters.preschool_tables import imports as t
@@ -58,18 +59,21 @@ class ImportRepository:
         return _record(row) if row else None
 
     def add_rows(self, import_id: str, rows: list[StoredRow]) -> None:
-        """One statement per batch (executemany)."""
-        if rows:
-            self._session.execute(insert(r), [
-                dict(import_id=import_id, row_number=x.row_number, created_id=x.created_id, cells=x.cells,
-                     errors=x.errors) for x in rows])
+        """One statement per batch (COPY on PostgreSQL, executemany elsewhere)."""
+        insert_rows(self._session, r, [
+            dict(import_id=import_id, row_number=x.row_number, created_id=x.created_id, cells=x.cells,
+                 errors=x.errors) for x in rows])
 
     def active_application_hashes(self, hashes: list[str]) -> set[str]:
         """Which of these document hashes an application not withdrawn holds (one query per batch)."""
         if not hashes:
             return set()
+        if self._session.get_bind().dialect.name == "postgresql":  # one array parameter, not 1000
+            matching = a.c.document_hash == any_(bindparam("hashes", hashes, type_=ARRAY(String)))
+        else:
+            matching = a.c.document_hash.in_(hashes)
         return set(self._session.execute(select(a.c.document_hash).where(
-            a.c.document_hash.in_(hashes), a.c.state.in_([s.value for s in ACTIVE_STATES]))).scalars())
+            matching, a.c.state.in_([s.value for s in ACTIVE_STATES]))).scalars())
 
     def rows(self, import_id: str, *, failed_only: bool = False) -> Iterator[StoredRow]:
         query = select(r).where(r.c.import_id == import_id)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from xueji_common.db.bulk import insert_rows
 from xueji_common.db.engine import utc
 from xueji_common.documents import DocumentCategory, Gender
 from xueji_common.errors import ConcurrentModification
@@ -85,9 +86,8 @@ class ApplicationRepository:
         self._session.execute(insert(t).values(**_to_row(app)))
 
     def add_many(self, apps: list[Application]) -> None:
-        """One executemany for a batch (import): much faster than a statement per row."""
-        if apps:
-            self._session.execute(insert(t), [_to_row(a) for a in apps])
+        """One statement for a batch (import): COPY on PostgreSQL, much faster than a statement per row."""
+        insert_rows(self._session, t, [_to_row(a) for a in apps])
 
     def active_hashes(self, hashes) -> set[str]:
         """Which of these document hashes an application not withdrawn already carries."""

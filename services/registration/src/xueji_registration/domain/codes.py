@@ -6,6 +6,7 @@ service accepts; the choice is written next to it.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from xueji_common.documents import PROVINCE_CODES
@@ -84,6 +85,7 @@ _DIVISION = re.compile(r"[0-9]{6}")
 _DIVISION_PREFIXES = PROVINCE_CODES | {"71", "81", "82"}
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a few thousand codes exist: imports check the same ones again and again
 def is_division_code(code: str) -> bool:
     """GB/T 2260 structure: 6 digits, a known province prefix, no county under a missing city."""
     return bool(_DIVISION.fullmatch(code)) and code[:2] in _DIVISION_PREFIXES and not (

@@ -65,31 +65,38 @@ def check_form(form: dict, *, category: DocumentCategory, birth_date: dt.date | 
     def bad(key: str, text: str) -> None:
         problems.append(FieldViolation(f"{prefix}.{snake(key)}", text))
 
+    # Every text value stripped once (most are looked at several times below).
+    texts: dict[str, str] = {}
+    too_long = []
+    for key, value in form.items():
+        if isinstance(value, str):
+            texts[key] = value.strip()
+            if len(value) > MAX_TEXT:
+                too_long.append(key)
+
     def text(key: str) -> str:
-        value = form.get(key, "")
-        return value.strip() if isinstance(value, str) else ""
+        return texts.get(key, "")
 
     for key, label in _REQUIRED_TEXT.items():
-        if not text(key):
+        if not texts.get(key):
             bad(key, f"{label}不能为空")
-    for key, value in form.items():
-        if isinstance(value, str) and len(value) > MAX_TEXT:
-            bad(key, f"不能超过{MAX_TEXT}个字符")
+    for key in too_long:
+        bad(key, f"不能超过{MAX_TEXT}个字符")
     for key in _DIVISIONS:
-        if text(key) and not codes.is_division_code(text(key)):
+        if (value := texts.get(key)) and not codes.is_division_code(value):
             bad(key, f"{_REQUIRED_TEXT[key]}应为6位行政区划代码")
     for key, table in _CODED.items():
-        if text(key) and text(key) not in table:
-            bad(key, f"{_REQUIRED_TEXT[key]}代码“{text(key)}”不在代码表中")
+        if (value := texts.get(key)) and value not in table:
+            bad(key, f"{_REQUIRED_TEXT[key]}代码“{value}”不在代码表中")
     for key, (label, table) in _REQUIRED_ENUM.items():
-        if form.get(key) not in table:
-            bad(key, f"{label}不能为空" if not form.get(key) else f"{label}无效")
+        if (value := form.get(key)) not in table:
+            bad(key, f"{label}不能为空" if not value else f"{label}无效")
     for key, label in _REQUIRED_YES_NO.items():
         if not isinstance(form.get(key), bool):
             bad(key, f"请选择{label}")
     for key, (label, table) in _OPTIONAL_CODES.items():
-        if text(key) and text(key) not in table:
-            bad(key, f"{label}代码“{text(key)}”不在代码表中")
+        if (value := texts.get(key)) and value not in table:
+            bad(key, f"{label}代码“{value}”不在代码表中")
     _check_contact(form, text, bad)
     _check_dates(form, text, bad, birth_date, today)
     _check_overseas(text, bad, category)

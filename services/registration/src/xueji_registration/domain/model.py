@@ -65,6 +65,10 @@ ACTIVE_STATES = frozenset(ApplicationState) - {ApplicationState.WITHDRAWN}
 REVIEW_CHAIN = (ApplicationState.AWAITING_SCHOOL_REVIEW, ApplicationState.AWAITING_REPORT,
                 ApplicationState.AWAITING_COUNTY_REVIEW, ApplicationState.AWAITING_CITY_REVIEW,
                 ApplicationState.AWAITING_PROVINCE_REVIEW)
+# Review's steps may reach this service before the DedupCompleted that opened the gate (separate
+# queues): review moves a gated case only once the gate passed, so a step of the same revision found
+# in AWAITING_DEDUP is applied, and DedupCompleted, when it comes, records the authentication.
+REVIEWED_FROM = (ApplicationState.AWAITING_DEDUP, *REVIEW_CHAIN)
 CORRECTABLE = frozenset({ApplicationState.RETURNED, ApplicationState.DEDUP_FAILED})
 # Withdrawal (撤销) is possible until the school reports the application to its department.
 WITHDRAWABLE = frozenset({ApplicationState.AWAITING_DEDUP, ApplicationState.DEDUP_FAILED,
@@ -162,22 +166,22 @@ class Application:
         return True
 
     def review_progressed(self, revision: int, state: ApplicationState, unit_code: str, now: dt.datetime) -> bool:
-        if revision != self.revision or self.state not in REVIEW_CHAIN or state not in REVIEW_CHAIN:
+        if revision != self.revision or self.state not in REVIEWED_FROM or state not in REVIEW_CHAIN:
             return False
-        if REVIEW_CHAIN.index(state) <= REVIEW_CHAIN.index(self.state):
+        if REVIEWED_FROM.index(state) <= REVIEWED_FROM.index(self.state):
             return False  # a late or repeated step
         self.state, self.handling_unit_code, self.updated_at = state, unit_code, now
         return True
 
     def returned(self, revision: int, rejection: Stamp, now: dt.datetime) -> bool:
-        if revision != self.revision or self.state not in REVIEW_CHAIN:
+        if revision != self.revision or self.state not in REVIEWED_FROM:
             return False
         self.state, self.last_rejection = ApplicationState.RETURNED, rejection
         self.handling_unit_code, self.updated_at = self.school_code, now
         return True
 
     def approved(self, revision: int, now: dt.datetime) -> bool:
-        if revision != self.revision or self.state not in REVIEW_CHAIN:
+        if revision != self.revision or self.state not in REVIEWED_FROM:
             return False
         self.state, self.handling_unit_code, self.updated_at = ApplicationState.APPROVED, "", now
         return True

@@ -9,7 +9,9 @@ a document number stored as a number of 16+ digits has lost its last digits.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from collections.abc import Callable
 
 from xueji_registration.domain import codes
 from xueji_registration.excel.columns import Column, Kind
@@ -45,6 +47,51 @@ def parse(column: Column, value: object) -> object | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     return _PARSERS[column.kind](column, value)
+
+
+def compiled(column: Column) -> Callable[[object], object | None]:
+    """`parse` for one column, built once per import: the common cell (a plain string as the
+    template's drop-down or a careful registrar writes it) takes a short path, anything else goes
+    through `parse` itself, so that both give the same value or the same CellError."""
+    fallback = functools.partial(parse, column)
+    if column.kind in (Kind.TEXT, Kind.DOC_NUMBER):
+        limit = column.max_length
+
+        def text(value):
+            # isprintable() excludes line breaks, tabs and U+3000, the cases `_text` rewrites.
+            if type(value) is str and len(value) <= limit and value.isprintable() and (kept := value.strip()):
+                return kept
+            return fallback(value)
+        return text
+    if column.kind in (Kind.CODE, Kind.CHOICE):
+        exact = {k: v for k, v in column.accepted.items() if re.sub(r"\s+", " ", k).strip() == k}
+
+        def choice(value):
+            found = exact.get(value) if type(value) is str else None
+            return fallback(value) if found is None else found
+        return choice
+    if column.kind in (Kind.DATE, Kind.YEAR_MONTH, Kind.DIVISION):
+        # Few distinct texts per file (birth dates, division codes): remember each one's outcome.
+        remembered = functools.lru_cache(maxsize=4096)(_outcome(fallback))
+
+        def cached(value):
+            if type(value) is not str:
+                return fallback(value)
+            result = remembered(value)
+            if isinstance(result, CellError):
+                raise CellError(result.message)
+            return dict(result) if isinstance(result, dict) else result  # dates: a fresh dict per row
+        return cached
+    return fallback
+
+
+def _outcome(parse_one: Callable[[object], object]) -> Callable[[str], object]:
+    def outcome(text: str) -> object:
+        try:
+            return parse_one(text)
+        except CellError as exc:
+            return exc
+    return outcome
 
 
 def _text(column: Column, value: object) -> str:

@@ -8,7 +8,8 @@ only show while streaming, so the rows iterator raises them; callers import in o
 that nothing of such a file stays: a cell at Excel's own limit of 32767 characters (python-calamine
 cuts longer ones there; no registrar types that much), and no data row at all.
 
-python-calamine parses the sheet (about 10× faster than openpyxl); rows are yielded one at a time.
+python-calamine parses the sheet (about 10× faster than openpyxl), a slice of `Limits.slice_rows`
+rows at a time (`excel.chunks`): memory does not grow with the number of rows.
 """
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_registration.excel.cells import EXCEL_CELL_LIMIT
+from xueji_registration.excel.chunks import sheet_slices
 from xueji_registration.excel.columns import REASON_HEADER, Template, template_by_key
 
 META_SHEET = "模板信息"  # very hidden sheet of every template: A1 holds Template.key
 FIELD = "file.content"
+BROKEN = "文件不是有效的Excel工作簿（.xlsx），可能已损坏，请使用下载的模板重新填写"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Limits:
     max_bytes: int = 60 * 1024 * 1024            # below the 64 MiB gRPC message limit
     max_rows: int = 100_000
     max_unpacked_bytes: int = 1024 * 1024 * 1024
+    slice_rows: int = 2000                       # rows python-calamine holds at a time (excel.chunks)
 
 
 def rejected(message: str) -> InvalidArgument:
@@ -64,32 +68,29 @@ class TemplateRows:
             raise rejected(f"文件过大（{len(content) / 1048576:.1f} MB），上限为 {limits.max_bytes // 1048576} MB，请分批导入")
         sheets = _check_package(content, limits)
         try:
-            self._workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
-            _check_template_marker(self._workbook, template)
-            if template.sheet not in sheets:
-                shown = "、".join(f"“{n}”" for n in list(sheets)[:5])
-                raise rejected(f"找不到工作表“{template.sheet}”（文件中的工作表：{shown}）。请使用下载的{template.title}")
-            self._sheet = self._workbook.get_sheet_by_name(template.sheet)
+            workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))  # reads a sheet only when asked
+            _check_template_marker(workbook, template)
         except CalamineError:
-            raise rejected("文件不是有效的Excel工作簿（.xlsx），可能已损坏，请使用下载的模板重新填写") from None
+            raise rejected(BROKEN) from None
         except Exception as exc:  # python-calamine raises its own types for broken parts
             if isinstance(exc, InvalidArgument):
                 raise
-            raise rejected("文件不是有效的Excel工作簿（.xlsx），可能已损坏，请使用下载的模板重新填写") from None
-        _check_no_formulas(content, sheets[template.sheet], template)
-        if self._sheet.height - 1 > limits.max_rows:
-            raise rejected(f"数据行数（{self._sheet.height - 1}）超过上限 {limits.max_rows} 行，请分批导入")
-        self.first_row = self._sheet.start[0] + 1 if self._sheet.start else 1
-        self._rows = self._sheet.iter_rows()
-        self._check_header(next(self._rows, None))
+            raise rejected(BROKEN) from None
+        if template.sheet not in sheets:
+            shown = "、".join(f"“{n}”" for n in list(sheets)[:5])
+            raise rejected(f"找不到工作表“{template.sheet}”（文件中的工作表：{shown}）。请使用下载的{template.title}")
+        rows = _check_no_formulas(content, sheets[template.sheet], template)
+        if rows - 1 > limits.max_rows:
+            raise rejected(f"数据行数（{rows - 1}）超过上限 {limits.max_rows} 行，请分批导入")
+        self._rows = _numbered_rows(sheet_slices(content, sheets[template.sheet], template.sheet, limits.slice_rows))
+        header = next(self._rows, None)
+        self._check_header(header[1] if header else None)
 
     def _check_header(self, header: list | None) -> None:
         expected = [c.header for c in self.template.columns]
         found = [normalise_header(v) for v in (header or [])]
         while found and found[-1] in ("", REASON_HEADER):
             found.pop()
-        if self._sheet.start and self._sheet.start[1] != 0:
-            found = [""] * self._sheet.start[1] + found
         if found == expected:
             return
         for i, want in enumerate(expected):
@@ -103,19 +104,40 @@ class TemplateRows:
     def __iter__(self) -> Iterator[tuple[int, list]]:
         width = len(self.template.columns)
         seen = 0
-        for offset, values in enumerate(self._rows, start=self.first_row + 1):
-            values = values[:width]
-            if all(v == "" or v is None for v in values):
+        for offset, values in self._rows:
+            # A slice's range is as wide as its own widest row: every row gets the template's width.
+            values = values[:width] if len(values) >= width else values + [""] * (width - len(values))
+            if values.count("") + values.count(None) == len(values):
                 continue
-            for i, value in enumerate(values):
-                # python-calamine cuts longer cells at Excel's limit: reaching it means the cell held more.
-                if isinstance(value, str) and len(value) >= EXCEL_CELL_LIMIT:
-                    raise rejected(f"第{offset}行“{self.template.columns[i].header}”的内容达到或超过Excel单元格上限"
-                                   f"（{EXCEL_CELL_LIMIT}个字符）：文件不是正常填写的模板，未导入任何数据")
+            # python-calamine cuts longer cells at Excel's limit: reaching it means the cell held more.
+            if len("".join([v for v in values if type(v) is str])) >= EXCEL_CELL_LIMIT and any(
+                    type(v) is str and len(v) >= EXCEL_CELL_LIMIT for v in values):
+                i = next(i for i, v in enumerate(values) if type(v) is str and len(v) >= EXCEL_CELL_LIMIT)
+                raise rejected(f"第{offset}行“{self.template.columns[i].header}”的内容达到或超过Excel单元格上限"
+                               f"（{EXCEL_CELL_LIMIT}个字符）：文件不是正常填写的模板，未导入任何数据")
             seen += 1
             yield offset, values
         if not seen:
             raise rejected(f"{self.template.title}中没有学生数据（表头下方没有填写任何行）")
+
+
+def _numbered_rows(slices: Iterator) -> Iterator[tuple[int, list]]:
+    """(row number as Excel shows it, cells from column A) of every row of the sheet's slices."""
+    following = 1
+    try:
+        for sheet in slices:
+            if sheet.start is None:
+                continue   # a slice of empty rows
+            first, column = sheet.start
+            # Row numbers come from the cell references; a writer may leave them out (then every
+            # slice would start again at its first row): count on from the previous slice.
+            number = max(first + 1, following)
+            for values in sheet.to_python(skip_empty_area=True):
+                yield number, [""] * column + values if column else values
+                number += 1
+            following = number
+    except CalamineError:
+        raise rejected(BROKEN) from None
 
 
 def _check_package(content: bytes, limits: Limits) -> dict[str, str]:
@@ -133,7 +155,7 @@ def _check_package(content: bytes, limits: Limits) -> dict[str, str]:
     try:
         sheets = _sheet_parts(package)
     except (KeyError, zipfile.BadZipFile, OSError, UnicodeDecodeError):
-        raise rejected("文件不是有效的Excel工作簿（.xlsx），可能已损坏，请使用下载的模板重新填写") from None
+        raise rejected(BROKEN) from None
     return sheets
 
 
@@ -159,18 +181,23 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*\br="([A-Z]+[0-9]+)"')
 
 
-def _check_no_formulas(content: bytes, part: str, template: Template) -> None:
-    """Formulas in the data sheet are refused: streamed in 1 MiB chunks, stops at the first one."""
+def _check_no_formulas(content: bytes, part: str, template: Template) -> int:
+    """Formulas in the data sheet are refused: streamed in 1 MiB chunks, stops at the first one.
+    Returns the number of rows (row end tags) of the sheet."""
+    rows = 0
     with zipfile.ZipFile(io.BytesIO(content)) as package, package.open(part) as stream:
         tail = b""
         while chunk := stream.read(1 << 20):
+            rows += (tail[-3:] + chunk).count(b"row>")   # "</row>", "</x:row>"; one across two chunks once
             window = tail + chunk
-            found = _FORMULA.search(window)
+            # Every match holds "<f" or ":f" (a prefixed tag): two fast byte searches spare the regex.
+            found = _FORMULA.search(window) if b"<f" in window or b":f" in window else None
             if found:
                 refs = _CELL_REF.findall(window, 0, found.start())
                 where = f"单元格{refs[-1].decode()}" if refs else "数据"
                 raise rejected(f"工作表“{template.sheet}”的{where}是公式：请复制后“选择性粘贴为数值”，再导入")
             tail = window[-4096:]
+    return rows
 
 
 def _check_template_marker(workbook: CalamineWorkbook, template: Template) -> None:

@@ -3,16 +3,15 @@
 Pure: the checks that need the database (duplicates against stored applications or transfers) are
 the service layer's. Every problem is tied to its column so that the failed-rows workbook can put
 the reason on the cell. The rules of the form are `domain.form.check_form`, the ones manual entry
-uses; `submit_applications` runs them again for the rows that reach it, so the parser runs them
-itself only for a row that already failed (to report all its problems at once) or when asked.
+uses, run here once: a registration row that passes carries the checked form to store
+(`ParsedRow.stored_form`), and the import stores it without checking it again.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, Gender, validate_document
-from xueji_common.errors import FieldViolation
+from xueji_common.documents import DocumentError, DocumentType, Gender, validate_document
 from xueji_registration.domain.form import check_form, without_identity
 from xueji_registration.domain.identity import Identity, identity_problems
 from xueji_registration.excel import cells, labels
@@ -33,6 +32,7 @@ class ParsedRow:
     form: dict = field(default_factory=dict)
     identity: Identity | None = None
     errors: list[RowError] = field(default_factory=list)
+    stored_form: dict | None = None   # the checked form to store, once every rule passed (registration)
 
     @property
     def ok(self) -> bool:
@@ -47,6 +47,14 @@ class ParsedRow:
 
 
 def _put(form: dict, path: tuple, value: object) -> None:
+    if len(path) == 3 and path[0] == "familyMembers":  # the common nested case, spelled out
+        members = form.get("familyMembers")
+        if members is None:
+            members = form["familyMembers"] = []
+        while len(members) <= path[1]:
+            members.append({})
+        members[path[1]][path[2]] = value
+        return
     node = form
     for key, following in zip(path, path[1:]):
         if isinstance(key, int):
@@ -59,7 +67,8 @@ def _put(form: dict, path: tuple, value: object) -> None:
 
 
 class RowParser:
-    """Parses the rows of one template; built once per import (column lookups precomputed)."""
+    """Parses the rows of one template; built once per import (column lookups and cell parsers
+    compiled once, so that a row costs one call per cell)."""
 
     def __init__(self, template: Template) -> None:
         self.template = template
@@ -67,40 +76,46 @@ class RowParser:
         self._by_field = {f"student.{c.field}": c.header for c in self.columns}
         self._identity = {c.field: i for i, c in enumerate(self.columns)
                           if c.field in ("name", "gender", "birth_date", "document.type", "document.number")}
+        # (column, its parser, top-level key or None for a nested path (family members, document))
+        self._cells = [(c, cells.compiled(c), c.path[0] if len(c.path) == 1 else None) for c in self.columns]
 
     def column_of(self, field_path: str) -> str:
         return self._by_field.get(field_path, "")
 
-    def parse(self, row_number: int, values: list, *, check_form_rules: bool = False) -> ParsedRow:
+    def parse(self, row_number: int, values: list, *, check_form_rules: bool = True) -> ParsedRow:
+        """`check_form_rules=False`: cells and identity only (the form rules still run for a row that
+        already failed, to report all its problems at once); such a row carries no stored_form."""
         row = ParsedRow(row_number, values)
+        form = row.form
         failed: set[str] = set()
-        for i, column in enumerate(self.columns):
-            raw = values[i] if i < len(values) else None
+        if len(values) < len(self._cells):
+            values = [*values, *[None] * (len(self._cells) - len(values))]
+        for (column, parse, key), raw in zip(self._cells, values):
+            if raw == "" or raw is None:
+                continue
             try:
-                value = cells.parse(column, raw)
+                value = parse(raw)
             except cells.CellError as exc:
                 row.fail(exc.message, column.header, f"student.{column.field}")
                 failed.add(column.field)
                 continue
-            if value is not None:
-                _put(row.form, column.path, value)
+            if value is None:
+                continue
+            if key is not None:
+                form[key] = value
+            else:
+                _put(form, column.path, value)
         self._identity_of(row, failed)
         if self.template.purpose == "registration" and (row.errors or check_form_rules):
-            for v in self.form_problems(row.form, self.template.category, row.identity):
-                if v.field.removeprefix("student.") not in failed:
-                    row.fail(v.description, self.column_of(v.field), v.field)
+            stored, kept = stored_form(row.form)
+            birth_date = row.identity.birth_date if row.identity else None
+            for v in check_form(stored, category=self.template.category, birth_date=birth_date):
+                field_path = _renumber(v.field, kept)
+                if field_path.removeprefix("student.") not in failed:
+                    row.fail(v.description, self.column_of(field_path), field_path)
+            if row.ok:
+                row.stored_form = stored
         return row
-
-    def form_problems(self, form: dict, category: DocumentCategory, identity: Identity | None) -> list[FieldViolation]:
-        """domain.form.check_form on the row's form; a family member left empty in the template
-        (member 1 blank, member 2 filled) is skipped and the violations keep the template's numbering."""
-        members = form.get("familyMembers") or []
-        kept = [i for i, m in enumerate(members) if m]
-        compact = {**without_identity(form), "familyMembers": [members[i] for i in kept]}
-        if not kept:
-            compact.pop("familyMembers")
-        problems = check_form(compact, category=category, birth_date=identity.birth_date if identity else None)
-        return [FieldViolation(_renumber(v.field, kept), v.description) for v in problems]
 
     def _identity_of(self, row: ParsedRow, failed: set[str]) -> None:
         """Checks the five identity fields; fills gender and birth date derived from a resident ID."""
@@ -137,6 +152,21 @@ class RowParser:
         form["birthDate"] = {"year": identity.birth_date.year, "month": identity.birth_date.month,
                              "day": identity.birth_date.day}
         form["document"] = {"type": doc_type_name, "number": identity.document.number}
+
+
+def stored_form(form: dict) -> tuple[dict, list[int]]:
+    """The form as an application stores it (identity block apart) and which template family members
+    it keeps: a member left empty in the template (member 1 blank, member 2 filled) is dropped."""
+    stored = without_identity(form)
+    members = form.get("familyMembers")
+    if not members:
+        return stored, []
+    kept = [i for i, m in enumerate(members) if m]
+    if kept:
+        stored["familyMembers"] = [members[i] for i in kept]
+    else:
+        stored.pop("familyMembers")
+    return stored, kept
 
 
 def _renumber(field_path: str, kept: list[int]) -> str:

@@ -28,8 +28,8 @@ from xueji_registration.domain.model import Application, EntryChannel, Identity,
 from xueji_registration.service_layer.access import regions, require_school_registrar
 from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
 
-__all__ = ["CreateApplication", "EntryChannel", "create_application", "submit_applications", "validated_identity",
-           "check_files"]
+__all__ = ["CreateApplication", "EntryChannel", "create_application", "submit_applications", "store_submitted",
+           "validated_identity", "check_files"]
 
 MAX_PROOF_MATERIALS = 10
 
@@ -93,14 +93,21 @@ def submit_applications(
             outcomes.append(app)
         fresh = [i for i, o in enumerate(outcomes) if isinstance(o, Application) and i not in repeats]
         _refuse_duplicates(uow, outcomes, fresh)
-        submitted = [outcomes[i] for i in fresh if isinstance(outcomes[i], Application)]
-        uow.applications.add_many(submitted)
-        for app in submitted:
-            uow.files.attach([*app.proof_material_ids, *filter(None, [_photo_id(app.form)])], app.application_id)
-        uow.publish_many((events.application_submitted(app, county_code=app.county_code, by=principal),
-                          app.application_id) for app in submitted)
+        store_submitted(uow, [outcomes[i] for i in fresh if isinstance(outcomes[i], Application)], principal=principal)
         uow.commit()
     return outcomes
+
+
+def store_submitted(uow: RegistrationUnitOfWork, submitted: list[Application], *, principal: Principal) -> None:
+    """Write applications that passed every check: rows, their files, ApplicationSubmitted events.
+
+    `submit_applications` checks first; the Excel import, which checks every row itself (the same
+    rules, with each problem put on its cell), hands its checked applications here directly."""
+    uow.applications.add_many(submitted)
+    for app in submitted:
+        uow.files.attach([*app.proof_material_ids, *filter(None, [_photo_id(app.form)])], app.application_id)
+    uow.publish_many((events.application_submitted(app, county_code=app.county_code, by=principal),
+                      app.application_id) for app in submitted)
 
 
 def _refuse_duplicates(uow: RegistrationUnitOfWork, outcomes: list, fresh: list[int]) -> None:

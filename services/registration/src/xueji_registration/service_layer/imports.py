@@ -1,12 +1,15 @@
 """Excel import of registration applications (导入, 6.1, 6.2, 7.1.2, 7.2.2), import reports, failed rows.
 
-One import is one transaction: the rows that pass become applications through the shared
-`handlers.submit_applications` (in batches, each joining the import's transaction), every failed
-row is stored with its reasons, and the report is written last. A whole-file problem (not a
-workbook, not the template, too big, empty) raises before anything is written; one found while
-streaming (a cell beyond Excel's limit) rolls the whole import back. Rows are streamed: per batch,
-one query finds the documents already held by applications (and, for primary freshmen, the
-preschool transfers), one statement stores the row outcomes.
+One import is one transaction. Rows are streamed in chunks of BATCH and each chunk is checked and
+flushed before the next is read, so that memory does not grow with the file: every cell and rule of
+a row is checked once, here (`RowParser`: the rules of manual entry, `domain.form.check_form`, with
+each problem put on its cell); per chunk one query finds the documents already held by applications
+(and, for primary freshmen, the preschool transfers); the rows that pass become applications through
+`handlers.store_submitted` (applications and outbox events in bulk: COPY on PostgreSQL), and the row
+outcomes are stored in one statement. Only the failed rows' reasons and the created ids stay in
+memory for the report. A whole-file problem (not a workbook, not the template, too big, empty)
+raises before anything is written; one found while streaming (a cell beyond Excel's limit) rolls
+the whole import back.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from itertools import islice
 
 from xueji_common.auth import Principal, Role
 from xueji_common.db.engine import now
-from xueji_common.documents import DocumentCategory, DocumentType
+from xueji_common.documents import DocumentCategory
 from xueji_common.errors import (
     DomainError,
     FieldViolation,
@@ -36,10 +39,10 @@ from xueji_registration.excel.columns import Template, registration_template, te
 from xueji_registration.excel.reader import Limits, TemplateRows
 from xueji_registration.excel.rows import ParsedRow, RowError, RowParser
 from xueji_registration.excel.writer import FailedRow, failed_rows_workbook, template_workbook
-from xueji_registration.service_layer.access import require_reader, require_school_registrar
-from xueji_registration.service_layer.handlers import CreateApplication, submit_applications
+from xueji_registration.service_layer.access import regions, require_reader, require_school_registrar
+from xueji_registration.service_layer.handlers import store_submitted
 
-BATCH = 500
+BATCH = 1000
 Progress = Callable[[int], None]  # rows read so far
 
 
@@ -48,27 +51,6 @@ class ImportReport:
     record: ImportRecord
     errors: list[tuple[int, RowError]]   # (row number, error), in row order
     created_ids: list[str]
-
-
-class JoinedUnitOfWork:
-    """An open unit of work lent to a handler that opens and commits its own (`with uow:` …
-    `uow.commit()`), so that it joins the import's transaction: entering and committing are no-ops,
-    the import commits once at the end. Everything else is the lender's."""
-
-    def __init__(self, outer) -> None:
-        self._outer = outer
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        pass
-
-    def commit(self) -> None:
-        pass
-
-    def __getattr__(self, name):
-        return getattr(self._outer, name)
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:
@@ -85,51 +67,77 @@ def import_applications(
     require_school_registrar(principal, tree, school_code)
     if category is DocumentCategory.NO_DOCUMENT:
         raise InvalidArgument(FieldViolation("category", "无证件学生不能导入，请在系统中逐个录入"))
+    if school_code not in tree or not tree.get(school_code).is_school:
+        raise InvalidArgument(FieldViolation("school_code", "学校标识码不存在"))
     template = registration_template(kind, category)
     with uow:
         if request_id and (done := ImportRepository(uow.session).by_request(school_code, request_id)):
             return report_of(ImportRepository(uow.session), done)
     rows = TemplateRows(content, template, limits)  # whole-file checks: raises before anything is written
     parser = RowParser(template)
-    import_id = str(uuid.uuid4())
+    new_application = _ApplicationFactory(school_code, kind, category, str(uuid.uuid4()), principal,
+                                          regions(tree, school_code))
+    freshmen = kind is RegistrationKind.PRIMARY_FRESHMAN
     with uow:
         imports, transfers = ImportRepository(uow.session), PreschoolRepository(uow.session)
-        joined = JoinedUnitOfWork(uow)
         seen: dict[str, int] = {}    # document hash → first row holding it
-        total = passed = 0
+        errors: list[tuple[int, RowError]] = []
+        created_ids: list[str] = []
+        total = 0
+        width = len(template.columns)
         for batch in batched(rows, BATCH):
             parsed = [parser.parse(number, values) for number, values in batch]
-            hashes = {id(p): _hash(hash_key, p) for p in parsed if p.identity and p.identity.document.number}
+            hashes = {p.row_number: _hash(hash_key, p) for p in parsed if p.identity and p.identity.document.number}
             held = imports.active_application_hashes(list(set(hashes.values())))
-            found = transfers.by_hashes(school_code, list(hashes.values())) if (
-                kind is RegistrationKind.PRIMARY_FRESHMAN) else {}
-            commands, pending = [], []
+            found = transfers.by_hashes(school_code, list(hashes.values())) if freshmen else {}
+            submitted, stored = [], []
+            at = now()
             for p in parsed:
-                key = hashes.get(id(p))
+                key = hashes.get(p.row_number)
                 if key:
                     _check_duplicate(p, key, seen, held)
-                transfer_id = _freshman_transfer(p, key, found) if kind is RegistrationKind.PRIMARY_FRESHMAN else ""
-                if p.ok:
-                    commands.append(_command(p, school_code, kind, category, transfer_id, import_id))
-                    pending.append(p)
-            outcomes = submit_applications(joined, commands, principal=principal, tree=tree, hash_key=hash_key,
-                                           channel=EntryChannel.IMPORT) if commands else []
-            created: dict[int, str] = {}
-            for p, outcome in zip(pending, outcomes):
-                if isinstance(outcome, Application):
-                    created[p.row_number] = outcome.application_id
+                transfer_id = _freshman_transfer(p, key, found) if freshmen else ""
+                app = new_application(p, key, transfer_id, at) if p.ok else None
+                if app is not None:
+                    submitted.append(app)
+                    created_ids.append(app.application_id)
+                    stored.append(StoredRow(p.row_number, app.application_id, None, None))
                 else:
-                    _refused(p, outcome, parser)
-            width = len(template.columns)
-            imports.add_rows(import_id, [stored_row(p, created.get(p.row_number), width) for p in parsed])
+                    errors.extend((p.row_number, e) for e in p.errors)
+                    stored.append(stored_row(p, None, width))
+            store_submitted(uow, submitted, principal=principal)
+            imports.add_rows(new_application.import_id, stored)
             total += len(parsed)
-            passed += len(created)
             if progress:
                 progress(total)
-        record = new_record(import_id, school_code, template, file_name, total, passed, request_id, principal)
+        record = new_record(new_application.import_id, school_code, template, file_name, total, len(created_ids),
+                            request_id, principal)
         imports.add(record)
         uow.commit()
-        return report_of(imports, record)
+        return ImportReport(record, errors, created_ids)
+
+
+class _ApplicationFactory:
+    """A checked row → its submitted application (what `handlers.submit_applications` builds after its
+    checks; the row's checks were the same rules, so they are not run again)."""
+
+    def __init__(self, school_code, kind, category, import_id: str, principal: Principal, departments: dict):
+        self.school_code, self.kind, self.category, self.import_id = school_code, kind, category, import_id
+        self.user_id, self.departments = principal.user_id, departments
+
+    def __call__(self, row: ParsedRow, key: str, transfer_id: str, at) -> Application | None:
+        try:
+            app = Application.submit(
+                school_code=self.school_code, kind=self.kind, category=self.category, identity=row.identity,
+                form=row.stored_form, document_hash=key, created_by=self.user_id, now=at,
+                entry_channel=EntryChannel.IMPORT, preschool_transfer_id=transfer_id, import_id=self.import_id)
+        except DomainError as exc:
+            _refused(row, exc)
+            return None
+        app.county_code = self.departments["county_code"]
+        app.city_code = self.departments["city_code"]
+        app.province_code = self.departments["province_code"]
+        return app
 
 
 def _hash(hash_key: str, row: ParsedRow) -> str:
@@ -165,20 +173,10 @@ def _freshman_transfer(row: ParsedRow, key: str | None, found: dict) -> str:
     return transfer.transfer_id
 
 
-def _command(row: ParsedRow, school_code, kind, category, transfer_id: str, import_id: str) -> CreateApplication:
-    identity = row.identity
-    return CreateApplication(
-        school_code=school_code, kind=kind, category=category, name=identity.name, gender=identity.gender,
-        birth_date=identity.birth_date, document_type=DocumentType(identity.document.type),
-        document_number=identity.document.number, form=row.form, preschool_transfer_id=transfer_id,
-        import_id=import_id,
-    )
-
-
-def _refused(row: ParsedRow, error: DomainError, parser: RowParser) -> None:
+def _refused(row: ParsedRow, error: DomainError) -> None:
     if isinstance(error, InvalidArgument):
         for v in error.violations:
-            row.fail(v.description, parser.column_of(v.field), v.field)
+            row.fail(v.description, "", v.field)
     elif "身份证件号" in error.message:
         row.fail(error.message, "身份证件号", "student.document.number")
     else:

@@ -1,0 +1,69 @@
+"""insert_rows (COPY on PostgreSQL) stores what an INSERT of the same dicts stores, on both databases;
+publish_many writes openable envelopes in order with one clock reading."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, insert, select
+from sqlalchemy.orm import sessionmaker
+
+from xueji.v1 import events_pb2
+from xueji_common.db.bulk import insert_rows
+from xueji_common.db.engine import make_engine
+from xueji_common.db.messaging_tables import add_messaging_tables
+from xueji_common.db.uow import SqlAlchemyUnitOfWork
+from xueji_common.messaging.envelope import open_envelope
+
+metadata = MetaData()
+
+
+def _table(name: str) -> Table:
+    return Table(name, metadata, Column("id", Integer, primary_key=True), Column("name", String(50)),
+                 Column("doc", JSON), Column("tries", Integer, nullable=False, default=0))
+
+
+items, copied = _table("items"), _table("copied")
+outbox, inbox = add_messaging_tables(metadata)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sessions(request, tmp_path):
+    url = f"sqlite:///{tmp_path / 'bulk.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_database")()
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    yield sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()
+
+
+ROWS = [dict(id=1, name="a", doc={"k": ["x", 1], "名": "值"}), dict(id=2, name="b\\t\n'c", doc=None),
+        dict(id=3, name=None, doc=[])]
+
+
+def test_insert_rows_stores_what_an_insert_stores(sessions):
+    with sessions() as session:
+        session.execute(insert(items), ROWS)
+        insert_rows(session, copied, ROWS)
+        session.commit()
+        stored = session.execute(select(items).order_by(items.c.id)).all()
+        assert session.execute(select(copied).order_by(copied.c.id)).all() == stored
+        assert [r.tries for r in stored] == [0, 0, 0]            # the Python-side default
+        # JSON null (not SQL NULL) for None, as SQLAlchemy's JSON type stores it
+        assert session.execute(select(copied.c.id).where(copied.c.doc.is_(None))).all() == []
+
+
+def test_publish_many_writes_events_in_order_in_the_transaction(sessions):
+    uow = SqlAlchemyUnitOfWork(sessions, "svc", outbox, inbox)
+    with uow:
+        uow.publish_many((events_pb2.ApplicationWithdrawn(application_id=f"a{i}"), f"a{i}") for i in range(5))
+        uow.rollback()
+    with sessions() as session:
+        assert session.execute(select(outbox)).all() == []
+    with uow:
+        assert uow.publish_many((events_pb2.ApplicationWithdrawn(application_id=f"a{i}"), f"a{i}") for i in range(5)) == 5
+        uow.commit()
+    with sessions() as session:
+        rows = session.execute(select(outbox).order_by(outbox.c.id)).all()
+    opened = [open_envelope(r.envelope) for r in rows]
+    assert [event.application_id for _, event in opened] == [f"a{i}" for i in range(5)]
+    assert [r.aggregate_id for r in rows] == [f"a{i}" for i in range(5)] and {r.attempts for r in rows} == {0}
+    assert len({envelope.occurred_at.ToNanoseconds() for envelope, _ in opened}) == 1
+    assert len({r.event_id for r in rows}) == 5
