@@ -1,21 +1,36 @@
 """A launcher of real Xueji processes for end-to-end tests and for developers.
 
-    from tests.e2e.cluster import Cluster
-    with Cluster(services=["registration", "review"], workers=["review"]) as c:
-        channel = grpc.insecure_channel(c.address("registration"))
+    from tests.e2e.cluster import Cluster, system
+    with Cluster(system(["zj"])) as c:                 # one province and the national tier
+        channel = grpc.insecure_channel(c.address("zj-registration"))
         ...
-        print(c.logs()["review-worker"])
+        print(c.logs()["zj-review-worker"])
 
-Each service gets a fresh PostgreSQL database, the cluster one fresh RabbitMQ vhost. Every process
-runs in production mode from .venv/bin: `xueji-<svc> migrate` once, then `xueji-<svc> serve` (name
-"<svc>") and `xueji-<svc>-worker` (name "<svc>-worker"), logging to <dir>/<name>.log (appended over
-restarts). start() returns once a server answers health SERVING, or once a worker's queues have
-consumers on the broker.
+    python -m tests.e2e.cluster zj js                  # a development cluster, until Ctrl-C
+
+A cluster is a list of Deployments. Each runs `xueji-<service> serve` (process "<name>") and/or
+`xueji-<service>-worker` (process "<name>-worker") in production mode from .venv/bin, logging to
+<dir>/<process>.log (appended over restarts). Every database is fresh (`xueji-<service> migrate`
+first, which also declares the event queues), every broker a fresh RabbitMQ vhost. start() returns
+once a server answers health SERVING, or once a worker's queues all have consumers.
+
+The wiring of the whole system (`system()`), also described in docs/FLOWS.md:
+
+- each province ("zj" 浙江 330000, "js" 江苏 320000) runs registration, review, dedup (XUEJI_SCOPE
+  province) and special-ed, servers and workers, on ITS OWN VHOST. Exchange and queue names are the
+  same in every province (`<producer>.events`, `evt-...--<service>.<method>`), so a vhost per
+  province is what keeps one province's events away from the other's services;
+- the nation runs dedup (XUEJI_SCOPE national, "dedup-national": reached over gRPC only, no worker),
+  national-query (server) and the population register (a dedup process serving the default
+  PopulationRegister adapter on its own database, "population-register"; a deployment would point
+  XUEJI_PEER_POPULATION_REGISTER at the real register). Their relays use the "nation" vhost;
+- national-query consumes the record events of every province: one national-query worker per
+  province ("national-query-<p>"), connected to that province's vhost and writing to the one
+  national-query database. Its inbox (event ids are unique) keeps a redelivery from counting twice.
 """
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -23,57 +38,120 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from xueji_common.auth import Role, TokenService
+from xueji_common.db.engine import ensure_database
 from xueji_common.testing import infra
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("XUEJI_VENV", REPO / ".venv")) / "bin"
-START_TIMEOUT = 40.0
+START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
+PROVINCES = {"zj": "330000", "js": "320000"}   # the two provinces of the demo org tree
+PROVINCE_SERVICES = ("registration", "review", "dedup", "special-ed")
 
 
 class ClusterError(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """One deployable of one tier: a server and/or a worker of a service on a database and a broker."""
+    name: str                      # process names: "<name>" (server), "<name>-worker"
+    service: str                   # registration, review, dedup, national-query, special-ed
+    database: str = ""             # deployments with the same key share a database (default: name)
+    broker: str = "main"           # the vhost key
+    server: bool = True
+    worker: bool = True
+    env: dict = field(default_factory=dict)        # extra settings (XUEJI_SCOPE...)
+    peers: dict = field(default_factory=dict)      # peer name → deployment name (XUEJI_PEER_*)
+
+    @property
+    def db_key(self) -> str:
+        return self.database or self.name
+
+
+def system(provinces=("zj",)) -> list[Deployment]:
+    """The whole system: the national tier and the given provinces (keys of PROVINCES)."""
+    national = {"dedup-national": "dedup-national", "population-register": "population-register",
+                "national-query": "national-query"}
+    out = [
+        Deployment("dedup-national", "dedup", broker="nation", worker=False, env={"XUEJI_SCOPE": "national"}),
+        Deployment("population-register", "dedup", broker="nation", worker=False, env={"XUEJI_SCOPE": "national"}),
+        Deployment("national-query", "national-query", broker="nation", worker=False),
+    ]
+    for p in provinces:
+        peers = {**national, **{svc: f"{p}-{svc}" for svc in PROVINCE_SERVICES}}
+        out += [Deployment(f"{p}-{svc}", svc, broker=p, peers=peers) for svc in PROVINCE_SERVICES]
+        out.append(Deployment(f"national-query-{p}", "national-query", database="national-query", broker=p,
+                              server=False, peers=peers))
+    return out
+
+
+def simple(services=("registration", "review"), workers=("review",)) -> list[Deployment]:
+    """Some services of one province, named by service, peers among themselves."""
+    names = list(dict.fromkeys([*services, *workers]))
+    peers = {s: s for s in services}
+    return [Deployment(s, s, server=s in services, worker=s in workers, peers=peers) for s in names]
+
+
 class Cluster:
-    def __init__(self, services=("registration", "review"), workers=("review",), *, env: dict | None = None):
-        self.services, self.workers = list(services), list(workers)
+    """Starts the deployments; `pg_base` / `rabbit` select private servers (tests/e2e/servers.py)."""
+
+    def __init__(self, deployments: list[Deployment], *, pg_base: str | None = None, rabbit=None,
+                 seed_demo: bool = True, env: dict | None = None):
+        self.deployments = {d.name: d for d in deployments}
         self.dir = Path(tempfile.mkdtemp(prefix="xueji-e2e-"))
         self.token_secret, self.hash_key = secrets.token_hex(24), secrets.token_hex(24)
         self.tokens = TokenService(self.token_secret)
+        self.pg_base, self.rabbit = pg_base or infra.PG_BASE, rabbit
         self._extra_env = dict(env or {})
         self._procs: dict[str, subprocess.Popen] = {}
-        self._ports = {svc: infra.free_port() for svc in self.services}
+        self._ports = {d.name: infra.free_port() for d in deployments if d.server}
         self.db: dict[str, str] = {}
-        self.vhost = None
+        self.vhosts: dict[str, str] = {}
+        self.amqp: dict[str, str] = {}
         try:
-            self.vhost, self.amqp_uri = infra.new_vhost()
-            for svc in dict.fromkeys(self.services + self.workers):
-                self.db[svc] = infra.new_database(f"xueji_e2e_{svc.replace('-', '_')}")
+            for key in dict.fromkeys(d.broker for d in deployments):
+                self.vhosts[key], self.amqp[key] = rabbit.new_vhost() if rabbit else infra.new_vhost()
+            for key in dict.fromkeys(d.db_key for d in deployments):
+                self.db[key] = f"{self.pg_base}/xueji_e2e_{key.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
+                ensure_database(self.db[key])
+            self._migrate_all()
+            if seed_demo:
+                self._seed_demo()
             with ThreadPoolExecutor(8) as pool:
-                list(pool.map(self._migrate, self.db))
-                list(pool.map(self.start, [*self.services, *(f"{w}-worker" for w in self.workers)]))
+                list(pool.map(self.start, self.names()))
         except BaseException:
             self.close(keep_dir=True)
             raise
 
     # -- what tests use -------------------------------------------------------------------------
 
-    def address(self, svc: str) -> str:
-        return f"127.0.0.1:{self._ports[svc]}"
+    @property
+    def amqp_uri(self) -> str:
+        """The broker of a single-broker cluster."""
+        [uri] = set(self.amqp.values())
+        return uri
+
+    def address(self, name: str) -> str:
+        return f"127.0.0.1:{self._ports[name]}"
 
     def token(self, role: Role, org_unit: str, user: str = "e2e-user") -> str:
         return self.tokens.mint(user, role, org_unit)
 
     def names(self) -> list[str]:
-        return [*self.services, *(f"{w}-worker" for w in self.workers)]
+        """Every process: servers first, then workers."""
+        deps = self.deployments.values()
+        return [d.name for d in deps if d.server] + [f"{d.name}-worker" for d in deps if d.worker]
 
     def log_path(self, name: str) -> Path:
         return self.dir / f"{name}.log"
@@ -87,47 +165,52 @@ class Cluster:
 
     # -- processes ------------------------------------------------------------------------------
 
-    def env(self, svc: str, **overrides: str) -> dict[str, str]:
+    def env(self, dep: Deployment, **overrides: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")}
         env.update(
             PYTHONUNBUFFERED="1",
             XUEJI_MODE="production",
-            XUEJI_DATABASE_URL=self.db[svc],
-            XUEJI_AMQP_URI=self.amqp_uri,
+            XUEJI_DATABASE_URL=self.db[dep.db_key],
+            XUEJI_AMQP_URI=self.amqp[dep.broker],
             XUEJI_TOKEN_SECRET=self.token_secret,
             XUEJI_HASH_KEY=self.hash_key,
             XUEJI_LOG_FORMAT="json",
-            XUEJI_METRICS_PORT=str(infra.free_port()),
+            XUEJI_METRICS_PORT="0",
+            XUEJI_RELAY_INTERVAL="0.2",
         )
-        for peer, port in self._ports.items():
-            env[f"XUEJI_PEER_{peer.upper().replace('-', '_')}"] = f"127.0.0.1:{port}"
-        if svc in self._ports:
-            env["XUEJI_GRPC_ADDRESS"] = self.address(svc)
+        for peer, target in dep.peers.items():
+            env[f"XUEJI_PEER_{peer.upper().replace('-', '_')}"] = self.address(target)
+        if dep.server:
+            env["XUEJI_GRPC_ADDRESS"] = self.address(dep.name)
+        env.update(dep.env)
         env.update(self._extra_env)
         env.update(overrides)
         return env
 
+    def _deployment(self, name: str) -> tuple[Deployment, bool]:
+        worker = name.endswith("-worker") and name not in self.deployments
+        return self.deployments[name.removesuffix("-worker") if worker else name], worker
+
     def start(self, name: str, env: dict | None = None) -> None:
-        """Start a process ("registration", "review-worker"...) and wait until it is ready.
+        """Start a process ("zj-registration", "zj-review-worker"...) and wait until it is ready.
         `env` overrides environment variables for this run only (e.g. a broken XUEJI_AMQP_URI)."""
         if self.running(name):
             raise ClusterError(f"{name} is already running")
-        worker = name.endswith("-worker")
-        svc = name.removesuffix("-worker")
-        cmd = [str(BIN / f"xueji-{svc}-worker")] if worker else [str(BIN / f"xueji-{svc}"), "serve"]
+        dep, worker = self._deployment(name)
+        cmd = [str(BIN / f"xueji-{dep.service}-worker")] if worker else [str(BIN / f"xueji-{dep.service}"), "serve"]
         log = self.log_path(name)
         offset = log.stat().st_size if log.exists() else 0
         with log.open("ab") as out:
             out.write(f"=== cluster: start {' '.join(cmd)} at {time.strftime('%H:%M:%S')}\n".encode())
             out.flush()
             self._procs[name] = subprocess.Popen(
-                cmd, cwd=self.dir, env=self.env(svc, **(env or {})), stdout=out, stderr=subprocess.STDOUT,
+                cmd, cwd=self.dir, env=self.env(dep, **(env or {})), stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
         if worker:
-            self._wait_worker(name, svc, offset)
+            self._wait_worker(name, dep, offset)
         else:
-            self._wait_serving(name, svc)
+            self._wait_serving(name, dep)
 
     def stop(self, name: str, timeout: float = STOP_TIMEOUT) -> int | None:
         """SIGTERM and wait (SIGKILL after `timeout`); returns the exit code."""
@@ -146,11 +229,16 @@ class Cluster:
         proc = self._procs.get(name)
         if proc is None or proc.poll() is not None:
             return proc.returncode if proc else None
+        self._note(name, "kill -9")
         proc.kill()
         return proc.wait(STOP_TIMEOUT)
 
+    def restart(self, name: str) -> None:
+        self.stop(name)
+        self.start(name)
+
     def close(self, keep_dir: bool = False) -> None:
-        """Stop every process, drop the databases, delete the vhost; keep the log dir on request."""
+        """Stop every process, drop the databases, delete the vhosts; keep the log dir on request."""
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(self.stop, list(self._procs)))
         for url in self.db.values():
@@ -159,12 +247,12 @@ class Cluster:
             except Exception as exc:  # noqa: BLE001 - teardown must go on
                 print(f"cluster: cannot drop {url}: {exc}", file=sys.stderr)
         self.db = {}
-        if self.vhost:
+        for vhost in self.vhosts.values():
             try:
-                infra.delete_vhost(self.vhost)
+                self.rabbit.delete_vhost(vhost) if self.rabbit else infra.delete_vhost(vhost)
             except Exception as exc:  # noqa: BLE001
-                print(f"cluster: cannot delete vhost {self.vhost}: {exc}", file=sys.stderr)
-            self.vhost = None
+                print(f"cluster: cannot delete vhost {vhost}: {exc}", file=sys.stderr)
+        self.vhosts = {}
         if keep_dir:
             print(f"cluster: logs kept in {self.dir}", file=sys.stderr)
         else:
@@ -176,24 +264,60 @@ class Cluster:
     def __exit__(self, exc_type, *_exc) -> None:
         self.close(keep_dir=exc_type is not None)
 
-    # -- readiness ------------------------------------------------------------------------------
+    # -- setup ----------------------------------------------------------------------------------
 
-    def _migrate(self, svc: str) -> None:
-        log = self.log_path(f"{svc}-migrate")
+    def _migrate_all(self) -> None:
+        """`migrate` once per database (it also declares the queues on that deployment's broker);
+        the other deployments sharing a database only declare their queues."""
+        first: dict[str, Deployment] = {}
+        for dep in self.deployments.values():
+            first.setdefault(dep.db_key, dep)
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(self._migrate, first.values()))
+        from xueji_common.messaging.bus import declare_consumer_queues
+
+        for dep in self.deployments.values():
+            if first[dep.db_key] is not dep and dep.worker:
+                declare_consumer_queues(dep.service, self._spec(dep.service).subscriptions, self.amqp[dep.broker])
+
+    def _migrate(self, dep: Deployment) -> None:
+        log = self.log_path(f"{dep.name}-migrate")
         with log.open("ab") as out:
-            result = subprocess.run([str(BIN / f"xueji-{svc}"), "migrate"], cwd=self.dir, env=self.env(svc),
+            result = subprocess.run([str(BIN / f"xueji-{dep.service}"), "migrate"], cwd=self.dir, env=self.env(dep),
                                     stdout=out, stderr=subprocess.STDOUT, timeout=START_TIMEOUT)
         if result.returncode:
-            raise ClusterError(f"xueji-{svc} migrate failed ({result.returncode}):\n{log.read_text()}")
+            raise ClusterError(f"xueji-{dep.service} migrate failed ({result.returncode}):\n{log.read_text()}")
+
+    def _seed_demo(self) -> None:
+        """The demo population register and preschool records (as embedded mode loads them)."""
+        from xueji_common.config import Settings
+        from xueji_common.runtime.bootstrap import ServiceRuntime
+
+        for dep in self.deployments.values():
+            if dep.name in ("population-register", "national-query"):
+                settings = Settings(hash_key=self.hash_key, token_secret=self.token_secret, metrics_port=0)
+                runtime = ServiceRuntime(self._spec(dep.service), settings, self.db[dep.db_key])
+                try:
+                    runtime.spec.seed_demo(runtime)
+                finally:
+                    runtime.close()
+
+    @staticmethod
+    def _spec(service: str):
+        from xueji_common.runtime.spec import load_specs
+
+        return load_specs([service])[0]
+
+    # -- readiness ------------------------------------------------------------------------------
 
     def _check_alive(self, name: str) -> None:
         proc = self._procs[name]
         if proc.poll() is not None:
             raise ClusterError(f"{name} exited with {proc.returncode}:\n{self.log_path(name).read_text()[-4000:]}")
 
-    def _wait_serving(self, name: str, svc: str) -> None:
+    def _wait_serving(self, name: str, dep: Deployment) -> None:
         deadline = time.monotonic() + START_TIMEOUT
-        with grpc.insecure_channel(self.address(svc)) as channel:
+        with grpc.insecure_channel(self.address(dep.name)) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             while True:
                 self._check_alive(name)
@@ -207,10 +331,7 @@ class Cluster:
                     raise ClusterError(f"{name} not SERVING after {START_TIMEOUT} s")
                 time.sleep(0.1)
 
-    def _wait_worker(self, name: str, svc: str, offset: int) -> None:
-        from xueji_common.runtime.spec import load_specs
-
-        expected = len(load_specs([svc])[0].subscriptions)
+    def _wait_worker(self, name: str, dep: Deployment, offset: int) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         log = self.log_path(name)
         while True:
@@ -224,23 +345,50 @@ class Cluster:
             time.sleep(0.1)
         while True:
             self._check_alive(name)
-            queues = self.queues()
-            mine = {q: n for q, (_, n) in queues.items() if f"--{svc}." in q}
-            if len(mine) >= expected and all(mine.values()):
+            mine = self.queues(dep)
+            if all(consumers for _, consumers in mine.values()):
                 return
             if time.monotonic() > deadline:
                 raise ClusterError(f"{name}: queues without consumers after {START_TIMEOUT} s: {mine}")
             time.sleep(0.2)
 
-    def queues(self) -> dict[str, tuple[int, int]]:
-        """The vhost's queues: name → (messages, consumers)."""
-        out = subprocess.run(
-            ["rabbitmqctl", "-q", "list_queues", "-p", self.vhost, "name", "messages", "consumers"],
-            capture_output=True, text=True, timeout=30, check=True,
-        ).stdout
-        rows = (re.split(r"\s+", line.strip()) for line in out.splitlines())
-        return {r[0]: (int(r[1]), int(r[2])) for r in rows if len(r) == 3 and r[1].isdigit() and r[2].isdigit()}
+    def queues(self, dep: Deployment | str) -> dict[str, tuple[int, int]]:
+        """A worker deployment's queues on its broker: name → (messages ready, consumers)."""
+        from kombu import Connection
+
+        from xueji_common.messaging.bus import queue_name
+
+        dep = self.deployments[dep] if isinstance(dep, str) else dep
+        out = {}
+        with Connection(self.amqp[dep.broker], connect_timeout=5) as conn:
+            channel = conn.channel()
+            for sub in self._spec(dep.service).subscriptions:
+                name = queue_name(dep.service, sub)
+                _, messages, consumers = channel.queue_declare(name, passive=True)
+                out[name] = (messages, consumers)
+        return out
 
     def _note(self, name: str, text: str) -> None:
         with self.log_path(name).open("a") as f:
-            f.write(f"=== cluster: {text}\n")
+            f.write(f"=== cluster: {text} at {time.strftime('%H:%M:%S')}\n")
+
+
+def main(argv: list[str]) -> None:
+    """A development cluster of the given provinces (default zj) on the machine's servers."""
+    provinces = argv or ["zj"]
+    unknown = [p for p in provinces if p not in PROVINCES]
+    if unknown:
+        sys.exit(f"unknown province {unknown}; choose among {sorted(PROVINCES)}")
+    with Cluster(system(provinces)) as c:
+        print(f"logs in {c.dir}\nXUEJI_TOKEN_SECRET={c.token_secret}")
+        for name, port in c._ports.items():
+            print(f"{name:22} 127.0.0.1:{port}")
+        print("Ctrl-C stops the cluster and drops its databases.")
+        try:
+            signal.pause()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

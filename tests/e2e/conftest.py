@@ -1,21 +1,32 @@
-"""End-to-end fixtures: a cluster of real service processes per test.
+"""End-to-end fixtures: clusters of real service processes.
 
-When a test fails, every process log is attached to its report (sections "cluster log: <name>") and
-the log directory is kept (its path is printed). XUEJI_E2E_KEEP_LOGS=1 keeps it for passing tests too.
+- `cluster`: registration (server) + review (server and worker), fresh for each test;
+- `system_cluster`: the whole system of one province ("zj") and the national tier, shared by the
+  modules of the session that leave it in a state others can build on (flows, security, fuzzing);
+  `zj` acts in it (tests/e2e/actors.py), `people` hands out unused identities.
+
+When a test fails, every process log of its cluster is attached to its report (sections "cluster
+log: <name>") and the log directory is kept (its path is printed). XUEJI_E2E_KEEP_LOGS=1 keeps it
+for passing tests too. At the end the suite prints what it covered: flows, faults and cells of the
+security matrix (tests marked `flow` / `fault`; `coverage.matrix_cells` counted by the matrix).
 """
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
-from tests.e2e.cluster import Cluster
+from tests.e2e.actors import People, Province
+from tests.e2e.cluster import Cluster, simple, system
+from tests.e2e.coverage import coverage
 from xueji_common.testing import infra
 
 LOG_TAIL = 30_000  # characters of each process log attached to a failure report
+STARTED = time.monotonic()
 
 
-def _require_servers() -> None:
+def require_servers() -> None:
     try:
         infra.check_postgres()
         infra.check_rabbitmq()
@@ -25,22 +36,69 @@ def _require_servers() -> None:
         pytest.skip(str(exc))
 
 
+def keep_logs(request) -> bool:
+    return getattr(request.node, "_cluster_failed", False) or bool(os.environ.get("XUEJI_E2E_KEEP_LOGS"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "flow: an end-to-end business flow (counted in the summary)")
+    config.addinivalue_line("markers", "fault: an end-to-end fault test (counted in the summary)")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    cluster = getattr(item, "funcargs", {}).get("cluster")
-    if report.failed and isinstance(cluster, Cluster):
+    if report.when == "call" and report.passed:
+        for kind in coverage.passed:
+            if item.get_closest_marker(kind):
+                coverage.passed[kind] += 1
+    clusters = [v for v in getattr(item, "funcargs", {}).values() if isinstance(v, Cluster)]
+    clusters += [v.cluster for v in getattr(item, "funcargs", {}).values() if isinstance(v, Province)]
+    if report.failed and clusters:
         item._cluster_failed = True
-        for name, text in cluster.logs().items():
-            report.sections.append((f"cluster log: {name}", text[-LOG_TAIL:]))
-        report.sections.append(("cluster log dir", str(cluster.dir)))
+        item.session._cluster_failed = True
+        for c in dict.fromkeys(clusters):
+            for name, text in c.logs().items():
+                report.sections.append((f"cluster log: {name}", text[-LOG_TAIL:]))
+            report.sections.append(("cluster log dir", str(c.dir)))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not (coverage.passed["flow"] or coverage.passed["fault"] or coverage.matrix_cells):
+        return
+    terminalreporter.section("end-to-end coverage")
+    terminalreporter.write_line(
+        f"flows: {coverage.passed['flow']}  faults: {coverage.passed['fault']}  "
+        f"security matrix cells: {coverage.matrix_cells}  "
+        f"run time: {time.monotonic() - STARTED:.0f} s")
 
 
 @pytest.fixture
 def cluster(request):
     """registration (server) + review (server and worker) on fresh databases and a fresh vhost."""
-    _require_servers()
-    c = Cluster(services=["registration", "review"], workers=["review"])
+    require_servers()
+    c = Cluster(simple(["registration", "review"], ["review"]))
     yield c
-    c.close(keep_dir=getattr(request.node, "_cluster_failed", False) or bool(os.environ.get("XUEJI_E2E_KEEP_LOGS")))
+    c.close(keep_dir=keep_logs(request))
+
+
+@pytest.fixture(scope="session")
+def system_cluster(request):
+    require_servers()
+    c = Cluster(system(["zj"]))
+    yield c
+    c.close(keep_dir=getattr(request.session, "_cluster_failed", False)
+            or bool(os.environ.get("XUEJI_E2E_KEEP_LOGS")))
+
+
+@pytest.fixture(scope="session")
+def people():
+    return People()
+
+
+@pytest.fixture(scope="session")
+def zj(system_cluster):
+    province = Province(system_cluster, "zj", "1330102001")
+    yield province
+    province.close()
