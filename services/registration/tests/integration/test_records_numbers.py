@@ -131,27 +131,47 @@ def test_key_data_of_an_approved_application_cannot_be_changed(harness):
     assert precondition_violations(err.value)[0][0] == "APPROVED"
 
 
-def test_a_corrected_problem_record_is_authenticated_again_and_gets_the_formal_number(harness):
-    app = _freshman_resident(harness, number=resident_id(seq="999"))
-    harness.dedup_completed(app, passed=False)
+WRONG = resident_id(seq="999")
+
+
+@pytest.mark.parametrize("number_before", [WRONG, NUMBER], ids=["number_corrected", "name_corrected"])
+@pytest.mark.parametrize("dedup_first", [False, True], ids=["resolved_first", "dedup_result_first"])
+def test_a_corrected_problem_record_gets_the_g_number_of_the_corrected_identity_in_either_order(
+        harness, number_before, dedup_first):
+    # Dedup re-authenticates a correction, then emits DedupCompleted(PASSED) and ProblemResolved(CORRECT)
+    # on two queues: whichever comes first, the record ends with G + the corrected number, the
+    # application with the corrected key data, authenticated, and no other G number is ever reserved.
+    app = _freshman_resident(harness, number=number_before)
+    harness.dedup_completed(app, passed=False, reason="姓名与人口库不一致")
     harness.through_review(harness.get(app))
     app = harness.get(app)
+    assert app.national_student_number.startswith("L330102")
     harness.deliver(events_pb2.ProblemRaised(problem_group_id="g1", record_ids=[app.record_id]), "dedup")
-    corrected = common_pb2.StudentIdentity(name="张三", document=common_pb2.IdentityDocument(
+    corrected = common_pb2.StudentIdentity(name="张四", document=common_pb2.IdentityDocument(
         type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID))
-    harness.deliver(events_pb2.ProblemResolved(problem_group_id="g1", record_ids=[app.record_id],
-                                               resolution=events_pb2.PROBLEM_RESOLUTION_CORRECT,
-                                               corrected_identity=corrected, corrected_document_number=NUMBER), "dedup")
+    resolved = events_pb2.ProblemResolved(problem_group_id="g1", record_ids=[app.record_id],
+                                          resolution=events_pb2.PROBLEM_RESOLUTION_CORRECT,
+                                          corrected_identity=corrected, corrected_document_number=NUMBER)
+    if dedup_first:
+        harness.dedup_completed(app, passed=True)
+        assert harness.get(app).national_student_number == app.national_student_number   # not G + the old number
+    harness.deliver(resolved, "dedup")
+    if not dedup_first:
+        harness.dedup_completed(app, passed=True)
     app = harness.get(app)
-    assert app.authentication_status == common_pb2.AUTHENTICATION_STATUS_NOT_AUTHENTICATED
-    harness.dedup_completed(app, passed=True)
-    app = harness.get(app)
-    assert app.national_student_number == "G" + NUMBER
+    assert app.national_student_number == "G" + NUMBER and not app.dedup_failure_reason
+    assert app.authentication_status == common_pb2.AUTHENTICATION_STATUS_PASSED
+    assert (app.student.name, app.student.document.number) == ("张四", NUMBER)
     events = records_events(harness)
     assert [type(e).__name__ for e in events] == ["StudentRecordCreated"] + ["StudentRecordChanged"] * 3
     assert [e.record.version for e in events] == [1, 2, 3, 4]
     assert events[1].record.problem_record and events[2].document_number == NUMBER
-    assert not events[3].record.temporary_number and not events[3].record.problem_record
+    assert events[2].record.temporary_number and events[2].record.name == "张四"
+    assert events[3].record.national_student_number == "G" + NUMBER and not events[3].record.problem_record
+    formal = [c.resident_id_number for c in harness.dedup.calls if c.kind == common_pb2.STUDENT_NUMBER_KIND_FORMAL]
+    assert formal == [NUMBER]
+    record = harness.call("GetStudentRecord", registration_pb2.GetStudentRecordRequest(record_id=app.record_id))
+    assert (record.national_student_number, record.version, record.problem_record) == ("G" + NUMBER, 4, False)
 
 
 def test_a_deleted_duplicate_is_cancelled_but_still_visible(harness):

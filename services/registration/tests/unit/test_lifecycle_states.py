@@ -178,3 +178,25 @@ def test_review_steps_overtaking_the_gate_result_are_applied_and_the_number_wait
     assert app.dedup_completed(1, True, "", NOW)
     assert (app.state, app.authentication) == (S.APPROVED, A.PASSED)
     assert number_kind_due(app) is (NumberKind.FORMAL if category is RESIDENT else NumberKind.TEMPORARY)
+
+
+def test_after_the_record_only_a_problem_records_correction_changes_the_authentication():
+    # DedupCompleted of a correction may overtake its ProblemResolved (separate queues) and be about
+    # key data the application does not hold yet: it changes nothing once a record exists, and the
+    # ProblemResolved (sent only for a correction that passed) brings the result with the key data.
+    app = submit(FRESHMAN, RESIDENT)
+    assert app.dedup_completed(1, False, "姓名与人口库不一致", NOW)
+    through_review(app)
+    app.record_id = "r1"
+    assert not app.dedup_completed(1, True, "", NOW)
+    assert app.authentication is A.FAILED
+    corrected = identity(RESIDENT, resident_id(seq="999"))
+    app.correction_authenticated(corrected, "h2", NOW)
+    assert (app.identity, app.document_hash, app.authentication) == (corrected, "h2", A.PASSED)
+    assert app.dedup_failure_reason == "" and number_kind_due(app) is NumberKind.FORMAL
+
+
+def test_a_corrected_no_document_student_needs_no_authentication():
+    app = submit(OTHER, NODOC)
+    app.correction_authenticated(identity(NODOC), "h2", NOW)
+    assert app.authentication is A.NOT_REQUIRED

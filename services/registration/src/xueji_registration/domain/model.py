@@ -158,6 +158,13 @@ class Application:
             return False
         if self.authentication is AuthenticationStatus.NOT_REQUIRED:
             return False
+        if self.record_id:
+            # The record's number was settled by the result known at approval; after that only a
+            # problem record's correction authenticates again, and dedup's DedupCompleted for it may
+            # come before or after its ProblemResolved (another queue) and may be about key data this
+            # application does not hold yet. ProblemResolved carries the passed result itself
+            # (correction_authenticated), so this one changes nothing.
+            return False
         self.authentication = AuthenticationStatus.PASSED if passed else AuthenticationStatus.FAILED
         self.dedup_failure_reason = "" if passed else reason
         if self.state is ApplicationState.AWAITING_DEDUP:
@@ -185,6 +192,15 @@ class Application:
             return False
         self.state, self.handling_unit_code, self.updated_at = ApplicationState.APPROVED, "", now
         return True
+
+    def correction_authenticated(self, identity: Identity, document_hash: str, now: dt.datetime) -> None:
+        """A problem record's key data corrected (ProblemResolved CORRECT). Dedup resolves a
+        correction only after the corrected key data passed authentication again (a failed one stays
+        unresolved and announces nothing), so the application takes the new key data as authenticated."""
+        self.identity, self.document_hash = identity, document_hash
+        if self.authentication is not AuthenticationStatus.NOT_REQUIRED:
+            self.authentication, self.dedup_failure_reason = AuthenticationStatus.PASSED, ""
+        self.updated_at = now
 
     # -- the school registrar's corrections -----------------------------------------------------
 

@@ -14,7 +14,7 @@ from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.hashing import document_hash
 from xueji_registration.adapters import events
 from xueji_registration.domain.identity import check_identity
-from xueji_registration.domain.model import Application, ApplicationState, AuthenticationStatus, Stamp
+from xueji_registration.domain.model import Application, ApplicationState, Stamp
 from xueji_registration.domain.records import (
     NumberKind,
     StudentRecord,
@@ -121,7 +121,7 @@ def problem_raised(uow: RegistrationUnitOfWork, *, group_id: str, record_ids, ap
 
 
 def problem_resolved(uow: RegistrationUnitOfWork, *, resolution: str, record_ids, corrected: dict | None) -> None:
-    """CORRECT: new key data, authentication again (DedupCompleted brings the G number);
+    """CORRECT: new key data, already authenticated again by dedup, and the G number it makes due;
     DELETE: the duplicate is cancelled; CORROBORATE: the record stays, no longer a problem."""
     for record in _own_records(uow, record_ids, ()):
         expected = record.version
@@ -129,7 +129,6 @@ def problem_resolved(uow: RegistrationUnitOfWork, *, resolution: str, record_ids
             identity = _corrected_identity(corrected or {})
             digest = document_hash(uow.collaborators.hash_key, identity.document.type.value, identity.document.number)
             record.corrected(identity, digest, now())
-            _reauthenticate(uow, record.application_id, identity, digest)
         elif resolution == "delete":
             record.cancel(now())
         elif resolution == "corroborate":
@@ -138,6 +137,8 @@ def problem_resolved(uow: RegistrationUnitOfWork, *, resolution: str, record_ids
             continue
         uow.records.save(record, expected)
         uow.publish(events.record_changed(record), aggregate_id=record.record_id)
+        if resolution == "correct":
+            _correction_authenticated(uow, record.application_id, identity, digest)
     uow.commit()
 
 
@@ -160,13 +161,16 @@ def _corrected_identity(corrected: dict):
                           prefix="corrected_identity")
 
 
-def _reauthenticate(uow, application_id: str, identity, digest: str) -> None:
+def _correction_authenticated(uow, application_id: str, identity, digest: str) -> None:
+    """The application takes the corrected key data as authenticated and its record the number now
+    due (G + the corrected resident ID replaces the L number), in the same transaction. This does not
+    wait for dedup's DedupCompleted of the correction: it travels on another queue, and applied first
+    it would issue G + the old number; Application.dedup_completed ignores it once a record exists."""
     app = uow.applications.get(application_id)
     if app is None:
         return
     expected = app.version
-    app.identity, app.document_hash = identity, digest
-    if app.authentication is not AuthenticationStatus.NOT_REQUIRED:
-        app.authentication = AuthenticationStatus.NOT_AUTHENTICATED
-    app.updated_at = now()
+    app.correction_authenticated(identity, digest, now())
+    if app.state is ApplicationState.APPROVED:
+        _issue_record(uow, app)  # reads the record saved above
     uow.applications.save(app, expected)
