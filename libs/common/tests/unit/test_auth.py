@@ -84,3 +84,15 @@ def test_the_cache_stays_bounded():
     for i in range(20):
         tokens.verify(tokens.mint(f"u{i}", Role.SYSTEM, "000000"))
     assert len(tokens._verified) == 5
+
+
+def test_service_calls_reuse_their_token_until_shortly_before_it_expires(monkeypatch):
+    from xueji_common.grpcserver.client import ServiceCaller
+
+    caller = ServiceCaller(TokenService(KEY), "registration")
+    first = caller.metadata()
+    assert caller.metadata() == first
+    assert TokenService(KEY).verify(first[0][1].removeprefix("Bearer ")).role is Role.SYSTEM
+    later = time.time() + ServiceCaller.TTL_SECONDS - ServiceCaller.RENEW_BEFORE_SECONDS + 1
+    monkeypatch.setattr("xueji_common.grpcserver.client.time.time", lambda: later)
+    assert caller.metadata() != first
