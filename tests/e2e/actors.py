@@ -10,6 +10,8 @@ from datetime import date
 
 import grpc
 from PIL import Image
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from tests.e2e.cluster import Cluster
 from xueji.v1 import (common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2, registration_pb2, registration_pb2_grpc,
@@ -42,6 +44,16 @@ def wait_for(predicate, what: str, timeout: float = WAIT, interval: float = 0.2)
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+def sql(cluster: Cluster, db: str, statement: str, **params) -> list:
+    """Rows of a read-only statement on one database of the cluster (assertions on final state)."""
+    engine = create_engine(cluster.db[db], poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(statement), params).all()
+    finally:
+        engine.dispose()
 
 
 def _dedup_preschool_numbers() -> set[str]:

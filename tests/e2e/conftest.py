@@ -1,14 +1,16 @@
 """End-to-end fixtures: clusters of real service processes.
 
 - `cluster`: registration (server) + review (server and worker), fresh for each test;
-- `system_cluster`: the whole system of one province ("zj") and the national tier, shared by the
-  modules of the session that leave it in a state others can build on (flows, security, fuzzing);
-  `zj` acts in it (tests/e2e/actors.py), `people` hands out unused identities.
+- `system_cluster`: the whole system of two provinces ("zj" 浙江, "js" 江苏) and the national tier,
+  shared by the modules of the session that leave it in a state others can build on (flows,
+  security, fuzzing); `zj` and `js` act in it (tests/e2e/actors.py), `people` hands out unused
+  identities.
 
 When a test fails, every process log of its cluster is attached to its report (sections "cluster
 log: <name>") and the log directory is kept (its path is printed). XUEJI_E2E_KEEP_LOGS=1 keeps it
 for passing tests too. At the end the suite prints what it covered: flows, faults and cells of the
-security matrix (tests marked `flow` / `fault`; `coverage.matrix_cells` counted by the matrix).
+security matrix (tests marked `flow` / `fault`; `coverage.matrix_cells` counted by the matrix) and
+the fuzzed requests and workbooks sent (`coverage.bad_inputs`, counted by test_bad_input).
 """
 from __future__ import annotations
 
@@ -65,12 +67,12 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if not (coverage.passed["flow"] or coverage.passed["fault"] or coverage.matrix_cells):
+    if not (coverage.passed["flow"] or coverage.passed["fault"] or coverage.matrix_cells or coverage.bad_inputs):
         return
     terminalreporter.section("end-to-end coverage")
     terminalreporter.write_line(
         f"flows: {coverage.passed['flow']}  faults: {coverage.passed['fault']}  "
-        f"security matrix cells: {coverage.matrix_cells}  "
+        f"security matrix cells: {coverage.matrix_cells}  bad inputs: {coverage.bad_inputs}  "
         f"run time: {time.monotonic() - STARTED:.0f} s")
 
 
@@ -86,7 +88,7 @@ def cluster(request):
 @pytest.fixture(scope="session")
 def system_cluster(request):
     require_servers()
-    c = Cluster(system(["zj"]))
+    c = Cluster(system(["zj", "js"]))
     yield c
     c.close(keep_dir=getattr(request.session, "_cluster_failed", False)
             or bool(os.environ.get("XUEJI_E2E_KEEP_LOGS")))
@@ -100,5 +102,12 @@ def people():
 @pytest.fixture(scope="session")
 def zj(system_cluster):
     province = Province(system_cluster, "zj", "1330102001")
+    yield province
+    province.close()
+
+
+@pytest.fixture(scope="session")
+def js(system_cluster):
+    province = Province(system_cluster, "js", "1320104001")   # 南京市秦淮区夫子庙小学
     yield province
     province.close()

@@ -8,6 +8,7 @@ class Coverage:
     def __init__(self) -> None:
         self.passed: dict[str, int] = {"flow": 0, "fault": 0}   # tests marked flow / fault that passed
         self.matrix_cells = 0                                    # security matrix cells checked
+        self.bad_inputs = 0                                      # fuzzed requests and workbooks sent
 
 
 coverage = Coverage()

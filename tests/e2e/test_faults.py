@@ -10,11 +10,9 @@ import json
 import time
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
 
 from tests.e2e import servers
-from tests.e2e.actors import NON_PRIMARY, RESIDENT, People, Province, identity_form
+from tests.e2e.actors import NON_PRIMARY, RESIDENT, People, Province, identity_form, sql
 from tests.e2e.cluster import Cluster, system
 
 pytestmark = [pytest.mark.slow, pytest.mark.fault]
@@ -53,15 +51,6 @@ def fz(fault_cluster):
 @pytest.fixture(scope="module")
 def fpeople():
     return People()
-
-
-def sql(cluster, db: str, statement: str, **params) -> list:
-    engine = create_engine(cluster.db[db], poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(statement), params).all()
-    finally:
-        engine.dispose()
 
 
 def submit(fz, people, n=BATCH) -> list[tuple[str, str]]:

@@ -106,7 +106,7 @@ def test_rejection_at_each_level_returns_the_application_and_resubmission_comple
 @pytest.mark.flow
 def test_hmt_document_already_registered_is_refused(zj, people):
     """Within the province registration itself refuses the number (its own index); across provinces
-    dedup refuses it (test_two_provinces)."""
+    dedup refuses it (test_flows_two_provinces)."""
     number = people.hk_number()
     first = zj.create(NON_PRIMARY, HMT, identity_form(HMT, number=number, name="周一港"))
     zj.approve_all_levels(first.application_id, HMT)

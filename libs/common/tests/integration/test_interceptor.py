@@ -30,7 +30,9 @@ def stub():
                                      PartialServicer())], address, tokens)
     server.start()
     with grpc.insecure_channel(address) as channel:
-        yield special_ed_pb2_grpc.SpecialEdStub(channel), bearer(tokens.mint("u", Role.SYSTEM, "000000"))
+        client = special_ed_pb2_grpc.SpecialEdStub(channel)
+        client.channel = channel   # for raw calls
+        yield client, bearer(tokens.mint("u", Role.SYSTEM, "000000"))
     server.stop(grace=1)
 
 
@@ -49,3 +51,23 @@ def test_domain_errors_become_status_codes_with_field_violations(stub):
         client.GetSpecialEdInfo(special_ed_pb2.GetSpecialEdInfoRequest(), metadata=metadata)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field_violations(err.value) == [("student_id", "请指定学生")]
+
+
+
+def test_a_request_that_does_not_parse_is_invalid_argument_not_internal(stub):
+    """Invalid UTF-8 in a string field: grpc itself would answer INTERNAL."""
+    client, metadata = stub
+    raw = client.channel.unary_unary("/xueji.v1.SpecialEd/GetSpecialEdInfo")   # bytes in, bytes out
+    with pytest.raises(grpc.RpcError) as err:
+        raw(b"\x0a\x02\xff\xfe", metadata=metadata)   # record_id (field 1): 2 bytes of invalid UTF-8
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "UTF-8" in field_violations(err.value)[0][1]
+
+
+def test_a_nul_character_in_a_string_is_a_field_error(stub):
+    """PostgreSQL cannot store NUL in text: refused up front rather than failing in the database."""
+    client, metadata = stub
+    with pytest.raises(grpc.RpcError) as err:
+        client.GetSpecialEdInfo(special_ed_pb2.GetSpecialEdInfoRequest(record_id="r\x001"), metadata=metadata)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert [f for f, _ in field_violations(err.value)] == ["record_id"]

@@ -10,10 +10,11 @@ import time
 from contextlib import contextmanager
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from xueji_common import metrics
 from xueji_common.auth import TokenError, TokenService
-from xueji_common.errors import DomainError
+from xueji_common.errors import DomainError, FieldViolation, InvalidArgument
 from xueji_common.grpcserver.context import reset_principal, set_principal
 from xueji_common.grpcserver.errors import abort_with
 
@@ -21,6 +22,52 @@ log = logging.getLogger("xueji.grpc")
 
 # Methods callable without a token. Others may add theirs (the captcha lookup) via `public_methods`.
 ALWAYS_PUBLIC = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+class Undecodable:
+    """Request bytes that are not a message of the method's type (e.g. invalid UTF-8 in a string)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def lenient(deserializer):
+    """grpc answers INTERNAL ("Exception deserializing request!") when a deserializer raises, but a
+    request that does not parse is the caller's error: it is handed on as Undecodable and refused
+    with INVALID_ARGUMENT once the caller is authenticated."""
+    if deserializer is None:
+        return None
+
+    def parse(data: bytes):
+        try:
+            return deserializer(data)
+        except DecodeError as exc:
+            return Undecodable(str(exc))
+    return parse
+
+
+def nul_fields(message, prefix: str = "") -> list[str]:
+    """Paths of the string fields holding a NUL character (PostgreSQL cannot store one in text)."""
+    found = []
+    for field, value in message.ListFields():
+        values = list(value) if field.is_repeated else [value]
+        if field.type == field.TYPE_STRING:
+            found += [f"{prefix}{field.name}"] if any("\x00" in v for v in values) else []
+        elif field.type == field.TYPE_MESSAGE and not field.message_type.GetOptions().map_entry:
+            for i, item in enumerate(values):
+                found += nul_fields(item, f"{prefix}{field.name}{f'[{i}]' if field.is_repeated else ''}.")
+    return found
+
+
+def decoded(request):
+    """The request, once it parsed and holds no NUL character in a string; INVALID_ARGUMENT else."""
+    if isinstance(request, Undecodable):
+        raise InvalidArgument(FieldViolation("", "请求格式错误，无法解析（如字符串不是有效的 UTF-8 编码）"),
+                              f"请求无法解析 (request does not parse: {request.reason})")
+    bad = nul_fields(request) if hasattr(request, "ListFields") else []
+    if bad:
+        raise InvalidArgument([FieldViolation(path, "不能包含空字符（NUL）") for path in bad])
+    return request
 
 
 class ServerInterceptor(grpc.ServerInterceptor):
@@ -35,21 +82,22 @@ class ServerInterceptor(grpc.ServerInterceptor):
         method = handler_call_details.method
         public = method.startswith(ALWAYS_PUBLIC) or method in self._public
         service, _, name = method.strip("/").rpartition("/")
+        parse = lenient(handler.request_deserializer)
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                self._wrap(handler.unary_unary, service, name, public, False),
-                handler.request_deserializer, handler.response_serializer)
+                self._wrap(handler.unary_unary, service, name, public, False, False),
+                parse, handler.response_serializer)
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self._wrap(handler.unary_stream, service, name, public, True),
-                handler.request_deserializer, handler.response_serializer)
+                self._wrap(handler.unary_stream, service, name, public, True, False),
+                parse, handler.response_serializer)
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
-                self._wrap(handler.stream_unary, service, name, public, False),
-                handler.request_deserializer, handler.response_serializer)
+                self._wrap(handler.stream_unary, service, name, public, False, True),
+                parse, handler.response_serializer)
         return grpc.stream_stream_rpc_method_handler(
-            self._wrap(handler.stream_stream, service, name, public, True),
-            handler.request_deserializer, handler.response_serializer)
+            self._wrap(handler.stream_stream, service, name, public, True, True),
+            parse, handler.response_serializer)
 
     def _authenticate(self, context: grpc.ServicerContext, public: bool):
         header = dict(context.invocation_metadata()).get("authorization", "")
@@ -94,13 +142,17 @@ class ServerInterceptor(grpc.ServerInterceptor):
             metrics.GRPC_HANDLED.labels(service, name, code).inc()
             metrics.GRPC_LATENCY.labels(service, name).observe(time.perf_counter() - started)
 
-    def _wrap(self, behavior, service: str, name: str, public: bool, streaming: bool):
+    def _wrap(self, behavior, service: str, name: str, public: bool, streaming: bool, request_streaming: bool):
+        def checked(request):
+            # a request stream is checked message by message as the handler reads it
+            return (decoded(m) for m in request) if request_streaming else decoded(request)
+
         def unary(request, context):
             with self._call(service, name, context, public):
-                return behavior(request, context)
+                return behavior(checked(request), context)
 
         def stream(request, context):
             with self._call(service, name, context, public):
-                yield from behavior(request, context)
+                yield from behavior(checked(request), context)
 
         return stream if streaming else unary
