@@ -93,3 +93,27 @@ def test_history_is_stored_per_step(review):
     assert history.entries[0].level == common_pb2.ORG_UNIT_LEVEL_SCHOOL
     with review.rt.session_factory() as s:
         assert s.execute(select(func.count()).select_from(review.rt.spec.metadata.tables["review_case_history"])).scalar_one() == 2
+
+
+def test_a_submission_and_its_dedup_result_handled_at_once_by_two_workers_meet(review):
+    """Two workers: the result must not be parked after the submission looked for it (lost gate)."""
+    import threading
+
+    for i in range(15):
+        app = f"race-{i}"
+        barrier = threading.Barrier(2)
+
+        def submit():
+            barrier.wait()
+            review.submit(category="hmt_foreign", application_id=app)
+
+        def dedup():
+            barrier.wait()
+            review.dedup(app, passed=True)
+
+        threads = [threading.Thread(target=submit), threading.Thread(target=dedup)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert case(review, app).gate is GateStatus.PASSED, app

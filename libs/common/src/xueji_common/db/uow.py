@@ -7,7 +7,7 @@ from typing import Callable, Iterable
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -102,6 +102,16 @@ class SqlAlchemyUnitOfWork:
             created_at=at or now(),
             attempts=0,
         )
+
+    def serialize(self, key: str) -> None:
+        """Hold a lock on `key` until this transaction ends, so that handlers of the same aggregate
+        running in two workers at once take turns (one sees what the other committed).
+
+        PostgreSQL: a transaction-level advisory lock. SQLite needs none: a transaction holds the
+        database's write lock from its first statement (BEGIN IMMEDIATE, see engine.py).
+        """
+        if self.session.bind.dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
     def claim_event(self, event_id: str, consumer: str, event_type: str) -> None:
         """Record in the inbox that `consumer` handles this event; AlreadyHandled when it did.

@@ -15,6 +15,7 @@ from xueji_review.service_layer.unit_of_work import ReviewUnitOfWork
 def open_case(uow: ReviewUnitOfWork, *, application_id: str, revision: int, submitted_at: dt.datetime,
               submitter: Actor | None = None, **identity) -> None:
     """An application was submitted: open its case, or restart it when a correction came back."""
+    uow.serialize(application_id)  # against a DedupCompleted parked by another worker meanwhile
     case = uow.cases.get(application_id)
     if case is None:
         case = ReviewCase.open(application_id=application_id, revision=revision, submitted_at=submitted_at,
@@ -45,6 +46,7 @@ def gate_completed(uow: ReviewUnitOfWork, *, application_id: str, revision: int,
     A result for a revision the case has not reached yet (the submission is still on its way) is
     parked and applied when it arrives; a result for an older revision changes nothing.
     """
+    uow.serialize(application_id)  # the submission may be handled by another worker right now
     case = uow.cases.get(application_id)
     if case is None or revision > case.revision:
         uow.gate_results.park(application_id, revision, passed, reason, now())
@@ -57,6 +59,7 @@ def gate_completed(uow: ReviewUnitOfWork, *, application_id: str, revision: int,
 
 
 def withdraw_case(uow: ReviewUnitOfWork, application_id: str, by: Actor | None = None) -> None:
+    uow.serialize(application_id)
     case = uow.cases.get(application_id)
     if case is None:
         uow.commit()
