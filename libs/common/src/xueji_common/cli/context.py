@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass
 
 import click
+import grpc
+from rich.console import Console
 
 from xueji_common.auth import Role, TokenService
 from xueji_common.config import Settings
@@ -50,3 +52,15 @@ def caller_options(fn):
 
 def make_context(address, token, role, org, user) -> CliContext:
     return CliContext(Settings.from_env(), address, token, role, org, user)
+
+
+def print_rpc_error(exc: grpc.RpcError, console: Console | None = None) -> None:
+    """A refused call as the user reads it: the status, its message, each field's or rule's reason."""
+    from xueji_common.grpcserver.errors import field_violations, precondition_violations
+
+    console = console or Console()
+    console.print(f"[red]操作失败（{exc.code().name}）[/red]：{exc.details()}")
+    for field, description in field_violations(exc):
+        console.print(f"  {field}：{description}")
+    for _type, subject, description in precondition_violations(exc):
+        console.print(f"  {subject}：{description}")

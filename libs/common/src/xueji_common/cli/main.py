@@ -13,9 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from xueji_common.auth import Role
-from xueji_common.cli.context import caller_options, make_context, role_choice
+from xueji_common.cli.context import caller_options, make_context, print_rpc_error, role_choice
 from xueji_common.config import Settings
-from xueji_common.grpcserver.errors import field_violations
 
 console = Console()
 
@@ -105,9 +104,7 @@ def call(method, request_json, address, token, role, org, user) -> None:
     try:
         response = rpc(request, metadata=ctx.metadata(), timeout=60)
     except grpc.RpcError as exc:
-        console.print(f"[red]{exc.code().name}[/red]: {exc.details()}")
-        for field, description in field_violations(exc):
-            console.print(f"  {field}: {description}")
+        print_rpc_error(exc, console)
         sys.exit(1)
     click.echo(json.dumps(json_format.MessageToDict(response), ensure_ascii=False, indent=2))
 

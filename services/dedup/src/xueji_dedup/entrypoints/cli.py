@@ -13,10 +13,9 @@ from rich.table import Table
 
 from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc
 from xueji_common.auth import Role
-from xueji_common.cli.context import caller_options, make_context
+from xueji_common.cli.context import caller_options, make_context, print_rpc_error
 from xueji_common.documents import DocumentError, DocumentType, mask_document_number, validate_document
 from xueji_common.grpcserver.client import bearer
-from xueji_common.grpcserver.errors import field_violations
 from xueji_common.hashing import document_hash
 
 console = Console()
@@ -32,9 +31,7 @@ def _rpc(fn, request, metadata):
     try:
         return fn(request, metadata=metadata, timeout=30)
     except grpc.RpcError as exc:
-        console.print(f"[red]{exc.code().name}[/red]: {exc.details()}")
-        for field, description in field_violations(exc):
-            console.print(f"  {field}: {description}")
+        print_rpc_error(exc, console)
         sys.exit(1)
 
 

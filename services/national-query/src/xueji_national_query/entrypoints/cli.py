@@ -11,8 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from xueji_common.cli.context import caller_options, make_context
-from xueji_common.grpcserver.errors import field_violations
+from xueji_common.cli.context import caller_options, make_context, print_rpc_error
 
 console = Console()
 CHUNK = 1 << 20
@@ -24,9 +23,7 @@ def cli() -> None:
 
 
 def _fail(exc: grpc.RpcError) -> None:
-    console.print(f"[red]{exc.code().name}[/red]: {exc.details()}")
-    for field, description in field_violations(exc):
-        console.print(f"  {field}: {description}")
+    print_rpc_error(exc, console)
     sys.exit(1)
 
 

@@ -11,8 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc
-from xueji_common.cli.context import caller_options, make_context
-from xueji_common.grpcserver.errors import field_violations
+from xueji_common.cli.context import caller_options, make_context, print_rpc_error
 from xueji_registration.domain.model import ApplicationState, AuthenticationStatus
 
 console = Console()
@@ -43,9 +42,7 @@ def _call(ctx, method: str, request):
     try:
         return getattr(stub, method)(request, metadata=ctx.metadata(), timeout=60)
     except grpc.RpcError as exc:
-        console.print(f"[red]{exc.code().name}[/red]: {exc.details()}")
-        for field, description in field_violations(exc):
-            console.print(f"  {field}: {description}")
+        print_rpc_error(exc, console)
         sys.exit(1)
 
 

@@ -19,17 +19,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc
-from xueji_common.cli.context import caller_options, make_context
-from xueji_common.grpcserver.errors import field_violations, precondition_violations
+from xueji_common.cli.context import caller_options, make_context, print_rpc_error
+from xueji_common.grpcserver.errors import precondition_violations
 from xueji_registration.entrypoints.cli import _CATEGORY, _KIND, cli, console
 
 _STATUS_ZH = {1: "匹配中", 2: "已匹配学前学籍", 3: "未查到学前学籍", 4: "待确认学前学籍"}
 
 
 def _fail(exc: grpc.RpcError) -> None:
-    console.print(f"[red]{exc.code().name}[/red]: {exc.details()}")
-    for field, description in field_violations(exc):
-        console.print(f"  {field}: {description}")
+    print_rpc_error(exc, console)
     for _, subject, description in precondition_violations(exc):
         console.print(f"  {subject}: {description}")
     sys.exit(1)

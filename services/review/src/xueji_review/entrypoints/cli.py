@@ -13,8 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from xueji.v1 import common_pb2, review_pb2, review_pb2_grpc
-from xueji_common.cli.context import caller_options, make_context
-from xueji_common.grpcserver.errors import field_violations, precondition_violations
+from xueji_common.cli.context import caller_options, make_context, print_rpc_error
 
 console = Console()
 
@@ -46,11 +45,7 @@ def _call(rpc, request, metadata):
     try:
         return rpc(request, metadata=metadata, timeout=120)
     except grpc.RpcError as exc:
-        console.print(f"[red]操作失败（{exc.code().name}）[/red]：{exc.details()}")
-        for field, description in field_violations(exc):
-            console.print(f"  {field}：{description}")
-        for _type, subject, description in precondition_violations(exc):
-            console.print(f"  {subject}：{description}")
+        print_rpc_error(exc, console)
         sys.exit(1)
 
 

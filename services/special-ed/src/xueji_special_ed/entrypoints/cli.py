@@ -13,8 +13,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from rich.console import Console
 from rich.table import Table
 
-from xueji_common.cli.context import caller_options, make_context
-from xueji_common.grpcserver.errors import field_violations
+from xueji_common.cli.context import caller_options, make_context, print_rpc_error
 from xueji_special_ed.domain.codes import Degree, DisabilityType, InclusiveEducation, ProofType
 
 console = Console()
@@ -39,9 +38,7 @@ def _stub(ctx):
 
 
 def _fail(exc: grpc.RpcError) -> None:
-    console.print(f"[red]{exc.code().name}[/red]: {exc.details()}")
-    for field, description in field_violations(exc):
-        console.print(f"  {field}: {description}")
+    print_rpc_error(exc, console)
     sys.exit(1)
 
 
