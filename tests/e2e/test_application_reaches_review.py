@@ -6,6 +6,8 @@ exactly-once claims also through review's tables (review_cases, inbox).
 """
 from __future__ import annotations
 
+import functools
+
 import time
 
 import grpc
@@ -13,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from tests.e2e import actors
 from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc, review_pb2, review_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.demo import population_register
@@ -33,15 +36,8 @@ pytestmark = pytest.mark.slow
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def wait_for(predicate, what: str, timeout: float = WAIT, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
+# This module polls faster and gives up sooner than the whole-system tests.
+wait_for = functools.partial(actors.wait_for, timeout=WAIT, interval=0.1)
 
 
 def sql(cluster, svc: str, statement: str, **params) -> list:
