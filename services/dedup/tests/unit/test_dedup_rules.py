@@ -110,3 +110,11 @@ def test_the_register_checks_in_the_contracts_order():
     assert verify(Row, "张三", 2, Row.birth_date) == 4
     assert verify(Row, "张三", 1, dt.date(2015, 6, 2)) == 5
     assert verify(Row, " 张三 ", 1, Row.birth_date) == 0
+
+
+def test_a_record_change_touching_nothing_of_the_group_leaves_it_unchanged():
+    g = group(student("r1"), student("r2"))
+    assert not g.refresh_student("r1", name="张三", gender=1, birth_date=dt.date(2015, 6, 1))
+    assert g.refresh_student("r1", name="张山", gender=1)
+    assert g.student("r1").name == "张山" and g.student("r2").name == "张三"
+    assert not g.refresh_student("r9", name="李四")   # not in the group

@@ -95,6 +95,18 @@ class ProblemGroup:
         self.status = GroupStatus.IN_PROGRESS if self._handled_any() else GroupStatus.PENDING
         return True
 
+    def refresh_student(self, record_id: str, **identity) -> bool:
+        """The record's identity or number changed: the group's copy follows. True when anything differed,
+        so that a change that does not touch the group (a problem flag, a class) leaves its version alone
+        and a resolver holding that version is not refused for nothing."""
+        student = self.student(record_id)
+        if student is None:
+            return False
+        changed = {k: v for k, v in identity.items() if getattr(student, k) != v}
+        for key, value in changed.items():
+            setattr(student, key, value)
+        return bool(changed)
+
     def check_can_handle(self, resolutions: dict[str, Resolution]) -> None:
         """The rules of one handling step (raises RuleRefused or ValueError naming the record)."""
         if self.status is GroupStatus.RESOLVED:

@@ -90,12 +90,12 @@ def record_changed(uow, rec: RecordSnapshot, *, peers, tree) -> None:
     uow.claim_now()
     _index(uow, rec, tree)
     for group in uow.problems.groups_of_record(rec.record_id):
-        student = group.student(rec.record_id)
-        student.national_student_number, student.temporary_number = rec.national_student_number, rec.temporary_number
-        student.name, student.gender, student.birth_date = rec.name, rec.gender, rec.birth_date
-        student.document_type, student.document_masked = rec.document_type, rec.document_masked
-        group.update_time = now()
-        uow.problems.save(group, group.version)
+        if group.refresh_student(
+                rec.record_id, national_student_number=rec.national_student_number,
+                temporary_number=rec.temporary_number, name=rec.name, gender=rec.gender,
+                birth_date=rec.birth_date, document_type=rec.document_type, document_masked=rec.document_masked):
+            group.update_time = now()
+            uow.problems.save(group, group.version)
     uow.commit()
 
 
