@@ -86,18 +86,26 @@ def with_replicas(deployments: list, replicas: int) -> list:
     return deployments + extra
 
 
-# Not review: two of its workers lose a DedupCompleted handled while the ApplicationSubmitted that
-# opens the case is still uncommitted in the other (the result is parked after the case's check for
-# parked results): the case waits for ever. One review worker handles its events one at a time.
-BUSY = ("zj-registration", "zj-dedup")
+# Review too since its handlers take turns per application (uow.serialize): before that, two of its
+# workers could park a DedupCompleted after the case's check for parked results.
+BUSY = ("zj-registration", "zj-dedup", "zj-review")
+
+
+def with_concurrency(deployments: list, concurrency: int) -> list:
+    """Every worker runs `concurrency` handlers at once (XUEJI_WORKER_CONCURRENCY); 0: each service's own."""
+    from dataclasses import replace
+
+    if not concurrency:
+        return deployments
+    return [replace(d, env={**d.env, "XUEJI_WORKER_CONCURRENCY": str(concurrency)}) for d in deployments]
 
 
 @contextlib.contextmanager
-def production(students: list[e2e_data.Student], replicas: int = 1) -> Iterator[System]:
+def production(students: list[e2e_data.Student], replicas: int = 1, concurrency: int = 0) -> Iterator[System]:
     sys.path.insert(0, str(ROOT))
     from tests.e2e.cluster import Cluster, system
 
-    with Cluster(with_replicas(system(["zj"]), replicas), seed_demo=False) as c:
+    with Cluster(with_concurrency(with_replicas(system(["zj"]), replicas), concurrency), seed_demo=False) as c:
         settings = Settings(hash_key=c.hash_key, token_secret=c.token_secret, metrics_port=0)
         seed("dedup", c.db["population-register"], settings, students)
         seed("national-query", c.db["national-query"], settings, students)
@@ -111,7 +119,7 @@ def production(students: list[e2e_data.Student], replicas: int = 1) -> Iterator[
 
 
 @contextlib.contextmanager
-def embedded(students: list[e2e_data.Student], replicas: int = 1) -> Iterator[System]:
+def embedded(students: list[e2e_data.Student], replicas: int = 1, concurrency: int = 0) -> Iterator[System]:
     with tempfile.TemporaryDirectory(prefix="xueji-bench-embedded-") as folder:
         address = f"127.0.0.1:{free_port()}"
         settings = Settings(data_dir=Path(folder), grpc_address=address, metrics_port=0,

@@ -7,10 +7,11 @@ next to the baseline measured in the same run: python-calamine reading every wor
 (the floor of any import). Target: 10,000 students in under 60 s.
 
     .venv/bin/python bench/e2e_throughput.py [--students 10000] [--modes production,embedded]
-        [--replicas 2] [--json out.json]
+        [--replicas 2] [--concurrency 4] [--json out.json]
 
---replicas: worker processes each for registration and dedup in production mode (review keeps one:
-see e2e_systems.BUSY). Also prints where the events wait every 5 s, and the CPU seconds each process
+--replicas: worker processes each for registration, review and dedup in production mode
+(e2e_systems.BUSY); --concurrency: handlers at once per worker process (XUEJI_WORKER_CONCURRENCY; 0,
+the default: each service's own). Also prints where the events wait every 5 s, and the CPU seconds each process
 used. bench/e2e_profile.py profiles one worker's handlers.
 """
 from __future__ import annotations
@@ -31,10 +32,11 @@ import e2e_systems  # noqa: E402
 TARGET_SECONDS_PER_10K = 60.0
 
 
-def measure(mode: str, students: list, files: e2e_data.Files, timeout: float, replicas: int) -> dict:
+def measure(mode: str, students: list, files: e2e_data.Files, timeout: float, replicas: int,
+            concurrency: int = 0) -> dict:
     start = getattr(e2e_systems, mode)
     t0 = time.perf_counter()
-    with start(students, replicas) as system:
+    with start(students, replicas, concurrency) as system:
         print(f"{mode}: {system.processes} processes up and seeded in {time.perf_counter() - t0:.1f} s")
         county = e2e_driver.County(system.registration, system.review, system.tokens)
         before, busy_before, pg_before = system.cpu(), machine_busy(), postgres_cpu()
@@ -52,7 +54,7 @@ def measure(mode: str, students: list, files: e2e_data.Files, timeout: float, re
           f"student), PostgreSQL {pg:.0f} s, the whole machine {machine:.0f} s ({share:.0%} busy); per process "
           f"{dict(sorted(cpu.items(), key=lambda kv: -kv[1]))}")
     total = t.seconds(t.last_number)
-    return {"mode": mode, "replicas": replicas if mode == "production" else 1, "students": len(students), "numbered": t.numbered, "complete": bool(t.last_number),
+    return {"mode": mode, "replicas": replicas if mode == "production" else 1, "concurrency": concurrency, "students": len(students), "numbered": t.numbered, "complete": bool(t.last_number),
             "import_seconds": t.seconds(t.imported), "first_number_seconds": t.seconds(t.first_number),
             "last_number_seconds": total, "students_per_second": len(students) / total if t.last_number else 0.0,
             "passes": t.passes, "worker_restarts": restarts, "cpu_seconds": cpu, "cpu_ms_per_student": ours / len(students) * 1000,
@@ -93,6 +95,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per mode before giving up")
     parser.add_argument("--replicas", type=int, default=1,
                         help="worker processes of registration, review and dedup (production)")
+    parser.add_argument("--concurrency", type=int, default=0,
+                        help="handlers at once per worker process (production; 0: each service's default)")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} CPUs")
@@ -107,7 +111,7 @@ def main() -> None:
     print(f"baseline: raw calamine read of every workbook: {rows / raw:,.0f} rows/s ({raw:.2f} s)")
     results = {"students": len(students), "raw_read_seconds": raw, "raw_rows_per_second": rows / raw, "modes": {}}
     for mode in args.modes.split(","):
-        r = measure(mode, students, files, args.timeout, args.replicas)
+        r = measure(mode, students, files, args.timeout, args.replicas, args.concurrency)
         results["modes"][mode] = r
         target = TARGET_SECONDS_PER_10K * len(students) / 10_000
         print(f"{mode:>10}: {r['worker_restarts']} hung workers restarted; {r['students_per_second']:8.1f} students/s; import {r['import_seconds']:.1f} s, "

@@ -123,6 +123,13 @@ def test_dedup_scope_and_production_settings(rendered, profile, scope):
     assert settings["XUEJI_GRPC_ADDRESS"] == "0.0.0.0:50051"
 
 
+def test_worker_concurrency_is_the_services_own_unless_set(helm_cli, rendered):
+    assert "XUEJI_WORKER_CONCURRENCY" not in settings_of(rendered["province"], "review")
+    docs = helm_cli.render(PROFILE_VALUES["province"], "--set", "services.review.workerConcurrency=8")
+    assert settings_of(docs, "review")["XUEJI_WORKER_CONCURRENCY"] == "8"
+    assert "XUEJI_WORKER_CONCURRENCY" not in settings_of(docs, "registration")
+
+
 def test_province_peers_and_org_units(rendered):
     docs = rendered["province"]
     settings = settings_of(docs, "registration")

@@ -88,6 +88,9 @@ XUEJI_RELAY_INTERVAL: {{ $s.relayInterval | quote }}
 XUEJI_TOKEN_AUDIENCE: {{ $s.tokenAudience | quote }}
 XUEJI_TOKEN_ISSUER: {{ $s.tokenIssuer | quote }}
 XUEJI_DATA_DIR: /tmp/xueji
+{{- with $svc.workerConcurrency }}
+XUEJI_WORKER_CONCURRENCY: {{ . | quote }}
+{{- end }}
 {{- if eq $name "dedup" }}
 {{- if not (has $svc.scope (list "province" "national")) }}
 {{- fail (printf "services.dedup.scope must be province or national, got %v" $svc.scope) }}

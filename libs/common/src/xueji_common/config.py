@@ -50,6 +50,7 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"                # json | text
     relay_interval: float = 0.2             # seconds between outbox polls
+    worker_concurrency: int = 0             # handlers at once per worker process; 0: the service's own
     # Addresses of the services this one calls (embedded: all on grpc_address).
     peers: dict[str, str] = field(default_factory=dict)
 
@@ -79,6 +80,7 @@ class Settings:
             log_level=_env("LOG_LEVEL", "INFO"),
             log_format=_env("LOG_FORMAT", "json"),
             relay_interval=float(_env("RELAY_INTERVAL", "0.2")),
+            worker_concurrency=_int("WORKER_CONCURRENCY", 0),
             peers=_peers_from_env(),
         )
         settings.check()

@@ -4,13 +4,11 @@ Patches the interpreter for eventlet before anything else of this suite is impor
 nameko tests hang otherwise). Run this directory as its own pytest invocation, never together with
 gRPC server tests:  .venv/bin/python -m pytest libs/common/tests/nameko -q
 """
-import warnings
+from xueji_common.messaging import green
 
-with warnings.catch_warnings():  # eventlet warns on import that it is in bugfix-only mode
-    warnings.simplefilter("ignore")
-    import eventlet
+green.patch()  # as the worker process patches itself
 
-eventlet.monkey_patch()
+import eventlet  # noqa: E402
 
 import uuid  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
@@ -78,14 +76,14 @@ def store(pg_database):
 
 @pytest.fixture
 def start_worker(amqp_uri, store):
-    """start_worker(*subscriptions) → a running in-process worker (build_service_class + ServiceRunner)."""
+    """start_worker(*subscriptions, concurrency=1) → a running in-process worker (build_service_class + ServiceRunner)."""
     runners = []
 
-    def start(*subscriptions: Subscription) -> Worker:
+    def start(*subscriptions: Subscription, concurrency: int = 1) -> Worker:
         service = f"nameko_test_{uuid.uuid4().hex[:8]}"
         consumers = [EventConsumer(service, s, store.uow) for s in subscriptions]
-        runner = ServiceRunner({"AMQP_URI": amqp_uri, "max_workers": 10, "serializer": "json"})
-        runner.add_service(build_service_class(service, consumers))
+        runner = ServiceRunner({"AMQP_URI": amqp_uri, "max_workers": max(10, 2 * concurrency), "serializer": "json"})
+        runner.add_service(build_service_class(service, consumers, concurrency))
         runners.append(runner)
         with eventlet.Timeout(WAIT):
             runner.start()  # returns once its queues are declared and consumed

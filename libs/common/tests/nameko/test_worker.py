@@ -135,3 +135,35 @@ def test_concurrent_events_are_each_handled_once(store, start_worker, amqp_uri):
     assert worker.consumed(EVENT, "handled") == 40
     assert store.count(store.handled) == 40
     assert store.count(store.inbox) == 40
+
+
+def test_handlers_run_side_by_side_up_to_the_concurrency_and_each_event_once(store, start_worker, amqp_uri):
+    """Several handlers at once on real threads, logging and counting metrics while the hub thread
+    logs too: the locks they share are real (messaging.green), so nothing hangs; the duplicates
+    that arrive while their first delivery is still in flight are still handled once."""
+    import logging
+    import threading
+
+    lock, state = threading.Lock(), {"running": 0, "peak": 0}
+    hub_log = logging.getLogger("xueji.test.hub")
+
+    def slow(event, uow, envelope):
+        with lock:
+            state["running"] += 1
+            state["peak"] = max(state["peak"], state["running"])
+        try:
+            logging.getLogger("xueji.test.handler").info("handling %s", event.application_id)
+            time.sleep(0.05)
+            recorder(store)(event, uow, envelope)
+        finally:
+            with lock:
+                state["running"] -= 1
+
+    worker = start_worker(Subscription("registration", EVENT, slow), concurrency=4)
+    envelopes = [withdrawn(f"app-{i}") for i in range(60)]
+    publish(amqp_uri, *envelopes, *envelopes[:20])
+    wait_for(lambda: hub_log.info("hub tick") or
+             worker.consumed(EVENT, "handled") + worker.consumed(EVENT, "duplicate") == 80, "all eighty deliveries")
+    assert worker.consumed(EVENT, "handled") == 60
+    assert store.count(store.handled) == 60 and store.count(store.inbox) == 60
+    assert 2 <= state["peak"] <= 4

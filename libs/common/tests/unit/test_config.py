@@ -41,3 +41,9 @@ def test_bad_values_name_the_variable(monkeypatch):
 def test_peers_from_environment(monkeypatch):
     monkeypatch.setenv("XUEJI_PEER_NATIONAL_QUERY", "nq:50051")
     assert Settings.from_env().peer("national-query") == "nq:50051"
+
+
+def test_worker_concurrency_from_environment(monkeypatch):
+    assert Settings.from_env().worker_concurrency == 0   # 0: the service's own default
+    monkeypatch.setenv("XUEJI_WORKER_CONCURRENCY", "8")
+    assert Settings.from_env().worker_concurrency == 8

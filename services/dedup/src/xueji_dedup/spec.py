@@ -15,5 +15,6 @@ SPEC = ServiceSpec(
     make_uow=uow_factory,
     grpc_bindings=bindings,
     subscriptions=SUBSCRIPTIONS,
+    worker_concurrency=4,   # handlers check versions or serialize per application (safe side by side)
     seed_demo=demo.seed,
 )

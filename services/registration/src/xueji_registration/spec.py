@@ -23,4 +23,5 @@ SPEC = ServiceSpec(
     make_uow=_make_uow,
     grpc_bindings=bindings,
     subscriptions=SUBSCRIPTIONS,
+    worker_concurrency=4,   # handlers check versions or serialize per application (safe side by side)
 )

@@ -14,4 +14,5 @@ SPEC = ServiceSpec(
     make_uow=lambda rt: lambda: ReviewUnitOfWork(rt.session_factory, rt.after_commit),
     grpc_bindings=bindings,
     subscriptions=SUBSCRIPTIONS,
+    worker_concurrency=4,   # handlers check versions or serialize per application (safe side by side)
 )

@@ -7,8 +7,9 @@ from typing import Callable, Iterable
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from xueji_common.db.bulk import insert_rows
@@ -117,21 +118,16 @@ class SqlAlchemyUnitOfWork:
         """Record in the inbox that `consumer` handles this event; AlreadyHandled when it did.
 
         The insert happens in the handler's transaction: two concurrent deliveries of the same event
-        cannot both commit (primary key), and a crash before commit leaves no trace.
+        cannot both commit (primary key; PostgreSQL makes the second insert wait for the first
+        transaction and then skips it), and a crash before commit leaves no trace. One statement,
+        one round trip: ON CONFLICT DO NOTHING RETURNING tells a new claim from a redelivery.
         """
-        seen = self.session.execute(
-            select(self._inbox.c.event_id).where(
-                self._inbox.c.event_id == event_id, self._inbox.c.consumer == consumer
-            )
+        dialect_insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        claimed = self.session.execute(
+            dialect_insert(self._inbox)
+            .values(event_id=event_id, consumer=consumer, event_type=event_type, handled_at=now())
+            .on_conflict_do_nothing()
+            .returning(self._inbox.c.event_id)
         ).first()
-        if seen:
+        if claimed is None:
             raise AlreadyHandled(event_id)
-        try:
-            with self.session.begin_nested():
-                self.session.execute(
-                    insert(self._inbox).values(
-                        event_id=event_id, consumer=consumer, event_type=event_type, handled_at=now()
-                    )
-                )
-        except IntegrityError:
-            raise AlreadyHandled(event_id) from None

@@ -1,9 +1,11 @@
 """The nameko worker: a process of event handlers consuming from RabbitMQ.
 
-Import only in an eventlet-patched process (the `worker` entrypoint patches first). Handlers do
-blocking database work, which would stall eventlet's hub, so each runs on a real thread through
-eventlet.tpool (PLATFORM-NOTES). Messages are acknowledged after the handler's transaction commits;
-a failing handler requeues the message after a short pause.
+Import only in a process patched by `messaging.green.patch()` (the `worker` entrypoint patches
+first): sockets are green, threads are real. Handlers do blocking database and gRPC work, which
+would stall eventlet's hub, so each runs on a real thread through eventlet.tpool (PLATFORM-NOTES).
+At most `concurrency` handlers run at once; the others wait for a slot on their tpool thread.
+Messages are acknowledged after the handler's transaction commits; a failing handler requeues the
+message after a short pause.
 """
 from __future__ import annotations
 
@@ -22,15 +24,13 @@ from xueji_common.messaging.consumer import EventConsumer
 log = logging.getLogger(__name__)
 
 REQUEUE_PAUSE_SECONDS = 1.0
-# One handler at a time on the tpool threads. Locks created after monkey patching (SQLAlchemy's pool,
-# the runtime's channel cache...) are green: taken by two real threads at once, the waiter's wake-up
-# raises greenlet.error "Cannot switch to a different thread" in the hub and the handler hangs for
-# good (seen end to end: a worker that stops consuming and ignores SIGTERM). A real lock here keeps
-# those green locks uncontended.
-_HANDLER_LOCK = eventlet.patcher.original("threading").Lock()
+# tpool's threads (EVENTLET_THREADPOOL_SIZE, default 20) bound the handlers in flight per process.
+MAX_CONCURRENCY = 16
+# Real threading whatever the patching: the slots are taken on tpool's real threads.
+_threading = eventlet.patcher.original("threading")
 
 
-def _method_for(consumer: EventConsumer):
+def _method_for(consumer: EventConsumer, slots):
     sub = consumer.subscription
 
     def handle(self, payload):
@@ -43,7 +43,7 @@ def _method_for(consumer: EventConsumer):
             log.error("dropping undecodable message", extra={"fields": {"service": consumer.service}})
             return "unreadable"
         try:
-            return tpool.execute(_one_at_a_time, consumer, body)
+            return tpool.execute(_in_a_slot, slots, consumer, body)
         except Exception:
             eventlet.sleep(REQUEUE_PAUSE_SECONDS)  # do not spin on a dependency that is down
             raise
@@ -52,28 +52,32 @@ def _method_for(consumer: EventConsumer):
     return event_handler(sub.producer, sub.event_type, requeue_on_error=True)(handle)
 
 
-def _one_at_a_time(consumer: EventConsumer, body: bytes) -> str:
-    with _HANDLER_LOCK:
+def _in_a_slot(slots, consumer: EventConsumer, body: bytes) -> str:
+    with slots:
         return consumer(body)
 
 
-def build_service_class(service_name: str, consumers: list[EventConsumer]) -> type:
+def build_service_class(service_name: str, consumers: list[EventConsumer], concurrency: int = 1) -> type:
     """A nameko service class with one event handler method per subscription.
 
     Queue names derive from the method names (`evt-<producer>-<type>--<service>.<method>`), so they
     stay the same across restarts: events published while the worker is down wait in its queues.
     """
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise ValueError(f"worker concurrency must be 1..{MAX_CONCURRENCY}, got {concurrency}")
+    slots = _threading.BoundedSemaphore(concurrency)  # shared by all handlers of the process
     attrs = {"name": service_name}
     for consumer in consumers:
-        method = _method_for(consumer)
+        method = _method_for(consumer, slots)
         attrs[method.__name__] = method
     return type(f"{service_name.title().replace('-', '')}Worker", (), attrs)
 
 
-def run_worker(service_name: str, consumers: list[EventConsumer], amqp_uri: str, max_workers: int = 10) -> None:
-    config = {"AMQP_URI": amqp_uri, "max_workers": max_workers, "serializer": "json"}
+def run_worker(service_name: str, consumers: list[EventConsumer], amqp_uri: str, *, concurrency: int = 1) -> None:
+    # nameko's max_workers is also the prefetch: a few messages more than slots keeps them busy.
+    config = {"AMQP_URI": amqp_uri, "max_workers": max(10, 2 * concurrency), "serializer": "json"}
     runner = ServiceRunner(config)
-    runner.add_service(build_service_class(service_name, consumers))
+    runner.add_service(build_service_class(service_name, consumers, concurrency))
 
     def shutdown(signum, frame):
         eventlet.spawn_n(runner.stop)
@@ -81,6 +85,7 @@ def run_worker(service_name: str, consumers: list[EventConsumer], amqp_uri: str,
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     runner.start()
-    log.info("worker started", extra={"fields": {"service": service_name, "handlers": len(consumers)}})
+    log.info("worker started", extra={"fields": {"service": service_name, "handlers": len(consumers),
+                                                 "concurrency": concurrency}})
     runner.wait()
     log.info("worker stopped", extra={"fields": {"service": service_name}})

@@ -25,6 +25,10 @@ class ServiceSpec:
     subscriptions: list[Subscription] = field(default_factory=list)
     # Methods callable without a token (full names, "/xueji.v1.NationalQuery/CreateCaptcha").
     public_methods: frozenset[str] = frozenset()
+    # Event handlers one worker process runs at once. More than 1 only for services whose handlers
+    # are safe side by side (as they must be across worker replicas): version checks, unique keys,
+    # or uow.serialize on the aggregate. XUEJI_WORKER_CONCURRENCY overrides it.
+    worker_concurrency: int = 1
     # Embedded mode: fill the database with demo data on first start.
     seed_demo: Callable[["ServiceRuntime"], None] | None = None
 

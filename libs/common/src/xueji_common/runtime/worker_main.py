@@ -3,9 +3,9 @@
 Importing this module patches the process for eventlet, so it must be imported before anything
 else that opens sockets or threads: the service's worker entrypoint imports it first.
 """
-import eventlet
+from xueji_common.messaging import green
 
-eventlet.monkey_patch()
+green.patch()
 
 import logging  # noqa: E402
 
@@ -27,6 +27,7 @@ def run(service_name: str) -> None:
     runtime = ServiceRuntime(spec, settings)
     serve_metrics(settings.metrics_port)
     try:
-        run_worker(service_name, runtime.consumers(), settings.amqp_uri)
+        run_worker(service_name, runtime.consumers(), settings.amqp_uri,
+                   concurrency=settings.worker_concurrency or spec.worker_concurrency)
     finally:
         runtime.engine.dispose()
