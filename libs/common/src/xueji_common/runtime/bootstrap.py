@@ -22,13 +22,14 @@ log = logging.getLogger(__name__)
 class ServiceRuntime:
     """Everything a service's handlers and servicers need, built once per process."""
 
-    def __init__(self, spec: ServiceSpec, settings: Settings, database_url: str | None = None) -> None:
+    def __init__(self, spec: ServiceSpec, settings: Settings, database_url: str | None = None,
+                 *, pre_ping: bool = True) -> None:
         self.spec = spec
         self.name = spec.name
         self.settings = settings
         self.database_url = database_url or settings.database_url_for(spec.name)
         ensure_database(self.database_url)
-        self.engine = make_engine(self.database_url)
+        self.engine = make_engine(self.database_url, pre_ping=pre_ping)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.tokens = settings.token_service()
         self.caller = client.ServiceCaller(self.tokens, spec.name)

@@ -24,7 +24,7 @@ def run(service_name: str) -> None:
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.log_format, service=f"{service_name}-worker")
     [spec] = load_specs([service_name])
-    runtime = ServiceRuntime(spec, settings)
+    runtime = ServiceRuntime(spec, settings, pre_ping=False)  # events are redelivered instead
     serve_metrics(settings.metrics_port)
     try:
         run_worker(service_name, runtime.consumers(), settings.amqp_uri,
