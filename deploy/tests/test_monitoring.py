@@ -16,7 +16,7 @@ ROOT = DEPLOY.parent
 DASHBOARD = CHART / "files" / "dashboard.json"
 ALERTS = CHART / "files" / "alerts.yaml"
 # Domain metrics the dashboard reads although no service exports them yet (OPERATIONS.md "Metrics").
-ASSUMED = {"xueji_dedup_outcomes_total", "xueji_registration_applications"}
+ASSUMED = {"xueji_registration_applications"}
 
 
 def exported_metrics() -> set[str]:

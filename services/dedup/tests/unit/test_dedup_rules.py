@@ -1,13 +1,18 @@
-"""Domain rules of dedup without I/O: who resolves a group, handling rules, reasons, numbers."""
+"""Rules of dedup without I/O: who resolves a group, handling rules, reasons, numbers, and the
+translations of outcomes and reported groups."""
 from __future__ import annotations
 
 import datetime as dt
 import random
+from types import SimpleNamespace
 
 import pytest
 
+from xueji.v1 import events_pb2
 from xueji_common.documents import resident_id_check_digit
 from xueji_common.orgunits import load_default_tree
+from xueji_dedup.adapters import metrics
+from xueji_dedup.adapters.problem_messages import group_to_pb, reported_group
 from xueji_dedup.domain import checks, numbers
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.problems import (GroupStatus, ProblemGroup, ProblemKind, ProblemStudent, Resolution,
@@ -118,3 +123,31 @@ def test_a_record_change_touching_nothing_of_the_group_leaves_it_unchanged():
     assert g.refresh_student("r1", name="张山", gender=1)
     assert g.student("r1").name == "张山" and g.student("r2").name == "张三"
     assert not g.refresh_student("r9", name="李四")   # not in the group
+
+
+@pytest.mark.parametrize("kind, outcome, labels", [
+    (events_pb2.DEDUP_KIND_DOCUMENT_NUMBER, events_pb2.DEDUP_OUTCOME_PASSED, ("document_number", "passed")),
+    (events_pb2.DEDUP_KIND_IDENTITY_AUTHENTICATION, events_pb2.DEDUP_OUTCOME_FAILED,
+     ("identity_authentication", "failed")),
+])
+def test_outcome_metric_labels_name_the_kind_and_outcome(kind, outcome, labels):
+    assert metrics.outcome_labels(events_pb2.DedupCompleted(kind=kind, outcome=outcome)) == labels
+
+
+def test_a_reported_group_reaches_the_national_copy_whole():
+    at = dt.datetime(2026, 12, 1, 8, 30, tzinfo=dt.timezone.utc)
+    mine = group(student("r1", StudentStatus.DELETED), student("r2", StudentStatus.CORROBORATED))
+    mine.students[1].school_code, mine.students[1].province_code = "1320102001", "320000"
+    mine.resolver_level, mine.resolver_unit_code, mine.status, mine.version = 1, "000000", GroupStatus.RESOLVED, 3
+    mine.create_time = mine.update_time = at
+    action = SimpleNamespace(record_id="r1", resolution="delete", org_unit_code="000000", org_unit_name="教育部",
+                             user_id="u1", role="department_registrar", time=at, opinion="删除重复",
+                             corrected_document_type="")
+    copy, actions = reported_group(group_to_pb(mine, TREE, [action]), "320000", TREE)
+    assert (copy.group_id, copy.kind, copy.status, copy.version, copy.reporting_province, copy.update_time) == (
+        "g", ProblemKind.SHARED_DOCUMENT, GroupStatus.RESOLVED, 3, "320000", at)
+    assert [(s.record_id, s.status, s.county_code, s.city_code, s.province_code) for s in copy.students] == [
+        ("r1", StudentStatus.DELETED, "330102", "330100", "330000"),
+        ("r2", StudentStatus.CORROBORATED, "320102", "320100", "320000")]
+    assert [(a["record_id"], a["resolution"], a["role"], a["time"], a["opinion"]) for a in actions] == [
+        ("r1", "delete", "department_registrar", at, "删除重复")]

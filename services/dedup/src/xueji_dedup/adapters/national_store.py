@@ -10,7 +10,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -96,6 +96,14 @@ class NationalStore:
         stmt = stmt.on_conflict_do_update(index_elements=["record_id"],
                                           set_={k: stmt.excluded[k] for k in values if k != "record_id"})
         self._s.execute(stmt)
+
+    def remove_record(self, record_id: str) -> bool:
+        return self._s.execute(delete(rec).where(rec.c.record_id == record_id)).rowcount > 0
+
+    def release_committed(self, record_id: str, reason: str, now: dt.datetime) -> None:
+        """The reservation committed to a record that is gone holds the document no more."""
+        self._s.execute(update(res).where(res.c.record_id == record_id, res.c.state == "committed")
+                        .values(state="released", release_reason=reason[:40], update_time=now))
 
     def holdings(self, document_type: str, document_hash: str, now: dt.datetime, *,
                  except_application: str = "", except_record: str = "") -> list[Holding]:

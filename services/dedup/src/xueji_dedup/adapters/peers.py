@@ -15,7 +15,9 @@ from google.rpc import error_details_pb2
 from xueji.v1 import dedup_pb2, dedup_pb2_grpc, population_register_pb2, population_register_pb2_grpc
 from xueji_common.documents import DocumentType
 from xueji_common.grpcserver.convert import date_to_pb
+from xueji_dedup.adapters.problem_messages import group_to_pb
 from xueji_dedup.domain.checks import Holding, HoldingKind
+from xueji_dedup.domain.problems import ProblemGroup
 
 RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED)
 TIMEOUT_SECONDS = 5.0
@@ -106,6 +108,17 @@ class NationalTier:
         values["document_type"] = DocumentType(values["document_type"]).to_proto()
         response = _call(self._stub.RegisterRecord, dedup_pb2.RegisterRecordRequest(**values), self._metadata())
         return [holding_from_pb(h) for h in response.other_holdings]
+
+    def unregister_record(self, record_id: str, reason: str) -> bool:
+        """Idempotent: the record's holding is gone afterwards (True when this call removed it)."""
+        return _call(self._stub.UnregisterRecord, dedup_pb2.UnregisterRecordRequest(
+            record_id=record_id, reason=reason), self._metadata()).removed
+
+    def report_group(self, group: ProblemGroup, actions: list, tree, province_code: str) -> bool:
+        """A cross-province group and its history (audit rows) for the ministry's view; True when the
+        national tier took this version."""
+        return _call(self._stub.ReportProblemGroup, dedup_pb2.ReportProblemGroupRequest(
+            group=group_to_pb(group, tree, actions), province_code=province_code), self._metadata()).applied
 
 
 class PopulationRegister:

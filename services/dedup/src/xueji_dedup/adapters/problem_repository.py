@@ -34,6 +34,27 @@ class ProblemRepository:
             problem_students.c.record_id == record_id)).scalars().all()
         return [self.get(i) for i in ids]
 
+    def record_deleted(self, record_id: str) -> bool:
+        """Deleted as a duplicate in some group (its holding is given up)."""
+        s = problem_students
+        return self._s.execute(select(s.c.group_id).where(s.c.record_id == record_id, s.c.status == "deleted")
+                               .limit(1)).first() is not None
+
+    def held_copy(self, group_id: str):
+        """(version, reporting_province) of a group, locked until the transaction ends (two reports of
+        one group take turns); None when it is not here."""
+        g = problem_groups
+        return self._s.execute(select(g.c.version, g.c.reporting_province).where(g.c.group_id == group_id)
+                               .with_for_update()).first()
+
+    def put_reported(self, group: ProblemGroup, actions: list[dict]) -> None:
+        """The national tier's copy of a reported group, replaced whole (group, students, history)."""
+        for table in (problem_groups, problem_students, problem_actions):
+            self._s.execute(delete(table).where(table.c.group_id == group.group_id))
+        self.add(group)
+        for values in actions:
+            self.add_action(dict(values, group_id=group.group_id))
+
     def add(self, group: ProblemGroup) -> None:
         values = self._group_values(group)
         self._s.execute(insert(problem_groups).values(**values))
@@ -94,7 +115,8 @@ class ProblemRepository:
         return dict(group_id=group.group_id, kind=group.kind.value, match_key=group.match_key,
                     status=group.status.value, resolver_level=group.resolver_level,
                     resolver_unit_code=group.resolver_unit_code, version=group.version,
-                    create_time=group.create_time, update_time=group.update_time)
+                    create_time=group.create_time, update_time=group.update_time,
+                    reporting_province=group.reporting_province)
 
     def _write_students(self, group: ProblemGroup) -> None:
         for student in group.students:
@@ -115,6 +137,7 @@ class ProblemRepository:
             group_id=r.group_id, kind=ProblemKind(r.kind), match_key=r.match_key, status=GroupStatus(r.status),
             resolver_level=r.resolver_level, resolver_unit_code=r.resolver_unit_code, version=r.version,
             create_time=utc(r.create_time), update_time=utc(r.update_time), students=students[r.group_id],
+            reporting_province=r.reporting_province,
         ) for r in rows]
 
 

@@ -6,9 +6,14 @@ import datetime as dt
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from xueji_dedup.adapters.tables import problem_students
 from xueji_dedup.adapters.tables import province_applications as apps
 from xueji_dedup.adapters.tables import province_records as recs
 from xueji_dedup.domain.checks import Holding, HoldingKind
+
+# A record deleted as a duplicate (问题学籍 删除) stays in the index but holds nothing.
+_LIVE = recs.c.record_id.not_in(
+    select(problem_students.c.record_id).where(problem_students.c.status == "deleted"))
 
 
 class ProvinceStore:
@@ -39,7 +44,7 @@ class ProvinceStore:
     def record_holdings(self, document_type: str, document_hash: str, *, except_application: str = "",
                         except_record: str = "") -> list[Holding]:
         rows = self._s.execute(select(recs).where(
-            recs.c.document_type == document_type, recs.c.document_hash == document_hash)).all()
+            recs.c.document_type == document_type, recs.c.document_hash == document_hash, _LIVE)).all()
         return [Holding(HoldingKind.RECORD, r.record_id, "", r.school_code, r.national_student_number,
                         r.application_id)
                 for r in rows if r.record_id != except_record and r.application_id != except_application]
@@ -51,5 +56,5 @@ class ProvinceStore:
         """No-document records of the same name, gender and birth date in the same county."""
         return [r for r in self._s.execute(select(recs).where(
             recs.c.category == "no_document", recs.c.name == name, recs.c.gender == gender,
-            recs.c.birth_date == birth_date, recs.c.county_code == county_code)).all()
+            recs.c.birth_date == birth_date, recs.c.county_code == county_code, _LIVE)).all()
             if r.record_id != record_id]

@@ -5,7 +5,8 @@ Three groups of tables, one database (in the embedded mode one process plays bot
 * the population register's default table (`population_register`, read by the PopulationRegister
   servicer);
 * the national tier (`national_*`, `student_numbers`): reservations of identities, every record's
-  holding of its document, reserved national student numbers;
+  holding of its document, reserved national student numbers, and (in `problem_*`) the
+  cross-province problem groups the province tiers report;
 * the province tier (`province_*`, `problem_*`): what the province knows of its applications and
   records (its index), and the problem records (问题学籍) it found.
 """
@@ -67,6 +68,7 @@ national_reservations = Table(
         sqlite_where=text("state IN ('active', 'committed')"),
     ),
     Index("ix_national_reservations_application", "application_id"),
+    Index("ix_national_reservations_record", "record_id"),
 )
 
 # Every record's holding of its document (several rows per document: a problem record, 一人多籍).
@@ -153,6 +155,8 @@ problem_groups = Table(
     Column("version", Integer, nullable=False),
     Column("create_time", DateTime(timezone=True), nullable=False),
     Column("update_time", DateTime(timezone=True), nullable=False),
+    # National tier: the province tier that reported this cross-province group (empty: held here).
+    Column("reporting_province", String(6), nullable=False, server_default=""),
     Index("ix_problem_groups_match", "kind", "match_key"),
 )
 

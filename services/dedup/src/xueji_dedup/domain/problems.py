@@ -83,6 +83,12 @@ class ProblemGroup:
     version: int = 1
     create_time: dt.datetime | None = None
     update_time: dt.datetime | None = None
+    reporting_province: str = ""   # national tier: the province tier that reported (and resolves) it
+
+    @property
+    def cross_province(self) -> bool:
+        """Resolved by the ministry: its records are in several provinces (reported to the nation)."""
+        return self.resolver_level == 1
 
     def student(self, record_id: str) -> ProblemStudent | None:
         return next((s for s in self.students if s.record_id == record_id), None)
@@ -153,6 +159,15 @@ def resolver_for(tree, school_codes: list[str], province_codes: list[str]) -> tu
     common = [code for code in chains[0] if all(code in chain for chain in chains[1:])]
     unit = tree.get(common[0])
     return int(unit.level), unit.code
+
+
+def school_chain(tree, school_code: str, province_code: str) -> dict:
+    """The codes above a school, for jurisdiction filters (empty outside the tree but the province)."""
+    if school_code not in tree:
+        return dict(school_code=school_code, county_code="", city_code="", province_code=province_code)
+    codes = {int(u.level): u.code for u in tree.ancestors(school_code)}
+    return dict(school_code=school_code, county_code=codes.get(4, ""), city_code=codes.get(3, ""),
+                province_code=codes.get(2, province_code))
 
 
 def may_resolve(tree, principal_role: str, principal_unit: str, group: ProblemGroup) -> bool:

@@ -56,8 +56,11 @@ def problems(unit, status, page_size, page_token, address, token, role, org, use
     for g in response.groups:
         students = "\n".join(f"{s.name or '（外省）'} {s.school_name or s.school_code} {s.national_student_number} "
                              f"{STUDENT_STATUS.get(s.status, '')}" for s in g.students)
-        table.add_row(g.group_id, KINDS.get(g.kind, ""), GROUP_STATUS.get(g.status, ""),
-                      g.resolver_unit_name or g.resolver_unit_code, students, str(g.version))
+        resolver = g.resolver_unit_name or g.resolver_unit_code
+        if g.reporting_province_code:   # the national tier's copy: resolved in the reporting province
+            resolver += f"（在省份 {g.reporting_province_code} 处理）"
+        table.add_row(g.group_id, KINDS.get(g.kind, ""), GROUP_STATUS.get(g.status, ""), resolver, students,
+                      str(g.version))
     console.print(table)
     console.print(f"共 {response.page.total_size} 组" + (f"，下一页：--page-token {response.page.next_page_token}"
                                                         if response.page.next_page_token else ""))

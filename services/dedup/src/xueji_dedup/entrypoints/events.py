@@ -1,4 +1,5 @@
-"""Event entrypoint: bus events (protobuf) → the province tier's use cases.
+"""Event entrypoint: bus events (protobuf) → the province tier's use cases (registration's and
+review's events, and dedup's own problem events, which keep the national tier current).
 
 The unit of work carries the org tree, the hash key and the peers (see unit_of_work.uow_factory).
 A national-scope process has no province work: it records such events as handled and does nothing.
@@ -12,7 +13,8 @@ from xueji_common.documents import DocumentCategory, DocumentType, mask_document
 from xueji_common.grpcserver.convert import date_from_pb
 from xueji_common.messaging.consumer import Subscription
 from xueji_common.vocabulary import RegistrationKind
-from xueji_dedup.service_layer import province, records
+from xueji_dedup.domain.problems import Resolution
+from xueji_dedup.service_layer import province, records, reporting
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +74,27 @@ def on_student_record_changed(event: events_pb2.StudentRecordChanged, uow, envel
         records.record_changed(uow, _snapshot(event.record), peers=uow.peers, tree=uow.tree)
 
 
+def on_problem_raised(event: events_pb2.ProblemRaised, uow, envelope) -> None:
+    """Our own event, back from the bus: a cross-province group goes to the national tier."""
+    if not _national_scope(uow):
+        reporting.problem_raised(uow, event.problem_group_id, peers=uow.peers, tree=uow.tree)
+
+
+def on_problem_resolved(event: events_pb2.ProblemResolved, uow, envelope) -> None:
+    """Our own event: a deleted record gives up its national holding; cross-province groups are reported."""
+    if not _national_scope(uow):
+        resolution = Resolution[events_pb2.ProblemResolution.Name(event.resolution).removeprefix(
+            "PROBLEM_RESOLUTION_")] if event.resolution else None
+        reporting.problem_resolved(uow, event.problem_group_id, resolution, list(event.record_ids),
+                                   peers=uow.peers, tree=uow.tree)
+
+
 SUBSCRIPTIONS = [
     Subscription("registration", "ApplicationSubmitted", on_application_submitted),
     Subscription("registration", "ApplicationWithdrawn", on_application_withdrawn),
     Subscription("review", "RegistrationReturned", on_registration_returned),
     Subscription("registration", "StudentRecordCreated", on_student_record_created),
     Subscription("registration", "StudentRecordChanged", on_student_record_changed),
+    Subscription("dedup", "ProblemRaised", on_problem_raised),
+    Subscription("dedup", "ProblemResolved", on_problem_resolved),
 ]

@@ -4,24 +4,27 @@ FAILED_PRECONDITION carries google.rpc.PreconditionFailure with the machine code
 from __future__ import annotations
 
 import functools
+import re
 
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from xueji.v1 import dedup_pb2, dedup_pb2_grpc
+from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.documents import DocumentError, DocumentType, validate_document
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.convert import date_from_pb, timestamp
 from xueji_common.grpcserver.guard import require_role
 from xueji_dedup.adapters.holdings_query import read_engine
+from xueji_dedup.adapters.problem_messages import reported_group
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.numbers import NumberKind, check_division
 from xueji_dedup.domain.problems import RuleRefused
 from xueji_dedup.service_layer import national
 from xueji_dedup.service_layer.national import HeldElsewhere
 
+_HASH = re.compile(r"[0-9a-f]{64}")
 _STATES = {"active": 1, "committed": 2, "released": 3, "expired": 4}
 _NUMBER_KINDS = {1: NumberKind.FORMAL, 2: NumberKind.TEMPORARY, 3: NumberKind.PROVINCIAL}
 
@@ -77,7 +80,7 @@ def _document(request, field: str = "document_hash") -> tuple[str, str]:
     except DocumentError as exc:
         problems.append(FieldViolation("document_type", exc.message))
     value = getattr(request, field)
-    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+    if not _HASH.fullmatch(value):
         problems.append(FieldViolation(field, "证件号哈希须为 64 位小写十六进制（HMAC-SHA256）"))
     if problems:
         raise InvalidArgument(problems)
@@ -133,6 +136,28 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
             request.record_id, document_type, document_hash, request.application_id, request.province_code,
             request.school_code, request.national_student_number))
         return dedup_pb2.RegisterRecordResponse(other_holdings=[holding_to_pb(h) for h in others])
+
+    def UnregisterRecord(self, request, context):
+        require_role(Role.SYSTEM)
+        _required(request, "record_id")
+        removed = national.unregister_record(self._rt.uow_factory(), request.record_id, request.reason)
+        return dedup_pb2.UnregisterRecordResponse(removed=removed)
+
+    def ReportProblemGroup(self, request, context):
+        require_role(Role.SYSTEM)
+        _required(request, "province_code")
+        g = request.group
+        problems = [FieldViolation(f"group.{n}", "不能为空") for n in ("group_id", "version") if not getattr(g, n)]
+        if g.resolver_level != common_pb2.ORG_UNIT_LEVEL_MINISTRY:
+            problems.append(FieldViolation("group.resolver_level", "只接收跨省问题学籍（由教育部处理的组）"))
+        try:
+            group, actions = reported_group(g, request.province_code, self._rt.tree)
+        except (ValueError, KeyError):
+            problems.append(FieldViolation("group", "问题学籍组的类型、状态、证件类型或角色无效"))
+        if problems:
+            raise InvalidArgument(problems)
+        applied = national.report_group(self._rt.uow_factory(), group, actions)
+        return dedup_pb2.ReportProblemGroupResponse(applied=applied)
 
     def ReserveStudentNumber(self, request, context):
         require_role(Role.SYSTEM)

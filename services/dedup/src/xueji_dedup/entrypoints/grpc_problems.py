@@ -5,53 +5,15 @@ from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
 from xueji_common.auth import Role
 from xueji_common.documents import DocumentError, DocumentType, validate_document
 from xueji_common.errors import FieldViolation, InvalidArgument
-from xueji_common.grpcserver.convert import date_from_pb, date_to_pb, timestamp
+from xueji_common.grpcserver.convert import date_from_pb
 from xueji_common.grpcserver.guard import require_role
 from xueji_common.hashing import document_hash
 from xueji_dedup.adapters.peers import Peers
-from xueji_dedup.domain.problems import GroupStatus, ProblemGroup, ProblemKind, Resolution
+from xueji_dedup.adapters.problem_messages import group_to_pb
+from xueji_dedup.domain.problems import GroupStatus, ProblemKind, Resolution
 from xueji_dedup.service_layer import problems
 
 MAX_PAGE = 500
-
-
-def _enum(proto_enum, prefix: str, member) -> int:
-    return proto_enum.Value(prefix + member.name)
-
-
-def group_to_pb(group: ProblemGroup, tree, actions=(), proofs=()) -> dedup_pb2.ProblemGroup:
-    resolver = tree.get(group.resolver_unit_code) if group.resolver_unit_code in tree else None
-    message = dedup_pb2.ProblemGroup(
-        group_id=group.group_id, kind=_enum(events_pb2.ProblemKind, "PROBLEM_KIND_", group.kind),
-        status=_enum(dedup_pb2.ProblemGroupStatus, "PROBLEM_GROUP_STATUS_", group.status),
-        resolver_level=group.resolver_level, resolver_unit_code=group.resolver_unit_code,
-        resolver_unit_name=resolver.name if resolver else "", version=group.version,
-        create_time=timestamp(group.create_time), update_time=timestamp(group.update_time))
-    for s in group.students:
-        message.students.append(dedup_pb2.ProblemStudent(
-            record_id=s.record_id, national_student_number=s.national_student_number,
-            temporary_number=s.temporary_number, name=s.name, gender=s.gender, birth_date=date_to_pb(s.birth_date),
-            document=common_pb2.IdentityDocument(
-                type=DocumentType(s.document_type).to_proto() if s.document_type else 0, number=s.document_masked),
-            school_code=s.school_code, school_name=tree.get(s.school_code).name if s.school_code in tree else "",
-            province_code=s.province_code,
-            status=_enum(dedup_pb2.ProblemStudentStatus, "PROBLEM_STUDENT_STATUS_", s.status), reason=s.reason))
-    for a in actions:
-        action = dedup_pb2.ProblemAction(
-            record_id=a.record_id, resolution=_enum(events_pb2.ProblemResolution, "PROBLEM_RESOLUTION_",
-                                                    Resolution(a.resolution)),
-            stamp=common_pb2.AuditStamp(org_unit_code=a.org_unit_code, org_unit_name=a.org_unit_name,
-                                        user_id=a.user_id, role=Role(a.role).proto, time=timestamp(a.time),
-                                        opinion=a.opinion),
-            proof_files=[common_pb2.FileRef(file_id=p.file_id, file_name=p.file_name, content_type=p.content_type,
-                                            size_bytes=p.size_bytes) for p in proofs if p.action_time == a.time])
-        if a.corrected_document_type:
-            action.corrected_identity.CopyFrom(common_pb2.StudentIdentity(
-                name=a.corrected_name, gender=a.corrected_gender, birth_date=date_to_pb(a.corrected_birth_date),
-                document=common_pb2.IdentityDocument(type=DocumentType(a.corrected_document_type).to_proto(),
-                                                     number=a.corrected_document_masked)))
-        message.history.append(action)
-    return message
 
 
 def _corrected(identity: common_pb2.StudentIdentity, index: int, hash_key: str) -> problems.CorrectedIdentity:

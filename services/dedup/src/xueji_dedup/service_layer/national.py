@@ -1,4 +1,5 @@
-"""The national tier's use cases (the Dedup gRPC surface): check, reserve, commit, release, numbers.
+"""The national tier's use cases (the Dedup gRPC surface): check, reserve, commit, release, record
+holdings, numbers, and the cross-province problem groups the province tiers report.
 
 Each opens the unit of work itself and commits. Idempotent as dedup.proto promises: a repeated
 reservation of one document for one application returns the same reservation (expiry extended).
@@ -16,7 +17,7 @@ from xueji_dedup.adapters import holdings_query
 from xueji_dedup.adapters.national_store import Reservation
 from xueji_dedup.domain import numbers
 from xueji_dedup.domain.checks import Holding, HoldingKind, first_holding
-from xueji_dedup.domain.problems import RuleRefused
+from xueji_dedup.domain.problems import ProblemGroup, RuleRefused
 
 # An application can spend months in review; an ACTIVE reservation not committed by then lapses.
 RESERVATION_TTL = dt.timedelta(days=180)
@@ -139,6 +140,29 @@ def register_record(uow, cmd: RegisterRecord) -> list[Holding]:
                                        except_application=cmd.application_id, except_record=cmd.record_id)
         uow.commit()
         return others
+
+
+def unregister_record(uow, record_id: str, reason: str) -> bool:
+    """A record deleted as a duplicate: its holding goes, and so does the hold of its committed
+    reservation, so that the document is no longer counted as held by it (idempotent)."""
+    with uow:
+        removed = uow.national.remove_record(record_id)
+        uow.national.release_committed(record_id, reason or "DELETED", now())
+        uow.commit()
+        return removed
+
+
+def report_group(uow, group: ProblemGroup, actions: list[dict]) -> bool:
+    """The ministry's collected view keeps the newest version a province tier reported of a
+    cross-province group (an older or repeated report changes nothing). A group this database holds
+    as its own (the embedded mode: one database plays both tiers) is never replaced by a report."""
+    with uow:
+        held = uow.problems.held_copy(group.group_id)
+        if held is not None and (not held.reporting_province or held.version >= group.version):
+            return False
+        uow.problems.put_reported(group, actions)
+        uow.commit()
+        return True
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from xueji_dedup.adapters import events
 from xueji_dedup.adapters.peers import PeerUnavailable
 from xueji_dedup.domain import checks
 from xueji_dedup.domain.checks import CheckResult, HoldingKind
-from xueji_dedup.domain.problems import ProblemGroup, Resolution, StudentStatus, may_resolve
+from xueji_dedup.domain.problems import ProblemGroup, Resolution, RuleRefused, StudentStatus, may_resolve
 
 PROOF_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 PROOF_MAX_BYTES = 10 * 1024 * 1024
@@ -115,6 +115,9 @@ def resolve_group(uow, group_id: str, resolutions: list[RecordResolution], opini
         group = uow.problems.get(group_id)
         if group is None or not _visible(group, principal, tree):
             raise NotFound("问题学籍组不存在或不在本单位管辖范围内")
+        if group.reporting_province:   # the national tier's copy: the reporting province resolves it
+            where = tree.get(group.reporting_province).name if group.reporting_province in tree else "该省"
+            raise RuleRefused("RESOLVED_BY_PROVINCE", f"该组跨省问题学籍由{where}学籍系统处理，请在{where}学籍系统中处理")
         if not may_resolve(tree, principal.role.value, principal.org_unit, group):
             raise PermissionDenied(f"该组问题学籍由 {group.resolver_unit_code} 处理，当前单位无权处理")
         if expected_version and expected_version != group.version:

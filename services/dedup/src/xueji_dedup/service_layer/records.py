@@ -3,7 +3,8 @@
 On StudentRecordCreated: the reservation of its application is committed nationally and the record's
 holding registered (which answers with the document's other holdings, in any province); then
 problem groups are raised: a failed authentication (freshman resident), a document held by several
-records, no-document records sharing name, gender and birth date in the same county.
+records, no-document records sharing name, gender and birth date in the same county (the groups go
+out as ProblemRaised; see reporting for what the national tier learns of them).
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from xueji_common.hashing import document_hash
 from xueji_dedup.adapters import events
 from xueji_dedup.adapters.peers import PeerRefused
 from xueji_dedup.domain.checks import Holding, HoldingKind
-from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent, resolver_for
+from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent, resolver_for, school_chain
+from xueji_dedup.service_layer import reporting
 
 
 @dataclass(frozen=True)
@@ -76,27 +78,45 @@ def record_created(uow, rec: RecordSnapshot, *, peers, tree) -> list[ProblemGrou
 
 
 def record_changed(uow, rec: RecordSnapshot, *, peers, tree) -> None:
-    """Key data or number changed (e.g. a correction): the index and the national holding follow."""
+    """Key data or number changed (e.g. a correction): the index and the national holding follow (a
+    record deleted as a duplicate holds nothing), and so do the groups it is in. A cross-province
+    group's new version is reported before it is written: a retried event reports again, and the
+    national tier keeps the newest version."""
     previous = uow.province.record(rec.record_id)
     if previous is not None and previous.snapshot_version >= rec.version:
         uow.commit()
         return
+    deleted = uow.problems.record_deleted(rec.record_id)
+    reports = []
+    for group in uow.problems.groups_of_record(rec.record_id):
+        report = reporting.cross_province_report(uow, group) if _refresh(group, rec) else None
+        if report:
+            group.version, group.update_time = group.version + 1, now()   # as saved below
+            reports.append(report)
     uow.end_reads()
-    if rec.category != "no_document":
+    if rec.category != "no_document" and deleted:
+        peers.national.unregister_record(rec.record_id, "DELETED")
+    elif rec.category != "no_document":
         peers.national.register_record(
             record_id=rec.record_id, document_type=rec.document_type, document_hash=rec.document_hash,
             application_id=rec.application_id, province_code=rec.province_code, school_code=rec.school_code,
             national_student_number=rec.national_student_number)
+    for group, actions, province in reports:
+        peers.national.report_group(group, actions, tree, province)
     uow.claim_now()
     _index(uow, rec, tree)
     for group in uow.problems.groups_of_record(rec.record_id):
-        if group.refresh_student(
-                rec.record_id, national_student_number=rec.national_student_number,
-                temporary_number=rec.temporary_number, name=rec.name, gender=rec.gender,
-                birth_date=rec.birth_date, document_type=rec.document_type, document_masked=rec.document_masked):
+        if _refresh(group, rec):
             group.update_time = now()
             uow.problems.save(group, group.version)
     uow.commit()
+
+
+def _refresh(group: ProblemGroup, rec: RecordSnapshot) -> bool:
+    return group.refresh_student(
+        rec.record_id, national_student_number=rec.national_student_number, temporary_number=rec.temporary_number,
+        name=rec.name, gender=rec.gender, birth_date=rec.birth_date, document_type=rec.document_type,
+        document_masked=rec.document_masked)
 
 
 def _index(uow, rec: RecordSnapshot, tree) -> None:
@@ -115,15 +135,8 @@ def _student(rec: RecordSnapshot, tree, reason: str) -> ProblemStudent:
         record_id=rec.record_id, application_id=rec.application_id,
         national_student_number=rec.national_student_number, temporary_number=rec.temporary_number,
         name=rec.name, gender=rec.gender, birth_date=rec.birth_date, document_type=rec.document_type,
-        document_masked=rec.document_masked, reason=reason, **_chain(tree, rec.school_code, rec.province_code))
-
-
-def _chain(tree, school_code: str, province_code: str) -> dict:
-    if school_code not in tree:
-        return dict(school_code=school_code, county_code="", city_code="", province_code=province_code)
-    codes = {int(u.level): u.code for u in tree.ancestors(school_code)}
-    return dict(school_code=school_code, county_code=codes.get(4, ""), city_code=codes.get(3, ""),
-                province_code=codes.get(2, province_code))
+        document_masked=rec.document_masked, reason=reason,
+        **school_chain(tree, rec.school_code, rec.province_code))
 
 
 def _shared_document(uow, rec: RecordSnapshot, sharing: list[Holding], tree) -> ProblemGroup:
@@ -138,7 +151,7 @@ def _shared_document(uow, rec: RecordSnapshot, sharing: list[Holding], tree) -> 
             temporary_number=r.temporary_number if r else h.national_student_number.startswith("L"),
             name=r.name if r else "", gender=r.gender if r else 0, birth_date=r.birth_date if r else None,
             document_type=rec.document_type, document_masked=rec.document_masked, reason=reason,
-            **_chain(tree, h.school_code, h.province_code)))
+            **school_chain(tree, h.school_code, h.province_code)))
     return _group(uow, ProblemKind.SHARED_DOCUMENT, rec.document_hash, students, tree, reason)
 
 

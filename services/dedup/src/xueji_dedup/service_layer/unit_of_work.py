@@ -6,10 +6,15 @@ embedded mode, are this same process on this same database: on SQLite a transact
 file's write lock from its first statement, so a handler must not hold one while it waits for the
 national tier to write. Handlers therefore call out first, then claim and write. Calling out again
 for a redelivered event is harmless: the remote calls are idempotent or read only.
+
+A DedupCompleted published here is counted in xueji_dedup_outcomes_total once its transaction
+commits (never for a rolled back or redelivered one), wherever the use case that published it runs.
 """
 from __future__ import annotations
 
+from xueji.v1 import events_pb2
 from xueji_common.db.uow import SqlAlchemyUnitOfWork
+from xueji_dedup.adapters import metrics
 from xueji_dedup.adapters.national_store import NationalStore
 from xueji_dedup.adapters.peers import Peers
 from xueji_dedup.adapters.problem_repository import ProblemRepository
@@ -35,9 +40,10 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
         # What event handlers need besides the database (they receive only the unit of work).
         self.hash_key, self.tree, self.peers, self.scope = hash_key, tree, peers, scope
         self._claim: tuple[str, str, str] | None = None
+        self._outcomes: list[events_pb2.DedupCompleted] = []
 
     def _open(self, session) -> None:
-        self._claim = None
+        self._claim, self._outcomes = None, []
         self.national = NationalStore(session)
         self.province = ProvinceStore(session)
         self.problems = ProblemRepository(session)
@@ -55,6 +61,17 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
         """End the read-only transaction opened so far (releases SQLite's lock before calling out)."""
         self.session.rollback()
 
+    def publish(self, event, **kwargs) -> str:
+        if isinstance(event, events_pb2.DedupCompleted):
+            self._outcomes.append(event)
+        return super().publish(event, **kwargs)
+
     def commit(self) -> None:
         self.claim_now()
         super().commit()
+        counted, self._outcomes = self._outcomes, []
+        metrics.count_outcomes(self.producer, counted)
+
+    def rollback(self) -> None:
+        super().rollback()
+        self._outcomes = []
