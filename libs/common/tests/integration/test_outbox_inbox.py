@@ -200,3 +200,44 @@ def test_concurrent_relays_never_publish_a_row_twice(pg_database):
     assert len(sent) == 60 and len(set(sent)) == 60
     assert buses[0].sent and buses[1].sent  # both took part
     engine.dispose()
+
+
+def _wait_sent(bus, n: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while len(bus.sent) < n and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return len(bus.sent) >= n
+
+
+def test_a_commit_in_another_process_wakes_the_relay_through_notify(pg_database):
+    """The worker commits events that the server's relay publishes: NOTIFY wakes it at once, so it
+    polls only every idle_interval; after its listening connection is killed it reconnects and
+    catches up."""
+    from sqlalchemy import text
+
+    url = pg_database()
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    bus = FlakyBus(failures=0)
+    relay = OutboxRelay("svc", sessions, outbox, bus, interval=0.05, idle_interval=60.0, listen_url=url)
+    relay.start()
+    try:
+        assert relay._listener.wait_listening(10)
+        write_thing(uow_factory(sessions), "from-the-worker")   # no on_commit hook: another process
+        assert _wait_sent(bus, 1, 5), "not woken by NOTIFY (the idle poll is 60 s away)"
+
+        with engine.connect() as conn:   # the listener's connection dies (database restarted...)
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE query LIKE 'LISTEN%' AND datname = current_database()"))
+        deadline = time.monotonic() + 5
+        while relay._listener.listening and time.monotonic() < deadline:
+            time.sleep(0.02)
+        write_thing(uow_factory(sessions), "while-it-reconnects")
+        assert _wait_sent(bus, 2, 10), "the listener did not reconnect and catch up"
+        assert relay._listener.wait_listening(10)
+        write_thing(uow_factory(sessions), "after")
+        assert _wait_sent(bus, 3, 5)
+    finally:
+        relay.stop()
+        engine.dispose()

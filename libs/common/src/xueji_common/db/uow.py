@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from xueji_common.db.bulk import insert_rows
 from xueji_common.db.engine import now
 from xueji_common.messaging.envelope import new_envelope
+from xueji_common.messaging.outbox_listener import NOTIFY_SQL
 
 
 class AlreadyHandled(Exception):
@@ -58,6 +59,8 @@ class SqlAlchemyUnitOfWork:
         """Subclasses create their repositories here."""
 
     def commit(self) -> None:
+        if self._published and self.session.bind.dialect.name == "postgresql":
+            self.session.execute(text(NOTIFY_SQL))  # wakes the relays listening (at commit)
         self.session.commit()
         if self._published and self._on_commit:
             self._on_commit()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Protocol
 
 from sqlalchemy import func, select, update
@@ -15,8 +16,11 @@ from sqlalchemy.orm import sessionmaker
 
 from xueji_common import metrics
 from xueji_common.db.engine import now
+from xueji_common.messaging.outbox_listener import OutboxListener
 
 log = logging.getLogger(__name__)
+
+BACKLOG_EVERY_SECONDS = 5.0  # how often an idle relay refreshes the xueji_outbox_backlog gauge
 
 
 class Publisher(Protocol):
@@ -36,6 +40,8 @@ class OutboxRelay:
         interval: float = 0.2,
         batch_size: int = 200,
         max_backoff: float = 10.0,
+        listen_url: str | None = None,
+        idle_interval: float = 5.0,
     ) -> None:
         self.service = service
         self._sessions = session_factory
@@ -47,6 +53,10 @@ class OutboxRelay:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # PostgreSQL: woken by NOTIFY from any process's commit, so polls can be rare.
+        self._listener = OutboxListener(listen_url, self.wake) if listen_url else None
+        self._idle_interval = idle_interval
+        self._backlog_at = 0.0
 
     def publish_pending(self) -> int:
         """Publish one batch of unsent rows in order; returns how many were sent.
@@ -114,15 +124,22 @@ class OutboxRelay:
         self._wake.set()
 
     def start(self) -> None:
+        if self._listener:
+            self._listener.start()
         self._thread = threading.Thread(target=self._run, name=f"relay-{self.service}", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._wake.set()
+        if self._listener:
+            self._listener.stop(timeout)
         if self._thread:
             self._thread.join(timeout)
         self._publisher.close()
+
+    def _poll_interval(self) -> float:
+        return self._idle_interval if self._listener and self._listener.listening else self._interval
 
     def _run(self) -> None:
         backoff = self._interval
@@ -132,7 +149,9 @@ class OutboxRelay:
                 backoff = self._interval
                 if sent:
                     continue  # more may be waiting
-                self.backlog()
+                if time.monotonic() - self._backlog_at >= BACKLOG_EVERY_SECONDS:
+                    self._backlog_at = time.monotonic()
+                    self.backlog()
             except Exception:
                 metrics.PUBLISH_FAILURES.labels(self.service).inc()
                 log.warning("outbox publish failed; will retry", exc_info=True,
@@ -140,5 +159,5 @@ class OutboxRelay:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
-            self._wake.wait(self._interval)
+            self._wake.wait(self._poll_interval())
             self._wake.clear()

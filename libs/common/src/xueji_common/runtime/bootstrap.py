@@ -61,6 +61,7 @@ class ServiceRuntime:
             self.spec.outbox,
             publisher,
             interval=self.settings.relay_interval,
+            listen_url=self.database_url if self.engine.dialect.name == "postgresql" else None,
         )
         return self.relay
 
