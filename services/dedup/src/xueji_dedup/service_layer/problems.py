@@ -72,12 +72,20 @@ def list_groups(uow, q: ListQuery, *, principal: Principal, tree) -> tuple[list[
                                  offset=q.offset, limit=q.limit)
 
 
+def _check_reach(group: ProblemGroup | None, principal: Principal, tree) -> None:
+    """NOT_FOUND for no such group; PERMISSION_DENIED for one outside the caller's area (the rule of
+    every call: what is out of reach is refused as such)."""
+    if group is None:
+        raise NotFound("问题学籍组不存在")
+    if not _visible(group, principal, tree):
+        raise PermissionDenied("该组问题学籍不在本单位管辖范围内")
+
+
 def get_group(uow, group_id: str, *, principal: Principal, tree) -> tuple[ProblemGroup, list, list]:
     """The group, its audit actions and its proof files (in the caller's area)."""
     with uow:
         group = uow.problems.get(group_id)
-        if group is None or not _visible(group, principal, tree):
-            raise NotFound("问题学籍组不存在或不在本单位管辖范围内")
+        _check_reach(group, principal, tree)
         return group, uow.problems.actions(group_id), uow.problems.proofs(group_id)
 
 
@@ -113,8 +121,7 @@ def resolve_group(uow, group_id: str, resolutions: list[RecordResolution], opini
     check_request(resolutions, opinion, proofs)
     with uow:
         group = uow.problems.get(group_id)
-        if group is None or not _visible(group, principal, tree):
-            raise NotFound("问题学籍组不存在或不在本单位管辖范围内")
+        _check_reach(group, principal, tree)
         if group.reporting_province:   # the national tier's copy: the reporting province resolves it
             where = tree.get(group.reporting_province).name if group.reporting_province in tree else "该省"
             raise RuleRefused("RESOLVED_BY_PROVINCE", f"该组跨省问题学籍由{where}学籍系统处理，请在{where}学籍系统中处理")

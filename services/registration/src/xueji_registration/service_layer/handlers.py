@@ -22,6 +22,7 @@ from xueji_common.errors import (
 from xueji_common.hashing import document_hash
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters import events
+from xueji_registration.adapters.preschool_repository import PreschoolRepository
 from xueji_registration.domain.files import Purpose
 from xueji_registration.domain.form import check_form, without_identity
 from xueji_registration.domain.model import Application, EntryChannel, Identity, identity_problems
@@ -88,6 +89,8 @@ def submit_applications(
             try:
                 app = _prepare(cmd, principal=principal, tree=tree, hash_key=hash_key, channel=channel)
                 check_files(uow, cmd.school_code, cmd.proof_material_ids, _photo_id(app.form))
+                if cmd.preschool_transfer_id:
+                    check_transfer(uow, cmd.school_code, cmd.preschool_transfer_id)
             except DomainError as exc:
                 app = exc
             outcomes.append(app)
@@ -170,6 +173,14 @@ def _prepare(cmd: CreateApplication, *, principal: Principal, tree, hash_key: st
 
 def _photo_id(form: dict) -> str:
     return (form.get("photo") or {}).get("fileId", "")
+
+
+def check_transfer(uow: RegistrationUnitOfWork, school_code: str, transfer_id: str) -> None:
+    """The preschool transfer an application names is this school's, and not registered yet."""
+    transfer = PreschoolRepository(uow.session).get(transfer_id)
+    if transfer is None or transfer.school_code != school_code:
+        raise InvalidArgument(FieldViolation("preschool_transfer_id", "学前调档信息不存在或不属于本校"))
+    transfer.ensure_changeable("注册")
 
 
 def check_files(uow: RegistrationUnitOfWork, school_code: str, proof_ids, photo_id: str = "",
