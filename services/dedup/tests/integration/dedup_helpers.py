@@ -26,9 +26,10 @@ def start_server(rt, bindings=None, address=None):
     return server
 
 
-def deliver(rt, event, producer="registration", event_id=None):
+def deliver(rt, event, producer="registration", event_id=None, correlation_id=""):
     """Hand one event to the dedup consumer subscribed to its type, as the bus does."""
-    body = new_envelope(event, producer=producer, event_id=event_id).SerializeToString()
+    body = new_envelope(event, producer=producer, event_id=event_id,
+                        correlation_id=correlation_id).SerializeToString()
     [consumer] = [c for c in rt.consumers() if c.subscription.event_type == type(event).__name__]
     return consumer(body)
 

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -91,6 +92,29 @@ class NationalStore:
 
     # -- record holdings ------------------------------------------------------------------------
 
+    def record_document(self, record_id: str) -> tuple[str, str] | None:
+        """(document type, hash) the record holds now; None when it holds nothing."""
+        row = self._s.execute(select(rec.c.document_type, rec.c.document_hash)
+                              .where(rec.c.record_id == record_id)).first()
+        return tuple(row) if row else None
+
+    def follow_record(self, record_id: str, held: tuple[str, str], document_type: str, document_hash: str,
+                      now: dt.datetime) -> bool:
+        """The record's committed reservation moves with its holding from `held` to the new document
+        (a hash-key rotation, a correction). Where another reservation holds that document already,
+        the committed one is released instead. True when it moved."""
+        where = (res.c.record_id == record_id, res.c.state == "committed", res.c.document_type == held[0],
+                 res.c.document_hash == held[1])
+        try:
+            with self._s.begin_nested():
+                self._s.execute(update(res).where(*where).values(
+                    document_type=document_type, document_hash=document_hash, update_time=now))
+            return True
+        except IntegrityError:
+            self._s.execute(update(res).where(*where).values(
+                state="released", release_reason="HOLDING_MOVED", update_time=now))
+            return False
+
     def upsert_record(self, values: dict) -> None:
         stmt = _insert(self._s, rec).values(**values)
         stmt = stmt.on_conflict_do_update(index_elements=["record_id"],
@@ -131,10 +155,14 @@ class NationalStore:
 
     def try_take_number(self, number_hash: str, kind: str, owner_id: str, number: str, now: dt.datetime) -> bool:
         stmt = _insert(self._s, num).values(number_hash=number_hash, kind=kind, owner_id=owner_id,
-                                            national_student_number=number, create_time=now)
+                                            national_student_number=number, create_time=now, update_time=now)
         stmt = stmt.on_conflict_do_nothing().returning(num.c.number_hash)
         return self._s.execute(stmt).scalar() is not None
 
     def number_owner(self, number_hash: str) -> str | None:
         return self._s.execute(select(num.c.owner_id).where(num.c.number_hash == number_hash)).scalar()
+
+    def rekey_number(self, old_hash: str, new_hash: str, now: dt.datetime) -> None:
+        self._s.execute(update(num).where(num.c.number_hash == old_hash)
+                        .values(number_hash=new_hash, update_time=now))
 

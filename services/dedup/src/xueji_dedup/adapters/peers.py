@@ -12,7 +12,8 @@ import grpc
 from grpc_status import rpc_status
 from google.rpc import error_details_pb2
 
-from xueji.v1 import dedup_pb2, dedup_pb2_grpc, population_register_pb2, population_register_pb2_grpc
+from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc
+from xueji.v1 import population_register_pb2, population_register_pb2_grpc
 from xueji_common.documents import DocumentType
 from xueji_common.grpcserver.convert import date_to_pb
 from xueji_dedup.adapters.problem_messages import group_to_pb
@@ -113,6 +114,16 @@ class NationalTier:
         """Idempotent: the record's holding is gone afterwards (True when this call removed it)."""
         return _call(self._stub.UnregisterRecord, dedup_pb2.UnregisterRecordRequest(
             record_id=record_id, reason=reason), self._metadata()).removed
+
+    def rekey_formal_number(self, owner_id: str, number: str) -> None:
+        """After a hash-key rotation: the owner's G number (in clear, never kept) keyed anew, through
+        ReserveStudentNumber (idempotent). PeerRefused when the national tier refuses it."""
+        try:
+            _call(self._stub.ReserveStudentNumber, dedup_pb2.ReserveStudentNumberRequest(
+                kind=common_pb2.STUDENT_NUMBER_KIND_FORMAL, owner_id=owner_id, resident_id_number=number[1:]),
+                self._metadata())
+        except grpc.RpcError as exc:
+            raise PeerRefused(exc.code(), exc.details()) from None
 
     def report_group(self, group: ProblemGroup, actions: list, tree, province_code: str) -> bool:
         """A cross-province group and its history (audit rows) for the ministry's view; True when the

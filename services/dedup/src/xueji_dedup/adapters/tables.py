@@ -96,6 +96,8 @@ student_numbers = Table(
     Column("owner_id", String(64), nullable=False),
     Column("national_student_number", String(19), nullable=False),  # empty for G numbers
     Column("create_time", DateTime(timezone=True), nullable=False),
+    # When number_hash was last written (taken, or keyed anew after a hash-key rotation).
+    Column("update_time", DateTime(timezone=True)),
     UniqueConstraint("owner_id", "kind", name="uq_student_numbers_owner"),
 )
 

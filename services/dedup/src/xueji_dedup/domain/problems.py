@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass, field
 
 from xueji_common.errors import PreconditionFailed
+from xueji_common.hashing import document_hash
 
 
 class ProblemKind(str, enum.Enum):
@@ -145,6 +146,11 @@ class ProblemGroup:
             self.status = GroupStatus.IN_PROGRESS
         else:
             self.status = GroupStatus.PENDING
+
+
+def no_document_key(hash_key: str, name: str, gender: int, birth_date: dt.date, county_code: str) -> str:
+    """The match key of a no-document group: a keyed hash of what its records share."""
+    return document_hash(hash_key, "NODOC", f"{name}|{gender}|{birth_date:%Y%m%d}|{county_code}")
 
 
 def resolver_for(tree, school_codes: list[str], province_codes: list[str]) -> tuple[int, str]:

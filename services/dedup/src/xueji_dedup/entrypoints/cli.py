@@ -131,3 +131,5 @@ def check(doc_type, number, address, token, role, org, user) -> None:
     sys.exit(2)
 
 
+# The rotation commands (rehash, load-register) register themselves on `cli`.
+from xueji_dedup.entrypoints import cli_rotation  # noqa: E402,F401

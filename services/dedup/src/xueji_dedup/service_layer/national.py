@@ -132,9 +132,14 @@ class RegisterRecord:
 
 
 def register_record(uow, cmd: RegisterRecord) -> list[Holding]:
-    """The record now holds its document (upsert); returns the document's other holdings."""
+    """The record now holds its document (upsert); returns the document's other holdings. A holding
+    that moves to another hash (a correction, a hash-key rotation) takes the record's committed
+    reservation with it."""
     at = now()
     with uow:
+        held = uow.national.record_document(cmd.record_id)
+        if held is not None and held != (cmd.document_type, cmd.document_hash):
+            uow.national.follow_record(cmd.record_id, held, cmd.document_type, cmd.document_hash, at)
         uow.national.upsert_record(dict(cmd.__dict__, update_time=at))
         others = uow.national.holdings(cmd.document_type, cmd.document_hash, at,
                                        except_application=cmd.application_id, except_record=cmd.record_id)
@@ -182,6 +187,12 @@ def reserve_student_number(uow, cmd: ReserveNumber, hash_key: str, rng: random.R
         if cmd.kind is numbers.NumberKind.FORMAL:
             number = numbers.formal(cmd.resident_id)
             if existing is not None and existing.number_hash == key(number):
+                return number
+            if existing is not None and uow.national.number_owner(key(number)) is None:
+                # The owner's formal number stored under another key (XUEJI_HASH_KEY was rotated):
+                # an owner holds one formal number, now keyed with the current key.
+                uow.national.rekey_number(existing.number_hash, key(number), now())
+                uow.commit()
                 return number
             if not uow.national.try_take_number(key(number), cmd.kind.value, cmd.owner_id, "", now()):
                 raise AlreadyExists("该正式学籍号已分配给另一条学籍")

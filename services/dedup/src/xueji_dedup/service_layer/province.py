@@ -23,6 +23,7 @@ from xueji_dedup.adapters import events
 from xueji_dedup.adapters.peers import PeerUnavailable
 from xueji_dedup.domain import checks
 from xueji_dedup.domain.checks import CheckResult, Holding, Outcome
+from xueji_dedup.service_layer import rotation
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +46,15 @@ class Submitted:
 
 
 def application_submitted(uow, app: Submitted, document_number: str, *, peers, tree,
-                          retry_delays=None) -> CheckResult | None:
-    """Check a (re)submitted application; returns the result, None for a stale revision."""
+                          retry_delays=None, rotation_announced: bool = False) -> CheckResult | None:
+    """Check a (re)submitted application; returns the result, None for a stale revision. Announced
+    again by a hash-key rotation at the revision already checked: only re-keyed (rotation)."""
     previous = uow.province.application(app.application_id)
+    if rotation_announced:
+        rotation.check_key(uow.hash_key, app.document_type, document_number, app.document_hash)
+        if previous is not None and previous.revision == app.revision:
+            rotation.application_rekeyed(uow, app, previous, peers=peers, tree=tree)
+            return None
     if previous is not None and previous.revision >= app.revision:
         uow.commit()  # stale or repeated: nothing changes
         return None

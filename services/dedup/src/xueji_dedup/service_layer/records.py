@@ -13,12 +13,12 @@ import uuid
 from dataclasses import dataclass
 
 from xueji_common.db.engine import now
-from xueji_common.hashing import document_hash
 from xueji_dedup.adapters import events
 from xueji_dedup.adapters.peers import PeerRefused
 from xueji_dedup.domain.checks import Holding, HoldingKind
-from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent, resolver_for, school_chain
-from xueji_dedup.service_layer import reporting
+from xueji_dedup.domain.problems import (
+    ProblemGroup, ProblemKind, ProblemStudent, no_document_key, resolver_for, school_chain)
+from xueji_dedup.service_layer import reporting, rotation
 
 
 @dataclass(frozen=True)
@@ -77,15 +77,24 @@ def record_created(uow, rec: RecordSnapshot, *, peers, tree) -> list[ProblemGrou
     return raised
 
 
-def record_changed(uow, rec: RecordSnapshot, *, peers, tree) -> None:
+@dataclass(frozen=True)
+class Announced:
+    """What a hash-key rotation's announcement of a record carries in clear (checked, never kept)."""
+    document_number: str
+    national_student_number: str
+
+
+def record_changed(uow, rec: RecordSnapshot, *, peers, tree, announced: Announced | None = None) -> None:
     """Key data or number changed (e.g. a correction): the index and the national holding follow (a
     record deleted as a duplicate holds nothing), and so do the groups it is in. A cross-province
     group's new version is reported before it is written: a retried event reports again, and the
-    national tier keeps the newest version."""
+    national tier keeps the newest version. Announced by a hash-key rotation: see rotation."""
     previous = uow.province.record(rec.record_id)
     if previous is not None and previous.snapshot_version >= rec.version:
         uow.commit()
         return
+    if announced is not None:
+        rotation.check_key(uow.hash_key, rec.document_type, announced.document_number, rec.document_hash)
     deleted = uow.problems.record_deleted(rec.record_id)
     reports = []
     for group in uow.problems.groups_of_record(rec.record_id):
@@ -94,6 +103,8 @@ def record_changed(uow, rec: RecordSnapshot, *, peers, tree) -> None:
             group.version, group.update_time = group.version + 1, now()   # as saved below
             reports.append(report)
     uow.end_reads()
+    if announced is not None:
+        rotation.rekey_formal_number(peers, rec.record_id, announced.national_student_number)
     if rec.category != "no_document" and deleted:
         peers.national.unregister_record(rec.record_id, "DELETED")
     elif rec.category != "no_document":
@@ -105,6 +116,8 @@ def record_changed(uow, rec: RecordSnapshot, *, peers, tree) -> None:
         peers.national.report_group(group, actions, tree, province)
     uow.claim_now()
     _index(uow, rec, tree)
+    if announced is not None and previous is not None:
+        rotation.rekey_shared_groups(uow, previous.document_hash, rec.document_hash)
     for group in uow.problems.groups_of_record(rec.record_id):
         if _refresh(group, rec):
             group.update_time = now()
@@ -163,7 +176,7 @@ def _no_document_twins(uow, rec: RecordSnapshot, tree) -> ProblemGroup | None:
     if not twins:
         return None
     reason = "无证件学生姓名、性别、出生日期相同（同校或同区县）"
-    key = document_hash(uow.hash_key, "NODOC", f"{rec.name}|{rec.gender}|{rec.birth_date:%Y%m%d}|{county.code}")
+    key = no_document_key(uow.hash_key, rec.name, rec.gender, rec.birth_date, county.code)
     students = [_student(rec, tree, reason)]
     for t in twins:
         students.append(_student(RecordSnapshot(

@@ -19,6 +19,7 @@ from xueji_dedup.adapters.national_store import NationalStore
 from xueji_dedup.adapters.peers import Peers
 from xueji_dedup.adapters.problem_repository import ProblemRepository
 from xueji_dedup.adapters.province_store import ProvinceStore
+from xueji_dedup.adapters.rotation_store import RotationStore
 from xueji_dedup.adapters.tables import inbox, outbox
 
 
@@ -33,6 +34,7 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
     national: NationalStore
     province: ProvinceStore
     problems: ProblemRepository
+    rotation: RotationStore
 
     def __init__(self, session_factory, on_commit=None, *, hash_key: str = "", tree=None, peers=None,
                  scope: str = "province") -> None:
@@ -47,6 +49,7 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
         self.national = NationalStore(session)
         self.province = ProvinceStore(session)
         self.problems = ProblemRepository(session)
+        self.rotation = RotationStore(session)
 
     def claim_event(self, event_id: str, consumer: str, event_type: str) -> None:
         self._claim = (event_id, consumer, event_type)

@@ -1,0 +1,69 @@
+"""SQL of a document-hash rotation (service_layer.rehash): the stored numbers in key order, their
+hashes written back, and the announcements written to the outbox in the same transaction."""
+from __future__ import annotations
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from xueji_common.db.bulk import insert_rows
+from xueji_common.db.engine import now
+from xueji_common.errors import ConcurrentModification
+from xueji_common.messaging.envelope import new_envelope
+from xueji_registration.adapters.preschool_tables import preschool_transfers
+from xueji_registration.adapters.record_repository import _from_row as record_from_row  # the one mapping
+from xueji_registration.adapters.tables import applications, outbox, student_records
+from xueji_registration.domain.records import StudentRecord
+
+# Per table: its key column, and the columns a rotation reads.
+TABLES = {"applications": (applications, "application_id"), "student_records": (student_records, "record_id"),
+          "preschool_transfers": (preschool_transfers, "transfer_id")}
+
+
+class RehashStore:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def numbers(self, table: str, after: str, limit: int) -> list:
+        """(key, document type, number, hash[, state, record id]) of the next rows in key order."""
+        t, key = TABLES[table]
+        extra = (t.c.state, t.c.record_id) if table == "applications" else ()
+        return self._s.execute(select(t.c[key].label("key"), t.c.document_type, t.c.document_number,
+                                      t.c.document_hash, *extra)
+                               .where(t.c[key] > after).order_by(t.c[key]).limit(limit)).all()
+
+    def records(self, record_ids: list[str]) -> list[StudentRecord]:
+        if not record_ids:
+            return []
+        rows = self._s.execute(select(student_records).where(student_records.c.record_id.in_(record_ids))
+                               .order_by(student_records.c.record_id)).all()
+        return [record_from_row(r) for r in rows]
+
+    def set_hashes(self, table: str, pairs: list[tuple[str, str | None]]) -> None:
+        t, key = TABLES[table]
+        if pairs:
+            self._s.execute(update(t).where(t.c[key] == bindparam("k")).values(document_hash=bindparam("h")),
+                            [{"k": k, "h": h} for k, h in pairs])
+
+    def save_records(self, records: list[StudentRecord]) -> None:
+        """Hash and version of records read in this transaction (the version they had is checked)."""
+        if not records:
+            return
+        t = student_records
+        result = self._s.execute(
+            update(t).where(t.c.record_id == bindparam("k"), t.c.version == bindparam("was"))
+            .values(document_hash=bindparam("h"), version=bindparam("v")),
+            [{"k": r.record_id, "was": r.version - 1, "h": r.document_hash, "v": r.version} for r in records])
+        if result.supports_sane_multi_rowcount() and result.rowcount != len(records):
+            raise ConcurrentModification("学籍在重算期间被修改，请重新运行")
+
+    def announce(self, events: list[tuple[object, str]], correlation_id: str) -> None:
+        """(event, aggregate id) pairs into the outbox, one statement."""
+        at = now()
+        rows = []
+        for event, aggregate_id in events:
+            envelope = new_envelope(event, producer="registration", aggregate_id=aggregate_id,
+                                    correlation_id=correlation_id)
+            rows.append(dict(event_id=envelope.event_id, event_type=envelope.type, producer="registration",
+                             aggregate_id=aggregate_id, envelope=envelope.SerializeToString(), created_at=at,
+                             attempts=0))
+        insert_rows(self._s, outbox, rows)

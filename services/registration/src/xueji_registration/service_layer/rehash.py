@@ -1,0 +1,105 @@
+"""Re-keying the document-number hashes after XUEJI_HASH_KEY changed (deploy/OPERATIONS.md §8).
+
+Registration keeps the numbers in clear, so it recomputes every hash it stores (applications, student
+records, preschool transfers) with the current key, in batches in key order, one transaction each.
+The services that keep only hashes learn the new ones from events written in the same transactions
+(numbers in clear as always; envelope correlation id `rehash:<run>`, which dedup recognises):
+
+- each record whose hash changed: StudentRecordChanged at version + 1 (dedup, national-query and
+  special-ed apply only a newer version); its change time stays, nothing the user sees changed;
+- each application still in flight (not withdrawn, no record yet) whose hash changed:
+  ApplicationSubmitted again at its revision (dedup moves its national reservation to the new hash;
+  review ignores a revision it has).
+
+A second run finds every hash current and changes and announces nothing. `announce_all` (the
+republish command) announces every record and application in flight whether or not its hash changed.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from xueji_common.auth import Principal, Role
+from xueji_common.hashing import document_hash
+from xueji_registration.adapters import events
+from xueji_registration.adapters.rehash_store import RehashStore
+from xueji_registration.domain.model import ApplicationState
+
+CORRELATION_PREFIX = "rehash:"   # recognised by dedup (xueji_dedup.service_layer.rotation)
+BATCH = 1000
+Progress = Callable[[str, int], None]   # (table, rows done in this batch)
+
+
+@dataclass
+class Tally:
+    examined: int = 0
+    changed: int = 0
+    announced: int = 0
+
+
+def rehash(uow_factory, hash_key: str, *, announce_all: bool = False, batch: int = BATCH,
+           progress: Progress | None = None) -> dict[str, Tally]:
+    run = CORRELATION_PREFIX + str(uuid.uuid4())
+    tallies = {}
+    for table, step in (("applications", _applications), ("student_records", _records),
+                        ("preschool_transfers", _transfers)):
+        tally, after = Tally(), ""
+        while True:
+            with uow_factory() as uow:
+                store = RehashStore(uow.session)
+                rows = store.numbers(table, after, batch)
+                if not rows:
+                    break
+                step(uow, store, rows, hash_key, announce_all, run, tally)
+                uow.commit()
+            tally.examined += len(rows)
+            after = rows[-1].key
+            if progress:
+                progress(table, len(rows))
+        tallies[table] = tally
+    return tallies
+
+
+def _hash(hash_key: str, row, *, none_without_number: bool = False) -> str | None:
+    if none_without_number and not row.document_number:
+        return None
+    return document_hash(hash_key, row.document_type, row.document_number)
+
+
+def _changed(rows, hash_key: str, tally: Tally, **kw) -> dict[str, str | None]:
+    fresh = {r.key: _hash(hash_key, r, **kw) for r in rows}
+    changed = {r.key: fresh[r.key] for r in rows if r.document_hash != fresh[r.key]}
+    tally.changed += len(changed)
+    return changed
+
+
+def _applications(uow, store, rows, hash_key, announce_all, run, tally) -> None:
+    changed = _changed(rows, hash_key, tally)
+    store.set_hashes("applications", list(changed.items()))
+    in_flight = [r.key for r in rows if r.state != ApplicationState.WITHDRAWN.value and not r.record_id
+                 and (announce_all or r.key in changed)]
+    announced = []
+    for application_id in in_flight:
+        app = uow.applications.get(application_id)
+        by = Principal(user_id="rehash", role=Role.SYSTEM, org_unit=app.school_code)
+        event = events.application_submitted(app, county_code=app.county_code, by=by)
+        announced.append((event, application_id))
+    store.announce(announced, run)
+    tally.announced += len(announced)
+
+
+def _records(uow, store, rows, hash_key, announce_all, run, tally) -> None:
+    changed = _changed(rows, hash_key, tally)
+    records = store.records([r.key for r in rows] if announce_all else list(changed))
+    for record in records:
+        record.document_hash = changed.get(record.record_id, record.document_hash)
+        record.version += 1
+    store.save_records(records)
+    store.announce([(events.record_changed(r), r.record_id) for r in records], run)
+    tally.announced += len(records)
+
+
+def _transfers(uow, store, rows, hash_key, announce_all, run, tally) -> None:
+    changed = _changed(rows, hash_key, tally, none_without_number=True)
+    store.set_hashes("preschool_transfers", list(changed.items()))
