@@ -2,14 +2,19 @@
 records loaded, each next to a baseline measured in the same run on the same machine.
 
     .venv/bin/python bench/national_query_lookup.py [--records 1000000] [--seconds 15] [--concurrency 4]
+        [--rounds 3]
 
 1. Generates a CSV of N national records (valid resident IDs, Chinese names) and bulk-loads it into a
-   fresh PostgreSQL database with the service's own code (COPY + merge). Baseline: a bare COPY of
-   the same rows into an unindexed table. Target: at least 50,000 records/s.
+   fresh PostgreSQL database with the service's own code (a first load: COPY, then keys and indexes
+   built once). Baseline: a bare COPY of the same rows into an unindexed (logged) table. Target: at
+   least 50,000 records/s.
 2. Serves national-query (system role: no captcha, no rate limit) and a bare gRPC echo server, each
-   in its own process, and drives each in turn from a client process with the same concurrency.
+   in its own process, and drives them in turns (--rounds, so that the shared machine's changing
+   load falls on both alike) from a client process with the same concurrency. Both clients do the
+   same work per call (the same requests, bearer token and parsing); only the server differs.
    Every lookup is a real one (name + document number or name + national student number, audited).
-   Targets: at least half the echo's throughput, p99 under 10 ms.
+   Targets: at least half the echo's throughput, p99 under 10 ms. Also prints each server process's
+   CPU time per call (PostgreSQL's share of a lookup not included), a figure the load moves less.
 Needs PostgreSQL on 127.0.0.1:5432 (as the tests do).
 """
 from __future__ import annotations
@@ -77,19 +82,23 @@ def bulk_load(url: str, path: Path) -> tuple[float, object]:
 
 
 def bare_copy(url: str, path: Path) -> float:
-    """Baseline: the same rows, parsed by csv and COPied into an unindexed table, nothing else."""
+    """Baseline: the same rows, parsed by csv and COPied as text into an unindexed table, nothing else.
+    A plain table, written to the WAL as the records are (a temporary table would skip the WAL)."""
     import psycopg
 
     started = time.perf_counter()
     with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn:
-        conn.execute("CREATE TEMP TABLE bare (" + ", ".join(f"c{i} text" for i in range(len(HEADER))) + ")")
+        conn.execute("CREATE TABLE bare (" + ", ".join(f"c{i} text" for i in range(len(HEADER))) + ")")
         with open(path, encoding="utf-8", newline="") as f, conn.cursor() as cur:
             reader = csv.reader(f)
             next(reader)
             with cur.copy("COPY bare FROM STDIN") as copy:
                 for row in reader:
                     copy.write_row(row)
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute("DROP TABLE bare")
+    return elapsed
 
 
 # -- servers (child processes) ------------------------------------------------------------------
@@ -130,6 +139,8 @@ def serve_echo(port: int) -> None:
 # -- client (child process) ---------------------------------------------------------------------
 
 async def drive(port: int, kind: str, seconds: float, concurrency: int, sample: list) -> dict:
+    """Both clients do the same work per call: build the same request from the sample, send it with
+    the same bearer token, parse the answer. Only the server differs."""
     import grpc
 
     from xueji.v1 import national_query_pb2 as nq
@@ -138,21 +149,16 @@ async def drive(port: int, kind: str, seconds: float, concurrency: int, sample: 
     from xueji_common.grpcserver.client import bearer
 
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    if kind == "echo":
-        call = channel.unary_unary("/bench.Echo/Echo")
-        payload = nq.LookupStudentRequest(name="张三", document_number="33010220150601123X").SerializeToString()
-        make = lambda i: call(payload)  # noqa: E731
-    else:
-        s = Settings()
-        meta = bearer(TokenService(s.token_secret).mint("bench", Role.SYSTEM, "000000", ttl_seconds=3600))
-        call = channel.unary_unary("/xueji.v1.NationalQuery/LookupStudent",
-                                   request_serializer=nq.LookupStudentRequest.SerializeToString,
-                                   response_deserializer=nq.LookupStudentResponse.FromString)
+    meta = bearer(TokenService(Settings().token_secret).mint("bench", Role.SYSTEM, "000000", ttl_seconds=3600))
+    method, answer = (("/bench.Echo/Echo", nq.LookupStudentRequest) if kind == "echo" else
+                      ("/xueji.v1.NationalQuery/LookupStudent", nq.LookupStudentResponse))
+    call = channel.unary_unary(method, request_serializer=nq.LookupStudentRequest.SerializeToString,
+                               response_deserializer=answer.FromString)
 
-        def make(i):
-            name, number, nsn = sample[i % len(sample)]
-            key = {"document_number": number} if i % 4 else {"national_student_number": nsn}
-            return call(nq.LookupStudentRequest(name=name, **key), metadata=meta)
+    def make(i):
+        name, number, nsn = sample[i % len(sample)]
+        key = {"document_number": number} if i % 4 else {"national_student_number": nsn}
+        return call(nq.LookupStudentRequest(name=name, **key), metadata=meta)
 
     latencies: list[float] = []
     errors = 0
@@ -175,16 +181,32 @@ async def drive(port: int, kind: str, seconds: float, concurrency: int, sample: 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
     await channel.close()
-    latencies.sort()
-    return {"rps": len(latencies) / elapsed, "p50": latencies[len(latencies) // 2] * 1000,
-            "p99": latencies[int(len(latencies) * 0.99)] * 1000, "errors": errors, "calls": len(latencies)}
+    return {"elapsed": elapsed, "latencies": latencies, "errors": errors}
 
 
-def measure(kind: str, port: int, seconds: float, concurrency: int, sample_file: Path) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(kind: str, port: int, server_pid: int, seconds: float, concurrency: int, sample_file: Path) -> dict:
+    """One client process drives one server process; also the server's CPU time per call."""
+    cpu = cpu_seconds(server_pid)
     out = subprocess.run([sys.executable, __file__, "--client", kind, "--port", str(port), "--seconds", str(seconds),
                           "--concurrency", str(concurrency), "--sample", str(sample_file)],
                          check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["server_cpu"] = cpu_seconds(server_pid) - cpu  # warm-up calls included (50 per run)
+    return result
+
+
+def summary(runs: list[dict]) -> dict:
+    latencies = sorted(x for r in runs for x in r["latencies"])
+    calls, elapsed = len(latencies), sum(r["elapsed"] for r in runs)
+    return {"rps": calls / elapsed, "p50": latencies[calls // 2] * 1000, "p99": latencies[int(calls * 0.99)] * 1000,
+            "errors": sum(r["errors"] for r in runs), "calls": calls,
+            "cpu_us": sum(r["server_cpu"] for r in runs) / (calls + 50 * len(runs)) * 1e6}
 
 
 def start(args: list[str]) -> subprocess.Popen:
@@ -198,6 +220,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="echo and lookup runs, taking turns")
     parser.add_argument("--serve", choices=["lookup", "echo"])
     parser.add_argument("--client", choices=["lookup", "echo"])
     parser.add_argument("--url")
@@ -230,19 +253,29 @@ def main() -> None:
             print(f"bulk load: {report.rows_inserted:,} inserted, {report.rows_failed} failed in {elapsed:.1f} s "
                   f"= {rate:,.0f} records/s (target >= 50,000); bare COPY baseline {bare_rate:,.0f} rows/s; "
                   f"ratio {rate / bare_rate:.2f}")
-            results = {}
-            for kind, server_args in (("echo", ["--serve", "echo"]), ("lookup", ["--serve", "lookup", "--url", url])):
-                port = infra.free_port()
-                server = start([*server_args, "--port", str(port)])
-                try:
-                    results[kind] = measure(kind, port, args.seconds, args.concurrency, sample_file)
-                finally:
-                    server.terminate()
-                    server.wait(10)
-            echo, lookup = results["echo"], results["lookup"]
-            for kind, r in results.items():
+            # Both servers run side by side; the clients take turns, round after round, so that a
+            # change in the machine's load (it is shared) falls on both alike.
+            servers, runs = {}, {"echo": [], "lookup": []}
+            try:
+                for kind, server_args in (("echo", ["--serve", "echo"]), ("lookup", ["--serve", "lookup", "--url", url])):
+                    port = infra.free_port()
+                    servers[kind] = (start([*server_args, "--port", str(port)]), port)
+                for _ in range(args.rounds):
+                    for kind, (proc, port) in servers.items():
+                        runs[kind].append(measure(kind, port, proc.pid, args.seconds, args.concurrency, sample_file))
+            finally:
+                for proc, _ in servers.values():
+                    proc.terminate()
+                    proc.wait(30)
+            rate = lambda run: len(run["latencies"]) / run["elapsed"]  # noqa: E731
+            ratios = [rate(lk) / rate(ec) for ec, lk in zip(runs["echo"], runs["lookup"])]
+            for kind in runs:
+                r = summary(runs[kind])
                 print(f"{kind:>6}: {r['rps']:,.0f} calls/s, p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, "
-                      f"{r['errors']} errors ({r['calls']:,} calls, concurrency {args.concurrency})")
+                      f"{r['errors']} errors ({r['calls']:,} calls, concurrency {args.concurrency}, "
+                      f"{args.rounds} x {args.seconds:g} s); server process CPU {r['cpu_us']:.0f} us/call")
+            print(f"per-round lookup/echo ratios: {', '.join(f'{x:.2f}' for x in ratios)}")
+            echo, lookup = summary(runs["echo"]), summary(runs["lookup"])
             print(f"lookup/echo throughput ratio {lookup['rps'] / echo['rps']:.2f} (target >= 0.5); "
                   f"lookup p99 {lookup['p99']:.2f} ms (target < 10 ms)")
     finally:

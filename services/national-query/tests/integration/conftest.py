@@ -21,23 +21,33 @@ def runtime(service_runtime):
 
 @pytest.fixture
 def serve(runtime):
-    """serve(policy) → a channel to national-query running with that lookup policy."""
+    """serve(policy) → a channel to national-query running with that lookup policy.
+    serve.stop() stops every server started so far cleanly: calls finish, then each servicer closes
+    (which commits the lookup audit entries still queued), as a server process does on SIGTERM."""
     servers, channels = [], []
 
     def start(lookup_policy: LookupPolicy | None = None) -> grpc.Channel:
         address = f"127.0.0.1:{free_port()}"
-        server = GrpcServer(SPEC.grpc_bindings(runtime, lookup_policy or policy()), address, runtime.tokens,
-                            public_methods=SPEC.public_methods)
+        bindings = SPEC.grpc_bindings(runtime, lookup_policy or policy())
+        server = GrpcServer(bindings, address, runtime.tokens, public_methods=SPEC.public_methods)
         server.start()
-        servers.append(server)
+        servers.append((server, [b.servicer for b in bindings if hasattr(b.servicer, "close")]))
         channels.append(grpc.insecure_channel(address))
         return channels[-1]
 
+    def stop() -> None:
+        for ch in channels:
+            ch.close()
+        channels.clear()
+        while servers:
+            server, closeable = servers.pop()
+            server.stop(grace=5)
+            for servicer in closeable:
+                servicer.close()
+
+    start.stop = stop
     yield start
-    for ch in channels:
-        ch.close()
-    for server in servers:
-        server.stop(grace=0)
+    stop()
 
 
 @pytest.fixture

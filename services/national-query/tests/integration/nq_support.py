@@ -38,3 +38,16 @@ def created(runtime, number="33010220150601123X", **kw) -> str:
     snap = snapshot(number=number, **kw)
     return deliver(runtime, events_pb2.StudentRecordCreated(record=snap, document_number=number),
                    aggregate_id=snap.record_id)
+
+
+class AuditHeld:
+    """Holds the lookup audit table locked against inserts (reads go on), so that the server's audit
+    entries stay queued in memory until release() (e.g. from a timer while the server stops)."""
+
+    def __init__(self, runtime) -> None:
+        self._conn = runtime.engine.connect()
+        self._conn.exec_driver_sql("LOCK TABLE lookup_audit IN EXCLUSIVE MODE")
+
+    def release(self) -> None:
+        self._conn.rollback()
+        self._conn.close()

@@ -84,6 +84,22 @@ def test_a_reload_updates_only_records_changed_later(any_runtime, tmp_path):
     assert names == ["张叁"] and len(kept) == 1
 
 
+def test_the_same_file_loaded_again_after_a_key_rotation_takes_the_new_hashes(any_runtime, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [line(1), line(2)])
+    bulk_load(any_runtime.uow_factory(), path, "csv")
+    new_key = "rotated-key-" + "r" * 30
+    rotated = ServiceRuntime(SPEC, Settings(hash_key=new_key), database_url=any_runtime.database_url)
+    try:
+        report = bulk_load(rotated.uow_factory(), path, "csv")
+        assert (report.rows_inserted, report.rows_updated) == (0, 2)
+        with rotated.uow_factory() as uow:
+            number = line(1)[5]
+            assert len(uow.records.by_document("张三", [document_hash(new_key, "1", number)])) == 1
+            assert uow.records.by_document("张三", [document_hash(any_runtime.settings.hash_key, "1", number)]) == []
+    finally:
+        rotated.close()
+
+
 def test_excel_files_load_too(any_runtime, tmp_path):
     book = openpyxl.Workbook()
     book.active.append(HEADER)
@@ -148,3 +164,43 @@ def test_over_grpc_refusals(serve, auth, tmp_path):
     assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "Excel" in field_violations(exc.value)[0][1]
     report = stub.BulkLoadRecords(stream(path), metadata=auth(Role.DEPARTMENT_REGISTRAR, "000000"))
     assert report.rows_inserted == 1
+
+
+def test_free_text_with_tabs_backslashes_and_line_breaks_loads_as_written(any_runtime, tmp_path):
+    odd = {1: ("张\\三", "胜利\t小学\n（分校）"), 2: ("李\t四", "城东\\小学\r\n二部")}
+    for n, (name, school) in odd.items():  # the first load goes straight in, the second through staging
+        report = bulk_load(any_runtime.uow_factory(), write_csv(tmp_path / f"{n}.csv", [
+            line(n, name=name, school_name=school)]), "csv")
+        assert report.rows_inserted == 1
+    with any_runtime.uow_factory() as uow:
+        for n, (name, school) in odd.items():
+            [record] = uow.records.by_student_number(name, line(n)[0])
+            assert record.school_name == school
+
+
+def test_a_first_load_leaves_the_keys_and_indexes_as_the_migrations_made_them(runtime, tmp_path):
+    def indexes():
+        with runtime.engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes "
+                                        "WHERE tablename = 'national_records' ORDER BY indexname").all()
+
+    before = indexes()
+    assert len(before) == 4
+    bulk_load(runtime.uow_factory(), write_csv(tmp_path / "a.csv", [line(i) for i in range(1, 51)]), "csv")
+    assert indexes() == before
+    with runtime.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE relname = 'national_records'").scalar() == 50
+        with pytest.raises(Exception, match="duplicate key"):
+            conn.exec_driver_sql("INSERT INTO national_records SELECT (r).* FROM (SELECT r FROM national_records r "
+                                 "LIMIT 1) x")  # the same row again: the keys hold
+
+
+def test_a_file_unreadable_past_its_start_loads_nothing(any_runtime, tmp_path):
+    from xueji_common.errors import InvalidArgument
+
+    path = write_csv(tmp_path / "a.csv", [line(i) for i in range(1, 800)])  # more than the encoding sniff
+    path.write_bytes(path.read_bytes() + b"G3301022015060\xff\xfe,\n")
+    with pytest.raises(InvalidArgument) as exc:
+        bulk_load(any_runtime.uow_factory(), path, "csv")
+    assert "文件无法读取" in exc.value.violations[0].description
+    assert count(any_runtime) == 0

@@ -3,6 +3,9 @@ nothing told for a wrong name, rate limits, and an audit of every lookup."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
@@ -12,7 +15,7 @@ from xueji_common.auth import Role
 from xueji_common.grpcserver.errors import field_violations
 from xueji_national_query.domain import captcha
 
-from nq_support import created, deliver, policy
+from nq_support import AuditHeld, created, deliver, policy
 
 NUMBER = "33010220150601123X"
 ANSWER = "AB3K"
@@ -166,6 +169,7 @@ def test_every_lookup_is_audited_masked(serve, runtime, auth):
     refused(lambda: ask(stub, auth(), "nope"))
     refused(lambda: ask(stub, auth(), solve(stub, auth), name="李四"))
     refused(lambda: ask(stub, auth(), solve(stub, auth)))
+    serve.stop()  # the refusal before the captcha is queued; a clean stop commits it
     entries = audit(runtime)
     assert [e["outcome"] for e in entries] == ["found", "captcha_refused", "not_found", "rate_limited"]
     assert {(e["user_id"], e["role"], e["org_unit"], e["query_kind"]) for e in entries} == {
@@ -176,12 +180,69 @@ def test_every_lookup_is_audited_masked(serve, runtime, auth):
     assert all(NUMBER not in str(e) for e in entries)
 
 
-def test_system_lookups_are_audited_before_they_are_answered(stub, runtime, auth):
+def test_system_lookups_are_audited_by_the_time_the_server_has_stopped(stub, serve, runtime, auth):
     system = auth(Role.SYSTEM, "000000", "ministry-app")
     ask(stub, system)
     refused(lambda: ask(stub, system, name="李四"))
     refused(lambda: ask(stub, system, name=""))
+    serve.stop()
     entries = audit(runtime)
     assert [(e["user_id"], e["outcome"], e["result_count"]) for e in entries] == [
         ("ministry-app", "found", 1), ("ministry-app", "not_found", 0), ("ministry-app", "invalid", 0)]
     assert all(NUMBER not in str(e) for e in entries)
+
+
+def test_a_burst_of_system_lookups_is_audited_whole_while_serving_and_at_a_clean_stop(stub, serve, runtime, auth):
+    system = auth(Role.SYSTEM, "000000", "ministry-app")
+
+    def burst(n: int) -> None:
+        with ThreadPoolExecutor(8) as pool:
+            outcomes = list(pool.map(lambda i: ask(stub, system) if i % 5 else refused(
+                lambda: ask(stub, system, name="李四")), range(n)))
+        assert len(outcomes) == n
+
+    burst(200)
+    deadline = time.monotonic() + 30
+    while len(audit(runtime)) < 200 and time.monotonic() < deadline:
+        time.sleep(0.05)  # committed by the writer's thread, without a stop
+    assert len(audit(runtime)) == 200
+    held = AuditHeld(runtime)  # the next entries stay queued...
+    burst(300)
+    threading.Timer(0.5, held.release).start()
+    serve.stop()  # ...and a clean stop waits until they are committed
+    entries = audit(runtime)
+    assert len(entries) == 500 and len({e["id"] for e in entries}) == 500
+    assert sum(e["outcome"] == "not_found" for e in entries) == 100
+    assert {(e["user_id"], e["key_masked"]) for e in entries} == {("ministry-app", "330***********123X")}
+
+
+def test_embedded_mode_on_sqlite_looks_up_and_audits_the_same(tmp_path, monkeypatch):
+    from xueji_common.config import Settings
+    from xueji_common.grpcserver.client import bearer
+    from xueji_common.grpcserver.server import GrpcServer
+    from xueji_common.runtime.bootstrap import ServiceRuntime
+    from xueji_common.testing.infra import free_port
+    from xueji_national_query.spec import SPEC
+
+    rt = ServiceRuntime(SPEC, Settings(), database_url=f"sqlite:///{tmp_path / 'nq.db'}")
+    rt.migrate()
+    created(rt)
+    address = f"127.0.0.1:{free_port()}"
+    bindings = SPEC.grpc_bindings(rt, policy())
+    server = GrpcServer(bindings, address, rt.tokens)
+    server.start()
+    try:
+        with grpc.insecure_channel(address) as channel:
+            stub = national_query_pb2_grpc.NationalQueryStub(channel)
+            system = bearer(rt.tokens.mint("ministry-app", Role.SYSTEM, "000000"))
+            [by_document] = ask(stub, system).results
+            [by_number] = ask(stub, system, national_student_number="G" + NUMBER).results
+            assert by_document.document.number == NUMBER and by_number.document.number == "330***********123X"
+            by_document.document.number = by_number.document.number
+            assert by_document == by_number and by_document.last_change_time.seconds
+            assert refused(lambda: ask(stub, system, name="李四")).code() == grpc.StatusCode.NOT_FOUND
+    finally:
+        server.stop(grace=5)
+        bindings[0].servicer.close()
+    assert [e["outcome"] for e in audit(rt)] == ["found", "found", "not_found"]
+    rt.close()

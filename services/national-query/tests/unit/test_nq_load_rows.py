@@ -56,6 +56,9 @@ def test_a_good_row_becomes_the_record_columns(text_cells):
     ("enrolment_status", "休假", "就读状态无效"),
     ("problem", "也许", "是否问题学籍应为是或否"),
     ("changed_at", "昨天", "最新学籍变动时间不是有效时间"),
+    ("name", "张\x00三", "不能包含空字符"),
+    ("document_number", "3301\x0002", "不能包含空字符"),
+    ("school_name", "胜利\x00小学", "不能包含空字符"),
 ])
 def test_each_bad_cell_is_reported_with_its_row_and_column(field, value, message, text_cells):
     [problem] = parser().parse(7, row(**{field: value}))
@@ -104,8 +107,23 @@ def test_english_headers_work_too():
     assert positions["name"] == 1
 
 
-def test_the_loads_fast_hash_is_the_shared_document_hash():
+@pytest.mark.parametrize("key", ["key", "k" * 64, "k" * 65, "密钥" * 40])
+def test_the_fast_hash_is_the_shared_document_hash(key):
     from xueji_common.hashing import document_hash
-    from xueji_national_query.service_layer.bulk_load import fast_hasher
+    from xueji_national_query.domain.doc_hash import hasher
 
-    assert fast_hasher("key")("1", " 33010220150601123x ") == document_hash("key", "1", "33010220150601123X")
+    for doc_type, number in [("1", " 33010220150601123x "), ("6", "A123456(3)"), ("Z", "ｘ１")]:
+        assert hasher(key)(doc_type, number) == document_hash(key, doc_type, number)
+
+
+def test_rows_become_copy_text_with_free_text_escaped():
+    from xueji_national_query.adapters.copy_text import CopyLines
+
+    good = parser().parse(2, row())
+    odd = parser().parse(3, row(name="张\\\t三", school_name="胜利\n小学\r分校"))
+    lines = CopyLines().encode([good, odd]).decode().split("\n")
+    assert lines[-1] == "" and len(lines) == 3
+    first, second = (line.split("\t") for line in lines[:2])
+    assert len(first) == len(RowParser.ROW_FIELDS) == len(second)
+    assert first[4] == "2015-06-01" and first[13] == "f" and first[15] == "2026-09-01T00:00:00+00:00"
+    assert second[2] == r"张\\\t三" and second[10] == r"胜利\n小学\r分校"

@@ -46,6 +46,26 @@ def test_hk_identity_cards_are_hashed_in_their_canonical_form():
     assert document_hash("k", "6", "A123456(3)") in query.document_hashes("k")
 
 
+@pytest.mark.parametrize("number", [
+    NUMBER, "810000200001011238", "820000200001011238", "830000200001011238", "A1234563", "A123456(3)",
+    "AB9876543", "12345678", "1234567890", "1234567890A", "1234567890(A)", "1234567(8)", "12345678", "H1234567890",
+    "M12345678", "K12345678", "E12345678901234", "ABC123456789012", "9" * 17 + "X", "X" * 30,
+])
+def test_document_hashes_are_those_of_the_number_validated_under_every_type(number):
+    from xueji_common.documents import DocumentError, DocumentType, validate_document
+
+    expected = set()
+    for doc_type in DocumentType:
+        canonical = number
+        if doc_type in (DocumentType.HK, DocumentType.MACAO, DocumentType.TAIWAN):
+            try:
+                canonical = validate_document(doc_type, number).number
+            except DocumentError:
+                pass
+        expected.add(document_hash("k", doc_type.value, canonical))
+    assert LookupQuery.parse("张三", number).document_hashes("k") == sorted(expected)
+
+
 def test_the_audit_keeps_the_query_masked():
     assert LookupQuery.parse("张三丰", NUMBER).masked() == ("张**", "330***********123X")
     assert mask_name("李") == "李*"
@@ -118,6 +138,8 @@ def test_events_apply_in_order_and_loads_by_change_time():
     assert snapshot_applies(2, None) and snapshot_applies(3, 2)
     assert not snapshot_applies(2, 2) and not snapshot_applies(1, 2)
     assert loaded_row_applies(NOW, NOW - dt.timedelta(days=1)) and not loaded_row_applies(NOW, NOW)
+    # the same file again after the hashing key was rotated: same change time, another hash
+    assert loaded_row_applies(NOW, NOW, "b" * 64, "a" * 64) and not loaded_row_applies(NOW, NOW, "a" * 64, "a" * 64)
     assert problem_flag(False, 1) and problem_flag(True, 0) and not problem_flag(False, 0)
 
 

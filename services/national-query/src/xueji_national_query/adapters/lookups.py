@@ -10,6 +10,7 @@ from xueji_common.db.engine import utc
 from xueji_national_query.adapters.tables import captchas as c
 from xueji_national_query.adapters.tables import lookup_audit as a
 from xueji_national_query.domain.captcha import Challenge
+from xueji_national_query.domain.lookup import AuditEntry
 
 
 class CaptchaRepository:
@@ -43,8 +44,8 @@ class AuditLog:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def record(self, **entry) -> None:
-        self._session.execute(insert(a).values(**entry))
+    def record(self, entry: AuditEntry) -> None:
+        self._session.execute(insert(a).values(**entry._asdict()))
 
     def entries(self, user_id: str | None = None) -> list[dict]:
         query = select(a).order_by(a.c.id)

@@ -55,6 +55,8 @@ _YES_NO = {"": False, "否": False, "0": False, "N": False, "FALSE": False,
 _TYPES = {t.value: t for t in DocumentType} | {t.label_zh: t for t in DocumentType} | {"a": DocumentType.PASSPORT}
 _STAGES = {k: s for s in Stage for k in (s.value, s.label_zh, str(s.to_proto()))}
 _STATUSES = {k: s for s in EnrolmentStatus for k in (s.value, s.label_zh, str(s.to_proto()))}
+_NUL = "不能包含空字符（NUL）"
+_UNSEEN = object()
 _CODES = {m: m.value for e in (DocumentType, Stage, EnrolmentStatus) for m in e}  # faster than .value
 
 
@@ -95,7 +97,8 @@ class RowParser:
     """Checks rows and turns good ones into the read model's column tuple (see ROW_FIELDS).
 
     Written for speed (a national load is millions of rows): one getter per row, inline checks,
-    and caches of parsed dates and times (a few thousand distinct birth dates in K-12).
+    and caches of parsed dates and times (a few thousand distinct birth dates in K-12) and of the
+    coded cells (a few thousand combinations of gender, type, province, stage, status, flag).
     """
 
     ROW_FIELDS = ("record_id", "national_student_number", "name", "gender", "birth_date", "document_type",
@@ -114,6 +117,7 @@ class RowParser:
         self._seen: dict[str, int] = {}  # national student number → row number
         self._dates: dict = {}
         self._times: dict = {}
+        self._codes: dict[tuple, tuple] = {}
 
     def parse(self, row_number: int, row: list) -> tuple | list[RowProblem]:
         if len(row) < self._width:
@@ -121,35 +125,52 @@ class RowParser:
         row.append("")
         (nsn, name, gender, birth, doc_type, number, province, school_code, school_name, stage, status, problem,
          changed) = self._get(row)
+        raw_birth, raw_changed = birth, changed
         if not self._text_cells:  # Excel cells: numbers, None, dates...
             nsn, name, gender, doc_type, number, province, school_code, school_name, stage, status, problem = (
                 _text(v) for v in (nsn, name, gender, doc_type, number, province, school_code, school_name, stage,
                                    status, problem))
         nsn = nsn.strip().upper()
         name = name.strip()
-        gender = _GENDERS.get(gender.strip())
-        doc_type = _TYPES.get(doc_type.strip()) or _TYPES.get(doc_type.strip().upper())
+        coded = (gender, doc_type, province, stage, status, problem)  # few distinct combinations
+        codes = self._codes.get(coded)
+        if codes is None:
+            codes = self._code(coded)
+        gender, doc_type, province, stage, status, problem = codes
         number = number.upper() if number.isascii() and number.isalnum() else normalize_document_number(number)
-        province = province.strip() or self._province
         school_code = school_code.strip()
-        stage, status = _STAGES.get(stage.strip()), _STATUSES.get(status.strip())
-        problem = _YES_NO.get(problem.strip().upper())
-        birth = self._cached(self._dates, birth, _date)
-        changed = self._cached(self._times, changed, _datetime)
+        birth = self._dates.get(birth, _UNSEEN) if birth.__class__ is str else _UNSEEN
+        if birth is _UNSEEN:
+            birth = self._cached(self._dates, raw_birth, _date)
+        changed = self._times.get(changed, _UNSEEN) if changed.__class__ is str else _UNSEEN
+        if changed is _UNSEEN:
+            changed = self._cached(self._times, raw_changed, _datetime)
+        school_name = school_name.strip()[:200]
         if (not _STUDENT_NUMBER.fullmatch(nsn) or nsn in self._seen or not name or len(name) > 100
                 or gender is None or birth is None or doc_type is None or province not in PROVINCES
                 or (not number and doc_type is not DocumentType.OTHER) or len(number) > 30
                 or (school_code and not _SCHOOL_CODE.fullmatch(school_code)) or stage is None or status is None
-                or problem is None or changed is None):
+                or problem is None or changed is None or "\x00" in name or "\x00" in number or "\x00" in school_name):
             return self._problems(row_number, nsn, name, gender, birth, doc_type, number, province, school_code,
-                                  stage, status, problem, changed)
+                                  school_name, stage, status, problem, changed)
         self._seen[nsn] = row_number
         if doc_type in (DocumentType.HK, DocumentType.MACAO, DocumentType.TAIWAN):
             number = _canonical(doc_type, number)  # identity cards are stored as printed: A123456(3)
         code = _CODES[doc_type]
         return ("nq-" + nsn, nsn, name, gender, birth, code, self._hash(code, number) if number else "",
-                mask_document_number(number), province, school_code, school_name.strip()[:200], _CODES[stage],
+                mask_document_number(number), province, school_code, school_name, _CODES[stage],
                 _CODES[status], problem, 0, changed)
+
+    def _code(self, cells: tuple) -> tuple:
+        """The coded cells (gender, document type, province, stage, status, problem flag) parsed,
+        None where a cell is not valid, remembered for the next row with the same cells."""
+        gender, doc_type, province, stage, status, problem = (c.strip() for c in cells)
+        codes = (_GENDERS.get(gender), _TYPES.get(doc_type) or _TYPES.get(doc_type.upper()), province or self._province,
+                 _STAGES.get(stage), _STATUSES.get(status), _YES_NO.get(problem.upper()))
+        if len(self._codes) > self._CACHE_LIMIT:
+            self._codes.clear()
+        self._codes[cells] = codes
+        return codes
 
     def _cached(self, cache: dict, value, parse):
         if not isinstance(value, str):
@@ -162,8 +183,8 @@ class RowParser:
             parsed = cache[value] = parse(value)
             return parsed
 
-    def _problems(self, row_number, nsn, name, gender, birth, doc_type, number, province, school_code, stage,
-                  status, problem, changed) -> list[RowProblem]:
+    def _problems(self, row_number, nsn, name, gender, birth, doc_type, number, province, school_code,
+                  school_name, stage, status, problem, changed) -> list[RowProblem]:
         problems: list[RowProblem] = []
 
         def bad(field: str, message: str) -> None:
@@ -176,6 +197,8 @@ class RowParser:
             bad("national_student_number", f"全国学籍号与第{self._seen[nsn]}行重复")
         if not name or len(name) > 100:
             bad("name", "姓名不能为空" if not name else "姓名不能超过100个字符")
+        elif "\x00" in name:
+            bad("name", _NUL)
         if gender is None:
             bad("gender", "性别应为1（男）或2（女）")
         if birth is None:
@@ -186,10 +209,14 @@ class RowParser:
             bad("document_number", "身份证件号不能为空")
         elif len(number) > 30:
             bad("document_number", "身份证件号不能超过30个字符")
+        elif "\x00" in number:
+            bad("document_number", _NUL)
         if province not in PROVINCES:
             bad("province_code", "所在省份代码无效（应为6位省级行政区划代码）")
         if school_code and not _SCHOOL_CODE.fullmatch(school_code):
             bad("school_code", "学校标识码应为10位数字")
+        if "\x00" in school_name:
+            bad("school_name", _NUL)
         if stage is None:
             bad("stage", "就读学段无效（学前、小学、初中、高中、特殊教育）")
         if status is None:

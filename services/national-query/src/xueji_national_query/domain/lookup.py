@@ -6,20 +6,28 @@ tell that the number exists).
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from xueji_common.auth import Role
 from xueji_common.documents import DocumentError, DocumentType, mask_document_number, normalize_document_number
 from xueji_common.documents import validate_document
 from xueji_common.errors import FieldViolation, InvalidArgument, NotFound
-from xueji_common.hashing import document_hash
+from xueji_national_query.domain.doc_hash import hasher
 
 BY_DOCUMENT = "document"
 BY_STUDENT_NUMBER = "student_number"
 NOT_FOUND_MESSAGE = "未查询到符合条件的学籍信息"
 
 _CANONICAL_FORMS = (DocumentType.HK, DocumentType.MACAO, DocumentType.TAIWAN)
+_ALL_CODES = tuple(t.value for t in DocumentType)
+_PLAIN_CODES = tuple(t.value for t in DocumentType if t not in _CANONICAL_FORMS)
+# The canonical forms rewrite only short numbers: identity cards of Hong Kong (A123456(3)) and Macao
+# (1234567(8)), and the old Taiwan permit written 1234567890(A). Any of their other numbers, and any
+# longer number, is kept as typed, so a longer number needs no validation to be hashed.
+_LONGEST_REWRITTEN = len("1234567890(A)")
 _STUDENT_NUMBER = re.compile(r"[GLJ][0-9]{17}[0-9X]")
 
 # Roles that see the document number in clear (system: ministry systems). The read model keeps only
@@ -61,20 +69,36 @@ class LookupQuery:
         Only the HK, Macao and Taiwan identity cards have a canonical form other than the
         normalised text (A123456(3)); the other types hash the number as typed.
         """
-        hashes = set()
-        for doc_type in DocumentType:
-            canonical = self.document_number
-            if doc_type in _CANONICAL_FORMS:
-                try:
-                    canonical = validate_document(doc_type, self.document_number).number
-                except DocumentError:
-                    pass
-            hashes.add(document_hash(key, doc_type.value, canonical))
+        document_hash, number = hasher(key), self.document_number
+        if len(number) > _LONGEST_REWRITTEN:  # e.g. every resident ID: hashed as typed under every type
+            return sorted({document_hash(code, number) for code in _ALL_CODES})
+        hashes = {document_hash(code, number) for code in _PLAIN_CODES}
+        for doc_type in _CANONICAL_FORMS:
+            try:
+                canonical = validate_document(doc_type, number).number
+            except DocumentError:
+                canonical = number
+            hashes.add(document_hash(doc_type.value, canonical))
         return sorted(hashes)
 
     def masked(self) -> tuple[str, str]:
         """(name, key) as the audit keeps them."""
         return mask_name(self.name), mask_document_number(self.document_number or self.national_student_number)
+
+
+class AuditEntry(NamedTuple):
+    """One lookup as the audit keeps it (the columns of the lookup_audit table, its id aside)."""
+
+    asked_at: dt.datetime
+    user_id: str
+    role: str
+    org_unit: str
+    client_address: str
+    query_kind: str          # BY_DOCUMENT or BY_STUDENT_NUMBER
+    name_masked: str
+    key_masked: str
+    outcome: str             # found, not_found, invalid, rate_limited, captcha_refused
+    result_count: int
 
 
 def mask_name(name: str) -> str:

@@ -39,9 +39,13 @@ def snapshot_applies(incoming_version: int, stored_version: int | None) -> bool:
     return stored_version is None or incoming_version > stored_version
 
 
-def loaded_row_applies(incoming_changed_at: dt.datetime, stored_changed_at: dt.datetime | None) -> bool:
-    """A bulk-loaded row replaces a stored record only when it was changed later."""
-    return stored_changed_at is None or incoming_changed_at > stored_changed_at
+def loaded_row_applies(incoming_changed_at: dt.datetime, stored_changed_at: dt.datetime | None,
+                       incoming_hash: str = "", stored_hash: str = "") -> bool:
+    """A bulk-loaded row replaces a stored record when it was changed later, or at the same time with
+    another document hash: the same file loaded again after the hashing key was rotated (OPERATIONS §8)."""
+    if stored_changed_at is None or incoming_changed_at > stored_changed_at:
+        return True
+    return incoming_changed_at == stored_changed_at and incoming_hash != stored_hash
 
 
 def problem_flag(snapshot_flag: bool, open_groups: int) -> bool:

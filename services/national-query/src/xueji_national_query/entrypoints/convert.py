@@ -1,18 +1,26 @@
 """National records → protobuf messages of the contract."""
 from __future__ import annotations
 
+import datetime as dt
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from xueji.v1 import common_pb2, national_query_pb2
 from xueji_common.documents import DocumentType
-from xueji_common.grpcserver.convert import date_to_pb, timestamp
+from xueji_common.grpcserver.convert import date_to_pb
 from xueji_national_query.domain.records import NationalRecord
 from xueji_national_query.domain.vocabulary import EnrolmentStatus, Stage, province_name
 
 
+# Stored codes → proto numbers, computed once (a lookup converts every record it answers with).
+_DOCUMENT_TYPES = {t.value: t.to_proto() for t in DocumentType}
+_STAGES = {s.value: s.to_proto() for s in Stage}
+_STATUSES = {s.value: s.to_proto() for s in EnrolmentStatus}
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
 def document_pb(record: NationalRecord, number: str) -> common_pb2.IdentityDocument:
-    try:
-        doc_type = DocumentType(record.document_type).to_proto()
-    except ValueError:
-        doc_type = common_pb2.DOCUMENT_TYPE_UNSPECIFIED
+    doc_type = _DOCUMENT_TYPES.get(record.document_type, common_pb2.DOCUMENT_TYPE_UNSPECIFIED)
     return common_pb2.IdentityDocument(type=doc_type, number=number)
 
 
@@ -23,11 +31,17 @@ def lookup_result(record: NationalRecord, document_number: str) -> national_quer
         document=document_pb(record, document_number),
         province_code=record.province_code,
         province_name=province_name(record.province_code),
-        stage=Stage(record.stage).to_proto(),
-        enrolment_status=EnrolmentStatus(record.enrolment_status).to_proto(),
+        stage=_STAGES[record.stage],
+        enrolment_status=_STATUSES[record.enrolment_status],
         problem_record=record.problem,
-        last_change_time=timestamp(record.changed_at),
+        last_change_time=_timestamp(record.changed_at),
     )
+
+
+def _timestamp(moment: dt.datetime) -> Timestamp:
+    """As convert.timestamp (naive means UTC), in integer arithmetic rather than via a time tuple."""
+    since = (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)) - _EPOCH
+    return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1000)
 
 
 def preschool_candidate(record: NationalRecord) -> common_pb2.PreschoolRecordCandidate:

@@ -1,20 +1,18 @@
 """gRPC entrypoint of NationalQuery: captcha, lookup (and the bulk load from grpc_bulk_load)."""
 from __future__ import annotations
 
-from sqlalchemy.orm import sessionmaker
-
 from xueji.v1 import national_query_pb2, national_query_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.grpcserver.convert import timestamp
 from xueji_common.grpcserver.guard import require_role
-from xueji_national_query.adapters.audit_writer import GroupAuditWriter
+from xueji_national_query.adapters.audit_sinks import audit_sink
+from xueji_national_query.adapters.audit_writer import BufferedAuditWriter
 from xueji_national_query.adapters.captcha_image import draw_png
-from xueji_national_query.adapters.lookup_engine import lookup_engine
+from xueji_national_query.adapters.lookup_reader import record_reader
 from xueji_national_query.domain.lookup import CAPTCHA_ROLES, shown_document_number
 from xueji_national_query.entrypoints.convert import lookup_result
 from xueji_national_query.entrypoints.grpc_bulk_load import BulkLoadMethod
 from xueji_national_query.service_layer import lookup
-from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
 
 
 def client_address(context) -> str:
@@ -29,13 +27,15 @@ class NationalQueryServicer(BulkLoadMethod, national_query_pb2_grpc.NationalQuer
     def __init__(self, runtime, policy: lookup.LookupPolicy) -> None:
         self._rt = runtime
         self._policy = policy
-        # Reads of system lookups need no transaction: autocommit saves two round trips per lookup.
-        engine = lookup_engine(runtime)
-        reads = sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
-        self._stores = lookup.LookupStores(
-            uow_factory=runtime.uow_factory,
-            read_uow_factory=lambda: NationalQueryUnitOfWork(reads, hash_key=runtime.settings.hash_key),
-            write_audit=GroupAuditWriter(engine).write)
+        self._reader = record_reader(runtime)
+        self._audit = BufferedAuditWriter(audit_sink(runtime))
+        self._stores = lookup.LookupStores(uow_factory=runtime.uow_factory, reader=self._reader,
+                                           write_audit=self._audit.write, hash_key=runtime.settings.hash_key)
+
+    def close(self) -> None:
+        """After the server stopped: commits the queued audit entries, closes the lookup's connections."""
+        self._audit.close()
+        self._reader.close()
 
     def CreateCaptcha(self, request, context):
         caller = lookup.Caller(require_role(*CAPTCHA_ROLES), client_address(context))

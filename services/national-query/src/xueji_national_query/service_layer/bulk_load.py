@@ -2,7 +2,7 @@
 in one transaction, report the bad ones (row number, column, reason)."""
 from __future__ import annotations
 
-import hmac
+import csv
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,12 +11,13 @@ from typing import Callable
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_national_query.adapters import load_files
 from xueji_national_query.adapters.bulk_writer import writer_for
+from xueji_national_query.domain.doc_hash import hasher
 from xueji_national_query.domain.load_rows import HeaderError, RowParser, RowProblem, column_positions
 from xueji_national_query.domain.vocabulary import PROVINCES
 from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
 
 MAX_ERRORS = 1000
-BATCH = 20_000
+BATCH = 20_000  # rows per COPY
 Progress = Callable[[int, int], None]  # (rows read, estimated rows)
 
 
@@ -31,16 +32,6 @@ class LoadReport:
     errors_truncated: bool = False
 
 
-def fast_hasher(key: str) -> Callable[[str, str], str]:
-    """xueji_common.hashing.document_hash through the one-shot C HMAC (a row costs less)."""
-    secret = key.encode()
-
-    def digest(document_type: str, number: str) -> str:
-        return hmac.digest(secret, f"{document_type}:{number.strip().upper()}".encode(), "sha256").hex()
-
-    return digest
-
-
 def bulk_load(uow: NationalQueryUnitOfWork, path: Path, fmt: str, province_code: str = "",
               progress: Progress | None = None) -> LoadReport:
     if province_code and province_code not in PROVINCES:
@@ -52,32 +43,49 @@ def bulk_load(uow: NationalQueryUnitOfWork, path: Path, fmt: str, province_code:
         raise InvalidArgument(FieldViolation("chunk", str(exc))) from None
     except HeaderError as exc:
         raise InvalidArgument(FieldViolation("chunk", str(exc))) from None
-    parser = RowParser(positions, fast_hasher(uow.hash_key), province_code, text_cells=fmt == load_files.CSV)
+    parser = RowParser(positions, hasher(uow.hash_key), province_code, text_cells=fmt == load_files.CSV)
     report = LoadReport(load_id=str(uuid.uuid4()))
     with uow:
         writer = writer_for(uow.session)
-        batch: list[tuple] = []
+        try:
+            _load(rows, parser, writer, report, estimate, progress)
+        except BaseException:
+            writer.abort()
+            raise
+        report.rows_inserted, report.rows_updated = writer.finish()
+        uow.commit()
+    return report
+
+
+def _load(rows, parser: RowParser, writer, report: LoadReport, estimate: int, progress: Progress | None) -> None:
+    """Parses every row (one pass: checks, hash, mask) and hands the good ones to the writer in batches."""
+    batch: list[tuple] = []
+    total = failed = 0
+    parse, add = parser.parse, batch.append
+    try:
         for number, row in rows:
-            if not any(cell not in (None, "") for cell in row):
-                continue  # blank lines
-            report.rows_total += 1
-            result = parser.parse(number, row)
-            if isinstance(result, list):
-                report.rows_failed += 1
+            if not any(row) and all(cell in (None, "") for cell in row):
+                continue  # blank lines (an Excel cell may hold a falsy 0 that is not blank)
+            total += 1
+            result = parse(number, row)
+            if result.__class__ is list:
+                failed += 1
                 room = MAX_ERRORS - len(report.errors)
                 report.errors.extend(result[:room])
                 report.errors_truncated |= len(result) > room
                 continue
-            batch.append(result)
+            add(result)
             if len(batch) >= BATCH:
                 writer.add(batch)
                 batch = []
+                add = batch.append
                 if progress:
-                    progress(report.rows_total, estimate)
-        if batch:
-            writer.add(batch)
-        if progress:
-            progress(report.rows_total, report.rows_total)
-        report.rows_inserted, report.rows_updated = writer.finish()
-        uow.commit()
-    return report
+                    progress(total, estimate)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InvalidArgument(FieldViolation("chunk", f"文件无法读取：{type(exc).__name__}（第{total + 1}行附近）")) from None
+    finally:
+        report.rows_total, report.rows_failed = total, failed
+    if batch:
+        writer.add(batch)
+    if progress:
+        progress(total, total)

@@ -4,14 +4,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol
 
 from xueji_common.auth import Principal, Role
 from xueji_common.db.engine import now as utc_now
 from xueji_common.documents import mask_document_number
 from xueji_common.errors import InvalidArgument
 from xueji_national_query.domain import captcha
-from xueji_national_query.domain.lookup import LookupQuery, mask_name, nothing_found
+from xueji_national_query.domain.lookup import (
+    BY_DOCUMENT, BY_STUDENT_NUMBER, AuditEntry, LookupQuery, mask_name, nothing_found,
+)
 from xueji_national_query.domain.rate_limit import RateLimited, RateLimiter
 from xueji_national_query.domain.records import NationalRecord
 from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
@@ -74,15 +76,24 @@ class LookupRequest:
     captcha_answer: str = ""
 
 
+class RecordReader(Protocol):
+    def by_document(self, name: str, hashes: list[str]) -> list[NationalRecord]: ...
+
+    def by_student_number(self, name: str, student_number: str) -> list[NationalRecord]: ...
+
+
 @dataclass(frozen=True)
 class LookupStores:
     """Where a lookup reads and audits. People's lookups run in one transaction (captcha claim, read,
-    audit row); system lookups read outside a transaction and hand their audit entry to a writer
-    that commits entries in groups and returns once the entry is committed."""
+    audit row). System lookups make one indexed query outside a transaction, and every audit entry
+    written outside a transaction (system lookups, refusals before the captcha) goes to a writer that
+    queues it before the answer and commits queued entries in groups shortly after (all of them
+    by the end of a clean stop)."""
 
     uow_factory: UowFactory
-    read_uow_factory: UowFactory
-    write_audit: Callable[[dict], None]
+    reader: RecordReader
+    write_audit: Callable[[AuditEntry], None]
+    hash_key: str
 
 
 def lookup_student(stores: LookupStores, request: LookupRequest, caller: Caller, policy: LookupPolicy,
@@ -90,9 +101,8 @@ def lookup_student(stores: LookupStores, request: LookupRequest, caller: Caller,
     """The records of the student; NotFound when none. Ministry systems (system role) skip the
     captcha; everyone else redeems one per lookup, whatever the result. Every call is audited."""
     now = now or utc_now()
-    raw_key = request.document_number or request.national_student_number
-    audit = _Audit(caller, now, "document" if request.document_number else "student_number",
-                   mask_name(request.name.strip()), raw_key)
+    audit = _Audit(caller, now, BY_DOCUMENT if request.document_number else BY_STUDENT_NUMBER,
+                   request.name, request.document_number or request.national_student_number)
     if not policy.admit_lookup(caller):
         stores.write_audit(audit.entry("rate_limited"))
         raise RateLimited(TOO_MANY)
@@ -101,31 +111,30 @@ def lookup_student(stores: LookupStores, request: LookupRequest, caller: Caller,
     except InvalidArgument:
         stores.write_audit(audit.entry("invalid"))
         raise
-    audit.name_masked, audit.key_masked = query.masked()
+    audit.query = query
     if caller.principal.role == Role.SYSTEM:
-        with stores.read_uow_factory() as uow:
-            found = _find(uow, query)
+        found = _find(stores.reader, query, stores.hash_key)
         stores.write_audit(audit.entry("found" if found else "not_found", len(found)))
     else:
         with stores.uow_factory() as uow:
             try:
                 _redeem(uow, request, caller, now)
             except InvalidArgument:
-                uow.audit.record(**audit.entry("captcha_refused"))
+                uow.audit.record(audit.entry("captcha_refused"))
                 uow.commit()
                 raise
-            found = _find(uow, query)
-            uow.audit.record(**audit.entry("found" if found else "not_found", len(found)))
+            found = _find(uow.records, query, uow.hash_key)
+            uow.audit.record(audit.entry("found" if found else "not_found", len(found)))
             uow.commit()
     if not found:
         raise nothing_found()
     return query, found
 
 
-def _find(uow: NationalQueryUnitOfWork, query: LookupQuery) -> list[NationalRecord]:
+def _find(records: RecordReader, query: LookupQuery, hash_key: str) -> list[NationalRecord]:
     if query.document_number:
-        return uow.records.by_document(query.name, query.document_hashes(uow.hash_key))
-    return uow.records.by_student_number(query.name, query.national_student_number)
+        return records.by_document(query.name, query.document_hashes(hash_key))
+    return records.by_student_number(query.name, query.national_student_number)
 
 
 def _redeem(uow: NationalQueryUnitOfWork, request: LookupRequest, caller: Caller, now: dt.datetime) -> None:
@@ -137,13 +146,19 @@ def _redeem(uow: NationalQueryUnitOfWork, request: LookupRequest, caller: Caller
 
 
 class _Audit:
-    def __init__(self, caller: Caller, now: dt.datetime, kind: str, name_masked: str, raw_key: str) -> None:
-        self.caller, self.now, self.kind = caller, now, kind
-        self.name_masked, self.key_masked = name_masked, mask_document_number(raw_key.strip())
+    """The audit entry of one call: masked from the raw request until the query parses."""
 
-    def entry(self, outcome: str, count: int = 0) -> dict:
+    __slots__ = ("caller", "now", "kind", "raw_name", "raw_key", "query")
+
+    def __init__(self, caller: Caller, now: dt.datetime, kind: str, raw_name: str, raw_key: str) -> None:
+        self.caller, self.now, self.kind, self.raw_name, self.raw_key = caller, now, kind, raw_name, raw_key
+        self.query: LookupQuery | None = None
+
+    def entry(self, outcome: str, count: int = 0) -> AuditEntry:
+        if self.query is not None:
+            name_masked, key_masked = self.query.masked()
+        else:
+            name_masked, key_masked = mask_name(self.raw_name.strip()), mask_document_number(self.raw_key.strip())
         p = self.caller.principal
-        return dict(asked_at=self.now, user_id=p.user_id, role=p.role.value, org_unit=p.org_unit,
-                    client_address=self.caller.address[:100], query_kind=self.kind,
-                    name_masked=self.name_masked[:100], key_masked=self.key_masked[:40],
-                    outcome=outcome, result_count=count)
+        return AuditEntry(self.now, p.user_id, p.role.value, p.org_unit, self.caller.address[:100], self.kind,
+                          name_masked[:100], key_masked[:40], outcome, count)

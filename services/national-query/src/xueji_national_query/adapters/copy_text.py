@@ -1,0 +1,70 @@
+"""PostgreSQL helpers of the bulk load: rows as COPY text, and the indexes of a first load.
+
+COPY text: columns separated by tabs, one line per row; a backslash, tab, newline or carriage
+return inside a value is escaped with a backslash. Only the free-text columns can hold one (the
+others are checked codes, digits and hex), and NUL never reaches here (the row check refuses it).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.engine import Connection
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _escaped(value: str) -> str:
+    return value.translate(_ESCAPES)
+
+
+class CopyLines:
+    """Rows of RowParser.ROW_FIELDS → COPY text. Dates and times repeat a lot: their text is cached."""
+
+    _CACHE_LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self._dates: dict[dt.date, str] = {}
+        self._times: dict[dt.datetime, str] = {}
+
+    def encode(self, rows: list[tuple]) -> bytes:
+        dates, times, line = self._dates, self._times, self._line
+        if len(dates) > self._CACHE_LIMIT or len(times) > self._CACHE_LIMIT:
+            dates.clear()
+            times.clear()
+        return "".join([line(row, dates, times) for row in rows]).encode()
+
+    @staticmethod
+    def _line(row: tuple, dates: dict, times: dict) -> str:
+        (record_id, nsn, name, gender, birth, doc_type, doc_hash, masked, province, school_code, school_name,
+         stage, status, problem, version, changed) = row
+        birth_text = dates.get(birth)
+        if birth_text is None:
+            birth_text = dates[birth] = birth.isoformat()
+        changed_text = times.get(changed)
+        if changed_text is None:
+            changed_text = times[changed] = changed.isoformat()
+        free_text = name + masked + school_name
+        if not free_text.isprintable() or "\\" in free_text:
+            name, masked, school_name = _escaped(name), _escaped(masked), _escaped(school_name)
+        return (f"{record_id}\t{nsn}\t{name}\t{gender}\t{birth_text}\t{doc_type}\t{doc_hash}\t{masked}\t"
+                f"{province}\t{school_code}\t{school_name}\t{stage}\t{status}\t{'t' if problem else 'f'}\t"
+                f"{version}\t{changed_text}\n")
+
+
+def drop_indexes(conn: Connection, table: str = "national_records") -> list[str]:
+    """Drops every index of the table, those of its primary key and unique constraints included;
+    returns the statements that build them again, as they were (constraints first)."""
+    constraints = conn.exec_driver_sql(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        f"WHERE conrelid = '{table}'::regclass AND contype IN ('p', 'u') ORDER BY contype, conname").all()
+    indexes = conn.exec_driver_sql(
+        "SELECT indexname, indexdef FROM pg_indexes "
+        f"WHERE schemaname = current_schema() AND tablename = '{table}' ORDER BY indexname").all()
+    owned = {name for name, _ in constraints}
+    for name, _ in indexes:
+        if name not in owned:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    for name, _ in constraints:
+        conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    return ([f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for name, definition in constraints]
+            + [definition for name, definition in indexes if name not in owned])

@@ -1,0 +1,68 @@
+"""The production server process (`xueji-national-query serve`) stopped with SIGTERM, as Kubernetes
+stops it, straight after a burst of answered lookups: every audit entry it queued is committed."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from xueji.v1 import national_query_pb2 as nq, national_query_pb2_grpc
+from xueji_common.auth import Role
+from xueji_common.grpcserver.client import bearer
+from xueji_common.testing.infra import free_port
+
+from nq_support import AuditHeld, created
+
+SERVE = Path(sys.executable).parent / "xueji-national-query"
+
+
+def wait_serving(channel: grpc.Channel, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    health = health_pb2_grpc.HealthStub(channel)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the server process exited"
+        try:
+            if health.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                return
+        except grpc.RpcError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the server did not start")
+
+
+def test_sigterm_commits_every_queued_audit_entry(runtime, amqp_uri, tmp_path):
+    created(runtime, number="33010220150601123X")
+    address = f"127.0.0.1:{free_port()}"
+    env = {**os.environ, "XUEJI_DATABASE_URL": runtime.database_url, "XUEJI_AMQP_URI": amqp_uri,
+           "XUEJI_GRPC_ADDRESS": address, "XUEJI_METRICS_PORT": "0", "XUEJI_LOG_FORMAT": "text"}
+    with open(tmp_path / "serve.log", "wb") as log:
+        proc = subprocess.Popen([str(SERVE), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        channel = grpc.insecure_channel(address)
+        wait_serving(channel, proc)
+        stub = national_query_pb2_grpc.NationalQueryStub(channel)
+        meta = bearer(runtime.tokens.mint("ministry-app", Role.SYSTEM, "000000"))
+        request = nq.LookupStudentRequest(name="张三", document_number="33010220150601123X")
+        held = AuditHeld(runtime)  # the entries stay queued in the server's memory
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: stub.LookupStudent(request, metadata=meta), range(300)))
+        assert all(len(a.results) == 1 for a in answers)
+        proc.send_signal(signal.SIGTERM)
+        threading.Timer(1.0, held.release).start()  # while the process is stopping
+        assert proc.wait(60) == 0, (tmp_path / "serve.log").read_text()
+        channel.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with runtime.uow_factory() as uow:
+        entries = uow.audit.entries("ministry-app")
+    assert len(entries) == 300 and {e["outcome"] for e in entries} == {"found"}
