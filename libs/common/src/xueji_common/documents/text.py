@@ -10,10 +10,13 @@ _FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _FIRST17 = re.compile(r"[0-9]{17}")
+_ZEROS = ord("0") * sum(_WEIGHTS)
 
 
 def normalize_document_number(raw: str) -> str:
     """Upper-case, convert full-width characters to ASCII and drop all whitespace (idempotent)."""
+    if raw.isascii() and raw.isalnum():   # the usual number: nothing to convert or drop
+        return raw.upper()
     return "".join(raw.upper().translate(_FULL_WIDTH).split())
 
 
@@ -24,7 +27,13 @@ def resident_id_check_digit(first17: str) -> str:
     """
     if not _FIRST17.fullmatch(first17):
         raise ValueError("first17 must be 17 ASCII digits")
-    return "10X98765432"[sum(map(operator.mul, map(int, first17), _WEIGHTS)) % 11]
+    return check_character(first17)
+
+
+def check_character(first17: str) -> str:
+    """`resident_id_check_digit` for 17 characters already known to be ASCII digits."""
+    # Byte values are the digits plus ord("0"), whose weighted sum is taken off once.
+    return "10X98765432"[(sum(map(operator.mul, first17.encode(), _WEIGHTS)) - _ZEROS) % 11]
 
 
 def mask_document_number(number: str) -> str:

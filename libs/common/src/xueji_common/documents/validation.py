@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from .model import NUMBER, DocumentError, DocumentType, Gender, ValidDocument, category_of
-from .text import normalize_document_number, resident_id_check_digit
+from .text import check_character, normalize_document_number, resident_id_check_digit
 
 
 def validate_document(
@@ -34,11 +35,14 @@ def validate_document(
         return _doc(doc_type, text, "other" if text else "none")
     if not text:
         raise DocumentError(NUMBER, "REQUIRED", "身份证件号不能为空")
-    return _VALIDATORS[doc_type](text, today)
+    return _VALIDATORS[doc_type._value_](text, today)   # by code: an enum member hashes in Python
 
 
 def _doc(doc_type: DocumentType, number: str, form: str, **derived) -> ValidDocument:
-    return ValidDocument(doc_type, number, category_of(doc_type), form=form, **derived)
+    return ValidDocument(doc_type, number, _CATEGORIES[doc_type._value_], form=form, **derived)
+
+
+_CATEGORIES = {doc_type.value: category_of(doc_type) for doc_type in DocumentType}
 
 
 # Province-level prefixes of mainland division codes (GB/T 2260). 71 Taiwan, 81 Hong Kong and
@@ -55,11 +59,18 @@ def _division_ok(code: str) -> bool:
     return code[:2] in PROVINCE_CODES and not (code[2:4] == "00" and code[4:6] != "00")
 
 
-def _birth_date(yyyymmdd: str, today: dt.date, rule: str, label: str) -> dt.date:
+@functools.lru_cache(maxsize=1 << 16)   # birth dates repeat: a school's students share a few hundred
+def _calendar_date(yyyymmdd: str) -> dt.date | None:
     try:
-        born = dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
+        return dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
     except ValueError:
-        raise DocumentError(NUMBER, f"{rule}_BIRTH_DATE", f"{label}中的出生日期不是有效日期") from None
+        return None
+
+
+def _birth_date(yyyymmdd: str, today: dt.date, rule: str, label: str) -> dt.date:
+    born = _calendar_date(yyyymmdd)
+    if born is None:
+        raise DocumentError(NUMBER, f"{rule}_BIRTH_DATE", f"{label}中的出生日期不是有效日期")
     if born.year < 1900:
         raise DocumentError(NUMBER, f"{rule}_BIRTH_DATE", f"{label}中的出生日期早于1900年")
     if born > today:
@@ -67,13 +78,18 @@ def _birth_date(yyyymmdd: str, today: dt.date, rule: str, label: str) -> dt.date
     return born
 
 
-def _gb11643(number: str, today: dt.date, rule: str, label: str) -> dict:
-    """Birth date, check digit and derived data shared by resident IDs and residence permits."""
+def _gb11643(doc_type: DocumentType, number: str, today: dt.date, rule: str, label: str, form: str
+             ) -> ValidDocument:
+    """The document with the birth date, gender and division its number carries, after the birth
+    date and check digit shared by resident IDs and residence permits."""
     born = _birth_date(number[6:14], today, rule, label)
-    if resident_id_check_digit(number[:17]) != number[17]:
+    if check_character(number[:17]) != number[17]:   # the callers matched 17 digits first
         raise DocumentError(NUMBER, f"{rule}_CHECK_DIGIT", f"{label}校验位错误")
-    gender = Gender.MALE if int(number[16]) % 2 else Gender.FEMALE
-    return {"gender": gender, "birth_date": born, "division_code": number[:6]}
+    gender = _MALE if number[16] in "13579" else _FEMALE
+    return ValidDocument(doc_type, number, _CATEGORIES[doc_type._value_], gender, born, number[:6], form)
+
+
+_MALE, _FEMALE = Gender.MALE, Gender.FEMALE
 
 
 _RESIDENT_15 = re.compile(r"[0-9]{15}")
@@ -81,7 +97,7 @@ _RESIDENT_18 = re.compile(r"[0-9]{17}[0-9X]")
 
 
 def _resident_id(number: str, today: dt.date) -> ValidDocument:
-    if _RESIDENT_15.fullmatch(number):
+    if len(number) == 15 and _RESIDENT_15.fullmatch(number):
         raise DocumentError(NUMBER, "RESIDENT_ID_15_DIGIT", "请使用18位居民身份证号")
     if not _RESIDENT_18.fullmatch(number):
         raise DocumentError(NUMBER, "FORMAT", "居民身份证号应为18位，前17位为数字，最后一位为数字或X")
@@ -91,13 +107,11 @@ def _resident_id(number: str, today: dt.date) -> ValidDocument:
         )
     if not _division_ok(number[:6]):
         raise DocumentError(NUMBER, "RESIDENT_ID_DIVISION", "居民身份证号前6位行政区划代码无效")
-    derived = _gb11643(number, today, "RESIDENT_ID", "居民身份证号")
-    return _doc(DocumentType.RESIDENT_ID, number, "resident_id", **derived)
+    return _gb11643(DocumentType.RESIDENT_ID, number, today, "RESIDENT_ID", "居民身份证号", "resident_id")
 
 
 def _residence_permit(doc_type: DocumentType, number: str, today: dt.date) -> ValidDocument:
-    derived = _gb11643(number, today, "RESIDENCE_PERMIT", "港澳台居民居住证号")
-    return _doc(doc_type, number, "hmt_residence_permit", **derived)
+    return _gb11643(doc_type, number, today, "RESIDENCE_PERMIT", "港澳台居民居住证号", "hmt_residence_permit")
 
 
 def _hk(number: str, today: dt.date) -> ValidDocument:
@@ -191,10 +205,10 @@ def _passport(number: str, today: dt.date) -> ValidDocument:
 
 
 _VALIDATORS = {
-    DocumentType.RESIDENT_ID: _resident_id,
-    DocumentType.HK: _hk,
-    DocumentType.MACAO: _macao,
-    DocumentType.TAIWAN: _taiwan,
-    DocumentType.FOREIGN_PERMANENT_RESIDENCE: _foreign_permanent_residence,
-    DocumentType.PASSPORT: _passport,
+    DocumentType.RESIDENT_ID.value: _resident_id,
+    DocumentType.HK.value: _hk,
+    DocumentType.MACAO.value: _macao,
+    DocumentType.TAIWAN.value: _taiwan,
+    DocumentType.FOREIGN_PERMANENT_RESIDENCE.value: _foreign_permanent_residence,
+    DocumentType.PASSPORT.value: _passport,
 }

@@ -4,11 +4,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import ARRAY, String, any_, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from xueji_common.db.bulk import insert_rows
+from xueji_common.db.bulk import insert_shared
 from xueji_common.db.engine import utc
 from xueji_registration.adapters.preschool_tables import import_rows as r
 from xueji_registration.adapters.preschool_tables import imports as t
@@ -34,8 +35,9 @@ class ImportRecord:
     created_at: dt.datetime
 
 
-@dataclass(frozen=True)
-class StoredRow:
+class StoredRow(NamedTuple):
+    """One row's outcome; the fields are the import_rows columns of the same names."""
+
     row_number: int
     created_id: str | None
     cells: list[str] | None
@@ -60,9 +62,7 @@ class ImportRepository:
 
     def add_rows(self, import_id: str, rows: list[StoredRow]) -> None:
         """One statement per batch (COPY on PostgreSQL, executemany elsewhere)."""
-        insert_rows(self._session, r, [
-            dict(import_id=import_id, row_number=x.row_number, created_id=x.created_id, cells=x.cells,
-                 errors=x.errors) for x in rows])
+        insert_shared(self._session, r, {"import_id": import_id}, StoredRow._fields, rows)
 
     def active_application_hashes(self, hashes: list[str]) -> set[str]:
         """Which of these document hashes an application not withdrawn holds (one query per batch)."""

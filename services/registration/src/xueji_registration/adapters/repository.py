@@ -1,18 +1,21 @@
 """Applications in SQL."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from xueji_common.db.bulk import insert_rows
+from xueji_common.db.bulk import insert_rows, insert_shared
 from xueji_common.db.engine import utc
 from xueji_common.documents import DocumentCategory, Gender
 from xueji_common.errors import ConcurrentModification
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.rows import document, stamp_from_json, stamp_to_json
 from xueji_registration.adapters.tables import applications as t
+from xueji_registration.domain.batches import SubmittedBatch
 from xueji_registration.domain.model import (
     ACTIVE_STATES,
     Application,
@@ -39,6 +42,12 @@ class ApplicationQuery:
     grade: str = ""
     submitted_after: object = None
     submitted_before: object = None
+
+
+LIVE_INDEX = "ux_applications_live_document"
+# The columns an application of a batch has of its own (domain.batches.Submission), in add_batch's order.
+_OWN = ("application_id", "name", "gender", "birth_date", "document_type", "document_number", "document_hash",
+        "form", "grade", "preschool_transfer_id")
 
 
 def _to_row(app: Application) -> dict:
@@ -78,16 +87,54 @@ def _from_row(row) -> Application:
     )
 
 
+class ConcurrentEntry(Exception):
+    """Another transaction entered a live application for the same document at the same time
+    (ux_applications_live_document), or the two deadlocked doing so. This transaction is lost: run
+    the use case again, and its own checks then see the other's application."""
+
+
+@contextmanager
+def _one_live_application_per_document() -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        if _lost_to_concurrent_entry(exc):
+            raise ConcurrentEntry() from exc
+        raise
+
+
+def _lost_to_concurrent_entry(exc: BaseException) -> bool:
+    for error in (exc, getattr(exc, "orig", None), exc.__cause__):
+        if error is None:
+            continue
+        diag = getattr(error, "diag", None)
+        if getattr(error, "sqlstate", "") == "40P01" or (diag and diag.constraint_name == LIVE_INDEX):
+            return True   # PostgreSQL: deadlock, or the index
+        if "UNIQUE constraint failed: applications.document_hash" in str(error):
+            return True   # SQLite
+    return False
+
+
 class ApplicationRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
     def add(self, app: Application) -> None:
-        self._session.execute(insert(t).values(**_to_row(app)))
+        with _one_live_application_per_document():
+            self._session.execute(insert(t).values(**_to_row(app)))
 
     def add_many(self, apps: list[Application]) -> None:
         """One statement for a batch (import): COPY on PostgreSQL, much faster than a statement per row."""
-        insert_rows(self._session, t, [_to_row(a) for a in apps])
+        with _one_live_application_per_document():
+            insert_rows(self._session, t, [_to_row(a) for a in apps])
+
+    def add_batch(self, batch: SubmittedBatch) -> None:
+        """The applications of a batch in one statement, their shared values converted once."""
+        with _one_live_application_per_document():
+            insert_shared(self._session, t, _to_row(batch.shared), _OWN, [
+                (r.application_id, r.identity.name, int(r.identity.gender), r.identity.birth_date,
+                 r.identity.document.type.value, r.identity.document.number, r.document_hash, r.form,
+                 r.form.get("grade", ""), r.preschool_transfer_id or None) for r in batch.rows])
 
     def active_hashes(self, hashes) -> set[str]:
         """Which of these document hashes an application not withdrawn already carries."""
@@ -97,6 +144,12 @@ class ApplicationRepository:
             select(t.c.document_hash).where(t.c.document_hash.in_(list(hashes)),
                                             t.c.state.in_([s.value for s in ACTIVE_STATES]))).scalars()
         return set(rows)
+
+    def count_by_state(self) -> dict[str, int]:
+        """How many applications are in each state (a scan of the (school, state) index on PostgreSQL)."""
+        if self._session.get_bind().dialect.name == "postgresql":   # a slow database must not hold a scrape
+            self._session.execute(text("SET LOCAL statement_timeout = 5000"))
+        return dict(self._session.execute(select(t.c.state, func.count()).group_by(t.c.state)).all())
 
     def get(self, application_id: str) -> Application | None:
         row = self._session.execute(select(t).where(t.c.application_id == application_id)).first()
@@ -125,10 +178,15 @@ class ApplicationRepository:
     def save(self, app: Application, expected_version: int) -> None:
         """Write a changed application; its version moves on by one (optimistic concurrency)."""
         app.version = expected_version + 1
-        result = self._session.execute(
-            update(t).where(t.c.application_id == app.application_id, t.c.version == expected_version)
-            .values(**_to_row(app))
-        )
+        try:
+            with _one_live_application_per_document():
+                result = self._session.execute(
+                    update(t).where(t.c.application_id == app.application_id, t.c.version == expected_version)
+                    .values(**_to_row(app))
+                )
+        except ConcurrentEntry:
+            app.version = expected_version
+            raise
         if result.rowcount != 1:
             app.version = expected_version
             raise ConcurrentModification("该注册申请已被他人修改，请刷新后重试")

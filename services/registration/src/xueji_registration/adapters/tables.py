@@ -17,11 +17,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from xueji_common.db.messaging_tables import add_messaging_tables
 
 metadata = MetaData()
+LIVE_DOCUMENT = "state <> 'withdrawn' AND record_id IS NULL AND document_number <> ''"
 
 applications = Table(
     "applications",
@@ -70,6 +72,9 @@ applications = Table(
     Index("ix_applications_city", "city_code"),
     Index("ix_applications_province", "province_code"),
     Index("ux_applications_school_request", "school_code", "request_id", unique=True),
+    # One live application per document (0003): not withdrawn, not yet a record, with a number.
+    Index("ux_applications_live_document", "document_hash", unique=True,
+          postgresql_where=text(LIVE_DOCUMENT), sqlite_where=text(LIVE_DOCUMENT)),
 )
 
 student_records = Table(

@@ -23,6 +23,7 @@ _PHONE = re.compile(r"\+?[0-9][0-9\- ]{5,18}[0-9]")
 _POSTAL = re.compile(r"[0-9]{6}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _YEAR_MONTH = re.compile(r"([0-9]{4})(0[1-9]|1[0-2])")
+_HOMEPAGE = re.compile(r"https?://\S+")
 
 # Required (★) text fields and their labels.
 _REQUIRED_TEXT = {
@@ -115,7 +116,7 @@ def _check_contact(form, text, bad) -> None:
         bad("postalCode", "邮政编码应为6位数字")
     if text("email") and not _EMAIL.fullmatch(text("email")):
         bad("email", "电子信箱格式不正确")
-    if text("homepage") and not re.fullmatch(r"https?://\S+", text("homepage")):
+    if text("homepage") and not _HOMEPAGE.fullmatch(text("homepage")):
         bad("homepage", "主页地址应以 http:// 或 https:// 开头")
 
 

@@ -137,9 +137,7 @@ class Application:
                form: dict, document_hash: str, created_by: str, now: dt.datetime,
                entry_channel: EntryChannel = EntryChannel.MANUAL, proof_material_ids: tuple[str, ...] = (),
                preschool_transfer_id: str = "", import_id: str = "", request_id: str = "") -> "Application":
-        if identity.document.category is not category:
-            raise InvalidArgument(FieldViolation(
-                "category", f"证件类别应为“{identity.document.category.label_zh}”，与身份证件类型一致"))
+        require_category(identity, category)
         return cls(
             application_id=str(uuid.uuid4()), school_code=school_code, kind=kind, category=category,
             identity=identity, form=form, state=first_state(kind, category),
@@ -239,6 +237,13 @@ class Application:
         if self.state not in CORRECTABLE:
             reason = f"只有审核不通过或查重不通过的申请可以修改、重新提交（当前状态：{self.state.label_zh}）"
             raise PreconditionFailed(reason, [PreconditionViolation("NOT_RETURNED", self.application_id, reason)])
+
+
+def require_category(identity: Identity, category: DocumentCategory) -> None:
+    """The entry page (证件类别) chosen must fit the student's document."""
+    if identity.document.category is not category:
+        raise InvalidArgument(FieldViolation(
+            "category", f"证件类别应为“{identity.document.category.label_zh}”，与身份证件类型一致"))
 
 
 def _initial_authentication(category: DocumentCategory) -> AuthenticationStatus:

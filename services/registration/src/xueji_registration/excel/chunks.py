@@ -5,7 +5,8 @@ registration template about 4.5 KB per row: 450 MB for 100,000 rows). Here the s
 streamed out of the package and cut after every `rows` rows; each slice goes back into a copy of
 the package (every other part as it was: shared strings, styles, the workbook) that python-calamine
 reads as a small workbook. Cell references keep their row and column, so rows keep their numbers.
-Only one slice's XML, package copy and parsed range are alive at a time.
+The next slice is cut and parsed in a background thread while the caller works on the current one
+(python-calamine parses without holding the GIL): at most three slices are alive at a time.
 
 The XML is cut only right after a row's end tag (`</row>`, or `</x:row>` with a namespace prefix);
 text never holds a literal `<`, so such a tag cannot appear inside a cell.
@@ -13,25 +14,115 @@ text never holds a literal `<`, so such a tag cannot appear inside a cell.
 from __future__ import annotations
 
 import io
+import queue
 import re
+import threading
 import zipfile
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from python_calamine import CalamineWorkbook
 
+from xueji_registration.excel.cells import EXCEL_CELL_LIMIT
+
 _SHEET_DATA = re.compile(rb"<((?:\w+:)?)sheetData\b[^>]*?(/?)>")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*>")   # the whole sheet's size: not a slice's
+_LAST_ROW = re.compile(rb'<(?:\w+:)?dimension\b[^>]*\bref="[A-Z]*[0-9]*:?[A-Z]*([0-9]+)"')
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*\br="([A-Z]+[0-9]+)"')
+_SHARED_END = re.compile(rb"</(?:\w+:)?si>")
 _READ = 1 << 20
+FIRST_ROWS = 250
 
 
-def sheet_slices(content: bytes, part: str, sheet: str, rows: int) -> Iterator[object]:
-    """The sheet `sheet` (stored in `part`) as CalamineSheets of at most `rows` rows each, in order."""
+class FormulaFound(Exception):
+    """A cell of the sheet holds a formula; `cell` is its reference ("" when not found near it)."""
+
+    def __init__(self, cell: str) -> None:
+        super().__init__(cell)
+        self.cell = cell
+
+
+class TooManyRows(Exception):
+    def __init__(self, rows: int) -> None:
+        super().__init__(rows)
+        self.rows = rows   # data rows: row end tags less the header
+
+
+class SheetScan:
+    """The whole-file checks of a sheet's XML, fed its 1 MiB reads in order: counts the rows (row
+    end tags) and raises FormulaFound at the first formula."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self.rows += (self._tail[-3:] + chunk).count(b"row>")   # "</row>", "</x:row>"; across two reads once
+        window = self._tail + chunk
+        # Every match holds "<f" or ":f" (a prefixed tag): two fast byte searches spare the regex.
+        found = _FORMULA.search(window) if b"<f" in window or b":f" in window else None
+        if found:
+            refs = _CELL_REF.findall(window, 0, found.start())
+            raise FormulaFound(refs[-1].decode() if refs else "")
+        self._tail = window[-4096:]
+
+
+def scan_sheet(content: bytes, part: str) -> int:
+    """The whole sheet scanned (FormulaFound at the first formula); returns its rows (end tags)."""
+    scan = SheetScan()
+    with zipfile.ZipFile(io.BytesIO(content)) as package, package.open(part) as stream:
+        while chunk := stream.read(_READ):
+            scan.feed(chunk)
+    return scan.rows
+
+
+def declared_rows(content: bytes, part: str) -> int | None:
+    """The last row the sheet's <dimension> declares (Excel writes it; some libraries do not)."""
+    with zipfile.ZipFile(io.BytesIO(content)) as package, package.open(part) as stream:
+        head = stream.read(1 << 16)
+    head = head[:head.find(b"sheetData")] if b"sheetData" in head else head
+    found = _LAST_ROW.search(head)
+    return int(found[1]) if found else None
+
+
+class Slice(NamedTuple):
+    sheet: object      # a CalamineSheet
+    long_text: bool    # whether a cell may hold EXCEL_CELL_LIMIT characters or more (else none can)
+
+
+def sheet_slices(content: bytes, part: str, sheet: str, rows: int, max_rows: int) -> Iterator[Slice]:
+    """The sheet `sheet` (stored in `part`) in slices of at most `rows` rows each (the first of fewer,
+    so that the caller starts sooner), in order; the next one is made in a background thread while
+    the current one is used. The same pass scans the sheet: FormulaFound where a formula is,
+    TooManyRows (after scanning the rest for formulas) as soon as the rows are more than `max_rows`
+    data rows."""
+    return prefetched(_sheet_slices(content, part, sheet, rows, max_rows))
+
+
+def _sheet_slices(content: bytes, part: str, sheet: str, rows: int, max_rows: int) -> Iterator[Slice]:
     with zipfile.ZipFile(io.BytesIO(content)) as package:
         others = [(info.filename, package.read(info.filename)) for info in package.infolist()
                   if info.filename != part]
+        # A cell's text is in its row (inline) or in the shared strings (<si> elements): one shorter
+        # in bytes than the limit cannot hold that many characters.
+        shared = max((max(map(len, _SHARED_END.split(data))) for _, data in others if b"si>" in data), default=0)
         with package.open(part) as stream:
-            for xml in _xml_slices(stream, rows):
-                yield _workbook(others, part, xml).get_sheet_by_name(sheet)
+            for xml, longest_row in _xml_slices(_scanned(stream, max_rows), rows):
+                yield Slice(_workbook(others, part, xml).get_sheet_by_name(sheet),
+                            max(longest_row, shared) >= EXCEL_CELL_LIMIT)
+
+
+def _scanned(stream, max_rows: int) -> Iterator[bytes]:
+    """The stream's 1 MiB reads, each scanned before it is used."""
+    scan = SheetScan()
+    while data := stream.read(_READ):
+        scan.feed(data)
+        if scan.rows - 1 > max_rows:
+            while data := stream.read(_READ):   # a formula further on is the first problem to name
+                scan.feed(data)
+            raise TooManyRows(scan.rows - 1)
+        yield data
 
 
 def _workbook(others: list[tuple[str, bytes]], part: str, xml: bytes) -> CalamineWorkbook:
@@ -44,32 +135,85 @@ def _workbook(others: list[tuple[str, bytes]], part: str, xml: bytes) -> Calamin
     return CalamineWorkbook.from_filelike(buffer)
 
 
-def _xml_slices(stream, rows: int) -> Iterator[bytes]:
-    """Complete worksheet documents, each with the next `rows` rows of the sheet data."""
+def _xml_slices(reads: Iterator[bytes], rows: int) -> Iterator[tuple[bytes, int]]:
+    """Complete worksheet documents, each with the next `rows` rows of the sheet data (the first with
+    FIRST_ROWS at most), and the length of the longest of those rows (bytes)."""
     buffer = bytearray()
     while (found := _SHEET_DATA.search(buffer)) is None:
-        data = stream.read(_READ)
+        data = next(reads, b"")
         if not data:
             return
         buffer += data
     if found[2]:  # <sheetData/>: no rows at all
+        for _ in reads:   # the rest is scanned all the same
+            pass
         return
     head = _DIMENSION.sub(b"", bytes(buffer[:found.end()]))
     root = re.search(rb"<((?:\w+:)?worksheet)\b", head)
     tail = b"</" + found[1] + b"sheetData></" + (root[1] if root else b"worksheet") + b">"
     row_end = b"</" + found[1] + b"row>"
     del buffer[:found.end()]
-    taken = cut = 0   # whole rows in buffer[:cut]
+    taken = cut = longest = 0   # whole rows in buffer[:cut]
+    wanted = min(rows, FIRST_ROWS)
     while True:
         while (end := buffer.find(row_end, cut)) >= 0:
+            longest = max(longest, end - cut)
             cut, taken = end + len(row_end), taken + 1
-            if taken == rows:
-                yield head + buffer[:cut] + tail
+            if taken == wanted:
+                yield head + buffer[:cut] + tail, longest
                 del buffer[:cut]
-                taken = cut = 0
-        data = stream.read(_READ)
+                taken = cut = longest = 0
+                wanted = rows
+        data = next(reads, b"")
         if not data:
             break
         buffer += data
     if taken:
-        yield head + buffer[:cut] + tail
+        yield head + buffer[:cut] + tail, longest
+
+
+_DONE = object()
+
+
+def prefetched(items: Iterator, ahead: int = 1) -> Iterator:
+    """`items` made in a background thread, at most `ahead` of them waiting; an exception raised
+    there is raised here, in order. Closing this iterator early stops the thread."""
+    ready: queue.Queue = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def make() -> None:
+        try:
+            for item in items:
+                if not _put(ready, (item, None), stop):
+                    return
+            _put(ready, (_DONE, None), stop)
+        except BaseException as exc:  # handed over to the consumer, raised there
+            _put(ready, (_DONE, exc), stop)
+
+    thread = threading.Thread(target=make, name="sheet-slices", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if error is not None:
+                raise error
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():   # let a producer blocked on a full queue see the stop
+            try:
+                ready.get(timeout=0.05)
+            except queue.Empty:
+                pass
+
+
+def _put(ready: queue.Queue, entry: tuple, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            ready.put(entry, timeout=0.05)
+            return True
+        except queue.Full:
+            continue
+    return False

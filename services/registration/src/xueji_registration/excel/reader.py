@@ -1,12 +1,18 @@
-"""Opening an uploaded workbook: the whole-file checks, then the data rows one at a time.
+"""Opening an uploaded workbook: the whole-file checks, then the data rows a chunk at a time.
 
-Whole-file problems are one INVALID_ARGUMENT on `file.content` with a Chinese message, raised
-before any row is read where possible: empty, too big, not an .xlsx (zip) workbook, unpacking to
-more than the limit (zip bomb), the template's sheet missing, another template, formulas in the data
-sheet (their values are not stored by every program: 请粘贴为数值), wrong headers. Two problems can
-only show while streaming, so the rows iterator raises them; callers import in one transaction so
-that nothing of such a file stays: a cell at Excel's own limit of 32767 characters (python-calamine
-cuts longer ones there; no registrar types that much), and no data row at all.
+Whole-file problems are one INVALID_ARGUMENT on `file.content` with a Chinese message: empty, too
+big, not an .xlsx (zip) workbook, unpacking to more than the limit (zip bomb), the template's sheet
+missing, another template, formulas in the data sheet (their values are not stored by every program:
+请粘贴为数值), too many rows, wrong headers, a cell at Excel's own limit of 32767 characters
+(python-calamine cuts longer ones there; no registrar types that much), no data row at all. Callers
+import in one transaction, so that nothing of a refused file stays.
+
+Formulas and the row count are found by scanning the sheet's XML in the same pass that cuts it into
+slices (`excel.chunks`): the sheet is decompressed once, and a problem far into the file is raised
+when the reading gets there. They are still named before any other problem, as if the whole sheet
+had been scanned first: a problem found earlier (the header, a cell too long) first has the rest of
+the sheet scanned, and a sheet whose <dimension> already says it is too big is scanned before any
+row is read.
 
 python-calamine parses the sheet (about 10× faster than openpyxl), a slice of `Limits.slice_rows`
 rows at a time (`excel.chunks`): memory does not grow with the number of rows.
@@ -19,17 +25,34 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple, NoReturn
 
 from python_calamine import CalamineError, CalamineWorkbook
 
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_registration.excel.cells import EXCEL_CELL_LIMIT
-from xueji_registration.excel.chunks import sheet_slices
+from xueji_registration.excel.chunks import (
+    FIRST_ROWS,
+    FormulaFound,
+    TooManyRows,
+    declared_rows,
+    scan_sheet,
+    sheet_slices,
+)
 from xueji_registration.excel.columns import REASON_HEADER, Template, template_by_key
 
 META_SHEET = "模板信息"  # very hidden sheet of every template: A1 holds Template.key
 FIELD = "file.content"
 BROKEN = "文件不是有效的Excel工作簿（.xlsx），可能已损坏，请使用下载的模板重新填写"
+
+
+class Chunk(NamedTuple):
+    """Data rows read together: their row numbers as Excel shows them, their cells, and the same
+    cells column by column."""
+
+    numbers: list[int]
+    rows: list[list]
+    columns: list[tuple]
 
 
 @dataclass(frozen=True)
@@ -79,65 +102,131 @@ class TemplateRows:
         if template.sheet not in sheets:
             shown = "、".join(f"“{n}”" for n in list(sheets)[:5])
             raise rejected(f"找不到工作表“{template.sheet}”（文件中的工作表：{shown}）。请使用下载的{template.title}")
-        rows = _check_no_formulas(content, sheets[template.sheet], template)
-        if rows - 1 > limits.max_rows:
-            raise rejected(f"数据行数（{rows - 1}）超过上限 {limits.max_rows} 行，请分批导入")
-        self._rows = _numbered_rows(sheet_slices(content, sheets[template.sheet], template.sheet, limits.slice_rows))
-        header = next(self._rows, None)
-        self._check_header(header[1] if header else None)
+        self._content, self._part, self._max_rows = content, sheets[template.sheet], limits.max_rows
+        self._long_text = False   # whether a slice read so far may hold a cell at Excel's limit
+        declared = declared_rows(content, self._part)
+        if declared is not None and declared - 1 > limits.max_rows:
+            self._scan_whole()   # the file says it is too big: refused before any row is read
+        self._rows = self._numbered(sheet_slices(content, self._part, template.sheet, limits.slice_rows,
+                                                 limits.max_rows))
+        try:
+            header = next(self._rows, None)
+            problem = self._header_problem(header[1] if header else None)
+            if problem:
+                self._refuse(problem)
+        except BaseException:
+            self._rows.close()   # the background reading stops now, not when this object is collected
+            raise
 
-    def _check_header(self, header: list | None) -> None:
+    def _scan_whole(self) -> None:
+        """Formulas, then too many rows: the problems named before any other (the slices scan the
+        sheet as they go; a problem found before them asks for the whole sheet at once)."""
+        try:
+            rows = scan_sheet(self._content, self._part)
+        except FormulaFound as found:
+            raise self._formula(found) from None
+        if rows - 1 > self._max_rows:
+            raise self._too_many(rows - 1)
+
+    def _refuse(self, problem: InvalidArgument) -> NoReturn:
+        self._scan_whole()
+        raise problem
+
+    def _formula(self, found: FormulaFound) -> InvalidArgument:
+        where = f"单元格{found.cell}" if found.cell else "数据"
+        return rejected(f"工作表“{self.template.sheet}”的{where}是公式：请复制后“选择性粘贴为数值”，再导入")
+
+    def _too_many(self, rows: int) -> InvalidArgument:
+        return rejected(f"数据行数（{rows}）超过上限 {self._max_rows} 行，请分批导入")
+
+    def _header_problem(self, header: list | None) -> InvalidArgument | None:
         expected = [c.header for c in self.template.columns]
         found = [normalise_header(v) for v in (header or [])]
         while found and found[-1] in ("", REASON_HEADER):
             found.pop()
         if found == expected:
-            return
+            return None
         for i, want in enumerate(expected):
             got = found[i] if i < len(found) else ""
             if got != want:
-                raise rejected(f"工作表“{self.template.sheet}”的表头与{self.template.title}不符：第{column_letter(i)}列应为"
-                               f"“{want}”，实际为“{got[:30] or '空'}”。请使用下载的模板，不要增删或移动列")
-        raise rejected(f"工作表“{self.template.sheet}”的表头与{self.template.title}不符：第{column_letter(len(expected))}"
-                       f"列起有多余的列“{found[len(expected)][:30]}”。请使用下载的模板，不要增删或移动列")
+                return rejected(f"工作表“{self.template.sheet}”的表头与{self.template.title}不符：第{column_letter(i)}列应为"
+                                f"“{want}”，实际为“{got[:30] or '空'}”。请使用下载的模板，不要增删或移动列")
+        return rejected(f"工作表“{self.template.sheet}”的表头与{self.template.title}不符：第{column_letter(len(expected))}"
+                        f"列起有多余的列“{found[len(expected)][:30]}”。请使用下载的模板，不要增删或移动列")
 
     def __iter__(self) -> Iterator[tuple[int, list]]:
+        for chunk in self.chunks(1000):
+            yield from zip(chunk.numbers, chunk.rows)
+
+    def chunks(self, wanted: int) -> Iterator[Chunk]:
+        """The data rows, `wanted` at a time, each as wide as the template; empty rows are skipped."""
         width = len(self.template.columns)
-        seen = 0
+        size = min(wanted, FIRST_ROWS)   # the first chunk as small as the first slice: checking starts sooner
+        try:
+            yield from self._chunks(wanted, size, width)
+        finally:
+            self._rows.close()
+
+    def _chunks(self, wanted: int, size: int, width: int) -> Iterator[Chunk]:
+        numbers: list[int] = []
+        rows: list[list] = []
+        seen = False
         for offset, values in self._rows:
             # A slice's range is as wide as its own widest row: every row gets the template's width.
-            values = values[:width] if len(values) >= width else values + [""] * (width - len(values))
-            if values.count("") + values.count(None) == len(values):
+            if len(values) != width:
+                values = values[:width] if len(values) > width else values + [""] * (width - len(values))
+            if values.count("") + values.count(None) == width:
                 continue
-            # python-calamine cuts longer cells at Excel's limit: reaching it means the cell held more.
-            if len("".join([v for v in values if type(v) is str])) >= EXCEL_CELL_LIMIT and any(
-                    type(v) is str and len(v) >= EXCEL_CELL_LIMIT for v in values):
-                i = next(i for i, v in enumerate(values) if type(v) is str and len(v) >= EXCEL_CELL_LIMIT)
-                raise rejected(f"第{offset}行“{self.template.columns[i].header}”的内容达到或超过Excel单元格上限"
-                               f"（{EXCEL_CELL_LIMIT}个字符）：文件不是正常填写的模板，未导入任何数据")
-            seen += 1
-            yield offset, values
-        if not seen:
+            numbers.append(offset)
+            rows.append(values)
+            if len(rows) == size:
+                yield self._checked(numbers, rows)
+                numbers, rows, seen, size = [], [], True, wanted
+        if rows:
+            yield self._checked(numbers, rows)
+        elif not seen:
             raise rejected(f"{self.template.title}中没有学生数据（表头下方没有填写任何行）")
 
+    def _checked(self, numbers: list[int], rows: list[list]) -> Chunk:
+        """python-calamine cuts longer cells at Excel's limit: reaching it means the cell held more.
+        Looked for column by column (one pass in C for a column of text) once a slice may hold such a
+        cell (excel.chunks); the first such row is named."""
+        columns = list(zip(*rows))
+        for column in columns if self._long_text else ():
+            try:
+                longest = max(map(len, column))
+            except TypeError:   # numbers, dates or booleans among the cells
+                longest = max((len(v) for v in column if type(v) is str), default=0)
+            if longest >= EXCEL_CELL_LIMIT:
+                for offset, values in zip(numbers, rows):
+                    for i, v in enumerate(values):
+                        if type(v) is str and len(v) >= EXCEL_CELL_LIMIT:
+                            self._refuse(rejected(f"第{offset}行“{self.template.columns[i].header}”的内容达到或超过Excel"
+                                           f"单元格上限（{EXCEL_CELL_LIMIT}个字符）：文件不是正常填写的模板，未导入任何数据"))
+        return Chunk(numbers, rows, columns)
 
-def _numbered_rows(slices: Iterator) -> Iterator[tuple[int, list]]:
-    """(row number as Excel shows it, cells from column A) of every row of the sheet's slices."""
-    following = 1
-    try:
-        for sheet in slices:
-            if sheet.start is None:
-                continue   # a slice of empty rows
-            first, column = sheet.start
-            # Row numbers come from the cell references; a writer may leave them out (then every
-            # slice would start again at its first row): count on from the previous slice.
-            number = max(first + 1, following)
-            for values in sheet.to_python(skip_empty_area=True):
-                yield number, [""] * column + values if column else values
-                number += 1
-            following = number
-    except CalamineError:
-        raise rejected(BROKEN) from None
+    def _numbered(self, slices: Iterator) -> Iterator[tuple[int, list]]:
+        """(row number as Excel shows it, cells from column A) of every row of the sheet's slices."""
+        following = 1
+        try:
+            for sheet, long_text in slices:
+                self._long_text = self._long_text or long_text
+                if sheet.start is None:
+                    continue   # a slice of empty rows
+                first, column = sheet.start
+                # Row numbers come from the cell references; a writer may leave them out (then every
+                # slice would start again at its first row): count on from the previous slice.
+                number = max(first + 1, following)
+                for values in sheet.to_python(skip_empty_area=True):
+                    yield number, [""] * column + values if column else values
+                    number += 1
+                following = number
+        except CalamineError:
+            raise rejected(BROKEN) from None
+        except FormulaFound as found:
+            raise self._formula(found) from None
+        except TooManyRows as too_many:
+            raise self._too_many(too_many.rows) from None
 
 
 def _check_package(content: bytes, limits: Limits) -> dict[str, str]:
@@ -175,29 +264,6 @@ def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
         if name and rid and rid[1] in targets:
             parts[html.unescape(name[1])] = targets[rid[1]]
     return parts
-
-
-_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*\br="([A-Z]+[0-9]+)"')
-
-
-def _check_no_formulas(content: bytes, part: str, template: Template) -> int:
-    """Formulas in the data sheet are refused: streamed in 1 MiB chunks, stops at the first one.
-    Returns the number of rows (row end tags) of the sheet."""
-    rows = 0
-    with zipfile.ZipFile(io.BytesIO(content)) as package, package.open(part) as stream:
-        tail = b""
-        while chunk := stream.read(1 << 20):
-            rows += (tail[-3:] + chunk).count(b"row>")   # "</row>", "</x:row>"; one across two chunks once
-            window = tail + chunk
-            # Every match holds "<f" or ":f" (a prefixed tag): two fast byte searches spare the regex.
-            found = _FORMULA.search(window) if b"<f" in window or b":f" in window else None
-            if found:
-                refs = _CELL_REF.findall(window, 0, found.start())
-                where = f"单元格{refs[-1].decode()}" if refs else "数据"
-                raise rejected(f"工作表“{template.sheet}”的{where}是公式：请复制后“选择性粘贴为数值”，再导入")
-            tail = window[-4096:]
-    return rows
 
 
 def _check_template_marker(workbook: CalamineWorkbook, template: Template) -> None:

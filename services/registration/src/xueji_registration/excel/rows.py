@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from xueji_common.documents import DocumentError, DocumentType, Gender, validate_document
+from xueji_common.documents import DocumentError, DocumentType, Gender, ValidDocument, validate_document
 from xueji_registration.domain.form import check_form, without_identity
 from xueji_registration.domain.identity import Identity, identity_problems
 from xueji_registration.excel import cells, labels
@@ -121,21 +121,13 @@ class RowParser:
         """Checks the five identity fields; fills gender and birth date derived from a resident ID."""
         form = row.form
         doc_type_name = (form.get("document") or {}).get("type")
-        number = (form.get("document") or {}).get("number", "")
-        document: object
-        if doc_type_name is None:
-            document = DocumentError("document_type", "REQUIRED", "身份证件类型不能为空")
-        else:
-            try:
-                document = validate_document(DocumentType(labels.DOCUMENT_TYPE_CODES[doc_type_name]), number)
-            except DocumentError as exc:
-                document = exc
+        document = document_of(doc_type_name, (form.get("document") or {}).get("number", ""))
         wanted = self.template.category
         if wanted is not None and not isinstance(document, DocumentError) and document.category is not wanted:
             row.fail(f"{self.template.title}只能填写{wanted.label_zh}学生，该行的身份证件类型属于"
                      f"“{document.category.label_zh}”", "身份证件类型", "student.document.type")
             return
-        gender = {"GENDER_MALE": Gender.MALE, "GENDER_FEMALE": Gender.FEMALE}.get(form.get("gender"))
+        gender = GENDERS.get(form.get("gender"))
         born = form.get("birthDate")
         birth_date = dt.date(born["year"], born["month"], born["day"]) if born else None
         problems = identity_problems(form.get("name", ""), gender, birth_date, document)
@@ -152,6 +144,24 @@ class RowParser:
         form["birthDate"] = {"year": identity.birth_date.year, "month": identity.birth_date.month,
                              "day": identity.birth_date.day}
         form["document"] = {"type": doc_type_name, "number": identity.document.number}
+
+
+GENDERS = {"GENDER_MALE": Gender.MALE, "GENDER_FEMALE": Gender.FEMALE}
+
+
+_DOCUMENT_TYPES = {name: DocumentType(code) for name, code in labels.DOCUMENT_TYPE_CODES.items()}
+
+
+def document_of(doc_type_name: str | None, number: str, today: dt.date | None = None
+                ) -> ValidDocument | DocumentError:
+    """The student's document from the 身份证件类型 and 身份证件号 cells, or why it is refused
+    (`today`: the day birth dates may not be after, by default the current one)."""
+    if doc_type_name is None:
+        return DocumentError("document_type", "REQUIRED", "身份证件类型不能为空")
+    try:
+        return validate_document(_DOCUMENT_TYPES[doc_type_name], number, today=today)
+    except DocumentError as exc:
+        return exc
 
 
 def stored_form(form: dict) -> tuple[dict, list[int]]:

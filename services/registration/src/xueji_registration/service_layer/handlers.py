@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from xueji_common.auth import Principal
 from xueji_common.db.engine import now
 from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, Gender, validate_document
@@ -21,15 +23,18 @@ from xueji_common.errors import (
 )
 from xueji_common.hashing import document_hash
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.adapters import events
+from xueji_registration.adapters import batch_events, events
 from xueji_registration.adapters.preschool_repository import PreschoolRepository
+from xueji_registration.domain.batches import SubmittedBatch, new_ids
 from xueji_registration.domain.files import Purpose
 from xueji_registration.domain.form import check_form, without_identity
 from xueji_registration.domain.model import Application, EntryChannel, Identity, identity_problems
 from xueji_registration.service_layer.access import regions, require_school_registrar
+from xueji_registration.service_layer.concurrent_entry import retried
 from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
 
 __all__ = ["CreateApplication", "EntryChannel", "create_application", "submit_applications", "store_submitted",
+           "store_batch",
            "validated_identity", "check_files"]
 
 MAX_PROOF_MATERIALS = 10
@@ -78,6 +83,12 @@ def submit_applications(
     """
     for school in {c.school_code for c in commands}:
         require_school_registrar(principal, tree, school)
+    return retried(lambda: _submit(uow, commands, principal=principal, tree=tree, hash_key=hash_key,
+                                   channel=channel))
+
+
+def _submit(uow: RegistrationUnitOfWork, commands: list[CreateApplication], *, principal: Principal, tree,
+            hash_key: str, channel: EntryChannel) -> list[Application | DomainError]:
     outcomes: list[Application | DomainError] = []
     repeats: set[int] = set()
     with uow:
@@ -111,6 +122,19 @@ def store_submitted(uow: RegistrationUnitOfWork, submitted: list[Application], *
         uow.files.attach([*app.proof_material_ids, *filter(None, [_photo_id(app.form)])], app.application_id)
     uow.publish_many((events.application_submitted(app, county_code=app.county_code, by=principal),
                       app.application_id) for app in submitted)
+
+
+def store_batch(uow: RegistrationUnitOfWork, batch: SubmittedBatch | None, *, principal: Principal) -> None:
+    """`store_submitted` for the applications of an import's chunk: their rows and ApplicationSubmitted
+    events in bulk, what they share converted once (import templates carry no files to attach)."""
+    if batch is None or not batch.rows:
+        return
+    uow.applications.add_batch(batch)
+    occurred = Timestamp()
+    occurred.FromDatetime(now())
+    uow.publish_envelopes(batch_events.EVENT_TYPE, batch_events.submitted_envelopes(
+        batch, county_code=batch.shared.county_code, by=principal, producer=uow.producer,
+        event_ids=new_ids(len(batch.rows)), occurred_at=occurred))
 
 
 def _refuse_duplicates(uow: RegistrationUnitOfWork, outcomes: list, fresh: list[int]) -> None:

@@ -10,6 +10,7 @@ from xueji_registration.adapters import events
 from xueji_registration.domain.form import identity_block, identity_fields, without_identity
 from xueji_registration.domain.model import Application, Stamp
 from xueji_registration.service_layer.access import require_school_registrar
+from xueji_registration.service_layer.concurrent_entry import retried
 from xueji_registration.service_layer.handlers import check_files, validated_identity
 from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
 
@@ -49,6 +50,12 @@ def update_application(uow: RegistrationUnitOfWork, application_id: str, *, form
     """UpdateApplication: `form_changes` maps top-level form keys to new values (None clears one)."""
     if not form_changes and proof_material_ids is None:
         raise InvalidArgument(FieldViolation("update_mask", "请指定要修改的字段"))
+    return retried(lambda: _update(uow, application_id, form_changes, proof_material_ids, expected_version,
+                                   principal, tree, hash_key))
+
+
+def _update(uow: RegistrationUnitOfWork, application_id: str, form_changes: dict, proof_material_ids,
+            expected_version: int, principal: Principal, tree, hash_key: str) -> Application:
     with uow:
         app = _load(uow, application_id, expected_version, principal, tree)
         form = whole_form(app)

@@ -13,7 +13,7 @@ from xueji_registration.excel.columns import PRESCHOOL_TEMPLATE
 from xueji_registration.excel.reader import Limits, TemplateRows
 from xueji_registration.excel.rows import RowParser
 from xueji_registration.service_layer.access import require_school_registrar
-from xueji_registration.service_layer.imports import (
+from xueji_registration.service_layer.import_reports import (
     BATCH,
     ImportReport,
     Progress,

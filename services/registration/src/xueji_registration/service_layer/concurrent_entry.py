@@ -1,0 +1,28 @@
+"""Two transactions entering a live application for the same document at the same time.
+
+The applications table holds one live application per document (ux_applications_live_document):
+when two imports or entries of the same number run side by side, both see no holder, and the one
+that commits second fails on the index (ConcurrentEntry, its transaction lost). It is run again,
+and then sees the other's application: the document is refused with the usual duplicate message.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from xueji_common.errors import ConcurrentModification
+from xueji_registration.adapters.repository import ConcurrentEntry
+
+ATTEMPTS = 3
+T = TypeVar("T")
+
+
+def retried(use_case: Callable[[], T]) -> T:
+    """`use_case` (one transaction) run again when it lost to a concurrent entry of a document."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return use_case()
+        except ConcurrentEntry:
+            if attempt == ATTEMPTS - 1:
+                raise ConcurrentModification("同一身份证件号正在被同时录入，请稍后重试") from None
+    raise AssertionError("unreachable")

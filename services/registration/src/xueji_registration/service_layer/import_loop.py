@@ -1,0 +1,224 @@
+"""One run of an Excel import of applications, in one transaction (imports.import_applications runs it
+again when another transaction entered one of its documents at the same time).
+
+The rows come in chunks of BATCH (excel.reader), so that memory does not grow with the file. A chunk
+is checked column by column (excel.batch: each distinct value of a column once, with the rules of
+manual entry), a row with a problem row by row (RowParser: every problem on its cell); one query per
+chunk finds the documents already held by applications (and, for primary freshmen, the preschool
+transfers). The rows that pass become one SubmittedBatch, stored with their ApplicationSubmitted
+events and the row outcomes in bulk (COPY on PostgreSQL) by a second thread while the next chunk is
+checked. Only the failed rows' reasons and the created ids stay in memory for the report.
+"""
+from __future__ import annotations
+
+import gc
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
+
+from xueji_common.auth import Principal
+from xueji_common.db.engine import now
+from xueji_common.errors import DomainError, InvalidArgument
+from xueji_common.hashing import document_hash
+from xueji_common.vocabulary import RegistrationKind
+from xueji_registration.adapters.import_repository import ImportRepository, StoredRow
+from xueji_registration.adapters.preschool_repository import PreschoolRepository
+from xueji_registration.domain.batches import SubmittedBatch, new_ids
+from xueji_registration.domain.model import Application, EntryChannel
+from xueji_registration.excel.batch import BatchParser
+from xueji_registration.excel.columns import Template
+from xueji_registration.excel.reader import Limits, TemplateRows
+from xueji_registration.excel.rows import ParsedRow, RowError, RowParser
+from xueji_registration.service_layer.access import regions
+from xueji_registration.service_layer.handlers import store_batch
+from xueji_registration.service_layer.import_reports import BATCH, ImportReport, Progress, new_record, stored_row
+
+
+def run_import(uow, school_code: str, template: Template, file_name: str, content: bytes, request_id: str,
+               principal: Principal, tree, hash_key: str, limits: Limits, progress: Progress | None
+               ) -> ImportReport:
+    rows = TemplateRows(content, template, limits)  # whole-file checks: raises before anything is written
+    parser = BatchParser(RowParser(template))
+    kind, category = template.kind, template.category
+    new_application = _ApplicationFactory(school_code, kind, category, str(uuid.uuid4()), principal,
+                                          regions(tree, school_code))
+    freshmen = kind is RegistrationKind.PRIMARY_FRESHMAN
+    with uow, _old_objects_frozen(), _Writes(progress) as writes:
+        imports, transfers = ImportRepository(uow.session), PreschoolRepository(uow.session)
+        seen: dict[str, int] = {}    # document hash → first row holding it
+        errors: list[tuple[int, RowError]] = []
+        created_ids: list[str] = []
+        total = 0
+        width = len(template.columns)
+        for chunk in rows.chunks(BATCH):
+            parsed = parser.parse(chunk)    # while the previous chunk is being stored
+            hashes = {p.row_number: _hash(hash_key, p) for p in parsed if p.identity and p.identity.document.number}
+            writes.wait()                   # the session is free again
+            held = imports.active_application_hashes(list(set(hashes.values())))
+            found = transfers.by_hashes(school_code, list(hashes.values())) if freshmen else {}
+            submitted = new_application.chunk(now(), len(parsed))
+            stored = []
+            for p in parsed:
+                key = hashes.get(p.row_number)
+                if key:
+                    _check_duplicate(p, key, seen, held)
+                transfer_id = _freshman_transfer(p, key, found) if freshmen else ""
+                created = submitted.add(p, key, transfer_id) if p.ok else None
+                if created:
+                    created_ids.append(created)
+                    stored.append(StoredRow(p.row_number, created, None, None))
+                else:
+                    errors.extend((p.row_number, e) for e in p.errors)
+                    stored.append(stored_row(p, None, width))
+            total += len(parsed)
+            writes.start(partial(_store, uow, imports, submitted.batch, new_application.import_id, stored,
+                                 principal), total)
+        writes.wait()
+        record = new_record(new_application.import_id, school_code, template, file_name, total,
+                            len(created_ids), request_id, principal)
+        imports.add(record)
+        uow.commit()
+        return ImportReport(record, errors, created_ids)
+
+
+def _store(uow, imports: ImportRepository, batch: SubmittedBatch | None, import_id: str,
+           stored: list[StoredRow], principal: Principal) -> None:
+    store_batch(uow, batch, principal=principal)
+    imports.add_rows(import_id, stored)
+
+
+class _Writes:
+    """A chunk's writes run in a second thread, so that the database stores one chunk while the next
+    is read and checked. One write at a time, and the session is used by one thread at a time: the
+    import waits for the running write (`wait`) before its next query. A failed write raises there."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress = progress
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="import-writes")
+        self._running: tuple[Future, int] | None = None
+
+    def start(self, write: Callable[[], None], rows_so_far: int) -> None:
+        self.wait()
+        self._running = (self._thread.submit(write), rows_so_far)
+
+    def wait(self) -> None:
+        if self._running is not None:
+            (running, rows), self._running = self._running, None
+            running.result()
+            if self._progress:
+                self._progress(rows)
+
+    def __enter__(self) -> _Writes:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            if self._running is not None:   # before the transaction ends, whatever happened
+                done = self._running[0]
+                self._running = None
+                error = done.exception()
+                if error is not None and exc_info[0] is None:
+                    raise error
+        finally:
+            self._thread.shutdown(wait=True)
+
+
+@contextmanager
+def _old_objects_frozen() -> Iterator[None]:
+    """While a file is imported, the collector's passes leave out the objects that were alive before
+    (gc.freeze): an import makes millions of small objects, and every full pass over the whole
+    process would otherwise cost as much as checking a thousand rows."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+class _ApplicationFactory:
+    """Checked rows → their submitted applications, a chunk's in one SubmittedBatch (what
+    `handlers.submit_applications` builds after its checks; the rows' checks were the same rules, so
+    they are not run again)."""
+
+    def __init__(self, school_code, kind, category, import_id: str, principal: Principal, departments: dict):
+        self.school_code, self.kind, self.category, self.import_id = school_code, kind, category, import_id
+        self.user_id, self.departments = principal.user_id, departments
+
+    def chunk(self, at, size: int) -> _Chunk:
+        return _Chunk(self, at, new_ids(size))
+
+    def submit(self, row: ParsedRow, key: str, transfer_id: str, at) -> Application:
+        app = Application.submit(
+            school_code=self.school_code, kind=self.kind, category=self.category, identity=row.identity,
+            form=row.stored_form, document_hash=key, created_by=self.user_id, now=at,
+            entry_channel=EntryChannel.IMPORT, preschool_transfer_id=transfer_id, import_id=self.import_id)
+        app.county_code = self.departments["county_code"]
+        app.city_code = self.departments["city_code"]
+        app.province_code = self.departments["province_code"]
+        return app
+
+
+class _Chunk:
+    def __init__(self, factory: _ApplicationFactory, at, ids: list[str]) -> None:
+        self.factory, self.at, self.ids = factory, at, iter(ids)
+        self.batch: SubmittedBatch | None = None
+
+    def add(self, row: ParsedRow, key: str, transfer_id: str) -> str | None:
+        """The new application's id; None when it is refused (the reason is put on the row)."""
+        try:
+            if self.batch is None:
+                first = self.factory.submit(row, key, transfer_id, self.at)
+                self.batch = SubmittedBatch(first)
+                application_id = first.application_id
+            else:
+                application_id = next(self.ids)
+            self.batch.add(application_id, row.identity, key, row.stored_form, transfer_id)
+        except DomainError as exc:
+            _refused(row, exc)
+            return None
+        return application_id
+
+
+def _hash(hash_key: str, row: ParsedRow) -> str:
+    doc = row.identity.document
+    return document_hash(hash_key, doc.type.value, doc.number)
+
+
+def _check_duplicate(row: ParsedRow, key: str, seen: dict[str, int], held: set[str]) -> None:
+    if key in seen:
+        row.fail(f"与第{seen[key]}行的身份证件号重复", "身份证件号", "student.document.number")
+        return
+    seen[key] = row.row_number
+    if key in held:
+        row.fail("该身份证件号已有注册申请，不能重复导入", "身份证件号", "student.document.number")
+
+
+def _freshman_transfer(row: ParsedRow, key: str | None, found: dict) -> str:
+    """A primary freshman comes through the preschool transfer (chapter 4): its row must match one."""
+    if row.identity is None or not key:
+        return ""
+    transfer = found.get(key)
+    if transfer is None:
+        row.fail("未找到该学生的学前调档信息：小学新生须先在学前调档管理中新增或导入，再导出填写后导入",
+                 "身份证件号", "student.document.number")
+        return ""
+    try:
+        transfer.ensure_open_for_registration()
+    except DomainError as exc:
+        row.fail(exc.message, "身份证件号", "student.document.number")
+        return ""
+    if transfer.identity.name != row.identity.name:
+        row.fail(f"姓名与学前调档信息（{transfer.identity.name}）不一致", "姓名", "student.name")
+    return transfer.transfer_id
+
+
+def _refused(row: ParsedRow, error: DomainError) -> None:
+    if isinstance(error, InvalidArgument):
+        for v in error.violations:
+            row.fail(v.description, "", v.field)
+    elif "身份证件号" in error.message:
+        row.fail(error.message, "身份证件号", "student.document.number")
+    else:
+        row.fail(error.message)
