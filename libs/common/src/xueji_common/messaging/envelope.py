@@ -13,6 +13,11 @@ class UnknownEvent(Exception):
     """The envelope's payload is not an event type this code knows (a newer producer?)."""
 
 
+# correlation_id of the events a hash-key rotation re-announces (`xueji registration rehash`): the
+# consumers that index document hashes replace the record's hash instead of treating it as a correction.
+ROTATION_CORRELATION_PREFIX = "rehash:"
+
+
 def event_type(message_or_class) -> str:
     return message_or_class.DESCRIPTOR.name
 

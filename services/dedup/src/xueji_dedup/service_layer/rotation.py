@@ -25,13 +25,14 @@ import logging
 
 from xueji_common.db.engine import now
 from xueji_common.hashing import document_hash
+from xueji_common.messaging.envelope import ROTATION_CORRELATION_PREFIX
 from xueji_dedup.adapters.peers import PeerRefused
 from xueji_dedup.domain.checks import Holding
 from xueji_dedup.domain.problems import no_document_key
 
 log = logging.getLogger(__name__)
 
-CORRELATION_PREFIX = "rehash:"   # registration's rehash command (xueji_registration.service_layer.rehash)
+CORRELATION_PREFIX = ROTATION_CORRELATION_PREFIX
 BATCH = 5000
 
 

@@ -22,11 +22,12 @@ from typing import Callable
 
 from xueji_common.auth import Principal, Role
 from xueji_common.hashing import document_hash
+from xueji_common.messaging.envelope import ROTATION_CORRELATION_PREFIX
 from xueji_registration.adapters import events
 from xueji_registration.adapters.rehash_store import RehashStore
 from xueji_registration.domain.model import ApplicationState
 
-CORRELATION_PREFIX = "rehash:"   # recognised by dedup (xueji_dedup.service_layer.rotation)
+CORRELATION_PREFIX = ROTATION_CORRELATION_PREFIX
 BATCH = 1000
 Progress = Callable[[str, int], None]   # (table, rows done in this batch)
 
