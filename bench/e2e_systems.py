@@ -20,8 +20,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import create_engine, insert, text
 
 from xueji_common.auth import TokenService
@@ -29,7 +27,7 @@ from xueji_common.config import Settings
 from xueji_common.db.engine import now
 from xueji_common.runtime.bootstrap import ServiceRuntime
 from xueji_common.runtime.spec import load_specs
-from xueji_common.testing.infra import free_port
+from xueji_common.testing.infra import free_port, wait_serving
 
 import e2e_data
 
@@ -202,16 +200,9 @@ class Watchdog:
 
 
 def _wait_serving(address: str, proc: subprocess.Popen, log: Path, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(address) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"xueji serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.2)
-    raise RuntimeError(f"xueji serve not SERVING after {timeout} s")
+    def alive() -> None:
+        if proc.poll() is not None:
+            raise RuntimeError(f"xueji serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+
+    if not wait_serving(address, alive, timeout):
+        raise RuntimeError(f"xueji serve not SERVING after {timeout} s")

@@ -43,8 +43,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from xueji_common.auth import Role, TokenService
 from xueji_common.db.engine import ensure_database
@@ -316,20 +314,8 @@ class Cluster:
             raise ClusterError(f"{name} exited with {proc.returncode}:\n{self.log_path(name).read_text()[-4000:]}")
 
     def _wait_serving(self, name: str, dep: Deployment) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        with grpc.insecure_channel(self.address(dep.name)) as channel:
-            stub = health_pb2_grpc.HealthStub(channel)
-            while True:
-                self._check_alive(name)
-                try:
-                    status = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1).status
-                    if status == health_pb2.HealthCheckResponse.SERVING:
-                        return
-                except grpc.RpcError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise ClusterError(f"{name} not SERVING after {START_TIMEOUT} s")
-                time.sleep(0.1)
+        if not infra.wait_serving(self.address(dep.name), lambda: self._check_alive(name), START_TIMEOUT):
+            raise ClusterError(f"{name} not SERVING after {START_TIMEOUT} s")
 
     def _wait_worker(self, name: str, dep: Deployment, offset: int) -> None:
         deadline = time.monotonic() + START_TIMEOUT

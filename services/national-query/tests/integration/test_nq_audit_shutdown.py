@@ -7,16 +7,15 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from xueji.v1 import national_query_pb2 as nq, national_query_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.grpcserver.client import bearer
+from xueji_common.testing import infra
 from xueji_common.testing.infra import free_port
 
 from nq_support import AuditHeld, created
@@ -24,18 +23,11 @@ from nq_support import AuditHeld, created
 SERVE = Path(sys.executable).parent / "xueji-national-query"
 
 
-def wait_serving(channel: grpc.Channel, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    health = health_pb2_grpc.HealthStub(channel)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_serving(address: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    def alive() -> None:
         assert proc.poll() is None, "the server process exited"
-        try:
-            if health.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
-                return
-        except grpc.RpcError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("the server did not start")
+
+    assert infra.wait_serving(address, alive, timeout), "the server did not start"
 
 
 def test_sigterm_commits_every_queued_audit_entry(runtime, amqp_uri, tmp_path):
@@ -47,7 +39,7 @@ def test_sigterm_commits_every_queued_audit_entry(runtime, amqp_uri, tmp_path):
         proc = subprocess.Popen([str(SERVE), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         channel = grpc.insecure_channel(address)
-        wait_serving(channel, proc)
+        wait_serving(address, proc)
         stub = national_query_pb2_grpc.NationalQueryStub(channel)
         meta = bearer(runtime.tokens.mint("ministry-app", Role.SYSTEM, "000000"))
         request = nq.LookupStudentRequest(name="张三", document_number="33010220150601123X")

@@ -9,7 +9,9 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 import uuid
+from typing import Callable
 
 from xueji_common.db.engine import drop_database, ensure_database
 
@@ -73,3 +75,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_serving(address: str, check_alive: Callable[[], None], timeout: float) -> bool:
+    """Poll a gRPC server's health until it is SERVING (True) or `timeout` passes (False).
+
+    `check_alive` runs before every poll and raises when the server's process has exited, so that a
+    crash is reported at once with the caller's own message instead of after the timeout.
+    """
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            check_alive()
+            try:
+                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                    return True
+            except grpc.RpcError:
+                pass
+            time.sleep(0.1)
+    return False

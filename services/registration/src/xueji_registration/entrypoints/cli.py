@@ -139,7 +139,6 @@ def records(unit, problem, name, page_size, page_token, address, token, role, or
     console.print(table)
     if response.page.next_page_token:
         console.print(f"下一页: --page-token {response.page.next_page_token}")
-from xueji_registration.entrypoints import cli_imports  # noqa: E402,F401  (registers import commands)
 
 
 # The Excel commands (import, template, failed-rows, preschool ...) register themselves on `cli`,
