@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from xueji_common.db.bulk import insert_rows
+from xueji_common.db.bulk import insert_rows, insert_shared
 from xueji_common.db.engine import now
 from xueji_common.messaging.envelope import new_envelope
 from xueji_common.messaging.outbox_listener import NOTIFY_SQL
@@ -86,6 +86,16 @@ class SqlAlchemyUnitOfWork:
         insert_rows(self.session, self._outbox, rows)  # COPY on PostgreSQL
         self._published += len(rows)
         return len(rows)
+
+    def publish_envelopes(self, event_type: str, envelopes: list[tuple[str, str, bytes]]) -> int:
+        """`publish_many` for envelopes already serialised, as (event id, aggregate id, envelope) in
+        order (a batch builds them faster than `new_envelope` would, e.g. registration's
+        adapters.batch_events)."""
+        insert_shared(self.session, self._outbox,
+                      dict(event_type=event_type, producer=self.producer, created_at=now(), attempts=0),
+                      ("event_id", "aggregate_id", "envelope"), envelopes)
+        self._published += len(envelopes)
+        return len(envelopes)
 
     def _outbox_row(self, event: Message, aggregate_id: str, correlation_id: str,
                     at: dt.datetime | None = None, occurred: Timestamp | None = None) -> dict:

@@ -1,6 +1,4 @@
 """The registration unit of work: applications, records, files + outbox/inbox in one transaction."""
-from xueji_common.db.bulk import insert_shared
-from xueji_common.db.engine import now
 from xueji_common.db.uow import SqlAlchemyUnitOfWork
 from xueji_registration.adapters.files import FileRepository
 from xueji_registration.adapters.record_repository import RecordRepository
@@ -22,12 +20,3 @@ class RegistrationUnitOfWork(SqlAlchemyUnitOfWork):
         self.applications = ApplicationRepository(session)
         self.records = RecordRepository(session)
         self.files = FileRepository(session)
-
-    def publish_envelopes(self, event_type: str, envelopes: list[tuple[str, str, bytes]]) -> int:
-        """`publish_many` for envelopes already serialised, as (event id, aggregate id, envelope) in
-        order (a batch builds them faster than the runtime would: adapters.batch_events)."""
-        insert_shared(self.session, self._outbox,
-                      dict(event_type=event_type, producer=self.producer, created_at=now(), attempts=0),
-                      ("event_id", "aggregate_id", "envelope"), envelopes)
-        self._published += len(envelopes)
-        return len(envelopes)
