@@ -65,7 +65,7 @@ class People:
     """Hands out people of the demo register that no other test of the session has used."""
 
     def __init__(self) -> None:
-        today = date.today()
+        today = demo.reference_day()
         shared = _dedup_preschool_numbers()
         preschool_ids = {r.document_number for r in PRESCHOOL}
         self._older = iter([p for p in PEOPLE if demo.age_on(p.birth_date, today) >= 9])

@@ -8,8 +8,10 @@
   the 6-7 year olds, some children without any document (type ``Z``, temporary ``L`` number) and a
   few children holding two records for one document number (matching finds several → 待确认).
 
-Everything depends only on the seed (and ``today``, which defaults to the current date), never on
-global random state.
+Everything depends only on the seed and the day ages are counted on (``today``), never on global
+random state. That day defaults to ``reference_day()``, the 1 September that opened the current school
+year, not to the current date: processes started on different days of one school year (a test run
+that crosses midnight, a worker restarted the next morning) must generate the same people.
 """
 
 from __future__ import annotations
@@ -80,6 +82,12 @@ class PreschoolRecord:
     national_student_number: str
 
 
+def reference_day(day: date | None = None) -> date:
+    """1 September of the school year that ``day`` (default: the current date) falls in."""
+    day = day or date.today()
+    return date(day.year if (day.month, day.day) >= (9, 1) else day.year - 1, 9, 1)
+
+
 def age_on(birth: date, day: date) -> int:
     """Full years of age on ``day``."""
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
@@ -140,7 +148,7 @@ def population_register(
     today: date | None = None,
 ) -> list[Person]:
     """``size`` synthetic school-age people with unique, valid resident ID numbers."""
-    today = today or date.today()
+    today = today or reference_day()
     rng = random.Random(seed)
     fake = _faker(seed)
     county_codes = [c.code for c in _counties(tree)]
@@ -200,7 +208,7 @@ def preschool_records(
     * ``duplicates`` of the recorded children get a second record with the same document number in
       another kindergarten, under a temporary ``L`` number (a problem record).
     """
-    today = today or date.today()
+    today = today or reference_day()
     rng = random.Random(f"preschool-{seed}")
     fake = _faker(seed + 1)
     counties = {c.code: c for c in _counties(tree)}

@@ -13,6 +13,7 @@ from xueji_common.demo import (
     make_resident_id,
     population_register,
     preschool_records,
+    reference_day,
 )
 from xueji_common.orgunits import OrgLevel, load_default_tree
 
@@ -70,6 +71,20 @@ def test_population_is_deterministic(tree, people):
     assert again == people
     other = population_register(tree, size=800, seed=8, today=TODAY)
     assert other != people
+
+
+def test_reference_day_is_the_school_year_start():
+    assert reference_day(date(2026, 11, 28)) == reference_day(date(2026, 11, 29)) == date(2026, 9, 1)
+    assert reference_day(date(2027, 8, 31)) == date(2026, 9, 1)
+    assert reference_day(date(2026, 9, 1)) == date(2026, 9, 1)
+
+
+def test_the_default_day_is_the_school_year_start_not_the_current_date(tree):
+    # Processes started either side of midnight must generate the same register (a CI run that crossed
+    # midnight once matched no child against the preschool records).
+    default = population_register(tree, size=50, seed=3)
+    assert default == population_register(tree, size=50, seed=3, today=reference_day())
+    assert preschool_records(tree, default, seed=3) == preschool_records(tree, default, seed=3, today=reference_day())
 
 
 def test_age_range_is_respected(tree):
