@@ -97,6 +97,15 @@ def test_reflection_lists_the_five_services(channel):
     assert "grpc.health.v1.Health" in names
 
 
+def test_registrations_periodic_jobs_run_in_the_one_process(system):
+    # The preschool rematch and the upload purge run in the registration worker in production; the
+    # embedded process has no worker, so it runs them itself.
+    import threading
+
+    names = {t.name for t in threading.enumerate()}
+    assert {"periodic-preschool-rematch", "periodic-upload-purge"} <= names
+
+
 def test_health_reports_serving_for_each_service(channel):
     stub = health_pb2_grpc.HealthStub(channel)
     for name in ["", *FIVE_SERVICES]:

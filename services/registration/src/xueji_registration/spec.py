@@ -7,6 +7,7 @@ from xueji_registration.adapters.dedup_numbers import from_runtime as student_nu
 from xueji_registration.adapters.tables import metadata
 from xueji_registration.entrypoints.events import SUBSCRIPTIONS
 from xueji_registration.entrypoints.grpc_api import bindings
+from xueji_registration.entrypoints.maintenance import periodic_tasks
 from xueji_registration.service_layer.ports import Collaborators
 from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
 
@@ -24,4 +25,5 @@ SPEC = ServiceSpec(
     grpc_bindings=bindings,
     subscriptions=SUBSCRIPTIONS,
     worker_concurrency=4,   # handlers check versions or serialize per application (safe side by side)
+    periodic_tasks=periodic_tasks,   # preschool rematch, upload purge
 )

@@ -9,6 +9,7 @@ from xueji_common.grpcserver.server import GrpcServer
 from xueji_common.messaging.bus import InProcessBus
 from xueji_common.metrics import serve_metrics
 from xueji_common.runtime.bootstrap import ServiceRuntime
+from xueji_common.runtime.periodic import PeriodicRunner
 from xueji_common.runtime.spec import load_specs
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class EmbeddedSystem:
                 sub = consumer.subscription
                 self.bus.subscribe(sub.producer, sub.event_type, consumer)
             runtime.attach_relay(self.bus)
+        self.periodic = [PeriodicRunner.of(r) for r in self.runtimes]
         bindings = [b for r in self.runtimes for b in r.spec.grpc_bindings(r)]
         public = frozenset().union(*(r.spec.public_methods for r in self.runtimes))
         self.server = GrpcServer(
@@ -46,9 +48,16 @@ class EmbeddedSystem:
         for runtime in self.runtimes:
             runtime.relay.start()
         self.server.start()
+        for jobs in self.periodic:
+            jobs.start()
 
     def stop(self) -> None:
         self.server.stop(grace=5)
+        self.close()
+
+    def close(self) -> None:
+        for jobs in self.periodic:
+            jobs.stop()
         for runtime in self.runtimes:
             runtime.close()
 
@@ -60,7 +69,7 @@ def run(settings: Settings | None = None) -> None:
     serve_metrics(settings.metrics_port)
     system.start()
     print(_banner(settings, system), flush=True)
-    system.server.wait_for_termination(on_stop=lambda: [r.close() for r in system.runtimes])
+    system.server.wait_for_termination(on_stop=system.close)
 
 
 def _banner(settings: Settings, system: EmbeddedSystem) -> str:

@@ -12,6 +12,7 @@ from xueji_common.messaging.consumer import Subscription
 if TYPE_CHECKING:
     from xueji_common.grpcserver.server import GrpcBinding
     from xueji_common.runtime.bootstrap import ServiceRuntime
+    from xueji_common.runtime.periodic import PeriodicTask
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class ServiceSpec:
     worker_concurrency: int = 1
     # Embedded mode: fill the database with demo data on first start.
     seed_demo: Callable[["ServiceRuntime"], None] | None = None
+    # Periodic jobs (retries, clean-ups) run beside the event handlers: in the worker process in
+    # production, in the one process in embedded mode (runtime.periodic).
+    periodic_tasks: Callable[["ServiceRuntime"], list["PeriodicTask"]] | None = None
 
     @property
     def outbox(self):

@@ -13,6 +13,7 @@ from xueji_common import logs  # noqa: E402
 from xueji_common.config import Settings  # noqa: E402
 from xueji_common.metrics import serve_metrics  # noqa: E402
 from xueji_common.runtime.bootstrap import ServiceRuntime  # noqa: E402
+from xueji_common.runtime.periodic import PeriodicRunner  # noqa: E402
 from xueji_common.runtime.spec import load_specs  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,11 @@ def run(service_name: str) -> None:
     [spec] = load_specs([service_name])
     runtime = ServiceRuntime(spec, settings, pre_ping=False)  # events are redelivered instead
     serve_metrics(settings.metrics_port)
+    periodic = PeriodicRunner.of(runtime)  # the service's jobs, on threads beside the handlers
+    periodic.start()
     try:
         run_worker(service_name, runtime.consumers(), settings.amqp_uri,
                    concurrency=settings.worker_concurrency or spec.worker_concurrency)
     finally:
-        runtime.engine.dispose()
+        periodic.stop()
+        runtime.close()  # the engine and the channels periodic jobs opened to peers

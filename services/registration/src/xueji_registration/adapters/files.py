@@ -2,6 +2,12 @@
 
 The storage key is made by the service (`<school>/<file id>`), never from the uploaded name, so a
 name cannot escape the directory. Bytes are written to a temporary file and renamed into place.
+
+A file is uploaded first and attached to an application later (`attach`); the ones never attached
+are purged after a while (`delete_unattached`, service_layer.uploads). Both statements carry their
+condition on `application_id` so that the two cannot both win on one file: whichever commits
+first, the other's statement (re-checked by PostgreSQL on the committed row) leaves it alone, and
+`attach` then refuses the application instead of pointing it at a file that is gone.
 """
 from __future__ import annotations
 
@@ -11,10 +17,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from xueji_common.db.engine import utc
+from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_registration.adapters.tables import uploaded_files as t
 from xueji_registration.domain.files import Purpose
 
@@ -80,5 +87,23 @@ class FileRepository:
                                       r.application_id or "") for r in rows}
 
     def attach(self, file_ids, application_id: str) -> None:
-        if file_ids:
-            self._session.execute(update(t).where(t.c.file_id.in_(list(file_ids))).values(application_id=application_id))
+        """Attach files to the application; refused when one of them is gone (purged since it was
+        checked) or was taken by another application meanwhile."""
+        wanted = set(file_ids)
+        if not wanted:
+            return
+        result = self._session.execute(update(t).where(
+            t.c.file_id.in_(wanted), or_(t.c.application_id.is_(None), t.c.application_id == application_id),
+        ).values(application_id=application_id))
+        if result.rowcount != len(wanted):
+            raise InvalidArgument(FieldViolation("proof_material_ids", "文件不存在或已被其他申请使用，请重新上传"))
+
+    def delete_unattached(self, uploaded_before: dt.datetime, limit: int) -> list[str]:
+        """Delete up to `limit` of the oldest files attached to no application and uploaded before
+        the time, in one statement whose own condition keeps a file attached meanwhile; returns
+        their storage keys (the bytes are removed after commit)."""
+        unattached = (t.c.application_id.is_(None), t.c.uploaded_at < uploaded_before)
+        oldest = select(t.c.file_id).where(*unattached).order_by(t.c.uploaded_at).limit(limit)
+        deleted = self._session.execute(
+            delete(t).where(t.c.file_id.in_(oldest.scalar_subquery()), *unattached).returning(t.c.storage_key))
+        return list(deleted.scalars())

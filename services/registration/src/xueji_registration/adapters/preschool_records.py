@@ -51,15 +51,22 @@ class PreschoolRecords:
         stub = national_query_pb2_grpc.PreschoolRecordsStub(self._runtime.channel("national-query"))
         metadata = self._runtime.caller.metadata()
 
+        failures: list[str] = []
+
         def one(identity: Identity) -> list[Candidate] | None:
             try:
                 response = stub.MatchPreschoolRecord(_request(identity), metadata=metadata, timeout=TIMEOUT_SECONDS)
             except grpc.RpcError as exc:
-                log.warning("preschool matching unavailable", extra={"fields": {"code": exc.code().name}})
+                failures.append(exc.code().name)
                 return None
             return [candidate(c) for c in response.candidates]
 
         if len(identities) == 1:
-            return [one(identities[0])]
-        with ThreadPoolExecutor(min(self._concurrency, len(identities))) as pool:
-            return list(pool.map(one, identities))
+            answers = [one(identities[0])]
+        else:
+            with ThreadPoolExecutor(min(self._concurrency, len(identities))) as pool:
+                answers = list(pool.map(one, identities))
+        if failures:  # one line per batch, not per child (a rematch asks hundreds at once)
+            log.warning("preschool matching unavailable",
+                        extra={"fields": {"code": failures[0], "unanswered": len(failures), "asked": len(identities)}})
+        return answers

@@ -3,9 +3,10 @@ withdrawn) carrying its transfer id, read by an outer join: a withdrawal or an a
 without any bookkeeping on this side."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from xueji_common.db.engine import utc
@@ -86,6 +87,25 @@ class PreschoolRepository:
     def holder_of(self, school_code: str, document_hash: str) -> str | None:
         return self._session.execute(select(t.c.transfer_id).where(
             t.c.school_code == school_code, t.c.document_hash == document_hash)).scalar()
+
+    def pending(self, updated_before: dt.datetime, after: tuple[dt.datetime, str] | None,
+                limit: int) -> list[PreschoolTransfer]:
+        """Transfers still 匹配中 whose last matching is older than `updated_before`, oldest first,
+        from after the (created_at, transfer_id) of the last one of the previous batch."""
+        query = _SELECT.where(*self._pending(updated_before, after))
+        rows = self._session.execute(query.order_by(t.c.created_at, t.c.transfer_id).limit(limit)).all()
+        return [_from_row(r) for r in rows]
+
+    def count_pending(self, updated_before: dt.datetime, after: tuple[dt.datetime, str] | None) -> int:
+        query = select(func.count()).select_from(t).where(*self._pending(updated_before, after))
+        return self._session.execute(query).scalar_one()
+
+    @staticmethod
+    def _pending(updated_before: dt.datetime, after: tuple[dt.datetime, str] | None) -> list:
+        conditions = [t.c.match_status == MatchStatus.PENDING.value, t.c.updated_at < updated_before]
+        if after is not None:
+            conditions.append(tuple_(t.c.created_at, t.c.transfer_id) > tuple_(*after))
+        return conditions
 
     def save(self, x: PreschoolTransfer, expected_version: int) -> None:
         values = {**_to_row(x), "version": expected_version + 1}

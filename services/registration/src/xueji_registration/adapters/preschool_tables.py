@@ -5,12 +5,14 @@
   (keyed) is NULL for a child without a number, so that the unique index only binds real numbers:
   证件号已经录入的，不允许重复录入 (per school). The registration started for a child is the
   application carrying its `preschool_transfer_id` (not withdrawn), read by a join: a withdrawn
-  application makes the transfer editable again without any bookkeeping here.
+  application makes the transfer editable again without any bookkeeping here. The transfers still
+  匹配中 (national-query did not answer) have a partial index of their own, which the periodic
+  rematch reads oldest first.
 - `imports` and `import_rows`: one row per uploaded file, and per data row either what it created or,
   for a failed row, the cell texts as uploaded and the reasons, so that the failed rows can be
   downloaded as a workbook to fix and import again.
 """
-from sqlalchemy import JSON, Column, Date, DateTime, Index, Integer, String, Table
+from sqlalchemy import JSON, Column, Date, DateTime, Index, Integer, String, Table, text
 
 from xueji_registration.adapters.tables import metadata
 
@@ -37,6 +39,8 @@ preschool_transfers = Table(
     Column("version", Integer, nullable=False),
     Index("ux_preschool_transfers_school_document", "school_code", "document_hash", unique=True),
     Index("ix_preschool_transfers_school_name", "school_code", "name"),
+    Index("ix_preschool_transfers_pending", "created_at", "transfer_id",
+          postgresql_where=text("match_status = 'pending'"), sqlite_where=text("match_status = 'pending'")),
 )
 
 imports = Table(

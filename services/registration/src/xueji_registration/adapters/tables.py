@@ -128,6 +128,9 @@ uploaded_files = Table(
     Column("uploaded_at", DateTime(timezone=True), nullable=False),
     Column("application_id", String(36)),
     Index("ix_uploaded_files_school", "school_code"),
+    # the periodic purge reads the unattached ones oldest first (service_layer.uploads)
+    Index("ix_uploaded_files_unattached", "uploaded_at", postgresql_where=text("application_id IS NULL"),
+          sqlite_where=text("application_id IS NULL")),
 )
 
 outbox, inbox = add_messaging_tables(metadata)

@@ -1,11 +1,13 @@
 """Preschool transfer use cases (学前调档, chapter 4) and the supplementary entry (补录, chapter 5).
 
 The matching asks national-query (`matcher`, adapters.preschool_records) outside the transaction,
-then stores its answer with the change. Every call checks the role and the school.
+then stores its answer with the change. Every call checks the role and the school, except
+`rematch_pending`, the system's own retry of the matchings national-query did not answer.
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -31,12 +33,15 @@ from xueji_registration.adapters.preschool_repository import PreschoolRepository
 from xueji_registration.domain.form import identity_block
 from xueji_registration.domain.identity import Identity, check_identity
 from xueji_registration.domain.model import Application, EntryChannel
-from xueji_registration.domain.preschool import Candidate, PreschoolTransfer
+from xueji_registration.domain.preschool import Candidate, MatchStatus, PreschoolTransfer
 from xueji_registration.excel.columns import registration_template
 from xueji_registration.excel.rows import form_cells
 from xueji_registration.excel.writer import template_workbook
 from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.handlers import CreateApplication, submit_applications
+
+log = logging.getLogger(__name__)
+REMATCH_BATCH = 200
 
 
 class Matcher(Protocol):
@@ -246,3 +251,78 @@ def submit_supplementary_entry(uow, transfer_id: str, form: dict, expected_versi
         raise outcome
     return outcome
 
+
+@dataclass
+class RematchTally:
+    """What a rematch run did. `unreachable`: still 匹配中 (asked without an answer, or not asked
+    because national-query was down); `changed`: changed or deleted by a registrar meanwhile, left as is."""
+    matched: int = 0
+    not_found: int = 0
+    to_confirm: int = 0
+    unreachable: int = 0
+    changed: int = 0
+    stopped: bool = False        # a whole batch went unanswered: the rest was not asked
+
+    def count(self, status: MatchStatus) -> None:
+        field = {MatchStatus.MATCHED: "matched", MatchStatus.NOT_FOUND: "not_found",
+                 MatchStatus.TO_CONFIRM: "to_confirm"}[status]
+        setattr(self, field, getattr(self, field) + 1)
+
+    @property
+    def examined(self) -> int:
+        return self.matched + self.not_found + self.to_confirm + self.unreachable + self.changed
+
+
+def rematch_pending(uow, matcher: Matcher, *, older_than: dt.timedelta = dt.timedelta(0),
+                    batch: int = REMATCH_BATCH, at: dt.datetime | None = None) -> RematchTally:
+    """Ask national-query again for the transfers still 匹配中 whose last matching is older than
+    `older_than`, oldest first, `batch` at a time, and store the answers at the version read: a
+    transfer changed or deleted meanwhile is counted and skipped, never overwritten. A batch with no
+    answer at all means national-query is down: the run stops and the rest waits for the next one."""
+    tally = RematchTally()
+    before = (at or now()) - older_than
+    after = None
+    while True:
+        with uow:
+            transfers = PreschoolRepository(uow.session).pending(before, after, batch)
+        if not transfers:
+            break
+        after = (transfers[-1].created_at, transfers[-1].transfer_id)
+        answers = matcher.match([t.identity for t in transfers])
+        answered = [(t, a) for t, a in zip(transfers, answers) if a is not None]
+        tally.unreachable += len(transfers) - len(answered)
+        if not answered:
+            with uow:
+                tally.unreachable += PreschoolRepository(uow.session).count_pending(before, after)
+            tally.stopped = True
+            break
+        _store_answers(uow, answered, tally)
+        if len(transfers) < batch:
+            break
+    if tally.examined:
+        log.info("preschool transfers rematched", extra={"fields": {
+            "matched": tally.matched, "not_found": tally.not_found, "to_confirm": tally.to_confirm,
+            "unreachable": tally.unreachable, "changed_meanwhile": tally.changed, "stopped": tally.stopped}})
+    return tally
+
+
+def _store_answers(uow, answered: list[tuple[PreschoolTransfer, list[Candidate]]], tally: RematchTally) -> None:
+    """One transaction for the batch: a version that no longer matches updates no row (no error), so
+    the other transfers of the batch are stored all the same."""
+    at = now()
+    with uow:
+        repo = PreschoolRepository(uow.session)
+        stored = []
+        for transfer, answer in answered:
+            expected = transfer.version
+            transfer.apply_match(answer)
+            transfer.updated_at = at
+            try:
+                repo.save(transfer, expected)
+            except ConcurrentModification:
+                tally.changed += 1
+                continue
+            stored.append(transfer.match_status)
+        uow.commit()
+    for status in stored:  # counted once committed
+        tally.count(status)

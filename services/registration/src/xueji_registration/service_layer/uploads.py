@@ -1,6 +1,9 @@
-"""上传证明材料 / 照片: check the file, store the bytes, record who uploaded it."""
+"""上传证明材料 / 照片: check the file, store the bytes, record who uploaded it. Files never attached
+to an application are purged after a while (`purge_unattached_uploads`, run by the worker)."""
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import uuid
 
 from xueji_common.auth import Principal
@@ -9,6 +12,10 @@ from xueji_registration.adapters.files import FileStore, StoredFile
 from xueji_registration.domain.files import Purpose, check_upload
 from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
+
+log = logging.getLogger(__name__)
+UNATTACHED_MAX_AGE = dt.timedelta(hours=24)
+PURGE_BATCH = 500
 
 
 def upload_file(uow: RegistrationUnitOfWork, store: FileStore, *, school_code: str, purpose: Purpose,
@@ -26,3 +33,29 @@ def upload_file(uow: RegistrationUnitOfWork, store: FileStore, *, school_code: s
         store.remove(key)  # no row, no file
         raise
     return stored
+
+
+def purge_unattached_uploads(uow: RegistrationUnitOfWork, store: FileStore, *,
+                             older_than: dt.timedelta = UNATTACHED_MAX_AGE, batch: int = PURGE_BATCH,
+                             at: dt.datetime | None = None) -> int:
+    """Delete the uploads attached to no application and older than `older_than`: rows first (one
+    conditional statement per batch, committed), then their bytes. Returns how many were deleted.
+
+    A crash between the two leaves bytes without a row (never the reverse): harmless, unreachable."""
+    before = (at or now()) - older_than
+    deleted = 0
+    while True:
+        with uow:
+            keys = uow.files.delete_unattached(before, batch)
+            uow.commit()
+        for key in keys:
+            try:
+                store.remove(key)
+            except OSError:
+                log.warning("purged upload's bytes not removed", exc_info=True, extra={"fields": {"key": key}})
+        deleted += len(keys)
+        if len(keys) < batch:
+            break
+    log.info("unattached uploads purged", extra={"fields": {
+        "deleted": deleted, "older_than_hours": round(older_than.total_seconds() / 3600, 2)}})
+    return deleted

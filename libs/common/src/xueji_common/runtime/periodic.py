@@ -1,0 +1,97 @@
+"""Periodic jobs of a service process (retries, clean-ups), each on its own thread.
+
+A job runs a little after start (`first_delay`, by default the interval up to 10 s: let the
+process come up first), then `interval` seconds after each run ends; a run that raises is logged
+and the job goes on at its next time. The threads are real threads (the worker process patches
+everything but threads, see messaging.green), so a job may block on the database or on gRPC as an
+event handler does. Every replica of a process runs its jobs: a job that must not run twice at
+once takes `exclusive` around its work.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    name: str                       # for logs and the thread's name
+    interval: float                 # seconds between the end of a run and the next; <= 0: never runs
+    run: Callable[[], object]
+    first_delay: float | None = None   # seconds after start; None: min(interval, 10)
+
+    @property
+    def delay(self) -> float:
+        return min(self.interval, 10.0) if self.first_delay is None else self.first_delay
+
+
+class PeriodicRunner:
+    def __init__(self, tasks: list[PeriodicTask]) -> None:
+        self.tasks = [t for t in tasks if t.interval > 0]
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    @classmethod
+    def of(cls, runtime) -> "PeriodicRunner":
+        """The jobs the runtime's service declares (ServiceSpec.periodic_tasks), if any."""
+        make = runtime.spec.periodic_tasks
+        return cls(make(runtime) if make else [])
+
+    def start(self) -> None:
+        for task in self.tasks:
+            name = f"periodic-{task.name}"
+            thread = threading.Thread(target=self._loop, args=(task,), name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        if self.tasks:
+            log.info("periodic tasks started",
+                     extra={"fields": {"tasks": {t.name: t.interval for t in self.tasks}}})
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the jobs to stop and wait a little for a run in progress (the threads are daemons)."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _loop(self, task: PeriodicTask) -> None:
+        if self._stop.wait(task.delay):
+            return
+        while True:
+            try:
+                task.run()
+            except Exception:
+                log.warning("periodic task failed; will run again", exc_info=True,
+                            extra={"fields": {"task": task.name, "retry_in": task.interval}})
+            if self._stop.wait(task.interval):
+                return
+
+
+@contextmanager
+def exclusive(engine: Engine, key: str) -> Iterator[bool]:
+    """Whether this process holds `key` for the block (False: another process does; skip the work).
+
+    PostgreSQL: a session advisory lock on a connection kept for the block, released at its end (the
+    server releases it too when the process dies). No transaction stays open meanwhile. Other
+    databases (embedded SQLite, one process): always True.
+    """
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    params = {"key": key}
+    with engine.connect() as conn:
+        held = conn.execute(text("SELECT pg_try_advisory_lock(hashtextextended(:key, 0))"), params).scalar()
+        conn.commit()
+        try:
+            yield bool(held)
+        finally:
+            if held:
+                conn.execute(text("SELECT pg_advisory_unlock(hashtextextended(:key, 0))"), params)
+                conn.commit()
