@@ -12,7 +12,9 @@ reasons and their order are RowParser's alone, this module only decides that a r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from operator import itemgetter
+from typing import NamedTuple
 
 from xueji_common.documents import DocumentError
 from xueji_registration.domain.form import MAX_FAMILY_MEMBERS
@@ -60,13 +62,10 @@ class BatchParser:
         self._memos = [{} for _ in columns]       # text → outcome
         self._others = [{} for _ in columns]      # (type, value) → outcome, for numbers, dates, booleans
         self._identity = _picker([fields.index(f) for f in _IDENTITY])
-        self._form_keys = [columns[i].path[0] for i in forms]
-        self._form_values = _picker(forms)
-        self._dates = [columns[i].path[0] for i in forms if columns[i].kind is Kind.DATE]
-        self._members = []
-        for n in sorted({columns[i].path[1] for i in members}):
-            at = [i for i in members if columns[i].path[1] == n]
-            self._members.append((_picker(at), [columns[i].path[2:] for i in at], len(at)))
+        self._forms = forms
+        self._dates = {i for i in forms if columns[i].kind is Kind.DATE}
+        self._members = [[i for i in members if columns[i].path[1] == n]
+                         for n in sorted({columns[i].path[1] for i in members})]
 
     def parse(self, chunk: Chunk) -> list[ParsedRow]:
         """Every row of the chunk, in order, as `RowParser.parse` would give it."""
@@ -77,11 +76,29 @@ class BatchParser:
         for out in outcomes:
             if _BAD in out:
                 refused.update(i for i, o in enumerate(out) if o is _BAD)
+        layout = self._layout(outcomes)
         parsed = []
         for i, (number, values, out) in enumerate(zip(chunk.numbers, chunk.rows, zip(*outcomes))):
-            row = None if i in refused else self._assemble(number, values, out)
+            row = None if i in refused else self._assemble(number, values, out, layout)
             parsed.append(row or self.parser.parse(number, values))
         return parsed
+
+    def _layout(self, outcomes: list[list]) -> _Layout:
+        """What the chunk's rows are assembled from: the columns blank in every row of the chunk (most
+        optional fields, a family member left out) are left out once for the chunk, not row by row."""
+        columns = self.parser.columns
+        blanks = [out.count(_BLANK) for out in outcomes]
+        size = len(outcomes[0])
+        forms = [i for i in self._forms if blanks[i] != size]
+        members = []
+        for group in self._members:
+            at = [i for i in group if blanks[i] != size]
+            if at:
+                members.append((_picker(at), [columns[i].path[2:] for i in at], len(at)))
+        keys = [columns[i].path[0] for i in forms]
+        dates = [columns[i].path[0] for i in forms if i in self._dates]
+        filled = not any(blanks[i] for i in forms)
+        return _Layout(keys, _picker(forms) if forms else None, filled, dates, members)
 
     def _check_of(self, column: Column):
         parse = cells.compiled(column)
@@ -133,7 +150,7 @@ class BatchParser:
                     out[i] = o
         return out
 
-    def _assemble(self, number: int, values: list, out: tuple) -> ParsedRow | None:
+    def _assemble(self, number: int, values: list, out: tuple, layout: _Layout) -> ParsedRow | None:
         """The row's identity and stored form when it provably draws no problem; None otherwise."""
         name, gender_name, born, type_name, doc_number = self._identity(out)
         document = document_of(type_name, "" if doc_number is _BLANK else doc_number, self._today)
@@ -145,12 +162,17 @@ class BatchParser:
             return None
         identity = Identity(name.strip(), gender or document.gender, birth_date or document.birth_date,
                             document)
-        form = {k: v for k, v in zip(self._form_keys, self._form_values(out)) if v is not _BLANK}
-        for key in self._dates:
+        if layout.form_values is None:
+            form = {}
+        elif layout.filled:   # no blank left among the chunk's form columns
+            form = dict(zip(layout.form_keys, layout.form_values(out)))
+        else:
+            form = {k: v for k, v in zip(layout.form_keys, layout.form_values(out)) if v is not _BLANK}
+        for key in layout.dates:
             if key in form:
                 form[key] = dict(form[key])   # rows never share a mutable value
         members = []
-        for at, paths, width in self._members:
+        for at, paths, width in layout.members:
             cells_ = at(out)
             if cells_.count(_BLANK) == width:
                 continue
@@ -169,6 +191,14 @@ class BatchParser:
         if not relations_hold(form, identity.birth_date):
             return None
         return ParsedRow(number, values, {}, identity, [], form)
+
+
+class _Layout(NamedTuple):
+    form_keys: list[str]       # the form's keys of the columns not blank in every row, in template order
+    form_values: Callable | None   # a row's outcomes → those columns' outcomes (None: no such column)
+    filled: bool               # whether none of those columns is blank in any row
+    dates: list[str]           # the keys among them whose values are dates (dicts)
+    members: list[tuple]       # each family member with a column not always blank: (picker, paths, width)
 
 
 def _picker(indexes: list[int]):

@@ -90,7 +90,7 @@ def _outcome(parse_one: Callable[[object], object]) -> Callable[[str], object]:
         try:
             return parse_one(text)
         except CellError as exc:
-            return exc
+            return exc.with_traceback(None)   # kept: its frames would keep the caller's alive, in a cycle
     return outcome
 
 

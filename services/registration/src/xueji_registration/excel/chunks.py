@@ -58,14 +58,17 @@ class SheetScan:
         self._tail = b""
 
     def feed(self, chunk: bytes) -> None:
-        self.rows += (self._tail[-3:] + chunk).count(b"row>")   # "</row>", "</x:row>"; across two reads once
-        window = self._tail + chunk
-        # Every match holds "<f" or ":f" (a prefixed tag): two fast byte searches spare the regex.
-        found = _FORMULA.search(window) if b"<f" in window or b":f" in window else None
-        if found:
-            refs = _CELL_REF.findall(window, 0, found.start())
-            raise FormulaFound(refs[-1].decode() if refs else "")
-        self._tail = window[-4096:]
+        seam = self._tail[-3:] + chunk[:3]   # what spans the previous read and this one
+        self.rows += chunk.count(b"row>") + seam.count(b"row>")   # "</row>", "</x:row>"
+        # Every match holds "<f" or ":f" (a prefixed tag): fast byte searches spare the regex (and
+        # the copy of the read behind the previous one's end) in the usual case of no formula.
+        if b"<f" in chunk or b":f" in chunk or b"<f" in seam or b":f" in seam:
+            window = self._tail + chunk
+            found = _FORMULA.search(window)
+            if found:
+                refs = _CELL_REF.findall(window, 0, found.start())
+                raise FormulaFound(refs[-1].decode() if refs else "")
+        self._tail = (self._tail + chunk)[-4096:] if len(chunk) < 4096 else chunk[-4096:]
 
 
 def scan_sheet(content: bytes, part: str) -> int:
@@ -137,7 +140,7 @@ def _workbook(others: list[tuple[str, bytes]], part: str, xml: bytes) -> Calamin
 
 def _xml_slices(reads: Iterator[bytes], rows: int) -> Iterator[tuple[bytes, int]]:
     """Complete worksheet documents, each with the next `rows` rows of the sheet data (the first with
-    FIRST_ROWS at most), and the length of the longest of those rows (bytes)."""
+    the header and FIRST_ROWS rows at most), and the length of the longest of those rows (bytes)."""
     buffer = bytearray()
     while (found := _SHEET_DATA.search(buffer)) is None:
         data = next(reads, b"")
@@ -153,23 +156,32 @@ def _xml_slices(reads: Iterator[bytes], rows: int) -> Iterator[tuple[bytes, int]
     tail = b"</" + found[1] + b"sheetData></" + (root[1] if root else b"worksheet") + b">"
     row_end = b"</" + found[1] + b"row>"
     del buffer[:found.end()]
-    taken = cut = longest = 0   # whole rows in buffer[:cut]
-    wanted = min(rows, FIRST_ROWS)
+    # Rows are counted and cut by whole reads and slices (bytes.count, bytes.split), not one by one:
+    # this thread then seldom needs the GIL while the rows already read are checked.
+    counted = scanned = 0   # row end tags in buffer[:scanned]
+    wanted = min(rows, FIRST_ROWS + 1)   # the header and FIRST_ROWS data rows: the first chunk's
     while True:
-        while (end := buffer.find(row_end, cut)) >= 0:
-            longest = max(longest, end - cut)
-            cut, taken = end + len(row_end), taken + 1
-            if taken == wanted:
-                yield head + buffer[:cut] + tail, longest
-                del buffer[:cut]
-                taken = cut = longest = 0
-                wanted = rows
+        counted += buffer.count(row_end, max(0, scanned - len(row_end) + 1))   # one across the seam too
+        scanned = len(buffer)
+        while counted >= wanted:
+            yield _cut(buffer, wanted, head, row_end, tail)
+            counted, scanned, wanted = counted - wanted, len(buffer), rows
         data = next(reads, b"")
         if not data:
             break
         buffer += data
-    if taken:
-        yield head + buffer[:cut] + tail, longest
+    if counted:
+        yield _cut(buffer, counted, head, row_end, tail)
+
+
+def _cut(buffer: bytearray, rows: int, head: bytes, row_end: bytes, tail: bytes) -> tuple[bytes, int]:
+    """The worksheet of the first `rows` rows of `buffer` (taken out of it), and the longest row's
+    length."""
+    lengths = list(map(len, buffer.split(row_end, rows)[:rows]))
+    cut = sum(lengths) + rows * len(row_end)
+    xml = head + buffer[:cut] + tail
+    del buffer[:cut]
+    return xml, max(lengths)
 
 
 _DONE = object()

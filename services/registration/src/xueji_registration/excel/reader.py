@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple, NoReturn
 
@@ -107,16 +108,17 @@ class TemplateRows:
         declared = declared_rows(content, self._part)
         if declared is not None and declared - 1 > limits.max_rows:
             self._scan_whole()   # the file says it is too big: refused before any row is read
-        self._rows = self._numbered(sheet_slices(content, self._part, template.sheet, limits.slice_rows,
-                                                 limits.max_rows))
+        self._blocks = self._numbered(sheet_slices(content, self._part, template.sheet, limits.slice_rows,
+                                                   limits.max_rows))
         try:
-            header = next(self._rows, None)
-            problem = self._header_problem(header[1] if header else None)
+            first = next(self._blocks, None)
+            problem = self._header_problem(first[1][0] if first else None)
             if problem:
                 self._refuse(problem)
         except BaseException:
-            self._rows.close()   # the background reading stops now, not when this object is collected
+            self._blocks.close()   # the background reading stops now, not when this object is collected
             raise
+        self._first = (first[0] + 1, first[1][1:]) if first else None   # the data rows read with the header
 
     def _scan_whole(self) -> None:
         """Formulas, then too many rows: the problems named before any other (the slices scan the
@@ -160,32 +162,43 @@ class TemplateRows:
 
     def chunks(self, wanted: int) -> Iterator[Chunk]:
         """The data rows, `wanted` at a time, each as wide as the template; empty rows are skipped."""
-        width = len(self.template.columns)
         size = min(wanted, FIRST_ROWS)   # the first chunk as small as the first slice: checking starts sooner
         try:
-            yield from self._chunks(wanted, size, width)
+            yield from self._chunks(wanted, size)
         finally:
-            self._rows.close()
+            self._blocks.close()
 
-    def _chunks(self, wanted: int, size: int, width: int) -> Iterator[Chunk]:
+    def _chunks(self, wanted: int, size: int) -> Iterator[Chunk]:
         numbers: list[int] = []
         rows: list[list] = []
         seen = False
-        for offset, values in self._rows:
-            # A slice's range is as wide as its own widest row: every row gets the template's width.
-            if len(values) != width:
-                values = values[:width] if len(values) > width else values + [""] * (width - len(values))
-            if values.count("") + values.count(None) == width:
-                continue
-            numbers.append(offset)
-            rows.append(values)
-            if len(rows) == size:
-                yield self._checked(numbers, rows)
-                numbers, rows, seen, size = [], [], True, wanted
+        blocks = self._blocks if self._first is None else itertools.chain([self._first], self._blocks)
+        self._first = None
+        for first, block in blocks:
+            kept, values = self._data_rows(first, block)
+            numbers += kept
+            rows += values
+            while len(rows) >= size:
+                yield self._checked(numbers[:size], rows[:size])
+                del numbers[:size], rows[:size]
+                seen, size = True, wanted
         if rows:
             yield self._checked(numbers, rows)
         elif not seen:
             raise rejected(f"{self.template.title}中没有学生数据（表头下方没有填写任何行）")
+
+    def _data_rows(self, first: int, block: list[list]) -> tuple[list[int], list[list]]:
+        """The row numbers and cells of a slice's rows that are not empty, each as wide as the template
+        (a slice's range is as wide as its own widest row)."""
+        width = len(self.template.columns)
+        if set(map(len, block)) - {width}:
+            block = [v[:width] if len(v) > width else v + [""] * (width - len(v)) for v in block]
+        filled = list(map(any, block))   # one C call a row: a row with any true cell is not empty
+        if all(filled):
+            return list(range(first, first + len(block))), block
+        # A row of falsy cells is empty when they are all "" or None (0 and FALSE are values).
+        kept = [i for i, (v, f) in enumerate(zip(block, filled)) if f or v.count("") + v.count(None) != width]
+        return [first + i for i in kept], [block[i] for i in kept]
 
     def _checked(self, numbers: list[int], rows: list[list]) -> Chunk:
         """python-calamine cuts longer cells at Excel's limit: reaching it means the cell held more.
@@ -205,8 +218,9 @@ class TemplateRows:
                                            f"单元格上限（{EXCEL_CELL_LIMIT}个字符）：文件不是正常填写的模板，未导入任何数据"))
         return Chunk(numbers, rows, columns)
 
-    def _numbered(self, slices: Iterator) -> Iterator[tuple[int, list]]:
-        """(row number as Excel shows it, cells from column A) of every row of the sheet's slices."""
+    def _numbered(self, slices: Generator) -> Iterator[tuple[int, list[list]]]:
+        """(row number as Excel shows it of the first row, the rows' cells from column A) of each
+        slice of the sheet that holds any row."""
         following = 1
         try:
             for sheet, long_text in slices:
@@ -217,16 +231,20 @@ class TemplateRows:
                 # Row numbers come from the cell references; a writer may leave them out (then every
                 # slice would start again at its first row): count on from the previous slice.
                 number = max(first + 1, following)
-                for values in sheet.to_python(skip_empty_area=True):
-                    yield number, [""] * column + values if column else values
-                    number += 1
-                following = number
+                block = sheet.to_python(skip_empty_area=True)
+                if column:
+                    block = [[""] * column + values for values in block]
+                if block:
+                    yield number, block
+                following = number + len(block)
         except CalamineError:
             raise rejected(BROKEN) from None
         except FormulaFound as found:
             raise self._formula(found) from None
         except TooManyRows as too_many:
             raise self._too_many(too_many.rows) from None
+        finally:
+            slices.close()   # the background reading stops now, not when the slices are collected
 
 
 def _check_package(content: bytes, limits: Limits) -> dict[str, str]:

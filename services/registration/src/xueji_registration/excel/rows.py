@@ -161,7 +161,9 @@ def document_of(doc_type_name: str | None, number: str, today: dt.date | None = 
     try:
         return validate_document(_DOCUMENT_TYPES[doc_type_name], number, today=today)
     except DocumentError as exc:
-        return exc
+        # Without its traceback: the caller keeps the error, and the frames would keep the caller
+        # (a reference cycle, freed only by the garbage collector, which an import pauses).
+        return exc.with_traceback(None)
 
 
 def stored_form(form: dict) -> tuple[dict, list[int]]:
