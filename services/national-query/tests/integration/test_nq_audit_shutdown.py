@@ -58,3 +58,32 @@ def test_sigterm_commits_every_queued_audit_entry(runtime, amqp_uri, tmp_path):
     with runtime.uow_factory() as uow:
         entries = uow.audit.entries("ministry-app")
     assert len(entries) == 300 and {e["outcome"] for e in entries} == {"found"}
+
+
+def test_closing_the_runtime_commits_the_queued_audit_entries_first(runtime):
+    # The process's stop path (service_main, the embedded system) closes the runtime, not the servicers:
+    # the lookup servicer hooks its audit flush there (ServiceRuntime.on_close), before the engine goes.
+    from xueji_common.config import Settings
+    from xueji_common.grpcserver.server import GrpcServer
+    from xueji_common.runtime.bootstrap import ServiceRuntime
+    from xueji_national_query.spec import SPEC
+
+    created(runtime, number="33010220150601123X")
+    rt = ServiceRuntime(SPEC, Settings(), database_url=runtime.database_url)
+    address = f"127.0.0.1:{free_port()}"
+    server = GrpcServer(SPEC.grpc_bindings(rt), address, rt.tokens)
+    server.start()
+    held = AuditHeld(runtime)
+    try:
+        with grpc.insecure_channel(address) as channel:
+            stub = national_query_pb2_grpc.NationalQueryStub(channel)
+            meta = bearer(rt.tokens.mint("ministry-closer", Role.SYSTEM, "000000"))
+            request = nq.LookupStudentRequest(name="张三", document_number="33010220150601123X")
+            for _ in range(20):
+                stub.LookupStudent(request, metadata=meta)
+    finally:
+        server.stop(grace=5)
+        threading.Timer(1.0, held.release).start()  # the entries stay queued until then
+        rt.close()  # returns once they are committed
+    with runtime.uow_factory() as uow:
+        assert len(uow.audit.entries("ministry-closer")) == 20

@@ -17,6 +17,7 @@ from xueji_common.hashing import document_hash
 from xueji_common.runtime.bootstrap import ServiceRuntime
 from xueji_national_query.adapters.tables import national_records
 from xueji_national_query.domain.load_rows import COLUMNS
+from xueji_national_query.service_layer import bulk_load as bulk_load_module
 from xueji_national_query.service_layer.bulk_load import bulk_load
 from xueji_national_query.spec import SPEC
 
@@ -195,12 +196,45 @@ def test_a_first_load_leaves_the_keys_and_indexes_as_the_migrations_made_them(ru
                                  "LIMIT 1) x")  # the same row again: the keys hold
 
 
-def test_a_file_unreadable_past_its_start_loads_nothing(any_runtime, tmp_path):
+def test_the_record_keys_compare_bytes_so_a_first_load_sorts_them_fast(runtime):
+    """Migration nq0003 (alembic's model comparison does not look at collations)."""
+    with runtime.engine.connect() as conn:
+        collations = dict(conn.exec_driver_sql(
+            "SELECT column_name, collation_name FROM information_schema.columns "
+            "WHERE table_name = 'national_records' AND collation_name = 'C'").all())
+    assert set(collations) == {"record_id", "national_student_number", "name", "document_hash"}
+
+
+def test_a_file_unreadable_past_its_start_loads_nothing(any_runtime, tmp_path, monkeypatch):
     from xueji_common.errors import InvalidArgument
 
+    monkeypatch.setattr(bulk_load_module, "BATCH", 10)  # many batches already written when it fails
     path = write_csv(tmp_path / "a.csv", [line(i) for i in range(1, 800)])  # more than the encoding sniff
     path.write_bytes(path.read_bytes() + b"G3301022015060\xff\xfe,\n")
     with pytest.raises(InvalidArgument) as exc:
         bulk_load(any_runtime.uow_factory(), path, "csv")
     assert "文件无法读取" in exc.value.violations[0].description
     assert count(any_runtime) == 0
+    # nothing of the failed load is left: the next one is a first load again, and succeeds
+    report = bulk_load(any_runtime.uow_factory(), write_csv(tmp_path / "b.csv", [line(i) for i in range(1, 30)]),
+                       "csv")
+    assert (report.rows_inserted, report.rows_updated) == (29, 0) and count(any_runtime) == 29
+
+
+def test_progress_and_the_rejected_rows_of_a_file_of_many_batches(any_runtime, tmp_path, monkeypatch):
+    """Progress is reported by rows read, good or bad; the report keeps the first MAX_ERRORS problems
+    and says that there were more; the good rows of every batch are loaded, a first load and a reload."""
+    monkeypatch.setattr(bulk_load_module, "BATCH", 4)
+    monkeypatch.setattr(bulk_load_module, "PROGRESS_EVERY", 10)
+    monkeypatch.setattr(bulk_load_module, "MAX_ERRORS", 5)
+    rows = [line(i, gender="9") if i % 5 == 0 else line(i) for i in range(1, 41)]  # every fifth row is bad
+    for name, (inserted, updated) in (("a.csv", (32, 0)), ("b.csv", (0, 0))):
+        progress = []
+        report = bulk_load(any_runtime.uow_factory(), write_csv(tmp_path / name, rows), "csv",
+                           progress=lambda done, total: progress.append((done, total)))
+        assert (report.rows_total, report.rows_inserted, report.rows_updated, report.rows_failed) == (
+            40, inserted, updated, 8)
+        assert [(e.row_number, e.column) for e in report.errors] == [(n, "性别") for n in (6, 11, 16, 21, 26)]
+        assert report.errors_truncated
+        assert progress == [(10, 40), (20, 40), (30, 40), (40, 40), (40, 40)]
+        assert count(any_runtime) == 32

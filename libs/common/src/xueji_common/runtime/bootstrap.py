@@ -36,6 +36,7 @@ class ServiceRuntime:
         self.relay: OutboxRelay | None = None
         self._channels: dict[str, grpc.Channel] = {}
         self._lock = threading.Lock()
+        self._on_close: list = []
         self.uow_factory = spec.make_uow(self)
 
     def migrate(self) -> None:
@@ -75,7 +76,18 @@ class ServiceRuntime:
                 self._channels[peer] = client.channel(self.settings.peer(peer))
             return self._channels[peer]
 
+    def on_close(self, callback) -> None:
+        """Run `callback` when the process stops, before the engine goes (a servicer that buffers
+        writes flushes them there, e.g. national-query's lookup audit)."""
+        self._on_close.append(callback)
+
     def close(self) -> None:
+        for callback in self._on_close:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - the others and the engine are still closed
+                log.exception("closing callback failed", extra={"fields": {"service": self.name}})
+        self._on_close.clear()
         if self.relay is not None:
             self.relay.stop()
         for ch in self._channels.values():

@@ -11,16 +11,22 @@ from xueji_common.db.messaging_tables import add_messaging_tables
 
 metadata = MetaData()
 
+
+def _bytewise(length: int) -> String:
+    """A key compared byte by byte (COLLATE "C") on PostgreSQL: see migration nq0003."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 national_records = Table(
     "national_records",
     metadata,
-    Column("record_id", String(36), primary_key=True),
-    Column("national_student_number", String(19), nullable=False, unique=True),
-    Column("name", String(100), nullable=False),
+    Column("record_id", _bytewise(36), primary_key=True),
+    Column("national_student_number", _bytewise(19), nullable=False, unique=True),
+    Column("name", _bytewise(100), nullable=False),
     Column("gender", Integer, nullable=False),
     Column("birth_date", Date, nullable=False),
     Column("document_type", String(2), nullable=False),
-    Column("document_hash", String(64), nullable=False),
+    Column("document_hash", _bytewise(64), nullable=False),
     Column("document_masked", String(40), nullable=False),
     Column("province_code", String(6), nullable=False),
     Column("school_code", String(10), nullable=False),

@@ -17,7 +17,10 @@ from xueji_national_query.domain.vocabulary import PROVINCES
 from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
 
 MAX_ERRORS = 1000
-BATCH = 20_000  # rows per COPY
+# Rows handed to the writer at a time: small enough that PostgreSQL stores one while the next are
+# parsed (a COPY write of ~250 kB), large enough that the per-write cost does not count.
+BATCH = 2_000
+PROGRESS_EVERY = 20_000  # rows read between two progress reports
 Progress = Callable[[int, int], None]  # (rows read, estimated rows)
 
 
@@ -49,8 +52,8 @@ def bulk_load(uow: NationalQueryUnitOfWork, path: Path, fmt: str, province_code:
         writer = writer_for(uow.session)
         try:
             _load(rows, parser, writer, report, estimate, progress)
-        except BaseException:
-            writer.abort()
+        except BaseException as exc:
+            writer.abort(exc)
             raise
         report.rows_inserted, report.rows_updated = writer.finish()
         uow.commit()
@@ -61,6 +64,7 @@ def _load(rows, parser: RowParser, writer, report: LoadReport, estimate: int, pr
     """Parses every row (one pass: checks, hash, mask) and hands the good ones to the writer in batches."""
     batch: list[tuple] = []
     total = failed = 0
+    next_report = PROGRESS_EVERY if progress else float("inf")  # reported by rows read, good or bad
     parse, add = parser.parse, batch.append
     try:
         for number, row in rows:
@@ -73,14 +77,15 @@ def _load(rows, parser: RowParser, writer, report: LoadReport, estimate: int, pr
                 room = MAX_ERRORS - len(report.errors)
                 report.errors.extend(result[:room])
                 report.errors_truncated |= len(result) > room
-                continue
-            add(result)
-            if len(batch) >= BATCH:
-                writer.add(batch)
-                batch = []
-                add = batch.append
-                if progress:
-                    progress(total, estimate)
+            else:
+                add(result)
+                if len(batch) >= BATCH:
+                    writer.add(batch)
+                    batch = []
+                    add = batch.append
+            if total >= next_report:
+                progress(total, estimate)
+                next_report = total + PROGRESS_EVERY
     except (UnicodeDecodeError, csv.Error) as exc:
         raise InvalidArgument(FieldViolation("chunk", f"文件无法读取：{type(exc).__name__}（第{total + 1}行附近）")) from None
     finally:
