@@ -5,7 +5,6 @@ Registered on the `registration` group of entrypoints/cli.py."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import sys
 
 import click
@@ -34,10 +33,6 @@ def rematch(minutes) -> None:
     from xueji_registration.entrypoints.maintenance import Busy
     from xueji_registration.entrypoints.maintenance import rematch as run
 
-    # One warning per child national-query did not answer would bury the summary, which counts them.
-    adapter_log = logging.getLogger("xueji_registration.adapters.preschool_records")
-    level = adapter_log.level
-    adapter_log.setLevel(logging.ERROR)
     runtime = _runtime()
     try:
         tally = run(runtime, dt.timedelta(minutes=minutes))
@@ -46,7 +41,6 @@ def rematch(minutes) -> None:
         sys.exit(1)
     finally:
         runtime.close()
-        adapter_log.setLevel(level)
     if not tally.examined:
         console.print("没有“匹配中”的学前调档学生，无需重新匹配")
         return
