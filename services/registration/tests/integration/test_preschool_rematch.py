@@ -6,7 +6,7 @@ import re
 
 from click.testing import CliRunner
 
-from intake_harness import SCHOOL, intake, record  # noqa: F401 (fixture)
+from intake_harness import intake, record  # noqa: F401 (fixture)
 from test_preschool_transfers import MATCHED, NOT_FOUND, TO_CONFIRM, create, identity
 from xueji.v1 import registration_pb2 as P
 from xueji_registration.adapters.preschool_records import PreschoolRecords
