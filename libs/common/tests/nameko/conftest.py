@@ -1,7 +1,7 @@
 """The nameko worker in-process, against a real RabbitMQ vhost and a real PostgreSQL database.
 
-Patches the interpreter for eventlet before anything else of this suite is imported (PLATFORM-NOTES:
-nameko tests hang otherwise). Run this directory as its own pytest invocation, never together with
+Patches the interpreter for eventlet before anything else of this suite is imported (nameko tests
+hang otherwise: docs/PLATFORM.md#nameko-eventlet-and-grpc). Run this directory as its own pytest invocation, never together with
 gRPC server tests:  .venv/bin/python -m pytest libs/common/tests/nameko -q
 """
 from xueji_common.messaging import green

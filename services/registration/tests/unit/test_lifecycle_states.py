@@ -1,4 +1,4 @@
-"""The application state machine of DOMAIN.md's flow table, for all six kind × category combinations."""
+"""The application state machine of the six flows (docs/DOMAIN.md#the-six-flows), kind × category."""
 import datetime as dt
 
 import pytest

@@ -1,4 +1,4 @@
-"""Which event other services hear of each step (FLOWS.md section 4)."""
+"""Which event other services hear of each step (docs/FLOWS.md step 4)."""
 import datetime as dt
 
 from xueji.v1 import events_pb2

@@ -1,4 +1,4 @@
-"""The rules of special-education information (chapter 15 说明, DOMAIN.md code tables)."""
+"""The rules of special-education information (chapter 15 说明, docs/DOMAIN.md#special-education)."""
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,6 @@
 """Identity documents (身份证件类型 / 身份证件号): normalisation, validation and masking.
 
-Pure Python, no framework imports. Reference: ``spec/DOMAIN.md``, "Numbers and documents".
+Pure Python, no framework imports. The rules: ``docs/DOMAIN.md#identity-documents``.
 
 * Normalisation: letters are upper-cased, full-width characters become ASCII (``ａ１（`` -> ``A1(``)
   and all whitespace, including the ideographic space, is removed. Valid numbers are then stored

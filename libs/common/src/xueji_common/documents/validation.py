@@ -1,4 +1,4 @@
-"""validate_document and the per-type rules (spec/DOMAIN.md, "Numbers and documents")."""
+"""validate_document and the per-type rules (docs/DOMAIN.md#identity-documents)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 Import only in a process patched by `messaging.green.patch()` (the `worker` entrypoint patches
 first): sockets are green, threads are real. Handlers do blocking database and gRPC work, which
-would stall eventlet's hub, so each runs on a real thread through eventlet.tpool (PLATFORM-NOTES).
+would stall eventlet's hub, so each runs on a real thread through eventlet.tpool
+(docs/PLATFORM.md#nameko-eventlet-and-grpc).
 At most `concurrency` handlers run at once; the others wait for a slot on their tpool thread.
 Messages are acknowledged after the handler's transaction commits; a failing handler requeues the
 message after a short pause.

@@ -1,7 +1,8 @@
 """Production entrypoints of one service: `xueji-<service> serve | migrate`.
 
 The nameko worker is a separate command (`xueji-<service>-worker`, see worker_main) because it needs
-an eventlet-patched process, and a gRPC server cannot live in one (PLATFORM-NOTES).
+an eventlet-patched process, and a gRPC server cannot live in one
+(docs/PLATFORM.md#nameko-eventlet-and-grpc).
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """National student numbers (全国学籍号): their layouts, drawn by the national tier.
 
 G + 18-digit resident ID (formal); L + 6-digit division + YYYYMMDD + 4 random digits (temporary);
-J + division + YYYYMMDD + 3-digit sequence + MOD 11-2 check digit (provincial). DOMAIN.md, "Numbers".
+J + division + YYYYMMDD + 3-digit sequence + MOD 11-2 check digit (provincial).
+The rules: docs/DOMAIN.md#national-student-numbers.
 """
 from __future__ import annotations
 

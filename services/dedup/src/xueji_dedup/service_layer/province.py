@@ -1,4 +1,4 @@
-"""The province tier's part of the registration flow (FLOWS.md §2): gate checks of submitted
+"""The province tier's part of the registration flow (docs/FLOWS.md §2): gate checks of submitted
 applications, releasing reservations of withdrawn ones.
 
 Event handlers: they get an open unit of work whose inbox claim is deferred (see unit_of_work), read

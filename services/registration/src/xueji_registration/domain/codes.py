@@ -1,6 +1,6 @@
-"""Code tables of the national student form (学生基本信息), as DOMAIN.md lists them.
+"""Code tables of the national student form (学生基本信息), as docs/DOMAIN.md#code-tables lists them.
 
-Only codes: labels live with the templates and the CLI. Where DOMAIN.md names a national standard
+Only codes: labels live with the templates and the CLI. Where that page names a national standard
 without listing it (户口性质, 学生来源, 上下学交通方式, 年级, 关系), the table below is the one this
 service accepts; the choice is written next to it.
 """

@@ -1,7 +1,7 @@
-"""Registration applications: identity rules, the flow of DOMAIN.md (chapter 3), correction.
+"""Registration applications: identity rules, the six flows (docs/DOMAIN.md#the-six-flows), correction.
 
 No framework imports. Transitions driven by other services' events (dedup, review) ignore input
-for another revision (FLOWS.md: stale events change nothing) and return whether anything changed.
+for another revision (docs/FLOWS.md: stale events change nothing) and return whether anything changed.
 """
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ WITHDRAWABLE = frozenset({ApplicationState.AWAITING_DEDUP, ApplicationState.DEDU
 
 
 def first_state(kind: RegistrationKind, category: DocumentCategory) -> ApplicationState:
-    """Where a (re)submitted application goes (DOMAIN.md flow table, "gate before school review").
+    """Where a (re)submitted application goes (docs/DOMAIN.md#the-six-flows, "gate before school review").
 
     Freshman resident: authentication runs in parallel, school review may start at once.
     HMT/foreign (any kind) and non-freshman resident: the dedup / authentication gate must pass first.
@@ -151,7 +151,7 @@ class Application:
     # -- events of dedup and review ------------------------------------------------------------
 
     def dedup_completed(self, revision: int, passed: bool, reason: str, now: dt.datetime) -> bool:
-        """The gate or the parallel authentication finished (FLOWS.md step 3)."""
+        """The gate or the parallel authentication finished (docs/FLOWS.md step 3)."""
         if revision != self.revision or self.state is ApplicationState.WITHDRAWN:
             return False
         if self.authentication is AuthenticationStatus.NOT_REQUIRED:

@@ -1,6 +1,6 @@
 """Student records (学籍) and their national student numbers (全国学籍号).
 
-A record is generated when the last review level approves an application (FLOWS.md step 6). Its
+A record is generated when the last review level approves an application (docs/FLOWS.md step 6). Its
 number: `G` + the resident ID number when authentication passed (formal); otherwise `L` + the
 school's division code + birth date + 4 random digits (temporary). The national dedup tier draws
 and reserves the number so that it is unique across provinces; this module decides which kind is
@@ -74,7 +74,7 @@ class StudentRecord:
     @classmethod
     def generate(cls, app: Application, *, record_id: str, number: str, kind: NumberKind, province_code: str,
                  school_stage: str, now: dt.datetime) -> "StudentRecord":
-        # A resident whose authentication failed is a problem record from the start (DOMAIN.md).
+        # A failed authentication makes a problem record from the start (docs/DOMAIN.md#problem-records).
         failed = app.category is DocumentCategory.RESIDENT and app.authentication is AuthenticationStatus.FAILED
         return cls(
             record_id=record_id, national_student_number=number, number_kind=kind,

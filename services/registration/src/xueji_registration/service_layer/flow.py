@@ -1,4 +1,4 @@
-"""The flow after submission as other services drive it (FLOWS.md steps 3-7): dedup results, review
+"""The flow after submission as other services drive it (docs/FLOWS.md steps 3-7): dedup results, review
 steps, returns, the final approval that generates the student record and its number, problem records.
 
 Event handlers: they receive an open unit of work (inbox claimed) and commit. Events about

@@ -1,4 +1,4 @@
-"""Building the protobuf events review publishes (the bus contract, events.proto, FLOWS.md section 4)."""
+"""Building the protobuf events review publishes (the bus contract: events.proto, docs/FLOWS.md step 4)."""
 from __future__ import annotations
 
 from typing import Callable

@@ -3,7 +3,7 @@
 One case per application (its id is the application id); a resubmission (revision + 1) restarts the
 same case at the school, and its history keeps every revision. No framework imports.
 
-The chain (manual chapters 8-13, docs/FLOWS.md section 4):
+The chain (manual chapters 8-13, docs/FLOWS.md step 4):
 school review (学校学籍主管领导) → AWAITING_REPORT → report (上报, school registrar) → county review
 → for no-document students city review → province review → APPROVED. A rejection at any level
 returns the case to the school registrar (RETURNED); the registrar may correct and resubmit.

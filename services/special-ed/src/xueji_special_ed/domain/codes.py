@@ -1,4 +1,4 @@
-"""Code tables of special education (DOMAIN.md): 残疾人类型, 随班就读, 残疾证明类型, 残疾程度.
+"""Code tables of special education (docs/DOMAIN.md#code-tables): 残疾人类型, 随班就读, 残疾证明类型, 残疾程度.
 
 Values are stored as short English words; the order of each enum is the proto's (number = index + 1).
 """
@@ -97,7 +97,7 @@ class Degree(_Coded):
         return {Degree.GRADE_1: "一级", Degree.GRADE_2: "二级", Degree.GRADE_3: "三级", Degree.GRADE_4: "四级"}
 
 
-# 随班就读 must match the disability (DOMAIN.md code tables): the visual, hearing and intellectual
+# 随班就读 must match the disability (docs/DOMAIN.md#code-tables): the visual, hearing and intellectual
 # kinds only their own type; 其他残疾随班就读 the types without a kind of their own.
 INCLUSIVE_FITS = {
     InclusiveEducation.VISUAL: {DisabilityType.VISUAL},
