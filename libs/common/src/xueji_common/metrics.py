@@ -1,9 +1,14 @@
 """Prometheus metrics shared by every process, and the HTTP endpoint that serves them."""
 from __future__ import annotations
 
+import json
 import logging
+import threading
+from typing import Callable
+from wsgiref.simple_server import make_server
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, make_wsgi_app, start_http_server
+from prometheus_client.exposition import ThreadingWSGIServer, _SilentHandler
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +40,27 @@ PUBLISH_FAILURES = Counter(
 )
 
 
-def serve_metrics(port: int) -> None:
-    """Expose /metrics on the port (0 disables it)."""
-    if port:
+def serve_metrics(port: int, health: Callable[[], tuple[bool, dict]] | None = None) -> None:
+    """Expose /metrics on the port (0 disables it); with `health`, /healthz answers 200 or 503 with
+    its detail as JSON (the worker's liveness probe: messaging.liveness)."""
+    if not port:
+        return
+    if health is None:
         start_http_server(port)
-        log.info("metrics endpoint listening", extra={"fields": {"port": port}})
+    else:
+        _serve_with_health(port, health)
+    log.info("metrics endpoint listening", extra={"fields": {"port": port}})
+
+
+def _serve_with_health(port: int, health: Callable[[], tuple[bool, dict]]) -> None:
+    metrics_app = make_wsgi_app()
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") != "/healthz":
+            return metrics_app(environ, start_response)
+        ok, detail = health()
+        start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json")])
+        return [json.dumps(detail).encode()]
+
+    httpd = make_server("0.0.0.0", port, app, ThreadingWSGIServer, handler_class=_SilentHandler)
+    threading.Thread(target=httpd.serve_forever, name="metrics-http", daemon=True).start()
