@@ -118,18 +118,18 @@ def test_grpc_pods_keep_serving_before_sigterm_and_drain_within_the_grace_period
         [container] = spec["containers"]
         if dep["metadata"]["labels"]["app.kubernetes.io/component"] == "grpc":
             assert container["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "5"]
-            assert spec["terminationGracePeriodSeconds"] >= 5 + 2 + 10
+            assert spec["terminationGracePeriodSeconds"] >= 5 + 10 + 10
         else:
             assert "lifecycle" not in container
     service = dep["metadata"]["labels"]["xueji.io/service"]
     settings = named(docs, "ConfigMap", f"xueji-{service}-settings")["data"]
-    assert settings["XUEJI_SHUTDOWN_DELAY"] == "2" and settings["XUEJI_HEALTH_INTERVAL"] == "2"
+    assert settings["XUEJI_SHUTDOWN_DELAY"] == "10" and settings["XUEJI_HEALTH_INTERVAL"] == "2"
 
 
 def test_a_grace_period_shorter_than_the_drain_fails(helm_cli):
-    done = helm_cli.template(PROFILE_VALUES["province"], "--set", "terminationGracePeriodSeconds=10")
+    done = helm_cli.template(PROFILE_VALUES["province"], "--set", "terminationGracePeriodSeconds=20")
     assert done.returncode != 0
-    assert "terminationGracePeriodSeconds (10) must cover" in done.stderr
+    assert "terminationGracePeriodSeconds (20) must cover" in done.stderr
 
 
 def test_lint_uses_the_schema(helm_cli):

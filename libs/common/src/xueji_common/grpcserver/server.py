@@ -19,6 +19,7 @@ from xueji_common.grpcserver.interceptor import ServerInterceptor
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # Excel uploads travel as bytes
+CALLS_GRACE_SECONDS = 10.0            # running calls may finish this long once a server stops
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class GrpcServer:
         public_methods: frozenset[str] = frozenset(),
         max_workers: int = 16,
         readiness_names: tuple[str, ...] = (),
+        drain: float = 0.0,
     ) -> None:
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
@@ -48,6 +50,7 @@ class GrpcServer:
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.so_reuseport", 0),
+                *_connection_age(drain),
             ],
         )
         self.health = health.HealthServicer()
@@ -65,6 +68,7 @@ class GrpcServer:
         self.readiness_names = list(dict.fromkeys([*readiness_names, *names]))
         self._ready = True
         self._stopping = False
+        self.drain = drain
         self._health_lock = threading.Lock()
         self.port = self._server.add_insecure_port(address)
         if self.port == 0:
@@ -89,9 +93,11 @@ class GrpcServer:
         for name in self.readiness_names:
             self.health.set(name, status)
 
-    def stop(self, grace: float = 10.0, drain: float = 0.0) -> None:
+    def stop(self, grace: float = CALLS_GRACE_SECONDS, drain: float | None = None) -> None:
         """Readiness NOT_SERVING first; keep serving `drain` seconds while load balancers and
-        health-checking clients move away; then refuse new calls and finish the running ones."""
+        clients move away (connections age out meanwhile, see _connection_age); then refuse new
+        calls and finish the running ones."""
+        drain = self.drain if drain is None else drain
         with self._health_lock:
             self._stopping = True
             self._publish_readiness()
@@ -102,7 +108,7 @@ class GrpcServer:
         self._server.stop(grace).wait()
         log.info("grpc server stopped", extra={"fields": {"address": self.address}})
 
-    def wait_for_termination(self, on_stop: Callable[[], None] = lambda: None, drain: float = 0.0) -> None:
+    def wait_for_termination(self, on_stop: Callable[[], None] = lambda: None) -> None:
         """Block until SIGTERM or SIGINT, then shut down gracefully (see stop)."""
         stopping = threading.Event()
 
@@ -112,5 +118,17 @@ class GrpcServer:
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
         stopping.wait()
-        self.stop(drain=drain)
+        self.stop()
         on_stop()
+
+
+def _connection_age(drain: float) -> list[tuple[str, int]]:
+    """With a drain, a connection lives at most 0.8 × drain (gRPC adds ±10 % jitter): each client
+    gets a graceful GOAWAY while this server still takes calls, and reconnects through its Service
+    to a ready replica. Without it a client behind an L4 Service (kube-proxy) keeps its one
+    connection to a stopping pod until the stop itself, and calls racing the stop are cancelled.
+    It also spreads clients over replicas that an autoscaler adds."""
+    if drain <= 0:
+        return []
+    return [("grpc.max_connection_age_ms", int(drain * 800)),
+            ("grpc.max_connection_age_grace_ms", int(CALLS_GRACE_SECONDS * 1000))]

@@ -54,6 +54,7 @@ def service_cli(service_name: str) -> click.Group:
             public_methods=runtime.spec.public_methods,
             max_workers=runtime.settings.grpc_workers,
             readiness_names=(service_name,),
+            drain=runtime.settings.shutdown_delay,
         )
         monitor = health.DependencyMonitor(
             [health.database(runtime.database_url), health.broker(runtime.settings.amqp_uri)],
@@ -67,7 +68,7 @@ def service_cli(service_name: str) -> click.Group:
             monitor.stop()
             runtime.close()
 
-        server.wait_for_termination(on_stop=stopped, drain=runtime.settings.shutdown_delay)
+        server.wait_for_termination(on_stop=stopped)
 
     return cli
 
