@@ -382,7 +382,7 @@ def main(argv: list[str]) -> None:
         for name, port in c._ports.items():
             print(f"{name:22} 127.0.0.1:{port}")
         print(f"databases: {' '.join(url.rsplit('/', 1)[1] for url in c.db.values())}")
-        print(f"vhosts: {' '.join(c.vhosts.values())}")
+        print(f"vhosts: {' '.join(f'{key}={vhost}' for key, vhost in c.vhosts.items())}")
         print("Ctrl-C (or SIGTERM) stops the cluster and drops its databases.", flush=True)
         try:
             signal.pause()
