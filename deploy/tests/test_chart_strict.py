@@ -123,7 +123,7 @@ def test_grpc_pods_keep_serving_before_sigterm_and_drain_within_the_grace_period
             assert "lifecycle" not in container
     service = dep["metadata"]["labels"]["xueji.io/service"]
     settings = named(docs, "ConfigMap", f"xueji-{service}-settings")["data"]
-    assert settings["XUEJI_SHUTDOWN_DELAY"] == "10" and settings["XUEJI_HEALTH_INTERVAL"] == "2"
+    assert settings["XUEJI_SHUTDOWN_DELAY"] == "10" and settings["XUEJI_HEALTH_INTERVAL"] == "5"
 
 
 def test_a_grace_period_shorter_than_the_drain_fails(helm_cli):

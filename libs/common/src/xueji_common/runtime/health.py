@@ -78,7 +78,7 @@ class DependencyMonitor:
     """Checks the dependencies every `interval` seconds; `on_change(ready)` on every change."""
 
     def __init__(self, dependencies: list[Dependency], on_change: Callable[[bool], None], *,
-                 interval: float = 2.0, name: str = "") -> None:
+                 interval: float = 5.0, name: str = "") -> None:
         self.dependencies = dependencies
         self.on_change = on_change
         self.interval = interval
