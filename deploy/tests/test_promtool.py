@@ -92,43 +92,37 @@ PODS = [
 ]
 
 
-def alert(name: str, summary: str, description: str, runbook: str, severity: str = "critical", **labels) -> dict:
+def alert(name: str, summary: str, description: str, severity: str = "critical", **labels) -> dict:
+    """An expected alert; its runbook is the OPERATIONS.md section named after it."""
     return {"exp_labels": {"severity": severity, **labels},
             "exp_annotations": {"summary": summary, "description": description,
-                                "runbook_url": f"https://github.com/xueji/xueji/blob/main/deploy/OPERATIONS.md#{runbook}"}}
+                                "runbook_url": f"https://github.com/xueji/xueji/blob/main/deploy/OPERATIONS.md#{name.lower()}"}}
 
 
 EXPECTED_ALERTS = {
     "XuejiGrpcErrorRateHigh": [alert(
         "XuejiGrpcErrorRateHigh", "registration: more than 5% of gRPC calls fail with server errors",
-        "Server-side error ratio 14.29% over 5 minutes. Check the service's logs (XUEJI_LOG_FORMAT=json) and its database.",
-        "xuejigrpcerrorratehigh", namespace=NS, xueji_service="registration")],
+        "Server-side error ratio 14.29% over 5 minutes. Check the service's logs (XUEJI_LOG_FORMAT=json) and its database.", namespace=NS, xueji_service="registration")],
     "XuejiGrpcLatencyHigh": [alert(
-        "XuejiGrpcLatencyHigh", "dedup CheckDocument: p95 latency above 1 s", "95th percentile 2.425s over 5 minutes.",
-        "xuejigrpclatencyhigh", severity="warning", namespace=NS, xueji_service="dedup", grpc_method="CheckDocument")],
+        "XuejiGrpcLatencyHigh", "dedup CheckDocument: p95 latency above 1 s", "95th percentile 2.425s over 5 minutes.", severity="warning", namespace=NS, xueji_service="dedup", grpc_method="CheckDocument")],
     "XuejiGrpcServerDown": [],
     "XuejiTargetsAbsent": [],
     "XuejiWorkerDown": [alert(
         "XuejiWorkerDown", "review: no worker is up; its events wait in RabbitMQ",
-        "No worker pod of the service is scraped. Events are not lost (durable queues) but nothing reacts to them.",
-        "xuejiworkerdown", namespace=NS, xueji_service="review")],
+        "No worker pod of the service is scraped. Events are not lost (durable queues) but nothing reacts to them.", namespace=NS, xueji_service="review")],
     "XuejiOutboxBacklogGrowing": [alert(
         "XuejiOutboxBacklogGrowing", "registration: outbox backlog keeps growing (500 rows)",
-        "The relay in the gRPC pods does not keep up with, or cannot reach, RabbitMQ.",
-        "xuejioutboxbackloggrowing", severity="warning", namespace=NS, xueji_service="registration")],
+        "The relay in the gRPC pods does not keep up with, or cannot reach, RabbitMQ.", severity="warning", namespace=NS, xueji_service="registration")],
     "XuejiOutboxPublishFailing": [alert(
         "XuejiOutboxPublishFailing", "dedup: publishing the outbox to RabbitMQ fails",
-        "Check XUEJI_AMQP_URI, the broker and the NetworkPolicy egress to it.",
-        "xuejioutboxpublishfailing", namespace=NS, xueji_service="dedup")],
+        "Check XUEJI_AMQP_URI, the broker and the NetworkPolicy egress to it.", namespace=NS, xueji_service="dedup")],
     "XuejiEventHandlingFailing": [alert(
         "XuejiEventHandlingFailing", "registration: handling DedupCompleted keeps failing",
-        "Failed events are redelivered; a handler that always fails blocks the flow of those applications.",
-        "xuejieventhandlingfailing", severity="warning", namespace=NS, xueji_service="registration",
+        "Failed events are redelivered; a handler that always fails blocks the flow of those applications.", severity="warning", namespace=NS, xueji_service="registration",
         event_type="DedupCompleted")],
     "XuejiTargetAbsent": [alert(
         "XuejiTargetAbsent", "special-ed grpc: Prometheus scrapes no pod of it",
-        f"No `up` series for the special-ed grpc pods in {NS}: the Deployment has no pods or the ServiceMonitor does not select them.",
-        "xuejitargetabsent", namespace=NS, xueji_service="special-ed", component="grpc")],
+        f"No `up` series for the special-ed grpc pods in {NS}: the Deployment has no pods or the ServiceMonitor does not select them.", namespace=NS, xueji_service="special-ed", component="grpc")],
 }
 
 # Each dashboard query, with $service = "registration|dedup": the legends it draws.
@@ -180,9 +174,8 @@ def test_alerts_fire_with_the_service_named_on_series_as_the_operator_stores_the
 
 def test_targets_absent_alert_fires_when_no_xueji_pod_is_scraped(promtool, province, tmp_path):
     rules = province["rule"]["spec"]
-    [expected] = [a for a in [alert("XuejiTargetsAbsent", "Prometheus scrapes no Xueji pod at all",
-                  'No series `up{xueji_service!=""}`: the ServiceMonitor selects nothing, or every Xueji Deployment is gone.',
-                  "xuejitargetsabsent")]]
+    expected = alert("XuejiTargetsAbsent", "Prometheus scrapes no Xueji pod at all",
+                     'No series `up{xueji_service!=""}`: the ServiceMonitor selects nothing, or every Xueji Deployment is gone.')
     other = Pod(NS, "other", "other-1", {"app": "other"}, exposed=[])   # someone else's target only
     tests = {"evaluation_interval": "1m", "tests": [{
         "interval": "1m", "input_series": input_series(province["monitor"], [other]),

@@ -4,7 +4,7 @@ A `DependencyMonitor` checks each dependency on its own thread every few seconds
 change (all reachable / not) to a callback: the gRPC server turns its readiness names NOT_SERVING
 while the database or RabbitMQ is unreachable, so that load balancers send no calls that could only
 fail, and SERVING again once they are back. Liveness is not this: a process restarted because its
-database is down comes back to the same database (docs/OPERATIONS in deploy/OPERATIONS.md, "Health").
+database is down comes back to the same database (deploy/OPERATIONS.md, "Health and rolling updates").
 
 Each check opens its own connection (not one of the service's pool, which a busy server may have
 exhausted: a full pool is load, not an outage) with a short timeout.
