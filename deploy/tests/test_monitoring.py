@@ -88,5 +88,6 @@ def declared_label_names() -> dict[str, set[str]]:
 def test_metrics_name_their_service_xueji_service_never_a_label_the_operator_sets():
     declared = declared_label_names()
     assert any("xueji_service" in names for names in declared.values()), declared
-    clashing = {path: names & OPERATOR_TARGET_LABELS for path, names in declared.items() if names & OPERATOR_TARGET_LABELS}
+    clashing = {path: names & OPERATOR_TARGET_LABELS for path, names in declared.items()
+                if names & OPERATOR_TARGET_LABELS}
     assert not clashing, clashing

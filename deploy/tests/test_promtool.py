@@ -25,6 +25,7 @@ import get_promtool  # noqa: E402
 from xueji_common import metrics  # noqa: E402
 
 NS = "xueji"            # helm template --namespace in conftest
+RUNBOOKS = "https://github.com/xueji/xueji/blob/main/deploy/OPERATIONS.md"   # runbookBaseUrl's default
 # The label the app puts its service in, as the code declares it (the operator's rules apply to it).
 APP = metrics.OUTBOX_BACKLOG._labelnames[0]
 OPERATIONS = DEPLOY / "OPERATIONS.md"
@@ -44,7 +45,8 @@ def promtool() -> str:
 @pytest.fixture(scope="module")
 def province(helm_cli):
     docs = helm_cli.render(PROFILE_VALUES["province"])
-    return {"monitor": named(docs, "ServiceMonitor", f"{NS}-metrics"), "rule": named(docs, "PrometheusRule", f"{NS}-alerts")}
+    return {"monitor": named(docs, "ServiceMonitor", f"{NS}-metrics"),
+            "rule": named(docs, "PrometheusRule", f"{NS}-alerts")}
 
 
 def grpc_pod(svc: str, method: str, *, errors: bool = False, backlog: str = "0x40", failures: str = "0x40",
@@ -96,33 +98,42 @@ def alert(name: str, summary: str, description: str, severity: str = "critical",
     """An expected alert; its runbook is the OPERATIONS.md section named after it."""
     return {"exp_labels": {"severity": severity, **labels},
             "exp_annotations": {"summary": summary, "description": description,
-                                "runbook_url": f"https://github.com/xueji/xueji/blob/main/deploy/OPERATIONS.md#{name.lower()}"}}
+                                "runbook_url": f"{RUNBOOKS}#{name.lower()}"}}
 
 
 EXPECTED_ALERTS = {
     "XuejiGrpcErrorRateHigh": [alert(
         "XuejiGrpcErrorRateHigh", "registration: more than 5% of gRPC calls fail with server errors",
-        "Server-side error ratio 14.29% over 5 minutes. Check the service's logs (XUEJI_LOG_FORMAT=json) and its database.", namespace=NS, xueji_service="registration")],
+        "Server-side error ratio 14.29% over 5 minutes. Check the service's logs (XUEJI_LOG_FORMAT=json)"
+        " and its database.",
+        namespace=NS, xueji_service="registration")],
     "XuejiGrpcLatencyHigh": [alert(
-        "XuejiGrpcLatencyHigh", "dedup CheckDocument: p95 latency above 1 s", "95th percentile 2.425s over 5 minutes.", severity="warning", namespace=NS, xueji_service="dedup", grpc_method="CheckDocument")],
+        "XuejiGrpcLatencyHigh", "dedup CheckDocument: p95 latency above 1 s", "95th percentile 2.425s over 5 minutes.",
+        severity="warning", namespace=NS, xueji_service="dedup", grpc_method="CheckDocument")],
     "XuejiGrpcServerDown": [],
     "XuejiTargetsAbsent": [],
     "XuejiWorkerDown": [alert(
         "XuejiWorkerDown", "review: no worker is up; its events wait in RabbitMQ",
-        "No worker pod of the service is scraped. Events are not lost (durable queues) but nothing reacts to them.", namespace=NS, xueji_service="review")],
+        "No worker pod of the service is scraped. Events are not lost (durable queues) but nothing reacts to them.",
+        namespace=NS, xueji_service="review")],
     "XuejiOutboxBacklogGrowing": [alert(
         "XuejiOutboxBacklogGrowing", "registration: outbox backlog keeps growing (500 rows)",
-        "The relay in the gRPC pods does not keep up with, or cannot reach, RabbitMQ.", severity="warning", namespace=NS, xueji_service="registration")],
+        "The relay in the gRPC pods does not keep up with, or cannot reach, RabbitMQ.",
+        severity="warning", namespace=NS, xueji_service="registration")],
     "XuejiOutboxPublishFailing": [alert(
         "XuejiOutboxPublishFailing", "dedup: publishing the outbox to RabbitMQ fails",
-        "Check XUEJI_AMQP_URI, the broker and the NetworkPolicy egress to it.", namespace=NS, xueji_service="dedup")],
+        "Check XUEJI_AMQP_URI, the broker and the NetworkPolicy egress to it.",
+        namespace=NS, xueji_service="dedup")],
     "XuejiEventHandlingFailing": [alert(
         "XuejiEventHandlingFailing", "registration: handling DedupCompleted keeps failing",
-        "Failed events are redelivered; a handler that always fails blocks the flow of those applications.", severity="warning", namespace=NS, xueji_service="registration",
+        "Failed events are redelivered; a handler that always fails blocks the flow of those applications.",
+        severity="warning", namespace=NS, xueji_service="registration",
         event_type="DedupCompleted")],
     "XuejiTargetAbsent": [alert(
         "XuejiTargetAbsent", "special-ed grpc: Prometheus scrapes no pod of it",
-        f"No `up` series for the special-ed grpc pods in {NS}: the Deployment has no pods or the ServiceMonitor does not select them.", namespace=NS, xueji_service="special-ed", component="grpc")],
+        f"No `up` series for the special-ed grpc pods in {NS}: the Deployment has no pods or the ServiceMonitor"
+        " does not select them.",
+        namespace=NS, xueji_service="special-ed", component="grpc")],
 }
 
 # Each dashboard query, with $service = "registration|dedup": the legends it draws.
@@ -175,7 +186,8 @@ def test_alerts_fire_with_the_service_named_on_series_as_the_operator_stores_the
 def test_targets_absent_alert_fires_when_no_xueji_pod_is_scraped(promtool, province, tmp_path):
     rules = province["rule"]["spec"]
     expected = alert("XuejiTargetsAbsent", "Prometheus scrapes no Xueji pod at all",
-                     'No series `up{xueji_service!=""}`: the ServiceMonitor selects nothing, or every Xueji Deployment is gone.')
+                     'No series `up{xueji_service!=""}`: the ServiceMonitor selects nothing, or every Xueji'
+                     ' Deployment is gone.')
     other = Pod(NS, "other", "other-1", {"app": "other"}, exposed=[])   # someone else's target only
     tests = {"evaluation_interval": "1m", "tests": [{
         "interval": "1m", "input_series": input_series(province["monitor"], [other]),
@@ -204,7 +216,8 @@ def test_every_dashboard_query_draws_its_legends_for_the_selected_services(promt
         for target, expected in zip(targets, per_target):
             expr = target["expr"].replace("$namespace", NS).replace("$service", SELECTED)
             by = ", ".join(legend_labels(target["legendFormat"]))
-            expr_tests.append({"expr": f"group by ({by}) ({expr})", "eval_time": "30m", "exp_samples": _samples(expected)})
+            expr_tests.append({"expr": f"group by ({by}) ({expr})", "eval_time": "30m",
+                               "exp_samples": _samples(expected)})
     tests = {"evaluation_interval": "1m", "tests": [{
         "interval": "1m", "input_series": input_series(province["monitor"], PODS), "promql_expr_test": expr_tests}]}
     run_promtool(promtool, tmp_path, {"groups": []}, tests)
@@ -224,6 +237,7 @@ def test_every_alert_has_a_runbook_url_at_an_operations_anchor_that_exists(provi
 
 
 def test_runbook_base_url_is_a_setting(helm_cli):
-    docs = helm_cli.render(PROFILE_VALUES["province"], "--set", "metrics.prometheusRule.runbookBaseUrl=https://wiki.example/ops")
+    docs = helm_cli.render(PROFILE_VALUES["province"], "--set",
+                           "metrics.prometheusRule.runbookBaseUrl=https://wiki.example/ops")
     rules = [r for g in named(docs, "PrometheusRule", f"{NS}-alerts")["spec"]["groups"] for r in g["rules"]]
     assert {r["annotations"]["runbook_url"].split("#")[0] for r in rules} == {"https://wiki.example/ops"}

@@ -33,7 +33,8 @@ class DevCluster:
                 self.proc.kill()
                 raise AssertionError("the development cluster did not come up:\n" + "".join(self.lines)[-5000:])
             time.sleep(0.5)
-        fields = dict(line.rstrip("\n").split(" ", 1) for line in self.lines if line.startswith(("logs in", "databases:", "vhosts:")))
+        printed = [line for line in self.lines if line.startswith(("logs in", "databases:", "vhosts:"))]
+        fields = dict(line.rstrip("\n").split(" ", 1) for line in printed)
         self.dir = fields["logs"].removeprefix("in ").strip()
         self.databases = fields["databases:"].split()
         self.vhosts = dict(pair.split("=", 1) for pair in fields["vhosts:"].split())
