@@ -65,3 +65,29 @@ def test_alert_rules_cover_errors_latency_backlog_and_down_workers():
         assert rule["labels"]["severity"] in ("warning", "critical"), name
         assert rule["annotations"]["summary"] and rule["for"], name
         assert metric_names(rule["expr"]) <= known, name
+
+
+# Labels prometheus-operator's targets carry: an app label of one of these names is renamed
+# exported_<name> on scrape (and `service` is the Kubernetes Service's name, not ours).
+OPERATOR_TARGET_LABELS = {"job", "namespace", "service", "pod", "container", "endpoint", "instance"}
+
+
+def declared_label_names() -> dict[str, set[str]]:
+    """Label names of every metric declared in the code: file → names."""
+    out = {}
+    call = re.compile(r"\b(?:Counter|Gauge|Histogram|Summary|GaugeMetricFamily|CounterMetricFamily)\(")
+    for path in [*ROOT.glob("libs/common/src/xueji_common/**/*.py"), *ROOT.glob("services/*/src/**/*.py")]:
+        text = path.read_text()
+        for m in call.finditer(text):
+            window = text[m.end():m.end() + 400]
+            for names in re.findall(r"\[\s*((?:[\"']\w+[\"']\s*,?\s*)+)\]", window.split("\n\n")[0]):
+                out.setdefault(str(path.relative_to(ROOT)), set()).update(re.findall(r"[\"'](\w+)[\"']", names))
+    return out
+
+
+def test_metrics_name_their_service_xueji_service_never_a_label_the_operator_sets():
+    declared = declared_label_names()
+    assert any("xueji_service" in names for names in declared.values()), declared
+    clashing = {path: names & OPERATOR_TARGET_LABELS for path, names in declared.items()
+                if names & OPERATOR_TARGET_LABELS}
+    assert not clashing, clashing

@@ -2,7 +2,9 @@
 
 The JSON is generated so that panels stay uniform; edit PANELS and run
 `.venv/bin/python deploy/tools/gen_dashboard.py` (deploy/tests checks the file is current).
-Series carry `xueji_service` and `component` (added by the chart's ServiceMonitor).
+Series carry `xueji_service` (the app's own label on event and domain metrics, the pod's on the
+others) and `component`, added by the chart's ServiceMonitor; never `service`, which prometheus-operator
+sets to the Kubernetes Service name.
 """
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "helm" / "xueji" / "files" / "dashboard.json"
 SEL = 'namespace=~"$namespace", xueji_service=~"$service"'
-EVT = 'namespace=~"$namespace", service=~"$service"'
 
 # (row title, [(panel title, unit, [(expr, legend)])])
 PANELS = [
@@ -39,27 +40,27 @@ PANELS = [
     ]),
     ("Events", [
         ("Events published per second", "ops", [
-            (f'sum by (service, event_type) (rate(xueji_events_published_total{{{EVT}}}[5m]))',
-             "{{service}} {{event_type}}")]),
+            (f'sum by (xueji_service, event_type) (rate(xueji_events_published_total{{{SEL}}}[5m]))',
+             "{{xueji_service}} {{event_type}}")]),
         ("Events consumed per second by result", "ops", [
-            (f'sum by (service, event_type, result) (rate(xueji_events_consumed_total{{{EVT}}}[5m]))',
-             "{{service}} {{event_type}} {{result}}")]),
+            (f'sum by (xueji_service, event_type, result) (rate(xueji_events_consumed_total{{{SEL}}}[5m]))',
+             "{{xueji_service}} {{event_type}} {{result}}")]),
         ("Outbox backlog", "short", [
-            (f'max by (service) (xueji_outbox_backlog{{{EVT}}})', "{{service}}")]),
+            (f'max by (xueji_service) (xueji_outbox_backlog{{{SEL}}})', "{{xueji_service}}")]),
         ("Outbox publish failures per second", "ops", [
-            (f'sum by (service) (rate(xueji_outbox_publish_failures_total{{{EVT}}}[5m]))', "{{service}}")]),
+            (f'sum by (xueji_service) (rate(xueji_outbox_publish_failures_total{{{SEL}}}[5m]))', "{{xueji_service}}")]),
     ]),
     ("Registration and dedup", [
         # Domain counters (ASSUMED names, see OPERATIONS.md "Metrics"); the event-based panels beside
         # them work with the shared metrics alone.
         ("Dedup outcomes per second", "ops", [
-            (f'sum by (kind, outcome) (rate(xueji_dedup_outcomes_total{{{EVT}}}[5m]))', "{{kind}} {{outcome}}"),
-            (f'sum by (event_type) (rate(xueji_events_published_total{{{EVT}, event_type=~"DedupCompleted|ProblemRaised|ProblemResolved"}}[5m]))',
+            (f'sum by (kind, outcome) (rate(xueji_dedup_outcomes_total{{{SEL}}}[5m]))', "{{kind}} {{outcome}}"),
+            (f'sum by (event_type) (rate(xueji_events_published_total{{{SEL}, event_type=~"DedupCompleted|ProblemRaised|ProblemResolved"}}[5m]))',
              "events: {{event_type}}")]),
         ("Applications by state", "short", [
-            (f'sum by (state) (xueji_registration_applications{{{EVT}}})', "{{state}}")]),
+            (f'sum by (state) (xueji_registration_applications{{{SEL}}})', "{{state}}")]),
         ("Registration flow per second", "ops", [
-            (f'sum by (event_type) (rate(xueji_events_published_total{{{EVT}, event_type=~"ApplicationSubmitted|RegistrationApproved|RegistrationReturned|StudentRecordCreated|ApplicationWithdrawn"}}[5m]))',
+            (f'sum by (event_type) (rate(xueji_events_published_total{{{SEL}, event_type=~"ApplicationSubmitted|RegistrationApproved|RegistrationReturned|StudentRecordCreated|ApplicationWithdrawn"}}[5m]))',
              "{{event_type}}")]),
         ("Pods up", "short", [
             (f'sum by (xueji_service, component) (up{{{SEL}}})', "{{xueji_service}} {{component}}")]),

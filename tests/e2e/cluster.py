@@ -280,8 +280,10 @@ class Cluster:
 
     def _migrate(self, dep: Deployment) -> None:
         log = self.log_path(f"{dep.name}-migrate")
+        # A deployment without a worker on this broker declares no queues there (nothing would consume them).
+        cmd = [str(BIN / f"xueji-{dep.service}"), "migrate", *([] if dep.worker else ["--no-queues"])]
         with log.open("ab") as out:
-            result = subprocess.run([str(BIN / f"xueji-{dep.service}"), "migrate"], cwd=self.dir, env=self.env(dep),
+            result = subprocess.run(cmd, cwd=self.dir, env=self.env(dep),
                                     stdout=out, stderr=subprocess.STDOUT, timeout=START_TIMEOUT)
         if result.returncode:
             raise ClusterError(f"xueji-{dep.service} migrate failed ({result.returncode}):\n{log.read_text()}")
@@ -359,20 +361,32 @@ class Cluster:
             f.write(f"=== cluster: {text} at {time.strftime('%H:%M:%S')}\n")
 
 
+def _stop_on_signal(signum, _frame) -> None:
+    """SIGTERM / SIGHUP end the cluster as Ctrl-C does: its processes run in their own sessions
+    (a signal to ours does not reach them), so only the clean-up on the way out stops them."""
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)   # a second signal must not cut the clean-up short
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str]) -> None:
     """A development cluster of the given provinces (default zj) on the machine's servers."""
     provinces = argv or ["zj"]
     unknown = [p for p in provinces if p not in PROVINCES]
     if unknown:
         sys.exit(f"unknown province {unknown}; choose among {sorted(PROVINCES)}")
-    with Cluster(system(provinces)) as c:
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGHUP, _stop_on_signal)
+    with Cluster(system(provinces)) as c:   # a signal during the start: the start cleans up
         print(f"logs in {c.dir}\nXUEJI_TOKEN_SECRET={c.token_secret}")
         for name, port in c._ports.items():
             print(f"{name:22} 127.0.0.1:{port}")
-        print("Ctrl-C stops the cluster and drops its databases.")
+        print(f"databases: {' '.join(url.rsplit('/', 1)[1] for url in c.db.values())}")
+        print(f"vhosts: {' '.join(f'{key}={vhost}' for key, vhost in c.vhosts.items())}")
+        print("Ctrl-C (or SIGTERM) stops the cluster and drops its databases.", flush=True)
         try:
             signal.pause()
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemExit):
             pass
 
 

@@ -199,7 +199,7 @@ def test_metrics_endpoint_shows_per_method_counters(system, channel):
     assert float(line.rsplit(" ", 1)[1]) >= 1
     assert 'xueji_grpc_server_handled_total{grpc_code="UNAUTHENTICATED",grpc_method="GetPendingSummary"' in text
     assert "xueji_grpc_server_handling_seconds_bucket" in text
-    assert 'xueji_events_consumed_total{event_type="ApplicationSubmitted",result="handled",service="review"}' in text
+    assert 'xueji_events_consumed_total{event_type="ApplicationSubmitted",result="handled",xueji_service="review"}' in text
 
 
 def test_cli_token_and_call_work_against_the_server(system):

@@ -157,3 +157,34 @@ def fz_state(name: str) -> int:
     from xueji.v1 import registration_pb2
 
     return registration_pb2.ApplicationState.Value(f"APPLICATION_STATE_{name}")
+
+
+def readiness(address: str, name: str) -> str:
+    """The health status of one name ("" = liveness, the service's name = readiness)."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(address) as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=name), timeout=2)
+        except grpc.RpcError as exc:
+            return exc.code().name
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+
+
+# Last in the module: it leaves each server down for a few seconds, which the flows above need not.
+@pytest.mark.parametrize("which", ["postgresql", "rabbitmq"])
+def test_readiness_is_not_serving_while_the_database_or_broker_is_down_and_serving_once_back(fz, private, which):
+    from tests.e2e.actors import wait_for
+
+    server = private[0] if which == "postgresql" else private[1]
+    address = fz.cluster.address("zj-review")
+    assert readiness(address, "review") == "SERVING"
+    server.stop()
+    try:
+        wait_for(lambda: readiness(address, "review") == "NOT_SERVING", f"readiness NOT_SERVING without {which}", 30)
+        assert readiness(address, "xueji.v1.Reviews") == "NOT_SERVING"
+        assert readiness(address, "") == "SERVING"       # liveness: a restart would not bring it back
+    finally:
+        server.start()
+    wait_for(lambda: readiness(address, "review") == "SERVING", f"readiness SERVING with {which} back", 60)

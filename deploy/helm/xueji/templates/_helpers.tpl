@@ -60,9 +60,16 @@ app.kubernetes.io/component: {{ index . 2 }}
 {{ include "xueji.selectorLabels" . }}
 {{- end }}
 
+{{/* <repository>/<service>@<digest> when image.digests has the service, else :<tag>. */}}
 {{- define "xueji.image" -}}
 {{- $root := index . 0 -}}
-{{- printf "%s/%s:%s" $root.Values.image.repository (index . 1) ($root.Values.image.tag | default $root.Chart.AppVersion) -}}
+{{- $name := index . 1 -}}
+{{- $digest := index ($root.Values.image.digests | default dict) $name -}}
+{{- if $digest -}}
+{{- printf "%s/%s@%s" $root.Values.image.repository $name $digest -}}
+{{- else -}}
+{{- printf "%s/%s:%s" $root.Values.image.repository $name ($root.Values.image.tag | default $root.Chart.AppVersion) -}}
+{{- end -}}
 {{- end }}
 
 {{/* Secret holding the service's XUEJI_DATABASE_URL. */}}
@@ -87,6 +94,8 @@ XUEJI_METRICS_PORT: {{ $root.Values.ports.metrics | quote }}
 XUEJI_RELAY_INTERVAL: {{ $s.relayInterval | quote }}
 XUEJI_TOKEN_AUDIENCE: {{ $s.tokenAudience | quote }}
 XUEJI_TOKEN_ISSUER: {{ $s.tokenIssuer | quote }}
+XUEJI_HEALTH_INTERVAL: {{ $s.healthInterval | quote }}
+XUEJI_SHUTDOWN_DELAY: {{ $root.Values.shutdown.drainSeconds | quote }}
 XUEJI_DATA_DIR: /tmp/xueji
 {{- with $svc.workerConcurrency }}
 XUEJI_WORKER_CONCURRENCY: {{ . | quote }}

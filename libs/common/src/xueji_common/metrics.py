@@ -1,9 +1,14 @@
 """Prometheus metrics shared by every process, and the HTTP endpoint that serves them."""
 from __future__ import annotations
 
+import json
 import logging
+import threading
+from typing import Callable
+from wsgiref.simple_server import make_server
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, make_wsgi_app, start_http_server
+from prometheus_client.exposition import ThreadingWSGIServer, _SilentHandler
 
 log = logging.getLogger(__name__)
 
@@ -22,21 +27,40 @@ GRPC_LATENCY = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 EVENTS_PUBLISHED = Counter(
-    "xueji_events_published_total", "Events published from the outbox", ["service", "event_type"]
+    "xueji_events_published_total", "Events published from the outbox", ["xueji_service", "event_type"]
 )
 EVENTS_CONSUMED = Counter(
     "xueji_events_consumed_total",
     "Events handled by consumers, by result (handled, duplicate, failed)",
-    ["service", "event_type", "result"],
+    ["xueji_service", "event_type", "result"],
 )
-OUTBOX_BACKLOG = Gauge("xueji_outbox_backlog", "Outbox rows not yet published", ["service"])
+OUTBOX_BACKLOG = Gauge("xueji_outbox_backlog", "Outbox rows not yet published", ["xueji_service"])
 PUBLISH_FAILURES = Counter(
-    "xueji_outbox_publish_failures_total", "Failed attempts to publish the outbox", ["service"]
+    "xueji_outbox_publish_failures_total", "Failed attempts to publish the outbox", ["xueji_service"]
 )
 
 
-def serve_metrics(port: int) -> None:
-    """Expose /metrics on the port (0 disables it)."""
-    if port:
+def serve_metrics(port: int, health: Callable[[], tuple[bool, dict]] | None = None) -> None:
+    """Expose /metrics on the port (0 disables it); with `health`, /healthz answers 200 or 503 with
+    its detail as JSON (the worker's liveness probe: messaging.liveness)."""
+    if not port:
+        return
+    if health is None:
         start_http_server(port)
-        log.info("metrics endpoint listening", extra={"fields": {"port": port}})
+    else:
+        _serve_with_health(port, health)
+    log.info("metrics endpoint listening", extra={"fields": {"port": port}})
+
+
+def _serve_with_health(port: int, health: Callable[[], tuple[bool, dict]]) -> None:
+    metrics_app = make_wsgi_app()
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") != "/healthz":
+            return metrics_app(environ, start_response)
+        ok, detail = health()
+        start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json")])
+        return [json.dumps(detail).encode()]
+
+    httpd = make_server("0.0.0.0", port, app, ThreadingWSGIServer, handler_class=_SilentHandler)
+    threading.Thread(target=httpd.serve_forever, name="metrics-http", daemon=True).start()

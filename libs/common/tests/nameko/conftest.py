@@ -76,14 +76,14 @@ def store(pg_database):
 
 @pytest.fixture
 def start_worker(amqp_uri, store):
-    """start_worker(*subscriptions, concurrency=1) → a running in-process worker (build_service_class + ServiceRunner)."""
+    """start_worker(*subscriptions, concurrency=1, liveness=None) → a running in-process worker (build_service_class + ServiceRunner)."""
     runners = []
 
-    def start(*subscriptions: Subscription, concurrency: int = 1) -> Worker:
+    def start(*subscriptions: Subscription, concurrency: int = 1, liveness=None) -> Worker:
         service = f"nameko_test_{uuid.uuid4().hex[:8]}"
         consumers = [EventConsumer(service, s, store.uow) for s in subscriptions]
         runner = ServiceRunner({"AMQP_URI": amqp_uri, "max_workers": max(10, 2 * concurrency), "serializer": "json"})
-        runner.add_service(build_service_class(service, consumers, concurrency))
+        runner.add_service(build_service_class(service, consumers, concurrency, liveness))
         runners.append(runner)
         with eventlet.Timeout(WAIT):
             runner.start()  # returns once its queues are declared and consumed

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from concurrent import futures
 from dataclasses import dataclass
 from typing import Callable
@@ -18,6 +19,7 @@ from xueji_common.grpcserver.interceptor import ServerInterceptor
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # Excel uploads travel as bytes
+CALLS_GRACE_SECONDS = 10.0            # running calls may finish this long once a server stops
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class GrpcServer:
         *,
         public_methods: frozenset[str] = frozenset(),
         max_workers: int = 16,
+        readiness_names: tuple[str, ...] = (),
+        drain: float = 0.0,
     ) -> None:
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
@@ -46,6 +50,7 @@ class GrpcServer:
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.so_reuseport", 0),
+                *_connection_age(drain),
             ],
         )
         self.health = health.HealthServicer()
@@ -57,6 +62,14 @@ class GrpcServer:
             [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self._server
         )
         self.service_names = names
+        # Health: "" is liveness (SERVING while the process serves); the readiness names (the
+        # xueji service's own, e.g. "registration", and every gRPC service's full name) follow
+        # set_ready: NOT_SERVING while a dependency is down, and from the start of a shutdown.
+        self.readiness_names = list(dict.fromkeys([*readiness_names, *names]))
+        self._ready = True
+        self._stopping = False
+        self.drain = drain
+        self._health_lock = threading.Lock()
         self.port = self._server.add_insecure_port(address)
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {address}")
@@ -64,18 +77,39 @@ class GrpcServer:
 
     def start(self) -> None:
         self._server.start()
-        for name in ["", *self.service_names]:
-            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self.health.set("", health_pb2.HealthCheckResponse.SERVING)
+        self._publish_readiness()
         log.info("grpc server listening", extra={"fields": {"address": self.address, "services": self.service_names}})
 
-    def stop(self, grace: float = 10.0) -> None:
-        """Stop taking calls (health NOT_SERVING first, for load balancers), finish running ones."""
+    def set_ready(self, ready: bool) -> None:
+        """Readiness from the dependencies (runtime.health.DependencyMonitor); ignored once stopping."""
+        with self._health_lock:
+            self._ready = ready
+            self._publish_readiness()
+
+    def _publish_readiness(self) -> None:
+        ok = self._ready and not self._stopping
+        status = health_pb2.HealthCheckResponse.SERVING if ok else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in self.readiness_names:
+            self.health.set(name, status)
+
+    def stop(self, grace: float = CALLS_GRACE_SECONDS, drain: float | None = None) -> None:
+        """Readiness NOT_SERVING first; keep serving `drain` seconds while load balancers and
+        clients move away (connections age out meanwhile, see _connection_age); then refuse new
+        calls and finish the running ones."""
+        drain = self.drain if drain is None else drain
+        with self._health_lock:
+            self._stopping = True
+            self._publish_readiness()
+        if drain > 0:
+            log.info("grpc server draining", extra={"fields": {"address": self.address, "seconds": drain}})
+            time.sleep(drain)
         self.health.enter_graceful_shutdown()
         self._server.stop(grace).wait()
         log.info("grpc server stopped", extra={"fields": {"address": self.address}})
 
     def wait_for_termination(self, on_stop: Callable[[], None] = lambda: None) -> None:
-        """Block until SIGTERM or SIGINT, then shut down gracefully."""
+        """Block until SIGTERM or SIGINT, then shut down gracefully (see stop)."""
         stopping = threading.Event()
 
         def request_stop(signum, frame):
@@ -86,3 +120,15 @@ class GrpcServer:
         stopping.wait()
         self.stop()
         on_stop()
+
+
+def _connection_age(drain: float) -> list[tuple[str, int]]:
+    """With a drain, a connection lives at most 0.8 × drain (gRPC adds ±10 % jitter): each client
+    gets a graceful GOAWAY while this server still takes calls, and reconnects through its Service
+    to a ready replica. Without it a client behind an L4 Service (kube-proxy) keeps its one
+    connection to a stopping pod until the stop itself, and calls racing the stop are cancelled.
+    It also spreads clients over replicas that an autoscaler adds."""
+    if drain <= 0:
+        return []
+    return [("grpc.max_connection_age_ms", int(drain * 800)),
+            ("grpc.max_connection_age_grace_ms", int(CALLS_GRACE_SECONDS * 1000))]

@@ -21,6 +21,7 @@ from nameko.runners import ServiceRunner
 from xueji_common import metrics
 from xueji_common.messaging.bus import decode_body
 from xueji_common.messaging.consumer import EventConsumer
+from xueji_common.messaging.liveness import WorkerLiveness
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ MAX_CONCURRENCY = 16
 _threading = eventlet.patcher.original("threading")
 
 
-def _method_for(consumer: EventConsumer, slots):
+def _method_for(consumer: EventConsumer, slots, liveness):
     sub = consumer.subscription
 
     def handle(self, payload):
@@ -44,7 +45,7 @@ def _method_for(consumer: EventConsumer, slots):
             log.error("dropping undecodable message", extra={"fields": {"service": consumer.service}})
             return "unreadable"
         try:
-            return tpool.execute(_in_a_slot, slots, consumer, body)
+            return tpool.execute(_in_a_slot, slots, consumer, body, liveness)
         except Exception:
             eventlet.sleep(REQUEUE_PAUSE_SECONDS)  # do not spin on a dependency that is down
             raise
@@ -53,12 +54,19 @@ def _method_for(consumer: EventConsumer, slots):
     return event_handler(sub.producer, sub.event_type, requeue_on_error=True)(handle)
 
 
-def _in_a_slot(slots, consumer: EventConsumer, body: bytes) -> str:
+def _in_a_slot(slots, consumer: EventConsumer, body: bytes, liveness: WorkerLiveness | None) -> str:
     with slots:
-        return consumer(body)
+        if liveness is None:
+            return consumer(body)
+        token = liveness.handler_started(consumer.subscription.event_type)
+        try:
+            return consumer(body)
+        finally:
+            liveness.handler_ended(token)
 
 
-def build_service_class(service_name: str, consumers: list[EventConsumer], concurrency: int = 1) -> type:
+def build_service_class(service_name: str, consumers: list[EventConsumer], concurrency: int = 1,
+                        liveness: WorkerLiveness | None = None) -> type:
     """A nameko service class with one event handler method per subscription.
 
     Queue names derive from the method names (`evt-<producer>-<type>--<service>.<method>`), so they
@@ -69,16 +77,17 @@ def build_service_class(service_name: str, consumers: list[EventConsumer], concu
     slots = _threading.BoundedSemaphore(concurrency)  # shared by all handlers of the process
     attrs = {"name": service_name}
     for consumer in consumers:
-        method = _method_for(consumer, slots)
+        method = _method_for(consumer, slots, liveness)
         attrs[method.__name__] = method
     return type(f"{service_name.title().replace('-', '')}Worker", (), attrs)
 
 
-def run_worker(service_name: str, consumers: list[EventConsumer], amqp_uri: str, *, concurrency: int = 1) -> None:
+def run_worker(service_name: str, consumers: list[EventConsumer], amqp_uri: str, *, concurrency: int = 1,
+               liveness: WorkerLiveness | None = None) -> None:
     # nameko's max_workers is also the prefetch: a few messages more than slots keeps them busy.
     config = {"AMQP_URI": amqp_uri, "max_workers": max(10, 2 * concurrency), "serializer": "json"}
     runner = ServiceRunner(config)
-    runner.add_service(build_service_class(service_name, consumers, concurrency))
+    runner.add_service(build_service_class(service_name, consumers, concurrency, liveness))
 
     def shutdown(signum, frame):
         eventlet.spawn_n(runner.stop)
@@ -86,6 +95,8 @@ def run_worker(service_name: str, consumers: list[EventConsumer], amqp_uri: str,
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     runner.start()
+    if liveness is not None:
+        liveness.start()
     log.info("worker started", extra={"fields": {"service": service_name, "handlers": len(consumers),
                                                  "concurrency": concurrency}})
     runner.wait()

@@ -11,6 +11,7 @@ import logging  # noqa: E402
 
 from xueji_common import logs  # noqa: E402
 from xueji_common.config import Settings  # noqa: E402
+from xueji_common.messaging.liveness import WorkerLiveness  # noqa: E402
 from xueji_common.metrics import serve_metrics  # noqa: E402
 from xueji_common.runtime.bootstrap import ServiceRuntime  # noqa: E402
 from xueji_common.runtime.periodic import PeriodicRunner  # noqa: E402
@@ -26,12 +27,13 @@ def run(service_name: str) -> None:
     logs.configure(settings.log_level, settings.log_format, service=f"{service_name}-worker")
     [spec] = load_specs([service_name])
     runtime = ServiceRuntime(spec, settings, pre_ping=False)  # events are redelivered instead
-    serve_metrics(settings.metrics_port)
+    liveness = WorkerLiveness()      # /healthz on the metrics port: the hub turns, no handler is stuck
+    serve_metrics(settings.metrics_port, health=liveness)
     periodic = PeriodicRunner.of(runtime)  # the service's jobs, on threads beside the handlers
     periodic.start()
     try:
         run_worker(service_name, runtime.consumers(), settings.amqp_uri,
-                   concurrency=settings.worker_concurrency or spec.worker_concurrency)
+                   concurrency=settings.worker_concurrency or spec.worker_concurrency, liveness=liveness)
     finally:
         periodic.stop()
         runtime.close()  # the engine and the channels periodic jobs opened to peers
