@@ -35,8 +35,8 @@ PUBLISH_FAILURES = Counter(
 )
 
 
-def serve_metrics(port: int) -> None:
-    """Expose /metrics on the port (0 disables it)."""
+def serve_metrics(port: int, host: str = "localhost") -> None:
+    """Expose /metrics on host:port (port 0 disables it); the host is Settings.metrics_bind_host()."""
     if port:
-        start_http_server(port)
-        log.info("metrics endpoint listening", extra={"fields": {"port": port}})
+        start_http_server(port, addr=host)
+        log.info("metrics endpoint listening", extra={"fields": {"host": host, "port": port}})

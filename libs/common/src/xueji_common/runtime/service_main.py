@@ -49,8 +49,9 @@ def service_cli(service_name: str) -> click.Group:
             runtime.tokens,
             public_methods=runtime.spec.public_methods,
             max_workers=runtime.settings.grpc_workers,
+            tree=runtime.tree,
         )
-        serve_metrics(runtime.settings.metrics_port)
+        serve_metrics(runtime.settings.metrics_port, runtime.settings.metrics_bind_host())
         relay.start()
         server.start()
         server.wait_for_termination(on_stop=runtime.close)

@@ -26,7 +26,7 @@ def run(service_name: str) -> None:
     logs.configure(settings.log_level, settings.log_format, service=f"{service_name}-worker")
     [spec] = load_specs([service_name])
     runtime = ServiceRuntime(spec, settings, pre_ping=False)  # events are redelivered instead
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, settings.metrics_bind_host())
     periodic = PeriodicRunner.of(runtime)  # the service's jobs, on threads beside the handlers
     periodic.start()
     try:

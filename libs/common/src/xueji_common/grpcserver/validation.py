@@ -1,0 +1,95 @@
+"""Edge validation of every request, driven by its message descriptor (applied by the interceptor).
+
+Whatever a handler does with a field, it never sees: a string longer than its limit or holding a NUL
+character (PostgreSQL cannot store one), an enum number the proto does not define, a Timestamp
+outside 0001-01-01..9999-12-31, a Date that is not a calendar date, a negative page size or a page
+token no service made. Each is refused as INVALID_ARGUMENT naming the field (path as in the
+request, e.g. "page.page_token", "student.family_members[1].name"). A new RPC cannot escape it: the
+walk reads the descriptor of whatever message arrives. A field that legitimately needs longer text
+gets its own limit in STRING_LIMITS (bytes fields are bounded by the message size only).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from google.protobuf.descriptor import FieldDescriptor as F
+
+from xueji_common import paging
+from xueji_common.errors import FieldViolation
+
+MAX_STRING = 1000   # characters of any string field without its own limit
+STRING_LIMITS = {   # full field name → characters
+    "xueji.v1.PageRequest.page_token": paging.MAX_TOKEN_LENGTH,
+}
+MIN_SECONDS = -62135596800    # 0001-01-01T00:00:00Z
+MAX_SECONDS = 253402300799    # 9999-12-31T23:59:59Z
+
+
+def violations(message, prefix: str = "") -> list[FieldViolation]:
+    """Every problem of `message` and the messages inside it, one violation per field."""
+    found: list[FieldViolation] = []
+    _walk(message, prefix, found)
+    return found
+
+
+def _walk(message, prefix: str, found: list) -> None:
+    special = _SPECIAL.get(message.DESCRIPTOR.full_name)
+    if special is not None:
+        special(message, prefix.rstrip("."), found)
+    for field, value in message.ListFields():
+        path = f"{prefix}{field.name}"
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            key_field, value_field = field.message_type.fields_by_name["key"], field.message_type.fields_by_name["value"]
+            for key, item in value.items():
+                _value(key_field, key, f"{path}[{key!r:.20}]", found)
+                _value(value_field, item, f"{path}[{key!r:.20}]", found)
+        elif field.is_repeated:
+            for i, item in enumerate(value):
+                _value(field, item, f"{path}[{i}]", found)
+        else:
+            _value(field, value, path, found)
+
+
+def _value(field, value, path: str, found: list) -> None:
+    if field.type == F.TYPE_STRING:
+        limit = STRING_LIMITS.get(field.full_name, MAX_STRING)
+        if len(value) > limit:
+            found.append(FieldViolation(path, f"长度不能超过{limit}个字符"))
+        elif "\x00" in value:
+            found.append(FieldViolation(path, "不能包含空字符（NUL）"))
+    elif field.type == F.TYPE_ENUM:
+        if field.enum_type.values_by_number.get(value) is None:
+            found.append(FieldViolation(path, f"取值无效（{value} 不是已定义的选项）"))
+    elif field.type == F.TYPE_MESSAGE:
+        _walk(value, f"{path}.", found)
+
+
+def _timestamp(message, path: str, found: list) -> None:
+    if not MIN_SECONDS <= message.seconds <= MAX_SECONDS or not 0 <= message.nanos <= 999_999_999:
+        found.append(FieldViolation(path, "时间超出有效范围（0001-01-01 至 9999-12-31）"))
+
+
+def _date(message, path: str, found: list) -> None:
+    if not (message.year or message.month or message.day):
+        return   # not given: the handler says whether it is required
+    try:
+        dt.date(message.year, message.month, message.day)
+    except ValueError:
+        found.append(FieldViolation(path, "不是有效日期"))
+
+
+def _page(message, path: str, found: list) -> None:
+    if message.page_size < 0:
+        found.append(FieldViolation(f"{path}.page_size", "每页条数不能为负数"))
+    if len(message.page_token) <= paging.MAX_TOKEN_LENGTH:   # else the length check names it
+        try:
+            paging.decode_offset(message.page_token)
+        except ValueError:
+            found.append(FieldViolation(f"{path}.page_token", "分页标记无效，请从第一页重新查询"))
+
+
+_SPECIAL = {
+    "google.protobuf.Timestamp": _timestamp,
+    "xueji.v1.Date": _date,
+    "xueji.v1.PageRequest": _page,
+}
