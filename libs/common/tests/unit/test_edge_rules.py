@@ -62,3 +62,13 @@ def test_nested_dates_and_timestamps_are_checked():
     assert [v.field for v in violations(request)] == ["student.birth_date"]
     request.student.birth_date.day = 28
     assert violations(request) == []
+
+
+def test_a_repeated_field_is_bounded_in_items():
+    from xueji.v1 import review_pb2
+    from xueji_common.grpcserver.validation import MAX_ITEMS
+
+    request = review_pb2.ApproveAllRequest(school_codes=["1330102001"] * (MAX_ITEMS + 1))
+    assert [v.field for v in violations(request)] == ["school_codes"]
+    del request.school_codes[MAX_ITEMS:]
+    assert violations(request) == []

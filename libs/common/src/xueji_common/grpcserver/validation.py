@@ -1,9 +1,9 @@
 """Edge validation of every request, driven by its message descriptor (applied by the interceptor).
 
 Whatever a handler does with a field, it never sees: a string longer than its limit or holding a NUL
-character (PostgreSQL cannot store one), an enum number the proto does not define, a Timestamp
-outside 0001-01-01..9999-12-31, a Date that is not a calendar date, a negative page size or a page
-token no service made. Each is refused as INVALID_ARGUMENT naming the field (path as in the
+character (PostgreSQL cannot store one), a repeated field of more than MAX_ITEMS, an enum number
+the proto does not define, a Timestamp outside 0001-01-01..9999-12-31, a Date that is not a
+calendar date, a negative page size or a page token no service made. Each is refused as INVALID_ARGUMENT naming the field (path as in the
 request, e.g. "page.page_token", "student.family_members[1].name"). A new RPC cannot escape it: the
 walk reads the descriptor of whatever message arrives. A field that legitimately needs longer text
 gets its own limit in STRING_LIMITS (bytes fields are bounded by the message size only).
@@ -18,6 +18,7 @@ from xueji_common import paging
 from xueji_common.errors import FieldViolation
 
 MAX_STRING = 1000   # characters of any string field without its own limit
+MAX_ITEMS = 50_000  # items of a repeated field (a county's cases in one selection stay far below)
 STRING_LIMITS = {   # full field name → characters
     "xueji.v1.PageRequest.page_token": paging.MAX_TOKEN_LENGTH,
 }
@@ -44,6 +45,9 @@ def _walk(message, prefix: str, found: list) -> None:
                 _value(key_field, key, f"{path}[{key!r:.20}]", found)
                 _value(value_field, item, f"{path}[{key!r:.20}]", found)
         elif field.is_repeated:
+            if len(value) > MAX_ITEMS:
+                found.append(FieldViolation(path, f"最多{MAX_ITEMS}项"))
+                continue
             for i, item in enumerate(value):
                 _value(field, item, f"{path}[{i}]", found)
         else:
