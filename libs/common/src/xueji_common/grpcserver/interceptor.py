@@ -1,4 +1,6 @@
-"""One server interceptor for every RPC: authenticate, measure, map domain errors, log.
+"""One server interceptor for every RPC: authenticate (signature, then the claims' shape:
+grpcserver.claims), validate the request (grpcserver.validation), measure, map domain errors, and
+answer anything unexpected as INTERNAL with an error id the log carries with the traceback.
 
 It wraps each method's behaviour (rather than acting in `intercept_service`) so that the caller is
 set on the thread that runs the handler and the status code is known when the call ends.
