@@ -11,6 +11,7 @@ gets its own limit in STRING_LIMITS (bytes fields are bounded by the message siz
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from google.protobuf.descriptor import FieldDescriptor as F
 
@@ -38,33 +39,58 @@ def _walk(message, prefix: str, found: list) -> None:
     if special is not None:
         special(message, prefix.rstrip("."), found)
     for field, value in message.ListFields():
-        path = f"{prefix}{field.name}"
-        if field.message_type is not None and field.message_type.GetOptions().map_entry:
-            key_field, value_field = field.message_type.fields_by_name["key"], field.message_type.fields_by_name["value"]
+        rule = _RULES.get(field) or _rule(field)
+        path = prefix + field.name
+        if rule.map_entry is not None:
+            key_rule, value_rule = rule.map_entry
             for key, item in value.items():
-                _value(key_field, key, f"{path}[{key!r:.20}]", found)
-                _value(value_field, item, f"{path}[{key!r:.20}]", found)
-        elif field.is_repeated:
+                _value(key_rule, key, f"{path}[{key!r:.20}]", found)
+                _value(value_rule, item, f"{path}[{key!r:.20}]", found)
+        elif rule.repeated:
             if len(value) > MAX_ITEMS:
                 found.append(FieldViolation(path, f"最多{MAX_ITEMS}项"))
                 continue
             for i, item in enumerate(value):
-                _value(field, item, f"{path}[{i}]", found)
+                _value(rule, item, f"{path}[{i}]", found)
         else:
-            _value(field, value, path, found)
+            _value(rule, value, path, found)
 
 
-def _value(field, value, path: str, found: list) -> None:
-    if field.type == F.TYPE_STRING:
-        limit = STRING_LIMITS.get(field.full_name, MAX_STRING)
-        if len(value) > limit:
-            found.append(FieldViolation(path, f"长度不能超过{limit}个字符"))
+@dataclass(frozen=True)
+class _Rule:
+    """What is checked of one field, worked out once per field (descriptor lookups cost µs each)."""
+    kind: int
+    repeated: bool
+    limit: int = 0                              # strings
+    numbers: frozenset = frozenset()            # enums: the defined numbers
+    map_entry: tuple | None = None              # maps: (key rule, value rule)
+
+
+_RULES: dict = {}
+
+
+def _rule(field) -> _Rule:
+    entry = field.message_type
+    if entry is not None and entry.GetOptions().map_entry:
+        rule = _Rule(F.TYPE_MESSAGE, True, map_entry=(_rule(entry.fields_by_name["key"]),
+                                                      _rule(entry.fields_by_name["value"])))
+    else:
+        rule = _Rule(field.type, field.is_repeated, STRING_LIMITS.get(field.full_name, MAX_STRING),
+                     frozenset(field.enum_type.values_by_number) if field.type == F.TYPE_ENUM else frozenset())
+    _RULES[field] = rule
+    return rule
+
+
+def _value(rule: _Rule, value, path: str, found: list) -> None:
+    if rule.kind == F.TYPE_STRING:
+        if len(value) > rule.limit:
+            found.append(FieldViolation(path, f"长度不能超过{rule.limit}个字符"))
         elif "\x00" in value:
             found.append(FieldViolation(path, "不能包含空字符（NUL）"))
-    elif field.type == F.TYPE_ENUM:
-        if field.enum_type.values_by_number.get(value) is None:
+    elif rule.kind == F.TYPE_ENUM:
+        if value not in rule.numbers:
             found.append(FieldViolation(path, f"取值无效（{value} 不是已定义的选项）"))
-    elif field.type == F.TYPE_MESSAGE:
+    elif rule.kind == F.TYPE_MESSAGE:
         _walk(value, f"{path}.", found)
 
 
