@@ -40,8 +40,9 @@ class Probe:
         self._tables: dict[str, list[str]] = {}
         self._tokens: dict[tuple, list] = {}
 
-    def metadata(self, role: Role, unit: str) -> list:
-        key = (role, unit)
+    def metadata(self, role: Role, unit) -> list:
+        """A token of `role` at `unit` (any JSON value: the claim-shape cells send lists and nulls)."""
+        key = (role, repr(unit))
         if key not in self._tokens:
             self._tokens[key] = bearer(self.cluster.token(role, unit, f"matrix-{role.value}-{unit}"))
         return self._tokens[key]

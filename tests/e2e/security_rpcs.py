@@ -11,6 +11,7 @@ import grpc
 from google.protobuf import field_mask_pb2
 
 from tests.e2e.actors import NO_DOC, PRIMARY, identity_form
+from tests.e2e.security_claims import claim_cells
 from tests.e2e.security_rpcs_national import CORROBORATE, DEDUP, NATIONAL, SPECIAL_ED, resolve
 from tests.e2e.security_rpcs_registration import PRESCHOOL_TRANSFERS, REGISTRATIONS, app_version
 from tests.e2e.security_rpcs_review import REVIEWS, case_version
@@ -73,3 +74,5 @@ REFERENCES = [
     reference(_rpc("ProblemRecords/ResolveProblemGroup"), _SR, "sibling_record",
               lambda w, c, u: _foreign_resolution(w), refused_with=(_INVALID,)),
 ]
+# Validly signed tokens whose claims do not fit a known caller: UNAUTHENTICATED (security_claims).
+REFERENCES += claim_cells(_rpc)

@@ -191,7 +191,7 @@ def test_callers_act_only_within_their_jurisdiction(system, channel):
 
 def test_metrics_endpoint_shows_per_method_counters(system, channel):
     port = free_port()
-    serve_metrics(port)
+    serve_metrics(port, system.settings.metrics_bind_host())
     pending_total(system, channel)
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     line = next(l for l in text.splitlines() if l.startswith("xueji_grpc_server_handled_total{")
@@ -214,3 +214,13 @@ def test_cli_token_and_call_work_against_the_server(system):
     refused = subprocess.run([xueji, "call", "xueji.v1.Reviews/GetPendingSummary", "{}"],
                              capture_output=True, text=True, env=env)
     assert refused.returncode == 1 and "UNAUTHENTICATED" in refused.stdout
+
+
+def test_cli_calls_the_server_of_xueji_grpc_address_when_xueji_address_is_unset(system):
+    """The server's own setting is the CLI's default: one variable set is enough to reach it."""
+    xueji = str(Path(sys.executable).with_name("xueji"))
+    env = {k: v for k, v in os.environ.items() if k != "XUEJI_ADDRESS"}
+    env["XUEJI_GRPC_ADDRESS"] = system.settings.grpc_address
+    out = subprocess.run([xueji, "health"], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "xueji.v1.Registrations" in out.stdout and "SERVING" in out.stdout

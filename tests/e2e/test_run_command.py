@@ -1,6 +1,7 @@
 """The README's first command, as a user runs it: `scripts/run` starts the embedded system."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 import subprocess
@@ -17,6 +18,21 @@ from xueji_common.testing.infra import free_port
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = {"Registrations", "PreschoolTransfers", "Dedup", "ProblemRecords", "Reviews", "Reports",
             "NationalQuery", "PreschoolRecords", "SpecialEd"}
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses of the sockets listening on TCP `port` (Linux /proc/net/tcp, tcp6)."""
+    found = set()
+    for table, size in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                raw = bytes.fromhex(address)
+                # /proc prints each 32-bit word little-endian
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                found.add(str(ipaddress.ip_address(words)))
+    return found
 
 
 def test_scripts_run_serves_every_service_and_stops_cleanly(tmp_path):
@@ -47,6 +63,8 @@ def test_scripts_run_serves_every_service_and_stops_cleanly(tmp_path):
                     assert health.Check(health_pb2.HealthCheckRequest(service=name)).status == 1
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
         assert 'xueji_grpc_server_handled_total{grpc_code="OK",grpc_method="Check"' in metrics
+        # gRPC listens on 127.0.0.1 here: so does /metrics (it once listened on every interface)
+        assert listening_addresses(metrics_port) == {"127.0.0.1"}
         assert sorted(p.name for p in (tmp_path / "data").glob("*.db")) == [
             "dedup.db", "national-query.db", "registration.db", "review.db", "special-ed.db"]
         banner = (tmp_path / "run.log").read_text()

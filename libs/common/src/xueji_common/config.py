@@ -38,6 +38,7 @@ class Settings:
     grpc_address: str = "localhost:50051"
     grpc_workers: int = 16
     metrics_port: int = 9464                # 0 disables the metrics endpoint
+    metrics_host: str = ""                  # empty: the host gRPC listens on (see metrics_bind_host)
     database_url: str = ""                  # one service's database (production)
     amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
     token_secret: str = DEV_TOKEN_SECRET
@@ -71,6 +72,7 @@ class Settings:
             grpc_address=_env("GRPC_ADDRESS", "localhost:50051"),
             grpc_workers=_int("GRPC_WORKERS", 16),
             metrics_port=_int("METRICS_PORT", 9464),
+            metrics_host=_env("METRICS_HOST", ""),
             database_url=_env("DATABASE_URL", ""),
             amqp_uri=_env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
             token_secret=_env("TOKEN_SECRET", DEV_TOKEN_SECRET),
@@ -107,6 +109,14 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / (service + '.db')}"
+
+    def metrics_bind_host(self) -> str:
+        """Where /metrics listens: XUEJI_METRICS_HOST, else the host of the gRPC address, so that an
+        embedded system on localhost does not expose its metrics on every interface."""
+        if self.metrics_host:
+            return self.metrics_host
+        host = self.grpc_address.rpartition(":")[0] or "localhost"
+        return host[1:-1] if host.startswith("[") and host.endswith("]") else host
 
     def peer(self, service: str) -> str:
         """Address of another service: XUEJI_PEER_<SERVICE>, else this process's own address."""

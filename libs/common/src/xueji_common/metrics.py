@@ -40,19 +40,22 @@ PUBLISH_FAILURES = Counter(
 )
 
 
-def serve_metrics(port: int, health: Callable[[], tuple[bool, dict]] | None = None) -> None:
-    """Expose /metrics on the port (0 disables it); with `health`, /healthz answers 200 or 503 with
-    its detail as JSON (the worker's liveness probe: messaging.liveness)."""
+def serve_metrics(
+    port: int, host: str = "localhost", health: Callable[[], tuple[bool, dict]] | None = None
+) -> None:
+    """Expose /metrics on host:port (port 0 disables it; the host is Settings.metrics_bind_host());
+    with `health`, /healthz answers 200 or 503 with its detail as JSON (the worker's liveness probe:
+    messaging.liveness)."""
     if not port:
         return
     if health is None:
-        start_http_server(port)
+        start_http_server(port, addr=host)
     else:
-        _serve_with_health(port, health)
-    log.info("metrics endpoint listening", extra={"fields": {"port": port}})
+        _serve_with_health(host, port, health)
+    log.info("metrics endpoint listening", extra={"fields": {"host": host, "port": port}})
 
 
-def _serve_with_health(port: int, health: Callable[[], tuple[bool, dict]]) -> None:
+def _serve_with_health(host: str, port: int, health: Callable[[], tuple[bool, dict]]) -> None:
     metrics_app = make_wsgi_app()
 
     def app(environ, start_response):
@@ -62,5 +65,5 @@ def _serve_with_health(port: int, health: Callable[[], tuple[bool, dict]]) -> No
         start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json")])
         return [json.dumps(detail).encode()]
 
-    httpd = make_server("0.0.0.0", port, app, ThreadingWSGIServer, handler_class=_SilentHandler)
+    httpd = make_server(host, port, app, ThreadingWSGIServer, handler_class=_SilentHandler)
     threading.Thread(target=httpd.serve_forever, name="metrics-http", daemon=True).start()

@@ -1,10 +1,16 @@
-"""The shared server interceptor over a real socket: methods without an implementation, domain errors."""
+"""The shared server interceptor over a real socket: methods without an implementation, domain errors,
+unexpected errors (INTERNAL with an error id), the edge validation of every request, and the shape
+of the token's claims."""
 from __future__ import annotations
+
+import base64
+import re
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 
-from xueji.v1 import special_ed_pb2, special_ed_pb2_grpc
+from xueji.v1 import common_pb2, special_ed_pb2, special_ed_pb2_grpc
 from xueji_common.auth import Role, TokenService
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.client import bearer
@@ -18,8 +24,17 @@ KEY = "interceptor-test-key-of-32-bytes-or-more"
 class PartialServicer(special_ed_pb2_grpc.SpecialEdServicer):
     """Implements one method; the generated base class answers the others."""
 
+    reached = 0
+
     def GetSpecialEdInfo(self, request, context):
         raise InvalidArgument(FieldViolation("student_id", "请指定学生"))
+
+    def UpdateSpecialEdInfo(self, request, context):
+        raise RuntimeError("(sqlite3.OperationalError) LIKE or GLOB pattern too complex [SQL: SELECT secret]")
+
+    def ListSpecialEdStudents(self, request, context):
+        PartialServicer.reached += 1
+        return special_ed_pb2.ListSpecialEdStudentsResponse()
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +47,7 @@ def stub():
     with grpc.insecure_channel(address) as channel:
         client = special_ed_pb2_grpc.SpecialEdStub(channel)
         client.channel = channel   # for raw calls
+        client.tokens = tokens
         yield client, bearer(tokens.mint("u", Role.SYSTEM, "000000"))
     server.stop(grace=1)
 
@@ -71,3 +87,96 @@ def test_a_nul_character_in_a_string_is_a_field_error(stub):
         client.GetSpecialEdInfo(special_ed_pb2.GetSpecialEdInfoRequest(record_id="r\x001"), metadata=metadata)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert [f for f, _ in field_violations(err.value)] == ["record_id"]
+
+
+def test_an_unexpected_error_is_internal_with_an_error_id_the_log_carries_with_the_traceback(stub, caplog):
+    client, metadata = stub
+    with pytest.raises(grpc.RpcError) as err:
+        client.UpdateSpecialEdInfo(special_ed_pb2.UpdateSpecialEdInfoRequest(), metadata=metadata)
+    assert err.value.code() == grpc.StatusCode.INTERNAL
+    details = err.value.details()
+    assert "SQL" not in details and "OperationalError" not in details and "secret" not in details
+    error_id = re.search(r"错误编号 ([0-9a-f]{16})", details).group(1)
+    [record] = [r for r in caplog.records if r.getMessage() == "unhandled error"]
+    assert record.fields["error_id"] == error_id
+    assert "LIKE or GLOB pattern too complex" in str(record.exc_info[1])
+
+
+@pytest.mark.parametrize("request_,field", [
+    (special_ed_pb2.ListSpecialEdStudentsRequest(name="张" * 60_000), "name"),
+    (special_ed_pb2.ListSpecialEdStudentsRequest(org_unit_code="1" * 1001), "org_unit_code"),
+    (special_ed_pb2.ListSpecialEdStudentsRequest(disability_type=999), "disability_type"),
+    (special_ed_pb2.ListSpecialEdStudentsRequest(page=common_pb2.PageRequest(page_size=-1)), "page.page_size"),
+    (special_ed_pb2.ListSpecialEdStudentsRequest(page=common_pb2.PageRequest(
+        page_token=base64.urlsafe_b64encode(b"o:" + b"9" * 40).decode())), "page.page_token"),
+    (special_ed_pb2.ListSpecialEdStudentsRequest(page=common_pb2.PageRequest(page_token="!" * 10_000)),
+     "page.page_token"),
+    (special_ed_pb2.ListSpecialEdStudentsRequest(page=common_pb2.PageRequest(page_token="not a token")),
+     "page.page_token"),
+], ids=["long_name", "long_code", "undefined_enum", "negative_page_size", "huge_offset", "huge_token",
+        "forged_token"])
+def test_every_request_is_validated_at_the_edge_before_its_handler(stub, request_, field):
+    client, metadata = stub
+    before = PartialServicer.reached
+    with pytest.raises(grpc.RpcError) as err:
+        client.ListSpecialEdStudents(request_, metadata=metadata)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert [f for f, _ in field_violations(err.value)] == [field]
+    assert PartialServicer.reached == before
+
+
+def test_timestamps_outside_the_valid_range_are_field_errors():
+    """No RPC of SpecialEd takes a Timestamp: the walk is checked on a request that does."""
+    from xueji.v1 import registration_pb2
+    from xueji_common.grpcserver.validation import violations
+
+    request = registration_pb2.ListApplicationsRequest(submitted_after=Timestamp(seconds=2**62))
+    assert [v.field for v in violations(request)] == ["submitted_after"]
+    request = registration_pb2.ListApplicationsRequest(submitted_before=Timestamp(seconds=0, nanos=-1))
+    assert [v.field for v in violations(request)] == ["submitted_before"]
+
+
+def test_a_valid_request_reaches_its_handler(stub):
+    client, metadata = stub
+    before = PartialServicer.reached
+    token = base64.urlsafe_b64encode(b"o:50").decode()
+    client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(
+        name="张" * 100, disability_type=1, page=common_pb2.PageRequest(page_size=10, page_token=token)),
+        metadata=metadata)
+    assert PartialServicer.reached == before + 1
+
+
+@pytest.mark.parametrize("role,org", [
+    (Role.SCHOOL_REGISTRAR, ""), (Role.SCHOOL_REGISTRAR, None), (Role.SCHOOL_REGISTRAR, ["1330102001"]),
+    (Role.SCHOOL_REGISTRAR, 1330102001), (Role.SCHOOL_REGISTRAR, "330102"), (Role.SCHOOL_LEADER, "330102"),
+    (Role.SCHOOL_LEADER, "9999999999"), (Role.DEPARTMENT_REGISTRAR, "1330102001"),
+    (Role.DEPARTMENT_REGISTRAR, ""), (Role.SYSTEM, ""), (Role.SYSTEM, "330000"),
+], ids=repr)
+def test_claims_of_the_wrong_shape_are_unauthenticated_before_any_handler(stub, role, org):
+    client, _ = stub
+    before = PartialServicer.reached
+    with pytest.raises(grpc.RpcError) as err:
+        client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(),
+                                     metadata=bearer(client.tokens.mint("u", role, org)))
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert PartialServicer.reached == before
+
+
+@pytest.mark.parametrize("role,org", [
+    (Role.SCHOOL_REGISTRAR, "1330102001"), (Role.SCHOOL_LEADER, "1330102001"),
+    (Role.DEPARTMENT_REGISTRAR, "330102"), (Role.DEPARTMENT_REGISTRAR, "000000"), (Role.SYSTEM, "000000"),
+], ids=repr)
+def test_claims_of_the_right_shape_reach_the_handler(stub, role, org):
+    client, _ = stub
+    before = PartialServicer.reached
+    client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(),
+                                 metadata=bearer(client.tokens.mint("u", role, org)))
+    assert PartialServicer.reached == before + 1
+
+
+def test_an_empty_subject_is_unauthenticated(stub):
+    client, _ = stub
+    with pytest.raises(grpc.RpcError) as err:
+        client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(),
+                                     metadata=bearer(client.tokens.mint("", Role.SYSTEM, "000000")))
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED

@@ -47,3 +47,16 @@ def test_worker_concurrency_from_environment(monkeypatch):
     assert Settings.from_env().worker_concurrency == 0   # 0: the service's own default
     monkeypatch.setenv("XUEJI_WORKER_CONCURRENCY", "8")
     assert Settings.from_env().worker_concurrency == 8
+
+
+def test_metrics_listen_on_the_grpc_host_unless_told_otherwise(monkeypatch):
+    for key in list(__import__("os").environ):
+        if key.startswith("XUEJI_"):
+            monkeypatch.delenv(key)
+    assert Settings.from_env().metrics_bind_host() == "localhost"
+    monkeypatch.setenv("XUEJI_GRPC_ADDRESS", "0.0.0.0:50051")
+    assert Settings.from_env().metrics_bind_host() == "0.0.0.0"
+    monkeypatch.setenv("XUEJI_GRPC_ADDRESS", "[::1]:50051")
+    assert Settings.from_env().metrics_bind_host() == "::1"
+    monkeypatch.setenv("XUEJI_METRICS_HOST", "10.0.0.5")
+    assert Settings.from_env().metrics_bind_host() == "10.0.0.5"

@@ -37,6 +37,11 @@ class CliContext:
         return client.channel(self.address)
 
 
+def default_address() -> str:
+    """Without --address or XUEJI_ADDRESS: the address the server of this environment listens on."""
+    return os.environ.get("XUEJI_GRPC_ADDRESS") or "localhost:50051"
+
+
 role_choice = click.Choice([r.value for r in Role])
 
 
@@ -46,7 +51,9 @@ def caller_options(fn):
     fn = click.option("--org", envvar="XUEJI_ORG", help="Org unit code of the caller (to mint a token).")(fn)
     fn = click.option("--role", type=role_choice, envvar="XUEJI_ROLE", help="Role of the caller (to mint a token).")(fn)
     fn = click.option("--token", envvar="XUEJI_TOKEN", help="Bearer token (default: minted from --role/--org).")(fn)
-    fn = click.option("--address", envvar="XUEJI_ADDRESS", default="localhost:50051", show_default=True)(fn)
+    fn = click.option("--address", envvar="XUEJI_ADDRESS", default=default_address,
+                      show_default="XUEJI_GRPC_ADDRESS, else localhost:50051",
+                      help="Server to call (XUEJI_ADDRESS).")(fn)
     return fn
 
 

@@ -1,4 +1,6 @@
-"""One server interceptor for every RPC: authenticate, measure, map domain errors, log.
+"""One server interceptor for every RPC: authenticate (signature, then the claims' shape:
+grpcserver.claims), validate the request (grpcserver.validation), measure, map domain errors, and
+answer anything unexpected as INTERNAL with an error id the log carries with the traceback.
 
 It wraps each method's behaviour (rather than acting in `intercept_service`) so that the caller is
 set on the thread that runs the handler and the status code is known when the call ends.
@@ -7,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from contextlib import contextmanager
 
 import grpc
@@ -16,7 +19,10 @@ from xueji_common import metrics
 from xueji_common.auth import TokenError, TokenService
 from xueji_common.errors import DomainError, FieldViolation, InvalidArgument
 from xueji_common.grpcserver.context import reset_principal, set_principal
+from xueji_common.grpcserver import validation
+from xueji_common.grpcserver.claims import claims_problem
 from xueji_common.grpcserver.errors import abort_with
+from xueji_common.orgunits import OrgTree
 
 log = logging.getLogger("xueji.grpc")
 
@@ -46,33 +52,32 @@ def lenient(deserializer):
     return parse
 
 
-def nul_fields(message, prefix: str = "") -> list[str]:
-    """Paths of the string fields holding a NUL character (PostgreSQL cannot store one in text)."""
-    found = []
-    for field, value in message.ListFields():
-        values = list(value) if field.is_repeated else [value]
-        if field.type == field.TYPE_STRING:
-            found += [f"{prefix}{field.name}"] if any("\x00" in v for v in values) else []
-        elif field.type == field.TYPE_MESSAGE and not field.message_type.GetOptions().map_entry:
-            for i, item in enumerate(values):
-                found += nul_fields(item, f"{prefix}{field.name}{f'[{i}]' if field.is_repeated else ''}.")
-    return found
-
-
 def decoded(request):
-    """The request, once it parsed and holds no NUL character in a string; INVALID_ARGUMENT else."""
+    """The request, once it parsed and passed the edge validation; INVALID_ARGUMENT else."""
     if isinstance(request, Undecodable):
+        log.info("undecodable request", extra={"fields": {"reason": request.reason}})
         raise InvalidArgument(FieldViolation("", "请求格式错误，无法解析（如字符串不是有效的 UTF-8 编码）"),
-                              f"请求无法解析 (request does not parse: {request.reason})")
-    bad = nul_fields(request) if hasattr(request, "ListFields") else []
+                              "请求无法解析")
+    bad = validation.violations(request) if hasattr(request, "ListFields") else []
     if bad:
-        raise InvalidArgument([FieldViolation(path, "不能包含空字符（NUL）") for path in bad])
+        raise InvalidArgument(bad)
     return request
 
 
+def internal_error(context: grpc.ServicerContext, method: str) -> None:
+    """An unexpected error: the log gets the traceback under a fresh error id, the caller only the
+    id (never the exception's text: SQL, parameters, paths)."""
+    error_id = uuid.uuid4().hex[:16]
+    log.exception("unhandled error", extra={"fields": {"method": method, "error_id": error_id}})
+    context.abort(grpc.StatusCode.INTERNAL,
+                  f"服务器内部错误，请稍后重试；如问题持续，请联系管理员并提供错误编号 {error_id}")
+
+
 class ServerInterceptor(grpc.ServerInterceptor):
-    def __init__(self, tokens: TokenService, public_methods: frozenset[str] = frozenset()) -> None:
+    def __init__(self, tokens: TokenService, public_methods: frozenset[str] = frozenset(), *,
+                 tree: OrgTree) -> None:
         self._tokens = tokens
+        self._tree = tree
         self._public = public_methods
         self._handlers: dict[str, grpc.RpcMethodHandler] = {}
 
@@ -118,9 +123,15 @@ class ServerInterceptor(grpc.ServerInterceptor):
         if scheme.lower() != "bearer" or not token:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "访问令牌格式错误 (expected 'Bearer <token>')")
         try:
-            return self._tokens.verify(token)
-        except TokenError as exc:
-            context.abort(grpc.StatusCode.UNAUTHENTICATED, f"访问令牌无效或已过期 ({exc})")
+            principal = self._tokens.verify(token)
+        except TokenError as exc:   # the reason goes to the log, not to whoever sent the token
+            log.info("token refused", extra={"fields": {"reason": str(exc)}})
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "访问令牌无效或已过期")
+        problem = claims_problem(principal, self._tree)
+        if problem is not None:
+            log.warning("token refused", extra={"fields": {"reason": problem, "user": str(principal.user_id)[:200]}})
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "访问令牌的身份信息无效（角色与所属单位不符或单位不存在）")
+        return principal
 
     @contextmanager
     def _call(self, meter: "_MethodMetrics", context, public: bool):
@@ -140,10 +151,11 @@ class ServerInterceptor(grpc.ServerInterceptor):
             code = "UNIMPLEMENTED"
             context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{meter.method} 尚未实现 (not implemented yet)")
         except Exception:
-            code = context.code().name if context.code() is not None else "UNKNOWN"
-            if code == "UNKNOWN":
-                log.exception("unhandled error", extra={"fields": {"method": meter.method}})
-            raise
+            if context.code() not in (None, grpc.StatusCode.OK):
+                code = context.code().name   # the handler aborted with its own status
+                raise
+            code = "INTERNAL"
+            internal_error(context, meter.method)
         finally:
             if code == "OK" and context.code() not in (None, grpc.StatusCode.OK):
                 code = context.code().name  # the servicer set a code without raising

@@ -15,6 +15,7 @@ from grpc_reflection.v1alpha import reflection
 
 from xueji_common.auth import TokenService
 from xueji_common.grpcserver.interceptor import ServerInterceptor
+from xueji_common.orgunits import OrgTree, load_default_tree
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,13 @@ class GrpcServer:
         max_workers: int = 16,
         readiness_names: tuple[str, ...] = (),
         drain: float = 0.0,
+        tree: OrgTree | None = None,
     ) -> None:
+        # The org-unit tree the callers' claims are checked against (grpcserver.claims).
+        tree = tree if tree is not None else load_default_tree()
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
-            interceptors=[ServerInterceptor(tokens, public_methods)],
+            interceptors=[ServerInterceptor(tokens, public_methods, tree=tree)],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

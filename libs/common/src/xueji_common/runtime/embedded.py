@@ -40,6 +40,7 @@ class EmbeddedSystem:
             public_methods=public,
             max_workers=settings.grpc_workers,
             readiness_names=tuple(r.name for r in self.runtimes),
+            tree=self.runtimes[0].tree,
         )
 
     def runtime(self, name: str) -> ServiceRuntime:
@@ -67,7 +68,7 @@ def run(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
     system = EmbeddedSystem(settings)
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, settings.metrics_bind_host())
     system.start()
     print(_banner(settings, system), flush=True)
     system.server.wait_for_termination(on_stop=system.close)
@@ -79,7 +80,7 @@ def _banner(settings: Settings, system: EmbeddedSystem) -> str:
 学籍 Xueji is running (embedded mode) on {settings.grpc_address}
 Services:
 {services}
-Data: {settings.data_dir.resolve()}   Metrics: http://localhost:{settings.metrics_port}/metrics
+Data: {settings.data_dir.resolve()}   Metrics: http://{settings.metrics_bind_host()}:{settings.metrics_port}/metrics
 
 Try it (in another terminal):
   .venv/bin/xueji token --role school_registrar --org <school code>      # print a token

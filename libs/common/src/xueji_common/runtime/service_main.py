@@ -56,11 +56,12 @@ def service_cli(service_name: str) -> click.Group:
             max_workers=runtime.settings.grpc_workers,
             readiness_names=(service_name,),
             drain=runtime.settings.shutdown_delay,
+            tree=runtime.tree,
         )
         monitor = health.DependencyMonitor(
             [health.database(runtime.database_url), health.broker(runtime.settings.amqp_uri)],
             server.set_ready, interval=runtime.settings.health_interval, name=service_name)
-        serve_metrics(runtime.settings.metrics_port)
+        serve_metrics(runtime.settings.metrics_port, runtime.settings.metrics_bind_host())
         relay.start()
         monitor.start()
         server.start()

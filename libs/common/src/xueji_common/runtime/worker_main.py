@@ -28,7 +28,7 @@ def run(service_name: str) -> None:
     [spec] = load_specs([service_name])
     runtime = ServiceRuntime(spec, settings, pre_ping=False)  # events are redelivered instead
     liveness = WorkerLiveness()      # /healthz on the metrics port: the hub turns, no handler is stuck
-    serve_metrics(settings.metrics_port, health=liveness)
+    serve_metrics(settings.metrics_port, settings.metrics_bind_host(), health=liveness)
     periodic = PeriodicRunner.of(runtime)  # the service's jobs, on threads beside the handlers
     periodic.start()
     try:

@@ -78,7 +78,7 @@ class ProblemRepository:
             members = members.where(s.c[_LEVEL_COLUMN[unit_level]] == unit_code)
         conditions = [g.c.group_id.in_(members)]
         if name:
-            conditions.append(g.c.group_id.in_(select(s.c.group_id).where(s.c.name.startswith(name))))
+            conditions.append(g.c.group_id.in_(select(s.c.group_id).where(s.c.name.startswith(name, autoescape=True))))
         if national_student_number:
             conditions.append(g.c.group_id.in_(select(s.c.group_id).where(
                 s.c.national_student_number == national_student_number)))

@@ -5,6 +5,7 @@ from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
 from xueji_common.auth import Role
 from xueji_common.documents import DocumentError, DocumentType, validate_document
 from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common import paging
 from xueji_common.grpcserver.convert import date_from_pb
 from xueji_common.grpcserver.guard import require_role
 from xueji_common.hashing import document_hash
@@ -54,10 +55,10 @@ class ProblemRecordsServicer(dedup_pb2_grpc.ProblemRecordsServicer):
         size = request.page.page_size or 50
         if not 0 < size <= MAX_PAGE:
             raise InvalidArgument(FieldViolation("page.page_size", f"每页条数须在 1 到 {MAX_PAGE} 之间"))
-        token = request.page.page_token
-        if token and not token.isdigit():
-            raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效"))
-        offset = int(token or 0)
+        try:
+            offset = paging.decode_offset(request.page.page_token)
+        except ValueError:
+            raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效")) from None
         query = problems.ListQuery(
             org_unit_code=unit,
             kinds=tuple(ProblemKind[events_pb2.ProblemKind.Name(k).removeprefix("PROBLEM_KIND_")]
@@ -67,7 +68,7 @@ class ProblemRecordsServicer(dedup_pb2_grpc.ProblemRecordsServicer):
             resolver_level=request.resolver_level, name=request.name,
             national_student_number=request.national_student_number, offset=offset, limit=size)
         groups, total = problems.list_groups(self._rt.uow_factory(), query, principal=principal, tree=self._rt.tree)
-        next_token = str(offset + size) if offset + size < total else ""
+        next_token = paging.encode_offset(offset + size) if offset + size < total else ""
         return dedup_pb2.ListProblemGroupsResponse(
             groups=[group_to_pb(g, self._rt.tree) for g in groups],
             page=common_pb2.PageResponse(next_page_token=next_token, total_size=total))

@@ -24,9 +24,18 @@ def open_rows(path: Path, fmt: str) -> tuple[list, Iterator[tuple[int, list]], i
     try:
         return _open_csv(path) if fmt == CSV else _open_xlsx(path)
     except (UnicodeDecodeError, csv.Error, StopIteration) as exc:
-        raise UnreadableFile(f"文件无法读取：{type(exc).__name__}") from None
-    except Exception as exc:  # calamine raises its own errors for damaged or non-Excel files
-        raise UnreadableFile(f"文件无法读取，请确认是有效的Excel文件（{type(exc).__name__}）") from None
+        raise UnreadableFile(f"文件无法读取：{unreadable_reason(exc)}") from None
+    except Exception:  # calamine raises its own errors for damaged or non-Excel files
+        raise UnreadableFile("文件无法读取，请确认是有效的Excel文件") from None
+
+
+def unreadable_reason(exc: Exception) -> str:
+    """What the user reads about a file that does not read (never the exception's class or text)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "文字编码无效（应为 UTF-8 或 GB18030）"
+    if isinstance(exc, StopIteration):
+        return "文件为空"
+    return "CSV 格式错误"
 
 
 def _encoding(path: Path) -> str:

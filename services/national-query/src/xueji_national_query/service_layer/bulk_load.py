@@ -87,7 +87,7 @@ def _load(rows, parser: RowParser, writer, report: LoadReport, estimate: int, pr
                 progress(total, estimate)
                 next_report = total + PROGRESS_EVERY
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidArgument(FieldViolation("chunk", f"文件无法读取：{type(exc).__name__}（第{total + 1}行附近）")) from None
+        raise InvalidArgument(FieldViolation("chunk", f"文件无法读取：{load_files.unreadable_reason(exc)}（第{total + 1}行附近）")) from None
     finally:
         report.rows_total, report.rows_failed = total, failed
     if batch:

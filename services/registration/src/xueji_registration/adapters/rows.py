@@ -1,12 +1,12 @@
 """Row ⇄ domain conversions shared by the registration repositories."""
 from __future__ import annotations
 
-import base64
 import datetime as dt
 
 from xueji_common.db.engine import utc
 from xueji_common.documents import DocumentType, ValidDocument, category_of
 from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common import paging
 from xueji_registration.domain.model import Stamp
 
 
@@ -31,17 +31,12 @@ def stamp_from_json(value: dict | None) -> Stamp | None:
 
 
 def encode_offset(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode() if offset else ""
+    return paging.encode_offset(offset)
 
 
 def decode_offset(token: str) -> int:
     """The offset of an opaque page token; INVALID_ARGUMENT for a token this service did not make."""
-    if not token:
-        return 0
     try:
-        kind, _, value = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        if kind != "o" or int(value) < 0:
-            raise ValueError
-        return int(value)
+        return paging.decode_offset(token)
     except ValueError:
         raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效")) from None

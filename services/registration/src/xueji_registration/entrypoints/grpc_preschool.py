@@ -1,13 +1,13 @@
 """gRPC entrypoint of the PreschoolTransfers service (学前调档, 学前档案信息补录)."""
 from __future__ import annotations
 
-import base64
 
 from google.protobuf import empty_pb2
 
 from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc
 from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, Gender, mask_document_number
 from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common import paging
 from xueji_common.grpcserver.convert import date_from_pb, date_to_pb, message_to_dict, timestamp
 from xueji_common.grpcserver.guard import require_role
 from xueji_registration.adapters.preschool_records import PreschoolRecords
@@ -77,14 +77,14 @@ def page_of(page: common_pb2.PageRequest) -> tuple[int, int]:
     if size < 0:
         raise InvalidArgument(FieldViolation("page.page_size", "每页条数不能为负数"))
     try:
-        offset = int(base64.urlsafe_b64decode(page.page_token.encode()).decode().removeprefix("o:") or 0)
+        offset = paging.decode_offset(page.page_token)
     except ValueError:
         raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效")) from None
     return offset, min(size, MAX_PAGE)
 
 
 def next_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+    return paging.encode_offset(offset)
 
 
 class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersServicer):

@@ -146,7 +146,7 @@ class RegistrationsServicer(ImportMethods, registration_pb2_grpc.RegistrationsSe
         q = ApplicationQuery(
             kind=_kind(request.kind), category=_category(request.category),
             states=tuple(_by_suffix(ApplicationState, registration_pb2.ApplicationState, "APPLICATION_STATE_", s,
-                                    "states") for s in request.states),
+                                    "states") for s in request.states if s),   # UNSPECIFIED: no filter
             authentication=_by_suffix(AuthenticationStatus, common_pb2.AuthenticationStatus, "AUTHENTICATION_STATUS_",
                                       request.authentication_status, "authentication_status"),
             handling_unit_code=request.current_handling_unit_code, name_prefix=request.name.strip(),

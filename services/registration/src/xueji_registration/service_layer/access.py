@@ -30,13 +30,12 @@ def sees_numbers(principal: Principal, school_code: str) -> bool:
 
 
 def area(principal: Principal, tree, unit_code: str) -> tuple[str, str]:
-    """(column, code) bounding a list to `unit_code` (default: the caller's unit), within jurisdiction."""
+    """(column, code) bounding a list to `unit_code` (default: the caller's unit), within jurisdiction.
+    Only the ministry's level is unbounded; an empty unit never means "everything"."""
     if principal.role not in READERS:
         raise PermissionDenied("当前角色无权查看学籍注册信息")
-    unit_code = unit_code or (principal.org_unit if principal.role is not Role.SYSTEM else "")
-    if not unit_code:
-        return "", ""
-    if unit_code not in tree:
+    unit_code = unit_code or principal.org_unit
+    if not unit_code or unit_code not in tree:
         raise InvalidArgument(FieldViolation("org_unit_code", "单位代码不存在"))
     require_jurisdiction(tree, principal, unit_code)
     column = _AREA_COLUMN[tree.get(unit_code).level]

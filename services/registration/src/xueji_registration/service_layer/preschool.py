@@ -164,14 +164,13 @@ def list_transfers(uow, f: TransferFilter, unit_code: str, offset: int, limit: i
                    ) -> tuple[list[PreschoolTransfer], int]:
     if principal.role not in (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM):
         raise PermissionDenied("当前角色无权查看学前调档信息")
-    unit_code = unit_code or (principal.org_unit if principal.role is not Role.SYSTEM else "")
-    schools = None
-    if unit_code:
-        if unit_code not in tree:
-            raise InvalidArgument(FieldViolation("org_unit_code", "单位代码不存在"))
-        require_jurisdiction(tree, principal, unit_code)
-        unit = tree.get(unit_code)
-        schools = (unit_code,) if unit.is_school else tuple(s.code for s in tree.schools_in(unit_code))
+    unit_code = unit_code or principal.org_unit   # never "" for "everything": the root is the whole tree
+    if not unit_code or unit_code not in tree:
+        raise InvalidArgument(FieldViolation("org_unit_code", "单位代码不存在"))
+    require_jurisdiction(tree, principal, unit_code)
+    unit = tree.get(unit_code)
+    schools = (None if unit_code == tree.root.code else (unit_code,) if unit.is_school
+               else tuple(s.code for s in tree.schools_in(unit_code)))
     with uow:
         return PreschoolRepository(uow.session).list(replace(f, school_codes=schools), offset, limit)
 

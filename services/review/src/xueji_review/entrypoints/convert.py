@@ -1,11 +1,11 @@
 """Translations between review's domain values and its protobuf messages (review.proto)."""
 from __future__ import annotations
 
-import base64
 
 from xueji.v1 import common_pb2, review_pb2
 from xueji_common.documents import DocumentCategory, DocumentType
 from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common import paging
 from xueji_common.grpcserver.convert import date_to_pb, timestamp
 from xueji_common.orgunits import OrgTree
 from xueji_common.vocabulary import RegistrationKind
@@ -51,7 +51,7 @@ def page_window(page: common_pb2.PageRequest) -> tuple[int, int]:
     if not page.page_token:
         return 0, limit
     try:
-        offset = int(base64.urlsafe_b64decode(page.page_token.encode()).decode().removeprefix("o:"))
+        offset = paging.decode_offset(page.page_token)
     except ValueError:
         raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效，请从第一页重新查询")) from None
     return max(offset, 0), limit
@@ -59,7 +59,7 @@ def page_window(page: common_pb2.PageRequest) -> tuple[int, int]:
 
 def page_response(offset: int, count: int, total: int) -> common_pb2.PageResponse:
     following = offset + count
-    token = base64.urlsafe_b64encode(f"o:{following}".encode()).decode() if following < total else ""
+    token = paging.encode_offset(following) if following < total else ""
     return common_pb2.PageResponse(next_page_token=token, total_size=total)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from xueji_common import paging
 from xueji_common.auth import Principal
 from xueji_common.db.engine import now
 from xueji_common.errors import (
@@ -28,12 +29,14 @@ class Page:
 
     @classmethod
     def of(cls, size: int, token: str) -> "Page":
-        if token and not token.isdigit():
-            raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效"))
-        return cls(int(token or 0), min(size or DEFAULT_PAGE, MAX_PAGE))
+        try:
+            offset = paging.decode_offset(token)
+        except ValueError:
+            raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效")) from None
+        return cls(offset, min(size or DEFAULT_PAGE, MAX_PAGE))
 
     def next_token(self, total: int) -> str:
-        return str(self.offset + self.size) if self.offset + self.size < total else ""
+        return paging.encode_offset(self.offset + self.size) if self.offset + self.size < total else ""
 
 
 def _may_see(tree, principal: Principal, school_code: str) -> None:
