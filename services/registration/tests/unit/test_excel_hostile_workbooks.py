@@ -128,3 +128,17 @@ def test_reading_stops_between_slices_once_the_checkpoint_says_the_caller_has_go
     with pytest.raises(Gone):
         read_all(content, reader.Limits(slice_rows=100), checkpoint)
     assert len(calls) == 3
+
+
+def test_a_long_shared_string_repeated_in_every_cell_is_read_as_a_cut_text_not_expanded():
+    content = hostile.shared_bomb(TEMPLATE, GOOD[0], 2000)   # 2000 rows × 63 cells × 30,000 characters
+    rows = read_all(content)
+    assert len(rows) == 2000 and {len(v[20]) for _, v in rows} == {chunks.LONG_TEXT}
+    assert rows[0][1][:9] == GOOD[0][:9]
+
+
+def test_a_shared_string_at_excels_cell_limit_is_still_refused_by_row_and_column():
+    content = hostile.package(TEMPLATE, [*list(hostile.sheet(TEMPLATE, [GOOD[0]]))[:-1],
+                                         b'<row r="3"><c r="AB3" t="s"><v>0</v></c></row>',
+                                         b"</sheetData></worksheet>"], shared=["长" * 40_000])
+    assert "第3行“现住址”的内容达到或超过Excel单元格上限" in refusal(content)

@@ -20,6 +20,7 @@ text never holds a literal `<`, so such a tag cannot appear inside a cell.
 """
 from __future__ import annotations
 
+import html
 import io
 import queue
 import re
@@ -28,6 +29,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
+from xml.sax import saxutils
 
 from python_calamine import CalamineWorkbook
 
@@ -42,6 +44,8 @@ _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
 # A cell reference beyond column CZ (MAX_COLUMNS): three letters, or two from DA on.
 _FAR_CELL = re.compile(rb' r="(?:[A-Z]{3}|[D-Z][A-Z])[0-9]')
 _SHARED_END = re.compile(rb"</(?:\w+:)?si>")
+_TAG = re.compile(rb"<[^>]*>")
+LONG_TEXT = 201      # characters: longer than any field of a template takes (domain.form.MAX_TEXT)
 _READ = 1 << 20
 _LOOK_BACK = 4096    # bytes of the previous reads searched again for a tag cut by a read's end
 FIRST_ROWS = 250
@@ -129,10 +133,35 @@ def declared_rows(content: bytes, part: str) -> int | None:
 
 def needed_parts(content: bytes) -> list[tuple[str, bytes]]:
     """The parts python-calamine needs besides the data sheet, read through zipfile (the CRC checked,
-    no more than the declared size)."""
+    no more than the declared size); the shared strings shortened (`shortened`)."""
     with zipfile.ZipFile(io.BytesIO(content)) as package:
         names = set(package.namelist())
-        return [(name, package.read(name)) for name in NEEDED_PARTS if name in names]
+        return [(name, shortened(package.read(name)) if name == "xl/sharedStrings.xml" else package.read(name))
+                for name in NEEDED_PARTS if name in names]
+
+
+def shortened(shared: bytes) -> bytes:
+    """The shared strings with every text longer than any field takes (LONG_TEXT characters) cut
+    there, unless it reaches Excel's cell limit (refused by row and column, excel.reader).
+
+    Every cell that refers to a shared string gets its own copy of the text: a short sheet repeating
+    one long string in all its cells would cost python-calamine gigabytes and minutes. Cut, such a
+    string costs what a cell of the longest text a field takes costs, and the cell is still refused
+    on its row (every field takes at most 200 characters)."""
+    found = _SHARED_END.search(shared)
+    if found is None:
+        return shared
+    end = found[0]                    # "</si>", or "</x:si>" with a namespace prefix
+    prefix = end[2:-3]
+    pieces = shared.split(end)
+    for i in [i for i, piece in enumerate(pieces) if len(piece) > LONG_TEXT]:   # the usual case: none
+        start = pieces[i].find(b"<" + prefix + b"si")
+        if start >= 0:
+            text = html.unescape(_TAG.sub(b"", pieces[i][start:]).decode("utf-8", "replace"))
+            if LONG_TEXT < len(text) < EXCEL_CELL_LIMIT:
+                short = saxutils.escape(text[:LONG_TEXT]).encode()
+                pieces[i] = pieces[i][:start] + b"<%ssi><%st>%s</%st>" % (prefix, prefix, short, prefix)
+    return end.join(pieces)
 
 
 def calamine_workbook(parts: list[tuple[str, bytes]]) -> CalamineWorkbook:

@@ -36,8 +36,9 @@ _BOOK_RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http:
               '"worksheets/sheet2.xml"/></Relationships>')
 
 
-def package(template: Template, sheet: Iterable[bytes], *, level: int = 1) -> bytes:
-    """A workbook of the template's data sheet (its XML given in pieces) and the marker sheet."""
+def package(template: Template, sheet: Iterable[bytes], *, level: int = 1, shared: list[str] = ()) -> bytes:
+    """A workbook of the template's data sheet (its XML given in pieces) and the marker sheet, and
+    the `shared` strings (cells t="s" refer to them by index)."""
     book = ('<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
             '2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
             f'<sheet name="{template.sheet}" sheetId="1" r:id="rId1"/><sheet name="{META_SHEET}" sheetId="2" '
@@ -48,6 +49,10 @@ def package(template: Template, sheet: Iterable[bytes], *, level: int = 1) -> by
         out.writestr("_rels/.rels", _RELS)
         out.writestr("xl/workbook.xml", book)
         out.writestr("xl/_rels/workbook.xml.rels", _BOOK_RELS)
+        if shared:
+            out.writestr("xl/sharedStrings.xml", '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+                         f'main" count="{len(shared)}">' + "".join(f"<si><t>{escape(t)}</t></si>" for t in shared)
+                         + "</sst>")
         with out.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
             for piece in sheet:
                 part.write(piece)
@@ -102,6 +107,17 @@ def far_cell(template: Template, good_row: list, column: int) -> bytes:
     """A good row with one more cell at `column` (0-based; 16383 is XFD, Excel's last)."""
     cells = [*good_row, *[""] * (column - len(good_row)), "备注"]
     return package(template, sheet(template, [cells]))
+
+
+def shared_bomb(template: Template, good_row: list, rows: int) -> bytes:
+    """`rows` rows whose every cell beyond the first nine refers to one shared string of 30,000
+    characters: a small sheet that python-calamine would expand to 2 GB per 1,000 rows."""
+    cells = "".join(f'<c r="{column_letter(i)}{{n}}" t="s"><v>0</v></c>' for i in range(9, len(template.columns)))
+    def numbered(n: int) -> bytes:
+        return row_xml(n, good_row[:9])[:-6] + cells.replace("{n}", str(n)).encode() + b"</row>"
+    head = _NS + b"<sheetData>" + row_xml(1, header_texts(template))
+    return package(template, [head, *(numbered(n) for n in range(2, rows + 2)), b"</sheetData></worksheet>"],
+                   shared=["长" * 30_000])
 
 
 def whitespace_bomb(template: Template, megabytes: float) -> bytes:
