@@ -12,8 +12,10 @@ from intake_harness import SCHOOL, intake  # noqa: F401 (fixture)
 from xueji.v1 import common_pb2, registration_pb2
 from xueji_common.auth import Principal, Role
 from xueji_common.documents import DocumentCategory
+from xueji_common.grpcserver import client
 from xueji_common.grpcserver.errors import field_violations
 from xueji_common.vocabulary import RegistrationKind
+from xueji_registration.adapters.rows import encode_offset
 from xueji_registration.entrypoints.grpc_imports import checkpoint_of
 from xueji_registration.excel import hostile, samples
 from xueji_registration.excel.columns import registration_template
@@ -54,11 +56,11 @@ def test_fifty_thousand_failing_rows_are_answered_with_a_page_and_the_report_pag
     assert seen == list(range(105, 3105))
     last = intake.call("GetImportReport", registration_pb2.GetImportReportRequest(
         import_id=report.import_id, page=common_pb2.PageRequest(page_size=10, page_token=_after(FAILING - 1))))
-    assert [e.row_number for e in last.errors] == list(range(FAILING, FAILING + 5)) and not last.errors_page.next_page_token
+    assert [e.row_number for e in last.errors] == list(range(FAILING, FAILING + 5))
+    assert not last.errors_page.next_page_token
 
 
 def _after(row_number: int) -> str:
-    from xueji_registration.adapters.rows import encode_offset
     return encode_offset(row_number)
 
 
@@ -74,7 +76,6 @@ def test_a_bad_page_token_of_the_report_is_named(intake):
 def test_the_failed_rows_workbook_is_streamed_in_pieces(intake):
     report = intake.call("ImportApplications", request(hostile.failing_rows(TEMPLATE, GOOD[:1], 40)))
     token = intake.runtime.tokens.mint("u1", Role.SCHOOL_REGISTRAR, SCHOOL)
-    from xueji_common.grpcserver import client
     pieces = list(intake.registrations.DownloadFailedRowsFile(
         registration_pb2.DownloadFailedRowsRequest(import_id=report.import_id), metadata=client.bearer(token),
         timeout=60))

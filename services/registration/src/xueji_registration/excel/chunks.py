@@ -199,7 +199,7 @@ def _sheet_slices(content: bytes, part: str, sheet: str, others: list[tuple[str,
     shared = max((max(map(len, _SHARED_END.split(data))) for _, data in others if b"si>" in data), default=0)
     with zipfile.ZipFile(io.BytesIO(content)) as package, package.open(part) as stream:
         for xml, longest_row, size in _xml_slices(_scanned(stream, bounds.max_rows), bounds, shared):
-            yield Slice(calamine_workbook([*others, (part, xml)]).get_sheet_by_name(sheet),
+            yield Slice(calamine_workbook([*(p for p in others if p[0] != part), (part, xml)]).get_sheet_by_name(sheet),
                         max(longest_row, shared) >= EXCEL_CELL_LIMIT, size)
 
 
