@@ -20,7 +20,7 @@ from itertools import zip_longest
 from typing import BinaryIO
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -81,7 +81,7 @@ def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: Bina
     position = {c.header: i for i, c in enumerate(template.columns)}
     comments = 0
     for row in failed:
-        cells = [_cell(sheet, text) if text != "" else None for text in row.cells]
+        cells: list = [text if text != "" else None for text in row.cells]   # plain values: written fastest
         cells += [None] * (len(template.columns) - len(cells))
         reasons = []
         for column, message in row.errors:
@@ -89,7 +89,7 @@ def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: Bina
             at = position.get(column)
             if at is None:
                 continue
-            cell = cells[at] = cells[at] or _cell(sheet, None)
+            cell = cells[at] = cells[at] if isinstance(cells[at], Cell) else _cell(sheet, cells[at])
             cell.fill = _ERROR_FILL
             if comments < MAX_COMMENTS:
                 previous = cell.comment.text + "\n" if cell.comment else ""
