@@ -143,3 +143,17 @@ def test_a_shared_string_at_excels_cell_limit_is_still_refused_by_row_and_column
                                          b'<row r="3"><c r="AB3" t="s"><v>0</v></c></row>',
                                          b"</sheetData></worksheet>"], shared=["长" * 40_000])
     assert "第3行“现住址”的内容达到或超过Excel单元格上限" in refusal(content)
+
+
+def test_the_failed_rows_workbook_keeps_every_reason_but_comments_only_the_first(monkeypatch):
+    from openpyxl import load_workbook
+
+    from xueji_registration.excel import writer
+
+    monkeypatch.setattr(writer, "MAX_COMMENTS", 3)
+    failed = [writer.FailedRow(n, GOOD[0], [("民族", f"第{n}行的民族不对")]) for n in range(2, 7)]
+    sheet = load_workbook(io.BytesIO(writer.failed_rows_workbook(TEMPLATE, failed)))[TEMPLATE.sheet]
+    assert [sheet.cell(row=r, column=6).comment is not None for r in range(2, 7)] == [True] * 3 + [False] * 2
+    assert {sheet.cell(row=r, column=6).fill.fgColor.rgb for r in range(2, 7)} == {"00F8CBAD"}
+    assert sheet.cell(row=6, column=73).value == "原第6行：民族：第6行的民族不对"
+    assert sheet.cell(row=6, column=1).value == GOOD[0][0]

@@ -34,7 +34,7 @@ _REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _ERROR_FILL = PatternFill("solid", fgColor="F8CBAD")
 _TEXT_KINDS = (Kind.TEXT, Kind.DOC_NUMBER, Kind.DIVISION, Kind.YEAR_MONTH)
-MAX_COMMENTS = 20_000   # reasons also shown as cell comments (about 0.5 KB each until the file is saved)
+MAX_COMMENTS = 10_000   # reasons also shown as cell comments (about 0.5 KB each until the file is saved)
 
 
 @dataclass(frozen=True)
