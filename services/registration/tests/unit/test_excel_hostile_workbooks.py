@@ -157,3 +157,12 @@ def test_the_failed_rows_workbook_keeps_every_reason_but_comments_only_the_first
     assert {sheet.cell(row=r, column=6).fill.fgColor.rgb for r in range(2, 7)} == {"00F8CBAD"}
     assert sheet.cell(row=6, column=73).value == "原第6行：民族：第6行的民族不对"
     assert sheet.cell(row=6, column=1).value == GOOD[0][0]
+
+
+def test_the_row_named_is_the_one_holding_the_far_cell_or_the_long_row():
+    rows = [*GOOD, [*GOOD[0], *[""] * (16383 - len(GOOD[0])), "备注"], *GOOD]
+    assert "第5行在CZ列之后" in refusal(hostile.package(TEMPLATE, hostile.sheet(TEMPLATE, rows)))
+    long_row = list(GOOD[1])
+    long_row[27] = "很" * 30_000
+    content = hostile.package(TEMPLATE, hostile.sheet(TEMPLATE, [*GOOD, long_row, *GOOD]))
+    assert "第5行的内容超过64 KB" in refusal(content, reader.Limits(max_row_bytes=64 * 1024))

@@ -20,6 +20,7 @@ text never holds a literal `<`, so such a tag cannot appear inside a cell.
 """
 from __future__ import annotations
 
+import bisect
 import html
 import io
 import queue
@@ -280,30 +281,35 @@ class _Cutter:
 
     def cut(self, buffer: bytearray, rows: int) -> tuple[bytes, int, int, int]:
         """(the worksheet of the first `rows` rows of `buffer` or fewer, taken out of it; the longest
-        row's length; the bytes the slice may expand to; how many rows it holds)."""
-        segments = buffer.split(self.row_end, rows)[:rows]
-        lengths = list(map(len, segments))
+        row's length; the bytes the slice may expand to; how many rows it holds). Rows are found and
+        measured in place (no copy of what follows them: a slice cut short leaves the buffer as it is)."""
+        find, count, row_end = buffer.find, buffer.count, self.row_end
+        ends = [0]
+        for _ in range(rows):
+            ends.append(find(row_end, ends[-1]) + len(row_end))
+        spans = list(zip(ends, ends[1:]))
+        lengths = [end - start for start, end in spans]
         longest = max(lengths)
-        if longest + len(self.row_end) > self.bounds.row_bytes:
+        if longest > self.bounds.row_bytes:
             at = lengths.index(longest)
-            raise self.too_long(self.rows_cut + at + 1, segments[at])
-        columns = [s.count(self._cell) for s in segments]   # at least its cells ("<color" of rich text too)
-        cut = sum(lengths) + rows * len(self.row_end)
+            raise self.too_long(self.rows_cut + at + 1, bytes(buffer[ends[at]:ends[at] + 512]))
+        columns = [count(self._cell, start, end) for start, end in spans]   # "<color" of rich text counts too
+        cut = ends[-1]
         far = _FAR_CELL.search(buffer, 0, cut)
         if far or max(columns) > MAX_COLUMNS:
-            at = _segment_at(lengths, len(self.row_end), far.start()) if far else \
+            at = bisect.bisect_right(ends, far.start()) - 1 if far else \
                 next(i for i, n in enumerate(columns) if n > MAX_COLUMNS)
-            raise self.too_wide(self.rows_cut + at + 1, segments[at])
-        size = cut + (buffer.count(b't="s"', 0, cut) * self.shared if self.shared else 0)
+            raise self.too_wide(self.rows_cut + at + 1, bytes(buffer[ends[at]:ends[at] + 512]))
+        size = cut + (count(b't="s"', 0, cut) * self.shared if self.shared else 0)
         if size > self.bounds.slice_bytes and rows > 1:   # long shared strings, repeated: fewer rows
             expanded, rows = 0, 0
-            for segment, length in zip(segments, lengths):
-                expanded += length + len(self.row_end) + segment.count(b't="s"') * self.shared
+            for start, end in spans:
+                expanded += end - start + count(b't="s"', start, end) * self.shared
                 if rows and expanded > self.bounds.slice_bytes:
                     break
                 rows += 1
-            cut = sum(lengths[:rows]) + rows * len(self.row_end)
-            size = cut + buffer.count(b't="s"', 0, cut) * self.shared
+            cut = ends[rows]
+            size = cut + count(b't="s"', 0, cut) * self.shared
         xml = self.head + buffer[:cut] + self.tail
         del buffer[:cut]
         self.rows_cut += rows
@@ -316,16 +322,6 @@ class _Cutter:
     def too_wide(self, index: int, row: bytes) -> SheetTooLarge:
         return SheetTooLarge(f"第{_row_number(row, index)}行在CZ列之后或超过{MAX_COLUMNS}个单元格中还有内容："
                              "请删除模板以外的列后再导入，未导入任何数据")
-
-
-def _segment_at(lengths: list[int], separator: int, position: int) -> int:
-    """Which row (index in `lengths`) holds byte `position` of the rows joined by their end tags."""
-    end = 0
-    for i, length in enumerate(lengths):
-        end += length + separator
-        if position < end:
-            return i
-    return len(lengths) - 1
 
 
 def _row_number(row: bytes, index: int) -> int:
