@@ -166,3 +166,11 @@ def test_the_row_named_is_the_one_holding_the_far_cell_or_the_long_row():
     long_row[27] = "很" * 30_000
     content = hostile.package(TEMPLATE, hostile.sheet(TEMPLATE, [*GOOD, long_row, *GOOD]))
     assert "第5行的内容超过64 KB" in refusal(content, reader.Limits(max_row_bytes=64 * 1024))
+
+
+def test_thousands_of_formatted_empty_rows_are_not_a_row_too_long():
+    empty = b"".join(b'<row r="%d" s="1" customFormat="1" ht="15"/>' % n for n in range(3, 60_003))   # ~2.6 MB
+    pieces = list(hostile.sheet(TEMPLATE, [GOOD[0]]))
+    content = hostile.package(TEMPLATE, [*pieces[:-1], empty, hostile.row_xml(60_003, GOOD[1]), pieces[-1]])
+    assert [n for n, _ in read_all(content)] == [2, 60_003]
+    assert [n for n, _ in read_all(hostile.package(TEMPLATE, [*pieces[:-1], empty, pieces[-1]]))] == [2]

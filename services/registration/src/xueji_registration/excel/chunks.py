@@ -45,6 +45,7 @@ _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
 # A cell reference beyond column CZ (MAX_COLUMNS): three letters, or two from DA on.
 _FAR_CELL = re.compile(rb' r="(?:[A-Z]{3}|[D-Z][A-Z])[0-9]')
 _SHARED_END = re.compile(rb"</(?:\w+:)?si>")
+_EMPTY_ROWS = re.compile(rb"(?:\s*<(?:\w+:)?row\b[^>]*/>)*")
 _TAG = re.compile(rb"<[^>]*>")
 LONG_TEXT = 201      # characters: longer than any field of a template takes (domain.form.MAX_TEXT)
 _READ = 1 << 20
@@ -257,7 +258,12 @@ def _xml_slices(reads: Iterator[bytes], bounds: Bounds, shared: int) -> Iterator
                     pass
                 return
             if len(buffer) > bounds.row_bytes:
-                raise cutter.too_long(cutter.rows_cut + 1, buffer)
+                # Rows without cells (Excel writes <row r="9" s="1" customFormat="1"/> for a formatted
+                # empty row) have no end tag: thousands of them are left out, not a row too long.
+                empty = _EMPTY_ROWS.match(buffer)
+                if empty is None or not empty.end():
+                    raise cutter.too_long(cutter.rows_cut + 1, bytes(buffer[:512]))
+                del buffer[:empty.end()]
         data = next(reads, b"")
         if not data:
             break
@@ -274,6 +280,7 @@ class _Cutter:
     def __init__(self, head: bytes, prefix: bytes, root: bytes, bounds: Bounds, shared: int) -> None:
         self.head, self.bounds, self.shared = head, bounds, shared
         self.row_end = b"</" + prefix + b"row>"
+        self.row_start = b"<" + prefix + b"row"
         self.data_end = b"</" + prefix + b"sheetData"
         self.tail = b"</" + prefix + b"sheetData></" + root + b">"
         self._cell = b"<" + prefix + b"c"
@@ -289,10 +296,12 @@ class _Cutter:
             ends.append(find(row_end, ends[-1]) + len(row_end))
         spans = list(zip(ends, ends[1:]))
         lengths = [end - start for start, end in spans]
-        longest = max(lengths)
-        if longest > self.bounds.row_bytes:
-            at = lengths.index(longest)
-            raise self.too_long(self.rows_cut + at + 1, bytes(buffer[ends[at]:ends[at] + 512]))
+        if max(lengths) > self.bounds.row_bytes:
+            for at, (start, end) in enumerate(spans):
+                # a row's own XML starts at its <row> tag: formatted empty rows (<row .../>) may precede it
+                own = max(start, buffer.rfind(self.row_start, start, end))
+                if end - own > self.bounds.row_bytes:
+                    raise self.too_long(self.rows_cut + at + 1, bytes(buffer[own:own + 512]))
         columns = [count(self._cell, start, end) for start, end in spans]   # "<color" of rich text counts too
         cut = ends[-1]
         far = _FAR_CELL.search(buffer, 0, cut)
