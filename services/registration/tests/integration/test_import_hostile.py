@@ -52,7 +52,7 @@ def test_fifty_thousand_failing_rows_are_answered_with_a_page_and_the_report_pag
             import_id=report.import_id, page=common_pb2.PageRequest(page_size=1000, page_token=token)))
         seen += [e.row_number for e in page.errors]
         token, pages = page.errors_page.next_page_token, pages + 1
-        assert page.ByteSize() < 1024 * 1024 and len(page.created_ids) == 3
+        assert page.ByteSize() < 1024 * 1024 and not page.created_ids   # with the first page only
     assert seen == list(range(105, 3105))
     last = intake.call("GetImportReport", registration_pb2.GetImportReportRequest(
         import_id=report.import_id, page=common_pb2.PageRequest(page_size=10, page_token=_after(FAILING - 1))))

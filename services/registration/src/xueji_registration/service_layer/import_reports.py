@@ -97,11 +97,12 @@ def page_of(page_size: int, page_token: str) -> tuple[int, int]:
 
 def report_of(imports: ImportRepository, record: ImportRecord, *, after: int = 0, page_size: int = REPORT_ROWS
               ) -> ImportReport:
-    """The report of a stored import: the failed rows after row `after`, `page_size` of them."""
+    """The report of a stored import: the failed rows after row `after`, `page_size` of them; the
+    created ids with the first page only (the pages after it do not repeat them)."""
     errors = []
     rows = imports.failed_rows_after(record.import_id, after, page_size + 1)
     for row in rows[:page_size]:
         for column, field_path, message in row.errors or ():
             errors.append((row.row_number, RowError(column, field_path, message)))
     token = encode_offset(rows[page_size - 1].row_number) if len(rows) > page_size else ""
-    return ImportReport(record, errors, imports.created_ids(record.import_id), token)
+    return ImportReport(record, errors, [] if after else imports.created_ids(record.import_id), token)
