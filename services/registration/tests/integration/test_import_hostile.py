@@ -2,6 +2,7 @@
 answer (its answer and its report are paged), a damaged file is INVALID_ARGUMENT, never UNKNOWN, and
 an import whose caller has gone stops and keeps nothing."""
 import io
+import time
 import zipfile
 
 import grpc
@@ -146,3 +147,23 @@ def test_cli_report_pages_through_the_failed_rows(intake, tmp_path):
     token = result.output.split("--page-token ")[1].split()[0]
     result = CliRunner().invoke(cli, ["report", import_id, "--page-token", token, *caller])
     assert result.exit_code == 0 and "│ 152 " in result.output and "下一页" not in result.output, result.output
+
+
+def test_an_import_over_grpc_stops_soon_after_the_callers_deadline_and_keeps_nothing(intake):
+    from prometheus_client import REGISTRY
+
+    def handled(code: str) -> float:
+        return REGISTRY.get_sample_value("xueji_grpc_server_handled_total", {
+            "grpc_service": "xueji.v1.Registrations", "grpc_method": "ImportApplications", "grpc_code": code}) or 0
+
+    content = hostile.failing_rows(TEMPLATE, GOOD, 30_000)   # a few seconds of checking and storing
+    token = intake.runtime.tokens.mint("u1", Role.SCHOOL_REGISTRAR, SCHOOL)
+    before = {code: handled(code) for code in ("OK", "DEADLINE_EXCEEDED")}
+    with pytest.raises(grpc.RpcError) as err:
+        intake.registrations.ImportApplications(request(content), metadata=client.bearer(token), timeout=1.0)
+    assert err.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+    deadline = time.monotonic() + 120
+    while sum(handled(c) - before[c] for c in before) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)   # the server's handler is still at work
+    assert handled("DEADLINE_EXCEEDED") - before["DEADLINE_EXCEEDED"] == 1 and handled("OK") == before["OK"]
+    assert intake.count("applications") == intake.count("imports") == intake.count("import_rows") == 0
