@@ -240,8 +240,8 @@ def _xml_slices(reads: Iterator[bytes], bounds: Bounds, shared: int) -> Iterator
     root = re.search(rb"<((?:\w+:)?worksheet)\b", head)
     cutter = _Cutter(head, found[1], root[1] if root else b"worksheet", bounds, shared)
     del buffer[:found.end()]
-    # Rows are counted and cut by whole reads and slices (bytes.count, bytes.split), not one by one:
-    # this thread then seldom needs the GIL while the rows already read are checked.
+    # Rows are counted by whole reads (bytes.count) and cut a slice at a time, with one C call or two
+    # a row: this thread then seldom needs the GIL while the rows already read are checked.
     counted = scanned = 0   # row end tags in buffer[:scanned]
     row_end = cutter.row_end
     wanted = min(bounds.rows, FIRST_ROWS + 1)   # the header and FIRST_ROWS data rows: the first chunk's
@@ -298,8 +298,7 @@ class _Cutter:
         lengths = [end - start for start, end in spans]
         if max(lengths) > self.bounds.row_bytes:
             for at, (start, end) in enumerate(spans):
-                # a row's own XML starts at its <row> tag: formatted empty rows (<row .../>) may precede it
-                own = max(start, buffer.rfind(self.row_start, start, end))
+                own = self._own_start(buffer, start, end)
                 if end - own > self.bounds.row_bytes:
                     raise self.too_long(self.rows_cut + at + 1, bytes(buffer[own:own + 512]))
         columns = [count(self._cell, start, end) for start, end in spans]   # "<color" of rich text counts too
@@ -308,7 +307,8 @@ class _Cutter:
         if far or max(columns) > MAX_COLUMNS:
             at = bisect.bisect_right(ends, far.start()) - 1 if far else \
                 next(i for i, n in enumerate(columns) if n > MAX_COLUMNS)
-            raise self.too_wide(self.rows_cut + at + 1, bytes(buffer[ends[at]:ends[at] + 512]))
+            own = self._own_start(buffer, ends[at], ends[at + 1])
+            raise self.too_wide(self.rows_cut + at + 1, bytes(buffer[own:own + 512]))
         size = cut + (count(b't="s"', 0, cut) * self.shared if self.shared else 0)
         if size > self.bounds.slice_bytes and rows > 1:   # long shared strings, repeated: fewer rows
             expanded, rows = 0, 0
@@ -323,6 +323,11 @@ class _Cutter:
         del buffer[:cut]
         self.rows_cut += rows
         return xml, max(lengths[:rows]), size, rows
+
+    def _own_start(self, buffer: bytearray, start: int, end: int) -> int:
+        """Where the row ending at `end` starts: at its <row> tag (formatted empty rows, <row .../>
+        without an end tag, may stand between it and the row before)."""
+        return max(start, buffer.rfind(self.row_start, start, end))
 
     def too_long(self, index: int, row: bytes) -> SheetTooLarge:
         return SheetTooLarge(f"第{_row_number(row, index)}行的内容超过{self.bounds.row_bytes >> 10} KB的上限"
