@@ -76,9 +76,11 @@ class ImportRepository:
             matching, a.c.state.in_([s.value for s in ACTIVE_STATES]))).scalars())
 
     def failed_rows_after(self, import_id: str, after: int, limit: int) -> list[StoredRow]:
-        """A page of failed rows: the first `limit` after row number `after` (the primary key's order)."""
-        query = select(r).where(r.c.import_id == import_id, r.c.row_number > after, r.c.created_id.is_(None))
-        return [StoredRow(row.row_number, None, row.cells, row.errors)
+        """A page of failed rows, their reasons only (not their cells): the first `limit` after row
+        number `after`, in the primary key's order."""
+        query = select(r.c.row_number, r.c.errors).where(
+            r.c.import_id == import_id, r.c.row_number > after, r.c.created_id.is_(None))
+        return [StoredRow(row.row_number, None, None, row.errors)
                 for row in self._session.execute(query.order_by(r.c.row_number).limit(limit))]
 
     def created_ids(self, import_id: str) -> list[str]:
