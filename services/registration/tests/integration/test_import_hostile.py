@@ -167,3 +167,19 @@ def test_an_import_over_grpc_stops_soon_after_the_callers_deadline_and_keeps_not
         time.sleep(0.1)   # the server's handler is still at work
     assert handled("DEADLINE_EXCEEDED") - before["DEADLINE_EXCEEDED"] == 1 and handled("OK") == before["OK"]
     assert intake.count("applications") == intake.count("imports") == intake.count("import_rows") == 0
+
+
+def test_a_failed_rows_workbook_beyond_one_message_is_refused_by_name_and_streamed_instead(intake, monkeypatch):
+    from xueji_common.grpcserver.errors import precondition_violations
+
+    report = intake.call("ImportApplications", request(hostile.failing_rows(TEMPLATE, GOOD[:1], 5)))
+    monkeypatch.setattr(imports, "MAX_FILE_BYTES", 1000)   # the server runs in this process
+    with pytest.raises(grpc.RpcError) as err:
+        intake.call("DownloadFailedRows", registration_pb2.DownloadFailedRowsRequest(import_id=report.import_id))
+    assert err.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert [v[0] for v in precondition_violations(err.value)] == ["FILE_TOO_LARGE"]
+    token = intake.runtime.tokens.mint("u1", Role.SCHOOL_REGISTRAR, SCHOOL)
+    pieces = intake.registrations.DownloadFailedRowsFile(
+        registration_pb2.DownloadFailedRowsRequest(import_id=report.import_id), metadata=client.bearer(token),
+        timeout=60)
+    assert b"".join(p.data for p in pieces)[:2] == b"PK"
