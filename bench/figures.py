@@ -58,6 +58,10 @@ def registration(out: str, _json) -> list[Figure]:
         (peak,) = _find(rf"peak RSS of the importing process: {NUM} MB", out)
         rows.append(Figure(f"registration: import of {n:,.0f} rows, peak RSS", peak, "MB", size, "MB file",
                            "flat in file size"))
+    for name, size, extra in re.findall(rf"hostile: (.+?): {NUM} MB (?:file|written)\b.*?\+{NUM} MB over", out):
+        value = float(extra.replace(",", ""))
+        rows.append(Figure(f"registration: hostile workbook, {name}: peak RSS above the start", value, "MB",
+                           float(size.replace(",", "")), "MB file", "≤ 256 MB", value <= 256))
     return rows
 
 

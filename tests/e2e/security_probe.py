@@ -52,12 +52,15 @@ class Probe:
             self._channels[server] = grpc.insecure_channel(self.cluster.address(server))
         return self._channels[server]
 
-    def call(self, server: str, path: str, request, metadata, streaming: bool = False):
-        """(status code, response bytes or None) of one call."""
-        make = self.channel(server).stream_unary if streaming else self.channel(server).unary_unary
+    def call(self, server: str, path: str, request, metadata, streaming: bool = False, replies: bool = False):
+        """(status code, response bytes or None) of one call (a server-streaming answer joined)."""
+        channel = self.channel(server)
+        make = channel.unary_stream if replies else channel.stream_unary if streaming else channel.unary_unary
         rpc = make(path, request_serializer=lambda m: m.SerializeToString(),
                    response_deserializer=lambda b: b)
         try:
+            if replies:
+                return grpc.StatusCode.OK, b"".join(rpc(request, metadata=metadata, timeout=20))
             return grpc.StatusCode.OK, rpc(iter(request) if streaming else request, metadata=metadata,
                                            timeout=20)
         except grpc.RpcError as exc:

@@ -103,6 +103,8 @@ REGISTRATIONS = [
         lambda w, c, u: rg.GetImportReportRequest(import_id=w.site(u).import_id), "registration"),
     Rpc("Registrations", "DownloadFailedRows", (SR,), "school",
         lambda w, c, u: rg.DownloadFailedRowsRequest(import_id=w.site(u).import_id), "registration"),
+    Rpc("Registrations", "DownloadFailedRowsFile", (SR,), "school",
+        lambda w, c, u: rg.DownloadFailedRowsRequest(import_id=w.site(u).import_id), "registration", replies=True),
     Rpc("Registrations", "DownloadTemplate", (SR,), "none",
         lambda w, c, u: rg.DownloadTemplateRequest(kind=NON_PRIMARY, category=RESIDENT), "registration"),
     Rpc("Registrations", "UpdateApplication", (SR,), "school", _update_application, "registration"),

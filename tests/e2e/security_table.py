@@ -81,6 +81,7 @@ class Rpc:
     server: str                        # service of security_probe.server_of
     cross: bool = False                # allowed across jurisdictions (stated, never implied)
     streaming: bool = False            # client-streaming request
+    replies: bool = False              # server-streaming answer (read to its end)
     last: bool = False                 # an allowed cell that sweeps a whole school: run after the others
     extra_callers: tuple = ()          # (caller, allowed) beyond CALLERS
     allowed_code: Callable | None = None   # (caller, jurisdiction) → status of an allowed cell (default OK)

@@ -92,7 +92,7 @@ def test_rpc_role_jurisdiction(matrix, cell):
     request = cell.request(matrix.world)
     metadata = matrix.probe.metadata(cell.caller.role, cell.caller.unit)
     before = None if cell.allowed else matrix.probe.fingerprint(server)
-    code, answer = matrix.probe.call(server, cell.rpc.path, request, metadata, cell.rpc.streaming)
+    code, answer = matrix.probe.call(server, cell.rpc.path, request, metadata, cell.rpc.streaming, cell.rpc.replies)
     changed = [] if cell.allowed else sorted(set(matrix.probe.fingerprint(server)) ^ set(before))
     if (code in cell.expected and not changed) or cell.hole:
         coverage.matrix_cells += 1

@@ -75,6 +75,19 @@ class ImportRepository:
         return set(self._session.execute(select(a.c.document_hash).where(
             matching, a.c.state.in_([s.value for s in ACTIVE_STATES]))).scalars())
 
+    def failed_rows_after(self, import_id: str, after: int, limit: int) -> list[StoredRow]:
+        """A page of failed rows, their reasons only (not their cells): the first `limit` after row
+        number `after`, in the primary key's order."""
+        query = select(r.c.row_number, r.c.errors).where(
+            r.c.import_id == import_id, r.c.row_number > after, r.c.created_id.is_(None))
+        return [StoredRow(row.row_number, None, None, row.errors)
+                for row in self._session.execute(query.order_by(r.c.row_number).limit(limit))]
+
+    def created_ids(self, import_id: str) -> list[str]:
+        """What the passed rows created, in row order (at most Limits.max_rows of them)."""
+        query = select(r.c.created_id).where(r.c.import_id == import_id, r.c.created_id.is_not(None))
+        return list(self._session.execute(query.order_by(r.c.row_number)).scalars())
+
     def rows(self, import_id: str, *, failed_only: bool = False) -> Iterator[StoredRow]:
         query = select(r).where(r.c.import_id == import_id)
         if failed_only:

@@ -1,9 +1,10 @@
-"""`xueji registration import | template | failed-rows | preschool ...`: the Excel commands.
+"""`xueji registration import | report | template | failed-rows | preschool ...`: the Excel commands.
 
 Registered on the `registration` group of entrypoints/cli.py (imported at its end). An import is one
 call: the progress bar counts the rows of the file (read locally with python-calamine), then runs
 while the service validates and stores them; the summary shows passed and failed counts and the
-first reasons, and how to download the failed rows.
+first reasons, and how to see the others (`report`, a page of failed rows at a time) and download the
+failed rows (`failed-rows`, streamed: the workbook may be larger than one message).
 """
 from __future__ import annotations
 
@@ -79,11 +80,17 @@ def _summary(report) -> None:
                   f"[red]{report.rows_failed}[/red]" if report.rows_failed else "0")
     console.print(table)
     if report.errors:
-        reasons = Table("行", "列", "原因", title="校验失败原因（前20条）")
-        for e in report.errors[:20]:
-            reasons.add_row(str(e.row_number), e.column, e.message)
-        console.print(reasons)
+        _reasons(report.errors[:20], "校验失败原因（前20条）")
+        if report.errors_page.next_page_token or len(report.errors) > 20:
+            console.print(f"查看全部失败原因: xueji registration report {report.import_id}")
         console.print(f"下载失败数据: xueji registration failed-rows {report.import_id} -o 失败数据.xlsx")
+
+
+def _reasons(errors, title: str) -> None:
+    reasons = Table("行", "列", "原因", title=title)
+    for e in errors:
+        reasons.add_row(str(e.row_number), e.column, e.message)
+    console.print(reasons)
 
 
 @cli.command(name="import", help="导入: import a filled-in registration template (居民身份证 or 港澳台和外籍).")
@@ -117,18 +124,49 @@ def template(kind, category, output, address, token, role, org, user) -> None:
     _save(file, output)
 
 
+@cli.command(help="导入结果: an import's counts and the reasons of its failed rows, a page of rows at a time.")
+@click.argument("import_id")
+@click.option("--page-size", default=100, show_default=True, help="Failed rows per page (at most 1000).")
+@click.option("--page-token", default="")
+@caller_options
+def report(import_id, page_size, page_token, address, token, role, org, user) -> None:
+    ctx = make_context(address, token, role, org, user)
+    try:
+        answer = _stub(ctx).GetImportReport(registration_pb2.GetImportReportRequest(
+            import_id=import_id, page=common_pb2.PageRequest(page_size=page_size, page_token=page_token)),
+            metadata=ctx.metadata(), timeout=60)
+    except grpc.RpcError as exc:
+        _fail(exc)
+    console.print(f"导入 {answer.import_id}（{answer.file_name}）：共 {answer.rows_total} 行，校验通过 "
+                  f"{answer.rows_passed} 行，校验失败 {answer.rows_failed} 行")
+    if answer.errors:
+        _reasons(answer.errors, "校验失败原因")
+    if answer.errors_page.next_page_token:
+        console.print(f"下一页: --page-token {answer.errors_page.next_page_token}")
+
+
 @cli.command(name="failed-rows", help="下载失败数据: the failed rows of an import with the reasons, to fix and re-import.")
 @click.argument("import_id")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 @caller_options
 def failed_rows(import_id, output, address, token, role, org, user) -> None:
     ctx = make_context(address, token, role, org, user)
+    path, size = None, 0
     try:
-        file = _stub(ctx).DownloadFailedRows(registration_pb2.DownloadFailedRowsRequest(import_id=import_id),
-                                             metadata=ctx.metadata(), timeout=300)
+        pieces = _stub(ctx).DownloadFailedRowsFile(registration_pb2.DownloadFailedRowsRequest(import_id=import_id),
+                                                   metadata=ctx.metadata(), timeout=600)
+        for piece in pieces:
+            if path is None:
+                path = output or Path(piece.file_name)
+                file = path.open("wb")
+            file.write(piece.data)
+            size += len(piece.data)
     except grpc.RpcError as exc:
         _fail(exc)
-    _save(file, output)
+    finally:
+        if path is not None:
+            file.close()
+    console.print(f"已保存 {path}（{size} 字节）")
 
 
 def _save(file, output: Path | None) -> None:

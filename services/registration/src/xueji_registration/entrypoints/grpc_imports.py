@@ -11,6 +11,7 @@ from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.convert import timestamp
 from xueji_common.grpcserver.guard import require_role
 from xueji_common.vocabulary import RegistrationKind
+from xueji_registration.excel.reader import Limits
 from xueji_registration.excel.writer import CONTENT_TYPE
 from xueji_registration.service_layer import imports
 
@@ -31,6 +32,21 @@ def kind_and_category(request) -> tuple[RegistrationKind, DocumentCategory]:
     return kind, category
 
 
+CHUNK_BYTES = 1024 * 1024   # a piece of a streamed file
+
+
+def checkpoint_of(context) -> imports.Checkpoint:
+    """Raises ImportStopped once the call is cancelled or its deadline has passed: the import stops
+    between two chunks instead of running on for a caller that is gone."""
+    def checkpoint() -> None:
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            raise imports.ImportStopped("DEADLINE_EXCEEDED")
+        if not context.is_active():
+            raise imports.ImportStopped("CANCELLED")
+    return checkpoint
+
+
 def report_pb(report: imports.ImportReport, tree) -> registration_pb2.ImportReport:
     r = report.record
     unit = tree.get(r.created_by_unit).name if r.created_by_unit in tree else ""
@@ -44,6 +60,7 @@ def report_pb(report: imports.ImportReport, tree) -> registration_pb2.ImportRepo
         created_ids=report.created_ids,
         imported_by=common_pb2.AuditStamp(org_unit_code=r.created_by_unit, org_unit_name=unit, user_id=r.created_by,
                                           role=Role(r.created_by_role).proto, time=timestamp(r.created_at)),
+        errors_page=common_pb2.PageResponse(next_page_token=report.next_page_token, total_size=r.rows_failed),
     )
 
 
@@ -52,7 +69,7 @@ def file_pb(name: str, content: bytes) -> common_pb2.FileContent:
 
 
 class ImportMethods:
-    """DownloadTemplate, ImportApplications, GetImportReport, DownloadFailedRows (issue #3)."""
+    """DownloadTemplate, ImportApplications, GetImportReport, DownloadFailedRows(File) (issues #3, #13)."""
 
     def DownloadTemplate(self, request, context):
         principal = require_role()
@@ -66,15 +83,25 @@ class ImportMethods:
             self._rt.uow_factory(), school_code=request.school_code, kind=kind, category=category,
             file_name=request.file.file_name, content=request.file.content, request_id=request.request_id,
             principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key,
+            limits=Limits.from_env(), checkpoint=checkpoint_of(context),
         )
         return report_pb(report, self._rt.tree)
 
     def GetImportReport(self, request, context):
         report = imports.get_import_report(self._rt.uow_factory(), request.import_id, principal=require_role(),
-                                           tree=self._rt.tree)
+                                           tree=self._rt.tree, page_size=request.page.page_size,
+                                           page_token=request.page.page_token)
         return report_pb(report, self._rt.tree)
 
     def DownloadFailedRows(self, request, context):
         name, content = imports.failed_rows(self._rt.uow_factory(), request.import_id, principal=require_role(),
                                             tree=self._rt.tree)
         return file_pb(name, content)
+
+    def DownloadFailedRowsFile(self, request, context):
+        name, out = imports.failed_rows_file(self._rt.uow_factory(), request.import_id, principal=require_role(),
+                                             tree=self._rt.tree)
+        with out:
+            yield registration_pb2.FileChunk(file_name=name, content_type=CONTENT_TYPE, data=out.read(CHUNK_BYTES))
+            while data := out.read(CHUNK_BYTES):
+                yield registration_pb2.FileChunk(data=data)

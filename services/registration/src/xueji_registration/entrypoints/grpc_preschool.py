@@ -14,8 +14,9 @@ from xueji_registration.adapters.preschool_records import PreschoolRecords
 from xueji_registration.adapters.preschool_repository import TransferFilter
 from xueji_registration.domain.preschool import Candidate, MatchStatus, PreschoolTransfer
 from xueji_registration.entrypoints.convert import application_pb
-from xueji_registration.entrypoints.grpc_imports import file_pb, report_pb
+from xueji_registration.entrypoints.grpc_imports import checkpoint_of, file_pb, report_pb
 from xueji_registration.excel.columns import PRESCHOOL_TEMPLATE
+from xueji_registration.excel.reader import Limits
 from xueji_registration.excel.writer import template_workbook
 from xueji_registration.service_layer import preschool
 from xueji_registration.service_layer.access import require_school_registrar, sees_numbers
@@ -145,7 +146,8 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
         report = import_preschool_transfers(
             self._rt.uow_factory(), school_code=request.school_code, file_name=request.file.file_name,
             content=request.file.content, request_id=request.request_id, principal=require_role(),
-            tree=self._rt.tree, hash_key=self._rt.settings.hash_key, matcher=self._matcher)
+            tree=self._rt.tree, hash_key=self._rt.settings.hash_key, matcher=self._matcher,
+            limits=Limits.from_env(), checkpoint=checkpoint_of(context))
         return report_pb(report, self._rt.tree)
 
     def DownloadPreschoolTemplate(self, request, context):

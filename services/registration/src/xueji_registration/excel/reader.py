@@ -15,28 +15,40 @@ the sheet scanned, and a sheet whose <dimension> already says it is too big is s
 row is read.
 
 python-calamine parses the sheet (about 10× faster than openpyxl), a slice of `Limits.slice_rows`
-rows at a time (`excel.chunks`): memory does not grow with the number of rows.
+rows at a time (`excel.chunks`): memory does not grow with the number of rows, nor with the shape of
+the sheet (`Limits.memory_bytes` bounds what one import holds; docs/excel-import.md has the figures).
+A row or the XML before the rows beyond its limit is refused by number as soon as it is met; a
+damaged package (bad checksum, lying size fields, cut short, unpacking far beyond its size) is
+refused as not a valid workbook. python-calamine never reads the upload itself, only the parts
+zipfile has read and checked. `checkpoint` (called between slices) raises when the caller has gone.
 """
 from __future__ import annotations
 
 import html
 import io
 import itertools
+import os
 import re
 import zipfile
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple, NoReturn
 
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineError
 
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_registration.excel.cells import EXCEL_CELL_LIMIT
 from xueji_registration.excel.chunks import (
+    DAMAGED,
     FIRST_ROWS,
+    NEEDED_PARTS,
+    Bounds,
     FormulaFound,
+    SheetTooLarge,
     TooManyRows,
+    calamine_workbook,
     declared_rows,
+    needed_parts,
     scan_sheet,
     sheet_slices,
 )
@@ -56,12 +68,38 @@ class Chunk(NamedTuple):
     columns: list[tuple]
 
 
+MB = 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Limits:
-    max_bytes: int = 60 * 1024 * 1024            # below the 64 MiB gRPC message limit
+    max_bytes: int = 60 * MB                     # below the 64 MiB gRPC message limit
     max_rows: int = 100_000
-    max_unpacked_bytes: int = 1024 * 1024 * 1024
+    max_unpacked_bytes: int = 1024 * MB
     slice_rows: int = 2000                       # rows python-calamine holds at a time (excel.chunks)
+    max_row_bytes: int = 1 * MB                  # XML of one row (a template row is about 3 KB)
+    max_ratio: int = 200                         # unpacked / packed size of a member over 1 MB
+    # What one import holds besides the upload, at most: three slices python-calamine holds (each
+    # about 5× its XML), the chunk being checked, the shared strings and styles (excel.chunks).
+    memory_bytes: int = 256 * MB
+
+    @property
+    def slice_bytes(self) -> int:
+        return self.memory_bytes // 32
+
+    @property
+    def chunk_bytes(self) -> int:
+        return self.memory_bytes // 16
+
+    @property
+    def max_parts_bytes(self) -> int:
+        return self.memory_bytes // 6
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """The default limits, the memory bound from XUEJI_IMPORT_MEMORY_MB when it is set."""
+        value = os.environ.get("XUEJI_IMPORT_MEMORY_MB", "").strip()
+        return cls(memory_bytes=int(value) * MB) if value.isdigit() and int(value) >= 64 else cls()
 
 
 def rejected(message: str) -> InvalidArgument:
@@ -84,32 +122,36 @@ def normalise_header(value: object) -> str:
 class TemplateRows:
     """The data rows of an uploaded file checked against `template`: iterate for (row number, cells)."""
 
-    def __init__(self, content: bytes, template: Template, limits: Limits = Limits()) -> None:
+    def __init__(self, content: bytes, template: Template, limits: Limits = Limits(),
+                 checkpoint: Callable[[], None] | None = None) -> None:
         self.template = template
         if not content:
             raise rejected("文件为空，请选择填写好的导入模板")
         if len(content) > limits.max_bytes:
-            raise rejected(f"文件过大（{len(content) / 1048576:.1f} MB），上限为 {limits.max_bytes // 1048576} MB，请分批导入")
+            raise rejected(f"文件过大（{len(content) / MB:.1f} MB），上限为 {limits.max_bytes // MB} MB，请分批导入")
         sheets = _check_package(content, limits)
         try:
-            workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))  # reads a sheet only when asked
-            _check_template_marker(workbook, template)
-        except CalamineError:
-            raise rejected(BROKEN) from None
-        except Exception as exc:  # python-calamine raises its own types for broken parts
-            if isinstance(exc, InvalidArgument):
-                raise
+            others = needed_parts(content)
+            _check_template_marker(content, others, sheets.get(META_SHEET), template)
+        except InvalidArgument:
+            raise
+        except Exception:  # zipfile's and python-calamine's own types for broken parts (chunks.DAMAGED)
             raise rejected(BROKEN) from None
         if template.sheet not in sheets:
             shown = "、".join(f"“{n}”" for n in list(sheets)[:5])
             raise rejected(f"找不到工作表“{template.sheet}”（文件中的工作表：{shown}）。请使用下载的{template.title}")
         self._content, self._part, self._max_rows = content, sheets[template.sheet], limits.max_rows
+        self._checkpoint = checkpoint or (lambda: None)
+        self._chunk_bytes = limits.chunk_bytes
+        try:
+            declared = declared_rows(content, self._part)
+        except DAMAGED:
+            raise rejected(BROKEN) from None
         self._long_text = False   # whether a slice read so far may hold a cell at Excel's limit
-        declared = declared_rows(content, self._part)
         if declared is not None and declared - 1 > limits.max_rows:
             self._scan_whole()   # the file says it is too big: refused before any row is read
-        self._blocks = self._numbered(sheet_slices(content, self._part, template.sheet, limits.slice_rows,
-                                                   limits.max_rows))
+        bounds = Bounds(limits.slice_rows, limits.max_rows, limits.slice_bytes, limits.max_row_bytes)
+        self._blocks = self._numbered(sheet_slices(content, self._part, template.sheet, others, bounds))
         try:
             first = next(self._blocks, None)
             problem = self._header_problem(first[1][0] if first else None)
@@ -118,15 +160,18 @@ class TemplateRows:
         except BaseException:
             self._blocks.close()   # the background reading stops now, not when this object is collected
             raise
-        self._first = (first[0] + 1, first[1][1:]) if first else None   # the data rows read with the header
+        # the data rows read with the header
+        self._first = (first[0] + 1, first[1][1:], first[2]) if first else None
 
     def _scan_whole(self) -> None:
         """Formulas, then too many rows: the problems named before any other (the slices scan the
         sheet as they go; a problem found before them asks for the whole sheet at once)."""
         try:
-            rows = scan_sheet(self._content, self._part)
+            rows = scan_sheet(self._content, self._part, self._checkpoint)
         except FormulaFound as found:
             raise self._formula(found) from None
+        except DAMAGED:
+            raise rejected(BROKEN) from None
         if rows - 1 > self._max_rows:
             raise self._too_many(rows - 1)
 
@@ -171,16 +216,21 @@ class TemplateRows:
     def _chunks(self, wanted: int, size: int) -> Iterator[Chunk]:
         numbers: list[int] = []
         rows: list[list] = []
+        held = 0   # bytes the rows in `rows` took in their slices (excel.chunks.Slice.size)
         seen = False
         blocks = self._blocks if self._first is None else itertools.chain([self._first], self._blocks)
         self._first = None
-        for first, block in blocks:
+        for first, block, weight in blocks:
             kept, values = self._data_rows(first, block)
             numbers += kept
             rows += values
-            while len(rows) >= size:
-                yield self._checked(numbers[:size], rows[:size])
-                del numbers[:size], rows[:size]
+            held += weight
+            # A chunk of `size` rows, or fewer when they are long: memory stays within chunk_bytes.
+            while len(rows) >= size or (rows and held >= self._chunk_bytes):
+                taken = min(size, len(rows))
+                yield self._checked(numbers[:taken], rows[:taken])
+                held = held * (len(rows) - taken) // len(rows)
+                del numbers[:taken], rows[:taken]
                 seen, size = True, wanted
         if rows:
             yield self._checked(numbers, rows)
@@ -218,12 +268,13 @@ class TemplateRows:
                                            f"单元格上限（{EXCEL_CELL_LIMIT}个字符）：文件不是正常填写的模板，未导入任何数据"))
         return Chunk(numbers, rows, columns)
 
-    def _numbered(self, slices: Generator) -> Iterator[tuple[int, list[list]]]:
-        """(row number as Excel shows it of the first row, the rows' cells from column A) of each
-        slice of the sheet that holds any row."""
+    def _numbered(self, slices: Generator) -> Iterator[tuple[int, list[list], int]]:
+        """(row number as Excel shows it of the first row, the rows' cells from column A, the bytes
+        they may take) of each slice of the sheet that holds any row."""
         following = 1
         try:
-            for sheet, long_text in slices:
+            for sheet, long_text, size in slices:
+                self._checkpoint()
                 self._long_text = self._long_text or long_text
                 if sheet.start is None:
                     continue   # a slice of empty rows
@@ -235,7 +286,7 @@ class TemplateRows:
                 if column:
                     block = [[""] * column + values for values in block]
                 if block:
-                    yield number, block
+                    yield number, block, size
                 following = number + len(block)
         except CalamineError:
             raise rejected(BROKEN) from None
@@ -243,6 +294,10 @@ class TemplateRows:
             raise self._formula(found) from None
         except TooManyRows as too_many:
             raise self._too_many(too_many.rows) from None
+        except SheetTooLarge as too_large:
+            raise rejected(too_large.message) from None
+        except DAMAGED:   # the sheet's bytes in the package are damaged or lie about their size
+            raise rejected(BROKEN) from None
         finally:
             slices.close()   # the background reading stops now, not when the slices are collected
 
@@ -251,18 +306,24 @@ def _check_package(content: bytes, limits: Limits) -> dict[str, str]:
     """Zip-level checks; returns sheet name → XML part."""
     try:
         package = zipfile.ZipFile(io.BytesIO(content))
-        names = set(package.namelist())
-        unpacked = sum(info.file_size for info in package.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):
+        members = package.infolist()
+    except DAMAGED:
         raise rejected("文件不是有效的Excel工作簿（.xlsx），可能已损坏或不是模板文件，请使用下载的模板重新填写") from None
+    names = {m.filename for m in members}
     if "xl/workbook.xml" not in names:
         raise rejected("文件不是Excel工作簿（.xlsx），请使用下载的模板")
-    if unpacked > limits.max_unpacked_bytes:
+    # The declared sizes: zipfile reads no more than them (and then checks the CRC), so what they
+    # promise bounds what is unpacked.
+    if sum(m.file_size for m in members) > limits.max_unpacked_bytes or any(
+            m.file_size > MB and m.file_size > limits.max_ratio * max(m.compress_size, 1) for m in members):
         raise rejected("文件解压后过大，不是正常填写的模板，请使用下载的模板")
     try:
         sheets = _sheet_parts(package)
-    except (KeyError, zipfile.BadZipFile, OSError, UnicodeDecodeError):
+    except DAMAGED:
         raise rejected(BROKEN) from None
+    parts = sum(m.file_size for m in members if m.filename in NEEDED_PARTS)
+    if parts > limits.max_parts_bytes:
+        raise rejected(f"文件的共享字符串和样式超过{limits.max_parts_bytes // MB} MB，不是正常填写的模板，请分批导入")
     return sheets
 
 
@@ -284,11 +345,16 @@ def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def _check_template_marker(workbook: CalamineWorkbook, template: Template) -> None:
+def _check_template_marker(content: bytes, others: list[tuple[str, bytes]], part: str | None,
+                           template: Template) -> None:
     """A workbook made from another template (e.g. HMT/foreign uploaded as resident) is refused by name."""
-    if META_SHEET not in workbook.sheet_names:
+    if part is None:
         return  # the registrar may have copied the sheet into a new workbook: the headers decide
-    rows = workbook.get_sheet_by_name(META_SHEET).to_python()
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        if package.getinfo(part).file_size > 64 * 1024:
+            return  # not the one-cell sheet of a template: the headers decide
+        marker = package.read(part)
+    rows = calamine_workbook([*others, (part, marker)]).get_sheet_by_name(META_SHEET).to_python()
     key = str(rows[0][0]) if rows and rows[0] else ""
     if key and key != template.key:
         other = template_by_key(key)

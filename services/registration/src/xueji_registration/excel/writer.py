@@ -7,14 +7,20 @@ sheet 代码表 (drop-downs longer than Excel's 255-character inline limit need 
 template's key on a very hidden sheet 模板信息 (so that another template is recognised on import).
 A failed-rows workbook adds the reasons: a comment and a red fill on each failing cell, and a last
 column 错误原因 that the import ignores, so the registrar fixes the cells and imports the file again.
+It is written row by row (openpyxl's write-only mode) into a file: its memory does not grow with the
+failed rows, of which an import may have 100,000 (only the first MAX_COMMENTS reasons also become
+comments, which openpyxl holds until the end; every reason is in the 错误原因 column).
 """
 from __future__ import annotations
 
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import zip_longest
+from typing import BinaryIO
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -28,6 +34,7 @@ _REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _ERROR_FILL = PatternFill("solid", fgColor="F8CBAD")
 _TEXT_KINDS = (Kind.TEXT, Kind.DOC_NUMBER, Kind.DIVISION, Kind.YEAR_MONTH)
+MAX_COMMENTS = 10_000   # reasons also shown as cell comments (about 0.5 KB each until the file is saved)
 
 
 @dataclass(frozen=True)
@@ -46,27 +53,68 @@ def template_workbook(template: Template, rows: Iterable[list[object]] = ()) -> 
 
 
 def failed_rows_workbook(template: Template, failed: Iterable[FailedRow]) -> bytes:
-    workbook, sheet = _new(template)
+    buffer = io.BytesIO()
+    write_failed_rows(template, failed, buffer)
+    return buffer.getvalue()
+
+
+def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: BinaryIO) -> None:
+    """The failed rows in the template, with their reasons, written into `out` row by row."""
+    workbook = Workbook(write_only=True)
+    _instructions(workbook.create_sheet("说明"), template)
+    sheet = workbook.create_sheet(template.sheet)
+    codes = workbook.create_sheet("代码表")
+    workbook.create_sheet(META_SHEET).append([template.key])
+    workbook.worksheets[-1].sheet_state = "veryHidden"
+    codes.sheet_state = "hidden"
+    workbook.active = 1
+    lists = _header(sheet, template, write_only=True)
+    for values in zip_longest(*lists, fillvalue=None):
+        codes.append(list(values))
+    sheet.freeze_panes = "B2"
     reason_col = len(template.columns) + 1
-    head = sheet.cell(row=1, column=reason_col, value=REASON_HEADER)
-    head.font, head.fill = Font(bold=True, color="C00000"), _HEADER_FILL
     sheet.column_dimensions[column_letter(reason_col - 1)].width = 60
-    position = {c.header: i + 1 for i, c in enumerate(template.columns)}
-    for out_row, row in enumerate(failed, start=2):
-        for col, text in enumerate(row.cells, start=1):
-            if text != "":
-                sheet.cell(row=out_row, column=col, value=text)
+    header = [_cell(sheet, *_header_style(template, c), c.note) for c in template.columns]
+    head = WriteOnlyCell(sheet, value=REASON_HEADER)
+    head.font, head.fill = Font(bold=True, color="C00000"), _HEADER_FILL
+    sheet.append([*header, head])
+    position = {c.header: i for i, c in enumerate(template.columns)}
+    comments = 0
+    for row in failed:
+        cells: list = [text if text != "" else None for text in row.cells]   # plain values: written fastest
+        cells += [None] * (len(template.columns) - len(cells))
         reasons = []
-        for header, message in row.errors:
-            reasons.append(f"{header}：{message}" if header else message)
-            if header in position:
-                cell = sheet.cell(row=out_row, column=position[header])
-                cell.fill = _ERROR_FILL
+        for column, message in row.errors:
+            reasons.append(f"{column}：{message}" if column else message)
+            at = position.get(column)
+            if at is None:
+                continue
+            cell = cells[at] = cells[at] if isinstance(cells[at], Cell) else _cell(sheet, cells[at])
+            cell.fill = _ERROR_FILL
+            if comments < MAX_COMMENTS:
                 previous = cell.comment.text + "\n" if cell.comment else ""
+                comments += cell.comment is None
                 cell.comment = Comment(previous + message, "学籍系统")
-        note = sheet.cell(row=out_row, column=reason_col, value=f"原第{row.row_number}行：" + "；".join(reasons))
+        note = _cell(sheet, f"原第{row.row_number}行：" + "；".join(reasons))
         note.alignment = Alignment(wrap_text=True, vertical="top")
-    return _save(workbook)
+        sheet.append([*cells, note])
+    workbook.save(out)
+
+
+def _cell(sheet, value, font=None, fill=None, note: str = "") -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    if font is not None:
+        cell.font, cell.fill = font, fill
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    if note:
+        cell.comment = Comment(note, "学籍系统")
+    return cell
+
+
+def _header_style(template: Template, column) -> tuple:
+    required = template.marked(column)
+    return (column.header + ("★" if required else ""), Font(bold=True, color="C00000" if required else "000000"),
+            _REQUIRED_FILL if required else _HEADER_FILL)
 
 
 def _new(template: Template):
@@ -79,38 +127,48 @@ def _new(template: Template):
     meta = workbook.create_sheet(META_SHEET)
     meta["A1"] = template.key
     meta.sheet_state = "veryHidden"
-    code_col = 0
+    for i, choices in enumerate(_header(sheet, template, write_only=False), start=1):
+        _code_list(codes, i, choices[0], choices[1:])
     for i, column in enumerate(template.columns):
-        letter = column_letter(i)
-        required = template.marked(column)
-        cell = sheet.cell(row=1, column=i + 1, value=column.header + ("★" if required else ""))
-        cell.font = Font(bold=True, color="C00000" if required else "000000")
-        cell.fill = _REQUIRED_FILL if required else _HEADER_FILL
+        value, font, fill = _header_style(template, column)
+        cell = sheet.cell(row=1, column=i + 1, value=value)
+        cell.font, cell.fill = font, fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         if column.note:
             cell.comment = Comment(column.note, "学籍系统")
-        sheet.column_dimensions[letter].width = column.width
-        if column.kind in _TEXT_KINDS:
-            sheet.column_dimensions[letter].number_format = "@"
-        choices = template.choices(column)
-        if choices:
-            code_col += 1
-            _code_list(codes, code_col, column.header, choices)
-            code_letter = column_letter(code_col - 1)
-            validation = DataValidation(
-                type="list", formula1=f"'代码表'!${code_letter}$2:${code_letter}${len(choices) + 1}",
-                allow_blank=True, showErrorMessage=not column.field.endswith("nationality_code"),
-                errorTitle="无效的值", error=f"请从下拉列表中选择{column.header}",
-            )
-            validation.add(f"{letter}2:{letter}{VALIDATED_ROWS}")
-            sheet.add_data_validation(validation)
     sheet.freeze_panes = "B2"
     sheet.row_dimensions[1].height = 32
     codes.sheet_state = "hidden"
     return workbook, sheet
 
 
-def _code_list(codes, col: int, title: str, choices: tuple[str, ...]) -> None:
+def _header(sheet, template: Template, *, write_only: bool) -> list[list[str]]:
+    """Column widths, text formats and drop-down lists of the data sheet; returns the code lists
+    (title first) for the sheet 代码表, in order."""
+    lists = []
+    for i, column in enumerate(template.columns):
+        letter = column_letter(i)
+        sheet.column_dimensions[letter].width = column.width
+        if column.kind in _TEXT_KINDS:
+            sheet.column_dimensions[letter].number_format = "@"
+        choices = template.choices(column)
+        if choices:
+            lists.append([column.header, *choices])
+            code_letter = column_letter(len(lists) - 1)
+            validation = DataValidation(
+                type="list", formula1=f"'代码表'!${code_letter}$2:${code_letter}${len(choices) + 1}",
+                allow_blank=True, showErrorMessage=not column.field.endswith("nationality_code"),
+                errorTitle="无效的值", error=f"请从下拉列表中选择{column.header}",
+            )
+            validation.add(f"{letter}2:{letter}{VALIDATED_ROWS}")
+            if write_only:
+                sheet.data_validations.append(validation)
+            else:
+                sheet.add_data_validation(validation)
+    return lists
+
+
+def _code_list(codes, col: int, title: str, choices: list[str]) -> None:
     codes.cell(row=1, column=col, value=title).font = Font(bold=True)
     for row, text in enumerate(choices, start=2):
         codes.cell(row=row, column=col, value=text)
@@ -142,10 +200,11 @@ def _instructions(sheet, template: Template) -> None:
             lines.append(("12. 港澳台和外籍学生的国籍/地区不能为中国（CHN），港澳台侨外不能为“00 否”。", False))
     else:
         lines.append(("10. 证件类型为“其他”（无证件）的学生可不填身份证件号，但性别和出生日期必填。", False))
-    for row, (text, bold) in enumerate(lines, start=1):
-        cell = sheet.cell(row=row, column=1, value=text)
-        cell.font = Font(bold=bold, size=14 if row == 1 else 11)
     sheet.column_dimensions["A"].width = 120
+    for row, (text, bold) in enumerate(lines, start=1):
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = Font(bold=bold, size=14 if row == 1 else 11)
+        sheet.append([cell])
 
 
 def _save(workbook: Workbook) -> bytes:

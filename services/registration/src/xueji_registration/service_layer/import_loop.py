@@ -7,7 +7,10 @@ manual entry), a row with a problem row by row (RowParser: every problem on its 
 chunk finds the documents already held by applications (and, for primary freshmen, the preschool
 transfers). The rows that pass become one SubmittedBatch, stored with their ApplicationSubmitted
 events and the row outcomes in bulk (COPY on PostgreSQL) by a second thread while the next chunk is
-checked. Only the failed rows' reasons and the created ids stay in memory for the report.
+checked. Only the created ids and the reasons of the first page of failed rows stay in memory for
+the report (import_reports.FailedRowsPage): the others are in import_rows, paged by GetImportReport.
+`checkpoint` is called between chunks: it raises once the caller has cancelled or its deadline has
+passed, and the transaction is rolled back.
 """
 from __future__ import annotations
 
@@ -31,16 +34,25 @@ from xueji_registration.domain.model import Application, EntryChannel
 from xueji_registration.excel.batch import BatchParser
 from xueji_registration.excel.columns import Template
 from xueji_registration.excel.reader import Limits, TemplateRows
-from xueji_registration.excel.rows import ParsedRow, RowError, RowParser
+from xueji_registration.excel.rows import ParsedRow, RowParser
 from xueji_registration.service_layer.access import regions
 from xueji_registration.service_layer.handlers import store_batch
-from xueji_registration.service_layer.import_reports import BATCH, ImportReport, Progress, new_record, stored_row
+from xueji_registration.service_layer.import_reports import (
+    BATCH,
+    Checkpoint,
+    FailedRowsPage,
+    ImportReport,
+    Progress,
+    new_record,
+    stored_row,
+)
 
 
 def run_import(uow, school_code: str, template: Template, file_name: str, content: bytes, request_id: str,
-               principal: Principal, tree, hash_key: str, limits: Limits, progress: Progress | None
-               ) -> ImportReport:
-    rows = TemplateRows(content, template, limits)  # whole-file checks: raises before anything is written
+               principal: Principal, tree, hash_key: str, limits: Limits, progress: Progress | None,
+               checkpoint: Checkpoint | None = None) -> ImportReport:
+    checkpoint = checkpoint or (lambda: None)
+    rows = TemplateRows(content, template, limits, checkpoint)  # whole-file checks: before anything is written
     parser = BatchParser(RowParser(template))
     kind, category = template.kind, template.category
     new_application = _ApplicationFactory(school_code, kind, category, str(uuid.uuid4()), principal,
@@ -49,11 +61,12 @@ def run_import(uow, school_code: str, template: Template, file_name: str, conten
     with uow, _collector_paused(), _Writes(progress) as writes:
         imports, transfers = ImportRepository(uow.session), PreschoolRepository(uow.session)
         seen: dict[str, int] = {}    # document hash → first row holding it
-        errors: list[tuple[int, RowError]] = []
+        failed = FailedRowsPage()
         created_ids: list[str] = []
         total = 0
         width = len(template.columns)
         for chunk in rows.chunks(BATCH):
+            checkpoint()
             parsed = parser.parse(chunk)    # while the previous chunk is being stored
             hashes = {p.row_number: _hash(hash_key, p) for p in parsed if p.identity and p.identity.document.number}
             writes.wait()                   # the session is free again
@@ -71,17 +84,18 @@ def run_import(uow, school_code: str, template: Template, file_name: str, conten
                     created_ids.append(created)
                     stored.append(StoredRow(p.row_number, created, None, None))
                 else:
-                    errors.extend((p.row_number, e) for e in p.errors)
+                    failed.add(p.row_number, p.errors)
                     stored.append(stored_row(p, None, width))
             total += len(parsed)
             writes.start(partial(_store, uow, imports, submitted.batch, new_application.import_id, stored,
                                  principal), total)
         writes.wait()
+        checkpoint()
         record = new_record(new_application.import_id, school_code, template, file_name, total,
                             len(created_ids), request_id, principal)
         imports.add(record)
         uow.commit()
-        return ImportReport(record, errors, created_ids)
+        return ImportReport(record, failed.errors, created_ids, failed.next_page_token)
 
 
 def _store(uow, imports: ImportRepository, batch: SubmittedBatch | None, import_id: str,

@@ -1,5 +1,12 @@
 """Import records and their reports, shared by the imports of applications and of preschool transfers:
-the per-row outcomes as stored, the report read back, the record of one import."""
+the per-row outcomes as stored, the report read back a page of failed rows at a time, the record of
+one import.
+
+A report carries the reasons of at most one page of failed rows (REPORT_ROWS by default): an import
+of 50,000 failing rows answers with the first page and a page token, and GetImportReport pages
+through the rest, so that neither answer grows with the file (the gRPC message limit would refuse
+it after the import had committed).
+"""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
@@ -7,19 +14,51 @@ from dataclasses import dataclass
 from itertools import islice
 
 from xueji_common.db.engine import now
+from xueji_common.errors import DomainError, FieldViolation, InvalidArgument
 from xueji_registration.adapters.import_repository import ImportRecord, ImportRepository, StoredRow
+from xueji_registration.adapters.rows import decode_offset, encode_offset
 from xueji_registration.excel.columns import Template
 from xueji_registration.excel.rows import ParsedRow, RowError
 
 BATCH = 1000
+REPORT_ROWS, MAX_REPORT_ROWS = 100, 1000   # failed rows per page of a report: by default, at most
 Progress = Callable[[int], None]  # rows stored so far
+Checkpoint = Callable[[], None]   # raises ImportStopped once the caller has gone
+
+
+class ImportStopped(DomainError):
+    """The caller cancelled or its deadline passed: the import stops where it is and is rolled back."""
+
+    def __init__(self, status: str = "CANCELLED") -> None:
+        super().__init__("导入已停止（调用已取消或超时），未导入任何数据")
+        self.status = status
 
 
 @dataclass(frozen=True)
 class ImportReport:
     record: ImportRecord
-    errors: list[tuple[int, RowError]]   # (row number, error), in row order
+    errors: list[tuple[int, RowError]]   # (row number, error) of one page of failed rows, in row order
     created_ids: list[str]
+    next_page_token: str = ""            # set when more failed rows follow those of `errors`
+
+
+class FailedRowsPage:
+    """The errors of the first REPORT_ROWS failed rows of an import as it runs, and whether more failed."""
+
+    def __init__(self) -> None:
+        self.errors: list[tuple[int, RowError]] = []
+        self.rows = 0
+        self._last = 0
+
+    def add(self, row_number: int, errors: list[RowError]) -> None:
+        self.rows += 1
+        if self.rows <= REPORT_ROWS:
+            self.errors.extend((row_number, e) for e in errors)
+            self._last = row_number
+
+    @property
+    def next_page_token(self) -> str:
+        return encode_offset(self._last) if self.rows > REPORT_ROWS else ""
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:
@@ -46,11 +85,24 @@ def new_record(import_id, school_code, template: Template, file_name, total, pas
     )
 
 
-def report_of(imports: ImportRepository, record: ImportRecord) -> ImportReport:
-    errors, created = [], []
-    for row in imports.rows(record.import_id):
-        if row.created_id:
-            created.append(row.created_id)
+def page_of(page_size: int, page_token: str) -> tuple[int, int]:
+    """(the row number the page starts after, how many failed rows it holds) of a report request."""
+    if page_size < 0:
+        raise InvalidArgument(FieldViolation("page.page_size", "每页条数不能为负数"))
+    after = decode_offset(page_token)
+    if after > 2**31 - 1:
+        raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效"))
+    return after, min(page_size or REPORT_ROWS, MAX_REPORT_ROWS)
+
+
+def report_of(imports: ImportRepository, record: ImportRecord, *, after: int = 0, page_size: int = REPORT_ROWS
+              ) -> ImportReport:
+    """The report of a stored import: the failed rows after row `after`, `page_size` of them; the
+    created ids with the first page only (the pages after it do not repeat them)."""
+    errors = []
+    rows = imports.failed_rows_after(record.import_id, after, page_size + 1)
+    for row in rows[:page_size]:
         for column, field_path, message in row.errors or ():
             errors.append((row.row_number, RowError(column, field_path, message)))
-    return ImportReport(record, errors, created)
+    token = encode_offset(rows[page_size - 1].row_number) if len(rows) > page_size else ""
+    return ImportReport(record, errors, [] if after else imports.created_ids(record.import_id), token)

@@ -8,6 +8,9 @@ the import runs again and that row is refused as any duplicate.
 """
 from __future__ import annotations
 
+import tempfile
+from typing import BinaryIO
+
 from xueji_common.auth import Principal, Role
 from xueji_common.documents import DocumentCategory
 from xueji_common.errors import (
@@ -22,14 +25,17 @@ from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.import_repository import ImportRepository
 from xueji_registration.excel.columns import registration_template, template_by_key
 from xueji_registration.excel.reader import Limits
-from xueji_registration.excel.writer import FailedRow, failed_rows_workbook, template_workbook
+from xueji_registration.excel.writer import FailedRow, template_workbook, write_failed_rows
 from xueji_registration.service_layer.access import require_reader, require_school_registrar
 from xueji_registration.service_layer.concurrent_entry import retried
 from xueji_registration.service_layer.import_loop import run_import
 from xueji_registration.service_layer.import_reports import (  # noqa: F401 (the import's report types, here too)
     BATCH,
+    Checkpoint,
     ImportReport,
+    ImportStopped,
     Progress,
+    page_of,
     report_of,
 )
 
@@ -37,9 +43,10 @@ from xueji_registration.service_layer.import_reports import (  # noqa: F401 (the
 def import_applications(
     uow, *, school_code: str, kind: RegistrationKind, category: DocumentCategory, file_name: str, content: bytes,
     request_id: str, principal: Principal, tree, hash_key: str, limits: Limits = Limits(),
-    progress: Progress | None = None,
+    progress: Progress | None = None, checkpoint: Checkpoint | None = None,
 ) -> ImportReport:
-    """`progress(n)`: called after the first n rows are stored (not yet committed)."""
+    """`progress(n)`: called after the first n rows are stored (not yet committed); `checkpoint()`:
+    between chunks, raises ImportStopped once the caller has gone."""
     require_school_registrar(principal, tree, school_code)
     if category is DocumentCategory.NO_DOCUMENT:
         raise InvalidArgument(FieldViolation("category", "无证件学生不能导入，请在系统中逐个录入"))
@@ -50,7 +57,7 @@ def import_applications(
         if request_id and (done := ImportRepository(uow.session).by_request(school_code, request_id)):
             return report_of(ImportRepository(uow.session), done)
     return retried(lambda: run_import(uow, school_code, template, file_name, content, request_id, principal, tree,
-                                      hash_key, limits, progress))
+                                      hash_key, limits, progress, checkpoint))
 
 
 def download_template(kind: RegistrationKind, category: DocumentCategory, *, principal: Principal) -> tuple[str, bytes]:
@@ -62,18 +69,25 @@ def download_template(kind: RegistrationKind, category: DocumentCategory, *, pri
     return template.file_name, template_workbook(template)
 
 
-def get_import_report(uow, import_id: str, *, principal: Principal, tree) -> ImportReport:
+def get_import_report(uow, import_id: str, *, principal: Principal, tree, page_size: int = 0, page_token: str = ""
+                      ) -> ImportReport:
+    """The import's record, created ids and one page of its failed rows (`page_token`: after which)."""
+    after, size = page_of(page_size, page_token)
     with uow:
         imports = ImportRepository(uow.session)
         record = imports.get(import_id)
         if record is None:
             raise NotFound("导入记录不存在")
         require_reader(principal, tree, record.school_code)
-        return report_of(imports, record)
+        return report_of(imports, record, after=after, page_size=size)
 
 
-def failed_rows(uow, import_id: str, *, principal: Principal, tree) -> tuple[str, bytes]:
-    """The failed rows in the import's template, with the reasons on the cells (file name, bytes)."""
+MAX_FILE_BYTES = 60 * 1024 * 1024   # a workbook answered in one message (the gRPC limit is 64 MiB)
+
+
+def failed_rows_file(uow, import_id: str, *, principal: Principal, tree) -> tuple[str, BinaryIO]:
+    """The failed rows in the import's template, with the reasons on the cells: (file name, a
+    temporary file holding the workbook, at its start; the caller closes it)."""
     with uow:
         imports = ImportRepository(uow.session)
         record = imports.get(import_id)
@@ -86,6 +100,25 @@ def failed_rows(uow, import_id: str, *, principal: Principal, tree) -> tuple[str
         template = template_by_key(record.template)
         failed = (FailedRow(r.row_number, r.cells or [], [(e[0], e[2]) for e in r.errors or ()])
                   for r in imports.rows(import_id, failed_only=True))
-        content = failed_rows_workbook(template, failed)
+        out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+        try:
+            write_failed_rows(template, failed, out)
+        except BaseException:
+            out.close()
+            raise
+    out.seek(0)
     stem = record.file_name.rsplit(".", 1)[0]
-    return f"{stem}-失败数据.xlsx", content
+    return f"{stem}-失败数据.xlsx", out
+
+
+def failed_rows(uow, import_id: str, *, principal: Principal, tree) -> tuple[str, bytes]:
+    """The failed-rows workbook in one piece (file name, bytes); FAILED_PRECONDITION FILE_TOO_LARGE
+    when it is beyond one message (failed_rows_file streams it)."""
+    name, out = failed_rows_file(uow, import_id, principal=principal, tree=tree)
+    with out:
+        size = out.seek(0, 2)
+        if size > MAX_FILE_BYTES:
+            message = f"失败数据文件过大（{size / 1048576:.0f} MB），请使用分段下载（DownloadFailedRowsFile）"
+            raise PreconditionFailed(message, [PreconditionViolation("FILE_TOO_LARGE", import_id, message)])
+        out.seek(0)
+        return name, out.read()

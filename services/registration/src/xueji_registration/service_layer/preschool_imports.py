@@ -15,6 +15,7 @@ from xueji_registration.excel.rows import RowParser
 from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.import_reports import (
     BATCH,
+    Checkpoint,
     ImportReport,
     Progress,
     batched,
@@ -28,13 +29,15 @@ from xueji_registration.service_layer.preschool import Matcher, hash_of
 def import_preschool_transfers(
     uow, *, school_code: str, file_name: str, content: bytes, request_id: str, principal: Principal, tree,
     hash_key: str, matcher: Matcher, limits: Limits = Limits(), progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> ImportReport:
     require_school_registrar(principal, tree, school_code)
     template = PRESCHOOL_TEMPLATE
     with uow:
         if request_id and (done := ImportRepository(uow.session).by_request(school_code, request_id)):
             return report_of(ImportRepository(uow.session), done)
-    rows = TemplateRows(content, template, limits)
+    checkpoint = checkpoint or (lambda: None)
+    rows = TemplateRows(content, template, limits, checkpoint)
     parser = RowParser(template)
     import_id = str(uuid.uuid4())
     with uow:
@@ -42,6 +45,7 @@ def import_preschool_transfers(
         seen: dict[str, int] = {}
         total = passed = 0
         for batch in batched(rows, BATCH):
+            checkpoint()
             parsed = [parser.parse(number, values) for number, values in batch]
             keys = {p.row_number: hash_of(hash_key, p.identity) for p in parsed if p.identity}
             held = transfers.by_hashes(school_code, [k for k in keys.values() if k])
