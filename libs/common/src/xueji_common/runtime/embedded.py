@@ -39,6 +39,7 @@ class EmbeddedSystem:
             self.runtimes[0].tokens,
             public_methods=public,
             max_workers=settings.grpc_workers,
+            readiness_names=tuple(r.name for r in self.runtimes),
         )
 
     def runtime(self, name: str) -> ServiceRuntime:
