@@ -51,8 +51,6 @@ class Settings:
     log_format: str = "json"                # json | text
     relay_interval: float = 0.2             # seconds between outbox polls
     worker_concurrency: int = 0             # handlers at once per worker process; 0: the service's own
-    health_interval: float = 2.0            # seconds between readiness checks of the database and broker
-    shutdown_delay: float = 0.0             # seconds a stopping server keeps serving, NOT_SERVING
     # Addresses of the services this one calls (embedded: all on grpc_address).
     peers: dict[str, str] = field(default_factory=dict)
 
@@ -83,8 +81,6 @@ class Settings:
             log_format=_env("LOG_FORMAT", "json"),
             relay_interval=float(_env("RELAY_INTERVAL", "0.2")),
             worker_concurrency=_int("WORKER_CONCURRENCY", 0),
-            health_interval=float(_env("HEALTH_INTERVAL", "2")),
-            shutdown_delay=float(_env("SHUTDOWN_DELAY", "0")),
             peers=_peers_from_env(),
         )
         settings.check()

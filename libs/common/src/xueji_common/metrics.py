@@ -22,16 +22,16 @@ GRPC_LATENCY = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 EVENTS_PUBLISHED = Counter(
-    "xueji_events_published_total", "Events published from the outbox", ["xueji_service", "event_type"]
+    "xueji_events_published_total", "Events published from the outbox", ["service", "event_type"]
 )
 EVENTS_CONSUMED = Counter(
     "xueji_events_consumed_total",
     "Events handled by consumers, by result (handled, duplicate, failed)",
-    ["xueji_service", "event_type", "result"],
+    ["service", "event_type", "result"],
 )
-OUTBOX_BACKLOG = Gauge("xueji_outbox_backlog", "Outbox rows not yet published", ["xueji_service"])
+OUTBOX_BACKLOG = Gauge("xueji_outbox_backlog", "Outbox rows not yet published", ["service"])
 PUBLISH_FAILURES = Counter(
-    "xueji_outbox_publish_failures_total", "Failed attempts to publish the outbox", ["xueji_service"]
+    "xueji_outbox_publish_failures_total", "Failed attempts to publish the outbox", ["service"]
 )
 
 

@@ -11,7 +11,7 @@ KEYS = [(kind, outcome) for kind in ("document_number", "identity_authentication
 
 def counts() -> dict:
     return {k: REGISTRY.get_sample_value("xueji_dedup_outcomes_total",
-                                         {"xueji_service": "dedup", "kind": k[0], "outcome": k[1]}) or 0.0 for k in KEYS}
+                                         {"service": "dedup", "kind": k[0], "outcome": k[1]}) or 0.0 for k in KEYS}
 
 
 def test_each_completed_check_is_counted_once_by_kind_and_outcome(dedup, people):

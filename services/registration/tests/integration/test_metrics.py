@@ -40,7 +40,7 @@ def set_state(rt, application_id: str, state: ApplicationState) -> None:
 def scraped(gauge) -> dict[str, float]:
     registry = CollectorRegistry()
     registry.register(gauge)
-    return {state: registry.get_sample_value(NAME, {"xueji_service": "registration", "state": state}) for state in NONE}
+    return {state: registry.get_sample_value(NAME, {"service": "registration", "state": state}) for state in NONE}
 
 
 def test_applications_are_counted_by_state_at_most_once_per_ttl(service_runtime):
@@ -76,5 +76,5 @@ def test_the_grpc_process_exports_the_gauge(service_runtime):
     bindings(rt)
     imported(rt, 1)
     text = generate_latest(REGISTRY).decode()
-    assert f'{NAME}{{xueji_service="registration",state="awaiting_dedup"}} 1.0' in text
-    assert f'{NAME}{{xueji_service="registration",state="approved"}} 0.0' in text
+    assert f'{NAME}{{service="registration",state="awaiting_dedup"}} 1.0' in text
+    assert f'{NAME}{{service="registration",state="approved"}} 0.0' in text

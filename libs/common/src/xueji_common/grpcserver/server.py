@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 from concurrent import futures
 from dataclasses import dataclass
 from typing import Callable
@@ -39,7 +38,6 @@ class GrpcServer:
         *,
         public_methods: frozenset[str] = frozenset(),
         max_workers: int = 16,
-        readiness_names: tuple[str, ...] = (),
     ) -> None:
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
@@ -59,13 +57,6 @@ class GrpcServer:
             [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self._server
         )
         self.service_names = names
-        # Health: "" is liveness (SERVING while the process serves); the readiness names (the
-        # xueji service's own, e.g. "registration", and every gRPC service's full name) follow
-        # set_ready: NOT_SERVING while a dependency is down, and from the start of a shutdown.
-        self.readiness_names = list(dict.fromkeys([*readiness_names, *names]))
-        self._ready = True
-        self._stopping = False
-        self._health_lock = threading.Lock()
         self.port = self._server.add_insecure_port(address)
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {address}")
@@ -73,37 +64,18 @@ class GrpcServer:
 
     def start(self) -> None:
         self._server.start()
-        self.health.set("", health_pb2.HealthCheckResponse.SERVING)
-        self._publish_readiness()
+        for name in ["", *self.service_names]:
+            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("grpc server listening", extra={"fields": {"address": self.address, "services": self.service_names}})
 
-    def set_ready(self, ready: bool) -> None:
-        """Readiness from the dependencies (runtime.health.DependencyMonitor); ignored once stopping."""
-        with self._health_lock:
-            self._ready = ready
-            self._publish_readiness()
-
-    def _publish_readiness(self) -> None:
-        ok = self._ready and not self._stopping
-        status = health_pb2.HealthCheckResponse.SERVING if ok else health_pb2.HealthCheckResponse.NOT_SERVING
-        for name in self.readiness_names:
-            self.health.set(name, status)
-
-    def stop(self, grace: float = 10.0, drain: float = 0.0) -> None:
-        """Readiness NOT_SERVING first; keep serving `drain` seconds while load balancers and
-        health-checking clients move away; then refuse new calls and finish the running ones."""
-        with self._health_lock:
-            self._stopping = True
-            self._publish_readiness()
-        if drain > 0:
-            log.info("grpc server draining", extra={"fields": {"address": self.address, "seconds": drain}})
-            time.sleep(drain)
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop taking calls (health NOT_SERVING first, for load balancers), finish running ones."""
         self.health.enter_graceful_shutdown()
         self._server.stop(grace).wait()
         log.info("grpc server stopped", extra={"fields": {"address": self.address}})
 
-    def wait_for_termination(self, on_stop: Callable[[], None] = lambda: None, drain: float = 0.0) -> None:
-        """Block until SIGTERM or SIGINT, then shut down gracefully (see stop)."""
+    def wait_for_termination(self, on_stop: Callable[[], None] = lambda: None) -> None:
+        """Block until SIGTERM or SIGINT, then shut down gracefully."""
         stopping = threading.Event()
 
         def request_stop(signum, frame):
@@ -112,5 +84,5 @@ class GrpcServer:
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
         stopping.wait()
-        self.stop(drain=drain)
+        self.stop()
         on_stop()

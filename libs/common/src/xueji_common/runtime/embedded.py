@@ -39,7 +39,6 @@ class EmbeddedSystem:
             self.runtimes[0].tokens,
             public_methods=public,
             max_workers=settings.grpc_workers,
-            readiness_names=tuple(r.name for r in self.runtimes),
         )
 
     def runtime(self, name: str) -> ServiceRuntime:

@@ -14,7 +14,6 @@ from xueji_common.config import Settings
 from xueji_common.grpcserver.server import GrpcServer
 from xueji_common.messaging.bus import NamekoPublisher, declare_consumer_queues
 from xueji_common.metrics import serve_metrics
-from xueji_common.runtime import health
 from xueji_common.runtime.bootstrap import ServiceRuntime
 from xueji_common.runtime.spec import load_specs
 
@@ -27,14 +26,11 @@ def service_cli(service_name: str) -> click.Group:
         pass
 
     @cli.command(help="Apply the database migrations and declare the service's event queues, then exit.")
-    @click.option("--queues/--no-queues", "declare_queues", default=True,
-                  help="Declare the worker's event queues on this broker (--no-queues: no worker consumes here).")
-    def migrate(declare_queues: bool) -> None:
+    def migrate() -> None:
         runtime = _runtime(service_name)
         runtime.migrate()
         log.info("migrations applied", extra={"fields": {"service": service_name}})
-        # A durable queue nothing consumes fills up forever and reads as a dead consumer.
-        if declare_queues and runtime.spec.subscriptions:
+        if runtime.spec.subscriptions:
             queues = declare_consumer_queues(service_name, runtime.spec.subscriptions, runtime.settings.amqp_uri)
             log.info("event queues declared", extra={"fields": {"service": service_name, "queues": queues}})
         runtime.close()
@@ -53,21 +49,11 @@ def service_cli(service_name: str) -> click.Group:
             runtime.tokens,
             public_methods=runtime.spec.public_methods,
             max_workers=runtime.settings.grpc_workers,
-            readiness_names=(service_name,),
         )
-        monitor = health.DependencyMonitor(
-            [health.database(runtime.database_url), health.broker(runtime.settings.amqp_uri)],
-            server.set_ready, interval=runtime.settings.health_interval, name=service_name)
         serve_metrics(runtime.settings.metrics_port)
         relay.start()
-        monitor.start()
         server.start()
-
-        def stopped() -> None:
-            monitor.stop()
-            runtime.close()
-
-        server.wait_for_termination(on_stop=stopped, drain=runtime.settings.shutdown_delay)
+        server.wait_for_termination(on_stop=runtime.close)
 
     return cli
 

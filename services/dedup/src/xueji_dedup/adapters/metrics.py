@@ -1,6 +1,6 @@
 """Dedup's domain metrics, in prometheus_client's default registry beside xueji_common.metrics (the same
 /metrics endpoint of each process). The dashboard reads
-`sum by (kind, outcome) (rate(xueji_dedup_outcomes_total{xueji_service=...}[5m]))`
+`sum by (kind, outcome) (rate(xueji_dedup_outcomes_total{service=...}[5m]))`
 (deploy/tools/gen_dashboard.py)."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from xueji.v1 import events_pb2
 DEDUP_OUTCOMES = Counter(
     "xueji_dedup_outcomes_total",
     "Dedup checks completed (DedupCompleted committed), by kind and outcome",
-    ["xueji_service", "kind", "outcome"],
+    ["service", "kind", "outcome"],
 )
 
 # Label values: the enum names without their prefix, in lower case (document_number, passed...).

@@ -1,6 +1,6 @@
 """Registration's domain metrics, in prometheus_client's default registry beside xueji_common.metrics
 (the same /metrics endpoint of the gRPC server process). The dashboard reads
-`sum by (state) (xueji_registration_applications{xueji_service=...})` (deploy/tools/gen_dashboard.py)."""
+`sum by (state) (xueji_registration_applications{service=...})` (deploy/tools/gen_dashboard.py)."""
 from __future__ import annotations
 
 import logging
@@ -38,10 +38,10 @@ class ApplicationsByState:
             self.session_factory, self._counts, self._counted_at = session_factory, None, float("-inf")
 
     def describe(self) -> list[GaugeMetricFamily]:
-        return [GaugeMetricFamily(NAME, HELP, labels=["xueji_service", "state"])]   # registering does not count
+        return [GaugeMetricFamily(NAME, HELP, labels=["service", "state"])]   # registering does not count
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(NAME, HELP, labels=["xueji_service", "state"])
+        family = GaugeMetricFamily(NAME, HELP, labels=["service", "state"])
         counts = self.counts()
         if counts is not None:
             for state in ApplicationState:
