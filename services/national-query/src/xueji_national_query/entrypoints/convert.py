@@ -24,10 +24,12 @@ def document_pb(record: NationalRecord, number: str) -> common_pb2.IdentityDocum
     return common_pb2.IdentityDocument(type=doc_type, number=number)
 
 
-def lookup_result(record: NationalRecord, document_number: str) -> national_query_pb2.StudentLookupResult:
+def lookup_result(record: NationalRecord, document_number: str, student_number: str
+                  ) -> national_query_pb2.StudentLookupResult:
+    """One result, with the two numbers as the lookup may show them (xueji_common.masking)."""
     return national_query_pb2.StudentLookupResult(
         name=record.name,
-        national_student_number=record.national_student_number,
+        national_student_number=student_number,
         document=document_pb(record, document_number),
         province_code=record.province_code,
         province_name=province_name(record.province_code),

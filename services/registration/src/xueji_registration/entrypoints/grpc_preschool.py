@@ -6,7 +6,8 @@ import base64
 from google.protobuf import empty_pb2
 
 from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc
-from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, Gender, mask_document_number
+from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, Gender
+from xueji_common.masking import mask_message
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.convert import date_from_pb, date_to_pb, message_to_dict, timestamp
 from xueji_common.grpcserver.guard import require_role
@@ -53,8 +54,7 @@ def transfer_pb(t: PreschoolTransfer, *, clear: bool) -> registration_pb2.Presch
         transfer_id=t.transfer_id, school_code=t.school_code,
         identity=common_pb2.StudentIdentity(
             name=t.identity.name, gender=int(t.identity.gender), birth_date=date_to_pb(t.identity.birth_date),
-            document=common_pb2.IdentityDocument(type=doc.type.to_proto(),
-                                                 number=doc.number if clear else mask_document_number(doc.number))),
+            document=common_pb2.IdentityDocument(type=doc.type.to_proto(), number=doc.number)),
         category=t.category.to_proto(), match_status=_STATUS[t.match_status],
         candidates=[candidate_pb(c) for c in t.candidates], application_id=t.application_id or "",
         has_formal_record=t.has_formal_record, version=t.version,
@@ -69,7 +69,7 @@ def transfer_pb(t: PreschoolTransfer, *, clear: bool) -> registration_pb2.Presch
         message.match_confirmed_by.CopyFrom(common_pb2.AuditStamp(
             org_unit_code=by.get("org_unit", ""), user_id=by.get("user_id", ""),
             opinion="确认都不匹配" if by.get("none_match") else "确认匹配"))
-    return message
+    return message if clear else mask_message(message)
 
 
 def page_of(page: common_pb2.PageRequest) -> tuple[int, int]:
