@@ -224,7 +224,7 @@ def check_transfer(uow: RegistrationUnitOfWork, school_code: str, transfer_id: s
     transfer = PreschoolRepository(uow.session).get(transfer_id)
     if transfer is None or transfer.school_code != school_code:
         raise InvalidArgument(FieldViolation("preschool_transfer_id", "学前调档信息不存在或不属于本校"))
-    transfer.ensure_changeable("注册")
+    transfer.ensure_registrable("注册")
 
 
 def check_files(uow: RegistrationUnitOfWork, school_code: str, proof_ids, photo_id: str = "",
