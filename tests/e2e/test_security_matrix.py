@@ -20,6 +20,7 @@ import pytest
 import xueji.v1
 from tests.e2e import security_world
 from tests.e2e.coverage import coverage
+from tests.e2e.masking_check import unmasked_numbers
 from tests.e2e.security_probe import Probe, server_of
 from tests.e2e.security_rpcs import REFERENCES, RPCS
 from tests.e2e.security_table import ordered
@@ -98,6 +99,7 @@ def test_rpc_role_jurisdiction(matrix, cell):
         coverage.matrix_cells += 1
     assert code in cell.expected, f"{cell.id} on {server}: {code.name} {answer if code.value[0] else ''}"
     assert not changed, f"{cell.id} was refused but changed {server}: {changed}"
+    assert not unmasked_numbers(cell, request, answer if code.value[0] == 0 else None), f"{cell.id}: numbers in full"
 
 
 def test_no_process_logged_a_document_number_of_the_matrix(matrix, system_cluster):

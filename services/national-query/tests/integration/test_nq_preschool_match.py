@@ -76,3 +76,16 @@ def test_only_the_system_role_matches(stub, auth, records):
     with pytest.raises(grpc.RpcError) as exc:
         match(stub, auth, role=Role.SCHOOL_REGISTRAR, org="1330102001", **by_document("330102201001011234"))
     assert exc.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_number_held_by_a_formal_record_comes_with_where_it_is_masked(stub, auth, runtime):
+    from nq_support import created
+    number = "33010220150601123X"
+    created(runtime, number=number)                    # a primary-school record (G) at 1330102001
+    answer = stub.MatchPreschoolRecord(nq.MatchPreschoolRecordRequest(**by_document(number)),
+                                       metadata=auth(Role.SYSTEM, "000000"))
+    [holder] = answer.formal_records
+    assert (holder.school_code, holder.province_code) == ("1330102001", "330000")
+    assert holder.national_student_number == "G330***********123X"
+    assert not stub.MatchPreschoolRecord(nq.MatchPreschoolRecordRequest(**by_document("330102201001011234")),
+                                         metadata=auth(Role.SYSTEM, "000000")).formal_records

@@ -27,6 +27,7 @@ class FakePreschoolRecords(national_query_pb2_grpc.PreschoolRecordsServicer):
     def __init__(self) -> None:
         self.by_number: dict[str, list[common_pb2.PreschoolRecordCandidate]] = {}
         self.by_name: dict[str, list[common_pb2.PreschoolRecordCandidate]] = {}
+        self.formal: dict[str, list[common_pb2.FormalRecordHolder]] = {}   # document number → formal records
         self.calls = 0
         self.unavailable = False
 
@@ -35,11 +36,13 @@ class FakePreschoolRecords(national_query_pb2_grpc.PreschoolRecordsServicer):
         self.calls += 1
         if self.unavailable:
             context.abort(grpc.StatusCode.UNAVAILABLE, "down")
+        formal = []
         if request.WhichOneof("key") == "document":
             found = self.by_number.get(request.document.number, [])
+            formal = self.formal.get(request.document.number, [])
         else:
             found = self.by_name.get(request.person.name, [])
-        return national_query_pb2.MatchPreschoolRecordResponse(candidates=found)
+        return national_query_pb2.MatchPreschoolRecordResponse(candidates=found, formal_records=formal)
 
 
 def record(record_id: str, name: str = "张三") -> common_pb2.PreschoolRecordCandidate:

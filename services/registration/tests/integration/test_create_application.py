@@ -77,3 +77,17 @@ def test_primary_freshmen_with_documents_come_through_the_preschool_transfer(run
     with pytest.raises(PreconditionFailed):
         create(runtime, command(kind=RegistrationKind.PRIMARY_FRESHMAN))
     assert rows(runtime, "applications") == 0
+
+
+def test_a_form_with_several_problems_names_every_field_in_one_answer_missing_proof_included(runtime):
+    form = sample_form()
+    form["postalCode"] = "12"
+    form["familyMembers"] = [{"name": "", "relationshipCode": "51"}]
+    cmd = command(category=DocumentCategory.NO_DOCUMENT, document_type=DocumentType.OTHER, document_number="",
+                  gender=1, birth_date=None, form=form, proof_material_ids=())
+    from xueji_common.errors import InvalidArgument
+    with pytest.raises(InvalidArgument) as refused:
+        create(runtime, cmd)
+    fields = {v.field for v in refused.value.violations}
+    assert {"student.birth_date", "student.postal_code", "student.family_members[0].name", "proof_material_ids"} <= fields, fields
+    assert rows(runtime, "applications") == 0

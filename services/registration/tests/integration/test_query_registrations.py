@@ -8,6 +8,7 @@ import pytest
 from registration_harness import OTHER_SCHOOL, SCHOOL, _system, harness  # noqa: F401 (fixtures)
 from xueji.v1 import common_pb2, events_pb2, registration_pb2
 from xueji_common.auth import Role
+from xueji_common.masking import mask_document_number
 from xueji_registration.testing import resident_id
 
 S = registration_pb2
@@ -135,3 +136,23 @@ def test_records_are_listed_and_read_within_jurisdiction(harness, three):
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED
     assert refusal(harness.call, "GetStudentRecord", S.GetStudentRecordRequest()).code() == \
         grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_department_sees_the_national_number_masked_as_the_document_and_the_system_in_full(harness, three):
+    resident = three[0]
+    harness.deliver(events_pb2.RegistrationApproved(application_id=resident.application_id, revision=1), "review")
+    number = "G" + resident_id(seq="111")
+    [record] = harness.call("ListStudentRecords", S.ListStudentRecordsRequest(
+        number_kind=common_pb2.STUDENT_NUMBER_KIND_FORMAL)).records
+    assert record.national_student_number == number                       # the school's own registrar
+    county = dict(role=Role.DEPARTMENT_REGISTRAR, org="330102")
+    seen = harness.call("GetStudentRecord", S.GetStudentRecordRequest(record_id=record.record_id), **county)
+    listed = harness.call("ListStudentRecords", S.ListStudentRecordsRequest(), **county).records
+    app = harness.get(resident, **county)
+    for shown, document in ((seen.national_student_number, seen.student.document.number),
+                            (app.national_student_number, app.student.document.number),
+                            *((r.national_student_number, r.student.document.number) for r in listed)):
+        assert shown == "G" + document == "G" + mask_document_number(resident_id(seq="111")), shown
+    system = harness.call("GetStudentRecord", S.GetStudentRecordRequest(record_id=record.record_id),
+                          role=Role.SYSTEM, org="000000")
+    assert (system.national_student_number, system.student.document.number) == (number, number[1:])

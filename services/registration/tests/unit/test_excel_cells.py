@@ -15,10 +15,28 @@ def test_dates_as_date_cells_or_as_text_are_read(value):
     assert cells.parse(COL["出生日期"], value) == {"year": 2015, "month": 6, "day": 1}
 
 
-@pytest.mark.parametrize("value", ["2015-13-01", "2015-02-30", "六月一日", "1/6/2015", 42156.0])
+@pytest.mark.parametrize("value", ["2015-13-01", "2015-02-30", "六月一日", "1/6/2015", 60, 0, -5])
 def test_impossible_or_unreadable_dates_are_refused_naming_the_format(value):
     with pytest.raises(cells.CellError, match="YYYY-MM-DD"):
         cells.parse(COL["出生日期"], value)
+
+
+@pytest.mark.parametrize("value", [40787, 40787.0, 40787.75, "40787"])
+def test_an_excel_date_serial_is_read_as_its_date(value):
+    assert cells.parse(COL["出生日期"], value) == {"year": 2011, "month": 9, "day": 1}
+
+
+@pytest.mark.parametrize("serial, day", [(1, dt.date(1900, 1, 1)), (59, dt.date(1900, 2, 28)),
+                                         (61, dt.date(1900, 3, 1)), (42156, dt.date(2015, 6, 1))])
+def test_excel_serials_follow_the_1900_leap_year_quirk(serial, day):
+    assert cells.excel_serial_date(serial) == day
+    assert cells.excel_serial_date(60) is None   # 1900-02-29, a day Excel counts that never was
+
+
+def test_a_serial_in_the_admission_month_is_its_month_and_yyyym_text_keeps_its_meaning():
+    assert cells.parse(COL["入学年月"], 45536) == "202409"
+    assert cells.parse(COL["入学年月"], "20249") == "202409"
+    assert cells.parse(COL["入学年月"], 202409) == "202409"
 
 
 @pytest.mark.parametrize("value", ["01 汉族", "01", "1", "汉族", "01-汉族", 1.0])
@@ -99,3 +117,17 @@ def test_a_remembered_date_is_a_fresh_value_for_every_row():
     fast = cells.compiled(COL["出生日期"])
     first, second = fast("2015-06-01"), fast("2015-06-01")
     assert first == second and first is not second   # rows never share a mutable value
+
+
+@pytest.mark.parametrize("value", ["1", 1, "就近入学", "1 就近入学"])
+def test_admission_method_accepts_its_code_as_the_instructions_promise(value):
+    assert cells.parse(COL["入学方式"], value) == "ADMISSION_METHOD_NEARBY"
+
+
+@pytest.mark.parametrize("column", [c for c in STUDENT_COLUMNS if c.options], ids=lambda c: c.header)
+def test_every_coded_column_accepts_both_the_code_and_the_label_of_each_option(column):
+    from xueji_registration.excel import labels
+    for stored, name in column.options:
+        code = stored if column.kind.value == "code" else labels.CHOICE_CODES[stored]
+        assert cells.parse(column, name) == stored
+        assert cells.parse(column, code) == stored, (column.header, code)

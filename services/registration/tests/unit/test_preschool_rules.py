@@ -65,3 +65,34 @@ def test_no_document_children_are_neither_exported_nor_supplemented():
     assert t.export_refusal().code == "NO_DOCUMENT_NOT_EXPORTABLE"
     with pytest.raises(PreconditionFailed):
         t.ensure_supplementable()
+
+
+def _elsewhere():
+    from xueji_registration.domain.preschool import FormalRecord
+    return FormalRecord("G330***********9848", "1330105001", "拱墅区某小学", "330000")
+
+
+def test_a_formal_record_elsewhere_refuses_export_and_registration_but_not_a_correction():
+    from xueji_registration.domain.preschool import MatchAnswer
+    t = transfer()
+    t.apply_match(MatchAnswer([Candidate("a", name="张三")], (_elsewhere(),)))
+    assert t.has_formal_record and t.match_status is MatchStatus.MATCHED
+    refusal = t.export_refusal()
+    assert refusal.code == "HAS_FORMAL_RECORD" and "已成为正式学籍学生的，不允许导出" in refusal.message
+    assert "拱墅区某小学" in refusal.message and "G330***********9848" in refusal.message
+    for check in (t.ensure_supplementable, t.ensure_open_for_registration):
+        with pytest.raises(PreconditionFailed, match="已成为正式学籍学生"):
+            check()
+    t.ensure_changeable("修改")            # a mistyped number can still be corrected
+    t.apply_match(None)                    # national-query unreachable: what it said stands
+    assert t.formal_record == _elsewhere()
+    t.apply_match(MatchAnswer([]))         # asked again, no formal record any more
+    assert not t.has_formal_record
+
+
+def test_a_record_matched_by_the_number_under_another_name_is_a_notice():
+    t = transfer()
+    t.apply_match([Candidate("a", name="余英")])
+    assert t.match_notices == ["学前学籍姓名“余英”与录入的姓名“张三”不一致，请核对"]
+    t.apply_match([Candidate("a", name="张三")])
+    assert t.match_notices == []

@@ -148,3 +148,26 @@ def test_approve_all_racing_a_single_decision_never_applies_both(review):
     assert (apps[-1] in approved) == isinstance(single, tuple)
     assert len(approved) == 30 - (0 if isinstance(single, tuple) else 1)
     assert len(review.published()) == 30  # each case decided exactly once
+
+
+def test_a_county_approval_after_another_at_version_0_is_aborted_not_a_refusal(review):
+    app = review.submit("resident")
+    review.dedup(app)
+    at_level(review, app, [])
+    county = review.as_(Role.DEPARTMENT_REGISTRAR, COUNTY, "county-a")
+    review.reviews.ApproveCase(review_pb2.ApproveCaseRequest(case_id=app), metadata=county)
+    with pytest.raises(grpc.RpcError) as err:
+        review.reviews.ApproveCase(review_pb2.ApproveCaseRequest(case_id=app),
+                                   metadata=review.as_(Role.DEPARTMENT_REGISTRAR, COUNTY, "county-b"))
+    assert err.value.code() == grpc.StatusCode.ABORTED and "已被他人更新，请刷新后重试" in err.value.details()
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_county_approvals_at_version_0_at_once_one_wins_the_other_is_aborted(review, attempt):
+    app = review.submit("no_document")
+    at_level(review, app, [])
+    calls = [lambda user=user: review.reviews.ApproveCase(review_pb2.ApproveCaseRequest(case_id=app),
+                                                          metadata=review.as_(Role.DEPARTMENT_REGISTRAR, COUNTY, user))
+             for user in ("county-a", "county-b")]
+    failures = [o for o in race(*calls) if isinstance(o, tuple)]
+    assert [code for code, _ in failures] == [grpc.StatusCode.ABORTED], failures

@@ -119,11 +119,17 @@ def test_a_department_approves_all_of_selected_schools(review):
     assert {s.school_code: s.total for s in city.schools} == {SCHOOL: 1, OTHER_SCHOOL: 1}
 
 
-def test_a_case_reached_by_the_city_is_no_longer_the_countys_to_decide(review):
+def test_a_case_the_county_sent_to_the_city_is_no_longer_the_countys_to_decide(review):
+    """A second county approval finds the county's own decision made first: ABORTED (reload), as
+    for two at once; a unit that never had the case is refused (FAILED_PRECONDITION)."""
     app = review.submit("no_document")
     to_county(review, app)
     county = review.as_(Role.DEPARTMENT_REGISTRAR, COUNTY)
     review.reviews.ApproveCase(review_pb2.ApproveCaseRequest(case_id=app), metadata=county)
     with pytest.raises(grpc.RpcError) as err:
         review.reviews.ApproveCase(review_pb2.ApproveCaseRequest(case_id=app), metadata=county)
+    assert err.value.code() == grpc.StatusCode.ABORTED and "已被他人更新" in err.value.details()
+    with pytest.raises(grpc.RpcError) as err:
+        review.reviews.ApproveCase(review_pb2.ApproveCaseRequest(case_id=app),
+                                   metadata=review.as_(Role.DEPARTMENT_REGISTRAR, PROVINCE))
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "不在本单位待审核" in err.value.details()

@@ -151,3 +151,26 @@ def test_approve_all_of_one_category(review, leader):
         review.reviews.ApproveAll(review_pb2.ApproveAllRequest(school_codes=[SCHOOL, OTHER_SCHOOL], category=NO_DOC),
                                   metadata=review.as_(Role.DEPARTMENT_REGISTRAR, "330102"))
     assert "category" in dict(field_violations(err.value))
+
+
+def test_a_school_with_nothing_waiting_shows_zero_per_category(review, leader):
+    summary = review.reviews.GetPendingSummary(review_pb2.GetPendingSummaryRequest(), metadata=leader)
+    assert (summary.total, counts(summary)) == (0, {RESIDENT: 0, HMT: 0, NO_DOC: 0})
+    from google.protobuf import json_format
+    printed = json_format.MessageToDict(summary, always_print_fields_with_no_presence=True)   # as `xueji call`
+    assert printed["total"] == "0" and [c["count"] for c in printed["byCategory"]] == ["0", "0", "0"]
+
+
+def test_approving_right_after_the_submission_is_a_retryable_refusal_not_not_found(review, leader):
+    import uuid
+    on_its_way = str(uuid.uuid4())   # submitted, its event not handled by review yet
+    for call in (lambda: review.reviews.ApproveCase(review_pb2.ApproveCaseRequest(case_id=on_its_way), metadata=leader),
+                 lambda: review.reviews.ReviewCases(review_pb2.ReviewCasesRequest(
+                     selected_case_ids=[on_its_way], case_id=on_its_way, decision=APPROVE), metadata=leader)):
+        with pytest.raises(grpc.RpcError) as err:
+            call()
+        assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "审核记录正在生成，请稍后再试" in err.value.details()
+        assert [v[0] for v in precondition_violations(err.value)] == ["CASE_NOT_READY"]
+    review.submit("no_document", application_id=on_its_way)    # the event arrives: the same call goes through
+    assert review.reviews.ApproveCase(review_pb2.ApproveCaseRequest(case_id=on_its_way), metadata=leader).case_id

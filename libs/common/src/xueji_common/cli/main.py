@@ -106,7 +106,9 @@ def call(method, request_json, address, token, role, org, user) -> None:
     except grpc.RpcError as exc:
         print_rpc_error(exc, console)
         sys.exit(1)
-    click.echo(json.dumps(json_format.MessageToDict(response), ensure_ascii=False, indent=2))
+    # Zero counts and empty texts printed too: proto3 leaves default values out of JSON otherwise.
+    printed = json_format.MessageToDict(response, always_print_fields_with_no_presence=True)
+    click.echo(json.dumps(printed, ensure_ascii=False, indent=2))
 
 
 def _load_contracts():

@@ -1,9 +1,12 @@
-"""Number text helpers: normalisation, the GB 11643 check digit, masking."""
+"""Number text helpers: normalisation, the GB 11643 check digit; masking is xueji_common.masking's
+(one policy in one place: docs/MASKING.md), re-exported here for the callers that mask a document."""
 
 from __future__ import annotations
 
 import operator
 import re
+
+from xueji_common.masking import mask_document_number  # noqa: F401 (re-exported)
 
 # Full-width ASCII block (U+FF01..U+FF5E) and the ideographic space to their ASCII counterparts.
 _FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
@@ -34,20 +37,3 @@ def check_character(first17: str) -> str:
     """`resident_id_check_digit` for 17 characters already known to be ASCII digits."""
     # Byte values are the digits plus ord("0"), whose weighted sum is taken off once.
     return "10X98765432"[(sum(map(operator.mul, first17.encode(), _WEIGHTS)) - _ZEROS) % 11]
-
-
-def mask_document_number(number: str) -> str:
-    """Mask a number for display and logs; the length is always kept.
-
-    * 10 or more characters: keep the first 3 and the last 4 (``110***********123X``);
-    * 4 to 9 characters: keep the first 1 and the last 2 (``A******45``);
-    * 1 to 3 characters: mask everything; the empty string stays empty.
-
-    So at most 7 characters are ever shown, and at least one is always hidden.
-    """
-    n = len(number)
-    if n >= 10:
-        return number[:3] + "*" * (n - 7) + number[-4:]
-    if n >= 4:
-        return number[:1] + "*" * (n - 3) + number[-2:]
-    return "*" * n

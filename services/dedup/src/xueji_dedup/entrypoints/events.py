@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 
 from xueji.v1 import events_pb2
-from xueji_common.documents import DocumentCategory, DocumentType, mask_document_number
+from xueji_common.documents import DocumentCategory, DocumentType
+from xueji_common.masking import mask_student_number
 from xueji_common.grpcserver.convert import date_from_pb
 from xueji_common.messaging.consumer import Subscription
 from xueji_common.vocabulary import RegistrationKind
@@ -61,8 +62,9 @@ def _snapshot(r: events_pb2.StudentRecordSnapshot) -> records.RecordSnapshot:
 
 
 def _masked_number(number: str) -> str:
-    """A G number contains the resident ID: kept masked like one."""
-    return mask_document_number(number) if number.startswith("G") else number
+    """A G number contains the resident ID: kept masked as the masking policy masks it (L numbers
+    are kept whole; responses mask them for whoever is not of the student's school)."""
+    return mask_student_number(number) if number.startswith("G") else number
 
 
 def on_student_record_created(event: events_pb2.StudentRecordCreated, uow, envelope) -> None:

@@ -9,6 +9,7 @@ from xueji_common import paging
 from xueji_common.grpcserver.convert import date_from_pb
 from xueji_common.grpcserver.guard import require_role
 from xueji_common.hashing import document_hash
+from xueji_common.masking import mask_message, sees_full_numbers, shown
 from xueji_dedup.adapters.peers import Peers
 from xueji_dedup.adapters.problem_messages import group_to_pb
 from xueji_dedup.domain.problems import GroupStatus, ProblemKind, Resolution
@@ -42,6 +43,17 @@ def _corrected(identity: common_pb2.StudentIdentity, index: int, hash_key: str) 
                                       document_hash(hash_key, doc.type.value, doc.number))
 
 
+def shown_group(message: dedup_pb2.ProblemGroup, principal) -> dedup_pb2.ProblemGroup:
+    """Each student as the caller may see them (docs/MASKING.md); the history's numbers are stored
+    masked, and masked again for whoever is not of a group's school."""
+    for student in message.students:
+        shown(student, principal, student.school_code)
+    if not any(sees_full_numbers(principal, s.school_code) for s in message.students):
+        for action in message.history:
+            mask_message(action)
+    return message
+
+
 class ProblemRecordsServicer(dedup_pb2_grpc.ProblemRecordsServicer):
     def __init__(self, runtime) -> None:
         self._rt = runtime
@@ -70,14 +82,14 @@ class ProblemRecordsServicer(dedup_pb2_grpc.ProblemRecordsServicer):
         groups, total = problems.list_groups(self._rt.uow_factory(), query, principal=principal, tree=self._rt.tree)
         next_token = paging.encode_offset(offset + size) if offset + size < total else ""
         return dedup_pb2.ListProblemGroupsResponse(
-            groups=[group_to_pb(g, self._rt.tree) for g in groups],
+            groups=[shown_group(group_to_pb(g, self._rt.tree), principal) for g in groups],
             page=common_pb2.PageResponse(next_page_token=next_token, total_size=total))
 
     def GetProblemGroup(self, request, context):
         principal = require_role(Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM)
         group, actions, proofs = problems.get_group(self._rt.uow_factory(), request.group_id,
                                                     principal=principal, tree=self._rt.tree)
-        return group_to_pb(group, self._rt.tree, actions, proofs)
+        return shown_group(group_to_pb(group, self._rt.tree, actions, proofs), principal)
 
     def ResolveProblemGroup(self, request, context):
         principal = require_role(Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR)
@@ -93,4 +105,4 @@ class ProblemRecordsServicer(dedup_pb2_grpc.ProblemRecordsServicer):
         group = problems.resolve_group(
             self._rt.uow_factory(), request.group_id, resolutions, request.opinion, proofs, request.expected_version,
             principal=principal, tree=self._rt.tree, peers=self._peers)
-        return group_to_pb(group, self._rt.tree)
+        return shown_group(group_to_pb(group, self._rt.tree), principal)

@@ -87,6 +87,13 @@ class RecordRepository:
             .order_by(t.c.national_student_number))
         return [to_record(r) for r in rows]
 
+    def formal_by_document(self, document_hash: str) -> list[NationalRecord]:
+        """The formal records (primary school and above) holding a document hash, newest first."""
+        rows = self._session.execute(
+            select(t).where(t.c.document_hash == document_hash, t.c.stage != Stage.PRESCHOOL.value)
+            .order_by(t.c.changed_at.desc(), t.c.national_student_number))
+        return [to_record(r) for r in rows]
+
     def preschool_by_person(self, name: str, gender: int, birth_date: dt.date) -> list[NationalRecord]:
         rows = self._session.execute(
             select(t).where(t.c.name == name, t.c.gender == gender, t.c.birth_date == birth_date,

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from xueji_common.auth import Role
 from xueji_common.documents import DocumentError, DocumentType, mask_document_number, normalize_document_number
+from xueji_common.masking import lookup_document_number
 from xueji_common.documents import validate_document
 from xueji_common.errors import FieldViolation, InvalidArgument, NotFound
 from xueji_national_query.domain.doc_hash import hasher
@@ -106,9 +107,9 @@ def mask_name(name: str) -> str:
 
 
 def shown_document_number(query: LookupQuery, role: Role, masked: str) -> str:
-    if role in ROLES_SEEING_DOCUMENT_NUMBERS and query.kind == BY_DOCUMENT:
-        return query.document_number
-    return masked
+    """The supplied number to the roles that may see it, masked otherwise (xueji_common.masking)."""
+    supplied = query.document_number if role in ROLES_SEEING_DOCUMENT_NUMBERS and query.kind == BY_DOCUMENT else ""
+    return lookup_document_number(supplied, masked)
 
 
 def nothing_found() -> NotFound:

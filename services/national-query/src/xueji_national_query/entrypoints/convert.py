@@ -8,6 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from xueji.v1 import common_pb2, national_query_pb2
 from xueji_common.documents import DocumentType
 from xueji_common.grpcserver.convert import date_to_pb
+from xueji_common.masking import mask_student_number
 from xueji_national_query.domain.records import NationalRecord
 from xueji_national_query.domain.vocabulary import EnrolmentStatus, Stage, province_name
 
@@ -24,10 +25,12 @@ def document_pb(record: NationalRecord, number: str) -> common_pb2.IdentityDocum
     return common_pb2.IdentityDocument(type=doc_type, number=number)
 
 
-def lookup_result(record: NationalRecord, document_number: str) -> national_query_pb2.StudentLookupResult:
+def lookup_result(record: NationalRecord, document_number: str, student_number: str
+                  ) -> national_query_pb2.StudentLookupResult:
+    """One result, with the two numbers as the lookup may show them (xueji_common.masking)."""
     return national_query_pb2.StudentLookupResult(
         name=record.name,
-        national_student_number=record.national_student_number,
+        national_student_number=student_number,
         document=document_pb(record, document_number),
         province_code=record.province_code,
         province_name=province_name(record.province_code),
@@ -57,3 +60,10 @@ def preschool_candidate(record: NationalRecord) -> common_pb2.PreschoolRecordCan
         province_code=record.province_code,
         problem_record=record.problem,
     )
+
+
+def formal_holder(record: NationalRecord) -> common_pb2.FormalRecordHolder:
+    """Where a formal record is, its number masked (docs/MASKING.md): registration only shows it."""
+    return common_pb2.FormalRecordHolder(
+        national_student_number=mask_student_number(record.national_student_number), school_code=record.school_code,
+        school_name=record.school_name, province_code=record.province_code)

@@ -5,6 +5,7 @@ from xueji.v1 import national_query_pb2, national_query_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.grpcserver.convert import timestamp
 from xueji_common.grpcserver.guard import require_role
+from xueji_common.masking import lookup_student_number
 from xueji_national_query.adapters.audit_sinks import audit_sink
 from xueji_national_query.adapters.audit_writer import BufferedAuditWriter
 from xueji_national_query.adapters.captcha_image import draw_png
@@ -52,5 +53,7 @@ class NationalQueryServicer(BulkLoadMethod, national_query_pb2_grpc.NationalQuer
             captcha_id=request.captcha_id, captcha_answer=request.captcha_answer)
         query, found = lookup.lookup_student(self._stores, ask, caller, self._policy)
         return national_query_pb2.LookupStudentResponse(results=[
-            lookup_result(r, shown_document_number(query, principal.role, r.document_masked)) for r in found
+            lookup_result(r, shown_document_number(query, principal.role, r.document_masked), lookup_student_number(
+                r.national_student_number, supplied_number=query.national_student_number,
+                supplied_document=query.document_number)) for r in found
         ])

@@ -16,7 +16,10 @@ from xueji_national_query.domain.records import NationalRecord
 from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
 
 
-def match_by_document(uow: NationalQueryUnitOfWork, doc_type: DocumentType, number: str) -> list[NationalRecord]:
+def match_by_document(uow: NationalQueryUnitOfWork, doc_type: DocumentType, number: str
+                      ) -> tuple[list[NationalRecord], list[NationalRecord]]:
+    """(the preschool records, the formal records) holding the number: a child with a formal record
+    is already a formal student (manual 4.5), wherever it is."""
     number = normalize_document_number(number or "")
     if not number:
         raise InvalidArgument(FieldViolation("document.number", "身份证件号不能为空；无证件的儿童请按姓名、性别、出生日期匹配"))
@@ -24,8 +27,9 @@ def match_by_document(uow: NationalQueryUnitOfWork, doc_type: DocumentType, numb
         number = validate_document(doc_type, number).number
     except DocumentError:
         pass
+    key = document_hash(uow.hash_key, doc_type.value, number)
     with uow:
-        return uow.records.preschool_by_document(document_hash(uow.hash_key, doc_type.value, number))
+        return uow.records.preschool_by_document(key), uow.records.formal_by_document(key)
 
 
 def match_by_person(uow: NationalQueryUnitOfWork, name: str, gender: int, birth_date: dt.date | None

@@ -14,7 +14,7 @@ import grpc
 from xueji.v1 import common_pb2, national_query_pb2, national_query_pb2_grpc
 from xueji_common.grpcserver.convert import date_from_pb, date_to_pb
 from xueji_registration.domain.identity import Identity
-from xueji_registration.domain.preschool import Candidate
+from xueji_registration.domain.preschool import Candidate, FormalRecord, MatchAnswer
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 5
@@ -38,14 +38,20 @@ def candidate(c: common_pb2.PreschoolRecordCandidate) -> Candidate:
     )
 
 
+def formal_record(h: common_pb2.FormalRecordHolder) -> FormalRecord:
+    return FormalRecord(national_student_number_masked=h.national_student_number, school_code=h.school_code,
+                        school_name=h.school_name, province_code=h.province_code)
+
+
 class PreschoolRecords:
-    """`match(identities)` → per child the candidates, or None when national-query did not answer."""
+    """`match(identities)` → per child the candidates and the formal records of its number
+    (MatchAnswer), or None when national-query did not answer."""
 
     def __init__(self, runtime, concurrency: int = 16) -> None:
         self._runtime = runtime
         self._concurrency = concurrency
 
-    def match(self, identities: list[Identity]) -> list[list[Candidate] | None]:
+    def match(self, identities: list[Identity]) -> list[MatchAnswer | None]:
         if not identities:
             return []
         stub = national_query_pb2_grpc.PreschoolRecordsStub(self._runtime.channel("national-query"))
@@ -53,13 +59,14 @@ class PreschoolRecords:
 
         failures: list[str] = []
 
-        def one(identity: Identity) -> list[Candidate] | None:
+        def one(identity: Identity) -> MatchAnswer | None:
             try:
                 response = stub.MatchPreschoolRecord(_request(identity), metadata=metadata, timeout=TIMEOUT_SECONDS)
             except grpc.RpcError as exc:
                 failures.append(exc.code().name)
                 return None
-            return [candidate(c) for c in response.candidates]
+            return MatchAnswer([candidate(c) for c in response.candidates],
+                               tuple(formal_record(h) for h in response.formal_records))
 
         if len(identities) == 1:
             answers = [one(identities[0])]

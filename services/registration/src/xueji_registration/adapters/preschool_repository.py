@@ -15,7 +15,7 @@ from xueji_common.errors import ConcurrentModification
 from xueji_registration.adapters.preschool_tables import preschool_transfers as t
 from xueji_registration.adapters.tables import applications as a
 from xueji_registration.domain.model import Identity
-from xueji_registration.domain.preschool import WITHDRAWN, Candidate, MatchStatus, PreschoolTransfer
+from xueji_registration.domain.preschool import WITHDRAWN, Candidate, FormalRecord, MatchStatus, PreschoolTransfer
 
 _SELECT = select(t, a.c.application_id, a.c.state.label("registration_state")).select_from(
     t.outerjoin(a, (a.c.preschool_transfer_id == t.c.transfer_id) & (a.c.state != WITHDRAWN)))
@@ -41,6 +41,7 @@ def _to_row(x: PreschoolTransfer) -> dict:
         matched_record=x.matched_record.to_json() if x.matched_record else None,
         match_confirmed_by=x.match_confirmed_by, import_id=x.import_id,
         created_by=x.created_by, created_at=x.created_at, updated_at=x.updated_at, version=x.version,
+        formal_record=x.formal_record.to_json() if x.formal_record else None, request_id=x.request_id,
     )
 
 
@@ -57,6 +58,8 @@ def _from_row(row) -> PreschoolTransfer:
         matched_record=Candidate.from_json(row.matched_record) if row.matched_record else None,
         match_confirmed_by=row.match_confirmed_by, application_id=row.application_id,
         registration_state=row.registration_state, import_id=row.import_id, version=row.version,
+        formal_record=FormalRecord.from_json(row.formal_record) if row.formal_record else None,
+        request_id=row.request_id,
     )
 
 
@@ -83,6 +86,11 @@ class PreschoolRepository:
         rows = self._session.execute(
             _SELECT.where(t.c.school_code == school_code, t.c.document_hash.in_(hashes))).all()
         return {r.document_hash: _from_row(r) for r in rows}
+
+    def by_request(self, school_code: str, request_id: str) -> PreschoolTransfer | None:
+        """The transfer a CreatePreschoolTransfer with this request id added (a retry's first outcome)."""
+        row = self._session.execute(_SELECT.where(t.c.school_code == school_code, t.c.request_id == request_id)).first()
+        return _from_row(row) if row else None
 
     def holder_of(self, school_code: str, document_hash: str) -> str | None:
         return self._session.execute(select(t.c.transfer_id).where(

@@ -37,7 +37,10 @@ preschool_transfers = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
+    Column("formal_record", JSON),          # a formal record the matching found (FormalRecord), masked
+    Column("request_id", String(64)),       # CreatePreschoolTransfer's idempotency key
     Index("ux_preschool_transfers_school_document", "school_code", "document_hash", unique=True),
+    Index("ux_preschool_transfers_school_request", "school_code", "request_id", unique=True),
     Index("ix_preschool_transfers_school_name", "school_code", "name"),
     Index("ix_preschool_transfers_pending", "created_at", "transfer_id",
           postgresql_where=text("match_status = 'pending'"), sqlite_where=text("match_status = 'pending'")),

@@ -67,6 +67,37 @@ class Candidate:
         return cls(**{**data, "birth_date": dt.date.fromisoformat(born) if born else None})
 
 
+@dataclass(frozen=True)
+class FormalRecord:
+    """A formal student record (正式学籍) the child already holds somewhere, as national-query knows
+    it (common.proto FormalRecordHolder): where, and the number masked."""
+
+    national_student_number_masked: str
+    school_code: str
+    school_name: str = ""
+    province_code: str = ""
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "FormalRecord":
+        return cls(**data)
+
+    @property
+    def where_zh(self) -> str:
+        return f"{self.school_name or self.school_code}，学籍号{self.national_student_number_masked}"
+
+
+@dataclass(frozen=True)
+class MatchAnswer:
+    """National-query's answer for one child: the preschool candidates, and the formal records the
+    document number already has (by document only)."""
+
+    candidates: list[Candidate]
+    formal_records: tuple[FormalRecord, ...] = ()
+
+
 @dataclass
 class PreschoolTransfer:
     transfer_id: str
@@ -84,6 +115,8 @@ class PreschoolTransfer:
     registration_state: str | None = None    # its state
     import_id: str | None = None
     version: int = 1
+    formal_record: FormalRecord | None = None  # found by the matching at any school (None: none known)
+    request_id: str | None = None            # the CreatePreschoolTransfer request that added it
 
     @classmethod
     def new(cls, *, school_code: str, identity: Identity, document_hash: str | None, created_by: str,
@@ -99,12 +132,31 @@ class PreschoolTransfer:
         return self.application_id is not None and self.registration_state != WITHDRAWN
 
     @property
-    def has_formal_record(self) -> bool:
+    def registered_here(self) -> bool:
+        """Registered through this transfer and approved: the formal record is this school's."""
         return self.registration_state == APPROVED
 
-    def apply_match(self, candidates: list[Candidate] | None) -> None:
-        """The answer of the national preschool records (None: it could not be asked)."""
+    @property
+    def has_formal_record(self) -> bool:
+        return self.registered_here or self.formal_record is not None
+
+    @property
+    def match_notices(self) -> list[str]:
+        """What the registrar should check: a record found by the document under another name."""
+        found = [self.matched_record] if self.matched_record else self.candidates
+        return [f"学前学籍姓名“{c.name}”与录入的姓名“{self.identity.name}”不一致，请核对"
+                for c in found if c.name and c.name != self.identity.name]
+
+    def apply_match(self, answer: MatchAnswer | list[Candidate] | None) -> None:
+        """The answer of the national preschool records (None: it could not be asked; a bare list:
+        candidates only, no formal records)."""
+        if isinstance(answer, MatchAnswer):
+            candidates, formal = answer.candidates, answer.formal_records
+        else:
+            candidates, formal = answer, ()
         self.candidates, self.matched_record, self.match_confirmed_by = list(candidates or []), None, None
+        if candidates is not None:
+            self.formal_record = formal[0] if formal else None
         if candidates is None:
             self.match_status = MatchStatus.PENDING
         elif not candidates:
@@ -115,8 +167,9 @@ class PreschoolTransfer:
             self.match_status = MatchStatus.TO_CONFIRM
 
     def ensure_changeable(self, action: str) -> None:
-        """已发起学籍注册业务或已成为正式学籍学生的信息，不允许修改/删除 (4.3, 4.4)."""
-        if self.has_formal_record:
+        """已发起学籍注册业务或已成为正式学籍学生的信息，不允许修改/删除 (4.3, 4.4). A formal record
+        found elsewhere does not lock the transfer: the registrar may have mistyped the number."""
+        if self.registered_here:
             raise Refused("HAS_FORMAL_RECORD", f"该学生已有正式学籍，不允许{action}", self.transfer_id)
         if self.registration_started:
             raise Refused("REGISTRATION_STARTED", f"该学生已发起学籍注册，不允许{action}", self.transfer_id)
@@ -147,7 +200,8 @@ class PreschoolTransfer:
         if self.match_status is MatchStatus.TO_CONFIRM:
             return Refused("TO_CONFIRM", f"{self.identity.name}：学前学籍待确认，请先确认后再导出", self.transfer_id)
         if self.has_formal_record:
-            return Refused("HAS_FORMAL_RECORD", f"{self.identity.name}：已有正式学籍，不能导出", self.transfer_id)
+            return Refused("HAS_FORMAL_RECORD", f"{self.identity.name}：已成为正式学籍学生的，不允许导出{self._where()}",
+                           self.transfer_id)
         if self.registration_started:
             return Refused("REGISTRATION_STARTED", f"{self.identity.name}：已发起学籍注册，不能导出", self.transfer_id)
         return None
@@ -156,7 +210,16 @@ class PreschoolTransfer:
         """A freshman import row or a supplementary entry may start this child's registration."""
         if self.match_status is MatchStatus.TO_CONFIRM:
             raise Refused("TO_CONFIRM", "该学生学前学籍待确认，请先在学前调档管理中确认", self.transfer_id)
-        self.ensure_changeable("再次注册")
+        self.ensure_registrable("再次注册")
+
+    def ensure_registrable(self, action: str) -> None:
+        """`ensure_changeable`, and no formal record anywhere: such a child transfers, not registers."""
+        self.ensure_changeable(action)
+        if self.formal_record is not None:
+            raise Refused("HAS_FORMAL_RECORD", f"该学生已成为正式学籍学生{self._where()}，不允许{action}", self.transfer_id)
+
+    def _where(self) -> str:
+        return f"（{self.formal_record.where_zh}）" if self.formal_record else ""
 
     def ensure_supplementable(self) -> None:
         """学前档案信息补录 is for matched children with a document (chapter 5)."""
@@ -165,4 +228,4 @@ class PreschoolTransfer:
         if self.match_status is not MatchStatus.MATCHED:
             raise Refused("NOT_MATCHED", f"只有已匹配学前学籍的学生可以补录，该学生为“{self.match_status.label_zh}”",
                           self.transfer_id)
-        self.ensure_changeable("补录")
+        self.ensure_registrable("补录")

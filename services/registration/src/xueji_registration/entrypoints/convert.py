@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from xueji.v1 import common_pb2, registration_pb2
 from xueji_common.auth import Role
-from xueji_common.documents import mask_document_number
+from xueji_common.masking import mask_message
 from xueji_common.grpcserver.convert import dict_to_message, enum_by_suffix, timestamp
 from xueji_registration.domain.form import identity_block
 from xueji_registration.domain.model import Application, Stamp
@@ -36,15 +36,12 @@ def stamp_pb(stamp: Stamp | None, tree) -> common_pb2.AuditStamp | None:
 
 
 def form_pb(form: dict, *, clear: bool, basic: bool = False) -> registration_pb2.StudentRecordForm:
-    """The form as a message; document numbers (the student's and family members') masked unless `clear`."""
+    """The form as a message; document numbers (the student's and family members') masked unless `clear`
+    (the masking policy: xueji_common.masking, docs/MASKING.md)."""
     if basic:
         form = {k: v for k, v in form.items() if k in BASIC_KEYS}
     message = dict_to_message(form, registration_pb2.StudentRecordForm())
-    if not clear:
-        message.document.number = mask_document_number(message.document.number)
-        for member in message.family_members:
-            member.document.number = mask_document_number(member.document.number)
-    return message
+    return message if clear else mask_message(message)
 
 
 def application_pb(app: Application, tree, *, clear: bool, number: str = "", basic: bool = False,
@@ -68,7 +65,7 @@ def application_pb(app: Application, tree, *, clear: bool, number: str = "", bas
         message.current_handling_unit.CopyFrom(org_unit_pb(tree, app.handling_unit_code))
     if app.last_rejection is not None:
         message.last_rejection.CopyFrom(stamp_pb(app.last_rejection, tree))
-    return message
+    return message if clear else mask_message(message)   # the national student number too
 
 
 def _file_ref(file_id: str, stored) -> common_pb2.FileRef:
@@ -82,7 +79,7 @@ def record_pb(record: StudentRecord, tree, *, clear: bool) -> registration_pb2.S
     i = record.identity
     form = {**record.form, **identity_block(i.name, int(i.gender), i.birth_date, i.document.type.value, i.document.number)}
     school = tree.get(record.school_code) if record.school_code in tree else None
-    return registration_pb2.StudentRecord(
+    message = registration_pb2.StudentRecord(
         record_id=record.record_id, national_student_number=record.national_student_number,
         number_kind=_NUMBER_KIND[record.number_kind.value], application_id=record.application_id,
         school_code=record.school_code, school_name=school.name if school else "", province_code=record.province_code,
@@ -91,3 +88,4 @@ def record_pb(record: StudentRecord, tree, *, clear: bool) -> registration_pb2.S
         problem_record=record.problem_record, problem_group_id=record.problem_group_id, version=record.version,
         create_time=timestamp(record.created_at), update_time=timestamp(record.updated_at),
     )
+    return message if clear else mask_message(message)   # the national student number too

@@ -5,7 +5,8 @@ from __future__ import annotations
 from google.protobuf import empty_pb2
 
 from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc
-from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, Gender, mask_document_number
+from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, Gender
+from xueji_common.masking import mask_message
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common import paging
 from xueji_common.grpcserver.convert import date_from_pb, date_to_pb, message_to_dict, timestamp
@@ -54,23 +55,27 @@ def transfer_pb(t: PreschoolTransfer, *, clear: bool) -> registration_pb2.Presch
         transfer_id=t.transfer_id, school_code=t.school_code,
         identity=common_pb2.StudentIdentity(
             name=t.identity.name, gender=int(t.identity.gender), birth_date=date_to_pb(t.identity.birth_date),
-            document=common_pb2.IdentityDocument(type=doc.type.to_proto(),
-                                                 number=doc.number if clear else mask_document_number(doc.number))),
+            document=common_pb2.IdentityDocument(type=doc.type.to_proto(), number=doc.number)),
         category=t.category.to_proto(), match_status=_STATUS[t.match_status],
         candidates=[candidate_pb(c) for c in t.candidates], application_id=t.application_id or "",
-        has_formal_record=t.has_formal_record, version=t.version,
+        has_formal_record=t.has_formal_record, version=t.version, match_notices=t.match_notices,
         created_by=common_pb2.AuditStamp(org_unit_code=t.school_code, user_id=t.created_by,
                                          time=timestamp(t.created_at)),
         update_time=timestamp(t.updated_at),
     )
     if t.matched_record:
         message.matched_record.CopyFrom(candidate_pb(t.matched_record))
+    if t.formal_record:
+        f = t.formal_record
+        message.formal_record.CopyFrom(common_pb2.FormalRecordHolder(
+            national_student_number=f.national_student_number_masked, school_code=f.school_code,
+            school_name=f.school_name, province_code=f.province_code))
     if t.match_confirmed_by:
         by = t.match_confirmed_by
         message.match_confirmed_by.CopyFrom(common_pb2.AuditStamp(
             org_unit_code=by.get("org_unit", ""), user_id=by.get("user_id", ""),
             opinion="确认都不匹配" if by.get("none_match") else "确认匹配"))
-    return message
+    return message if clear else mask_message(message)
 
 
 def page_of(page: common_pb2.PageRequest) -> tuple[int, int]:
@@ -100,7 +105,8 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
         principal = require_role()
         transfer = preschool.create_transfer(
             self._rt.uow_factory(), request.school_code, identity_input(request.identity), principal=principal,
-            tree=self._rt.tree, hash_key=self._rt.settings.hash_key, matcher=self._matcher)
+            tree=self._rt.tree, hash_key=self._rt.settings.hash_key, matcher=self._matcher,
+            request_id=request.request_id)
         return self._out(transfer, principal)
 
     def GetPreschoolTransfer(self, request, context):
@@ -158,7 +164,7 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
     def ExportPreschoolTransfers(self, request, context):
         name, content = preschool.export_transfers(self._rt.uow_factory(), request.school_code,
                                                    list(request.transfer_ids), principal=require_role(),
-                                                   tree=self._rt.tree)
+                                                   tree=self._rt.tree, matcher=self._matcher)
         return file_pb(name, content)
 
     def ConfirmPreschoolMatch(self, request, context):
@@ -176,7 +182,8 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
         principal = require_role()
         app = preschool.submit_supplementary_entry(
             self._rt.uow_factory(), request.transfer_id, message_to_dict(request.student), request.expected_version,
-            principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key)
+            principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key,
+            request_id=request.request_id)
         return application_pb(app, self._rt.tree, clear=sees_numbers(principal, app.school_code))
 
 

@@ -1,7 +1,8 @@
 """One cell → the value stored in the form, or the reason it is refused. Pure functions.
 
 Cells arrive as python-calamine gives them: str, int, float, bool, date, datetime, or "" when
-empty. What Excel users really type is accepted: dates as date cells or as text (2015-06-01,
+empty. What Excel users really type is accepted: dates as date cells, as Excel date serials (a
+date typed into a cell formatted as a number: 40787 is 2011-09-01) or as text (2015-06-01,
 2015/6/1, 2015.6.1, 20150601, 2015年6月1日), codes with or without their names ("01 汉族", "01",
 "1", "汉族"), numbers typed into text columns (a phone number). What cannot be trusted is refused:
 a document number stored as a number of 16+ digits has lost its last digits.
@@ -128,12 +129,38 @@ def _date(column: Column, value: object) -> dict:
     return {"year": day.year, "month": day.month, "day": day.day}
 
 
+# Excel's 1900 date system: serial 1 is 1900-01-01, and serial 60 is 1900-02-29, a day that never
+# was (Lotus 1-2-3's leap-year bug, kept by Excel): serials after it count from 1899-12-30.
+_SERIAL_MAX = 2958465            # 9999-12-31, the last date Excel has
+_SERIAL_TEXT = re.compile(r"\d{1,5}(\.0+)?")
+
+
+def excel_serial_date(serial: float) -> dt.date | None:
+    """The day of an Excel serial date (its time of day dropped); None for 0, 60 and out of range."""
+    whole = int(serial)
+    if not 1 <= whole <= _SERIAL_MAX or whole == 60:
+        return None
+    return dt.date(1899, 12, 31 if whole < 60 else 30) + dt.timedelta(days=whole)
+
+
+def _serial_of(value: object) -> float | None:
+    """A cell holding a number (or its text of up to 5 digits, which no date text is): the serial."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and _SERIAL_TEXT.fullmatch(value.strip()):
+        return float(value)
+    return None
+
+
 def _as_date(value: object) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
     text = cell_text(value)
+    serial = _serial_of(value)
+    if serial is not None and not re.fullmatch(r"\d{8}", text):   # 20150601 typed as a number is a date text
+        return excel_serial_date(serial)
     match = _DATE_TEXT.fullmatch(text)
     if match:
         parts = match.groups()
@@ -153,12 +180,20 @@ def _year_month(column: Column, value: object) -> str:
     else:
         text = cell_text(value)
         match = re.fullmatch(r"(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?", text)
+        serial = _serial_of(value)
+        if serial is not None and not (match and _plausible(int(match[1]), int(match[2]))):
+            day = excel_serial_date(serial)   # 45536 (2024-09-01), not the year 4553
+            match = re.fullmatch(r"(\d{4})(\d{2})", f"{day:%Y%m}") if day else None
         if not match:
             raise CellError(f"{column.header}格式应为YYYYMM（如202409）")
         year, month = int(match[1]), int(match[2])
-    if not (1 <= month <= 12 and 1900 <= year <= dt.date.today().year + 1):
+    if not _plausible(year, month):
         raise CellError(f"{column.header}不是有效的年月，格式应为YYYYMM（如202409）")
     return f"{year:04d}{month:02d}"
+
+
+def _plausible(year: int, month: int) -> bool:
+    return 1 <= month <= 12 and 1900 <= year <= dt.date.today().year + 1
 
 
 def _division(column: Column, value: object) -> str:

@@ -51,7 +51,8 @@ class Column:
 
     @cached_property
     def accepted(self) -> dict[str, object]:
-        """Every spelling accepted in a cell → the stored value: "01 汉族", "01", "1", "汉族"."""
+        """Every spelling accepted in a cell → the stored value: "01 汉族", "01", "1", "汉族"; for a
+        drop-down of names its code too ("1", "1 就近入学" for 入学方式)."""
         found: dict[str, object] = {}
         for stored, name in self.options:
             found[name] = stored
@@ -62,14 +63,11 @@ class Column:
                 found[f"{stored}{name}"] = stored
                 if stored.isdigit():
                     found.setdefault(str(int(stored)), stored)
-        extra = {
-            "document.type": {v: k for k, v in labels.DOCUMENT_TYPE_CODES.items()},
-            "health_status": {v: k for k, v in labels.HEALTH_STATUS_CODES.items()},
-            "gender": {"1": "GENDER_MALE", "2": "GENDER_FEMALE"},
-        }
-        for key, values in extra.items():
-            if self.field.endswith(key):
-                found.update({k: v for k, v in values.items() if any(v == s for s, _ in self.options)})
+        if self.kind is Kind.CHOICE:   # the code of each choice (入学方式 "1"), but never over a name
+            for stored, name in self.options:
+                code = labels.CHOICE_CODES[stored]
+                found.setdefault(code, stored)
+                found.setdefault(labels.shown(code, name), stored)
         return found
 
 

@@ -94,3 +94,22 @@ INCLUSIVE_EDUCATION = (
 def shown(code: str, name: str) -> str:
     """How a coded value appears in a drop-down: "01 汉族"."""
     return f"{code} {name}"
+
+
+# The codes of the national code tables (JY/T 1001; GB/T 26341 for 残疾人类型; 1 是 / 0 否) of the
+# drop-down columns stored as enum names, so that a registrar may type the code instead of the name
+# (the template's instructions say 也可填写代码): stored value → code. Every drop-down column has
+# codes: its own (民族 "01", stored as the code) or these.
+CHOICE_CODES: dict[object, str] = {
+    **DOCUMENT_TYPE_CODES, **HEALTH_STATUS_CODES,
+    "GENDER_MALE": "1", "GENDER_FEMALE": "2",
+    True: "1", False: "0",
+    "ADMISSION_METHOD_NEARBY": "1", "ADMISSION_METHOD_OTHER": "9",
+    "ATTENDANCE_MODE_DAY": "1", "ATTENDANCE_MODE_BOARDING": "2",
+    "LEFT_BEHIND_STATUS_NO": "0", "LEFT_BEHIND_STATUS_ONE_PARENT": "1", "LEFT_BEHIND_STATUS_BOTH_PARENTS": "2",
+    "DISABILITY_TYPE_NONE": "0", "DISABILITY_TYPE_VISUAL": "1", "DISABILITY_TYPE_HEARING": "2",
+    "DISABILITY_TYPE_SPEECH": "3", "DISABILITY_TYPE_PHYSICAL": "4", "DISABILITY_TYPE_INTELLECTUAL": "5",
+    "DISABILITY_TYPE_MENTAL": "6", "DISABILITY_TYPE_MULTIPLE": "7", "DISABILITY_TYPE_OTHER": "9",
+    "INCLUSIVE_EDUCATION_NONE": "0", "INCLUSIVE_EDUCATION_VISUAL": "1", "INCLUSIVE_EDUCATION_HEARING": "2",
+    "INCLUSIVE_EDUCATION_INTELLECTUAL": "3", "INCLUSIVE_EDUCATION_OTHER": "4",
+}

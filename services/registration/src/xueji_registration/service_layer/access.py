@@ -4,6 +4,7 @@ from __future__ import annotations
 from xueji_common.auth import Principal, Role
 from xueji_common.errors import FieldViolation, InvalidArgument, PermissionDenied
 from xueji_common.grpcserver.guard import require_jurisdiction
+from xueji_common.masking import sees_full_numbers
 from xueji_common.orgunits import OrgLevel
 
 READERS = (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM)
@@ -25,8 +26,8 @@ def require_reader(principal: Principal, tree, school_code: str) -> None:
 
 
 def sees_numbers(principal: Principal, school_code: str) -> bool:
-    """Document numbers in clear only for the registrar and leader of the student's own school."""
-    return principal.role in (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER) and principal.org_unit == school_code
+    """Full document and student numbers: the masking policy's (docs/MASKING.md)."""
+    return sees_full_numbers(principal, school_code)
 
 
 def area(principal: Principal, tree, unit_code: str) -> tuple[str, str]:

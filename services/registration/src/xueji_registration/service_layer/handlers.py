@@ -98,8 +98,7 @@ def _submit(uow: RegistrationUnitOfWork, commands: list[CreateApplication], *, p
                 outcomes.append(earlier)
                 continue
             try:
-                app = _prepare(cmd, principal=principal, tree=tree, hash_key=hash_key, channel=channel)
-                check_files(uow, cmd.school_code, cmd.proof_material_ids, _photo_id(app.form))
+                app = _checked(uow, cmd, principal=principal, tree=tree, hash_key=hash_key, channel=channel)
                 if cmd.preschool_transfer_id:
                     check_transfer(uow, cmd.school_code, cmd.preschool_transfer_id)
             except DomainError as exc:
@@ -170,6 +169,29 @@ def validated_identity(name, gender, birth_date, document_type, document_number,
     return Identity(name.strip(), gender or document.gender, birth_date or document.birth_date, document)
 
 
+def _checked(uow: RegistrationUnitOfWork, cmd: CreateApplication, *, principal: Principal, tree, hash_key: str,
+             channel: EntryChannel) -> Application:
+    """The application, or one INVALID_ARGUMENT naming every bad field: the form's, the missing or
+    unusable proof materials and photo together, so that the registrar fixes all in one go."""
+    problems: list[FieldViolation] = []
+    app = None
+    try:
+        app = _prepare(cmd, principal=principal, tree=tree, hash_key=hash_key, channel=channel)
+    except InvalidArgument as exc:
+        problems += exc.violations
+    no_document = (cmd.document_type is DocumentType.OTHER if cmd.document_type is not None
+                   else cmd.category is DocumentCategory.NO_DOCUMENT)
+    if no_document and not cmd.proof_material_ids:
+        problems.append(FieldViolation("proof_material_ids", "无证件学生必须上传证明材料"))
+    try:
+        check_files(uow, cmd.school_code, cmd.proof_material_ids, _photo_id(cmd.form))
+    except InvalidArgument as exc:
+        problems += exc.violations
+    if problems:
+        raise InvalidArgument(problems)
+    return app
+
+
 def _prepare(cmd: CreateApplication, *, principal: Principal, tree, hash_key: str, channel: EntryChannel) -> Application:
     if cmd.school_code not in tree or not tree.get(cmd.school_code).is_school:
         raise InvalidArgument(FieldViolation("school_code", "学校标识码不存在"))
@@ -181,8 +203,6 @@ def _prepare(cmd: CreateApplication, *, principal: Principal, tree, hash_key: st
     form = without_identity(cmd.form)
     identity = validated_identity(cmd.name, cmd.gender, cmd.birth_date, cmd.document_type, cmd.document_number,
                                   form=form, category=cmd.category)
-    if identity.document.category is DocumentCategory.NO_DOCUMENT and not cmd.proof_material_ids:
-        raise InvalidArgument(FieldViolation("proof_material_ids", "无证件学生必须上传证明材料"))
     app = Application.submit(
         school_code=cmd.school_code, kind=cmd.kind, category=cmd.category, identity=identity, form=form,
         document_hash=document_hash(hash_key, identity.document.type.value, identity.document.number),
@@ -204,7 +224,7 @@ def check_transfer(uow: RegistrationUnitOfWork, school_code: str, transfer_id: s
     transfer = PreschoolRepository(uow.session).get(transfer_id)
     if transfer is None or transfer.school_code != school_code:
         raise InvalidArgument(FieldViolation("preschool_transfer_id", "学前调档信息不存在或不属于本校"))
-    transfer.ensure_changeable("注册")
+    transfer.ensure_registrable("注册")
 
 
 def check_files(uow: RegistrationUnitOfWork, school_code: str, proof_ids, photo_id: str = "",

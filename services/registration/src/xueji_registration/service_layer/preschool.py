@@ -33,7 +33,7 @@ from xueji_registration.adapters.preschool_repository import PreschoolRepository
 from xueji_registration.domain.form import identity_block
 from xueji_registration.domain.identity import Identity, check_identity
 from xueji_registration.domain.model import Application, EntryChannel
-from xueji_registration.domain.preschool import Candidate, MatchStatus, PreschoolTransfer
+from xueji_registration.domain.preschool import MatchAnswer, MatchStatus, PreschoolTransfer
 from xueji_registration.excel.columns import registration_template
 from xueji_registration.excel.rows import form_cells
 from xueji_registration.excel.writer import template_workbook
@@ -45,7 +45,7 @@ REMATCH_BATCH = 200
 
 
 class Matcher(Protocol):
-    def match(self, identities: list[Identity]) -> list[list[Candidate] | None]: ...
+    def match(self, identities: list[Identity]) -> list[MatchAnswer | None]: ...
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,12 @@ def _duplicate() -> AlreadyExists:
 
 
 def create_transfer(uow, school_code: str, given: IdentityInput, *, principal: Principal, tree, hash_key: str,
-                    matcher: Matcher) -> PreschoolTransfer:
+                    matcher: Matcher, request_id: str = "") -> PreschoolTransfer:
+    """新增 (4.2); a repeated `request_id` returns the transfer the first request added."""
     require_school_registrar(principal, tree, school_code)
+    request_id = request_id.strip()[:64] or None
+    if request_id and (earlier := _requested(uow, school_code, request_id)):
+        return earlier
     identity = checked_identity(given)
     key = hash_of(hash_key, identity)
     if key:
@@ -95,15 +99,23 @@ def create_transfer(uow, school_code: str, given: IdentityInput, *, principal: P
                 raise _duplicate()
     transfer = PreschoolTransfer.new(school_code=school_code, identity=identity, document_hash=key,
                                      created_by=principal.user_id, now=now())
+    transfer.request_id = request_id
     [answer] = matcher.match([identity])
     transfer.apply_match(answer)
     with uow:
         try:
             PreschoolRepository(uow.session).add_many([transfer])
             uow.commit()
-        except IntegrityError:  # the same number entered at the same moment
+        except IntegrityError:  # the same number (or the same request, retried) at the same moment
+            if request_id and (earlier := _requested(uow, school_code, request_id)):
+                return earlier
             raise _duplicate() from None
     return transfer
+
+
+def _requested(uow, school_code: str, request_id: str) -> PreschoolTransfer | None:
+    with uow:
+        return PreschoolRepository(uow.session).by_request(school_code, request_id)
 
 
 def get_transfer(uow, transfer_id: str, *, principal: Principal, tree, write: bool = False) -> PreschoolTransfer:
@@ -191,9 +203,12 @@ def confirm_match(uow, transfer_id: str, candidate_id: str | None, expected_vers
     return current
 
 
-def export_transfers(uow, school_code: str, transfer_ids: list[str], *, principal: Principal, tree
-                     ) -> tuple[str, bytes]:
-    """调档学生导出 (4.5): the children, all of one category, in that category's freshman template."""
+def export_transfers(uow, school_code: str, transfer_ids: list[str], *, principal: Principal, tree,
+                     matcher: Matcher | None = None) -> tuple[str, bytes]:
+    """调档学生导出 (4.5): the children, all of one category, in that category's freshman template.
+
+    已成为正式学籍学生的，不允许导出: national-query is asked again for the children's formal records
+    (one may have been registered anywhere since the matching); unanswered, the stored ones stand."""
     require_school_registrar(principal, tree, school_code)
     if not transfer_ids:
         raise InvalidArgument(FieldViolation("transfer_ids", "请选择要导出的学生"))
@@ -203,6 +218,7 @@ def export_transfers(uow, school_code: str, transfer_ids: list[str], *, principa
     if missing:
         raise NotFound(f"学前调档信息不存在：{missing[0]}")
     chosen = [found[i] for i in dict.fromkeys(transfer_ids)]
+    _refresh_formal_records(chosen, matcher)
     refusals = [r for r in (t.export_refusal() for t in chosen) if r is not None]
     if refusals:
         raise PreconditionFailed("；".join(r.message for r in refusals[:5]) + ("…" if len(refusals) > 5 else ""),
@@ -215,18 +231,34 @@ def export_transfers(uow, school_code: str, transfer_ids: list[str], *, principa
     return f"学前调档导出-{template.category.label_zh}.xlsx", template_workbook(template, rows)
 
 
+def _refresh_formal_records(transfers: list[PreschoolTransfer], matcher: Matcher | None) -> None:
+    numbered = [t for t in transfers if t.identity.document.number]
+    if matcher is None or not numbered:
+        return
+    for transfer, answer in zip(numbered, matcher.match([t.identity for t in numbered])):
+        if isinstance(answer, MatchAnswer) and answer.formal_records:
+            transfer.formal_record = answer.formal_records[0]
+
+
 def _identity_form(identity: Identity) -> dict:
     return identity_block(identity.name, int(identity.gender), identity.birth_date, identity.document.type.value,
                           identity.document.number)
 
 
 def submit_supplementary_entry(uow, transfer_id: str, form: dict, expected_version: int, *, principal: Principal,
-                               tree, hash_key: str) -> Application:
+                               tree, hash_key: str, request_id: str = "") -> Application:
     """学前档案信息补录 (chapter 5): the matched child's form; saving submits the freshman registration.
 
-    The identity fields of the form must be the transfer's (blank ones are taken from it).
+    The identity fields of the form must be the transfer's (blank ones are taken from it). A repeated
+    `request_id` returns the application the first request submitted.
     """
     transfer = get_transfer(uow, transfer_id, principal=principal, tree=tree, write=True)
+    request_id = request_id.strip()[:64]
+    if request_id:
+        with uow:
+            earlier = uow.applications.by_request(transfer.school_code, request_id)
+        if earlier is not None:
+            return earlier
     transfer.ensure_supplementable()
     if transfer.version != expected_version:
         raise ConcurrentModification("该学前调档信息已被他人修改，请刷新后重试")
@@ -242,7 +274,7 @@ def submit_supplementary_entry(uow, transfer_id: str, form: dict, expected_versi
         school_code=transfer.school_code, kind=RegistrationKind.PRIMARY_FRESHMAN, category=transfer.category,
         name=identity.name, gender=identity.gender, birth_date=identity.birth_date,
         document_type=identity.document.type, document_number=identity.document.number, form=whole,
-        preschool_transfer_id=transfer.transfer_id,
+        preschool_transfer_id=transfer.transfer_id, request_id=request_id,
     )
     [outcome] = submit_applications(uow, [command], principal=principal, tree=tree, hash_key=hash_key,
                                     channel=EntryChannel.SUPPLEMENTARY)
@@ -305,7 +337,7 @@ def rematch_pending(uow, matcher: Matcher, *, older_than: dt.timedelta = dt.time
     return tally
 
 
-def _store_answers(uow, answered: list[tuple[PreschoolTransfer, list[Candidate]]], tally: RematchTally) -> None:
+def _store_answers(uow, answered: list[tuple[PreschoolTransfer, MatchAnswer]], tally: RematchTally) -> None:
     """One transaction for the batch: a version that no longer matches updates no row (no error), so
     the other transfers of the batch are stored all the same."""
     at = now()

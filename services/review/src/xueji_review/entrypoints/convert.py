@@ -114,8 +114,9 @@ def summary_to_pb(summary: PendingSummary, tree: OrgTree, *, with_schools: bool)
 
 
 def _category_counts(counts: dict[str, int]) -> list[common_pb2.CategoryCount]:
-    return [common_pb2.CategoryCount(category=DocumentCategory(c).to_proto(), count=n)
-            for c, n in sorted(counts.items(), key=lambda item: DocumentCategory(item[0]).to_proto())]
+    """Every category, those with nothing waiting at 0: the list shows "0", not nothing."""
+    return [common_pb2.CategoryCount(category=c.to_proto(), count=counts.get(c.value, 0))
+            for c in sorted(DocumentCategory, key=DocumentCategory.to_proto)]
 
 
 def batch_item(case: ReviewCase, reason_code: str = "", reason: str = "") -> review_pb2.BatchItemResult:

@@ -3,7 +3,9 @@ caller's jurisdiction, and writing a change's history and bus events."""
 from __future__ import annotations
 
 from xueji_common.auth import Principal, Role
-from xueji_common.errors import ConcurrentModification, FieldViolation, InvalidArgument, NotFound
+from xueji_common.errors import (
+    ConcurrentModification, FieldViolation, InvalidArgument, NotFound, PreconditionFailed, PreconditionViolation,
+)
 from xueji_common.grpcserver.guard import require_jurisdiction
 from xueji_common.orgunits import OrgLevel, OrgTree
 from xueji_review.adapters import events
@@ -30,15 +32,27 @@ def unit_namer(tree: OrgTree):
     return name
 
 
-def load_case(uow: ReviewUnitOfWork, tree: OrgTree, principal: Principal, case_id: str) -> ReviewCase:
-    """The case, when the caller's jurisdiction covers its school (PERMISSION_DENIED otherwise)."""
+def load_case(uow: ReviewUnitOfWork, tree: OrgTree, principal: Principal, case_id: str, *,
+              deciding: bool = False) -> ReviewCase:
+    """The case, when the caller's jurisdiction covers its school (PERMISSION_DENIED otherwise).
+
+    A decision on a case not here yet answers with a retryable refusal (`not_ready`), not NOT_FOUND."""
     if not case_id:
         raise InvalidArgument(FieldViolation("case_id", "请指定审核记录"))
     case = uow.cases.get(case_id)
     if case is None:
-        raise NotFound("审核记录不存在")
+        raise not_ready([case_id]) if deciding else NotFound("审核记录不存在")
     require_jurisdiction(tree, principal, case.school_code)
     return case
+
+
+def not_ready(case_ids: list[str]) -> PreconditionFailed:
+    """A case opens when review handles the submission's event, a moment after the registrar
+    submitted (the outbox relay, then review's worker): a reviewer deciding at once, or from a list
+    read elsewhere, is told to try again shortly. Review cannot tell a case on its way from an id
+    that never existed (registration holds the applications), so the answer says both."""
+    reason = "该学生的审核记录正在生成，请稍后再试（如仍不存在，请刷新列表）"
+    return PreconditionFailed(reason, [PreconditionViolation("CASE_NOT_READY", i, reason) for i in case_ids])
 
 
 def check_version(case: ReviewCase, expected_version: int) -> None:

@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from xueji_common.auth import Principal, Role
 from xueji_common.db.engine import now
 from xueji_common.errors import (
-    FieldViolation, InvalidArgument, NotFound, PermissionDenied, PreconditionFailed, PreconditionViolation,
+    ConcurrentModification, FieldViolation, InvalidArgument, PermissionDenied, PreconditionFailed,
+    PreconditionViolation,
 )
 from xueji_common.grpcserver.guard import require_jurisdiction
 from xueji_common.orgunits import OrgLevel, OrgTree
 from xueji_common.vocabulary import RegistrationKind
-from xueji_review.domain.model import Actor, ReviewCase
+from xueji_review.domain.model import Actor, CaseEventType, ReviewCase
 from xueji_review.service_layer.common import (
-    actor_for, awaiting_query, check_version, list_order, load_case, record, units_above,
+    actor_for, awaiting_query, check_version, list_order, load_case, not_ready, record, units_above,
 )
 from xueji_review.service_layer.unit_of_work import ReviewUnitOfWork
 
@@ -56,15 +57,36 @@ def _apply(case: ReviewCase, decision: Decision, actor: Actor, tree: OrgTree, op
         case.reject(actor, now(), opinion)
 
 
+def _apply_first(uow: ReviewUnitOfWork, case: ReviewCase, decision: Decision, actor: Actor, tree: OrgTree,
+                 opinion: str) -> None:
+    """`_apply`; a case no longer waiting because the caller's own unit decided it (another reviewer
+    of the unit, at the same moment or just before) is ABORTED — someone decided it first — rather
+    than a refusal (the contract's answer however the race was timed: version 0 reads the case
+    after the winner committed, an explicit version before)."""
+    try:
+        _apply(case, decision, actor, tree, opinion)
+    except PreconditionFailed as exc:
+        if any(v.type == "NOT_PENDING_FOR_CALLER" for v in exc.violations) and _decided_by(uow, case, actor):
+            raise ConcurrentModification(
+                f"学生{case.name}的审核状态已被他人更新，请刷新后重试（当前：{case.state.label_zh}）") from None
+        raise
+
+
+def _decided_by(uow: ReviewUnitOfWork, case: ReviewCase, actor: Actor) -> bool:
+    decided = (CaseEventType.APPROVED, CaseEventType.REJECTED)
+    return any(e.revision == case.revision and e.type in decided and e.level == actor.level
+               and e.unit_code == actor.unit_code for e in uow.history.for_application(case.application_id))
+
+
 def decide(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, case_id: str, decision: Decision,
            opinion: str = "", expected_version: int = 0) -> ReviewCase:
     """审核通过 / 审核不通过 of one case. ABORTED when someone decided it first."""
     actor = _reviewer(principal, tree)
     with uow:
-        case = load_case(uow, tree, principal, case_id)
+        case = load_case(uow, tree, principal, case_id, deciding=True)
         check_version(case, expected_version)
         expected = case.version
-        _apply(case, decision, actor, tree, opinion)
+        _apply_first(uow, case, decision, actor, tree, opinion)
         uow.cases.save(case, expected)
         record(uow, tree, [case])
         uow.commit()
@@ -88,7 +110,7 @@ def decide_in_sequence(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Princ
         found = uow.cases.get_many(list(dict.fromkeys(selected_ids)))
         missing = [i for i in selected_ids if i not in found]
         if missing:
-            raise NotFound(f"所选学生中有 {len(missing)} 条审核记录不存在，请刷新列表")
+            raise not_ready(missing)
         for school in {c.school_code for c in found.values()}:
             require_jurisdiction(tree, principal, school)
         ordered = sorted(found.values(), key=list_order)
@@ -98,7 +120,7 @@ def decide_in_sequence(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Princ
         case = found[case_id]
         check_version(case, expected_version)
         expected = case.version
-        _apply(case, decision, actor, tree, opinion)
+        _apply_first(uow, case, decision, actor, tree, opinion)
         uow.cases.save(case, expected)
         record(uow, tree, [case])
         uow.commit()

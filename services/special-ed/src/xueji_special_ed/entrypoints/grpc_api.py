@@ -8,7 +8,8 @@ from xueji_common.grpcserver.convert import date_to_pb, timestamp
 from xueji_common.grpcserver.guard import require_role
 from xueji_common.grpcserver.server import GrpcBinding
 from xueji_special_ed.domain.codes import Degree, DisabilityType, InclusiveEducation, ProofType
-from xueji_special_ed.domain.model import EDITABLE, SpecialEdInfo, Student, mask_certificate
+from xueji_common.masking import mask_message, shown
+from xueji_special_ed.domain.model import EDITABLE, SpecialEdInfo, Student
 from xueji_special_ed.service_layer import handlers
 
 READERS = (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR)
@@ -23,19 +24,21 @@ def student_pb(student: Student) -> special_ed_pb2.SpecialEdStudent:
         recorded_disability_type=disability.to_proto() if disability else 0)
 
 
-def info_pb(info: SpecialEdInfo, student: Student, tree, masked: bool = False) -> special_ed_pb2.SpecialEdInfo:
+def info_pb(info: SpecialEdInfo, student: Student, tree, principal, masked: bool = False) -> special_ed_pb2.SpecialEdInfo:
+    """The info as `principal` may see it (docs/MASKING.md); `masked`: lists mask for everyone."""
     stamp = info.updated
     unit = tree.get(stamp.org_unit).name if stamp.org_unit in tree else ""
-    return special_ed_pb2.SpecialEdInfo(
+    message = special_ed_pb2.SpecialEdInfo(
         record_id=info.record_id, student=student_pb(student),
         disability_type=info.disability_type.to_proto(), proof_type=info.proof_type.to_proto(),
         degree=info.degree.to_proto() if info.degree else 0,
-        certificate_number=mask_certificate(info.certificate_number) if masked else info.certificate_number,
+        certificate_number=info.certificate_number,
         symptom_description=info.symptom_description, inclusive_education=info.inclusive_education.to_proto(),
         version=info.version,
         updated_by=common_pb2.AuditStamp(org_unit_code=stamp.org_unit, org_unit_name=unit, user_id=stamp.user_id,
                                          role=Role(stamp.role).proto, time=timestamp(stamp.time)),
         create_time=timestamp(info.created_at))
+    return mask_message(message) if masked else shown(message, principal, student.school_code)
 
 
 def editable_values(info: special_ed_pb2.SpecialEdInfo) -> dict:
@@ -66,7 +69,7 @@ class SpecialEdServicer(special_ed_pb2_grpc.SpecialEdServicer):
         rows, total = handlers.list_infos(self._rt.uow_factory(), principal, self._rt.tree, request.org_unit_code,
                                           request.name, disability.value if disability else None, page)
         return special_ed_pb2.ListSpecialEdStudentsResponse(
-            infos=[info_pb(i, s, self._rt.tree, masked=True) for i, s in rows],
+            infos=[info_pb(i, s, self._rt.tree, principal, masked=True) for i, s in rows],
             page=common_pb2.PageResponse(next_page_token=page.next_token(total), total_size=total))
 
     def ListCandidates(self, request, context):
@@ -75,14 +78,14 @@ class SpecialEdServicer(special_ed_pb2_grpc.SpecialEdServicer):
         students, total = handlers.list_candidates(self._rt.uow_factory(), principal, self._rt.tree,
                                                    request.school_code, request.name, page)
         return special_ed_pb2.ListCandidatesResponse(
-            candidates=[student_pb(s) for s in students],
+            candidates=[shown(student_pb(s), principal, s.school_code) for s in students],
             page=common_pb2.PageResponse(next_page_token=page.next_token(total), total_size=total))
 
     def CreateSpecialEdInfo(self, request, context):
         principal = require_role(Role.SCHOOL_REGISTRAR)
         info = SpecialEdInfo(record_id=_record_id(request.info), **editable_values(request.info))
         info, student = handlers.create_info(self._rt.uow_factory(), principal, self._rt.tree, info)
-        return info_pb(info, student, self._rt.tree)
+        return info_pb(info, student, self._rt.tree, principal)
 
     def UpdateSpecialEdInfo(self, request, context):
         principal = require_role(Role.SCHOOL_REGISTRAR)
@@ -94,12 +97,12 @@ class SpecialEdServicer(special_ed_pb2_grpc.SpecialEdServicer):
         info, student = handlers.update_info(self._rt.uow_factory(), principal, self._rt.tree,
                                              _record_id(request.info), {p: values[p] for p in paths},
                                              request.expected_version)
-        return info_pb(info, student, self._rt.tree)
+        return info_pb(info, student, self._rt.tree, principal)
 
     def GetSpecialEdInfo(self, request, context):
         principal = require_role(*READERS)
         info, student = handlers.get_info(self._rt.uow_factory(), principal, self._rt.tree, request.record_id)
-        return info_pb(info, student, self._rt.tree)
+        return info_pb(info, student, self._rt.tree, principal)
 
 
 def bindings(runtime) -> list[GrpcBinding]:
