@@ -5,15 +5,13 @@ import grpc
 import pytest
 
 from xueji.v1 import special_ed_pb2, special_ed_pb2_grpc
-from xueji_common.auth import Role, TokenService
+from xueji_common.auth import Role
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.client import bearer
 from xueji_common.grpcserver.errors import field_violations
 from xueji_common.grpcserver.server import GrpcBinding, GrpcServer
 from xueji_common.testing.infra import free_port
-
-KEY = "interceptor-test-key-of-32-bytes-or-more"
-
+from xueji_common.testing.issuer import TestIssuer
 
 class PartialServicer(special_ed_pb2_grpc.SpecialEdServicer):
     """Implements one method; the generated base class answers the others."""
@@ -24,7 +22,7 @@ class PartialServicer(special_ed_pb2_grpc.SpecialEdServicer):
 
 @pytest.fixture(scope="module")
 def stub():
-    tokens = TokenService(KEY)
+    tokens = TestIssuer().token_service()
     address = f"127.0.0.1:{free_port()}"
     server = GrpcServer([GrpcBinding("xueji.v1.SpecialEd", special_ed_pb2_grpc.add_SpecialEdServicer_to_server,
                                      PartialServicer())], address, tokens)

@@ -16,12 +16,12 @@ def test_embedded_defaults_need_nothing(monkeypatch):
 def test_production_refuses_development_keys(monkeypatch):
     monkeypatch.setenv("XUEJI_MODE", "production")
     monkeypatch.setenv("XUEJI_DATABASE_URL", "postgresql+psycopg://x@h/db")
-    with pytest.raises(ConfigError, match="XUEJI_TOKEN_SECRET"):
+    with pytest.raises(ConfigError, match="XUEJI_TRUSTED_ISSUERS"):
         Settings.from_env()
-    monkeypatch.setenv("XUEJI_TOKEN_SECRET", "short")
-    with pytest.raises(ConfigError, match="at least 32"):
+    monkeypatch.setenv("XUEJI_TRUSTED_ISSUERS", "zj=http://x")
+    with pytest.raises(ConfigError, match="JSON list"):
         Settings.from_env()
-    monkeypatch.setenv("XUEJI_TOKEN_SECRET", "s" * 32)
+    monkeypatch.setenv("XUEJI_TRUSTED_ISSUERS", '[{"issuer": "zj", "jwks": "http://a/jwks.json", "units": ["330000"]}]')
     with pytest.raises(ConfigError, match="XUEJI_HASH_KEY"):
         Settings.from_env()
     monkeypatch.setenv("XUEJI_HASH_KEY", "h")
@@ -47,3 +47,22 @@ def test_worker_concurrency_from_environment(monkeypatch):
     assert Settings.from_env().worker_concurrency == 0   # 0: the service's own default
     monkeypatch.setenv("XUEJI_WORKER_CONCURRENCY", "8")
     assert Settings.from_env().worker_concurrency == 8
+
+
+def test_production_holds_no_signing_key_outside_the_accounts_service(monkeypatch, tmp_path):
+    monkeypatch.setenv("XUEJI_MODE", "production")
+    monkeypatch.setenv("XUEJI_DATABASE_URL", "postgresql+psycopg://x@h/db")
+    monkeypatch.setenv("XUEJI_HASH_KEY", "h")
+    monkeypatch.setenv("XUEJI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("XUEJI_TRUSTED_ISSUERS", '[{"issuer": "zj", "jwks": "http://a/jwks.json"}]')
+    tokens = Settings.from_env().token_service()
+    assert tokens.signer is None and set(tokens.issuers) == {"zj"}
+    assert not list(tmp_path.iterdir())  # no development key made
+
+
+def test_embedded_mode_makes_its_development_key_once_in_the_data_directory(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    first, again = settings.token_service(), settings.token_service()
+    key_file = tmp_path / "dev-signing-key.pem"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert again.verify(first.mint("u", __import__("xueji_common.auth").auth.Role.SYSTEM, "000000")).user_id == "u"

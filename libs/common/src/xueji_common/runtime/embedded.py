@@ -47,6 +47,8 @@ class EmbeddedSystem:
     def start(self) -> None:
         for runtime in self.runtimes:
             runtime.relay.start()
+            if runtime.spec.on_start is not None:
+                runtime.spec.on_start(runtime)
         self.server.start()
         for jobs in self.periodic:
             jobs.start()

@@ -52,6 +52,8 @@ def service_cli(service_name: str) -> click.Group:
         )
         serve_metrics(runtime.settings.metrics_port)
         relay.start()
+        if runtime.spec.on_start is not None:
+            runtime.spec.on_start(runtime)
         server.start()
         server.wait_for_termination(on_stop=runtime.close)
 
