@@ -208,7 +208,9 @@ def test_metrics_endpoint_shows_per_method_counters(system, channel):
 
 def test_cli_token_and_call_work_against_the_server(system):
     xueji = str(Path(sys.executable).with_name("xueji"))
-    env = {**os.environ, "XUEJI_ADDRESS": system.settings.grpc_address}
+    # the development key is the one the server made in its data directory
+    env = {**os.environ, "XUEJI_ADDRESS": system.settings.grpc_address, "XUEJI_DATA_DIR": str(system.settings.data_dir),
+           "XUEJI_TOKEN_FILE": str(system.settings.data_dir / "no-sign-in.json")}
     minted = subprocess.run([xueji, "token", "--role", "school_leader", "--org", SCHOOL],
                             capture_output=True, text=True, check=True, env=env).stdout.strip()
     out = subprocess.run([xueji, "call", "xueji.v1.Reviews/GetPendingSummary", f'{{"school_code": "{SCHOOL}"}}',

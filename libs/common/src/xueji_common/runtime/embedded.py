@@ -1,4 +1,4 @@
-"""Embedded mode: all five services in one process on one address, SQLite files, in-process bus."""
+"""Embedded mode: all six services in one process on one address, SQLite files, in-process bus."""
 from __future__ import annotations
 
 import logging
@@ -83,7 +83,8 @@ Services:
 Data: {settings.data_dir.resolve()}   Metrics: http://localhost:{settings.metrics_port}/metrics
 
 Try it (in another terminal):
-  .venv/bin/xueji token --role school_registrar --org <school code>      # print a token
+  .venv/bin/xueji login --user admin                                   # demo accounts: docs/ACCOUNTS.md
+  .venv/bin/xueji token --role school_registrar --org <school code>      # print a development token
   .venv/bin/xueji orgs --level school | head                           # demo schools
   .venv/bin/xueji health                                               # health of every service
   .venv/bin/xueji call xueji.v1.Reviews/GetPendingSummary '{{"school_code": "<school code>"}}' \\
