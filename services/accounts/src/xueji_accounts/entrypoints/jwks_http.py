@@ -17,7 +17,12 @@ def jwks_document(runtime) -> bytes:
 
 
 def start(runtime) -> None:
-    """Serve the JWKS on XUEJI_JWKS_PORT (0: not served) until the runtime closes."""
+    """Serve the JWKS on XUEJI_JWKS_PORT (0: not served) until the runtime closes. The issuer does
+    not start without its signing key."""
+    from xueji_common.config import ConfigError
+
+    if runtime.tokens.signer is None:
+        raise ConfigError("the accounts service needs XUEJI_SIGNING_KEY_FILE (its ES256 private key) to serve")
     port = runtime.settings.jwks_port
     if not port:
         return

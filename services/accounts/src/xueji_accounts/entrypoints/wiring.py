@@ -10,8 +10,8 @@ def accounts_of(runtime) -> Accounts:
     built = getattr(runtime, "_accounts", None)
     if built is None:
         settings = AccountsSettings.from_env()
-        if runtime.tokens.signer is None:
-            raise RuntimeError("the accounts service needs XUEJI_SIGNING_KEY_FILE in production mode")
-        built = Accounts(runtime.uow_factory, Argon2Hasher(settings), runtime.tokens.signer, settings, runtime.tree)
+        # runtime.tokens mints with the signing key; without one (the migration and create-admin
+        # Jobs mount none) only minting fails, and `serve` refuses to start (jwks_http.start).
+        built = Accounts(runtime.uow_factory, Argon2Hasher(settings), runtime.tokens, settings, runtime.tree)
         runtime._accounts = built
     return built

@@ -14,7 +14,7 @@ DEFAULT_PAGE, MAX_PAGE = 50, 500
 class Accounts:
     uow: Callable[[], object]
     hasher: object          # adapters.hasher.Argon2Hasher
-    signer: object          # xueji_common.auth.TokenSigner
+    signer: object          # xueji_common.auth.TokenService: mints with the issuer's key
     settings: AccountsSettings
     tree: object            # xueji_common.orgunits.OrgTree
 
