@@ -75,6 +75,6 @@ def assert_the_printed_administrator_can_sign_in(banner: str, address: str) -> N
         except grpc.RpcError as exc:
             assert exc.code() == grpc.StatusCode.FAILED_PRECONDITION, exc.details()
         stub.ChangePassword(accounts_pb2.ChangePasswordRequest(login_name="admin", current_password=password,
-                                                               new_password="Demo-Admin.2026x"), timeout=30)
-        pair = stub.SignIn(accounts_pb2.SignInRequest(login_name="admin", password="Demo-Admin.2026x"), timeout=30)
+                                                               new_password="Demo-Chief.2026x"), timeout=30)
+        pair = stub.SignIn(accounts_pb2.SignInRequest(login_name="admin", password="Demo-Chief.2026x"), timeout=30)
         assert pair.user.role == common_pb2.ROLE_USER_ADMIN
