@@ -66,3 +66,21 @@ def test_embedded_mode_makes_its_development_key_once_in_the_data_directory(tmp_
     key_file = tmp_path / "dev-signing-key.pem"
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert again.verify(first.mint("u", __import__("xueji_common.auth").auth.Role.SYSTEM, "000000")).user_id == "u"
+
+
+def test_the_issuer_signs_with_its_current_key_and_still_publishes_the_previous_one(tmp_path):
+    from xueji_common.auth import Role, TokenSigner
+    from xueji_common.signing import SigningKey, jwks
+
+    old, new = SigningKey.generate(), SigningKey.generate()
+    (tmp_path / "old.pem").write_bytes(old.pem())
+    (tmp_path / "new.pem").write_bytes(new.pem())
+    settings = Settings(mode="production", token_issuer="xueji-330000", signing_key_file=str(tmp_path / "new.pem"),
+                        signing_key_previous_files=(str(tmp_path / "old.pem"),),
+                        trusted_issuers=(("xueji-330000", "http://unused", ()),))
+    tokens = settings.token_service(sign=True)
+    assert tokens.signer.key.kid == new.kid
+    assert [k["kid"] for k in jwks(settings.signing_keys())["keys"]] == [new.kid, old.kid]
+    before_rotation = TokenSigner(old, "xueji-330000").mint("u", Role.SYSTEM, "330000")
+    assert tokens.verify(before_rotation).user_id == "u"
+    assert settings.token_service(sign=False).signer is None  # the other services of the tier
