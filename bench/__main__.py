@@ -35,6 +35,7 @@ def benchmarks(args) -> list[tuple[str, list[str]]]:
         ("review", ["review_approve_all.py", "--cases", "10000", "--singles", "100"]),
         ("national-query", ["national_query_lookup.py", *([] if full else ["--records", "200000", "--seconds", "5"])]),
         ("e2e", ["e2e_throughput.py", *e2e]),
+        ("accounts", ["accounts_sign_in.py", "--users", "40", "--rounds", "5"]),
     ]
 
 
@@ -84,7 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--students", type=int, default=2000, help="end-to-end cohort size (default 2,000)")
     parser.add_argument("--replicas", type=int, default=2, help="registration and dedup workers (production)")
-    parser.add_argument("--only", help="comma-separated names: registration,dedup,review,national-query,e2e")
+    parser.add_argument("--only", help="comma-separated names: registration,dedup,review,national-query,e2e,accounts")
     parser.add_argument("--full", action="store_true", help="the scripts' own, larger sizes")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per benchmark")
     parser.add_argument("--json", help="also write the table's rows to this file")

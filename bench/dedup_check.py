@@ -102,11 +102,11 @@ def grpc_check(address: str):
     import grpc
 
     from xueji.v1 import dedup_pb2, dedup_pb2_grpc
-    from xueji_common.auth import Role, TokenService
+    from xueji_common.auth import Role
     from xueji_common.grpcserver.client import bearer
 
     s = Settings()
-    metadata = bearer(TokenService(s.token_secret).mint("bench", Role.SYSTEM, "000000"))
+    metadata = bearer(s.token_service().mint("bench", Role.SYSTEM, "000000"))
     stub = dedup_pb2_grpc.DedupStub(grpc.insecure_channel(address))
 
     def check(h: str) -> None:

@@ -89,12 +89,12 @@ def main() -> None:
     with Cluster(system(["zj"]), seed_demo=False) as c:
         from xueji_common.config import Settings
 
-        settings = Settings(hash_key=c.hash_key, token_secret=c.token_secret, metrics_port=0)
+        settings = Settings(hash_key=c.hash_key, data_dir=c.dir, metrics_port=0)
         e2e_systems.seed("dedup", c.db["population-register"], settings, students)
         e2e_systems.seed("national-query", c.db["national-query"], settings, students)
         dep = c.deployments[args.worker]
         c.stop(f"{args.worker}-worker")
-        county = e2e_driver.County(c.address("zj-registration"), c.address("zj-review"), c.tokens)
+        county = e2e_driver.County(c.address("zj-registration"), c.address("zj-review"), c.issuer)
         for school in files.imports:
             county.import_school(school, files)
         for s in files.manual:

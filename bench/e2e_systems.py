@@ -104,11 +104,11 @@ def production(students: list[e2e_data.Student], replicas: int = 1, concurrency:
     from tests.e2e.cluster import Cluster, system
 
     with Cluster(with_concurrency(with_replicas(system(["zj"]), replicas), concurrency), seed_demo=False) as c:
-        settings = Settings(hash_key=c.hash_key, token_secret=c.token_secret, metrics_port=0)
+        settings = Settings(hash_key=c.hash_key, data_dir=c.dir, metrics_port=0)
         seed("dedup", c.db["population-register"], settings, students)
         seed("national-query", c.db["national-query"], settings, students)
         try:
-            yield System(c.address("zj-registration"), c.address("zj-review"), c.tokens, c.db["zj-registration"],
+            yield System(c.address("zj-registration"), c.address("zj-review"), c.issuer, c.db["zj-registration"],
                          len(c.names()), Watchdog(c),
                          lambda: {name: _cpu_seconds(p.pid) for name, p in c._procs.items()})
         finally:
@@ -121,19 +121,19 @@ def embedded(students: list[e2e_data.Student], replicas: int = 1, concurrency: i
     with tempfile.TemporaryDirectory(prefix="xueji-bench-embedded-") as folder:
         address = f"127.0.0.1:{free_port()}"
         settings = Settings(data_dir=Path(folder), grpc_address=address, metrics_port=0,
-                            hash_key=secrets.token_hex(24), token_secret=secrets.token_hex(24))
+                            hash_key=secrets.token_hex(24))
         seed("dedup", settings.database_url_for("dedup"), settings, students)
         seed("national-query", settings.database_url_for("national-query"), settings, students)
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")},
                "XUEJI_DATA_DIR": folder, "XUEJI_GRPC_ADDRESS": address, "XUEJI_METRICS_PORT": "0",
-               "XUEJI_HASH_KEY": settings.hash_key, "XUEJI_TOKEN_SECRET": settings.token_secret,
+               "XUEJI_HASH_KEY": settings.hash_key,
                "XUEJI_LOG_LEVEL": "WARNING"}
         log = open(Path(folder) / "serve.log", "wb")
         proc = subprocess.Popen([str(ROOT / ".venv/bin/xueji"), "serve"], env=env, cwd=folder, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         try:
             _wait_serving(address, proc, Path(folder) / "serve.log")
-            yield System(address, address, TokenService(settings.token_secret),
+            yield System(address, address, settings.token_service(),  # the development key of the data dir
                          settings.database_url_for("registration"), 1, cpu=lambda: {"xueji serve": _cpu_seconds(proc.pid)})
         finally:
             proc.terminate()

@@ -124,5 +124,16 @@ def e2e(out: str, data) -> list[Figure]:
     return rows
 
 
-PARSERS = {"registration": registration, "dedup": dedup, "review": review, "national-query": national_query,
+def accounts(out: str, _json) -> list[Figure]:
+    (a50, a99) = _find(rf"argon2\s+n=\s*\d+\s+p50\s+{NUM} ms\s+p99\s+{NUM} ms", out)
+    (s50, s99) = _find(rf"signin\s+n=\s*\d+\s+p50\s+{NUM} ms\s+p99\s+{NUM} ms", out)
+    (c50, c99) = _find(rf"signin x\d+\s+n=\s*\d+\s+p50\s+{NUM} ms\s+p99\s+{NUM} ms", out)
+    return [
+        Figure("accounts: SignIn p99, sequential", s99, "ms", a99, "ms argon2 verify p99", "< 300 ms", s99 < 300),
+        Figure("accounts: SignIn p99, 4 threads", c99, "ms", a99, "ms argon2 verify p99", "< 300 ms", c99 < 300),
+        Figure("accounts: SignIn p50", s50, "ms", a50, "ms argon2 verify p50"),
+    ]
+
+
+PARSERS = {"accounts": accounts, "registration": registration, "dedup": dedup, "review": review, "national-query": national_query,
            "e2e": e2e}

@@ -144,12 +144,12 @@ async def drive(port: int, kind: str, seconds: float, concurrency: int, sample: 
     import grpc
 
     from xueji.v1 import national_query_pb2 as nq
-    from xueji_common.auth import Role, TokenService
+    from xueji_common.auth import Role
     from xueji_common.config import Settings
     from xueji_common.grpcserver.client import bearer
 
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    meta = bearer(TokenService(Settings().token_secret).mint("bench", Role.SYSTEM, "000000", ttl_seconds=3600))
+    meta = bearer(Settings().token_service().mint("bench", Role.SYSTEM, "000000", ttl_seconds=3600))
     method, answer = (("/bench.Echo/Echo", nq.LookupStudentRequest) if kind == "echo" else
                       ("/xueji.v1.NationalQuery/LookupStudent", nq.LookupStudentResponse))
     call = channel.unary_unary(method, request_serializer=nq.LookupStudentRequest.SerializeToString,

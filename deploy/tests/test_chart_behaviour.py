@@ -8,7 +8,7 @@ import pytest
 
 from conftest import DEPLOY, PROFILE_VALUES, PROFILES
 
-SECRET_SETTINGS = {"XUEJI_DATABASE_URL", "XUEJI_AMQP_URI", "XUEJI_TOKEN_SECRET", "XUEJI_HASH_KEY"}
+SECRET_SETTINGS = {"XUEJI_DATABASE_URL", "XUEJI_AMQP_URI", "XUEJI_HASH_KEY"}
 SERVICES_DIR = DEPLOY.parent / "services"
 
 
@@ -96,8 +96,9 @@ def test_processes_are_the_packages_console_scripts_with_native_probes(rendered,
 @pytest.mark.parametrize("profile", ["province", "national"])
 def test_migrations_run_as_a_hook_job_before_install_and_upgrade(rendered, profile):
     docs = rendered[profile]
-    jobs = of_kind(docs, "Job")
-    assert len(jobs) == len(of_kind(docs, "Deployment")) // 2
+    jobs = [j for j in of_kind(docs, "Job") if j["metadata"]["name"].endswith("-migrate")]
+    servers = [d for d in of_kind(docs, "Deployment") if not d["metadata"]["name"].endswith("-worker")]
+    assert len(jobs) == len(servers)
     for job in jobs:
         annotations = job["metadata"]["annotations"]
         assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade"
@@ -112,7 +113,7 @@ def test_migrations_run_as_a_hook_job_before_install_and_upgrade(rendered, profi
 
 def test_evaluation_migrates_in_an_init_container(rendered):
     docs = rendered["evaluation"]
-    assert not of_kind(docs, "Job")
+    assert [j["metadata"]["name"] for j in of_kind(docs, "Job")] == ["xueji-accounts-create-admin"]
     for dep in of_kind(docs, "Deployment"):
         spec = dep["spec"]["template"]["spec"]
         if dep["metadata"]["name"].endswith("-worker"):
@@ -186,7 +187,8 @@ def test_bundled_database_admits_only_the_services(rendered):
     policy = named(rendered["evaluation"], "NetworkPolicy", "xueji-postgresql")
     [rule] = policy["spec"]["ingress"]
     [selector] = rule["from"][0]["podSelector"]["matchExpressions"]
-    assert sorted(selector["values"]) == ["dedup", "national-query", "registration", "review", "special-ed"]
+    assert sorted(selector["values"]) == ["accounts", "dedup", "national-query", "registration", "review",
+                                          "special-ed"]
 
 
 @pytest.mark.parametrize("profile", ALL)
@@ -252,3 +254,63 @@ def test_org_unit_csv_can_be_shipped_in_a_chart_configmap(helm_cli):
     assert cm["data"]["org_units.csv"] == csv.read_text().rstrip("\n")
     dep = named(docs, "Deployment", "xueji-dedup")
     assert "checksum/org-units" in dep["spec"]["template"]["metadata"]["annotations"]
+
+
+@pytest.mark.parametrize("profile", ALL)
+def test_no_shared_signing_secret_only_the_issuer_holds_a_private_key(rendered, profile):
+    docs = rendered[profile]
+    text = repr(docs)
+    assert "XUEJI_TOKEN_SECRET" not in text and "token-secret" not in text
+    for owner, pod in xueji_pods(docs):
+        name = owner["metadata"]["name"]
+        mounted = {v["secret"]["secretName"] for v in pod.get("volumes", []) if "secret" in v}
+        [container] = pod["containers"]
+        env = {e["name"]: e for e in container.get("env", [])}
+        if name == "xueji-accounts":
+            assert mounted == {"xueji-signing-key"}
+            assert env["XUEJI_SIGNING_KEY_FILE"]["value"] == "/etc/xueji/signing/signing-key.pem"
+            assert env["XUEJI_SERVICE_CLIENTS"]["valueFrom"]["secretKeyRef"]["key"] == "clients.json"
+        else:
+            assert "xueji-signing-key" not in mounted and "XUEJI_SIGNING_KEY_FILE" not in env, name
+        service = owner["spec"]["template"]["metadata"]["labels"]["xueji.io/service"]
+        if service != "accounts":  # each service its own client secret
+            assert env["XUEJI_SERVICE_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"] == {
+                "name": "xueji-service-clients", "key": service}
+
+
+@pytest.mark.parametrize("profile, trusted", [
+    ("province", [("xueji-330000", ["330000"]), ("xueji-000000", None)]),
+    ("national", [("xueji-000000", []), ("xueji-330000", ["330000"]), ("xueji-320000", ["320000"])]),
+])
+def test_each_tier_trusts_its_own_issuer_and_the_other_tiers(rendered, profile, trusted):
+    import json
+
+    docs = rendered[profile]
+    for cm in of_kind(docs, "ConfigMap"):
+        if not cm["metadata"]["name"].endswith("-settings"):
+            continue
+        issuers = json.loads(cm["data"]["XUEJI_TRUSTED_ISSUERS"])
+        assert [(i["issuer"], i.get("units")) for i in issuers] == trusted
+        assert issuers[0]["jwks"] == "http://xueji-accounts:8080/.well-known/jwks.json"
+        service = cm["metadata"]["name"].removeprefix("xueji-").removesuffix("-settings")
+        if service != "accounts":
+            assert cm["data"]["XUEJI_SERVICE_CLIENT_ID"] == service
+            assert cm["data"]["XUEJI_PEER_ACCOUNTS"] == "xueji-accounts:50051"
+    service = named(docs, "Service", "xueji-accounts")
+    assert {"name": "jwks", "port": 8080, "targetPort": "jwks", "protocol": "TCP"} in service["spec"]["ports"]
+
+
+def test_the_first_administrator_comes_from_a_post_install_job_reading_a_secret(rendered):
+    job = named(rendered["province"], "Job", "xueji-accounts-create-admin")
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "post-install,post-upgrade"
+    [container] = job["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["xueji-accounts", "create-admin", "--login", "admin", "--org", "330000"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["XUEJI_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "xueji-first-admin", "key": "password"}
+    assert "create-admin" in console_scripts_commands("accounts")
+
+
+def console_scripts_commands(service):
+    from xueji_accounts.entrypoints.main import main
+
+    return set(main.commands)

@@ -27,9 +27,19 @@ The wiring of the whole system (`system()`), also described in docs/FLOWS.md:
 - national-query consumes the record events of every province: one national-query worker per
   province ("national-query-<p>"), connected to that province's vhost and writing to the one
   national-query database. Its inbox (event ids are unique) keeps a redelivery from counting twice.
+
+Identities (docs/ACCOUNTS.md): each tier (a province, the nation; "main" for `simple()` clusters)
+gets an accounts deployment ("zj-accounts", "js-accounts", "accounts-nation"; added as
+"accounts-<tier>" where a list has none) with its own ES256 key, serving its JWKS over HTTP;
+every other deployment authenticates to its peers as its own service account (client id = its
+name) through its tier's accounts service. A province trusts its own issuer and the nation's; the
+nation trusts its own and each province's (for that province's units only). Tests act as users
+with tokens of a test issuer ("xueji-e2e", tests only) that every deployment also trusts.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -44,9 +54,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from xueji_common.auth import Role, TokenService
+from xueji_common.auth import MINISTRY, Role
 from xueji_common.db.engine import ensure_database
+from xueji_common.signing import SigningKey
 from xueji_common.testing import infra
+from xueji_common.testing.issuer import TestIssuer
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("XUEJI_VENV", REPO / ".venv")) / "bin"
@@ -71,6 +83,7 @@ class Deployment:
     worker: bool = True
     env: dict = field(default_factory=dict)        # extra settings (XUEJI_SCOPE...)
     peers: dict = field(default_factory=dict)      # peer name → deployment name (XUEJI_PEER_*)
+    tier: str = "main"                             # a province key, "nation", or "main": whose accounts
 
     @property
     def db_key(self) -> str:
@@ -82,15 +95,18 @@ def system(provinces=("zj",)) -> list[Deployment]:
     national = {"dedup-national": "dedup-national", "population-register": "population-register",
                 "national-query": "national-query"}
     out = [
-        Deployment("dedup-national", "dedup", broker="nation", worker=False, env={"XUEJI_SCOPE": "national"}),
-        Deployment("population-register", "dedup", broker="nation", worker=False, env={"XUEJI_SCOPE": "national"}),
-        Deployment("national-query", "national-query", broker="nation", worker=False),
+        Deployment("dedup-national", "dedup", broker="nation", worker=False, env={"XUEJI_SCOPE": "national"},
+                   tier="nation"),
+        Deployment("population-register", "dedup", broker="nation", worker=False, env={"XUEJI_SCOPE": "national"},
+                   tier="nation"),
+        Deployment("national-query", "national-query", broker="nation", worker=False, tier="nation"),
     ]
     for p in provinces:
         peers = {**national, **{svc: f"{p}-{svc}" for svc in PROVINCE_SERVICES}}
-        out += [Deployment(f"{p}-{svc}", svc, broker=p, peers=peers) for svc in PROVINCE_SERVICES]
+        out += [Deployment(f"{p}-{svc}", svc, broker=p, peers=peers, tier=p) for svc in PROVINCE_SERVICES]
+        out.append(Deployment(f"{p}-accounts", "accounts", broker=p, worker=False, tier=p))
         out.append(Deployment(f"national-query-{p}", "national-query", database="national-query", broker=p,
-                              server=False, peers=peers))
+                              server=False, peers=peers, tier="nation"))
     return out
 
 
@@ -101,15 +117,38 @@ def simple(services=("registration", "review"), workers=("review",)) -> list[Dep
     return [Deployment(s, s, server=s in services, worker=s in workers, peers=peers) for s in names]
 
 
+def tier_unit(tier: str) -> str:
+    """The unit a tier's issuer and service accounts speak for: a province's code, else the nation."""
+    return PROVINCES.get(tier, MINISTRY)
+
+
+def with_accounts(deployments: list[Deployment]) -> list[Deployment]:
+    """The deployments and, for each tier without one, its accounts service (the tier's issuer)."""
+    out = list(deployments)
+    for tier in dict.fromkeys(d.tier for d in deployments):
+        if not any(d.service == "accounts" and d.tier == tier for d in deployments):
+            broker = next(d.broker for d in deployments if d.tier == tier)
+            out.append(Deployment(f"accounts-{tier}", "accounts", broker=broker, worker=False, tier=tier))
+    return out
+
+
 class Cluster:
     """Starts the deployments; `pg_base` / `rabbit` select private servers (tests/e2e/servers.py)."""
 
     def __init__(self, deployments: list[Deployment], *, pg_base: str | None = None, rabbit=None,
                  seed_demo: bool = True, env: dict | None = None):
+        deployments = with_accounts(deployments)
         self.deployments = {d.name: d for d in deployments}
         self.dir = Path(tempfile.mkdtemp(prefix="xueji-e2e-"))
-        self.token_secret, self.hash_key = secrets.token_hex(24), secrets.token_hex(24)
-        self.tokens = TokenService(self.token_secret)
+        self.hash_key = secrets.token_hex(24)
+        self.issuer = TestIssuer("xueji-e2e")  # the tests' users; trusted by every deployment
+        self._issuer_jwks = self.issuer.jwks_file(self.dir)
+        self._jwks_ports = {d.tier: infra.free_port() for d in deployments if d.service == "accounts"}
+        self._client_secrets = {d.name: secrets.token_hex(16) for d in deployments}
+        for tier in self._jwks_ports:
+            key_file = self.dir / f"signing-key-{tier}.pem"
+            key_file.write_bytes(SigningKey.generate().pem())
+            key_file.chmod(0o600)
         self.pg_base, self.rabbit = pg_base or infra.PG_BASE, rabbit
         self._extra_env = dict(env or {})
         self._procs: dict[str, subprocess.Popen] = {}
@@ -126,8 +165,10 @@ class Cluster:
             self._migrate_all()
             if seed_demo:
                 self._seed_demo()
-            with ThreadPoolExecutor(8) as pool:
-                list(pool.map(self.start, self.names()))
+            issuers = [d.name for d in deployments if d.service == "accounts"]
+            with ThreadPoolExecutor(8) as pool:  # the issuers first: the others fetch their identity there
+                list(pool.map(self.start, issuers))
+                list(pool.map(self.start, [n for n in self.names() if n not in issuers]))
         except BaseException:
             self.close(keep_dir=True)
             raise
@@ -144,7 +185,45 @@ class Cluster:
         return f"127.0.0.1:{self._ports[name]}"
 
     def token(self, role: Role, org_unit: str, user: str = "e2e-user") -> str:
-        return self.tokens.mint(user, role, org_unit)
+        return self.issuer.mint(user, role, org_unit)
+
+    # -- identities -----------------------------------------------------------------------------
+
+    @staticmethod
+    def issuer_name(tier: str) -> str:
+        return f"xueji-{tier_unit(tier)}"
+
+    def accounts_of(self, tier: str) -> str:
+        """The name of a tier's accounts deployment."""
+        return next(d.name for d in self.deployments.values() if d.service == "accounts" and d.tier == tier)
+
+    def jwks_address(self, tier: str) -> str:
+        return f"http://127.0.0.1:{self._jwks_ports[tier]}/.well-known/jwks.json"
+
+    def _trusted(self, tier: str) -> str:
+        """A province trusts its issuer and the nation's; the nation its own and every province's."""
+        tiers = [tier]
+        if tier in PROVINCES and "nation" in self._jwks_ports:
+            tiers.append("nation")
+        if tier == "nation":
+            tiers += [t for t in self._jwks_ports if t in PROVINCES]
+        entries = [{"issuer": self.issuer.name, "jwks": self._issuer_jwks}]
+        entries += [{"issuer": self.issuer_name(t), "jwks": self.jwks_address(t),
+                     "units": [PROVINCES[t]] if t in PROVINCES else []} for t in tiers if t in self._jwks_ports]
+        return json.dumps(entries)
+
+    def _identity_env(self, dep: Deployment) -> dict[str, str]:
+        env = {"XUEJI_TRUSTED_ISSUERS": self._trusted(dep.tier), "XUEJI_TOKEN_ISSUER": self.issuer_name(dep.tier)}
+        if dep.service == "accounts":
+            clients = {d.name: {"unit": tier_unit(d.tier),
+                                "secret_sha256": hashlib.sha256(self._client_secrets[d.name].encode()).hexdigest()}
+                       for d in self.deployments.values() if d.tier == dep.tier and d.service != "accounts"}
+            env.update(XUEJI_SIGNING_KEY_FILE=str(self.dir / f"signing-key-{dep.tier}.pem"),
+                       XUEJI_JWKS_PORT=str(self._jwks_ports[dep.tier]), XUEJI_SERVICE_CLIENTS=json.dumps(clients))
+        else:
+            env.update(XUEJI_SERVICE_CLIENT_ID=dep.name, XUEJI_SERVICE_CLIENT_SECRET=self._client_secrets[dep.name],
+                       XUEJI_PEER_ACCOUNTS=self.address(self.accounts_of(dep.tier)))
+        return env
 
     def names(self) -> list[str]:
         """Every process: servers first, then workers."""
@@ -170,7 +249,6 @@ class Cluster:
             XUEJI_MODE="production",
             XUEJI_DATABASE_URL=self.db[dep.db_key],
             XUEJI_AMQP_URI=self.amqp[dep.broker],
-            XUEJI_TOKEN_SECRET=self.token_secret,
             XUEJI_HASH_KEY=self.hash_key,
             XUEJI_LOG_FORMAT="json",
             XUEJI_METRICS_PORT="0",
@@ -180,6 +258,7 @@ class Cluster:
             env[f"XUEJI_PEER_{peer.upper().replace('-', '_')}"] = self.address(target)
         if dep.server:
             env["XUEJI_GRPC_ADDRESS"] = self.address(dep.name)
+        env.update(self._identity_env(dep))
         env.update(dep.env)
         env.update(self._extra_env)
         env.update(overrides)
@@ -295,7 +374,7 @@ class Cluster:
 
         for dep in self.deployments.values():
             if dep.name in ("population-register", "national-query"):
-                settings = Settings(hash_key=self.hash_key, token_secret=self.token_secret, metrics_port=0)
+                settings = Settings(hash_key=self.hash_key, data_dir=self.dir, metrics_port=0)
                 runtime = ServiceRuntime(self._spec(dep.service), settings, self.db[dep.db_key])
                 try:
                     runtime.spec.seed_demo(runtime)
@@ -378,7 +457,8 @@ def main(argv: list[str]) -> None:
     signal.signal(signal.SIGTERM, _stop_on_signal)
     signal.signal(signal.SIGHUP, _stop_on_signal)
     with Cluster(system(provinces)) as c:   # a signal during the start: the start cleans up
-        print(f"logs in {c.dir}\nXUEJI_TOKEN_SECRET={c.token_secret}")
+        print(f"logs in {c.dir}\ntokens: python -c 'from tests.e2e.cluster import *' ... (test issuer jwks "
+              f"{c._issuer_jwks}); accounts JWKS: {', '.join(map(c.jwks_address, c._jwks_ports))}")
         for name, port in c._ports.items():
             print(f"{name:22} 127.0.0.1:{port}")
         print(f"databases: {' '.join(url.rsplit('/', 1)[1] for url in c.db.values())}")

@@ -4,7 +4,7 @@ caller the system knows. Each must be UNAUTHENTICATED on every server and change
     org "" / null         once read as "no bound": every school's applications, records, transfers
     org a list / a number once crashed the handler (UNKNOWN)
     a school role with a county's code   once created applications at / approved every school below
-    a department role with a school's code, the system role with a province's code, an unknown code
+    a department role with a school's code, the system role with a city's code, an unknown code
 
 The request is the one the right caller would send (its builder in security_rpcs_*), aimed at the
 school of the matrix (or at no unit, so that an empty org has nothing else to bound it)."""
@@ -21,7 +21,7 @@ SHAPES = (   # (cell name, role, org claim)
     ("registrar_org_empty", SR, ""), ("registrar_org_null", SR, None), ("registrar_org_list", SR, [SCHOOL]),
     ("registrar_org_number", SR, int(SCHOOL)), ("registrar_org_county", SR, COUNTY),
     ("leader_org_county", SL, COUNTY), ("department_org_empty", DR, ""), ("department_org_school", DR, SCHOOL),
-    ("system_org_empty", SYS, ""), ("system_org_province", SYS, "330000"), ("registrar_org_unknown", SR, "1339999999"),
+    ("system_org_empty", SYS, ""), ("system_org_city", SYS, "330100"), ("registrar_org_unknown", SR, "1339999999"),
 )
 _EMPTY = {   # "Service/Method" → a request naming no unit (the caller's own is the bound)
     "Registrations/ListApplications": lambda w, c, u: rg.ListApplicationsRequest(),

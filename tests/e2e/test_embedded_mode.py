@@ -18,15 +18,17 @@ from sqlalchemy import func, select
 
 from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc, review_pb2, review_pb2_grpc
 from xueji_common import demo
-from xueji_common.auth import Role, TokenService
-from xueji_common.config import Settings
+from xueji_common.auth import Role, TokenSigner
+from xueji_common.config import DEV_SIGNING_KEY_FILE, Settings
 from xueji_common.grpcserver.client import bearer
 from xueji_common.grpcserver.convert import dict_to_message
 from xueji_common.grpcserver.errors import field_violations
 from xueji_common.metrics import serve_metrics
 from xueji_common.orgunits import load_default_tree
 from xueji_common.runtime.embedded import EmbeddedSystem
+from xueji_common.signing import SigningKey
 from xueji_common.testing.infra import free_port
+from xueji_common.testing.issuer import TestIssuer
 from xueji_registration.testing import sample_form
 
 SCHOOL = "1330102001"
@@ -54,9 +56,11 @@ def channel(system):
         yield ch
 
 
-def token(system, role=Role.SCHOOL_REGISTRAR, org=SCHOOL, **kw):
+def token(system, role=Role.SCHOOL_REGISTRAR, org=SCHOOL, audience="xueji", ttl_seconds=3600):
+    """A token signed with the development key the system made in its data directory."""
     s = system.settings
-    return TokenService(s.token_secret, **kw).mint("tester", role, org)
+    key = SigningKey.load(s.data_dir / DEV_SIGNING_KEY_FILE)
+    return TokenSigner(key, s.token_issuer, audience).mint("tester", role, org, ttl_seconds)
 
 
 def person(index: int):
@@ -116,8 +120,8 @@ def test_health_reports_serving_for_each_service(channel):
 def test_calls_without_a_valid_token_are_unauthenticated(system, channel, bad):
     metadata = {
         "missing": [],
-        "forged": bearer(TokenService("x" * 40).mint("u", Role.SCHOOL_LEADER, SCHOOL)),
-        "expired": bearer(TokenService(system.settings.token_secret).mint("u", Role.SCHOOL_LEADER, SCHOOL, ttl_seconds=-5)),
+        "forged": bearer(TestIssuer(system.settings.token_issuer).mint("u", Role.SCHOOL_LEADER, SCHOOL)),
+        "expired": bearer(token(system, Role.SCHOOL_LEADER, ttl_seconds=-5)),
         "audience": bearer(token(system, Role.SCHOOL_LEADER, audience="somewhere-else")),
         "scheme": [("authorization", "Basic dXNlcjpwdw==")],
     }[bad]
@@ -204,7 +208,9 @@ def test_metrics_endpoint_shows_per_method_counters(system, channel):
 
 def test_cli_token_and_call_work_against_the_server(system):
     xueji = str(Path(sys.executable).with_name("xueji"))
-    env = {**os.environ, "XUEJI_ADDRESS": system.settings.grpc_address}
+    # the development key is the one the server made in its data directory
+    env = {**os.environ, "XUEJI_ADDRESS": system.settings.grpc_address, "XUEJI_DATA_DIR": str(system.settings.data_dir),
+           "XUEJI_TOKEN_FILE": str(system.settings.data_dir / "no-sign-in.json")}
     minted = subprocess.run([xueji, "token", "--role", "school_leader", "--org", SCHOOL],
                             capture_output=True, text=True, check=True, env=env).stdout.strip()
     out = subprocess.run([xueji, "call", "xueji.v1.Reviews/GetPendingSummary", f'{{"school_code": "{SCHOOL}"}}',

@@ -17,7 +17,7 @@ from xueji_common.testing.infra import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = {"Registrations", "PreschoolTransfers", "Dedup", "ProblemRecords", "Reviews", "Reports",
-            "NationalQuery", "PreschoolRecords", "SpecialEd"}
+            "NationalQuery", "PreschoolRecords", "SpecialEd", "Accounts"}
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -66,11 +66,33 @@ def test_scripts_run_serves_every_service_and_stops_cleanly(tmp_path):
         # gRPC listens on 127.0.0.1 here: so does /metrics (it once listened on every interface)
         assert listening_addresses(metrics_port) == {"127.0.0.1"}
         assert sorted(p.name for p in (tmp_path / "data").glob("*.db")) == [
-            "dedup.db", "national-query.db", "registration.db", "review.db", "special-ed.db"]
+            "accounts.db", "dedup.db", "national-query.db", "registration.db", "review.db", "special-ed.db"]
         banner = (tmp_path / "run.log").read_text()
-        assert "xueji token --role" in banner and "xueji call" in banner
+        assert "xueji token --role" in banner and "xueji call" in banner and "xueji login" in banner
+        assert_the_printed_administrator_can_sign_in(banner, f"127.0.0.1:{grpc_port}")
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=30)
         log.close()
     assert code == 0, (tmp_path / "run.log").read_text()
+
+
+def assert_the_printed_administrator_can_sign_in(banner: str, address: str) -> None:
+    """The demo administrator's password is printed once; with it the first sign-in asks for a new one."""
+    import re
+
+    from xueji.v1 import accounts_pb2, accounts_pb2_grpc, common_pb2
+
+    password = re.search(r"administrator: admin\s+password: (\S+)", banner).group(1)
+    assert "registrar-1330102001" in banner and "leader-1330102001" in banner and "admin-330000" in banner
+    with grpc.insecure_channel(address) as channel:
+        stub = accounts_pb2_grpc.AccountsStub(channel)
+        try:
+            stub.SignIn(accounts_pb2.SignInRequest(login_name="admin", password=password), timeout=30)
+            raise AssertionError("the first sign-in must ask for a new password")
+        except grpc.RpcError as exc:
+            assert exc.code() == grpc.StatusCode.FAILED_PRECONDITION, exc.details()
+        stub.ChangePassword(accounts_pb2.ChangePasswordRequest(login_name="admin", current_password=password,
+                                                               new_password="Demo-Chief.2026x"), timeout=30)
+        pair = stub.SignIn(accounts_pb2.SignInRequest(login_name="admin", password="Demo-Chief.2026x"), timeout=30)
+        assert pair.user.role == common_pb2.ROLE_USER_ADMIN

@@ -112,6 +112,15 @@ XUEJI_ORG_UNITS_FILE: {{ printf "/etc/xueji/org-units/%s" $root.Values.orgUnits.
 {{- if and $svc.proofFiles $svc.proofFiles.enabled }}
 XUEJI_FILES_DIR: {{ $svc.proofFiles.mountPath | quote }}
 {{- end }}
+XUEJI_TRUSTED_ISSUERS: {{ include "xueji.trustedIssuers" $root | quote }}
+{{- if eq $name "accounts" }}
+XUEJI_JWKS_PORT: {{ $root.Values.ports.jwks | quote }}
+{{- else }}
+XUEJI_SERVICE_CLIENT_ID: {{ $name | quote }}
+{{- if not (hasKey $svc.peers "ACCOUNTS") }}
+XUEJI_PEER_ACCOUNTS: {{ printf "%s:%d" (include "xueji.name" (list $root "accounts")) (int $root.Values.ports.grpc) | quote }}
+{{- end }}
+{{- end }}
 {{- range $peer, $address := $svc.peers }}
 {{- if not $address }}
 {{- fail (printf "services.%s.peers.%s is empty: set the address (host:port) of that peer" $name $peer) }}
@@ -137,17 +146,19 @@ XUEJI_FILES_DIR: {{ $svc.proofFiles.mountPath | quote }}
     secretKeyRef:
       name: {{ $v.rabbitmq.uriSecret.name }}
       key: {{ $v.rabbitmq.uriSecret.key }}
-- name: XUEJI_TOKEN_SECRET
+{{- if eq (index . 1) "accounts" }}
+- name: XUEJI_SERVICE_CLIENTS
   valueFrom:
     secretKeyRef:
-      name: {{ $v.secrets.tokenSecret.name }}
-      key: {{ $v.secrets.tokenSecret.key }}
-- name: XUEJI_TOKEN_SECRET_PREVIOUS
+      name: {{ $v.identity.serviceClients.secretName }}
+      key: clients.json
+{{- else }}
+- name: XUEJI_SERVICE_CLIENT_SECRET
   valueFrom:
     secretKeyRef:
-      name: {{ $v.secrets.tokenSecret.name }}
-      key: {{ $v.secrets.tokenSecret.previousKey }}
-      optional: true
+      name: {{ $v.identity.serviceClients.secretName }}
+      key: {{ index . 1 }}
+{{- end }}
 - name: XUEJI_HASH_KEY
   valueFrom:
     secretKeyRef:
@@ -203,4 +214,16 @@ tolerations:
 affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- end }}
+
+{{/* XUEJI_TRUSTED_ISSUERS (JSON): this tier's issuer, its JWKS from the accounts Service, then identity.trustedIssuers. */}}
+{{- define "xueji.trustedIssuers" -}}
+{{- $jwks := printf "http://%s:%d/.well-known/jwks.json" (include "xueji.name" (list . "accounts")) (int .Values.ports.jwks) -}}
+{{- $own := dict "issuer" .Values.settings.tokenIssuer "jwks" $jwks "units" .Values.identity.units -}}
+{{- range .Values.identity.trustedIssuers }}
+{{- if or (not .issuer) (not .jwks) }}
+{{- fail "identity.trustedIssuers: each entry needs issuer and jwks" }}
+{{- end }}
+{{- end }}
+{{- prepend .Values.identity.trustedIssuers $own | toJson -}}
 {{- end }}

@@ -1,14 +1,25 @@
-"""Bearer tokens (JWT, HS256) carrying user id, role and org unit, and the caller they describe."""
+"""Bearer tokens (JWT, ES256) carrying user id, role and org unit, and the caller they describe.
+
+Tokens are signed by an issuer (the accounts service of a tier) with a private key only it holds;
+every service verifies them with the public keys of the issuers it trusts (federation: a national
+tier trusts its own issuer and each province's). See docs/ACCOUNTS.md.
+"""
 from __future__ import annotations
 
 import enum
+import re
 import threading
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jwt
+
+from xueji_common.signing import KeySet, SigningKey
+
+ALGORITHM = "ES256"  # the only algorithm accepted: no HS256 shared secret, no "none"
+MINISTRY = "000000"
 
 
 class Role(str, enum.Enum):
@@ -16,6 +27,7 @@ class Role(str, enum.Enum):
     SCHOOL_LEADER = "school_leader"                # 学校学籍主管领导
     DEPARTMENT_REGISTRAR = "department_registrar"  # 教育部门学籍管理员
     SYSTEM = "system"                              # services and ministry systems
+    USER_ADMIN = "user_admin"                      # 用户管理员 (manages the accounts of a department)
 
     @property
     def label_zh(self) -> str:
@@ -24,12 +36,31 @@ class Role(str, enum.Enum):
             Role.SCHOOL_LEADER: "学校学籍主管领导",
             Role.DEPARTMENT_REGISTRAR: "教育部门学籍管理员",
             Role.SYSTEM: "系统",
+            Role.USER_ADMIN: "用户管理员",
         }[self]
 
     @property
     def proto(self) -> int:
         """The xueji.v1.Role enum number."""
         return list(Role).index(self) + 1
+
+    @classmethod
+    def from_proto(cls, number: int) -> "Role | None":
+        return list(Role)[number - 1] if 1 <= number <= len(Role) else None
+
+    @property
+    def at_school(self) -> bool:
+        return self in (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER)
+
+
+_SCHOOL_CODE = re.compile(r"^\d{10}$")
+_DIVISION_CODE = re.compile(r"^\d{6}$")
+
+
+def role_fits_unit(role: Role, org_unit: str) -> bool:
+    """School roles belong to a school (10-digit code), the others to a department (6-digit
+    division code: the ministry, a province, city or county). One rule for tokens and accounts."""
+    return bool((_SCHOOL_CODE if role.at_school else _DIVISION_CODE).match(org_unit or ""))
 
 
 @dataclass(frozen=True)
@@ -39,48 +70,64 @@ class Principal:
     user_id: str
     role: Role
     org_unit: str
+    issuer: str = ""
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
 
 
 class TokenError(Exception):
-    """The token is missing, expired, forged or for another audience."""
+    """The token is missing, expired, forged, from an untrusted issuer or for another audience."""
 
 
-class TokenService:
-    """Mints with the current key; verifies with the current key or a previous one, so that the key
-    can be rotated without a window in which tokens minted just before the change are refused."""
+@dataclass(frozen=True)
+class TrustedIssuer:
+    """An issuer whose tokens this process accepts: its public keys and the units it speaks for
+    (a province's issuer: that province; empty: any unit)."""
 
-    def __init__(
-        self, secret: str, audience: str = "xueji", issuer: str = "xueji", previous: tuple[str, ...] = ()
-    ) -> None:
-        self._secret = secret
-        self._keys = (secret, *[key for key in previous if key])
-        self._audience = audience
-        self._issuer = issuer
-        # Verified tokens until they expire: a caller sends the same token with every call, and the
-        # signature check is a large share of a fast call's cost.
-        self._verified: OrderedDict[str, tuple[Principal, int]] = OrderedDict()
-        self._lock = threading.Lock()
+    name: str
+    keys: KeySet
+    units: tuple[str, ...] = ()
 
-    def mint(self, user_id: str, role: Role, org_unit: str, ttl_seconds: int = 8 * 3600) -> str:
+
+class TokenSigner:
+    """Mints ES256 tokens with the issuer's current private key."""
+
+    def __init__(self, key: SigningKey, issuer: str, audience: str = "xueji") -> None:
+        self.key, self.issuer, self.audience = key, issuer, audience
+
+    def mint(self, user_id: str, role: Role, org_unit: str, ttl_seconds: int = 15 * 60,
+             extra: dict | None = None) -> str:
         now = int(time.time())
         claims = {
-            "sub": user_id,
-            "role": role.value,
-            "org": org_unit,
-            "aud": self._audience,
-            "iss": self._issuer,
-            "iat": now,
-            "exp": now + ttl_seconds,
-            "jti": uuid.uuid4().hex,
+            "iss": self.issuer, "aud": self.audience, "sub": user_id, "iat": now, "exp": now + ttl_seconds,
+            "jti": uuid.uuid4().hex, "role": role.value, "org": org_unit, **(extra or {}),
         }
-        return jwt.encode(claims, self._secret, algorithm="HS256")
+        return jwt.encode(claims, self.key.private_key, algorithm=ALGORITHM, headers={"kid": self.key.kid})
+
+
+@dataclass
+class TokenService:
+    """Verifies tokens of the trusted issuers; mints only when this process holds a signer (the
+    accounts service, or embedded mode's development key)."""
+
+    issuers: dict[str, TrustedIssuer]
+    audience: str = "xueji"
+    signer: TokenSigner | None = None
+    tree: object = None  # an OrgTree: checks that an issuer speaks for the token's unit
+    _verified: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     CACHE_SIZE = 10_000
 
+    def mint(self, user_id: str, role: Role, org_unit: str, ttl_seconds: int = 15 * 60) -> str:
+        if self.signer is None:
+            raise TokenError("this process holds no signing key")
+        return self.signer.mint(user_id, role, org_unit, ttl_seconds)
+
     def verify(self, token: str) -> Principal:
+        # Verified tokens are kept until they expire: a caller sends the same token with every call,
+        # and the signature check is a large share of a fast call's cost.
         with self._lock:
             hit = self._verified.get(token)
             if hit is not None:
@@ -88,8 +135,6 @@ class TokenService:
                     return hit[0]
                 del self._verified[token]
         principal, expires = self._decode(token)
-        if expires <= time.time():
-            raise TokenError("token expired")
         with self._lock:
             self._verified[token] = (principal, expires)
             if len(self._verified) > self.CACHE_SIZE:
@@ -97,22 +142,34 @@ class TokenService:
         return principal
 
     def _decode(self, token: str) -> tuple[Principal, int]:
-        for key in self._keys:
-            try:
-                claims = jwt.decode(
-                    token,
-                    key,
-                    algorithms=["HS256"],
-                    audience=self._audience,
-                    issuer=self._issuer,
-                    options={"require": ["exp", "sub", "aud", "iss"]},
-                )
-                principal = Principal(user_id=claims["sub"], role=Role(claims["role"]), org_unit=claims["org"])
-                return principal, int(claims["exp"])
-            except jwt.InvalidSignatureError:
-                continue  # perhaps signed with a previous key
-            except jwt.ExpiredSignatureError:
-                raise TokenError("token expired") from None
-            except (jwt.InvalidTokenError, KeyError, ValueError) as exc:
-                raise TokenError(f"invalid token: {type(exc).__name__}") from None
-        raise TokenError("invalid token: InvalidSignatureError")
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.InvalidTokenError as exc:
+            raise TokenError(f"invalid token: {type(exc).__name__}") from None
+        if header.get("alg") != ALGORITHM:
+            raise TokenError(f"algorithm not accepted: {header.get('alg')!r}")
+        issuer = self.issuers.get(str(unverified.get("iss", "")))
+        if issuer is None:
+            raise TokenError("issuer not trusted")
+        key = issuer.keys.key(str(header.get("kid", "")))
+        if key is None:
+            raise TokenError("unknown signing key")
+        try:
+            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=self.audience, issuer=issuer.name,
+                                options={"require": ["exp", "iat", "sub", "aud", "iss", "jti"]})
+            principal = Principal(claims["sub"], Role(claims["role"]), str(claims["org"]), issuer.name)
+        except jwt.ExpiredSignatureError:
+            raise TokenError("token expired") from None
+        except (jwt.InvalidTokenError, KeyError, ValueError) as exc:
+            raise TokenError(f"invalid token: {type(exc).__name__}") from None
+        if not role_fits_unit(principal.role, principal.org_unit):
+            raise TokenError("role does not fit the org unit")
+        if issuer.units and not self._speaks_for(issuer, principal.org_unit):
+            raise TokenError("issuer does not speak for the org unit")
+        return principal, int(claims["exp"])
+
+    def _speaks_for(self, issuer: TrustedIssuer, unit: str) -> bool:
+        if unit in issuer.units:
+            return True
+        return self.tree is not None and any(self.tree.is_within(unit, u) for u in issuer.units)

@@ -1,16 +1,18 @@
 """Settings from the environment (12-factor), with the embedded defaults.
 
 Every setting is an environment variable `XUEJI_<NAME>`. In embedded mode (the default) nothing
-needs to be set: SQLite files under the data directory, the in-process bus, a development token key.
-Production mode refuses to start with the development keys.
+needs to be set: SQLite files under the data directory, the in-process bus, a development signing
+key made at first start in the data directory. Production mode refuses to start with the development
+keys and verifies tokens only with the public keys of the issuers it is configured to trust.
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-DEV_TOKEN_SECRET = "xueji-development-token-key-not-for-production"
+DEV_SIGNING_KEY_FILE = "dev-signing-key.pem"  # in the data directory, embedded mode only
 DEV_HASH_KEY = "xueji-development-hash-key-not-for-production"
 
 
@@ -41,11 +43,16 @@ class Settings:
     metrics_host: str = ""                  # empty: the host gRPC listens on (see metrics_bind_host)
     database_url: str = ""                  # one service's database (production)
     amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
-    token_secret: str = DEV_TOKEN_SECRET
-    # Keys still accepted while a rotation is under way (XUEJI_TOKEN_SECRET_PREVIOUS, comma-separated).
-    token_previous_secrets: tuple[str, ...] = ()
     token_audience: str = "xueji"
-    token_issuer: str = "xueji"
+    token_issuer: str = "xueji"             # this tier's issuer name (the accounts service signs as it)
+    # Issuers whose tokens are accepted: (name, JWKS address, units it speaks for). Production
+    # needs at least one; embedded mode trusts its development key too (docs/ACCOUNTS.md).
+    trusted_issuers: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    signing_key_file: str = ""              # accounts service: PEM of the current ES256 key
+    signing_key_previous_files: tuple[str, ...] = ()  # public parts served until their tokens expire
+    jwks_port: int = 0                      # accounts service: HTTP port of /.well-known/jwks.json
+    service_client_id: str = ""             # this service's identity at the accounts service
+    service_client_secret: str = ""
     hash_key: str = DEV_HASH_KEY
     org_units_file: str = ""                # empty: the packaged demo tree
     log_level: str = "INFO"
@@ -75,10 +82,14 @@ class Settings:
             metrics_host=_env("METRICS_HOST", ""),
             database_url=_env("DATABASE_URL", ""),
             amqp_uri=_env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
-            token_secret=_env("TOKEN_SECRET", DEV_TOKEN_SECRET),
-            token_previous_secrets=tuple(k for k in _env("TOKEN_SECRET_PREVIOUS", "").split(",") if k),
             token_audience=_env("TOKEN_AUDIENCE", "xueji"),
             token_issuer=_env("TOKEN_ISSUER", "xueji"),
+            trusted_issuers=_trusted_issuers(_env("TRUSTED_ISSUERS", "")),
+            signing_key_file=_env("SIGNING_KEY_FILE", ""),
+            signing_key_previous_files=tuple(p for p in _env("SIGNING_KEY_PREVIOUS_FILES", "").split(",") if p),
+            jwks_port=_int("JWKS_PORT", 0),
+            service_client_id=_env("SERVICE_CLIENT_ID", ""),
+            service_client_secret=_env("SERVICE_CLIENT_SECRET", ""),
             hash_key=_env("HASH_KEY", DEV_HASH_KEY),
             org_units_file=_env("ORG_UNITS_FILE", ""),
             log_level=_env("LOG_LEVEL", "INFO"),
@@ -95,10 +106,8 @@ class Settings:
     def check(self) -> None:
         if self.mode != "production":
             return
-        if self.token_secret == DEV_TOKEN_SECRET:
-            raise ConfigError("XUEJI_TOKEN_SECRET must be set in production mode")
-        if len(self.token_secret) < 32:
-            raise ConfigError("XUEJI_TOKEN_SECRET must be at least 32 characters (HS256 key)")
+        if not self.trusted_issuers:
+            raise ConfigError("XUEJI_TRUSTED_ISSUERS must name at least one issuer in production mode")
         if self.hash_key == DEV_HASH_KEY:
             raise ConfigError("XUEJI_HASH_KEY must be set in production mode")
         if not self.database_url:
@@ -122,10 +131,33 @@ class Settings:
         """Address of another service: XUEJI_PEER_<SERVICE>, else this process's own address."""
         return self.peers.get(service, self.grpc_address)
 
-    def token_service(self):
-        from xueji_common.auth import TokenService
+    def token_service(self, tree=None, sign: bool = False):
+        """Verification with the trusted issuers' public keys. Embedded mode also trusts (and signs
+        with) the development key of the data directory; in production only the accounts service
+        (`sign`) holds a private key, from XUEJI_SIGNING_KEY_FILE."""
+        from xueji_common.auth import TokenService, TokenSigner, TrustedIssuer
+        from xueji_common.signing import JwksKeys, SigningKey, StaticKeys
 
-        return TokenService(self.token_secret, self.token_audience, self.token_issuer, self.token_previous_secrets)
+        issuers = {name: TrustedIssuer(name, JwksKeys(url), units) for name, url, units in self.trusted_issuers}
+        signer = None
+        if self.mode == "embedded":
+            key = SigningKey.load_or_create(self.data_dir / DEV_SIGNING_KEY_FILE)
+            signer = TokenSigner(key, self.token_issuer, self.token_audience)
+            issuers[self.token_issuer] = TrustedIssuer(self.token_issuer, StaticKeys([key]))
+        elif sign and self.signing_key_file:
+            keys = [SigningKey.load(p) for p in (self.signing_key_file, *self.signing_key_previous_files)]
+            signer = TokenSigner(keys[0], self.token_issuer, self.token_audience)
+            units = issuers[self.token_issuer].units if self.token_issuer in issuers else ()
+            issuers[self.token_issuer] = TrustedIssuer(self.token_issuer, StaticKeys(keys), units)
+        return TokenService(issuers, self.token_audience, signer, tree)
+
+    def signing_keys(self):
+        """The issuer's keys, current first (what its JWKS serves)."""
+        from xueji_common.signing import SigningKey
+
+        if self.mode == "embedded":
+            return [SigningKey.load_or_create(self.data_dir / DEV_SIGNING_KEY_FILE)]
+        return [SigningKey.load(p) for p in (self.signing_key_file, *self.signing_key_previous_files) if p]
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
@@ -139,3 +171,16 @@ def _peers_from_env() -> dict[str, str]:
         for key, value in os.environ.items()
         if key.startswith(prefix) and value
     }
+
+
+def _trusted_issuers(raw: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """XUEJI_TRUSTED_ISSUERS: a JSON list of {"issuer", "jwks", "units"} (units optional)."""
+    if not raw.strip():
+        return ()
+    try:
+        entries = json.loads(raw)
+        return tuple((str(e["issuer"]), str(e["jwks"]), tuple(str(u) for u in e.get("units", ())))
+                     for e in entries)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise ConfigError('XUEJI_TRUSTED_ISSUERS must be a JSON list of {"issuer": ..., "jwks": ..., '
+                          '"units": [...]}') from None

@@ -79,3 +79,9 @@ class Unavailable(DomainError):
     """A dependency (the population register, another service) cannot be reached right now."""
 
     status = "UNAVAILABLE"
+
+
+class Unauthenticated(DomainError):
+    """The caller's credentials are refused (sign-in, refresh, service token)."""
+
+    status = "UNAUTHENTICATED"

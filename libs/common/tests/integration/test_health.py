@@ -13,14 +13,14 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from xueji.v1 import special_ed_pb2, special_ed_pb2_grpc
-from xueji_common.auth import Role, TokenService
+from xueji_common.auth import Role
 from xueji_common.grpcserver.client import bearer
 from xueji_common.grpcserver.server import GrpcBinding, GrpcServer
 from xueji_common.metrics import serve_metrics
 from xueji_common.runtime import health
 from xueji_common.testing.infra import free_port
+from xueji_common.testing.issuer import TestIssuer
 
-KEY = "health-test-key-of-32-bytes-or-more!!"
 SERVING, NOT_SERVING = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
 
 
@@ -32,7 +32,7 @@ class Answering(special_ed_pb2_grpc.SpecialEdServicer):
 
 @pytest.fixture
 def server():
-    tokens = TokenService(KEY)
+    tokens = TestIssuer().token_service()
     address = f"127.0.0.1:{free_port()}"
     srv = GrpcServer([GrpcBinding("xueji.v1.SpecialEd", special_ed_pb2_grpc.add_SpecialEdServicer_to_server,
                                   Answering())], address, tokens, readiness_names=("special-ed",))

@@ -11,15 +11,13 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from xueji.v1 import common_pb2, special_ed_pb2, special_ed_pb2_grpc
-from xueji_common.auth import Role, TokenService
+from xueji_common.auth import Role
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.client import bearer
 from xueji_common.grpcserver.errors import field_violations
 from xueji_common.grpcserver.server import GrpcBinding, GrpcServer
 from xueji_common.testing.infra import free_port
-
-KEY = "interceptor-test-key-of-32-bytes-or-more"
-
+from xueji_common.testing.issuer import TestIssuer
 
 class PartialServicer(special_ed_pb2_grpc.SpecialEdServicer):
     """Implements one method; the generated base class answers the others."""
@@ -39,7 +37,7 @@ class PartialServicer(special_ed_pb2_grpc.SpecialEdServicer):
 
 @pytest.fixture(scope="module")
 def stub():
-    tokens = TokenService(KEY)
+    tokens = TestIssuer().token_service()
     address = f"127.0.0.1:{free_port()}"
     server = GrpcServer([GrpcBinding("xueji.v1.SpecialEd", special_ed_pb2_grpc.add_SpecialEdServicer_to_server,
                                      PartialServicer())], address, tokens)
@@ -150,7 +148,7 @@ def test_a_valid_request_reaches_its_handler(stub):
     (Role.SCHOOL_REGISTRAR, ""), (Role.SCHOOL_REGISTRAR, None), (Role.SCHOOL_REGISTRAR, ["1330102001"]),
     (Role.SCHOOL_REGISTRAR, 1330102001), (Role.SCHOOL_REGISTRAR, "330102"), (Role.SCHOOL_LEADER, "330102"),
     (Role.SCHOOL_LEADER, "9999999999"), (Role.DEPARTMENT_REGISTRAR, "1330102001"),
-    (Role.DEPARTMENT_REGISTRAR, ""), (Role.SYSTEM, ""), (Role.SYSTEM, "330000"),
+    (Role.DEPARTMENT_REGISTRAR, ""), (Role.SYSTEM, ""), (Role.SYSTEM, "330100"),
 ], ids=repr)
 def test_claims_of_the_wrong_shape_are_unauthenticated_before_any_handler(stub, role, org):
     client, _ = stub

@@ -16,12 +16,12 @@ def test_embedded_defaults_need_nothing(monkeypatch):
 def test_production_refuses_development_keys(monkeypatch):
     monkeypatch.setenv("XUEJI_MODE", "production")
     monkeypatch.setenv("XUEJI_DATABASE_URL", "postgresql+psycopg://x@h/db")
-    with pytest.raises(ConfigError, match="XUEJI_TOKEN_SECRET"):
+    with pytest.raises(ConfigError, match="XUEJI_TRUSTED_ISSUERS"):
         Settings.from_env()
-    monkeypatch.setenv("XUEJI_TOKEN_SECRET", "short")
-    with pytest.raises(ConfigError, match="at least 32"):
+    monkeypatch.setenv("XUEJI_TRUSTED_ISSUERS", "zj=http://x")
+    with pytest.raises(ConfigError, match="JSON list"):
         Settings.from_env()
-    monkeypatch.setenv("XUEJI_TOKEN_SECRET", "s" * 32)
+    monkeypatch.setenv("XUEJI_TRUSTED_ISSUERS", '[{"issuer": "zj", "jwks": "http://a/jwks.json", "units": ["330000"]}]')
     with pytest.raises(ConfigError, match="XUEJI_HASH_KEY"):
         Settings.from_env()
     monkeypatch.setenv("XUEJI_HASH_KEY", "h")
@@ -60,3 +60,40 @@ def test_metrics_listen_on_the_grpc_host_unless_told_otherwise(monkeypatch):
     assert Settings.from_env().metrics_bind_host() == "::1"
     monkeypatch.setenv("XUEJI_METRICS_HOST", "10.0.0.5")
     assert Settings.from_env().metrics_bind_host() == "10.0.0.5"
+
+
+def test_production_holds_no_signing_key_outside_the_accounts_service(monkeypatch, tmp_path):
+    monkeypatch.setenv("XUEJI_MODE", "production")
+    monkeypatch.setenv("XUEJI_DATABASE_URL", "postgresql+psycopg://x@h/db")
+    monkeypatch.setenv("XUEJI_HASH_KEY", "h")
+    monkeypatch.setenv("XUEJI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("XUEJI_TRUSTED_ISSUERS", '[{"issuer": "zj", "jwks": "http://a/jwks.json"}]')
+    tokens = Settings.from_env().token_service()
+    assert tokens.signer is None and set(tokens.issuers) == {"zj"}
+    assert not list(tmp_path.iterdir())  # no development key made
+
+
+def test_embedded_mode_makes_its_development_key_once_in_the_data_directory(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    first, again = settings.token_service(), settings.token_service()
+    key_file = tmp_path / "dev-signing-key.pem"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert again.verify(first.mint("u", __import__("xueji_common.auth").auth.Role.SYSTEM, "000000")).user_id == "u"
+
+
+def test_the_issuer_signs_with_its_current_key_and_still_publishes_the_previous_one(tmp_path):
+    from xueji_common.auth import Role, TokenSigner
+    from xueji_common.signing import SigningKey, jwks
+
+    old, new = SigningKey.generate(), SigningKey.generate()
+    (tmp_path / "old.pem").write_bytes(old.pem())
+    (tmp_path / "new.pem").write_bytes(new.pem())
+    settings = Settings(mode="production", token_issuer="xueji-330000", signing_key_file=str(tmp_path / "new.pem"),
+                        signing_key_previous_files=(str(tmp_path / "old.pem"),),
+                        trusted_issuers=(("xueji-330000", "http://unused", ()),))
+    tokens = settings.token_service(sign=True)
+    assert tokens.signer.key.kid == new.kid
+    assert [k["kid"] for k in jwks(settings.signing_keys())["keys"]] == [new.kid, old.kid]
+    before_rotation = TokenSigner(old, "xueji-330000").mint("u", Role.SYSTEM, "330000")
+    assert tokens.verify(before_rotation).user_id == "u"
+    assert settings.token_service(sign=False).signer is None  # the other services of the tier

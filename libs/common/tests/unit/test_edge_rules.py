@@ -38,7 +38,8 @@ def test_forged_or_huge_page_tokens_are_refused(bad):
     (Role.SCHOOL_REGISTRAR, "", False), (Role.SCHOOL_REGISTRAR, None, False), (Role.SCHOOL_REGISTRAR, ["1330102001"], False),
     (Role.SCHOOL_REGISTRAR, "330102", False), (Role.SCHOOL_LEADER, "330102", False),
     (Role.SCHOOL_LEADER, "1339999999", False), (Role.DEPARTMENT_REGISTRAR, "1330102001", False),
-    (Role.SYSTEM, "330000", False), (Role.SYSTEM, "", False),
+    (Role.SYSTEM, "330000", True), (Role.SYSTEM, "330100", False), (Role.SYSTEM, "", False),
+    (Role.USER_ADMIN, "330102", True), (Role.USER_ADMIN, "1330102001", False),
 ])
 def test_the_org_must_be_a_unit_of_the_level_the_role_acts_at(role, org, ok):
     assert (claims_problem(Principal("u", role, org), TREE) is None) is ok

@@ -34,7 +34,8 @@ def test_lookup_as_a_person_with_the_captcha_and_as_a_system(serve, runtime, mon
     created(runtime)
     channel = serve()
     address = channel._channel.target().decode()
-    runner = CliRunner(env={"XUEJI_TOKEN_SECRET": runtime.settings.token_secret, "COLUMNS": "250"})
+    runner = CliRunner(env={"XUEJI_DATA_DIR": str(runtime.settings.data_dir),  # its development key
+                                 "COLUMNS": "250"})
     person = runner.invoke(cli, ["lookup", "--name", "张三", "--document-number", NUMBER, "--address", address,
                                  "--role", "school_registrar", "--org", "1330102001"], input="ab3k\n")
     assert person.exit_code == 0, person.output

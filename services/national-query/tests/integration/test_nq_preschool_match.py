@@ -21,8 +21,8 @@ def stub(serve):
     return national_query_pb2_grpc.PreschoolRecordsStub(serve())
 
 
-def match(stub, auth, role=Role.SYSTEM, org="000000", **key):
-    return stub.MatchPreschoolRecord(nq.MatchPreschoolRecordRequest(**key), metadata=auth(role, org)).candidates
+def match(stub, auth, role=Role.SYSTEM, unit="000000", **key):
+    return stub.MatchPreschoolRecord(nq.MatchPreschoolRecordRequest(**key), metadata=auth(role, unit)).candidates
 
 
 def by_document(number, doc_type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID):
@@ -74,7 +74,7 @@ def test_a_key_is_required_and_checked(stub, auth, records):
 
 def test_only_the_system_role_matches(stub, auth, records):
     with pytest.raises(grpc.RpcError) as exc:
-        match(stub, auth, role=Role.SCHOOL_REGISTRAR, org="1330102001", **by_document("330102201001011234"))
+        match(stub, auth, role=Role.SCHOOL_REGISTRAR, unit="1330102001", **by_document("330102201001011234"))
     assert exc.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 

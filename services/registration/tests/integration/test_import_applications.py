@@ -125,15 +125,16 @@ def test_cli_imports_with_a_summary_and_downloads_the_failed_rows(intake, tmp_pa
     source = tmp_path / "新生.xlsx"
     source.write_bytes(mixed_file())
     caller = ["--address", intake.address, "--role", "school_registrar", "--org", SCHOOL]
-    result = CliRunner().invoke(cli, ["import", str(source), "--kind", "non_freshman", "--category", "resident",
+    env = {"XUEJI_DATA_DIR": str(intake.runtime.settings.data_dir)}  # the server's development key
+    result = CliRunner(env=env).invoke(cli, ["import", str(source), "--kind", "non_freshman", "--category", "resident",
                                       *caller])
     assert result.exit_code == 0, result.output
     assert "校验通过" in result.output and "不是有效的民族" in result.output
     import_id = result.output.split("failed-rows ")[1].split()[0]
     out = tmp_path / "失败数据.xlsx"
-    result = CliRunner().invoke(cli, ["failed-rows", import_id, "-o", str(out), *caller])
+    result = CliRunner(env=env).invoke(cli, ["failed-rows", import_id, "-o", str(out), *caller])
     assert result.exit_code == 0 and load_workbook(out)["学生信息"].max_row == 3
-    result = CliRunner().invoke(cli, ["import", str(source), "--kind", "non_freshman", "--category", "resident",
+    result = CliRunner(env=env).invoke(cli, ["import", str(source), "--kind", "non_freshman", "--category", "resident",
                                       "--address", intake.address, "--role", "school_leader", "--org", SCHOOL])
     assert result.exit_code == 1 and "PERMISSION_DENIED" in result.output
 

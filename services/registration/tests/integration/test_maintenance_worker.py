@@ -35,6 +35,7 @@ def test_the_worker_rematches_and_purges_by_itself(intake, amqp_uri, tmp_path):
     files = SimpleNamespace(runtime=intake.runtime, files_dir=Path(os.environ["XUEJI_FILES_DIR"]))  # as the harness
     uploaded_ago(files, upload, dt.timedelta(days=2))
     env = {**os.environ, "XUEJI_DATABASE_URL": intake.runtime.database_url, "XUEJI_AMQP_URI": amqp_uri,
+           "XUEJI_DATA_DIR": str(intake.runtime.settings.data_dir),  # the development key the peers trust
            "XUEJI_PEER_NATIONAL_QUERY": intake.runtime.settings.peer("national-query"), "XUEJI_METRICS_PORT": "0",
            "XUEJI_PRESCHOOL_REMATCH_INTERVAL_SECONDS": "1", "XUEJI_UPLOAD_PURGE_INTERVAL_SECONDS": "1",
            "XUEJI_LOG_FORMAT": "json"}

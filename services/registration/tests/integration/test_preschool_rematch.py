@@ -109,6 +109,7 @@ def test_a_transfer_changed_or_deleted_meanwhile_is_skipped_not_overwritten(inta
 def test_the_rematch_command_reports_in_chinese(intake):
     a, b = pending_children(intake, "231", "233")
     env = {"XUEJI_DATABASE_URL": intake.runtime.database_url, "COLUMNS": "200",
+           "XUEJI_DATA_DIR": str(intake.runtime.settings.data_dir),  # the development key the peers trust
            "XUEJI_PEER_NATIONAL_QUERY": intake.runtime.settings.peer("national-query")}
     intake.records.unavailable = True
     down = CliRunner().invoke(cli, ["rematch"], env=env)

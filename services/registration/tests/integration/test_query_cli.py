@@ -12,7 +12,7 @@ NUMBER = resident_id(seq="777")
 
 def run(h, *args, role="school_registrar", org=SCHOOL):
     result = CliRunner().invoke(cli, [*args, "--address", h.address, "--role", role, "--org", org],
-                                env={"COLUMNS": "250"})
+                                env={"COLUMNS": "250", "XUEJI_DATA_DIR": str(h.runtime.settings.data_dir)})
     return result
 
 

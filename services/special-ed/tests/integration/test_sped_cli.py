@@ -10,7 +10,8 @@ from test_sped_grpc import ID, SCHOOL, address, record, runtime  # noqa: F401 (f
 
 def test_candidates_add_edit_list(runtime, address):  # noqa: F811
     record(runtime)
-    runner = CliRunner(env={"XUEJI_TOKEN_SECRET": runtime.settings.token_secret, "COLUMNS": "250"})
+    runner = CliRunner(env={"XUEJI_DATA_DIR": str(runtime.settings.data_dir),  # its development key
+                                 "COLUMNS": "250"})
     caller = ["--address", address, "--role", "school_registrar", "--org", SCHOOL]
 
     def run(*args):

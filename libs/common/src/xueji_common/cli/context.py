@@ -26,12 +26,18 @@ class CliContext:
         return self.settings.token_service()
 
     def metadata(self) -> list[tuple[str, str]]:
-        """Bearer metadata: --token / XUEJI_TOKEN, else a token minted for --role and --org."""
+        """Bearer metadata: --token / XUEJI_TOKEN, else a development token minted for --role and
+        --org (embedded mode only), else the stored token of `xueji login` (refreshed)."""
         if self.token:
             return client.bearer(self.token)
         if self.role and self.org:
+            if self.settings.mode != "embedded":
+                raise click.ClickException("--role/--org 仅用于开发（嵌入模式）；生产模式请先 xueji login")
             return client.bearer(self.tokens().mint(self.user, Role(self.role), self.org))
-        return []
+        from xueji_common.cli.session import stored_token
+
+        token = stored_token(self.address)
+        return client.bearer(token) if token else []
 
     def channel(self):
         return client.channel(self.address)

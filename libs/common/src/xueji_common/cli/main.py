@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from rich.console import Console
 from rich.table import Table
 
-from xueji_common.auth import Role
+from xueji_common.auth import Role, role_fits_unit
 from xueji_common.cli.context import caller_options, make_context, print_rpc_error, role_choice
 from xueji_common.config import Settings
 
@@ -31,18 +31,23 @@ def serve() -> None:
     embedded.run()
 
 
-@main.command(help="Mint a development token for a role and an org unit (uses XUEJI_TOKEN_SECRET).")
+@main.command(help="Mint a development token for a role and an org unit (embedded mode only: signed with "
+              "the development key of the data directory; production refuses it, use `xueji login`).")
 @click.option("--role", type=role_choice, required=True)
 @click.option("--org", required=True, help="Org unit code: school code or division code.")
 @click.option("--user", default="dev-user", show_default=True)
 @click.option("--ttl", default=8 * 3600, show_default=True, help="Lifetime in seconds.")
 def token(role: str, org: str, user: str, ttl: int) -> None:
     settings = Settings.from_env()
+    if settings.mode != "embedded":
+        raise click.ClickException("xueji token 仅用于开发（嵌入模式）；生产模式请用 xueji login 登录")
     from xueji_common.orgunits import load_default_tree
 
     tree = load_default_tree()
     if org not in tree:
         raise click.BadParameter(f"未知的机构代码 {org}", param_hint="--org")
+    if not role_fits_unit(Role(role), org):
+        raise click.BadParameter(f"角色 {Role(role).label_zh} 与机构 {org} 的级别不符", param_hint="--role")
     click.echo(settings.token_service().mint(user, Role(role), org, ttl_seconds=ttl))
 
 
@@ -147,6 +152,9 @@ def _method_descriptor(method: str):
 
 
 def _register_plugins() -> None:
+    from xueji_common.cli import session
+
+    session.register(main)
     for ep in entry_points(group="xueji.cli"):
         main.add_command(ep.load(), name=ep.name)
 

@@ -6,9 +6,12 @@ school role carrying a county code acted on every school of the county. So every
 a non-empty user id, a role, and an org unit of the level that role acts at —
 
     school_registrar, school_leader   a school of the org-unit tree
-    department_registrar              an education department (division) of the tree
-    system                            the tree's root (the ministry, 000000): the identity every service mints for
-                                      its calls to another (grpcserver.client.ServiceCaller)
+    department_registrar, user_admin  an education department (division) of the tree
+    system                            the tree's root (the ministry, 000000) or a province: a service identity
+                                      of the nation or of one province's deployment (docs/ACCOUNTS.md)
+
+The coarse form check (a school code or a division code) is auth.role_fits_unit, applied at
+verification; this one places the unit in the tree.
 
 Anything else is UNAUTHENTICATED (the interceptor answers it), so no handler ever reads an empty
 or oddly shaped org.
@@ -33,10 +36,10 @@ def claims_problem(principal: Principal, tree: OrgTree) -> str | None:
     if org not in tree:
         return "org is not a unit of the org-unit tree"
     level = tree.get(org).level
-    if role in (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER) and level is not OrgLevel.SCHOOL:
+    if role.at_school and level is not OrgLevel.SCHOOL:
         return f"role {role.value} needs a school's code as org"
-    if role is Role.DEPARTMENT_REGISTRAR and level is OrgLevel.SCHOOL:
+    if not role.at_school and level is OrgLevel.SCHOOL:
         return f"role {role.value} needs an education department's division code as org"
-    if role is Role.SYSTEM and org != tree.root.code:
-        return f"role {role.value} acts for the whole system: org must be the root {tree.root.code}"
+    if role is Role.SYSTEM and level not in (OrgLevel.MINISTRY, OrgLevel.PROVINCE):
+        return f"role {role.value} is a service identity: org must be the root {tree.root.code} or a province"
     return None

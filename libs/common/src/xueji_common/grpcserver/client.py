@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import grpc
 
@@ -28,22 +29,44 @@ def bearer(token: str) -> list[tuple[str, str]]:
 class ServiceCaller:
     """Service-to-service calls as the system role, with a short-lived token.
 
-    The token is reused until a minute before it expires: the same token on every call is what lets
-    the called server's verified-token cache spare the signature check.
+    Production: the token comes from the accounts service (`Accounts/IssueServiceToken` with this
+    service's client id and secret: role system, unit its province or the nation, 5 minutes).
+    Embedded mode: minted with the development key. The token is reused until a minute before it
+    expires: the same token on every call is what lets the called server's verified-token cache
+    spare the signature check.
     """
 
     TTL_SECONDS = 300
     RENEW_BEFORE_SECONDS = 60
 
-    def __init__(self, tokens: TokenService, service_name: str) -> None:
+    def __init__(self, tokens: TokenService, service_name: str, issue: Callable[[], tuple[str, int]] | None = None
+                 ) -> None:
         self._tokens = tokens
         self._service = service_name
+        self._issue = issue
         self._current: tuple[list[tuple[str, str]], float] | None = None
 
     def metadata(self) -> list[tuple[str, str]]:
         current = self._current
         if current is None or current[1] <= time.time():
-            token = self._tokens.mint(f"service:{self._service}", Role.SYSTEM, "000000", ttl_seconds=self.TTL_SECONDS)
-            current = (bearer(token), time.time() + self.TTL_SECONDS - self.RENEW_BEFORE_SECONDS)
-            self._current = current  # a race mints twice at worst: both tokens are valid
+            if self._issue is not None:
+                token, ttl = self._issue()
+            else:
+                token, ttl = self._tokens.mint(f"service:{self._service}", Role.SYSTEM, "000000",
+                                               ttl_seconds=self.TTL_SECONDS), self.TTL_SECONDS
+            current = (bearer(token), time.time() + ttl - min(self.RENEW_BEFORE_SECONDS, ttl / 2))
+            self._current = current  # a race fetches twice at worst: both tokens are valid
         return current[0]
+
+
+def accounts_issuer(channel_of: Callable[[], grpc.Channel], client_id: str, secret: str
+                    ) -> Callable[[], tuple[str, int]]:
+    """Fetches this service's token from the accounts service (client credentials)."""
+
+    def issue() -> tuple[str, int]:
+        from xueji.v1 import accounts_pb2, accounts_pb2_grpc
+
+        response = accounts_pb2_grpc.AccountsStub(channel_of()).IssueServiceToken(
+            accounts_pb2.IssueServiceTokenRequest(client_id=client_id, client_secret=secret), timeout=10)
+        return response.access_token, response.expires_in_seconds
+    return issue

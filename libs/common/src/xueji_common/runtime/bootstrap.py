@@ -31,8 +31,12 @@ class ServiceRuntime:
         ensure_database(self.database_url)
         self.engine = make_engine(self.database_url, pre_ping=pre_ping)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
-        self.tokens = settings.token_service()
-        self.caller = client.ServiceCaller(self.tokens, spec.name)
+        self.tokens = settings.token_service(self.tree, sign=spec.signs_tokens)
+        issue = None
+        if self.tokens.signer is None and settings.service_client_id:
+            issue = client.accounts_issuer(lambda: self.channel("accounts"), settings.service_client_id,
+                                           settings.service_client_secret)
+        self.caller = client.ServiceCaller(self.tokens, spec.name, issue)
         self.relay: OutboxRelay | None = None
         self._channels: dict[str, grpc.Channel] = {}
         self._lock = threading.Lock()

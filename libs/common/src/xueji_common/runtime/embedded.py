@@ -1,4 +1,4 @@
-"""Embedded mode: all five services in one process on one address, SQLite files, in-process bus."""
+"""Embedded mode: all six services in one process on one address, SQLite files, in-process bus."""
 from __future__ import annotations
 
 import logging
@@ -49,6 +49,8 @@ class EmbeddedSystem:
     def start(self) -> None:
         for runtime in self.runtimes:
             runtime.relay.start()
+            if runtime.spec.on_start is not None:
+                runtime.spec.on_start(runtime)
         self.server.start()
         for jobs in self.periodic:
             jobs.start()
@@ -83,7 +85,8 @@ Services:
 Data: {settings.data_dir.resolve()}   Metrics: http://{settings.metrics_bind_host()}:{settings.metrics_port}/metrics
 
 Try it (in another terminal):
-  .venv/bin/xueji token --role school_registrar --org <school code>      # print a token
+  .venv/bin/xueji login --user admin                                   # demo accounts: docs/ACCOUNTS.md
+  .venv/bin/xueji token --role school_registrar --org <school code>      # print a development token
   .venv/bin/xueji orgs --level school | head                           # demo schools
   .venv/bin/xueji health                                               # health of every service
   .venv/bin/xueji call xueji.v1.Reviews/GetPendingSummary '{{"school_code": "<school code>"}}' \\

@@ -58,11 +58,17 @@ def service_cli(service_name: str) -> click.Group:
             drain=runtime.settings.shutdown_delay,
             tree=runtime.tree,
         )
+        # The broker matters to readiness only where the service takes part in the bus (accounts does not).
+        checks = [health.database(runtime.database_url)]
+        if runtime.spec.subscriptions:
+            checks.append(health.broker(runtime.settings.amqp_uri))
         monitor = health.DependencyMonitor(
-            [health.database(runtime.database_url), health.broker(runtime.settings.amqp_uri)],
+            checks,
             server.set_ready, interval=runtime.settings.health_interval, name=service_name)
         serve_metrics(runtime.settings.metrics_port, runtime.settings.metrics_bind_host())
         relay.start()
+        if runtime.spec.on_start is not None:
+            runtime.spec.on_start(runtime)
         monitor.start()
         server.start()
 

@@ -35,6 +35,10 @@ class ServiceSpec:
     # Periodic jobs (retries, clean-ups) run beside the event handlers: in the worker process in
     # production, in the one process in embedded mode (runtime.periodic).
     periodic_tasks: Callable[["ServiceRuntime"], list["PeriodicTask"]] | None = None
+    # The issuer of its tier (accounts): holds the private signing key in production.
+    signs_tokens: bool = False
+    # Started with the gRPC server, stopped with the runtime (accounts: the JWKS HTTP endpoint).
+    on_start: Callable[["ServiceRuntime"], None] | None = None
 
     @property
     def outbox(self):

@@ -1,0 +1,14 @@
+"""The accounts unit of work: users, tokens and audit rows (+ outbox/inbox) in one transaction."""
+from xueji_accounts.adapters.repository import AccountsRepository
+from xueji_accounts.adapters.tables import inbox, outbox
+from xueji_common.db.uow import SqlAlchemyUnitOfWork
+
+
+class AccountsUnitOfWork(SqlAlchemyUnitOfWork):
+    repo: AccountsRepository
+
+    def __init__(self, session_factory, on_commit=None) -> None:
+        super().__init__(session_factory, "accounts", outbox, inbox, on_commit)
+
+    def _open(self, session) -> None:
+        self.repo = AccountsRepository(session)
