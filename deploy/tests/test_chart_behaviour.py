@@ -272,6 +272,8 @@ def test_no_shared_signing_secret_only_the_issuer_holds_a_private_key(rendered, 
             assert env["XUEJI_SERVICE_CLIENTS"]["valueFrom"]["secretKeyRef"]["key"] == "clients.json"
         else:
             assert "xueji-signing-key" not in mounted and "XUEJI_SIGNING_KEY_FILE" not in env, name
+        if owner["kind"] == "Pod":  # a helm test Pod: calls health, holds no identity
+            continue
         service = owner["spec"]["template"]["metadata"]["labels"]["xueji.io/service"]
         if service != "accounts":  # each service its own client secret
             assert env["XUEJI_SERVICE_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"] == {

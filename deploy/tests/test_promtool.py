@@ -91,6 +91,7 @@ PODS = [
     grpc_pod("review", "ApproveApplication", event="RegistrationApproved"),
     worker_pod("review", [("RegistrationApproved", "handled", "0+5x40")], up="0x40"),
     worker_pod("special-ed", [("StudentRecordCreated", "handled", "0+1x40")]),
+    grpc_pod("accounts", "SignIn"),   # no worker: no absent() alert expects one
 ]
 
 
