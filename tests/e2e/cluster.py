@@ -84,7 +84,9 @@ def system(provinces=("zj",)) -> list[Deployment]:
     out = [
         Deployment("dedup-national", "dedup", broker="nation", worker=False, env={"XUEJI_SCOPE": "national"}),
         Deployment("population-register", "dedup", broker="nation", worker=False, env={"XUEJI_SCOPE": "national"}),
-        Deployment("national-query", "national-query", broker="nation", worker=False),
+        # Its bulk load feeds the national dedup's holdings (Dedup.LoadRecordHoldings).
+        Deployment("national-query", "national-query", broker="nation", worker=False,
+                   peers={"dedup-national": "dedup-national"}),
     ]
     for p in provinces:
         peers = {**national, **{svc: f"{p}-{svc}" for svc in PROVINCE_SERVICES}}
