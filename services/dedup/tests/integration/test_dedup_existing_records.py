@@ -107,3 +107,15 @@ def test_loading_again_replaces_the_holdings_and_keeps_one_per_record(dedup, nat
     load(national_query, write(tmp_path / "a.csv", rows))
     load(national_query, write(tmp_path / "b.csv", rows))
     assert count(dedup, national_records) == 2500
+
+
+def test_a_first_load_leaves_the_keys_and_indexes_as_the_migrations_made_them(dedup, national_query, tmp_path):
+    def indexes():
+        with dedup.engine.connect() as conn:
+            return sorted(conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes "
+                                               "WHERE tablename = 'national_records'").all())
+
+    before = indexes()
+    load(national_query, write(tmp_path / "a.csv", [row(f"L32010220120506{i:04d}", "陈大文", "6", f"H{i:08d}")
+                                                     for i in range(50)]))
+    assert indexes() == before and len(before) == 2

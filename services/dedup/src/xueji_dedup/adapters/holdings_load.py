@@ -1,7 +1,7 @@
 """Writing the holdings of a bulk load (LoadRecordHoldings) in the unit of work's transaction.
 
 PostgreSQL: one COPY for the whole load, straight into `national_records` when it is empty (a new
-deployment), else into a temporary staging table merged at the end with one INSERT ... ON CONFLICT
+deployment: its indexes dropped first and built once at the end, xueji_common.db.bulk.drop_indexes), else into a temporary staging table merged at the end with one INSERT ... ON CONFLICT
 (record_id) (loading again replaces a holding). SQLite (embedded mode): an upsert per batch. Either
 way nothing is visible before the unit of work commits, and a failed load leaves nothing.
 """
@@ -11,6 +11,8 @@ import datetime as dt
 from contextlib import ExitStack
 
 from sqlalchemy.orm import Session
+
+from xueji_common.db.bulk import drop_indexes
 
 from xueji_dedup.adapters.national_store import _insert
 from xueji_dedup.adapters.tables import national_records as rec
@@ -29,8 +31,10 @@ class PostgresHoldingsWriter:
         self._conn = session.connection()
         self._conn.exec_driver_sql("LOCK TABLE national_records IN SHARE ROW EXCLUSIVE MODE")
         self._empty = self._conn.exec_driver_sql("SELECT 1 FROM national_records LIMIT 1").first() is None
-        target = "national_records"
-        if not self._empty:
+        target, self._rebuild = "national_records", []
+        if self._empty:   # a new deployment: no index kept up row by row, each built once at the end
+            self._rebuild = drop_indexes(self._conn)
+        else:
             self._conn.exec_driver_sql(
                 "CREATE TEMP TABLE dedup_load (LIKE national_records INCLUDING DEFAULTS) ON COMMIT DROP")
             target = "dedup_load"
@@ -58,7 +62,11 @@ class PostgresHoldingsWriter:
 
     def finish(self) -> int:
         self._copying.close()
-        if not self._empty:
+        if self._empty:
+            self._conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+            for statement in self._rebuild:
+                self._conn.exec_driver_sql(statement)
+        else:
             columns = ", ".join(FIELDS)
             updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in FIELDS if f != "record_id")
             self._conn.exec_driver_sql(
