@@ -28,8 +28,8 @@ HEADER = ["全国学籍号", "姓名", "性别", "出生日期", "身份证件�
           "就读学段", "就读状态", "是否问题学籍", "最新学籍变动时间"]
 
 
-def row(nsn, name, doc_type, number, birth="2012-05-06"):
-    return [nsn, name, "1", birth, doc_type, number, "320000", JS_SCHOOL, "梅园小学", "小学", "在读", "否",
+def row(nsn, name, doc_type, number, birth="2012-05-06", stage="小学"):
+    return [nsn, name, "1", birth, doc_type, number, "320000", JS_SCHOOL, "梅园小学", stage, "在读", "否",
             "2026-09-01 08:00:00"]
 
 
@@ -119,3 +119,12 @@ def test_a_first_load_leaves_the_keys_and_indexes_as_the_migrations_made_them(de
     load(national_query, write(tmp_path / "a.csv", [row(f"L32010220120506{i:04d}", "陈大文", "6", f"H{i:08d}")
                                                      for i in range(50)]))
     assert indexes() == before and len(before) == 2
+
+
+def test_preschool_records_are_not_holders_a_freshman_registers_from_them(dedup, national_query, people, tmp_path):
+    p = people[5]
+    report = load(national_query, write(tmp_path / "a.csv", [
+        row("G" + p.resident_id, p.name, "1", p.resident_id, p.birth_date.isoformat(), stage="学前")]))
+    assert report.rows_inserted == 1 and count(dedup, national_records) == 0
+    deliver(dedup, resident(p, kind=1))
+    assert published(dedup, "DedupCompleted")[0].outcome == events_pb2.DEDUP_OUTCOME_PASSED

@@ -1,7 +1,9 @@
 """The loaded records' holdings sent to the national dedup while the load runs (Dedup.LoadRecordHoldings).
 
-One client stream for the whole load: `add` hands each batch of parsed rows over (built as columns,
-rows without a document number left out: they hold nothing), gRPC sends it from its own thread while
+One client stream for the whole load: `add` hands each batch of parsed rows over (built as columns).
+Left out: rows without a document number (they hold nothing) and preschool records (学前学籍): a
+child's preschool record is what the freshman registration starts from (preschool transfer, manual
+chapter 4), not an enrolment that would make the registration a duplicate. gRPC sends it from its own thread while
 the next rows are parsed; `finish` ends the stream, and the national dedup commits every holding at
 once; `abort` cancels it, and the national dedup keeps nothing. National-query commits its own rows
 only after the dedup answered (see bulk_load): a load that fails anywhere leaves no holder behind.
@@ -14,9 +16,11 @@ import grpc
 
 from xueji.v1 import dedup_pb2, dedup_pb2_grpc
 from xueji_common.documents import DocumentType, mask_document_number
-from xueji_common.errors import InvalidArgument, Unavailable, FieldViolation
+from xueji_common.errors import FieldViolation, InvalidArgument, Unavailable
+from xueji_national_query.domain.vocabulary import Stage
 
 _TYPES = {t.value: t.to_proto() for t in DocumentType}
+_PRESCHOOL = Stage.PRESCHOOL.value
 _WAIT = 0.5   # seconds between looks at a stream that may have failed while the queue is full
 
 
@@ -31,8 +35,9 @@ class DedupHoldingsFeed:
             yield batch
 
     def add(self, rows: list[tuple]) -> None:
-        """Rows in RowParser.ROW_FIELDS order: record id 0, number 1, type 5, hash 6, province 8, school 9."""
-        held = [r for r in rows if r[6]]
+        """Rows in RowParser.ROW_FIELDS order: record id 0, number 1, type 5, hash 6, province 8, school 9,
+        stage 11."""
+        held = [r for r in rows if r[6] and r[11] != _PRESCHOOL]
         b = dedup_pb2.RecordHoldingBatch()
         b.record_ids.extend([r[0] for r in held])
         b.document_types.extend([_TYPES[r[5]] for r in held])
