@@ -12,7 +12,7 @@ import io
 import grpc
 import pytest
 
-from tests.e2e.actors import HMT, NON_PRIMARY, RESIDENT, S, Province, identity_form
+from tests.e2e.actors import HMT, NON_PRIMARY, RESIDENT, S, Province, identity_form, wait_for
 from xueji.v1 import national_query_pb2 as nq, national_query_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.documents import mask_document_number
@@ -36,16 +36,18 @@ def enrolled(nsn: str, name: str, doc_type: str, number: str, birth: str) -> lis
 
 @pytest.fixture(scope="module")
 def history(zj, people):
-    """A 江苏 history loaded over gRPC as the ministry's system would: an HK permit holder and a resident."""
-    person, hk = people.older(), people.hk_number()
+    """A 江苏 history loaded over gRPC as the ministry's system would: an HK permit holder, a resident, and
+    a child with a preschool record in 浙江 who is already enrolled in a 江苏 primary school."""
+    person, hk, child = people.older(), people.hk_number(), people.freshman()
     rows = [enrolled(f"L320102201205{people.serial():06d}", "林港生", "6", hk, "2012-05-06"),
-            enrolled("G" + person.resident_id, person.name, "1", person.resident_id, person.birth_date.isoformat())]
+            enrolled("G" + person.resident_id, person.name, "1", person.resident_id, person.birth_date.isoformat()),
+            enrolled("G" + child.resident_id, child.name, "1", child.resident_id, child.birth_date.isoformat())]
     stub = national_query_pb2_grpc.NationalQueryStub(zj.channel("national-query"))
     report = stub.BulkLoadRecords(iter([
         nq.BulkLoadRecordsRequest(header=nq.BulkLoadHeader(file_name="history.csv", format=nq.BULK_LOAD_FORMAT_CSV)),
         nq.BulkLoadRecordsRequest(chunk=history_csv(rows))]), metadata=zj.md(Role.SYSTEM, "000000"), timeout=60)
-    assert (report.rows_inserted, report.rows_failed) == (2, 0)
-    return hk, person
+    assert (report.rows_inserted, report.rows_failed) == (3, 0)
+    return hk, person, child
 
 
 def refused(province, kind: int, category: int, identity: dict):
@@ -55,7 +57,7 @@ def refused(province, kind: int, category: int, identity: dict):
 
 @pytest.mark.flow
 def test_an_hk_permit_enrolled_in_another_province_fails_national_dedup_naming_the_holder(zj, history):
-    hk, _ = history
+    hk, _, _ = history
     done = refused(zj, NON_PRIMARY, HMT, identity_form(HMT, number=hk, name="林港生"))
     assert done.state == S.APPLICATION_STATE_DEDUP_FAILED
     assert done.dedup_failure_reason == f"该身份证件号已被{JS_PLACE}的学籍使用（{mask_document_number(hk)}）"
@@ -63,7 +65,7 @@ def test_an_hk_permit_enrolled_in_another_province_fails_national_dedup_naming_t
 
 @pytest.mark.flow
 def test_a_resident_enrolled_in_another_province_is_returned_to_transfer_not_register(zj, history):
-    _, person = history
+    _, person, _ = history
     done = refused(zj, NON_PRIMARY, RESIDENT, identity_form(RESIDENT, person))
     assert done.state == S.APPLICATION_STATE_DEDUP_FAILED
     assert done.dedup_failure_reason == (f"该身份证件号已被{JS_PLACE}的学籍使用"
@@ -90,3 +92,23 @@ def test_a_number_held_by_a_record_of_another_school_is_refused_at_entry_naming_
         other.close()
     assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert err.value.details() == f"该身份证件号已被浙江省杭州市上城区胜利小学的学籍使用（{mask_document_number(number)}）"
+
+
+@pytest.mark.flow
+def test_a_freshman_enrolled_in_another_province_gets_an_l_number_and_both_records_are_flagged(zj, history):
+    _, _, child = history
+    identity = identity_form(RESIDENT, child)
+    app = zj.supplementary(zj.transfer(identity), identity)
+    zj.approve_all_levels(app.application_id, RESIDENT)   # reviewed while authentication runs
+    _, record = zj.approved(app.application_id)
+    assert record.national_student_number.startswith("L")   # authentication failed: held in 江苏
+
+    lookup = national_query_pb2_grpc.NationalQueryStub(zj.channel("national-query"))
+
+    def both_flagged():
+        found = lookup.LookupStudent(nq.LookupStudentRequest(name=child.name, document_number=child.resident_id),
+                                     metadata=zj.md(Role.SYSTEM, "000000"), timeout=15).results
+        shown = sorted((r.province_code, r.national_student_number[0], r.problem_record) for r in found)
+        return shown == [("320000", "G", True), ("330000", "L", True)] and shown
+    # two enrolled records of one document, never without the problem flag, neither lost
+    wait_for(both_flagged, "both records in the lookup, flagged as problem records")
