@@ -27,6 +27,7 @@ _WAIT = 0.5   # seconds between looks at a stream that may have failed while the
 class DedupHoldingsFeed:
     def __init__(self, channel: grpc.Channel, metadata) -> None:
         self._queue: queue.Queue = queue.Queue(maxsize=16)
+        self._ended = False
         self._call = dedup_pb2_grpc.DedupStub(channel).LoadRecordHoldings.future(self._requests(),
                                                                                     metadata=metadata)
 
@@ -39,12 +40,14 @@ class DedupHoldingsFeed:
         stage 11."""
         held = [r for r in rows if r[6] and r[11] != _PRESCHOOL]
         b = dedup_pb2.RecordHoldingBatch()
-        b.record_ids.extend([r[0] for r in held])
-        b.document_types.extend([_TYPES[r[5]] for r in held])
-        b.document_hashes.extend([r[6] for r in held])
-        b.province_codes.extend([r[8] for r in held])
-        b.school_codes.extend([r[9] for r in held])
-        b.national_student_numbers.extend([mask_document_number(r[1]) if r[1][0] == "G" else r[1] for r in held])
+        if held:
+            ids, numbers, _, _, _, types, hashes, _, provinces, schools = list(zip(*held))[:10]  # columns, in C
+            b.record_ids.extend(ids)
+            b.document_types.extend(map(_TYPES.__getitem__, types))
+            b.document_hashes.extend(hashes)
+            b.province_codes.extend(provinces)
+            b.school_codes.extend(schools)
+            b.national_student_numbers.extend([_masked(n) for n in numbers])
         while True:
             if self._call.done():
                 self._raise()
@@ -54,8 +57,15 @@ class DedupHoldingsFeed:
             except queue.Full:
                 continue
 
-    def finish(self) -> int:
+    def end(self) -> None:
+        """No more batches: the national dedup writes its indexes and commits meanwhile (see finish)."""
+        self._ended = True
         self._queue.put(None)
+
+    def finish(self) -> int:
+        """Waits for the national dedup's answer (ends the stream first if `end` was not called)."""
+        if not self._ended:
+            self.end()
         try:
             return self._call.result().holdings_written
         except grpc.RpcError:
@@ -72,6 +82,11 @@ class DedupHoldingsFeed:
                 raise InvalidArgument(FieldViolation("chunk", f"全国查重服务拒绝了证件号占用数据：{exc.details()}")) from None
             raise Unavailable("全国查重服务暂时无法访问，导入未完成（未写入任何数据），请稍后重试") from None
         raise Unavailable("全国查重服务提前结束了导入，导入未完成（未写入任何数据），请稍后重试")
+
+
+def _masked(number: str) -> str:
+    """A G number contains the resident ID: masked like one (mask_document_number)."""
+    return mask_document_number(number) if number[0] == "G" else number
 
 
 def dedup_feed(runtime) -> DedupHoldingsFeed:

@@ -39,8 +39,10 @@ def bulk_load(uow: NationalQueryUnitOfWork, path: Path, fmt: str, province_code:
               progress: Progress | None = None, holdings: Callable[[], object] | None = None) -> LoadReport:
     """`holdings` opens the feed of the national dedup's holdings (adapters.holdings_feed): every good
     row goes to both stores from the one pass over the file. The dedup commits first (when its stream
-    ends), then this store: a failure before either leaves nothing in both (a re-run repairs the rare
-    failure between the two commits: both sides upsert by record id)."""
+    ends), then this store: a failure while reading or writing leaves nothing in both; a failure of
+    this store's index build or commit after the dedup committed (unlikely: the rows were checked)
+    leaves holders without lookup rows, which loading the file again repairs (both sides upsert by
+    record id)."""
     if province_code and province_code not in PROVINCES:
         raise InvalidArgument(FieldViolation("header.province_code", "省份代码无效（应为6位省级行政区划代码）"))
     try:
@@ -76,6 +78,10 @@ class _Both:
             self._feed.add(rows)
 
     def finish(self) -> tuple[int, int]:
+        """The dedup's stream ends first, so that both build their indexes at once; the dedup has
+        committed when this returns (this store commits after)."""
+        if self._feed is not None:
+            self._feed.end()
         counts = self._writer.finish()
         if self._feed is not None:
             self._feed.finish()
