@@ -6,8 +6,11 @@ records loaded, each next to a baseline measured in the same run on the same mac
 
 1. Generates a CSV of N national records (valid resident IDs, Chinese names) and bulk-loads it into a
    fresh PostgreSQL database with the service's own code (a first load: COPY, then keys and indexes
-   built once). Baseline: a bare COPY of the same rows into an unindexed (logged) table. Target: at
-   least 50,000 records/s.
+   built once), feeding in the same pass the holdings of the national dedup (Dedup.LoadRecordHoldings
+   to a dedup server in its own process, on its own fresh database), as `xueji national-query load`
+   does: the rate is records into both stores. Side by side: the same file loaded into national-query
+   alone (another fresh database), and a bare COPY of the same rows into an unindexed (logged) table,
+   the baseline. Target: at least 50,000 records/s into both.
 2. Serves national-query (system role: no captcha, no rate limit) and a bare gRPC echo server, each
    in its own process, and drives them in turns (--rounds, so that the shared machine's changing
    load falls on both alike) from a client process with the same concurrency. Both clients do the
@@ -66,16 +69,18 @@ def generate(path: Path, n: int, seed: int = 6) -> list[tuple[str, str, str]]:
     return sample
 
 
-def bulk_load(url: str, path: Path) -> tuple[float, object]:
+def bulk_load(url: str, path: Path, dedup_port: int | None) -> tuple[float, object]:
+    """The load as `xueji national-query load` runs it; without a dedup port, national-query alone."""
     from xueji_common.config import Settings
     from xueji_common.runtime.bootstrap import ServiceRuntime
+    from xueji_national_query.adapters.holdings_feed import dedup_feed
     from xueji_national_query.service_layer.bulk_load import bulk_load as load
     from xueji_national_query.spec import SPEC
 
-    runtime = ServiceRuntime(SPEC, Settings(), database_url=url)
+    runtime = ServiceRuntime(SPEC, Settings(peers={"dedup-national": f"127.0.0.1:{dedup_port}"}), database_url=url)
     runtime.migrate()
     started = time.perf_counter()
-    report = load(runtime.uow_factory(), path, "csv")
+    report = load(runtime.uow_factory(), path, "csv", holdings=lambda: dedup_feed(runtime) if dedup_port else None)
     elapsed = time.perf_counter() - started
     runtime.close()
     return elapsed, report
@@ -116,6 +121,29 @@ def serve_lookup(url: str, port: int) -> None:
     server.start()
     print("ready", flush=True)
     server.wait_for_termination(on_stop=runtime.close)
+
+
+def serve_dedup(url: str, port: int) -> None:
+    """The national dedup (its holdings fed by the load), migrated on its own database."""
+    from xueji_common.config import Settings
+    from xueji_common.grpcserver.server import GrpcServer
+    from xueji_common.runtime.bootstrap import ServiceRuntime
+    from xueji_dedup.spec import SPEC
+
+    runtime = ServiceRuntime(SPEC, Settings(scope="national"), database_url=url)
+    runtime.migrate()
+    server = GrpcServer(SPEC.grpc_bindings(runtime), f"127.0.0.1:{port}", runtime.tokens,
+                        public_methods=SPEC.public_methods)
+    server.start()
+    print("ready", flush=True)
+    server.wait_for_termination(on_stop=runtime.close)
+
+
+def holdings_count(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn:
+        return conn.execute("SELECT count(*) FROM national_records").fetchone()[0]
 
 
 def serve_echo(port: int) -> None:
@@ -221,7 +249,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3, help="echo and lookup runs, taking turns")
-    parser.add_argument("--serve", choices=["lookup", "echo"])
+    parser.add_argument("--serve", choices=["lookup", "echo", "dedup"])
     parser.add_argument("--client", choices=["lookup", "echo"])
     parser.add_argument("--url")
     parser.add_argument("--port", type=int)
@@ -231,6 +259,8 @@ def main() -> None:
         return serve_lookup(args.url, args.port)
     if args.serve == "echo":
         return serve_echo(args.port)
+    if args.serve == "dedup":
+        return serve_dedup(args.url, args.port)
     if args.client:
         sample = json.loads(Path(args.sample).read_text())
         print(json.dumps(asyncio.run(drive(args.port, args.client, args.seconds, args.concurrency, sample))))
@@ -238,7 +268,8 @@ def main() -> None:
 
     from xueji_common.testing import infra
 
-    url = infra.new_database("xueji_bench_nq")
+    url, dedup_url = infra.new_database("xueji_bench_nq"), infra.new_database("xueji_bench_dedup")
+    alone_url = infra.new_database("xueji_bench_nq_alone")
     try:
         with tempfile.TemporaryDirectory() as folder:
             path, sample_file = Path(folder) / "records.csv", Path(folder) / "sample.json"
@@ -248,11 +279,20 @@ def main() -> None:
             print(f"generated {args.records:,} records ({path.stat().st_size / 1e6:.0f} MB) in "
                   f"{time.perf_counter() - t0:.1f} s")
             baseline = bare_copy(url, path)
-            elapsed, report = bulk_load(url, path)
+            alone, _ = bulk_load(alone_url, path, None)
+            dedup_port = infra.free_port()
+            dedup = start(["--serve", "dedup", "--url", dedup_url, "--port", str(dedup_port)])
+            try:
+                elapsed, report = bulk_load(url, path, dedup_port)
+            finally:
+                dedup.terminate()
+                dedup.wait(30)
             rate, bare_rate = report.rows_total / elapsed, args.records / baseline
-            print(f"bulk load: {report.rows_inserted:,} inserted, {report.rows_failed} failed in {elapsed:.1f} s "
+            print(f"bulk load into national-query and the national dedup: {report.rows_inserted:,} records "
+                  f"inserted, {holdings_count(dedup_url):,} holdings, {report.rows_failed} failed in {elapsed:.1f} s "
                   f"= {rate:,.0f} records/s (target >= 50,000); bare COPY baseline {bare_rate:,.0f} rows/s; "
-                  f"ratio {rate / bare_rate:.2f}")
+                  f"ratio {rate / bare_rate:.2f}; national-query alone {args.records / alone:,.0f} records/s "
+                  f"(both/alone {alone / elapsed:.2f})")
             # Both servers run side by side; the clients take turns, round after round, so that a
             # change in the machine's load (it is shared) falls on both alike.
             servers, runs = {}, {"echo": [], "lookup": []}
@@ -279,7 +319,8 @@ def main() -> None:
             print(f"lookup/echo throughput ratio {lookup['rps'] / echo['rps']:.2f} (target >= 0.5); "
                   f"lookup p99 {lookup['p99']:.2f} ms (target < 10 ms)")
     finally:
-        infra.drop(url)
+        for u in (url, dedup_url, alone_url):
+            infra.drop(u)
 
 
 if __name__ == "__main__":

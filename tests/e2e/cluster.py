@@ -99,7 +99,9 @@ def system(provinces=("zj",)) -> list[Deployment]:
                    tier="nation"),
         Deployment("population-register", "dedup", broker="nation", worker=False, env={"XUEJI_SCOPE": "national"},
                    tier="nation"),
-        Deployment("national-query", "national-query", broker="nation", worker=False, tier="nation"),
+        # Its bulk load feeds the national dedup's holdings (Dedup.LoadRecordHoldings).
+        Deployment("national-query", "national-query", broker="nation", worker=False, tier="nation",
+                   peers={"dedup-national": "dedup-national"}),
     ]
     for p in provinces:
         peers = {**national, **{svc: f"{p}-{svc}" for svc in PROVINCE_SERVICES}}

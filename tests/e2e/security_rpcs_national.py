@@ -111,6 +111,8 @@ DEDUP = [
             group_id=str(uuid.uuid4()), kind=events_pb2.PROBLEM_KIND_SHARED_DOCUMENT, version=1,
             status=dd.PROBLEM_GROUP_STATUS_PENDING, resolver_level=cm.ORG_UNIT_LEVEL_MINISTRY,
             resolver_unit_code=MINISTRY)), "dedup-national"),
+    Rpc("Dedup", "LoadRecordHoldings", (SYS,), "none", lambda w, c, u: [dd.RecordHoldingBatch()], "dedup-national",
+        streaming=True),
     Rpc("ProblemRecords", "ListProblemGroups", (SR, DR, SYS), "unit",
         lambda w, c, u: dd.ListProblemGroupsRequest(org_unit_code=u), "dedup"),
     Rpc("ProblemRecords", "GetProblemGroup", (SR, DR, SYS), "school",

@@ -20,6 +20,7 @@ from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc, review
 from xueji_common import demo
 from xueji_common.auth import Role, TokenSigner
 from xueji_common.config import DEV_SIGNING_KEY_FILE, Settings
+from xueji_common.documents import mask_document_number
 from xueji_common.grpcserver.client import bearer
 from xueji_common.grpcserver.convert import dict_to_message
 from xueji_common.grpcserver.errors import field_violations
@@ -158,6 +159,38 @@ def test_same_document_cannot_be_entered_twice(system, channel):
     with pytest.raises(grpc.RpcError) as err:
         stub.CreateApplication(create_request(person(1)), metadata=bearer(token(system)))
     assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    # names the holder as production does: a live application, its school and province, number masked
+    assert err.value.details() == (f"该身份证件号已被浙江省杭州市上城区胜利小学的学籍注册申请占用"
+                                   f"（{mask_document_number(person(1).resident_id)}）")
+
+
+def test_a_bulk_loaded_record_of_another_province_holds_its_hk_permit(system, channel):
+    """The nation's existing records loaded over gRPC feed the embedded dedup's holdings too."""
+    from xueji.v1 import national_query_pb2 as nq, national_query_pb2_grpc
+    from xueji_national_query.domain.load_rows import COLUMNS
+
+    hk = "H39000001"
+    rows = [[c.header for c in COLUMNS], ["L320102201205060001", "林港生", "1", "2012-05-06", "6", hk, "320000",
+                                          "1320102001", "梅园小学", "小学", "在读", "否", "2025-09-01 08:00:00"]]
+    report = national_query_pb2_grpc.NationalQueryStub(channel).BulkLoadRecords(iter([
+        nq.BulkLoadRecordsRequest(header=nq.BulkLoadHeader(file_name="h.csv", format=nq.BULK_LOAD_FORMAT_CSV)),
+        nq.BulkLoadRecordsRequest(chunk="\n".join(",".join(r) for r in rows).encode())]),
+        metadata=bearer(token(system, Role.SYSTEM, "000000")))
+    assert report.rows_inserted == 1
+    student = dict_to_message(sample_form("hmt_foreign"), registration_pb2.StudentRecordForm())
+    student.name, student.gender = "林港生", common_pb2.GENDER_MALE
+    student.birth_date.CopyFrom(common_pb2.Date(year=2012, month=5, day=6))
+    student.document.CopyFrom(common_pb2.IdentityDocument(type=common_pb2.DOCUMENT_TYPE_HK_PERMIT, number=hk))
+    stub = registration_pb2_grpc.RegistrationsStub(channel)
+    app = stub.CreateApplication(registration_pb2.CreateApplicationRequest(
+        school_code=SCHOOL, kind=common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN,
+        category=common_pb2.DOCUMENT_CATEGORY_HMT_FOREIGN, student=student), metadata=bearer(token(system)))
+
+    def current():
+        return stub.GetApplication(registration_pb2.GetApplicationRequest(application_id=app.application_id),
+                                   metadata=bearer(token(system)))
+    assert wait_for(lambda: current().state == registration_pb2.APPLICATION_STATE_DEDUP_FAILED, timeout=30)
+    assert current().dedup_failure_reason == "该身份证件号已被江苏省南京市玄武区梅园小学的学籍使用（H******01）"
 
 
 def test_bad_input_names_each_field_and_writes_nothing(system, channel):

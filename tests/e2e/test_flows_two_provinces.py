@@ -71,8 +71,9 @@ def test_two_provinces_registering_one_document_at_once_one_wins(zj, js, people,
     again = wait_for(lambda: (a := lose.application(lose_id)).revision == 2
                      and a.state in GATE_DONE and a, "the loser's resubmission checked")
     assert again.state == S.APPLICATION_STATE_DEDUP_FAILED
+    transfer = "：该学生已有学籍，应办理转学，不能重复注册" if category == RESIDENT else ""   # a non-freshman
     assert again.dedup_failure_reason == (f"该身份证件号已被{school_place(win.school)}的学籍使用"
-                                          f"（{mask_document_number(number)}）"), again.dedup_failure_reason
+                                          f"（{mask_document_number(number)}）{transfer}"), again.dedup_failure_reason
 
     # None doubled: one record, one national reservation, one national-query row.
     assert win.count_records(win_id) == 1 and lose.count_records(lose_id) == 0

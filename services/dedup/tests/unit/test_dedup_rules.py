@@ -151,3 +151,14 @@ def test_a_reported_group_reaches_the_national_copy_whole():
         ("r2", StudentStatus.CORROBORATED, "320102", "320100", "320000")]
     assert [(a["record_id"], a["resolution"], a["role"], a["time"], a["opinion"]) for a in actions] == [
         ("r1", "delete", "department_registrar", at, "删除重复")]
+
+
+def test_a_resident_id_held_by_a_record_tells_a_non_freshman_to_transfer():
+    record = Holding(HoldingKind.RECORD, "nq-G1", "320000", "1320102001")
+    reservation = Holding(HoldingKind.RESERVATION, "x", "320000", "1320102001")
+    place = checks.describe_school(TREE, "1320102001", "320000")
+    enrolled = checks.held(record, place, "360***********1926", enrolled_resident=True)
+    assert enrolled.reason == "该身份证件号已被江苏省南京市玄武区梅园小学的学籍使用（360***********1926）：该学生已有学籍，应办理转学，不能重复注册"
+    assert enrolled.reason_code == checks.HELD_BY_RECORD
+    # an application in flight is no enrolment: no transfer to speak of
+    assert not checks.held(reservation, place, "360***", enrolled_resident=True).reason.endswith("不能重复注册")

@@ -55,3 +55,20 @@ def auth(runtime):
     def make(role=Role.SCHOOL_REGISTRAR, org="1330102001", user="u1"):
         return bearer(runtime.tokens.mint(user, role, org))
     return make
+
+
+@pytest.fixture
+def national_dedup(service_runtime, runtime):
+    """A real national dedup (its gRPC server on a socket) as national-query's peer `dedup-national`:
+    the loads over gRPC feed its holdings (Dedup.LoadRecordHoldings)."""
+    from xueji_common.config import Settings
+    from xueji_dedup.spec import SPEC as DEDUP
+
+    address = f"127.0.0.1:{free_port()}"
+    dedup = service_runtime(DEDUP, Settings(grpc_address=address, metrics_port=0, scope="national",
+                                            hash_key=runtime.settings.hash_key))
+    server = GrpcServer(DEDUP.grpc_bindings(dedup), address, dedup.tokens, public_methods=DEDUP.public_methods)
+    server.start()
+    runtime.settings = runtime.settings.with_(peers={**runtime.settings.peers, "dedup-national": address})
+    yield dedup
+    server.stop(0)

@@ -14,6 +14,7 @@ from xueji_common.config import Settings
 from xueji_common.grpcserver.errors import field_violations
 from xueji_common.hashing import document_hash
 from xueji_common.runtime.bootstrap import ServiceRuntime
+from xueji_dedup.adapters.tables import national_records as holdings
 from xueji_national_query.adapters.tables import national_records
 from xueji_national_query.domain.load_rows import COLUMNS
 from xueji_national_query.service_layer import bulk_load as bulk_load_module
@@ -136,7 +137,7 @@ def stream(path, file_name="records.csv", fmt=nq.BULK_LOAD_FORMAT_CSV, province=
         yield nq.BulkLoadRecordsRequest(chunk=data[i:i + 100])
 
 
-def test_over_grpc_in_chunks_with_the_province_in_the_header(serve, auth, runtime, tmp_path):
+def test_over_grpc_in_chunks_with_the_province_in_the_header(serve, auth, runtime, national_dedup, tmp_path):
     stub = national_query_pb2_grpc.NationalQueryStub(serve())
     header = [h for h in HEADER if h != "所在省份"]
     rows = [[v for c, v in zip(COLUMNS, line(i)) if c.header != "所在省份"] for i in range(1, 4)]
@@ -145,9 +146,12 @@ def test_over_grpc_in_chunks_with_the_province_in_the_header(serve, auth, runtim
     assert (report.rows_total, report.rows_inserted, report.rows_failed) == (3, 3, 0)
     with runtime.uow_factory() as uow:
         assert uow.records.by_student_number("张三", line(1)[0])[0].province_code == "320000"
+    with national_dedup.session_factory() as s:   # every loaded record a holder in the national dedup
+        held = s.execute(select(holdings.c.record_id, holdings.c.province_code)).all()
+    assert sorted(held) == [("nq-" + line(i)[0], "320000") for i in range(1, 4)]
 
 
-def test_over_grpc_refusals(serve, auth, tmp_path):
+def test_over_grpc_refusals(serve, auth, national_dedup, tmp_path):
     stub = national_query_pb2_grpc.NationalQueryStub(serve())
     path = write_csv(tmp_path / "a.csv", [line(1)])
     with pytest.raises(grpc.RpcError) as exc:

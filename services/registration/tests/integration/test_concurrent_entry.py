@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from xueji_common.auth import Principal, Role
-from xueji_common.documents import DocumentCategory, DocumentType
+from xueji_common.documents import DocumentCategory, DocumentType, mask_document_number
 from xueji_common.errors import AlreadyExists
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.tables import applications
@@ -23,6 +23,7 @@ from xueji_registration.testing import sample_form
 
 SCHOOL = "1330102001"
 REGISTRAR = Principal("u1", Role.SCHOOL_REGISTRAR, SCHOOL)
+HOLDER = "浙江省杭州市上城区胜利小学"
 TEMPLATE = registration_template(RegistrationKind.NON_PRIMARY_FRESHMAN, DocumentCategory.RESIDENT)
 ROWS = list(samples.student_rows(TEMPLATE, 3))
 SHARED = ROWS[1][8]   # the document number both files hold
@@ -97,7 +98,9 @@ def test_two_imports_of_the_same_document_at_once_leave_one_application(runtime)
     a, b = results["first"], results["second"]
     assert (a.record.rows_passed, a.record.rows_failed) == (2, 0)
     assert (b.record.rows_passed, b.record.rows_failed) == (1, 1)
-    assert b.errors == [(3, RowError("身份证件号", "student.document.number", "该身份证件号已有注册申请，不能重复导入"))]
+    [(row, error)] = b.errors
+    assert (row, error.column, error.field) == (3, "身份证件号", "student.document.number")
+    assert error.message == f"该身份证件号已被{HOLDER}的学籍注册申请占用（{mask_document_number(ROWS[1][8])}）"
     assert live_applications(runtime) == sorted(r[8] for r in ROWS)
     with runtime.session_factory() as s:   # nothing of the lost attempt stays: one import record each
         assert s.execute(select(func.count()).select_from(SPEC.metadata.tables["imports"])).scalar() == 2
@@ -118,5 +121,6 @@ def test_a_manual_entry_racing_an_import_gets_the_duplicate_error(runtime):
     second.join(60)
     assert waited
     assert results["first"].record.rows_passed == 2
-    assert isinstance(results["second"], AlreadyExists) and "不能重复录入" in results["second"].message
+    assert isinstance(results["second"], AlreadyExists)
+    assert results["second"].message.startswith(f"该身份证件号已被{HOLDER}的学籍注册申请占用（")
     assert live_applications(runtime) == sorted(r[8] for r in ROWS[:2])

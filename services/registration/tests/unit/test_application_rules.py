@@ -62,3 +62,15 @@ def test_no_document_students_need_no_authentication():
                              document_hash="h", created_by="u", now=dt.datetime.now(dt.timezone.utc))
     assert app.authentication is AuthenticationStatus.NOT_REQUIRED
     assert app.state is ApplicationState.AWAITING_SCHOOL_REVIEW
+
+
+def test_a_document_holder_is_named_as_a_record_before_a_live_application():
+    from xueji_registration.domain.model import first_holders
+    from xueji_common.orgunits import load_default_tree
+
+    holders = first_holders([("h1", "1330105001", "330000", "awaiting_school_review"),
+                             ("h1", "1330102001", "330000", "approved"),
+                             ("h2", "1330105001", "330000", "returned")])
+    tree = load_default_tree()
+    assert holders["h1"].refusal(tree, "H12345678") == "该身份证件号已被浙江省杭州市上城区胜利小学的学籍使用（H******78）"
+    assert holders["h2"].refusal(tree, "H12345678") == "该身份证件号已被浙江省杭州市拱墅区大关小学的学籍注册申请占用（H******78）"

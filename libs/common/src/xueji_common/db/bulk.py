@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     insert,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 
@@ -124,3 +125,23 @@ def _values(columns: list, rows: Sequence[dict]) -> Iterable[list]:
             value = values[i]
             values[i] = "null" if value is None else json.dumps(value)
         yield values
+
+
+def drop_indexes(conn: Connection, table: str = "national_records") -> list[str]:
+    """PostgreSQL, for a first bulk load into an empty table (COPY, then each index built once, sorted,
+    instead of row by row). Drops every index of the table, those of its primary key and unique constraints included;
+    returns the statements that build them again, as they were (constraints first)."""
+    constraints = conn.exec_driver_sql(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        f"WHERE conrelid = '{table}'::regclass AND contype IN ('p', 'u') ORDER BY contype, conname").all()
+    indexes = conn.exec_driver_sql(
+        "SELECT indexname, indexdef FROM pg_indexes "
+        f"WHERE schemaname = current_schema() AND tablename = '{table}' ORDER BY indexname").all()
+    owned = {name for name, _ in constraints}
+    for name, _ in indexes:
+        if name not in owned:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    for name, _ in constraints:
+        conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    return ([f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for name, definition in constraints]
+            + [definition for name, definition in indexes if name not in owned])

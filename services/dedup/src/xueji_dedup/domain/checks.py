@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from xueji_common.holders import describe_school, held_reason  # noqa: F401 - describe_school re-exported
+
 
 class HoldingKind(str, enum.Enum):
     RECORD = "record"              # a student record (学籍)
@@ -66,25 +68,21 @@ def register_refusal(reason_code: str, masked_number: str) -> CheckResult:
     return CheckResult(Outcome.FAILED, reason_code, f"{text}（{masked_number}）")
 
 
-def held(holding: Holding, place: str, masked_number: str) -> CheckResult:
-    """Failed because `holding` holds the document; `place` names its school (see describe_school)."""
-    if holding.kind is HoldingKind.RECORD:
-        return CheckResult(Outcome.FAILED, HELD_BY_RECORD, f"该身份证件号已被{place}的学籍使用（{masked_number}）")
-    return CheckResult(Outcome.FAILED, HELD_BY_APPLICATION,
-                       f"该身份证件号已被{place}的学籍注册申请占用（{masked_number}）")
+SHOULD_TRANSFER = "该学生已有学籍，应办理转学，不能重复注册"
+
+
+def held(holding: Holding, place: str, masked_number: str, *, enrolled_resident: bool = False) -> CheckResult:
+    """Failed because `holding` holds the document; `place` names its school (see describe_school).
+    A resident ID held by a record, for a non-freshman (`enrolled_resident`): the child has a record
+    already and should transfer, not register again (DOMAIN.md, "The nation's existing records")."""
+    by_record = holding.kind is HoldingKind.RECORD
+    reason = held_reason(by_record, place, masked_number)
+    if by_record and enrolled_resident:
+        reason = f"{reason}：{SHOULD_TRANSFER}"
+    return CheckResult(Outcome.FAILED, HELD_BY_RECORD if by_record else HELD_BY_APPLICATION, reason)
 
 
 def first_holding(holdings: list[Holding]) -> Holding | None:
     """Records come before reservations: a record is the stronger claim to name."""
     ordered = sorted(holdings, key=lambda h: h.kind is not HoldingKind.RECORD)
     return ordered[0] if ordered else None
-
-
-def describe_school(tree, school_code: str, province_code: str) -> str:
-    """浙江省杭州市上城区胜利小学; a school outside this tree: its province and code."""
-    if school_code in tree:
-        name = tree.get(school_code).name
-        above = [u.name for u in reversed(tree.ancestors(school_code)) if u.level > 1 and u.name not in name]
-        return "".join(above) + name
-    province = tree.get(province_code).name if province_code in tree else f"省份{province_code}"
-    return f"{province}学校（学校标识码 {school_code}）"

@@ -21,7 +21,8 @@ from xueji_dedup.adapters.problem_messages import reported_group
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.numbers import NumberKind, check_division
 from xueji_dedup.domain.problems import RuleRefused
-from xueji_dedup.service_layer import national
+from xueji_dedup.service_layer import bulk_holdings, national
+from xueji_dedup.service_layer.bulk_holdings import HoldingColumns
 from xueji_dedup.service_layer.national import HeldElsewhere
 
 _HASH = re.compile(r"[0-9a-f]{64}")
@@ -158,6 +159,22 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
             raise InvalidArgument(problems)
         applied = national.report_group(self._rt.uow_factory(), group, actions)
         return dedup_pb2.ReportProblemGroupResponse(applied=applied)
+
+    def LoadRecordHoldings(self, request_iterator, context):
+        require_role(Role.SYSTEM)
+        types = {t.to_proto(): t.value for t in DocumentType}
+
+        def batches():
+            for b in request_iterator:
+                try:
+                    codes = [types[t] for t in b.document_types]
+                except KeyError:
+                    raise InvalidArgument(FieldViolation("document_types", "身份证件类型无效")) from None
+                yield HoldingColumns(list(b.record_ids), codes, list(b.document_hashes), list(b.province_codes),
+                                     list(b.school_codes), list(b.national_student_numbers))
+
+        written = bulk_holdings.load_holdings(self._rt.uow_factory(), batches())
+        return dedup_pb2.LoadRecordHoldingsResponse(holdings_written=written)
 
     def ReserveStudentNumber(self, request, context):
         require_role(Role.SYSTEM)

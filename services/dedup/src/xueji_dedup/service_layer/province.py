@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 
 from xueji_common.db.engine import now
+from xueji_common.vocabulary import RegistrationKind
 from xueji_dedup.adapters import events
 from xueji_dedup.adapters.peers import PeerUnavailable
 from xueji_dedup.domain import checks
@@ -117,7 +118,9 @@ def _held(holding: Holding, app: Submitted, tree) -> CheckResult:
     province = holding.province_code
     if not province and holding.school_code in tree:
         province = tree.province_of(holding.school_code).code
-    return checks.held(holding, checks.describe_school(tree, holding.school_code, province), app.document_masked)
+    enrolled = app.category == "resident" and app.kind != RegistrationKind.PRIMARY_FRESHMAN.value
+    return checks.held(holding, checks.describe_school(tree, holding.school_code, province), app.document_masked,
+                       enrolled_resident=enrolled)
 
 
 def application_withdrawn(uow, application_id: str, *, peers) -> None:

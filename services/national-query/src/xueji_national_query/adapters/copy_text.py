@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy.engine import Connection
+from xueji_common.db.bulk import drop_indexes  # noqa: F401 - shared with dedup's bulk load
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -49,22 +49,3 @@ class CopyLines:
         return (f"{record_id}\t{nsn}\t{name}\t{gender}\t{birth_text}\t{doc_type}\t{doc_hash}\t{masked}\t"
                 f"{province}\t{school_code}\t{school_name}\t{stage}\t{status}\t{'t' if problem else 'f'}\t"
                 f"{version}\t{changed_text}\n")
-
-
-def drop_indexes(conn: Connection, table: str = "national_records") -> list[str]:
-    """Drops every index of the table, those of its primary key and unique constraints included;
-    returns the statements that build them again, as they were (constraints first)."""
-    constraints = conn.exec_driver_sql(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        f"WHERE conrelid = '{table}'::regclass AND contype IN ('p', 'u') ORDER BY contype, conname").all()
-    indexes = conn.exec_driver_sql(
-        "SELECT indexname, indexdef FROM pg_indexes "
-        f"WHERE schemaname = current_schema() AND tablename = '{table}' ORDER BY indexname").all()
-    owned = {name for name, _ in constraints}
-    for name, _ in indexes:
-        if name not in owned:
-            conn.exec_driver_sql(f'DROP INDEX "{name}"')
-    for name, _ in constraints:
-        conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    return ([f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for name, definition in constraints]
-            + [definition for name, definition in indexes if name not in owned])

@@ -38,12 +38,16 @@ def _print_report(total, inserted, updated, failed, errors, truncated) -> None:
 
 @cli.command(help="Bulk-load existing national records from a CSV or Excel file. Writes straight into the "
                   "service database (XUEJI_DATABASE_URL, or the embedded SQLite file); --grpc streams the file "
-                  "to a running server instead (BulkLoadRecords).")
+                  "to a running server instead (BulkLoadRecords). Either way every record also becomes a holder of "
+                  "its document in the national dedup (Dedup.LoadRecordHoldings at XUEJI_PEER_DEDUP_NATIONAL), "
+                  "in the same all-or-nothing load.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--province", default="", help="Province code of every row (when the file has no 所在省份 column).")
 @click.option("--grpc", "via_grpc", is_flag=True, help="Send the file to the server at --address.")
+@click.option("--without-dedup", is_flag=True,
+              help="Only national-query's store (rebuilding it alone: the national dedup already holds these records).")
 @caller_options
-def load(file, province, via_grpc, address, token, role, org, user) -> None:
+def load(file, province, via_grpc, without_dedup, address, token, role, org, user) -> None:
     from xueji_national_query.adapters.load_files import format_of
 
     fmt = format_of(file.name)
@@ -53,8 +57,9 @@ def load(file, province, via_grpc, address, token, role, org, user) -> None:
         return _load_over_grpc(file, fmt, province, make_context(address, token, role or "system", org or "000000",
                                                                  user))
     from xueji_common.config import Settings
-    from xueji_common.errors import InvalidArgument
+    from xueji_common.errors import DomainError
     from xueji_common.runtime.bootstrap import ServiceRuntime
+    from xueji_national_query.adapters.holdings_feed import dedup_feed
     from xueji_national_query.service_layer.bulk_load import bulk_load
     from xueji_national_query.spec import SPEC
 
@@ -65,8 +70,9 @@ def load(file, province, via_grpc, address, token, role, org, user) -> None:
         with Progress(*columns, console=console) as progress:
             task = progress.add_task(file.name, total=None)
             report = bulk_load(runtime.uow_factory(), file, fmt, province,
-                               progress=lambda done, total: progress.update(task, completed=done, total=total))
-    except InvalidArgument as exc:
+                               progress=lambda done, total: progress.update(task, completed=done, total=total),
+                               holdings=None if without_dedup else lambda: dedup_feed(runtime))
+    except DomainError as exc:
         console.print(f"[red]{exc.message}[/red]")
         sys.exit(1)
     finally:

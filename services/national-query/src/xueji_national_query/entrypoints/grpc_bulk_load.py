@@ -10,6 +10,7 @@ from xueji_common.errors import FieldViolation, InvalidArgument, PermissionDenie
 from xueji_common.grpcserver.guard import require_role
 from xueji_common.orgunits import MINISTRY_CODE
 from xueji_national_query.adapters import load_files
+from xueji_national_query.adapters.holdings_feed import dedup_feed
 from xueji_national_query.service_layer.bulk_load import LoadReport, bulk_load
 
 _FORMATS = {national_query_pb2.BULK_LOAD_FORMAT_CSV: load_files.CSV,
@@ -47,5 +48,6 @@ class BulkLoadMethod:
                     if message.WhichOneof("part") != "chunk":
                         raise InvalidArgument(FieldViolation("header", "文件头只能出现一次，且必须在第一条消息"))
                     out.write(message.chunk)
-            report = bulk_load(self._rt.uow_factory(), path, fmt, header.province_code.strip())
+            report = bulk_load(self._rt.uow_factory(), path, fmt, header.province_code.strip(),
+                               holdings=lambda: dedup_feed(self._rt))   # every record a holder in dedup
         return report_pb(report)

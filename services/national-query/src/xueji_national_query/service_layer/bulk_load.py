@@ -36,7 +36,13 @@ class LoadReport:
 
 
 def bulk_load(uow: NationalQueryUnitOfWork, path: Path, fmt: str, province_code: str = "",
-              progress: Progress | None = None) -> LoadReport:
+              progress: Progress | None = None, holdings: Callable[[], object] | None = None) -> LoadReport:
+    """`holdings` opens the feed of the national dedup's holdings (adapters.holdings_feed): every good
+    row goes to both stores from the one pass over the file. The dedup commits first (when its stream
+    ends), then this store: a failure while reading or writing leaves nothing in both; a failure of
+    this store's index build or commit after the dedup committed (unlikely: the rows were checked)
+    leaves holders without lookup rows, which loading the file again repairs (both sides upsert by
+    record id)."""
     if province_code and province_code not in PROVINCES:
         raise InvalidArgument(FieldViolation("header.province_code", "省份代码无效（应为6位省级行政区划代码）"))
     try:
@@ -49,15 +55,42 @@ def bulk_load(uow: NationalQueryUnitOfWork, path: Path, fmt: str, province_code:
     parser = RowParser(positions, hasher(uow.hash_key), province_code, text_cells=fmt == load_files.CSV)
     report = LoadReport(load_id=str(uuid.uuid4()))
     with uow:
-        writer = writer_for(uow.session)
+        writer = _Both(writer_for(uow.session), holdings() if holdings else None)
         try:
             _load(rows, parser, writer, report, estimate, progress)
+            report.rows_inserted, report.rows_updated = writer.finish()
         except BaseException as exc:
             writer.abort(exc)
             raise
-        report.rows_inserted, report.rows_updated = writer.finish()
         uow.commit()
     return report
+
+
+class _Both:
+    """National-query's writer and the dedup's feed, fed the same batches."""
+
+    def __init__(self, writer, feed) -> None:
+        self._writer, self._feed = writer, feed
+
+    def add(self, rows: list[tuple]) -> None:
+        self._writer.add(rows)
+        if self._feed is not None:
+            self._feed.add(rows)
+
+    def finish(self) -> tuple[int, int]:
+        """The dedup's stream ends first, so that both build their indexes at once; the dedup has
+        committed when this returns (this store commits after)."""
+        if self._feed is not None:
+            self._feed.end()
+        counts = self._writer.finish()
+        if self._feed is not None:
+            self._feed.finish()
+        return counts
+
+    def abort(self, failure: BaseException) -> None:
+        for part in (self._feed, self._writer):
+            if part is not None:
+                part.abort(failure)
 
 
 def _load(rows, parser: RowParser, writer, report: LoadReport, estimate: int, progress: Progress | None) -> None:

@@ -14,7 +14,7 @@ from xueji_common.db.engine import utc
 from xueji_registration.adapters.preschool_tables import import_rows as r
 from xueji_registration.adapters.preschool_tables import imports as t
 from xueji_registration.adapters.tables import applications as a
-from xueji_registration.domain.model import ACTIVE_STATES
+from xueji_registration.domain.model import ACTIVE_STATES, first_holders
 
 
 @dataclass(frozen=True)
@@ -64,16 +64,18 @@ class ImportRepository:
         """One statement per batch (COPY on PostgreSQL, executemany elsewhere)."""
         insert_shared(self._session, r, {"import_id": import_id}, StoredRow._fields, rows)
 
-    def active_application_hashes(self, hashes: list[str]) -> set[str]:
-        """Which of these document hashes an application not withdrawn holds (one query per batch)."""
+    def active_application_holders(self, hashes: list[str]) -> dict:
+        """Which of these document hashes an application not withdrawn holds (one query per batch):
+        hash → DocumentHolder."""
         if not hashes:
-            return set()
+            return {}
         if self._session.get_bind().dialect.name == "postgresql":  # one array parameter, not 1000
             matching = a.c.document_hash == any_(bindparam("hashes", hashes, type_=ARRAY(String)))
         else:
             matching = a.c.document_hash.in_(hashes)
-        return set(self._session.execute(select(a.c.document_hash).where(
-            matching, a.c.state.in_([s.value for s in ACTIVE_STATES]))).scalars())
+        return first_holders(self._session.execute(select(a.c.document_hash, a.c.school_code, a.c.province_code,
+                                                          a.c.state).where(
+            matching, a.c.state.in_([s.value for s in ACTIVE_STATES]))).all())
 
     def failed_rows_after(self, import_id: str, after: int, limit: int) -> list[StoredRow]:
         """A page of failed rows, their reasons only (not their cells): the first `limit` after row

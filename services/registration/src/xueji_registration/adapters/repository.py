@@ -16,7 +16,7 @@ from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.rows import document, stamp_from_json, stamp_to_json
 from xueji_registration.adapters.tables import applications as t
 from xueji_registration.domain.batches import SubmittedBatch
-from xueji_registration.domain.model import (
+from xueji_registration.domain.model import (first_holders, 
     ACTIVE_STATES,
     Application,
     ApplicationState,
@@ -136,14 +136,13 @@ class ApplicationRepository:
                  r.identity.document.type.value, r.identity.document.number, r.document_hash, r.form,
                  r.form.get("grade", ""), r.preschool_transfer_id or None) for r in batch.rows])
 
-    def active_hashes(self, hashes) -> set[str]:
-        """Which of these document hashes an application not withdrawn already carries."""
+    def active_holders(self, hashes) -> dict:
+        """Which of these document hashes an application not withdrawn already carries: hash → DocumentHolder."""
         if not hashes:
-            return set()
-        rows = self._session.execute(
-            select(t.c.document_hash).where(t.c.document_hash.in_(list(hashes)),
-                                            t.c.state.in_([s.value for s in ACTIVE_STATES]))).scalars()
-        return set(rows)
+            return {}
+        return first_holders(self._session.execute(
+            select(t.c.document_hash, t.c.school_code, t.c.province_code, t.c.state).where(
+                t.c.document_hash.in_(list(hashes)), t.c.state.in_([s.value for s in ACTIVE_STATES]))).all())
 
     def count_by_state(self) -> dict[str, int]:
         """How many applications are in each state (a scan of the (school, state) index on PostgreSQL)."""
@@ -158,13 +157,6 @@ class ApplicationRepository:
     def by_request(self, school_code: str, request_id: str) -> Application | None:
         row = self._session.execute(
             select(t).where(t.c.school_code == school_code, t.c.request_id == request_id)).first()
-        return _from_row(row) if row else None
-
-    def active_with_document(self, document_hash: str) -> Application | None:
-        """An application not withdrawn that carries this document, if any."""
-        row = self._session.execute(
-            select(t).where(t.c.document_hash == document_hash, t.c.state.in_([s.value for s in ACTIVE_STATES])).limit(1)
-        ).first()
         return _from_row(row) if row else None
 
     def active_for_transfer(self, transfer_id: str) -> Application | None:

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from xueji_common.documents import DocumentCategory
+from xueji_common.holders import held_reason_for
 from xueji_common.errors import FieldViolation, InvalidArgument, PreconditionFailed, PreconditionViolation
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.domain.identity import Identity, check_identity, identity_problems  # noqa: F401 (re-exported)
@@ -61,6 +62,28 @@ class EntryChannel(str, enum.Enum):
 
 
 ACTIVE_STATES = frozenset(ApplicationState) - {ApplicationState.WITHDRAWN}
+
+
+@dataclass(frozen=True)
+class DocumentHolder:
+    """An application not withdrawn that carries a document number: approved, it is a record (学籍)."""
+    school_code: str
+    province_code: str
+    state: str
+
+    def refusal(self, tree, number: str) -> str:
+        """The refusal of an entry of the same number, naming this holder (one wording: xueji_common.holders)."""
+        return held_reason_for(tree, self.state == ApplicationState.APPROVED.value, self.school_code,
+                               self.province_code or "", number)
+
+
+def first_holders(rows) -> dict:
+    """document hash → DocumentHolder from (hash, school, province, state) rows; a record first."""
+    found: dict = {}
+    for digest, school, province, state in rows:
+        if digest not in found or state == ApplicationState.APPROVED.value:
+            found[digest] = DocumentHolder(school, province, state)
+    return found
 # The review chain in order: a ReviewProgressed only ever moves an application forward along it.
 REVIEW_CHAIN = (ApplicationState.AWAITING_SCHOOL_REVIEW, ApplicationState.AWAITING_REPORT,
                 ApplicationState.AWAITING_COUNTY_REVIEW, ApplicationState.AWAITING_CITY_REVIEW,

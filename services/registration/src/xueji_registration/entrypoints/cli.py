@@ -144,4 +144,4 @@ def records(unit, problem, name, page_size, page_token, address, token, role, or
 # The Excel commands (import, template, failed-rows, preschool ...) register themselves on `cli`,
 # and so do the hash-key rotation's (rehash, republish) and the worker's periodic jobs (rematch,
 # purge-uploads).
-from xueji_registration.entrypoints import cli_imports, cli_maintenance, cli_rehash  # noqa: E402,F401
+from xueji_registration.entrypoints import cli_demo, cli_imports, cli_maintenance, cli_rehash  # noqa: E402,F401

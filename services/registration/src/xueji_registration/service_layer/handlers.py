@@ -12,7 +12,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from xueji_common.auth import Principal
 from xueji_common.db.engine import now
-from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, Gender, validate_document
+from xueji_common.documents import (DocumentCategory, DocumentError, DocumentType, Gender, mask_document_number,
+                                    validate_document)
 from xueji_common.errors import (
     AlreadyExists,
     DomainError,
@@ -105,7 +106,7 @@ def _submit(uow: RegistrationUnitOfWork, commands: list[CreateApplication], *, p
                 app = exc
             outcomes.append(app)
         fresh = [i for i, o in enumerate(outcomes) if isinstance(o, Application) and i not in repeats]
-        _refuse_duplicates(uow, outcomes, fresh)
+        _refuse_duplicates(uow, outcomes, fresh, tree)
         store_submitted(uow, [outcomes[i] for i in fresh if isinstance(outcomes[i], Application)], principal=principal)
         uow.commit()
     return outcomes
@@ -136,14 +137,18 @@ def store_batch(uow: RegistrationUnitOfWork, batch: SubmittedBatch | None, *, pr
         event_ids=new_ids(len(batch.rows)), occurred_at=occurred))
 
 
-def _refuse_duplicates(uow: RegistrationUnitOfWork, outcomes: list, fresh: list[int]) -> None:
-    """No document number twice: not within the batch, not against an application not withdrawn."""
+def _refuse_duplicates(uow: RegistrationUnitOfWork, outcomes: list, fresh: list[int], tree) -> None:
+    """No document number twice: not within the batch, not against an application not withdrawn (the
+    refusal names the holder: a record or a live application, its school and province, number masked)."""
     numbered = [(i, outcomes[i]) for i in fresh if outcomes[i].identity.document.number]
-    held = uow.applications.active_hashes({o.document_hash for _, o in numbered})
+    held = uow.applications.active_holders({o.document_hash for _, o in numbered})
     seen: set[str] = set()
     for i, app in numbered:
-        if app.document_hash in held or app.document_hash in seen:
-            outcomes[i] = AlreadyExists("该身份证件号已有注册申请，不能重复录入")
+        number = app.identity.document.number
+        if app.document_hash in held:
+            outcomes[i] = AlreadyExists(held[app.document_hash].refusal(tree, number))
+        elif app.document_hash in seen:
+            outcomes[i] = AlreadyExists(f"该身份证件号在本批录入中重复（{mask_document_number(number)}）")
         seen.add(app.document_hash)
 
 

@@ -70,14 +70,14 @@ def run_import(uow, school_code: str, template: Template, file_name: str, conten
             parsed = parser.parse(chunk)    # while the previous chunk is being stored
             hashes = {p.row_number: _hash(hash_key, p) for p in parsed if p.identity and p.identity.document.number}
             writes.wait()                   # the session is free again
-            held = imports.active_application_hashes(list(set(hashes.values())))
+            held = imports.active_application_holders(list(set(hashes.values())))
             found = transfers.by_hashes(school_code, list(hashes.values())) if freshmen else {}
             submitted = new_application.chunk(now(), len(parsed))
             stored = []
             for p in parsed:
                 key = hashes.get(p.row_number)
                 if key:
-                    _check_duplicate(p, key, seen, held)
+                    _check_duplicate(p, key, seen, held, tree)
                 transfer_id = _freshman_transfer(p, key, found) if freshmen else ""
                 created = submitted.add(p, key, transfer_id) if p.ok else None
                 if created:
@@ -221,13 +221,13 @@ def _hash(hash_key: str, row: ParsedRow) -> str:
     return document_hash(hash_key, doc.type.value, doc.number)
 
 
-def _check_duplicate(row: ParsedRow, key: str, seen: dict[str, int], held: set[str]) -> None:
+def _check_duplicate(row: ParsedRow, key: str, seen: dict[str, int], held: dict, tree) -> None:
     if key in seen:
         row.fail(f"与第{seen[key]}行的身份证件号重复", "身份证件号", "student.document.number")
         return
     seen[key] = row.row_number
-    if key in held:
-        row.fail("该身份证件号已有注册申请，不能重复导入", "身份证件号", "student.document.number")
+    if key in held:   # names the holder: a record or a live application, its school, the number masked
+        row.fail(held[key].refusal(tree, row.identity.document.number), "身份证件号", "student.document.number")
 
 
 def _freshman_transfer(row: ParsedRow, key: str | None, found: dict) -> str:

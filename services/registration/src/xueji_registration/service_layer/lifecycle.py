@@ -31,16 +31,16 @@ def _load(uow, application_id: str, expected_version: int, principal: Principal,
     return app
 
 
-def _checked(uow, app: Application, form: dict, hash_key: str):
+def _checked(uow, app: Application, form: dict, hash_key: str, tree):
     name, gender, birth, doc_type, number = identity_fields(form)
     identity = validated_identity(name, Gender(gender) if gender else None, birth,
                                   DocumentType(doc_type) if doc_type else None, number,
                                   form=without_identity(form), category=app.category)
     digest = document_hash(hash_key, identity.document.type.value, identity.document.number)
     if identity.document.number and digest != app.document_hash:
-        holder = uow.applications.active_with_document(digest)
-        if holder and holder.application_id != app.application_id:
-            raise AlreadyExists("该身份证件号已有注册申请，不能重复录入")
+        holder = uow.applications.active_holders({digest}).get(digest)   # not this one: its hash differs
+        if holder is not None:
+            raise AlreadyExists(holder.refusal(tree, identity.document.number))
     return identity, digest
 
 
@@ -64,7 +64,7 @@ def _update(uow: RegistrationUnitOfWork, application_id: str, form_changes: dict
                 form.pop(key, None)
             else:
                 form[key] = value
-        identity, digest = _checked(uow, app, form, hash_key)
+        identity, digest = _checked(uow, app, form, hash_key, tree)
         proofs = app.proof_material_ids if proof_material_ids is None else tuple(proof_material_ids)
         if app.category.value == "no_document" and not proofs:
             raise InvalidArgument(FieldViolation("proof_material_ids", "无证件学生必须上传证明材料"))
@@ -84,7 +84,7 @@ def resubmit_application(uow: RegistrationUnitOfWork, application_id: str, *, ex
     """ResubmitApplication: revision + 1; emits ApplicationSubmitted again (dedup and review restart)."""
     with uow:
         app = _load(uow, application_id, expected_version, principal, tree)
-        _checked(uow, app, whole_form(app), hash_key)  # the stored form must still validate
+        _checked(uow, app, whole_form(app), hash_key, tree)  # the stored form must still validate
         expected = app.version
         app.resubmit(now())
         uow.applications.save(app, expected)
