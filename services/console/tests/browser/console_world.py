@@ -13,12 +13,10 @@ from xueji.v1 import accounts_pb2, accounts_pb2_grpc, common_pb2, registration_p
 from xueji.v1 import review_pb2, review_pb2_grpc
 from xueji_accounts.entrypoints.wiring import accounts_of
 from xueji_accounts.service_layer import admin
-from xueji_common import demo
 from xueji_common.auth import Role, TokenSigner
 from xueji_common.config import DEV_SIGNING_KEY_FILE
 from xueji_common.grpcserver.client import bearer
 from xueji_common.grpcserver.convert import dict_to_message
-from xueji_common.orgunits import load_default_tree
 from xueji_common.signing import SigningKey
 from xueji_registration.testing import sample_form
 
@@ -45,6 +43,7 @@ class World:
         self.system = system
         self.channel = grpc.insecure_channel(system.settings.grpc_address)
         self.registrations = registration_pb2_grpc.RegistrationsStub(self.channel)
+        self.transfers = registration_pb2_grpc.PreschoolTransfersStub(self.channel)
         self.reviews = review_pb2_grpc.ReviewsStub(self.channel)
         self.accounts = accounts_pb2_grpc.AccountsStub(self.channel)
         s = system.settings
@@ -97,27 +96,27 @@ class World:
                                  metadata=self.md(Role.SCHOOL_LEADER, school), timeout=10)
 
 
-def freshman_workbook(good: int, bad_names: list[str]) -> bytes:
-    """A filled-in 小学新生 居民身份证 template: `good` children of the demo register with a preschool
-    record, and rows whose document number is wrong (refused by the registration service)."""
+def hmt_identity(name: str) -> dict:
+    return {"name": name, "gender": common_pb2.GENDER_FEMALE, "birthDate": {"year": 2019, "month": 3, "day": 1},
+            "document": {"type": "DOCUMENT_TYPE_HK_PERMIT", "number": f"H{30180000 + next(_serial):08d}"}}
+
+
+def freshman_workbook(world: World, good: list[str], without_transfer: list[str]) -> bytes:
+    """A filled-in 小学新生 港澳台和外籍 template: children whose preschool transfer the school has
+    entered (学前调档), and children without one (refused by the registration service)."""
     from xueji_common.documents import DocumentCategory
     from xueji_common.vocabulary import RegistrationKind
     from xueji_registration.excel import samples
     from xueji_registration.excel.columns import registration_template
     from xueji_registration.excel.rows import form_cells
 
-    tree = load_default_tree()
-    people = demo.population_register(tree)
-    preschool = {r.document_number for r in demo.preschool_records(tree, people)}
-    young = [p for p in people if p.resident_id in preschool][200:200 + good]
     rows = []
-    for p in young:
-        rows.append({**sample_form("resident", grade="11"), "name": p.name, "gender": int(p.gender),
-                     "birthDate": {"year": p.birth_date.year, "month": p.birth_date.month, "day": p.birth_date.day},
-                     "document": {"type": "DOCUMENT_TYPE_RESIDENT_ID", "number": p.resident_id}})
-    for name in bad_names:
-        rows.append({**sample_form("resident", grade="11"), "name": name, "gender": 1,
-                     "birthDate": {"year": 2019, "month": 3, "day": 1},
-                     "document": {"type": "DOCUMENT_TYPE_RESIDENT_ID", "number": "33010220190301123X"}})
-    template = registration_template(RegistrationKind.PRIMARY_FRESHMAN, DocumentCategory.RESIDENT)
+    for name in good + without_transfer:
+        identity = hmt_identity(name)
+        if name in good:
+            world.transfers.CreatePreschoolTransfer(registration_pb2.CreatePreschoolTransferRequest(
+                school_code=SCHOOL, identity=dict_to_message(identity, common_pb2.StudentIdentity())),
+                metadata=world.md(Role.SCHOOL_REGISTRAR), timeout=15)
+        rows.append({**sample_form("hmt_foreign", grade="11"), **identity})
+    template = registration_template(RegistrationKind.PRIMARY_FRESHMAN, DocumentCategory.HMT_FOREIGN)
     return samples.workbook(template, [form_cells(template, row) for row in rows])
