@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import click
 import uvicorn
@@ -12,8 +13,10 @@ from xueji_console.app import create_app
 from xueji_console.config import ConsoleSettings
 
 
-def server(settings: ConsoleSettings) -> uvicorn.Server:
+def server(settings: ConsoleSettings, quiet: bool = False) -> uvicorn.Server:
+    """`quiet`: embedded mode, where the terminal shows the banner, not every request."""
     config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                            access_log=not quiet, log_level="warning" if quiet else "info",
                             proxy_headers=settings.production, forwarded_allow_ips="*" if settings.production else None)
     return uvicorn.Server(config)
 
@@ -25,8 +28,7 @@ class EmbeddedConsole:
 
     def __init__(self, services_settings) -> None:
         self.settings = ConsoleSettings.from_env(services_settings)
-        self._server = server(self.settings)
-        self._server.install_signal_handlers = lambda: None  # uvicorn < 0.29 hook; harmless after
+        self._server = server(self.settings, quiet=True)
         self._thread = threading.Thread(target=self._server.run, name="console", daemon=True)
 
     @property
@@ -34,7 +36,11 @@ class EmbeddedConsole:
         return f"http://localhost:{self.settings.port}"
 
     def start(self) -> None:
+        """Start serving; returns once listening (or once the thread gave up, e.g. port taken)."""
         self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def stop(self) -> None:
         self._server.should_exit = True

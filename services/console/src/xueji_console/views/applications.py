@@ -38,7 +38,8 @@ async def application_list(request, session, form):
     response = await run_in_threadpool(call, console.backend.registrations.ListApplications,
                                        _request(session, query), session.access_token)
     return render(request, session, "applications.html", applications=response.applications, page_info=response.page,
-                  query=query, labels=labels, crumbs="学籍管理 -> 学籍注册 -> 学籍注册查询")
+                  query=query, labels=labels, crumbs="学籍管理 -> 学籍注册 -> 学籍注册查询",
+                  school_user=session.role in (c.ROLE_SCHOOL_REGISTRAR, c.ROLE_SCHOOL_LEADER))
 
 
 def _detail(console, session, application_id: str):
