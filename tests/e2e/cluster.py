@@ -29,7 +29,8 @@ The wiring of the whole system (`system()`), also described in docs/FLOWS.md:
   national-query database. Its inbox (event ids are unique) keeps a redelivery from counting twice.
 
 Identities (docs/ACCOUNTS.md): each tier (a province, the nation; "main" for `simple()` clusters)
-gets an accounts deployment ("accounts-<tier>") with its own ES256 key, serving its JWKS over HTTP;
+gets an accounts deployment ("zj-accounts", "js-accounts", "accounts-nation"; added as
+"accounts-<tier>" where a list has none) with its own ES256 key, serving its JWKS over HTTP;
 every other deployment authenticates to its peers as its own service account (client id = its
 name) through its tier's accounts service. A province trusts its own issuer and the nation's; the
 nation trusts its own and each province's (for that province's units only). Tests act as users
@@ -103,6 +104,7 @@ def system(provinces=("zj",)) -> list[Deployment]:
     for p in provinces:
         peers = {**national, **{svc: f"{p}-{svc}" for svc in PROVINCE_SERVICES}}
         out += [Deployment(f"{p}-{svc}", svc, broker=p, peers=peers, tier=p) for svc in PROVINCE_SERVICES]
+        out.append(Deployment(f"{p}-accounts", "accounts", broker=p, worker=False, tier=p))
         out.append(Deployment(f"national-query-{p}", "national-query", database="national-query", broker=p,
                               server=False, peers=peers, tier="nation"))
     return out
@@ -163,9 +165,10 @@ class Cluster:
             self._migrate_all()
             if seed_demo:
                 self._seed_demo()
+            issuers = [d.name for d in deployments if d.service == "accounts"]
             with ThreadPoolExecutor(8) as pool:  # the issuers first: the others fetch their identity there
-                list(pool.map(self.start, [n for n in self.names() if n.startswith("accounts-")]))
-                list(pool.map(self.start, [n for n in self.names() if not n.startswith("accounts-")]))
+                list(pool.map(self.start, issuers))
+                list(pool.map(self.start, [n for n in self.names() if n not in issuers]))
         except BaseException:
             self.close(keep_dir=True)
             raise
@@ -189,6 +192,10 @@ class Cluster:
     @staticmethod
     def issuer_name(tier: str) -> str:
         return f"xueji-{tier_unit(tier)}"
+
+    def accounts_of(self, tier: str) -> str:
+        """The name of a tier's accounts deployment."""
+        return next(d.name for d in self.deployments.values() if d.service == "accounts" and d.tier == tier)
 
     def jwks_address(self, tier: str) -> str:
         return f"http://127.0.0.1:{self._jwks_ports[tier]}/.well-known/jwks.json"
@@ -215,7 +222,7 @@ class Cluster:
                        XUEJI_JWKS_PORT=str(self._jwks_ports[dep.tier]), XUEJI_SERVICE_CLIENTS=json.dumps(clients))
         else:
             env.update(XUEJI_SERVICE_CLIENT_ID=dep.name, XUEJI_SERVICE_CLIENT_SECRET=self._client_secrets[dep.name],
-                       XUEJI_PEER_ACCOUNTS=self.address(f"accounts-{dep.tier}"))
+                       XUEJI_PEER_ACCOUNTS=self.address(self.accounts_of(dep.tier)))
         return env
 
     def names(self) -> list[str]:

@@ -19,7 +19,7 @@ from sqlalchemy.pool import NullPool
 from xueji_common.auth import Role
 from xueji_common.grpcserver.client import bearer
 
-PROVINCE_SERVICES = ("registration", "review", "dedup", "special-ed")
+PROVINCE_SERVICES = ("registration", "review", "dedup", "special-ed", "accounts")
 KEEP_OPEN = 3
 _TABLES = ("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
            "AND table_type = 'BASE TABLE' AND table_name <> 'alembic_version' ORDER BY 1")

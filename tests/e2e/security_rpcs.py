@@ -11,6 +11,7 @@ import grpc
 from google.protobuf import field_mask_pb2
 
 from tests.e2e.actors import NO_DOC, PRIMARY, identity_form
+from tests.e2e.security_rpcs_accounts import ACCOUNTS
 from tests.e2e.security_rpcs_national import CORROBORATE, DEDUP, NATIONAL, SPECIAL_ED, resolve
 from tests.e2e.security_rpcs_registration import PRESCHOOL_TRANSFERS, REGISTRATIONS, app_version
 from tests.e2e.security_rpcs_review import REVIEWS, case_version
@@ -18,7 +19,7 @@ from tests.e2e.security_table import CALLERS, Rpc, reference
 from tests.e2e.security_world import COUSIN, SCHOOL, SIBLING
 from xueji.v1 import registration_pb2 as rg, review_pb2 as rv
 
-RPCS = [*PRESCHOOL_TRANSFERS, *REGISTRATIONS, *REVIEWS, *DEDUP, *NATIONAL, *SPECIAL_ED]
+RPCS = [*PRESCHOOL_TRANSFERS, *REGISTRATIONS, *REVIEWS, *DEDUP, *NATIONAL, *SPECIAL_ED, *ACCOUNTS]
 
 
 def _rpc(name: str) -> Rpc:

@@ -48,11 +48,11 @@ def _sign_in_first(stub, login, password) -> accounts_pb2.TokenPair:
 def _school_registrar_of(cluster, tier: str, province: str, school: str) -> str:
     """The first administrator from `xueji-accounts create-admin` (as the chart's Job runs it), who
     creates a school registrar; returns that registrar's access token."""
-    env = cluster.env(cluster.deployments[f"accounts-{tier}"], XUEJI_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    env = cluster.env(cluster.deployments[cluster.accounts_of(tier)], XUEJI_ADMIN_PASSWORD=ADMIN_PASSWORD)
     done = subprocess.run([str(BIN / "xueji-accounts"), "create-admin", "--login", f"admin-{tier}", "--org", province],
                           env=env, cwd=cluster.dir, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
-    stub = accounts_pb2_grpc.AccountsStub(grpc.insecure_channel(cluster.address(f"accounts-{tier}")))
+    stub = accounts_pb2_grpc.AccountsStub(grpc.insecure_channel(cluster.address(cluster.accounts_of(tier))))
     admin = bearer(_sign_in_first(stub, f"admin-{tier}", ADMIN_PASSWORD).access_token)
     made = stub.CreateUser(accounts_pb2.CreateUserRequest(
         login_name=f"registrar-{tier}", display_name="学籍管理员", role=Role.SCHOOL_REGISTRAR.proto,
@@ -97,7 +97,7 @@ def test_a_province_does_not_accept_another_provinces_tokens_the_nation_does(sys
 
 
 def test_service_identities_are_issued_by_the_tiers_accounts_service(system_cluster):
-    stub = accounts_pb2_grpc.AccountsStub(grpc.insecure_channel(system_cluster.address("accounts-zj")))
+    stub = accounts_pb2_grpc.AccountsStub(grpc.insecure_channel(system_cluster.address(system_cluster.accounts_of("zj"))))
     issued = stub.IssueServiceToken(accounts_pb2.IssueServiceTokenRequest(
         client_id="zj-registration", client_secret=system_cluster._client_secrets["zj-registration"]), timeout=30)
     md = bearer(issued.access_token)
