@@ -98,6 +98,14 @@ def _fresh_tokens(console, session: Session) -> Session | None:
         return current
 
 
+def to_signin(request: Request, query: str = "") -> Response:
+    """Back to the sign-in page; an htmx request (a partial update) is told to leave the page."""
+    target = "/signin" + query
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
 def csrf_ok(session: Session, form) -> bool:
     sent = form.get("csrf_token", "")
     return bool(sent) and secrets.compare_digest(str(sent), session.csrf)
@@ -121,10 +129,10 @@ def page(handler):
         sid = request.cookies.get(COOKIE, "")
         session = await run_in_threadpool(console.store.get, sid) if sid else None
         if session is None or not session.signed_in:
-            return RedirectResponse("/signin", status_code=303)
+            return to_signin(request)
         session = await run_in_threadpool(_fresh_tokens, console, session)
         if session is None:
-            return RedirectResponse("/signin?expired=1", status_code=303)
+            return to_signin(request, "?expired=1")
         form = None
         if request.method == "POST":
             form = await request.form()
@@ -135,7 +143,7 @@ def page(handler):
         except Failure as failure:
             if failure.status == 401:
                 await run_in_threadpool(console.store.delete, session.sid)
-                return RedirectResponse("/signin?expired=1", status_code=303)
+                return to_signin(request, "?expired=1")
             response = render(request, session, "error.html", failure.status, message=failure.message)
         except Exception:  # noqa: BLE001 - the user sees an id, the log has the rest
             error_id = uuid.uuid4().hex[:12]

@@ -64,20 +64,24 @@ def test_registrar_queries_registrations_with_filters_paging_and_a_case_detail(p
     created = [world.no_document_student(f"周查询{i:02d}") for i in range(21)]
     signed_in(page, registrar)
     page.get_by_role("link", name="学籍注册查询").click()
+    page.evaluate("window.sameDocument = true")
     page.get_by_label("姓名").fill("周查询")
     page.get_by_role("button", name="查询").click()
-    assert page.get_by_text("共 21 条").is_visible()
+    page.get_by_text("共 21 条").wait_for()
+    assert page.evaluate("window.sameDocument === true")                # htmx swapped the list only
+    assert "name=%E5%91%A8" in page.url                                 # and the address can be shared
     assert page.locator("table.list tbody tr").count() == 20                # the service's page, not all
     check_accessible(page)
     screenshot(page, "console-registration-query")
     page.get_by_role("link", name="下一页").click()
+    page.get_by_role("link", name="首页").wait_for()
     assert page.locator("table.list tbody tr").count() == 1
     assert page.get_by_label("姓名").input_value() == "周查询"               # conditions kept across pages
 
     page.get_by_label("姓名").fill("周查询")
     page.get_by_label("注册状态").select_option(label="审核不通过，已退回")
     page.get_by_role("button", name="查询").click()
-    assert page.get_by_text("没有符合条件的记录。").is_visible()
+    page.get_by_text("没有符合条件的记录。").wait_for()
 
     page.goto(f"/applications/{created[0].application_id}")
     page.get_by_role("heading", name="学籍注册信息：周查询00").wait_for()
@@ -137,3 +141,34 @@ def test_school_leader_decides_cases_with_opinions_and_in_batches(page, world, l
     page.get_by_role("heading", name="审核结果").wait_for()
     page.get_by_role("link", name="返回学校审核").click()
     assert page.get_by_role("cell", name="吴审核五").count() == 0
+
+
+def test_county_registrar_sees_its_schools_waiting_and_queries_its_area(page, world):
+    app = world.no_document_student("郑县级", "1330102002")
+    case = world.pending_case(app.application_id, "1330102002")
+    world.approve(case, "1330102002")
+    login = ("scr-county", world.user("scr-county", Role.DEPARTMENT_REGISTRAR, "330102"))
+    signed_in(page, login)
+    check_accessible(page)
+    assert page.get_by_role("link", name="学校审核").count() == 0         # the menu of the role
+    page.get_by_role("link", name="学籍注册查询").click()
+    page.get_by_label("姓名").fill("郑县级")
+    page.get_by_role("button", name="查询").click()
+    row = page.locator("table.list tbody tr", has_text="郑县级")
+    row.wait_for()
+    assert "杭州市上城区天长小学" in row.inner_text()                      # a department sees the school
+    check_accessible(page)
+
+
+def test_sign_in_by_keyboard_alone(page, registrar):
+    page.goto("/signin")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "login_name"   # the first stop of the page
+    page.keyboard.type(registrar[0])
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "password"
+    page.keyboard.type(registrar[1])
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="工作台").wait_for()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "退出"
