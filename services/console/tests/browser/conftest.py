@@ -42,7 +42,7 @@ def world(system):
 
 
 @pytest.fixture(scope="session")
-def console_url(system):
+def console_server(system):
     settings = ConsoleSettings(services=system.settings, host="127.0.0.1", port=free_port())
     uvicorn_server = server(settings)
     thread = threading.Thread(target=uvicorn_server.run, daemon=True)
@@ -51,9 +51,20 @@ def console_url(system):
     while not uvicorn_server.started:
         assert time.monotonic() < deadline and thread.is_alive(), "the console did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{settings.port}"
+    yield uvicorn_server
     uvicorn_server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def console_url(console_server):
+    return f"http://127.0.0.1:{console_server.config.port}"
+
+
+@pytest.fixture(scope="session")
+def console(console_server):
+    """The running console's state (its session store), to age a session as time would."""
+    return console_server.config.app.state.console
 
 
 @pytest.fixture(scope="session")

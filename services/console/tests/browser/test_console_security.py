@@ -113,3 +113,31 @@ def test_first_sign_in_forces_a_password_change(page, world):
     page.get_by_label("确认新密码").fill("Newcomer#Pass-2026")
     page.get_by_role("button", name="确定").click()
     page.get_by_role("heading", name="工作台").wait_for()
+
+
+def test_an_expiring_access_token_is_refreshed_through_the_accounts_service(page, context, console, registrar):
+    sign_in(page, *registrar)
+    page.wait_for_url("**/")
+    sid = session_cookie(context)["value"]
+    before = console.store.get(sid)
+    before.access_expires_at = 0          # as if 15 minutes had passed
+    console.store.put(before)
+    page.goto("/applications")
+    page.get_by_role("heading", name="学籍注册查询").wait_for()
+    after = console.store.get(sid)
+    assert after.refresh_token != before.refresh_token and after.access_token != before.access_token
+
+
+def test_a_sign_in_the_accounts_service_ended_sends_the_user_back_to_sign_in(page, context, console, world, registrar):
+    from xueji.v1 import accounts_pb2
+
+    sign_in(page, *registrar)
+    page.wait_for_url("**/")
+    session = console.store.get(session_cookie(context)["value"])
+    world.accounts.SignOut(accounts_pb2.SignOutRequest(refresh_token=session.refresh_token), timeout=10)
+    session.access_expires_at = 0
+    console.store.put(session)
+    page.goto("/applications")
+    assert page.url.endswith("/signin?expired=1")
+    assert page.get_by_text("登录已超时，请重新登录").is_visible()
+    assert console.store.get(session.sid) is None
