@@ -141,3 +141,37 @@ def test_a_sign_in_the_accounts_service_ended_sends_the_user_back_to_sign_in(pag
     assert page.url.endswith("/signin?expired=1")
     assert page.get_by_text("登录已超时，请重新登录").is_visible()
     assert console.store.get(session.sid) is None
+
+
+def test_services_out_of_reach_give_a_generic_message_with_an_error_id(browser, tmp_path):
+    import re
+    import threading
+    import time
+
+    from xueji_common.config import Settings
+    from xueji_common.testing.infra import free_port
+    from xueji_console.config import ConsoleSettings
+    from xueji_console.main import server
+
+    nowhere = Settings(data_dir=tmp_path, grpc_address=f"127.0.0.1:{free_port()}")   # nothing listens there
+    settings = ConsoleSettings(services=nowhere, port=free_port())
+    lonely = server(settings)
+    thread = threading.Thread(target=lonely.run, daemon=True)
+    thread.start()
+    while not lonely.started:
+        time.sleep(0.05)
+    try:
+        page = browser.new_page(base_url=f"http://127.0.0.1:{settings.port}")
+        page.goto("/signin")
+        page.get_by_label("用户名").fill("anyone")
+        page.get_by_label("密码").fill("whatever-it-is")
+        with page.expect_response("**/signin") as response:
+            page.get_by_role("button", name="登录").click()
+        assert response.value.status == 500
+        alert = page.get_by_role("alert").inner_text()
+        assert re.fullmatch(r"系统繁忙，请稍后再试（错误编号 [0-9a-f]{12}）", alert), alert
+        assert "127.0.0.1" not in page.content() and "UNAVAILABLE" not in page.content()
+        page.close()
+    finally:
+        lonely.should_exit = True
+        thread.join(timeout=10)
