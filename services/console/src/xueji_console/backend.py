@@ -7,11 +7,10 @@ import uuid
 from dataclasses import dataclass, field
 
 import grpc
-
 from xueji.v1 import accounts_pb2_grpc, registration_pb2_grpc, review_pb2_grpc
+from xueji_common import logs
 from xueji_common.grpcserver import client
 from xueji_common.grpcserver.errors import field_violations, precondition_violations
-from xueji_common import logs
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 30

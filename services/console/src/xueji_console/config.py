@@ -28,7 +28,7 @@ class ConsoleSettings:
         return self.production
 
     @classmethod
-    def from_env(cls, services: Settings | None = None) -> "ConsoleSettings":
+    def from_env(cls, services: Settings | None = None) -> ConsoleSettings:
         services = services or Settings.from_env()
         redis_url = os.environ.get("XUEJI_REDIS_URL", "")
         if services.mode == "production" and not redis_url:

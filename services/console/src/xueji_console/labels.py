@@ -45,7 +45,7 @@ def _date(value) -> str:
 def _time(value) -> str:
     if not value or not value.seconds:
         return ""
-    return value.ToDatetime(tzinfo=dt.timezone.utc).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return value.ToDatetime(tzinfo=dt.UTC).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 def _query_without(query: dict, key: str) -> str:

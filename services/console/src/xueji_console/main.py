@@ -7,8 +7,8 @@ import time
 
 import click
 import uvicorn
-
 from xueji_common import logs
+
 from xueji_console.app import create_app
 from xueji_console.config import ConsoleSettings
 

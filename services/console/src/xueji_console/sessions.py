@@ -37,7 +37,7 @@ class Session:
         return bool(self.access_token)
 
     @classmethod
-    def fresh(cls) -> "Session":
+    def fresh(cls) -> Session:
         return cls(sid=new_id(), csrf=secrets.token_urlsafe(32))
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-
 from xueji.v1 import accounts_pb2
 from xueji.v1 import common_pb2 as c
 from xueji_common import logs
+
 from xueji_console import labels
 from xueji_console.backend import Failure, call_public
 from xueji_console.sessions import Session
@@ -145,7 +145,7 @@ def page(handler):
                 await run_in_threadpool(console.store.delete, session.sid)
                 return to_signin(request, "?expired=1")
             response = render(request, session, "error.html", failure.status, message=failure.message)
-        except Exception:  # noqa: BLE001 - the user sees an id, the log has the rest
+        except Exception:
             error_id = uuid.uuid4().hex[:12]
             log.exception("console page failed", extra=logs.fields(error_id=error_id, path=request.url.path))
             response = render(request, session, "error.html", 500,

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
-
+from console_world import World
 from xueji_common.config import Settings
 from xueji_common.runtime.embedded import EmbeddedSystem
 from xueji_common.testing.infra import free_port
 from xueji_console.config import ConsoleSettings
 from xueji_console.main import server
-
-from console_world import World
 
 CHROMIUM = os.environ.get("XUEJI_CHROMIUM", "/usr/bin/chromium")
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()

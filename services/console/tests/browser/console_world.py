@@ -8,9 +8,15 @@ import time
 
 import grpc
 from PIL import Image
-
-from xueji.v1 import accounts_pb2, accounts_pb2_grpc, common_pb2, registration_pb2, registration_pb2_grpc
-from xueji.v1 import review_pb2, review_pb2_grpc
+from xueji.v1 import (
+    accounts_pb2,
+    accounts_pb2_grpc,
+    common_pb2,
+    registration_pb2,
+    registration_pb2_grpc,
+    review_pb2,
+    review_pb2_grpc,
+)
 from xueji_accounts.entrypoints.wiring import accounts_of
 from xueji_accounts.service_layer import admin
 from xueji_common.auth import Role, TokenSigner

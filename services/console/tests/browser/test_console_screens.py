@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from console_world import SCHOOL, freshman_workbook, wait_for
 
 from conftest import check_accessible, screenshot, sign_in
-from console_world import SCHOOL, freshman_workbook, wait_for
 
 REVIEW_SCHOOL = "1330102004"   # its own school: the worklist holds this test's students only
 from xueji.v1 import registration_pb2

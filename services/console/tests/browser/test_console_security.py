@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
-
-from conftest import check_accessible, sign_in
 from console_world import OTHER_SCHOOL, SCHOOL
 from xueji.v1 import review_pb2
 from xueji_common.auth import Role
+
+from conftest import check_accessible, sign_in
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-
 from xueji_console.sessions import RedisStore, Session
 
 REDIS_URL = os.environ.get("XUEJI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import grpc
 import pytest
-
 from xueji_console import sessions
 from xueji_console.backend import failure_of
 from xueji_console.sessions import MemoryStore, Session
@@ -75,3 +74,17 @@ def test_an_unexpected_service_error_shows_a_generic_message_with_an_error_id():
 def test_a_permission_refusal_is_a_403_page_without_the_services_text():
     failure = failure_of(FakeRpcError(grpc.StatusCode.PERMISSION_DENIED, "school 1330105001 not yours"))
     assert failure.status == 403 and "1330105001" not in failure.message
+
+
+def test_production_cookies_are_secure_and_sessions_need_redis(monkeypatch):
+    from xueji_common.config import ConfigError, Settings
+    from xueji_console.config import ConsoleSettings
+
+    production = Settings(mode="production")
+    monkeypatch.delenv("XUEJI_REDIS_URL", raising=False)
+    with pytest.raises(ConfigError, match="XUEJI_REDIS_URL"):
+        ConsoleSettings.from_env(production)
+    monkeypatch.setenv("XUEJI_REDIS_URL", "redis://redis.internal:6379/0")
+    settings = ConsoleSettings.from_env(production)
+    assert settings.secure_cookies and settings.redis_url == "redis://redis.internal:6379/0"
+    assert not ConsoleSettings.from_env(Settings()).secure_cookies   # embedded: http://localhost

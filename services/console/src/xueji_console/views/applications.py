@@ -3,10 +3,10 @@ one application's detail with its review history."""
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
-
 from xueji.v1 import common_pb2 as c
 from xueji.v1 import registration_pb2 as r
 from xueji.v1 import review_pb2 as v
+
 from xueji_console import labels
 from xueji_console.backend import Failure, call
 from xueji_console.web import page, render

@@ -7,8 +7,8 @@ import time
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
-
 from xueji.v1 import accounts_pb2
+
 from xueji_console.backend import Failure, call_public
 from xueji_console.sessions import Session
 from xueji_console.web import COOKIE, csrf_ok, refused_csrf, render, set_cookie

@@ -7,9 +7,9 @@ from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
-
 from xueji.v1 import common_pb2 as c
 from xueji.v1 import registration_pb2 as r
+
 from xueji_console.backend import Failure, call
 from xueji_console.web import page, render
 

@@ -7,9 +7,9 @@ from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
-
 from xueji.v1 import common_pb2 as c
 from xueji.v1 import review_pb2 as v
+
 from xueji_console import labels
 from xueji_console.backend import Failure, call
 from xueji_console.views.applications import PAGE_SIZE, _int

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
-
 from xueji.v1 import common_pb2 as c
 from xueji.v1 import registration_pb2 as r
 from xueji.v1 import review_pb2 as v
+
 from xueji_console.backend import call
 from xueji_console.web import page, render
 
@@ -23,11 +23,11 @@ def _tiles(console, session) -> list[tuple[str, int, str]]:
         return [("待审核", pending.total, "/reviews")]
     if session.role == c.ROLE_SCHOOL_REGISTRAR:
         report = call(b.reports.GetReportSummary, v.GetReportSummaryRequest(school_code=unit), token)
-        return [("待上报", report.total, "/applications?state=%d" % r.APPLICATION_STATE_AWAITING_REPORT),
+        return [("待上报", report.total, f"/applications?state={r.APPLICATION_STATE_AWAITING_REPORT}"),
                 ("查重认证未通过", _count_applications(console, session, r.APPLICATION_STATE_DEDUP_FAILED),
-                 "/applications?state=%d" % r.APPLICATION_STATE_DEDUP_FAILED),
+                 f"/applications?state={r.APPLICATION_STATE_DEDUP_FAILED}"),
                 ("审核不通过，已退回", _count_applications(console, session, r.APPLICATION_STATE_RETURNED),
-                 "/applications?state=%d" % r.APPLICATION_STATE_RETURNED)]
+                 f"/applications?state={r.APPLICATION_STATE_RETURNED}")]
     if session.role == c.ROLE_DEPARTMENT_REGISTRAR:
         pending = call(b.reviews.GetPendingSummary, v.GetPendingSummaryRequest(), token)
         return [("待审核", pending.total, "/applications?handling=mine")]
