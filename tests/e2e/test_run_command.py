@@ -36,10 +36,10 @@ def listening_addresses(port: int) -> set[str]:
 
 
 def test_scripts_run_serves_every_service_and_stops_cleanly(tmp_path):
-    grpc_port, metrics_port = free_port(), free_port()
+    grpc_port, metrics_port, console_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")}
     env.update(XUEJI_DATA_DIR=str(tmp_path / "data"), XUEJI_GRPC_ADDRESS=f"127.0.0.1:{grpc_port}",
-               XUEJI_METRICS_PORT=str(metrics_port))
+               XUEJI_METRICS_PORT=str(metrics_port), XUEJI_CONSOLE_PORT=str(console_port))
     log = (tmp_path / "run.log").open("w")
     process = subprocess.Popen([str(REPO / "scripts" / "run")], cwd=tmp_path, env=env, stdout=log,
                                stderr=subprocess.STDOUT)
@@ -70,11 +70,28 @@ def test_scripts_run_serves_every_service_and_stops_cleanly(tmp_path):
         banner = (tmp_path / "run.log").read_text()
         assert "xueji token --role" in banner and "xueji call" in banner and "xueji login" in banner
         assert_the_printed_administrator_can_sign_in(banner, f"127.0.0.1:{grpc_port}")
+        assert_the_console_serves_its_sign_in_page(banner, console_port)
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=30)
         log.close()
     assert code == 0, (tmp_path / "run.log").read_text()
+
+
+def assert_the_console_serves_its_sign_in_page(banner: str, port: int) -> None:
+    """The banner ends with the console's address (README: "open http://localhost:8080")."""
+    assert banner.strip().splitlines()[-1] == f"open http://localhost:{port}"
+    assert "reset-password registrar-1330102001" in banner
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            page = urllib.request.urlopen(f"http://127.0.0.1:{port}/signin", timeout=5)
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the console did not answer"
+            time.sleep(0.3)
+    assert page.status == 200 and "用户登录" in page.read().decode()
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
 
 
 def assert_the_printed_administrator_can_sign_in(banner: str, address: str) -> None:

@@ -72,11 +72,28 @@ def run(settings: Settings | None = None) -> None:
     system = EmbeddedSystem(settings)
     serve_metrics(settings.metrics_port, settings.metrics_bind_host())
     system.start()
-    print(_banner(settings, system), flush=True)
-    system.server.wait_for_termination(on_stop=system.close)
+    frontends = [make(settings) for make in load_frontends()]
+    for frontend in frontends:
+        frontend.start()
+
+    def stop() -> None:
+        for frontend in frontends:
+            frontend.stop()
+        system.close()
+
+    print(_banner(settings, system, frontends), flush=True)
+    system.server.wait_for_termination(on_stop=stop)
 
 
-def _banner(settings: Settings, system: EmbeddedSystem) -> str:
+def load_frontends() -> list:
+    """Web front ends installed beside the services (entry point group `xueji.frontends`: the
+    console), each a class taking the settings with start(), stop() and url."""
+    from importlib.metadata import entry_points
+
+    return [ep.load() for ep in sorted(entry_points(group="xueji.frontends"), key=lambda ep: ep.name)]
+
+
+def _banner(settings: Settings, system: EmbeddedSystem, frontends: list = ()) -> str:
     services = "\n".join(f"  - {name}" for name in system.server.service_names)
     return f"""
 学籍 Xueji is running (embedded mode) on {settings.grpc_address}
@@ -92,4 +109,9 @@ Try it (in another terminal):
   .venv/bin/xueji call xueji.v1.Reviews/GetPendingSummary '{{"school_code": "<school code>"}}' \\
       --role school_leader --org <school code>
 Stop with Ctrl-C.
-"""
+""" + "".join(f"""
+Web console: sign in as a demo user after giving it a password, e.g.
+  .venv/bin/xueji-accounts reset-password registrar-1330102001    # 学校学籍管理员, 杭州市上城区胜利小学
+  .venv/bin/xueji-accounts reset-password leader-1330102001       # 学校学籍主管领导
+open {frontend.url}
+""" for frontend in frontends)

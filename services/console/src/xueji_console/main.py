@@ -1,0 +1,63 @@
+"""`xueji-console serve`: the console under uvicorn. In embedded mode `xueji serve` starts it too
+(FRONTEND, entry point group `xueji.frontends`) beside the services, on port 8080."""
+from __future__ import annotations
+
+import threading
+import time
+
+import click
+import uvicorn
+from xueji_common import logs
+
+from xueji_console.app import create_app
+from xueji_console.config import ConsoleSettings
+
+
+def server(settings: ConsoleSettings, quiet: bool = False) -> uvicorn.Server:
+    """`quiet`: embedded mode, where the terminal shows the banner, not every request."""
+    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                            access_log=not quiet, log_level="warning" if quiet else "info",
+                            proxy_headers=settings.production, forwarded_allow_ips="*" if settings.production else None)
+    return uvicorn.Server(config)
+
+
+class EmbeddedConsole:
+    """The console in a thread of the embedded process (signals stay with the gRPC server)."""
+
+    name = "console"
+
+    def __init__(self, services_settings) -> None:
+        self.settings = ConsoleSettings.from_env(services_settings)
+        self._server = server(self.settings, quiet=True)
+        self._thread = threading.Thread(target=self._server.run, name="console", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.settings.port}"
+
+    def start(self) -> None:
+        """Start serving; returns once listening (or once the thread gave up, e.g. port taken)."""
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+FRONTEND = EmbeddedConsole
+
+
+@click.group()
+def main() -> None:
+    """Xueji web console."""
+
+
+@main.command()
+def serve() -> None:
+    """Serve the console (XUEJI_CONSOLE_HOST:XUEJI_CONSOLE_PORT) over the services' gRPC APIs."""
+    settings = ConsoleSettings.from_env()
+    logs.configure(settings.services.log_level, settings.services.log_format, service="console")
+    server(settings).run()

@@ -1,0 +1,40 @@
+"""工作台: what waits for the signed-in user, with counts and links to the lists."""
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from xueji.v1 import common_pb2 as c
+from xueji.v1 import registration_pb2 as r
+from xueji.v1 import review_pb2 as v
+
+from xueji_console.backend import call
+from xueji_console.web import page, render
+
+
+def _count_applications(console, session, state) -> int:
+    request = r.ListApplicationsRequest(states=[state], page=c.PageRequest(page_size=1))
+    return call(console.backend.registrations.ListApplications, request, session.access_token).page.total_size
+
+
+def _tiles(console, session) -> list[tuple[str, int, str]]:
+    """(title, count, link) of each thing waiting for this role."""
+    b, token, unit = console.backend, session.access_token, session.org_unit_code
+    if session.role == c.ROLE_SCHOOL_LEADER:
+        pending = call(b.reviews.GetPendingSummary, v.GetPendingSummaryRequest(school_code=unit), token)
+        return [("待审核", pending.total, "/reviews")]
+    if session.role == c.ROLE_SCHOOL_REGISTRAR:
+        report = call(b.reports.GetReportSummary, v.GetReportSummaryRequest(school_code=unit), token)
+        return [("待上报", report.total, f"/applications?state={r.APPLICATION_STATE_AWAITING_REPORT}"),
+                ("查重认证未通过", _count_applications(console, session, r.APPLICATION_STATE_DEDUP_FAILED),
+                 f"/applications?state={r.APPLICATION_STATE_DEDUP_FAILED}"),
+                ("审核不通过，已退回", _count_applications(console, session, r.APPLICATION_STATE_RETURNED),
+                 f"/applications?state={r.APPLICATION_STATE_RETURNED}")]
+    if session.role == c.ROLE_DEPARTMENT_REGISTRAR:
+        pending = call(b.reviews.GetPendingSummary, v.GetPendingSummaryRequest(), token)
+        return [("待审核", pending.total, "/applications?handling=mine")]
+    return []
+
+
+@page
+async def workbench(request, session, form):
+    tiles = await run_in_threadpool(_tiles, request.app.state.console, session)
+    return render(request, session, "workbench.html", tiles=tiles, crumbs="工作台")
