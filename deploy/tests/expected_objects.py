@@ -74,6 +74,7 @@ EXPECTED_OBJECTS = {
         "ServiceAccount/xueji-accounts",
         "ServiceAccount/xueji-accounts-create-admin",
         "ServiceAccount/xueji-accounts-migrate",
+        "ServiceAccount/xueji-console",
         "ServiceAccount/xueji-dedup",
         "ServiceAccount/xueji-dedup-migrate",
         "ServiceAccount/xueji-dedup-worker",
