@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from xueji_common.datakeys import DEV_DATA_KEY, DataKeyError, KeyRing
+
 DEV_TOKEN_SECRET = "xueji-development-token-key-not-for-production"
 DEV_HASH_KEY = "xueji-development-hash-key-not-for-production"
 
@@ -46,6 +48,9 @@ class Settings:
     token_audience: str = "xueji"
     token_issuer: str = "xueji"
     hash_key: str = DEV_HASH_KEY
+    # Encryption at rest (datakeys): `<id>:<base64 32 bytes>`; previous keys still read during a rotation.
+    data_key: str = DEV_DATA_KEY
+    data_key_previous: tuple[str, ...] = ()
     org_units_file: str = ""                # empty: the packaged demo tree
     log_level: str = "INFO"
     log_format: str = "json"                # json | text
@@ -76,6 +81,8 @@ class Settings:
             token_audience=_env("TOKEN_AUDIENCE", "xueji"),
             token_issuer=_env("TOKEN_ISSUER", "xueji"),
             hash_key=_env("HASH_KEY", DEV_HASH_KEY),
+            data_key=_env("DATA_KEY", DEV_DATA_KEY),
+            data_key_previous=tuple(k for k in _env("DATA_KEY_PREVIOUS", "").split(",") if k.strip()),
             org_units_file=_env("ORG_UNITS_FILE", ""),
             log_level=_env("LOG_LEVEL", "INFO"),
             log_format=_env("LOG_FORMAT", "json"),
@@ -87,6 +94,7 @@ class Settings:
         return settings
 
     def check(self) -> None:
+        self.data_keyring()   # a malformed key fails at start, naming the variable
         if self.mode != "production":
             return
         if self.token_secret == DEV_TOKEN_SECRET:
@@ -95,6 +103,8 @@ class Settings:
             raise ConfigError("XUEJI_TOKEN_SECRET must be at least 32 characters (HS256 key)")
         if self.hash_key == DEV_HASH_KEY:
             raise ConfigError("XUEJI_HASH_KEY must be set in production mode")
+        if self.data_key == DEV_DATA_KEY or DEV_DATA_KEY in self.data_key_previous:
+            raise ConfigError("XUEJI_DATA_KEY must be set in production mode (not the development key)")
         if not self.database_url:
             raise ConfigError("XUEJI_DATABASE_URL must be set in production mode")
 
@@ -107,6 +117,12 @@ class Settings:
     def peer(self, service: str) -> str:
         """Address of another service: XUEJI_PEER_<SERVICE>, else this process's own address."""
         return self.peers.get(service, self.grpc_address)
+
+    def data_keyring(self) -> KeyRing:
+        try:
+            return KeyRing.from_texts(self.data_key, self.data_key_previous)
+        except DataKeyError as exc:
+            raise ConfigError(str(exc)) from None
 
     def token_service(self):
         from xueji_common.auth import TokenService
