@@ -32,6 +32,17 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"XUEJI_{name} must be an integer, got {raw!r}") from None
 
 
+def _float(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise ConfigError(f"XUEJI_{name} must be a number >= 0, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     mode: str = "embedded"                  # embedded | production
@@ -55,6 +66,8 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"                # json | text
     relay_interval: float = 0.2             # seconds between outbox polls
+    outbox_retention_hours: float = 24.0    # published outbox rows kept this long (0: for ever)
+    outbox_purge_interval: float = 3600.0   # seconds between purges (messaging.outbox_purge)
     worker_concurrency: int = 0             # handlers at once per worker process; 0: the service's own
     # Addresses of the services this one calls (embedded: all on grpc_address).
     peers: dict[str, str] = field(default_factory=dict)
@@ -87,6 +100,8 @@ class Settings:
             log_level=_env("LOG_LEVEL", "INFO"),
             log_format=_env("LOG_FORMAT", "json"),
             relay_interval=float(_env("RELAY_INTERVAL", "0.2")),
+            outbox_retention_hours=_float("OUTBOX_RETENTION_HOURS", 24.0),
+            outbox_purge_interval=_float("OUTBOX_PURGE_INTERVAL_SECONDS", 3600.0),
             worker_concurrency=_int("WORKER_CONCURRENCY", 0),
             peers=_peers_from_env(),
         )
