@@ -45,6 +45,7 @@ from pathlib import Path
 
 
 from xueji_common.auth import Role, TokenService
+from xueji_common.datakeys import new_key_text
 from xueji_common.db.engine import ensure_database
 from xueji_common.testing import infra
 
@@ -109,6 +110,7 @@ class Cluster:
         self.deployments = {d.name: d for d in deployments}
         self.dir = Path(tempfile.mkdtemp(prefix="xueji-e2e-"))
         self.token_secret, self.hash_key = secrets.token_hex(24), secrets.token_hex(24)
+        self.data_key = new_key_text("e2e")   # XUEJI_DATA_KEY (production mode refuses the development key)
         self.tokens = TokenService(self.token_secret)
         self.pg_base, self.rabbit = pg_base or infra.PG_BASE, rabbit
         self._extra_env = dict(env or {})
@@ -172,6 +174,7 @@ class Cluster:
             XUEJI_AMQP_URI=self.amqp[dep.broker],
             XUEJI_TOKEN_SECRET=self.token_secret,
             XUEJI_HASH_KEY=self.hash_key,
+            XUEJI_DATA_KEY=self.data_key,
             XUEJI_LOG_FORMAT="json",
             XUEJI_METRICS_PORT="0",
             XUEJI_RELAY_INTERVAL="0.2",

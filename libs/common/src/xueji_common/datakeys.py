@@ -47,7 +47,7 @@ def parse_key(text: str, variable: str = "XUEJI_DATA_KEY") -> tuple[str, bytes]:
 
 
 def new_key_text(key_id: str) -> str:
-    """A fresh key in the setting's format (`xueji data-key new`)."""
+    """A fresh key in the setting's format (tests; operators use openssl, deploy/OPERATIONS.md §2)."""
     return f"{key_id}:{base64.b64encode(os.urandom(KEY_BYTES)).decode()}"
 
 
