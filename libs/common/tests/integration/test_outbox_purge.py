@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from xueji_common.config import Settings
 from xueji_common.db.engine import make_engine, now
 from xueji_common.db.messaging_tables import add_messaging_tables
-from xueji_common.messaging.outbox_purge import outbox_purge_task, purge_published
+from xueji_common.messaging.outbox_purge import purge_published
 
 metadata = MetaData()
 outbox, _ = add_messaging_tables(metadata)
