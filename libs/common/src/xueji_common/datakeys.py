@@ -55,6 +55,10 @@ def new_key_text(key_id: str) -> str:
 class KeyRing:
     current_id: str
     keys: dict[str, bytes] = field(repr=False)
+    _ciphers: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:   # one AESGCM per key: building one costs more than sealing a number
+        object.__setattr__(self, "_ciphers", {key_id: AESGCM(key) for key_id, key in self.keys.items()})
 
     @classmethod
     def from_texts(cls, current: str, previous: tuple[str, ...] = ()) -> "KeyRing":
@@ -68,18 +72,18 @@ class KeyRing:
         if not plaintext:
             return plaintext
         nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self.keys[self.current_id]).encrypt(nonce, plaintext.encode(), purpose.encode())
+        sealed = self._ciphers[self.current_id].encrypt(nonce, plaintext.encode(), purpose.encode())
         return f"{PREFIX}{self.current_id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
     def decrypt(self, value: str, purpose: str) -> str:
         if not value:
             return value
         key_id, blob = _split(value)
-        key = self.keys.get(key_id)
-        if key is None:
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
             raise DataKeyError(f"no data key with id {key_id!r} (XUEJI_DATA_KEY / XUEJI_DATA_KEY_PREVIOUS)")
         try:
-            return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], purpose.encode()).decode()
+            return cipher.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], purpose.encode()).decode()
         except InvalidTag:
             raise DataKeyError(f"a value under key {key_id!r} does not open for {purpose}") from None
 
