@@ -55,6 +55,7 @@ from pathlib import Path
 
 
 from xueji_common.auth import MINISTRY, Role
+from xueji_common.datakeys import new_key_text
 from xueji_common.db.engine import ensure_database
 from xueji_common.signing import SigningKey
 from xueji_common.testing import infra
@@ -151,6 +152,7 @@ class Cluster:
             key_file = self.dir / f"signing-key-{tier}.pem"
             key_file.write_bytes(SigningKey.generate().pem())
             key_file.chmod(0o600)
+        self.data_key = new_key_text("e2e")   # XUEJI_DATA_KEY (production mode refuses the development key)
         self.pg_base, self.rabbit = pg_base or infra.PG_BASE, rabbit
         self._extra_env = dict(env or {})
         self._procs: dict[str, subprocess.Popen] = {}
@@ -214,16 +216,22 @@ class Cluster:
                      "units": [PROVINCES[t]] if t in PROVINCES else []} for t in tiers if t in self._jwks_ports]
         return json.dumps(entries)
 
+    @staticmethod
+    def client_id(dep: Deployment) -> str:
+        """A service's identity at its tier's accounts service: the service's name, as the chart
+        names it (a province runs one of each); the nation's two dedups keep their deployment names."""
+        return dep.service if dep.tier in PROVINCES else dep.name
+
     def _identity_env(self, dep: Deployment) -> dict[str, str]:
         env = {"XUEJI_TRUSTED_ISSUERS": self._trusted(dep.tier), "XUEJI_TOKEN_ISSUER": self.issuer_name(dep.tier)}
         if dep.service == "accounts":
-            clients = {d.name: {"unit": tier_unit(d.tier),
+            clients = {self.client_id(d): {"unit": tier_unit(d.tier),
                                 "secret_sha256": hashlib.sha256(self._client_secrets[d.name].encode()).hexdigest()}
                        for d in self.deployments.values() if d.tier == dep.tier and d.service != "accounts"}
             env.update(XUEJI_SIGNING_KEY_FILE=str(self.dir / f"signing-key-{dep.tier}.pem"),
                        XUEJI_JWKS_PORT=str(self._jwks_ports[dep.tier]), XUEJI_SERVICE_CLIENTS=json.dumps(clients))
         else:
-            env.update(XUEJI_SERVICE_CLIENT_ID=dep.name, XUEJI_SERVICE_CLIENT_SECRET=self._client_secrets[dep.name],
+            env.update(XUEJI_SERVICE_CLIENT_ID=self.client_id(dep), XUEJI_SERVICE_CLIENT_SECRET=self._client_secrets[dep.name],
                        XUEJI_PEER_ACCOUNTS=self.address(self.accounts_of(dep.tier)))
         return env
 
@@ -252,6 +260,7 @@ class Cluster:
             XUEJI_DATABASE_URL=self.db[dep.db_key],
             XUEJI_AMQP_URI=self.amqp[dep.broker],
             XUEJI_HASH_KEY=self.hash_key,
+            XUEJI_DATA_KEY=self.data_key,
             XUEJI_LOG_FORMAT="json",
             XUEJI_METRICS_PORT="0",
             XUEJI_RELAY_INTERVAL="0.2",

@@ -8,7 +8,7 @@ from google.protobuf import field_mask_pb2
 
 from tests.e2e.actors import NO_DOC, NON_PRIMARY, PRIMARY, RESIDENT, identity_form, png
 from tests.e2e.security_table import ALL, DR, SR, SYS, Rpc
-from tests.e2e.security_world import MINISTRY, import_request, preschool_import_request
+from tests.e2e.security_world import MINISTRY, SCHOOL, import_request, preschool_import_request
 from xueji.v1 import common_pb2 as cm, registration_pb2 as rg
 from xueji_common.grpcserver.convert import dict_to_message
 
@@ -125,4 +125,8 @@ REGISTRATIONS = [
         lambda w, c, u: rg.GetStudentRecordRequest(record_id=w.site(u).records["info"]), "registration"),
     Rpc("Registrations", "ListStudentRecords", ALL, "unit",
         lambda w, c, u: rg.ListStudentRecordsRequest(org_unit_code=u), "registration"),
+    # Only the dedup service's own identity (service:dedup) gets a number in clear: no caller of the
+    # matrix, the ministry system included, may.
+    Rpc("Registrations", "GetDocumentNumber", (), "none",
+        lambda w, c, u: rg.GetDocumentNumberRequest(record_id=w.site(SCHOOL).records["info"]), "registration"),
 ]

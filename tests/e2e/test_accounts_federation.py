@@ -102,7 +102,7 @@ def test_service_identities_are_issued_by_the_tiers_accounts_service(system_clus
         client_id="zj-registration", client_secret=system_cluster._client_secrets["zj-registration"]), timeout=30)
     md = bearer(issued.access_token)
     me = stub.WhoAmI(accounts_pb2.WhoAmIRequest(), metadata=md, timeout=30)
-    assert (me.login_name, me.role, me.org_unit_code) == ("service:zj-registration", Role.SYSTEM.proto, "330000")
+    assert (me.login_name, me.role, me.org_unit_code) == ("service:registration", Role.SYSTEM.proto, "330000")
     # a system token of 浙江: accepted by the nation (for 浙江), refused by 江苏, which does not trust 浙江
     assert _code(system_cluster, "dedup-national", "xueji.v1.Dedup/CheckDocument", dedup_pb2.CheckDocumentRequest(),
                  md) == grpc.StatusCode.INVALID_ARGUMENT

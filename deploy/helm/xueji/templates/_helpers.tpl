@@ -164,6 +164,17 @@ XUEJI_PEER_ACCOUNTS: {{ printf "%s:%d" (include "xueji.name" (list $root "accoun
     secretKeyRef:
       name: {{ $v.secrets.hashKey.name }}
       key: {{ $v.secrets.hashKey.key }}
+- name: XUEJI_DATA_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.secrets.dataKey.name }}
+      key: {{ $v.secrets.dataKey.key }}
+- name: XUEJI_DATA_KEY_PREVIOUS
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.secrets.dataKey.name }}
+      key: {{ $v.secrets.dataKey.previousKey }}
+      optional: true
 {{- end }}
 
 {{/* Volumes every xueji pod has: a writable /tmp (the root filesystem is read-only) and the org units. */}}

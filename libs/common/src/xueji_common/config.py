@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from xueji_common.datakeys import DEV_DATA_KEY, DataKeyError, KeyRing
+
 DEV_SIGNING_KEY_FILE = "dev-signing-key.pem"  # in the data directory, embedded mode only
 DEV_HASH_KEY = "xueji-development-hash-key-not-for-production"
 
@@ -30,6 +32,17 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"XUEJI_{name} must be an integer, got {raw!r}") from None
+
+
+def _float(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise ConfigError(f"XUEJI_{name} must be a number >= 0, got {raw!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -54,10 +67,15 @@ class Settings:
     service_client_id: str = ""             # this service's identity at the accounts service
     service_client_secret: str = ""
     hash_key: str = DEV_HASH_KEY
+    # Encryption at rest (datakeys): `<id>:<base64 32 bytes>`; previous keys still read during a rotation.
+    data_key: str = DEV_DATA_KEY
+    data_key_previous: tuple[str, ...] = ()
     org_units_file: str = ""                # empty: the packaged demo tree
     log_level: str = "INFO"
     log_format: str = "json"                # json | text
     relay_interval: float = 0.2             # seconds between outbox polls
+    outbox_retention_hours: float = 24.0    # published outbox rows kept this long (0: for ever)
+    outbox_purge_interval: float = 3600.0   # seconds between purges (messaging.outbox_purge)
     worker_concurrency: int = 0             # handlers at once per worker process; 0: the service's own
     health_interval: float = 5.0            # seconds between readiness checks of the database and broker
     shutdown_delay: float = 0.0             # seconds a stopping server keeps serving, NOT_SERVING
@@ -91,10 +109,14 @@ class Settings:
             service_client_id=_env("SERVICE_CLIENT_ID", ""),
             service_client_secret=_env("SERVICE_CLIENT_SECRET", ""),
             hash_key=_env("HASH_KEY", DEV_HASH_KEY),
+            data_key=_env("DATA_KEY", DEV_DATA_KEY),
+            data_key_previous=tuple(k for k in _env("DATA_KEY_PREVIOUS", "").split(",") if k.strip()),
             org_units_file=_env("ORG_UNITS_FILE", ""),
             log_level=_env("LOG_LEVEL", "INFO"),
             log_format=_env("LOG_FORMAT", "json"),
             relay_interval=float(_env("RELAY_INTERVAL", "0.2")),
+            outbox_retention_hours=_float("OUTBOX_RETENTION_HOURS", 24.0),
+            outbox_purge_interval=_float("OUTBOX_PURGE_INTERVAL_SECONDS", 3600.0),
             worker_concurrency=_int("WORKER_CONCURRENCY", 0),
             health_interval=float(_env("HEALTH_INTERVAL", "5")),
             shutdown_delay=float(_env("SHUTDOWN_DELAY", "0")),
@@ -104,12 +126,15 @@ class Settings:
         return settings
 
     def check(self) -> None:
+        self.data_keyring()   # a malformed key fails at start, naming the variable
         if self.mode != "production":
             return
         if not self.trusted_issuers:
             raise ConfigError("XUEJI_TRUSTED_ISSUERS must name at least one issuer in production mode")
         if self.hash_key == DEV_HASH_KEY:
             raise ConfigError("XUEJI_HASH_KEY must be set in production mode")
+        if self.data_key == DEV_DATA_KEY or DEV_DATA_KEY in self.data_key_previous:
+            raise ConfigError("XUEJI_DATA_KEY must be set in production mode (not the development key)")
         if not self.database_url:
             raise ConfigError("XUEJI_DATABASE_URL must be set in production mode")
 
@@ -130,6 +155,12 @@ class Settings:
     def peer(self, service: str) -> str:
         """Address of another service: XUEJI_PEER_<SERVICE>, else this process's own address."""
         return self.peers.get(service, self.grpc_address)
+
+    def data_keyring(self) -> KeyRing:
+        try:
+            return KeyRing.from_texts(self.data_key, self.data_key_previous)
+        except DataKeyError as exc:
+            raise ConfigError(str(exc)) from None
 
     def token_service(self, tree=None, sign: bool = False):
         """Verification with the trusted issuers' public keys. Embedded mode also trusts (and signs

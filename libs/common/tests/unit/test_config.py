@@ -1,6 +1,7 @@
 import pytest
 
 from xueji_common.config import ConfigError, Settings
+from xueji_common.datakeys import DEV_DATA_KEY, new_key_text
 
 
 def test_embedded_defaults_need_nothing(monkeypatch):
@@ -25,7 +26,21 @@ def test_production_refuses_development_keys(monkeypatch):
     with pytest.raises(ConfigError, match="XUEJI_HASH_KEY"):
         Settings.from_env()
     monkeypatch.setenv("XUEJI_HASH_KEY", "h")
+    with pytest.raises(ConfigError, match="XUEJI_DATA_KEY"):
+        Settings.from_env()
+    monkeypatch.setenv("XUEJI_DATA_KEY", new_key_text("k1"))
+    monkeypatch.setenv("XUEJI_DATA_KEY_PREVIOUS", DEV_DATA_KEY)   # nor as a previous key
+    with pytest.raises(ConfigError, match="XUEJI_DATA_KEY"):
+        Settings.from_env()
+    monkeypatch.delenv("XUEJI_DATA_KEY_PREVIOUS")
     assert Settings.from_env().database_url_for("review") == "postgresql+psycopg://x@h/db"
+
+
+@pytest.mark.parametrize("value", ["nokey", "k1:not-base64!", "k1:" + "QUJD", "bad id:" + "A" * 44])
+def test_a_malformed_data_key_is_refused_naming_the_variable(monkeypatch, value):
+    monkeypatch.setenv("XUEJI_DATA_KEY", value)
+    with pytest.raises(ConfigError, match="XUEJI_DATA_KEY"):
+        Settings.from_env()
 
 
 def test_bad_values_name_the_variable(monkeypatch):

@@ -13,6 +13,7 @@ from xueji_common.hashing import document_hash
 from xueji_common.testing.infra import free_port
 from xueji_dedup.adapters.tables import population
 from xueji_dedup.spec import SPEC
+from xueji_registration.spec import SPEC as REGISTRATION
 
 
 @pytest.fixture
@@ -34,7 +35,10 @@ def make_dedup(service_runtime, people):
             conn.execute(insert(population), [dict(
                 document_hash=document_hash(HASH_KEY, "1", p.resident_id), name=p.name, gender=int(p.gender),
                 birth_date=p.birth_date, household_division=p.household_division) for p in people])
-        servers.append(start_server(rt))
+        # Registration beside it (its own database, the same server): the owner dedup asks for a
+        # resident's number (events carry none); dedup_helpers.deliver stores the applications there.
+        rt.registration = service_runtime(REGISTRATION, settings)
+        servers.append(start_server(rt, [*SPEC.grpc_bindings(rt), *REGISTRATION.grpc_bindings(rt.registration)]))
         return rt
 
     yield make

@@ -26,8 +26,56 @@ def start_server(rt, bindings=None, address=None):
     return server
 
 
+# The numbers of the applications `submitted` made: events carry none, so `deliver` first stores the
+# application in the registration beside dedup (conftest), which dedup then asks for it.
+NUMBERS: dict[str, str] = {}
+
+
+def store_in_registration(rt, a: events_pb2.ApplicationSnapshot) -> None:
+    from sqlalchemy import delete, insert
+
+    from xueji_common.db.engine import now
+    from xueji_registration.adapters.tables import applications as t
+
+    with rt.registration.engine.begin() as conn:
+        conn.execute(delete(t).where(t.c.application_id == a.application_id))
+        conn.execute(insert(t).values(
+            application_id=a.application_id, school_code=a.school_code, kind="primary_freshman",
+            category="resident", name=a.name, gender=a.gender,
+            birth_date=dt.date(a.birth_date.year, a.birth_date.month, a.birth_date.day) if a.birth_date.year else
+            dt.date(2015, 1, 1), document_type="1", document_number=NUMBERS.get(a.application_id, ""),
+            # withdrawn: outside the one-live-per-document index (tests submit one document many times)
+            document_hash=a.document_hash, state="withdrawn", authentication="not_authenticated", form={},
+            created_by="test", created_at=now(), revision=a.revision, version=1))
+
+
+def store_record_in_registration(rt, r: events_pb2.StudentRecordSnapshot) -> None:
+    import hashlib
+
+    from sqlalchemy import delete, insert, or_
+
+    from xueji_common.db.engine import now
+    from xueji_registration.adapters.tables import student_records as t
+
+    with rt.registration.engine.begin() as conn:
+        conn.execute(delete(t).where(or_(t.c.record_id == r.record_id, t.c.application_id == r.application_id)))
+        conn.execute(insert(t).values(
+            record_id=r.record_id, national_student_number="T" + hashlib.sha1(r.record_id.encode()).hexdigest()[:18],
+            number_kind="temporary", application_id=r.application_id, school_code=r.school_code,
+            province_code=r.province_code, city_code="", county_code="", kind="primary_freshman", category="resident",
+            stage="primary", enrolment_status="enrolled", name=r.name, gender=r.gender, birth_date=dt.date(2015, 1, 1),
+            document_type="1", document_number=NUMBERS.get(r.application_id, ""), document_hash=r.document_hash,
+            form={}, problem_record=False, problem_group_id="", cancelled=False, version=r.version,
+            created_at=now(), updated_at=now()))
+
+
 def deliver(rt, event, producer="registration", event_id=None, correlation_id=""):
     """Hand one event to the dedup consumer subscribed to its type, as the bus does."""
+    if isinstance(event, events_pb2.ApplicationSubmitted) and hasattr(rt, "registration"):
+        store_in_registration(rt, event.application)
+    if isinstance(event, (events_pb2.StudentRecordCreated, events_pb2.StudentRecordChanged)) \
+            and hasattr(rt, "registration"):
+        store_record_in_registration(rt, event.record)
     body = new_envelope(event, producer=producer, event_id=event_id,
                         correlation_id=correlation_id).SerializeToString()
     [consumer] = [c for c in rt.consumers() if c.subscription.event_type == type(event).__name__]
@@ -48,14 +96,16 @@ def submitted(number: str, *, doc_type="1", category=2, name="张三", gender=1,
     from xueji_common.documents import DocumentType
 
     t = DocumentType(doc_type)
+    application_id = application_id or str(uuid.uuid4())
+    NUMBERS[application_id] = number
     return events_pb2.ApplicationSubmitted(
         application=events_pb2.ApplicationSnapshot(
-            application_id=application_id or str(uuid.uuid4()), school_code=school, county_code=school[1:7],
+            application_id=application_id, school_code=school, county_code=school[1:7],
             kind=kind, category=category, name=name, gender=gender,
             birth_date=common_pb2.Date(year=birth.year, month=birth.month, day=birth.day),
             document_type=t.to_proto(), document_number_masked=mask_document_number(number),
             document_hash=document_hash(hash_key, t.value, number) if number else "", revision=revision),
-        document_number=number)
+    )
 
 
 def resident(person, **kw):
@@ -72,4 +122,4 @@ def record_created(app_event, *, record_id=None, nsn="", temporary=True, school=
         province_code=province or school[1:3] + "0000", name=a.name, gender=a.gender, birth_date=a.birth_date,
         document_type=a.document_type, document_number_masked=a.document_number_masked,
         document_hash=a.document_hash, category=a.category, version=version)
-    return events_pb2.StudentRecordCreated(record=snapshot, document_number=app_event.document_number)
+    return events_pb2.StudentRecordCreated(record=snapshot)

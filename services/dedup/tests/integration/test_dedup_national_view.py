@@ -72,8 +72,7 @@ def test_a_deleted_duplicate_gives_up_its_national_holding_and_its_reservation(d
         assert s.execute(select(national_reservations.c.state).where(
             national_reservations.c.record_id == "r1")).scalar_one() == "released"
     # registration cancels r1 and publishes it again: it does not hold the document again
-    cancelled = events_pb2.StudentRecordChanged(record=record_created(first, record_id="r1").record,
-                                                document_number=PASSPORT)
+    cancelled = events_pb2.StudentRecordChanged(record=record_created(first, record_id="r1").record)
     cancelled.record.version, cancelled.record.enrolment_status = 2, events_pb2.ENROLMENT_STATUS_LEFT
     assert deliver(dedup, cancelled) == "handled"
     assert holders(dedup) == ["r2"]
@@ -123,7 +122,7 @@ def test_the_ministry_lists_and_reads_cross_province_groups_on_the_national_tier
     assert holders(nation) == ["r2"]                          # 浙江's deleted record holds nothing
 
     # a key-data change of a record reaches the copy with the group's next version; an old report does not
-    renamed = events_pb2.StudentRecordChanged(record=r2.record, document_number=PASSPORT)
+    renamed = events_pb2.StudentRecordChanged(record=r2.record)
     renamed.record.version, renamed.record.name = 2, "李四"
     deliver(jiangsu, renamed)
     echo(jiangsu, "ProblemRaised")                            # a stale report, delivered again
@@ -151,7 +150,7 @@ def test_one_database_playing_both_tiers_keeps_its_groups_its_own(dedup):
     r2 = record_created(submitted(PASSPORT, doc_type="A", school=SCHOOL_JS), record_id="r2")
     deliver(dedup, r2)
     echo(dedup, "ProblemRaised")
-    renamed = events_pb2.StudentRecordChanged(record=r2.record, document_number=PASSPORT)
+    renamed = events_pb2.StudentRecordChanged(record=r2.record)
     renamed.record.version, renamed.record.name = 2, "李四"
     assert deliver(dedup, renamed) == "handled"
     [group] = list_groups(dedup)

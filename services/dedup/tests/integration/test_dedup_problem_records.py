@@ -83,12 +83,12 @@ def test_a_record_change_that_leaves_identity_alone_keeps_the_group_version(dedu
     created = record_created(app, record_id="r8")
     deliver(dedup, created)
     [before] = groups(dedup, stub, SCHOOL, Role.SCHOOL_REGISTRAR)
-    same = events_pb2.StudentRecordChanged(record=created.record, document_number=created.document_number)
+    same = events_pb2.StudentRecordChanged(record=created.record)
     same.record.version = 2
     deliver(dedup, same)
     [after] = groups(dedup, stub, SCHOOL, Role.SCHOOL_REGISTRAR)
     assert after.version == before.version
-    renamed = events_pb2.StudentRecordChanged(record=created.record, document_number=created.document_number)
+    renamed = events_pb2.StudentRecordChanged(record=created.record)
     renamed.record.version, renamed.record.name = 3, p.name
     deliver(dedup, renamed)
     [after] = groups(dedup, stub, SCHOOL, Role.SCHOOL_REGISTRAR)

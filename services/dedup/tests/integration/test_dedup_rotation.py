@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import String, func, select
 
-from dedup_helpers import HASH_KEY, SCHOOL_B, deliver, record_created, resident, submitted
+from dedup_helpers import HASH_KEY, NUMBERS, SCHOOL_B, deliver, record_created, resident, submitted
 from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
 from xueji_common.auth import Role
 from xueji_common.db.engine import now
@@ -40,13 +40,13 @@ def rekeyed(event, key=NEW):
         again = events_pb2.ApplicationSubmitted()
         again.CopyFrom(event)
         a = again.application
-        a.document_hash = document_hash(key, _code(a.document_type), event.document_number)
+        a.document_hash = document_hash(key, _code(a.document_type), NUMBERS[a.application_id])
         return again
     r = events_pb2.StudentRecordSnapshot()
     r.CopyFrom(event.record)
     r.version += 1
-    r.document_hash = document_hash(key, _code(r.document_type), event.document_number)
-    return events_pb2.StudentRecordChanged(record=r, document_number=event.document_number)
+    r.document_hash = document_hash(key, _code(r.document_type), NUMBERS[r.application_id])
+    return events_pb2.StudentRecordChanged(record=r)
 
 
 def holding(rt, table, column) -> list:
@@ -131,7 +131,6 @@ def test_an_application_announced_again_without_the_rotation_mark_changes_nothin
 def corrected(record_event, number: str):
     """The record's change after a correction to another passport (same key, no rotation mark)."""
     change = rekeyed(record_event, key=HASH_KEY)
-    change.document_number = number
     change.record.document_hash = document_hash(HASH_KEY, "A", number)
     return change
 

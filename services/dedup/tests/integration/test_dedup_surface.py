@@ -19,6 +19,7 @@ from xueji_common.runtime.bootstrap import ServiceRuntime
 from xueji_common.testing.infra import free_port
 from xueji_dedup.adapters.tables import population
 from xueji_dedup.spec import SPEC
+from xueji_registration.spec import SPEC as REGISTRATION
 
 H = "ab" * 32
 
@@ -118,7 +119,9 @@ def test_embedded_mode_on_sqlite_reaches_the_national_tier_without_locking_itsel
         conn.execute(insert(population).values(
             document_hash=document_hash(HASH_KEY, "1", people[0].resident_id), name=people[0].name,
             gender=int(people[0].gender), birth_date=people[0].birth_date, household_division="330102"))
-    server = start_server(rt)
+    rt.registration = ServiceRuntime(REGISTRATION, settings, database_url=f"sqlite:///{tmp_path / 'registration.db'}")
+    rt.registration.migrate()
+    server = start_server(rt, [*SPEC.grpc_bindings(rt), *REGISTRATION.grpc_bindings(rt.registration)])
     try:
         app = resident(people[0])
         assert deliver(rt, app) == "handled"
@@ -127,5 +130,6 @@ def test_embedded_mode_on_sqlite_reaches_the_national_tier_without_locking_itsel
     finally:
         server.stop(0)
         rt.close()
+        rt.registration.close()
     [done] = published(rt, "DedupCompleted")
     assert done.outcome == events_pb2.DEDUP_OUTCOME_PASSED

@@ -96,7 +96,7 @@ def start(databases: dict[str, str], hash_key: str, data_dir: Path) -> System:
     addresses = {name: f"127.0.0.1:{free_port()}" for name in SERVED}
     national = addresses["dedup-national"]
     peers = {"dedup-national": national, "population-register": national,
-             "national-query": addresses["national-query"]}
+             "national-query": addresses["national-query"], "registration": addresses["registration"]}
     specs = {s.name: s for s in load_specs(sorted(set(SERVICES.values())))}
     system = System({})
     for name, service in SERVICES.items():

@@ -10,6 +10,8 @@ from registration_harness import (  # noqa: F401 (fixtures)
     OTHER_SCHOOL, SCHOOL, _system, create_request, harness, violations)
 from xueji.v1 import common_pb2, events_pb2, registration_pb2
 from xueji_common.auth import Role
+from xueji_common.documents import mask_document_number
+from xueji_common.hashing import document_hash
 from xueji_common.grpcserver.errors import precondition_violations
 from xueji_common.messaging.envelope import new_envelope
 from xueji_registration.testing import resident_id
@@ -67,7 +69,9 @@ def test_a_failed_gate_shows_the_reason_and_the_registrar_corrects_and_resubmits
     assert app.authentication_status == common_pb2.AUTHENTICATION_STATUS_NOT_AUTHENTICATED
     submitted = [e for e in harness.outbox() if isinstance(e, events_pb2.ApplicationSubmitted)]
     assert [e.application.revision for e in submitted] == [1, 2]
-    assert submitted[1].document_number == "H87654321"
+    assert submitted[1].application.document_number_masked == mask_document_number("H87654321")
+    assert submitted[1].application.document_hash == document_hash(
+        harness.runtime.settings.hash_key, "6", "H87654321")   # the corrected number's hash; the number itself never
     harness.dedup_completed(app, passed=False, revision=1)  # the old revision's result is stale
     assert harness.get(app).state == S.APPLICATION_STATE_AWAITING_DEDUP
 

@@ -82,15 +82,15 @@ def holdings(system, resident_id: str) -> list:
 
 def province_check(system, person):
     """The province dedup tier's check of another application of the person's document (as another
-    school of the province would submit it), hashed with the new key."""
+    school of the province would submit it), hashed with the new key. Category hmt_foreign: no such
+    application exists at registration to ask the number of, and the index check is what is tested."""
     from xueji_dedup.service_layer import province
 
-    app = province.Submitted(str(uuid.uuid4()), 1, "1330102002", "non_primary_freshman", "resident", "1",
+    app = province.Submitted(str(uuid.uuid4()), 1, "1330102002", "non_primary_freshman", "hmt_foreign", "1",
                              document_hash(NEW, "1", person.resident_id), "", person.name, int(person.gender),
                              person.birth_date)
     with system.runtimes["dedup"].uow_factory() as uow:
-        return province.application_submitted(uow, app, person.resident_id, peers=uow.peers, tree=uow.tree,
-                                              retry_delays=())
+        return province.application_submitted(uow, app, peers=uow.peers, tree=uow.tree, retry_delays=())
 
 
 def reserve_elsewhere(system, person) -> tuple[str, str]:

@@ -39,11 +39,18 @@ def test_a_bad_setting_names_its_variable(env, raw):
         MaintenanceSettings.from_env()
 
 
-def test_the_worker_runs_both_jobs_and_an_interval_of_zero_turns_one_off():
+def test_the_worker_runs_its_jobs_and_an_interval_of_zero_turns_one_off():
     tasks = periodic_tasks(object(), MaintenanceSettings(60, 3600))
-    assert [(t.name, t.interval) for t in tasks] == [("preschool-rematch", 60), ("upload-purge", 3600)]
-    off = PeriodicRunner(periodic_tasks(object(), MaintenanceSettings(0, 3600)))
+    assert [(t.name, t.interval) for t in tasks] == [("preschool-rematch", 60), ("upload-purge", 3600),
+                                                     ("import-purge", 3600)]
+    off = PeriodicRunner(periodic_tasks(object(), MaintenanceSettings(0, 3600, import_purge_interval=0)))
     assert [t.name for t in off.tasks] == ["upload-purge"]
+
+
+def test_the_import_retention_is_seven_days_unless_set(env):
+    assert MaintenanceSettings.from_env().import_retention == dt.timedelta(days=7)
+    env.setenv("XUEJI_IMPORT_RETENTION_DAYS", "2")
+    assert MaintenanceSettings.from_env().import_retention == dt.timedelta(days=2)
 
 
 def test_the_tally_counts_each_outcome_once():

@@ -56,8 +56,7 @@ class Review:
             grade="11", class_name="1班", revision=revision,
         )
         stamp = common_pb2.AuditStamp(org_unit_code=school, user_id="registrar", role=Role.SCHOOL_REGISTRAR.proto)
-        self.deliver(events_pb2.ApplicationSubmitted(application=snapshot, submitted_by=stamp,
-                                                     document_number="not-for-review"), "registration",
+        self.deliver(events_pb2.ApplicationSubmitted(application=snapshot, submitted_by=stamp), "registration",
                      application_id)
         return application_id
 

@@ -9,10 +9,11 @@ from google.protobuf.field_mask_pb2 import FieldMask
 
 from xueji.v1 import common_pb2, events_pb2, special_ed_pb2 as se, special_ed_pb2_grpc
 from xueji_common.auth import Role
-from xueji_common.documents import resident_id_check_digit
+from xueji_common.documents import mask_document_number, resident_id_check_digit
 from xueji_common.grpcserver.client import bearer
 from xueji_common.grpcserver.errors import field_violations
 from xueji_common.grpcserver.server import GrpcServer
+from xueji_common.hashing import document_hash
 from xueji_common.messaging.envelope import new_envelope
 from xueji_common.testing.infra import free_port
 from xueji_special_ed.spec import SPEC
@@ -54,9 +55,11 @@ def record(runtime, record_id="r1", disability="视力残疾", school=SCHOOL, ve
     snap = events_pb2.StudentRecordSnapshot(
         record_id=record_id, national_student_number="G" + number, school_code=school, name=name, gender=1,
         birth_date=common_pb2.Date(year=2015, month=6, day=1), document_type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID,
-        disability_type=disability, version=version, enrolment_status=events_pb2.ENROLMENT_STATUS_ENROLLED, **kw)
+        disability_type=disability, version=version, enrolment_status=events_pb2.ENROLMENT_STATUS_ENROLLED,
+        document_number_masked=mask_document_number(number),   # registration sends the hash, never the number
+        document_hash=document_hash(runtime.settings.hash_key, "1", number), **kw)
     cls = events_pb2.StudentRecordCreated if created else events_pb2.StudentRecordChanged
-    envelope = new_envelope(cls(record=snap, document_number=number), producer="registration", aggregate_id=record_id)
+    envelope = new_envelope(cls(record=snap), producer="registration", aggregate_id=record_id)
     [consumer] = [c for c in runtime.consumers() if c.subscription.event_type == envelope.type]
     return consumer(envelope.SerializeToString())
 

@@ -33,6 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from xueji_common.db.encrypted import EncryptedJSON, bind_value, is_encrypted_column
+
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
     if not rows:
@@ -41,7 +43,8 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
         session.execute(insert(table), list(rows))
         return
     columns = _copied_columns(table, rows[0])
-    copy_tuples(session, table, [c.name for c in columns], _values(columns, rows))
+    dialect = session.get_bind().dialect
+    copy_tuples(session, table, [c.name for c in columns], _values(columns, rows, dialect))
 
 
 def insert_shared(session: Session, table: Table, shared: dict, names: Sequence[str],
@@ -53,19 +56,28 @@ def insert_shared(session: Session, table: Table, shared: dict, names: Sequence[
         return
     own = set(names)
     rest = [c for c in _copied_columns(table, shared) if c.name not in own]
-    [fixed] = _values(rest, [shared])
-    json_at = [i for i, name in enumerate(names) if isinstance(table.c[name].type, JSON)]
-    copy_tuples(session, table, [*names, *(c.name for c in rest)], _joined(rows, tuple(fixed), json_at))
+    dialect = session.get_bind().dialect
+    [fixed] = _values(rest, [shared], dialect)
+    json_at = [i for i, name in enumerate(names) if _is_json(table.c[name])]
+    encrypted = [(i, table.c[name]) for i, name in enumerate(names) if is_encrypted_column(table.c[name])]
+    copy_tuples(session, table, [*names, *(c.name for c in rest)],
+                _joined(rows, tuple(fixed), json_at, encrypted, dialect))
 
 
-def _joined(rows: Sequence[tuple], fixed: tuple, json_at: list[int]) -> Iterable[tuple]:
-    if not json_at:
+def _is_json(column) -> bool:
+    return isinstance(column.type, (JSON, EncryptedJSON))
+
+
+def _joined(rows: Sequence[tuple], fixed: tuple, json_at: list[int], encrypted: list, dialect) -> Iterable[tuple]:
+    if not json_at and not encrypted:
         for row in rows:
             yield row + fixed
         return
     dumps = json.dumps
     for row in rows:
         values = list(row)
+        for i, column in encrypted:   # ciphertext, as an INSERT would store (db.encrypted)
+            values[i] = bind_value(column, values[i], dialect)
         for i in json_at:
             value = values[i]
             values[i] = "null" if value is None else dumps(value)
@@ -115,12 +127,15 @@ def _copied_columns(table: Table, sample: dict) -> list:
             if c.name in sample or (c.default is not None and c.default.is_scalar)]
 
 
-def _values(columns: list, rows: Sequence[dict]) -> Iterable[list]:
+def _values(columns: list, rows: Sequence[dict], dialect) -> Iterable[list]:
     names = [c.name for c in columns]
     defaults = {c.name: c.default.arg for c in columns if c.default is not None and c.default.is_scalar}
-    json_at = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
+    json_at = [i for i, c in enumerate(columns) if _is_json(c)]
+    encrypted = [(i, c) for i, c in enumerate(columns) if is_encrypted_column(c)]
     for row in rows:
         values = [row[name] if name in row else defaults[name] for name in names]
+        for i, column in encrypted:   # ciphertext, as an INSERT would store (db.encrypted)
+            values[i] = bind_value(column, values[i], dialect)
         for i in json_at:
             value = values[i]
             values[i] = "null" if value is None else json.dumps(value)

@@ -41,9 +41,13 @@ class PeriodicRunner:
 
     @classmethod
     def of(cls, runtime) -> "PeriodicRunner":
-        """The jobs the runtime's service declares (ServiceSpec.periodic_tasks), if any."""
+        """The jobs the runtime's service declares (ServiceSpec.periodic_tasks), if any, and the
+        purge of its published outbox rows (messaging.outbox_purge) that every service runs."""
+        from xueji_common.messaging.outbox_purge import outbox_purge_task
+
         make = runtime.spec.periodic_tasks
-        return cls(make(runtime) if make else [])
+        purge = outbox_purge_task(runtime)
+        return cls([*(make(runtime) if make else []), *([purge] if purge else [])])
 
     def start(self) -> None:
         for task in self.tasks:

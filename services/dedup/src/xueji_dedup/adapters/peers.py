@@ -7,13 +7,14 @@ handler fails, nothing is committed, and the bus delivers the event again later.
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import grpc
 from grpc_status import rpc_status
 from google.rpc import error_details_pb2
 
 from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc
-from xueji.v1 import population_register_pb2, population_register_pb2_grpc
+from xueji.v1 import population_register_pb2, population_register_pb2_grpc, registration_pb2, registration_pb2_grpc
 from xueji_common.documents import DocumentType
 from xueji_common.grpcserver.convert import date_to_pb
 from xueji_dedup.adapters.problem_messages import group_to_pb
@@ -155,10 +156,42 @@ class PopulationRegister:
         return name_.removeprefix("IDENTITY_VERIFICATION_REASON_") if r.reason else "NOT_FOUND"
 
 
+class ClearNumber(NamedTuple):
+    number: str
+    revision: int   # the application's
+    version: int    # the record's
+
+
+class Registration:
+    """The owner of the document numbers (Registrations/GetDocumentNumber): events carry only the
+    keyed hash and the masked number, so the number the register's check needs is asked for here,
+    used at once and never kept or logged. None when registration has no such application/record."""
+
+    def __init__(self, channel: grpc.Channel, metadata) -> None:
+        self._stub = registration_pb2_grpc.RegistrationsStub(channel)
+        self._metadata = metadata
+
+    def application_number(self, application_id: str) -> ClearNumber | None:
+        return self._get(registration_pb2.GetDocumentNumberRequest(application_id=application_id))
+
+    def record_number(self, record_id: str) -> ClearNumber | None:
+        return self._get(registration_pb2.GetDocumentNumberRequest(record_id=record_id))
+
+    def _get(self, request) -> ClearNumber | None:
+        try:
+            r = _call(self._stub.GetDocumentNumber, request, self._metadata())
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise PeerRefused(exc.code(), exc.details()) from None
+        return ClearNumber(r.document.number, r.revision, r.version)
+
+
 class Peers:
-    """The peers of one runtime, reached at `XUEJI_PEER_DEDUP_NATIONAL` and
-    `XUEJI_PEER_POPULATION_REGISTER` (default: this process's own address)."""
+    """The peers of one runtime, reached at `XUEJI_PEER_DEDUP_NATIONAL`, `XUEJI_PEER_POPULATION_REGISTER`
+    and `XUEJI_PEER_REGISTRATION` (default: this process's own address)."""
 
     def __init__(self, runtime) -> None:
         self.national = NationalTier(runtime.channel("dedup-national"), runtime.caller.metadata)
         self.register = PopulationRegister(runtime.channel("population-register"), runtime.caller.metadata)
+        self.registration = Registration(runtime.channel("registration"), runtime.caller.metadata)

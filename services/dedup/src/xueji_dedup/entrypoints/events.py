@@ -37,7 +37,7 @@ def on_application_submitted(event: events_pb2.ApplicationSubmitted, uow, envelo
         kind=RegistrationKind.from_proto(a.kind).value, category=DocumentCategory.from_proto(a.category).value,
         document_type=DocumentType.from_proto(a.document_type).value, document_hash=a.document_hash,
         document_masked=a.document_number_masked, name=a.name, gender=a.gender,
-        birth_date=date_from_pb(a.birth_date)), event.document_number, peers=uow.peers, tree=uow.tree,
+        birth_date=date_from_pb(a.birth_date)), peers=uow.peers, tree=uow.tree,
         rotation_announced=rotation.announced_by_rotation(envelope))
 
 
@@ -74,7 +74,7 @@ def on_student_record_created(event: events_pb2.StudentRecordCreated, uow, envel
 
 def on_student_record_changed(event: events_pb2.StudentRecordChanged, uow, envelope) -> None:
     if not _national_scope(uow):
-        announced = (records.Announced(event.document_number, event.record.national_student_number)
+        announced = (records.Announced(event.record.national_student_number)
                      if rotation.announced_by_rotation(envelope) else None)
         records.record_changed(uow, _snapshot(event.record), peers=uow.peers, tree=uow.tree,
                                announced=announced)

@@ -46,13 +46,19 @@ class Submitted:
     birth_date: dt.date | None
 
 
-def application_submitted(uow, app: Submitted, document_number: str, *, peers, tree,
+def application_submitted(uow, app: Submitted, *, peers, tree,
                           retry_delays=None, rotation_announced: bool = False) -> CheckResult | None:
     """Check a (re)submitted application; returns the result, None for a stale revision. Announced
     again by a hash-key rotation at the revision already checked: only re-keyed (rotation)."""
+    number = None
+    if rotation_announced or app.category == "resident":   # before any read: no transaction held
+        number = peers.registration.application_number(app.application_id)
+        if number is None or number.revision != app.revision:
+            uow.commit()   # registration moved on (or never had it): the newer announcement decides
+            return None
     previous = uow.province.application(app.application_id)
     if rotation_announced:
-        rotation.check_key(uow.hash_key, app.document_type, document_number, app.document_hash)
+        rotation.check_key(uow.hash_key, app.document_type, number.number, app.document_hash)
         if previous is not None and previous.revision == app.revision:
             rotation.application_rekeyed(uow, app, previous, peers=peers, tree=tree)
             return None
@@ -70,7 +76,7 @@ def application_submitted(uow, app: Submitted, document_number: str, *, peers, t
         result = CheckResult(Outcome.NOT_REQUIRED)
     else:
         delays = REGISTER_RETRY_DELAYS if retry_delays is None else retry_delays
-        result, reservation_id = _check(app, document_number, in_province, peers, tree, delays)
+        result, reservation_id = _check(app, number.number if number else "", in_province, peers, tree, delays)
 
     uow.claim_now()
     uow.province.save_application(dict(

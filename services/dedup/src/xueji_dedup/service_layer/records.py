@@ -79,8 +79,7 @@ def record_created(uow, rec: RecordSnapshot, *, peers, tree) -> list[ProblemGrou
 
 @dataclass(frozen=True)
 class Announced:
-    """What a hash-key rotation's announcement of a record carries in clear (checked, never kept)."""
-    document_number: str
+    """What a hash-key rotation's announcement of a record carries (the G number is keyed anew)."""
     national_student_number: str
 
 
@@ -88,13 +87,15 @@ def record_changed(uow, rec: RecordSnapshot, *, peers, tree, announced: Announce
     """Key data or number changed (e.g. a correction): the index and the national holding follow (a
     record deleted as a duplicate holds nothing), and so do the groups it is in. A cross-province
     group's new version is reported before it is written: a retried event reports again, and the
-    national tier keeps the newest version. Announced by a hash-key rotation: see rotation."""
+    national tier keeps the newest version. Announced by a hash-key rotation: see rotation (the key
+    check asks registration for the number: before any read, so no transaction is held)."""
+    number = peers.registration.record_number(rec.record_id) if announced is not None else None
     previous = uow.province.record(rec.record_id)
     if previous is not None and previous.snapshot_version >= rec.version:
         uow.commit()
         return
-    if announced is not None:
-        rotation.check_key(uow.hash_key, rec.document_type, announced.document_number, rec.document_hash)
+    if number is not None and number.version == rec.version:   # else a newer announcement follows
+        rotation.check_key(uow.hash_key, rec.document_type, number.number, rec.document_hash)
     deleted = uow.problems.record_deleted(rec.record_id)
     reports = []
     for group in uow.problems.groups_of_record(rec.record_id):

@@ -4,8 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from xueji.v1 import events_pb2
-from xueji_common.documents import DocumentError, DocumentType, mask_document_number
-from xueji_common.hashing import document_hash
+from xueji_common.documents import DocumentError, DocumentType
 from xueji_common.messaging.consumer import Subscription
 from xueji_common.orgunits import OrgLevel
 from xueji_national_query.domain.records import NationalRecord
@@ -17,8 +16,9 @@ _TREE_STAGES = {"preschool": Stage.PRESCHOOL, "primary": Stage.PRIMARY, "nine_ye
                 "junior": Stage.JUNIOR_SECONDARY, "senior": Stage.SENIOR_SECONDARY, "special": Stage.SPECIAL}
 
 
-def record_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, document_number: str, uow,
-                         occurred_at: dt.datetime) -> NationalRecord:
+def record_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, uow, occurred_at: dt.datetime) -> NationalRecord:
+    """The snapshot's keyed hash and masked number are all the read model keeps (no clear number on
+    the bus); a record without a number (其他) has neither."""
     try:
         doc_type = DocumentType.from_proto(snapshot.document_type).value
     except DocumentError:
@@ -40,8 +40,8 @@ def record_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, document_nu
         gender=snapshot.gender,
         birth_date=dt.date(birth.year, birth.month, birth.day),
         document_type=doc_type,
-        document_hash=document_hash(uow.hash_key, doc_type, document_number) if document_number else "",
-        document_masked=mask_document_number(document_number) if document_number else snapshot.document_number_masked,
+        document_hash=snapshot.document_hash if snapshot.document_number_masked else "",
+        document_masked=snapshot.document_number_masked,
         province_code=province,
         school_code=snapshot.school_code,
         school_name=school.name if school else "",
@@ -58,11 +58,11 @@ def _occurred(envelope) -> dt.datetime:
 
 
 def on_record_created(event: events_pb2.StudentRecordCreated, uow, envelope) -> None:
-    projection.apply_snapshot(uow, record_from_snapshot(event.record, event.document_number, uow, _occurred(envelope)))
+    projection.apply_snapshot(uow, record_from_snapshot(event.record, uow, _occurred(envelope)))
 
 
 def on_record_changed(event: events_pb2.StudentRecordChanged, uow, envelope) -> None:
-    projection.apply_snapshot(uow, record_from_snapshot(event.record, event.document_number, uow, _occurred(envelope)))
+    projection.apply_snapshot(uow, record_from_snapshot(event.record, uow, _occurred(envelope)))
 
 
 def on_problem_raised(event: events_pb2.ProblemRaised, uow, envelope) -> None:

@@ -97,7 +97,7 @@ def submitted_envelopes(batch: SubmittedBatch, *, county_code: str, by: Principa
             born_on[identity.birth_date], doc_types[doc.type._value_], _text(10, mask_document_number(doc.number)),
             _text(11, row.document_hash), grades[form.get("grade", "")], classes[form.get("className", "")],
             revision))
-        payload = b"".join((_bytes(1, snapshot), stamp, _text(3, doc.number)))
+        payload = _bytes(1, snapshot) + stamp   # no clear number: events.application_submitted
         envelope = b"".join((_text(1, event_id), head, aggregate, _LEN[6], aggregate[1:],
                              _bytes(7, type_url + _bytes(2, payload))))
         out.append((event_id, row.application_id, envelope))

@@ -1,4 +1,5 @@
-"""Building the protobuf events registration publishes (the bus contract, events.proto)."""
+"""Building the protobuf events registration publishes (the bus contract, events.proto). A document
+number travels as its keyed hash and masked (mask_document_number, the one policy), never in clear."""
 from __future__ import annotations
 
 from xueji.v1 import common_pb2, events_pb2
@@ -44,7 +45,6 @@ def application_submitted(app: Application, *, county_code: str, by: Principal) 
             org_unit_code=by.org_unit, user_id=by.user_id, role=by.role.proto,
             time=timestamp(app.submitted_at or app.created_at),
         ),
-        document_number=doc.number,
     )
 
 
@@ -83,10 +83,8 @@ def record_snapshot(record: StudentRecord) -> events_pb2.StudentRecordSnapshot:
 
 
 def record_created(record: StudentRecord) -> events_pb2.StudentRecordCreated:
-    return events_pb2.StudentRecordCreated(record=record_snapshot(record),
-                                           document_number=record.identity.document.number)
+    return events_pb2.StudentRecordCreated(record=record_snapshot(record))
 
 
 def record_changed(record: StudentRecord) -> events_pb2.StudentRecordChanged:
-    return events_pb2.StudentRecordChanged(record=record_snapshot(record),
-                                           document_number=record.identity.document.number)
+    return events_pb2.StudentRecordChanged(record=record_snapshot(record))

@@ -1,7 +1,7 @@
 """Preschool transfers (学前调档) and Excel imports, on the registration database's shared metadata.
 
 - `preschool_transfers`: the five identity fields of a child and the result of the preschool-record
-  matching. The number is kept in clear (registration is the system of record); `document_hash`
+  matching. The number is kept encrypted (registration is the system of record; db.encrypted); `document_hash`
   (keyed) is NULL for a child without a number, so that the unique index only binds real numbers:
   证件号已经录入的，不允许重复录入 (per school). The registration started for a child is the
   application carrying its `preschool_transfer_id` (not withdrawn), read by a join: a withdrawn
@@ -9,11 +9,13 @@
   匹配中 (national-query did not answer) have a partial index of their own, which the periodic
   rematch reads oldest first.
 - `imports` and `import_rows`: one row per uploaded file, and per data row either what it created or,
-  for a failed row, the cell texts as uploaded and the reasons, so that the failed rows can be
-  downloaded as a workbook to fix and import again.
+  for a failed row, the cell texts as uploaded (encrypted: they hold document numbers) and the
+  reasons, so that the failed rows can be downloaded as a workbook to fix and import again. An
+  import and its rows are purged after XUEJI_IMPORT_RETENTION_DAYS (entrypoints.maintenance).
 """
 from sqlalchemy import JSON, Column, Date, DateTime, Index, Integer, String, Table, text
 
+from xueji_common.db.encrypted import EncryptedJSON, EncryptedString
 from xueji_registration.adapters.tables import metadata
 
 preschool_transfers = Table(
@@ -25,7 +27,7 @@ preschool_transfers = Table(
     Column("gender", Integer, nullable=False),
     Column("birth_date", Date, nullable=False),
     Column("document_type", String(2), nullable=False),
-    Column("document_number", String(40), nullable=False),
+    Column("document_number", EncryptedString("preschool_transfers.document_number"), nullable=False),
     Column("document_hash", String(64)),
     Column("category", String(20), nullable=False),
     Column("match_status", String(20), nullable=False),
@@ -78,6 +80,6 @@ import_rows = Table(
     Column("created_id", String(36)),
     # Failed rows: the cell texts as uploaded, in template column order, and the reasons as
     # [[column header, field path, message], ...].
-    Column("cells", JSON),
+    Column("cells", EncryptedJSON("import_rows.cells")),
     Column("errors", JSON),
 )

@@ -38,7 +38,7 @@ def _to_row(r: StudentRecord, regions: dict) -> dict:
         name=r.identity.name, gender=int(r.identity.gender), birth_date=r.identity.birth_date,
         document_type=doc.type.value, document_number=doc.number, document_hash=r.document_hash, form=r.form,
         problem_record=r.problem_record, problem_group_id=r.problem_group_id, cancelled=r.cancelled,
-        version=r.version, created_at=r.created_at, updated_at=r.updated_at,
+        version=r.version, created_at=r.created_at, updated_at=r.updated_at, grade=r.form.get("grade", ""),
     )
 
 
@@ -108,7 +108,7 @@ class RecordRepository:
         if query.national_student_number:
             conditions.append(t.c.national_student_number == query.national_student_number)
         if query.grade:
-            conditions.append(t.c.form["grade"].as_string() == query.grade)
+            conditions.append(t.c.grade == query.grade)
         total = self._session.execute(select(func.count()).select_from(t).where(*conditions)).scalar_one()
         rows = self._session.execute(
             select(t).where(*conditions).order_by(t.c.created_at.desc(), t.c.record_id).offset(offset).limit(limit)

@@ -1,7 +1,8 @@
 """The registration database: applications, student records, uploaded files, outbox and inbox.
 
 The application and record rows keep the document number (registration is the system of record
-for it) and its keyed hash, which the uniqueness checks and the document-number filter use. The
+for it) encrypted (xueji_common.db.encrypted; the form too: family members' numbers, addresses,
+phones), and its keyed hash, which the uniqueness checks and the document-number filter use. The
 preschool transfer tables are defined on the same `metadata` in `preschool_tables`.
 """
 from sqlalchemy import (
@@ -20,6 +21,7 @@ from sqlalchemy import (
     text,
 )
 
+from xueji_common.db.encrypted import EncryptedJSON, EncryptedString
 from xueji_common.db.messaging_tables import add_messaging_tables
 
 metadata = MetaData()
@@ -36,11 +38,11 @@ applications = Table(
     Column("gender", Integer, nullable=False),
     Column("birth_date", Date, nullable=False),
     Column("document_type", String(2), nullable=False),
-    Column("document_number", String(40), nullable=False),
+    Column("document_number", EncryptedString("applications.document_number"), nullable=False),
     Column("document_hash", String(64), nullable=False),
     Column("state", String(40), nullable=False),
     Column("authentication", String(30), nullable=False),
-    Column("form", JSON, nullable=False),
+    Column("form", EncryptedJSON("applications.form"), nullable=False),
     Column("created_by", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revision", Integer, nullable=False),
@@ -96,15 +98,17 @@ student_records = Table(
     Column("gender", Integer, nullable=False),
     Column("birth_date", Date, nullable=False),
     Column("document_type", String(2), nullable=False),
-    Column("document_number", String(40), nullable=False),
+    Column("document_number", EncryptedString("student_records.document_number"), nullable=False),
     Column("document_hash", String(64), nullable=False),
-    Column("form", JSON, nullable=False),
+    Column("form", EncryptedJSON("student_records.form"), nullable=False),
     Column("problem_record", Boolean, nullable=False),
     Column("problem_group_id", String(64), nullable=False),
     Column("cancelled", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # 0006_encrypted_numbers: the form's grade in clear, for the list's filter (the form is encrypted).
+    Column("grade", String(20)),
     Index("ix_student_records_school", "school_code"),
     Index("ix_student_records_county", "county_code"),
     Index("ix_student_records_city", "city_code"),

@@ -11,7 +11,8 @@ from rich.table import Table
 
 from xueji_registration.entrypoints.cli import cli, console
 
-_TABLES_ZH = {"applications": "学籍注册申请", "student_records": "学籍", "preschool_transfers": "学前调档"}
+_TABLES_ZH = {"applications": "学籍注册申请", "student_records": "学籍", "preschool_transfers": "学前调档",
+             "import_rows": "导入失败行"}
 _OPTIONS = (
     click.option("--batch-size", default=1000, show_default=True, help="Rows per transaction."),
     click.option("--relay/--no-relay", default=True, show_default=True,
@@ -27,7 +28,8 @@ def _with_options(command):
 
 @cli.command(help="密钥轮换：用当前 XUEJI_HASH_KEY 重算所有证件号哈希 (applications, records, preschool transfers) and "
                   "announce each changed record and application in flight to dedup, national-query and "
-                  "special-ed. Idempotent: a second run changes nothing.")
+                  "special-ed; then re-encrypt every value not under the current XUEJI_DATA_KEY. "
+                  "Idempotent: a second run changes nothing.")
 @_with_options
 def rehash(batch_size, relay) -> None:
     _run(announce_all=False, batch_size=batch_size, relay=relay)
@@ -61,6 +63,12 @@ def _run(*, announce_all: bool, batch_size: int, relay: bool) -> None:
             tallies = rehash_all(runtime.uow_factory, runtime.settings.hash_key, announce_all=announce_all,
                                  batch=batch_size, progress=lambda name, n: progress.advance(tasks[name], n))
         _summary(tallies, announce_all)
+        if not announce_all:
+            from xueji_registration.service_layer.rehash import reencrypt
+
+            counts = reencrypt(runtime.uow_factory)
+            console.print("数据密钥 (XUEJI_DATA_KEY) 重新加密：" + "，".join(
+                f"{_TABLES_ZH.get(name, name)} {n} 行" for name, n in counts.items()))
         if relay:
             _publish_outbox(runtime)
     finally:

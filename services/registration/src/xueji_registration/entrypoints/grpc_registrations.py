@@ -22,7 +22,7 @@ from xueji_registration.domain.model import ApplicationState, AuthenticationStat
 from xueji_registration.domain.records import NumberKind
 from xueji_registration.entrypoints.convert import application_pb, record_pb
 from xueji_registration.entrypoints.grpc_imports import ImportMethods
-from xueji_registration.service_layer import handlers, lifecycle, query, uploads
+from xueji_registration.service_layer import clear_numbers, handlers, lifecycle, query, uploads
 from xueji_registration.service_layer.access import sees_numbers
 
 _PURPOSE = {registration_pb2.UPLOAD_PURPOSE_PROOF_MATERIAL: Purpose.PROOF_MATERIAL,
@@ -201,6 +201,13 @@ class RegistrationsServicer(ImportMethods, registration_pb2_grpc.RegistrationsSe
         record = query.get_record(self._rt.uow_factory(), record_id=request.record_id,
                                   number=request.national_student_number, principal=principal, tree=self._rt.tree)
         return record_pb(record, self._rt.tree, clear=sees_numbers(principal, record.school_code))
+
+    def GetDocumentNumber(self, request, context):
+        found = clear_numbers.document_number(self._rt.uow_factory(), application_id=request.application_id,
+                                              record_id=request.record_id, principal=require_role())
+        return registration_pb2.DocumentNumber(
+            document=common_pb2.IdentityDocument(type=found.document.type.to_proto(), number=found.document.number),
+            document_hash=found.document_hash, revision=found.revision, version=found.version)
 
     def ListStudentRecords(self, request, context):
         principal = require_role()

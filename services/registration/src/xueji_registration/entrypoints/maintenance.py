@@ -2,7 +2,8 @@
 demand by the CLI (entrypoints/cli_maintenance.py):
 
 - rematch: the preschool transfers still 匹配中 asked again of national-query;
-- purge: the uploaded files never attached to an application, after a while.
+- purge: the uploaded files never attached to an application, after a while;
+- import purge: imports and their rows (failed rows' cells) after the retention.
 
 Their own settings (environment variables, like XUEJI_FILES_DIR; the shared Settings are not for
 one service's jobs):
@@ -12,6 +13,8 @@ one service's jobs):
 | XUEJI_PRESCHOOL_REMATCH_INTERVAL_SECONDS | seconds between rematch runs (0: none) | 300 |
 | XUEJI_UPLOAD_PURGE_INTERVAL_SECONDS | seconds between purge runs (0: none) | 3600 |
 | XUEJI_UPLOAD_MAX_AGE_HOURS | an unattached upload older than this is purged | 24 |
+| XUEJI_IMPORT_PURGE_INTERVAL_SECONDS | seconds between import purges (0: none) | 3600 |
+| XUEJI_IMPORT_RETENTION_DAYS | an import (its report, its failed rows' cells) older than this is purged | 7 |
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from xueji_common.config import ConfigError
 from xueji_common.runtime.periodic import PeriodicTask, exclusive
 from xueji_registration.adapters.files import FileStore, files_dir
 from xueji_registration.adapters.preschool_records import PreschoolRecords
+from xueji_registration.service_layer.import_retention import purge_old_imports
 from xueji_registration.service_layer.preschool import RematchTally, rematch_pending
 from xueji_registration.service_layer.uploads import purge_unattached_uploads
 
@@ -50,12 +54,16 @@ class MaintenanceSettings:
     rematch_interval: float = 300.0
     purge_interval: float = 3600.0
     upload_max_age: dt.timedelta = dt.timedelta(hours=24)
+    import_purge_interval: float = 3600.0
+    import_retention: dt.timedelta = dt.timedelta(days=7)
 
     @classmethod
     def from_env(cls) -> "MaintenanceSettings":
         return cls(rematch_interval=_number("PRESCHOOL_REMATCH_INTERVAL_SECONDS", 300),
                    purge_interval=_number("UPLOAD_PURGE_INTERVAL_SECONDS", 3600),
-                   upload_max_age=dt.timedelta(hours=_number("UPLOAD_MAX_AGE_HOURS", 24)))
+                   upload_max_age=dt.timedelta(hours=_number("UPLOAD_MAX_AGE_HOURS", 24)),
+                   import_purge_interval=_number("IMPORT_PURGE_INTERVAL_SECONDS", 3600),
+                   import_retention=dt.timedelta(days=_number("IMPORT_RETENTION_DAYS", 7)))
 
 
 def rematch(runtime, older_than: dt.timedelta = dt.timedelta(0)) -> RematchTally:
@@ -85,4 +93,6 @@ def periodic_tasks(runtime, settings: MaintenanceSettings | None = None) -> list
         PeriodicTask("preschool-rematch", settings.rematch_interval, rematch_once),
         PeriodicTask("upload-purge", settings.purge_interval,
                      lambda: purge_uploads(runtime, settings.upload_max_age)),
+        PeriodicTask("import-purge", settings.import_purge_interval,
+                     lambda: purge_old_imports(runtime.uow_factory(), older_than=settings.import_retention)),
     ]

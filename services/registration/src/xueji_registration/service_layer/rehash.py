@@ -13,6 +13,10 @@ The services that keep only hashes learn the new ones from events written in the
 
 A second run finds every hash current and changes and announces nothing. `announce_all` (the
 republish command) announces every record and application in flight whether or not its hash changed.
+
+The same command rotates XUEJI_DATA_KEY: `reencrypt` rewrites every encrypted value (numbers, forms,
+failed-row cells) not under the current key with it (xueji_common.db.reencrypt); the previous key
+must stay in XUEJI_DATA_KEY_PREVIOUS until it has run. Nothing is announced: events carry no number.
 """
 from __future__ import annotations
 
@@ -60,6 +64,23 @@ def rehash(uow_factory, hash_key: str, *, announce_all: bool = False, batch: int
                 progress(table, len(rows))
         tallies[table] = tally
     return tallies
+
+
+def reencrypt(uow_factory, progress: Progress | None = None) -> dict[str, int]:
+    """Rows rewritten under the current data key, per table (one transaction per table)."""
+    from xueji_common.db.reencrypt import reencrypt_table
+    from xueji_registration.adapters.preschool_tables import import_rows, preschool_transfers
+    from xueji_registration.adapters.tables import applications, student_records
+
+    counts = {}
+    for table, keys in ((applications, ("application_id",)), (student_records, ("record_id",)),
+                        (preschool_transfers, ("transfer_id",)), (import_rows, ("import_id", "row_number"))):
+        with uow_factory() as uow:
+            counts[table.name] = reencrypt_table(
+                uow.session.connection(), table, keys,
+                progress=(lambda n, name=table.name: progress(name, n)) if progress else None)
+            uow.commit()
+    return counts
 
 
 def _hash(hash_key: str, row, *, none_without_number: bool = False) -> str | None:

@@ -5,14 +5,14 @@ import datetime as dt
 
 from xueji.v1 import events_pb2
 from xueji_common.documents import DocumentError, DocumentType
-from xueji_common.hashing import document_hash
 from xueji_common.messaging.consumer import Subscription
 from xueji_special_ed.domain.codes import DisabilityType
 from xueji_special_ed.domain.model import Student
 from xueji_special_ed.service_layer import projection
 
 
-def student_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, document_number: str, hash_key: str) -> Student:
+def student_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot) -> Student:
+    """The snapshot's keyed hash is all special-ed keeps of the number (none travels in clear)."""
     try:
         doc_type = DocumentType.from_proto(snapshot.document_type).value
     except DocumentError:
@@ -29,7 +29,7 @@ def student_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, document_n
         disability_type=disability.value if disability else "",
         inclusive_education=snapshot.inclusive_education[:20],
         document_type=doc_type,
-        document_hash=document_hash(hash_key, doc_type, document_number) if document_number else "",
+        document_hash=snapshot.document_hash if snapshot.document_number_masked else "",
         enrolled=snapshot.enrolment_status in (events_pb2.ENROLMENT_STATUS_UNSPECIFIED,
                                                events_pb2.ENROLMENT_STATUS_ENROLLED),
         version=snapshot.version,
@@ -39,11 +39,11 @@ def student_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, document_n
 
 
 def on_record_created(event: events_pb2.StudentRecordCreated, uow, envelope) -> None:
-    projection.apply_snapshot(uow, student_from_snapshot(event.record, event.document_number, uow.hash_key))
+    projection.apply_snapshot(uow, student_from_snapshot(event.record))
 
 
 def on_record_changed(event: events_pb2.StudentRecordChanged, uow, envelope) -> None:
-    projection.apply_snapshot(uow, student_from_snapshot(event.record, event.document_number, uow.hash_key))
+    projection.apply_snapshot(uow, student_from_snapshot(event.record))
 
 
 SUBSCRIPTIONS = [
