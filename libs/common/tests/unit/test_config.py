@@ -81,6 +81,7 @@ def test_production_holds_no_signing_key_outside_the_accounts_service(monkeypatc
     monkeypatch.setenv("XUEJI_MODE", "production")
     monkeypatch.setenv("XUEJI_DATABASE_URL", "postgresql+psycopg://x@h/db")
     monkeypatch.setenv("XUEJI_HASH_KEY", "h")
+    monkeypatch.setenv("XUEJI_DATA_KEY", __import__("xueji_common.datakeys").datakeys.new_key_text("t"))
     monkeypatch.setenv("XUEJI_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("XUEJI_TRUSTED_ISSUERS", '[{"issuer": "zj", "jwks": "http://a/jwks.json"}]')
     tokens = Settings.from_env().token_service()
