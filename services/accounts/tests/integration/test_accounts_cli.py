@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from accounts_harness import create
 from xueji_common.auth import Role
 from xueji_common.cli.main import main
+from xueji_common.datakeys import new_key_text
 
 
 def _runner(system, tmp_path, monkeypatch, answers):
@@ -51,6 +52,7 @@ def test_development_tokens_only_in_embedded_mode(system, tmp_path):
     embedded = CliRunner(env={"XUEJI_DATA_DIR": str(system.settings.data_dir)}).invoke(main, args)
     assert embedded.exit_code == 0 and embedded.output.count(".") == 2
     production = CliRunner(env={"XUEJI_MODE": "production", "XUEJI_DATABASE_URL": "postgresql+psycopg://x@h/d",
-                                "XUEJI_HASH_KEY": "k", "XUEJI_TRUSTED_ISSUERS": '[{"issuer": "a", "jwks": "http://a"}]'}
+                                "XUEJI_HASH_KEY": "k", "XUEJI_DATA_KEY": new_key_text("t"),
+                                "XUEJI_TRUSTED_ISSUERS": '[{"issuer": "a", "jwks": "http://a"}]'}
                            ).invoke(main, args)
     assert production.exit_code != 0 and "仅用于开发" in production.output

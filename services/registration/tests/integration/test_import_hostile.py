@@ -138,14 +138,15 @@ def test_cli_report_pages_through_the_failed_rows(intake, tmp_path):
     source = tmp_path / "新生.xlsx"
     source.write_bytes(hostile.failing_rows(TEMPLATE, GOOD[:1], 150))
     caller = ["--address", intake.address, "--role", "school_registrar", "--org", SCHOOL]
-    result = CliRunner().invoke(cli, ["import", str(source), "--kind", "non_freshman", "--category", "resident",
+    runner = CliRunner(env={"XUEJI_DATA_DIR": str(intake.runtime.settings.data_dir)})  # the server's development key
+    result = runner.invoke(cli, ["import", str(source), "--kind", "non_freshman", "--category", "resident",
                                       *caller])
     assert result.exit_code == 0, result.output
     import_id = result.output.split("xueji registration report ")[1].split()[0]
-    result = CliRunner().invoke(cli, ["report", import_id, "--page-size", "120", *caller])
+    result = runner.invoke(cli, ["report", import_id, "--page-size", "120", *caller])
     assert result.exit_code == 0 and "校验失败 150 行" in result.output, result.output
     token = result.output.split("--page-token ")[1].split()[0]
-    result = CliRunner().invoke(cli, ["report", import_id, "--page-token", token, *caller])
+    result = runner.invoke(cli, ["report", import_id, "--page-token", token, *caller])
     assert result.exit_code == 0 and "│ 152 " in result.output and "下一页" not in result.output, result.output
 
 

@@ -5,9 +5,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from xueji_accounts.config import AccountsSettings
+from xueji_common import paging
 from xueji_common.errors import FieldViolation, InvalidArgument
-
-DEFAULT_PAGE, MAX_PAGE = 50, 500
 
 
 @dataclass(frozen=True)
@@ -26,9 +25,12 @@ class Page:
 
     @classmethod
     def of(cls, size: int, token: str) -> "Page":
-        if token and not token.isdigit():
-            raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效"))
-        return cls(int(token or 0), min(size or DEFAULT_PAGE, MAX_PAGE))
+        """The page a request asks for, in the one token format of every service (xueji_common.paging)."""
+        try:
+            offset = paging.decode_offset(token)
+        except ValueError:
+            raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效")) from None
+        return cls(offset, min(size or paging.DEFAULT_PAGE_SIZE, paging.MAX_PAGE_SIZE))
 
     def next_token(self, total: int) -> str:
-        return str(self.offset + self.size) if self.offset + self.size < total else ""
+        return paging.encode_offset(self.offset + self.size) if self.offset + self.size < total else ""
