@@ -36,3 +36,14 @@ def test_check_list_and_resolve(dedup, tmp_path):
     assert done.exit_code == 0 and "已处理" in done.output
     shown = run(dedup, "show", group_id, "--role", "department_registrar", "--org", "330102")
     assert "已删除" in shown.output and "保留胜利小学学籍" in shown.output
+
+
+def test_check_without_a_token_in_production_mode_says_what_it_needs(dedup):
+    from xueji_common.datakeys import new_key_text
+
+    result = CliRunner().invoke(cli, ["check", "--type", "A", "--number", "E12345678", "--address",
+                                      dedup.settings.grpc_address],
+                                env={"XUEJI_MODE": "production", "XUEJI_HASH_KEY": HASH_KEY,
+                                     "XUEJI_DATA_KEY": new_key_text("t"), "XUEJI_DATABASE_URL": "postgresql+psycopg://x@h/d",
+                                     "XUEJI_TRUSTED_ISSUERS": '[{"issuer": "a", "jwks": "http://a"}]'})
+    assert result.exit_code == 1 and "需要系统令牌" in result.output and "Traceback" not in result.output

@@ -115,7 +115,11 @@ def check(doc_type, number, address, token, role, org, user) -> None:
         doc = validate_document(DocumentType.coerce(doc_type), number)
     except DocumentError as exc:
         raise click.BadParameter(exc.message, param_hint="--number/--type") from None
-    metadata = ctx.metadata() or bearer(ctx.tokens().mint(user, Role.SYSTEM, "000000", ttl_seconds=300))
+    metadata = ctx.metadata()
+    if not metadata:   # CheckDocument is the system role's: a development system token, embedded mode only
+        if ctx.settings.mode != "embedded":
+            raise click.ClickException("证件号查重需要系统令牌：请以 --token（或 XUEJI_TOKEN）提供")
+        metadata = bearer(ctx.tokens().mint(user, Role.SYSTEM, "000000", ttl_seconds=300))
     response = _rpc(dedup_pb2_grpc.DedupStub(ctx.channel()).CheckDocument, dedup_pb2.CheckDocumentRequest(
         document_type=doc.type.to_proto(), document_hash=document_hash(ctx.settings.hash_key, doc.type.value,
                                                                        doc.number)), metadata)
