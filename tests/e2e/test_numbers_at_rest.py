@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import func, select
 
 from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc
-from xueji_common.auth import Role, TokenService
-from xueji_common.config import Settings
+from xueji_common.auth import Role, TokenSigner
+from xueji_common.config import DEV_SIGNING_KEY_FILE, Settings
 from xueji_common.documents import DocumentCategory
 from xueji_common.grpcserver.client import bearer
 from xueji_common.runtime.embedded import EmbeddedSystem
+from xueji_common.signing import SigningKey
 from xueji_common.testing.infra import free_port
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.excel import samples
@@ -83,7 +84,9 @@ def test_no_document_number_is_stored_or_sent_in_clear(system):
     numbers = numbers_in(rows)
     assert len(numbers) == 5          # four students and their family member (监护人) of the sample form
     s = system.settings
-    token = TokenService(s.token_secret).mint("registrar", Role.SCHOOL_REGISTRAR, SCHOOL)
+    # Signed with the development key the system made in its data directory (test_embedded_mode.token).
+    token = TokenSigner(SigningKey.load(s.data_dir / DEV_SIGNING_KEY_FILE), s.token_issuer, "xueji").mint(
+        "registrar", Role.SCHOOL_REGISTRAR, SCHOOL, 3600)
     with grpc.insecure_channel(s.grpc_address) as channel:
         report = registration_pb2_grpc.RegistrationsStub(channel).ImportApplications(
             registration_pb2.ImportApplicationsRequest(
