@@ -8,6 +8,10 @@ re-encrypts them with the current key (deploy/OPERATIONS.md §8). The associated
 purpose (e.g. "applications.document_number"): a ciphertext copied into another column does not open.
 
 The keyed hash (hashing.document_hash) stays the index: a ciphertext is random, never compared.
+
+The same ring seals the rare clear value an event must carry between services of one deployment
+(ProblemResolved's corrected number): the associated data names the event field (`event_purpose`), so
+a sealed number opens only as that field; the key id inside lets a rotation in flight still open it.
 """
 from __future__ import annotations
 
@@ -26,6 +30,15 @@ KEY_BYTES = 32
 # The development key (embedded mode, tests); production mode refuses it (config.Settings.check).
 DEV_DATA_KEY = "dev:" + base64.b64encode(
     hashlib.sha256(b"xueji-development-data-key-not-for-production").digest()).decode()
+
+
+def event_purpose(message: str, field: str) -> str:
+    """The associated data of a value sealed into an event's field (e.g. ProblemResolved's number)."""
+    return f"event:{message}.{field}"
+
+
+# ProblemResolved.corrected_document_number_sealed: sealed by dedup, opened by registration.
+CORRECTED_NUMBER = event_purpose("ProblemResolved", "corrected_document_number")
 
 
 class DataKeyError(ValueError):

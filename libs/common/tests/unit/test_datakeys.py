@@ -42,3 +42,15 @@ def test_after_a_rotation_old_values_open_with_the_previous_key_and_new_ones_use
     assert ring.is_current(ring.encrypt(NUMBER, "p"))
     with pytest.raises(DataKeyError, match="k2026"):   # the previous key dropped too early
         KeyRing.from_texts(NEW).decrypt(sealed_old, "p")
+
+
+def test_a_number_sealed_into_an_event_opens_across_a_rotation_in_flight_and_only_as_that_field():
+    from xueji_common.datakeys import CORRECTED_NUMBER
+
+    old = new_key_text("old")
+    sealed = KeyRing.from_texts(old).encrypt("110101201501010011", CORRECTED_NUMBER)   # dedup before the rotation
+    rotated = KeyRing.from_texts(new_key_text("new"), (old,))                        # registration after it
+    assert rotated.decrypt(sealed, CORRECTED_NUMBER) == "110101201501010011"
+    with pytest.raises(DataKeyError):
+        rotated.decrypt(sealed, "applications.document_number")
+    assert CORRECTED_NUMBER == "event:ProblemResolved.corrected_document_number"

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from sqlalchemy import select
 
-from dedup_helpers import SCHOOL, SCHOOL_B, SCHOOL_JS, deliver, published, record_created, resident, submitted
+from dedup_helpers import (HASH_KEY, SCHOOL, SCHOOL_B, SCHOOL_JS, deliver, published, record_created, resident,
+                           submitted)
 from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
 from xueji_common.auth import Role
+from xueji_common.datakeys import CORRECTED_NUMBER, DataKeyError
+from xueji_common.documents import mask_document_number
+from xueji_common.hashing import document_hash
 from xueji_common.grpcserver.client import bearer
 
 PASSPORT = "E12345678"
@@ -176,7 +181,16 @@ def test_a_correction_is_authenticated_again(dedup, stub, people):
     assert done.students[0].status == dedup_pb2.PROBLEM_STUDENT_STATUS_CORRECTED
     assert done.status == dedup_pb2.PROBLEM_GROUP_STATUS_RESOLVED
     [resolved] = published(dedup, "ProblemResolved")
-    assert resolved.corrected_identity.name == p.name and resolved.corrected_document_number == p.resident_id
-    assert resolved.corrected_identity.document.number != p.resident_id   # masked in the identity
+    assert resolved.corrected_identity.name == p.name
+    assert resolved.corrected_identity.document.number == mask_document_number(p.resident_id)
+    # Sealed with the deployment's data key for that field only; its keyed hash stays the index.
+    ring = dedup.settings.data_keyring()
+    assert ring.decrypt(resolved.corrected_document_number_sealed, CORRECTED_NUMBER) == p.resident_id
+    with pytest.raises(DataKeyError):
+        ring.decrypt(resolved.corrected_document_number_sealed, "applications.document_number")
+    assert resolved.corrected_document_hash == document_hash(HASH_KEY, "1", p.resident_id)
+    with dedup.session_factory() as s:   # the envelopes as they cross the bus: no number in clear
+        bodies = s.execute(select(dedup.spec.outbox.c.envelope)).scalars().all()
+    assert [b for b in bodies if p.resident_id.encode() in bytes(b)] == []
     passed = published(dedup, "DedupCompleted")[-1]
     assert (passed.application_id, passed.outcome) == (app.application.application_id, events_pb2.DEDUP_OUTCOME_PASSED)

@@ -13,7 +13,8 @@ from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
 
 
 def _make_uow(rt):
-    collaborators = Collaborators(tree=rt.tree, hash_key=rt.settings.hash_key, numbers=student_numbers(rt))
+    collaborators = Collaborators(tree=rt.tree, hash_key=rt.settings.hash_key, numbers=student_numbers(rt),
+                                  data_keys=rt.settings.data_keyring())
     return lambda: RegistrationUnitOfWork(rt.session_factory, rt.after_commit, collaborators)
 
 

@@ -9,6 +9,7 @@ from google.protobuf import field_mask_pb2
 from registration_harness import SCHOOL, _system, harness  # noqa: F401 (fixtures)
 from xueji.v1 import common_pb2, events_pb2, registration_pb2
 from xueji_common.auth import Principal, Role
+from xueji_common.datakeys import CORRECTED_NUMBER, DataKeyError, KeyRing, new_key_text
 from xueji_common.documents import DocumentCategory, DocumentType, mask_document_number
 from xueji_common.grpcserver.errors import precondition_violations
 from xueji_common.messaging.envelope import new_envelope
@@ -152,7 +153,8 @@ def test_a_corrected_problem_record_gets_the_g_number_of_the_corrected_identity_
         type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID))
     resolved = events_pb2.ProblemResolved(problem_group_id="g1", record_ids=[app.record_id],
                                           resolution=events_pb2.PROBLEM_RESOLUTION_CORRECT,
-                                          corrected_identity=corrected, corrected_document_number=NUMBER)
+                                          corrected_identity=corrected,
+                                          corrected_document_number_sealed=sealed(harness, NUMBER))
     if dedup_first:
         harness.dedup_completed(app, passed=True)
         assert harness.get(app).national_student_number == app.national_student_number   # not G + the old number
@@ -174,6 +176,37 @@ def test_a_corrected_problem_record_gets_the_g_number_of_the_corrected_identity_
     assert formal == [NUMBER]
     record = harness.call("GetStudentRecord", registration_pb2.GetStudentRecordRequest(record_id=app.record_id))
     assert (record.national_student_number, record.version, record.problem_record) == ("G" + NUMBER, 4, False)
+
+
+def sealed(h, number: str, purpose: str = CORRECTED_NUMBER, ring: KeyRing | None = None) -> str:
+    """The corrected number as dedup puts it on the bus: sealed with the deployment's data key."""
+    return (ring or h.runtime.settings.data_keyring()).encrypt(number, purpose)
+
+
+@pytest.mark.parametrize("seal, outcome", [
+    # Not opened: fails (redelivered; a key arriving in a rotation may open it later).
+    (lambda h: sealed(h, NUMBER, purpose="applications.document_number"), "failed"),   # sealed for another field
+    (lambda h: sealed(h, NUMBER, ring=KeyRing.from_texts(new_key_text("other"))), "failed"),   # another key
+    (lambda h: "", "refused"),                                 # none at all: the corrected number is invalid
+], ids=["other_purpose", "other_key", "missing"])
+def test_a_corrected_number_that_does_not_open_changes_nothing(harness, seal, outcome):
+    app = _freshman_resident(harness, number=WRONG)
+    harness.dedup_completed(app, passed=False, reason="姓名与人口库不一致")
+    harness.through_review(harness.get(app))
+    app = harness.get(app)
+    before = len(records_events(harness))
+    corrected = common_pb2.StudentIdentity(name="张四", document=common_pb2.IdentityDocument(
+        type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID, number=mask_document_number(NUMBER)))
+    event = events_pb2.ProblemResolved(
+        problem_group_id="g3", record_ids=[app.record_id], resolution=events_pb2.PROBLEM_RESOLUTION_CORRECT,
+        corrected_identity=corrected, corrected_document_number_sealed=seal(harness))
+    try:
+        got = harness.deliver(event, "dedup")
+    except DataKeyError:
+        got = "failed"
+    assert got == outcome
+    assert len(records_events(harness)) == before
+    assert harness.get(app).student.document.number == WRONG   # never the masked number from the identity
 
 
 def test_a_deleted_duplicate_is_cancelled_but_still_visible(harness):

@@ -1,8 +1,10 @@
-"""Building the protobuf events dedup publishes (events.proto). Numbers only masked, except the
-corrected number of a CORRECT resolution, which registration needs to fix the record's key data."""
+"""Building the protobuf events dedup publishes (events.proto). Numbers only masked and hashed; the
+corrected number of a CORRECT resolution, which registration needs to fix the record's key data, is
+sealed with the deployment's data key (never on the bus in clear, issue 13 §4)."""
 from __future__ import annotations
 
 from xueji.v1 import common_pb2, events_pb2
+from xueji_common.datakeys import CORRECTED_NUMBER, KeyRing
 from xueji_common.documents import DocumentType, mask_document_number
 from xueji_common.grpcserver.convert import date_to_pb, timestamp
 from xueji_dedup.domain.checks import CheckResult, Outcome
@@ -28,7 +30,7 @@ def problem_raised(group: ProblemGroup, reason: str) -> events_pb2.ProblemRaised
 
 
 def problem_resolved(group: ProblemGroup, record_id: str, resolution: Resolution, stamp: dict,
-                     corrected=None) -> events_pb2.ProblemResolved:
+                     corrected=None, data_keys: KeyRing | None = None) -> events_pb2.ProblemResolved:
     event = events_pb2.ProblemResolved(
         problem_group_id=group.group_id,
         resolution=events_pb2.ProblemResolution.Value("PROBLEM_RESOLUTION_" + resolution.name),
@@ -42,7 +44,10 @@ def problem_resolved(group: ProblemGroup, record_id: str, resolution: Resolution
             name=corrected.name, gender=corrected.gender, birth_date=date_to_pb(corrected.birth_date),
             document=common_pb2.IdentityDocument(type=DocumentType(corrected.document_type).to_proto(),
                                                  number=mask_document_number(corrected.document_number))))
-        event.corrected_document_number = corrected.document_number
+        if data_keys is None:   # fails closed: never the clear number instead
+            raise ValueError("a corrected number needs the data key ring to be sealed")
+        event.corrected_document_number_sealed = data_keys.encrypt(corrected.document_number, CORRECTED_NUMBER)
+        event.corrected_document_hash = corrected.document_hash
     return event
 
 

@@ -162,7 +162,7 @@ def resolve_group(uow, group_id: str, resolutions: list[RecordResolution], opini
                 if app is not None:
                     uow.publish(events.dedup_completed(app.application_id, app.revision, app.category, result),
                                 aggregate_id=app.application_id)
-            uow.publish(events.problem_resolved(group, r.record_id, r.resolution, stamp, r.corrected),
+            uow.publish(events.problem_resolved(group, r.record_id, r.resolution, stamp, r.corrected, uow.data_keys),
                         aggregate_id=student.record_id)
         for f in proofs:
             uow.problems.add_proof(dict(file_id=str(uuid.uuid4()), group_id=group.group_id, action_time=at,

@@ -25,9 +25,9 @@ from xueji_dedup.adapters.tables import inbox, outbox
 
 def uow_factory(runtime):
     """The spec's make_uow: units of work carrying the runtime's key, org tree and peers."""
-    peers = Peers(runtime)
+    peers, data_keys = Peers(runtime), runtime.settings.data_keyring()
     return lambda: DedupUnitOfWork(runtime.session_factory, runtime.after_commit, hash_key=runtime.settings.hash_key,
-                                   tree=runtime.tree, peers=peers, scope=runtime.settings.scope)
+                                   tree=runtime.tree, peers=peers, scope=runtime.settings.scope, data_keys=data_keys)
 
 
 class DedupUnitOfWork(SqlAlchemyUnitOfWork):
@@ -37,10 +37,11 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
     rotation: RotationStore
 
     def __init__(self, session_factory, on_commit=None, *, hash_key: str = "", tree=None, peers=None,
-                 scope: str = "province") -> None:
+                 scope: str = "province", data_keys=None) -> None:
         super().__init__(session_factory, "dedup", outbox, inbox, on_commit)
         # What event handlers need besides the database (they receive only the unit of work).
         self.hash_key, self.tree, self.peers, self.scope = hash_key, tree, peers, scope
+        self.data_keys = data_keys   # seals a corrected number into ProblemResolved (adapters.events)
         self._claim: tuple[str, str, str] | None = None
         self._outcomes: list[events_pb2.DedupCompleted] = []
 

@@ -5,6 +5,7 @@ import datetime as dt
 
 from xueji.v1 import events_pb2
 from xueji_common.auth import Role
+from xueji_common.datakeys import CORRECTED_NUMBER
 from xueji_common.documents import DocumentType
 from xueji_common.grpcserver.convert import date_from_pb
 from xueji_common.messaging.consumer import Subscription
@@ -66,9 +67,18 @@ def on_problem_resolved(event: events_pb2.ProblemResolved, uow, envelope) -> Non
         corrected = dict(
             name=identity.name, gender=identity.gender, birth_date=birth,
             document_type=DocumentType.from_proto(identity.document.type) if identity.document.type else "",
-            document_number=event.corrected_document_number or identity.document.number)
+            document_number=_corrected_number(event, uow))
     flow.problem_resolved(uow, resolution=_RESOLUTION.get(event.resolution, ""), record_ids=list(event.record_ids),
                           corrected=corrected)
+
+
+def _corrected_number(event: events_pb2.ProblemResolved, uow) -> str:
+    """Dedup seals the number with the deployment's data key (never in clear on the bus); a ring
+    without the sealing key raises DataKeyError, and the event is not applied (fails closed)."""
+    keys = uow.collaborators.data_keys
+    if keys is None:
+        raise RuntimeError("registration has no data key ring to open a corrected number")
+    return keys.decrypt(event.corrected_document_number_sealed, CORRECTED_NUMBER)
 
 
 SUBSCRIPTIONS = [

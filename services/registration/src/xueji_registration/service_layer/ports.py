@@ -1,8 +1,8 @@
 """What the registration use cases need from outside the database (ports), and the bundle of them.
 
 The runtime builds a `Collaborators` once and hands it to every unit of work, so that event
-handlers, which receive only the unit of work, reach the org tree, the hash key and the national
-student-number service.
+handlers, which receive only the unit of work, reach the org tree, the hash key, the data key ring
+and the national student-number service.
 """
 from __future__ import annotations
 
@@ -32,3 +32,5 @@ class Collaborators:
     tree: object
     hash_key: str
     numbers: StudentNumbers
+    # Opens the corrected number dedup seals into ProblemResolved (xueji_common.datakeys.KeyRing).
+    data_keys: object = None
