@@ -213,10 +213,11 @@ class PreschoolTransfer:
         self.ensure_registrable("再次注册")
 
     def ensure_registrable(self, action: str) -> None:
-        """`ensure_changeable`, and no formal record anywhere: such a child transfers, not registers."""
+        """`ensure_changeable`. A formal record elsewhere does not refuse the registration here: the
+        manual refuses only the export (4.5), and dedup then makes this freshman's record an L-numbered
+        cross-province problem record for the national tier to resolve
+        (docs/DOMAIN.md#existing-national-records)."""
         self.ensure_changeable(action)
-        if self.formal_record is not None:
-            raise Refused("HAS_FORMAL_RECORD", f"该学生已成为正式学籍学生{self._where()}，不允许{action}", self.transfer_id)
 
     def _where(self) -> str:
         return f"（{self.formal_record.where_zh}）" if self.formal_record else ""
