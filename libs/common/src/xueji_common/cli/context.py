@@ -34,7 +34,7 @@ class CliContext:
         return []
 
     def channel(self):
-        return client.channel(self.address)
+        return client.channel(self.address, self.settings.tls)
 
 
 role_choice = click.Choice([r.value for r in Role])

@@ -13,6 +13,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from xueji_common.auth import TokenService
+from xueji_common.config import TlsConfig
+from xueji_common.grpcserver import tls as tls_ports
 from xueji_common.grpcserver.interceptor import ServerInterceptor
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ class GrpcServer:
         *,
         public_methods: frozenset[str] = frozenset(),
         max_workers: int = 16,
+        tls: TlsConfig | None = None,
+        health_address: str = "",
     ) -> None:
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
@@ -57,13 +61,25 @@ class GrpcServer:
             [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self._server
         )
         self.service_names = names
-        self.port = self._server.add_insecure_port(address)
+        self.port = tls_ports.add_port(self._server, address, tls)
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {address}")
         self.address = address
+        self._health_server = self._plaintext_health(health_address) if health_address else None
+
+    def _plaintext_health(self, address: str) -> grpc.Server:
+        """Health alone, in plaintext, for probes that cannot speak TLS (the kubelet's)."""
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="grpc-health"),
+                             options=[("grpc.so_reuseport", 0)])
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        if server.add_insecure_port(address) == 0:
+            raise RuntimeError(f"cannot listen on {address}")
+        return server
 
     def start(self) -> None:
         self._server.start()
+        if self._health_server is not None:
+            self._health_server.start()
         for name in ["", *self.service_names]:
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("grpc server listening", extra={"fields": {"address": self.address, "services": self.service_names}})
@@ -72,6 +88,8 @@ class GrpcServer:
         """Stop taking calls (health NOT_SERVING first, for load balancers), finish running ones."""
         self.health.enter_graceful_shutdown()
         self._server.stop(grace).wait()
+        if self._health_server is not None:
+            self._health_server.stop(0)
         log.info("grpc server stopped", extra={"fields": {"address": self.address}})
 
     def wait_for_termination(self, on_stop: Callable[[], None] = lambda: None) -> None:

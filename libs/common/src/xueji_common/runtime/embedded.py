@@ -39,6 +39,8 @@ class EmbeddedSystem:
             self.runtimes[0].tokens,
             public_methods=public,
             max_workers=settings.grpc_workers,
+            tls=settings.tls,
+            health_address=settings.health_address,
         )
 
     def runtime(self, name: str) -> ServiceRuntime:

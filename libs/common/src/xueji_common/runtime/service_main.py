@@ -50,6 +50,8 @@ def service_cli(service_name: str) -> click.Group:
             runtime.tokens,
             public_methods=runtime.spec.public_methods,
             max_workers=runtime.settings.grpc_workers,
+            tls=runtime.settings.tls,
+            health_address=runtime.settings.health_address,
         )
         serve_metrics(runtime.settings.metrics_port)
         relay.start()
