@@ -66,6 +66,7 @@ EXPECTED_OBJECTS = {
         "HorizontalPodAutoscaler/xueji-dedup-worker",
         "HorizontalPodAutoscaler/xueji-national-query",
         "HorizontalPodAutoscaler/xueji-national-query-worker",
+        "Ingress/xueji-grpc",
         "Job/xueji-dedup-migrate",
         "Job/xueji-national-query-migrate",
         "NetworkPolicy/xueji-dedup",

@@ -75,8 +75,9 @@ def test_processes_are_the_packages_console_scripts_with_native_probes(rendered,
         if component == "grpc":
             assert container["command"] == [f"xueji-{service}", "serve"]
             assert f"xueji-{service}" in console_scripts(service)
+            port = 50052 if profile == "national" else 50051   # the national example serves TLS
             for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-                assert container[probe]["grpc"] == {"port": 50051}
+                assert container[probe]["grpc"] == {"port": port}
         elif component == "worker":
             assert container["command"] == [f"xueji-{service}-worker"]
             assert f"xueji-{service}-worker" in console_scripts(service)
@@ -134,8 +135,8 @@ def test_province_peers_and_org_units(rendered):
     docs = rendered["province"]
     settings = settings_of(docs, "registration")
     assert settings["XUEJI_PEER_DEDUP"] == "xueji-dedup:50051"  # templated with the release name
-    assert settings["XUEJI_PEER_NATIONAL_QUERY"] == "national-query.xueji.example:443"
-    assert settings_of(docs, "dedup")["XUEJI_PEER_DEDUP_NATIONAL"] == "dedup.xueji.example:443"
+    assert settings["XUEJI_PEER_NATIONAL_QUERY"] == "https://national-query.xueji.example"
+    assert settings_of(docs, "dedup")["XUEJI_PEER_DEDUP_NATIONAL"] == "https://dedup.xueji.example"
     assert settings["XUEJI_ORG_UNITS_FILE"] == "/etc/xueji/org-units/org_units.csv"
     pod = named(docs, "Deployment", "xueji-review")["spec"]["template"]["spec"]
     assert {"name": "org-units", "configMap": {"name": "xueji-org-units"}} in pod["volumes"]
