@@ -103,3 +103,17 @@ def test_a_bad_trusted_gateway_names_the_setting(monkeypatch):
     monkeypatch.setenv("XUEJI_TRUSTED_PROXIES", "10.0.0.0/8, gateway")
     with pytest.raises(ConfigError, match="XUEJI_TRUSTED_PROXIES: 'gateway'"):
         lookup_policy_from_env(Settings())
+
+
+def test_with_redis_unreachable_lookups_are_refused_not_let_through_uncounted(serve, runtime, auth, monkeypatch):
+    from xueji_common.testing.infra import free_port
+
+    monkeypatch.setenv("XUEJI_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")   # nothing listens there
+    created(runtime)
+    stub = national_query_pb2_grpc.NationalQueryStub(serve(lookup_policy_from_env(Settings())))
+    with pytest.raises(grpc.RpcError) as exc:
+        lookup(stub, auth())
+    # An unexpected error (INTERNAL once the shared interceptor maps every unexpected exception).
+    assert exc.value.code() in (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL)
+    with runtime.uow_factory() as uow:
+        assert uow.audit.entries() == []           # nothing was looked up
