@@ -69,7 +69,7 @@ class GrpcServer:
 
     def _plaintext_health(self, address: str) -> grpc.Server:
         """Health alone, in plaintext, for probes that cannot speak TLS (the kubelet's)."""
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="grpc-health"),
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="grpc-health"),
                              options=[("grpc.so_reuseport", 0)])
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         if server.add_insecure_port(address) == 0:

@@ -35,6 +35,8 @@ class CountedLimit:
     def allow(self, *keys: str) -> bool:
         if self._item is None:
             return True
+        if len(keys) == 1:                        # one Redis round trip: hit() counts only if under
+            return self._strategy.hit(self._item, self.name, keys[0])
         if not all(self._strategy.test(self._item, self.name, key) for key in keys):
             return False
         # Two replicas may both pass the test for the last call of a window: hit() decides.
