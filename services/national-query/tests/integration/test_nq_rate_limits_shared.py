@@ -3,6 +3,7 @@ the same limit as one), keyed by the signed-in user and by the client's own addr
 gateway that names it in x-forwarded-for."""
 from __future__ import annotations
 
+import os
 import uuid
 
 import grpc
@@ -33,6 +34,8 @@ def redis_prefix(monkeypatch):
     try:
         client.ping()
     except redis.RedisError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required under CI: {exc}")
         pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
     prefix = f"xueji-test-{uuid.uuid4().hex[:12]}"
     monkeypatch.setenv("XUEJI_REDIS_URL", REDIS_URL)
