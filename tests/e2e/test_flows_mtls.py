@@ -12,7 +12,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.e2e.actors import NON_PRIMARY, RESIDENT, Province, S, identity_form
+from tests.e2e.actors import NON_PRIMARY, RESIDENT, Province, S, identity_form, wait_for
 from tests.e2e.cluster import Cluster, system
 from tests.e2e.conftest import require_servers
 from xueji.v1 import national_query_pb2 as nq, national_query_pb2_grpc
@@ -55,11 +55,21 @@ def test_a_province_registers_a_student_whose_national_check_crosses_tiers_over_
     app, record = province.approved(app.application_id)
     assert record.national_student_number == "G" + person.resident_id
 
+    system = bearer(cluster.token(Role.SYSTEM, "000000", "zj-ministry-app"))
     with cluster.channel("national-query") as channel:      # the province's certificate
-        lookup = national_query_pb2_grpc.NationalQueryStub(channel).LookupStudent(
-            nq.LookupStudentRequest(name=person.name, document_number=person.resident_id),
-            metadata=bearer(cluster.token(Role.SYSTEM, "000000", "zj-ministry-app")), timeout=10)
-    assert [r.national_student_number for r in lookup.results] == [record.national_student_number]
+        stub = national_query_pb2_grpc.NationalQueryStub(channel)
+
+        def found():                                        # the national projection follows the events
+            try:
+                return stub.LookupStudent(nq.LookupStudentRequest(
+                    name=person.name, document_number=person.resident_id), metadata=system, timeout=10).results
+            except grpc.RpcError as exc:
+                if exc.code() != grpc.StatusCode.NOT_FOUND:
+                    raise
+                return None
+
+        results = wait_for(found, "the record in the national lookup")
+    assert [r.national_student_number for r in results] == [record.national_student_number]
 
 
 @pytest.mark.parametrize("server", NATIONAL)
