@@ -450,7 +450,8 @@ def main(argv: list[str]) -> None:
         print(f"logs in {c.dir}\nXUEJI_TOKEN_SECRET={c.token_secret}")
         if c.tls:
             cert, key = c.tls.files["province"]
-            print(f"XUEJI_TLS_CA_FILE={c.tls.ca_file}\nXUEJI_TLS_CLIENT_CERT_FILE={cert}\nXUEJI_TLS_CLIENT_KEY_FILE={key}")
+            print(f"XUEJI_TLS_CA_FILE={c.tls.ca_file}\nXUEJI_TLS_CLIENT_CERT_FILE={cert}\n"
+                  f"XUEJI_TLS_CLIENT_KEY_FILE={key}")
         for name in c._ports:
             print(f"{name:22} {c.peer_address(name)}")
         print("Ctrl-C stops the cluster and drops its databases.")
