@@ -158,7 +158,9 @@ class TokenService:
         try:
             claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=self.audience, issuer=issuer.name,
                                 options={"require": ["exp", "iat", "sub", "aud", "iss", "jti"]})
-            principal = Principal(claims["sub"], Role(claims["role"]), str(claims["org"]), issuer.name)
+            if not isinstance(claims["org"], str):   # an org of another shape (a number, a list) is refused
+                raise ValueError("org")
+            principal = Principal(claims["sub"], Role(claims["role"]), claims["org"], issuer.name)
         except jwt.ExpiredSignatureError:
             raise TokenError("token expired") from None
         except (jwt.InvalidTokenError, KeyError, ValueError) as exc:
