@@ -1,5 +1,5 @@
 """The nation's existing records, bulk-loaded by `xueji national-query load`, are holders in the
-national dedup exactly like records created here (DOMAIN.md, "The nation's existing records";
+national dedup exactly like records created here (docs/DOMAIN.md, "The nation's existing records";
 issue 12 §1): the load streams its rows to Dedup.LoadRecordHoldings over a real socket, all or nothing."""
 from __future__ import annotations
 

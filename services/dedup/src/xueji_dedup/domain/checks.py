@@ -74,7 +74,7 @@ SHOULD_TRANSFER = "该学生已有学籍，应办理转学，不能重复注册"
 def held(holding: Holding, place: str, masked_number: str, *, enrolled_resident: bool = False) -> CheckResult:
     """Failed because `holding` holds the document; `place` names its school (see describe_school).
     A resident ID held by a record, for a non-freshman (`enrolled_resident`): the child has a record
-    already and should transfer, not register again (DOMAIN.md, "The nation's existing records")."""
+    already and should transfer, not register again (docs/DOMAIN.md, "The nation's existing records")."""
     by_record = holding.kind is HoldingKind.RECORD
     reason = held_reason(by_record, place, masked_number)
     if by_record and enrolled_resident:

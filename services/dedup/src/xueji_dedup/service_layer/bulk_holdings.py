@@ -1,7 +1,7 @@
 """The nation's existing records as holders (LoadRecordHoldings): a bulk load of their holdings.
 
 Sent by `xueji national-query load` while it loads the same file, so every existing record holds
-its document here exactly like a record created later (DOMAIN.md, "The nation's existing records"):
+its document here exactly like a record created later (docs/DOMAIN.md, "The nation's existing records"):
 an HMT/foreign number held by one fails national dedup, a resident ID held by one makes a
 cross-province problem record. One transaction for the whole load: the stream's end commits it.
 """
