@@ -20,7 +20,7 @@ from xueji_common.auth import Role
 from xueji_common.grpcserver.client import bearer
 
 pytestmark = pytest.mark.slow
-NATIONAL = ("dedup-national", "population-register", "national-query")
+NATIONAL = ("dedup-national", "population-register", "national-query", "accounts-nation")   # the nation's issuer too
 
 
 @pytest.fixture(scope="module")
