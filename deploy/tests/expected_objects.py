@@ -104,6 +104,7 @@ EXPECTED_OBJECTS = {
         "HorizontalPodAutoscaler/xueji-dedup-worker",
         "HorizontalPodAutoscaler/xueji-national-query",
         "HorizontalPodAutoscaler/xueji-national-query-worker",
+        "Ingress/xueji-grpc",
         "Job/xueji-accounts-create-admin",
         "Job/xueji-accounts-migrate",
         "Job/xueji-dedup-migrate",

@@ -56,6 +56,8 @@ def test_secrets_are_referenced_never_rendered(rendered, profile):
                 continue
             # The console holds no database or hash key, only its Redis address (with a password).
             needed = {"XUEJI_REDIS_URL"} if owner["metadata"]["name"] == "xueji-console" else SECRET_SETTINGS
+            if owner["metadata"]["name"].startswith("xueji-national-query") and profile == "national":
+                needed = SECRET_SETTINGS | {"XUEJI_REDIS_URL"}   # its rate-limit Redis, with a password
             for name in needed:
                 assert "secretKeyRef" in env[name]["valueFrom"], (owner["metadata"]["name"], name)
             assert not (SECRET_SETTINGS | {"XUEJI_REDIS_URL"}) - needed & set(env), owner["metadata"]["name"]
@@ -84,10 +86,12 @@ def test_processes_are_the_packages_console_scripts_with_native_probes(rendered,
             assert container["command"] == [f"xueji-{service}", "serve"]
             assert f"xueji-{service}" in console_scripts(service)
             # liveness and startup: the server (""); readiness: the service's name, which follows
-            # its database and broker (runtime.health)
+            # its database and broker (runtime.health). The national example serves TLS: the probes
+            # ask the plaintext health-only port.
+            port = 50052 if profile == "national" else 50051
             for probe in ("startupProbe", "livenessProbe"):
-                assert container[probe]["grpc"] == {"port": 50051}
-            assert container["readinessProbe"]["grpc"] == {"port": 50051, "service": service}
+                assert container[probe]["grpc"] == {"port": port}
+            assert container["readinessProbe"]["grpc"] == {"port": port, "service": service}
         elif component == "worker":
             assert container["command"] == [f"xueji-{service}-worker"]
             assert f"xueji-{service}-worker" in console_scripts(service)
@@ -151,8 +155,8 @@ def test_province_peers_and_org_units(rendered):
     docs = rendered["province"]
     settings = settings_of(docs, "registration")
     assert settings["XUEJI_PEER_DEDUP"] == "xueji-dedup:50051"  # templated with the release name
-    assert settings["XUEJI_PEER_NATIONAL_QUERY"] == "national-query.xueji.example:443"
-    assert settings_of(docs, "dedup")["XUEJI_PEER_DEDUP_NATIONAL"] == "dedup.xueji.example:443"
+    assert settings["XUEJI_PEER_NATIONAL_QUERY"] == "https://national-query.xueji.example"
+    assert settings_of(docs, "dedup")["XUEJI_PEER_DEDUP_NATIONAL"] == "https://dedup.xueji.example"
     assert settings["XUEJI_ORG_UNITS_FILE"] == "/etc/xueji/org-units/org_units.csv"
     pod = named(docs, "Deployment", "xueji-review")["spec"]["template"]["spec"]
     assert {"name": "org-units", "configMap": {"name": "xueji-org-units"}} in pod["volumes"]
@@ -276,7 +280,8 @@ def test_no_shared_signing_secret_only_the_issuer_holds_a_private_key(rendered, 
     assert "XUEJI_TOKEN_SECRET" not in text and "token-secret" not in text
     for owner, pod in xueji_pods(docs):
         name = owner["metadata"]["name"]
-        mounted = {v["secret"]["secretName"] for v in pod.get("volumes", []) if "secret" in v}
+        mounted = {v["secret"]["secretName"] for v in pod.get("volumes", [])
+                   if "secret" in v and not v["name"].startswith("tls-")}   # TLS certificates aside
         [container] = pod["containers"]
         env = {e["name"]: e for e in container.get("env", [])}
         if name == "xueji-accounts":

@@ -62,7 +62,10 @@ def test_helm_test_checks_every_enabled_services_health_over_grpc(rendered, prof
         name = pod["metadata"]["labels"]["xueji.io/service"]
         assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
         [container] = pod["spec"]["containers"]
-        assert container["command"] == ["xueji", "health", "--address", f"xueji-{name}:50051"]
+        if profile == "national":   # server TLS: the plaintext health-only port, the service named
+            assert container["command"] == ["xueji", "health", "--address", f"xueji-{name}:50052", "--service", name]
+        else:
+            assert container["command"] == ["xueji", "health", "--address", f"xueji-{name}:50051"]
         assert container["image"].rsplit("/", 1)[1].startswith(f"{name}:")
         assert pod["spec"]["restartPolicy"] == "Never"
 

@@ -7,6 +7,7 @@
         print(c.logs()["zj-review-worker"])
 
     python -m tests.e2e.cluster zj js                  # a development cluster, until Ctrl-C
+    python -m tests.e2e.cluster --mtls zj              # the same, tiers over mutual TLS
 
 A cluster is a list of Deployments. Each runs `xueji-<service> serve` (process "<name>") and/or
 `xueji-<service>-worker` (process "<name>-worker") in production mode from .venv/bin, logging to
@@ -35,6 +36,15 @@ every other deployment authenticates to its peers as its own service account (cl
 name) through its tier's accounts service. A province trusts its own issuer and the nation's; the
 nation trusts its own and each province's (for that province's units only). Tests act as users
 with tokens of a test issuer ("xueji-e2e", tests only) that every deployment also trusts.
+
+`Cluster(..., mtls=True)` runs the calls between tiers over mutual TLS, with a CA and certificates
+it makes (trustme, in <dir>/tls): the national servers listen with TLS and require a client
+certificate of that CA (their health also answers in plaintext on a port of its own, as probes
+use it); the province processes call them at `https://` addresses presenting the province's
+certificate, while their own servers stay plaintext (the nation's accounts service is a national
+server too: the national processes call it over TLS). `channel(name)` opens a channel to any server
+as the province would. The lookup rate limits count in the machine's Redis under a key prefix of
+the cluster's own.
 """
 from __future__ import annotations
 
@@ -61,6 +71,7 @@ from xueji_common.signing import SigningKey
 from xueji_common.testing import infra
 from xueji_common.testing.issuer import TestIssuer
 
+REDIS_URL = os.environ.get("XUEJI_E2E_REDIS_URL", "redis://127.0.0.1:6379/0")
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("XUEJI_VENV", REPO / ".venv")) / "bin"
 START_TIMEOUT = 150.0  # a migration takes ~27 s alone on a loaded 2-core machine; 60 s was missed twice
@@ -139,11 +150,13 @@ class Cluster:
     """Starts the deployments; `pg_base` / `rabbit` select private servers (tests/e2e/servers.py)."""
 
     def __init__(self, deployments: list[Deployment], *, pg_base: str | None = None, rabbit=None,
-                 seed_demo: bool = True, env: dict | None = None):
+                 seed_demo: bool = True, env: dict | None = None, mtls: bool = False):
         deployments = with_accounts(deployments)
         self.deployments = {d.name: d for d in deployments}
         self.dir = Path(tempfile.mkdtemp(prefix="xueji-e2e-"))
         self.hash_key = secrets.token_hex(24)
+        self.redis_prefix = f"xueji-e2e-{uuid.uuid4().hex[:12]}"
+        self.tls = _Certificates(self.dir / "tls") if mtls else None
         self.issuer = TestIssuer("xueji-e2e")  # the tests' users; trusted by every deployment
         self._issuer_jwks = self.issuer.jwks_file(self.dir)
         self._jwks_ports = {d.tier: infra.free_port() for d in deployments if d.service == "accounts"}
@@ -157,6 +170,7 @@ class Cluster:
         self._extra_env = dict(env or {})
         self._procs: dict[str, subprocess.Popen] = {}
         self._ports = {d.name: infra.free_port() for d in deployments if d.server}
+        self._health_ports = {name: infra.free_port() for name in self._ports if self.secure(name)}
         self.db: dict[str, str] = {}
         self.vhosts: dict[str, str] = {}
         self.amqp: dict[str, str] = {}
@@ -187,6 +201,20 @@ class Cluster:
 
     def address(self, name: str) -> str:
         return f"127.0.0.1:{self._ports[name]}"
+
+    def secure(self, name: str) -> bool:
+        """The deployment's server listens with mutual TLS (the national tier of an mtls cluster)."""
+        return self.tls is not None and self.deployments[name].broker == "nation"
+
+    def peer_address(self, name: str) -> str:
+        return f"https://{self.address(name)}" if self.secure(name) else self.address(name)
+
+    def channel(self, name: str, certificate: bool = True):
+        """A channel to a server as a province process opens it (with the province's certificate
+        unless `certificate` is False)."""
+        from xueji_common.grpcserver import client
+
+        return client.channel(self.peer_address(name), self.tls.client(certificate) if self.tls else None)
 
     def token(self, role: Role, org_unit: str, user: str = "e2e-user") -> str:
         return self.issuer.mint(user, role, org_unit)
@@ -232,7 +260,7 @@ class Cluster:
                        XUEJI_JWKS_PORT=str(self._jwks_ports[dep.tier]), XUEJI_SERVICE_CLIENTS=json.dumps(clients))
         else:
             env.update(XUEJI_SERVICE_CLIENT_ID=self.client_id(dep), XUEJI_SERVICE_CLIENT_SECRET=self._client_secrets[dep.name],
-                       XUEJI_PEER_ACCOUNTS=self.address(self.accounts_of(dep.tier)))
+                       XUEJI_PEER_ACCOUNTS=self.peer_address(self.accounts_of(dep.tier)))
         return env
 
     def names(self) -> list[str]:
@@ -265,11 +293,16 @@ class Cluster:
             XUEJI_METRICS_PORT="0",
             XUEJI_RELAY_INTERVAL="0.2",
         )
+        env.update(XUEJI_REDIS_URL=REDIS_URL, XUEJI_RATE_LIMIT_PREFIX=self.redis_prefix)
         for peer, target in dep.peers.items():
-            env[f"XUEJI_PEER_{peer.upper().replace('-', '_')}"] = self.address(target)
+            env[f"XUEJI_PEER_{peer.upper().replace('-', '_')}"] = self.peer_address(target)
         if dep.server:
             env["XUEJI_GRPC_ADDRESS"] = self.address(dep.name)
         env.update(self._identity_env(dep))
+        if self.tls is not None:
+            env.update(self.tls.env(server=dep.server and self.secure(dep.name)))
+            if dep.name in self._health_ports:
+                env["XUEJI_HEALTH_ADDRESS"] = f"127.0.0.1:{self._health_ports[dep.name]}"
         env.update(dep.env)
         env.update(self._extra_env)
         env.update(overrides)
@@ -341,6 +374,7 @@ class Cluster:
             except Exception as exc:  # noqa: BLE001
                 print(f"cluster: cannot delete vhost {vhost}: {exc}", file=sys.stderr)
         self.vhosts = {}
+        _drop_redis_keys(self.redis_prefix)
         if keep_dir:
             print(f"cluster: logs kept in {self.dir}", file=sys.stderr)
         else:
@@ -406,7 +440,8 @@ class Cluster:
             raise ClusterError(f"{name} exited with {proc.returncode}:\n{self.log_path(name).read_text()[-4000:]}")
 
     def _wait_serving(self, name: str, dep: Deployment) -> None:
-        if not infra.wait_serving(self.address(dep.name), lambda: self._check_alive(name), START_TIMEOUT):
+        port = self._health_ports.get(dep.name, self._ports[dep.name])    # TLS servers: the probes' port
+        if not infra.wait_serving(f"127.0.0.1:{port}", lambda: self._check_alive(name), START_TIMEOUT):
             raise ClusterError(f"{name} not SERVING after {START_TIMEOUT} s")
 
     def _wait_worker(self, name: str, dep: Deployment, offset: int) -> None:
@@ -459,19 +494,70 @@ def _stop_on_signal(signum, _frame) -> None:
     raise SystemExit(128 + signum)
 
 
+class _Certificates:
+    """A CA of the cluster and two certificates it issues: the national tier's (server) and the
+    provinces' (client), PEM files under `where`."""
+
+    def __init__(self, where: Path) -> None:
+        import trustme
+
+        where.mkdir(parents=True)
+        ca = trustme.CA()
+        self.ca_file = str(where / "ca.pem")
+        ca.cert_pem.write_to_path(self.ca_file)
+        self.files = {}
+        for tier, identity in (("national", "127.0.0.1"), ("province", "province.xueji.example")):
+            cert = ca.issue_cert(identity, "localhost")
+            self.files[tier] = (str(where / f"{tier}.pem"), str(where / f"{tier}.key"))
+            Path(self.files[tier][0]).write_bytes(b"".join(b.bytes() for b in cert.cert_chain_pems))
+            cert.private_key_pem.write_to_path(self.files[tier][1])
+
+    def env(self, server: bool) -> dict[str, str]:
+        if server:
+            cert, key = self.files["national"]
+            return dict(XUEJI_TLS_CERT_FILE=cert, XUEJI_TLS_KEY_FILE=key, XUEJI_TLS_CA_FILE=self.ca_file,
+                        XUEJI_TLS_CLIENT_AUTH="require")
+        cert, key = self.files["province"]
+        return dict(XUEJI_TLS_CLIENT_CERT_FILE=cert, XUEJI_TLS_CLIENT_KEY_FILE=key, XUEJI_TLS_CA_FILE=self.ca_file)
+
+    def client(self, certificate: bool = True):
+        from xueji_common.config import TlsConfig
+
+        cert, key = self.files["province"] if certificate else ("", "")
+        return TlsConfig(ca_file=self.ca_file, client_cert_file=cert, client_key_file=key)
+
+
+def _drop_redis_keys(prefix: str) -> None:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
+        client.close()
+    except redis.RedisError as exc:
+        print(f"cluster: cannot delete the Redis keys {prefix}*: {exc}", file=sys.stderr)
+
+
 def main(argv: list[str]) -> None:
     """A development cluster of the given provinces (default zj) on the machine's servers."""
+    mtls = "--mtls" in argv
+    argv = [a for a in argv if a != "--mtls"]
     provinces = argv or ["zj"]
     unknown = [p for p in provinces if p not in PROVINCES]
     if unknown:
         sys.exit(f"unknown province {unknown}; choose among {sorted(PROVINCES)}")
     signal.signal(signal.SIGTERM, _stop_on_signal)
     signal.signal(signal.SIGHUP, _stop_on_signal)
-    with Cluster(system(provinces)) as c:   # a signal during the start: the start cleans up
+    with Cluster(system(provinces), mtls=mtls) as c:   # a signal during the start: the start cleans up
         print(f"logs in {c.dir}\ntokens: python -c 'from tests.e2e.cluster import *' ... (test issuer jwks "
               f"{c._issuer_jwks}); accounts JWKS: {', '.join(map(c.jwks_address, c._jwks_ports))}")
-        for name, port in c._ports.items():
-            print(f"{name:22} 127.0.0.1:{port}")
+        if c.tls:
+            cert, key = c.tls.files["province"]
+            print(f"XUEJI_TLS_CA_FILE={c.tls.ca_file}\nXUEJI_TLS_CLIENT_CERT_FILE={cert}\n"
+                  f"XUEJI_TLS_CLIENT_KEY_FILE={key}")
+        for name in c._ports:
+            print(f"{name:22} {c.peer_address(name)}")
         print(f"databases: {' '.join(url.rsplit('/', 1)[1] for url in c.db.values())}")
         print(f"vhosts: {' '.join(f'{key}={vhost}' for key, vhost in c.vhosts.items())}")
         print("Ctrl-C (or SIGTERM) stops the cluster and drops its databases.", flush=True)

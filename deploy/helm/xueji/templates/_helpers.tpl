@@ -106,6 +106,19 @@ XUEJI_WORKER_CONCURRENCY: {{ . | quote }}
 {{- end }}
 XUEJI_SCOPE: {{ $svc.scope | quote }}
 {{- end }}
+{{- if eq $name "national-query" }}
+{{- $r := $root.Values.redis }}
+{{- if not (or $r.url $r.urlSecret.name) }}
+{{- fail "redis.url or redis.urlSecret.name must be set: national-query counts lookups per user in Redis, shared by its replicas (\"memory://\" for a single-replica evaluation)" }}
+{{- end }}
+{{- with $r.url }}
+XUEJI_REDIS_URL: {{ . | quote }}
+{{- end }}
+XUEJI_RATE_LIMIT_PREFIX: {{ $r.keyPrefix | default (printf "%s-national-query" $root.Release.Name) | quote }}
+{{- with $root.Values.tls.trustedProxies }}
+XUEJI_TRUSTED_PROXIES: {{ join "," . | quote }}
+{{- end }}
+{{- end }}
 {{- if or $root.Values.orgUnits.csv $root.Values.orgUnits.existingConfigMap }}
 XUEJI_ORG_UNITS_FILE: {{ printf "/etc/xueji/org-units/%s" $root.Values.orgUnits.key | quote }}
 {{- end }}
@@ -175,6 +188,58 @@ XUEJI_PEER_ACCOUNTS: {{ printf "%s:%d" (include "xueji.name" (list $root "accoun
       name: {{ $v.secrets.dataKey.name }}
       key: {{ $v.secrets.dataKey.previousKey }}
       optional: true
+{{- if and (eq (index . 1) "national-query") $v.redis.urlSecret.name }}
+- name: XUEJI_REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.redis.urlSecret.name }}
+      key: {{ $v.redis.urlSecret.key }}
+{{- end }}
+{{- end }}
+
+{{/* TLS of the server and client containers (not migrations): the files of the mounted Secrets. */}}
+{{- define "xueji.tlsEnv" -}}
+{{- $t := (index . 0).Values.tls -}}
+{{- if $t.server.secretName }}
+- {name: XUEJI_TLS_CERT_FILE, value: /etc/xueji/tls/server/tls.crt}
+- {name: XUEJI_TLS_KEY_FILE, value: /etc/xueji/tls/server/tls.key}
+- {name: XUEJI_TLS_CLIENT_AUTH, value: {{ $t.server.clientAuth | quote }}}
+- {name: XUEJI_HEALTH_ADDRESS, value: {{ printf "0.0.0.0:%d" (int $t.healthPort) | quote }}}
+{{- else if ne $t.server.clientAuth "none" }}
+{{- fail "tls.server.clientAuth needs tls.server.secretName (the servers' certificate)" }}
+{{- end }}
+{{- if $t.client.secretName }}
+- {name: XUEJI_TLS_CLIENT_CERT_FILE, value: /etc/xueji/tls/client/tls.crt}
+- {name: XUEJI_TLS_CLIENT_KEY_FILE, value: /etc/xueji/tls/client/tls.key}
+{{- end }}
+{{- if $t.caBundle.secretName }}
+- {name: XUEJI_TLS_CA_FILE, value: {{ printf "/etc/xueji/tls/ca/%s" $t.caBundle.key | quote }}}
+{{- else if eq $t.server.clientAuth "require" }}
+{{- fail "tls.server.clientAuth=require needs tls.caBundle.secretName (the CA of the clients' certificates)" }}
+{{- end }}
+{{- end }}
+
+{{/* The TLS Secrets as volumes, whole (a subPath mount would never see a renewal). */}}
+{{- define "xueji.tlsVolumes" -}}
+{{- $t := (index . 0).Values.tls -}}
+{{- range $part, $secret := dict "server" $t.server.secretName "client" $t.client.secretName "ca" $t.caBundle.secretName }}
+{{- if $secret }}
+- name: tls-{{ $part }}
+  secret:
+    secretName: {{ $secret }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "xueji.tlsVolumeMounts" -}}
+{{- $t := (index . 0).Values.tls -}}
+{{- range $part, $secret := dict "server" $t.server.secretName "client" $t.client.secretName "ca" $t.caBundle.secretName }}
+{{- if $secret }}
+- name: tls-{{ $part }}
+  mountPath: /etc/xueji/tls/{{ $part }}
+  readOnly: true
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/* Volumes every xueji pod has: a writable /tmp (the root filesystem is read-only) and the org units. */}}

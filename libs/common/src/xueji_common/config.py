@@ -16,6 +16,7 @@ from xueji_common.datakeys import DEV_DATA_KEY, DataKeyError, KeyRing
 
 DEV_SIGNING_KEY_FILE = "dev-signing-key.pem"  # in the data directory, embedded mode only
 DEV_HASH_KEY = "xueji-development-hash-key-not-for-production"
+TLS_CLIENT_AUTH_VALUES = ("none", "require")
 
 
 class ConfigError(RuntimeError):
@@ -43,6 +44,49 @@ def _float(name: str, default: float) -> float:
     if value < 0:
         raise ConfigError(f"XUEJI_{name} must be a number >= 0, got {raw!r}")
     return value
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    """TLS of the gRPC server and of calls to `https://` peers (xueji_common.grpcserver.tls)."""
+
+    cert_file: str = ""
+    key_file: str = ""
+    ca_file: str = ""
+    client_auth: str = "none"        # none | require
+    # The certificate presented to TLS peers (mutual TLS); default: the server's. A process whose
+    # server stays plaintext (inside its tier) can still call another tier with a certificate.
+    client_cert_file: str = ""
+    client_key_file: str = ""
+
+    @property
+    def client_pair(self) -> tuple[str, str]:
+        if self.client_cert_file:
+            return self.client_cert_file, self.client_key_file
+        return self.cert_file, self.key_file
+
+    @property
+    def serving(self) -> bool:
+        """The server listens with TLS (a certificate is configured)."""
+        return bool(self.cert_file)
+
+    def problems(self) -> list[str]:
+        """What is wrong with the settings, each naming its variable (empty: fine)."""
+        found = []
+        if bool(self.cert_file) != bool(self.key_file):
+            found.append("XUEJI_TLS_CERT_FILE and XUEJI_TLS_KEY_FILE must be set together")
+        if bool(self.client_cert_file) != bool(self.client_key_file):
+            found.append("XUEJI_TLS_CLIENT_CERT_FILE and XUEJI_TLS_CLIENT_KEY_FILE must be set together")
+        if self.client_auth not in TLS_CLIENT_AUTH_VALUES:
+            found.append(f"XUEJI_TLS_CLIENT_AUTH must be none or require, got {self.client_auth!r}")
+        elif self.client_auth == "require" and not (self.ca_file and self.cert_file):
+            found.append("XUEJI_TLS_CLIENT_AUTH=require needs XUEJI_TLS_CA_FILE and a server certificate")
+        files = {"CERT_FILE": self.cert_file, "KEY_FILE": self.key_file, "CA_FILE": self.ca_file,
+                 "CLIENT_CERT_FILE": self.client_cert_file, "CLIENT_KEY_FILE": self.client_key_file}
+        for variable, path in files.items():
+            if path and not os.access(path, os.R_OK):
+                found.append(f"XUEJI_TLS_{variable}: cannot read {path}")
+        return found
 
 
 @dataclass(frozen=True)
@@ -81,6 +125,10 @@ class Settings:
     shutdown_delay: float = 0.0             # seconds a stopping server keeps serving, NOT_SERVING
     # Addresses of the services this one calls (embedded: all on grpc_address).
     peers: dict[str, str] = field(default_factory=dict)
+    tls: TlsConfig = TlsConfig()
+    # A plaintext listener serving only grpc.health.v1, for probes that cannot speak TLS (the
+    # kubelet's gRPC probes); empty: none.
+    health_address: str = ""
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -121,12 +169,19 @@ class Settings:
             health_interval=float(_env("HEALTH_INTERVAL", "5")),
             shutdown_delay=float(_env("SHUTDOWN_DELAY", "0")),
             peers=_peers_from_env(),
+            tls=TlsConfig(_env("TLS_CERT_FILE", ""), _env("TLS_KEY_FILE", ""), _env("TLS_CA_FILE", ""),
+                          _env("TLS_CLIENT_AUTH", "none"), _env("TLS_CLIENT_CERT_FILE", ""),
+                          _env("TLS_CLIENT_KEY_FILE", "")),
+            health_address=_env("HEALTH_ADDRESS", ""),
         )
         settings.check()
         return settings
 
     def check(self) -> None:
         self.data_keyring()   # a malformed key fails at start, naming the variable
+        problems = self.tls.problems()
+        if problems:
+            raise ConfigError("; ".join(problems))
         if self.mode != "production":
             return
         if not self.trusted_issuers:
@@ -153,8 +208,10 @@ class Settings:
         return host[1:-1] if host.startswith("[") and host.endswith("]") else host
 
     def peer(self, service: str) -> str:
-        """Address of another service: XUEJI_PEER_<SERVICE>, else this process's own address."""
-        return self.peers.get(service, self.grpc_address)
+        """Address of another service: XUEJI_PEER_<SERVICE>, else this process's own address (over
+        TLS when this server listens with TLS)."""
+        own = f"https://{self.grpc_address}" if self.tls.serving else self.grpc_address
+        return self.peers.get(service, own)
 
     def data_keyring(self) -> KeyRing:
         try:

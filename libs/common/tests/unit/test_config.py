@@ -113,3 +113,31 @@ def test_the_issuer_signs_with_its_current_key_and_still_publishes_the_previous_
     before_rotation = TokenSigner(old, "xueji-330000").mint("u", Role.SYSTEM, "330000")
     assert tokens.verify(before_rotation).user_id == "u"
     assert settings.token_service(sign=False).signer is None  # the other services of the tier
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"XUEJI_TLS_CERT_FILE": "{f}"}, "XUEJI_TLS_CERT_FILE and XUEJI_TLS_KEY_FILE"),
+    ({"XUEJI_TLS_CLIENT_CERT_FILE": "{f}"}, "XUEJI_TLS_CLIENT_CERT_FILE and XUEJI_TLS_CLIENT_KEY_FILE"),
+    ({"XUEJI_TLS_CLIENT_AUTH": "optional"}, "XUEJI_TLS_CLIENT_AUTH must be none or require"),
+    ({"XUEJI_TLS_CERT_FILE": "{f}", "XUEJI_TLS_KEY_FILE": "{f}", "XUEJI_TLS_CLIENT_AUTH": "require"},
+     "XUEJI_TLS_CLIENT_AUTH=require needs XUEJI_TLS_CA_FILE"),
+    ({"XUEJI_TLS_CA_FILE": "/nonexistent/ca.pem"}, "XUEJI_TLS_CA_FILE: cannot read /nonexistent/ca.pem"),
+])
+def test_tls_settings_that_cannot_work_name_the_variable(monkeypatch, tmp_path, env, named):
+    pem = tmp_path / "x.pem"
+    pem.write_text("x")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value.format(f=pem))
+    with pytest.raises(ConfigError, match=named.replace("(", r"\(")):
+        Settings.from_env()
+
+
+def test_peers_over_tls_and_a_tls_server_calls_itself_over_tls(monkeypatch, tmp_path):
+    pem = tmp_path / "x.pem"
+    pem.write_text("x")
+    monkeypatch.setenv("XUEJI_PEER_DEDUP_NATIONAL", "https://dedup.xueji.example")
+    monkeypatch.setenv("XUEJI_TLS_CERT_FILE", str(pem))
+    monkeypatch.setenv("XUEJI_TLS_KEY_FILE", str(pem))
+    settings = Settings.from_env()
+    assert settings.peer("dedup-national") == "https://dedup.xueji.example"
+    assert settings.peer("review") == "https://localhost:50051"

@@ -6,13 +6,22 @@ import datetime as dt
 
 from xueji.v1 import common_pb2, events_pb2
 from xueji_common.messaging.envelope import new_envelope
-from xueji_national_query.domain.rate_limit import Limit, RateLimiter
+from limits.storage import MemoryStorage
+
+from xueji_national_query.adapters.rate_limits import CountedLimit
+from xueji_national_query.domain.rate_limit import Limit
 from xueji_national_query.service_layer.lookup import LookupPolicy
 
 
-def policy(people="100/60", addresses="1000/60", systems="0", captchas="100/60") -> LookupPolicy:
-    return LookupPolicy(RateLimiter(Limit.parse(people)), RateLimiter(Limit.parse(addresses)),
-                        RateLimiter(Limit.parse(systems)), RateLimiter(Limit.parse(captchas)))
+def policy(people="100/60", addresses="1000/60", systems="0", captchas="100/60", *, counts=None,
+           trusted_proxies=()) -> LookupPolicy:
+    """A lookup policy counting in `counts` (a `limits` storage; default: a fresh memory storage)."""
+    counts = counts or MemoryStorage()
+    return LookupPolicy(CountedLimit("lookup-user", Limit.parse(people), counts),
+                        CountedLimit("lookup-address", Limit.parse(addresses), counts),
+                        CountedLimit("lookup-system", Limit.parse(systems), counts),
+                        CountedLimit("captcha-user", Limit.parse(captchas), counts),
+                        trusted_proxies=trusted_proxies)
 
 
 from xueji_common.config import DEV_HASH_KEY  # noqa: E402

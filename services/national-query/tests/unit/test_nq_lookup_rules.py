@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
+from limits.storage import MemoryStorage
 
 from xueji_common.auth import Role
 from xueji_common.errors import InvalidArgument
 from xueji_common.hashing import document_hash
 from xueji_national_query.domain import captcha
+from xueji_national_query.adapters.rate_limits import CountedLimit
 from xueji_national_query.domain.lookup import LookupQuery, mask_name, shown_document_number
-from xueji_national_query.domain.rate_limit import Limit, RateLimiter
+from xueji_national_query.domain.rate_limit import Limit
 from xueji_national_query.domain.records import loaded_row_applies, problem_flag, snapshot_applies
 from xueji_national_query.domain.vocabulary import EnrolmentStatus, Stage
 
@@ -118,18 +121,31 @@ def test_answers_avoid_look_alike_characters():
     assert not set(answers) & set("0O1IL")
 
 
-def test_rate_limit_allows_a_burst_then_refills():
-    clock = [0.0]
-    limiter = RateLimiter(Limit.parse("3/60"), clock=lambda: clock[0])
+def test_rate_limit_allows_n_calls_per_window_per_key_then_frees_them_as_the_window_moves():
+    limiter = CountedLimit("lookup-user", Limit.parse("3/1"), MemoryStorage())
     assert [limiter.allow("u1") for _ in range(4)] == [True, True, True, False]
     assert limiter.allow("u2")                     # per caller
-    clock[0] = 20.0
-    assert limiter.allow("u1") and not limiter.allow("u1")
+    time.sleep(1.05)
+    assert [limiter.allow("u1") for _ in range(4)] == [True, True, True, False]
+
+
+def test_a_call_refused_by_one_key_counts_against_none():
+    limiter = CountedLimit("lookup", Limit.parse("1/60"), MemoryStorage())
+    assert limiter.allow("user:a", "addr:x")
+    assert not limiter.allow("user:b", "addr:x")  # the address is spent: b's own count stays whole
+    assert limiter.allow("user:b", "addr:y")
+
+
+def test_limits_of_the_same_size_count_apart_in_one_storage():
+    counts = MemoryStorage()
+    lookups, captchas = CountedLimit("lookup-user", Limit.parse("1/60"), counts), CountedLimit(
+        "captcha-user", Limit.parse("1/60"), counts)
+    assert lookups.allow("user:u1") and captchas.allow("user:u1")
 
 
 def test_rate_limit_of_zero_means_none():
     assert Limit.parse("0") is None
-    assert all(RateLimiter(None).allow("u") for _ in range(1000))
+    assert all(CountedLimit("x", None, MemoryStorage()).allow("u") for _ in range(1000))
     with pytest.raises(ValueError):
         Limit.parse("0/60")
 

@@ -40,7 +40,7 @@ class CliContext:
         return client.bearer(token) if token else []
 
     def channel(self):
-        return client.channel(self.address)
+        return client.channel(self.address, self.settings.tls)
 
 
 def default_address() -> str:

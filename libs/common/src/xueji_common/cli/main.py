@@ -70,11 +70,13 @@ def orgs(level: str | None, under: str | None) -> None:
 
 
 @main.command(help="Health of every service (grpc.health.v1).")
+@click.option("--service", "services", multiple=True,
+              help="Check these names instead of the services reflection lists (a health-only port has no reflection).")
 @caller_options
-def health(address, token, role, org, user) -> None:
+def health(services, address, token, role, org, user) -> None:
     ctx = make_context(address, token, role, org, user)
     stub = health_pb2_grpc.HealthStub(ctx.channel())
-    names = _service_names(ctx)
+    names = list(services) or _service_names(ctx)
     table = Table("service", "status")
     worst = 0
     for name in ["", *names]:

@@ -7,18 +7,22 @@ from typing import Callable
 import grpc
 
 from xueji_common.auth import Role, TokenService
+from xueji_common.grpcserver.tls import ReloadingChannel, TlsConfig, split_address
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
-def channel(address: str) -> grpc.Channel:
-    return grpc.insecure_channel(
-        address,
-        options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-        ],
-    )
+def channel(address: str, tls: TlsConfig | None = None) -> grpc.Channel:
+    """A channel to `address`: over TLS when it reads `https://host[:port]` (the CA bundle and, for
+    mutual TLS, the client certificate from `tls`; no CA bundle: the system's roots), else plaintext."""
+    target, secure = split_address(address)
+    options = [
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ]
+    if secure:
+        return ReloadingChannel(target, tls or TlsConfig(), options)
+    return grpc.insecure_channel(target, options=options)
 
 
 def bearer(token: str) -> list[tuple[str, str]]:

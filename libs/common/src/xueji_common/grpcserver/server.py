@@ -14,6 +14,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from xueji_common.auth import TokenService
+from xueji_common.config import TlsConfig
+from xueji_common.grpcserver import tls as tls_ports
 from xueji_common.grpcserver.interceptor import ServerInterceptor
 from xueji_common.orgunits import OrgTree, load_default_tree
 
@@ -44,6 +46,8 @@ class GrpcServer:
         readiness_names: tuple[str, ...] = (),
         drain: float = 0.0,
         tree: OrgTree | None = None,
+        tls: TlsConfig | None = None,
+        health_address: str = "",
     ) -> None:
         # The org-unit tree the callers' claims are checked against (grpcserver.claims).
         tree = tree if tree is not None else load_default_tree()
@@ -74,13 +78,25 @@ class GrpcServer:
         self._stopping = False
         self.drain = drain
         self._health_lock = threading.Lock()
-        self.port = self._server.add_insecure_port(address)
+        self.port = tls_ports.add_port(self._server, address, tls)
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {address}")
         self.address = address
+        self._health_server = self._plaintext_health(health_address) if health_address else None
+
+    def _plaintext_health(self, address: str) -> grpc.Server:
+        """Health alone, in plaintext, for probes that cannot speak TLS (the kubelet's)."""
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="grpc-health"),
+                             options=[("grpc.so_reuseport", 0)])
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        if server.add_insecure_port(address) == 0:
+            raise RuntimeError(f"cannot listen on {address}")
+        return server
 
     def start(self) -> None:
         self._server.start()
+        if self._health_server is not None:
+            self._health_server.start()
         self.health.set("", health_pb2.HealthCheckResponse.SERVING)
         self._publish_readiness()
         log.info("grpc server listening", extra={"fields": {"address": self.address, "services": self.service_names}})
@@ -110,6 +126,8 @@ class GrpcServer:
             time.sleep(drain)
         self.health.enter_graceful_shutdown()
         self._server.stop(grace).wait()
+        if self._health_server is not None:
+            self._health_server.stop(0)
         log.info("grpc server stopped", extra={"fields": {"address": self.address}})
 
     def wait_for_termination(self, on_stop: Callable[[], None] = lambda: None) -> None:

@@ -79,7 +79,7 @@ class ServiceRuntime:
         """A shared channel to another service (by name), at its configured address."""
         with self._lock:
             if peer not in self._channels:
-                self._channels[peer] = client.channel(self.settings.peer(peer))
+                self._channels[peer] = client.channel(self.settings.peer(peer), self.settings.tls)
             return self._channels[peer]
 
     def on_close(self, callback) -> None:

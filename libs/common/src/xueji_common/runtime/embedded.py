@@ -41,6 +41,8 @@ class EmbeddedSystem:
             max_workers=settings.grpc_workers,
             readiness_names=tuple(r.name for r in self.runtimes),
             tree=self.runtimes[0].tree,
+            tls=settings.tls,
+            health_address=settings.health_address,
         )
 
     def runtime(self, name: str) -> ServiceRuntime:

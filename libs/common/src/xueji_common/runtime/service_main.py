@@ -57,6 +57,8 @@ def service_cli(service_name: str) -> click.Group:
             readiness_names=(service_name,),
             drain=runtime.settings.shutdown_delay,
             tree=runtime.tree,
+            tls=runtime.settings.tls,
+            health_address=runtime.settings.health_address,
         )
         # The broker matters to readiness only where the service takes part in the bus (accounts does not).
         checks = [health.database(runtime.database_url)]

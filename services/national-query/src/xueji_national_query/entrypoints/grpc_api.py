@@ -9,7 +9,7 @@ from xueji_national_query.entrypoints.grpc_preschool import PreschoolRecordsServ
 
 
 def bindings(runtime, policy=None) -> list[GrpcBinding]:
-    lookups = NationalQueryServicer(runtime, policy or lookup_policy_from_env())
+    lookups = NationalQueryServicer(runtime, policy or lookup_policy_from_env(runtime.settings))
     runtime.on_close(lookups.close)  # the queued audit entries are committed before the engine goes
     return [
         GrpcBinding("xueji.v1.NationalQuery", national_query_pb2_grpc.add_NationalQueryServicer_to_server, lookups),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from xueji.v1 import national_query_pb2, national_query_pb2_grpc
 from xueji_common.auth import Role
+from xueji_common.grpcserver.client_address import client_address
 from xueji_common.grpcserver.convert import timestamp
 from xueji_common.grpcserver.guard import require_role
 from xueji_common.masking import lookup_student_number
@@ -14,11 +15,6 @@ from xueji_national_query.domain.lookup import CAPTCHA_ROLES, shown_document_num
 from xueji_national_query.entrypoints.convert import lookup_result
 from xueji_national_query.entrypoints.grpc_bulk_load import BulkLoadMethod
 from xueji_national_query.service_layer import lookup
-
-
-def client_address(context) -> str:
-    """The peer without its port ("ipv4:10.0.0.7:51234" → "ipv4:10.0.0.7")."""
-    return context.peer().rpartition(":")[0] or context.peer()
 
 
 class NationalQueryServicer(BulkLoadMethod, national_query_pb2_grpc.NationalQueryServicer):
@@ -39,14 +35,14 @@ class NationalQueryServicer(BulkLoadMethod, national_query_pb2_grpc.NationalQuer
         self._reader.close()
 
     def CreateCaptcha(self, request, context):
-        caller = lookup.Caller(require_role(*CAPTCHA_ROLES), client_address(context))
+        caller = lookup.Caller(require_role(*CAPTCHA_ROLES), client_address(context, self._policy.trusted_proxies))
         issued = lookup.create_captcha(self._rt.uow_factory(), caller, self._policy, draw_png)
         return national_query_pb2.Captcha(captcha_id=issued.captcha_id, png=issued.png,
                                           expire_time=timestamp(issued.expire_time))
 
     def LookupStudent(self, request, context):
         principal = require_role(*CAPTCHA_ROLES, Role.SYSTEM)
-        caller = lookup.Caller(principal, client_address(context))
+        caller = lookup.Caller(principal, client_address(context, self._policy.trusted_proxies))
         ask = lookup.LookupRequest(
             name=request.name, document_number=request.document_number,
             national_student_number=request.national_student_number,

@@ -25,18 +25,21 @@ TOO_MANY = "查询过于频繁，请稍后再试"
 @dataclass(frozen=True)
 class Caller:
     principal: Principal
-    address: str           # client address without the port, e.g. "ipv4:10.0.0.7"
+    address: str           # client address without the port, e.g. "ipv4:10.0.0.7" (behind a trusted
+                           # gateway: the address the gateway saw)
 
 
 @dataclass
 class LookupPolicy:
-    """Abuse limits of the lookup (see entrypoints.settings for the XUEJI_ variables)."""
+    """Abuse limits of the lookup (xueji_national_query.config: the XUEJI_ variables)."""
 
     people: RateLimiter        # lookups per signed-in user
     addresses: RateLimiter     # lookups per client address (people)
     systems: RateLimiter       # lookups per system caller
     captchas: RateLimiter      # captchas per user
     captcha_ttl: dt.timedelta = dt.timedelta(minutes=2)
+    # Gateways whose x-forwarded-for names the client (the address limit and the audit use it).
+    trusted_proxies: tuple = ()
 
     def admit_lookup(self, caller: Caller) -> bool:
         user = f"user:{caller.principal.user_id}"
