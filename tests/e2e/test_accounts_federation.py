@@ -99,7 +99,7 @@ def test_a_province_does_not_accept_another_provinces_tokens_the_nation_does(sys
 def test_service_identities_are_issued_by_the_tiers_accounts_service(system_cluster):
     stub = accounts_pb2_grpc.AccountsStub(grpc.insecure_channel(system_cluster.address(system_cluster.accounts_of("zj"))))
     issued = stub.IssueServiceToken(accounts_pb2.IssueServiceTokenRequest(
-        client_id="zj-registration", client_secret=system_cluster._client_secrets["zj-registration"]), timeout=30)
+        client_id="registration", client_secret=system_cluster._client_secrets["zj-registration"]), timeout=30)
     md = bearer(issued.access_token)
     me = stub.WhoAmI(accounts_pb2.WhoAmIRequest(), metadata=md, timeout=30)
     assert (me.login_name, me.role, me.org_unit_code) == ("service:registration", Role.SYSTEM.proto, "330000")
@@ -109,6 +109,6 @@ def test_service_identities_are_issued_by_the_tiers_accounts_service(system_clus
     assert _code(system_cluster, "js-dedup", "xueji.v1.ProblemRecords/ListProblemGroups",
                  dedup_pb2.ListProblemGroupsRequest(), md) == grpc.StatusCode.UNAUTHENTICATED
     with pytest.raises(grpc.RpcError) as err:
-        stub.IssueServiceToken(accounts_pb2.IssueServiceTokenRequest(client_id="zj-registration",
+        stub.IssueServiceToken(accounts_pb2.IssueServiceTokenRequest(client_id="registration",
                                                                      client_secret="guessed"), timeout=30)
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
