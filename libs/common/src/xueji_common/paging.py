@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
+
+from xueji_common.errors import FieldViolation, InvalidArgument
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
 MAX_OFFSET = 10**9          # far beyond any list a caller can page through
@@ -44,3 +47,22 @@ def page_size(requested: int) -> int:
     if requested < 0:
         raise ValueError("negative page size")
     return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class Page:
+    """The slice of a list a request asks for (offset and size), and the token of the next one."""
+
+    offset: int
+    size: int
+
+    @classmethod
+    def of(cls, size: int, token: str) -> "Page":
+        try:
+            offset = decode_offset(token)
+        except ValueError:
+            raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效")) from None
+        return cls(offset, min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
+
+    def next_token(self, total: int) -> str:
+        return encode_offset(self.offset + self.size) if self.offset + self.size < total else ""

@@ -5,38 +5,18 @@ department registrars read it within their area. Every use case checks jurisdict
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from xueji_common import paging
 from xueji_common.auth import Principal
 from xueji_common.db.engine import now
 from xueji_common.errors import (
-    AlreadyExists, ConcurrentModification, FieldViolation, InvalidArgument, NotFound, PermissionDenied,
-    PreconditionFailed,
+    AlreadyExists, ConcurrentModification, NotFound, PermissionDenied, PreconditionFailed,
 )
 from xueji_common.hashing import document_hash
+from xueji_common.paging import Page  # noqa: F401  (the list use cases page with it)
 from xueji_special_ed.domain.codes import DisabilityType
 from xueji_special_ed.domain.model import EDITABLE, SpecialEdInfo, Stamp, Student, check
 from xueji_special_ed.service_layer.unit_of_work import SpecialEdUnitOfWork
-
-DEFAULT_PAGE, MAX_PAGE = 50, 500
-
-
-@dataclass(frozen=True)
-class Page:
-    offset: int
-    size: int
-
-    @classmethod
-    def of(cls, size: int, token: str) -> "Page":
-        try:
-            offset = paging.decode_offset(token)
-        except ValueError:
-            raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效")) from None
-        return cls(offset, min(size or DEFAULT_PAGE, MAX_PAGE))
-
-    def next_token(self, total: int) -> str:
-        return paging.encode_offset(self.offset + self.size) if self.offset + self.size < total else ""
 
 
 def _may_see(tree, principal: Principal, school_code: str) -> None:
