@@ -4,7 +4,6 @@ issue 12 §1): the load streams its rows to Dedup.LoadRecordHoldings over a real
 from __future__ import annotations
 
 import csv
-import datetime as dt
 
 import pytest
 from sqlalchemy import func, select

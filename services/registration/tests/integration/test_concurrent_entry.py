@@ -15,7 +15,6 @@ from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.tables import applications
 from xueji_registration.excel import samples
 from xueji_registration.excel.columns import registration_template
-from xueji_registration.excel.rows import RowError
 from xueji_registration.service_layer.handlers import CreateApplication, create_application
 from xueji_registration.service_layer.imports import import_applications
 from xueji_registration.spec import SPEC

@@ -2,7 +2,6 @@
 registrar can send as it is (README, "Trying it")."""
 from __future__ import annotations
 
-import json
 
 from click.testing import CliRunner
 from google.protobuf import json_format

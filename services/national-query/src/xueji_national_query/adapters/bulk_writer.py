@@ -11,8 +11,9 @@ from contextlib import ExitStack
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from xueji_common.db.bulk import drop_indexes
 from xueji_common.db.engine import utc
-from xueji_national_query.adapters.copy_text import CopyLines, drop_indexes
+from xueji_national_query.adapters.copy_text import CopyLines
 from xueji_national_query.adapters.tables import national_records as t
 from xueji_national_query.domain.load_rows import RowParser
 from xueji_national_query.domain.records import loaded_row_applies

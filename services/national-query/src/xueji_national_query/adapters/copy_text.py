@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from xueji_common.db.bulk import drop_indexes  # noqa: F401 - shared with dedup's bulk load
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
