@@ -80,7 +80,9 @@ def test_scripts_run_serves_every_service_and_stops_cleanly(tmp_path):
 
 def assert_the_console_serves_its_sign_in_page(banner: str, port: int) -> None:
     """The banner ends with the console's address (README: "open http://localhost:8080")."""
-    assert banner.strip().splitlines()[-1] == f"open http://localhost:{port}"
+    # log lines (JSON, on the same stream here) may interleave with the banner: only its own lines count
+    printed = [line for line in banner.strip().splitlines() if not line.startswith("{")]
+    assert printed[-1] == f"open http://localhost:{port}"
     assert "reset-password registrar-1330102001" in banner
     deadline = time.monotonic() + 30
     while True:

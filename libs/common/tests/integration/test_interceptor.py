@@ -4,7 +4,10 @@ of the token's claims."""
 from __future__ import annotations
 
 import base64
+import logging
 import re
+import threading
+import time
 
 import grpc
 import pytest
@@ -178,3 +181,26 @@ def test_an_empty_subject_is_unauthenticated(stub):
         client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(),
                                      metadata=bearer(client.tokens.mint("", Role.SYSTEM, "000000")))
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_a_client_that_cancels_its_request_stream_is_not_an_unhandled_error(stub, caplog):
+    """Reflection clients (grpcurl, the test's descriptor database) hang up mid-stream: CANCELLED, no error log."""
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    client, _ = stub
+    caplog.set_level(logging.INFO, logger="xueji.grpc")
+    hold = threading.Event()
+
+    def requests():
+        yield reflection_pb2.ServerReflectionRequest(list_services="")
+        hold.wait(5)   # the stream stays open until the client cancels it
+
+    call = reflection_pb2_grpc.ServerReflectionStub(client.channel).ServerReflectionInfo(requests())
+    assert next(call).list_services_response.service
+    call.cancel()
+    hold.set()
+    deadline = time.monotonic() + 5
+    while "call cancelled by the client" not in caplog.text:
+        assert time.monotonic() < deadline, caplog.text
+        time.sleep(0.05)
+    assert "unhandled error" not in caplog.text

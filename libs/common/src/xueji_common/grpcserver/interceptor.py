@@ -150,6 +150,13 @@ class ServerInterceptor(grpc.ServerInterceptor):
             # The generated base class for methods a later issue implements: a clean UNIMPLEMENTED.
             code = "UNIMPLEMENTED"
             context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{meter.method} 尚未实现 (not implemented yet)")
+        except grpc.RpcError:
+            if context.is_active():
+                code = "INTERNAL"
+                internal_error(context, meter.method)
+            else:   # the caller went away while we read its request stream: not our error
+                code = "CANCELLED"
+                log.info("call cancelled by the client", extra={"fields": {"method": meter.method}})
         except Exception:
             if context.code() not in (None, grpc.StatusCode.OK):
                 code = context.code().name   # the handler aborted with its own status
