@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from xueji_accounts.adapters.tables import account_changes, refresh_tokens, sign_in_attempts, users
 from xueji_accounts.domain.model import User, UserState
@@ -92,6 +92,12 @@ class AccountsRepository:
         self.session.execute(update(refresh_tokens).where(refresh_tokens.c.family_id == family,
                                                           refresh_tokens.c.revoked_at.is_(None))
                              .values(revoked_at=at))
+
+    def purge_expired_refresh(self, login_name: str, at: dt.datetime) -> int:
+        """Delete the login's refresh tokens that have expired: a spent one is kept only while its
+        reuse could still be presented as live (until its own expiry), so nothing is lost."""
+        return self.session.execute(delete(refresh_tokens).where(refresh_tokens.c.login_name == login_name,
+                                                                 refresh_tokens.c.expires_at <= at)).rowcount
 
     def revoke_user(self, login_name: str, at: dt.datetime) -> None:
         self.session.execute(update(refresh_tokens).where(refresh_tokens.c.login_name == login_name,
