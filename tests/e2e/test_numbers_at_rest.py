@@ -21,8 +21,8 @@ from xueji_common.runtime.embedded import EmbeddedSystem
 from xueji_common.signing import SigningKey
 from xueji_common.testing.infra import free_port
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.excel import samples
-from xueji_registration.excel.columns import registration_template
+from xueji_registration.adapters.excel import samples
+from xueji_registration.domain.template.columns import registration_template
 
 SCHOOL = "1330102001"
 TEMPLATE = registration_template(RegistrationKind.NON_PRIMARY_FRESHMAN, DocumentCategory.RESIDENT)

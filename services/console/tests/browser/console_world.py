@@ -112,9 +112,9 @@ def freshman_workbook(world: World, good: list[str], without_transfer: list[str]
     entered (学前调档), and children without one (refused by the registration service)."""
     from xueji_common.documents import DocumentCategory
     from xueji_common.vocabulary import RegistrationKind
-    from xueji_registration.excel import samples
-    from xueji_registration.excel.columns import registration_template
-    from xueji_registration.excel.rows import form_cells
+    from xueji_registration.adapters.excel import samples
+    from xueji_registration.domain.template.columns import registration_template
+    from xueji_registration.domain.template.rows import form_cells
 
     rows = []
     for name in good + without_transfer:
