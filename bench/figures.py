@@ -131,6 +131,12 @@ def e2e(out: str, data) -> list[Figure]:
                    r.get("postgres_cpu_ms_per_student") if mode == "production" else None, "ms PostgreSQL",
                    f"(machine {r['machine_busy']:.0%} busy)"),
         ]
+        if "floor" in data:
+            floor = data["floor"]
+            ratio = r["students_per_second"] / floor["students_per_second"]
+            rows.append(Figure(f"{what}: throughput against the set-based floor", r["students_per_second"],
+                               "students/s", floor["students_per_second"], "students/s floor (bench/flow_floor.py)",
+                               "≥ 0.06 ×", ratio >= 0.06))
     return rows
 
 
