@@ -114,8 +114,16 @@ class AccountsRepository:
         self.session.execute(insert(account_changes).values(at=at, actor=actor, login_name=login_name,
                                                             org_unit=org_unit, action=action, detail=detail[:500]))
 
-    def list_audit(self, table, units: list[str] | None, login_name: str, offset: int, limit: int
-                   ) -> tuple[list[dict], int]:
+    def list_attempts(self, units: list[str] | None, login_name: str, offset: int, limit: int
+                      ) -> tuple[list[dict], int]:
+        return self._list_audit(sign_in_attempts, units, login_name, offset, limit)
+
+    def list_changes(self, units: list[str] | None, login_name: str, offset: int, limit: int
+                     ) -> tuple[list[dict], int]:
+        return self._list_audit(account_changes, units, login_name, offset, limit)
+
+    def _list_audit(self, table, units: list[str] | None, login_name: str, offset: int, limit: int
+                    ) -> tuple[list[dict], int]:
         query = select(table)
         if units is not None:
             query = query.where(table.c.org_unit.in_(units))
