@@ -11,6 +11,7 @@ from xueji_common.documents import mask_document_number
 from xueji_common.grpcserver.server import GrpcServer
 from xueji_common.hashing import document_hash
 from xueji_common.messaging.envelope import new_envelope, open_envelope
+from xueji_common.testing.numbers import sealed
 from xueji_dedup.spec import SPEC
 
 HASH_KEY = "test-hash-key-" + "k" * 20
@@ -117,7 +118,7 @@ def record_created(app_event, *, record_id=None, nsn="", temporary=True, school=
     a = app_event.application
     school = school or a.school_code
     snapshot = events_pb2.StudentRecordSnapshot(
-        record_id=record_id or str(uuid.uuid4()), national_student_number=nsn or f"L{school[1:7]}201506011234",
+        record_id=record_id or str(uuid.uuid4()), **sealed(nsn or f"L{school[1:7]}201506011234"),
         temporary_number=temporary, application_id=a.application_id, school_code=school,
         province_code=province or school[1:3] + "0000", name=a.name, gender=a.gender, birth_date=a.birth_date,
         document_type=a.document_type, document_number_masked=a.document_number_masked,

@@ -27,10 +27,11 @@ def policy(people="100/60", addresses="1000/60", systems="0", captchas="100/60",
 from xueji_common.config import DEV_HASH_KEY  # noqa: E402
 from xueji_common.documents import mask_document_number  # noqa: E402
 from xueji_common.hashing import document_hash  # noqa: E402
+from xueji_common.testing.numbers import sealed  # noqa: E402
 
 
 def snapshot(record_id="r1", number="33010220150601123X", version=1, **kw) -> events_pb2.StudentRecordSnapshot:
-    values = dict(record_id=record_id, national_student_number="G" + number, school_code="1330102001",
+    values = dict(record_id=record_id, **sealed("G" + number), school_code="1330102001",
                   province_code="330000", stage=events_pb2.SCHOOL_STAGE_PRIMARY,
                   enrolment_status=events_pb2.ENROLMENT_STATUS_ENROLLED, name="张三", gender=1,
                   birth_date=common_pb2.Date(year=2015, month=6, day=1),
