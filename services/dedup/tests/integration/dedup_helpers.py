@@ -62,6 +62,7 @@ def store_record_in_registration(rt, r: events_pb2.StudentRecordSnapshot) -> Non
         conn.execute(delete(t).where(or_(t.c.record_id == r.record_id, t.c.application_id == r.application_id)))
         conn.execute(insert(t).values(
             record_id=r.record_id, national_student_number="T" + hashlib.sha1(r.record_id.encode()).hexdigest()[:18],
+            national_student_number_hash=hashlib.sha256(r.record_id.encode()).hexdigest(),
             number_kind="temporary", application_id=r.application_id, school_code=r.school_code,
             province_code=r.province_code, city_code="", county_code="", kind="primary_freshman", category="resident",
             stage="primary", enrolment_status="enrolled", name=r.name, gender=r.gender, birth_date=dt.date(2015, 1, 1),

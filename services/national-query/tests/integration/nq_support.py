@@ -37,6 +37,8 @@ def snapshot(record_id="r1", number="33010220150601123X", version=1, **kw) -> ev
                   birth_date=common_pb2.Date(year=2015, month=6, day=1),
                   document_type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID, document_number_masked=mask_document_number(number),
                   document_hash=document_hash(DEV_HASH_KEY, "1", number), version=version)   # as registration sends
+    if "national_student_number" in kw:   # sealed, as registration sends it
+        kw.update(sealed(kw.pop("national_student_number")))
     values.update(kw)
     snap = events_pb2.StudentRecordSnapshot(**values)
     snap.changed_at.FromDatetime(dt.datetime(2026, 9, 1, 8, tzinfo=dt.timezone.utc) + dt.timedelta(hours=version))
