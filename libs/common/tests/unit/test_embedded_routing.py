@@ -82,3 +82,13 @@ def test_provinces_are_chosen_by_key_or_code_and_default_to_every_province_of_th
     assert [p.key for p in choose(TREE, "330000, js")] == ["zj", "js"]
     with pytest.raises(ProvinceChoiceError, match="'bj'.*zj \\(330000 浙江省\\)"):
         choose(TREE, "zj,bj")
+
+
+def test_serve_refuses_an_unknown_province_naming_the_ones_it_knows():
+    from click.testing import CliRunner
+
+    from xueji_common.cli.main import main
+
+    result = CliRunner().invoke(main, ["serve", "--provinces", "bj"])
+    assert result.exit_code == 2
+    assert "unknown province 'bj'; the org tree has: js (320000 江苏省), zj (330000 浙江省)" in result.output
