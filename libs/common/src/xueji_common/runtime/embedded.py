@@ -62,6 +62,14 @@ class Tier:
         return self.key == NATION
 
 
+def database_url(settings: Settings, tier: str, service: str) -> str:
+    """Where a service of a tier ("zj", "nation") keeps its data in embedded mode:
+    `<data>/<tier>/<service>.db`; accounts (every tier's issuer) at `<data>/accounts.db`."""
+    if settings.database_url or (tier == NATION and service not in NATIONAL_SERVICES):
+        return settings.database_url_for(service)
+    return f"sqlite:///{settings.data_dir / tier / (service + '.db')}"
+
+
 class EmbeddedSystem:
     """Builds the tiers (runtimes, bus, loopback server each) and the public front."""
 
@@ -115,9 +123,7 @@ class EmbeddedSystem:
         tier.server.add_bindings(tier.bindings)
 
     def _database_url(self, tier: Tier, service: str) -> str:
-        if self.settings.database_url or (tier.national and service not in NATIONAL_SERVICES):
-            return self.settings.database_url_for(service)
-        return f"sqlite:///{self.settings.data_dir / tier.key / (service + '.db')}"
+        return database_url(self.settings, tier.key, service)
 
     def _wire(self, tier: Tier, seed: bool) -> None:
         """Migrate, seed the nation's demo data, subscribe the consumers, attach the relays."""
