@@ -46,13 +46,15 @@ def system(tmp_path):
                         relay_interval=0.05)
     system = EmbeddedSystem(settings)
     crossed: list[bytes] = []
-    publish = system.bus.publish
 
-    def recording(producer, event_type, body):   # every message that crosses the bus
-        crossed.append(body)
-        publish(producer, event_type, body)
+    def recording(publish):   # every message that crosses a bus (a province's, the nation's)
+        def publish_and_keep(producer, event_type, body):
+            crossed.append(body)
+            publish(producer, event_type, body)
+        return publish_and_keep
 
-    system.bus.publish = recording
+    for tier in system.tiers:
+        tier.bus.publish = recording(tier.bus.publish)
     system.crossed = crossed
     system.start()
     yield system
@@ -61,7 +63,7 @@ def system(tmp_path):
 
 def settled(system, timeout=60.0) -> None:
     """Every application checked by dedup, every outbox sent."""
-    registration = system.runtime("registration")
+    registration = system.runtime("registration", "zj")
     applications = registration.spec.metadata.tables["applications"]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -51,11 +51,7 @@ class ServiceRuntime:
 
     @functools.cached_property
     def tree(self):
-        from xueji_common.orgunits import OrgTree, load_default_tree
-
-        if self.settings.org_units_file:
-            return OrgTree.from_csv(self.settings.org_units_file)
-        return load_default_tree()
+        return org_tree(self.settings)
 
     def after_commit(self) -> None:
         """Called by units of work that wrote events: publish them now rather than at the next poll."""
@@ -100,3 +96,12 @@ class ServiceRuntime:
         for ch in self._channels.values():
             ch.close()
         self.engine.dispose()
+
+
+def org_tree(settings: Settings):
+    """The org-unit tree: XUEJI_ORG_UNITS_FILE, else the packaged demo tree."""
+    from xueji_common.orgunits import OrgTree, load_default_tree
+
+    if settings.org_units_file:
+        return OrgTree.from_csv(settings.org_units_file)
+    return load_default_tree()
