@@ -35,6 +35,7 @@ from xueji_common.auth import Role
 from xueji_common.config import Settings
 from xueji_common.testing import infra
 
+from e2e_systems import _cpu_seconds
 from review_approve_all import SCHOOL, seed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,13 +168,21 @@ def main() -> None:
         # Rounds of each, alternating, so that the machine's load (shared, noisy) weighs on both.
         page_times, grpc_times, server_times = [], [], []
         page_elapsed = grpc_elapsed = 0.0
+        # CPU seconds of the console and of the review server while each kind runs: a figure that
+        # the machine's load does not stretch.
+        cpu = {"console": 0.0, "review_page": 0.0, "review_grpc": 0.0}
         for _ in range(args.rounds):
+            before = _cpu_seconds(console.pid), _cpu_seconds(review.pid)
             times, elapsed = run_threads(args.users, args.seconds / args.rounds,
                                          page_worker(http_port, sids, args.cases, server_times))
+            cpu["console"] += _cpu_seconds(console.pid) - before[0]
+            cpu["review_page"] += _cpu_seconds(review.pid) - before[1]
             page_times += times
             page_elapsed += elapsed
+            before_review = _cpu_seconds(review.pid)
             times, elapsed = run_threads(args.users, args.seconds / args.rounds,
                                          grpc_worker(f"127.0.0.1:{grpc_port}"))
+            cpu["review_grpc"] += _cpu_seconds(review.pid) - before_review
             grpc_times += times
             grpc_elapsed += elapsed
     finally:
@@ -195,6 +204,10 @@ def main() -> None:
           f"p50 {statistics.median(grpc_times) * 1000:6.1f} ms")
     ratio = page_rate / grpc_rate
     print(f"page / direct gRPC throughput: {ratio:8.2f} x  (target >= 0.5: {'met' if ratio >= 0.5 else 'MISSED'})")
+    # Warm-up calls (one per thread and round) are in the CPU but not in the counts: a slight overestimate.
+    print(f"CPU per page: console {cpu['console'] / len(page_times) * 1000:.2f} ms + review server "
+          f"{cpu['review_page'] / len(page_times) * 1000:.2f} ms; per direct call: review server "
+          f"{cpu['review_grpc'] / len(grpc_times) * 1000:.2f} ms")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
