@@ -90,7 +90,8 @@ async def change_state(request, session, form):
         if failure.status != 409:
             raise
         done = failure.message                                  # e.g. 不能锁定或停用自己的账号
-    return RedirectResponse("/users?done=" + quote(done), status_code=303)
+    # Back to the list showing that user, with the outcome.
+    return RedirectResponse(f"/users?login_name={quote(login)}&done={quote(done)}", status_code=303)
 
 
 @page
