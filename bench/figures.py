@@ -151,5 +151,17 @@ def accounts(out: str, _json) -> list[Figure]:
     ]
 
 
-PARSERS = {"accounts": accounts, "registration": registration, "dedup": dedup, "review": review, "national-query": national_query,
+def console(out: str, _json) -> list[Figure]:
+    (rate,) = _find(rf"worklist page, \d+ users, [\d,]+ cases:\s*{NUM} pages/s", out)
+    (server95,) = _find(rf"server time \(Server-Timing\) p95\s+{NUM} ms", out)
+    grpc_rate, grpc95 = _find(rf"ListPendingCases direct, \d+ threads:\s*{NUM} calls/s\s+p95\s+{NUM} ms", out)
+    return [
+        Figure("console: 学校审核 worklist page, 20 users", rate, "pages/s", grpc_rate, "calls/s ListPendingCases",
+               "≥ 0.5 × gRPC", rate / grpc_rate >= 0.5),
+        Figure("console: worklist server time p95", server95, "ms", grpc95, "ms ListPendingCases p95", "< 200 ms",
+               server95 < 200),
+    ]
+
+
+PARSERS = {"accounts": accounts, "console": console, "registration": registration, "dedup": dedup, "review": review, "national-query": national_query,
            "e2e": e2e}
