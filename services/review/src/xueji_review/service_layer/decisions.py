@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from xueji_common.auth import Principal, Role
 from xueji_common.db.engine import now
 from xueji_common.errors import (
-    ConcurrentModification, FieldViolation, InvalidArgument, PermissionDenied, PreconditionFailed,
+    ConcurrentModification, FieldViolation, InvalidArgument, PreconditionFailed,
     PreconditionViolation,
 )
-from xueji_common.grpcserver.guard import require_jurisdiction
+from xueji_common.authz import authorize, require_jurisdiction
 from xueji_common.orgunits import OrgLevel, OrgTree
 from xueji_common.vocabulary import RegistrationKind
 from xueji_review.domain.model import Actor, CaseEventType, ReviewCase
 from xueji_review.service_layer.common import (
-    actor_for, awaiting_query, check_version, list_order, load_case, not_ready, record, units_above,
+    REVIEWERS, actor_for, awaiting_query, check_version, list_order, load_case, not_ready, record, units_above,
 )
 from xueji_review.service_layer.unit_of_work import ReviewUnitOfWork
 
@@ -44,8 +44,7 @@ class SequenceStep:
 
 
 def _reviewer(principal: Principal, tree: OrgTree) -> Actor:
-    if principal.role not in (Role.SCHOOL_LEADER, Role.DEPARTMENT_REGISTRAR):
-        raise PermissionDenied("只有学校学籍主管领导或教育部门学籍管理员可以审核")
+    authorize(principal, REVIEWERS, refusal="只有学校学籍主管领导或教育部门学籍管理员可以审核")
     return actor_for(principal, tree)
 
 
@@ -144,7 +143,9 @@ def approve_all(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, s
     or (departments) all selected schools. Those that cannot be approved yet stay and are reported
     with the reason. One transaction: all the approvals are kept, or none."""
     actor = _reviewer(principal, tree)
-    schools = tuple(dict.fromkeys(school_codes))
+    # No school chosen: a school leader means their own school; a department must choose.
+    schools = tuple(dict.fromkeys(school_codes)) or (
+        (principal.org_unit,) if principal.role is Role.SCHOOL_LEADER else ())
     if not schools:
         raise InvalidArgument(FieldViolation("school_codes", "请选择学校"))
     if category and len(schools) > 1:
