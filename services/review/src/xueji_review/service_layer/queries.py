@@ -100,7 +100,7 @@ def page(uow: ReviewUnitOfWork, query: CaseQuery, offset: int, limit: int) -> tu
 def get_case(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, case_id: str
              ) -> tuple[ReviewCase, list[CaseEvent]]:
     """A case and its history (oldest first), within the caller's jurisdiction."""
-    authorize(principal, READERS, refusal="无权查看审核信息")
+    authorize(principal, READERS)
     with uow:
         case = load_case(uow, tree, principal, case_id)
         return case, uow.history.for_application(case.application_id)

@@ -15,7 +15,7 @@ from xueji_review.service_layer.unit_of_work import ReviewUnitOfWork
 
 
 def _registrar_of(principal: Principal, tree: OrgTree, school_code: str):
-    authorize(principal, (Role.SCHOOL_REGISTRAR,), refusal="只有学校学籍管理员可以上报")
+    authorize(principal, (Role.SCHOOL_REGISTRAR,))
     if not school_code:
         raise InvalidArgument(FieldViolation("school_code", "请指定学校标识码"))
     require_jurisdiction(tree, principal, school_code)
