@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from xueji.v1 import review_pb2, review_pb2_grpc
-from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.guard import caller
 from xueji_review.entrypoints import convert
 from xueji_review.service_layer import queries, reports
@@ -31,9 +30,6 @@ class ReportsServicer(review_pb2_grpc.ReportsServicer):
 
     def ReportCases(self, request, context):
         principal = caller()
-        for i, item in enumerate(request.cases):
-            if not item.case_id:
-                raise InvalidArgument(FieldViolation(f"cases[{i}].case_id", "请指定审核记录"))
         reported, refused = reports.report_cases(
             self._rt.uow_factory(), tree=self._rt.tree, principal=principal,
             school_code=request.school_code or principal.org_unit,

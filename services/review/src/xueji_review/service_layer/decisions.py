@@ -93,7 +93,7 @@ def decide(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, case_i
 
 
 def decide_in_sequence(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, selected_ids: list[str],
-                       case_id: str, decision: Decision, opinion: str = "", expected_version: int = 0) -> SequenceStep:
+                       case_id: str, decision: Decision | None, opinion: str = "", expected_version: int = 0) -> SequenceStep:
     """Several selected (说明 1): decide `case_id`, then answer the next one still waiting for the
     caller, in list order. Cases that cannot be reviewed yet are skipped when choosing the next.
 
@@ -101,6 +101,8 @@ def decide_in_sequence(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Princ
     whole call before anything is decided, naming every such student.
     """
     actor = _reviewer(principal, tree)
+    if decision is None:
+        raise InvalidArgument(FieldViolation("decision", "请选择审核通过或审核不通过"))
     if not selected_ids:
         raise InvalidArgument(FieldViolation("selected_case_ids", "请选择要审核的学生"))
     if case_id not in selected_ids:

@@ -29,6 +29,10 @@ def report_cases(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, 
     actor = _registrar_of(principal, tree, school_code)
     if not selection:
         raise InvalidArgument(FieldViolation("cases", "请选择要上报的学生"))
+    blank = [FieldViolation(f"cases[{i}].case_id", "请指定审核记录") for i, (case_id, _) in enumerate(selection)
+             if not case_id]
+    if blank:
+        raise InvalidArgument(blank[0])
     reported: list[ReviewCase] = []
     refused: list[Refusal] = []
     changes = []
