@@ -35,7 +35,8 @@ def resident_id_check_digit(first17: str) -> str:
 def check_character(first17: str) -> str:
     """`resident_id_check_digit` for 17 characters already known to be ASCII digits (int() would
     also take other text, so the digits must be checked first)."""
-    # python-stdnum's cn.ric (the weights are powers of 2 mod 11, so one base-13 int() does the sum):
-    # 0.6-1.1 us per number against 2.1-2.8 us for our former weighted sum (bench/check_digit.py,
-    # 7 December). It takes the whole number, check digit included: a placeholder stands for it.
+    # python-stdnum's cn.ric (the weights are powers of 2 mod 11, so one base-13 int() does the sum)
+    # takes 0.2-0.6 x the time of the weighted sum we wrote before (bench/check_digit.py, 7 December,
+    # five runs on a loaded 2-core machine). It takes the whole number, check digit included: a
+    # placeholder stands for it.
     return calc_check_digit(first17 + "0")
