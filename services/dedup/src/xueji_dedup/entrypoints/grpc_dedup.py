@@ -10,18 +10,18 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc
-from xueji_common.auth import Role
+from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
+from xueji_common.auth import MINISTRY, Role
 from xueji_common.documents import DocumentError, DocumentType, validate_document
-from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common.errors import FieldViolation, InvalidArgument, PermissionDenied
 from xueji_common.grpcserver.convert import date_from_pb, timestamp
 from xueji_common.grpcserver.guard import require_role
 from xueji_dedup.adapters.holdings_query import read_engine
-from xueji_dedup.adapters.problem_messages import reported_group
+from xueji_dedup.adapters.problem_messages import reported_group, student_from_pb
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.numbers import NumberKind, check_division
-from xueji_dedup.domain.problems import RuleRefused
-from xueji_dedup.service_layer import bulk_holdings, national
+from xueji_dedup.domain.problems import ProblemKind, RuleRefused
+from xueji_dedup.service_layer import bulk_holdings, national, national_problems
 from xueji_dedup.service_layer.bulk_holdings import HoldingColumns
 from xueji_dedup.service_layer.national import HeldElsewhere
 
@@ -159,6 +159,37 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
             raise InvalidArgument(problems)
         applied = national.report_group(self._rt.uow_factory(), group, actions)
         return dedup_pb2.ReportProblemGroupResponse(applied=applied)
+
+    def RaiseProblemGroup(self, request, context):
+        require_role(Role.SYSTEM)
+        problems = [FieldViolation(n, "不能为空") for n in ("match_key", "students") if not getattr(request, n)]
+        try:
+            kind = ProblemKind[events_pb2.ProblemKind.Name(request.kind).removeprefix("PROBLEM_KIND_")]
+            students = [student_from_pb(s, self._rt.tree) for s in request.students]
+        except (ValueError, KeyError):
+            problems.append(FieldViolation("kind", "问题学籍类型、证件类型或学生状态无效"))
+        if any(not s.record_id or not s.school_code or not s.province_code for s in request.students):
+            problems.append(FieldViolation("students", "每条学籍须有学籍标识、学校代码和省份代码"))
+        if problems:
+            raise InvalidArgument(problems)
+        group, changed = national_problems.raise_group(self._rt.uow_factory(), national_problems.RaiseGroup(
+            kind, request.match_key, students, request.reason), tree=self._rt.tree)
+        return dedup_pb2.RaiseProblemGroupResponse(group_id=group.group_id, version=group.version, changed=changed)
+
+    def PullProblemEvents(self, request, context):
+        principal = require_role(Role.SYSTEM)
+        tree, unit = self._rt.tree, principal.org_unit
+        own = "" if unit == MINISTRY else (tree.province_of(unit).code if unit in tree else None)
+        province = request.province_code or own or ""
+        if own is None or (own and province != own):   # a province's identity pulls its own events only
+            raise PermissionDenied("只能拉取本省的问题学籍事件")
+        if not 0 <= request.limit <= national_problems.MAX_PULL:
+            raise InvalidArgument(FieldViolation("limit", f"条数须在 0 到 {national_problems.MAX_PULL} 之间"))
+        rows = (national_problems.pull(self._rt.uow_factory(), province, request.after_sequence, request.limit)
+                if province and request.limit else [])
+        return dedup_pb2.PullProblemEventsResponse(province_code=province, deliveries=[
+            dedup_pb2.ProblemDelivery(sequence=d.sequence, event_id=d.event_id, event_type=d.event_type,
+                                      payload=d.payload) for d in rows])
 
     def LoadRecordHoldings(self, request_iterator, context):
         require_role(Role.SYSTEM)
