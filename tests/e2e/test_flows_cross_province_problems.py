@@ -103,7 +103,14 @@ def test_one_child_registered_in_two_provinces_has_one_national_group_whose_dele
              "浙江's registration hears the deletion (record 已删除)")
     assert js.record(records["js"]).enrolment_status == events_pb2.ENROLMENT_STATUS_ENROLLED
     js_number = js.record(records["js"]).national_student_number
-    wait_for(lambda: enrolled(zj, child.name, child.resident_id) == [("320000", js_number)],
-             "one enrolled record in the national lookup")
+    seen_lookup = []
+
+    def one_enrolled():
+        seen_lookup.append(enrolled(zj, child.name, child.resident_id))
+        return seen_lookup[-1] == [("320000", js_number)]
+    try:
+        wait_for(one_enrolled, "one enrolled record in the national lookup")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last seen {seen_lookup[-1:]}, 江苏's record {js_number}") from None
     for k, p in provinces.items():
         assert group_seen_by(p, group_id).status == dedup_pb2.PROBLEM_GROUP_STATUS_RESOLVED, k

@@ -131,3 +131,11 @@ def pull_national_events(rt) -> int:
     from xueji_dedup.entrypoints.maintenance import NationalEvents
 
     return NationalEvents(rt).run_once()
+
+
+def pull_for(rt, province_code: str) -> int:
+    """The pull job of a province tier whose identity speaks for `province_code` (production)."""
+    from xueji_dedup.adapters.peers import Peers
+    from xueji_dedup.service_layer.national_inbox import pull_province
+
+    return pull_province(rt.uow_factory, Peers(rt).national, province_code, tree=rt.tree)

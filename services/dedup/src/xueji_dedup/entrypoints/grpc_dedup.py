@@ -27,6 +27,9 @@ from xueji_dedup.service_layer.national import HeldElsewhere
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 _STATES = {"active": 1, "committed": 2, "released": 3, "expired": 4}
+# The columns of problem_students a raised student fills (adapters.tables).
+_STUDENT_SIZES = {"record_id": 64, "application_id": 64, "national_student_number": 19, "name": 100,
+                  "school_code": 10, "province_code": 6}
 _NUMBER_KINDS = {1: NumberKind.FORMAL, 2: NumberKind.TEMPORARY, 3: NumberKind.PROVINCIAL}
 
 
@@ -163,6 +166,13 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
     def RaiseProblemGroup(self, request, context):
         require_role(Role.SYSTEM)
         problems = [FieldViolation(n, "不能为空") for n in ("match_key", "students") if not getattr(request, n)]
+        if request.match_key and not _HASH.fullmatch(request.match_key):
+            problems.append(FieldViolation("match_key", "匹配键须为 64 位小写十六进制（HMAC-SHA256）"))
+        problems += [FieldViolation(f"students[{i}].{name}", f"不能超过 {size} 个字符")
+                     for i, s in enumerate(request.students) for name, size in _STUDENT_SIZES.items()
+                     if len(getattr(s, name)) > size]
+        problems += [FieldViolation(f"students[{i}].document.number", "不能超过 40 个字符")
+                     for i, s in enumerate(request.students) if len(s.document.number) > 40]
         try:
             kind = ProblemKind[events_pb2.ProblemKind.Name(request.kind).removeprefix("PROBLEM_KIND_")]
             students = [student_from_pb(s, self._rt.tree) for s in request.students]
