@@ -38,8 +38,9 @@ def raise_group(uow, cmd: RaiseGroup, *, tree) -> tuple[ProblemGroup, bool]:
         group = uow.problems.open_group_locked(cmd.kind, cmd.match_key)
         created = False
         if group is None:
-            fresh = ProblemGroup(str(uuid.uuid4()), cmd.kind, cmd.match_key, 0, "", students=list(cmd.students),
-                                 create_time=at, update_time=at)
+            fresh = ProblemGroup(str(uuid.uuid4()), cmd.kind, cmd.match_key, 0, "", create_time=at, update_time=at)
+            for student in cmd.students:   # once each, whatever the request repeats
+                fresh.add(student)
             _set_resolver(fresh, tree)
             created = uow.problems.try_add(fresh)
             # lost the race: the other province's group, committed meanwhile, takes our students below
