@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from dedup_helpers import (HASH_KEY, SCHOOL, SCHOOL_B, SCHOOL_JS, deliver, published, pull_for, pull_national_events,
-                           record_created, submitted)
+                           record_created, resident, submitted)
 from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
 from xueji_common.auth import Role
 from xueji_common.db.engine import now
@@ -131,6 +131,26 @@ def test_a_cross_province_group_lives_at_the_national_tier_and_every_province_he
     cancelled.record.version, cancelled.record.enrolment_status = 2, events_pb2.ENROLMENT_STATUS_LEFT
     assert deliver(zhejiang, cancelled) == "handled"
     assert holders(nation) == ["r2"]
+    # nor in 浙江's own index: a new 浙江 application is refused in the name of 江苏's record alone
+    deliver(zhejiang, submitted(PASSPORT, doc_type="A", school="1330105001"))
+    refused = published(zhejiang, "DedupCompleted")[-1]
+    assert refused.reason_code == "HELD_BY_ANOTHER_RECORD" and "梅园小学" in refused.reason, refused.reason
+    assert "胜利小学" not in refused.reason
+
+
+def test_a_record_already_in_its_national_group_gets_no_failed_authentication_group_of_its_own(dedup, people):
+    """Its province heard of the national group first (the record's creation raced with the other
+    province's raise): one open group per record and document."""
+    noted, other = (resident(p, kind=1, name=p.name + "某") for p in people[5:7])   # the register disagrees
+    for app in (noted, other):
+        deliver(dedup, app)
+    assert [e.outcome for e in published(dedup, "DedupCompleted")] == [events_pb2.DEDUP_OUTCOME_FAILED] * 2
+    with dedup.uow_factory() as uow:
+        uow.province.note_national_member("national-group", "r-noted", "pending")
+        uow.commit()
+    deliver(dedup, record_created(noted, record_id="r-noted"))
+    deliver(dedup, record_created(other, record_id="r-other"))
+    assert [list(e.record_ids) for e in published(dedup, "ProblemRaised")] == [["r-other"]]
 
 
 def test_two_provinces_raising_one_key_at_once_meet_on_one_national_group(tiers):

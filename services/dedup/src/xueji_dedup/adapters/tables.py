@@ -262,4 +262,16 @@ province_delivery_cursor = Table(
     Column("update_time", DateTime(timezone=True), nullable=False),
 )
 
+# Province tier: its records' places in national groups, as its deliveries told it (status pending
+# or deleted): so that a record already in the national group of its document gets no
+# failed-authentication group of its own, and a record the ministry deleted holds nothing here either.
+province_national_members = Table(
+    "province_national_members",
+    metadata,
+    Column("group_id", String(36), primary_key=True),
+    Column("record_id", String(64), primary_key=True),
+    Column("status", String(30), nullable=False),
+    Index("ix_province_national_members_record", "record_id"),
+)
+
 outbox, inbox = add_messaging_tables(metadata)

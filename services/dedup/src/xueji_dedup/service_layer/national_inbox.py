@@ -51,6 +51,9 @@ def take(uow, province_code: str, deliveries, *, tree) -> int:
             event = _TYPES[d.event_type].FromString(d.payload)
             if isinstance(event, events_pb2.ProblemRaised):
                 _merge_failed_authentications(uow, event, tree)
+            elif event.resolution == events_pb2.PROBLEM_RESOLUTION_DELETE:
+                for record_id in event.record_ids:   # holds nothing here either (ProvinceStore)
+                    uow.province.note_national_member(event.problem_group_id, record_id, "deleted")
             uow.publish(event, aggregate_id=event.problem_group_id)
             taken += 1
         uow.deliveries.move_cursor(province_code, cursor, now())
@@ -64,6 +67,10 @@ def _merge_failed_authentications(uow, joined: events_pb2.ProblemRaised, tree) -
                  role=Role.SYSTEM.value, role_proto=Role.SYSTEM.proto, time=at,
                  opinion=f"已并入跨省问题学籍组 {joined.problem_group_id}，由教育部处理")
     for record_id in joined.record_ids:
+        # taken in turn with record_created (which raises no failed-authentication group for a record
+        # noted here): whichever commits first, the other sees it
+        uow.province.lock_record(record_id)
+        uow.province.note_national_member(joined.problem_group_id, record_id, "pending")
         for group in uow.problems.groups_of_record(record_id):
             if group.kind is not ProblemKind.AUTHENTICATION_FAILED or group.group_id == joined.problem_group_id:
                 continue

@@ -74,7 +74,8 @@ def record_created(uow, rec: RecordSnapshot, *, peers, tree) -> list[ProblemGrou
     if shared is not None:
         if not _cross_province(shared[0], tree):
             raised.append(_group(uow, ProblemKind.SHARED_DOCUMENT, rec.document_hash, *shared, tree))
-    elif rec.category == "resident" and app is not None and app.outcome == "failed":
+    elif rec.category == "resident" and app is not None and app.outcome == "failed" \
+            and not _in_national_group(uow, rec.record_id):
         raised.append(_group(uow, ProblemKind.AUTHENTICATION_FAILED, rec.record_id, [_student(rec, tree, app.reason)],
                              app.reason, tree))
     if rec.category == "no_document":
@@ -104,7 +105,8 @@ def record_changed(uow, rec: RecordSnapshot, *, peers, tree, announced: Announce
         return
     if number is not None and number.version == rec.version:   # else a newer announcement follows
         rotation.check_key(uow.hash_key, rec.document_type, number.number, rec.document_hash)
-    deleted = uow.problems.record_deleted(rec.record_id)
+    deleted = uow.problems.record_deleted(rec.record_id) or bool(
+        uow.province.national_groups_of(rec.record_id, status="deleted"))
     reports = []
     for group in uow.problems.groups_of_record(rec.record_id):
         report = reporting.cross_province_report(uow, group) if _refresh(group, rec) else None
@@ -159,6 +161,13 @@ def _student(rec: RecordSnapshot, tree, reason: str) -> ProblemStudent:
         name=rec.name, gender=rec.gender, birth_date=rec.birth_date, document_type=rec.document_type,
         document_masked=rec.document_masked, reason=reason,
         **school_chain(tree, rec.school_code, rec.province_code))
+
+
+def _in_national_group(uow, record_id: str) -> bool:
+    """Already in the national group of its document (its province heard it first, see
+    national_inbox): no failed-authentication group of its own, one open group per document."""
+    uow.province.lock_record(record_id)
+    return bool(uow.province.national_groups_of(record_id))
 
 
 def _cross_province(students: list[ProblemStudent], tree) -> bool:

@@ -1,6 +1,7 @@
 """Cross-province problem groups live at the national tier: one open group per (kind, match_key), and
 the per-province outbox of their events (national_deliveries, pulled by each province's dedup
-worker, which keeps its cursor in province_delivery_cursor).
+worker, which keeps its cursor in province_delivery_cursor and its records' places in national groups
+in province_national_members).
 
 Revision ID: 0005_national_problem_groups
 Revises: 0004_number_update_time
@@ -40,9 +41,17 @@ def upgrade() -> None:
         sa.Column("after_sequence", sa.BigInteger, nullable=False),
         sa.Column("update_time", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_table(
+        "province_national_members",
+        sa.Column("group_id", sa.String(36), primary_key=True),
+        sa.Column("record_id", sa.String(64), primary_key=True),
+        sa.Column("status", sa.String(30), nullable=False),
+    )
+    op.create_index("ix_province_national_members_record", "province_national_members", ["record_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("province_national_members")
     op.drop_table("province_delivery_cursor")
     op.drop_table("national_delivery_heads")
     op.drop_table("national_deliveries")
