@@ -64,8 +64,9 @@ def record_created(uow, rec: RecordSnapshot, *, peers, tree) -> list[ProblemGrou
 
     records_sharing = [h for h in others if h.kind is HoldingKind.RECORD]
     shared = _shared_document(uow, rec, records_sharing, tree) if records_sharing else None
+    uow.end_reads()   # read before the first write (SQLite: no read transaction upgraded to a write)
     if shared is not None and _cross_province(shared[0], tree):
-        uow.end_reads()   # its home is the national tier: raised there, heard back through its deliveries
+        # its home is the national tier: raised there, heard back through the province's deliveries
         peers.national.raise_group(ProblemKind.SHARED_DOCUMENT, rec.document_hash, *shared, tree)
 
     uow.claim_now()
