@@ -113,6 +113,13 @@ DEDUP = [
             group_id=str(uuid.uuid4()), kind=events_pb2.PROBLEM_KIND_SHARED_DOCUMENT, version=1,
             status=dd.PROBLEM_GROUP_STATUS_PENDING, resolver_level=cm.ORG_UNIT_LEVEL_MINISTRY,
             resolver_unit_code=MINISTRY)), "dedup-national"),
+    Rpc("Dedup", "RaiseProblemGroup", (SYS,), "none", lambda w, c, u: dd.RaiseProblemGroupRequest(
+        kind=events_pb2.PROBLEM_KIND_SHARED_DOCUMENT, match_key=_hash(), reason="一人多籍", students=[
+            dd.ProblemStudent(record_id=str(uuid.uuid4()), school_code=SCHOOL, province_code="330000"),
+            dd.ProblemStudent(record_id=str(uuid.uuid4()), school_code="1320102001", province_code="320000")]),
+        "dedup-national"),
+    Rpc("Dedup", "PullProblemEvents", (SYS,), "none", lambda w, c, u: dd.PullProblemEventsRequest(limit=10),
+        "dedup-national"),
     Rpc("Dedup", "LoadRecordHoldings", (SYS,), "none", lambda w, c, u: [dd.RecordHoldingBatch()], "dedup-national",
         streaming=True),
     Rpc("ProblemRecords", "ListProblemGroups", (SR, DR, SYS), "unit",

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from xueji_common.runtime.spec import ServiceSpec
 from xueji_dedup.adapters.tables import metadata
-from xueji_dedup.entrypoints import demo
+from xueji_dedup.entrypoints import demo, maintenance
 from xueji_dedup.entrypoints.events import SUBSCRIPTIONS
 from xueji_dedup.entrypoints.grpc_api import bindings
 from xueji_dedup.service_layer.unit_of_work import uow_factory
@@ -17,4 +17,5 @@ SPEC = ServiceSpec(
     subscriptions=SUBSCRIPTIONS,
     worker_concurrency=4,   # handlers check versions or serialize per application (safe side by side)
     seed_demo=demo.seed,
+    periodic_tasks=maintenance.periodic_tasks,
 )

@@ -125,3 +125,19 @@ def record_created(app_event, *, record_id=None, nsn="", temporary=True, school=
         document_type=a.document_type, document_number_masked=a.document_number_masked,
         document_hash=a.document_hash, category=a.category, version=version)
     return events_pb2.StudentRecordCreated(record=snapshot)
+
+
+def pull_national_events(rt) -> int:
+    """One run of the province tier's periodic job: the national tier's problem events pulled and
+    republished (an identity of the nation, as in these tests, pulls every province)."""
+    from xueji_dedup.entrypoints.maintenance import NationalEvents
+
+    return NationalEvents(rt).run_once()
+
+
+def pull_for(rt, province_code: str) -> int:
+    """The pull job of a province tier whose identity speaks for `province_code` (production)."""
+    from xueji_dedup.adapters.peers import Peers
+    from xueji_dedup.service_layer.national_inbox import pull_province
+
+    return pull_province(rt.uow_factory, Peers(rt).national, province_code, tree=rt.tree)

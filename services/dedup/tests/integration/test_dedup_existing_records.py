@@ -18,7 +18,7 @@ from xueji_national_query.adapters.tables import national_records as nq_records
 from xueji_national_query.service_layer.bulk_load import bulk_load
 from xueji_national_query.spec import SPEC as NQ
 
-from dedup_helpers import HASH_KEY, SCHOOL, deliver, published, record_created, resident, submitted
+from dedup_helpers import HASH_KEY, SCHOOL, deliver, published, pull_national_events, record_created, resident, submitted
 
 HK = "H24681357"
 JS_SCHOOL = "1320102001"                 # 江苏省南京市玄武区梅园小学
@@ -84,7 +84,11 @@ def test_a_freshman_enrolled_elsewhere_gets_a_cross_province_problem_group_with_
     deliver(dedup, app)
     assert published(dedup, "DedupCompleted")[0].outcome == events_pb2.DEDUP_OUTCOME_FAILED
     deliver(dedup, record_created(app))
-    [raised] = published(dedup, "ProblemRaised")
+    assert published(dedup, "ProblemRaised") == []   # raised at its home, the national tier, ...
+    pull_national_events(dedup)                         # ... and heard back through its deliveries
+    # one database playing every province hears it once per province holding a member
+    raised, *again = published(dedup, "ProblemRaised")
+    assert {r.problem_group_id for r in again} <= {raised.problem_group_id}
     assert raised.kind == events_pb2.PROBLEM_KIND_SHARED_DOCUMENT
     assert "nq-G" + p.resident_id in raised.record_ids   # national-query flags the loaded record too
     with dedup.uow_factory() as uow:

@@ -1,6 +1,8 @@
-"""What the national tier learns of problem groups: a record deleted as a duplicate gives up its
-national holding, and cross-province groups are reported to the national tier, which lists and shows
-them to the ministry (the province tier that reported a group resolves it).
+"""The national tier and problem groups: a record deleted as a duplicate gives up its national holding,
+and a cross-province group's one home is the national tier (docs/CROSS-PROVINCE-PROBLEMS.md): raised
+there by the province that finds it, met there by a province raising it at the same moment, shown by
+every province holding a member (forwarded), resolved there by the ministry, and heard by every such
+province through the deliveries it pulls (idempotently).
 
 Two province tiers (浙江, 江苏) and a national tier, each with its own database, the province tiers
 reaching the national one over gRPC; dedup's own ProblemRaised / ProblemResolved are handed back to
@@ -11,9 +13,11 @@ import grpc
 import pytest
 from sqlalchemy import select
 
-from dedup_helpers import HASH_KEY, SCHOOL, SCHOOL_B, SCHOOL_JS, deliver, published, record_created, submitted
+from dedup_helpers import (HASH_KEY, SCHOOL, SCHOOL_B, SCHOOL_JS, deliver, published, pull_for, pull_national_events,
+                           record_created, resident, submitted)
 from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
 from xueji_common.auth import Role
+from xueji_common.db.engine import now
 from xueji_common.grpcserver.client import bearer
 from xueji_common.hashing import document_hash
 from xueji_dedup.adapters.tables import national_reservations
@@ -89,47 +93,127 @@ def tiers(make_dedup):
     return nation, make_dedup(peers=to_nation), make_dedup(peers=to_nation)
 
 
-def test_the_ministry_lists_and_reads_cross_province_groups_on_the_national_tier(tiers):
+def test_a_cross_province_group_lives_at_the_national_tier_and_every_province_hears_it(tiers):
     nation, zhejiang, jiangsu = tiers
     app = submitted(PASSPORT, doc_type="A")
     deliver(zhejiang, app)
     deliver(zhejiang, record_created(app, record_id="r1"))
     r2 = record_created(submitted(PASSPORT, doc_type="A", school=SCHOOL_JS), record_id="r2")
-    deliver(jiangsu, r2)                                      # 江苏 finds 浙江's record: a ministry group
-    assert list_groups(nation) == []                          # not reported yet
-    echo(jiangsu, "ProblemRaised")
+    deliver(jiangsu, r2)                                      # 江苏 finds 浙江's record: raised at the nation
 
-    [seen] = list_groups(nation)
-    [held] = list_groups(jiangsu)
-    assert seen.group_id == held.group_id and seen.version == held.version
-    assert (seen.resolver_level, seen.reporting_province_code) == (common_pb2.ORG_UNIT_LEVEL_MINISTRY, "320000")
-    assert sorted((s.record_id, s.province_code, s.school_code) for s in seen.students) == [
+    [group] = list_groups(nation)
+    assert (group.resolver_level, group.reporting_province_code) == (common_pb2.ORG_UNIT_LEVEL_MINISTRY, "")
+    assert sorted((s.record_id, s.province_code, s.school_code) for s in group.students) == [
         ("r1", "330000", SCHOOL), ("r2", "320000", SCHOOL_JS)]
-    assert [g.group_id for g in list_groups(nation, "330000")] == [seen.group_id]   # a province sees its part
-    assert list_groups(zhejiang) == []                        # 浙江's own tier holds no copy (as before)
+    for tier in (zhejiang, jiangsu):                          # held by no province ...
+        with tier.uow_factory() as uow:
+            assert uow.problems.get(group.group_id) is None
+        # ... and shown by each (forwarded to the nation, read only), to its own registrars
+        assert [g.group_id for g in list_groups(tier, "330000" if tier is zhejiang else "320000")] == [group.group_id]
+    shown = problems(zhejiang).GetProblemGroup(dedup_pb2.GetProblemGroupRequest(group_id=group.group_id),
+                                               metadata=as_(zhejiang, Role.DEPARTMENT_REGISTRAR, "330102"))
+    assert shown.group_id == group.group_id
 
-    with pytest.raises(grpc.RpcError) as err:                 # the copy is read only: 江苏 resolves it
-        resolve(nation, seen, "000000", ("r1", DELETE), ("r2", KEEP))
-    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "江苏省" in err.value.details()
+    # each province hears it on its own bus (its registration and national-query flag the records)
+    assert (pull_for(zhejiang, "330000"), pull_for(jiangsu, "320000")) == (1, 1)
+    for tier in (zhejiang, jiangsu):
+        [raised] = published(tier, "ProblemRaised")
+        assert raised.problem_group_id == group.group_id and sorted(raised.record_ids) == ["r1", "r2"]
 
-    resolve(jiangsu, held, "000000", ("r1", DELETE), ("r2", KEEP))   # the ministry, on 江苏's tier
-    echo(jiangsu, "ProblemResolved")
-    detail = problems(nation).GetProblemGroup(dedup_pb2.GetProblemGroupRequest(group_id=seen.group_id),
-                                              metadata=as_(nation, Role.DEPARTMENT_REGISTRAR, "000000"))
-    assert detail.status == dedup_pb2.PROBLEM_GROUP_STATUS_RESOLVED and detail.version == held.version + 1
-    assert [(h.record_id, h.resolution, h.stamp.org_unit_code) for h in detail.history] == [
-        ("r1", DELETE, "000000"), ("r2", KEEP, "000000")]
-    assert holders(nation) == ["r2"]                          # 浙江's deleted record holds nothing
+    # the ministry resolves it at the nation: 浙江's record deleted gives up its holding at once
+    resolve(nation, group, "000000", ("r1", DELETE), ("r2", KEEP))
+    assert holders(nation) == ["r2"]
+    assert (pull_for(zhejiang, "330000"), pull_for(jiangsu, "320000")) == (2, 2)
+    heard = [(tuple(e.record_ids), e.resolution) for e in published(zhejiang, "ProblemResolved")]
+    assert heard == [(("r1",), DELETE), (("r2",), KEEP)]      # 浙江's registration cancels r1 on this
+    # and a late change of the cancelled record does not make it hold the document again
+    cancelled = events_pb2.StudentRecordChanged(record=record_created(app, record_id="r1").record)
+    cancelled.record.version, cancelled.record.enrolment_status = 2, events_pb2.ENROLMENT_STATUS_LEFT
+    assert deliver(zhejiang, cancelled) == "handled"
+    assert holders(nation) == ["r2"]
+    # nor in 浙江's own index: a new 浙江 application is refused in the name of 江苏's record alone
+    deliver(zhejiang, submitted(PASSPORT, doc_type="A", school="1330105001"))
+    refused = published(zhejiang, "DedupCompleted")[-1]
+    assert refused.reason_code == "HELD_BY_ANOTHER_RECORD" and "梅园小学" in refused.reason, refused.reason
+    assert "胜利小学" not in refused.reason
 
-    # a key-data change of a record reaches the copy with the group's next version; an old report does not
-    renamed = events_pb2.StudentRecordChanged(record=r2.record)
-    renamed.record.version, renamed.record.name = 2, "李四"
-    deliver(jiangsu, renamed)
-    echo(jiangsu, "ProblemRaised")                            # a stale report, delivered again
-    [after] = list_groups(nation)
-    [now_held] = list_groups(jiangsu)
-    assert after.version == now_held.version == detail.version + 1
-    assert {s.record_id: s.name for s in after.students}["r2"] == "李四"
+
+def test_a_record_already_in_its_national_group_gets_no_failed_authentication_group_of_its_own(dedup, people):
+    """Its province heard of the national group first (the record's creation raced with the other
+    province's raise): one open group per record and document."""
+    noted, other = (resident(p, kind=1, name=p.name + "某") for p in people[5:7])   # the register disagrees
+    for app in (noted, other):
+        deliver(dedup, app)
+    assert [e.outcome for e in published(dedup, "DedupCompleted")] == [events_pb2.DEDUP_OUTCOME_FAILED] * 2
+    with dedup.uow_factory() as uow:
+        uow.province.note_national_member("national-group", "r-noted", "pending")
+        uow.commit()
+    deliver(dedup, record_created(noted, record_id="r-noted"))
+    deliver(dedup, record_created(other, record_id="r-other"))
+    assert [list(e.record_ids) for e in published(dedup, "ProblemRaised")] == [["r-other"]]
+
+
+def test_two_provinces_raising_one_key_at_once_meet_on_one_national_group(tiers):
+    nation, zhejiang, jiangsu = tiers
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from xueji_dedup.adapters.peers import Peers
+    from xueji_dedup.domain.problems import ProblemKind, ProblemStudent, school_chain
+
+    key = document_hash(HASH_KEY, "A", PASSPORT)
+
+    def student(record_id, school):
+        return ProblemStudent(record_id=record_id, application_id="", national_student_number="L1",
+                              temporary_number=True, name="张三", gender=1, birth_date=None, document_type="A",
+                              document_masked="E1****678", **school_chain(nation.tree, school, ""))
+
+    barrier = Barrier(2)
+
+    def raise_from(tier, mine, theirs):
+        barrier.wait()
+        return Peers(tier).national.raise_group(ProblemKind.SHARED_DOCUMENT, key, [mine, theirs], "一人多籍", tier.tree)
+
+    with ThreadPoolExecutor(2) as pool:
+        ids = list(pool.map(raise_from, [zhejiang, jiangsu],
+                            [student("r1", SCHOOL), student("r2", SCHOOL_JS)],
+                            [student("r2", SCHOOL_JS), student("r1", SCHOOL)]))
+    [group] = list_groups(nation)
+    assert ids == [group.group_id, group.group_id]
+    assert sorted(s.record_id for s in group.students) == ["r1", "r2"]
+    # a province that raised it again later (a redelivered event) changes nothing
+    Peers(zhejiang).national.raise_group(ProblemKind.SHARED_DOCUMENT, key, [student("r1", SCHOOL)], "一人多籍",
+                                         zhejiang.tree)
+    [again] = list_groups(nation)
+    assert again.version == group.version
+
+
+def test_pulling_again_after_a_crash_republishes_nothing_twice(tiers):
+    from xueji_dedup.adapters.peers import Peers
+    from xueji_dedup.service_layer import national_inbox
+
+    nation, zhejiang, jiangsu = tiers
+    app = submitted(PASSPORT, doc_type="A")
+    deliver(zhejiang, app)
+    deliver(zhejiang, record_created(app, record_id="r1"))
+    deliver(jiangsu, record_created(submitted(PASSPORT, doc_type="A", school=SCHOOL_JS), record_id="r2"))
+    province, rows = Peers(zhejiang).national.pull("330000", 0, 10)
+    assert province == "330000" and [d.sequence for d in rows] == [1]
+    assert Peers(zhejiang).national.pull("330000", 0, 10)[1] == rows          # read only: the same answer
+    assert national_inbox.take(zhejiang.uow_factory(), "330000", rows, tree=zhejiang.tree) == 1
+    # the worker died before its cursor's commit was known: it pulls the same rows again
+    with zhejiang.uow_factory() as uow:
+        uow.deliveries.move_cursor("330000", 0, now())
+        uow.commit()
+    assert national_inbox.take(zhejiang.uow_factory(), "330000", rows, tree=zhejiang.tree) == 0   # inbox
+    assert len(published(zhejiang, "ProblemRaised")) == 1
+    assert pull_for(zhejiang, "330000") == 0
+    # a province's identity pulls its own province only
+    with pytest.raises(grpc.RpcError) as err:
+        dedup_pb2_grpc.DedupStub(grpc.insecure_channel(nation.settings.grpc_address)).PullProblemEvents(
+            dedup_pb2.PullProblemEventsRequest(province_code="320000", limit=10),
+            metadata=as_(nation, Role.SYSTEM, "330000"))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
 def test_only_cross_province_groups_are_reported(tiers):
@@ -142,13 +226,15 @@ def test_only_cross_province_groups_are_reported(tiers):
     assert len(list_groups(zhejiang, "330102")) == 1 and list_groups(nation) == []
 
 
-def test_one_database_playing_both_tiers_keeps_its_groups_its_own(dedup):
-    """The embedded mode: the reports reach the same database, which must not take them for copies."""
+def test_one_database_playing_both_tiers_holds_the_national_group_once(dedup):
+    """The embedded mode: the province tier raises the group at itself (the national tier) and hears it
+    back through its deliveries."""
     app = submitted(PASSPORT, doc_type="A")
     deliver(dedup, app)
     deliver(dedup, record_created(app, record_id="r1"))
     r2 = record_created(submitted(PASSPORT, doc_type="A", school=SCHOOL_JS), record_id="r2")
     deliver(dedup, r2)
+    pull_national_events(dedup)
     echo(dedup, "ProblemRaised")
     renamed = events_pb2.StudentRecordChanged(record=r2.record)
     renamed.record.version, renamed.record.name = 2, "李四"

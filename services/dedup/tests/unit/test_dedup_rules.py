@@ -162,3 +162,20 @@ def test_a_resident_id_held_by_a_record_tells_a_non_freshman_to_transfer():
     assert enrolled.reason_code == checks.HELD_BY_RECORD
     # an application in flight is no enrolment: no transfer to speak of
     assert not checks.held(reservation, place, "360***", enrolled_resident=True).reason.endswith("不能重复注册")
+
+
+def test_a_failed_authentication_merged_into_the_national_group_closes_once():
+    group = ProblemGroup("g", ProblemKind.AUTHENTICATION_FAILED, "r1", 5, "1330102001", [student("r1")])
+    assert group.merge_into("r1") is True
+    assert (group.student("r1").status, group.status) == (StudentStatus.MERGED, GroupStatus.RESOLVED)
+    assert group.merge_into("r1") is False          # a redelivered notice changes nothing
+    assert group.merge_into("r9") is False          # not a member
+
+
+def test_a_raised_student_crosses_the_tiers_with_its_application_but_never_to_users():
+    from xueji_dedup.adapters.problem_messages import student_from_pb, student_to_pb
+
+    s = student("r1")
+    assert student_to_pb(s, TREE).application_id == ""
+    back = student_from_pb(student_to_pb(s, TREE, with_application=True), TREE)
+    assert back == s

@@ -7,19 +7,22 @@ handler fails, nothing is committed, and the bus delivers the event again later.
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import grpc
 from grpc_status import rpc_status
 from google.rpc import error_details_pb2
 
-from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc
+from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
+from xueji_common import paging
 from xueji.v1 import population_register_pb2, population_register_pb2_grpc, registration_pb2, registration_pb2_grpc
 from xueji_common.documents import DocumentType
 from xueji_common.grpcserver.convert import date_to_pb
-from xueji_dedup.adapters.problem_messages import group_to_pb
+from xueji_dedup.adapters.deliveries import Delivery
+from xueji_dedup.adapters.problem_messages import group_to_pb, reported_group, student_to_pb
 from xueji_dedup.domain.checks import Holding, HoldingKind
-from xueji_dedup.domain.problems import ProblemGroup
+from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent
 
 RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED)
 TIMEOUT_SECONDS = 5.0
@@ -133,6 +136,53 @@ class NationalTier:
             group=group_to_pb(group, tree, actions), province_code=province_code), self._metadata()).applied
 
 
+    def raise_group(self, kind: ProblemKind, match_key: str, students: list[ProblemStudent], reason: str,
+                    tree) -> str:
+        """A cross-province group raised at its home (idempotent); returns its id."""
+        return _call(self._stub.RaiseProblemGroup, dedup_pb2.RaiseProblemGroupRequest(
+            kind=events_pb2.ProblemKind.Value("PROBLEM_KIND_" + kind.name), match_key=match_key,
+            students=[student_to_pb(s, tree, with_application=True) for s in students], reason=reason),
+            self._metadata()).group_id
+
+    def pull(self, province_code: str, after_sequence: int, limit: int) -> tuple[str, list[Delivery]]:
+        """(the province pulled, its deliveries after the sequence)."""
+        r = _call(self._stub.PullProblemEvents, dedup_pb2.PullProblemEventsRequest(
+            province_code=province_code, after_sequence=after_sequence, limit=limit), self._metadata())
+        return r.province_code, [Delivery(d.sequence, d.event_id, d.event_type, d.payload) for d in r.deliveries]
+
+
+class NationalProblems:
+    """The national tier's ProblemRecords, read only, as a province forwards its callers' reads of
+    cross-province groups there (called as this service; the province checks the caller's reach)."""
+
+    def __init__(self, channel: grpc.Channel, metadata, tree) -> None:
+        self._stub = dedup_pb2_grpc.ProblemRecordsStub(channel)
+        self._metadata, self._tree = metadata, tree
+
+    def get(self, group_id: str) -> tuple[ProblemGroup, list, list] | None:
+        try:
+            message = _call(self._stub.GetProblemGroup, dedup_pb2.GetProblemGroupRequest(group_id=group_id),
+                            self._metadata())
+        except grpc.RpcError as exc:
+            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                return None
+            raise
+        group, actions = reported_group(message, "", self._tree)
+        proofs = [SimpleNamespace(file_id=f.file_id, file_name=f.file_name, content_type=f.content_type,
+                                  size_bytes=f.size_bytes, action_time=a["time"])
+                  for a, m in zip(actions, message.history) for f in m.proof_files]
+        return group, [SimpleNamespace(**a) for a in actions], proofs
+
+    def list(self, q, unit_code: str, offset: int, limit: int) -> tuple[list[ProblemGroup], int]:
+        r = _call(self._stub.ListProblemGroups, dedup_pb2.ListProblemGroupsRequest(
+            org_unit_code=unit_code, kinds=[events_pb2.ProblemKind.Value("PROBLEM_KIND_" + k.name) for k in q.kinds],
+            statuses=[dedup_pb2.ProblemGroupStatus.Value("PROBLEM_GROUP_STATUS_" + s.name) for s in q.statuses],
+            resolver_level=q.resolver_level, name=q.name, national_student_number=q.national_student_number,
+            page=common_pb2.PageRequest(page_size=limit, page_token=paging.encode_offset(offset) if offset else "")),
+            self._metadata())
+        return [reported_group(g, "", self._tree)[0] for g in r.groups], r.page.total_size
+
+
 class PopulationRegister:
     """The population register (基础数据库) behind its gRPC contract."""
 
@@ -193,5 +243,11 @@ class Peers:
 
     def __init__(self, runtime) -> None:
         self.national = NationalTier(runtime.channel("dedup-national"), runtime.caller.metadata)
+        # A province tier whose national tier is another process forwards reads of the groups held
+        # there; one process playing both (the embedded mode) holds them itself.
+        remote = runtime.settings.scope == "province" and runtime.settings.peers.get("dedup-national", "") not in (
+            "", runtime.settings.grpc_address)
+        self.national_problems = (NationalProblems(runtime.channel("dedup-national"), runtime.caller.metadata,
+                                                   runtime.tree) if remote else None)
         self.register = PopulationRegister(runtime.channel("population-register"), runtime.caller.metadata)
         self.registration = Registration(runtime.channel("registration"), runtime.caller.metadata)

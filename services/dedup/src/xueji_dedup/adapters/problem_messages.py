@@ -1,5 +1,6 @@
-"""Problem groups as dedup.proto carries them, both ways: to callers of ProblemRecords and, for the
-national tier's collected view, from a province tier's ReportProblemGroup. Numbers only masked."""
+"""Problem groups as dedup.proto carries them, both ways: to callers of ProblemRecords, between the
+tiers (RaiseProblemGroup; a province forwarding reads of the national tier's groups) and from a
+province tier's ReportProblemGroup (the former collected view). Numbers only masked."""
 from __future__ import annotations
 
 import datetime as dt
@@ -29,15 +30,7 @@ def group_to_pb(group: ProblemGroup, tree, actions=(), proofs=()) -> dedup_pb2.P
         resolver_unit_name=resolver.name if resolver else "", version=group.version,
         create_time=timestamp(group.create_time), update_time=timestamp(group.update_time),
         reporting_province_code=group.reporting_province)
-    for s in group.students:
-        message.students.append(dedup_pb2.ProblemStudent(
-            record_id=s.record_id, national_student_number=s.national_student_number,
-            temporary_number=s.temporary_number, name=s.name, gender=s.gender, birth_date=date_to_pb(s.birth_date),
-            document=common_pb2.IdentityDocument(
-                type=DocumentType(s.document_type).to_proto() if s.document_type else 0, number=s.document_masked),
-            school_code=s.school_code, school_name=tree.get(s.school_code).name if s.school_code in tree else "",
-            province_code=s.province_code,
-            status=_enum(dedup_pb2.ProblemStudentStatus, "PROBLEM_STUDENT_STATUS_", s.status), reason=s.reason))
+    message.students.extend(student_to_pb(s, tree) for s in group.students)
     for a in actions:
         action = dedup_pb2.ProblemAction(
             record_id=a.record_id, resolution=_enum(events_pb2.ProblemResolution, "PROBLEM_RESOLUTION_",
@@ -56,6 +49,31 @@ def group_to_pb(group: ProblemGroup, tree, actions=(), proofs=()) -> dedup_pb2.P
     return message
 
 
+def student_to_pb(s: ProblemStudent, tree, *, with_application: bool = False) -> dedup_pb2.ProblemStudent:
+    """One student of a group; its application only between tiers (RaiseProblemGroup), never to users."""
+    return dedup_pb2.ProblemStudent(
+        record_id=s.record_id, national_student_number=s.national_student_number,
+        temporary_number=s.temporary_number, name=s.name, gender=s.gender, birth_date=date_to_pb(s.birth_date),
+        document=common_pb2.IdentityDocument(
+            type=DocumentType(s.document_type).to_proto() if s.document_type else 0, number=s.document_masked),
+        school_code=s.school_code, school_name=tree.get(s.school_code).name if s.school_code in tree else "",
+        province_code=s.province_code,
+        status=_enum(dedup_pb2.ProblemStudentStatus, "PROBLEM_STUDENT_STATUS_", s.status), reason=s.reason,
+        application_id=s.application_id if with_application else "")
+
+
+def student_from_pb(s: dedup_pb2.ProblemStudent, tree) -> ProblemStudent:
+    """Raises ValueError or KeyError on an enum value the domain does not know."""
+    return ProblemStudent(
+        record_id=s.record_id, application_id=s.application_id, national_student_number=s.national_student_number,
+        temporary_number=s.temporary_number, name=s.name, gender=s.gender, birth_date=date_from_pb(s.birth_date),
+        document_type=DocumentType.from_proto(s.document.type).value if s.document.type else "",
+        document_masked=s.document.number, reason=s.reason,
+        status=_member(StudentStatus, dedup_pb2.ProblemStudentStatus, "PROBLEM_STUDENT_STATUS_", s.status)
+        if s.status else StudentStatus.PENDING,
+        **school_chain(tree, s.school_code, s.province_code))
+
+
 def reported_group(message: dedup_pb2.ProblemGroup, province_code: str, tree) -> tuple[ProblemGroup, list[dict]]:
     """A province tier's report → the national copy (group marked with the reporting province) and its
     audit rows. Raises ValueError or KeyError on an enum value the domain does not know."""
@@ -66,14 +84,7 @@ def reported_group(message: dedup_pb2.ProblemGroup, province_code: str, tree) ->
         status=_member(GroupStatus, dedup_pb2.ProblemGroupStatus, "PROBLEM_GROUP_STATUS_", message.status),
         version=message.version, create_time=message.create_time.ToDatetime(utc),
         update_time=message.update_time.ToDatetime(utc), reporting_province=province_code)
-    for s in message.students:
-        group.students.append(ProblemStudent(
-            record_id=s.record_id, application_id="", national_student_number=s.national_student_number,
-            temporary_number=s.temporary_number, name=s.name, gender=s.gender, birth_date=date_from_pb(s.birth_date),
-            document_type=DocumentType.from_proto(s.document.type).value if s.document.type else "",
-            document_masked=s.document.number, reason=s.reason,
-            status=_member(StudentStatus, dedup_pb2.ProblemStudentStatus, "PROBLEM_STUDENT_STATUS_", s.status),
-            **school_chain(tree, s.school_code, s.province_code)))
+    group.students.extend(student_from_pb(s, tree) for s in message.students)
     actions = []
     for a in message.history:
         c, role = a.corrected_identity, a.stamp.role

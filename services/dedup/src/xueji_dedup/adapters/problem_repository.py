@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xueji_common.db.engine import utc
@@ -28,6 +29,23 @@ class ProblemRepository:
             problem_groups.c.kind == kind.value, problem_groups.c.match_key == match_key)
             .order_by(problem_groups.c.create_time.desc())).first()
         return self._load([row])[0] if row else None
+
+    def open_group_locked(self, kind: ProblemKind, match_key: str) -> ProblemGroup | None:
+        """The one open group of (kind, key), locked until the transaction ends."""
+        g = problem_groups
+        row = self._s.execute(select(g).where(g.c.kind == kind.value, g.c.match_key == match_key,
+                                              g.c.status != "resolved").with_for_update()).first()
+        return self._load([row])[0] if row else None
+
+    def try_add(self, group: ProblemGroup) -> bool:
+        """Insert an open group unless another open group of its (kind, key) exists (uq_problem_groups_open:
+        on PostgreSQL a concurrent insert waits for the other transaction, then loses); False when it lost."""
+        try:
+            with self._s.begin_nested():
+                self.add(group)
+            return True
+        except IntegrityError:
+            return False
 
     def groups_of_record(self, record_id: str) -> list[ProblemGroup]:
         ids = self._s.execute(select(problem_students.c.group_id).where(

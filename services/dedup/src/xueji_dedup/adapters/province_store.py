@@ -3,17 +3,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from xueji_dedup.adapters.tables import problem_students
+from xueji_dedup.adapters.tables import province_national_members as members
 from xueji_dedup.adapters.tables import province_applications as apps
 from xueji_dedup.adapters.tables import province_records as recs
 from xueji_dedup.domain.checks import Holding, HoldingKind
 
-# A record deleted as a duplicate (问题学籍 删除) stays in the index but holds nothing.
+# A record deleted as a duplicate (问题学籍 删除, here or by the ministry at the national tier) stays in
+# the index but holds nothing.
 _LIVE = recs.c.record_id.not_in(
-    select(problem_students.c.record_id).where(problem_students.c.status == "deleted"))
+    select(problem_students.c.record_id).where(problem_students.c.status == "deleted")
+    .union(select(members.c.record_id).where(members.c.status == "deleted")))
 
 
 class ProvinceStore:
@@ -31,6 +35,23 @@ class ProvinceStore:
 
     def update_application(self, application_id: str, **values) -> None:
         self._s.execute(update(apps).where(apps.c.application_id == application_id).values(**values))
+
+    def lock_record(self, record_id: str) -> None:
+        """Until the transaction ends, the record's problem groups are this transaction's to change
+        (PostgreSQL advisory lock; SQLite serializes writers anyway)."""
+        if self._s.bind.dialect.name == "postgresql":
+            self._s.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                            {"key": f"dedup:record-groups:{record_id}"})
+
+    def note_national_member(self, group_id: str, record_id: str, status: str) -> None:
+        insert_ = postgresql.insert if self._s.bind.dialect.name == "postgresql" else sqlite.insert
+        stmt = insert_(members).values(group_id=group_id, record_id=record_id, status=status)
+        self._s.execute(stmt.on_conflict_do_update(index_elements=["group_id", "record_id"], set_={"status": status})
+                        if status != "pending" else stmt.on_conflict_do_nothing())
+
+    def national_groups_of(self, record_id: str, *, status: str | None = None) -> list[str]:
+        query = select(members.c.group_id).where(members.c.record_id == record_id)
+        return list(self._s.execute(query.where(members.c.status == status) if status else query).scalars())
 
     def record(self, record_id: str):
         return self._s.execute(select(recs).where(recs.c.record_id == record_id)).first()

@@ -160,6 +160,11 @@ problem_groups = Table(
     # National tier: the province tier that reported this cross-province group (empty: held here).
     Column("reporting_province", String(6), nullable=False, server_default=""),
     Index("ix_problem_groups_match", "kind", "match_key"),
+    # One open group per (kind, match_key): two provinces raising the same cross-province group at
+    # the national tier at once meet on one row (INSERT ... ON CONFLICT DO NOTHING, as reservations).
+    Index("uq_problem_groups_open", "kind", "match_key", unique=True,
+          postgresql_where=text("status <> 'resolved' AND match_key <> ''"),
+          sqlite_where=text("status <> 'resolved' AND match_key <> ''")),
 )
 
 problem_students = Table(
@@ -222,6 +227,51 @@ problem_proofs = Table(
     Column("size_bytes", BigInteger, nullable=False),
     Column("content", LargeBinary, nullable=False),
     Index("ix_problem_proofs_group", "group_id"),
+)
+
+# -- delivery of the national tier's problem events to the provinces (docs/CROSS-PROVINCE-PROBLEMS.md) --
+
+# National tier: one outbox per province. The sequence is consecutive per province, taken under the
+# lock of the province's head row in the transaction that writes the event, so that rows commit in
+# sequence order and a puller reading after its cursor never skips one still being written.
+national_deliveries = Table(
+    "national_deliveries",
+    metadata,
+    Column("province_code", String(6), primary_key=True),
+    Column("sequence", BigInteger, primary_key=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("event_type", String(40), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("create_time", DateTime(timezone=True), nullable=False),
+)
+
+national_delivery_heads = Table(
+    "national_delivery_heads",
+    metadata,
+    Column("province_code", String(6), primary_key=True),
+    Column("last_sequence", BigInteger, nullable=False),
+)
+
+# Province tier: how far it has pulled each province's deliveries (moved in the transaction that
+# republishes the events, with their inbox claims).
+province_delivery_cursor = Table(
+    "province_delivery_cursor",
+    metadata,
+    Column("province_code", String(6), primary_key=True),
+    Column("after_sequence", BigInteger, nullable=False),
+    Column("update_time", DateTime(timezone=True), nullable=False),
+)
+
+# Province tier: its records' places in national groups, as its deliveries told it (status pending
+# or deleted): so that a record already in the national group of its document gets no
+# failed-authentication group of its own, and a record the ministry deleted holds nothing here either.
+province_national_members = Table(
+    "province_national_members",
+    metadata,
+    Column("group_id", String(36), primary_key=True),
+    Column("record_id", String(64), primary_key=True),
+    Column("status", String(30), nullable=False),
+    Index("ix_province_national_members_record", "record_id"),
 )
 
 outbox, inbox = add_messaging_tables(metadata)

@@ -34,12 +34,14 @@ class StudentStatus(str, enum.Enum):
     CORRECTED = "corrected"
     CORRECTION_FAILED = "correction_failed"
     DELETED = "deleted"
+    MERGED = "merged"   # its failed authentication closed: the record is in the national group of its document
 
 
 class Resolution(str, enum.Enum):
     CORROBORATE = "corroborate"
     CORRECT = "correct"
     DELETE = "delete"
+    MERGED = "merged"   # never chosen by a registrar: see ProblemGroup.merge_into
 
 
 OPEN = (StudentStatus.PENDING, StudentStatus.CORRECTION_FAILED)  # still to handle
@@ -135,6 +137,16 @@ class ProblemGroup:
         if reason is not None:
             student.reason = reason
         self._refresh_status()
+
+    def merge_into(self, record_id: str) -> bool:
+        """The record joined the national tier's cross-province group of its document: its place in
+        this (failed-authentication) group closes as merged, so that a record is in one open group per
+        document. True when it was still open here."""
+        student = self.student(record_id)
+        if student is None or student.status not in OPEN:
+            return False
+        self.handled(record_id, StudentStatus.MERGED)
+        return True
 
     def _handled_any(self) -> bool:
         return any(s.status not in OPEN for s in self.students)

@@ -21,9 +21,10 @@ from xueji_common.hashing import document_hash
 console = Console()
 KINDS = {1: "认证未通过", 2: "一人多籍", 3: "无证件重复", 4: "证件号变更"}
 GROUP_STATUS = {1: "待处理", 2: "处理中", 3: "已处理"}
-STUDENT_STATUS = {1: "待处理", 2: "已佐证", 3: "已修正，认证中", 4: "已修正，认证通过", 5: "已修正，认证失败", 6: "已删除"}
+STUDENT_STATUS = {1: "待处理", 2: "已佐证", 3: "已修正，认证中", 4: "已修正，认证通过", 5: "已修正，认证失败", 6: "已删除",
+                  7: "已并入跨省问题学籍组"}
 
-ACTION_LABELS = {1: "佐证", 2: "修正", 3: "删除"}
+ACTION_LABELS = {1: "佐证", 2: "修正", 3: "删除", 4: "并入跨省问题学籍组"}
 CONTENT_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 

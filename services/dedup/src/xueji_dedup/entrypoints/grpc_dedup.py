@@ -10,22 +10,25 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc
+from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
 from xueji_common.documents import DocumentError, DocumentType, validate_document
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.convert import date_from_pb, timestamp
 from xueji_common.grpcserver.guard import caller
 from xueji_dedup.adapters.holdings_query import read_engine
-from xueji_dedup.adapters.problem_messages import reported_group
+from xueji_dedup.adapters.problem_messages import reported_group, student_from_pb
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.numbers import NumberKind, check_division
-from xueji_dedup.domain.problems import RuleRefused
-from xueji_dedup.service_layer import bulk_holdings, national
+from xueji_dedup.domain.problems import ProblemKind, RuleRefused
+from xueji_dedup.service_layer import bulk_holdings, national, national_problems
 from xueji_dedup.service_layer.bulk_holdings import HoldingColumns
 from xueji_dedup.service_layer.national import HeldElsewhere
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 _STATES = {"active": 1, "committed": 2, "released": 3, "expired": 4}
+# The columns of problem_students a raised student fills (adapters.tables).
+_STUDENT_SIZES = {"record_id": 64, "application_id": 64, "national_student_number": 19, "name": 100,
+                  "school_code": 10, "province_code": 6}
 _NUMBER_KINDS = {1: NumberKind.FORMAL, 2: NumberKind.TEMPORARY, 3: NumberKind.PROVINCIAL}
 
 
@@ -174,6 +177,36 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
             raise InvalidArgument(problems)
         applied = national.report_group(self._rt.uow_factory(), group, actions)
         return dedup_pb2.ReportProblemGroupResponse(applied=applied)
+
+    def RaiseProblemGroup(self, request, context):
+        national.admit(caller())
+        problems = [FieldViolation(n, "不能为空") for n in ("match_key", "students") if not getattr(request, n)]
+        if request.match_key and not _HASH.fullmatch(request.match_key):
+            problems.append(FieldViolation("match_key", "匹配键须为 64 位小写十六进制（HMAC-SHA256）"))
+        problems += [FieldViolation(f"students[{i}].{name}", f"不能超过 {size} 个字符")
+                     for i, s in enumerate(request.students) for name, size in _STUDENT_SIZES.items()
+                     if len(getattr(s, name)) > size]
+        problems += [FieldViolation(f"students[{i}].document.number", "不能超过 40 个字符")
+                     for i, s in enumerate(request.students) if len(s.document.number) > 40]
+        try:
+            kind = ProblemKind[events_pb2.ProblemKind.Name(request.kind).removeprefix("PROBLEM_KIND_")]
+            students = [student_from_pb(s, self._rt.tree) for s in request.students]
+        except (ValueError, KeyError):
+            problems.append(FieldViolation("kind", "问题学籍类型、证件类型或学生状态无效"))
+        if any(not s.record_id or not s.school_code or not s.province_code for s in request.students):
+            problems.append(FieldViolation("students", "每条学籍须有学籍标识、学校代码和省份代码"))
+        if problems:
+            raise InvalidArgument(problems)
+        group, changed = national_problems.raise_group(self._rt.uow_factory(), national_problems.RaiseGroup(
+            kind, request.match_key, students, request.reason), tree=self._rt.tree)
+        return dedup_pb2.RaiseProblemGroupResponse(group_id=group.group_id, version=group.version, changed=changed)
+
+    def PullProblemEvents(self, request, context):
+        province = national_problems.province_to_pull(caller(), self._rt.tree, request.province_code)
+        rows = national_problems.pull(self._rt.uow_factory(), province, request.after_sequence, request.limit)
+        return dedup_pb2.PullProblemEventsResponse(province_code=province, deliveries=[
+            dedup_pb2.ProblemDelivery(sequence=d.sequence, event_id=d.event_id, event_type=d.event_type,
+                                      payload=d.payload) for d in rows])
 
     def LoadRecordHoldings(self, request_iterator, context):
         national.admit(caller())

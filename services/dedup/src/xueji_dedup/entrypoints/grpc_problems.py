@@ -78,7 +78,8 @@ class ProblemRecordsServicer(dedup_pb2_grpc.ProblemRecordsServicer):
                            for s in request.statuses if s),
             resolver_level=request.resolver_level, name=request.name,
             national_student_number=request.national_student_number, offset=offset, limit=size)
-        groups, total = problems.list_groups(self._rt.uow_factory(), query, principal=principal, tree=self._rt.tree)
+        groups, total = problems.list_groups(self._rt.uow_factory(), query, principal=principal, tree=self._rt.tree,
+                                             national=self._peers.national_problems)
         next_token = paging.encode_offset(offset + size) if offset + size < total else ""
         return dedup_pb2.ListProblemGroupsResponse(
             groups=[shown_group(group_to_pb(g, self._rt.tree), principal) for g in groups],
@@ -87,7 +88,8 @@ class ProblemRecordsServicer(dedup_pb2_grpc.ProblemRecordsServicer):
     def GetProblemGroup(self, request, context):
         principal = caller()
         group, actions, proofs = problems.get_group(self._rt.uow_factory(), request.group_id,
-                                                    principal=principal, tree=self._rt.tree)
+                                                    principal=principal, tree=self._rt.tree,
+                                                    national=self._peers.national_problems)
         return shown_group(group_to_pb(group, self._rt.tree, actions, proofs), principal)
 
     def ResolveProblemGroup(self, request, context):

@@ -160,11 +160,18 @@ class RegisterRecord:
 
 
 def register_record(uow, cmd: RegisterRecord) -> list[Holding]:
-    """The record now holds its document (upsert); returns the document's other holdings. A holding
+    """The record now holds its document (upsert); returns the document's other holdings (none for a
+    record deleted as a duplicate in a group held here: it holds nothing). A holding
     that moves to another hash (a correction, a hash-key rotation) takes the record's committed
     reservation with it."""
     at = now()
     with uow:
+        if uow.problems.record_deleted(cmd.record_id):
+            # deleted as a duplicate (a group held here): it holds nothing, whatever a late event says
+            uow.national.remove_record(cmd.record_id)
+            uow.national.release_committed(cmd.record_id, "DELETED", at)
+            uow.commit()
+            return []
         held = uow.national.record_document(cmd.record_id)
         if held is not None and held != (cmd.document_type, cmd.document_hash):
             uow.national.follow_record(cmd.record_id, held, cmd.document_type, cmd.document_hash, at)

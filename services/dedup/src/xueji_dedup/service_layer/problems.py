@@ -10,6 +10,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+from xueji.v1 import events_pb2
 from xueji_common.auth import Principal, Role
 from xueji_common.db.engine import now
 from xueji_common.documents import mask_document_number
@@ -21,6 +22,7 @@ from xueji_dedup.adapters.peers import PeerUnavailable
 from xueji_dedup.domain import checks
 from xueji_dedup.domain.checks import CheckResult, HoldingKind
 from xueji_dedup.domain.problems import ProblemGroup, Resolution, RuleRefused, StudentStatus, may_resolve
+from xueji_dedup.service_layer import national_problems
 
 PROOF_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 PROOF_MAX_BYTES = 10 * 1024 * 1024
@@ -67,14 +69,28 @@ READERS = (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM)
 RESOLVERS = (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR)
 
 
-def list_groups(uow, q: ListQuery, *, principal: Principal, tree) -> tuple[list[ProblemGroup], int]:
+def list_groups(uow, q: ListQuery, *, principal: Principal, tree, national=None) -> tuple[list[ProblemGroup], int]:
+    """The groups in the caller's area: this tier's, then (a province whose national tier is another
+    process: `national`, read only) the cross-province groups held at the national tier, as one list."""
     authorize(principal, READERS, tree=tree, unit=q.org_unit_code)
     unit = tree.get(q.org_unit_code)
     with uow:
-        return uow.problems.list(unit_level=int(unit.level), unit_code=unit.code, kinds=q.kinds,
-                                 statuses=q.statuses, resolver_level=q.resolver_level, name=q.name,
-                                 national_student_number=q.national_student_number,
-                                 offset=q.offset, limit=q.limit)
+        groups, total = uow.problems.list(unit_level=int(unit.level), unit_code=unit.code, kinds=q.kinds,
+                                          statuses=q.statuses, resolver_level=q.resolver_level, name=q.name,
+                                          national_student_number=q.national_student_number,
+                                          offset=q.offset, limit=q.limit)
+    if national is None or q.resolver_level not in (0, 1):
+        return groups, total
+    room = q.limit - len(groups)
+    held, held_total = _forwarded(lambda: national.list(q, unit.code, max(0, q.offset - total), max(room, 1)))
+    return groups + held[:room], total + held_total
+
+
+def _forwarded(read):
+    try:
+        return read()
+    except PeerUnavailable:
+        raise Unavailable("全国查重服务暂时无法访问，请稍后再试") from None
 
 
 def _check_reach(group: ProblemGroup | None, principal: Principal, tree) -> None:
@@ -86,13 +102,18 @@ def _check_reach(group: ProblemGroup | None, principal: Principal, tree) -> None
         raise PermissionDenied("该组问题学籍不在本单位管辖范围内")
 
 
-def get_group(uow, group_id: str, *, principal: Principal, tree) -> tuple[ProblemGroup, list, list]:
-    """The group, its audit actions and its proof files (in the caller's area)."""
+def get_group(uow, group_id: str, *, principal: Principal, tree, national=None) -> tuple[ProblemGroup, list, list]:
+    """The group, its audit actions and its proof files (in the caller's area); a group this tier does
+    not hold is asked of the national tier (`national`, when it is another process), read only."""
     authorize(principal, READERS)
     with uow:
         group = uow.problems.get(group_id)
-        _check_reach(group, principal, tree)
-        return group, uow.problems.actions(group_id), uow.problems.proofs(group_id)
+        if group is not None or national is None:
+            _check_reach(group, principal, tree)
+            return group, uow.problems.actions(group_id), uow.problems.proofs(group_id)
+    found = _forwarded(lambda: national.get(group_id))
+    _check_reach(found[0] if found else None, principal, tree)
+    return found
 
 
 def _visible(group: ProblemGroup, principal: Principal, tree) -> bool:
@@ -129,9 +150,6 @@ def resolve_group(uow, group_id: str, resolutions: list[RecordResolution], opini
     with uow:
         group = uow.problems.get(group_id)
         _check_reach(group, principal, tree)
-        if group.reporting_province:   # the national tier's copy: the reporting province resolves it
-            where = tree.get(group.reporting_province).name if group.reporting_province in tree else "该省"
-            raise RuleRefused("RESOLVED_BY_PROVINCE", f"该组跨省问题学籍由{where}学籍系统处理，请在{where}学籍系统中处理")
         if not may_resolve(tree, principal.role.value, principal.org_unit, group):
             raise PermissionDenied(f"该组问题学籍由 {group.resolver_unit_code} 处理，当前单位无权处理")
         if expected_version and expected_version != group.version:
@@ -169,8 +187,8 @@ def resolve_group(uow, group_id: str, resolutions: list[RecordResolution], opini
                 if app is not None:
                     uow.publish(events.dedup_completed(app.application_id, app.revision, app.category, result),
                                 aggregate_id=app.application_id)
-            uow.publish(events.problem_resolved(group, r.record_id, r.resolution, stamp, r.corrected, uow.data_keys),
-                        aggregate_id=student.record_id)
+            _announce(uow, group, events.problem_resolved(group, r.record_id, r.resolution, stamp, r.corrected,
+                                                          uow.data_keys), student.record_id)
         for f in proofs:
             uow.problems.add_proof(dict(file_id=str(uuid.uuid4()), group_id=group.group_id, action_time=at,
                                         file_name=f.file_name, content_type=f.content_type,
@@ -179,6 +197,19 @@ def resolve_group(uow, group_id: str, resolutions: list[RecordResolution], opini
         uow.problems.save(group, expected)
         uow.commit()
     return group
+
+
+def _announce(uow, group: ProblemGroup, event, record_id: str) -> None:
+    """A group held by the national tier (its one home for cross-province groups) tells every province
+    holding a member through their deliveries, and a record deleted there gives up its holding at
+    once (the same transaction); a province tier's group goes out on its own bus."""
+    if uow.scope != "national":
+        uow.publish(event, aggregate_id=record_id)
+        return
+    national_problems.announce(uow, group, event)
+    if event.resolution == events_pb2.PROBLEM_RESOLUTION_DELETE:
+        uow.national.remove_record(record_id)
+        uow.national.release_committed(record_id, "DELETED", now())
 
 
 def _record_action(uow, group: ProblemGroup, r: RecordResolution, stamp: dict) -> None:

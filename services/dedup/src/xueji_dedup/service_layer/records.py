@@ -4,7 +4,9 @@ On StudentRecordCreated: the reservation of its application is committed nationa
 holding registered (which answers with the document's other holdings, in any province); then
 problem groups are raised: a failed authentication (freshman resident), a document held by several
 records, no-document records sharing name, gender and birth date in the same county (the groups go
-out as ProblemRaised; see reporting for what the national tier learns of them).
+out as ProblemRaised). A document held by records of several provinces is a cross-province group:
+its one home is the national tier (RaiseProblemGroup, called before this tier writes anything); the
+province hears it back with every other province holding a member (service_layer.national_inbox).
 """
 from __future__ import annotations
 
@@ -60,15 +62,23 @@ def record_created(uow, rec: RecordSnapshot, *, peers, tree) -> list[ProblemGrou
             application_id=rec.application_id, province_code=rec.province_code, school_code=rec.school_code,
             national_student_number=rec.national_student_number)
 
+    records_sharing = [h for h in others if h.kind is HoldingKind.RECORD]
+    shared = _shared_document(uow, rec, records_sharing, tree) if records_sharing else None
+    uow.end_reads()   # read before the first write (SQLite: no read transaction upgraded to a write)
+    if shared is not None and _cross_province(shared[0], tree):
+        # its home is the national tier: raised there, heard back through the province's deliveries
+        peers.national.raise_group(ProblemKind.SHARED_DOCUMENT, rec.document_hash, *shared, tree)
+
     uow.claim_now()
     _index(uow, rec, tree)
     raised = []
-    records_sharing = [h for h in others if h.kind is HoldingKind.RECORD]
-    if records_sharing:
-        raised.append(_shared_document(uow, rec, records_sharing, tree))
-    elif rec.category == "resident" and app is not None and app.outcome == "failed":
+    if shared is not None:
+        if not _cross_province(shared[0], tree):
+            raised.append(_group(uow, ProblemKind.SHARED_DOCUMENT, rec.document_hash, *shared, tree))
+    elif rec.category == "resident" and app is not None and app.outcome == "failed" \
+            and not _in_national_group(uow, rec.record_id):
         raised.append(_group(uow, ProblemKind.AUTHENTICATION_FAILED, rec.record_id, [_student(rec, tree, app.reason)],
-                             tree, app.reason))
+                             app.reason, tree))
     if rec.category == "no_document":
         group = _no_document_twins(uow, rec, tree)
         if group is not None:
@@ -96,7 +106,8 @@ def record_changed(uow, rec: RecordSnapshot, *, peers, tree, announced: Announce
         return
     if number is not None and number.version == rec.version:   # else a newer announcement follows
         rotation.check_key(uow.hash_key, rec.document_type, number.number, rec.document_hash)
-    deleted = uow.problems.record_deleted(rec.record_id)
+    deleted = uow.problems.record_deleted(rec.record_id) or bool(
+        uow.province.national_groups_of(rec.record_id, status="deleted"))
     reports = []
     for group in uow.problems.groups_of_record(rec.record_id):
         report = reporting.cross_province_report(uow, group) if _refresh(group, rec) else None
@@ -153,7 +164,19 @@ def _student(rec: RecordSnapshot, tree, reason: str) -> ProblemStudent:
         **school_chain(tree, rec.school_code, rec.province_code))
 
 
-def _shared_document(uow, rec: RecordSnapshot, sharing: list[Holding], tree) -> ProblemGroup:
+def _in_national_group(uow, record_id: str) -> bool:
+    """Already in the national group of its document (its province heard it first, see
+    national_inbox): no failed-authentication group of its own, one open group per document."""
+    uow.province.lock_record(record_id)
+    return bool(uow.province.national_groups_of(record_id))
+
+
+def _cross_province(students: list[ProblemStudent], tree) -> bool:
+    return resolver_for(tree, [s.school_code for s in students], [s.province_code for s in students])[0] == 1
+
+
+def _shared_document(uow, rec: RecordSnapshot, sharing: list[Holding], tree) -> tuple[list[ProblemStudent], str]:
+    """The students of a 一人多籍 group and its reason (read from the index)."""
     count = len(sharing) + 1
     reason = f"一人多籍：该身份证件号被{count}条学籍使用（{rec.document_masked}）"
     students = [_student(rec, tree, reason)]
@@ -166,7 +189,7 @@ def _shared_document(uow, rec: RecordSnapshot, sharing: list[Holding], tree) -> 
             name=r.name if r else "", gender=r.gender if r else 0, birth_date=r.birth_date if r else None,
             document_type=rec.document_type, document_masked=rec.document_masked, reason=reason,
             **school_chain(tree, h.school_code, h.province_code)))
-    return _group(uow, ProblemKind.SHARED_DOCUMENT, rec.document_hash, students, tree, reason)
+    return students, reason
 
 
 def _no_document_twins(uow, rec: RecordSnapshot, tree) -> ProblemGroup | None:
@@ -184,10 +207,10 @@ def _no_document_twins(uow, rec: RecordSnapshot, tree) -> ProblemGroup | None:
             t.record_id, t.application_id, t.school_code, rec.province_code, t.category, t.document_type,
             t.document_hash, t.document_masked, t.national_student_number, t.temporary_number, t.name, t.gender,
             t.birth_date, t.snapshot_version), tree, reason))
-    return _group(uow, ProblemKind.NO_DOCUMENT_DUPLICATE, key, students, tree, reason)
+    return _group(uow, ProblemKind.NO_DOCUMENT_DUPLICATE, key, students, reason, tree)
 
 
-def _group(uow, kind: ProblemKind, match_key: str, students: list[ProblemStudent], tree, reason: str) -> ProblemGroup:
+def _group(uow, kind: ProblemKind, match_key: str, students: list[ProblemStudent], reason: str, tree) -> ProblemGroup:
     """Add the students to the group of the same kind and key, or open one; publishes ProblemRaised."""
     at = now()
     group = uow.problems.open_group(kind, match_key)

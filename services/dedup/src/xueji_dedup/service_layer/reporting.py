@@ -3,9 +3,9 @@ ProblemResolved come back to it as events, so this runs after the raise or the r
 
 * a record deleted as a duplicate (删除) gives up its national holding (UnregisterRecord), so that
   its document is no longer counted as held twice;
-* a cross-province group (resolved by the ministry) is reported with its students and history
-  (ReportProblemGroup); the national tier keeps the newest version and serves the ministry's
-  collected view. The province tier that reported a group keeps resolving it.
+* a cross-province group this tier still holds (one raised before such groups lived at the national
+  tier; new ones are raised there, docs/CROSS-PROVINCE-PROBLEMS.md) is reported with its students
+  and history (ReportProblemGroup) for the ministry's view.
 
 Like the other handlers: read, end the read, call out (idempotent), then claim and commit. A national
 tier that is down fails the handler (PeerUnavailable) and the bus delivers the event again.

@@ -13,8 +13,9 @@ commits (never for a rolled back or redelivered one), wherever the use case that
 from __future__ import annotations
 
 from xueji.v1 import events_pb2
-from xueji_common.db.uow import SqlAlchemyUnitOfWork
+from xueji_common.db.uow import AlreadyHandled, SqlAlchemyUnitOfWork
 from xueji_dedup.adapters import metrics
+from xueji_dedup.adapters.deliveries import DeliveryStore
 from xueji_dedup.adapters.national_store import NationalStore
 from xueji_dedup.adapters.peers import Peers
 from xueji_dedup.adapters.problem_repository import ProblemRepository
@@ -35,6 +36,7 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
     province: ProvinceStore
     problems: ProblemRepository
     rotation: RotationStore
+    deliveries: DeliveryStore
 
     def __init__(self, session_factory, on_commit=None, *, hash_key: str = "", tree=None, peers=None,
                  scope: str = "province", data_keys=None) -> None:
@@ -51,6 +53,7 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
         self.province = ProvinceStore(session)
         self.problems = ProblemRepository(session)
         self.rotation = RotationStore(session)
+        self.deliveries = DeliveryStore(session)
 
     def claim_event(self, event_id: str, consumer: str, event_type: str) -> None:
         self._claim = (event_id, consumer, event_type)
@@ -60,6 +63,14 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
         if self._claim is not None:
             claim, self._claim = self._claim, None
             super().claim_event(*claim)
+
+    def claim_delivery(self, event_id: str, event_type: str) -> bool:
+        """Claim a delivery of the national tier in the inbox now; False when it was handled before."""
+        try:
+            SqlAlchemyUnitOfWork.claim_event(self, event_id, "dedup.national-deliveries", event_type)
+        except AlreadyHandled:
+            return False
+        return True
 
     def end_reads(self) -> None:
         """End the read-only transaction opened so far (releases SQLite's lock before calling out)."""
