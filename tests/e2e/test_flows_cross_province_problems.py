@@ -1,6 +1,6 @@
-"""One child registered in 浙江 and in 江苏 at about the same time (issue 12 §7), in production topology:
-two province deployments on their own brokers and the nation. Written against the `zj` / `js` actors
-only, so that the same cases can run against any topology that gives them.
+"""One child registered in 浙江 and in 江苏 at about the same time (issue 12 §7), in both topologies
+(tests/e2e/topologies.py): two province deployments on their own brokers and the nation, and
+`xueji serve --provinces zj,js`.
 
 The group of the two records has one home, the national tier: both provinces' ProblemRecords show
 it (forwarded there, never NOT_FOUND), and the record whose authentication failed because the other
@@ -15,12 +15,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.e2e.actors import RESIDENT, S, identity_form, png, wait_for
+from tests.e2e.topologies import both_modes
 from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2, national_query_pb2 as nq
 from xueji.v1 import national_query_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.masking import mask_student_number
 
 pytestmark = pytest.mark.slow
+zj, js = both_modes()
 OPEN = (dedup_pb2.PROBLEM_GROUP_STATUS_PENDING, dedup_pb2.PROBLEM_GROUP_STATUS_IN_PROGRESS)
 
 
