@@ -153,7 +153,10 @@ def to_message(values: dict[str, str], category: int) -> tuple[r.StudentRecordFo
     # A family member left blank is not sent (the service would name its empty fields).
     tree["family_members"] = [m for m in tree.get("family_members", []) if m]
     message = r.StudentRecordForm()
-    json_format.ParseDict(tree, message, ignore_unknown_fields=False)
+    try:
+        json_format.ParseDict(tree, message, ignore_unknown_fields=False)
+    except json_format.ParseError:   # a choice that is none of the offered ones (a forged post)
+        unreadable.setdefault("student", "输入有误，请刷新页面后重新填写")
     return message, unreadable
 
 

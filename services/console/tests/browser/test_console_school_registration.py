@@ -3,6 +3,8 @@ registrar: 学前调档管理, 学前档案信息补录, 小学新生注册 / �
 proof material, 导入 with the progress page) and 学籍上报. Every refusal shown comes from a service."""
 from __future__ import annotations
 
+import threading
+
 
 import pytest
 from console_world import (
@@ -133,7 +135,13 @@ def test_no_document_freshman_needs_proof_material_uploaded_with_the_form(page, 
 
 # -- 导入 with the progress page --------------------------------------------------------------------
 
-def test_non_freshman_import_shows_upload_and_import_progress_then_the_report(page, world, registrar):
+def test_non_freshman_import_shows_upload_and_import_progress_then_the_report(page, world, registrar, monkeypatch):
+    # The import is held back until the progress page has been seen (the console runs in this process).
+    from xueji_console import import_jobs
+
+    gate, start = threading.Event(), import_jobs.start
+    monkeypatch.setattr(import_jobs, "start", lambda owner, name, kind, category, run: start(
+        owner, name, kind, category, lambda: gate.wait(60) and run()))
     signed_in(page, registrar)
     page.get_by_role("link", name="非小学新生注册", exact=True).click()
     page.get_by_role("link", name="居民身份证 导入").click()
@@ -148,8 +156,15 @@ def test_non_freshman_import_shows_upload_and_import_progress_then_the_report(pa
     page.get_by_label("导入文件").set_input_files(
         {"name": "插班生.xlsx", "mimeType": XLSX, "buffer": non_primary_workbook(["孙插班一", "孙插班二"], bad=["孙坏行"])})
     page.get_by_role("button", name="上传").click()
+    page.get_by_role("heading", name="正在导入：插班生.xlsx").wait_for()
+    assert page.get_by_label("上传进度", exact=True).count() == 0              # a new page: the upload is done
+    polls = len(seen)
+    page.wait_for_timeout(2500)
+    assert len(seen) > polls, "the page polls the import while it runs"
+    assert page.get_by_role("status").filter(has_text="系统正在逐行校验并导入").is_visible()
+    check_accessible(page)
+    gate.set()
     page.get_by_role("heading", name="导入结果：插班生.xlsx").wait_for()
-    assert seen, "the upload went through the import's progress page"
     assert page.locator("#rows-passed").inner_text() == "2"
     assert page.locator("#rows-failed").inner_text() == "1"
     check_accessible(page)

@@ -90,6 +90,10 @@ async def job_page(request, session, form):
     job = import_jobs.get(request.path_params["job_id"], session.sid)
     if job is None:
         raise Failure(404, "导入任务不存在或已过期，请在学籍注册查询中查看导入结果")
+    if request.headers.get("hx-request") and job.finished is not None:
+        # Polled and done: the whole page moves on (htmx does not swap an error page in place).
+        target = f"/imports/{job.report.import_id}" if job.report is not None else request.url.path
+        return Response(status_code=204, headers={"HX-Redirect": target})
     if job.failure is not None:
         if job.failure.status != 400:
             raise job.failure
@@ -97,8 +101,6 @@ async def job_page(request, session, form):
         reason = job.failure.message or "；".join(job.failure.fields.values())
         return _form(request, session, 400, job.kind, job.category, {"file": reason})
     if job.report is not None:
-        if request.headers.get("hx-request"):
-            return Response(status_code=204, headers={"HX-Redirect": f"/imports/{job.report.import_id}"})
         return RedirectResponse(f"/imports/{job.report.import_id}", status_code=303)
     template = "import_progress_part.html" if request.headers.get("hx-request") else "import_progress.html"
     return render(request, session, template, job=job, crumbs=_crumbs(job.kind))
