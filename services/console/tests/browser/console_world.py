@@ -107,6 +107,12 @@ class World:
         assert transfer.match_status == registration_pb2.PRESCHOOL_MATCH_STATUS_MATCHED, transfer
         return transfer
 
+    def preschool_hmt_transfer(self, name: str, school: str = SCHOOL) -> registration_pb2.PreschoolTransfer:
+        """学前调档 of a child with a Hong Kong document."""
+        return self.transfers.CreatePreschoolTransfer(registration_pb2.CreatePreschoolTransferRequest(
+            school_code=school, identity=dict_to_message(hmt_identity(name), common_pb2.StudentIdentity())),
+            metadata=self.md(Role.SCHOOL_REGISTRAR, school), timeout=15)
+
     def approve(self, case: review_pb2.ReviewCase, school: str = SCHOOL) -> None:
         self.reviews.ApproveCase(review_pb2.ApproveCaseRequest(case_id=case.case_id, expected_version=case.version),
                                  metadata=self.md(Role.SCHOOL_LEADER, school), timeout=10)

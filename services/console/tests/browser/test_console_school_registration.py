@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from console_world import (
+    OTHER_SCHOOL,
     SCHOOL,
     freshman_person,
     non_primary_workbook,
@@ -151,12 +152,15 @@ def test_non_freshman_import_shows_upload_and_import_progress_then_the_report(pa
         page.get_by_role("link", name="下载模板").click()
     assert "非小学新生" in template.value.suggested_filename
 
-    seen = []
+    seen, posts = [], []
     page.on("request", lambda request: seen.append(request.url) if "/imports/jobs/" in request.url else None)
+    page.on("request", lambda request: posts.append(request.resource_type)
+            if request.method == "POST" and request.url.endswith("/imports") else None)
     page.get_by_label("导入文件").set_input_files(
         {"name": "插班生.xlsx", "mimeType": XLSX, "buffer": non_primary_workbook(["孙插班一", "孙插班二"], bad=["孙坏行"])})
     page.get_by_role("button", name="上传").click()
     page.get_by_role("heading", name="正在导入：插班生.xlsx").wait_for()
+    assert posts == ["xhr"]                             # sent by script, its upload progress shown in the bar
     assert page.get_by_label("上传进度", exact=True).count() == 0              # a new page: the upload is done
     polls = len(seen)
     page.wait_for_timeout(2500)
@@ -228,16 +232,18 @@ def test_registrar_manages_preschool_transfers(page, world, registrar):
     page.get_by_role("button", name="确定").click()
     page.get_by_role("status").filter(has_text="已修改 冯无证改").wait_for()
 
-    # 调档学生导出: a no-document child cannot be exported; the service says why.
+    # 调档学生导出: a no-document child cannot be exported; the service says who and why.
     page.get_by_label("选择冯无证改").check()
     page.get_by_role("button", name="调档学生导出").click()
-    page.get_by_role("alert").wait_for()
+    assert "冯无证改：无证件学生不能导出" in page.get_by_role("alert").inner_text()
     check_accessible(page)
     # Children of different categories in one export: refused too.
-    page.get_by_label("选择冯无证改").check()
+    hmt = world.preschool_hmt_transfer("冯港籍调档")
+    page.goto("/preschool")
+    page.get_by_label(f"选择{hmt.identity.name}").check()
     page.get_by_label(f"选择{person.name}").check()
     page.get_by_role("button", name="调档学生导出").click()
-    page.get_by_role("alert").wait_for()
+    assert "不能一起导出" in page.get_by_role("alert").inner_text()
     # One resident child: its registration template.
     page.get_by_label(f"选择{person.name}").check()
     with page.expect_download() as exported:
@@ -317,6 +323,24 @@ def test_registrar_supplements_a_matched_child_and_the_registration_is_submitted
     page.get_by_role("heading", name=f"学籍注册信息：{person.name}").wait_for()
     assert page.get_by_text("学籍信息补录已保存并提交").is_visible()
 
+    # Its registration has started: 删除 of the transfer is refused by the service, nothing changed.
+    page.goto(f"/preschool?name={person.name}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=f"删除 {person.name}").click()
+    assert "该学生已发起学籍注册，不允许删除" in page.get_by_role("alert").inner_text()
+    page.goto(f"/preschool?name={person.name}")
+    assert page.get_by_role("cell", name=person.name, exact=True).is_visible()
+
+
+def test_another_schools_preschool_transfer_by_url_is_refused_and_shows_nothing(page, world, registrar):
+    other = world.preschool_hmt_transfer("褚他校调档", school=OTHER_SCHOOL)
+    signed_in(page, registrar)
+    for path in (f"/preschool/{other.transfer_id}/edit", f"/preschool/{other.transfer_id}/confirm",
+                 f"/supplementary/{other.transfer_id}"):
+        response = page.goto(path)
+        assert response.status == 403, path
+        assert "褚他校调档" not in page.content()
+
 
 # -- 学籍上报 -------------------------------------------------------------------------------------
 
@@ -327,7 +351,9 @@ def test_registrar_reports_approved_students_selected_and_all(page, world):
         world.approve(world.pending_case(app.application_id, REPORT_SCHOOL), REPORT_SCHOOL)
     user = ("sch-reporter", world.user("sch-reporter", Role.SCHOOL_REGISTRAR, REPORT_SCHOOL))
     signed_in(page, user)
-    page.get_by_role("link", name="非小学新生注册上报").click()
+    tile = page.get_by_role("link", name="非小学新生待上报")                  # 工作台: what waits, linked
+    assert tile.locator(".n").inner_text() == "3"
+    tile.click()
     page.get_by_role("heading", name="非小学新生注册上报").wait_for()
     page.get_by_role("link", name="无证件待上报 3 人").wait_for()
     check_accessible(page)
