@@ -13,7 +13,7 @@ from xueji_console.backend import Backend
 from xueji_console.config import ConsoleSettings
 from xueji_console.sessions import make_store
 from xueji_console.views import applications, auth, imports, reviews, workbench
-from xueji_console.views import preschool, registrations, reports
+from xueji_console.views import corrections, preschool, registrations, reports
 from xueji_console.web import SecurityHeaders
 
 
@@ -45,6 +45,7 @@ ROUTES = [
     Route("/imports/{import_id}/failed", imports.failed_rows),
     # The school's registration screens (chapters 4-7, 10, 11).
     *preschool.ROUTES,
+    *corrections.ROUTES,
     Route("/register/{kind}", registrations.entries),
     Route("/register/{kind}/{category}/new", registrations.entry_page),
     Route("/register/{kind}/{category}/new", registrations.entry_save, methods=["POST"]),

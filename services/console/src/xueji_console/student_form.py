@@ -131,14 +131,38 @@ def typed(form, category: int) -> dict[str, str]:
     return {i.path: str(form.get(i.path, "")).strip() for i in all_inputs(category)}
 
 
-def to_message(values: dict[str, str], category: int) -> tuple[r.StudentRecordForm, dict[str, str]]:
+def _discard(tree: dict, path: str) -> None:
+    """Remove the value at a field path, if there is one (a blank input of a corrected form)."""
+    node = tree
+    parts = path.split(".")
+    for n, part in enumerate(parts):
+        name, _, index = part.partition("[")
+        if name not in node:
+            return
+        if n == len(parts) - 1:
+            if not index:
+                del node[name]
+            return
+        node = node[name]
+        if index:
+            position = int(index[:-1])
+            if position >= len(node):
+                return
+            node = node[position]
+
+
+def to_message(values: dict[str, str], category: int,
+               base: r.StudentRecordForm | None = None) -> tuple[r.StudentRecordForm, dict[str, str]]:
     """The typed values as a StudentRecordForm, and the inputs that could not be read at all
-    (a date that is not a date): those are named at their input, nothing is sent."""
-    tree: dict = {}
+    (a date that is not a date): those are named at their input, nothing is sent.
+
+    With `base` (a stored form being corrected), the fields the page has no input for are kept."""
+    tree: dict = json_format.MessageToDict(base, preserving_proto_field_name=True) if base else {}
     unreadable: dict[str, str] = {}
     for i in all_inputs(category):
         value = values.get(i.path, "")
         if not value:
+            _discard(tree, i.path.removeprefix("student."))
             continue
         if i.kind == "date":
             try:
@@ -158,6 +182,29 @@ def to_message(values: dict[str, str], category: int) -> tuple[r.StudentRecordFo
     except json_format.ParseError:   # a choice that is none of the offered ones (a forged post)
         unreadable.setdefault("student", "输入有误，请刷新页面后重新填写")
     return message, unreadable
+
+
+def from_message(form: r.StudentRecordForm, category: int) -> dict[str, str]:
+    """A stored form as typed values (the correction of a returned application starts from it)."""
+    tree = json_format.MessageToDict(form, preserving_proto_field_name=True)
+    values = {}
+    for i in all_inputs(category):
+        node = tree
+        for part in i.path.removeprefix("student.").split("."):
+            name, _, index = part.partition("[")
+            node = node.get(name) if isinstance(node, dict) else None
+            if index and isinstance(node, list):
+                node = node[int(index[:-1])] if int(index[:-1]) < len(node) else None
+            if node is None:
+                break
+        if node is None:
+            continue
+        if i.kind == "date":
+            node = f"{node.get('year', 0):04d}-{node.get('month', 0):02d}-{node.get('day', 0):02d}"
+        elif i.kind == "bool":
+            node = "true" if node else "false"
+        values[i.path] = str(node)
+    return values
 
 
 def from_identity(identity: c.StudentIdentity) -> dict[str, str]:

@@ -113,6 +113,15 @@ class World:
             school_code=school, identity=dict_to_message(hmt_identity(name), common_pb2.StudentIdentity())),
             metadata=self.md(Role.SCHOOL_REGISTRAR, school), timeout=15)
 
+    def reject(self, case: review_pb2.ReviewCase, opinion: str, school: str = SCHOOL) -> None:
+        self.reviews.RejectCase(review_pb2.RejectCaseRequest(case_id=case.case_id, opinion=opinion,
+                                                             expected_version=case.version),
+                                metadata=self.md(Role.SCHOOL_LEADER, school), timeout=10)
+
+    def application(self, application_id: str, school: str = SCHOOL) -> registration_pb2.Application:
+        return self.registrations.GetApplication(registration_pb2.GetApplicationRequest(
+            application_id=application_id), metadata=self.md(Role.SCHOOL_REGISTRAR, school), timeout=10)
+
     def approve(self, case: review_pb2.ReviewCase, school: str = SCHOOL) -> None:
         self.reviews.ApproveCase(review_pb2.ApproveCaseRequest(case_id=case.case_id, expected_version=case.version),
                                  metadata=self.md(Role.SCHOOL_LEADER, school), timeout=10)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 
-
 import pytest
 from console_world import (
     OTHER_SCHOOL,
@@ -14,7 +13,7 @@ from console_world import (
     non_primary_workbook,
     png,
     shared_preschool_person,
-
+    wait_for,
 )
 from xueji.v1 import common_pb2, registration_pb2
 from xueji_common.auth import Role
@@ -340,6 +339,49 @@ def test_another_schools_preschool_transfer_by_url_is_refused_and_shows_nothing(
         response = page.goto(path)
         assert response.status == 403, path
         assert "褚他校调档" not in page.content()
+
+
+# -- a returned application: 修改, 重新提交, 撤销 ----------------------------------------------------------
+
+def test_registrar_corrects_and_resubmits_a_returned_application_and_withdraws_another(page, world, registrar):
+    returned = world.no_document_student("卫退回")
+    world.reject(world.pending_case(returned.application_id), "班级填写有误")
+    wait_for(lambda: world.application(returned.application_id).state == registration_pb2.APPLICATION_STATE_RETURNED,
+             "the rejection to reach the application")
+    signed_in(page, registrar)
+    page.goto(f"/applications/{returned.application_id}")
+    page.get_by_role("link", name="修改").click()
+    page.get_by_role("heading", name="修改学籍注册信息：卫退回").wait_for()
+    assert page.get_by_text("班级填写有误").is_visible()                       # the opinion it came back with
+    assert page.locator("#student-class_name").input_value() == "1班"          # the stored form
+    page.locator("#student-class_name").fill("3班")
+    page.locator("#student-phone").fill("")
+    page.get_by_role("button", name="保存并重新提交").click()
+    page.locator("#student-phone-error").wait_for()
+    assert page.locator("#student-class_name").input_value() == "3班"
+    check_accessible(page)
+    page.locator("#student-phone").fill("0571-87000002")
+    page.get_by_role("button", name="保存并重新提交").click()
+    page.get_by_role("status").filter(has_text="卫退回 已修改并重新提交").wait_for()
+    resubmitted = world.application(returned.application_id)
+    assert resubmitted.student.class_name == "3班" and resubmitted.revision == 2
+    assert len(resubmitted.proof_materials) == 1                              # what the page does not show, kept
+
+    other = world.no_document_student("卫撤销")
+    page.goto(f"/applications/{other.application_id}")
+    case = world.pending_case(other.application_id)
+    world.approve(case)                                                       # changed since the page was read
+    wait_for(lambda: world.application(other.application_id).version != other.version, "the approval")
+    page.get_by_label("撤销原因").fill("重复录入")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="撤销").click()
+    page.get_by_role("alert").wait_for()                                      # refused: the version read is old
+    assert world.application(other.application_id).state != registration_pb2.APPLICATION_STATE_WITHDRAWN
+    page.get_by_label("撤销原因").fill("重复录入")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="撤销").click()
+    page.get_by_role("status").filter(has_text="卫撤销 已撤销").wait_for()
+    check_accessible(page)
 
 
 # -- 学籍上报 -------------------------------------------------------------------------------------

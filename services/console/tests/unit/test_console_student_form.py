@@ -45,3 +45,17 @@ def test_the_transfers_identity_becomes_the_typed_values_of_the_form():
     assert student_form.from_identity(identity) == {
         "student.name": "李四", "student.document.number": "X", "student.document.type": "DOCUMENT_TYPE_RESIDENT_ID",
         "student.gender": "GENDER_FEMALE", "student.birth_date": "2019-03-01"}
+
+
+def test_a_corrected_form_keeps_what_the_page_has_no_input_for_and_clears_what_was_blanked():
+    stored, _ = student_form.to_message({"student.name": "张三", "student.phone": "0571-1",
+                                         "student.family_members[0].name": "张大山"}, RESIDENT)
+    stored.specialty = "书法"                                     # no input on the page
+    stored.family_members.add(name="李二")                        # the second member: no input either
+    values = student_form.from_message(stored, RESIDENT)
+    assert values["student.name"] == "张三" and values["student.family_members[0].name"] == "张大山"
+    values.update({"student.name": "张叁", "student.phone": ""})
+    corrected, unreadable = student_form.to_message(values, RESIDENT, base=stored)
+    assert unreadable == {}
+    assert corrected.name == "张叁" and corrected.phone == "" and corrected.specialty == "书法"
+    assert [m.name for m in corrected.family_members] == ["张大山", "李二"]
