@@ -175,6 +175,22 @@ def test_non_freshman_import_shows_upload_and_import_progress_then_the_report(pa
     page.get_by_role("heading", name="非小学新生注册 — Excel导入").wait_for()
 
 
+def test_failed_rows_beyond_the_first_page_of_reasons_are_a_link_away(page, registrar):
+    signed_in(page, registrar)
+    page.goto(f"/imports?kind={common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN}"
+              f"&category={common_pb2.DOCUMENT_CATEGORY_RESIDENT}")
+    bad = [f"曹缺班级{i:03d}" for i in range(101)]
+    page.get_by_label("导入文件").set_input_files(
+        {"name": "缺班级.xlsx", "mimeType": XLSX, "buffer": non_primary_workbook([], bad=bad)})
+    page.get_by_role("button", name="上传").click()
+    page.get_by_role("heading", name="导入结果：缺班级.xlsx").wait_for(timeout=60000)
+    assert page.locator("#rows-failed").inner_text() == "101"
+    assert "102" not in page.locator("table.list tbody td:first-child").all_inner_texts()
+    page.get_by_role("link", name="下一页校验失败原因").click()
+    page.get_by_role("heading", name="导入结果：缺班级.xlsx").wait_for()
+    assert page.locator("table.list tbody td:first-child").all_inner_texts() == ["102"]
+
+
 def test_an_import_the_service_refuses_comes_back_to_the_file_input(page, registrar):
     signed_in(page, registrar)
     page.goto(f"/imports?kind={common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN}"
