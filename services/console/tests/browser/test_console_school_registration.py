@@ -212,8 +212,9 @@ def test_registrar_manages_preschool_transfers(page, world, registrar):
     page.get_by_role("heading", name="学前调档管理").wait_for()
     check_accessible(page)
 
-    # 新增: a resident ID fills gender and birth date; the child is matched at once.
+    # 新增 (a window over the list): a resident ID fills gender and birth date; matched at once.
     page.get_by_role("link", name="新增").click()
+    page.get_by_role("dialog", name="学前调档新增").wait_for()
     page.locator("#identity-name").fill(person.name)
     page.locator("#identity-document-type").select_option(label="居民身份证")
     page.locator("#identity-document-number").fill(person.resident_id)
@@ -229,9 +230,12 @@ def test_registrar_manages_preschool_transfers(page, world, registrar):
     page.locator("#identity-document-type").select_option(label="居民身份证")
     page.locator("#identity-document-number").fill(person.resident_id)
     page.get_by_role("button", name="确定").click()
-    page.get_by_role("alert").wait_for()
+    page.get_by_role("dialog").get_by_role("alert").wait_for()                # the refusal in the window
     assert "不允许重复录入" in page.get_by_role("alert").inner_text()
     assert page.locator("#identity-name").input_value() == "重复录入"
+    check_accessible(page)
+    page.get_by_role("button", name="关闭").click()
+    assert page.get_by_role("dialog").count() == 0
 
     # 修改 a no-document child, then 删除 it after the confirmation.
     page.goto("/preschool/new")
@@ -242,7 +246,7 @@ def test_registrar_manages_preschool_transfers(page, world, registrar):
     page.get_by_role("button", name="确定").click()
     page.get_by_role("status").wait_for()
     page.get_by_role("link", name="修改 冯无证调档").click()
-    page.get_by_role("heading", name="学前调档修改").wait_for()
+    page.get_by_role("dialog", name="学前调档修改").wait_for()
     page.locator("#identity-name").fill("冯无证改")
     page.get_by_role("button", name="确定").click()
     page.get_by_role("status").filter(has_text="已修改 冯无证改").wait_for()
@@ -283,7 +287,8 @@ def test_preschool_import_shows_pass_and_fail_counts_and_reasons(page, registrar
     signed_in(page, registrar)
     page.goto("/preschool")
     page.get_by_role("link", name="Excel导入").click()
-    page.get_by_role("heading", name="学前调档导入").wait_for()
+    dialog = page.get_by_role("dialog", name="学前调档导入")
+    dialog.wait_for()
     with page.expect_download() as template:
         page.get_by_role("link", name="下载模板").click()
     assert template.value.suggested_filename.endswith(".xlsx")
@@ -292,8 +297,10 @@ def test_preschool_import_shows_pass_and_fail_counts_and_reasons(page, registrar
     page.get_by_role("heading", name="导入结果：学前调档.xlsx").wait_for()
     assert page.locator("#rows-passed").inner_text() == "1"
     assert page.locator("#rows-failed").inner_text() == "1"
-    assert set(page.locator("table.list tbody td:first-child").all_inner_texts()) == {"3"}   # the failed row
+    assert set(dialog.locator("table.list tbody td:first-child").all_inner_texts()) == {"3"}   # the failed row
     check_accessible(page)
+    dialog.get_by_role("link", name="查看学前调档").click()                    # the list, with the new child
+    page.get_by_role("cell", name="蒋导入无证", exact=True).wait_for()
 
 
 def test_registrar_confirms_a_preschool_record_among_several(page, world, registrar):
@@ -306,12 +313,13 @@ def test_registrar_confirms_a_preschool_record_among_several(page, world, regist
     page.get_by_role("button", name="确定").click()
     page.get_by_role("status").filter(has_text="待确认学前学籍").wait_for()
     page.get_by_role("link", name=f"确认 {record.name} 的学前学籍").click()
-    page.get_by_role("heading", name=f"确认学前学籍：{record.name}").wait_for()
-    assert page.locator("table.list tbody tr").count() >= 2
+    dialog = page.get_by_role("dialog", name=f"确认学前学籍：{record.name}")
+    dialog.wait_for()
+    assert dialog.locator("table.list tbody tr").count() >= 2
     check_accessible(page)
     page.get_by_role("button", name="确认匹配").click()                       # nothing chosen
-    page.get_by_role("alert").wait_for()
-    page.locator("input[name=candidate]").first.check()
+    dialog.get_by_role("alert").wait_for()
+    dialog.locator("input[name=candidate]").first.check()
     page.get_by_role("button", name="确认匹配").click()
     page.get_by_role("status").filter(has_text=f"{record.name}：已匹配学前学籍").wait_for()
 
