@@ -135,7 +135,8 @@ def test_no_document_freshman_needs_proof_material_uploaded_with_the_form(page, 
 
 # -- 导入 with the progress page --------------------------------------------------------------------
 
-def test_non_freshman_import_shows_upload_and_import_progress_then_the_report(page, world, registrar, monkeypatch):
+def test_non_freshman_import_shows_upload_and_import_progress_then_the_report(page, world, registrar, monkeypatch,
+                                                                            browser, console_url):
     # The import is held back until the progress page has been seen (the console runs in this process).
     from xueji_console import import_jobs
 
@@ -166,6 +167,16 @@ def test_non_freshman_import_shows_upload_and_import_progress_then_the_report(pa
     assert len(seen) > polls, "the page polls the import while it runs"
     assert page.get_by_role("status").filter(has_text="系统正在逐行校验并导入").is_visible()
     check_accessible(page)
+    # The job belongs to the session that uploaded it: another sign-in (even of the same user) gets nothing.
+    other = browser.new_context(base_url=console_url)
+    try:
+        stranger = other.new_page()
+        sign_in(stranger, *registrar)
+        stranger.get_by_role("heading", name="工作台").wait_for()
+        response = stranger.goto(page.url)
+        assert response.status == 404 and "插班生" not in stranger.content()
+    finally:
+        other.close()
     gate.set()
     page.get_by_role("heading", name="导入结果：插班生.xlsx").wait_for()
     assert page.locator("#rows-passed").inner_text() == "2"

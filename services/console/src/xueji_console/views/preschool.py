@@ -50,7 +50,8 @@ async def _list(request, session, query: dict, status: int = 200, message: str =
                                        _list_request(session, query), session.access_token)
     return render(request, session, "preschool.html", status, transfers=response.transfers,
                   page_info=response.page, query=query, labels=labels, match_status=MATCH_STATUS,
-                  document_type=DOCUMENT_TYPE, done=query.get("done", ""), message=message, crumbs=CRUMBS)
+                  document_type=DOCUMENT_TYPE, to_confirm=r.PRESCHOOL_MATCH_STATUS_TO_CONFIRM,
+                  done=query.get("done", ""), message=message, crumbs=CRUMBS)
 
 
 @page
