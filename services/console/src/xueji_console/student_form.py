@@ -29,6 +29,14 @@ HEALTH = (("HEALTH_STATUS_HEALTHY", "健康或良好"), ("HEALTH_STATUS_FAIR", "
           ("HEALTH_STATUS_DISABLED", "残疾"))
 ADMISSION = (("ADMISSION_METHOD_NEARBY", "就近入学"), ("ADMISSION_METHOD_OTHER", "其他"))
 ATTENDANCE = (("ATTENDANCE_MODE_DAY", "走读"), ("ATTENDANCE_MODE_BOARDING", "住校"))
+DISABILITY = (("DISABILITY_TYPE_NONE", "无残疾"), ("DISABILITY_TYPE_VISUAL", "视力残疾"),
+              ("DISABILITY_TYPE_HEARING", "听力残疾"), ("DISABILITY_TYPE_SPEECH", "言语残疾"),
+              ("DISABILITY_TYPE_PHYSICAL", "肢体残疾"), ("DISABILITY_TYPE_INTELLECTUAL", "智力残疾"),
+              ("DISABILITY_TYPE_MENTAL", "精神残疾"), ("DISABILITY_TYPE_MULTIPLE", "多重残疾"),
+              ("DISABILITY_TYPE_OTHER", "其他残疾"))
+INCLUSIVE = (("INCLUSIVE_EDUCATION_NONE", "非随班就读"), ("INCLUSIVE_EDUCATION_VISUAL", "视力残疾随班就读"),
+             ("INCLUSIVE_EDUCATION_HEARING", "听力残疾随班就读"), ("INCLUSIVE_EDUCATION_INTELLECTUAL", "智力残疾随班就读"),
+             ("INCLUSIVE_EDUCATION_OTHER", "其他残疾随班就读"))
 LEFT_BEHIND = (("LEFT_BEHIND_STATUS_NO", "非留守儿童"), ("LEFT_BEHIND_STATUS_ONE_PARENT", "单亲外出务工"),
                ("LEFT_BEHIND_STATUS_BOTH_PARENTS", "双亲外出务工"))
 
@@ -82,6 +90,8 @@ def sections(category: int) -> list[tuple[str, list[Input]]]:
             _s("name_pinyin", "姓名拼音"), _s("former_name", "曾用名"),
             _s("household_registration_code", "户口所在地", required=True, hint="6位行政区划代码"),
             _s("household_type_code", "户口性质", required=True, hint="1 农业户口，2 非农业户口，3 居民户口，9 其他"),
+            _s("document_valid_from", "身份证件有效期开始日期", "date"),
+            _s("document_valid_until", "身份证件有效期截止日期", "date", hint="不填表示长期有效"),
             _s("specialty", "特长")]),
         ("学籍信息", [
             _s("grade", "年级", required=True, hint="年级代码，如 11（小学一年级）"),
@@ -97,7 +107,18 @@ def sections(category: int) -> list[tuple[str, list[Input]]]:
             _s("only_child", "是否独生子女", "bool", YES_NO, required=True),
             _s("preschool_educated", "是否受过学前教育", "bool", YES_NO, required=True),
             _s("left_behind", "是否留守儿童", "select", LEFT_BEHIND),
-            _s("migrant_worker_child", "是否进城务工人员随迁子女", "bool", YES_NO)]),
+            _s("migrant_worker_child", "是否进城务工人员随迁子女", "bool", YES_NO),
+            _s("orphan", "是否孤儿", "bool", YES_NO),
+            _s("martyr_or_entitled_child", "是否烈士或优抚子女", "bool", YES_NO),
+            _s("disability_type", "残疾人类型", "select", DISABILITY),
+            _s("inclusive_education", "随班就读", "select", INCLUSIVE, hint="须与残疾人类型一致"),
+            _s("government_purchased_place", "是否由政府购买学位", "bool", YES_NO),
+            _s("needs_financial_aid", "是否需要申请资助", "bool", YES_NO),
+            _s("receives_living_subsidy", "是否享受一补", "bool", YES_NO)]),
+        ("交通信息", [
+            _s("commute_distance_km", "上下学距离（公里）", "number"),
+            _s("commute_mode_code", "上下学交通方式", hint="1 步行，2 自行车，3 公共交通，4 家长接送…"),
+            _s("needs_school_bus", "是否需要乘坐校车", "bool", YES_NO)]),
         ("家庭成员", member),
     ]
 
@@ -173,6 +194,12 @@ def to_message(values: dict[str, str], category: int,
             value = {"year": year, "month": month, "day": day}
         elif i.kind == "bool":
             value = value == "true"
+        elif i.kind == "number":
+            try:
+                value = float(value)
+            except ValueError:
+                unreadable[i.path] = "请输入数字"
+                continue
         assign(tree, i.path.removeprefix("student."), value)
     # A family member left blank is not sent (the service would name its empty fields).
     tree["family_members"] = [m for m in tree.get("family_members", []) if m]

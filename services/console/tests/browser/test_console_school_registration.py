@@ -108,6 +108,32 @@ def test_registrar_enters_non_freshmen_by_hand_with_save_and_continue(page, worl
     assert {a.kind for a in listed.applications} == {common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN}
 
 
+def test_hmt_non_freshman_entry_keeps_gender_editable_and_checks_the_disability_fields(page, world, registrar):
+    signed_in(page, registrar)
+    page.goto("/register/nonprimary")
+    page.get_by_role("link", name="港澳台和外籍 录入").click()
+    page.get_by_role("heading", name="非小学新生注册 — 港澳台和外籍学生录入").wait_for()
+    types = page.locator("#student-document-type option").all_inner_texts()
+    assert "居民身份证" not in types and "护照" in types                     # the entry's document types
+    page.locator("#student-name").fill("陈港录入")
+    page.locator("#student-document-type").select_option(label="香港特区护照/身份证明")
+    page.locator("#student-document-number").fill("H60180001")
+    assert not page.locator("#student-gender").is_disabled()                  # typed, not derived
+    page.locator("#student-gender").select_option(label="女")
+    page.locator("#student-birth_date").fill("2016-09-01")
+    fill(page, {**RESIDENT_FORM, "student-birthplace_code": "810000", "student-nationality_code": "HKG",
+                "student-overseas_chinese_code": "01", "student-commute_distance_km": "1.5"},
+         {**RESIDENT_CHOICES, "student-disability_type": "视力残疾", "student-inclusive_education": "听力残疾随班就读"})
+    page.get_by_role("button", name="保存", exact=True).click()
+    assert page.locator("#student-inclusive_education-error").inner_text() == "随班就读类型与残疾人类型不一致"
+    assert page.locator("#student-commute_distance_km").input_value() == "1.5"
+    page.locator("#student-inclusive_education").select_option(label="视力残疾随班就读")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.get_by_role("heading", name="学籍注册信息：陈港录入").wait_for()
+    stored = world.application(page.url.rsplit("/", 1)[-1].split("?")[0]).student
+    assert stored.disability_type == common_pb2.DISABILITY_TYPE_VISUAL and stored.commute_distance_km == 1.5
+
+
 def test_no_document_freshman_needs_proof_material_uploaded_with_the_form(page, world, registrar):
     signed_in(page, registrar)
     page.get_by_role("link", name="小学新生注册", exact=True).click()

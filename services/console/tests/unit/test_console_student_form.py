@@ -59,3 +59,10 @@ def test_a_corrected_form_keeps_what_the_page_has_no_input_for_and_clears_what_w
     assert unreadable == {}
     assert corrected.name == "张叁" and corrected.phone == "" and corrected.specialty == "书法"
     assert [m.name for m in corrected.family_members] == ["张大山", "李二"]
+
+
+def test_a_distance_is_a_number_or_named_at_its_input():
+    form, unreadable = student_form.to_message({"student.commute_distance_km": "1.5"}, RESIDENT)
+    assert unreadable == {} and form.commute_distance_km == 1.5
+    _, unreadable = student_form.to_message({"student.commute_distance_km": "一公里"}, RESIDENT)
+    assert list(unreadable) == ["student.commute_distance_km"]
