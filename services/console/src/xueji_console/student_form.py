@@ -72,11 +72,16 @@ def identity(category: int) -> list[Input]:
 
 def sections(category: int) -> list[tuple[str, list[Input]]]:
     """The form's sections in the manual's order (身份信息, 辅助信息, 学籍信息, 联系信息, 扩展信息, 家庭成员)."""
-    member = [Input(f"student.family_members[0].{f}", label, kind, tuple(options), req) for f, label, kind, options, req in (
-        ("name", "家庭成员姓名", "text", (), True), ("relationship_code", "关系", "text", (), True),
-        ("document.type", "家庭成员身份证件类型", "select", MEMBER_DOCUMENT_TYPES, False),
-        ("document.number", "家庭成员身份证件号", "text", (), False), ("phone", "家庭成员联系电话", "text", (), False),
-        ("guardian", "是否监护人", "bool", YES_NO, False))]
+    def member(n: int) -> list[Input]:
+        """The inputs of family member n (1, 2); ★ on the first: at least one member is asked for."""
+        return [Input(f"student.family_members[{n - 1}].{f}", f"家庭成员{n}{label}", kind, tuple(options),
+                      req and n == 1)
+                for f, label, kind, options, req in (
+                    ("name", "姓名", "text", (), True), ("relationship_code", "关系", "text", (), True),
+                    ("document.type", "身份证件类型", "select", MEMBER_DOCUMENT_TYPES, False),
+                    ("document.number", "身份证件号", "text", (), False), ("phone", "联系电话", "text", (), False),
+                    ("guardian", "是否监护人", "bool", YES_NO, False))]
+
     return [
         ("身份信息", identity(category) + [
             _s("birthplace_code", "出生地", required=True, hint="6位行政区划代码，如 330102"),
@@ -96,13 +101,15 @@ def sections(category: int) -> list[tuple[str, list[Input]]]:
         ("学籍信息", [
             _s("grade", "年级", required=True, hint="年级代码，如 11（小学一年级）"),
             _s("class_name", "班级", required=True), _s("class_student_number", "班内学号"),
+            _s("auxiliary_student_number", "学籍辅号"),
+            _s("student_source_code", "学生来源", hint="1 正常入学，2 借读，3 其他学校转入，9 其他"),
             _s("admission_year_month", "入学年月", required=True, hint="YYYYMM，如 202609"),
             _s("admission_method", "入学方式", "select", ADMISSION, required=True),
             _s("attendance_mode", "就读方式", "select", ATTENDANCE, required=True)]),
         ("联系信息", [
             _s("current_address", "现住址", required=True), _s("mailing_address", "通信地址", required=True),
             _s("home_address", "家庭地址", required=True), _s("phone", "联系电话", required=True),
-            _s("postal_code", "邮政编码", required=True), _s("email", "电子信箱")]),
+            _s("postal_code", "邮政编码", required=True), _s("email", "电子信箱"), _s("homepage", "主页地址")]),
         ("扩展信息", [
             _s("only_child", "是否独生子女", "bool", YES_NO, required=True),
             _s("preschool_educated", "是否受过学前教育", "bool", YES_NO, required=True),
@@ -119,7 +126,7 @@ def sections(category: int) -> list[tuple[str, list[Input]]]:
             _s("commute_distance_km", "上下学距离（公里）", "number"),
             _s("commute_mode_code", "上下学交通方式", hint="1 步行，2 自行车，3 公共交通，4 家长接送…"),
             _s("needs_school_bus", "是否需要乘坐校车", "bool", YES_NO)]),
-        ("家庭成员", member),
+        ("家庭成员", member(1) + member(2)),
     ]
 
 
@@ -201,8 +208,11 @@ def to_message(values: dict[str, str], category: int,
                 unreadable[i.path] = "请输入数字"
                 continue
         assign(tree, i.path.removeprefix("student."), value)
-    # A family member left blank is not sent (the service would name its empty fields).
-    tree["family_members"] = [m for m in tree.get("family_members", []) if m]
+    # Family members left blank at the end are not sent (the service would name their empty fields);
+    # one left blank before a filled one stays, so that the service's paths still match the inputs.
+    members = tree.get("family_members", [])
+    while members and not members[-1]:
+        members.pop()
     message = r.StudentRecordForm()
     try:
         json_format.ParseDict(tree, message, ignore_unknown_fields=False)

@@ -122,7 +122,8 @@ def test_hmt_non_freshman_entry_keeps_gender_editable_and_checks_the_disability_
     page.locator("#student-gender").select_option(label="女")
     page.locator("#student-birth_date").fill("2016-09-01")
     fill(page, {**RESIDENT_FORM, "student-birthplace_code": "810000", "student-nationality_code": "HKG",
-                "student-overseas_chinese_code": "01", "student-commute_distance_km": "1.5"},
+                "student-overseas_chinese_code": "01", "student-commute_distance_km": "1.5",
+                "student-family_members-1-name": "陈母", "student-family_members-1-relationship_code": "52"},
          {**RESIDENT_CHOICES, "student-disability_type": "视力残疾", "student-inclusive_education": "听力残疾随班就读"})
     page.get_by_role("button", name="保存", exact=True).click()
     assert page.locator("#student-inclusive_education-error").inner_text() == "随班就读类型与残疾人类型不一致"
@@ -132,6 +133,7 @@ def test_hmt_non_freshman_entry_keeps_gender_editable_and_checks_the_disability_
     page.get_by_role("heading", name="学籍注册信息：陈港录入").wait_for()
     stored = world.application(page.url.rsplit("/", 1)[-1].split("?")[0]).student
     assert stored.disability_type == common_pb2.DISABILITY_TYPE_VISUAL and stored.commute_distance_km == 1.5
+    assert [m.name for m in stored.family_members] == ["李大山", "陈母"]
 
 
 def test_no_document_freshman_needs_proof_material_uploaded_with_the_form(page, world, registrar):

@@ -24,6 +24,20 @@ def test_blank_inputs_are_not_sent_and_an_empty_family_member_is_dropped():
     assert len(form.family_members) == 0
 
 
+def test_a_blank_first_member_before_a_filled_second_keeps_its_place():
+    form, _ = student_form.to_message({"student.family_members[1].name": "李二"}, RESIDENT)
+    assert [m.name for m in form.family_members] == ["", "李二"]    # the service names member [0]'s blanks
+
+
+def test_blanking_the_second_member_of_a_correction_removes_it():
+    stored, _ = student_form.to_message({"student.family_members[0].name": "张大山",
+                                         "student.family_members[1].name": "李二"}, RESIDENT)
+    values = student_form.from_message(stored, RESIDENT)
+    values["student.family_members[1].name"] = ""
+    corrected, _ = student_form.to_message(values, RESIDENT, base=stored)
+    assert [m.name for m in corrected.family_members] == ["张大山"]
+
+
 def test_a_date_that_is_not_a_date_is_named_at_its_input():
     _, unreadable = student_form.to_message({"student.birth_date": "2015年6月"}, RESIDENT)
     assert list(unreadable) == ["student.birth_date"]
@@ -51,7 +65,7 @@ def test_a_corrected_form_keeps_what_the_page_has_no_input_for_and_clears_what_w
     stored, _ = student_form.to_message({"student.name": "张三", "student.phone": "0571-1",
                                          "student.family_members[0].name": "张大山"}, RESIDENT)
     stored.specialty = "书法"                                     # no input on the page
-    stored.family_members.add(name="李二")                        # the second member: no input either
+    stored.family_members.add(name="李二")                        # the second member
     values = student_form.from_message(stored, RESIDENT)
     assert values["student.name"] == "张三" and values["student.family_members[0].name"] == "张大山"
     values.update({"student.name": "张叁", "student.phone": ""})
