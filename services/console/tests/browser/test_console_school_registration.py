@@ -149,9 +149,16 @@ def test_no_document_freshman_needs_proof_material_uploaded_with_the_form(page, 
     page.locator("#student-birth_date").fill("2019-05-06")
     fill(page, {**RESIDENT_FORM, "student-grade": "11"}, RESIDENT_CHOICES)
 
+    # A photo that is not an image: the service refuses the file, next to the photo input.
+    page.get_by_label("上传照片").set_input_files({"name": "照片.png", "mimeType": "image/png", "buffer": b"not a png"})
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.locator("#photo-error").wait_for()
+    assert page.locator("#student-name").input_value() == "钱无证"
+
+    page.get_by_label("上传照片").set_input_files({"name": "照片.png", "mimeType": "image/png", "buffer": png()})
     page.get_by_role("button", name="保存", exact=True).click()                  # no proof material
     page.locator("#proof-error").wait_for()
-    assert page.locator("#student-name").input_value() == "钱无证"
+    assert page.get_by_text("已上传：照片.png").is_visible()                     # stored once, kept
     assert page.locator("#student-birth_date").input_value() == "2019-05-06"
     check_accessible(page)
 
@@ -159,6 +166,8 @@ def test_no_document_freshman_needs_proof_material_uploaded_with_the_form(page, 
     page.get_by_role("button", name="保存", exact=True).click()
     page.get_by_role("heading", name="学籍注册信息：钱无证").wait_for()
     assert page.get_by_text("无需认证").is_visible()
+    stored = world.application(page.url.rsplit("/", 1)[-1].split("?")[0])
+    assert stored.student.photo.file_id and len(stored.proof_materials) == 1
 
 
 # -- 导入 with the progress page --------------------------------------------------------------------

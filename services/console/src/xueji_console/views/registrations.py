@@ -52,16 +52,17 @@ async def entries(request, session, form):
                   crumbs=f"学籍管理 -> 学籍注册 -> {title}")
 
 
-def _render_form(request, session, status=200, *, values=None, errors=None, message="", proofs=(), done=""):
+def _render_form(request, session, status=200, *, values=None, errors=None, message="", proofs=(), photo=(),
+                 done=""):
     kind_key, _, kind_title = _kind(request)
     category_key, category, category_title = _category(request)
     errors = errors or {}
-    paths = {i.path for i in student_form.all_inputs(category)} | {"proof"}
+    paths = {i.path for i in student_form.all_inputs(category)} | {"proof", "student.photo"}
     other = [reason for path, reason in errors.items() if path not in paths]
     return render(request, session, "entry.html", status, kind_key=kind_key, kind_title=kind_title,
                   category_key=category_key, category=category, category_title=category_title,
                   sections=student_form.sections(category), values=values or {}, errors=errors,
-                  other_errors=other, message=message, proofs=list(proofs), request_id=uuid.uuid4().hex,
+                  other_errors=other, message=message, proofs=list(proofs), photo=photo, request_id=uuid.uuid4().hex,
                   needs_proof=category == c.DOCUMENT_CATEGORY_NO_DOCUMENT, done=done,
                   crumbs=f"学籍管理 -> 学籍注册 -> {kind_title} -> {category_title} -> 录入")
 
@@ -72,22 +73,21 @@ async def entry_page(request, session, form):
     return _render_form(request, session, done=request.query_params.get("done", ""))
 
 
-def _upload_proofs(console, session, files) -> list[tuple[str, str]]:
-    """Each chosen file stored as proof material: [(file_id, file_name)]."""
+def _upload(console, session, files, purpose=r.UPLOAD_PURPOSE_PROOF_MATERIAL) -> list[tuple[str, str]]:
+    """Each chosen file stored (proof material or the photo): [(file_id, file_name)]."""
     stored = []
     for upload in files:
         file = c.FileContent(file_name=upload[0], content_type=upload[1], content=upload[2])
         ref = call(console.backend.registrations.UploadProofMaterial,
-                   r.UploadProofMaterialRequest(school_code=session.org_unit_code,
-                                                purpose=r.UPLOAD_PURPOSE_PROOF_MATERIAL, file=file),
+                   r.UploadProofMaterialRequest(school_code=session.org_unit_code, purpose=purpose, file=file),
                    session.access_token)
         stored.append((ref.file_id, ref.file_name or upload[0]))
     return stored
 
 
-async def _chosen_files(form) -> list[tuple[str, str, bytes]]:
+async def _chosen_files(form, name: str = "proof") -> list[tuple[str, str, bytes]]:
     chosen = []
-    for upload in form.getlist("proof"):
+    for upload in form.getlist(name):
         if hasattr(upload, "read"):
             data = await upload.read(MAX_PROOF_BYTES + 1)
             if data:
@@ -103,16 +103,26 @@ async def entry_save(request, session, form):
     values = student_form.typed(form, category)
     # Proof already stored on an earlier, refused attempt comes back as hidden (id, name) pairs.
     proofs = list(zip(form.getlist("proof_id"), form.getlist("proof_name")))
-    try:
-        proofs += await run_in_threadpool(_upload_proofs, console, session, await _chosen_files(form))
-    except Failure as failure:
-        if failure.status != 400:
-            raise
-        reason = failure.message or "；".join(failure.fields.values())
-        return _render_form(request, session, 400, values=values, errors={"proof": reason}, proofs=proofs)
+    photo = tuple(zip(form.getlist("photo_id"), form.getlist("photo_name")))[:1]
+    for name, purpose in (("proof", r.UPLOAD_PURPOSE_PROOF_MATERIAL), ("photo", r.UPLOAD_PURPOSE_PHOTO)):
+        try:
+            stored = await run_in_threadpool(_upload, console, session, await _chosen_files(form, name), purpose)
+        except Failure as failure:
+            if failure.status != 400:
+                raise
+            reason = failure.message or "；".join(failure.fields.values())
+            field = "proof" if name == "proof" else "student.photo"
+            return _render_form(request, session, 400, values=values, errors={field: reason}, proofs=proofs,
+                                photo=photo)
+        if name == "proof":
+            proofs += stored
+        elif stored:
+            photo = tuple(stored[:1])
     message, unreadable = student_form.to_message(values, category)
+    if photo:
+        message.photo.file_id = photo[0][0]
     if unreadable:
-        return _render_form(request, session, 400, values=values, errors=unreadable, proofs=proofs)
+        return _render_form(request, session, 400, values=values, errors=unreadable, proofs=proofs, photo=photo)
     create = r.CreateApplicationRequest(school_code=session.org_unit_code, kind=kind, category=category,
                                         student=message, proof_material_ids=[p[0] for p in proofs],
                                         request_id=str(form.get("request_id", "")))
@@ -122,11 +132,11 @@ async def entry_save(request, session, form):
     except Failure as failure:
         if failure.status not in (400, 409):
             raise
-        errors = dict(failure.fields)
-        if "proof_material_ids" in errors:
-            errors["proof"] = errors.pop("proof_material_ids")
+        errors = {("proof" if path.startswith("proof_material_ids") else
+                   "student.photo" if path.startswith("student.photo") else path): reason
+                  for path, reason in failure.fields.items()}
         return _render_form(request, session, failure.status, values=values, errors=errors,
-                            message=failure.message, proofs=proofs)
+                            message=failure.message, proofs=proofs, photo=photo)
     done = quote(f"{created.student.name} 已保存并提交")
     if form.get("action") == "continue":   # 保存并继续: an empty form for the next student
         return RedirectResponse(f"{request.url.path}?done={done}", status_code=303)
