@@ -179,6 +179,24 @@ def _discard(tree: dict, path: str) -> None:
             node = node[position]
 
 
+def read(i: Input, value: str):
+    """A typed value as protobuf JSON wants it; ValueError (Chinese) when it cannot be read at all."""
+    if i.kind == "date":
+        try:
+            year, month, day = (int(p) for p in value.split("-"))
+        except ValueError:
+            raise ValueError("日期格式应为 YYYY-MM-DD") from None
+        return {"year": year, "month": month, "day": day}
+    if i.kind == "bool":
+        return value == "true"
+    if i.kind == "number":
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError("请输入数字") from None
+    return value
+
+
 def to_message(values: dict[str, str], category: int,
                base: r.StudentRecordForm | None = None) -> tuple[r.StudentRecordForm, dict[str, str]]:
     """The typed values as a StudentRecordForm, and the inputs that could not be read at all
@@ -192,22 +210,10 @@ def to_message(values: dict[str, str], category: int,
         if not value:
             _discard(tree, i.path.removeprefix("student."))
             continue
-        if i.kind == "date":
-            try:
-                year, month, day = (int(p) for p in value.split("-"))
-            except ValueError:
-                unreadable[i.path] = "日期格式应为 YYYY-MM-DD"
-                continue
-            value = {"year": year, "month": month, "day": day}
-        elif i.kind == "bool":
-            value = value == "true"
-        elif i.kind == "number":
-            try:
-                value = float(value)
-            except ValueError:
-                unreadable[i.path] = "请输入数字"
-                continue
-        assign(tree, i.path.removeprefix("student."), value)
+        try:
+            assign(tree, i.path.removeprefix("student."), read(i, value))
+        except ValueError as error:
+            unreadable[i.path] = str(error)
     # Family members left blank at the end are not sent (the service would name their empty fields);
     # one left blank before a filled one stays, so that the service's paths still match the inputs.
     members = tree.get("family_members", [])

@@ -67,15 +67,14 @@ def _identity(values: dict) -> tuple[c.StudentIdentity, dict]:
         value = values.get(i.path, "")
         if not value:
             continue
-        if i.kind == "date":
-            try:
-                year, month, day = (int(p) for p in value.split("-"))
-            except ValueError:
-                unreadable[i.path] = "日期格式应为 YYYY-MM-DD"
-                continue
-            value = {"year": year, "month": month, "day": day}
-        student_form.assign(tree, i.path.removeprefix("identity."), value)
-    return json_format.ParseDict(tree, c.StudentIdentity()), unreadable
+        try:
+            student_form.assign(tree, i.path.removeprefix("identity."), student_form.read(i, value))
+        except ValueError as error:
+            unreadable[i.path] = str(error)
+    try:
+        return json_format.ParseDict(tree, c.StudentIdentity()), unreadable
+    except json_format.ParseError:   # a choice that is none of the offered ones (a forged post)
+        return c.StudentIdentity(), {**unreadable, "identity": "输入有误，请刷新页面后重新填写"}
 
 
 def _form(request, session, status=200, *, transfer=None, values=None, errors=None, message=""):
