@@ -36,6 +36,7 @@ def benchmarks(args) -> list[tuple[str, list[str]]]:
         ("national-query", ["national_query_lookup.py", *([] if full else ["--records", "200000", "--seconds", "5"])]),
         ("e2e", ["e2e_throughput.py", *e2e]),
         ("accounts", ["accounts_sign_in.py", "--users", "40", "--rounds", "5"]),
+        ("console", ["console_worklist.py", "--cases", "2000", "--users", "20", "--seconds", "15"]),
     ]
 
 

@@ -22,9 +22,9 @@ from xueji_common.documents import DocumentCategory, DocumentType, mask_document
 from xueji_common.hashing import document_hash
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.domain.form import identity_block
-from xueji_registration.excel import samples
-from xueji_registration.excel.columns import PRESCHOOL_TEMPLATE, registration_template
-from xueji_registration.excel.rows import form_cells
+from xueji_registration.adapters.excel import samples
+from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE, registration_template
+from xueji_registration.domain.template.rows import form_cells
 from xueji_registration.testing import sample_form
 
 COUNTY = "330102"                                            # 杭州市上城区

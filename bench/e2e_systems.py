@@ -3,8 +3,8 @@ cohort's population register and preschool records before the clock starts:
 
   production  tests/e2e/cluster.py's Cluster: one province (zj) and the national tier, every service
               its own server and worker process on its own PostgreSQL database, RabbitMQ between them;
-  embedded    `xueji serve` (what scripts/run starts) in a child process: all five services in one
-              process, SQLite files, the in-process bus.
+  embedded    `xueji serve --provinces zj` (what scripts/run starts, for the cohort's province) in a
+              child process: the province and the nation in one process, SQLite files, in-process buses.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from xueji_common.auth import TokenService
 from xueji_common.config import Settings
 from xueji_common.db.engine import now
 from xueji_common.runtime.bootstrap import ServiceRuntime
+from xueji_common.runtime.embedded import NATION, database_url
 from xueji_common.runtime.spec import load_specs
 from xueji_common.testing.infra import free_port, wait_serving
 
@@ -122,19 +123,21 @@ def embedded(students: list[e2e_data.Student], replicas: int = 1, concurrency: i
         address = f"127.0.0.1:{free_port()}"
         settings = Settings(data_dir=Path(folder), grpc_address=address, metrics_port=0,
                             hash_key=secrets.token_hex(24))
-        seed("dedup", settings.database_url_for("dedup"), settings, students)
-        seed("national-query", settings.database_url_for("national-query"), settings, students)
+        # The cohort's province alone (its schools are 浙江's), the nation's registers seeded as the
+        # embedded system keeps them (runtime.embedded.database_url).
+        seed("dedup", database_url(settings, NATION, "dedup"), settings, students)
+        seed("national-query", database_url(settings, NATION, "national-query"), settings, students)
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")},
                "XUEJI_DATA_DIR": folder, "XUEJI_GRPC_ADDRESS": address, "XUEJI_METRICS_PORT": "0",
                "XUEJI_HASH_KEY": settings.hash_key,
                "XUEJI_LOG_LEVEL": "WARNING"}
         log = open(Path(folder) / "serve.log", "wb")
-        proc = subprocess.Popen([str(ROOT / ".venv/bin/xueji"), "serve"], env=env, cwd=folder, stdout=log,
+        proc = subprocess.Popen([str(ROOT / ".venv/bin/xueji"), "serve", "--provinces", "zj"], env=env, cwd=folder, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         try:
             _wait_serving(address, proc, Path(folder) / "serve.log")
             yield System(address, address, settings.token_service(),  # the development key of the data dir
-                         settings.database_url_for("registration"), 1, cpu=lambda: {"xueji serve": _cpu_seconds(proc.pid)})
+                         database_url(settings, "zj", "registration"), 1, cpu=lambda: {"xueji serve": _cpu_seconds(proc.pid)})
         finally:
             proc.terminate()
             try:

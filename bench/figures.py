@@ -73,7 +73,17 @@ def dedup(out: str, _json) -> list[Figure]:
         Figure(f"dedup: CheckDocument p99 ({n:,.0f} identities)", g99, "ms", r99, "ms raw SQL p99", "< 5 ms", g99 < 5),
         Figure("dedup: CheckDocument p50", g50, "ms", r50, "ms raw SQL p50", "≤ 3 × raw", g50 / r50 <= 3),
         Figure("dedup: CheckDocument, sequential", gr, "checks/s", rr, "checks/s raw SQL"),
+        *_batch_check(out, r50),
     ]
+
+
+def _batch_check(out: str, raw50: float) -> list[Figure]:
+    found = re.search(rf"batch\s+{NUM} checks/s\s+p50\s+{NUM} ms", out)
+    if not found:
+        return []
+    per_document = float(found.group(2).replace(",", ""))
+    return [Figure("dedup: CheckDocuments (500 a call), per document p50", per_document, "ms", raw50,
+                   "ms raw single lookup p50", "≤ 0.5 × raw", per_document / raw50 <= 0.5)]
 
 
 def review(out: str, _json) -> list[Figure]:
@@ -121,6 +131,12 @@ def e2e(out: str, data) -> list[Figure]:
                    r.get("postgres_cpu_ms_per_student") if mode == "production" else None, "ms PostgreSQL",
                    f"(machine {r['machine_busy']:.0%} busy)"),
         ]
+        if "floor" in data:
+            floor = data["floor"]
+            ratio = r["students_per_second"] / floor["students_per_second"]
+            rows.append(Figure(f"{what}: throughput against the set-based floor", r["students_per_second"],
+                               "students/s", floor["students_per_second"], "students/s floor (bench/flow_floor.py)",
+                               "≥ 0.06 ×", ratio >= 0.06))
     return rows
 
 
@@ -135,5 +151,17 @@ def accounts(out: str, _json) -> list[Figure]:
     ]
 
 
-PARSERS = {"accounts": accounts, "registration": registration, "dedup": dedup, "review": review, "national-query": national_query,
+def console(out: str, _json) -> list[Figure]:
+    (rate,) = _find(rf"worklist page, \d+ users, [\d,]+ cases:\s*{NUM} pages/s", out)
+    (server95,) = _find(rf"server time \(Server-Timing\) p95\s+{NUM} ms", out)
+    grpc_rate, grpc95 = _find(rf"ListPendingCases direct, \d+ threads:\s*{NUM} calls/s\s+p95\s+{NUM} ms", out)
+    return [
+        Figure("console: 学校审核 worklist page, 20 users", rate, "pages/s", grpc_rate, "calls/s ListPendingCases",
+               "≥ 0.5 × gRPC", rate / grpc_rate >= 0.5),
+        Figure("console: worklist server time p95", server95, "ms", grpc95, "ms ListPendingCases p95", "< 200 ms",
+               server95 < 200),
+    ]
+
+
+PARSERS = {"accounts": accounts, "console": console, "registration": registration, "dedup": dedup, "review": review, "national-query": national_query,
            "e2e": e2e}

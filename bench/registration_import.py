@@ -52,8 +52,8 @@ from xueji_common.runtime.bootstrap import ServiceRuntime
 from xueji_common.testing import infra
 from xueji_common.vocabulary import RegistrationKind
 from xueji_common.errors import DomainError
-from xueji_registration.excel import chunks, hostile, samples
-from xueji_registration.excel.columns import registration_template
+from xueji_registration.adapters.excel import chunks, hostile, samples
+from xueji_registration.domain.template.columns import registration_template
 from xueji_registration.service_layer.imports import failed_rows_file, import_applications
 from xueji_registration.spec import SPEC
 

@@ -349,8 +349,8 @@ def test_the_console_is_served_over_tls_with_its_sessions_in_the_operators_redis
     env = {e["name"]: e for e in container["env"]}
     assert env["XUEJI_REDIS_URL"]["valueFrom"]["secretKeyRef"] == {"name": "xueji-redis", "key": "url"}
     assert env["XUEJI_MODE"]["value"] == "production"       # Secure cookies, Redis required
-    for peer in ("ACCOUNTS", "REGISTRATION", "REVIEW"):
-        assert env[f"XUEJI_PEER_{peer}"]["value"] == f"xueji-{peer.lower()}:50051"
+    for peer in ("ACCOUNTS", "REGISTRATION", "REVIEW", "DEDUP", "SPECIAL_ED"):
+        assert env[f"XUEJI_PEER_{peer}"]["value"] == f"xueji-{peer.lower().replace('_', '-')}:50051"
     policy = named(docs, "NetworkPolicy", "xueji-console")
     redis_rule = [r for r in policy["spec"]["egress"] if r["ports"][0]["port"] == 6379]
     assert redis_rule == [{"ports": [{"port": 6379, "protocol": "TCP"}], "to": [{"ipBlock": {"cidr": "10.33.20.20/32"}}]}]

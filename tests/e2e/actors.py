@@ -182,9 +182,9 @@ class Province:
     def import_rows(self, kind: int, category: int, forms: list[dict]) -> registration_pb2.ImportReport:
         from xueji_common.documents import DocumentCategory
         from xueji_common.vocabulary import RegistrationKind
-        from xueji_registration.excel import samples
-        from xueji_registration.excel.columns import registration_template
-        from xueji_registration.excel.rows import form_cells
+        from xueji_registration.adapters.excel import samples
+        from xueji_registration.domain.template.columns import registration_template
+        from xueji_registration.domain.template.rows import form_cells
 
         template = registration_template(RegistrationKind.from_proto(kind), DocumentCategory.from_proto(category))
         content = samples.workbook(template, [form_cells(template, f) for f in forms])

@@ -5,6 +5,10 @@
   shared by the modules of the session that leave it in a state others can build on (flows,
   security, fuzzing); `zj` and `js` act in it (tests/e2e/actors.py), `people` hands out unused
   identities.
+- `two_provinces`: the same two provinces in both topologies, parametrised: "production"
+  (`system_cluster`) and "embedded" (`xueji serve --provinces zj,js`, tests/e2e/embedded_cluster.py),
+  with `zj` and `js` actors of the same interface. A cross-province module runs in both with
+  `zj, js = both_modes()` at its top (tests/e2e/topologies.py; overriding the session's actors).
 
 When a test fails, every process log of its cluster is attached to its report (sections "cluster
 log: <name>") and the log directory is kept (its path is printed). XUEJI_E2E_KEEP_LOGS=1 keeps it
@@ -21,6 +25,8 @@ import pytest
 
 from tests.e2e.actors import People, Province
 from tests.e2e.cluster import Cluster, simple, system
+from tests.e2e.embedded_cluster import EmbeddedCluster
+from tests.e2e.topologies import SCHOOLS, TwoProvinces
 from tests.e2e.coverage import coverage
 from xueji_common.testing import infra
 
@@ -55,7 +61,7 @@ def pytest_runtest_makereport(item, call):
         for kind in coverage.passed:
             if item.get_closest_marker(kind):
                 coverage.passed[kind] += 1
-    clusters = [v for v in getattr(item, "funcargs", {}).values() if isinstance(v, Cluster)]
+    clusters = [v for v in getattr(item, "funcargs", {}).values() if isinstance(v, (Cluster, EmbeddedCluster))]
     clusters += [v.cluster for v in getattr(item, "funcargs", {}).values() if isinstance(v, Province)]
     if report.failed and clusters:
         item._cluster_failed = True
@@ -101,13 +107,32 @@ def people():
 
 @pytest.fixture(scope="session")
 def zj(system_cluster):
-    province = Province(system_cluster, "zj", "1330102001")
+    province = Province(system_cluster, "zj", SCHOOLS["zj"])
     yield province
     province.close()
 
 
 @pytest.fixture(scope="session")
 def js(system_cluster):
-    province = Province(system_cluster, "js", "1320104001")   # 南京市秦淮区夫子庙小学
+    province = Province(system_cluster, "js", SCHOOLS["js"])
     yield province
     province.close()
+
+
+@pytest.fixture(scope="session")
+def embedded_cluster(request):
+    """`xueji serve --provinces zj,js` (SQLite, in-process buses), shared by the session."""
+    c = EmbeddedCluster(["zj", "js"])
+    yield c
+    c.close(keep_dir=getattr(request.session, "_cluster_failed", False)
+            or bool(os.environ.get("XUEJI_E2E_KEEP_LOGS")))
+
+
+@pytest.fixture(scope="session", params=["production", "embedded"])
+def two_provinces(request):
+    if request.param == "production":
+        require_servers()
+    cluster = request.getfixturevalue("system_cluster" if request.param == "production" else "embedded_cluster")
+    both = TwoProvinces(request.param, cluster)
+    yield both
+    both.close()

@@ -91,6 +91,8 @@ def _update_info(w, c, u):
 DEDUP = [
     Rpc("Dedup", "CheckDocument", (SYS,), "none", lambda w, c, u: dd.CheckDocumentRequest(
         document_type=_RESIDENT, document_hash=_hash()), "dedup-national"),
+    Rpc("Dedup", "CheckDocuments", (SYS,), "none", lambda w, c, u: dd.CheckDocumentsRequest(documents=[
+        dd.CheckDocumentRequest(document_type=_RESIDENT, document_hash=_hash())]), "dedup-national"),
     Rpc("Dedup", "ReserveIdentity", (SYS,), "none", lambda w, c, u: dd.ReserveIdentityRequest(
         document_type=_RESIDENT, document_hash=_hash(), application_id=str(uuid.uuid4()),
         province_code="330000", school_code=SCHOOL), "dedup-national"),

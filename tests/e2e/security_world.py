@@ -250,9 +250,9 @@ def import_request(school: str) -> registration_pb2.ImportApplicationsRequest:
     """A non-freshman resident import whose only row fails (the number is no resident ID number)."""
     from xueji_common.documents import DocumentCategory
     from xueji_common.vocabulary import RegistrationKind
-    from xueji_registration.excel import samples
-    from xueji_registration.excel.columns import registration_template
-    from xueji_registration.excel.rows import form_cells
+    from xueji_registration.adapters.excel import samples
+    from xueji_registration.domain.template.columns import registration_template
+    from xueji_registration.domain.template.rows import form_cells
     from xueji_registration.testing import sample_form
 
     template = registration_template(RegistrationKind.NON_PRIMARY_FRESHMAN, DocumentCategory.RESIDENT)
@@ -265,9 +265,9 @@ def import_request(school: str) -> registration_pb2.ImportApplicationsRequest:
 @lru_cache(maxsize=None)
 def preschool_import_request(school: str) -> registration_pb2.ImportPreschoolTransfersRequest:
     """A preschool transfer import whose only row fails, as above."""
-    from xueji_registration.excel import samples
-    from xueji_registration.excel.columns import PRESCHOOL_TEMPLATE
-    from xueji_registration.excel.rows import form_cells
+    from xueji_registration.adapters.excel import samples
+    from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE
+    from xueji_registration.domain.template.rows import form_cells
 
     content = samples.workbook(PRESCHOOL_TEMPLATE, [form_cells(PRESCHOOL_TEMPLATE, BAD_IDENTITY)])
     return registration_pb2.ImportPreschoolTransfersRequest(

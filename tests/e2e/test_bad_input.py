@@ -269,7 +269,7 @@ CELL = st.one_of(st.none(), st.text(max_size=30), st.integers(-2**70, 2**70), st
 def _template():
     from xueji_common.documents import DocumentCategory
     from xueji_common.vocabulary import RegistrationKind
-    from xueji_registration.excel.columns import registration_template
+    from xueji_registration.domain.template.columns import registration_template
 
     return registration_template(RegistrationKind.from_proto(NON_PRIMARY), DocumentCategory.from_proto(RESIDENT))
 
@@ -278,7 +278,7 @@ def _workbook(template, rows) -> bytes | None:
     """The file, or None when openpyxl itself refuses a value (characters illegal in XML)."""
     from openpyxl.utils.exceptions import IllegalCharacterError
 
-    from xueji_registration.excel import samples
+    from xueji_registration.adapters.excel import samples
 
     try:
         return samples.workbook(template, rows)
@@ -288,7 +288,7 @@ def _workbook(template, rows) -> bytes | None:
 
 @pytest.fixture(scope="module")
 def good_row(owned):
-    from xueji_registration.excel.rows import form_cells
+    from xueji_registration.domain.template.rows import form_cells
 
     identity, _ = owned
     return form_cells(_template(), {**sample_form("resident"), **identity})

@@ -141,11 +141,11 @@ def test_submitted_application_reaches_review_through_outbox_bus_and_inbox(syste
     assert wait_for(lambda: pending_total(system, channel) == before + 1)
 
     # The same event delivered again (a redelivery) changes nothing.
-    registration = system.runtime("registration")
+    registration = system.runtime("registration", "zj")
     outbox = registration.spec.outbox
     with registration.session_factory() as s:
         body = s.execute(select(outbox.c.envelope).order_by(outbox.c.id.desc()).limit(1)).scalar_one()
-    review = system.runtime("review")
+    review = system.runtime("review", "zj")
     [consumer] = [c for c in review.consumers() if c.subscription.event_type == "ApplicationSubmitted"]
     assert consumer(body) == "duplicate"
     assert pending_total(system, channel) == before + 1
@@ -194,7 +194,7 @@ def test_a_bulk_loaded_record_of_another_province_holds_its_hk_permit(system, ch
 
 
 def test_bad_input_names_each_field_and_writes_nothing(system, channel):
-    registration = system.runtime("registration")
+    registration = system.runtime("registration", "zj")
     with registration.session_factory() as s:
         outbox_before = s.execute(select(func.count()).select_from(registration.spec.outbox)).scalar_one()
     request = create_request(person(2))

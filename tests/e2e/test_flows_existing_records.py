@@ -13,12 +13,14 @@ import grpc
 import pytest
 
 from tests.e2e.actors import HMT, NON_PRIMARY, RESIDENT, S, Province, identity_form, wait_for
+from tests.e2e.topologies import both_modes
 from xueji.v1 import events_pb2, national_query_pb2 as nq, national_query_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.documents import mask_document_number
 from xueji_national_query.domain.load_rows import COLUMNS
 
 pytestmark = pytest.mark.slow
+zj, js = both_modes()   # each case in production topology and in embedded mode
 JS_SCHOOL, JS_PLACE = "1320102001", "江苏省南京市玄武区梅园小学"
 GATE_DONE = (S.APPLICATION_STATE_AWAITING_SCHOOL_REVIEW, S.APPLICATION_STATE_DEDUP_FAILED)
 

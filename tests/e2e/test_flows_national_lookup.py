@@ -15,6 +15,7 @@ import grpc
 import pytest
 
 from tests.e2e.actors import NON_PRIMARY, RESIDENT, identity_form, sql, wait_for
+from tests.e2e.topologies import both_modes
 from xueji.v1 import common_pb2, events_pb2, national_query_pb2 as nq, national_query_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.documents import mask_document_number
@@ -23,6 +24,7 @@ from xueji_common.grpcserver.errors import field_violations
 from xueji_national_query.domain.captcha import ALPHABET, LENGTH
 
 pytestmark = pytest.mark.slow
+zj, js = both_modes()   # each case in production topology and in embedded mode
 JS_DEPARTMENT = "320104"   # 秦淮区: a department of the other province
 NOT_FOUND = "未查询到符合条件的学籍信息"
 

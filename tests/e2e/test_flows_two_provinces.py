@@ -11,9 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.e2e.actors import HMT, NON_PRIMARY, RESIDENT, TREE, S, identity_form, sql, wait_for
+from tests.e2e.topologies import both_modes
 from xueji_common.documents import mask_document_number
 
 pytestmark = pytest.mark.slow
+zj, js = both_modes()   # each case in production topology and in embedded mode
 GATE_DONE = (S.APPLICATION_STATE_AWAITING_SCHOOL_REVIEW, S.APPLICATION_STATE_DEDUP_FAILED)
 
 

@@ -65,8 +65,11 @@ def test_scripts_run_serves_every_service_and_stops_cleanly(tmp_path):
         assert 'xueji_grpc_server_handled_total{grpc_code="OK",grpc_method="Check"' in metrics
         # gRPC listens on 127.0.0.1 here: so does /metrics (it once listened on every interface)
         assert listening_addresses(metrics_port) == {"127.0.0.1"}
-        assert sorted(p.name for p in (tmp_path / "data").glob("*.db")) == [
-            "accounts.db", "dedup.db", "national-query.db", "registration.db", "review.db", "special-ed.db"]
+        # every province of the demo tree with its own databases, the nation's apart (issue 12 §7)
+        data = tmp_path / "data"
+        assert sorted(str(p.relative_to(data)) for p in data.rglob("*.db")) == sorted([
+            "accounts.db", "nation/dedup.db", "nation/national-query.db",
+            *(f"{p}/{s}.db" for p in ("js", "zj") for s in ("dedup", "registration", "review", "special-ed"))])
         banner = (tmp_path / "run.log").read_text()
         assert "xueji token --role" in banner and "xueji call" in banner and "xueji login" in banner
         assert_the_printed_administrator_can_sign_in(banner, f"127.0.0.1:{grpc_port}")

@@ -10,7 +10,7 @@ purpose (e.g. "applications.document_number"): a ciphertext copied into another 
 The keyed hash (hashing.document_hash) stays the index: a ciphertext is random, never compared.
 
 The same ring seals the rare clear value an event must carry between services of one deployment
-(ProblemResolved's corrected number): the associated data names the event field (`event_purpose`), so
+(ProblemResolved's corrected number, a record's national student number): the associated data names the event field (`event_purpose`), so
 a sealed number opens only as that field; the key id inside lets a rotation in flight still open it.
 """
 from __future__ import annotations
@@ -39,6 +39,8 @@ def event_purpose(message: str, field: str) -> str:
 
 # ProblemResolved.corrected_document_number_sealed: sealed by dedup, opened by registration.
 CORRECTED_NUMBER = event_purpose("ProblemResolved", "corrected_document_number")
+# StudentRecordSnapshot.national_student_number_sealed: sealed by registration, opened by its readers.
+STUDENT_NUMBER = event_purpose("StudentRecordSnapshot", "national_student_number")
 
 
 class DataKeyError(ValueError):

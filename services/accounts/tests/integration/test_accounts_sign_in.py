@@ -1,16 +1,19 @@
 """Sign-in through gRPC: tokens, refusals that reveal nothing, lockout, refresh rotation and reuse."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import urllib.request
 from dataclasses import replace
 
 import grpc
 import jwt
+from sqlalchemy import select
 
 from accounts_harness import NEW_PASSWORD, create, first_sign_in, refused
 from xueji.v1 import accounts_pb2
 from xueji_accounts.adapters.hasher import Argon2Hasher
+from xueji_accounts.adapters.tables import refresh_tokens
 from xueji_accounts.entrypoints.wiring import accounts_of
 from xueji_common.auth import Role
 from xueji_common.grpcserver.client import bearer
@@ -129,3 +132,20 @@ def test_service_identities_get_a_five_minute_system_token_for_their_unit(system
     refused(stub.IssueServiceToken, accounts_pb2.IssueServiceTokenRequest(client_id="registration-zj",
                                                                           client_secret="guess"))
     refused(stub.IssueServiceToken, accounts_pb2.IssueServiceTokenRequest(client_id="nobody", client_secret="s3cret"))
+
+
+def test_expired_refresh_tokens_are_purged_when_the_user_signs_in_again(system, stub, root):
+    accounts = accounts_of(system.runtime("accounts"))
+    first_sign_in(stub, "t.purge", create(stub, root, "t.purge", Role.SCHOOL_REGISTRAR, "1330102001"))
+    live = sign_in(stub, "t.purge", NEW_PASSWORD)
+    stub.Refresh(accounts_pb2.RefreshRequest(refresh_token=live.refresh_token))   # one spent, one live
+    with accounts.uow() as uow:   # every token of this user so far has expired
+        uow.session.execute(refresh_tokens.update().where(refresh_tokens.c.login_name == "t.purge")
+                            .values(expires_at=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)))
+        uow.commit()
+    fresh = sign_in(stub, "t.purge", NEW_PASSWORD)
+    with accounts.uow() as uow:
+        left = uow.session.execute(select(refresh_tokens.c.expires_at)
+                                   .where(refresh_tokens.c.login_name == "t.purge")).all()
+    assert len(left) == 1 and fresh.refresh_token
+    stub.Refresh(accounts_pb2.RefreshRequest(refresh_token=fresh.refresh_token))   # the new one works

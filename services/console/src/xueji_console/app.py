@@ -12,7 +12,8 @@ from starlette.staticfiles import StaticFiles
 from xueji_console.backend import Backend
 from xueji_console.config import ConsoleSettings
 from xueji_console.sessions import make_store
-from xueji_console.views import applications, auth, imports, reviews, workbench
+from xueji_console.views import (applications, auth, department_reviews, imports, national_query, problems,
+                                 reviews, special_ed, users, workbench)
 from xueji_console.views import corrections, preschool, registrations, reports
 from xueji_console.web import SecurityHeaders
 
@@ -24,6 +25,12 @@ class Console:
     store: object
 
 
+def review_routes(base, worklist, case_page, case_decide, approve_selected, approve_all) -> list[Route]:
+    return [Route(base, worklist), Route(f"{base}/approve-selected", approve_selected, methods=["POST"]),
+            Route(f"{base}/approve-all", approve_all, methods=["POST"]), Route(base + "/{case_id}", case_page),
+            Route(base + "/{case_id}", case_decide, methods=["POST"])]
+
+
 ROUTES = [
     Route("/", workbench.workbench),
     Route("/signin", auth.signin_page),
@@ -32,11 +39,26 @@ ROUTES = [
     Route("/signout", auth.signout, methods=["POST"]),
     Route("/applications", applications.application_list),
     Route("/applications/{application_id}", applications.application_detail),
-    Route("/reviews", reviews.worklist),
-    Route("/reviews/approve-selected", reviews.approve_selected, methods=["POST"]),
-    Route("/reviews/approve-all", reviews.approve_all, methods=["POST"]),
-    Route("/reviews/{case_id}", reviews.case_page),
-    Route("/reviews/{case_id}", reviews.case_decide, methods=["POST"]),
+    *review_routes("/reviews", *reviews.views(reviews.SCHOOL)),
+    *review_routes("/department-reviews", department_reviews.worklist, department_reviews.case_page,
+                   department_reviews.case_decide, department_reviews.approve_selected, department_reviews.approve_all),
+    Route("/national-query", national_query.query_page),
+    Route("/national-query", national_query.lookup, methods=["POST"]),
+    Route("/problems", problems.group_list),
+    Route("/problems/{group_id}", problems.group_page),
+    Route("/problems/{group_id}", problems.resolve, methods=["POST"]),
+    Route("/special-ed", special_ed.info_list),
+    Route("/special-ed/candidates", special_ed.candidates),
+    Route("/special-ed/new/{record_id}", special_ed.new_info),
+    Route("/special-ed/new/{record_id}", special_ed.create_info, methods=["POST"]),
+    Route("/special-ed/{record_id}", special_ed.info_page),
+    Route("/special-ed/{record_id}", special_ed.update_info, methods=["POST"]),
+    Route("/users", users.user_list),
+    Route("/users", users.create_user, methods=["POST"]),
+    Route("/users/new", users.new_user),
+    Route("/sign-ins", users.sign_ins),
+    Route("/users/{login_name}/reset", users.reset_password, methods=["POST"]),
+    Route("/users/{login_name}/{action}", users.change_state, methods=["POST"]),
     Route("/imports", imports.import_page),
     Route("/imports", imports.upload, methods=["POST"]),
     Route("/imports/template", imports.template),

@@ -7,7 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 
 import grpc
-from xueji.v1 import accounts_pb2_grpc, registration_pb2_grpc, review_pb2_grpc
+from xueji.v1 import (accounts_pb2_grpc, dedup_pb2_grpc, national_query_pb2_grpc, registration_pb2_grpc,
+                      review_pb2_grpc, special_ed_pb2_grpc)
 from xueji_common import logs
 from xueji_common.grpcserver import client
 from xueji_common.grpcserver.errors import field_violations, precondition_violations
@@ -27,6 +28,9 @@ class Backend:
         self.transfers = registration_pb2_grpc.PreschoolTransfersStub(registration)
         self.reviews = review_pb2_grpc.ReviewsStub(review)
         self.reports = review_pb2_grpc.ReportsStub(review)
+        self.problems = dedup_pb2_grpc.ProblemRecordsStub(self._channel(settings.peer("dedup")))
+        self.national_query = national_query_pb2_grpc.NationalQueryStub(self._channel(settings.peer("national-query")))
+        self.special_ed = special_ed_pb2_grpc.SpecialEdStub(self._channel(settings.peer("special-ed")))
 
     def _channel(self, address: str) -> grpc.Channel:
         if address not in self._channels:

@@ -4,9 +4,13 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
+from xueji.v1 import accounts_pb2 as a
 from xueji.v1 import common_pb2 as c
+from xueji.v1 import dedup_pb2 as d
+from xueji.v1 import events_pb2 as e
 from xueji.v1 import registration_pb2 as r
 from xueji.v1 import review_pb2 as v
+from xueji.v1 import special_ed_pb2 as s
 
 KIND = {c.REGISTRATION_KIND_PRIMARY_FRESHMAN: "小学新生", c.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN: "非小学新生"}
 CATEGORY = {c.DOCUMENT_CATEGORY_RESIDENT: "居民身份证", c.DOCUMENT_CATEGORY_HMT_FOREIGN: "港澳台和外籍",
@@ -56,3 +60,43 @@ def filters() -> dict:
     """For the templates: `{{ app.state | label('APPLICATION_STATE') }}`, `| date`, `| time`."""
     return {"label": lambda value, table: globals()[table].get(value, ""), "date": _date, "time": _time,
             "urlencode_without": _query_without}
+
+
+# 用户管理 (accounts.proto).
+USER_STATE = {a.USER_STATE_ACTIVE: "正常", a.USER_STATE_LOCKED: "锁定", a.USER_STATE_DISABLED: "停用"}
+# Outcomes of the sign-in audit (the accounts service's codes).
+SIGN_IN_OUTCOME = {
+    "succeeded": "登录成功", "bad_password": "密码错误", "unknown_login": "用户名不存在", "locked": "账号已锁定",
+    "disabled": "账号已停用", "must_change_password": "须修改密码", "password_changed": "已修改密码",
+    "bad_password_locked": "密码错误（账号已锁定）", "bad_password_disabled": "密码错误（账号已停用）"}
+
+# 问题学籍 (dedup.proto, events.proto).
+PROBLEM_KIND = {
+    e.PROBLEM_KIND_AUTHENTICATION_FAILED: "身份证件号认证不通过", e.PROBLEM_KIND_SHARED_DOCUMENT: "一人多籍",
+    e.PROBLEM_KIND_NO_DOCUMENT_DUPLICATE: "无证件学生姓名性别出生日期相同", e.PROBLEM_KIND_DOCUMENT_CHANGED: "证件号变更"}
+PROBLEM_STATUS = {d.PROBLEM_GROUP_STATUS_PENDING: "待处理", d.PROBLEM_GROUP_STATUS_IN_PROGRESS: "处理中",
+                  d.PROBLEM_GROUP_STATUS_RESOLVED: "已处理"}
+PROBLEM_STUDENT_STATUS = {
+    d.PROBLEM_STUDENT_STATUS_PENDING: "待处理", d.PROBLEM_STUDENT_STATUS_CORROBORATED: "已佐证",
+    d.PROBLEM_STUDENT_STATUS_REAUTHENTICATING: "已修正，认证中", d.PROBLEM_STUDENT_STATUS_CORRECTED: "已修正，认证通过",
+    d.PROBLEM_STUDENT_STATUS_CORRECTION_FAILED: "已修正，认证失败", d.PROBLEM_STUDENT_STATUS_DELETED: "已删除"}
+PROBLEM_RESOLUTION = {e.PROBLEM_RESOLUTION_CORROBORATE: "佐证", e.PROBLEM_RESOLUTION_CORRECT: "修正",
+                      e.PROBLEM_RESOLUTION_DELETE: "删除"}
+
+# 全国学籍查询 (events.proto).
+STAGE = {e.SCHOOL_STAGE_PRESCHOOL: "学前", e.SCHOOL_STAGE_PRIMARY: "小学", e.SCHOOL_STAGE_JUNIOR_SECONDARY: "初中",
+         e.SCHOOL_STAGE_SENIOR_SECONDARY: "高中", e.SCHOOL_STAGE_SPECIAL: "特殊教育"}
+ENROLMENT = {e.ENROLMENT_STATUS_ENROLLED: "在读", e.ENROLMENT_STATUS_LEFT: "离校", e.ENROLMENT_STATUS_GRADUATED: "毕业"}
+
+# 特教学生信息 (common.proto, special_ed.proto).
+DISABILITY = {
+    c.DISABILITY_TYPE_VISUAL: "视力残疾", c.DISABILITY_TYPE_HEARING: "听力残疾", c.DISABILITY_TYPE_SPEECH: "言语残疾",
+    c.DISABILITY_TYPE_PHYSICAL: "肢体残疾", c.DISABILITY_TYPE_INTELLECTUAL: "智力残疾",
+    c.DISABILITY_TYPE_MENTAL: "精神残疾", c.DISABILITY_TYPE_MULTIPLE: "多重残疾", c.DISABILITY_TYPE_OTHER: "其他残疾"}
+INCLUSIVE = {c.INCLUSIVE_EDUCATION_NONE: "非随班就读", c.INCLUSIVE_EDUCATION_VISUAL: "视力残疾随班就读",
+             c.INCLUSIVE_EDUCATION_HEARING: "听力残疾随班就读", c.INCLUSIVE_EDUCATION_INTELLECTUAL: "智力残疾随班就读",
+             c.INCLUSIVE_EDUCATION_OTHER: "其他残疾随班就读"}
+PROOF_TYPE = {s.DISABILITY_PROOF_TYPE_CERTIFICATE: "残疾证", s.DISABILITY_PROOF_TYPE_HOSPITAL_PROOF: "医院残疾证明",
+              s.DISABILITY_PROOF_TYPE_OBVIOUS_SYMPTOMS: "有明显残疾症状", s.DISABILITY_PROOF_TYPE_OTHER: "其他"}
+DEGREE = {s.DISABILITY_DEGREE_GRADE_1: "一级", s.DISABILITY_DEGREE_GRADE_2: "二级", s.DISABILITY_DEGREE_GRADE_3: "三级",
+          s.DISABILITY_DEGREE_GRADE_4: "四级"}

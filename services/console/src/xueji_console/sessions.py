@@ -58,6 +58,13 @@ class MemoryStore:
                 return None
             return Session(**found[1])
 
+    def get_touched(self, sid: str) -> Session | None:
+        """The session, its idle timeout started again (one step: a page's first need)."""
+        session = self.get(sid)
+        if session is not None:
+            self.touch(sid)
+        return session
+
     def put(self, session: Session) -> None:
         with self._guard:
             self._data[session.sid] = (time.time() + self._idle, asdict(session))
@@ -94,6 +101,11 @@ class RedisStore:
 
     def get(self, sid: str) -> Session | None:
         raw = self._redis.get(self.PREFIX + sid)
+        return Session(**json.loads(raw)) if raw else None
+
+    def get_touched(self, sid: str) -> Session | None:
+        """The session, its idle timeout started again: one round trip (GETEX)."""
+        raw = self._redis.getex(self.PREFIX + sid, ex=self._idle)
         return Session(**json.loads(raw)) if raw else None
 
     def put(self, session: Session) -> None:

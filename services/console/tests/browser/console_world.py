@@ -12,6 +12,8 @@ from xueji.v1 import (
     accounts_pb2,
     accounts_pb2_grpc,
     common_pb2,
+    dedup_pb2_grpc,
+    special_ed_pb2_grpc,
     registration_pb2,
     registration_pb2_grpc,
     review_pb2,
@@ -51,7 +53,10 @@ class World:
         self.registrations = registration_pb2_grpc.RegistrationsStub(self.channel)
         self.transfers = registration_pb2_grpc.PreschoolTransfersStub(self.channel)
         self.reviews = review_pb2_grpc.ReviewsStub(self.channel)
+        self.reports = review_pb2_grpc.ReportsStub(self.channel)
         self.accounts = accounts_pb2_grpc.AccountsStub(self.channel)
+        self.problems = dedup_pb2_grpc.ProblemRecordsStub(self.channel)
+        self.special_ed = special_ed_pb2_grpc.SpecialEdStub(self.channel)
         s = system.settings
         self._signer = TokenSigner(SigningKey.load(s.data_dir / DEV_SIGNING_KEY_FILE), s.token_issuer, "xueji")
 
@@ -73,8 +78,9 @@ class World:
 
     # -- students ---------------------------------------------------------------------------------
 
-    def no_document_student(self, name: str = "", school: str = SCHOOL) -> registration_pb2.Application:
-        """A 非小学新生 without a document: reviewable by the school as soon as it is submitted."""
+    def no_document_student(self, name: str = "", school: str = SCHOOL, **form) -> registration_pb2.Application:
+        """A 非小学新生 without a document: reviewable by the school as soon as it is submitted.
+        `form`: fields of the student form to change (protobuf JSON names)."""
         name = name or f"赵{next(_serial)}无证"
         proof = self.registrations.UploadProofMaterial(registration_pb2.UploadProofMaterialRequest(
             school_code=school, purpose=registration_pb2.UPLOAD_PURPOSE_PROOF_MATERIAL,
@@ -82,7 +88,7 @@ class World:
             metadata=self.md(Role.SCHOOL_REGISTRAR, school), timeout=10).file_id
         identity = {"name": name, "gender": common_pb2.GENDER_MALE, "birthDate": {"year": 2012, "month": 5, "day": 6},
                     "document": {"type": "DOCUMENT_TYPE_OTHER"}}
-        form = dict_to_message({**sample_form("resident"), **identity}, registration_pb2.StudentRecordForm())
+        form = dict_to_message({**sample_form("resident", **form), **identity}, registration_pb2.StudentRecordForm())
         return self.registrations.CreateApplication(registration_pb2.CreateApplicationRequest(
             school_code=school, kind=NON_PRIMARY, category=NO_DOC, student=form, proof_material_ids=[proof]),
             metadata=self.md(Role.SCHOOL_REGISTRAR, school), timeout=15)
@@ -127,6 +133,61 @@ class World:
                                  metadata=self.md(Role.SCHOOL_LEADER, school), timeout=10)
 
 
+    def reported(self, application_id: str, school: str) -> review_pb2.ReviewCase:
+        """The case approved by its school and reported (上报): waiting for its county."""
+        self.approve(self.pending_case(application_id, school), school)
+        md = self.md(Role.SCHOOL_REGISTRAR, school)
+
+        def report():
+            case = self.reviews.GetCase(review_pb2.GetCaseRequest(case_id=application_id), metadata=md, timeout=10)
+            if case.state == review_pb2.REVIEW_CASE_STATE_AWAITING_REPORT:
+                self.reports.ReportCases(review_pb2.ReportCasesRequest(school_code=school, cases=[
+                    review_pb2.CaseVersion(case_id=case.case_id, expected_version=case.version)]),
+                    metadata=md, timeout=10)
+            return case if case.state == review_pb2.REVIEW_CASE_STATE_AWAITING_DEPARTMENT_REVIEW else None
+        return wait_for(report, f"the case of {application_id} reported")
+
+    def registered(self, application_id: str, school: str) -> None:
+        """Approved by its school, the county, the city and the province (a no-document student)."""
+        county, city, province = "33" + school[3:7], "33" + school[3:5] + "00", "330000"
+        self.reported(application_id, school)
+        for unit in (county, city, province):
+            md = self.md(Role.DEPARTMENT_REGISTRAR, unit)
+
+            def waiting(unit=unit, md=md):
+                case = self.reviews.GetCase(review_pb2.GetCaseRequest(case_id=application_id), metadata=md, timeout=10)
+                return case if case.current_unit_code == unit else None
+            case = wait_for(waiting, f"the case of {application_id} at {unit}")
+            self.reviews.ApproveCase(review_pb2.ApproveCaseRequest(case_id=case.case_id, expected_version=case.version),
+                                     metadata=md, timeout=10)
+
+    def captcha_answer(self, captcha_id: str) -> str:
+        """What a person reads in the captcha image. The national-query service keeps only a keyed
+        digest of the answer and offers no hook: the test inverts the digest over every possible
+        answer, with the embedded system's key (as tests/e2e/test_flows_national_lookup.py does)."""
+        import hashlib
+        import itertools
+
+        import sqlalchemy as sa
+        from xueji_national_query.domain.captcha import ALPHABET, LENGTH
+
+        with self.system.runtime("national-query").engine.connect() as db:
+            digest = db.execute(sa.text("SELECT answer_digest FROM captchas WHERE captcha_id = :i"),
+                                {"i": captcha_id}).scalar_one()
+        key = self.system.settings.hash_key.encode().ljust(64, b"\0")   # HMAC pads a short key
+        inner = hashlib.sha256(bytes(b ^ 0x36 for b in key) + f"{captcha_id}:".encode())
+        outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+        target = bytes.fromhex(digest)
+        for letters in itertools.product(ALPHABET, repeat=LENGTH):
+            answer = "".join(letters).encode()
+            i, o = inner.copy(), outer.copy()
+            i.update(answer)
+            o.update(i.digest())
+            if o.digest() == target:
+                return answer.decode()
+        raise AssertionError(f"no answer matches captcha {captcha_id}")
+
+
 def png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (200, 30, 30)).save(out, "PNG")
@@ -166,9 +227,9 @@ def non_primary_workbook(good: list[str], bad: list[str]) -> bytes:
     """A filled-in 非小学新生 居民身份证 template: `good` rows complete, `bad` rows without 班级."""
     from xueji_common.documents import DocumentCategory
     from xueji_common.vocabulary import RegistrationKind
-    from xueji_registration.excel import samples
-    from xueji_registration.excel.columns import registration_template
-    from xueji_registration.excel.rows import form_cells
+    from xueji_registration.adapters.excel import samples
+    from xueji_registration.domain.template.columns import registration_template
+    from xueji_registration.domain.template.rows import form_cells
     from xueji_registration.testing import resident_id
 
     rows = []
@@ -193,9 +254,9 @@ def freshman_workbook(world: World, good: list[str], without_transfer: list[str]
     entered (学前调档), and children without one (refused by the registration service)."""
     from xueji_common.documents import DocumentCategory
     from xueji_common.vocabulary import RegistrationKind
-    from xueji_registration.excel import samples
-    from xueji_registration.excel.columns import registration_template
-    from xueji_registration.excel.rows import form_cells
+    from xueji_registration.adapters.excel import samples
+    from xueji_registration.domain.template.columns import registration_template
+    from xueji_registration.domain.template.rows import form_cells
 
     rows = []
     for name in good + without_transfer:

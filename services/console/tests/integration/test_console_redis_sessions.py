@@ -46,6 +46,18 @@ def test_the_idle_timeout_is_the_keys_expiry_and_a_request_restarts_it(stores):
     one.delete(session.sid)
 
 
+def test_reading_a_session_for_a_page_restarts_its_expiry_in_the_same_call(stores):
+    one, two = stores
+    session = Session.fresh()
+    one.put(session)
+    key = RedisStore.PREFIX + session.sid
+    one._redis.expire(key, 5)
+    assert two.get_touched(session.sid) == session
+    assert 1790 < one._redis.ttl(key) <= 1800
+    one.delete(session.sid)
+    assert two.get_touched(session.sid) is None
+
+
 def test_only_one_replica_at_a_time_refreshes_a_sessions_tokens(stores):
     one, two = stores
     sid, inside, overlaps = Session.fresh().sid, [], []

@@ -35,6 +35,18 @@ def test_a_session_ends_after_thirty_idle_minutes_and_each_request_restarts_the_
     assert store.get(session.sid) is None
 
 
+def test_reading_a_session_for_a_page_restarts_its_idle_count(clock):
+    store = MemoryStore(idle_timeout=1800)
+    session = Session.fresh()
+    store.put(session)
+    clock.now += 1700
+    assert store.get_touched(session.sid) == session
+    clock.now += 1700
+    assert store.get(session.sid) == session
+    clock.now += 1801
+    assert store.get_touched(session.sid) is None
+
+
 def test_sessions_have_unguessable_distinct_ids_and_csrf_secrets():
     a, b = Session.fresh(), Session.fresh()
     assert a.sid != b.sid and a.csrf != b.csrf and len(a.sid) >= 40 and a.csrf != a.sid

@@ -11,6 +11,7 @@ from xueji_common.documents import mask_document_number
 from xueji_common.grpcserver.server import GrpcServer
 from xueji_common.hashing import document_hash
 from xueji_common.messaging.envelope import new_envelope, open_envelope
+from xueji_common.testing.numbers import sealed
 from xueji_dedup.spec import SPEC
 
 HASH_KEY = "test-hash-key-" + "k" * 20
@@ -61,6 +62,7 @@ def store_record_in_registration(rt, r: events_pb2.StudentRecordSnapshot) -> Non
         conn.execute(delete(t).where(or_(t.c.record_id == r.record_id, t.c.application_id == r.application_id)))
         conn.execute(insert(t).values(
             record_id=r.record_id, national_student_number="T" + hashlib.sha1(r.record_id.encode()).hexdigest()[:18],
+            national_student_number_hash=hashlib.sha256(r.record_id.encode()).hexdigest(),
             number_kind="temporary", application_id=r.application_id, school_code=r.school_code,
             province_code=r.province_code, city_code="", county_code="", kind="primary_freshman", category="resident",
             stage="primary", enrolment_status="enrolled", name=r.name, gender=r.gender, birth_date=dt.date(2015, 1, 1),
@@ -117,7 +119,7 @@ def record_created(app_event, *, record_id=None, nsn="", temporary=True, school=
     a = app_event.application
     school = school or a.school_code
     snapshot = events_pb2.StudentRecordSnapshot(
-        record_id=record_id or str(uuid.uuid4()), national_student_number=nsn or f"L{school[1:7]}201506011234",
+        record_id=record_id or str(uuid.uuid4()), **sealed(nsn or f"L{school[1:7]}201506011234"),
         temporary_number=temporary, application_id=a.application_id, school_code=school,
         province_code=province or school[1:3] + "0000", name=a.name, gender=a.gender, birth_date=a.birth_date,
         document_type=a.document_type, document_number_masked=a.document_number_masked,

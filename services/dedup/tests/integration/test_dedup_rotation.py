@@ -16,6 +16,7 @@ from xueji_common.auth import Role
 from xueji_common.db.engine import now
 from xueji_common.grpcserver.client import bearer
 from xueji_common.hashing import document_hash
+from xueji_common.testing.numbers import seal_into
 from xueji_dedup.adapters.tables import national_reservations, population, problem_groups, student_numbers
 from xueji_dedup.service_layer.rotation import KeyMismatch, rekey_and_purge
 from xueji_dedup.spec import SPEC
@@ -84,7 +85,8 @@ def test_announcements_and_the_purge_leave_every_hash_under_the_new_key(dedup, p
     deliver(dedup, r2)
     deliver(dedup, in_flight)                          # checked, reserved, still in review
     g = number(dedup, common_pb2.STUDENT_NUMBER_KIND_FORMAL, "r1", resident_id_number=p.resident_id)
-    r1.record.national_student_number, r1.record.temporary_number = g, False
+    seal_into(r1.record, g)
+    r1.record.temporary_number = False
     lost = number(dedup, common_pb2.STUDENT_NUMBER_KIND_FORMAL, "gone",   # its record is never announced
                   resident_id_number=people[1].resident_id)
     birth = common_pb2.Date(year=2015, month=6, day=1)

@@ -27,15 +27,18 @@ def policy(people="100/60", addresses="1000/60", systems="0", captchas="100/60",
 from xueji_common.config import DEV_HASH_KEY  # noqa: E402
 from xueji_common.documents import mask_document_number  # noqa: E402
 from xueji_common.hashing import document_hash  # noqa: E402
+from xueji_common.testing.numbers import sealed  # noqa: E402
 
 
 def snapshot(record_id="r1", number="33010220150601123X", version=1, **kw) -> events_pb2.StudentRecordSnapshot:
-    values = dict(record_id=record_id, national_student_number="G" + number, school_code="1330102001",
+    values = dict(record_id=record_id, **sealed("G" + number), school_code="1330102001",
                   province_code="330000", stage=events_pb2.SCHOOL_STAGE_PRIMARY,
                   enrolment_status=events_pb2.ENROLMENT_STATUS_ENROLLED, name="张三", gender=1,
                   birth_date=common_pb2.Date(year=2015, month=6, day=1),
                   document_type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID, document_number_masked=mask_document_number(number),
                   document_hash=document_hash(DEV_HASH_KEY, "1", number), version=version)   # as registration sends
+    if "national_student_number" in kw:   # sealed, as registration sends it
+        kw.update(sealed(kw.pop("national_student_number")))
     values.update(kw)
     snap = events_pb2.StudentRecordSnapshot(**values)
     snap.changed_at.FromDatetime(dt.datetime(2026, 9, 1, 8, tzinfo=dt.timezone.utc) + dt.timedelta(hours=version))

@@ -13,8 +13,8 @@ from xueji_common.documents import DocumentCategory, DocumentType, mask_document
 from xueji_common.errors import AlreadyExists
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.tables import applications
-from xueji_registration.excel import samples
-from xueji_registration.excel.columns import registration_template
+from xueji_registration.adapters.excel import samples
+from xueji_registration.domain.template.columns import registration_template
 from xueji_registration.service_layer.handlers import CreateApplication, create_application
 from xueji_registration.service_layer.imports import import_applications
 from xueji_registration.spec import SPEC

@@ -16,9 +16,9 @@ from xueji.v1 import common_pb2, registration_pb2 as P
 from xueji_common.documents import DocumentCategory
 from xueji_common.grpcserver.convert import dict_to_message
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.excel import samples
-from xueji_registration.excel.columns import PRESCHOOL_TEMPLATE, registration_template
-from xueji_registration.excel.rows import form_cells
+from xueji_registration.adapters.excel import samples
+from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE, registration_template
+from xueji_registration.domain.template.rows import form_cells
 from xueji_registration.testing import resident_id, sample_form
 
 from test_preschool_transfers import create, identity

@@ -13,8 +13,8 @@ from xueji_common.auth import Role
 from xueji_common.documents import DocumentCategory
 from xueji_common.grpcserver.errors import field_violations
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.excel import samples
-from xueji_registration.excel.columns import registration_template
+from xueji_registration.adapters.excel import samples
+from xueji_registration.domain.template.columns import registration_template
 from xueji_registration.spec import SPEC
 
 TEMPLATE = registration_template(RegistrationKind.NON_PRIMARY_FRESHMAN, DocumentCategory.RESIDENT)

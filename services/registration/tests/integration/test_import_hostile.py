@@ -18,8 +18,8 @@ from xueji_common.grpcserver.errors import field_violations
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.rows import encode_offset
 from xueji_registration.entrypoints.grpc_imports import checkpoint_of
-from xueji_registration.excel import hostile, samples
-from xueji_registration.excel.columns import registration_template
+from xueji_registration.adapters.excel import hostile, samples
+from xueji_registration.domain.template.columns import registration_template
 from xueji_registration.service_layer import imports
 
 TEMPLATE = registration_template(RegistrationKind.NON_PRIMARY_FRESHMAN, DocumentCategory.RESIDENT)

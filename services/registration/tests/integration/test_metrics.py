@@ -13,8 +13,8 @@ from xueji_registration.adapters.metrics import NAME, ApplicationsByState
 from xueji_registration.adapters.tables import applications
 from xueji_registration.domain.model import ApplicationState
 from xueji_registration.entrypoints.grpc_api import bindings
-from xueji_registration.excel import samples
-from xueji_registration.excel.columns import registration_template
+from xueji_registration.adapters.excel import samples
+from xueji_registration.domain.template.columns import registration_template
 from xueji_registration.service_layer.imports import import_applications
 from xueji_registration.spec import SPEC
 

@@ -12,7 +12,10 @@ from xueji_common.auth import Principal, Role
 from xueji_common.datakeys import CORRECTED_NUMBER, DataKeyError, KeyRing, new_key_text
 from xueji_common.documents import DocumentCategory, DocumentType, mask_document_number
 from xueji_common.grpcserver.errors import precondition_violations
+from xueji_common.hashing import student_number_hash
+from xueji_common.masking import mask_student_number
 from xueji_common.messaging.envelope import new_envelope
+from xueji_common.testing.numbers import opened
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.service_layer import handlers
 from xueji_registration.testing import resident_id, sample_form
@@ -41,7 +44,11 @@ def test_an_authenticated_resident_gets_a_formal_number_and_a_record(harness):
     r = created.record
     assert isinstance(created, events_pb2.StudentRecordCreated)
     assert set(created.DESCRIPTOR.fields_by_name) == {"record"}   # no clear number beside the snapshot
-    assert (r.national_student_number, r.temporary_number, r.application_id) == ("G" + NUMBER, False, app.application_id)
+    assert (opened(r), r.temporary_number, r.application_id) == ("G" + NUMBER, False, app.application_id)
+    # on the bus: sealed, its keyed hash and masked form, never in clear
+    assert "G" + NUMBER not in created.SerializeToString().decode("utf-8", "replace")
+    assert r.national_student_number_hash == student_number_hash(harness.runtime.settings.hash_key, "G" + NUMBER)
+    assert r.national_student_number_masked == mask_student_number("G" + NUMBER)
     assert (r.school_code, r.province_code, r.stage) == (SCHOOL, "330000", events_pb2.SCHOOL_STAGE_JUNIOR_SECONDARY)
     assert (r.disability_type, r.inclusive_education) == ("DISABILITY_TYPE_VISUAL", "INCLUSIVE_EDUCATION_VISUAL")
     assert (r.grade, r.class_name) == ("21", "1班")
@@ -171,7 +178,7 @@ def test_a_corrected_problem_record_gets_the_g_number_of_the_corrected_identity_
     assert events[1].record.problem_record
     assert events[2].record.document_number_masked == mask_document_number(NUMBER)
     assert events[2].record.temporary_number and events[2].record.name == "张四"
-    assert events[3].record.national_student_number == "G" + NUMBER and not events[3].record.problem_record
+    assert opened(events[3].record) == "G" + NUMBER and not events[3].record.problem_record
     formal = [c.resident_id_number for c in harness.dedup.calls if c.kind == common_pb2.STUDENT_NUMBER_KIND_FORMAL]
     assert formal == [NUMBER]
     record = harness.call("GetStudentRecord", registration_pb2.GetStudentRecordRequest(record_id=app.record_id))

@@ -10,8 +10,8 @@ import pytest
 from xueji_common.documents import DocumentCategory
 from xueji_common.errors import InvalidArgument
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.excel import reader, samples
-from xueji_registration.excel.columns import registration_template
+from xueji_registration.adapters.excel import reader, samples
+from xueji_registration.domain.template.columns import registration_template
 
 RESIDENT = registration_template(RegistrationKind.NON_PRIMARY_FRESHMAN, DocumentCategory.RESIDENT)
 HMT = registration_template(RegistrationKind.NON_PRIMARY_FRESHMAN, DocumentCategory.HMT_FOREIGN)

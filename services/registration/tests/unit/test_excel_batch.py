@@ -9,11 +9,11 @@ import pytest
 from test_excel_cells import ODD_VALUES
 from xueji_common.documents import DocumentCategory
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.excel import samples
-from xueji_registration.excel.batch import BatchParser
-from xueji_registration.excel.columns import PRESCHOOL_TEMPLATE, Kind, registration_template
-from xueji_registration.excel.reader import Chunk
-from xueji_registration.excel.rows import RowParser, form_cells
+from xueji_registration.adapters.excel import samples
+from xueji_registration.domain.template.batch import BatchParser
+from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE, Kind, registration_template
+from xueji_registration.domain.template.batch import Chunk
+from xueji_registration.domain.template.rows import RowParser, form_cells
 from xueji_registration.testing import family_member, resident_id, sample_form
 
 RESIDENT = registration_template(RegistrationKind.NON_PRIMARY_FRESHMAN, DocumentCategory.RESIDENT)

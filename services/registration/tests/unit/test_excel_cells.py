@@ -3,8 +3,8 @@ import datetime as dt
 
 import pytest
 
-from xueji_registration.excel import cells
-from xueji_registration.excel.columns import STUDENT_COLUMNS
+from xueji_registration.domain.template import cells
+from xueji_registration.domain.template.columns import STUDENT_COLUMNS
 
 COL = {c.header: c for c in STUDENT_COLUMNS}
 
@@ -126,7 +126,7 @@ def test_admission_method_accepts_its_code_as_the_instructions_promise(value):
 
 @pytest.mark.parametrize("column", [c for c in STUDENT_COLUMNS if c.options], ids=lambda c: c.header)
 def test_every_coded_column_accepts_both_the_code_and_the_label_of_each_option(column):
-    from xueji_registration.excel import labels
+    from xueji_registration.domain.template import labels
     for stored, name in column.options:
         code = stored if column.kind.value == "code" else labels.CHOICE_CODES[stored]
         assert cells.parse(column, name) == stored

@@ -9,8 +9,8 @@ import pytest
 from xueji_common.documents import DocumentCategory
 from xueji_common.errors import InvalidArgument
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.excel import chunks, hostile, reader, samples
-from xueji_registration.excel.columns import registration_template
+from xueji_registration.adapters.excel import chunks, hostile, reader, samples
+from xueji_registration.domain.template.columns import registration_template
 
 TEMPLATE = registration_template(RegistrationKind.NON_PRIMARY_FRESHMAN, DocumentCategory.RESIDENT)
 GOOD = list(samples.student_rows(TEMPLATE, 3))
@@ -148,7 +148,7 @@ def test_a_shared_string_at_excels_cell_limit_is_still_refused_by_row_and_column
 def test_the_failed_rows_workbook_keeps_every_reason_but_comments_only_the_first(monkeypatch):
     from openpyxl import load_workbook
 
-    from xueji_registration.excel import writer
+    from xueji_registration.adapters.excel import writer
 
     monkeypatch.setattr(writer, "MAX_COMMENTS", 3)
     failed = [writer.FailedRow(n, GOOD[0], [("民族", f"第{n}行的民族不对")]) for n in range(2, 7)]

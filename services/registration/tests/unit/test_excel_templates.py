@@ -5,9 +5,10 @@ from openpyxl import load_workbook
 
 from xueji_common.documents import DocumentCategory
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.excel import reader, rows, samples
-from xueji_registration.excel.columns import PRESCHOOL_TEMPLATE, registration_template
-from xueji_registration.excel.writer import FailedRow, failed_rows_workbook, header_texts, template_workbook
+from xueji_registration.adapters.excel import reader, samples
+from xueji_registration.domain.template import rows
+from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE, registration_template
+from xueji_registration.adapters.excel.writer import FailedRow, failed_rows_workbook, header_texts, template_workbook
 from xueji_registration.testing import resident_id, sample_form
 
 RESIDENT = registration_template(RegistrationKind.NON_PRIMARY_FRESHMAN, DocumentCategory.RESIDENT)

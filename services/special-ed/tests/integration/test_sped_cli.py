@@ -27,3 +27,24 @@ def test_candidates_add_edit_list(runtime, address):  # noqa: F811
     assert "版本 2" in run("edit", "r1", "--degree", "grade_3")
     listed = run("list")
     assert "三级" in listed and "330*************3X12" in listed and "共 1 人" in listed
+
+
+def test_national_student_numbers_are_stored_encrypted_and_reencrypt_moves_them_to_a_new_key(runtime):  # noqa: F811
+    from sqlalchemy import text
+
+    from xueji_common.datakeys import key_id_of, new_key_text
+
+    record(runtime)
+    with runtime.engine.connect() as conn:
+        [stored] = conn.execute(text("SELECT national_student_number FROM students")).scalars()
+    assert ID not in stored and key_id_of(stored) == runtime.settings.data_keyring().current_id
+    new = new_key_text("k2027")
+    env = {"XUEJI_DATABASE_URL": runtime.database_url, "XUEJI_DATA_KEY": new,
+           "XUEJI_DATA_KEY_PREVIOUS": runtime.settings.data_key, "XUEJI_DATA_DIR": str(runtime.settings.data_dir)}
+    first = CliRunner(env=env).invoke(cli, ["reencrypt"])
+    assert first.exit_code == 0, first.output
+    assert "特教学生 1 行" in first.output
+    with runtime.engine.connect() as conn:
+        [stored] = conn.execute(text("SELECT national_student_number FROM students")).scalars()
+    assert key_id_of(stored) == "k2027"
+    assert "特教学生 0 行" in CliRunner(env=env).invoke(cli, ["reencrypt"]).output

@@ -16,6 +16,7 @@ from xueji_common.grpcserver.server import GrpcServer
 from xueji_common.hashing import document_hash
 from xueji_common.messaging.envelope import new_envelope
 from xueji_common.testing.infra import free_port
+from xueji_common.testing.numbers import sealed
 from xueji_special_ed.spec import SPEC
 
 SCHOOL, OTHER_SCHOOL = "1330102001", "1330105001"
@@ -53,7 +54,7 @@ def auth(runtime):
 def record(runtime, record_id="r1", disability="视力残疾", school=SCHOOL, version=1, name="张三", number=ID,
            created=True, **kw) -> str:
     snap = events_pb2.StudentRecordSnapshot(
-        record_id=record_id, national_student_number="G" + number, school_code=school, name=name, gender=1,
+        record_id=record_id, **sealed("G" + number), school_code=school, name=name, gender=1,
         birth_date=common_pb2.Date(year=2015, month=6, day=1), document_type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID,
         disability_type=disability, version=version, enrolment_status=events_pb2.ENROLMENT_STATUS_ENROLLED,
         document_number_masked=mask_document_number(number),   # registration sends the hash, never the number

@@ -24,11 +24,20 @@ def main() -> None:
     pass
 
 
-@main.command(help="Run all services in one process (embedded mode: SQLite, in-process bus, demo data).")
-def serve() -> None:
+@main.command(help="Run all services in one process (embedded mode: SQLite, in-process buses, demo data).")
+@click.option("--provinces", envvar="XUEJI_PROVINCES", default="", metavar="zj,js",
+              help="Provinces to run, each with its own services and data (keys or codes; default: every "
+                   "province of the org tree).")
+def serve(provinces: str) -> None:
     from xueji_common.runtime import embedded
+    from xueji_common.runtime.provinces import ProvinceChoiceError, choose
+    from xueji_common.runtime.bootstrap import org_tree
 
-    embedded.run()
+    try:
+        choose(org_tree(Settings.from_env()), provinces)
+    except ProvinceChoiceError as exc:
+        raise click.BadParameter(str(exc), param_hint="--provinces") from None
+    embedded.run(provinces=provinces)
 
 
 @main.command(help="Mint a development token for a role and an org unit (embedded mode only: signed with "

@@ -17,12 +17,26 @@ from sqlalchemy.types import TypeDecorator
 from xueji_common.datakeys import DataKeyError, KeyRing
 
 _ATTRIBUTE = "xueji_data_keyring"
+_HASH_ATTRIBUTE = "xueji_hash_key"
 # An encrypted JSON column holds {"enc": "<ciphertext of the JSON text>"}.
 ENVELOPE = "enc"
 
 
 def bind_keyring(engine: Engine, ring: KeyRing) -> None:
     setattr(engine.dialect, _ATTRIBUTE, ring)
+
+
+def bind_hash_key(engine: Engine, key: str) -> None:
+    """The keyed-hash key (XUEJI_HASH_KEY) beside the ring: repositories and migrations that store a
+    number's hash beside its ciphertext (a national student number) read it from the engine."""
+    setattr(engine.dialect, _HASH_ATTRIBUTE, key)
+
+
+def hash_key_of(dialect: Dialect) -> str:
+    key = getattr(dialect, _HASH_ATTRIBUTE, None)
+    if not key:
+        raise DataKeyError("no hash key bound to this database engine (xueji_common.db.encrypted.bind_hash_key)")
+    return key
 
 
 def keyring_of(dialect: Dialect) -> KeyRing:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Protocol, Self
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -20,6 +20,22 @@ from xueji_common.messaging.outbox_listener import NOTIFY_SQL
 
 class AlreadyHandled(Exception):
     """The inbox already holds this (event, consumer): the event is a redelivery."""
+
+
+class UnitOfWork(Protocol):
+    """The only door of a use case to persistence (docs/ARCHITECTURE.md#layers-of-a-service): one
+    transaction, the service's repositories as attributes (each service's protocol names them),
+    the events it publishes written in the same transaction. `SqlAlchemyUnitOfWork` is the real one;
+    `xueji_common.testing.fake_uow.FakeUnitOfWork` the in-memory one for use-case tests."""
+
+    producer: str
+
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc_info: object) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def publish(self, event: Message, *, aggregate_id: str = "", correlation_id: str = "") -> str: ...
+    def claim_event(self, event_id: str, consumer: str, event_type: str) -> None: ...
 
 
 class SqlAlchemyUnitOfWork:

@@ -63,17 +63,12 @@ class GrpcServer:
         )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
-        for binding in bindings:
-            binding.add_to_server(binding.servicer, self._server)
-        names = [b.full_name for b in bindings]
-        reflection.enable_server_reflection(
-            [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self._server
-        )
-        self.service_names = names
+        self.service_names: list[str] = []
         # Health: "" is liveness (SERVING while the process serves); the readiness names (the
         # xueji service's own, e.g. "registration", and every gRPC service's full name) follow
         # set_ready: NOT_SERVING while a dependency is down, and from the start of a shutdown.
-        self.readiness_names = list(dict.fromkeys([*readiness_names, *names]))
+        self.readiness_names = list(readiness_names)
+        self.add_bindings(bindings)
         self._ready = True
         self._stopping = False
         self.drain = drain
@@ -81,8 +76,18 @@ class GrpcServer:
         self.port = tls_ports.add_port(self._server, address, tls)
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {address}")
-        self.address = address
+        # ":0" asks for a free port (the embedded system's tier servers): the address names the one taken.
+        self.address = f"{address[:-2]}:{self.port}" if address.endswith(":0") else address
         self._health_server = self._plaintext_health(health_address) if health_address else None
+
+    def add_bindings(self, bindings: list[GrpcBinding]) -> None:
+        """More services, before start (the embedded system listens first: its services call each
+        other at the addresses its servers got)."""
+        for binding in bindings:
+            binding.add_to_server(binding.servicer, self._server)
+        names = [b.full_name for b in bindings]
+        self.service_names += names
+        self.readiness_names = list(dict.fromkeys([*self.readiness_names, *names]))
 
     def _plaintext_health(self, address: str) -> grpc.Server:
         """Health alone, in plaintext, for probes that cannot speak TLS (the kubelet's)."""
@@ -94,6 +99,9 @@ class GrpcServer:
         return server
 
     def start(self) -> None:
+        reflection.enable_server_reflection(
+            [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], self._server
+        )
         self._server.start()
         if self._health_server is not None:
             self._health_server.start()

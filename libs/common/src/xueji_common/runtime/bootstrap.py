@@ -10,7 +10,7 @@ from sqlalchemy.orm import sessionmaker
 
 from xueji_common.config import Settings
 from xueji_common.db import migrations
-from xueji_common.db.encrypted import bind_keyring
+from xueji_common.db.encrypted import bind_hash_key, bind_keyring
 from xueji_common.db.engine import ensure_database, make_engine
 from xueji_common.grpcserver import client
 from xueji_common.messaging.consumer import EventConsumer
@@ -32,6 +32,7 @@ class ServiceRuntime:
         ensure_database(self.database_url)
         self.engine = make_engine(self.database_url, pre_ping=pre_ping)
         bind_keyring(self.engine, settings.data_keyring())   # encrypted columns (db.encrypted)
+        bind_hash_key(self.engine, settings.hash_key)         # hashes stored beside them
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.tokens = settings.token_service(self.tree, sign=spec.signs_tokens)
         issue = None
@@ -50,11 +51,7 @@ class ServiceRuntime:
 
     @functools.cached_property
     def tree(self):
-        from xueji_common.orgunits import OrgTree, load_default_tree
-
-        if self.settings.org_units_file:
-            return OrgTree.from_csv(self.settings.org_units_file)
-        return load_default_tree()
+        return org_tree(self.settings)
 
     def after_commit(self) -> None:
         """Called by units of work that wrote events: publish them now rather than at the next poll."""
@@ -99,3 +96,12 @@ class ServiceRuntime:
         for ch in self._channels.values():
             ch.close()
         self.engine.dispose()
+
+
+def org_tree(settings: Settings):
+    """The org-unit tree: XUEJI_ORG_UNITS_FILE, else the packaged demo tree."""
+    from xueji_common.orgunits import OrgTree, load_default_tree
+
+    if settings.org_units_file:
+        return OrgTree.from_csv(settings.org_units_file)
+    return load_default_tree()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from xueji_accounts.adapters.tables import account_changes, refresh_tokens, sign_in_attempts, users
 from xueji_accounts.domain.model import User, UserState
@@ -93,6 +93,12 @@ class AccountsRepository:
                                                           refresh_tokens.c.revoked_at.is_(None))
                              .values(revoked_at=at))
 
+    def purge_expired_refresh(self, login_name: str, at: dt.datetime) -> int:
+        """Delete the login's refresh tokens that have expired: a spent one is kept only while its
+        reuse could still be presented as live (until its own expiry), so nothing is lost."""
+        return self.session.execute(delete(refresh_tokens).where(refresh_tokens.c.login_name == login_name,
+                                                                 refresh_tokens.c.expires_at <= at)).rowcount
+
     def revoke_user(self, login_name: str, at: dt.datetime) -> None:
         self.session.execute(update(refresh_tokens).where(refresh_tokens.c.login_name == login_name,
                                                           refresh_tokens.c.revoked_at.is_(None))
@@ -108,8 +114,16 @@ class AccountsRepository:
         self.session.execute(insert(account_changes).values(at=at, actor=actor, login_name=login_name,
                                                             org_unit=org_unit, action=action, detail=detail[:500]))
 
-    def list_audit(self, table, units: list[str] | None, login_name: str, offset: int, limit: int
-                   ) -> tuple[list[dict], int]:
+    def list_attempts(self, units: list[str] | None, login_name: str, offset: int, limit: int
+                      ) -> tuple[list[dict], int]:
+        return self._list_audit(sign_in_attempts, units, login_name, offset, limit)
+
+    def list_changes(self, units: list[str] | None, login_name: str, offset: int, limit: int
+                     ) -> tuple[list[dict], int]:
+        return self._list_audit(account_changes, units, login_name, offset, limit)
+
+    def _list_audit(self, table, units: list[str] | None, login_name: str, offset: int, limit: int
+                    ) -> tuple[list[dict], int]:
         query = select(table)
         if units is not None:
             query = query.where(table.c.org_unit.in_(units))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from xueji_accounts.adapters.tables import account_changes, sign_in_attempts
 from xueji_accounts.domain import passwords
 from xueji_accounts.domain.model import User, UserState, check_login_name, check_role_fits
 from xueji_accounts.service_layer.context import Accounts, Page
@@ -130,10 +129,10 @@ def list_attempts(accounts: Accounts, admin: Principal, login_name: str, page: P
     if accounts.tree.get(admin.org_unit).parent_code is None:
         units.append("")
     with accounts.uow() as uow:
-        return uow.repo.list_audit(sign_in_attempts, units, login_name.strip().lower(), page.offset, page.size)
+        return uow.repo.list_attempts(units, login_name.strip().lower(), page.offset, page.size)
 
 
 def list_changes(accounts: Accounts, admin: Principal, login_name: str, page: Page) -> tuple[list[dict], int]:
     with accounts.uow() as uow:
-        return uow.repo.list_audit(account_changes, _units(accounts, admin, ""), login_name.strip().lower(),
-                                   page.offset, page.size)
+        return uow.repo.list_changes(_units(accounts, admin, ""), login_name.strip().lower(), page.offset,
+                                     page.size)

@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from xueji_accounts.config import AccountsSettings
 from xueji_common.paging import Page  # noqa: F401  (the use cases page with it)
 
+if TYPE_CHECKING:
+    from xueji_accounts.service_layer.unit_of_work import AccountsUoW
+
 
 @dataclass(frozen=True)
 class Accounts:
-    uow: Callable[[], object]
+    uow: Callable[[], "AccountsUoW"]
     hasher: object          # adapters.hasher.Argon2Hasher
     signer: object          # xueji_common.auth.TokenService: mints with the issuer's key
     settings: AccountsSettings

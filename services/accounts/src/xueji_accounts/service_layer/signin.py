@@ -82,6 +82,7 @@ def sign_in(accounts: Accounts, login_name: str, password: str, source: str) -> 
         if error is None:
             user = user.signed_in(at)
             uow.repo.save_user(user)
+            uow.repo.purge_expired_refresh(user.login_name, at)   # the table stays bounded per user
             tokens = _issue(accounts, uow, user, uuid.uuid4().hex, at)
         uow.repo.record_attempt(at, name or login_name, user.org_unit if user else "", source, outcome)
         uow.commit()

@@ -1,14 +1,39 @@
-"""The accounts unit of work: users, tokens and audit rows (+ outbox/inbox) in one transaction."""
-from xueji_accounts.adapters.repository import AccountsRepository
-from xueji_accounts.adapters.tables import inbox, outbox
-from xueji_common.db.uow import SqlAlchemyUnitOfWork
+"""The accounts unit of work as the use cases see it: users, tokens and audit rows in one transaction.
+
+`AccountsUoW` is what the use cases see (a protocol: the SQL one is adapters/unit_of_work.py, the
+in-memory one tests/unit/fakes.py); `AccountsRepo` is the one repository on it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from xueji_accounts.domain.model import User
+from xueji_common.db.uow import UnitOfWork
 
 
-class AccountsUnitOfWork(SqlAlchemyUnitOfWork):
-    repo: AccountsRepository
+class AccountsRepo(Protocol):
+    def user(self, login_name: str, for_update: bool = False) -> User | None: ...
+    def add_user(self, user: User) -> None: ...
+    def save_user(self, user: User) -> None: ...
+    def list_users(self, units: list[str] | None, role: str | None, state: str | None, contains: str,
+                   offset: int, limit: int) -> tuple[list[User], int]: ...
+    def count_users(self) -> int: ...
+    def add_refresh(self, token_hash: str, family: str, login_name: str, at: dt.datetime,
+                    expires: dt.datetime) -> None: ...
+    def refresh(self, token_hash: str) -> dict | None: ...
+    def spend_refresh(self, token_hash: str, at: dt.datetime) -> None: ...
+    def revoke_family(self, family: str, at: dt.datetime) -> None: ...
+    def purge_expired_refresh(self, login_name: str, at: dt.datetime) -> int: ...
+    def revoke_user(self, login_name: str, at: dt.datetime) -> None: ...
+    def record_attempt(self, at: dt.datetime, login_name: str, org_unit: str, source: str, outcome: str) -> None: ...
+    def record_change(self, at: dt.datetime, actor: str, login_name: str, org_unit: str, action: str,
+                      detail: str) -> None: ...
+    def list_attempts(self, units: list[str] | None, login_name: str, offset: int, limit: int
+                      ) -> tuple[list[dict], int]: ...
+    def list_changes(self, units: list[str] | None, login_name: str, offset: int, limit: int
+                     ) -> tuple[list[dict], int]: ...
 
-    def __init__(self, session_factory, on_commit=None) -> None:
-        super().__init__(session_factory, "accounts", outbox, inbox, on_commit)
 
-    def _open(self, session) -> None:
-        self.repo = AccountsRepository(session)
+class AccountsUoW(UnitOfWork, Protocol):
+    repo: AccountsRepo

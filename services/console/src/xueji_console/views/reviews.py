@@ -1,9 +1,12 @@
-"""学校审核 (chapter 8, the school leader): the worklist of the school, one case with its history and
-通过 / 不通过 with an opinion, the selected cases approved each on its own, and 全部审核通过 with the
-students the service refused and why. Every decision is the review service's."""
+"""审核 (chapters 8, 9, 12, 13): the school review (学校学籍主管领导) and the department review
+(主管部门审核: county, city and province registrars) share these views. A worklist of one school,
+one case with its history and 通过 / 不通过 with an opinion, the selected cases approved each on its
+own, and 全部审核通过 with the students the service refused and why. Every decision is the review
+service's; a department's summary of its schools is in views/department_reviews.py."""
 from __future__ import annotations
 
-from urllib.parse import quote
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
@@ -15,21 +18,39 @@ from xueji_console.backend import Failure, call
 from xueji_console.views.applications import PAGE_SIZE, _int
 from xueji_console.web import page, render
 
-CRUMBS = "学籍管理 -> 学籍注册 -> 学校审核"
+
+@dataclass(frozen=True)
+class Screen:
+    """One review menu: its title, its path, and the school whose cases it lists."""
+    title: str
+    base: str
+    crumbs: str
+    department: bool   # a department picks the school (`school` in the query); a leader has its own
+
+    def school(self, session, params) -> str:
+        return str(params.get("school", "")) if self.department else session.org_unit_code
+
+    def back(self, school: str) -> str:
+        """The worklist of `school`."""
+        return f"{self.base}?{urlencode({'school': school})}" if self.department else self.base
 
 
-@page
-async def worklist(request, session, form):
+SCHOOL = Screen("学校审核", "/reviews", "学籍管理 -> 学籍注册 -> 学校审核", department=False)
+DEPARTMENT = Screen("主管部门审核", "/department-reviews", "学籍管理 -> 学籍注册 -> 主管部门审核", department=True)
+
+
+async def cases_page(request, session, screen: Screen, school: str):
+    """The waiting cases of one school, filtered and paged by the service."""
     query = dict(request.query_params)
     console = request.app.state.console
     list_request = v.ListPendingCasesRequest(
-        school_code=session.org_unit_code, kind=_int(query.get("kind", ""), labels.KIND),
+        school_code=school, kind=_int(query.get("kind", ""), labels.KIND),
         category=_int(query.get("category", ""), labels.CATEGORY),
         page=c.PageRequest(page_size=PAGE_SIZE, page_token=query.get("page_token", "")))
     response = await run_in_threadpool(call, console.backend.reviews.ListPendingCases, list_request,
                                        session.access_token)
     return render(request, session, "reviews.html", cases=response.cases, page_info=response.page, query=query,
-                  labels=labels, done=query.get("done", ""), crumbs=CRUMBS)
+                  labels=labels, done=query.get("done", ""), crumbs=screen.crumbs, screen=screen, school=school)
 
 
 def _case(console, session, case_id: str):
@@ -39,13 +60,6 @@ def _case(console, session, case_id: str):
     return case, history
 
 
-@page
-async def case_page(request, session, form):
-    case, history = await run_in_threadpool(_case, request.app.state.console, session, request.path_params["case_id"])
-    return render(request, session, "case.html", case=case, history=history, opinion="", errors={}, message="",
-                  crumbs=CRUMBS + " -> 审核")
-
-
 def _decide(console, session, case_id: str, decision: str, opinion: str, version: int):
     reviews, token = console.backend.reviews, session.access_token
     if decision == "approve":
@@ -53,24 +67,6 @@ def _decide(console, session, case_id: str, decision: str, opinion: str, version
                                                               expected_version=version), token)
     return call(reviews.RejectCase, v.RejectCaseRequest(case_id=case_id, opinion=opinion, expected_version=version),
                 token)
-
-
-@page
-async def case_decide(request, session, form):
-    console, case_id = request.app.state.console, request.path_params["case_id"]
-    decision, opinion = str(form.get("decision", "")), str(form.get("opinion", ""))
-    version = int(form.get("expected_version", "0") or 0)
-    try:
-        decided = await run_in_threadpool(_decide, console, session, case_id, decision, opinion, version)
-    except Failure as failure:
-        if failure.status not in (400, 409):
-            raise
-        # Refused: the same page, what was typed kept, the reason next to its field or above.
-        case, history = await run_in_threadpool(_case, console, session, case_id)
-        return render(request, session, "case.html", failure.status, case=case, history=history, opinion=opinion,
-                      errors=failure.fields, message=failure.message, crumbs=CRUMBS + " -> 审核")
-    verdict = "审核通过" if decision == "approve" else "审核不通过"
-    return RedirectResponse(f"/reviews?done={quote(decided.student.name + ' ' + verdict)}", status_code=303)
 
 
 def _approve_selected(console, session, selected: list[str], opinion: str):
@@ -93,23 +89,69 @@ def _approve_selected(console, session, selected: list[str], opinion: str):
     return approved, refused
 
 
-@page
-async def approve_selected(request, session, form):
-    console = request.app.state.console
-    selected = [str(s) for s in form.getlist("case")]
-    if not selected:
-        return RedirectResponse("/reviews?done=" + quote("请先勾选要审核的学生"), status_code=303)
-    approved, refused = await run_in_threadpool(_approve_selected, console, session, selected,
-                                                str(form.get("opinion", "")))
-    return render(request, session, "review_result.html", approved=approved, refused=refused, crumbs=CRUMBS)
+def views(screen: Screen):
+    """The endpoints of one review menu: worklist, case, decision, selected, all."""
 
+    @page
+    async def worklist(request, session, form):
+        return await cases_page(request, session, screen, screen.school(session, request.query_params))
 
-@page
-async def approve_all(request, session, form):
-    console = request.app.state.console
-    result = await run_in_threadpool(call, console.backend.reviews.ApproveAll,
-                                     v.ApproveAllRequest(school_codes=[session.org_unit_code],
-                                                         opinion=str(form.get("opinion", ""))),
-                                     session.access_token)
-    return render(request, session, "review_result.html", approved=[a.student_name for a in result.approved],
-                  refused=[(x.student_name, x.reason) for x in result.refused], crumbs=CRUMBS)
+    @page
+    async def case_page(request, session, form):
+        case, history = await run_in_threadpool(_case, request.app.state.console, session,
+                                                request.path_params["case_id"])
+        return render(request, session, "case.html", case=case, history=history, opinion="", errors={}, message="",
+                      crumbs=screen.crumbs + " -> 审核", screen=screen)
+
+    @page
+    async def case_decide(request, session, form):
+        console, case_id = request.app.state.console, request.path_params["case_id"]
+        decision, opinion = str(form.get("decision", "")), str(form.get("opinion", ""))
+        version = int(form.get("expected_version", "0") or 0)
+        try:
+            decided = await run_in_threadpool(_decide, console, session, case_id, decision, opinion, version)
+        except Failure as failure:
+            if failure.status not in (400, 409):
+                raise
+            # Refused: the same page, what was typed kept, the reason next to its field or above.
+            case, history = await run_in_threadpool(_case, console, session, case_id)
+            return render(request, session, "case.html", failure.status, case=case, history=history,
+                          opinion=opinion, errors=failure.fields, message=failure.message,
+                          crumbs=screen.crumbs + " -> 审核", screen=screen)
+        verdict = "审核通过" if decision == "approve" else "审核不通过"
+        back = screen.back(decided.school_code)
+        sep = "&" if "?" in back else "?"
+        return RedirectResponse(f"{back}{sep}done={quote(decided.student.name + ' ' + verdict)}", status_code=303)
+
+    @page
+    async def approve_selected(request, session, form):
+        console = request.app.state.console
+        selected = [str(s) for s in form.getlist("case")]
+        school = screen.school(session, form)
+        if not selected:
+            back = screen.back(school)
+            sep = "&" if "?" in back else "?"
+            return RedirectResponse(f"{back}{sep}done=" + quote("请先勾选要审核的学生"), status_code=303)
+        approved, refused = await run_in_threadpool(_approve_selected, console, session, selected,
+                                                    str(form.get("opinion", "")))
+        return render(request, session, "review_result.html", approved=approved, refused=refused,
+                      crumbs=screen.crumbs, screen=screen, back=screen.back(school))
+
+    @page
+    async def approve_all(request, session, form):
+        """全部审核通过: the school's cases (a leader), or every selected school's (a department)."""
+        console = request.app.state.console
+        if screen.department:
+            schools = [str(s) for s in form.getlist("school") if s]
+        else:
+            schools = [session.org_unit_code]
+        result = await run_in_threadpool(call, console.backend.reviews.ApproveAll,
+                                         v.ApproveAllRequest(school_codes=schools,
+                                                             opinion=str(form.get("opinion", ""))),
+                                         session.access_token)
+        back = screen.back(schools[0]) if len(schools) == 1 else screen.base
+        return render(request, session, "review_result.html", approved=[a.student_name for a in result.approved],
+                      refused=[(x.student_name, x.reason) for x in result.refused], crumbs=screen.crumbs,
+                      screen=screen, back=back)
+
+    return worklist, case_page, case_decide, approve_selected, approve_all

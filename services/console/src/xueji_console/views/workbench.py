@@ -33,7 +33,7 @@ def _tiles(console, session) -> list[tuple[str, int, str]]:
                  f"/applications?state={r.APPLICATION_STATE_RETURNED}")]
     if session.role == c.ROLE_DEPARTMENT_REGISTRAR:
         pending = call(b.reviews.GetPendingSummary, v.GetPendingSummaryRequest(), token)
-        return [("待审核", pending.total, "/applications?handling=mine")]
+        return [("待审核", pending.total, "/department-reviews")]
     return []
 
 

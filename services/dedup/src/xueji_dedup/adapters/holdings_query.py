@@ -50,7 +50,7 @@ def read_engine(engine: Engine) -> Engine:
 def holdings(engine: Engine, document_type: str, document_hash: str, now: dt.datetime,
              except_application: str = "") -> list[Holding]:
     params = {"t": document_type, "h": document_hash, "now": now}
-    rows = _pg_rows(engine, params) if engine.dialect.driver == "psycopg" else _core_rows(engine, params)
+    rows = pooled_rows(engine, _PG_SQL, params) if engine.dialect.driver == "psycopg" else _core_rows(engine, params)
     return [Holding(HoldingKind(kind), holder, province, school, number, application)
             for kind, holder, province, school, number, application in rows
             if not (except_application and application == except_application)]
@@ -61,13 +61,14 @@ def _core_rows(engine: Engine, params: dict) -> list:
         return conn.execute(_QUERY, params).all()
 
 
-def _pg_rows(engine: Engine, params: dict) -> list:
-    """On a pooled connection; one that broke (server restarted) is discarded and the lookup retried."""
+def pooled_rows(engine: Engine, sql: str, params: dict) -> list:
+    """A constant statement, prepared, on a pooled connection; one that broke (server restarted) is
+    discarded and the lookup retried."""
     for attempt in (1, 2):
         conn = engine.raw_connection()
         try:
             with conn.cursor() as cursor:
-                cursor.execute(_PG_SQL, params, prepare=True)
+                cursor.execute(sql, params, prepare=True)
                 return cursor.fetchall()
         except engine.dialect.loaded_dbapi.OperationalError:
             conn.invalidate()

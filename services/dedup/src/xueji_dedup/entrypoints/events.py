@@ -10,9 +10,10 @@ import logging
 
 from xueji.v1 import events_pb2
 from xueji_common.documents import DocumentCategory, DocumentType
-from xueji_common.masking import mask_student_number
 from xueji_common.grpcserver.convert import date_from_pb
+from xueji_common.masking import mask_student_number
 from xueji_common.messaging.consumer import Subscription
+from xueji_common.sealed_numbers import opened_number
 from xueji_common.vocabulary import RegistrationKind
 from xueji_dedup.domain.problems import Resolution
 from xueji_dedup.service_layer import province, records, reporting, rotation
@@ -51,12 +52,13 @@ def on_registration_returned(event: events_pb2.RegistrationReturned, uow, envelo
         province.application_returned(uow, event.application_id, event.revision)
 
 
-def _snapshot(r: events_pb2.StudentRecordSnapshot) -> records.RecordSnapshot:
+def _snapshot(r: events_pb2.StudentRecordSnapshot, number: str) -> records.RecordSnapshot:
+    """`number`: the national student number opened from the snapshot (sealed_numbers)."""
     return records.RecordSnapshot(
         record_id=r.record_id, application_id=r.application_id, school_code=r.school_code,
         province_code=r.province_code, category=DocumentCategory.from_proto(r.category).value,
         document_type=DocumentType.from_proto(r.document_type).value, document_hash=r.document_hash,
-        document_masked=r.document_number_masked, national_student_number=_masked_number(r.national_student_number),
+        document_masked=r.document_number_masked, national_student_number=_masked_number(number),
         temporary_number=r.temporary_number, name=r.name, gender=r.gender, birth_date=date_from_pb(r.birth_date),
         version=r.version)
 
@@ -69,14 +71,15 @@ def _masked_number(number: str) -> str:
 
 def on_student_record_created(event: events_pb2.StudentRecordCreated, uow, envelope) -> None:
     if not _national_scope(uow):
-        records.record_created(uow, _snapshot(event.record), peers=uow.peers, tree=uow.tree)
+        number = opened_number(event.record, uow.session)
+        records.record_created(uow, _snapshot(event.record, number), peers=uow.peers, tree=uow.tree)
 
 
 def on_student_record_changed(event: events_pb2.StudentRecordChanged, uow, envelope) -> None:
     if not _national_scope(uow):
-        announced = (records.Announced(event.record.national_student_number)
-                     if rotation.announced_by_rotation(envelope) else None)
-        records.record_changed(uow, _snapshot(event.record), peers=uow.peers, tree=uow.tree,
+        number = opened_number(event.record, uow.session)
+        announced = records.Announced(number) if rotation.announced_by_rotation(envelope) else None
+        records.record_changed(uow, _snapshot(event.record, number), peers=uow.peers, tree=uow.tree,
                                announced=announced)
 
 

@@ -105,6 +105,22 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
         holdings = national.check_document(self._reads, document_type, document_hash, request.application_id)
         return dedup_pb2.CheckDocumentResponse(available=not holdings, holdings=[holding_to_pb(h) for h in holdings])
 
+    def CheckDocuments(self, request, context):
+        require_role(Role.SYSTEM)
+        if len(request.documents) > national.MAX_BATCH:   # before validating 10,000 items one by one
+            raise InvalidArgument(FieldViolation("documents", f"一次最多查询 {national.MAX_BATCH} 个证件"))
+        checks, problems = [], []
+        for i, item in enumerate(request.documents):
+            try:
+                checks.append(national.DocumentCheck(*_document(item), item.application_id))
+            except InvalidArgument as exc:
+                problems += [FieldViolation(f"documents[{i}].{v.field}", v.description) for v in exc.violations]
+        if problems:
+            raise InvalidArgument(problems)
+        answers = national.check_documents(self._reads, checks)
+        return dedup_pb2.CheckDocumentsResponse(results=[dedup_pb2.CheckDocumentResponse(
+            available=not held, holdings=[holding_to_pb(h) for h in held]) for held in answers])
+
     @with_error_details
     def ReserveIdentity(self, request, context):
         require_role(Role.SYSTEM)

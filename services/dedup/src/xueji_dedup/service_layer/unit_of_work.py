@@ -1,10 +1,10 @@
 """The dedup unit of work: its stores and repositories, plus the outbox and inbox in one transaction.
 
 The inbox claim of an event is deferred to the first write (`claim_now`) or to commit. Event
-handlers call other gRPC services (the national tier, the population register) which, in the
-embedded mode, are this same process on this same database: on SQLite a transaction holds the
-file's write lock from its first statement, so a handler must not hold one while it waits for the
-national tier to write. Handlers therefore call out first, then claim and write. Calling out again
+handlers call other gRPC services (the national tier, the population register, registration). On
+SQLite (embedded mode) a transaction holds the file's write lock from its first statement, so a
+handler must not hold one while it waits on a remote answer: the dedup's other handlers and calls
+would wait behind it. Handlers therefore call out first, then claim and write. Calling out again
 for a redelivered event is harmless: the remote calls are idempotent or read only.
 
 A DedupCompleted published here is counted in xueji_dedup_outcomes_total once its transaction

@@ -6,6 +6,7 @@ import datetime as dt
 from xueji.v1 import events_pb2
 from xueji_common.documents import DocumentError, DocumentType
 from xueji_common.messaging.consumer import Subscription
+from xueji_common.sealed_numbers import opened_number
 from xueji_common.orgunits import OrgLevel
 from xueji_national_query.domain.records import NationalRecord
 from xueji_national_query.domain.vocabulary import EnrolmentStatus, Stage
@@ -17,8 +18,9 @@ _TREE_STAGES = {"preschool": Stage.PRESCHOOL, "primary": Stage.PRIMARY, "nine_ye
 
 
 def record_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, uow, occurred_at: dt.datetime) -> NationalRecord:
-    """The snapshot's keyed hash and masked number are all the read model keeps (no clear number on
-    the bus); a record without a number (其他) has neither."""
+    """The snapshot's keyed hash and masked number are all the read model keeps of the document (no
+    clear number on the bus); a record without a number (其他) has neither. The national student
+    number comes sealed (sealed_numbers) and is stored encrypted beside its hash."""
     try:
         doc_type = DocumentType.from_proto(snapshot.document_type).value
     except DocumentError:
@@ -35,7 +37,7 @@ def record_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, uow, occurr
     birth = snapshot.birth_date
     return NationalRecord(
         record_id=snapshot.record_id,
-        national_student_number=snapshot.national_student_number,
+        national_student_number=opened_number(snapshot, uow.session),
         name=snapshot.name,
         gender=snapshot.gender,
         birth_date=dt.date(birth.year, birth.month, birth.day),

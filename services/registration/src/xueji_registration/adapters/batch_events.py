@@ -6,7 +6,8 @@ county, kind, category, revision, who submitted them and when, the envelope's ty
 producer) is serialised once by the runtime; each row adds its own fields, in field-number order and
 leaving out empty ones as the runtime does, so that the bytes are exactly what
 `new_envelope(events.application_submitted(app, ...)).SerializeToString()` gives
-(tests/unit/test_batch_events.py compares them).
+(tests/unit/test_batch_events.py compares them). Why: 7.7 µs an application against the runtime's
+37.2 (4.8 ×, `bench/parallel_paths.py --rows 5000`, 7 Dec 2026).
 """
 from __future__ import annotations
 

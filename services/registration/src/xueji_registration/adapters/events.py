@@ -1,11 +1,14 @@
 """Building the protobuf events registration publishes (the bus contract, events.proto). A document
-number travels as its keyed hash and masked (mask_document_number, the one policy), never in clear."""
+number travels as its keyed hash and masked (mask_document_number, the one policy), never in clear; a
+national student number the same, plus sealed with the data key for the services that keep it
+(xueji_common.sealed_numbers). `keys` is the unit of work's Collaborators (data_keys, hash_key)."""
 from __future__ import annotations
 
 from xueji.v1 import common_pb2, events_pb2
 from xueji_common.auth import Principal
 from xueji_common.documents import mask_document_number
 from xueji_common.grpcserver.convert import date_to_pb, timestamp
+from xueji_common.sealed_numbers import snapshot_number_fields
 from xueji_registration.domain.model import Application, Stamp
 from xueji_registration.domain.records import StudentRecord
 
@@ -53,11 +56,11 @@ def application_withdrawn(app: Application, *, by: Principal) -> events_pb2.Appl
                                            withdrawn_by=stamp_pb(app.withdrawal, by.role.proto))
 
 
-def record_snapshot(record: StudentRecord) -> events_pb2.StudentRecordSnapshot:
+def record_snapshot(record: StudentRecord, keys) -> events_pb2.StudentRecordSnapshot:
     doc = record.identity.document
     return events_pb2.StudentRecordSnapshot(
         record_id=record.record_id,
-        national_student_number=record.national_student_number,
+        **snapshot_number_fields(record.national_student_number, keys.data_keys, keys.hash_key),
         temporary_number=record.temporary,
         application_id=record.application_id,
         school_code=record.school_code,
@@ -82,9 +85,9 @@ def record_snapshot(record: StudentRecord) -> events_pb2.StudentRecordSnapshot:
     )
 
 
-def record_created(record: StudentRecord) -> events_pb2.StudentRecordCreated:
-    return events_pb2.StudentRecordCreated(record=record_snapshot(record))
+def record_created(record: StudentRecord, keys) -> events_pb2.StudentRecordCreated:
+    return events_pb2.StudentRecordCreated(record=record_snapshot(record, keys))
 
 
-def record_changed(record: StudentRecord) -> events_pb2.StudentRecordChanged:
-    return events_pb2.StudentRecordChanged(record=record_snapshot(record))
+def record_changed(record: StudentRecord, keys) -> events_pb2.StudentRecordChanged:
+    return events_pb2.StudentRecordChanged(record=record_snapshot(record, keys))

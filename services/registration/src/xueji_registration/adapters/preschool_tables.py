@@ -31,8 +31,9 @@ preschool_transfers = Table(
     Column("document_hash", String(64)),
     Column("category", String(20), nullable=False),
     Column("match_status", String(20), nullable=False),
-    Column("candidates", JSON, nullable=False),
-    Column("matched_record", JSON),
+    # 0008: the national records found hold their national student numbers (G + the child's ID): encrypted.
+    Column("candidates", EncryptedJSON("preschool_transfers.candidates"), nullable=False),
+    Column("matched_record", EncryptedJSON("preschool_transfers.matched_record")),
     Column("match_confirmed_by", JSON),
     Column("import_id", String(36)),
     Column("created_by", String(100), nullable=False),

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from xueji_common.db.encrypted import hash_key_of
 from xueji_common.db.engine import utc
+from xueji_common.hashing import student_number_hash
 from xueji_common.documents import DocumentCategory, Gender
 from xueji_common.errors import ConcurrentModification
 from xueji_common.vocabulary import RegistrationKind
@@ -28,10 +30,12 @@ class RecordQuery:
     grade: str = ""
 
 
-def _to_row(r: StudentRecord, regions: dict) -> dict:
+def _to_row(r: StudentRecord, regions: dict, hash_key: str) -> dict:
     doc = r.identity.document
     return dict(
-        record_id=r.record_id, national_student_number=r.national_student_number, number_kind=r.number_kind.value,
+        record_id=r.record_id, national_student_number=r.national_student_number,
+        national_student_number_hash=student_number_hash(hash_key, r.national_student_number),
+        number_kind=r.number_kind.value,
         application_id=r.application_id, school_code=r.school_code, province_code=r.province_code,
         city_code=regions.get("city_code", ""), county_code=regions.get("county_code", ""),
         kind=r.kind.value, category=r.category.value, stage=r.stage, enrolment_status=r.enrolment_status,
@@ -59,8 +63,16 @@ class RecordRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
+    def _hash(self, number: str) -> str:
+        """Numbers are found by their keyed hash: the column itself holds ciphertext."""
+        return student_number_hash(self._hash_key(), number)
+
     def add(self, record: StudentRecord, *, county_code: str, city_code: str) -> None:
-        self._session.execute(insert(t).values(**_to_row(record, dict(county_code=county_code, city_code=city_code))))
+        regions = dict(county_code=county_code, city_code=city_code)
+        self._session.execute(insert(t).values(**_to_row(record, regions, self._hash_key())))
+
+    def _hash_key(self) -> str:
+        return hash_key_of(self._session.get_bind().dialect)
 
     def _one(self, condition) -> StudentRecord | None:
         row = self._session.execute(select(t).where(condition)).first()
@@ -70,7 +82,7 @@ class RecordRepository:
         return self._one(t.c.record_id == record_id)
 
     def by_number(self, number: str) -> StudentRecord | None:
-        return self._one(t.c.national_student_number == number)
+        return self._one(t.c.national_student_number_hash == self._hash(number))
 
     def for_application(self, application_id: str) -> StudentRecord | None:
         return self._one(t.c.application_id == application_id)
@@ -84,7 +96,7 @@ class RecordRepository:
 
     def save(self, record: StudentRecord, expected_version: int) -> None:
         """Write a changed record; the domain already moved its version on (it travels in events)."""
-        row = _to_row(record, {})
+        row = _to_row(record, {}, self._hash_key())
         del row["county_code"], row["city_code"]
         result = self._session.execute(
             update(t).where(t.c.record_id == record.record_id, t.c.version == expected_version).values(**row)
@@ -106,7 +118,7 @@ class RecordRepository:
             escaped = query.name_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             conditions.append(t.c.name.like(escaped + "%", escape="\\"))
         if query.national_student_number:
-            conditions.append(t.c.national_student_number == query.national_student_number)
+            conditions.append(t.c.national_student_number_hash == self._hash(query.national_student_number))
         if query.grade:
             conditions.append(t.c.grade == query.grade)
         total = self._session.execute(select(func.count()).select_from(t).where(*conditions)).scalar_one()

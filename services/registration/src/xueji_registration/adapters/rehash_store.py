@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from xueji_common.db.bulk import insert_rows
 from xueji_common.db.engine import now
 from xueji_common.errors import ConcurrentModification
+from xueji_common.hashing import student_number_hash
 from xueji_common.messaging.envelope import new_envelope
 from xueji_registration.adapters.preschool_tables import preschool_transfers
 from xueji_registration.adapters.record_repository import _from_row as record_from_row  # the one mapping
@@ -24,9 +25,14 @@ class RehashStore:
         self._s = session
 
     def numbers(self, table: str, after: str, limit: int) -> list:
-        """(key, document type, number, hash[, state, record id]) of the next rows in key order."""
+        """(key, document type, number, hash[, state, record id | national student number and its
+        hash]) of the next rows in key order."""
         t, key = TABLES[table]
-        extra = (t.c.state, t.c.record_id) if table == "applications" else ()
+        extra = ()
+        if table == "applications":
+            extra = (t.c.state, t.c.record_id)
+        elif table == "student_records":
+            extra = (t.c.national_student_number, t.c.national_student_number_hash)
         return self._s.execute(select(t.c[key].label("key"), t.c.document_type, t.c.document_number,
                                       t.c.document_hash, *extra)
                                .where(t.c[key] > after).order_by(t.c[key]).limit(limit)).all()
@@ -44,15 +50,18 @@ class RehashStore:
             self._s.execute(update(t).where(t.c[key] == bindparam("k")).values(document_hash=bindparam("h")),
                             [{"k": k, "h": h} for k, h in pairs])
 
-    def save_records(self, records: list[StudentRecord]) -> None:
-        """Hash and version of records read in this transaction (the version they had is checked)."""
+    def save_records(self, records: list[StudentRecord], hash_key: str) -> None:
+        """Hashes (the national student number's under `hash_key`) and version of records read in
+        this transaction (the version they had is checked)."""
         if not records:
             return
         t = student_records
+        key = hash_key
         result = self._s.execute(
             update(t).where(t.c.record_id == bindparam("k"), t.c.version == bindparam("was"))
-            .values(document_hash=bindparam("h"), version=bindparam("v")),
-            [{"k": r.record_id, "was": r.version - 1, "h": r.document_hash, "v": r.version} for r in records])
+            .values(document_hash=bindparam("h"), national_student_number_hash=bindparam("nh"), version=bindparam("v")),
+            [{"k": r.record_id, "was": r.version - 1, "h": r.document_hash, "v": r.version,
+              "nh": student_number_hash(key, r.national_student_number)} for r in records])
         if result.supports_sane_multi_rowcount() and result.rowcount != len(records):
             raise ConcurrentModification("学籍在重算期间被修改，请重新运行")
 

@@ -1,8 +1,8 @@
 """The registration database: applications, student records, uploaded files, outbox and inbox.
 
 The application and record rows keep the document number (registration is the system of record
-for it) encrypted (xueji_common.db.encrypted; the form too: family members' numbers, addresses,
-phones), and its keyed hash, which the uniqueness checks and the document-number filter use. The
+for it) and the national student number encrypted (xueji_common.db.encrypted; the form too: family members' numbers, addresses,
+phones), and their keyed hashes, which the uniqueness checks and the number filters use. The
 preschool transfer tables are defined on the same `metadata` in `preschool_tables`.
 """
 from sqlalchemy import (
@@ -83,7 +83,10 @@ student_records = Table(
     "student_records",
     metadata,
     Column("record_id", String(36), primary_key=True),
-    Column("national_student_number", String(19), nullable=False, unique=True),
+    # 0007_encrypted_student_numbers: a G number is G + the resident ID, so it is encrypted like the
+    # document number; its keyed hash (hashing.student_number_hash) is the unique index looked up by.
+    Column("national_student_number", EncryptedString("student_records.national_student_number"), nullable=False),
+    Column("national_student_number_hash", String(64), nullable=False, unique=True),
     Column("number_kind", String(12), nullable=False),
     Column("application_id", String(36), nullable=False, unique=True),
     Column("school_code", String(10), nullable=False),

@@ -11,8 +11,8 @@ from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.convert import timestamp
 from xueji_common.grpcserver.guard import require_role
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.excel.reader import Limits
-from xueji_registration.excel.writer import CONTENT_TYPE
+from xueji_registration.adapters.excel.reader import Limits
+from xueji_registration.adapters.excel.writer import CONTENT_TYPE
 from xueji_registration.service_layer import imports
 
 

@@ -16,9 +16,9 @@ from xueji_registration.adapters.preschool_repository import TransferFilter
 from xueji_registration.domain.preschool import Candidate, MatchStatus, PreschoolTransfer
 from xueji_registration.entrypoints.convert import application_pb
 from xueji_registration.entrypoints.grpc_imports import checkpoint_of, file_pb, report_pb
-from xueji_registration.excel.columns import PRESCHOOL_TEMPLATE
-from xueji_registration.excel.reader import Limits
-from xueji_registration.excel.writer import template_workbook
+from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE
+from xueji_registration.adapters.excel.reader import Limits
+from xueji_registration.adapters.excel.writer import template_workbook
 from xueji_registration.service_layer import preschool
 from xueji_registration.service_layer.access import require_school_registrar, sees_numbers
 from xueji_registration.service_layer.preschool_imports import import_preschool_transfers

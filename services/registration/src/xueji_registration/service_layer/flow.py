@@ -72,7 +72,7 @@ def _issue_record(uow: RegistrationUnitOfWork, app: Application) -> None:
         record.problem_record = record.problem_record or kind is not due  # G held elsewhere: 一人多籍
         uow.records.add(record, county_code=app.county_code, city_code=app.city_code)
         app.record_id = record.record_id
-        uow.publish(events.record_created(record), aggregate_id=record.record_id, correlation_id=app.application_id)
+        uow.publish(events.record_created(record, uow.collaborators), aggregate_id=record.record_id, correlation_id=app.application_id)
         log.info("student record created", extra={"fields": {"application_id": app.application_id,
                                                               "record_id": record.record_id, "kind": kind.value}})
     elif record.temporary and due is NumberKind.FORMAL and not record.cancelled:
@@ -81,7 +81,7 @@ def _issue_record(uow: RegistrationUnitOfWork, app: Application) -> None:
             expected = record.version
             record.formal_number(number, now())
             uow.records.save(record, expected)
-            uow.publish(events.record_changed(record), aggregate_id=record.record_id)
+            uow.publish(events.record_changed(record, uow.collaborators), aggregate_id=record.record_id)
 
 
 def _reserve(uow, app: Application, owner_id: str, kind: NumberKind) -> tuple[str, NumberKind]:
@@ -116,7 +116,7 @@ def problem_raised(uow: RegistrationUnitOfWork, *, group_id: str, record_ids, ap
         expected = record.version
         record.problem_raised(group_id, now())
         uow.records.save(record, expected)
-        uow.publish(events.record_changed(record), aggregate_id=record.record_id)
+        uow.publish(events.record_changed(record, uow.collaborators), aggregate_id=record.record_id)
     uow.commit()
 
 
@@ -136,7 +136,7 @@ def problem_resolved(uow: RegistrationUnitOfWork, *, resolution: str, record_ids
         else:
             continue
         uow.records.save(record, expected)
-        uow.publish(events.record_changed(record), aggregate_id=record.record_id)
+        uow.publish(events.record_changed(record, uow.collaborators), aggregate_id=record.record_id)
         if resolution == "correct":
             _correction_authenticated(uow, record.application_id, identity, digest)
     uow.commit()

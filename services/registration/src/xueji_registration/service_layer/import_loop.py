@@ -31,10 +31,10 @@ from xueji_registration.adapters.import_repository import ImportRepository, Stor
 from xueji_registration.adapters.preschool_repository import PreschoolRepository
 from xueji_registration.domain.batches import SubmittedBatch, new_ids
 from xueji_registration.domain.model import Application, EntryChannel
-from xueji_registration.excel.batch import BatchParser
-from xueji_registration.excel.columns import Template
-from xueji_registration.excel.reader import Limits, TemplateRows
-from xueji_registration.excel.rows import ParsedRow, RowParser
+from xueji_registration.domain.template.batch import BatchParser
+from xueji_registration.domain.template.columns import Template
+from xueji_registration.adapters.excel.reader import Limits, TemplateRows
+from xueji_registration.domain.template.rows import ParsedRow, RowParser
 from xueji_registration.service_layer.access import regions
 from xueji_registration.service_layer.handlers import store_batch
 from xueji_registration.service_layer.import_reports import (

@@ -17,8 +17,8 @@ from xueji_common.db.engine import now
 from xueji_common.errors import DomainError, FieldViolation, InvalidArgument
 from xueji_registration.adapters.import_repository import ImportRecord, ImportRepository, StoredRow
 from xueji_registration.adapters.rows import decode_offset, encode_offset
-from xueji_registration.excel.columns import Template
-from xueji_registration.excel.rows import ParsedRow, RowError
+from xueji_registration.domain.template.columns import Template
+from xueji_registration.domain.template.rows import ParsedRow, RowError
 
 BATCH = 1000
 REPORT_ROWS, MAX_REPORT_ROWS = 100, 1000   # failed rows per page of a report: by default, at most

@@ -23,9 +23,9 @@ from xueji_common.errors import (
 )
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.import_repository import ImportRepository
-from xueji_registration.excel.columns import registration_template, template_by_key
-from xueji_registration.excel.reader import Limits
-from xueji_registration.excel.writer import FailedRow, template_workbook, write_failed_rows
+from xueji_registration.domain.template.columns import registration_template, template_by_key
+from xueji_registration.adapters.excel.reader import Limits
+from xueji_registration.adapters.excel.writer import FailedRow, template_workbook, write_failed_rows
 from xueji_registration.service_layer.access import require_reader, require_school_registrar
 from xueji_registration.service_layer.concurrent_entry import retried
 from xueji_registration.service_layer.import_loop import run_import

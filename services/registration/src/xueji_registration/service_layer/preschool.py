@@ -34,9 +34,9 @@ from xueji_registration.domain.form import identity_block
 from xueji_registration.domain.identity import Identity, check_identity
 from xueji_registration.domain.model import Application, EntryChannel
 from xueji_registration.domain.preschool import MatchAnswer, MatchStatus, PreschoolTransfer
-from xueji_registration.excel.columns import registration_template
-from xueji_registration.excel.rows import form_cells
-from xueji_registration.excel.writer import template_workbook
+from xueji_registration.domain.template.columns import registration_template
+from xueji_registration.domain.template.rows import form_cells
+from xueji_registration.adapters.excel.writer import template_workbook
 from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.handlers import CreateApplication, submit_applications
 

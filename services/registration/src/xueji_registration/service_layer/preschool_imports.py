@@ -9,9 +9,9 @@ from xueji_common.db.engine import now
 from xueji_registration.adapters.import_repository import ImportRepository
 from xueji_registration.adapters.preschool_repository import PreschoolRepository
 from xueji_registration.domain.preschool import PreschoolTransfer
-from xueji_registration.excel.columns import PRESCHOOL_TEMPLATE
-from xueji_registration.excel.reader import Limits, TemplateRows
-from xueji_registration.excel.rows import RowParser
+from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE
+from xueji_registration.adapters.excel.reader import Limits, TemplateRows
+from xueji_registration.domain.template.rows import RowParser
 from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.import_reports import (
     BATCH,

@@ -1,9 +1,9 @@
 """Re-keying the document-number hashes after XUEJI_HASH_KEY changed (deploy/OPERATIONS.md §8).
 
-Registration keeps the numbers in clear, so it recomputes every hash it stores (applications, student
-records, preschool transfers) with the current key, in batches in key order, one transaction each.
+Registration keeps the numbers (encrypted), so it recomputes every hash it stores (applications, student
+records and their national student numbers, preschool transfers) with the current key, in batches in key order, one transaction each.
 The services that keep only hashes learn the new ones from events written in the same transactions
-(numbers in clear as always; envelope correlation id `rehash:<run>`, which dedup recognises):
+(hashes and masked numbers, the national student number sealed; envelope correlation id `rehash:<run>`, which dedup recognises):
 
 - each record whose hash changed: StudentRecordChanged at version + 1 (dedup, national-query and
   special-ed apply only a newer version); its change time stays, nothing the user sees changed;
@@ -16,7 +16,7 @@ republish command) announces every record and application in flight whether or n
 
 The same command rotates XUEJI_DATA_KEY: `reencrypt` rewrites every encrypted value (numbers, forms,
 failed-row cells) not under the current key with it (xueji_common.db.reencrypt); the previous key
-must stay in XUEJI_DATA_KEY_PREVIOUS until it has run. Nothing is announced: events carry no number.
+must stay in XUEJI_DATA_KEY_PREVIOUS until it has run. Nothing is announced: events carry no clear number.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from xueji_common.auth import Principal, Role
-from xueji_common.hashing import document_hash
+from xueji_common.hashing import document_hash, student_number_hash
 from xueji_common.messaging.envelope import ROTATION_CORRELATION_PREFIX
 from xueji_registration.adapters import events
 from xueji_registration.adapters.rehash_store import RehashStore
@@ -113,12 +113,16 @@ def _applications(uow, store, rows, hash_key, announce_all, run, tally) -> None:
 
 def _records(uow, store, rows, hash_key, announce_all, run, tally) -> None:
     changed = _changed(rows, hash_key, tally)
-    records = store.records([r.key for r in rows] if announce_all else list(changed))
+    # The national student number's hash too (a G number is G + the resident ID, stored encrypted).
+    renumbered = {r.key for r in rows if r.key not in changed
+                  and r.national_student_number_hash != student_number_hash(hash_key, r.national_student_number)}
+    tally.changed += len(renumbered)
+    records = store.records([r.key for r in rows] if announce_all else sorted({*changed, *renumbered}))
     for record in records:
         record.document_hash = changed.get(record.record_id, record.document_hash)
         record.version += 1
-    store.save_records(records)
-    store.announce([(events.record_changed(r), r.record_id) for r in records], run)
+    store.save_records(records, hash_key)
+    store.announce([(events.record_changed(r, uow.collaborators), r.record_id) for r in records], run)
     tally.announced += len(records)
 
 

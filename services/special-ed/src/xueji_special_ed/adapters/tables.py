@@ -1,6 +1,7 @@
 """The special-education database: its projection of student records, the information, outbox, inbox."""
 from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
 
+from xueji_common.db.encrypted import EncryptedString
 from xueji_common.db.messaging_tables import add_messaging_tables
 
 metadata = MetaData()
@@ -10,7 +11,8 @@ students = Table(
     "students",
     metadata,
     Column("record_id", String(36), primary_key=True),
-    Column("national_student_number", String(19), nullable=False),
+    # 0004: encrypted (a G number is G + the resident ID); special-ed never looks a number up.
+    Column("national_student_number", EncryptedString("students.national_student_number"), nullable=False),
     Column("name", String(100), nullable=False),
     Column("gender", Integer, nullable=False),
     Column("birth_date", Date),

@@ -1,4 +1,4 @@
-"""`xueji special-ed list | candidates | add | edit` (added to the `xueji` CLI by entry point).
+"""`xueji special-ed list | candidates | add | edit | reencrypt` (added to the `xueji` CLI by entry point).
 
 Codes on the command line are the code words (visual, certificate, grade_2...) or the Chinese
 labels (视力残疾, 残疾证, 二级...).
@@ -173,3 +173,23 @@ def edit(record_id, disability_type, proof, degree, certificate_number, descript
             info=info, update_mask=FieldMask(paths=given), expected_version=expected_version), metadata=ctx.metadata()))
     except grpc.RpcError as exc:
         _fail(exc)
+
+
+@cli.command(help="重新加密：rewrite the stored national student numbers not under the current XUEJI_DATA_KEY "
+                  "(a data-key rotation, deploy/OPERATIONS.md §8a). Works on the service database; "
+                  "a second run rewrites 0.")
+def reencrypt() -> None:
+    from xueji_common.config import Settings
+    from xueji_common.db.reencrypt import reencrypt_table
+    from xueji_common.runtime.bootstrap import ServiceRuntime
+    from xueji_special_ed.adapters.tables import students
+    from xueji_special_ed.spec import SPEC
+
+    runtime = ServiceRuntime(SPEC, Settings.from_env())
+    try:
+        runtime.migrate()
+        with runtime.engine.begin() as conn:
+            count = reencrypt_table(conn, students, ("record_id",))
+        console.print(f"数据密钥 (XUEJI_DATA_KEY) 重新加密：特教学生 {count} 行")
+    finally:
+        runtime.close()

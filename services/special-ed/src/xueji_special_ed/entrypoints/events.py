@@ -6,13 +6,15 @@ import datetime as dt
 from xueji.v1 import events_pb2
 from xueji_common.documents import DocumentError, DocumentType
 from xueji_common.messaging.consumer import Subscription
+from xueji_common.sealed_numbers import opened_number
 from xueji_special_ed.domain.codes import DisabilityType
 from xueji_special_ed.domain.model import Student
 from xueji_special_ed.service_layer import projection
 
 
-def student_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot) -> Student:
-    """The snapshot's keyed hash is all special-ed keeps of the number (none travels in clear)."""
+def student_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, number: str) -> Student:
+    """The snapshot's keyed hash is all special-ed keeps of the document number (none travels in
+    clear); `number`: the national student number opened from the snapshot (sealed_numbers)."""
     try:
         doc_type = DocumentType.from_proto(snapshot.document_type).value
     except DocumentError:
@@ -21,7 +23,7 @@ def student_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot) -> Student
     birth = snapshot.birth_date
     return Student(
         record_id=snapshot.record_id,
-        national_student_number=snapshot.national_student_number,
+        national_student_number=number,
         name=snapshot.name,
         gender=snapshot.gender,
         birth_date=dt.date(birth.year, birth.month, birth.day) if birth.year else None,
@@ -39,11 +41,11 @@ def student_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot) -> Student
 
 
 def on_record_created(event: events_pb2.StudentRecordCreated, uow, envelope) -> None:
-    projection.apply_snapshot(uow, student_from_snapshot(event.record))
+    projection.apply_snapshot(uow, student_from_snapshot(event.record, opened_number(event.record, uow.session)))
 
 
 def on_record_changed(event: events_pb2.StudentRecordChanged, uow, envelope) -> None:
-    projection.apply_snapshot(uow, student_from_snapshot(event.record))
+    projection.apply_snapshot(uow, student_from_snapshot(event.record, opened_number(event.record, uow.session)))
 
 
 SUBSCRIPTIONS = [

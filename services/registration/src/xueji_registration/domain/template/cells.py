@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 
 from xueji_registration.domain import codes
-from xueji_registration.excel.columns import Column, Kind
+from xueji_registration.domain.template.columns import Column, Kind
 
 EXCEL_CELL_LIMIT = 32767  # characters Excel can hold in one cell
 

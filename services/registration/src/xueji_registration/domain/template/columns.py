@@ -13,7 +13,7 @@ from functools import cached_property
 
 from xueji_common.documents import DocumentCategory
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.excel import labels
+from xueji_registration.domain.template import labels
 
 RESIDENT, HMT = DocumentCategory.RESIDENT, DocumentCategory.HMT_FOREIGN
 BOTH = frozenset({RESIDENT, HMT})

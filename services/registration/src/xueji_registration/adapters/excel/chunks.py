@@ -34,7 +34,7 @@ from xml.sax import saxutils
 
 from python_calamine import CalamineWorkbook
 
-from xueji_registration.excel.cells import EXCEL_CELL_LIMIT
+from xueji_registration.domain.template.cells import EXCEL_CELL_LIMIT
 
 _SHEET_DATA = re.compile(rb"<((?:\w+:)?)sheetData\b[^>]*?(/?)>")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*>")   # the whole sheet's size: not a slice's

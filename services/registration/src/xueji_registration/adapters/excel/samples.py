@@ -15,10 +15,10 @@ from faker import Faker
 from openpyxl import Workbook
 
 from xueji_common.demo import make_resident_id
-from xueji_registration.excel.columns import Template
-from xueji_registration.excel.reader import META_SHEET
-from xueji_registration.excel.rows import form_cells
-from xueji_registration.excel.writer import header_texts, template_workbook
+from xueji_registration.domain.template.columns import Template
+from xueji_registration.adapters.excel.reader import META_SHEET
+from xueji_registration.domain.template.rows import form_cells
+from xueji_registration.adapters.excel.writer import header_texts, template_workbook
 from xueji_registration.testing import sample_form
 
 

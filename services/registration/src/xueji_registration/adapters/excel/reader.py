@@ -32,13 +32,13 @@ import re
 import zipfile
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple, NoReturn
+from typing import NoReturn
 
 from python_calamine import CalamineError
 
 from xueji_common.errors import FieldViolation, InvalidArgument
-from xueji_registration.excel.cells import EXCEL_CELL_LIMIT
-from xueji_registration.excel.chunks import (
+from xueji_registration.domain.template.cells import EXCEL_CELL_LIMIT
+from xueji_registration.adapters.excel.chunks import (
     DAMAGED,
     FIRST_ROWS,
     NEEDED_PARTS,
@@ -52,20 +52,12 @@ from xueji_registration.excel.chunks import (
     scan_sheet,
     sheet_slices,
 )
-from xueji_registration.excel.columns import REASON_HEADER, Template, template_by_key
+from xueji_registration.domain.template.batch import Chunk
+from xueji_registration.domain.template.columns import REASON_HEADER, Template, template_by_key
 
 META_SHEET = "模板信息"  # very hidden sheet of every template: A1 holds Template.key
 FIELD = "file.content"
 BROKEN = "文件不是有效的Excel工作簿（.xlsx），可能已损坏，请使用下载的模板重新填写"
-
-
-class Chunk(NamedTuple):
-    """Data rows read together: their row numbers as Excel shows them, their cells, and the same
-    cells column by column."""
-
-    numbers: list[int]
-    rows: list[list]
-    columns: list[tuple]
 
 
 MB = 1024 * 1024

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from xueji_common.documents import DocumentError, DocumentType, Gender, ValidDocument, validate_document
 from xueji_registration.domain.form import check_form, without_identity
 from xueji_registration.domain.identity import Identity, identity_problems
-from xueji_registration.excel import cells, labels
-from xueji_registration.excel.columns import Template
+from xueji_registration.domain.template import cells, labels
+from xueji_registration.domain.template.columns import Template
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from xueji_registration.excel.columns import REASON_HEADER, Kind, Template
-from xueji_registration.excel.reader import META_SHEET, column_letter
+from xueji_registration.domain.template.columns import REASON_HEADER, Kind, Template
+from xueji_registration.adapters.excel.reader import META_SHEET, column_letter
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VALIDATED_ROWS = 20000  # drop-downs and text format reach this row

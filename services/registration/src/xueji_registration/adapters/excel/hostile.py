@@ -12,9 +12,9 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import escape
 
-from xueji_registration.excel.columns import Template
-from xueji_registration.excel.reader import META_SHEET, column_letter
-from xueji_registration.excel.writer import header_texts
+from xueji_registration.domain.template.columns import Template
+from xueji_registration.adapters.excel.reader import META_SHEET, column_letter
+from xueji_registration.adapters.excel.writer import header_texts
 
 MB = 1024 * 1024
 _NS = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
