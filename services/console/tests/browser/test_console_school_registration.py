@@ -324,9 +324,9 @@ def test_registrar_manages_preschool_transfers(page, world, registrar):
 
 
 def test_preschool_import_shows_pass_and_fail_counts_and_reasons(page, registrar):
-    from xueji_registration.excel import samples
-    from xueji_registration.excel.columns import PRESCHOOL_TEMPLATE
-    from xueji_registration.excel.rows import form_cells
+    from xueji_registration.adapters.excel import samples
+    from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE
+    from xueji_registration.domain.template.rows import form_cells
 
     rows = [{"name": "蒋导入无证", "gender": "GENDER_MALE", "birthDate": {"year": 2019, "month": 1, "day": 2},
              "document": {"type": "DOCUMENT_TYPE_OTHER"}},
