@@ -25,15 +25,7 @@ from faker import Faker
 
 from .orgunits import OrgLevel, OrgTree, OrgUnit
 
-try:  # the shared document-number module, when present
-    from .documents import resident_id_check_digit
-except ImportError:  # pragma: no cover - fallback until xueji_common.documents exists
-    _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    _CHECK = "10X98765432"
-
-    def resident_id_check_digit(first17: str) -> str:
-        """GB 11643-1999 MOD 11-2 check digit of the first 17 digits."""
-        return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+from .documents import resident_id_check_digit
 
 
 __all__ = [

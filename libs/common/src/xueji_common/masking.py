@@ -58,10 +58,16 @@ def sees_full_numbers(principal: Principal, school_code: str) -> bool:
             and bool(school_code) and principal.org_unit == school_code)
 
 
-def lookup_document_number(supplied: str, stored_masked: str) -> str:
-    """What a lookup shows of the document: the caller's own text when they asked by it, the
-    masked form otherwise (a lookup never returns more than the caller supplied)."""
-    return supplied or stored_masked
+# Who is shown the document number they asked a lookup by (national-query): department registrars
+# and the system role; school users get the masked form (docs/MASKING.md#lookups).
+SEES_SUPPLIED_DOCUMENT = frozenset({Role.SYSTEM, Role.DEPARTMENT_REGISTRAR})
+
+
+def lookup_document_number(supplied: str, stored_masked: str, role: Role) -> str:
+    """What a lookup shows of the document: the caller's own text when they asked by it and their
+    role may see it (`SEES_SUPPLIED_DOCUMENT`), the masked form otherwise (a lookup never returns
+    more than the caller supplied)."""
+    return supplied if supplied and role in SEES_SUPPLIED_DOCUMENT else stored_masked
 
 
 def lookup_student_number(stored: str, *, supplied_number: str = "", supplied_document: str = "") -> str:

@@ -10,7 +10,7 @@ from xueji_accounts.service_layer.context import Page
 from xueji_common.auth import Role
 from xueji_common.db.engine import now
 from xueji_common.grpcserver.convert import timestamp
-from xueji_common.grpcserver.guard import require_role
+from xueji_common.grpcserver.guard import caller
 from xueji_common.grpcserver.server import GrpcBinding
 
 PUBLIC = frozenset(f"/xueji.v1.Accounts/{m}" for m in (
@@ -69,7 +69,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServicer):
         return accounts_pb2.ChangePasswordResponse()
 
     def WhoAmI(self, request, context):
-        principal = require_role()
+        principal = caller()
         with self._acc.uow() as uow:
             user = uow.repo.user(principal.user_id)
         if user is None:  # a service identity, or a development token
@@ -89,22 +89,22 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServicer):
 
     # -- administration -------------------------------------------------------------------------
     def CreateUser(self, request, context):
-        principal = require_role(Role.USER_ADMIN)
+        principal = caller()
         user, password = admin.create_user(self._acc, principal, request.login_name, request.display_name,
                                            Role.from_proto(request.role), request.org_unit_code.strip())
         return accounts_pb2.UserWithPassword(user=user_pb(user, self._rt.tree), temporary_password=password)
 
     def UpdateUser(self, request, context):
-        principal = require_role(Role.USER_ADMIN)
+        principal = caller()
         return user_pb(admin.update_user(self._acc, principal, request.login_name, request.display_name,
                                          Role.from_proto(request.role), request.org_unit_code), self._rt.tree)
 
     def ResetPassword(self, request, context):
-        user, password = admin.reset_password(self._acc, require_role(Role.USER_ADMIN), request.login_name)
+        user, password = admin.reset_password(self._acc, caller(), request.login_name)
         return accounts_pb2.UserWithPassword(user=user_pb(user, self._rt.tree), temporary_password=password)
 
     def _state(self, request, action: str):
-        return user_pb(admin.set_state(self._acc, require_role(Role.USER_ADMIN), request.login_name, action),
+        return user_pb(admin.set_state(self._acc, caller(), request.login_name, action),
                        self._rt.tree)
 
     def LockUser(self, request, context):
@@ -117,7 +117,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServicer):
         return self._state(request, "disable")
 
     def ListUsers(self, request, context):
-        principal = require_role(Role.USER_ADMIN)
+        principal = caller()
         page = Page.of(request.page.page_size, request.page.page_token)
         state = next((s for s, n in _STATES.items() if n == request.state), None)
         users, total = admin.list_users(self._acc, principal, request.org_unit_code, Role.from_proto(request.role),
@@ -128,7 +128,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServicer):
 
     def ListSignInAttempts(self, request, context):
         page = Page.of(request.page.page_size, request.page.page_token)
-        rows, total = admin.list_attempts(self._acc, require_role(Role.USER_ADMIN), request.login_name, page)
+        rows, total = admin.list_attempts(self._acc, caller(), request.login_name, page)
         return accounts_pb2.ListSignInAttemptsResponse(
             attempts=[accounts_pb2.SignInAttempt(time=timestamp(r["at"]), login_name=r["login_name"],
                                                  source_address=r["source_address"], outcome=r["outcome"])
@@ -137,7 +137,7 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServicer):
 
     def ListAccountChanges(self, request, context):
         page = Page.of(request.page.page_size, request.page.page_token)
-        rows, total = admin.list_changes(self._acc, require_role(Role.USER_ADMIN), request.login_name, page)
+        rows, total = admin.list_changes(self._acc, caller(), request.login_name, page)
         return accounts_pb2.ListAccountChangesResponse(
             changes=[accounts_pb2.AccountChange(time=timestamp(r["at"]), actor=r["actor"], login_name=r["login_name"],
                                                 action=r["action"], detail=r["detail"]) for r in rows],

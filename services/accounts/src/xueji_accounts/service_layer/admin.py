@@ -1,5 +1,6 @@
 """Administration by level: a unit's user administrator manages the users of its unit and of the
-units below it, never above or beside. Every change is recorded (who, when, what)."""
+units below it, never above or beside. Every change is recorded (who, when, what). Each use case
+checks its caller first (xueji_common.authz)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -8,14 +9,16 @@ from xueji_accounts.domain import passwords
 from xueji_accounts.domain.model import User, UserState, check_login_name, check_role_fits
 from xueji_accounts.service_layer.context import Accounts, Page
 from xueji_common.auth import Principal, Role
+from xueji_common.authz import authorize
 from xueji_common.db.engine import now
-from xueji_common.errors import (AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied,
-                                 PreconditionFailed)
+from xueji_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PreconditionFailed
+
+ADMINS = (Role.USER_ADMIN,)
 
 
 def _within(accounts: Accounts, admin: Principal, unit: str) -> None:
-    if not accounts.tree.may_act_on(admin.org_unit, unit):
-        raise PermissionDenied(f"无权管理机构 {unit} 的用户（超出本单位管辖范围）")
+    authorize(admin, ADMINS, tree=accounts.tree, unit=unit,
+              out_of_area=f"无权管理机构 {unit} 的用户（超出本单位管辖范围）")
 
 
 def _managed(accounts: Accounts, uow, admin: Principal, login_name: str) -> User:
@@ -37,6 +40,8 @@ def create_user(accounts: Accounts, admin: Principal | None, login_name: str, di
                 role: Role | None, org_unit: str, password: str = "") -> tuple[User, str]:
     """A new user (with a temporary password to change at first sign-in). `admin` None: the first
     administrator, from the command line."""
+    if admin is not None:
+        authorize(admin, ADMINS)
     name, display = check_login_name(login_name), _display(display_name)
     check_role_fits(accounts.tree, role, org_unit)
     if admin is not None:
@@ -58,6 +63,7 @@ def create_user(accounts: Accounts, admin: Principal | None, login_name: str, di
 
 def update_user(accounts: Accounts, admin: Principal, login_name: str, display_name: str, role: Role | None,
                 org_unit: str) -> User:
+    authorize(admin, ADMINS)
     with accounts.uow() as uow:
         user = _managed(accounts, uow, admin, login_name)
         changed = replace(user, display_name=_display(display_name) if display_name.strip() else user.display_name,
@@ -75,6 +81,7 @@ def update_user(accounts: Accounts, admin: Principal, login_name: str, display_n
 
 
 def reset_password(accounts: Accounts, admin: Principal, login_name: str) -> tuple[User, str]:
+    authorize(admin, ADMINS)
     password = passwords.temporary()
     with accounts.uow() as uow:
         user = _managed(accounts, uow, admin, login_name)
@@ -92,6 +99,7 @@ _STATES = {"lock": UserState.LOCKED, "unlock": UserState.ACTIVE, "disable": User
 
 def set_state(accounts: Accounts, admin: Principal, login_name: str, action: str) -> User:
     """lock, unlock (also ends a lock after failed sign-ins) or disable."""
+    authorize(admin, ADMINS)
     with accounts.uow() as uow:
         user = _managed(accounts, uow, admin, login_name)
         if user.login_name == admin.user_id and action != "unlock":
@@ -108,6 +116,7 @@ def set_state(accounts: Accounts, admin: Principal, login_name: str, action: str
 
 
 def _units(accounts: Accounts, admin: Principal, unit: str) -> list[str]:
+    authorize(admin, ADMINS)
     unit = unit.strip() or admin.org_unit
     if unit not in accounts.tree:
         raise InvalidArgument(FieldViolation("org_unit_code", f"未知的机构代码 {unit}"))

@@ -10,6 +10,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
+from xueji_common.auth import Principal, Role
+from xueji_common.authz import authorize
 from xueji_common.db.engine import now
 from xueji_common.errors import AlreadyExists, DomainError, FieldViolation, InvalidArgument, NotFound
 from xueji_common.hashing import document_hash
@@ -18,6 +20,13 @@ from xueji_dedup.adapters.national_store import Reservation
 from xueji_dedup.domain import numbers
 from xueji_dedup.domain.checks import Holding, HoldingKind, first_holding
 from xueji_dedup.domain.problems import ProblemGroup, RuleRefused
+
+def admit(principal: Principal | None) -> None:
+    """Who may call the national tier's Dedup RPCs (and the population register it serves): services
+    and ministry systems, the system role only. The servicer calls it first: the streamed holdings
+    load is refused before any of it is read."""
+    authorize(principal, (Role.SYSTEM,))
+
 
 # An application can spend months in review; an ACTIVE reservation not committed by then lapses.
 RESERVATION_TTL = dt.timedelta(days=180)

@@ -15,7 +15,7 @@ from xueji_common.db.engine import now
 from xueji_common.documents import mask_document_number
 from xueji_common.errors import (ConcurrentModification, FieldViolation, InvalidArgument, NotFound,
                                  PermissionDenied, Unavailable)
-from xueji_common.grpcserver.guard import require_jurisdiction
+from xueji_common.authz import authorize
 from xueji_dedup.adapters import events
 from xueji_dedup.adapters.peers import PeerUnavailable
 from xueji_dedup.domain import checks
@@ -62,8 +62,13 @@ class ListQuery:
     limit: int = 50
 
 
+# Who may read problem groups, and who may resolve them (xueji_common.authz.authorize checks it).
+READERS = (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM)
+RESOLVERS = (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR)
+
+
 def list_groups(uow, q: ListQuery, *, principal: Principal, tree) -> tuple[list[ProblemGroup], int]:
-    require_jurisdiction(tree, principal, q.org_unit_code)
+    authorize(principal, READERS, tree=tree, unit=q.org_unit_code)
     unit = tree.get(q.org_unit_code)
     with uow:
         return uow.problems.list(unit_level=int(unit.level), unit_code=unit.code, kinds=q.kinds,
@@ -83,6 +88,7 @@ def _check_reach(group: ProblemGroup | None, principal: Principal, tree) -> None
 
 def get_group(uow, group_id: str, *, principal: Principal, tree) -> tuple[ProblemGroup, list, list]:
     """The group, its audit actions and its proof files (in the caller's area)."""
+    authorize(principal, READERS)
     with uow:
         group = uow.problems.get(group_id)
         _check_reach(group, principal, tree)
@@ -118,6 +124,7 @@ def check_request(resolutions: list[RecordResolution], opinion: str, proofs: lis
 
 def resolve_group(uow, group_id: str, resolutions: list[RecordResolution], opinion: str, proofs: list[ProofFile],
                   expected_version: int, *, principal: Principal, tree, peers) -> ProblemGroup:
+    authorize(principal, RESOLVERS)
     check_request(resolutions, opinion, proofs)
     with uow:
         group = uow.problems.get(group_id)

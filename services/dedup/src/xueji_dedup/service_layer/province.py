@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from dataclasses import dataclass
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_chain, wait_fixed
 
 from xueji_common.db.engine import now
 from xueji_common.vocabulary import RegistrationKind
@@ -108,16 +109,16 @@ def _check(app: Submitted, number: str, in_province: list[Holding], peers, tree,
 
 
 def verify_with_retries(register, app: Submitted, number: str, retry_delays) -> str:
-    for attempt, pause in enumerate([*retry_delays, None], start=1):
-        try:
-            return register.verify(app.name, app.gender, app.birth_date, number)
-        except PeerUnavailable as exc:
-            log.warning("population register unavailable", extra={"fields": {
-                "application_id": app.application_id, "attempt": attempt, "status": str(exc)}})
-            if pause is None:
-                raise
-            time.sleep(pause)
-    raise AssertionError("unreachable")
+    """The register's answer; PeerUnavailable once it stayed down through every pause of `retry_delays`."""
+    def logged(state) -> None:
+        log.warning("population register unavailable", extra={"fields": {
+            "application_id": app.application_id, "attempt": state.attempt_number,
+            "status": str(state.outcome.exception())}})
+
+    retrying = Retrying(retry=retry_if_exception_type(PeerUnavailable), stop=stop_after_attempt(len(retry_delays) + 1),
+                        wait=wait_chain(*(wait_fixed(d) for d in retry_delays)) if retry_delays else wait_fixed(0),
+                        after=logged, reraise=True)
+    return retrying(register.verify, app.name, app.gender, app.birth_date, number)
 
 
 def _held(holding: Holding, app: Submitted, tree) -> CheckResult:

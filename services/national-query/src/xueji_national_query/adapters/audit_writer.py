@@ -19,6 +19,8 @@ import threading
 import time
 import weakref
 
+from tenacity import RetryError, Retrying, wait_exponential
+
 from xueji_common.errors import Unavailable
 from xueji_national_query.domain.lookup import AuditEntry
 
@@ -101,21 +103,24 @@ class BufferedAuditWriter:
                 return
 
     def _store(self, group: list[AuditEntry]) -> None:
-        delay, deadline = 0.05, None
-        while True:
-            try:
-                self._sink.write(group)
-                return
-            except Exception as exc:  # noqa: BLE001 - the group is kept and retried
-                log.warning("lookup audit not written, retrying",
-                            extra={"fields": {"entries": len(group), "error": type(exc).__name__}})
-            if self._closed:
-                deadline = deadline or time.monotonic() + self._close_timeout
-                if time.monotonic() > deadline:
-                    log.error("lookup audit entries lost at shutdown", extra={"fields": {"entries": len(group)}})
-                    return
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
+        """Write the group, retried on any error with growing pauses (0.05 s doubling up to 2 s) until
+        it is written, or until `close_timeout` after the writer was closed (the entries are lost)."""
+        deadline: list[float] = []
+
+        def given_up(_state) -> bool:
+            if not self._closed:
+                return False
+            deadline[:] = deadline or [time.monotonic() + self._close_timeout]
+            return time.monotonic() > deadline[0]
+
+        def logged(state) -> None:
+            log.warning("lookup audit not written, retrying",
+                        extra={"fields": {"entries": len(group), "error": type(state.outcome.exception()).__name__}})
+
+        try:
+            Retrying(wait=wait_exponential(multiplier=0.05, max=2.0), stop=given_up, after=logged)(self._sink.write, group)
+        except RetryError:
+            log.error("lookup audit entries lost at shutdown", extra={"fields": {"entries": len(group)}})
 
 
 _OPEN: weakref.WeakSet[BufferedAuditWriter] = weakref.WeakSet()

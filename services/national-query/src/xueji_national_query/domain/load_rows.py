@@ -18,6 +18,7 @@ from typing import Callable
 
 from xueji_common.documents import DocumentError, DocumentType, mask_document_number, normalize_document_number
 from xueji_common.documents import validate_document
+from xueji_common.student_numbers import STUDENT_NUMBER
 from xueji_national_query.domain.vocabulary import PROVINCES, EnrolmentStatus, Stage
 
 
@@ -47,7 +48,6 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 # Record ids of loaded rows ("nq-" + the national student number) derive from the number: loading a
 # file twice, or two files holding one record, gives one id.
 
-_STUDENT_NUMBER = re.compile(r"[GLJ][0-9]{17}[0-9X]")
 _SCHOOL_CODE = re.compile(r"[0-9]{10}")
 _GENDERS = {"1": 1, "男": 1, "2": 2, "女": 2}
 _YES_NO = {"": False, "否": False, "0": False, "N": False, "FALSE": False,
@@ -146,7 +146,7 @@ class RowParser:
         if changed is _UNSEEN:
             changed = self._cached(self._times, raw_changed, _datetime)
         school_name = school_name.strip()[:200]
-        if (not _STUDENT_NUMBER.fullmatch(nsn) or nsn in self._seen or not name or len(name) > 100
+        if (not STUDENT_NUMBER.fullmatch(nsn) or nsn in self._seen or not name or len(name) > 100
                 or gender is None or birth is None or doc_type is None or province not in PROVINCES
                 or (not number and doc_type is not DocumentType.OTHER) or len(number) > 30
                 or (school_code and not _SCHOOL_CODE.fullmatch(school_code)) or stage is None or status is None
@@ -191,7 +191,7 @@ class RowParser:
             header = next(c.header for c in COLUMNS if c.field == field)
             problems.append(RowProblem(row_number, header, field, message))
 
-        if not _STUDENT_NUMBER.fullmatch(nsn):
+        if not STUDENT_NUMBER.fullmatch(nsn):
             bad("national_student_number", "全国学籍号不能为空" if not nsn else "全国学籍号格式不正确")
         elif nsn in self._seen:
             bad("national_student_number", f"全国学籍号与第{self._seen[nsn]}行重复")

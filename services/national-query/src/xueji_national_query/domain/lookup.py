@@ -7,7 +7,6 @@ tell that the number exists).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -16,6 +15,7 @@ from xueji_common.documents import DocumentError, DocumentType, mask_document_nu
 from xueji_common.masking import lookup_document_number
 from xueji_common.documents import validate_document
 from xueji_common.errors import FieldViolation, InvalidArgument, NotFound
+from xueji_common.student_numbers import is_student_number
 from xueji_national_query.domain.doc_hash import hasher
 
 BY_DOCUMENT = "document"
@@ -29,11 +29,7 @@ _PLAIN_CODES = tuple(t.value for t in DocumentType if t not in _CANONICAL_FORMS)
 # (1234567(8)), and the old Taiwan permit written 1234567890(A). Any of their other numbers, and any
 # longer number, is kept as typed, so a longer number needs no validation to be hashed.
 _LONGEST_REWRITTEN = len("1234567890(A)")
-_STUDENT_NUMBER = re.compile(r"[GLJ][0-9]{17}[0-9X]")
 
-# Roles that see the document number in clear (system: ministry systems). The read model keeps only
-# keyed hashes and masked numbers, so "in clear" can only be the number the caller asked with.
-ROLES_SEEING_DOCUMENT_NUMBERS = frozenset({Role.SYSTEM, Role.DEPARTMENT_REGISTRAR})
 # Roles of people, who must solve a captcha for each lookup.
 CAPTCHA_ROLES = (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.DEPARTMENT_REGISTRAR)
 
@@ -58,7 +54,7 @@ class LookupQuery:
         student_number = normalize_document_number(national_student_number or "")
         if not number and not student_number:
             problems.append(FieldViolation("document_number", "请输入身份证件号或全国学籍号"))
-        elif student_number and not number and not _STUDENT_NUMBER.fullmatch(student_number):
+        elif student_number and not number and not is_student_number(student_number):
             problems.append(FieldViolation("national_student_number", "全国学籍号格式不正确"))
         if problems:
             raise InvalidArgument(problems)
@@ -107,9 +103,10 @@ def mask_name(name: str) -> str:
 
 
 def shown_document_number(query: LookupQuery, role: Role, masked: str) -> str:
-    """The supplied number to the roles that may see it, masked otherwise (xueji_common.masking)."""
-    supplied = query.document_number if role in ROLES_SEEING_DOCUMENT_NUMBERS and query.kind == BY_DOCUMENT else ""
-    return lookup_document_number(supplied, masked)
+    """The supplied number to the roles that may see it, masked otherwise: the rule is
+    xueji_common.masking's. The read model keeps only keyed hashes and masked numbers, so "in clear"
+    can only be the number the caller asked with."""
+    return lookup_document_number(query.document_number if query.kind == BY_DOCUMENT else "", masked, role)
 
 
 def nothing_found() -> NotFound:

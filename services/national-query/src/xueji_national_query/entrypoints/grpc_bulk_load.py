@@ -5,13 +5,11 @@ import tempfile
 from pathlib import Path
 
 from xueji.v1 import common_pb2, national_query_pb2
-from xueji_common.auth import Role
-from xueji_common.errors import FieldViolation, InvalidArgument, PermissionDenied
-from xueji_common.grpcserver.guard import require_role
-from xueji_common.orgunits import MINISTRY_CODE
+from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common.grpcserver.guard import caller
 from xueji_national_query.adapters import load_files
 from xueji_national_query.adapters.holdings_feed import dedup_feed
-from xueji_national_query.service_layer.bulk_load import LoadReport, bulk_load
+from xueji_national_query.service_layer.bulk_load import LoadReport, admit, bulk_load
 
 _FORMATS = {national_query_pb2.BULK_LOAD_FORMAT_CSV: load_files.CSV,
             national_query_pb2.BULK_LOAD_FORMAT_XLSX: load_files.XLSX}
@@ -27,12 +25,10 @@ def report_pb(report: LoadReport) -> national_query_pb2.BulkLoadReport:
 
 
 class BulkLoadMethod:
-    """Mixed into NationalQueryServicer. Who may load: the system role and the ministry's registrars."""
+    """Mixed into NationalQueryServicer. Who may load: bulk_load.admit."""
 
     def BulkLoadRecords(self, request_iterator, context):
-        principal = require_role(Role.SYSTEM, Role.DEPARTMENT_REGISTRAR)
-        if principal.role == Role.DEPARTMENT_REGISTRAR and principal.org_unit != MINISTRY_CODE:
-            raise PermissionDenied("只有教育部的学籍管理员可以导入全国学籍数据")
+        admit(caller())
         first = next(request_iterator, None)
         if first is None or first.WhichOneof("part") != "header":
             raise InvalidArgument(FieldViolation("header", "第一条消息必须是文件头（header）"))

@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from xueji.v1 import national_query_pb2, national_query_pb2_grpc
-from xueji_common.auth import Role
 from xueji_common.grpcserver.client_address import client_address
 from xueji_common.grpcserver.convert import timestamp
-from xueji_common.grpcserver.guard import require_role
+from xueji_common.grpcserver.guard import caller
 from xueji_common.masking import lookup_student_number
 from xueji_national_query.adapters.audit_sinks import audit_sink
 from xueji_national_query.adapters.audit_writer import BufferedAuditWriter
 from xueji_national_query.adapters.captcha_image import draw_png
 from xueji_national_query.adapters.lookup_reader import record_reader
-from xueji_national_query.domain.lookup import CAPTCHA_ROLES, shown_document_number
+from xueji_national_query.domain.lookup import shown_document_number
 from xueji_national_query.entrypoints.convert import lookup_result
 from xueji_national_query.entrypoints.grpc_bulk_load import BulkLoadMethod
 from xueji_national_query.service_layer import lookup
@@ -35,19 +34,19 @@ class NationalQueryServicer(BulkLoadMethod, national_query_pb2_grpc.NationalQuer
         self._reader.close()
 
     def CreateCaptcha(self, request, context):
-        caller = lookup.Caller(require_role(*CAPTCHA_ROLES), client_address(context, self._policy.trusted_proxies))
-        issued = lookup.create_captcha(self._rt.uow_factory(), caller, self._policy, draw_png)
+        who = lookup.Caller(caller(), client_address(context, self._policy.trusted_proxies))
+        issued = lookup.create_captcha(self._rt.uow_factory(), who, self._policy, draw_png)
         return national_query_pb2.Captcha(captcha_id=issued.captcha_id, png=issued.png,
                                           expire_time=timestamp(issued.expire_time))
 
     def LookupStudent(self, request, context):
-        principal = require_role(*CAPTCHA_ROLES, Role.SYSTEM)
-        caller = lookup.Caller(principal, client_address(context, self._policy.trusted_proxies))
+        principal = caller()
+        who = lookup.Caller(principal, client_address(context, self._policy.trusted_proxies))
         ask = lookup.LookupRequest(
             name=request.name, document_number=request.document_number,
             national_student_number=request.national_student_number,
             captcha_id=request.captcha_id, captcha_answer=request.captcha_answer)
-        query, found = lookup.lookup_student(self._stores, ask, caller, self._policy)
+        query, found = lookup.lookup_student(self._stores, ask, who, self._policy)
         return national_query_pb2.LookupStudentResponse(results=[
             lookup_result(r, shown_document_number(query, principal.role, r.document_masked), lookup_student_number(
                 r.national_student_number, supplied_number=query.national_student_number,

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from xueji.v1 import national_query_pb2, national_query_pb2_grpc
-from xueji_common.auth import Role
 from xueji_common.documents import DocumentError, DocumentType
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.convert import date_from_pb
-from xueji_common.grpcserver.guard import require_role
+from xueji_common.grpcserver.guard import caller
 from xueji_national_query.entrypoints.convert import formal_holder, preschool_candidate
 from xueji_national_query.service_layer import preschool
 
@@ -16,7 +15,7 @@ class PreschoolRecordsServicer(national_query_pb2_grpc.PreschoolRecordsServicer)
         self._rt = runtime
 
     def MatchPreschoolRecord(self, request, context):
-        require_role(Role.SYSTEM)
+        preschool.admit(caller())
         uow = self._rt.uow_factory()
         key = request.WhichOneof("key")
         if key == "document":

@@ -8,13 +8,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common.auth import Principal, Role
+from xueji_common.authz import authorize
+from xueji_common.errors import FieldViolation, InvalidArgument, PermissionDenied
+from xueji_common.orgunits import MINISTRY_CODE
 from xueji_national_query.adapters import load_files
 from xueji_national_query.adapters.bulk_writer import writer_for
 from xueji_national_query.domain.doc_hash import hasher
 from xueji_national_query.domain.load_rows import HeaderError, RowParser, RowProblem, column_positions
 from xueji_national_query.domain.vocabulary import PROVINCES
 from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
+
+def admit(principal: Principal | None) -> None:
+    """Who may load: the system role and the ministry's registrars. The servicer calls it before it
+    reads the uploaded file."""
+    principal = authorize(principal, (Role.SYSTEM, Role.DEPARTMENT_REGISTRAR))
+    if principal.role == Role.DEPARTMENT_REGISTRAR and principal.org_unit != MINISTRY_CODE:
+        raise PermissionDenied("只有教育部的学籍管理员可以导入全国学籍数据")
+
 
 MAX_ERRORS = 1000
 # Rows handed to the writer at a time: small enough that PostgreSQL stores one while the next are

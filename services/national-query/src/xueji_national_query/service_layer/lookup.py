@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from xueji_common.auth import Principal, Role
+from xueji_common.authz import authorize
 from xueji_common.db.engine import now as utc_now
 from xueji_common.documents import mask_document_number
 from xueji_common.errors import InvalidArgument
 from xueji_national_query.domain import captcha
 from xueji_national_query.domain.lookup import (
-    BY_DOCUMENT, BY_STUDENT_NUMBER, AuditEntry, LookupQuery, mask_name, nothing_found,
+    BY_DOCUMENT, BY_STUDENT_NUMBER, CAPTCHA_ROLES, AuditEntry, LookupQuery, mask_name, nothing_found,
 )
 from xueji_national_query.domain.rate_limit import RateLimited, RateLimiter
 from xueji_national_query.domain.records import NationalRecord
@@ -57,6 +58,7 @@ class IssuedCaptcha:
 
 def create_captcha(uow: NationalQueryUnitOfWork, caller: Caller, policy: LookupPolicy,
                    draw: Callable[[str], bytes], now: dt.datetime | None = None) -> IssuedCaptcha:
+    authorize(caller.principal, CAPTCHA_ROLES)
     if not policy.captchas.allow(f"user:{caller.principal.user_id}"):
         raise RateLimited(TOO_MANY)
     now = now or utc_now()
@@ -103,6 +105,7 @@ def lookup_student(stores: LookupStores, request: LookupRequest, caller: Caller,
                    now: dt.datetime | None = None) -> tuple[LookupQuery, list[NationalRecord]]:
     """The records of the student; NotFound when none. Ministry systems (system role) skip the
     captcha; everyone else redeems one per lookup, whatever the result. Every call is audited."""
+    authorize(caller.principal, (*CAPTCHA_ROLES, Role.SYSTEM))
     now = now or utc_now()
     audit = _Audit(caller, now, BY_DOCUMENT if request.document_number else BY_STUDENT_NUMBER,
                    request.name, request.document_number or request.national_student_number)

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+from xueji_common.auth import Principal, Role
+from xueji_common.authz import authorize
 from xueji_common.documents import DocumentError, DocumentType, normalize_document_number, validate_document
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.hashing import document_hash
 from xueji_national_query.domain.records import NationalRecord
 from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
+
+
+def admit(principal: Principal | None) -> None:
+    """Matching is for the registration service (the system role) only."""
+    authorize(principal, (Role.SYSTEM,))
 
 
 def match_by_document(uow: NationalQueryUnitOfWork, doc_type: DocumentType, number: str

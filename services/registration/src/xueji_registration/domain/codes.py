@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 
-from xueji_common.documents import PROVINCE_CODES
+from xueji_common.documents import PROVINCE_CODES, DocumentType
 
 # 民族, GB/T 3304: 01–56, 97 其他, 98 外国血统中国籍人士.
 ETHNICITY = frozenset({f"{n:02d}" for n in range(1, 57)} | {"97", "98"})
@@ -92,8 +92,8 @@ def is_division_code(code: str) -> bool:
         code[2:4] == "00" and code[4:6] != "00")
 
 # 身份证件类型 by protobuf enum name (family members' documents in the stored form).
-DOCUMENT_TYPE_BY_NAME = {
-    "DOCUMENT_TYPE_RESIDENT_ID": "1", "DOCUMENT_TYPE_HK_PERMIT": "6", "DOCUMENT_TYPE_MACAO_PERMIT": "7",
-    "DOCUMENT_TYPE_TAIWAN_PERMIT": "8", "DOCUMENT_TYPE_FOREIGN_PERMANENT_RESIDENCE": "9",
-    "DOCUMENT_TYPE_PASSPORT": "A", "DOCUMENT_TYPE_OTHER": "Z",
-}
+# The codes are xueji_common's DocumentType values.
+DOCUMENT_TYPE_BY_NAME = {f"DOCUMENT_TYPE_{name}": t.value for name, t in (
+    ("RESIDENT_ID", DocumentType.RESIDENT_ID), ("HK_PERMIT", DocumentType.HK), ("MACAO_PERMIT", DocumentType.MACAO),
+    ("TAIWAN_PERMIT", DocumentType.TAIWAN), ("FOREIGN_PERMANENT_RESIDENCE", DocumentType.FOREIGN_PERMANENT_RESIDENCE),
+    ("PASSPORT", DocumentType.PASSPORT), ("OTHER", DocumentType.OTHER))}

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from xueji_common.documents import DocumentCategory
+from xueji_common.gate import gated_before_school_review
 from xueji_common.holders import held_reason_for
 from xueji_common.errors import FieldViolation, InvalidArgument, PreconditionFailed, PreconditionViolation
 from xueji_common.vocabulary import RegistrationKind
@@ -100,17 +101,11 @@ WITHDRAWABLE = frozenset({ApplicationState.AWAITING_DEDUP, ApplicationState.DEDU
 
 
 def first_state(kind: RegistrationKind, category: DocumentCategory) -> ApplicationState:
-    """Where a (re)submitted application goes (docs/DOMAIN.md#the-six-flows, "gate before school review").
-
-    Freshman resident: authentication runs in parallel, school review may start at once.
-    HMT/foreign (any kind) and non-freshman resident: the dedup / authentication gate must pass first.
-    No document: no gate.
-    """
-    if category is DocumentCategory.NO_DOCUMENT:
-        return ApplicationState.AWAITING_SCHOOL_REVIEW
-    if category is DocumentCategory.RESIDENT and kind is RegistrationKind.PRIMARY_FRESHMAN:
-        return ApplicationState.AWAITING_SCHOOL_REVIEW
-    return ApplicationState.AWAITING_DEDUP
+    """Where a (re)submitted application goes (docs/DOMAIN.md#the-six-flows, "gate before school review"):
+    AWAITING_DEDUP when the gate must pass first (xueji_common.gate), school review at once otherwise."""
+    if gated_before_school_review(kind, category):
+        return ApplicationState.AWAITING_DEDUP
+    return ApplicationState.AWAITING_SCHOOL_REVIEW
 
 
 @dataclass(frozen=True)

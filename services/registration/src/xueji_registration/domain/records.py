@@ -9,20 +9,14 @@ due and checks that what comes back has the promised layout.
 from __future__ import annotations
 
 import datetime as dt
-import enum
-import re
 import uuid
 from dataclasses import dataclass
 
 from xueji_common.documents import DocumentCategory
+from xueji_common.student_numbers import NumberKind, has_layout
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.domain.identity import Identity
 from xueji_registration.domain.model import Application, AuthenticationStatus
-
-
-class NumberKind(str, enum.Enum):
-    FORMAL = "formal"        # G + 18-digit resident ID number (正式学籍号)
-    TEMPORARY = "temporary"  # L + division + birth date + 4 random digits (临时学籍号)
 
 
 def number_kind_due(app: Application) -> NumberKind | None:
@@ -37,10 +31,9 @@ def number_kind_due(app: Application) -> NumberKind | None:
 
 
 def number_has_layout(number: str, kind: NumberKind, *, identity: Identity, division_code: str) -> bool:
-    if kind is NumberKind.FORMAL:
-        return number == "G" + identity.document.number
-    prefix = "L" + division_code + identity.birth_date.strftime("%Y%m%d")
-    return len(number) == 19 and number.startswith(prefix) and bool(re.fullmatch(r"[0-9]{4}", number[15:]))
+    """The layout check of xueji_common.student_numbers, for this student's identity."""
+    return has_layout(number, kind, resident_id=identity.document.number, division_code=division_code,
+                      birth_date=identity.birth_date)
 
 
 def stage_of(grade: str, school_stage: str) -> str:

@@ -9,7 +9,7 @@ from xueji_common.auth import Role
 from xueji_common.documents import DocumentCategory, DocumentError
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.convert import timestamp
-from xueji_common.grpcserver.guard import require_role
+from xueji_common.grpcserver.guard import caller
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.excel.reader import Limits
 from xueji_registration.adapters.excel.writer import CONTENT_TYPE
@@ -72,12 +72,12 @@ class ImportMethods:
     """DownloadTemplate, ImportApplications, GetImportReport, DownloadFailedRows(File) (issues #3, #13)."""
 
     def DownloadTemplate(self, request, context):
-        principal = require_role()
+        principal = caller()
         kind, category = kind_and_category(request)
         return file_pb(*imports.download_template(kind, category, principal=principal))
 
     def ImportApplications(self, request, context):
-        principal = require_role()
+        principal = caller()
         kind, category = kind_and_category(request)
         report = imports.import_applications(
             self._rt.uow_factory(), school_code=request.school_code, kind=kind, category=category,
@@ -88,18 +88,18 @@ class ImportMethods:
         return report_pb(report, self._rt.tree)
 
     def GetImportReport(self, request, context):
-        report = imports.get_import_report(self._rt.uow_factory(), request.import_id, principal=require_role(),
+        report = imports.get_import_report(self._rt.uow_factory(), request.import_id, principal=caller(),
                                            tree=self._rt.tree, page_size=request.page.page_size,
                                            page_token=request.page.page_token)
         return report_pb(report, self._rt.tree)
 
     def DownloadFailedRows(self, request, context):
-        name, content = imports.failed_rows(self._rt.uow_factory(), request.import_id, principal=require_role(),
+        name, content = imports.failed_rows(self._rt.uow_factory(), request.import_id, principal=caller(),
                                             tree=self._rt.tree)
         return file_pb(name, content)
 
     def DownloadFailedRowsFile(self, request, context):
-        name, out = imports.failed_rows_file(self._rt.uow_factory(), request.import_id, principal=require_role(),
+        name, out = imports.failed_rows_file(self._rt.uow_factory(), request.import_id, principal=caller(),
                                              tree=self._rt.tree)
         with out:
             yield registration_pb2.FileChunk(file_name=name, content_type=CONTENT_TYPE, data=out.read(CHUNK_BYTES))

@@ -10,7 +10,7 @@ from xueji_common.masking import mask_message
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common import paging
 from xueji_common.grpcserver.convert import date_from_pb, date_to_pb, message_to_dict, timestamp
-from xueji_common.grpcserver.guard import require_role
+from xueji_common.grpcserver.guard import caller
 from xueji_registration.adapters.preschool_records import PreschoolRecords
 from xueji_registration.adapters.preschool_repository import TransferFilter
 from xueji_registration.domain.preschool import Candidate, MatchStatus, PreschoolTransfer
@@ -102,7 +102,7 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
         return transfer_pb(transfer, clear=sees_numbers(principal, transfer.school_code))
 
     def CreatePreschoolTransfer(self, request, context):
-        principal = require_role()
+        principal = caller()
         transfer = preschool.create_transfer(
             self._rt.uow_factory(), request.school_code, identity_input(request.identity), principal=principal,
             tree=self._rt.tree, hash_key=self._rt.settings.hash_key, matcher=self._matcher,
@@ -110,12 +110,12 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
         return self._out(transfer, principal)
 
     def GetPreschoolTransfer(self, request, context):
-        principal = require_role()
+        principal = caller()
         return self._out(preschool.get_transfer(self._rt.uow_factory(), request.transfer_id, principal=principal,
                                                 tree=self._rt.tree), principal)
 
     def UpdatePreschoolTransfer(self, request, context):
-        principal = require_role()
+        principal = caller()
         transfer = preschool.update_transfer(
             self._rt.uow_factory(), request.transfer_id, identity_input(request.identity), request.expected_version,
             principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key, matcher=self._matcher)
@@ -123,11 +123,11 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
 
     def DeletePreschoolTransfer(self, request, context):
         preschool.delete_transfer(self._rt.uow_factory(), request.transfer_id, request.expected_version,
-                                  principal=require_role(), tree=self._rt.tree)
+                                  principal=caller(), tree=self._rt.tree)
         return empty_pb2.Empty()
 
     def ListPreschoolTransfers(self, request, context):
-        principal = require_role()
+        principal = caller()
         offset, limit = page_of(request.page)
         statuses = []
         for value in request.match_statuses:
@@ -151,24 +151,24 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
     def ImportPreschoolTransfers(self, request, context):
         report = import_preschool_transfers(
             self._rt.uow_factory(), school_code=request.school_code, file_name=request.file.file_name,
-            content=request.file.content, request_id=request.request_id, principal=require_role(),
+            content=request.file.content, request_id=request.request_id, principal=caller(),
             tree=self._rt.tree, hash_key=self._rt.settings.hash_key, matcher=self._matcher,
             limits=Limits.from_env(), checkpoint=checkpoint_of(context))
         return report_pb(report, self._rt.tree)
 
     def DownloadPreschoolTemplate(self, request, context):
-        principal = require_role()
+        principal = caller()
         require_school_registrar(principal, self._rt.tree, principal.org_unit)
         return file_pb(PRESCHOOL_TEMPLATE.file_name, template_workbook(PRESCHOOL_TEMPLATE))
 
     def ExportPreschoolTransfers(self, request, context):
         name, content = preschool.export_transfers(self._rt.uow_factory(), request.school_code,
-                                                   list(request.transfer_ids), principal=require_role(),
+                                                   list(request.transfer_ids), principal=caller(),
                                                    tree=self._rt.tree, matcher=self._matcher)
         return file_pb(name, content)
 
     def ConfirmPreschoolMatch(self, request, context):
-        principal = require_role()
+        principal = caller()
         choice = request.WhichOneof("choice")
         if choice is None or (choice == "none_match" and not request.none_match):
             raise InvalidArgument(FieldViolation("candidate_record_id", "请选择一条匹配的学前学籍，或确认都不匹配"))
@@ -179,7 +179,7 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
         return self._out(transfer, principal)
 
     def SubmitSupplementaryEntry(self, request, context):
-        principal = require_role()
+        principal = caller()
         app = preschool.submit_supplementary_entry(
             self._rt.uow_factory(), request.transfer_id, message_to_dict(request.student), request.expected_version,
             principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key,

@@ -11,7 +11,7 @@ from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc
 from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, Gender
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.convert import date_from_pb, message_to_dict
-from xueji_common.grpcserver.guard import require_role
+from xueji_common.grpcserver.guard import caller
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.files import FileStore, files_dir
 from xueji_registration.adapters.record_repository import RecordQuery
@@ -128,13 +128,13 @@ class RegistrationsServicer(ImportMethods, registration_pb2_grpc.RegistrationsSe
                               basic=basic)
 
     def CreateApplication(self, request, context):
-        principal = require_role()
+        principal = caller()
         app = handlers.create_application(self._rt.uow_factory(), _create_command(request), principal=principal,
                                           tree=self._rt.tree, hash_key=self._rt.settings.hash_key)
         return self._app(app, principal)
 
     def GetApplication(self, request, context):
-        principal = require_role()
+        principal = caller()
         detail = query.get_application(self._rt.uow_factory(), request.application_id, principal=principal,
                                        tree=self._rt.tree)
         app = detail.application
@@ -142,7 +142,7 @@ class RegistrationsServicer(ImportMethods, registration_pb2_grpc.RegistrationsSe
                               number=detail.national_student_number, files=detail.files)
 
     def ListApplications(self, request, context):
-        principal = require_role()
+        principal = caller()
         q = ApplicationQuery(
             kind=_kind(request.kind), category=_category(request.category),
             states=tuple(_by_suffix(ApplicationState, registration_pb2.ApplicationState, "APPLICATION_STATE_", s,
@@ -163,7 +163,7 @@ class RegistrationsServicer(ImportMethods, registration_pb2_grpc.RegistrationsSe
             page=common_pb2.PageResponse(next_page_token=page.next_token, total_size=page.total))
 
     def UpdateApplication(self, request, context):
-        principal = require_role()
+        principal = caller()
         changes, proofs = _form_changes(request)
         app = lifecycle.update_application(
             self._rt.uow_factory(), request.application_id, form_changes=changes, proof_material_ids=proofs,
@@ -172,21 +172,21 @@ class RegistrationsServicer(ImportMethods, registration_pb2_grpc.RegistrationsSe
         return self._app(app, principal)
 
     def ResubmitApplication(self, request, context):
-        principal = require_role()
+        principal = caller()
         app = lifecycle.resubmit_application(
             self._rt.uow_factory(), request.application_id, expected_version=request.expected_version,
             principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key)
         return self._app(app, principal)
 
     def WithdrawApplication(self, request, context):
-        principal = require_role()
+        principal = caller()
         app = lifecycle.withdraw_application(
             self._rt.uow_factory(), request.application_id, reason=request.reason,
             expected_version=request.expected_version, principal=principal, tree=self._rt.tree)
         return self._app(app, principal)
 
     def UploadProofMaterial(self, request, context):
-        principal = require_role()
+        principal = caller()
         if request.purpose not in _PURPOSE:
             raise InvalidArgument(FieldViolation("purpose", "请指定上传用途（证明材料或照片）"))
         stored = uploads.upload_file(
@@ -197,20 +197,20 @@ class RegistrationsServicer(ImportMethods, registration_pb2_grpc.RegistrationsSe
                                   content_type=stored.content_type, size_bytes=stored.size_bytes)
 
     def GetStudentRecord(self, request, context):
-        principal = require_role()
+        principal = caller()
         record = query.get_record(self._rt.uow_factory(), record_id=request.record_id,
                                   number=request.national_student_number, principal=principal, tree=self._rt.tree)
         return record_pb(record, self._rt.tree, clear=sees_numbers(principal, record.school_code))
 
     def GetDocumentNumber(self, request, context):
         found = clear_numbers.document_number(self._rt.uow_factory(), application_id=request.application_id,
-                                              record_id=request.record_id, principal=require_role())
+                                              record_id=request.record_id, principal=caller())
         return registration_pb2.DocumentNumber(
             document=common_pb2.IdentityDocument(type=found.document.type.to_proto(), number=found.document.number),
             document_hash=found.document_hash, revision=found.revision, version=found.version)
 
     def ListStudentRecords(self, request, context):
-        principal = require_role()
+        principal = caller()
         q = RecordQuery(
             category=_category(request.category),
             number_kind=_NUMBER_KIND.get(request.number_kind),

@@ -1,9 +1,10 @@
-"""Who may do what with the applications and records of a school (role and jurisdiction)."""
+"""Who may do what with the applications and records of a school (role and jurisdiction), checked
+with xueji_common.authz."""
 from __future__ import annotations
 
 from xueji_common.auth import Principal, Role
-from xueji_common.errors import FieldViolation, InvalidArgument, PermissionDenied
-from xueji_common.grpcserver.guard import require_jurisdiction
+from xueji_common.authz import authorize, require_jurisdiction
+from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.masking import sees_full_numbers
 from xueji_common.orgunits import OrgLevel
 
@@ -14,15 +15,12 @@ _AREA_COLUMN = {OrgLevel.SCHOOL: "school_code", OrgLevel.COUNTY: "county_code", 
 
 def require_school_registrar(principal: Principal, tree, school_code: str) -> None:
     """Entry, correction, withdrawal and uploads: the registrar of that very school."""
-    if principal.role is not Role.SCHOOL_REGISTRAR:
-        raise PermissionDenied("只有学校学籍管理员可以录入、修改、撤销注册申请或上传材料")
-    require_jurisdiction(tree, principal, school_code)
+    authorize(principal, (Role.SCHOOL_REGISTRAR,), tree=tree, unit=school_code,
+              refusal="只有学校学籍管理员可以录入、修改、撤销注册申请或上传材料")
 
 
 def require_reader(principal: Principal, tree, school_code: str) -> None:
-    if principal.role not in READERS:
-        raise PermissionDenied("当前角色无权查看学籍注册信息")
-    require_jurisdiction(tree, principal, school_code)
+    authorize(principal, READERS, tree=tree, unit=school_code, refusal="当前角色无权查看学籍注册信息")
 
 
 def sees_numbers(principal: Principal, school_code: str) -> bool:
@@ -33,8 +31,7 @@ def sees_numbers(principal: Principal, school_code: str) -> bool:
 def area(principal: Principal, tree, unit_code: str) -> tuple[str, str]:
     """(column, code) bounding a list to `unit_code` (default: the caller's unit), within jurisdiction.
     Only the ministry's level is unbounded; an empty unit never means "everything"."""
-    if principal.role not in READERS:
-        raise PermissionDenied("当前角色无权查看学籍注册信息")
+    authorize(principal, READERS, refusal="当前角色无权查看学籍注册信息")
     unit_code = unit_code or principal.org_unit
     if not unit_code or unit_code not in tree:
         raise InvalidArgument(FieldViolation("org_unit_code", "单位代码不存在"))

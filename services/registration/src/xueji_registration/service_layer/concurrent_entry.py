@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt
+
 from xueji_common.errors import ConcurrentModification
 from xueji_registration.adapters.repository import ConcurrentEntry
 
@@ -19,10 +21,7 @@ T = TypeVar("T")
 
 def retried(use_case: Callable[[], T]) -> T:
     """`use_case` (one transaction) run again when it lost to a concurrent entry of a document."""
-    for attempt in range(ATTEMPTS):
-        try:
-            return use_case()
-        except ConcurrentEntry:
-            if attempt == ATTEMPTS - 1:
-                raise ConcurrentModification("同一身份证件号正在被同时录入，请稍后重试") from None
-    raise AssertionError("unreachable")
+    try:
+        return Retrying(retry=retry_if_exception_type(ConcurrentEntry), stop=stop_after_attempt(ATTEMPTS))(use_case)
+    except RetryError:
+        raise ConcurrentModification("同一身份证件号正在被同时录入，请稍后重试") from None

@@ -12,12 +12,12 @@ import tempfile
 from typing import BinaryIO
 
 from xueji_common.auth import Principal, Role
+from xueji_common.authz import authorize
 from xueji_common.documents import DocumentCategory
 from xueji_common.errors import (
     FieldViolation,
     InvalidArgument,
     NotFound,
-    PermissionDenied,
     PreconditionFailed,
     PreconditionViolation,
 )
@@ -61,8 +61,7 @@ def import_applications(
 
 
 def download_template(kind: RegistrationKind, category: DocumentCategory, *, principal: Principal) -> tuple[str, bytes]:
-    if principal.role is not Role.SCHOOL_REGISTRAR:
-        raise PermissionDenied("只有学校学籍管理员可以下载导入模板")
+    authorize(principal, (Role.SCHOOL_REGISTRAR,), refusal="只有学校学籍管理员可以下载导入模板")
     if category is DocumentCategory.NO_DOCUMENT:
         raise InvalidArgument(FieldViolation("category", "无证件学生没有导入模板，请在系统中逐个录入"))
     template = registration_template(kind, category)

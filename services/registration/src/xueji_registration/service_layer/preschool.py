@@ -23,10 +23,9 @@ from xueji_common.errors import (
     FieldViolation,
     InvalidArgument,
     NotFound,
-    PermissionDenied,
     PreconditionFailed,
 )
-from xueji_common.grpcserver.guard import require_jurisdiction
+from xueji_common.authz import authorize, require_jurisdiction
 from xueji_common.hashing import document_hash
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.preschool_repository import PreschoolRepository, TransferFilter
@@ -42,6 +41,8 @@ from xueji_registration.service_layer.handlers import CreateApplication, submit_
 
 log = logging.getLogger(__name__)
 REMATCH_BATCH = 200
+# Who may read transfers (writing them: the school's registrar, access.require_school_registrar).
+TRANSFER_READERS = (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM)
 
 
 class Matcher(Protocol):
@@ -130,8 +131,8 @@ def get_transfer(uow, transfer_id: str, *, principal: Principal, tree, write: bo
 def _check_access(principal: Principal, tree, school_code: str, write: bool) -> None:
     if write:
         require_school_registrar(principal, tree, school_code)
-    elif principal.role not in (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM):
-        raise PermissionDenied("当前角色无权查看学前调档信息")
+    else:
+        authorize(principal, TRANSFER_READERS, refusal="当前角色无权查看学前调档信息")
     require_jurisdiction(tree, principal, school_code)
 
 
@@ -174,8 +175,7 @@ def delete_transfer(uow, transfer_id: str, expected_version: int, *, principal: 
 
 def list_transfers(uow, f: TransferFilter, unit_code: str, offset: int, limit: int, *, principal: Principal, tree
                    ) -> tuple[list[PreschoolTransfer], int]:
-    if principal.role not in (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM):
-        raise PermissionDenied("当前角色无权查看学前调档信息")
+    authorize(principal, TRANSFER_READERS, refusal="当前角色无权查看学前调档信息")
     unit_code = unit_code or principal.org_unit   # never "" for "everything": the root is the whole tree
     if not unit_code or unit_code not in tree:
         raise InvalidArgument(FieldViolation("org_unit_code", "单位代码不存在"))

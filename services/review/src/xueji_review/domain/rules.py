@@ -7,8 +7,8 @@ from __future__ import annotations
 import enum
 
 from xueji_common.documents import DocumentCategory
+from xueji_common.gate import gated_before_school_review
 from xueji_common.orgunits import OrgLevel
-from xueji_common.vocabulary import RegistrationKind
 
 
 class GateStatus(str, enum.Enum):
@@ -47,11 +47,9 @@ def initial_gate(category: str) -> GateStatus:
 
 def gate_closes_case(kind: str, category: str) -> bool:
     """A failed gate ends the case (查重不通过, not registrable) for every kind whose review waits for
-    the gate: HMT/foreign, and non-freshman resident. A freshman resident's review goes on: the
-    failed authentication only decides its number (temporary, problem record)."""
-    if category == DocumentCategory.HMT_FOREIGN:
-        return True
-    return category == DocumentCategory.RESIDENT and kind == RegistrationKind.NON_PRIMARY_FRESHMAN
+    the gate (xueji_common.gate: HMT/foreign, and non-freshman resident). A freshman resident's review
+    goes on: the failed authentication only decides its number (temporary, problem record)."""
+    return gated_before_school_review(kind, category)
 
 
 def school_review_block(kind: str, category: str, gate: GateStatus) -> str | None:
@@ -59,12 +57,11 @@ def school_review_block(kind: str, category: str, gate: GateStatus) -> str | Non
 
     Chapter 8 (freshman): resident students may be reviewed before authentication ends; HMT/foreign
     not before document dedup ends; no-document directly. Chapter 9 (non-freshman): resident
-    students still 未查重认证 cannot be reviewed; the others as for freshmen.
+    students still 未查重认证 cannot be reviewed; the others as for freshmen. Who waits for the gate:
+    xueji_common.gate; this function only words the refusal.
     """
-    if category == DocumentCategory.NO_DOCUMENT:
+    if not gated_before_school_review(kind, category) or gate is GateStatus.PASSED:
         return None
     if category == DocumentCategory.HMT_FOREIGN:
-        return None if gate is GateStatus.PASSED else "港澳台和外籍学生未完成证件号查重，不能审核"
-    if kind == RegistrationKind.PRIMARY_FRESHMAN:
-        return None
-    return None if gate is GateStatus.PASSED else "学籍查重认证状态为“未查重认证”，不能审核"
+        return "港澳台和外籍学生未完成证件号查重，不能审核"
+    return "学籍查重认证状态为“未查重认证”，不能审核"

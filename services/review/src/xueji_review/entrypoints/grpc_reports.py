@@ -1,10 +1,8 @@
-"""gRPC entrypoint of report (Reports, 上报): role checks, translation, delegation."""
+"""gRPC entrypoint of report (Reports, 上报): translation, delegation (the use cases check the caller)."""
 from __future__ import annotations
 
 from xueji.v1 import review_pb2, review_pb2_grpc
-from xueji_common.auth import Role
-from xueji_common.errors import FieldViolation, InvalidArgument
-from xueji_common.grpcserver.guard import require_role
+from xueji_common.grpcserver.guard import caller
 from xueji_review.entrypoints import convert
 from xueji_review.service_layer import queries, reports
 
@@ -13,30 +11,25 @@ class ReportsServicer(review_pb2_grpc.ReportsServicer):
     def __init__(self, runtime) -> None:
         self._rt = runtime
 
-    def _query(self, principal, request):
-        return queries.report_query(self._rt.tree, principal, school_code=request.school_code,
-                                    category=convert.category_from_pb(request.category),
-                                    kind=convert.kind_from_pb(request.kind))
+    def _narrowing(self, request) -> dict:
+        return dict(school_code=request.school_code, category=convert.category_from_pb(request.category),
+                    kind=convert.kind_from_pb(request.kind))
 
     def GetReportSummary(self, request, context):
-        principal = require_role(Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM)
-        summary = queries.summary(self._rt.uow_factory(), self._query(principal, request))
+        summary = queries.report_summary(self._rt.uow_factory(), self._rt.tree, caller(), **self._narrowing(request))
         return convert.summary_to_pb(summary, self._rt.tree, with_schools=False)
 
     def ListReportableCases(self, request, context):
-        principal = require_role(Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.SYSTEM)
         offset, limit = convert.page_window(request.page)
-        cases, total = queries.page(self._rt.uow_factory(), self._query(principal, request), offset, limit)
+        cases, total = queries.reportable_page(self._rt.uow_factory(), self._rt.tree, caller(), offset=offset,
+                                               limit=limit, **self._narrowing(request))
         return review_pb2.ListReportableCasesResponse(
             cases=[convert.case_to_pb(c, self._rt.tree) for c in cases],
             page=convert.page_response(offset, len(cases), total),
         )
 
     def ReportCases(self, request, context):
-        principal = require_role(Role.SCHOOL_REGISTRAR)
-        for i, item in enumerate(request.cases):
-            if not item.case_id:
-                raise InvalidArgument(FieldViolation(f"cases[{i}].case_id", "请指定审核记录"))
+        principal = caller()
         reported, refused = reports.report_cases(
             self._rt.uow_factory(), tree=self._rt.tree, principal=principal,
             school_code=request.school_code or principal.org_unit,
@@ -45,7 +38,7 @@ class ReportsServicer(review_pb2_grpc.ReportsServicer):
         return _response(reported, refused)
 
     def ReportAll(self, request, context):
-        principal = require_role(Role.SCHOOL_REGISTRAR)
+        principal = caller()
         reported = reports.report_all(
             self._rt.uow_factory(), tree=self._rt.tree, principal=principal,
             school_code=request.school_code or principal.org_unit,

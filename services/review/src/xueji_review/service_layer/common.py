@@ -6,7 +6,7 @@ from xueji_common.auth import Principal, Role
 from xueji_common.errors import (
     ConcurrentModification, FieldViolation, InvalidArgument, NotFound, PreconditionFailed, PreconditionViolation,
 )
-from xueji_common.grpcserver.guard import require_jurisdiction
+from xueji_common.authz import require_jurisdiction
 from xueji_common.orgunits import OrgLevel, OrgTree
 from xueji_review.adapters import events
 from xueji_review.adapters.repository import CaseQuery
@@ -14,6 +14,9 @@ from xueji_review.domain.model import Actor, CaseState, ReviewCase
 from xueji_review.service_layer.unit_of_work import ReviewUnitOfWork
 
 SCHOOL_ROLES = (Role.SCHOOL_LEADER, Role.SCHOOL_REGISTRAR)
+# Who may do what in review (the use cases check it with xueji_common.authz.authorize).
+READERS = (Role.SCHOOL_LEADER, Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM)
+REVIEWERS = (Role.SCHOOL_LEADER, Role.DEPARTMENT_REGISTRAR)
 
 
 def actor_for(principal: Principal, tree: OrgTree) -> Actor:

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from xueji_common.auth import Principal, Role
 from xueji_common.db.engine import now
 from xueji_common.errors import (
-    ConcurrentModification, FieldViolation, InvalidArgument, PermissionDenied, PreconditionFailed,
+    ConcurrentModification, FieldViolation, InvalidArgument, PreconditionFailed,
     PreconditionViolation,
 )
-from xueji_common.grpcserver.guard import require_jurisdiction
+from xueji_common.authz import authorize, require_jurisdiction
 from xueji_common.orgunits import OrgLevel, OrgTree
 from xueji_common.vocabulary import RegistrationKind
 from xueji_review.domain.model import Actor, CaseEventType, ReviewCase
 from xueji_review.service_layer.common import (
-    actor_for, awaiting_query, check_version, list_order, load_case, not_ready, record, units_above,
+    REVIEWERS, actor_for, awaiting_query, check_version, list_order, load_case, not_ready, record, units_above,
 )
 from xueji_review.service_layer.unit_of_work import ReviewUnitOfWork
 
@@ -44,8 +44,7 @@ class SequenceStep:
 
 
 def _reviewer(principal: Principal, tree: OrgTree) -> Actor:
-    if principal.role not in (Role.SCHOOL_LEADER, Role.DEPARTMENT_REGISTRAR):
-        raise PermissionDenied("只有学校学籍主管领导或教育部门学籍管理员可以审核")
+    authorize(principal, REVIEWERS)
     return actor_for(principal, tree)
 
 
@@ -94,7 +93,7 @@ def decide(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, case_i
 
 
 def decide_in_sequence(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, selected_ids: list[str],
-                       case_id: str, decision: Decision, opinion: str = "", expected_version: int = 0) -> SequenceStep:
+                       case_id: str, decision: Decision | None, opinion: str = "", expected_version: int = 0) -> SequenceStep:
     """Several selected (说明 1): decide `case_id`, then answer the next one still waiting for the
     caller, in list order. Cases that cannot be reviewed yet are skipped when choosing the next.
 
@@ -102,6 +101,8 @@ def decide_in_sequence(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Princ
     whole call before anything is decided, naming every such student.
     """
     actor = _reviewer(principal, tree)
+    if decision is None:
+        raise InvalidArgument(FieldViolation("decision", "请选择审核通过或审核不通过"))
     if not selected_ids:
         raise InvalidArgument(FieldViolation("selected_case_ids", "请选择要审核的学生"))
     if case_id not in selected_ids:
@@ -144,7 +145,9 @@ def approve_all(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, s
     or (departments) all selected schools. Those that cannot be approved yet stay and are reported
     with the reason. One transaction: all the approvals are kept, or none."""
     actor = _reviewer(principal, tree)
-    schools = tuple(dict.fromkeys(school_codes))
+    # No school chosen: a school leader means their own school; a department must choose.
+    schools = tuple(dict.fromkeys(school_codes)) or (
+        (principal.org_unit,) if principal.role is Role.SCHOOL_LEADER else ())
     if not schools:
         raise InvalidArgument(FieldViolation("school_codes", "请选择学校"))
     if category and len(schools) > 1:

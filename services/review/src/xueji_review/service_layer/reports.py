@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from xueji_common.auth import Principal, Role
 from xueji_common.db.engine import now
-from xueji_common.errors import FieldViolation, InvalidArgument, PermissionDenied, PreconditionFailed
-from xueji_common.grpcserver.guard import require_jurisdiction
+from xueji_common.errors import FieldViolation, InvalidArgument, PreconditionFailed
+from xueji_common.authz import authorize, require_jurisdiction
 from xueji_common.orgunits import OrgTree
 from xueji_review.adapters.repository import CaseQuery
 from xueji_review.domain.model import CaseState, ReviewCase
@@ -15,8 +15,7 @@ from xueji_review.service_layer.unit_of_work import ReviewUnitOfWork
 
 
 def _registrar_of(principal: Principal, tree: OrgTree, school_code: str):
-    if principal.role is not Role.SCHOOL_REGISTRAR:
-        raise PermissionDenied("只有学校学籍管理员可以上报")
+    authorize(principal, (Role.SCHOOL_REGISTRAR,))
     if not school_code:
         raise InvalidArgument(FieldViolation("school_code", "请指定学校标识码"))
     require_jurisdiction(tree, principal, school_code)
@@ -30,6 +29,10 @@ def report_cases(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, 
     actor = _registrar_of(principal, tree, school_code)
     if not selection:
         raise InvalidArgument(FieldViolation("cases", "请选择要上报的学生"))
+    blank = [FieldViolation(f"cases[{i}].case_id", "请指定审核记录") for i, (case_id, _) in enumerate(selection)
+             if not case_id]
+    if blank:
+        raise InvalidArgument(blank[0])
     reported: list[ReviewCase] = []
     refused: list[Refusal] = []
     changes = []

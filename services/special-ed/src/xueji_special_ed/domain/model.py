@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable
 
+from xueji_common.documents import DocumentType
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_special_ed.domain.codes import INCLUSIVE_FITS, Degree, DisabilityType, InclusiveEducation, ProofType
 
@@ -20,7 +21,6 @@ EDITABLE = ("disability_type", "proof_type", "degree", "certificate_number", "sy
             "inclusive_education")
 _CERTIFICATE = re.compile(r"[0-9A-Z]{1,30}")
 _CARD_NUMBER = re.compile(r"[0-9]{17}[0-9X][0-9]{2}")
-RESIDENT_ID = "1"
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,8 @@ def check(info: SpecialEdInfo, student: Student, same_document: Callable[[str, s
         bad("certificate_number", "残疾证明类型为残疾证时，残疾证书号必填")
     elif number and not _CERTIFICATE.fullmatch(number):
         bad("certificate_number", "残疾证书号应为不超过30位的数字或字母")
-    elif (_CARD_NUMBER.fullmatch(number) and student.document_type == RESIDENT_ID
-          and not same_document(RESIDENT_ID, number[:18])):
+    elif (_CARD_NUMBER.fullmatch(number) and student.document_type == DocumentType.RESIDENT_ID.value
+          and not same_document(DocumentType.RESIDENT_ID.value, number[:18])):
         bad("certificate_number", "残疾证书号前18位应与学生的居民身份证号一致")
     if info.proof_type is ProofType.OBVIOUS_SYMPTOMS and not info.symptom_description.strip():
         bad("symptom_description", "残疾证明类型为有明显残疾症状时，残疾描述必填")

@@ -5,15 +5,12 @@ from xueji.v1 import common_pb2, special_ed_pb2, special_ed_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.convert import date_to_pb, timestamp
-from xueji_common.grpcserver.guard import require_role
+from xueji_common.grpcserver.guard import caller
 from xueji_common.grpcserver.server import GrpcBinding
 from xueji_special_ed.domain.codes import Degree, DisabilityType, InclusiveEducation, ProofType
 from xueji_common.masking import mask_message, shown
 from xueji_special_ed.domain.model import EDITABLE, SpecialEdInfo, Student
 from xueji_special_ed.service_layer import handlers
-
-READERS = (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR)
-
 
 def student_pb(student: Student) -> special_ed_pb2.SpecialEdStudent:
     disability = DisabilityType.parse(student.disability_type)
@@ -63,7 +60,7 @@ class SpecialEdServicer(special_ed_pb2_grpc.SpecialEdServicer):
         self._rt = runtime
 
     def ListSpecialEdStudents(self, request, context):
-        principal = require_role(*READERS)
+        principal = caller()
         disability = DisabilityType.from_proto(request.disability_type)
         page = handlers.Page.of(request.page.page_size, request.page.page_token)
         rows, total = handlers.list_infos(self._rt.uow_factory(), principal, self._rt.tree, request.org_unit_code,
@@ -73,7 +70,7 @@ class SpecialEdServicer(special_ed_pb2_grpc.SpecialEdServicer):
             page=common_pb2.PageResponse(next_page_token=page.next_token(total), total_size=total))
 
     def ListCandidates(self, request, context):
-        principal = require_role(Role.SCHOOL_REGISTRAR)
+        principal = caller()
         page = handlers.Page.of(request.page.page_size, request.page.page_token)
         students, total = handlers.list_candidates(self._rt.uow_factory(), principal, self._rt.tree,
                                                    request.school_code, request.name, page)
@@ -82,13 +79,13 @@ class SpecialEdServicer(special_ed_pb2_grpc.SpecialEdServicer):
             page=common_pb2.PageResponse(next_page_token=page.next_token(total), total_size=total))
 
     def CreateSpecialEdInfo(self, request, context):
-        principal = require_role(Role.SCHOOL_REGISTRAR)
+        principal = caller()
         info = SpecialEdInfo(record_id=_record_id(request.info), **editable_values(request.info))
         info, student = handlers.create_info(self._rt.uow_factory(), principal, self._rt.tree, info)
         return info_pb(info, student, self._rt.tree, principal)
 
     def UpdateSpecialEdInfo(self, request, context):
-        principal = require_role(Role.SCHOOL_REGISTRAR)
+        principal = caller()
         paths = [p.removeprefix("info.") for p in request.update_mask.paths] or list(EDITABLE)
         unknown = [p for p in paths if p not in EDITABLE]
         if unknown:
@@ -100,7 +97,7 @@ class SpecialEdServicer(special_ed_pb2_grpc.SpecialEdServicer):
         return info_pb(info, student, self._rt.tree, principal)
 
     def GetSpecialEdInfo(self, request, context):
-        principal = require_role(*READERS)
+        principal = caller()
         info, student = handlers.get_info(self._rt.uow_factory(), principal, self._rt.tree, request.record_id)
         return info_pb(info, student, self._rt.tree, principal)
 

@@ -1,16 +1,18 @@
 """Special-education use cases. Each takes plain values and a unit of work; none knows about gRPC.
 
 Who may do what (chapter 15): the school registrar keeps the information of the school's students;
-department registrars read it within their area. Every use case checks jurisdiction itself.
+department registrars read it within their area. Every use case checks role and jurisdiction itself
+(xueji_common.authz).
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
-from xueji_common.auth import Principal
+from xueji_common.auth import Principal, Role
+from xueji_common.authz import authorize
 from xueji_common.db.engine import now
 from xueji_common.errors import (
-    AlreadyExists, ConcurrentModification, NotFound, PermissionDenied, PreconditionFailed,
+    AlreadyExists, ConcurrentModification, NotFound, PreconditionFailed,
 )
 from xueji_common.hashing import document_hash
 from xueji_common.paging import Page  # noqa: F401  (the list use cases page with it)
@@ -19,9 +21,13 @@ from xueji_special_ed.domain.model import EDITABLE, SpecialEdInfo, Stamp, Studen
 from xueji_special_ed.service_layer.unit_of_work import SpecialEdUnitOfWork
 
 
+READERS = (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR)
+KEEPERS = (Role.SCHOOL_REGISTRAR,)
+
+
 def _may_see(tree, principal: Principal, school_code: str) -> None:
-    if not tree.may_act_on(principal.org_unit, school_code):
-        raise PermissionDenied(f"无权访问学校 {school_code} 的学生（超出本单位管辖范围）")
+    authorize(principal, tree=tree, unit=school_code,
+              out_of_area=f"无权访问学校 {school_code} 的学生（超出本单位管辖范围）")
 
 
 def _student_of(uow: SpecialEdUnitOfWork, record_id: str) -> Student:
@@ -42,8 +48,7 @@ def _same_document(uow: SpecialEdUnitOfWork, student: Student):
 def list_infos(uow: SpecialEdUnitOfWork, principal: Principal, tree, unit_code: str, name_prefix: str,
                disability_type: str | None, page: Page):
     unit_code = unit_code or principal.org_unit
-    if unit_code not in tree or not tree.may_act_on(principal.org_unit, unit_code):
-        raise PermissionDenied(f"无权访问单位 {unit_code} 的数据（超出本单位管辖范围）")
+    authorize(principal, READERS, tree=tree, unit=unit_code)  # an unknown unit is outside every area
     unit = tree.get(unit_code)
     schools = [unit_code] if unit.is_school else [u.code for u in tree.schools_in(unit_code)]
     with uow:
@@ -52,6 +57,7 @@ def list_infos(uow: SpecialEdUnitOfWork, principal: Principal, tree, unit_code: 
 
 def list_candidates(uow: SpecialEdUnitOfWork, principal: Principal, tree, school_code: str, name_prefix: str,
                     page: Page):
+    authorize(principal, KEEPERS)
     school_code = school_code or principal.org_unit
     _may_see(tree, principal, school_code)
     with uow:
@@ -59,6 +65,7 @@ def list_candidates(uow: SpecialEdUnitOfWork, principal: Principal, tree, school
 
 
 def get_info(uow: SpecialEdUnitOfWork, principal: Principal, tree, record_id: str) -> tuple[SpecialEdInfo, Student]:
+    authorize(principal, READERS)
     with uow:
         student = _student_of(uow, record_id)
         _may_see(tree, principal, student.school_code)
@@ -71,6 +78,7 @@ def get_info(uow: SpecialEdUnitOfWork, principal: Principal, tree, record_id: st
 def create_info(uow: SpecialEdUnitOfWork, principal: Principal, tree, info: SpecialEdInfo
                 ) -> tuple[SpecialEdInfo, Student]:
     """新增特教学生信息 (15.1): for a disabled student of the caller's school that has none yet."""
+    authorize(principal, KEEPERS)
     with uow:
         student = _student_of(uow, info.record_id)
         _may_see(tree, principal, student.school_code)
@@ -93,6 +101,7 @@ def create_info(uow: SpecialEdUnitOfWork, principal: Principal, tree, info: Spec
 def update_info(uow: SpecialEdUnitOfWork, principal: Principal, tree, record_id: str, changes: dict,
                 expected_version: int) -> tuple[SpecialEdInfo, Student]:
     """维护特教学生信息 (15.2): the same rules on the result; the version must be the one read."""
+    authorize(principal, KEEPERS)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
