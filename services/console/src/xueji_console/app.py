@@ -14,6 +14,7 @@ from xueji_console.config import ConsoleSettings
 from xueji_console.sessions import make_store
 from xueji_console.views import (applications, auth, department_reviews, imports, national_query, problems,
                                  reviews, special_ed, users, workbench)
+from xueji_console.views import corrections, preschool, registrations, reports
 from xueji_console.web import SecurityHeaders
 
 
@@ -61,8 +62,18 @@ ROUTES = [
     Route("/imports", imports.import_page),
     Route("/imports", imports.upload, methods=["POST"]),
     Route("/imports/template", imports.template),
+    Route("/imports/jobs/{job_id}", imports.job_page),
     Route("/imports/{import_id}", imports.report_page),
     Route("/imports/{import_id}/failed", imports.failed_rows),
+    # The school's registration screens (chapters 4-7, 10, 11).
+    *preschool.ROUTES,
+    *corrections.ROUTES,
+    Route("/register/{kind}", registrations.entries),
+    Route("/register/{kind}/{category}/new", registrations.entry_page),
+    Route("/register/{kind}/{category}/new", registrations.entry_save, methods=["POST"]),
+    Route("/reports", reports.worklist),
+    Route("/reports/report", reports.report_selected, methods=["POST"]),
+    Route("/reports/report-all", reports.report_all, methods=["POST"]),
     Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
 ]
 

@@ -25,6 +25,7 @@ class Backend:
         review = self._channel(settings.peer("review"))
         self.accounts = accounts_pb2_grpc.AccountsStub(accounts)
         self.registrations = registration_pb2_grpc.RegistrationsStub(registration)
+        self.transfers = registration_pb2_grpc.PreschoolTransfersStub(registration)
         self.reviews = review_pb2_grpc.ReviewsStub(review)
         self.reports = review_pb2_grpc.ReportsStub(review)
         self.problems = dedup_pb2_grpc.ProblemRecordsStub(self._channel(settings.peer("dedup")))

@@ -29,9 +29,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 # Left menu by role, in the manual's words: (title, path).
 MENU = {
-    c.ROLE_SCHOOL_REGISTRAR: [("工作台", "/"), ("小学新生注册", "/imports"), ("学籍注册查询", "/applications"),
-                              ("问题学籍处理", "/problems"), ("特教学生信息管理", "/special-ed"),
-                              ("全国学籍查询", "/national-query")],
+    c.ROLE_SCHOOL_REGISTRAR: [("工作台", "/"), ("学前调档管理", "/preschool"), ("学前档案信息补录", "/supplementary"),
+                              ("小学新生注册", "/register/primary"), ("非小学新生注册", "/register/nonprimary"),
+                              ("小学新生注册上报", "/reports?kind=1"), ("非小学新生注册上报", "/reports?kind=2"),
+                              ("学籍注册查询", "/applications"), ("问题学籍处理", "/problems"),
+                              ("特教学生信息管理", "/special-ed"), ("全国学籍查询", "/national-query")],
     c.ROLE_SCHOOL_LEADER: [("工作台", "/"), ("学校审核", "/reviews"), ("学籍注册查询", "/applications"),
                            ("全国学籍查询", "/national-query")],
     c.ROLE_DEPARTMENT_REGISTRAR: [("工作台", "/"), ("主管部门审核", "/department-reviews"),

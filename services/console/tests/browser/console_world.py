@@ -82,11 +82,9 @@ class World:
         """A 非小学新生 without a document: reviewable by the school as soon as it is submitted.
         `form`: fields of the student form to change (protobuf JSON names)."""
         name = name or f"赵{next(_serial)}无证"
-        out = io.BytesIO()
-        Image.new("RGB", (8, 8), (200, 30, 30)).save(out, "PNG")
         proof = self.registrations.UploadProofMaterial(registration_pb2.UploadProofMaterialRequest(
             school_code=school, purpose=registration_pb2.UPLOAD_PURPOSE_PROOF_MATERIAL,
-            file=common_pb2.FileContent(file_name="户口簿.png", content_type="image/png", content=out.getvalue())),
+            file=common_pb2.FileContent(file_name="户口簿.png", content_type="image/png", content=png())),
             metadata=self.md(Role.SCHOOL_REGISTRAR, school), timeout=10).file_id
         identity = {"name": name, "gender": common_pb2.GENDER_MALE, "birthDate": {"year": 2012, "month": 5, "day": 6},
                     "document": {"type": "DOCUMENT_TYPE_OTHER"}}
@@ -102,6 +100,33 @@ class World:
                 metadata=self.md(Role.SCHOOL_LEADER, school), timeout=10).cases
             return next((c for c in cases if c.application_id == application_id and c.reviewable), None)
         return wait_for(find, f"the review case of {application_id}")
+
+    def preschool_transfer(self, person, school: str = SCHOOL) -> registration_pb2.PreschoolTransfer:
+        """学前调档 of a person of the demo register whose preschool record exists: MATCHED."""
+        identity = {"name": person.name, "gender": int(person.gender),
+                    "birthDate": {"year": person.birth_date.year, "month": person.birth_date.month,
+                                  "day": person.birth_date.day},
+                    "document": {"type": "DOCUMENT_TYPE_RESIDENT_ID", "number": person.resident_id}}
+        transfer = self.transfers.CreatePreschoolTransfer(registration_pb2.CreatePreschoolTransferRequest(
+            school_code=school, identity=dict_to_message(identity, common_pb2.StudentIdentity())),
+            metadata=self.md(Role.SCHOOL_REGISTRAR, school), timeout=15)
+        assert transfer.match_status == registration_pb2.PRESCHOOL_MATCH_STATUS_MATCHED, transfer
+        return transfer
+
+    def preschool_hmt_transfer(self, name: str, school: str = SCHOOL) -> registration_pb2.PreschoolTransfer:
+        """学前调档 of a child with a Hong Kong document."""
+        return self.transfers.CreatePreschoolTransfer(registration_pb2.CreatePreschoolTransferRequest(
+            school_code=school, identity=dict_to_message(hmt_identity(name), common_pb2.StudentIdentity())),
+            metadata=self.md(Role.SCHOOL_REGISTRAR, school), timeout=15)
+
+    def reject(self, case: review_pb2.ReviewCase, opinion: str, school: str = SCHOOL) -> None:
+        self.reviews.RejectCase(review_pb2.RejectCaseRequest(case_id=case.case_id, opinion=opinion,
+                                                             expected_version=case.version),
+                                metadata=self.md(Role.SCHOOL_LEADER, school), timeout=10)
+
+    def application(self, application_id: str, school: str = SCHOOL) -> registration_pb2.Application:
+        return self.registrations.GetApplication(registration_pb2.GetApplicationRequest(
+            application_id=application_id), metadata=self.md(Role.SCHOOL_REGISTRAR, school), timeout=10)
 
     def approve(self, case: review_pb2.ReviewCase, school: str = SCHOOL) -> None:
         self.reviews.ApproveCase(review_pb2.ApproveCaseRequest(case_id=case.case_id, expected_version=case.version),
@@ -161,6 +186,62 @@ class World:
             if o.digest() == target:
                 return answer.decode()
         raise AssertionError(f"no answer matches captcha {captcha_id}")
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+# The demo register and preschool records the embedded national-query is seeded with: freshmen with
+# exactly one preschool record (matched at once), and records sharing one number (待确认学前学籍).
+def _demo():
+    from xueji_common import demo
+    from xueji_common.orgunits import load_default_tree
+
+    tree = load_default_tree()
+    people = demo.population_register(tree)
+    return people, demo.preschool_records(tree, people)
+
+
+_PEOPLE, _PRESCHOOL = _demo()
+_NUMBERS = [r.document_number for r in _PRESCHOOL if r.document_number]
+_SHARED = {n for n in _NUMBERS if _NUMBERS.count(n) > 1}
+_FRESHMEN = iter([p for p in _PEOPLE if p.resident_id in set(_NUMBERS) and p.resident_id not in _SHARED])
+_SHARED_RECORDS = iter(sorted({r.document_number: r for r in _PRESCHOOL if r.document_number in _SHARED}.values(),
+                              key=lambda r: r.document_number))
+
+
+def freshman_person():
+    """A child of the register with exactly one preschool record, not used by another test."""
+    return next(_FRESHMEN)
+
+
+def shared_preschool_person():
+    """A preschool record whose number another record holds too (matching finds several)."""
+    return next(_SHARED_RECORDS)
+
+
+def non_primary_workbook(good: list[str], bad: list[str]) -> bytes:
+    """A filled-in 非小学新生 居民身份证 template: `good` rows complete, `bad` rows without 班级."""
+    from xueji_common.documents import DocumentCategory
+    from xueji_common.vocabulary import RegistrationKind
+    from xueji_registration.adapters.excel import samples
+    from xueji_registration.domain.template.columns import registration_template
+    from xueji_registration.domain.template.rows import form_cells
+    from xueji_registration.testing import resident_id
+
+    rows = []
+    for name in good + bad:
+        number = resident_id("20150601", f"{next(_serial) % 1000:03d}", "330105")
+        row = {**sample_form("resident", grade="13"), "name": name,
+               "document": {"type": "DOCUMENT_TYPE_RESIDENT_ID", "number": number}}
+        if name in bad:
+            row.pop("className")
+        rows.append(row)
+    template = registration_template(RegistrationKind.NON_PRIMARY_FRESHMAN, DocumentCategory.RESIDENT)
+    return samples.workbook(template, [form_cells(template, row) for row in rows])
 
 
 def hmt_identity(name: str) -> dict:

@@ -31,7 +31,10 @@ def signed_in(page, user) -> None:
 def test_school_registrar_imports_primary_freshmen_from_the_template(page, world, registrar):
     signed_in(page, registrar)
     check_accessible(page)
-    page.get_by_role("link", name="小学新生注册").click()
+    page.get_by_role("link", name="小学新生注册", exact=True).click()
+    page.get_by_role("heading", name="小学新生注册", exact=True).wait_for()
+    check_accessible(page)
+    page.get_by_role("link", name="居民身份证 导入").click()
     page.get_by_role("heading", name="小学新生注册 — Excel导入").wait_for()
     check_accessible(page)
     page.get_by_label("证件类型", exact=True).select_option(label="港澳台和外籍")

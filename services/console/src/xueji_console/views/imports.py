@@ -1,28 +1,44 @@
-"""小学新生注册 -> Excel导入 (chapters 6, 7.1.2): the template of the chosen document category, the
-upload, the report (校验通过 / 校验失败 counts, each failed row's reasons) and the failed rows as a
+"""小学新生注册 / 非小学新生注册 -> 导入 (chapters 6.1, 6.2, 7.1.2, 7.2.2): the template of the chosen
+kind and document category, the upload, the import run in the background while the page polls its
+progress, the report (校验通过 / 校验失败 counts, each failed row's reasons) and the failed rows as a
 workbook to fix. The rows are checked by the registration service, not here."""
 from __future__ import annotations
 
+import uuid
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from xueji.v1 import common_pb2 as c
 from xueji.v1 import registration_pb2 as r
 
+from xueji_console import import_jobs
 from xueji_console.backend import Failure, call
 from xueji_console.web import page, render
 
-KIND = c.REGISTRATION_KIND_PRIMARY_FRESHMAN
+KINDS = {c.REGISTRATION_KIND_PRIMARY_FRESHMAN: "小学新生注册", c.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN: "非小学新生注册"}
 # Excel import exists for these two entries; 无证件 is manual entry only (the manual).
 CATEGORIES = {c.DOCUMENT_CATEGORY_RESIDENT: "居民身份证", c.DOCUMENT_CATEGORY_HMT_FOREIGN: "港澳台和外籍"}
-CRUMBS = "学籍管理 -> 学籍注册 -> 小学新生注册 -> Excel导入"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 def _category(value) -> int:
     value = str(value or "")
     return int(value) if value.isdigit() and int(value) in CATEGORIES else c.DOCUMENT_CATEGORY_RESIDENT
+
+
+def _kind(value) -> int:
+    value = str(value or "")
+    return int(value) if value.isdigit() and int(value) in KINDS else c.REGISTRATION_KIND_PRIMARY_FRESHMAN
+
+
+def _crumbs(kind: int) -> str:
+    return f"学籍管理 -> 学籍注册 -> {KINDS[kind]} -> 导入"
+
+
+def _form(request, session, status: int, kind: int, category: int, errors: dict):
+    return render(request, session, "imports.html", status, categories=CATEGORIES, category=category, kind=kind,
+                  kind_title=KINDS[kind], errors=errors, message="", crumbs=_crumbs(kind))
 
 
 def _download(content: c.FileContent) -> Response:
@@ -33,23 +49,22 @@ def _download(content: c.FileContent) -> Response:
 
 @page
 async def import_page(request, session, form):
-    category = _category(request.query_params.get("category"))
-    return render(request, session, "imports.html", categories=CATEGORIES, category=category, errors={},
-                  message="", crumbs=CRUMBS)
+    query = request.query_params
+    return _form(request, session, 200, _kind(query.get("kind")), _category(query.get("category")), {})
 
 
 @page
 async def template(request, session, form):
     content = await run_in_threadpool(
         call, request.app.state.console.backend.registrations.DownloadTemplate,
-        r.DownloadTemplateRequest(kind=KIND, category=_category(request.query_params.get("category"))),
+        r.DownloadTemplateRequest(kind=_kind(request.query_params.get("kind")), category=_category(request.query_params.get("category"))),
         session.access_token)
     return _download(content)
 
 
 @page
 async def upload(request, session, form):
-    category = _category(form.get("category"))
+    kind, category = _kind(form.get("kind")), _category(form.get("category"))
     upload = form.get("file")
     data = await upload.read(MAX_UPLOAD_BYTES + 1) if hasattr(upload, "read") else b""
     errors = {}
@@ -58,31 +73,48 @@ async def upload(request, session, form):
     elif len(data) > MAX_UPLOAD_BYTES:
         errors["file"] = "文件过大（不超过 20 MB）"
     if errors:
-        return render(request, session, "imports.html", 400, categories=CATEGORIES, category=category, errors=errors,
-                      message="", crumbs=CRUMBS)
+        return _form(request, session, 400, kind, category, errors)
     file = c.FileContent(file_name=upload.filename or "import.xlsx", content=data,
                          content_type=upload.content_type or "application/octet-stream")
-    try:
-        report = await run_in_threadpool(
-            call, request.app.state.console.backend.registrations.ImportApplications,
-            r.ImportApplicationsRequest(school_code=session.org_unit_code, kind=KIND, category=category, file=file),
-            session.access_token)
-    except Failure as failure:
-        if failure.status != 400:
-            raise
+    importing = r.ImportApplicationsRequest(school_code=session.org_unit_code, kind=kind, category=category,
+                                            file=file, request_id=uuid.uuid4().hex)
+    backend = request.app.state.console.backend
+    job = import_jobs.start(session.sid, file.file_name, kind, category,
+                            lambda: call(backend.registrations.ImportApplications, importing, session.access_token))
+    return RedirectResponse(f"/imports/jobs/{job.job_id}", status_code=303)
+
+
+@page
+async def job_page(request, session, form):
+    """The import's progress while it runs (the page polls it with htmx); its report once done."""
+    job = import_jobs.get(request.path_params["job_id"], session.sid)
+    if job is None:
+        raise Failure(404, "导入任务不存在或已过期，请在学籍注册查询中查看导入结果")
+    if request.headers.get("hx-request") and job.finished is not None:
+        # Polled and done: the whole page moves on (htmx does not swap an error page in place).
+        target = f"/imports/{job.report.import_id}" if job.report is not None else request.url.path
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    if job.failure is not None:
+        if job.failure.status != 400:
+            raise job.failure
         # A wrong or unreadable file: the reason next to the file input (whatever field it names).
-        reason = failure.message or "；".join(failure.fields.values())
-        return render(request, session, "imports.html", 400, categories=CATEGORIES, category=category,
-                      errors={"file": reason}, message="", crumbs=CRUMBS)
-    return render(request, session, "import_report.html", report=report, crumbs=CRUMBS + " -> 导入结果")
+        reason = job.failure.message or "；".join(job.failure.fields.values())
+        return _form(request, session, 400, job.kind, job.category, {"file": reason})
+    if job.report is not None:
+        return RedirectResponse(f"/imports/{job.report.import_id}", status_code=303)
+    template = "import_progress_part.html" if request.headers.get("hx-request") else "import_progress.html"
+    return render(request, session, template, job=job, crumbs=_crumbs(job.kind))
 
 
 @page
 async def report_page(request, session, form):
     report = await run_in_threadpool(
         call, request.app.state.console.backend.registrations.GetImportReport,
-        r.GetImportReportRequest(import_id=request.path_params["import_id"]), session.access_token)
-    return render(request, session, "import_report.html", report=report, crumbs=CRUMBS + " -> 导入结果")
+        r.GetImportReportRequest(import_id=request.path_params["import_id"],
+                                 page=c.PageRequest(page_token=request.query_params.get("page_token", ""))),
+        session.access_token)
+    return render(request, session, "import_report.html", report=report, kind_title=KINDS.get(report.kind, ""),
+                  crumbs=_crumbs(_kind(report.kind)) + " -> 导入结果")
 
 
 @page

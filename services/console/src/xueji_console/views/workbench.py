@@ -22,8 +22,11 @@ def _tiles(console, session) -> list[tuple[str, int, str]]:
         pending = call(b.reviews.GetPendingSummary, v.GetPendingSummaryRequest(school_code=unit), token)
         return [("待审核", pending.total, "/reviews")]
     if session.role == c.ROLE_SCHOOL_REGISTRAR:
-        report = call(b.reports.GetReportSummary, v.GetReportSummaryRequest(school_code=unit), token)
-        return [("待上报", report.total, f"/applications?state={r.APPLICATION_STATE_AWAITING_REPORT}"),
+        waiting = [(kind, call(b.reports.GetReportSummary, v.GetReportSummaryRequest(school_code=unit, kind=kind),
+                               token).total) for kind in (c.REGISTRATION_KIND_PRIMARY_FRESHMAN,
+                                                          c.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN)]
+        return [*((title, count, f"/reports?kind={kind}")
+                  for (kind, count), title in zip(waiting, ("小学新生待上报", "非小学新生待上报"))),
                 ("查重认证未通过", _count_applications(console, session, r.APPLICATION_STATE_DEDUP_FAILED),
                  f"/applications?state={r.APPLICATION_STATE_DEDUP_FAILED}"),
                 ("审核不通过，已退回", _count_applications(console, session, r.APPLICATION_STATE_RETURNED),
