@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from xueji_common import logs
+from xueji_common import logs, tracing
 from xueji_common.config import Settings
 from xueji_common.grpcserver.server import GrpcServer
 from xueji_common.messaging.bus import InProcessBus
@@ -43,6 +43,7 @@ class EmbeddedSystem:
             tree=self.runtimes[0].tree,
             tls=settings.tls,
             health_address=settings.health_address,
+            access_log_interval=settings.access_log_summary_interval,
         )
 
     def runtime(self, name: str) -> ServiceRuntime:
@@ -71,6 +72,7 @@ class EmbeddedSystem:
 def run(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
+    tracing.setup(settings, "embedded")   # off unless XUEJI_OTLP_ENDPOINT is set
     system = EmbeddedSystem(settings)
     serve_metrics(settings.metrics_port, settings.metrics_bind_host())
     system.start()
@@ -82,6 +84,7 @@ def run(settings: Settings | None = None) -> None:
         for frontend in frontends:
             frontend.stop()
         system.close()
+        tracing.uninstall()
 
     print(_banner(settings, system, frontends), flush=True)
     system.server.wait_for_termination(on_stop=stop)
