@@ -12,7 +12,7 @@ on a thread of their own, never on the call's), and:
   (messaging.consumer), so the handlers of one import share its trace across services and workers.
 
 Off, none of that is installed: no provider, no interceptor, no engine hooks; `enabled()` is one
-global read and envelopes carry no trace (docs/OPERATIONS.md#observability). The flow is CPU-bound
+global read and envelopes carry no trace (docs/OBSERVABILITY.md#cost). The flow is CPU-bound
 (bench/README.md), so tracing off must cost nothing.
 
 Tests install an in-memory exporter with `install(service, exporter=...)` and `uninstall()`.
@@ -46,23 +46,53 @@ def setup(settings, service: str) -> None:
                                              "sample_ratio": settings.trace_sample_ratio}})
 
 
+# The batch processor's queue: an import's handlers write a few spans per statement; more than the
+# SDK's default 2,048 queued spans were seen to drop during a 300-row import.
+MAX_QUEUED_SPANS = 16384
+EXPORT_EVERY_MS = 1000
+
+
 def install(service: str, *, exporter, sample_ratio: float = 1.0, batch: bool = True) -> None:
-    """A provider exporting to `exporter`: sampled by trace id at `sample_ratio`, and always as the
-    caller decided when a trace comes in (parent-based), so that a trace is whole or absent."""
+    """A provider exporting to `exporter` (see _sampler)."""
     global _provider, _tracer
     from opentelemetry import trace
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
-    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
     provider = TracerProvider(resource=Resource.create({"service.name": f"xueji-{service}",
                                                         "service.namespace": "xueji"}),
-                              sampler=ParentBased(TraceIdRatioBased(sample_ratio)))
-    provider.add_span_processor(BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter))
+                              sampler=_sampler(sample_ratio))
+    provider.add_span_processor(
+        BatchSpanProcessor(exporter, max_queue_size=MAX_QUEUED_SPANS, schedule_delay_millis=EXPORT_EVERY_MS)
+        if batch else SimpleSpanProcessor(exporter))
     _provider, _tracer = provider, provider.get_tracer("xueji")
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         trace.set_tracer_provider(provider)   # for libraries that trace by themselves (set once only)
+
+
+def _sampler(ratio: float):
+    """Parent-based: a span inside a trace follows its trace's decision, so that a trace is whole
+    or absent. A new trace starts at a call or an event handled, kept at `ratio` (by trace id); a
+    statement or an outgoing call outside any trace (the relay's polls, periodic jobs) starts none:
+    thousands of one-span traces of background work would bury the flows."""
+    from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult, TraceIdRatioBased
+    from opentelemetry.trace import SpanKind
+
+    class RootsAtCallsAndEvents(Sampler):
+        def __init__(self) -> None:
+            self._ratio = TraceIdRatioBased(ratio)
+
+        def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None,
+                          trace_state=None):
+            if kind == SpanKind.CLIENT:
+                return SamplingResult(Decision.DROP)
+            return self._ratio.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+        def get_description(self) -> str:
+            return f"RootsAtCallsAndEvents({ratio})"
+
+    return ParentBased(root=RootsAtCallsAndEvents())
 
 
 def uninstall() -> None:
@@ -93,10 +123,10 @@ def traced_channel(channel):
     """`channel` with the client interceptor that sends the current trace to the peer (unchanged when off)."""
     if not enabled():
         return channel
-    import grpc
     from opentelemetry.instrumentation.grpc import client_interceptor
+    from opentelemetry.instrumentation.grpc.grpcext import intercept_channel
 
-    return grpc.intercept_channel(channel, client_interceptor(tracer_provider=_provider))
+    return intercept_channel(channel, client_interceptor(tracer_provider=_provider))
 
 
 def instrument_engine(engine) -> None:

@@ -57,7 +57,8 @@ class EventConsumer:
         with restored_context(envelope, f"{self.service} handle {envelope.type}",
                               {"messaging.system": "xueji", "messaging.operation": "process",
                                "messaging.message.id": envelope.event_id, "xueji.event.type": envelope.type,
-                               "xueji.event.producer": envelope.producer, "xueji.consumer": name}):
+                               "xueji.event.producer": envelope.producer, "xueji.consumer": name,
+                               "xueji.aggregate_id": envelope.aggregate_id}):
             return self._handle(envelope, event, name)
 
     def _handle(self, envelope, event, name: str) -> str:

@@ -38,8 +38,10 @@ def new_envelope(
     correlation_id: str = "",
     event_id: str | None = None,
     occurred_at: Timestamp | None = None,
+    traceparent: str = "",
 ) -> events_pb2.EventEnvelope:
-    """`occurred_at`: now when not given (a batch passes one Timestamp for all its events)."""
+    """`occurred_at`: now when not given (a batch passes one Timestamp for all its events).
+    `traceparent`: the trace the event continues, when not the current one (see context_fields)."""
     occurred = occurred_at
     if occurred is None:
         occurred = Timestamp()
@@ -51,16 +53,17 @@ def new_envelope(
         producer=producer,
         aggregate_id=aggregate_id,
         correlation_id=correlation_id or aggregate_id,
-        **context_fields(),
+        **context_fields(traceparent),
     )
     envelope.payload.Pack(event)
     return envelope
 
 
-def context_fields() -> dict[str, str]:
-    """The envelope fields of the current context (traceparent, request_id, user): those set."""
+def context_fields(traceparent: str = "") -> dict[str, str]:
+    """The envelope fields of the current context (traceparent, request_id, user): those set.
+    A given `traceparent` replaces the current trace's (see new_envelope)."""
     found = {}
-    traceparent = tracing.current_traceparent()
+    traceparent = traceparent or tracing.current_traceparent()
     if traceparent:
         found["traceparent"] = traceparent
     request_id = callcontext.request_id()
