@@ -122,6 +122,7 @@ def test_an_optimistic_lock_conflict_that_the_redelivery_resolves_is_logged_at_i
 
     wait_for(lambda: worker.consumed(EVENT, "handled") == 1, "the requeued event to be handled")
     assert calls == [envelope.event_id, envelope.event_id]
+    assert (worker.consumed(EVENT, "conflict"), worker.consumed(EVENT, "failed")) == (1, 0)   # no alert reads it
     retried = [r for r in caplog.records if r.getMessage() == "event handler will retry"]
     assert [(r.levelno, r.exc_info) for r in retried] == [(logging.INFO, None)]
     assert retried[0].fields["reason"] == "ConcurrentModification"

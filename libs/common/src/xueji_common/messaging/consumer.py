@@ -75,9 +75,11 @@ class EventConsumer:
             # Transient: another handler changed the same object first (optimistic version check),
             # or a dependency is down. Nothing was committed; fail so that the bus delivers it again.
             # A conflict is an expected outcome that the redelivery resolves: INFO, no traceback
-            # (not alert noise); the transports log it no louder (messaging.worker, messaging.relay).
-            metrics.EVENTS_CONSUMED.labels(self.service, envelope.type, "failed").inc()
-            (log.info if isinstance(exc, ConcurrentModification) else log.warning)(
+            # (not alert noise); the transports log it no louder (messaging.worker, messaging.relay),
+            # and it is counted apart from failures (the XuejiEventHandlingFailing alert reads those).
+            conflict = isinstance(exc, ConcurrentModification)
+            metrics.EVENTS_CONSUMED.labels(self.service, envelope.type, "conflict" if conflict else "failed").inc()
+            (log.info if conflict else log.warning)(
                 "event handler will retry", extra={"fields": {
                     "event_id": envelope.event_id, "consumer": name, "reason": type(exc).__name__}})
             raise
