@@ -86,7 +86,9 @@ def run(settings: Settings | None = None) -> None:
         system.close()
         tracing.uninstall()
 
-    print(_banner(settings, system, frontends), flush=True)
+    # One write (the banner ends with its newline): log lines on the same stream from the threads
+    # already serving cannot land between the banner and a newline print would add after it.
+    print(_banner(settings, system, frontends), end="", flush=True)
     system.server.wait_for_termination(on_stop=stop)
 
 
