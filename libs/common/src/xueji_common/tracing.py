@@ -33,6 +33,11 @@ def enabled() -> bool:
     return _provider is not None
 
 
+def provider():
+    """The SDK TracerProvider while tracing is on (tests open spans of their own with it), else None."""
+    return _provider
+
+
 def setup(settings, service: str) -> None:
     """Tracing for this process as the settings say (XUEJI_OTLP_ENDPOINT, XUEJI_TRACE_SAMPLE_RATIO)."""
     if not settings.otlp_endpoint or enabled():

@@ -21,7 +21,7 @@ def test_the_worker_handles_an_event_in_the_trace_of_the_code_that_published_it(
             record(event, uow, envelope)
 
         start_worker(Subscription("registration", EVENT, handler))
-        tracer = trace.get_tracer("test", tracer_provider=tracing._provider)
+        tracer = trace.get_tracer("test", tracer_provider=tracing.provider())
         with tracer.start_as_current_span("withdraw") as call, callcontext.bound("req-w", "registrar-1"):
             envelope = withdrawn("app-1")
         publish(amqp_uri, envelope)

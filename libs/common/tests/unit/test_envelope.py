@@ -66,7 +66,7 @@ def test_the_consumer_continues_the_publishers_trace_with_its_request_id_and_use
     from xueji_common import callcontext
     from xueji_common.messaging.envelope import restored_context
 
-    tracer = trace.get_tracer("test", tracer_provider=traced._provider)
+    tracer = trace.get_tracer("test", tracer_provider=traced.provider())
     with tracer.start_as_current_span("upload") as upload, callcontext.bound("req-9", "registrar-9"):
         body = new_envelope(events_pb2.ApplicationWithdrawn(application_id="a"), producer="registration",
                             aggregate_id="a").SerializeToString()

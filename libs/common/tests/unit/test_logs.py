@@ -58,7 +58,7 @@ def test_a_line_written_inside_a_span_carries_its_trace_and_span_ids():
 
     tracing.install("test", exporter=InMemorySpanExporter(), batch=False)
     try:
-        with trace.get_tracer("t", tracer_provider=tracing._provider).start_as_current_span("call") as span:
+        with trace.get_tracer("t", tracer_provider=tracing.provider()).start_as_current_span("call") as span:
             entry = json.loads(JsonFormatter().format(_record("inside")))
         assert entry["trace_id"] == f"{span.context.trace_id:032x}"
         assert entry["span_id"] == f"{span.context.span_id:016x}"

@@ -80,7 +80,7 @@ def test_an_imports_events_carry_its_request_id_user_and_trace_as_the_runtime_wr
 
     tracing.install("test", exporter=InMemorySpanExporter(), batch=False)
     try:
-        tracer = trace.get_tracer("test", tracer_provider=tracing._provider)
+        tracer = trace.get_tracer("test", tracer_provider=tracing.provider())
         with tracer.start_as_current_span("import"), callcontext.bound("req-1", BY.user_id):
             people = [identity("张三", resident_id()), identity("李四", resident_id("20090228", "002"))]
             batch = batch_of(DocumentCategory.RESIDENT, people, [sample_form()] * 2)
