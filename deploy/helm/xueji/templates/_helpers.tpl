@@ -95,6 +95,13 @@ XUEJI_RELAY_INTERVAL: {{ $s.relayInterval | quote }}
 XUEJI_TOKEN_AUDIENCE: {{ $s.tokenAudience | quote }}
 XUEJI_TOKEN_ISSUER: {{ $s.tokenIssuer | quote }}
 XUEJI_HEALTH_INTERVAL: {{ $s.healthInterval | quote }}
+XUEJI_ACCESS_LOG_SUMMARY_SECONDS: {{ $s.accessLogSummarySeconds | quote }}
+{{- with $root.Values.tracing }}
+{{- if .otlpEndpoint }}
+XUEJI_OTLP_ENDPOINT: {{ .otlpEndpoint | quote }}
+XUEJI_TRACE_SAMPLE_RATIO: {{ .sampleRatio | quote }}
+{{- end }}
+{{- end }}
 XUEJI_SHUTDOWN_DELAY: {{ $root.Values.shutdown.drainSeconds | quote }}
 XUEJI_DATA_DIR: /tmp/xueji
 {{- with $svc.workerConcurrency }}

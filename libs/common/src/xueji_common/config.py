@@ -129,6 +129,13 @@ class Settings:
     # A plaintext listener serving only grpc.health.v1, for probes that cannot speak TLS (the
     # kubelet's gRPC probes); empty: none.
     health_address: str = ""
+    # Tracing (xueji_common.tracing): the OTLP/gRPC collector spans go to (http://host:4317);
+    # empty: tracing off. The share of new traces kept (a trace that comes in keeps its caller's choice).
+    otlp_endpoint: str = ""
+    trace_sample_ratio: float = 1.0
+    # Access logs: a line per RPC at INFO, except methods called in bulk (health checks, reflection,
+    # the services' own lists), summarised once per this many seconds (grpcserver.access_log).
+    access_log_summary_interval: float = 60.0
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -173,6 +180,9 @@ class Settings:
                           _env("TLS_CLIENT_AUTH", "none"), _env("TLS_CLIENT_CERT_FILE", ""),
                           _env("TLS_CLIENT_KEY_FILE", "")),
             health_address=_env("HEALTH_ADDRESS", ""),
+            otlp_endpoint=_env("OTLP_ENDPOINT", ""),
+            trace_sample_ratio=_float("TRACE_SAMPLE_RATIO", 1.0),
+            access_log_summary_interval=_float("ACCESS_LOG_SUMMARY_SECONDS", 60.0),
         )
         settings.check()
         return settings
@@ -180,6 +190,8 @@ class Settings:
     def check(self) -> None:
         self.data_keyring()   # a malformed key fails at start, naming the variable
         problems = self.tls.problems()
+        if self.trace_sample_ratio > 1:
+            problems.append(f"XUEJI_TRACE_SAMPLE_RATIO must be between 0 and 1, got {self.trace_sample_ratio}")
         if problems:
             raise ConfigError("; ".join(problems))
         if self.mode != "production":

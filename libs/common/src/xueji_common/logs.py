@@ -3,6 +3,10 @@
 Code masks document numbers itself (documents.mask_document_number); the filter here is the safety
 net: anything in a log record that looks like a resident ID, a residence permit or a permanent
 residence card number is masked before it is written.
+
+Every line carries what it was written for, when there is something: `request_id` (callcontext),
+`user`, and while a trace is recorded `trace_id` and `span_id` (tracing). They are read when the
+line is formatted, on the thread that logs it (the handler formats synchronously).
 """
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import logging
 import re
 import sys
 import time
+
+from xueji_common import callcontext, tracing
 
 # 15-18 character runs of digits (optionally ending in X): resident IDs, residence permits, new
 # foreign permanent residence cards, first-generation IDs. Passports are too short and too varied to
@@ -22,6 +28,21 @@ def scrub(text: str) -> str:
     return _ID_LIKE.sub(lambda m: m.group(1) + "*" * (len(m.group(0)) - 7) + m.group(2), text)
 
 
+def context_fields() -> dict:
+    """request_id, user, trace_id, span_id of the code running on this thread (those it has)."""
+    found = {}
+    request_id = callcontext.request_id()
+    if request_id:
+        found["request_id"] = request_id
+    user = callcontext.user()
+    if user:
+        found["user"] = user
+    ids = tracing.current_ids()
+    if ids is not None:
+        found["trace_id"], found["span_id"] = ids
+    return found
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -30,6 +51,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
+            **context_fields(),
         }
         fields = getattr(record, "fields", None)
         if fields:
@@ -45,7 +67,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        fields = getattr(record, "fields", None)
+        fields = {**context_fields(), **(getattr(record, "fields", None) or {})}
         if fields:
             line += " " + " ".join(f"{k}={v}" for k, v in fields.items())
         return scrub(line)

@@ -31,7 +31,8 @@ EVENTS_PUBLISHED = Counter(
 )
 EVENTS_CONSUMED = Counter(
     "xueji_events_consumed_total",
-    "Events handled by consumers, by result (handled, duplicate, failed)",
+    "Events handled by consumers, by result (handled, duplicate, refused, unreadable, failed, "
+    "conflict: an optimistic-lock conflict the redelivery resolves, not a failure)",
     ["xueji_service", "event_type", "result"],
 )
 OUTBOX_BACKLOG = Gauge("xueji_outbox_backlog", "Outbox rows not yet published", ["xueji_service"])

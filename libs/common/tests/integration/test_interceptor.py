@@ -19,6 +19,7 @@ from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.client import bearer
 from xueji_common.grpcserver.errors import field_violations
 from xueji_common.grpcserver.server import GrpcBinding, GrpcServer
+from xueji_common.logs import context_fields
 from xueji_common.testing.infra import free_port
 from xueji_common.testing.issuer import TestIssuer
 
@@ -204,3 +205,26 @@ def test_a_client_that_cancels_its_request_stream_is_not_an_unhandled_error(stub
         assert time.monotonic() < deadline, caplog.text
         time.sleep(0.05)
     assert "unhandled error" not in caplog.text
+
+
+def test_a_callers_request_id_is_kept_and_a_missing_one_made(stub, caplog):
+    client, metadata = stub
+    caplog.set_level(logging.INFO, logger="xueji")
+    seen = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(context_fields())   # read on the serving thread
+    logging.getLogger("xueji.access").addHandler(handler)
+    person = bearer(client.tokens.mint("leader-1", Role.SCHOOL_LEADER, "1330102001"))
+    try:
+        client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(), metadata=person + [("x-request-id", "req-abc")])
+        client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(), metadata=person)
+        client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(),
+                                     metadata=person + [("x-request-id", "bad id\\u00e9" * 20)])
+    finally:
+        logging.getLogger("xueji.access").removeHandler(handler)
+    given, made, replaced = seen
+    assert given == {"request_id": "req-abc", "user": "leader-1"}
+    assert len(made["request_id"]) == 32 and made["user"] == "leader-1"
+    assert len(replaced["request_id"]) == 32
+    line = next(r for r in caplog.records if r.getMessage() == "rpc" and r.fields["method"].endswith("ListSpecialEdStudents"))
+    assert line.levelno == logging.INFO and line.fields["code"] == "OK"

@@ -1,6 +1,7 @@
 """Outbox, relay and inbox on the real databases: PostgreSQL and SQLite run the same code."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -12,7 +13,7 @@ from xueji.v1 import events_pb2
 from xueji_common.db.engine import make_engine
 from xueji_common.db.messaging_tables import add_messaging_tables
 from xueji_common.db.uow import SqlAlchemyUnitOfWork
-from xueji_common.errors import PreconditionFailed
+from xueji_common.errors import ConcurrentModification, PreconditionFailed
 from xueji_common.messaging.bus import InProcessBus
 from xueji_common.messaging.consumer import EventConsumer, Subscription
 from xueji_common.messaging.relay import OutboxRelay
@@ -170,6 +171,34 @@ def test_relay_thread_publishes_soon_after_commit(sessions):
         assert len(bus.sent) == 1  # long before the 5 s poll: the commit woke the relay
     finally:
         relay.stop()
+
+
+def test_in_process_an_optimistic_lock_conflict_retried_by_the_relay_is_logged_at_info(sessions, caplog):
+    """Embedded mode: the relay hands the event to the consumer on its own thread; a conflict the
+    next attempt resolves is INFO without a traceback, in the consumer and in the relay."""
+    attempts = []
+
+    def conflicting(event, uow, envelope):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ConcurrentModification("该注册申请已被他人修改，请刷新后重试")
+
+    bus = InProcessBus()
+    bus.subscribe("svc", "ApplicationWithdrawn", consumer_of(sessions, conflicting))
+    relay = OutboxRelay("svc", sessions, outbox, bus, interval=0.05)
+    caplog.set_level(logging.INFO)
+    relay.start()
+    try:
+        write_thing(uow_factory(sessions, on_commit=relay.wake), "a")
+        deadline = time.monotonic() + 5
+        while count(sessions, inbox) == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        relay.stop()
+    assert len(attempts) == 2 and count(sessions, inbox) == 1
+    assert {r.getMessage() for r in caplog.records} >= {"event handler will retry",
+                                                          "outbox publish will retry after a concurrent change"}
+    assert not [(r.levelname, r.getMessage()) for r in caplog.records if r.levelno > logging.INFO or r.exc_info]
 
 
 def test_concurrent_relays_never_publish_a_row_twice(pg_database):

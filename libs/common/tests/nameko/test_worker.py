@@ -3,6 +3,7 @@
 In-process ServiceRunner on a fresh RabbitMQ vhost and a fresh PostgreSQL database; envelopes are
 published the production way (NamekoPublisher: exchange `<producer>.events`, base64 body).
 """
+import logging
 import time
 
 import eventlet
@@ -11,6 +12,7 @@ from nameko.standalone.events import event_dispatcher
 from sqlalchemy import insert
 
 from xueji.v1 import events_pb2
+from xueji_common.errors import ConcurrentModification
 from xueji_common.messaging.bus import NamekoPublisher
 from xueji_common.messaging.consumer import Subscription
 from xueji_common.messaging.envelope import new_envelope
@@ -101,6 +103,31 @@ def test_transient_failure_is_requeued_then_handled_exactly_once(store, start_wo
     assert calls == [envelope.event_id, envelope.event_id]
     assert store.count(store.handled) == 1
     assert store.count(store.inbox, store.inbox.c.event_id == envelope.event_id) == 1
+
+
+def test_an_optimistic_lock_conflict_that_the_redelivery_resolves_is_logged_at_info_without_traceback(
+        store, start_worker, amqp_uri, caplog):
+    calls = []
+    record = recorder(store, calls)
+
+    def conflicting(event, uow, envelope):
+        record(event, uow, envelope)
+        if len(calls) == 1:   # another handler changed the same application first
+            raise ConcurrentModification("该注册申请已被他人修改，请刷新后重试")
+
+    caplog.set_level(logging.INFO)
+    worker = start_worker(Subscription("registration", EVENT, conflicting))
+    envelope = withdrawn("app-1")
+    publish(amqp_uri, envelope)
+
+    wait_for(lambda: worker.consumed(EVENT, "handled") == 1, "the requeued event to be handled")
+    assert calls == [envelope.event_id, envelope.event_id]
+    assert (worker.consumed(EVENT, "conflict"), worker.consumed(EVENT, "failed")) == (1, 0)   # no alert reads it
+    retried = [r for r in caplog.records if r.getMessage() == "event handler will retry"]
+    assert [(r.levelno, r.exc_info) for r in retried] == [(logging.INFO, None)]
+    assert retried[0].fields["reason"] == "ConcurrentModification"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], \
+        [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 def test_unreadable_body_is_dropped_without_killing_the_worker(store, start_worker, amqp_uri):

@@ -37,3 +37,31 @@ def test_school_codes_and_short_numbers_are_left_alone():
 def test_any_eighteen_digit_number_is_masked_wherever_it_stands(number, before, after):
     text = f"{before} {number} {after}"
     assert number not in scrub(text)
+
+
+def test_a_line_carries_the_request_id_and_user_bound_on_its_thread():
+    from xueji_common import callcontext
+
+    with callcontext.bound("req-1", "leader-1330102001"):
+        entry = json.loads(JsonFormatter().format(_record("approved")))
+        text = TextFormatter().format(_record("approved"))
+    assert (entry["request_id"], entry["user"]) == ("req-1", "leader-1330102001")
+    assert "request_id=req-1" in text and "user=leader-1330102001" in text
+    assert "request_id" not in json.loads(JsonFormatter().format(_record("later")))
+
+
+def test_a_line_written_inside_a_span_carries_its_trace_and_span_ids():
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from xueji_common import tracing
+
+    tracing.install("test", exporter=InMemorySpanExporter(), batch=False)
+    try:
+        with trace.get_tracer("t", tracer_provider=tracing.provider()).start_as_current_span("call") as span:
+            entry = json.loads(JsonFormatter().format(_record("inside")))
+        assert entry["trace_id"] == f"{span.context.trace_id:032x}"
+        assert entry["span_id"] == f"{span.context.span_id:016x}"
+        assert "trace_id" not in json.loads(JsonFormatter().format(_record("outside")))
+    finally:
+        tracing.uninstall()

@@ -70,3 +70,26 @@ def test_new_ids_are_random_version_4_uuids_written_as_uuid_writes_them():
     for text in ids:
         parsed = uuid.UUID(text)
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == text
+
+
+def test_an_imports_events_carry_its_request_id_user_and_trace_as_the_runtime_writes_them():
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from xueji_common import callcontext, tracing
+
+    tracing.install("test", exporter=InMemorySpanExporter(), batch=False)
+    try:
+        tracer = trace.get_tracer("test", tracer_provider=tracing.provider())
+        with tracer.start_as_current_span("import"), callcontext.bound("req-1", BY.user_id):
+            people = [identity("张三", resident_id()), identity("李四", resident_id("20090228", "002"))]
+            batch = batch_of(DocumentCategory.RESIDENT, people, [sample_form()] * 2)
+            check(batch)
+            occurred = Timestamp()
+            occurred.FromDatetime(AT)
+            [(_, _, envelope), _] = batch_events.submitted_envelopes(
+                batch, county_code="330102", by=BY, producer="registration", event_ids=new_ids(2), occurred_at=occurred)
+        opened, _ = open_envelope(envelope)
+        assert (opened.request_id, opened.user) == ("req-1", BY.user_id) and opened.traceparent
+    finally:
+        tracing.uninstall()

@@ -92,13 +92,15 @@ class SqlAlchemyUnitOfWork:
         self._published += 1
         return row["event_id"]
 
-    def publish_many(self, events: Iterable[tuple[Message, str]]) -> int:
+    def publish_many(self, events: Iterable[tuple]) -> int:
         """Write many (event, aggregate_id) pairs to the outbox in one statement (batch use cases: COPY
-        on PostgreSQL, executemany elsewhere, instead of one statement per event); returns how many."""
+        on PostgreSQL, executemany elsewhere, instead of one statement per event); returns how many.
+        A third element, when given and not empty, is the traceparent the event continues instead of
+        the current one (an aggregate that keeps the trace of the flow it belongs to, e.g. a review case)."""
         at = now()
         occurred = Timestamp()
         occurred.FromDatetime(at)  # one clock reading for the batch (all in one transaction)
-        rows = [self._outbox_row(event, aggregate_id, "", at, occurred) for event, aggregate_id in events]
+        rows = [self._outbox_row(event, aggregate_id, "", at, occurred, *trace) for event, aggregate_id, *trace in events]
         insert_rows(self.session, self._outbox, rows)  # COPY on PostgreSQL
         self._published += len(rows)
         return len(rows)
@@ -114,7 +116,7 @@ class SqlAlchemyUnitOfWork:
         return len(envelopes)
 
     def _outbox_row(self, event: Message, aggregate_id: str, correlation_id: str,
-                    at: dt.datetime | None = None, occurred: Timestamp | None = None) -> dict:
+                    at: dt.datetime | None = None, occurred: Timestamp | None = None, traceparent: str = "") -> dict:
         envelope = new_envelope(
             event,
             producer=self.producer,
@@ -122,6 +124,7 @@ class SqlAlchemyUnitOfWork:
             correlation_id=correlation_id,
             event_id=str(uuid.uuid4()),
             occurred_at=occurred,
+            traceparent=traceparent,
         )
         return dict(
             event_id=envelope.event_id,

@@ -6,6 +6,7 @@ from typing import Callable
 
 import grpc
 
+from xueji_common import callcontext, tracing
 from xueji_common.auth import Role, TokenService
 from xueji_common.grpcserver.tls import ReloadingChannel, TlsConfig, split_address
 
@@ -14,15 +15,16 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 def channel(address: str, tls: TlsConfig | None = None) -> grpc.Channel:
     """A channel to `address`: over TLS when it reads `https://host[:port]` (the CA bundle and, for
-    mutual TLS, the client certificate from `tls`; no CA bundle: the system's roots), else plaintext."""
+    mutual TLS, the client certificate from `tls`; no CA bundle: the system's roots), else plaintext.
+    With tracing on, calls on it carry the current trace (tracing.traced_channel)."""
     target, secure = split_address(address)
     options = [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ]
     if secure:
-        return ReloadingChannel(target, tls or TlsConfig(), options)
-    return grpc.insecure_channel(target, options=options)
+        return tracing.traced_channel(ReloadingChannel(target, tls or TlsConfig(), options))
+    return tracing.traced_channel(grpc.insecure_channel(target, options=options))
 
 
 def bearer(token: str) -> list[tuple[str, str]]:
@@ -51,6 +53,13 @@ class ServiceCaller:
         self._current: tuple[list[tuple[str, str]], float] | None = None
 
     def metadata(self) -> list[tuple[str, str]]:
+        """The token, and the request id this call is part of (callcontext), if any."""
+        request_id = callcontext.request_id()
+        if request_id:
+            return [*self._token_metadata(), (callcontext.REQUEST_ID_HEADER, request_id)]
+        return self._token_metadata()
+
+    def _token_metadata(self) -> list[tuple[str, str]]:
         current = self._current
         if current is None or current[1] <= time.time():
             if self._issue is not None:

@@ -1,6 +1,8 @@
-"""One server interceptor for every RPC: authenticate (signature, then the claims' shape:
-grpcserver.claims), validate the request (grpcserver.validation), measure, map domain errors, and
-answer anything unexpected as INTERNAL with an error id the log carries with the traceback.
+"""One server interceptor for every RPC: bind the request id (the caller's `x-request-id`, else a
+new one) and the user for the logs (callcontext), authenticate (signature, then the claims' shape:
+grpcserver.claims), validate the request (grpcserver.validation), measure, write the access log
+(grpcserver.access_log), map domain errors, and answer anything unexpected as INTERNAL with an error
+id the log carries with the traceback.
 
 It wraps each method's behaviour (rather than acting in `intercept_service`) so that the caller is
 set on the thread that runs the handler and the status code is known when the call ends.
@@ -15,11 +17,12 @@ from contextlib import contextmanager
 import grpc
 from google.protobuf.message import DecodeError
 
-from xueji_common import metrics
+from xueji_common import callcontext, metrics
 from xueji_common.auth import TokenError, TokenService
 from xueji_common.errors import DomainError, FieldViolation, InvalidArgument
 from xueji_common.grpcserver.context import reset_principal, set_principal
 from xueji_common.grpcserver import validation
+from xueji_common.grpcserver.access_log import AccessLog
 from xueji_common.grpcserver.claims import claims_problem
 from xueji_common.grpcserver.errors import abort_with
 from xueji_common.orgunits import OrgTree
@@ -75,10 +78,11 @@ def internal_error(context: grpc.ServicerContext, method: str) -> None:
 
 class ServerInterceptor(grpc.ServerInterceptor):
     def __init__(self, tokens: TokenService, public_methods: frozenset[str] = frozenset(), *,
-                 tree: OrgTree) -> None:
+                 tree: OrgTree, access_log: AccessLog | None = None) -> None:
         self._tokens = tokens
         self._tree = tree
         self._public = public_methods
+        self.access_log = access_log or AccessLog()
         self._handlers: dict[str, grpc.RpcMethodHandler] = {}
 
     def intercept_service(self, continuation, handler_call_details):
@@ -113,8 +117,8 @@ class ServerInterceptor(grpc.ServerInterceptor):
             self._wrap(handler.stream_stream, service, name, public, True, True),
             parse, handler.response_serializer)
 
-    def _authenticate(self, context: grpc.ServicerContext, public: bool):
-        header = dict(context.invocation_metadata()).get("authorization", "")
+    def _authenticate(self, metadata: dict, context: grpc.ServicerContext, public: bool):
+        header = metadata.get("authorization", "")
         if not header:
             if public:
                 return None
@@ -138,10 +142,17 @@ class ServerInterceptor(grpc.ServerInterceptor):
         """Around one RPC: caller on this thread, domain errors mapped, status and latency measured."""
         started = time.perf_counter()
         meter.started.inc()
+        metadata = dict(context.invocation_metadata())
+        raw_id = metadata.get(callcontext.REQUEST_ID_HEADER)
+        bound = callcontext.bind(callcontext.clean_request_id(raw_id) if raw_id else callcontext.new_request_id())
         token = set_principal(None)
+        principal = None
         code = "OK"
         try:
-            set_principal(self._authenticate(context, public))
+            principal = self._authenticate(metadata, context, public)
+            set_principal(principal)
+            if principal is not None:
+                callcontext.set_user(principal.user_id)
             yield
         except DomainError as exc:
             code = exc.status
@@ -166,9 +177,12 @@ class ServerInterceptor(grpc.ServerInterceptor):
         finally:
             if code == "OK" and context.code() not in (None, grpc.StatusCode.OK):
                 code = context.code().name  # the servicer set a code without raising
-            reset_principal(token)
+            seconds = time.perf_counter() - started
             meter.handled(code).inc()
-            meter.latency.observe(time.perf_counter() - started)
+            meter.latency.observe(seconds)
+            self.access_log.call_ended(meter.method, code, seconds, principal)
+            reset_principal(token)
+            callcontext.unbind(bound)
 
     def _wrap(self, behavior, service: str, name: str, public: bool, streaming: bool, request_streaming: bool):
         meter = _MethodMetrics(service, name)

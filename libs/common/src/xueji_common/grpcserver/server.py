@@ -13,9 +13,11 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from xueji_common import tracing
 from xueji_common.auth import TokenService
 from xueji_common.config import TlsConfig
 from xueji_common.grpcserver import tls as tls_ports
+from xueji_common.grpcserver.access_log import AccessLog
 from xueji_common.grpcserver.interceptor import ServerInterceptor
 from xueji_common.orgunits import OrgTree, load_default_tree
 
@@ -48,12 +50,16 @@ class GrpcServer:
         tree: OrgTree | None = None,
         tls: TlsConfig | None = None,
         health_address: str = "",
+        access_log_interval: float = 60.0,
     ) -> None:
         # The org-unit tree the callers' claims are checked against (grpcserver.claims).
         tree = tree if tree is not None else load_default_tree()
+        self.access_log = AccessLog(access_log_interval)
+        # Tracing's interceptor (when on) comes first: its span is current while ours logs.
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
-            interceptors=[ServerInterceptor(tokens, public_methods, tree=tree)],
+            interceptors=[*tracing.server_interceptors(),
+                          ServerInterceptor(tokens, public_methods, tree=tree, access_log=self.access_log)],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -136,6 +142,7 @@ class GrpcServer:
         self._server.stop(grace).wait()
         if self._health_server is not None:
             self._health_server.stop(0)
+        self.access_log.flush()
         log.info("grpc server stopped", extra={"fields": {"address": self.address}})
 
     def wait_for_termination(self, on_stop: Callable[[], None] = lambda: None) -> None:

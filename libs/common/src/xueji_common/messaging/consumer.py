@@ -10,7 +10,7 @@ from google.protobuf.message import Message
 from xueji_common import metrics
 from xueji_common.db.uow import AlreadyHandled
 from xueji_common.errors import ConcurrentModification, DomainError, Unavailable
-from xueji_common.messaging.envelope import UnknownEvent, open_envelope
+from xueji_common.messaging.envelope import UnknownEvent, open_envelope, restored_context
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,14 @@ class EventConsumer:
             log.error("dropping unreadable event", extra={"fields": {"service": self.service}})
             return "unreadable"
         name = self.subscription.consumer_name
+        with restored_context(envelope, f"{self.service} handle {envelope.type}",
+                              {"messaging.system": "xueji", "messaging.operation": "process",
+                               "messaging.message.id": envelope.event_id, "xueji.event.type": envelope.type,
+                               "xueji.event.producer": envelope.producer, "xueji.consumer": name,
+                               "xueji.aggregate_id": envelope.aggregate_id}):
+            return self._handle(envelope, event, name)
+
+    def _handle(self, envelope, event, name: str) -> str:
         try:
             with self._uow_factory() as uow:
                 uow.claim_event(envelope.event_id, name, envelope.type)
@@ -63,11 +71,17 @@ class EventConsumer:
             metrics.EVENTS_CONSUMED.labels(self.service, envelope.type, "duplicate").inc()
             log.info("event already handled", extra={"fields": {"event_id": envelope.event_id, "consumer": name}})
             return "duplicate"
-        except (ConcurrentModification, Unavailable):
+        except (ConcurrentModification, Unavailable) as exc:
             # Transient: another handler changed the same object first (optimistic version check),
             # or a dependency is down. Nothing was committed; fail so that the bus delivers it again.
-            metrics.EVENTS_CONSUMED.labels(self.service, envelope.type, "failed").inc()
-            log.warning("event handler must retry", extra={"fields": {"event_id": envelope.event_id, "consumer": name}})
+            # A conflict is an expected outcome that the redelivery resolves: INFO, no traceback
+            # (not alert noise); the transports log it no louder (messaging.worker, messaging.relay),
+            # and it is counted apart from failures (the XuejiEventHandlingFailing alert reads those).
+            conflict = isinstance(exc, ConcurrentModification)
+            metrics.EVENTS_CONSUMED.labels(self.service, envelope.type, "conflict" if conflict else "failed").inc()
+            (log.info if conflict else log.warning)(
+                "event handler will retry", extra={"fields": {
+                    "event_id": envelope.event_id, "consumer": name, "reason": type(exc).__name__}})
             raise
         except DomainError as exc:
             # A rule refused the event: retrying cannot change that. Record it as handled so that

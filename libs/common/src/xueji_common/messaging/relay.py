@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 
 from xueji_common import metrics
 from xueji_common.db.engine import now
+from xueji_common.errors import ConcurrentModification
 from xueji_common.messaging.outbox_listener import OutboxListener
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,14 @@ class OutboxRelay:
                 if time.monotonic() - self._backlog_at >= BACKLOG_EVERY_SECONDS:
                     self._backlog_at = time.monotonic()
                     self.backlog()
+            except ConcurrentModification:
+                # In-process bus (embedded): a consumer met a concurrent change, and retrying the
+                # row resolves it. Expected, so INFO without a traceback (the consumer said which).
+                log.info("outbox publish will retry after a concurrent change",
+                         extra={"fields": {"service": self.service, "retry_in": backoff}})
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+                continue
             except Exception:
                 metrics.PUBLISH_FAILURES.labels(self.service).inc()
                 log.warning("outbox publish failed; will retry", exc_info=True,

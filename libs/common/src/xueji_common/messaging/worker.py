@@ -19,6 +19,7 @@ from nameko.events import event_handler
 from nameko.runners import ServiceRunner
 
 from xueji_common import metrics
+from xueji_common.errors import ConcurrentModification, Unavailable
 from xueji_common.messaging.bus import decode_body
 from xueji_common.messaging.consumer import EventConsumer
 from xueji_common.messaging.liveness import WorkerLiveness
@@ -30,6 +31,20 @@ REQUEUE_PAUSE_SECONDS = 1.0
 MAX_CONCURRENCY = 16
 # Real threading whatever the patching: the slots are taken on tpool's real threads.
 _threading = eventlet.patcher.original("threading")
+
+
+class Redeliver(Exception):
+    """The handler met a transient condition (a concurrent change, a dependency down) and asks for
+    the message again. The consumer has logged why (INFO for a conflict); nameko's own line for it,
+    an ERROR with a traceback otherwise, is dropped by `_QuietRedeliveries`."""
+
+
+class _QuietRedeliveries(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], Redeliver))
+
+
+logging.getLogger("nameko.containers").addFilter(_QuietRedeliveries())
 
 
 def _method_for(consumer: EventConsumer, slots, liveness):
@@ -46,12 +61,16 @@ def _method_for(consumer: EventConsumer, slots, liveness):
             return "unreadable"
         try:
             return tpool.execute(_in_a_slot, slots, consumer, body, liveness)
-        except Exception:
+        except (ConcurrentModification, Unavailable) as exc:
             eventlet.sleep(REQUEUE_PAUSE_SECONDS)  # do not spin on a dependency that is down
+            raise Redeliver(type(exc).__name__) from exc
+        except Exception:
+            eventlet.sleep(REQUEUE_PAUSE_SECONDS)
             raise
 
     handle.__name__ = sub.method_name
-    return event_handler(sub.producer, sub.event_type, requeue_on_error=True)(handle)
+    return event_handler(sub.producer, sub.event_type, requeue_on_error=True,
+                         expected_exceptions=(Redeliver,))(handle)
 
 
 def _in_a_slot(slots, consumer: EventConsumer, body: bytes, liveness: WorkerLiveness | None) -> str:

@@ -8,6 +8,7 @@ import threading
 import grpc
 from sqlalchemy.orm import sessionmaker
 
+from xueji_common import tracing
 from xueji_common.config import Settings
 from xueji_common.db import migrations
 from xueji_common.db.encrypted import bind_hash_key, bind_keyring
@@ -31,6 +32,7 @@ class ServiceRuntime:
         self.database_url = database_url or settings.database_url_for(spec.name)
         ensure_database(self.database_url)
         self.engine = make_engine(self.database_url, pre_ping=pre_ping)
+        tracing.instrument_engine(self.engine)   # a span per statement, with tracing on
         bind_keyring(self.engine, settings.data_keyring())   # encrypted columns (db.encrypted)
         bind_hash_key(self.engine, settings.hash_key)         # hashes stored beside them
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from xueji_common import logs
+from xueji_common import logs, tracing
 from xueji_common.config import Settings
 from xueji_common.grpcserver.server import GrpcBinding, GrpcServer
 from xueji_common.messaging.bus import InProcessBus
@@ -105,6 +105,7 @@ class EmbeddedSystem:
             tree=self.tree,
             tls=settings.tls,
             health_address=settings.health_address,
+            access_log_interval=settings.access_log_summary_interval,
         )
 
     def _tier_server(self) -> GrpcServer:
@@ -182,6 +183,7 @@ class EmbeddedSystem:
 def run(settings: Settings | None = None, provinces: str | None = None) -> None:
     settings = settings or Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
+    tracing.setup(settings, "embedded")   # off unless XUEJI_OTLP_ENDPOINT is set
     system = EmbeddedSystem(settings, provinces=provinces)
     serve_metrics(settings.metrics_port, settings.metrics_bind_host())
     system.start()
@@ -193,8 +195,11 @@ def run(settings: Settings | None = None, provinces: str | None = None) -> None:
         for frontend in frontends:
             frontend.stop()
         system.close()
+        tracing.uninstall()
 
-    print(_banner(settings, system, frontends), flush=True)
+    # One write (the banner ends with its newline): log lines on the same stream from the threads
+    # already serving cannot land between the banner and a newline print would add after it.
+    print(_banner(settings, system, frontends), end="", flush=True)
     system.server.wait_for_termination(on_stop=stop)
 
 

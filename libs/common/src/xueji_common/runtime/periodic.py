@@ -18,6 +18,8 @@ from typing import Callable, Iterator
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from xueji_common import callcontext
+
 log = logging.getLogger(__name__)
 
 
@@ -69,11 +71,12 @@ class PeriodicRunner:
         if self._stop.wait(task.delay):
             return
         while True:
-            try:
-                task.run()
-            except Exception:
-                log.warning("periodic task failed; will run again", exc_info=True,
-                            extra={"fields": {"task": task.name, "retry_in": task.interval}})
+            with callcontext.bound(callcontext.new_request_id()):   # one id per run, in its logs and events
+                try:
+                    task.run()
+                except Exception:
+                    log.warning("periodic task failed; will run again", exc_info=True,
+                                extra={"fields": {"task": task.name, "retry_in": task.interval}})
             if self._stop.wait(task.interval):
                 return
 

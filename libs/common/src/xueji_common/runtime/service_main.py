@@ -10,7 +10,7 @@ import logging
 
 import click
 
-from xueji_common import logs
+from xueji_common import logs, tracing
 from xueji_common.config import Settings
 from xueji_common.grpcserver.server import GrpcServer
 from xueji_common.messaging.bus import NamekoPublisher, declare_consumer_queues
@@ -59,6 +59,7 @@ def service_cli(service_name: str) -> click.Group:
             tree=runtime.tree,
             tls=runtime.settings.tls,
             health_address=runtime.settings.health_address,
+            access_log_interval=runtime.settings.access_log_summary_interval,
         )
         # The broker matters to readiness only where the service takes part in the bus (accounts does not).
         checks = [health.database(runtime.database_url)]
@@ -77,6 +78,7 @@ def service_cli(service_name: str) -> click.Group:
         def stopped() -> None:
             monitor.stop()
             runtime.close()
+            tracing.uninstall()   # send the spans still queued
 
         server.wait_for_termination(on_stop=stopped)
 
@@ -86,5 +88,6 @@ def service_cli(service_name: str) -> click.Group:
 def _runtime(service_name: str) -> ServiceRuntime:
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.log_format, service=service_name)
+    tracing.setup(settings, service_name)
     [spec] = load_specs([service_name])
     return ServiceRuntime(spec, settings)

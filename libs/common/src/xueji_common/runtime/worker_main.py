@@ -9,7 +9,7 @@ green.patch()
 
 import logging  # noqa: E402
 
-from xueji_common import logs  # noqa: E402
+from xueji_common import logs, tracing  # noqa: E402
 from xueji_common.config import Settings  # noqa: E402
 from xueji_common.messaging.liveness import WorkerLiveness  # noqa: E402
 from xueji_common.metrics import serve_metrics  # noqa: E402
@@ -25,6 +25,7 @@ def run(service_name: str) -> None:
 
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.log_format, service=f"{service_name}-worker")
+    tracing.setup(settings, f"{service_name}-worker")
     [spec] = load_specs([service_name])
     runtime = ServiceRuntime(spec, settings, pre_ping=False)  # events are redelivered instead
     liveness = WorkerLiveness()      # /healthz on the metrics port: the hub turns, no handler is stuck
@@ -37,3 +38,4 @@ def run(service_name: str) -> None:
     finally:
         periodic.stop()
         runtime.close()  # the engine and the channels periodic jobs opened to peers
+        tracing.uninstall()

@@ -6,6 +6,7 @@ failing the registrar's add or import. Many children are asked concurrently (an 
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -72,7 +73,9 @@ class PreschoolRecords:
             answers = [one(identities[0])]
         else:
             with ThreadPoolExecutor(min(self._concurrency, len(identities))) as pool:
-                answers = list(pool.map(one, identities))
+                # each call in a copy of the caller's context (taken here): its request id and trace go along
+                contexts = [contextvars.copy_context() for _ in identities]
+                answers = list(pool.map(lambda ctx, i: ctx.run(one, i), contexts, identities))
         if failures:  # one line per batch, not per child (a rematch asks hundreds at once)
             log.warning("preschool matching unavailable",
                         extra={"fields": {"code": failures[0], "unanswered": len(failures), "asked": len(identities)}})

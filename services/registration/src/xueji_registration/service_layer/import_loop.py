@@ -14,6 +14,7 @@ passed, and the transaction is rolled back.
 """
 from __future__ import annotations
 
+import contextvars
 import gc
 import threading
 import uuid
@@ -116,7 +117,8 @@ class _Writes:
 
     def start(self, write: Callable[[], None], rows_so_far: int) -> None:
         self.wait()
-        self._running = (self._thread.submit(write), rows_so_far)
+        # in the import's context: its request id, user and trace go with the events it writes
+        self._running = (self._thread.submit(contextvars.copy_context().run, write), rows_so_far)
 
     def wait(self) -> None:
         if self._running is not None:

@@ -33,6 +33,8 @@ review_cases = Table(
     Column("current_level", Integer, nullable=False, server_default="5"),
     Column("gate_reason", String(500), nullable=False, server_default=""),
     Column("updated_at", DateTime(timezone=True)),
+    # 0003: the trace of the submission, that the case's events continue (ReviewCase.traceparent).
+    Column("traceparent", String(55), nullable=False, server_default=""),
     Index("ix_review_cases_school_state", "school_code", "state", "category"),
     Index("ix_review_cases_handling", "handling_unit", "state"),
 )

@@ -74,6 +74,10 @@ class ReviewCase:
     version: int = 1
     submitted_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    # Opaque to review: the W3C trace context of the submission's handling ("" while tracing is
+    # off). The events of the case's decisions continue it, so that one import is one trace from
+    # the upload to the number, across the reviewers' calls (docs/OBSERVABILITY.md#one-trace-per-flow).
+    traceparent: str = ""
     # Events of this change, for the history (not stored on the case).
     events: list[CaseEvent] = field(default_factory=list, repr=False, compare=False)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from xueji.v1 import events_pb2
+from xueji_common import tracing
 from xueji_common.auth import Role
 from xueji_common.documents import DocumentCategory, DocumentType
 from xueji_common.errors import PreconditionFailed
@@ -45,6 +46,7 @@ def on_application_submitted(event: events_pb2.ApplicationSubmitted, uow, envelo
         document_masked=app.document_number_masked,
         grade=app.grade,
         class_name=app.class_name,
+        traceparent=tracing.current_traceparent() or envelope.traceparent,
     )
 
 

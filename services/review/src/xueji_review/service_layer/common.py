@@ -73,7 +73,7 @@ def record(uow: ReviewUnitOfWork, tree: OrgTree, cases: list[ReviewCase]) -> Non
             entries.append(entry)
             message = events.bus_event(case, entry, name)
             if message is not None:
-                messages.append((message, case.application_id))
+                messages.append((message, case.application_id, case.traceparent))
     uow.history.add_all(entries)
     uow.publish_many(messages)
 
