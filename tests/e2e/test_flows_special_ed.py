@@ -41,7 +41,7 @@ def candidates(zj, special_ed) -> dict:
 
 def listed(zj, special_ed, unit: str, role=Role.SCHOOL_REGISTRAR) -> dict:
     page = special_ed.ListSpecialEdStudents(sp.ListSpecialEdStudentsRequest(
-        org_unit_code=unit, page=common_pb2.PageRequest(page_size=500)), metadata=zj.md(role, unit), timeout=10)
+        org_unit_code=unit, page_size=500), metadata=zj.md(role, unit), timeout=10)
     return {i.record_id: i for i in page.infos}
 
 

@@ -2,7 +2,7 @@
 
 Requests are built field by field from each method's input descriptor (strings long, empty, with
 NUL, LIKE wildcards, SQL, codes of real units; numbers at the int32/int64 edges; enum numbers the
-proto does not define; Timestamps beyond year 9999; forged and huge page tokens; random bytes),
+proto does not define; Timestamps beyond year 9999; page tokens of this request, of others, garbled and huge; random bytes),
 sent by callers of every role. Asserted for every answer: never UNKNOWN or INTERNAL (a handler
 crashed), no internal text in the message or its details (SQL, tracebacks, exception class
 names), and every service still SERVING afterwards. The seed is fixed, the count bounded
@@ -28,6 +28,7 @@ from grpc_status import rpc_status
 
 import xueji.v1
 from tests.e2e.coverage import coverage
+from xueji_common import paging
 from xueji_common.auth import Role
 from xueji_common.config import Settings
 from xueji_common.runtime.embedded import EmbeddedSystem
@@ -89,6 +90,21 @@ def fill(message, rng: random.Random, mild: bool, depth: int = 0):
     return message
 
 
+def paged(request, rng: random.Random, mild: bool):
+    """A paged request's top-level page_size and page_token (AIP-158): `mild`, a token made for this
+    very request (as a previous response would give it); else also tokens of another request, with
+    a changed position, or garbled."""
+    if "page_token" not in request.DESCRIPTOR.fields_by_name:
+        return request
+    request.page_size = rng.choice((0, 1, 500, 501, 2**31 - 1) if mild else INT32)
+    bound = paging.binding(request)
+    own = paging.encode(rng.choice((50, 100, paging.MAX_OFFSET)), bound)
+    forged = (paging.encode(50, bound + b"other filters"), own[:-2] + ("AA" if own[-2:] != "AA" else "BB"),
+              base64.urlsafe_b64encode(b"o:50").decode(), "!" * 70)
+    request.page_token = rng.choice(("", own) if mild else ("", own, *forged))
+    return request
+
+
 def special(message, rng: random.Random, mild: bool) -> bool:
     """Well-known types get values at their edges."""
     name = message.DESCRIPTOR.full_name
@@ -101,11 +117,6 @@ def special(message, rng: random.Random, mild: bool) -> bool:
         message.year, message.month, message.day = rng.choice(
             ((2015, 6, 1), (1, 1, 1), (9999, 12, 31), (2024, 2, 29)) if mild else
             ((2015, 2, 30), (0, 13, 1), (10_000, 1, 1), (-1, -1, -1), (2**31 - 1, 1, 1)))
-        return True
-    if name == "xueji.v1.PageRequest" and mild:
-        message.page_size = rng.choice((0, 1, 500, 501, 2**31 - 1))
-        message.page_token = rng.choice(("", base64.urlsafe_b64encode(b"o:50").decode(),
-                                         base64.urlsafe_b64encode(b"o:1000000000").decode()))
         return True
     return False
 
@@ -164,7 +175,8 @@ def test_every_rpc_fuzzed_answers_clearly_without_internal_text(system):
                 if time.monotonic() - started > BUDGET_SECONDS:
                     break
                 path = f"/{method.containing_service.full_name}/{method.name}"
-                messages = [fill(classes[method.full_name](), rng, mild=i % 2 == 1)
+                mild = i % 2 == 1
+                messages = [paged(fill(classes[method.full_name](), rng, mild), rng, mild)
                             for _ in range(rng.randint(1, 3) if method.client_streaming else 1)]
                 if i == 0:
                     messages = [classes[method.full_name]()]   # the empty request first

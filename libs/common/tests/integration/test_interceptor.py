@@ -107,7 +107,7 @@ def test_an_unexpected_error_is_internal_with_an_error_id_the_log_carries_with_t
     (special_ed_pb2.ListSpecialEdStudentsRequest(name="张" * 60_000), "name"),
     (special_ed_pb2.ListSpecialEdStudentsRequest(org_unit_code="1" * 1001), "org_unit_code"),
     (special_ed_pb2.ListSpecialEdStudentsRequest(disability_type=999), "disability_type"),
-    (special_ed_pb2.ListSpecialEdStudentsRequest(page=common_pb2.PageRequest(page_size=-1)), "page.page_size"),
+    (special_ed_pb2.ListSpecialEdStudentsRequest(page_size=-1), "page.page_size"),
     (special_ed_pb2.ListSpecialEdStudentsRequest(page=common_pb2.PageRequest(
         page_token=base64.urlsafe_b64encode(b"o:" + b"9" * 40).decode())), "page.page_token"),
     (special_ed_pb2.ListSpecialEdStudentsRequest(page=common_pb2.PageRequest(page_token="!" * 10_000)),
@@ -142,7 +142,7 @@ def test_a_valid_request_reaches_its_handler(stub):
     before = PartialServicer.reached
     token = base64.urlsafe_b64encode(b"o:50").decode()
     client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(
-        name="张" * 100, disability_type=1, page=common_pb2.PageRequest(page_size=10, page_token=token)),
+        name="张" * 100, disability_type=1, page_size=10, page_token=token),
         metadata=metadata)
     assert PartialServicer.reached == before + 1
 

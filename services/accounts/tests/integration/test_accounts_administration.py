@@ -79,8 +79,8 @@ def test_users_are_listed_with_filters_and_pages(stub, root):
                                             state=accounts_pb2.USER_STATE_ACTIVE)
     request.page.page_size = 3
     first = stub.ListUsers(request, metadata=root)
-    assert first.page.total_size == 7 and len(first.users) == 3 and first.page.next_page_token
-    request.page.page_token = first.page.next_page_token
+    assert first.total_size == 7 and len(first.users) == 3 and first.next_page_token
+    request.page.page_token = first.next_page_token
     second = stub.ListUsers(request, metadata=root)
     assert [u.login_name for u in second.users] == ["p.user3", "p.user4", "p.user5"]
     assert second.users[0].org_unit_name

@@ -98,11 +98,11 @@ def test_change_rematches_and_listing_filters_and_pages(intake):
     for seq in ("143", "145", "147"):
         create(intake, identity(resident_id(seq=seq), name="李" + seq))
     page = intake.call("ListPreschoolTransfers", P.ListPreschoolTransfersRequest(
-        page=common_pb2.PageRequest(page_size=3)))
-    assert len(page.transfers) == 3 and page.page.total_size == 4 and page.page.next_page_token
+        page_size=3))
+    assert len(page.transfers) == 3 and page.total_size == 4 and page.next_page_token
     rest = intake.call("ListPreschoolTransfers", P.ListPreschoolTransfersRequest(
-        page=common_pb2.PageRequest(page_size=3, page_token=page.page.next_page_token)))
-    assert len(rest.transfers) == 1 and not rest.page.next_page_token
+        page_size=3, page_token=page.next_page_token))
+    assert len(rest.transfers) == 1 and not rest.next_page_token
     assert [t.identity.name for t in intake.call("ListPreschoolTransfers", P.ListPreschoolTransfersRequest(
         name="李14")).transfers] != []
     assert [t.transfer_id for t in intake.call("ListPreschoolTransfers", P.ListPreschoolTransfersRequest(
@@ -111,7 +111,7 @@ def test_change_rematches_and_listing_filters_and_pages(intake):
         document_number=other)).transfers) == 1
     county = intake.call("ListPreschoolTransfers", P.ListPreschoolTransfersRequest(),
                          role=Role.DEPARTMENT_REGISTRAR, org="330102")
-    assert county.page.total_size == 4 and "*" in county.transfers[0].identity.document.number  # masked
+    assert county.total_size == 4 and "*" in county.transfers[0].identity.document.number  # masked
     deleted = intake.call("ListPreschoolTransfers", P.ListPreschoolTransfersRequest(name="李143")).transfers[0]
     intake.call("DeletePreschoolTransfer", P.DeletePreschoolTransferRequest(
         transfer_id=deleted.transfer_id, expected_version=deleted.version))
@@ -173,7 +173,7 @@ def test_export_import_and_supplementary_entry_start_registration_and_lock_the_c
     assert precondition_violations(not_matched)[0][0] == "NOT_MATCHED"
     open_for_entry = intake.call("ListPreschoolTransfers", P.ListPreschoolTransfersRequest(
         match_statuses=[MATCHED], registration_started=False))
-    assert open_for_entry.page.total_size == 0
+    assert open_for_entry.total_size == 0
 
 
 def test_preschool_import_reports_rows_and_matches_the_good_ones(intake):

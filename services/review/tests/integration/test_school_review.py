@@ -42,11 +42,11 @@ def test_the_list_of_a_category_is_paged_in_submission_order(review, leader):
     seen, token = [], ""
     while True:
         page = review.reviews.ListPendingCases(review_pb2.ListPendingCasesRequest(
-            school_code=SCHOOL, category=NO_DOC, page=common_pb2.PageRequest(page_size=2, page_token=token)),
+            school_code=SCHOOL, category=NO_DOC, page_size=2, page_token=token),
             metadata=leader)
-        assert page.page.total_size == 5
+        assert page.total_size == 5
         seen += [c.case_id for c in page.cases]
-        token = page.page.next_page_token
+        token = page.next_page_token
         if not token:
             break
     assert seen == ids

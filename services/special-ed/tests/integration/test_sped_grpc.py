@@ -175,7 +175,7 @@ def test_departments_read_their_area_only(runtime, stub, auth):
     stub.CreateSpecialEdInfo(se.CreateSpecialEdInfoRequest(info=new_info()), metadata=auth())
     county = auth(Role.DEPARTMENT_REGISTRAR, "330102")
     listed = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(), metadata=county)
-    assert [i.record_id for i in listed.infos] == ["r1"] and listed.page.total_size == 1
+    assert [i.record_id for i in listed.infos] == ["r1"] and listed.total_size == 1
     assert stub.GetSpecialEdInfo(se.GetSpecialEdInfoRequest(record_id="r1"), metadata=county).record_id == "r1"
     elsewhere = auth(Role.DEPARTMENT_REGISTRAR, "320000")
     assert refused(lambda: stub.GetSpecialEdInfo(se.GetSpecialEdInfoRequest(record_id="r1"), metadata=elsewhere)
@@ -192,12 +192,11 @@ def test_lists_are_paged_and_filtered(runtime, stub, auth):
         record(runtime, f"r{n}", "视力残疾", number=number, name=f"王{n}")
         info = new_info(f"r{n}", certificate_number=number + "12")
         stub.CreateSpecialEdInfo(se.CreateSpecialEdInfoRequest(info=info), metadata=auth())
-    first = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(page=common_pb2.PageRequest(page_size=2)),
+    first = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(page_size=2),
                                        metadata=auth())
-    second = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(page=common_pb2.PageRequest(
-        page_size=2, page_token=first.page.next_page_token)), metadata=auth())
+    second = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(page_size=2, page_token=first.next_page_token), metadata=auth())
     assert [i.record_id for i in [*first.infos, *second.infos]] == ["r0", "r1", "r2", "r3"]
-    assert first.page.total_size == 5
+    assert first.total_size == 5
     filtered = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(
         disability_type=common_pb2.DISABILITY_TYPE_HEARING), metadata=auth())
     assert not filtered.infos

@@ -25,10 +25,10 @@ async def worklist(request, session, form):
     list_request = v.ListPendingCasesRequest(
         school_code=session.org_unit_code, kind=_int(query.get("kind", ""), labels.KIND),
         category=_int(query.get("category", ""), labels.CATEGORY),
-        page=c.PageRequest(page_size=PAGE_SIZE, page_token=query.get("page_token", "")))
+        page_size=PAGE_SIZE, page_token=query.get("page_token", ""))
     response = await run_in_threadpool(call, console.backend.reviews.ListPendingCases, list_request,
                                        session.access_token)
-    return render(request, session, "reviews.html", cases=response.cases, page_info=response.page, query=query,
+    return render(request, session, "reviews.html", cases=response.cases, page_info=response, query=query,
                   labels=labels, done=query.get("done", ""), crumbs=CRUMBS)
 
 

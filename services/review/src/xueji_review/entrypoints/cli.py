@@ -113,7 +113,7 @@ def list_cases(school, report, page_size, page_token, category, kind, address, t
     reviews, reports, meta = _stubs(address, token, role, org, user)
     school = school or org or ""
     filters = dict(school_code=school, category=_CATEGORIES.get(category, 0), kind=_KINDS.get(kind, 0),
-                   page=common_pb2.PageRequest(page_size=page_size, page_token=page_token))
+                   page_size=page_size, page_token=page_token)
     if report:
         result = _call(reports.ListReportableCases, review_pb2.ListReportableCasesRequest(**filters), meta)
         _print_cases("待上报学生", result.cases, result.page)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from xueji.v1 import review_pb2, review_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common.paging import Page
 from xueji_common.grpcserver.guard import require_role
 from xueji_common.grpcserver.server import GrpcBinding
 from xueji_review.entrypoints import convert
@@ -40,11 +41,11 @@ class ReviewsServicer(review_pb2_grpc.ReviewsServicer):
         query = queries.review_query(self._rt.tree, principal, school_code=request.school_code,
                                      category=convert.category_from_pb(request.category),
                                      kind=convert.kind_from_pb(request.kind))
-        offset, limit = convert.page_window(request.page)
-        cases, total = queries.page(self._rt.uow_factory(), query, offset, limit)
+        page = Page.of(request)
+        cases, total = queries.page(self._rt.uow_factory(), query, page.offset, page.size)
         return review_pb2.ListPendingCasesResponse(
             cases=[convert.case_to_pb(c, self._rt.tree) for c in cases],
-            page=convert.page_response(offset, len(cases), total),
+            next_page_token=page.next_token(total), total_size=total,
         )
 
     def GetCase(self, request, context):

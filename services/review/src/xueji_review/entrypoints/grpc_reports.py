@@ -4,6 +4,7 @@ from __future__ import annotations
 from xueji.v1 import review_pb2, review_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common.paging import Page
 from xueji_common.grpcserver.guard import require_role
 from xueji_review.entrypoints import convert
 from xueji_review.service_layer import queries, reports
@@ -25,11 +26,11 @@ class ReportsServicer(review_pb2_grpc.ReportsServicer):
 
     def ListReportableCases(self, request, context):
         principal = require_role(Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.SYSTEM)
-        offset, limit = convert.page_window(request.page)
-        cases, total = queries.page(self._rt.uow_factory(), self._query(principal, request), offset, limit)
+        page = Page.of(request)
+        cases, total = queries.page(self._rt.uow_factory(), self._query(principal, request), page.offset, page.size)
         return review_pb2.ListReportableCasesResponse(
             cases=[convert.case_to_pb(c, self._rt.tree) for c in cases],
-            page=convert.page_response(offset, len(cases), total),
+            next_page_token=page.next_token(total), total_size=total,
         )
 
     def ReportCases(self, request, context):
