@@ -34,8 +34,8 @@ def disabled(zj, people, special_ed):
 
 
 def candidates(zj, special_ed) -> dict:
-    page = special_ed.ListCandidates(sp.ListCandidatesRequest(school_code=zj.school, page=common_pb2.PageRequest(
-        page_size=500)), metadata=zj.md(Role.SCHOOL_REGISTRAR), timeout=10)
+    page = special_ed.ListCandidates(sp.ListCandidatesRequest(school_code=zj.school, page_size=500),
+                                     metadata=zj.md(Role.SCHOOL_REGISTRAR), timeout=10)
     return {c.record_id: c for c in page.candidates}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from registration_harness import OTHER_SCHOOL, SCHOOL, _system, harness  # noqa: F401 (fixtures)
+from registration_harness import OTHER_SCHOOL, SCHOOL, _system, harness, violations  # noqa: F401 (fixtures)
 from xueji.v1 import common_pb2, events_pb2, registration_pb2
 from xueji_common.auth import Role
 from xueji_common.masking import mask_document_number
@@ -72,8 +72,11 @@ def test_paging(harness, three):
     second = harness.call(LIST, S.ListApplicationsRequest(
         page_size=2, page_token=first.next_page_token))
     assert names(second) == ["张三"] and not second.next_page_token
-    err = refusal(harness.call, LIST, S.ListApplicationsRequest(page=common_pb2.PageRequest(page_token="garbage")))
+    err = refusal(harness.call, LIST, S.ListApplicationsRequest(page_token="garbage"))
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    other_filters = S.ListApplicationsRequest(page_size=2, name="张", page_token=first.next_page_token)
+    err = refusal(harness.call, LIST, other_filters)
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and violations(err) == {"page_token"}
 
 
 def test_departments_read_their_area_with_masked_numbers(harness, three):
