@@ -50,7 +50,8 @@ def problems(unit, status, page_size, page_token, address, token, role, org, use
     ctx = make_context(address, token, role, org, user)
     statuses = [{"pending": 1, "in_progress": 2, "resolved": 3}[s] for s in status]
     response = _rpc(dedup_pb2_grpc.ProblemRecordsStub(ctx.channel()).ListProblemGroups,
-                    dedup_pb2.ListProblemGroupsRequest(org_unit_code=unit, statuses=statuses, page_size=page_size, page_token=page_token), ctx.metadata())
+                    dedup_pb2.ListProblemGroupsRequest(org_unit_code=unit, statuses=statuses, page_size=page_size,
+                                                       page_token=page_token), ctx.metadata())
     table = Table("问题组", "类型", "处理状态", "处理单位", "学生（学校，学籍号，状态）", "版本")
     for g in response.groups:
         students = "\n".join(f"{s.name or '（外省）'} {s.school_name or s.school_code} {s.national_student_number} "

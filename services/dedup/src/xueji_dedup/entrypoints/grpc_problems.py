@@ -16,7 +16,6 @@ from xueji_dedup.domain.problems import GroupStatus, ProblemKind, Resolution
 from xueji_dedup.service_layer import problems
 
 
-
 def _corrected(identity: common_pb2.StudentIdentity, index: int, hash_key: str) -> problems.CorrectedIdentity:
     field = f"resolutions[{index}].corrected_identity"
     problems_ = []

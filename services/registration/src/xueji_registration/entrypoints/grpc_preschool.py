@@ -46,7 +46,8 @@ _IDENTITY_PATHS = {"identity": preschool.IDENTITY_FIELDS,
 
 def _identity_fields(mask) -> set[str]:
     """The identity fields an UpdatePreschoolTransfer's update_mask names (docs/API.md)."""
-    return {f for path in fieldmask.paths(mask, _IDENTITY_PATHS, full=("identity",)) for f in _IDENTITY_PATHS[path]}
+    paths = fieldmask.paths(mask, _IDENTITY_PATHS, full=("identity",))
+    return {field for path in paths for field in _IDENTITY_PATHS[path]}
 
 
 def candidate_pb(c: Candidate) -> common_pb2.PreschoolRecordCandidate:
@@ -112,8 +113,8 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
         principal = require_role()
         transfer = preschool.update_transfer(
             self._rt.uow_factory(), request.transfer_id, identity_input(request.identity), request.expected_version,
-            principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key, matcher=self._matcher,
-            fields=_identity_fields(request.update_mask))
+            principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key,
+            matcher=self._matcher, fields=_identity_fields(request.update_mask))
         return self._out(transfer, principal)
 
     def DeletePreschoolTransfer(self, request, context):
@@ -135,7 +136,8 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
             name_prefix=request.name.strip(), category=_category(request.category), match_statuses=tuple(statuses),
             document_hashes=preschool.number_hashes(self._rt.settings.hash_key, number) if number else (),
             registration_started=request.registration_started if request.HasField("registration_started") else None)
-        items, total = preschool.list_transfers(self._rt.uow_factory(), f, request.org_unit_code, page.offset, page.size,
+        items, total = preschool.list_transfers(self._rt.uow_factory(), f, request.org_unit_code,
+                                                page.offset, page.size,
                                                 principal=principal, tree=self._rt.tree)
         return registration_pb2.ListPreschoolTransfersResponse(
             transfers=[self._out(t, principal) for t in items],

@@ -151,7 +151,8 @@ class RegistrationsServicer(ImportMethods, registration_pb2_grpc.RegistrationsSe
         )
         page = query.list_applications(
             self._rt.uow_factory(), q, org_unit_code=request.org_unit_code, document_number=request.document_number,
-            window=Page.of(request), principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key)
+            window=Page.of(request), principal=principal, tree=self._rt.tree,
+            hash_key=self._rt.settings.hash_key)
         basic = request.view != registration_pb2.APPLICATION_VIEW_FULL
         return registration_pb2.ListApplicationsResponse(
             applications=[self._app(a, principal, page.numbers.get(a.record_id, ""), basic) for a in page.items],

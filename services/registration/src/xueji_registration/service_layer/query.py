@@ -47,7 +47,8 @@ def get_application(uow: RegistrationUnitOfWork, application_id: str, *, princip
 
 
 def list_applications(uow: RegistrationUnitOfWork, query: ApplicationQuery, *, org_unit_code: str,
-                      document_number: str, window: Window, principal: Principal, tree, hash_key: str) -> Page:
+                      document_number: str, window: Window, principal: Principal, tree,
+                      hash_key: str) -> Page:
     """Newest first. A document number is matched through its keyed hash, under each document type
     (the query names no type)."""
     column, code = area(principal, tree, org_unit_code)

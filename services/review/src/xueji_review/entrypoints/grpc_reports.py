@@ -27,7 +27,8 @@ class ReportsServicer(review_pb2_grpc.ReportsServicer):
     def ListReportableCases(self, request, context):
         principal = require_role(Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.SYSTEM)
         page = Page.of(request)
-        cases, total = queries.page(self._rt.uow_factory(), self._query(principal, request), page.offset, page.size)
+        cases, total = queries.page(self._rt.uow_factory(), self._query(principal, request),
+                                    page.offset, page.size)
         return review_pb2.ListReportableCasesResponse(
             cases=[convert.case_to_pb(c, self._rt.tree) for c in cases],
             next_page_token=page.next_token(total), total_size=total,
