@@ -120,7 +120,7 @@ def page_worker(port: int, sids: list[str], cases: int, server_times: list[float
 
 def grpc_worker(address: str):
     import grpc
-    from xueji.v1 import common_pb2, review_pb2, review_pb2_grpc
+    from xueji.v1 import review_pb2, review_pb2_grpc
     from xueji_common.grpcserver.client import bearer
 
     mint = Settings().token_service().mint
@@ -129,7 +129,7 @@ def grpc_worker(address: str):
         stub = review_pb2_grpc.ReviewsStub(grpc.insecure_channel(address))
         metadata = bearer(mint(f"bench-leader-{i}", Role.SCHOOL_LEADER, SCHOOL, ttl_seconds=3600))
         request = review_pb2.ListPendingCasesRequest(school_code=SCHOOL,
-                                                     page=common_pb2.PageRequest(page_size=PAGE_SIZE))
+                                                     page_size=PAGE_SIZE)
 
         def call() -> None:
             stub.ListPendingCases(request, metadata=metadata, timeout=30)

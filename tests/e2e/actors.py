@@ -303,10 +303,10 @@ class Province:
         out, token = [], ""
         while True:
             page = self.registrations.ListStudentRecords(registration_pb2.ListStudentRecordsRequest(
-                org_unit_code=self.school, page=common_pb2.PageRequest(page_size=200, page_token=token)),
+                org_unit_code=self.school, page_size=200, page_token=token),
                 metadata=self.md(Role.SCHOOL_REGISTRAR), timeout=10)
             out += [r for r in page.records if r.application_id == app_id]
-            token = page.page.next_page_token
+            token = page.next_page_token
             if not token:
                 return out
 

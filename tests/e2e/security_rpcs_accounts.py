@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 import grpc
+from google.protobuf import field_mask_pb2
 
 from tests.e2e.security_table import ALL, Caller, Rpc, province_of
 from tests.e2e.security_world import COUNTY
@@ -61,7 +62,9 @@ ACCOUNTS = [
     _public("WhoAmI", lambda w, c, u: ac.WhoAmIRequest(), grpc.StatusCode.OK),
     _admin("CreateUser", "unit", lambda w, c, u: ac.CreateUserRequest(
         login_name=_login(), display_name="矩阵新用户", role=_role_for(u).proto, org_unit_code=u)),
-    _admin("UpdateUser", "unit", lambda w, c, u: ac.UpdateUserRequest(login_name=_user_at(w, u), display_name="改名")),
+    _admin("UpdateUser", "unit", lambda w, c, u: ac.UpdateUserRequest(
+        login_name=_user_at(w, u), display_name="改名",
+        update_mask=field_mask_pb2.FieldMask(paths=["display_name"]))),
     _admin("ResetPassword", "unit", lambda w, c, u: ac.UserRef(login_name=_user_at(w, u))),
     _admin("LockUser", "unit", lambda w, c, u: ac.UserRef(login_name=_user_at(w, u))),
     _admin("UnlockUser", "unit", lambda w, c, u: ac.UserRef(login_name=_user_at(w, u))),

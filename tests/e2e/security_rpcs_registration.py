@@ -33,8 +33,10 @@ def _identity(form: dict) -> cm.StudentIdentity:
 
 def _update_transfer(w, c, u):
     site = w.site(u)
-    return rg.UpdatePreschoolTransferRequest(transfer_id=site.transfer("main"), identity=_identity(
-        site.person("main")), expected_version=transfer_version(site, "main"))
+    return rg.UpdatePreschoolTransferRequest(
+        transfer_id=site.transfer("main"), identity=_identity(site.person("main")),
+        update_mask=field_mask_pb2.FieldMask(paths=["identity"]),
+        expected_version=transfer_version(site, "main"))
 
 
 def _supplementary(w, c, u):

@@ -154,7 +154,7 @@ def _finish_chain(site: Site, apps: dict) -> None:
 
     def candidates():
         page = special_ed.ListCandidates(sp.ListCandidatesRequest(
-            school_code=p.school, page=common_pb2.PageRequest(page_size=100)), metadata=md, timeout=10)
+            school_code=p.school, page_size=100), metadata=md, timeout=10)
         return {c.record_id for c in page.candidates} >= set(site.records.values())
     wait_for(candidates, f"the disabled students of {p.school} in special-ed")
     special_ed.CreateSpecialEdInfo(sp.CreateSpecialEdInfoRequest(info=sp.SpecialEdInfo(

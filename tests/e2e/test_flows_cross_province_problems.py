@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.e2e.actors import RESIDENT, S, identity_form, png, wait_for
+from tests.e2e.actors import RESIDENT, identity_form, png, wait_for
 from tests.e2e.topologies import both_modes
 from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2, national_query_pb2 as nq
 from xueji.v1 import national_query_pb2_grpc
@@ -38,7 +38,7 @@ def group_seen_by(province, group_id: str) -> dedup_pb2.ProblemGroup:
 
 def open_groups_of(province, record_id: str) -> list[dedup_pb2.ProblemGroup]:
     listed = province.problems.ListProblemGroups(dedup_pb2.ListProblemGroupsRequest(
-        org_unit_code=province.province, statuses=OPEN, page=common_pb2.PageRequest(page_size=500)),
+        org_unit_code=province.province, statuses=OPEN, page_size=500),
         metadata=department(province), timeout=15).groups
     return [g for g in listed if any(s.record_id == record_id for s in g.students)]
 

@@ -34,14 +34,14 @@ def disabled(zj, people, special_ed):
 
 
 def candidates(zj, special_ed) -> dict:
-    page = special_ed.ListCandidates(sp.ListCandidatesRequest(school_code=zj.school, page=common_pb2.PageRequest(
-        page_size=500)), metadata=zj.md(Role.SCHOOL_REGISTRAR), timeout=10)
+    page = special_ed.ListCandidates(sp.ListCandidatesRequest(school_code=zj.school, page_size=500),
+                                     metadata=zj.md(Role.SCHOOL_REGISTRAR), timeout=10)
     return {c.record_id: c for c in page.candidates}
 
 
 def listed(zj, special_ed, unit: str, role=Role.SCHOOL_REGISTRAR) -> dict:
     page = special_ed.ListSpecialEdStudents(sp.ListSpecialEdStudentsRequest(
-        org_unit_code=unit, page=common_pb2.PageRequest(page_size=500)), metadata=zj.md(role, unit), timeout=10)
+        org_unit_code=unit, page_size=500), metadata=zj.md(role, unit), timeout=10)
     return {i.record_id: i for i in page.infos}
 
 

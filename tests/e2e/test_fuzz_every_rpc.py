@@ -2,7 +2,7 @@
 
 Requests are built field by field from each method's input descriptor (strings long, empty, with
 NUL, LIKE wildcards, SQL, codes of real units; numbers at the int32/int64 edges; enum numbers the
-proto does not define; Timestamps beyond year 9999; forged and huge page tokens; random bytes),
+proto does not define; Timestamps beyond year 9999; page tokens of this request, of others, garbled and huge; random bytes),
 sent by callers of every role. Asserted for every answer: never UNKNOWN or INTERNAL (a handler
 crashed), no internal text in the message or its details (SQL, tracebacks, exception class
 names), and every service still SERVING afterwards. The seed is fixed, the count bounded
@@ -28,8 +28,10 @@ from grpc_status import rpc_status
 
 import xueji.v1
 from tests.e2e.coverage import coverage
+from xueji_common import paging
 from xueji_common.auth import Role
 from xueji_common.config import Settings
+from xueji_common.grpcserver.errors import field_violations
 from xueji_common.runtime.embedded import EmbeddedSystem
 from xueji_common.testing.infra import free_port
 
@@ -89,6 +91,22 @@ def fill(message, rng: random.Random, mild: bool, depth: int = 0):
     return message
 
 
+def paged(request, rng: random.Random, mild: bool):
+    """A paged request's top-level page_size and page_token (AIP-158): `mild`, a token made for this
+    very request (as a previous response would give it); else also tokens of another request, with
+    a changed position, or garbled."""
+    if "page_token" not in request.DESCRIPTOR.fields_by_name:
+        return request
+    request.page_size = rng.choice((0, 1, 500, 501, 2**31 - 1) if mild else INT32)
+    bound = paging.binding(request)
+    own = paging.encode(rng.choice((50, 100, paging.MAX_OFFSET)), bound)
+    garbled = own[:5] + ("B" if own[5] == "A" else "A") + own[6:]
+    forged = (paging.encode(50, bound + b"other filters"), garbled,
+              base64.urlsafe_b64encode(b"o:50").decode(), "!" * 70)
+    request.page_token = rng.choice(("", own) if mild else ("", own, *forged))
+    return request
+
+
 def special(message, rng: random.Random, mild: bool) -> bool:
     """Well-known types get values at their edges."""
     name = message.DESCRIPTOR.full_name
@@ -101,11 +119,6 @@ def special(message, rng: random.Random, mild: bool) -> bool:
         message.year, message.month, message.day = rng.choice(
             ((2015, 6, 1), (1, 1, 1), (9999, 12, 31), (2024, 2, 29)) if mild else
             ((2015, 2, 30), (0, 13, 1), (10_000, 1, 1), (-1, -1, -1), (2**31 - 1, 1, 1)))
-        return True
-    if name == "xueji.v1.PageRequest" and mild:
-        message.page_size = rng.choice((0, 1, 500, 501, 2**31 - 1))
-        message.page_token = rng.choice(("", base64.urlsafe_b64encode(b"o:50").decode(),
-                                         base64.urlsafe_b64encode(b"o:1000000000").decode()))
         return True
     return False
 
@@ -164,7 +177,8 @@ def test_every_rpc_fuzzed_answers_clearly_without_internal_text(system):
                 if time.monotonic() - started > BUDGET_SECONDS:
                     break
                 path = f"/{method.containing_service.full_name}/{method.name}"
-                messages = [fill(classes[method.full_name](), rng, mild=i % 2 == 1)
+                mild = i % 2 == 1
+                messages = [paged(fill(classes[method.full_name](), rng, mild), rng, mild)
                             for _ in range(rng.randint(1, 3) if method.client_streaming else 1)]
                 if i == 0:
                     messages = [classes[method.full_name]()]   # the empty request first
@@ -191,3 +205,59 @@ def test_every_rpc_fuzzed_answers_clearly_without_internal_text(system):
     for name in ["", *system.server.service_names]:
         assert health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5).status == \
             health_pb2.HealthCheckResponse.SERVING, name
+
+
+def _other_filters(request):
+    """The request with one filter changed: its first string field, else its first number or enum."""
+    other = type(request)()
+    other.CopyFrom(request)
+    for field in request.DESCRIPTOR.fields:
+        if field.name in paging.PAGING_FIELDS or field.is_repeated or field.message_type is not None:
+            continue
+        if field.type == field.TYPE_STRING:
+            setattr(other, field.name, getattr(request, field.name) + "1")
+            return other
+        if field.type == field.TYPE_ENUM:
+            values = [v for v in field.enum_type.values_by_number if v != getattr(request, field.name)]
+            setattr(other, field.name, values[-1])
+            return other
+    raise AssertionError(f"{request.DESCRIPTOR.full_name} has no filter to change")
+
+
+def test_every_paged_rpc_refuses_a_token_of_other_filters_or_garbled(system):
+    """AIP-158 across every service: the token of a request continues that request only."""
+    token = system.runtimes[0].tokens.mint("pager", Role.DEPARTMENT_REGISTRAR, "330102")
+    metadata = [("authorization", f"Bearer {token}")]
+    paged_methods = [m for m in served_methods(system.server.service_names)
+                     if "page_token" in m.input_type.fields_by_name]
+    assert len(paged_methods) >= 12
+    with grpc.insecure_channel(system.settings.grpc_address) as channel:
+        for method in paged_methods:
+            path = f"/{method.containing_service.full_name}/{method.name}"
+            stub = channel.unary_unary(path, request_serializer=lambda m: m.SerializeToString(),
+                                       response_deserializer=lambda b: b)
+            request = message_factory.GetMessageClass(method.input_type)(page_size=1)
+            own = paging.encode(1, paging.binding(request))
+            other = _other_filters(request)
+            garbled = own[:5] + ("B" if own[5] == "A" else "A") + own[6:]
+            for sent in (_with_token(other, own), _with_token(request, garbled),
+                         _with_token(request, base64.urlsafe_b64encode(b"o:1").decode())):
+                with pytest.raises(grpc.RpcError) as refused:
+                    stub(sent, metadata=metadata, timeout=10)
+                assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, path
+                assert _violated_fields(refused.value) == ["page_token"], path
+            try:
+                stub(_with_token(request, own), metadata=metadata, timeout=10)
+            except grpc.RpcError as exc:    # e.g. a required school code: refused, but not for the token
+                assert "page_token" not in _violated_fields(exc), path
+
+
+def _with_token(request, token: str):
+    sent = type(request)()
+    sent.CopyFrom(request)
+    sent.page_token = token
+    return sent
+
+
+def _violated_fields(error: grpc.RpcError) -> list[str]:
+    return [field for field, _ in field_violations(error)]

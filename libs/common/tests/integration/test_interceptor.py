@@ -13,7 +13,8 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from xueji.v1 import common_pb2, special_ed_pb2, special_ed_pb2_grpc
+from xueji.v1 import special_ed_pb2, special_ed_pb2_grpc
+from xueji_common import paging
 from xueji_common.auth import Role
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.client import bearer
@@ -108,15 +109,15 @@ def test_an_unexpected_error_is_internal_with_an_error_id_the_log_carries_with_t
     (special_ed_pb2.ListSpecialEdStudentsRequest(name="张" * 60_000), "name"),
     (special_ed_pb2.ListSpecialEdStudentsRequest(org_unit_code="1" * 1001), "org_unit_code"),
     (special_ed_pb2.ListSpecialEdStudentsRequest(disability_type=999), "disability_type"),
-    (special_ed_pb2.ListSpecialEdStudentsRequest(page=common_pb2.PageRequest(page_size=-1)), "page.page_size"),
-    (special_ed_pb2.ListSpecialEdStudentsRequest(page=common_pb2.PageRequest(
-        page_token=base64.urlsafe_b64encode(b"o:" + b"9" * 40).decode())), "page.page_token"),
-    (special_ed_pb2.ListSpecialEdStudentsRequest(page=common_pb2.PageRequest(page_token="!" * 10_000)),
-     "page.page_token"),
-    (special_ed_pb2.ListSpecialEdStudentsRequest(page=common_pb2.PageRequest(page_token="not a token")),
-     "page.page_token"),
+    (special_ed_pb2.ListSpecialEdStudentsRequest(page_size=-1), "page_size"),
+    (special_ed_pb2.ListSpecialEdStudentsRequest(
+        page_token=base64.urlsafe_b64encode(b"o:" + b"9" * 40).decode()), "page_token"),
+    (special_ed_pb2.ListSpecialEdStudentsRequest(page_token="!" * 10_000), "page_token"),
+    (special_ed_pb2.ListSpecialEdStudentsRequest(page_token="not a token"), "page_token"),
+    (special_ed_pb2.ListSpecialEdStudentsRequest(name="李", page_token=paging.encode(
+        50, paging.binding(special_ed_pb2.ListSpecialEdStudentsRequest(name="张")))), "page_token"),
 ], ids=["long_name", "long_code", "undefined_enum", "negative_page_size", "huge_offset", "huge_token",
-        "forged_token"])
+        "forged_token", "other_filters_token"])
 def test_every_request_is_validated_at_the_edge_before_its_handler(stub, request_, field):
     client, metadata = stub
     before = PartialServicer.reached
@@ -141,10 +142,9 @@ def test_timestamps_outside_the_valid_range_are_field_errors():
 def test_a_valid_request_reaches_its_handler(stub):
     client, metadata = stub
     before = PartialServicer.reached
-    token = base64.urlsafe_b64encode(b"o:50").decode()
-    client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(
-        name="张" * 100, disability_type=1, page=common_pb2.PageRequest(page_size=10, page_token=token)),
-        metadata=metadata)
+    request = special_ed_pb2.ListSpecialEdStudentsRequest(name="张" * 100, disability_type=1, page_size=10)
+    request.page_token = paging.encode(50, paging.binding(request))   # as the previous page answered it
+    client.ListSpecialEdStudents(request, metadata=metadata)
     assert PartialServicer.reached == before + 1
 
 

@@ -1,34 +1,15 @@
-"""The edge's rules without a server: page tokens, token claim shapes, the request walk."""
+"""The edge's rules without a server: token claim shapes, the request walk (page tokens: test_paging)."""
 from __future__ import annotations
-
-import base64
 
 import pytest
 
 from xueji.v1 import common_pb2, dedup_pb2, registration_pb2
-from xueji_common import paging
 from xueji_common.auth import Principal, Role
 from xueji_common.grpcserver.claims import claims_problem
 from xueji_common.grpcserver.validation import violations
 from xueji_common.orgunits import load_default_tree
 
 TREE = load_default_tree()
-
-
-def token(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode()
-
-
-def test_page_tokens_round_trip():
-    assert paging.decode_offset(paging.encode_offset(150)) == 150
-    assert paging.encode_offset(0) == "" and paging.decode_offset("") == 0
-
-
-@pytest.mark.parametrize("bad", [token("o:" + "9" * 40), token("o:1000000001"), token("o:-5"), token("x:5"),
-                                 "!!!", "o:5", "5", "b" * 65, token("o:٣")])
-def test_forged_or_huge_page_tokens_are_refused(bad):
-    with pytest.raises(ValueError):
-        paging.decode_offset(bad)
 
 
 @pytest.mark.parametrize("role,org,ok", [
@@ -52,9 +33,8 @@ def test_the_subject_must_be_a_non_empty_string():
 
 def test_the_walk_names_every_bad_field_with_its_path():
     request = dedup_pb2.ListProblemGroupsRequest(
-        name="张" * 1001, kinds=[1, 999], page=common_pb2.PageRequest(page_size=-1, page_token=token("o:x")))
-    assert sorted(v.field for v in violations(request)) == [
-        "kinds[1]", "name", "page.page_size", "page.page_token"]
+        name="张" * 1001, kinds=[1, 999], page_size=-1, page_token="bzp4")
+    assert sorted(v.field for v in violations(request)) == ["kinds[1]", "name", "page_size", "page_token"]
 
 
 def test_nested_dates_and_timestamps_are_checked():

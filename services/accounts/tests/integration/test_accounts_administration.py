@@ -2,11 +2,18 @@
 from __future__ import annotations
 
 import grpc
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from accounts_harness import create, first_sign_in, refused
 from xueji.v1 import accounts_pb2
 from xueji_common.auth import Role
 from xueji_common.grpcserver.client import bearer
+
+
+def update(login_name: str, **fields) -> accounts_pb2.UpdateUserRequest:
+    """An UpdateUser of the fields given, and only those (update_mask)."""
+    return accounts_pb2.UpdateUserRequest(login_name=login_name, update_mask=FieldMask(paths=list(fields)),
+                                          **fields)
 
 
 def _admin_of(stub, root, login, unit) -> list:
@@ -26,9 +33,9 @@ def test_an_administrator_manages_its_unit_and_below_never_above_or_beside(stub,
         refused(call, accounts_pb2.UserRef(login_name="a.js.school"), metadata=zj,
                 code=grpc.StatusCode.PERMISSION_DENIED)
     county = _admin_of(stub, zj, "a.county", "330102")
-    refused(stub.UpdateUser, accounts_pb2.UpdateUserRequest(login_name="a.zj", display_name="改名"), metadata=county,
+    refused(stub.UpdateUser, update("a.zj", display_name="改名"), metadata=county,
             code=grpc.StatusCode.PERMISSION_DENIED)
-    refused(stub.UpdateUser, accounts_pb2.UpdateUserRequest(login_name="a.zj.county", org_unit_code="330000"),
+    refused(stub.UpdateUser, update("a.zj.county", org_unit_code="330000"),
             metadata=county, code=grpc.StatusCode.PERMISSION_DENIED)  # moving a user above oneself
     listed = stub.ListUsers(accounts_pb2.ListUsersRequest(), metadata=county).users
     assert {u.login_name for u in listed} == {"a.county", "a.zj.county", "a.zj.school"}
@@ -40,7 +47,7 @@ def test_roles_must_fit_the_level_of_the_unit_on_create_and_edit(stub, root):
         details = refused(create, stub, root, "r.bad", role, unit, code=grpc.StatusCode.INVALID_ARGUMENT)
         assert "role" in details
     create(stub, root, "r.school", Role.SCHOOL_LEADER, "1330102001")
-    refused(stub.UpdateUser, accounts_pb2.UpdateUserRequest(login_name="r.school", org_unit_code="330102"),
+    refused(stub.UpdateUser, update("r.school", org_unit_code="330102"),
             metadata=root, code=grpc.StatusCode.INVALID_ARGUMENT)
     refused(create, stub, root, "r.school", Role.SCHOOL_LEADER, "1330102001", code=grpc.StatusCode.ALREADY_EXISTS)
 
@@ -62,7 +69,7 @@ def test_lock_disable_and_reset_end_sign_in_until_undone_and_every_change_is_lis
     stub.SignIn(accounts_pb2.SignInRequest(login_name="c.user", password="Changed.Pass-2027"))
     temporary = stub.ResetPassword(accounts_pb2.UserRef(login_name="c.user"), metadata=root).temporary_password
     first_sign_in(stub, "c.user", temporary, "Another.Pass-2028")  # change forced after a reset
-    stub.UpdateUser(accounts_pb2.UpdateUserRequest(login_name="c.user", display_name="新名字"), metadata=root)
+    stub.UpdateUser(update("c.user", display_name="新名字"), metadata=root)
     stub.DisableUser(accounts_pb2.UserRef(login_name="c.user"), metadata=root)
     assert "停用" in refused(stub.SignIn, accounts_pb2.SignInRequest(login_name="c.user", password="Another.Pass-2028"))
     changes = stub.ListAccountChanges(accounts_pb2.ListAccountChangesRequest(login_name="c.user"), metadata=root)
@@ -77,10 +84,32 @@ def test_users_are_listed_with_filters_and_pages(stub, root):
         create(stub, root, f"p.user{i}", Role.SCHOOL_REGISTRAR, "1330102001")
     request = accounts_pb2.ListUsersRequest(login_name_contains="p.user", role=Role.SCHOOL_REGISTRAR.proto,
                                             state=accounts_pb2.USER_STATE_ACTIVE)
-    request.page.page_size = 3
+    request.page_size = 3
     first = stub.ListUsers(request, metadata=root)
-    assert first.page.total_size == 7 and len(first.users) == 3 and first.page.next_page_token
-    request.page.page_token = first.page.next_page_token
+    assert first.total_size == 7 and len(first.users) == 3 and first.next_page_token
+    request.page_token = first.next_page_token
     second = stub.ListUsers(request, metadata=root)
     assert [u.login_name for u in second.users] == ["p.user3", "p.user4", "p.user5"]
     assert second.users[0].org_unit_name
+
+
+def test_an_update_changes_the_masked_fields_only_and_names_a_bad_mask(stub, root):
+    create(stub, root, "m.user", Role.SCHOOL_REGISTRAR, "1330102001")
+    # role and unit travel in the request, but only display_name is in the mask
+    request = accounts_pb2.UpdateUserRequest(login_name="m.user", display_name="新名字", org_unit_code="330102",
+                                             role=Role.DEPARTMENT_REGISTRAR.proto,
+                                             update_mask=FieldMask(paths=["display_name"]))
+    user = stub.UpdateUser(request, metadata=root)
+    assert (user.display_name, user.org_unit_code) == ("新名字", "1330102001")
+    assert user.role == Role.SCHOOL_REGISTRAR.proto
+    user = stub.UpdateUser(update("m.user", org_unit_code="1330102002"), metadata=root)
+    assert (user.display_name, user.org_unit_code) == ("新名字", "1330102002")
+    for paths in ([], ["login_name"], ["display_name", "password"], ["*", "role"]):
+        request.update_mask.Clear()
+        request.update_mask.paths.extend(paths)
+        details = refused(stub.UpdateUser, request, metadata=root, code=grpc.StatusCode.INVALID_ARGUMENT)
+        assert "update_mask" in details, paths
+    request.update_mask.Clear()
+    request.update_mask.paths.append("*")    # a full replace: all three taken from the request
+    user = stub.UpdateUser(request, metadata=root)
+    assert (user.org_unit_code, user.role) == ("330102", Role.DEPARTMENT_REGISTRAR.proto)

@@ -107,7 +107,7 @@ def test_a_role_must_fit_the_level_of_its_unit(accounts):
 def test_a_role_change_ends_the_users_sessions_and_is_audited(accounts):
     service, uow = accounts
     tokens = signin.sign_in(service, ready(accounts, "t.promoted"), NEW, "x")
-    admin.update_user(service, ROOT, "t.promoted", "", Role.SCHOOL_LEADER, "")
+    admin.update_user(service, ROOT, "t.promoted", {"role": Role.SCHOOL_LEADER})
     assert "重新登录" in refusal(signin.refresh, service, tokens.refresh_token)
     assert uow.repo.changes[-1]["detail"] == "role=school_leader"
 

@@ -96,7 +96,7 @@ class World:
     def pending_case(self, application_id: str, school: str = SCHOOL) -> review_pb2.ReviewCase:
         def find():
             cases = self.reviews.ListPendingCases(review_pb2.ListPendingCasesRequest(
-                school_code=school, page=common_pb2.PageRequest(page_size=500)),
+                school_code=school, page_size=500),
                 metadata=self.md(Role.SCHOOL_LEADER, school), timeout=10).cases
             return next((c for c in cases if c.application_id == application_id and c.reviewable), None)
         return wait_for(find, f"the review case of {application_id}")

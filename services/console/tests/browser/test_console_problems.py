@@ -8,7 +8,7 @@ import io
 import pytest
 from console_world import wait_for
 from PIL import Image
-from xueji.v1 import common_pb2, dedup_pb2
+from xueji.v1 import dedup_pb2
 from xueji_common.auth import Role
 
 from conftest import check_accessible, screenshot, sign_in
@@ -28,7 +28,7 @@ def twins(world):
         world.registered(world.no_document_student("孙问题", school).application_id, school)
     md = world.md(Role.DEPARTMENT_REGISTRAR, COUNTY)
     return wait_for(lambda: world.problems.ListProblemGroups(dedup_pb2.ListProblemGroupsRequest(
-        name="孙问题", page=common_pb2.PageRequest(page_size=10)), metadata=md, timeout=10).groups, "the problem group")
+        name="孙问题", page_size=10), metadata=md, timeout=10).groups, "the problem group")
 
 
 def test_county_registrar_corroborates_one_record_and_deletes_its_twin(page, world, twins):

@@ -103,7 +103,7 @@ def test_registrar_enters_non_freshmen_by_hand_with_save_and_continue(page, worl
     page.get_by_role("heading", name="学籍注册信息：李录入二").wait_for()
     assert page.get_by_text("李录入二 已保存并提交").is_visible()
     listed = world.registrations.ListApplications(registration_pb2.ListApplicationsRequest(
-        name="李录入", page=common_pb2.PageRequest(page_size=10)), metadata=world.md(Role.SCHOOL_REGISTRAR), timeout=10)
+        name="李录入", page_size=10), metadata=world.md(Role.SCHOOL_REGISTRAR), timeout=10)
     assert sorted(a.student.name for a in listed.applications) == ["李录入", "李录入二"]
     assert {a.kind for a in listed.applications} == {common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN}
 

@@ -20,7 +20,7 @@ def candidate(world):
     world.registered(app.application_id, SCHOOL)
     md = world.md(Role.SCHOOL_REGISTRAR, SCHOOL)
     return wait_for(lambda: world.special_ed.ListCandidates(special_ed_pb2.ListCandidatesRequest(
-        school_code=SCHOOL, name="吴特教", page=common_pb2.PageRequest(page_size=10)), metadata=md,
+        school_code=SCHOOL, name="吴特教", page_size=10), metadata=md,
         timeout=10).candidates, "the candidate")[0]
 
 

@@ -16,7 +16,7 @@ from xueji_common.documents import DocumentCategory
 from xueji_common.grpcserver import client
 from xueji_common.grpcserver.errors import field_violations
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.adapters.rows import encode_offset
+from xueji_registration.entrypoints.grpc_imports import report_token
 from xueji_registration.entrypoints.grpc_imports import checkpoint_of
 from xueji_registration.adapters.excel import hostile, samples
 from xueji_registration.domain.template.columns import registration_template
@@ -45,33 +45,43 @@ def test_fifty_thousand_failing_rows_are_answered_with_a_page_and_the_report_pag
     report = intake.call("ImportApplications", request(many_failing))
     assert (report.rows_total, report.rows_passed, report.rows_failed) == (FAILING + 3, 3, FAILING)
     assert [e.row_number for e in report.errors] == list(range(5, 105))   # the first 100 failed rows
-    assert report.errors_page.total_size == FAILING and report.errors_page.next_page_token
+    assert report.rows_failed == FAILING and report.next_page_token
     assert report.ByteSize() < 1024 * 1024 and intake.count("applications") == 3
-    seen, token, pages = [], report.errors_page.next_page_token, 0
+    seen, token, pages = [], report.next_page_token, 0
     while token and pages < 3:
         page = intake.call("GetImportReport", registration_pb2.GetImportReportRequest(
-            import_id=report.import_id, page=common_pb2.PageRequest(page_size=1000, page_token=token)))
+            import_id=report.import_id, page_size=1000, page_token=token))
         seen += [e.row_number for e in page.errors]
-        token, pages = page.errors_page.next_page_token, pages + 1
+        token, pages = page.next_page_token, pages + 1
         assert page.ByteSize() < 1024 * 1024 and not page.created_ids   # with the first page only
     assert seen == list(range(105, 3105))
     last = intake.call("GetImportReport", registration_pb2.GetImportReportRequest(
-        import_id=report.import_id, page=common_pb2.PageRequest(page_size=10, page_token=_after(FAILING - 1))))
+        import_id=report.import_id, page_size=10, page_token=_after(FAILING - 1, report.import_id)))
     assert [e.row_number for e in last.errors] == list(range(FAILING, FAILING + 5))
-    assert not last.errors_page.next_page_token
+    assert not last.next_page_token
 
 
-def _after(row_number: int) -> str:
-    return encode_offset(row_number)
+def _after(row_number: int, import_id: str) -> str:
+    return report_token(import_id, row_number)
 
 
 def test_a_bad_page_token_of_the_report_is_named(intake):
     report = intake.call("ImportApplications", request(hostile.failing_rows(TEMPLATE, GOOD[:1], 2)))
     with pytest.raises(grpc.RpcError) as err:
         intake.call("GetImportReport", registration_pb2.GetImportReportRequest(
-            import_id=report.import_id, page=common_pb2.PageRequest(page_token="bm90LWEtdG9rZW4=")))
+            import_id=report.import_id, page_token="bm90LWEtdG9rZW4="))
     assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-    assert [f for f, _ in field_violations(err.value)] == ["page.page_token"]
+    assert [f for f, _ in field_violations(err.value)] == ["page_token"]
+
+
+def test_a_report_token_of_another_import_is_refused(intake):
+    first = intake.call("ImportApplications", request(hostile.failing_rows(TEMPLATE, GOOD[:1], 2)))
+    second = intake.call("ImportApplications", request(hostile.failing_rows(TEMPLATE, GOOD[1:2], 2)))
+    with pytest.raises(grpc.RpcError) as err:
+        intake.call("GetImportReport", registration_pb2.GetImportReportRequest(
+            import_id=second.import_id, page_token=_after(3, first.import_id)))
+    assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert [f for f, _ in field_violations(err.value)] == ["page_token"]
 
 
 def test_the_failed_rows_workbook_is_streamed_in_pieces(intake):

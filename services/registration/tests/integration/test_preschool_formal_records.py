@@ -1,6 +1,7 @@
 """A child who already has a formal record (正式学籍) anywhere, and a preschool record under another
 name: what the transfer shows, and what the registrar may still do (manual 4.2-4.5)."""
 import grpc
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from intake_harness import SCHOOL, intake, record  # noqa: F401 (fixture)
 from xueji.v1 import common_pb2, registration_pb2 as P
@@ -27,7 +28,7 @@ def test_a_child_with_a_formal_record_at_another_school_shows_where_and_is_not_e
     # the number may have been mistyped: the registrar corrects it, and the child is free again
     fixed = intake.call("UpdatePreschoolTransfer", P.UpdatePreschoolTransferRequest(
         transfer_id=transfer.transfer_id, identity=identity(resident_id(seq="173"), name="余鹰"),
-        expected_version=transfer.version))
+        update_mask=FieldMask(paths=["identity"]), expected_version=transfer.version))
     assert not fixed.has_formal_record and not fixed.HasField("formal_record")
 
 

@@ -5,6 +5,7 @@ import datetime as dt
 import re
 
 from click.testing import CliRunner
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from intake_harness import intake, record  # noqa: F401 (fixture)
 from test_preschool_transfers import MATCHED, NOT_FOUND, TO_CONFIRM, create, identity
@@ -94,7 +95,7 @@ def test_a_transfer_changed_or_deleted_meanwhile_is_skipped_not_overwritten(inta
     def registrar_edits():
         intake.call("UpdatePreschoolTransfer", P.UpdatePreschoolTransferRequest(
             transfer_id=changed.transfer_id, identity=identity(edited_number, name="改名"),
-            expected_version=changed.version))
+            update_mask=FieldMask(paths=["identity"]), expected_version=changed.version))
         intake.call("DeletePreschoolTransfer", P.DeletePreschoolTransferRequest(
             transfer_id=deleted.transfer_id, expected_version=deleted.version))
 

@@ -2,6 +2,7 @@
 import io
 
 import grpc
+from google.protobuf.field_mask_pb2 import FieldMask
 import pytest
 from openpyxl import load_workbook
 
@@ -85,24 +86,45 @@ def test_identity_rules_duplicates_and_national_query_down(intake):
     assert err.value.code() is grpc.StatusCode.PERMISSION_DENIED
 
 
+def test_a_change_takes_only_the_masked_identity_fields(intake):
+    before = create(intake, identity(resident_id(seq="161"), name="王五"))
+    # the request carries another number, but only the name is in the mask
+    changed = intake.call("UpdatePreschoolTransfer", P.UpdatePreschoolTransferRequest(
+        transfer_id=before.transfer_id, identity=identity(resident_id(seq="163"), name="王小五"),
+        update_mask=FieldMask(paths=["identity.name"]), expected_version=before.version))
+    assert changed.identity.name == "王小五" and changed.version == before.version + 1
+    assert changed.identity.document.number == before.identity.document.number == resident_id(seq="161")
+    for paths in ([], ["identity.nationality"], ["school_code"], ["*", "identity.name"]):
+        err = refused(intake, "UpdatePreschoolTransfer", P.UpdatePreschoolTransferRequest(
+            transfer_id=before.transfer_id, identity=identity(name="赵六"), update_mask=FieldMask(paths=paths),
+            expected_version=changed.version), grpc.StatusCode.INVALID_ARGUMENT)
+        assert {f for f, _ in field_violations(err)} == {"update_mask"}, paths
+    unchanged = intake.call("GetPreschoolTransfer",
+                            P.GetPreschoolTransferRequest(transfer_id=before.transfer_id))
+    assert (unchanged.identity.name, unchanged.version) == ("王小五", changed.version)
+
+
 def test_change_rematches_and_listing_filters_and_pages(intake):
     first = create(intake)
     other = resident_id(seq="141")
     intake.records.by_number = {other: [record("r7")]}
     changed = intake.call("UpdatePreschoolTransfer", P.UpdatePreschoolTransferRequest(
-        transfer_id=first.transfer_id, identity=identity(other), expected_version=first.version))
+        transfer_id=first.transfer_id, identity=identity(other), update_mask=FieldMask(paths=["identity"]),
+        expected_version=first.version))
     assert changed.match_status == MATCHED and changed.version == first.version + 1
     refused(intake, "UpdatePreschoolTransfer", P.UpdatePreschoolTransferRequest(
-        transfer_id=first.transfer_id, identity=identity(other), expected_version=first.version),
-        grpc.StatusCode.ABORTED)
+        transfer_id=first.transfer_id, identity=identity(other), update_mask=FieldMask(paths=["identity"]),
+        expected_version=first.version), grpc.StatusCode.ABORTED)
     for seq in ("143", "145", "147"):
         create(intake, identity(resident_id(seq=seq), name="李" + seq))
-    page = intake.call("ListPreschoolTransfers", P.ListPreschoolTransfersRequest(
-        page=common_pb2.PageRequest(page_size=3)))
-    assert len(page.transfers) == 3 and page.page.total_size == 4 and page.page.next_page_token
+    page = intake.call("ListPreschoolTransfers", P.ListPreschoolTransfersRequest(page_size=3))
+    assert len(page.transfers) == 3 and page.total_size == 4 and page.next_page_token
     rest = intake.call("ListPreschoolTransfers", P.ListPreschoolTransfersRequest(
-        page=common_pb2.PageRequest(page_size=3, page_token=page.page.next_page_token)))
-    assert len(rest.transfers) == 1 and not rest.page.next_page_token
+        page_size=3, page_token=page.next_page_token))
+    assert len(rest.transfers) == 1 and not rest.next_page_token
+    err = refused(intake, "ListPreschoolTransfers", P.ListPreschoolTransfersRequest(   # other filters
+        page_size=3, name="李", page_token=page.next_page_token), grpc.StatusCode.INVALID_ARGUMENT)
+    assert [f for f, _ in field_violations(err)] == ["page_token"]
     assert [t.identity.name for t in intake.call("ListPreschoolTransfers", P.ListPreschoolTransfersRequest(
         name="李14")).transfers] != []
     assert [t.transfer_id for t in intake.call("ListPreschoolTransfers", P.ListPreschoolTransfersRequest(
@@ -111,7 +133,7 @@ def test_change_rematches_and_listing_filters_and_pages(intake):
         document_number=other)).transfers) == 1
     county = intake.call("ListPreschoolTransfers", P.ListPreschoolTransfersRequest(),
                          role=Role.DEPARTMENT_REGISTRAR, org="330102")
-    assert county.page.total_size == 4 and "*" in county.transfers[0].identity.document.number  # masked
+    assert county.total_size == 4 and "*" in county.transfers[0].identity.document.number  # masked
     deleted = intake.call("ListPreschoolTransfers", P.ListPreschoolTransfersRequest(name="李143")).transfers[0]
     intake.call("DeletePreschoolTransfer", P.DeletePreschoolTransferRequest(
         transfer_id=deleted.transfer_id, expected_version=deleted.version))
@@ -147,7 +169,8 @@ def test_export_import_and_supplementary_entry_start_registration_and_lock_the_c
     assert started.application_id == report.created_ids[0]
     for method, req in (
         ("UpdatePreschoolTransfer", P.UpdatePreschoolTransferRequest(
-            transfer_id=ta.transfer_id, identity=identity(a, name="甲甲"), expected_version=started.version)),
+            transfer_id=ta.transfer_id, identity=identity(a, name="甲甲"),
+            update_mask=FieldMask(paths=["identity"]), expected_version=started.version)),
         ("DeletePreschoolTransfer", P.DeletePreschoolTransferRequest(
             transfer_id=ta.transfer_id, expected_version=started.version)),
         ("ExportPreschoolTransfers", P.ExportPreschoolTransfersRequest(school_code=SCHOOL,
@@ -173,7 +196,7 @@ def test_export_import_and_supplementary_entry_start_registration_and_lock_the_c
     assert precondition_violations(not_matched)[0][0] == "NOT_MATCHED"
     open_for_entry = intake.call("ListPreschoolTransfers", P.ListPreschoolTransfersRequest(
         match_statuses=[MATCHED], registration_started=False))
-    assert open_for_entry.page.total_size == 0
+    assert open_for_entry.total_size == 0
 
 
 def test_preschool_import_reports_rows_and_matches_the_good_ones(intake):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from registration_harness import OTHER_SCHOOL, SCHOOL, _system, harness  # noqa: F401 (fixtures)
+from registration_harness import OTHER_SCHOOL, SCHOOL, _system, harness, violations  # noqa: F401 (fixtures)
 from xueji.v1 import common_pb2, events_pb2, registration_pb2
 from xueji_common.auth import Role
 from xueji_common.masking import mask_document_number
@@ -40,7 +40,7 @@ def three(harness):
 
 def test_the_school_lists_its_applications_newest_first_with_handling_unit_and_authentication(harness, three):
     response = harness.call(LIST, S.ListApplicationsRequest())
-    assert names(response) == ["赵六", "陈大文", "张三"] and response.page.total_size == 3
+    assert names(response) == ["赵六", "陈大文", "张三"] and response.total_size == 3
     by_name = {a.student.name: a for a in response.applications}
     assert by_name["张三"].current_handling_unit.name == "上城区"
     assert by_name["张三"].authentication_status == common_pb2.AUTHENTICATION_STATUS_PASSED
@@ -67,20 +67,23 @@ def test_filters(harness, three, request_fields, expected):
 
 
 def test_paging(harness, three):
-    first = harness.call(LIST, S.ListApplicationsRequest(page=common_pb2.PageRequest(page_size=2)))
-    assert names(first) == ["赵六", "陈大文"] and first.page.next_page_token and first.page.total_size == 3
+    first = harness.call(LIST, S.ListApplicationsRequest(page_size=2))
+    assert names(first) == ["赵六", "陈大文"] and first.next_page_token and first.total_size == 3
     second = harness.call(LIST, S.ListApplicationsRequest(
-        page=common_pb2.PageRequest(page_size=2, page_token=first.page.next_page_token)))
-    assert names(second) == ["张三"] and not second.page.next_page_token
-    err = refusal(harness.call, LIST, S.ListApplicationsRequest(page=common_pb2.PageRequest(page_token="garbage")))
+        page_size=2, page_token=first.next_page_token))
+    assert names(second) == ["张三"] and not second.next_page_token
+    err = refusal(harness.call, LIST, S.ListApplicationsRequest(page_token="garbage"))
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    other_filters = S.ListApplicationsRequest(page_size=2, name="张", page_token=first.next_page_token)
+    err = refusal(harness.call, LIST, other_filters)
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and violations(err) == {"page_token"}
 
 
 def test_departments_read_their_area_with_masked_numbers(harness, three):
     for org in ("330102", "330100", "330000", "000000"):
         response = harness.call(LIST, S.ListApplicationsRequest(view=S.APPLICATION_VIEW_FULL),
                                 role=Role.DEPARTMENT_REGISTRAR, org=org)
-        assert response.page.total_size == 3, org
+        assert response.total_size == 3, org
     resident = next(a for a in response.applications if a.student.name == "张三")
     assert resident.student.document.number == resident_id(seq="111")[:3] + "*" * 11 + resident_id(seq="111")[-4:]
     assert "*" in resident.student.family_members[0].document.number
@@ -90,8 +93,8 @@ def test_departments_read_their_area_with_masked_numbers(harness, three):
 
 def test_another_area_sees_nothing_of_ours(harness, three):
     assert harness.call(LIST, S.ListApplicationsRequest(), role=Role.DEPARTMENT_REGISTRAR,
-                        org="330105").page.total_size == 0
-    assert harness.call(LIST, S.ListApplicationsRequest(), org=OTHER_SCHOOL).page.total_size == 0
+                        org="330105").total_size == 0
+    assert harness.call(LIST, S.ListApplicationsRequest(), org=OTHER_SCHOOL).total_size == 0
     for role, org in ((Role.DEPARTMENT_REGISTRAR, "330105"), (Role.SCHOOL_REGISTRAR, OTHER_SCHOOL),
                       (Role.DEPARTMENT_REGISTRAR, "320000")):
         err = refusal(harness.call, LIST, S.ListApplicationsRequest(org_unit_code=SCHOOL), role=role, org=org)
@@ -122,12 +125,12 @@ def test_records_are_listed_and_read_within_jurisdiction(harness, three):
     harness.through_review(nodoc, up_to_province=True)
     records = harness.call("ListStudentRecords", S.ListStudentRecordsRequest(), role=Role.DEPARTMENT_REGISTRAR,
                            org="330100")
-    assert records.page.total_size == 2
+    assert records.total_size == 2
     formal = harness.call("ListStudentRecords", S.ListStudentRecordsRequest(
         number_kind=common_pb2.STUDENT_NUMBER_KIND_FORMAL))
     [record] = formal.records
     assert record.national_student_number == "G" + resident_id(seq="111") and record.school_name
-    assert harness.call("ListStudentRecords", S.ListStudentRecordsRequest(problem_record=True)).page.total_size == 0
+    assert harness.call("ListStudentRecords", S.ListStudentRecordsRequest(problem_record=True)).total_size == 0
     by_number = harness.call("GetStudentRecord", S.GetStudentRecordRequest(
         national_student_number=record.national_student_number), role=Role.DEPARTMENT_REGISTRAR, org="330102")
     assert by_number.record_id == record.record_id and "*" in by_number.student.document.number

@@ -122,8 +122,27 @@ def test_add_then_list_then_maintain(runtime, stub, auth):
     assert (updated.version, updated.degree, updated.proof_type) == (
         2, se.DISABILITY_DEGREE_GRADE_3, se.DISABILITY_PROOF_TYPE_CERTIFICATE)
     stale = refused(lambda: stub.UpdateSpecialEdInfo(se.UpdateSpecialEdInfoRequest(
-        info=new_info(), expected_version=1), metadata=auth()))
+        info=new_info(), update_mask=FieldMask(paths=["*"]), expected_version=1), metadata=auth()))
     assert stale.code() == grpc.StatusCode.ABORTED
+
+
+def test_an_update_changes_only_the_masked_fields_and_needs_a_mask(runtime, stub, auth):
+    record(runtime)
+    stub.CreateSpecialEdInfo(se.CreateSpecialEdInfoRequest(info=new_info()), metadata=auth())
+    # the request carries other values too: only the masked field is taken from it
+    other = new_info(degree=se.DISABILITY_DEGREE_GRADE_3,
+                     inclusive_education=common_pb2.INCLUSIVE_EDUCATION_NONE)
+    updated = stub.UpdateSpecialEdInfo(se.UpdateSpecialEdInfoRequest(
+        info=other, update_mask=FieldMask(paths=["info.degree"]), expected_version=1), metadata=auth())
+    before = new_info()
+    assert (updated.degree, updated.inclusive_education, updated.certificate_number) == (
+        se.DISABILITY_DEGREE_GRADE_3, before.inclusive_education, before.certificate_number)
+    for paths in ([], ["record_id"], ["degree", "version"]):
+        error = refused(lambda: stub.UpdateSpecialEdInfo(se.UpdateSpecialEdInfoRequest(
+            info=other, update_mask=FieldMask(paths=paths), expected_version=2), metadata=auth()))
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert {f for f, _ in field_violations(error)} == {"update_mask"}, paths
+    assert stub.GetSpecialEdInfo(se.GetSpecialEdInfoRequest(record_id="r1"), metadata=auth()).version == 2
 
 
 def test_the_rules_are_field_errors_and_write_nothing(runtime, stub, auth):
@@ -176,7 +195,7 @@ def test_departments_read_their_area_only(runtime, stub, auth):
     stub.CreateSpecialEdInfo(se.CreateSpecialEdInfoRequest(info=new_info()), metadata=auth())
     county = auth(Role.DEPARTMENT_REGISTRAR, "330102")
     listed = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(), metadata=county)
-    assert [i.record_id for i in listed.infos] == ["r1"] and listed.page.total_size == 1
+    assert [i.record_id for i in listed.infos] == ["r1"] and listed.total_size == 1
     assert stub.GetSpecialEdInfo(se.GetSpecialEdInfoRequest(record_id="r1"), metadata=county).record_id == "r1"
     elsewhere = auth(Role.DEPARTMENT_REGISTRAR, "320000")
     assert refused(lambda: stub.GetSpecialEdInfo(se.GetSpecialEdInfoRequest(record_id="r1"), metadata=elsewhere)
@@ -193,12 +212,12 @@ def test_lists_are_paged_and_filtered(runtime, stub, auth):
         record(runtime, f"r{n}", "视力残疾", number=number, name=f"王{n}")
         info = new_info(f"r{n}", certificate_number=number + "12")
         stub.CreateSpecialEdInfo(se.CreateSpecialEdInfoRequest(info=info), metadata=auth())
-    first = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(page=common_pb2.PageRequest(page_size=2)),
+    first = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(page_size=2),
                                        metadata=auth())
-    second = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(page=common_pb2.PageRequest(
-        page_size=2, page_token=first.page.next_page_token)), metadata=auth())
+    second = stub.ListSpecialEdStudents(
+        se.ListSpecialEdStudentsRequest(page_size=2, page_token=first.next_page_token), metadata=auth())
     assert [i.record_id for i in [*first.infos, *second.infos]] == ["r0", "r1", "r2", "r3"]
-    assert first.page.total_size == 5
+    assert first.total_size == 5
     filtered = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(
         disability_type=common_pb2.DISABILITY_TYPE_HEARING), metadata=auth())
     assert not filtered.infos

@@ -3,8 +3,9 @@
 Whatever a handler does with a field, it never sees: a string longer than its limit or holding a NUL
 character (PostgreSQL cannot store one), a repeated field of more than MAX_ITEMS, an enum number
 the proto does not define, a Timestamp outside 0001-01-01..9999-12-31, a Date that is not a
-calendar date, a negative page size or a page token no service made. Each is refused as INVALID_ARGUMENT naming the field (path as in the
-request, e.g. "page.page_token", "student.family_members[1].name"). A new RPC cannot escape it: the
+calendar date, a negative page size or a page token not made for this very request (paging.py).
+Each is refused as INVALID_ARGUMENT naming the field (path as in the request, e.g. "page_token",
+"student.family_members[1].name"). A new RPC cannot escape it: the
 walk reads the descriptor of whatever message arrives. A field that legitimately needs longer text
 gets its own limit in STRING_LIMITS (bytes fields are bounded by the message size only).
 """
@@ -16,13 +17,12 @@ from dataclasses import dataclass
 from google.protobuf.descriptor import FieldDescriptor as F
 
 from xueji_common import paging
-from xueji_common.errors import FieldViolation
+from xueji_common.errors import FieldViolation, InvalidArgument
 
 MAX_STRING = 1000   # characters of any string field without its own limit
 MAX_ITEMS = 50_000  # items of a repeated field (a county's cases in one selection stay far below)
-STRING_LIMITS = {   # full field name → characters
-    "xueji.v1.PageRequest.page_token": paging.MAX_TOKEN_LENGTH,
-}
+STRING_LIMITS: dict[str, int] = {}   # full field name → characters
+NAME_LIMITS = {"page_token": paging.MAX_TOKEN_LENGTH}   # field name (in any message) → characters
 MIN_SECONDS = -62135596800    # 0001-01-01T00:00:00Z
 MAX_SECONDS = 253402300799    # 9999-12-31T23:59:59Z
 
@@ -31,6 +31,8 @@ def violations(message, prefix: str = "") -> list[FieldViolation]:
     """Every problem of `message` and the messages inside it, one violation per field."""
     found: list[FieldViolation] = []
     _walk(message, prefix, found)
+    if not prefix and "page_token" in message.DESCRIPTOR.fields_by_name:
+        _paging(message, found)
     return found
 
 
@@ -75,10 +77,14 @@ def _rule(field) -> _Rule:
         rule = _Rule(F.TYPE_MESSAGE, True, map_entry=(_rule(entry.fields_by_name["key"]),
                                                       _rule(entry.fields_by_name["value"])))
     else:
-        rule = _Rule(field.type, field.is_repeated, STRING_LIMITS.get(field.full_name, MAX_STRING),
+        rule = _Rule(field.type, field.is_repeated, _limit(field),
                      frozenset(field.enum_type.values_by_number) if field.type == F.TYPE_ENUM else frozenset())
     _RULES[field] = rule
     return rule
+
+
+def _limit(field) -> int:
+    return STRING_LIMITS.get(field.full_name) or NAME_LIMITS.get(field.name, MAX_STRING)
 
 
 def _value(rule: _Rule, value, path: str, found: list) -> None:
@@ -108,18 +114,18 @@ def _date(message, path: str, found: list) -> None:
         found.append(FieldViolation(path, "不是有效日期"))
 
 
-def _page(message, path: str, found: list) -> None:
-    if message.page_size < 0:
-        found.append(FieldViolation(f"{path}.page_size", "每页条数不能为负数"))
-    if len(message.page_token) <= paging.MAX_TOKEN_LENGTH:   # else the length check names it
+def _paging(request, found: list) -> None:
+    """The top-level page_size and page_token of a paged request (AIP-158)."""
+    if "page_size" in request.DESCRIPTOR.fields_by_name and request.page_size < 0:
+        found.append(FieldViolation("page_size", "每页条数不能为负数"))
+    if len(request.page_token) <= paging.MAX_TOKEN_LENGTH:   # else the length check names it
         try:
-            paging.decode_offset(message.page_token)
-        except ValueError:
-            found.append(FieldViolation(f"{path}.page_token", "分页标记无效，请从第一页重新查询"))
+            paging.position_of(request)
+        except InvalidArgument as refused:
+            found.extend(refused.violations)
 
 
 _SPECIAL = {
     "google.protobuf.Timestamp": _timestamp,
     "xueji.v1.Date": _date,
-    "xueji.v1.PageRequest": _page,
 }

@@ -1,13 +1,14 @@
 """gRPC entrypoint of accounts: translate requests, delegate to the service layer."""
 from __future__ import annotations
 
-from xueji.v1 import accounts_pb2, accounts_pb2_grpc, common_pb2
+from xueji.v1 import accounts_pb2, accounts_pb2_grpc
 from xueji_accounts.domain.model import User, UserState
 from xueji_accounts.entrypoints.jwks_http import jwks_document
 from xueji_accounts.entrypoints.wiring import accounts_of
 from xueji_accounts.service_layer import admin, signin
-from xueji_accounts.service_layer.context import Page
+from xueji_common import fieldmask
 from xueji_common.auth import Role
+from xueji_common.paging import Page
 from xueji_common.db.engine import now
 from xueji_common.grpcserver.convert import timestamp
 from xueji_common.grpcserver.guard import caller
@@ -15,6 +16,7 @@ from xueji_common.grpcserver.server import GrpcBinding
 
 PUBLIC = frozenset(f"/xueji.v1.Accounts/{m}" for m in (
     "SignIn", "Refresh", "SignOut", "ChangePassword", "GetSigningKeys", "IssueServiceToken"))
+_UPDATE_PATHS = {"display_name": "display_name", "role": "role", "org_unit_code": "org_unit"}  # mask → use case
 _STATES = {UserState.ACTIVE: accounts_pb2.USER_STATE_ACTIVE, UserState.LOCKED: accounts_pb2.USER_STATE_LOCKED,
            UserState.DISABLED: accounts_pb2.USER_STATE_DISABLED}
 
@@ -96,8 +98,11 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServicer):
 
     def UpdateUser(self, request, context):
         principal = caller()
-        return user_pb(admin.update_user(self._acc, principal, request.login_name, request.display_name,
-                                         Role.from_proto(request.role), request.org_unit_code), self._rt.tree)
+        given = {"display_name": request.display_name, "role": Role.from_proto(request.role),
+                 "org_unit": request.org_unit_code}
+        chosen = fieldmask.paths(request.update_mask, _UPDATE_PATHS)
+        changes = {_UPDATE_PATHS[path]: given[_UPDATE_PATHS[path]] for path in chosen}
+        return user_pb(admin.update_user(self._acc, principal, request.login_name, changes), self._rt.tree)
 
     def ResetPassword(self, request, context):
         user, password = admin.reset_password(self._acc, caller(), request.login_name)
@@ -118,30 +123,29 @@ class AccountsServicer(accounts_pb2_grpc.AccountsServicer):
 
     def ListUsers(self, request, context):
         principal = caller()
-        page = Page.of(request.page.page_size, request.page.page_token)
+        page = Page.of(request)
         state = next((s for s, n in _STATES.items() if n == request.state), None)
         users, total = admin.list_users(self._acc, principal, request.org_unit_code, Role.from_proto(request.role),
                                         state, request.login_name_contains, page)
         return accounts_pb2.ListUsersResponse(users=[user_pb(u, self._rt.tree) for u in users],
-                                              page=common_pb2.PageResponse(next_page_token=page.next_token(total),
-                                                                           total_size=total))
+                                              next_page_token=page.next_token(total), total_size=total)
 
     def ListSignInAttempts(self, request, context):
-        page = Page.of(request.page.page_size, request.page.page_token)
+        page = Page.of(request)
         rows, total = admin.list_attempts(self._acc, caller(), request.login_name, page)
         return accounts_pb2.ListSignInAttemptsResponse(
             attempts=[accounts_pb2.SignInAttempt(time=timestamp(r["at"]), login_name=r["login_name"],
                                                  source_address=r["source_address"], outcome=r["outcome"])
                       for r in rows],
-            page=common_pb2.PageResponse(next_page_token=page.next_token(total), total_size=total))
+            next_page_token=page.next_token(total), total_size=total)
 
     def ListAccountChanges(self, request, context):
-        page = Page.of(request.page.page_size, request.page.page_token)
+        page = Page.of(request)
         rows, total = admin.list_changes(self._acc, caller(), request.login_name, page)
         return accounts_pb2.ListAccountChangesResponse(
             changes=[accounts_pb2.AccountChange(time=timestamp(r["at"]), actor=r["actor"], login_name=r["login_name"],
                                                 action=r["action"], detail=r["detail"]) for r in rows],
-            page=common_pb2.PageResponse(next_page_token=page.next_token(total), total_size=total))
+            next_page_token=page.next_token(total), total_size=total)
 
 
 def bindings(runtime) -> list[GrpcBinding]:

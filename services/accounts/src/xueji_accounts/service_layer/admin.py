@@ -61,13 +61,20 @@ def create_user(accounts: Accounts, admin: Principal | None, login_name: str, di
     return user, password
 
 
-def update_user(accounts: Accounts, admin: Principal, login_name: str, display_name: str, role: Role | None,
-                org_unit: str) -> User:
+UPDATABLE = ("display_name", "role", "org_unit")
+
+
+def update_user(accounts: Accounts, admin: Principal, login_name: str, changes: dict) -> User:
+    """Changes the fields in `changes` (keys of UPDATABLE, the update_mask's); the others stay."""
     authorize(admin, ADMINS)
     with accounts.uow() as uow:
         user = _managed(accounts, uow, admin, login_name)
-        changed = replace(user, display_name=_display(display_name) if display_name.strip() else user.display_name,
-                          role=role or user.role, org_unit=org_unit.strip() or user.org_unit)
+        new = {k: v for k, v in changes.items() if k in UPDATABLE}
+        if "display_name" in new:
+            new["display_name"] = _display(new["display_name"])
+        if "org_unit" in new:
+            new["org_unit"] = new["org_unit"].strip()
+        changed = replace(user, **new)
         check_role_fits(accounts.tree, changed.role, changed.org_unit)
         _within(accounts, admin, changed.org_unit)
         detail = " ".join(f"{k}={getattr(changed, k).value if k == 'role' else getattr(changed, k)}"

@@ -25,7 +25,7 @@ def _request(session, query) -> r.ListApplicationsRequest:
         grade=query.get("grade", "").strip(), kind=_int(query.get("kind", ""), labels.KIND),
         category=_int(query.get("category", ""), labels.CATEGORY),
         authentication_status=_int(query.get("authentication_status", ""), labels.AUTHENTICATION),
-        states=[state] if state else [], page=c.PageRequest(page_size=PAGE_SIZE, page_token=query.get("page_token", "")))
+        states=[state] if state else [], page_size=PAGE_SIZE, page_token=query.get("page_token", ""))
     if query.get("handling") == "mine":
         request.current_handling_unit_code = session.org_unit_code
     return request
@@ -37,7 +37,7 @@ async def application_list(request, session, form):
     console = request.app.state.console
     response = await run_in_threadpool(call, console.backend.registrations.ListApplications,
                                        _request(session, query), session.access_token)
-    return render(request, session, "applications.html", applications=response.applications, page_info=response.page,
+    return render(request, session, "applications.html", applications=response.applications, page_info=response,
                   query=query, labels=labels, crumbs="学籍管理 -> 学籍注册 -> 学籍注册查询",
                   school_user=session.role in (c.ROLE_SCHOOL_REGISTRAR, c.ROLE_SCHOOL_LEADER))
 

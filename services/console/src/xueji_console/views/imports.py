@@ -111,7 +111,7 @@ async def report_page(request, session, form):
     report = await run_in_threadpool(
         call, request.app.state.console.backend.registrations.GetImportReport,
         r.GetImportReportRequest(import_id=request.path_params["import_id"],
-                                 page=c.PageRequest(page_token=request.query_params.get("page_token", ""))),
+                                 page_token=request.query_params.get("page_token", "")),
         session.access_token)
     return render(request, session, "import_report.html", report=report, kind_title=KINDS.get(report.kind, ""),
                   crumbs=_crumbs(_kind(report.kind)) + " -> 导入结果")

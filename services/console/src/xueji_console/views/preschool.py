@@ -42,14 +42,14 @@ def _list_request(session, query) -> r.ListPreschoolTransfersRequest:
     return r.ListPreschoolTransfersRequest(
         name=query.get("name", "").strip(), document_number=query.get("document_number", "").strip(),
         category=_int(query.get("category", ""), labels.CATEGORY), match_statuses=[status] if status else [],
-        page=c.PageRequest(page_size=PAGE_SIZE, page_token=query.get("page_token", "")))
+        page_size=PAGE_SIZE, page_token=query.get("page_token", ""))
 
 
 async def _list(request, session, query: dict, status: int = 200, message: str = ""):
     response = await run_in_threadpool(call, request.app.state.console.backend.transfers.ListPreschoolTransfers,
                                        _list_request(session, query), session.access_token)
     return render(request, session, "preschool.html", status, transfers=response.transfers,
-                  page_info=response.page, query=query, labels=labels, match_status=MATCH_STATUS,
+                  page_info=response, query=query, labels=labels, match_status=MATCH_STATUS,
                   document_type=DOCUMENT_TYPE, to_confirm=r.PRESCHOOL_MATCH_STATUS_TO_CONFIRM,
                   done=query.get("done", ""), message=message, crumbs=CRUMBS)
 

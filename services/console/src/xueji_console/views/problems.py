@@ -32,10 +32,10 @@ async def group_list(request, session, form):
     list_request = d.ListProblemGroupsRequest(
         name=query.get("name", "").strip(), national_student_number=query.get("national_student_number", "").strip(),
         statuses=[status] if status else [], kinds=[kind] if kind else [],
-        page=c.PageRequest(page_size=PAGE_SIZE, page_token=query.get("page_token", "")))
+        page_size=PAGE_SIZE, page_token=query.get("page_token", ""))
     response = await run_in_threadpool(call, request.app.state.console.backend.problems.ListProblemGroups,
                                        list_request, session.access_token)
-    return render(request, session, "problems.html", groups=response.groups, page_info=response.page, query=query,
+    return render(request, session, "problems.html", groups=response.groups, page_info=response, query=query,
                   labels=labels, done=query.get("done", ""), crumbs=CRUMBS)
 
 

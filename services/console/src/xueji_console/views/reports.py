@@ -29,7 +29,7 @@ def _worklist(console, session, kind: int, category: int, page_token: str):
                    v.GetReportSummaryRequest(school_code=school, kind=kind), token)
     cases = call(console.backend.reports.ListReportableCases, v.ListReportableCasesRequest(
         school_code=school, kind=kind, category=category,
-        page=c.PageRequest(page_size=PAGE_SIZE, page_token=page_token)), token)
+        page_size=PAGE_SIZE, page_token=page_token), token)
     return summary, cases
 
 
@@ -41,7 +41,7 @@ async def worklist(request, session, form):
                                              query.get("page_token", ""))
     counts = {item.category: item.count for item in summary.by_category}
     return render(request, session, "reports.html", kind=kind, title=KINDS[kind], category=category,
-                  summary=summary, counts=counts, cases=cases.cases, page_info=cases.page, query=query,
+                  summary=summary, counts=counts, cases=cases.cases, page_info=cases, query=query,
                   labels=labels, done=query.get("done", ""), crumbs=f"学籍管理 -> 学籍注册 -> {KINDS[kind]}")
 
 

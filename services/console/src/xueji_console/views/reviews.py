@@ -10,7 +10,6 @@ from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
-from xueji.v1 import common_pb2 as c
 from xueji.v1 import review_pb2 as v
 
 from xueji_console import labels
@@ -46,10 +45,10 @@ async def cases_page(request, session, screen: Screen, school: str):
     list_request = v.ListPendingCasesRequest(
         school_code=school, kind=_int(query.get("kind", ""), labels.KIND),
         category=_int(query.get("category", ""), labels.CATEGORY),
-        page=c.PageRequest(page_size=PAGE_SIZE, page_token=query.get("page_token", "")))
+        page_size=PAGE_SIZE, page_token=query.get("page_token", ""))
     response = await run_in_threadpool(call, console.backend.reviews.ListPendingCases, list_request,
                                        session.access_token)
-    return render(request, session, "reviews.html", cases=response.cases, page_info=response.page, query=query,
+    return render(request, session, "reviews.html", cases=response.cases, page_info=response, query=query,
                   labels=labels, done=query.get("done", ""), crumbs=screen.crumbs, screen=screen, school=school)
 
 

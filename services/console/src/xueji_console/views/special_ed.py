@@ -29,9 +29,9 @@ async def info_list(request, session, form):
         call, request.app.state.console.backend.special_ed.ListSpecialEdStudents,
         s.ListSpecialEdStudentsRequest(name=query.get("name", "").strip(),
                                        disability_type=_int(query.get("disability_type", ""), labels.DISABILITY),
-                                       page=c.PageRequest(page_size=PAGE_SIZE, page_token=query.get("page_token", ""))),
+                                       page_size=PAGE_SIZE, page_token=query.get("page_token", "")),
         session.access_token)
-    return render(request, session, "special_ed.html", infos=response.infos, page_info=response.page, query=query,
+    return render(request, session, "special_ed.html", infos=response.infos, page_info=response, query=query,
                   labels=labels, done=query.get("done", ""), crumbs=CRUMBS,
                   school_user=session.role == c.ROLE_SCHOOL_REGISTRAR)
 
@@ -42,10 +42,10 @@ async def candidates(request, session, form):
     response = await run_in_threadpool(
         call, request.app.state.console.backend.special_ed.ListCandidates,
         s.ListCandidatesRequest(school_code=session.org_unit_code, name=query.get("name", "").strip(),
-                                page=c.PageRequest(page_size=PAGE_SIZE, page_token=query.get("page_token", ""))),
+                                page_size=PAGE_SIZE, page_token=query.get("page_token", "")),
         session.access_token)
     return render(request, session, "special_ed_candidates.html", candidates=response.candidates,
-                  page_info=response.page, query=query, labels=labels, crumbs=CRUMBS + " -> 添加")
+                  page_info=response, query=query, labels=labels, crumbs=CRUMBS + " -> 添加")
 
 
 def _candidate(console, session, record_id: str):
@@ -53,14 +53,14 @@ def _candidate(console, session, record_id: str):
     token = ""
     while True:
         response = call(console.backend.special_ed.ListCandidates, s.ListCandidatesRequest(
-            school_code=session.org_unit_code, page=c.PageRequest(page_size=500, page_token=token)),
+            school_code=session.org_unit_code, page_size=500, page_token=token),
             session.access_token)
         found = next((x for x in response.candidates if x.record_id == record_id), None)
-        if found or not response.page.next_page_token:
+        if found or not response.next_page_token:
             if found is None:
                 raise Failure(404, "记录不存在")
             return found
-        token = response.page.next_page_token
+        token = response.next_page_token
 
 
 def _form(request, session, student, status=200, typed=None, errors=None, message="", info=None):

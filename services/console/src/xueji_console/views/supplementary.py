@@ -27,10 +27,10 @@ async def candidates(request, session, form):
     query = dict(request.query_params)
     listing = r.ListPreschoolTransfersRequest(
         name=query.get("name", "").strip(), match_statuses=[r.PRESCHOOL_MATCH_STATUS_MATCHED],
-        registration_started=False, page=c.PageRequest(page_size=PAGE_SIZE, page_token=query.get("page_token", "")))
+        registration_started=False, page_size=PAGE_SIZE, page_token=query.get("page_token", ""))
     response = await run_in_threadpool(call, request.app.state.console.backend.transfers.ListPreschoolTransfers,
                                        listing, session.access_token)
-    return render(request, session, "supplementary.html", transfers=response.transfers, page_info=response.page,
+    return render(request, session, "supplementary.html", transfers=response.transfers, page_info=response,
                   query=query, labels=labels, crumbs=CRUMBS)
 
 

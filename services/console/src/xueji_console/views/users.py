@@ -8,7 +8,6 @@ from urllib.parse import quote
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 from xueji.v1 import accounts_pb2 as a
-from xueji.v1 import common_pb2 as c
 
 from xueji_console import labels
 from xueji_console.backend import Failure, call
@@ -27,15 +26,15 @@ async def user_list(request, session, form):
         org_unit_code=query.get("org_unit_code", "").strip(), role=_int(query.get("role", ""), labels.ROLE),
         state=_int(query.get("state", ""), labels.USER_STATE),
         login_name_contains=query.get("login_name", "").strip(),
-        page=c.PageRequest(page_size=PAGE_SIZE, page_token=query.get("page_token", "")))
+        page_size=PAGE_SIZE, page_token=query.get("page_token", ""))
     try:
         response = await run_in_threadpool(call, request.app.state.console.backend.accounts.ListUsers, list_request,
                                            session.access_token)
-        users, page_info, errors = response.users, response.page, {}
+        users, page_info, errors = response.users, response, {}
     except Failure as failure:
         if failure.status != 400:
             raise
-        users, page_info, errors = [], c.PageResponse(), failure.fields   # e.g. an unknown unit code
+        users, page_info, errors = [], a.ListUsersResponse(), failure.fields   # e.g. an unknown unit code
     return render(request, session, "users.html", users=users, page_info=page_info, query=query, errors=errors,
                   labels=labels, done=query.get("done", ""), crumbs=CRUMBS)
 
@@ -100,7 +99,7 @@ async def sign_ins(request, session, form):
     response = await run_in_threadpool(
         call, request.app.state.console.backend.accounts.ListSignInAttempts,
         a.ListSignInAttemptsRequest(login_name=query.get("login_name", "").strip(),
-                                    page=c.PageRequest(page_size=PAGE_SIZE, page_token=query.get("page_token", ""))),
+                                    page_size=PAGE_SIZE, page_token=query.get("page_token", "")),
         session.access_token)
-    return render(request, session, "sign_ins.html", attempts=response.attempts, page_info=response.page, query=query,
+    return render(request, session, "sign_ins.html", attempts=response.attempts, page_info=response, query=query,
                   labels=labels, crumbs="系统管理 -> 登录日志")

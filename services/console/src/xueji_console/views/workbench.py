@@ -11,8 +11,8 @@ from xueji_console.web import page, render
 
 
 def _count_applications(console, session, state) -> int:
-    request = r.ListApplicationsRequest(states=[state], page=c.PageRequest(page_size=1))
-    return call(console.backend.registrations.ListApplications, request, session.access_token).page.total_size
+    request = r.ListApplicationsRequest(states=[state], page_size=1)
+    return call(console.backend.registrations.ListApplications, request, session.access_token).total_size
 
 
 def _tiles(console, session) -> list[tuple[str, int, str]]:

@@ -174,13 +174,14 @@ class NationalProblems:
         return group, [SimpleNamespace(**a) for a in actions], proofs
 
     def list(self, q, unit_code: str, offset: int, limit: int) -> tuple[list[ProblemGroup], int]:
-        r = _call(self._stub.ListProblemGroups, dedup_pb2.ListProblemGroupsRequest(
+        request = dedup_pb2.ListProblemGroupsRequest(
             org_unit_code=unit_code, kinds=[events_pb2.ProblemKind.Value("PROBLEM_KIND_" + k.name) for k in q.kinds],
             statuses=[dedup_pb2.ProblemGroupStatus.Value("PROBLEM_GROUP_STATUS_" + s.name) for s in q.statuses],
             resolver_level=q.resolver_level, name=q.name, national_student_number=q.national_student_number,
-            page=common_pb2.PageRequest(page_size=limit, page_token=paging.encode_offset(offset) if offset else "")),
-            self._metadata())
-        return [reported_group(g, "", self._tree)[0] for g in r.groups], r.page.total_size
+            page_size=limit)
+        request.page_token = paging.encode(offset, paging.binding(request))   # this query's token at `offset`
+        r = _call(self._stub.ListProblemGroups, request, self._metadata())
+        return [reported_group(g, "", self._tree)[0] for g in r.groups], r.total_size
 
 
 class PopulationRegister:

@@ -51,8 +51,8 @@ def problems(unit, status, page_size, page_token, address, token, role, org, use
     ctx = make_context(address, token, role, org, user)
     statuses = [{"pending": 1, "in_progress": 2, "resolved": 3}[s] for s in status]
     response = _rpc(dedup_pb2_grpc.ProblemRecordsStub(ctx.channel()).ListProblemGroups,
-                    dedup_pb2.ListProblemGroupsRequest(org_unit_code=unit, statuses=statuses, page=common_pb2.PageRequest(
-                        page_size=page_size, page_token=page_token)), ctx.metadata())
+                    dedup_pb2.ListProblemGroupsRequest(org_unit_code=unit, statuses=statuses, page_size=page_size,
+                                                       page_token=page_token), ctx.metadata())
     table = Table("问题组", "类型", "处理状态", "处理单位", "学生（学校，学籍号，状态）", "版本")
     for g in response.groups:
         students = "\n".join(f"{s.name or '（外省）'} {s.school_name or s.school_code} {s.national_student_number} "
@@ -63,8 +63,8 @@ def problems(unit, status, page_size, page_token, address, token, role, org, use
         table.add_row(g.group_id, KINDS.get(g.kind, ""), GROUP_STATUS.get(g.status, ""), resolver, students,
                       str(g.version))
     console.print(table)
-    console.print(f"共 {response.page.total_size} 组" + (f"，下一页：--page-token {response.page.next_page_token}"
-                                                        if response.page.next_page_token else ""))
+    console.print(f"共 {response.total_size} 组" + (f"，下一页：--page-token {response.next_page_token}"
+                                                        if response.next_page_token else ""))
 
 
 @cli.command(help="问题学籍详情: one group, its students and handling history.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
 from xueji_common.documents import DocumentError, DocumentType, validate_document
 from xueji_common.errors import FieldViolation, InvalidArgument
-from xueji_common import paging
+from xueji_common.paging import Page
 from xueji_common.grpcserver.convert import date_from_pb
 from xueji_common.grpcserver.guard import caller
 from xueji_common.hashing import document_hash
@@ -13,8 +13,6 @@ from xueji_dedup.adapters.peers import Peers
 from xueji_dedup.adapters.problem_messages import group_to_pb
 from xueji_dedup.domain.problems import GroupStatus, ProblemKind, Resolution
 from xueji_dedup.service_layer import problems
-
-MAX_PAGE = 500
 
 
 def _corrected(identity: common_pb2.StudentIdentity, index: int, hash_key: str) -> problems.CorrectedIdentity:
@@ -63,13 +61,7 @@ class ProblemRecordsServicer(dedup_pb2_grpc.ProblemRecordsServicer):
         unit = request.org_unit_code or principal.org_unit
         if unit not in self._rt.tree:
             raise InvalidArgument(FieldViolation("org_unit_code", "机构代码不存在"))
-        size = request.page.page_size or 50
-        if not 0 < size <= MAX_PAGE:
-            raise InvalidArgument(FieldViolation("page.page_size", f"每页条数须在 1 到 {MAX_PAGE} 之间"))
-        try:
-            offset = paging.decode_offset(request.page.page_token)
-        except ValueError:
-            raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效")) from None
+        page = Page.of(request)
         query = problems.ListQuery(
             org_unit_code=unit,
             kinds=tuple(ProblemKind[events_pb2.ProblemKind.Name(k).removeprefix("PROBLEM_KIND_")]
@@ -77,13 +69,12 @@ class ProblemRecordsServicer(dedup_pb2_grpc.ProblemRecordsServicer):
             statuses=tuple(GroupStatus[dedup_pb2.ProblemGroupStatus.Name(s).removeprefix("PROBLEM_GROUP_STATUS_")]
                            for s in request.statuses if s),
             resolver_level=request.resolver_level, name=request.name,
-            national_student_number=request.national_student_number, offset=offset, limit=size)
+            national_student_number=request.national_student_number, offset=page.offset, limit=page.size)
         groups, total = problems.list_groups(self._rt.uow_factory(), query, principal=principal, tree=self._rt.tree,
                                              national=self._peers.national_problems)
-        next_token = paging.encode_offset(offset + size) if offset + size < total else ""
         return dedup_pb2.ListProblemGroupsResponse(
             groups=[shown_group(group_to_pb(g, self._rt.tree), principal) for g in groups],
-            page=common_pb2.PageResponse(next_page_token=next_token, total_size=total))
+            next_page_token=page.next_token(total), total_size=total)
 
     def GetProblemGroup(self, request, context):
         principal = caller()

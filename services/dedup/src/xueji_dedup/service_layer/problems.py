@@ -21,7 +21,7 @@ from xueji_dedup.adapters import events
 from xueji_dedup.adapters.peers import PeerUnavailable
 from xueji_dedup.domain import checks
 from xueji_dedup.domain.checks import CheckResult, HoldingKind
-from xueji_dedup.domain.problems import ProblemGroup, Resolution, RuleRefused, StudentStatus, may_resolve
+from xueji_dedup.domain.problems import ProblemGroup, Resolution, StudentStatus, may_resolve
 from xueji_dedup.service_layer import national_problems
 
 PROOF_TYPES = {"image/jpeg", "image/png", "application/pdf"}

@@ -5,8 +5,6 @@ import datetime as dt
 
 from xueji_common.db.engine import utc
 from xueji_common.documents import DocumentType, ValidDocument, category_of
-from xueji_common.errors import FieldViolation, InvalidArgument
-from xueji_common import paging
 from xueji_registration.domain.model import Stamp
 
 
@@ -28,15 +26,3 @@ def stamp_from_json(value: dict | None) -> Stamp | None:
         return None
     return Stamp(value["unit"], value["user"], value["role"], utc(dt.datetime.fromisoformat(value["time"])),
                  value.get("opinion", ""))
-
-
-def encode_offset(offset: int) -> str:
-    return paging.encode_offset(offset)
-
-
-def decode_offset(token: str) -> int:
-    """The offset of an opaque page token; INVALID_ARGUMENT for a token this service did not make."""
-    try:
-        return paging.decode_offset(token)
-    except ValueError:
-        raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效")) from None

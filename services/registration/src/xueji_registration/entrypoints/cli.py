@@ -72,18 +72,18 @@ def list_applications(unit, states, category, kind, auth, name, document_number,
         category=_CATEGORY.get(category, 0), kind=_KIND.get(kind, 0),
         authentication_status=common_pb2.AuthenticationStatus.Value("AUTHENTICATION_STATUS_" + auth.upper()) if auth else 0,
         name=name, document_number=document_number, current_handling_unit_code=handling_unit,
-        page=common_pb2.PageRequest(page_size=page_size, page_token=page_token))
+        page_size=page_size, page_token=page_token)
     response = _call(ctx, "ListApplications", request)
     table = Table("申请编号", "姓名", "身份证件号", "证件类别", "注册类型", "学校", "注册状态", "查重认证状态",
-                  "当前处理单位", "全国学籍号", "提交时间", title=f"学籍注册查询（共 {response.page.total_size} 条）")
+                  "当前处理单位", "全国学籍号", "提交时间", title=f"学籍注册查询（共 {response.total_size} 条）")
     for a in response.applications:
         table.add_row(a.application_id[:8], a.student.name, a.student.document.number, _CATEGORY_ZH.get(a.category, ""),
                       _KIND_ZH.get(a.kind, ""), a.school_name, _state_zh(a.state), _auth_zh(a.authentication_status),
                       a.current_handling_unit.name or a.current_handling_unit.code, a.national_student_number,
                       _time(a.submit_time))
     console.print(table)
-    if response.page.next_page_token:
-        console.print(f"下一页: --page-token {response.page.next_page_token}")
+    if response.next_page_token:
+        console.print(f"下一页: --page-token {response.next_page_token}")
 
 
 @cli.command(help="学生基本信息明细: one application with its form, review and dedup information.")
@@ -126,19 +126,19 @@ def show(application_id, address, token, role, org, user) -> None:
 def records(unit, problem, name, page_size, page_token, address, token, role, org, user) -> None:
     ctx = make_context(address, token, role, org, user)
     request = registration_pb2.ListStudentRecordsRequest(
-        org_unit_code=unit, name=name, page=common_pb2.PageRequest(page_size=page_size, page_token=page_token))
+        org_unit_code=unit, name=name, page_size=page_size, page_token=page_token)
     if problem is not None:
         request.problem_record = problem
     response = _call(ctx, "ListStudentRecords", request)
     table = Table("全国学籍号", "姓名", "身份证件号", "学校", "证件类别", "就读学段", "问题学籍", "生成时间",
-                  title=f"学籍（共 {response.page.total_size} 条）")
+                  title=f"学籍（共 {response.total_size} 条）")
     for r in response.records:
         table.add_row(r.national_student_number, r.student.name, r.student.document.number, r.school_name,
                       _CATEGORY_ZH.get(r.category, ""), _STAGE_ZH.get(r.stage, ""), "是" if r.problem_record else "否",
                       _time(r.create_time))
     console.print(table)
-    if response.page.next_page_token:
-        console.print(f"下一页: --page-token {response.page.next_page_token}")
+    if response.next_page_token:
+        console.print(f"下一页: --page-token {response.next_page_token}")
 
 
 # The Excel commands (import, template, failed-rows, preschool ...) register themselves on `cli`,

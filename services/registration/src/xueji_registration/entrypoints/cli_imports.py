@@ -81,7 +81,7 @@ def _summary(report) -> None:
     console.print(table)
     if report.errors:
         _reasons(report.errors[:20], "校验失败原因（前20条）")
-        if report.errors_page.next_page_token or len(report.errors) > 20:
+        if report.next_page_token or len(report.errors) > 20:
             console.print(f"查看全部失败原因: xueji registration report {report.import_id}")
         console.print(f"下载失败数据: xueji registration failed-rows {report.import_id} -o 失败数据.xlsx")
 
@@ -133,7 +133,7 @@ def report(import_id, page_size, page_token, address, token, role, org, user) ->
     ctx = make_context(address, token, role, org, user)
     try:
         answer = _stub(ctx).GetImportReport(registration_pb2.GetImportReportRequest(
-            import_id=import_id, page=common_pb2.PageRequest(page_size=page_size, page_token=page_token)),
+            import_id=import_id, page_size=page_size, page_token=page_token),
             metadata=ctx.metadata(), timeout=60)
     except grpc.RpcError as exc:
         _fail(exc)
@@ -141,8 +141,8 @@ def report(import_id, page_size, page_token, address, token, role, org, user) ->
                   f"{answer.rows_passed} 行，校验失败 {answer.rows_failed} 行")
     if answer.errors:
         _reasons(answer.errors, "校验失败原因")
-    if answer.errors_page.next_page_token:
-        console.print(f"下一页: --page-token {answer.errors_page.next_page_token}")
+    if answer.next_page_token:
+        console.print(f"下一页: --page-token {answer.next_page_token}")
 
 
 @cli.command(name="failed-rows", help="下载失败数据: the failed rows of an import with the reasons, to fix and re-import.")
@@ -193,17 +193,17 @@ def preschool_list(unit, name, status, page_size, page_token, address, token, ro
     try:
         response = _stub(ctx, True).ListPreschoolTransfers(registration_pb2.ListPreschoolTransfersRequest(
             org_unit_code=unit, name=name, match_statuses=[numbers[s] for s in status],
-            page=common_pb2.PageRequest(page_size=page_size, page_token=page_token)),
+            page_size=page_size, page_token=page_token),
             metadata=ctx.metadata(), timeout=60)
     except grpc.RpcError as exc:
         _fail(exc)
-    table = Table("编号", "姓名", "身份证件号", "学校", "匹配状态", "已发起注册", title=f"学前调档（共 {response.page.total_size} 条）")
+    table = Table("编号", "姓名", "身份证件号", "学校", "匹配状态", "已发起注册", title=f"学前调档（共 {response.total_size} 条）")
     for t in response.transfers:
         table.add_row(t.transfer_id, t.identity.name, t.identity.document.number, t.school_code,
                       _STATUS_ZH.get(t.match_status, ""), "是" if t.application_id else "否")
     console.print(table)
-    if response.page.next_page_token:
-        console.print(f"下一页: --page-token {response.page.next_page_token}")
+    if response.next_page_token:
+        console.print(f"下一页: --page-token {response.next_page_token}")
 
 
 @preschool.command(name="import", help="Excel导入学前调档.")

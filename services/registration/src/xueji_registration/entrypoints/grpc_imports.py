@@ -5,6 +5,7 @@ A mixin of RegistrationsServicer (which gives it `self._rt`, the service runtime
 from __future__ import annotations
 
 from xueji.v1 import common_pb2, registration_pb2
+from xueji_common import paging
 from xueji_common.auth import Role
 from xueji_common.documents import DocumentCategory, DocumentError
 from xueji_common.errors import FieldViolation, InvalidArgument
@@ -60,8 +61,13 @@ def report_pb(report: imports.ImportReport, tree) -> registration_pb2.ImportRepo
         created_ids=report.created_ids,
         imported_by=common_pb2.AuditStamp(org_unit_code=r.created_by_unit, org_unit_name=unit, user_id=r.created_by,
                                           role=Role(r.created_by_role).proto, time=timestamp(r.created_at)),
-        errors_page=common_pb2.PageResponse(next_page_token=report.next_page_token, total_size=r.rows_failed),
+        next_page_token=report_token(r.import_id, report.next_after),
     )
+
+
+def report_token(import_id: str, after: int) -> str:
+    """GetImportReport's page_token for the failed rows after row `after` (bound to the import)."""
+    return paging.encode(after, paging.binding(registration_pb2.GetImportReportRequest(import_id=import_id)))
 
 
 def file_pb(name: str, content: bytes) -> common_pb2.FileContent:
@@ -88,9 +94,9 @@ class ImportMethods:
         return report_pb(report, self._rt.tree)
 
     def GetImportReport(self, request, context):
+        page = paging.Page.of(request, default=imports.REPORT_ROWS, maximum=imports.MAX_REPORT_ROWS)
         report = imports.get_import_report(self._rt.uow_factory(), request.import_id, principal=caller(),
-                                           tree=self._rt.tree, page_size=request.page.page_size,
-                                           page_token=request.page.page_token)
+                                           tree=self._rt.tree, after=page.offset, page_size=page.size)
         return report_pb(report, self._rt.tree)
 
     def DownloadFailedRows(self, request, context):

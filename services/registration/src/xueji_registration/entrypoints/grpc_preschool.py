@@ -5,10 +5,11 @@ from __future__ import annotations
 from google.protobuf import empty_pb2
 
 from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc
+from xueji_common import fieldmask
 from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, Gender
 from xueji_common.masking import mask_message
 from xueji_common.errors import FieldViolation, InvalidArgument
-from xueji_common import paging
+from xueji_common.paging import Page
 from xueji_common.grpcserver.convert import date_from_pb, date_to_pb, message_to_dict, timestamp
 from xueji_common.grpcserver.guard import caller
 from xueji_registration.adapters.preschool_records import PreschoolRecords
@@ -24,7 +25,6 @@ from xueji_registration.service_layer.access import require_school_registrar, se
 from xueji_registration.service_layer.preschool_imports import import_preschool_transfers
 
 _STATUS = {s: registration_pb2.PreschoolMatchStatus.Value(f"PRESCHOOL_MATCH_STATUS_{s.name}") for s in MatchStatus}
-DEFAULT_PAGE, MAX_PAGE = 50, 500
 
 
 def identity_input(identity: common_pb2.StudentIdentity, prefix: str = "identity") -> preschool.IdentityInput:
@@ -38,6 +38,16 @@ def identity_input(identity: common_pb2.StudentIdentity, prefix: str = "identity
         raise InvalidArgument(FieldViolation(f"{prefix}.document.type", exc.message)) from None
     gender = Gender(identity.gender) if identity.gender in (1, 2) else None
     return preschool.IdentityInput(identity.name, gender, birth_date, doc_type, identity.document.number)
+
+
+_IDENTITY_PATHS = {"identity": preschool.IDENTITY_FIELDS,
+                   **{f"identity.{f}": (f,) for f in preschool.IDENTITY_FIELDS}}
+
+
+def _identity_fields(mask) -> set[str]:
+    """The identity fields an UpdatePreschoolTransfer's update_mask names (docs/API.md)."""
+    paths = fieldmask.paths(mask, _IDENTITY_PATHS, full=("identity",))
+    return {field for path in paths for field in _IDENTITY_PATHS[path]}
 
 
 def candidate_pb(c: Candidate) -> common_pb2.PreschoolRecordCandidate:
@@ -78,21 +88,6 @@ def transfer_pb(t: PreschoolTransfer, *, clear: bool) -> registration_pb2.Presch
     return message if clear else mask_message(message)
 
 
-def page_of(page: common_pb2.PageRequest) -> tuple[int, int]:
-    size = page.page_size or DEFAULT_PAGE
-    if size < 0:
-        raise InvalidArgument(FieldViolation("page.page_size", "每页条数不能为负数"))
-    try:
-        offset = paging.decode_offset(page.page_token)
-    except ValueError:
-        raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效")) from None
-    return offset, min(size, MAX_PAGE)
-
-
-def next_token(offset: int) -> str:
-    return paging.encode_offset(offset)
-
-
 class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersServicer):
     def __init__(self, runtime, matcher=None) -> None:
         self._rt = runtime
@@ -118,7 +113,8 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
         principal = caller()
         transfer = preschool.update_transfer(
             self._rt.uow_factory(), request.transfer_id, identity_input(request.identity), request.expected_version,
-            principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key, matcher=self._matcher)
+            principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key,
+            matcher=self._matcher, fields=_identity_fields(request.update_mask))
         return self._out(transfer, principal)
 
     def DeletePreschoolTransfer(self, request, context):
@@ -128,7 +124,7 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
 
     def ListPreschoolTransfers(self, request, context):
         principal = caller()
-        offset, limit = page_of(request.page)
+        page = Page.of(request)
         statuses = []
         for value in request.match_statuses:
             found = [s for s, n in _STATUS.items() if n == value]
@@ -140,13 +136,12 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
             name_prefix=request.name.strip(), category=_category(request.category), match_statuses=tuple(statuses),
             document_hashes=preschool.number_hashes(self._rt.settings.hash_key, number) if number else (),
             registration_started=request.registration_started if request.HasField("registration_started") else None)
-        items, total = preschool.list_transfers(self._rt.uow_factory(), f, request.org_unit_code, offset, limit,
+        items, total = preschool.list_transfers(self._rt.uow_factory(), f, request.org_unit_code,
+                                                page.offset, page.size,
                                                 principal=principal, tree=self._rt.tree)
-        more = offset + len(items) < total
         return registration_pb2.ListPreschoolTransfersResponse(
             transfers=[self._out(t, principal) for t in items],
-            page=common_pb2.PageResponse(next_page_token=next_token(offset + len(items)) if more else "",
-                                         total_size=total))
+            next_page_token=page.next_token(total), total_size=total)
 
     def ImportPreschoolTransfers(self, request, context):
         report = import_preschool_transfers(

@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 
 from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc
+from xueji_common import fieldmask
 from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, Gender
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.convert import date_from_pb, message_to_dict
 from xueji_common.grpcserver.guard import caller
+from xueji_common.paging import Page
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.files import FileStore, files_dir
 from xueji_registration.adapters.record_repository import RecordQuery
@@ -77,27 +79,21 @@ def _form_changes(request: registration_pb2.UpdateApplicationRequest) -> tuple[d
     given = message_to_dict(request.student)
     changes: dict = {}
     proofs = None
-    if not request.update_mask.paths:
-        raise InvalidArgument(FieldViolation("update_mask", "请指定要修改的字段"))
-    for path in request.update_mask.paths:
+    for path in fieldmask.paths(request.update_mask, _UPDATABLE, full=("student", "proof_material_ids")):
         if path == "proof_material_ids":
             proofs = tuple(request.proof_material_ids)
         elif path == "student":
             changes.update({k: None for k in _FORM_KEYS})
             changes.update(given)
-        elif path.startswith("student."):
-            top = path.split(".")[1]
-            if top not in _SNAKE_TO_CAMEL:
-                raise InvalidArgument(FieldViolation("update_mask", f"未知字段 {path}"))
-            key = _SNAKE_TO_CAMEL[top]
-            changes[key] = given.get(key)
         else:
-            raise InvalidArgument(FieldViolation("update_mask", f"未知字段 {path}"))
+            key = _SNAKE_TO_CAMEL[path.removeprefix("student.")]
+            changes[key] = given.get(key)
     return changes, proofs
 
 
 _FORM_KEYS = [f.camelcase_name for f in registration_pb2.StudentRecordForm.DESCRIPTOR.fields]
 _SNAKE_TO_CAMEL = {snake(k): k for k in _FORM_KEYS}
+_UPDATABLE = frozenset({"student", "proof_material_ids", *(f"student.{name}" for name in _SNAKE_TO_CAMEL)})
 
 
 def _timestamp(value) -> dt.datetime | None:
@@ -155,12 +151,12 @@ class RegistrationsServicer(ImportMethods, registration_pb2_grpc.RegistrationsSe
         )
         page = query.list_applications(
             self._rt.uow_factory(), q, org_unit_code=request.org_unit_code, document_number=request.document_number,
-            page_size=request.page.page_size, page_token=request.page.page_token, principal=principal,
-            tree=self._rt.tree, hash_key=self._rt.settings.hash_key)
+            window=Page.of(request), principal=principal, tree=self._rt.tree,
+            hash_key=self._rt.settings.hash_key)
         basic = request.view != registration_pb2.APPLICATION_VIEW_FULL
         return registration_pb2.ListApplicationsResponse(
             applications=[self._app(a, principal, page.numbers.get(a.record_id, ""), basic) for a in page.items],
-            page=common_pb2.PageResponse(next_page_token=page.next_token, total_size=page.total))
+            next_page_token=page.next_token, total_size=page.total)
 
     def UpdateApplication(self, request, context):
         principal = caller()
@@ -218,8 +214,7 @@ class RegistrationsServicer(ImportMethods, registration_pb2_grpc.RegistrationsSe
             name_prefix=request.name.strip(), national_student_number=request.national_student_number.strip().upper(),
             grade=request.grade)
         page = query.list_records(self._rt.uow_factory(), q, org_unit_code=request.org_unit_code,
-                                  page_size=request.page.page_size, page_token=request.page.page_token,
-                                  principal=principal, tree=self._rt.tree)
+                                  window=Page.of(request), principal=principal, tree=self._rt.tree)
         return registration_pb2.ListStudentRecordsResponse(
             records=[record_pb(r, self._rt.tree, clear=sees_numbers(principal, r.school_code)) for r in page.items],
-            page=common_pb2.PageResponse(next_page_token=page.next_token, total_size=page.total))
+            next_page_token=page.next_token, total_size=page.total)

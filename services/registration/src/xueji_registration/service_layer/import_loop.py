@@ -96,7 +96,7 @@ def run_import(uow, school_code: str, template: Template, file_name: str, conten
                             len(created_ids), request_id, principal)
         imports.add(record)
         uow.commit()
-        return ImportReport(record, failed.errors, created_ids, failed.next_page_token)
+        return ImportReport(record, failed.errors, created_ids, failed.next_after)
 
 
 def _store(uow, imports: ImportRepository, batch: SubmittedBatch | None, import_id: str,

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from itertools import islice
 
 from xueji_common.db.engine import now
-from xueji_common.errors import DomainError, FieldViolation, InvalidArgument
+from xueji_common.errors import DomainError
 from xueji_registration.adapters.import_repository import ImportRecord, ImportRepository, StoredRow
-from xueji_registration.adapters.rows import decode_offset, encode_offset
 from xueji_registration.domain.template.columns import Template
 from xueji_registration.domain.template.rows import ParsedRow, RowError
 
@@ -39,7 +38,7 @@ class ImportReport:
     record: ImportRecord
     errors: list[tuple[int, RowError]]   # (row number, error) of one page of failed rows, in row order
     created_ids: list[str]
-    next_page_token: str = ""            # set when more failed rows follow those of `errors`
+    next_after: int = 0                  # the row the next page starts after; 0: no more failed rows
 
 
 class FailedRowsPage:
@@ -57,8 +56,8 @@ class FailedRowsPage:
             self._last = row_number
 
     @property
-    def next_page_token(self) -> str:
-        return encode_offset(self._last) if self.rows > REPORT_ROWS else ""
+    def next_after(self) -> int:
+        return self._last if self.rows > REPORT_ROWS else 0
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:
@@ -85,16 +84,6 @@ def new_record(import_id, school_code, template: Template, file_name, total, pas
     )
 
 
-def page_of(page_size: int, page_token: str) -> tuple[int, int]:
-    """(the row number the page starts after, how many failed rows it holds) of a report request."""
-    if page_size < 0:
-        raise InvalidArgument(FieldViolation("page.page_size", "每页条数不能为负数"))
-    after = decode_offset(page_token)
-    if after > 2**31 - 1:
-        raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效"))
-    return after, min(page_size or REPORT_ROWS, MAX_REPORT_ROWS)
-
-
 def report_of(imports: ImportRepository, record: ImportRecord, *, after: int = 0, page_size: int = REPORT_ROWS
               ) -> ImportReport:
     """The report of a stored import: the failed rows after row `after`, `page_size` of them; the
@@ -104,5 +93,5 @@ def report_of(imports: ImportRepository, record: ImportRecord, *, after: int = 0
     for row in rows[:page_size]:
         for column, field_path, message in row.errors or ():
             errors.append((row.row_number, RowError(column, field_path, message)))
-    token = encode_offset(rows[page_size - 1].row_number) if len(rows) > page_size else ""
-    return ImportReport(record, errors, [] if after else imports.created_ids(record.import_id), token)
+    following = rows[page_size - 1].row_number if len(rows) > page_size else 0
+    return ImportReport(record, errors, [] if after else imports.created_ids(record.import_id), following)

@@ -34,8 +34,9 @@ from xueji_registration.service_layer.import_reports import (  # noqa: F401 (the
     Checkpoint,
     ImportReport,
     ImportStopped,
+    MAX_REPORT_ROWS,
     Progress,
-    page_of,
+    REPORT_ROWS,
     report_of,
 )
 
@@ -68,17 +69,16 @@ def download_template(kind: RegistrationKind, category: DocumentCategory, *, pri
     return template.file_name, template_workbook(template)
 
 
-def get_import_report(uow, import_id: str, *, principal: Principal, tree, page_size: int = 0, page_token: str = ""
-                      ) -> ImportReport:
-    """The import's record, created ids and one page of its failed rows (`page_token`: after which)."""
-    after, size = page_of(page_size, page_token)
+def get_import_report(uow, import_id: str, *, principal: Principal, tree, after: int = 0,
+                      page_size: int = REPORT_ROWS) -> ImportReport:
+    """The import's record, created ids and one page of its failed rows (those after row `after`)."""
     with uow:
         imports = ImportRepository(uow.session)
         record = imports.get(import_id)
         if record is None:
             raise NotFound("导入记录不存在")
         require_reader(principal, tree, record.school_code)
-        return report_of(imports, record, after=after, page_size=size)
+        return report_of(imports, record, after=after, page_size=page_size)
 
 
 MAX_FILE_BYTES = 60 * 1024 * 1024   # a workbook answered in one message (the gRPC limit is 64 MiB)

@@ -136,12 +136,16 @@ def _check_access(principal: Principal, tree, school_code: str, write: bool) -> 
     require_jurisdiction(tree, principal, school_code)
 
 
+IDENTITY_FIELDS = ("name", "gender", "birth_date", "document")   # what UpdatePreschoolTransfer may change
+
+
 def update_transfer(uow, transfer_id: str, given: IdentityInput, expected_version: int, *, principal: Principal,
-                    tree, hash_key: str, matcher: Matcher) -> PreschoolTransfer:
-    """修改 (4.3): refused once registration started or a record exists; re-runs the matching."""
+                    tree, hash_key: str, matcher: Matcher, fields=IDENTITY_FIELDS) -> PreschoolTransfer:
+    """修改 (4.3): refused once registration started or a record exists; re-runs the matching. Only
+    the identity `fields` named (the update_mask's) are taken from `given`; the others stay."""
     transfer = get_transfer(uow, transfer_id, principal=principal, tree=tree, write=True)
     transfer.ensure_changeable("修改")
-    identity = checked_identity(given)
+    identity = checked_identity(_merged(transfer.identity, given, fields))
     [answer] = matcher.match([identity])
     with uow:
         repo = PreschoolRepository(uow.session)
@@ -159,6 +163,17 @@ def update_transfer(uow, transfer_id: str, given: IdentityInput, expected_versio
         except IntegrityError:
             raise _duplicate() from None
     return current
+
+
+def _merged(current: Identity, given: IdentityInput, fields) -> IdentityInput:
+    keep = IdentityInput(current.name, current.gender, current.birth_date, current.document.type,
+                         current.document.number)
+    return IdentityInput(
+        name=given.name if "name" in fields else keep.name,
+        gender=given.gender if "gender" in fields else keep.gender,
+        birth_date=given.birth_date if "birth_date" in fields else keep.birth_date,
+        document_type=given.document_type if "document" in fields else keep.document_type,
+        document_number=given.document_number if "document" in fields else keep.document_number)
 
 
 def delete_transfer(uow, transfer_id: str, expected_version: int, *, principal: Principal, tree) -> None:

@@ -5,18 +5,18 @@ import dataclasses
 from dataclasses import dataclass
 
 from xueji_common.auth import Principal
+from xueji_common.paging import Page as Window
 from xueji_common.documents import DocumentType, normalize_document_number
 from xueji_common.errors import FieldViolation, InvalidArgument, NotFound
 from xueji_common.hashing import document_hash
 from xueji_registration.adapters.record_repository import RecordQuery
 from xueji_registration.adapters.repository import ApplicationQuery
-from xueji_registration.adapters.rows import decode_offset, encode_offset
 from xueji_registration.domain.model import Application
 from xueji_registration.domain.records import StudentRecord
 from xueji_registration.service_layer.access import area, require_reader
 from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
 
-DEFAULT_PAGE, MAX_PAGE = 50, 500
+MAX_PAGE = 500   # applications per document type gathered for a number (one child has a handful)
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,6 @@ class Page:
     next_token: str
     total: int
     numbers: dict = dataclasses.field(default_factory=dict)  # record id → national student number
-
-
-def page_bounds(page_size: int, page_token: str) -> tuple[int, int]:
-    if page_size < 0:
-        raise InvalidArgument(FieldViolation("page.page_size", "每页条数不能为负数"))
-    return decode_offset(page_token), min(page_size or DEFAULT_PAGE, MAX_PAGE)
 
 
 @dataclass(frozen=True)
@@ -53,32 +47,31 @@ def get_application(uow: RegistrationUnitOfWork, application_id: str, *, princip
 
 
 def list_applications(uow: RegistrationUnitOfWork, query: ApplicationQuery, *, org_unit_code: str,
-                      document_number: str, page_size: int, page_token: str, principal: Principal, tree,
+                      document_number: str, window: Window, principal: Principal, tree,
                       hash_key: str) -> Page:
     """Newest first. A document number is matched through its keyed hash, under each document type
     (the query names no type)."""
     column, code = area(principal, tree, org_unit_code)
     query = dataclasses.replace(query, area_column=column, area_code=code)
-    offset, limit = page_bounds(page_size, page_token)
     with uow:
         if document_number:
-            page = _by_document(uow, query, document_number, offset, limit, hash_key)
+            page = _by_document(uow, query, document_number, window, hash_key)
         else:
-            apps, total = uow.applications.list(query, offset=offset, limit=limit)
-            page = Page(apps, encode_offset(offset + limit) if offset + limit < total else "", total)
+            apps, total = uow.applications.list(query, offset=window.offset, limit=window.size)
+            page = Page(apps, window.next_token(total), total)
         page.numbers.update(uow.records.numbers_of([a.record_id for a in page.items if a.record_id]))
     return page
 
 
-def _by_document(uow, query: ApplicationQuery, number: str, offset: int, limit: int, hash_key: str) -> Page:
+def _by_document(uow, query: ApplicationQuery, number: str, window: Window, hash_key: str) -> Page:
     number = normalize_document_number(number)
     found: list[Application] = []
     for doc_type in DocumentType:
         q = dataclasses.replace(query, document_hash=document_hash(hash_key, doc_type.value, number))
         found += uow.applications.list(q, offset=0, limit=MAX_PAGE)[0]
     found.sort(key=lambda a: (a.submitted_at, a.application_id), reverse=True)
-    items = found[offset:offset + limit]
-    return Page(items, encode_offset(offset + limit) if offset + limit < len(found) else "", len(found))
+    items = found[window.offset:window.offset + window.size]
+    return Page(items, window.next_token(len(found)), len(found))
 
 
 def get_record(uow: RegistrationUnitOfWork, *, record_id: str = "", number: str = "", principal: Principal,
@@ -93,11 +86,10 @@ def get_record(uow: RegistrationUnitOfWork, *, record_id: str = "", number: str 
     return record
 
 
-def list_records(uow: RegistrationUnitOfWork, query: RecordQuery, *, org_unit_code: str, page_size: int,
-                 page_token: str, principal: Principal, tree) -> Page:
+def list_records(uow: RegistrationUnitOfWork, query: RecordQuery, *, org_unit_code: str, window: Window,
+                 principal: Principal, tree) -> Page:
     column, code = area(principal, tree, org_unit_code)
     query = dataclasses.replace(query, area_column=column, area_code=code)
-    offset, limit = page_bounds(page_size, page_token)
     with uow:
-        records, total = uow.records.list(query, offset=offset, limit=limit)
-    return Page(records, encode_offset(offset + limit) if offset + limit < total else "", total)
+        records, total = uow.records.list(query, offset=window.offset, limit=window.size)
+    return Page(records, window.next_token(total), total)

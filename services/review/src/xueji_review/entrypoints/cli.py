@@ -12,7 +12,7 @@ import grpc
 from rich.console import Console
 from rich.table import Table
 
-from xueji.v1 import common_pb2, review_pb2, review_pb2_grpc
+from xueji.v1 import review_pb2, review_pb2_grpc
 from xueji_common.cli.context import caller_options, make_context, print_rpc_error
 
 console = Console()
@@ -61,7 +61,7 @@ def _print_summary(title: str, summary) -> None:
         console.print(f"其中 {summary.blocked} 名学生尚未完成查重认证，暂不能审核")
 
 
-def _print_cases(title: str, cases, page) -> None:
+def _print_cases(title: str, cases, page) -> None:   # page: the List response (total, next token)
     table = Table("审核记录", "姓名", "证件类别", "证件号", "年级/班级", "状态", "查重认证", "当前处理单位", "版本", title=title)
     for c in cases:
         state = _STATE_LABELS.get(c.state, "")
@@ -113,13 +113,13 @@ def list_cases(school, report, page_size, page_token, category, kind, address, t
     reviews, reports, meta = _stubs(address, token, role, org, user)
     school = school or org or ""
     filters = dict(school_code=school, category=_CATEGORIES.get(category, 0), kind=_KINDS.get(kind, 0),
-                   page=common_pb2.PageRequest(page_size=page_size, page_token=page_token))
+                   page_size=page_size, page_token=page_token)
     if report:
         result = _call(reports.ListReportableCases, review_pb2.ListReportableCasesRequest(**filters), meta)
-        _print_cases("待上报学生", result.cases, result.page)
+        _print_cases("待上报学生", result.cases, result)
     else:
         result = _call(reviews.ListPendingCases, review_pb2.ListPendingCasesRequest(**filters), meta)
-        _print_cases("待审核学生", result.cases, result.page)
+        _print_cases("待审核学生", result.cases, result)
 
 
 @cli.command(help="审核通过: one case, or several in list order (each CASE_ID in turn).")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from xueji.v1 import common_pb2, review_pb2
 from xueji_common.documents import DocumentCategory, DocumentType
 from xueji_common.errors import FieldViolation, InvalidArgument
-from xueji_common import paging
 from xueji_common.grpcserver.convert import date_to_pb, timestamp
 from xueji_common.orgunits import OrgTree
 from xueji_common.vocabulary import RegistrationKind
@@ -13,7 +12,6 @@ from xueji_review.adapters.events import audit_stamp
 from xueji_review.domain.model import CaseEvent, CaseState, GateStatus, PendingSummary, ReviewCase
 from xueji_review.service_layer.common import unit_namer
 
-DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
 
 _STATES = {state: review_pb2.ReviewCaseState.Value(f"REVIEW_CASE_STATE_{state.name}") for state in CaseState}
 _AUTHENTICATION = {
@@ -41,26 +39,6 @@ def kind_from_pb(value: int, field: str = "kind") -> str:
         return RegistrationKind.from_proto(value).value
     except ValueError:
         raise InvalidArgument(FieldViolation(field, "注册类型无效")) from None
-
-
-def page_window(page: common_pb2.PageRequest) -> tuple[int, int]:
-    """(offset, limit) of a page request; the token is an opaque offset."""
-    limit = min(page.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    if page.page_size < 0:
-        raise InvalidArgument(FieldViolation("page.page_size", "每页条数不能为负数"))
-    if not page.page_token:
-        return 0, limit
-    try:
-        offset = paging.decode_offset(page.page_token)
-    except ValueError:
-        raise InvalidArgument(FieldViolation("page.page_token", "分页标记无效，请从第一页重新查询")) from None
-    return max(offset, 0), limit
-
-
-def page_response(offset: int, count: int, total: int) -> common_pb2.PageResponse:
-    following = offset + count
-    token = paging.encode_offset(following) if following < total else ""
-    return common_pb2.PageResponse(next_page_token=token, total_size=total)
 
 
 def case_to_pb(case: ReviewCase, tree: OrgTree, last_decision: CaseEvent | None = None) -> review_pb2.ReviewCase:

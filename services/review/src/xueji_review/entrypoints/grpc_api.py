@@ -5,6 +5,7 @@ from __future__ import annotations
 from xueji.v1 import review_pb2, review_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.grpcserver.guard import caller
+from xueji_common.paging import Page
 from xueji_common.grpcserver.server import GrpcBinding
 from xueji_review.entrypoints import convert
 from xueji_review.entrypoints.grpc_reports import ReportsServicer
@@ -28,14 +29,15 @@ class ReviewsServicer(review_pb2_grpc.ReviewsServicer):
         return convert.summary_to_pb(summary, self._rt.tree, with_schools=principal.role is Role.DEPARTMENT_REGISTRAR)
 
     def ListPendingCases(self, request, context):
-        offset, limit = convert.page_window(request.page)
+        page = Page.of(request)
         cases, total = queries.pending_page(self._rt.uow_factory(), self._rt.tree, caller(),
                                             school_code=request.school_code,
                                             category=convert.category_from_pb(request.category),
-                                            kind=convert.kind_from_pb(request.kind), offset=offset, limit=limit)
+                                            kind=convert.kind_from_pb(request.kind), offset=page.offset,
+                                            limit=page.size)
         return review_pb2.ListPendingCasesResponse(
             cases=[convert.case_to_pb(c, self._rt.tree) for c in cases],
-            page=convert.page_response(offset, len(cases), total),
+            next_page_token=page.next_token(total), total_size=total,
         )
 
     def GetCase(self, request, context):

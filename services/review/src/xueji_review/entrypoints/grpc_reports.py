@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from xueji.v1 import review_pb2, review_pb2_grpc
 from xueji_common.grpcserver.guard import caller
+from xueji_common.paging import Page
 from xueji_review.entrypoints import convert
 from xueji_review.service_layer import queries, reports
 
@@ -20,12 +21,12 @@ class ReportsServicer(review_pb2_grpc.ReportsServicer):
         return convert.summary_to_pb(summary, self._rt.tree, with_schools=False)
 
     def ListReportableCases(self, request, context):
-        offset, limit = convert.page_window(request.page)
-        cases, total = queries.reportable_page(self._rt.uow_factory(), self._rt.tree, caller(), offset=offset,
-                                               limit=limit, **self._narrowing(request))
+        page = Page.of(request)
+        cases, total = queries.reportable_page(self._rt.uow_factory(), self._rt.tree, caller(), offset=page.offset,
+                                               limit=page.size, **self._narrowing(request))
         return review_pb2.ListReportableCasesResponse(
             cases=[convert.case_to_pb(c, self._rt.tree) for c in cases],
-            page=convert.page_response(offset, len(cases), total),
+            next_page_token=page.next_token(total), total_size=total,
         )
 
     def ReportCases(self, request, context):

@@ -60,12 +60,12 @@ def cli() -> None:
 @click.option("--page-token", default="")
 @caller_options
 def list_(unit, name, disability_type, page_size, page_token, address, token, role, org, user) -> None:
-    from xueji.v1 import common_pb2, special_ed_pb2 as se
+    from xueji.v1 import special_ed_pb2 as se
 
     ctx = make_context(address, token, role, org, user)
     request = se.ListSpecialEdStudentsRequest(
         org_unit_code=unit, name=name, disability_type=disability_type.to_proto() if disability_type else 0,
-        page=common_pb2.PageRequest(page_size=page_size, page_token=page_token))
+        page_size=page_size, page_token=page_token)
     try:
         response = _stub(ctx).ListSpecialEdStudents(request, metadata=ctx.metadata())
     except grpc.RpcError as exc:
@@ -76,8 +76,8 @@ def list_(unit, name, disability_type, page_size, page_token, address, token, ro
                       _label(ProofType, i.proof_type), _label(Degree, i.degree), i.certificate_number,
                       _label(InclusiveEducation, i.inclusive_education), str(i.version))
     console.print(table)
-    console.print(f"共 {response.page.total_size} 人" + (
-        f"；下一页：--page-token {response.page.next_page_token}" if response.page.next_page_token else ""))
+    console.print(f"共 {response.total_size} 人" + (
+        f"；下一页：--page-token {response.next_page_token}" if response.next_page_token else ""))
 
 
 @cli.command(help="特教学生选择: the school's disabled students without information yet.")
@@ -87,11 +87,11 @@ def list_(unit, name, disability_type, page_size, page_token, address, token, ro
 @click.option("--page-token", default="")
 @caller_options
 def candidates(school, name, page_size, page_token, address, token, role, org, user) -> None:
-    from xueji.v1 import common_pb2, special_ed_pb2 as se
+    from xueji.v1 import special_ed_pb2 as se
 
     ctx = make_context(address, token, role, org, user)
     request = se.ListCandidatesRequest(school_code=school, name=name,
-                                       page=common_pb2.PageRequest(page_size=page_size, page_token=page_token))
+                                       page_size=page_size, page_token=page_token)
     try:
         response = _stub(ctx).ListCandidates(request, metadata=ctx.metadata())
     except grpc.RpcError as exc:
@@ -101,7 +101,7 @@ def candidates(school, name, page_size, page_token, address, token, role, org, u
         table.add_row(s.record_id, s.national_student_number, s.name, s.school_code,
                       _label(DisabilityType, s.recorded_disability_type))
     console.print(table)
-    console.print(f"共 {response.page.total_size} 人")
+    console.print(f"共 {response.total_size} 人")
 
 
 def _info_options(fn):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from xueji.v1 import common_pb2, special_ed_pb2, special_ed_pb2_grpc
+from xueji_common import fieldmask
 from xueji_common.auth import Role
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.convert import date_to_pb, timestamp
@@ -9,6 +10,7 @@ from xueji_common.grpcserver.guard import caller
 from xueji_common.grpcserver.server import GrpcBinding
 from xueji_special_ed.domain.codes import Degree, DisabilityType, InclusiveEducation, ProofType
 from xueji_common.masking import mask_message, shown
+from xueji_common.paging import Page
 from xueji_special_ed.domain.model import EDITABLE, SpecialEdInfo, Student
 from xueji_special_ed.service_layer import handlers
 
@@ -62,21 +64,21 @@ class SpecialEdServicer(special_ed_pb2_grpc.SpecialEdServicer):
     def ListSpecialEdStudents(self, request, context):
         principal = caller()
         disability = DisabilityType.from_proto(request.disability_type)
-        page = handlers.Page.of(request.page.page_size, request.page.page_token)
+        page = Page.of(request)
         rows, total = handlers.list_infos(self._rt.uow_factory(), principal, self._rt.tree, request.org_unit_code,
                                           request.name, disability.value if disability else None, page)
         return special_ed_pb2.ListSpecialEdStudentsResponse(
             infos=[info_pb(i, s, self._rt.tree, principal, masked=True) for i, s in rows],
-            page=common_pb2.PageResponse(next_page_token=page.next_token(total), total_size=total))
+            next_page_token=page.next_token(total), total_size=total)
 
     def ListCandidates(self, request, context):
         principal = caller()
-        page = handlers.Page.of(request.page.page_size, request.page.page_token)
+        page = Page.of(request)
         students, total = handlers.list_candidates(self._rt.uow_factory(), principal, self._rt.tree,
                                                    request.school_code, request.name, page)
         return special_ed_pb2.ListCandidatesResponse(
             candidates=[shown(student_pb(s), principal, s.school_code) for s in students],
-            page=common_pb2.PageResponse(next_page_token=page.next_token(total), total_size=total))
+            next_page_token=page.next_token(total), total_size=total)
 
     def CreateSpecialEdInfo(self, request, context):
         principal = caller()
@@ -86,10 +88,7 @@ class SpecialEdServicer(special_ed_pb2_grpc.SpecialEdServicer):
 
     def UpdateSpecialEdInfo(self, request, context):
         principal = caller()
-        paths = [p.removeprefix("info.") for p in request.update_mask.paths] or list(EDITABLE)
-        unknown = [p for p in paths if p not in EDITABLE]
-        if unknown:
-            raise InvalidArgument([FieldViolation("update_mask", f"不可修改的字段：{p}") for p in unknown])
+        paths = fieldmask.paths(request.update_mask, EDITABLE, prefix="info.")
         values = editable_values(request.info)
         info, student = handlers.update_info(self._rt.uow_factory(), principal, self._rt.tree,
                                              _record_id(request.info), {p: values[p] for p in paths},
