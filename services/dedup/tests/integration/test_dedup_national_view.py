@@ -243,3 +243,25 @@ def test_one_database_playing_both_tiers_holds_the_national_group_once(dedup):
     assert group.reporting_province_code == "" and {s.record_id: s.name for s in group.students}["r2"] == "李四"
     done = resolve(dedup, group, "000000", ("r1", DELETE), ("r2", KEEP))
     assert done.status == dedup_pb2.PROBLEM_GROUP_STATUS_RESOLVED
+
+
+def test_a_province_group_whose_document_turns_up_in_another_province_closes_into_the_national_one(tiers):
+    """Two 浙江 records share a document (浙江's own group); a 江苏 record with it makes the group
+    cross-province: the national group takes all three, and 浙江's group closes as merged when 浙江
+    pulls the news, so that no record is in two open groups for one document."""
+    nation, zhejiang, jiangsu = tiers
+    deliver(zhejiang, record_created(submitted(PASSPORT, doc_type="A"), record_id="r1"))
+    deliver(zhejiang, record_created(submitted(PASSPORT, doc_type="A", school=SCHOOL_B), record_id="r1b"))
+    [local] = list_groups(zhejiang, "330000")
+    assert sorted(s.record_id for s in local.students) == ["r1", "r1b"]
+    deliver(jiangsu, record_created(submitted(PASSPORT, doc_type="A", school=SCHOOL_JS), record_id="r2"))
+    [national] = [g for g in list_groups(nation) if g.resolver_level == common_pb2.ORG_UNIT_LEVEL_MINISTRY]
+    assert sorted(s.record_id for s in national.students) == ["r1", "r1b", "r2"]
+    pull_for(zhejiang, "330000")
+    with zhejiang.uow_factory() as uow:
+        merged = uow.problems.get(local.group_id)
+    assert merged.status.value == "resolved" and {s.status.value for s in merged.students} == {"merged"}
+    assert [g.group_id for g in list_groups(zhejiang, "330000")
+            if g.status != dedup_pb2.PROBLEM_GROUP_STATUS_RESOLVED] == [national.group_id]
+    resolved = [e for e in published(zhejiang, "ProblemResolved") if e.problem_group_id == local.group_id]
+    assert sorted(r for e in resolved for r in e.record_ids) == ["r1", "r1b"]

@@ -140,8 +140,8 @@ class ProblemGroup:
 
     def merge_into(self, record_id: str) -> bool:
         """The record joined the national tier's cross-province group of its document: its place in
-        this (failed-authentication) group closes as merged, so that a record is in one open group per
-        document. True when it was still open here."""
+        this group (its failed authentication, or this province's group of the same document) closes
+        as merged, so that a record is in one open group per document. True when it was still open."""
         student = self.student(record_id)
         if student is None or student.status not in OPEN:
             return False

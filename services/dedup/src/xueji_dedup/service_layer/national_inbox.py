@@ -7,8 +7,8 @@ own groups), and moves the cursor. A crash before the commit pulls the same even
 makes the repeat harmless, and another replica pulling at the same time waits on the cursor's row.
 
 Acting on a ProblemRaised (records joined a national group): a record of this province whose failed
-authentication is an open group here closes that group as merged, so that a record is in one open
-group per document; the merge goes out as ProblemResolved (MERGED), which national-query takes as
+authentication, or whose document, is an open group here closes its place there as merged, so that a
+record is in one open group per document; the merge goes out as ProblemResolved (MERGED), which national-query takes as
 the end of that group (the record stays a problem record by the national group).
 """
 from __future__ import annotations
@@ -62,6 +62,11 @@ def take(uow, province_code: str, deliveries, *, tree) -> int:
 
 
 def _merge_failed_authentications(uow, joined: events_pb2.ProblemRaised, tree) -> None:
+    # the record's failed authentication, and this province's own group of the same kind (the same
+    # document: it became cross-province when another province's record joined, and the national
+    # group took every record of it)
+    merged_kinds = {ProblemKind.AUTHENTICATION_FAILED,
+                    ProblemKind[events_pb2.ProblemKind.Name(joined.kind).removeprefix("PROBLEM_KIND_")]}
     at = now()
     stamp = dict(org_unit_code=tree.root.code, org_unit_name=tree.root.name, user_id="system",
                  role=Role.SYSTEM.value, role_proto=Role.SYSTEM.proto, time=at,
@@ -72,7 +77,7 @@ def _merge_failed_authentications(uow, joined: events_pb2.ProblemRaised, tree) -
         uow.province.lock_record(record_id)
         uow.province.note_national_member(joined.problem_group_id, record_id, "pending")
         for group in uow.problems.groups_of_record(record_id):
-            if group.kind is not ProblemKind.AUTHENTICATION_FAILED or group.group_id == joined.problem_group_id:
+            if group.kind not in merged_kinds or group.group_id == joined.problem_group_id:
                 continue
             expected = group.version
             if not group.merge_into(record_id):
