@@ -265,3 +265,38 @@ def test_a_province_group_whose_document_turns_up_in_another_province_closes_int
             if g.status != dedup_pb2.PROBLEM_GROUP_STATUS_RESOLVED] == [national.group_id]
     resolved = [e for e in published(zhejiang, "ProblemResolved") if e.problem_group_id == local.group_id]
     assert sorted(r for e in resolved for r in e.record_ids) == ["r1", "r1b"]
+
+
+def test_a_correction_at_the_nation_reaches_a_province_that_holds_another_data_key(make_dedup):
+    """The ministry corrects 浙江's record in a national group: the nation seals the corrected number
+    with its own key, and 浙江 (another key) gets it opened over gRPC when it pulls, sealing it with
+    its own before its registration hears the event."""
+    from xueji_common.datakeys import CORRECTED_NUMBER, new_key_text
+    from xueji_common.testing.numbers import seal_into
+
+    nation = make_dedup(scope="national", data_key=new_key_text("nation"))
+    to_nation = {"dedup-national": nation.settings.grpc_address}
+    zhejiang = make_dedup(peers=to_nation, data_key=new_key_text("zj"))
+    jiangsu = make_dedup(peers=to_nation, data_key=new_key_text("js"))
+    for tier, school, record_id in ((zhejiang, SCHOOL, "r1"), (jiangsu, SCHOOL_JS, "r2")):
+        created = record_created(submitted(PASSPORT, doc_type="A", school=school), record_id=record_id)
+        seal_into(created.record, f"L{school[1:7]}201506011234", HASH_KEY, tier.settings.data_keyring())
+        deliver(tier, created)   # as the province's registration seals it: with the province's key
+    [group] = list_groups(nation)
+    corrected = common_pb2.StudentIdentity(name="张三", gender=common_pb2.GENDER_MALE,
+                                           birth_date=common_pb2.Date(year=2015, month=6, day=1),
+                                           document=common_pb2.IdentityDocument(
+                                               type=common_pb2.DOCUMENT_TYPE_PASSPORT, number="E87654321"))
+    problems(nation).ResolveProblemGroup(dedup_pb2.ResolveProblemGroupRequest(
+        group_id=group.group_id, opinion="核实后修正", proof_files=[PDF], expected_version=group.version,
+        resolutions=[dedup_pb2.RecordResolution(record_id="r1", resolution=events_pb2.PROBLEM_RESOLUTION_CORRECT,
+                                                corrected_identity=corrected),
+                     dedup_pb2.RecordResolution(record_id="r2", resolution=KEEP)]),
+        metadata=as_(nation, Role.DEPARTMENT_REGISTRAR, "000000"))
+    pull_for(zhejiang, "330000")
+    [fixed] = [e for e in published(zhejiang, "ProblemResolved") if e.resolution == events_pb2.PROBLEM_RESOLUTION_CORRECT]
+    assert zhejiang.settings.data_keyring().decrypt(fixed.corrected_document_number_sealed,
+                                                    CORRECTED_NUMBER) == "E87654321"
+    with zhejiang.session_factory() as s:   # what 浙江 publishes on its bus: no number in clear
+        bodies = s.execute(select(zhejiang.spec.outbox.c.envelope)).scalars().all()
+    assert [b for b in bodies if b"E87654321" in bytes(b)] == []

@@ -25,6 +25,7 @@ class Delivery:
     event_id: str
     event_type: str
     payload: bytes
+    corrected_number: str = ""   # opened for the pulling province only (service_layer.national_problems.pull)
 
 
 def _insert(session: Session, table):
@@ -45,7 +46,8 @@ class DeliveryStore:
         sequence = last + 1
         self._s.execute(update(heads).where(heads.c.province_code == province_code).values(last_sequence=sequence))
         row = Delivery(sequence, str(uuid.uuid4()), event_type, payload)
-        self._s.execute(deliveries.insert().values(province_code=province_code, create_time=at, **row.__dict__))
+        self._s.execute(deliveries.insert().values(province_code=province_code, create_time=at, sequence=sequence,
+                                                   event_id=row.event_id, event_type=event_type, payload=payload))
         return row
 
     def after(self, province_code: str, after_sequence: int, limit: int) -> list[Delivery]:

@@ -148,7 +148,8 @@ class NationalTier:
         """(the province pulled, its deliveries after the sequence)."""
         r = _call(self._stub.PullProblemEvents, dedup_pb2.PullProblemEventsRequest(
             province_code=province_code, after_sequence=after_sequence, limit=limit), self._metadata())
-        return r.province_code, [Delivery(d.sequence, d.event_id, d.event_type, d.payload) for d in r.deliveries]
+        return r.province_code, [Delivery(d.sequence, d.event_id, d.event_type, d.payload, d.corrected_document_number)
+                                 for d in r.deliveries]
 
 
 class NationalProblems:

@@ -206,7 +206,8 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
         rows = national_problems.pull(self._rt.uow_factory(), province, request.after_sequence, request.limit)
         return dedup_pb2.PullProblemEventsResponse(province_code=province, deliveries=[
             dedup_pb2.ProblemDelivery(sequence=d.sequence, event_id=d.event_id, event_type=d.event_type,
-                                      payload=d.payload) for d in rows])
+                                      payload=d.payload, corrected_document_number=d.corrected_number)
+            for d in rows])
 
     def LoadRecordHoldings(self, request_iterator, context):
         national.admit(caller())

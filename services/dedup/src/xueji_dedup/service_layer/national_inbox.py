@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from xueji.v1 import events_pb2
 from xueji_common.auth import Role
+from xueji_common.datakeys import CORRECTED_NUMBER
 from xueji_common.db.engine import now
 from xueji_dedup.adapters import events
 from xueji_dedup.domain.problems import ProblemKind, Resolution
@@ -49,6 +50,8 @@ def take(uow, province_code: str, deliveries, *, tree) -> int:
             if d.event_type not in _TYPES or not uow.claim_delivery(d.event_id, d.event_type):
                 continue
             event = _TYPES[d.event_type].FromString(d.payload)
+            if d.corrected_number:   # sealed again with this province's key (the nation's is not ours)
+                event.corrected_document_number_sealed = uow.data_keys.encrypt(d.corrected_number, CORRECTED_NUMBER)
             if isinstance(event, events_pb2.ProblemRaised):
                 _merge_failed_authentications(uow, event, tree)
             elif event.resolution == events_pb2.PROBLEM_RESOLUTION_DELETE:

@@ -10,12 +10,14 @@ one row per province in national_deliveries, which the province's dedup worker p
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from google.protobuf.message import Message
 
+from xueji.v1 import events_pb2
 from xueji_common.auth import MINISTRY, Principal, Role
 from xueji_common.authz import authorize
+from xueji_common.datakeys import CORRECTED_NUMBER
 from xueji_common.db.engine import now
 from xueji_common.errors import ConcurrentModification, FieldViolation, InvalidArgument, PermissionDenied
 from xueji_dedup.adapters import events
@@ -90,4 +92,15 @@ def pull(uow, province_code: str, after_sequence: int, limit: int) -> list[Deliv
     if not province_code or not limit:
         return []
     with uow:
-        return uow.deliveries.after(province_code, after_sequence, limit)
+        return [_opened(d, uow.data_keys) for d in uow.deliveries.after(province_code, after_sequence, limit)]
+
+
+def _opened(delivery: Delivery, data_keys) -> Delivery:
+    """A correction's number, sealed with this tier's key, opened for the province to seal with its
+    own (provinces hold other keys): the answer goes over gRPC only."""
+    if delivery.event_type != "ProblemResolved":
+        return delivery
+    sealed = events_pb2.ProblemResolved.FromString(delivery.payload).corrected_document_number_sealed
+    if not sealed:
+        return delivery
+    return replace(delivery, corrected_number=data_keys.decrypt(sealed, CORRECTED_NUMBER))
