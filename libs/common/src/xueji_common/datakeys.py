@@ -90,6 +90,24 @@ class KeyRing:
         sealed = self._ciphers[self.current_id].encrypt(nonce, plaintext.encode(), purpose.encode())
         return f"{PREFIX}{self.current_id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
+    def encrypt_many(self, plaintexts: list[str], purpose: str) -> list[str]:
+        """`encrypt` of each value, for a bulk load's column: the nonces of the whole batch are read
+        from the system's random source at once (one call instead of one per value), the rest is the
+        same sealing. Each nonce is still 12 random bytes of its own."""
+        seal = self._ciphers[self.current_id].encrypt
+        aad = purpose.encode()
+        prefix = f"{PREFIX}{self.current_id}:"
+        encode = base64.urlsafe_b64encode
+        nonces = os.urandom(NONCE_BYTES * len(plaintexts))
+        sealed = []
+        for i, text in enumerate(plaintexts):
+            if not text:
+                sealed.append(text)
+                continue
+            nonce = nonces[i * NONCE_BYTES:(i + 1) * NONCE_BYTES]
+            sealed.append(prefix + encode(nonce + seal(nonce, text.encode(), aad)).decode())
+        return sealed
+
     def decrypt(self, value: str, purpose: str) -> str:
         if not value:
             return value
