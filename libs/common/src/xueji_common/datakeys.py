@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 PREFIX = "xj1:"
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 NONCE_BYTES = 12
 KEY_BYTES = 32
 # The development key (embedded mode, tests); production mode refuses it (config.Settings.check).
@@ -92,21 +93,16 @@ class KeyRing:
 
     def encrypt_many(self, plaintexts: list[str], purpose: str) -> list[str]:
         """`encrypt` of each value, for a bulk load's column: the nonces of the whole batch are read
-        from the system's random source at once (one call instead of one per value), the rest is the
-        same sealing. Each nonce is still 12 random bytes of its own."""
-        seal = self._ciphers[self.current_id].encrypt
+        from the system's random source at once (one call instead of one per value) and the base64
+        is binascii's with the URL-safe alphabet swapped in (what urlsafe_b64encode does, without its
+        Python layers). Each nonce is still 12 random bytes of its own; the text is the same format."""
+        seal, to_base64, alphabet = self._ciphers[self.current_id].encrypt, binascii.b2a_base64, _URLSAFE
         aad = purpose.encode()
         prefix = f"{PREFIX}{self.current_id}:"
-        encode = base64.urlsafe_b64encode
         nonces = os.urandom(NONCE_BYTES * len(plaintexts))
-        sealed = []
-        for i, text in enumerate(plaintexts):
-            if not text:
-                sealed.append(text)
-                continue
-            nonce = nonces[i * NONCE_BYTES:(i + 1) * NONCE_BYTES]
-            sealed.append(prefix + encode(nonce + seal(nonce, text.encode(), aad)).decode())
-        return sealed
+        return [prefix + to_base64((nonce := nonces[at:at + NONCE_BYTES]) + seal(nonce, text.encode(), aad),
+                                   newline=False).translate(alphabet).decode() if text else text
+                for at, text in zip(range(0, len(nonces), NONCE_BYTES), plaintexts)]
 
     def decrypt(self, value: str, purpose: str) -> str:
         if not value:
