@@ -419,7 +419,8 @@ class Cluster:
 
         for dep in self.deployments.values():
             if dep.name in ("population-register", "national-query"):
-                settings = Settings(hash_key=self.hash_key, data_dir=self.dir, metrics_port=0)
+                # The cluster's keys: national-query stores national student numbers encrypted.
+                settings = Settings(hash_key=self.hash_key, data_key=self.data_key, data_dir=self.dir, metrics_port=0)
                 runtime = ServiceRuntime(self._spec(dep.service), settings, self.db[dep.db_key])
                 try:
                     runtime.spec.seed_demo(runtime)

@@ -81,14 +81,17 @@ def finish(fz, apps) -> None:
 
 def wait_projected(fz, apps) -> None:
     """national-query holds each new record exactly once (fed by its province worker)."""
-    numbers = ["G" + r for _, r in apps]
+    from xueji_common.hashing import student_number_hash
     from tests.e2e.actors import wait_for
 
+    # The numbers are stored encrypted, found by their keyed hash (under the cluster's key).
+    hashes = [student_number_hash(fz.cluster.hash_key, "G" + r) for _, r in apps]
+
     def counts():
-        rows = sql(fz.cluster, "national-query", "SELECT national_student_number, count(*) FROM national_records"
-                   " WHERE national_student_number = ANY(:n) GROUP BY 1", n=numbers)
+        rows = sql(fz.cluster, "national-query", "SELECT national_student_number_hash, count(*) FROM national_records"
+                   " WHERE national_student_number_hash = ANY(:h) GROUP BY 1", h=hashes)
         return dict(rows)
-    found = wait_for(lambda: len(c := counts()) == len(numbers) and c, "records in national-query", 60)
+    found = wait_for(lambda: len(c := counts()) == len(hashes) and c, "records in national-query", 60)
     assert set(found.values()) == {1}, found
 
 

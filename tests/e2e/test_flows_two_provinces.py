@@ -13,6 +13,7 @@ import pytest
 from tests.e2e.actors import HMT, NON_PRIMARY, RESIDENT, TREE, S, identity_form, sql, wait_for
 from tests.e2e.topologies import both_modes
 from xueji_common.documents import mask_document_number
+from xueji_common.hashing import student_number_hash
 
 pytestmark = pytest.mark.slow
 zj, js = both_modes()   # each case in production topology and in embedded mode
@@ -80,7 +81,8 @@ def test_two_provinces_registering_one_document_at_once_one_wins(zj, js, people,
     # None doubled: one record, one national reservation, one national-query row.
     assert win.count_records(win_id) == 1 and lose.count_records(lose_id) == 0
     assert held() == [(win_id, "committed")]
+    number_hash = student_number_hash(win.cluster.hash_key, record.national_student_number)   # stored encrypted
     rows = wait_for(lambda: sql(win.cluster, "national-query", "SELECT province_code FROM national_records"
-                                " WHERE national_student_number = :n", n=record.national_student_number),
+                                " WHERE national_student_number_hash = :h", h=number_hash),
                     "the record in national-query")
     assert rows == [(win.province,)]

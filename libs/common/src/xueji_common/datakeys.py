@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 PREFIX = "xj1:"
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 NONCE_BYTES = 12
 KEY_BYTES = 32
 # The development key (embedded mode, tests); production mode refuses it (config.Settings.check).
@@ -89,6 +90,19 @@ class KeyRing:
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._ciphers[self.current_id].encrypt(nonce, plaintext.encode(), purpose.encode())
         return f"{PREFIX}{self.current_id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+    def encrypt_many(self, plaintexts: list[str], purpose: str) -> list[str]:
+        """`encrypt` of each value, for a bulk load's column: the nonces of the whole batch are read
+        from the system's random source at once (one call instead of one per value) and the base64
+        is binascii's with the URL-safe alphabet swapped in (what urlsafe_b64encode does, without its
+        Python layers). Each nonce is still 12 random bytes of its own; the text is the same format."""
+        seal, to_base64, alphabet = self._ciphers[self.current_id].encrypt, binascii.b2a_base64, _URLSAFE
+        aad = purpose.encode()
+        prefix = f"{PREFIX}{self.current_id}:"
+        nonces = os.urandom(NONCE_BYTES * len(plaintexts))
+        return [prefix + to_base64((nonce := nonces[at:at + NONCE_BYTES]) + seal(nonce, text.encode(), aad),
+                                   newline=False).translate(alphabet).decode() if text else text
+                for at, text in zip(range(0, len(nonces), NONCE_BYTES), plaintexts)]
 
     def decrypt(self, value: str, purpose: str) -> str:
         if not value:

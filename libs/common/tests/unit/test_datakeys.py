@@ -17,6 +17,18 @@ def test_a_value_round_trips_and_its_ciphertext_shows_neither_the_number_nor_a_r
     assert ring.decrypt(sealed, "applications.document_number") == NUMBER
 
 
+def test_a_batch_is_sealed_value_by_value_each_with_its_own_nonce():
+    ring = KeyRing.from_texts(NEW)
+    numbers = ["G" + NUMBER + "X", "", "G" + NUMBER + "X", "L" + NUMBER + "1"] * 50   # ciphertexts with + and /
+    sealed = ring.encrypt_many(numbers, "national_records.national_student_number")
+    assert [ring.decrypt(s, "national_records.national_student_number") for s in sealed] == numbers
+    assert sealed[1] == "" and sealed[0] != sealed[2] and all(key_id_of(s) == "k2027" for s in sealed if s)
+    nonces = [base64.urlsafe_b64decode(s.rpartition(":")[2])[:12] for s in sealed if s]
+    assert len(set(nonces)) == len(nonces)
+    with pytest.raises(DataKeyError):   # the purpose is the associated data, as with encrypt
+        ring.decrypt(sealed[0], "students.national_student_number")
+
+
 def test_the_empty_string_stays_empty():
     ring = KeyRing.from_texts(NEW)
     assert ring.encrypt("", "x") == "" and ring.decrypt("", "x") == ""

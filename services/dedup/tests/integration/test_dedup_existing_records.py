@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from xueji.v1 import events_pb2
 from xueji_common.config import Settings
 from xueji_common.errors import Unavailable
+from xueji_common.hashing import loaded_record_id, student_number_hash
 from xueji_common.testing.infra import free_port
 from xueji_dedup.adapters.tables import national_records
 from xueji_national_query.adapters.holdings_feed import dedup_feed
@@ -90,7 +91,8 @@ def test_a_freshman_enrolled_elsewhere_gets_a_cross_province_problem_group_with_
     raised, *again = published(dedup, "ProblemRaised")
     assert {r.problem_group_id for r in again} <= {raised.problem_group_id}
     assert raised.kind == events_pb2.PROBLEM_KIND_SHARED_DOCUMENT
-    assert "nq-G" + p.resident_id in raised.record_ids   # national-query flags the loaded record too
+    # National-query flags the loaded record too, under the id its load gave it (never the number).
+    assert loaded_record_id(student_number_hash(HASH_KEY, "G" + p.resident_id)) in raised.record_ids
     with dedup.uow_factory() as uow:
         group = uow.problems.get(raised.problem_group_id)
     assert group.resolver_level == 1   # the ministry: across provinces

@@ -11,10 +11,12 @@ from sqlalchemy import func, select
 from xueji.v1 import national_query_pb2 as nq, national_query_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.config import Settings
+from xueji_common.datakeys import is_encrypted
 from xueji_common.grpcserver.errors import field_violations
-from xueji_common.hashing import document_hash
+from xueji_common.hashing import document_hash, loaded_record_id, student_number_hash
 from xueji_common.runtime.bootstrap import ServiceRuntime
 from xueji_dedup.adapters.tables import national_records as holdings
+from xueji_national_query.adapters.number_keys import rehash_numbers
 from xueji_national_query.adapters.tables import national_records
 from xueji_national_query.domain.load_rows import COLUMNS
 from xueji_national_query.service_layer import bulk_load as bulk_load_module
@@ -91,6 +93,10 @@ def test_the_same_file_loaded_again_after_a_key_rotation_takes_the_new_hashes(an
     new_key = "rotated-key-" + "r" * 30
     rotated = ServiceRuntime(SPEC, Settings(hash_key=new_key), database_url=any_runtime.database_url)
     try:
+        # First the numbers' own hashes (their unique key), as OPERATIONS §8 says: `xueji national-query rehash`.
+        for rewritten in (2, 0):
+            with rotated.engine.begin() as conn:
+                assert rehash_numbers(conn) == rewritten
         report = bulk_load(rotated.uow_factory(), path, "csv")
         assert (report.rows_inserted, report.rows_updated) == (0, 2)
         with rotated.uow_factory() as uow:
@@ -148,7 +154,8 @@ def test_over_grpc_in_chunks_with_the_province_in_the_header(serve, auth, runtim
         assert uow.records.by_student_number("张三", line(1)[0])[0].province_code == "320000"
     with national_dedup.session_factory() as s:   # every loaded record a holder in the national dedup
         held = s.execute(select(holdings.c.record_id, holdings.c.province_code)).all()
-    assert sorted(held) == [("nq-" + line(i)[0], "320000") for i in range(1, 4)]
+    key = runtime.settings.hash_key   # the ids national-query gave them (never the numbers)
+    assert sorted(held) == sorted((loaded_record_id(student_number_hash(key, line(i)[0])), "320000") for i in range(1, 4))
 
 
 def test_over_grpc_refusals(serve, auth, national_dedup, tmp_path):
@@ -168,6 +175,22 @@ def test_over_grpc_refusals(serve, auth, national_dedup, tmp_path):
     assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "Excel" in field_violations(exc.value)[0][1]
     report = stub.BulkLoadRecords(stream(path), metadata=auth(Role.DEPARTMENT_REGISTRAR, "000000"))
     assert report.rows_inserted == 1
+
+
+def test_loaded_numbers_are_stored_encrypted_and_found_by_their_hash(any_runtime, tmp_path):
+    for n in (1, 2):   # the first load goes straight in, the second through staging (PostgreSQL)
+        bulk_load(any_runtime.uow_factory(), write_csv(tmp_path / f"{n}.csv", [line(n)]), "csv")
+    with any_runtime.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT record_id, national_student_number, national_student_number_hash "
+                                      "FROM national_records").all()
+    assert len(stored) == 2 and all(is_encrypted(number) for _, number, _ in stored)
+    assert [line(n)[5] for n in (1, 2) if line(n)[5] in repr(stored)] == []   # nowhere, the ids included
+    key = any_runtime.settings.hash_key
+    assert sorted(h for _, _, h in stored) == sorted(student_number_hash(key, line(n)[0]) for n in (1, 2))
+    with any_runtime.uow_factory() as uow:
+        for n in (1, 2):
+            [record] = uow.records.by_student_number("张三", line(n)[0])
+            assert record.national_student_number == line(n)[0]
 
 
 def test_free_text_with_tabs_backslashes_and_line_breaks_loads_as_written(any_runtime, tmp_path):
@@ -205,7 +228,7 @@ def test_the_record_keys_compare_bytes_so_a_first_load_sorts_them_fast(runtime):
         collations = dict(conn.exec_driver_sql(
             "SELECT column_name, collation_name FROM information_schema.columns "
             "WHERE table_name = 'national_records' AND collation_name = 'C'").all())
-    assert set(collations) == {"record_id", "national_student_number", "name", "document_hash"}
+    assert set(collations) == {"record_id", "national_student_number_hash", "name", "document_hash"}
 
 
 def test_a_file_unreadable_past_its_start_loads_nothing(any_runtime, tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from xueji_common.auth import Role
 from xueji_common.config import DEV_SIGNING_KEY_FILE, Settings
+from xueji_common.hashing import loaded_record_id, student_number_hash
 from xueji_common.runtime.bootstrap import ServiceRuntime
 from xueji_common.testing.infra import free_port
 from xueji_dedup.adapters.tables import national_records as holdings
@@ -47,7 +48,8 @@ def test_load_writes_into_the_service_database_and_reports_bad_rows(tmp_path, mo
     assert "全国学籍号与第2行重复" in result.output
     assert (tmp_path / "data" / "national-query.db").exists()
     with national_dedup.session_factory() as session:   # the record is a holder in the national dedup
-        assert session.execute(select(holdings.c.record_id)).scalars().all() == ["nq-G" + NUMBER]
+        assert session.execute(select(holdings.c.record_id)).scalars().all() == [
+            loaded_record_id(student_number_hash(runtime.settings.hash_key, "G" + NUMBER))]
 
 
 def test_a_load_the_national_dedup_cannot_take_writes_nothing(tmp_path, monkeypatch, runtime):
@@ -78,3 +80,33 @@ def test_lookup_as_a_person_with_the_captcha_and_as_a_system(serve, runtime, mon
     system = runner.invoke(cli, ["lookup", "--name", "李四", "--student-number", "G" + NUMBER, "--address", address,
                                  "--role", Role.SYSTEM.value, "--org", "000000"])
     assert system.exit_code == 1 and "未查询到符合条件的学籍信息" in system.output
+
+
+def test_after_key_rotations_rehash_and_reencrypt_rewrite_each_stored_number_once(tmp_path, monkeypatch, runtime,
+                                                                                  national_dedup):
+    from xueji_common.datakeys import DEV_DATA_KEY, key_id_of, new_key_text
+
+    embedded_load_env(monkeypatch, tmp_path, runtime, national_dedup.settings.grpc_address)
+    good = ["G" + NUMBER, "张三", "1", "2015-06-01", "1", NUMBER, "330000", "", "", "小学", "在读", "否",
+            "2026-09-01 08:00:00"]
+    with open(tmp_path / "r.csv", "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([[c.header for c in COLUMNS], good])
+    assert CliRunner().invoke(cli, ["load", str(tmp_path / "r.csv")]).exit_code == 0
+    assert "全国学籍 0 行" in CliRunner().invoke(cli, ["rehash"]).output   # same key: nothing to do
+
+    monkeypatch.setenv("XUEJI_HASH_KEY", "rotated-key-" + "r" * 30)
+    outputs = [CliRunner().invoke(cli, ["rehash"]).output for _ in range(2)]
+    assert "全国学籍 1 行" in outputs[0] and "全国学籍 0 行" in outputs[1]
+
+    new_key = new_key_text("k2")
+    monkeypatch.setenv("XUEJI_DATA_KEY", new_key)
+    monkeypatch.setenv("XUEJI_DATA_KEY_PREVIOUS", DEV_DATA_KEY)
+    outputs = [CliRunner().invoke(cli, ["reencrypt"]).output for _ in range(2)]
+    assert "全国学籍 1 行" in outputs[0] and "全国学籍 0 行" in outputs[1]
+    reader = ServiceRuntime(SPEC, Settings.from_env())
+    try:
+        with reader.engine.connect() as conn:
+            [stored] = conn.exec_driver_sql("SELECT national_student_number FROM national_records").scalars().all()
+    finally:
+        reader.close()
+    assert key_id_of(stored) == "k2"

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from xueji_common.hashing import loaded_record_id
 from xueji_national_query.domain.load_rows import COLUMNS, HeaderError, RowParser, column_positions
 
 HEADER = [c.header for c in COLUMNS]
@@ -39,7 +40,11 @@ def test_a_good_row_becomes_the_record_columns(text_cells):
         "primary", "enrolled", False, 0)
     # Times without a zone are Beijing time; stored in UTC.
     assert parsed["changed_at"] == dt.datetime(2026, 9, 1, 0, tzinfo=dt.timezone.utc)
-    assert parser().parse(2, row())[0] == parsed["record_id"]  # the id derives from the student number
+    # The number is kept (the writer encrypts it) beside its keyed hash; the id derives from the hash,
+    # never from the number (a G number is G + the resident ID), and is the same on every load.
+    assert (parsed["national_student_number"], parsed["national_student_number_hash"]) == (
+        "G33010220150601123X", "h(NSN:G33010220150601123X)")
+    assert parsed["record_id"] == loaded_record_id("h(NSN:G33010220150601123X)") == parser().parse(2, row())[0]
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -121,9 +126,11 @@ def test_rows_become_copy_text_with_free_text_escaped():
 
     good = parser().parse(2, row())
     odd = parser().parse(3, row(name="张\\\t三", school_name="胜利\n小学\r分校"))
-    lines = CopyLines().encode([good, odd]).decode().split("\n")
+    lines = CopyLines().encode([good, odd], ["xj1:k:sealed-1", "xj1:k:sealed-2"]).decode().split("\n")
     assert lines[-1] == "" and len(lines) == 3
     first, second = (line.split("\t") for line in lines[:2])
     assert len(first) == len(RowParser.ROW_FIELDS) == len(second)
-    assert first[4] == "2015-06-01" and first[13] == "f" and first[15] == "2026-09-01T00:00:00+00:00"
-    assert second[2] == r"张\\\t三" and second[10] == r"胜利\n小学\r分校"
+    # The number as the writer sealed it, never the clear one; its hash beside it.
+    assert first[1:3] == ["xj1:k:sealed-1", "h(NSN:G33010220150601123X)"] and second[1] == "xj1:k:sealed-2"
+    assert first[5] == "2015-06-01" and first[14] == "f" and first[16] == "2026-09-01T00:00:00+00:00"
+    assert second[3] == r"张\\\t三" and second[11] == r"胜利\n小学\r分校"

@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from xueji_special_ed.entrypoints.cli import cli
 
-from test_sped_grpc import ID, SCHOOL, address, record, runtime  # noqa: F401 (fixtures)
+from test_sped_grpc import ID, SCHOOL, address, auth, new_info, record, runtime, stub  # noqa: F401 (fixtures)
 
 
 def test_candidates_add_edit_list(runtime, address):  # noqa: F811
@@ -29,12 +29,14 @@ def test_candidates_add_edit_list(runtime, address):  # noqa: F811
     assert "三级" in listed and "330*************3X12" in listed and "共 1 人" in listed
 
 
-def test_national_student_numbers_are_stored_encrypted_and_reencrypt_moves_them_to_a_new_key(runtime):  # noqa: F811
+def test_national_student_numbers_are_stored_encrypted_and_reencrypt_moves_them_to_a_new_key(runtime, stub, auth):  # noqa: F811
     from sqlalchemy import text
 
+    from xueji.v1 import special_ed_pb2 as se
     from xueji_common.datakeys import key_id_of, new_key_text
 
     record(runtime)
+    stub.CreateSpecialEdInfo(se.CreateSpecialEdInfoRequest(info=new_info()), metadata=auth())   # its certificate too
     with runtime.engine.connect() as conn:
         [stored] = conn.execute(text("SELECT national_student_number FROM students")).scalars()
     assert ID not in stored and key_id_of(stored) == runtime.settings.data_keyring().current_id
@@ -43,8 +45,9 @@ def test_national_student_numbers_are_stored_encrypted_and_reencrypt_moves_them_
            "XUEJI_DATA_KEY_PREVIOUS": runtime.settings.data_key, "XUEJI_DATA_DIR": str(runtime.settings.data_dir)}
     first = CliRunner(env=env).invoke(cli, ["reencrypt"])
     assert first.exit_code == 0, first.output
-    assert "特教学生 1 行" in first.output
+    assert "特教学生 1 行，特教信息 1 行" in first.output
     with runtime.engine.connect() as conn:
         [stored] = conn.execute(text("SELECT national_student_number FROM students")).scalars()
-    assert key_id_of(stored) == "k2027"
-    assert "特教学生 0 行" in CliRunner(env=env).invoke(cli, ["reencrypt"]).output
+        [certificate] = conn.execute(text("SELECT certificate_number FROM special_ed_infos")).scalars()
+    assert key_id_of(stored) == key_id_of(certificate) == "k2027"
+    assert "特教学生 0 行，特教信息 0 行" in CliRunner(env=env).invoke(cli, ["reencrypt"]).output

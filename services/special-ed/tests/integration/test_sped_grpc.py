@@ -9,6 +9,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 
 from xueji.v1 import common_pb2, events_pb2, special_ed_pb2 as se, special_ed_pb2_grpc
 from xueji_common.auth import Role
+from xueji_common.datakeys import is_encrypted
 from xueji_common.documents import mask_document_number, resident_id_check_digit
 from xueji_common.grpcserver.client import bearer
 from xueji_common.grpcserver.errors import field_violations
@@ -116,6 +117,9 @@ def test_add_then_list_then_maintain(runtime, stub, auth):
     assert created.certificate_number == ID + "12"
     [listed] = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(), metadata=auth()).infos
     assert listed.certificate_number == "330*************3X12"  # masked in the list
+    with runtime.engine.connect() as conn:   # stored encrypted (it begins with the resident ID): sped0005
+        [stored] = conn.exec_driver_sql("SELECT certificate_number FROM special_ed_infos").scalars()
+    assert ID not in stored and is_encrypted(stored)
     updated = stub.UpdateSpecialEdInfo(se.UpdateSpecialEdInfoRequest(
         info=se.SpecialEdInfo(record_id="r1", degree=se.DISABILITY_DEGREE_GRADE_3),
         update_mask=FieldMask(paths=["degree"]), expected_version=1), metadata=auth())

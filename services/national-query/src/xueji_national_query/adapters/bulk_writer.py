@@ -1,8 +1,9 @@
 """Writing loaded rows into the read model in the unit of work's transaction.
 
 PostgreSQL: COPY, straight into an empty table, else into a temporary staging table and then one
-INSERT ... ON CONFLICT on the national student number (the later change time wins). SQLite
-(embedded mode): executemany per batch.
+INSERT ... ON CONFLICT on the national student number's keyed hash (the later change time wins).
+SQLite (embedded mode): executemany per batch. Either way the number is stored encrypted: the COPY
+path seals a batch's numbers at once (KeyRing.encrypt_many), the SQLite path through the column type.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from xueji_common.db.bulk import drop_indexes
+from xueji_common.db.encrypted import keyring_of
 from xueji_common.db.engine import utc
 from xueji_national_query.adapters.copy_text import CopyLines
 from xueji_national_query.adapters.tables import national_records as t
@@ -21,6 +23,9 @@ from xueji_national_query.domain.records import loaded_row_applies
 FIELDS = RowParser.ROW_FIELDS
 # A loaded row keeps the record's id and version (the order of record events is not the file's).
 _UPDATED = [f for f in FIELDS if f not in ("record_id", "version")]
+_NUMBER = FIELDS.index("national_student_number")
+_NUMBER_HASH = FIELDS.index("national_student_number_hash")
+_PURPOSE = t.c.national_student_number.type.purpose
 
 
 def writer_for(session: Session):
@@ -46,6 +51,7 @@ class PostgresWriter:
 
     def __init__(self, session: Session) -> None:
         self._conn = session.connection()
+        self._ring = keyring_of(self._conn.dialect)   # none bound: refused before anything is written
         raw = self._conn.connection.driver_connection
         # No one else writes the records during a load: a load that found the table empty must not
         # meet rows another load or an event writes meanwhile (reads go on until indexes are dropped).
@@ -68,7 +74,8 @@ class PostgresWriter:
         self._copy = self._copying.enter_context(cursor.copy(statement))
 
     def add(self, rows: list[tuple]) -> None:
-        self._copy.write(self._lines.encode(rows))
+        sealed = self._ring.encrypt_many([r[_NUMBER] for r in rows], _PURPOSE)
+        self._copy.write(self._lines.encode(rows, sealed))
         self._rows += len(rows)
 
     def abort(self, failure: BaseException) -> None:
@@ -86,14 +93,15 @@ class PostgresWriter:
             for statement in self._rebuild:
                 self._conn.exec_driver_sql(statement)
             # Statistics of the lookup keys now, for the first lookups' plans (autovacuum does the rest).
-            self._conn.exec_driver_sql("ANALYZE national_records (national_student_number, name, document_hash)")
+            self._conn.exec_driver_sql("ANALYZE national_records (national_student_number_hash, name, document_hash)")
             return self._rows, 0
         columns = ", ".join(FIELDS)
         assignments = ", ".join(f"{f} = EXCLUDED.{f}" for f in _UPDATED)
         row = self._conn.exec_driver_sql(f"""
             WITH merged AS (
                 INSERT INTO national_records ({columns}) SELECT {columns} FROM nq_load
-                ORDER BY national_student_number ON CONFLICT (national_student_number) DO UPDATE SET {assignments}
+                ORDER BY national_student_number_hash ON CONFLICT (national_student_number_hash)
+                DO UPDATE SET {assignments}
                 WHERE national_records.changed_at < EXCLUDED.changed_at
                    OR (national_records.changed_at = EXCLUDED.changed_at
                        AND national_records.document_hash IS DISTINCT FROM EXCLUDED.document_hash)
@@ -112,25 +120,25 @@ class SqliteWriter:
 
     def add(self, rows: list[tuple]) -> None:
         stored = {}
-        numbers = [r[1] for r in rows]
-        for i in range(0, len(numbers), self._CHUNK):
-            for number, changed_at, digest in self._session.execute(
-                    select(t.c.national_student_number, t.c.changed_at, t.c.document_hash)
-                    .where(t.c.national_student_number.in_(numbers[i:i + self._CHUNK]))):
-                stored[number] = (changed_at, digest)
+        hashes = [r[_NUMBER_HASH] for r in rows]
+        for i in range(0, len(hashes), self._CHUNK):
+            for number_hash, changed_at, digest in self._session.execute(
+                    select(t.c.national_student_number_hash, t.c.changed_at, t.c.document_hash)
+                    .where(t.c.national_student_number_hash.in_(hashes[i:i + self._CHUNK]))):
+                stored[number_hash] = (changed_at, digest)
         new, newer = [], []
         for row in rows:
             values = dict(zip(FIELDS, row))
-            if row[1] not in stored:
+            held = stored.get(row[_NUMBER_HASH])
+            if held is None:
                 new.append(values)
-            elif loaded_row_applies(values["changed_at"], utc(stored[row[1]][0]),
-                                    values["document_hash"], stored[row[1]][1]):
-                newer.append({"b_nsn": row[1], **{f"v_{f}": values[f] for f in _UPDATED}})
+            elif loaded_row_applies(values["changed_at"], utc(held[0]), values["document_hash"], held[1]):
+                newer.append({"b_nsn": row[_NUMBER_HASH], **{f"v_{f}": values[f] for f in _UPDATED}})
         if new:
             self._session.execute(insert(t), new)
         if newer:
             self._session.execute(
-                update(t).where(t.c.national_student_number == bindparam("b_nsn"))
+                update(t).where(t.c.national_student_number_hash == bindparam("b_nsn"))
                 .values({f: bindparam(f"v_{f}") for f in _UPDATED}), newer)
         self.inserted += len(new)
         self.updated += len(newer)

@@ -36,12 +36,12 @@ class DedupHoldingsFeed:
             yield batch
 
     def add(self, rows: list[tuple]) -> None:
-        """Rows in RowParser.ROW_FIELDS order: record id 0, number 1, type 5, hash 6, province 8, school 9,
-        stage 11."""
-        held = [r for r in rows if r[6] and r[11] != _PRESCHOOL]
+        """Rows in RowParser.ROW_FIELDS order: record id 0, number 1, type 6, hash 7, province 9, school 10,
+        stage 12."""
+        held = [r for r in rows if r[7] and r[12] != _PRESCHOOL]
         b = dedup_pb2.RecordHoldingBatch()
         if held:
-            ids, numbers, _, _, _, types, hashes, _, provinces, schools = list(zip(*held))[:10]  # columns, in C
+            ids, numbers, _, _, _, _, types, hashes, _, provinces, schools = list(zip(*held))[:11]  # columns, in C
             b.record_ids.extend(ids)
             b.document_types.extend(map(_TYPES.__getitem__, types))
             b.document_hashes.extend(hashes)

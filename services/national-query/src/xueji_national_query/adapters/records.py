@@ -1,4 +1,8 @@
-"""The national read model in SQL: record upserts from events, problem groups, lookups, matching."""
+"""The national read model in SQL: record upserts from events, problem groups, lookups, matching.
+
+The national student number is stored encrypted (the column type opens it) and found by its keyed
+hash, computed here from the hash key of the unit of work (the domain's records carry the number).
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,6 +14,8 @@ from sqlalchemy.orm import Session
 from xueji_common.db.engine import utc
 from xueji_national_query.adapters.tables import national_records as t
 from xueji_national_query.adapters.tables import record_problems as p
+from xueji_national_query.domain.doc_hash import hasher
+from xueji_national_query.domain.load_rows import STUDENT_NUMBER_TYPE
 from xueji_national_query.domain.records import NationalRecord
 from xueji_national_query.domain.vocabulary import Stage
 
@@ -18,13 +24,23 @@ NO_DOCUMENT = "Z"
 
 def to_record(row) -> NationalRecord:
     values = dict(row._mapping)
+    del values["national_student_number_hash"]
     values["changed_at"] = utc(values["changed_at"])
     return NationalRecord(**values)
 
 
+def _by_number(records: list[NationalRecord]) -> list[NationalRecord]:
+    """The stored order of the numbers is the ciphertexts': records in number order are sorted here."""
+    return sorted(records, key=lambda r: r.national_student_number)
+
+
 class RecordRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, hash_key: str) -> None:
         self._session = session
+        self._hash = hasher(hash_key)
+
+    def _number_hash(self, number: str) -> str:
+        return self._hash(STUDENT_NUMBER_TYPE, number)
 
     def version_of(self, record_id: str) -> int | None:
         return self._session.execute(select(t.c.version).where(t.c.record_id == record_id)).scalar_one_or_none()
@@ -35,9 +51,10 @@ class RecordRepository:
 
     def put(self, record: NationalRecord, *, exists: bool) -> None:
         values = asdict(record)
+        values["national_student_number_hash"] = number_hash = self._number_hash(record.national_student_number)
         # A national student number is one student's for life: a row holding it under another id
         # (loaded from a file before the events arrived) is the same record, replaced by this one.
-        self._session.execute(delete(t).where(t.c.national_student_number == record.national_student_number,
+        self._session.execute(delete(t).where(t.c.national_student_number_hash == number_hash,
                                               t.c.record_id != record.record_id))
         if exists:
             self._session.execute(update(t).where(t.c.record_id == record.record_id).values(**values))
@@ -78,25 +95,24 @@ class RecordRepository:
 
     def by_student_number(self, name: str, student_number: str) -> list[NationalRecord]:
         rows = self._session.execute(
-            select(t).where(t.c.national_student_number == student_number, t.c.name == name))
+            select(t).where(t.c.national_student_number_hash == self._number_hash(student_number), t.c.name == name))
         return [to_record(r) for r in rows]
 
     def preschool_by_document(self, document_hash: str) -> list[NationalRecord]:
         rows = self._session.execute(
-            select(t).where(t.c.document_hash == document_hash, t.c.stage == Stage.PRESCHOOL.value)
-            .order_by(t.c.national_student_number))
-        return [to_record(r) for r in rows]
+            select(t).where(t.c.document_hash == document_hash, t.c.stage == Stage.PRESCHOOL.value))
+        return _by_number([to_record(r) for r in rows])
 
     def formal_by_document(self, document_hash: str) -> list[NationalRecord]:
         """The formal records (primary school and above) holding a document hash, newest first."""
         rows = self._session.execute(
             select(t).where(t.c.document_hash == document_hash, t.c.stage != Stage.PRESCHOOL.value)
-            .order_by(t.c.changed_at.desc(), t.c.national_student_number))
-        return [to_record(r) for r in rows]
+            .order_by(t.c.changed_at.desc()))
+        records = _by_number([to_record(r) for r in rows])
+        return sorted(records, key=lambda r: r.changed_at, reverse=True)   # stable: number order within a time
 
     def preschool_by_person(self, name: str, gender: int, birth_date: dt.date) -> list[NationalRecord]:
         rows = self._session.execute(
             select(t).where(t.c.name == name, t.c.gender == gender, t.c.birth_date == birth_date,
-                            t.c.stage == Stage.PRESCHOOL.value, t.c.document_type == NO_DOCUMENT)
-            .order_by(t.c.national_student_number))
-        return [to_record(r) for r in rows]
+                            t.c.stage == Stage.PRESCHOOL.value, t.c.document_type == NO_DOCUMENT))
+        return _by_number([to_record(r) for r in rows])

@@ -1,12 +1,16 @@
 """The national read model of student records (preschool included), captchas, the lookup audit,
 the open problem groups per record, plus the outbox and inbox.
 
-Document numbers are stored as a keyed hash and a masked form, never in clear.
+Document numbers are stored as a keyed hash and a masked form, never in clear. National student
+numbers (a G number is G + the resident ID) are stored encrypted (xueji_common.db.encrypted) beside
+their keyed hash (hashing.student_number_hash), the unique key every lookup and load goes by
+(migration nq0004).
 """
 from sqlalchemy import (
     BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
 )
 
+from xueji_common.db.encrypted import EncryptedString
 from xueji_common.db.messaging_tables import add_messaging_tables
 
 metadata = MetaData()
@@ -21,7 +25,8 @@ national_records = Table(
     "national_records",
     metadata,
     Column("record_id", _bytewise(36), primary_key=True),
-    Column("national_student_number", _bytewise(19), nullable=False, unique=True),
+    Column("national_student_number", EncryptedString("national_records.national_student_number"), nullable=False),
+    Column("national_student_number_hash", _bytewise(64), nullable=False, unique=True),
     Column("name", _bytewise(100), nullable=False),
     Column("gender", Integer, nullable=False),
     Column("birth_date", Date, nullable=False),

@@ -19,6 +19,7 @@ from typing import Callable
 from xueji_common.documents import DocumentError, DocumentType, mask_document_number, normalize_document_number
 from xueji_common.documents import validate_document
 from xueji_common.student_numbers import STUDENT_NUMBER
+from xueji_common.hashing import loaded_record_id
 from xueji_national_query.domain.vocabulary import PROVINCES, EnrolmentStatus, Stage
 
 
@@ -45,8 +46,9 @@ COLUMNS = (
     Column("最新学籍变动时间", "changed_at", True),
 )
 BEIJING = dt.timezone(dt.timedelta(hours=8))
-# Record ids of loaded rows ("nq-" + the national student number) derive from the number: loading a
-# file twice, or two files holding one record, gives one id.
+# Record ids of loaded rows derive from the national student number's keyed hash (hashing.
+# loaded_record_id), never from the number itself (a G number is G + the resident ID): loading a file
+# twice, or two files holding one record, gives one id.
 
 _SCHOOL_CODE = re.compile(r"[0-9]{10}")
 _GENDERS = {"1": 1, "男": 1, "2": 2, "女": 2}
@@ -57,6 +59,7 @@ _STAGES = {k: s for s in Stage for k in (s.value, s.label_zh, str(s.to_proto()))
 _STATUSES = {k: s for s in EnrolmentStatus for k in (s.value, s.label_zh, str(s.to_proto()))}
 _NUL = "不能包含空字符（NUL）"
 _UNSEEN = object()
+STUDENT_NUMBER_TYPE = "NSN"   # the hasher's type for a national student number (hashing.student_number_hash)
 _CODES = {m: m.value for e in (DocumentType, Stage, EnrolmentStatus) for m in e}  # faster than .value
 
 
@@ -101,7 +104,7 @@ class RowParser:
     coded cells (a few thousand combinations of gender, type, province, stage, status, flag).
     """
 
-    ROW_FIELDS = ("record_id", "national_student_number", "name", "gender", "birth_date", "document_type",
+    ROW_FIELDS = ("record_id", "national_student_number", "national_student_number_hash", "name", "gender", "birth_date", "document_type",
                   "document_hash", "document_masked", "province_code", "school_code", "school_name", "stage",
                   "enrolment_status", "problem", "version", "changed_at")
     _CACHE_LIMIT = 200_000
@@ -157,7 +160,9 @@ class RowParser:
         if doc_type in (DocumentType.HK, DocumentType.MACAO, DocumentType.TAIWAN):
             number = _canonical(doc_type, number)  # identity cards are stored as printed: A123456(3)
         code = _CODES[doc_type]
-        return ("nq-" + nsn, nsn, name, gender, birth, code, self._hash(code, number) if number else "",
+        nsn_hash = self._hash(STUDENT_NUMBER_TYPE, nsn)
+        return (loaded_record_id(nsn_hash), nsn, nsn_hash, name, gender, birth, code,
+                self._hash(code, number) if number else "",
                 mask_document_number(number), province, school_code, school_name, _CODES[stage],
                 _CODES[status], problem, 0, changed)
 

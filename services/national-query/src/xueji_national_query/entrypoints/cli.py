@@ -1,8 +1,10 @@
-"""`xueji national-query ...`: bulk load and lookups (added to the `xueji` CLI by entry point)."""
+"""`xueji national-query ...`: bulk load, lookups, and the stored numbers under new keys (rehash,
+reencrypt); added to the `xueji` CLI by entry point."""
 from __future__ import annotations
 
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -79,6 +81,47 @@ def load(file, province, via_grpc, without_dedup, address, token, role, org, use
         runtime.close()
     _print_report(report.rows_total, report.rows_inserted, report.rows_updated, report.rows_failed, report.errors,
                   report.errors_truncated)
+
+
+@cli.command(help="重新计算学籍号摘要：after a rotation of XUEJI_HASH_KEY, the keyed hash of every stored national "
+                  "student number computed again with the current key (deploy/OPERATIONS.md §8, before the files "
+                  "are loaded again). Works on the service database; a second run rewrites 0.")
+def rehash() -> None:
+    from xueji_national_query.adapters.number_keys import rehash_numbers
+
+    with _service_database() as conn:
+        count = rehash_numbers(conn)
+    console.print(f"哈希密钥 (XUEJI_HASH_KEY) 重新计算：全国学籍 {count} 行")
+    if count == 0:
+        console.print("[yellow]没有任何摘要改变：XUEJI_HASH_KEY 可能没有更换[/yellow]")
+
+
+@cli.command(help="重新加密：rewrite the stored national student numbers not under the current XUEJI_DATA_KEY "
+                  "(a data-key rotation, deploy/OPERATIONS.md §8a). Works on the service database; "
+                  "a second run rewrites 0.")
+def reencrypt() -> None:
+    from xueji_common.db.reencrypt import reencrypt_table
+    from xueji_national_query.adapters.tables import national_records
+
+    with _service_database() as conn:
+        count = reencrypt_table(conn, national_records, ("record_id",))
+    console.print(f"数据密钥 (XUEJI_DATA_KEY) 重新加密：全国学籍 {count} 行")
+
+
+@contextmanager
+def _service_database():
+    """A transaction on the service database (XUEJI_DATABASE_URL, or the embedded SQLite file), migrated."""
+    from xueji_common.config import Settings
+    from xueji_common.runtime.bootstrap import ServiceRuntime
+    from xueji_national_query.spec import SPEC
+
+    runtime = ServiceRuntime(SPEC, Settings.from_env())
+    try:
+        runtime.migrate()
+        with runtime.engine.begin() as conn:
+            yield conn
+    finally:
+        runtime.close()
 
 
 def _load_over_grpc(file: Path, fmt: str, province: str, ctx) -> None:

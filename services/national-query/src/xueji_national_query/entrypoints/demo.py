@@ -6,7 +6,7 @@ from sqlalchemy import func, insert, select
 from xueji_common import demo
 from xueji_common.db.engine import now
 from xueji_common.documents import mask_document_number
-from xueji_common.hashing import document_hash
+from xueji_common.hashing import document_hash, student_number_hash
 from xueji_national_query.adapters.tables import national_records
 
 
@@ -25,6 +25,8 @@ def seed(runtime) -> None:
             {
                 "record_id": r.record_id,
                 "national_student_number": r.national_student_number,
+                "national_student_number_hash": student_number_hash(runtime.settings.hash_key,
+                                                                    r.national_student_number),
                 "name": r.name,
                 "gender": int(r.gender),
                 "birth_date": r.birth_date,

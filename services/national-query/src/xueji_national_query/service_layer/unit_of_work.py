@@ -1,7 +1,8 @@
 """The national-query unit of work: read model, captchas, audit + outbox/inbox in one transaction.
 
 It also carries the key of the document hashes: the event handlers that receive it compute the
-hash of each record's document number themselves.
+hash of each record's document number themselves, the record repository that of each national
+student number.
 """
 from xueji_common.db.uow import SqlAlchemyUnitOfWork
 from xueji_national_query.adapters.lookups import AuditLog, CaptchaRepository
@@ -20,6 +21,6 @@ class NationalQueryUnitOfWork(SqlAlchemyUnitOfWork):
         self.tree = tree
 
     def _open(self, session) -> None:
-        self.records = RecordRepository(session)
+        self.records = RecordRepository(session, self.hash_key)
         self.captchas = CaptchaRepository(session)
         self.audit = AuditLog(session)

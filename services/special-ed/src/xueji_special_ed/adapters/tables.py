@@ -35,7 +35,8 @@ special_ed_infos = Table(
     Column("disability_type", String(20), nullable=False),
     Column("proof_type", String(20), nullable=False),
     Column("degree", String(10), nullable=False),
-    Column("certificate_number", String(30), nullable=False),
+    # sped0005: encrypted (a disability certificate number begins with the resident ID); never looked up.
+    Column("certificate_number", EncryptedString("special_ed_infos.certificate_number"), nullable=False),
     Column("symptom_description", Text, nullable=False),
     Column("inclusive_education", String(20), nullable=False),
     Column("version", Integer, nullable=False),

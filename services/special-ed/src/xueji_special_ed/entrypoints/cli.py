@@ -175,14 +175,15 @@ def edit(record_id, disability_type, proof, degree, certificate_number, descript
         _fail(exc)
 
 
-@cli.command(help="重新加密：rewrite the stored national student numbers not under the current XUEJI_DATA_KEY "
+@cli.command(help="重新加密：rewrite the stored national student numbers and disability certificate numbers not "
+                  "under the current XUEJI_DATA_KEY "
                   "(a data-key rotation, deploy/OPERATIONS.md §8a). Works on the service database; "
                   "a second run rewrites 0.")
 def reencrypt() -> None:
     from xueji_common.config import Settings
     from xueji_common.db.reencrypt import reencrypt_table
     from xueji_common.runtime.bootstrap import ServiceRuntime
-    from xueji_special_ed.adapters.tables import students
+    from xueji_special_ed.adapters.tables import special_ed_infos, students
     from xueji_special_ed.spec import SPEC
 
     runtime = ServiceRuntime(SPEC, Settings.from_env())
@@ -190,6 +191,7 @@ def reencrypt() -> None:
         runtime.migrate()
         with runtime.engine.begin() as conn:
             count = reencrypt_table(conn, students, ("record_id",))
-        console.print(f"数据密钥 (XUEJI_DATA_KEY) 重新加密：特教学生 {count} 行")
+            infos = reencrypt_table(conn, special_ed_infos, ("record_id",))
+        console.print(f"数据密钥 (XUEJI_DATA_KEY) 重新加密：特教学生 {count} 行，特教信息 {infos} 行")
     finally:
         runtime.close()
