@@ -20,3 +20,11 @@ def test_static_files_count_as_one_route_and_unknown_paths_as_unmatched():
 
 def test_a_known_path_with_another_method_keeps_its_template():
     assert route_of(ROUTES, scope("/signout")) == "/signout"          # GET of a POST-only route: 405
+
+
+def test_metrics_listen_on_the_consoles_host_unless_told_otherwise():
+    from xueji_common.config import Settings
+    from xueji_console.config import ConsoleSettings
+
+    assert ConsoleSettings(services=Settings(), host="127.0.0.1").metrics_host == "127.0.0.1"
+    assert ConsoleSettings(services=Settings(metrics_host="10.0.0.5"), host="0.0.0.0").metrics_host == "10.0.0.5"
