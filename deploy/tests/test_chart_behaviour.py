@@ -252,6 +252,10 @@ def test_service_monitor_scrapes_every_process(rendered, profile):
         policy = named(docs, "NetworkPolicy", "xueji-console")["spec"]
         [scrape] = [r for r in policy["ingress"] if r["ports"] == [{"port": 9464, "protocol": "TCP"}]]
         assert scrape["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+        # and an absent() alert when no console pod is scraped, as for every service.
+        [rules] = of_kind(docs, "PrometheusRule")
+        [absent] = [g for g in rules["spec"]["groups"] if g["name"] == "xueji.absent"]
+        assert [r for r in absent["rules"] if 'xueji_service="console", component="web"' in r["expr"]]
 
 
 def test_a_province_without_site_values_fails_naming_what_is_missing(helm_cli):
