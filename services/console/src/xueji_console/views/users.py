@@ -86,14 +86,20 @@ async def create_user(request, session, form):
 
 
 async def _find_user(request, session, login: str):
-    """The user's row as the list shows it (there is no GetUser: ListUsers by name, the exact one)."""
-    found = await run_in_threadpool(call, request.app.state.console.backend.accounts.ListUsers,
-                                    a.ListUsersRequest(login_name_contains=login, page=c.PageRequest(page_size=100)),
-                                    session.access_token)
-    user = next((u for u in found.users if u.login_name == login), None)
-    if user is None:
-        raise Failure(404, "记录不存在")
-    return user
+    """The user's row as the list shows it (there is no GetUser: ListUsers by name, the exact one,
+    page after page: other logins may contain this one)."""
+    token = ""
+    while True:
+        found = await run_in_threadpool(
+            call, request.app.state.console.backend.accounts.ListUsers,
+            a.ListUsersRequest(login_name_contains=login, page=c.PageRequest(page_size=100, page_token=token)),
+            session.access_token)
+        user = next((u for u in found.users if u.login_name == login), None)
+        if user is not None:
+            return user
+        token = found.page.next_page_token
+        if not token:
+            raise Failure(404, "记录不存在")
 
 
 def _edit_form(request, session, login, typed, status=200, errors=None, message=""):
