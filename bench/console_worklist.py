@@ -156,7 +156,7 @@ def main() -> None:
     # Development mode (production needs the deployment's issuers and keys); sessions in Redis all the same.
     env = {**os.environ, "XUEJI_REDIS_URL": REDIS_URL,
            "XUEJI_PEER_REVIEW": f"127.0.0.1:{grpc_port}", "XUEJI_CONSOLE_PORT": str(http_port),
-           "XUEJI_LOG_LEVEL": "WARNING"}
+           "XUEJI_LOG_LEVEL": "WARNING", "XUEJI_METRICS_PORT": "0"}   # no /metrics: its port may be taken here
     log = tempfile.NamedTemporaryFile(prefix="xueji-bench-console-", suffix=".log", delete=False)
     console = subprocess.Popen([str(ROOT / ".venv/bin/xueji-console"), "serve"], env=env,
                                stdout=log, stderr=subprocess.STDOUT)

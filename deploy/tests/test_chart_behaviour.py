@@ -56,6 +56,8 @@ def test_secrets_are_referenced_never_rendered(rendered, profile):
                 continue
             # The console holds no database or hash key, only its Redis address (with a password).
             needed = {"XUEJI_REDIS_URL"} if owner["metadata"]["name"] == "xueji-console" else SECRET_SETTINGS
+            if env.get("XUEJI_REDIS_URL", {}).get("value") == "memory://":   # sessions in memory (evaluation)
+                needed, env = needed - {"XUEJI_REDIS_URL"}, {k: v for k, v in env.items() if k != "XUEJI_REDIS_URL"}
             if owner["metadata"]["name"].startswith("xueji-national-query") and profile == "national":
                 needed = SECRET_SETTINGS | {"XUEJI_REDIS_URL"}   # its rate-limit Redis, with a password
             for name in needed:
@@ -128,8 +130,8 @@ def test_evaluation_migrates_in_an_init_container(rendered):
     assert [j["metadata"]["name"] for j in of_kind(docs, "Job")] == ["xueji-accounts-create-admin"]
     for dep in of_kind(docs, "Deployment"):
         spec = dep["spec"]["template"]["spec"]
-        if dep["metadata"]["name"].endswith("-worker"):
-            assert "initContainers" not in spec
+        if dep["metadata"]["name"].endswith("-worker") or dep["metadata"]["name"] == "xueji-console":
+            assert "initContainers" not in spec          # the console has no database
         else:
             [init] = spec["initContainers"]
             assert init["command"][1] == "migrate"
@@ -239,11 +241,21 @@ def test_service_monitor_scrapes_every_process(rendered, profile):
     [monitor] = of_kind(docs, "ServiceMonitor")
     selector = monitor["spec"]["selector"]["matchLabels"]
     scraped = [s for s in of_kind(docs, "Service") if selector.items() <= s["metadata"]["labels"].items()]
-    # Every process but the console, which has no /metrics yet (docs/CONSOLE.md, "Not done yet").
-    processes = [d for d in of_kind(docs, "Deployment") if d["metadata"]["name"] != "xueji-console"]
+    processes = of_kind(docs, "Deployment")          # the console too (its own /metrics)
     assert len(scraped) == len(processes)
     for svc in scraped:
         assert "metrics" in {p["name"] for p in svc["spec"]["ports"]}
+    if profile == "province":
+        [container] = named(docs, "Deployment", "xueji-console")["spec"]["template"]["spec"]["containers"]
+        assert {"name": "metrics", "containerPort": 9464, "protocol": "TCP"} in container["ports"]
+        assert {"name": "XUEJI_METRICS_PORT", "value": "9464"} in container["env"]
+        policy = named(docs, "NetworkPolicy", "xueji-console")["spec"]
+        [scrape] = [r for r in policy["ingress"] if r["ports"] == [{"port": 9464, "protocol": "TCP"}]]
+        assert scrape["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+        # and an absent() alert when no console pod is scraped, as for every service.
+        [rules] = of_kind(docs, "PrometheusRule")
+        [absent] = [g for g in rules["spec"]["groups"] if g["name"] == "xueji.absent"]
+        assert [r for r in absent["rules"] if 'xueji_service="console", component="web"' in r["expr"]]
 
 
 def test_a_province_without_site_values_fails_naming_what_is_missing(helm_cli):
@@ -362,3 +374,41 @@ def test_a_console_without_host_or_certificate_fails(helm_cli):
     done = helm_cli.template([PROFILES / "province.yaml", EXAMPLES / "province-zhejiang.yaml"],
                              "--set", "console.ingress.tlsSecretName=")
     assert done.returncode != 0 and "console.ingress.host and console.ingress.tlsSecretName are required" in done.stderr
+
+
+def test_the_province_console_calls_the_national_tiers_national_query_over_mutual_tls(rendered):
+    docs = rendered["province"]
+    pod = named(docs, "Deployment", "xueji-console")["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    assert env["XUEJI_PEER_NATIONAL_QUERY"] == "https://national-query.xueji.example"
+    assert env["XUEJI_TLS_CLIENT_CERT_FILE"] == "/etc/xueji/tls/client/tls.crt"
+    assert env["XUEJI_TLS_CA_FILE"].startswith("/etc/xueji/tls/ca/")
+    assert {"name": "tls-client", "secret": {"secretName": "xueji-zj-national-client"}} in pod["volumes"]
+    # The national gateway is reachable as it is from the services (networkPolicy.externalPeers).
+    egress = named(docs, "NetworkPolicy", "xueji-console")["spec"]["egress"]
+    assert {"ports": [{"port": 443, "protocol": "TCP"}], "to": [{"ipBlock": {"cidr": "10.0.8.0/24"}}]} in egress
+
+
+def test_a_province_console_without_the_national_query_address_fails_naming_it(helm_cli):
+    done = helm_cli.template(PROFILE_VALUES["province"], "--set", "console.peers.NATIONAL_QUERY=")
+    assert done.returncode != 0 and "console.peers.NATIONAL_QUERY is empty" in done.stderr
+
+
+def test_the_evaluation_console_is_one_replica_with_sessions_in_memory(rendered):
+    docs = rendered["evaluation"]
+    deployment = named(docs, "Deployment", "xueji-console")
+    assert deployment["spec"]["replicas"] == 1
+    env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["XUEJI_REDIS_URL"] == "memory://"
+    assert env["XUEJI_PEER_NATIONAL_QUERY"] == "xueji-national-query:50051"   # this release's
+    assert not of_kind([d for d in docs if d["metadata"]["name"] == "xueji-console"], "HorizontalPodAutoscaler")
+    assert not of_kind([d for d in docs if d["metadata"]["name"] == "xueji-console"], "Ingress")
+    egress = named(docs, "NetworkPolicy", "xueji-console")["spec"]["egress"]
+    assert not [r for r in egress if r["ports"][0]["port"] == 6379]
+
+
+def test_an_in_memory_console_of_more_than_one_replica_fails(helm_cli):
+    done = helm_cli.template(PROFILE_VALUES["evaluation"], "--set", "console.replicas=2")
+    assert done.returncode != 0 and "console.redis.url memory:// keeps sessions in one pod" in done.stderr
+    done = helm_cli.template(PROFILE_VALUES["evaluation"], "--set", "console.redis.url=redis://r:6379")
+    assert done.returncode != 0 and "console.redis.url" in done.stderr           # the schema: memory:// or ""

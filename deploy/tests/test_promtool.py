@@ -92,6 +92,8 @@ PODS = [
     worker_pod("review", [("RegistrationApproved", "handled", "0+5x40")], up="0x40"),
     worker_pod("special-ed", [("StudentRecordCreated", "handled", "0+1x40")]),
     grpc_pod("accounts", "SignIn"),   # no worker: no absent() alert expects one
+    Pod(NS, f"{NS}-console", f"{NS}-console-ghi56", {"xueji.io/service": "console", "app.kubernetes.io/component": "web"},
+        up="1x40", exposed=[("xueji_console_requests_total", {"route": "/", "method": "GET", "status": "200"}, "0+5x40")]),
 ]
 
 

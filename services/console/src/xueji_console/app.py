@@ -9,8 +9,10 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from xueji_console import csp_reports
 from xueji_console.backend import Backend
 from xueji_console.config import ConsoleSettings
+from xueji_console.metrics import RequestMetrics
 from xueji_console.sessions import make_store
 from xueji_console.views import (applications, auth, department_reviews, imports, national_query, problems,
                                  reviews, special_ed, users, workbench)
@@ -37,6 +39,7 @@ ROUTES = [
     Route("/signin", auth.signin_submit, methods=["POST"]),
     Route("/password", auth.password_submit, methods=["POST"]),
     Route("/signout", auth.signout, methods=["POST"]),
+    Route(csp_reports.PATH, csp_reports.receive_report, methods=["POST"]),
     Route("/applications", applications.application_list),
     Route("/applications/{application_id}", applications.application_detail),
     *review_routes("/reviews", *reviews.views(reviews.SCHOOL)),
@@ -57,6 +60,9 @@ ROUTES = [
     Route("/users", users.create_user, methods=["POST"]),
     Route("/users/new", users.new_user),
     Route("/sign-ins", users.sign_ins),
+    Route("/account-changes", users.account_changes),
+    Route("/users/{login_name}/edit", users.edit_user),
+    Route("/users/{login_name}/edit", users.update_user, methods=["POST"]),
     Route("/users/{login_name}/reset", users.reset_password, methods=["POST"]),
     Route("/users/{login_name}/{action}", users.change_state, methods=["POST"]),
     Route("/imports", imports.import_page),
@@ -79,7 +85,8 @@ ROUTES = [
 
 
 def create_app(settings: ConsoleSettings) -> Starlette:
-    app = Starlette(routes=ROUTES, middleware=[Middleware(SecurityHeaders)])
+    app = Starlette(routes=ROUTES,
+                    middleware=[Middleware(RequestMetrics, routes=ROUTES), Middleware(SecurityHeaders)])
     app.state.console = Console(settings, Backend(settings.services),
                                 make_store(settings.redis_url, settings.idle_timeout))
     return app

@@ -20,6 +20,7 @@ TIMEOUT_SECONDS = 30
 class Backend:
     def __init__(self, settings) -> None:
         self._channels: dict[str, grpc.Channel] = {}
+        self._tls = settings.tls     # for https:// peers (another tier's national-query): CA, client certificate
         accounts = self._channel(settings.peer("accounts"))
         registration = self._channel(settings.peer("registration"))
         review = self._channel(settings.peer("review"))
@@ -34,7 +35,7 @@ class Backend:
 
     def _channel(self, address: str) -> grpc.Channel:
         if address not in self._channels:
-            self._channels[address] = client.channel(address)
+            self._channels[address] = client.channel(address, self._tls)
         return self._channels[address]
 
     def close(self) -> None:

@@ -23,6 +23,13 @@ class ConsoleSettings:
         return self.services.mode == "production"
 
     @property
+    def metrics_host(self) -> str:
+        """Where `xueji-console serve` exposes /metrics (on XUEJI_METRICS_PORT, 0: none):
+        XUEJI_METRICS_HOST, else the console's own host, so a console on localhost keeps its
+        metrics there too."""
+        return self.services.metrics_host or self.host
+
+    @property
     def secure_cookies(self) -> bool:
         # Behind TLS (the Ingress) in production; plain http://localhost in embedded mode.
         return self.production
@@ -34,6 +41,7 @@ class ConsoleSettings:
         if services.mode == "production" and not redis_url:
             from xueji_common.config import ConfigError
 
-            raise ConfigError("XUEJI_REDIS_URL must be set in production mode (the console's sessions)")
+            raise ConfigError("XUEJI_REDIS_URL must be set in production mode (the console's sessions; "
+                              "memory:// for a single replica keeping them in-process)")
         return cls(services=services, host=os.environ.get("XUEJI_CONSOLE_HOST", "127.0.0.1"),
                    port=int(os.environ.get("XUEJI_CONSOLE_PORT", "8080")), redis_url=redis_url)

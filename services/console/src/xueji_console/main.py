@@ -8,6 +8,7 @@ import time
 import click
 import uvicorn
 from xueji_common import logs
+from xueji_common.metrics import serve_metrics
 
 from xueji_console.app import create_app
 from xueji_console.config import ConsoleSettings
@@ -60,4 +61,7 @@ def serve() -> None:
     """Serve the console (XUEJI_CONSOLE_HOST:XUEJI_CONSOLE_PORT) over the services' gRPC APIs."""
     settings = ConsoleSettings.from_env()
     logs.configure(settings.services.log_level, settings.services.log_format, service="console")
+    # In embedded mode the console's metrics are in the process's one registry, served with the
+    # services' (xueji serve); here the console is a process of its own.
+    serve_metrics(settings.services.metrics_port, settings.metrics_host)
     server(settings).run()

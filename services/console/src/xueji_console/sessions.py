@@ -125,5 +125,12 @@ class RedisStore:
             yield
 
 
+MEMORY_URL = "memory://"   # XUEJI_REDIS_URL of a single-replica console that keeps sessions in-process
+
+
 def make_store(redis_url: str, idle_timeout: int):
-    return RedisStore(redis_url, idle_timeout) if redis_url else MemoryStore(idle_timeout)
+    """Redis, shared by replicas; in-process without a URL (embedded mode) or with `memory://`
+    (a production-mode console of one replica: the chart's evaluation profile)."""
+    if redis_url and redis_url != MEMORY_URL:
+        return RedisStore(redis_url, idle_timeout)
+    return MemoryStore(idle_timeout)

@@ -24,8 +24,12 @@ log = logging.getLogger(__name__)
 COOKIE = "xueji_session"
 REFRESH_BEFORE_SECONDS = 60
 # No inline script or style anywhere: the pages load /static files only.
+# Violations are reported to /csp-report (csp_reports.py): report-uri for browsers without the
+# Reporting API, report-to with the Reporting-Endpoints header for the others.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+       "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; report-uri /csp-report; report-to csp")
+REPORTING_ENDPOINTS = 'csp="/csp-report"'
+
 
 # Left menu by role, in the manual's words: (title, path).
 MENU = {
@@ -39,7 +43,8 @@ MENU = {
     c.ROLE_DEPARTMENT_REGISTRAR: [("工作台", "/"), ("主管部门审核", "/department-reviews"),
                                   ("学籍注册查询", "/applications"), ("问题学籍处理", "/problems"),
                                   ("特教学生信息管理", "/special-ed"), ("全国学籍查询", "/national-query")],
-    c.ROLE_USER_ADMIN: [("工作台", "/"), ("用户管理", "/users"), ("登录日志", "/sign-ins")],
+    c.ROLE_USER_ADMIN: [("工作台", "/"), ("用户管理", "/users"), ("登录日志", "/sign-ins"),
+                         ("账号变更日志", "/account-changes")],
 }
 
 templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -66,7 +71,8 @@ class SecurityHeaders:
                 # The server's own time to the response's start (bench/console_worklist.py reads it).
                 elapsed = (time.perf_counter() - started) * 1000
                 headers.append((b"server-timing", f"app;dur={elapsed:.1f}".encode()))
-                headers += [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY"),
+                headers += [(b"content-security-policy", CSP.encode()),
+                            (b"reporting-endpoints", REPORTING_ENDPOINTS.encode()), (b"x-frame-options", b"DENY"),
                             (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
                 if not scope["path"].startswith("/static/"):
                     headers.append((b"cache-control", b"no-store"))

@@ -95,3 +95,53 @@ def test_an_administrator_cannot_lock_itself(page, admin):
     assert page.get_by_role("status").inner_text() == "不能锁定或停用自己的账号"
     row = page.locator("table.list tbody tr", has=page.get_by_role("cell", name="ua-admin", exact=True))
     assert "正常" in row.inner_text()
+
+
+def test_user_administrator_modifies_a_user_and_reads_the_change_log(page, world, admin):
+    world.user("ua-edit", Role.SCHOOL_REGISTRAR, SCHOOL)
+    for i in range(21):                                   # more changes than a page holds
+        world.user(f"ua-log-{i:02d}", Role.SCHOOL_REGISTRAR, SCHOOL, change_password=False)
+    sign_in(page, *admin)
+    page.goto("/users?login_name=ua-edit")
+    page.get_by_role("link", name="修改 ua-edit").click()
+    page.get_by_role("heading", name="修改用户：ua-edit").wait_for()
+    assert page.get_by_label("姓名").input_value() == "ua-edit 测试"
+    assert page.get_by_label("机构代码").input_value() == SCHOOL
+    check_accessible(page)
+
+    # A department role at a school: the service's reason next to 角色, what was typed kept.
+    page.get_by_label("姓名").fill("孙修改")
+    page.get_by_label("角色").select_option(label="教育部门学籍管理员")
+    page.get_by_role("button", name="保存").click()
+    assert "只能属于教育行政部门" in page.locator("#role-error").inner_text()
+    assert page.get_by_label("姓名").input_value() == "孙修改"
+    assert page.get_by_label("角色").input_value() == "3"
+    check_accessible(page)
+    page.get_by_label("姓名").fill("")
+    page.get_by_label("机构代码").fill("9999999999")
+    page.get_by_role("button", name="保存").click()
+    assert page.locator("#org_unit_code-error").inner_text().startswith("未知的机构代码")
+
+    page.get_by_label("姓名").fill("孙修改")
+    page.get_by_label("机构代码").fill(SCHOOL)
+    page.get_by_label("角色").select_option(label="学校学籍主管领导")
+    page.get_by_role("button", name="保存").click()
+    assert page.get_by_role("status").inner_text() == "ua-edit 已修改"
+    row = page.locator("table.list tbody tr", has=page.get_by_role("cell", name="ua-edit", exact=True))
+    assert "孙修改" in row.inner_text() and "学校学籍主管领导" in row.inner_text()
+
+    # The change log: every change of the area, 20 a page; filtered by user.
+    page.get_by_role("link", name="账号变更日志").first.click()
+    page.get_by_role("heading", name="账号变更日志").wait_for()
+    assert page.locator("table.list tbody tr").count() == 20
+    page.get_by_role("link", name="下一页").click()
+    page.get_by_role("link", name="首页").wait_for()
+    check_accessible(page)
+    page.get_by_label("用户名").fill("ua-edit")
+    page.get_by_role("button", name="查询").click()
+    page.get_by_role("cell", name="修改", exact=True).wait_for()
+    update = page.locator("table.list tbody tr", has=page.get_by_role("cell", name="修改", exact=True))
+    assert "姓名：孙修改；角色：学校学籍主管领导" in update.inner_text()
+    assert "ua-admin" in update.inner_text()
+    assert page.get_by_role("cell", name="新增", exact=True).is_visible()
+    check_accessible(page)

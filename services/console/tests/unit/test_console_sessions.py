@@ -100,3 +100,21 @@ def test_production_cookies_are_secure_and_sessions_need_redis(monkeypatch):
     settings = ConsoleSettings.from_env(production)
     assert settings.secure_cookies and settings.redis_url == "redis://redis.internal:6379/0"
     assert not ConsoleSettings.from_env(Settings()).secure_cookies   # embedded: http://localhost
+
+
+def test_memory_url_keeps_sessions_in_process_and_a_redis_url_uses_redis():
+    assert isinstance(sessions.make_store("memory://", 60), MemoryStore)
+    assert isinstance(sessions.make_store("", 60), MemoryStore)
+    assert isinstance(sessions.make_store("redis://127.0.0.1:6379/0", 60), sessions.RedisStore)
+
+
+def test_production_mode_accepts_memory_url_and_refuses_no_url(monkeypatch):
+    from xueji_common.config import ConfigError, Settings
+    from xueji_console.config import ConsoleSettings
+
+    production = Settings(mode="production")
+    monkeypatch.setenv("XUEJI_REDIS_URL", "memory://")
+    assert ConsoleSettings.from_env(production).redis_url == "memory://"
+    monkeypatch.delenv("XUEJI_REDIS_URL")
+    with pytest.raises(ConfigError, match="memory://"):
+        ConsoleSettings.from_env(production)
