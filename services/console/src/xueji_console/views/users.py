@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from google.protobuf.field_mask_pb2 import FieldMask
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 from xueji.v1 import accounts_pb2 as a
@@ -121,7 +122,8 @@ async def update_user(request, session, form):
     typed = {k: str(form.get(k, "")).strip() for k in ("display_name", "role", "org_unit_code")}
     typed["login_name"] = login
     update = a.UpdateUserRequest(login_name=login, display_name=typed["display_name"],
-                                 role=_int(typed["role"], labels.ROLE), org_unit_code=typed["org_unit_code"])
+                                 role=_int(typed["role"], labels.ROLE), org_unit_code=typed["org_unit_code"],
+                                 update_mask=FieldMask(paths=["display_name", "role", "org_unit_code"]))
     try:
         await run_in_threadpool(call, request.app.state.console.backend.accounts.UpdateUser, update,
                                 session.access_token)
