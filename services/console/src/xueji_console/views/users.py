@@ -92,12 +92,12 @@ async def _find_user(request, session, login: str):
     while True:
         found = await run_in_threadpool(
             call, request.app.state.console.backend.accounts.ListUsers,
-            a.ListUsersRequest(login_name_contains=login, page=c.PageRequest(page_size=100, page_token=token)),
+            a.ListUsersRequest(login_name_contains=login, page_size=100, page_token=token),
             session.access_token)
         user = next((u for u in found.users if u.login_name == login), None)
         if user is not None:
             return user
-        token = found.page.next_page_token
+        token = found.next_page_token
         if not token:
             raise Failure(404, "记录不存在")
 
@@ -179,8 +179,8 @@ async def account_changes(request, session, form):
     response = await run_in_threadpool(
         call, request.app.state.console.backend.accounts.ListAccountChanges,
         a.ListAccountChangesRequest(login_name=query.get("login_name", "").strip(),
-                                    page=c.PageRequest(page_size=PAGE_SIZE, page_token=query.get("page_token", ""))),
+                                    page_size=PAGE_SIZE, page_token=query.get("page_token", "")),
         session.access_token)
     changes = [(x, CHANGE_ACTION.get(x.action, x.action), describe_change(x.detail)) for x in response.changes]
-    return render(request, session, "account_changes.html", changes=changes, page_info=response.page, query=query,
+    return render(request, session, "account_changes.html", changes=changes, page_info=response, query=query,
                   crumbs="系统管理 -> 账号变更日志")
