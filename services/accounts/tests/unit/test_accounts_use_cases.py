@@ -1,4 +1,4 @@
-"""The accounts use cases on the in-memory unit of work (tests/unit/fakes.py): sign-in and its
+"""The accounts use cases on the in-memory unit of work (tests/unit/accounts_fakes.py): sign-in and its
 refusals, lockout, refresh rotation and reuse, administration by level, audits. The SQL and the
 gRPC wiring of the same are tests/integration's."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from fakes import fake_accounts
+from accounts_fakes import fake_accounts
 from xueji_accounts.domain.model import UserState
 from xueji_accounts.service_layer import admin, signin
 from xueji_common.auth import Principal, Role

@@ -5,7 +5,7 @@ from xueji_common.runtime.spec import ServiceSpec
 from xueji_special_ed.adapters.tables import metadata
 from xueji_special_ed.entrypoints.events import SUBSCRIPTIONS
 from xueji_special_ed.entrypoints.grpc_api import bindings
-from xueji_special_ed.service_layer.unit_of_work import SpecialEdUnitOfWork
+from xueji_special_ed.adapters.unit_of_work import SpecialEdUnitOfWork
 
 SPEC = ServiceSpec(
     name="special-ed",

@@ -1,6 +1,6 @@
 """An in-memory unit of work for use-case tests (no database, no I/O): what a use case published
 and whether it committed, with the inbox's redelivery rule. A service's fake subclasses it and puts
-its in-memory repositories on it (e.g. services/accounts/tests/unit/fakes.py)."""
+its in-memory repositories on it (e.g. services/accounts/tests/unit/accounts_fakes.py)."""
 from __future__ import annotations
 
 import uuid

@@ -1,7 +1,7 @@
 """The accounts unit of work as the use cases see it: users, tokens and audit rows in one transaction.
 
 `AccountsUoW` is what the use cases see (a protocol: the SQL one is adapters/unit_of_work.py, the
-in-memory one tests/unit/fakes.py); `AccountsRepo` is the one repository on it.
+in-memory one tests/unit/accounts_fakes.py); `AccountsRepo` is the one repository on it.
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from xueji_common.hashing import document_hash
 from xueji_common.paging import Page  # noqa: F401  (the list use cases page with it)
 from xueji_special_ed.domain.codes import DisabilityType
 from xueji_special_ed.domain.model import EDITABLE, SpecialEdInfo, Stamp, Student, check
-from xueji_special_ed.service_layer.unit_of_work import SpecialEdUnitOfWork
+from xueji_special_ed.service_layer.unit_of_work import SpecialEdUoW
 
 
 READERS = (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR)
@@ -30,7 +30,7 @@ def _may_see(tree, principal: Principal, school_code: str) -> None:
               out_of_area=f"无权访问学校 {school_code} 的学生（超出本单位管辖范围）")
 
 
-def _student_of(uow: SpecialEdUnitOfWork, record_id: str) -> Student:
+def _student_of(uow: SpecialEdUoW, record_id: str) -> Student:
     student = uow.repo.student(record_id)
     if student is None:
         raise NotFound("未找到该学生的学籍")
@@ -41,11 +41,11 @@ def _stamp(principal: Principal) -> Stamp:
     return Stamp(principal.org_unit, principal.user_id, principal.role.value, now())
 
 
-def _same_document(uow: SpecialEdUnitOfWork, student: Student):
+def _same_document(uow: SpecialEdUoW, student: Student):
     return lambda doc_type, number: document_hash(uow.hash_key, doc_type, number) == student.document_hash
 
 
-def list_infos(uow: SpecialEdUnitOfWork, principal: Principal, tree, unit_code: str, name_prefix: str,
+def list_infos(uow: SpecialEdUoW, principal: Principal, tree, unit_code: str, name_prefix: str,
                disability_type: str | None, page: Page):
     unit_code = unit_code or principal.org_unit
     authorize(principal, READERS, tree=tree, unit=unit_code)  # an unknown unit is outside every area
@@ -55,7 +55,7 @@ def list_infos(uow: SpecialEdUnitOfWork, principal: Principal, tree, unit_code: 
         return uow.repo.with_info(schools, name_prefix.strip(), disability_type, page.offset, page.size)
 
 
-def list_candidates(uow: SpecialEdUnitOfWork, principal: Principal, tree, school_code: str, name_prefix: str,
+def list_candidates(uow: SpecialEdUoW, principal: Principal, tree, school_code: str, name_prefix: str,
                     page: Page):
     authorize(principal, KEEPERS)
     school_code = school_code or principal.org_unit
@@ -64,7 +64,7 @@ def list_candidates(uow: SpecialEdUnitOfWork, principal: Principal, tree, school
         return uow.repo.candidates(school_code, name_prefix.strip(), page.offset, page.size)
 
 
-def get_info(uow: SpecialEdUnitOfWork, principal: Principal, tree, record_id: str) -> tuple[SpecialEdInfo, Student]:
+def get_info(uow: SpecialEdUoW, principal: Principal, tree, record_id: str) -> tuple[SpecialEdInfo, Student]:
     authorize(principal, READERS)
     with uow:
         student = _student_of(uow, record_id)
@@ -75,7 +75,7 @@ def get_info(uow: SpecialEdUnitOfWork, principal: Principal, tree, record_id: st
         return info, student
 
 
-def create_info(uow: SpecialEdUnitOfWork, principal: Principal, tree, info: SpecialEdInfo
+def create_info(uow: SpecialEdUoW, principal: Principal, tree, info: SpecialEdInfo
                 ) -> tuple[SpecialEdInfo, Student]:
     """新增特教学生信息 (15.1): for a disabled student of the caller's school that has none yet."""
     authorize(principal, KEEPERS)
@@ -98,7 +98,7 @@ def create_info(uow: SpecialEdUnitOfWork, principal: Principal, tree, info: Spec
         return info, student
 
 
-def update_info(uow: SpecialEdUnitOfWork, principal: Principal, tree, record_id: str, changes: dict,
+def update_info(uow: SpecialEdUoW, principal: Principal, tree, record_id: str, changes: dict,
                 expected_version: int) -> tuple[SpecialEdInfo, Student]:
     """维护特教学生信息 (15.2): the same rules on the result; the version must be the one read."""
     authorize(principal, KEEPERS)

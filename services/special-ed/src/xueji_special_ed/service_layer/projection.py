@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from xueji_special_ed.domain.model import Student
-from xueji_special_ed.service_layer.unit_of_work import SpecialEdUnitOfWork
+from xueji_special_ed.service_layer.unit_of_work import SpecialEdUoW
 
 
-def apply_snapshot(uow: SpecialEdUnitOfWork, student: Student) -> bool:
+def apply_snapshot(uow: SpecialEdUoW, student: Student) -> bool:
     stored = uow.repo.student(student.record_id)
     if stored is not None and student.version <= stored.version:
         return False

@@ -1,16 +1,32 @@
-"""The special-ed unit of work: students, information + outbox/inbox in one transaction. It carries
-the key of document hashes (the record events' numbers are hashed, never stored)."""
-from xueji_common.db.uow import SqlAlchemyUnitOfWork
-from xueji_special_ed.adapters.repository import SpecialEdRepository
-from xueji_special_ed.adapters.tables import inbox, outbox
+"""The special-ed unit of work as the use cases see it: the students known from record events and
+their special-education information, in one transaction.
+
+`SpecialEdUoW` is what the use cases see (a protocol: the SQL one is adapters/unit_of_work.py, the
+in-memory one tests/unit/sped_fakes.py); `SpecialEdRepo` is the one repository on it.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+from xueji_common.db.uow import UnitOfWork
+from xueji_special_ed.domain.model import SpecialEdInfo, Student
 
 
-class SpecialEdUnitOfWork(SqlAlchemyUnitOfWork):
-    repo: SpecialEdRepository
+class SpecialEdRepo(Protocol):
+    def student(self, record_id: str) -> Student | None: ...
+    def put_student(self, student: Student, *, exists: bool) -> None: ...
+    def info(self, record_id: str) -> SpecialEdInfo | None: ...
+    def add_info(self, info: SpecialEdInfo) -> None: ...
+    def save_info(self, info: SpecialEdInfo, expected_version: int) -> None:
+        """Raises ConcurrentModification when the stored version is no longer `expected_version`."""
+    def with_info(self, school_codes: list[str], name_prefix: str, disability_type: str | None,
+                  offset: int, limit: int) -> tuple[list[tuple[SpecialEdInfo, Student]], int]:
+        """The schools' students with information, by name then record id; and how many in all."""
+    def candidates(self, school_code: str, name_prefix: str, offset: int, limit: int
+                   ) -> tuple[list[Student], int]:
+        """The school's enrolled disabled students without information yet, by name; and how many."""
 
-    def __init__(self, session_factory, on_commit=None, *, hash_key: str) -> None:
-        super().__init__(session_factory, "special-ed", outbox, inbox, on_commit)
-        self.hash_key = hash_key
 
-    def _open(self, session) -> None:
-        self.repo = SpecialEdRepository(session)
+class SpecialEdUoW(UnitOfWork, Protocol):
+    repo: SpecialEdRepo
+    hash_key: str    # the key of document hashes (a certificate number is checked against the record's)
