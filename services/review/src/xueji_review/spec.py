@@ -5,7 +5,7 @@ from xueji_common.runtime.spec import ServiceSpec
 from xueji_review.adapters.tables import metadata
 from xueji_review.entrypoints.events import SUBSCRIPTIONS
 from xueji_review.entrypoints.grpc_api import bindings
-from xueji_review.service_layer.unit_of_work import ReviewUnitOfWork
+from xueji_review.adapters.unit_of_work import ReviewUnitOfWork
 
 SPEC = ServiceSpec(
     name="review",

@@ -6,7 +6,7 @@ one executemany, so that 10,000 decisions are a handful of statements, not 10,00
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from xueji_common.errors import ConcurrentModification
 from xueji_common.orgunits import OrgLevel
 from xueji_review.adapters.tables import review_cases as t
 from xueji_review.domain.model import CaseState, GateStatus, ReviewCase
+from xueji_review.service_layer.unit_of_work import CaseQuery
 
 _COLUMNS = [f.name for f in fields(ReviewCase) if f.name != "events"]
 # What a decision or a report changes: batch writes send only these.
@@ -25,30 +26,19 @@ _CONFLICT = "该学生的审核状态已被他人更新，请刷新后重试"
 _ORDER = (t.c.submitted_at, t.c.application_id)
 
 
-@dataclass(frozen=True)
-class CaseQuery:
-    """Which cases a list, a count or a batch is about. Empty fields do not filter."""
-
-    states: tuple[CaseState, ...]
-    school_codes: tuple[str, ...] = ()
-    handling_unit: str = ""
-    level: OrgLevel | None = None
-    category: str = ""
-    kind: str = ""
-
-    def where(self):
-        conditions = [t.c.state.in_([s.value for s in self.states])]
-        if self.school_codes:
-            conditions.append(t.c.school_code.in_(self.school_codes))
-        if self.handling_unit:
-            conditions.append(t.c.handling_unit == self.handling_unit)
-        if self.level is not None:
-            conditions.append(t.c.current_level == int(self.level))
-        if self.category:
-            conditions.append(t.c.category == self.category)
-        if self.kind:
-            conditions.append(t.c.kind == self.kind)
-        return and_(*conditions)
+def _where(query: CaseQuery):
+    conditions = [t.c.state.in_([s.value for s in query.states])]
+    if query.school_codes:
+        conditions.append(t.c.school_code.in_(query.school_codes))
+    if query.handling_unit:
+        conditions.append(t.c.handling_unit == query.handling_unit)
+    if query.level is not None:
+        conditions.append(t.c.current_level == int(query.level))
+    if query.category:
+        conditions.append(t.c.category == query.category)
+    if query.kind:
+        conditions.append(t.c.kind == query.kind)
+    return and_(*conditions)
 
 
 def _row_to_case(row) -> ReviewCase:
@@ -120,7 +110,7 @@ class ReviewCaseRepository:
             raise ConcurrentModification(_CONFLICT)
 
     def find(self, query: CaseQuery, *, offset: int = 0, limit: int | None = None, lock: bool = False) -> list[ReviewCase]:
-        statement = select(t).where(query.where()).order_by(*_ORDER).offset(offset)
+        statement = select(t).where(_where(query)).order_by(*_ORDER).offset(offset)
         if limit is not None:
             statement = statement.limit(limit)
         if lock:
@@ -128,13 +118,13 @@ class ReviewCaseRepository:
         return [_row_to_case(row) for row in self._session.execute(statement)]
 
     def count(self, query: CaseQuery) -> int:
-        return self._session.execute(select(func.count()).select_from(t).where(query.where())).scalar_one()
+        return self._session.execute(select(func.count()).select_from(t).where(_where(query))).scalar_one()
 
     def counts(self, query: CaseQuery) -> list[tuple[str, str, str, GateStatus, int]]:
         """(school, category, kind, gate, count) of the matching cases."""
         statement = (
             select(t.c.school_code, t.c.category, t.c.kind, t.c.gate, func.count())
-            .where(query.where())
+            .where(_where(query))
             .group_by(t.c.school_code, t.c.category, t.c.kind, t.c.gate)
         )
         return [(s, c, k, GateStatus(g), n) for s, c, k, g, n in self._session.execute(statement)]

@@ -9,9 +9,8 @@ from xueji_common.errors import (
 from xueji_common.authz import require_jurisdiction
 from xueji_common.orgunits import OrgLevel, OrgTree
 from xueji_review.adapters import events
-from xueji_review.adapters.repository import CaseQuery
 from xueji_review.domain.model import Actor, CaseState, ReviewCase
-from xueji_review.service_layer.unit_of_work import ReviewUnitOfWork
+from xueji_review.service_layer.unit_of_work import CaseQuery, ReviewUoW
 
 SCHOOL_ROLES = (Role.SCHOOL_LEADER, Role.SCHOOL_REGISTRAR)
 # Who may do what in review (the use cases check it with xueji_common.authz.authorize).
@@ -35,7 +34,7 @@ def unit_namer(tree: OrgTree):
     return name
 
 
-def load_case(uow: ReviewUnitOfWork, tree: OrgTree, principal: Principal, case_id: str, *,
+def load_case(uow: ReviewUoW, tree: OrgTree, principal: Principal, case_id: str, *,
               deciding: bool = False) -> ReviewCase:
     """The case, when the caller's jurisdiction covers its school (PERMISSION_DENIED otherwise).
 
@@ -64,7 +63,7 @@ def check_version(case: ReviewCase, expected_version: int) -> None:
         raise ConcurrentModification(f"学生{case.name}的审核状态已被他人更新，请刷新后重试")
 
 
-def record(uow: ReviewUnitOfWork, tree: OrgTree, cases: list[ReviewCase]) -> None:
+def record(uow: ReviewUoW, tree: OrgTree, cases: list[ReviewCase]) -> None:
     """Write the history entries of the changed cases and publish the events they cause."""
     name = unit_namer(tree)
     entries, messages = [], []

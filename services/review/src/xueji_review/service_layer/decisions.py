@@ -21,7 +21,7 @@ from xueji_review.domain.model import Actor, CaseEventType, ReviewCase
 from xueji_review.service_layer.common import (
     REVIEWERS, actor_for, awaiting_query, check_version, list_order, load_case, not_ready, record, units_above,
 )
-from xueji_review.service_layer.unit_of_work import ReviewUnitOfWork
+from xueji_review.service_layer.unit_of_work import ReviewUoW
 
 
 class Decision(enum.Enum):
@@ -56,7 +56,7 @@ def _apply(case: ReviewCase, decision: Decision, actor: Actor, tree: OrgTree, op
         case.reject(actor, now(), opinion)
 
 
-def _apply_first(uow: ReviewUnitOfWork, case: ReviewCase, decision: Decision, actor: Actor, tree: OrgTree,
+def _apply_first(uow: ReviewUoW, case: ReviewCase, decision: Decision, actor: Actor, tree: OrgTree,
                  opinion: str) -> None:
     """`_apply`; a case no longer waiting because the caller's own unit decided it (another reviewer
     of the unit, at the same moment or just before) is ABORTED — someone decided it first — rather
@@ -71,13 +71,13 @@ def _apply_first(uow: ReviewUnitOfWork, case: ReviewCase, decision: Decision, ac
         raise
 
 
-def _decided_by(uow: ReviewUnitOfWork, case: ReviewCase, actor: Actor) -> bool:
+def _decided_by(uow: ReviewUoW, case: ReviewCase, actor: Actor) -> bool:
     decided = (CaseEventType.APPROVED, CaseEventType.REJECTED)
     return any(e.revision == case.revision and e.type in decided and e.level == actor.level
                and e.unit_code == actor.unit_code for e in uow.history.for_application(case.application_id))
 
 
-def decide(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, case_id: str, decision: Decision,
+def decide(uow: ReviewUoW, *, tree: OrgTree, principal: Principal, case_id: str, decision: Decision,
            opinion: str = "", expected_version: int = 0) -> ReviewCase:
     """审核通过 / 审核不通过 of one case. ABORTED when someone decided it first."""
     actor = _reviewer(principal, tree)
@@ -92,7 +92,7 @@ def decide(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, case_i
     return case
 
 
-def decide_in_sequence(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, selected_ids: list[str],
+def decide_in_sequence(uow: ReviewUoW, *, tree: OrgTree, principal: Principal, selected_ids: list[str],
                        case_id: str, decision: Decision | None, opinion: str = "", expected_version: int = 0) -> SequenceStep:
     """Several selected (说明 1): decide `case_id`, then answer the next one still waiting for the
     caller, in list order. Cases that cannot be reviewed yet are skipped when choosing the next.
@@ -139,7 +139,7 @@ def _refuse_unauthenticated_non_freshmen(waiting: list[ReviewCase]) -> None:
         )
 
 
-def approve_all(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, school_codes: list[str],
+def approve_all(uow: ReviewUoW, *, tree: OrgTree, principal: Principal, school_codes: list[str],
                 category: str = "", kind: str = "", opinion: str = "") -> tuple[list[ReviewCase], list[Refusal]]:
     """全部审核: approve every case waiting for the caller in one category of a school, a whole school,
     or (departments) all selected schools. Those that cannot be approved yet stay and are reported

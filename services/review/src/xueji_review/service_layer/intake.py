@@ -9,10 +9,10 @@ import datetime as dt
 
 from xueji_common.db.engine import now
 from xueji_review.domain.model import SYSTEM_ACTOR, Actor, ReviewCase
-from xueji_review.service_layer.unit_of_work import ReviewUnitOfWork
+from xueji_review.service_layer.unit_of_work import ReviewUoW
 
 
-def open_case(uow: ReviewUnitOfWork, *, application_id: str, revision: int, submitted_at: dt.datetime,
+def open_case(uow: ReviewUoW, *, application_id: str, revision: int, submitted_at: dt.datetime,
               submitter: Actor | None = None, **identity) -> None:
     """An application was submitted: open its case, or restart it when a correction came back."""
     uow.serialize(application_id)  # against a DedupCompleted parked by another worker meanwhile
@@ -33,14 +33,14 @@ def open_case(uow: ReviewUnitOfWork, *, application_id: str, revision: int, subm
     uow.commit()
 
 
-def _apply_parked_result(uow: ReviewUnitOfWork, case: ReviewCase) -> None:
+def _apply_parked_result(uow: ReviewUoW, case: ReviewCase) -> None:
     parked = uow.gate_results.take(case.application_id, case.revision)
     if parked is not None:
         passed, reason = parked
         case.gate_completed(case.revision, passed, reason, now())
 
 
-def gate_completed(uow: ReviewUnitOfWork, *, application_id: str, revision: int, passed: bool, reason: str) -> None:
+def gate_completed(uow: ReviewUoW, *, application_id: str, revision: int, passed: bool, reason: str) -> None:
     """Dedup finished the check of an application revision (DedupCompleted).
 
     A result for a revision the case has not reached yet (the submission is still on its way) is
@@ -58,7 +58,7 @@ def gate_completed(uow: ReviewUnitOfWork, *, application_id: str, revision: int,
     uow.commit()
 
 
-def withdraw_case(uow: ReviewUnitOfWork, application_id: str, by: Actor | None = None) -> None:
+def withdraw_case(uow: ReviewUoW, application_id: str, by: Actor | None = None) -> None:
     uow.serialize(application_id)
     case = uow.cases.get(application_id)
     if case is None:

@@ -7,11 +7,10 @@ from xueji_common.auth import Principal, Role
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.authz import authorize, require_jurisdiction
 from xueji_common.orgunits import OrgTree
-from xueji_review.adapters.repository import CaseQuery
 from xueji_review.domain.model import CaseEvent, CaseEventType, CaseState, PendingSummary, ReviewCase
 from xueji_review.domain.rules import school_review_block
 from xueji_review.service_layer.common import READERS, REVIEWERS, SCHOOL_ROLES, actor_for, awaiting_query, load_case
-from xueji_review.service_layer.unit_of_work import ReviewUnitOfWork
+from xueji_review.service_layer.unit_of_work import CaseQuery, ReviewUoW
 
 _DECISIONS = (CaseEventType.APPROVED, CaseEventType.REJECTED, CaseEventType.REPORTED)
 
@@ -47,13 +46,13 @@ def report_query(tree: OrgTree, principal: Principal, *, school_code: str = "", 
     return CaseQuery((CaseState.AWAITING_REPORT,), (school_code,), category=category, kind=kind)
 
 
-def pending_summary(uow: ReviewUnitOfWork, tree: OrgTree, principal: Principal, **narrowing) -> PendingSummary:
+def pending_summary(uow: ReviewUoW, tree: OrgTree, principal: Principal, **narrowing) -> PendingSummary:
     """待审核 counts for any reader (`narrowing`: review_query's keywords)."""
     authorize(principal, READERS)
     return summary(uow, review_query(tree, principal, **narrowing))
 
 
-def pending_page(uow: ReviewUnitOfWork, tree: OrgTree, principal: Principal, *, school_code: str, category: str,
+def pending_page(uow: ReviewUoW, tree: OrgTree, principal: Principal, *, school_code: str, category: str,
                  kind: str, offset: int, limit: int) -> tuple[list[ReviewCase], int]:
     """The cases of one school waiting for the caller, for reviewers and the system role."""
     authorize(principal, (*REVIEWERS, Role.SYSTEM))
@@ -63,20 +62,20 @@ def pending_page(uow: ReviewUnitOfWork, tree: OrgTree, principal: Principal, *, 
                 offset, limit)
 
 
-def report_summary(uow: ReviewUnitOfWork, tree: OrgTree, principal: Principal, **narrowing) -> PendingSummary:
+def report_summary(uow: ReviewUoW, tree: OrgTree, principal: Principal, **narrowing) -> PendingSummary:
     """待上报 counts (`narrowing`: report_query's keywords)."""
     authorize(principal, READERS)
     return summary(uow, report_query(tree, principal, **narrowing))
 
 
-def reportable_page(uow: ReviewUnitOfWork, tree: OrgTree, principal: Principal, *, offset: int, limit: int,
+def reportable_page(uow: ReviewUoW, tree: OrgTree, principal: Principal, *, offset: int, limit: int,
                     **narrowing) -> tuple[list[ReviewCase], int]:
     """The school's cases waiting to be reported, for the school's users and the system role."""
     authorize(principal, (*SCHOOL_ROLES, Role.SYSTEM))
     return page(uow, report_query(tree, principal, **narrowing), offset, limit)
 
 
-def summary(uow: ReviewUnitOfWork, query: CaseQuery) -> PendingSummary:
+def summary(uow: ReviewUoW, query: CaseQuery) -> PendingSummary:
     """Counts in total, per category and per school; `blocked`: school reviews a gate still holds."""
     by_category: dict[str, int] = defaultdict(int)
     by_school: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -92,12 +91,12 @@ def summary(uow: ReviewUnitOfWork, query: CaseQuery) -> PendingSummary:
                           {s: dict(c) for s, c in by_school.items()})
 
 
-def page(uow: ReviewUnitOfWork, query: CaseQuery, offset: int, limit: int) -> tuple[list[ReviewCase], int]:
+def page(uow: ReviewUoW, query: CaseQuery, offset: int, limit: int) -> tuple[list[ReviewCase], int]:
     with uow:
         return uow.cases.find(query, offset=offset, limit=limit), uow.cases.count(query)
 
 
-def get_case(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, case_id: str
+def get_case(uow: ReviewUoW, *, tree: OrgTree, principal: Principal, case_id: str
              ) -> tuple[ReviewCase, list[CaseEvent]]:
     """A case and its history (oldest first), within the caller's jurisdiction."""
     authorize(principal, READERS)

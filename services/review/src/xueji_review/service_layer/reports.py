@@ -7,11 +7,10 @@ from xueji_common.db.engine import now
 from xueji_common.errors import FieldViolation, InvalidArgument, PreconditionFailed
 from xueji_common.authz import authorize, require_jurisdiction
 from xueji_common.orgunits import OrgTree
-from xueji_review.adapters.repository import CaseQuery
 from xueji_review.domain.model import CaseState, ReviewCase
 from xueji_review.service_layer.common import actor_for, record
 from xueji_review.service_layer.decisions import Refusal
-from xueji_review.service_layer.unit_of_work import ReviewUnitOfWork
+from xueji_review.service_layer.unit_of_work import CaseQuery, ReviewUoW
 
 
 def _registrar_of(principal: Principal, tree: OrgTree, school_code: str):
@@ -22,7 +21,7 @@ def _registrar_of(principal: Principal, tree: OrgTree, school_code: str):
     return actor_for(principal, tree)
 
 
-def report_cases(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, school_code: str,
+def report_cases(uow: ReviewUoW, *, tree: OrgTree, principal: Principal, school_code: str,
                  selection: list[tuple[str, int]]) -> tuple[list[ReviewCase], list[Refusal]]:
     """上报 the selected (case id, expected version) pairs. A case no longer waiting to be reported,
     or changed since it was read, is refused with the reason; the others are reported together."""
@@ -64,7 +63,7 @@ def report_cases(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, 
     return reported, refused
 
 
-def report_all(uow: ReviewUnitOfWork, *, tree: OrgTree, principal: Principal, school_code: str,
+def report_all(uow: ReviewUoW, *, tree: OrgTree, principal: Principal, school_code: str,
                category: str = "", kind: str = "") -> list[ReviewCase]:
     """全部上报: every case of the school (or of one category) waiting to be reported."""
     actor = _registrar_of(principal, tree, school_code)
