@@ -2,12 +2,13 @@
 
 Cases are stored as copies, as rows would be: a use case changes the one it read, and the store
 sees the change only through `save`/`save_all` (which check the version as the SQL does)."""
+
 from __future__ import annotations
 
 import copy
 import datetime as dt
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 from xueji_common.errors import ConcurrentModification
 from xueji_common.testing.fake_uow import FakeUnitOfWork
@@ -17,17 +18,20 @@ from xueji_review.service_layer.unit_of_work import CaseQuery
 
 def _copy(case: ReviewCase) -> ReviewCase:
     stored = copy.deepcopy(case)
-    stored.events = []   # a change's steps go to the history, not with the case
+    stored.events = []  # a change's steps go to the history, not with the case
     return stored
 
 
 def _matches(query: CaseQuery, case: ReviewCase) -> bool:
     """The WHERE clause of adapters/repository.py::_where."""
-    return (case.state in query.states and (not query.school_codes or case.school_code in query.school_codes)
-            and (not query.handling_unit or case.handling_unit == query.handling_unit)
-            and (query.level is None or case.current_level == query.level)
-            and (not query.category or case.category == query.category)
-            and (not query.kind or case.kind == query.kind))
+    return (
+        case.state in query.states
+        and (not query.school_codes or case.school_code in query.school_codes)
+        and (not query.handling_unit or case.handling_unit == query.handling_unit)
+        and (query.level is None or case.current_level == query.level)
+        and (not query.category or case.category == query.category)
+        and (not query.kind or case.kind == query.kind)
+    )
 
 
 class FakeReviewCases:
@@ -42,7 +46,7 @@ class FakeReviewCases:
         return {i: _copy(self.rows[i]) for i in application_ids if i in self.rows}
 
     def add(self, case: ReviewCase) -> None:
-        assert case.application_id not in self.rows   # the primary key
+        assert case.application_id not in self.rows  # the primary key
         self.rows[case.application_id] = _copy(case)
 
     def save(self, case: ReviewCase, expected_version: int) -> None:
@@ -57,8 +61,10 @@ class FakeReviewCases:
             self.rows[case.application_id] = _copy(case)
 
     def _found(self, query: CaseQuery) -> list[ReviewCase]:
-        return sorted((c for c in self.rows.values() if _matches(query, c)),
-                      key=lambda c: (c.submitted_at, c.application_id))
+        return sorted(
+            (c for c in self.rows.values() if _matches(query, c)),
+            key=lambda c: (c.submitted_at, c.application_id),
+        )
 
     def find(self, query, *, offset=0, limit=None, lock=False) -> list[ReviewCase]:
         found = self._found(query)[offset:]
@@ -112,7 +118,7 @@ class FakeReviewUoW(FakeUnitOfWork):
         return len(pairs)
 
     def serialize(self, key: str) -> None:
-        self.serialized.append(key)   # one process: nothing to wait for
+        self.serialized.append(key)  # one process: nothing to wait for
 
     def events(self, name: str | None = None) -> list:
         """The committed events (of one type, by message name), oldest first."""

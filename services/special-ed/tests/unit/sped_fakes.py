@@ -2,6 +2,7 @@
 
 Named sped_fakes, not fakes: every service's tests/unit is on sys.path in one pytest run, so a
 second module called `fakes` would be shadowed by the first one imported."""
+
 from __future__ import annotations
 
 from xueji_common.errors import ConcurrentModification
@@ -32,7 +33,7 @@ class FakeSpecialEdRepo:
         return self.infos.get(record_id)
 
     def add_info(self, info: SpecialEdInfo) -> None:
-        assert info.record_id not in self.infos   # the primary key
+        assert info.record_id not in self.infos  # the primary key
         self.infos[info.record_id] = info
 
     def save_info(self, info: SpecialEdInfo, expected_version: int) -> None:
@@ -41,16 +42,30 @@ class FakeSpecialEdRepo:
         self.infos[info.record_id] = info
 
     def with_info(self, school_codes, name_prefix, disability_type, offset, limit):
-        found = [s for s in _by_name(self.students.values()) if s.record_id in self.infos
-                 and s.school_code in school_codes and s.name.startswith(name_prefix)
-                 and (not disability_type or self.infos[s.record_id].disability_type.value == disability_type)]
-        return [(self.infos[s.record_id], s) for s in found[offset:offset + limit]], len(found)
+        found = [
+            s
+            for s in _by_name(self.students.values())
+            if s.record_id in self.infos
+            and s.school_code in school_codes
+            and s.name.startswith(name_prefix)
+            and (
+                not disability_type
+                or self.infos[s.record_id].disability_type == DisabilityType(disability_type)
+            )
+        ]
+        return [(self.infos[s.record_id], s) for s in found[offset : offset + limit]], len(found)
 
     def candidates(self, school_code, name_prefix, offset, limit):
-        found = [s for s in _by_name(self.students.values()) if s.school_code == school_code and s.enrolled
-                 and s.disability_type not in ("", DisabilityType.NONE.value) and s.record_id not in self.infos
-                 and s.name.startswith(name_prefix)]
-        return found[offset:offset + limit], len(found)
+        found = [
+            s
+            for s in _by_name(self.students.values())
+            if s.school_code == school_code
+            and s.enrolled
+            and s.disability_type not in ("", DisabilityType.NONE.value)
+            and s.record_id not in self.infos
+            and s.name.startswith(name_prefix)
+        ]
+        return found[offset : offset + limit], len(found)
 
 
 class FakeSpecialEdUoW(FakeUnitOfWork):

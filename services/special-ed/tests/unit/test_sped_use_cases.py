@@ -1,14 +1,19 @@
 """The special-ed use cases on the in-memory unit of work (tests/unit/sped_fakes.py): the students
 kept from record snapshots, adding and maintaining information with its rules and versions, and who
 may do what. The SQL, the masking and the gRPC wiring of the same are tests/integration's."""
+
 from __future__ import annotations
 
 import pytest
-
 from sped_fakes import HASH_KEY, FakeSpecialEdUoW
 from xueji_common.auth import Principal, Role
 from xueji_common.errors import (
-    AlreadyExists, ConcurrentModification, InvalidArgument, NotFound, PermissionDenied, PreconditionFailed,
+    AlreadyExists,
+    ConcurrentModification,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
 )
 from xueji_common.hashing import document_hash
 from xueji_common.orgunits import load_default_tree
@@ -30,10 +35,23 @@ def uow():
     return FakeSpecialEdUoW()
 
 
-def student(record_id="r1", disability="visual", school=SCHOOL, version=1, name="张三", number=ID,
-            enrolled=True) -> Student:
-    return Student(record_id, "G" + number, name, 1, None, school, disability, "", "1",
-                   document_hash(HASH_KEY, "1", number), enrolled, version)
+def student(
+    record_id="r1", disability="visual", school=SCHOOL, version=1, name="张三", number=ID, enrolled=True
+) -> Student:
+    return Student(
+        record_id,
+        "G" + number,
+        name,
+        1,
+        None,
+        school,
+        disability,
+        "",
+        "1",
+        document_hash(HASH_KEY, "1", number),
+        enrolled,
+        version,
+    )
 
 
 def known(uow, *students: Student) -> None:
@@ -42,10 +60,15 @@ def known(uow, *students: Student) -> None:
 
 
 def new_info(record_id="r1", **kw) -> SpecialEdInfo:
-    values = dict(record_id=record_id, disability_type=DisabilityType.VISUAL, proof_type=ProofType.CERTIFICATE,
-                  degree=Degree.GRADE_2, certificate_number=ID + "12", inclusive_education=InclusiveEducation.VISUAL)
-    values.update(kw)
-    return SpecialEdInfo(**values)
+    values = {
+        "record_id": record_id,
+        "disability_type": DisabilityType.VISUAL,
+        "proof_type": ProofType.CERTIFICATE,
+        "degree": Degree.GRADE_2,
+        "certificate_number": ID + "12",
+        "inclusive_education": InclusiveEducation.VISUAL,
+    }
+    return SpecialEdInfo(**(values | kw))
 
 
 def create(uow, info=None, principal=REGISTRAR):
@@ -56,16 +79,21 @@ def test_a_snapshot_is_applied_in_version_order_and_a_stale_one_changes_nothing(
     assert projection.apply_snapshot(uow, student(disability="none"))
     assert projection.apply_snapshot(uow, student(disability="intellectual", version=3))
     assert not projection.apply_snapshot(uow, student(disability="none", version=2))
-    assert not projection.apply_snapshot(uow, student(disability="none", version=3))   # a redelivery
+    assert not projection.apply_snapshot(uow, student(disability="none", version=3))  # a redelivery
     assert (uow.repo.students["r1"].disability_type, uow.commits) == ("intellectual", 2)
 
 
 def test_candidates_are_the_callers_schools_disabled_enrolled_students_without_information(uow):
-    known(uow, student("r1"), student("r2", "none", number="330102201506017777"),
-          student("r3", "hearing", school=OTHER_SCHOOL), student("r4", "hearing", enrolled=False),
-          student("r5", "hearing", name="李四"))
-    listed = lambda prefix="": handlers.list_candidates(uow, REGISTRAR, TREE, "", prefix, PAGE)  # noqa: E731
-    assert [s.record_id for s in listed()[0]] == ["r1", "r5"]   # by name
+    known(
+        uow,
+        student("r1"),
+        student("r2", "none", number="330102201506017777"),
+        student("r3", "hearing", school=OTHER_SCHOOL),
+        student("r4", "hearing", enrolled=False),
+        student("r5", "hearing", name="李四"),
+    )
+    listed = lambda prefix="": handlers.list_candidates(uow, REGISTRAR, TREE, "", prefix, PAGE)
+    assert [s.record_id for s in listed()[0]] == ["r1", "r5"]  # by name
     assert [s.record_id for s in listed(" 李 ")[0]] == ["r5"]
     create(uow)
     assert ([s.record_id for s in listed()[0]], listed()[1]) == (["r5"], 1)
@@ -74,31 +102,46 @@ def test_candidates_are_the_callers_schools_disabled_enrolled_students_without_i
 def test_adding_information_stamps_version_one_and_the_caller(uow):
     known(uow, student())
     info, shown = create(uow, new_info(disability_type=None))
-    assert (info.version, info.updated.user_id, info.updated.org_unit, shown.name) == (1, "u1", SCHOOL, "张三")
-    assert info.disability_type is DisabilityType.VISUAL   # taken from the record when not given
-    assert (uow.repo.infos["r1"], uow.commits) == (info, 2)   # one snapshot, one creation
+    assert (info.version, info.updated.user_id, info.updated.org_unit, shown.name) == (
+        1,
+        "u1",
+        SCHOOL,
+        "张三",
+    )
+    assert info.disability_type is DisabilityType.VISUAL  # taken from the record when not given
+    assert (uow.repo.infos["r1"], uow.commits) == (info, 2)  # one snapshot, one creation
 
 
 def test_information_breaking_the_rules_is_refused_by_field_and_writes_nothing(uow):
     known(uow, student())
     with pytest.raises(InvalidArgument) as err:
-        create(uow, new_info(degree=None, certificate_number="",
-                             inclusive_education=InclusiveEducation.HEARING))
+        create(
+            uow, new_info(degree=None, certificate_number="", inclusive_education=InclusiveEducation.HEARING)
+        )
     assert {v.field for v in err.value.violations} == {
-        "info.degree", "info.certificate_number", "info.inclusive_education"}
-    with pytest.raises(InvalidArgument) as err:   # another child's resident ID (checked by the record's hash)
+        "info.degree",
+        "info.certificate_number",
+        "info.inclusive_education",
+    }
+    with pytest.raises(InvalidArgument) as err:  # another child's resident ID (checked by the record's hash)
         create(uow, new_info(certificate_number="330102201506017777" + "12"))
     assert [(v.field, v.description) for v in err.value.violations] == [
-        ("info.certificate_number", "残疾证书号前18位应与学生的居民身份证号一致")]
+        ("info.certificate_number", "残疾证书号前18位应与学生的居民身份证号一致")
+    ]
     assert not uow.repo.infos and uow.commits == 1
 
 
-@pytest.mark.parametrize("record, error, reason", [
-    (student("r2", "none"), PreconditionFailed, "NOT_DISABLED"),
-    (student("r2", enrolled=False), PreconditionFailed, "NOT_ENROLLED_AT_SCHOOL"),
-    (student("r2", school=OTHER_SCHOOL), PermissionDenied, "超出本单位管辖范围"),
-])
-def test_information_is_added_only_for_a_disabled_student_enrolled_at_the_callers_school(uow, record, error, reason):
+@pytest.mark.parametrize(
+    "record, error, reason",
+    [
+        (student("r2", "none"), PreconditionFailed, "NOT_DISABLED"),
+        (student("r2", enrolled=False), PreconditionFailed, "NOT_ENROLLED_AT_SCHOOL"),
+        (student("r2", school=OTHER_SCHOOL), PermissionDenied, "超出本单位管辖范围"),
+    ],
+)
+def test_information_is_added_only_for_a_disabled_student_enrolled_at_the_callers_school(
+    uow, record, error, reason
+):
     known(uow, record)
     with pytest.raises(error, match=reason):
         create(uow, new_info("r2"))
@@ -149,11 +192,13 @@ def test_departments_read_their_area_and_a_school_only_its_own(uow):
     elsewhere = Principal("p1", Role.DEPARTMENT_REGISTRAR, "320000")
     other_school = Principal("u2", Role.SCHOOL_REGISTRAR, OTHER_SCHOOL)
     leader = Principal("l1", Role.SCHOOL_LEADER, SCHOOL)
-    for refused in (lambda: handlers.get_info(uow, elsewhere, TREE, "r1"),
-                    lambda: handlers.get_info(uow, other_school, TREE, "r1"),
-                    lambda: handlers.list_infos(uow, COUNTY_REGISTRAR, TREE, "330100", "", None, PAGE),
-                    lambda: handlers.list_candidates(uow, leader, TREE, "", "", PAGE),
-                    lambda: handlers.list_candidates(uow, other_school, TREE, SCHOOL, "", PAGE)):
+    for refused in (
+        lambda: handlers.get_info(uow, elsewhere, TREE, "r1"),
+        lambda: handlers.get_info(uow, other_school, TREE, "r1"),
+        lambda: handlers.list_infos(uow, COUNTY_REGISTRAR, TREE, "330100", "", None, PAGE),
+        lambda: handlers.list_candidates(uow, leader, TREE, "", "", PAGE),
+        lambda: handlers.list_candidates(uow, other_school, TREE, SCHOOL, "", PAGE),
+    ):
         with pytest.raises(PermissionDenied):
             refused()
     assert handlers.list_infos(uow, elsewhere, TREE, "", "", None, PAGE) == ([], 0)

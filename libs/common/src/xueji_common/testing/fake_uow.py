@@ -4,6 +4,7 @@ its in-memory repositories on it (e.g. services/accounts/tests/unit/accounts_fak
 from __future__ import annotations
 
 import uuid
+from typing import Self
 
 from google.protobuf.message import Message
 
@@ -21,7 +22,7 @@ class FakeUnitOfWork:
         self._pending: list[tuple[Message, str]] = []
         self._claimed: set[tuple[str, str]] = set()
 
-    def __enter__(self) -> FakeUnitOfWork:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -36,4 +36,5 @@ class AccountsRepo(Protocol):
 
 
 class AccountsUoW(UnitOfWork, Protocol):
-    repo: AccountsRepo
+    @property
+    def repo(self) -> AccountsRepo: ...   # read-only, so that a fake's own repository class fulfils it

@@ -5,14 +5,17 @@ parked until their submission arrives, in one transaction with the events publis
 in-memory one tests/unit/review_fakes.py); `ReviewCases`, `History` and `GateResults` are its
 repositories, and `CaseQuery` says which cases a list, a count or a batch is about.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from xueji_common.db.uow import UnitOfWork
 from xueji_common.orgunits import OrgLevel
+
 from xueji_review.domain.model import CaseEvent, CaseState, GateStatus, ReviewCase
 
 
@@ -36,11 +39,15 @@ class ReviewCases(Protocol):
     def add(self, case: ReviewCase) -> None: ...
     def save(self, case: ReviewCase, expected_version: int) -> None:
         """Raises ConcurrentModification when the stored version is no longer `expected_version`."""
+
     def save_all(self, changes: list[tuple[ReviewCase, int]]) -> None:
         """`save` of many (case, expected version) pairs: all of them, or ConcurrentModification."""
-    def find(self, query: CaseQuery, *, offset: int = 0, limit: int | None = None, lock: bool = False
-             ) -> list[ReviewCase]:
+
+    def find(
+        self, query: CaseQuery, *, offset: int = 0, limit: int | None = None, lock: bool = False
+    ) -> list[ReviewCase]:
         """The matching cases in list order (submit time, then case id)."""
+
     def count(self, query: CaseQuery) -> int: ...
     def counts(self, query: CaseQuery) -> list[tuple[str, str, str, GateStatus, int]]:
         """(school, category, kind, gate, count) of the matching cases."""
@@ -55,14 +62,19 @@ class History(Protocol):
 class GateResults(Protocol):
     def park(self, application_id: str, revision: int, passed: bool, reason: str, at: dt.datetime) -> None:
         """Keep a dedup result for a revision not here yet (a second one of the same revision is ignored)."""
+
     def take(self, application_id: str, revision: int) -> tuple[bool, str] | None:
         """The parked result of this revision, removed with those of older revisions; or None."""
 
 
 class ReviewUoW(UnitOfWork, Protocol):
-    cases: ReviewCases
-    history: History
-    gate_results: GateResults
+    # Read-only members (properties), so that a fake's own repository classes fulfil them.
+    @property
+    def cases(self) -> ReviewCases: ...
+    @property
+    def history(self) -> History: ...
+    @property
+    def gate_results(self) -> GateResults: ...
 
     def publish_many(self, events: Iterable[tuple]) -> int: ...
     def serialize(self, key: str) -> None:

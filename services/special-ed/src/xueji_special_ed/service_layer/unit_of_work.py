@@ -4,11 +4,13 @@ their special-education information, in one transaction.
 `SpecialEdUoW` is what the use cases see (a protocol: the SQL one is adapters/unit_of_work.py, the
 in-memory one tests/unit/sped_fakes.py); `SpecialEdRepo` is the one repository on it.
 """
+
 from __future__ import annotations
 
 from typing import Protocol
 
 from xueji_common.db.uow import UnitOfWork
+
 from xueji_special_ed.domain.model import SpecialEdInfo, Student
 
 
@@ -19,14 +21,22 @@ class SpecialEdRepo(Protocol):
     def add_info(self, info: SpecialEdInfo) -> None: ...
     def save_info(self, info: SpecialEdInfo, expected_version: int) -> None:
         """Raises ConcurrentModification when the stored version is no longer `expected_version`."""
-    def with_info(self, school_codes: list[str], name_prefix: str, disability_type: str | None,
-                  offset: int, limit: int) -> tuple[list[tuple[SpecialEdInfo, Student]], int]:
+
+    def with_info(
+        self, school_codes: list[str], name_prefix: str, disability_type: str | None, offset: int, limit: int
+    ) -> tuple[list[tuple[SpecialEdInfo, Student]], int]:
         """The schools' students with information, by name then record id; and how many in all."""
-    def candidates(self, school_code: str, name_prefix: str, offset: int, limit: int
-                   ) -> tuple[list[Student], int]:
+
+    def candidates(
+        self, school_code: str, name_prefix: str, offset: int, limit: int
+    ) -> tuple[list[Student], int]:
         """The school's enrolled disabled students without information yet, by name; and how many."""
 
 
 class SpecialEdUoW(UnitOfWork, Protocol):
-    repo: SpecialEdRepo
-    hash_key: str    # the key of document hashes (a certificate number is checked against the record's)
+    # Read-only members (properties), so that a fake's own repository class fulfils them.
+    @property
+    def repo(self) -> SpecialEdRepo: ...
+    @property
+    def hash_key(self) -> str:
+        """The key of document hashes (a certificate number is checked against the record's)."""
