@@ -10,6 +10,7 @@ import uuid
 from urllib.parse import quote
 
 from google.protobuf import json_format
+from google.protobuf.field_mask_pb2 import FieldMask
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
@@ -139,6 +140,7 @@ async def update(request, session, form):
         updated = await run_in_threadpool(
             call, console.backend.transfers.UpdatePreschoolTransfer,
             r.UpdatePreschoolTransferRequest(transfer_id=transfer_id, identity=identity,
+                                             update_mask=FieldMask(paths=["identity"]),   # the whole identity form
                                              expected_version=int(version) if version.isdigit() else 0),
             session.access_token)
     except Failure as failure:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from google.protobuf.field_mask_pb2 import FieldMask
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 from xueji.v1 import common_pb2 as c
@@ -121,6 +122,7 @@ async def update_info(request, session, form):
     console, record_id = request.app.state.console, request.path_params["record_id"]
     typed = {k: str(form.get(k, "")).strip() for k in FIELDS}
     update = s.UpdateSpecialEdInfoRequest(info=_typed_info(record_id, typed),
+                                          update_mask=FieldMask(paths=["*"]),   # the form shows every field
                                           expected_version=int(form.get("expected_version", "0") or 0))
     try:
         await run_in_threadpool(call, console.backend.special_ed.UpdateSpecialEdInfo, update, session.access_token)

@@ -123,7 +123,9 @@ async def update_user(request, session, form):
     typed["login_name"] = login
     update = a.UpdateUserRequest(login_name=login, display_name=typed["display_name"],
                                  role=_int(typed["role"], labels.ROLE), org_unit_code=typed["org_unit_code"],
-                                 update_mask=FieldMask(paths=["display_name", "role", "org_unit_code"]))
+                                 # an input left empty keeps the stored value (the form shows them all)
+                                 update_mask=FieldMask(paths=[k for k in ("display_name", "role", "org_unit_code")
+                                                              if typed[k]]))
     try:
         await run_in_threadpool(call, request.app.state.console.backend.accounts.UpdateUser, update,
                                 session.access_token)
