@@ -16,7 +16,7 @@ import pytest
 from console_world import PASSWORD, freshman_person, hmt_identity, png, wait_for
 from xueji.v1 import common_pb2
 from xueji_common.auth import Role
-from xueji_registration.testing import sample_form
+from xueji_registration.testing import resident_id, sample_form
 
 from conftest import check_accessible, sign_in
 
@@ -41,7 +41,7 @@ NO_DOC_FORM = {
     "student-current_address": "宁波市海曙区望春路1号", "student-mailing_address": "宁波市海曙区望春路1号",
     "student-home_address": "宁波市海曙区望春路1号", "student-phone": "0574-87000001", "student-postal_code": "315000",
     "student-family_members-0-name": "周大海", "student-family_members-0-relationship_code": "51",
-    "student-family_members-0-document-number": "330203198501010213",
+    "student-family_members-0-document-number": resident_id("19850101", "213", "330203"),
 }
 NO_DOC_CHOICES = {
     "student-health_status": "健康或良好", "student-admission_method": "就近入学", "student-attendance_mode": "走读",
@@ -171,7 +171,8 @@ def enter_no_document(page, kind: int, name: str, grade: str) -> None:
         page.locator(f"#{input_id}").select_option(label=label)
     page.get_by_label("上传证明材料").set_input_files({"name": "户口簿.png", "mimeType": "image/png", "buffer": png()})
     page.get_by_role("button", name="保存", exact=True).click()
-    page.get_by_role("heading", name=f"学籍注册信息：{name}").wait_for()
+    page.get_by_role("heading", name=f"学籍注册信息：{name}").or_(page.locator(".field-error, [role=alert]")).first.wait_for()
+    assert page.get_by_role("heading", name=f"学籍注册信息：{name}").is_visible(), page.locator("main").inner_text()
     check_accessible(page)
 
 
