@@ -351,7 +351,7 @@ def test_the_school_cannot_review_a_non_freshman_whose_identity_is_not_yet_authe
     assert leader.get_by_label(f"选择{person.name}").is_disabled()
     leader.get_by_role("link", name=f"审核 {person.name}").click()
     leader.get_by_role("button", name="审核通过").click()
-    assert leader.get_by_role("alert").inner_text() == "学籍查重认证状态为“未查重认证”，不能审核"
+    assert leader.get_by_role("alert").inner_text() == f"{person.name}：学籍查重认证状态为“未查重认证”，不能审核"
     check_accessible(leader)
     application_page(desks["registrar"], person.name)
     assert detail(desks["registrar"], "学籍查重认证状态") == "未查重认证"
