@@ -104,7 +104,7 @@ def desks(browser, console_url, world):
 
 def add_preschool_transfer(page, identity: dict, outcome: str) -> None:
     """学前调档管理 -> 新增 (chapter 4.2), by the school registrar."""
-    page.get_by_role("link", name="学前调档管理").click()
+    page.get_by_role("navigation", name="功能菜单").get_by_role("link", name="学前调档管理").click()
     page.get_by_role("heading", name="学前调档管理").wait_for()
     page.get_by_role("link", name="新增").click()
     page.get_by_role("dialog", name="学前调档新增").wait_for()
@@ -141,7 +141,7 @@ def workbook(kind: int, category: int, identity: dict, grade: str) -> bytes:
 def import_one(page, kind: int, category: int, identity: dict, grade: str) -> None:
     """小学新生注册 / 非小学新生注册 -> 导入: the template downloaded, the filled workbook uploaded."""
     text = "居民身份证" if category == RESIDENT else "港澳台和外籍"
-    page.get_by_role("link", name=KIND_TEXT[kind], exact=True).click()
+    page.get_by_role("navigation", name="功能菜单").get_by_role("link", name=KIND_TEXT[kind], exact=True).click()
     page.get_by_role("link", name=f"{text} 导入").click()
     page.get_by_role("heading", name=f"{KIND_TEXT[kind]} — Excel导入").wait_for()
     with page.expect_download() as template:
@@ -158,7 +158,7 @@ def import_one(page, kind: int, category: int, identity: dict, grade: str) -> No
 
 def enter_no_document(page, kind: int, name: str, grade: str) -> None:
     """小学新生注册 / 非小学新生注册 -> 无证件 录入, with the proof material (chapters 6.3, 7.3)."""
-    page.get_by_role("link", name=KIND_TEXT[kind], exact=True).click()
+    page.get_by_role("navigation", name="功能菜单").get_by_role("link", name=KIND_TEXT[kind], exact=True).click()
     page.get_by_role("link", name="无证件 录入").click()
     page.get_by_role("heading", name=f"{KIND_TEXT[kind]} — 无证件学生录入").wait_for()
     page.locator("#student-name").fill(name)
@@ -221,7 +221,7 @@ def department_approves(page, name: str) -> None:
 
 def application_page(page, name: str) -> None:
     """学籍注册查询: the student found by name, its detail opened."""
-    page.get_by_role("link", name="学籍注册查询").click()
+    page.get_by_role("navigation", name="功能菜单").get_by_role("link", name="学籍注册查询").click()
     page.get_by_label("姓名").fill(name)
     page.get_by_role("button", name="查询").click()
     page.get_by_role("link", name=f"查看 {name}").click()
