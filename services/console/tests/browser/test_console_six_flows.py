@@ -64,6 +64,14 @@ def _older_people():
 _OLDER = _older_people()
 
 
+def resident_identity(person) -> dict:
+    """The identity of a person of the demo register, as the template's columns take it."""
+    b = person.birth_date
+    return {"name": person.name, "gender": int(person.gender),
+            "birthDate": {"year": b.year, "month": b.month, "day": b.day},
+            "document": {"type": "DOCUMENT_TYPE_RESIDENT_ID", "number": person.resident_id}}
+
+
 class Desks:
     """One signed-in browser page per user of the flows (school registrar and leader, county, city,
     province registrars)."""
@@ -156,7 +164,7 @@ def import_one(page, kind: int, category: int, identity: dict, grade: str) -> No
     check_accessible(page)
 
 
-def enter_no_document(page, kind: int, name: str, grade: str) -> None:
+def enter_no_document(page, kind: int, name: str, grade: str) -> str:
     """小学新生注册 / 非小学新生注册 -> 无证件 录入, with the proof material (chapters 6.3, 7.3)."""
     page.get_by_role("navigation", name="功能菜单").get_by_role("link", name=KIND_TEXT[kind], exact=True).click()
     page.get_by_role("link", name="无证件 录入").click()
@@ -164,7 +172,8 @@ def enter_no_document(page, kind: int, name: str, grade: str) -> None:
     page.locator("#student-name").fill(name)
     page.locator("#student-document-type").select_option(label="其他")
     page.locator("#student-gender").select_option(label="男")
-    page.locator("#student-birth_date").fill("2019-05-06" if kind == PRIMARY else "2016-05-06")
+    birth = "2019-05-06" if kind == PRIMARY else "2016-05-06"
+    page.locator("#student-birth_date").fill(birth)
     for input_id, value in {**NO_DOC_FORM, "student-grade": grade}.items():
         page.locator(f"#{input_id}").fill(value)
     for input_id, label in NO_DOC_CHOICES.items():
@@ -174,6 +183,7 @@ def enter_no_document(page, kind: int, name: str, grade: str) -> None:
     page.get_by_role("heading", name=f"学籍注册信息：{name}").or_(page.locator(".field-error, [role=alert]")).first.wait_for()
     assert page.get_by_role("heading", name=f"学籍注册信息：{name}").is_visible(), page.locator("main").inner_text()
     check_accessible(page)
+    return birth.replace("-", "")
 
 
 def reload_until(page, path: str, locator_of, what: str):
@@ -247,23 +257,19 @@ def number_shown(page, name: str) -> str:
 # -- the six flows ------------------------------------------------------------------------------------
 
 def entered(desks, kind: int, category: int) -> tuple[str, str]:
-    """The student entered through its category's channel by the registrar; (name, expected number)."""
+    """The student entered through its category's channel by the registrar; (name, the number it
+    will get: G + the resident ID, or the L number's first 15 characters: L, the school's county and
+    the birth date, before its 4 random digits)."""
     registrar = desks["registrar"]
     if category == RESIDENT and kind == PRIMARY:          # 学前调档 matched, then the freshman template
         person = freshman_person()
-        identity = {"name": person.name, "gender": int(person.gender),
-                    "birthDate": {"year": person.birth_date.year, "month": person.birth_date.month,
-                                  "day": person.birth_date.day},
-                    "document": {"type": "DOCUMENT_TYPE_RESIDENT_ID", "number": person.resident_id}}
+        identity = resident_identity(person)
         add_preschool_transfer(registrar, identity, "已匹配学前学籍")
         import_one(registrar, kind, category, identity, "11")
         return person.name, "G" + person.resident_id
     if category == RESIDENT:                              # a child of the register, older
         person = next(_OLDER)
-        identity = {"name": person.name, "gender": int(person.gender),
-                    "birthDate": {"year": person.birth_date.year, "month": person.birth_date.month,
-                                  "day": person.birth_date.day},
-                    "document": {"type": "DOCUMENT_TYPE_RESIDENT_ID", "number": person.resident_id}}
+        identity = resident_identity(person)
         import_one(registrar, kind, category, identity, "13")
         return person.name, "G" + person.resident_id
     if category == HMT:
@@ -273,10 +279,11 @@ def entered(desks, kind: int, category: int) -> tuple[str, str]:
         else:
             identity = {**identity, "birthDate": {"year": 2016, "month": 3, "day": 1}}
         import_one(registrar, kind, category, identity, "11" if kind == PRIMARY else "13")
-        return identity["name"], "L"
+        b = identity["birthDate"]
+        return identity["name"], f"L{COUNTY}{b['year']:04d}{b['month']:02d}{b['day']:02d}"
     name = f"周{'新' if kind == PRIMARY else '插'}无证{next(_serial)}"
-    enter_no_document(registrar, kind, name, "11" if kind == PRIMARY else "13")
-    return name, "L"
+    birth = enter_no_document(registrar, kind, name, "11" if kind == PRIMARY else "13")
+    return name, f"L{COUNTY}{birth}"
 
 
 FLOWS = [(k, c) for k in (PRIMARY, NON_PRIMARY) for c in (RESIDENT, HMT, NO_DOC)]
@@ -300,8 +307,8 @@ def test_each_flow_from_entry_to_the_number_by_the_users_whose_job_it_is(desks, 
     number = number_shown(desks["registrar"], name)
     if expected.startswith("G"):
         assert number == expected
-    else:   # temporary: L + the school's county + birth date + 4 digits
-        assert re.fullmatch(rf"L{COUNTY}\d{{12}}", number), number
+    else:
+        assert re.fullmatch(rf"{expected}\d{{4}}", number), number
 
 
 # -- the refusals -------------------------------------------------------------------------------------
@@ -309,10 +316,7 @@ def test_each_flow_from_entry_to_the_number_by_the_users_whose_job_it_is(desks, 
 def test_an_export_of_resident_and_hmt_children_together_is_refused(desks):
     registrar = desks["registrar"]
     person = freshman_person()
-    resident = {"name": person.name, "gender": int(person.gender),
-                "birthDate": {"year": person.birth_date.year, "month": person.birth_date.month,
-                              "day": person.birth_date.day},
-                "document": {"type": "DOCUMENT_TYPE_RESIDENT_ID", "number": person.resident_id}}
+    resident = resident_identity(person)
     hmt = hmt_identity(f"陈混导{next(_serial)}")
     add_preschool_transfer(registrar, resident, "已匹配学前学籍")
     add_preschool_transfer(registrar, hmt, "未查到学前学籍")
@@ -339,10 +343,7 @@ def test_the_school_cannot_review_a_non_freshman_whose_identity_is_not_yet_authe
         return verify(self, name, *args)
     monkeypatch.setattr(peers.PopulationRegister, "verify", register_down)
     monkeypatch.setattr(province, "REGISTER_RETRY_DELAYS", ())
-    identity = {"name": person.name, "gender": int(person.gender),
-                "birthDate": {"year": person.birth_date.year, "month": person.birth_date.month,
-                              "day": person.birth_date.day},
-                "document": {"type": "DOCUMENT_TYPE_RESIDENT_ID", "number": person.resident_id}}
+    identity = resident_identity(person)
     import_one(desks["registrar"], NON_PRIMARY, RESIDENT, identity, "13")
 
     leader = desks["leader"]
