@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import quote
 
-from google.protobuf import json_format
+from google.protobuf import field_mask_pb2, json_format
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
@@ -138,7 +138,9 @@ async def update(request, session, form):
     try:
         updated = await run_in_threadpool(
             call, console.backend.transfers.UpdatePreschoolTransfer,
+            # The page shows all five identity fields: the whole identity is the change (AIP-134).
             r.UpdatePreschoolTransferRequest(transfer_id=transfer_id, identity=identity,
+                                             update_mask=field_mask_pb2.FieldMask(paths=["identity"]),
                                              expected_version=int(version) if version.isdigit() else 0),
             session.access_token)
     except Failure as failure:
