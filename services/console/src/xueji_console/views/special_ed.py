@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from google.protobuf import field_mask_pb2
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 from xueji.v1 import common_pb2 as c
@@ -120,7 +121,9 @@ async def info_page(request, session, form):
 async def update_info(request, session, form):
     console, record_id = request.app.state.console, request.path_params["record_id"]
     typed = {k: str(form.get(k, "")).strip() for k in FIELDS}
+    # The page shows every editable field: all of them are the change (AIP-134).
     update = s.UpdateSpecialEdInfoRequest(info=_typed_info(record_id, typed),
+                                          update_mask=field_mask_pb2.FieldMask(paths=["*"]),
                                           expected_version=int(form.get("expected_version", "0") or 0))
     try:
         await run_in_threadpool(call, console.backend.special_ed.UpdateSpecialEdInfo, update, session.access_token)
