@@ -33,6 +33,19 @@ def test_in_process_bus_delivers_to_subscribers_of_that_producer_and_type_only()
     assert got == [b"x"]
 
 
+def test_in_process_bus_delivers_to_every_subscriber_before_raising_the_failure_of_one():
+    bus = InProcessBus()
+    got = []
+
+    def down(body):
+        raise ConnectionError("a dependency is down")
+    bus.subscribe("registration", "ApplicationSubmitted", down)
+    bus.subscribe("registration", "ApplicationSubmitted", got.append)
+    with pytest.raises(ConnectionError):
+        bus.publish("registration", "ApplicationSubmitted", b"x")
+    assert got == [b"x"]          # the second consumer is not starved by the first
+
+
 # -- the context an envelope carries (docs/OBSERVABILITY.md#one-trace-per-flow) ---------------------
 
 @pytest.fixture

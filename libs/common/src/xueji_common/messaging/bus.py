@@ -88,10 +88,19 @@ class InProcessBus:
         self._consumers[(producer, event_type)].append(consumer)
 
     def publish(self, producer: str, event_type: str, body: bytes) -> None:
-        # A failing consumer raises: the relay leaves the row unsent and retries it later; the
-        # consumers that already handled it recognise the redelivery by their inbox.
+        # Every consumer gets the event, as each has its own queue on RabbitMQ: one that fails (a
+        # dependency down) must not starve the others (dedup waiting for the population register
+        # would keep review from opening the case). Then the first failure is raised: the relay
+        # leaves the row unsent and retries it later; the consumers that already handled it
+        # recognise the redelivery by their inbox.
+        failure = None
         for consumer in self._consumers.get((producer, event_type), ()):
-            consumer(body)
+            try:
+                consumer(body)
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def close(self) -> None:
         pass
