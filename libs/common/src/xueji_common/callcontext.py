@@ -29,6 +29,11 @@ def user() -> str:
     return _user.get()
 
 
+def fields() -> dict[str, str]:
+    """request_id and user of this context, those set (for log lines and event envelopes)."""
+    return {k: v for k, v in (("request_id", _request_id.get()), ("user", _user.get())) if v}
+
+
 def new_request_id() -> str:
     return uuid.uuid4().hex
 

@@ -30,13 +30,7 @@ def scrub(text: str) -> str:
 
 def context_fields() -> dict:
     """request_id, user, trace_id, span_id of the code running on this thread (those it has)."""
-    found = {}
-    request_id = callcontext.request_id()
-    if request_id:
-        found["request_id"] = request_id
-    user = callcontext.user()
-    if user:
-        found["user"] = user
+    found = callcontext.fields()
     ids = tracing.current_ids()
     if ids is not None:
         found["trace_id"], found["span_id"] = ids

@@ -62,17 +62,8 @@ def new_envelope(
 def context_fields(traceparent: str = "") -> dict[str, str]:
     """The envelope fields of the current context (traceparent, request_id, user): those set.
     A given `traceparent` replaces the current trace's (see new_envelope)."""
-    found = {}
     traceparent = traceparent or tracing.current_traceparent()
-    if traceparent:
-        found["traceparent"] = traceparent
-    request_id = callcontext.request_id()
-    if request_id:
-        found["request_id"] = request_id
-    user = callcontext.user()
-    if user:
-        found["user"] = user
-    return found
+    return {"traceparent": traceparent, **callcontext.fields()} if traceparent else callcontext.fields()
 
 
 def context_tail() -> bytes:
