@@ -271,7 +271,7 @@ def test_a_correction_at_the_nation_reaches_a_province_that_holds_another_data_k
     """The ministry corrects 浙江's record in a national group: the nation seals the corrected number
     with its own key, and 浙江 (another key) gets it opened over gRPC when it pulls, sealing it with
     its own before its registration hears the event."""
-    from xueji_common.datakeys import CORRECTED_NUMBER, new_key_text
+    from xueji_common.datakeys import CORRECTED_NUMBER, DataKeyError, new_key_text
     from xueji_common.testing.numbers import seal_into
 
     nation = make_dedup(scope="national", data_key=new_key_text("nation"))
@@ -297,6 +297,10 @@ def test_a_correction_at_the_nation_reaches_a_province_that_holds_another_data_k
     [fixed] = [e for e in published(zhejiang, "ProblemResolved") if e.resolution == events_pb2.PROBLEM_RESOLUTION_CORRECT]
     assert zhejiang.settings.data_keyring().decrypt(fixed.corrected_document_number_sealed,
                                                     CORRECTED_NUMBER) == "E87654321"
+    pull_for(jiangsu, "320000")   # 江苏 hears the resolution of 浙江's record, not the number
+    [told] = [e for e in published(jiangsu, "ProblemResolved") if e.resolution == events_pb2.PROBLEM_RESOLUTION_CORRECT]
+    with pytest.raises(DataKeyError):
+        jiangsu.settings.data_keyring().decrypt(told.corrected_document_number_sealed, CORRECTED_NUMBER)
     with zhejiang.session_factory() as s:   # what 浙江 publishes on its bus: no number in clear
         bodies = s.execute(select(zhejiang.spec.outbox.c.envelope)).scalars().all()
     assert [b for b in bodies if b"E87654321" in bytes(b)] == []

@@ -92,15 +92,21 @@ def pull(uow, province_code: str, after_sequence: int, limit: int) -> list[Deliv
     if not province_code or not limit:
         return []
     with uow:
-        return [_opened(d, uow.data_keys) for d in uow.deliveries.after(province_code, after_sequence, limit)]
+        return [_opened(uow, d, province_code) for d in uow.deliveries.after(province_code, after_sequence, limit)]
 
 
-def _opened(delivery: Delivery, data_keys) -> Delivery:
-    """A correction's number, sealed with this tier's key, opened for the province to seal with its
-    own (provinces hold other keys): the answer goes over gRPC only."""
+def _opened(uow, delivery: Delivery, province_code: str) -> Delivery:
+    """A correction's number, sealed with this tier's key, opened for the province that holds the
+    corrected record (provinces hold other keys) to seal with its own; the answer goes over gRPC only.
+    Another province of the group hears the resolution without the number."""
     if delivery.event_type != "ProblemResolved":
         return delivery
-    sealed = events_pb2.ProblemResolved.FromString(delivery.payload).corrected_document_number_sealed
-    if not sealed:
+    event = events_pb2.ProblemResolved.FromString(delivery.payload)
+    if not event.corrected_document_number_sealed:
         return delivery
-    return replace(delivery, corrected_number=data_keys.decrypt(sealed, CORRECTED_NUMBER))
+    group = uow.problems.get(event.problem_group_id)
+    holders = {s.province_code for s in group.students if s.record_id in event.record_ids} if group else set()
+    if province_code not in holders:
+        return delivery
+    return replace(delivery, corrected_number=uow.data_keys.decrypt(event.corrected_document_number_sealed,
+                                                                    CORRECTED_NUMBER))
