@@ -109,8 +109,7 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
 
     def CheckDocuments(self, request, context):
         national.admit(caller())
-        if len(request.documents) > national.MAX_BATCH:   # before validating 10,000 items one by one
-            raise InvalidArgument(FieldViolation("documents", f"一次最多查询 {national.MAX_BATCH} 个证件"))
+        national.check_batch_size(len(request.documents))   # before validating 10,000 items one by one
         checks, problems = [], []
         for i, item in enumerate(request.documents):
             try:

@@ -60,10 +60,15 @@ class DocumentCheck:
     except_application: str = ""
 
 
+def check_batch_size(count: int) -> None:
+    """The contract's limit of a CheckDocuments call (the entrypoint asks before reading the items)."""
+    if count > MAX_BATCH:
+        raise InvalidArgument(FieldViolation("documents", f"一次最多查询 {MAX_BATCH} 个证件"))
+
+
 def check_documents(read_engine, checks: list[DocumentCheck]) -> list[list[Holding]]:
     """check_document for each, in one statement (adapters.holdings_batch); answers in the order asked."""
-    if len(checks) > MAX_BATCH:
-        raise InvalidArgument(FieldViolation("documents", f"一次最多查询 {MAX_BATCH} 个证件"))
+    check_batch_size(len(checks))
     held = holdings_batch.holdings_of_each(read_engine, [(c.document_type, c.document_hash) for c in checks], now())
     return [[h for h in held[(c.document_type, c.document_hash)]
              if not (c.except_application and h.application_id == c.except_application)] for c in checks]
