@@ -168,6 +168,12 @@ class ServerInterceptor(grpc.ServerInterceptor):
             else:   # the caller went away while we read its request stream: not our error
                 code = "CANCELLED"
                 log.info("call cancelled by the client", extra={"fields": {"method": meter.method}})
+        except GeneratorExit:
+            # gRPC drops a response stream whose caller went away between two messages: the
+            # generator is closed at its yield instead of seeing an RpcError from the request stream
+            code = "CANCELLED"
+            log.info("call cancelled by the client", extra={"fields": {"method": meter.method}})
+            raise
         except Exception:
             if context.code() not in (None, grpc.StatusCode.OK):
                 code = context.code().name   # the handler aborted with its own status
