@@ -2,6 +2,7 @@
 
 Under CI (CI=true) a server that is not running fails the test; locally it skips with the reason.
 """
+
 from __future__ import annotations
 
 import os

@@ -10,6 +10,7 @@ baseline it measures in the same run; this collects them (from their output, or 
 script's --json) into: figure, value, baseline, ratio, target, met?. The scripts' own output goes
 to the console as they run; the load average of the machine is printed at the start and the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,12 +29,22 @@ HERE = Path(__file__).resolve().parent
 
 def benchmarks(args) -> list[tuple[str, list[str]]]:
     full = args.full
-    e2e = ["--students", str(10_000 if full else args.students), "--replicas", str(args.replicas), "--timeout", "1800"]
+    e2e = [
+        "--students",
+        str(10_000 if full else args.students),
+        "--replicas",
+        str(args.replicas),
+        "--timeout",
+        "1800",
+    ]
     return [
         ("registration", ["registration_import.py", "--rows", "10000", "--large", "100000" if full else "0"]),
         ("dedup", ["dedup_check.py", *([] if full else ["--identities", "200000", "--checks", "2000"])]),
         ("review", ["review_approve_all.py", "--cases", "10000", "--singles", "100"]),
-        ("national-query", ["national_query_lookup.py", *([] if full else ["--records", "200000", "--seconds", "5"])]),
+        (
+            "national-query",
+            ["national_query_lookup.py", *([] if full else ["--records", "200000", "--seconds", "5"])],
+        ),
         ("e2e", ["e2e_throughput.py", *e2e]),
         ("accounts", ["accounts_sign_in.py", "--users", "40", "--rounds", "5"]),
         ("console", ["console_worklist.py", "--cases", "2000", "--users", "20", "--seconds", "15"]),
@@ -74,7 +85,7 @@ def table(rows: list[Figure]) -> str:
     return "\n".join(out)
 
 
-def _width(text: str) -> int:   # CJK characters take two columns in a terminal
+def _width(text: str) -> int:  # CJK characters take two columns in a terminal
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
@@ -86,7 +97,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--students", type=int, default=2000, help="end-to-end cohort size (default 2,000)")
     parser.add_argument("--replicas", type=int, default=2, help="registration and dedup workers (production)")
-    parser.add_argument("--only", help="comma-separated names: registration,dedup,review,national-query,e2e,accounts")
+    parser.add_argument(
+        "--only", help="comma-separated names: registration,dedup,review,national-query,e2e,accounts"
+    )
     parser.add_argument("--full", action="store_true", help="the scripts' own, larger sizes")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per benchmark")
     parser.add_argument("--json", help="also write the table's rows to this file")
@@ -103,13 +116,17 @@ def main() -> None:
             output, took, status = run_one(name, argv, json_path, args.timeout)
             elapsed[name] = took
             try:
-                found = PARSERS[name](output, json.loads(json_path.read_text()) if json_path.exists() else None)
-            except Exception as exc:  # noqa: BLE001 - a broken benchmark is a row, not the end of the run
+                found = PARSERS[name](
+                    output, json.loads(json_path.read_text()) if json_path.exists() else None
+                )
+            except Exception as exc:
                 found = [Figure(f"{name}: no figures ({status}: {exc.__class__.__name__}: {exc})")]
             rows += found if status == "ok" else [Figure(f"{name}: failed ({status})")] + found
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"\nload average at end: {load}; seconds per benchmark: "
-          + ", ".join(f"{k} {v:.0f}" for k, v in elapsed.items()))
+    print(
+        f"\nload average at end: {load}; seconds per benchmark: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in elapsed.items())
+    )
     print("\n" + table(rows))
     if args.json:
         Path(args.json).write_text(json.dumps([r.__dict__ for r in rows], ensure_ascii=False, indent=1))

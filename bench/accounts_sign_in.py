@@ -9,6 +9,7 @@ Prints p50/p99 of each. Target: sign-in p99 < 300 ms.
 
     .venv/bin/python bench/accounts_sign_in.py [--users 40] [--rounds 5] [--threads 4]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,11 +34,15 @@ def serve(url: str, address: str, data_dir: str, users: int, ready) -> None:
     from xueji_common.grpcserver.server import GrpcServer
     from xueji_common.runtime.bootstrap import ServiceRuntime
 
-    rt = ServiceRuntime(SPEC, Settings(grpc_address=address, metrics_port=0, data_dir=Path(data_dir)), database_url=url)
+    rt = ServiceRuntime(
+        SPEC, Settings(grpc_address=address, metrics_port=0, data_dir=Path(data_dir)), database_url=url
+    )
     rt.migrate()
     accounts = accounts_of(rt)
     for i in range(users):
-        admin.create_user(accounts, None, f"bench{i}", "压测用户", Role.SCHOOL_REGISTRAR, "1330102001", PASSWORD + "x")
+        admin.create_user(
+            accounts, None, f"bench{i}", "压测用户", Role.SCHOOL_REGISTRAR, "1330102001", PASSWORD + "x"
+        )
         signin.change_password(accounts, f"bench{i}", PASSWORD + "x", PASSWORD, "bench")
     server = GrpcServer(SPEC.grpc_bindings(rt), address, rt.tokens, public_methods=SPEC.public_methods)
     server.start()
@@ -69,13 +74,14 @@ def main() -> None:
     from xueji_accounts.config import AccountsSettings
 
     settings = AccountsSettings.from_env()
-    print(f"argon2id t={settings.argon2_time_cost} m={settings.argon2_memory_kib} KiB p={settings.argon2_parallelism}")
+    print(
+        f"argon2id t={settings.argon2_time_cost} m={settings.argon2_memory_kib} KiB p={settings.argon2_parallelism}"
+    )
     url, address = infra.new_database("xueji_bench_accounts"), f"127.0.0.1:{infra.free_port()}"
     spawn = mp.get_context("spawn")  # a fresh process: no grpc state inherited from this one
     ready = spawn.Event()
     with tempfile.TemporaryDirectory() as data_dir:
-        proc = spawn.Process(target=serve, args=(url, address, data_dir, args.users, ready),
-                                               daemon=True)
+        proc = spawn.Process(target=serve, args=(url, address, data_dir, args.users, ready), daemon=True)
         proc.start()
         try:
             if not ready.wait(600):
@@ -88,11 +94,19 @@ def main() -> None:
                 return (time.perf_counter() - started) * 1000
 
             def sign_in(i: int) -> float:
-                return timed(lambda: stub.SignIn(accounts_pb2.SignInRequest(login_name=f"bench{i % args.users}",
-                                                                            password=PASSWORD), timeout=30))
+                return timed(
+                    lambda: stub.SignIn(
+                        accounts_pb2.SignInRequest(login_name=f"bench{i % args.users}", password=PASSWORD),
+                        timeout=30,
+                    )
+                )
 
-            floor = [timed(lambda: stub.GetSigningKeys(accounts_pb2.GetSigningKeysRequest())) for _ in range(200)]
-            hasher = PasswordHasher(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
+            floor = [
+                timed(lambda: stub.GetSigningKeys(accounts_pb2.GetSigningKeysRequest())) for _ in range(200)
+            ]
+            hasher = PasswordHasher(
+                settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+            )
             digest = hasher.hash(PASSWORD)
             raw = [timed(lambda: hasher.verify(digest, PASSWORD)) for _ in range(args.users * args.rounds)]
             sequential = [sign_in(i) for i in range(args.users * args.rounds)]
@@ -106,8 +120,10 @@ def main() -> None:
     print(line("signin", sequential))
     print(line(f"signin x{args.threads}", concurrent))
     worst = max(pct(sequential, 99), pct(concurrent, 99))
-    print(f"sign-in p99 {worst:.1f} ms (target < 300 ms): {'met' if worst < 300 else 'NOT met'}; "
-          f"sequential p50 = {statistics.median(sequential) / statistics.median(raw):.2f} x argon2 alone")
+    print(
+        f"sign-in p99 {worst:.1f} ms (target < 300 ms): {'met' if worst < 300 else 'NOT met'}; "
+        f"sequential p50 = {statistics.median(sequential) / statistics.median(raw):.2f} x argon2 alone"
+    )
 
 
 if __name__ == "__main__":

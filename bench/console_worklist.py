@@ -17,6 +17,7 @@ request to the response's start; the time seen by the client is printed too), an
 
     .venv/bin/python bench/console_worklist.py [--cases 2000] [--users 20] [--seconds 15] [--rounds 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,16 +32,16 @@ import threading
 import time
 from pathlib import Path
 
+from e2e_systems import _cpu_seconds
+from review_approve_all import SCHOOL, seed
+
 from xueji_common.auth import Role
 from xueji_common.config import Settings
 from xueji_common.testing import infra
 
-from e2e_systems import _cpu_seconds
-from review_approve_all import SCHOOL, seed
-
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("XUEJI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-PAGE_SIZE = 20   # the console's list pages (views/applications.PAGE_SIZE)
+PAGE_SIZE = 20  # the console's list pages (views/applications.PAGE_SIZE)
 
 
 def serve_review(url: str, port: int, cases: int) -> None:
@@ -51,8 +52,9 @@ def serve_review(url: str, port: int, cases: int) -> None:
     runtime = ServiceRuntime(SPEC, Settings(), database_url=url)
     runtime.migrate()
     seed(runtime, cases)
-    server = GrpcServer(SPEC.grpc_bindings(runtime), f"127.0.0.1:{port}", runtime.tokens,
-                        public_methods=SPEC.public_methods)
+    server = GrpcServer(
+        SPEC.grpc_bindings(runtime), f"127.0.0.1:{port}", runtime.tokens, public_methods=SPEC.public_methods
+    )
     server.start()
     print("ready", flush=True)
     server.wait_for_termination(on_stop=runtime.close)
@@ -68,7 +70,11 @@ def sessions(users: int) -> list[str]:
         session = Session.fresh()
         session.access_token = mint(f"bench-leader-{i}", Role.SCHOOL_LEADER, SCHOOL, ttl_seconds=3600)
         session.access_expires_at = time.time() + 3600
-        session.login_name, session.role, session.org_unit_code = f"bench-leader-{i}", ROLE_SCHOOL_LEADER, SCHOOL
+        session.login_name, session.role, session.org_unit_code = (
+            f"bench-leader-{i}",
+            ROLE_SCHOOL_LEADER,
+            SCHOOL,
+        )
         store.put(session)
         sids.append(session.sid)
     return sids
@@ -113,13 +119,18 @@ def page_worker(port: int, sids: list[str], cases: int, server_times: list[float
             if response.status != 200 or f"共 {cases} 条".encode() not in body:
                 raise AssertionError(f"page refused: {response.status} {body[:300]!r}")
             # "app;dur=12.3": the console's own time from the request to the response's start.
-            server_times.append(float(response.getheader("server-timing", "app;dur=0").split("dur=")[1]) / 1000)
+            server_times.append(
+                float(response.getheader("server-timing", "app;dur=0").split("dur=")[1]) / 1000
+            )
+
         return call
+
     return make
 
 
 def grpc_worker(address: str):
     import grpc
+
     from xueji.v1 import review_pb2, review_pb2_grpc
     from xueji_common.grpcserver.client import bearer
 
@@ -128,12 +139,13 @@ def grpc_worker(address: str):
     def make(i: int):
         stub = review_pb2_grpc.ReviewsStub(grpc.insecure_channel(address))
         metadata = bearer(mint(f"bench-leader-{i}", Role.SCHOOL_LEADER, SCHOOL, ttl_seconds=3600))
-        request = review_pb2.ListPendingCasesRequest(school_code=SCHOOL,
-                                                     page_size=PAGE_SIZE)
+        request = review_pb2.ListPendingCasesRequest(school_code=SCHOOL, page_size=PAGE_SIZE)
 
         def call() -> None:
             stub.ListPendingCases(request, metadata=metadata, timeout=30)
+
         return call
+
     return make
 
 
@@ -151,15 +163,23 @@ def main() -> None:
     infra.check_postgres()
     url = infra.new_database("xueji_bench_console")
     grpc_port, http_port = infra.free_port(), infra.free_port()
-    review = multiprocessing.get_context("spawn").Process(target=serve_review, args=(url, grpc_port, args.cases))
+    review = multiprocessing.get_context("spawn").Process(
+        target=serve_review, args=(url, grpc_port, args.cases)
+    )
     review.start()
     # Development mode (production needs the deployment's issuers and keys); sessions in Redis all the same.
-    env = {**os.environ, "XUEJI_REDIS_URL": REDIS_URL,
-           "XUEJI_PEER_REVIEW": f"127.0.0.1:{grpc_port}", "XUEJI_CONSOLE_PORT": str(http_port),
-           "XUEJI_LOG_LEVEL": "WARNING", "XUEJI_METRICS_PORT": "0"}   # no /metrics: its port may be taken here
+    env = {
+        **os.environ,
+        "XUEJI_REDIS_URL": REDIS_URL,
+        "XUEJI_PEER_REVIEW": f"127.0.0.1:{grpc_port}",
+        "XUEJI_CONSOLE_PORT": str(http_port),
+        "XUEJI_LOG_LEVEL": "WARNING",
+        "XUEJI_METRICS_PORT": "0",
+    }  # no /metrics: its port may be taken here
     log = tempfile.NamedTemporaryFile(prefix="xueji-bench-console-", suffix=".log", delete=False)
-    console = subprocess.Popen([str(ROOT / ".venv/bin/xueji-console"), "serve"], env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    console = subprocess.Popen(
+        [str(ROOT / ".venv/bin/xueji-console"), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         if not infra.wait_serving(f"127.0.0.1:{grpc_port}", lambda: _alive(review), timeout=180):
             sys.exit("the review server did not start")
@@ -173,15 +193,17 @@ def main() -> None:
         cpu = {"console": 0.0, "review_page": 0.0, "review_grpc": 0.0}
         for _ in range(args.rounds):
             before = _cpu_seconds(console.pid), _cpu_seconds(review.pid)
-            times, elapsed = run_threads(args.users, args.seconds / args.rounds,
-                                         page_worker(http_port, sids, args.cases, server_times))
+            times, elapsed = run_threads(
+                args.users, args.seconds / args.rounds, page_worker(http_port, sids, args.cases, server_times)
+            )
             cpu["console"] += _cpu_seconds(console.pid) - before[0]
             cpu["review_page"] += _cpu_seconds(review.pid) - before[1]
             page_times += times
             page_elapsed += elapsed
             before_review = _cpu_seconds(review.pid)
-            times, elapsed = run_threads(args.users, args.seconds / args.rounds,
-                                         grpc_worker(f"127.0.0.1:{grpc_port}"))
+            times, elapsed = run_threads(
+                args.users, args.seconds / args.rounds, grpc_worker(f"127.0.0.1:{grpc_port}")
+            )
             cpu["review_grpc"] += _cpu_seconds(review.pid) - before_review
             grpc_times += times
             grpc_elapsed += elapsed
@@ -197,17 +219,27 @@ def main() -> None:
     page_rate, grpc_rate = len(page_times) / page_elapsed, len(grpc_times) / grpc_elapsed
     server_p95, page_p95, grpc_p95 = (p95(t) * 1000 for t in (server_times, page_times, grpc_times))
     print(f"worklist page, {args.users} users, {args.cases} cases: {page_rate:8.1f} pages/s")
-    print(f"  server time (Server-Timing) p95 {server_p95:7.1f} ms  p50 {statistics.median(server_times) * 1000:6.1f} ms"
-          f"  (target p95 < 200 ms: {'met' if server_p95 < 200 else 'MISSED'})")
-    print(f"  seen by the client          p95 {page_p95:7.1f} ms  p50 {statistics.median(page_times) * 1000:6.1f} ms")
-    print(f"ListPendingCases direct, {args.users} threads: {grpc_rate:8.1f} calls/s  p95 {grpc_p95:7.1f} ms  "
-          f"p50 {statistics.median(grpc_times) * 1000:6.1f} ms")
+    print(
+        f"  server time (Server-Timing) p95 {server_p95:7.1f} ms  p50 {statistics.median(server_times) * 1000:6.1f} ms"
+        f"  (target p95 < 200 ms: {'met' if server_p95 < 200 else 'MISSED'})"
+    )
+    print(
+        f"  seen by the client          p95 {page_p95:7.1f} ms  p50 {statistics.median(page_times) * 1000:6.1f} ms"
+    )
+    print(
+        f"ListPendingCases direct, {args.users} threads: {grpc_rate:8.1f} calls/s  p95 {grpc_p95:7.1f} ms  "
+        f"p50 {statistics.median(grpc_times) * 1000:6.1f} ms"
+    )
     ratio = page_rate / grpc_rate
-    print(f"page / direct gRPC throughput: {ratio:8.2f} x  (target >= 0.5: {'met' if ratio >= 0.5 else 'MISSED'})")
+    print(
+        f"page / direct gRPC throughput: {ratio:8.2f} x  (target >= 0.5: {'met' if ratio >= 0.5 else 'MISSED'})"
+    )
     # Warm-up calls (one per thread and round) are in the CPU but not in the counts: a slight overestimate.
-    print(f"CPU per page: console {cpu['console'] / len(page_times) * 1000:.2f} ms + review server "
-          f"{cpu['review_page'] / len(page_times) * 1000:.2f} ms; per direct call: review server "
-          f"{cpu['review_grpc'] / len(grpc_times) * 1000:.2f} ms")
+    print(
+        f"CPU per page: console {cpu['console'] / len(page_times) * 1000:.2f} ms + review server "
+        f"{cpu['review_page'] / len(page_times) * 1000:.2f} ms; per direct call: review server "
+        f"{cpu['review_grpc'] / len(grpc_times) * 1000:.2f} ms"
+    )
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 

@@ -15,6 +15,7 @@ per document (issue 16).
 
     .venv/bin/python bench/dedup_check.py [--identities 1000000] [--checks 5000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,12 +57,26 @@ def load(url: str, n: int) -> list[str]:
     started = time.perf_counter()
     hashes = [document_hash(KEY, "A", f"E{i:08d}") for i in range(n)]
     with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn:
-        with conn.cursor() as cur, cur.copy(
+        with (
+            conn.cursor() as cur,
+            cur.copy(
                 "COPY national_records (record_id, document_type, document_hash, application_id, province_code,"
-                " school_code, national_student_number, update_time) FROM STDIN") as copy:
+                " school_code, national_student_number, update_time) FROM STDIN"
+            ) as copy,
+        ):
             for i, h in enumerate(hashes):
-                copy.write_row((f"r{i}", "A", h, f"a{i}", "330000", "1330102001", f"L33010220150601{i % 10000:04d}",
-                                "2026-01-01T00:00:00Z"))
+                copy.write_row(
+                    (
+                        f"r{i}",
+                        "A",
+                        h,
+                        f"a{i}",
+                        "330000",
+                        "1330102001",
+                        f"L33010220150601{i % 10000:04d}",
+                        "2026-01-01T00:00:00Z",
+                    )
+                )
         conn.execute("ANALYZE national_records")
     print(f"loaded {n:,} identities with COPY in {time.perf_counter() - started:.1f} s")
     return hashes
@@ -69,7 +84,10 @@ def load(url: str, n: int) -> list[str]:
 
 def probes(hashes: list[str], count: int) -> list[str]:
     rng = random.Random(7)
-    return [rng.choice(hashes) if i % 2 else document_hash(KEY, "A", f"X{uuid.uuid4().hex[:8]}") for i in range(count)]
+    return [
+        rng.choice(hashes) if i % 2 else document_hash(KEY, "A", f"X{uuid.uuid4().hex[:8]}")
+        for i in range(count)
+    ]
 
 
 def measure(fn, items) -> tuple[float, list[float]]:
@@ -87,16 +105,21 @@ def measure(fn, items) -> tuple[float, list[float]]:
 def raw_lookup(url: str):
     import psycopg
 
-    conn = psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True, prepare_threshold=0)
+    conn = psycopg.connect(
+        url.replace("postgresql+psycopg", "postgresql"), autocommit=True, prepare_threshold=0
+    )
 
-    sql = ("SELECT 'record', record_id, province_code, school_code, national_student_number, application_id"
-           " FROM national_records WHERE document_type = 'A' AND document_hash = %(h)s"
-           " UNION ALL SELECT 'reservation', reservation_id, province_code, school_code, '', application_id"
-           " FROM national_reservations WHERE document_type = 'A' AND document_hash = %(h)s"
-           " AND state = 'active' AND expire_time >= now()")
+    sql = (
+        "SELECT 'record', record_id, province_code, school_code, national_student_number, application_id"
+        " FROM national_records WHERE document_type = 'A' AND document_hash = %(h)s"
+        " UNION ALL SELECT 'reservation', reservation_id, province_code, school_code, '', application_id"
+        " FROM national_reservations WHERE document_type = 'A' AND document_hash = %(h)s"
+        " AND state = 'active' AND expire_time >= now()"
+    )
 
     def check(h: str) -> None:
         conn.execute(sql, {"h": h}).fetchall()
+
     return check
 
 
@@ -112,7 +135,10 @@ def grpc_check(address: str):
     stub = dedup_pb2_grpc.DedupStub(grpc.insecure_channel(address))
 
     def check(h: str) -> None:
-        stub.CheckDocument(dedup_pb2.CheckDocumentRequest(document_type=10, document_hash=h), metadata=metadata)
+        stub.CheckDocument(
+            dedup_pb2.CheckDocumentRequest(document_type=10, document_hash=h), metadata=metadata
+        )
+
     return check
 
 
@@ -131,8 +157,13 @@ def grpc_batch(address: str):
     stub = dedup_pb2_grpc.DedupStub(grpc.insecure_channel(address))
 
     def check(batch: list[str]) -> None:
-        stub.CheckDocuments(dedup_pb2.CheckDocumentsRequest(documents=[
-            dedup_pb2.CheckDocumentRequest(document_type=10, document_hash=h) for h in batch]), metadata=metadata)
+        stub.CheckDocuments(
+            dedup_pb2.CheckDocumentsRequest(
+                documents=[dedup_pb2.CheckDocumentRequest(document_type=10, document_hash=h) for h in batch]
+            ),
+            metadata=metadata,
+        )
+
     return check
 
 
@@ -144,6 +175,7 @@ def grpc_floor(address: str):
 
     def check(h: str) -> None:
         stub.Check(health_pb2.HealthCheckRequest(service="xueji.v1.Dedup"))
+
     return check
 
 
@@ -168,9 +200,9 @@ def main() -> None:
         server = mp.get_context("spawn").Process(target=serve, args=(url, address, ready), daemon=True)
         server.start()
         ready.wait(60)
-        batches = [items[i:i + BATCH] for i in range(0, len(items), BATCH)]
+        batches = [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
         rounds = {"raw": [], "grpc": [], "floor": [], "batch": []}
-        for _ in range(3):   # interleaved, so that machine noise hits each
+        for _ in range(3):  # interleaved, so that machine noise hits each
             rounds["raw"].append(measure(raw_lookup(url), items))
             rounds["grpc"].append(measure(grpc_check(address), items))
             rounds["floor"].append(measure(grpc_floor(address), items))
@@ -184,13 +216,21 @@ def main() -> None:
         f50, _ = report("floor", *floor)
         batch = max(rounds["batch"], key=lambda r: r[0])
         b50, _ = report("batch", *batch)
-        print(f"ratio grpc/raw: throughput {raw[0] / via[0]:.2f}x slower, p50 {g50 / r50:.2f}x, p99 {g99 / r99:.2f}x")
-        print(f"gRPC round trip alone (floor) p50 {f50 / r50:.2f}x raw; service share of grpc p50 "
-              f"{g50 - f50:.3f} ms = {(g50 - f50) / r50:.2f}x raw")
-        print(f"batch of {BATCH}: per document p50 {b50:.4f} ms = {b50 / r50:.2f}x the raw single lookup; "
-              f"throughput {batch[0] / raw[0]:.1f}x raw; target <= 0.5x raw: {'met' if b50 / r50 <= 0.5 else 'NOT met'}")
-        print(f"target p99 < 5 ms: {'met' if g99 < 5 else 'NOT met'}; "
-              f"target <= 3x raw (p50): {'met' if g50 / r50 <= 3 else 'NOT met'}")
+        print(
+            f"ratio grpc/raw: throughput {raw[0] / via[0]:.2f}x slower, p50 {g50 / r50:.2f}x, p99 {g99 / r99:.2f}x"
+        )
+        print(
+            f"gRPC round trip alone (floor) p50 {f50 / r50:.2f}x raw; service share of grpc p50 "
+            f"{g50 - f50:.3f} ms = {(g50 - f50) / r50:.2f}x raw"
+        )
+        print(
+            f"batch of {BATCH}: per document p50 {b50:.4f} ms = {b50 / r50:.2f}x the raw single lookup; "
+            f"throughput {batch[0] / raw[0]:.1f}x raw; target <= 0.5x raw: {'met' if b50 / r50 <= 0.5 else 'NOT met'}"
+        )
+        print(
+            f"target p99 < 5 ms: {'met' if g99 < 5 else 'NOT met'}; "
+            f"target <= 3x raw (p50): {'met' if g50 / r50 <= 3 else 'NOT met'}"
+        )
     finally:
         infra.drop(url)
 

@@ -6,6 +6,7 @@ freshmen with an HMT/foreign document 5 %, older students with a resident ID 35 
 HMT/foreign document 15 %, students without a document 5 % (entered one by one with a proof file).
 Every student is valid and unknown to the system, so every one must end with a numbered record.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,18 +22,24 @@ from xueji_common.demo import make_resident_id
 from xueji_common.documents import DocumentCategory, DocumentType, mask_document_number
 from xueji_common.hashing import document_hash
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.domain.form import identity_block
 from xueji_registration.adapters.excel import samples
+from xueji_registration.domain.form import identity_block
 from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE, registration_template
 from xueji_registration.domain.template.rows import form_cells
 from xueji_registration.testing import sample_form
 
-COUNTY = "330102"                                            # 杭州市上城区
-SCHOOLS = [f"1{COUNTY}{i:03d}" for i in range(1, 6)]         # its five schools in the demo tree
+COUNTY = "330102"  # 杭州市上城区
+SCHOOLS = [f"1{COUNTY}{i:03d}" for i in range(1, 6)]  # its five schools in the demo tree
 PRIMARY, OLDER = RegistrationKind.PRIMARY_FRESHMAN, RegistrationKind.NON_PRIMARY_FRESHMAN
 RESIDENT, HMT, NO_DOC = DocumentCategory.RESIDENT, DocumentCategory.HMT_FOREIGN, DocumentCategory.NO_DOCUMENT
-SHARES = ((PRIMARY, RESIDENT, 0.40), (PRIMARY, HMT, 0.05), (OLDER, RESIDENT, 0.35), (OLDER, HMT, 0.15),
-          (PRIMARY, NO_DOC, 0.02), (OLDER, NO_DOC, 0.03))
+SHARES = (
+    (PRIMARY, RESIDENT, 0.40),
+    (PRIMARY, HMT, 0.05),
+    (OLDER, RESIDENT, 0.35),
+    (OLDER, HMT, 0.15),
+    (PRIMARY, NO_DOC, 0.02),
+    (OLDER, NO_DOC, 0.03),
+)
 
 
 @dataclass(frozen=True)
@@ -41,10 +48,10 @@ class Student:
     category: DocumentCategory
     school: str
     name: str
-    gender: int                     # 1 male, 2 female
+    gender: int  # 1 male, 2 female
     birth: dt.date
     document_type: DocumentType
-    number: str                     # "" without a document
+    number: str  # "" without a document
 
     def identity(self) -> dict:
         """The identity block of the form (protobuf JSON names)."""
@@ -52,7 +59,10 @@ class Student:
 
     def form(self) -> dict:
         changes = {"grade": "11"} if self.kind is PRIMARY else {}
-        return {**sample_form("hmt_foreign" if self.category is HMT else "resident", **changes), **self.identity()}
+        return {
+            **sample_form("hmt_foreign" if self.category is HMT else "resident", **changes),
+            **self.identity(),
+        }
 
 
 def cohort(size: int, seed: int = 9) -> list[Student]:
@@ -75,9 +85,14 @@ def cohort(size: int, seed: int = 9) -> list[Student]:
                 number = make_resident_id(COUNTY, birth, sequence)
             else:
                 gender = 1 + serial % 2
-                doc, number = (DocumentType.HK, f"H{30000000 + serial:08d}") if category is HMT else (
-                    DocumentType.OTHER, "")
-            out.append(Student(kind, category, school, names[gender][serial % 400], gender, birth, doc, number))
+                doc, number = (
+                    (DocumentType.HK, f"H{30000000 + serial:08d}")
+                    if category is HMT
+                    else (DocumentType.OTHER, "")
+                )
+            out.append(
+                Student(kind, category, school, names[gender][serial % 400], gender, birth, doc, number)
+            )
     return out
 
 
@@ -85,6 +100,7 @@ def cohort(size: int, seed: int = 9) -> list[Student]:
 class Files:
     """Per school: the preschool transfer workbook (primary freshmen with a document) and one workbook
     per (kind, category) of the students with a document; the manual entries without one."""
+
     preschool: dict[str, bytes]
     imports: dict[str, list[tuple[RegistrationKind, DocumentCategory, bytes, int]]]
     manual: list[Student]
@@ -105,8 +121,9 @@ def files(students: list[Student]) -> Files:
     preschool, imports = {}, {}
     for school, groups in by_school.items():
         freshmen = [s for (kind, _), group in groups.items() if kind is PRIMARY for s in group]
-        preschool[school] = samples.workbook(PRESCHOOL_TEMPLATE, [form_cells(PRESCHOOL_TEMPLATE, s.identity())
-                                                                  for s in freshmen])
+        preschool[school] = samples.workbook(
+            PRESCHOOL_TEMPLATE, [form_cells(PRESCHOOL_TEMPLATE, s.identity()) for s in freshmen]
+        )
         imports[school] = []
         for (kind, category), group in groups.items():
             template = registration_template(kind, category)
@@ -128,15 +145,40 @@ def raw_read_seconds(f: Files) -> float:
 
 def population_rows(students: list[Student], hash_key: str) -> list[dict]:
     """基础数据库 rows: every student with a resident ID (identity authentication passes)."""
-    return [{"document_hash": document_hash(hash_key, "1", s.number), "name": s.name, "gender": s.gender,
-             "birth_date": s.birth, "household_division": COUNTY} for s in students if s.category is RESIDENT]
+    return [
+        {
+            "document_hash": document_hash(hash_key, "1", s.number),
+            "name": s.name,
+            "gender": s.gender,
+            "birth_date": s.birth,
+            "household_division": COUNTY,
+        }
+        for s in students
+        if s.category is RESIDENT
+    ]
 
 
 def preschool_rows(students: list[Student], hash_key: str, stamp: dt.datetime) -> list[dict]:
     """National preschool records of the freshmen with a resident ID (their transfer matches one)."""
-    return [{"record_id": str(uuid.uuid4()), "national_student_number": "G" + s.number, "name": s.name,
-             "gender": s.gender, "birth_date": s.birth, "document_type": "1",
-             "document_hash": document_hash(hash_key, "1", s.number), "document_masked": mask_document_number(s.number),
-             "province_code": "330000", "school_code": "", "school_name": "杭州市上城区阳光幼儿园", "stage": "preschool",
-             "enrolment_status": "graduated", "problem": False, "version": 1, "changed_at": stamp}
-            for s in students if s.kind is PRIMARY and s.category is RESIDENT]
+    return [
+        {
+            "record_id": str(uuid.uuid4()),
+            "national_student_number": "G" + s.number,
+            "name": s.name,
+            "gender": s.gender,
+            "birth_date": s.birth,
+            "document_type": "1",
+            "document_hash": document_hash(hash_key, "1", s.number),
+            "document_masked": mask_document_number(s.number),
+            "province_code": "330000",
+            "school_code": "",
+            "school_name": "杭州市上城区阳光幼儿园",
+            "stage": "preschool",
+            "enrolment_status": "graduated",
+            "problem": False,
+            "version": 1,
+            "changed_at": stamp,
+        }
+        for s in students
+        if s.kind is PRIMARY and s.category is RESIDENT
+    ]

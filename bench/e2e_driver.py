@@ -7,6 +7,7 @@ province (Reviews.ApproveAll) — pass after pass until every student has a numb
 `progress()` is given by the system under test: it reads the registration database (numbered
 records, applications per state) so that waiting costs the services nothing.
 """
+
 from __future__ import annotations
 
 import io
@@ -16,31 +17,40 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import grpc
+from e2e_data import COUNTY, SCHOOLS, Files, Student
 from PIL import Image
 
-from xueji.v1 import common_pb2, registration_pb2 as rp, registration_pb2_grpc, review_pb2 as vp, review_pb2_grpc
+from xueji.v1 import (
+    common_pb2,
+    registration_pb2_grpc,
+    review_pb2_grpc,
+)
+from xueji.v1 import (
+    registration_pb2 as rp,
+)
+from xueji.v1 import (
+    review_pb2 as vp,
+)
 from xueji_common.auth import Role, TokenService
 from xueji_common.grpcserver.client import bearer
 from xueji_common.grpcserver.convert import dict_to_message
 
-from e2e_data import COUNTY, SCHOOLS, Files, Student
-
 CITY, PROVINCE = COUNTY[:4] + "00", COUNTY[:2] + "0000"
-PAUSE = 1.0     # between two rounds of "approve all": a person clicking, not a busy loop
-Progress = Callable[[], tuple[int, dict[str, int]]]   # (numbered records, applications per state)
+PAUSE = 1.0  # between two rounds of "approve all": a person clicking, not a busy loop
+Progress = Callable[[], tuple[int, dict[str, int]]]  # (numbered records, applications per state)
 
 
 @dataclass
 class Timeline:
     students: int
     started: float = 0.0
-    imported: float = 0.0          # every import and manual entry answered
+    imported: float = 0.0  # every import and manual entry answered
     first_number: float = 0.0
     last_number: float = 0.0
-    passes: int = 0                # rounds of "approve all" over every level
-    approved: dict[str, int] = field(default_factory=dict)   # decisions per level
+    passes: int = 0  # rounds of "approve all" over every level
+    approved: dict[str, int] = field(default_factory=dict)  # decisions per level
     numbered: int = 0
-    states: dict[str, int] = field(default_factory=dict)     # at the end
+    states: dict[str, int] = field(default_factory=dict)  # at the end
 
     def seconds(self, mark: float) -> float:
         return mark - self.started if mark else float("nan")
@@ -49,7 +59,10 @@ class Timeline:
 class County:
     def __init__(self, registration: str, review: str, tokens: TokenService) -> None:
         self.tokens = tokens
-        self.reg_channel, self.rev_channel = grpc.insecure_channel(registration), grpc.insecure_channel(review)
+        self.reg_channel, self.rev_channel = (
+            grpc.insecure_channel(registration),
+            grpc.insecure_channel(review),
+        )
         self.registrations = registration_pb2_grpc.RegistrationsStub(self.reg_channel)
         self.transfers = registration_pb2_grpc.PreschoolTransfersStub(self.reg_channel)
         self.reviews = review_pb2_grpc.ReviewsStub(self.rev_channel)
@@ -64,29 +77,55 @@ class County:
     def import_school(self, school: str, files: Files) -> int:
         """The registrar of one school: preschool transfers first, then every registration workbook."""
         md = self.md(Role.SCHOOL_REGISTRAR, school)
-        report = self.transfers.ImportPreschoolTransfers(rp.ImportPreschoolTransfersRequest(
-            school_code=school, file=common_pb2.FileContent(file_name="学前调档.xlsx", content=files.preschool[school])),
-            metadata=md, timeout=600)
+        report = self.transfers.ImportPreschoolTransfers(
+            rp.ImportPreschoolTransfersRequest(
+                school_code=school,
+                file=common_pb2.FileContent(file_name="学前调档.xlsx", content=files.preschool[school]),
+            ),
+            metadata=md,
+            timeout=600,
+        )
         _check(report, f"preschool transfers of {school}")
         created = 0
         for kind, category, content, rows in files.imports[school]:
-            report = self.registrations.ImportApplications(rp.ImportApplicationsRequest(
-                school_code=school, kind=kind.to_proto(), category=category.to_proto(),
-                file=common_pb2.FileContent(file_name="注册.xlsx", content=content)), metadata=md, timeout=600)
+            report = self.registrations.ImportApplications(
+                rp.ImportApplicationsRequest(
+                    school_code=school,
+                    kind=kind.to_proto(),
+                    category=category.to_proto(),
+                    file=common_pb2.FileContent(file_name="注册.xlsx", content=content),
+                ),
+                metadata=md,
+                timeout=600,
+            )
             _check(report, f"{kind.value}/{category.value} of {school}")
             created += report.rows_passed
         return created
 
     def enter_manually(self, student: Student) -> None:
         md = self.md(Role.SCHOOL_REGISTRAR, student.school)
-        proof = self.registrations.UploadProofMaterial(rp.UploadProofMaterialRequest(
-            school_code=student.school, purpose=rp.UPLOAD_PURPOSE_PROOF_MATERIAL,
-            file=common_pb2.FileContent(file_name="户口簿.png", content_type="image/png", content=self._png)),
-            metadata=md, timeout=60)
-        self.registrations.CreateApplication(rp.CreateApplicationRequest(
-            school_code=student.school, kind=student.kind.to_proto(), category=student.category.to_proto(),
-            student=dict_to_message(student.form(), rp.StudentRecordForm()), proof_material_ids=[proof.file_id]),
-            metadata=md, timeout=60)
+        proof = self.registrations.UploadProofMaterial(
+            rp.UploadProofMaterialRequest(
+                school_code=student.school,
+                purpose=rp.UPLOAD_PURPOSE_PROOF_MATERIAL,
+                file=common_pb2.FileContent(
+                    file_name="户口簿.png", content_type="image/png", content=self._png
+                ),
+            ),
+            metadata=md,
+            timeout=60,
+        )
+        self.registrations.CreateApplication(
+            rp.CreateApplicationRequest(
+                school_code=student.school,
+                kind=student.kind.to_proto(),
+                category=student.category.to_proto(),
+                student=dict_to_message(student.form(), rp.StudentRecordForm()),
+                proof_material_ids=[proof.file_id],
+            ),
+            metadata=md,
+            timeout=60,
+        )
 
     # -- approve all ----------------------------------------------------------------------------
 
@@ -94,15 +133,24 @@ class County:
         """One round of "approve all" at every level; returns the decisions it made."""
         done = 0
         for school in SCHOOLS:
-            r = self.reviews.ApproveAll(vp.ApproveAllRequest(school_codes=[school]),
-                                        metadata=self.md(Role.SCHOOL_LEADER, school), timeout=600)
+            r = self.reviews.ApproveAll(
+                vp.ApproveAllRequest(school_codes=[school]),
+                metadata=self.md(Role.SCHOOL_LEADER, school),
+                timeout=600,
+            )
             done += _tally(tally, "school", len(r.approved))
-            r = self.reports.ReportAll(vp.ReportAllRequest(school_code=school),
-                                       metadata=self.md(Role.SCHOOL_REGISTRAR, school), timeout=600)
+            r = self.reports.ReportAll(
+                vp.ReportAllRequest(school_code=school),
+                metadata=self.md(Role.SCHOOL_REGISTRAR, school),
+                timeout=600,
+            )
             done += _tally(tally, "report", len(r.reported))
         for level, unit in (("county", COUNTY), ("city", CITY), ("province", PROVINCE)):
-            r = self.reviews.ApproveAll(vp.ApproveAllRequest(school_codes=SCHOOLS),
-                                        metadata=self.md(Role.DEPARTMENT_REGISTRAR, unit), timeout=600)
+            r = self.reviews.ApproveAll(
+                vp.ApproveAllRequest(school_codes=SCHOOLS),
+                metadata=self.md(Role.DEPARTMENT_REGISTRAR, unit),
+                timeout=600,
+            )
             done += _tally(tally, level, len(r.approved))
         return done
 
@@ -111,8 +159,18 @@ class County:
         self.rev_channel.close()
 
 
-def run(county: County, files: Files, students: int, progress: Progress, *, timeout: float = 600.0,
-        threads: int = 4, log=print, backlog=dict, every: float = 5.0) -> Timeline:
+def run(
+    county: County,
+    files: Files,
+    students: int,
+    progress: Progress,
+    *,
+    timeout: float = 600.0,
+    threads: int = 4,
+    log=print,
+    backlog=dict,
+    every: float = 5.0,
+) -> Timeline:
     """Import to the last number; the clock starts at the first upload."""
     t = Timeline(students)
     t.started = time.perf_counter()
@@ -125,7 +183,7 @@ def run(county: County, files: Files, students: int, progress: Progress, *, time
     deadline = t.started + timeout
     shown = t.imported
     while time.perf_counter() < deadline:
-        if time.perf_counter() - shown > every:   # where the events wait, for the report
+        if time.perf_counter() - shown > every:  # where the events wait, for the report
             shown = time.perf_counter()
             log(f"  {t.seconds(shown):5.1f} s: {t.numbered:,} numbered; waiting messages {backlog()}")
         county.approve_pass(t.approved)
@@ -137,8 +195,10 @@ def run(county: County, files: Files, students: int, progress: Progress, *, time
             t.last_number = time.perf_counter()
             break
         time.sleep(PAUSE)
-    log(f"  {t.numbered:,} numbered after {t.passes} passes of approve-all; decisions {t.approved}; "
-        f"applications {t.states}")
+    log(
+        f"  {t.numbered:,} numbered after {t.passes} passes of approve-all; decisions {t.approved}; "
+        f"applications {t.states}"
+    )
     return t
 
 

@@ -10,6 +10,7 @@ profile.
     .venv/bin/python bench/e2e_profile.py [--worker zj-dedup] [--students 600] [--messages 300]
         [--html profile.html]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import e2e_data  # noqa: E402
-import e2e_driver  # noqa: E402
-import e2e_systems  # noqa: E402
+import e2e_data
+import e2e_driver
+import e2e_systems
 
 
 def waiting(cluster, dep) -> int:
@@ -99,21 +100,25 @@ def main() -> None:
             county.import_school(school, files)
         for s in files.manual:
             county.enter_manually(s)
-        for _ in range(3):   # other workers produce this one's input too
+        for _ in range(3):  # other workers produce this one's input too
             county.approve_pass({})
             time.sleep(2)
         print(f"load average {os.getloadavg()[0]:.1f}; {waiting(c, dep)} messages wait for {args.worker}")
         handled, elapsed = handle_here(c, dep, args.messages, args.html)
-        print(f"in this process (no nameko): {handled} messages in {elapsed:.2f} s = {handled / elapsed:.1f}/s, "
-              f"{elapsed / handled * 1000:.1f} ms each")
+        print(
+            f"in this process (no nameko): {handled} messages in {elapsed:.2f} s = {handled / elapsed:.1f}/s, "
+            f"{elapsed / handled * 1000:.1f} ms each"
+        )
         left = waiting(c, dep)
         started = time.perf_counter()
         c.start(f"{args.worker}-worker")
         while waiting(c, dep) and time.perf_counter() - started < 300:
             time.sleep(0.2)
         took = time.perf_counter() - started
-        print(f"worker process (nameko, eventlet, tpool): {left} messages in {took:.2f} s = {left / took:.1f}/s "
-              f"(start-up included); load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"worker process (nameko, eventlet, tpool): {left} messages in {took:.2f} s = {left / took:.1f}/s "
+            f"(start-up included); load average {os.getloadavg()[0]:.1f}"
+        )
         county.close()
 
 

@@ -6,6 +6,7 @@ cohort's population register and preschool records before the clock starts:
   embedded    `xueji serve --provinces zj` (what scripts/run starts, for the cohort's province) in a
               child process: the province and the nation in one process, SQLite files, in-process buses.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import e2e_data
 from sqlalchemy import create_engine, insert, text
 
 from xueji_common.auth import TokenService
@@ -30,21 +32,19 @@ from xueji_common.runtime.embedded import NATION, database_url
 from xueji_common.runtime.spec import load_specs
 from xueji_common.testing.infra import free_port, wait_serving
 
-import e2e_data
-
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = Path(tempfile.gettempdir()) / "xueji-bench-e2e-logs"
 
 
 @dataclass
 class System:
-    registration: str               # addresses
+    registration: str  # addresses
     review: str
     tokens: TokenService
-    registration_db: str            # SQLAlchemy URL, read for progress
+    registration_db: str  # SQLAlchemy URL, read for progress
     processes: int
-    backlog: Callable[[], dict[str, int]] = dict   # messages waiting per worker (production)
-    cpu: Callable[[], dict[str, float]] = dict      # CPU seconds used so far per process
+    backlog: Callable[[], dict[str, int]] = dict  # messages waiting per worker (production)
+    cpu: Callable[[], dict[str, float]] = dict  # CPU seconds used so far per process
 
     def progress(self) -> tuple[int, dict[str, int]]:
         with self._engine().connect() as conn:
@@ -66,11 +66,14 @@ def seed(service: str, url: str, settings: Settings, students: list[e2e_data.Stu
     runtime = ServiceRuntime(load_specs([service])[0], settings, database_url=url)
     try:
         runtime.migrate()
-        table, rows = ((population, e2e_data.population_rows(students, settings.hash_key)) if service == "dedup"
-                       else (national_records, e2e_data.preschool_rows(students, settings.hash_key, now())))
+        table, rows = (
+            (population, e2e_data.population_rows(students, settings.hash_key))
+            if service == "dedup"
+            else (national_records, e2e_data.preschool_rows(students, settings.hash_key, now()))
+        )
         with runtime.engine.begin() as conn:
             for i in range(0, len(rows), 5000):
-                conn.execute(insert(table), rows[i:i + 5000])
+                conn.execute(insert(table), rows[i : i + 5000])
     finally:
         runtime.close()
 
@@ -80,8 +83,12 @@ def with_replicas(deployments: list, replicas: int) -> list:
     (more Deployments, worker only, on the same database and vhost: they share the queues)."""
     from dataclasses import replace
 
-    extra = [replace(d, name=f"{d.name}-{i}", database=d.db_key, server=False)
-             for d in deployments if d.worker and d.name in BUSY for i in range(2, replicas + 1)]
+    extra = [
+        replace(d, name=f"{d.name}-{i}", database=d.db_key, server=False)
+        for d in deployments
+        if d.worker and d.name in BUSY
+        for i in range(2, replicas + 1)
+    ]
     return deployments + extra
 
 
@@ -104,40 +111,65 @@ def production(students: list[e2e_data.Student], replicas: int = 1, concurrency:
     sys.path.insert(0, str(ROOT))
     from tests.e2e.cluster import Cluster, system
 
-    with Cluster(with_concurrency(with_replicas(system(["zj"]), replicas), concurrency), seed_demo=False) as c:
+    with Cluster(
+        with_concurrency(with_replicas(system(["zj"]), replicas), concurrency), seed_demo=False
+    ) as c:
         settings = Settings(hash_key=c.hash_key, data_dir=c.dir, metrics_port=0)
         seed("dedup", c.db["population-register"], settings, students)
         seed("national-query", c.db["national-query"], settings, students)
         try:
-            yield System(c.address("zj-registration"), c.address("zj-review"), c.issuer, c.db["zj-registration"],
-                         len(c.names()), Watchdog(c),
-                         lambda: {name: _cpu_seconds(p.pid) for name, p in c._procs.items()})
+            yield System(
+                c.address("zj-registration"),
+                c.address("zj-review"),
+                c.issuer,
+                c.db["zj-registration"],
+                len(c.names()),
+                Watchdog(c),
+                lambda: {name: _cpu_seconds(p.pid) for name, p in c._procs.items()},
+            )
         finally:
             shutil.rmtree(LOGS, ignore_errors=True)
-            shutil.copytree(c.dir, LOGS)       # the last run's process logs, for a look afterwards
+            shutil.copytree(c.dir, LOGS)  # the last run's process logs, for a look afterwards
 
 
 @contextlib.contextmanager
 def embedded(students: list[e2e_data.Student], replicas: int = 1, concurrency: int = 0) -> Iterator[System]:
     with tempfile.TemporaryDirectory(prefix="xueji-bench-embedded-") as folder:
         address = f"127.0.0.1:{free_port()}"
-        settings = Settings(data_dir=Path(folder), grpc_address=address, metrics_port=0,
-                            hash_key=secrets.token_hex(24))
+        settings = Settings(
+            data_dir=Path(folder), grpc_address=address, metrics_port=0, hash_key=secrets.token_hex(24)
+        )
         # The cohort's province alone (its schools are 浙江's), the nation's registers seeded as the
         # embedded system keeps them (runtime.embedded.database_url).
         seed("dedup", database_url(settings, NATION, "dedup"), settings, students)
         seed("national-query", database_url(settings, NATION, "national-query"), settings, students)
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")},
-               "XUEJI_DATA_DIR": folder, "XUEJI_GRPC_ADDRESS": address, "XUEJI_METRICS_PORT": "0",
-               "XUEJI_HASH_KEY": settings.hash_key,
-               "XUEJI_LOG_LEVEL": "WARNING"}
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")},
+            "XUEJI_DATA_DIR": folder,
+            "XUEJI_GRPC_ADDRESS": address,
+            "XUEJI_METRICS_PORT": "0",
+            "XUEJI_HASH_KEY": settings.hash_key,
+            "XUEJI_LOG_LEVEL": "WARNING",
+        }
         log = open(Path(folder) / "serve.log", "wb")
-        proc = subprocess.Popen([str(ROOT / ".venv/bin/xueji"), "serve", "--provinces", "zj"], env=env, cwd=folder, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv/bin/xueji"), "serve", "--provinces", "zj"],
+            env=env,
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             _wait_serving(address, proc, Path(folder) / "serve.log")
-            yield System(address, address, settings.token_service(),  # the development key of the data dir
-                         database_url(settings, "zj", "registration"), 1, cpu=lambda: {"xueji serve": _cpu_seconds(proc.pid)})
+            yield System(
+                address,
+                address,
+                settings.token_service(),  # the development key of the data dir
+                database_url(settings, "zj", "registration"),
+                1,
+                cpu=lambda: {"xueji serve": _cpu_seconds(proc.pid)},
+            )
         finally:
             proc.terminate()
             try:
@@ -173,7 +205,7 @@ class Watchdog:
     def __call__(self) -> dict[str, int]:
         out = {}
         for name, dep in self.cluster.deployments.items():
-            if not dep.worker or name[-2:-1] == "-":       # replicas share their first's queues
+            if not dep.worker or name[-2:-1] == "-":  # replicas share their first's queues
                 continue
             waiting = sum(m for m, _ in self.cluster.queues(dep).values())
             if waiting:
@@ -192,8 +224,11 @@ class Watchdog:
         if size != before or not waiting:
             self._last[process] = (size, time.monotonic())
         elif time.monotonic() - since > self.STUCK:
-            print(f"  WATCHDOG: {process} handled nothing for {self.STUCK:.0f} s with {waiting} messages "
-                  f"waiting: restarting it", flush=True)
+            print(
+                f"  WATCHDOG: {process} handled nothing for {self.STUCK:.0f} s with {waiting} messages "
+                f"waiting: restarting it",
+                flush=True,
+            )
             # kill -9: RabbitMQ requeues what the dead connection held. A SIGTERM'd hung worker lost
             # the 10 messages it had prefetched (seen once: 10 RegistrationApproved never handled).
             self.cluster.kill(process)

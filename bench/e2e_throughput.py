@@ -15,6 +15,7 @@ throughput as a fraction of it). Targets: 10,000 students in under 60 s, >= 0.06
 the default: each service's own). Also prints where the events wait every 5 s, and the CPU seconds each process
 used. bench/e2e_profile.py profiles one worker's handlers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,16 +27,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import e2e_data  # noqa: E402
-import e2e_driver  # noqa: E402
-import e2e_systems  # noqa: E402
-import flow_floor  # noqa: E402
+import e2e_data
+import e2e_driver
+import e2e_systems
+import flow_floor
 
 TARGET_SECONDS_PER_10K = 60.0
 
 
-def measure(mode: str, students: list, files: e2e_data.Files, timeout: float, replicas: int,
-            concurrency: int = 0) -> dict:
+def measure(
+    mode: str, students: list, files: e2e_data.Files, timeout: float, replicas: int, concurrency: int = 0
+) -> dict:
     start = getattr(e2e_systems, mode)
     t0 = time.perf_counter()
     with start(students, replicas, concurrency) as system:
@@ -43,7 +45,9 @@ def measure(mode: str, students: list, files: e2e_data.Files, timeout: float, re
         county = e2e_driver.County(system.registration, system.review, system.tokens)
         before, busy_before, pg_before = system.cpu(), machine_busy(), postgres_cpu()
         try:
-            t = e2e_driver.run(county, files, len(students), system.progress, timeout=timeout, backlog=system.backlog)
+            t = e2e_driver.run(
+                county, files, len(students), system.progress, timeout=timeout, backlog=system.backlog
+            )
         finally:
             county.close()
         after, busy_after = system.cpu(), machine_busy()
@@ -52,16 +56,32 @@ def measure(mode: str, students: list, files: e2e_data.Files, timeout: float, re
     ours, machine = sum(cpu.values()), busy_after[0] - busy_before[0]
     pg = postgres_cpu() - pg_before
     share = machine / (busy_after[1] - busy_before[1])
-    print(f"  CPU seconds during the run: Xueji processes {ours:.0f} s ({ours / len(students) * 1000:.0f} ms per "
-          f"student), PostgreSQL {pg:.0f} s, the whole machine {machine:.0f} s ({share:.0%} busy); per process "
-          f"{dict(sorted(cpu.items(), key=lambda kv: -kv[1]))}")
+    print(
+        f"  CPU seconds during the run: Xueji processes {ours:.0f} s ({ours / len(students) * 1000:.0f} ms per "
+        f"student), PostgreSQL {pg:.0f} s, the whole machine {machine:.0f} s ({share:.0%} busy); per process "
+        f"{dict(sorted(cpu.items(), key=lambda kv: -kv[1]))}"
+    )
     total = t.seconds(t.last_number)
-    return {"mode": mode, "replicas": replicas if mode == "production" else 1, "concurrency": concurrency, "students": len(students), "numbered": t.numbered, "complete": bool(t.last_number),
-            "import_seconds": t.seconds(t.imported), "first_number_seconds": t.seconds(t.first_number),
-            "last_number_seconds": total, "students_per_second": len(students) / total if t.last_number else 0.0,
-            "passes": t.passes, "worker_restarts": restarts, "cpu_seconds": cpu, "cpu_ms_per_student": ours / len(students) * 1000,
-            "machine_busy": share,
-            "postgres_cpu_ms_per_student": pg / len(students) * 1000, "decisions": t.approved, "states": t.states}
+    return {
+        "mode": mode,
+        "replicas": replicas if mode == "production" else 1,
+        "concurrency": concurrency,
+        "students": len(students),
+        "numbered": t.numbered,
+        "complete": bool(t.last_number),
+        "import_seconds": t.seconds(t.imported),
+        "first_number_seconds": t.seconds(t.first_number),
+        "last_number_seconds": total,
+        "students_per_second": len(students) / total if t.last_number else 0.0,
+        "passes": t.passes,
+        "worker_restarts": restarts,
+        "cpu_seconds": cpu,
+        "cpu_ms_per_student": ours / len(students) * 1000,
+        "machine_busy": share,
+        "postgres_cpu_ms_per_student": pg / len(students) * 1000,
+        "decisions": t.approved,
+        "states": t.states,
+    }
 
 
 def machine_busy() -> tuple[float, float]:
@@ -84,9 +104,12 @@ def postgres_cpu() -> float:
             continue
         f = text.rsplit(")", 1)[1].split()
         total += int(f[11]) + int(f[12])
-        if f[1] == "1" or not Path(f"/proc/{f[1]}/stat").exists() or "(postgres)" not in Path(
-                f"/proc/{f[1]}/stat").read_text():
-            total += int(f[13]) + int(f[14])     # the postmaster: its reaped children
+        if (
+            f[1] == "1"
+            or not Path(f"/proc/{f[1]}/stat").exists()
+            or "(postgres)" not in Path(f"/proc/{f[1]}/stat").read_text()
+        ):
+            total += int(f[13]) + int(f[14])  # the postmaster: its reaped children
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -95,35 +118,52 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=10_000)
     parser.add_argument("--modes", default="production,embedded")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per mode before giving up")
-    parser.add_argument("--replicas", type=int, default=1,
-                        help="worker processes of registration, review and dedup (production)")
-    parser.add_argument("--concurrency", type=int, default=0,
-                        help="handlers at once per worker process (production; 0: each service's default)")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="worker processes of registration, review and dedup (production)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=0,
+        help="handlers at once per worker process (production; 0: each service's default)",
+    )
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} CPUs")
     t0 = time.perf_counter()
     students = e2e_data.cohort(args.students)
     files = e2e_data.files(students)
-    print(f"cohort of {len(students):,} students in {len(e2e_data.SCHOOLS)} schools of {e2e_data.COUNTY}, "
-          f"{len(files.manual)} without a document; files built in {time.perf_counter() - t0:.1f} s")
-    e2e_data.raw_read_seconds(files)    # warm-up
+    print(
+        f"cohort of {len(students):,} students in {len(e2e_data.SCHOOLS)} schools of {e2e_data.COUNTY}, "
+        f"{len(files.manual)} without a document; files built in {time.perf_counter() - t0:.1f} s"
+    )
+    e2e_data.raw_read_seconds(files)  # warm-up
     raw = min(e2e_data.raw_read_seconds(files) for _ in range(3))
     rows = len(students) - len(files.manual)
     print(f"baseline: raw calamine read of every workbook: {rows / raw:,.0f} rows/s ({raw:.2f} s)")
-    results = {"students": len(students), "raw_read_seconds": raw, "raw_rows_per_second": rows / raw, "modes": {}}
-    floor = flow_floor.measure(len(students))   # the same cohort's durable work, set-based (issue 16)
+    results = {
+        "students": len(students),
+        "raw_read_seconds": raw,
+        "raw_rows_per_second": rows / raw,
+        "modes": {},
+    }
+    floor = flow_floor.measure(len(students))  # the same cohort's durable work, set-based (issue 16)
     flow_floor.report(floor)
     results["floor"] = floor
     for mode in args.modes.split(","):
         r = measure(mode, students, files, args.timeout, args.replicas, args.concurrency)
         results["modes"][mode] = r
         target = TARGET_SECONDS_PER_10K * len(students) / 10_000
-        print(f"{mode:>10}: {r['worker_restarts']} hung workers restarted; {r['students_per_second']:8.1f} students/s; import {r['import_seconds']:.1f} s, "
-              f"first number {r['first_number_seconds']:.1f} s, last number {r['last_number_seconds']:.1f} s "
-              f"(target < {target:.0f} s: {'met' if r['complete'] and r['last_number_seconds'] < target else 'NOT met'}); "
-              f"raw read / end-to-end time {raw / r['last_number_seconds']:.4f}; "
-              f"{r['students_per_second'] / floor['students_per_second']:.4f} x the floor's throughput")
+        print(
+            f"{mode:>10}: {r['worker_restarts']} hung workers restarted; {r['students_per_second']:8.1f} students/s; import {r['import_seconds']:.1f} s, "
+            f"first number {r['first_number_seconds']:.1f} s, last number {r['last_number_seconds']:.1f} s "
+            f"(target < {target:.0f} s: {'met' if r['complete'] and r['last_number_seconds'] < target else 'NOT met'}); "
+            f"raw read / end-to-end time {raw / r['last_number_seconds']:.4f}; "
+            f"{r['students_per_second'] / floor['students_per_second']:.4f} x the floor's throughput"
+        )
     results["load_average_end"] = os.getloadavg()[0]
     print(f"load average at end: {results['load_average_end']:.2f}")
     if args.json:

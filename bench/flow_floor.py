@@ -17,6 +17,7 @@ Batches of 500; each stage of a batch is one transaction (COMMIT with fsync, as 
 
     .venv/bin/python bench/flow_floor.py [--students 10000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from xueji_common.testing import infra  # noqa: E402
+from xueji_common.testing import infra
 
 BATCH = 500
 KEY = b"floor-hash-key-0123456789abcdef"
@@ -64,9 +65,19 @@ def cohort(n: int) -> list[dict]:
     """The students of e2e_throughput's cohort (e2e_data.cohort), with their keyed hashes."""
     import e2e_data
 
-    return [{"id": str(uuid.uuid4()), "school": s.school, "type": s.document_type.value,
-             "number": s.number, "name": s.name, "gender": s.gender,
-             "birth": s.birth, "form": json.dumps(s.form(), ensure_ascii=False)} for s in e2e_data.cohort(n)]
+    return [
+        {
+            "id": str(uuid.uuid4()),
+            "school": s.school,
+            "type": s.document_type.value,
+            "number": s.number,
+            "name": s.name,
+            "gender": s.gender,
+            "birth": s.birth,
+            "form": json.dumps(s.form(), ensure_ascii=False),
+        }
+        for s in e2e_data.cohort(n)
+    ]
 
 
 def seed_population(conn, students: list[dict]) -> None:
@@ -81,12 +92,17 @@ def stage_submit(conn, batch: list[dict]) -> None:
     for s in batch:
         s["hash"] = keyed(s["number"]) if s["number"] else None
     with conn.cursor() as cur:
-        with cur.copy("COPY applications (id, school, doc_type, doc_hash, name, form, state, version)"
-                      " FROM STDIN") as copy:
+        with cur.copy(
+            "COPY applications (id, school, doc_type, doc_hash, name, form, state, version) FROM STDIN"
+        ) as copy:
             for s in batch:
-                copy.write_row((s["id"], s["school"], s["type"], s["hash"], s["name"], s["form"], "submitted", 1))
-        cur.execute("INSERT INTO history (application_id, state) SELECT unnest(%s::uuid[]), 'submitted'",
-                    ([s["id"] for s in batch],))
+                copy.write_row(
+                    (s["id"], s["school"], s["type"], s["hash"], s["name"], s["form"], "submitted", 1)
+                )
+        cur.execute(
+            "INSERT INTO history (application_id, state) SELECT unnest(%s::uuid[]), 'submitted'",
+            ([s["id"] for s in batch],),
+        )
     conn.commit()
 
 
@@ -96,34 +112,47 @@ def stage_dedup(conn, batch: list[dict]) -> None:
         for table in ("province_reservations", "national_reservations"):
             extra = ", 'active'" if table == "national_reservations" else ""
             cols = "doc_type, doc_hash, application_id" + (", state" if extra else "")
-            cur.execute(f"INSERT INTO {table} ({cols}) SELECT doc_type, doc_hash, id{extra} FROM applications"
-                        " WHERE id = ANY(%s::uuid[]) AND doc_hash IS NOT NULL ORDER BY doc_hash"
-                        " ON CONFLICT DO NOTHING", (ids,))
-        cur.execute("UPDATE applications a SET state = CASE WHEN a.doc_type <> '1' OR p.doc_hash IS NOT NULL"
-                    " THEN 'awaiting_school_review' ELSE 'dedup_failed' END, version = a.version + 1"
-                    " FROM applications x LEFT JOIN population p ON p.doc_hash = x.doc_hash"
-                    " AND p.name = x.name WHERE a.id = x.id AND a.id = ANY(%s::uuid[])", (ids,))
-        cur.execute("INSERT INTO history (application_id, state) SELECT id, state FROM applications"
-                    " WHERE id = ANY(%s::uuid[])", (ids,))
+            cur.execute(
+                f"INSERT INTO {table} ({cols}) SELECT doc_type, doc_hash, id{extra} FROM applications"
+                " WHERE id = ANY(%s::uuid[]) AND doc_hash IS NOT NULL ORDER BY doc_hash"
+                " ON CONFLICT DO NOTHING",
+                (ids,),
+            )
+        cur.execute(
+            "UPDATE applications a SET state = CASE WHEN a.doc_type <> '1' OR p.doc_hash IS NOT NULL"
+            " THEN 'awaiting_school_review' ELSE 'dedup_failed' END, version = a.version + 1"
+            " FROM applications x LEFT JOIN population p ON p.doc_hash = x.doc_hash"
+            " AND p.name = x.name WHERE a.id = x.id AND a.id = ANY(%s::uuid[])",
+            (ids,),
+        )
+        cur.execute(
+            "INSERT INTO history (application_id, state) SELECT id, state FROM applications"
+            " WHERE id = ANY(%s::uuid[])",
+            (ids,),
+        )
     conn.commit()
 
 
 def stage_cases(conn, batch: list[dict]) -> None:
     with conn.cursor() as cur:
-        cur.execute("INSERT INTO review_cases (id, application_id, level, state) SELECT gen_random_uuid(), id, 4,"
-                    " 'waiting' FROM applications WHERE id = ANY(%s::uuid[]) AND state = 'awaiting_school_review'",
-                    ([s["id"] for s in batch],))
+        cur.execute(
+            "INSERT INTO review_cases (id, application_id, level, state) SELECT gen_random_uuid(), id, 4,"
+            " 'waiting' FROM applications WHERE id = ANY(%s::uuid[]) AND state = 'awaiting_school_review'",
+            ([s["id"] for s in batch],),
+        )
     conn.commit()
 
 
 def stage_approve(conn, batch: list[dict], level: int, user: str) -> None:
     ids = [s["id"] for s in batch]
     with conn.cursor() as cur:
-        cur.execute("WITH c AS (UPDATE review_cases SET level = level - 1 WHERE application_id = ANY(%s::uuid[])"
-                    " AND state = 'waiting' RETURNING id, application_id)"
-                    " , a AS (INSERT INTO approvals (case_id, level, by_user) SELECT id, %s, %s FROM c)"
-                    " INSERT INTO history (application_id, state) SELECT application_id, %s FROM c",
-                    (ids, level, user, f"approved_{level}"))
+        cur.execute(
+            "WITH c AS (UPDATE review_cases SET level = level - 1 WHERE application_id = ANY(%s::uuid[])"
+            " AND state = 'waiting' RETURNING id, application_id)"
+            " , a AS (INSERT INTO approvals (case_id, level, by_user) SELECT id, %s, %s FROM c)"
+            " INSERT INTO history (application_id, state) SELECT application_id, %s FROM c",
+            (ids, level, user, f"approved_{level}"),
+        )
     conn.commit()
 
 
@@ -133,33 +162,51 @@ def stage_numbers(conn, batch: list[dict], serial: list[int]) -> None:
     for s in batch:
         records.append(str(uuid.uuid4()))
         if s["type"] == "1" and s["hash"]:
-            numbers.append("G" + s["hash"][:18])     # G + the resident ID: stored as its keyed hash here
+            numbers.append("G" + s["hash"][:18])  # G + the resident ID: stored as its keyed hash here
             kinds.append("G")
         else:
             serial[0] += 1
             numbers.append(f"L330102{serial[0]:012d}")
             kinds.append("L")
     with conn.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE IF NOT EXISTS due (application_id uuid, record_id uuid, number text,"
-                    " kind char(1)) ON COMMIT DELETE ROWS")
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS due (application_id uuid, record_id uuid, number text,"
+            " kind char(1)) ON COMMIT DELETE ROWS"
+        )
         with cur.copy("COPY due FROM STDIN") as copy:
             for row in zip(ids, records, numbers, kinds):
                 copy.write_row(row)
-        cur.execute("INSERT INTO records (id, application_id, number, number_kind) SELECT d.record_id,"
-                    " d.application_id, d.number, d.kind FROM due d JOIN review_cases c"
-                    " ON c.application_id = d.application_id AND c.state = 'waiting'")
-        cur.execute("UPDATE review_cases SET state = 'approved' WHERE application_id = ANY(%s::uuid[])", (ids,))
-        cur.execute("UPDATE national_reservations n SET state = 'committed', record_id = r.id FROM records r, "
-                    " applications a WHERE r.application_id = a.id AND a.id = ANY(%s::uuid[])"
-                    " AND n.doc_type = a.doc_type AND n.doc_hash = a.doc_hash", (ids,))
-        cur.execute("INSERT INTO national_lookup (doc_type, doc_hash, record_id, name, school, number)"
-                    " SELECT a.doc_type, a.doc_hash, r.id, a.name, a.school, r.number FROM records r JOIN"
-                    " applications a ON a.id = r.application_id WHERE a.id = ANY(%s::uuid[]) AND a.doc_hash"
-                    " IS NOT NULL ON CONFLICT DO NOTHING", (ids,))
-        cur.execute("UPDATE applications SET state = 'approved', version = version + 1 FROM records r"
-                    " WHERE r.application_id = applications.id AND applications.id = ANY(%s::uuid[])", (ids,))
-        cur.execute("INSERT INTO history (application_id, state) SELECT application_id, 'approved' FROM records"
-                    " WHERE application_id = ANY(%s::uuid[])", (ids,))
+        cur.execute(
+            "INSERT INTO records (id, application_id, number, number_kind) SELECT d.record_id,"
+            " d.application_id, d.number, d.kind FROM due d JOIN review_cases c"
+            " ON c.application_id = d.application_id AND c.state = 'waiting'"
+        )
+        cur.execute(
+            "UPDATE review_cases SET state = 'approved' WHERE application_id = ANY(%s::uuid[])", (ids,)
+        )
+        cur.execute(
+            "UPDATE national_reservations n SET state = 'committed', record_id = r.id FROM records r, "
+            " applications a WHERE r.application_id = a.id AND a.id = ANY(%s::uuid[])"
+            " AND n.doc_type = a.doc_type AND n.doc_hash = a.doc_hash",
+            (ids,),
+        )
+        cur.execute(
+            "INSERT INTO national_lookup (doc_type, doc_hash, record_id, name, school, number)"
+            " SELECT a.doc_type, a.doc_hash, r.id, a.name, a.school, r.number FROM records r JOIN"
+            " applications a ON a.id = r.application_id WHERE a.id = ANY(%s::uuid[]) AND a.doc_hash"
+            " IS NOT NULL ON CONFLICT DO NOTHING",
+            (ids,),
+        )
+        cur.execute(
+            "UPDATE applications SET state = 'approved', version = version + 1 FROM records r"
+            " WHERE r.application_id = applications.id AND applications.id = ANY(%s::uuid[])",
+            (ids,),
+        )
+        cur.execute(
+            "INSERT INTO history (application_id, state) SELECT application_id, 'approved' FROM records"
+            " WHERE application_id = ANY(%s::uuid[])",
+            (ids,),
+        )
     conn.commit()
 
 
@@ -174,7 +221,7 @@ def run(students: list[dict], url: str) -> dict:
         seed_population(conn, students)
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
         pg0, cpu0, t0 = _backend_cpu(backend), time.process_time(), time.perf_counter()
-        batches = [students[i:i + BATCH] for i in range(0, len(students), BATCH)]
+        batches = [students[i : i + BATCH] for i in range(0, len(students), BATCH)]
         serial = [0]
         for batch in batches:
             stage_submit(conn, batch)
@@ -185,8 +232,12 @@ def run(students: list[dict], url: str) -> dict:
             stage_numbers(conn, batch, serial)
         seconds = time.perf_counter() - t0
         numbered = conn.execute("SELECT count(*) FROM records").fetchone()[0]
-        return {"seconds": seconds, "numbered": numbered, "cpu_client": time.process_time() - cpu0,
-                "cpu_postgres": _backend_cpu(backend) - pg0}
+        return {
+            "seconds": seconds,
+            "numbered": numbered,
+            "cpu_client": time.process_time() - cpu0,
+            "cpu_postgres": _backend_cpu(backend) - pg0,
+        }
 
 
 def _backend_cpu(pid: int) -> float:
@@ -212,9 +263,11 @@ def measure(n: int) -> dict:
 
 
 def report(r: dict) -> None:
-    print(f"floor: {r['students']:,} students, {r['numbered']:,} numbered, in {r['seconds']:.1f} s = "
-          f"{r['students_per_second']:,.0f} students/s; CPU {r['cpu_ms_per_student']:.2f} ms per student "
-          f"(this process {r['cpu_client']:.1f} s, PostgreSQL {r['cpu_postgres']:.1f} s)")
+    print(
+        f"floor: {r['students']:,} students, {r['numbered']:,} numbered, in {r['seconds']:.1f} s = "
+        f"{r['students_per_second']:,.0f} students/s; CPU {r['cpu_ms_per_student']:.2f} ms per student "
+        f"(this process {r['cpu_client']:.1f} s, PostgreSQL {r['cpu_postgres']:.1f} s)"
+    )
 
 
 def main() -> None:

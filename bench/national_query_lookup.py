@@ -20,6 +20,7 @@ records loaded, each next to a baseline measured in the same run on the same mac
    CPU time per call (PostgreSQL's share of a lookup not included), a figure the load moves less.
 Needs PostgreSQL on 127.0.0.1:5432 (as the tests do).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,12 +37,38 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉浩宇轩梓涵子墨一诺欣怡雨泽"
-DIVISIONS = ["330102", "330105", "330106", "330108", "320102", "320104", "340102", "410102", "510104", "430102"]
+DIVISIONS = [
+    "330102",
+    "330105",
+    "330106",
+    "330108",
+    "320102",
+    "320104",
+    "340102",
+    "410102",
+    "510104",
+    "430102",
+]
 STAGES = ["学前", "小学", "小学", "小学", "初中", "初中", "高中"]
-HEADER = ["全国学籍号", "姓名", "性别", "出生日期", "身份证件类型", "身份证件号", "所在省份", "学校标识码", "学校名称",
-          "就读学段", "就读状态", "是否问题学籍", "最新学籍变动时间"]
+HEADER = [
+    "全国学籍号",
+    "姓名",
+    "性别",
+    "出生日期",
+    "身份证件类型",
+    "身份证件号",
+    "所在省份",
+    "学校标识码",
+    "学校名称",
+    "就读学段",
+    "就读状态",
+    "是否问题学籍",
+    "最新学籍变动时间",
+]
 
 
 def generate(path: Path, n: int, seed: int = 6) -> list[tuple[str, str, str]]:
@@ -61,9 +88,23 @@ def generate(path: Path, n: int, seed: int = 6) -> list[tuple[str, str, str]]:
             first17 = f"{division}{born:%Y%m%d}{sequence:03d}"
             number = first17 + resident_id_check_digit(first17)
             name = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if i % 3 else "")
-            out.writerow(["G" + number, name, "1" if sequence % 2 else "2", born.isoformat(), "1", number,
-                          division[:2] + "0000", f"1{division}001", "示例学校", rng.choice(STAGES), "在读", "否",
-                          "2026-09-01 08:00:00"])
+            out.writerow(
+                [
+                    "G" + number,
+                    name,
+                    "1" if sequence % 2 else "2",
+                    born.isoformat(),
+                    "1",
+                    number,
+                    division[:2] + "0000",
+                    f"1{division}001",
+                    "示例学校",
+                    rng.choice(STAGES),
+                    "在读",
+                    "否",
+                    "2026-09-01 08:00:00",
+                ]
+            )
             if i % max(n // 20000, 1) == 0:
                 sample.append((name, number, "G" + number))
     return sample
@@ -77,10 +118,14 @@ def bulk_load(url: str, path: Path, dedup_port: int | None) -> tuple[float, obje
     from xueji_national_query.service_layer.bulk_load import bulk_load as load
     from xueji_national_query.spec import SPEC
 
-    runtime = ServiceRuntime(SPEC, Settings(peers={"dedup-national": f"127.0.0.1:{dedup_port}"}), database_url=url)
+    runtime = ServiceRuntime(
+        SPEC, Settings(peers={"dedup-national": f"127.0.0.1:{dedup_port}"}), database_url=url
+    )
     runtime.migrate()
     started = time.perf_counter()
-    report = load(runtime.uow_factory(), path, "csv", holdings=lambda: dedup_feed(runtime) if dedup_port else None)
+    report = load(
+        runtime.uow_factory(), path, "csv", holdings=lambda: dedup_feed(runtime) if dedup_port else None
+    )
     elapsed = time.perf_counter() - started
     runtime.close()
     return elapsed, report
@@ -108,6 +153,7 @@ def bare_copy(url: str, path: Path) -> float:
 
 # -- servers (child processes) ------------------------------------------------------------------
 
+
 def serve_lookup(url: str, port: int) -> None:
     os.environ["XUEJI_LOOKUP_SYSTEM_RATE_LIMIT"] = "0"
     from xueji_common.config import Settings
@@ -116,8 +162,9 @@ def serve_lookup(url: str, port: int) -> None:
     from xueji_national_query.spec import SPEC
 
     runtime = ServiceRuntime(SPEC, Settings(), database_url=url)
-    server = GrpcServer(SPEC.grpc_bindings(runtime), f"127.0.0.1:{port}", runtime.tokens,
-                        public_methods=SPEC.public_methods)
+    server = GrpcServer(
+        SPEC.grpc_bindings(runtime), f"127.0.0.1:{port}", runtime.tokens, public_methods=SPEC.public_methods
+    )
     server.start()
     print("ready", flush=True)
     server.wait_for_termination(on_stop=runtime.close)
@@ -132,8 +179,9 @@ def serve_dedup(url: str, port: int) -> None:
 
     runtime = ServiceRuntime(SPEC, Settings(scope="national"), database_url=url)
     runtime.migrate()
-    server = GrpcServer(SPEC.grpc_bindings(runtime), f"127.0.0.1:{port}", runtime.tokens,
-                        public_methods=SPEC.public_methods)
+    server = GrpcServer(
+        SPEC.grpc_bindings(runtime), f"127.0.0.1:{port}", runtime.tokens, public_methods=SPEC.public_methods
+    )
     server.start()
     print("ready", flush=True)
     server.wait_for_termination(on_stop=runtime.close)
@@ -156,7 +204,8 @@ def serve_echo(port: int) -> None:
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
     handler = grpc.method_handlers_generic_handler(
-        "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)})
+        "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)}
+    )
     server.add_generic_rpc_handlers((handler,))
     server.add_insecure_port(f"127.0.0.1:{port}")
     server.start()
@@ -165,6 +214,7 @@ def serve_echo(port: int) -> None:
 
 
 # -- client (child process) ---------------------------------------------------------------------
+
 
 async def drive(port: int, kind: str, seconds: float, concurrency: int, sample: list) -> dict:
     """Both clients do the same work per call: build the same request from the sample, send it with
@@ -178,10 +228,16 @@ async def drive(port: int, kind: str, seconds: float, concurrency: int, sample: 
 
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     meta = bearer(Settings().token_service().mint("bench", Role.SYSTEM, "000000", ttl_seconds=3600))
-    method, answer = (("/bench.Echo/Echo", nq.LookupStudentRequest) if kind == "echo" else
-                      ("/xueji.v1.NationalQuery/LookupStudent", nq.LookupStudentResponse))
-    call = channel.unary_unary(method, request_serializer=nq.LookupStudentRequest.SerializeToString,
-                               response_deserializer=answer.FromString)
+    method, answer = (
+        ("/bench.Echo/Echo", nq.LookupStudentRequest)
+        if kind == "echo"
+        else ("/xueji.v1.NationalQuery/LookupStudent", nq.LookupStudentResponse)
+    )
+    call = channel.unary_unary(
+        method,
+        request_serializer=nq.LookupStudentRequest.SerializeToString,
+        response_deserializer=answer.FromString,
+    )
 
     def make(i):
         name, number, nsn = sample[i % len(sample)]
@@ -218,12 +274,30 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(kind: str, port: int, server_pid: int, seconds: float, concurrency: int, sample_file: Path) -> dict:
+def measure(
+    kind: str, port: int, server_pid: int, seconds: float, concurrency: int, sample_file: Path
+) -> dict:
     """One client process drives one server process; also the server's CPU time per call."""
     cpu = cpu_seconds(server_pid)
-    out = subprocess.run([sys.executable, __file__, "--client", kind, "--port", str(port), "--seconds", str(seconds),
-                          "--concurrency", str(concurrency), "--sample", str(sample_file)],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--client",
+            kind,
+            "--port",
+            str(port),
+            "--seconds",
+            str(seconds),
+            "--concurrency",
+            str(concurrency),
+            "--sample",
+            str(sample_file),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["server_cpu"] = cpu_seconds(server_pid) - cpu  # warm-up calls included (50 per run)
     return result
@@ -232,9 +306,14 @@ def measure(kind: str, port: int, server_pid: int, seconds: float, concurrency: 
 def summary(runs: list[dict]) -> dict:
     latencies = sorted(x for r in runs for x in r["latencies"])
     calls, elapsed = len(latencies), sum(r["elapsed"] for r in runs)
-    return {"rps": calls / elapsed, "p50": latencies[calls // 2] * 1000, "p99": latencies[int(calls * 0.99)] * 1000,
-            "errors": sum(r["errors"] for r in runs), "calls": calls,
-            "cpu_us": sum(r["server_cpu"] for r in runs) / (calls + 50 * len(runs)) * 1e6}
+    return {
+        "rps": calls / elapsed,
+        "p50": latencies[calls // 2] * 1000,
+        "p99": latencies[int(calls * 0.99)] * 1000,
+        "errors": sum(r["errors"] for r in runs),
+        "calls": calls,
+        "cpu_us": sum(r["server_cpu"] for r in runs) / (calls + 50 * len(runs)) * 1e6,
+    }
 
 
 def start(args: list[str]) -> subprocess.Popen:
@@ -276,8 +355,10 @@ def main() -> None:
             t0 = time.perf_counter()
             sample = generate(path, args.records)
             sample_file.write_text(json.dumps(sample))
-            print(f"generated {args.records:,} records ({path.stat().st_size / 1e6:.0f} MB) in "
-                  f"{time.perf_counter() - t0:.1f} s")
+            print(
+                f"generated {args.records:,} records ({path.stat().st_size / 1e6:.0f} MB) in "
+                f"{time.perf_counter() - t0:.1f} s"
+            )
             baseline = bare_copy(url, path)
             alone, _ = bulk_load(alone_url, path, None)
             dedup_port = infra.free_port()
@@ -288,21 +369,28 @@ def main() -> None:
                 dedup.terminate()
                 dedup.wait(30)
             rate, bare_rate = report.rows_total / elapsed, args.records / baseline
-            print(f"bulk load into national-query and the national dedup: {report.rows_inserted:,} records "
-                  f"inserted, {holdings_count(dedup_url):,} holdings, {report.rows_failed} failed in {elapsed:.1f} s "
-                  f"= {rate:,.0f} records/s (target >= 50,000); bare COPY baseline {bare_rate:,.0f} rows/s; "
-                  f"ratio {rate / bare_rate:.2f}; national-query alone {args.records / alone:,.0f} records/s "
-                  f"(both/alone {alone / elapsed:.2f})")
+            print(
+                f"bulk load into national-query and the national dedup: {report.rows_inserted:,} records "
+                f"inserted, {holdings_count(dedup_url):,} holdings, {report.rows_failed} failed in {elapsed:.1f} s "
+                f"= {rate:,.0f} records/s (target >= 50,000); bare COPY baseline {bare_rate:,.0f} rows/s; "
+                f"ratio {rate / bare_rate:.2f}; national-query alone {args.records / alone:,.0f} records/s "
+                f"(both/alone {alone / elapsed:.2f})"
+            )
             # Both servers run side by side; the clients take turns, round after round, so that a
             # change in the machine's load (it is shared) falls on both alike.
             servers, runs = {}, {"echo": [], "lookup": []}
             try:
-                for kind, server_args in (("echo", ["--serve", "echo"]), ("lookup", ["--serve", "lookup", "--url", url])):
+                for kind, server_args in (
+                    ("echo", ["--serve", "echo"]),
+                    ("lookup", ["--serve", "lookup", "--url", url]),
+                ):
                     port = infra.free_port()
                     servers[kind] = (start([*server_args, "--port", str(port)]), port)
                 for _ in range(args.rounds):
                     for kind, (proc, port) in servers.items():
-                        runs[kind].append(measure(kind, port, proc.pid, args.seconds, args.concurrency, sample_file))
+                        runs[kind].append(
+                            measure(kind, port, proc.pid, args.seconds, args.concurrency, sample_file)
+                        )
             finally:
                 for proc, _ in servers.values():
                     proc.terminate()
@@ -311,13 +399,17 @@ def main() -> None:
             ratios = [rate(lk) / rate(ec) for ec, lk in zip(runs["echo"], runs["lookup"])]
             for kind in runs:
                 r = summary(runs[kind])
-                print(f"{kind:>6}: {r['rps']:,.0f} calls/s, p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, "
-                      f"{r['errors']} errors ({r['calls']:,} calls, concurrency {args.concurrency}, "
-                      f"{args.rounds} x {args.seconds:g} s); server process CPU {r['cpu_us']:.0f} us/call")
+                print(
+                    f"{kind:>6}: {r['rps']:,.0f} calls/s, p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, "
+                    f"{r['errors']} errors ({r['calls']:,} calls, concurrency {args.concurrency}, "
+                    f"{args.rounds} x {args.seconds:g} s); server process CPU {r['cpu_us']:.0f} us/call"
+                )
             print(f"per-round lookup/echo ratios: {', '.join(f'{x:.2f}' for x in ratios)}")
             echo, lookup = summary(runs["echo"]), summary(runs["lookup"])
-            print(f"lookup/echo throughput ratio {lookup['rps'] / echo['rps']:.2f} (target >= 0.5); "
-                  f"lookup p99 {lookup['p99']:.2f} ms (target < 10 ms)")
+            print(
+                f"lookup/echo throughput ratio {lookup['rps'] / echo['rps']:.2f} (target >= 0.5); "
+                f"lookup p99 {lookup['p99']:.2f} ms (target < 10 ms)"
+            )
     finally:
         for u in (url, dedup_url, alone_url):
             infra.drop(u)

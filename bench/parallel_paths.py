@@ -12,6 +12,7 @@ Prints µs per row of each and the ratio, best of 3 interleaved rounds, in one p
 
     .venv/bin/python bench/parallel_paths.py [--rows 5000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,22 +50,35 @@ def rows_pair(rows: list[list]):
     def by_chunk() -> None:
         batch = BatchParser(RowParser(TEMPLATE))
         for i in range(0, len(rows), CHUNK):
-            part = rows[i:i + CHUNK]
+            part = rows[i : i + CHUNK]
             numbers = list(range(i + 2, i + 2 + len(part)))
             batch.parse(Chunk(numbers, [list(r) for r in part], list(zip(*part))))
+
     return row_by_row, by_chunk
 
 
 def submitted_batch(n: int) -> SubmittedBatch:
-    at = dt.datetime(2024, 9, 1, 8, 30, tzinfo=dt.timezone.utc)
-    people = [validate_document(DocumentType.RESIDENT_ID, resident_id("20150601", f"{i % 1000:03d}",
-                                                                      f"3301{i // 1000 % 100:02d}")) for i in range(n)]
+    at = dt.datetime(2024, 9, 1, 8, 30, tzinfo=dt.UTC)
+    people = [
+        validate_document(
+            DocumentType.RESIDENT_ID, resident_id("20150601", f"{i % 1000:03d}", f"3301{i // 1000 % 100:02d}")
+        )
+        for i in range(n)
+    ]
     identities = [Identity(f"学生{i}", d.gender, d.birth_date, d) for i, d in enumerate(people)]
     form = sample_form()
-    first = Application.submit(school_code="1330102001", kind=RegistrationKind.NON_PRIMARY_FRESHMAN,
-                               category=DocumentCategory.RESIDENT, identity=identities[0], form=form,
-                               document_hash="h0", created_by=BY.user_id, now=at, entry_channel=EntryChannel.IMPORT,
-                               import_id="imp-1")
+    first = Application.submit(
+        school_code="1330102001",
+        kind=RegistrationKind.NON_PRIMARY_FRESHMAN,
+        category=DocumentCategory.RESIDENT,
+        identity=identities[0],
+        form=form,
+        document_hash="h0",
+        created_by=BY.user_id,
+        now=at,
+        entry_channel=EntryChannel.IMPORT,
+        import_id="imp-1",
+    )
     first.county_code = "330102"
     batch = SubmittedBatch(first)
     for i, who in enumerate(identities):
@@ -79,12 +93,19 @@ def events_pair(batch: SubmittedBatch):
 
     def runtime() -> None:
         for app, event_id in zip(batch.applications(), ids):
-            new_envelope(events.application_submitted(app, county_code="330102", by=BY), producer="registration",
-                         aggregate_id=app.application_id, event_id=event_id, occurred_at=occurred).SerializeToString()
+            new_envelope(
+                events.application_submitted(app, county_code="330102", by=BY),
+                producer="registration",
+                aggregate_id=app.application_id,
+                event_id=event_id,
+                occurred_at=occurred,
+            ).SerializeToString()
 
     def wire() -> None:
-        batch_events.submitted_envelopes(batch, county_code="330102", by=BY, producer="registration",
-                                         event_ids=ids, occurred_at=occurred)
+        batch_events.submitted_envelopes(
+            batch, county_code="330102", by=BY, producer="registration", event_ids=ids, occurred_at=occurred
+        )
+
     return runtime, wire
 
 
@@ -103,7 +124,7 @@ def main() -> None:
     names = {"rows": ("RowParser", "BatchParser"), "events": ("protobuf runtime", "wire writer")}
     for key, (plain, fast) in pairs.items():
         times: dict[str, list[float]] = {"plain": [], "fast": []}
-        plain(), fast()   # warm up (caches, imports)
+        plain(), fast()  # warm up (caches, imports)
         for _ in range(3):
             best(plain, times["plain"])
             best(fast, times["fast"])

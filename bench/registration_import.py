@@ -27,6 +27,7 @@ last column); then the failed-rows workbook of the 50,000 failing rows, streamed
     .venv/bin/python bench/registration_import.py [--rows 10000] [--large 100000] [--repeat 3] [--tracemalloc]
         [--hostile 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,10 +49,10 @@ from sqlalchemy import text
 from xueji_common.auth import Principal, Role
 from xueji_common.config import Settings
 from xueji_common.documents import DocumentCategory
+from xueji_common.errors import DomainError
 from xueji_common.runtime.bootstrap import ServiceRuntime
 from xueji_common.testing import infra
 from xueji_common.vocabulary import RegistrationKind
-from xueji_common.errors import DomainError
 from xueji_registration.adapters.excel import chunks, hostile, samples
 from xueji_registration.domain.template.columns import registration_template
 from xueji_registration.service_layer.imports import failed_rows_file, import_applications
@@ -86,14 +87,23 @@ def backend_cpu(pid: int) -> float:
 
 def run_import(rt, content: bytes, progress=None):
     """(report, wall s, CPU s of this process, CPU s of the PostgreSQL backend)."""
-    with rt.session_factory() as session:   # the pooled connection the import then gets
+    with rt.session_factory() as session:  # the pooled connection the import then gets
         pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
     backend = backend_cpu(pid)
     start, cpu = time.perf_counter(), time.process_time()
     report = import_applications(
-        rt.uow_factory(), school_code=SCHOOL, kind=TEMPLATE.kind, category=TEMPLATE.category, file_name="bench.xlsx",
-        content=content, request_id="", principal=Principal("bench", Role.SCHOOL_REGISTRAR, SCHOOL), tree=rt.tree,
-        hash_key=rt.settings.hash_key, progress=progress)
+        rt.uow_factory(),
+        school_code=SCHOOL,
+        kind=TEMPLATE.kind,
+        category=TEMPLATE.category,
+        file_name="bench.xlsx",
+        content=content,
+        request_id="",
+        principal=Principal("bench", Role.SCHOOL_REGISTRAR, SCHOOL),
+        tree=rt.tree,
+        hash_key=rt.settings.hash_key,
+        progress=progress,
+    )
     return report, time.perf_counter() - start, time.process_time() - cpu, backend_cpu(pid) - backend
 
 
@@ -115,8 +125,9 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
 
 def sheet_memory(content: bytes) -> float:
     """MB python-calamine needs to hold the parsed sheet (peak RSS growth, in a fresh process)."""
-    done = subprocess.run([sys.executable, "-c", _HOLD_SHEET, TEMPLATE.sheet], input=content, capture_output=True,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _HOLD_SHEET, TEMPLATE.sheet], input=content, capture_output=True, check=True
+    )
     return float(done.stdout)
 
 
@@ -130,8 +141,19 @@ def large_import(url: str, path: str, traced: bool) -> None:
             tracemalloc.start()
         report, took, cpu, backend = run_import(rt, content)
         heap = tracemalloc.get_traced_memory()[1] / 1e6 if traced else None
-        print(json.dumps(dict(rows=report.record.rows_passed, took=took, cpu=cpu, backend=backend, before=before,
-                              peak=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, heap=heap)))
+        print(
+            json.dumps(
+                dict(
+                    rows=report.record.rows_passed,
+                    took=took,
+                    cpu=cpu,
+                    backend=backend,
+                    before=before,
+                    peak=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                    heap=heap,
+                )
+            )
+        )
     finally:
         rt.close()
 
@@ -140,21 +162,29 @@ def hostile_shapes() -> dict[str, bytes]:
     """The shapes of issue 13 §1, at sizes that show the bounds (each well over them before)."""
     good = list(samples.student_rows(TEMPLATE, 3))
     info = zipfile.ZipFile(io.BytesIO(hostile.package(TEMPLATE, hostile.sheet(TEMPLATE, good)))).getinfo(
-        "xl/worksheets/sheet1.xml")
+        "xl/worksheets/sheet1.xml"
+    )
     small = hostile.package(TEMPLATE, hostile.sheet(TEMPLATE, good))
-    text = random.Random(3).randbytes(7_200).hex()   # 72 cells of 200 hexadecimal digits: under 1 MB a row
-    near = [[text[i * 200:(i + 1) * 200] * 70 for i in range(72)]] * 40
+    text = random.Random(3).randbytes(7_200).hex()  # 72 cells of 200 hexadecimal digits: under 1 MB a row
+    near = [[text[i * 200 : (i + 1) * 200] * 70 for i in range(72)]] * 40
     return {
         "no sheetData, 64 MB of XML": hostile.no_sheet_data(TEMPLATE, 64),
         "one giant row of 64 MB": hostile.giant_row(TEMPLATE, good[0], 64),
         "3 good + 50,000 failing rows": hostile.failing_rows(TEMPLATE, good, 50_000),
-        "a 30,000-character shared string in every cell, 20,000 rows": hostile.shared_bomb(TEMPLATE, good[0], 20_000),
+        "a 30,000-character shared string in every cell, 20,000 rows": hostile.shared_bomb(
+            TEMPLATE, good[0], 20_000
+        ),
         "bad CRC": hostile.damaged(small, crc=info.CRC ^ 1),
         "lying size fields": hostile.damaged(small, unpacked=info.file_size // 2),
         "zip bomb: 512 MB of spaces": hostile.whitespace_bomb(TEMPLATE, 512),
         "just under every limit: 3.9 MB head, 40 rows of ~1 MB, a cell in CZ": hostile.package(
-            TEMPLATE, hostile.sheet(TEMPLATE, [*near, [*good[0], *[""] * (chunks.MAX_COLUMNS - 73), "备注"]],
-                                    head=hostile.head_of(3.9))),
+            TEMPLATE,
+            hostile.sheet(
+                TEMPLATE,
+                [*near, [*good[0], *[""] * (chunks.MAX_COLUMNS - 73), "备注"]],
+                head=hostile.head_of(3.9),
+            ),
+        ),
     }
 
 
@@ -190,11 +220,17 @@ def shape_import(url: str, path: str, name: str) -> None:
         figures = dict(name=name, outcome=outcome, took=took, before=before, peak=peak)
         if report is not None and report.record.rows_failed >= 50_000:
             start = time.perf_counter()
-            file_name, out = failed_rows_file(rt.uow_factory(), report.record.import_id, tree=rt.tree,
-                                              principal=Principal("bench", Role.SCHOOL_REGISTRAR, SCHOOL))
+            file_name, out = failed_rows_file(
+                rt.uow_factory(),
+                report.record.import_id,
+                tree=rt.tree,
+                principal=Principal("bench", Role.SCHOOL_REGISTRAR, SCHOOL),
+            )
             with out:
                 size = out.seek(0, 2)
-            figures["failed_rows"] = dict(took=time.perf_counter() - start, size=size / 1e6, peak=memory("VmHWM"))
+            figures["failed_rows"] = dict(
+                took=time.perf_counter() - start, size=size / 1e6, peak=memory("VmHWM")
+            )
         print(json.dumps(figures))
     finally:
         rt.close()
@@ -206,24 +242,34 @@ def hostile_imports(url: str, rt) -> None:
         with tempfile.NamedTemporaryFile(suffix=".xlsx") as file:
             file.write(content)
             file.flush()
-            done = subprocess.run([sys.executable, __file__, "--shape-file", url, file.name, name],
-                                  capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [sys.executable, __file__, "--shape-file", url, file.name, name],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
         got = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"hostile: {name}: {len(content) / 1e6:.1f} MB file, {got['outcome']} in {got['took']:.1f} s; "
-              f"peak RSS {got['peak']:.0f} MB, +{got['peak'] - got['before']:.0f} MB over the {got['before']:.0f} MB "
-              "when the import started")
+        print(
+            f"hostile: {name}: {len(content) / 1e6:.1f} MB file, {got['outcome']} in {got['took']:.1f} s; "
+            f"peak RSS {got['peak']:.0f} MB, +{got['peak'] - got['before']:.0f} MB over the {got['before']:.0f} MB "
+            "when the import started"
+        )
         if "failed_rows" in got:
             f = got["failed_rows"]
-            print(f"hostile: failed-rows workbook of those rows: {f['size']:.1f} MB written in {f['took']:.1f} s; "
-                  f"peak RSS {f['peak']:.0f} MB, +{f['peak'] - got['before']:.0f} MB over the {got['before']:.0f} MB "
-                  "when the import started")
+            print(
+                f"hostile: failed-rows workbook of those rows: {f['size']:.1f} MB written in {f['took']:.1f} s; "
+                f"peak RSS {f['peak']:.0f} MB, +{f['peak'] - got['before']:.0f} MB over the {got['before']:.0f} MB "
+                "when the import started"
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=100_000, help="0 to skip")
-    parser.add_argument("--repeat", type=int, default=3, help="import runs of the --rows file (the best counts)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="import runs of the --rows file (the best counts)"
+    )
     parser.add_argument("--tracemalloc", action="store_true")
     parser.add_argument("--hostile", type=int, default=1, help="0 to skip the hostile workbooks")
     parser.add_argument("--large-file", nargs=2, metavar=("URL", "PATH"), help=argparse.SUPPRESS)
@@ -242,8 +288,10 @@ def main() -> None:
         rt.migrate()
         t0 = time.perf_counter()
         content = make_file(args.rows, dt.date(2010, 1, 1))
-        print(f"file: {args.rows} rows × {len(TEMPLATE.columns)} columns, {len(content) / 1e6:.1f} MB "
-              f"(generated in {time.perf_counter() - t0:.1f} s)")
+        print(
+            f"file: {args.rows} rows × {len(TEMPLATE.columns)} columns, {len(content) / 1e6:.1f} MB "
+            f"(generated in {time.perf_counter() - t0:.1f} s)"
+        )
         raw_read(content)  # warm-up
         raw = min(raw_read(content) for _ in range(3))
         cpu = time.process_time()
@@ -256,15 +304,23 @@ def main() -> None:
             assert report.record.rows_passed == args.rows, report.errors[:3]
             runs.append((took, cpu, backend))
         took, cpu, backend = min(runs)
-        print(f"raw calamine read : {args.rows / raw:10,.0f} rows/s  ({raw:.2f} s, best of 3; CPU {raw_cpu:.2f} s)")
-        print(f"import (PostgreSQL): {args.rows / took:10,.0f} rows/s  ({took:.2f} s, best of {len(runs)}: "
-              f"{', '.join(f'{r[0]:.2f}' for r in runs)} s; CPU of this process {cpu:.2f} s, "
-              f"of the PostgreSQL backend {backend:.2f} s)")
-        print(f"import / raw       : {raw / took:10.2f}   (target ≥ 0.50; in CPU time: {raw_cpu / cpu:.2f}, "
-              f"with the backend's: {raw_cpu / (cpu + backend):.2f})")
-        alone = took - raw   # what the import adds to reading the file: checking and storing
-        print(f"checks + storage   : {args.rows / alone:10,.0f} rows/s  (import − raw read: {alone:.2f} s; "
-              f"raw read / that: {raw / alone:.2f}, target ≥ 1.00, the same target as import / raw ≥ 0.50)")
+        print(
+            f"raw calamine read : {args.rows / raw:10,.0f} rows/s  ({raw:.2f} s, best of 3; CPU {raw_cpu:.2f} s)"
+        )
+        print(
+            f"import (PostgreSQL): {args.rows / took:10,.0f} rows/s  ({took:.2f} s, best of {len(runs)}: "
+            f"{', '.join(f'{r[0]:.2f}' for r in runs)} s; CPU of this process {cpu:.2f} s, "
+            f"of the PostgreSQL backend {backend:.2f} s)"
+        )
+        print(
+            f"import / raw       : {raw / took:10.2f}   (target ≥ 0.50; in CPU time: {raw_cpu / cpu:.2f}, "
+            f"with the backend's: {raw_cpu / (cpu + backend):.2f})"
+        )
+        alone = took - raw  # what the import adds to reading the file: checking and storing
+        print(
+            f"checks + storage   : {args.rows / alone:10,.0f} rows/s  (import − raw read: {alone:.2f} s; "
+            f"raw read / that: {raw / alone:.2f}, target ≥ 1.00, the same target as import / raw ≥ 0.50)"
+        )
         print(f"load average at end: {os.getloadavg()[0]:.2f}")
         if args.large:
             big = make_file(args.large, dt.date(2000, 1, 1))
@@ -272,17 +328,31 @@ def main() -> None:
             with tempfile.NamedTemporaryFile(suffix=".xlsx") as file:
                 file.write(big)
                 file.flush()
-                done = subprocess.run([sys.executable, __file__, "--large-file", url, file.name,
-                                       *(["--tracemalloc"] if args.tracemalloc else [])],
-                                      capture_output=True, text=True, check=True)
+                done = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--large-file",
+                        url,
+                        file.name,
+                        *(["--tracemalloc"] if args.tracemalloc else []),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
             large = json.loads(done.stdout.strip().splitlines()[-1])
             assert large["rows"] == args.large, large
-            print(f"large: {args.large} rows, {len(big) / 1e6:.1f} MB file, imported in {large['took']:.1f} s "
-                  f"({args.large / large['took']:,.0f} rows/s; CPU of the importing process {large['cpu']:.1f} s, "
-                  f"of the PostgreSQL backend {large['backend']:.1f} s)")
-            print(f"  peak RSS of the importing process: {large['peak']:.0f} MB (before the import: "
-                  f"{large['before']:.0f} MB; python-calamine holding the sheet alone: {held:.0f} MB)"
-                  + (f"; Python heap peak during the import: {large['heap']:.0f} MB" if large["heap"] else ""))
+            print(
+                f"large: {args.large} rows, {len(big) / 1e6:.1f} MB file, imported in {large['took']:.1f} s "
+                f"({args.large / large['took']:,.0f} rows/s; CPU of the importing process {large['cpu']:.1f} s, "
+                f"of the PostgreSQL backend {large['backend']:.1f} s)"
+            )
+            print(
+                f"  peak RSS of the importing process: {large['peak']:.0f} MB (before the import: "
+                f"{large['before']:.0f} MB; python-calamine holding the sheet alone: {held:.0f} MB)"
+                + (f"; Python heap peak during the import: {large['heap']:.0f} MB" if large["heap"] else "")
+            )
         if args.hostile:
             hostile_imports(url, rt)
     finally:

@@ -8,6 +8,7 @@ bench/ (dedup's holdings_query.pooled_rows behind Dedup.CheckDocument, national-
 pg_connections.PgConnections.query behind LookupStudent), where the call itself takes tens of
 microseconds. This prints the cost per successful call of each way, best of `--rounds`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,8 +65,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     base = best(work, args.calls, args.rounds)
-    for name, fn in (("hand-written loop", loop), ("tenacity, a Retrying per call", with_tenacity),
-                     ("tenacity, one Retrying reused", with_tenacity_reused)):
+    for name, fn in (
+        ("hand-written loop", loop),
+        ("tenacity, a Retrying per call", with_tenacity),
+        ("tenacity, one Retrying reused", with_tenacity_reused),
+    ):
         print(f"{name:32s} {best(fn, args.calls, args.rounds) - base:8.0f} ns per successful call")
 
 

@@ -3,14 +3,15 @@
 Runs grpc_tools.protoc for every .proto under protos/, writing messages, stubs and type stubs.
 Regenerates only when a .proto is newer than the generated tree.
 """
+
 from __future__ import annotations
 
 import shutil
 import sys
 from pathlib import Path
 
-from grpc_tools import protoc
 import grpc_tools
+from grpc_tools import protoc
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOS = ROOT / "protos"

@@ -2,6 +2,7 @@
 
 Under CI (CI=true) a helm that cannot be had fails the run; locally the tests skip with the reason.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,7 @@ import get_helm  # noqa: E402
 CHART = DEPLOY / "helm" / "xueji"
 PROFILES = DEPLOY / "helm" / "profiles"
 EXAMPLES = DEPLOY / "helm" / "examples"
-KUBE_VERSION = "1.30.0"         # the target: schemas and `helm template --kube-version`
+KUBE_VERSION = "1.30.0"  # the target: schemas and `helm template --kube-version`
 RELEASE = "xueji"
 
 # profile → values files, in order (profile, then the example site values)
@@ -39,7 +40,9 @@ def _no_duplicates(loader, node, deep=False):
     keys = [loader.construct_object(k, deep=deep) for k, _ in node.value]
     dupes = {k for k in keys if keys.count(k) > 1}
     if dupes:
-        raise yaml.constructor.ConstructorError(None, None, f"duplicate keys {sorted(dupes)}", node.start_mark)
+        raise yaml.constructor.ConstructorError(
+            None, None, f"duplicate keys {sorted(dupes)}", node.start_mark
+        )
     return loader.construct_mapping(node, deep)
 
 
@@ -65,8 +68,12 @@ class Helm:
         self.binary = binary
 
     def run(self, *args: str) -> subprocess.CompletedProcess:
-        env = {**os.environ, "HELM_CACHE_HOME": "/tmp/xueji-helm/cache",
-               "HELM_CONFIG_HOME": "/tmp/xueji-helm/config", "HELM_DATA_HOME": "/tmp/xueji-helm/data"}
+        env = {
+            **os.environ,
+            "HELM_CACHE_HOME": "/tmp/xueji-helm/cache",
+            "HELM_CONFIG_HOME": "/tmp/xueji-helm/config",
+            "HELM_DATA_HOME": "/tmp/xueji-helm/data",
+        }
         return subprocess.run([self.binary, *args], capture_output=True, text=True, env=env)
 
     def template(self, values: list[Path], *extra: str, chart: Path = CHART) -> subprocess.CompletedProcess:

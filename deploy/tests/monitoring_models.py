@@ -3,6 +3,7 @@
 The pydantic models ignore unknown fields, so the check validates, dumps the model back and reports
 every key of the input that the model did not keep: an unknown field fails like a strict API server.
 """
+
 from __future__ import annotations
 
 from cloudcoil.models.prometheus_operator import v1

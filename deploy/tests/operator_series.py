@@ -6,6 +6,7 @@ instance), then the endpoint's relabelings (here: `replace` from pod labels). At
 the app sets that the target also has is renamed `exported_<name>`, unless `honorLabels` is true.
 `up` carries the target labels only. Enough of Prometheus to check that our queries survive it.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,11 +16,11 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Pod:
     namespace: str
-    kube_service: str                 # the Kubernetes Service the ServiceMonitor selected it by
+    kube_service: str  # the Kubernetes Service the ServiceMonitor selected it by
     name: str
     labels: dict
-    up: str = "1x40"                  # promtool values of `up`
-    exposed: list = field(default_factory=list)   # [(metric name, {labels}, promtool values)]
+    up: str = "1x40"  # promtool values of `up`
+    exposed: list = field(default_factory=list)  # [(metric name, {labels}, promtool values)]
 
 
 def _meta_name(label: str) -> str:
@@ -27,18 +28,28 @@ def _meta_name(label: str) -> str:
 
 
 def target_labels(endpoint: dict, pod: Pod) -> dict:
-    labels = {"job": pod.kube_service, "namespace": pod.namespace, "service": pod.kube_service,
-              "pod": pod.name, "container": "app", "endpoint": endpoint["port"], "instance": f"{pod.name}:9464"}
+    labels = {
+        "job": pod.kube_service,
+        "namespace": pod.namespace,
+        "service": pod.kube_service,
+        "pod": pod.name,
+        "container": "app",
+        "endpoint": endpoint["port"],
+        "instance": f"{pod.name}:9464",
+    }
     meta = {_meta_name(k): v for k, v in pod.labels.items()}
     for rule in endpoint.get("relabelings", []):
         if rule.get("action", "replace").lower() != "replace":
             raise NotImplementedError(f"relabel action {rule['action']}")
         source = rule.get("separator", ";").join(
-            meta.get(s, labels.get(s, "")) for s in rule.get("sourceLabels", []))
+            meta.get(s, labels.get(s, "")) for s in rule.get("sourceLabels", [])
+        )
         match = re.fullmatch(rule.get("regex", "(.*)"), source)
         if not match:
             continue
-        value = re.sub(r"\$\{?(\d+)\}?", lambda m: match.group(int(m.group(1))) or "", rule.get("replacement", "$1"))
+        value = re.sub(
+            r"\$\{?(\d+)\}?", lambda m: match.group(int(m.group(1))) or "", rule.get("replacement", "$1")
+        )
         if value:
             labels[rule["targetLabel"]] = value
         else:

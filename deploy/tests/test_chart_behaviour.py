@@ -1,11 +1,11 @@
 """What the rendered objects must guarantee: secrets referenced only, hardened pods, probes, hooks,
 settings per profile, database isolation, autoscaling and monitoring wiring."""
+
 from __future__ import annotations
 
 import tomllib
 
 import pytest
-
 from conftest import DEPLOY, EXAMPLES, PROFILE_VALUES, PROFILES
 
 SECRET_SETTINGS = {"XUEJI_DATABASE_URL", "XUEJI_AMQP_URI", "XUEJI_HASH_KEY"}
@@ -51,15 +51,18 @@ def test_secrets_are_referenced_never_rendered(rendered, profile):
     for owner, pod in xueji_pods(docs):
         for container in pod["containers"] + pod.get("initContainers", []):
             env = {e["name"]: e for e in container.get("env", [])}
-            if owner["kind"] == "Pod":          # helm test: health needs no key at all
+            if owner["kind"] == "Pod":  # helm test: health needs no key at all
                 assert not SECRET_SETTINGS & set(env), owner["metadata"]["name"]
                 continue
             # The console holds no database or hash key, only its Redis address (with a password).
             needed = {"XUEJI_REDIS_URL"} if owner["metadata"]["name"] == "xueji-console" else SECRET_SETTINGS
-            if env.get("XUEJI_REDIS_URL", {}).get("value") == "memory://":   # sessions in memory (evaluation)
-                needed, env = needed - {"XUEJI_REDIS_URL"}, {k: v for k, v in env.items() if k != "XUEJI_REDIS_URL"}
+            if env.get("XUEJI_REDIS_URL", {}).get("value") == "memory://":  # sessions in memory (evaluation)
+                needed, env = (
+                    needed - {"XUEJI_REDIS_URL"},
+                    {k: v for k, v in env.items() if k != "XUEJI_REDIS_URL"},
+                )
             if owner["metadata"]["name"].startswith("xueji-national-query") and profile == "national":
-                needed = SECRET_SETTINGS | {"XUEJI_REDIS_URL"}   # its rate-limit Redis, with a password
+                needed = SECRET_SETTINGS | {"XUEJI_REDIS_URL"}  # its rate-limit Redis, with a password
             for name in needed:
                 assert "secretKeyRef" in env[name]["valueFrom"], (owner["metadata"]["name"], name)
             assert not (SECRET_SETTINGS | {"XUEJI_REDIS_URL"}) - needed & set(env), owner["metadata"]["name"]
@@ -99,7 +102,9 @@ def test_processes_are_the_packages_console_scripts_with_native_probes(rendered,
             assert f"xueji-{service}-worker" in console_scripts(service)
             assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
         elif component == "web":  # the console: HTTP, probed on its sign-in page
-            assert container["command"] == ["xueji-console", "serve"] and "xueji-console" in console_scripts("console")
+            assert container["command"] == ["xueji-console", "serve"] and "xueji-console" in console_scripts(
+                "console"
+            )
             for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
                 assert container[probe]["httpGet"] == {"path": "/signin", "port": "http"}
         else:  # bundled databases are StatefulSets
@@ -110,8 +115,11 @@ def test_processes_are_the_packages_console_scripts_with_native_probes(rendered,
 def test_migrations_run_as_a_hook_job_before_install_and_upgrade(rendered, profile):
     docs = rendered[profile]
     jobs = [j for j in of_kind(docs, "Job") if j["metadata"]["name"].endswith("-migrate")]
-    servers = [d for d in of_kind(docs, "Deployment")
-               if d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "grpc"]
+    servers = [
+        d
+        for d in of_kind(docs, "Deployment")
+        if d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "grpc"
+    ]
     assert len(jobs) == len(servers)
     for job in jobs:
         annotations = job["metadata"]["annotations"]
@@ -131,13 +139,15 @@ def test_evaluation_migrates_in_an_init_container(rendered):
     for dep in of_kind(docs, "Deployment"):
         spec = dep["spec"]["template"]["spec"]
         if dep["metadata"]["name"].endswith("-worker") or dep["metadata"]["name"] == "xueji-console":
-            assert "initContainers" not in spec          # the console has no database
+            assert "initContainers" not in spec  # the console has no database
         else:
             [init] = spec["initContainers"]
             assert init["command"][1] == "migrate"
 
 
-@pytest.mark.parametrize("profile, scope", [("province", "province"), ("national", "national"), ("evaluation", "province")])
+@pytest.mark.parametrize(
+    "profile, scope", [("province", "province"), ("national", "national"), ("evaluation", "province")]
+)
 def test_dedup_scope_and_production_settings(rendered, profile, scope):
     settings = settings_of(rendered[profile], "dedup")
     assert settings["XUEJI_SCOPE"] == scope
@@ -172,7 +182,10 @@ def test_registration_keeps_proof_material_on_a_shared_volume(rendered):
     assert pvc["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
     for name in ("xueji-registration", "xueji-registration-worker"):
         pod = named(docs, "Deployment", name)["spec"]["template"]["spec"]
-        assert {"name": "proof-files", "persistentVolumeClaim": {"claimName": pvc["metadata"]["name"]}} in pod["volumes"]
+        assert {
+            "name": "proof-files",
+            "persistentVolumeClaim": {"claimName": pvc["metadata"]["name"]},
+        } in pod["volumes"]
         mounts = pod["containers"][0]["volumeMounts"]
         assert {"name": "proof-files", "mountPath": settings["XUEJI_FILES_DIR"]} in mounts
     assert "XUEJI_FILES_DIR" not in settings_of(docs, "review")
@@ -180,8 +193,10 @@ def test_registration_keeps_proof_material_on_a_shared_volume(rendered):
 
 @pytest.mark.parametrize("profile", ["province", "national"])
 def test_each_database_is_reached_only_by_its_own_service(rendered, profile):
-    policies = {p["spec"]["podSelector"]["matchLabels"]["xueji.io/service"]: p
-                for p in of_kind(rendered[profile], "NetworkPolicy")}
+    policies = {
+        p["spec"]["podSelector"]["matchLabels"]["xueji.io/service"]: p
+        for p in of_kind(rendered[profile], "NetworkPolicy")
+    }
     console = policies.pop("console", None)  # no database at all: its sessions are in Redis
     if console is not None:
         assert not [r for r in console["spec"]["egress"] if r["ports"][0]["port"] == 5432]
@@ -204,15 +219,24 @@ def test_bundled_database_admits_only_the_services(rendered):
     policy = named(rendered["evaluation"], "NetworkPolicy", "xueji-postgresql")
     [rule] = policy["spec"]["ingress"]
     [selector] = rule["from"][0]["podSelector"]["matchExpressions"]
-    assert sorted(selector["values"]) == ["accounts", "dedup", "national-query", "registration", "review",
-                                          "special-ed"]
+    assert sorted(selector["values"]) == [
+        "accounts",
+        "dedup",
+        "national-query",
+        "registration",
+        "review",
+        "special-ed",
+    ]
 
 
 @pytest.mark.parametrize("profile", ALL)
 def test_selectors_of_services_pdbs_and_hpas_match_the_deployments(rendered, profile):
     docs = rendered[profile]
-    pods = {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"]
-            for d in docs if d["kind"] in ("Deployment", "StatefulSet")}
+    pods = {
+        d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"]
+        for d in docs
+        if d["kind"] in ("Deployment", "StatefulSet")
+    }
 
     def matches(selector):
         return [n for n, labels in pods.items() if selector.items() <= labels.items()]
@@ -232,7 +256,9 @@ def test_worker_scales_on_queue_length_only_where_an_adapter_exists(rendered):
     assert external["metric"]["selector"] == {"matchLabels": {"xueji_service": "dedup"}}
     for hpa in of_kind(docs, "HorizontalPodAutoscaler"):
         kinds = [m["type"] for m in hpa["spec"]["metrics"]]
-        assert kinds == (["Resource", "External"] if hpa["metadata"]["name"] == "xueji-dedup-worker" else ["Resource"])
+        assert kinds == (
+            ["Resource", "External"] if hpa["metadata"]["name"] == "xueji-dedup-worker" else ["Resource"]
+        )
 
 
 @pytest.mark.parametrize("profile", ["province", "national"])
@@ -241,7 +267,7 @@ def test_service_monitor_scrapes_every_process(rendered, profile):
     [monitor] = of_kind(docs, "ServiceMonitor")
     selector = monitor["spec"]["selector"]["matchLabels"]
     scraped = [s for s in of_kind(docs, "Service") if selector.items() <= s["metadata"]["labels"].items()]
-    processes = of_kind(docs, "Deployment")          # the console too (its own /metrics)
+    processes = of_kind(docs, "Deployment")  # the console too (its own /metrics)
     assert len(scraped) == len(processes)
     for svc in scraped:
         assert "metrics" in {p["name"] for p in svc["spec"]["ports"]}
@@ -251,7 +277,9 @@ def test_service_monitor_scrapes_every_process(rendered, profile):
         assert {"name": "XUEJI_METRICS_PORT", "value": "9464"} in container["env"]
         policy = named(docs, "NetworkPolicy", "xueji-console")["spec"]
         [scrape] = [r for r in policy["ingress"] if r["ports"] == [{"port": 9464, "protocol": "TCP"}]]
-        assert scrape["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+        assert scrape["from"] == [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+        ]
         # and an absent() alert when no console pod is scraped, as for every service.
         [rules] = of_kind(docs, "PrometheusRule")
         [absent] = [g for g in rules["spec"]["groups"] if g["name"] == "xueji.absent"]
@@ -273,7 +301,7 @@ def test_an_empty_peer_address_fails(helm_cli):
 def test_an_unknown_dedup_scope_fails(helm_cli):
     done = helm_cli.template(PROFILE_VALUES["national"], "--set", "services.dedup.scope=county")
     assert done.returncode != 0
-    assert "services.dedup.scope must be one of" in done.stderr   # values.schema.json
+    assert "services.dedup.scope must be one of" in done.stderr  # values.schema.json
 
 
 def test_org_unit_csv_can_be_shipped_in_a_chart_configmap(helm_cli):
@@ -292,8 +320,11 @@ def test_no_shared_signing_secret_only_the_issuer_holds_a_private_key(rendered, 
     assert "XUEJI_TOKEN_SECRET" not in text and "token-secret" not in text
     for owner, pod in xueji_pods(docs):
         name = owner["metadata"]["name"]
-        mounted = {v["secret"]["secretName"] for v in pod.get("volumes", [])
-                   if "secret" in v and not v["name"].startswith("tls-")}   # TLS certificates aside
+        mounted = {
+            v["secret"]["secretName"]
+            for v in pod.get("volumes", [])
+            if "secret" in v and not v["name"].startswith("tls-")
+        }  # TLS certificates aside
         [container] = pod["containers"]
         env = {e["name"]: e for e in container.get("env", [])}
         if name == "xueji-accounts":
@@ -309,13 +340,18 @@ def test_no_shared_signing_secret_only_the_issuer_holds_a_private_key(rendered, 
             assert "XUEJI_SERVICE_CLIENT_SECRET" not in env and not mounted
         elif service != "accounts":  # each service its own client secret
             assert env["XUEJI_SERVICE_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"] == {
-                "name": "xueji-service-clients", "key": service}
+                "name": "xueji-service-clients",
+                "key": service,
+            }
 
 
-@pytest.mark.parametrize("profile, trusted", [
-    ("province", [("xueji-330000", ["330000"]), ("xueji-000000", None)]),
-    ("national", [("xueji-000000", []), ("xueji-330000", ["330000"]), ("xueji-320000", ["320000"])]),
-])
+@pytest.mark.parametrize(
+    "profile, trusted",
+    [
+        ("province", [("xueji-330000", ["330000"]), ("xueji-000000", None)]),
+        ("national", [("xueji-000000", []), ("xueji-330000", ["330000"]), ("xueji-320000", ["320000"])]),
+    ],
+)
 def test_each_tier_trusts_its_own_issuer_and_the_other_tiers(rendered, profile, trusted):
     import json
 
@@ -340,7 +376,10 @@ def test_the_first_administrator_comes_from_a_post_install_job_reading_a_secret(
     [container] = job["spec"]["template"]["spec"]["containers"]
     assert container["command"] == ["xueji-accounts", "create-admin", "--login", "admin", "--org", "330000"]
     env = {e["name"]: e for e in container["env"]}
-    assert env["XUEJI_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "xueji-first-admin", "key": "password"}
+    assert env["XUEJI_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "xueji-first-admin",
+        "key": "password",
+    }
     assert "create-admin" in console_scripts_commands("accounts")
 
 
@@ -356,24 +395,35 @@ def test_the_console_is_served_over_tls_with_its_sessions_in_the_operators_redis
     [tls] = ingress["spec"]["tls"]
     assert tls == {"hosts": ["xueji.zj.example"], "secretName": "xueji-zj-tls"}
     [rule] = ingress["spec"]["rules"]
-    assert rule["http"]["paths"][0]["backend"]["service"] == {"name": "xueji-console", "port": {"name": "http"}}
+    assert rule["http"]["paths"][0]["backend"]["service"] == {
+        "name": "xueji-console",
+        "port": {"name": "http"},
+    }
     [container] = named(docs, "Deployment", "xueji-console")["spec"]["template"]["spec"]["containers"]
     env = {e["name"]: e for e in container["env"]}
     assert env["XUEJI_REDIS_URL"]["valueFrom"]["secretKeyRef"] == {"name": "xueji-redis", "key": "url"}
-    assert env["XUEJI_MODE"]["value"] == "production"       # Secure cookies, Redis required
+    assert env["XUEJI_MODE"]["value"] == "production"  # Secure cookies, Redis required
     for peer in ("ACCOUNTS", "REGISTRATION", "REVIEW", "DEDUP", "SPECIAL_ED"):
         assert env[f"XUEJI_PEER_{peer}"]["value"] == f"xueji-{peer.lower().replace('_', '-')}:50051"
     policy = named(docs, "NetworkPolicy", "xueji-console")
     redis_rule = [r for r in policy["spec"]["egress"] if r["ports"][0]["port"] == 6379]
-    assert redis_rule == [{"ports": [{"port": 6379, "protocol": "TCP"}], "to": [{"ipBlock": {"cidr": "10.33.20.20/32"}}]}]
+    assert redis_rule == [
+        {"ports": [{"port": 6379, "protocol": "TCP"}], "to": [{"ipBlock": {"cidr": "10.33.20.20/32"}}]}
+    ]
     assert named(docs, "HorizontalPodAutoscaler", "xueji-console")["spec"]["minReplicas"] == 2
     assert named(docs, "PodDisruptionBudget", "xueji-console")["spec"]["maxUnavailable"] == 1
 
 
 def test_a_console_without_host_or_certificate_fails(helm_cli):
-    done = helm_cli.template([PROFILES / "province.yaml", EXAMPLES / "province-zhejiang.yaml"],
-                             "--set", "console.ingress.tlsSecretName=")
-    assert done.returncode != 0 and "console.ingress.host and console.ingress.tlsSecretName are required" in done.stderr
+    done = helm_cli.template(
+        [PROFILES / "province.yaml", EXAMPLES / "province-zhejiang.yaml"],
+        "--set",
+        "console.ingress.tlsSecretName=",
+    )
+    assert (
+        done.returncode != 0
+        and "console.ingress.host and console.ingress.tlsSecretName are required" in done.stderr
+    )
 
 
 def test_the_province_console_calls_the_national_tiers_national_query_over_mutual_tls(rendered):
@@ -386,7 +436,10 @@ def test_the_province_console_calls_the_national_tiers_national_query_over_mutua
     assert {"name": "tls-client", "secret": {"secretName": "xueji-zj-national-client"}} in pod["volumes"]
     # The national gateway is reachable as it is from the services (networkPolicy.externalPeers).
     egress = named(docs, "NetworkPolicy", "xueji-console")["spec"]["egress"]
-    assert {"ports": [{"port": 443, "protocol": "TCP"}], "to": [{"ipBlock": {"cidr": "10.0.8.0/24"}}]} in egress
+    assert {
+        "ports": [{"port": 443, "protocol": "TCP"}],
+        "to": [{"ipBlock": {"cidr": "10.0.8.0/24"}}],
+    } in egress
 
 
 def test_a_province_console_without_the_national_query_address_fails_naming_it(helm_cli):
@@ -400,8 +453,10 @@ def test_the_evaluation_console_is_one_replica_with_sessions_in_memory(rendered)
     assert deployment["spec"]["replicas"] == 1
     env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["XUEJI_REDIS_URL"] == "memory://"
-    assert env["XUEJI_PEER_NATIONAL_QUERY"] == "xueji-national-query:50051"   # this release's
-    assert not of_kind([d for d in docs if d["metadata"]["name"] == "xueji-console"], "HorizontalPodAutoscaler")
+    assert env["XUEJI_PEER_NATIONAL_QUERY"] == "xueji-national-query:50051"  # this release's
+    assert not of_kind(
+        [d for d in docs if d["metadata"]["name"] == "xueji-console"], "HorizontalPodAutoscaler"
+    )
     assert not of_kind([d for d in docs if d["metadata"]["name"] == "xueji-console"], "Ingress")
     egress = named(docs, "NetworkPolicy", "xueji-console")["spec"]["egress"]
     assert not [r for r in egress if r["ports"][0]["port"] == 6379]
@@ -411,4 +466,4 @@ def test_an_in_memory_console_of_more_than_one_replica_fails(helm_cli):
     done = helm_cli.template(PROFILE_VALUES["evaluation"], "--set", "console.replicas=2")
     assert done.returncode != 0 and "console.redis.url memory:// keeps sessions in one pod" in done.stderr
     done = helm_cli.template(PROFILE_VALUES["evaluation"], "--set", "console.redis.url=redis://r:6379")
-    assert done.returncode != 0 and "console.redis.url" in done.stderr           # the schema: memory:// or ""
+    assert done.returncode != 0 and "console.redis.url" in done.stderr  # the schema: memory:// or ""

@@ -1,11 +1,11 @@
 """The chart lints, renders for every profile, and every object passes the strict Kubernetes schema."""
+
 from __future__ import annotations
 
 import shutil
 
 import kubernetes_validate
 import pytest
-
 from conftest import CHART, KUBE_VERSION, PROFILE_VALUES, parse
 from expected_objects import EXPECTED_OBJECTS
 from monitoring_models import check_prometheus_operator_object
@@ -58,7 +58,10 @@ def test_a_template_with_an_unknown_field_fails_validation(helm_cli, tmp_path):
     assert marker in source
     deployments.write_text(source.replace(marker, marker + "          imagePullPolicyy: Always\n", 1))
 
-    assert helm_cli.run("lint", "--strict", str(broken), "-f", str(PROFILE_VALUES["evaluation"][0])).returncode == 0
+    assert (
+        helm_cli.run("lint", "--strict", str(broken), "-f", str(PROFILE_VALUES["evaluation"][0])).returncode
+        == 0
+    )
     docs = helm_cli.render(PROFILE_VALUES["evaluation"], chart=broken)
     errors = []
     for doc in docs:

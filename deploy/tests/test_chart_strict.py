@@ -1,28 +1,31 @@
 """The stricter chart: values checked by values.schema.json, NOTES, `helm test` health Pods, a
 ServiceAccount per workload, images by digest, and gRPC pods that stop without dropping calls."""
+
 from __future__ import annotations
 
 import shutil
 
 import pytest
 import yaml
-
 from conftest import CHART, KUBE_VERSION, PROFILE_VALUES, RELEASE
-from test_chart_behaviour import of_kind, named
+from test_chart_behaviour import named, of_kind
 
 DIGEST = "sha256:" + "ab" * 32
 
 
-@pytest.mark.parametrize("setting, complaint", [
-    ("services.review.grpc.replicas=abc", "services.review.grpc.replicas: Invalid type"),
-    ("services.review.grpc.replicaz=2", "Additional property replicaz is not allowed"),
-    ("servics.review.enabled=true", "Additional property servics is not allowed"),
-    ("services.reveiw.enabled=true", "Additional property reveiw is not allowed"),
-    ("settings.logFormat=yaml", "settings.logFormat"),
-    ("ports.grpc=70000", "ports.grpc"),
-    ("image.digests.review=latest", "image.digests.review"),
-    ("services.registration.peers.dedup=x:1", "services.registration.peers"),
-])
+@pytest.mark.parametrize(
+    "setting, complaint",
+    [
+        ("services.review.grpc.replicas=abc", "services.review.grpc.replicas: Invalid type"),
+        ("services.review.grpc.replicaz=2", "Additional property replicaz is not allowed"),
+        ("servics.review.enabled=true", "Additional property servics is not allowed"),
+        ("services.reveiw.enabled=true", "Additional property reveiw is not allowed"),
+        ("settings.logFormat=yaml", "settings.logFormat"),
+        ("ports.grpc=70000", "ports.grpc"),
+        ("image.digests.review=latest", "image.digests.review"),
+        ("services.registration.peers.dedup=x:1", "services.registration.peers"),
+    ],
+)
 def test_a_wrong_value_or_an_unknown_key_fails_naming_it(helm_cli, setting, complaint):
     done = helm_cli.template(PROFILE_VALUES["province"], "--set", setting)
     assert done.returncode != 0, setting
@@ -35,7 +38,8 @@ def notes(helm_cli, tmp_path, values) -> str:
     shutil.copytree(CHART, chart)
     source = (CHART / "templates" / "NOTES.txt").read_text()
     (chart / "templates" / "notes-copy.yaml").write_text(
-        "notes: |\n" + "".join("  " + line if line.strip() else line for line in source.splitlines(True)))
+        "notes: |\n" + "".join("  " + line if line.strip() else line for line in source.splitlines(True))
+    )
     done = helm_cli.template(values, "--show-only", "templates/notes-copy.yaml", chart=chart)
     assert done.returncode == 0, done.stderr
     return yaml.safe_load(done.stdout)["notes"]
@@ -54,16 +58,26 @@ def test_notes_name_each_service_its_address_image_and_helm_test(helm_cli, tmp_p
 @pytest.mark.parametrize("profile", sorted(PROFILE_VALUES))
 def test_helm_test_checks_every_enabled_services_health_over_grpc(rendered, profile):
     docs = rendered[profile]
-    services = sorted(d["metadata"]["labels"]["xueji.io/service"] for d in of_kind(docs, "Deployment")
-                      if d["metadata"]["labels"]["app.kubernetes.io/component"] == "grpc")
+    services = sorted(
+        d["metadata"]["labels"]["xueji.io/service"]
+        for d in of_kind(docs, "Deployment")
+        if d["metadata"]["labels"]["app.kubernetes.io/component"] == "grpc"
+    )
     pods = of_kind(docs, "Pod")
     assert sorted(p["metadata"]["labels"]["xueji.io/service"] for p in pods) == services
     for pod in pods:
         name = pod["metadata"]["labels"]["xueji.io/service"]
         assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
         [container] = pod["spec"]["containers"]
-        if profile == "national":   # server TLS: the plaintext health-only port, the service named
-            assert container["command"] == ["xueji", "health", "--address", f"xueji-{name}:50052", "--service", name]
+        if profile == "national":  # server TLS: the plaintext health-only port, the service named
+            assert container["command"] == [
+                "xueji",
+                "health",
+                "--address",
+                f"xueji-{name}:50052",
+                "--service",
+                name,
+            ]
         else:
             assert container["command"] == ["xueji", "health", "--address", f"xueji-{name}:50051"]
         assert container["image"].rsplit("/", 1)[1].startswith(f"{name}:")
@@ -79,21 +93,31 @@ def test_every_workload_runs_as_its_own_service_account_without_a_token(rendered
     docs = rendered[profile]
     accounts = {a["metadata"]["name"]: a for a in of_kind(docs, "ServiceAccount")}
     workloads = of_kind(docs, "Deployment") + of_kind(docs, "Job")
-    used = [w["spec"]["template"]["spec"]["serviceAccountName"] for w in workloads
-            if "xueji.io/service" in w["metadata"]["labels"]]
+    used = [
+        w["spec"]["template"]["spec"]["serviceAccountName"]
+        for w in workloads
+        if "xueji.io/service" in w["metadata"]["labels"]
+    ]
     assert len(used) == len(set(used)) and set(used) <= set(accounts)
     for account in accounts.values():
         assert account["automountServiceAccountToken"] is False
-    for job in of_kind(docs, "Job"):      # a pre-install hook: its account must exist before it
+    for job in of_kind(docs, "Job"):  # a pre-install hook: its account must exist before it
         account = accounts[job["spec"]["template"]["spec"]["serviceAccountName"]]
-        assert account["metadata"]["annotations"]["helm.sh/hook"] == job["metadata"]["annotations"]["helm.sh/hook"]
-        assert int(account["metadata"]["annotations"]["helm.sh/hook-weight"]) < \
-            int(job["metadata"]["annotations"]["helm.sh/hook-weight"])
+        assert (
+            account["metadata"]["annotations"]["helm.sh/hook"]
+            == job["metadata"]["annotations"]["helm.sh/hook"]
+        )
+        assert int(account["metadata"]["annotations"]["helm.sh/hook-weight"]) < int(
+            job["metadata"]["annotations"]["helm.sh/hook-weight"]
+        )
 
 
 def test_service_account_annotations_reach_every_account_of_the_service(helm_cli):
-    docs = helm_cli.render(PROFILE_VALUES["national"], "--set",
-                           "services.dedup.serviceAccount.annotations.iam\\.example/role=dedup")
+    docs = helm_cli.render(
+        PROFILE_VALUES["national"],
+        "--set",
+        "services.dedup.serviceAccount.annotations.iam\\.example/role=dedup",
+    )
     for name in ("xueji-dedup", "xueji-dedup-worker", "xueji-dedup-migrate"):
         assert named(docs, "ServiceAccount", name)["metadata"]["annotations"]["iam.example/role"] == "dedup"
     assert "annotations" not in named(docs, "ServiceAccount", "xueji-national-query")["metadata"]
@@ -137,7 +161,14 @@ def test_a_grace_period_shorter_than_the_drain_fails(helm_cli):
 
 
 def test_lint_uses_the_schema(helm_cli):
-    done = helm_cli.run("lint", "--strict", str(CHART), "--kube-version", KUBE_VERSION,
-                        *[a for v in PROFILE_VALUES["province"] for a in ("-f", str(v))],
-                        "--set", "services.review.grpc.replicas=abc")
+    done = helm_cli.run(
+        "lint",
+        "--strict",
+        str(CHART),
+        "--kube-version",
+        KUBE_VERSION,
+        *[a for v in PROFILE_VALUES["province"] for a in ("-f", str(v))],
+        "--set",
+        "services.review.grpc.replicas=abc",
+    )
     assert done.returncode != 0 and "replicas" in done.stdout + done.stderr

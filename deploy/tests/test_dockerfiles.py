@@ -1,18 +1,20 @@
 """Each service's Dockerfile: multi-stage on a pinned base, only its own package, generated protobuf
 code built in, non-root, a health check, and entrypoints that exist as the package's console scripts.
 Docker cannot build here; these checks read the files (build commands: deploy/OPERATIONS.md)."""
+
 from __future__ import annotations
 
 import re
 import tomllib
 
 import pytest
-
 from conftest import DEPLOY
 
 ROOT = DEPLOY.parent
 SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists())
-PINNED = re.compile(r"^[\w./-]+:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?$|^[\w./-]+(:[\w.-]+)?@sha256:[0-9a-f]{64}$")
+PINNED = re.compile(
+    r"^[\w./-]+:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?$|^[\w./-]+(:[\w.-]+)?@sha256:[0-9a-f]{64}$"
+)
 
 
 def instructions(text: str) -> list[tuple[str, str]]:
@@ -37,11 +39,21 @@ def parsed(service):
 
 
 def scripts(service):
-    return set(tomllib.loads((ROOT / "services" / service / "pyproject.toml").read_text())["project"]["scripts"])
+    return set(
+        tomllib.loads((ROOT / "services" / service / "pyproject.toml").read_text())["project"]["scripts"]
+    )
 
 
 def test_every_service_has_a_dockerfile():
-    assert SERVICES == ["accounts", "console", "dedup", "national-query", "registration", "review", "special-ed"]
+    assert SERVICES == [
+        "accounts",
+        "console",
+        "dedup",
+        "national-query",
+        "registration",
+        "review",
+        "special-ed",
+    ]
     for s in SERVICES:
         assert (ROOT / "services" / s / "Dockerfile").is_file()
 

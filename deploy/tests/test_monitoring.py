@@ -1,4 +1,5 @@
 """Dashboard and alert rules: current with their generator, and built on metrics that exist."""
+
 from __future__ import annotations
 
 import json
@@ -6,11 +7,10 @@ import re
 import sys
 
 import yaml
-
 from conftest import CHART, DEPLOY
 
 sys.path.insert(0, str(DEPLOY / "tools"))
-import gen_dashboard  # noqa: E402
+import gen_dashboard
 
 ROOT = DEPLOY.parent
 DASHBOARD = CHART / "files" / "dashboard.json"
@@ -23,7 +23,9 @@ def exported_metrics() -> set[str]:
     """Metric names declared with prometheus_client in libs/common and the services."""
     names = set()
     for path in [*ROOT.glob("libs/common/src/xueji_common/**/*.py"), *ROOT.glob("services/*/src/**/*.py")]:
-        for kind, name in re.findall(r"\b(Counter|Gauge|Histogram|Summary)\(\s*[\"'](\w+)[\"']", path.read_text()):
+        for kind, name in re.findall(
+            r"\b(Counter|Gauge|Histogram|Summary)\(\s*[\"'](\w+)[\"']", path.read_text()
+        ):
             names.add(name)
             if kind == "Histogram":
                 names |= {f"{name}_bucket", f"{name}_sum", f"{name}_count"}
@@ -46,8 +48,16 @@ def test_dashboard_json_is_current():
 def test_dashboard_covers_the_issue_panels_and_uses_existing_metrics():
     dashboard = json.loads(DASHBOARD.read_text())
     titles = " | ".join(p["title"] for p in dashboard["panels"]).lower()
-    for topic in ("calls", "errors", "latency", "published", "consumed", "outbox backlog",
-                  "dedup outcomes", "applications by state"):
+    for topic in (
+        "calls",
+        "errors",
+        "latency",
+        "published",
+        "consumed",
+        "outbox backlog",
+        "dedup outcomes",
+        "applications by state",
+    ):
         assert topic in titles, topic
     known = exported_metrics() | ASSUMED
     used = set().union(*(metric_names(t["expr"]) for p in dashboard["panels"] for t in p.get("targets", [])))
@@ -58,8 +68,12 @@ def test_dashboard_covers_the_issue_panels_and_uses_existing_metrics():
 def test_alert_rules_cover_errors_latency_backlog_and_down_workers():
     groups = yaml.safe_load(ALERTS.read_text())["groups"]
     rules = {r["alert"]: r for g in groups for r in g["rules"]}
-    assert {"XuejiGrpcErrorRateHigh", "XuejiGrpcLatencyHigh", "XuejiOutboxBacklogGrowing",
-            "XuejiWorkerDown"} <= set(rules)
+    assert {
+        "XuejiGrpcErrorRateHigh",
+        "XuejiGrpcLatencyHigh",
+        "XuejiOutboxBacklogGrowing",
+        "XuejiWorkerDown",
+    } <= set(rules)
     known = exported_metrics() | {"up"}
     for name, rule in rules.items():
         assert rule["labels"]["severity"] in ("warning", "critical"), name
@@ -79,15 +93,20 @@ def declared_label_names() -> dict[str, set[str]]:
     for path in [*ROOT.glob("libs/common/src/xueji_common/**/*.py"), *ROOT.glob("services/*/src/**/*.py")]:
         text = path.read_text()
         for m in call.finditer(text):
-            window = text[m.end():m.end() + 400]
+            window = text[m.end() : m.end() + 400]
             for names in re.findall(r"\[\s*((?:[\"']\w+[\"']\s*,?\s*)+)\]", window.split("\n\n")[0]):
-                out.setdefault(str(path.relative_to(ROOT)), set()).update(re.findall(r"[\"'](\w+)[\"']", names))
+                out.setdefault(str(path.relative_to(ROOT)), set()).update(
+                    re.findall(r"[\"'](\w+)[\"']", names)
+                )
     return out
 
 
 def test_metrics_name_their_service_xueji_service_never_a_label_the_operator_sets():
     declared = declared_label_names()
     assert any("xueji_service" in names for names in declared.values()), declared
-    clashing = {path: names & OPERATOR_TARGET_LABELS for path, names in declared.items()
-                if names & OPERATOR_TARGET_LABELS}
+    clashing = {
+        path: names & OPERATOR_TARGET_LABELS
+        for path, names in declared.items()
+        if names & OPERATOR_TARGET_LABELS
+    }
     assert not clashing, clashing

@@ -6,6 +6,7 @@ Series carry `xueji_service` (the app's own label on event and domain metrics, t
 others) and `component`, added by the chart's ServiceMonitor; never `service`, which prometheus-operator
 sets to the Kubernetes Service name.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,54 +18,153 @@ SEL = 'namespace=~"$namespace", xueji_service=~"$service"'
 
 # (row title, [(panel title, unit, [(expr, legend)])])
 PANELS = [
-    ("gRPC calls", [
-        ("Calls per second by method", "reqps", [
-            (f'sum by (xueji_service, grpc_method) (rate(xueji_grpc_server_handled_total{{{SEL}}}[5m]))',
-             "{{xueji_service}} {{grpc_method}}")]),
-        ("Errors per second by code", "reqps", [
-            (f'sum by (xueji_service, grpc_code) (rate(xueji_grpc_server_handled_total{{{SEL}, grpc_code!="OK"}}[5m]))',
-             "{{xueji_service}} {{grpc_code}}")]),
-        ("Server error ratio", "percentunit", [
-            (f'sum by (xueji_service) (rate(xueji_grpc_server_handled_total{{{SEL}, grpc_code=~"UNKNOWN|INTERNAL|UNAVAILABLE|DATA_LOSS|DEADLINE_EXCEEDED"}}[5m]))'
-             f' / sum by (xueji_service) (rate(xueji_grpc_server_handled_total{{{SEL}}}[5m]))',
-             "{{xueji_service}}")]),
-        ("Latency p95 by method", "s", [
-            (f'histogram_quantile(0.95, sum by (xueji_service, grpc_method, le) (rate(xueji_grpc_server_handling_seconds_bucket{{{SEL}}}[5m])))',
-             "{{xueji_service}} {{grpc_method}}")]),
-        ("Latency p50 by method", "s", [
-            (f'histogram_quantile(0.5, sum by (xueji_service, grpc_method, le) (rate(xueji_grpc_server_handling_seconds_bucket{{{SEL}}}[5m])))',
-             "{{xueji_service}} {{grpc_method}}")]),
-        ("Calls in flight (started - handled)", "short", [
-            (f'sum by (xueji_service) (xueji_grpc_server_started_total{{{SEL}}}) - sum by (xueji_service) (xueji_grpc_server_handled_total{{{SEL}}})',
-             "{{xueji_service}}")]),
-    ]),
-    ("Events", [
-        ("Events published per second", "ops", [
-            (f'sum by (xueji_service, event_type) (rate(xueji_events_published_total{{{SEL}}}[5m]))',
-             "{{xueji_service}} {{event_type}}")]),
-        ("Events consumed per second by result", "ops", [
-            (f'sum by (xueji_service, event_type, result) (rate(xueji_events_consumed_total{{{SEL}}}[5m]))',
-             "{{xueji_service}} {{event_type}} {{result}}")]),
-        ("Outbox backlog", "short", [
-            (f'max by (xueji_service) (xueji_outbox_backlog{{{SEL}}})', "{{xueji_service}}")]),
-        ("Outbox publish failures per second", "ops", [
-            (f'sum by (xueji_service) (rate(xueji_outbox_publish_failures_total{{{SEL}}}[5m]))', "{{xueji_service}}")]),
-    ]),
-    ("Registration and dedup", [
-        # Domain counters (ASSUMED names, see OPERATIONS.md "Metrics"); the event-based panels beside
-        # them work with the shared metrics alone.
-        ("Dedup outcomes per second", "ops", [
-            (f'sum by (kind, outcome) (rate(xueji_dedup_outcomes_total{{{SEL}}}[5m]))', "{{kind}} {{outcome}}"),
-            (f'sum by (event_type) (rate(xueji_events_published_total{{{SEL}, event_type=~"DedupCompleted|ProblemRaised|ProblemResolved"}}[5m]))',
-             "events: {{event_type}}")]),
-        ("Applications by state", "short", [
-            (f'sum by (state) (xueji_registration_applications{{{SEL}}})', "{{state}}")]),
-        ("Registration flow per second", "ops", [
-            (f'sum by (event_type) (rate(xueji_events_published_total{{{SEL}, event_type=~"ApplicationSubmitted|RegistrationApproved|RegistrationReturned|StudentRecordCreated|ApplicationWithdrawn"}}[5m]))',
-             "{{event_type}}")]),
-        ("Pods up", "short", [
-            (f'sum by (xueji_service, component) (up{{{SEL}}})', "{{xueji_service}} {{component}}")]),
-    ]),
+    (
+        "gRPC calls",
+        [
+            (
+                "Calls per second by method",
+                "reqps",
+                [
+                    (
+                        f"sum by (xueji_service, grpc_method) (rate(xueji_grpc_server_handled_total{{{SEL}}}[5m]))",
+                        "{{xueji_service}} {{grpc_method}}",
+                    )
+                ],
+            ),
+            (
+                "Errors per second by code",
+                "reqps",
+                [
+                    (
+                        f'sum by (xueji_service, grpc_code) (rate(xueji_grpc_server_handled_total{{{SEL}, grpc_code!="OK"}}[5m]))',
+                        "{{xueji_service}} {{grpc_code}}",
+                    )
+                ],
+            ),
+            (
+                "Server error ratio",
+                "percentunit",
+                [
+                    (
+                        f'sum by (xueji_service) (rate(xueji_grpc_server_handled_total{{{SEL}, grpc_code=~"UNKNOWN|INTERNAL|UNAVAILABLE|DATA_LOSS|DEADLINE_EXCEEDED"}}[5m]))'
+                        f" / sum by (xueji_service) (rate(xueji_grpc_server_handled_total{{{SEL}}}[5m]))",
+                        "{{xueji_service}}",
+                    )
+                ],
+            ),
+            (
+                "Latency p95 by method",
+                "s",
+                [
+                    (
+                        f"histogram_quantile(0.95, sum by (xueji_service, grpc_method, le) (rate(xueji_grpc_server_handling_seconds_bucket{{{SEL}}}[5m])))",
+                        "{{xueji_service}} {{grpc_method}}",
+                    )
+                ],
+            ),
+            (
+                "Latency p50 by method",
+                "s",
+                [
+                    (
+                        f"histogram_quantile(0.5, sum by (xueji_service, grpc_method, le) (rate(xueji_grpc_server_handling_seconds_bucket{{{SEL}}}[5m])))",
+                        "{{xueji_service}} {{grpc_method}}",
+                    )
+                ],
+            ),
+            (
+                "Calls in flight (started - handled)",
+                "short",
+                [
+                    (
+                        f"sum by (xueji_service) (xueji_grpc_server_started_total{{{SEL}}}) - sum by (xueji_service) (xueji_grpc_server_handled_total{{{SEL}}})",
+                        "{{xueji_service}}",
+                    )
+                ],
+            ),
+        ],
+    ),
+    (
+        "Events",
+        [
+            (
+                "Events published per second",
+                "ops",
+                [
+                    (
+                        f"sum by (xueji_service, event_type) (rate(xueji_events_published_total{{{SEL}}}[5m]))",
+                        "{{xueji_service}} {{event_type}}",
+                    )
+                ],
+            ),
+            (
+                "Events consumed per second by result",
+                "ops",
+                [
+                    (
+                        f"sum by (xueji_service, event_type, result) (rate(xueji_events_consumed_total{{{SEL}}}[5m]))",
+                        "{{xueji_service}} {{event_type}} {{result}}",
+                    )
+                ],
+            ),
+            (
+                "Outbox backlog",
+                "short",
+                [(f"max by (xueji_service) (xueji_outbox_backlog{{{SEL}}})", "{{xueji_service}}")],
+            ),
+            (
+                "Outbox publish failures per second",
+                "ops",
+                [
+                    (
+                        f"sum by (xueji_service) (rate(xueji_outbox_publish_failures_total{{{SEL}}}[5m]))",
+                        "{{xueji_service}}",
+                    )
+                ],
+            ),
+        ],
+    ),
+    (
+        "Registration and dedup",
+        [
+            # Domain counters (ASSUMED names, see OPERATIONS.md "Metrics"); the event-based panels beside
+            # them work with the shared metrics alone.
+            (
+                "Dedup outcomes per second",
+                "ops",
+                [
+                    (
+                        f"sum by (kind, outcome) (rate(xueji_dedup_outcomes_total{{{SEL}}}[5m]))",
+                        "{{kind}} {{outcome}}",
+                    ),
+                    (
+                        f'sum by (event_type) (rate(xueji_events_published_total{{{SEL}, event_type=~"DedupCompleted|ProblemRaised|ProblemResolved"}}[5m]))',
+                        "events: {{event_type}}",
+                    ),
+                ],
+            ),
+            (
+                "Applications by state",
+                "short",
+                [(f"sum by (state) (xueji_registration_applications{{{SEL}}})", "{{state}}")],
+            ),
+            (
+                "Registration flow per second",
+                "ops",
+                [
+                    (
+                        f'sum by (event_type) (rate(xueji_events_published_total{{{SEL}, event_type=~"ApplicationSubmitted|RegistrationApproved|RegistrationReturned|StudentRecordCreated|ApplicationWithdrawn"}}[5m]))',
+                        "{{event_type}}",
+                    )
+                ],
+            ),
+            (
+                "Pods up",
+                "short",
+                [(f"sum by (xueji_service, component) (up{{{SEL}}})", "{{xueji_service}} {{component}}")],
+            ),
+        ],
+    ),
 ]
 
 
@@ -78,8 +178,12 @@ def _panel(pid: int, title: str, unit: str, targets, x: int, y: int) -> dict:
         "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
         "options": {"legend": {"displayMode": "list", "placement": "bottom"}},
         "targets": [
-            {"refId": chr(ord("A") + i), "expr": expr, "legendFormat": legend,
-             "datasource": {"type": "prometheus", "uid": "${datasource}"}}
+            {
+                "refId": chr(ord("A") + i),
+                "expr": expr,
+                "legendFormat": legend,
+                "datasource": {"type": "prometheus", "uid": "${datasource}"},
+            }
             for i, (expr, legend) in enumerate(targets)
         ],
     }
@@ -87,9 +191,15 @@ def _panel(pid: int, title: str, unit: str, targets, x: int, y: int) -> dict:
 
 def _variable(name: str, label: str, query: str) -> dict:
     return {
-        "name": name, "label": label, "type": "query", "query": query, "refresh": 2,
+        "name": name,
+        "label": label,
+        "type": "query",
+        "query": query,
+        "refresh": 2,
         "datasource": {"type": "prometheus", "uid": "${datasource}"},
-        "includeAll": True, "multi": True, "allValue": ".*",
+        "includeAll": True,
+        "multi": True,
+        "allValue": ".*",
         "current": {"text": "All", "value": "$__all"},
     }
 
@@ -97,8 +207,16 @@ def _variable(name: str, label: str, query: str) -> dict:
 def dashboard() -> dict:
     panels, pid, y = [], 1, 0
     for row_title, row in PANELS:
-        panels.append({"id": pid, "type": "row", "title": row_title, "collapsed": False,
-                       "gridPos": {"h": 1, "w": 24, "x": 0, "y": y}, "panels": []})
+        panels.append(
+            {
+                "id": pid,
+                "type": "row",
+                "title": row_title,
+                "collapsed": False,
+                "gridPos": {"h": 1, "w": 24, "x": 0, "y": y},
+                "panels": [],
+            }
+        )
         pid, y = pid + 1, y + 1
         for i, (title, unit, targets) in enumerate(row):
             panels.append(_panel(pid, title, unit, targets, 12 * (i % 2), y + 8 * (i // 2)))
@@ -114,11 +232,15 @@ def dashboard() -> dict:
         "editable": True,
         "refresh": "30s",
         "time": {"from": "now-6h", "to": "now"},
-        "templating": {"list": [
-            {"name": "datasource", "label": "Prometheus", "type": "datasource", "query": "prometheus"},
-            _variable("namespace", "Namespace", "label_values(xueji_grpc_server_started_total, namespace)"),
-            _variable("service", "Service", "label_values(up{xueji_service!=\"\"}, xueji_service)"),
-        ]},
+        "templating": {
+            "list": [
+                {"name": "datasource", "label": "Prometheus", "type": "datasource", "query": "prometheus"},
+                _variable(
+                    "namespace", "Namespace", "label_values(xueji_grpc_server_started_total, namespace)"
+                ),
+                _variable("service", "Service", 'label_values(up{xueji_service!=""}, xueji_service)'),
+            ]
+        },
         "panels": panels,
     }
 

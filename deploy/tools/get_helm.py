@@ -9,6 +9,7 @@ takes the binary out in memory, checks its sha256 and caches it. Prints the bina
 
 Standard library only, so CI can run it before anything else is installed.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -9,6 +9,7 @@
 `find()` only looks (PATH, then the cache): the tests use it and skip, or fail under CI, without
 it; `.ci/run` runs this script first. Standard library only.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,7 +42,9 @@ def ensure() -> Path:
     if found:
         return found
     if not (shutil.which("apt-get") and shutil.which("dpkg")):
-        raise PromtoolUnavailable("promtool not on PATH and no apt-get/dpkg to fetch Debian's prometheus package")
+        raise PromtoolUnavailable(
+            "promtool not on PATH and no apt-get/dpkg to fetch Debian's prometheus package"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         done = subprocess.run(["apt-get", "download", "prometheus"], cwd=tmp, capture_output=True, text=True)
         debs = list(Path(tmp).glob("prometheus_*.deb"))

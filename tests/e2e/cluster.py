@@ -46,6 +46,7 @@ server too: the national processes call it over TLS). `channel(name)` opens a ch
 as the province would. The lookup rate limits count in the machine's Redis under a key prefix of
 the cluster's own.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,7 +64,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from xueji_common.auth import MINISTRY, Role
 from xueji_common.datakeys import new_key_text
 from xueji_common.db.engine import ensure_database
@@ -76,7 +76,7 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("XUEJI_VENV", REPO / ".venv")) / "bin"
 START_TIMEOUT = 150.0  # a migration takes ~27 s alone on a loaded 2-core machine; 60 s was missed twice
 STOP_TIMEOUT = 15.0
-PROVINCES = {"zj": "330000", "js": "320000"}   # the two provinces of the demo org tree
+PROVINCES = {"zj": "330000", "js": "320000"}  # the two provinces of the demo org tree
 PROVINCE_SERVICES = ("registration", "review", "dedup", "special-ed")
 
 
@@ -87,15 +87,16 @@ class ClusterError(RuntimeError):
 @dataclass(frozen=True)
 class Deployment:
     """One deployable of one tier: a server and/or a worker of a service on a database and a broker."""
-    name: str                      # process names: "<name>" (server), "<name>-worker"
-    service: str                   # registration, review, dedup, national-query, special-ed
-    database: str = ""             # deployments with the same key share a database (default: name)
-    broker: str = "main"           # the vhost key
+
+    name: str  # process names: "<name>" (server), "<name>-worker"
+    service: str  # registration, review, dedup, national-query, special-ed
+    database: str = ""  # deployments with the same key share a database (default: name)
+    broker: str = "main"  # the vhost key
     server: bool = True
     worker: bool = True
-    env: dict = field(default_factory=dict)        # extra settings (XUEJI_SCOPE...)
-    peers: dict = field(default_factory=dict)      # peer name → deployment name (XUEJI_PEER_*)
-    tier: str = "main"                             # a province key, "nation", or "main": whose accounts
+    env: dict = field(default_factory=dict)  # extra settings (XUEJI_SCOPE...)
+    peers: dict = field(default_factory=dict)  # peer name → deployment name (XUEJI_PEER_*)
+    tier: str = "main"  # a province key, "nation", or "main": whose accounts
 
     @property
     def db_key(self) -> str:
@@ -104,23 +105,53 @@ class Deployment:
 
 def system(provinces=("zj",)) -> list[Deployment]:
     """The whole system: the national tier and the given provinces (keys of PROVINCES)."""
-    national = {"dedup-national": "dedup-national", "population-register": "population-register",
-                "national-query": "national-query"}
+    national = {
+        "dedup-national": "dedup-national",
+        "population-register": "population-register",
+        "national-query": "national-query",
+    }
     out = [
-        Deployment("dedup-national", "dedup", broker="nation", worker=False, env={"XUEJI_SCOPE": "national"},
-                   tier="nation"),
-        Deployment("population-register", "dedup", broker="nation", worker=False, env={"XUEJI_SCOPE": "national"},
-                   tier="nation"),
+        Deployment(
+            "dedup-national",
+            "dedup",
+            broker="nation",
+            worker=False,
+            env={"XUEJI_SCOPE": "national"},
+            tier="nation",
+        ),
+        Deployment(
+            "population-register",
+            "dedup",
+            broker="nation",
+            worker=False,
+            env={"XUEJI_SCOPE": "national"},
+            tier="nation",
+        ),
         # Its bulk load feeds the national dedup's holdings (Dedup.LoadRecordHoldings).
-        Deployment("national-query", "national-query", broker="nation", worker=False, tier="nation",
-                   peers={"dedup-national": "dedup-national"}),
+        Deployment(
+            "national-query",
+            "national-query",
+            broker="nation",
+            worker=False,
+            tier="nation",
+            peers={"dedup-national": "dedup-national"},
+        ),
     ]
     for p in provinces:
         peers = {**national, **{svc: f"{p}-{svc}" for svc in PROVINCE_SERVICES}}
         out += [Deployment(f"{p}-{svc}", svc, broker=p, peers=peers, tier=p) for svc in PROVINCE_SERVICES]
         out.append(Deployment(f"{p}-accounts", "accounts", broker=p, worker=False, tier=p))
-        out.append(Deployment(f"national-query-{p}", "national-query", database="national-query", broker=p,
-                              server=False, peers=peers, tier="nation"))
+        out.append(
+            Deployment(
+                f"national-query-{p}",
+                "national-query",
+                database="national-query",
+                broker=p,
+                server=False,
+                peers=peers,
+                tier="nation",
+            )
+        )
     return out
 
 
@@ -149,8 +180,16 @@ def with_accounts(deployments: list[Deployment]) -> list[Deployment]:
 class Cluster:
     """Starts the deployments; `pg_base` / `rabbit` select private servers (tests/e2e/servers.py)."""
 
-    def __init__(self, deployments: list[Deployment], *, pg_base: str | None = None, rabbit=None,
-                 seed_demo: bool = True, env: dict | None = None, mtls: bool = False):
+    def __init__(
+        self,
+        deployments: list[Deployment],
+        *,
+        pg_base: str | None = None,
+        rabbit=None,
+        seed_demo: bool = True,
+        env: dict | None = None,
+        mtls: bool = False,
+    ):
         deployments = with_accounts(deployments)
         self.deployments = {d.name: d for d in deployments}
         self.dir = Path(tempfile.mkdtemp(prefix="xueji-e2e-"))
@@ -165,7 +204,7 @@ class Cluster:
             key_file = self.dir / f"signing-key-{tier}.pem"
             key_file.write_bytes(SigningKey.generate().pem())
             key_file.chmod(0o600)
-        self.data_key = new_key_text("e2e")   # XUEJI_DATA_KEY (production mode refuses the development key)
+        self.data_key = new_key_text("e2e")  # XUEJI_DATA_KEY (production mode refuses the development key)
         self.pg_base, self.rabbit = pg_base or infra.PG_BASE, rabbit
         self._extra_env = dict(env or {})
         self._procs: dict[str, subprocess.Popen] = {}
@@ -240,8 +279,15 @@ class Cluster:
         if tier == "nation":
             tiers += [t for t in self._jwks_ports if t in PROVINCES]
         entries = [{"issuer": self.issuer.name, "jwks": self._issuer_jwks}]
-        entries += [{"issuer": self.issuer_name(t), "jwks": self.jwks_address(t),
-                     "units": [PROVINCES[t]] if t in PROVINCES else []} for t in tiers if t in self._jwks_ports]
+        entries += [
+            {
+                "issuer": self.issuer_name(t),
+                "jwks": self.jwks_address(t),
+                "units": [PROVINCES[t]] if t in PROVINCES else [],
+            }
+            for t in tiers
+            if t in self._jwks_ports
+        ]
         return json.dumps(entries)
 
     @staticmethod
@@ -251,16 +297,30 @@ class Cluster:
         return dep.service if dep.tier in PROVINCES else dep.name
 
     def _identity_env(self, dep: Deployment) -> dict[str, str]:
-        env = {"XUEJI_TRUSTED_ISSUERS": self._trusted(dep.tier), "XUEJI_TOKEN_ISSUER": self.issuer_name(dep.tier)}
+        env = {
+            "XUEJI_TRUSTED_ISSUERS": self._trusted(dep.tier),
+            "XUEJI_TOKEN_ISSUER": self.issuer_name(dep.tier),
+        }
         if dep.service == "accounts":
-            clients = {self.client_id(d): {"unit": tier_unit(d.tier),
-                                "secret_sha256": hashlib.sha256(self._client_secrets[d.name].encode()).hexdigest()}
-                       for d in self.deployments.values() if d.tier == dep.tier and d.service != "accounts"}
-            env.update(XUEJI_SIGNING_KEY_FILE=str(self.dir / f"signing-key-{dep.tier}.pem"),
-                       XUEJI_JWKS_PORT=str(self._jwks_ports[dep.tier]), XUEJI_SERVICE_CLIENTS=json.dumps(clients))
+            clients = {
+                self.client_id(d): {
+                    "unit": tier_unit(d.tier),
+                    "secret_sha256": hashlib.sha256(self._client_secrets[d.name].encode()).hexdigest(),
+                }
+                for d in self.deployments.values()
+                if d.tier == dep.tier and d.service != "accounts"
+            }
+            env.update(
+                XUEJI_SIGNING_KEY_FILE=str(self.dir / f"signing-key-{dep.tier}.pem"),
+                XUEJI_JWKS_PORT=str(self._jwks_ports[dep.tier]),
+                XUEJI_SERVICE_CLIENTS=json.dumps(clients),
+            )
         else:
-            env.update(XUEJI_SERVICE_CLIENT_ID=self.client_id(dep), XUEJI_SERVICE_CLIENT_SECRET=self._client_secrets[dep.name],
-                       XUEJI_PEER_ACCOUNTS=self.peer_address(self.accounts_of(dep.tier)))
+            env.update(
+                XUEJI_SERVICE_CLIENT_ID=self.client_id(dep),
+                XUEJI_SERVICE_CLIENT_SECRET=self._client_secrets[dep.name],
+                XUEJI_PEER_ACCOUNTS=self.peer_address(self.accounts_of(dep.tier)),
+            )
         return env
 
     def names(self) -> list[str]:
@@ -318,15 +378,24 @@ class Cluster:
         if self.running(name):
             raise ClusterError(f"{name} is already running")
         dep, worker = self._deployment(name)
-        cmd = [str(BIN / f"xueji-{dep.service}-worker")] if worker else [str(BIN / f"xueji-{dep.service}"), "serve"]
+        cmd = (
+            [str(BIN / f"xueji-{dep.service}-worker")]
+            if worker
+            else [str(BIN / f"xueji-{dep.service}"), "serve"]
+        )
         log = self.log_path(name)
         offset = log.stat().st_size if log.exists() else 0
         with log.open("ab") as out:
             out.write(f"=== cluster: start {' '.join(cmd)} at {time.strftime('%H:%M:%S')}\n".encode())
             out.flush()
             self._procs[name] = subprocess.Popen(
-                cmd, cwd=self.dir, env=self.env(dep, **(env or {})), stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                cmd,
+                cwd=self.dir,
+                env=self.env(dep, **(env or {})),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         if worker:
             self._wait_worker(name, dep, offset)
@@ -365,13 +434,13 @@ class Cluster:
         for url in self.db.values():
             try:
                 infra.drop(url)
-            except Exception as exc:  # noqa: BLE001 - teardown must go on
+            except Exception as exc:
                 print(f"cluster: cannot drop {url}: {exc}", file=sys.stderr)
         self.db = {}
         for vhost in self.vhosts.values():
             try:
                 self.rabbit.delete_vhost(vhost) if self.rabbit else infra.delete_vhost(vhost)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 print(f"cluster: cannot delete vhost {vhost}: {exc}", file=sys.stderr)
         self.vhosts = {}
         _drop_redis_keys(self.redis_prefix)
@@ -380,7 +449,7 @@ class Cluster:
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> "Cluster":
+    def __enter__(self) -> Cluster:
         return self
 
     def __exit__(self, exc_type, *_exc) -> None:
@@ -400,17 +469,27 @@ class Cluster:
 
         for dep in self.deployments.values():
             if first[dep.db_key] is not dep and dep.worker:
-                declare_consumer_queues(dep.service, self._spec(dep.service).subscriptions, self.amqp[dep.broker])
+                declare_consumer_queues(
+                    dep.service, self._spec(dep.service).subscriptions, self.amqp[dep.broker]
+                )
 
     def _migrate(self, dep: Deployment) -> None:
         log = self.log_path(f"{dep.name}-migrate")
         # A deployment without a worker on this broker declares no queues there (nothing would consume them).
         cmd = [str(BIN / f"xueji-{dep.service}"), "migrate", *([] if dep.worker else ["--no-queues"])]
         with log.open("ab") as out:
-            result = subprocess.run(cmd, cwd=self.dir, env=self.env(dep),
-                                    stdout=out, stderr=subprocess.STDOUT, timeout=START_TIMEOUT)
+            result = subprocess.run(
+                cmd,
+                cwd=self.dir,
+                env=self.env(dep),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=START_TIMEOUT,
+            )
         if result.returncode:
-            raise ClusterError(f"xueji-{dep.service} migrate failed ({result.returncode}):\n{log.read_text()}")
+            raise ClusterError(
+                f"xueji-{dep.service} migrate failed ({result.returncode}):\n{log.read_text()}"
+            )
 
     def _seed_demo(self) -> None:
         """The demo population register and preschool records (as embedded mode loads them)."""
@@ -420,7 +499,9 @@ class Cluster:
         for dep in self.deployments.values():
             if dep.name in ("population-register", "national-query"):
                 # The cluster's keys: national-query stores national student numbers encrypted.
-                settings = Settings(hash_key=self.hash_key, data_key=self.data_key, data_dir=self.dir, metrics_port=0)
+                settings = Settings(
+                    hash_key=self.hash_key, data_key=self.data_key, data_dir=self.dir, metrics_port=0
+                )
                 runtime = ServiceRuntime(self._spec(dep.service), settings, self.db[dep.db_key])
                 try:
                     runtime.spec.seed_demo(runtime)
@@ -438,10 +519,12 @@ class Cluster:
     def _check_alive(self, name: str) -> None:
         proc = self._procs[name]
         if proc.poll() is not None:
-            raise ClusterError(f"{name} exited with {proc.returncode}:\n{self.log_path(name).read_text()[-4000:]}")
+            raise ClusterError(
+                f"{name} exited with {proc.returncode}:\n{self.log_path(name).read_text()[-4000:]}"
+            )
 
     def _wait_serving(self, name: str, dep: Deployment) -> None:
-        port = self._health_ports.get(dep.name, self._ports[dep.name])    # TLS servers: the probes' port
+        port = self._health_ports.get(dep.name, self._ports[dep.name])  # TLS servers: the probes' port
         if not infra.wait_serving(f"127.0.0.1:{port}", lambda: self._check_alive(name), START_TIMEOUT):
             raise ClusterError(f"{name} not SERVING after {START_TIMEOUT} s")
 
@@ -491,7 +574,7 @@ def _stop_on_signal(signum, _frame) -> None:
     """SIGTERM / SIGHUP end the cluster as Ctrl-C does: its processes run in their own sessions
     (a signal to ours does not reach them), so only the clean-up on the way out stops them."""
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(sig, signal.SIG_IGN)   # a second signal must not cut the clean-up short
+        signal.signal(sig, signal.SIG_IGN)  # a second signal must not cut the clean-up short
     raise SystemExit(128 + signum)
 
 
@@ -516,10 +599,16 @@ class _Certificates:
     def env(self, server: bool) -> dict[str, str]:
         if server:
             cert, key = self.files["national"]
-            return dict(XUEJI_TLS_CERT_FILE=cert, XUEJI_TLS_KEY_FILE=key, XUEJI_TLS_CA_FILE=self.ca_file,
-                        XUEJI_TLS_CLIENT_AUTH="require")
+            return dict(
+                XUEJI_TLS_CERT_FILE=cert,
+                XUEJI_TLS_KEY_FILE=key,
+                XUEJI_TLS_CA_FILE=self.ca_file,
+                XUEJI_TLS_CLIENT_AUTH="require",
+            )
         cert, key = self.files["province"]
-        return dict(XUEJI_TLS_CLIENT_CERT_FILE=cert, XUEJI_TLS_CLIENT_KEY_FILE=key, XUEJI_TLS_CA_FILE=self.ca_file)
+        return dict(
+            XUEJI_TLS_CLIENT_CERT_FILE=cert, XUEJI_TLS_CLIENT_KEY_FILE=key, XUEJI_TLS_CA_FILE=self.ca_file
+        )
 
     def client(self, certificate: bool = True):
         from xueji_common.config import TlsConfig
@@ -550,13 +639,17 @@ def main(argv: list[str]) -> None:
         sys.exit(f"unknown province {unknown}; choose among {sorted(PROVINCES)}")
     signal.signal(signal.SIGTERM, _stop_on_signal)
     signal.signal(signal.SIGHUP, _stop_on_signal)
-    with Cluster(system(provinces), mtls=mtls) as c:   # a signal during the start: the start cleans up
-        print(f"logs in {c.dir}\ntokens: python -c 'from tests.e2e.cluster import *' ... (test issuer jwks "
-              f"{c._issuer_jwks}); accounts JWKS: {', '.join(map(c.jwks_address, c._jwks_ports))}")
+    with Cluster(system(provinces), mtls=mtls) as c:  # a signal during the start: the start cleans up
+        print(
+            f"logs in {c.dir}\ntokens: python -c 'from tests.e2e.cluster import *' ... (test issuer jwks "
+            f"{c._issuer_jwks}); accounts JWKS: {', '.join(map(c.jwks_address, c._jwks_ports))}"
+        )
         if c.tls:
             cert, key = c.tls.files["province"]
-            print(f"XUEJI_TLS_CA_FILE={c.tls.ca_file}\nXUEJI_TLS_CLIENT_CERT_FILE={cert}\n"
-                  f"XUEJI_TLS_CLIENT_KEY_FILE={key}")
+            print(
+                f"XUEJI_TLS_CA_FILE={c.tls.ca_file}\nXUEJI_TLS_CLIENT_CERT_FILE={cert}\n"
+                f"XUEJI_TLS_CLIENT_KEY_FILE={key}"
+            )
         for name in c._ports:
             print(f"{name:22} {c.peer_address(name)}")
         print(f"databases: {' '.join(url.rsplit('/', 1)[1] for url in c.db.values())}")

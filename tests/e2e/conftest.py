@@ -16,18 +16,19 @@ for passing tests too. At the end the suite prints what it covered: flows, fault
 security matrix (tests marked `flow` / `fault`; `coverage.matrix_cells` counted by the matrix) and
 the fuzzed requests and workbooks sent (`coverage.bad_inputs`, counted by test_bad_input).
 """
+
 from __future__ import annotations
 
 import os
 import time
 
 import pytest
-
 from tests.e2e.actors import People, Province
 from tests.e2e.cluster import Cluster, simple, system
+from tests.e2e.coverage import coverage
 from tests.e2e.embedded_cluster import EmbeddedCluster
 from tests.e2e.topologies import SCHOOLS, TwoProvinces
-from tests.e2e.coverage import coverage
+
 from xueji_common.testing import infra
 
 LOG_TAIL = 30_000  # characters of each process log attached to a failure report
@@ -61,7 +62,9 @@ def pytest_runtest_makereport(item, call):
         for kind in coverage.passed:
             if item.get_closest_marker(kind):
                 coverage.passed[kind] += 1
-    clusters = [v for v in getattr(item, "funcargs", {}).values() if isinstance(v, (Cluster, EmbeddedCluster))]
+    clusters = [
+        v for v in getattr(item, "funcargs", {}).values() if isinstance(v, (Cluster, EmbeddedCluster))
+    ]
     clusters += [v.cluster for v in getattr(item, "funcargs", {}).values() if isinstance(v, Province)]
     if report.failed and clusters:
         item._cluster_failed = True
@@ -73,13 +76,16 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if not (coverage.passed["flow"] or coverage.passed["fault"] or coverage.matrix_cells or coverage.bad_inputs):
+    if not (
+        coverage.passed["flow"] or coverage.passed["fault"] or coverage.matrix_cells or coverage.bad_inputs
+    ):
         return
     terminalreporter.section("end-to-end coverage")
     terminalreporter.write_line(
         f"flows: {coverage.passed['flow']}  faults: {coverage.passed['fault']}  "
         f"security matrix cells: {coverage.matrix_cells}  bad inputs: {coverage.bad_inputs}  "
-        f"run time: {time.monotonic() - STARTED:.0f} s")
+        f"run time: {time.monotonic() - STARTED:.0f} s"
+    )
 
 
 @pytest.fixture
@@ -96,8 +102,10 @@ def system_cluster(request):
     require_servers()
     c = Cluster(system(["zj", "js"]))
     yield c
-    c.close(keep_dir=getattr(request.session, "_cluster_failed", False)
-            or bool(os.environ.get("XUEJI_E2E_KEEP_LOGS")))
+    c.close(
+        keep_dir=getattr(request.session, "_cluster_failed", False)
+        or bool(os.environ.get("XUEJI_E2E_KEEP_LOGS"))
+    )
 
 
 @pytest.fixture(scope="session")
@@ -124,15 +132,19 @@ def embedded_cluster(request):
     """`xueji serve --provinces zj,js` (SQLite, in-process buses), shared by the session."""
     c = EmbeddedCluster(["zj", "js"])
     yield c
-    c.close(keep_dir=getattr(request.session, "_cluster_failed", False)
-            or bool(os.environ.get("XUEJI_E2E_KEEP_LOGS")))
+    c.close(
+        keep_dir=getattr(request.session, "_cluster_failed", False)
+        or bool(os.environ.get("XUEJI_E2E_KEEP_LOGS"))
+    )
 
 
 @pytest.fixture(scope="session", params=["production", "embedded"])
 def two_provinces(request):
     if request.param == "production":
         require_servers()
-    cluster = request.getfixturevalue("system_cluster" if request.param == "production" else "embedded_cluster")
+    cluster = request.getfixturevalue(
+        "system_cluster" if request.param == "production" else "embedded_cluster"
+    )
     both = TwoProvinces(request.param, cluster)
     yield both
     both.close()

@@ -6,6 +6,7 @@ the embedded front routes each call to its province or to the nation, as product
     with EmbeddedCluster(["zj", "js"]) as c:
         Province(c, "zj", "1330102001").create(...)
 """
+
 from __future__ import annotations
 
 import os
@@ -18,12 +19,17 @@ import time
 from pathlib import Path
 
 from tests.e2e.cluster import BIN, START_TIMEOUT, ClusterError
+
 from xueji_common.auth import Role, TokenSigner
 from xueji_common.config import DEV_SIGNING_KEY_FILE
 from xueji_common.signing import SigningKey
 from xueji_common.testing import infra
 
-NATIONAL_DATABASES = {"dedup-national": "dedup", "population-register": "dedup", "national-query": "national-query"}
+NATIONAL_DATABASES = {
+    "dedup-national": "dedup",
+    "population-register": "dedup",
+    "national-query": "national-query",
+}
 
 
 class EmbeddedCluster:
@@ -34,18 +40,34 @@ class EmbeddedCluster:
         self.hash_key = secrets.token_hex(24)
         self._address = f"127.0.0.1:{infra.free_port()}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")}
-        env.update(PYTHONUNBUFFERED="1", XUEJI_DATA_DIR=str(self.data), XUEJI_GRPC_ADDRESS=self._address,
-                   XUEJI_METRICS_PORT="0", XUEJI_CONSOLE_PORT=str(infra.free_port()), XUEJI_HASH_KEY=self.hash_key,
-                   XUEJI_LOG_FORMAT="json", XUEJI_RELAY_INTERVAL="0.1")
-        self.db = {name: f"sqlite:///{self.data / 'nation' / (db + '.db')}" for name, db in NATIONAL_DATABASES.items()}
+        env.update(
+            PYTHONUNBUFFERED="1",
+            XUEJI_DATA_DIR=str(self.data),
+            XUEJI_GRPC_ADDRESS=self._address,
+            XUEJI_METRICS_PORT="0",
+            XUEJI_CONSOLE_PORT=str(infra.free_port()),
+            XUEJI_HASH_KEY=self.hash_key,
+            XUEJI_LOG_FORMAT="json",
+            XUEJI_RELAY_INTERVAL="0.1",
+        )
+        self.db = {
+            name: f"sqlite:///{self.data / 'nation' / (db + '.db')}"
+            for name, db in NATIONAL_DATABASES.items()
+        }
         for p in self.provinces:
             for svc in ("registration", "review", "dedup", "special-ed"):
                 self.db[f"{p}-{svc}"] = f"sqlite:///{self.data / p / (svc + '.db')}"
         self._log = self.dir / "xueji-serve.log"
         with self._log.open("ab") as out:
-            self._proc = subprocess.Popen([str(BIN / "xueji"), "serve", "--provinces", ",".join(self.provinces)],
-                                          cwd=self.dir, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, start_new_session=True)
+            self._proc = subprocess.Popen(
+                [str(BIN / "xueji"), "serve", "--provinces", ",".join(self.provinces)],
+                cwd=self.dir,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self.started_in = time.monotonic()
         try:
             if not infra.wait_serving(self._address, self._check_alive, START_TIMEOUT):
@@ -69,7 +91,9 @@ class EmbeddedCluster:
 
     def _check_alive(self) -> None:
         if self._proc.poll() is not None:
-            raise ClusterError(f"xueji serve exited with {self._proc.returncode}:\n{self._log.read_text()[-4000:]}")
+            raise ClusterError(
+                f"xueji serve exited with {self._proc.returncode}:\n{self._log.read_text()[-4000:]}"
+            )
 
     def close(self, keep_dir: bool = False) -> None:
         if self._proc.poll() is None:
@@ -84,7 +108,7 @@ class EmbeddedCluster:
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> "EmbeddedCluster":
+    def __enter__(self) -> EmbeddedCluster:
         return self
 
     def __exit__(self, exc_type, *_exc) -> None:

@@ -4,6 +4,7 @@ backends an endpoints controller finds ready (their gRPC readiness name SERVING)
 connection and leaves established connections alone; like the controller it notices a change only
 at its next check, so a backend that stops listening before it is taken out refuses connections.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -34,7 +35,8 @@ class ServiceProxy:
         with grpc.insecure_channel(backend) as channel:
             try:
                 reply = health_pb2_grpc.HealthStub(channel).Check(
-                    health_pb2.HealthCheckRequest(service=self.readiness_name), timeout=0.5)
+                    health_pb2.HealthCheckRequest(service=self.readiness_name), timeout=0.5
+                )
             except grpc.RpcError:
                 return False
             return reply.status == health_pb2.HealthCheckResponse.SERVING
@@ -59,7 +61,7 @@ class ServiceProxy:
             host, port = ready[next(self._rr) % len(ready)].rsplit(":", 1)
             try:
                 upstream = socket.create_connection((host, int(port)), timeout=2)
-            except OSError:          # the backend is gone but still listed: the connection fails
+            except OSError:  # the backend is gone but still listed: the connection fails
                 client.close()
                 continue
             upstream.settimeout(None)

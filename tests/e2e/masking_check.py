@@ -4,6 +4,7 @@ or national student number a department registrar receives is masked, unless the
 The fields are found by the policy's own descriptor rule (xueji_common.masking.is_sensitive) on the
 RPC's response type, so an RPC or a number field added later is checked without being listed here.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -22,7 +23,9 @@ from xueji_common.masking import is_sensitive
 def response_class(service: str, method: str):
     for module in pkgutil.iter_modules(xueji.v1.__path__):
         if module.name.endswith("_pb2"):
-            found = importlib.import_module(f"xueji.v1.{module.name}").DESCRIPTOR.services_by_name.get(service)
+            found = importlib.import_module(f"xueji.v1.{module.name}").DESCRIPTOR.services_by_name.get(
+                service
+            )
             if found is not None:
                 return message_factory.GetMessageClass(found.methods_by_name[method].output_type)
     raise KeyError(f"{service}/{method}")
@@ -32,7 +35,7 @@ def _strings(message, only_sensitive: bool):
     for field, value in message.ListFields():
         if field.type == FieldDescriptor.TYPE_MESSAGE:
             if not field.message_type.GetOptions().map_entry:
-                for item in (value if field.is_repeated else [value]):
+                for item in value if field.is_repeated else [value]:
                     yield from _strings(item, only_sensitive)
         elif field.type == FieldDescriptor.TYPE_STRING and (is_sensitive(field) or not only_sensitive):
             yield from (value if field.is_repeated else [value])
@@ -44,7 +47,7 @@ def unmasked_numbers(cell, request, answer: bytes | None) -> list[str]:
     if cell.caller.role is not Role.DEPARTMENT_REGISTRAR or not answer:
         return []
     supplied = set()
-    for message in (request if isinstance(request, list) else [request]):
+    for message in request if isinstance(request, list) else [request]:
         supplied |= set(_strings(message, only_sensitive=False))
     response = response_class(cell.rpc.service, cell.rpc.method).FromString(answer)
     return [v for v in _strings(response, only_sensitive=True) if v and "*" not in v and v not in supplied]

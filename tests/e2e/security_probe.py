@@ -6,6 +6,7 @@ round trip: per table its row count and the newest row version (PostgreSQL's `xm
 transaction that wrote the row), so any insert, update or delete changes it. The matrix waits for
 the whole cluster to be quiet first (no event in flight), then compares each database before and
 after every refused call."""
+
 from __future__ import annotations
 
 import time
@@ -21,8 +22,10 @@ from xueji_common.grpcserver.client import bearer
 
 PROVINCE_SERVICES = ("registration", "review", "dedup", "special-ed", "accounts")
 KEEP_OPEN = 3
-_TABLES = ("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
-           "AND table_type = 'BASE TABLE' AND table_name <> 'alembic_version' ORDER BY 1")
+_TABLES = (
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+    "AND table_type = 'BASE TABLE' AND table_name <> 'alembic_version' ORDER BY 1"
+)
 _ROWS = "SELECT '{table}', count(*), coalesce(max(xmin::text::bigint), 0) FROM \"{table}\""
 
 
@@ -35,8 +38,8 @@ class Probe:
     def __init__(self, cluster) -> None:
         self.cluster = cluster
         self._channels: dict[str, grpc.Channel] = {}
-        self._engines: dict[str, object] = {}                  # database → engine (no pool)
-        self._open: OrderedDict[str, object] = OrderedDict()   # database → connection, oldest first
+        self._engines: dict[str, object] = {}  # database → engine (no pool)
+        self._open: OrderedDict[str, object] = OrderedDict()  # database → connection, oldest first
         self._tables: dict[str, list[str]] = {}
         self._tokens: dict[tuple, list] = {}
 
@@ -56,13 +59,15 @@ class Probe:
         """(status code, response bytes or None) of one call (a server-streaming answer joined)."""
         channel = self.channel(server)
         make = channel.unary_stream if replies else channel.stream_unary if streaming else channel.unary_unary
-        rpc = make(path, request_serializer=lambda m: m.SerializeToString(),
-                   response_deserializer=lambda b: b)
+        rpc = make(
+            path, request_serializer=lambda m: m.SerializeToString(), response_deserializer=lambda b: b
+        )
         try:
             if replies:
                 return grpc.StatusCode.OK, b"".join(rpc(request, metadata=metadata, timeout=20))
-            return grpc.StatusCode.OK, rpc(iter(request) if streaming else request, metadata=metadata,
-                                           timeout=20)
+            return grpc.StatusCode.OK, rpc(
+                iter(request) if streaming else request, metadata=metadata, timeout=20
+            )
         except grpc.RpcError as exc:
             return exc.code(), exc.details()
 
@@ -79,14 +84,15 @@ class Probe:
 
     def _connect(self, db: str):
         if db not in self._engines:
-            self._engines[db] = create_engine(self.cluster.db[db], poolclass=NullPool,
-                                              isolation_level="AUTOCOMMIT")
+            self._engines[db] = create_engine(
+                self.cluster.db[db], poolclass=NullPool, isolation_level="AUTOCOMMIT"
+            )
         engine = self._engines[db]
         for attempt in range(20):
             try:
                 conn = engine.connect()
                 break
-            except OperationalError as exc:   # "too many clients already": others' connections end soon
+            except OperationalError as exc:  # "too many clients already": others' connections end soon
                 if "too many clients" not in str(exc) or attempt == 19:
                     raise
                 time.sleep(0.5)

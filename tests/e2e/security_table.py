@@ -20,15 +20,25 @@ unit and below, and PERMISSION_DENIED elsewhere — unless the RPC is explicitly
 lookup reaches every province). A refused cell must leave the database of the server unchanged.
 `reference` cells probe what the grid cannot: the caller's own unit named, another school's
 resource carried in another field of the request."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import grpc
+from tests.e2e.security_world import (
+    CITY,
+    COUNTY,
+    COUSIN,
+    MINISTRY,
+    OTHER,
+    OTHER_COUNTY,
+    SCHOOL,
+    SIBLING,
+    SIBLING_COUNTY,
+)
 
-from tests.e2e.security_world import (CITY, COUNTY, COUSIN, MINISTRY, OTHER, OTHER_COUNTY, SCHOOL, SIBLING,
-                                      SIBLING_COUNTY)
 from xueji_common.auth import Role
 
 SR, SL, DR, SYS = Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM
@@ -42,21 +52,36 @@ class Caller:
     unit: str
 
 
-CALLERS = (Caller("school_registrar", SR, SCHOOL), Caller("school_leader", SL, SCHOOL),
-           Caller("department_registrar", DR, COUNTY), Caller("system", SYS, MINISTRY))
+CALLERS = (
+    Caller("school_registrar", SR, SCHOOL),
+    Caller("school_leader", SL, SCHOOL),
+    Caller("department_registrar", DR, COUNTY),
+    Caller("system", SYS, MINISTRY),
+)
 MINISTRY_REGISTRAR = Caller("ministry_registrar", DR, MINISTRY)
 
-TARGETS = {   # target kind → caller's unit level → jurisdiction → unit
-    "school": {"school": {"own": SCHOOL, "sibling": SIBLING, "other_province": OTHER},
-               "county": {"child": SCHOOL, "sibling": COUSIN, "other_province": OTHER},
-               "ministry": {"zj": SCHOOL, "js": OTHER}},
-    "school_code": {"school": {"own": SCHOOL, "sibling": SIBLING, "parent": COUNTY, "other_province": OTHER},
-                    "county": {"child": SCHOOL, "sibling": COUSIN, "parent": CITY, "other_province": OTHER},
-                    "ministry": {"zj": SCHOOL, "js": OTHER}},
-    "unit": {"school": {"own": SCHOOL, "sibling": SIBLING, "parent": COUNTY, "other_province": OTHER},
-             "county": {"own": COUNTY, "child": SCHOOL, "sibling": SIBLING_COUNTY, "parent": CITY,
-                        "other_province": OTHER_COUNTY},
-             "ministry": {"zj": COUNTY, "js": OTHER}},
+TARGETS = {  # target kind → caller's unit level → jurisdiction → unit
+    "school": {
+        "school": {"own": SCHOOL, "sibling": SIBLING, "other_province": OTHER},
+        "county": {"child": SCHOOL, "sibling": COUSIN, "other_province": OTHER},
+        "ministry": {"zj": SCHOOL, "js": OTHER},
+    },
+    "school_code": {
+        "school": {"own": SCHOOL, "sibling": SIBLING, "parent": COUNTY, "other_province": OTHER},
+        "county": {"child": SCHOOL, "sibling": COUSIN, "parent": CITY, "other_province": OTHER},
+        "ministry": {"zj": SCHOOL, "js": OTHER},
+    },
+    "unit": {
+        "school": {"own": SCHOOL, "sibling": SIBLING, "parent": COUNTY, "other_province": OTHER},
+        "county": {
+            "own": COUNTY,
+            "child": SCHOOL,
+            "sibling": SIBLING_COUNTY,
+            "parent": CITY,
+            "other_province": OTHER_COUNTY,
+        },
+        "ministry": {"zj": COUNTY, "js": OTHER},
+    },
     "none": {"school": {"no_target": ""}, "county": {"no_target": ""}, "ministry": {"no_target": ""}},
 }
 WITHIN_REACH = {"own", "child", "zj", "js", "no_target"}
@@ -73,19 +98,20 @@ def province_of(unit: str) -> str:
 @dataclass(frozen=True)
 class Rpc:
     """One RPC: who may call it, what it aims at, and the request the matrix sends."""
-    service: str                       # "Registrations" (package xueji.v1)
+
+    service: str  # "Registrations" (package xueji.v1)
     method: str
-    roles: tuple                       # the roles it admits
-    target: str                        # "school", "school_code", "unit" or "none"
-    build: Callable                    # (world, caller, unit) → request message (a list when streaming)
-    server: str                        # service of security_probe.server_of
-    cross: bool = False                # allowed across jurisdictions (stated, never implied)
-    streaming: bool = False            # client-streaming request
-    replies: bool = False              # server-streaming answer (read to its end)
-    last: bool = False                 # an allowed cell that sweeps a whole school: run after the others
-    extra_callers: tuple = ()          # (caller, allowed) beyond CALLERS
-    allowed_code: Callable | None = None   # (caller, jurisdiction) → status of an allowed cell (default OK)
-    xfail: dict = field(default_factory=dict)   # (caller name, jurisdiction) → the hole, for the owner
+    roles: tuple  # the roles it admits
+    target: str  # "school", "school_code", "unit" or "none"
+    build: Callable  # (world, caller, unit) → request message (a list when streaming)
+    server: str  # service of security_probe.server_of
+    cross: bool = False  # allowed across jurisdictions (stated, never implied)
+    streaming: bool = False  # client-streaming request
+    replies: bool = False  # server-streaming answer (read to its end)
+    last: bool = False  # an allowed cell that sweeps a whole school: run after the others
+    extra_callers: tuple = ()  # (caller, allowed) beyond CALLERS
+    allowed_code: Callable | None = None  # (caller, jurisdiction) → status of an allowed cell (default OK)
+    xfail: dict = field(default_factory=dict)  # (caller name, jurisdiction) → the hole, for the owner
 
     @property
     def path(self) -> str:
@@ -99,9 +125,9 @@ class Cell:
     jurisdiction: str
     unit: str
     allowed: bool
-    build: Callable | None = None      # a probe's own request (default: the RPC's builder)
+    build: Callable | None = None  # a probe's own request (default: the RPC's builder)
     refused_with: tuple = (grpc.StatusCode.PERMISSION_DENIED,)
-    hole: str | None = None            # why it fails today: a strict xfail, for the owner
+    hole: str | None = None  # why it fails today: a strict xfail, for the owner
 
     @property
     def id(self) -> str:
@@ -115,8 +141,11 @@ class Cell:
     def expected(self) -> tuple:
         if not self.allowed:
             return self.refused_with
-        return (self.rpc.allowed_code(self.caller, self.jurisdiction) if self.rpc.allowed_code
-                else grpc.StatusCode.OK,)
+        return (
+            self.rpc.allowed_code(self.caller, self.jurisdiction)
+            if self.rpc.allowed_code
+            else grpc.StatusCode.OK,
+        )
 
     def request(self, world):
         return (self.build or self.rpc.build)(world, self.caller, self.unit)
@@ -127,13 +156,27 @@ def cells_of(rpc: Rpc) -> list[Cell]:
     for caller, admitted in [*((c, c.role in rpc.roles) for c in CALLERS), *rpc.extra_callers]:
         for jurisdiction, unit in TARGETS[rpc.target][level(caller)].items():
             within = jurisdiction in WITHIN_REACH or rpc.cross
-            out.append(Cell(rpc, caller, jurisdiction, unit, admitted and within,
-                            hole=rpc.xfail.get((caller.name, jurisdiction))))
+            out.append(
+                Cell(
+                    rpc,
+                    caller,
+                    jurisdiction,
+                    unit,
+                    admitted and within,
+                    hole=rpc.xfail.get((caller.name, jurisdiction)),
+                )
+            )
     return out
 
 
-def reference(rpc: Rpc, caller: Caller, what: str, build: Callable,
-              refused_with=(grpc.StatusCode.PERMISSION_DENIED,), hole: str | None = None) -> Cell:
+def reference(
+    rpc: Rpc,
+    caller: Caller,
+    what: str,
+    build: Callable,
+    refused_with=(grpc.StatusCode.PERMISSION_DENIED,),
+    hole: str | None = None,
+) -> Cell:
     """A probe beyond the matrix: a request naming the caller's own unit that carries, in another
     field, a resource of another school (`what`). Refused as the RPC documents it; nothing changed."""
     return Cell(rpc, caller, what, caller.unit, False, build, tuple(refused_with), hole)
@@ -145,5 +188,9 @@ def ordered(rpcs: list[Rpc], references: list[Cell]) -> list[Cell]:
     cells = [c for r in rpcs for c in cells_of(r)] + references
     refused = [c for c in cells if not c.allowed]
     allowed = [c for c in cells if c.allowed]
-    return ([c for c in refused if not c.hole] + [c for c in refused if c.hole]
-            + [c for c in allowed if not c.rpc.last] + [c for c in allowed if c.rpc.last])
+    return (
+        [c for c in refused if not c.hole]
+        + [c for c in refused if c.hole]
+        + [c for c in allowed if not c.rpc.last]
+        + [c for c in allowed if c.rpc.last]
+    )

@@ -10,6 +10,7 @@ on free ports, with their data in a temporary directory, and restarts those.
   distribution ports, config file (the system one binds 5672) and mnesia/log dirs;
   `rabbitmqctl -n <node>` drives it. Messages in durable queues survive its restart.
 """
+
 from __future__ import annotations
 
 import glob
@@ -63,12 +64,28 @@ def available() -> str | None:
 
 class PrivatePostgres:
     def __init__(self) -> None:
-        self.bin = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))[-1])
+        self.bin = Path(
+            sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))[-1]
+        )
         self.port = infra.free_port()
         self.dir = _owned_tempdir("xueji-e2e-pg-", "postgres")
         self.data = self.dir / "data"
-        result = _as_user("postgres", [str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U",
-                                       "postgres", "-E", "UTF8", "--locale=C.UTF-8"], timeout=120)
+        result = _as_user(
+            "postgres",
+            [
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            timeout=120,
+        )
         if result.returncode:
             raise ServerError(f"initdb failed: {result.stderr}")
         self.start()
@@ -79,17 +96,35 @@ class PrivatePostgres:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        options = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        result = _as_user("postgres", [str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"),
-                                       "-o", options, "-w", "start"], timeout=START_TIMEOUT)
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        result = _as_user(
+            "postgres",
+            [
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.dir / "log"),
+                "-o",
+                options,
+                "-w",
+                "start",
+            ],
+            timeout=START_TIMEOUT,
+        )
         if result.returncode:
             raise ServerError(f"pg_ctl start failed: {result.stdout}{result.stderr}")
         _wait_port(self.port, "private PostgreSQL")
 
     def stop(self, mode: str = "fast") -> None:
-        _as_user("postgres", [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
-                 timeout=START_TIMEOUT)
+        _as_user(
+            "postgres",
+            [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
+            timeout=START_TIMEOUT,
+        )
 
     def restart(self) -> None:
         self.stop()
@@ -106,7 +141,8 @@ class PrivateRabbit:
         self.port, self.dist_port = infra.free_port(), infra.free_port()
         self.dir = _owned_tempdir("xueji-e2e-rabbit-", "rabbitmq")
         (self.dir / "rabbitmq.conf").write_text(
-            f"listeners.tcp.local = 127.0.0.1:{self.port}\nloopback_users = none\n")
+            f"listeners.tcp.local = 127.0.0.1:{self.port}\nloopback_users = none\n"
+        )
         (self.dir / "enabled_plugins").write_text("[].\n")
         self._proc: subprocess.Popen | None = None
         self.start()
@@ -129,8 +165,12 @@ class PrivateRabbit:
         }
 
     def ctl(self, *args: str, timeout: float = 60) -> str:
-        result = _as_user("rabbitmq", ["/usr/lib/rabbitmq/bin/rabbitmqctl", "-q", "-n", self.node, *args],
-                          env=self._env(), timeout=timeout)
+        result = _as_user(
+            "rabbitmq",
+            ["/usr/lib/rabbitmq/bin/rabbitmqctl", "-q", "-n", self.node, *args],
+            env=self._env(),
+            timeout=timeout,
+        )
         if result.returncode:
             raise ServerError(f"rabbitmqctl {' '.join(args)} failed: {result.stdout}{result.stderr}")
         return result.stdout
@@ -138,8 +178,14 @@ class PrivateRabbit:
     def start(self) -> None:
         log = (self.dir / "server.out").open("ab")
         self._proc = subprocess.Popen(
-            ["runuser", "-u", "rabbitmq", "--", "/usr/lib/rabbitmq/bin/rabbitmq-server"], env=self._env(),
-            cwd=self.dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            ["runuser", "-u", "rabbitmq", "--", "/usr/lib/rabbitmq/bin/rabbitmq-server"],
+            env=self._env(),
+            cwd=self.dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + START_TIMEOUT
         while not infra.reachable("127.0.0.1", self.port, timeout=0.5):
             if self._proc.poll() is not None:

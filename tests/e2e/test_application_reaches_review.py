@@ -4,18 +4,18 @@ Real processes (`xueji-registration serve`, `xueji-review serve`, `xueji-review-
 PostgreSQL databases and a real RabbitMQ vhost. Outcomes are read through the public gRPC API; the
 exactly-once claims also through review's tables (review_cases, inbox).
 """
+
 from __future__ import annotations
 
 import functools
-
 import time
 
 import grpc
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
-
 from tests.e2e import actors
+
 from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc, review_pb2, review_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.demo import population_register
@@ -60,10 +60,14 @@ def create_application(cluster, person) -> registration_pb2.Application:
             birth_date=common_pb2.Date(
                 year=person.birth_date.year, month=person.birth_date.month, day=person.birth_date.day
             ),
-            document=common_pb2.IdentityDocument(type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID, number=person.resident_id),
+            document=common_pb2.IdentityDocument(
+                type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID, number=person.resident_id
+            ),
         ),
     )
-    request.student.MergeFrom(dict_to_message(sample_form(), registration_pb2.StudentRecordForm()))  # the rest of the form
+    request.student.MergeFrom(
+        dict_to_message(sample_form(), registration_pb2.StudentRecordForm())
+    )  # the rest of the form
     with grpc.insecure_channel(cluster.address("registration")) as channel:
         stub = registration_pb2_grpc.RegistrationsStub(channel)
         token = cluster.token(Role.SCHOOL_REGISTRAR, SCHOOL, "registrar-1")
@@ -81,20 +85,27 @@ def pending_total(cluster) -> int:
 
 
 def outbox_row(cluster, application_id: str):
-    rows = sql(cluster, "registration",
-               "SELECT event_id, event_type, envelope, published_at, attempts FROM outbox"
-               " WHERE aggregate_id = :id", id=application_id)
+    rows = sql(
+        cluster,
+        "registration",
+        "SELECT event_id, event_type, envelope, published_at, attempts FROM outbox WHERE aggregate_id = :id",
+        id=application_id,
+    )
     assert len(rows) == 1, rows
     return rows[0]
 
 
 def wait_published(cluster, application_id: str):
-    return wait_for(lambda: (row := outbox_row(cluster, application_id)).published_at and row,
-                    f"outbox row of {application_id} to be published")
+    return wait_for(
+        lambda: (row := outbox_row(cluster, application_id)).published_at and row,
+        f"outbox row of {application_id} to be published",
+    )
 
 
 def assert_exactly_once(cluster, application_id: str, event_id: str) -> None:
-    cases = sql(cluster, "review", "SELECT count(*) FROM review_cases WHERE application_id = :id", id=application_id)
+    cases = sql(
+        cluster, "review", "SELECT count(*) FROM review_cases WHERE application_id = :id", id=application_id
+    )
     inbox = sql(cluster, "review", "SELECT consumer FROM inbox WHERE event_id = :id", id=event_id)
     assert cases[0][0] == 1
     assert len(inbox) == 1, inbox

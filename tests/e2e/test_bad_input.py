@@ -7,6 +7,7 @@ Invalid UTF-8 cannot be put in a protobuf string from Python, so it goes on the 
 request is serialized, then a field holding the bad bytes is appended (a parser merges it into the
 message, the last value of a field winning) and the bytes are sent through a generic unary call.
 """
+
 from __future__ import annotations
 
 import grpc
@@ -14,32 +15,57 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from tests.e2e.actors import NON_PRIMARY, RESIDENT, S, identity_form, sql
 from tests.e2e.coverage import coverage
-from xueji.v1 import common_pb2, dedup_pb2, national_query_pb2 as nq, registration_pb2 as rg, review_pb2
+
+from xueji.v1 import common_pb2, dedup_pb2, review_pb2
+from xueji.v1 import national_query_pb2 as nq
+from xueji.v1 import registration_pb2 as rg
 from xueji_common.auth import Role
 from xueji_common.grpcserver.client import bearer
 from xueji_common.grpcserver.convert import dict_to_message
 from xueji_registration.testing import sample_form
 
 pytestmark = pytest.mark.slow
-CLEAR = {grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED,
-         grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ALREADY_EXISTS,
-         grpc.StatusCode.ABORTED}
-FUZZ = settings(max_examples=30, deadline=None, database=None, print_blob=True,
-                suppress_health_check=list(HealthCheck))
-INT64 = st.integers(-2**63, 2**63 - 1)
-ENUM = st.one_of(st.integers(0, 12), st.integers(-2**31, 2**31 - 1))     # known and unknown values
-TEXT = st.one_of(
-    st.text(max_size=40),                                                   # NUL and control characters too
-    st.text(min_size=1, max_size=4).map(lambda s: s * 25_000),             # up to 100,000 characters
-    st.sampled_from(["", " ", "\x00", "张三\x00", "1330102001", "330102", "G" + "9" * 18, "'; DROP TABLE x;--",
-                     "𠀀𠀁", "\u202e", "a" * 101]),
+CLEAR = {
+    grpc.StatusCode.OK,
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.ALREADY_EXISTS,
+    grpc.StatusCode.ABORTED,
+}
+FUZZ = settings(
+    max_examples=30, deadline=None, database=None, print_blob=True, suppress_health_check=list(HealthCheck)
 )
-INVALID_UTF8 = st.builds(lambda a, bad, b: a + bad + b, st.binary(max_size=8),
-                         st.sampled_from([b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\xc0\xaf"]),
-                         st.binary(max_size=8)).filter(lambda raw: not _utf8(raw))
+INT64 = st.integers(-(2**63), 2**63 - 1)
+ENUM = st.one_of(st.integers(0, 12), st.integers(-(2**31), 2**31 - 1))  # known and unknown values
+TEXT = st.one_of(
+    st.text(max_size=40),  # NUL and control characters too
+    st.text(min_size=1, max_size=4).map(lambda s: s * 25_000),  # up to 100,000 characters
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "张三\x00",
+            "1330102001",
+            "330102",
+            "G" + "9" * 18,
+            "'; DROP TABLE x;--",
+            "𠀀𠀁",
+            "\u202e",
+            "a" * 101,
+        ]
+    ),
+)
+INVALID_UTF8 = st.builds(
+    lambda a, bad, b: a + bad + b,
+    st.binary(max_size=8),
+    st.sampled_from([b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\xc0\xaf"]),
+    st.binary(max_size=8),
+).filter(lambda raw: not _utf8(raw))
 
 
 def _utf8(raw: bytes) -> bool:
@@ -73,7 +99,7 @@ def with_raw_string(message, path: str, raw: bytes) -> bytes:
 
 
 def send(channel, method: str, payload: bytes, metadata) -> tuple[grpc.StatusCode, str, bytes]:
-    rpc = channel.unary_unary(method)   # bytes in, bytes out
+    rpc = channel.unary_unary(method)  # bytes in, bytes out
     coverage.bad_inputs += 1
     try:
         return grpc.StatusCode.OK, "", rpc(payload, metadata=metadata, timeout=30)
@@ -99,38 +125,74 @@ def counts(cluster, db: str, table: str = "") -> tuple:
 def assert_serving(zj, *servers: str) -> None:
     for name in servers:
         assert zj.cluster.running(name), f"{name} exited"
-        status = health_pb2_grpc.HealthStub(zj.channel(name.removeprefix("zj-"))).Check(
-            health_pb2.HealthCheckRequest(), timeout=10).status
+        status = (
+            health_pb2_grpc.HealthStub(zj.channel(name.removeprefix("zj-")))
+            .Check(health_pb2.HealthCheckRequest(), timeout=10)
+            .status
+        )
         assert status == health_pb2.HealthCheckResponse.SERVING, name
 
 
 # -- the requests ---------------------------------------------------------------------------------
 
-FORM_CHANGES = st.fixed_dictionaries({}, optional={
-    "name": TEXT, "className": TEXT, "grade": TEXT, "phone": TEXT, "postalCode": TEXT, "currentAddress": TEXT,
-    "ethnicityCode": TEXT, "nationalityCode": TEXT, "admissionYearMonth": TEXT, "birthplaceCode": TEXT,
-    "gender": ENUM, "healthStatus": ENUM, "admissionMethod": ENUM, "disabilityType": ENUM,
-    "inclusiveEducation": ENUM, "leftBehind": ENUM,
-    "birthDate": st.fixed_dictionaries({"year": st.integers(-2**31, 2**31 - 1), "month": st.integers(-5, 20),
-                                        "day": st.integers(-5, 40)}),
-    "document": st.fixed_dictionaries({"type": ENUM, "number": TEXT}),
-    "commuteDistanceKm": st.floats(allow_nan=True, allow_infinity=True),
-    "familyMembers": st.lists(st.fixed_dictionaries({
-        "name": TEXT, "relationshipCode": TEXT,
-        "document": st.fixed_dictionaries({"type": ENUM, "number": TEXT})}), max_size=3),
-})
-FORM_STRINGS = ["student.name", "student.class_name", "student.document.number", "student.phone",
-                "student.current_address", "student.family_members.name"]
+FORM_CHANGES = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": TEXT,
+        "className": TEXT,
+        "grade": TEXT,
+        "phone": TEXT,
+        "postalCode": TEXT,
+        "currentAddress": TEXT,
+        "ethnicityCode": TEXT,
+        "nationalityCode": TEXT,
+        "admissionYearMonth": TEXT,
+        "birthplaceCode": TEXT,
+        "gender": ENUM,
+        "healthStatus": ENUM,
+        "admissionMethod": ENUM,
+        "disabilityType": ENUM,
+        "inclusiveEducation": ENUM,
+        "leftBehind": ENUM,
+        "birthDate": st.fixed_dictionaries(
+            {
+                "year": st.integers(-(2**31), 2**31 - 1),
+                "month": st.integers(-5, 20),
+                "day": st.integers(-5, 40),
+            }
+        ),
+        "document": st.fixed_dictionaries({"type": ENUM, "number": TEXT}),
+        "commuteDistanceKm": st.floats(allow_nan=True, allow_infinity=True),
+        "familyMembers": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "name": TEXT,
+                    "relationshipCode": TEXT,
+                    "document": st.fixed_dictionaries({"type": ENUM, "number": TEXT}),
+                }
+            ),
+            max_size=3,
+        ),
+    },
+)
+FORM_STRINGS = [
+    "student.name",
+    "student.class_name",
+    "student.document.number",
+    "student.phone",
+    "student.current_address",
+    "student.family_members.name",
+]
 
 
 def student_form(base_identity: dict, changes: dict) -> rg.StudentRecordForm:
     form = {**sample_form("resident"), **base_identity}
     form.update(changes)
     message = rg.StudentRecordForm()
-    for key, value in form.items():   # one field at a time: values the JSON mapping refuses are left out
+    for key, value in form.items():  # one field at a time: values the JSON mapping refuses are left out
         try:
             message.MergeFrom(dict_to_message({key: value}, rg.StudentRecordForm()))
-        except Exception:  # noqa: BLE001 - e.g. an out-of-range int for an int32 date part
+        except Exception:
             pass
     return message
 
@@ -154,12 +216,19 @@ def test_create_application_fuzzed(zj, owned, data):
         category=data.draw(st.one_of(st.just(RESIDENT), ENUM), "category"),
         student=student_form(identity, data.draw(FORM_CHANGES, "form changes")),
         proof_material_ids=data.draw(st.lists(TEXT, max_size=3), "proof_material_ids"),
-        request_id=data.draw(TEXT, "request_id"))
-    bad = data.draw(st.none() | st.tuples(st.sampled_from(["school_code", "request_id", *FORM_STRINGS]),
-                                          INVALID_UTF8), "invalid utf-8")
+        request_id=data.draw(TEXT, "request_id"),
+    )
+    bad = data.draw(
+        st.none() | st.tuples(st.sampled_from(["school_code", "request_id", *FORM_STRINGS]), INVALID_UTF8),
+        "invalid utf-8",
+    )
     before = counts(zj.cluster, "zj-registration", "applications")
-    code, details, _ = send(zj.channel("registration"), "/xueji.v1.Registrations/CreateApplication",
-                            serialized(request, bad), zj.md(Role.SCHOOL_REGISTRAR))
+    code, details, _ = send(
+        zj.channel("registration"),
+        "/xueji.v1.Registrations/CreateApplication",
+        serialized(request, bad),
+        zj.md(Role.SCHOOL_REGISTRAR),
+    )
     assert_clear(code, details, "CreateApplication")
     after = counts(zj.cluster, "zj-registration", "applications")
     if code == grpc.StatusCode.OK:
@@ -175,17 +244,43 @@ def test_update_application_fuzzed(zj, owned, data):
     app_id = data.draw(st.one_of(st.just(failed.application_id), TEXT), "application_id")
     current = zj.application(failed.application_id)
     request = rg.UpdateApplicationRequest(
-        application_id=app_id, student=student_form(identity, data.draw(FORM_CHANGES, "form changes")),
+        application_id=app_id,
+        student=student_form(identity, data.draw(FORM_CHANGES, "form changes")),
         proof_material_ids=data.draw(st.lists(TEXT, max_size=2), "proof_material_ids"),
-        expected_version=data.draw(st.one_of(st.just(current.version), INT64), "expected_version"))
-    request.update_mask.paths.extend(data.draw(st.lists(st.one_of(
-        st.sampled_from(["student", "student.phone", "student.class_name", "student.name", "proof_material_ids",
-                         "student.family_members", "student.document", "state", "school_code"]), TEXT),
-        max_size=3), "update_mask"))
+        expected_version=data.draw(st.one_of(st.just(current.version), INT64), "expected_version"),
+    )
+    request.update_mask.paths.extend(
+        data.draw(
+            st.lists(
+                st.one_of(
+                    st.sampled_from(
+                        [
+                            "student",
+                            "student.phone",
+                            "student.class_name",
+                            "student.name",
+                            "proof_material_ids",
+                            "student.family_members",
+                            "student.document",
+                            "state",
+                            "school_code",
+                        ]
+                    ),
+                    TEXT,
+                ),
+                max_size=3,
+            ),
+            "update_mask",
+        )
+    )
     bad = data.draw(st.none() | st.tuples(st.sampled_from(["application_id", *FORM_STRINGS]), INVALID_UTF8))
     before = counts(zj.cluster, "zj-registration", "applications")
-    code, details, _ = send(zj.channel("registration"), "/xueji.v1.Registrations/UpdateApplication",
-                            serialized(request, bad), zj.md(Role.SCHOOL_REGISTRAR))
+    code, details, _ = send(
+        zj.channel("registration"),
+        "/xueji.v1.Registrations/UpdateApplication",
+        serialized(request, bad),
+        zj.md(Role.SCHOOL_REGISTRAR),
+    )
     assert_clear(code, details, "UpdateApplication")
     if code != grpc.StatusCode.OK:
         assert counts(zj.cluster, "zj-registration", "applications") == before
@@ -195,17 +290,26 @@ def test_update_application_fuzzed(zj, owned, data):
 @FUZZ
 @given(data=st.data())
 def test_lookup_student_fuzzed(zj, data):
-    request = nq.LookupStudentRequest(name=data.draw(TEXT, "name"), captcha_id=data.draw(TEXT, "captcha_id"),
-                                      captcha_answer=data.draw(TEXT, "captcha_answer"))
+    request = nq.LookupStudentRequest(
+        name=data.draw(TEXT, "name"),
+        captcha_id=data.draw(TEXT, "captcha_id"),
+        captcha_answer=data.draw(TEXT, "captcha_answer"),
+    )
     key = data.draw(st.sampled_from(["document_number", "national_student_number", None]), "key")
     if key:
         setattr(request, key, data.draw(TEXT, key))
-    bad = data.draw(st.none() | st.tuples(st.sampled_from(["name", "document_number", "national_student_number",
-                                                           "captcha_answer"]), INVALID_UTF8))
+    bad = data.draw(
+        st.none()
+        | st.tuples(
+            st.sampled_from(["name", "document_number", "national_student_number", "captcha_answer"]),
+            INVALID_UTF8,
+        )
+    )
     # The system role: no captcha and no rate limit, so every example reaches the query itself.
     md = bearer(zj.cluster.token(Role.SYSTEM, "000000", "fuzz-ministry-app"))
-    code, details, _ = send(zj.channel("national-query"), "/xueji.v1.NationalQuery/LookupStudent",
-                            serialized(request, bad), md)
+    code, details, _ = send(
+        zj.channel("national-query"), "/xueji.v1.NationalQuery/LookupStudent", serialized(request, bad), md
+    )
     assert_clear(code, details, "LookupStudent")
 
 
@@ -215,45 +319,81 @@ def test_approve_case_fuzzed(zj, owned, data):
     _, failed = owned
     request = review_pb2.ApproveCaseRequest(
         case_id=data.draw(st.one_of(st.just(failed.application_id), TEXT), "case_id"),
-        opinion=data.draw(TEXT, "opinion"), expected_version=data.draw(INT64, "expected_version"))
+        opinion=data.draw(TEXT, "opinion"),
+        expected_version=data.draw(INT64, "expected_version"),
+    )
     bad = data.draw(st.none() | st.tuples(st.sampled_from(["case_id", "opinion"]), INVALID_UTF8))
-    role, unit = data.draw(st.sampled_from([(Role.SCHOOL_LEADER, zj.school), (Role.DEPARTMENT_REGISTRAR, zj.county),
-                                            (Role.SCHOOL_REGISTRAR, zj.school)]), "caller")
+    role, unit = data.draw(
+        st.sampled_from(
+            [
+                (Role.SCHOOL_LEADER, zj.school),
+                (Role.DEPARTMENT_REGISTRAR, zj.county),
+                (Role.SCHOOL_REGISTRAR, zj.school),
+            ]
+        ),
+        "caller",
+    )
     before = counts(zj.cluster, "zj-review")
-    code, details, _ = send(zj.channel("review"), "/xueji.v1.Reviews/ApproveCase", serialized(request, bad),
-                            zj.md(role, unit))
+    code, details, _ = send(
+        zj.channel("review"), "/xueji.v1.Reviews/ApproveCase", serialized(request, bad), zj.md(role, unit)
+    )
     assert_clear(code, details, "ApproveCase")
     assert code != grpc.StatusCode.OK, "the case of a failed gate is closed"
     assert counts(zj.cluster, "zj-review") == before
 
 
-IDENTITY = st.fixed_dictionaries({
-    "name": TEXT, "gender": ENUM, "document": st.fixed_dictionaries({"type": ENUM, "number": TEXT}),
-    "birthDate": st.fixed_dictionaries({"year": st.integers(-9999, 99999), "month": st.integers(-1, 13),
-                                        "day": st.integers(-1, 32)})})
+IDENTITY = st.fixed_dictionaries(
+    {
+        "name": TEXT,
+        "gender": ENUM,
+        "document": st.fixed_dictionaries({"type": ENUM, "number": TEXT}),
+        "birthDate": st.fixed_dictionaries(
+            {"year": st.integers(-9999, 99999), "month": st.integers(-1, 13), "day": st.integers(-1, 32)}
+        ),
+    }
+)
 
 
 @FUZZ
 @given(data=st.data())
 def test_resolve_problem_group_fuzzed(zj, data):
     request = dedup_pb2.ResolveProblemGroupRequest(
-        group_id=data.draw(TEXT, "group_id"), opinion=data.draw(TEXT, "opinion"),
-        expected_version=data.draw(INT64, "expected_version"))
+        group_id=data.draw(TEXT, "group_id"),
+        opinion=data.draw(TEXT, "opinion"),
+        expected_version=data.draw(INT64, "expected_version"),
+    )
     for _ in range(data.draw(st.integers(0, 3), "resolutions")):
         resolution = request.resolutions.add(record_id=data.draw(TEXT), resolution=data.draw(ENUM))
         if data.draw(st.booleans()):
-            resolution.corrected_identity.CopyFrom(dict_to_message(data.draw(IDENTITY), common_pb2.StudentIdentity()))
+            resolution.corrected_identity.CopyFrom(
+                dict_to_message(data.draw(IDENTITY), common_pb2.StudentIdentity())
+            )
     for _ in range(data.draw(st.integers(0, 2), "proof files")):
         request.proof_files.add(
-            file_name=data.draw(TEXT), content=data.draw(st.binary(max_size=2000)),
-            content_type=data.draw(st.one_of(TEXT, st.sampled_from(["image/png", "application/pdf"]))))
-    bad = data.draw(st.none() | st.tuples(st.sampled_from(["group_id", "opinion", "resolutions.record_id"]),
-                                          INVALID_UTF8))
-    role, unit = data.draw(st.sampled_from([(Role.DEPARTMENT_REGISTRAR, zj.county), (Role.SCHOOL_REGISTRAR, zj.school),
-                                            (Role.SCHOOL_LEADER, zj.school)]), "caller")
+            file_name=data.draw(TEXT),
+            content=data.draw(st.binary(max_size=2000)),
+            content_type=data.draw(st.one_of(TEXT, st.sampled_from(["image/png", "application/pdf"]))),
+        )
+    bad = data.draw(
+        st.none() | st.tuples(st.sampled_from(["group_id", "opinion", "resolutions.record_id"]), INVALID_UTF8)
+    )
+    role, unit = data.draw(
+        st.sampled_from(
+            [
+                (Role.DEPARTMENT_REGISTRAR, zj.county),
+                (Role.SCHOOL_REGISTRAR, zj.school),
+                (Role.SCHOOL_LEADER, zj.school),
+            ]
+        ),
+        "caller",
+    )
     before = counts(zj.cluster, "zj-dedup")
-    code, details, _ = send(zj.channel("dedup"), "/xueji.v1.ProblemRecords/ResolveProblemGroup",
-                            serialized(request, bad), zj.md(role, unit))
+    code, details, _ = send(
+        zj.channel("dedup"),
+        "/xueji.v1.ProblemRecords/ResolveProblemGroup",
+        serialized(request, bad),
+        zj.md(role, unit),
+    )
     assert_clear(code, details, "ResolveProblemGroup")
     assert code != grpc.StatusCode.OK, "there is no such problem group"
     assert counts(zj.cluster, "zj-dedup") == before
@@ -261,9 +401,16 @@ def test_resolve_problem_group_fuzzed(zj, data):
 
 # -- workbooks ------------------------------------------------------------------------------------
 
-CELL = st.one_of(st.none(), st.text(max_size=30), st.integers(-2**70, 2**70), st.booleans(),
-                 st.floats(allow_nan=False, allow_infinity=False), st.dates(), st.datetimes(),
-                 st.text(min_size=1, max_size=3).map(lambda s: s * 12_000))
+CELL = st.one_of(
+    st.none(),
+    st.text(max_size=30),
+    st.integers(-(2**70), 2**70),
+    st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.dates(),
+    st.datetimes(),
+    st.text(min_size=1, max_size=3).map(lambda s: s * 12_000),
+)
 
 
 def _template():
@@ -271,7 +418,9 @@ def _template():
     from xueji_common.vocabulary import RegistrationKind
     from xueji_registration.domain.template.columns import registration_template
 
-    return registration_template(RegistrationKind.from_proto(NON_PRIMARY), DocumentCategory.from_proto(RESIDENT))
+    return registration_template(
+        RegistrationKind.from_proto(NON_PRIMARY), DocumentCategory.from_proto(RESIDENT)
+    )
 
 
 def _workbook(template, rows) -> bytes | None:
@@ -313,13 +462,24 @@ def test_import_fuzzed_workbooks(zj, good_row, data):
             return
         if shape == "damaged":
             at = data.draw(st.integers(0, len(content) - 1), "damage at")
-            content = content[:at] + data.draw(st.binary(min_size=1, max_size=64), "damage") + content[at + 64:]
+            content = (
+                content[:at] + data.draw(st.binary(min_size=1, max_size=64), "damage") + content[at + 64 :]
+            )
     before = counts(zj.cluster, "zj-registration", "applications")
     request = rg.ImportApplicationsRequest(
-        school_code=zj.school, kind=NON_PRIMARY, category=RESIDENT,
-        file=common_pb2.FileContent(file_name=data.draw(st.sampled_from(["新生.xlsx", "a.xls", ""])), content=content))
-    code, details, body = send(zj.channel("registration"), "/xueji.v1.Registrations/ImportApplications",
-                               request.SerializeToString(), zj.md(Role.SCHOOL_REGISTRAR))
+        school_code=zj.school,
+        kind=NON_PRIMARY,
+        category=RESIDENT,
+        file=common_pb2.FileContent(
+            file_name=data.draw(st.sampled_from(["新生.xlsx", "a.xls", ""])), content=content
+        ),
+    )
+    code, details, body = send(
+        zj.channel("registration"),
+        "/xueji.v1.Registrations/ImportApplications",
+        request.SerializeToString(),
+        zj.md(Role.SCHOOL_REGISTRAR),
+    )
     assert_clear(code, details, "ImportApplications")
     after = counts(zj.cluster, "zj-registration", "applications")
     if code != grpc.StatusCode.OK:

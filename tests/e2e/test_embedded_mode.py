@@ -1,6 +1,7 @@
 """The embedded system (README's first command) over real sockets: all five services in one process,
 SQLite files, the in-process bus. Reflection, health, authentication, metrics, and the first flow:
 registration's application-submitted event reaches review through outbox → bus → inbox."""
+
 from __future__ import annotations
 
 import os
@@ -35,16 +36,26 @@ from xueji_registration.testing import sample_form
 SCHOOL = "1330102001"
 OTHER_SCHOOL = "1330105001"
 FIVE_SERVICES = {
-    "xueji.v1.Registrations", "xueji.v1.PreschoolTransfers", "xueji.v1.Dedup", "xueji.v1.ProblemRecords",
-    "xueji.v1.Reviews", "xueji.v1.Reports", "xueji.v1.NationalQuery", "xueji.v1.PreschoolRecords",
+    "xueji.v1.Registrations",
+    "xueji.v1.PreschoolTransfers",
+    "xueji.v1.Dedup",
+    "xueji.v1.ProblemRecords",
+    "xueji.v1.Reviews",
+    "xueji.v1.Reports",
+    "xueji.v1.NationalQuery",
+    "xueji.v1.PreschoolRecords",
     "xueji.v1.SpecialEd",
 }
 
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), grpc_address=f"127.0.0.1:{free_port()}",
-                        metrics_port=0, relay_interval=0.1)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("data"),
+        grpc_address=f"127.0.0.1:{free_port()}",
+        metrics_port=0,
+        relay_interval=0.1,
+    )
     system = EmbeddedSystem(settings)
     system.start()
     yield system
@@ -69,9 +80,13 @@ def person(index: int):
 
 
 def create_request(p, school=SCHOOL):
-    student = dict_to_message(sample_form(), registration_pb2.StudentRecordForm())  # the rest of the national form
+    student = dict_to_message(
+        sample_form(), registration_pb2.StudentRecordForm()
+    )  # the rest of the national form
     student.name = p.name
-    student.document.CopyFrom(common_pb2.IdentityDocument(type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID, number=p.resident_id))
+    student.document.CopyFrom(
+        common_pb2.IdentityDocument(type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID, number=p.resident_id)
+    )
     return registration_pb2.CreateApplicationRequest(
         school_code=school,
         kind=common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN,
@@ -82,8 +97,10 @@ def create_request(p, school=SCHOOL):
 
 def pending_total(system, channel, school=SCHOOL) -> int:
     stub = review_pb2_grpc.ReviewsStub(channel)
-    summary = stub.GetPendingSummary(review_pb2.GetPendingSummaryRequest(school_code=school),
-                                     metadata=bearer(token(system, Role.SCHOOL_LEADER, school)))
+    summary = stub.GetPendingSummary(
+        review_pb2.GetPendingSummaryRequest(school_code=school),
+        metadata=bearer(token(system, Role.SCHOOL_LEADER, school)),
+    )
     return summary.total
 
 
@@ -114,7 +131,10 @@ def test_registrations_periodic_jobs_run_in_the_one_process(system):
 def test_health_reports_serving_for_each_service(channel):
     stub = health_pb2_grpc.HealthStub(channel)
     for name in ["", *FIVE_SERVICES]:
-        assert stub.Check(health_pb2.HealthCheckRequest(service=name)).status == health_pb2.HealthCheckResponse.SERVING
+        assert (
+            stub.Check(health_pb2.HealthCheckRequest(service=name)).status
+            == health_pb2.HealthCheckResponse.SERVING
+        )
 
 
 @pytest.mark.parametrize("bad", ["missing", "forged", "expired", "audience", "scheme"])
@@ -150,7 +170,12 @@ def test_submitted_application_reaches_review_through_outbox_bus_and_inbox(syste
     assert consumer(body) == "duplicate"
     assert pending_total(system, channel) == before + 1
     with review.session_factory() as s:
-        assert s.execute(select(func.count()).select_from(review.spec.metadata.tables["review_cases"])).scalar_one() == before + 1
+        assert (
+            s.execute(
+                select(func.count()).select_from(review.spec.metadata.tables["review_cases"])
+            ).scalar_one()
+            == before + 1
+        )
 
 
 def test_same_document_cannot_be_entered_twice(system, channel):
@@ -160,37 +185,74 @@ def test_same_document_cannot_be_entered_twice(system, channel):
         stub.CreateApplication(create_request(person(1)), metadata=bearer(token(system)))
     assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
     # names the holder as production does: a live application, its school and province, number masked
-    assert err.value.details() == (f"该身份证件号已被浙江省杭州市上城区胜利小学的学籍注册申请占用"
-                                   f"（{mask_document_number(person(1).resident_id)}）")
+    assert err.value.details() == (
+        f"该身份证件号已被浙江省杭州市上城区胜利小学的学籍注册申请占用"
+        f"（{mask_document_number(person(1).resident_id)}）"
+    )
 
 
 def test_a_bulk_loaded_record_of_another_province_holds_its_hk_permit(system, channel):
     """The nation's existing records loaded over gRPC feed the embedded dedup's holdings too."""
-    from xueji.v1 import national_query_pb2 as nq, national_query_pb2_grpc
+    from xueji.v1 import national_query_pb2 as nq
+    from xueji.v1 import national_query_pb2_grpc
     from xueji_national_query.domain.load_rows import COLUMNS
 
     hk = "H39000001"
-    rows = [[c.header for c in COLUMNS], ["L320102201205060001", "林港生", "1", "2012-05-06", "6", hk, "320000",
-                                          "1320102001", "梅园小学", "小学", "在读", "否", "2025-09-01 08:00:00"]]
-    report = national_query_pb2_grpc.NationalQueryStub(channel).BulkLoadRecords(iter([
-        nq.BulkLoadRecordsRequest(header=nq.BulkLoadHeader(file_name="h.csv", format=nq.BULK_LOAD_FORMAT_CSV)),
-        nq.BulkLoadRecordsRequest(chunk="\n".join(",".join(r) for r in rows).encode())]),
-        metadata=bearer(token(system, Role.SYSTEM, "000000")))
+    rows = [
+        [c.header for c in COLUMNS],
+        [
+            "L320102201205060001",
+            "林港生",
+            "1",
+            "2012-05-06",
+            "6",
+            hk,
+            "320000",
+            "1320102001",
+            "梅园小学",
+            "小学",
+            "在读",
+            "否",
+            "2025-09-01 08:00:00",
+        ],
+    ]
+    report = national_query_pb2_grpc.NationalQueryStub(channel).BulkLoadRecords(
+        iter(
+            [
+                nq.BulkLoadRecordsRequest(
+                    header=nq.BulkLoadHeader(file_name="h.csv", format=nq.BULK_LOAD_FORMAT_CSV)
+                ),
+                nq.BulkLoadRecordsRequest(chunk="\n".join(",".join(r) for r in rows).encode()),
+            ]
+        ),
+        metadata=bearer(token(system, Role.SYSTEM, "000000")),
+    )
     assert report.rows_inserted == 1
     student = dict_to_message(sample_form("hmt_foreign"), registration_pb2.StudentRecordForm())
     student.name, student.gender = "林港生", common_pb2.GENDER_MALE
     student.birth_date.CopyFrom(common_pb2.Date(year=2012, month=5, day=6))
     student.document.CopyFrom(common_pb2.IdentityDocument(type=common_pb2.DOCUMENT_TYPE_HK_PERMIT, number=hk))
     stub = registration_pb2_grpc.RegistrationsStub(channel)
-    app = stub.CreateApplication(registration_pb2.CreateApplicationRequest(
-        school_code=SCHOOL, kind=common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN,
-        category=common_pb2.DOCUMENT_CATEGORY_HMT_FOREIGN, student=student), metadata=bearer(token(system)))
+    app = stub.CreateApplication(
+        registration_pb2.CreateApplicationRequest(
+            school_code=SCHOOL,
+            kind=common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN,
+            category=common_pb2.DOCUMENT_CATEGORY_HMT_FOREIGN,
+            student=student,
+        ),
+        metadata=bearer(token(system)),
+    )
 
     def current():
-        return stub.GetApplication(registration_pb2.GetApplicationRequest(application_id=app.application_id),
-                                   metadata=bearer(token(system)))
+        return stub.GetApplication(
+            registration_pb2.GetApplicationRequest(application_id=app.application_id),
+            metadata=bearer(token(system)),
+        )
+
     assert wait_for(lambda: current().state == registration_pb2.APPLICATION_STATE_DEDUP_FAILED, timeout=30)
-    assert current().dedup_failure_reason == "该身份证件号已被江苏省南京市玄武区梅园小学的学籍使用（H******01）"
+    assert (
+        current().dedup_failure_reason == "该身份证件号已被江苏省南京市玄武区梅园小学的学籍使用（H******01）"
+    )
 
 
 def test_bad_input_names_each_field_and_writes_nothing(system, channel):
@@ -199,15 +261,22 @@ def test_bad_input_names_each_field_and_writes_nothing(system, channel):
         outbox_before = s.execute(select(func.count()).select_from(registration.spec.outbox)).scalar_one()
     request = create_request(person(2))
     request.student.name = ""
-    request.student.document.number = request.student.document.number[:-1] + ("0" if request.student.document.number[-1] != "0" else "1")
+    request.student.document.number = request.student.document.number[:-1] + (
+        "0" if request.student.document.number[-1] != "0" else "1"
+    )
     with pytest.raises(grpc.RpcError) as err:
-        registration_pb2_grpc.RegistrationsStub(channel).CreateApplication(request, metadata=bearer(token(system)))
+        registration_pb2_grpc.RegistrationsStub(channel).CreateApplication(
+            request, metadata=bearer(token(system))
+        )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     fields = dict(field_violations(err.value))
     assert fields["student.name"] == "姓名不能为空"
     assert "校验位" in fields["student.document.number"]
     with registration.session_factory() as s:
-        assert s.execute(select(func.count()).select_from(registration.spec.outbox)).scalar_one() == outbox_before
+        assert (
+            s.execute(select(func.count()).select_from(registration.spec.outbox)).scalar_one()
+            == outbox_before
+        )
 
 
 def test_callers_act_only_within_their_jurisdiction(system, channel):
@@ -218,12 +287,14 @@ def test_callers_act_only_within_their_jurisdiction(system, channel):
     with pytest.raises(grpc.RpcError) as err:
         review_pb2_grpc.ReviewsStub(channel).GetPendingSummary(
             review_pb2.GetPendingSummaryRequest(school_code=OTHER_SCHOOL),
-            metadata=bearer(token(system, Role.SCHOOL_LEADER, SCHOOL)))
+            metadata=bearer(token(system, Role.SCHOOL_LEADER, SCHOOL)),
+        )
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     # The county above both schools may look at either.
     county = bearer(token(system, Role.DEPARTMENT_REGISTRAR, "330102"))
     review_pb2_grpc.ReviewsStub(channel).GetPendingSummary(
-        review_pb2.GetPendingSummaryRequest(school_code=SCHOOL), metadata=county)
+        review_pb2.GetPendingSummaryRequest(school_code=SCHOOL), metadata=county
+    )
 
 
 def test_metrics_endpoint_shows_per_method_counters(system, channel):
@@ -231,27 +302,58 @@ def test_metrics_endpoint_shows_per_method_counters(system, channel):
     serve_metrics(port, system.settings.metrics_bind_host())
     pending_total(system, channel)
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    line = next(l for l in text.splitlines() if l.startswith("xueji_grpc_server_handled_total{")
-                and 'grpc_method="GetPendingSummary"' in l and 'grpc_code="OK"' in l)
+    line = next(
+        l
+        for l in text.splitlines()
+        if l.startswith("xueji_grpc_server_handled_total{")
+        and 'grpc_method="GetPendingSummary"' in l
+        and 'grpc_code="OK"' in l
+    )
     assert float(line.rsplit(" ", 1)[1]) >= 1
-    assert 'xueji_grpc_server_handled_total{grpc_code="UNAUTHENTICATED",grpc_method="GetPendingSummary"' in text
+    assert (
+        'xueji_grpc_server_handled_total{grpc_code="UNAUTHENTICATED",grpc_method="GetPendingSummary"' in text
+    )
     assert "xueji_grpc_server_handling_seconds_bucket" in text
-    assert 'xueji_events_consumed_total{event_type="ApplicationSubmitted",result="handled",xueji_service="review"}' in text
+    assert (
+        'xueji_events_consumed_total{event_type="ApplicationSubmitted",result="handled",xueji_service="review"}'
+        in text
+    )
 
 
 def test_cli_token_and_call_work_against_the_server(system):
     xueji = str(Path(sys.executable).with_name("xueji"))
     # the development key is the one the server made in its data directory
-    env = {**os.environ, "XUEJI_ADDRESS": system.settings.grpc_address, "XUEJI_DATA_DIR": str(system.settings.data_dir),
-           "XUEJI_TOKEN_FILE": str(system.settings.data_dir / "no-sign-in.json")}
-    minted = subprocess.run([xueji, "token", "--role", "school_leader", "--org", SCHOOL],
-                            capture_output=True, text=True, check=True, env=env).stdout.strip()
-    out = subprocess.run([xueji, "call", "xueji.v1.Reviews/GetPendingSummary", f'{{"school_code": "{SCHOOL}"}}',
-                          "--token", minted], capture_output=True, text=True, env=env)
+    env = {
+        **os.environ,
+        "XUEJI_ADDRESS": system.settings.grpc_address,
+        "XUEJI_DATA_DIR": str(system.settings.data_dir),
+        "XUEJI_TOKEN_FILE": str(system.settings.data_dir / "no-sign-in.json"),
+    }
+    minted = subprocess.run(
+        [xueji, "token", "--role", "school_leader", "--org", SCHOOL],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout.strip()
+    out = subprocess.run(
+        [
+            xueji,
+            "call",
+            "xueji.v1.Reviews/GetPendingSummary",
+            f'{{"school_code": "{SCHOOL}"}}',
+            "--token",
+            minted,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     assert '"total"' in out.stdout
-    refused = subprocess.run([xueji, "call", "xueji.v1.Reviews/GetPendingSummary", "{}"],
-                             capture_output=True, text=True, env=env)
+    refused = subprocess.run(
+        [xueji, "call", "xueji.v1.Reviews/GetPendingSummary", "{}"], capture_output=True, text=True, env=env
+    )
     assert refused.returncode == 1 and "UNAUTHENTICATED" in refused.stdout
 
 

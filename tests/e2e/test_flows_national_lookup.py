@@ -5,6 +5,7 @@ name + national student number; a wrong name finds nothing; ministry systems nee
 The test reads a captcha's answer as a person reads the image: it has no OCR, so it recovers the
 answer from what national-query stores — the keyed digest of the answer (its own hash key is the
 cluster's) — by trying the 31^4 possible answers. The service offers no test hook and gets none."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,10 +14,11 @@ from functools import lru_cache
 
 import grpc
 import pytest
-
 from tests.e2e.actors import NON_PRIMARY, RESIDENT, identity_form, sql, wait_for
 from tests.e2e.topologies import both_modes
-from xueji.v1 import common_pb2, events_pb2, national_query_pb2 as nq, national_query_pb2_grpc
+
+from xueji.v1 import common_pb2, events_pb2, national_query_pb2_grpc
+from xueji.v1 import national_query_pb2 as nq
 from xueji_common.auth import Role
 from xueji_common.documents import mask_document_number
 from xueji_common.grpcserver.client import bearer
@@ -24,8 +26,8 @@ from xueji_common.grpcserver.errors import field_violations
 from xueji_national_query.domain.captcha import ALPHABET, LENGTH
 
 pytestmark = pytest.mark.slow
-zj, js = both_modes()   # each case in production topology and in embedded mode
-JS_DEPARTMENT = "320104"   # 秦淮区: a department of the other province
+zj, js = both_modes()  # each case in production topology and in embedded mode
+JS_DEPARTMENT = "320104"  # 秦淮区: a department of the other province
 NOT_FOUND = "未查询到符合条件的学籍信息"
 
 
@@ -37,9 +39,10 @@ def _answers() -> list[bytes]:
 def read_captcha(cluster, captcha_id: str) -> str:
     """The answer of a captcha: HMAC-SHA256(hash key, "<id>:<ANSWER>") inverted over every answer,
     with the key's inner and outer hash states computed once."""
-    [(digest,)] = sql(cluster, "national-query", "SELECT answer_digest FROM captchas WHERE captcha_id = :i",
-                      i=captcha_id)
-    key = cluster.hash_key.encode().ljust(64, b"\0")   # shorter than a SHA-256 block: padded as HMAC does
+    [(digest,)] = sql(
+        cluster, "national-query", "SELECT answer_digest FROM captchas WHERE captcha_id = :i", i=captcha_id
+    )
+    key = cluster.hash_key.encode().ljust(64, b"\0")  # shorter than a SHA-256 block: padded as HMAC does
     inner = hashlib.sha256(bytes(b ^ 0x36 for b in key) + f"{captcha_id}:".encode())
     outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
     target = bytes.fromhex(digest)
@@ -59,8 +62,15 @@ def created(zj, people):
     app = zj.create(NON_PRIMARY, RESIDENT, identity_form(RESIDENT, person))
     zj.approve_all_levels(app.application_id, RESIDENT)
     _, record = zj.approved(app.application_id)
-    wait_for(lambda: sql(zj.cluster, "national-query", "SELECT 1 FROM national_records WHERE record_id = :r",
-                         r=record.record_id), "the record in national-query")
+    wait_for(
+        lambda: sql(
+            zj.cluster,
+            "national-query",
+            "SELECT 1 FROM national_records WHERE record_id = :r",
+            r=record.record_id,
+        ),
+        "the record in national-query",
+    )
     return person, record
 
 
@@ -77,10 +87,16 @@ def ask(lookup, cluster, md, name: str, captcha: bool = True, **key) -> nq.Looku
     challenge = lookup.CreateCaptcha(nq.CreateCaptchaRequest(), metadata=md, timeout=10) if captcha else None
     if challenge is not None:
         assert challenge.png.startswith(b"\x89PNG") and challenge.expire_time.seconds
-    return lookup.LookupStudent(nq.LookupStudentRequest(
-        name=name, captcha_id=challenge.captcha_id if challenge else "",
-        captcha_answer=read_captcha(cluster, challenge.captcha_id) if challenge else "", **key),
-        metadata=md, timeout=10)
+    return lookup.LookupStudent(
+        nq.LookupStudentRequest(
+            name=name,
+            captcha_id=challenge.captcha_id if challenge else "",
+            captcha_answer=read_captcha(cluster, challenge.captcha_id) if challenge else "",
+            **key,
+        ),
+        metadata=md,
+        timeout=10,
+    )
 
 
 def assert_shows(result, person, record, shown_number: str) -> None:
@@ -90,7 +106,7 @@ def assert_shows(result, person, record, shown_number: str) -> None:
     assert result.document.type == common_pb2.DOCUMENT_TYPE_RESIDENT_ID
     assert result.document.number == shown_number
     assert (result.province_code, result.province_name) == ("330000", "浙江省")
-    assert result.stage == record.stage != events_pb2.SCHOOL_STAGE_UNSPECIFIED   # grade 21: 初中
+    assert result.stage == record.stage != events_pb2.SCHOOL_STAGE_UNSPECIFIED  # grade 21: 初中
     assert result.enrolment_status == events_pb2.ENROLMENT_STATUS_ENROLLED
     assert not result.problem_record and result.last_change_time.seconds
 
@@ -102,23 +118,36 @@ def test_a_department_user_of_another_province_finds_the_new_record(lookup, zj, 
     [by_document] = ask(lookup, zj.cluster, md, person.name, document_number=person.resident_id).results
     # Department registrars see the number they asked with (national-query's rule); else masked.
     assert_shows(by_document, person, record, person.resident_id)
-    [by_number] = ask(lookup, zj.cluster, md, person.name,
-                      national_student_number=record.national_student_number).results
+    [by_number] = ask(
+        lookup, zj.cluster, md, person.name, national_student_number=record.national_student_number
+    ).results
     assert_shows(by_number, person, record, mask_document_number(person.resident_id))
 
 
 def test_a_wrong_name_finds_nothing_and_says_only_that(lookup, zj, created):
     person, record = created
     with pytest.raises(grpc.RpcError) as err:
-        ask(lookup, zj.cluster, js_user(zj.cluster), person.name + "某",
-            national_student_number=record.national_student_number)
+        ask(
+            lookup,
+            zj.cluster,
+            js_user(zj.cluster),
+            person.name + "某",
+            national_student_number=record.national_student_number,
+        )
     assert (err.value.code(), err.value.details()) == (grpc.StatusCode.NOT_FOUND, NOT_FOUND)
 
 
 def test_a_lookup_without_the_captcha_answer_is_refused(lookup, zj, created):
     person, _ = created
     with pytest.raises(grpc.RpcError) as err:
-        ask(lookup, zj.cluster, js_user(zj.cluster), person.name, captcha=False, document_number=person.resident_id)
+        ask(
+            lookup,
+            zj.cluster,
+            js_user(zj.cluster),
+            person.name,
+            captcha=False,
+            document_number=person.resident_id,
+        )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert [f for f, _ in field_violations(err.value)] == ["captcha_answer"]
 
@@ -126,8 +155,16 @@ def test_a_lookup_without_the_captcha_answer_is_refused(lookup, zj, created):
 def test_the_system_role_looks_up_without_a_captcha(lookup, zj, created):
     person, record = created
     md = bearer(zj.cluster.token(Role.SYSTEM, "000000", "ministry-app"))
-    [result] = ask(lookup, zj.cluster, md, person.name, captcha=False, document_number=person.resident_id).results
+    [result] = ask(
+        lookup, zj.cluster, md, person.name, captcha=False, document_number=person.resident_id
+    ).results
     assert_shows(result, person, record, person.resident_id)
-    [result] = ask(lookup, zj.cluster, md, person.name, captcha=False,
-                   national_student_number=record.national_student_number).results
+    [result] = ask(
+        lookup,
+        zj.cluster,
+        md,
+        person.name,
+        captcha=False,
+        national_student_number=record.national_student_number,
+    ).results
     assert_shows(result, person, record, mask_document_number(person.resident_id))

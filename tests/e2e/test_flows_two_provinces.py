@@ -3,20 +3,21 @@ the same moment. Their dedup services race for the national reservation (dedup-n
 exactly one application passes its gate and becomes a record; the other is DEDUP_FAILED with a
 masked reason naming the winner's school, and stays refused once the winner's record exists.
 Nothing is doubled: one national reservation, one record, one national-query row."""
+
 from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from tests.e2e.actors import HMT, NON_PRIMARY, RESIDENT, TREE, S, identity_form, sql, wait_for
 from tests.e2e.topologies import both_modes
+
 from xueji_common.documents import mask_document_number
 from xueji_common.hashing import student_number_hash
 
 pytestmark = pytest.mark.slow
-zj, js = both_modes()   # each case in production topology and in embedded mode
+zj, js = both_modes()  # each case in production topology and in embedded mode
 GATE_DONE = (S.APPLICATION_STATE_AWAITING_SCHOOL_REVIEW, S.APPLICATION_STATE_DEDUP_FAILED)
 
 
@@ -55,8 +56,9 @@ def test_two_provinces_registering_one_document_at_once_one_wins(zj, js, people,
     [loser] = [p for p, a in done.items() if a.state == S.APPLICATION_STATE_DEDUP_FAILED]
     win, lose = provinces[winner], provinces[loser]
     reason = done[loser].dedup_failure_reason
-    assert reason == (f"该身份证件号已被{school_place(win.school)}的学籍注册申请占用"
-                      f"（{mask_document_number(number)}）"), reason
+    assert reason == (
+        f"该身份证件号已被{school_place(win.school)}的学籍注册申请占用（{mask_document_number(number)}）"
+    ), reason
 
     # The winner goes on to its record; once dedup has committed the reservation to it (on
     # StudentRecordCreated), the loser resubmitting is refused because a record holds the document.
@@ -66,23 +68,41 @@ def test_two_provinces_registering_one_document_at_once_one_wins(zj, js, people,
     if category == RESIDENT:
         assert record.national_student_number == "G" + number
 
-    def held():   # every reservation of the two, but released ones: one, committed to the winner
-        return sql(win.cluster, "dedup-national", "SELECT application_id, state FROM national_reservations"
-                   " WHERE application_id IN (:a, :b) AND state <> 'released'", a=win_id, b=lose_id)
+    def held():  # every reservation of the two, but released ones: one, committed to the winner
+        return sql(
+            win.cluster,
+            "dedup-national",
+            "SELECT application_id, state FROM national_reservations"
+            " WHERE application_id IN (:a, :b) AND state <> 'released'",
+            a=win_id,
+            b=lose_id,
+        )
+
     wait_for(lambda: held() == [(win_id, "committed")], "the winner's reservation committed")
     lose.resubmit(lose_id)
-    again = wait_for(lambda: (a := lose.application(lose_id)).revision == 2
-                     and a.state in GATE_DONE and a, "the loser's resubmission checked")
+    again = wait_for(
+        lambda: (a := lose.application(lose_id)).revision == 2 and a.state in GATE_DONE and a,
+        "the loser's resubmission checked",
+    )
     assert again.state == S.APPLICATION_STATE_DEDUP_FAILED
-    transfer = "：该学生已有学籍，应办理转学，不能重复注册" if category == RESIDENT else ""   # a non-freshman
-    assert again.dedup_failure_reason == (f"该身份证件号已被{school_place(win.school)}的学籍使用"
-                                          f"（{mask_document_number(number)}）{transfer}"), again.dedup_failure_reason
+    transfer = "：该学生已有学籍，应办理转学，不能重复注册" if category == RESIDENT else ""  # a non-freshman
+    assert again.dedup_failure_reason == (
+        f"该身份证件号已被{school_place(win.school)}的学籍使用（{mask_document_number(number)}）{transfer}"
+    ), again.dedup_failure_reason
 
     # None doubled: one record, one national reservation, one national-query row.
     assert win.count_records(win_id) == 1 and lose.count_records(lose_id) == 0
     assert held() == [(win_id, "committed")]
-    number_hash = student_number_hash(win.cluster.hash_key, record.national_student_number)   # stored encrypted
-    rows = wait_for(lambda: sql(win.cluster, "national-query", "SELECT province_code FROM national_records"
-                                " WHERE national_student_number_hash = :h", h=number_hash),
-                    "the record in national-query")
+    number_hash = student_number_hash(
+        win.cluster.hash_key, record.national_student_number
+    )  # stored encrypted
+    rows = wait_for(
+        lambda: sql(
+            win.cluster,
+            "national-query",
+            "SELECT province_code FROM national_records WHERE national_student_number_hash = :h",
+            h=number_hash,
+        ),
+        "the record in national-query",
+    )
     assert rows == [(win.province,)]

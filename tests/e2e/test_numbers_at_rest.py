@@ -3,6 +3,7 @@ import of known resident IDs (students' and family members'), good rows and fail
 registration → bus → dedup (which asks registration for the numbers over gRPC) → review; then every
 file of the data directory (SQLite databases with their WAL, uploads) and every message that
 crossed the bus is searched for those numbers: none is found."""
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,8 @@ RESIDENT_ID = re.compile(r"\d{17}[\dX]")
 def known_rows():
     good = list(samples.student_rows(TEMPLATE, 4))
     bad_code = list(good[1])
-    bad_code[5] = "火星族"          # 民族: a failed row, its cells kept for the error report
-    return [good[0], bad_code, good[2], list(good[0]), good[3]]   # row 5 repeats row 2's number: failed
+    bad_code[5] = "火星族"  # 民族: a failed row, its cells kept for the error report
+    return [good[0], bad_code, good[2], list(good[0]), good[3]]  # row 5 repeats row 2's number: failed
 
 
 def numbers_in(rows) -> set[str]:
@@ -42,15 +43,20 @@ def numbers_in(rows) -> set[str]:
 
 @pytest.fixture
 def system(tmp_path):
-    settings = Settings(data_dir=tmp_path / "data", grpc_address=f"127.0.0.1:{free_port()}", metrics_port=0,
-                        relay_interval=0.05)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        grpc_address=f"127.0.0.1:{free_port()}",
+        metrics_port=0,
+        relay_interval=0.05,
+    )
     system = EmbeddedSystem(settings)
     crossed: list[bytes] = []
 
-    def recording(publish):   # every message that crosses a bus (a province's, the nation's)
+    def recording(publish):  # every message that crosses a bus (a province's, the nation's)
         def publish_and_keep(producer, event_type, body):
             crossed.append(body)
             publish(producer, event_type, body)
+
         return publish_and_keep
 
     for tier in system.tiers:
@@ -68,13 +74,19 @@ def settled(system, timeout=60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with registration.session_factory() as s:
-            waiting = s.execute(select(func.count()).select_from(applications)
-                                .where(applications.c.authentication == "not_authenticated")).scalar_one()
+            waiting = s.execute(
+                select(func.count())
+                .select_from(applications)
+                .where(applications.c.authentication == "not_authenticated")
+            ).scalar_one()
         unsent = 0
         for rt in system.runtimes:
             with rt.session_factory() as s:
-                unsent += s.execute(select(func.count()).select_from(rt.spec.outbox)
-                                    .where(rt.spec.outbox.c.published_at.is_(None))).scalar_one()
+                unsent += s.execute(
+                    select(func.count())
+                    .select_from(rt.spec.outbox)
+                    .where(rt.spec.outbox.c.published_at.is_(None))
+                ).scalar_one()
         if waiting == 0 and unsent == 0:
             return
         time.sleep(0.2)
@@ -84,32 +96,40 @@ def settled(system, timeout=60.0) -> None:
 def test_no_document_number_is_stored_or_sent_in_clear(system):
     rows = known_rows()
     numbers = numbers_in(rows)
-    assert len(numbers) == 5          # four students and their family member (监护人) of the sample form
+    assert len(numbers) == 5  # four students and their family member (监护人) of the sample form
     s = system.settings
     # Signed with the development key the system made in its data directory (test_embedded_mode.token).
     token = TokenSigner(SigningKey.load(s.data_dir / DEV_SIGNING_KEY_FILE), s.token_issuer, "xueji").mint(
-        "registrar", Role.SCHOOL_REGISTRAR, SCHOOL, 3600)
+        "registrar", Role.SCHOOL_REGISTRAR, SCHOOL, 3600
+    )
     with grpc.insecure_channel(s.grpc_address) as channel:
         report = registration_pb2_grpc.RegistrationsStub(channel).ImportApplications(
             registration_pb2.ImportApplicationsRequest(
-                school_code=SCHOOL, kind=common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN,
+                school_code=SCHOOL,
+                kind=common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN,
                 category=common_pb2.DOCUMENT_CATEGORY_RESIDENT,
-                file=common_pb2.FileContent(file_name="新生.xlsx", content=samples.workbook(TEMPLATE, rows))),
-            metadata=bearer(token), timeout=60)
+                file=common_pb2.FileContent(file_name="新生.xlsx", content=samples.workbook(TEMPLATE, rows)),
+            ),
+            metadata=bearer(token),
+            timeout=60,
+        )
     assert (report.rows_passed, report.rows_failed) == (3, 2)
     settled(system)
-    assert len(system.crossed) >= 6    # three ApplicationSubmitted, three DedupCompleted at least
+    assert len(system.crossed) >= 6  # three ApplicationSubmitted, three DedupCompleted at least
 
     files = [p for p in s.data_dir.rglob("*") if p.is_file()]
     assert any(p.suffix == ".db" for p in files)
-    hits = {str(p.relative_to(s.data_dir)): sorted(n for n in numbers if n.encode() in p.read_bytes())
-            for p in files}
+    hits = {
+        str(p.relative_to(s.data_dir)): sorted(n for n in numbers if n.encode() in p.read_bytes())
+        for p in files
+    }
     assert {name: found for name, found in hits.items() if found} == {}
     on_bus = [n for body in system.crossed for n in numbers if n.encode() in body]
     assert on_bus == []
 
 
 # -- production mode: real processes, PostgreSQL, RabbitMQ -----------------------------------------
+
 
 def _capture(amqp_uri: str, producers: tuple[str, ...]):
     """A queue bound to every event of `producers` on the province's broker: what crosses the bus."""
@@ -122,8 +142,9 @@ def _capture(amqp_uri: str, producers: tuple[str, ...]):
     channel = conn.channel()
     name = f"capture-{uuid.uuid4().hex[:8]}"
     for producer in producers:
-        Queue(name, exchange=get_event_exchange(producer, {}), routing_key="#", auto_delete=False,
-              durable=False)(channel).declare()
+        Queue(
+            name, exchange=get_event_exchange(producer, {}), routing_key="#", auto_delete=False, durable=False
+        )(channel).declare()
     return conn, channel, name
 
 
@@ -148,8 +169,12 @@ def _tables_holding(cluster, numbers: set[str]) -> dict[str, list[str]]:
 
     hits = {}
     for db in cluster.db:
-        for (table,) in sql(cluster, db, "SELECT table_name FROM information_schema.tables WHERE "
-                                         "table_schema = 'public' AND table_type = 'BASE TABLE'"):
+        for (table,) in sql(
+            cluster,
+            db,
+            "SELECT table_name FROM information_schema.tables WHERE "
+            "table_schema = 'public' AND table_type = 'BASE TABLE'",
+        ):
             rows = sql(cluster, db, f'SELECT CAST(t AS text) FROM "{table}" AS t')
             found = sorted({n for (row,) in rows for n in numbers if n in row})
             if found:
@@ -160,6 +185,7 @@ def _tables_holding(cluster, numbers: set[str]) -> dict[str, list[str]]:
 @pytest.mark.slow
 def test_in_production_mode_no_document_number_is_stored_or_sent_in_clear(zj, people):
     from tests.e2e.actors import NON_PRIMARY, RESIDENT, identity_form, wait_for
+
     from xueji_registration.testing import sample_form
 
     cluster = zj.cluster
@@ -170,14 +196,21 @@ def test_in_production_mode_no_document_number_is_stored_or_sent_in_clear(zj, pe
         good, failed = forms[0], {**forms[1], "phone": "not a phone"}
         report = zj.import_rows(NON_PRIMARY, RESIDENT, [good, failed])
         assert (report.rows_passed, report.rows_failed) == (1, 1), report.errors
-        wait_for(lambda: zj.application(report.created_ids[0]).authentication_status
-                 != common_pb2.AUTHENTICATION_STATUS_NOT_AUTHENTICATED, "dedup's check", 60)
-        time.sleep(1.0)   # the check's own event (DedupCompleted) reaches the queue
+        wait_for(
+            lambda: (
+                zj.application(report.created_ids[0]).authentication_status
+                != common_pb2.AUTHENTICATION_STATUS_NOT_AUTHENTICATED
+            ),
+            "dedup's check",
+            60,
+        )
+        time.sleep(1.0)  # the check's own event (DedupCompleted) reaches the queue
         bodies = _drain(channel, queue)
     finally:
         conn.release()
-    numbers = {p.resident_id for p in persons} | {m["document"]["number"] for f in forms
-                                                   for m in f.get("familyMembers", []) if m.get("document")}
+    numbers = {p.resident_id for p in persons} | {
+        m["document"]["number"] for f in forms for m in f.get("familyMembers", []) if m.get("document")
+    }
     assert len(numbers) >= 3 and bodies
     assert [n for b in bodies for n in numbers if n.encode() in b] == []
     assert _tables_holding(cluster, numbers) == {}
@@ -188,21 +221,26 @@ def test_in_production_mode_a_problem_records_corrected_number_crosses_the_bus_s
     """A department corrects a problem record's key data: dedup tells registration the corrected
     number in ProblemResolved, sealed with the data key; registration opens it and gives the G number."""
     from tests.e2e.actors import RESIDENT, identity_form, wait_for
+
     FORMAL = common_pb2.STUDENT_NUMBER_KIND_FORMAL
 
     person = people.freshman()
-    wrong = identity_form(RESIDENT, person, name=person.name + "某")   # the register knows another name
+    wrong = identity_form(RESIDENT, person, name=person.name + "某")  # the register knows another name
     app = zj.supplementary(zj.transfer(wrong), wrong)
     zj.approve_all_levels(app.application_id, RESIDENT)
     _, record = zj.approved(app.application_id)
-    record = wait_for(lambda: (r := zj.record(record.record_id)).problem_record and r.problem_group_id and r,
-                      "the problem record")
+    record = wait_for(
+        lambda: (r := zj.record(record.record_id)).problem_record and r.problem_group_id and r,
+        "the problem record",
+    )
     conn, channel, queue = _capture(zj.cluster.amqp["zj"], ("dedup", "registration"))
     try:
         zj.correct_problem(zj.problem_group(record.problem_group_id), record.record_id, name=person.name)
-        fixed = wait_for(lambda: (r := zj.record(record.record_id)).number_kind == FORMAL and r,
-                         "the G number replacing the L number")
-        time.sleep(1.0)   # registration's StudentRecordChanged reaches the queue
+        fixed = wait_for(
+            lambda: (r := zj.record(record.record_id)).number_kind == FORMAL and r,
+            "the G number replacing the L number",
+        )
+        time.sleep(1.0)  # registration's StudentRecordChanged reaches the queue
         bodies = _drain(channel, queue)
     finally:
         conn.release()

@@ -1,4 +1,5 @@
 """The README's first command, as a user runs it: `scripts/run` starts the embedded system."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -16,8 +17,18 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 from xueji_common.testing.infra import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = {"Registrations", "PreschoolTransfers", "Dedup", "ProblemRecords", "Reviews", "Reports",
-            "NationalQuery", "PreschoolRecords", "SpecialEd", "Accounts"}
+SERVICES = {
+    "Registrations",
+    "PreschoolTransfers",
+    "Dedup",
+    "ProblemRecords",
+    "Reviews",
+    "Reports",
+    "NationalQuery",
+    "PreschoolRecords",
+    "SpecialEd",
+    "Accounts",
+}
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -30,7 +41,7 @@ def listening_addresses(port: int) -> set[str]:
             if state == "0A" and int(hex_port, 16) == port:
                 raw = bytes.fromhex(address)
                 # /proc prints each 32-bit word little-endian
-                words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
                 found.add(str(ipaddress.ip_address(words)))
     return found
 
@@ -38,11 +49,16 @@ def listening_addresses(port: int) -> set[str]:
 def test_scripts_run_serves_every_service_and_stops_cleanly(tmp_path):
     grpc_port, metrics_port, console_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("XUEJI_")}
-    env.update(XUEJI_DATA_DIR=str(tmp_path / "data"), XUEJI_GRPC_ADDRESS=f"127.0.0.1:{grpc_port}",
-               XUEJI_METRICS_PORT=str(metrics_port), XUEJI_CONSOLE_PORT=str(console_port))
+    env.update(
+        XUEJI_DATA_DIR=str(tmp_path / "data"),
+        XUEJI_GRPC_ADDRESS=f"127.0.0.1:{grpc_port}",
+        XUEJI_METRICS_PORT=str(metrics_port),
+        XUEJI_CONSOLE_PORT=str(console_port),
+    )
     log = (tmp_path / "run.log").open("w")
-    process = subprocess.Popen([str(REPO / "scripts" / "run")], cwd=tmp_path, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [str(REPO / "scripts" / "run")], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
             health = health_pb2_grpc.HealthStub(channel)
@@ -61,15 +77,26 @@ def test_scripts_run_serves_every_service_and_stops_cleanly(tmp_path):
             for name in names:
                 if name.startswith("xueji.v1."):
                     assert health.Check(health_pb2.HealthCheckRequest(service=name)).status == 1
-        metrics = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+        metrics = (
+            urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+        )
         assert 'xueji_grpc_server_handled_total{grpc_code="OK",grpc_method="Check"' in metrics
         # gRPC listens on 127.0.0.1 here: so does /metrics (it once listened on every interface)
         assert listening_addresses(metrics_port) == {"127.0.0.1"}
         # every province of the demo tree with its own databases, the nation's apart (issue 12 §7)
         data = tmp_path / "data"
-        assert sorted(str(p.relative_to(data)) for p in data.rglob("*.db")) == sorted([
-            "accounts.db", "nation/dedup.db", "nation/national-query.db",
-            *(f"{p}/{s}.db" for p in ("js", "zj") for s in ("dedup", "registration", "review", "special-ed"))])
+        assert sorted(str(p.relative_to(data)) for p in data.rglob("*.db")) == sorted(
+            [
+                "accounts.db",
+                "nation/dedup.db",
+                "nation/national-query.db",
+                *(
+                    f"{p}/{s}.db"
+                    for p in ("js", "zj")
+                    for s in ("dedup", "registration", "review", "special-ed")
+                ),
+            ]
+        )
         banner = (tmp_path / "run.log").read_text()
         assert "xueji token --role" in banner and "xueji call" in banner and "xueji login" in banner
         assert_the_printed_administrator_can_sign_in(banner, f"127.0.0.1:{grpc_port}")
@@ -114,7 +141,13 @@ def assert_the_printed_administrator_can_sign_in(banner: str, address: str) -> N
             raise AssertionError("the first sign-in must ask for a new password")
         except grpc.RpcError as exc:
             assert exc.code() == grpc.StatusCode.FAILED_PRECONDITION, exc.details()
-        stub.ChangePassword(accounts_pb2.ChangePasswordRequest(login_name="admin", current_password=password,
-                                                               new_password="Demo-Chief.2026x"), timeout=30)
-        pair = stub.SignIn(accounts_pb2.SignInRequest(login_name="admin", password="Demo-Chief.2026x"), timeout=30)
+        stub.ChangePassword(
+            accounts_pb2.ChangePasswordRequest(
+                login_name="admin", current_password=password, new_password="Demo-Chief.2026x"
+            ),
+            timeout=30,
+        )
+        pair = stub.SignIn(
+            accounts_pb2.SignInRequest(login_name="admin", password="Demo-Chief.2026x"), timeout=30
+        )
         assert pair.user.role == common_pb2.ROLE_USER_ADMIN

@@ -8,6 +8,7 @@ through (OK, or the status its entry names). What fails today is a strict xfail 
 
 The completeness test reads the services from the generated descriptors: an RPC added to a .proto
 without an entry here fails it."""
+
 from __future__ import annotations
 
 import importlib
@@ -16,8 +17,6 @@ import traceback
 from dataclasses import dataclass
 
 import pytest
-
-import xueji.v1
 from tests.e2e import security_world
 from tests.e2e.coverage import coverage
 from tests.e2e.masking_check import unmasked_numbers
@@ -26,12 +25,14 @@ from tests.e2e.security_rpcs import REFERENCES, RPCS
 from tests.e2e.security_table import ordered
 from tests.e2e.test_security import assert_no_unmasked_document_number
 
+import xueji.v1
+
 pytestmark = pytest.mark.slow
 CELLS = ordered(RPCS, REFERENCES)
 
 
 def declared_rpcs() -> dict[str, bool]:
-    """"Service/Method" → client streaming, for every service of every xueji.v1 proto."""
+    """ "Service/Method" → client streaming, for every service of every xueji.v1 proto."""
     out = {}
     for module in pkgutil.iter_modules(xueji.v1.__path__):
         if module.name.endswith("_pb2"):
@@ -49,14 +50,15 @@ def test_every_rpc_of_every_service_has_one_matrix_entry():
     assert sorted(set(listed) - set(declared)) == [], "matrix entries of RPCs that do not exist"
     assert len(listed) == len(set(listed)), "an RPC listed twice"
     assert sorted(k for k, streaming in declared.items() if streaming) == sorted(
-        f"{r.service}/{r.method}" for r in RPCS if r.streaming)
+        f"{r.service}/{r.method}" for r in RPCS if r.streaming
+    )
 
 
 @dataclass
 class Matrix:
     world: security_world.World | None
     probe: Probe
-    setup_error: str = ""     # a failed setup fails the first cell only; the others skip
+    setup_error: str = ""  # a failed setup fails the first cell only; the others skip
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +66,8 @@ def matrix(system_cluster, people):
     probe, world, error = Probe(system_cluster), None, ""
     try:
         world = security_world.build(system_cluster, people)
-        probe.wait_quiet(list(system_cluster.db))   # every event of the setup handled
-    except Exception:  # noqa: BLE001 - reported by the first cell (not 600 errors with every log attached)
+        probe.wait_quiet(list(system_cluster.db))  # every event of the setup handled
+    except Exception:
         error = traceback.format_exc()
     yield Matrix(world, probe, error)
     probe.close()
@@ -93,13 +95,17 @@ def test_rpc_role_jurisdiction(matrix, cell):
     request = cell.request(matrix.world)
     metadata = matrix.probe.metadata(cell.caller.role, cell.caller.unit)
     before = None if cell.allowed else matrix.probe.fingerprint(server)
-    code, answer = matrix.probe.call(server, cell.rpc.path, request, metadata, cell.rpc.streaming, cell.rpc.replies)
+    code, answer = matrix.probe.call(
+        server, cell.rpc.path, request, metadata, cell.rpc.streaming, cell.rpc.replies
+    )
     changed = [] if cell.allowed else sorted(set(matrix.probe.fingerprint(server)) ^ set(before))
     if (code in cell.expected and not changed) or cell.hole:
         coverage.matrix_cells += 1
     assert code in cell.expected, f"{cell.id} on {server}: {code.name} {answer if code.value[0] else ''}"
     assert not changed, f"{cell.id} was refused but changed {server}: {changed}"
-    assert not unmasked_numbers(cell, request, answer if code.value[0] == 0 else None), f"{cell.id}: numbers in full"
+    assert not unmasked_numbers(cell, request, answer if code.value[0] == 0 else None), (
+        f"{cell.id}: numbers in full"
+    )
 
 
 def test_no_process_logged_a_document_number_of_the_matrix(matrix, system_cluster):

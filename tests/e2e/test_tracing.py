@@ -8,6 +8,7 @@ special-ed hear of it. Every event handler of that flow runs in the trace the up
 every log line it writes carries that trace id, and the upload's request id and user until a
 reviewer's call takes over.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,8 @@ import time
 
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
 from tests.e2e.actors import NON_PRIMARY, RESIDENT, People, Province, identity_form
+
 from xueji_common import tracing
 from xueji_common.auth import Role, TokenSigner
 from xueji_common.config import DEV_SIGNING_KEY_FILE, Settings
@@ -66,8 +67,12 @@ def traced(tmp_path_factory):
     level = root.level
     root.addHandler(lines)
     root.setLevel(logging.INFO)
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), grpc_address=f"127.0.0.1:{free_port()}",
-                        metrics_port=0, relay_interval=0.1)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("data"),
+        grpc_address=f"127.0.0.1:{free_port()}",
+        metrics_port=0,
+        relay_interval=0.1,
+    )
     system = EmbeddedSystem(settings)
     system.start()
     try:
@@ -87,7 +92,9 @@ def imported(traced):
     registrar_md = zj.md
     # the upload, and only it, comes with the caller's own request id
     zj.md = lambda role, org=None, user="": registrar_md(role, org, user) + [("x-request-id", REQUEST_ID)]
-    report = zj.import_rows(NON_PRIMARY, RESIDENT, [{**sample_form("resident"), **identity_form(RESIDENT, People().older())}])
+    report = zj.import_rows(
+        NON_PRIMARY, RESIDENT, [{**sample_form("resident"), **identity_form(RESIDENT, People().older())}]
+    )
     zj.md = registrar_md
     assert (report.rows_passed, report.rows_failed) == (1, 0), report.errors
     [app_id] = report.created_ids
@@ -105,13 +112,18 @@ def imported(traced):
 
 
 def _consumer_spans(exporter, app_id: str, event_type: str = ""):
-    return [s for s in exporter.get_finished_spans()
-            if s.attributes.get("xueji.aggregate_id") == app_id
-            and (not event_type or s.attributes.get("xueji.event.type") == event_type)]
+    return [
+        s
+        for s in exporter.get_finished_spans()
+        if s.attributes.get("xueji.aggregate_id") == app_id
+        and (not event_type or s.attributes.get("xueji.event.type") == event_type)
+    ]
 
 
 def _upload_span(exporter):
-    [span] = [s for s in exporter.get_finished_spans() if s.name == "/xueji.v1.Registrations/ImportApplications"]
+    [span] = [
+        s for s in exporter.get_finished_spans() if s.name == "/xueji.v1.Registrations/ImportApplications"
+    ]
     return span
 
 
@@ -120,14 +132,24 @@ def test_every_event_handler_of_an_imported_student_runs_in_the_uploads_trace(tr
     app_id, app = imported
     assert app.national_student_number
     trace_id = _upload_span(exporter).context.trace_id
-    handled = _consumer_spans(exporter, app_id) + _consumer_spans(exporter, app.record_id)   # the record's events
-    by_service = {(s.attributes["xueji.event.type"], s.name.split()[0]) for s in handled}   # "<service> handle <type>"
+    handled = _consumer_spans(exporter, app_id) + _consumer_spans(
+        exporter, app.record_id
+    )  # the record's events
+    by_service = {
+        (s.attributes["xueji.event.type"], s.name.split()[0]) for s in handled
+    }  # "<service> handle <type>"
     # registration → dedup → review → the reviewers' decisions → the record and its number → its consumers
-    assert {("ApplicationSubmitted", "dedup"), ("ApplicationSubmitted", "review"),
-            ("DedupCompleted", "registration"), ("DedupCompleted", "review"),
-            ("ReviewProgressed", "registration"), ("RegistrationApproved", "registration"),
-            ("StudentRecordCreated", "dedup"), ("StudentRecordCreated", "national-query"),
-            ("StudentRecordCreated", "special-ed")} <= by_service
+    assert {
+        ("ApplicationSubmitted", "dedup"),
+        ("ApplicationSubmitted", "review"),
+        ("DedupCompleted", "registration"),
+        ("DedupCompleted", "review"),
+        ("ReviewProgressed", "registration"),
+        ("RegistrationApproved", "registration"),
+        ("StudentRecordCreated", "dedup"),
+        ("StudentRecordCreated", "national-query"),
+        ("StudentRecordCreated", "special-ed"),
+    } <= by_service
     assert {s.context.trace_id for s in handled} == {trace_id}
 
 
@@ -142,7 +164,11 @@ def test_the_uploads_trace_holds_its_sql_and_the_calls_between_services(traced, 
     assert any(s.kind.name == "SERVER" and "PopulationRegister" in s.name for s in in_trace)
     # a span continuing the trace names a parent of the trace
     ids = {s.context.span_id for s in in_trace}
-    assert all(s.parent is None or s.parent.span_id in ids for s in in_trace if s.name != "/xueji.v1.Registrations/ImportApplications")
+    assert all(
+        s.parent is None or s.parent.span_id in ids
+        for s in in_trace
+        if s.name != "/xueji.v1.Registrations/ImportApplications"
+    )
 
 
 def test_the_reviewers_calls_are_traces_of_their_own(traced, imported):
@@ -160,12 +186,21 @@ def test_log_lines_of_the_flow_carry_its_trace_request_id_and_user(traced, impor
     assert {"rpc", "event handled"} <= messages
     assert {line.get("trace_id") for line in of_upload} == {trace_hex}
     # the registrar's, and dedup's own in the calls it makes for the upload (the request id goes along)
-    assert {line.get("user") for line in of_upload if line["msg"] == "event handled"} == {"school_registrar-1330102001"}
-    assert all(line.get("user") == "school_registrar-1330102001" or line.get("user", "").startswith("service:")
-               for line in of_upload)
+    assert {line.get("user") for line in of_upload if line["msg"] == "event handled"} == {
+        "school_registrar-1330102001"
+    }
+    assert all(
+        line.get("user") == "school_registrar-1330102001" or line.get("user", "").startswith("service:")
+        for line in of_upload
+    )
     [access] = [line for line in of_upload if line["msg"] == "rpc"]
     assert access["method"] == "xueji.v1.Registrations/ImportApplications" and access["code"] == "OK"
     # the record's creation, in the county's approval request, still belongs to the upload's trace
-    created = [line for line in lines.lines if line["msg"] == "event handled"
-               and line.get("type") == "RegistrationApproved" and line.get("trace_id") == trace_hex]
+    created = [
+        line
+        for line in lines.lines
+        if line["msg"] == "event handled"
+        and line.get("type") == "RegistrationApproved"
+        and line.get("trace_id") == trace_hex
+    ]
     assert created and created[0]["request_id"] != REQUEST_ID

@@ -11,13 +11,13 @@ and its tests take `zj` / `js` as usual: each runs once against the production s
 `xueji serve --provinces zj,js` (`embedded_cluster`). The parametrised fixture is conftest's
 `two_provinces`; `two_provinces.mode` says which topology a test runs in.
 """
+
 from __future__ import annotations
 
 import pytest
-
 from tests.e2e.actors import Province
 
-SCHOOLS = {"zj": "1330102001", "js": "1320104001"}   # 杭州市上城区胜利小学, 南京市秦淮区夫子庙小学
+SCHOOLS = {"zj": "1330102001", "js": "1320104001"}  # 杭州市上城区胜利小学, 南京市秦淮区夫子庙小学
 
 
 class TwoProvinces:
@@ -34,9 +34,12 @@ class TwoProvinces:
 
 def both_modes():
     """Session fixtures `zj` and `js` taken from the parametrised `two_provinces`."""
+
     def actor(key: str):
         @pytest.fixture(scope="session", name=key)
         def fixture(two_provinces):
             return getattr(two_provinces, key)
+
         return fixture
+
     return actor("zj"), actor("js")

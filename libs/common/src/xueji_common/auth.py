@@ -4,6 +4,7 @@ Tokens are signed by an issuer (the accounts service of a tier) with a private k
 every service verifies them with the public keys of the issuers it trusts (federation: a national
 tier trusts its own issuer and each province's). See docs/ACCOUNTS.md.
 """
+
 from __future__ import annotations
 
 import enum
@@ -23,11 +24,11 @@ MINISTRY = "000000"
 
 
 class Role(str, enum.Enum):
-    SCHOOL_REGISTRAR = "school_registrar"          # 学校学籍管理员
-    SCHOOL_LEADER = "school_leader"                # 学校学籍主管领导
+    SCHOOL_REGISTRAR = "school_registrar"  # 学校学籍管理员
+    SCHOOL_LEADER = "school_leader"  # 学校学籍主管领导
     DEPARTMENT_REGISTRAR = "department_registrar"  # 教育部门学籍管理员
-    SYSTEM = "system"                              # services and ministry systems
-    USER_ADMIN = "user_admin"                      # 用户管理员 (manages the accounts of a department)
+    SYSTEM = "system"  # services and ministry systems
+    USER_ADMIN = "user_admin"  # 用户管理员 (manages the accounts of a department)
 
     @property
     def label_zh(self) -> str:
@@ -45,7 +46,7 @@ class Role(str, enum.Enum):
         return list(Role).index(self) + 1
 
     @classmethod
-    def from_proto(cls, number: int) -> "Role | None":
+    def from_proto(cls, number: int) -> Role | None:
         return list(Role)[number - 1] if 1 <= number <= len(Role) else None
 
     @property
@@ -96,12 +97,20 @@ class TokenSigner:
     def __init__(self, key: SigningKey, issuer: str, audience: str = "xueji") -> None:
         self.key, self.issuer, self.audience = key, issuer, audience
 
-    def mint(self, user_id: str, role: Role, org_unit: str, ttl_seconds: int = 15 * 60,
-             extra: dict | None = None) -> str:
+    def mint(
+        self, user_id: str, role: Role, org_unit: str, ttl_seconds: int = 15 * 60, extra: dict | None = None
+    ) -> str:
         now = int(time.time())
         claims = {
-            "iss": self.issuer, "aud": self.audience, "sub": user_id, "iat": now, "exp": now + ttl_seconds,
-            "jti": uuid.uuid4().hex, "role": role.value, "org": org_unit, **(extra or {}),
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": user_id,
+            "iat": now,
+            "exp": now + ttl_seconds,
+            "jti": uuid.uuid4().hex,
+            "role": role.value,
+            "org": org_unit,
+            **(extra or {}),
         }
         return jwt.encode(claims, self.key.private_key, algorithm=ALGORITHM, headers={"kid": self.key.kid})
 
@@ -156,8 +165,14 @@ class TokenService:
         if key is None:
             raise TokenError("unknown signing key")
         try:
-            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=self.audience, issuer=issuer.name,
-                                options={"require": ["exp", "iat", "sub", "aud", "iss", "jti"]})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=issuer.name,
+                options={"require": ["exp", "iat", "sub", "aud", "iss", "jti"]},
+            )
             if not all(isinstance(claims.get(k), str) for k in ("sub", "role", "org")):
                 raise TokenError("claims of the wrong shape: sub, role and org must be strings")
             principal = Principal(claims["sub"], Role(claims["role"]), claims["org"], issuer.name)

@@ -6,6 +6,7 @@ tree=..., unit=...)` with the roles it allows and the org unit it acts on, befor
 anything. Refusals are PERMISSION_DENIED with Chinese text; a missing caller is refused (fails closed).
 No framework imports.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -14,8 +15,15 @@ from xueji_common.auth import MINISTRY, Principal, Role
 from xueji_common.errors import PermissionDenied
 
 
-def authorize(principal: Principal | None, roles: Iterable[Role] = (), *, tree=None, unit: str | None = None,
-              refusal: str = "", out_of_area: str = "") -> Principal:
+def authorize(
+    principal: Principal | None,
+    roles: Iterable[Role] = (),
+    *,
+    tree=None,
+    unit: str | None = None,
+    refusal: str = "",
+    out_of_area: str = "",
+) -> Principal:
     """The caller, when their role is one of `roles` (any role when empty) and, with `unit`, their
     jurisdiction covers it (`require_jurisdiction`). `refusal` / `out_of_area` replace the default
     wording of a role / area refusal where the manual words it for this action."""
@@ -31,7 +39,9 @@ def require_role(principal: Principal | None, roles: Iterable[Role] = (), refusa
     roles = tuple(roles)
     if roles and principal.role not in roles:
         allowed = "、".join(r.label_zh for r in roles)
-        raise PermissionDenied(refusal or f"当前角色（{principal.role.label_zh}）无权执行此操作，需要：{allowed}")
+        raise PermissionDenied(
+            refusal or f"当前角色（{principal.role.label_zh}）无权执行此操作，需要：{allowed}"
+        )
     return principal
 
 

@@ -7,15 +7,16 @@ in every service and worker, carries the same id. The user is the authenticated 
 or for an event handler the user whose call started the flow. Both are plain context variables:
 reading them costs next to nothing, whether tracing is on or off (docs/OBSERVABILITY.md#request-ids-and-users).
 """
+
 from __future__ import annotations
 
 import contextvars
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 REQUEST_ID_HEADER = "x-request-id"
-MAX_REQUEST_ID = 64     # a caller's id longer than this is cut (it goes into every log line)
+MAX_REQUEST_ID = 64  # a caller's id longer than this is cut (it goes into every log line)
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 _user: contextvars.ContextVar[str] = contextvars.ContextVar("user", default="")

@@ -5,6 +5,7 @@ needs to be set: SQLite files under the data directory, the in-process bus, a de
 key made at first start in the data directory. Production mode refuses to start with the development
 keys and verifies tokens only with the public keys of the issuers it is configured to trust.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,7 +54,7 @@ class TlsConfig:
     cert_file: str = ""
     key_file: str = ""
     ca_file: str = ""
-    client_auth: str = "none"        # none | require
+    client_auth: str = "none"  # none | require
     # The certificate presented to TLS peers (mutual TLS); default: the server's. A process whose
     # server stays plaintext (inside its tier) can still call another tier with a certificate.
     client_cert_file: str = ""
@@ -81,8 +82,13 @@ class TlsConfig:
             found.append(f"XUEJI_TLS_CLIENT_AUTH must be none or require, got {self.client_auth!r}")
         elif self.client_auth == "require" and not (self.ca_file and self.cert_file):
             found.append("XUEJI_TLS_CLIENT_AUTH=require needs XUEJI_TLS_CA_FILE and a server certificate")
-        files = {"CERT_FILE": self.cert_file, "KEY_FILE": self.key_file, "CA_FILE": self.ca_file,
-                 "CLIENT_CERT_FILE": self.client_cert_file, "CLIENT_KEY_FILE": self.client_key_file}
+        files = {
+            "CERT_FILE": self.cert_file,
+            "KEY_FILE": self.key_file,
+            "CA_FILE": self.ca_file,
+            "CLIENT_CERT_FILE": self.client_cert_file,
+            "CLIENT_KEY_FILE": self.client_key_file,
+        }
         for variable, path in files.items():
             if path and not os.access(path, os.R_OK):
                 found.append(f"XUEJI_TLS_{variable}: cannot read {path}")
@@ -91,38 +97,38 @@ class TlsConfig:
 
 @dataclass(frozen=True)
 class Settings:
-    mode: str = "embedded"                  # embedded | production
-    scope: str = "province"                 # province | national (dedup tier)
+    mode: str = "embedded"  # embedded | production
+    scope: str = "province"  # province | national (dedup tier)
     data_dir: Path = Path("data")
     grpc_address: str = "localhost:50051"
     grpc_workers: int = 16
-    metrics_port: int = 9464                # 0 disables the metrics endpoint
-    metrics_host: str = ""                  # empty: the host gRPC listens on (see metrics_bind_host)
-    database_url: str = ""                  # one service's database (production)
+    metrics_port: int = 9464  # 0 disables the metrics endpoint
+    metrics_host: str = ""  # empty: the host gRPC listens on (see metrics_bind_host)
+    database_url: str = ""  # one service's database (production)
     amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
     token_audience: str = "xueji"
-    token_issuer: str = "xueji"             # this tier's issuer name (the accounts service signs as it)
+    token_issuer: str = "xueji"  # this tier's issuer name (the accounts service signs as it)
     # Issuers whose tokens are accepted: (name, JWKS address, units it speaks for). Production
     # needs at least one; embedded mode trusts its development key too (docs/ACCOUNTS.md).
     trusted_issuers: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
-    signing_key_file: str = ""              # accounts service: PEM of the current ES256 key
+    signing_key_file: str = ""  # accounts service: PEM of the current ES256 key
     signing_key_previous_files: tuple[str, ...] = ()  # public parts served until their tokens expire
-    jwks_port: int = 0                      # accounts service: HTTP port of /.well-known/jwks.json
-    service_client_id: str = ""             # this service's identity at the accounts service
+    jwks_port: int = 0  # accounts service: HTTP port of /.well-known/jwks.json
+    service_client_id: str = ""  # this service's identity at the accounts service
     service_client_secret: str = ""
     hash_key: str = DEV_HASH_KEY
     # Encryption at rest (datakeys): `<id>:<base64 32 bytes>`; previous keys still read during a rotation.
     data_key: str = DEV_DATA_KEY
     data_key_previous: tuple[str, ...] = ()
-    org_units_file: str = ""                # empty: the packaged demo tree
+    org_units_file: str = ""  # empty: the packaged demo tree
     log_level: str = "INFO"
-    log_format: str = "json"                # json | text
-    relay_interval: float = 0.2             # seconds between outbox polls
-    outbox_retention_hours: float = 24.0    # published outbox rows kept this long (0: for ever)
-    outbox_purge_interval: float = 3600.0   # seconds between purges (messaging.outbox_purge)
-    worker_concurrency: int = 0             # handlers at once per worker process; 0: the service's own
-    health_interval: float = 5.0            # seconds between readiness checks of the database and broker
-    shutdown_delay: float = 0.0             # seconds a stopping server keeps serving, NOT_SERVING
+    log_format: str = "json"  # json | text
+    relay_interval: float = 0.2  # seconds between outbox polls
+    outbox_retention_hours: float = 24.0  # published outbox rows kept this long (0: for ever)
+    outbox_purge_interval: float = 3600.0  # seconds between purges (messaging.outbox_purge)
+    worker_concurrency: int = 0  # handlers at once per worker process; 0: the service's own
+    health_interval: float = 5.0  # seconds between readiness checks of the database and broker
+    shutdown_delay: float = 0.0  # seconds a stopping server keeps serving, NOT_SERVING
     # Addresses of the services this one calls (embedded: all on grpc_address).
     peers: dict[str, str] = field(default_factory=dict)
     tls: TlsConfig = TlsConfig()
@@ -138,7 +144,7 @@ class Settings:
     access_log_summary_interval: float = 60.0
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         mode = _env("MODE", "embedded")
         if mode not in ("embedded", "production"):
             raise ConfigError(f"XUEJI_MODE must be embedded or production, got {mode!r}")
@@ -159,7 +165,9 @@ class Settings:
             token_issuer=_env("TOKEN_ISSUER", "xueji"),
             trusted_issuers=_trusted_issuers(_env("TRUSTED_ISSUERS", "")),
             signing_key_file=_env("SIGNING_KEY_FILE", ""),
-            signing_key_previous_files=tuple(p for p in _env("SIGNING_KEY_PREVIOUS_FILES", "").split(",") if p),
+            signing_key_previous_files=tuple(
+                p for p in _env("SIGNING_KEY_PREVIOUS_FILES", "").split(",") if p
+            ),
             jwks_port=_int("JWKS_PORT", 0),
             service_client_id=_env("SERVICE_CLIENT_ID", ""),
             service_client_secret=_env("SERVICE_CLIENT_SECRET", ""),
@@ -176,9 +184,14 @@ class Settings:
             health_interval=float(_env("HEALTH_INTERVAL", "5")),
             shutdown_delay=float(_env("SHUTDOWN_DELAY", "0")),
             peers=_peers_from_env(),
-            tls=TlsConfig(_env("TLS_CERT_FILE", ""), _env("TLS_KEY_FILE", ""), _env("TLS_CA_FILE", ""),
-                          _env("TLS_CLIENT_AUTH", "none"), _env("TLS_CLIENT_CERT_FILE", ""),
-                          _env("TLS_CLIENT_KEY_FILE", "")),
+            tls=TlsConfig(
+                _env("TLS_CERT_FILE", ""),
+                _env("TLS_KEY_FILE", ""),
+                _env("TLS_CA_FILE", ""),
+                _env("TLS_CLIENT_AUTH", "none"),
+                _env("TLS_CLIENT_CERT_FILE", ""),
+                _env("TLS_CLIENT_KEY_FILE", ""),
+            ),
             health_address=_env("HEALTH_ADDRESS", ""),
             otlp_endpoint=_env("OTLP_ENDPOINT", ""),
             trace_sample_ratio=_float("TRACE_SAMPLE_RATIO", 1.0),
@@ -188,10 +201,12 @@ class Settings:
         return settings
 
     def check(self) -> None:
-        self.data_keyring()   # a malformed key fails at start, naming the variable
+        self.data_keyring()  # a malformed key fails at start, naming the variable
         problems = self.tls.problems()
         if self.trace_sample_ratio > 1:
-            problems.append(f"XUEJI_TRACE_SAMPLE_RATIO must be between 0 and 1, got {self.trace_sample_ratio}")
+            problems.append(
+                f"XUEJI_TRACE_SAMPLE_RATIO must be between 0 and 1, got {self.trace_sample_ratio}"
+            )
         if problems:
             raise ConfigError("; ".join(problems))
         if self.mode != "production":
@@ -238,7 +253,9 @@ class Settings:
         from xueji_common.auth import TokenService, TokenSigner, TrustedIssuer
         from xueji_common.signing import JwksKeys, SigningKey, StaticKeys
 
-        issuers = {name: TrustedIssuer(name, JwksKeys(url), units) for name, url, units in self.trusted_issuers}
+        issuers = {
+            name: TrustedIssuer(name, JwksKeys(url), units) for name, url, units in self.trusted_issuers
+        }
         signer = None
         if self.mode == "embedded":
             key = SigningKey.load_or_create(self.data_dir / DEV_SIGNING_KEY_FILE)
@@ -259,7 +276,7 @@ class Settings:
             return [SigningKey.load_or_create(self.data_dir / DEV_SIGNING_KEY_FILE)]
         return [SigningKey.load(p) for p in (self.signing_key_file, *self.signing_key_previous_files) if p]
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes) -> Settings:
         return replace(self, **changes)
 
 
@@ -267,7 +284,7 @@ def _peers_from_env() -> dict[str, str]:
     """XUEJI_PEER_NATIONAL_QUERY=host:port → {"national-query": "host:port"}."""
     prefix = "XUEJI_PEER_"
     return {
-        key[len(prefix):].lower().replace("_", "-"): value
+        key[len(prefix) :].lower().replace("_", "-"): value
         for key, value in os.environ.items()
         if key.startswith(prefix) and value
     }
@@ -279,8 +296,10 @@ def _trusted_issuers(raw: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
         return ()
     try:
         entries = json.loads(raw)
-        return tuple((str(e["issuer"]), str(e["jwks"]), tuple(str(u) for u in e.get("units", ())))
-                     for e in entries)
+        return tuple(
+            (str(e["issuer"]), str(e["jwks"]), tuple(str(u) for u in e.get("units", ()))) for e in entries
+        )
     except (ValueError, TypeError, KeyError, AttributeError):
-        raise ConfigError('XUEJI_TRUSTED_ISSUERS must be a JSON list of {"issuer": ..., "jwks": ..., '
-                          '"units": [...]}') from None
+        raise ConfigError(
+            'XUEJI_TRUSTED_ISSUERS must be a JSON list of {"issuer": ..., "jwks": ..., "units": [...]}'
+        ) from None

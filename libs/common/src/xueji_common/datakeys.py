@@ -13,6 +13,7 @@ The same ring seals the rare clear value an event must carry between services of
 (ProblemResolved's corrected number, a record's national student number): the associated data names the event field (`event_purpose`), so
 a sealed number opens only as that field; the key id inside lets a rotation in flight still open it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,8 +30,10 @@ _URLSAFE = bytes.maketrans(b"+/", b"-_")
 NONCE_BYTES = 12
 KEY_BYTES = 32
 # The development key (embedded mode, tests); production mode refuses it (config.Settings.check).
-DEV_DATA_KEY = "dev:" + base64.b64encode(
-    hashlib.sha256(b"xueji-development-data-key-not-for-production").digest()).decode()
+DEV_DATA_KEY = (
+    "dev:"
+    + base64.b64encode(hashlib.sha256(b"xueji-development-data-key-not-for-production").digest()).decode()
+)
 
 
 def event_purpose(message: str, field: str) -> str:
@@ -52,7 +55,9 @@ def parse_key(text: str, variable: str = "XUEJI_DATA_KEY") -> tuple[str, bytes]:
     """`<id>:<base64 of 32 bytes>` → (id, key); DataKeyError naming the variable otherwise."""
     key_id, sep, encoded = text.strip().partition(":")
     if not sep or not key_id or not key_id.isalnum() or len(key_id) > 32:
-        raise DataKeyError(f"{variable} must be <key id>:<base64 key> with an alphanumeric id of at most 32 characters")
+        raise DataKeyError(
+            f"{variable} must be <key id>:<base64 key> with an alphanumeric id of at most 32 characters"
+        )
     try:
         key = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
@@ -73,11 +78,11 @@ class KeyRing:
     keys: dict[str, bytes] = field(repr=False)
     _ciphers: dict = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:   # one AESGCM per key: building one costs more than sealing a number
+    def __post_init__(self) -> None:  # one AESGCM per key: building one costs more than sealing a number
         object.__setattr__(self, "_ciphers", {key_id: AESGCM(key) for key_id, key in self.keys.items()})
 
     @classmethod
-    def from_texts(cls, current: str, previous: tuple[str, ...] = ()) -> "KeyRing":
+    def from_texts(cls, current: str, previous: tuple[str, ...] = ()) -> KeyRing:
         current_id, key = parse_key(current)
         keys = dict(parse_key(p, "XUEJI_DATA_KEY_PREVIOUS") for p in previous)
         keys[current_id] = key
@@ -100,9 +105,17 @@ class KeyRing:
         aad = purpose.encode()
         prefix = f"{PREFIX}{self.current_id}:"
         nonces = os.urandom(NONCE_BYTES * len(plaintexts))
-        return [prefix + to_base64((nonce := nonces[at:at + NONCE_BYTES]) + seal(nonce, text.encode(), aad),
-                                   newline=False).translate(alphabet).decode() if text else text
-                for at, text in zip(range(0, len(nonces), NONCE_BYTES), plaintexts)]
+        return [
+            prefix
+            + to_base64(
+                (nonce := nonces[at : at + NONCE_BYTES]) + seal(nonce, text.encode(), aad), newline=False
+            )
+            .translate(alphabet)
+            .decode()
+            if text
+            else text
+            for at, text in zip(range(0, len(nonces), NONCE_BYTES), plaintexts)
+        ]
 
     def decrypt(self, value: str, purpose: str) -> str:
         if not value:
@@ -132,7 +145,7 @@ def key_id_of(value: str) -> str:
 def _split(value: str) -> tuple[str, bytes]:
     if not is_encrypted(value):
         raise DataKeyError("not an encrypted value")
-    key_id, _, encoded = value[len(PREFIX):].partition(":")
+    key_id, _, encoded = value[len(PREFIX) :].partition(":")
     try:
         return key_id, base64.urlsafe_b64decode(encoded)
     except (binascii.Error, ValueError):

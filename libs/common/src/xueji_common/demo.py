@@ -23,18 +23,16 @@ from datetime import date, timedelta
 
 from faker import Faker
 
-from .orgunits import OrgLevel, OrgTree, OrgUnit
-
 from .documents import resident_id_check_digit
-
+from .orgunits import OrgLevel, OrgTree, OrgUnit
 
 __all__ = [
     "Person",
     "PreschoolRecord",
+    "age_on",
+    "make_resident_id",
     "population_register",
     "preschool_records",
-    "make_resident_id",
-    "age_on",
     "resident_id_check_digit",
 ]
 
@@ -48,7 +46,18 @@ OUTSIDE_SHARE = 0.08  # share of children whose ID was issued outside the tree
 MOVED_SHARE = 0.10  # share whose household moved to another county of the tree
 
 KINDERGARTEN_STEMS = (
-    "阳光", "蓝天", "春苗", "星星", "彩虹", "实验", "向日葵", "育才", "启明", "小天鹅", "金色童年", "绿洲",
+    "阳光",
+    "蓝天",
+    "春苗",
+    "星星",
+    "彩虹",
+    "实验",
+    "向日葵",
+    "育才",
+    "启明",
+    "小天鹅",
+    "金色童年",
+    "绿洲",
 )
 
 
@@ -211,13 +220,23 @@ def preschool_records(
     def county_for(division: str) -> OrgUnit:
         return counties.get(division) or rng.choice(county_list)
 
-    def add(name: str, gender: str, birth: date, doc_type: str, doc_number: str,
-            county: OrgUnit, nsn: str) -> None:
+    def add(
+        name: str, gender: str, birth: date, doc_type: str, doc_number: str, county: OrgUnit, nsn: str
+    ) -> None:
         numbers.add(nsn)
-        records.append(PreschoolRecord(
-            f"XQ{len(records) + 1:07d}", name, gender, birth, doc_type, doc_number,
-            _kindergarten(tree, county, rng), county.code, nsn,
-        ))
+        records.append(
+            PreschoolRecord(
+                f"XQ{len(records) + 1:07d}",
+                name,
+                gender,
+                birth,
+                doc_type,
+                doc_number,
+                _kindergarten(tree, county, rng),
+                county.code,
+                nsn,
+            )
+        )
 
     freshmen = [p for p in people if age_on(p.birth_date, today) in (6, 7)]
     chosen_idx = sorted(rng.sample(range(len(freshmen)), round(share * len(freshmen))))
@@ -225,8 +244,15 @@ def preschool_records(
     first_county: dict[str, OrgUnit] = {}
     for person in chosen:
         county = first_county[person.resident_id] = county_for(person.household_division)
-        add(person.name, person.gender, person.birth_date, "1", person.resident_id,
-            county, "G" + person.resident_id)
+        add(
+            person.name,
+            person.gender,
+            person.birth_date,
+            "1",
+            person.resident_id,
+            county,
+            "G" + person.resident_id,
+        )
 
     for _ in range(no_document):
         gender = rng.choice((GENDER_MALE, GENDER_FEMALE))

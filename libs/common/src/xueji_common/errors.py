@@ -3,6 +3,7 @@
 No framework imports: domain code raises these, `grpcserver.errors` maps them. Messages are the
 Chinese text a registrar reads.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,8 +21,8 @@ class DomainError(Exception):
 
 @dataclass(frozen=True)
 class FieldViolation:
-    field: str          # request field path, e.g. "student.document.number" or "rows[12].姓名"
-    description: str    # Chinese reason
+    field: str  # request field path, e.g. "student.document.number" or "rows[12].姓名"
+    description: str  # Chinese reason
 
 
 class InvalidArgument(DomainError):
@@ -51,9 +52,9 @@ class AlreadyExists(DomainError):
 
 @dataclass(frozen=True)
 class PreconditionViolation:
-    type: str           # machine code of the rule, e.g. "NOT_REVIEWABLE"
-    subject: str        # what it is about, e.g. a case id
-    description: str    # Chinese reason
+    type: str  # machine code of the rule, e.g. "NOT_REVIEWABLE"
+    subject: str  # what it is about, e.g. a case id
+    description: str  # Chinese reason
 
 
 class PreconditionFailed(DomainError):

@@ -7,6 +7,7 @@ not update is INVALID_ARGUMENT naming update_mask, before anything is read or wr
 mask (rather than reading an empty one as "every populated field") keeps an omitted mask from
 silently blanking or skipping a field whose new value happens to be the default (empty, 0, false).
 """
+
 from __future__ import annotations
 
 from collections.abc import Collection
@@ -16,16 +17,21 @@ from xueji_common.errors import FieldViolation, InvalidArgument
 FULL_REPLACE = "*"
 
 
-def paths(mask, updatable: Collection[str], *, full: Collection[str] | None = None,
-          prefix: str = "") -> list[str]:
+def paths(
+    mask, updatable: Collection[str], *, full: Collection[str] | None = None, prefix: str = ""
+) -> list[str]:
     """The mask's paths in order, each once, without `prefix` (a path may name the resource field,
     e.g. "info.degree"); "*" is `full` (default: every updatable path)."""
     given = list(mask.paths)
     if not given:
-        raise InvalidArgument(FieldViolation("update_mask", "请在 update_mask 中指明要修改的字段（“*”表示全部）"))
+        raise InvalidArgument(
+            FieldViolation("update_mask", "请在 update_mask 中指明要修改的字段（“*”表示全部）")
+        )
     if FULL_REPLACE in given:
         if len(given) > 1:
-            raise InvalidArgument(FieldViolation("update_mask", "“*”表示修改全部字段，不能与其他字段同时指定"))
+            raise InvalidArgument(
+                FieldViolation("update_mask", "“*”表示修改全部字段，不能与其他字段同时指定")
+            )
         return list(full if full is not None else updatable)
     chosen: list[str] = []
     refused = []

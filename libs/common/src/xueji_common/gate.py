@@ -5,6 +5,7 @@ Registration parks such an application in AWAITING_DEDUP (`first_state`); review
 it (`school_review_block`) and closes its case when the gate fails (`gate_closes_case`). One rule for
 both services, here. No framework imports.
 """
+
 from __future__ import annotations
 
 from xueji_common.documents import DocumentCategory

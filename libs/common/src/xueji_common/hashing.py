@@ -1,4 +1,5 @@
 """Keyed hashes of identity documents, so that indexes never store a document number."""
+
 from __future__ import annotations
 
 import hmac
@@ -7,7 +8,7 @@ import hmac
 def document_hash(key: str, document_type: str, number: str) -> str:
     """HMAC-SHA256 over (type, normalised number); hex. Same inputs and key, same hash."""
     message = f"{document_type}:{number.strip().upper()}".encode()
-    return hmac.digest(key.encode(), message, "sha256").hex()   # one-shot: a bulk load hashes millions
+    return hmac.digest(key.encode(), message, "sha256").hex()  # one-shot: a bulk load hashes millions
 
 
 def student_number_hash(key: str, number: str) -> str:

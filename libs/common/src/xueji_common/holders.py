@@ -6,6 +6,7 @@ student record (学籍) or a live registration application (学籍注册申请),
 the number masked (xueji_common.documents.mask_document_number), e.g.
 该身份证件号已被浙江省杭州市上城区胜利小学的学籍使用（330***********1234）.
 """
+
 from __future__ import annotations
 
 from xueji_common.documents import mask_document_number
@@ -30,4 +31,6 @@ def held_reason(by_record: bool, place: str, masked_number: str) -> str:
 
 def held_reason_for(tree, by_record: bool, school_code: str, province_code: str, number: str) -> str:
     """`held_reason` from the holder's school and the number in clear (masked here)."""
-    return held_reason(by_record, describe_school(tree, school_code, province_code), mask_document_number(number))
+    return held_reason(
+        by_record, describe_school(tree, school_code, province_code), mask_document_number(number)
+    )

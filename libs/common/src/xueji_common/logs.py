@@ -8,6 +8,7 @@ Every line carries what it was written for, when there is something: `request_id
 `user`, and while a trace is recorded `trace_id` and `span_id` (tracing). They are read when the
 line is formatted, on the thread that logs it (the handler formats synchronously).
 """
+
 from __future__ import annotations
 
 import json

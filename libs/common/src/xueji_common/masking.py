@@ -11,6 +11,7 @@ named `number` or ending in `_number` (`SENSITIVE`) is masked, in nested and rep
 so that a field added to a response is masked without anyone remembering to. No framework imports
 beyond protobuf; the role type is xueji_common.auth's.
 """
+
 from __future__ import annotations
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -54,8 +55,11 @@ def sees_full_numbers(principal: Principal, school_code: str) -> bool:
     """Full numbers go to the users of the student's own school and to the system role only."""
     if principal.role is Role.SYSTEM:
         return True
-    return (principal.role in (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER)
-            and bool(school_code) and principal.org_unit == school_code)
+    return (
+        principal.role in (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER)
+        and bool(school_code)
+        and principal.org_unit == school_code
+    )
 
 
 # Who is shown the document number they asked a lookup by (national-query): department registrars
@@ -81,8 +85,11 @@ def lookup_student_number(stored: str, *, supplied_number: str = "", supplied_do
 
 def is_sensitive(field: FieldDescriptor) -> bool:
     """A document or national student number: a string field `number` or `*_number` (NOT_IDENTIFYING aside)."""
-    return (field.type == FieldDescriptor.TYPE_STRING and field.name not in NOT_IDENTIFYING
-            and (field.name == "number" or field.name.endswith("_number")))
+    return (
+        field.type == FieldDescriptor.TYPE_STRING
+        and field.name not in NOT_IDENTIFYING
+        and (field.name == "number" or field.name.endswith("_number"))
+    )
 
 
 def sensitive_paths(descriptor: Descriptor, prefix: str = "", seen: frozenset = frozenset()) -> list[str]:
@@ -109,7 +116,7 @@ def mask_message(message: Message) -> Message:
         elif field.type == FieldDescriptor.TYPE_MESSAGE:
             if field.message_type.GetOptions().map_entry:
                 continue
-            for item in (value if field.is_repeated else [value]):
+            for item in value if field.is_repeated else [value]:
                 mask_message(item)
     return message
 

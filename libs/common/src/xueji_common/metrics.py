@@ -1,10 +1,11 @@
 """Prometheus metrics shared by every process, and the HTTP endpoint that serves them."""
+
 from __future__ import annotations
 
 import json
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 from wsgiref.simple_server import make_server
 
 from prometheus_client import Counter, Gauge, Histogram, make_wsgi_app, start_http_server
@@ -12,9 +13,7 @@ from prometheus_client.exposition import ThreadingWSGIServer, _SilentHandler
 
 log = logging.getLogger(__name__)
 
-GRPC_STARTED = Counter(
-    "xueji_grpc_server_started_total", "RPCs started", ["grpc_service", "grpc_method"]
-)
+GRPC_STARTED = Counter("xueji_grpc_server_started_total", "RPCs started", ["grpc_service", "grpc_method"])
 GRPC_HANDLED = Counter(
     "xueji_grpc_server_handled_total",
     "RPCs completed, by status code",

@@ -28,8 +28,15 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "OrgLevel", "OrgUnit", "OrgUnitError", "UnknownOrgUnitError", "OrgTree", "SCHOOL_STAGES",
-    "MINISTRY_CODE", "ENV_ORG_UNITS_FILE", "load_default_tree",
+    "ENV_ORG_UNITS_FILE",
+    "MINISTRY_CODE",
+    "SCHOOL_STAGES",
+    "OrgLevel",
+    "OrgTree",
+    "OrgUnit",
+    "OrgUnitError",
+    "UnknownOrgUnitError",
+    "load_default_tree",
 ]
 
 ENV_ORG_UNITS_FILE = "XUEJI_ORG_UNITS_FILE"
@@ -58,7 +65,7 @@ class OrgLevel(enum.IntEnum):
         return self.name.lower()
 
     @classmethod
-    def parse(cls, value: Any) -> "OrgLevel":
+    def parse(cls, value: Any) -> OrgLevel:
         """Accept an ``OrgLevel``, its number, its English word or its Chinese label."""
         if isinstance(value, OrgLevel):
             return value
@@ -139,7 +146,7 @@ class OrgTree:
     # -- construction ------------------------------------------------------------------------
 
     @classmethod
-    def from_csv(cls, path: str | os.PathLike[str] | Any) -> "OrgTree":
+    def from_csv(cls, path: str | os.PathLike[str] | Any) -> OrgTree:
         """Read a CSV file (UTF-8, optional BOM). ``path`` may also be an importlib Traversable."""
         source = str(path)
         handle = Path(path).open if isinstance(path, (str, os.PathLike)) else path.open
@@ -154,12 +161,13 @@ class OrgTree:
     @classmethod
     def from_rows(
         cls, rows: Iterable[Mapping[str, Any]], *, source: str | None = None, first_line: int = 1
-    ) -> "OrgTree":
+    ) -> OrgTree:
         """Build and validate a tree from dicts with the CSV columns; errors name the row's line."""
         units: dict[str, OrgUnit] = {}
         lines: dict[str, int] = {}
         root_line: int | None = None
         for line, row in enumerate(rows, start=first_line):
+
             def fail(problem: str, _line: int = line) -> OrgUnitError:
                 return OrgUnitError(problem, line=_line, source=source)
 
@@ -214,8 +222,10 @@ class OrgTree:
             if parent is None:
                 problem: str | None = f"unit {code}: parent {unit.parent_code} does not exist"
             elif parent.level != unit.level - 1:
-                problem = (f"{unit.level.word} {code} cannot sit under {parent.level.word}"
-                           f" {parent.code} (its parent must be a {OrgLevel(unit.level - 1).word})")
+                problem = (
+                    f"{unit.level.word} {code} cannot sit under {parent.level.word}"
+                    f" {parent.code} (its parent must be a {OrgLevel(unit.level - 1).word})"
+                )
             else:
                 problem = _code_problem(unit, parent)
             if problem:

@@ -13,6 +13,7 @@ large to convert to SQLite INTEGER".
 The edge validator (grpcserver.validation) checks every request's token with `position_of` before a
 handler runs; the handlers build their window with `Page.of(request)`.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from xueji_common.errors import FieldViolation, InvalidArgument
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
-MAX_OFFSET = 10**9          # far beyond any list a caller can page through
+MAX_OFFSET = 10**9  # far beyond any list a caller can page through
 MAX_TOKEN_LENGTH = 64
 _VERSION = b"\x01"
 _DIGEST_BYTES = 12
@@ -101,7 +102,7 @@ class Page:
     bound: bytes = b""
 
     @classmethod
-    def of(cls, request, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> "Page":
+    def of(cls, request, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> Page:
         return cls(position_of(request), page_size(request.page_size, default, maximum), binding(request))
 
     def next_token(self, total: int) -> str:

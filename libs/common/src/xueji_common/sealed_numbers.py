@@ -6,6 +6,7 @@ seals it (`snapshot_number_fields`); the services that keep it (national-query, 
 re-keying of a formal number) open it with their own ring (`open_student_number`). A ring without
 the sealing key raises DataKeyError: the event is not applied (fails closed) rather than guessed.
 """
+
 from __future__ import annotations
 
 from xueji_common.datakeys import STUDENT_NUMBER, KeyRing
@@ -19,9 +20,11 @@ def snapshot_number_fields(number: str, ring: KeyRing | None, hash_key: str) -> 
         raise ValueError("a national student number needs the data key ring to be sealed")
     if not number:
         return {}
-    return dict(national_student_number_sealed=ring.encrypt(number, STUDENT_NUMBER),
-                national_student_number_hash=student_number_hash(hash_key, number),
-                national_student_number_masked=mask_student_number(number))
+    return dict(
+        national_student_number_sealed=ring.encrypt(number, STUDENT_NUMBER),
+        national_student_number_hash=student_number_hash(hash_key, number),
+        national_student_number_masked=mask_student_number(number),
+    )
 
 
 def open_student_number(snapshot, ring: KeyRing | None) -> str:

@@ -5,6 +5,7 @@ a private key; every other process verifies with public keys fetched from its tr
 JWKS addresses (see docs/ACCOUNTS.md). The `kid` of a key is its RFC 7638 thumbprint, so that it
 needs no setting and two deployments can never pick the same one by accident.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,11 +30,16 @@ def thumbprint(public_key: ec.EllipticCurvePublicKey) -> str:
     from cryptography.hazmat.primitives import hashes
 
     numbers = public_key.public_numbers()
-    canonical = json.dumps({
-        "crv": "P-256", "kty": "EC",
-        "x": base64url_encode(numbers.x.to_bytes(32, "big")).decode(),
-        "y": base64url_encode(numbers.y.to_bytes(32, "big")).decode(),
-    }, separators=(",", ":"), sort_keys=True).encode()
+    canonical = json.dumps(
+        {
+            "crv": "P-256",
+            "kty": "EC",
+            "x": base64url_encode(numbers.x.to_bytes(32, "big")).decode(),
+            "y": base64url_encode(numbers.y.to_bytes(32, "big")).decode(),
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode()
     digest = hashes.Hash(hashes.SHA256())
     digest.update(canonical)
     return base64url_encode(digest.finalize()).decode()
@@ -47,23 +53,23 @@ class SigningKey:
     private_key: ec.EllipticCurvePrivateKey
 
     @classmethod
-    def generate(cls) -> "SigningKey":
+    def generate(cls) -> SigningKey:
         key = ec.generate_private_key(ec.SECP256R1())
         return cls(thumbprint(key.public_key()), key)
 
     @classmethod
-    def from_pem(cls, pem: bytes) -> "SigningKey":
+    def from_pem(cls, pem: bytes) -> SigningKey:
         key = serialization.load_pem_private_key(pem, password=None)
         if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
             raise ValueError("the signing key must be an EC P-256 private key (ES256)")
         return cls(thumbprint(key.public_key()), key)
 
     @classmethod
-    def load(cls, path: str | Path) -> "SigningKey":
+    def load(cls, path: str | Path) -> SigningKey:
         return cls.from_pem(Path(path).read_bytes())
 
     @classmethod
-    def load_or_create(cls, path: Path) -> "SigningKey":
+    def load_or_create(cls, path: Path) -> SigningKey:
         """The development key of embedded mode: made at first start, mode 0600."""
         if path.exists():
             return cls.load(path)
@@ -75,8 +81,9 @@ class SigningKey:
         return key
 
     def pem(self) -> bytes:
-        return self.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption())
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
 
     def public_jwk(self) -> dict:
         jwk = json.loads(ECAlgorithm.to_jwk(self.private_key.public_key()))
@@ -129,13 +136,13 @@ class JwksKeys(KeySet):
 
     def _refresh(self) -> None:
         try:
-            with urllib.request.urlopen(self.url, timeout=self._timeout) as response:  # noqa: S310 - configured
+            with urllib.request.urlopen(self.url, timeout=self._timeout) as response:
                 document = json.load(response)
             keys = {}
             for jwk in document.get("keys", []):
                 if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256" and jwk.get("kid"):
                     keys[jwk["kid"]] = ECAlgorithm.from_jwk(json.dumps(jwk))
             self._keys = keys
-        except Exception as exc:  # noqa: BLE001 - an unreachable issuer keeps its cached keys
+        except Exception as exc:
             log.warning("jwks fetch failed", extra={"fields": {"url": self.url, "error": type(exc).__name__}})
         self._fetched = time.monotonic()

@@ -9,6 +9,7 @@ Every kind is a letter and 18 characters (`STUDENT_NUMBER`). The national dedup 
 (xueji_dedup.domain.numbers), registration checks what comes back (`has_layout`), national-query
 accepts any of them as a lookup key and in loaded rows. No framework imports.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,8 @@ from xueji_common.documents import resident_id_check_digit
 
 
 class NumberKind(str, enum.Enum):
-    FORMAL = "formal"          # G + resident ID (正式学籍号)
-    TEMPORARY = "temporary"    # L + division + birth date + 4 random digits (临时学籍号)
+    FORMAL = "formal"  # G + resident ID (正式学籍号)
+    TEMPORARY = "temporary"  # L + division + birth date + 4 random digits (临时学籍号)
     PROVINCIAL = "provincial"  # J + division + birth date + sequence + check digit
 
 
@@ -52,14 +53,22 @@ def provincial(division: str, birth: dt.date, sequence: int) -> str:
     return "J" + first17 + resident_id_check_digit(first17)
 
 
-def has_layout(number: str, kind: NumberKind, *, resident_id: str, division_code: str, birth_date: dt.date) -> bool:
+def has_layout(
+    number: str, kind: NumberKind, *, resident_id: str, division_code: str, birth_date: dt.date
+) -> bool:
     """Whether `number` is the formal number of `resident_id`, or a temporary or provincial number of
     this division and birth date (what registration checks a reserved number against)."""
     if kind is NumberKind.FORMAL:
         return number == formal(resident_id)
     if kind is NumberKind.PROVINCIAL:
         stem = f"J{division_code}{birth_date:%Y%m%d}"
-        return (len(number) == 19 and number.startswith(stem) and bool(_THREE_DIGITS.fullmatch(number[15:18]))
-                and number == provincial(division_code, birth_date, int(number[15:18])))
+        return (
+            len(number) == 19
+            and number.startswith(stem)
+            and bool(_THREE_DIGITS.fullmatch(number[15:18]))
+            and number == provincial(division_code, birth_date, int(number[15:18]))
+        )
     stem = temporary_stem(division_code, birth_date)
-    return len(number) == len(stem) + 4 and number.startswith(stem) and bool(_FOUR_DIGITS.fullmatch(number[-4:]))
+    return (
+        len(number) == len(stem) + 4 and number.startswith(stem) and bool(_FOUR_DIGITS.fullmatch(number[-4:]))
+    )

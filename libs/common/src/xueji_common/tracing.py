@@ -17,15 +17,16 @@ global read and envelopes carry no trace (docs/OBSERVABILITY.md#cost). The flow 
 
 Tests install an in-memory exporter with `install(service, exporter=...)` and `uninstall()`.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 log = logging.getLogger(__name__)
 
-_provider = None    # the SDK TracerProvider while tracing is on
+_provider = None  # the SDK TracerProvider while tracing is on
 _tracer = None
 
 
@@ -45,10 +46,17 @@ def setup(settings, service: str) -> None:
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
     # http://host:4317: plaintext; https://: TLS with the system's roots (the exporter's own rules).
-    install(service, exporter=OTLPSpanExporter(endpoint=settings.otlp_endpoint),
-            sample_ratio=settings.trace_sample_ratio)
-    log.info("tracing on", extra={"fields": {"otlp_endpoint": settings.otlp_endpoint,
-                                             "sample_ratio": settings.trace_sample_ratio}})
+    install(
+        service,
+        exporter=OTLPSpanExporter(endpoint=settings.otlp_endpoint),
+        sample_ratio=settings.trace_sample_ratio,
+    )
+    log.info(
+        "tracing on",
+        extra={
+            "fields": {"otlp_endpoint": settings.otlp_endpoint, "sample_ratio": settings.trace_sample_ratio}
+        },
+    )
 
 
 # The batch processor's queue: an import's handlers write a few spans per statement; more than the
@@ -65,15 +73,18 @@ def install(service: str, *, exporter, sample_ratio: float = 1.0, batch: bool = 
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
-    provider = TracerProvider(resource=Resource.create({"service.name": f"xueji-{service}",
-                                                        "service.namespace": "xueji"}),
-                              sampler=_sampler(sample_ratio))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": f"xueji-{service}", "service.namespace": "xueji"}),
+        sampler=_sampler(sample_ratio),
+    )
     provider.add_span_processor(
         BatchSpanProcessor(exporter, max_queue_size=MAX_QUEUED_SPANS, schedule_delay_millis=EXPORT_EVERY_MS)
-        if batch else SimpleSpanProcessor(exporter))
+        if batch
+        else SimpleSpanProcessor(exporter)
+    )
     _provider, _tracer = provider, provider.get_tracer("xueji")
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
-        trace.set_tracer_provider(provider)   # for libraries that trace by themselves (set once only)
+        trace.set_tracer_provider(provider)  # for libraries that trace by themselves (set once only)
 
 
 def _sampler(ratio: float):
@@ -81,18 +92,27 @@ def _sampler(ratio: float):
     or absent. A new trace starts at a call or an event handled, kept at `ratio` (by trace id); a
     statement or an outgoing call outside any trace (the relay's polls, periodic jobs) starts none:
     thousands of one-span traces of background work would bury the flows."""
-    from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult, TraceIdRatioBased
+    from opentelemetry.sdk.trace.sampling import (
+        Decision,
+        ParentBased,
+        Sampler,
+        SamplingResult,
+        TraceIdRatioBased,
+    )
     from opentelemetry.trace import SpanKind
 
     class RootsAtCallsAndEvents(Sampler):
         def __init__(self) -> None:
             self._ratio = TraceIdRatioBased(ratio)
 
-        def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None,
-                          trace_state=None):
+        def should_sample(
+            self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None
+        ):
             if kind == SpanKind.CLIENT:
                 return SamplingResult(Decision.DROP)
-            return self._ratio.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+            return self._ratio.should_sample(
+                parent_context, trace_id, name, kind, attributes, links, trace_state
+            )
 
         def get_description(self) -> str:
             return f"RootsAtCallsAndEvents({ratio})"
@@ -180,6 +200,7 @@ def consuming(traceparent: str, name: str, attributes: dict) -> Iterator[None]:
     from opentelemetry.propagate import extract
 
     parent = extract({"traceparent": traceparent}) if traceparent else context.Context()
-    with _tracer.start_as_current_span(name, context=parent, kind=trace.SpanKind.CONSUMER,
-                                       attributes=attributes):
+    with _tracer.start_as_current_span(
+        name, context=parent, kind=trace.SpanKind.CONSUMER, attributes=attributes
+    ):
         yield

@@ -1,12 +1,13 @@
 """Shared vocabulary of the domain that is not about documents (see documents/ for those)."""
+
 from __future__ import annotations
 
 import enum
 
 
 class RegistrationKind(str, enum.Enum):
-    PRIMARY_FRESHMAN = "primary_freshman"           # 小学新生注册
-    NON_PRIMARY_FRESHMAN = "non_primary_freshman"   # 非小学新生注册
+    PRIMARY_FRESHMAN = "primary_freshman"  # 小学新生注册
+    NON_PRIMARY_FRESHMAN = "non_primary_freshman"  # 非小学新生注册
 
     @property
     def label_zh(self) -> str:
@@ -16,7 +17,7 @@ class RegistrationKind(str, enum.Enum):
         return 1 if self is RegistrationKind.PRIMARY_FRESHMAN else 2
 
     @classmethod
-    def from_proto(cls, value: int) -> "RegistrationKind":
+    def from_proto(cls, value: int) -> RegistrationKind:
         try:
             return {1: cls.PRIMARY_FRESHMAN, 2: cls.NON_PRIMARY_FRESHMAN}[value]
         except KeyError:

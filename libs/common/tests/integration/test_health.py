@@ -1,6 +1,7 @@
 """Readiness and liveness of a gRPC server over a real socket, and the dependency checks against the
 real PostgreSQL and RabbitMQ (reachable) and closed ports (unreachable). A database or broker that
 goes away and comes back is tested end to end with private servers (tests/e2e/test_faults.py)."""
+
 from __future__ import annotations
 
 import threading
@@ -34,8 +35,12 @@ class Answering(special_ed_pb2_grpc.SpecialEdServicer):
 def server():
     tokens = TestIssuer().token_service()
     address = f"127.0.0.1:{free_port()}"
-    srv = GrpcServer([GrpcBinding("xueji.v1.SpecialEd", special_ed_pb2_grpc.add_SpecialEdServicer_to_server,
-                                  Answering())], address, tokens, readiness_names=("special-ed",))
+    srv = GrpcServer(
+        [GrpcBinding("xueji.v1.SpecialEd", special_ed_pb2_grpc.add_SpecialEdServicer_to_server, Answering())],
+        address,
+        tokens,
+        readiness_names=("special-ed",),
+    )
     srv.start()
     srv.metadata = bearer(tokens.mint("u", Role.SYSTEM, "000000"))
     yield srv
@@ -44,14 +49,18 @@ def server():
 
 def status(address: str, name: str) -> int:
     with grpc.insecure_channel(address) as channel:
-        return health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=name), timeout=2).status
+        return (
+            health_pb2_grpc.HealthStub(channel)
+            .Check(health_pb2.HealthCheckRequest(service=name), timeout=2)
+            .status
+        )
 
 
 def test_readiness_names_follow_the_dependencies_and_liveness_does_not(server):
     names = ["special-ed", "xueji.v1.SpecialEd"]
     assert [status(server.address, n) for n in ["", *names]] == [SERVING] * 3
     server.set_ready(False)
-    assert status(server.address, "") == SERVING                       # liveness: the process serves
+    assert status(server.address, "") == SERVING  # liveness: the process serves
     assert [status(server.address, n) for n in names] == [NOT_SERVING] * 2
     server.set_ready(True)
     assert [status(server.address, n) for n in names] == [SERVING] * 2
@@ -62,12 +71,13 @@ def test_a_stopping_server_is_not_ready_but_still_answers_calls_while_it_drains(
     stopper.start()
     time.sleep(0.3)
     assert status(server.address, "special-ed") == NOT_SERVING
-    server.set_ready(True)                                             # a late dependency check
-    assert status(server.address, "special-ed") == NOT_SERVING         # cannot undo the shutdown
+    server.set_ready(True)  # a late dependency check
+    assert status(server.address, "special-ed") == NOT_SERVING  # cannot undo the shutdown
     with grpc.insecure_channel(server.address) as channel:
         stub = special_ed_pb2_grpc.SpecialEdStub(channel)
-        stub.GetSpecialEdInfo(special_ed_pb2.GetSpecialEdInfoRequest(),
-                              metadata=server.metadata, timeout=2)     # still served
+        stub.GetSpecialEdInfo(
+            special_ed_pb2.GetSpecialEdInfoRequest(), metadata=server.metadata, timeout=2
+        )  # still served
     stopper.join(10)
     with pytest.raises(grpc.RpcError):
         status(server.address, "")
@@ -80,8 +90,12 @@ def test_dependency_checks_pass_on_the_real_servers_and_fail_on_closed_ports(pg_
     up.stop()
     closed = free_port()
     down = health.DependencyMonitor(
-        [health.database(f"postgresql+psycopg://postgres@127.0.0.1:{closed}/x"),
-         health.broker(f"amqp://guest:guest@127.0.0.1:{closed}/")], changes.append)
+        [
+            health.database(f"postgresql+psycopg://postgres@127.0.0.1:{closed}/x"),
+            health.broker(f"amqp://guest:guest@127.0.0.1:{closed}/"),
+        ],
+        changes.append,
+    )
     assert not down.check_now()
     assert set(down.failing) == {"database", "broker"}
     down.stop()

@@ -1,6 +1,7 @@
 """The shared server interceptor over a real socket: methods without an implementation, domain errors,
 unexpected errors (INTERNAL with an error id), the edge validation of every request, and the shape
 of the token's claims."""
+
 from __future__ import annotations
 
 import base64
@@ -25,6 +26,7 @@ from xueji_common.logs import context_fields
 from xueji_common.testing.infra import free_port
 from xueji_common.testing.issuer import TestIssuer
 
+
 class PartialServicer(special_ed_pb2_grpc.SpecialEdServicer):
     """Implements one method; the generated base class answers the others."""
 
@@ -45,12 +47,19 @@ class PartialServicer(special_ed_pb2_grpc.SpecialEdServicer):
 def stub():
     tokens = TestIssuer().token_service()
     address = f"127.0.0.1:{free_port()}"
-    server = GrpcServer([GrpcBinding("xueji.v1.SpecialEd", special_ed_pb2_grpc.add_SpecialEdServicer_to_server,
-                                     PartialServicer())], address, tokens)
+    server = GrpcServer(
+        [
+            GrpcBinding(
+                "xueji.v1.SpecialEd", special_ed_pb2_grpc.add_SpecialEdServicer_to_server, PartialServicer()
+            )
+        ],
+        address,
+        tokens,
+    )
     server.start()
     with grpc.insecure_channel(address) as channel:
         client = special_ed_pb2_grpc.SpecialEdStub(channel)
-        client.channel = channel   # for raw calls
+        client.channel = channel  # for raw calls
         client.tokens = tokens
         yield client, bearer(tokens.mint("u", Role.SYSTEM, "000000"))
     server.stop(grace=1)
@@ -73,13 +82,12 @@ def test_domain_errors_become_status_codes_with_field_violations(stub):
     assert field_violations(err.value) == [("student_id", "请指定学生")]
 
 
-
 def test_a_request_that_does_not_parse_is_invalid_argument_not_internal(stub):
     """Invalid UTF-8 in a string field: grpc itself would answer INTERNAL."""
     client, metadata = stub
-    raw = client.channel.unary_unary("/xueji.v1.SpecialEd/GetSpecialEdInfo")   # bytes in, bytes out
+    raw = client.channel.unary_unary("/xueji.v1.SpecialEd/GetSpecialEdInfo")  # bytes in, bytes out
     with pytest.raises(grpc.RpcError) as err:
-        raw(b"\x0a\x02\xff\xfe", metadata=metadata)   # record_id (field 1): 2 bytes of invalid UTF-8
+        raw(b"\x0a\x02\xff\xfe", metadata=metadata)  # record_id (field 1): 2 bytes of invalid UTF-8
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "UTF-8" in field_violations(err.value)[0][1]
 
@@ -106,19 +114,42 @@ def test_an_unexpected_error_is_internal_with_an_error_id_the_log_carries_with_t
     assert "LIKE or GLOB pattern too complex" in str(record.exc_info[1])
 
 
-@pytest.mark.parametrize("request_,field", [
-    (special_ed_pb2.ListSpecialEdStudentsRequest(name="张" * 60_000), "name"),
-    (special_ed_pb2.ListSpecialEdStudentsRequest(org_unit_code="1" * 1001), "org_unit_code"),
-    (special_ed_pb2.ListSpecialEdStudentsRequest(disability_type=999), "disability_type"),
-    (special_ed_pb2.ListSpecialEdStudentsRequest(page_size=-1), "page_size"),
-    (special_ed_pb2.ListSpecialEdStudentsRequest(
-        page_token=base64.urlsafe_b64encode(b"o:" + b"9" * 40).decode()), "page_token"),
-    (special_ed_pb2.ListSpecialEdStudentsRequest(page_token="!" * 10_000), "page_token"),
-    (special_ed_pb2.ListSpecialEdStudentsRequest(page_token="not a token"), "page_token"),
-    (special_ed_pb2.ListSpecialEdStudentsRequest(name="李", page_token=paging.encode(
-        50, paging.binding(special_ed_pb2.ListSpecialEdStudentsRequest(name="张")))), "page_token"),
-], ids=["long_name", "long_code", "undefined_enum", "negative_page_size", "huge_offset", "huge_token",
-        "forged_token", "other_filters_token"])
+@pytest.mark.parametrize(
+    "request_,field",
+    [
+        (special_ed_pb2.ListSpecialEdStudentsRequest(name="张" * 60_000), "name"),
+        (special_ed_pb2.ListSpecialEdStudentsRequest(org_unit_code="1" * 1001), "org_unit_code"),
+        (special_ed_pb2.ListSpecialEdStudentsRequest(disability_type=999), "disability_type"),
+        (special_ed_pb2.ListSpecialEdStudentsRequest(page_size=-1), "page_size"),
+        (
+            special_ed_pb2.ListSpecialEdStudentsRequest(
+                page_token=base64.urlsafe_b64encode(b"o:" + b"9" * 40).decode()
+            ),
+            "page_token",
+        ),
+        (special_ed_pb2.ListSpecialEdStudentsRequest(page_token="!" * 10_000), "page_token"),
+        (special_ed_pb2.ListSpecialEdStudentsRequest(page_token="not a token"), "page_token"),
+        (
+            special_ed_pb2.ListSpecialEdStudentsRequest(
+                name="李",
+                page_token=paging.encode(
+                    50, paging.binding(special_ed_pb2.ListSpecialEdStudentsRequest(name="张"))
+                ),
+            ),
+            "page_token",
+        ),
+    ],
+    ids=[
+        "long_name",
+        "long_code",
+        "undefined_enum",
+        "negative_page_size",
+        "huge_offset",
+        "huge_token",
+        "forged_token",
+        "other_filters_token",
+    ],
+)
 def test_every_request_is_validated_at_the_edge_before_its_handler(stub, request_, field):
     client, metadata = stub
     before = PartialServicer.reached
@@ -144,44 +175,66 @@ def test_a_valid_request_reaches_its_handler(stub):
     client, metadata = stub
     before = PartialServicer.reached
     request = special_ed_pb2.ListSpecialEdStudentsRequest(name="张" * 100, disability_type=1, page_size=10)
-    request.page_token = paging.encode(50, paging.binding(request))   # as the previous page answered it
+    request.page_token = paging.encode(50, paging.binding(request))  # as the previous page answered it
     client.ListSpecialEdStudents(request, metadata=metadata)
     assert PartialServicer.reached == before + 1
 
 
-@pytest.mark.parametrize("role,org", [
-    (Role.SCHOOL_REGISTRAR, ""), (Role.SCHOOL_REGISTRAR, None), (Role.SCHOOL_REGISTRAR, ["1330102001"]),
-    (Role.SCHOOL_REGISTRAR, 1330102001), (Role.SCHOOL_REGISTRAR, "330102"), (Role.SCHOOL_LEADER, "330102"),
-    (Role.SCHOOL_LEADER, "9999999999"), (Role.DEPARTMENT_REGISTRAR, "1330102001"),
-    (Role.DEPARTMENT_REGISTRAR, ""), (Role.SYSTEM, ""), (Role.SYSTEM, "330100"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "role,org",
+    [
+        (Role.SCHOOL_REGISTRAR, ""),
+        (Role.SCHOOL_REGISTRAR, None),
+        (Role.SCHOOL_REGISTRAR, ["1330102001"]),
+        (Role.SCHOOL_REGISTRAR, 1330102001),
+        (Role.SCHOOL_REGISTRAR, "330102"),
+        (Role.SCHOOL_LEADER, "330102"),
+        (Role.SCHOOL_LEADER, "9999999999"),
+        (Role.DEPARTMENT_REGISTRAR, "1330102001"),
+        (Role.DEPARTMENT_REGISTRAR, ""),
+        (Role.SYSTEM, ""),
+        (Role.SYSTEM, "330100"),
+    ],
+    ids=repr,
+)
 def test_claims_of_the_wrong_shape_are_unauthenticated_before_any_handler(stub, role, org):
     client, _ = stub
     before = PartialServicer.reached
     with pytest.raises(grpc.RpcError) as err:
-        client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(),
-                                     metadata=bearer(client.tokens.mint("u", role, org)))
+        client.ListSpecialEdStudents(
+            special_ed_pb2.ListSpecialEdStudentsRequest(), metadata=bearer(client.tokens.mint("u", role, org))
+        )
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert PartialServicer.reached == before
 
 
-@pytest.mark.parametrize("role,org", [
-    (Role.SCHOOL_REGISTRAR, "1330102001"), (Role.SCHOOL_LEADER, "1330102001"),
-    (Role.DEPARTMENT_REGISTRAR, "330102"), (Role.DEPARTMENT_REGISTRAR, "000000"), (Role.SYSTEM, "000000"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "role,org",
+    [
+        (Role.SCHOOL_REGISTRAR, "1330102001"),
+        (Role.SCHOOL_LEADER, "1330102001"),
+        (Role.DEPARTMENT_REGISTRAR, "330102"),
+        (Role.DEPARTMENT_REGISTRAR, "000000"),
+        (Role.SYSTEM, "000000"),
+    ],
+    ids=repr,
+)
 def test_claims_of_the_right_shape_reach_the_handler(stub, role, org):
     client, _ = stub
     before = PartialServicer.reached
-    client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(),
-                                 metadata=bearer(client.tokens.mint("u", role, org)))
+    client.ListSpecialEdStudents(
+        special_ed_pb2.ListSpecialEdStudentsRequest(), metadata=bearer(client.tokens.mint("u", role, org))
+    )
     assert PartialServicer.reached == before + 1
 
 
 def test_an_empty_subject_is_unauthenticated(stub):
     client, _ = stub
     with pytest.raises(grpc.RpcError) as err:
-        client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(),
-                                     metadata=bearer(client.tokens.mint("", Role.SYSTEM, "000000")))
+        client.ListSpecialEdStudents(
+            special_ed_pb2.ListSpecialEdStudentsRequest(),
+            metadata=bearer(client.tokens.mint("", Role.SYSTEM, "000000")),
+        )
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
@@ -195,7 +248,7 @@ def test_a_client_that_cancels_its_request_stream_is_not_an_unhandled_error(stub
 
     def requests():
         yield reflection_pb2.ServerReflectionRequest(list_services="")
-        hold.wait(5)   # the stream stays open until the client cancels it
+        hold.wait(5)  # the stream stays open until the client cancels it
 
     call = reflection_pb2_grpc.ServerReflectionStub(client.channel).ServerReflectionInfo(requests())
     assert next(call).list_services_response.service
@@ -204,7 +257,7 @@ def test_a_client_that_cancels_its_request_stream_is_not_an_unhandled_error(stub
     deadline = time.monotonic() + 5
     while "call cancelled by the client" not in caplog.text:
         assert time.monotonic() < deadline, caplog.text
-        gc.collect()   # grpc may leave the abandoned response generator to the cycle collector to close
+        gc.collect()  # grpc may leave the abandoned response generator to the cycle collector to close
         time.sleep(0.05)
     assert "unhandled error" not in caplog.text
 
@@ -214,19 +267,27 @@ def test_a_callers_request_id_is_kept_and_a_missing_one_made(stub, caplog):
     caplog.set_level(logging.INFO, logger="xueji")
     seen = []
     handler = logging.Handler()
-    handler.emit = lambda record: seen.append(context_fields())   # read on the serving thread
+    handler.emit = lambda record: seen.append(context_fields())  # read on the serving thread
     logging.getLogger("xueji.access").addHandler(handler)
     person = bearer(client.tokens.mint("leader-1", Role.SCHOOL_LEADER, "1330102001"))
     try:
-        client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(), metadata=person + [("x-request-id", "req-abc")])
+        client.ListSpecialEdStudents(
+            special_ed_pb2.ListSpecialEdStudentsRequest(), metadata=person + [("x-request-id", "req-abc")]
+        )
         client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(), metadata=person)
-        client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(),
-                                     metadata=person + [("x-request-id", "bad id\\u00e9" * 20)])
+        client.ListSpecialEdStudents(
+            special_ed_pb2.ListSpecialEdStudentsRequest(),
+            metadata=person + [("x-request-id", "bad id\\u00e9" * 20)],
+        )
     finally:
         logging.getLogger("xueji.access").removeHandler(handler)
     given, made, replaced = seen
     assert given == {"request_id": "req-abc", "user": "leader-1"}
     assert len(made["request_id"]) == 32 and made["user"] == "leader-1"
     assert len(replaced["request_id"]) == 32
-    line = next(r for r in caplog.records if r.getMessage() == "rpc" and r.fields["method"].endswith("ListSpecialEdStudents"))
+    line = next(
+        r
+        for r in caplog.records
+        if r.getMessage() == "rpc" and r.fields["method"].endswith("ListSpecialEdStudents")
+    )
     assert line.levelno == logging.INFO and line.fields["code"] == "OK"

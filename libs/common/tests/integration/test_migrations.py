@@ -1,4 +1,5 @@
 """Every service's migrations build exactly the schema its code uses, on PostgreSQL and SQLite."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,7 +16,11 @@ SPECS = load_specs()
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
 def test_migrations_match_the_models(spec, backend, tmp_path, request):
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}" if backend == "sqlite" else request.getfixturevalue("pg_database")()
+    url = (
+        f"sqlite:///{tmp_path / 'db.sqlite'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_database")()
+    )
     engine = make_engine(url)
     upgrade(engine, spec.versions_dir, spec.metadata)
     upgrade(engine, spec.versions_dir, spec.metadata)  # a second run is a no-op

@@ -1,4 +1,5 @@
 """Outbox, relay and inbox on the real databases: PostgreSQL and SQLite run the same code."""
+
 from __future__ import annotations
 
 import logging
@@ -72,7 +73,11 @@ def test_state_and_event_commit_together_or_not_at_all(sessions):
 def test_relay_publishes_each_row_once_and_consumer_handles_once(sessions):
     handled = []
     bus = InProcessBus()
-    bus.subscribe("svc", "ApplicationWithdrawn", consumer_of(sessions, lambda e, uow, env: handled.append(e.application_id)))
+    bus.subscribe(
+        "svc",
+        "ApplicationWithdrawn",
+        consumer_of(sessions, lambda e, uow, env: handled.append(e.application_id)),
+    )
     relay = OutboxRelay("svc", sessions, outbox, bus)
     for name in ("a", "b", "c"):
         write_thing(uow_factory(sessions), name)
@@ -196,9 +201,13 @@ def test_in_process_an_optimistic_lock_conflict_retried_by_the_relay_is_logged_a
     finally:
         relay.stop()
     assert len(attempts) == 2 and count(sessions, inbox) == 1
-    assert {r.getMessage() for r in caplog.records} >= {"event handler will retry",
-                                                          "outbox publish will retry after a concurrent change"}
-    assert not [(r.levelname, r.getMessage()) for r in caplog.records if r.levelno > logging.INFO or r.exc_info]
+    assert {r.getMessage() for r in caplog.records} >= {
+        "event handler will retry",
+        "outbox publish will retry after a concurrent change",
+    }
+    assert not [
+        (r.levelname, r.getMessage()) for r in caplog.records if r.levelno > logging.INFO or r.exc_info
+    ]
 
 
 def test_concurrent_relays_never_publish_a_row_twice(pg_database):
@@ -253,12 +262,16 @@ def test_a_commit_in_another_process_wakes_the_relay_through_notify(pg_database)
     relay.start()
     try:
         assert relay._listener.wait_listening(10)
-        write_thing(uow_factory(sessions), "from-the-worker")   # no on_commit hook: another process
+        write_thing(uow_factory(sessions), "from-the-worker")  # no on_commit hook: another process
         assert _wait_sent(bus, 1, 5), "not woken by NOTIFY (the idle poll is 60 s away)"
 
-        with engine.connect() as conn:   # the listener's connection dies (database restarted...)
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE query LIKE 'LISTEN%' AND datname = current_database()"))
+        with engine.connect() as conn:  # the listener's connection dies (database restarted...)
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE query LIKE 'LISTEN%' AND datname = current_database()"
+                )
+            )
         deadline = time.monotonic() + 5
         while relay._listener.listening and time.monotonic() < deadline:
             time.sleep(0.02)

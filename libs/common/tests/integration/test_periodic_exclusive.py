@@ -1,4 +1,5 @@
 """runtime.periodic.exclusive: one process at a time holds a job's key (PostgreSQL advisory lock)."""
+
 from xueji_common.db.engine import make_engine
 from xueji_common.runtime.periodic import exclusive
 

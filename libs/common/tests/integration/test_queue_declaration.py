@@ -1,4 +1,5 @@
 """Queues declared at migration time keep events published before a worker ever started."""
+
 from __future__ import annotations
 
 from kombu import Connection, Queue
@@ -17,7 +18,10 @@ def test_events_published_before_the_first_worker_start_wait_in_the_declared_que
     sub = Subscription("registration", "ApplicationWithdrawn", on_withdrawn)
     names = declare_consumer_queues("review", [sub], amqp_uri)
     assert names == [queue_name("review", sub)]
-    assert names[0] == "evt-registration-ApplicationWithdrawn--review.on_registration_ApplicationWithdrawn_on_withdrawn"
+    assert (
+        names[0]
+        == "evt-registration-ApplicationWithdrawn--review.on_registration_ApplicationWithdrawn_on_withdrawn"
+    )
     declare_consumer_queues("review", [sub], amqp_uri)  # idempotent
 
     envelope = new_envelope(events_pb2.ApplicationWithdrawn(application_id="a1"), producer="registration")

@@ -1,6 +1,7 @@
 """TLS between tiers over real sockets, with certificates made here (trustme): server TLS checked
 against a CA bundle, mutual TLS refusing clients without a certificate of the CA, a plaintext
 health listener for probes, and certificates re-read when their files change."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,8 +48,14 @@ def start(pki):
 
     def run(config: TlsConfig, health_address: str = "") -> str:
         port = free_port()
-        server = GrpcServer([], f"127.0.0.1:{port}", TOKENS, tls=config, health_address=health_address,
-                            readiness_names=("dedup",))
+        server = GrpcServer(
+            [],
+            f"127.0.0.1:{port}",
+            TOKENS,
+            tls=config,
+            health_address=health_address,
+            readiness_names=("dedup",),
+        )
         server.start()
         servers.append(server)
         return f"127.0.0.1:{port}"
@@ -77,7 +84,10 @@ def test_a_tls_server_answers_clients_that_trust_its_ca_and_no_plaintext_client(
     assert health(channel(f"https://{address}", TlsConfig(ca_file=pki.ca_file))) == SERVING
     assert refused(grpc.insecure_channel(address)) == grpc.StatusCode.UNAVAILABLE
     stranger = Pki(pki.dir, "other-ca")
-    assert refused(channel(f"https://{address}", TlsConfig(ca_file=stranger.ca_file))) == grpc.StatusCode.UNAVAILABLE
+    assert (
+        refused(channel(f"https://{address}", TlsConfig(ca_file=stranger.ca_file)))
+        == grpc.StatusCode.UNAVAILABLE
+    )
 
 
 def test_mutual_tls_refuses_a_client_without_a_certificate_of_the_ca(pki, start):
@@ -86,7 +96,9 @@ def test_mutual_tls_refuses_a_client_without_a_certificate_of_the_ca(pki, start)
     province_cert, province_key = pki.issue("province", "province.example")
     with_cert = TlsConfig(ca_file=pki.ca_file, client_cert_file=province_cert, client_key_file=province_key)
     assert health(channel(f"https://{address}", with_cert)) == SERVING
-    assert refused(channel(f"https://{address}", TlsConfig(ca_file=pki.ca_file))) == grpc.StatusCode.UNAVAILABLE
+    assert (
+        refused(channel(f"https://{address}", TlsConfig(ca_file=pki.ca_file))) == grpc.StatusCode.UNAVAILABLE
+    )
     stranger = Pki(pki.dir, "other-ca")
     forged_cert, forged_key = stranger.issue("forged")
     forged = TlsConfig(ca_file=pki.ca_file, client_cert_file=forged_cert, client_key_file=forged_key)
@@ -118,7 +130,7 @@ def test_xueji_health_checks_named_services_on_the_health_only_port(pki, start):
     done = runner.invoke(main, ["health", "--address", health_address, "--service", "dedup"])
     assert done.exit_code == 0, done.output
     assert "(server)" in done.output and "dedup" in done.output and "SERVING" in done.output
-    reflected = runner.invoke(main, ["health", "--address", health_address])   # no reflection: fails
+    reflected = runner.invoke(main, ["health", "--address", health_address])  # no reflection: fails
     assert reflected.exit_code != 0
 
 
@@ -129,7 +141,7 @@ def test_the_server_presents_a_renewed_certificate_without_a_restart(pki, start)
     trusting_renewed = TlsConfig(ca_file=renewed_ca.ca_file)
     assert refused(channel(f"https://{address}", trusting_renewed)) == grpc.StatusCode.UNAVAILABLE
     new_cert, new_key = renewed_ca.issue("renewed")
-    Path(key).write_bytes(Path(new_key).read_bytes())     # as the kubelet swaps a Secret's files
+    Path(key).write_bytes(Path(new_key).read_bytes())  # as the kubelet swaps a Secret's files
     Path(cert).write_bytes(Path(new_cert).read_bytes())
     assert health(channel(f"https://{address}", trusting_renewed)) == SERVING
 
@@ -138,10 +150,12 @@ def test_a_client_presents_a_renewed_certificate_through_the_stubs_it_already_ha
     cert, key = pki.issue("server")
     address = start(TlsConfig(cert, key, pki.ca_file, "require"))
     stranger = Pki(pki.dir, "other-ca")
-    client_cert, client_key = stranger.issue("client")       # not of the server's CA: refused
+    client_cert, client_key = stranger.issue("client")  # not of the server's CA: refused
     monkeypatch.setattr(tls.ReloadingChannel, "CHECK_SECONDS", 0.0)
-    ch = channel(f"https://{address}", TlsConfig(ca_file=pki.ca_file, client_cert_file=client_cert,
-                                                 client_key_file=client_key))
+    ch = channel(
+        f"https://{address}",
+        TlsConfig(ca_file=pki.ca_file, client_cert_file=client_cert, client_key_file=client_key),
+    )
     stub = health_pb2_grpc.HealthStub(ch)
     with pytest.raises(grpc.RpcError):
         stub.Check(health_pb2.HealthCheckRequest(), timeout=5)
@@ -159,11 +173,14 @@ def test_a_half_written_rotation_keeps_the_previous_certificate(pki, start):
     assert health(channel(f"https://{address}", TlsConfig(ca_file=pki.ca_file))) == SERVING
 
 
-@pytest.mark.parametrize("address, target", [
-    ("https://dedup.xueji.example", ("dedup.xueji.example:443", True)),
-    ("https://dedup.xueji.example:8443/", ("dedup.xueji.example:8443", True)),
-    ("https://[::1]", ("[::1]:443", True)),
-    ("nq:50051", ("nq:50051", False)),
-])
+@pytest.mark.parametrize(
+    "address, target",
+    [
+        ("https://dedup.xueji.example", ("dedup.xueji.example:443", True)),
+        ("https://dedup.xueji.example:8443/", ("dedup.xueji.example:8443", True)),
+        ("https://[::1]", ("[::1]:443", True)),
+        ("nq:50051", ("nq:50051", False)),
+    ],
+)
 def test_peer_addresses_say_tls_with_https(address, target):
     assert tls.split_address(address) == target

@@ -4,15 +4,15 @@ Patches the interpreter for eventlet before anything else of this suite is impor
 hang otherwise: docs/PLATFORM.md#nameko-eventlet-and-grpc). Run this directory as its own pytest invocation, never together with
 gRPC server tests:  .venv/bin/python -m pytest libs/common/tests/nameko -q
 """
+
 from xueji_common.messaging import green
 
 green.patch()  # as the worker process patches itself
 
-import eventlet  # noqa: E402
-
 import uuid  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 
+import eventlet  # noqa: E402
 import pytest  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select  # noqa: E402
@@ -35,7 +35,8 @@ class Store:
         self.metadata = MetaData()
         self.outbox, self.inbox = add_messaging_tables(self.metadata)
         self.handled = Table(
-            "handled", self.metadata,
+            "handled",
+            self.metadata,
             Column("id", Integer, primary_key=True, autoincrement=True),
             Column("event_id", String(36), nullable=False),
             Column("application_id", String(36), nullable=False),
@@ -82,7 +83,9 @@ def start_worker(amqp_uri, store):
     def start(*subscriptions: Subscription, concurrency: int = 1, liveness=None) -> Worker:
         service = f"nameko_test_{uuid.uuid4().hex[:8]}"
         consumers = [EventConsumer(service, s, store.uow) for s in subscriptions]
-        runner = ServiceRunner({"AMQP_URI": amqp_uri, "max_workers": max(10, 2 * concurrency), "serializer": "json"})
+        runner = ServiceRunner(
+            {"AMQP_URI": amqp_uri, "max_workers": max(10, 2 * concurrency), "serializer": "json"}
+        )
         runner.add_service(build_service_class(service, consumers, concurrency, liveness))
         runners.append(runner)
         with eventlet.Timeout(WAIT):
@@ -96,4 +99,3 @@ def start_worker(amqp_uri, store):
                 runner.stop()
         except eventlet.Timeout:
             runner.kill()
-

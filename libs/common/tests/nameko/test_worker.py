@@ -3,6 +3,7 @@
 In-process ServiceRunner on a fresh RabbitMQ vhost and a fresh PostgreSQL database; envelopes are
 published the production way (NamekoPublisher: exchange `<producer>.events`, base64 body).
 """
+
 import logging
 import time
 
@@ -106,13 +107,14 @@ def test_transient_failure_is_requeued_then_handled_exactly_once(store, start_wo
 
 
 def test_an_optimistic_lock_conflict_that_the_redelivery_resolves_is_logged_at_info_without_traceback(
-        store, start_worker, amqp_uri, caplog):
+    store, start_worker, amqp_uri, caplog
+):
     calls = []
     record = recorder(store, calls)
 
     def conflicting(event, uow, envelope):
         record(event, uow, envelope)
-        if len(calls) == 1:   # another handler changed the same application first
+        if len(calls) == 1:  # another handler changed the same application first
             raise ConcurrentModification("该注册申请已被他人修改，请刷新后重试")
 
     caplog.set_level(logging.INFO)
@@ -122,12 +124,16 @@ def test_an_optimistic_lock_conflict_that_the_redelivery_resolves_is_logged_at_i
 
     wait_for(lambda: worker.consumed(EVENT, "handled") == 1, "the requeued event to be handled")
     assert calls == [envelope.event_id, envelope.event_id]
-    assert (worker.consumed(EVENT, "conflict"), worker.consumed(EVENT, "failed")) == (1, 0)   # no alert reads it
+    assert (worker.consumed(EVENT, "conflict"), worker.consumed(EVENT, "failed")) == (
+        1,
+        0,
+    )  # no alert reads it
     retried = [r for r in caplog.records if r.getMessage() == "event handler will retry"]
     assert [(r.levelno, r.exc_info) for r in retried] == [(logging.INFO, None)]
     assert retried[0].fields["reason"] == "ConcurrentModification"
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], \
-        [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], [
+        (r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.WARNING
+    ]
 
 
 def test_unreadable_body_is_dropped_without_killing_the_worker(store, start_worker, amqp_uri):
@@ -157,8 +163,10 @@ def test_concurrent_events_are_each_handled_once(store, start_worker, amqp_uri):
     envelopes = [withdrawn(f"app-{i}") for i in range(40)]
     publish(amqp_uri, *envelopes, *envelopes[:10])  # ten of them twice
 
-    wait_for(lambda: worker.consumed(EVENT, "handled") + worker.consumed(EVENT, "duplicate") == 50,
-             "all fifty deliveries")
+    wait_for(
+        lambda: worker.consumed(EVENT, "handled") + worker.consumed(EVENT, "duplicate") == 50,
+        "all fifty deliveries",
+    )
     assert worker.consumed(EVENT, "handled") == 40
     assert store.count(store.handled) == 40
     assert store.count(store.inbox) == 40
@@ -189,8 +197,13 @@ def test_handlers_run_side_by_side_up_to_the_concurrency_and_each_event_once(sto
     worker = start_worker(Subscription("registration", EVENT, slow), concurrency=4)
     envelopes = [withdrawn(f"app-{i}") for i in range(60)]
     publish(amqp_uri, *envelopes, *envelopes[:20])
-    wait_for(lambda: hub_log.info("hub tick") or
-             worker.consumed(EVENT, "handled") + worker.consumed(EVENT, "duplicate") == 80, "all eighty deliveries")
+    wait_for(
+        lambda: (
+            hub_log.info("hub tick")
+            or worker.consumed(EVENT, "handled") + worker.consumed(EVENT, "duplicate") == 80
+        ),
+        "all eighty deliveries",
+    )
     assert worker.consumed(EVENT, "handled") == 60
     assert store.count(store.handled) == 60 and store.count(store.inbox) == 60
     assert 2 <= state["peak"] <= 4

@@ -1,4 +1,5 @@
 """Access logs: a person's call gets its line, bulk paths a summary (grpcserver.access_log)."""
+
 import json
 import logging
 
@@ -31,7 +32,7 @@ def test_services_calls_and_health_checks_are_summarised_per_method_and_status(c
     access.call_ended("grpc.health.v1.Health/Check", "OK", 0.001, None)
     assert lines(caplog, "rpc") == [] and lines(caplog, "rpc summary") == []
     access.flush()
-    health, dedup = lines(caplog, "rpc summary")   # by method
+    health, dedup = lines(caplog, "rpc summary")  # by method
     assert dedup["method"] == "xueji.v1.Dedup/CheckDocument"
     assert (dedup["calls"], dedup["codes"], dedup["mean_ms"]) == (3, {"OK": 2, "NOT_FOUND": 1}, 10.0)
     assert (health["method"], health["calls"]) == ("grpc.health.v1.Health/Check", 1)
@@ -40,7 +41,7 @@ def test_services_calls_and_health_checks_are_summarised_per_method_and_status(c
 def test_a_summary_is_written_once_its_period_is_over_without_the_context_of_the_call_that_ends_it():
     written = []
 
-    class Lines(logging.Handler):   # formats when written, on the writing thread, as in production
+    class Lines(logging.Handler):  # formats when written, on the writing thread, as in production
         def emit(self, record):
             written.append(json.loads(self.format(record)))
 

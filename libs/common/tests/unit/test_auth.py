@@ -1,4 +1,5 @@
 """Token verification with public keys only: ES256 from trusted issuers, nothing else."""
+
 import json
 import time
 
@@ -66,22 +67,46 @@ def test_a_province_issuer_cannot_speak_for_another_province_or_the_nation(zj, j
 
 
 def test_the_old_shared_hs256_key_is_refused(zj):
-    claims = {"sub": "u", "role": "system", "org": "000000", "aud": "xueji", "iss": "xueji-330000",
-              "iat": int(time.time()), "exp": int(time.time()) + 60, "jti": "x"}
+    claims = {
+        "sub": "u",
+        "role": "system",
+        "org": "000000",
+        "aud": "xueji",
+        "iss": "xueji-330000",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 60,
+        "jti": "x",
+    }
     with pytest.raises(TokenError, match="algorithm"):
         verifier(zj).verify(jwt.encode(claims, OLD_SHARED_KEY, algorithm="HS256"))
 
 
 def test_alg_none_is_refused(zj):
-    claims = {"sub": "u", "role": "system", "org": "330000", "aud": "xueji", "iss": "xueji-330000",
-              "iat": int(time.time()), "exp": int(time.time()) + 60, "jti": "x"}
+    claims = {
+        "sub": "u",
+        "role": "system",
+        "org": "330000",
+        "aud": "xueji",
+        "iss": "xueji-330000",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 60,
+        "jti": "x",
+    }
     with pytest.raises(TokenError, match="algorithm"):
         verifier(zj).verify(jwt.encode(claims, None, algorithm="none", headers={"kid": zj.key.kid}))
 
 
-@pytest.mark.parametrize("role,unit", [(Role.SCHOOL_REGISTRAR, "330102"), (Role.SCHOOL_LEADER, "330000"),
-                                       (Role.DEPARTMENT_REGISTRAR, "1330102001"), (Role.USER_ADMIN, "1330102001"),
-                                       (Role.SYSTEM, "1330102001"), (Role.DEPARTMENT_REGISTRAR, "")])
+@pytest.mark.parametrize(
+    "role,unit",
+    [
+        (Role.SCHOOL_REGISTRAR, "330102"),
+        (Role.SCHOOL_LEADER, "330000"),
+        (Role.DEPARTMENT_REGISTRAR, "1330102001"),
+        (Role.USER_ADMIN, "1330102001"),
+        (Role.SYSTEM, "1330102001"),
+        (Role.DEPARTMENT_REGISTRAR, ""),
+    ],
+)
 def test_a_role_that_does_not_fit_its_unit_is_refused(zj, role, unit):
     assert not role_fits_unit(role, unit)
     with pytest.raises(TokenError, match="does not fit"):

@@ -1,4 +1,5 @@
 """Authorization: one check (xueji_common.authz.authorize) that use cases make; entrypoints make none."""
+
 from __future__ import annotations
 
 import re
@@ -45,14 +46,21 @@ def test_the_nations_system_role_acts_on_every_unit_a_provinces_on_its_own():
     tree = load_default_tree()
     authorize(Principal("service:nq", Role.SYSTEM, "000000"), (Role.SYSTEM,), tree=tree, unit="1320102001")
     with pytest.raises(PermissionDenied):
-        authorize(Principal("service:zj", Role.SYSTEM, "330000"), (Role.SYSTEM,), tree=tree, unit="1320102001")
+        authorize(
+            Principal("service:zj", Role.SYSTEM, "330000"), (Role.SYSTEM,), tree=tree, unit="1320102001"
+        )
 
 
-CHECKS_IN_ENTRYPOINTS = re.compile(r"\b(require_role|require_jurisdiction|authorize|may_act_on)\b|raise PermissionDenied")
+CHECKS_IN_ENTRYPOINTS = re.compile(
+    r"\b(require_role|require_jurisdiction|authorize|may_act_on)\b|raise PermissionDenied"
+)
 
 
 def test_entrypoints_leave_authorization_to_the_service_layer():
-    offenders = [f"{path.relative_to(ROOT)}:{n}" for path in sorted(ROOT.glob("services/*/src/*/entrypoints/*.py"))
-                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                 if CHECKS_IN_ENTRYPOINTS.search(line)]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted(ROOT.glob("services/*/src/*/entrypoints/*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if CHECKS_IN_ENTRYPOINTS.search(line)
+    ]
     assert offenders == []

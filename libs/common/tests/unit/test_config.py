@@ -22,14 +22,16 @@ def test_production_refuses_development_keys(monkeypatch):
     monkeypatch.setenv("XUEJI_TRUSTED_ISSUERS", "zj=http://x")
     with pytest.raises(ConfigError, match="JSON list"):
         Settings.from_env()
-    monkeypatch.setenv("XUEJI_TRUSTED_ISSUERS", '[{"issuer": "zj", "jwks": "http://a/jwks.json", "units": ["330000"]}]')
+    monkeypatch.setenv(
+        "XUEJI_TRUSTED_ISSUERS", '[{"issuer": "zj", "jwks": "http://a/jwks.json", "units": ["330000"]}]'
+    )
     with pytest.raises(ConfigError, match="XUEJI_HASH_KEY"):
         Settings.from_env()
     monkeypatch.setenv("XUEJI_HASH_KEY", "h")
     with pytest.raises(ConfigError, match="XUEJI_DATA_KEY"):
         Settings.from_env()
     monkeypatch.setenv("XUEJI_DATA_KEY", new_key_text("k1"))
-    monkeypatch.setenv("XUEJI_DATA_KEY_PREVIOUS", DEV_DATA_KEY)   # nor as a previous key
+    monkeypatch.setenv("XUEJI_DATA_KEY_PREVIOUS", DEV_DATA_KEY)  # nor as a previous key
     with pytest.raises(ConfigError, match="XUEJI_DATA_KEY"):
         Settings.from_env()
     monkeypatch.delenv("XUEJI_DATA_KEY_PREVIOUS")
@@ -59,7 +61,7 @@ def test_peers_from_environment(monkeypatch):
 
 
 def test_worker_concurrency_from_environment(monkeypatch):
-    assert Settings.from_env().worker_concurrency == 0   # 0: the service's own default
+    assert Settings.from_env().worker_concurrency == 0  # 0: the service's own default
     monkeypatch.setenv("XUEJI_WORKER_CONCURRENCY", "8")
     assert Settings.from_env().worker_concurrency == 8
 
@@ -94,7 +96,10 @@ def test_embedded_mode_makes_its_development_key_once_in_the_data_directory(tmp_
     first, again = settings.token_service(), settings.token_service()
     key_file = tmp_path / "dev-signing-key.pem"
     assert key_file.stat().st_mode & 0o777 == 0o600
-    assert again.verify(first.mint("u", __import__("xueji_common.auth").auth.Role.SYSTEM, "000000")).user_id == "u"
+    assert (
+        again.verify(first.mint("u", __import__("xueji_common.auth").auth.Role.SYSTEM, "000000")).user_id
+        == "u"
+    )
 
 
 def test_the_issuer_signs_with_its_current_key_and_still_publishes_the_previous_one(tmp_path):
@@ -104,9 +109,13 @@ def test_the_issuer_signs_with_its_current_key_and_still_publishes_the_previous_
     old, new = SigningKey.generate(), SigningKey.generate()
     (tmp_path / "old.pem").write_bytes(old.pem())
     (tmp_path / "new.pem").write_bytes(new.pem())
-    settings = Settings(mode="production", token_issuer="xueji-330000", signing_key_file=str(tmp_path / "new.pem"),
-                        signing_key_previous_files=(str(tmp_path / "old.pem"),),
-                        trusted_issuers=(("xueji-330000", "http://unused", ()),))
+    settings = Settings(
+        mode="production",
+        token_issuer="xueji-330000",
+        signing_key_file=str(tmp_path / "new.pem"),
+        signing_key_previous_files=(str(tmp_path / "old.pem"),),
+        trusted_issuers=(("xueji-330000", "http://unused", ()),),
+    )
     tokens = settings.token_service(sign=True)
     assert tokens.signer.key.kid == new.kid
     assert [k["kid"] for k in jwks(settings.signing_keys())["keys"]] == [new.kid, old.kid]
@@ -115,14 +124,19 @@ def test_the_issuer_signs_with_its_current_key_and_still_publishes_the_previous_
     assert settings.token_service(sign=False).signer is None  # the other services of the tier
 
 
-@pytest.mark.parametrize("env, named", [
-    ({"XUEJI_TLS_CERT_FILE": "{f}"}, "XUEJI_TLS_CERT_FILE and XUEJI_TLS_KEY_FILE"),
-    ({"XUEJI_TLS_CLIENT_CERT_FILE": "{f}"}, "XUEJI_TLS_CLIENT_CERT_FILE and XUEJI_TLS_CLIENT_KEY_FILE"),
-    ({"XUEJI_TLS_CLIENT_AUTH": "optional"}, "XUEJI_TLS_CLIENT_AUTH must be none or require"),
-    ({"XUEJI_TLS_CERT_FILE": "{f}", "XUEJI_TLS_KEY_FILE": "{f}", "XUEJI_TLS_CLIENT_AUTH": "require"},
-     "XUEJI_TLS_CLIENT_AUTH=require needs XUEJI_TLS_CA_FILE"),
-    ({"XUEJI_TLS_CA_FILE": "/nonexistent/ca.pem"}, "XUEJI_TLS_CA_FILE: cannot read /nonexistent/ca.pem"),
-])
+@pytest.mark.parametrize(
+    "env, named",
+    [
+        ({"XUEJI_TLS_CERT_FILE": "{f}"}, "XUEJI_TLS_CERT_FILE and XUEJI_TLS_KEY_FILE"),
+        ({"XUEJI_TLS_CLIENT_CERT_FILE": "{f}"}, "XUEJI_TLS_CLIENT_CERT_FILE and XUEJI_TLS_CLIENT_KEY_FILE"),
+        ({"XUEJI_TLS_CLIENT_AUTH": "optional"}, "XUEJI_TLS_CLIENT_AUTH must be none or require"),
+        (
+            {"XUEJI_TLS_CERT_FILE": "{f}", "XUEJI_TLS_KEY_FILE": "{f}", "XUEJI_TLS_CLIENT_AUTH": "require"},
+            "XUEJI_TLS_CLIENT_AUTH=require needs XUEJI_TLS_CA_FILE",
+        ),
+        ({"XUEJI_TLS_CA_FILE": "/nonexistent/ca.pem"}, "XUEJI_TLS_CA_FILE: cannot read /nonexistent/ca.pem"),
+    ],
+)
 def test_tls_settings_that_cannot_work_name_the_variable(monkeypatch, tmp_path, env, named):
     pem = tmp_path / "x.pem"
     pem.write_text("x")

@@ -84,7 +84,9 @@ def test_the_default_day_is_the_school_year_start_not_the_current_date(tree):
     # midnight once matched no child against the preschool records).
     default = population_register(tree, size=50, seed=3)
     assert default == population_register(tree, size=50, seed=3, today=reference_day())
-    assert preschool_records(tree, default, seed=3) == preschool_records(tree, default, seed=3, today=reference_day())
+    assert preschool_records(tree, default, seed=3) == preschool_records(
+        tree, default, seed=3, today=reference_day()
+    )
 
 
 def test_age_range_is_respected(tree):

@@ -5,6 +5,7 @@ the manual the project started from); a docs page is cited as `docs/PAGE.md#sect
 exist; every relative Markdown link resolves; every `path::name` pointer in docs/ names a file that
 defines `name`.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,8 +42,13 @@ def anchors(markdown: str) -> set[str]:
 
 def defines(source: str, name: str) -> bool:
     n = re.escape(name)
-    return bool(re.search(rf"(?m)^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+{n}\b|^{n}[ \t]*(?::[^=\n]*)?="
-                          rf"|^[ \t]*(?:message|service|enum|rpc)[ \t]+{n}\b", source))
+    return bool(
+        re.search(
+            rf"(?m)^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+{n}\b|^{n}[ \t]*(?::[^=\n]*)?="
+            rf"|^[ \t]*(?:message|service|enum|rpc)[ \t]+{n}\b",
+            source,
+        )
+    )
 
 
 @cache
@@ -90,15 +96,22 @@ def _docs_pages() -> list[str]:
 
 
 def test_no_file_cites_anything_outside_the_repository():
-    bad = [f"{name}:{_line(text, m)}: {m.group(0)}"
-           for name, text in tracked().items() for m in OUTSIDE.finditer(text)]
+    bad = [
+        f"{name}:{_line(text, m)}: {m.group(0)}"
+        for name, text in tracked().items()
+        for m in OUTSIDE.finditer(text)
+    ]
     assert not bad, "cite docs/ instead:\n" + "\n".join(bad)
 
 
 def test_docs_pages_are_cited_with_their_docs_prefix():
     bare = re.compile(r"(?<![\w/.\-])(?:" + "|".join(re.escape(p) for p in _docs_pages()) + r")")
-    bad = [f"{name}:{_line(text, m)}: {m.group(0)}" for name, text in tracked().items()
-           if not name.startswith("docs/") for m in bare.finditer(text)]
+    bad = [
+        f"{name}:{_line(text, m)}: {m.group(0)}"
+        for name, text in tracked().items()
+        if not name.startswith("docs/")
+        for m in bare.finditer(text)
+    ]
     assert not bad, "write docs/PAGE.md (a bare name meant a page outside the repository):\n" + "\n".join(bad)
 
 
@@ -142,13 +155,18 @@ def test_every_code_pointer_in_the_docs_exists():
 def test_a_citation_of_a_missing_page_or_section_is_reported():
     pages = {"DOMAIN.md": "# Rules\n\n## The six flows\n\n```\n## not a heading\n```\n"}.get
     text = "see docs/DOMAIN.md#the-six-flows, docs/DOMAIN.md#not-a-heading, docs/GONE.md and docs/DOMAIN.md."
-    assert doc_citation_problems(text, pages) == ["docs/DOMAIN.md#not-a-heading: no such section",
-                                                  "docs/GONE.md: no such page"]
+    assert doc_citation_problems(text, pages) == [
+        "docs/DOMAIN.md#not-a-heading: no such section",
+        "docs/GONE.md: no such page",
+    ]
 
 
 def test_anchors_follow_githubs_rules():
     assert anchors("## Service-to-service calls (gRPC, role `system`)\n## Approve all\n## Approve all\n") == {
-        "service-to-service-calls-grpc-role-system", "approve-all", "approve-all-1"}
+        "service-to-service-calls-grpc-role-system",
+        "approve-all",
+        "approve-all-1",
+    }
 
 
 def test_a_pointer_must_name_a_definition():

@@ -68,8 +68,12 @@ def test_document_type_codes_labels_and_proto():
 def test_document_type_from_code_full_width_and_errors():
     assert T.from_code("ａ") is T.PASSPORT
     assert T.from_code("１") is T.RESIDENT_ID
-    for bad, rule in [("", "REQUIRED"), ("  ", "REQUIRED"), ("2", "DOCUMENT_TYPE_UNKNOWN"),
-                      ("身份证", "DOCUMENT_TYPE_UNKNOWN")]:
+    for bad, rule in [
+        ("", "REQUIRED"),
+        ("  ", "REQUIRED"),
+        ("2", "DOCUMENT_TYPE_UNKNOWN"),
+        ("身份证", "DOCUMENT_TYPE_UNKNOWN"),
+    ]:
         with pytest.raises(DocumentError) as exc:
             T.from_code(bad)
         assert (exc.value.field, exc.value.rule) == ("document_type", rule)
@@ -87,8 +91,11 @@ def test_categories():
         assert category_of(t) is DocumentCategory.HMT_FOREIGN
         assert t.category is DocumentCategory.HMT_FOREIGN
     labels = {c: c.label_zh for c in DocumentCategory}
-    assert labels == {DocumentCategory.RESIDENT: "居民身份证", DocumentCategory.HMT_FOREIGN: "港澳台和外籍",
-                      DocumentCategory.NO_DOCUMENT: "无证件"}
+    assert labels == {
+        DocumentCategory.RESIDENT: "居民身份证",
+        DocumentCategory.HMT_FOREIGN: "港澳台和外籍",
+        DocumentCategory.NO_DOCUMENT: "无证件",
+    }
     for category, proto in zip(DocumentCategory, (1, 2, 3)):
         assert category.to_proto() == proto
         assert DocumentCategory.from_proto(proto) is category
@@ -147,44 +154,121 @@ def test_normalize_examples():
 
 VALID = [
     # type, raw input, canonical number, form, gender, birth date, division
-    (T.RESIDENT_ID, "11010519491231002X", "11010519491231002X", "resident_id", Gender.FEMALE,
-     dt.date(1949, 12, 31), "110105"),
-    (T.RESIDENT_ID, " １１０１０５１９４９１２３１００２ｘ ", "11010519491231002X", "resident_id", Gender.FEMALE,
-     dt.date(1949, 12, 31), "110105"),
-    (T.RESIDENT_ID, with_check("44010020160229001"), with_check("44010020160229001"), "resident_id",
-     Gender.MALE, dt.date(2016, 2, 29), "440100"),
-    (T.RESIDENT_ID, with_check("51000020240901123"), with_check("51000020240901123"), "resident_id",
-     Gender.MALE, TODAY, "510000"),
+    (
+        T.RESIDENT_ID,
+        "11010519491231002X",
+        "11010519491231002X",
+        "resident_id",
+        Gender.FEMALE,
+        dt.date(1949, 12, 31),
+        "110105",
+    ),
+    (
+        T.RESIDENT_ID,
+        " １１０１０５１９４９１２３１００２ｘ ",
+        "11010519491231002X",
+        "resident_id",
+        Gender.FEMALE,
+        dt.date(1949, 12, 31),
+        "110105",
+    ),
+    (
+        T.RESIDENT_ID,
+        with_check("44010020160229001"),
+        with_check("44010020160229001"),
+        "resident_id",
+        Gender.MALE,
+        dt.date(2016, 2, 29),
+        "440100",
+    ),
+    (
+        T.RESIDENT_ID,
+        with_check("51000020240901123"),
+        with_check("51000020240901123"),
+        "resident_id",
+        Gender.MALE,
+        TODAY,
+        "510000",
+    ),
     # 512301 (Fuling prefecture) was abolished long ago; its numbers stay valid.
-    (T.RESIDENT_ID, with_check("51230119850101004"), with_check("51230119850101004"), "resident_id",
-     Gender.FEMALE, dt.date(1985, 1, 1), "512301"),
+    (
+        T.RESIDENT_ID,
+        with_check("51230119850101004"),
+        with_check("51230119850101004"),
+        "resident_id",
+        Gender.FEMALE,
+        dt.date(1985, 1, 1),
+        "512301",
+    ),
     (T.HK, "h12345678", "H12345678", "hk_macao_travel_permit", None, None, None),
     (T.HK, "H1234567890", "H1234567890", "hk_macao_travel_permit", None, None, None),
     (T.HK, "K12345678", "K12345678", "hk_passport", None, None, None),
-    (T.HK, with_check("81000020150601002"), with_check("81000020150601002"), "hmt_residence_permit",
-     Gender.FEMALE, dt.date(2015, 6, 1), "810000"),
+    (
+        T.HK,
+        with_check("81000020150601002"),
+        with_check("81000020150601002"),
+        "hmt_residence_permit",
+        Gender.FEMALE,
+        dt.date(2015, 6, 1),
+        "810000",
+    ),
     (T.HK, "A123456(3)", "A123456(3)", "hk_identity_card", None, None, None),
     (T.HK, "a1234563", "A123456(3)", "hk_identity_card", None, None, None),
     (T.HK, "Ｇ１２３４５６（Ａ）", "G123456(A)", "hk_identity_card", None, None, None),
     (T.HK, "AB987654 (3)", "AB987654(3)", "hk_identity_card", None, None, None),
     (T.MACAO, "M12345678", "M12345678", "hk_macao_travel_permit", None, None, None),
     (T.MACAO, "m1234567890", "M1234567890", "hk_macao_travel_permit", None, None, None),
-    (T.MACAO, with_check("82000020120304011"), with_check("82000020120304011"), "hmt_residence_permit",
-     Gender.MALE, dt.date(2012, 3, 4), "820000"),
+    (
+        T.MACAO,
+        with_check("82000020120304011"),
+        with_check("82000020120304011"),
+        "hmt_residence_permit",
+        Gender.MALE,
+        dt.date(2012, 3, 4),
+        "820000",
+    ),
     (T.MACAO, "1234567(8)", "1234567(8)", "macao_identity_card", None, None, None),
     (T.MACAO, "52345678", "5234567(8)", "macao_identity_card", None, None, None),
     (T.TAIWAN, "12345678", "12345678", "taiwan_travel_permit", None, None, None),
     (T.TAIWAN, "1234567801", "1234567801", "taiwan_travel_permit", None, None, None),
     (T.TAIWAN, "1234567890b", "1234567890B", "taiwan_travel_permit_old", None, None, None),
     (T.TAIWAN, "1234567890（B）", "1234567890B", "taiwan_travel_permit_old", None, None, None),
-    (T.TAIWAN, with_check("83000020100101008"), with_check("83000020100101008"), "hmt_residence_permit",
-     Gender.FEMALE, dt.date(2010, 1, 1), "830000"),
-    (T.FOREIGN_PERMANENT_RESIDENCE, with_check("91184020100515001"), with_check("91184020100515001"),
-     "foreign_permanent_residence_2023", None, dt.date(2010, 5, 15), None),
-    (T.FOREIGN_PERMANENT_RESIDENCE, "usa110010051501", "USA110010051501", "foreign_permanent_residence_2017",
-     None, dt.date(2010, 5, 15), None),
-    (T.FOREIGN_PERMANENT_RESIDENCE, "GBR110085010102", "GBR110085010102", "foreign_permanent_residence_2017",
-     None, dt.date(1985, 1, 1), None),
+    (
+        T.TAIWAN,
+        with_check("83000020100101008"),
+        with_check("83000020100101008"),
+        "hmt_residence_permit",
+        Gender.FEMALE,
+        dt.date(2010, 1, 1),
+        "830000",
+    ),
+    (
+        T.FOREIGN_PERMANENT_RESIDENCE,
+        with_check("91184020100515001"),
+        with_check("91184020100515001"),
+        "foreign_permanent_residence_2023",
+        None,
+        dt.date(2010, 5, 15),
+        None,
+    ),
+    (
+        T.FOREIGN_PERMANENT_RESIDENCE,
+        "usa110010051501",
+        "USA110010051501",
+        "foreign_permanent_residence_2017",
+        None,
+        dt.date(2010, 5, 15),
+        None,
+    ),
+    (
+        T.FOREIGN_PERMANENT_RESIDENCE,
+        "GBR110085010102",
+        "GBR110085010102",
+        "foreign_permanent_residence_2017",
+        None,
+        dt.date(1985, 1, 1),
+        None,
+    ),
     (T.PASSPORT, "e12345678", "E12345678", "passport", None, None, None),
     (T.PASSPORT, "12345", "12345", "passport", None, None, None),
     (T.PASSPORT, "A" * 17, "A" * 17, "passport", None, None, None),
@@ -264,13 +348,36 @@ INVALID = [
     (T.FOREIGN_PERMANENT_RESIDENCE, "E12345678", "document_number", "FORMAT"),
     (T.FOREIGN_PERMANENT_RESIDENCE, with_check("81184020100515001"), "document_number", "FORMAT"),
     (T.FOREIGN_PERMANENT_RESIDENCE, "US1100100515011", "document_number", "FORMAT"),
-    (T.FOREIGN_PERMANENT_RESIDENCE, with_check("97184020100515001"), "document_number", "FOREIGN_PR_PROVINCE"),
-    (T.FOREIGN_PERMANENT_RESIDENCE, with_check("91184020101315001"), "document_number", "FOREIGN_PR_BIRTH_DATE"),
-    (T.FOREIGN_PERMANENT_RESIDENCE, with_check("91184018991231001"), "document_number", "FOREIGN_PR_BIRTH_DATE"),
-    (T.FOREIGN_PERMANENT_RESIDENCE, with_check("91184020300101001"), "document_number",
-     "FOREIGN_PR_BIRTH_DATE_FUTURE"),
-    (T.FOREIGN_PERMANENT_RESIDENCE, wrong_check("91184020100515001"), "document_number",
-     "FOREIGN_PR_CHECK_DIGIT"),
+    (
+        T.FOREIGN_PERMANENT_RESIDENCE,
+        with_check("97184020100515001"),
+        "document_number",
+        "FOREIGN_PR_PROVINCE",
+    ),
+    (
+        T.FOREIGN_PERMANENT_RESIDENCE,
+        with_check("91184020101315001"),
+        "document_number",
+        "FOREIGN_PR_BIRTH_DATE",
+    ),
+    (
+        T.FOREIGN_PERMANENT_RESIDENCE,
+        with_check("91184018991231001"),
+        "document_number",
+        "FOREIGN_PR_BIRTH_DATE",
+    ),
+    (
+        T.FOREIGN_PERMANENT_RESIDENCE,
+        with_check("91184020300101001"),
+        "document_number",
+        "FOREIGN_PR_BIRTH_DATE_FUTURE",
+    ),
+    (
+        T.FOREIGN_PERMANENT_RESIDENCE,
+        wrong_check("91184020100515001"),
+        "document_number",
+        "FOREIGN_PR_CHECK_DIGIT",
+    ),
     (T.FOREIGN_PERMANENT_RESIDENCE, "USA110010133201", "document_number", "FOREIGN_PR_BIRTH_DATE"),
     (T.FOREIGN_PERMANENT_RESIDENCE, "USA110001022901", "document_number", "FOREIGN_PR_BIRTH_DATE"),
     (T.PASSPORT, "", "document_number", "REQUIRED"),
@@ -319,11 +426,23 @@ def test_messages_speak_the_registrars_language():
 def test_rule_codes_are_all_exercised():
     rules = {rule for *_, rule in INVALID}
     assert rules >= {
-        "REQUIRED", "FORMAT", "TOO_LONG", "DOCUMENT_TYPE_UNKNOWN", "RESIDENT_ID_15_DIGIT",
-        "RESIDENT_ID_DIVISION", "RESIDENT_ID_BIRTH_DATE", "RESIDENT_ID_BIRTH_DATE_FUTURE",
-        "RESIDENT_ID_CHECK_DIGIT", "RESIDENCE_PERMIT_CHECK_DIGIT", "RESIDENCE_PERMIT_BIRTH_DATE",
-        "RESIDENCE_PERMIT_BIRTH_DATE_FUTURE", "HKID_CHECK_DIGIT", "FOREIGN_PR_PROVINCE",
-        "FOREIGN_PR_BIRTH_DATE", "FOREIGN_PR_BIRTH_DATE_FUTURE", "FOREIGN_PR_CHECK_DIGIT",
+        "REQUIRED",
+        "FORMAT",
+        "TOO_LONG",
+        "DOCUMENT_TYPE_UNKNOWN",
+        "RESIDENT_ID_15_DIGIT",
+        "RESIDENT_ID_DIVISION",
+        "RESIDENT_ID_BIRTH_DATE",
+        "RESIDENT_ID_BIRTH_DATE_FUTURE",
+        "RESIDENT_ID_CHECK_DIGIT",
+        "RESIDENCE_PERMIT_CHECK_DIGIT",
+        "RESIDENCE_PERMIT_BIRTH_DATE",
+        "RESIDENCE_PERMIT_BIRTH_DATE_FUTURE",
+        "HKID_CHECK_DIGIT",
+        "FOREIGN_PR_PROVINCE",
+        "FOREIGN_PR_BIRTH_DATE",
+        "FOREIGN_PR_BIRTH_DATE_FUTURE",
+        "FOREIGN_PR_CHECK_DIGIT",
     }
 
 
@@ -427,8 +546,12 @@ def test_residence_permits_validate_under_their_region(region, parts):
 
 
 @FAST
-@given(st.text(st.characters(min_codepoint=65, max_codepoint=90), min_size=1, max_size=2),
-       st.text(DIGIT, min_size=6, max_size=6), st.booleans(), st.booleans())
+@given(
+    st.text(st.characters(min_codepoint=65, max_codepoint=90), min_size=1, max_size=2),
+    st.text(DIGIT, min_size=6, max_size=6),
+    st.booleans(),
+    st.booleans(),
+)
 def test_hkid_canonical_form(letters, digits, parens, lower):
     check = hkid_check_digit(letters, digits)
     raw = f"{letters}{digits}" + (f"({check})" if parens else check)
@@ -463,7 +586,9 @@ def test_normalisation_is_idempotent(raw):
 
 
 NUMBERISH = st.text(alphabet="0123456789XxHKMAGZ()（）１ａ \u3000-", max_size=20)
-TYPEISH = st.one_of(st.sampled_from(list(T)), st.sampled_from("1 6 7 8 9 A Z a z 护照".split()), st.text(max_size=5))
+TYPEISH = st.one_of(
+    st.sampled_from(list(T)), st.sampled_from("1 6 7 8 9 A Z a z 护照".split()), st.text(max_size=5)
+)
 
 
 @FAST

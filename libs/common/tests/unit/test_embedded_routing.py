@@ -1,5 +1,6 @@
 """The embedded front's routing (runtime.routing) and the choice of provinces (runtime.provinces):
 each call reaches the tier production would serve it from."""
+
 from __future__ import annotations
 
 import pytest
@@ -44,9 +45,13 @@ def router(national=None, **provinces):
 
 def test_a_school_or_department_caller_reaches_its_own_province():
     reviews = router(**{"330000": Servicer("zj"), "320000": Servicer("js")})
-    ask = review_pb2.GetPendingSummaryRequest(school_code="1320104001")   # the caller's unit wins over the request's
+    ask = review_pb2.GetPendingSummaryRequest(
+        school_code="1320104001"
+    )  # the caller's unit wins over the request's
     assert called_as(Role.SCHOOL_LEADER, "1330102001", lambda: reviews.GetPendingSummary(ask, None)) == "zj"
-    assert called_as(Role.DEPARTMENT_REGISTRAR, "320104", lambda: reviews.GetPendingSummary(ask, None)) == "js"
+    assert (
+        called_as(Role.DEPARTMENT_REGISTRAR, "320104", lambda: reviews.GetPendingSummary(ask, None)) == "js"
+    )
 
 
 def test_a_ministry_caller_is_routed_by_the_unit_its_request_names():
@@ -57,9 +62,16 @@ def test_a_ministry_caller_is_routed_by_the_unit_its_request_names():
 
 def test_a_request_naming_no_unit_is_asked_of_each_province_until_one_knows_it():
     reviews = router(**{"330000": Servicer("zj", {"a"}), "320000": Servicer("js", {"b"})})
-    assert called_as(Role.SYSTEM, "000000", lambda: reviews.GetCase(review_pb2.GetCaseRequest(case_id="b"), None)) == "js"
+    assert (
+        called_as(
+            Role.SYSTEM, "000000", lambda: reviews.GetCase(review_pb2.GetCaseRequest(case_id="b"), None)
+        )
+        == "js"
+    )
     with pytest.raises(NotFound):
-        called_as(Role.SYSTEM, "000000", lambda: reviews.GetCase(review_pb2.GetCaseRequest(case_id="c"), None))
+        called_as(
+            Role.SYSTEM, "000000", lambda: reviews.GetCase(review_pb2.GetCaseRequest(case_id="c"), None)
+        )
 
 
 def test_a_service_of_both_tiers_answers_the_ministry_from_the_nation():
@@ -72,8 +84,11 @@ def test_a_service_of_both_tiers_answers_the_ministry_from_the_nation():
 def test_a_province_this_system_does_not_run_is_refused_by_name():
     reviews = router(**{"330000": Servicer("zj")})
     with pytest.raises(ProvinceNotServed, match="江苏省"):
-        called_as(Role.SCHOOL_LEADER, "1320104001",
-                  lambda: reviews.GetPendingSummary(review_pb2.GetPendingSummaryRequest(), None))
+        called_as(
+            Role.SCHOOL_LEADER,
+            "1320104001",
+            lambda: reviews.GetPendingSummary(review_pb2.GetPendingSummaryRequest(), None),
+        )
 
 
 def test_provinces_are_chosen_by_key_or_code_and_default_to_every_province_of_the_tree():

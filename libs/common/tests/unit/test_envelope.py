@@ -39,14 +39,16 @@ def test_in_process_bus_delivers_to_every_subscriber_before_raising_the_failure_
 
     def down(body):
         raise ConnectionError("a dependency is down")
+
     bus.subscribe("registration", "ApplicationSubmitted", down)
     bus.subscribe("registration", "ApplicationSubmitted", got.append)
     with pytest.raises(ConnectionError):
         bus.publish("registration", "ApplicationSubmitted", b"x")
-    assert got == [b"x"]          # the second consumer is not starved by the first
+    assert got == [b"x"]  # the second consumer is not starved by the first
 
 
 # -- the context an envelope carries (docs/OBSERVABILITY.md#one-trace-per-flow) ---------------------
+
 
 @pytest.fixture
 def traced():
@@ -81,11 +83,16 @@ def test_the_consumer_continues_the_publishers_trace_with_its_request_id_and_use
 
     tracer = trace.get_tracer("test", tracer_provider=traced.provider())
     with tracer.start_as_current_span("upload") as upload, callcontext.bound("req-9", "registrar-9"):
-        body = new_envelope(events_pb2.ApplicationWithdrawn(application_id="a"), producer="registration",
-                            aggregate_id="a").SerializeToString()
+        body = new_envelope(
+            events_pb2.ApplicationWithdrawn(application_id="a"), producer="registration", aggregate_id="a"
+        ).SerializeToString()
     assert callcontext.request_id() == ""
     opened, _ = open_envelope(body)
-    assert opened.traceparent.split("-")[:3] == ["00", f"{upload.context.trace_id:032x}", f"{upload.context.span_id:016x}"]
+    assert opened.traceparent.split("-")[:3] == [
+        "00",
+        f"{upload.context.trace_id:032x}",
+        f"{upload.context.span_id:016x}",
+    ]
     with restored_context(opened, "review handle ApplicationWithdrawn", {}):
         consumer = trace.get_current_span()
         assert consumer.context.trace_id == upload.context.trace_id
@@ -93,13 +100,18 @@ def test_the_consumer_continues_the_publishers_trace_with_its_request_id_and_use
         assert (callcontext.request_id(), callcontext.user()) == ("req-9", "registrar-9")
         # what the consumer publishes in turn continues the same trace, from its own span
         onward = new_envelope(events_pb2.ApplicationWithdrawn(application_id="a"), producer="review")
-        assert onward.traceparent.split("-")[1:3] == [f"{upload.context.trace_id:032x}", f"{consumer.context.span_id:016x}"]
+        assert onward.traceparent.split("-")[1:3] == [
+            f"{upload.context.trace_id:032x}",
+            f"{consumer.context.span_id:016x}",
+        ]
     assert callcontext.request_id() == "" and not trace.get_current_span().get_span_context().is_valid
 
 
 def test_a_given_traceparent_replaces_the_current_one(traced):
     kept = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-    envelope = new_envelope(events_pb2.ApplicationWithdrawn(application_id="a"), producer="review", traceparent=kept)
+    envelope = new_envelope(
+        events_pb2.ApplicationWithdrawn(application_id="a"), producer="review", traceparent=kept
+    )
     assert envelope.traceparent == kept
 
 

@@ -1,4 +1,5 @@
 """update_mask (AIP-134): required, "*" for every updatable field, unknown paths refused by name."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,7 +18,10 @@ def refused(paths: list[str], **kwargs) -> list[tuple[str, str]]:
 
 
 def test_the_named_paths_are_returned_in_order_once():
-    assert fieldmask.paths(FieldMask(paths=["role", "display_name", "role"]), UPDATABLE) == ["role", "display_name"]
+    assert fieldmask.paths(FieldMask(paths=["role", "display_name", "role"]), UPDATABLE) == [
+        "role",
+        "display_name",
+    ]
 
 
 def test_a_star_names_every_updatable_field_or_the_given_full_set():

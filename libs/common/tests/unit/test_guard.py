@@ -1,4 +1,5 @@
 """Jurisdiction of service identities: the nation's on every unit, a province's on its own only."""
+
 import pytest
 
 from xueji_common.auth import Principal, Role

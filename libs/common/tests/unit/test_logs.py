@@ -1,7 +1,8 @@
 import json
 import logging
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from xueji_common.logs import JsonFormatter, TextFormatter, fields, scrub
 

@@ -1,5 +1,6 @@
 """The masking policy (docs/MASKING.md): who sees full numbers, how both kinds are masked, and the
 descriptor-driven walk that masks every document or national student number of any response."""
+
 from __future__ import annotations
 
 import importlib
@@ -11,8 +12,14 @@ from google.protobuf.descriptor import FieldDescriptor
 import xueji.v1
 from xueji_common.auth import Principal, Role
 from xueji_common.masking import (
-    NOT_IDENTIFYING, is_sensitive, lookup_student_number, mask_document_number, mask_message, mask_student_number,
-    sees_full_numbers, sensitive_paths,
+    NOT_IDENTIFYING,
+    is_sensitive,
+    lookup_student_number,
+    mask_document_number,
+    mask_message,
+    mask_student_number,
+    sees_full_numbers,
+    sensitive_paths,
 )
 
 ID = "330102201903129848"
@@ -24,7 +31,7 @@ SCHOOL, OTHER = "1330102001", "1330102002"
 def test_a_formal_number_beside_its_document_reveals_nothing_more_than_the_masked_document():
     document, number = mask_document_number(ID), mask_student_number(G)
     assert document == "330***********9848"
-    assert number == "G330***********9848"          # the same characters of the ID, as the issue asked
+    assert number == "G330***********9848"  # the same characters of the ID, as the issue asked
     shown = {i for i, c in enumerate(document) if c != "*"}
     assert {i - 1 for i, c in enumerate(number) if c != "*" and i > 0} == shown
     assert mask_student_number(number) == number and mask_document_number(document) == document
@@ -35,20 +42,23 @@ def test_a_temporary_number_is_masked_the_same_way():
     assert "20190312" not in mask_student_number(L)
 
 
-@pytest.mark.parametrize("principal, full", [
-    (Principal("u", Role.SCHOOL_REGISTRAR, SCHOOL), True),
-    (Principal("u", Role.SCHOOL_LEADER, SCHOOL), True),
-    (Principal("u", Role.SYSTEM, "000000"), True),
-    (Principal("u", Role.SCHOOL_REGISTRAR, OTHER), False),
-    (Principal("u", Role.DEPARTMENT_REGISTRAR, "330102"), False),
-    (Principal("u", Role.DEPARTMENT_REGISTRAR, SCHOOL), False),   # a department is never a school's user
-])
+@pytest.mark.parametrize(
+    "principal, full",
+    [
+        (Principal("u", Role.SCHOOL_REGISTRAR, SCHOOL), True),
+        (Principal("u", Role.SCHOOL_LEADER, SCHOOL), True),
+        (Principal("u", Role.SYSTEM, "000000"), True),
+        (Principal("u", Role.SCHOOL_REGISTRAR, OTHER), False),
+        (Principal("u", Role.DEPARTMENT_REGISTRAR, "330102"), False),
+        (Principal("u", Role.DEPARTMENT_REGISTRAR, SCHOOL), False),  # a department is never a school's user
+    ],
+)
 def test_full_numbers_go_to_the_schools_own_users_and_the_system_role_only(principal, full):
     assert sees_full_numbers(principal, SCHOOL) is full
 
 
 def test_a_lookup_returns_no_more_than_the_caller_supplied():
-    assert lookup_student_number(G, supplied_document=ID) == G            # G + the ID they typed
+    assert lookup_student_number(G, supplied_document=ID) == G  # G + the ID they typed
     assert lookup_student_number(L, supplied_document=ID) == mask_student_number(L)
     assert lookup_student_number(L, supplied_number=L) == L
     assert lookup_student_number(G) == mask_student_number(G)
@@ -59,7 +69,9 @@ def _responses():
     out = {}
     for module in pkgutil.iter_modules(xueji.v1.__path__):
         if module.name.endswith("_pb2"):
-            for service in importlib.import_module(f"xueji.v1.{module.name}").DESCRIPTOR.services_by_name.values():
+            for service in importlib.import_module(
+                f"xueji.v1.{module.name}"
+            ).DESCRIPTOR.services_by_name.values():
                 for method in service.methods:
                     out[f"{service.name}/{method.name}"] = method.output_type
     return out
@@ -75,8 +87,11 @@ def _filled(message, seen=frozenset()):
                 getattr(message, field.name).append(value)
             else:
                 setattr(message, field.name, value)
-        elif (field.type == FieldDescriptor.TYPE_MESSAGE and not field.message_type.GetOptions().map_entry
-              and field.message_type.full_name not in seen):
+        elif (
+            field.type == FieldDescriptor.TYPE_MESSAGE
+            and not field.message_type.GetOptions().map_entry
+            and field.message_type.full_name not in seen
+        ):
             child = getattr(message, field.name).add() if field.is_repeated else getattr(message, field.name)
             _filled(child, seen | {message.DESCRIPTOR.full_name})
     return message
@@ -87,7 +102,7 @@ def _values(message):
         if is_sensitive(field):
             yield from (value if field.is_repeated else [value])
         elif field.type == FieldDescriptor.TYPE_MESSAGE and not field.message_type.GetOptions().map_entry:
-            for item in (value if field.is_repeated else [value]):
+            for item in value if field.is_repeated else [value]:
                 yield from _values(item)
 
 
@@ -96,8 +111,13 @@ RESPONSES = _responses()
 
 def test_the_contracts_carry_the_numbers_the_policy_knows_of():
     carrying = {name for name, d in RESPONSES.items() if sensitive_paths(d)}
-    assert {"Registrations/GetStudentRecord", "PreschoolTransfers/CreatePreschoolTransfer", "NationalQuery/LookupStudent",
-            "ProblemRecords/GetProblemGroup", "SpecialEd/GetSpecialEdInfo"} <= carrying
+    assert {
+        "Registrations/GetStudentRecord",
+        "PreschoolTransfers/CreatePreschoolTransfer",
+        "NationalQuery/LookupStudent",
+        "ProblemRecords/GetProblemGroup",
+        "SpecialEd/GetSpecialEdInfo",
+    } <= carrying
     assert "student.national_student_number" in sensitive_paths(RESPONSES["SpecialEd/GetSpecialEdInfo"])
     assert not any(p.endswith(tuple(NOT_IDENTIFYING)) for d in RESPONSES.values() for p in sensitive_paths(d))
 

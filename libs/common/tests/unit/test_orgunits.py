@@ -70,7 +70,11 @@ def test_level_labels_and_parsing():
         # county code not under its city
         (GOOD_ROWS[:3] + ["320102,玄武区,county,330100,320102,"], 5, "county code 320102"),
         # school division code differs from its county
-        (GOOD_ROWS[:4] + ["1330102001,杭州市上城区胜利小学,school,330102,330106,primary"], 6, "division_code"),
+        (
+            GOOD_ROWS[:4] + ["1330102001,杭州市上城区胜利小学,school,330102,330106,primary"],
+            6,
+            "division_code",
+        ),
         # two roots
         (GOOD_ROWS[:2] + ["999999,另一个部,ministry,,999999,"], 4, "second ministry root"),
         # ministry with a parent
@@ -118,8 +122,13 @@ def test_school_division_defaults_to_its_county():
         {"code": "330000", "name": "浙江省", "level": "province", "parent_code": "000000"},
         {"code": "330100", "name": "杭州市", "level": "city", "parent_code": "330000"},
         {"code": "330102", "name": "上城区", "level": "county", "parent_code": "330100"},
-        {"code": "1330102001", "name": "杭州市上城区胜利小学", "level": "school",
-         "parent_code": "330102", "stage": "primary"},
+        {
+            "code": "1330102001",
+            "name": "杭州市上城区胜利小学",
+            "level": "school",
+            "parent_code": "330102",
+            "stage": "primary",
+        },
     ]
     tree = OrgTree.from_rows(rows)
     assert tree.get("1330102001").division_code == "330102"
@@ -135,7 +144,9 @@ def test_navigation(tree):
     assert [u.code for u in tree.ancestors("1330102001")] == ["330102", "330100", "330000", "000000"]
     assert tree.ancestors("000000") == []
     assert [u.code for u in tree.descendants("330100", OrgLevel.SCHOOL)] == [
-        "1330102001", "1330102002", "1330106001",
+        "1330102001",
+        "1330102002",
+        "1330106001",
     ]
     assert len(tree.descendants("000000")) == len(GOOD_ROWS) - 1
     assert tree.is_within("1330102001", "1330102001")

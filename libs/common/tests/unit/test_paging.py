@@ -1,4 +1,5 @@
 """Page tokens (AIP-158): opaque, bound to the request they continue, refused otherwise."""
+
 from __future__ import annotations
 
 import base64
@@ -42,9 +43,17 @@ def test_a_token_does_not_show_its_offset():
     assert "150" not in token and b"150" not in base64.urlsafe_b64decode(token + "==")
 
 
-@pytest.mark.parametrize("changed", [
-    dict(name="张"), dict(org_unit_code="330105"), dict(statuses=[2]), dict(statuses=[1, 2]),
-    dict(national_student_number="G330102201501011234"), dict(resolver_level=3)])
+@pytest.mark.parametrize(
+    "changed",
+    [
+        dict(name="张"),
+        dict(org_unit_code="330105"),
+        dict(statuses=[2]),
+        dict(statuses=[1, 2]),
+        dict(national_student_number="G330102201501011234"),
+        dict(resolver_level=3),
+    ],
+)
 def test_a_token_reused_with_other_filters_is_refused_naming_page_token(changed):
     token = next_of(listing(page_size=20))
     request = listing(page_size=20, page_token=token)
@@ -58,7 +67,7 @@ def test_a_token_reused_with_other_filters_is_refused_naming_page_token(changed)
         paging.Page.of(request)
     [violation] = refused.value.violations
     assert violation.field == "page_token" and "查询条件" in violation.description
-    assert [v.field for v in violations(request)] == ["page_token"]   # the edge refuses it first
+    assert [v.field for v in violations(request)] == ["page_token"]  # the edge refuses it first
 
 
 def test_a_token_of_another_method_is_refused_even_with_the_same_fields():
@@ -73,17 +82,33 @@ def _flipped(token: str, at: int) -> str:
     return base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("forge", [
-    lambda t: _flipped(t, 4),                                    # the position changed
-    lambda t: _flipped(t, 10),                                   # the digest changed
-    lambda t: _flipped(t, 0),                                    # another version
-    lambda t: t[:-3],                                            # cut short
-    lambda t: t + "AAAA",                                        # lengthened
-    lambda t: base64.urlsafe_b64encode(b"o:50").decode(),       # the old offset format
-    lambda t: base64.urlsafe_b64encode(b"o:" + b"9" * 40).decode(),
-    lambda t: "!!!", lambda t: "b" * 65, lambda t: "٣٣٣٣",
-], ids=["position", "digest", "version", "short", "long", "old_format", "huge", "not_base64", "too_long",
-        "unicode"])
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda t: _flipped(t, 4),  # the position changed
+        lambda t: _flipped(t, 10),  # the digest changed
+        lambda t: _flipped(t, 0),  # another version
+        lambda t: t[:-3],  # cut short
+        lambda t: t + "AAAA",  # lengthened
+        lambda t: base64.urlsafe_b64encode(b"o:50").decode(),  # the old offset format
+        lambda t: base64.urlsafe_b64encode(b"o:" + b"9" * 40).decode(),
+        lambda t: "!!!",
+        lambda t: "b" * 65,
+        lambda t: "٣٣٣٣",
+    ],
+    ids=[
+        "position",
+        "digest",
+        "version",
+        "short",
+        "long",
+        "old_format",
+        "huge",
+        "not_base64",
+        "too_long",
+        "unicode",
+    ],
+)
 def test_forged_or_garbled_tokens_are_refused(forge):
     request = listing(page_size=20, page_token=forge(next_of(listing(page_size=20))))
     with pytest.raises(InvalidArgument) as refused:
@@ -101,7 +126,10 @@ def test_positions_are_bounded():
 def test_sizes_default_cap_and_refuse_negatives():
     assert paging.Page.of(listing()).size == paging.DEFAULT_PAGE_SIZE
     assert paging.Page.of(listing(page_size=10_000)).size == paging.MAX_PAGE_SIZE
-    assert paging.Page.of(registration_pb2.GetImportReportRequest(import_id="i"), default=100, maximum=1000).size == 100
+    assert (
+        paging.Page.of(registration_pb2.GetImportReportRequest(import_id="i"), default=100, maximum=1000).size
+        == 100
+    )
     with pytest.raises(InvalidArgument) as refused:
         paging.Page.of(listing(page_size=-1))
     assert [v.field for v in refused.value.violations] == ["page_size"]

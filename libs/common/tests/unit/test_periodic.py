@@ -1,4 +1,5 @@
 """runtime.periodic: jobs run again and again on their threads, survive a failing run, stop on demand."""
+
 import logging
 import threading
 
@@ -14,12 +15,15 @@ def counting(runs: list, done: threading.Event, enough: int, fail_first: bool = 
             done.set()
         if fail_first and len(runs) == 1:
             raise RuntimeError("national-query down")
+
     return run
 
 
 def test_a_job_runs_repeatedly_and_a_failing_run_does_not_end_it(caplog):
     runs, done = [], threading.Event()
-    runner = PeriodicRunner([PeriodicTask("retry", 0.01, counting(runs, done, 3, fail_first=True), first_delay=0)])
+    runner = PeriodicRunner(
+        [PeriodicTask("retry", 0.01, counting(runs, done, 3, fail_first=True), first_delay=0)]
+    )
     with caplog.at_level(logging.WARNING):
         runner.start()
         assert done.wait(WAIT)
@@ -31,8 +35,12 @@ def test_a_job_runs_repeatedly_and_a_failing_run_does_not_end_it(caplog):
 
 def test_stop_ends_the_jobs_and_a_zero_interval_never_runs():
     runs, done, never = [], threading.Event(), []
-    runner = PeriodicRunner([PeriodicTask("purge", 0.01, counting(runs, done, 1), first_delay=0),
-                             PeriodicTask("off", 0, lambda: never.append(1), first_delay=0)])
+    runner = PeriodicRunner(
+        [
+            PeriodicTask("purge", 0.01, counting(runs, done, 1), first_delay=0),
+            PeriodicTask("off", 0, lambda: never.append(1), first_delay=0),
+        ]
+    )
     assert [t.name for t in runner.tasks] == ["purge"]
     runner.start()
     assert done.wait(WAIT)

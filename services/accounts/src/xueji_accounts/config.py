@@ -4,6 +4,7 @@ argon2id defaults are OWASP's minimum (m=19 MiB, t=2, p=1): sign-in stays well u
 loaded 2-core machine (bench/accounts_sign_in.py). Raising them upgrades each hash at its user's
 next sign-in.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,8 @@ def _int(name: str, default: int) -> int:
 @dataclass(frozen=True)
 class ServiceClient:
     client_id: str
-    unit: str              # the province it acts for, or 000000 for the nation
-    secret_sha256: str     # hex SHA-256 of its secret (secrets are random: no slow hash needed)
+    unit: str  # the province it acts for, or 000000 for the nation
+    secret_sha256: str  # hex SHA-256 of its secret (secrets are random: no slow hash needed)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class AccountsSettings:
     service_clients: dict[str, ServiceClient] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls) -> "AccountsSettings":
+    def from_env(cls) -> AccountsSettings:
         return cls(
             argon2_time_cost=_int("ARGON2_TIME_COST", 2),
             argon2_memory_kib=_int("ARGON2_MEMORY_KIB", 19456),
@@ -55,7 +56,11 @@ def _clients(raw: str) -> dict[str, ServiceClient]:
     if not raw.strip():
         return {}
     try:
-        return {cid: ServiceClient(cid, str(c["unit"]), str(c["secret_sha256"]).lower())
-                for cid, c in json.loads(raw).items()}
+        return {
+            cid: ServiceClient(cid, str(c["unit"]), str(c["secret_sha256"]).lower())
+            for cid, c in json.loads(raw).items()
+        }
     except (ValueError, TypeError, KeyError, AttributeError):
-        raise ConfigError('XUEJI_SERVICE_CLIENTS must be JSON {"<id>": {"unit": ..., "secret_sha256": ...}}') from None
+        raise ConfigError(
+            'XUEJI_SERVICE_CLIENTS must be JSON {"<id>": {"unit": ..., "secret_sha256": ...}}'
+        ) from None

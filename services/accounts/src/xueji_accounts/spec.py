@@ -1,11 +1,12 @@
 """The accounts service as the shared runners host it: the issuer of its tier."""
+
 from pathlib import Path
 
 from xueji_accounts.adapters.tables import metadata
+from xueji_accounts.adapters.unit_of_work import AccountsUnitOfWork
 from xueji_accounts.entrypoints import jwks_http
 from xueji_accounts.entrypoints.demo import seed_demo_accounts
 from xueji_accounts.entrypoints.grpc_api import PUBLIC, bindings
-from xueji_accounts.adapters.unit_of_work import AccountsUnitOfWork
 from xueji_common.runtime.spec import ServiceSpec
 
 SPEC = ServiceSpec(

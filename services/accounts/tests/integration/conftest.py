@@ -1,10 +1,11 @@
 """The accounts service alone, embedded (SQLite), over a real gRPC socket; its first administrator."""
+
 from __future__ import annotations
 
 import grpc
 import pytest
-
 from accounts_harness import ROOT_PASSWORD, first_sign_in
+
 from xueji.v1 import accounts_pb2_grpc
 from xueji_accounts.entrypoints.wiring import accounts_of
 from xueji_accounts.service_layer import admin
@@ -17,12 +18,23 @@ from xueji_common.testing.infra import free_port
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("accounts"), grpc_address=f"127.0.0.1:{free_port()}",
-                        metrics_port=0, jwks_port=free_port())
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("accounts"),
+        grpc_address=f"127.0.0.1:{free_port()}",
+        metrics_port=0,
+        jwks_port=free_port(),
+    )
     system = EmbeddedSystem(settings, ["accounts"], seed=False)
     system.start()
-    admin.create_user(accounts_of(system.runtime("accounts")), None, "root", "部用户管理员", Role.USER_ADMIN, "000000",
-                      ROOT_PASSWORD)
+    admin.create_user(
+        accounts_of(system.runtime("accounts")),
+        None,
+        "root",
+        "部用户管理员",
+        Role.USER_ADMIN,
+        "000000",
+        ROOT_PASSWORD,
+    )
     yield system
     system.stop()
 

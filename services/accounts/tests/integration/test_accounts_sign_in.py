@@ -1,4 +1,5 @@
 """Sign-in through gRPC: tokens, refusals that reveal nothing, lockout, refresh rotation and reuse."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,9 +9,9 @@ from dataclasses import replace
 
 import grpc
 import jwt
+from accounts_harness import NEW_PASSWORD, create, first_sign_in, refused
 from sqlalchemy import select
 
-from accounts_harness import NEW_PASSWORD, create, first_sign_in, refused
 from xueji.v1 import accounts_pb2
 from xueji_accounts.adapters.hasher import Argon2Hasher
 from xueji_accounts.adapters.tables import refresh_tokens
@@ -55,7 +56,9 @@ def test_five_failures_lock_the_account_and_an_administrator_can_unlock_it(stub,
     # even the right password is refused now, and only the right password learns why
     assert "锁定" in refused(sign_in, stub, "t.locked", password, code=grpc.StatusCode.UNAUTHENTICATED)
     assert refused(sign_in, stub, "t.locked", "Wrong.Password-1") == "用户名或密码错误"
-    listed = stub.ListUsers(accounts_pb2.ListUsersRequest(login_name_contains="t.locked"), metadata=root).users
+    listed = stub.ListUsers(
+        accounts_pb2.ListUsersRequest(login_name_contains="t.locked"), metadata=root
+    ).users
     assert listed[0].state == accounts_pb2.USER_STATE_LOCKED and listed[0].locked_until.seconds
     stub.UnlockUser(accounts_pb2.UserRef(login_name="t.locked"), metadata=root)
     first_sign_in(stub, "t.locked", password)
@@ -84,9 +87,13 @@ def test_sign_out_ends_the_refresh_token(stub, root):
 def test_a_new_password_must_meet_the_policy(stub, root):
     password = create(stub, root, "t.policy", Role.SCHOOL_REGISTRAR, "1330102001")
     with_login = "t.policy-Abc123"
-    details = refused(stub.ChangePassword, accounts_pb2.ChangePasswordRequest(
-        login_name="t.policy", current_password=password, new_password=with_login),
-        code=grpc.StatusCode.INVALID_ARGUMENT)
+    details = refused(
+        stub.ChangePassword,
+        accounts_pb2.ChangePasswordRequest(
+            login_name="t.policy", current_password=password, new_password=with_login
+        ),
+        code=grpc.StatusCode.INVALID_ARGUMENT,
+    )
     assert "登录名" in details
 
 
@@ -122,30 +129,42 @@ def test_service_identities_get_a_five_minute_system_token_for_their_unit(system
 
     runtime = system.runtime("accounts")
     accounts = accounts_of(runtime)
-    clients = {"registration-zj": ServiceClient("registration-zj", "330000", hashlib.sha256(b"s3cret").hexdigest())}
+    clients = {
+        "registration-zj": ServiceClient("registration-zj", "330000", hashlib.sha256(b"s3cret").hexdigest())
+    }
     runtime._accounts = replace(accounts, settings=replace(accounts.settings, service_clients=clients))
-    issued = stub.IssueServiceToken(accounts_pb2.IssueServiceTokenRequest(client_id="registration-zj",
-                                                                          client_secret="s3cret"))
+    issued = stub.IssueServiceToken(
+        accounts_pb2.IssueServiceTokenRequest(client_id="registration-zj", client_secret="s3cret")
+    )
     claims = jwt.decode(issued.access_token, options={"verify_signature": False})
     assert (claims["role"], claims["org"], claims["sub"]) == ("system", "330000", "service:registration-zj")
     assert issued.expires_in_seconds == 300 == claims["exp"] - claims["iat"]
-    refused(stub.IssueServiceToken, accounts_pb2.IssueServiceTokenRequest(client_id="registration-zj",
-                                                                          client_secret="guess"))
-    refused(stub.IssueServiceToken, accounts_pb2.IssueServiceTokenRequest(client_id="nobody", client_secret="s3cret"))
+    refused(
+        stub.IssueServiceToken,
+        accounts_pb2.IssueServiceTokenRequest(client_id="registration-zj", client_secret="guess"),
+    )
+    refused(
+        stub.IssueServiceToken,
+        accounts_pb2.IssueServiceTokenRequest(client_id="nobody", client_secret="s3cret"),
+    )
 
 
 def test_expired_refresh_tokens_are_purged_when_the_user_signs_in_again(system, stub, root):
     accounts = accounts_of(system.runtime("accounts"))
     first_sign_in(stub, "t.purge", create(stub, root, "t.purge", Role.SCHOOL_REGISTRAR, "1330102001"))
     live = sign_in(stub, "t.purge", NEW_PASSWORD)
-    stub.Refresh(accounts_pb2.RefreshRequest(refresh_token=live.refresh_token))   # one spent, one live
-    with accounts.uow() as uow:   # every token of this user so far has expired
-        uow.session.execute(refresh_tokens.update().where(refresh_tokens.c.login_name == "t.purge")
-                            .values(expires_at=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)))
+    stub.Refresh(accounts_pb2.RefreshRequest(refresh_token=live.refresh_token))  # one spent, one live
+    with accounts.uow() as uow:  # every token of this user so far has expired
+        uow.session.execute(
+            refresh_tokens.update()
+            .where(refresh_tokens.c.login_name == "t.purge")
+            .values(expires_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+        )
         uow.commit()
     fresh = sign_in(stub, "t.purge", NEW_PASSWORD)
     with accounts.uow() as uow:
-        left = uow.session.execute(select(refresh_tokens.c.expires_at)
-                                   .where(refresh_tokens.c.login_name == "t.purge")).all()
+        left = uow.session.execute(
+            select(refresh_tokens.c.expires_at).where(refresh_tokens.c.login_name == "t.purge")
+        ).all()
     assert len(left) == 1 and fresh.refresh_token
-    stub.Refresh(accounts_pb2.RefreshRequest(refresh_token=fresh.refresh_token))   # the new one works
+    stub.Refresh(accounts_pb2.RefreshRequest(refresh_token=fresh.refresh_token))  # the new one works

@@ -1,5 +1,6 @@
 """The accounts unit of work in memory (service_layer/unit_of_work.py::AccountsUoW), and the use
 cases' dependencies around it: argon2 at its cheapest, a test issuer, the demo org tree."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,17 +32,32 @@ class FakeAccountsRepo:
         self.users[user.login_name] = replace(user, created_at=self.users[user.login_name].created_at)
 
     def list_users(self, units, role, state, contains, offset, limit):
-        found = sorted((u for u in self.users.values() if (units is None or u.org_unit in units)
-                        and (not role or u.role.value == role) and (not state or u.state.value == state)
-                        and contains.lower() in u.login_name), key=lambda u: u.login_name)
-        return found[offset:offset + limit], len(found)
+        found = sorted(
+            (
+                u
+                for u in self.users.values()
+                if (units is None or u.org_unit in units)
+                and (not role or u.role.value == role)
+                and (not state or u.state.value == state)
+                and contains.lower() in u.login_name
+            ),
+            key=lambda u: u.login_name,
+        )
+        return found[offset : offset + limit], len(found)
 
     def count_users(self) -> int:
         return len(self.users)
 
     def add_refresh(self, token_hash, family, login_name, at, expires) -> None:
-        self.tokens[token_hash] = dict(token_hash=token_hash, family_id=family, login_name=login_name,
-                                       created_at=at, expires_at=expires, used_at=None, revoked_at=None)
+        self.tokens[token_hash] = dict(
+            token_hash=token_hash,
+            family_id=family,
+            login_name=login_name,
+            created_at=at,
+            expires_at=expires,
+            used_at=None,
+            revoked_at=None,
+        )
 
     def refresh(self, token_hash):
         found = self.tokens.get(token_hash)
@@ -68,17 +84,35 @@ class FakeAccountsRepo:
         return len(gone)
 
     def record_attempt(self, at, login_name, org_unit, source, outcome) -> None:
-        self.attempts.append(dict(at=at, login_name=login_name[:64], org_unit=org_unit, source_address=source[:100],
-                                  outcome=outcome))
+        self.attempts.append(
+            dict(
+                at=at,
+                login_name=login_name[:64],
+                org_unit=org_unit,
+                source_address=source[:100],
+                outcome=outcome,
+            )
+        )
 
     def record_change(self, at, actor, login_name, org_unit, action, detail) -> None:
-        self.changes.append(dict(at=at, actor=actor, login_name=login_name, org_unit=org_unit, action=action,
-                                 detail=detail[:500]))
+        self.changes.append(
+            dict(
+                at=at,
+                actor=actor,
+                login_name=login_name,
+                org_unit=org_unit,
+                action=action,
+                detail=detail[:500],
+            )
+        )
 
     def _listed(self, rows, units, login_name, offset, limit):
-        found = [r for r in reversed(rows) if (units is None or r["org_unit"] in units)
-                 and (not login_name or r["login_name"] == login_name)]
-        return found[offset:offset + limit], len(found)
+        found = [
+            r
+            for r in reversed(rows)
+            if (units is None or r["org_unit"] in units) and (not login_name or r["login_name"] == login_name)
+        ]
+        return found[offset : offset + limit], len(found)
 
     def list_attempts(self, units, login_name, offset, limit):
         return self._listed(self.attempts, units, login_name, offset, limit)
@@ -98,4 +132,6 @@ def fake_accounts(**settings) -> tuple[Accounts, FakeAccountsUoW]:
     uow = FakeAccountsUoW()
     config = AccountsSettings(argon2_time_cost=1, argon2_memory_kib=8, **settings)
     issuer = TestIssuer()
-    return Accounts(lambda: uow, Argon2Hasher(config), issuer.token_service(), config, load_default_tree()), uow
+    return Accounts(
+        lambda: uow, Argon2Hasher(config), issuer.token_service(), config, load_default_tree()
+    ), uow

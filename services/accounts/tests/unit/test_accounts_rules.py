@@ -1,4 +1,5 @@
 """Rules of the accounts domain: password policy, lockout arithmetic, roles fitting units."""
+
 import datetime as dt
 
 import pytest
@@ -9,15 +10,18 @@ from xueji_common.auth import Role
 from xueji_common.errors import InvalidArgument
 from xueji_common.orgunits import load_default_tree
 
-NOW = dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC)
 
 
-@pytest.mark.parametrize("password,reason", [
-    ("Ab1!short", "不能少于 10 位"),
-    ("alllowercase12", "至少三类"),
-    ("Zhang.San-2026", "包含登录名"),
-    ("Password1234", "过于常见"),
-])
+@pytest.mark.parametrize(
+    "password,reason",
+    [
+        ("Ab1!short", "不能少于 10 位"),
+        ("alllowercase12", "至少三类"),
+        ("Zhang.San-2026", "包含登录名"),
+        ("Password1234", "过于常见"),
+    ],
+)
 def test_the_password_policy_names_what_is_wrong(password, reason):
     with pytest.raises(InvalidArgument) as err:
         passwords.check(password, "zhang.san")
@@ -50,12 +54,20 @@ def test_the_fifth_failure_locks_for_15_minutes_and_each_further_lock_doubles():
     assert user.signed_in(later + dt.timedelta(hours=1)).locks == 0
 
 
-@pytest.mark.parametrize("role,unit,fits", [
-    (Role.SCHOOL_REGISTRAR, "1330102001", True), (Role.SCHOOL_LEADER, "1330102001", True),
-    (Role.DEPARTMENT_REGISTRAR, "330102", True), (Role.USER_ADMIN, "000000", True), (Role.USER_ADMIN, "330100", True),
-    (Role.SCHOOL_REGISTRAR, "330102", False), (Role.DEPARTMENT_REGISTRAR, "1330102001", False),
-    (Role.USER_ADMIN, "1330102001", False), (Role.SYSTEM, "330000", False),
-])
+@pytest.mark.parametrize(
+    "role,unit,fits",
+    [
+        (Role.SCHOOL_REGISTRAR, "1330102001", True),
+        (Role.SCHOOL_LEADER, "1330102001", True),
+        (Role.DEPARTMENT_REGISTRAR, "330102", True),
+        (Role.USER_ADMIN, "000000", True),
+        (Role.USER_ADMIN, "330100", True),
+        (Role.SCHOOL_REGISTRAR, "330102", False),
+        (Role.DEPARTMENT_REGISTRAR, "1330102001", False),
+        (Role.USER_ADMIN, "1330102001", False),
+        (Role.SYSTEM, "330000", False),
+    ],
+)
 def test_roles_fit_the_level_of_their_unit(role, unit, fits):
     tree = load_default_tree()
     if fits:

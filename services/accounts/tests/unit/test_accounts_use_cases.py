@@ -1,17 +1,24 @@
 """The accounts use cases on the in-memory unit of work (tests/unit/accounts_fakes.py): sign-in and its
 refusals, lockout, refresh rotation and reuse, administration by level, audits. The SQL and the
 gRPC wiring of the same are tests/integration's."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-
 from accounts_fakes import fake_accounts
+
 from xueji_accounts.domain.model import UserState
 from xueji_accounts.service_layer import admin, signin
 from xueji_common.auth import Principal, Role
-from xueji_common.errors import AlreadyExists, InvalidArgument, PermissionDenied, PreconditionFailed, Unauthenticated
+from xueji_common.errors import (
+    AlreadyExists,
+    InvalidArgument,
+    PermissionDenied,
+    PreconditionFailed,
+    Unauthenticated,
+)
 
 NEW = "Changed.Pass-2027"
 ROOT = Principal("root", Role.USER_ADMIN, "000000")
@@ -39,21 +46,30 @@ def refusal(call, *args, error=Unauthenticated) -> str:
 def test_a_new_user_must_change_the_temporary_password_before_any_token(accounts):
     service, uow = accounts
     _, temporary = admin.create_user(service, ROOT, "t.new", "新用户", Role.SCHOOL_LEADER, "1330102001")
-    assert "须先修改密码" in refusal(signin.sign_in, service, "t.new", temporary, "test", error=PreconditionFailed)
+    assert "须先修改密码" in refusal(
+        signin.sign_in, service, "t.new", temporary, "test", error=PreconditionFailed
+    )
     assert not uow.repo.tokens
     signin.change_password(service, "t.new", temporary, NEW, "test")
     tokens = signin.sign_in(service, "t.new", NEW, "test")
     assert tokens.access_token and tokens.refresh_token and tokens.user.last_sign_in
-    assert [a["outcome"] for a in uow.repo.attempts] == ["must_change_password", "password_changed", "succeeded"]
+    assert [a["outcome"] for a in uow.repo.attempts] == [
+        "must_change_password",
+        "password_changed",
+        "succeeded",
+    ]
 
 
 def test_an_unknown_login_and_a_wrong_password_get_the_same_refusal(accounts):
     service, uow = accounts
     ready(accounts, "t.known")
-    assert refusal(signin.sign_in, service, "nobody", NEW, "x") == refusal(signin.sign_in, service, "t.known",
-                                                                          "Wrong.Password-1", "x")
+    assert refusal(signin.sign_in, service, "nobody", NEW, "x") == refusal(
+        signin.sign_in, service, "t.known", "Wrong.Password-1", "x"
+    )
     assert {(a["login_name"], a["outcome"]) for a in uow.repo.attempts} >= {
-        ("nobody", "unknown_login"), ("t.known", "bad_password")}
+        ("nobody", "unknown_login"),
+        ("t.known", "bad_password"),
+    }
 
 
 def test_five_failures_lock_the_account_and_only_the_right_password_learns_why(accounts):
@@ -72,7 +88,7 @@ def test_a_refresh_token_is_spent_on_use_and_its_reuse_revokes_the_sign_in(accou
     first = signin.sign_in(service, ready(accounts), NEW, "x")
     second = signin.refresh(service, first.refresh_token)
     assert "已被使用过" in refusal(signin.refresh, service, first.refresh_token)
-    assert "重新登录" in refusal(signin.refresh, service, second.refresh_token)   # the family is revoked
+    assert "重新登录" in refusal(signin.refresh, service, second.refresh_token)  # the family is revoked
 
 
 def test_a_sign_in_purges_the_users_expired_refresh_tokens(accounts):
@@ -80,7 +96,7 @@ def test_a_sign_in_purges_the_users_expired_refresh_tokens(accounts):
     login = ready(accounts)
     signin.refresh(service, signin.sign_in(service, login, NEW, "x").refresh_token)
     for token in uow.repo.tokens.values():
-        token["expires_at"] = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+        token["expires_at"] = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     fresh = signin.sign_in(service, login, NEW, "x")
     assert len(uow.repo.tokens) == 1 and signin.refresh(service, fresh.refresh_token)
 
@@ -114,7 +130,9 @@ def test_a_role_change_ends_the_users_sessions_and_is_audited(accounts):
 
 def test_an_administrator_cannot_lock_or_disable_itself(accounts):
     service, _ = accounts
-    admin.create_user(service, None, "root", "部用户管理员", Role.USER_ADMIN, "000000", "Ministry-Admin.2026x")
+    admin.create_user(
+        service, None, "root", "部用户管理员", Role.USER_ADMIN, "000000", "Ministry-Admin.2026x"
+    )
     with pytest.raises(PreconditionFailed):
         admin.set_state(service, ROOT, "root", "disable")
 

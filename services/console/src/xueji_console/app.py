@@ -1,4 +1,5 @@
 """The console's ASGI application: routes, static files, security headers."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,9 +15,22 @@ from xueji_console.backend import Backend
 from xueji_console.config import ConsoleSettings
 from xueji_console.metrics import RequestMetrics
 from xueji_console.sessions import make_store
-from xueji_console.views import (applications, auth, department_reviews, imports, national_query, problems,
-                                 reviews, special_ed, users, workbench)
-from xueji_console.views import corrections, preschool, registrations, reports
+from xueji_console.views import (
+    applications,
+    auth,
+    corrections,
+    department_reviews,
+    imports,
+    national_query,
+    preschool,
+    problems,
+    registrations,
+    reports,
+    reviews,
+    special_ed,
+    users,
+    workbench,
+)
 from xueji_console.web import SecurityHeaders
 
 
@@ -28,9 +42,13 @@ class Console:
 
 
 def review_routes(base, worklist, case_page, case_decide, approve_selected, approve_all) -> list[Route]:
-    return [Route(base, worklist), Route(f"{base}/approve-selected", approve_selected, methods=["POST"]),
-            Route(f"{base}/approve-all", approve_all, methods=["POST"]), Route(base + "/{case_id}", case_page),
-            Route(base + "/{case_id}", case_decide, methods=["POST"])]
+    return [
+        Route(base, worklist),
+        Route(f"{base}/approve-selected", approve_selected, methods=["POST"]),
+        Route(f"{base}/approve-all", approve_all, methods=["POST"]),
+        Route(base + "/{case_id}", case_page),
+        Route(base + "/{case_id}", case_decide, methods=["POST"]),
+    ]
 
 
 ROUTES = [
@@ -43,8 +61,14 @@ ROUTES = [
     Route("/applications", applications.application_list),
     Route("/applications/{application_id}", applications.application_detail),
     *review_routes("/reviews", *reviews.views(reviews.SCHOOL)),
-    *review_routes("/department-reviews", department_reviews.worklist, department_reviews.case_page,
-                   department_reviews.case_decide, department_reviews.approve_selected, department_reviews.approve_all),
+    *review_routes(
+        "/department-reviews",
+        department_reviews.worklist,
+        department_reviews.case_page,
+        department_reviews.case_decide,
+        department_reviews.approve_selected,
+        department_reviews.approve_all,
+    ),
     Route("/national-query", national_query.query_page),
     Route("/national-query", national_query.lookup, methods=["POST"]),
     Route("/problems", problems.group_list),
@@ -85,8 +109,10 @@ ROUTES = [
 
 
 def create_app(settings: ConsoleSettings) -> Starlette:
-    app = Starlette(routes=ROUTES,
-                    middleware=[Middleware(RequestMetrics, routes=ROUTES), Middleware(SecurityHeaders)])
-    app.state.console = Console(settings, Backend(settings.services),
-                                make_store(settings.redis_url, settings.idle_timeout))
+    app = Starlette(
+        routes=ROUTES, middleware=[Middleware(RequestMetrics, routes=ROUTES), Middleware(SecurityHeaders)]
+    )
+    app.state.console = Console(
+        settings, Backend(settings.services), make_store(settings.redis_url, settings.idle_timeout)
+    )
     return app

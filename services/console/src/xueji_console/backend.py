@@ -1,5 +1,6 @@
 """The public gRPC APIs the console calls, with the signed-in user's token, and what their errors
 mean to a page. The console decides nothing: a refusal, a field error or a 403 is the service's."""
+
 from __future__ import annotations
 
 import logging
@@ -7,8 +8,15 @@ import uuid
 from dataclasses import dataclass, field
 
 import grpc
-from xueji.v1 import (accounts_pb2_grpc, dedup_pb2_grpc, national_query_pb2_grpc, registration_pb2_grpc,
-                      review_pb2_grpc, special_ed_pb2_grpc)
+
+from xueji.v1 import (
+    accounts_pb2_grpc,
+    dedup_pb2_grpc,
+    national_query_pb2_grpc,
+    registration_pb2_grpc,
+    review_pb2_grpc,
+    special_ed_pb2_grpc,
+)
 from xueji_common import logs
 from xueji_common.grpcserver import client
 from xueji_common.grpcserver.errors import field_violations, precondition_violations
@@ -20,7 +28,7 @@ TIMEOUT_SECONDS = 30
 class Backend:
     def __init__(self, settings) -> None:
         self._channels: dict[str, grpc.Channel] = {}
-        self._tls = settings.tls     # for https:// peers (another tier's national-query): CA, client certificate
+        self._tls = settings.tls  # for https:// peers (another tier's national-query): CA, client certificate
         accounts = self._channel(settings.peer("accounts"))
         registration = self._channel(settings.peer("registration"))
         review = self._channel(settings.peer("review"))
@@ -30,7 +38,9 @@ class Backend:
         self.reviews = review_pb2_grpc.ReviewsStub(review)
         self.reports = review_pb2_grpc.ReportsStub(review)
         self.problems = dedup_pb2_grpc.ProblemRecordsStub(self._channel(settings.peer("dedup")))
-        self.national_query = national_query_pb2_grpc.NationalQueryStub(self._channel(settings.peer("national-query")))
+        self.national_query = national_query_pb2_grpc.NationalQueryStub(
+            self._channel(settings.peer("national-query"))
+        )
         self.special_ed = special_ed_pb2_grpc.SpecialEdStub(self._channel(settings.peer("special-ed")))
 
     def _channel(self, address: str) -> grpc.Channel:
@@ -46,16 +56,23 @@ class Backend:
 @dataclass
 class Failure(Exception):
     """A refused call as a page shows it."""
-    status: int                                    # the HTTP status of the page
-    message: str                                   # shown above the form or list (Chinese)
-    fields: dict[str, str] = field(default_factory=dict)   # request field path -> reason
+
+    status: int  # the HTTP status of the page
+    message: str  # shown above the form or list (Chinese)
+    fields: dict[str, str] = field(default_factory=dict)  # request field path -> reason
     error_id: str = ""
 
 
-_HTTP = {grpc.StatusCode.PERMISSION_DENIED: 403, grpc.StatusCode.NOT_FOUND: 404,
-         grpc.StatusCode.UNAUTHENTICATED: 401, grpc.StatusCode.INVALID_ARGUMENT: 400,
-         grpc.StatusCode.FAILED_PRECONDITION: 409, grpc.StatusCode.ABORTED: 409,
-         grpc.StatusCode.ALREADY_EXISTS: 409, grpc.StatusCode.RESOURCE_EXHAUSTED: 429}
+_HTTP = {
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.ABORTED: 409,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+}
 
 
 def failure_of(error: grpc.RpcError) -> Failure:

@@ -1,4 +1,5 @@
 """Console settings (environment variables XUEJI_CONSOLE_*, XUEJI_REDIS_URL, and the shared ones)."""
+
 from __future__ import annotations
 
 import os
@@ -41,7 +42,13 @@ class ConsoleSettings:
         if services.mode == "production" and not redis_url:
             from xueji_common.config import ConfigError
 
-            raise ConfigError("XUEJI_REDIS_URL must be set in production mode (the console's sessions; "
-                              "memory:// for a single replica keeping them in-process)")
-        return cls(services=services, host=os.environ.get("XUEJI_CONSOLE_HOST", "127.0.0.1"),
-                   port=int(os.environ.get("XUEJI_CONSOLE_PORT", "8080")), redis_url=redis_url)
+            raise ConfigError(
+                "XUEJI_REDIS_URL must be set in production mode (the console's sessions; "
+                "memory:// for a single replica keeping them in-process)"
+            )
+        return cls(
+            services=services,
+            host=os.environ.get("XUEJI_CONSOLE_HOST", "127.0.0.1"),
+            port=int(os.environ.get("XUEJI_CONSOLE_PORT", "8080")),
+            redis_url=redis_url,
+        )

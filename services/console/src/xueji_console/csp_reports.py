@@ -2,6 +2,7 @@
 page broken by the policy, or an injection it blocked, shows up in the logs; at most
 `REPORTS_PER_MINUTE` a minute per process (anyone may post here: a flood must not flood the logs).
 Nothing of a report is trusted or stored; fields are cut to a length."""
+
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ import time
 
 from starlette.requests import Request
 from starlette.responses import Response
+
 from xueji_common import logs
 
 log = logging.getLogger(__name__)
@@ -20,10 +22,20 @@ MAX_BODY = 16 * 1024
 FIELD_LENGTH = 300
 # The fields worth a log line, in the two shapes: report-uri's `csp-report` (hyphenated) and the
 # Reporting API's `body` (camelCase).
-FIELDS = {"document-uri": "document", "documentURL": "document", "violated-directive": "directive",
-          "effective-directive": "directive", "effectiveDirective": "directive", "blocked-uri": "blocked",
-          "blockedURL": "blocked", "source-file": "source", "sourceFile": "source", "line-number": "line",
-          "lineNumber": "line", "disposition": "disposition"}
+FIELDS = {
+    "document-uri": "document",
+    "documentURL": "document",
+    "violated-directive": "directive",
+    "effective-directive": "directive",
+    "effectiveDirective": "directive",
+    "blocked-uri": "blocked",
+    "blockedURL": "blocked",
+    "source-file": "source",
+    "sourceFile": "source",
+    "line-number": "line",
+    "lineNumber": "line",
+    "disposition": "disposition",
+}
 
 
 class RateLimit:
@@ -63,7 +75,9 @@ def violations(body: bytes) -> list[dict]:
         report = item.get("csp-report") if "csp-report" in item else item.get("body")
         if not isinstance(report, dict):
             continue
-        found.append({short: str(report[key])[:FIELD_LENGTH] for key, short in FIELDS.items() if key in report})
+        found.append(
+            {short: str(report[key])[:FIELD_LENGTH] for key, short in FIELDS.items() if key in report}
+        )
     return found
 
 

@@ -5,6 +5,7 @@ The service answers an import in one call and tells nothing before it ends, so w
 its phase and the time it has taken. Jobs live in this process: with several replicas the polling
 must reach the replica that took the upload (session affinity), else the page says the job is
 unknown and the report is found from 学籍注册查询. Finished jobs are forgotten after an hour."""
+
 from __future__ import annotations
 
 import logging
@@ -15,27 +16,26 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from xueji_common import logs
-
 from xueji_console.backend import Failure
 
 log = logging.getLogger(__name__)
 KEEP_SECONDS = 3600
 _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="console-import")
-_jobs: dict[str, "ImportJob"] = {}
+_jobs: dict[str, ImportJob] = {}
 _lock = threading.Lock()
 
 
 @dataclass
 class ImportJob:
     job_id: str
-    owner: str                       # the session that uploaded it: nobody else sees it
+    owner: str  # the session that uploaded it: nobody else sees it
     file_name: str
     kind: int
     category: int
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
-    report: object = None            # the service's ImportReport once done
-    failure: Failure | None = None   # or its refusal
+    report: object = None  # the service's ImportReport once done
+    failure: Failure | None = None  # or its refusal
 
     @property
     def seconds(self) -> int:
@@ -56,7 +56,7 @@ def start(owner: str, file_name: str, kind: int, category: int, run) -> ImportJo
             job.report = run()
         except Failure as failure:
             job.failure = failure
-        except Exception:   # noqa: BLE001 - shown as the generic message with an error id
+        except Exception:
             error_id = uuid.uuid4().hex[:12]
             log.exception("import job failed", extra=logs.fields(error_id=error_id))
             job.failure = Failure(500, f"系统繁忙，请稍后再试（错误编号 {error_id}）", error_id=error_id)

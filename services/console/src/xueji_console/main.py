@@ -1,5 +1,6 @@
 """`xueji-console serve`: the console under uvicorn. In embedded mode `xueji serve` starts it too
 (FRONTEND, entry point group `xueji.frontends`) beside the services, on port 8080."""
+
 from __future__ import annotations
 
 import threading
@@ -7,18 +8,25 @@ import time
 
 import click
 import uvicorn
+
 from xueji_common import logs
 from xueji_common.metrics import serve_metrics
-
 from xueji_console.app import create_app
 from xueji_console.config import ConsoleSettings
 
 
 def server(settings: ConsoleSettings, quiet: bool = False) -> uvicorn.Server:
     """`quiet`: embedded mode, where the terminal shows the banner, not every request."""
-    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_config=None,
-                            access_log=not quiet, log_level="warning" if quiet else "info",
-                            proxy_headers=settings.production, forwarded_allow_ips="*" if settings.production else None)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=not quiet,
+        log_level="warning" if quiet else "info",
+        proxy_headers=settings.production,
+        forwarded_allow_ips="*" if settings.production else None,
+    )
     return uvicorn.Server(config)
 
 

@@ -1,6 +1,7 @@
 """The console's Prometheus metrics: requests by route template and status, and their latency (the
 services count RPCs by method the same way: xueji_common.metrics). The route is the template
 (`/users/{login_name}/edit`), never the path: a path holds ids and would make a series per user."""
+
 from __future__ import annotations
 
 import time
@@ -8,11 +9,17 @@ import time
 from prometheus_client import Counter, Histogram
 from starlette.routing import Match
 
-REQUESTS = Counter("xueji_console_requests_total", "Console HTTP requests, by route template, method and status",
-                   ["route", "method", "status"])
-LATENCY = Histogram("xueji_console_request_seconds", "Console time to the response's start, by route and status",
-                    ["route", "method", "status"],
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10))
+REQUESTS = Counter(
+    "xueji_console_requests_total",
+    "Console HTTP requests, by route template, method and status",
+    ["route", "method", "status"],
+)
+LATENCY = Histogram(
+    "xueji_console_request_seconds",
+    "Console time to the response's start, by route and status",
+    ["route", "method", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10),
+)
 UNMATCHED = "unmatched"
 
 
@@ -39,7 +46,7 @@ class RequestMetrics:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
-        status = {"code": 500}                      # an exception before the response counts as 500
+        status = {"code": 500}  # an exception before the response counts as 500
 
         async def send_counted(message):
             if message["type"] == "http.response.start":

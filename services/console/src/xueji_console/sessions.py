@@ -4,6 +4,7 @@ Two stores with one interface: in-process (embedded mode, one process) and Redis
 that every replica behind the Service sees the same sessions). Both expire a session after the idle
 timeout: every request that finds a session stores it again with a fresh expiry.
 """
+
 from __future__ import annotations
 
 import json
@@ -125,7 +126,7 @@ class RedisStore:
             yield
 
 
-MEMORY_URL = "memory://"   # XUEJI_REDIS_URL of a single-replica console that keeps sessions in-process
+MEMORY_URL = "memory://"  # XUEJI_REDIS_URL of a single-replica console that keeps sessions in-process
 
 
 def make_store(redis_url: str, idle_timeout: int):

@@ -5,11 +5,13 @@ Each input is named by its request field path ("student.document.number"), the p
 name in their field violations, so a refusal lands next to its input. What is required, which codes
 are valid and whether the document fits the entry is decided by the registration service; this
 module only lays the form out (★ marks what the manual's form marks) and reads what was typed."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from google.protobuf import json_format
+
 from xueji.v1 import common_pb2 as c
 from xueji.v1 import registration_pb2 as r
 
@@ -18,36 +20,56 @@ GENDER = (("GENDER_MALE", "男"), ("GENDER_FEMALE", "女"))
 DOCUMENT_TYPES = {
     c.DOCUMENT_CATEGORY_RESIDENT: (("DOCUMENT_TYPE_RESIDENT_ID", "居民身份证"),),
     c.DOCUMENT_CATEGORY_HMT_FOREIGN: (
-        ("DOCUMENT_TYPE_HK_PERMIT", "香港特区护照/身份证明"), ("DOCUMENT_TYPE_MACAO_PERMIT", "澳门特区护照/身份证明"),
+        ("DOCUMENT_TYPE_HK_PERMIT", "香港特区护照/身份证明"),
+        ("DOCUMENT_TYPE_MACAO_PERMIT", "澳门特区护照/身份证明"),
         ("DOCUMENT_TYPE_TAIWAN_PERMIT", "台湾居民来往大陆通行证"),
-        ("DOCUMENT_TYPE_FOREIGN_PERMANENT_RESIDENCE", "境外永久居住证"), ("DOCUMENT_TYPE_PASSPORT", "护照")),
+        ("DOCUMENT_TYPE_FOREIGN_PERMANENT_RESIDENCE", "境外永久居住证"),
+        ("DOCUMENT_TYPE_PASSPORT", "护照"),
+    ),
     c.DOCUMENT_CATEGORY_NO_DOCUMENT: (("DOCUMENT_TYPE_OTHER", "其他"),),
 }
 MEMBER_DOCUMENT_TYPES = tuple(t for types in DOCUMENT_TYPES.values() for t in types)
-HEALTH = (("HEALTH_STATUS_HEALTHY", "健康或良好"), ("HEALTH_STATUS_FAIR", "一般或较弱"),
-          ("HEALTH_STATUS_CHRONIC_ILLNESS", "有慢性病"), ("HEALTH_STATUS_PHYSICAL_DEFECT", "有生理缺陷"),
-          ("HEALTH_STATUS_DISABLED", "残疾"))
+HEALTH = (
+    ("HEALTH_STATUS_HEALTHY", "健康或良好"),
+    ("HEALTH_STATUS_FAIR", "一般或较弱"),
+    ("HEALTH_STATUS_CHRONIC_ILLNESS", "有慢性病"),
+    ("HEALTH_STATUS_PHYSICAL_DEFECT", "有生理缺陷"),
+    ("HEALTH_STATUS_DISABLED", "残疾"),
+)
 ADMISSION = (("ADMISSION_METHOD_NEARBY", "就近入学"), ("ADMISSION_METHOD_OTHER", "其他"))
 ATTENDANCE = (("ATTENDANCE_MODE_DAY", "走读"), ("ATTENDANCE_MODE_BOARDING", "住校"))
-DISABILITY = (("DISABILITY_TYPE_NONE", "无残疾"), ("DISABILITY_TYPE_VISUAL", "视力残疾"),
-              ("DISABILITY_TYPE_HEARING", "听力残疾"), ("DISABILITY_TYPE_SPEECH", "言语残疾"),
-              ("DISABILITY_TYPE_PHYSICAL", "肢体残疾"), ("DISABILITY_TYPE_INTELLECTUAL", "智力残疾"),
-              ("DISABILITY_TYPE_MENTAL", "精神残疾"), ("DISABILITY_TYPE_MULTIPLE", "多重残疾"),
-              ("DISABILITY_TYPE_OTHER", "其他残疾"))
-INCLUSIVE = (("INCLUSIVE_EDUCATION_NONE", "非随班就读"), ("INCLUSIVE_EDUCATION_VISUAL", "视力残疾随班就读"),
-             ("INCLUSIVE_EDUCATION_HEARING", "听力残疾随班就读"), ("INCLUSIVE_EDUCATION_INTELLECTUAL", "智力残疾随班就读"),
-             ("INCLUSIVE_EDUCATION_OTHER", "其他残疾随班就读"))
-LEFT_BEHIND = (("LEFT_BEHIND_STATUS_NO", "非留守儿童"), ("LEFT_BEHIND_STATUS_ONE_PARENT", "单亲外出务工"),
-               ("LEFT_BEHIND_STATUS_BOTH_PARENTS", "双亲外出务工"))
+DISABILITY = (
+    ("DISABILITY_TYPE_NONE", "无残疾"),
+    ("DISABILITY_TYPE_VISUAL", "视力残疾"),
+    ("DISABILITY_TYPE_HEARING", "听力残疾"),
+    ("DISABILITY_TYPE_SPEECH", "言语残疾"),
+    ("DISABILITY_TYPE_PHYSICAL", "肢体残疾"),
+    ("DISABILITY_TYPE_INTELLECTUAL", "智力残疾"),
+    ("DISABILITY_TYPE_MENTAL", "精神残疾"),
+    ("DISABILITY_TYPE_MULTIPLE", "多重残疾"),
+    ("DISABILITY_TYPE_OTHER", "其他残疾"),
+)
+INCLUSIVE = (
+    ("INCLUSIVE_EDUCATION_NONE", "非随班就读"),
+    ("INCLUSIVE_EDUCATION_VISUAL", "视力残疾随班就读"),
+    ("INCLUSIVE_EDUCATION_HEARING", "听力残疾随班就读"),
+    ("INCLUSIVE_EDUCATION_INTELLECTUAL", "智力残疾随班就读"),
+    ("INCLUSIVE_EDUCATION_OTHER", "其他残疾随班就读"),
+)
+LEFT_BEHIND = (
+    ("LEFT_BEHIND_STATUS_NO", "非留守儿童"),
+    ("LEFT_BEHIND_STATUS_ONE_PARENT", "单亲外出务工"),
+    ("LEFT_BEHIND_STATUS_BOTH_PARENTS", "双亲外出务工"),
+)
 
 
 @dataclass(frozen=True)
 class Input:
-    path: str                    # field path under the request, e.g. "student.document.number"
+    path: str  # field path under the request, e.g. "student.document.number"
     label: str
-    kind: str = "text"           # text | select | date | bool | number
+    kind: str = "text"  # text | select | date | bool | number
     options: tuple = ()
-    required: bool = False       # ★ as the manual's form shows it
+    required: bool = False  # ★ as the manual's form shows it
     hint: str = ""
 
     @property
@@ -63,8 +85,14 @@ def identity(category: int) -> list[Input]:
     return [
         _s("name", "姓名", required=True),
         _s("document.type", "身份证件类型", "select", DOCUMENT_TYPES[category], required=True),
-        _s("document.number", "身份证件号", required=category != c.DOCUMENT_CATEGORY_NO_DOCUMENT,
-           hint="居民身份证：性别和出生日期由证件号自动生成" if category == c.DOCUMENT_CATEGORY_RESIDENT else ""),
+        _s(
+            "document.number",
+            "身份证件号",
+            required=category != c.DOCUMENT_CATEGORY_NO_DOCUMENT,
+            hint="居民身份证：性别和出生日期由证件号自动生成"
+            if category == c.DOCUMENT_CATEGORY_RESIDENT
+            else "",
+        ),
         _s("gender", "性别", "select", GENDER, required=True),
         _s("birth_date", "出生日期", "date", required=True),
     ]
@@ -72,60 +100,107 @@ def identity(category: int) -> list[Input]:
 
 def sections(category: int) -> list[tuple[str, list[Input]]]:
     """The form's sections in the manual's order (身份信息, 辅助信息, 学籍信息, 联系信息, 扩展信息, 家庭成员)."""
+
     def member(n: int) -> list[Input]:
         """The inputs of family member n (1, 2); ★ on the first: at least one member is asked for."""
-        return [Input(f"student.family_members[{n - 1}].{f}", f"家庭成员{n}{label}", kind, tuple(options),
-                      req and n == 1)
-                for f, label, kind, options, req in (
-                    ("name", "姓名", "text", (), True), ("relationship_code", "关系", "text", (), True),
-                    ("document.type", "身份证件类型", "select", MEMBER_DOCUMENT_TYPES, False),
-                    ("document.number", "身份证件号", "text", (), False), ("phone", "联系电话", "text", (), False),
-                    ("guardian", "是否监护人", "bool", YES_NO, False))]
+        return [
+            Input(
+                f"student.family_members[{n - 1}].{f}",
+                f"家庭成员{n}{label}",
+                kind,
+                tuple(options),
+                req and n == 1,
+            )
+            for f, label, kind, options, req in (
+                ("name", "姓名", "text", (), True),
+                ("relationship_code", "关系", "text", (), True),
+                ("document.type", "身份证件类型", "select", MEMBER_DOCUMENT_TYPES, False),
+                ("document.number", "身份证件号", "text", (), False),
+                ("phone", "联系电话", "text", (), False),
+                ("guardian", "是否监护人", "bool", YES_NO, False),
+            )
+        ]
 
     return [
-        ("身份信息", identity(category) + [
-            _s("birthplace_code", "出生地", required=True, hint="6位行政区划代码，如 330102"),
-            _s("native_place_code", "籍贯", required=True, hint="6位行政区划代码"),
-            _s("ethnicity_code", "民族", required=True, hint="民族代码，如 01（汉族）"),
-            _s("nationality_code", "国籍/地区", required=True, hint="如 CHN、HKG"),
-            _s("overseas_chinese_code", "港澳台侨外", required=True, hint="00 否，01 香港同胞…"),
-            _s("political_status_code", "政治面貌", hint="代码，如 13（少先队员）"),
-            _s("health_status", "健康状况", "select", HEALTH, required=True)]),
-        ("辅助信息", [
-            _s("name_pinyin", "姓名拼音"), _s("former_name", "曾用名"),
-            _s("household_registration_code", "户口所在地", required=True, hint="6位行政区划代码"),
-            _s("household_type_code", "户口性质", required=True, hint="1 农业户口，2 非农业户口，3 居民户口，9 其他"),
-            _s("document_valid_from", "身份证件有效期开始日期", "date"),
-            _s("document_valid_until", "身份证件有效期截止日期", "date", hint="不填表示长期有效"),
-            _s("specialty", "特长")]),
-        ("学籍信息", [
-            _s("grade", "年级", required=True, hint="年级代码，如 11（小学一年级）"),
-            _s("class_name", "班级", required=True), _s("class_student_number", "班内学号"),
-            _s("auxiliary_student_number", "学籍辅号"),
-            _s("student_source_code", "学生来源", hint="1 正常入学，2 借读，3 其他学校转入，9 其他"),
-            _s("admission_year_month", "入学年月", required=True, hint="YYYYMM，如 202609"),
-            _s("admission_method", "入学方式", "select", ADMISSION, required=True),
-            _s("attendance_mode", "就读方式", "select", ATTENDANCE, required=True)]),
-        ("联系信息", [
-            _s("current_address", "现住址", required=True), _s("mailing_address", "通信地址", required=True),
-            _s("home_address", "家庭地址", required=True), _s("phone", "联系电话", required=True),
-            _s("postal_code", "邮政编码", required=True), _s("email", "电子信箱"), _s("homepage", "主页地址")]),
-        ("扩展信息", [
-            _s("only_child", "是否独生子女", "bool", YES_NO, required=True),
-            _s("preschool_educated", "是否受过学前教育", "bool", YES_NO, required=True),
-            _s("left_behind", "是否留守儿童", "select", LEFT_BEHIND),
-            _s("migrant_worker_child", "是否进城务工人员随迁子女", "bool", YES_NO),
-            _s("orphan", "是否孤儿", "bool", YES_NO),
-            _s("martyr_or_entitled_child", "是否烈士或优抚子女", "bool", YES_NO),
-            _s("disability_type", "残疾人类型", "select", DISABILITY),
-            _s("inclusive_education", "随班就读", "select", INCLUSIVE, hint="须与残疾人类型一致"),
-            _s("government_purchased_place", "是否由政府购买学位", "bool", YES_NO),
-            _s("needs_financial_aid", "是否需要申请资助", "bool", YES_NO),
-            _s("receives_living_subsidy", "是否享受一补", "bool", YES_NO)]),
-        ("交通信息", [
-            _s("commute_distance_km", "上下学距离（公里）", "number"),
-            _s("commute_mode_code", "上下学交通方式", hint="1 步行，2 自行车，3 公共交通，4 家长接送…"),
-            _s("needs_school_bus", "是否需要乘坐校车", "bool", YES_NO)]),
+        (
+            "身份信息",
+            identity(category)
+            + [
+                _s("birthplace_code", "出生地", required=True, hint="6位行政区划代码，如 330102"),
+                _s("native_place_code", "籍贯", required=True, hint="6位行政区划代码"),
+                _s("ethnicity_code", "民族", required=True, hint="民族代码，如 01（汉族）"),
+                _s("nationality_code", "国籍/地区", required=True, hint="如 CHN、HKG"),
+                _s("overseas_chinese_code", "港澳台侨外", required=True, hint="00 否，01 香港同胞…"),
+                _s("political_status_code", "政治面貌", hint="代码，如 13（少先队员）"),
+                _s("health_status", "健康状况", "select", HEALTH, required=True),
+            ],
+        ),
+        (
+            "辅助信息",
+            [
+                _s("name_pinyin", "姓名拼音"),
+                _s("former_name", "曾用名"),
+                _s("household_registration_code", "户口所在地", required=True, hint="6位行政区划代码"),
+                _s(
+                    "household_type_code",
+                    "户口性质",
+                    required=True,
+                    hint="1 农业户口，2 非农业户口，3 居民户口，9 其他",
+                ),
+                _s("document_valid_from", "身份证件有效期开始日期", "date"),
+                _s("document_valid_until", "身份证件有效期截止日期", "date", hint="不填表示长期有效"),
+                _s("specialty", "特长"),
+            ],
+        ),
+        (
+            "学籍信息",
+            [
+                _s("grade", "年级", required=True, hint="年级代码，如 11（小学一年级）"),
+                _s("class_name", "班级", required=True),
+                _s("class_student_number", "班内学号"),
+                _s("auxiliary_student_number", "学籍辅号"),
+                _s("student_source_code", "学生来源", hint="1 正常入学，2 借读，3 其他学校转入，9 其他"),
+                _s("admission_year_month", "入学年月", required=True, hint="YYYYMM，如 202609"),
+                _s("admission_method", "入学方式", "select", ADMISSION, required=True),
+                _s("attendance_mode", "就读方式", "select", ATTENDANCE, required=True),
+            ],
+        ),
+        (
+            "联系信息",
+            [
+                _s("current_address", "现住址", required=True),
+                _s("mailing_address", "通信地址", required=True),
+                _s("home_address", "家庭地址", required=True),
+                _s("phone", "联系电话", required=True),
+                _s("postal_code", "邮政编码", required=True),
+                _s("email", "电子信箱"),
+                _s("homepage", "主页地址"),
+            ],
+        ),
+        (
+            "扩展信息",
+            [
+                _s("only_child", "是否独生子女", "bool", YES_NO, required=True),
+                _s("preschool_educated", "是否受过学前教育", "bool", YES_NO, required=True),
+                _s("left_behind", "是否留守儿童", "select", LEFT_BEHIND),
+                _s("migrant_worker_child", "是否进城务工人员随迁子女", "bool", YES_NO),
+                _s("orphan", "是否孤儿", "bool", YES_NO),
+                _s("martyr_or_entitled_child", "是否烈士或优抚子女", "bool", YES_NO),
+                _s("disability_type", "残疾人类型", "select", DISABILITY),
+                _s("inclusive_education", "随班就读", "select", INCLUSIVE, hint="须与残疾人类型一致"),
+                _s("government_purchased_place", "是否由政府购买学位", "bool", YES_NO),
+                _s("needs_financial_aid", "是否需要申请资助", "bool", YES_NO),
+                _s("receives_living_subsidy", "是否享受一补", "bool", YES_NO),
+            ],
+        ),
+        (
+            "交通信息",
+            [
+                _s("commute_distance_km", "上下学距离（公里）", "number"),
+                _s("commute_mode_code", "上下学交通方式", hint="1 步行，2 自行车，3 公共交通，4 家长接送…"),
+                _s("needs_school_bus", "是否需要乘坐校车", "bool", YES_NO),
+            ],
+        ),
         ("家庭成员", member(1) + member(2)),
     ]
 
@@ -197,8 +272,9 @@ def read(i: Input, value: str):
     return value
 
 
-def to_message(values: dict[str, str], category: int,
-               base: r.StudentRecordForm | None = None) -> tuple[r.StudentRecordForm, dict[str, str]]:
+def to_message(
+    values: dict[str, str], category: int, base: r.StudentRecordForm | None = None
+) -> tuple[r.StudentRecordForm, dict[str, str]]:
     """The typed values as a StudentRecordForm, and the inputs that could not be read at all
     (a date that is not a date): those are named at their input, nothing is sent.
 
@@ -222,7 +298,7 @@ def to_message(values: dict[str, str], category: int,
     message = r.StudentRecordForm()
     try:
         json_format.ParseDict(tree, message, ignore_unknown_fields=False)
-    except json_format.ParseError:   # a choice that is none of the offered ones (a forged post)
+    except json_format.ParseError:  # a choice that is none of the offered ones (a forged post)
         unreadable.setdefault("student", "输入有误，请刷新页面后重新填写")
     return message, unreadable
 

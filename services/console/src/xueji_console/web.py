@@ -1,5 +1,6 @@
 """What every page shares: the session from the cookie, CSRF on every POST, tokens refreshed before
 they expire, the menu of the user's role, and services' refusals turned into pages."""
+
 from __future__ import annotations
 
 import functools
@@ -12,10 +13,10 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+
 from xueji.v1 import accounts_pb2
 from xueji.v1 import common_pb2 as c
 from xueji_common import logs
-
 from xueji_console import labels
 from xueji_console.backend import Failure, call_public
 from xueji_console.sessions import Session
@@ -26,29 +27,53 @@ REFRESH_BEFORE_SECONDS = 60
 # No inline script or style anywhere: the pages load /static files only.
 # Violations are reported to /csp-report (csp_reports.py): report-uri for browsers without the
 # Reporting API, report-to with the Reporting-Endpoints header for the others.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; report-uri /csp-report; report-to csp")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; report-uri /csp-report; report-to csp"
+)
 REPORTING_ENDPOINTS = 'csp="/csp-report"'
 
 
 # Left menu by role, in the manual's words: (title, path).
 MENU = {
-    c.ROLE_SCHOOL_REGISTRAR: [("工作台", "/"), ("学前调档管理", "/preschool"), ("学前档案信息补录", "/supplementary"),
-                              ("小学新生注册", "/register/primary"), ("非小学新生注册", "/register/nonprimary"),
-                              ("小学新生注册上报", "/reports?kind=1"), ("非小学新生注册上报", "/reports?kind=2"),
-                              ("学籍注册查询", "/applications"), ("问题学籍处理", "/problems"),
-                              ("特教学生信息管理", "/special-ed"), ("全国学籍查询", "/national-query")],
-    c.ROLE_SCHOOL_LEADER: [("工作台", "/"), ("学校审核", "/reviews"), ("学籍注册查询", "/applications"),
-                           ("全国学籍查询", "/national-query")],
-    c.ROLE_DEPARTMENT_REGISTRAR: [("工作台", "/"), ("主管部门审核", "/department-reviews"),
-                                  ("学籍注册查询", "/applications"), ("问题学籍处理", "/problems"),
-                                  ("特教学生信息管理", "/special-ed"), ("全国学籍查询", "/national-query")],
-    c.ROLE_USER_ADMIN: [("工作台", "/"), ("用户管理", "/users"), ("登录日志", "/sign-ins"),
-                         ("账号变更日志", "/account-changes")],
+    c.ROLE_SCHOOL_REGISTRAR: [
+        ("工作台", "/"),
+        ("学前调档管理", "/preschool"),
+        ("学前档案信息补录", "/supplementary"),
+        ("小学新生注册", "/register/primary"),
+        ("非小学新生注册", "/register/nonprimary"),
+        ("小学新生注册上报", "/reports?kind=1"),
+        ("非小学新生注册上报", "/reports?kind=2"),
+        ("学籍注册查询", "/applications"),
+        ("问题学籍处理", "/problems"),
+        ("特教学生信息管理", "/special-ed"),
+        ("全国学籍查询", "/national-query"),
+    ],
+    c.ROLE_SCHOOL_LEADER: [
+        ("工作台", "/"),
+        ("学校审核", "/reviews"),
+        ("学籍注册查询", "/applications"),
+        ("全国学籍查询", "/national-query"),
+    ],
+    c.ROLE_DEPARTMENT_REGISTRAR: [
+        ("工作台", "/"),
+        ("主管部门审核", "/department-reviews"),
+        ("学籍注册查询", "/applications"),
+        ("问题学籍处理", "/problems"),
+        ("特教学生信息管理", "/special-ed"),
+        ("全国学籍查询", "/national-query"),
+    ],
+    c.ROLE_USER_ADMIN: [
+        ("工作台", "/"),
+        ("用户管理", "/users"),
+        ("登录日志", "/sign-ins"),
+        ("账号变更日志", "/account-changes"),
+    ],
 }
 
-templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                        autoescape=select_autoescape(["html"]))
+templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
+)
 templates.filters.update(labels.filters())
 
 
@@ -71,9 +96,13 @@ class SecurityHeaders:
                 # The server's own time to the response's start (bench/console_worklist.py reads it).
                 elapsed = (time.perf_counter() - started) * 1000
                 headers.append((b"server-timing", f"app;dur={elapsed:.1f}".encode()))
-                headers += [(b"content-security-policy", CSP.encode()),
-                            (b"reporting-endpoints", REPORTING_ENDPOINTS.encode()), (b"x-frame-options", b"DENY"),
-                            (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
+                headers += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"reporting-endpoints", REPORTING_ENDPOINTS.encode()),
+                    (b"x-frame-options", b"DENY"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                ]
                 if not scope["path"].startswith("/static/"):
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
@@ -82,17 +111,21 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def render(request: Request, session: Session | None, name: str, status: int = 200, **context) -> HTMLResponse:
+def render(
+    request: Request, session: Session | None, name: str, status: int = 200, **context
+) -> HTMLResponse:
     menu = MENU.get(session.role, []) if session and session.signed_in else []
-    html = templates.get_template(name).render(request=request, session=session, menu=menu,
-                                               path=request.url.path, **context)
+    html = templates.get_template(name).render(
+        request=request, session=session, menu=menu, path=request.url.path, **context
+    )
     return HTMLResponse(html, status_code=status)
 
 
 def set_cookie(request: Request, response: Response, session: Session) -> None:
     console = request.app.state.console
-    response.set_cookie(COOKIE, session.sid, httponly=True, samesite="lax", secure=console.settings.secure_cookies,
-                        path="/")
+    response.set_cookie(
+        COOKIE, session.sid, httponly=True, samesite="lax", secure=console.settings.secure_cookies, path="/"
+    )
 
 
 def _fresh_tokens(console, session: Session) -> Session | None:
@@ -106,8 +139,10 @@ def _fresh_tokens(console, session: Session) -> Session | None:
         if current.access_expires_at - time.time() > REFRESH_BEFORE_SECONDS:
             return current
         try:
-            pair = call_public(console.backend.accounts.Refresh,
-                               accounts_pb2.RefreshRequest(refresh_token=current.refresh_token))
+            pair = call_public(
+                console.backend.accounts.Refresh,
+                accounts_pb2.RefreshRequest(refresh_token=current.refresh_token),
+            )
         except Failure:
             console.store.delete(current.sid)
             return None
@@ -175,8 +210,9 @@ def page(handler):
         except Exception:
             error_id = uuid.uuid4().hex[:12]
             log.exception("console page failed", extra=logs.fields(error_id=error_id, path=request.url.path))
-            response = render(request, session, "error.html", 500,
-                              message=f"系统繁忙，请稍后再试（错误编号 {error_id}）")
+            response = render(
+                request, session, "error.html", 500, message=f"系统繁忙，请稍后再试（错误编号 {error_id}）"
+            )
         return response
 
     return endpoint

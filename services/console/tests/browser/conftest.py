@@ -1,6 +1,7 @@
 """Browser tests: the embedded system over real sockets, the console under uvicorn on a free port,
 and Debian's Chromium driven by Playwright (its own browser download is not reachable from these
 machines; `.ci/run` installs `chromium` and `fonts-noto-cjk` with apt)."""
+
 from __future__ import annotations
 
 import os
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from console_world import World
+
 from xueji_common.config import Settings
 from xueji_common.runtime.embedded import EmbeddedSystem
 from xueji_common.testing.infra import free_port
@@ -25,8 +27,12 @@ SHOTS = Path(os.environ.get("XUEJI_CONSOLE_SCREENSHOTS", "/tmp/xueji-console-scr
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), grpc_address=f"127.0.0.1:{free_port()}",
-                        metrics_port=0, relay_interval=0.1)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("data"),
+        grpc_address=f"127.0.0.1:{free_port()}",
+        metrics_port=0,
+        relay_interval=0.1,
+    )
     system = EmbeddedSystem(settings)
     system.start()
     yield system
@@ -71,16 +77,18 @@ def browser():
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium fonts-noto-cjk (.ci/run does)")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
+        )
         yield browser
         browser.close()
 
 
 @pytest.fixture
 def context(browser, console_url):
-    context = browser.new_context(base_url=console_url, locale="zh-CN", viewport={"width": 1280, "height": 800},
-                                  accept_downloads=True)
+    context = browser.new_context(
+        base_url=console_url, locale="zh-CN", viewport={"width": 1280, "height": 800}, accept_downloads=True
+    )
     yield context
     context.close()
 
@@ -90,8 +98,10 @@ def page(context):
     page = context.new_page()
     page.csp_violations = []
     # A page that breaks its own CSP (an inline script or style) shows up here.
-    page.on("console", lambda m: page.csp_violations.append(m.text)
-            if "Content Security Policy" in m.text else None)
+    page.on(
+        "console",
+        lambda m: page.csp_violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     page.set_default_timeout(15000)
     return page
 
@@ -107,8 +117,11 @@ def check_accessible(page) -> None:
     """axe-core on the page as shown: no serious or critical violation, no CSP violation."""
     page.evaluate(AXE + "\n;0")  # evaluated through the DevTools protocol: the page's CSP does not apply
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
-           if v["impact"] in ("serious", "critical")]
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
     assert not bad, f"{page.url}: {bad}"
     assert not page.csp_violations, page.csp_violations
 

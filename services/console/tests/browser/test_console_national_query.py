@@ -1,13 +1,14 @@
 """全国学籍查询 in the browser: a registered student found by name + national student number with
 the captcha, the eight fields shown; a wrong captcha refused at its field with what was typed kept."""
+
 from __future__ import annotations
 
 import pytest
+from conftest import check_accessible, screenshot, sign_in
 from console_world import wait_for
+
 from xueji.v1 import registration_pb2
 from xueji_common.auth import Role
-
-from conftest import check_accessible, screenshot, sign_in
 
 SCHOOL = "1330106004"
 
@@ -17,9 +18,19 @@ def registered(world):
     app = world.no_document_student("李全国", SCHOOL)
     world.registered(app.application_id, SCHOOL)
     md = world.md(Role.SCHOOL_REGISTRAR, SCHOOL)
-    return wait_for(lambda: (a := world.registrations.GetApplication(registration_pb2.GetApplicationRequest(
-        application_id=app.application_id), metadata=md, timeout=10)).national_student_number and a,
-        "the national student number")
+    return wait_for(
+        lambda: (
+            (
+                a := world.registrations.GetApplication(
+                    registration_pb2.GetApplicationRequest(application_id=app.application_id),
+                    metadata=md,
+                    timeout=10,
+                )
+            ).national_student_number
+            and a
+        ),
+        "the national student number",
+    )
 
 
 def captcha_id(page) -> str:
@@ -31,13 +42,15 @@ def test_a_registrar_looks_a_student_up_with_the_captcha(page, world, registered
     page.get_by_role("heading", name="工作台").wait_for()
     page.get_by_role("link", name="全国学籍查询").click()
     page.get_by_role("img", name="验证码图片").wait_for()
-    assert page.get_by_role("img", name="验证码图片").evaluate("img => img.naturalWidth") > 0   # drawn, CSP allows it
+    assert (
+        page.get_by_role("img", name="验证码图片").evaluate("img => img.naturalWidth") > 0
+    )  # drawn, CSP allows it
     check_accessible(page)
 
     page.get_by_label("姓名").fill("李全国")
     page.get_by_label("查询方式").select_option(label="全国学籍号")
     page.get_by_label("身份证件号或全国学籍号").fill(registered.national_student_number)
-    page.get_by_label("验证码", exact=True).fill("0000")                  # 0 is not in the alphabet: wrong
+    page.get_by_label("验证码", exact=True).fill("0000")  # 0 is not in the alphabet: wrong
     page.get_by_role("button", name="查询").click()
     assert page.locator("#captcha_answer-error").inner_text().startswith("验证码")
     assert page.get_by_label("姓名").input_value() == "李全国"
@@ -45,12 +58,13 @@ def test_a_registrar_looks_a_student_up_with_the_captcha(page, world, registered
 
     spent = {}
 
-    def answered() -> bool:   # the record reaches the national read model through events
+    def answered() -> bool:  # the record reaches the national read model through events
         spent["id"] = captcha_id(page)
         spent["answer"] = world.captcha_answer(spent["id"])
         page.get_by_label("验证码", exact=True).fill(spent["answer"])
         page.get_by_role("button", name="查询").click()
         return page.get_by_role("heading", name="查询结果").count() > 0
+
     wait_for(answered, "the student in the national lookup", timeout=60)
     row = page.locator("table.list tbody tr").first.inner_text()
     for shown in ("李全国", registered.national_student_number, "浙江省", "在读", "否"):

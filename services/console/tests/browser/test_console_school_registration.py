@@ -1,11 +1,13 @@
 """The school registrar's registration screens (chapters 4-7, 10, 11), each used in the browser by the
 registrar: 学前调档管理, 学前档案信息补录, 小学新生注册 / 非小学新生注册 (录入 with 保存 and 保存并继续,
 proof material, 导入 with the progress page) and 学籍上报. Every refusal shown comes from a service."""
+
 from __future__ import annotations
 
 import threading
 
 import pytest
+from conftest import check_accessible, screenshot, sign_in
 from console_world import (
     OTHER_SCHOOL,
     SCHOOL,
@@ -15,29 +17,42 @@ from console_world import (
     shared_preschool_person,
     wait_for,
 )
+
 from xueji.v1 import common_pb2, registration_pb2
 from xueji_common.auth import Role
 from xueji_registration.testing import resident_id
 
-from conftest import check_accessible, screenshot, sign_in
-
-REPORT_SCHOOL = "1330105002"   # its own school: the report worklist holds this test's students only
+REPORT_SCHOOL = "1330105002"  # its own school: the report worklist holds this test's students only
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A complete 学生基本信息 of a resident non-freshman, by input id (the field path), as typed.
 RESIDENT_FORM = {
-    "student-birthplace_code": "330102", "student-native_place_code": "330102", "student-ethnicity_code": "01",
-    "student-nationality_code": "CHN", "student-overseas_chinese_code": "00",
-    "student-household_registration_code": "330102", "student-household_type_code": "2", "student-grade": "13",
-    "student-class_name": "2班", "student-admission_year_month": "202409",
-    "student-current_address": "杭州市上城区清波街2号", "student-mailing_address": "杭州市上城区清波街2号",
-    "student-home_address": "杭州市上城区清波街2号", "student-phone": "0571-87000001", "student-postal_code": "310002",
-    "student-family_members-0-name": "李大山", "student-family_members-0-relationship_code": "51",
+    "student-birthplace_code": "330102",
+    "student-native_place_code": "330102",
+    "student-ethnicity_code": "01",
+    "student-nationality_code": "CHN",
+    "student-overseas_chinese_code": "00",
+    "student-household_registration_code": "330102",
+    "student-household_type_code": "2",
+    "student-grade": "13",
+    "student-class_name": "2班",
+    "student-admission_year_month": "202409",
+    "student-current_address": "杭州市上城区清波街2号",
+    "student-mailing_address": "杭州市上城区清波街2号",
+    "student-home_address": "杭州市上城区清波街2号",
+    "student-phone": "0571-87000001",
+    "student-postal_code": "310002",
+    "student-family_members-0-name": "李大山",
+    "student-family_members-0-relationship_code": "51",
     "student-family_members-0-document-number": resident_id("19850101", "021"),
 }
 RESIDENT_CHOICES = {
-    "student-health_status": "健康或良好", "student-admission_method": "就近入学", "student-attendance_mode": "走读",
-    "student-only_child": "是", "student-preschool_educated": "是",
-    "student-family_members-0-document-type": "居民身份证", "student-family_members-0-guardian": "是",
+    "student-health_status": "健康或良好",
+    "student-admission_method": "就近入学",
+    "student-attendance_mode": "走读",
+    "student-only_child": "是",
+    "student-preschool_educated": "是",
+    "student-family_members-0-document-type": "居民身份证",
+    "student-family_members-0-guardian": "是",
 }
 
 
@@ -60,6 +75,7 @@ def fill(page, texts: dict, choices: dict) -> None:
 
 # -- 非小学新生注册: 录入 ---------------------------------------------------------------------------
 
+
 def test_registrar_enters_non_freshmen_by_hand_with_save_and_continue(page, world, registrar):
     signed_in(page, registrar)
     page.get_by_role("link", name="非小学新生注册", exact=True).click()
@@ -73,7 +89,7 @@ def test_registrar_enters_non_freshmen_by_hand_with_save_and_continue(page, worl
     page.locator("#student-document-type").select_option(label="居民身份证")
     page.locator("#student-document-number").fill(resident_id("20170304", "042"))
     assert page.locator("#student-birth_date").input_value() == "2017-03-04"
-    assert page.locator("#student-gender").input_value() == "GENDER_FEMALE"        # 17th digit even
+    assert page.locator("#student-gender").input_value() == "GENDER_FEMALE"  # 17th digit even
     assert page.locator("#student-gender").is_disabled()
     assert page.locator("#student-birth_date").get_attribute("readonly") is not None
 
@@ -102,29 +118,47 @@ def test_registrar_enters_non_freshmen_by_hand_with_save_and_continue(page, worl
     page.get_by_role("button", name="保存", exact=True).click()
     page.get_by_role("heading", name="学籍注册信息：李录入二").wait_for()
     assert page.get_by_text("李录入二 已保存并提交").is_visible()
-    listed = world.registrations.ListApplications(registration_pb2.ListApplicationsRequest(
-        name="李录入", page_size=10), metadata=world.md(Role.SCHOOL_REGISTRAR), timeout=10)
+    listed = world.registrations.ListApplications(
+        registration_pb2.ListApplicationsRequest(name="李录入", page_size=10),
+        metadata=world.md(Role.SCHOOL_REGISTRAR),
+        timeout=10,
+    )
     assert sorted(a.student.name for a in listed.applications) == ["李录入", "李录入二"]
     assert {a.kind for a in listed.applications} == {common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN}
 
 
-def test_hmt_non_freshman_entry_keeps_gender_editable_and_checks_the_disability_fields(page, world, registrar):
+def test_hmt_non_freshman_entry_keeps_gender_editable_and_checks_the_disability_fields(
+    page, world, registrar
+):
     signed_in(page, registrar)
     page.goto("/register/nonprimary")
     page.get_by_role("link", name="港澳台和外籍 录入").click()
     page.get_by_role("heading", name="非小学新生注册 — 港澳台和外籍学生录入").wait_for()
     types = page.locator("#student-document-type option").all_inner_texts()
-    assert "居民身份证" not in types and "护照" in types                     # the entry's document types
+    assert "居民身份证" not in types and "护照" in types  # the entry's document types
     page.locator("#student-name").fill("陈港录入")
     page.locator("#student-document-type").select_option(label="香港特区护照/身份证明")
     page.locator("#student-document-number").fill("H60180001")
-    assert not page.locator("#student-gender").is_disabled()                  # typed, not derived
+    assert not page.locator("#student-gender").is_disabled()  # typed, not derived
     page.locator("#student-gender").select_option(label="女")
     page.locator("#student-birth_date").fill("2016-09-01")
-    fill(page, {**RESIDENT_FORM, "student-birthplace_code": "810000", "student-nationality_code": "HKG",
-                "student-overseas_chinese_code": "01", "student-commute_distance_km": "1.5",
-                "student-family_members-1-name": "陈母", "student-family_members-1-relationship_code": "52"},
-         {**RESIDENT_CHOICES, "student-disability_type": "视力残疾", "student-inclusive_education": "听力残疾随班就读"})
+    fill(
+        page,
+        {
+            **RESIDENT_FORM,
+            "student-birthplace_code": "810000",
+            "student-nationality_code": "HKG",
+            "student-overseas_chinese_code": "01",
+            "student-commute_distance_km": "1.5",
+            "student-family_members-1-name": "陈母",
+            "student-family_members-1-relationship_code": "52",
+        },
+        {
+            **RESIDENT_CHOICES,
+            "student-disability_type": "视力残疾",
+            "student-inclusive_education": "听力残疾随班就读",
+        },
+    )
     page.get_by_role("button", name="保存", exact=True).click()
     assert page.locator("#student-inclusive_education-error").inner_text() == "随班就读类型与残疾人类型不一致"
     assert page.locator("#student-commute_distance_km").input_value() == "1.5"
@@ -140,7 +174,7 @@ def test_no_document_freshman_needs_proof_material_uploaded_with_the_form(page, 
     signed_in(page, registrar)
     page.get_by_role("link", name="小学新生注册", exact=True).click()
     page.get_by_role("heading", name="小学新生注册", exact=True).wait_for()
-    assert page.get_by_role("link", name="居民身份证 录入").count() == 0     # freshmen with documents: 学前调档
+    assert page.get_by_role("link", name="居民身份证 录入").count() == 0  # freshmen with documents: 学前调档
     page.get_by_role("link", name="无证件 录入").click()
     page.get_by_role("heading", name="小学新生注册 — 无证件学生录入").wait_for()
     page.locator("#student-name").fill("钱无证")
@@ -150,19 +184,25 @@ def test_no_document_freshman_needs_proof_material_uploaded_with_the_form(page, 
     fill(page, {**RESIDENT_FORM, "student-grade": "11"}, RESIDENT_CHOICES)
 
     # A photo that is not an image: the service refuses the file, next to the photo input.
-    page.get_by_label("上传照片").set_input_files({"name": "照片.png", "mimeType": "image/png", "buffer": b"not a png"})
+    page.get_by_label("上传照片").set_input_files(
+        {"name": "照片.png", "mimeType": "image/png", "buffer": b"not a png"}
+    )
     page.get_by_role("button", name="保存", exact=True).click()
     page.locator("#photo-error").wait_for()
     assert page.locator("#student-name").input_value() == "钱无证"
 
-    page.get_by_label("上传照片").set_input_files({"name": "照片.png", "mimeType": "image/png", "buffer": png()})
-    page.get_by_role("button", name="保存", exact=True).click()                  # no proof material
+    page.get_by_label("上传照片").set_input_files(
+        {"name": "照片.png", "mimeType": "image/png", "buffer": png()}
+    )
+    page.get_by_role("button", name="保存", exact=True).click()  # no proof material
     page.locator("#proof-error").wait_for()
-    assert page.get_by_text("已上传：照片.png").is_visible()                     # stored once, kept
+    assert page.get_by_text("已上传：照片.png").is_visible()  # stored once, kept
     assert page.locator("#student-birth_date").input_value() == "2019-05-06"
     check_accessible(page)
 
-    page.get_by_label("上传证明材料").set_input_files({"name": "户口簿.png", "mimeType": "image/png", "buffer": png()})
+    page.get_by_label("上传证明材料").set_input_files(
+        {"name": "户口簿.png", "mimeType": "image/png", "buffer": png()}
+    )
     page.get_by_role("button", name="保存", exact=True).click()
     page.get_by_role("heading", name="学籍注册信息：钱无证").wait_for()
     assert page.get_by_text("无需认证").is_visible()
@@ -172,14 +212,21 @@ def test_no_document_freshman_needs_proof_material_uploaded_with_the_form(page, 
 
 # -- 导入 with the progress page --------------------------------------------------------------------
 
-def test_non_freshman_import_shows_upload_and_import_progress_then_the_report(page, world, registrar, monkeypatch,
-                                                                            browser, console_url):
+
+def test_non_freshman_import_shows_upload_and_import_progress_then_the_report(
+    page, world, registrar, monkeypatch, browser, console_url
+):
     # The import is held back until the progress page has been seen (the console runs in this process).
     from xueji_console import import_jobs
 
     gate, start = threading.Event(), import_jobs.start
-    monkeypatch.setattr(import_jobs, "start", lambda owner, name, kind, category, run: start(
-        owner, name, kind, category, lambda: gate.wait(60) and run()))
+    monkeypatch.setattr(
+        import_jobs,
+        "start",
+        lambda owner, name, kind, category, run: start(
+            owner, name, kind, category, lambda: gate.wait(60) and run()
+        ),
+    )
     signed_in(page, registrar)
     page.get_by_role("link", name="非小学新生注册", exact=True).click()
     page.get_by_role("link", name="居民身份证 导入").click()
@@ -191,14 +238,25 @@ def test_non_freshman_import_shows_upload_and_import_progress_then_the_report(pa
 
     seen, posts = [], []
     page.on("request", lambda request: seen.append(request.url) if "/imports/jobs/" in request.url else None)
-    page.on("request", lambda request: posts.append(request.resource_type)
-            if request.method == "POST" and request.url.endswith("/imports") else None)
+    page.on(
+        "request",
+        lambda request: (
+            posts.append(request.resource_type)
+            if request.method == "POST" and request.url.endswith("/imports")
+            else None
+        ),
+    )
     page.get_by_label("导入文件").set_input_files(
-        {"name": "插班生.xlsx", "mimeType": XLSX, "buffer": non_primary_workbook(["孙插班一", "孙插班二"], bad=["孙坏行"])})
+        {
+            "name": "插班生.xlsx",
+            "mimeType": XLSX,
+            "buffer": non_primary_workbook(["孙插班一", "孙插班二"], bad=["孙坏行"]),
+        }
+    )
     page.get_by_role("button", name="上传").click()
     page.get_by_role("heading", name="正在导入：插班生.xlsx").wait_for()
-    assert posts == ["xhr"]                             # sent by script, its upload progress shown in the bar
-    assert page.get_by_label("上传进度", exact=True).count() == 0              # a new page: the upload is done
+    assert posts == ["xhr"]  # sent by script, its upload progress shown in the bar
+    assert page.get_by_label("上传进度", exact=True).count() == 0  # a new page: the upload is done
     polls = len(seen)
     page.wait_for_timeout(2500)
     assert len(seen) > polls, "the page polls the import while it runs"
@@ -225,11 +283,14 @@ def test_non_freshman_import_shows_upload_and_import_progress_then_the_report(pa
 
 def test_failed_rows_beyond_the_first_page_of_reasons_are_a_link_away(page, registrar):
     signed_in(page, registrar)
-    page.goto(f"/imports?kind={common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN}"
-              f"&category={common_pb2.DOCUMENT_CATEGORY_RESIDENT}")
+    page.goto(
+        f"/imports?kind={common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN}"
+        f"&category={common_pb2.DOCUMENT_CATEGORY_RESIDENT}"
+    )
     bad = [f"曹缺班级{i:03d}" for i in range(101)]
     page.get_by_label("导入文件").set_input_files(
-        {"name": "缺班级.xlsx", "mimeType": XLSX, "buffer": non_primary_workbook([], bad=bad)})
+        {"name": "缺班级.xlsx", "mimeType": XLSX, "buffer": non_primary_workbook([], bad=bad)}
+    )
     page.get_by_role("button", name="上传").click()
     page.get_by_role("heading", name="导入结果：缺班级.xlsx").wait_for(timeout=60000)
     assert page.locator("#rows-failed").inner_text() == "101"
@@ -241,17 +302,22 @@ def test_failed_rows_beyond_the_first_page_of_reasons_are_a_link_away(page, regi
 
 def test_an_import_the_service_refuses_comes_back_to_the_file_input(page, registrar):
     signed_in(page, registrar)
-    page.goto(f"/imports?kind={common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN}"
-              f"&category={common_pb2.DOCUMENT_CATEGORY_HMT_FOREIGN}")
-    page.get_by_label("导入文件").set_input_files({"name": "不是模板.xlsx", "mimeType": XLSX, "buffer": b"not a workbook"})
+    page.goto(
+        f"/imports?kind={common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN}"
+        f"&category={common_pb2.DOCUMENT_CATEGORY_HMT_FOREIGN}"
+    )
+    page.get_by_label("导入文件").set_input_files(
+        {"name": "不是模板.xlsx", "mimeType": XLSX, "buffer": b"not a workbook"}
+    )
     page.get_by_role("button", name="上传").click()
     page.locator("#file-error").wait_for()
     assert page.get_by_role("heading", name="非小学新生注册 — Excel导入").is_visible()
-    assert "港澳台和外籍" in page.get_by_text("导入文件（").inner_text()          # the category kept
+    assert "港澳台和外籍" in page.get_by_text("导入文件（").inner_text()  # the category kept
     check_accessible(page)
 
 
 # -- 学前调档管理 and 学前档案信息补录 -------------------------------------------------------------------
+
 
 def test_registrar_manages_preschool_transfers(page, world, registrar):
     person = freshman_person()
@@ -278,7 +344,7 @@ def test_registrar_manages_preschool_transfers(page, world, registrar):
     page.locator("#identity-document-type").select_option(label="居民身份证")
     page.locator("#identity-document-number").fill(person.resident_id)
     page.get_by_role("button", name="确定").click()
-    page.get_by_role("dialog").get_by_role("alert").wait_for()                # the refusal in the window
+    page.get_by_role("dialog").get_by_role("alert").wait_for()  # the refusal in the window
     assert "不允许重复录入" in page.get_by_role("alert").inner_text()
     assert page.locator("#identity-name").input_value() == "重复录入"
     check_accessible(page)
@@ -328,9 +394,15 @@ def test_preschool_import_shows_pass_and_fail_counts_and_reasons(page, registrar
     from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE
     from xueji_registration.domain.template.rows import form_cells
 
-    rows = [{"name": "蒋导入无证", "gender": "GENDER_MALE", "birthDate": {"year": 2019, "month": 1, "day": 2},
-             "document": {"type": "DOCUMENT_TYPE_OTHER"}},
-            {"name": "蒋坏号", "document": {"type": "DOCUMENT_TYPE_RESIDENT_ID", "number": "330102201901020000"}}]
+    rows = [
+        {
+            "name": "蒋导入无证",
+            "gender": "GENDER_MALE",
+            "birthDate": {"year": 2019, "month": 1, "day": 2},
+            "document": {"type": "DOCUMENT_TYPE_OTHER"},
+        },
+        {"name": "蒋坏号", "document": {"type": "DOCUMENT_TYPE_RESIDENT_ID", "number": "330102201901020000"}},
+    ]
     workbook = samples.workbook(PRESCHOOL_TEMPLATE, [form_cells(PRESCHOOL_TEMPLATE, row) for row in rows])
     signed_in(page, registrar)
     page.goto("/preschool")
@@ -340,14 +412,16 @@ def test_preschool_import_shows_pass_and_fail_counts_and_reasons(page, registrar
     with page.expect_download() as template:
         page.get_by_role("link", name="下载模板").click()
     assert template.value.suggested_filename.endswith(".xlsx")
-    page.get_by_label("导入文件").set_input_files({"name": "学前调档.xlsx", "mimeType": XLSX, "buffer": workbook})
+    page.get_by_label("导入文件").set_input_files(
+        {"name": "学前调档.xlsx", "mimeType": XLSX, "buffer": workbook}
+    )
     page.get_by_role("button", name="上传").click()
     page.get_by_role("heading", name="导入结果：学前调档.xlsx").wait_for()
     assert page.locator("#rows-passed").inner_text() == "1"
     assert page.locator("#rows-failed").inner_text() == "1"
-    assert set(dialog.locator("table.list tbody td:first-child").all_inner_texts()) == {"3"}   # the failed row
+    assert set(dialog.locator("table.list tbody td:first-child").all_inner_texts()) == {"3"}  # the failed row
     check_accessible(page)
-    dialog.get_by_role("link", name="查看学前调档").click()                    # the list, with the new child
+    dialog.get_by_role("link", name="查看学前调档").click()  # the list, with the new child
     page.get_by_role("cell", name="蒋导入无证", exact=True).wait_for()
 
 
@@ -365,7 +439,7 @@ def test_registrar_confirms_a_preschool_record_among_several(page, world, regist
     dialog.wait_for()
     assert dialog.locator("table.list tbody tr").count() >= 2
     check_accessible(page)
-    page.get_by_role("button", name="确认匹配").click()                       # nothing chosen
+    page.get_by_role("button", name="确认匹配").click()  # nothing chosen
     dialog.get_by_role("alert").wait_for()
     dialog.locator("input[name=candidate]").first.check()
     page.get_by_role("button", name="确认匹配").click()
@@ -383,10 +457,10 @@ def test_registrar_supplements_a_matched_child_and_the_registration_is_submitted
     check_accessible(page)
     page.get_by_role("link", name=f"{person.name} 学籍信息补录").click()
     page.get_by_role("heading", name=f"学籍信息补录 — 居民身份证学生：{person.name}").wait_for()
-    assert page.locator("#student-name").get_attribute("readonly") is not None    # the transfer's identity
+    assert page.locator("#student-name").get_attribute("readonly") is not None  # the transfer's identity
     fill(page, {**RESIDENT_FORM, "student-grade": "11", "student-postal_code": "31000"}, RESIDENT_CHOICES)
     page.get_by_role("button", name="保存").click()
-    page.locator("#student-postal_code-error").wait_for()                          # the service's reason
+    page.locator("#student-postal_code-error").wait_for()  # the service's reason
     assert page.locator("#student-home_address").input_value() == "杭州市上城区清波街2号"
     check_accessible(page)
     page.locator("#student-postal_code").fill("310002")
@@ -406,8 +480,11 @@ def test_registrar_supplements_a_matched_child_and_the_registration_is_submitted
 def test_another_schools_preschool_transfer_by_url_is_refused_and_shows_nothing(page, world, registrar):
     other = world.preschool_hmt_transfer("褚他校调档", school=OTHER_SCHOOL)
     signed_in(page, registrar)
-    for path in (f"/preschool/{other.transfer_id}/edit", f"/preschool/{other.transfer_id}/confirm",
-                 f"/supplementary/{other.transfer_id}"):
+    for path in (
+        f"/preschool/{other.transfer_id}/edit",
+        f"/preschool/{other.transfer_id}/confirm",
+        f"/supplementary/{other.transfer_id}",
+    ):
         response = page.goto(path)
         assert response.status == 403, path
         assert "褚他校调档" not in page.content()
@@ -415,17 +492,24 @@ def test_another_schools_preschool_transfer_by_url_is_refused_and_shows_nothing(
 
 # -- a returned application: 修改, 重新提交, 撤销 ----------------------------------------------------------
 
-def test_registrar_corrects_and_resubmits_a_returned_application_and_withdraws_another(page, world, registrar):
+
+def test_registrar_corrects_and_resubmits_a_returned_application_and_withdraws_another(
+    page, world, registrar
+):
     returned = world.no_document_student("卫退回")
     world.reject(world.pending_case(returned.application_id), "班级填写有误")
-    wait_for(lambda: world.application(returned.application_id).state == registration_pb2.APPLICATION_STATE_RETURNED,
-             "the rejection to reach the application")
+    wait_for(
+        lambda: (
+            world.application(returned.application_id).state == registration_pb2.APPLICATION_STATE_RETURNED
+        ),
+        "the rejection to reach the application",
+    )
     signed_in(page, registrar)
     page.goto(f"/applications/{returned.application_id}")
     page.get_by_role("link", name="修改").click()
     page.get_by_role("heading", name="修改学籍注册信息：卫退回").wait_for()
-    assert page.get_by_text("班级填写有误").is_visible()                       # the opinion it came back with
-    assert page.locator("#student-class_name").input_value() == "1班"          # the stored form
+    assert page.get_by_text("班级填写有误").is_visible()  # the opinion it came back with
+    assert page.locator("#student-class_name").input_value() == "1班"  # the stored form
     page.locator("#student-class_name").fill("3班")
     page.locator("#student-phone").fill("")
     page.get_by_role("button", name="保存并重新提交").click()
@@ -437,17 +521,17 @@ def test_registrar_corrects_and_resubmits_a_returned_application_and_withdraws_a
     page.get_by_role("status").filter(has_text="卫退回 已修改并重新提交").wait_for()
     resubmitted = world.application(returned.application_id)
     assert resubmitted.student.class_name == "3班" and resubmitted.revision == 2
-    assert len(resubmitted.proof_materials) == 1                              # what the page does not show, kept
+    assert len(resubmitted.proof_materials) == 1  # what the page does not show, kept
 
     other = world.no_document_student("卫撤销")
     page.goto(f"/applications/{other.application_id}")
     case = world.pending_case(other.application_id)
-    world.approve(case)                                                       # changed since the page was read
+    world.approve(case)  # changed since the page was read
     wait_for(lambda: world.application(other.application_id).version != other.version, "the approval")
     page.get_by_label("撤销原因").fill("重复录入")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="撤销").click()
-    page.get_by_role("alert").wait_for()                                      # refused: the version read is old
+    page.get_by_role("alert").wait_for()  # refused: the version read is old
     assert world.application(other.application_id).state != registration_pb2.APPLICATION_STATE_WITHDRAWN
     page.get_by_label("撤销原因").fill("重复录入")
     page.once("dialog", lambda dialog: dialog.accept())
@@ -458,6 +542,7 @@ def test_registrar_corrects_and_resubmits_a_returned_application_and_withdraws_a
 
 # -- 学籍上报 -------------------------------------------------------------------------------------
 
+
 def test_registrar_reports_approved_students_selected_and_all(page, world):
     names = ["韩上报一", "韩上报二", "韩上报三"]
     for name in names:
@@ -465,7 +550,7 @@ def test_registrar_reports_approved_students_selected_and_all(page, world):
         world.approve(world.pending_case(app.application_id, REPORT_SCHOOL), REPORT_SCHOOL)
     user = ("sch-reporter", world.user("sch-reporter", Role.SCHOOL_REGISTRAR, REPORT_SCHOOL))
     signed_in(page, user)
-    tile = page.get_by_role("link", name="非小学新生待上报")                  # 工作台: what waits, linked
+    tile = page.get_by_role("link", name="非小学新生待上报")  # 工作台: what waits, linked
     assert tile.locator(".n").inner_text() == "3"
     tile.click()
     page.get_by_role("heading", name="非小学新生注册上报").wait_for()
@@ -473,7 +558,7 @@ def test_registrar_reports_approved_students_selected_and_all(page, world):
     check_accessible(page)
     screenshot(page, "console-report")
 
-    page.get_by_role("button", name="上报", exact=True).click()                  # nothing selected
+    page.get_by_role("button", name="上报", exact=True).click()  # nothing selected
     page.get_by_role("status").filter(has_text="请先勾选要上报的学生").wait_for()
 
     page.get_by_label("选择韩上报一").check()

@@ -1,12 +1,12 @@
 """The screens, each used by the user whose job it is, in the manual's words."""
+
 from __future__ import annotations
 
 import pytest
+from conftest import check_accessible, screenshot, sign_in
 from console_world import SCHOOL, freshman_workbook, wait_for
 
-from conftest import check_accessible, screenshot, sign_in
-
-REVIEW_SCHOOL = "1330102004"   # its own school: the worklist holds this test's students only
+REVIEW_SCHOOL = "1330102004"  # its own school: the worklist holds this test's students only
 from xueji.v1 import registration_pb2
 from xueji_common.auth import Role
 
@@ -45,16 +45,21 @@ def test_school_registrar_imports_primary_freshmen_from_the_template(page, world
     assert download.value.suggested_filename.endswith(".xlsx")
     assert download.value.path().stat().st_size > 1000
 
-    page.get_by_role("button", name="上传").click()                       # nothing chosen
+    page.get_by_role("button", name="上传").click()  # nothing chosen
     assert page.get_by_text("请选择要导入的Excel文件").is_visible()
 
     page.get_by_label("导入文件").set_input_files(
-        {"name": "一年级新生.xlsx", "mimeType": XLSX, "buffer": freshman_workbook(world, ["陈港一", "陈港二"], ["王无调档"])})
+        {
+            "name": "一年级新生.xlsx",
+            "mimeType": XLSX,
+            "buffer": freshman_workbook(world, ["陈港一", "陈港二"], ["王无调档"]),
+        }
+    )
     page.get_by_role("button", name="上传").click()
     page.get_by_role("heading", name="导入结果：一年级新生.xlsx").wait_for()
     assert page.locator("#rows-passed").inner_text() == "2"
     assert page.locator("#rows-failed").inner_text() == "1"
-    assert page.get_by_role("cell", name="4", exact=True).is_visible()   # the failed row, header = row 1
+    assert page.get_by_role("cell", name="4", exact=True).is_visible()  # the failed row, header = row 1
     assert page.get_by_text("未找到该学生的学前调档信息").is_visible()
     check_accessible(page)
     screenshot(page, "console-import-report")
@@ -71,15 +76,15 @@ def test_registrar_queries_registrations_with_filters_paging_and_a_case_detail(p
     page.get_by_label("姓名").fill("周查询")
     page.get_by_role("button", name="查询").click()
     page.get_by_text("共 21 条").wait_for()
-    assert page.evaluate("window.sameDocument === true")                # htmx swapped the list only
-    assert "name=%E5%91%A8" in page.url                                 # and the address can be shared
-    assert page.locator("table.list tbody tr").count() == 20                # the service's page, not all
+    assert page.evaluate("window.sameDocument === true")  # htmx swapped the list only
+    assert "name=%E5%91%A8" in page.url  # and the address can be shared
+    assert page.locator("table.list tbody tr").count() == 20  # the service's page, not all
     check_accessible(page)
     screenshot(page, "console-registration-query")
     page.get_by_role("link", name="下一页").click()
     page.get_by_role("link", name="首页").wait_for()
     assert page.locator("table.list tbody tr").count() == 1
-    assert page.get_by_label("姓名").input_value() == "周查询"               # conditions kept across pages
+    assert page.get_by_label("姓名").input_value() == "周查询"  # conditions kept across pages
 
     page.get_by_label("姓名").fill("周查询")
     page.get_by_label("注册状态").select_option(label="审核不通过，已退回")
@@ -111,11 +116,17 @@ def test_school_leader_decides_cases_with_opinions_and_in_batches(page, world, l
     page.get_by_label("审核意见").fill("照片不清晰")
     page.get_by_role("button", name="审核不通过").click()
     assert page.get_by_role("status").inner_text() == "吴审核一 审核不通过"
-    wait_for(lambda: world.registrations.GetApplication(
-        registration_pb2.GetApplicationRequest(application_id=apps[0].application_id),
-        metadata=world.md(Role.SCHOOL_REGISTRAR, REVIEW_SCHOOL), timeout=10).state
-        == registration_pb2.APPLICATION_STATE_RETURNED,
-        "the rejection to reach the application")
+    wait_for(
+        lambda: (
+            world.registrations.GetApplication(
+                registration_pb2.GetApplicationRequest(application_id=apps[0].application_id),
+                metadata=world.md(Role.SCHOOL_REGISTRAR, REVIEW_SCHOOL),
+                timeout=10,
+            ).state
+            == registration_pb2.APPLICATION_STATE_RETURNED
+        ),
+        "the rejection to reach the application",
+    )
 
     # Someone else decided meanwhile: refused, with what was typed kept.
     page.get_by_role("link", name="审核 吴审核二").click()
@@ -153,20 +164,20 @@ def test_county_registrar_sees_its_schools_waiting_and_queries_its_area(page, wo
     login = ("scr-county", world.user("scr-county", Role.DEPARTMENT_REGISTRAR, "330102"))
     signed_in(page, login)
     check_accessible(page)
-    assert page.get_by_role("link", name="学校审核").count() == 0         # the menu of the role
+    assert page.get_by_role("link", name="学校审核").count() == 0  # the menu of the role
     page.get_by_role("link", name="学籍注册查询").click()
     page.get_by_label("姓名").fill("郑县级")
     page.get_by_role("button", name="查询").click()
     row = page.locator("table.list tbody tr", has_text="郑县级")
     row.wait_for()
-    assert "杭州市上城区天长小学" in row.inner_text()                      # a department sees the school
+    assert "杭州市上城区天长小学" in row.inner_text()  # a department sees the school
     check_accessible(page)
 
 
 def test_sign_in_by_keyboard_alone(page, registrar):
     page.goto("/signin")
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "login_name"   # the first stop of the page
+    assert page.evaluate("document.activeElement.id") == "login_name"  # the first stop of the page
     page.keyboard.type(registrar[0])
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "password"

@@ -1,12 +1,13 @@
 """Sessions, CSRF, cookies, CSP and authorization as the browser sees them."""
+
 from __future__ import annotations
 
 import pytest
+from conftest import check_accessible, sign_in
 from console_world import OTHER_SCHOOL, SCHOOL
+
 from xueji.v1 import review_pb2
 from xueji_common.auth import Role
-
-from conftest import check_accessible, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +30,9 @@ def test_sign_in_replaces_the_session_id_and_the_cookie_is_httponly_and_lax(page
     sign_in(page, *registrar)
     page.wait_for_url("**/")
     after = session_cookie(context)
-    assert after["value"] != before["value"]          # no fixation: the anonymous id is not kept
+    assert after["value"] != before["value"]  # no fixation: the anonymous id is not kept
     assert after["httpOnly"] and after["sameSite"] == "Lax"
-    assert after["secure"] is False                   # embedded mode: plain http on localhost
+    assert after["secure"] is False  # embedded mode: plain http on localhost
     # The anonymous session is gone: its id no longer signs anyone in.
     context.add_cookies([{**before, "value": before["value"]}])
     page.goto("/")
@@ -59,9 +60,12 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(page, cont
     assert refused.status == 403
     forged = page.request.post("/reviews/approve-all", form={"opinion": "同意", "csrf_token": "forged"})
     assert forged.status == 403
-    still = world.reviews.GetCase(review_pb2.GetCaseRequest(case_id=case.case_id),
-                                  metadata=world.md(Role.SCHOOL_LEADER), timeout=10)
-    assert still.state == review_pb2.REVIEW_CASE_STATE_AWAITING_SCHOOL_REVIEW and still.version == case.version
+    still = world.reviews.GetCase(
+        review_pb2.GetCaseRequest(case_id=case.case_id), metadata=world.md(Role.SCHOOL_LEADER), timeout=10
+    )
+    assert (
+        still.state == review_pb2.REVIEW_CASE_STATE_AWAITING_SCHOOL_REVIEW and still.version == case.version
+    )
 
 
 def test_another_schools_student_by_url_is_403_and_shows_nothing(page, world, registrar, leader):
@@ -115,12 +119,14 @@ def test_first_sign_in_forces_a_password_change(page, world):
     page.get_by_role("heading", name="工作台").wait_for()
 
 
-def test_an_expiring_access_token_is_refreshed_through_the_accounts_service(page, context, console, registrar):
+def test_an_expiring_access_token_is_refreshed_through_the_accounts_service(
+    page, context, console, registrar
+):
     sign_in(page, *registrar)
     page.wait_for_url("**/")
     sid = session_cookie(context)["value"]
     before = console.store.get(sid)
-    before.access_expires_at = 0          # as if 15 minutes had passed
+    before.access_expires_at = 0  # as if 15 minutes had passed
     console.store.put(before)
     page.goto("/applications")
     page.get_by_role("heading", name="学籍注册查询").wait_for()
@@ -128,7 +134,9 @@ def test_an_expiring_access_token_is_refreshed_through_the_accounts_service(page
     assert after.refresh_token != before.refresh_token and after.access_token != before.access_token
 
 
-def test_a_sign_in_the_accounts_service_ended_sends_the_user_back_to_sign_in(page, context, console, world, registrar):
+def test_a_sign_in_the_accounts_service_ended_sends_the_user_back_to_sign_in(
+    page, context, console, world, registrar
+):
     from xueji.v1 import accounts_pb2
 
     sign_in(page, *registrar)
@@ -153,7 +161,7 @@ def test_services_out_of_reach_give_a_generic_message_with_an_error_id(browser, 
     from xueji_console.config import ConsoleSettings
     from xueji_console.main import server
 
-    nowhere = Settings(data_dir=tmp_path, grpc_address=f"127.0.0.1:{free_port()}")   # nothing listens there
+    nowhere = Settings(data_dir=tmp_path, grpc_address=f"127.0.0.1:{free_port()}")  # nothing listens there
     settings = ConsoleSettings(services=nowhere, port=free_port())
     lonely = server(settings)
     thread = threading.Thread(target=lonely.run, daemon=True)

@@ -1,11 +1,12 @@
 """用户管理 in the browser: a county's user administrator lists, creates, resets, locks, unlocks
 and disables the users of its area, and reads the sign-in audit; the accounts service refuses the rest."""
+
 from __future__ import annotations
 
 import pytest
-from xueji_common.auth import Role
-
 from conftest import check_accessible, screenshot, sign_in
+
+from xueji_common.auth import Role
 
 COUNTY, SCHOOL = "330106", "1330106003"
 
@@ -40,7 +41,7 @@ def test_user_administrator_creates_resets_locks_and_disables_users_of_its_area(
     assert page.get_by_label("姓名").input_value() == "钱新用户"
     check_accessible(page)
     page.get_by_label("用户名").fill("ua-new")
-    page.get_by_label("机构代码").fill("330102")                   # another county: not its area
+    page.get_by_label("机构代码").fill("330102")  # another county: not its area
     page.get_by_label("角色").select_option(label="教育部门学籍管理员")
     page.get_by_role("button", name="保存").click()
     assert page.get_by_role("alert").is_visible()
@@ -99,7 +100,7 @@ def test_an_administrator_cannot_lock_itself(page, admin):
 
 def test_user_administrator_modifies_a_user_and_reads_the_change_log(page, world, admin):
     world.user("ua-edit", Role.SCHOOL_REGISTRAR, SCHOOL)
-    for i in range(21):                                   # more changes than a page holds
+    for i in range(21):  # more changes than a page holds
         world.user(f"ua-log-{i:02d}", Role.SCHOOL_REGISTRAR, SCHOOL, change_password=False)
     sign_in(page, *admin)
     page.goto("/users?login_name=ua-edit")

@@ -1,5 +1,6 @@
 """`xueji-console serve` exposes /metrics on its own port at the console's host, with the pages it
 served counted by route template."""
+
 from __future__ import annotations
 
 import os
@@ -21,10 +22,17 @@ def get(url: str) -> str:
 
 def test_the_served_console_counts_its_pages_on_its_metrics_port(tmp_path):
     http, metrics = free_port(), free_port()
-    env = {**os.environ, "XUEJI_CONSOLE_PORT": str(http), "XUEJI_METRICS_PORT": str(metrics),
-           "XUEJI_DATA_DIR": str(tmp_path), "XUEJI_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "XUEJI_CONSOLE_PORT": str(http),
+        "XUEJI_METRICS_PORT": str(metrics),
+        "XUEJI_DATA_DIR": str(tmp_path),
+        "XUEJI_LOG_LEVEL": "WARNING",
+    }
     env.pop("XUEJI_METRICS_HOST", None)
-    process = subprocess.Popen([str(CONSOLE), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [str(CONSOLE), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -1,5 +1,6 @@
 """Production's session store on the machine's Redis: what one replica writes another reads, the
 idle timeout is Redis's expiry, and the refresh lock is shared."""
+
 from __future__ import annotations
 
 import os
@@ -7,6 +8,7 @@ import threading
 import time
 
 import pytest
+
 from xueji_console.sessions import RedisStore, Session
 
 REDIS_URL = os.environ.get("XUEJI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

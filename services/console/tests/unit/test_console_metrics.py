@@ -1,4 +1,5 @@
 """The console's request metrics are labelled by route template, never by path (metrics.py)."""
+
 from xueji_console.app import ROUTES
 from xueji_console.metrics import route_of
 
@@ -19,7 +20,7 @@ def test_static_files_count_as_one_route_and_unknown_paths_as_unmatched():
 
 
 def test_a_known_path_with_another_method_keeps_its_template():
-    assert route_of(ROUTES, scope("/signout")) == "/signout"          # GET of a POST-only route: 405
+    assert route_of(ROUTES, scope("/signout")) == "/signout"  # GET of a POST-only route: 405
 
 
 def test_metrics_listen_on_the_consoles_host_unless_told_otherwise():
@@ -27,4 +28,6 @@ def test_metrics_listen_on_the_consoles_host_unless_told_otherwise():
     from xueji_console.config import ConsoleSettings
 
     assert ConsoleSettings(services=Settings(), host="127.0.0.1").metrics_host == "127.0.0.1"
-    assert ConsoleSettings(services=Settings(metrics_host="10.0.0.5"), host="0.0.0.0").metrics_host == "10.0.0.5"
+    assert (
+        ConsoleSettings(services=Settings(metrics_host="10.0.0.5"), host="0.0.0.0").metrics_host == "10.0.0.5"
+    )

@@ -1,8 +1,10 @@
 """The in-process session store: idle timeout, touch, delete; and the backend's error pages."""
+
 from __future__ import annotations
 
 import grpc
 import pytest
+
 from xueji_console import sessions
 from xueji_console.backend import failure_of
 from xueji_console.sessions import MemoryStore, Session
@@ -30,7 +32,7 @@ def test_a_session_ends_after_thirty_idle_minutes_and_each_request_restarts_the_
     clock.now += 1700
     store.touch(session.sid)
     clock.now += 1700
-    assert store.get(session.sid) == session           # 3,400 s old, but idle 1,700 s
+    assert store.get(session.sid) == session  # 3,400 s old, but idle 1,700 s
     clock.now += 1801
     assert store.get(session.sid) is None
 
@@ -99,7 +101,7 @@ def test_production_cookies_are_secure_and_sessions_need_redis(monkeypatch):
     monkeypatch.setenv("XUEJI_REDIS_URL", "redis://redis.internal:6379/0")
     settings = ConsoleSettings.from_env(production)
     assert settings.secure_cookies and settings.redis_url == "redis://redis.internal:6379/0"
-    assert not ConsoleSettings.from_env(Settings()).secure_cookies   # embedded: http://localhost
+    assert not ConsoleSettings.from_env(Settings()).secure_cookies  # embedded: http://localhost
 
 
 def test_memory_url_keeps_sessions_in_process_and_a_redis_url_uses_redis():

@@ -1,5 +1,6 @@
 """The record form as posted -> StudentRecordForm: paths into nested and repeated fields, what was
 typed kept, and what cannot be read at all named at its input (nothing is decided here)."""
+
 from xueji.v1 import common_pb2 as c
 from xueji_console import student_form
 
@@ -7,14 +8,21 @@ RESIDENT = c.DOCUMENT_CATEGORY_RESIDENT
 
 
 def test_typed_paths_fill_nested_and_repeated_fields():
-    form, unreadable = student_form.to_message({
-        "student.name": "张三", "student.document.type": "DOCUMENT_TYPE_RESIDENT_ID",
-        "student.birth_date": "2015-06-01", "student.only_child": "false",
-        "student.family_members[0].name": "张大山", "student.family_members[0].guardian": "true"}, RESIDENT)
+    form, unreadable = student_form.to_message(
+        {
+            "student.name": "张三",
+            "student.document.type": "DOCUMENT_TYPE_RESIDENT_ID",
+            "student.birth_date": "2015-06-01",
+            "student.only_child": "false",
+            "student.family_members[0].name": "张大山",
+            "student.family_members[0].guardian": "true",
+        },
+        RESIDENT,
+    )
     assert unreadable == {}
     assert form.name == "张三" and form.document.type == c.DOCUMENT_TYPE_RESIDENT_ID
     assert (form.birth_date.year, form.birth_date.month, form.birth_date.day) == (2015, 6, 1)
-    assert form.HasField("only_child") and form.only_child is False         # "否" is an answer, not a blank
+    assert form.HasField("only_child") and form.only_child is False  # "否" is an answer, not a blank
     assert form.family_members[0].name == "张大山" and form.family_members[0].guardian is True
 
 
@@ -26,12 +34,13 @@ def test_blank_inputs_are_not_sent_and_an_empty_family_member_is_dropped():
 
 def test_a_blank_first_member_before_a_filled_second_keeps_its_place():
     form, _ = student_form.to_message({"student.family_members[1].name": "李二"}, RESIDENT)
-    assert [m.name for m in form.family_members] == ["", "李二"]    # the service names member [0]'s blanks
+    assert [m.name for m in form.family_members] == ["", "李二"]  # the service names member [0]'s blanks
 
 
 def test_blanking_the_second_member_of_a_correction_removes_it():
-    stored, _ = student_form.to_message({"student.family_members[0].name": "张大山",
-                                         "student.family_members[1].name": "李二"}, RESIDENT)
+    stored, _ = student_form.to_message(
+        {"student.family_members[0].name": "张大山", "student.family_members[1].name": "李二"}, RESIDENT
+    )
     values = student_form.from_message(stored, RESIDENT)
     values["student.family_members[1].name"] = ""
     corrected, _ = student_form.to_message(values, RESIDENT, base=stored)
@@ -54,18 +63,28 @@ def test_input_ids_are_the_paths_made_safe_for_html():
 
 
 def test_the_transfers_identity_becomes_the_typed_values_of_the_form():
-    identity = c.StudentIdentity(name="李四", gender=c.GENDER_FEMALE, birth_date=c.Date(year=2019, month=3, day=1),
-                                 document=c.IdentityDocument(type=c.DOCUMENT_TYPE_RESIDENT_ID, number="X"))
+    identity = c.StudentIdentity(
+        name="李四",
+        gender=c.GENDER_FEMALE,
+        birth_date=c.Date(year=2019, month=3, day=1),
+        document=c.IdentityDocument(type=c.DOCUMENT_TYPE_RESIDENT_ID, number="X"),
+    )
     assert student_form.from_identity(identity) == {
-        "student.name": "李四", "student.document.number": "X", "student.document.type": "DOCUMENT_TYPE_RESIDENT_ID",
-        "student.gender": "GENDER_FEMALE", "student.birth_date": "2019-03-01"}
+        "student.name": "李四",
+        "student.document.number": "X",
+        "student.document.type": "DOCUMENT_TYPE_RESIDENT_ID",
+        "student.gender": "GENDER_FEMALE",
+        "student.birth_date": "2019-03-01",
+    }
 
 
 def test_a_corrected_form_keeps_what_the_page_has_no_input_for_and_clears_what_was_blanked():
-    stored, _ = student_form.to_message({"student.name": "张三", "student.phone": "0571-1",
-                                         "student.family_members[0].name": "张大山"}, RESIDENT)
-    stored.specialty = "书法"                                     # no input on the page
-    stored.family_members.add(name="李二")                        # the second member
+    stored, _ = student_form.to_message(
+        {"student.name": "张三", "student.phone": "0571-1", "student.family_members[0].name": "张大山"},
+        RESIDENT,
+    )
+    stored.specialty = "书法"  # no input on the page
+    stored.family_members.add(name="李二")  # the second member
     values = student_form.from_message(stored, RESIDENT)
     assert values["student.name"] == "张三" and values["student.family_members[0].name"] == "张大山"
     values.update({"student.name": "张叁", "student.phone": ""})

@@ -1,4 +1,5 @@
 """The change log's detail in the manual's words (views/users.describe_change)."""
+
 from xueji_console.views.users import describe_change
 
 
@@ -7,7 +8,10 @@ def test_a_change_detail_is_shown_with_chinese_field_names_and_role_titles():
 
 
 def test_a_name_with_spaces_stays_whole():
-    assert describe_change("display_name=Anna Maria Li org_unit=1330106003") == "姓名：Anna Maria Li；所属机构：1330106003"
+    assert (
+        describe_change("display_name=Anna Maria Li org_unit=1330106003")
+        == "姓名：Anna Maria Li；所属机构：1330106003"
+    )
 
 
 def test_a_detail_of_another_shape_is_shown_as_it_is():

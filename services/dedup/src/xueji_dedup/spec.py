@@ -1,4 +1,5 @@
 """The dedup service as the shared runners host it (scope province or national by configuration)."""
+
 from pathlib import Path
 
 from xueji_common.runtime.spec import ServiceSpec
@@ -15,7 +16,7 @@ SPEC = ServiceSpec(
     make_uow=uow_factory,
     grpc_bindings=bindings,
     subscriptions=SUBSCRIPTIONS,
-    worker_concurrency=4,   # handlers check versions or serialize per application (safe side by side)
+    worker_concurrency=4,  # handlers check versions or serialize per application (safe side by side)
     seed_demo=demo.seed,
     periodic_tasks=maintenance.periodic_tasks,
 )

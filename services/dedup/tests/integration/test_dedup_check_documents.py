@@ -1,12 +1,13 @@
 """Dedup.CheckDocuments, the batch of CheckDocument: the same answers as one call per document (on
 PostgreSQL's prepared array join and on SQLite's row values), in the order asked, with the limit and
 each item's errors named."""
+
 from __future__ import annotations
 
 import grpc
 import pytest
-
 from dedup_helpers import SCHOOL
+
 from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.config import Settings
@@ -26,19 +27,25 @@ def h(i: int) -> str:
 def holdings_of(rt) -> list[national.DocumentCheck]:
     """Two records, one open reservation, and documents nobody holds: what a class's check meets."""
     for i in (1, 2):
-        reservation = national.reserve_identity(rt.uow_factory(), national.ReserveIdentity(
-            "A", h(i), f"a{i}", "330000", SCHOOL))
-        national.commit_reservation(rt.uow_factory(), reservation.reservation_id, f"r{i}", f"L33010220150601000{i}")
+        reservation = national.reserve_identity(
+            rt.uow_factory(), national.ReserveIdentity("A", h(i), f"a{i}", "330000", SCHOOL)
+        )
+        national.commit_reservation(
+            rt.uow_factory(), reservation.reservation_id, f"r{i}", f"L33010220150601000{i}"
+        )
     national.reserve_identity(rt.uow_factory(), national.ReserveIdentity("A", h(3), "a3", "320000", SCHOOL))
     return [national.DocumentCheck("A", h(i)) for i in (4, 1, 3, 5, 2, 1)] + [
-        national.DocumentCheck("A", h(3), except_application="a3"),   # its own reservation does not count
-        national.DocumentCheck("B", h(1))]                             # another type, same hash: not held
+        national.DocumentCheck("A", h(3), except_application="a3"),  # its own reservation does not count
+        national.DocumentCheck("B", h(1)),
+    ]  # another type, same hash: not held
 
 
 def assert_batch_answers_as_single_checks(rt) -> None:
     checks, reads = holdings_of(rt), read_engine(rt.engine)
     batch = national.check_documents(reads, checks)
-    single = [national.check_document(reads, c.document_type, c.document_hash, c.except_application) for c in checks]
+    single = [
+        national.check_document(reads, c.document_type, c.document_hash, c.except_application) for c in checks
+    ]
     assert batch == single
     assert [bool(held) for held in batch] == [False, True, True, False, True, True, False, False]
 
@@ -83,6 +90,8 @@ def test_check_documents_over_grpc_in_order_with_the_limit_and_named_items(dedup
         assert field_violations(err.value) == [("documents", "一次最多查询 500 个证件")]
 
         with pytest.raises(grpc.RpcError) as err:
-            stub.CheckDocuments(dedup_pb2.CheckDocumentsRequest(documents=asked),
-                                metadata=bearer(dedup.tokens.mint("u", Role.SCHOOL_REGISTRAR, SCHOOL)))
+            stub.CheckDocuments(
+                dedup_pb2.CheckDocumentsRequest(documents=asked),
+                metadata=bearer(dedup.tokens.mint("u", Role.SCHOOL_REGISTRAR, SCHOOL)),
+            )
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -1,14 +1,14 @@
 """The province tier on ApplicationSubmitted: HMT/foreign document dedup and resident authentication,
 province index then the national tier over gRPC; reservations released on withdrawal, kept on return."""
+
 from __future__ import annotations
 
+from dedup_helpers import SCHOOL, SCHOOL_JS, deliver, published, record_created, resident, submitted
 from sqlalchemy import select
 
 from xueji.v1 import events_pb2
 from xueji_common.documents import resident_id_check_digit
 from xueji_dedup.adapters.tables import national_reservations
-
-from dedup_helpers import SCHOOL, SCHOOL_JS, deliver, published, record_created, resident, submitted
 
 PASSPORT = "E12345678"
 
@@ -51,8 +51,9 @@ def test_withdrawal_releases_the_reservation_and_return_keeps_it(dedup):
     assert published(dedup, "DedupCompleted")[-1].outcome == events_pb2.DEDUP_OUTCOME_FAILED  # still held
     deliver(dedup, events_pb2.ApplicationWithdrawn(application_id=app_id))
     with dedup.session_factory() as s:
-        assert s.execute(select(national_reservations.c.state, national_reservations.c.release_reason)).one() == (
-            "released", "WITHDRAWN")
+        assert s.execute(
+            select(national_reservations.c.state, national_reservations.c.release_reason)
+        ).one() == ("released", "WITHDRAWN")
     deliver(dedup, submitted(PASSPORT, doc_type="A", school=SCHOOL_JS))
     assert published(dedup, "DedupCompleted")[-1].outcome == events_pb2.DEDUP_OUTCOME_PASSED
 
@@ -60,7 +61,10 @@ def test_withdrawal_releases_the_reservation_and_return_keeps_it(dedup):
 def test_resident_authentication_passes_for_the_registered_identity(dedup, people):
     deliver(dedup, resident(people[0]))
     [done] = published(dedup, "DedupCompleted")
-    assert (done.kind, done.outcome) == (events_pb2.DEDUP_KIND_IDENTITY_AUTHENTICATION, events_pb2.DEDUP_OUTCOME_PASSED)
+    assert (done.kind, done.outcome) == (
+        events_pb2.DEDUP_KIND_IDENTITY_AUTHENTICATION,
+        events_pb2.DEDUP_OUTCOME_PASSED,
+    )
 
 
 def test_resident_authentication_fails_with_the_registers_reason(dedup, people):
@@ -99,7 +103,9 @@ def test_stale_and_repeated_events_change_nothing(dedup, people):
 def test_a_resubmission_with_a_corrected_document_moves_the_reservation(dedup):
     first = submitted(PASSPORT, doc_type="A")
     deliver(dedup, first)
-    corrected = submitted("E87654321", doc_type="A", revision=2, application_id=first.application.application_id)
+    corrected = submitted(
+        "E87654321", doc_type="A", revision=2, application_id=first.application.application_id
+    )
     deliver(dedup, corrected)
     with dedup.session_factory() as s:
         states = sorted(s.execute(select(national_reservations.c.state)).scalars())

@@ -7,14 +7,26 @@ province through the deliveries it pulls (idempotently).
 Two province tiers (浙江, 江苏) and a national tier, each with its own database, the province tiers
 reaching the national one over gRPC; dedup's own ProblemRaised / ProblemResolved are handed back to
 the tier that published them, as the bus does."""
+
 from __future__ import annotations
 
 import grpc
 import pytest
+from dedup_helpers import (
+    HASH_KEY,
+    SCHOOL,
+    SCHOOL_B,
+    SCHOOL_JS,
+    deliver,
+    published,
+    pull_for,
+    pull_national_events,
+    record_created,
+    resident,
+    submitted,
+)
 from sqlalchemy import select
 
-from dedup_helpers import (HASH_KEY, SCHOOL, SCHOOL_B, SCHOOL_JS, deliver, published, pull_for, pull_national_events,
-                           record_created, resident, submitted)
 from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
 from xueji_common.auth import Role
 from xueji_common.db.engine import now
@@ -36,23 +48,37 @@ def problems(rt):
 
 
 def list_groups(rt, org="000000"):
-    return problems(rt).ListProblemGroups(dedup_pb2.ListProblemGroupsRequest(),
-                                          metadata=as_(rt, Role.DEPARTMENT_REGISTRAR, org)).groups
+    return (
+        problems(rt)
+        .ListProblemGroups(
+            dedup_pb2.ListProblemGroupsRequest(), metadata=as_(rt, Role.DEPARTMENT_REGISTRAR, org)
+        )
+        .groups
+    )
 
 
 def holders(rt) -> list[str]:
     response = dedup_pb2_grpc.DedupStub(grpc.insecure_channel(rt.settings.grpc_address)).CheckDocument(
-        dedup_pb2.CheckDocumentRequest(document_type=common_pb2.DOCUMENT_TYPE_PASSPORT,
-                                       document_hash=document_hash(HASH_KEY, "A", PASSPORT)),
-        metadata=as_(rt, Role.SYSTEM, "000000"))
+        dedup_pb2.CheckDocumentRequest(
+            document_type=common_pb2.DOCUMENT_TYPE_PASSPORT,
+            document_hash=document_hash(HASH_KEY, "A", PASSPORT),
+        ),
+        metadata=as_(rt, Role.SYSTEM, "000000"),
+    )
     return sorted(h.holder_id for h in response.holdings)
 
 
 def resolve(rt, group, org, *steps):
-    return problems(rt).ResolveProblemGroup(dedup_pb2.ResolveProblemGroupRequest(
-        group_id=group.group_id, opinion="核实后处理", proof_files=[PDF], expected_version=group.version,
-        resolutions=[dedup_pb2.RecordResolution(record_id=r, resolution=k) for r, k in steps]),
-        metadata=as_(rt, Role.DEPARTMENT_REGISTRAR, org))
+    return problems(rt).ResolveProblemGroup(
+        dedup_pb2.ResolveProblemGroupRequest(
+            group_id=group.group_id,
+            opinion="核实后处理",
+            proof_files=[PDF],
+            expected_version=group.version,
+            resolutions=[dedup_pb2.RecordResolution(record_id=r, resolution=k) for r, k in steps],
+        ),
+        metadata=as_(rt, Role.DEPARTMENT_REGISTRAR, org),
+    )
 
 
 def echo(rt, event_type, start=0) -> None:
@@ -63,18 +89,22 @@ def echo(rt, event_type, start=0) -> None:
 
 def test_a_deleted_duplicate_gives_up_its_national_holding_and_its_reservation(dedup):
     first, second = submitted(PASSPORT, doc_type="A"), submitted(PASSPORT, doc_type="A", school=SCHOOL_B)
-    deliver(dedup, first)                                     # reserved, then committed to r1
+    deliver(dedup, first)  # reserved, then committed to r1
     deliver(dedup, record_created(first, record_id="r1"))
     r2 = record_created(second, record_id="r2")
-    deliver(dedup, r2)                                        # a second record of the document: 一人多籍
+    deliver(dedup, r2)  # a second record of the document: 一人多籍
     assert holders(dedup) == ["r1", "r2"]
     [group] = list_groups(dedup, "330102")
     resolve(dedup, group, "330102", ("r1", DELETE), ("r2", KEEP))
     echo(dedup, "ProblemResolved")
     assert holders(dedup) == ["r2"]
     with dedup.session_factory() as s:
-        assert s.execute(select(national_reservations.c.state).where(
-            national_reservations.c.record_id == "r1")).scalar_one() == "released"
+        assert (
+            s.execute(
+                select(national_reservations.c.state).where(national_reservations.c.record_id == "r1")
+            ).scalar_one()
+            == "released"
+        )
     # registration cancels r1 and publishes it again: it does not hold the document again
     cancelled = events_pb2.StudentRecordChanged(record=record_created(first, record_id="r1").record)
     cancelled.record.version, cancelled.record.enrolment_status = 2, events_pb2.ENROLMENT_STATUS_LEFT
@@ -99,19 +129,25 @@ def test_a_cross_province_group_lives_at_the_national_tier_and_every_province_he
     deliver(zhejiang, app)
     deliver(zhejiang, record_created(app, record_id="r1"))
     r2 = record_created(submitted(PASSPORT, doc_type="A", school=SCHOOL_JS), record_id="r2")
-    deliver(jiangsu, r2)                                      # 江苏 finds 浙江's record: raised at the nation
+    deliver(jiangsu, r2)  # 江苏 finds 浙江's record: raised at the nation
 
     [group] = list_groups(nation)
     assert (group.resolver_level, group.reporting_province_code) == (common_pb2.ORG_UNIT_LEVEL_MINISTRY, "")
     assert sorted((s.record_id, s.province_code, s.school_code) for s in group.students) == [
-        ("r1", "330000", SCHOOL), ("r2", "320000", SCHOOL_JS)]
-    for tier in (zhejiang, jiangsu):                          # held by no province ...
+        ("r1", "330000", SCHOOL),
+        ("r2", "320000", SCHOOL_JS),
+    ]
+    for tier in (zhejiang, jiangsu):  # held by no province ...
         with tier.uow_factory() as uow:
             assert uow.problems.get(group.group_id) is None
         # ... and shown by each (forwarded to the nation, read only), to its own registrars
-        assert [g.group_id for g in list_groups(tier, "330000" if tier is zhejiang else "320000")] == [group.group_id]
-    shown = problems(zhejiang).GetProblemGroup(dedup_pb2.GetProblemGroupRequest(group_id=group.group_id),
-                                               metadata=as_(zhejiang, Role.DEPARTMENT_REGISTRAR, "330102"))
+        assert [g.group_id for g in list_groups(tier, "330000" if tier is zhejiang else "320000")] == [
+            group.group_id
+        ]
+    shown = problems(zhejiang).GetProblemGroup(
+        dedup_pb2.GetProblemGroupRequest(group_id=group.group_id),
+        metadata=as_(zhejiang, Role.DEPARTMENT_REGISTRAR, "330102"),
+    )
     assert shown.group_id == group.group_id
 
     # each province hears it on its own bus (its registration and national-query flag the records)
@@ -125,7 +161,7 @@ def test_a_cross_province_group_lives_at_the_national_tier_and_every_province_he
     assert holders(nation) == ["r2"]
     assert (pull_for(zhejiang, "330000"), pull_for(jiangsu, "320000")) == (2, 2)
     heard = [(tuple(e.record_ids), e.resolution) for e in published(zhejiang, "ProblemResolved")]
-    assert heard == [(("r1",), DELETE), (("r2",), KEEP)]      # 浙江's registration cancels r1 on this
+    assert heard == [(("r1",), DELETE), (("r2",), KEEP)]  # 浙江's registration cancels r1 on this
     # and a late change of the cancelled record does not make it hold the document again
     cancelled = events_pb2.StudentRecordChanged(record=record_created(app, record_id="r1").record)
     cancelled.record.version, cancelled.record.enrolment_status = 2, events_pb2.ENROLMENT_STATUS_LEFT
@@ -141,7 +177,7 @@ def test_a_cross_province_group_lives_at_the_national_tier_and_every_province_he
 def test_a_record_already_in_its_national_group_gets_no_failed_authentication_group_of_its_own(dedup, people):
     """Its province heard of the national group first (the record's creation raced with the other
     province's raise): one open group per record and document."""
-    noted, other = (resident(p, kind=1, name=p.name + "某") for p in people[5:7])   # the register disagrees
+    noted, other = (resident(p, kind=1, name=p.name + "某") for p in people[5:7])  # the register disagrees
     for app in (noted, other):
         deliver(dedup, app)
     assert [e.outcome for e in published(dedup, "DedupCompleted")] == [events_pb2.DEDUP_OUTCOME_FAILED] * 2
@@ -164,26 +200,43 @@ def test_two_provinces_raising_one_key_at_once_meet_on_one_national_group(tiers)
     key = document_hash(HASH_KEY, "A", PASSPORT)
 
     def student(record_id, school):
-        return ProblemStudent(record_id=record_id, application_id="", national_student_number="L1",
-                              temporary_number=True, name="张三", gender=1, birth_date=None, document_type="A",
-                              document_masked="E1****678", **school_chain(nation.tree, school, ""))
+        return ProblemStudent(
+            record_id=record_id,
+            application_id="",
+            national_student_number="L1",
+            temporary_number=True,
+            name="张三",
+            gender=1,
+            birth_date=None,
+            document_type="A",
+            document_masked="E1****678",
+            **school_chain(nation.tree, school, ""),
+        )
 
     barrier = Barrier(2)
 
     def raise_from(tier, mine, theirs):
         barrier.wait()
-        return Peers(tier).national.raise_group(ProblemKind.SHARED_DOCUMENT, key, [mine, theirs], "一人多籍", tier.tree)
+        return Peers(tier).national.raise_group(
+            ProblemKind.SHARED_DOCUMENT, key, [mine, theirs], "一人多籍", tier.tree
+        )
 
     with ThreadPoolExecutor(2) as pool:
-        ids = list(pool.map(raise_from, [zhejiang, jiangsu],
-                            [student("r1", SCHOOL), student("r2", SCHOOL_JS)],
-                            [student("r2", SCHOOL_JS), student("r1", SCHOOL)]))
+        ids = list(
+            pool.map(
+                raise_from,
+                [zhejiang, jiangsu],
+                [student("r1", SCHOOL), student("r2", SCHOOL_JS)],
+                [student("r2", SCHOOL_JS), student("r1", SCHOOL)],
+            )
+        )
     [group] = list_groups(nation)
     assert ids == [group.group_id, group.group_id]
     assert sorted(s.record_id for s in group.students) == ["r1", "r2"]
     # a province that raised it again later (a redelivered event) changes nothing
-    Peers(zhejiang).national.raise_group(ProblemKind.SHARED_DOCUMENT, key, [student("r1", SCHOOL)], "一人多籍",
-                                         zhejiang.tree)
+    Peers(zhejiang).national.raise_group(
+        ProblemKind.SHARED_DOCUMENT, key, [student("r1", SCHOOL)], "一人多籍", zhejiang.tree
+    )
     [again] = list_groups(nation)
     assert again.version == group.version
 
@@ -199,20 +252,21 @@ def test_pulling_again_after_a_crash_republishes_nothing_twice(tiers):
     deliver(jiangsu, record_created(submitted(PASSPORT, doc_type="A", school=SCHOOL_JS), record_id="r2"))
     province, rows = Peers(zhejiang).national.pull("330000", 0, 10)
     assert province == "330000" and [d.sequence for d in rows] == [1]
-    assert Peers(zhejiang).national.pull("330000", 0, 10)[1] == rows          # read only: the same answer
+    assert Peers(zhejiang).national.pull("330000", 0, 10)[1] == rows  # read only: the same answer
     assert national_inbox.take(zhejiang.uow_factory(), "330000", rows, tree=zhejiang.tree) == 1
     # the worker died before its cursor's commit was known: it pulls the same rows again
     with zhejiang.uow_factory() as uow:
         uow.deliveries.move_cursor("330000", 0, now())
         uow.commit()
-    assert national_inbox.take(zhejiang.uow_factory(), "330000", rows, tree=zhejiang.tree) == 0   # inbox
+    assert national_inbox.take(zhejiang.uow_factory(), "330000", rows, tree=zhejiang.tree) == 0  # inbox
     assert len(published(zhejiang, "ProblemRaised")) == 1
     assert pull_for(zhejiang, "330000") == 0
     # a province's identity pulls its own province only
     with pytest.raises(grpc.RpcError) as err:
         dedup_pb2_grpc.DedupStub(grpc.insecure_channel(nation.settings.grpc_address)).PullProblemEvents(
             dedup_pb2.PullProblemEventsRequest(province_code="320000", limit=10),
-            metadata=as_(nation, Role.SYSTEM, "330000"))
+            metadata=as_(nation, Role.SYSTEM, "330000"),
+        )
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
@@ -240,7 +294,9 @@ def test_one_database_playing_both_tiers_holds_the_national_group_once(dedup):
     renamed.record.version, renamed.record.name = 2, "李四"
     assert deliver(dedup, renamed) == "handled"
     [group] = list_groups(dedup)
-    assert group.reporting_province_code == "" and {s.record_id: s.name for s in group.students}["r2"] == "李四"
+    assert (
+        group.reporting_province_code == "" and {s.record_id: s.name for s in group.students}["r2"] == "李四"
+    )
     done = resolve(dedup, group, "000000", ("r1", DELETE), ("r2", KEEP))
     assert done.status == dedup_pb2.PROBLEM_GROUP_STATUS_RESOLVED
 
@@ -261,8 +317,11 @@ def test_a_province_group_whose_document_turns_up_in_another_province_closes_int
     with zhejiang.uow_factory() as uow:
         merged = uow.problems.get(local.group_id)
     assert merged.status.value == "resolved" and {s.status.value for s in merged.students} == {"merged"}
-    assert [g.group_id for g in list_groups(zhejiang, "330000")
-            if g.status != dedup_pb2.PROBLEM_GROUP_STATUS_RESOLVED] == [national.group_id]
+    assert [
+        g.group_id
+        for g in list_groups(zhejiang, "330000")
+        if g.status != dedup_pb2.PROBLEM_GROUP_STATUS_RESOLVED
+    ] == [national.group_id]
     resolved = [e for e in published(zhejiang, "ProblemResolved") if e.problem_group_id == local.group_id]
     assert sorted(r for e in resolved for r in e.record_ids) == ["r1", "r1b"]
 
@@ -281,26 +340,49 @@ def test_a_correction_at_the_nation_reaches_a_province_that_holds_another_data_k
     for tier, school, record_id in ((zhejiang, SCHOOL, "r1"), (jiangsu, SCHOOL_JS, "r2")):
         created = record_created(submitted(PASSPORT, doc_type="A", school=school), record_id=record_id)
         seal_into(created.record, f"L{school[1:7]}201506011234", HASH_KEY, tier.settings.data_keyring())
-        deliver(tier, created)   # as the province's registration seals it: with the province's key
+        deliver(tier, created)  # as the province's registration seals it: with the province's key
     [group] = list_groups(nation)
-    corrected = common_pb2.StudentIdentity(name="张三", gender=common_pb2.GENDER_MALE,
-                                           birth_date=common_pb2.Date(year=2015, month=6, day=1),
-                                           document=common_pb2.IdentityDocument(
-                                               type=common_pb2.DOCUMENT_TYPE_PASSPORT, number="E87654321"))
-    problems(nation).ResolveProblemGroup(dedup_pb2.ResolveProblemGroupRequest(
-        group_id=group.group_id, opinion="核实后修正", proof_files=[PDF], expected_version=group.version,
-        resolutions=[dedup_pb2.RecordResolution(record_id="r1", resolution=events_pb2.PROBLEM_RESOLUTION_CORRECT,
-                                                corrected_identity=corrected),
-                     dedup_pb2.RecordResolution(record_id="r2", resolution=KEEP)]),
-        metadata=as_(nation, Role.DEPARTMENT_REGISTRAR, "000000"))
+    corrected = common_pb2.StudentIdentity(
+        name="张三",
+        gender=common_pb2.GENDER_MALE,
+        birth_date=common_pb2.Date(year=2015, month=6, day=1),
+        document=common_pb2.IdentityDocument(type=common_pb2.DOCUMENT_TYPE_PASSPORT, number="E87654321"),
+    )
+    problems(nation).ResolveProblemGroup(
+        dedup_pb2.ResolveProblemGroupRequest(
+            group_id=group.group_id,
+            opinion="核实后修正",
+            proof_files=[PDF],
+            expected_version=group.version,
+            resolutions=[
+                dedup_pb2.RecordResolution(
+                    record_id="r1",
+                    resolution=events_pb2.PROBLEM_RESOLUTION_CORRECT,
+                    corrected_identity=corrected,
+                ),
+                dedup_pb2.RecordResolution(record_id="r2", resolution=KEEP),
+            ],
+        ),
+        metadata=as_(nation, Role.DEPARTMENT_REGISTRAR, "000000"),
+    )
     pull_for(zhejiang, "330000")
-    [fixed] = [e for e in published(zhejiang, "ProblemResolved") if e.resolution == events_pb2.PROBLEM_RESOLUTION_CORRECT]
-    assert zhejiang.settings.data_keyring().decrypt(fixed.corrected_document_number_sealed,
-                                                    CORRECTED_NUMBER) == "E87654321"
-    pull_for(jiangsu, "320000")   # 江苏 hears the resolution of 浙江's record, not the number
-    [told] = [e for e in published(jiangsu, "ProblemResolved") if e.resolution == events_pb2.PROBLEM_RESOLUTION_CORRECT]
+    [fixed] = [
+        e
+        for e in published(zhejiang, "ProblemResolved")
+        if e.resolution == events_pb2.PROBLEM_RESOLUTION_CORRECT
+    ]
+    assert (
+        zhejiang.settings.data_keyring().decrypt(fixed.corrected_document_number_sealed, CORRECTED_NUMBER)
+        == "E87654321"
+    )
+    pull_for(jiangsu, "320000")  # 江苏 hears the resolution of 浙江's record, not the number
+    [told] = [
+        e
+        for e in published(jiangsu, "ProblemResolved")
+        if e.resolution == events_pb2.PROBLEM_RESOLUTION_CORRECT
+    ]
     with pytest.raises(DataKeyError):
         jiangsu.settings.data_keyring().decrypt(told.corrected_document_number_sealed, CORRECTED_NUMBER)
-    with zhejiang.session_factory() as s:   # what 浙江 publishes on its bus: no number in clear
+    with zhejiang.session_factory() as s:  # what 浙江 publishes on its bus: no number in clear
         bodies = s.execute(select(zhejiang.spec.outbox.c.envelope)).scalars().all()
     assert [b for b in bodies if b"E87654321" in bytes(b)] == []

@@ -1,19 +1,29 @@
 """Problem records (问题学籍): raised from records, grouped and scoped, listed within a jurisdiction
 and resolved over gRPC (corroborate, correct, delete), every step audited and announced."""
+
 from __future__ import annotations
 
 import grpc
 import pytest
+from dedup_helpers import (
+    HASH_KEY,
+    SCHOOL,
+    SCHOOL_B,
+    SCHOOL_JS,
+    deliver,
+    published,
+    record_created,
+    resident,
+    submitted,
+)
 from sqlalchemy import select
 
-from dedup_helpers import (HASH_KEY, SCHOOL, SCHOOL_B, SCHOOL_JS, deliver, published, record_created, resident,
-                           submitted)
 from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
 from xueji_common.auth import Role
 from xueji_common.datakeys import CORRECTED_NUMBER, DataKeyError
 from xueji_common.documents import mask_document_number
-from xueji_common.hashing import document_hash
 from xueji_common.grpcserver.client import bearer
+from xueji_common.hashing import document_hash
 
 PASSPORT = "E12345678"
 PDF = common_pb2.FileContent(file_name="证明.pdf", content_type="application/pdf", content=b"%PDF-1.4 proof")
@@ -46,24 +56,35 @@ def shared_document_in_two_schools(rt, second_school=SCHOOL_B):
 def test_a_document_held_by_records_of_two_schools_is_one_group_for_their_county(dedup, stub):
     shared_document_in_two_schools(dedup)
     [raised] = published(dedup, "ProblemRaised")
-    assert raised.kind == events_pb2.PROBLEM_KIND_SHARED_DOCUMENT and sorted(raised.record_ids) == ["r1", "r2"]
+    assert raised.kind == events_pb2.PROBLEM_KIND_SHARED_DOCUMENT and sorted(raised.record_ids) == [
+        "r1",
+        "r2",
+    ]
     [group] = groups(dedup, stub, "330102")
     assert (group.resolver_level, group.resolver_unit_code) == (common_pb2.ORG_UNIT_LEVEL_COUNTY, "330102")
     assert group.status == dedup_pb2.PROBLEM_GROUP_STATUS_PENDING
     assert {s.document.number for s in group.students} == {"E******78"}
-    assert groups(dedup, stub, "330105") == []                                   # another county
-    assert len(groups(dedup, stub, SCHOOL, Role.SCHOOL_REGISTRAR)) == 1           # its schools see it
+    assert groups(dedup, stub, "330105") == []  # another county
+    assert len(groups(dedup, stub, SCHOOL, Role.SCHOOL_REGISTRAR)) == 1  # its schools see it
 
 
 def test_across_provinces_the_ministry_resolves(dedup, stub):
     shared_document_in_two_schools(dedup, SCHOOL_JS)
     [group] = groups(dedup, stub, "000000")
     assert (group.resolver_level, group.resolver_unit_code) == (common_pb2.ORG_UNIT_LEVEL_MINISTRY, "000000")
-    with pytest.raises(grpc.RpcError) as err:   # a province is not above both parties
-        stub.ResolveProblemGroup(dedup_pb2.ResolveProblemGroupRequest(
-            group_id=group.group_id, opinion="删除重复", resolutions=[dedup_pb2.RecordResolution(
-                record_id="r2", resolution=events_pb2.PROBLEM_RESOLUTION_DELETE)]),
-            metadata=as_(dedup, Role.DEPARTMENT_REGISTRAR, "330000"))
+    with pytest.raises(grpc.RpcError) as err:  # a province is not above both parties
+        stub.ResolveProblemGroup(
+            dedup_pb2.ResolveProblemGroupRequest(
+                group_id=group.group_id,
+                opinion="删除重复",
+                resolutions=[
+                    dedup_pb2.RecordResolution(
+                        record_id="r2", resolution=events_pb2.PROBLEM_RESOLUTION_DELETE
+                    )
+                ],
+            ),
+            metadata=as_(dedup, Role.DEPARTMENT_REGISTRAR, "330000"),
+        )
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
@@ -102,48 +123,74 @@ def test_a_record_change_that_leaves_identity_alone_keeps_the_group_version(dedu
 
 def test_no_document_students_sharing_name_gender_and_birth_date_in_one_county(dedup, stub):
     a, b = submitted("", doc_type="Z", category=3), submitted("", doc_type="Z", category=3, school=SCHOOL_B)
-    c = submitted("", doc_type="Z", category=3, school="1330105001")   # another county: not grouped
+    c = submitted("", doc_type="Z", category=3, school="1330105001")  # another county: not grouped
     for i, event in enumerate((a, b, c)):
         deliver(dedup, event)
         deliver(dedup, record_created(event, record_id=f"n{i}"))
     [raised] = published(dedup, "ProblemRaised")
-    assert raised.kind == events_pb2.PROBLEM_KIND_NO_DOCUMENT_DUPLICATE and sorted(raised.record_ids) == ["n0", "n1"]
+    assert raised.kind == events_pb2.PROBLEM_KIND_NO_DOCUMENT_DUPLICATE and sorted(raised.record_ids) == [
+        "n0",
+        "n1",
+    ]
 
 
 def resolve(rt, stub, group, *resolutions, org="330102", proofs=(PDF,), version=None, opinion="核实后处理"):
-    return stub.ResolveProblemGroup(dedup_pb2.ResolveProblemGroupRequest(
-        group_id=group.group_id, opinion=opinion, proof_files=list(proofs),
-        expected_version=group.version if version is None else version,
-        resolutions=[dedup_pb2.RecordResolution(record_id=r, resolution=k, corrected_identity=c)
-                     for r, k, c in resolutions]), metadata=as_(rt, Role.DEPARTMENT_REGISTRAR, org))
+    return stub.ResolveProblemGroup(
+        dedup_pb2.ResolveProblemGroupRequest(
+            group_id=group.group_id,
+            opinion=opinion,
+            proof_files=list(proofs),
+            expected_version=group.version if version is None else version,
+            resolutions=[
+                dedup_pb2.RecordResolution(record_id=r, resolution=k, corrected_identity=c)
+                for r, k, c in resolutions
+            ],
+        ),
+        metadata=as_(rt, Role.DEPARTMENT_REGISTRAR, org),
+    )
 
 
 def test_corroborate_one_delete_the_other_resolves_the_group_with_its_audit(dedup, stub):
     shared_document_in_two_schools(dedup)
     [group] = groups(dedup, stub, "330102")
-    done = resolve(dedup, stub, group, ("r1", events_pb2.PROBLEM_RESOLUTION_CORROBORATE, None),
-                   ("r2", events_pb2.PROBLEM_RESOLUTION_DELETE, None))
+    done = resolve(
+        dedup,
+        stub,
+        group,
+        ("r1", events_pb2.PROBLEM_RESOLUTION_CORROBORATE, None),
+        ("r2", events_pb2.PROBLEM_RESOLUTION_DELETE, None),
+    )
     assert done.status == dedup_pb2.PROBLEM_GROUP_STATUS_RESOLVED
-    detail = stub.GetProblemGroup(dedup_pb2.GetProblemGroupRequest(group_id=group.group_id),
-                                  metadata=as_(dedup, Role.DEPARTMENT_REGISTRAR, "330102"))
+    detail = stub.GetProblemGroup(
+        dedup_pb2.GetProblemGroupRequest(group_id=group.group_id),
+        metadata=as_(dedup, Role.DEPARTMENT_REGISTRAR, "330102"),
+    )
     stamps = [(h.record_id, h.stamp.org_unit_code, h.stamp.user_id, h.stamp.opinion) for h in detail.history]
-    assert stamps == [("r1", "330102", "user-330102", "核实后处理"), ("r2", "330102", "user-330102", "核实后处理")]
+    assert stamps == [
+        ("r1", "330102", "user-330102", "核实后处理"),
+        ("r2", "330102", "user-330102", "核实后处理"),
+    ]
     assert detail.history[0].proof_files[0].file_name == "证明.pdf" and detail.history[0].stamp.time.seconds
     resolved = published(dedup, "ProblemResolved")
     assert [(e.record_ids[0], e.resolution) for e in resolved] == [
-        ("r1", events_pb2.PROBLEM_RESOLUTION_CORROBORATE), ("r2", events_pb2.PROBLEM_RESOLUTION_DELETE)]
+        ("r1", events_pb2.PROBLEM_RESOLUTION_CORROBORATE),
+        ("r2", events_pb2.PROBLEM_RESOLUTION_DELETE),
+    ]
     with pytest.raises(grpc.RpcError) as err:
         resolve(dedup, stub, done, ("r1", events_pb2.PROBLEM_RESOLUTION_DELETE, None))
-    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION   # GROUP_RESOLVED
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION  # GROUP_RESOLVED
 
 
-@pytest.mark.parametrize("case, code", [
-    ("delete_all", grpc.StatusCode.FAILED_PRECONDITION),
-    ("stale_version", grpc.StatusCode.ABORTED),
-    ("no_proof", grpc.StatusCode.INVALID_ARGUMENT),
-    ("not_in_group", grpc.StatusCode.INVALID_ARGUMENT),
-    ("school_registrar", grpc.StatusCode.PERMISSION_DENIED),
-])
+@pytest.mark.parametrize(
+    "case, code",
+    [
+        ("delete_all", grpc.StatusCode.FAILED_PRECONDITION),
+        ("stale_version", grpc.StatusCode.ABORTED),
+        ("no_proof", grpc.StatusCode.INVALID_ARGUMENT),
+        ("not_in_group", grpc.StatusCode.INVALID_ARGUMENT),
+        ("school_registrar", grpc.StatusCode.PERMISSION_DENIED),
+    ],
+)
 def test_refused_steps_write_nothing(dedup, stub, case, code):
     shared_document_in_two_schools(dedup)
     [group] = groups(dedup, stub, "330102")
@@ -153,9 +200,14 @@ def test_refused_steps_write_nothing(dedup, stub, case, code):
         "stale_version": lambda: resolve(dedup, stub, group, ("r1", keep, None), version=group.version + 1),
         "no_proof": lambda: resolve(dedup, stub, group, ("r1", keep, None), proofs=()),
         "not_in_group": lambda: resolve(dedup, stub, group, ("r7", keep, None)),
-        "school_registrar": lambda: stub.ResolveProblemGroup(dedup_pb2.ResolveProblemGroupRequest(
-            group_id=group.group_id, opinion="x", resolutions=[dedup_pb2.RecordResolution(
-                record_id="r2", resolution=delete)]), metadata=as_(dedup, Role.SCHOOL_REGISTRAR, SCHOOL)),
+        "school_registrar": lambda: stub.ResolveProblemGroup(
+            dedup_pb2.ResolveProblemGroupRequest(
+                group_id=group.group_id,
+                opinion="x",
+                resolutions=[dedup_pb2.RecordResolution(record_id="r2", resolution=delete)],
+            ),
+            metadata=as_(dedup, Role.SCHOOL_REGISTRAR, SCHOOL),
+        ),
     }
     with pytest.raises(grpc.RpcError) as err:
         calls[case]()
@@ -171,11 +223,15 @@ def test_a_correction_is_authenticated_again(dedup, stub, people):
     deliver(dedup, app)
     deliver(dedup, record_created(app, record_id="r9"))
     [group] = groups(dedup, stub, SCHOOL, Role.SCHOOL_REGISTRAR)
-    wrong = common_pb2.StudentIdentity(name=p.name + "乙", document=common_pb2.IdentityDocument(
-        type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID, number=p.resident_id))
+    wrong = common_pb2.StudentIdentity(
+        name=p.name + "乙",
+        document=common_pb2.IdentityDocument(type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID, number=p.resident_id),
+    )
     failed = resolve(dedup, stub, group, ("r9", events_pb2.PROBLEM_RESOLUTION_CORRECT, wrong), org="330102")
     assert failed.students[0].status == dedup_pb2.PROBLEM_STUDENT_STATUS_CORRECTION_FAILED
-    assert failed.status == dedup_pb2.PROBLEM_GROUP_STATUS_PENDING and published(dedup, "ProblemResolved") == []
+    assert (
+        failed.status == dedup_pb2.PROBLEM_GROUP_STATUS_PENDING and published(dedup, "ProblemResolved") == []
+    )
     right = common_pb2.StudentIdentity(name=p.name, document=wrong.document)
     done = resolve(dedup, stub, failed, ("r9", events_pb2.PROBLEM_RESOLUTION_CORRECT, right), org="330102")
     assert done.students[0].status == dedup_pb2.PROBLEM_STUDENT_STATUS_CORRECTED
@@ -189,8 +245,11 @@ def test_a_correction_is_authenticated_again(dedup, stub, people):
     with pytest.raises(DataKeyError):
         ring.decrypt(resolved.corrected_document_number_sealed, "applications.document_number")
     assert resolved.corrected_document_hash == document_hash(HASH_KEY, "1", p.resident_id)
-    with dedup.session_factory() as s:   # the envelopes as they cross the bus: no number in clear
+    with dedup.session_factory() as s:  # the envelopes as they cross the bus: no number in clear
         bodies = s.execute(select(dedup.spec.outbox.c.envelope)).scalars().all()
     assert [b for b in bodies if p.resident_id.encode() in bytes(b)] == []
     passed = published(dedup, "DedupCompleted")[-1]
-    assert (passed.application_id, passed.outcome) == (app.application.application_id, events_pb2.DEDUP_OUTCOME_PASSED)
+    assert (passed.application_id, passed.outcome) == (
+        app.application.application_id,
+        events_pb2.DEDUP_OUTCOME_PASSED,
+    )

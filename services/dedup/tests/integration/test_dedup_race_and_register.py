@@ -1,13 +1,14 @@
 """Two applications racing for one document on PostgreSQL: exactly one reservation wins. The
 population register down, then back: nothing is lost, no result goes out until it answers."""
+
 from __future__ import annotations
 
 import threading
 
 import pytest
+from dedup_helpers import SCHOOL, SCHOOL_JS, deliver, published, resident, start_server
 from sqlalchemy import func, select
 
-from dedup_helpers import SCHOOL, SCHOOL_JS, deliver, published, resident, start_server
 from xueji.v1 import events_pb2, population_register_pb2_grpc
 from xueji_common.errors import AlreadyExists
 from xueji_common.grpcserver.server import GrpcBinding
@@ -28,14 +29,17 @@ def test_concurrent_reservations_of_one_document_one_wins(dedup):
             uow = dedup.uow_factory()
             barrier.wait()
             try:
-                r = national.reserve_identity(uow, national.ReserveIdentity(
-                    "A", document_hash, application_id, province_code, school))
+                r = national.reserve_identity(
+                    uow, national.ReserveIdentity("A", document_hash, application_id, province_code, school)
+                )
                 results.append(("won", r.application_id))
             except AlreadyExists as exc:
                 results.append(("lost", exc.holding.application_id))
 
-        threads = [threading.Thread(target=reserve, args=("zj", SCHOOL, "330000")),
-                   threading.Thread(target=reserve, args=("js", SCHOOL_JS, "320000"))]
+        threads = [
+            threading.Thread(target=reserve, args=("zj", SCHOOL, "330000")),
+            threading.Thread(target=reserve, args=("js", SCHOOL_JS, "320000")),
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -48,23 +52,31 @@ def test_concurrent_reservations_of_one_document_one_wins(dedup):
 
 
 def test_register_down_then_back(make_dedup, people, monkeypatch):
-    register_address = f"127.0.0.1:{free_port()}"   # nothing listens there yet
+    register_address = f"127.0.0.1:{free_port()}"  # nothing listens there yet
     rt = make_dedup(peers={"population-register": register_address})
     monkeypatch.setattr(province, "REGISTER_RETRY_DELAYS", (0.05, 0.1))
     event = resident(people[5])
     with pytest.raises(PeerUnavailable):
         deliver(rt, event, event_id="submitted-1")
-    assert published(rt) == []                      # no result: the application stays 未查重认证
-    with rt.session_factory() as s:                 # and nothing half-written, the inbox included
+    assert published(rt) == []  # no result: the application stays 未查重认证
+    with rt.session_factory() as s:  # and nothing half-written, the inbox included
         assert s.execute(select(func.count()).select_from(province_applications)).scalar_one() == 0
         assert s.execute(select(func.count()).select_from(rt.spec.inbox)).scalar_one() == 0
 
-    register = start_server(rt, [GrpcBinding(
-        "xueji.v1.PopulationRegister", population_register_pb2_grpc.add_PopulationRegisterServicer_to_server,
-        PopulationRegisterServicer(rt))], register_address)
+    register = start_server(
+        rt,
+        [
+            GrpcBinding(
+                "xueji.v1.PopulationRegister",
+                population_register_pb2_grpc.add_PopulationRegisterServicer_to_server,
+                PopulationRegisterServicer(rt),
+            )
+        ],
+        register_address,
+    )
     try:
         monkeypatch.setattr(province, "REGISTER_RETRY_DELAYS", (0.5, 1.0, 2.0, 4.0))  # the channel reconnects
-        assert deliver(rt, event, event_id="submitted-1") == "handled"   # the bus delivers it again
+        assert deliver(rt, event, event_id="submitted-1") == "handled"  # the bus delivers it again
     finally:
         register.stop(0)
     [done] = published(rt, "DedupCompleted")

@@ -1,5 +1,6 @@
 """The rules of a hash-key rotation that need no database: which events announce one, the key check,
 and the no-document match key (the same formula before and after a rotation, only the key differs)."""
+
 import datetime as dt
 
 import pytest
@@ -21,7 +22,7 @@ def test_only_envelopes_correlated_with_a_rehash_run_announce_a_rotation():
 
 def test_an_announced_hash_must_be_made_with_this_tiers_key():
     check_key(KEY, "1", "330102201506011237", document_hash(KEY, "1", "330102201506011237"))
-    check_key(KEY, "Z", "", document_hash(KEY, "Z", ""))   # no document: the hash of the empty number
+    check_key(KEY, "Z", "", document_hash(KEY, "Z", ""))  # no document: the hash of the empty number
     with pytest.raises(KeyMismatch):
         check_key(KEY, "1", "330102201506011237", document_hash(OTHER, "1", "330102201506011237"))
 

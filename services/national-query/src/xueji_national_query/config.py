@@ -11,6 +11,7 @@
 | XUEJI_RATE_LIMIT_PREFIX | prefix of the Redis keys (deployments sharing a Redis) | xueji-national-query |
 | XUEJI_TRUSTED_PROXIES | gateways whose x-forwarded-for names the client (CIDRs, comma-separated) | none |
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,7 +39,9 @@ def lookup_policy_from_env(settings: Settings) -> LookupPolicy:
     redis_url = os.environ.get("XUEJI_REDIS_URL", "")
     if settings.mode == "production" and not redis_url:
         # Per-process counts would multiply the limits by the number of replicas.
-        raise ConfigError("XUEJI_REDIS_URL must be set in production mode (rate limits shared by the replicas)")
+        raise ConfigError(
+            "XUEJI_REDIS_URL must be set in production mode (rate limits shared by the replicas)"
+        )
     try:
         trusted = trusted_networks(os.environ.get("XUEJI_TRUSTED_PROXIES", ""))
     except ValueError as exc:

@@ -1,4 +1,5 @@
 """The national-query service as the shared runners host it."""
+
 from pathlib import Path
 
 from xueji_common.runtime.spec import ServiceSpec
@@ -12,8 +13,11 @@ SPEC = ServiceSpec(
     name="national-query",
     metadata=metadata,
     versions_dir=Path(__file__).parent / "migrations" / "versions",
-    make_uow=lambda rt: lambda: NationalQueryUnitOfWork(
-        rt.session_factory, rt.after_commit, hash_key=rt.settings.hash_key, tree=rt.tree),
+    make_uow=lambda rt: (
+        lambda: NationalQueryUnitOfWork(
+            rt.session_factory, rt.after_commit, hash_key=rt.settings.hash_key, tree=rt.tree
+        )
+    ),
     grpc_bindings=bindings,
     subscriptions=SUBSCRIPTIONS,
     # No public methods: the lookup is a menu for signed-in school and department users (manual,

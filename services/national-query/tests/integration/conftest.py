@@ -1,8 +1,10 @@
 """national-query on a fresh PostgreSQL database, served over a real socket."""
+
 from __future__ import annotations
 
 import grpc
 import pytest
+from nq_support import policy
 
 from xueji_common.auth import Role
 from xueji_common.grpcserver.client import bearer
@@ -10,8 +12,6 @@ from xueji_common.grpcserver.server import GrpcServer
 from xueji_common.testing.infra import free_port
 from xueji_national_query.service_layer.lookup import LookupPolicy
 from xueji_national_query.spec import SPEC
-
-from nq_support import policy
 
 
 @pytest.fixture
@@ -54,6 +54,7 @@ def serve(runtime):
 def auth(runtime):
     def make(role=Role.SCHOOL_REGISTRAR, org="1330102001", user="u1"):
         return bearer(runtime.tokens.mint(user, role, org))
+
     return make
 
 
@@ -65,9 +66,13 @@ def national_dedup(service_runtime, runtime):
     from xueji_dedup.spec import SPEC as DEDUP
 
     address = f"127.0.0.1:{free_port()}"
-    dedup = service_runtime(DEDUP, Settings(grpc_address=address, metrics_port=0, scope="national",
-                                            hash_key=runtime.settings.hash_key))
-    server = GrpcServer(DEDUP.grpc_bindings(dedup), address, dedup.tokens, public_methods=DEDUP.public_methods)
+    dedup = service_runtime(
+        DEDUP,
+        Settings(grpc_address=address, metrics_port=0, scope="national", hash_key=runtime.settings.hash_key),
+    )
+    server = GrpcServer(
+        DEDUP.grpc_bindings(dedup), address, dedup.tokens, public_methods=DEDUP.public_methods
+    )
     server.start()
     runtime.settings = runtime.settings.with_(peers={**runtime.settings.peers, "dedup-national": address})
     yield dedup

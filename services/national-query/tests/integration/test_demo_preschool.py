@@ -1,4 +1,5 @@
 """The embedded demo's preschool records in the national read model."""
+
 from sqlalchemy import func, select
 
 from xueji_national_query.adapters.tables import national_records
@@ -15,11 +16,13 @@ def test_preschool_records_are_seeded_once_some_children_twice(service_runtime):
         shared = s.execute(
             select(national_records.c.document_hash)
             .where(national_records.c.document_hash != "")
-            .group_by(national_records.c.document_hash).having(func.count() > 1)
+            .group_by(national_records.c.document_hash)
+            .having(func.count() > 1)
         ).all()
-        no_document = s.execute(select(func.count()).select_from(national_records)
-                                .where(national_records.c.document_type == "Z")).scalar_one()
-    assert len(shared) == 5      # children with two preschool records: matching finds several
+        no_document = s.execute(
+            select(func.count()).select_from(national_records).where(national_records.c.document_type == "Z")
+        ).scalar_one()
+    assert len(shared) == 5  # children with two preschool records: matching finds several
     assert no_document == 20
 
 

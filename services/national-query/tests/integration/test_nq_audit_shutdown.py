@@ -1,5 +1,6 @@
 """The production server process (`xueji-national-query serve`) stopped with SIGTERM, as Kubernetes
 stops it, straight after a burst of answered lookups: every audit entry it queued is committed."""
+
 from __future__ import annotations
 
 import os
@@ -11,14 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
+from nq_support import AuditHeld, created
 
-from xueji.v1 import national_query_pb2 as nq, national_query_pb2_grpc
+from xueji.v1 import national_query_pb2 as nq
+from xueji.v1 import national_query_pb2_grpc
 from xueji_common.auth import Role
 from xueji_common.grpcserver.client import bearer
 from xueji_common.testing import infra
 from xueji_common.testing.infra import free_port
-
-from nq_support import AuditHeld, created
 
 SERVE = Path(sys.executable).parent / "xueji-national-query"
 
@@ -33,8 +34,14 @@ def wait_serving(address: str, proc: subprocess.Popen, timeout: float = 60.0) ->
 def test_sigterm_commits_every_queued_audit_entry(runtime, amqp_uri, tmp_path):
     created(runtime, number="33010220150601123X")
     address = f"127.0.0.1:{free_port()}"
-    env = {**os.environ, "XUEJI_DATABASE_URL": runtime.database_url, "XUEJI_AMQP_URI": amqp_uri,
-           "XUEJI_GRPC_ADDRESS": address, "XUEJI_METRICS_PORT": "0", "XUEJI_LOG_FORMAT": "text"}
+    env = {
+        **os.environ,
+        "XUEJI_DATABASE_URL": runtime.database_url,
+        "XUEJI_AMQP_URI": amqp_uri,
+        "XUEJI_GRPC_ADDRESS": address,
+        "XUEJI_METRICS_PORT": "0",
+        "XUEJI_LOG_FORMAT": "text",
+    }
     with open(tmp_path / "serve.log", "wb") as log:
         proc = subprocess.Popen([str(SERVE), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -1,5 +1,6 @@
 """全国学籍查询 over gRPC: captcha once and only once, system callers without, masked output,
 nothing told for a wrong name, rate limits, and an audit of every lookup."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,13 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
+from nq_support import AuditHeld, created, deliver, policy
 
-from xueji.v1 import common_pb2, events_pb2, national_query_pb2 as nq, national_query_pb2_grpc
+from xueji.v1 import common_pb2, events_pb2, national_query_pb2_grpc
+from xueji.v1 import national_query_pb2 as nq
 from xueji_common.auth import Role
 from xueji_common.grpcserver.errors import field_violations
 from xueji_national_query.domain import captcha
-
-from nq_support import AuditHeld, created, deliver, policy
 
 NUMBER = "33010220150601123X"
 ANSWER = "AB3K"
@@ -38,8 +39,9 @@ def solve(stub, auth, **kw):
 
 def ask(stub, meta, captcha_id="", answer=ANSWER, name="张三", **key):
     key = key or {"document_number": NUMBER}
-    return stub.LookupStudent(nq.LookupStudentRequest(name=name, captcha_id=captcha_id, captcha_answer=answer, **key),
-                              metadata=meta)
+    return stub.LookupStudent(
+        nq.LookupStudentRequest(name=name, captcha_id=captcha_id, captcha_answer=answer, **key), metadata=meta
+    )
 
 
 def refused(call) -> grpc.RpcError:
@@ -88,7 +90,9 @@ def test_a_lookup_without_a_captcha_is_refused(stub, auth):
 
 def test_a_wrong_answer_uses_the_captcha_up(stub, auth):
     captcha_id = solve(stub, auth)
-    assert "验证码错误" in field_violations(refused(lambda: ask(stub, auth(), captcha_id, answer="ZZZZ")))[0][1]
+    assert (
+        "验证码错误" in field_violations(refused(lambda: ask(stub, auth(), captcha_id, answer="ZZZZ")))[0][1]
+    )
     assert "已使用" in field_violations(refused(lambda: ask(stub, auth(), captcha_id)))[0][1]
 
 
@@ -116,12 +120,19 @@ def test_a_wrong_name_for_a_right_number_finds_nothing_and_says_only_that(stub, 
     unknown = refused(lambda: ask(stub, system, document_number="330102201506017777"))
     wrong_name_by_nsn = refused(lambda: ask(stub, system, name="李四", national_student_number="G" + NUMBER))
     assert {wrong_name.code(), unknown.code(), wrong_name_by_nsn.code()} == {grpc.StatusCode.NOT_FOUND}
-    assert wrong_name.details() == unknown.details() == wrong_name_by_nsn.details() == "未查询到符合条件的学籍信息"
+    assert (
+        wrong_name.details()
+        == unknown.details()
+        == wrong_name_by_nsn.details()
+        == "未查询到符合条件的学籍信息"
+    )
 
 
 def test_one_person_with_two_records_gets_both(stub, runtime, auth):
     created(runtime, record_id="r2", national_student_number="L330102201506010001")
-    deliver(runtime, events_pb2.ProblemRaised(problem_group_id="g1", record_ids=["r1", "r2"]), producer="dedup")
+    deliver(
+        runtime, events_pb2.ProblemRaised(problem_group_id="g1", record_ids=["r1", "r2"]), producer="dedup"
+    )
     results = ask(stub, auth(Role.SYSTEM, "000000")).results
     # Asked by the document: its G number adds nothing to it, the L number is masked (docs/MASKING.md).
     assert sorted(r.national_student_number for r in results) == ["G" + NUMBER, "L330***********0001"]
@@ -129,14 +140,21 @@ def test_one_person_with_two_records_gets_both(stub, runtime, auth):
 
 
 def test_missing_name_and_key_are_field_errors(stub, auth):
-    error = refused(lambda: stub.LookupStudent(nq.LookupStudentRequest(), metadata=auth(Role.SYSTEM, "000000")))
+    error = refused(
+        lambda: stub.LookupStudent(nq.LookupStudentRequest(), metadata=auth(Role.SYSTEM, "000000"))
+    )
     assert [f for f, _ in field_violations(error)] == ["name", "document_number"]
 
 
 def test_callers_must_sign_in_and_systems_get_no_captchas(stub, auth):
-    assert refused(lambda: stub.CreateCaptcha(nq.CreateCaptchaRequest())).code() == grpc.StatusCode.UNAUTHENTICATED
+    assert (
+        refused(lambda: stub.CreateCaptcha(nq.CreateCaptchaRequest())).code()
+        == grpc.StatusCode.UNAUTHENTICATED
+    )
     assert refused(lambda: ask(stub, [])).code() == grpc.StatusCode.UNAUTHENTICATED
-    error = refused(lambda: stub.CreateCaptcha(nq.CreateCaptchaRequest(), metadata=auth(Role.SYSTEM, "000000")))
+    error = refused(
+        lambda: stub.CreateCaptcha(nq.CreateCaptchaRequest(), metadata=auth(Role.SYSTEM, "000000"))
+    )
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
@@ -154,7 +172,9 @@ def test_system_callers_have_their_own_limit(serve, runtime, auth):
     created(runtime)
     stub = national_query_pb2_grpc.NationalQueryStub(serve(policy(systems="1/60")))
     ask(stub, auth(Role.SYSTEM, "000000"))
-    assert refused(lambda: ask(stub, auth(Role.SYSTEM, "000000"))).code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert (
+        refused(lambda: ask(stub, auth(Role.SYSTEM, "000000"))).code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    )
 
 
 def test_captchas_are_rate_limited(serve, runtime, auth):
@@ -174,7 +194,8 @@ def test_every_lookup_is_audited_masked(serve, runtime, auth):
     entries = audit(runtime)
     assert [e["outcome"] for e in entries] == ["found", "captcha_refused", "not_found", "rate_limited"]
     assert {(e["user_id"], e["role"], e["org_unit"], e["query_kind"]) for e in entries} == {
-        ("u1", "school_registrar", "1330102001", "document")}
+        ("u1", "school_registrar", "1330102001", "document")
+    }
     assert entries[0]["name_masked"] == "张*" and entries[2]["name_masked"] == "李*"
     assert {e["key_masked"] for e in entries} == {"330***********123X"}
     assert entries[0]["result_count"] == 1 and entries[0]["client_address"].startswith("ipv4:127.0.0.1")
@@ -189,17 +210,26 @@ def test_system_lookups_are_audited_by_the_time_the_server_has_stopped(stub, ser
     serve.stop()
     entries = audit(runtime)
     assert [(e["user_id"], e["outcome"], e["result_count"]) for e in entries] == [
-        ("ministry-app", "found", 1), ("ministry-app", "not_found", 0), ("ministry-app", "invalid", 0)]
+        ("ministry-app", "found", 1),
+        ("ministry-app", "not_found", 0),
+        ("ministry-app", "invalid", 0),
+    ]
     assert all(NUMBER not in str(e) for e in entries)
 
 
-def test_a_burst_of_system_lookups_is_audited_whole_while_serving_and_at_a_clean_stop(stub, serve, runtime, auth):
+def test_a_burst_of_system_lookups_is_audited_whole_while_serving_and_at_a_clean_stop(
+    stub, serve, runtime, auth
+):
     system = auth(Role.SYSTEM, "000000", "ministry-app")
 
     def burst(n: int) -> None:
         with ThreadPoolExecutor(8) as pool:
-            outcomes = list(pool.map(lambda i: ask(stub, system) if i % 5 else refused(
-                lambda: ask(stub, system, name="李四")), range(n)))
+            outcomes = list(
+                pool.map(
+                    lambda i: ask(stub, system) if i % 5 else refused(lambda: ask(stub, system, name="李四")),
+                    range(n),
+                )
+            )
         assert len(outcomes) == n
 
     burst(200)

@@ -1,10 +1,12 @@
 """学前学籍匹配 for registration: none, one or several candidates; system role only."""
+
 from __future__ import annotations
 
 import grpc
 import pytest
 
-from xueji.v1 import common_pb2, national_query_pb2 as nq, national_query_pb2_grpc
+from xueji.v1 import common_pb2, national_query_pb2_grpc
+from xueji.v1 import national_query_pb2 as nq
 from xueji_common import demo
 from xueji_common.auth import Role
 from xueji_common.grpcserver.errors import field_violations
@@ -22,7 +24,9 @@ def stub(serve):
 
 
 def match(stub, auth, role=Role.SYSTEM, unit="000000", **key):
-    return stub.MatchPreschoolRecord(nq.MatchPreschoolRecordRequest(**key), metadata=auth(role, unit)).candidates
+    return stub.MatchPreschoolRecord(
+        nq.MatchPreschoolRecordRequest(**key), metadata=auth(role, unit)
+    ).candidates
 
 
 def by_document(number, doc_type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID):
@@ -30,8 +34,15 @@ def by_document(number, doc_type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID):
 
 
 def by_person(r):
-    return {"person": nq.PersonKey(name=r.name, gender=int(r.gender), birth_date=common_pb2.Date(
-        year=r.birth_date.year, month=r.birth_date.month, day=r.birth_date.day))}
+    return {
+        "person": nq.PersonKey(
+            name=r.name,
+            gender=int(r.gender),
+            birth_date=common_pb2.Date(
+                year=r.birth_date.year, month=r.birth_date.month, day=r.birth_date.day
+            ),
+        )
+    }
 
 
 def test_one_record_for_a_child_with_a_document(stub, auth, records):
@@ -41,7 +52,10 @@ def test_one_record_for_a_child_with_a_document(stub, auth, records):
     child = next(r for r in records if r.document_type == "1" and counts[r.document_number] == 1)
     [candidate] = match(stub, auth, **by_document(child.document_number))
     assert (candidate.record_id, candidate.name, candidate.national_student_number) == (
-        child.record_id, child.name, child.national_student_number)
+        child.record_id,
+        child.name,
+        child.national_student_number,
+    )
     assert candidate.document.number == child.document_number[:3] + "*" * 11 + child.document_number[-4:]
     assert candidate.kindergarten_name == child.kindergarten_name and candidate.province_code
 
@@ -69,7 +83,11 @@ def test_a_key_is_required_and_checked(stub, auth, records):
     assert field_violations(exc.value) and exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     with pytest.raises(grpc.RpcError) as exc:
         match(stub, auth, person=nq.PersonKey(name="", gender=0))
-    assert [f for f, _ in field_violations(exc.value)] == ["person.name", "person.gender", "person.birth_date"]
+    assert [f for f, _ in field_violations(exc.value)] == [
+        "person.name",
+        "person.gender",
+        "person.birth_date",
+    ]
 
 
 def test_only_the_system_role_matches(stub, auth, records):
@@ -80,12 +98,16 @@ def test_only_the_system_role_matches(stub, auth, records):
 
 def test_a_number_held_by_a_formal_record_comes_with_where_it_is_masked(stub, auth, runtime):
     from nq_support import created
+
     number = "33010220150601123X"
-    created(runtime, number=number)                    # a primary-school record (G) at 1330102001
-    answer = stub.MatchPreschoolRecord(nq.MatchPreschoolRecordRequest(**by_document(number)),
-                                       metadata=auth(Role.SYSTEM, "000000"))
+    created(runtime, number=number)  # a primary-school record (G) at 1330102001
+    answer = stub.MatchPreschoolRecord(
+        nq.MatchPreschoolRecordRequest(**by_document(number)), metadata=auth(Role.SYSTEM, "000000")
+    )
     [holder] = answer.formal_records
     assert (holder.school_code, holder.province_code) == ("1330102001", "330000")
     assert holder.national_student_number == "G330***********123X"
-    assert not stub.MatchPreschoolRecord(nq.MatchPreschoolRecordRequest(**by_document("330102201001011234")),
-                                         metadata=auth(Role.SYSTEM, "000000")).formal_records
+    assert not stub.MatchPreschoolRecord(
+        nq.MatchPreschoolRecordRequest(**by_document("330102201001011234")),
+        metadata=auth(Role.SYSTEM, "000000"),
+    ).formal_records

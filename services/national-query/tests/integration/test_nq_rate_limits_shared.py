@@ -1,6 +1,7 @@
 """The lookup rate limits as deployed: counted in one Redis by every replica (so two replicas hold
 the same limit as one), keyed by the signed-in user and by the client's own address, also behind a
 gateway that names it in x-forwarded-for."""
+
 from __future__ import annotations
 
 import os
@@ -10,13 +11,13 @@ import uuid
 import grpc
 import pytest
 import redis
+from nq_support import created, policy
 
-from xueji.v1 import national_query_pb2 as nq, national_query_pb2_grpc
+from xueji.v1 import national_query_pb2 as nq
+from xueji.v1 import national_query_pb2_grpc
 from xueji_common.config import ConfigError, Settings
 from xueji_national_query.config import lookup_policy_from_env
 from xueji_national_query.domain import captcha
-
-from nq_support import created, policy
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 NUMBER = "33010220150601123X"
@@ -50,8 +51,12 @@ def redis_prefix(monkeypatch):
 def lookup(stub, meta, forwarded_for: str = ""):
     meta = [*meta, ("x-forwarded-for", forwarded_for)] if forwarded_for else meta
     captcha_id = stub.CreateCaptcha(nq.CreateCaptchaRequest(), metadata=meta).captcha_id
-    return stub.LookupStudent(nq.LookupStudentRequest(name="张三", document_number=NUMBER, captcha_id=captcha_id,
-                                                      captcha_answer=ANSWER), metadata=meta)
+    return stub.LookupStudent(
+        nq.LookupStudentRequest(
+            name="张三", document_number=NUMBER, captcha_id=captcha_id, captcha_answer=ANSWER
+        ),
+        metadata=meta,
+    )
 
 
 def refused(call) -> grpc.StatusCode:
@@ -65,25 +70,28 @@ def test_two_replicas_sharing_redis_hold_one_limit_per_user(serve, runtime, auth
     created(runtime)
     settings = Settings(mode="production", database_url="postgresql://unused")
     # Each replica builds its policy from the environment, as a server process does.
-    replicas = [national_query_pb2_grpc.NationalQueryStub(serve(lookup_policy_from_env(settings))) for _ in range(2)]
+    replicas = [
+        national_query_pb2_grpc.NationalQueryStub(serve(lookup_policy_from_env(settings))) for _ in range(2)
+    ]
     for call in range(3):
         lookup(replicas[call % 2], auth())
     assert refused(lambda: lookup(replicas[1], auth())) == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert refused(lambda: lookup(replicas[0], auth())) == grpc.StatusCode.RESOURCE_EXHAUSTED
-    lookup(replicas[0], auth(user="u2"))        # another user has a count of their own
+    lookup(replicas[0], auth(user="u2"))  # another user has a count of their own
 
 
-def test_users_behind_a_trusted_gateway_are_counted_by_their_own_address(serve, runtime, auth, redis_prefix,
-                                                                         monkeypatch):
+def test_users_behind_a_trusted_gateway_are_counted_by_their_own_address(
+    serve, runtime, auth, redis_prefix, monkeypatch
+):
     monkeypatch.setenv("XUEJI_LOOKUP_ADDRESS_RATE_LIMIT", "2/60")
-    monkeypatch.setenv("XUEJI_TRUSTED_PROXIES", "127.0.0.0/8")    # the test calls from 127.0.0.1
+    monkeypatch.setenv("XUEJI_TRUSTED_PROXIES", "127.0.0.0/8")  # the test calls from 127.0.0.1
     created(runtime)
     stub = national_query_pb2_grpc.NationalQueryStub(serve(lookup_policy_from_env(Settings())))
     for user, client in (("u1", "203.0.113.1"), ("u2", "203.0.113.2")):
         for _ in range(2):
-            lookup(stub, auth(user=user), f"198.51.100.77, {client}")   # the left hop is the client's claim
+            lookup(stub, auth(user=user), f"198.51.100.77, {client}")  # the left hop is the client's claim
     assert refused(lambda: lookup(stub, auth(user="u3"), "203.0.113.1")) == grpc.StatusCode.RESOURCE_EXHAUSTED
-    serve.stop()                                # commits the queued audit entry of the refusal
+    serve.stop()  # commits the queued audit entry of the refusal
     with runtime.uow_factory() as uow:
         addresses = [e["client_address"] for e in uow.audit.entries()]
     assert addresses == ["ipv4:203.0.113.1"] * 2 + ["ipv4:203.0.113.2"] * 2 + ["ipv4:203.0.113.1"]
@@ -109,10 +117,12 @@ def test_a_bad_trusted_gateway_names_the_setting(monkeypatch):
         lookup_policy_from_env(Settings())
 
 
-def test_with_redis_unreachable_lookups_are_refused_not_let_through_uncounted(serve, runtime, auth, monkeypatch):
+def test_with_redis_unreachable_lookups_are_refused_not_let_through_uncounted(
+    serve, runtime, auth, monkeypatch
+):
     from xueji_common.testing.infra import free_port
 
-    monkeypatch.setenv("XUEJI_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")   # nothing listens there
+    monkeypatch.setenv("XUEJI_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     created(runtime)
     stub = national_query_pb2_grpc.NationalQueryStub(serve(lookup_policy_from_env(Settings())))
     with pytest.raises(grpc.RpcError) as exc:
@@ -123,4 +133,4 @@ def test_with_redis_unreachable_lookups_are_refused_not_let_through_uncounted(se
     assert re.search(r"错误编号 [0-9a-f]{16}", details), details
     assert not any(word in details.lower() for word in ("redis", "connection", "6379", "traceback", "error "))
     with runtime.uow_factory() as uow:
-        assert uow.audit.entries() == []           # nothing was looked up
+        assert uow.audit.entries() == []  # nothing was looked up

@@ -1,5 +1,6 @@
 """The queued lookup audit without a database: order kept, failures retried, room bounded, nothing
 left behind by a clean stop."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,12 +13,13 @@ from xueji_common.errors import Unavailable
 from xueji_national_query.adapters.audit_writer import BufferedAuditWriter
 from xueji_national_query.domain.lookup import AuditEntry
 
-AT = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
+AT = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
 
 
 def entry(i: int, user: str = "app") -> AuditEntry:
-    return AuditEntry(AT, user, "system", "000000", "ipv4:127.0.0.1", "document", "张*", "330***********123X",
-                      "found", i)
+    return AuditEntry(
+        AT, user, "system", "000000", "ipv4:127.0.0.1", "document", "张*", "330***********123X", "found", i
+    )
 
 
 class Sink:

@@ -1,4 +1,5 @@
 """The bulk-load layout: header checks and every row rule, without I/O."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,8 +10,21 @@ from xueji_common.hashing import loaded_record_id
 from xueji_national_query.domain.load_rows import COLUMNS, HeaderError, RowParser, column_positions
 
 HEADER = [c.header for c in COLUMNS]
-GOOD = ["G33010220150601123X", "张三", "1", "2015-06-01", "1", "33010220150601123X", "330000", "1330102001",
-        "胜利小学", "小学", "在读", "否", "2026-09-01 08:00:00"]
+GOOD = [
+    "G33010220150601123X",
+    "张三",
+    "1",
+    "2015-06-01",
+    "1",
+    "33010220150601123X",
+    "330000",
+    "1330102001",
+    "胜利小学",
+    "小学",
+    "在读",
+    "否",
+    "2026-09-01 08:00:00",
+]
 
 
 @pytest.fixture(params=[True, False], ids=["csv", "excel"])
@@ -22,8 +36,9 @@ TEXT_CELLS = True
 
 
 def parser(header=HEADER, province=""):
-    return RowParser(column_positions(header, bool(province)), lambda t, n: f"h({t}:{n})", province,
-                     text_cells=TEXT_CELLS)
+    return RowParser(
+        column_positions(header, bool(province)), lambda t, n: f"h({t}:{n})", province, text_cells=TEXT_CELLS
+    )
 
 
 def row(**changes):
@@ -37,34 +52,45 @@ def test_a_good_row_becomes_the_record_columns(text_cells):
     assert parsed["document_hash"] == "h(1:33010220150601123X)"
     assert parsed["document_masked"] == "330***********123X"
     assert (parsed["stage"], parsed["enrolment_status"], parsed["problem"], parsed["version"]) == (
-        "primary", "enrolled", False, 0)
+        "primary",
+        "enrolled",
+        False,
+        0,
+    )
     # Times without a zone are Beijing time; stored in UTC.
-    assert parsed["changed_at"] == dt.datetime(2026, 9, 1, 0, tzinfo=dt.timezone.utc)
+    assert parsed["changed_at"] == dt.datetime(2026, 9, 1, 0, tzinfo=dt.UTC)
     # The number is kept (the writer encrypts it) beside its keyed hash; the id derives from the hash,
     # never from the number (a G number is G + the resident ID), and is the same on every load.
     assert (parsed["national_student_number"], parsed["national_student_number_hash"]) == (
-        "G33010220150601123X", "h(NSN:G33010220150601123X)")
-    assert parsed["record_id"] == loaded_record_id("h(NSN:G33010220150601123X)") == parser().parse(2, row())[0]
+        "G33010220150601123X",
+        "h(NSN:G33010220150601123X)",
+    )
+    assert (
+        parsed["record_id"] == loaded_record_id("h(NSN:G33010220150601123X)") == parser().parse(2, row())[0]
+    )
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("national_student_number", "", "全国学籍号不能为空"),
-    ("national_student_number", "X123", "全国学籍号格式不正确"),
-    ("name", "", "姓名不能为空"),
-    ("gender", "3", "性别应为1（男）或2（女）"),
-    ("birth_date", "2015-02-30", "出生日期不是有效日期"),
-    ("document_type", "Q", "身份证件类型无效"),
-    ("document_number", "", "身份证件号不能为空"),
-    ("province_code", "990000", "所在省份代码无效"),
-    ("school_code", "12", "学校标识码应为10位数字"),
-    ("stage", "大学", "就读学段无效"),
-    ("enrolment_status", "休假", "就读状态无效"),
-    ("problem", "也许", "是否问题学籍应为是或否"),
-    ("changed_at", "昨天", "最新学籍变动时间不是有效时间"),
-    ("name", "张\x00三", "不能包含空字符"),
-    ("document_number", "3301\x0002", "不能包含空字符"),
-    ("school_name", "胜利\x00小学", "不能包含空字符"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("national_student_number", "", "全国学籍号不能为空"),
+        ("national_student_number", "X123", "全国学籍号格式不正确"),
+        ("name", "", "姓名不能为空"),
+        ("gender", "3", "性别应为1（男）或2（女）"),
+        ("birth_date", "2015-02-30", "出生日期不是有效日期"),
+        ("document_type", "Q", "身份证件类型无效"),
+        ("document_number", "", "身份证件号不能为空"),
+        ("province_code", "990000", "所在省份代码无效"),
+        ("school_code", "12", "学校标识码应为10位数字"),
+        ("stage", "大学", "就读学段无效"),
+        ("enrolment_status", "休假", "就读状态无效"),
+        ("problem", "也许", "是否问题学籍应为是或否"),
+        ("changed_at", "昨天", "最新学籍变动时间不是有效时间"),
+        ("name", "张\x00三", "不能包含空字符"),
+        ("document_number", "3301\x0002", "不能包含空字符"),
+        ("school_name", "胜利\x00小学", "不能包含空字符"),
+    ],
+)
 def test_each_bad_cell_is_reported_with_its_row_and_column(field, value, message, text_cells):
     [problem] = parser().parse(7, row(**{field: value}))
     header = next(c.header for c in COLUMNS if c.field == field)
@@ -81,11 +107,30 @@ def test_a_student_number_twice_in_one_file_is_refused_the_second_time():
 
 def test_chinese_labels_excel_values_and_no_document_rows_are_accepted():
     excel = RowParser(column_positions(HEADER, False), lambda t, n: f"h({t}:{n})", text_cells=False)
-    parsed = dict(zip(RowParser.ROW_FIELDS, excel.parse(2, row(
-        gender=2.0, birth_date=dt.date(2015, 6, 1), document_type="其他", document_number="",
-        stage="学前", enrolment_status="毕业", problem="是", changed_at=dt.datetime(2026, 1, 1)))))
+    parsed = dict(
+        zip(
+            RowParser.ROW_FIELDS,
+            excel.parse(
+                2,
+                row(
+                    gender=2.0,
+                    birth_date=dt.date(2015, 6, 1),
+                    document_type="其他",
+                    document_number="",
+                    stage="学前",
+                    enrolment_status="毕业",
+                    problem="是",
+                    changed_at=dt.datetime(2026, 1, 1),
+                ),
+            ),
+        )
+    )
     assert (parsed["gender"], parsed["document_type"], parsed["document_hash"], parsed["stage"]) == (
-        2, "Z", "", "preschool")
+        2,
+        "Z",
+        "",
+        "preschool",
+    )
     assert parsed["problem"] is True
 
 
@@ -95,7 +140,9 @@ def test_a_number_failing_its_check_digit_is_still_loaded():
 
 
 def test_hk_identity_cards_are_stored_in_canonical_form():
-    parsed = dict(zip(RowParser.ROW_FIELDS, parser().parse(2, row(document_type="6", document_number="A1234563"))))
+    parsed = dict(
+        zip(RowParser.ROW_FIELDS, parser().parse(2, row(document_type="6", document_number="A1234563")))
+    )
     assert parsed["document_hash"] == "h(6:A123456(3))"
 
 

@@ -1,4 +1,5 @@
 """Rules of the national lookup without I/O: the query, masks, captcha checks, rate limits."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,15 +11,15 @@ from limits.storage import MemoryStorage
 from xueji_common.auth import Role
 from xueji_common.errors import InvalidArgument
 from xueji_common.hashing import document_hash
-from xueji_national_query.domain import captcha
 from xueji_national_query.adapters.rate_limits import CountedLimit
+from xueji_national_query.domain import captcha
 from xueji_national_query.domain.lookup import LookupQuery, mask_name, shown_document_number
 from xueji_national_query.domain.rate_limit import Limit
 from xueji_national_query.domain.records import loaded_row_applies, problem_flag, snapshot_applies
 from xueji_national_query.domain.vocabulary import EnrolmentStatus, Stage
 
 NUMBER = "33010220150601123X"
-NOW = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
 
 
 def fields(exc: InvalidArgument) -> list[str]:
@@ -49,11 +50,31 @@ def test_hk_identity_cards_are_hashed_in_their_canonical_form():
     assert document_hash("k", "6", "A123456(3)") in query.document_hashes("k")
 
 
-@pytest.mark.parametrize("number", [
-    NUMBER, "810000200001011238", "820000200001011238", "830000200001011238", "A1234563", "A123456(3)",
-    "AB9876543", "12345678", "1234567890", "1234567890A", "1234567890(A)", "1234567(8)", "12345678", "H1234567890",
-    "M12345678", "K12345678", "E12345678901234", "ABC123456789012", "9" * 17 + "X", "X" * 30,
-])
+@pytest.mark.parametrize(
+    "number",
+    [
+        NUMBER,
+        "810000200001011238",
+        "820000200001011238",
+        "830000200001011238",
+        "A1234563",
+        "A123456(3)",
+        "AB9876543",
+        "12345678",
+        "1234567890",
+        "1234567890A",
+        "1234567890(A)",
+        "1234567(8)",
+        "12345678",
+        "H1234567890",
+        "M12345678",
+        "K12345678",
+        "E12345678901234",
+        "ABC123456789012",
+        "9" * 17 + "X",
+        "X" * 30,
+    ],
+)
 def test_document_hashes_are_those_of_the_number_validated_under_every_type(number):
     from xueji_common.documents import DocumentError, DocumentType, validate_document
 
@@ -84,8 +105,12 @@ def test_document_numbers_are_shown_in_clear_only_to_roles_that_may_see_them():
 
 
 def challenge(**kw):
-    values = dict(captcha_id="c1", answer_digest=captcha.answer_digest("k", "c1", "AB3K"), user_id="u1",
-                  expire_time=NOW + dt.timedelta(minutes=2))
+    values = dict(
+        captcha_id="c1",
+        answer_digest=captcha.answer_digest("k", "c1", "AB3K"),
+        user_id="u1",
+        expire_time=NOW + dt.timedelta(minutes=2),
+    )
     values.update(kw)
     return captcha.Challenge(**values)
 
@@ -98,12 +123,15 @@ def test_a_right_answer_passes_case_insensitively():
     check(challenge())
 
 
-@pytest.mark.parametrize("case, message", [
-    (dict(answer="XXXX"), "验证码错误"),
-    (dict(claimed=False), "验证码已使用"),
-    (dict(now=NOW + dt.timedelta(minutes=2)), "验证码已过期"),
-    (dict(user="u2"), "验证码无效"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        (dict(answer="XXXX"), "验证码错误"),
+        (dict(claimed=False), "验证码已使用"),
+        (dict(now=NOW + dt.timedelta(minutes=2)), "验证码已过期"),
+        (dict(user="u2"), "验证码无效"),
+    ],
+)
 def test_captcha_refusals_name_the_field(case, message):
     with pytest.raises(InvalidArgument) as exc:
         check(challenge(), **case)
@@ -124,7 +152,7 @@ def test_answers_avoid_look_alike_characters():
 def test_rate_limit_allows_n_calls_per_window_per_key_then_frees_them_as_the_window_moves():
     limiter = CountedLimit("lookup-user", Limit.parse("3/1"), MemoryStorage())
     assert [limiter.allow("u1") for _ in range(4)] == [True, True, True, False]
-    assert limiter.allow("u2")                     # per caller
+    assert limiter.allow("u2")  # per caller
     time.sleep(1.05)
     assert [limiter.allow("u1") for _ in range(4)] == [True, True, True, False]
 
@@ -138,8 +166,10 @@ def test_a_call_refused_by_one_key_counts_against_none():
 
 def test_limits_of_the_same_size_count_apart_in_one_storage():
     counts = MemoryStorage()
-    lookups, captchas = CountedLimit("lookup-user", Limit.parse("1/60"), counts), CountedLimit(
-        "captcha-user", Limit.parse("1/60"), counts)
+    lookups, captchas = (
+        CountedLimit("lookup-user", Limit.parse("1/60"), counts),
+        CountedLimit("captcha-user", Limit.parse("1/60"), counts),
+    )
     assert lookups.allow("user:u1") and captchas.allow("user:u1")
 
 
@@ -155,7 +185,9 @@ def test_events_apply_in_order_and_loads_by_change_time():
     assert not snapshot_applies(2, 2) and not snapshot_applies(1, 2)
     assert loaded_row_applies(NOW, NOW - dt.timedelta(days=1)) and not loaded_row_applies(NOW, NOW)
     # the same file again after the hashing key was rotated: same change time, another hash
-    assert loaded_row_applies(NOW, NOW, "b" * 64, "a" * 64) and not loaded_row_applies(NOW, NOW, "a" * 64, "a" * 64)
+    assert loaded_row_applies(NOW, NOW, "b" * 64, "a" * 64) and not loaded_row_applies(
+        NOW, NOW, "a" * 64, "a" * 64
+    )
     assert problem_flag(False, 1) and problem_flag(True, 0) and not problem_flag(False, 0)
 
 

@@ -1,4 +1,5 @@
 """The registration service as the shared runners host it."""
+
 from pathlib import Path
 
 from xueji_common.runtime.spec import ServiceSpec
@@ -13,8 +14,12 @@ from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
 
 
 def _make_uow(rt):
-    collaborators = Collaborators(tree=rt.tree, hash_key=rt.settings.hash_key, numbers=student_numbers(rt),
-                                  data_keys=rt.settings.data_keyring())
+    collaborators = Collaborators(
+        tree=rt.tree,
+        hash_key=rt.settings.hash_key,
+        numbers=student_numbers(rt),
+        data_keys=rt.settings.data_keyring(),
+    )
     return lambda: RegistrationUnitOfWork(rt.session_factory, rt.after_commit, collaborators)
 
 
@@ -25,6 +30,6 @@ SPEC = ServiceSpec(
     make_uow=_make_uow,
     grpc_bindings=bindings,
     subscriptions=SUBSCRIPTIONS,
-    worker_concurrency=4,   # handlers check versions or serialize per application (safe side by side)
-    periodic_tasks=periodic_tasks,   # preschool rematch, upload purge
+    worker_concurrency=4,  # handlers check versions or serialize per application (safe side by side)
+    periodic_tasks=periodic_tasks,  # preschool rematch, upload purge
 )

@@ -1,5 +1,6 @@
 """Registration over a real gRPC socket on PostgreSQL, with a test double of national-query's
 `PreschoolRecords.MatchPreschoolRecord` (the peer contract) for the preschool matching."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ class FakePreschoolRecords(national_query_pb2_grpc.PreschoolRecordsServicer):
     def __init__(self) -> None:
         self.by_number: dict[str, list[common_pb2.PreschoolRecordCandidate]] = {}
         self.by_name: dict[str, list[common_pb2.PreschoolRecordCandidate]] = {}
-        self.formal: dict[str, list[common_pb2.FormalRecordHolder]] = {}   # document number → formal records
+        self.formal: dict[str, list[common_pb2.FormalRecordHolder]] = {}  # document number → formal records
         self.calls = 0
         self.unavailable = False
 
@@ -46,8 +47,12 @@ class FakePreschoolRecords(national_query_pb2_grpc.PreschoolRecordsServicer):
 
 
 def record(record_id: str, name: str = "张三") -> common_pb2.PreschoolRecordCandidate:
-    return common_pb2.PreschoolRecordCandidate(record_id=record_id, name=name, kindergarten_name="阳光幼儿园",
-                                               national_student_number="L33010220150601" + record_id[-4:].zfill(4))
+    return common_pb2.PreschoolRecordCandidate(
+        record_id=record_id,
+        name=name,
+        kindergarten_name="阳光幼儿园",
+        national_student_number="L33010220150601" + record_id[-4:].zfill(4),
+    )
 
 
 @dataclass
@@ -74,16 +79,33 @@ def intake(service_runtime, tmp_path, monkeypatch):
     nq_address = f"127.0.0.1:{free_port()}"
     runtime = service_runtime(SPEC, Settings(data_dir=tmp_path, peers={"national-query": nq_address}))
     fake = FakePreschoolRecords()
-    peer = GrpcServer([GrpcBinding("xueji.v1.PreschoolRecords",
-                                   national_query_pb2_grpc.add_PreschoolRecordsServicer_to_server, fake)],
-                      nq_address, runtime.tokens)
-    server = GrpcServer(SPEC.grpc_bindings(runtime), f"127.0.0.1:{free_port()}", runtime.tokens,
-                        public_methods=SPEC.public_methods)
+    peer = GrpcServer(
+        [
+            GrpcBinding(
+                "xueji.v1.PreschoolRecords",
+                national_query_pb2_grpc.add_PreschoolRecordsServicer_to_server,
+                fake,
+            )
+        ],
+        nq_address,
+        runtime.tokens,
+    )
+    server = GrpcServer(
+        SPEC.grpc_bindings(runtime),
+        f"127.0.0.1:{free_port()}",
+        runtime.tokens,
+        public_methods=SPEC.public_methods,
+    )
     peer.start()
     server.start()
     channel = client.channel(server.address)
-    yield Intake(runtime, registration_pb2_grpc.RegistrationsStub(channel),
-                 registration_pb2_grpc.PreschoolTransfersStub(channel), fake, server.address)
+    yield Intake(
+        runtime,
+        registration_pb2_grpc.RegistrationsStub(channel),
+        registration_pb2_grpc.PreschoolTransfersStub(channel),
+        fake,
+        server.address,
+    )
     channel.close()
     server.stop(0)
     peer.stop(0)

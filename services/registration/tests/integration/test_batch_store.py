@@ -1,5 +1,6 @@
 """An import's chunk stored as one SubmittedBatch (applications and outbox rows in bulk) is stored as
 its applications stored one by one would be, on PostgreSQL and on SQLite."""
+
 import datetime as dt
 
 import pytest
@@ -20,7 +21,7 @@ from xueji_registration.spec import SPEC
 from xueji_registration.testing import resident_id, sample_form
 
 BY = Principal("registrar-7", Role.SCHOOL_REGISTRAR, "1330102001")
-AT = dt.datetime(2024, 9, 1, 8, 30, tzinfo=dt.timezone.utc)
+AT = dt.datetime(2024, 9, 1, 8, 30, tzinfo=dt.UTC)
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -39,16 +40,29 @@ def batch():
     for i, born in enumerate(("20150601", "20100228", "20121231")):
         document = validate_document(DocumentType.RESIDENT_ID, resident_id(born, f"{i:03d}"))
         people.append(Identity(f"学生{i}", document.gender, document.birth_date, document))
-    forms = [sample_form(), sample_form(grade="11", documentValidFrom={"year": 2020, "month": 1, "day": 1}),
-             sample_form(familyMembers=[])]
+    forms = [
+        sample_form(),
+        sample_form(grade="11", documentValidFrom={"year": 2020, "month": 1, "day": 1}),
+        sample_form(familyMembers=[]),
+    ]
     first = Application.submit(
-        school_code="1330102001", kind=RegistrationKind.NON_PRIMARY_FRESHMAN, category=DocumentCategory.RESIDENT,
-        identity=people[0], form=forms[0], document_hash="0" * 64, created_by=BY.user_id, now=AT,
-        entry_channel=EntryChannel.IMPORT, import_id="imp-1")
+        school_code="1330102001",
+        kind=RegistrationKind.NON_PRIMARY_FRESHMAN,
+        category=DocumentCategory.RESIDENT,
+        identity=people[0],
+        form=forms[0],
+        document_hash="0" * 64,
+        created_by=BY.user_id,
+        now=AT,
+        entry_channel=EntryChannel.IMPORT,
+        import_id="imp-1",
+    )
     first.county_code, first.city_code, first.province_code = "330102", "330100", "330000"
     submitted = SubmittedBatch(first)
     for i, (who, form) in enumerate(zip(people, forms)):
-        submitted.add(first.application_id if i == 0 else f"app-{i}", who, f"{i}" * 64, form, f"t-{i}" if i else "")
+        submitted.add(
+            first.application_id if i == 0 else f"app-{i}", who, f"{i}" * 64, form, f"t-{i}" if i else ""
+        )
     return submitted
 
 
@@ -69,8 +83,10 @@ def test_a_batch_is_stored_as_its_applications_one_by_one(runtime):
         uow.session.execute(delete(outbox))
         for app in submitted.applications():
             uow.applications.add(app)
-        uow.publish_many((events.application_submitted(app, county_code=app.county_code, by=BY), app.application_id)
-                         for app in submitted.applications())
+        uow.publish_many(
+            (events.application_submitted(app, county_code=app.county_code, by=BY), app.application_id)
+            for app in submitted.applications()
+        )
         uow.commit()
     assert stored(runtime, applications, applications.c.application_id) == in_bulk
     second = next(r for r in in_bulk if r["application_id"] == "app-1")
@@ -78,4 +94,5 @@ def test_a_batch_is_stored_as_its_applications_one_by_one(runtime):
     one_by_one = stored(runtime, outbox, outbox.c.id)
     ignored = ("id", "event_id", "envelope", "created_at")
     assert [{k: v for k, v in r.items() if k not in ignored} for r in events_in_bulk] == [
-        {k: v for k, v in r.items() if k not in ignored} for r in one_by_one]
+        {k: v for k, v in r.items() if k not in ignored} for r in one_by_one
+    ]

@@ -1,5 +1,6 @@
 """Two imports (or an import and a manual entry) of the same document at the same time on PostgreSQL:
 one live application, and the other gets the usual duplicate message (ux_applications_live_document)."""
+
 from __future__ import annotations
 
 import threading
@@ -12,8 +13,8 @@ from xueji_common.auth import Principal, Role
 from xueji_common.documents import DocumentCategory, DocumentType, mask_document_number
 from xueji_common.errors import AlreadyExists
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.adapters.tables import applications
 from xueji_registration.adapters.excel import samples
+from xueji_registration.adapters.tables import applications
 from xueji_registration.domain.template.columns import registration_template
 from xueji_registration.service_layer.handlers import CreateApplication, create_application
 from xueji_registration.service_layer.imports import import_applications
@@ -25,7 +26,7 @@ REGISTRAR = Principal("u1", Role.SCHOOL_REGISTRAR, SCHOOL)
 HOLDER = "浙江省杭州市上城区胜利小学"
 TEMPLATE = registration_template(RegistrationKind.NON_PRIMARY_FRESHMAN, DocumentCategory.RESIDENT)
 ROWS = list(samples.student_rows(TEMPLATE, 3))
-SHARED = ROWS[1][8]   # the document number both files hold
+SHARED = ROWS[1][8]  # the document number both files hold
 
 
 @pytest.fixture
@@ -35,17 +36,27 @@ def runtime(service_runtime):
 
 def run_import(rt, content, progress=None):
     return import_applications(
-        rt.uow_factory(), school_code=SCHOOL, kind=TEMPLATE.kind, category=TEMPLATE.category, file_name="x.xlsx",
-        content=content, request_id="", principal=REGISTRAR, tree=rt.tree, hash_key=rt.settings.hash_key,
-        progress=progress)
+        rt.uow_factory(),
+        school_code=SCHOOL,
+        kind=TEMPLATE.kind,
+        category=TEMPLATE.category,
+        file_name="x.xlsx",
+        content=content,
+        request_id="",
+        principal=REGISTRAR,
+        tree=rt.tree,
+        hash_key=rt.settings.hash_key,
+        progress=progress,
+    )
 
 
 def in_background(results: dict, key: str, call) -> threading.Thread:
     def run():
         try:
             results[key] = call()
-        except Exception as exc:   # handed to the test
+        except Exception as exc:  # handed to the test
             results[key] = exc
+
     thread = threading.Thread(target=run)
     thread.start()
     return thread
@@ -59,8 +70,11 @@ def held_open_import(rt, results):
         written.set()
         assert release.wait(60)
 
-    thread = in_background(results, "first", lambda: run_import(
-        rt, samples.workbook(TEMPLATE, ROWS[:2]), progress=wait_before_commit))
+    thread = in_background(
+        results,
+        "first",
+        lambda: run_import(rt, samples.workbook(TEMPLATE, ROWS[:2]), progress=wait_before_commit),
+    )
     assert written.wait(60)
     return thread, release
 
@@ -70,8 +84,12 @@ def wait_for_a_lock_wait(rt, seconds=20.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with rt.session_factory() as s:
-            waiting = s.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                     "AND wait_event_type = 'Lock'")).scalar()
+            waiting = s.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
         if waiting:
             return True
         time.sleep(0.05)
@@ -80,15 +98,21 @@ def wait_for_a_lock_wait(rt, seconds=20.0) -> bool:
 
 def live_applications(rt) -> list[str]:
     with rt.session_factory() as s:
-        return sorted(s.execute(select(applications.c.document_number)   # stored encrypted: sorted here
-                                .where(applications.c.state != "withdrawn")).scalars())
+        return sorted(
+            s.execute(
+                select(applications.c.document_number).where(  # stored encrypted: sorted here
+                    applications.c.state != "withdrawn"
+                )
+            ).scalars()
+        )
 
 
 def test_two_imports_of_the_same_document_at_once_leave_one_application(runtime):
     results: dict = {}
     first, release = held_open_import(runtime, results)
-    second = in_background(results, "second", lambda: run_import(
-        runtime, samples.workbook(TEMPLATE, [ROWS[2], ROWS[1]])))
+    second = in_background(
+        results, "second", lambda: run_import(runtime, samples.workbook(TEMPLATE, [ROWS[2], ROWS[1]]))
+    )
     waited = wait_for_a_lock_wait(runtime)
     release.set()
     first.join(60)
@@ -99,9 +123,11 @@ def test_two_imports_of_the_same_document_at_once_leave_one_application(runtime)
     assert (b.record.rows_passed, b.record.rows_failed) == (1, 1)
     [(row, error)] = b.errors
     assert (row, error.column, error.field) == (3, "身份证件号", "student.document.number")
-    assert error.message == f"该身份证件号已被{HOLDER}的学籍注册申请占用（{mask_document_number(ROWS[1][8])}）"
+    assert (
+        error.message == f"该身份证件号已被{HOLDER}的学籍注册申请占用（{mask_document_number(ROWS[1][8])}）"
+    )
     assert live_applications(runtime) == sorted(r[8] for r in ROWS)
-    with runtime.session_factory() as s:   # nothing of the lost attempt stays: one import record each
+    with runtime.session_factory() as s:  # nothing of the lost attempt stays: one import record each
         assert s.execute(select(func.count()).select_from(SPEC.metadata.tables["imports"])).scalar() == 2
         assert s.execute(select(func.count()).select_from(SPEC.metadata.tables["outbox"])).scalar() == 3
 
@@ -109,11 +135,28 @@ def test_two_imports_of_the_same_document_at_once_leave_one_application(runtime)
 def test_a_manual_entry_racing_an_import_gets_the_duplicate_error(runtime):
     results: dict = {}
     first, release = held_open_import(runtime, results)
-    entry = CreateApplication(school_code=SCHOOL, kind=TEMPLATE.kind, category=TEMPLATE.category, name="张三",
-                              gender=None, birth_date=None, document_type=DocumentType.RESIDENT_ID,
-                              document_number=SHARED, form=sample_form())
-    second = in_background(results, "second", lambda: create_application(
-        runtime.uow_factory(), entry, principal=REGISTRAR, tree=runtime.tree, hash_key=runtime.settings.hash_key))
+    entry = CreateApplication(
+        school_code=SCHOOL,
+        kind=TEMPLATE.kind,
+        category=TEMPLATE.category,
+        name="张三",
+        gender=None,
+        birth_date=None,
+        document_type=DocumentType.RESIDENT_ID,
+        document_number=SHARED,
+        form=sample_form(),
+    )
+    second = in_background(
+        results,
+        "second",
+        lambda: create_application(
+            runtime.uow_factory(),
+            entry,
+            principal=REGISTRAR,
+            tree=runtime.tree,
+            hash_key=runtime.settings.hash_key,
+        ),
+    )
     waited = wait_for_a_lock_wait(runtime)
     release.set()
     first.join(60)

@@ -1,4 +1,5 @@
 """Manual entry on PostgreSQL: the application and its event commit together; refusals write nothing."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,9 +26,17 @@ def runtime(service_runtime):
 
 
 def command(**changes) -> CreateApplication:
-    values = dict(school_code=SCHOOL, kind=RegistrationKind.NON_PRIMARY_FRESHMAN, category=DocumentCategory.RESIDENT,
-                  name="张三", gender=None, birth_date=None, document_type=DocumentType.RESIDENT_ID,
-                  document_number=NUMBER, form=sample_form())
+    values = dict(
+        school_code=SCHOOL,
+        kind=RegistrationKind.NON_PRIMARY_FRESHMAN,
+        category=DocumentCategory.RESIDENT,
+        name="张三",
+        gender=None,
+        birth_date=None,
+        document_type=DocumentType.RESIDENT_ID,
+        document_number=NUMBER,
+        form=sample_form(),
+    )
     values.update(changes)
     return CreateApplication(**values)
 
@@ -62,11 +71,14 @@ def test_the_same_document_twice_is_refused_and_nothing_is_written(runtime):
     assert rows(runtime, "applications") == 1 and rows(runtime, "outbox") == 1
 
 
-@pytest.mark.parametrize("principal", [
-    Principal("u2", Role.SCHOOL_REGISTRAR, "1330105001"),   # another school
-    Principal("u3", Role.SCHOOL_LEADER, SCHOOL),            # a leader reviews, does not enter
-    Principal("u4", Role.DEPARTMENT_REGISTRAR, "330102"),   # the county does not enter either
-])
+@pytest.mark.parametrize(
+    "principal",
+    [
+        Principal("u2", Role.SCHOOL_REGISTRAR, "1330105001"),  # another school
+        Principal("u3", Role.SCHOOL_LEADER, SCHOOL),  # a leader reviews, does not enter
+        Principal("u4", Role.DEPARTMENT_REGISTRAR, "330102"),  # the county does not enter either
+    ],
+)
 def test_only_the_schools_own_registrar_enters(runtime, principal):
     with pytest.raises(PermissionDenied):
         create(runtime, command(), principal)
@@ -83,11 +95,24 @@ def test_a_form_with_several_problems_names_every_field_in_one_answer_missing_pr
     form = sample_form()
     form["postalCode"] = "12"
     form["familyMembers"] = [{"name": "", "relationshipCode": "51"}]
-    cmd = command(category=DocumentCategory.NO_DOCUMENT, document_type=DocumentType.OTHER, document_number="",
-                  gender=1, birth_date=None, form=form, proof_material_ids=())
+    cmd = command(
+        category=DocumentCategory.NO_DOCUMENT,
+        document_type=DocumentType.OTHER,
+        document_number="",
+        gender=1,
+        birth_date=None,
+        form=form,
+        proof_material_ids=(),
+    )
     from xueji_common.errors import InvalidArgument
+
     with pytest.raises(InvalidArgument) as refused:
         create(runtime, cmd)
     fields = {v.field for v in refused.value.violations}
-    assert {"student.birth_date", "student.postal_code", "student.family_members[0].name", "proof_material_ids"} <= fields, fields
+    assert {
+        "student.birth_date",
+        "student.postal_code",
+        "student.family_members[0].name",
+        "proof_material_ids",
+    } <= fields, fields
     assert rows(runtime, "applications") == 0

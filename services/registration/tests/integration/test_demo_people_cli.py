@@ -1,12 +1,12 @@
 """`xueji registration demo-people`: the demo's people for each flow, and a sample form that a school
 registrar can send as it is (README, "Trying it")."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from click.testing import CliRunner
 from google.protobuf import json_format
-
 from registration_harness import _system, harness  # noqa: F401 (fixtures)
+
 from xueji.v1 import registration_pb2
 from xueji_common import demo
 from xueji_common.orgunits import load_default_tree

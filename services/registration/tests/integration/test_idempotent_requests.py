@@ -1,6 +1,7 @@
 """Every mutating RPC that takes a `request_id` returns its first outcome on a retry (AIP-155), and
 writes nothing more. The RPCs are read from the contracts' descriptors: one added with a request_id
 and no case here fails `test_every_rpc_with_a_request_id_has_a_case`."""
+
 from __future__ import annotations
 
 import importlib
@@ -8,11 +9,13 @@ import pkgutil
 import uuid
 
 import pytest
-
-import xueji.v1
 from intake_harness import SCHOOL, intake, record  # noqa: F401 (fixture)
 from registration_harness import create_request
-from xueji.v1 import common_pb2, registration_pb2 as P
+from test_preschool_transfers import create, identity
+
+import xueji.v1
+from xueji.v1 import common_pb2
+from xueji.v1 import registration_pb2 as P
 from xueji_common.documents import DocumentCategory
 from xueji_common.grpcserver.convert import dict_to_message
 from xueji_common.vocabulary import RegistrationKind
@@ -21,8 +24,6 @@ from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE, regis
 from xueji_registration.domain.template.rows import form_cells
 from xueji_registration.testing import resident_id, sample_form
 
-from test_preschool_transfers import create, identity
-
 NON_FRESHMAN = registration_template(RegistrationKind.NON_PRIMARY_FRESHMAN, DocumentCategory.RESIDENT)
 
 
@@ -30,8 +31,14 @@ def rpcs_with_request_id() -> set[str]:
     out = set()
     for module in pkgutil.iter_modules(xueji.v1.__path__):
         if module.name.endswith("_pb2"):
-            for service in importlib.import_module(f"xueji.v1.{module.name}").DESCRIPTOR.services_by_name.values():
-                out |= {f"{service.name}/{m.name}" for m in service.methods if "request_id" in m.input_type.fields_by_name}
+            for service in importlib.import_module(
+                f"xueji.v1.{module.name}"
+            ).DESCRIPTOR.services_by_name.values():
+                out |= {
+                    f"{service.name}/{m.name}"
+                    for m in service.methods
+                    if "request_id" in m.input_type.fields_by_name
+                }
     return out
 
 
@@ -40,32 +47,69 @@ def _supplementary(intake, request_id):
     intake.records.by_number = {number: [record("r9", name="张三")]}
     transfer = create(intake, identity(number))
     student = dict_to_message({**sample_form(grade="11"), "name": "张三"}, P.StudentRecordForm())
-    return P.SubmitSupplementaryEntryRequest(transfer_id=transfer.transfer_id, student=student,
-                                             expected_version=transfer.version, request_id=request_id)
-
+    return P.SubmitSupplementaryEntryRequest(
+        transfer_id=transfer.transfer_id,
+        student=student,
+        expected_version=transfer.version,
+        request_id=request_id,
+    )
 
 
 # "Service/Method" → (intake, request id) → the request; the tables each call writes to.
 CASES = {
     "Registrations/CreateApplication": (
-        lambda h, rid: P.CreateApplicationRequest(**{**_fields(create_request(number=resident_id(seq="181"))),
-                                                     "request_id": rid}), ("applications", "outbox")),
+        lambda h, rid: P.CreateApplicationRequest(
+            **{**_fields(create_request(number=resident_id(seq="181"))), "request_id": rid}
+        ),
+        ("applications", "outbox"),
+    ),
     "Registrations/ImportApplications": (
         lambda h, rid: P.ImportApplicationsRequest(
-            school_code=SCHOOL, kind=common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN,
-            category=common_pb2.DOCUMENT_CATEGORY_RESIDENT, request_id=rid,
-            file=common_pb2.FileContent(file_name="导入.xlsx", content=samples.workbook(NON_FRESHMAN, [form_cells(
-                NON_FRESHMAN, {**sample_form(), "name": "李四", "document": {
-                    "type": "DOCUMENT_TYPE_RESIDENT_ID", "number": resident_id(seq="183")}})]))),
-        ("applications", "imports", "outbox")),
+            school_code=SCHOOL,
+            kind=common_pb2.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN,
+            category=common_pb2.DOCUMENT_CATEGORY_RESIDENT,
+            request_id=rid,
+            file=common_pb2.FileContent(
+                file_name="导入.xlsx",
+                content=samples.workbook(
+                    NON_FRESHMAN,
+                    [
+                        form_cells(
+                            NON_FRESHMAN,
+                            {
+                                **sample_form(),
+                                "name": "李四",
+                                "document": {
+                                    "type": "DOCUMENT_TYPE_RESIDENT_ID",
+                                    "number": resident_id(seq="183"),
+                                },
+                            },
+                        )
+                    ],
+                ),
+            ),
+        ),
+        ("applications", "imports", "outbox"),
+    ),
     "PreschoolTransfers/CreatePreschoolTransfer": (
-        lambda h, rid: P.CreatePreschoolTransferRequest(school_code=SCHOOL, identity=identity(resident_id(seq="185")),
-                                                        request_id=rid), ("preschool_transfers",)),
+        lambda h, rid: P.CreatePreschoolTransferRequest(
+            school_code=SCHOOL, identity=identity(resident_id(seq="185")), request_id=rid
+        ),
+        ("preschool_transfers",),
+    ),
     "PreschoolTransfers/ImportPreschoolTransfers": (
         lambda h, rid: P.ImportPreschoolTransfersRequest(
-            school_code=SCHOOL, request_id=rid, file=common_pb2.FileContent(
-                file_name="调档.xlsx", content=samples.workbook(PRESCHOOL_TEMPLATE, [
-                    ["王五", "", "", "居民身份证", resident_id(seq="187")]]))), ("preschool_transfers", "imports")),
+            school_code=SCHOOL,
+            request_id=rid,
+            file=common_pb2.FileContent(
+                file_name="调档.xlsx",
+                content=samples.workbook(
+                    PRESCHOOL_TEMPLATE, [["王五", "", "", "居民身份证", resident_id(seq="187")]]
+                ),
+            ),
+        ),
+        ("preschool_transfers", "imports"),
+    ),
     "PreschoolTransfers/SubmitSupplementaryEntry": (_supplementary, ("applications", "outbox")),
 }
 

@@ -1,13 +1,21 @@
 """Manual entry (录入) over gRPC: the whole form validated, no-document students with family members
 and uploaded proof material, uploads checked and stored, role and jurisdiction."""
+
 from __future__ import annotations
 
 import grpc
 import pytest
+from registration_harness import (  # noqa: F401 (fixtures)
+    OTHER_SCHOOL,
+    PDF,
+    SCHOOL,
+    _system,
+    create_request,
+    harness,
+    violations,
+)
 from sqlalchemy import func, select
 
-from registration_harness import (  # noqa: F401 (fixtures)
-    OTHER_SCHOOL, PDF, SCHOOL, _system, create_request, harness, violations)
 from xueji.v1 import common_pb2, events_pb2, registration_pb2
 from xueji_common.auth import Role
 from xueji_registration.adapters.tables import applications, uploaded_files
@@ -32,9 +40,14 @@ def test_non_freshman_resident_entry_awaits_authentication(harness):
     app = harness.create()
     assert app.state == registration_pb2.APPLICATION_STATE_AWAITING_DEDUP
     assert app.authentication_status == common_pb2.AUTHENTICATION_STATUS_NOT_AUTHENTICATED
-    assert app.student.gender == common_pb2.GENDER_MALE and app.student.birth_date.year == 2015  # from the number
+    assert (
+        app.student.gender == common_pb2.GENDER_MALE and app.student.birth_date.year == 2015
+    )  # from the number
     assert app.student.postal_code == "310002" and app.student.family_members[0].relationship_code == "51"
-    assert app.current_handling_unit.code == SCHOOL and app.entry_channel == registration_pb2.ENTRY_CHANNEL_MANUAL
+    assert (
+        app.current_handling_unit.code == SCHOOL
+        and app.entry_channel == registration_pb2.ENTRY_CHANNEL_MANUAL
+    )
     [event] = harness.outbox()
     assert isinstance(event, events_pb2.ApplicationSubmitted) and event.application.revision == 1
 
@@ -46,13 +59,24 @@ def test_hmt_foreign_entry_awaits_document_dedup(harness):
 
 
 def test_every_problem_of_the_form_is_a_field_violation(harness):
-    request = create_request(postalCode="3100", ethnicityCode="99", admissionYearMonth="2019/09", phone="",
-                             inclusiveEducation="INCLUSIVE_EDUCATION_VISUAL")
+    request = create_request(
+        postalCode="3100",
+        ethnicityCode="99",
+        admissionYearMonth="2019/09",
+        phone="",
+        inclusiveEducation="INCLUSIVE_EDUCATION_VISUAL",
+    )
     request.student.gender = common_pb2.GENDER_FEMALE  # the number says male
     err = refusal(harness.call, "CreateApplication", request)
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert violations(err) == {"student.postal_code", "student.ethnicity_code", "student.admission_year_month",
-                               "student.phone", "student.inclusive_education", "student.gender"}
+    assert violations(err) == {
+        "student.postal_code",
+        "student.ethnicity_code",
+        "student.admission_year_month",
+        "student.phone",
+        "student.inclusive_education",
+        "student.gender",
+    }
     assert count(harness, applications) == 0
 
 
@@ -106,9 +130,11 @@ def test_no_document_students_need_a_family_member_with_a_resident_id_card(harne
     proof = harness.upload()
     passport = family_member(document={"type": "DOCUMENT_TYPE_PASSPORT", "number": "E1234567"})
     assert violations(refusal(harness.create, "no_document", proofs=[proof], familyMembers=[passport])) == {
-        "student.family_members"}
+        "student.family_members"
+    }
     assert violations(refusal(harness.create, "no_document", proofs=[proof], familyMembers=[])) == {
-        "student.family_members"}
+        "student.family_members"
+    }
 
 
 def test_proof_material_must_be_this_schools_and_unused(harness):
@@ -129,12 +155,15 @@ def test_uploads_are_stored_under_the_files_directory(harness):
     assert [p.name for p in stored] == [file_id] and stored[0].read_bytes() == PDF
 
 
-@pytest.mark.parametrize("content, purpose, field", [
-    (b"", registration_pb2.UPLOAD_PURPOSE_PROOF_MATERIAL, "file.content"),
-    (b"GIF89a....", registration_pb2.UPLOAD_PURPOSE_PROOF_MATERIAL, "file.content"),
-    (PDF, registration_pb2.UPLOAD_PURPOSE_PHOTO, "file.content"),
-    (PDF, registration_pb2.UPLOAD_PURPOSE_UNSPECIFIED, "purpose"),
-])
+@pytest.mark.parametrize(
+    "content, purpose, field",
+    [
+        (b"", registration_pb2.UPLOAD_PURPOSE_PROOF_MATERIAL, "file.content"),
+        (b"GIF89a....", registration_pb2.UPLOAD_PURPOSE_PROOF_MATERIAL, "file.content"),
+        (PDF, registration_pb2.UPLOAD_PURPOSE_PHOTO, "file.content"),
+        (PDF, registration_pb2.UPLOAD_PURPOSE_UNSPECIFIED, "purpose"),
+    ],
+)
 def test_uploads_of_the_wrong_type_are_refused_and_nothing_is_kept(harness, content, purpose, field):
     err = refusal(harness.upload, content, purpose=purpose)
     assert violations(err) == {field}
@@ -143,15 +172,22 @@ def test_uploads_of_the_wrong_type_are_refused_and_nothing_is_kept(harness, cont
 
 def test_a_declared_type_contradicting_the_content_is_refused(harness):
     request = registration_pb2.UploadProofMaterialRequest(
-        school_code=SCHOOL, purpose=registration_pb2.UPLOAD_PURPOSE_PROOF_MATERIAL,
-        file=common_pb2.FileContent(file_name="a.png", content_type="image/png", content=PDF))
+        school_code=SCHOOL,
+        purpose=registration_pb2.UPLOAD_PURPOSE_PROOF_MATERIAL,
+        file=common_pb2.FileContent(file_name="a.png", content_type="image/png", content=PDF),
+    )
     assert violations(refusal(harness.call, "UploadProofMaterial", request)) == {"file.content_type"}
 
 
-@pytest.mark.parametrize("role, org", [
-    (Role.SCHOOL_REGISTRAR, OTHER_SCHOOL), (Role.SCHOOL_LEADER, SCHOOL), (Role.DEPARTMENT_REGISTRAR, "330102"),
-    (Role.SYSTEM, "000000"),
-])
+@pytest.mark.parametrize(
+    "role, org",
+    [
+        (Role.SCHOOL_REGISTRAR, OTHER_SCHOOL),
+        (Role.SCHOOL_LEADER, SCHOOL),
+        (Role.DEPARTMENT_REGISTRAR, "330102"),
+        (Role.SYSTEM, "000000"),
+    ],
+)
 def test_only_the_schools_own_registrar_enters_and_uploads(harness, role, org):
     assert refusal(harness.create, role=role, org=org).code() == grpc.StatusCode.PERMISSION_DENIED
     assert refusal(harness.upload, role=role, org=org).code() == grpc.StatusCode.PERMISSION_DENIED

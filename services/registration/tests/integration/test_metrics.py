@@ -1,5 +1,6 @@
 """xueji_registration_applications{service, state}: counted in the database on scrape, at most once per
 ttl, every state exported, the last counts kept while the database cannot answer."""
+
 from __future__ import annotations
 
 from prometheus_client import REGISTRY, generate_latest
@@ -9,12 +10,12 @@ from sqlalchemy import update
 from xueji_common.auth import Principal, Role
 from xueji_common.documents import DocumentCategory
 from xueji_common.vocabulary import RegistrationKind
+from xueji_registration.adapters.excel import samples
 from xueji_registration.adapters.metrics import NAME, ApplicationsByState
 from xueji_registration.adapters.tables import applications
 from xueji_registration.domain.model import ApplicationState
-from xueji_registration.entrypoints.grpc_api import bindings
-from xueji_registration.adapters.excel import samples
 from xueji_registration.domain.template.columns import registration_template
+from xueji_registration.entrypoints.grpc_api import bindings
 from xueji_registration.service_layer.imports import import_applications
 from xueji_registration.spec import SPEC
 
@@ -25,22 +26,37 @@ NONE = {s.value: 0.0 for s in ApplicationState}
 
 def imported(rt, count: int) -> list[str]:
     report = import_applications(
-        rt.uow_factory(), school_code=SCHOOL, kind=TEMPLATE.kind, category=TEMPLATE.category, file_name="x.xlsx",
-        content=samples.workbook(TEMPLATE, samples.student_rows(TEMPLATE, count)), request_id="",
-        principal=Principal("u1", Role.SCHOOL_REGISTRAR, SCHOOL), tree=rt.tree, hash_key=rt.settings.hash_key)
+        rt.uow_factory(),
+        school_code=SCHOOL,
+        kind=TEMPLATE.kind,
+        category=TEMPLATE.category,
+        file_name="x.xlsx",
+        content=samples.workbook(TEMPLATE, samples.student_rows(TEMPLATE, count)),
+        request_id="",
+        principal=Principal("u1", Role.SCHOOL_REGISTRAR, SCHOOL),
+        tree=rt.tree,
+        hash_key=rt.settings.hash_key,
+    )
     return report.created_ids
 
 
 def set_state(rt, application_id: str, state: ApplicationState) -> None:
     with rt.session_factory() as s:
-        s.execute(update(applications).where(applications.c.application_id == application_id).values(state=state.value))
+        s.execute(
+            update(applications)
+            .where(applications.c.application_id == application_id)
+            .values(state=state.value)
+        )
         s.commit()
 
 
 def scraped(gauge) -> dict[str, float]:
     registry = CollectorRegistry()
     registry.register(gauge)
-    return {state: registry.get_sample_value(NAME, {"xueji_service": "registration", "state": state}) for state in NONE}
+    return {
+        state: registry.get_sample_value(NAME, {"xueji_service": "registration", "state": state})
+        for state in NONE
+    }
 
 
 def test_applications_are_counted_by_state_at_most_once_per_ttl(service_runtime):
@@ -52,7 +68,7 @@ def test_applications_are_counted_by_state_at_most_once_per_ttl(service_runtime)
     set_state(rt, ids[0], ApplicationState.WITHDRAWN)
     set_state(rt, ids[1], ApplicationState.APPROVED)
     now[0] = 29.9
-    assert scraped(gauge) == NONE                        # counted 29.9 s ago: not again
+    assert scraped(gauge) == NONE  # counted 29.9 s ago: not again
     now[0] = 30.0
     assert scraped(gauge) == {**NONE, "awaiting_dedup": 2.0, "withdrawn": 1.0, "approved": 1.0}
 
@@ -66,6 +82,7 @@ def test_the_last_counts_stay_while_the_database_cannot_answer(service_runtime):
 
     def unreachable():
         raise ConnectionError("database down")
+
     gauge.session_factory = unreachable
     now[0] = 60.0
     assert scraped(gauge)["awaiting_dedup"] == 2.0

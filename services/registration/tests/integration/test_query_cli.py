@@ -1,9 +1,10 @@
 """`xueji registration list|show|records` against a running service: Chinese tables, masked numbers."""
+
 from __future__ import annotations
 
 from click.testing import CliRunner
-
 from registration_harness import SCHOOL, _system, harness  # noqa: F401 (fixtures)
+
 from xueji_registration.entrypoints.cli import cli
 from xueji_registration.testing import resident_id
 
@@ -11,8 +12,11 @@ NUMBER = resident_id(seq="777")
 
 
 def run(h, *args, role="school_registrar", org=SCHOOL):
-    result = CliRunner().invoke(cli, [*args, "--address", h.address, "--role", role, "--org", org],
-                                env={"COLUMNS": "250", "XUEJI_DATA_DIR": str(h.runtime.settings.data_dir)})
+    result = CliRunner().invoke(
+        cli,
+        [*args, "--address", h.address, "--role", role, "--org", org],
+        env={"COLUMNS": "250", "XUEJI_DATA_DIR": str(h.runtime.settings.data_dir)},
+    )
     return result
 
 
@@ -22,7 +26,9 @@ def test_list_show_and_records(harness):
     harness.through_review(harness.get(app))
     listed = run(harness, "list", "--category", "resident", role="department_registrar", org="330102")
     assert listed.exit_code == 0, listed.output
-    assert "学籍注册查询（共 1 条）" in listed.output and "张三" in listed.output and "注册完成" in listed.output
+    assert (
+        "学籍注册查询（共 1 条）" in listed.output and "张三" in listed.output and "注册完成" in listed.output
+    )
     assert NUMBER[:3] + "*" * 11 + NUMBER[-4:] in listed.output  # the document number masked for the county
     shown = run(harness, "show", app.application_id)
     assert shown.exit_code == 0 and "全国学籍号" in shown.output and "G" + NUMBER in shown.output
@@ -41,5 +47,3 @@ def test_rejection_details_and_errors(harness):
     assert denied.exit_code == 1 and "PERMISSION_DENIED" in denied.output
     empty = run(harness, "list", "--state", "approved")
     assert empty.exit_code == 0 and "共 0 条" in empty.output
-
-

@@ -1,5 +1,6 @@
 """The purge of uploads never attached to an application, on PostgreSQL with files on disk: by the
 use case and `xueji registration purge-uploads`; a file attached meanwhile is never deleted."""
+
 import datetime as dt
 import threading
 import time
@@ -7,9 +8,9 @@ import time
 import grpc
 import pytest
 from click.testing import CliRunner
+from registration_harness import _system, harness  # noqa: F401 (fixtures)
 from sqlalchemy import select, text, update
 
-from registration_harness import _system, harness  # noqa: F401 (fixtures)
 from xueji_common.db.engine import now
 from xueji_common.errors import InvalidArgument
 from xueji_registration.adapters.files import FileStore
@@ -26,13 +27,17 @@ def purge(h, older_than=DAY):
 
 def uploaded_ago(h, file_id: str, age: dt.timedelta) -> None:
     with h.runtime.engine.begin() as conn:
-        conn.execute(update(uploaded_files).where(uploaded_files.c.file_id == file_id).values(uploaded_at=now() - age))
+        conn.execute(
+            update(uploaded_files).where(uploaded_files.c.file_id == file_id).values(uploaded_at=now() - age)
+        )
 
 
 def stored(h, file_id: str) -> tuple[bool, bool]:
     """(row exists, bytes exist)."""
     with h.runtime.engine.connect() as conn:
-        key = conn.execute(select(uploaded_files.c.storage_key).where(uploaded_files.c.file_id == file_id)).scalar()
+        key = conn.execute(
+            select(uploaded_files.c.storage_key).where(uploaded_files.c.file_id == file_id)
+        ).scalar()
     return key is not None, any(p.name == file_id for p in h.files_dir.rglob("*"))
 
 
@@ -68,9 +73,13 @@ def test_the_command_purges_with_a_count_in_its_output(harness):
 
 def _waiting_for_a_lock(h) -> bool:
     with h.runtime.engine.connect() as conn:
-        return bool(conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )).scalar())
+        return bool(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+        )
 
 
 def test_a_file_being_attached_while_the_purge_runs_is_kept(harness):
@@ -97,6 +106,6 @@ def test_an_application_does_not_take_a_file_purged_after_it_was_checked(harness
     submitting = harness.runtime.uow_factory()
     with submitting:
         assert file_id in submitting.files.get_many([file_id])  # the check sees it...
-        assert purge(harness) == 1                               # ...the purge commits first...
-        with pytest.raises(InvalidArgument):                    # ...so the application is refused
+        assert purge(harness) == 1  # ...the purge commits first...
+        with pytest.raises(InvalidArgument):  # ...so the application is refused
             submitting.files.attach([file_id], "a" * 36)

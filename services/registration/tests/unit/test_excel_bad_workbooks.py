@@ -1,4 +1,5 @@
 """The corpus of bad workbooks: each is refused as a whole with one clear Chinese error on file.content."""
+
 import io
 import re
 import threading
@@ -71,7 +72,7 @@ def test_a_workbook_without_the_marker_sheet_is_judged_by_its_headers():
 def test_a_sheet_read_in_slices_gives_the_same_rows_and_numbers():
     rows = list(samples.student_rows(RESIDENT, 7))
     blank = [""] * len(GOOD)
-    content = samples.workbook(RESIDENT, [rows[0], blank, blank, blank, *rows[1:]])   # rows 3-5 empty
+    content = samples.workbook(RESIDENT, [rows[0], blank, blank, blank, *rows[1:]])  # rows 3-5 empty
     whole = read_all(content, limits=reader.Limits(slice_rows=1000))
     for size in (1, 2, 3):
         assert read_all(content, limits=reader.Limits(slice_rows=size)) == whole, size
@@ -111,8 +112,16 @@ def test_a_formula_anywhere_is_named_before_any_other_problem():
     wrong_header = samples.header_texts(RESIDENT)
     wrong_header[2] = "生日"
     cases = {
-        "after a cell too long": (samples.workbook(RESIDENT, [GOOD, huge] + [GOOD] * 400 + [formula]), 404, 1000),
-        "with wrong headers": (samples.workbook(RESIDENT, [GOOD] * 400 + [formula], header=wrong_header), 402, 1000),
+        "after a cell too long": (
+            samples.workbook(RESIDENT, [GOOD, huge] + [GOOD] * 400 + [formula]),
+            404,
+            1000,
+        ),
+        "with wrong headers": (
+            samples.workbook(RESIDENT, [GOOD] * 400 + [formula], header=wrong_header),
+            402,
+            1000,
+        ),
         "after too many rows": (samples.workbook(RESIDENT, [GOOD] * 400 + [formula]), 402, 100),
     }
     for name, (content, row, max_rows) in cases.items():
@@ -124,7 +133,10 @@ def test_a_formula_anywhere_is_named_before_any_other_problem():
 def test_too_many_rows_are_counted_to_the_end_and_named_before_a_bad_header():
     wrong_header = samples.header_texts(RESIDENT)
     wrong_header[2] = "生日"
-    for content in (samples.workbook(RESIDENT, [GOOD] * 9), samples.workbook(RESIDENT, [GOOD] * 9, header=wrong_header)):
+    for content in (
+        samples.workbook(RESIDENT, [GOOD] * 9),
+        samples.workbook(RESIDENT, [GOOD] * 9, header=wrong_header),
+    ):
         with pytest.raises(InvalidArgument, match="数据行数（9）超过上限 4 行"):
             read_all(content, limits=reader.Limits(slice_rows=2, max_rows=4))
 
@@ -133,8 +145,8 @@ def test_the_declared_size_refuses_early_and_is_never_trusted_to_accept():
     content = samples.workbook(RESIDENT, [GOOD] * 6)
     with pytest.raises(InvalidArgument, match="数据行数（6）超过上限 5 行"):
         reader.TemplateRows(with_dimension(content, "A1:BT7"), RESIDENT, reader.Limits(max_rows=5))
-    assert len(read_all(with_dimension(content, "A1:BT999999"))) == 6      # declared too big, is not
-    with pytest.raises(InvalidArgument, match="数据行数（6）超过上限 5 行"):   # declared small, is not
+    assert len(read_all(with_dimension(content, "A1:BT999999"))) == 6  # declared too big, is not
+    with pytest.raises(InvalidArgument, match="数据行数（6）超过上限 5 行"):  # declared small, is not
         read_all(with_dimension(content, "A1:BT2"), limits=reader.Limits(max_rows=5))
 
 
@@ -145,20 +157,33 @@ def with_shared_strings(content: bytes) -> bytes:
     def shared(match):
         texts.append(match[2])
         return f'<c r="{match[1].decode()}" t="s"><v>{len(texts) - 1}</v></c>'.encode()
-    sheet = re.sub(rb'<c r="([A-Z]+[0-9]+)" t="inlineStr"><is><t>(.*?)</t></is></c>', shared,
-                   source.read("xl/worksheets/sheet1.xml"))
-    table = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' + b"".join(
-        b"<si><t>" + t + b"</t></si>" for t in texts) + b"</sst>"
+
+    sheet = re.sub(
+        rb'<c r="([A-Z]+[0-9]+)" t="inlineStr"><is><t>(.*?)</t></is></c>',
+        shared,
+        source.read("xl/worksheets/sheet1.xml"),
+    )
+    table = (
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + b"".join(b"<si><t>" + t + b"</t></si>" for t in texts)
+        + b"</sst>"
+    )
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
         for info in source.infolist():
             data = {"xl/worksheets/sheet1.xml": sheet}.get(info.filename) or source.read(info.filename)
             if info.filename == "[Content_Types].xml":
-                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-                                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml" /></Types>')
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml" /></Types>',
+                )
             if info.filename == "xl/_rels/workbook.xml.rels":
-                data = data.replace(b"</Relationships>", b'<Relationship Type="http://schemas.openxmlformats.org/'
-                                    b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml" '
-                                    b'Id="rId9" /></Relationships>')
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Type="http://schemas.openxmlformats.org/'
+                    b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml" '
+                    b'Id="rId9" /></Relationships>',
+                )
             package.writestr(info.filename, data)
         package.writestr("xl/sharedStrings.xml", table)
     return out.getvalue()
@@ -171,22 +196,28 @@ def test_shared_strings_are_read_and_a_cell_too_long_among_them_is_found():
     huge = list(GOOD)
     huge[27] = "很" * 40000
     with pytest.raises(InvalidArgument, match="第4行“现住址”的内容达到或超过Excel单元格上限"):
-        read_all(with_shared_strings(samples.workbook(RESIDENT, [GOOD, GOOD, huge])),
-                 limits=reader.Limits(slice_rows=2))
+        read_all(
+            with_shared_strings(samples.workbook(RESIDENT, [GOOD, GOOD, huge])),
+            limits=reader.Limits(slice_rows=2),
+        )
 
 
 def test_the_background_reading_stops_with_the_reader():
     def readers():
         return [t for t in threading.enumerate() if t.name == "sheet-slices"]
+
     wrong_header = samples.header_texts(RESIDENT)
     wrong_header[2] = "生日"
     with pytest.raises(InvalidArgument):
-        reader.TemplateRows(samples.workbook(RESIDENT, [GOOD] * 50, header=wrong_header), RESIDENT,
-                            reader.Limits(slice_rows=2))
+        reader.TemplateRows(
+            samples.workbook(RESIDENT, [GOOD] * 50, header=wrong_header),
+            RESIDENT,
+            reader.Limits(slice_rows=2),
+        )
     rows = reader.TemplateRows(samples.workbook(RESIDENT, [GOOD] * 50), RESIDENT, reader.Limits(slice_rows=2))
     chunks = rows.chunks(10)
     next(chunks)
-    chunks.close()   # a caller that stops early (an import refused half-way)
+    chunks.close()  # a caller that stops early (an import refused half-way)
     assert len(read_all(samples.workbook(RESIDENT, [GOOD] * 5))) == 5
     for _ in range(100):
         if not readers():

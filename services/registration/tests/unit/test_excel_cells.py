@@ -1,4 +1,5 @@
 """Cells as registrars type them: what is accepted, and the reason for what is not."""
+
 import datetime as dt
 
 import pytest
@@ -9,8 +10,19 @@ from xueji_registration.domain.template.columns import STUDENT_COLUMNS
 COL = {c.header: c for c in STUDENT_COLUMNS}
 
 
-@pytest.mark.parametrize("value", [dt.date(2015, 6, 1), dt.datetime(2015, 6, 1), "2015-06-01", "2015/6/1",
-                                   "2015.6.1", "20150601", 20150601, "2015年6月1日"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.date(2015, 6, 1),
+        dt.datetime(2015, 6, 1),
+        "2015-06-01",
+        "2015/6/1",
+        "2015.6.1",
+        "20150601",
+        20150601,
+        "2015年6月1日",
+    ],
+)
 def test_dates_as_date_cells_or_as_text_are_read(value):
     assert cells.parse(COL["出生日期"], value) == {"year": 2015, "month": 6, "day": 1}
 
@@ -26,11 +38,18 @@ def test_an_excel_date_serial_is_read_as_its_date(value):
     assert cells.parse(COL["出生日期"], value) == {"year": 2011, "month": 9, "day": 1}
 
 
-@pytest.mark.parametrize("serial, day", [(1, dt.date(1900, 1, 1)), (59, dt.date(1900, 2, 28)),
-                                         (61, dt.date(1900, 3, 1)), (42156, dt.date(2015, 6, 1))])
+@pytest.mark.parametrize(
+    "serial, day",
+    [
+        (1, dt.date(1900, 1, 1)),
+        (59, dt.date(1900, 2, 28)),
+        (61, dt.date(1900, 3, 1)),
+        (42156, dt.date(2015, 6, 1)),
+    ],
+)
 def test_excel_serials_follow_the_1900_leap_year_quirk(serial, day):
     assert cells.excel_serial_date(serial) == day
-    assert cells.excel_serial_date(60) is None   # 1900-02-29, a day Excel counts that never was
+    assert cells.excel_serial_date(60) is None  # 1900-02-29, a day Excel counts that never was
 
 
 def test_a_serial_in_the_admission_month_is_its_month_and_yyyym_text_keeps_its_meaning():
@@ -89,18 +108,60 @@ def test_blank_cells_are_none_and_phone_numbers_typed_as_numbers_become_text():
     assert cells.parse(COL["联系电话"], 13800000000.0) == "13800000000"
 
 
-ODD_VALUES = ["", "  ", None, "01 汉族", " 01 汉族 ", "01  汉族", "汉族", "1", 1.0, 1, True, False, "是", "否",
-              "2015-06-01", "2015/6/1", " 2015-06-01 ", "2015-02-30", dt.date(2015, 6, 1), dt.datetime(2015, 6, 1, 8),
-              20150601, "330102", "330102 上城区", "991234", 330102, "202409", "2024-9", "202413", "杭州市\n上城区",
-              "a\tb", "全角\u3000空格", "张" * 51, "张" * 250, 13800000000.0, 3.3010220150601123e17, "12.5", "-1",
-              "33010220150601123X", "\x07bell", "isl", "HKG", "健康或良好", "10", "A", "居民身份证"]
+ODD_VALUES = [
+    "",
+    "  ",
+    None,
+    "01 汉族",
+    " 01 汉族 ",
+    "01  汉族",
+    "汉族",
+    "1",
+    1.0,
+    1,
+    True,
+    False,
+    "是",
+    "否",
+    "2015-06-01",
+    "2015/6/1",
+    " 2015-06-01 ",
+    "2015-02-30",
+    dt.date(2015, 6, 1),
+    dt.datetime(2015, 6, 1, 8),
+    20150601,
+    "330102",
+    "330102 上城区",
+    "991234",
+    330102,
+    "202409",
+    "2024-9",
+    "202413",
+    "杭州市\n上城区",
+    "a\tb",
+    "全角\u3000空格",
+    "张" * 51,
+    "张" * 250,
+    13800000000.0,
+    3.3010220150601123e17,
+    "12.5",
+    "-1",
+    "33010220150601123X",
+    "\x07bell",
+    "isl",
+    "HKG",
+    "健康或良好",
+    "10",
+    "A",
+    "居民身份证",
+]
 
 
 @pytest.mark.parametrize("column", STUDENT_COLUMNS, ids=lambda c: c.header)
 def test_the_compiled_parser_of_a_column_gives_what_parse_gives(column):
     """The import's per-column short paths (and their caches) never change a value or a reason."""
     fast = cells.compiled(column)
-    for value in ODD_VALUES * 2:   # twice: the second round is answered from the caches
+    for value in ODD_VALUES * 2:  # twice: the second round is answered from the caches
         try:
             expected = ("ok", cells.parse(column, value))
         except cells.CellError as exc:
@@ -116,7 +177,7 @@ def test_the_compiled_parser_of_a_column_gives_what_parse_gives(column):
 def test_a_remembered_date_is_a_fresh_value_for_every_row():
     fast = cells.compiled(COL["出生日期"])
     first, second = fast("2015-06-01"), fast("2015-06-01")
-    assert first == second and first is not second   # rows never share a mutable value
+    assert first == second and first is not second  # rows never share a mutable value
 
 
 @pytest.mark.parametrize("value", ["1", 1, "就近入学", "1 就近入学"])
@@ -127,6 +188,7 @@ def test_admission_method_accepts_its_code_as_the_instructions_promise(value):
 @pytest.mark.parametrize("column", [c for c in STUDENT_COLUMNS if c.options], ids=lambda c: c.header)
 def test_every_coded_column_accepts_both_the_code_and_the_label_of_each_option(column):
     from xueji_registration.domain.template import labels
+
     for stored, name in column.options:
         code = stored if column.kind.value == "code" else labels.CHOICE_CODES[stored]
         assert cells.parse(column, name) == stored

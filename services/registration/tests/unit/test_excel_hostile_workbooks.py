@@ -1,6 +1,7 @@
 """Hostile workbooks (issue 13 §1), generated here (none is checked in): each is read in time linear in
 its size and bounded memory, or refused as a whole with a Chinese reason naming the row, the cell or
 the limit — never an UNKNOWN error."""
+
 import io
 import zipfile
 
@@ -54,7 +55,7 @@ def test_one_giant_row_is_refused_by_its_number_before_it_is_parsed():
 
 def test_a_row_just_under_the_row_limit_is_read_and_just_over_it_is_refused():
     long_row = list(GOOD[1])
-    long_row[27] = "很" * 30_000    # 现住址: under Excel's cell limit
+    long_row[27] = "很" * 30_000  # 现住址: under Excel's cell limit
     content = hostile.package(TEMPLATE, hostile.sheet(TEMPLATE, [GOOD[0], long_row]))
     length = len(hostile.row_xml(3, long_row))
     assert len(read_all(content, reader.Limits(max_row_bytes=length))) == 2
@@ -62,14 +63,15 @@ def test_a_row_just_under_the_row_limit_is_read_and_just_over_it_is_refused():
 
 
 def test_a_cell_far_right_is_refused_by_its_row_and_one_in_the_last_column_allowed_is_read():
-    assert "第2行在CZ列之后" in refusal(hostile.far_cell(TEMPLATE, GOOD[0], 16383))   # XFD
-    assert len(read_all(hostile.far_cell(TEMPLATE, GOOD[0], chunks.MAX_COLUMNS - 1))) == 1   # CZ
+    assert "第2行在CZ列之后" in refusal(hostile.far_cell(TEMPLATE, GOOD[0], 16383))  # XFD
+    assert len(read_all(hostile.far_cell(TEMPLATE, GOOD[0], chunks.MAX_COLUMNS - 1))) == 1  # CZ
 
 
 def test_a_row_of_more_cells_than_columns_allowed_is_refused():
     crowded = b'<row r="2">' + b'<c t="inlineStr"><is><t>x</t></is></c>' * 5000 + b"</row>"
-    content = hostile.package(TEMPLATE, [*list(hostile.sheet(TEMPLATE, []))[:-1], crowded,
-                                         b"</sheetData></worksheet>"])
+    content = hostile.package(
+        TEMPLATE, [*list(hostile.sheet(TEMPLATE, []))[:-1], crowded, b"</sheetData></worksheet>"]
+    )
     assert "第2行在CZ列之后或超过104个单元格中还有内容" in refusal(content)
 
 
@@ -78,7 +80,7 @@ def test_long_rows_come_in_smaller_chunks_so_that_memory_stays_bounded():
     long_row[27] = "很" * 30_000
     rows = [long_row] * 300
     content = hostile.package(TEMPLATE, hostile.sheet(TEMPLATE, rows))
-    limits = reader.Limits(memory_bytes=64 * hostile.MB)   # chunks of 4 MB: about 45 such rows
+    limits = reader.Limits(memory_bytes=64 * hostile.MB)  # chunks of 4 MB: about 45 such rows
     sizes = [len(c.rows) for c in reader.TemplateRows(content, TEMPLATE, limits).chunks(1000)]
     assert sum(sizes) == 300 and max(sizes) < 100
 
@@ -132,16 +134,22 @@ def test_reading_stops_between_slices_once_the_checkpoint_says_the_caller_has_go
 
 
 def test_a_long_shared_string_repeated_in_every_cell_is_read_as_a_cut_text_not_expanded():
-    content = hostile.shared_bomb(TEMPLATE, GOOD[0], 2000)   # 2000 rows × 63 cells × 30,000 characters
+    content = hostile.shared_bomb(TEMPLATE, GOOD[0], 2000)  # 2000 rows × 63 cells × 30,000 characters
     rows = read_all(content)
     assert len(rows) == 2000 and {len(v[20]) for _, v in rows} == {chunks.LONG_TEXT}
     assert rows[0][1][:9] == GOOD[0][:9]
 
 
 def test_a_shared_string_at_excels_cell_limit_is_still_refused_by_row_and_column():
-    content = hostile.package(TEMPLATE, [*list(hostile.sheet(TEMPLATE, [GOOD[0]]))[:-1],
-                                         b'<row r="3"><c r="AB3" t="s"><v>0</v></c></row>',
-                                         b"</sheetData></worksheet>"], shared=["长" * 40_000])
+    content = hostile.package(
+        TEMPLATE,
+        [
+            *list(hostile.sheet(TEMPLATE, [GOOD[0]]))[:-1],
+            b'<row r="3"><c r="AB3" t="s"><v>0</v></c></row>',
+            b"</sheetData></worksheet>",
+        ],
+        shared=["长" * 40_000],
+    )
     assert "第3行“现住址”的内容达到或超过Excel单元格上限" in refusal(content)
 
 
@@ -169,7 +177,7 @@ def test_the_row_named_is_the_one_holding_the_far_cell_or_the_long_row():
 
 
 def test_thousands_of_formatted_empty_rows_are_not_a_row_too_long():
-    empty = b"".join(b'<row r="%d" s="1" customFormat="1" ht="15"/>' % n for n in range(3, 60_003))   # ~2.6 MB
+    empty = b"".join(b'<row r="%d" s="1" customFormat="1" ht="15"/>' % n for n in range(3, 60_003))  # ~2.6 MB
     pieces = list(hostile.sheet(TEMPLATE, [GOOD[0]]))
     content = hostile.package(TEMPLATE, [*pieces[:-1], empty, hostile.row_xml(60_003, GOOD[1]), pieces[-1]])
     assert [n for n, _ in read_all(content)] == [2, 60_003]

@@ -1,4 +1,5 @@
 """Uploads: type by magic bytes, declared type must agree, size limit, safe names."""
+
 import pytest
 
 from xueji_common.errors import InvalidArgument
@@ -7,7 +8,9 @@ from xueji_registration.domain.files import MAX_BYTES, Purpose, check_upload, sa
 JPEG, PNG, PDF = b"\xff\xd8\xff\xe0" + b"0" * 20, b"\x89PNG\r\n\x1a\n" + b"0" * 20, b"%PDF-1.7\n" + b"0" * 20
 
 
-@pytest.mark.parametrize("content, expected", [(JPEG, "image/jpeg"), (PNG, "image/png"), (PDF, "application/pdf")])
+@pytest.mark.parametrize(
+    "content, expected", [(JPEG, "image/jpeg"), (PNG, "image/png"), (PDF, "application/pdf")]
+)
 def test_proof_material_may_be_jpeg_png_or_pdf(content, expected):
     assert check_upload(Purpose.PROOF_MATERIAL, "户口本.x", "", content) == ("户口本.x", expected)
 
@@ -23,7 +26,10 @@ def test_photos_are_images_only():
 
 
 def test_content_not_an_allowed_type_is_refused_whatever_its_name():
-    assert field_of(Purpose.PROOF_MATERIAL, "proof.pdf", "application/pdf", b"MZ\x90\x00 not a pdf") == "file.content"
+    assert (
+        field_of(Purpose.PROOF_MATERIAL, "proof.pdf", "application/pdf", b"MZ\x90\x00 not a pdf")
+        == "file.content"
+    )
 
 
 def test_declared_type_must_match_the_content():

@@ -1,4 +1,5 @@
 """The application state machine of the six flows (docs/DOMAIN.md#the-six-flows), kind × category."""
+
 import datetime as dt
 
 import pytest
@@ -6,29 +7,52 @@ import pytest
 from xueji_common.documents import DocumentCategory, DocumentType, Gender, validate_document
 from xueji_common.errors import InvalidArgument, PreconditionFailed
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.domain.model import Application, ApplicationState as S, AuthenticationStatus as A, Stamp
 from xueji_registration.domain.identity import check_identity
+from xueji_registration.domain.model import (
+    Application,
+    Stamp,
+)
+from xueji_registration.domain.model import (
+    ApplicationState as S,
+)
+from xueji_registration.domain.model import (
+    AuthenticationStatus as A,
+)
 from xueji_registration.domain.records import NumberKind, number_has_layout, number_kind_due
 from xueji_registration.testing import resident_id
 
 FRESHMAN, OTHER = RegistrationKind.PRIMARY_FRESHMAN, RegistrationKind.NON_PRIMARY_FRESHMAN
 RESIDENT, HMT, NODOC = DocumentCategory.RESIDENT, DocumentCategory.HMT_FOREIGN, DocumentCategory.NO_DOCUMENT
-NOW = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
 SCHOOL = "1330102001"
 REJECTION = Stamp("330102", "u9", "department_registrar", NOW, "照片不清晰")
 
 
 def identity(category, number=None):
     if category is RESIDENT:
-        return check_identity("张三", None, None, validate_document(DocumentType.RESIDENT_ID, number or resident_id()))
+        return check_identity(
+            "张三", None, None, validate_document(DocumentType.RESIDENT_ID, number or resident_id())
+        )
     if category is HMT:
-        return check_identity("陈大文", Gender.MALE, dt.date(2015, 1, 1), validate_document(DocumentType.HK, "H12345678"))
-    return check_identity("赵六", Gender.FEMALE, dt.date(2016, 1, 1), validate_document(DocumentType.OTHER, ""))
+        return check_identity(
+            "陈大文", Gender.MALE, dt.date(2015, 1, 1), validate_document(DocumentType.HK, "H12345678")
+        )
+    return check_identity(
+        "赵六", Gender.FEMALE, dt.date(2016, 1, 1), validate_document(DocumentType.OTHER, "")
+    )
 
 
 def submit(kind, category) -> Application:
-    return Application.submit(school_code=SCHOOL, kind=kind, category=category, identity=identity(category),
-                              form={"grade": "21"}, document_hash="h", created_by="u1", now=NOW)
+    return Application.submit(
+        school_code=SCHOOL,
+        kind=kind,
+        category=category,
+        identity=identity(category),
+        form={"grade": "21"},
+        document_hash="h",
+        created_by="u1",
+        now=NOW,
+    )
 
 
 def through_review(app, *, city_and_province=False):
@@ -58,9 +82,9 @@ def test_freshman_resident_review_runs_in_parallel_and_the_number_waits_for_auth
     app = submit(FRESHMAN, RESIDENT)
     assert app.state is S.AWAITING_SCHOOL_REVIEW and app.authentication is A.NOT_AUTHENTICATED
     through_review(app)
-    assert number_kind_due(app) is None            # approved, authentication still running
+    assert number_kind_due(app) is None  # approved, authentication still running
     assert app.dedup_completed(1, False, "证件号不存在", NOW)
-    assert app.state is S.APPROVED                  # the result no longer moves the state
+    assert app.state is S.APPROVED  # the result no longer moves the state
     assert number_kind_due(app) is NumberKind.TEMPORARY and app.dedup_failure_reason == "证件号不存在"
 
 
@@ -94,7 +118,7 @@ def test_no_document_students_go_up_to_the_province_and_get_a_temporary_number(k
 def test_events_of_another_revision_or_out_of_order_change_nothing():
     app = submit(OTHER, NODOC)
     app.review_progressed(1, S.AWAITING_COUNTY_REVIEW, "330102", NOW)
-    assert not app.review_progressed(1, S.AWAITING_REPORT, SCHOOL, NOW)    # late step
+    assert not app.review_progressed(1, S.AWAITING_REPORT, SCHOOL, NOW)  # late step
     assert not app.review_progressed(2, S.AWAITING_CITY_REVIEW, "330100", NOW)  # future revision
     assert not app.approved(0, NOW)
     assert app.state is S.AWAITING_COUNTY_REVIEW
@@ -107,14 +131,18 @@ def test_rejection_returns_to_the_registrar_who_corrects_and_resubmits():
     assert app.returned(1, REJECTION, NOW)
     assert (app.state, app.last_rejection, app.handling_unit_code) == (S.RETURNED, REJECTION, SCHOOL)
     new_identity = identity(RESIDENT, resident_id(seq="125"))
-    app.correct(identity=new_identity, document_hash="h2", form={"grade": "22"}, proof_material_ids=(), now=NOW)
+    app.correct(
+        identity=new_identity, document_hash="h2", form={"grade": "22"}, proof_material_ids=(), now=NOW
+    )
     app.resubmit(NOW)
     assert (app.revision, app.state, app.authentication) == (2, S.AWAITING_DEDUP, A.NOT_AUTHENTICATED)
     assert app.last_rejection is None
     assert not app.dedup_completed(1, True, "", NOW)  # the old revision's result is stale
 
 
-@pytest.mark.parametrize("state", [S.AWAITING_SCHOOL_REVIEW, S.AWAITING_COUNTY_REVIEW, S.APPROVED, S.WITHDRAWN])
+@pytest.mark.parametrize(
+    "state", [S.AWAITING_SCHOOL_REVIEW, S.AWAITING_COUNTY_REVIEW, S.APPROVED, S.WITHDRAWN]
+)
 def test_only_returned_or_dedup_failed_applications_are_corrected_or_resubmitted(state):
     app = submit(OTHER, NODOC)
     app.state = state
@@ -128,9 +156,16 @@ def test_key_data_is_locked_once_a_record_exists():
     app = submit(OTHER, RESIDENT)
     app.state, app.record_id = S.RETURNED, "r1"
     with pytest.raises(PreconditionFailed, match="关键信息"):
-        app.correct(identity=identity(RESIDENT, resident_id(seq="125")), document_hash="h2", form={},
-                    proof_material_ids=(), now=NOW)
-    app.correct(identity=app.identity, document_hash="h", form={"grade": "23"}, proof_material_ids=(), now=NOW)
+        app.correct(
+            identity=identity(RESIDENT, resident_id(seq="125")),
+            document_hash="h2",
+            form={},
+            proof_material_ids=(),
+            now=NOW,
+        )
+    app.correct(
+        identity=app.identity, document_hash="h", form={"grade": "23"}, proof_material_ids=(), now=NOW
+    )
 
 
 def test_a_correction_cannot_change_the_category():
@@ -140,11 +175,20 @@ def test_a_correction_cannot_change_the_category():
         app.correct(identity=identity(HMT), document_hash="h2", form={}, proof_material_ids=(), now=NOW)
 
 
-@pytest.mark.parametrize("state, ok", [
-    (S.AWAITING_DEDUP, True), (S.DEDUP_FAILED, True), (S.AWAITING_SCHOOL_REVIEW, True), (S.AWAITING_REPORT, True),
-    (S.RETURNED, True), (S.AWAITING_COUNTY_REVIEW, False), (S.AWAITING_PROVINCE_REVIEW, False),
-    (S.APPROVED, False), (S.WITHDRAWN, False),
-])
+@pytest.mark.parametrize(
+    "state, ok",
+    [
+        (S.AWAITING_DEDUP, True),
+        (S.DEDUP_FAILED, True),
+        (S.AWAITING_SCHOOL_REVIEW, True),
+        (S.AWAITING_REPORT, True),
+        (S.RETURNED, True),
+        (S.AWAITING_COUNTY_REVIEW, False),
+        (S.AWAITING_PROVINCE_REVIEW, False),
+        (S.APPROVED, False),
+        (S.WITHDRAWN, False),
+    ],
+)
 def test_withdrawal_is_possible_until_reported(state, ok):
     app = submit(OTHER, NODOC)
     app.state = state
@@ -159,10 +203,18 @@ def test_withdrawal_is_possible_until_reported(state, ok):
 
 def test_number_layouts():
     ident = identity(RESIDENT)
-    assert number_has_layout("G" + ident.document.number, NumberKind.FORMAL, identity=ident, division_code="330102")
-    assert number_has_layout("L330102201506010042", NumberKind.TEMPORARY, identity=ident, division_code="330102")
-    assert not number_has_layout("L330102201506020042", NumberKind.TEMPORARY, identity=ident, division_code="330102")
-    assert not number_has_layout("L33010220150601004", NumberKind.TEMPORARY, identity=ident, division_code="330102")
+    assert number_has_layout(
+        "G" + ident.document.number, NumberKind.FORMAL, identity=ident, division_code="330102"
+    )
+    assert number_has_layout(
+        "L330102201506010042", NumberKind.TEMPORARY, identity=ident, division_code="330102"
+    )
+    assert not number_has_layout(
+        "L330102201506020042", NumberKind.TEMPORARY, identity=ident, division_code="330102"
+    )
+    assert not number_has_layout(
+        "L33010220150601004", NumberKind.TEMPORARY, identity=ident, division_code="330102"
+    )
 
 
 @pytest.mark.parametrize("category", [RESIDENT, HMT])
@@ -174,7 +226,7 @@ def test_review_steps_overtaking_the_gate_result_are_applied_and_the_number_wait
     through_review(app)
     assert app.authentication is A.NOT_AUTHENTICATED
     if category is RESIDENT:
-        assert number_kind_due(app) is None           # the record waits for the authentication
+        assert number_kind_due(app) is None  # the record waits for the authentication
     assert app.dedup_completed(1, True, "", NOW)
     assert (app.state, app.authentication) == (S.APPROVED, A.PASSED)
     assert number_kind_due(app) is (NumberKind.FORMAL if category is RESIDENT else NumberKind.TEMPORARY)

@@ -1,4 +1,5 @@
 """A list is always bounded by a unit: an empty org never means "every school" (issue 13 §3)."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,7 +19,10 @@ def test_a_caller_without_an_org_gets_no_unbounded_list(role):
 
 
 def test_the_caller_s_own_unit_bounds_the_list_by_default():
-    assert area(Principal("u", Role.SCHOOL_REGISTRAR, "1330102001"), TREE, "") == ("school_code", "1330102001")
+    assert area(Principal("u", Role.SCHOOL_REGISTRAR, "1330102001"), TREE, "") == (
+        "school_code",
+        "1330102001",
+    )
     assert area(Principal("u", Role.DEPARTMENT_REGISTRAR, "330102"), TREE, "") == ("county_code", "330102")
 
 

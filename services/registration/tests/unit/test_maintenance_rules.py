@@ -1,4 +1,5 @@
 """The periodic jobs' settings and wiring, the rematch tally, and the operator's Chinese output."""
+
 import datetime as dt
 import re
 
@@ -13,8 +14,11 @@ from xueji_registration.entrypoints.cli import cli
 from xueji_registration.entrypoints.maintenance import MaintenanceSettings, periodic_tasks
 from xueji_registration.service_layer.preschool import RematchTally
 
-VARIABLES = ("XUEJI_PRESCHOOL_REMATCH_INTERVAL_SECONDS", "XUEJI_UPLOAD_PURGE_INTERVAL_SECONDS",
-             "XUEJI_UPLOAD_MAX_AGE_HOURS")
+VARIABLES = (
+    "XUEJI_PRESCHOOL_REMATCH_INTERVAL_SECONDS",
+    "XUEJI_UPLOAD_PURGE_INTERVAL_SECONDS",
+    "XUEJI_UPLOAD_MAX_AGE_HOURS",
+)
 
 
 @pytest.fixture
@@ -41,8 +45,11 @@ def test_a_bad_setting_names_its_variable(env, raw):
 
 def test_the_worker_runs_its_jobs_and_an_interval_of_zero_turns_one_off():
     tasks = periodic_tasks(object(), MaintenanceSettings(60, 3600))
-    assert [(t.name, t.interval) for t in tasks] == [("preschool-rematch", 60), ("upload-purge", 3600),
-                                                     ("import-purge", 3600)]
+    assert [(t.name, t.interval) for t in tasks] == [
+        ("preschool-rematch", 60),
+        ("upload-purge", 3600),
+        ("import-purge", 3600),
+    ]
     off = PeriodicRunner(periodic_tasks(object(), MaintenanceSettings(0, 3600, import_purge_interval=0)))
     assert [t.name for t in off.tasks] == ["upload-purge"]
 
@@ -80,11 +87,19 @@ def _run_cli(monkeypatch, outcome, *args):
 
 
 def test_rematch_reports_in_chinese_what_it_did(monkeypatch):
-    result = _run_cli(monkeypatch, RematchTally(matched=3, not_found=1, to_confirm=2, unreachable=4, stopped=True),
-                      "rematch")
+    result = _run_cli(
+        monkeypatch,
+        RematchTally(matched=3, not_found=1, to_confirm=2, unreachable=4, stopped=True),
+        "rematch",
+    )
     assert result.exit_code == 0, result.output
     rows = dict(re.findall(r"│ (\S+)\s*│ (\d+)\s*│", result.output))
-    assert rows == {"已匹配学前学籍": "3", "未查到学前学籍": "1", "待确认学前学籍": "2", "仍无法查询（仍为匹配中）": "4"}
+    assert rows == {
+        "已匹配学前学籍": "3",
+        "未查到学前学籍": "1",
+        "待确认学前学籍": "2",
+        "仍无法查询（仍为匹配中）": "4",
+    }
     assert "全国学籍查询服务暂时无法连接" in result.output
     assert "没有“匹配中”" in _run_cli(monkeypatch, RematchTally(), "rematch").output
     busy = _run_cli(monkeypatch, maintenance.Busy(), "rematch")

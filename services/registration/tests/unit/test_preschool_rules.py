@@ -8,20 +8,31 @@ from xueji_registration.domain.identity import check_identity
 from xueji_registration.domain.preschool import Candidate, MatchStatus, PreschoolTransfer
 from xueji_registration.testing import resident_id
 
-NOW = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
 
 
 def transfer(doc_type=DocumentType.RESIDENT_ID, number=None):
     number = resident_id() if number is None else number
-    identity = check_identity("张三", None if number else 1, None if number else dt.date(2018, 1, 1),
-                              validate_document(doc_type, number))
-    return PreschoolTransfer.new(school_code="1330102001", identity=identity, document_hash="h", created_by="u",
-                                 now=NOW)
+    identity = check_identity(
+        "张三",
+        None if number else 1,
+        None if number else dt.date(2018, 1, 1),
+        validate_document(doc_type, number),
+    )
+    return PreschoolTransfer.new(
+        school_code="1330102001", identity=identity, document_hash="h", created_by="u", now=NOW
+    )
 
 
-@pytest.mark.parametrize("answer, status", [(None, MatchStatus.PENDING), ([], MatchStatus.NOT_FOUND),
-                                            ([Candidate("a")], MatchStatus.MATCHED),
-                                            ([Candidate("a"), Candidate("b")], MatchStatus.TO_CONFIRM)])
+@pytest.mark.parametrize(
+    "answer, status",
+    [
+        (None, MatchStatus.PENDING),
+        ([], MatchStatus.NOT_FOUND),
+        ([Candidate("a")], MatchStatus.MATCHED),
+        ([Candidate("a"), Candidate("b")], MatchStatus.TO_CONFIRM),
+    ],
+)
 def test_matching_outcome(answer, status):
     t = transfer()
     t.apply_match(answer)
@@ -39,13 +50,18 @@ def test_confirm_only_when_to_confirm_and_only_a_candidate():
         t.confirm(candidate_id="a", by={}, now=NOW)
 
 
-@pytest.mark.parametrize("state, code", [("awaiting_school_review", "REGISTRATION_STARTED"),
-                                         ("approved", "HAS_FORMAL_RECORD")])
+@pytest.mark.parametrize(
+    "state, code", [("awaiting_school_review", "REGISTRATION_STARTED"), ("approved", "HAS_FORMAL_RECORD")]
+)
 def test_started_or_registered_children_are_locked(state, code):
     t = transfer()
     t.apply_match([Candidate("a")])
     t.application_id, t.registration_state = "app-1", state
-    for action in (lambda: t.ensure_changeable("修改"), t.ensure_supplementable, t.ensure_open_for_registration):
+    for action in (
+        lambda: t.ensure_changeable("修改"),
+        t.ensure_supplementable,
+        t.ensure_open_for_registration,
+    ):
         with pytest.raises(PreconditionFailed) as err:
             action()
         assert err.value.violations[0].type == code
@@ -69,11 +85,13 @@ def test_no_document_children_are_neither_exported_nor_supplemented():
 
 def _elsewhere():
     from xueji_registration.domain.preschool import FormalRecord
+
     return FormalRecord("G330***********9848", "1330105001", "拱墅区某小学", "330000")
 
 
 def test_a_formal_record_elsewhere_refuses_export_but_neither_registration_nor_a_correction():
     from xueji_registration.domain.preschool import MatchAnswer
+
     t = transfer()
     t.apply_match(MatchAnswer([Candidate("a", name="张三")], (_elsewhere(),)))
     assert t.has_formal_record and t.match_status is MatchStatus.MATCHED
@@ -83,10 +101,10 @@ def test_a_formal_record_elsewhere_refuses_export_but_neither_registration_nor_a
     # Registered anyway, the freshman becomes an L-numbered cross-province problem record (dedup).
     t.ensure_supplementable()
     t.ensure_open_for_registration()
-    t.ensure_changeable("修改")            # a mistyped number can still be corrected
-    t.apply_match(None)                    # national-query unreachable: what it said stands
+    t.ensure_changeable("修改")  # a mistyped number can still be corrected
+    t.apply_match(None)  # national-query unreachable: what it said stands
     assert t.formal_record == _elsewhere()
-    t.apply_match(MatchAnswer([]))         # asked again, no formal record any more
+    t.apply_match(MatchAnswer([]))  # asked again, no formal record any more
     assert not t.has_formal_record
 
 

@@ -1,11 +1,12 @@
 """The review service as the shared runners host it."""
+
 from pathlib import Path
 
 from xueji_common.runtime.spec import ServiceSpec
 from xueji_review.adapters.tables import metadata
+from xueji_review.adapters.unit_of_work import ReviewUnitOfWork
 from xueji_review.entrypoints.events import SUBSCRIPTIONS
 from xueji_review.entrypoints.grpc_api import bindings
-from xueji_review.adapters.unit_of_work import ReviewUnitOfWork
 
 SPEC = ServiceSpec(
     name="review",
@@ -14,5 +15,5 @@ SPEC = ServiceSpec(
     make_uow=lambda rt: lambda: ReviewUnitOfWork(rt.session_factory, rt.after_commit),
     grpc_bindings=bindings,
     subscriptions=SUBSCRIPTIONS,
-    worker_concurrency=4,   # handlers check versions or serialize per application (safe side by side)
+    worker_concurrency=4,  # handlers check versions or serialize per application (safe side by side)
 )

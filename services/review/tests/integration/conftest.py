@@ -3,14 +3,15 @@
 One migrated PostgreSQL database and one gRPC server per test module, emptied before each test:
 creating and migrating a database per test cost a second each.
 """
+
 from __future__ import annotations
 
 import os
 
 import pytest
+from review_harness import Review
 from sqlalchemy import text
 
-from review_harness import Review
 from xueji_common.config import Settings
 from xueji_common.grpcserver.server import GrpcServer
 from xueji_common.runtime.bootstrap import ServiceRuntime
@@ -29,8 +30,12 @@ def _review_service():
     url = infra.new_database("xueji_test_review")
     runtime = ServiceRuntime(SPEC, Settings(), database_url=url)
     runtime.migrate()
-    server = GrpcServer(SPEC.grpc_bindings(runtime), f"127.0.0.1:{infra.free_port()}", runtime.tokens,
-                        public_methods=SPEC.public_methods)
+    server = GrpcServer(
+        SPEC.grpc_bindings(runtime),
+        f"127.0.0.1:{infra.free_port()}",
+        runtime.tokens,
+        public_methods=SPEC.public_methods,
+    )
     server.start()
     yield Review(runtime, server.address)
     server.stop(grace=0)

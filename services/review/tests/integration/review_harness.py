@@ -1,5 +1,6 @@
 """Test harness of review: a service on a fresh PostgreSQL database, fed events through its consumers
 and called over a real gRPC socket."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,11 @@ from xueji_common.vocabulary import RegistrationKind
 SCHOOL, OTHER_SCHOOL, OTHER_COUNTY_SCHOOL = "1330102001", "1330102002", "1330105001"
 NINGBO_SCHOOL = "1330203001"
 COUNTY, CITY, PROVINCE = "330102", "330100", "330000"
-_DOCUMENT_TYPES = {"resident": DocumentType.RESIDENT_ID, "hmt_foreign": DocumentType.PASSPORT,
-                   "no_document": DocumentType.OTHER}
+_DOCUMENT_TYPES = {
+    "resident": DocumentType.RESIDENT_ID,
+    "hmt_foreign": DocumentType.PASSPORT,
+    "no_document": DocumentType.OTHER,
+}
 _serial = itertools.count(1)
 
 
@@ -42,29 +46,53 @@ class Review:
         envelope = new_envelope(event, producer=producer, aggregate_id=aggregate_id)
         return self._consumers[envelope.type](envelope.SerializeToString())
 
-    def submit(self, category="resident", kind="non_primary_freshman", school=SCHOOL, name=None,
-               application_id=None, revision=1) -> str:
+    def submit(
+        self,
+        category="resident",
+        kind="non_primary_freshman",
+        school=SCHOOL,
+        name=None,
+        application_id=None,
+        revision=1,
+    ) -> str:
         application_id = application_id or str(uuid.uuid4())
         n = next(_serial)
         county = school[1:7]
         snapshot = events_pb2.ApplicationSnapshot(
-            application_id=application_id, school_code=school, county_code=county,
-            kind=RegistrationKind(kind).to_proto(), category=DocumentCategory(category).to_proto(),
-            name=name or f"学生{n}", gender=1, birth_date=common_pb2.Date(year=2015, month=6, day=1),
+            application_id=application_id,
+            school_code=school,
+            county_code=county,
+            kind=RegistrationKind(kind).to_proto(),
+            category=DocumentCategory(category).to_proto(),
+            name=name or f"学生{n}",
+            gender=1,
+            birth_date=common_pb2.Date(year=2015, month=6, day=1),
             document_type=_DOCUMENT_TYPES[category].to_proto(),
             document_number_masked="" if category == "no_document" else f"330***********{n % 10000:04d}",
-            grade="11", class_name="1班", revision=revision,
+            grade="11",
+            class_name="1班",
+            revision=revision,
         )
-        stamp = common_pb2.AuditStamp(org_unit_code=school, user_id="registrar", role=Role.SCHOOL_REGISTRAR.proto)
-        self.deliver(events_pb2.ApplicationSubmitted(application=snapshot, submitted_by=stamp), "registration",
-                     application_id)
+        stamp = common_pb2.AuditStamp(
+            org_unit_code=school, user_id="registrar", role=Role.SCHOOL_REGISTRAR.proto
+        )
+        self.deliver(
+            events_pb2.ApplicationSubmitted(application=snapshot, submitted_by=stamp),
+            "registration",
+            application_id,
+        )
         return application_id
 
     def dedup(self, application_id: str, passed=True, revision=1, reason="") -> str:
         kind = events_pb2.DEDUP_KIND_IDENTITY_AUTHENTICATION
         outcome = events_pb2.DEDUP_OUTCOME_PASSED if passed else events_pb2.DEDUP_OUTCOME_FAILED
-        return self.deliver(events_pb2.DedupCompleted(application_id=application_id, revision=revision, kind=kind,
-                                                      outcome=outcome, reason=reason), "dedup", application_id)
+        return self.deliver(
+            events_pb2.DedupCompleted(
+                application_id=application_id, revision=revision, kind=kind, outcome=outcome, reason=reason
+            ),
+            "dedup",
+            application_id,
+        )
 
     def published(self, event_type: str | None = None) -> list:
         """The events review wrote to its outbox, oldest first."""
@@ -75,4 +103,4 @@ class Review:
         return [e for e in events if event_type is None or e.DESCRIPTOR.name == event_type]
 
 
-NOW = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)

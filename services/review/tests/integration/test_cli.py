@@ -1,14 +1,14 @@
 """`xueji review ...` against a running review service: Chinese tables and messages."""
+
 from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from review_harness import SCHOOL
 from rich.console import Console
 
 from xueji_review.entrypoints import cli as cli_module
 from xueji_review.entrypoints.cli import cli
-
-from review_harness import SCHOOL
 
 
 @pytest.fixture(autouse=True)

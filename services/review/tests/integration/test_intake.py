@@ -1,15 +1,15 @@
 """Cases from other services' events: submissions, dedup results in any order, withdrawals."""
+
 from __future__ import annotations
 
 import pytest
+from review_harness import SCHOOL
 from sqlalchemy import func, select
 
 from xueji.v1 import common_pb2, events_pb2, review_pb2
 from xueji_common.auth import Role
 from xueji_common.errors import ConcurrentModification
 from xueji_review.domain.model import CaseState, GateStatus
-
-from review_harness import SCHOOL
 
 
 def case(review, application_id):
@@ -19,8 +19,15 @@ def case(review, application_id):
 
 def test_a_submission_opens_a_case_with_what_review_shows(review):
     app = review.submit(category="hmt_foreign", kind="primary_freshman", name="王小明")
-    got = review.reviews.GetCase(review_pb2.GetCaseRequest(case_id=app), metadata=review.as_(Role.SCHOOL_LEADER, SCHOOL))
-    assert (got.student.name, got.school_name, got.grade, got.class_name) == ("王小明", "杭州市上城区胜利小学", "11", "1班")
+    got = review.reviews.GetCase(
+        review_pb2.GetCaseRequest(case_id=app), metadata=review.as_(Role.SCHOOL_LEADER, SCHOOL)
+    )
+    assert (got.student.name, got.school_name, got.grade, got.class_name) == (
+        "王小明",
+        "杭州市上城区胜利小学",
+        "11",
+        "1班",
+    )
     assert got.student.document.number.startswith("330***")
     assert got.authentication_status == common_pb2.AUTHENTICATION_STATUS_NOT_AUTHENTICATED
     assert not got.reviewable and "证件号查重" in got.blocked_reason
@@ -51,14 +58,28 @@ def test_a_dedup_result_arriving_before_its_submission_waits_for_it(review):
     review.dedup("early-app", passed=False, revision=2, reason="证件号不存在")
     assert case(review, "early-app").gate is GateStatus.PASSED
     review.submit(category="hmt_foreign", application_id="early-app", revision=2)
-    assert (case(review, "early-app").gate, case(review, "early-app").state) == (GateStatus.FAILED, CaseState.DEDUP_FAILED)
+    assert (case(review, "early-app").gate, case(review, "early-app").state) == (
+        GateStatus.FAILED,
+        CaseState.DEDUP_FAILED,
+    )
 
 
 def test_a_redelivered_submission_changes_nothing(review):
     app = review.submit()
-    snapshot = events_pb2.ApplicationSnapshot(application_id=app, school_code=SCHOOL, county_code="330102", kind=2,
-                                              category=1, name="改名", document_type=1, revision=1)
-    assert review.deliver(events_pb2.ApplicationSubmitted(application=snapshot), "registration", app) == "handled"
+    snapshot = events_pb2.ApplicationSnapshot(
+        application_id=app,
+        school_code=SCHOOL,
+        county_code="330102",
+        kind=2,
+        category=1,
+        name="改名",
+        document_type=1,
+        revision=1,
+    )
+    assert (
+        review.deliver(events_pb2.ApplicationSubmitted(application=snapshot), "registration", app)
+        == "handled"
+    )
     assert case(review, app).name != "改名"  # same revision: stale
 
 
@@ -86,13 +107,23 @@ def test_two_writers_of_one_case_one_wins(review):
 def test_history_is_stored_per_step(review):
     app = review.submit()
     review.dedup(app)
-    history = review.reviews.GetCaseHistory(review_pb2.GetCaseHistoryRequest(application_id=app),
-                                            metadata=review.as_(Role.SCHOOL_REGISTRAR, SCHOOL))
-    assert [e.type for e in history.entries] == [review_pb2.CASE_EVENT_TYPE_SUBMITTED, review_pb2.CASE_EVENT_TYPE_DEDUP_PASSED]
+    history = review.reviews.GetCaseHistory(
+        review_pb2.GetCaseHistoryRequest(application_id=app),
+        metadata=review.as_(Role.SCHOOL_REGISTRAR, SCHOOL),
+    )
+    assert [e.type for e in history.entries] == [
+        review_pb2.CASE_EVENT_TYPE_SUBMITTED,
+        review_pb2.CASE_EVENT_TYPE_DEDUP_PASSED,
+    ]
     assert history.entries[0].stamp.user_id == "registrar"
     assert history.entries[0].level == common_pb2.ORG_UNIT_LEVEL_SCHOOL
     with review.rt.session_factory() as s:
-        assert s.execute(select(func.count()).select_from(review.rt.spec.metadata.tables["review_case_history"])).scalar_one() == 2
+        assert (
+            s.execute(
+                select(func.count()).select_from(review.rt.spec.metadata.tables["review_case_history"])
+            ).scalar_one()
+            == 2
+        )
 
 
 def test_a_submission_and_its_dedup_result_handled_at_once_by_two_workers_meet(review):

@@ -1,4 +1,5 @@
 """The review chain of one case: gates, levels per category, rejection, resubmission, dedup results."""
+
 import datetime as dt
 
 import pytest
@@ -7,18 +8,30 @@ from xueji_common.errors import InvalidArgument, PreconditionFailed
 from xueji_common.orgunits import OrgLevel
 from xueji_review.domain.model import Actor, CaseEventType, CaseState, GateStatus, ReviewCase
 
-NOW = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
 SCHOOL, COUNTY, CITY, PROVINCE = "1330102001", "330102", "330100", "330000"
 ABOVE = {OrgLevel.COUNTY: COUNTY, OrgLevel.CITY: CITY, OrgLevel.PROVINCE: PROVINCE}
 LEADER = Actor(SCHOOL, OrgLevel.SCHOOL, "leader", "school_leader")
 REGISTRAR = Actor(SCHOOL, OrgLevel.SCHOOL, "registrar", "school_registrar")
-DEPARTMENTS = {level: Actor(code, level, f"dept-{code}", "department_registrar") for level, code in ABOVE.items()}
+DEPARTMENTS = {
+    level: Actor(code, level, f"dept-{code}", "department_registrar") for level, code in ABOVE.items()
+}
 
 
 def make(category="resident", kind="non_primary_freshman", **kw):
-    values = dict(application_id="a1", revision=1, school_code=SCHOOL, county_code=COUNTY, kind=kind,
-                  category=category, name="张三", gender=1, birth_date=dt.date(2015, 6, 1), document_type="1",
-                  document_masked="330***********1234")
+    values = dict(
+        application_id="a1",
+        revision=1,
+        school_code=SCHOOL,
+        county_code=COUNTY,
+        kind=kind,
+        category=category,
+        name="张三",
+        gender=1,
+        birth_date=dt.date(2015, 6, 1),
+        document_type="1",
+        document_masked="330***********1234",
+    )
     values.update(kw)
     return ReviewCase.open(submitted_at=NOW, **values)
 
@@ -40,14 +53,17 @@ def test_no_document_cases_have_no_gate():
     assert make(category="no_document").gate is GateStatus.NOT_REQUIRED
 
 
-@pytest.mark.parametrize("kind, category, reviewable_before_gate", [
-    ("primary_freshman", "resident", True),        # authentication may still run
-    ("primary_freshman", "hmt_foreign", False),    # not before document dedup passed
-    ("primary_freshman", "no_document", True),     # directly
-    ("non_primary_freshman", "resident", False),   # 未查重认证 blocks
-    ("non_primary_freshman", "hmt_foreign", False),
-    ("non_primary_freshman", "no_document", True),
-])
+@pytest.mark.parametrize(
+    "kind, category, reviewable_before_gate",
+    [
+        ("primary_freshman", "resident", True),  # authentication may still run
+        ("primary_freshman", "hmt_foreign", False),  # not before document dedup passed
+        ("primary_freshman", "no_document", True),  # directly
+        ("non_primary_freshman", "resident", False),  # 未查重认证 blocks
+        ("non_primary_freshman", "hmt_foreign", False),
+        ("non_primary_freshman", "no_document", True),
+    ],
+)
 def test_school_review_gates(kind, category, reviewable_before_gate):
     case = make(category=category, kind=kind)
     assert (case.review_block is None) == reviewable_before_gate
@@ -67,24 +83,33 @@ def test_the_non_freshman_block_uses_the_manuals_words():
     assert "证件号查重" in make(category="hmt_foreign").review_block
 
 
-@pytest.mark.parametrize("category, levels", [
-    ("resident", [OrgLevel.COUNTY]),
-    ("hmt_foreign", [OrgLevel.COUNTY]),
-    ("no_document", [OrgLevel.COUNTY, OrgLevel.CITY, OrgLevel.PROVINCE]),
-])
+@pytest.mark.parametrize(
+    "category, levels",
+    [
+        ("resident", [OrgLevel.COUNTY]),
+        ("hmt_foreign", [OrgLevel.COUNTY]),
+        ("no_document", [OrgLevel.COUNTY, OrgLevel.CITY, OrgLevel.PROVINCE]),
+    ],
+)
 @pytest.mark.parametrize("kind", ["primary_freshman", "non_primary_freshman"])
 def test_each_category_climbs_its_chain(kind, category, levels):
     case = passed(make(category=category, kind=kind))
     case.approve(LEADER, NOW, {})
     case.report(REGISTRAR, NOW)
     assert (case.state, case.current_level, case.handling_unit) == (
-        CaseState.AWAITING_DEPARTMENT_REVIEW, OrgLevel.COUNTY, COUNTY)
+        CaseState.AWAITING_DEPARTMENT_REVIEW,
+        OrgLevel.COUNTY,
+        COUNTY,
+    )
     for i, level in enumerate(levels):
         assert case.awaits(ABOVE[level], level)
         case.approve(DEPARTMENTS[level], NOW, ABOVE, "同意")
         if i + 1 < len(levels):
             assert (case.state, case.current_level, case.handling_unit) == (
-                CaseState.AWAITING_DEPARTMENT_REVIEW, levels[i + 1], ABOVE[levels[i + 1]])
+                CaseState.AWAITING_DEPARTMENT_REVIEW,
+                levels[i + 1],
+                ABOVE[levels[i + 1]],
+            )
     assert case.state is CaseState.APPROVED
     assert case.required_levels == tuple(levels)
 
@@ -103,7 +128,12 @@ def test_a_department_cannot_decide_a_case_waiting_at_another_level():
 @pytest.mark.parametrize("level", [OrgLevel.SCHOOL, OrgLevel.COUNTY, OrgLevel.CITY, OrgLevel.PROVINCE])
 def test_a_rejection_at_any_level_returns_the_case_to_the_school(level):
     case = make(category="no_document")
-    actors = [LEADER, DEPARTMENTS[OrgLevel.COUNTY], DEPARTMENTS[OrgLevel.CITY], DEPARTMENTS[OrgLevel.PROVINCE]]
+    actors = [
+        LEADER,
+        DEPARTMENTS[OrgLevel.COUNTY],
+        DEPARTMENTS[OrgLevel.CITY],
+        DEPARTMENTS[OrgLevel.PROVINCE],
+    ]
     for actor in actors:
         if actor.level == level:
             break
@@ -111,10 +141,18 @@ def test_a_rejection_at_any_level_returns_the_case_to_the_school(level):
         if actor is LEADER:
             case.report(REGISTRAR, NOW)
     case.reject(actor, NOW, "  出生日期与证明材料不符 ")
-    assert (case.state, case.handling_unit, case.current_level) == (CaseState.RETURNED, SCHOOL, OrgLevel.SCHOOL)
+    assert (case.state, case.handling_unit, case.current_level) == (
+        CaseState.RETURNED,
+        SCHOOL,
+        OrgLevel.SCHOOL,
+    )
     last = case.last_event
     assert (last.type, last.level, last.unit_code, last.opinion) == (
-        CaseEventType.REJECTED, level, actor.unit_code, "出生日期与证明材料不符")
+        CaseEventType.REJECTED,
+        level,
+        actor.unit_code,
+        "出生日期与证明材料不符",
+    )
 
 
 def test_a_rejection_needs_an_opinion():
@@ -162,7 +200,11 @@ def test_a_resubmission_restarts_review_at_the_school():
     case.reject(DEPARTMENTS[OrgLevel.COUNTY], NOW, "证件照片不清晰")
     assert case.resubmitted(2, NOW, name="张叁")
     assert (case.state, case.name, case.revision, case.handling_unit) == (
-        CaseState.AWAITING_SCHOOL_REVIEW, "张叁", 2, SCHOOL)
+        CaseState.AWAITING_SCHOOL_REVIEW,
+        "张叁",
+        2,
+        SCHOOL,
+    )
     assert case.gate is GateStatus.PENDING  # the corrected document is checked again
 
 

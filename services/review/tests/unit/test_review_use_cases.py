@@ -10,6 +10,7 @@ import itertools
 
 import pytest
 from review_fakes import FakeReviewUoW
+
 from xueji.v1 import events_pb2
 from xueji_common.auth import Principal, Role
 from xueji_common.errors import ConcurrentModification, InvalidArgument, PermissionDenied, PreconditionFailed

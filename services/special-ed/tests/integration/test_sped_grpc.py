@@ -1,13 +1,14 @@
 """Special education over gRPC on PostgreSQL: candidates from record events, add and maintain the
 information with its rules, lists, and who may do what."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
-from xueji.v1 import common_pb2, events_pb2, special_ed_pb2 as se, special_ed_pb2_grpc
+from xueji.v1 import common_pb2, events_pb2, special_ed_pb2_grpc
+from xueji.v1 import special_ed_pb2 as se
 from xueji_common.auth import Role
 from xueji_common.datakeys import is_encrypted
 from xueji_common.documents import mask_document_number, resident_id_check_digit
@@ -49,17 +50,36 @@ def stub(address):
 def auth(runtime):
     def make(role=Role.SCHOOL_REGISTRAR, org=SCHOOL):
         return bearer(runtime.tokens.mint("u1", role, org))
+
     return make
 
 
-def record(runtime, record_id="r1", disability="视力残疾", school=SCHOOL, version=1, name="张三", number=ID,
-           created=True, **kw) -> str:
+def record(
+    runtime,
+    record_id="r1",
+    disability="视力残疾",
+    school=SCHOOL,
+    version=1,
+    name="张三",
+    number=ID,
+    created=True,
+    **kw,
+) -> str:
     snap = events_pb2.StudentRecordSnapshot(
-        record_id=record_id, **sealed("G" + number), school_code=school, name=name, gender=1,
-        birth_date=common_pb2.Date(year=2015, month=6, day=1), document_type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID,
-        disability_type=disability, version=version, enrolment_status=events_pb2.ENROLMENT_STATUS_ENROLLED,
-        document_number_masked=mask_document_number(number),   # registration sends the hash, never the number
-        document_hash=document_hash(runtime.settings.hash_key, "1", number), **kw)
+        record_id=record_id,
+        **sealed("G" + number),
+        school_code=school,
+        name=name,
+        gender=1,
+        birth_date=common_pb2.Date(year=2015, month=6, day=1),
+        document_type=common_pb2.DOCUMENT_TYPE_RESIDENT_ID,
+        disability_type=disability,
+        version=version,
+        enrolment_status=events_pb2.ENROLMENT_STATUS_ENROLLED,
+        document_number_masked=mask_document_number(number),  # registration sends the hash, never the number
+        document_hash=document_hash(runtime.settings.hash_key, "1", number),
+        **kw,
+    )
     cls = events_pb2.StudentRecordCreated if created else events_pb2.StudentRecordChanged
     envelope = new_envelope(cls(record=snap), producer="registration", aggregate_id=record_id)
     [consumer] = [c for c in runtime.consumers() if c.subscription.event_type == envelope.type]
@@ -67,9 +87,14 @@ def record(runtime, record_id="r1", disability="视力残疾", school=SCHOOL, ve
 
 
 def new_info(record_id="r1", **kw) -> se.SpecialEdInfo:
-    values = dict(record_id=record_id, disability_type=common_pb2.DISABILITY_TYPE_VISUAL,
-                  proof_type=se.DISABILITY_PROOF_TYPE_CERTIFICATE, degree=se.DISABILITY_DEGREE_GRADE_2,
-                  certificate_number=ID + "12", inclusive_education=common_pb2.INCLUSIVE_EDUCATION_VISUAL)
+    values = dict(
+        record_id=record_id,
+        disability_type=common_pb2.DISABILITY_TYPE_VISUAL,
+        proof_type=se.DISABILITY_PROOF_TYPE_CERTIFICATE,
+        degree=se.DISABILITY_DEGREE_GRADE_2,
+        certificate_number=ID + "12",
+        inclusive_education=common_pb2.INCLUSIVE_EDUCATION_VISUAL,
+    )
     values.update(kw)
     return se.SpecialEdInfo(**values)
 
@@ -81,7 +106,9 @@ def refused(call) -> grpc.RpcError:
 
 
 def candidates(stub, auth, **kw):
-    return [c.record_id for c in stub.ListCandidates(se.ListCandidatesRequest(**kw), metadata=auth()).candidates]
+    return [
+        c.record_id for c in stub.ListCandidates(se.ListCandidatesRequest(**kw), metadata=auth()).candidates
+    ]
 
 
 def test_candidates_are_the_schools_disabled_students_without_information(runtime, stub, auth):
@@ -117,16 +144,30 @@ def test_add_then_list_then_maintain(runtime, stub, auth):
     assert created.certificate_number == ID + "12"
     [listed] = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(), metadata=auth()).infos
     assert listed.certificate_number == "330*************3X12"  # masked in the list
-    with runtime.engine.connect() as conn:   # stored encrypted (it begins with the resident ID): sped0005
+    with runtime.engine.connect() as conn:  # stored encrypted (it begins with the resident ID): sped0005
         [stored] = conn.exec_driver_sql("SELECT certificate_number FROM special_ed_infos").scalars()
     assert ID not in stored and is_encrypted(stored)
-    updated = stub.UpdateSpecialEdInfo(se.UpdateSpecialEdInfoRequest(
-        info=se.SpecialEdInfo(record_id="r1", degree=se.DISABILITY_DEGREE_GRADE_3),
-        update_mask=FieldMask(paths=["degree"]), expected_version=1), metadata=auth())
+    updated = stub.UpdateSpecialEdInfo(
+        se.UpdateSpecialEdInfoRequest(
+            info=se.SpecialEdInfo(record_id="r1", degree=se.DISABILITY_DEGREE_GRADE_3),
+            update_mask=FieldMask(paths=["degree"]),
+            expected_version=1,
+        ),
+        metadata=auth(),
+    )
     assert (updated.version, updated.degree, updated.proof_type) == (
-        2, se.DISABILITY_DEGREE_GRADE_3, se.DISABILITY_PROOF_TYPE_CERTIFICATE)
-    stale = refused(lambda: stub.UpdateSpecialEdInfo(se.UpdateSpecialEdInfoRequest(
-        info=new_info(), update_mask=FieldMask(paths=["*"]), expected_version=1), metadata=auth()))
+        2,
+        se.DISABILITY_DEGREE_GRADE_3,
+        se.DISABILITY_PROOF_TYPE_CERTIFICATE,
+    )
+    stale = refused(
+        lambda: stub.UpdateSpecialEdInfo(
+            se.UpdateSpecialEdInfoRequest(
+                info=new_info(), update_mask=FieldMask(paths=["*"]), expected_version=1
+            ),
+            metadata=auth(),
+        )
+    )
     assert stale.code() == grpc.StatusCode.ABORTED
 
 
@@ -134,16 +175,30 @@ def test_an_update_changes_only_the_masked_fields_and_needs_a_mask(runtime, stub
     record(runtime)
     stub.CreateSpecialEdInfo(se.CreateSpecialEdInfoRequest(info=new_info()), metadata=auth())
     # the request carries other values too: only the masked field is taken from it
-    other = new_info(degree=se.DISABILITY_DEGREE_GRADE_3,
-                     inclusive_education=common_pb2.INCLUSIVE_EDUCATION_NONE)
-    updated = stub.UpdateSpecialEdInfo(se.UpdateSpecialEdInfoRequest(
-        info=other, update_mask=FieldMask(paths=["info.degree"]), expected_version=1), metadata=auth())
+    other = new_info(
+        degree=se.DISABILITY_DEGREE_GRADE_3, inclusive_education=common_pb2.INCLUSIVE_EDUCATION_NONE
+    )
+    updated = stub.UpdateSpecialEdInfo(
+        se.UpdateSpecialEdInfoRequest(
+            info=other, update_mask=FieldMask(paths=["info.degree"]), expected_version=1
+        ),
+        metadata=auth(),
+    )
     before = new_info()
     assert (updated.degree, updated.inclusive_education, updated.certificate_number) == (
-        se.DISABILITY_DEGREE_GRADE_3, before.inclusive_education, before.certificate_number)
+        se.DISABILITY_DEGREE_GRADE_3,
+        before.inclusive_education,
+        before.certificate_number,
+    )
     for paths in ([], ["record_id"], ["degree", "version"]):
-        error = refused(lambda: stub.UpdateSpecialEdInfo(se.UpdateSpecialEdInfoRequest(
-            info=other, update_mask=FieldMask(paths=paths), expected_version=2), metadata=auth()))
+        error = refused(
+            lambda: stub.UpdateSpecialEdInfo(
+                se.UpdateSpecialEdInfoRequest(
+                    info=other, update_mask=FieldMask(paths=paths), expected_version=2
+                ),
+                metadata=auth(),
+            )
+        )
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert {f for f, _ in field_violations(error)} == {"update_mask"}, paths
     assert stub.GetSpecialEdInfo(se.GetSpecialEdInfoRequest(record_id="r1"), metadata=auth()).version == 2
@@ -151,23 +206,41 @@ def test_an_update_changes_only_the_masked_fields_and_needs_a_mask(runtime, stub
 
 def test_the_rules_are_field_errors_and_write_nothing(runtime, stub, auth):
     record(runtime)
-    bad = new_info(degree=0, certificate_number="", inclusive_education=common_pb2.INCLUSIVE_EDUCATION_HEARING)
-    error = refused(lambda: stub.CreateSpecialEdInfo(se.CreateSpecialEdInfoRequest(info=bad), metadata=auth()))
+    bad = new_info(
+        degree=0, certificate_number="", inclusive_education=common_pb2.INCLUSIVE_EDUCATION_HEARING
+    )
+    error = refused(
+        lambda: stub.CreateSpecialEdInfo(se.CreateSpecialEdInfoRequest(info=bad), metadata=auth())
+    )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert {f for f, _ in field_violations(error)} == {
-        "info.degree", "info.certificate_number", "info.inclusive_education"}
+        "info.degree",
+        "info.certificate_number",
+        "info.inclusive_education",
+    }
     other_id = new_info(certificate_number="330102201506017777" + "12")
-    error = refused(lambda: stub.CreateSpecialEdInfo(se.CreateSpecialEdInfoRequest(info=other_id), metadata=auth()))
-    assert field_violations(error) == [("info.certificate_number", "残疾证书号前18位应与学生的居民身份证号一致")]
+    error = refused(
+        lambda: stub.CreateSpecialEdInfo(se.CreateSpecialEdInfoRequest(info=other_id), metadata=auth())
+    )
+    assert field_violations(error) == [
+        ("info.certificate_number", "残疾证书号前18位应与学生的居民身份证号一致")
+    ]
     assert candidates(stub, auth) == ["r1"]
 
 
 def test_an_update_is_checked_on_its_result(runtime, stub, auth):
     record(runtime)
     stub.CreateSpecialEdInfo(se.CreateSpecialEdInfoRequest(info=new_info()), metadata=auth())
-    error = refused(lambda: stub.UpdateSpecialEdInfo(se.UpdateSpecialEdInfoRequest(
-        info=se.SpecialEdInfo(record_id="r1", proof_type=se.DISABILITY_PROOF_TYPE_OBVIOUS_SYMPTOMS),
-        update_mask=FieldMask(paths=["proof_type"]), expected_version=1), metadata=auth()))
+    error = refused(
+        lambda: stub.UpdateSpecialEdInfo(
+            se.UpdateSpecialEdInfoRequest(
+                info=se.SpecialEdInfo(record_id="r1", proof_type=se.DISABILITY_PROOF_TYPE_OBVIOUS_SYMPTOMS),
+                update_mask=FieldMask(paths=["proof_type"]),
+                expected_version=1,
+            ),
+            metadata=auth(),
+        )
+    )
     assert [f for f, _ in field_violations(error)] == ["info.symptom_description"]
 
 
@@ -176,7 +249,8 @@ def test_refusals(runtime, stub, auth):
     record(runtime, "r2", "无残疾", number="330102201506017777")
     record(runtime, "r4", "肢体残疾", school=OTHER_SCHOOL, number="330102201506015555")
     create = lambda info, meta=None: stub.CreateSpecialEdInfo(  # noqa: E731
-        se.CreateSpecialEdInfoRequest(info=info), metadata=meta or auth())
+        se.CreateSpecialEdInfoRequest(info=info), metadata=meta or auth()
+    )
     assert refused(lambda: create(new_info("nope"))).code() == grpc.StatusCode.NOT_FOUND
     assert refused(lambda: create(new_info("r2"))).code() == grpc.StatusCode.FAILED_PRECONDITION
     assert refused(lambda: create(new_info("r4"))).code() == grpc.StatusCode.PERMISSION_DENIED
@@ -186,12 +260,21 @@ def test_refusals(runtime, stub, auth):
     assert refused(lambda: create(new_info("r1"), county)).code() == grpc.StatusCode.PERMISSION_DENIED
     leader = auth(Role.SCHOOL_LEADER)
     assert refused(lambda: stub.ListCandidates(se.ListCandidatesRequest(), metadata=leader)).code() == (
-        grpc.StatusCode.PERMISSION_DENIED)
+        grpc.StatusCode.PERMISSION_DENIED
+    )
     other = auth(org=OTHER_SCHOOL)
-    assert refused(lambda: stub.GetSpecialEdInfo(se.GetSpecialEdInfoRequest(record_id="r1"), metadata=other)
-                   ).code() == grpc.StatusCode.PERMISSION_DENIED
-    assert refused(lambda: stub.ListCandidates(se.ListCandidatesRequest(school_code=SCHOOL), metadata=other)
-                   ).code() == grpc.StatusCode.PERMISSION_DENIED
+    assert (
+        refused(
+            lambda: stub.GetSpecialEdInfo(se.GetSpecialEdInfoRequest(record_id="r1"), metadata=other)
+        ).code()
+        == grpc.StatusCode.PERMISSION_DENIED
+    )
+    assert (
+        refused(
+            lambda: stub.ListCandidates(se.ListCandidatesRequest(school_code=SCHOOL), metadata=other)
+        ).code()
+        == grpc.StatusCode.PERMISSION_DENIED
+    )
 
 
 def test_departments_read_their_area_only(runtime, stub, auth):
@@ -200,12 +283,24 @@ def test_departments_read_their_area_only(runtime, stub, auth):
     county = auth(Role.DEPARTMENT_REGISTRAR, "330102")
     listed = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(), metadata=county)
     assert [i.record_id for i in listed.infos] == ["r1"] and listed.total_size == 1
-    assert stub.GetSpecialEdInfo(se.GetSpecialEdInfoRequest(record_id="r1"), metadata=county).record_id == "r1"
+    assert (
+        stub.GetSpecialEdInfo(se.GetSpecialEdInfoRequest(record_id="r1"), metadata=county).record_id == "r1"
+    )
     elsewhere = auth(Role.DEPARTMENT_REGISTRAR, "320000")
-    assert refused(lambda: stub.GetSpecialEdInfo(se.GetSpecialEdInfoRequest(record_id="r1"), metadata=elsewhere)
-                   ).code() == grpc.StatusCode.PERMISSION_DENIED
-    assert refused(lambda: stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(org_unit_code="330100"),
-                                                      metadata=county)).code() == grpc.StatusCode.PERMISSION_DENIED
+    assert (
+        refused(
+            lambda: stub.GetSpecialEdInfo(se.GetSpecialEdInfoRequest(record_id="r1"), metadata=elsewhere)
+        ).code()
+        == grpc.StatusCode.PERMISSION_DENIED
+    )
+    assert (
+        refused(
+            lambda: stub.ListSpecialEdStudents(
+                se.ListSpecialEdStudentsRequest(org_unit_code="330100"), metadata=county
+            )
+        ).code()
+        == grpc.StatusCode.PERMISSION_DENIED
+    )
     assert not stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(), metadata=elsewhere).infos
 
 
@@ -216,12 +311,13 @@ def test_lists_are_paged_and_filtered(runtime, stub, auth):
         record(runtime, f"r{n}", "视力残疾", number=number, name=f"王{n}")
         info = new_info(f"r{n}", certificate_number=number + "12")
         stub.CreateSpecialEdInfo(se.CreateSpecialEdInfoRequest(info=info), metadata=auth())
-    first = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(page_size=2),
-                                       metadata=auth())
+    first = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(page_size=2), metadata=auth())
     second = stub.ListSpecialEdStudents(
-        se.ListSpecialEdStudentsRequest(page_size=2, page_token=first.next_page_token), metadata=auth())
+        se.ListSpecialEdStudentsRequest(page_size=2, page_token=first.next_page_token), metadata=auth()
+    )
     assert [i.record_id for i in [*first.infos, *second.infos]] == ["r0", "r1", "r2", "r3"]
     assert first.total_size == 5
-    filtered = stub.ListSpecialEdStudents(se.ListSpecialEdStudentsRequest(
-        disability_type=common_pb2.DISABILITY_TYPE_HEARING), metadata=auth())
+    filtered = stub.ListSpecialEdStudents(
+        se.ListSpecialEdStudentsRequest(disability_type=common_pb2.DISABILITY_TYPE_HEARING), metadata=auth()
+    )
     assert not filtered.infos

@@ -1,4 +1,5 @@
 """The rules of special-education information (chapter 15 说明, docs/DOMAIN.md#special-education)."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,14 @@ STUDENT = Student("r1", "G" + ID, "张三", 1, None, "1330102001", "visual", "",
 
 
 def info(**kw) -> SpecialEdInfo:
-    values = dict(record_id="r1", disability_type=DisabilityType.VISUAL, proof_type=ProofType.CERTIFICATE,
-                  degree=Degree.GRADE_2, certificate_number=ID + "12", inclusive_education=InclusiveEducation.VISUAL)
+    values = dict(
+        record_id="r1",
+        disability_type=DisabilityType.VISUAL,
+        proof_type=ProofType.CERTIFICATE,
+        degree=Degree.GRADE_2,
+        certificate_number=ID + "12",
+        inclusive_education=InclusiveEducation.VISUAL,
+    )
     values.update(kw)
     return SpecialEdInfo(**values)
 
@@ -35,7 +42,8 @@ def test_a_complete_certificate_passes():
 @pytest.mark.parametrize("proof", [ProofType.CERTIFICATE, ProofType.HOSPITAL_PROOF])
 def test_certificate_or_hospital_proof_requires_the_degree(proof):
     assert violations(info(proof_type=proof, degree=None)) == {
-        "info.degree": "残疾证明类型为残疾证或医院残疾证明时，残疾程度必选"}
+        "info.degree": "残疾证明类型为残疾证或医院残疾证明时，残疾程度必选"
+    }
 
 
 def test_other_proofs_need_no_degree():
@@ -43,7 +51,9 @@ def test_other_proofs_need_no_degree():
 
 
 def test_a_certificate_requires_its_number():
-    assert violations(info(certificate_number="")) == {"info.certificate_number": "残疾证明类型为残疾证时，残疾证书号必填"}
+    assert violations(info(certificate_number="")) == {
+        "info.certificate_number": "残疾证明类型为残疾证时，残疾证书号必填"
+    }
 
 
 def test_a_hospital_proof_needs_no_certificate_number():
@@ -52,7 +62,8 @@ def test_a_hospital_proof_needs_no_certificate_number():
 
 def test_a_20_digit_card_number_must_start_with_the_students_id():
     assert violations(info(certificate_number="330102201506017777" + "12")) == {
-        "info.certificate_number": "残疾证书号前18位应与学生的居民身份证号一致"}
+        "info.certificate_number": "残疾证书号前18位应与学生的居民身份证号一致"
+    }
 
 
 def test_the_card_check_applies_only_to_students_with_a_resident_id():
@@ -66,20 +77,25 @@ def test_other_certificate_formats_are_not_compared_but_must_be_letters_or_digit
 
 
 def test_obvious_symptoms_require_a_description():
-    assert violations(info(proof_type=ProofType.OBVIOUS_SYMPTOMS, degree=None, certificate_number="",
-                           symptom_description=" ")) == {
-        "info.symptom_description": "残疾证明类型为有明显残疾症状时，残疾描述必填"}
+    assert violations(
+        info(
+            proof_type=ProofType.OBVIOUS_SYMPTOMS, degree=None, certificate_number="", symptom_description=" "
+        )
+    ) == {"info.symptom_description": "残疾证明类型为有明显残疾症状时，残疾描述必填"}
 
 
-@pytest.mark.parametrize("inclusive, disability, fits", [
-    (InclusiveEducation.VISUAL, DisabilityType.VISUAL, True),
-    (InclusiveEducation.VISUAL, DisabilityType.HEARING, False),
-    (InclusiveEducation.HEARING, DisabilityType.HEARING, True),
-    (InclusiveEducation.INTELLECTUAL, DisabilityType.MENTAL, False),
-    (InclusiveEducation.OTHER, DisabilityType.PHYSICAL, True),
-    (InclusiveEducation.OTHER, DisabilityType.VISUAL, False),
-    (InclusiveEducation.NONE, DisabilityType.MULTIPLE, True),
-])
+@pytest.mark.parametrize(
+    "inclusive, disability, fits",
+    [
+        (InclusiveEducation.VISUAL, DisabilityType.VISUAL, True),
+        (InclusiveEducation.VISUAL, DisabilityType.HEARING, False),
+        (InclusiveEducation.HEARING, DisabilityType.HEARING, True),
+        (InclusiveEducation.INTELLECTUAL, DisabilityType.MENTAL, False),
+        (InclusiveEducation.OTHER, DisabilityType.PHYSICAL, True),
+        (InclusiveEducation.OTHER, DisabilityType.VISUAL, False),
+        (InclusiveEducation.NONE, DisabilityType.MULTIPLE, True),
+    ],
+)
 def test_inclusive_education_must_fit_the_disability_type(inclusive, disability, fits):
     value = info(disability_type=disability, inclusive_education=inclusive)
     if fits:
@@ -89,8 +105,14 @@ def test_inclusive_education_must_fit_the_disability_type(inclusive, disability,
 
 
 def test_required_choices_each_name_their_field():
-    found = violations(info(disability_type=DisabilityType.NONE, proof_type=None, inclusive_education=None,
-                            certificate_number=""))
+    found = violations(
+        info(
+            disability_type=DisabilityType.NONE,
+            proof_type=None,
+            inclusive_education=None,
+            certificate_number="",
+        )
+    )
     assert set(found) == {"info.disability_type", "info.proof_type", "info.inclusive_education"}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from sped_fakes import HASH_KEY, FakeSpecialEdUoW
+
 from xueji_common.auth import Principal, Role
 from xueji_common.errors import (
     AlreadyExists,

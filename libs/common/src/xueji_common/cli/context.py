@@ -1,4 +1,5 @@
 """Shared options of the `xueji` commands: where the server is and who the caller is."""
+
 from __future__ import annotations
 
 import os
@@ -53,13 +54,23 @@ role_choice = click.Choice([r.value for r in Role])
 
 def caller_options(fn):
     """--address, --token, --role, --org, --user on a command."""
-    fn = click.option("--user", default=lambda: os.environ.get("XUEJI_USER", "cli"), help="User id in minted tokens.")(fn)
+    fn = click.option(
+        "--user", default=lambda: os.environ.get("XUEJI_USER", "cli"), help="User id in minted tokens."
+    )(fn)
     fn = click.option("--org", envvar="XUEJI_ORG", help="Org unit code of the caller (to mint a token).")(fn)
-    fn = click.option("--role", type=role_choice, envvar="XUEJI_ROLE", help="Role of the caller (to mint a token).")(fn)
-    fn = click.option("--token", envvar="XUEJI_TOKEN", help="Bearer token (default: minted from --role/--org).")(fn)
-    fn = click.option("--address", envvar="XUEJI_ADDRESS", default=default_address,
-                      show_default="XUEJI_GRPC_ADDRESS, else localhost:50051",
-                      help="Server to call (XUEJI_ADDRESS).")(fn)
+    fn = click.option(
+        "--role", type=role_choice, envvar="XUEJI_ROLE", help="Role of the caller (to mint a token)."
+    )(fn)
+    fn = click.option(
+        "--token", envvar="XUEJI_TOKEN", help="Bearer token (default: minted from --role/--org)."
+    )(fn)
+    fn = click.option(
+        "--address",
+        envvar="XUEJI_ADDRESS",
+        default=default_address,
+        show_default="XUEJI_GRPC_ADDRESS, else localhost:50051",
+        help="Server to call (XUEJI_ADDRESS).",
+    )(fn)
     return fn
 
 

@@ -1,4 +1,5 @@
 """`xueji`: run the embedded system, mint tokens, inspect org units, call services."""
+
 from __future__ import annotations
 
 import json
@@ -25,13 +26,18 @@ def main() -> None:
 
 
 @main.command(help="Run all services in one process (embedded mode: SQLite, in-process buses, demo data).")
-@click.option("--provinces", envvar="XUEJI_PROVINCES", default="", metavar="zj,js",
-              help="Provinces to run, each with its own services and data (keys or codes; default: every "
-                   "province of the org tree).")
+@click.option(
+    "--provinces",
+    envvar="XUEJI_PROVINCES",
+    default="",
+    metavar="zj,js",
+    help="Provinces to run, each with its own services and data (keys or codes; default: every "
+    "province of the org tree).",
+)
 def serve(provinces: str) -> None:
     from xueji_common.runtime import embedded
-    from xueji_common.runtime.provinces import ProvinceChoiceError, choose
     from xueji_common.runtime.bootstrap import org_tree
+    from xueji_common.runtime.provinces import ProvinceChoiceError, choose
 
     try:
         choose(org_tree(Settings.from_env()), provinces)
@@ -40,8 +46,10 @@ def serve(provinces: str) -> None:
     embedded.run(provinces=provinces)
 
 
-@main.command(help="Mint a development token for a role and an org unit (embedded mode only: signed with "
-              "the development key of the data directory; production refuses it, use `xueji login`).")
+@main.command(
+    help="Mint a development token for a role and an org unit (embedded mode only: signed with "
+    "the development key of the data directory; production refuses it, use `xueji login`)."
+)
 @click.option("--role", type=role_choice, required=True)
 @click.option("--org", required=True, help="Org unit code: school code or division code.")
 @click.option("--user", default="dev-user", show_default=True)
@@ -79,8 +87,12 @@ def orgs(level: str | None, under: str | None) -> None:
 
 
 @main.command(help="Health of every service (grpc.health.v1).")
-@click.option("--service", "services", multiple=True,
-              help="Check these names instead of the services reflection lists (a health-only port has no reflection).")
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    help="Check these names instead of the services reflection lists (a health-only port has no reflection).",
+)
 @caller_options
 def health(services, address, token, role, org, user) -> None:
     ctx = make_context(address, token, role, org, user)

@@ -4,6 +4,7 @@ The token file (XUEJI_TOKEN_FILE, default ~/.config/xueji/token.json, mode 0600)
 and refresh tokens of the last sign-in and the address they came from; a command refreshes the
 access token when it has less than a minute left.
 """
+
 from __future__ import annotations
 
 import getpass
@@ -29,8 +30,13 @@ def token_file() -> Path:
 def save(pair, address: str) -> None:
     path = token_file()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    data = {"address": address, "login_name": pair.user.login_name, "access_token": pair.access_token,
-            "refresh_token": pair.refresh_token, "expires_at": time.time() + pair.expires_in_seconds}
+    data = {
+        "address": address,
+        "login_name": pair.user.login_name,
+        "access_token": pair.access_token,
+        "refresh_token": pair.refresh_token,
+        "expires_at": time.time() + pair.expires_in_seconds,
+    }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         json.dump(data, out)
@@ -59,7 +65,8 @@ def stored_token(address: str) -> str | None:
 
     try:
         pair = _stub(data.get("address") or address).Refresh(
-            accounts_pb2.RefreshRequest(refresh_token=data["refresh_token"]), timeout=10)
+            accounts_pb2.RefreshRequest(refresh_token=data["refresh_token"]), timeout=10
+        )
     except grpc.RpcError as exc:
         raise click.ClickException(f"登录已失效，请重新执行 xueji login（{exc.details()}）") from None
     save(pair, data.get("address") or address)
@@ -69,7 +76,9 @@ def stored_token(address: str) -> str | None:
 def register(main: click.Group) -> None:
     from xueji.v1 import accounts_pb2
 
-    address_option = click.option("--address", envvar="XUEJI_ADDRESS", default="localhost:50051", show_default=True)
+    address_option = click.option(
+        "--address", envvar="XUEJI_ADDRESS", default="localhost:50051", show_default=True
+    )
 
     @main.command(help="Sign in (asks for the password) and store the tokens for the other commands.")
     @click.option("--user", "login_name", prompt="登录名")
@@ -78,7 +87,9 @@ def register(main: click.Group) -> None:
         stub = _stub(address)
         password = getpass.getpass("密码：")
         try:
-            pair = stub.SignIn(accounts_pb2.SignInRequest(login_name=login_name, password=password), timeout=30)
+            pair = stub.SignIn(
+                accounts_pb2.SignInRequest(login_name=login_name, password=password), timeout=30
+            )
         except grpc.RpcError as exc:
             if exc.code() != grpc.StatusCode.FAILED_PRECONDITION:
                 _fail(exc)
@@ -87,9 +98,15 @@ def register(main: click.Group) -> None:
             if new != getpass.getpass("再次输入新密码："):
                 raise click.ClickException("两次输入的新密码不一致") from None
             try:
-                stub.ChangePassword(accounts_pb2.ChangePasswordRequest(
-                    login_name=login_name, current_password=password, new_password=new), timeout=30)
-                pair = stub.SignIn(accounts_pb2.SignInRequest(login_name=login_name, password=new), timeout=30)
+                stub.ChangePassword(
+                    accounts_pb2.ChangePasswordRequest(
+                        login_name=login_name, current_password=password, new_password=new
+                    ),
+                    timeout=30,
+                )
+                pair = stub.SignIn(
+                    accounts_pb2.SignInRequest(login_name=login_name, password=new), timeout=30
+                )
             except grpc.RpcError as again:
                 _fail(again)
         save(pair, address)
@@ -104,7 +121,8 @@ def register(main: click.Group) -> None:
             return
         try:
             _stub(data.get("address") or address).SignOut(
-                accounts_pb2.SignOutRequest(refresh_token=data["refresh_token"]), timeout=10)
+                accounts_pb2.SignOutRequest(refresh_token=data["refresh_token"]), timeout=10
+            )
         finally:
             token_file().unlink(missing_ok=True)
         click.echo("已退出登录")
@@ -116,14 +134,18 @@ def register(main: click.Group) -> None:
         if not token:
             raise click.ClickException("当前未登录，请先执行 xueji login")
         try:
-            me = _stub(address).WhoAmI(accounts_pb2.WhoAmIRequest(), metadata=client.bearer(token), timeout=10)
+            me = _stub(address).WhoAmI(
+                accounts_pb2.WhoAmIRequest(), metadata=client.bearer(token), timeout=10
+            )
         except grpc.RpcError as exc:
             _fail(exc)
         from xueji_common.auth import Role
 
         role = Role.from_proto(me.role)
-        click.echo(f"{me.login_name}  {me.display_name}  {role.label_zh if role else ''}  "
-                   f"{me.org_unit_code} {me.org_unit_name}")
+        click.echo(
+            f"{me.login_name}  {me.display_name}  {role.label_zh if role else ''}  "
+            f"{me.org_unit_code} {me.org_unit_name}"
+        )
 
 
 def _fail(exc: grpc.RpcError) -> None:

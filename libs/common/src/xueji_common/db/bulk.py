@@ -11,6 +11,7 @@ common (a batch's school, state, time...): `shared` is those values once, each r
 values in `names` order. The same values as `insert_rows` with the merged dicts; on PostgreSQL the
 shared values are converted once and each row is its own tuple plus theirs.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,9 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
     copy_tuples(session, table, [c.name for c in columns], _values(columns, rows, dialect))
 
 
-def insert_shared(session: Session, table: Table, shared: dict, names: Sequence[str],
-                  rows: Sequence[tuple]) -> None:
+def insert_shared(
+    session: Session, table: Table, shared: dict, names: Sequence[str], rows: Sequence[tuple]
+) -> None:
     if not rows:
         return
     if session.get_bind().dialect.name != "postgresql":
@@ -60,15 +62,21 @@ def insert_shared(session: Session, table: Table, shared: dict, names: Sequence[
     [fixed] = _values(rest, [shared], dialect)
     json_at = [i for i, name in enumerate(names) if _is_json(table.c[name])]
     encrypted = [(i, table.c[name]) for i, name in enumerate(names) if is_encrypted_column(table.c[name])]
-    copy_tuples(session, table, [*names, *(c.name for c in rest)],
-                _joined(rows, tuple(fixed), json_at, encrypted, dialect))
+    copy_tuples(
+        session,
+        table,
+        [*names, *(c.name for c in rest)],
+        _joined(rows, tuple(fixed), json_at, encrypted, dialect),
+    )
 
 
 def _is_json(column) -> bool:
     return isinstance(column.type, (JSON, EncryptedJSON))
 
 
-def _joined(rows: Sequence[tuple], fixed: tuple, json_at: list[int], encrypted: list, dialect) -> Iterable[tuple]:
+def _joined(
+    rows: Sequence[tuple], fixed: tuple, json_at: list[int], encrypted: list, dialect
+) -> Iterable[tuple]:
     if not json_at and not encrypted:
         for row in rows:
             yield row + fixed
@@ -76,7 +84,7 @@ def _joined(rows: Sequence[tuple], fixed: tuple, json_at: list[int], encrypted: 
     dumps = json.dumps
     for row in rows:
         values = list(row)
-        for i, column in encrypted:   # ciphertext, as an INSERT would store (db.encrypted)
+        for i, column in encrypted:  # ciphertext, as an INSERT would store (db.encrypted)
             values[i] = bind_value(column, values[i], dialect)
         for i in json_at:
             value = values[i]
@@ -100,8 +108,15 @@ def copy_tuples(session: Session, table: Table, names: Sequence[str], rows: Iter
             copy.write_row(row)
 
 
-_BINARY_NAMES = [(LargeBinary, "bytea"), (BigInteger, "int8"), (SmallInteger, "int2"), (Integer, "int4"),
-                 (Boolean, "bool"), (Date, "date"), (String, "text")]
+_BINARY_NAMES = [
+    (LargeBinary, "bytea"),
+    (BigInteger, "int8"),
+    (SmallInteger, "int2"),
+    (Integer, "int4"),
+    (Boolean, "bool"),
+    (Date, "date"),
+    (String, "text"),
+]
 
 
 def _binary_types(columns: list) -> list[str] | None:
@@ -123,8 +138,7 @@ def _binary_types(columns: list) -> list[str] | None:
 
 def _copied_columns(table: Table, sample: dict) -> list:
     """The columns a row gives, plus those with a scalar Python default (as an INSERT would fill)."""
-    return [c for c in table.columns
-            if c.name in sample or (c.default is not None and c.default.is_scalar)]
+    return [c for c in table.columns if c.name in sample or (c.default is not None and c.default.is_scalar)]
 
 
 def _values(columns: list, rows: Sequence[dict], dialect) -> Iterable[list]:
@@ -134,7 +148,7 @@ def _values(columns: list, rows: Sequence[dict], dialect) -> Iterable[list]:
     encrypted = [(i, c) for i, c in enumerate(columns) if is_encrypted_column(c)]
     for row in rows:
         values = [row[name] if name in row else defaults[name] for name in names]
-        for i, column in encrypted:   # ciphertext, as an INSERT would store (db.encrypted)
+        for i, column in encrypted:  # ciphertext, as an INSERT would store (db.encrypted)
             values[i] = bind_value(column, values[i], dialect)
         for i in json_at:
             value = values[i]
@@ -148,15 +162,18 @@ def drop_indexes(conn: Connection, table: str = "national_records") -> list[str]
     returns the statements that build them again, as they were (constraints first)."""
     constraints = conn.exec_driver_sql(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        f"WHERE conrelid = '{table}'::regclass AND contype IN ('p', 'u') ORDER BY contype, conname").all()
+        f"WHERE conrelid = '{table}'::regclass AND contype IN ('p', 'u') ORDER BY contype, conname"
+    ).all()
     indexes = conn.exec_driver_sql(
         "SELECT indexname, indexdef FROM pg_indexes "
-        f"WHERE schemaname = current_schema() AND tablename = '{table}' ORDER BY indexname").all()
+        f"WHERE schemaname = current_schema() AND tablename = '{table}' ORDER BY indexname"
+    ).all()
     owned = {name for name, _ in constraints}
     for name, _ in indexes:
         if name not in owned:
             conn.exec_driver_sql(f'DROP INDEX "{name}"')
     for name, _ in constraints:
         conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    return ([f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for name, definition in constraints]
-            + [definition for name, definition in indexes if name not in owned])
+    return [
+        f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for name, definition in constraints
+    ] + [definition for name, definition in indexes if name not in owned]

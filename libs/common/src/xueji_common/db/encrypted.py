@@ -6,6 +6,7 @@ settings): a column type gets only the dialect, so the ring hangs on the engine'
 An engine without a ring refuses to read or write these columns (fails closed) rather than store a
 number in clear. Bulk COPY (db.bulk) applies the same conversion (`bind_value`).
 """
+
 from __future__ import annotations
 
 import json
@@ -35,14 +36,18 @@ def bind_hash_key(engine: Engine, key: str) -> None:
 def hash_key_of(dialect: Dialect) -> str:
     key = getattr(dialect, _HASH_ATTRIBUTE, None)
     if not key:
-        raise DataKeyError("no hash key bound to this database engine (xueji_common.db.encrypted.bind_hash_key)")
+        raise DataKeyError(
+            "no hash key bound to this database engine (xueji_common.db.encrypted.bind_hash_key)"
+        )
     return key
 
 
 def keyring_of(dialect: Dialect) -> KeyRing:
     ring = getattr(dialect, _ATTRIBUTE, None)
     if ring is None:
-        raise DataKeyError("no data key bound to this database engine (xueji_common.db.encrypted.bind_keyring)")
+        raise DataKeyError(
+            "no data key bound to this database engine (xueji_common.db.encrypted.bind_keyring)"
+        )
     return ring
 
 

@@ -1,4 +1,5 @@
 """Engines for PostgreSQL (production) and SQLite (embedded), and creating a service's database."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,14 +20,17 @@ def make_engine(url: str, *, pool_size: int = 10, pre_ping: bool = True) -> Engi
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # hide_parameters: a statement's values (names, document numbers) never reach an exception's
         # text, hence never a logged traceback.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own BEGIN handling defers locks; emit BEGIN ourselves so that a transaction
         # holds its lock from its first statement (documented SQLAlchemy recipe).
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping,
-                         hide_parameters=True)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping, hide_parameters=True
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -76,8 +80,8 @@ def utc(value: dt.datetime | None) -> dt.datetime | None:
     """SQLite returns naive timestamps (stored as UTC), PostgreSQL aware ones: make both aware."""
     if value is None or value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=dt.timezone.utc)
+    return value.replace(tzinfo=dt.UTC)
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)

@@ -4,6 +4,7 @@ Outbox: events written in the same transaction as the state change that caused t
 publishes them and stamps `published_at`. Inbox: the ids of events a consumer has handled, so that a
 redelivered event changes nothing.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (

@@ -1,4 +1,5 @@
 """Running a service's Alembic migrations on its database (PostgreSQL or SQLite)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,10 +5,11 @@ current key are left alone, so a second run changes nothing.
 
 The rows are read raw (a lightweight table without the encrypted types), in key order, in batches.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -19,13 +20,22 @@ BATCH = 1000
 _SAME = object()
 
 
-def reencrypt_table(connection, table: sa.Table, keys: tuple[str, ...], *, batch: int = BATCH,
-                    progress: Callable[[int], None] | None = None) -> int:
+def reencrypt_table(
+    connection,
+    table: sa.Table,
+    keys: tuple[str, ...],
+    *,
+    batch: int = BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Every encrypted column of `table` under the current key; returns the rows rewritten. `keys`:
     the primary key columns. Runs in the connection's transaction."""
     columns = {c.name: c.type for c in table.columns if hasattr(c.type, "purpose")}
-    raw = sa.table(table.name, *(sa.column(k, sa.String) for k in keys),
-                   *(sa.column(n, sa.JSON if isinstance(t, EncryptedJSON) else sa.String) for n, t in columns.items()))
+    raw = sa.table(
+        table.name,
+        *(sa.column(k, sa.String) for k in keys),
+        *(sa.column(n, sa.JSON if isinstance(t, EncryptedJSON) else sa.String) for n, t in columns.items()),
+    )
     key_of = sa.tuple_(*(raw.c[k] for k in keys))
     after, rewritten = None, 0
     while True:
@@ -35,7 +45,7 @@ def reencrypt_table(connection, table: sa.Table, keys: tuple[str, ...], *, batch
         rows = connection.execute(query).all()
         if not rows:
             return rewritten
-        ring = keyring_of(connection.dialect)   # only now: an empty database migrates without a key
+        ring = keyring_of(connection.dialect)  # only now: an empty database migrates without a key
         for row in rows:
             values = {n: fresh(ring, t, row._mapping[n]) for n, t in columns.items()}
             values = {n: v for n, v in values.items() if v is not _SAME}
@@ -54,7 +64,7 @@ def fresh(ring: KeyRing, column_type, value):
         return _SAME
     purpose = column_type.purpose
     if isinstance(column_type, EncryptedJSON):
-        if isinstance(value, str):           # a driver that hands JSON back as text
+        if isinstance(value, str):  # a driver that hands JSON back as text
             value = json.loads(value)
         if isinstance(value, dict) and set(value) == {ENVELOPE}:
             inner = _fresh_text(ring, purpose, value[ENVELOPE])

@@ -1,9 +1,11 @@
 """The unit of work: one transaction spanning a use case's changes and the events they cause."""
+
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Callable, Iterable, Protocol, Self
+from collections.abc import Callable, Iterable
+from typing import Protocol, Self
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -100,7 +102,10 @@ class SqlAlchemyUnitOfWork:
         at = now()
         occurred = Timestamp()
         occurred.FromDatetime(at)  # one clock reading for the batch (all in one transaction)
-        rows = [self._outbox_row(event, aggregate_id, "", at, occurred, *trace) for event, aggregate_id, *trace in events]
+        rows = [
+            self._outbox_row(event, aggregate_id, "", at, occurred, *trace)
+            for event, aggregate_id, *trace in events
+        ]
         insert_rows(self.session, self._outbox, rows)  # COPY on PostgreSQL
         self._published += len(rows)
         return len(rows)
@@ -109,14 +114,25 @@ class SqlAlchemyUnitOfWork:
         """`publish_many` for envelopes already serialised, as (event id, aggregate id, envelope) in
         order (a batch builds them faster than `new_envelope` would, e.g. registration's
         adapters.batch_events)."""
-        insert_shared(self.session, self._outbox,
-                      dict(event_type=event_type, producer=self.producer, created_at=now(), attempts=0),
-                      ("event_id", "aggregate_id", "envelope"), envelopes)
+        insert_shared(
+            self.session,
+            self._outbox,
+            dict(event_type=event_type, producer=self.producer, created_at=now(), attempts=0),
+            ("event_id", "aggregate_id", "envelope"),
+            envelopes,
+        )
         self._published += len(envelopes)
         return len(envelopes)
 
-    def _outbox_row(self, event: Message, aggregate_id: str, correlation_id: str,
-                    at: dt.datetime | None = None, occurred: Timestamp | None = None, traceparent: str = "") -> dict:
+    def _outbox_row(
+        self,
+        event: Message,
+        aggregate_id: str,
+        correlation_id: str,
+        at: dt.datetime | None = None,
+        occurred: Timestamp | None = None,
+        traceparent: str = "",
+    ) -> dict:
         envelope = new_envelope(
             event,
             producer=self.producer,
@@ -144,7 +160,9 @@ class SqlAlchemyUnitOfWork:
         database's write lock from its first statement (BEGIN IMMEDIATE, see engine.py).
         """
         if self.session.bind.dialect.name == "postgresql":
-            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+            )
 
     def claim_event(self, event_id: str, consumer: str, event_type: str) -> None:
         """Record in the inbox that `consumer` handles this event; AlreadyHandled when it did.

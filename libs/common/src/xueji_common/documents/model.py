@@ -91,7 +91,9 @@ class DocumentType(str, enum.Enum):
     @classmethod
     def from_code(cls, code: str) -> DocumentType:
         """Accept a code (``"1"``, ``"a"``, full-width too) or the Chinese label (``"护照"``)."""
-        found = _TYPE_BY_TEXT.get(code) if isinstance(code, str) else None  # the usual case: a code or label as written here
+        found = (
+            _TYPE_BY_TEXT.get(code) if isinstance(code, str) else None
+        )  # the usual case: a code or label as written here
         if found is not None:
             return found
         text = normalize_document_number(code) if isinstance(code, str) else ""

@@ -17,7 +17,7 @@ _FIRST17 = re.compile(r"[0-9]{17}")
 
 def normalize_document_number(raw: str) -> str:
     """Upper-case, convert full-width characters to ASCII and drop all whitespace (idempotent)."""
-    if raw.isascii() and raw.isalnum():   # the usual number: nothing to convert or drop
+    if raw.isascii() and raw.isalnum():  # the usual number: nothing to convert or drop
         return raw.upper()
     return "".join(raw.upper().translate(_FULL_WIDTH).split())
 

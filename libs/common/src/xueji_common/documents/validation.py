@@ -35,7 +35,7 @@ def validate_document(
         return _doc(doc_type, text, "other" if text else "none")
     if not text:
         raise DocumentError(NUMBER, "REQUIRED", "身份证件号不能为空")
-    return _VALIDATORS[doc_type._value_](text, today)   # by code: an enum member hashes in Python
+    return _VALIDATORS[doc_type._value_](text, today)  # by code: an enum member hashes in Python
 
 
 def _doc(doc_type: DocumentType, number: str, form: str, **derived) -> ValidDocument:
@@ -59,7 +59,7 @@ def _division_ok(code: str) -> bool:
     return code[:2] in PROVINCE_CODES and not (code[2:4] == "00" and code[4:6] != "00")
 
 
-@functools.lru_cache(maxsize=1 << 16)   # birth dates repeat: a school's students share a few hundred
+@functools.lru_cache(maxsize=1 << 16)  # birth dates repeat: a school's students share a few hundred
 def _calendar_date(yyyymmdd: str) -> dt.date | None:
     try:
         return dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
@@ -78,12 +78,13 @@ def _birth_date(yyyymmdd: str, today: dt.date, rule: str, label: str) -> dt.date
     return born
 
 
-def _gb11643(doc_type: DocumentType, number: str, today: dt.date, rule: str, label: str, form: str
-             ) -> ValidDocument:
+def _gb11643(
+    doc_type: DocumentType, number: str, today: dt.date, rule: str, label: str, form: str
+) -> ValidDocument:
     """The document with the birth date, gender and division its number carries, after the birth
     date and check digit shared by resident IDs and residence permits."""
     born = _birth_date(number[6:14], today, rule, label)
-    if check_character(number[:17]) != number[17]:   # the callers matched 17 digits first
+    if check_character(number[:17]) != number[17]:  # the callers matched 17 digits first
         raise DocumentError(NUMBER, f"{rule}_CHECK_DIGIT", f"{label}校验位错误")
     gender = _MALE if number[16] in "13579" else _FEMALE
     return ValidDocument(doc_type, number, _CATEGORIES[doc_type._value_], gender, born, number[:6], form)
@@ -103,7 +104,9 @@ def _resident_id(number: str, today: dt.date) -> ValidDocument:
         raise DocumentError(NUMBER, "FORMAT", "居民身份证号应为18位，前17位为数字，最后一位为数字或X")
     if number[:2] in ("81", "82", "83"):
         raise DocumentError(
-            NUMBER, "RESIDENT_ID_DIVISION", "这是港澳台居民居住证号，请选择对应的身份证件类型（香港、澳门或台湾）"
+            NUMBER,
+            "RESIDENT_ID_DIVISION",
+            "这是港澳台居民居住证号，请选择对应的身份证件类型（香港、澳门或台湾）",
         )
     if not _division_ok(number[:6]):
         raise DocumentError(NUMBER, "RESIDENT_ID_DIVISION", "居民身份证号前6位行政区划代码无效")
@@ -129,7 +132,9 @@ def _hk(number: str, today: dt.date) -> ValidDocument:
             raise DocumentError(NUMBER, "HKID_CHECK_DIGIT", "香港身份证号校验位错误")
         return _doc(t, f"{letters}{digits}({check})", "hk_identity_card")
     raise DocumentError(
-        NUMBER, "FORMAT", "香港证件号格式不正确，应为港澳居民来往内地通行证、港澳台居民居住证、香港身份证或香港特区护照号码"
+        NUMBER,
+        "FORMAT",
+        "香港证件号格式不正确，应为港澳居民来往内地通行证、港澳台居民居住证、香港身份证或香港特区护照号码",
     )
 
 
@@ -166,7 +171,9 @@ def _taiwan(number: str, today: dt.date) -> ValidDocument:
     if re.fullmatch(r"830000[0-9]{11}[0-9X]", number):
         return _residence_permit(t, number, today)
     raise DocumentError(
-        NUMBER, "FORMAT", "台湾居民来往大陆通行证号格式不正确，应为8位或10位数字、10位数字加1位字母，或港澳台居民居住证号码"
+        NUMBER,
+        "FORMAT",
+        "台湾居民来往大陆通行证号格式不正确，应为8位或10位数字、10位数字加1位字母，或港澳台居民居住证号码",
     )
 
 

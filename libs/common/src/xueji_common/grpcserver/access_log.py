@@ -9,6 +9,7 @@ line per method every `interval` seconds (XUEJI_ACCESS_LOG_SUMMARY_SECONDS), whe
 ends after it or when the server stops. An unexpected error is logged on its own anyway, with its
 error id (interceptor.internal_error).
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -21,7 +22,7 @@ from xueji_common.auth import Principal, Role
 
 log = logging.getLogger("xueji.access")
 
-ALWAYS_SUMMARISED = ("grpc.health.v1.Health/", "grpc.reflection.")   # methods as "service/Method"
+ALWAYS_SUMMARISED = ("grpc.health.v1.Health/", "grpc.reflection.")  # methods as "service/Method"
 
 
 def summarised(method: str, principal: Principal | None) -> bool:
@@ -79,6 +80,16 @@ class AccessLog:
     @staticmethod
     def _write(tallies: dict[str, _Tally], seconds: float) -> None:
         for method, t in sorted(tallies.items()):
-            log.info("rpc summary", extra={"fields": {
-                "method": method, "calls": t.calls, "codes": t.codes, "seconds": round(seconds, 1),
-                "mean_ms": round(t.total_ms / t.calls, 1), "max_ms": t.max_ms}})
+            log.info(
+                "rpc summary",
+                extra={
+                    "fields": {
+                        "method": method,
+                        "calls": t.calls,
+                        "codes": t.codes,
+                        "seconds": round(seconds, 1),
+                        "mean_ms": round(t.total_ms / t.calls, 1),
+                        "max_ms": t.max_ms,
+                    }
+                },
+            )

@@ -16,6 +16,7 @@ verification; this one places the unit in the tree.
 Anything else is UNAUTHENTICATED (the interceptor answers it), so no handler ever reads an empty
 or oddly shaped org.
 """
+
 from __future__ import annotations
 
 from xueji_common.auth import Principal, Role

@@ -1,8 +1,9 @@
 """Calling Xueji services: channels and per-call bearer credentials."""
+
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import grpc
 
@@ -45,8 +46,9 @@ class ServiceCaller:
     TTL_SECONDS = 300
     RENEW_BEFORE_SECONDS = 60
 
-    def __init__(self, tokens: TokenService, service_name: str, issue: Callable[[], tuple[str, int]] | None = None
-                 ) -> None:
+    def __init__(
+        self, tokens: TokenService, service_name: str, issue: Callable[[], tuple[str, int]] | None = None
+    ) -> None:
         self._tokens = tokens
         self._service = service_name
         self._issue = issue
@@ -65,21 +67,28 @@ class ServiceCaller:
             if self._issue is not None:
                 token, ttl = self._issue()
             else:
-                token, ttl = self._tokens.mint(f"service:{self._service}", Role.SYSTEM, "000000",
-                                               ttl_seconds=self.TTL_SECONDS), self.TTL_SECONDS
+                token, ttl = (
+                    self._tokens.mint(
+                        f"service:{self._service}", Role.SYSTEM, "000000", ttl_seconds=self.TTL_SECONDS
+                    ),
+                    self.TTL_SECONDS,
+                )
             current = (bearer(token), time.time() + ttl - min(self.RENEW_BEFORE_SECONDS, ttl / 2))
             self._current = current  # a race fetches twice at worst: both tokens are valid
         return current[0]
 
 
-def accounts_issuer(channel_of: Callable[[], grpc.Channel], client_id: str, secret: str
-                    ) -> Callable[[], tuple[str, int]]:
+def accounts_issuer(
+    channel_of: Callable[[], grpc.Channel], client_id: str, secret: str
+) -> Callable[[], tuple[str, int]]:
     """Fetches this service's token from the accounts service (client credentials)."""
 
     def issue() -> tuple[str, int]:
         from xueji.v1 import accounts_pb2, accounts_pb2_grpc
 
         response = accounts_pb2_grpc.AccountsStub(channel_of()).IssueServiceToken(
-            accounts_pb2.IssueServiceTokenRequest(client_id=client_id, client_secret=secret), timeout=10)
+            accounts_pb2.IssueServiceTokenRequest(client_id=client_id, client_secret=secret), timeout=10
+        )
         return response.access_token, response.expires_in_seconds
+
     return issue

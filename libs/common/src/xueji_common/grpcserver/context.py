@@ -1,4 +1,5 @@
 """The authenticated caller of the RPC running on this thread."""
+
 from __future__ import annotations
 
 import contextvars

@@ -1,4 +1,5 @@
 """Conversions between protobuf values and plain Python values, shared by every servicer."""
+
 from __future__ import annotations
 
 import datetime as dt

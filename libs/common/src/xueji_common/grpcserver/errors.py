@@ -1,4 +1,5 @@
 """DomainError → gRPC status with google.rpc details (BadRequest field violations)."""
+
 from __future__ import annotations
 
 import grpc
@@ -12,8 +13,8 @@ from xueji_common.errors import DomainError, InvalidArgument, PreconditionFailed
 # clients drop trailers beyond 8-16 KiB: an error echoing a huge input (a 100,000-character school
 # code in "无权访问学校 …") reached the caller as RESOURCE_EXHAUSTED "Stream removed" instead of
 # itself. So each text is clipped and the violations are kept within a byte budget.
-MAX_TEXT = 300            # characters of a message, field, subject or description
-DETAILS_BUDGET = 2000     # bytes of violations; the ones beyond are counted in a last entry
+MAX_TEXT = 300  # characters of a message, field, subject or description
+DETAILS_BUDGET = 2000  # bytes of violations; the ones beyond are counted in a last entry
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
@@ -36,18 +37,27 @@ def to_rpc_status(error: DomainError) -> status_pb2.Status:
     status = status_pb2.Status(code=code, message=clip(error.message))
     if isinstance(error, InvalidArgument):
         field = error_details_pb2.BadRequest.FieldViolation
-        bad_request = error_details_pb2.BadRequest(field_violations=_within_budget(
-            error.violations, lambda v: field(field=clip(v.field), description=clip(v.description)),
-            lambda n: field(field="", description=f"另有{n}处错误未列出")))
+        bad_request = error_details_pb2.BadRequest(
+            field_violations=_within_budget(
+                error.violations,
+                lambda v: field(field=clip(v.field), description=clip(v.description)),
+                lambda n: field(field="", description=f"另有{n}处错误未列出"),
+            )
+        )
         detail = any_pb2.Any()
         detail.Pack(bad_request)
         status.details.append(detail)
     if isinstance(error, PreconditionFailed) and error.violations:
         violation = error_details_pb2.PreconditionFailure.Violation
-        failure = error_details_pb2.PreconditionFailure(violations=_within_budget(
-            error.violations,
-            lambda v: violation(type=clip(v.type), subject=clip(v.subject), description=clip(v.description)),
-            lambda n: violation(type="", subject="", description=f"另有{n}项未列出")))
+        failure = error_details_pb2.PreconditionFailure(
+            violations=_within_budget(
+                error.violations,
+                lambda v: violation(
+                    type=clip(v.type), subject=clip(v.subject), description=clip(v.description)
+                ),
+                lambda n: violation(type="", subject="", description=f"另有{n}项未列出"),
+            )
+        )
         detail = any_pb2.Any()
         detail.Pack(failure)
         status.details.append(detail)

@@ -1,5 +1,6 @@
 """What a servicer hands its use case: the authenticated caller. The checks themselves are made by
 the use case (xueji_common.authz, docs/ARCHITECTURE.md#authorization)."""
+
 from __future__ import annotations
 
 from xueji_common import authz

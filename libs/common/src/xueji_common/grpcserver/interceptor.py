@@ -7,6 +7,7 @@ id the log carries with the traceback.
 It wraps each method's behaviour (rather than acting in `intercept_service`) so that the caller is
 set on the thread that runs the handler and the status code is known when the call ends.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,10 +21,10 @@ from google.protobuf.message import DecodeError
 from xueji_common import callcontext, metrics
 from xueji_common.auth import TokenError, TokenService
 from xueji_common.errors import DomainError, FieldViolation, InvalidArgument
-from xueji_common.grpcserver.context import reset_principal, set_principal
 from xueji_common.grpcserver import validation
 from xueji_common.grpcserver.access_log import AccessLog
 from xueji_common.grpcserver.claims import claims_problem
+from xueji_common.grpcserver.context import reset_principal, set_principal
 from xueji_common.grpcserver.errors import abort_with
 from xueji_common.orgunits import OrgTree
 
@@ -52,6 +53,7 @@ def lenient(deserializer):
             return deserializer(data)
         except DecodeError as exc:
             return Undecodable(str(exc))
+
     return parse
 
 
@@ -59,8 +61,9 @@ def decoded(request):
     """The request, once it parsed and passed the edge validation; INVALID_ARGUMENT else."""
     if isinstance(request, Undecodable):
         log.info("undecodable request", extra={"fields": {"reason": request.reason}})
-        raise InvalidArgument(FieldViolation("", "请求格式错误，无法解析（如字符串不是有效的 UTF-8 编码）"),
-                              "请求无法解析")
+        raise InvalidArgument(
+            FieldViolation("", "请求格式错误，无法解析（如字符串不是有效的 UTF-8 编码）"), "请求无法解析"
+        )
     bad = validation.violations(request) if hasattr(request, "ListFields") else []
     if bad:
         raise InvalidArgument(bad)
@@ -72,13 +75,21 @@ def internal_error(context: grpc.ServicerContext, method: str) -> None:
     id (never the exception's text: SQL, parameters, paths)."""
     error_id = uuid.uuid4().hex[:16]
     log.exception("unhandled error", extra={"fields": {"method": method, "error_id": error_id}})
-    context.abort(grpc.StatusCode.INTERNAL,
-                  f"服务器内部错误，请稍后重试；如问题持续，请联系管理员并提供错误编号 {error_id}")
+    context.abort(
+        grpc.StatusCode.INTERNAL,
+        f"服务器内部错误，请稍后重试；如问题持续，请联系管理员并提供错误编号 {error_id}",
+    )
 
 
 class ServerInterceptor(grpc.ServerInterceptor):
-    def __init__(self, tokens: TokenService, public_methods: frozenset[str] = frozenset(), *,
-                 tree: OrgTree, access_log: AccessLog | None = None) -> None:
+    def __init__(
+        self,
+        tokens: TokenService,
+        public_methods: frozenset[str] = frozenset(),
+        *,
+        tree: OrgTree,
+        access_log: AccessLog | None = None,
+    ) -> None:
         self._tokens = tokens
         self._tree = tree
         self._public = public_methods
@@ -104,18 +115,26 @@ class ServerInterceptor(grpc.ServerInterceptor):
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap(handler.unary_unary, service, name, public, False, False),
-                parse, handler.response_serializer)
+                parse,
+                handler.response_serializer,
+            )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
                 self._wrap(handler.unary_stream, service, name, public, True, False),
-                parse, handler.response_serializer)
+                parse,
+                handler.response_serializer,
+            )
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
                 self._wrap(handler.stream_unary, service, name, public, False, True),
-                parse, handler.response_serializer)
+                parse,
+                handler.response_serializer,
+            )
         return grpc.stream_stream_rpc_method_handler(
             self._wrap(handler.stream_stream, service, name, public, True, True),
-            parse, handler.response_serializer)
+            parse,
+            handler.response_serializer,
+        )
 
     def _authenticate(self, metadata: dict, context: grpc.ServicerContext, public: bool):
         header = metadata.get("authorization", "")
@@ -128,23 +147,29 @@ class ServerInterceptor(grpc.ServerInterceptor):
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "访问令牌格式错误 (expected 'Bearer <token>')")
         try:
             principal = self._tokens.verify(token)
-        except TokenError as exc:   # the reason goes to the log, not to whoever sent the token
+        except TokenError as exc:  # the reason goes to the log, not to whoever sent the token
             log.info("token refused", extra={"fields": {"reason": str(exc)}})
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "访问令牌无效或已过期")
         problem = claims_problem(principal, self._tree)
         if problem is not None:
-            log.warning("token refused", extra={"fields": {"reason": problem, "user": str(principal.user_id)[:200]}})
-            context.abort(grpc.StatusCode.UNAUTHENTICATED, "访问令牌的身份信息无效（角色与所属单位不符或单位不存在）")
+            log.warning(
+                "token refused", extra={"fields": {"reason": problem, "user": str(principal.user_id)[:200]}}
+            )
+            context.abort(
+                grpc.StatusCode.UNAUTHENTICATED, "访问令牌的身份信息无效（角色与所属单位不符或单位不存在）"
+            )
         return principal
 
     @contextmanager
-    def _call(self, meter: "_MethodMetrics", context, public: bool):
+    def _call(self, meter: _MethodMetrics, context, public: bool):
         """Around one RPC: caller on this thread, domain errors mapped, status and latency measured."""
         started = time.perf_counter()
         meter.started.inc()
         metadata = dict(context.invocation_metadata())
         raw_id = metadata.get(callcontext.REQUEST_ID_HEADER)
-        bound = callcontext.bind(callcontext.clean_request_id(raw_id) if raw_id else callcontext.new_request_id())
+        bound = callcontext.bind(
+            callcontext.clean_request_id(raw_id) if raw_id else callcontext.new_request_id()
+        )
         token = set_principal(None)
         principal = None
         code = "OK"
@@ -165,7 +190,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
             if context.is_active():
                 code = "INTERNAL"
                 internal_error(context, meter.method)
-            else:   # the caller went away while we read its request stream: not our error
+            else:  # the caller went away while we read its request stream: not our error
                 code = "CANCELLED"
                 log.info("call cancelled by the client", extra={"fields": {"method": meter.method}})
         except GeneratorExit:
@@ -176,7 +201,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
             raise
         except Exception:
             if context.code() not in (None, grpc.StatusCode.OK):
-                code = context.code().name   # the handler aborted with its own status
+                code = context.code().name  # the handler aborted with its own status
                 raise
             code = "INTERNAL"
             internal_error(context, meter.method)
@@ -190,8 +215,11 @@ class ServerInterceptor(grpc.ServerInterceptor):
             reset_principal(token)
             callcontext.unbind(bound)
 
-    def _wrap(self, behavior, service: str, name: str, public: bool, streaming: bool, request_streaming: bool):
+    def _wrap(
+        self, behavior, service: str, name: str, public: bool, streaming: bool, request_streaming: bool
+    ):
         meter = _MethodMetrics(service, name)
+
         def checked(request):
             # a request stream is checked message by message as the handler reads it
             return (decoded(m) for m in request) if request_streaming else decoded(request)

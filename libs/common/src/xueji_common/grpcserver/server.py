@@ -1,13 +1,14 @@
 """Building and running a gRPC server for one or several services (plain threads, no eventlet)."""
+
 from __future__ import annotations
 
 import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass
-from typing import Callable
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -24,7 +25,7 @@ from xueji_common.orgunits import OrgTree, load_default_tree
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # Excel uploads travel as bytes
-CALLS_GRACE_SECONDS = 10.0            # running calls may finish this long once a server stops
+CALLS_GRACE_SECONDS = 10.0  # running calls may finish this long once a server stops
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,10 @@ class GrpcServer:
         # Tracing's interceptor (when on) comes first: its span is current while ours logs.
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
-            interceptors=[*tracing.server_interceptors(),
-                          ServerInterceptor(tokens, public_methods, tree=tree, access_log=self.access_log)],
+            interceptors=[
+                *tracing.server_interceptors(),
+                ServerInterceptor(tokens, public_methods, tree=tree, access_log=self.access_log),
+            ],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -97,8 +100,10 @@ class GrpcServer:
 
     def _plaintext_health(self, address: str) -> grpc.Server:
         """Health alone, in plaintext, for probes that cannot speak TLS (the kubelet's)."""
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="grpc-health"),
-                             options=[("grpc.so_reuseport", 0)])
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="grpc-health"),
+            options=[("grpc.so_reuseport", 0)],
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         if server.add_insecure_port(address) == 0:
             raise RuntimeError(f"cannot listen on {address}")
@@ -113,7 +118,10 @@ class GrpcServer:
             self._health_server.start()
         self.health.set("", health_pb2.HealthCheckResponse.SERVING)
         self._publish_readiness()
-        log.info("grpc server listening", extra={"fields": {"address": self.address, "services": self.service_names}})
+        log.info(
+            "grpc server listening",
+            extra={"fields": {"address": self.address, "services": self.service_names}},
+        )
 
     def set_ready(self, ready: bool) -> None:
         """Readiness from the dependencies (runtime.health.DependencyMonitor); ignored once stopping."""
@@ -167,5 +175,7 @@ def _connection_age(drain: float) -> list[tuple[str, int]]:
     It also spreads clients over replicas that an autoscaler adds."""
     if drain <= 0:
         return []
-    return [("grpc.max_connection_age_ms", int(drain * 800)),
-            ("grpc.max_connection_age_grace_ms", int(CALLS_GRACE_SECONDS * 1000))]
+    return [
+        ("grpc.max_connection_age_ms", int(drain * 800)),
+        ("grpc.max_connection_age_grace_ms", int(CALLS_GRACE_SECONDS * 1000)),
+    ]

@@ -12,6 +12,7 @@ Certificates come from Kubernetes Secrets mounted as files; the kubelet swaps a 
 atomically. The server re-reads them at the next handshake after they change; clients at the next
 call (at most once per CHECK_SECONDS), so a renewed certificate needs no restart.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,6 +20,7 @@ import os
 import ssl
 import threading
 import time
+
 import grpc
 
 from xueji_common.config import TlsConfig
@@ -29,11 +31,11 @@ TLS_SCHEME = "https://"
 
 
 def split_address(address: str) -> tuple[str, bool]:
-    """"https://host[:port]" → ("host:port", True) (port 443 by default); "host:port" → (it, False)."""
+    """ "https://host[:port]" → ("host:port", True) (port 443 by default); "host:port" → (it, False)."""
     if not address.startswith(TLS_SCHEME):
         return address, False
-    target = address[len(TLS_SCHEME):].rstrip("/")
-    host_part = target.rsplit("]", 1)[-1]                 # an IPv6 literal has colons of its own
+    target = address[len(TLS_SCHEME) :].rstrip("/")
+    host_part = target.rsplit("]", 1)[-1]  # an IPv6 literal has colons of its own
     return (target if ":" in host_part else f"{target}:443"), True
 
 
@@ -83,7 +85,9 @@ def server_credentials(config: TlsConfig) -> grpc.ServerCredentials:
     require = config.client_auth == "require"
 
     def configuration(ca, key, chain) -> grpc.ServerCertificateConfiguration:
-        return grpc.ssl_server_certificate_configuration([(key, chain)], root_certificates=ca if require else None)
+        return grpc.ssl_server_certificate_configuration(
+            [(key, chain)], root_certificates=ca if require else None
+        )
 
     lock = threading.Lock()
 
@@ -95,14 +99,17 @@ def server_credentials(config: TlsConfig) -> grpc.ServerCredentials:
             try:
                 fresh = configuration(*files.read())
             except (OSError, ssl.SSLError, ValueError) as exc:
-                log.warning("tls certificate not reloaded, the previous one stays in use",
-                            extra={"fields": {"cert_file": config.cert_file, "error": str(exc)}})
+                log.warning(
+                    "tls certificate not reloaded, the previous one stays in use",
+                    extra={"fields": {"cert_file": config.cert_file, "error": str(exc)}},
+                )
                 return None
         log.info("tls certificate reloaded", extra={"fields": {"cert_file": config.cert_file}})
         return fresh
 
-    return grpc.dynamic_ssl_server_credentials(configuration(*files.read()), fetch,
-                                               require_client_authentication=require)
+    return grpc.dynamic_ssl_server_credentials(
+        configuration(*files.read()), fetch, require_client_authentication=require
+    )
 
 
 def add_port(server: grpc.Server, address: str, config: TlsConfig | None) -> int:
@@ -130,7 +137,9 @@ class ReloadingChannel(grpc.Channel):
 
     def _open(self) -> grpc.Channel:
         ca, key, chain = self._files.read()
-        return grpc.secure_channel(self._target, grpc.ssl_channel_credentials(ca, key, chain), options=self._options)
+        return grpc.secure_channel(
+            self._target, grpc.ssl_channel_credentials(ca, key, chain), options=self._options
+        )
 
     def current(self) -> grpc.Channel:
         now = time.monotonic()
@@ -141,13 +150,17 @@ class ReloadingChannel(grpc.Channel):
                     if self._files.changed():
                         try:
                             self._inner = self._open()
-                            log.info("tls client certificate reloaded", extra={"fields": {"target": self._target}})
+                            log.info(
+                                "tls client certificate reloaded", extra={"fields": {"target": self._target}}
+                            )
                         except (OSError, ssl.SSLError, ValueError) as exc:
-                            log.warning("tls client certificate not reloaded",
-                                        extra={"fields": {"target": self._target, "error": str(exc)}})
+                            log.warning(
+                                "tls client certificate not reloaded",
+                                extra={"fields": {"target": self._target, "error": str(exc)}},
+                            )
         return self._inner
 
-    def _method(self, kind: str, args, kwargs) -> "_Method":
+    def _method(self, kind: str, args, kwargs) -> _Method:
         return _Method(self, kind, args, kwargs)
 
     def unary_unary(self, *args, **kwargs):
@@ -197,5 +210,5 @@ class _Method:
     def __call__(self, *args, **kwargs):
         return self._callable()(*args, **kwargs)
 
-    def __getattr__(self, name):                 # with_call, future
+    def __getattr__(self, name):  # with_call, future
         return getattr(self._callable(), name)

@@ -9,6 +9,7 @@ Each is refused as INVALID_ARGUMENT naming the field (path as in the request, e.
 walk reads the descriptor of whatever message arrives. A field that legitimately needs longer text
 gets its own limit in STRING_LIMITS (bytes fields are bounded by the message size only).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,12 +20,12 @@ from google.protobuf.descriptor import FieldDescriptor as F
 from xueji_common import paging
 from xueji_common.errors import FieldViolation, InvalidArgument
 
-MAX_STRING = 1000   # characters of any string field without its own limit
+MAX_STRING = 1000  # characters of any string field without its own limit
 MAX_ITEMS = 50_000  # items of a repeated field (a county's cases in one selection stay far below)
-STRING_LIMITS: dict[str, int] = {}   # full field name → characters
-NAME_LIMITS = {"page_token": paging.MAX_TOKEN_LENGTH}   # field name (in any message) → characters
-MIN_SECONDS = -62135596800    # 0001-01-01T00:00:00Z
-MAX_SECONDS = 253402300799    # 9999-12-31T23:59:59Z
+STRING_LIMITS: dict[str, int] = {}  # full field name → characters
+NAME_LIMITS = {"page_token": paging.MAX_TOKEN_LENGTH}  # field name (in any message) → characters
+MIN_SECONDS = -62135596800  # 0001-01-01T00:00:00Z
+MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z
 
 
 def violations(message, prefix: str = "") -> list[FieldViolation]:
@@ -61,11 +62,12 @@ def _walk(message, prefix: str, found: list) -> None:
 @dataclass(frozen=True)
 class _Rule:
     """What is checked of one field, worked out once per field (descriptor lookups cost µs each)."""
+
     kind: int
     repeated: bool
-    limit: int = 0                              # strings
-    numbers: frozenset = frozenset()            # enums: the defined numbers
-    map_entry: tuple | None = None              # maps: (key rule, value rule)
+    limit: int = 0  # strings
+    numbers: frozenset = frozenset()  # enums: the defined numbers
+    map_entry: tuple | None = None  # maps: (key rule, value rule)
 
 
 _RULES: dict = {}
@@ -74,11 +76,18 @@ _RULES: dict = {}
 def _rule(field) -> _Rule:
     entry = field.message_type
     if entry is not None and entry.GetOptions().map_entry:
-        rule = _Rule(F.TYPE_MESSAGE, True, map_entry=(_rule(entry.fields_by_name["key"]),
-                                                      _rule(entry.fields_by_name["value"])))
+        rule = _Rule(
+            F.TYPE_MESSAGE,
+            True,
+            map_entry=(_rule(entry.fields_by_name["key"]), _rule(entry.fields_by_name["value"])),
+        )
     else:
-        rule = _Rule(field.type, field.is_repeated, _limit(field),
-                     frozenset(field.enum_type.values_by_number) if field.type == F.TYPE_ENUM else frozenset())
+        rule = _Rule(
+            field.type,
+            field.is_repeated,
+            _limit(field),
+            frozenset(field.enum_type.values_by_number) if field.type == F.TYPE_ENUM else frozenset(),
+        )
     _RULES[field] = rule
     return rule
 
@@ -107,7 +116,7 @@ def _timestamp(message, path: str, found: list) -> None:
 
 def _date(message, path: str, found: list) -> None:
     if not (message.year or message.month or message.day):
-        return   # not given: the handler says whether it is required
+        return  # not given: the handler says whether it is required
     try:
         dt.date(message.year, message.month, message.day)
     except ValueError:
@@ -118,7 +127,7 @@ def _paging(request, found: list) -> None:
     """The top-level page_size and page_token of a paged request (AIP-158)."""
     if "page_size" in request.DESCRIPTOR.fields_by_name and request.page_size < 0:
         found.append(FieldViolation("page_size", "每页条数不能为负数"))
-    if len(request.page_token) <= paging.MAX_TOKEN_LENGTH:   # else the length check names it
+    if len(request.page_token) <= paging.MAX_TOKEN_LENGTH:  # else the length check names it
         try:
             paging.position_of(request)
         except InvalidArgument as refused:

@@ -5,13 +5,14 @@
   worker consumes from durable queues (see `messaging.worker`).
 - In-process (embedded mode): the relay calls the subscribed consumers directly, on its thread.
 """
+
 from __future__ import annotations
 
 import base64
 import logging
 import threading
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,14 @@ def declare_consumer_queues(service: str, subscriptions, amqp_uri: str) -> list[
         for sub in subscriptions:
             exchange = get_event_exchange(sub.producer, {})
             name = queue_name(service, sub)
-            Queue(name, exchange=exchange, routing_key=sub.event_type, durable=True,
-                  auto_delete=False, exclusive=False)(channel).declare()
+            Queue(
+                name,
+                exchange=exchange,
+                routing_key=sub.event_type,
+                durable=True,
+                auto_delete=False,
+                exclusive=False,
+            )(channel).declare()
             names.append(name)
     return names
 

@@ -1,9 +1,10 @@
 """Running an event handler exactly once per event: inbox check, handler, commit, in one transaction."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from google.protobuf.message import Message
 
@@ -23,8 +24,8 @@ Handler = Callable[[Message, object, object], None]
 
 @dataclass(frozen=True)
 class Subscription:
-    producer: str       # service that emits the event, e.g. "registration"
-    event_type: str     # e.g. "ApplicationSubmitted"
+    producer: str  # service that emits the event, e.g. "registration"
+    event_type: str  # e.g. "ApplicationSubmitted"
     handler: Handler
 
     @property
@@ -54,11 +55,19 @@ class EventConsumer:
             log.error("dropping unreadable event", extra={"fields": {"service": self.service}})
             return "unreadable"
         name = self.subscription.consumer_name
-        with restored_context(envelope, f"{self.service} handle {envelope.type}",
-                              {"messaging.system": "xueji", "messaging.operation": "process",
-                               "messaging.message.id": envelope.event_id, "xueji.event.type": envelope.type,
-                               "xueji.event.producer": envelope.producer, "xueji.consumer": name,
-                               "xueji.aggregate_id": envelope.aggregate_id}):
+        with restored_context(
+            envelope,
+            f"{self.service} handle {envelope.type}",
+            {
+                "messaging.system": "xueji",
+                "messaging.operation": "process",
+                "messaging.message.id": envelope.event_id,
+                "xueji.event.type": envelope.type,
+                "xueji.event.producer": envelope.producer,
+                "xueji.consumer": name,
+                "xueji.aggregate_id": envelope.aggregate_id,
+            },
+        ):
             return self._handle(envelope, event, name)
 
     def _handle(self, envelope, event, name: str) -> str:
@@ -69,7 +78,9 @@ class EventConsumer:
                 uow.commit()
         except AlreadyHandled:
             metrics.EVENTS_CONSUMED.labels(self.service, envelope.type, "duplicate").inc()
-            log.info("event already handled", extra={"fields": {"event_id": envelope.event_id, "consumer": name}})
+            log.info(
+                "event already handled", extra={"fields": {"event_id": envelope.event_id, "consumer": name}}
+            )
             return "duplicate"
         except (ConcurrentModification, Unavailable) as exc:
             # Transient: another handler changed the same object first (optimistic version check),
@@ -78,24 +89,37 @@ class EventConsumer:
             # (not alert noise); the transports log it no louder (messaging.worker, messaging.relay),
             # and it is counted apart from failures (the XuejiEventHandlingFailing alert reads those).
             conflict = isinstance(exc, ConcurrentModification)
-            metrics.EVENTS_CONSUMED.labels(self.service, envelope.type, "conflict" if conflict else "failed").inc()
+            metrics.EVENTS_CONSUMED.labels(
+                self.service, envelope.type, "conflict" if conflict else "failed"
+            ).inc()
             (log.info if conflict else log.warning)(
-                "event handler will retry", extra={"fields": {
-                    "event_id": envelope.event_id, "consumer": name, "reason": type(exc).__name__}})
+                "event handler will retry",
+                extra={
+                    "fields": {"event_id": envelope.event_id, "consumer": name, "reason": type(exc).__name__}
+                },
+            )
             raise
         except DomainError as exc:
             # A rule refused the event: retrying cannot change that. Record it as handled so that
             # it is not redelivered forever, and leave the refusal in the log.
             self._record_refused(envelope, name)
             metrics.EVENTS_CONSUMED.labels(self.service, envelope.type, "refused").inc()
-            log.error("event refused by a rule", extra={"fields": {"event_id": envelope.event_id, "consumer": name, "reason": exc.message}})
+            log.error(
+                "event refused by a rule",
+                extra={"fields": {"event_id": envelope.event_id, "consumer": name, "reason": exc.message}},
+            )
             return "refused"
         except Exception:
             metrics.EVENTS_CONSUMED.labels(self.service, envelope.type, "failed").inc()
-            log.exception("event handler failed", extra={"fields": {"event_id": envelope.event_id, "consumer": name}})
+            log.exception(
+                "event handler failed", extra={"fields": {"event_id": envelope.event_id, "consumer": name}}
+            )
             raise
         metrics.EVENTS_CONSUMED.labels(self.service, envelope.type, "handled").inc()
-        log.info("event handled", extra={"fields": {"event_id": envelope.event_id, "type": envelope.type, "consumer": name}})
+        log.info(
+            "event handled",
+            extra={"fields": {"event_id": envelope.event_id, "type": envelope.type, "consumer": name}},
+        )
         return "handled"
 
     def _record_refused(self, envelope, name: str) -> None:

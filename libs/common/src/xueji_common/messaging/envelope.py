@@ -4,11 +4,12 @@ An envelope carries, besides its event, the context of the code that published i
 (`traceparent`, while tracing is on), the request id and the user. A consumer restores them
 (`restored_context`) so that what it logs and publishes belongs to the same request and trace.
 """
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -78,8 +79,10 @@ def restored_context(envelope: events_pb2.EventEnvelope, span_name: str, attribu
     """Run the consumer of `envelope` in its publisher's context: the same request id and user,
     and (tracing on) a span `span_name` continuing the publisher's trace."""
     # An event from code outside any request (a periodic job) starts one here.
-    with callcontext.bound(envelope.request_id or callcontext.new_request_id(), envelope.user), \
-            tracing.consuming(envelope.traceparent, span_name, attributes):
+    with (
+        callcontext.bound(envelope.request_id or callcontext.new_request_id(), envelope.user),
+        tracing.consuming(envelope.traceparent, span_name, attributes),
+    ):
         yield
 
 

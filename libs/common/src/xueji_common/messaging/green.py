@@ -8,6 +8,7 @@ in its own thread's hub and the releasing thread wakes it in another (seen end t
 that stops consuming, with a tpool thread waiting in its private hub). Real locks are held for
 short, non-yielding stretches there, so the hub never blocks on one for long.
 """
+
 from __future__ import annotations
 
 import warnings

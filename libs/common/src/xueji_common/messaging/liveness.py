@@ -7,11 +7,12 @@ every second, and the start time of every handler in flight. Either too old, and
 stuck in a way only a restart cures. A database or broker that is down is NOT a failure here:
 restarting would not bring it back (the handlers retry, the consumer reconnects).
 """
+
 from __future__ import annotations
 
 import eventlet
 
-_threading = eventlet.patcher.original("threading")   # real locks: handlers run on tpool threads
+_threading = eventlet.patcher.original("threading")  # real locks: handlers run on tpool threads
 _time = eventlet.patcher.original("time")
 
 
@@ -21,7 +22,7 @@ class WorkerLiveness:
         self.handler_stuck_after = handler_stuck_after
         self._beat = _time.monotonic()
         self._lock = _threading.Lock()
-        self._running: dict[int, tuple[str, float]] = {}   # handler run → (event type, start)
+        self._running: dict[int, tuple[str, float]] = {}  # handler run → (event type, start)
         self._next = 0
         self._heartbeat = None
 
@@ -53,9 +54,14 @@ class WorkerLiveness:
         now = _time.monotonic()
         hub_age = now - self._beat
         with self._lock:
-            stuck = sorted({etype for etype, start in self._running.values()
-                            if now - start > self.handler_stuck_after})
+            stuck = sorted(
+                {etype for etype, start in self._running.values() if now - start > self.handler_stuck_after}
+            )
             in_flight = len(self._running)
         alive = hub_age <= self.hub_stale_after and not stuck
-        return alive, {"alive": alive, "hub_seconds_since_beat": round(hub_age, 1),
-                       "handlers_in_flight": in_flight, "handlers_stuck": stuck}
+        return alive, {
+            "alive": alive,
+            "hub_seconds_since_beat": round(hub_age, 1),
+            "handlers_in_flight": in_flight,
+            "handlers_stuck": stuck,
+        }

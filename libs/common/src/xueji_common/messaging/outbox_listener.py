@@ -6,11 +6,12 @@ day (measured: about an eighth of the CPU of a busy test cluster went to idle po
 work that published send NOTIFY in their transaction (PostgreSQL delivers it at commit, once per
 transaction); the relay listens on a connection of its own and polls only rarely as a safety net.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.engine import make_url
 
@@ -24,7 +25,9 @@ class OutboxListener:
     """A thread holding `LISTEN xueji_outbox`; calls `on_notify` for each notification (and once
     right after (re)connecting, for what was committed meanwhile). Reconnects with backoff."""
 
-    def __init__(self, database_url: str, on_notify: Callable[[], None], *, max_backoff: float = 10.0) -> None:
+    def __init__(
+        self, database_url: str, on_notify: Callable[[], None], *, max_backoff: float = 10.0
+    ) -> None:
         url = make_url(database_url).set(drivername="postgresql")
         self._conninfo = url.render_as_string(hide_password=False)
         self._on_notify = on_notify

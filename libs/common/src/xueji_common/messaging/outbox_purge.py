@@ -6,6 +6,7 @@ with their own inbox. Envelopes carry no clear document number, but they do carr
 dates, so they are not kept for ever. Settings: XUEJI_OUTBOX_RETENTION_HOURS (default 24; 0 keeps
 them), XUEJI_OUTBOX_PURGE_INTERVAL_SECONDS (default 3600; 0: no job).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,9 +25,16 @@ def purge_published(session_factory, outbox, older_than: dt.timedelta, *, batch:
     cutoff, total = now() - older_than, 0
     while True:
         with session_factory() as session, session.begin():
-            ids = session.execute(select(outbox.c.id).where(outbox.c.published_at.is_not(None),
-                                                            outbox.c.published_at < cutoff)
-                                  .order_by(outbox.c.id).limit(batch)).scalars().all()
+            ids = (
+                session.execute(
+                    select(outbox.c.id)
+                    .where(outbox.c.published_at.is_not(None), outbox.c.published_at < cutoff)
+                    .order_by(outbox.c.id)
+                    .limit(batch)
+                )
+                .scalars()
+                .all()
+            )
             if ids:
                 session.execute(delete(outbox).where(outbox.c.id.in_(ids)))
         total += len(ids)
@@ -44,5 +52,8 @@ def outbox_purge_task(runtime):
     if settings.outbox_retention_hours <= 0:
         return None
     retention = dt.timedelta(hours=settings.outbox_retention_hours)
-    return PeriodicTask("outbox-purge", settings.outbox_purge_interval,
-                        lambda: purge_published(runtime.session_factory, runtime.spec.outbox, retention))
+    return PeriodicTask(
+        "outbox-purge",
+        settings.outbox_purge_interval,
+        lambda: purge_published(runtime.session_factory, runtime.spec.outbox, retention),
+    )

@@ -4,6 +4,7 @@ At-least-once: a crash between publishing and stamping publishes the row again l
 inboxes make that harmless. On PostgreSQL rows are claimed with SKIP LOCKED so that several relays
 (replicas) never publish the same row at the same time.
 """
+
 from __future__ import annotations
 
 import logging
@@ -156,15 +157,20 @@ class OutboxRelay:
             except ConcurrentModification:
                 # In-process bus (embedded): a consumer met a concurrent change, and retrying the
                 # row resolves it. Expected, so INFO without a traceback (the consumer said which).
-                log.info("outbox publish will retry after a concurrent change",
-                         extra={"fields": {"service": self.service, "retry_in": backoff}})
+                log.info(
+                    "outbox publish will retry after a concurrent change",
+                    extra={"fields": {"service": self.service, "retry_in": backoff}},
+                )
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
             except Exception:
                 metrics.PUBLISH_FAILURES.labels(self.service).inc()
-                log.warning("outbox publish failed; will retry", exc_info=True,
-                            extra={"fields": {"service": self.service, "retry_in": backoff}})
+                log.warning(
+                    "outbox publish failed; will retry",
+                    exc_info=True,
+                    extra={"fields": {"service": self.service, "retry_in": backoff}},
+                )
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue

@@ -8,6 +8,7 @@ At most `concurrency` handlers run at once; the others wait for a slot on their 
 Messages are acknowledged after the handler's transaction commits; a failing handler requeues the
 message after a short pause.
 """
+
 from __future__ import annotations
 
 import logging
@@ -69,8 +70,9 @@ def _method_for(consumer: EventConsumer, slots, liveness):
             raise
 
     handle.__name__ = sub.method_name
-    return event_handler(sub.producer, sub.event_type, requeue_on_error=True,
-                         expected_exceptions=(Redeliver,))(handle)
+    return event_handler(
+        sub.producer, sub.event_type, requeue_on_error=True, expected_exceptions=(Redeliver,)
+    )(handle)
 
 
 def _in_a_slot(slots, consumer: EventConsumer, body: bytes, liveness: WorkerLiveness | None) -> str:
@@ -84,8 +86,12 @@ def _in_a_slot(slots, consumer: EventConsumer, body: bytes, liveness: WorkerLive
             liveness.handler_ended(token)
 
 
-def build_service_class(service_name: str, consumers: list[EventConsumer], concurrency: int = 1,
-                        liveness: WorkerLiveness | None = None) -> type:
+def build_service_class(
+    service_name: str,
+    consumers: list[EventConsumer],
+    concurrency: int = 1,
+    liveness: WorkerLiveness | None = None,
+) -> type:
     """A nameko service class with one event handler method per subscription.
 
     Queue names derive from the method names (`evt-<producer>-<type>--<service>.<method>`), so they
@@ -101,8 +107,14 @@ def build_service_class(service_name: str, consumers: list[EventConsumer], concu
     return type(f"{service_name.title().replace('-', '')}Worker", (), attrs)
 
 
-def run_worker(service_name: str, consumers: list[EventConsumer], amqp_uri: str, *, concurrency: int = 1,
-               liveness: WorkerLiveness | None = None) -> None:
+def run_worker(
+    service_name: str,
+    consumers: list[EventConsumer],
+    amqp_uri: str,
+    *,
+    concurrency: int = 1,
+    liveness: WorkerLiveness | None = None,
+) -> None:
     # nameko's max_workers is also the prefetch: a few messages more than slots keeps them busy.
     config = {"AMQP_URI": amqp_uri, "max_workers": max(10, 2 * concurrency), "serializer": "json"}
     runner = ServiceRunner(config)
@@ -116,7 +128,9 @@ def run_worker(service_name: str, consumers: list[EventConsumer], amqp_uri: str,
     runner.start()
     if liveness is not None:
         liveness.start()
-    log.info("worker started", extra={"fields": {"service": service_name, "handlers": len(consumers),
-                                                 "concurrency": concurrency}})
+    log.info(
+        "worker started",
+        extra={"fields": {"service": service_name, "handlers": len(consumers), "concurrency": concurrency}},
+    )
     runner.wait()
     log.info("worker stopped", extra={"fields": {"service": service_name}})

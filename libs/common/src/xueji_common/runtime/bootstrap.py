@@ -1,4 +1,5 @@
 """Wiring one service: database, unit of work, relay, peers. The composition root of a service."""
+
 from __future__ import annotations
 
 import functools
@@ -24,23 +25,25 @@ log = logging.getLogger(__name__)
 class ServiceRuntime:
     """Everything a service's handlers and servicers need, built once per process."""
 
-    def __init__(self, spec: ServiceSpec, settings: Settings, database_url: str | None = None,
-                 *, pre_ping: bool = True) -> None:
+    def __init__(
+        self, spec: ServiceSpec, settings: Settings, database_url: str | None = None, *, pre_ping: bool = True
+    ) -> None:
         self.spec = spec
         self.name = spec.name
         self.settings = settings
         self.database_url = database_url or settings.database_url_for(spec.name)
         ensure_database(self.database_url)
         self.engine = make_engine(self.database_url, pre_ping=pre_ping)
-        tracing.instrument_engine(self.engine)   # a span per statement, with tracing on
-        bind_keyring(self.engine, settings.data_keyring())   # encrypted columns (db.encrypted)
-        bind_hash_key(self.engine, settings.hash_key)         # hashes stored beside them
+        tracing.instrument_engine(self.engine)  # a span per statement, with tracing on
+        bind_keyring(self.engine, settings.data_keyring())  # encrypted columns (db.encrypted)
+        bind_hash_key(self.engine, settings.hash_key)  # hashes stored beside them
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.tokens = settings.token_service(self.tree, sign=spec.signs_tokens)
         issue = None
         if self.tokens.signer is None and settings.service_client_id:
-            issue = client.accounts_issuer(lambda: self.channel("accounts"), settings.service_client_id,
-                                           settings.service_client_secret)
+            issue = client.accounts_issuer(
+                lambda: self.channel("accounts"), settings.service_client_id, settings.service_client_secret
+            )
         self.caller = client.ServiceCaller(self.tokens, spec.name, issue)
         self.relay: OutboxRelay | None = None
         self._channels: dict[str, grpc.Channel] = {}
@@ -90,7 +93,7 @@ class ServiceRuntime:
         for callback in self._on_close:
             try:
                 callback()
-            except Exception:  # noqa: BLE001 - the others and the engine are still closed
+            except Exception:
                 log.exception("closing callback failed", extra={"fields": {"service": self.name}})
         self._on_close.clear()
         if self.relay is not None:

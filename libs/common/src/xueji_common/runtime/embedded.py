@@ -10,6 +10,7 @@ where its services call each other and the nation as production's deployments do
 consumes every province's bus, as its per-province workers do. The public address is a front that
 routes each call to its tier (runtime.routing).
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,24 +31,24 @@ from xueji_common.runtime.spec import ServiceSpec, load_specs
 log = logging.getLogger(__name__)
 
 PROVINCE_SERVICES = ("registration", "review", "dedup", "special-ed")
-NATIONAL_SERVICES = ("dedup", "national-query")      # under <data>/nation/; others (accounts) at the top
+NATIONAL_SERVICES = ("dedup", "national-query")  # under <data>/nation/; others (accounts) at the top
 # The nation's services as their peers name them: separate deployments in production
 # (tests/e2e/cluster.py system()); here the national dedup is also the population register.
 NATIONAL_PEERS = ("dedup-national", "population-register", "national-query", "accounts")
 # National services that consume the provinces' events (production: one worker per province vhost).
 # The national dedup runs no worker in production, so it subscribes to nothing here either.
 PROVINCE_EVENT_CONSUMERS = ("national-query",)
-LOOPBACK = "127.0.0.1:0"   # a tier's own server: a free loopback port
-NATION = "nation"          # the national tier's key (its data directory's name)
+LOOPBACK = "127.0.0.1:0"  # a tier's own server: a free loopback port
+NATION = "nation"  # the national tier's key (its data directory's name)
 
 
 @dataclass
 class Tier:
     """The services of one province, or of the nation, with their bus and their server."""
 
-    key: str                      # "zj", "js"...; "nation"
-    code: str                     # "330000"...; "000000"
-    name: str                     # "浙江省"; "全国"
+    key: str  # "zj", "js"...; "nation"
+    code: str  # "330000"...; "000000"
+    name: str  # "浙江省"; "全国"
     server: GrpcServer
     runtimes: list[ServiceRuntime] = field(default_factory=list)
     bus: InProcessBus = field(default_factory=InProcessBus)
@@ -73,8 +74,13 @@ def database_url(settings: Settings, tier: str, service: str) -> str:
 class EmbeddedSystem:
     """Builds the tiers (runtimes, bus, loopback server each) and the public front."""
 
-    def __init__(self, settings: Settings, service_names: list[str] | None = None, seed: bool = True,
-                 provinces: str | list[str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        service_names: list[str] | None = None,
+        seed: bool = True,
+        provinces: str | list[str] | None = None,
+    ) -> None:
         self.settings = settings
         self.tree = org_tree(settings)
         self.tokens = settings.token_service(self.tree)
@@ -88,7 +94,9 @@ class EmbeddedSystem:
             for choice in province_choice.choose(self.tree, provinces):
                 self.provinces.append(Tier(choice.key, choice.code, choice.name, self._tier_server()))
         self.tiers = [self.nation, *self.provinces]
-        self._add_runtimes(self.nation, [s for s in specs if s.name not in PROVINCE_SERVICES or s.name == "dedup"])
+        self._add_runtimes(
+            self.nation, [s for s in specs if s.name not in PROVINCE_SERVICES or s.name == "dedup"]
+        )
         for tier in self.provinces:
             self._add_runtimes(tier, province_specs)
         self.runtimes = [r for t in self.tiers for r in t.runtimes]
@@ -109,15 +117,23 @@ class EmbeddedSystem:
         )
 
     def _tier_server(self) -> GrpcServer:
-        return GrpcServer([], LOOPBACK, self.tokens, public_methods=self._public,
-                          max_workers=self.settings.grpc_workers, tree=self.tree)
+        return GrpcServer(
+            [],
+            LOOPBACK,
+            self.tokens,
+            public_methods=self._public,
+            max_workers=self.settings.grpc_workers,
+            tree=self.tree,
+        )
 
     def _add_runtimes(self, tier: Tier, specs: list[ServiceSpec]) -> None:
         peers = {name: self.nation.address for name in NATIONAL_PEERS}
         if not tier.national:
             peers.update({name: tier.address for name in PROVINCE_SERVICES})
-        settings = self.settings.with_(peers={**peers, **self.settings.peers},   # XUEJI_PEER_* still win
-                                       scope="national" if tier.national else "province")
+        settings = self.settings.with_(
+            peers={**peers, **self.settings.peers},  # XUEJI_PEER_* still win
+            scope="national" if tier.national else "province",
+        )
         for spec in specs:
             tier.runtimes.append(ServiceRuntime(spec, settings, self._database_url(tier, spec.name)))
         tier.bindings = [b for r in tier.runtimes for b in r.spec.grpc_bindings(r)]
@@ -183,7 +199,7 @@ class EmbeddedSystem:
 def run(settings: Settings | None = None, provinces: str | None = None) -> None:
     settings = settings or Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
-    tracing.setup(settings, "embedded")   # off unless XUEJI_OTLP_ENDPOINT is set
+    tracing.setup(settings, "embedded")  # off unless XUEJI_OTLP_ENDPOINT is set
     system = EmbeddedSystem(settings, provinces=provinces)
     serve_metrics(settings.metrics_port, settings.metrics_bind_host())
     system.start()
@@ -229,9 +245,12 @@ Try it (in another terminal):
   .venv/bin/xueji call xueji.v1.Reviews/GetPendingSummary '{{"school_code": "<school code>"}}' \\
       --role school_leader --org <school code>
 Stop with Ctrl-C.
-""" + "".join(f"""
+""" + "".join(
+        f"""
 Web console: sign in as a demo user after giving it a password, e.g.
   .venv/bin/xueji-accounts reset-password registrar-1330102001    # 学校学籍管理员, 杭州市上城区胜利小学
   .venv/bin/xueji-accounts reset-password leader-1330102001       # 学校学籍主管领导
 open {frontend.url}
-""" for frontend in frontends)
+"""
+        for frontend in frontends
+    )

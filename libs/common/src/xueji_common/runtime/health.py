@@ -9,12 +9,13 @@ database is down comes back to the same database (deploy/OPERATIONS.md, "Health 
 Each check opens its own connection (not one of the service's pool, which a busy server may have
 exhausted: a full pool is load, not an outage) with a short timeout.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -27,8 +28,8 @@ CHECK_TIMEOUT = 3  # seconds to connect or answer before a dependency counts as 
 
 @dataclass(frozen=True)
 class Dependency:
-    name: str                       # "database", "broker": in logs and in the health detail
-    check: Callable[[], None]       # returns when reachable, raises when not
+    name: str  # "database", "broker": in logs and in the health detail
+    check: Callable[[], None]  # returns when reachable, raises when not
     close: Callable[[], None] = lambda: None
 
 
@@ -36,9 +37,14 @@ def database(url: str) -> Dependency:
     """`SELECT 1` over a fresh connection (SQLite: always reachable, it is a file)."""
     if make_url(url).get_backend_name() != "postgresql":
         return Dependency("database", lambda: None)
-    engine = create_engine(url, poolclass=NullPool,
-                           connect_args={"connect_timeout": CHECK_TIMEOUT,
-                                         "options": f"-c statement_timeout={CHECK_TIMEOUT * 1000}"})
+    engine = create_engine(
+        url,
+        poolclass=NullPool,
+        connect_args={
+            "connect_timeout": CHECK_TIMEOUT,
+            "options": f"-c statement_timeout={CHECK_TIMEOUT * 1000}",
+        },
+    )
 
     def check() -> None:
         with engine.connect() as conn:
@@ -58,7 +64,7 @@ def broker(amqp_uri: str) -> Dependency:
         if conn is not None:
             try:
                 conn.release()
-            except Exception:  # noqa: BLE001 - it is broken already
+            except Exception:
                 pass
 
     def check() -> None:
@@ -77,13 +83,19 @@ def broker(amqp_uri: str) -> Dependency:
 class DependencyMonitor:
     """Checks the dependencies every `interval` seconds; `on_change(ready)` on every change."""
 
-    def __init__(self, dependencies: list[Dependency], on_change: Callable[[bool], None], *,
-                 interval: float = 5.0, name: str = "") -> None:
+    def __init__(
+        self,
+        dependencies: list[Dependency],
+        on_change: Callable[[bool], None],
+        *,
+        interval: float = 5.0,
+        name: str = "",
+    ) -> None:
         self.dependencies = dependencies
         self.on_change = on_change
         self.interval = interval
         self.name = name
-        self.failing: dict[str, str] = {}      # dependency → why, for logs and tests
+        self.failing: dict[str, str] = {}  # dependency → why, for logs and tests
         self.ready: bool | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -93,7 +105,7 @@ class DependencyMonitor:
         for dep in self.dependencies:
             try:
                 dep.check()
-            except Exception as exc:  # noqa: BLE001 - any failure means unreachable
+            except Exception as exc:
                 failing[dep.name] = f"{type(exc).__name__}: {str(exc)[:200]}"
         ready = not failing
         if ready != self.ready:

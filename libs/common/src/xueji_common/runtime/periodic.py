@@ -7,13 +7,14 @@ everything but threads, see messaging.green), so a job may block on the database
 event handler does. Every replica of a process runs its jobs: a job that must not run twice at
 once takes `exclusive` around its work.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -25,10 +26,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PeriodicTask:
-    name: str                       # for logs and the thread's name
-    interval: float                 # seconds between the end of a run and the next; <= 0: never runs
+    name: str  # for logs and the thread's name
+    interval: float  # seconds between the end of a run and the next; <= 0: never runs
     run: Callable[[], object]
-    first_delay: float | None = None   # seconds after start; None: min(interval, 10)
+    first_delay: float | None = None  # seconds after start; None: min(interval, 10)
 
     @property
     def delay(self) -> float:
@@ -42,7 +43,7 @@ class PeriodicRunner:
         self._threads: list[threading.Thread] = []
 
     @classmethod
-    def of(cls, runtime) -> "PeriodicRunner":
+    def of(cls, runtime) -> PeriodicRunner:
         """The jobs the runtime's service declares (ServiceSpec.periodic_tasks), if any, and the
         purge of its published outbox rows (messaging.outbox_purge) that every service runs."""
         from xueji_common.messaging.outbox_purge import outbox_purge_task
@@ -58,8 +59,10 @@ class PeriodicRunner:
             thread.start()
             self._threads.append(thread)
         if self.tasks:
-            log.info("periodic tasks started",
-                     extra={"fields": {"tasks": {t.name: t.interval for t in self.tasks}}})
+            log.info(
+                "periodic tasks started",
+                extra={"fields": {"tasks": {t.name: t.interval for t in self.tasks}}},
+            )
 
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the jobs to stop and wait a little for a run in progress (the threads are daemons)."""
@@ -71,12 +74,15 @@ class PeriodicRunner:
         if self._stop.wait(task.delay):
             return
         while True:
-            with callcontext.bound(callcontext.new_request_id()):   # one id per run, in its logs and events
+            with callcontext.bound(callcontext.new_request_id()):  # one id per run, in its logs and events
                 try:
                     task.run()
                 except Exception:
-                    log.warning("periodic task failed; will run again", exc_info=True,
-                                extra={"fields": {"task": task.name, "retry_in": task.interval}})
+                    log.warning(
+                        "periodic task failed; will run again",
+                        exc_info=True,
+                        extra={"fields": {"task": task.name, "retry_in": task.interval}},
+                    )
             if self._stop.wait(task.interval):
                 return
 

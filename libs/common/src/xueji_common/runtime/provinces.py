@@ -3,6 +3,7 @@
 A province is named by its short key (the ISO 3166-2:CN letters, lower case: zj 浙江, js 江苏...) or
 by its division code (330000). The default is every province of the org tree.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,11 +12,40 @@ from xueji_common.orgunits import OrgLevel, OrgTree
 
 # ISO 3166-2:CN subdivision letters by the first two digits of the GB/T 2260 division code.
 KEYS = {
-    "11": "bj", "12": "tj", "13": "he", "14": "sx", "15": "nm", "21": "ln", "22": "jl", "23": "hl",
-    "31": "sh", "32": "js", "33": "zj", "34": "ah", "35": "fj", "36": "jx", "37": "sd", "41": "ha",
-    "42": "hb", "43": "hn", "44": "gd", "45": "gx", "46": "hi", "50": "cq", "51": "sc", "52": "gz",
-    "53": "yn", "54": "xz", "61": "sn", "62": "gs", "63": "qh", "64": "nx", "65": "xj", "71": "tw",
-    "81": "hk", "82": "mo",
+    "11": "bj",
+    "12": "tj",
+    "13": "he",
+    "14": "sx",
+    "15": "nm",
+    "21": "ln",
+    "22": "jl",
+    "23": "hl",
+    "31": "sh",
+    "32": "js",
+    "33": "zj",
+    "34": "ah",
+    "35": "fj",
+    "36": "jx",
+    "37": "sd",
+    "41": "ha",
+    "42": "hb",
+    "43": "hn",
+    "44": "gd",
+    "45": "gx",
+    "46": "hi",
+    "50": "cq",
+    "51": "sc",
+    "52": "gz",
+    "53": "yn",
+    "54": "xz",
+    "61": "sn",
+    "62": "gs",
+    "63": "qh",
+    "64": "nx",
+    "65": "xj",
+    "71": "tw",
+    "81": "hk",
+    "82": "mo",
 }
 
 
@@ -25,9 +55,9 @@ class ProvinceChoiceError(ValueError):
 
 @dataclass(frozen=True)
 class ProvinceChoice:
-    key: str      # "zj": its data directory's name
-    code: str     # "330000"
-    name: str     # "浙江省"
+    key: str  # "zj": its data directory's name
+    code: str  # "330000"
+    name: str  # "浙江省"
 
 
 def province_key(code: str) -> str:

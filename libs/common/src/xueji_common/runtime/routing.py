@@ -16,6 +16,7 @@ The front calls the chosen servicer in this process (no second hop); the caller 
 authenticated and validated by the front's interceptor, and the servicer raises domain errors as
 it does behind its own server.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -37,10 +38,11 @@ class ProvinceNotServed(DomainError):
 class ServiceRouter:
     """Stands for one gRPC service's servicer; each method picks the tier's servicer per call."""
 
-    def __init__(self, full_name: str, provinces: dict[str, object], national: object | None,
-                 tree: OrgTree) -> None:
+    def __init__(
+        self, full_name: str, provinces: dict[str, object], national: object | None, tree: OrgTree
+    ) -> None:
         self.full_name = full_name
-        self._provinces = provinces          # province code → servicer, in the system's order
+        self._provinces = provinces  # province code → servicer, in the system's order
         self._national = national
         self._tree = tree
 
@@ -57,6 +59,7 @@ class ServiceRouter:
                     continue
                 return answer
             return getattr(targets[-1], method)(request, context)
+
         call.__name__ = method
         return call
 
@@ -69,12 +72,14 @@ class ServiceRouter:
         if code in self._provinces:
             return [self._provinces[code]]
         if code and self._national is None:
-            raise ProvinceNotServed(f"本系统未运行{self._tree.get(code).name}的学籍系统，无法处理该单位的请求")
+            raise ProvinceNotServed(
+                f"本系统未运行{self._tree.get(code).name}的学籍系统，无法处理该单位的请求"
+            )
         if self._national is not None and (code or unit):
-            return [self._national]     # another province's, or the ministry's, view
+            return [self._national]  # another province's, or the ministry's, view
         candidates = [*self._provinces.values(), *([self._national] if self._national is not None else [])]
         if inspect.isgenerator(request) or not hasattr(request, "DESCRIPTOR"):
-            return candidates[-1:]      # a request stream is not read twice
+            return candidates[-1:]  # a request stream is not read twice
         return candidates
 
     def _province_of_caller(self) -> str:
@@ -92,14 +97,22 @@ class ServiceRouter:
         return province.code if province is not None else ""
 
 
-def front_bindings(provinces: dict[str, list[GrpcBinding]], national: list[GrpcBinding],
-                   tree: OrgTree) -> list[GrpcBinding]:
+def front_bindings(
+    provinces: dict[str, list[GrpcBinding]], national: list[GrpcBinding], tree: OrgTree
+) -> list[GrpcBinding]:
     """One binding per gRPC service, routing among the tiers' servicers (provinces by code)."""
-    adders = {b.full_name: b.add_to_server for b in [*national, *(b for bs in provinces.values() for b in bs)]}
+    adders = {
+        b.full_name: b.add_to_server for b in [*national, *(b for bs in provinces.values() for b in bs)]
+    }
     out = []
     for full_name, add in adders.items():
         national_servicer = next((b.servicer for b in national if b.full_name == full_name), None)
-        by_province = {} if full_name in NATIONAL_ONLY else {
-            code: b.servicer for code, bs in provinces.items() for b in bs if b.full_name == full_name}
-        out.append(GrpcBinding(full_name, add, ServiceRouter(full_name, by_province, national_servicer, tree)))
+        by_province = (
+            {}
+            if full_name in NATIONAL_ONLY
+            else {code: b.servicer for code, bs in provinces.items() for b in bs if b.full_name == full_name}
+        )
+        out.append(
+            GrpcBinding(full_name, add, ServiceRouter(full_name, by_province, national_servicer, tree))
+        )
     return out

@@ -4,6 +4,7 @@ The nameko worker is a separate command (`xueji-<service>-worker`, see worker_ma
 an eventlet-patched process, and a gRPC server cannot live in one
 (docs/PLATFORM.md#nameko-eventlet-and-grpc).
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,21 +29,31 @@ def service_cli(service_name: str) -> click.Group:
         pass
 
     @cli.command(help="Apply the database migrations and declare the service's event queues, then exit.")
-    @click.option("--queues/--no-queues", "declare_queues", default=True,
-                  help="Declare the worker's event queues on this broker (--no-queues: no worker consumes here).")
+    @click.option(
+        "--queues/--no-queues",
+        "declare_queues",
+        default=True,
+        help="Declare the worker's event queues on this broker (--no-queues: no worker consumes here).",
+    )
     def migrate(declare_queues: bool) -> None:
         runtime = _runtime(service_name)
         runtime.migrate()
         log.info("migrations applied", extra={"fields": {"service": service_name}})
         # A durable queue nothing consumes fills up forever and reads as a dead consumer.
         if declare_queues and runtime.spec.subscriptions:
-            queues = declare_consumer_queues(service_name, runtime.spec.subscriptions, runtime.settings.amqp_uri)
+            queues = declare_consumer_queues(
+                service_name, runtime.spec.subscriptions, runtime.settings.amqp_uri
+            )
             log.info("event queues declared", extra={"fields": {"service": service_name, "queues": queues}})
         runtime.close()
 
     @cli.command(help="Run the gRPC server and the outbox relay until SIGTERM.")
-    @click.option("--migrate/--no-migrate", "run_migrations", default=False,
-                  help="Apply migrations before serving (single-instance setups).")
+    @click.option(
+        "--migrate/--no-migrate",
+        "run_migrations",
+        default=False,
+        help="Apply migrations before serving (single-instance setups).",
+    )
     def serve(run_migrations: bool) -> None:
         runtime = _runtime(service_name)
         if run_migrations:
@@ -66,8 +77,8 @@ def service_cli(service_name: str) -> click.Group:
         if runtime.spec.subscriptions:
             checks.append(health.broker(runtime.settings.amqp_uri))
         monitor = health.DependencyMonitor(
-            checks,
-            server.set_ready, interval=runtime.settings.health_interval, name=service_name)
+            checks, server.set_ready, interval=runtime.settings.health_interval, name=service_name
+        )
         serve_metrics(runtime.settings.metrics_port, runtime.settings.metrics_bind_host())
         relay.start()
         if runtime.spec.on_start is not None:
@@ -78,7 +89,7 @@ def service_cli(service_name: str) -> click.Group:
         def stopped() -> None:
             monitor.stop()
             runtime.close()
-            tracing.uninstall()   # send the spans still queued
+            tracing.uninstall()  # send the spans still queued
 
         server.wait_for_termination(on_stop=stopped)
 

@@ -1,9 +1,11 @@
 """What a service declares so that the shared runners can host it."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import MetaData
 
@@ -17,12 +19,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    name: str                                   # "registration", "national-query"...
-    metadata: MetaData                          # its tables, outbox and inbox included
-    versions_dir: Path                          # its Alembic versions/
+    name: str  # "registration", "national-query"...
+    metadata: MetaData  # its tables, outbox and inbox included
+    versions_dir: Path  # its Alembic versions/
     # Builds the unit of work factory from the runtime (session factory, relay hook...).
-    make_uow: Callable[["ServiceRuntime"], Callable[[], object]]
-    grpc_bindings: Callable[["ServiceRuntime"], list["GrpcBinding"]]
+    make_uow: Callable[[ServiceRuntime], Callable[[], object]]
+    grpc_bindings: Callable[[ServiceRuntime], list[GrpcBinding]]
     subscriptions: list[Subscription] = field(default_factory=list)
     # Methods callable without a token (full names, "/xueji.v1.NationalQuery/CreateCaptcha").
     public_methods: frozenset[str] = frozenset()
@@ -31,14 +33,14 @@ class ServiceSpec:
     # or uow.serialize on the aggregate. XUEJI_WORKER_CONCURRENCY overrides it.
     worker_concurrency: int = 1
     # Embedded mode: fill the database with demo data on first start.
-    seed_demo: Callable[["ServiceRuntime"], None] | None = None
+    seed_demo: Callable[[ServiceRuntime], None] | None = None
     # Periodic jobs (retries, clean-ups) run beside the event handlers: in the worker process in
     # production, in the one process in embedded mode (runtime.periodic).
-    periodic_tasks: Callable[["ServiceRuntime"], list["PeriodicTask"]] | None = None
+    periodic_tasks: Callable[[ServiceRuntime], list[PeriodicTask]] | None = None
     # The issuer of its tier (accounts): holds the private signing key in production.
     signs_tokens: bool = False
     # Started with the gRPC server, stopped with the runtime (accounts: the JWKS HTTP endpoint).
-    on_start: Callable[["ServiceRuntime"], None] | None = None
+    on_start: Callable[[ServiceRuntime], None] | None = None
 
     @property
     def outbox(self):

@@ -3,6 +3,7 @@
 Importing this module patches the process for eventlet, so it must be imported before anything
 else that opens sockets or threads: the service's worker entrypoint imports it first.
 """
+
 from xueji_common.messaging import green
 
 green.patch()
@@ -28,13 +29,18 @@ def run(service_name: str) -> None:
     tracing.setup(settings, f"{service_name}-worker")
     [spec] = load_specs([service_name])
     runtime = ServiceRuntime(spec, settings, pre_ping=False)  # events are redelivered instead
-    liveness = WorkerLiveness()      # /healthz on the metrics port: the hub turns, no handler is stuck
+    liveness = WorkerLiveness()  # /healthz on the metrics port: the hub turns, no handler is stuck
     serve_metrics(settings.metrics_port, settings.metrics_bind_host(), health=liveness)
     periodic = PeriodicRunner.of(runtime)  # the service's jobs, on threads beside the handlers
     periodic.start()
     try:
-        run_worker(service_name, runtime.consumers(), settings.amqp_uri,
-                   concurrency=settings.worker_concurrency or spec.worker_concurrency, liveness=liveness)
+        run_worker(
+            service_name,
+            runtime.consumers(),
+            settings.amqp_uri,
+            concurrency=settings.worker_concurrency or spec.worker_concurrency,
+            liveness=liveness,
+        )
     finally:
         periodic.stop()
         runtime.close()  # the engine and the channels periodic jobs opened to peers

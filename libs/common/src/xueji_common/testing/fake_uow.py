@@ -1,6 +1,7 @@
 """An in-memory unit of work for use-case tests (no database, no I/O): what a use case published
 and whether it committed, with the inbox's redelivery rule. A service's fake subclasses it and puts
 its in-memory repositories on it (e.g. services/accounts/tests/unit/accounts_fakes.py)."""
+
 from __future__ import annotations
 
 import uuid
@@ -18,7 +19,7 @@ class FakeUnitOfWork:
     def __init__(self, producer: str = "test") -> None:
         self.producer = producer
         self.commits = 0
-        self.published: list[tuple[Message, str]] = []   # committed events: (event, aggregate id)
+        self.published: list[tuple[Message, str]] = []  # committed events: (event, aggregate id)
         self._pending: list[tuple[Message, str]] = []
         self._claimed: set[tuple[str, str]] = set()
 

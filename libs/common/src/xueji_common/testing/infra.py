@@ -3,6 +3,7 @@
 Addresses come from XUEJI_TEST_PG (default postgresql+psycopg://postgres@127.0.0.1:5432) and
 XUEJI_TEST_AMQP_HOST (default guest:guest@127.0.0.1:5672). `.ci/run` starts both servers.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,7 @@ import socket
 import subprocess
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from xueji_common.db.engine import drop_database, ensure_database
 
@@ -92,7 +93,10 @@ def wait_serving(address: str, check_alive: Callable[[], None], timeout: float) 
         while time.monotonic() < deadline:
             check_alive()
             try:
-                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                if (
+                    stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status
+                    == health_pb2.HealthCheckResponse.SERVING
+                ):
                     return True
             except grpc.RpcError:
                 pass

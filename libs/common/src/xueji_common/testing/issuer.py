@@ -1,6 +1,7 @@
 """A test-only token issuer: an ES256 key pair of its own, its JWKS as a file or served over HTTP,
 and tokens for any role and unit. Tests use it where they used to share an HS256 secret; it stands
 for the accounts service of a tier (tests of accounts itself sign in through it)."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,9 @@ from xueji_common.signing import SigningKey, StaticKeys, jwks
 class TestIssuer:
     __test__ = False  # not a pytest test class
 
-    def __init__(self, name: str = "xueji-test", units: tuple[str, ...] = (), audience: str = "xueji") -> None:
+    def __init__(
+        self, name: str = "xueji-test", units: tuple[str, ...] = (), audience: str = "xueji"
+    ) -> None:
         self.name, self.units, self.audience = name, tuple(units), audience
         self.key = SigningKey.generate()
         self.signer = TokenSigner(self.key, name, audience)
@@ -27,7 +30,7 @@ class TestIssuer:
     def trusted(self) -> TrustedIssuer:
         return TrustedIssuer(self.name, StaticKeys([self.key]), self.units)
 
-    def token_service(self, *others: "TestIssuer", tree=None) -> TokenService:
+    def token_service(self, *others: TestIssuer, tree=None) -> TokenService:
         """A verifier trusting this issuer (and `others`) that also signs as this issuer."""
         issuers = {i.name: i.trusted() for i in (self, *others)}
         return TokenService(issuers, self.audience, self.signer, tree)
@@ -43,7 +46,7 @@ class TestIssuer:
         body = json.dumps(jwks([self.key])).encode()
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

@@ -1,5 +1,6 @@
 """Test helpers for national student numbers in record snapshots: sealed as registration seals them
 (xueji_common.sealed_numbers), under the development data key unless a ring is given."""
+
 from __future__ import annotations
 
 from xueji_common.config import DEV_HASH_KEY

@@ -1,4 +1,5 @@
 """Password hashes: argon2id (argon2-cffi) with the parameters of the settings."""
+
 from __future__ import annotations
 
 from argon2 import PasswordHasher
@@ -9,8 +10,11 @@ from xueji_accounts.config import AccountsSettings
 
 class Argon2Hasher:
     def __init__(self, settings: AccountsSettings) -> None:
-        self._hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib,
-                                      parallelism=settings.argon2_parallelism)
+        self._hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
         # Verified against when the login name is unknown, so that the answer takes as long.
         self._decoy = self._hasher.hash("decoy-password-never-matches")
 

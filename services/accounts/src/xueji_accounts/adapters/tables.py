@@ -1,4 +1,5 @@
 """The accounts database: users, refresh tokens, sign-in attempts, account changes, outbox, inbox."""
+
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table
 
 from xueji_common.db.messaging_tables import add_messaging_tables
@@ -44,7 +45,7 @@ sign_in_attempts = Table(
     Column("id", _ID, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("login_name", String(64), nullable=False),
-    Column("org_unit", String(10), nullable=False),   # the login's unit, "" for an unknown login
+    Column("org_unit", String(10), nullable=False),  # the login's unit, "" for an unknown login
     Column("source_address", String(100), nullable=False),
     Column("outcome", String(30), nullable=False),
     Index("ix_sign_in_attempts_login", "login_name", "id"),

@@ -1,5 +1,6 @@
 """The accounts unit of work on SQLAlchemy: users, tokens and audit rows (+ outbox/inbox) in one
 transaction (service_layer/unit_of_work.py::AccountsUoW is the protocol it fulfils)."""
+
 from xueji_accounts.adapters.repository import AccountsRepository
 from xueji_accounts.adapters.tables import inbox, outbox
 from xueji_accounts.service_layer.unit_of_work import AccountsRepo

@@ -1,4 +1,5 @@
 """Users of the accounts service and the rules about them (no framework imports)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,14 +9,14 @@ from dataclasses import dataclass, replace
 from xueji_common.auth import Role, role_fits_unit
 from xueji_common.errors import FieldViolation, InvalidArgument
 
-MAX_FAILURES = 5                               # failed sign-ins in a row before a lock
-FIRST_LOCK = dt.timedelta(minutes=15)          # doubled at each further lock
+MAX_FAILURES = 5  # failed sign-ins in a row before a lock
+FIRST_LOCK = dt.timedelta(minutes=15)  # doubled at each further lock
 USER_ROLES = (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.DEPARTMENT_REGISTRAR, Role.USER_ADMIN)
 
 
 class UserState(str, enum.Enum):
     ACTIVE = "active"
-    LOCKED = "locked"        # by an administrator
+    LOCKED = "locked"  # by an administrator
     DISABLED = "disabled"
 
     @property
@@ -32,8 +33,8 @@ class User:
     state: UserState
     password_hash: str
     must_change_password: bool = True
-    failures: int = 0                           # failed sign-ins since the last success or lock
-    locks: int = 0                              # automatic locks since the last success
+    failures: int = 0  # failed sign-ins since the last success or lock
+    locks: int = 0  # automatic locks since the last success
     locked_until: dt.datetime | None = None
     last_sign_in: dt.datetime | None = None
     created_at: dt.datetime | None = None
@@ -41,14 +42,16 @@ class User:
     def locked_at(self, now: dt.datetime) -> bool:
         return self.state is UserState.LOCKED or (self.locked_until is not None and self.locked_until > now)
 
-    def failed(self, now: dt.datetime) -> "User":
+    def failed(self, now: dt.datetime) -> User:
         """One more failed sign-in: the fifth in a row locks for 15 minutes, the next lock 30..."""
         failures = self.failures + 1
         if failures < MAX_FAILURES:
             return replace(self, failures=failures)
-        return replace(self, failures=0, locks=self.locks + 1, locked_until=now + FIRST_LOCK * (2 ** self.locks))
+        return replace(
+            self, failures=0, locks=self.locks + 1, locked_until=now + FIRST_LOCK * (2**self.locks)
+        )
 
-    def signed_in(self, now: dt.datetime) -> "User":
+    def signed_in(self, now: dt.datetime) -> User:
         return replace(self, failures=0, locks=0, locked_until=None, last_sign_in=now)
 
 
@@ -63,8 +66,9 @@ def check_login_name(login_name: str, field: str = "login_name") -> str:
     return name
 
 
-def check_role_fits(tree, role: Role | None, org_unit: str, role_field: str = "role",
-                    unit_field: str = "org_unit_code") -> None:
+def check_role_fits(
+    tree, role: Role | None, org_unit: str, role_field: str = "role", unit_field: str = "org_unit_code"
+) -> None:
     """School roles at a school, department roles at a department (教育部、省、地市、区县)."""
     if role is None or role not in USER_ROLES:
         raise InvalidArgument(FieldViolation(role_field, "请选择用户角色（系统角色只用于服务身份）"))
@@ -73,5 +77,9 @@ def check_role_fits(tree, role: Role | None, org_unit: str, role_field: str = "r
     unit = tree.get(org_unit)
     if not role_fits_unit(role, org_unit) or role.at_school != unit.is_school:
         where = "学校" if role.at_school else "教育行政部门"
-        raise InvalidArgument(FieldViolation(role_field, f"角色（{role.label_zh}）只能属于{where}，"
-                                                         f"与机构 {unit.name}（{unit.level.label_zh}）不符"))
+        raise InvalidArgument(
+            FieldViolation(
+                role_field,
+                f"角色（{role.label_zh}）只能属于{where}，与机构 {unit.name}（{unit.level.label_zh}）不符",
+            )
+        )

@@ -1,4 +1,5 @@
 """The password policy: at least 10 characters of 3 classes, not the login name, not a common one."""
+
 from __future__ import annotations
 
 import functools
@@ -14,12 +15,20 @@ MIN_LENGTH = 10
 @functools.cache
 def common_passwords() -> frozenset[str]:
     text = resources.files("xueji_accounts.data").joinpath("common_passwords.txt").read_text(encoding="utf-8")
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
 
 
 def _classes(password: str) -> int:
-    return sum((any(c.islower() for c in password), any(c.isupper() for c in password),
-                any(c.isdigit() for c in password), any(not c.isalnum() for c in password)))
+    return sum(
+        (
+            any(c.islower() for c in password),
+            any(c.isupper() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        )
+    )
 
 
 def problems(password: str, login_name: str) -> list[str]:

@@ -1,5 +1,6 @@
 """Embedded mode's demo accounts: one administrator with a password printed once, and a user of
 each role at each level of one branch of each demo province (passwords set by a command)."""
+
 from __future__ import annotations
 
 from xueji_accounts.domain.model import User, UserState
@@ -20,11 +21,15 @@ def demo_users(tree) -> list[tuple[str, str, Role, str]]:
         unit = province
         while True:
             if unit.is_school:
-                wanted += [(f"registrar-{unit.code}", f"{unit.name}学籍管理员", Role.SCHOOL_REGISTRAR, unit.code),
-                           (f"leader-{unit.code}", f"{unit.name}主管领导", Role.SCHOOL_LEADER, unit.code)]
+                wanted += [
+                    (f"registrar-{unit.code}", f"{unit.name}学籍管理员", Role.SCHOOL_REGISTRAR, unit.code),
+                    (f"leader-{unit.code}", f"{unit.name}主管领导", Role.SCHOOL_LEADER, unit.code),
+                ]
                 break
-            wanted += [(f"admin-{unit.code}", f"{unit.name}用户管理员", Role.USER_ADMIN, unit.code),
-                       (f"registrar-{unit.code}", f"{unit.name}学籍管理员", Role.DEPARTMENT_REGISTRAR, unit.code)]
+            wanted += [
+                (f"admin-{unit.code}", f"{unit.name}用户管理员", Role.USER_ADMIN, unit.code),
+                (f"registrar-{unit.code}", f"{unit.name}学籍管理员", Role.DEPARTMENT_REGISTRAR, unit.code),
+            ]
             below = [u for u in tree.descendants(unit.code) if u.parent_code == unit.code]
             if not below:
                 break
@@ -43,9 +48,12 @@ def seed_demo_accounts(runtime) -> None:
         uow.commit()
     _, password = admin.create_user(accounts, None, "admin", "系统用户管理员", Role.USER_ADMIN, MINISTRY)
     logins = "  ".join(login for login, *_ in demo_users(runtime.tree))
-    print(f"""
+    print(
+        f"""
 演示账号已创建 (demo accounts created; shown once):
   administrator: admin   password: {password}   (change it at first sign-in: .venv/bin/xueji login --user admin)
   other accounts (no password yet; set one with .venv/bin/xueji-accounts reset-password LOGIN):
   {logins}
-""", flush=True)
+""",
+        flush=True,
+    )

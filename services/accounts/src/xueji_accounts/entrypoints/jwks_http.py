@@ -1,4 +1,5 @@
 """`/.well-known/jwks.json` over HTTP: the public keys every service verifies tokens with."""
+
 from __future__ import annotations
 
 import json
@@ -22,14 +23,16 @@ def start(runtime) -> None:
     from xueji_common.config import ConfigError
 
     if runtime.tokens.signer is None:
-        raise ConfigError("the accounts service needs XUEJI_SIGNING_KEY_FILE (its ES256 private key) to serve")
+        raise ConfigError(
+            "the accounts service needs XUEJI_SIGNING_KEY_FILE (its ES256 private key) to serve"
+        )
     port = runtime.settings.jwks_port
     if not port:
         return
     body = jwks_document(runtime)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
+        def do_GET(self):
             if self.path.split("?")[0] != PATH:
                 self.send_error(404)
                 return

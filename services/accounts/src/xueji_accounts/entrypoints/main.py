@@ -1,4 +1,5 @@
 """`xueji-accounts serve | migrate | create-admin | reset-password`."""
+
 from __future__ import annotations
 
 import os
@@ -21,11 +22,16 @@ def _accounts():
     return runtime, accounts_of(runtime)
 
 
-@main.command("create-admin", help="Create the first user administrator (password from "
-              "XUEJI_ADMIN_PASSWORD, else generated and printed once). Does nothing when the login exists.")
+@main.command(
+    "create-admin",
+    help="Create the first user administrator (password from "
+    "XUEJI_ADMIN_PASSWORD, else generated and printed once). Does nothing when the login exists.",
+)
 @click.option("--login", default="admin", show_default=True)
 @click.option("--name", "display_name", default="系统用户管理员", show_default=True)
-@click.option("--org", default="000000", show_default=True, help="Unit of the administrator (the tier's root).")
+@click.option(
+    "--org", default="000000", show_default=True, help="Unit of the administrator (the tier's root)."
+)
 def create_admin(login: str, display_name: str, org: str) -> None:
     from xueji_accounts.service_layer import admin
 
@@ -36,8 +42,15 @@ def create_admin(login: str, display_name: str, org: str) -> None:
         if exists:
             click.echo(f"用户 {login} 已存在，未作改动")
             return
-        _, password = admin.create_user(accounts, None, login, display_name, Role.USER_ADMIN, org,
-                                        os.environ.get("XUEJI_ADMIN_PASSWORD", ""))
+        _, password = admin.create_user(
+            accounts,
+            None,
+            login,
+            display_name,
+            Role.USER_ADMIN,
+            org,
+            os.environ.get("XUEJI_ADMIN_PASSWORD", ""),
+        )
         shown = "(from XUEJI_ADMIN_PASSWORD)" if os.environ.get("XUEJI_ADMIN_PASSWORD") else password
         click.echo(f"已创建用户管理员 {login}（{org}），初始密码：{shown}；首次登录须修改密码")
     except DomainError as exc:
@@ -47,8 +60,11 @@ def create_admin(login: str, display_name: str, org: str) -> None:
         runtime.close()
 
 
-@main.command("reset-password", help="Give a user a new temporary password (printed once; changed at first "
-              "sign-in). For operators and embedded mode's demo accounts.")
+@main.command(
+    "reset-password",
+    help="Give a user a new temporary password (printed once; changed at first "
+    "sign-in). For operators and embedded mode's demo accounts.",
+)
 @click.argument("login")
 def reset_password(login: str) -> None:
     from xueji_accounts.service_layer import admin

@@ -1,4 +1,5 @@
 """The accounts use cases' dependencies, built once per runtime."""
+
 from __future__ import annotations
 
 from xueji_accounts.adapters.hasher import Argon2Hasher

@@ -1,6 +1,7 @@
 """Administration by level: a unit's user administrator manages the users of its unit and of the
 units below it, never above or beside. Every change is recorded (who, when, what). Each use case
 checks its caller first (xueji_common.authz)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -17,8 +18,13 @@ ADMINS = (Role.USER_ADMIN,)
 
 
 def _within(accounts: Accounts, admin: Principal, unit: str) -> None:
-    authorize(admin, ADMINS, tree=accounts.tree, unit=unit,
-              out_of_area=f"无权管理机构 {unit} 的用户（超出本单位管辖范围）")
+    authorize(
+        admin,
+        ADMINS,
+        tree=accounts.tree,
+        unit=unit,
+        out_of_area=f"无权管理机构 {unit} 的用户（超出本单位管辖范围）",
+    )
 
 
 def _managed(accounts: Accounts, uow, admin: Principal, login_name: str) -> User:
@@ -36,8 +42,15 @@ def _display(display_name: str) -> str:
     return name
 
 
-def create_user(accounts: Accounts, admin: Principal | None, login_name: str, display_name: str,
-                role: Role | None, org_unit: str, password: str = "") -> tuple[User, str]:
+def create_user(
+    accounts: Accounts,
+    admin: Principal | None,
+    login_name: str,
+    display_name: str,
+    role: Role | None,
+    org_unit: str,
+    password: str = "",
+) -> tuple[User, str]:
     """A new user (with a temporary password to change at first sign-in). `admin` None: the first
     administrator, from the command line."""
     if admin is not None:
@@ -52,11 +65,25 @@ def create_user(accounts: Accounts, admin: Principal | None, login_name: str, di
     with accounts.uow() as uow:
         if uow.repo.user(name) is not None:
             raise AlreadyExists(f"登录名 {name} 已被使用")
-        user = User(name, display, role, org_unit, UserState.ACTIVE, accounts.hasher.hash(password),
-                    must_change_password=True, created_at=at)
+        user = User(
+            name,
+            display,
+            role,
+            org_unit,
+            UserState.ACTIVE,
+            accounts.hasher.hash(password),
+            must_change_password=True,
+            created_at=at,
+        )
         uow.repo.add_user(user)
-        uow.repo.record_change(at, admin.user_id if admin else "cli", name, org_unit, "create",
-                               f"role={role.value} org_unit={org_unit}")
+        uow.repo.record_change(
+            at,
+            admin.user_id if admin else "cli",
+            name,
+            org_unit,
+            "create",
+            f"role={role.value} org_unit={org_unit}",
+        )
         uow.commit()
     return user, password
 
@@ -77,8 +104,11 @@ def update_user(accounts: Accounts, admin: Principal, login_name: str, changes: 
         changed = replace(user, **new)
         check_role_fits(accounts.tree, changed.role, changed.org_unit)
         _within(accounts, admin, changed.org_unit)
-        detail = " ".join(f"{k}={getattr(changed, k).value if k == 'role' else getattr(changed, k)}"
-                          for k in ("display_name", "role", "org_unit") if getattr(changed, k) != getattr(user, k))
+        detail = " ".join(
+            f"{k}={getattr(changed, k).value if k == 'role' else getattr(changed, k)}"
+            for k in ("display_name", "role", "org_unit")
+            if getattr(changed, k) != getattr(user, k)
+        )
         uow.repo.save_user(changed)
         if changed.role != user.role or changed.org_unit != user.org_unit:
             uow.repo.revoke_user(user.login_name, now())  # its sessions carry the old role or unit
@@ -92,8 +122,14 @@ def reset_password(accounts: Accounts, admin: Principal, login_name: str) -> tup
     password = passwords.temporary()
     with accounts.uow() as uow:
         user = _managed(accounts, uow, admin, login_name)
-        user = replace(user, password_hash=accounts.hasher.hash(password), must_change_password=True,
-                       failures=0, locks=0, locked_until=None)
+        user = replace(
+            user,
+            password_hash=accounts.hasher.hash(password),
+            must_change_password=True,
+            failures=0,
+            locks=0,
+            locked_until=None,
+        )
         uow.repo.save_user(user)
         uow.repo.revoke_user(user.login_name, now())
         uow.repo.record_change(now(), admin.user_id, user.login_name, user.org_unit, "reset_password", "")
@@ -131,14 +167,29 @@ def _units(accounts: Accounts, admin: Principal, unit: str) -> list[str]:
     return [unit, *(u.code for u in accounts.tree.descendants(unit))]
 
 
-def list_users(accounts: Accounts, admin: Principal, unit: str, role: Role | None, state: UserState | None,
-               contains: str, page: Page) -> tuple[list[User], int]:
+def list_users(
+    accounts: Accounts,
+    admin: Principal,
+    unit: str,
+    role: Role | None,
+    state: UserState | None,
+    contains: str,
+    page: Page,
+) -> tuple[list[User], int]:
     with accounts.uow() as uow:
-        return uow.repo.list_users(_units(accounts, admin, unit), role.value if role else None,
-                                   state.value if state else None, contains.strip(), page.offset, page.size)
+        return uow.repo.list_users(
+            _units(accounts, admin, unit),
+            role.value if role else None,
+            state.value if state else None,
+            contains.strip(),
+            page.offset,
+            page.size,
+        )
 
 
-def list_attempts(accounts: Accounts, admin: Principal, login_name: str, page: Page) -> tuple[list[dict], int]:
+def list_attempts(
+    accounts: Accounts, admin: Principal, login_name: str, page: Page
+) -> tuple[list[dict], int]:
     """Attempts on the logins of the caller's jurisdiction; at the root of the tree also those
     naming no known login (someone guessing)."""
     units = _units(accounts, admin, "")
@@ -150,5 +201,6 @@ def list_attempts(accounts: Accounts, admin: Principal, login_name: str, page: P
 
 def list_changes(accounts: Accounts, admin: Principal, login_name: str, page: Page) -> tuple[list[dict], int]:
     with accounts.uow() as uow:
-        return uow.repo.list_changes(_units(accounts, admin, ""), login_name.strip().lower(), page.offset,
-                                     page.size)
+        return uow.repo.list_changes(
+            _units(accounts, admin, ""), login_name.strip().lower(), page.offset, page.size
+        )

@@ -5,6 +5,7 @@ password and a wrong password on a locked or disabled account all get the same a
 unknown name costs the same argon2 check). Only the right password learns that the account is
 locked, disabled or must change its password. Every attempt is recorded.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,9 +45,11 @@ def _refusal(user: User | None, ok: bool, at: dt.datetime) -> tuple[str, Excepti
     if user is None:
         return "unknown_login", Unauthenticated(BAD_CREDENTIALS)
     if not ok:
-        return ("bad_password" if user.state is UserState.ACTIVE and not user.locked_at(at)
-                else f"bad_password_{'disabled' if user.state is UserState.DISABLED else 'locked'}"), \
-            Unauthenticated(BAD_CREDENTIALS)
+        return (
+            "bad_password"
+            if user.state is UserState.ACTIVE and not user.locked_at(at)
+            else f"bad_password_{'disabled' if user.state is UserState.DISABLED else 'locked'}"
+        ), Unauthenticated(BAD_CREDENTIALS)
     if user.state is UserState.DISABLED:
         return "disabled", Unauthenticated("账号已停用，请联系本单位用户管理员")
     if user.state is UserState.LOCKED:
@@ -82,7 +85,7 @@ def sign_in(accounts: Accounts, login_name: str, password: str, source: str) -> 
         if error is None:
             user = user.signed_in(at)
             uow.repo.save_user(user)
-            uow.repo.purge_expired_refresh(user.login_name, at)   # the table stays bounded per user
+            uow.repo.purge_expired_refresh(user.login_name, at)  # the table stays bounded per user
             tokens = _issue(accounts, uow, user, uuid.uuid4().hex, at)
         uow.repo.record_attempt(at, name or login_name, user.org_unit if user else "", source, outcome)
         uow.commit()
@@ -94,7 +97,9 @@ def sign_in(accounts: Accounts, login_name: str, password: str, source: str) -> 
 def _issue(accounts: Accounts, uow, user: User, family: str, at: dt.datetime) -> Tokens:
     s = accounts.settings
     refresh = secrets.token_urlsafe(32)
-    uow.repo.add_refresh(_hash(refresh), family, user.login_name, at, at + dt.timedelta(seconds=s.refresh_ttl_seconds))
+    uow.repo.add_refresh(
+        _hash(refresh), family, user.login_name, at, at + dt.timedelta(seconds=s.refresh_ttl_seconds)
+    )
     access = accounts.signer.mint(user.login_name, user.role, user.org_unit, ttl_seconds=s.access_ttl_seconds)
     return Tokens(access, s.access_ttl_seconds, refresh, s.refresh_ttl_seconds, user)
 
@@ -112,7 +117,12 @@ def refresh(accounts: Accounts, refresh_token: str) -> Tokens:
             uow.commit()
             raise Unauthenticated("刷新令牌已被使用过，本次登录的全部令牌已作废，请重新登录")
         user = uow.repo.user(row["login_name"])
-        if user is None or user.state is not UserState.ACTIVE or user.locked_at(at) or user.must_change_password:
+        if (
+            user is None
+            or user.state is not UserState.ACTIVE
+            or user.locked_at(at)
+            or user.must_change_password
+        ):
             uow.repo.revoke_family(row["family_id"], at)
             uow.commit()
             raise Unauthenticated(SESSION_ENDED)
@@ -139,8 +149,16 @@ def change_password(accounts: Accounts, login_name: str, current: str, new: str,
         user, outcome, error = _check_password(accounts, uow, name, current, source, at)
         if error is None:
             outcome = "password_changed"
-            uow.repo.save_user(replace(user, password_hash=accounts.hasher.hash(new), must_change_password=False,
-                                       failures=0, locks=0, locked_until=None))
+            uow.repo.save_user(
+                replace(
+                    user,
+                    password_hash=accounts.hasher.hash(new),
+                    must_change_password=False,
+                    failures=0,
+                    locks=0,
+                    locked_until=None,
+                )
+            )
             uow.repo.revoke_user(user.login_name, at)
             uow.repo.record_change(at, user.login_name, user.login_name, user.org_unit, "change_password", "")
         uow.repo.record_attempt(at, name or login_name, user.org_unit if user else "", source, outcome)

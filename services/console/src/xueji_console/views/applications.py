@@ -1,12 +1,13 @@
 """学籍注册查询 (chapter 14): applications of the user's unit, filtered and paged by the service, and
 one application's detail with its review history."""
+
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
+
 from xueji.v1 import common_pb2 as c
 from xueji.v1 import registration_pb2 as r
 from xueji.v1 import review_pb2 as v
-
 from xueji_console import labels
 from xueji_console.backend import Failure, call
 from xueji_console.web import page, render
@@ -21,11 +22,16 @@ def _int(value: str, allowed) -> int:
 def _request(session, query) -> r.ListApplicationsRequest:
     state = _int(query.get("state", ""), labels.APPLICATION_STATE)
     request = r.ListApplicationsRequest(
-        name=query.get("name", "").strip(), document_number=query.get("document_number", "").strip(),
-        grade=query.get("grade", "").strip(), kind=_int(query.get("kind", ""), labels.KIND),
+        name=query.get("name", "").strip(),
+        document_number=query.get("document_number", "").strip(),
+        grade=query.get("grade", "").strip(),
+        kind=_int(query.get("kind", ""), labels.KIND),
         category=_int(query.get("category", ""), labels.CATEGORY),
         authentication_status=_int(query.get("authentication_status", ""), labels.AUTHENTICATION),
-        states=[state] if state else [], page_size=PAGE_SIZE, page_token=query.get("page_token", ""))
+        states=[state] if state else [],
+        page_size=PAGE_SIZE,
+        page_token=query.get("page_token", ""),
+    )
     if query.get("handling") == "mine":
         request.current_handling_unit_code = session.org_unit_code
     return request
@@ -35,20 +41,35 @@ def _request(session, query) -> r.ListApplicationsRequest:
 async def application_list(request, session, form):
     query = dict(request.query_params)
     console = request.app.state.console
-    response = await run_in_threadpool(call, console.backend.registrations.ListApplications,
-                                       _request(session, query), session.access_token)
-    return render(request, session, "applications.html", applications=response.applications, page_info=response,
-                  query=query, labels=labels, crumbs="学籍管理 -> 学籍注册 -> 学籍注册查询",
-                  school_user=session.role in (c.ROLE_SCHOOL_REGISTRAR, c.ROLE_SCHOOL_LEADER))
+    response = await run_in_threadpool(
+        call, console.backend.registrations.ListApplications, _request(session, query), session.access_token
+    )
+    return render(
+        request,
+        session,
+        "applications.html",
+        applications=response.applications,
+        page_info=response,
+        query=query,
+        labels=labels,
+        crumbs="学籍管理 -> 学籍注册 -> 学籍注册查询",
+        school_user=session.role in (c.ROLE_SCHOOL_REGISTRAR, c.ROLE_SCHOOL_LEADER),
+    )
 
 
 def _detail(console, session, application_id: str):
     token = session.access_token
-    application = call(console.backend.registrations.GetApplication,
-                       r.GetApplicationRequest(application_id=application_id), token)
+    application = call(
+        console.backend.registrations.GetApplication,
+        r.GetApplicationRequest(application_id=application_id),
+        token,
+    )
     try:
-        history = call(console.backend.reviews.GetCaseHistory,
-                       v.GetCaseHistoryRequest(application_id=application_id), token).entries
+        history = call(
+            console.backend.reviews.GetCaseHistory,
+            v.GetCaseHistoryRequest(application_id=application_id),
+            token,
+        ).entries
     except Failure as failure:
         if failure.status != 404:  # no case yet (still at the dedup gate): no history to show
             raise
@@ -58,7 +79,14 @@ def _detail(console, session, application_id: str):
 
 @page
 async def application_detail(request, session, form):
-    application, history = await run_in_threadpool(_detail, request.app.state.console, session,
-                                                    request.path_params["application_id"])
-    return render(request, session, "application.html", app=application, history=history,
-                  crumbs="学籍管理 -> 学籍注册 -> 学籍注册查询 -> 查看")
+    application, history = await run_in_threadpool(
+        _detail, request.app.state.console, session, request.path_params["application_id"]
+    )
+    return render(
+        request,
+        session,
+        "application.html",
+        app=application,
+        history=history,
+        crumbs="学籍管理 -> 学籍注册 -> 学籍注册查询 -> 查看",
+    )

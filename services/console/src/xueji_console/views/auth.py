@@ -1,5 +1,6 @@
 """登录, 修改密码 (forced at first sign-in), 退出. The sign-in forms are protected by the CSRF secret
 of an anonymous session; a successful sign-in replaces it with a new session id (no fixation)."""
+
 from __future__ import annotations
 
 import time
@@ -7,8 +8,8 @@ import time
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
-from xueji.v1 import accounts_pb2
 
+from xueji.v1 import accounts_pb2
 from xueji_console.backend import Failure, call_public
 from xueji_console.sessions import Session
 from xueji_console.web import COOKIE, csrf_ok, refused_csrf, render, set_cookie
@@ -42,15 +43,22 @@ async def signin_page(request: Request):
 async def _sign_in(request: Request, old: Session, login_name: str, password: str):
     """Sign in; on success a NEW session (new id, new CSRF secret) replaces the anonymous one."""
     console = request.app.state.console
-    pair = await run_in_threadpool(call_public, console.backend.accounts.SignIn,
-                                   accounts_pb2.SignInRequest(login_name=login_name, password=password),
-                                   _source(request))
+    pair = await run_in_threadpool(
+        call_public,
+        console.backend.accounts.SignIn,
+        accounts_pb2.SignInRequest(login_name=login_name, password=password),
+        _source(request),
+    )
     user = pair.user
     session = Session.fresh()
     session.access_token, session.refresh_token = pair.access_token, pair.refresh_token
     session.access_expires_at = time.time() + pair.expires_in_seconds
     session.login_name, session.display_name = user.login_name, user.display_name
-    session.role, session.org_unit_code, session.org_unit_name = user.role, user.org_unit_code, user.org_unit_name
+    session.role, session.org_unit_code, session.org_unit_name = (
+        user.role,
+        user.org_unit_code,
+        user.org_unit_name,
+    )
     await run_in_threadpool(console.store.delete, old.sid)
     await run_in_threadpool(console.store.put, session)
     response = RedirectResponse("/", status_code=303)
@@ -68,10 +76,23 @@ async def signin_submit(request: Request):
         return await _sign_in(request, session, login_name, password)
     except Failure as failure:
         if failure.status == 409:  # must change the password first (first sign-in, or after a reset)
-            return render(request, session, "change_password.html", login_name=login_name, message=failure.message,
-                          errors={})
-        return render(request, session, "signin.html", failure.status, message=failure.message,
-                      login_name=login_name, errors=failure.fields)
+            return render(
+                request,
+                session,
+                "change_password.html",
+                login_name=login_name,
+                message=failure.message,
+                errors={},
+            )
+        return render(
+            request,
+            session,
+            "signin.html",
+            failure.status,
+            message=failure.message,
+            login_name=login_name,
+            errors=failure.fields,
+        )
 
 
 async def password_submit(request: Request):
@@ -82,17 +103,36 @@ async def password_submit(request: Request):
     login_name = str(form.get("login_name", "")).strip()
     current, new = str(form.get("current_password", "")), str(form.get("new_password", ""))
     if new != str(form.get("confirm_password", "")):
-        return render(request, session, "change_password.html", 400, login_name=login_name, message="",
-                      errors={"confirm_password": "两次输入的新密码不一致"})
+        return render(
+            request,
+            session,
+            "change_password.html",
+            400,
+            login_name=login_name,
+            message="",
+            errors={"confirm_password": "两次输入的新密码不一致"},
+        )
     console = request.app.state.console
     try:
-        await run_in_threadpool(call_public, console.backend.accounts.ChangePassword,
-                                accounts_pb2.ChangePasswordRequest(login_name=login_name, current_password=current,
-                                                                   new_password=new), _source(request))
+        await run_in_threadpool(
+            call_public,
+            console.backend.accounts.ChangePassword,
+            accounts_pb2.ChangePasswordRequest(
+                login_name=login_name, current_password=current, new_password=new
+            ),
+            _source(request),
+        )
         return await _sign_in(request, session, login_name, new)
     except Failure as failure:
-        return render(request, session, "change_password.html", failure.status, login_name=login_name,
-                      message=failure.message, errors=failure.fields)
+        return render(
+            request,
+            session,
+            "change_password.html",
+            failure.status,
+            login_name=login_name,
+            message=failure.message,
+            errors=failure.fields,
+        )
 
 
 async def signout(request: Request):
@@ -106,8 +146,12 @@ async def signout(request: Request):
         return refused_csrf(request, session)
     if session.refresh_token:
         try:
-            await run_in_threadpool(call_public, console.backend.accounts.SignOut,
-                                    accounts_pb2.SignOutRequest(refresh_token=session.refresh_token), [])
+            await run_in_threadpool(
+                call_public,
+                console.backend.accounts.SignOut,
+                accounts_pb2.SignOutRequest(refresh_token=session.refresh_token),
+                [],
+            )
         except Failure:
             pass  # the session ends here either way; the refresh token expires on its own
     await run_in_threadpool(console.store.delete, session.sid)

@@ -2,6 +2,7 @@
 kind and document category, the upload, the import run in the background while the page polls its
 progress, the report (校验通过 / 校验失败 counts, each failed row's reasons) and the failed rows as a
 workbook to fix. The rows are checked by the registration service, not here."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,14 +10,17 @@ from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
+
 from xueji.v1 import common_pb2 as c
 from xueji.v1 import registration_pb2 as r
-
 from xueji_console import import_jobs
 from xueji_console.backend import Failure, call
 from xueji_console.web import page, render
 
-KINDS = {c.REGISTRATION_KIND_PRIMARY_FRESHMAN: "小学新生注册", c.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN: "非小学新生注册"}
+KINDS = {
+    c.REGISTRATION_KIND_PRIMARY_FRESHMAN: "小学新生注册",
+    c.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN: "非小学新生注册",
+}
 # Excel import exists for these two entries; 无证件 is manual entry only (the manual).
 CATEGORIES = {c.DOCUMENT_CATEGORY_RESIDENT: "居民身份证", c.DOCUMENT_CATEGORY_HMT_FOREIGN: "港澳台和外籍"}
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -37,14 +41,28 @@ def _crumbs(kind: int) -> str:
 
 
 def _form(request, session, status: int, kind: int, category: int, errors: dict):
-    return render(request, session, "imports.html", status, categories=CATEGORIES, category=category, kind=kind,
-                  kind_title=KINDS[kind], errors=errors, message="", crumbs=_crumbs(kind))
+    return render(
+        request,
+        session,
+        "imports.html",
+        status,
+        categories=CATEGORIES,
+        category=category,
+        kind=kind,
+        kind_title=KINDS[kind],
+        errors=errors,
+        message="",
+        crumbs=_crumbs(kind),
+    )
 
 
 def _download(content: c.FileContent) -> Response:
     disposition = f"attachment; filename*=UTF-8''{quote(content.file_name)}"
-    return Response(content.content, media_type=content.content_type or "application/octet-stream",
-                    headers={"content-disposition": disposition})
+    return Response(
+        content.content,
+        media_type=content.content_type or "application/octet-stream",
+        headers={"content-disposition": disposition},
+    )
 
 
 @page
@@ -56,9 +74,14 @@ async def import_page(request, session, form):
 @page
 async def template(request, session, form):
     content = await run_in_threadpool(
-        call, request.app.state.console.backend.registrations.DownloadTemplate,
-        r.DownloadTemplateRequest(kind=_kind(request.query_params.get("kind")), category=_category(request.query_params.get("category"))),
-        session.access_token)
+        call,
+        request.app.state.console.backend.registrations.DownloadTemplate,
+        r.DownloadTemplateRequest(
+            kind=_kind(request.query_params.get("kind")),
+            category=_category(request.query_params.get("category")),
+        ),
+        session.access_token,
+    )
     return _download(content)
 
 
@@ -74,13 +97,26 @@ async def upload(request, session, form):
         errors["file"] = "文件过大（不超过 20 MB）"
     if errors:
         return _form(request, session, 400, kind, category, errors)
-    file = c.FileContent(file_name=upload.filename or "import.xlsx", content=data,
-                         content_type=upload.content_type or "application/octet-stream")
-    importing = r.ImportApplicationsRequest(school_code=session.org_unit_code, kind=kind, category=category,
-                                            file=file, request_id=uuid.uuid4().hex)
+    file = c.FileContent(
+        file_name=upload.filename or "import.xlsx",
+        content=data,
+        content_type=upload.content_type or "application/octet-stream",
+    )
+    importing = r.ImportApplicationsRequest(
+        school_code=session.org_unit_code,
+        kind=kind,
+        category=category,
+        file=file,
+        request_id=uuid.uuid4().hex,
+    )
     backend = request.app.state.console.backend
-    job = import_jobs.start(session.sid, file.file_name, kind, category,
-                            lambda: call(backend.registrations.ImportApplications, importing, session.access_token))
+    job = import_jobs.start(
+        session.sid,
+        file.file_name,
+        kind,
+        category,
+        lambda: call(backend.registrations.ImportApplications, importing, session.access_token),
+    )
     return RedirectResponse(f"/imports/jobs/{job.job_id}", status_code=303)
 
 
@@ -109,17 +145,29 @@ async def job_page(request, session, form):
 @page
 async def report_page(request, session, form):
     report = await run_in_threadpool(
-        call, request.app.state.console.backend.registrations.GetImportReport,
-        r.GetImportReportRequest(import_id=request.path_params["import_id"],
-                                 page_token=request.query_params.get("page_token", "")),
-        session.access_token)
-    return render(request, session, "import_report.html", report=report, kind_title=KINDS.get(report.kind, ""),
-                  crumbs=_crumbs(_kind(report.kind)) + " -> 导入结果")
+        call,
+        request.app.state.console.backend.registrations.GetImportReport,
+        r.GetImportReportRequest(
+            import_id=request.path_params["import_id"], page_token=request.query_params.get("page_token", "")
+        ),
+        session.access_token,
+    )
+    return render(
+        request,
+        session,
+        "import_report.html",
+        report=report,
+        kind_title=KINDS.get(report.kind, ""),
+        crumbs=_crumbs(_kind(report.kind)) + " -> 导入结果",
+    )
 
 
 @page
 async def failed_rows(request, session, form):
     content = await run_in_threadpool(
-        call, request.app.state.console.backend.registrations.DownloadFailedRows,
-        r.DownloadFailedRowsRequest(import_id=request.path_params["import_id"]), session.access_token)
+        call,
+        request.app.state.console.backend.registrations.DownloadFailedRows,
+        r.DownloadFailedRowsRequest(import_id=request.path_params["import_id"]),
+        session.access_token,
+    )
     return _download(content)

@@ -2,6 +2,7 @@
 无证件, and 录入 with 保存 / 保存并继续 (Registrations.CreateApplication), proof material uploaded
 first for a no-document student (Registrations.UploadProofMaterial). Which entry takes which student,
 what is required and every refusal are the registration service's."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,18 +10,22 @@ from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
+
 from xueji.v1 import common_pb2 as c
 from xueji.v1 import registration_pb2 as r
-
 from xueji_console import student_form
 from xueji_console.backend import Failure, call
 from xueji_console.web import page, render
 
-KINDS = {"primary": (c.REGISTRATION_KIND_PRIMARY_FRESHMAN, "小学新生注册"),
-         "nonprimary": (c.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN, "非小学新生注册")}
-CATEGORIES = {"resident": (c.DOCUMENT_CATEGORY_RESIDENT, "居民身份证"),
-              "hmt": (c.DOCUMENT_CATEGORY_HMT_FOREIGN, "港澳台和外籍"),
-              "nodoc": (c.DOCUMENT_CATEGORY_NO_DOCUMENT, "无证件")}
+KINDS = {
+    "primary": (c.REGISTRATION_KIND_PRIMARY_FRESHMAN, "小学新生注册"),
+    "nonprimary": (c.REGISTRATION_KIND_NON_PRIMARY_FRESHMAN, "非小学新生注册"),
+}
+CATEGORIES = {
+    "resident": (c.DOCUMENT_CATEGORY_RESIDENT, "居民身份证"),
+    "hmt": (c.DOCUMENT_CATEGORY_HMT_FOREIGN, "港澳台和外籍"),
+    "nodoc": (c.DOCUMENT_CATEGORY_NO_DOCUMENT, "无证件"),
+}
 # The entries of each page, as the manual lays them out (图20, 图32): 小学新生 居民身份证 and 港澳台和外籍
 # come through 学前调档 and are imported; 录入 is for 无证件, and for every 非小学新生.
 ENTRIES = {
@@ -47,24 +52,50 @@ def _category(request):
 @page
 async def entries(request, session, form):
     key, kind, title = _kind(request)
-    return render(request, session, "registrations.html", kind_key=key, kind=kind, title=title,
-                  categories=CATEGORIES, entries=ENTRIES[key], done=request.query_params.get("done", ""),
-                  crumbs=f"学籍管理 -> 学籍注册 -> {title}")
+    return render(
+        request,
+        session,
+        "registrations.html",
+        kind_key=key,
+        kind=kind,
+        title=title,
+        categories=CATEGORIES,
+        entries=ENTRIES[key],
+        done=request.query_params.get("done", ""),
+        crumbs=f"学籍管理 -> 学籍注册 -> {title}",
+    )
 
 
-def _render_form(request, session, status=200, *, values=None, errors=None, message="", proofs=(), photo=(),
-                 done=""):
+def _render_form(
+    request, session, status=200, *, values=None, errors=None, message="", proofs=(), photo=(), done=""
+):
     kind_key, _, kind_title = _kind(request)
     category_key, category, category_title = _category(request)
     errors = errors or {}
     paths = {i.path for i in student_form.all_inputs(category)} | {"proof", "student.photo"}
     other = [reason for path, reason in errors.items() if path not in paths]
-    return render(request, session, "entry.html", status, kind_key=kind_key, kind_title=kind_title,
-                  category_key=category_key, category=category, category_title=category_title,
-                  sections=student_form.sections(category), values=values or {}, errors=errors,
-                  other_errors=other, message=message, proofs=list(proofs), photo=photo, request_id=uuid.uuid4().hex,
-                  needs_proof=category == c.DOCUMENT_CATEGORY_NO_DOCUMENT, done=done,
-                  crumbs=f"学籍管理 -> 学籍注册 -> {kind_title} -> {category_title} -> 录入")
+    return render(
+        request,
+        session,
+        "entry.html",
+        status,
+        kind_key=kind_key,
+        kind_title=kind_title,
+        category_key=category_key,
+        category=category,
+        category_title=category_title,
+        sections=student_form.sections(category),
+        values=values or {},
+        errors=errors,
+        other_errors=other,
+        message=message,
+        proofs=list(proofs),
+        photo=photo,
+        request_id=uuid.uuid4().hex,
+        needs_proof=category == c.DOCUMENT_CATEGORY_NO_DOCUMENT,
+        done=done,
+        crumbs=f"学籍管理 -> 学籍注册 -> {kind_title} -> {category_title} -> 录入",
+    )
 
 
 @page
@@ -78,9 +109,11 @@ def _upload(console, session, files, purpose=r.UPLOAD_PURPOSE_PROOF_MATERIAL) ->
     stored = []
     for upload in files:
         file = c.FileContent(file_name=upload[0], content_type=upload[1], content=upload[2])
-        ref = call(console.backend.registrations.UploadProofMaterial,
-                   r.UploadProofMaterialRequest(school_code=session.org_unit_code, purpose=purpose, file=file),
-                   session.access_token)
+        ref = call(
+            console.backend.registrations.UploadProofMaterial,
+            r.UploadProofMaterialRequest(school_code=session.org_unit_code, purpose=purpose, file=file),
+            session.access_token,
+        )
         stored.append((ref.file_id, ref.file_name or upload[0]))
     return stored
 
@@ -91,7 +124,9 @@ async def _chosen_files(form, name: str = "proof") -> list[tuple[str, str, bytes
         if hasattr(upload, "read"):
             data = await upload.read(MAX_PROOF_BYTES + 1)
             if data:
-                chosen.append((upload.filename or "证明材料", upload.content_type or "application/octet-stream", data))
+                chosen.append(
+                    (upload.filename or "证明材料", upload.content_type or "application/octet-stream", data)
+                )
     return chosen
 
 
@@ -106,14 +141,17 @@ async def entry_save(request, session, form):
     photo = tuple(zip(form.getlist("photo_id"), form.getlist("photo_name")))[:1]
     for name, purpose in (("proof", r.UPLOAD_PURPOSE_PROOF_MATERIAL), ("photo", r.UPLOAD_PURPOSE_PHOTO)):
         try:
-            stored = await run_in_threadpool(_upload, console, session, await _chosen_files(form, name), purpose)
+            stored = await run_in_threadpool(
+                _upload, console, session, await _chosen_files(form, name), purpose
+            )
         except Failure as failure:
             if failure.status != 400:
                 raise
             reason = failure.message or "；".join(failure.fields.values())
             field = "proof" if name == "proof" else "student.photo"
-            return _render_form(request, session, 400, values=values, errors={field: reason}, proofs=proofs,
-                                photo=photo)
+            return _render_form(
+                request, session, 400, values=values, errors={field: reason}, proofs=proofs, photo=photo
+            )
         if name == "proof":
             proofs += stored
         elif stored:
@@ -122,22 +160,45 @@ async def entry_save(request, session, form):
     if photo:
         message.photo.file_id = photo[0][0]
     if unreadable:
-        return _render_form(request, session, 400, values=values, errors=unreadable, proofs=proofs, photo=photo)
-    create = r.CreateApplicationRequest(school_code=session.org_unit_code, kind=kind, category=category,
-                                        student=message, proof_material_ids=[p[0] for p in proofs],
-                                        request_id=str(form.get("request_id", "")))
+        return _render_form(
+            request, session, 400, values=values, errors=unreadable, proofs=proofs, photo=photo
+        )
+    create = r.CreateApplicationRequest(
+        school_code=session.org_unit_code,
+        kind=kind,
+        category=category,
+        student=message,
+        proof_material_ids=[p[0] for p in proofs],
+        request_id=str(form.get("request_id", "")),
+    )
     try:
-        created = await run_in_threadpool(call, console.backend.registrations.CreateApplication, create,
-                                          session.access_token)
+        created = await run_in_threadpool(
+            call, console.backend.registrations.CreateApplication, create, session.access_token
+        )
     except Failure as failure:
         if failure.status not in (400, 409):
             raise
-        errors = {("proof" if path.startswith("proof_material_ids") else
-                   "student.photo" if path.startswith("student.photo") else path): reason
-                  for path, reason in failure.fields.items()}
-        return _render_form(request, session, failure.status, values=values, errors=errors,
-                            message=failure.message, proofs=proofs, photo=photo)
+        errors = {
+            (
+                "proof"
+                if path.startswith("proof_material_ids")
+                else "student.photo"
+                if path.startswith("student.photo")
+                else path
+            ): reason
+            for path, reason in failure.fields.items()
+        }
+        return _render_form(
+            request,
+            session,
+            failure.status,
+            values=values,
+            errors=errors,
+            message=failure.message,
+            proofs=proofs,
+            photo=photo,
+        )
     done = quote(f"{created.student.name} 已保存并提交")
-    if form.get("action") == "continue":   # 保存并继续: an empty form for the next student
+    if form.get("action") == "continue":  # 保存并继续: an empty form for the next student
         return RedirectResponse(f"{request.url.path}?done={done}", status_code=303)
     return RedirectResponse(f"/applications/{created.application_id}?done={done}", status_code=303)

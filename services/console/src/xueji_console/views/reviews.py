@@ -3,6 +3,7 @@
 one case with its history and 通过 / 不通过 with an opinion, the selected cases approved each on its
 own, and 全部审核通过 with the students the service refused and why. Every decision is the review
 service's; a department's summary of its schools is in views/department_reviews.py."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,8 +11,8 @@ from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
-from xueji.v1 import review_pb2 as v
 
+from xueji.v1 import review_pb2 as v
 from xueji_console import labels
 from xueji_console.backend import Failure, call
 from xueji_console.views.applications import PAGE_SIZE, _int
@@ -21,10 +22,11 @@ from xueji_console.web import page, render
 @dataclass(frozen=True)
 class Screen:
     """One review menu: its title, its path, and the school whose cases it lists."""
+
     title: str
     base: str
     crumbs: str
-    department: bool   # a department picks the school (`school` in the query); a leader has its own
+    department: bool  # a department picks the school (`school` in the query); a leader has its own
 
     def school(self, session, params) -> str:
         return str(params.get("school", "")) if self.department else session.org_unit_code
@@ -35,7 +37,9 @@ class Screen:
 
 
 SCHOOL = Screen("学校审核", "/reviews", "学籍管理 -> 学籍注册 -> 学校审核", department=False)
-DEPARTMENT = Screen("主管部门审核", "/department-reviews", "学籍管理 -> 学籍注册 -> 主管部门审核", department=True)
+DEPARTMENT = Screen(
+    "主管部门审核", "/department-reviews", "学籍管理 -> 学籍注册 -> 主管部门审核", department=True
+)
 
 
 async def cases_page(request, session, screen: Screen, school: str):
@@ -43,29 +47,52 @@ async def cases_page(request, session, screen: Screen, school: str):
     query = dict(request.query_params)
     console = request.app.state.console
     list_request = v.ListPendingCasesRequest(
-        school_code=school, kind=_int(query.get("kind", ""), labels.KIND),
+        school_code=school,
+        kind=_int(query.get("kind", ""), labels.KIND),
         category=_int(query.get("category", ""), labels.CATEGORY),
-        page_size=PAGE_SIZE, page_token=query.get("page_token", ""))
-    response = await run_in_threadpool(call, console.backend.reviews.ListPendingCases, list_request,
-                                       session.access_token)
-    return render(request, session, "reviews.html", cases=response.cases, page_info=response, query=query,
-                  labels=labels, done=query.get("done", ""), crumbs=screen.crumbs, screen=screen, school=school)
+        page_size=PAGE_SIZE,
+        page_token=query.get("page_token", ""),
+    )
+    response = await run_in_threadpool(
+        call, console.backend.reviews.ListPendingCases, list_request, session.access_token
+    )
+    return render(
+        request,
+        session,
+        "reviews.html",
+        cases=response.cases,
+        page_info=response,
+        query=query,
+        labels=labels,
+        done=query.get("done", ""),
+        crumbs=screen.crumbs,
+        screen=screen,
+        school=school,
+    )
 
 
 def _case(console, session, case_id: str):
     token = session.access_token
     case = call(console.backend.reviews.GetCase, v.GetCaseRequest(case_id=case_id), token)
-    history = call(console.backend.reviews.GetCaseHistory, v.GetCaseHistoryRequest(case_id=case_id), token).entries
+    history = call(
+        console.backend.reviews.GetCaseHistory, v.GetCaseHistoryRequest(case_id=case_id), token
+    ).entries
     return case, history
 
 
 def _decide(console, session, case_id: str, decision: str, opinion: str, version: int):
     reviews, token = console.backend.reviews, session.access_token
     if decision == "approve":
-        return call(reviews.ApproveCase, v.ApproveCaseRequest(case_id=case_id, opinion=opinion,
-                                                              expected_version=version), token)
-    return call(reviews.RejectCase, v.RejectCaseRequest(case_id=case_id, opinion=opinion, expected_version=version),
-                token)
+        return call(
+            reviews.ApproveCase,
+            v.ApproveCaseRequest(case_id=case_id, opinion=opinion, expected_version=version),
+            token,
+        )
+    return call(
+        reviews.RejectCase,
+        v.RejectCaseRequest(case_id=case_id, opinion=opinion, expected_version=version),
+        token,
+    )
 
 
 def _approve_selected(console, session, selected: list[str], opinion: str):
@@ -80,8 +107,9 @@ def _approve_selected(console, session, selected: list[str], opinion: str):
             if failure.status >= 500:
                 raise
             try:
-                name = call(console.backend.reviews.GetCase, v.GetCaseRequest(case_id=case_id),
-                            session.access_token).student.name
+                name = call(
+                    console.backend.reviews.GetCase, v.GetCaseRequest(case_id=case_id), session.access_token
+                ).student.name
             except Failure:
                 name = case_id
             refused.append((name, failure.message or "；".join(failure.fields.values())))
@@ -97,10 +125,21 @@ def views(screen: Screen):
 
     @page
     async def case_page(request, session, form):
-        case, history = await run_in_threadpool(_case, request.app.state.console, session,
-                                                request.path_params["case_id"])
-        return render(request, session, "case.html", case=case, history=history, opinion="", errors={}, message="",
-                      crumbs=screen.crumbs + " -> 审核", screen=screen)
+        case, history = await run_in_threadpool(
+            _case, request.app.state.console, session, request.path_params["case_id"]
+        )
+        return render(
+            request,
+            session,
+            "case.html",
+            case=case,
+            history=history,
+            opinion="",
+            errors={},
+            message="",
+            crumbs=screen.crumbs + " -> 审核",
+            screen=screen,
+        )
 
     @page
     async def case_decide(request, session, form):
@@ -114,13 +153,25 @@ def views(screen: Screen):
                 raise
             # Refused: the same page, what was typed kept, the reason next to its field or above.
             case, history = await run_in_threadpool(_case, console, session, case_id)
-            return render(request, session, "case.html", failure.status, case=case, history=history,
-                          opinion=opinion, errors=failure.fields, message=failure.message,
-                          crumbs=screen.crumbs + " -> 审核", screen=screen)
+            return render(
+                request,
+                session,
+                "case.html",
+                failure.status,
+                case=case,
+                history=history,
+                opinion=opinion,
+                errors=failure.fields,
+                message=failure.message,
+                crumbs=screen.crumbs + " -> 审核",
+                screen=screen,
+            )
         verdict = "审核通过" if decision == "approve" else "审核不通过"
         back = screen.back(decided.school_code)
         sep = "&" if "?" in back else "?"
-        return RedirectResponse(f"{back}{sep}done={quote(decided.student.name + ' ' + verdict)}", status_code=303)
+        return RedirectResponse(
+            f"{back}{sep}done={quote(decided.student.name + ' ' + verdict)}", status_code=303
+        )
 
     @page
     async def approve_selected(request, session, form):
@@ -131,10 +182,19 @@ def views(screen: Screen):
             back = screen.back(school)
             sep = "&" if "?" in back else "?"
             return RedirectResponse(f"{back}{sep}done=" + quote("请先勾选要审核的学生"), status_code=303)
-        approved, refused = await run_in_threadpool(_approve_selected, console, session, selected,
-                                                    str(form.get("opinion", "")))
-        return render(request, session, "review_result.html", approved=approved, refused=refused,
-                      crumbs=screen.crumbs, screen=screen, back=screen.back(school))
+        approved, refused = await run_in_threadpool(
+            _approve_selected, console, session, selected, str(form.get("opinion", ""))
+        )
+        return render(
+            request,
+            session,
+            "review_result.html",
+            approved=approved,
+            refused=refused,
+            crumbs=screen.crumbs,
+            screen=screen,
+            back=screen.back(school),
+        )
 
     @page
     async def approve_all(request, session, form):
@@ -144,13 +204,22 @@ def views(screen: Screen):
             schools = [str(s) for s in form.getlist("school") if s]
         else:
             schools = [session.org_unit_code]
-        result = await run_in_threadpool(call, console.backend.reviews.ApproveAll,
-                                         v.ApproveAllRequest(school_codes=schools,
-                                                             opinion=str(form.get("opinion", ""))),
-                                         session.access_token)
+        result = await run_in_threadpool(
+            call,
+            console.backend.reviews.ApproveAll,
+            v.ApproveAllRequest(school_codes=schools, opinion=str(form.get("opinion", ""))),
+            session.access_token,
+        )
         back = screen.back(schools[0]) if len(schools) == 1 else screen.base
-        return render(request, session, "review_result.html", approved=[a.student_name for a in result.approved],
-                      refused=[(x.student_name, x.reason) for x in result.refused], crumbs=screen.crumbs,
-                      screen=screen, back=back)
+        return render(
+            request,
+            session,
+            "review_result.html",
+            approved=[a.student_name for a in result.approved],
+            refused=[(x.student_name, x.reason) for x in result.refused],
+            crumbs=screen.crumbs,
+            screen=screen,
+            back=back,
+        )
 
     return worklist, case_page, case_decide, approve_selected, approve_all

@@ -4,6 +4,7 @@
 transaction ends: two transactions writing events for one province take turns, so sequences commit
 in order and a reader never sees sequence n+1 while n may still come.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,7 @@ class Delivery:
     event_id: str
     event_type: str
     payload: bytes
-    corrected_number: str = ""   # opened for the pulling province only (service_layer.national_problems.pull)
+    corrected_number: str = ""  # opened for the pulling province only (service_layer.national_problems.pull)
 
 
 def _insert(session: Session, table):
@@ -39,22 +40,39 @@ class DeliveryStore:
     # -- national tier ---------------------------------------------------------------------------
 
     def append(self, province_code: str, event_type: str, payload: bytes, at: dt.datetime) -> Delivery:
-        self._s.execute(_insert(self._s, heads).values(province_code=province_code, last_sequence=0)
-                        .on_conflict_do_nothing())
-        last = self._s.execute(select(heads.c.last_sequence).where(heads.c.province_code == province_code)
-                               .with_for_update()).scalar_one()
+        self._s.execute(
+            _insert(self._s, heads)
+            .values(province_code=province_code, last_sequence=0)
+            .on_conflict_do_nothing()
+        )
+        last = self._s.execute(
+            select(heads.c.last_sequence).where(heads.c.province_code == province_code).with_for_update()
+        ).scalar_one()
         sequence = last + 1
-        self._s.execute(update(heads).where(heads.c.province_code == province_code).values(last_sequence=sequence))
+        self._s.execute(
+            update(heads).where(heads.c.province_code == province_code).values(last_sequence=sequence)
+        )
         row = Delivery(sequence, str(uuid.uuid4()), event_type, payload)
-        self._s.execute(deliveries.insert().values(province_code=province_code, create_time=at, sequence=sequence,
-                                                   event_id=row.event_id, event_type=event_type, payload=payload))
+        self._s.execute(
+            deliveries.insert().values(
+                province_code=province_code,
+                create_time=at,
+                sequence=sequence,
+                event_id=row.event_id,
+                event_type=event_type,
+                payload=payload,
+            )
+        )
         return row
 
     def after(self, province_code: str, after_sequence: int, limit: int) -> list[Delivery]:
         d = deliveries
-        rows = self._s.execute(select(d.c.sequence, d.c.event_id, d.c.event_type, d.c.payload).where(
-            d.c.province_code == province_code, d.c.sequence > after_sequence)
-            .order_by(d.c.sequence).limit(limit)).all()
+        rows = self._s.execute(
+            select(d.c.sequence, d.c.event_id, d.c.event_type, d.c.payload)
+            .where(d.c.province_code == province_code, d.c.sequence > after_sequence)
+            .order_by(d.c.sequence)
+            .limit(limit)
+        ).all()
         return [Delivery(r.sequence, r.event_id, r.event_type, bytes(r.payload)) for r in rows]
 
     # -- province tier ---------------------------------------------------------------------------
@@ -65,7 +83,11 @@ class DeliveryStore:
         return value or 0
 
     def move_cursor(self, province_code: str, after_sequence: int, at: dt.datetime) -> None:
-        stmt = _insert(self._s, cursors).values(province_code=province_code, after_sequence=after_sequence,
-                                                update_time=at)
-        self._s.execute(stmt.on_conflict_do_update(index_elements=["province_code"], set_=dict(
-            after_sequence=after_sequence, update_time=at)))
+        stmt = _insert(self._s, cursors).values(
+            province_code=province_code, after_sequence=after_sequence, update_time=at
+        )
+        self._s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["province_code"], set_=dict(after_sequence=after_sequence, update_time=at)
+            )
+        )

@@ -6,6 +6,7 @@ index; the arrays are cast to the columns' type (varchar), since a text paramete
 index column can keep the planner from the index. (Keys are hex and type codes one letter: no comma.) SQLite (embedded mode) runs the same join through SQLAlchemy Core with row values.
 bench/dedup_check.py measures it per document against the raw single lookup.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,7 +19,7 @@ from xueji_dedup.adapters.tables import national_records as rec
 from xueji_dedup.adapters.tables import national_reservations as res
 from xueji_dedup.domain.checks import Holding, HoldingKind
 
-Document = tuple[str, str]   # (document type code, keyed hash)
+Document = tuple[str, str]  # (document type code, keyed hash)
 
 _PG_SQL = (
     "WITH asked(t, h) AS (SELECT * FROM unnest(string_to_array(%(ts)s, ',')::varchar[],"
@@ -35,24 +36,43 @@ _PG_SQL = (
 
 def _core_rows(engine: Engine, asked: list[Document], now: dt.datetime) -> list:
     query = union_all(
-        select(literal("record"), rec.c.document_type, rec.c.document_hash, rec.c.record_id, rec.c.province_code,
-               rec.c.school_code, rec.c.national_student_number, rec.c.application_id)
-        .where(tuple_(rec.c.document_type, rec.c.document_hash).in_(asked)),
-        select(literal("reservation"), res.c.document_type, res.c.document_hash, res.c.reservation_id,
-               res.c.province_code, res.c.school_code, literal(""), res.c.application_id)
-        .where(tuple_(res.c.document_type, res.c.document_hash).in_(asked), res.c.state == "active",
-               res.c.expire_time >= now),
+        select(
+            literal("record"),
+            rec.c.document_type,
+            rec.c.document_hash,
+            rec.c.record_id,
+            rec.c.province_code,
+            rec.c.school_code,
+            rec.c.national_student_number,
+            rec.c.application_id,
+        ).where(tuple_(rec.c.document_type, rec.c.document_hash).in_(asked)),
+        select(
+            literal("reservation"),
+            res.c.document_type,
+            res.c.document_hash,
+            res.c.reservation_id,
+            res.c.province_code,
+            res.c.school_code,
+            literal(""),
+            res.c.application_id,
+        ).where(
+            tuple_(res.c.document_type, res.c.document_hash).in_(asked),
+            res.c.state == "active",
+            res.c.expire_time >= now,
+        ),
     )
     with engine.connect() as conn:
         return conn.execute(query).all()
 
 
-def holdings_of_each(engine: Engine, documents: list[Document], now: dt.datetime) -> dict[Document, list[Holding]]:
+def holdings_of_each(
+    engine: Engine, documents: list[Document], now: dt.datetime
+) -> dict[Document, list[Holding]]:
     """Every holding of each asked document (an unheld document maps to an empty list)."""
     found: dict[Document, list[Holding]] = {d: [] for d in documents}
     if not documents:
         return found
-    asked = list(found)   # each document once: a class may list a document twice
+    asked = list(found)  # each document once: a class may list a document twice
     if engine.dialect.driver == "psycopg":
         # two comma-joined strings, not two arrays: psycopg dumps a 500-item list item by item (~5 ms)
         params = {"ts": ",".join(t for t, _ in asked), "hs": ",".join(h for _, h in asked), "now": now}
@@ -60,5 +80,7 @@ def holdings_of_each(engine: Engine, documents: list[Document], now: dt.datetime
     else:
         rows = _core_rows(engine, asked, now)
     for kind, document_type, hash_, holder, province, school, number, application in rows:
-        found[(document_type, hash_)].append(Holding(HoldingKind(kind), holder, province, school, number, application))
+        found[(document_type, hash_)].append(
+            Holding(HoldingKind(kind), holder, province, school, number, application)
+        )
     return found

@@ -8,6 +8,7 @@ SQL text, prepared once per pooled psycopg connection, on a connection taken fro
 (bench/dedup_check.py measures it against the raw lookup). SQLite (embedded mode) runs the same
 statement through SQLAlchemy Core.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,13 +21,27 @@ from xueji_dedup.adapters.tables import national_reservations as res
 from xueji_dedup.domain.checks import Holding, HoldingKind
 
 _QUERY = union_all(
-    select(literal("record").label("kind"), rec.c.record_id.label("holder_id"), rec.c.province_code,
-           rec.c.school_code, rec.c.national_student_number, rec.c.application_id)
-    .where(rec.c.document_type == bindparam("t"), rec.c.document_hash == bindparam("h")),
-    select(literal("reservation"), res.c.reservation_id, res.c.province_code, res.c.school_code,
-           literal(""), res.c.application_id)
-    .where(res.c.document_type == bindparam("t"), res.c.document_hash == bindparam("h"),
-           res.c.state == "active", res.c.expire_time >= bindparam("now")),
+    select(
+        literal("record").label("kind"),
+        rec.c.record_id.label("holder_id"),
+        rec.c.province_code,
+        rec.c.school_code,
+        rec.c.national_student_number,
+        rec.c.application_id,
+    ).where(rec.c.document_type == bindparam("t"), rec.c.document_hash == bindparam("h")),
+    select(
+        literal("reservation"),
+        res.c.reservation_id,
+        res.c.province_code,
+        res.c.school_code,
+        literal(""),
+        res.c.application_id,
+    ).where(
+        res.c.document_type == bindparam("t"),
+        res.c.document_hash == bindparam("h"),
+        res.c.state == "active",
+        res.c.expire_time >= bindparam("now"),
+    ),
 )
 
 # The same statement for psycopg, as PostgreSQL gets it (constant text: psycopg prepares it once).
@@ -43,17 +58,25 @@ def read_engine(engine: Engine) -> Engine:
     """An autocommit engine on the same database for read-only lookups (SQLite: the same engine)."""
     if engine.dialect.name != "postgresql":
         return engine
-    return create_engine(engine.url, pool_size=10, max_overflow=10, pool_recycle=3600,
-                         isolation_level="AUTOCOMMIT")
+    return create_engine(
+        engine.url, pool_size=10, max_overflow=10, pool_recycle=3600, isolation_level="AUTOCOMMIT"
+    )
 
 
-def holdings(engine: Engine, document_type: str, document_hash: str, now: dt.datetime,
-             except_application: str = "") -> list[Holding]:
+def holdings(
+    engine: Engine, document_type: str, document_hash: str, now: dt.datetime, except_application: str = ""
+) -> list[Holding]:
     params = {"t": document_type, "h": document_hash, "now": now}
-    rows = pooled_rows(engine, _PG_SQL, params) if engine.dialect.driver == "psycopg" else _core_rows(engine, params)
-    return [Holding(HoldingKind(kind), holder, province, school, number, application)
-            for kind, holder, province, school, number, application in rows
-            if not (except_application and application == except_application)]
+    rows = (
+        pooled_rows(engine, _PG_SQL, params)
+        if engine.dialect.driver == "psycopg"
+        else _core_rows(engine, params)
+    )
+    return [
+        Holding(HoldingKind(kind), holder, province, school, number, application)
+        for kind, holder, province, school, number, application in rows
+        if not (except_application and application == except_application)
+    ]
 
 
 def _core_rows(engine: Engine, params: dict) -> list:
@@ -77,5 +100,5 @@ def pooled_rows(engine: Engine, sql: str, params: dict) -> list:
             if attempt == 2:
                 raise
         finally:
-            conn.close()   # back to the pool (a no-op once invalidated)
+            conn.close()  # back to the pool (a no-op once invalidated)
     raise AssertionError("unreachable")

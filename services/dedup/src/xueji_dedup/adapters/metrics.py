@@ -2,6 +2,7 @@
 /metrics endpoint of each process). The dashboard reads
 `sum by (kind, outcome) (rate(xueji_dedup_outcomes_total{xueji_service=...}[5m]))`
 (deploy/tools/gen_dashboard.py)."""
+
 from __future__ import annotations
 
 from prometheus_client import Counter
@@ -15,9 +16,12 @@ DEDUP_OUTCOMES = Counter(
 )
 
 # Label values: the enum names without their prefix, in lower case (document_number, passed...).
-_KINDS = {v.number: v.name.removeprefix("DEDUP_KIND_").lower() for v in events_pb2.DedupKind.DESCRIPTOR.values}
-_OUTCOMES = {v.number: v.name.removeprefix("DEDUP_OUTCOME_").lower()
-             for v in events_pb2.DedupOutcome.DESCRIPTOR.values}
+_KINDS = {
+    v.number: v.name.removeprefix("DEDUP_KIND_").lower() for v in events_pb2.DedupKind.DESCRIPTOR.values
+}
+_OUTCOMES = {
+    v.number: v.name.removeprefix("DEDUP_OUTCOME_").lower() for v in events_pb2.DedupOutcome.DESCRIPTOR.values
+}
 
 
 def outcome_labels(event: events_pb2.DedupCompleted) -> tuple[str, str]:

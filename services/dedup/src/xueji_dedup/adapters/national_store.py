@@ -4,6 +4,7 @@ Reservations are won with INSERT ... ON CONFLICT DO NOTHING on the partial uniqu
 and COMMITTED reservations, never check-then-insert: of two concurrent transactions reserving one
 document, the second waits for the first and then inserts nothing.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,8 +12,8 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, text, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xueji_common.db.engine import utc
@@ -65,60 +66,104 @@ class NationalStore:
         return _reservation(row) if row else None
 
     def holding_reservation(self, document_type: str, document_hash: str) -> Reservation | None:
-        row = self._s.execute(select(res).where(
-            res.c.document_type == document_type, res.c.document_hash == document_hash,
-            res.c.state.in_(HOLDING_STATES))).first()
+        row = self._s.execute(
+            select(res).where(
+                res.c.document_type == document_type,
+                res.c.document_hash == document_hash,
+                res.c.state.in_(HOLDING_STATES),
+            )
+        ).first()
         return _reservation(row) if row else None
 
     def expire_stale(self, document_type: str, document_hash: str, now: dt.datetime) -> None:
-        self._s.execute(update(res).where(
-            res.c.document_type == document_type, res.c.document_hash == document_hash,
-            res.c.state == "active", res.c.expire_time < now,
-        ).values(state="expired", update_time=now))
+        self._s.execute(
+            update(res)
+            .where(
+                res.c.document_type == document_type,
+                res.c.document_hash == document_hash,
+                res.c.state == "active",
+                res.c.expire_time < now,
+            )
+            .values(state="expired", update_time=now)
+        )
 
     def try_reserve(self, values: dict) -> str | None:
         """Insert a reservation unless the document is held; returns its id, or None if it lost."""
-        values = {"reservation_id": str(uuid.uuid4()), "state": "active", "record_id": "",
-                  "national_student_number": "", "release_reason": "", **values}
-        stmt = _insert(self._s, res).values(**values).on_conflict_do_nothing(
-            index_elements=["document_type", "document_hash"], index_where=_HOLDING_WHERE,
-        ).returning(res.c.reservation_id)
+        values = {
+            "reservation_id": str(uuid.uuid4()),
+            "state": "active",
+            "record_id": "",
+            "national_student_number": "",
+            "release_reason": "",
+            **values,
+        }
+        stmt = (
+            _insert(self._s, res)
+            .values(**values)
+            .on_conflict_do_nothing(
+                index_elements=["document_type", "document_hash"],
+                index_where=_HOLDING_WHERE,
+            )
+            .returning(res.c.reservation_id)
+        )
         return self._s.execute(stmt).scalar()  # None when the conflict kept the row out
 
     def save_reservation(self, r: Reservation) -> None:
-        values = {k: getattr(r, k) for k in ("state", "record_id", "national_student_number",
-                                              "release_reason", "expire_time", "update_time")}
+        values = {
+            k: getattr(r, k)
+            for k in (
+                "state",
+                "record_id",
+                "national_student_number",
+                "release_reason",
+                "expire_time",
+                "update_time",
+            )
+        }
         self._s.execute(update(res).where(res.c.reservation_id == r.reservation_id).values(**values))
 
     # -- record holdings ------------------------------------------------------------------------
 
     def record_document(self, record_id: str) -> tuple[str, str] | None:
         """(document type, hash) the record holds now; None when it holds nothing."""
-        row = self._s.execute(select(rec.c.document_type, rec.c.document_hash)
-                              .where(rec.c.record_id == record_id)).first()
+        row = self._s.execute(
+            select(rec.c.document_type, rec.c.document_hash).where(rec.c.record_id == record_id)
+        ).first()
         return tuple(row) if row else None
 
-    def follow_record(self, record_id: str, held: tuple[str, str], document_type: str, document_hash: str,
-                      now: dt.datetime) -> bool:
+    def follow_record(
+        self, record_id: str, held: tuple[str, str], document_type: str, document_hash: str, now: dt.datetime
+    ) -> bool:
         """The record's committed reservation moves with its holding from `held` to the new document
         (a hash-key rotation, a correction). Where another reservation holds that document already,
         the committed one is released instead. True when it moved."""
-        where = (res.c.record_id == record_id, res.c.state == "committed", res.c.document_type == held[0],
-                 res.c.document_hash == held[1])
+        where = (
+            res.c.record_id == record_id,
+            res.c.state == "committed",
+            res.c.document_type == held[0],
+            res.c.document_hash == held[1],
+        )
         try:
             with self._s.begin_nested():
-                self._s.execute(update(res).where(*where).values(
-                    document_type=document_type, document_hash=document_hash, update_time=now))
+                self._s.execute(
+                    update(res)
+                    .where(*where)
+                    .values(document_type=document_type, document_hash=document_hash, update_time=now)
+                )
             return True
         except IntegrityError:
-            self._s.execute(update(res).where(*where).values(
-                state="released", release_reason="HOLDING_MOVED", update_time=now))
+            self._s.execute(
+                update(res)
+                .where(*where)
+                .values(state="released", release_reason="HOLDING_MOVED", update_time=now)
+            )
             return False
 
     def upsert_record(self, values: dict) -> None:
         stmt = _insert(self._s, rec).values(**values)
-        stmt = stmt.on_conflict_do_update(index_elements=["record_id"],
-                                          set_={k: stmt.excluded[k] for k in values if k != "record_id"})
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["record_id"], set_={k: stmt.excluded[k] for k in values if k != "record_id"}
+        )
         self._s.execute(stmt)
 
     def remove_record(self, record_id: str) -> bool:
@@ -126,25 +171,56 @@ class NationalStore:
 
     def release_committed(self, record_id: str, reason: str, now: dt.datetime) -> None:
         """The reservation committed to a record that is gone holds the document no more."""
-        self._s.execute(update(res).where(res.c.record_id == record_id, res.c.state == "committed")
-                        .values(state="released", release_reason=reason[:40], update_time=now))
+        self._s.execute(
+            update(res)
+            .where(res.c.record_id == record_id, res.c.state == "committed")
+            .values(state="released", release_reason=reason[:40], update_time=now)
+        )
 
-    def holdings(self, document_type: str, document_hash: str, now: dt.datetime, *,
-                 except_application: str = "", except_record: str = "") -> list[Holding]:
+    def holdings(
+        self,
+        document_type: str,
+        document_hash: str,
+        now: dt.datetime,
+        *,
+        except_application: str = "",
+        except_record: str = "",
+    ) -> list[Holding]:
         """Records holding the document, then open reservations (of other applications)."""
         found = [
-            Holding(HoldingKind.RECORD, r.record_id, r.province_code, r.school_code,
-                    r.national_student_number, r.application_id)
-            for r in self._s.execute(select(rec).where(
-                rec.c.document_type == document_type, rec.c.document_hash == document_hash)).all()
-            if r.record_id != except_record and not (except_application and r.application_id == except_application)
+            Holding(
+                HoldingKind.RECORD,
+                r.record_id,
+                r.province_code,
+                r.school_code,
+                r.national_student_number,
+                r.application_id,
+            )
+            for r in self._s.execute(
+                select(rec).where(rec.c.document_type == document_type, rec.c.document_hash == document_hash)
+            ).all()
+            if r.record_id != except_record
+            and not (except_application and r.application_id == except_application)
         ]
-        open_reservations = self._s.execute(select(res).where(
-            res.c.document_type == document_type, res.c.document_hash == document_hash,
-            res.c.state == "active", res.c.expire_time >= now)).all()
+        open_reservations = self._s.execute(
+            select(res).where(
+                res.c.document_type == document_type,
+                res.c.document_hash == document_hash,
+                res.c.state == "active",
+                res.c.expire_time >= now,
+            )
+        ).all()
         found += [
-            Holding(HoldingKind.RESERVATION, r.reservation_id, r.province_code, r.school_code, "", r.application_id)
-            for r in open_reservations if r.application_id != except_application
+            Holding(
+                HoldingKind.RESERVATION,
+                r.reservation_id,
+                r.province_code,
+                r.school_code,
+                "",
+                r.application_id,
+            )
+            for r in open_reservations
+            if r.application_id != except_application
         ]
         return found
 
@@ -153,9 +229,17 @@ class NationalStore:
     def number_of_owner(self, owner_id: str, kind: str):
         return self._s.execute(select(num).where(num.c.owner_id == owner_id, num.c.kind == kind)).first()
 
-    def try_take_number(self, number_hash: str, kind: str, owner_id: str, number: str, now: dt.datetime) -> bool:
-        stmt = _insert(self._s, num).values(number_hash=number_hash, kind=kind, owner_id=owner_id,
-                                            national_student_number=number, create_time=now, update_time=now)
+    def try_take_number(
+        self, number_hash: str, kind: str, owner_id: str, number: str, now: dt.datetime
+    ) -> bool:
+        stmt = _insert(self._s, num).values(
+            number_hash=number_hash,
+            kind=kind,
+            owner_id=owner_id,
+            national_student_number=number,
+            create_time=now,
+            update_time=now,
+        )
         stmt = stmt.on_conflict_do_nothing().returning(num.c.number_hash)
         return self._s.execute(stmt).scalar() is not None
 
@@ -163,6 +247,6 @@ class NationalStore:
         return self._s.execute(select(num.c.owner_id).where(num.c.number_hash == number_hash)).scalar()
 
     def rekey_number(self, old_hash: str, new_hash: str, now: dt.datetime) -> None:
-        self._s.execute(update(num).where(num.c.number_hash == old_hash)
-                        .values(number_hash=new_hash, update_time=now))
-
+        self._s.execute(
+            update(num).where(num.c.number_hash == old_hash).values(number_hash=new_hash, update_time=now)
+        )

@@ -4,6 +4,7 @@ Both translate answers into domain values. A peer that cannot answer now (UNAVAI
 DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) raises PeerUnavailable, which is not a DomainError: the event
 handler fails, nothing is committed, and the bus delivers the event again later.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,12 +12,20 @@ from types import SimpleNamespace
 from typing import NamedTuple
 
 import grpc
-from grpc_status import rpc_status
 from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
-from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
+from xueji.v1 import (
+    common_pb2,
+    dedup_pb2,
+    dedup_pb2_grpc,
+    events_pb2,
+    population_register_pb2,
+    population_register_pb2_grpc,
+    registration_pb2,
+    registration_pb2_grpc,
+)
 from xueji_common import paging
-from xueji.v1 import population_register_pb2, population_register_pb2_grpc, registration_pb2, registration_pb2_grpc
 from xueji_common.documents import DocumentType
 from xueji_common.grpcserver.convert import date_to_pb
 from xueji_dedup.adapters.deliveries import Delivery
@@ -24,7 +33,11 @@ from xueji_dedup.adapters.problem_messages import group_to_pb, reported_group, s
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent
 
-RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED)
+RETRYABLE = (
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+)
 TIMEOUT_SECONDS = 5.0
 
 
@@ -51,7 +64,9 @@ def _call(rpc, request, metadata):
 
 def holding_from_pb(h: dedup_pb2.DocumentHolding) -> Holding:
     kind = HoldingKind.RECORD if h.kind == dedup_pb2.HOLDING_KIND_RECORD else HoldingKind.RESERVATION
-    return Holding(kind, h.holder_id, h.province_code, h.school_code, h.national_student_number, h.application_id)
+    return Holding(
+        kind, h.holder_id, h.province_code, h.school_code, h.national_student_number, h.application_id
+    )
 
 
 def holding_from_error(exc: grpc.RpcError) -> Holding:
@@ -62,9 +77,14 @@ def holding_from_error(exc: grpc.RpcError) -> Holding:
             info = error_details_pb2.ErrorInfo()
             detail.Unpack(info)
             m = info.metadata
-            return Holding(HoldingKind(m["holder_kind"]), m.get("holder_id", ""), m.get("province_code", ""),
-                           m.get("school_code", ""), m.get("national_student_number", ""),
-                           m.get("application_id", ""))
+            return Holding(
+                HoldingKind(m["holder_kind"]),
+                m.get("holder_id", ""),
+                m.get("province_code", ""),
+                m.get("school_code", ""),
+                m.get("national_student_number", ""),
+                m.get("application_id", ""),
+            )
     return Holding(HoldingKind.RESERVATION, "", "", "")
 
 
@@ -76,19 +96,38 @@ class NationalTier:
         self._metadata = metadata
 
     def check(self, document_type: str, document_hash: str, application_id: str = "") -> list[Holding]:
-        response = _call(self._stub.CheckDocument, dedup_pb2.CheckDocumentRequest(
-            document_type=DocumentType(document_type).to_proto(), document_hash=document_hash,
-            application_id=application_id), self._metadata())
+        response = _call(
+            self._stub.CheckDocument,
+            dedup_pb2.CheckDocumentRequest(
+                document_type=DocumentType(document_type).to_proto(),
+                document_hash=document_hash,
+                application_id=application_id,
+            ),
+            self._metadata(),
+        )
         return [holding_from_pb(h) for h in response.holdings]
 
-    def reserve(self, document_type: str, document_hash: str, application_id: str, province_code: str,
-                school_code: str) -> str | Holding:
+    def reserve(
+        self,
+        document_type: str,
+        document_hash: str,
+        application_id: str,
+        province_code: str,
+        school_code: str,
+    ) -> str | Holding:
         """The reservation id, or the Holding that keeps the document from this application."""
         try:
-            r = _call(self._stub.ReserveIdentity, dedup_pb2.ReserveIdentityRequest(
-                document_type=DocumentType(document_type).to_proto(), document_hash=document_hash,
-                application_id=application_id, province_code=province_code, school_code=school_code),
-                self._metadata())
+            r = _call(
+                self._stub.ReserveIdentity,
+                dedup_pb2.ReserveIdentityRequest(
+                    document_type=DocumentType(document_type).to_proto(),
+                    document_hash=document_hash,
+                    application_id=application_id,
+                    province_code=province_code,
+                    school_code=school_code,
+                ),
+                self._metadata(),
+            )
         except grpc.RpcError as exc:
             if exc.code() == grpc.StatusCode.ALREADY_EXISTS:
                 return holding_from_error(exc)
@@ -96,60 +135,98 @@ class NationalTier:
         return r.reservation_id
 
     def commit(self, reservation_id: str, record_id: str, national_student_number: str) -> None:
-        _call(self._stub.CommitReservation, dedup_pb2.CommitReservationRequest(
-            reservation_id=reservation_id, record_id=record_id,
-            national_student_number=national_student_number), self._metadata())
+        _call(
+            self._stub.CommitReservation,
+            dedup_pb2.CommitReservationRequest(
+                reservation_id=reservation_id,
+                record_id=record_id,
+                national_student_number=national_student_number,
+            ),
+            self._metadata(),
+        )
 
     def release(self, reservation_id: str, reason: str) -> None:
         """Idempotent; a reservation that is gone or already committed is left as it is."""
         try:
-            _call(self._stub.ReleaseReservation, dedup_pb2.ReleaseReservationRequest(
-                reservation_id=reservation_id, reason=reason), self._metadata())
+            _call(
+                self._stub.ReleaseReservation,
+                dedup_pb2.ReleaseReservationRequest(reservation_id=reservation_id, reason=reason),
+                self._metadata(),
+            )
         except grpc.RpcError as exc:
             if exc.code() not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION):
                 raise
 
     def register_record(self, **values) -> list[Holding]:
         values["document_type"] = DocumentType(values["document_type"]).to_proto()
-        response = _call(self._stub.RegisterRecord, dedup_pb2.RegisterRecordRequest(**values), self._metadata())
+        response = _call(
+            self._stub.RegisterRecord, dedup_pb2.RegisterRecordRequest(**values), self._metadata()
+        )
         return [holding_from_pb(h) for h in response.other_holdings]
 
     def unregister_record(self, record_id: str, reason: str) -> bool:
         """Idempotent: the record's holding is gone afterwards (True when this call removed it)."""
-        return _call(self._stub.UnregisterRecord, dedup_pb2.UnregisterRecordRequest(
-            record_id=record_id, reason=reason), self._metadata()).removed
+        return _call(
+            self._stub.UnregisterRecord,
+            dedup_pb2.UnregisterRecordRequest(record_id=record_id, reason=reason),
+            self._metadata(),
+        ).removed
 
     def rekey_formal_number(self, owner_id: str, number: str) -> None:
         """After a hash-key rotation: the owner's G number (in clear, never kept) keyed anew, through
         ReserveStudentNumber (idempotent). PeerRefused when the national tier refuses it."""
         try:
-            _call(self._stub.ReserveStudentNumber, dedup_pb2.ReserveStudentNumberRequest(
-                kind=common_pb2.STUDENT_NUMBER_KIND_FORMAL, owner_id=owner_id, resident_id_number=number[1:]),
-                self._metadata())
+            _call(
+                self._stub.ReserveStudentNumber,
+                dedup_pb2.ReserveStudentNumberRequest(
+                    kind=common_pb2.STUDENT_NUMBER_KIND_FORMAL,
+                    owner_id=owner_id,
+                    resident_id_number=number[1:],
+                ),
+                self._metadata(),
+            )
         except grpc.RpcError as exc:
             raise PeerRefused(exc.code(), exc.details()) from None
 
     def report_group(self, group: ProblemGroup, actions: list, tree, province_code: str) -> bool:
         """A cross-province group and its history (audit rows) for the ministry's view; True when the
         national tier took this version."""
-        return _call(self._stub.ReportProblemGroup, dedup_pb2.ReportProblemGroupRequest(
-            group=group_to_pb(group, tree, actions), province_code=province_code), self._metadata()).applied
+        return _call(
+            self._stub.ReportProblemGroup,
+            dedup_pb2.ReportProblemGroupRequest(
+                group=group_to_pb(group, tree, actions), province_code=province_code
+            ),
+            self._metadata(),
+        ).applied
 
-
-    def raise_group(self, kind: ProblemKind, match_key: str, students: list[ProblemStudent], reason: str,
-                    tree) -> str:
+    def raise_group(
+        self, kind: ProblemKind, match_key: str, students: list[ProblemStudent], reason: str, tree
+    ) -> str:
         """A cross-province group raised at its home (idempotent); returns its id."""
-        return _call(self._stub.RaiseProblemGroup, dedup_pb2.RaiseProblemGroupRequest(
-            kind=events_pb2.ProblemKind.Value("PROBLEM_KIND_" + kind.name), match_key=match_key,
-            students=[student_to_pb(s, tree, with_application=True) for s in students], reason=reason),
-            self._metadata()).group_id
+        return _call(
+            self._stub.RaiseProblemGroup,
+            dedup_pb2.RaiseProblemGroupRequest(
+                kind=events_pb2.ProblemKind.Value("PROBLEM_KIND_" + kind.name),
+                match_key=match_key,
+                students=[student_to_pb(s, tree, with_application=True) for s in students],
+                reason=reason,
+            ),
+            self._metadata(),
+        ).group_id
 
     def pull(self, province_code: str, after_sequence: int, limit: int) -> tuple[str, list[Delivery]]:
         """(the province pulled, its deliveries after the sequence)."""
-        r = _call(self._stub.PullProblemEvents, dedup_pb2.PullProblemEventsRequest(
-            province_code=province_code, after_sequence=after_sequence, limit=limit), self._metadata())
-        return r.province_code, [Delivery(d.sequence, d.event_id, d.event_type, d.payload, d.corrected_document_number)
-                                 for d in r.deliveries]
+        r = _call(
+            self._stub.PullProblemEvents,
+            dedup_pb2.PullProblemEventsRequest(
+                province_code=province_code, after_sequence=after_sequence, limit=limit
+            ),
+            self._metadata(),
+        )
+        return r.province_code, [
+            Delivery(d.sequence, d.event_id, d.event_type, d.payload, d.corrected_document_number)
+            for d in r.deliveries
+        ]
 
 
 class NationalProblems:
@@ -162,25 +239,42 @@ class NationalProblems:
 
     def get(self, group_id: str) -> tuple[ProblemGroup, list, list] | None:
         try:
-            message = _call(self._stub.GetProblemGroup, dedup_pb2.GetProblemGroupRequest(group_id=group_id),
-                            self._metadata())
+            message = _call(
+                self._stub.GetProblemGroup,
+                dedup_pb2.GetProblemGroupRequest(group_id=group_id),
+                self._metadata(),
+            )
         except grpc.RpcError as exc:
             if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
                 return None
             raise
         group, actions = reported_group(message, "", self._tree)
-        proofs = [SimpleNamespace(file_id=f.file_id, file_name=f.file_name, content_type=f.content_type,
-                                  size_bytes=f.size_bytes, action_time=a["time"])
-                  for a, m in zip(actions, message.history) for f in m.proof_files]
+        proofs = [
+            SimpleNamespace(
+                file_id=f.file_id,
+                file_name=f.file_name,
+                content_type=f.content_type,
+                size_bytes=f.size_bytes,
+                action_time=a["time"],
+            )
+            for a, m in zip(actions, message.history)
+            for f in m.proof_files
+        ]
         return group, [SimpleNamespace(**a) for a in actions], proofs
 
     def list(self, q, unit_code: str, offset: int, limit: int) -> tuple[list[ProblemGroup], int]:
         request = dedup_pb2.ListProblemGroupsRequest(
-            org_unit_code=unit_code, kinds=[events_pb2.ProblemKind.Value("PROBLEM_KIND_" + k.name) for k in q.kinds],
-            statuses=[dedup_pb2.ProblemGroupStatus.Value("PROBLEM_GROUP_STATUS_" + s.name) for s in q.statuses],
-            resolver_level=q.resolver_level, name=q.name, national_student_number=q.national_student_number,
-            page_size=limit)
-        request.page_token = paging.encode(offset, paging.binding(request))   # this query's token at `offset`
+            org_unit_code=unit_code,
+            kinds=[events_pb2.ProblemKind.Value("PROBLEM_KIND_" + k.name) for k in q.kinds],
+            statuses=[
+                dedup_pb2.ProblemGroupStatus.Value("PROBLEM_GROUP_STATUS_" + s.name) for s in q.statuses
+            ],
+            resolver_level=q.resolver_level,
+            name=q.name,
+            national_student_number=q.national_student_number,
+            page_size=limit,
+        )
+        request.page_token = paging.encode(offset, paging.binding(request))  # this query's token at `offset`
         r = _call(self._stub.ListProblemGroups, request, self._metadata())
         return [reported_group(g, "", self._tree)[0] for g in r.groups], r.total_size
 
@@ -193,11 +287,18 @@ class PopulationRegister:
         self._metadata = metadata
 
     def verify(self, name: str, gender: int, birth_date: dt.date | None, resident_id: str) -> str:
-        """"" when the identity matches, else the reason code (NOT_FOUND, NAME_MISMATCH...)."""
+        """ "" when the identity matches, else the reason code (NOT_FOUND, NAME_MISMATCH...)."""
         try:
-            r = _call(self._stub.VerifyIdentity, population_register_pb2.VerifyIdentityRequest(
-                name=name, gender=gender, birth_date=date_to_pb(birth_date), resident_id_number=resident_id),
-                self._metadata())
+            r = _call(
+                self._stub.VerifyIdentity,
+                population_register_pb2.VerifyIdentityRequest(
+                    name=name,
+                    gender=gender,
+                    birth_date=date_to_pb(birth_date),
+                    resident_id_number=resident_id,
+                ),
+                self._metadata(),
+            )
         except grpc.RpcError as exc:
             if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
                 return "NOT_FOUND"  # not a valid resident ID number: it cannot exist in the register
@@ -210,8 +311,8 @@ class PopulationRegister:
 
 class ClearNumber(NamedTuple):
     number: str
-    revision: int   # the application's
-    version: int    # the record's
+    revision: int  # the application's
+    version: int  # the record's
 
 
 class Registration:
@@ -247,9 +348,13 @@ class Peers:
         self.national = NationalTier(runtime.channel("dedup-national"), runtime.caller.metadata)
         # A province tier whose national tier is another process forwards reads of the groups held
         # there; one process playing both (the embedded mode) holds them itself.
-        remote = runtime.settings.scope == "province" and runtime.settings.peers.get("dedup-national", "") not in (
-            "", runtime.settings.grpc_address)
-        self.national_problems = (NationalProblems(runtime.channel("dedup-national"), runtime.caller.metadata,
-                                                   runtime.tree) if remote else None)
+        remote = runtime.settings.scope == "province" and runtime.settings.peers.get(
+            "dedup-national", ""
+        ) not in ("", runtime.settings.grpc_address)
+        self.national_problems = (
+            NationalProblems(runtime.channel("dedup-national"), runtime.caller.metadata, runtime.tree)
+            if remote
+            else None
+        )
         self.register = PopulationRegister(runtime.channel("population-register"), runtime.caller.metadata)
         self.registration = Registration(runtime.channel("registration"), runtime.caller.metadata)

@@ -1,4 +1,5 @@
 """The province tier's index in SQL: the applications it checks and the records of the province."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,16 +9,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from xueji_dedup.adapters.tables import problem_students
-from xueji_dedup.adapters.tables import province_national_members as members
 from xueji_dedup.adapters.tables import province_applications as apps
+from xueji_dedup.adapters.tables import province_national_members as members
 from xueji_dedup.adapters.tables import province_records as recs
 from xueji_dedup.domain.checks import Holding, HoldingKind
 
 # A record deleted as a duplicate (问题学籍 删除, here or by the ministry at the national tier) stays in
 # the index but holds nothing.
 _LIVE = recs.c.record_id.not_in(
-    select(problem_students.c.record_id).where(problem_students.c.status == "deleted")
-    .union(select(members.c.record_id).where(members.c.status == "deleted")))
+    select(problem_students.c.record_id)
+    .where(problem_students.c.status == "deleted")
+    .union(select(members.c.record_id).where(members.c.status == "deleted"))
+)
 
 
 class ProvinceStore:
@@ -31,7 +34,9 @@ class ProvinceStore:
         if self.application(values["application_id"]) is None:
             self._s.execute(insert(apps).values(**values))
         else:
-            self._s.execute(update(apps).where(apps.c.application_id == values["application_id"]).values(**values))
+            self._s.execute(
+                update(apps).where(apps.c.application_id == values["application_id"]).values(**values)
+            )
 
     def update_application(self, application_id: str, **values) -> None:
         self._s.execute(update(apps).where(apps.c.application_id == application_id).values(**values))
@@ -40,14 +45,19 @@ class ProvinceStore:
         """Until the transaction ends, the record's problem groups are this transaction's to change
         (PostgreSQL advisory lock; SQLite serializes writers anyway)."""
         if self._s.bind.dialect.name == "postgresql":
-            self._s.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                            {"key": f"dedup:record-groups:{record_id}"})
+            self._s.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"dedup:record-groups:{record_id}"},
+            )
 
     def note_national_member(self, group_id: str, record_id: str, status: str) -> None:
         insert_ = postgresql.insert if self._s.bind.dialect.name == "postgresql" else sqlite.insert
         stmt = insert_(members).values(group_id=group_id, record_id=record_id, status=status)
-        self._s.execute(stmt.on_conflict_do_update(index_elements=["group_id", "record_id"], set_={"status": status})
-                        if status != "pending" else stmt.on_conflict_do_nothing())
+        self._s.execute(
+            stmt.on_conflict_do_update(index_elements=["group_id", "record_id"], set_={"status": status})
+            if status != "pending"
+            else stmt.on_conflict_do_nothing()
+        )
 
     def national_groups_of(self, record_id: str, *, status: str | None = None) -> list[str]:
         query = select(members.c.group_id).where(members.c.record_id == record_id)
@@ -62,20 +72,47 @@ class ProvinceStore:
         else:
             self._s.execute(update(recs).where(recs.c.record_id == values["record_id"]).values(**values))
 
-    def record_holdings(self, document_type: str, document_hash: str, *, except_application: str = "",
-                        except_record: str = "") -> list[Holding]:
-        rows = self._s.execute(select(recs).where(
-            recs.c.document_type == document_type, recs.c.document_hash == document_hash, _LIVE)).all()
-        return [Holding(HoldingKind.RECORD, r.record_id, "", r.school_code, r.national_student_number,
-                        r.application_id)
-                for r in rows if r.record_id != except_record and r.application_id != except_application]
+    def record_holdings(
+        self, document_type: str, document_hash: str, *, except_application: str = "", except_record: str = ""
+    ) -> list[Holding]:
+        rows = self._s.execute(
+            select(recs).where(
+                recs.c.document_type == document_type, recs.c.document_hash == document_hash, _LIVE
+            )
+        ).all()
+        return [
+            Holding(
+                HoldingKind.RECORD,
+                r.record_id,
+                "",
+                r.school_code,
+                r.national_student_number,
+                r.application_id,
+            )
+            for r in rows
+            if r.record_id != except_record and r.application_id != except_application
+        ]
 
     def records_by_ids(self, record_ids: list[str]) -> list:
-        return self._s.execute(select(recs).where(recs.c.record_id.in_(record_ids))).all() if record_ids else []
+        return (
+            self._s.execute(select(recs).where(recs.c.record_id.in_(record_ids))).all() if record_ids else []
+        )
 
-    def no_document_twins(self, name: str, gender: int, birth_date: dt.date, county_code: str, record_id: str) -> list:
+    def no_document_twins(
+        self, name: str, gender: int, birth_date: dt.date, county_code: str, record_id: str
+    ) -> list:
         """No-document records of the same name, gender and birth date in the same county."""
-        return [r for r in self._s.execute(select(recs).where(
-            recs.c.category == "no_document", recs.c.name == name, recs.c.gender == gender,
-            recs.c.birth_date == birth_date, recs.c.county_code == county_code, _LIVE)).all()
-            if r.record_id != record_id]
+        return [
+            r
+            for r in self._s.execute(
+                select(recs).where(
+                    recs.c.category == "no_document",
+                    recs.c.name == name,
+                    recs.c.gender == gender,
+                    recs.c.birth_date == birth_date,
+                    recs.c.county_code == county_code,
+                    _LIVE,
+                )
+            ).all()
+            if r.record_id != record_id
+        ]

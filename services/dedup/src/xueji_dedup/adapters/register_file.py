@@ -3,6 +3,7 @@ file: UTF-8, header `resident_id,name,gender,birth_date,household_division` (gen
 birth date YYYY-MM-DD). The file replaces the table whole, in one transaction, with the numbers hashed
 with the current XUEJI_HASH_KEY (a first load, or again after a rotation of the key). Rows that fail a
 check are reported (row number, reason) and left out."""
+
 from __future__ import annotations
 
 import csv
@@ -25,7 +26,7 @@ BATCH = 5000
 class RegisterLoad:
     rows_total: int = 0
     rows_loaded: int = 0
-    problems: list[tuple[int, str]] = field(default_factory=list)   # (row number, reason), first 1000
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason), first 1000
 
 
 def load_register(engine, path: Path, hash_key: str, progress=None) -> RegisterLoad:
@@ -71,5 +72,10 @@ def _row(row: dict, hash_key: str) -> dict | str:
         return "出生日期无效（应为YYYY-MM-DD）"
     if not name or gender is None or not (len(division) == 6 and division.isdigit()):
         return "姓名不能为空，性别应为1/2或男/女，户籍所在地应为6位行政区划代码"
-    return dict(document_hash=document_hash(hash_key, DocumentType.RESIDENT_ID.value, doc.number), name=name,
-                gender=gender, birth_date=birth, household_division=division)
+    return dict(
+        document_hash=document_hash(hash_key, DocumentType.RESIDENT_ID.value, doc.number),
+        name=name,
+        gender=gender,
+        birth_date=birth,
+        household_division=division,
+    )

@@ -10,6 +10,7 @@ Three groups of tables, one database (in the embedded mode one process plays bot
 * the province tier (`province_*`, `problem_*`): what the province knows of its applications and
   records (its index), and the problem records (问题学籍) it found.
 """
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -63,7 +64,10 @@ national_reservations = Table(
     Column("expire_time", DateTime(timezone=True), nullable=False),
     Column("update_time", DateTime(timezone=True), nullable=False),
     Index(
-        "uq_national_reservations_holding", "document_type", "document_hash", unique=True,
+        "uq_national_reservations_holding",
+        "document_type",
+        "document_hash",
+        unique=True,
         postgresql_where=text("state IN ('active', 'committed')"),
         sqlite_where=text("state IN ('active', 'committed')"),
     ),
@@ -114,11 +118,11 @@ province_applications = Table(
     Column("document_type", String(1), nullable=False),
     Column("document_hash", String(64), nullable=False),
     Column("document_masked", String(40), nullable=False),
-    Column("outcome", String(20), nullable=False),      # pending | passed | failed | not_required
+    Column("outcome", String(20), nullable=False),  # pending | passed | failed | not_required
     Column("reason_code", String(40), nullable=False),
     Column("reason", Text, nullable=False),
     Column("reservation_id", String(36), nullable=False),
-    Column("state", String(20), nullable=False),        # active | returned | withdrawn
+    Column("state", String(20), nullable=False),  # active | returned | withdrawn
     Column("update_time", DateTime(timezone=True), nullable=False),
 )
 
@@ -162,9 +166,14 @@ problem_groups = Table(
     Index("ix_problem_groups_match", "kind", "match_key"),
     # One open group per (kind, match_key): two provinces raising the same cross-province group at
     # the national tier at once meet on one row (INSERT ... ON CONFLICT DO NOTHING, as reservations).
-    Index("uq_problem_groups_open", "kind", "match_key", unique=True,
-          postgresql_where=text("status <> 'resolved' AND match_key <> ''"),
-          sqlite_where=text("status <> 'resolved' AND match_key <> ''")),
+    Index(
+        "uq_problem_groups_open",
+        "kind",
+        "match_key",
+        unique=True,
+        postgresql_where=text("status <> 'resolved' AND match_key <> ''"),
+        sqlite_where=text("status <> 'resolved' AND match_key <> ''"),
+    ),
 )
 
 problem_students = Table(

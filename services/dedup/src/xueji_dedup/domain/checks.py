@@ -5,6 +5,7 @@ register refuses the identity (resident ID only), a record holds the document, a
 reservation holds it. Reasons name the holder's school and province and show the number masked, as
 the registrar reads them (e.g. 该身份证件号已被浙江省杭州市上城区胜利小学的学籍使用（330***********1234）).
 """
+
 from __future__ import annotations
 
 import enum
@@ -14,8 +15,8 @@ from xueji_common.holders import describe_school, held_reason  # noqa: F401 - de
 
 
 class HoldingKind(str, enum.Enum):
-    RECORD = "record"              # a student record (学籍)
-    RESERVATION = "reservation"    # an open reservation of an application being registered
+    RECORD = "record"  # a student record (学籍)
+    RESERVATION = "reservation"  # an open reservation of an application being registered
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,12 @@ class Holding:
     holder_id: str
     province_code: str
     school_code: str
-    national_student_number: str = ""   # masked
+    national_student_number: str = ""  # masked
     application_id: str = ""
 
 
 class Outcome(str, enum.Enum):
-    PENDING = "pending"            # 未查重认证 (not yet authenticated)
+    PENDING = "pending"  # 未查重认证 (not yet authenticated)
     PASSED = "passed"
     FAILED = "failed"
     NOT_REQUIRED = "not_required"  # no-document students

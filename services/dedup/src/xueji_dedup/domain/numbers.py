@@ -3,6 +3,7 @@
 The layouts (G formal, L temporary, J provincial) are defined once, in xueji_common.student_numbers;
 this module decides the order of the draws. The rules: docs/DOMAIN.md#national-student-numbers.
 """
+
 from __future__ import annotations
 
 import datetime as dt

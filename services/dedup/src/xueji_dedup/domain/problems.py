@@ -5,6 +5,7 @@ the school; schools of one county, city or province → that department; several
 ministry (the national tier). Handling: corroborate (proof, record kept), correct (key data fixed,
 authenticated again), delete (the duplicate is cancelled; at least one record stays).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,9 +17,9 @@ from xueji_common.hashing import document_hash
 
 
 class ProblemKind(str, enum.Enum):
-    AUTHENTICATION_FAILED = "authentication_failed"   # 证件号错误/不存在/与姓名不符
-    SHARED_DOCUMENT = "shared_document"               # 一人多籍
-    NO_DOCUMENT_DUPLICATE = "no_document_duplicate"   # 无证件学生姓名性别出生日期相同
+    AUTHENTICATION_FAILED = "authentication_failed"  # 证件号错误/不存在/与姓名不符
+    SHARED_DOCUMENT = "shared_document"  # 一人多籍
+    NO_DOCUMENT_DUPLICATE = "no_document_duplicate"  # 无证件学生姓名性别出生日期相同
 
 
 class GroupStatus(str, enum.Enum):
@@ -34,14 +35,14 @@ class StudentStatus(str, enum.Enum):
     CORRECTED = "corrected"
     CORRECTION_FAILED = "correction_failed"
     DELETED = "deleted"
-    MERGED = "merged"   # its failed authentication closed: the record is in the national group of its document
+    MERGED = "merged"  # its failed authentication closed: the record is in the national group of its document
 
 
 class Resolution(str, enum.Enum):
     CORROBORATE = "corroborate"
     CORRECT = "correct"
     DELETE = "delete"
-    MERGED = "merged"   # never chosen by a registrar: see ProblemGroup.merge_into
+    MERGED = "merged"  # never chosen by a registrar: see ProblemGroup.merge_into
 
 
 OPEN = (StudentStatus.PENDING, StudentStatus.CORRECTION_FAILED)  # still to handle
@@ -59,7 +60,7 @@ class RuleRefused(PreconditionFailed):
 class ProblemStudent:
     record_id: str
     application_id: str
-    national_student_number: str   # masked
+    national_student_number: str  # masked
     temporary_number: bool
     name: str
     gender: int
@@ -79,14 +80,14 @@ class ProblemGroup:
     group_id: str
     kind: ProblemKind
     match_key: str
-    resolver_level: int          # OrgLevel number: 1 ministry ... 5 school
+    resolver_level: int  # OrgLevel number: 1 ministry ... 5 school
     resolver_unit_code: str
     students: list[ProblemStudent] = field(default_factory=list)
     status: GroupStatus = GroupStatus.PENDING
     version: int = 1
     create_time: dt.datetime | None = None
     update_time: dt.datetime | None = None
-    reporting_province: str = ""   # national tier: the province tier that reported (and resolves) it
+    reporting_province: str = ""  # national tier: the province tier that reported (and resolves) it
 
     @property
     def cross_province(self) -> bool:
@@ -125,9 +126,14 @@ class ProblemGroup:
             if student is None:
                 raise ValueError(record_id)
             if student.status not in OPEN:
-                raise RuleRefused("RECORD_ALREADY_HANDLED", f"学籍 {student.national_student_number} 已处理，不能重复处理")
-        remaining = [s for s in self.students if s.status is not StudentStatus.DELETED
-                     and resolutions.get(s.record_id) is not Resolution.DELETE]
+                raise RuleRefused(
+                    "RECORD_ALREADY_HANDLED", f"学籍 {student.national_student_number} 已处理，不能重复处理"
+                )
+        remaining = [
+            s
+            for s in self.students
+            if s.status is not StudentStatus.DELETED and resolutions.get(s.record_id) is not Resolution.DELETE
+        ]
         if not remaining:
             raise RuleRefused("WOULD_DELETE_ALL", "不能删除该组的全部学籍，至少保留一条")
 
@@ -184,8 +190,12 @@ def school_chain(tree, school_code: str, province_code: str) -> dict:
     if school_code not in tree:
         return dict(school_code=school_code, county_code="", city_code="", province_code=province_code)
     codes = {int(u.level): u.code for u in tree.ancestors(school_code)}
-    return dict(school_code=school_code, county_code=codes.get(4, ""), city_code=codes.get(3, ""),
-                province_code=codes.get(2, province_code))
+    return dict(
+        school_code=school_code,
+        county_code=codes.get(4, ""),
+        city_code=codes.get(3, ""),
+        province_code=codes.get(2, province_code),
+    )
 
 
 def may_resolve(tree, principal_role: str, principal_unit: str, group: ProblemGroup) -> bool:

@@ -4,6 +4,7 @@ review's events, and dedup's own problem events, which keep the national tier cu
 The unit of work carries the org tree, the hash key and the peers (see unit_of_work.uow_factory).
 A national-scope process has no province work: it records such events as handled and does nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,13 +34,25 @@ def on_application_submitted(event: events_pb2.ApplicationSubmitted, uow, envelo
     if _national_scope(uow):
         return
     a = event.application
-    province.application_submitted(uow, province.Submitted(
-        application_id=a.application_id, revision=a.revision, school_code=a.school_code,
-        kind=RegistrationKind.from_proto(a.kind).value, category=DocumentCategory.from_proto(a.category).value,
-        document_type=DocumentType.from_proto(a.document_type).value, document_hash=a.document_hash,
-        document_masked=a.document_number_masked, name=a.name, gender=a.gender,
-        birth_date=date_from_pb(a.birth_date)), peers=uow.peers, tree=uow.tree,
-        rotation_announced=rotation.announced_by_rotation(envelope))
+    province.application_submitted(
+        uow,
+        province.Submitted(
+            application_id=a.application_id,
+            revision=a.revision,
+            school_code=a.school_code,
+            kind=RegistrationKind.from_proto(a.kind).value,
+            category=DocumentCategory.from_proto(a.category).value,
+            document_type=DocumentType.from_proto(a.document_type).value,
+            document_hash=a.document_hash,
+            document_masked=a.document_number_masked,
+            name=a.name,
+            gender=a.gender,
+            birth_date=date_from_pb(a.birth_date),
+        ),
+        peers=uow.peers,
+        tree=uow.tree,
+        rotation_announced=rotation.announced_by_rotation(envelope),
+    )
 
 
 def on_application_withdrawn(event: events_pb2.ApplicationWithdrawn, uow, envelope) -> None:
@@ -55,12 +68,21 @@ def on_registration_returned(event: events_pb2.RegistrationReturned, uow, envelo
 def _snapshot(r: events_pb2.StudentRecordSnapshot, number: str) -> records.RecordSnapshot:
     """`number`: the national student number opened from the snapshot (sealed_numbers)."""
     return records.RecordSnapshot(
-        record_id=r.record_id, application_id=r.application_id, school_code=r.school_code,
-        province_code=r.province_code, category=DocumentCategory.from_proto(r.category).value,
-        document_type=DocumentType.from_proto(r.document_type).value, document_hash=r.document_hash,
-        document_masked=r.document_number_masked, national_student_number=_masked_number(number),
-        temporary_number=r.temporary_number, name=r.name, gender=r.gender, birth_date=date_from_pb(r.birth_date),
-        version=r.version)
+        record_id=r.record_id,
+        application_id=r.application_id,
+        school_code=r.school_code,
+        province_code=r.province_code,
+        category=DocumentCategory.from_proto(r.category).value,
+        document_type=DocumentType.from_proto(r.document_type).value,
+        document_hash=r.document_hash,
+        document_masked=r.document_number_masked,
+        national_student_number=_masked_number(number),
+        temporary_number=r.temporary_number,
+        name=r.name,
+        gender=r.gender,
+        birth_date=date_from_pb(r.birth_date),
+        version=r.version,
+    )
 
 
 def _masked_number(number: str) -> str:
@@ -79,8 +101,9 @@ def on_student_record_changed(event: events_pb2.StudentRecordChanged, uow, envel
     if not _national_scope(uow):
         number = opened_number(event.record, uow.session)
         announced = records.Announced(number) if rotation.announced_by_rotation(envelope) else None
-        records.record_changed(uow, _snapshot(event.record, number), peers=uow.peers, tree=uow.tree,
-                               announced=announced)
+        records.record_changed(
+            uow, _snapshot(event.record, number), peers=uow.peers, tree=uow.tree, announced=announced
+        )
 
 
 def on_problem_raised(event: events_pb2.ProblemRaised, uow, envelope) -> None:
@@ -92,10 +115,16 @@ def on_problem_raised(event: events_pb2.ProblemRaised, uow, envelope) -> None:
 def on_problem_resolved(event: events_pb2.ProblemResolved, uow, envelope) -> None:
     """Our own event: a deleted record gives up its national holding; cross-province groups are reported."""
     if not _national_scope(uow):
-        resolution = Resolution[events_pb2.ProblemResolution.Name(event.resolution).removeprefix(
-            "PROBLEM_RESOLUTION_")] if event.resolution else None
-        reporting.problem_resolved(uow, event.problem_group_id, resolution, list(event.record_ids),
-                                   peers=uow.peers, tree=uow.tree)
+        resolution = (
+            Resolution[
+                events_pb2.ProblemResolution.Name(event.resolution).removeprefix("PROBLEM_RESOLUTION_")
+            ]
+            if event.resolution
+            else None
+        )
+        reporting.problem_resolved(
+            uow, event.problem_group_id, resolution, list(event.record_ids), peers=uow.peers, tree=uow.tree
+        )
 
 
 SUBSCRIPTIONS = [

@@ -1,6 +1,7 @@
 """gRPC entrypoint of the Dedup surface (the national tier's; a province serves the same on its own
 tables). System callers only. ALREADY_EXISTS carries google.rpc.ErrorInfo naming the holder;
 FAILED_PRECONDITION carries google.rpc.PreconditionFailure with the machine code."""
+
 from __future__ import annotations
 
 import functools
@@ -27,25 +28,45 @@ from xueji_dedup.service_layer.national import HeldElsewhere
 _HASH = re.compile(r"[0-9a-f]{64}")
 _STATES = {"active": 1, "committed": 2, "released": 3, "expired": 4}
 # The columns of problem_students a raised student fills (adapters.tables).
-_STUDENT_SIZES = {"record_id": 64, "application_id": 64, "national_student_number": 19, "name": 100,
-                  "school_code": 10, "province_code": 6}
+_STUDENT_SIZES = {
+    "record_id": 64,
+    "application_id": 64,
+    "national_student_number": 19,
+    "name": 100,
+    "school_code": 10,
+    "province_code": 6,
+}
 _NUMBER_KINDS = {1: NumberKind.FORMAL, 2: NumberKind.TEMPORARY, 3: NumberKind.PROVINCIAL}
 
 
 def holding_to_pb(h: Holding) -> dedup_pb2.DocumentHolding:
-    kind = dedup_pb2.HOLDING_KIND_RECORD if h.kind is HoldingKind.RECORD else dedup_pb2.HOLDING_KIND_RESERVATION
-    return dedup_pb2.DocumentHolding(kind=kind, holder_id=h.holder_id, province_code=h.province_code,
-                                     school_code=h.school_code, national_student_number=h.national_student_number,
-                                     application_id=h.application_id)
+    kind = (
+        dedup_pb2.HOLDING_KIND_RECORD if h.kind is HoldingKind.RECORD else dedup_pb2.HOLDING_KIND_RESERVATION
+    )
+    return dedup_pb2.DocumentHolding(
+        kind=kind,
+        holder_id=h.holder_id,
+        province_code=h.province_code,
+        school_code=h.school_code,
+        national_student_number=h.national_student_number,
+        application_id=h.application_id,
+    )
 
 
 def reservation_to_pb(r) -> dedup_pb2.IdentityReservation:
     return dedup_pb2.IdentityReservation(
-        reservation_id=r.reservation_id, document_type=DocumentType(r.document_type).to_proto(),
-        document_hash=r.document_hash, application_id=r.application_id, province_code=r.province_code,
-        school_code=r.school_code, state=_STATES[r.state], record_id=r.record_id,
-        national_student_number=r.national_student_number, create_time=timestamp(r.create_time),
-        expire_time=timestamp(r.expire_time))
+        reservation_id=r.reservation_id,
+        document_type=DocumentType(r.document_type).to_proto(),
+        document_hash=r.document_hash,
+        application_id=r.application_id,
+        province_code=r.province_code,
+        school_code=r.school_code,
+        state=_STATES[r.state],
+        record_id=r.record_id,
+        national_student_number=r.national_student_number,
+        create_time=timestamp(r.create_time),
+        expire_time=timestamp(r.expire_time),
+    )
 
 
 def _abort(context, code: int, message: str, detail) -> None:
@@ -58,21 +79,44 @@ def _abort(context, code: int, message: str, detail) -> None:
 
 def with_error_details(method):
     """HeldElsewhere → ALREADY_EXISTS + ErrorInfo; RuleRefused → FAILED_PRECONDITION + PreconditionFailure."""
+
     @functools.wraps(method)
     def wrapper(self, request, context):
         try:
             return method(self, request, context)
         except HeldElsewhere as exc:
             h = exc.holding
-            _abort(context, code_pb2.ALREADY_EXISTS, exc.message, error_details_pb2.ErrorInfo(
-                reason="DOCUMENT_HELD", domain="dedup.xueji", metadata={
-                    "holder_kind": h.kind.value, "holder_id": h.holder_id, "province_code": h.province_code,
-                    "school_code": h.school_code, "national_student_number": h.national_student_number,
-                    "application_id": h.application_id}))
+            _abort(
+                context,
+                code_pb2.ALREADY_EXISTS,
+                exc.message,
+                error_details_pb2.ErrorInfo(
+                    reason="DOCUMENT_HELD",
+                    domain="dedup.xueji",
+                    metadata={
+                        "holder_kind": h.kind.value,
+                        "holder_id": h.holder_id,
+                        "province_code": h.province_code,
+                        "school_code": h.school_code,
+                        "national_student_number": h.national_student_number,
+                        "application_id": h.application_id,
+                    },
+                ),
+            )
         except RuleRefused as exc:
-            _abort(context, code_pb2.FAILED_PRECONDITION, exc.message, error_details_pb2.PreconditionFailure(
-                violations=[error_details_pb2.PreconditionFailure.Violation(
-                    type=exc.code, subject="reservation", description=exc.message)]))
+            _abort(
+                context,
+                code_pb2.FAILED_PRECONDITION,
+                exc.message,
+                error_details_pb2.PreconditionFailure(
+                    violations=[
+                        error_details_pb2.PreconditionFailure.Violation(
+                            type=exc.code, subject="reservation", description=exc.message
+                        )
+                    ]
+                ),
+            )
+
     return wrapper
 
 
@@ -105,54 +149,81 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
         national.admit(caller())
         document_type, document_hash = _document(request)
         holdings = national.check_document(self._reads, document_type, document_hash, request.application_id)
-        return dedup_pb2.CheckDocumentResponse(available=not holdings, holdings=[holding_to_pb(h) for h in holdings])
+        return dedup_pb2.CheckDocumentResponse(
+            available=not holdings, holdings=[holding_to_pb(h) for h in holdings]
+        )
 
     def CheckDocuments(self, request, context):
         national.admit(caller())
-        national.check_batch_size(len(request.documents))   # before validating 10,000 items one by one
+        national.check_batch_size(len(request.documents))  # before validating 10,000 items one by one
         checks, problems = [], []
         for i, item in enumerate(request.documents):
             try:
                 checks.append(national.DocumentCheck(*_document(item), item.application_id))
             except InvalidArgument as exc:
-                problems += [FieldViolation(f"documents[{i}].{v.field}", v.description) for v in exc.violations]
+                problems += [
+                    FieldViolation(f"documents[{i}].{v.field}", v.description) for v in exc.violations
+                ]
         if problems:
             raise InvalidArgument(problems)
         answers = national.check_documents(self._reads, checks)
-        return dedup_pb2.CheckDocumentsResponse(results=[dedup_pb2.CheckDocumentResponse(
-            available=not held, holdings=[holding_to_pb(h) for h in held]) for held in answers])
+        return dedup_pb2.CheckDocumentsResponse(
+            results=[
+                dedup_pb2.CheckDocumentResponse(available=not held, holdings=[holding_to_pb(h) for h in held])
+                for held in answers
+            ]
+        )
 
     @with_error_details
     def ReserveIdentity(self, request, context):
         national.admit(caller())
         document_type, document_hash = _document(request)
         _required(request, "application_id", "school_code")
-        r = national.reserve_identity(self._rt.uow_factory(), national.ReserveIdentity(
-            document_type, document_hash, request.application_id, request.province_code, request.school_code))
+        r = national.reserve_identity(
+            self._rt.uow_factory(),
+            national.ReserveIdentity(
+                document_type,
+                document_hash,
+                request.application_id,
+                request.province_code,
+                request.school_code,
+            ),
+        )
         return reservation_to_pb(r)
 
     @with_error_details
     def CommitReservation(self, request, context):
         national.admit(caller())
         _required(request, "reservation_id", "record_id")
-        r = national.commit_reservation(self._rt.uow_factory(), request.reservation_id, request.record_id,
-                                        request.national_student_number)
+        r = national.commit_reservation(
+            self._rt.uow_factory(), request.reservation_id, request.record_id, request.national_student_number
+        )
         return reservation_to_pb(r)
 
     @with_error_details
     def ReleaseReservation(self, request, context):
         national.admit(caller())
         _required(request, "reservation_id")
-        return reservation_to_pb(national.release_reservation(self._rt.uow_factory(), request.reservation_id,
-                                                              request.reason))
+        return reservation_to_pb(
+            national.release_reservation(self._rt.uow_factory(), request.reservation_id, request.reason)
+        )
 
     def RegisterRecord(self, request, context):
         national.admit(caller())
         document_type, document_hash = _document(request)
         _required(request, "record_id")
-        others = national.register_record(self._rt.uow_factory(), national.RegisterRecord(
-            request.record_id, document_type, document_hash, request.application_id, request.province_code,
-            request.school_code, request.national_student_number))
+        others = national.register_record(
+            self._rt.uow_factory(),
+            national.RegisterRecord(
+                request.record_id,
+                document_type,
+                document_hash,
+                request.application_id,
+                request.province_code,
+                request.school_code,
+                request.national_student_number,
+            ),
+        )
         return dedup_pb2.RegisterRecordResponse(other_holdings=[holding_to_pb(h) for h in others])
 
     def UnregisterRecord(self, request, context):
@@ -165,7 +236,9 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
         national.admit(caller())
         _required(request, "province_code")
         g = request.group
-        problems = [FieldViolation(f"group.{n}", "不能为空") for n in ("group_id", "version") if not getattr(g, n)]
+        problems = [
+            FieldViolation(f"group.{n}", "不能为空") for n in ("group_id", "version") if not getattr(g, n)
+        ]
         if g.resolver_level != common_pb2.ORG_UNIT_LEVEL_MINISTRY:
             problems.append(FieldViolation("group.resolver_level", "只接收跨省问题学籍（由教育部处理的组）"))
         try:
@@ -179,14 +252,22 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
 
     def RaiseProblemGroup(self, request, context):
         national.admit(caller())
-        problems = [FieldViolation(n, "不能为空") for n in ("match_key", "students") if not getattr(request, n)]
+        problems = [
+            FieldViolation(n, "不能为空") for n in ("match_key", "students") if not getattr(request, n)
+        ]
         if request.match_key and not _HASH.fullmatch(request.match_key):
             problems.append(FieldViolation("match_key", "匹配键须为 64 位小写十六进制（HMAC-SHA256）"))
-        problems += [FieldViolation(f"students[{i}].{name}", f"不能超过 {size} 个字符")
-                     for i, s in enumerate(request.students) for name, size in _STUDENT_SIZES.items()
-                     if len(getattr(s, name)) > size]
-        problems += [FieldViolation(f"students[{i}].document.number", "不能超过 40 个字符")
-                     for i, s in enumerate(request.students) if len(s.document.number) > 40]
+        problems += [
+            FieldViolation(f"students[{i}].{name}", f"不能超过 {size} 个字符")
+            for i, s in enumerate(request.students)
+            for name, size in _STUDENT_SIZES.items()
+            if len(getattr(s, name)) > size
+        ]
+        problems += [
+            FieldViolation(f"students[{i}].document.number", "不能超过 40 个字符")
+            for i, s in enumerate(request.students)
+            if len(s.document.number) > 40
+        ]
         try:
             kind = ProblemKind[events_pb2.ProblemKind.Name(request.kind).removeprefix("PROBLEM_KIND_")]
             students = [student_from_pb(s, self._rt.tree) for s in request.students]
@@ -196,17 +277,31 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
             problems.append(FieldViolation("students", "每条学籍须有学籍标识、学校代码和省份代码"))
         if problems:
             raise InvalidArgument(problems)
-        group, changed = national_problems.raise_group(self._rt.uow_factory(), national_problems.RaiseGroup(
-            kind, request.match_key, students, request.reason), tree=self._rt.tree)
-        return dedup_pb2.RaiseProblemGroupResponse(group_id=group.group_id, version=group.version, changed=changed)
+        group, changed = national_problems.raise_group(
+            self._rt.uow_factory(),
+            national_problems.RaiseGroup(kind, request.match_key, students, request.reason),
+            tree=self._rt.tree,
+        )
+        return dedup_pb2.RaiseProblemGroupResponse(
+            group_id=group.group_id, version=group.version, changed=changed
+        )
 
     def PullProblemEvents(self, request, context):
         province = national_problems.province_to_pull(caller(), self._rt.tree, request.province_code)
         rows = national_problems.pull(self._rt.uow_factory(), province, request.after_sequence, request.limit)
-        return dedup_pb2.PullProblemEventsResponse(province_code=province, deliveries=[
-            dedup_pb2.ProblemDelivery(sequence=d.sequence, event_id=d.event_id, event_type=d.event_type,
-                                      payload=d.payload, corrected_document_number=d.corrected_number)
-            for d in rows])
+        return dedup_pb2.PullProblemEventsResponse(
+            province_code=province,
+            deliveries=[
+                dedup_pb2.ProblemDelivery(
+                    sequence=d.sequence,
+                    event_id=d.event_id,
+                    event_type=d.event_type,
+                    payload=d.payload,
+                    corrected_document_number=d.corrected_number,
+                )
+                for d in rows
+            ],
+        )
 
     def LoadRecordHoldings(self, request_iterator, context):
         national.admit(caller())
@@ -218,8 +313,14 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
                     codes = [types[t] for t in b.document_types]
                 except KeyError:
                     raise InvalidArgument(FieldViolation("document_types", "身份证件类型无效")) from None
-                yield HoldingColumns(list(b.record_ids), codes, list(b.document_hashes), list(b.province_codes),
-                                     list(b.school_codes), list(b.national_student_numbers))
+                yield HoldingColumns(
+                    list(b.record_ids),
+                    codes,
+                    list(b.document_hashes),
+                    list(b.province_codes),
+                    list(b.school_codes),
+                    list(b.national_student_numbers),
+                )
 
         written = bulk_holdings.load_holdings(self._rt.uow_factory(), batches())
         return dedup_pb2.LoadRecordHoldingsResponse(holdings_written=written)
@@ -228,8 +329,9 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
         national.admit(caller())
         cmd = _number_command(request)
         number = national.reserve_student_number(self._rt.uow_factory(), cmd, self._rt.settings.hash_key)
-        return dedup_pb2.StudentNumberReservation(national_student_number=number, kind=request.kind,
-                                                  owner_id=request.owner_id)
+        return dedup_pb2.StudentNumberReservation(
+            national_student_number=number, kind=request.kind, owner_id=request.owner_id
+        )
 
 
 def _number_command(request) -> national.ReserveNumber:
@@ -257,6 +359,3 @@ def _number_command(request) -> national.ReserveNumber:
     if problems:
         raise InvalidArgument(problems)
     return national.ReserveNumber(kind, request.owner_id, request.division_code, birth)
-
-
-

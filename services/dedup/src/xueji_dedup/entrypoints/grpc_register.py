@@ -1,6 +1,7 @@
 """The default PopulationRegister (基础数据库) adapter: verifies identities against the
 `population_register` table the deployment loads (keyed hashes, never numbers). A real register
 replaces it by serving the same contract at XUEJI_PEER_POPULATION_REGISTER."""
+
 from __future__ import annotations
 
 import logging

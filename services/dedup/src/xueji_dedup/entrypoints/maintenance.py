@@ -10,6 +10,7 @@ Which province: the one the service's own identity speaks for (the national tier
 province_code with the caller's province); an identity of the nation (the embedded mode's development
 identity) pulls every province of the org tree.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,9 +53,11 @@ class NationalEvents:
     def run_once(self) -> int:
         with exclusive(self._rt.engine, "dedup:national-problem-events") as mine:
             if not mine:
-                return 0   # another replica's turn
-            return sum(pull_province(self._rt.uow_factory, self._peers.national, p, tree=self._rt.tree)
-                       for p in self.provinces())
+                return 0  # another replica's turn
+            return sum(
+                pull_province(self._rt.uow_factory, self._peers.national, p, tree=self._rt.tree)
+                for p in self.provinces()
+            )
 
 
 def periodic_tasks(runtime) -> list[PeriodicTask]:

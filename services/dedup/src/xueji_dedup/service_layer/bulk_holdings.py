@@ -5,6 +5,7 @@ its document here exactly like a record created later (docs/DOMAIN.md#existing-n
 an HMT/foreign number held by one fails national dedup, a resident ID held by one makes a
 cross-province problem record. One transaction for the whole load: the stream's end commits it.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,17 +17,17 @@ from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_dedup.adapters.holdings_load import holdings_writer
 
 _HASH = re.compile(r"[0-9a-f]{64}")
-_SAFE = re.compile(r"[^\t\n\r\\]*")   # the COPY text of the writer needs no escaping
+_SAFE = re.compile(r"[^\t\n\r\\]*")  # the COPY text of the writer needs no escaping
 
 
 @dataclass(frozen=True)
 class HoldingColumns:
     record_ids: list[str]
-    document_types: list[str]     # JY/T codes
+    document_types: list[str]  # JY/T codes
     document_hashes: list[str]
     province_codes: list[str]
     school_codes: list[str]
-    national_student_numbers: list[str]   # masked
+    national_student_numbers: list[str]  # masked
 
     def check(self, batch_number: int) -> None:
         """INVALID_ARGUMENT naming the batch and column; nothing of the load is kept then."""
@@ -40,10 +41,15 @@ class HoldingColumns:
         for name in ("record_ids", "province_codes", "school_codes", "national_student_numbers"):
             values = columns[name]
             if not _SAFE.fullmatch("".join(values)) or (name != "school_codes" and not all(values)):
-                problems.append(FieldViolation(f"{where}.{name}", "不能为空，也不能包含制表符、换行符或反斜杠"))
-        if any(len(i) > 64 for i in self.record_ids) or any(len(s) > 10 for s in self.school_codes) \
-                or any(len(p) > 6 for p in self.province_codes) \
-                or any(len(n) > 19 for n in self.national_student_numbers):
+                problems.append(
+                    FieldViolation(f"{where}.{name}", "不能为空，也不能包含制表符、换行符或反斜杠")
+                )
+        if (
+            any(len(i) > 64 for i in self.record_ids)
+            or any(len(s) > 10 for s in self.school_codes)
+            or any(len(p) > 6 for p in self.province_codes)
+            or any(len(n) > 19 for n in self.national_student_numbers)
+        ):
             problems.append(FieldViolation(where, "记录标识、省份代码、学校标识码或学籍号过长"))
         if problems:
             raise InvalidArgument(problems)
@@ -56,8 +62,16 @@ def load_holdings(uow, batches: Iterable[HoldingColumns]) -> int:
         try:
             for number, batch in enumerate(batches):
                 batch.check(number)
-                writer.add((batch.record_ids, batch.document_types, batch.document_hashes, batch.province_codes,
-                            batch.school_codes, batch.national_student_numbers))
+                writer.add(
+                    (
+                        batch.record_ids,
+                        batch.document_types,
+                        batch.document_hashes,
+                        batch.province_codes,
+                        batch.school_codes,
+                        batch.national_student_numbers,
+                    )
+                )
         except BaseException as exc:
             writer.abort(exc)
             raise

@@ -4,6 +4,7 @@ holdings, numbers, and the cross-province problem groups the province tiers repo
 Each opens the unit of work itself and commits. Idempotent as dedup.proto promises: a repeated
 reservation of one document for one application returns the same reservation (expiry extended).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,6 +21,7 @@ from xueji_dedup.adapters.national_store import Reservation
 from xueji_dedup.domain import numbers
 from xueji_dedup.domain.checks import Holding, HoldingKind, first_holding
 from xueji_dedup.domain.problems import ProblemGroup, RuleRefused
+
 
 def admit(principal: Principal | None) -> None:
     """Who may call the national tier's Dedup RPCs (and the population register it serves): services
@@ -45,12 +47,14 @@ class HeldElsewhere(AlreadyExists):
         self.holding = holding
 
 
-def check_document(read_engine, document_type: str, document_hash_: str, application_id: str = "") -> list[Holding]:
+def check_document(
+    read_engine, document_type: str, document_hash_: str, application_id: str = ""
+) -> list[Holding]:
     """Read only, on the autocommit read engine (adapters.holdings_query): the hot path."""
     return holdings_query.holdings(read_engine, document_type, document_hash_, now(), application_id)
 
 
-MAX_BATCH = 500   # documents per CheckDocuments call (the contract's limit)
+MAX_BATCH = 500  # documents per CheckDocuments call (the contract's limit)
 
 
 @dataclass(frozen=True)
@@ -69,9 +73,17 @@ def check_batch_size(count: int) -> None:
 def check_documents(read_engine, checks: list[DocumentCheck]) -> list[list[Holding]]:
     """check_document for each, in one statement (adapters.holdings_batch); answers in the order asked."""
     check_batch_size(len(checks))
-    held = holdings_batch.holdings_of_each(read_engine, [(c.document_type, c.document_hash) for c in checks], now())
-    return [[h for h in held[(c.document_type, c.document_hash)]
-             if not (c.except_application and h.application_id == c.except_application)] for c in checks]
+    held = holdings_batch.holdings_of_each(
+        read_engine, [(c.document_type, c.document_hash) for c in checks], now()
+    )
+    return [
+        [
+            h
+            for h in held[(c.document_type, c.document_hash)]
+            if not (c.except_application and h.application_id == c.except_application)
+        ]
+        for c in checks
+    ]
 
 
 @dataclass(frozen=True)
@@ -95,22 +107,42 @@ def reserve_identity(uow, cmd: ReserveIdentity) -> Reservation:
                 store.save_reservation(current)
                 uow.commit()
             return current
-        records = [h for h in store.holdings(cmd.document_type, cmd.document_hash, at,
-                                             except_application=cmd.application_id)
-                   if h.kind is HoldingKind.RECORD]
+        records = [
+            h
+            for h in store.holdings(
+                cmd.document_type, cmd.document_hash, at, except_application=cmd.application_id
+            )
+            if h.kind is HoldingKind.RECORD
+        ]
         if records:
             raise HeldElsewhere(first_holding(records))
-        reservation_id = store.try_reserve(dict(
-            document_type=cmd.document_type, document_hash=cmd.document_hash,
-            application_id=cmd.application_id, province_code=cmd.province_code,
-            school_code=cmd.school_code, create_time=at, expire_time=at + RESERVATION_TTL, update_time=at))
+        reservation_id = store.try_reserve(
+            dict(
+                document_type=cmd.document_type,
+                document_hash=cmd.document_hash,
+                application_id=cmd.application_id,
+                province_code=cmd.province_code,
+                school_code=cmd.school_code,
+                create_time=at,
+                expire_time=at + RESERVATION_TTL,
+                update_time=at,
+            )
+        )
         if reservation_id is None:
             holder = store.holding_reservation(cmd.document_type, cmd.document_hash)
             uow.rollback()
             if holder.application_id == cmd.application_id:  # our own concurrent repeat won
                 return holder
-            raise HeldElsewhere(Holding(HoldingKind.RESERVATION, holder.reservation_id, holder.province_code,
-                                        holder.school_code, "", holder.application_id))
+            raise HeldElsewhere(
+                Holding(
+                    HoldingKind.RESERVATION,
+                    holder.reservation_id,
+                    holder.province_code,
+                    holder.school_code,
+                    "",
+                    holder.application_id,
+                )
+            )
         reservation = store.reservation(reservation_id)
         uow.commit()
         return reservation
@@ -129,12 +161,24 @@ def commit_reservation(uow, reservation_id: str, record_id: str, national_studen
         if r.state != "active":
             raise RuleRefused(r.state.upper(), "该预留已释放或已过期，不能再用于生成学籍")
         r.state, r.record_id, r.national_student_number, r.update_time = (
-            "committed", record_id, national_student_number, at)
+            "committed",
+            record_id,
+            national_student_number,
+            at,
+        )
         uow.national.save_reservation(r)
-        uow.national.upsert_record(dict(
-            record_id=record_id, document_type=r.document_type, document_hash=r.document_hash,
-            application_id=r.application_id, province_code=r.province_code, school_code=r.school_code,
-            national_student_number=national_student_number, update_time=at))
+        uow.national.upsert_record(
+            dict(
+                record_id=record_id,
+                document_type=r.document_type,
+                document_hash=r.document_hash,
+                application_id=r.application_id,
+                province_code=r.province_code,
+                school_code=r.school_code,
+                national_student_number=national_student_number,
+                update_time=at,
+            )
+        )
         uow.commit()
         return r
 
@@ -181,8 +225,13 @@ def register_record(uow, cmd: RegisterRecord) -> list[Holding]:
         if held is not None and held != (cmd.document_type, cmd.document_hash):
             uow.national.follow_record(cmd.record_id, held, cmd.document_type, cmd.document_hash, at)
         uow.national.upsert_record(dict(cmd.__dict__, update_time=at))
-        others = uow.national.holdings(cmd.document_type, cmd.document_hash, at,
-                                       except_application=cmd.application_id, except_record=cmd.record_id)
+        others = uow.national.holdings(
+            cmd.document_type,
+            cmd.document_hash,
+            at,
+            except_application=cmd.application_id,
+            except_record=cmd.record_id,
+        )
         uow.commit()
         return others
 
@@ -216,7 +265,7 @@ class ReserveNumber:
     owner_id: str
     division_code: str = ""
     birth_date: dt.date | None = None
-    resident_id: str = ""       # FORMAL only, in clear: hashed, never stored
+    resident_id: str = ""  # FORMAL only, in clear: hashed, never stored
 
 
 def reserve_student_number(uow, cmd: ReserveNumber, hash_key: str, rng: random.Random | None = None) -> str:
@@ -240,12 +289,15 @@ def reserve_student_number(uow, cmd: ReserveNumber, hash_key: str, rng: random.R
             return number
         if existing is not None:
             return existing.national_student_number
-        candidates = (numbers.temporary_candidates(cmd.division_code, cmd.birth_date, rng or random.Random())
-                      if cmd.kind is numbers.NumberKind.TEMPORARY
-                      else numbers.provincial_candidates(cmd.division_code, cmd.birth_date))
+        candidates = (
+            numbers.temporary_candidates(cmd.division_code, cmd.birth_date, rng or random.Random())
+            if cmd.kind is numbers.NumberKind.TEMPORARY
+            else numbers.provincial_candidates(cmd.division_code, cmd.birth_date)
+        )
         for number in candidates:
             if uow.national.number_owner(key(number)) is None and uow.national.try_take_number(
-                    key(number), cmd.kind.value, cmd.owner_id, number, now()):
+                key(number), cmd.kind.value, cmd.owner_id, number, now()
+            ):
                 uow.commit()
                 return number
     raise NumbersExhausted("该地区该出生日期的学籍号已用尽")

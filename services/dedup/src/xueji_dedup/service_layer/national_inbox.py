@@ -11,6 +11,7 @@ authentication, or whose document, is an open group here closes its place there 
 record is in one open group per document; the merge goes out as ProblemResolved (MERGED), which national-query takes as
 the end of that group (the record stays a problem record by the national group).
 """
+
 from __future__ import annotations
 
 from xueji.v1 import events_pb2
@@ -45,17 +46,19 @@ def take(uow, province_code: str, deliveries, *, tree) -> int:
         cursor = uow.deliveries.cursor(province_code, for_update=True)
         for d in deliveries:
             if d.sequence <= cursor:
-                continue   # taken by another replica meanwhile
+                continue  # taken by another replica meanwhile
             cursor = d.sequence
             if d.event_type not in _TYPES or not uow.claim_delivery(d.event_id, d.event_type):
                 continue
             event = _TYPES[d.event_type].FromString(d.payload)
-            if d.corrected_number:   # sealed again with this province's key (the nation's is not ours)
-                event.corrected_document_number_sealed = uow.data_keys.encrypt(d.corrected_number, CORRECTED_NUMBER)
+            if d.corrected_number:  # sealed again with this province's key (the nation's is not ours)
+                event.corrected_document_number_sealed = uow.data_keys.encrypt(
+                    d.corrected_number, CORRECTED_NUMBER
+                )
             if isinstance(event, events_pb2.ProblemRaised):
                 _merge_failed_authentications(uow, event, tree)
             elif event.resolution == events_pb2.PROBLEM_RESOLUTION_DELETE:
-                for record_id in event.record_ids:   # holds nothing here either (ProvinceStore)
+                for record_id in event.record_ids:  # holds nothing here either (ProvinceStore)
                     uow.province.note_national_member(event.problem_group_id, record_id, "deleted")
             uow.publish(event, aggregate_id=event.problem_group_id)
             taken += 1
@@ -68,12 +71,20 @@ def _merge_failed_authentications(uow, joined: events_pb2.ProblemRaised, tree) -
     # the record's failed authentication, and this province's own group of the same kind (the same
     # document: it became cross-province when another province's record joined, and the national
     # group took every record of it)
-    merged_kinds = {ProblemKind.AUTHENTICATION_FAILED,
-                    ProblemKind[events_pb2.ProblemKind.Name(joined.kind).removeprefix("PROBLEM_KIND_")]}
+    merged_kinds = {
+        ProblemKind.AUTHENTICATION_FAILED,
+        ProblemKind[events_pb2.ProblemKind.Name(joined.kind).removeprefix("PROBLEM_KIND_")],
+    }
     at = now()
-    stamp = dict(org_unit_code=tree.root.code, org_unit_name=tree.root.name, user_id="system",
-                 role=Role.SYSTEM.value, role_proto=Role.SYSTEM.proto, time=at,
-                 opinion=f"已并入跨省问题学籍组 {joined.problem_group_id}，由教育部处理")
+    stamp = dict(
+        org_unit_code=tree.root.code,
+        org_unit_name=tree.root.name,
+        user_id="system",
+        role=Role.SYSTEM.value,
+        role_proto=Role.SYSTEM.proto,
+        time=at,
+        opinion=f"已并入跨省问题学籍组 {joined.problem_group_id}，由教育部处理",
+    )
     for record_id in joined.record_ids:
         # taken in turn with record_created (which raises no failed-authentication group for a record
         # noted here): whichever commits first, the other sees it
@@ -87,10 +98,24 @@ def _merge_failed_authentications(uow, joined: events_pb2.ProblemRaised, tree) -
                 continue
             group.update_time = at
             uow.problems.save(group, expected)
-            uow.problems.add_action(dict(
-                group_id=group.group_id, record_id=record_id, resolution=Resolution.MERGED.value,
-                org_unit_code=stamp["org_unit_code"], org_unit_name=stamp["org_unit_name"], user_id="system",
-                role=Role.SYSTEM.value, time=at, opinion=stamp["opinion"], corrected_name="", corrected_gender=0,
-                corrected_birth_date=None, corrected_document_type="", corrected_document_masked=""))
-            uow.publish(events.problem_resolved(group, record_id, Resolution.MERGED, stamp),
-                        aggregate_id=record_id)
+            uow.problems.add_action(
+                dict(
+                    group_id=group.group_id,
+                    record_id=record_id,
+                    resolution=Resolution.MERGED.value,
+                    org_unit_code=stamp["org_unit_code"],
+                    org_unit_name=stamp["org_unit_name"],
+                    user_id="system",
+                    role=Role.SYSTEM.value,
+                    time=at,
+                    opinion=stamp["opinion"],
+                    corrected_name="",
+                    corrected_gender=0,
+                    corrected_birth_date=None,
+                    corrected_document_type="",
+                    corrected_document_masked="",
+                )
+            )
+            uow.publish(
+                events.problem_resolved(group, record_id, Resolution.MERGED, stamp), aggregate_id=record_id
+            )

@@ -7,6 +7,7 @@ of such a group is announced, in the transaction that makes it, to each province
 one row per province in national_deliveries, which the province's dedup worker pulls
 (PullProblemEvents) and republishes on its own bus (service_layer.national_inbox).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -42,14 +43,16 @@ def raise_group(uow, cmd: RaiseGroup, *, tree) -> tuple[ProblemGroup, bool]:
         group = uow.problems.open_group_locked(cmd.kind, cmd.match_key)
         created = False
         if group is None:
-            fresh = ProblemGroup(str(uuid.uuid4()), cmd.kind, cmd.match_key, 0, "", create_time=at, update_time=at)
-            for student in cmd.students:   # once each, whatever the request repeats
+            fresh = ProblemGroup(
+                str(uuid.uuid4()), cmd.kind, cmd.match_key, 0, "", create_time=at, update_time=at
+            )
+            for student in cmd.students:  # once each, whatever the request repeats
                 fresh.add(student)
             _set_resolver(fresh, tree)
             created = uow.problems.try_add(fresh)
             # lost the race: the other province's group, committed meanwhile, takes our students below
             group = fresh if created else uow.problems.open_group_locked(cmd.kind, cmd.match_key)
-            if group is None:   # ... and already resolved: the caller's retry opens a new one
+            if group is None:  # ... and already resolved: the caller's retry opens a new one
                 raise ConcurrentModification("问题学籍组正在变更，请稍后重试")
         changed = created or bool([s for s in cmd.students if group.add(s)])
         if changed and not created:
@@ -64,7 +67,8 @@ def raise_group(uow, cmd: RaiseGroup, *, tree) -> tuple[ProblemGroup, bool]:
 
 def _set_resolver(group: ProblemGroup, tree) -> None:
     group.resolver_level, group.resolver_unit_code = resolver_for(
-        tree, [s.school_code for s in group.students], [s.province_code for s in group.students])
+        tree, [s.school_code for s in group.students], [s.province_code for s in group.students]
+    )
 
 
 def announce(uow, group: ProblemGroup, event: Message) -> None:
@@ -92,7 +96,9 @@ def pull(uow, province_code: str, after_sequence: int, limit: int) -> list[Deliv
     if not province_code or not limit:
         return []
     with uow:
-        return [_opened(uow, d, province_code) for d in uow.deliveries.after(province_code, after_sequence, limit)]
+        return [
+            _opened(uow, d, province_code) for d in uow.deliveries.after(province_code, after_sequence, limit)
+        ]
 
 
 def _opened(uow, delivery: Delivery, province_code: str) -> Delivery:
@@ -108,5 +114,7 @@ def _opened(uow, delivery: Delivery, province_code: str) -> Delivery:
     holders = {s.province_code for s in group.students if s.record_id in event.record_ids} if group else set()
     if province_code not in holders:
         return delivery
-    return replace(delivery, corrected_number=uow.data_keys.decrypt(event.corrected_document_number_sealed,
-                                                                    CORRECTED_NUMBER))
+    return replace(
+        delivery,
+        corrected_number=uow.data_keys.decrypt(event.corrected_document_number_sealed, CORRECTED_NUMBER),
+    )

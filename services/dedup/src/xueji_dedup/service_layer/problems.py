@@ -4,6 +4,7 @@ Resolving opens the unit of work itself. A correction is authenticated again bef
 written (register + national index, read only), so a register that is down refuses the step
 (UNAVAILABLE, try again) instead of leaving it half done.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,11 +13,17 @@ from dataclasses import dataclass
 
 from xueji.v1 import events_pb2
 from xueji_common.auth import Principal, Role
+from xueji_common.authz import authorize
 from xueji_common.db.engine import now
 from xueji_common.documents import mask_document_number
-from xueji_common.errors import (ConcurrentModification, FieldViolation, InvalidArgument, NotFound,
-                                 PermissionDenied, Unavailable)
-from xueji_common.authz import authorize
+from xueji_common.errors import (
+    ConcurrentModification,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
 from xueji_dedup.adapters import events
 from xueji_dedup.adapters.peers import PeerUnavailable
 from xueji_dedup.domain import checks
@@ -34,7 +41,7 @@ class CorrectedIdentity:
     gender: int
     birth_date: dt.date | None
     document_type: str
-    document_number: str      # clear, validated; never stored
+    document_number: str  # clear, validated; never stored
     document_hash: str
 
 
@@ -69,16 +76,25 @@ READERS = (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM)
 RESOLVERS = (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR)
 
 
-def list_groups(uow, q: ListQuery, *, principal: Principal, tree, national=None) -> tuple[list[ProblemGroup], int]:
+def list_groups(
+    uow, q: ListQuery, *, principal: Principal, tree, national=None
+) -> tuple[list[ProblemGroup], int]:
     """The groups in the caller's area: this tier's, then (a province whose national tier is another
     process: `national`, read only) the cross-province groups held at the national tier, as one list."""
     authorize(principal, READERS, tree=tree, unit=q.org_unit_code)
     unit = tree.get(q.org_unit_code)
     with uow:
-        groups, total = uow.problems.list(unit_level=int(unit.level), unit_code=unit.code, kinds=q.kinds,
-                                          statuses=q.statuses, resolver_level=q.resolver_level, name=q.name,
-                                          national_student_number=q.national_student_number,
-                                          offset=q.offset, limit=q.limit)
+        groups, total = uow.problems.list(
+            unit_level=int(unit.level),
+            unit_code=unit.code,
+            kinds=q.kinds,
+            statuses=q.statuses,
+            resolver_level=q.resolver_level,
+            name=q.name,
+            national_student_number=q.national_student_number,
+            offset=q.offset,
+            limit=q.limit,
+        )
     if national is None or q.resolver_level not in (0, 1):
         return groups, total
     room = q.limit - len(groups)
@@ -102,7 +118,9 @@ def _check_reach(group: ProblemGroup | None, principal: Principal, tree) -> None
         raise PermissionDenied("该组问题学籍不在本单位管辖范围内")
 
 
-def get_group(uow, group_id: str, *, principal: Principal, tree, national=None) -> tuple[ProblemGroup, list, list]:
+def get_group(
+    uow, group_id: str, *, principal: Principal, tree, national=None
+) -> tuple[ProblemGroup, list, list]:
     """The group, its audit actions and its proof files (in the caller's area); a group this tier does
     not hold is asked of the national tier (`national`, when it is another process), read only."""
     authorize(principal, READERS)
@@ -119,8 +137,9 @@ def get_group(uow, group_id: str, *, principal: Principal, tree, national=None) 
 def _visible(group: ProblemGroup, principal: Principal, tree) -> bool:
     if principal.role is Role.SYSTEM:
         return True
-    return any(s.school_code in tree and tree.may_act_on(principal.org_unit, s.school_code) for s in group.students) \
-        or tree.may_act_on(principal.org_unit, group.resolver_unit_code)
+    return any(
+        s.school_code in tree and tree.may_act_on(principal.org_unit, s.school_code) for s in group.students
+    ) or tree.may_act_on(principal.org_unit, group.resolver_unit_code)
 
 
 def check_request(resolutions: list[RecordResolution], opinion: str, proofs: list[ProofFile]) -> None:
@@ -131,20 +150,34 @@ def check_request(resolutions: list[RecordResolution], opinion: str, proofs: lis
         problems.append(FieldViolation("opinion", "处理意见不能为空"))
     for i, r in enumerate(resolutions):
         if r.resolution is Resolution.CORRECT and r.corrected is None:
-            problems.append(FieldViolation(f"resolutions[{i}].corrected_identity", "修正须填写修正后的关键信息"))
+            problems.append(
+                FieldViolation(f"resolutions[{i}].corrected_identity", "修正须填写修正后的关键信息")
+            )
     if any(r.resolution is not Resolution.DELETE for r in resolutions) and not proofs:
         problems.append(FieldViolation("proof_files", "佐证或修正须上传佐证材料"))
     for i, f in enumerate(proofs):
         if f.content_type not in PROOF_TYPES:
-            problems.append(FieldViolation(f"proof_files[{i}].content_type", "佐证材料须为 JPEG、PNG 或 PDF 文件"))
+            problems.append(
+                FieldViolation(f"proof_files[{i}].content_type", "佐证材料须为 JPEG、PNG 或 PDF 文件")
+            )
         if len(f.content) > PROOF_MAX_BYTES:
             problems.append(FieldViolation(f"proof_files[{i}].content", "佐证材料不能超过 10 MB"))
     if problems:
         raise InvalidArgument(problems)
 
 
-def resolve_group(uow, group_id: str, resolutions: list[RecordResolution], opinion: str, proofs: list[ProofFile],
-                  expected_version: int, *, principal: Principal, tree, peers) -> ProblemGroup:
+def resolve_group(
+    uow,
+    group_id: str,
+    resolutions: list[RecordResolution],
+    opinion: str,
+    proofs: list[ProofFile],
+    expected_version: int,
+    *,
+    principal: Principal,
+    tree,
+    peers,
+) -> ProblemGroup:
     authorize(principal, RESOLVERS)
     check_request(resolutions, opinion, proofs)
     with uow:
@@ -158,16 +191,30 @@ def resolve_group(uow, group_id: str, resolutions: list[RecordResolution], opini
             group.check_can_handle({r.record_id: r.resolution for r in resolutions})
         except ValueError as exc:
             index = next(i for i, r in enumerate(resolutions) if r.record_id == str(exc))
-            raise InvalidArgument(FieldViolation(f"resolutions[{index}].record_id", "该学籍不在本组问题学籍中")) from None
-        revisions = {r.record_id: uow.province.application(group.student(r.record_id).application_id)
-                     for r in resolutions}
-    outcomes = {r.record_id: _reauthenticate(group, r, peers, tree) for r in resolutions
-                if r.resolution is Resolution.CORRECT}
+            raise InvalidArgument(
+                FieldViolation(f"resolutions[{index}].record_id", "该学籍不在本组问题学籍中")
+            ) from None
+        revisions = {
+            r.record_id: uow.province.application(group.student(r.record_id).application_id)
+            for r in resolutions
+        }
+    outcomes = {
+        r.record_id: _reauthenticate(group, r, peers, tree)
+        for r in resolutions
+        if r.resolution is Resolution.CORRECT
+    }
 
     at = now()
     unit_name = tree.get(principal.org_unit).name if principal.org_unit in tree else ""
-    stamp = dict(org_unit_code=principal.org_unit, org_unit_name=unit_name, user_id=principal.user_id,
-                 role=principal.role.value, role_proto=principal.role.proto, time=at, opinion=opinion)
+    stamp = dict(
+        org_unit_code=principal.org_unit,
+        org_unit_name=unit_name,
+        user_id=principal.user_id,
+        role=principal.role.value,
+        role_proto=principal.role.proto,
+        time=at,
+        opinion=opinion,
+    )
     with uow:
         expected = group.version
         for r in resolutions:
@@ -185,14 +232,28 @@ def resolve_group(uow, group_id: str, resolutions: list[RecordResolution], opini
                 group.handled(r.record_id, StudentStatus.CORRECTED, "")
                 app = revisions[r.record_id]
                 if app is not None:
-                    uow.publish(events.dedup_completed(app.application_id, app.revision, app.category, result),
-                                aggregate_id=app.application_id)
-            _announce(uow, group, events.problem_resolved(group, r.record_id, r.resolution, stamp, r.corrected,
-                                                          uow.data_keys), student.record_id)
+                    uow.publish(
+                        events.dedup_completed(app.application_id, app.revision, app.category, result),
+                        aggregate_id=app.application_id,
+                    )
+            _announce(
+                uow,
+                group,
+                events.problem_resolved(group, r.record_id, r.resolution, stamp, r.corrected, uow.data_keys),
+                student.record_id,
+            )
         for f in proofs:
-            uow.problems.add_proof(dict(file_id=str(uuid.uuid4()), group_id=group.group_id, action_time=at,
-                                        file_name=f.file_name, content_type=f.content_type,
-                                        size_bytes=len(f.content), content=f.content))
+            uow.problems.add_proof(
+                dict(
+                    file_id=str(uuid.uuid4()),
+                    group_id=group.group_id,
+                    action_time=at,
+                    file_name=f.file_name,
+                    content_type=f.content_type,
+                    size_bytes=len(f.content),
+                    content=f.content,
+                )
+            )
         group.update_time = at
         uow.problems.save(group, expected)
         uow.commit()
@@ -214,13 +275,24 @@ def _announce(uow, group: ProblemGroup, event, record_id: str) -> None:
 
 def _record_action(uow, group: ProblemGroup, r: RecordResolution, stamp: dict) -> None:
     c = r.corrected
-    uow.problems.add_action(dict(
-        group_id=group.group_id, record_id=r.record_id, resolution=r.resolution.value,
-        org_unit_code=stamp["org_unit_code"], org_unit_name=stamp["org_unit_name"], user_id=stamp["user_id"],
-        role=stamp["role"], time=stamp["time"], opinion=stamp["opinion"],
-        corrected_name=c.name if c else "", corrected_gender=c.gender if c else 0,
-        corrected_birth_date=c.birth_date if c else None, corrected_document_type=c.document_type if c else "",
-        corrected_document_masked=mask_document_number(c.document_number) if c else ""))
+    uow.problems.add_action(
+        dict(
+            group_id=group.group_id,
+            record_id=r.record_id,
+            resolution=r.resolution.value,
+            org_unit_code=stamp["org_unit_code"],
+            org_unit_name=stamp["org_unit_name"],
+            user_id=stamp["user_id"],
+            role=stamp["role"],
+            time=stamp["time"],
+            opinion=stamp["opinion"],
+            corrected_name=c.name if c else "",
+            corrected_gender=c.gender if c else 0,
+            corrected_birth_date=c.birth_date if c else None,
+            corrected_document_type=c.document_type if c else "",
+            corrected_document_masked=mask_document_number(c.document_number) if c else "",
+        )
+    )
 
 
 def _reauthenticate(group: ProblemGroup, r: RecordResolution, peers, tree) -> CheckResult:
@@ -234,8 +306,11 @@ def _reauthenticate(group: ProblemGroup, r: RecordResolution, peers, tree) -> Ch
                 return checks.register_refusal(refusal, masked)
         if c.document_type == "Z":
             return checks.PASSED
-        holdings = [h for h in peers.national.check(c.document_type, c.document_hash, student.application_id)
-                    if not (h.kind is HoldingKind.RECORD and h.holder_id == r.record_id)]
+        holdings = [
+            h
+            for h in peers.national.check(c.document_type, c.document_hash, student.application_id)
+            if not (h.kind is HoldingKind.RECORD and h.holder_id == r.record_id)
+        ]
     except PeerUnavailable:
         raise Unavailable("基础数据库或全国查重服务暂时无法访问，请稍后再试") from None
     if holdings:

@@ -11,6 +11,7 @@ handler raises PeerUnavailable, nothing is committed, and the bus delivers the e
 the meantime, so the application stays 未查重认证. Retrying through the bus rather than a table of
 pending checks keeps the clear number out of this database.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,7 +30,7 @@ from xueji_dedup.service_layer import rotation
 
 log = logging.getLogger(__name__)
 
-REGISTER_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)   # seconds between attempts within one delivery
+REGISTER_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)  # seconds between attempts within one delivery
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,8 @@ class Submitted:
     revision: int
     school_code: str
     kind: str
-    category: str          # resident | hmt_foreign | no_document
-    document_type: str     # JY/T code
+    category: str  # resident | hmt_foreign | no_document
+    document_type: str  # JY/T code
     document_hash: str
     document_masked: str
     name: str
@@ -47,15 +48,16 @@ class Submitted:
     birth_date: dt.date | None
 
 
-def application_submitted(uow, app: Submitted, *, peers, tree,
-                          retry_delays=None, rotation_announced: bool = False) -> CheckResult | None:
+def application_submitted(
+    uow, app: Submitted, *, peers, tree, retry_delays=None, rotation_announced: bool = False
+) -> CheckResult | None:
     """Check a (re)submitted application; returns the result, None for a stale revision. Announced
     again by a hash-key rotation at the revision already checked: only re-keyed (rotation)."""
     number = None
-    if rotation_announced or app.category == "resident":   # before any read: no transaction held
+    if rotation_announced or app.category == "resident":  # before any read: no transaction held
         number = peers.registration.application_number(app.application_id)
         if number is None or number.revision != app.revision:
-            uow.commit()   # registration moved on (or never had it): the newer announcement decides
+            uow.commit()  # registration moved on (or never had it): the newer announcement decides
             return None
     previous = uow.province.application(app.application_id)
     if rotation_announced:
@@ -66,8 +68,13 @@ def application_submitted(uow, app: Submitted, *, peers, tree,
     if previous is not None and previous.revision >= app.revision:
         uow.commit()  # stale or repeated: nothing changes
         return None
-    in_province = ([] if app.category == "no_document" else uow.province.record_holdings(
-        app.document_type, app.document_hash, except_application=app.application_id))
+    in_province = (
+        []
+        if app.category == "no_document"
+        else uow.province.record_holdings(
+            app.document_type, app.document_hash, except_application=app.application_id
+        )
+    )
     uow.end_reads()
 
     if previous is not None and previous.reservation_id and previous.document_hash != app.document_hash:
@@ -77,17 +84,34 @@ def application_submitted(uow, app: Submitted, *, peers, tree,
         result = CheckResult(Outcome.NOT_REQUIRED)
     else:
         delays = REGISTER_RETRY_DELAYS if retry_delays is None else retry_delays
-        result, reservation_id = _check(app, number.number if number else "", in_province, peers, tree, delays)
+        result, reservation_id = _check(
+            app, number.number if number else "", in_province, peers, tree, delays
+        )
 
     uow.claim_now()
-    uow.province.save_application(dict(
-        application_id=app.application_id, revision=app.revision, school_code=app.school_code, kind=app.kind,
-        category=app.category, document_type=app.document_type, document_hash=app.document_hash,
-        document_masked=app.document_masked, outcome=result.outcome.value, reason_code=result.reason_code,
-        reason=result.reason, reservation_id=reservation_id, state="active", update_time=now()))
+    uow.province.save_application(
+        dict(
+            application_id=app.application_id,
+            revision=app.revision,
+            school_code=app.school_code,
+            kind=app.kind,
+            category=app.category,
+            document_type=app.document_type,
+            document_hash=app.document_hash,
+            document_masked=app.document_masked,
+            outcome=result.outcome.value,
+            reason_code=result.reason_code,
+            reason=result.reason,
+            reservation_id=reservation_id,
+            state="active",
+            update_time=now(),
+        )
+    )
     if result.outcome is not Outcome.NOT_REQUIRED:
-        uow.publish(events.dedup_completed(app.application_id, app.revision, app.category, result),
-                    aggregate_id=app.application_id)
+        uow.publish(
+            events.dedup_completed(app.application_id, app.revision, app.category, result),
+            aggregate_id=app.application_id,
+        )
     uow.commit()
     return result
 
@@ -101,8 +125,13 @@ def _check(app: Submitted, number: str, in_province: list[Holding], peers, tree,
     if in_province:
         return _held(checks.first_holding(in_province), app, tree), ""
     province = tree.province_of(app.school_code)
-    got = peers.national.reserve(app.document_type, app.document_hash, app.application_id,
-                                 province.code if province else "", app.school_code)
+    got = peers.national.reserve(
+        app.document_type,
+        app.document_hash,
+        app.application_id,
+        province.code if province else "",
+        app.school_code,
+    )
     if isinstance(got, Holding):
         return _held(got, app, tree), ""
     return checks.PASSED, got
@@ -110,14 +139,26 @@ def _check(app: Submitted, number: str, in_province: list[Holding], peers, tree,
 
 def verify_with_retries(register, app: Submitted, number: str, retry_delays) -> str:
     """The register's answer; PeerUnavailable once it stayed down through every pause of `retry_delays`."""
-    def logged(state) -> None:
-        log.warning("population register unavailable", extra={"fields": {
-            "application_id": app.application_id, "attempt": state.attempt_number,
-            "status": str(state.outcome.exception())}})
 
-    retrying = Retrying(retry=retry_if_exception_type(PeerUnavailable), stop=stop_after_attempt(len(retry_delays) + 1),
-                        wait=wait_chain(*(wait_fixed(d) for d in retry_delays)) if retry_delays else wait_fixed(0),
-                        after=logged, reraise=True)
+    def logged(state) -> None:
+        log.warning(
+            "population register unavailable",
+            extra={
+                "fields": {
+                    "application_id": app.application_id,
+                    "attempt": state.attempt_number,
+                    "status": str(state.outcome.exception()),
+                }
+            },
+        )
+
+    retrying = Retrying(
+        retry=retry_if_exception_type(PeerUnavailable),
+        stop=stop_after_attempt(len(retry_delays) + 1),
+        wait=wait_chain(*(wait_fixed(d) for d in retry_delays)) if retry_delays else wait_fixed(0),
+        after=logged,
+        reraise=True,
+    )
     return retrying(register.verify, app.name, app.gender, app.birth_date, number)
 
 
@@ -126,8 +167,12 @@ def _held(holding: Holding, app: Submitted, tree) -> CheckResult:
     if not province and holding.school_code in tree:
         province = tree.province_of(holding.school_code).code
     enrolled = app.category == "resident" and app.kind != RegistrationKind.PRIMARY_FRESHMAN.value
-    return checks.held(holding, checks.describe_school(tree, holding.school_code, province), app.document_masked,
-                       enrolled_resident=enrolled)
+    return checks.held(
+        holding,
+        checks.describe_school(tree, holding.school_code, province),
+        app.document_masked,
+        enrolled_resident=enrolled,
+    )
 
 
 def application_withdrawn(uow, application_id: str, *, peers) -> None:

@@ -8,6 +8,7 @@ out as ProblemRaised). A document held by records of several provinces is a cros
 its one home is the national tier (RaiseProblemGroup, called before this tier writes anything); the
 province hears it back with every other province holding a member (service_layer.national_inbox).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,7 +20,13 @@ from xueji_dedup.adapters import events
 from xueji_dedup.adapters.peers import PeerRefused
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.problems import (
-    ProblemGroup, ProblemKind, ProblemStudent, no_document_key, resolver_for, school_chain)
+    ProblemGroup,
+    ProblemKind,
+    ProblemStudent,
+    no_document_key,
+    resolver_for,
+    school_chain,
+)
 from xueji_dedup.service_layer import reporting, rotation
 
 
@@ -33,7 +40,7 @@ class RecordSnapshot:
     document_type: str
     document_hash: str
     document_masked: str
-    national_student_number: str   # masked
+    national_student_number: str  # masked
     temporary_number: bool
     name: str
     gender: int
@@ -58,13 +65,18 @@ def record_created(uow, rec: RecordSnapshot, *, peers, tree) -> list[ProblemGrou
             except PeerRefused:
                 pass  # released or expired meanwhile: the record still registers its holding below
         others = peers.national.register_record(
-            record_id=rec.record_id, document_type=rec.document_type, document_hash=rec.document_hash,
-            application_id=rec.application_id, province_code=rec.province_code, school_code=rec.school_code,
-            national_student_number=rec.national_student_number)
+            record_id=rec.record_id,
+            document_type=rec.document_type,
+            document_hash=rec.document_hash,
+            application_id=rec.application_id,
+            province_code=rec.province_code,
+            school_code=rec.school_code,
+            national_student_number=rec.national_student_number,
+        )
 
     records_sharing = [h for h in others if h.kind is HoldingKind.RECORD]
     shared = _shared_document(uow, rec, records_sharing, tree) if records_sharing else None
-    uow.end_reads()   # read before the first write (SQLite: no read transaction upgraded to a write)
+    uow.end_reads()  # read before the first write (SQLite: no read transaction upgraded to a write)
     if shared is not None and _cross_province(shared[0], tree):
         # its home is the national tier: raised there, heard back through the province's deliveries
         peers.national.raise_group(ProblemKind.SHARED_DOCUMENT, rec.document_hash, *shared, tree)
@@ -75,10 +87,22 @@ def record_created(uow, rec: RecordSnapshot, *, peers, tree) -> list[ProblemGrou
     if shared is not None:
         if not _cross_province(shared[0], tree):
             raised.append(_group(uow, ProblemKind.SHARED_DOCUMENT, rec.document_hash, *shared, tree))
-    elif rec.category == "resident" and app is not None and app.outcome == "failed" \
-            and not _in_national_group(uow, rec.record_id):
-        raised.append(_group(uow, ProblemKind.AUTHENTICATION_FAILED, rec.record_id, [_student(rec, tree, app.reason)],
-                             app.reason, tree))
+    elif (
+        rec.category == "resident"
+        and app is not None
+        and app.outcome == "failed"
+        and not _in_national_group(uow, rec.record_id)
+    ):
+        raised.append(
+            _group(
+                uow,
+                ProblemKind.AUTHENTICATION_FAILED,
+                rec.record_id,
+                [_student(rec, tree, app.reason)],
+                app.reason,
+                tree,
+            )
+        )
     if rec.category == "no_document":
         group = _no_document_twins(uow, rec, tree)
         if group is not None:
@@ -90,6 +114,7 @@ def record_created(uow, rec: RecordSnapshot, *, peers, tree) -> list[ProblemGrou
 @dataclass(frozen=True)
 class Announced:
     """What a hash-key rotation's announcement of a record carries (the G number is keyed anew)."""
+
     national_student_number: str
 
 
@@ -104,15 +129,16 @@ def record_changed(uow, rec: RecordSnapshot, *, peers, tree, announced: Announce
     if previous is not None and previous.snapshot_version >= rec.version:
         uow.commit()
         return
-    if number is not None and number.version == rec.version:   # else a newer announcement follows
+    if number is not None and number.version == rec.version:  # else a newer announcement follows
         rotation.check_key(uow.hash_key, rec.document_type, number.number, rec.document_hash)
     deleted = uow.problems.record_deleted(rec.record_id) or bool(
-        uow.province.national_groups_of(rec.record_id, status="deleted"))
+        uow.province.national_groups_of(rec.record_id, status="deleted")
+    )
     reports = []
     for group in uow.problems.groups_of_record(rec.record_id):
         report = reporting.cross_province_report(uow, group) if _refresh(group, rec) else None
         if report:
-            group.version, group.update_time = group.version + 1, now()   # as saved below
+            group.version, group.update_time = group.version + 1, now()  # as saved below
             reports.append(report)
     uow.end_reads()
     if announced is not None:
@@ -121,9 +147,14 @@ def record_changed(uow, rec: RecordSnapshot, *, peers, tree, announced: Announce
         peers.national.unregister_record(rec.record_id, "DELETED")
     elif rec.category != "no_document":
         peers.national.register_record(
-            record_id=rec.record_id, document_type=rec.document_type, document_hash=rec.document_hash,
-            application_id=rec.application_id, province_code=rec.province_code, school_code=rec.school_code,
-            national_student_number=rec.national_student_number)
+            record_id=rec.record_id,
+            document_type=rec.document_type,
+            document_hash=rec.document_hash,
+            application_id=rec.application_id,
+            province_code=rec.province_code,
+            school_code=rec.school_code,
+            national_student_number=rec.national_student_number,
+        )
     for group, actions, province in reports:
         peers.national.report_group(group, actions, tree, province)
     uow.claim_now()
@@ -139,29 +170,54 @@ def record_changed(uow, rec: RecordSnapshot, *, peers, tree, announced: Announce
 
 def _refresh(group: ProblemGroup, rec: RecordSnapshot) -> bool:
     return group.refresh_student(
-        rec.record_id, national_student_number=rec.national_student_number, temporary_number=rec.temporary_number,
-        name=rec.name, gender=rec.gender, birth_date=rec.birth_date, document_type=rec.document_type,
-        document_masked=rec.document_masked)
+        rec.record_id,
+        national_student_number=rec.national_student_number,
+        temporary_number=rec.temporary_number,
+        name=rec.name,
+        gender=rec.gender,
+        birth_date=rec.birth_date,
+        document_type=rec.document_type,
+        document_masked=rec.document_masked,
+    )
 
 
 def _index(uow, rec: RecordSnapshot, tree) -> None:
     county = tree.county_of(rec.school_code) if rec.school_code in tree else None
-    uow.province.save_record(dict(
-        record_id=rec.record_id, application_id=rec.application_id, school_code=rec.school_code,
-        county_code=county.code if county else "", category=rec.category, document_type=rec.document_type,
-        document_hash=rec.document_hash, document_masked=rec.document_masked,
-        national_student_number=rec.national_student_number, temporary_number=rec.temporary_number,
-        name=rec.name, gender=rec.gender, birth_date=rec.birth_date, snapshot_version=rec.version,
-        update_time=now()))
+    uow.province.save_record(
+        dict(
+            record_id=rec.record_id,
+            application_id=rec.application_id,
+            school_code=rec.school_code,
+            county_code=county.code if county else "",
+            category=rec.category,
+            document_type=rec.document_type,
+            document_hash=rec.document_hash,
+            document_masked=rec.document_masked,
+            national_student_number=rec.national_student_number,
+            temporary_number=rec.temporary_number,
+            name=rec.name,
+            gender=rec.gender,
+            birth_date=rec.birth_date,
+            snapshot_version=rec.version,
+            update_time=now(),
+        )
+    )
 
 
 def _student(rec: RecordSnapshot, tree, reason: str) -> ProblemStudent:
     return ProblemStudent(
-        record_id=rec.record_id, application_id=rec.application_id,
-        national_student_number=rec.national_student_number, temporary_number=rec.temporary_number,
-        name=rec.name, gender=rec.gender, birth_date=rec.birth_date, document_type=rec.document_type,
-        document_masked=rec.document_masked, reason=reason,
-        **school_chain(tree, rec.school_code, rec.province_code))
+        record_id=rec.record_id,
+        application_id=rec.application_id,
+        national_student_number=rec.national_student_number,
+        temporary_number=rec.temporary_number,
+        name=rec.name,
+        gender=rec.gender,
+        birth_date=rec.birth_date,
+        document_type=rec.document_type,
+        document_masked=rec.document_masked,
+        reason=reason,
+        **school_chain(tree, rec.school_code, rec.province_code),
+    )
 
 
 def _in_national_group(uow, record_id: str) -> bool:
@@ -175,7 +231,9 @@ def _cross_province(students: list[ProblemStudent], tree) -> bool:
     return resolver_for(tree, [s.school_code for s in students], [s.province_code for s in students])[0] == 1
 
 
-def _shared_document(uow, rec: RecordSnapshot, sharing: list[Holding], tree) -> tuple[list[ProblemStudent], str]:
+def _shared_document(
+    uow, rec: RecordSnapshot, sharing: list[Holding], tree
+) -> tuple[list[ProblemStudent], str]:
     """The students of a 一人多籍 group and its reason (read from the index)."""
     count = len(sharing) + 1
     reason = f"一人多籍：该身份证件号被{count}条学籍使用（{rec.document_masked}）"
@@ -183,12 +241,21 @@ def _shared_document(uow, rec: RecordSnapshot, sharing: list[Holding], tree) -> 
     known = {r.record_id: r for r in uow.province.records_by_ids([h.holder_id for h in sharing])}
     for h in sharing:
         r = known.get(h.holder_id)
-        students.append(ProblemStudent(
-            record_id=h.holder_id, application_id=h.application_id, national_student_number=h.national_student_number,
-            temporary_number=r.temporary_number if r else h.national_student_number.startswith("L"),
-            name=r.name if r else "", gender=r.gender if r else 0, birth_date=r.birth_date if r else None,
-            document_type=rec.document_type, document_masked=rec.document_masked, reason=reason,
-            **school_chain(tree, h.school_code, h.province_code)))
+        students.append(
+            ProblemStudent(
+                record_id=h.holder_id,
+                application_id=h.application_id,
+                national_student_number=h.national_student_number,
+                temporary_number=r.temporary_number if r else h.national_student_number.startswith("L"),
+                name=r.name if r else "",
+                gender=r.gender if r else 0,
+                birth_date=r.birth_date if r else None,
+                document_type=rec.document_type,
+                document_masked=rec.document_masked,
+                reason=reason,
+                **school_chain(tree, h.school_code, h.province_code),
+            )
+        )
     return students, reason
 
 
@@ -203,14 +270,34 @@ def _no_document_twins(uow, rec: RecordSnapshot, tree) -> ProblemGroup | None:
     key = no_document_key(uow.hash_key, rec.name, rec.gender, rec.birth_date, county.code)
     students = [_student(rec, tree, reason)]
     for t in twins:
-        students.append(_student(RecordSnapshot(
-            t.record_id, t.application_id, t.school_code, rec.province_code, t.category, t.document_type,
-            t.document_hash, t.document_masked, t.national_student_number, t.temporary_number, t.name, t.gender,
-            t.birth_date, t.snapshot_version), tree, reason))
+        students.append(
+            _student(
+                RecordSnapshot(
+                    t.record_id,
+                    t.application_id,
+                    t.school_code,
+                    rec.province_code,
+                    t.category,
+                    t.document_type,
+                    t.document_hash,
+                    t.document_masked,
+                    t.national_student_number,
+                    t.temporary_number,
+                    t.name,
+                    t.gender,
+                    t.birth_date,
+                    t.snapshot_version,
+                ),
+                tree,
+                reason,
+            )
+        )
     return _group(uow, ProblemKind.NO_DOCUMENT_DUPLICATE, key, students, reason, tree)
 
 
-def _group(uow, kind: ProblemKind, match_key: str, students: list[ProblemStudent], reason: str, tree) -> ProblemGroup:
+def _group(
+    uow, kind: ProblemKind, match_key: str, students: list[ProblemStudent], reason: str, tree
+) -> ProblemGroup:
     """Add the students to the group of the same kind and key, or open one; publishes ProblemRaised."""
     at = now()
     group = uow.problems.open_group(kind, match_key)
@@ -221,7 +308,8 @@ def _group(uow, kind: ProblemKind, match_key: str, students: list[ProblemStudent
         expected = group.version
     changed = [s for s in students if group.add(s)]
     group.resolver_level, group.resolver_unit_code = resolver_for(
-        tree, [s.school_code for s in group.students], [s.province_code for s in group.students])
+        tree, [s.school_code for s in group.students], [s.province_code for s in group.students]
+    )
     group.update_time = at
     if expected is None:
         uow.problems.add(group)
@@ -230,6 +318,3 @@ def _group(uow, kind: ProblemKind, match_key: str, students: list[ProblemStudent
     if expected is None or changed:
         uow.publish(events.problem_raised(group, reason), aggregate_id=group.group_id)
     return group
-
-
-

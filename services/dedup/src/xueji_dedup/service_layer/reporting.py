@@ -10,6 +10,7 @@ ProblemResolved come back to it as events, so this runs after the raise or the r
 Like the other handlers: read, end the read, call out (idempotent), then claim and commit. A national
 tier that is down fails the handler (PeerUnavailable) and the bus delivers the event again.
 """
+
 from __future__ import annotations
 
 from xueji_dedup.domain.problems import ProblemGroup, Resolution, StudentStatus
@@ -23,12 +24,20 @@ def problem_raised(uow, group_id: str, *, peers, tree) -> None:
     uow.commit()
 
 
-def problem_resolved(uow, group_id: str, resolution: Resolution | None, record_ids: list[str], *, peers,
-                     tree) -> None:
+def problem_resolved(
+    uow, group_id: str, resolution: Resolution | None, record_ids: list[str], *, peers, tree
+) -> None:
     group = uow.problems.get(group_id)
     report = cross_province_report(uow, group)
-    deleted = [] if group is None or resolution is not Resolution.DELETE else [
-        s.record_id for s in group.students if s.record_id in record_ids and s.status is StudentStatus.DELETED]
+    deleted = (
+        []
+        if group is None or resolution is not Resolution.DELETE
+        else [
+            s.record_id
+            for s in group.students
+            if s.record_id in record_ids and s.status is StudentStatus.DELETED
+        ]
+    )
     uow.end_reads()
     for record_id in deleted:
         peers.national.unregister_record(record_id, "DELETED")

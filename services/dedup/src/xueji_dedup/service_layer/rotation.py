@@ -18,6 +18,7 @@ rehash`) announces again, with hashes of the new key and an envelope correlation
 what dedup re-keys alone (student numbers kept in clear, no-document groups), then the purge of
 every row nothing refreshed since the rotation began.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -58,18 +59,26 @@ def application_rekeyed(uow, app, previous, *, peers, tree) -> None:
     reservation_id = previous.reservation_id
     if reservation_id and previous.state != "withdrawn":
         province = tree.province_of(app.school_code)
-        got = peers.national.reserve(app.document_type, app.document_hash, app.application_id,
-                                     province.code if province else "", app.school_code)
-        if isinstance(got, Holding):   # taken meanwhile under the new key: the record raises it later
-            log.warning("document held by another under the new key", extra={"fields": {
-                "application_id": app.application_id, "holder_id": got.holder_id}})
+        got = peers.national.reserve(
+            app.document_type,
+            app.document_hash,
+            app.application_id,
+            province.code if province else "",
+            app.school_code,
+        )
+        if isinstance(got, Holding):  # taken meanwhile under the new key: the record raises it later
+            log.warning(
+                "document held by another under the new key",
+                extra={"fields": {"application_id": app.application_id, "holder_id": got.holder_id}},
+            )
             got = ""
         if got != reservation_id:
             peers.national.release(reservation_id, "REHASHED")
         reservation_id = got
     uow.claim_now()
-    uow.province.update_application(app.application_id, document_hash=app.document_hash,
-                                    reservation_id=reservation_id, update_time=now())
+    uow.province.update_application(
+        app.application_id, document_hash=app.document_hash, reservation_id=reservation_id, update_time=now()
+    )
     uow.commit()
 
 
@@ -79,9 +88,11 @@ def rekey_formal_number(peers, record_id: str, national_student_number: str) -> 
         return
     try:
         peers.national.rekey_formal_number(record_id, national_student_number)
-    except PeerRefused as exc:   # left to the purge; the record's other rows still follow
-        log.error("formal number not keyed anew",
-                  extra={"fields": {"record_id": record_id, "status": exc.code.name}})
+    except PeerRefused as exc:  # left to the purge; the record's other rows still follow
+        log.error(
+            "formal number not keyed anew",
+            extra={"fields": {"record_id": record_id, "status": exc.code.name}},
+        )
 
 
 def rekey_shared_groups(uow, old_hash: str, new_hash: str) -> None:
@@ -93,8 +104,10 @@ def rekey_and_purge(uow, since: dt.datetime, *, dry_run: bool = False, progress=
     """Counts per step and table. One transaction; `dry_run` counts and rolls back."""
     at = now()
     with uow:
-        counts = {"student_numbers rekeyed": _rekey_numbers(uow, at, progress),
-                  "problem_groups rekeyed": _rekey_no_document_groups(uow, at)}
+        counts = {
+            "student_numbers rekeyed": _rekey_numbers(uow, at, progress),
+            "problem_groups rekeyed": _rekey_no_document_groups(uow, at),
+        }
         counts.update({f"{table} purged": n for table, n in uow.rotation.purge(since, at).items()})
         if not dry_run:
             uow.commit()

@@ -10,6 +10,7 @@ for a redelivered event is harmless: the remote calls are idempotent or read onl
 A DedupCompleted published here is counted in xueji_dedup_outcomes_total once its transaction
 commits (never for a rolled back or redelivered one), wherever the use case that published it runs.
 """
+
 from __future__ import annotations
 
 from xueji.v1 import events_pb2
@@ -27,8 +28,15 @@ from xueji_dedup.adapters.tables import inbox, outbox
 def uow_factory(runtime):
     """The spec's make_uow: units of work carrying the runtime's key, org tree and peers."""
     peers, data_keys = Peers(runtime), runtime.settings.data_keyring()
-    return lambda: DedupUnitOfWork(runtime.session_factory, runtime.after_commit, hash_key=runtime.settings.hash_key,
-                                   tree=runtime.tree, peers=peers, scope=runtime.settings.scope, data_keys=data_keys)
+    return lambda: DedupUnitOfWork(
+        runtime.session_factory,
+        runtime.after_commit,
+        hash_key=runtime.settings.hash_key,
+        tree=runtime.tree,
+        peers=peers,
+        scope=runtime.settings.scope,
+        data_keys=data_keys,
+    )
 
 
 class DedupUnitOfWork(SqlAlchemyUnitOfWork):
@@ -38,12 +46,21 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
     rotation: RotationStore
     deliveries: DeliveryStore
 
-    def __init__(self, session_factory, on_commit=None, *, hash_key: str = "", tree=None, peers=None,
-                 scope: str = "province", data_keys=None) -> None:
+    def __init__(
+        self,
+        session_factory,
+        on_commit=None,
+        *,
+        hash_key: str = "",
+        tree=None,
+        peers=None,
+        scope: str = "province",
+        data_keys=None,
+    ) -> None:
         super().__init__(session_factory, "dedup", outbox, inbox, on_commit)
         # What event handlers need besides the database (they receive only the unit of work).
         self.hash_key, self.tree, self.peers, self.scope = hash_key, tree, peers, scope
-        self.data_keys = data_keys   # seals a corrected number into ProblemResolved (adapters.events)
+        self.data_keys = data_keys  # seals a corrected number into ProblemResolved (adapters.events)
         self._claim: tuple[str, str, str] | None = None
         self._outcomes: list[events_pb2.DedupCompleted] = []
 

@@ -1,5 +1,6 @@
 """Where BufferedAuditWriter commits a group of audit entries: one COPY on PostgreSQL (one round
 trip, its own transaction), one executemany INSERT in a transaction elsewhere (SQLite)."""
+
 from __future__ import annotations
 
 import psycopg

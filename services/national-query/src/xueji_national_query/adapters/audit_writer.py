@@ -10,6 +10,7 @@ failed group is retried, not dropped. `close()` (a clean stop; also run at inter
 every entry queued before it; entries written after it are committed on the spot. A crash of the
 process loses the entries not yet committed: at most the queue, usually `linger` seconds' worth.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -29,17 +30,25 @@ UNAVAILABLE = "查询审计记录暂时无法写入，请稍后再试"
 
 
 class BufferedAuditWriter:
-    def __init__(self, sink, *, capacity: int = 10_000, max_group: int = 1_000, linger: float = 0.05,
-                 put_timeout: float = 5.0, close_timeout: float = 30.0) -> None:
-        self._sink = sink                    # .write(list[AuditEntry]) commits them, or raises
+    def __init__(
+        self,
+        sink,
+        *,
+        capacity: int = 10_000,
+        max_group: int = 1_000,
+        linger: float = 0.05,
+        put_timeout: float = 5.0,
+        close_timeout: float = 30.0,
+    ) -> None:
+        self._sink = sink  # .write(list[AuditEntry]) commits them, or raises
         self._capacity, self._max_group, self._linger = capacity, max_group, linger
         self._put_timeout, self._close_timeout = put_timeout, close_timeout
         self._entries: collections.deque[AuditEntry] = collections.deque()
-        self._queued = self._committed = 0   # counts, for flush()
+        self._queued = self._committed = 0  # counts, for flush()
         self._lock = threading.Lock()
         self._progress = threading.Condition(self._lock)  # an entry committed: room, flushes
-        self._work = threading.Event()       # entries are queued
-        self._hurry = threading.Event()      # a flush or close: stop gathering
+        self._work = threading.Event()  # entries are queued
+        self._hurry = threading.Event()  # a flush or close: stop gathering
         self._thread: threading.Thread | None = None
         self._closed = False
         _OPEN.add(self)
@@ -51,7 +60,8 @@ class BufferedAuditWriter:
                     self._thread = threading.Thread(target=self._run, name="nq-audit", daemon=True)
                     self._thread.start()
                 if len(self._entries) >= self._capacity and not self._progress.wait_for(
-                        lambda: len(self._entries) < self._capacity or self._closed, self._put_timeout):
+                    lambda: len(self._entries) < self._capacity or self._closed, self._put_timeout
+                ):
                     raise Unavailable(UNAVAILABLE)
                 if not self._closed:
                     self._entries.append(entry)
@@ -114,11 +124,15 @@ class BufferedAuditWriter:
             return time.monotonic() > deadline[0]
 
         def logged(state) -> None:
-            log.warning("lookup audit not written, retrying",
-                        extra={"fields": {"entries": len(group), "error": type(state.outcome.exception()).__name__}})
+            log.warning(
+                "lookup audit not written, retrying",
+                extra={"fields": {"entries": len(group), "error": type(state.outcome.exception()).__name__}},
+            )
 
         try:
-            Retrying(wait=wait_exponential(multiplier=0.05, max=2.0), stop=given_up, after=logged)(self._sink.write, group)
+            Retrying(wait=wait_exponential(multiplier=0.05, max=2.0), stop=given_up, after=logged)(
+                self._sink.write, group
+            )
         except RetryError:
             log.error("lookup audit entries lost at shutdown", extra={"fields": {"entries": len(group)}})
 

@@ -5,6 +5,7 @@ INSERT ... ON CONFLICT on the national student number's keyed hash (the later ch
 SQLite (embedded mode): executemany per batch. Either way the number is stored encrypted: the COPY
 path seals a batch's numbers at once (KeyRing.encrypt_many), the SQLite path through the column type.
 """
+
 from __future__ import annotations
 
 from contextlib import ExitStack
@@ -51,7 +52,7 @@ class PostgresWriter:
 
     def __init__(self, session: Session) -> None:
         self._conn = session.connection()
-        self._ring = keyring_of(self._conn.dialect)   # none bound: refused before anything is written
+        self._ring = keyring_of(self._conn.dialect)  # none bound: refused before anything is written
         raw = self._conn.connection.driver_connection
         # No one else writes the records during a load: a load that found the table empty must not
         # meet rows another load or an event writes meanwhile (reads go on until indexes are dropped).
@@ -64,7 +65,8 @@ class PostgresWriter:
             target = "national_records"
         else:
             self._conn.exec_driver_sql(
-                "CREATE TEMP TABLE nq_load (LIKE national_records INCLUDING DEFAULTS) ON COMMIT DROP")
+                "CREATE TEMP TABLE nq_load (LIKE national_records INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
             target = "nq_load"
         # The cursor and its COPY, until finish() or abort(). The COPY holds the driver connection
         # (psycopg's lock) meanwhile: nothing else may use it before then.
@@ -82,7 +84,7 @@ class PostgresWriter:
         """The load failed before finish(): the COPY is cancelled (the transaction then rolls back)."""
         try:
             self._copying.__exit__(type(failure), failure, failure.__traceback__)
-        except Exception:  # noqa: BLE001 - the load's own error is the one to report
+        except Exception:
             pass
 
     def finish(self) -> tuple[int, int]:
@@ -93,7 +95,9 @@ class PostgresWriter:
             for statement in self._rebuild:
                 self._conn.exec_driver_sql(statement)
             # Statistics of the lookup keys now, for the first lookups' plans (autovacuum does the rest).
-            self._conn.exec_driver_sql("ANALYZE national_records (national_student_number_hash, name, document_hash)")
+            self._conn.exec_driver_sql(
+                "ANALYZE national_records (national_student_number_hash, name, document_hash)"
+            )
             return self._rows, 0
         columns = ", ".join(FIELDS)
         assignments = ", ".join(f"{f} = EXCLUDED.{f}" for f in _UPDATED)
@@ -123,8 +127,10 @@ class SqliteWriter:
         hashes = [r[_NUMBER_HASH] for r in rows]
         for i in range(0, len(hashes), self._CHUNK):
             for number_hash, changed_at, digest in self._session.execute(
-                    select(t.c.national_student_number_hash, t.c.changed_at, t.c.document_hash)
-                    .where(t.c.national_student_number_hash.in_(hashes[i:i + self._CHUNK]))):
+                select(t.c.national_student_number_hash, t.c.changed_at, t.c.document_hash).where(
+                    t.c.national_student_number_hash.in_(hashes[i : i + self._CHUNK])
+                )
+            ):
                 stored[number_hash] = (changed_at, digest)
         new, newer = [], []
         for row in rows:
@@ -138,8 +144,11 @@ class SqliteWriter:
             self._session.execute(insert(t), new)
         if newer:
             self._session.execute(
-                update(t).where(t.c.national_student_number_hash == bindparam("b_nsn"))
-                .values({f: bindparam(f"v_{f}") for f in _UPDATED}), newer)
+                update(t)
+                .where(t.c.national_student_number_hash == bindparam("b_nsn"))
+                .values({f: bindparam(f"v_{f}") for f in _UPDATED}),
+                newer,
+            )
         self.inserted += len(new)
         self.updated += len(newer)
 

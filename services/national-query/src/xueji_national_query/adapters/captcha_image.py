@@ -1,4 +1,5 @@
 """Drawing a captcha answer as a distorted PNG (the `captcha` package)."""
+
 from __future__ import annotations
 
 import threading

@@ -8,6 +8,7 @@ the next rows are parsed; `finish` ends the stream, and the national dedup commi
 once; `abort` cancels it, and the national dedup keeps nothing. National-query commits its own rows
 only after the dedup answered (see bulk_load): a load that fails anywhere leaves no holder behind.
 """
+
 from __future__ import annotations
 
 import queue
@@ -21,15 +22,16 @@ from xueji_national_query.domain.vocabulary import Stage
 
 _TYPES = {t.value: t.to_proto() for t in DocumentType}
 _PRESCHOOL = Stage.PRESCHOOL.value
-_WAIT = 0.5   # seconds between looks at a stream that may have failed while the queue is full
+_WAIT = 0.5  # seconds between looks at a stream that may have failed while the queue is full
 
 
 class DedupHoldingsFeed:
     def __init__(self, channel: grpc.Channel, metadata) -> None:
         self._queue: queue.Queue = queue.Queue(maxsize=16)
         self._ended = False
-        self._call = dedup_pb2_grpc.DedupStub(channel).LoadRecordHoldings.future(self._requests(),
-                                                                                    metadata=metadata)
+        self._call = dedup_pb2_grpc.DedupStub(channel).LoadRecordHoldings.future(
+            self._requests(), metadata=metadata
+        )
 
     def _requests(self):
         while (batch := self._queue.get()) is not None:
@@ -41,7 +43,9 @@ class DedupHoldingsFeed:
         held = [r for r in rows if r[7] and r[12] != _PRESCHOOL]
         b = dedup_pb2.RecordHoldingBatch()
         if held:
-            ids, numbers, _, _, _, _, types, hashes, _, provinces, schools = list(zip(*held))[:11]  # columns, in C
+            ids, numbers, _, _, _, _, types, hashes, _, provinces, schools = list(zip(*held))[
+                :11
+            ]  # columns, in C
             b.record_ids.extend(ids)
             b.document_types.extend(map(_TYPES.__getitem__, types))
             b.document_hashes.extend(hashes)
@@ -79,7 +83,9 @@ class DedupHoldingsFeed:
             self._call.result()
         except grpc.RpcError as exc:
             if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
-                raise InvalidArgument(FieldViolation("chunk", f"全国查重服务拒绝了证件号占用数据：{exc.details()}")) from None
+                raise InvalidArgument(
+                    FieldViolation("chunk", f"全国查重服务拒绝了证件号占用数据：{exc.details()}")
+                ) from None
             raise Unavailable("全国查重服务暂时无法访问，导入未完成（未写入任何数据），请稍后重试") from None
         raise Unavailable("全国查重服务提前结束了导入，导入未完成（未写入任何数据），请稍后重试")
 

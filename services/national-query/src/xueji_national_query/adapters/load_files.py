@@ -1,4 +1,5 @@
 """Reading bulk-load files: CSV (UTF-8, or GB18030 as Excel saves it in China) and Excel (calamine)."""
+
 from __future__ import annotations
 
 import csv

@@ -7,6 +7,7 @@ mode): the same queries as SQLAlchemy Core statements built once, on the runtime
 A national student number is looked up by its keyed hash and returned opened: the PostgreSQL reader
 decrypts it with the engine's key ring (the Core reader's column type does the same).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,9 +33,11 @@ _SELECT = f"SELECT {', '.join(COLUMNS)} FROM national_records"
 # depend on the values: the records of the number first (its index), then the name among them, never
 # the other way round (a common name such as 王伟 has thousands of records).
 STATEMENTS = {
-    b"nq_by_document": (f"WITH same_number AS MATERIALIZED ({_SELECT} WHERE document_hash = ANY($1)) "
-                        f"SELECT {', '.join(COLUMNS)} FROM same_number WHERE name = $2 "
-                        f"ORDER BY changed_at DESC").encode(),
+    b"nq_by_document": (
+        f"WITH same_number AS MATERIALIZED ({_SELECT} WHERE document_hash = ANY($1)) "
+        f"SELECT {', '.join(COLUMNS)} FROM same_number WHERE name = $2 "
+        f"ORDER BY changed_at DESC"
+    ).encode(),
     b"nq_by_student_number": f"{_SELECT} WHERE national_student_number_hash = $1 AND name = $2".encode(),
 }
 _PURPOSE = t.c.national_student_number.type.purpose
@@ -44,9 +47,11 @@ UNAVAILABLE = "全国学籍查询暂时无法使用，请稍后再试"
 def record_reader(runtime):
     if make_url(runtime.database_url).get_backend_name() == "postgresql":
         dialect = runtime.engine.dialect
-        return PostgresRecordReader(PreparedConnections(runtime.database_url, STATEMENTS,
-                                                        max_idle=runtime.settings.grpc_workers),
-                                    keyring_of(dialect), hash_key_of(dialect))
+        return PostgresRecordReader(
+            PreparedConnections(runtime.database_url, STATEMENTS, max_idle=runtime.settings.grpc_workers),
+            keyring_of(dialect),
+            hash_key_of(dialect),
+        )
     return CoreRecordReader(runtime.engine)
 
 
@@ -82,17 +87,34 @@ class PostgresRecordReader:
 def _record(v: list[bytes], ring: KeyRing) -> NationalRecord:
     """A row in PostgreSQL's text format (ISO dates, UTC times: see pg_connections.SESSION)."""
     return NationalRecord(
-        v[0].decode(), ring.decrypt(v[1].decode(), _PURPOSE), v[2].decode(), int(v[3]), dt.date.fromisoformat(v[4].decode()),
-        v[5].decode(), v[6].decode(), v[7].decode(), v[8].decode(), v[9].decode(), v[10].decode(), v[11].decode(),
-        v[12].decode(), v[13] == b"t", int(v[14]), dt.datetime.fromisoformat(v[15].decode()))
+        v[0].decode(),
+        ring.decrypt(v[1].decode(), _PURPOSE),
+        v[2].decode(),
+        int(v[3]),
+        dt.date.fromisoformat(v[4].decode()),
+        v[5].decode(),
+        v[6].decode(),
+        v[7].decode(),
+        v[8].decode(),
+        v[9].decode(),
+        v[10].decode(),
+        v[11].decode(),
+        v[12].decode(),
+        v[13] == b"t",
+        int(v[14]),
+        dt.datetime.fromisoformat(v[15].decode()),
+    )
 
 
 class CoreRecordReader:
-    _BY_DOCUMENT = (select(*[t.c[c] for c in COLUMNS])
-                    .where(t.c.document_hash.in_(bindparam("hashes", expanding=True)), t.c.name == bindparam("name"))
-                    .order_by(t.c.changed_at.desc()))
+    _BY_DOCUMENT = (
+        select(*[t.c[c] for c in COLUMNS])
+        .where(t.c.document_hash.in_(bindparam("hashes", expanding=True)), t.c.name == bindparam("name"))
+        .order_by(t.c.changed_at.desc())
+    )
     _BY_STUDENT_NUMBER = select(*[t.c[c] for c in COLUMNS]).where(
-        t.c.national_student_number_hash == bindparam("nsn_hash"), t.c.name == bindparam("name"))
+        t.c.national_student_number_hash == bindparam("nsn_hash"), t.c.name == bindparam("name")
+    )
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine

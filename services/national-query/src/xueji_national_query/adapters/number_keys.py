@@ -5,6 +5,7 @@ the number (opened with the data key), so that the reloaded files and the announ
 their rows by the new hash (the number's unique key). Record ids stay as they are. Idempotent: a
 second run rewrites 0. A rotation of XUEJI_DATA_KEY is `reencrypt_table` (db.reencrypt).
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -17,8 +18,12 @@ from xueji_national_query.domain.load_rows import STUDENT_NUMBER_TYPE
 BATCH = 5000
 _PURPOSE = t.c.national_student_number.type.purpose
 # Read raw: the number as stored (the ciphertext), opened here with the ring.
-_RAW = sa.table(t.name, sa.column("record_id", sa.String), sa.column("national_student_number", sa.String),
-                sa.column("national_student_number_hash", sa.String))
+_RAW = sa.table(
+    t.name,
+    sa.column("record_id", sa.String),
+    sa.column("national_student_number", sa.String),
+    sa.column("national_student_number_hash", sa.String),
+)
 
 
 def rehash_numbers(connection, *, batch: int = BATCH) -> int:
@@ -38,7 +43,11 @@ def rehash_numbers(connection, *, batch: int = BATCH) -> int:
             if fresh != stored_hash:
                 changed.append({"b_id": record_id, "b_hash": fresh})
         if changed:
-            connection.execute(sa.update(_RAW).where(_RAW.c.record_id == sa.bindparam("b_id"))
-                               .values(national_student_number_hash=sa.bindparam("b_hash")), changed)
+            connection.execute(
+                sa.update(_RAW)
+                .where(_RAW.c.record_id == sa.bindparam("b_id"))
+                .values(national_student_number_hash=sa.bindparam("b_hash")),
+                changed,
+            )
         rewritten += len(changed)
         after = rows[-1].record_id

@@ -9,6 +9,7 @@ opens, and a query is one PQexecPrepared, which releases the GIL once while the 
 Sessions are autocommit (libpq's default), with fixed text formats (ISO dates, UTC times, UTF-8),
 and plan each prepared statement once (generic plans: no planning per query).
 """
+
 from __future__ import annotations
 
 import threading

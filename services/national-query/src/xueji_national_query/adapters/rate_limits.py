@@ -5,6 +5,7 @@ replica of the service counts the same calls, or in the library's memory storage
 Moving windows: at most N calls in any window of SECONDS seconds per key. A refused call counts
 against no key.
 """
+
 from __future__ import annotations
 
 from limits import RateLimitItemPerSecond
@@ -20,8 +21,12 @@ def storage(redis_url: str, key_prefix: str) -> Storage:
     """Redis at `redis_url` (keys under `key_prefix`), or memory when no URL is given."""
     if not redis_url:
         return MemoryStorage()
-    return storage_from_string(redis_url, key_prefix=key_prefix, socket_timeout=REDIS_TIMEOUT_SECONDS,
-                               socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+    return storage_from_string(
+        redis_url,
+        key_prefix=key_prefix,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+    )
 
 
 class CountedLimit:
@@ -35,7 +40,7 @@ class CountedLimit:
     def allow(self, *keys: str) -> bool:
         if self._item is None:
             return True
-        if len(keys) == 1:                        # one Redis round trip: hit() counts only if under
+        if len(keys) == 1:  # one Redis round trip: hit() counts only if under
             return self._strategy.hit(self._item, self.name, keys[0])
         if not all(self._strategy.test(self._item, self.name, key) for key in keys):
             return False

@@ -3,6 +3,7 @@
 The national student number is stored encrypted (the column type opens it) and found by its keyed
 hash, computed here from the hash key of the unit of work (the domain's records carry the number).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,7 +44,9 @@ class RecordRepository:
         return self._hash(STUDENT_NUMBER_TYPE, number)
 
     def version_of(self, record_id: str) -> int | None:
-        return self._session.execute(select(t.c.version).where(t.c.record_id == record_id)).scalar_one_or_none()
+        return self._session.execute(
+            select(t.c.version).where(t.c.record_id == record_id)
+        ).scalar_one_or_none()
 
     def get(self, record_id: str) -> NationalRecord | None:
         row = self._session.execute(select(t).where(t.c.record_id == record_id)).first()
@@ -51,11 +54,16 @@ class RecordRepository:
 
     def put(self, record: NationalRecord, *, exists: bool) -> None:
         values = asdict(record)
-        values["national_student_number_hash"] = number_hash = self._number_hash(record.national_student_number)
+        values["national_student_number_hash"] = number_hash = self._number_hash(
+            record.national_student_number
+        )
         # A national student number is one student's for life: a row holding it under another id
         # (loaded from a file before the events arrived) is the same record, replaced by this one.
-        self._session.execute(delete(t).where(t.c.national_student_number_hash == number_hash,
-                                              t.c.record_id != record.record_id))
+        self._session.execute(
+            delete(t).where(
+                t.c.national_student_number_hash == number_hash, t.c.record_id != record.record_id
+            )
+        )
         if exists:
             self._session.execute(update(t).where(t.c.record_id == record.record_id).values(**values))
         else:
@@ -64,12 +72,21 @@ class RecordRepository:
     # -- problem groups -------------------------------------------------------------------------
 
     def open_groups(self, record_id: str) -> int:
-        return self._session.execute(select(func.count()).select_from(p).where(p.c.record_id == record_id)).scalar_one()
+        return self._session.execute(
+            select(func.count()).select_from(p).where(p.c.record_id == record_id)
+        ).scalar_one()
 
     def open_group(self, group_id: str, record_ids: list[str]) -> None:
-        known = set(self._session.execute(
-            select(p.c.record_id).where(p.c.problem_group_id == group_id, p.c.record_id.in_(record_ids))).scalars())
-        rows = [{"record_id": r, "problem_group_id": group_id} for r in dict.fromkeys(record_ids) if r not in known]
+        known = set(
+            self._session.execute(
+                select(p.c.record_id).where(p.c.problem_group_id == group_id, p.c.record_id.in_(record_ids))
+            ).scalars()
+        )
+        rows = [
+            {"record_id": r, "problem_group_id": group_id}
+            for r in dict.fromkeys(record_ids)
+            if r not in known
+        ]
         if rows:
             self._session.execute(insert(p), rows)
         self._session.execute(update(t).where(t.c.record_id.in_(record_ids)).values(problem=True))
@@ -81,7 +98,9 @@ class RecordRepository:
             query = query.where(p.c.record_id.in_(record_ids))
         affected = record_ids or []
         if not affected:
-            affected = list(self._session.execute(select(p.c.record_id).where(p.c.problem_group_id == group_id)).scalars())
+            affected = list(
+                self._session.execute(select(p.c.record_id).where(p.c.problem_group_id == group_id)).scalars()
+            )
         self._session.execute(query)
         still_open = select(p.c.record_id).where(p.c.record_id == t.c.record_id).exists()
         self._session.execute(update(t).where(t.c.record_id.in_(affected), ~still_open).values(problem=False))
@@ -90,29 +109,42 @@ class RecordRepository:
 
     def by_document(self, name: str, hashes: list[str]) -> list[NationalRecord]:
         rows = self._session.execute(
-            select(t).where(t.c.document_hash.in_(hashes), t.c.name == name).order_by(t.c.changed_at.desc()))
+            select(t).where(t.c.document_hash.in_(hashes), t.c.name == name).order_by(t.c.changed_at.desc())
+        )
         return [to_record(r) for r in rows]
 
     def by_student_number(self, name: str, student_number: str) -> list[NationalRecord]:
         rows = self._session.execute(
-            select(t).where(t.c.national_student_number_hash == self._number_hash(student_number), t.c.name == name))
+            select(t).where(
+                t.c.national_student_number_hash == self._number_hash(student_number), t.c.name == name
+            )
+        )
         return [to_record(r) for r in rows]
 
     def preschool_by_document(self, document_hash: str) -> list[NationalRecord]:
         rows = self._session.execute(
-            select(t).where(t.c.document_hash == document_hash, t.c.stage == Stage.PRESCHOOL.value))
+            select(t).where(t.c.document_hash == document_hash, t.c.stage == Stage.PRESCHOOL.value)
+        )
         return _by_number([to_record(r) for r in rows])
 
     def formal_by_document(self, document_hash: str) -> list[NationalRecord]:
         """The formal records (primary school and above) holding a document hash, newest first."""
         rows = self._session.execute(
-            select(t).where(t.c.document_hash == document_hash, t.c.stage != Stage.PRESCHOOL.value)
-            .order_by(t.c.changed_at.desc()))
+            select(t)
+            .where(t.c.document_hash == document_hash, t.c.stage != Stage.PRESCHOOL.value)
+            .order_by(t.c.changed_at.desc())
+        )
         records = _by_number([to_record(r) for r in rows])
-        return sorted(records, key=lambda r: r.changed_at, reverse=True)   # stable: number order within a time
+        return sorted(records, key=lambda r: r.changed_at, reverse=True)  # stable: number order within a time
 
     def preschool_by_person(self, name: str, gender: int, birth_date: dt.date) -> list[NationalRecord]:
         rows = self._session.execute(
-            select(t).where(t.c.name == name, t.c.gender == gender, t.c.birth_date == birth_date,
-                            t.c.stage == Stage.PRESCHOOL.value, t.c.document_type == NO_DOCUMENT))
+            select(t).where(
+                t.c.name == name,
+                t.c.gender == gender,
+                t.c.birth_date == birth_date,
+                t.c.stage == Stage.PRESCHOOL.value,
+                t.c.document_type == NO_DOCUMENT,
+            )
+        )
         return _by_number([to_record(r) for r in rows])

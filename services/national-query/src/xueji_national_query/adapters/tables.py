@@ -6,8 +6,19 @@ numbers (a G number is G + the resident ID) are stored encrypted (xueji_common.d
 their keyed hash (hashing.student_number_hash), the unique key every lookup and load goes by
 (migration nq0004).
 """
+
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
 )
 
 from xueji_common.db.encrypted import EncryptedString
@@ -25,7 +36,9 @@ national_records = Table(
     "national_records",
     metadata,
     Column("record_id", _bytewise(36), primary_key=True),
-    Column("national_student_number", EncryptedString("national_records.national_student_number"), nullable=False),
+    Column(
+        "national_student_number", EncryptedString("national_records.national_student_number"), nullable=False
+    ),
     Column("national_student_number_hash", _bytewise(64), nullable=False, unique=True),
     Column("name", _bytewise(100), nullable=False),
     Column("gender", Integer, nullable=False),

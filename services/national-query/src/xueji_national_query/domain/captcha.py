@@ -4,6 +4,7 @@ A challenge belongs to the user it was issued to. Redeeming it is a one-time cla
 marks it used atomically whatever the answer), so a challenge can neither be reused after a right
 answer nor retried after a wrong one; a lookup without one is refused.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,8 +44,9 @@ def refuse(description: str) -> InvalidArgument:
     return InvalidArgument(FieldViolation(FIELD, description))
 
 
-def check_redeemed(challenge: Challenge | None, *, claimed: bool, user_id: str, answer: str,
-                   key: str, now: dt.datetime) -> None:
+def check_redeemed(
+    challenge: Challenge | None, *, claimed: bool, user_id: str, answer: str, key: str, now: dt.datetime
+) -> None:
     """After the claim: raises InvalidArgument on field captcha_answer unless the answer is good.
 
     `claimed` is False when the challenge had been used before this call.

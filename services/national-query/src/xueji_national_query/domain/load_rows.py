@@ -8,25 +8,31 @@ Document numbers are taken as written (upper-cased, full-width folded): records 
 the check digit do exist nationally, as problem records, so a bad number is not a reason to refuse
 the row. Change times without a zone are Beijing time (UTC+8), as the national system writes them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Callable
 
-from xueji_common.documents import DocumentError, DocumentType, mask_document_number, normalize_document_number
-from xueji_common.documents import validate_document
-from xueji_common.student_numbers import STUDENT_NUMBER
+from xueji_common.documents import (
+    DocumentError,
+    DocumentType,
+    mask_document_number,
+    normalize_document_number,
+    validate_document,
+)
 from xueji_common.hashing import loaded_record_id
+from xueji_common.student_numbers import STUDENT_NUMBER
 from xueji_national_query.domain.vocabulary import PROVINCES, EnrolmentStatus, Stage
 
 
 @dataclass(frozen=True)
 class Column:
-    header: str        # as printed in the file
-    field: str         # English name (also accepted as a header)
+    header: str  # as printed in the file
+    field: str  # English name (also accepted as a header)
     required: bool
 
 
@@ -52,14 +58,25 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 _SCHOOL_CODE = re.compile(r"[0-9]{10}")
 _GENDERS = {"1": 1, "男": 1, "2": 2, "女": 2}
-_YES_NO = {"": False, "否": False, "0": False, "N": False, "FALSE": False,
-           "是": True, "1": True, "Y": True, "TRUE": True}
-_TYPES = {t.value: t for t in DocumentType} | {t.label_zh: t for t in DocumentType} | {"a": DocumentType.PASSPORT}
+_YES_NO = {
+    "": False,
+    "否": False,
+    "0": False,
+    "N": False,
+    "FALSE": False,
+    "是": True,
+    "1": True,
+    "Y": True,
+    "TRUE": True,
+}
+_TYPES = (
+    {t.value: t for t in DocumentType} | {t.label_zh: t for t in DocumentType} | {"a": DocumentType.PASSPORT}
+)
 _STAGES = {k: s for s in Stage for k in (s.value, s.label_zh, str(s.to_proto()))}
 _STATUSES = {k: s for s in EnrolmentStatus for k in (s.value, s.label_zh, str(s.to_proto()))}
 _NUL = "不能包含空字符（NUL）"
 _UNSEEN = object()
-STUDENT_NUMBER_TYPE = "NSN"   # the hasher's type for a national student number (hashing.student_number_hash)
+STUDENT_NUMBER_TYPE = "NSN"  # the hasher's type for a national student number (hashing.student_number_hash)
 _CODES = {m: m.value for e in (DocumentType, Stage, EnrolmentStatus) for m in e}  # faster than .value
 
 
@@ -104,13 +121,34 @@ class RowParser:
     coded cells (a few thousand combinations of gender, type, province, stage, status, flag).
     """
 
-    ROW_FIELDS = ("record_id", "national_student_number", "national_student_number_hash", "name", "gender", "birth_date", "document_type",
-                  "document_hash", "document_masked", "province_code", "school_code", "school_name", "stage",
-                  "enrolment_status", "problem", "version", "changed_at")
+    ROW_FIELDS = (
+        "record_id",
+        "national_student_number",
+        "national_student_number_hash",
+        "name",
+        "gender",
+        "birth_date",
+        "document_type",
+        "document_hash",
+        "document_masked",
+        "province_code",
+        "school_code",
+        "school_name",
+        "stage",
+        "enrolment_status",
+        "problem",
+        "version",
+        "changed_at",
+    )
     _CACHE_LIMIT = 200_000
 
-    def __init__(self, positions: dict[str, int], hasher: Callable[[str, str], str], province_code: str = "",
-                 text_cells: bool = False) -> None:
+    def __init__(
+        self,
+        positions: dict[str, int],
+        hasher: Callable[[str, str], str],
+        province_code: str = "",
+        text_cells: bool = False,
+    ) -> None:
         # Missing optional columns read the empty cell appended to every row (index -1).
         self._get = itemgetter(*[positions.get(c.field, -1) for c in COLUMNS])
         self._width = max(positions.values()) + 1
@@ -126,13 +164,51 @@ class RowParser:
         if len(row) < self._width:
             row = row + [""] * (self._width - len(row))
         row.append("")
-        (nsn, name, gender, birth, doc_type, number, province, school_code, school_name, stage, status, problem,
-         changed) = self._get(row)
+        (
+            nsn,
+            name,
+            gender,
+            birth,
+            doc_type,
+            number,
+            province,
+            school_code,
+            school_name,
+            stage,
+            status,
+            problem,
+            changed,
+        ) = self._get(row)
         raw_birth, raw_changed = birth, changed
         if not self._text_cells:  # Excel cells: numbers, None, dates...
-            nsn, name, gender, doc_type, number, province, school_code, school_name, stage, status, problem = (
-                _text(v) for v in (nsn, name, gender, doc_type, number, province, school_code, school_name, stage,
-                                   status, problem))
+            (
+                nsn,
+                name,
+                gender,
+                doc_type,
+                number,
+                province,
+                school_code,
+                school_name,
+                stage,
+                status,
+                problem,
+            ) = (
+                _text(v)
+                for v in (
+                    nsn,
+                    name,
+                    gender,
+                    doc_type,
+                    number,
+                    province,
+                    school_code,
+                    school_name,
+                    stage,
+                    status,
+                    problem,
+                )
+            )
         nsn = nsn.strip().upper()
         name = name.strip()
         coded = (gender, doc_type, province, stage, status, problem)  # few distinct combinations
@@ -140,7 +216,9 @@ class RowParser:
         if codes is None:
             codes = self._code(coded)
         gender, doc_type, province, stage, status, problem = codes
-        number = number.upper() if number.isascii() and number.isalnum() else normalize_document_number(number)
+        number = (
+            number.upper() if number.isascii() and number.isalnum() else normalize_document_number(number)
+        )
         school_code = school_code.strip()
         birth = self._dates.get(birth, _UNSEEN) if birth.__class__ is str else _UNSEEN
         if birth is _UNSEEN:
@@ -149,29 +227,79 @@ class RowParser:
         if changed is _UNSEEN:
             changed = self._cached(self._times, raw_changed, _datetime)
         school_name = school_name.strip()[:200]
-        if (not STUDENT_NUMBER.fullmatch(nsn) or nsn in self._seen or not name or len(name) > 100
-                or gender is None or birth is None or doc_type is None or province not in PROVINCES
-                or (not number and doc_type is not DocumentType.OTHER) or len(number) > 30
-                or (school_code and not _SCHOOL_CODE.fullmatch(school_code)) or stage is None or status is None
-                or problem is None or changed is None or "\x00" in name or "\x00" in number or "\x00" in school_name):
-            return self._problems(row_number, nsn, name, gender, birth, doc_type, number, province, school_code,
-                                  school_name, stage, status, problem, changed)
+        if (
+            not STUDENT_NUMBER.fullmatch(nsn)
+            or nsn in self._seen
+            or not name
+            or len(name) > 100
+            or gender is None
+            or birth is None
+            or doc_type is None
+            or province not in PROVINCES
+            or (not number and doc_type is not DocumentType.OTHER)
+            or len(number) > 30
+            or (school_code and not _SCHOOL_CODE.fullmatch(school_code))
+            or stage is None
+            or status is None
+            or problem is None
+            or changed is None
+            or "\x00" in name
+            or "\x00" in number
+            or "\x00" in school_name
+        ):
+            return self._problems(
+                row_number,
+                nsn,
+                name,
+                gender,
+                birth,
+                doc_type,
+                number,
+                province,
+                school_code,
+                school_name,
+                stage,
+                status,
+                problem,
+                changed,
+            )
         self._seen[nsn] = row_number
         if doc_type in (DocumentType.HK, DocumentType.MACAO, DocumentType.TAIWAN):
             number = _canonical(doc_type, number)  # identity cards are stored as printed: A123456(3)
         code = _CODES[doc_type]
         nsn_hash = self._hash(STUDENT_NUMBER_TYPE, nsn)
-        return (loaded_record_id(nsn_hash), nsn, nsn_hash, name, gender, birth, code,
-                self._hash(code, number) if number else "",
-                mask_document_number(number), province, school_code, school_name, _CODES[stage],
-                _CODES[status], problem, 0, changed)
+        return (
+            loaded_record_id(nsn_hash),
+            nsn,
+            nsn_hash,
+            name,
+            gender,
+            birth,
+            code,
+            self._hash(code, number) if number else "",
+            mask_document_number(number),
+            province,
+            school_code,
+            school_name,
+            _CODES[stage],
+            _CODES[status],
+            problem,
+            0,
+            changed,
+        )
 
     def _code(self, cells: tuple) -> tuple:
         """The coded cells (gender, document type, province, stage, status, problem flag) parsed,
         None where a cell is not valid, remembered for the next row with the same cells."""
         gender, doc_type, province, stage, status, problem = (c.strip() for c in cells)
-        codes = (_GENDERS.get(gender), _TYPES.get(doc_type) or _TYPES.get(doc_type.upper()), province or self._province,
-                 _STAGES.get(stage), _STATUSES.get(status), _YES_NO.get(problem.upper()))
+        codes = (
+            _GENDERS.get(gender),
+            _TYPES.get(doc_type) or _TYPES.get(doc_type.upper()),
+            province or self._province,
+            _STAGES.get(stage),
+            _STATUSES.get(status),
+            _YES_NO.get(problem.upper()),
+        )
         if len(self._codes) > self._CACHE_LIMIT:
             self._codes.clear()
         self._codes[cells] = codes
@@ -188,8 +316,23 @@ class RowParser:
             parsed = cache[value] = parse(value)
             return parsed
 
-    def _problems(self, row_number, nsn, name, gender, birth, doc_type, number, province, school_code,
-                  school_name, stage, status, problem, changed) -> list[RowProblem]:
+    def _problems(
+        self,
+        row_number,
+        nsn,
+        name,
+        gender,
+        birth,
+        doc_type,
+        number,
+        province,
+        school_code,
+        school_name,
+        stage,
+        status,
+        problem,
+        changed,
+    ) -> list[RowProblem]:
         problems: list[RowProblem] = []
 
         def bad(field: str, message: str) -> None:
@@ -265,7 +408,7 @@ def _datetime(value) -> dt.datetime | None:
         except ValueError:
             return None
     # Stored in UTC: SQLite keeps no zone, so every stored time must be in the same one.
-    return (moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)).astimezone(dt.timezone.utc)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)).astimezone(dt.UTC)
 
 
 def _canonical(doc_type: DocumentType, number: str) -> str:

@@ -4,6 +4,7 @@ Input: a name and a document number, or a name and a national student number. Th
 exactly: a right number with a wrong name finds nothing, and the answer says only that (it must not
 tell that the number exists).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,10 +12,15 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from xueji_common.auth import Role
-from xueji_common.documents import DocumentError, DocumentType, mask_document_number, normalize_document_number
-from xueji_common.masking import lookup_document_number
-from xueji_common.documents import validate_document
+from xueji_common.documents import (
+    DocumentError,
+    DocumentType,
+    mask_document_number,
+    normalize_document_number,
+    validate_document,
+)
 from xueji_common.errors import FieldViolation, InvalidArgument, NotFound
+from xueji_common.masking import lookup_document_number
 from xueji_common.student_numbers import is_student_number
 from xueji_national_query.domain.doc_hash import hasher
 
@@ -45,7 +51,7 @@ class LookupQuery:
         return BY_DOCUMENT if self.document_number else BY_STUDENT_NUMBER
 
     @classmethod
-    def parse(cls, name: str, document_number: str = "", national_student_number: str = "") -> "LookupQuery":
+    def parse(cls, name: str, document_number: str = "", national_student_number: str = "") -> LookupQuery:
         problems = []
         name = name.strip()
         if not name:
@@ -80,7 +86,9 @@ class LookupQuery:
 
     def masked(self) -> tuple[str, str]:
         """(name, key) as the audit keeps them."""
-        return mask_name(self.name), mask_document_number(self.document_number or self.national_student_number)
+        return mask_name(self.name), mask_document_number(
+            self.document_number or self.national_student_number
+        )
 
 
 class AuditEntry(NamedTuple):
@@ -91,10 +99,10 @@ class AuditEntry(NamedTuple):
     role: str
     org_unit: str
     client_address: str
-    query_kind: str          # BY_DOCUMENT or BY_STUDENT_NUMBER
+    query_kind: str  # BY_DOCUMENT or BY_STUDENT_NUMBER
     name_masked: str
     key_masked: str
-    outcome: str             # found, not_found, invalid, rate_limited, captcha_refused
+    outcome: str  # found, not_found, invalid, rate_limited, captcha_refused
     result_count: int
 
 

@@ -4,6 +4,7 @@ by every replica; memory in embedded mode) is adapters.rate_limits.
 A limit is "N/SECONDS": at most N calls in any window of SECONDS seconds, per key (a user, a
 client address).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ class Limit:
     seconds: int
 
     @classmethod
-    def parse(cls, text: str) -> "Limit | None":
-        """"20/60" → 20 calls per 60 s; "0" or "" → no limit."""
+    def parse(cls, text: str) -> Limit | None:
+        """ "20/60" → 20 calls per 60 s; "0" or "" → no limit."""
         text = text.strip()
         if text in ("", "0"):
             return None

@@ -8,6 +8,7 @@ The problem flag (是否问题学籍) has two sources: the snapshot's own flag a
 that dedup announces (ProblemRaised / ProblemResolved). Events of the two producers are not ordered
 with each other, so the open groups are kept per record and the flag is their union.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,16 +20,16 @@ class NationalRecord:
     record_id: str
     national_student_number: str
     name: str
-    gender: int                  # 1 男, 2 女
+    gender: int  # 1 男, 2 女
     birth_date: dt.date
-    document_type: str           # JY/T 1001 code: "1", "6"..."A", "Z"
-    document_hash: str           # keyed hash of (type, number); "" without a number
+    document_type: str  # JY/T 1001 code: "1", "6"..."A", "Z"
+    document_hash: str  # keyed hash of (type, number); "" without a number
     document_masked: str
     province_code: str
     school_code: str
     school_name: str
-    stage: str                   # vocabulary.Stage value
-    enrolment_status: str        # vocabulary.EnrolmentStatus value
+    stage: str  # vocabulary.Stage value
+    enrolment_status: str  # vocabulary.EnrolmentStatus value
     problem: bool
     version: int
     changed_at: dt.datetime
@@ -39,8 +40,12 @@ def snapshot_applies(incoming_version: int, stored_version: int | None) -> bool:
     return stored_version is None or incoming_version > stored_version
 
 
-def loaded_row_applies(incoming_changed_at: dt.datetime, stored_changed_at: dt.datetime | None,
-                       incoming_hash: str = "", stored_hash: str = "") -> bool:
+def loaded_row_applies(
+    incoming_changed_at: dt.datetime,
+    stored_changed_at: dt.datetime | None,
+    incoming_hash: str = "",
+    stored_hash: str = "",
+) -> bool:
     """A bulk-loaded row replaces a stored record when it was changed later, or at the same time with
     another document hash: the same file loaded again after the hashing key was rotated (OPERATIONS §8)."""
     if stored_changed_at is None or incoming_changed_at > stored_changed_at:

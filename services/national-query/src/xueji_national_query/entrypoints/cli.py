@@ -1,5 +1,6 @@
 """`xueji national-query ...`: bulk load, lookups, and the stored numbers under new keys (rehash,
 reencrypt); added to the `xueji` CLI by entry point."""
+
 from __future__ import annotations
 
 import sys
@@ -38,16 +39,23 @@ def _print_report(total, inserted, updated, failed, errors, truncated) -> None:
         console.print(table)
 
 
-@cli.command(help="Bulk-load existing national records from a CSV or Excel file. Writes straight into the "
-                  "service database (XUEJI_DATABASE_URL, or the embedded SQLite file); --grpc streams the file "
-                  "to a running server instead (BulkLoadRecords). Either way every record also becomes a holder of "
-                  "its document in the national dedup (Dedup.LoadRecordHoldings at XUEJI_PEER_DEDUP_NATIONAL), "
-                  "in the same all-or-nothing load.")
+@cli.command(
+    help="Bulk-load existing national records from a CSV or Excel file. Writes straight into the "
+    "service database (XUEJI_DATABASE_URL, or the embedded SQLite file); --grpc streams the file "
+    "to a running server instead (BulkLoadRecords). Either way every record also becomes a holder of "
+    "its document in the national dedup (Dedup.LoadRecordHoldings at XUEJI_PEER_DEDUP_NATIONAL), "
+    "in the same all-or-nothing load."
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--province", default="", help="Province code of every row (when the file has no 所在省份 column).")
+@click.option(
+    "--province", default="", help="Province code of every row (when the file has no 所在省份 column)."
+)
 @click.option("--grpc", "via_grpc", is_flag=True, help="Send the file to the server at --address.")
-@click.option("--without-dedup", is_flag=True,
-              help="Only national-query's store (rebuilding it alone: the national dedup already holds these records).")
+@click.option(
+    "--without-dedup",
+    is_flag=True,
+    help="Only national-query's store (rebuilding it alone: the national dedup already holds these records).",
+)
 @caller_options
 def load(file, province, via_grpc, without_dedup, address, token, role, org, user) -> None:
     from xueji_national_query.adapters.load_files import format_of
@@ -56,8 +64,9 @@ def load(file, province, via_grpc, without_dedup, address, token, role, org, use
     if fmt is None:
         raise click.BadParameter("文件格式应为 .csv 或 .xlsx", param_hint="FILE")
     if via_grpc:
-        return _load_over_grpc(file, fmt, province, make_context(address, token, role or "system", org or "000000",
-                                                                 user))
+        return _load_over_grpc(
+            file, fmt, province, make_context(address, token, role or "system", org or "000000", user)
+        )
     from xueji_common.config import Settings
     from xueji_common.errors import DomainError
     from xueji_common.runtime.bootstrap import ServiceRuntime
@@ -71,21 +80,34 @@ def load(file, province, via_grpc, without_dedup, address, token, role, org, use
     try:
         with Progress(*columns, console=console) as progress:
             task = progress.add_task(file.name, total=None)
-            report = bulk_load(runtime.uow_factory(), file, fmt, province,
-                               progress=lambda done, total: progress.update(task, completed=done, total=total),
-                               holdings=None if without_dedup else lambda: dedup_feed(runtime))
+            report = bulk_load(
+                runtime.uow_factory(),
+                file,
+                fmt,
+                province,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+                holdings=None if without_dedup else lambda: dedup_feed(runtime),
+            )
     except DomainError as exc:
         console.print(f"[red]{exc.message}[/red]")
         sys.exit(1)
     finally:
         runtime.close()
-    _print_report(report.rows_total, report.rows_inserted, report.rows_updated, report.rows_failed, report.errors,
-                  report.errors_truncated)
+    _print_report(
+        report.rows_total,
+        report.rows_inserted,
+        report.rows_updated,
+        report.rows_failed,
+        report.errors,
+        report.errors_truncated,
+    )
 
 
-@cli.command(help="重新计算学籍号摘要：after a rotation of XUEJI_HASH_KEY, the keyed hash of every stored national "
-                  "student number computed again with the current key (deploy/OPERATIONS.md §8, before the files "
-                  "are loaded again). Works on the service database; a second run rewrites 0.")
+@cli.command(
+    help="重新计算学籍号摘要：after a rotation of XUEJI_HASH_KEY, the keyed hash of every stored national "
+    "student number computed again with the current key (deploy/OPERATIONS.md §8, before the files "
+    "are loaded again). Works on the service database; a second run rewrites 0."
+)
 def rehash() -> None:
     from xueji_national_query.adapters.number_keys import rehash_numbers
 
@@ -96,9 +118,11 @@ def rehash() -> None:
         console.print("[yellow]没有任何摘要改变：XUEJI_HASH_KEY 可能没有更换[/yellow]")
 
 
-@cli.command(help="重新加密：rewrite the stored national student numbers not under the current XUEJI_DATA_KEY "
-                  "(a data-key rotation, deploy/OPERATIONS.md §8a). Works on the service database; "
-                  "a second run rewrites 0.")
+@cli.command(
+    help="重新加密：rewrite the stored national student numbers not under the current XUEJI_DATA_KEY "
+    "(a data-key rotation, deploy/OPERATIONS.md §8a). Works on the service database; "
+    "a second run rewrites 0."
+)
 def reencrypt() -> None:
     from xueji_common.db.reencrypt import reencrypt_table
     from xueji_national_query.adapters.tables import national_records
@@ -125,16 +149,20 @@ def _service_database():
 
 
 def _load_over_grpc(file: Path, fmt: str, province: str, ctx) -> None:
-    from xueji.v1 import national_query_pb2 as nq, national_query_pb2_grpc
+    from xueji.v1 import national_query_pb2 as nq
+    from xueji.v1 import national_query_pb2_grpc
 
     formats = {"csv": nq.BULK_LOAD_FORMAT_CSV, "xlsx": nq.BULK_LOAD_FORMAT_XLSX}
     size = file.stat().st_size
-    with Progress(TextColumn("上传 {task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("上传 {task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
         task = progress.add_task(file.name, total=size)
 
         def requests():
-            yield nq.BulkLoadRecordsRequest(header=nq.BulkLoadHeader(file_name=file.name, format=formats[fmt],
-                                                                     province_code=province))
+            yield nq.BulkLoadRecordsRequest(
+                header=nq.BulkLoadHeader(file_name=file.name, format=formats[fmt], province_code=province)
+            )
             with open(file, "rb") as f:
                 while chunk := f.read(CHUNK):
                     progress.advance(task, len(chunk))
@@ -143,22 +171,32 @@ def _load_over_grpc(file: Path, fmt: str, province: str, ctx) -> None:
 
         try:
             report = national_query_pb2_grpc.NationalQueryStub(ctx.channel()).BulkLoadRecords(
-                requests(), metadata=ctx.metadata())
+                requests(), metadata=ctx.metadata()
+            )
         except grpc.RpcError as exc:
             _fail(exc)
-    _print_report(report.rows_total, report.rows_inserted, report.rows_updated, report.rows_failed, report.errors,
-                  report.errors_truncated)
+    _print_report(
+        report.rows_total,
+        report.rows_inserted,
+        report.rows_updated,
+        report.rows_failed,
+        report.errors,
+        report.errors_truncated,
+    )
 
 
-@cli.command(help="全国学籍查询: by name and document number, or name and national student number. People solve "
-                  "the captcha shown (the PNG is saved and its path printed); the system role needs none.")
+@cli.command(
+    help="全国学籍查询: by name and document number, or name and national student number. People solve "
+    "the captcha shown (the PNG is saved and its path printed); the system role needs none."
+)
 @click.option("--name", required=True, help="姓名")
 @click.option("--document-number", default="", help="身份证件号")
 @click.option("--student-number", default="", help="全国学籍号")
 @click.option("--answer", default="", help="The captcha answer (else asked for after the image is saved).")
 @caller_options
 def lookup(name, document_number, student_number, answer, address, token, role, org, user) -> None:
-    from xueji.v1 import national_query_pb2 as nq, national_query_pb2_grpc
+    from xueji.v1 import national_query_pb2 as nq
+    from xueji.v1 import national_query_pb2_grpc
     from xueji_national_query.domain.load_rows import BEIJING
     from xueji_national_query.domain.vocabulary import EnrolmentStatus, Stage
 
@@ -182,11 +220,25 @@ def lookup(name, document_number, student_number, answer, address, token, role, 
         response = stub.LookupStudent(request, metadata=ctx.metadata())
     except grpc.RpcError as exc:
         _fail(exc)
-    table = Table("姓名", "全国学籍号", "身份证件号", "所在省份", "就读学段", "就读状态", "是否问题学籍", "最新学籍变动时间")
+    table = Table(
+        "姓名",
+        "全国学籍号",
+        "身份证件号",
+        "所在省份",
+        "就读学段",
+        "就读状态",
+        "是否问题学籍",
+        "最新学籍变动时间",
+    )
     for r in response.results:
-        table.add_row(r.name, r.national_student_number, r.document.number, r.province_name or r.province_code,
-                      Stage.from_proto(r.stage).label_zh if r.stage else "",
-                      EnrolmentStatus.from_proto(r.enrolment_status).label_zh if r.enrolment_status else "",
-                      "是" if r.problem_record else "否",
-                      r.last_change_time.ToDatetime(tzinfo=BEIJING).strftime("%Y-%m-%d %H:%M:%S"))
+        table.add_row(
+            r.name,
+            r.national_student_number,
+            r.document.number,
+            r.province_name or r.province_code,
+            Stage.from_proto(r.stage).label_zh if r.stage else "",
+            EnrolmentStatus.from_proto(r.enrolment_status).label_zh if r.enrolment_status else "",
+            "是" if r.problem_record else "否",
+            r.last_change_time.ToDatetime(tzinfo=BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+        )
     console.print(table)

@@ -1,4 +1,5 @@
 """National records → protobuf messages of the contract."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,12 +13,11 @@ from xueji_common.masking import mask_student_number
 from xueji_national_query.domain.records import NationalRecord
 from xueji_national_query.domain.vocabulary import EnrolmentStatus, Stage, province_name
 
-
 # Stored codes → proto numbers, computed once (a lookup converts every record it answers with).
 _DOCUMENT_TYPES = {t.value: t.to_proto() for t in DocumentType}
 _STAGES = {s.value: s.to_proto() for s in Stage}
 _STATUSES = {s.value: s.to_proto() for s in EnrolmentStatus}
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def document_pb(record: NationalRecord, number: str) -> common_pb2.IdentityDocument:
@@ -25,8 +25,9 @@ def document_pb(record: NationalRecord, number: str) -> common_pb2.IdentityDocum
     return common_pb2.IdentityDocument(type=doc_type, number=number)
 
 
-def lookup_result(record: NationalRecord, document_number: str, student_number: str
-                  ) -> national_query_pb2.StudentLookupResult:
+def lookup_result(
+    record: NationalRecord, document_number: str, student_number: str
+) -> national_query_pb2.StudentLookupResult:
     """One result, with the two numbers as the lookup may show them (xueji_common.masking)."""
     return national_query_pb2.StudentLookupResult(
         name=record.name,
@@ -43,7 +44,7 @@ def lookup_result(record: NationalRecord, document_number: str, student_number: 
 
 def _timestamp(moment: dt.datetime) -> Timestamp:
     """As convert.timestamp (naive means UTC), in integer arithmetic rather than via a time tuple."""
-    since = (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)) - _EPOCH
+    since = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)) - _EPOCH
     return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1000)
 
 
@@ -65,5 +66,8 @@ def preschool_candidate(record: NationalRecord) -> common_pb2.PreschoolRecordCan
 def formal_holder(record: NationalRecord) -> common_pb2.FormalRecordHolder:
     """Where a formal record is, its number masked (docs/MASKING.md): registration only shows it."""
     return common_pb2.FormalRecordHolder(
-        national_student_number=mask_student_number(record.national_student_number), school_code=record.school_code,
-        school_name=record.school_name, province_code=record.province_code)
+        national_student_number=mask_student_number(record.national_student_number),
+        school_code=record.school_code,
+        school_name=record.school_name,
+        province_code=record.province_code,
+    )

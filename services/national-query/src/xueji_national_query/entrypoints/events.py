@@ -1,4 +1,5 @@
 """Event entrypoint: record snapshots (registration) and problem groups (dedup) → the read model."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,18 +7,26 @@ import datetime as dt
 from xueji.v1 import events_pb2
 from xueji_common.documents import DocumentError, DocumentType
 from xueji_common.messaging.consumer import Subscription
-from xueji_common.sealed_numbers import opened_number
 from xueji_common.orgunits import OrgLevel
+from xueji_common.sealed_numbers import opened_number
 from xueji_national_query.domain.records import NationalRecord
 from xueji_national_query.domain.vocabulary import EnrolmentStatus, Stage
 from xueji_national_query.service_layer import projection
 
 # The stage of a school in the org-unit tree, for snapshots that leave theirs unspecified.
-_TREE_STAGES = {"preschool": Stage.PRESCHOOL, "primary": Stage.PRIMARY, "nine_year": Stage.PRIMARY,
-                "junior": Stage.JUNIOR_SECONDARY, "senior": Stage.SENIOR_SECONDARY, "special": Stage.SPECIAL}
+_TREE_STAGES = {
+    "preschool": Stage.PRESCHOOL,
+    "primary": Stage.PRIMARY,
+    "nine_year": Stage.PRIMARY,
+    "junior": Stage.JUNIOR_SECONDARY,
+    "senior": Stage.SENIOR_SECONDARY,
+    "special": Stage.SPECIAL,
+}
 
 
-def record_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, uow, occurred_at: dt.datetime) -> NationalRecord:
+def record_from_snapshot(
+    snapshot: events_pb2.StudentRecordSnapshot, uow, occurred_at: dt.datetime
+) -> NationalRecord:
     """The snapshot's keyed hash and masked number are all the read model keeps of the document (no
     clear number on the bus); a record without a number (其他) has neither. The national student
     number comes sealed (sealed_numbers) and is stored encrypted beside its hash."""
@@ -29,11 +38,19 @@ def record_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, uow, occurr
     province = snapshot.province_code
     if not province and school is not None and school.level is OrgLevel.SCHOOL:
         province = uow.tree.province_of(school.code).code
-    stage = Stage.from_proto(snapshot.stage) if snapshot.stage else _TREE_STAGES.get(
-        school.stage if school else "", Stage.PRIMARY)
-    status = (EnrolmentStatus.from_proto(snapshot.enrolment_status) if snapshot.enrolment_status
-              else EnrolmentStatus.ENROLLED)
-    changed = snapshot.changed_at.ToDatetime(tzinfo=dt.timezone.utc) if snapshot.changed_at.seconds else occurred_at
+    stage = (
+        Stage.from_proto(snapshot.stage)
+        if snapshot.stage
+        else _TREE_STAGES.get(school.stage if school else "", Stage.PRIMARY)
+    )
+    status = (
+        EnrolmentStatus.from_proto(snapshot.enrolment_status)
+        if snapshot.enrolment_status
+        else EnrolmentStatus.ENROLLED
+    )
+    changed = (
+        snapshot.changed_at.ToDatetime(tzinfo=dt.UTC) if snapshot.changed_at.seconds else occurred_at
+    )
     birth = snapshot.birth_date
     return NationalRecord(
         record_id=snapshot.record_id,
@@ -56,7 +73,7 @@ def record_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, uow, occurr
 
 
 def _occurred(envelope) -> dt.datetime:
-    return envelope.occurred_at.ToDatetime(tzinfo=dt.timezone.utc)
+    return envelope.occurred_at.ToDatetime(tzinfo=dt.UTC)
 
 
 def on_record_created(event: events_pb2.StudentRecordCreated, uow, envelope) -> None:

@@ -1,4 +1,5 @@
 """gRPC bindings of national-query: NationalQuery (lookup, captcha, bulk load) and PreschoolRecords."""
+
 from __future__ import annotations
 
 from xueji.v1 import national_query_pb2_grpc
@@ -12,7 +13,12 @@ def bindings(runtime, policy=None) -> list[GrpcBinding]:
     lookups = NationalQueryServicer(runtime, policy or lookup_policy_from_env(runtime.settings))
     runtime.on_close(lookups.close)  # the queued audit entries are committed before the engine goes
     return [
-        GrpcBinding("xueji.v1.NationalQuery", national_query_pb2_grpc.add_NationalQueryServicer_to_server, lookups),
-        GrpcBinding("xueji.v1.PreschoolRecords", national_query_pb2_grpc.add_PreschoolRecordsServicer_to_server,
-                    PreschoolRecordsServicer(runtime)),
+        GrpcBinding(
+            "xueji.v1.NationalQuery", national_query_pb2_grpc.add_NationalQueryServicer_to_server, lookups
+        ),
+        GrpcBinding(
+            "xueji.v1.PreschoolRecords",
+            national_query_pb2_grpc.add_PreschoolRecordsServicer_to_server,
+            PreschoolRecordsServicer(runtime),
+        ),
     ]

@@ -1,4 +1,5 @@
 """gRPC entrypoint of PreschoolRecords: matching for the registration service (system role)."""
+
 from __future__ import annotations
 
 from xueji.v1 import national_query_pb2, national_query_pb2_grpc
@@ -33,5 +34,7 @@ class PreschoolRecordsServicer(national_query_pb2_grpc.PreschoolRecordsServicer)
             found, formal = preschool.match_by_person(uow, person.name, person.gender, birth_date), []
         else:
             raise InvalidArgument(FieldViolation("key", "请提供身份证件，或姓名、性别和出生日期"))
-        return national_query_pb2.MatchPreschoolRecordResponse(candidates=[preschool_candidate(r) for r in found],
-                                                               formal_records=[formal_holder(r) for r in formal])
+        return national_query_pb2.MatchPreschoolRecordResponse(
+            candidates=[preschool_candidate(r) for r in found],
+            formal_records=[formal_holder(r) for r in formal],
+        )

@@ -1,12 +1,13 @@
 """Bulk load of existing national records (a new deployment): check every row, load the good ones
 in one transaction, report the bad ones (row number, column, reason)."""
+
 from __future__ import annotations
 
 import csv
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from xueji_common.auth import Principal, Role
 from xueji_common.authz import authorize
@@ -18,6 +19,7 @@ from xueji_national_query.domain.doc_hash import hasher
 from xueji_national_query.domain.load_rows import HeaderError, RowParser, RowProblem, column_positions
 from xueji_national_query.domain.vocabulary import PROVINCES
 from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
+
 
 def admit(principal: Principal | None) -> None:
     """Who may load: the system role and the ministry's registrars. The servicer calls it before it
@@ -46,8 +48,14 @@ class LoadReport:
     errors_truncated: bool = False
 
 
-def bulk_load(uow: NationalQueryUnitOfWork, path: Path, fmt: str, province_code: str = "",
-              progress: Progress | None = None, holdings: Callable[[], object] | None = None) -> LoadReport:
+def bulk_load(
+    uow: NationalQueryUnitOfWork,
+    path: Path,
+    fmt: str,
+    province_code: str = "",
+    progress: Progress | None = None,
+    holdings: Callable[[], object] | None = None,
+) -> LoadReport:
     """`holdings` opens the feed of the national dedup's holdings (adapters.holdings_feed): every good
     row goes to both stores from the one pass over the file. The dedup commits first (when its stream
     ends), then this store: a failure while reading or writing leaves nothing in both; a failure of
@@ -55,7 +63,9 @@ def bulk_load(uow: NationalQueryUnitOfWork, path: Path, fmt: str, province_code:
     leaves holders without lookup rows, which loading the file again repairs (both sides upsert by
     record id)."""
     if province_code and province_code not in PROVINCES:
-        raise InvalidArgument(FieldViolation("header.province_code", "省份代码无效（应为6位省级行政区划代码）"))
+        raise InvalidArgument(
+            FieldViolation("header.province_code", "省份代码无效（应为6位省级行政区划代码）")
+        )
     try:
         header, rows, estimate = load_files.open_rows(path, fmt)
         positions = column_positions(header, bool(province_code))
@@ -104,7 +114,9 @@ class _Both:
                 part.abort(failure)
 
 
-def _load(rows, parser: RowParser, writer, report: LoadReport, estimate: int, progress: Progress | None) -> None:
+def _load(
+    rows, parser: RowParser, writer, report: LoadReport, estimate: int, progress: Progress | None
+) -> None:
     """Parses every row (one pass: checks, hash, mask) and hands the good ones to the writer in batches."""
     batch: list[tuple] = []
     total = failed = 0
@@ -131,7 +143,11 @@ def _load(rows, parser: RowParser, writer, report: LoadReport, estimate: int, pr
                 progress(total, estimate)
                 next_report = total + PROGRESS_EVERY
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidArgument(FieldViolation("chunk", f"文件无法读取：{load_files.unreadable_reason(exc)}（第{total + 1}行附近）")) from None
+        raise InvalidArgument(
+            FieldViolation(
+                "chunk", f"文件无法读取：{load_files.unreadable_reason(exc)}（第{total + 1}行附近）"
+            )
+        ) from None
     finally:
         report.rows_total, report.rows_failed = total, failed
     if batch:

@@ -1,10 +1,12 @@
 """全国学籍查询 use cases: issue a captcha, look a student up (captcha, rate limits, audit)."""
+
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from xueji_common.auth import Principal, Role
 from xueji_common.authz import authorize
@@ -13,7 +15,13 @@ from xueji_common.documents import mask_document_number
 from xueji_common.errors import InvalidArgument
 from xueji_national_query.domain import captcha
 from xueji_national_query.domain.lookup import (
-    BY_DOCUMENT, BY_STUDENT_NUMBER, CAPTCHA_ROLES, AuditEntry, LookupQuery, mask_name, nothing_found,
+    BY_DOCUMENT,
+    BY_STUDENT_NUMBER,
+    CAPTCHA_ROLES,
+    AuditEntry,
+    LookupQuery,
+    mask_name,
+    nothing_found,
 )
 from xueji_national_query.domain.rate_limit import RateLimited, RateLimiter
 from xueji_national_query.domain.records import NationalRecord
@@ -26,18 +34,18 @@ TOO_MANY = "查询过于频繁，请稍后再试"
 @dataclass(frozen=True)
 class Caller:
     principal: Principal
-    address: str           # client address without the port, e.g. "ipv4:10.0.0.7" (behind a trusted
-                           # gateway: the address the gateway saw)
+    address: str  # client address without the port, e.g. "ipv4:10.0.0.7" (behind a trusted
+    # gateway: the address the gateway saw)
 
 
 @dataclass
 class LookupPolicy:
     """Abuse limits of the lookup (xueji_national_query.config: the XUEJI_ variables)."""
 
-    people: RateLimiter        # lookups per signed-in user
-    addresses: RateLimiter     # lookups per client address (people)
-    systems: RateLimiter       # lookups per system caller
-    captchas: RateLimiter      # captchas per user
+    people: RateLimiter  # lookups per signed-in user
+    addresses: RateLimiter  # lookups per client address (people)
+    systems: RateLimiter  # lookups per system caller
+    captchas: RateLimiter  # captchas per user
     captcha_ttl: dt.timedelta = dt.timedelta(minutes=2)
     # Gateways whose x-forwarded-for names the client (the address limit and the audit use it).
     trusted_proxies: tuple = ()
@@ -56,15 +64,24 @@ class IssuedCaptcha:
     expire_time: dt.datetime
 
 
-def create_captcha(uow: NationalQueryUnitOfWork, caller: Caller, policy: LookupPolicy,
-                   draw: Callable[[str], bytes], now: dt.datetime | None = None) -> IssuedCaptcha:
+def create_captcha(
+    uow: NationalQueryUnitOfWork,
+    caller: Caller,
+    policy: LookupPolicy,
+    draw: Callable[[str], bytes],
+    now: dt.datetime | None = None,
+) -> IssuedCaptcha:
     authorize(caller.principal, CAPTCHA_ROLES)
     if not policy.captchas.allow(f"user:{caller.principal.user_id}"):
         raise RateLimited(TOO_MANY)
     now = now or utc_now()
     answer, captcha_id = captcha.new_answer(), str(uuid.uuid4())
-    challenge = captcha.Challenge(captcha_id, captcha.answer_digest(uow.hash_key, captcha_id, answer),
-                                  caller.principal.user_id, now + policy.captcha_ttl)
+    challenge = captcha.Challenge(
+        captcha_id,
+        captcha.answer_digest(uow.hash_key, captcha_id, answer),
+        caller.principal.user_id,
+        now + policy.captcha_ttl,
+    )
     with uow:
         uow.captchas.purge_expired(now - dt.timedelta(hours=1))
         uow.captchas.add(challenge)
@@ -101,14 +118,24 @@ class LookupStores:
     hash_key: str
 
 
-def lookup_student(stores: LookupStores, request: LookupRequest, caller: Caller, policy: LookupPolicy,
-                   now: dt.datetime | None = None) -> tuple[LookupQuery, list[NationalRecord]]:
+def lookup_student(
+    stores: LookupStores,
+    request: LookupRequest,
+    caller: Caller,
+    policy: LookupPolicy,
+    now: dt.datetime | None = None,
+) -> tuple[LookupQuery, list[NationalRecord]]:
     """The records of the student; NotFound when none. Ministry systems (system role) skip the
     captcha; everyone else redeems one per lookup, whatever the result. Every call is audited."""
     authorize(caller.principal, (*CAPTCHA_ROLES, Role.SYSTEM))
     now = now or utc_now()
-    audit = _Audit(caller, now, BY_DOCUMENT if request.document_number else BY_STUDENT_NUMBER,
-                   request.name, request.document_number or request.national_student_number)
+    audit = _Audit(
+        caller,
+        now,
+        BY_DOCUMENT if request.document_number else BY_STUDENT_NUMBER,
+        request.name,
+        request.document_number or request.national_student_number,
+    )
     if not policy.admit_lookup(caller):
         stores.write_audit(audit.entry("rate_limited"))
         raise RateLimited(TOO_MANY)
@@ -147,14 +174,20 @@ def _redeem(uow: NationalQueryUnitOfWork, request: LookupRequest, caller: Caller
     if not request.captcha_id or not request.captcha_answer.strip():
         raise captcha.refuse("请输入验证码")
     challenge, claimed = uow.captchas.claim(request.captcha_id, now)
-    captcha.check_redeemed(challenge, claimed=claimed, user_id=caller.principal.user_id,
-                           answer=request.captcha_answer, key=uow.hash_key, now=now)
+    captcha.check_redeemed(
+        challenge,
+        claimed=claimed,
+        user_id=caller.principal.user_id,
+        answer=request.captcha_answer,
+        key=uow.hash_key,
+        now=now,
+    )
 
 
 class _Audit:
     """The audit entry of one call: masked from the raw request until the query parses."""
 
-    __slots__ = ("caller", "now", "kind", "raw_name", "raw_key", "query")
+    __slots__ = ("caller", "kind", "now", "query", "raw_key", "raw_name")
 
     def __init__(self, caller: Caller, now: dt.datetime, kind: str, raw_name: str, raw_key: str) -> None:
         self.caller, self.now, self.kind, self.raw_name, self.raw_key = caller, now, kind, raw_name, raw_key
@@ -164,7 +197,20 @@ class _Audit:
         if self.query is not None:
             name_masked, key_masked = self.query.masked()
         else:
-            name_masked, key_masked = mask_name(self.raw_name.strip()), mask_document_number(self.raw_key.strip())
+            name_masked, key_masked = (
+                mask_name(self.raw_name.strip()),
+                mask_document_number(self.raw_key.strip()),
+            )
         p = self.caller.principal
-        return AuditEntry(self.now, p.user_id, p.role.value, p.org_unit, self.caller.address[:100], self.kind,
-                          name_masked[:100], key_masked[:40], outcome, count)
+        return AuditEntry(
+            self.now,
+            p.user_id,
+            p.role.value,
+            p.org_unit,
+            self.caller.address[:100],
+            self.kind,
+            name_masked[:100],
+            key_masked[:40],
+            outcome,
+            count,
+        )

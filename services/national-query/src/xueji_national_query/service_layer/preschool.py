@@ -5,6 +5,7 @@ problem record (一人多籍). By name, gender and birth date: for children with
 preschool records without one (several children may share the key). The registrar decides among
 several candidates; this service only finds them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,13 +24,16 @@ def admit(principal: Principal | None) -> None:
     authorize(principal, (Role.SYSTEM,))
 
 
-def match_by_document(uow: NationalQueryUnitOfWork, doc_type: DocumentType, number: str
-                      ) -> tuple[list[NationalRecord], list[NationalRecord]]:
+def match_by_document(
+    uow: NationalQueryUnitOfWork, doc_type: DocumentType, number: str
+) -> tuple[list[NationalRecord], list[NationalRecord]]:
     """(the preschool records, the formal records) holding the number: a child with a formal record
     is already a formal student (manual 4.5), wherever it is."""
     number = normalize_document_number(number or "")
     if not number:
-        raise InvalidArgument(FieldViolation("document.number", "身份证件号不能为空；无证件的儿童请按姓名、性别、出生日期匹配"))
+        raise InvalidArgument(
+            FieldViolation("document.number", "身份证件号不能为空；无证件的儿童请按姓名、性别、出生日期匹配")
+        )
     try:  # numbers that fail validation still exist in problem records: match them as written
         number = validate_document(doc_type, number).number
     except DocumentError:
@@ -39,8 +43,9 @@ def match_by_document(uow: NationalQueryUnitOfWork, doc_type: DocumentType, numb
         return uow.records.preschool_by_document(key), uow.records.formal_by_document(key)
 
 
-def match_by_person(uow: NationalQueryUnitOfWork, name: str, gender: int, birth_date: dt.date | None
-                    ) -> list[NationalRecord]:
+def match_by_person(
+    uow: NationalQueryUnitOfWork, name: str, gender: int, birth_date: dt.date | None
+) -> list[NationalRecord]:
     problems = []
     if not name.strip():
         problems.append(FieldViolation("person.name", "姓名不能为空"))

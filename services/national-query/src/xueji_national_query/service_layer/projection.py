@@ -3,6 +3,7 @@
 Event handlers receive an open unit of work from the consumer (its inbox makes them idempotent) and
 commit it themselves.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace

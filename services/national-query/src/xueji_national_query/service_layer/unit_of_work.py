@@ -4,6 +4,7 @@ It also carries the key of the document hashes: the event handlers that receive 
 hash of each record's document number themselves, the record repository that of each national
 student number.
 """
+
 from xueji_common.db.uow import SqlAlchemyUnitOfWork
 from xueji_national_query.adapters.lookups import AuditLog, CaptchaRepository
 from xueji_national_query.adapters.records import RecordRepository

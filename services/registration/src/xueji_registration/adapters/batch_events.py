@@ -10,6 +10,7 @@ leaving out empty ones as the runtime does, so that the bytes are exactly what
 Why: 7.7 µs an application against the runtime's 37.2 (4.8 ×, `bench/parallel_paths.py --rows 5000`,
 7 Dec 2026).
 """
+
 from __future__ import annotations
 
 from google.protobuf import any_pb2
@@ -25,7 +26,7 @@ from xueji_registration.domain.batches import SubmittedBatch
 EVENT_TYPE = "ApplicationSubmitted"
 _TYPE_URL = any_pb2.Any()
 _TYPE_URL.Pack(events_pb2.ApplicationSubmitted())
-_PROTO_TYPES = {t.value: t.to_proto() for t in DocumentType}   # by code: an enum member hashes in Python
+_PROTO_TYPES = {t.value: t.to_proto() for t in DocumentType}  # by code: an enum member hashes in Python
 
 
 def _varint(n: int) -> bytes:
@@ -41,8 +42,8 @@ def _varint(n: int) -> bytes:
 
 _BYTE = [bytes((n,)) for n in range(0x100)]
 # Field keys (field number << 3 | wire type), as bytes.
-_LEN = {n: _BYTE[n << 3 | 2] for n in range(1, 16)}    # length-delimited: string, bytes, message
-_VARINT = {n: _BYTE[n << 3] for n in range(1, 16)}     # int32, enum
+_LEN = {n: _BYTE[n << 3 | 2] for n in range(1, 16)}  # length-delimited: string, bytes, message
+_VARINT = {n: _BYTE[n << 3] for n in range(1, 16)}  # int32, enum
 
 
 def _bytes(field: int, data: bytes) -> bytes:
@@ -71,21 +72,37 @@ class _Remembered(dict):
         return made
 
 
-def submitted_envelopes(batch: SubmittedBatch, *, county_code: str, by: Principal, producer: str,
-                        event_ids: list[str], occurred_at: Timestamp) -> list[tuple[str, str, bytes]]:
+def submitted_envelopes(
+    batch: SubmittedBatch,
+    *,
+    county_code: str,
+    by: Principal,
+    producer: str,
+    event_ids: list[str],
+    occurred_at: Timestamp,
+) -> list[tuple[str, str, bytes]]:
     """(event id, application id, envelope) of every application of the batch, in order."""
     app = batch.shared
     shared_snapshot = events_pb2.ApplicationSnapshot(
-        school_code=app.school_code, county_code=county_code, kind=app.kind.to_proto(),
-        category=app.category.to_proto()).SerializeToString()                                 # fields 2-5
-    revision = events_pb2.ApplicationSnapshot(revision=app.revision).SerializeToString()      # field 14
-    stamp = events_pb2.ApplicationSubmitted(submitted_by=common_pb2.AuditStamp(
-        org_unit_code=by.org_unit, user_id=by.user_id, role=by.role.proto,
-        time=timestamp(app.submitted_at or app.created_at))).SerializeToString()              # field 2
-    head = events_pb2.EventEnvelope(type=EVENT_TYPE, occurred_at=occurred_at, producer=producer
-                                    ).SerializeToString()                                     # fields 2-4
+        school_code=app.school_code,
+        county_code=county_code,
+        kind=app.kind.to_proto(),
+        category=app.category.to_proto(),
+    ).SerializeToString()  # fields 2-5
+    revision = events_pb2.ApplicationSnapshot(revision=app.revision).SerializeToString()  # field 14
+    stamp = events_pb2.ApplicationSubmitted(
+        submitted_by=common_pb2.AuditStamp(
+            org_unit_code=by.org_unit,
+            user_id=by.user_id,
+            role=by.role.proto,
+            time=timestamp(app.submitted_at or app.created_at),
+        )
+    ).SerializeToString()  # field 2
+    head = events_pb2.EventEnvelope(
+        type=EVENT_TYPE, occurred_at=occurred_at, producer=producer
+    ).SerializeToString()  # fields 2-4
     type_url = _text(1, _TYPE_URL.type_url)
-    tail = context_tail()                                                                     # fields 8-10
+    tail = context_tail()  # fields 8-10
     doc_types = _Remembered(lambda code: _number(9, _PROTO_TYPES[code]))
     born_on = _Remembered(lambda d: _bytes(8, _number(1, d.year) + _number(2, d.month) + _number(3, d.day)))
     grades = _Remembered(lambda v: _text(12, v))
@@ -96,14 +113,33 @@ def submitted_envelopes(batch: SubmittedBatch, *, county_code: str, by: Principa
         identity, form = row.identity, row.form
         doc = identity.document
         aggregate = _text(5, row.application_id)
-        snapshot = b"".join((
-            _LEN[1], aggregate[1:], shared_snapshot, _text(6, identity.name), genders[identity.gender],
-            born_on[identity.birth_date], doc_types[doc.type._value_], _text(10, mask_document_number(doc.number)),
-            _text(11, row.document_hash), grades[form.get("grade", "")], classes[form.get("className", "")],
-            revision))
-        payload = _bytes(1, snapshot) + stamp   # no clear number: events.application_submitted
-        envelope = b"".join((_text(1, event_id), head, aggregate, _LEN[6], aggregate[1:],
-                             _bytes(7, type_url + _bytes(2, payload)), tail))
+        snapshot = b"".join(
+            (
+                _LEN[1],
+                aggregate[1:],
+                shared_snapshot,
+                _text(6, identity.name),
+                genders[identity.gender],
+                born_on[identity.birth_date],
+                doc_types[doc.type._value_],
+                _text(10, mask_document_number(doc.number)),
+                _text(11, row.document_hash),
+                grades[form.get("grade", "")],
+                classes[form.get("className", "")],
+                revision,
+            )
+        )
+        payload = _bytes(1, snapshot) + stamp  # no clear number: events.application_submitted
+        envelope = b"".join(
+            (
+                _text(1, event_id),
+                head,
+                aggregate,
+                _LEN[6],
+                aggregate[1:],
+                _bytes(7, type_url + _bytes(2, payload)),
+                tail,
+            )
+        )
         out.append((event_id, row.application_id, envelope))
     return out
-

@@ -1,8 +1,9 @@
 """The national student-number port over gRPC: dedup's national tier `Dedup.ReserveStudentNumber`."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 import grpc
 
@@ -10,8 +11,10 @@ from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc
 from xueji_registration.domain.records import NumberKind
 from xueji_registration.service_layer.ports import NumberTaken
 
-_KIND = {NumberKind.FORMAL: common_pb2.STUDENT_NUMBER_KIND_FORMAL,
-         NumberKind.TEMPORARY: common_pb2.STUDENT_NUMBER_KIND_TEMPORARY}
+_KIND = {
+    NumberKind.FORMAL: common_pb2.STUDENT_NUMBER_KIND_FORMAL,
+    NumberKind.TEMPORARY: common_pb2.STUDENT_NUMBER_KIND_TEMPORARY,
+}
 
 
 class NumberServiceError(RuntimeError):
@@ -19,21 +22,33 @@ class NumberServiceError(RuntimeError):
 
 
 class GrpcStudentNumbers:
-    def __init__(self, channel: Callable[[], grpc.Channel], metadata: Callable[[], list], timeout: float = 10.0):
+    def __init__(
+        self, channel: Callable[[], grpc.Channel], metadata: Callable[[], list], timeout: float = 10.0
+    ):
         self._channel = channel
         self._metadata = metadata
         self._timeout = timeout
 
-    def reserve(self, *, kind: NumberKind, owner_id: str, division_code: str, birth_date: dt.date,
-                resident_id_number: str = "") -> str:
+    def reserve(
+        self,
+        *,
+        kind: NumberKind,
+        owner_id: str,
+        division_code: str,
+        birth_date: dt.date,
+        resident_id_number: str = "",
+    ) -> str:
         request = dedup_pb2.ReserveStudentNumberRequest(
-            kind=_KIND[kind], owner_id=owner_id, division_code=division_code,
+            kind=_KIND[kind],
+            owner_id=owner_id,
+            division_code=division_code,
             birth_date=common_pb2.Date(year=birth_date.year, month=birth_date.month, day=birth_date.day),
             resident_id_number=resident_id_number if kind is NumberKind.FORMAL else "",
         )
         try:
             reply = dedup_pb2_grpc.DedupStub(self._channel()).ReserveStudentNumber(
-                request, metadata=self._metadata(), timeout=self._timeout)
+                request, metadata=self._metadata(), timeout=self._timeout
+            )
         except grpc.RpcError as exc:
             if exc.code() == grpc.StatusCode.ALREADY_EXISTS and kind is NumberKind.FORMAL:
                 raise NumberTaken(owner_id) from None

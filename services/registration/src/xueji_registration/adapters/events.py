@@ -2,6 +2,7 @@
 number travels as its keyed hash and masked (mask_document_number, the one policy), never in clear; a
 national student number the same, plus sealed with the data key for the services that keep it
 (xueji_common.sealed_numbers). `keys` is the unit of work's Collaborators (data_keys, hash_key)."""
+
 from __future__ import annotations
 
 from xueji.v1 import common_pb2, events_pb2
@@ -12,20 +13,35 @@ from xueji_common.sealed_numbers import snapshot_number_fields
 from xueji_registration.domain.model import Application, Stamp
 from xueji_registration.domain.records import StudentRecord
 
-_STAGE = {"primary": events_pb2.SCHOOL_STAGE_PRIMARY, "junior": events_pb2.SCHOOL_STAGE_JUNIOR_SECONDARY,
-          "senior": events_pb2.SCHOOL_STAGE_SENIOR_SECONDARY, "special": events_pb2.SCHOOL_STAGE_SPECIAL}
-_ENROLMENT = {"enrolled": events_pb2.ENROLMENT_STATUS_ENROLLED, "left": events_pb2.ENROLMENT_STATUS_LEFT,
-              "graduated": events_pb2.ENROLMENT_STATUS_GRADUATED}
+_STAGE = {
+    "primary": events_pb2.SCHOOL_STAGE_PRIMARY,
+    "junior": events_pb2.SCHOOL_STAGE_JUNIOR_SECONDARY,
+    "senior": events_pb2.SCHOOL_STAGE_SENIOR_SECONDARY,
+    "special": events_pb2.SCHOOL_STAGE_SPECIAL,
+}
+_ENROLMENT = {
+    "enrolled": events_pb2.ENROLMENT_STATUS_ENROLLED,
+    "left": events_pb2.ENROLMENT_STATUS_LEFT,
+    "graduated": events_pb2.ENROLMENT_STATUS_GRADUATED,
+}
 
 
 def stamp_pb(stamp: Stamp | None, role_proto: int = 0, unit_name: str = "") -> common_pb2.AuditStamp:
     if stamp is None:
         return common_pb2.AuditStamp()
-    return common_pb2.AuditStamp(org_unit_code=stamp.unit_code, org_unit_name=unit_name, user_id=stamp.user_id,
-                                 role=role_proto, time=timestamp(stamp.time), opinion=stamp.opinion)
+    return common_pb2.AuditStamp(
+        org_unit_code=stamp.unit_code,
+        org_unit_name=unit_name,
+        user_id=stamp.user_id,
+        role=role_proto,
+        time=timestamp(stamp.time),
+        opinion=stamp.opinion,
+    )
 
 
-def application_submitted(app: Application, *, county_code: str, by: Principal) -> events_pb2.ApplicationSubmitted:
+def application_submitted(
+    app: Application, *, county_code: str, by: Principal
+) -> events_pb2.ApplicationSubmitted:
     doc = app.identity.document
     return events_pb2.ApplicationSubmitted(
         application=events_pb2.ApplicationSnapshot(
@@ -45,15 +61,18 @@ def application_submitted(app: Application, *, county_code: str, by: Principal) 
             revision=app.revision,
         ),
         submitted_by=common_pb2.AuditStamp(
-            org_unit_code=by.org_unit, user_id=by.user_id, role=by.role.proto,
+            org_unit_code=by.org_unit,
+            user_id=by.user_id,
+            role=by.role.proto,
             time=timestamp(app.submitted_at or app.created_at),
         ),
     )
 
 
 def application_withdrawn(app: Application, *, by: Principal) -> events_pb2.ApplicationWithdrawn:
-    return events_pb2.ApplicationWithdrawn(application_id=app.application_id,
-                                           withdrawn_by=stamp_pb(app.withdrawal, by.role.proto))
+    return events_pb2.ApplicationWithdrawn(
+        application_id=app.application_id, withdrawn_by=stamp_pb(app.withdrawal, by.role.proto)
+    )
 
 
 def record_snapshot(record: StudentRecord, keys) -> events_pb2.StudentRecordSnapshot:

@@ -9,6 +9,7 @@ condition on `application_id` so that the two cannot both win on one file: which
 first, the other's statement (re-checked by PostgreSQL on the committed row) leaves it alone, and
 `attach` then refuses the application instead of pointing it at a file that is gone.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -72,19 +73,40 @@ class FileRepository:
         self._session = session
 
     def add(self, f: StoredFile, content: bytes) -> None:
-        self._session.execute(insert(t).values(
-            file_id=f.file_id, school_code=f.school_code, purpose=f.purpose.value, file_name=f.file_name,
-            content_type=f.content_type, size_bytes=f.size_bytes, sha256=hashlib.sha256(content).hexdigest(),
-            storage_key=f.storage_key, uploaded_by=f.uploaded_by, uploaded_at=f.uploaded_at,
-        ))
+        self._session.execute(
+            insert(t).values(
+                file_id=f.file_id,
+                school_code=f.school_code,
+                purpose=f.purpose.value,
+                file_name=f.file_name,
+                content_type=f.content_type,
+                size_bytes=f.size_bytes,
+                sha256=hashlib.sha256(content).hexdigest(),
+                storage_key=f.storage_key,
+                uploaded_by=f.uploaded_by,
+                uploaded_at=f.uploaded_at,
+            )
+        )
 
     def get_many(self, file_ids) -> dict[str, StoredFile]:
         if not file_ids:
             return {}
         rows = self._session.execute(select(t).where(t.c.file_id.in_(list(file_ids)))).all()
-        return {r.file_id: StoredFile(r.file_id, r.school_code, Purpose(r.purpose), r.file_name, r.content_type,
-                                      r.size_bytes, r.storage_key, r.uploaded_by, utc(r.uploaded_at),
-                                      r.application_id or "") for r in rows}
+        return {
+            r.file_id: StoredFile(
+                r.file_id,
+                r.school_code,
+                Purpose(r.purpose),
+                r.file_name,
+                r.content_type,
+                r.size_bytes,
+                r.storage_key,
+                r.uploaded_by,
+                utc(r.uploaded_at),
+                r.application_id or "",
+            )
+            for r in rows
+        }
 
     def attach(self, file_ids, application_id: str) -> None:
         """Attach files to the application; refused when one of them is gone (purged since it was
@@ -92,11 +114,18 @@ class FileRepository:
         wanted = set(file_ids)
         if not wanted:
             return
-        result = self._session.execute(update(t).where(
-            t.c.file_id.in_(wanted), or_(t.c.application_id.is_(None), t.c.application_id == application_id),
-        ).values(application_id=application_id))
+        result = self._session.execute(
+            update(t)
+            .where(
+                t.c.file_id.in_(wanted),
+                or_(t.c.application_id.is_(None), t.c.application_id == application_id),
+            )
+            .values(application_id=application_id)
+        )
         if result.rowcount != len(wanted):
-            raise InvalidArgument(FieldViolation("proof_material_ids", "文件不存在或已被其他申请使用，请重新上传"))
+            raise InvalidArgument(
+                FieldViolation("proof_material_ids", "文件不存在或已被其他申请使用，请重新上传")
+            )
 
     def delete_unattached(self, uploaded_before: dt.datetime, limit: int) -> list[str]:
         """Delete up to `limit` of the oldest files attached to no application and uploaded before
@@ -105,5 +134,6 @@ class FileRepository:
         unattached = (t.c.application_id.is_(None), t.c.uploaded_at < uploaded_before)
         oldest = select(t.c.file_id).where(*unattached).order_by(t.c.uploaded_at).limit(limit)
         deleted = self._session.execute(
-            delete(t).where(t.c.file_id.in_(oldest.scalar_subquery()), *unattached).returning(t.c.storage_key))
+            delete(t).where(t.c.file_id.in_(oldest.scalar_subquery()), *unattached).returning(t.c.storage_key)
+        )
         return list(deleted.scalars())

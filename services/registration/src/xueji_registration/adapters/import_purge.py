@@ -1,5 +1,6 @@
 """SQL of the import purge (service_layer.uploads.purge_old_imports): an import and its rows (the
 failed rows' cells, encrypted, kept for the error report) deleted once older than the retention."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,8 +12,14 @@ from xueji_registration.adapters.preschool_tables import import_rows, imports
 
 
 def oldest_before(session: Session, cutoff: dt.datetime, limit: int) -> list[str]:
-    return list(session.execute(select(imports.c.import_id).where(imports.c.created_at < cutoff)
-                                .order_by(imports.c.created_at).limit(limit)).scalars())
+    return list(
+        session.execute(
+            select(imports.c.import_id)
+            .where(imports.c.created_at < cutoff)
+            .order_by(imports.c.created_at)
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def delete_imports(session: Session, import_ids: list[str]) -> None:

@@ -1,4 +1,5 @@
 """Imports and their per-row outcomes in SQL."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,7 +22,7 @@ from xueji_registration.domain.model import ACTIVE_STATES, first_holders
 class ImportRecord:
     import_id: str
     school_code: str
-    template: str                 # excel.columns.Template.key
+    template: str  # excel.columns.Template.key
     kind: str | None
     category: str | None
     file_name: str
@@ -41,7 +42,7 @@ class StoredRow(NamedTuple):
     row_number: int
     created_id: str | None
     cells: list[str] | None
-    errors: list[list[str]] | None   # [[column, field, message], ...]
+    errors: list[list[str]] | None  # [[column, field, message], ...]
 
 
 class ImportRepository:
@@ -57,7 +58,8 @@ class ImportRepository:
 
     def by_request(self, school_code: str, request_id: str) -> ImportRecord | None:
         row = self._session.execute(
-            select(t).where(t.c.school_code == school_code, t.c.request_id == request_id)).first()
+            select(t).where(t.c.school_code == school_code, t.c.request_id == request_id)
+        ).first()
         return _record(row) if row else None
 
     def add_rows(self, import_id: str, rows: list[StoredRow]) -> None:
@@ -73,17 +75,24 @@ class ImportRepository:
             matching = a.c.document_hash == any_(bindparam("hashes", hashes, type_=ARRAY(String)))
         else:
             matching = a.c.document_hash.in_(hashes)
-        return first_holders(self._session.execute(select(a.c.document_hash, a.c.school_code, a.c.province_code,
-                                                          a.c.state).where(
-            matching, a.c.state.in_([s.value for s in ACTIVE_STATES]))).all())
+        return first_holders(
+            self._session.execute(
+                select(a.c.document_hash, a.c.school_code, a.c.province_code, a.c.state).where(
+                    matching, a.c.state.in_([s.value for s in ACTIVE_STATES])
+                )
+            ).all()
+        )
 
     def failed_rows_after(self, import_id: str, after: int, limit: int) -> list[StoredRow]:
         """A page of failed rows, their reasons only (not their cells): the first `limit` after row
         number `after`, in the primary key's order."""
         query = select(r.c.row_number, r.c.errors).where(
-            r.c.import_id == import_id, r.c.row_number > after, r.c.created_id.is_(None))
-        return [StoredRow(row.row_number, None, None, row.errors)
-                for row in self._session.execute(query.order_by(r.c.row_number).limit(limit))]
+            r.c.import_id == import_id, r.c.row_number > after, r.c.created_id.is_(None)
+        )
+        return [
+            StoredRow(row.row_number, None, None, row.errors)
+            for row in self._session.execute(query.order_by(r.c.row_number).limit(limit))
+        ]
 
     def created_ids(self, import_id: str) -> list[str]:
         """What the passed rows created, in row order (at most Limits.max_rows of them)."""

@@ -1,6 +1,7 @@
 """Registration's domain metrics, in prometheus_client's default registry beside xueji_common.metrics
 (the same /metrics endpoint of the gRPC server process). The dashboard reads
 `sum by (state) (xueji_registration_applications{xueji_service=...})` (deploy/tools/gen_dashboard.py)."""
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,14 @@ class ApplicationsByState:
     Prometheus servers, get the counted values). Every state is exported, 0 when none is in it. When
     the count fails (database down, over its 5 s statement timeout) the last counts stay."""
 
-    def __init__(self, session_factory=None, *, service: str = "registration", ttl: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        session_factory=None,
+        *,
+        service: str = "registration",
+        ttl: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.session_factory, self.service, self.ttl, self._clock = session_factory, service, ttl, clock
         self._lock = threading.Lock()
         self._counts: dict[str, int] | None = None
@@ -38,7 +45,9 @@ class ApplicationsByState:
             self.session_factory, self._counts, self._counted_at = session_factory, None, float("-inf")
 
     def describe(self) -> list[GaugeMetricFamily]:
-        return [GaugeMetricFamily(NAME, HELP, labels=["xueji_service", "state"])]   # registering does not count
+        return [
+            GaugeMetricFamily(NAME, HELP, labels=["xueji_service", "state"])
+        ]  # registering does not count
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(NAME, HELP, labels=["xueji_service", "state"])
@@ -51,7 +60,7 @@ class ApplicationsByState:
     def counts(self) -> dict[str, int] | None:
         with self._lock:
             if self.session_factory is not None and self._clock() - self._counted_at >= self.ttl:
-                self._counted_at = self._clock()   # a failing database is asked again only after ttl
+                self._counted_at = self._clock()  # a failing database is asked again only after ttl
                 try:
                     with self.session_factory() as session:
                         self._counts = ApplicationRepository(session).count_by_state()

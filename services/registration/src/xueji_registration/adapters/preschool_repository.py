@@ -1,6 +1,7 @@
 """Preschool transfers in SQL. The registration started for a child is the application (not
 withdrawn) carrying its transfer id, read by an outer join: a withdrawal or an approval shows here
 without any bookkeeping on this side."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,17 +16,26 @@ from xueji_common.errors import ConcurrentModification
 from xueji_registration.adapters.preschool_tables import preschool_transfers as t
 from xueji_registration.adapters.tables import applications as a
 from xueji_registration.domain.model import Identity
-from xueji_registration.domain.preschool import WITHDRAWN, Candidate, FormalRecord, MatchStatus, PreschoolTransfer
+from xueji_registration.domain.preschool import (
+    WITHDRAWN,
+    Candidate,
+    FormalRecord,
+    MatchStatus,
+    PreschoolTransfer,
+)
 
 _SELECT = select(t, a.c.application_id, a.c.state.label("registration_state")).select_from(
-    t.outerjoin(a, (a.c.preschool_transfer_id == t.c.transfer_id) & (a.c.state != WITHDRAWN)))
+    t.outerjoin(a, (a.c.preschool_transfer_id == t.c.transfer_id) & (a.c.state != WITHDRAWN))
+)
 
 
 @dataclass(frozen=True)
 class TransferFilter:
-    school_codes: tuple[str, ...] | None = None   # None: every school (system callers)
+    school_codes: tuple[str, ...] | None = None  # None: every school (system callers)
     name_prefix: str = ""
-    document_hashes: tuple[str, ...] = ()   # any of these (one per document type: the number's type is unknown)
+    document_hashes: tuple[
+        str, ...
+    ] = ()  # any of these (one per document type: the number's type is unknown)
     category: str = ""
     match_statuses: tuple[str, ...] = ()
     registration_started: bool | None = None
@@ -34,14 +44,26 @@ class TransferFilter:
 def _to_row(x: PreschoolTransfer) -> dict:
     doc = x.identity.document
     return dict(
-        transfer_id=x.transfer_id, school_code=x.school_code, name=x.identity.name,
-        gender=int(x.identity.gender), birth_date=x.identity.birth_date, document_type=doc.type.value,
-        document_number=doc.number, document_hash=x.document_hash, category=x.category.value,
-        match_status=x.match_status.value, candidates=[c.to_json() for c in x.candidates],
+        transfer_id=x.transfer_id,
+        school_code=x.school_code,
+        name=x.identity.name,
+        gender=int(x.identity.gender),
+        birth_date=x.identity.birth_date,
+        document_type=doc.type.value,
+        document_number=doc.number,
+        document_hash=x.document_hash,
+        category=x.category.value,
+        match_status=x.match_status.value,
+        candidates=[c.to_json() for c in x.candidates],
         matched_record=x.matched_record.to_json() if x.matched_record else None,
-        match_confirmed_by=x.match_confirmed_by, import_id=x.import_id,
-        created_by=x.created_by, created_at=x.created_at, updated_at=x.updated_at, version=x.version,
-        formal_record=x.formal_record.to_json() if x.formal_record else None, request_id=x.request_id,
+        match_confirmed_by=x.match_confirmed_by,
+        import_id=x.import_id,
+        created_by=x.created_by,
+        created_at=x.created_at,
+        updated_at=x.updated_at,
+        version=x.version,
+        formal_record=x.formal_record.to_json() if x.formal_record else None,
+        request_id=x.request_id,
     )
 
 
@@ -49,15 +71,21 @@ def _from_row(row) -> PreschoolTransfer:
     doc_type = DocumentType(row.document_type)
     document = ValidDocument(doc_type, row.document_number, category_of(doc_type))
     return PreschoolTransfer(
-        transfer_id=row.transfer_id, school_code=row.school_code,
+        transfer_id=row.transfer_id,
+        school_code=row.school_code,
         identity=Identity(row.name, Gender(row.gender), row.birth_date, document),
-        document_hash=row.document_hash, created_by=row.created_by,
-        created_at=utc(row.created_at), updated_at=utc(row.updated_at),
+        document_hash=row.document_hash,
+        created_by=row.created_by,
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
         match_status=MatchStatus(row.match_status),
         candidates=[Candidate.from_json(c) for c in row.candidates],
         matched_record=Candidate.from_json(row.matched_record) if row.matched_record else None,
-        match_confirmed_by=row.match_confirmed_by, application_id=row.application_id,
-        registration_state=row.registration_state, import_id=row.import_id, version=row.version,
+        match_confirmed_by=row.match_confirmed_by,
+        application_id=row.application_id,
+        registration_state=row.registration_state,
+        import_id=row.import_id,
+        version=row.version,
         formal_record=FormalRecord.from_json(row.formal_record) if row.formal_record else None,
         request_id=row.request_id,
     )
@@ -84,20 +112,25 @@ class PreschoolRepository:
         if not hashes:
             return {}
         rows = self._session.execute(
-            _SELECT.where(t.c.school_code == school_code, t.c.document_hash.in_(hashes))).all()
+            _SELECT.where(t.c.school_code == school_code, t.c.document_hash.in_(hashes))
+        ).all()
         return {r.document_hash: _from_row(r) for r in rows}
 
     def by_request(self, school_code: str, request_id: str) -> PreschoolTransfer | None:
         """The transfer a CreatePreschoolTransfer with this request id added (a retry's first outcome)."""
-        row = self._session.execute(_SELECT.where(t.c.school_code == school_code, t.c.request_id == request_id)).first()
+        row = self._session.execute(
+            _SELECT.where(t.c.school_code == school_code, t.c.request_id == request_id)
+        ).first()
         return _from_row(row) if row else None
 
     def holder_of(self, school_code: str, document_hash: str) -> str | None:
-        return self._session.execute(select(t.c.transfer_id).where(
-            t.c.school_code == school_code, t.c.document_hash == document_hash)).scalar()
+        return self._session.execute(
+            select(t.c.transfer_id).where(t.c.school_code == school_code, t.c.document_hash == document_hash)
+        ).scalar()
 
-    def pending(self, updated_before: dt.datetime, after: tuple[dt.datetime, str] | None,
-                limit: int) -> list[PreschoolTransfer]:
+    def pending(
+        self, updated_before: dt.datetime, after: tuple[dt.datetime, str] | None, limit: int
+    ) -> list[PreschoolTransfer]:
         """Transfers still 匹配中 whose last matching is older than `updated_before`, oldest first,
         from after the (created_at, transfer_id) of the last one of the previous batch."""
         query = _SELECT.where(*self._pending(updated_before, after))
@@ -118,14 +151,18 @@ class PreschoolRepository:
     def save(self, x: PreschoolTransfer, expected_version: int) -> None:
         values = {**_to_row(x), "version": expected_version + 1}
         result = self._session.execute(
-            update(t).where(t.c.transfer_id == x.transfer_id, t.c.version == expected_version).values(**values))
+            update(t)
+            .where(t.c.transfer_id == x.transfer_id, t.c.version == expected_version)
+            .values(**values)
+        )
         if result.rowcount != 1:
             raise ConcurrentModification("该学前调档信息已被他人修改，请刷新后重试")
         x.version = expected_version + 1
 
     def delete(self, x: PreschoolTransfer, expected_version: int) -> None:
         result = self._session.execute(
-            delete(t).where(t.c.transfer_id == x.transfer_id, t.c.version == expected_version))
+            delete(t).where(t.c.transfer_id == x.transfer_id, t.c.version == expected_version)
+        )
         if result.rowcount != 1:
             raise ConcurrentModification("该学前调档信息已被他人修改，请刷新后重试")
 
@@ -147,5 +184,6 @@ class PreschoolRepository:
         query = _SELECT.where(*conditions)
         total = self._session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = self._session.execute(
-            query.order_by(t.c.created_at.desc(), t.c.transfer_id).offset(offset).limit(limit)).all()
+            query.order_by(t.c.created_at.desc(), t.c.transfer_id).offset(offset).limit(limit)
+        ).all()
         return [_from_row(r) for r in rows], total

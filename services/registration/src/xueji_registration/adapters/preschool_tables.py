@@ -13,6 +13,7 @@
   reasons, so that the failed rows can be downloaded as a workbook to fix and import again. An
   import and its rows are purged after XUEJI_IMPORT_RETENTION_DAYS (entrypoints.maintenance).
 """
+
 from sqlalchemy import JSON, Column, Date, DateTime, Index, Integer, String, Table, text
 
 from xueji_common.db.encrypted import EncryptedJSON, EncryptedString
@@ -40,13 +41,18 @@ preschool_transfers = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("formal_record", JSON),          # a formal record the matching found (FormalRecord), masked
-    Column("request_id", String(64)),       # CreatePreschoolTransfer's idempotency key
+    Column("formal_record", JSON),  # a formal record the matching found (FormalRecord), masked
+    Column("request_id", String(64)),  # CreatePreschoolTransfer's idempotency key
     Index("ux_preschool_transfers_school_document", "school_code", "document_hash", unique=True),
     Index("ux_preschool_transfers_school_request", "school_code", "request_id", unique=True),
     Index("ix_preschool_transfers_school_name", "school_code", "name"),
-    Index("ix_preschool_transfers_pending", "created_at", "transfer_id",
-          postgresql_where=text("match_status = 'pending'"), sqlite_where=text("match_status = 'pending'")),
+    Index(
+        "ix_preschool_transfers_pending",
+        "created_at",
+        "transfer_id",
+        postgresql_where=text("match_status = 'pending'"),
+        sqlite_where=text("match_status = 'pending'"),
+    ),
 )
 
 imports = Table(

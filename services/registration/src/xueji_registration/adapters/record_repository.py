@@ -1,4 +1,5 @@
 """Student records (学籍) in SQL."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from xueji_common.db.encrypted import hash_key_of
 from xueji_common.db.engine import utc
-from xueji_common.hashing import student_number_hash
 from xueji_common.documents import DocumentCategory, Gender
 from xueji_common.errors import ConcurrentModification
+from xueji_common.hashing import student_number_hash
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.rows import document
 from xueji_registration.adapters.tables import student_records as t
@@ -33,29 +34,59 @@ class RecordQuery:
 def _to_row(r: StudentRecord, regions: dict, hash_key: str) -> dict:
     doc = r.identity.document
     return dict(
-        record_id=r.record_id, national_student_number=r.national_student_number,
+        record_id=r.record_id,
+        national_student_number=r.national_student_number,
         national_student_number_hash=student_number_hash(hash_key, r.national_student_number),
         number_kind=r.number_kind.value,
-        application_id=r.application_id, school_code=r.school_code, province_code=r.province_code,
-        city_code=regions.get("city_code", ""), county_code=regions.get("county_code", ""),
-        kind=r.kind.value, category=r.category.value, stage=r.stage, enrolment_status=r.enrolment_status,
-        name=r.identity.name, gender=int(r.identity.gender), birth_date=r.identity.birth_date,
-        document_type=doc.type.value, document_number=doc.number, document_hash=r.document_hash, form=r.form,
-        problem_record=r.problem_record, problem_group_id=r.problem_group_id, cancelled=r.cancelled,
-        version=r.version, created_at=r.created_at, updated_at=r.updated_at, grade=r.form.get("grade", ""),
+        application_id=r.application_id,
+        school_code=r.school_code,
+        province_code=r.province_code,
+        city_code=regions.get("city_code", ""),
+        county_code=regions.get("county_code", ""),
+        kind=r.kind.value,
+        category=r.category.value,
+        stage=r.stage,
+        enrolment_status=r.enrolment_status,
+        name=r.identity.name,
+        gender=int(r.identity.gender),
+        birth_date=r.identity.birth_date,
+        document_type=doc.type.value,
+        document_number=doc.number,
+        document_hash=r.document_hash,
+        form=r.form,
+        problem_record=r.problem_record,
+        problem_group_id=r.problem_group_id,
+        cancelled=r.cancelled,
+        version=r.version,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        grade=r.form.get("grade", ""),
     )
 
 
 def _from_row(row) -> StudentRecord:
     return StudentRecord(
-        record_id=row.record_id, national_student_number=row.national_student_number,
-        number_kind=NumberKind(row.number_kind), application_id=row.application_id, school_code=row.school_code,
-        province_code=row.province_code, kind=RegistrationKind(row.kind), category=DocumentCategory(row.category),
+        record_id=row.record_id,
+        national_student_number=row.national_student_number,
+        number_kind=NumberKind(row.number_kind),
+        application_id=row.application_id,
+        school_code=row.school_code,
+        province_code=row.province_code,
+        kind=RegistrationKind(row.kind),
+        category=DocumentCategory(row.category),
         stage=row.stage,
-        identity=Identity(row.name, Gender(row.gender), row.birth_date, document(row.document_type, row.document_number)),
-        document_hash=row.document_hash, form=row.form, created_at=utc(row.created_at), updated_at=utc(row.updated_at),
-        enrolment_status=row.enrolment_status, problem_record=row.problem_record,
-        problem_group_id=row.problem_group_id, cancelled=row.cancelled, version=row.version,
+        identity=Identity(
+            row.name, Gender(row.gender), row.birth_date, document(row.document_type, row.document_number)
+        ),
+        document_hash=row.document_hash,
+        form=row.form,
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
+        enrolment_status=row.enrolment_status,
+        problem_record=row.problem_record,
+        problem_group_id=row.problem_group_id,
+        cancelled=row.cancelled,
+        version=row.version,
     )
 
 
@@ -91,7 +122,8 @@ class RecordRepository:
         if not record_ids:
             return {}
         rows = self._session.execute(
-            select(t.c.record_id, t.c.national_student_number).where(t.c.record_id.in_(list(record_ids)))).all()
+            select(t.c.record_id, t.c.national_student_number).where(t.c.record_id.in_(list(record_ids)))
+        ).all()
         return {r.record_id: r.national_student_number for r in rows}
 
     def save(self, record: StudentRecord, expected_version: int) -> None:
@@ -123,6 +155,10 @@ class RecordRepository:
             conditions.append(t.c.grade == query.grade)
         total = self._session.execute(select(func.count()).select_from(t).where(*conditions)).scalar_one()
         rows = self._session.execute(
-            select(t).where(*conditions).order_by(t.c.created_at.desc(), t.c.record_id).offset(offset).limit(limit)
+            select(t)
+            .where(*conditions)
+            .order_by(t.c.created_at.desc(), t.c.record_id)
+            .offset(offset)
+            .limit(limit)
         ).all()
         return [_from_row(r) for r in rows], total

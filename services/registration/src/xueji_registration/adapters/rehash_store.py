@@ -1,5 +1,6 @@
 """SQL of a document-hash rotation (service_layer.rehash): the stored numbers in key order, their
 hashes written back, and the announcements written to the outbox in the same transaction."""
+
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select, update
@@ -16,8 +17,11 @@ from xueji_registration.adapters.tables import applications, outbox, student_rec
 from xueji_registration.domain.records import StudentRecord
 
 # Per table: its key column, and the columns a rotation reads.
-TABLES = {"applications": (applications, "application_id"), "student_records": (student_records, "record_id"),
-          "preschool_transfers": (preschool_transfers, "transfer_id")}
+TABLES = {
+    "applications": (applications, "application_id"),
+    "student_records": (student_records, "record_id"),
+    "preschool_transfers": (preschool_transfers, "transfer_id"),
+}
 
 
 class RehashStore:
@@ -33,22 +37,30 @@ class RehashStore:
             extra = (t.c.state, t.c.record_id)
         elif table == "student_records":
             extra = (t.c.national_student_number, t.c.national_student_number_hash)
-        return self._s.execute(select(t.c[key].label("key"), t.c.document_type, t.c.document_number,
-                                      t.c.document_hash, *extra)
-                               .where(t.c[key] > after).order_by(t.c[key]).limit(limit)).all()
+        return self._s.execute(
+            select(t.c[key].label("key"), t.c.document_type, t.c.document_number, t.c.document_hash, *extra)
+            .where(t.c[key] > after)
+            .order_by(t.c[key])
+            .limit(limit)
+        ).all()
 
     def records(self, record_ids: list[str]) -> list[StudentRecord]:
         if not record_ids:
             return []
-        rows = self._s.execute(select(student_records).where(student_records.c.record_id.in_(record_ids))
-                               .order_by(student_records.c.record_id)).all()
+        rows = self._s.execute(
+            select(student_records)
+            .where(student_records.c.record_id.in_(record_ids))
+            .order_by(student_records.c.record_id)
+        ).all()
         return [record_from_row(r) for r in rows]
 
     def set_hashes(self, table: str, pairs: list[tuple[str, str | None]]) -> None:
         t, key = TABLES[table]
         if pairs:
-            self._s.execute(update(t).where(t.c[key] == bindparam("k")).values(document_hash=bindparam("h")),
-                            [{"k": k, "h": h} for k, h in pairs])
+            self._s.execute(
+                update(t).where(t.c[key] == bindparam("k")).values(document_hash=bindparam("h")),
+                [{"k": k, "h": h} for k, h in pairs],
+            )
 
     def save_records(self, records: list[StudentRecord], hash_key: str) -> None:
         """Hashes (the national student number's under `hash_key`) and version of records read in
@@ -58,10 +70,24 @@ class RehashStore:
         t = student_records
         key = hash_key
         result = self._s.execute(
-            update(t).where(t.c.record_id == bindparam("k"), t.c.version == bindparam("was"))
-            .values(document_hash=bindparam("h"), national_student_number_hash=bindparam("nh"), version=bindparam("v")),
-            [{"k": r.record_id, "was": r.version - 1, "h": r.document_hash, "v": r.version,
-              "nh": student_number_hash(key, r.national_student_number)} for r in records])
+            update(t)
+            .where(t.c.record_id == bindparam("k"), t.c.version == bindparam("was"))
+            .values(
+                document_hash=bindparam("h"),
+                national_student_number_hash=bindparam("nh"),
+                version=bindparam("v"),
+            ),
+            [
+                {
+                    "k": r.record_id,
+                    "was": r.version - 1,
+                    "h": r.document_hash,
+                    "v": r.version,
+                    "nh": student_number_hash(key, r.national_student_number),
+                }
+                for r in records
+            ],
+        )
         if result.supports_sane_multi_rowcount() and result.rowcount != len(records):
             raise ConcurrentModification("学籍在重算期间被修改，请重新运行")
 
@@ -70,9 +96,18 @@ class RehashStore:
         at = now()
         rows = []
         for event, aggregate_id in events:
-            envelope = new_envelope(event, producer="registration", aggregate_id=aggregate_id,
-                                    correlation_id=correlation_id)
-            rows.append(dict(event_id=envelope.event_id, event_type=envelope.type, producer="registration",
-                             aggregate_id=aggregate_id, envelope=envelope.SerializeToString(), created_at=at,
-                             attempts=0))
+            envelope = new_envelope(
+                event, producer="registration", aggregate_id=aggregate_id, correlation_id=correlation_id
+            )
+            rows.append(
+                dict(
+                    event_id=envelope.event_id,
+                    event_type=envelope.type,
+                    producer="registration",
+                    aggregate_id=aggregate_id,
+                    envelope=envelope.SerializeToString(),
+                    created_at=at,
+                    attempts=0,
+                )
+            )
         insert_rows(self._s, outbox, rows)

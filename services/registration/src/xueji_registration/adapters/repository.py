@@ -1,4 +1,5 @@
 """Applications in SQL."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -16,13 +17,14 @@ from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.rows import document, stamp_from_json, stamp_to_json
 from xueji_registration.adapters.tables import applications as t
 from xueji_registration.domain.batches import SubmittedBatch
-from xueji_registration.domain.model import (first_holders, 
+from xueji_registration.domain.model import (
     ACTIVE_STATES,
     Application,
     ApplicationState,
     AuthenticationStatus,
     EntryChannel,
     Identity,
+    first_holders,
 )
 
 
@@ -30,7 +32,7 @@ from xueji_registration.domain.model import (first_holders,
 class ApplicationQuery:
     """Filters of the registration query (学籍注册查询); None / empty means any."""
 
-    area_column: str = ""            # "school_code", "county_code", "city_code", "province_code" or "" (all)
+    area_column: str = ""  # "school_code", "county_code", "city_code", "province_code" or "" (all)
     area_code: str = ""
     kind: RegistrationKind | None = None
     category: DocumentCategory | None = None
@@ -46,44 +48,91 @@ class ApplicationQuery:
 
 LIVE_INDEX = "ux_applications_live_document"
 # The columns an application of a batch has of its own (domain.batches.Submission), in add_batch's order.
-_OWN = ("application_id", "name", "gender", "birth_date", "document_type", "document_number", "document_hash",
-        "form", "grade", "preschool_transfer_id")
+_OWN = (
+    "application_id",
+    "name",
+    "gender",
+    "birth_date",
+    "document_type",
+    "document_number",
+    "document_hash",
+    "form",
+    "grade",
+    "preschool_transfer_id",
+)
 
 
 def _to_row(app: Application) -> dict:
     doc = app.identity.document
     return dict(
-        application_id=app.application_id, school_code=app.school_code, kind=app.kind.value,
-        category=app.category.value, name=app.identity.name, gender=int(app.identity.gender),
-        birth_date=app.identity.birth_date, document_type=doc.type.value, document_number=doc.number,
-        document_hash=app.document_hash, state=app.state.value, authentication=app.authentication.value,
-        form=app.form, created_by=app.created_by, created_at=app.created_at, revision=app.revision,
-        version=app.version, entry_channel=app.entry_channel.value, county_code=app.county_code,
-        city_code=app.city_code, province_code=app.province_code, grade=app.form.get("grade", ""),
-        proof_material_ids=list(app.proof_material_ids), preschool_transfer_id=app.preschool_transfer_id or None,
-        import_id=app.import_id or None, request_id=app.request_id or None, handling_unit_code=app.handling_unit_code or None,
-        dedup_failure_reason=app.dedup_failure_reason or None, last_rejection=stamp_to_json(app.last_rejection),
-        withdrawal=stamp_to_json(app.withdrawal), record_id=app.record_id or None,
-        submitted_at=app.submitted_at, updated_at=app.updated_at,
+        application_id=app.application_id,
+        school_code=app.school_code,
+        kind=app.kind.value,
+        category=app.category.value,
+        name=app.identity.name,
+        gender=int(app.identity.gender),
+        birth_date=app.identity.birth_date,
+        document_type=doc.type.value,
+        document_number=doc.number,
+        document_hash=app.document_hash,
+        state=app.state.value,
+        authentication=app.authentication.value,
+        form=app.form,
+        created_by=app.created_by,
+        created_at=app.created_at,
+        revision=app.revision,
+        version=app.version,
+        entry_channel=app.entry_channel.value,
+        county_code=app.county_code,
+        city_code=app.city_code,
+        province_code=app.province_code,
+        grade=app.form.get("grade", ""),
+        proof_material_ids=list(app.proof_material_ids),
+        preschool_transfer_id=app.preschool_transfer_id or None,
+        import_id=app.import_id or None,
+        request_id=app.request_id or None,
+        handling_unit_code=app.handling_unit_code or None,
+        dedup_failure_reason=app.dedup_failure_reason or None,
+        last_rejection=stamp_to_json(app.last_rejection),
+        withdrawal=stamp_to_json(app.withdrawal),
+        record_id=app.record_id or None,
+        submitted_at=app.submitted_at,
+        updated_at=app.updated_at,
     )
 
 
 def _from_row(row) -> Application:
     return Application(
-        application_id=row.application_id, school_code=row.school_code, kind=RegistrationKind(row.kind),
+        application_id=row.application_id,
+        school_code=row.school_code,
+        kind=RegistrationKind(row.kind),
         category=DocumentCategory(row.category),
-        identity=Identity(row.name, Gender(row.gender), row.birth_date, document(row.document_type, row.document_number)),
-        form=row.form, state=ApplicationState(row.state), authentication=AuthenticationStatus(row.authentication),
-        created_by=row.created_by, created_at=utc(row.created_at), document_hash=row.document_hash,
-        entry_channel=EntryChannel(row.entry_channel), proof_material_ids=tuple(row.proof_material_ids or ()),
-        preschool_transfer_id=row.preschool_transfer_id or "", import_id=row.import_id or "",
+        identity=Identity(
+            row.name, Gender(row.gender), row.birth_date, document(row.document_type, row.document_number)
+        ),
+        form=row.form,
+        state=ApplicationState(row.state),
+        authentication=AuthenticationStatus(row.authentication),
+        created_by=row.created_by,
+        created_at=utc(row.created_at),
+        document_hash=row.document_hash,
+        entry_channel=EntryChannel(row.entry_channel),
+        proof_material_ids=tuple(row.proof_material_ids or ()),
+        preschool_transfer_id=row.preschool_transfer_id or "",
+        import_id=row.import_id or "",
         request_id=row.request_id or "",
-        handling_unit_code=row.handling_unit_code or "", county_code=row.county_code or "",
-        city_code=row.city_code or "", province_code=row.province_code or "",
-        dedup_failure_reason=row.dedup_failure_reason or "", last_rejection=stamp_from_json(row.last_rejection),
-        withdrawal=stamp_from_json(row.withdrawal), record_id=row.record_id or "",
-        submitted_at=utc(row.submitted_at) or utc(row.created_at), updated_at=utc(row.updated_at),
-        revision=row.revision, version=row.version,
+        handling_unit_code=row.handling_unit_code or "",
+        county_code=row.county_code or "",
+        city_code=row.city_code or "",
+        province_code=row.province_code or "",
+        dedup_failure_reason=row.dedup_failure_reason or "",
+        last_rejection=stamp_from_json(row.last_rejection),
+        withdrawal=stamp_from_json(row.withdrawal),
+        record_id=row.record_id or "",
+        submitted_at=utc(row.submitted_at) or utc(row.created_at),
+        updated_at=utc(row.updated_at),
+        revision=row.revision,
+        version=row.version,
     )
 
 
@@ -109,9 +158,9 @@ def _lost_to_concurrent_entry(exc: BaseException) -> bool:
             continue
         diag = getattr(error, "diag", None)
         if getattr(error, "sqlstate", "") == "40P01" or (diag and diag.constraint_name == LIVE_INDEX):
-            return True   # PostgreSQL: deadlock, or the index
+            return True  # PostgreSQL: deadlock, or the index
         if "UNIQUE constraint failed: applications.document_hash" in str(error):
-            return True   # SQLite
+            return True  # SQLite
     return False
 
 
@@ -131,22 +180,43 @@ class ApplicationRepository:
     def add_batch(self, batch: SubmittedBatch) -> None:
         """The applications of a batch in one statement, their shared values converted once."""
         with _one_live_application_per_document():
-            insert_shared(self._session, t, _to_row(batch.shared), _OWN, [
-                (r.application_id, r.identity.name, int(r.identity.gender), r.identity.birth_date,
-                 r.identity.document.type.value, r.identity.document.number, r.document_hash, r.form,
-                 r.form.get("grade", ""), r.preschool_transfer_id or None) for r in batch.rows])
+            insert_shared(
+                self._session,
+                t,
+                _to_row(batch.shared),
+                _OWN,
+                [
+                    (
+                        r.application_id,
+                        r.identity.name,
+                        int(r.identity.gender),
+                        r.identity.birth_date,
+                        r.identity.document.type.value,
+                        r.identity.document.number,
+                        r.document_hash,
+                        r.form,
+                        r.form.get("grade", ""),
+                        r.preschool_transfer_id or None,
+                    )
+                    for r in batch.rows
+                ],
+            )
 
     def active_holders(self, hashes) -> dict:
         """Which of these document hashes an application not withdrawn already carries: hash → DocumentHolder."""
         if not hashes:
             return {}
-        return first_holders(self._session.execute(
-            select(t.c.document_hash, t.c.school_code, t.c.province_code, t.c.state).where(
-                t.c.document_hash.in_(list(hashes)), t.c.state.in_([s.value for s in ACTIVE_STATES]))).all())
+        return first_holders(
+            self._session.execute(
+                select(t.c.document_hash, t.c.school_code, t.c.province_code, t.c.state).where(
+                    t.c.document_hash.in_(list(hashes)), t.c.state.in_([s.value for s in ACTIVE_STATES])
+                )
+            ).all()
+        )
 
     def count_by_state(self) -> dict[str, int]:
         """How many applications are in each state (a scan of the (school, state) index on PostgreSQL)."""
-        if self._session.get_bind().dialect.name == "postgresql":   # a slow database must not hold a scrape
+        if self._session.get_bind().dialect.name == "postgresql":  # a slow database must not hold a scrape
             self._session.execute(text("SET LOCAL statement_timeout = 5000"))
         return dict(self._session.execute(select(t.c.state, func.count()).group_by(t.c.state)).all())
 
@@ -156,14 +226,16 @@ class ApplicationRepository:
 
     def by_request(self, school_code: str, request_id: str) -> Application | None:
         row = self._session.execute(
-            select(t).where(t.c.school_code == school_code, t.c.request_id == request_id)).first()
+            select(t).where(t.c.school_code == school_code, t.c.request_id == request_id)
+        ).first()
         return _from_row(row) if row else None
 
     def active_for_transfer(self, transfer_id: str) -> Application | None:
         """The application not withdrawn that a preschool transfer started (registration started)."""
         row = self._session.execute(
-            select(t).where(t.c.preschool_transfer_id == transfer_id,
-                            t.c.state.in_([s.value for s in ACTIVE_STATES])).limit(1)
+            select(t)
+            .where(t.c.preschool_transfer_id == transfer_id, t.c.state.in_([s.value for s in ACTIVE_STATES]))
+            .limit(1)
         ).first()
         return _from_row(row) if row else None
 
@@ -173,7 +245,8 @@ class ApplicationRepository:
         try:
             with _one_live_application_per_document():
                 result = self._session.execute(
-                    update(t).where(t.c.application_id == app.application_id, t.c.version == expected_version)
+                    update(t)
+                    .where(t.c.application_id == app.application_id, t.c.version == expected_version)
                     .values(**_to_row(app))
                 )
         except ConcurrentEntry:
@@ -188,8 +261,11 @@ class ApplicationRepository:
         conditions = _conditions(query)
         total = self._session.execute(select(func.count()).select_from(t).where(*conditions)).scalar_one()
         rows = self._session.execute(
-            select(t).where(*conditions).order_by(t.c.submitted_at.desc(), t.c.application_id)
-            .offset(offset).limit(limit)
+            select(t)
+            .where(*conditions)
+            .order_by(t.c.submitted_at.desc(), t.c.application_id)
+            .offset(offset)
+            .limit(limit)
         ).all()
         return [_from_row(r) for r in rows], total
 

@@ -1,4 +1,5 @@
 """Row ⇄ domain conversions shared by the registration repositories."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,12 +18,22 @@ def document(doc_type: str, number: str) -> ValidDocument:
 def stamp_to_json(stamp: Stamp | None) -> dict | None:
     if stamp is None:
         return None
-    return {"unit": stamp.unit_code, "user": stamp.user_id, "role": stamp.role,
-            "time": stamp.time.isoformat(), "opinion": stamp.opinion}
+    return {
+        "unit": stamp.unit_code,
+        "user": stamp.user_id,
+        "role": stamp.role,
+        "time": stamp.time.isoformat(),
+        "opinion": stamp.opinion,
+    }
 
 
 def stamp_from_json(value: dict | None) -> Stamp | None:
     if not value:
         return None
-    return Stamp(value["unit"], value["user"], value["role"], utc(dt.datetime.fromisoformat(value["time"])),
-                 value.get("opinion", ""))
+    return Stamp(
+        value["unit"],
+        value["user"],
+        value["role"],
+        utc(dt.datetime.fromisoformat(value["time"])),
+        value.get("opinion", ""),
+    )

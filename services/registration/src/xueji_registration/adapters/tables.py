@@ -5,6 +5,7 @@ for it) and the national student number encrypted (xueji_common.db.encrypted; th
 phones), and their keyed hashes, which the uniqueness checks and the number filters use. The
 preschool transfer tables are defined on the same `metadata` in `preschool_tables`.
 """
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -75,8 +76,13 @@ applications = Table(
     Index("ix_applications_province", "province_code"),
     Index("ux_applications_school_request", "school_code", "request_id", unique=True),
     # One live application per document (0003): not withdrawn, not yet a record, with a number.
-    Index("ux_applications_live_document", "document_hash", unique=True,
-          postgresql_where=text(LIVE_DOCUMENT), sqlite_where=text(LIVE_DOCUMENT)),
+    Index(
+        "ux_applications_live_document",
+        "document_hash",
+        unique=True,
+        postgresql_where=text(LIVE_DOCUMENT),
+        sqlite_where=text(LIVE_DOCUMENT),
+    ),
 )
 
 student_records = Table(
@@ -85,7 +91,9 @@ student_records = Table(
     Column("record_id", String(36), primary_key=True),
     # 0007_encrypted_student_numbers: a G number is G + the resident ID, so it is encrypted like the
     # document number; its keyed hash (hashing.student_number_hash) is the unique index looked up by.
-    Column("national_student_number", EncryptedString("student_records.national_student_number"), nullable=False),
+    Column(
+        "national_student_number", EncryptedString("student_records.national_student_number"), nullable=False
+    ),
     Column("national_student_number_hash", String(64), nullable=False, unique=True),
     Column("number_kind", String(12), nullable=False),
     Column("application_id", String(36), nullable=False, unique=True),
@@ -136,8 +144,12 @@ uploaded_files = Table(
     Column("application_id", String(36)),
     Index("ix_uploaded_files_school", "school_code"),
     # the periodic purge reads the unattached ones oldest first (service_layer.uploads)
-    Index("ix_uploaded_files_unattached", "uploaded_at", postgresql_where=text("application_id IS NULL"),
-          sqlite_where=text("application_id IS NULL")),
+    Index(
+        "ix_uploaded_files_unattached",
+        "uploaded_at",
+        postgresql_where=text("application_id IS NULL"),
+        sqlite_where=text("application_id IS NULL"),
+    ),
 )
 
 outbox, inbox = add_messaging_tables(metadata)

@@ -4,6 +4,7 @@ Only codes: labels live with the templates and the CLI. Where that page names a 
 without listing it (户口性质, 学生来源, 上下学交通方式, 年级, 关系), the table below is the one this
 service accepts; the choice is written next to it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -15,8 +16,9 @@ from xueji_common.documents import PROVINCE_CODES, DocumentType
 ETHNICITY = frozenset({f"{n:02d}" for n in range(1, 57)} | {"97", "98"})
 
 # 港澳台侨外: 00 否; 01–06 香港/澳门/台湾同胞(亲属); 11–14 华侨/侨眷/归侨(子女); 21, 31, 41, 51 外国人; 99 其他.
-OVERSEAS_CHINESE = frozenset({"00", "01", "02", "03", "04", "05", "06", "11", "12", "13", "14",
-                              "21", "31", "41", "51", "99"})
+OVERSEAS_CHINESE = frozenset(
+    {"00", "01", "02", "03", "04", "05", "06", "11", "12", "13", "14", "21", "31", "41", "51", "99"}
+)
 NOT_OVERSEAS = "00"
 
 # 政治面貌, GB/T 4762: 01 中共党员 … 13 群众.
@@ -33,17 +35,17 @@ COMMUTE_MODE = frozenset({"1", "2", "3", "4", "5", "9"})
 
 # 年级 (JY/T 1001 grade codes): 11–16 小学一至六年级, 17 小学七年级 (五四制 none), 21–24 初中,
 # 31–33 高中, 41–43 特殊教育 (辅读) — a school's stage is not checked against the grade here.
-GRADE = frozenset({"11", "12", "13", "14", "15", "16", "21", "22", "23", "24", "31", "32", "33",
-                   "41", "42", "43"})
+GRADE = frozenset(
+    {"11", "12", "13", "14", "15", "16", "21", "22", "23", "24", "31", "32", "33", "41", "42", "43"}
+)
 
 # 家庭成员关系, GB/T 4761: 1x 配偶, 2x 子, 3x 女, 4x 孙, 5x 父母 (51 父亲, 52 母亲, 53 公公…),
 # 6x 祖父母, 7x 兄弟姐妹, 8x 其他亲属 (81 伯父…), 97 其他亲属, 99 非亲属.
-RELATIONSHIP = frozenset(
-    {f"{head}{tail}" for head in "12345678" for tail in "0123456789"} | {"97", "99"}
-)
+RELATIONSHIP = frozenset({f"{head}{tail}" for head in "12345678" for tail in "0123456789"} | {"97", "99"})
 
 # 国籍/地区, ISO 3166-1 alpha-3.
-NATIONALITY = frozenset("""
+NATIONALITY = frozenset(
+    """
 ABW AFG AGO AIA ALA ALB AND ARE ARG ARM ASM ATA ATF ATG AUS AUT AZE BDI BEL BEN BES BFA BGD BGR BHR
 BHS BIH BLM BLR BLZ BMU BOL BRA BRB BRN BTN BVT BWA CAF CAN CCK CHE CHL CHN CIV CMR COD COG COK COL
 COM CPV CRI CUB CUW CXR CYM CYP CZE DEU DJI DMA DNK DOM DZA ECU EGY ERI ESH ESP EST ETH FIN FJI FLK
@@ -54,20 +56,39 @@ MNP MOZ MRT MSR MTQ MUS MWI MYS MYT NAM NCL NER NFK NGA NIC NIU NLD NOR NPL NRU 
 PER PHL PLW PNG POL PRI PRK PRT PRY PSE PYF QAT REU ROU RUS RWA SAU SDN SEN SGP SGS SHN SJM SLB SLE
 SLV SMR SOM SPM SRB SSD STP SUR SVK SVN SWE SWZ SXM SYC SYR TCA TCD TGO THA TJK TKL TKM TLS TON TTO
 TUN TUR TUV TWN TZA UGA UKR UMI URY USA UZB VAT VCT VEN VGB VIR VNM VUT WLF WSM YEM ZAF ZMB ZWE
-""".split())
+""".split()
+)
 CHINA = "CHN"
 
 # Enum fields of the form, by their protobuf names (the stored form is protobuf JSON).
-HEALTH_STATUS = frozenset({"HEALTH_STATUS_HEALTHY", "HEALTH_STATUS_FAIR", "HEALTH_STATUS_CHRONIC_ILLNESS",
-                           "HEALTH_STATUS_PHYSICAL_DEFECT", "HEALTH_STATUS_DISABLED"})
+HEALTH_STATUS = frozenset(
+    {
+        "HEALTH_STATUS_HEALTHY",
+        "HEALTH_STATUS_FAIR",
+        "HEALTH_STATUS_CHRONIC_ILLNESS",
+        "HEALTH_STATUS_PHYSICAL_DEFECT",
+        "HEALTH_STATUS_DISABLED",
+    }
+)
 ADMISSION_METHOD = frozenset({"ADMISSION_METHOD_NEARBY", "ADMISSION_METHOD_OTHER"})
 ATTENDANCE_MODE = frozenset({"ATTENDANCE_MODE_DAY", "ATTENDANCE_MODE_BOARDING"})
-LEFT_BEHIND = frozenset({"LEFT_BEHIND_STATUS_NO", "LEFT_BEHIND_STATUS_ONE_PARENT",
-                         "LEFT_BEHIND_STATUS_BOTH_PARENTS"})
+LEFT_BEHIND = frozenset(
+    {"LEFT_BEHIND_STATUS_NO", "LEFT_BEHIND_STATUS_ONE_PARENT", "LEFT_BEHIND_STATUS_BOTH_PARENTS"}
+)
 DISABILITY_NONE = "DISABILITY_TYPE_NONE"
-DISABILITY = frozenset({DISABILITY_NONE, "DISABILITY_TYPE_VISUAL", "DISABILITY_TYPE_HEARING",
-                        "DISABILITY_TYPE_SPEECH", "DISABILITY_TYPE_PHYSICAL", "DISABILITY_TYPE_INTELLECTUAL",
-                        "DISABILITY_TYPE_MENTAL", "DISABILITY_TYPE_MULTIPLE", "DISABILITY_TYPE_OTHER"})
+DISABILITY = frozenset(
+    {
+        DISABILITY_NONE,
+        "DISABILITY_TYPE_VISUAL",
+        "DISABILITY_TYPE_HEARING",
+        "DISABILITY_TYPE_SPEECH",
+        "DISABILITY_TYPE_PHYSICAL",
+        "DISABILITY_TYPE_INTELLECTUAL",
+        "DISABILITY_TYPE_MENTAL",
+        "DISABILITY_TYPE_MULTIPLE",
+        "DISABILITY_TYPE_OTHER",
+    }
+)
 INCLUSIVE_NONE = "INCLUSIVE_EDUCATION_NONE"
 # 随班就读 → the disability types it is consistent with.
 INCLUSIVE_FOR = {
@@ -75,9 +96,15 @@ INCLUSIVE_FOR = {
     "INCLUSIVE_EDUCATION_VISUAL": frozenset({"DISABILITY_TYPE_VISUAL"}),
     "INCLUSIVE_EDUCATION_HEARING": frozenset({"DISABILITY_TYPE_HEARING"}),
     "INCLUSIVE_EDUCATION_INTELLECTUAL": frozenset({"DISABILITY_TYPE_INTELLECTUAL"}),
-    "INCLUSIVE_EDUCATION_OTHER": frozenset({"DISABILITY_TYPE_SPEECH", "DISABILITY_TYPE_PHYSICAL",
-                                            "DISABILITY_TYPE_MENTAL", "DISABILITY_TYPE_MULTIPLE",
-                                            "DISABILITY_TYPE_OTHER"}),
+    "INCLUSIVE_EDUCATION_OTHER": frozenset(
+        {
+            "DISABILITY_TYPE_SPEECH",
+            "DISABILITY_TYPE_PHYSICAL",
+            "DISABILITY_TYPE_MENTAL",
+            "DISABILITY_TYPE_MULTIPLE",
+            "DISABILITY_TYPE_OTHER",
+        }
+    ),
 }
 
 _DIVISION = re.compile(r"[0-9]{6}")
@@ -85,15 +112,29 @@ _DIVISION = re.compile(r"[0-9]{6}")
 _DIVISION_PREFIXES = PROVINCE_CODES | {"71", "81", "82"}
 
 
-@functools.lru_cache(maxsize=1 << 16)  # a few thousand codes exist: imports check the same ones again and again
+@functools.lru_cache(
+    maxsize=1 << 16
+)  # a few thousand codes exist: imports check the same ones again and again
 def is_division_code(code: str) -> bool:
     """GB/T 2260 structure: 6 digits, a known province prefix, no county under a missing city."""
-    return bool(_DIVISION.fullmatch(code)) and code[:2] in _DIVISION_PREFIXES and not (
-        code[2:4] == "00" and code[4:6] != "00")
+    return (
+        bool(_DIVISION.fullmatch(code))
+        and code[:2] in _DIVISION_PREFIXES
+        and not (code[2:4] == "00" and code[4:6] != "00")
+    )
+
 
 # 身份证件类型 by protobuf enum name (family members' documents in the stored form).
 # The codes are xueji_common's DocumentType values.
-DOCUMENT_TYPE_BY_NAME = {f"DOCUMENT_TYPE_{name}": t.value for name, t in (
-    ("RESIDENT_ID", DocumentType.RESIDENT_ID), ("HK_PERMIT", DocumentType.HK), ("MACAO_PERMIT", DocumentType.MACAO),
-    ("TAIWAN_PERMIT", DocumentType.TAIWAN), ("FOREIGN_PERMANENT_RESIDENCE", DocumentType.FOREIGN_PERMANENT_RESIDENCE),
-    ("PASSPORT", DocumentType.PASSPORT), ("OTHER", DocumentType.OTHER))}
+DOCUMENT_TYPE_BY_NAME = {
+    f"DOCUMENT_TYPE_{name}": t.value
+    for name, t in (
+        ("RESIDENT_ID", DocumentType.RESIDENT_ID),
+        ("HK_PERMIT", DocumentType.HK),
+        ("MACAO_PERMIT", DocumentType.MACAO),
+        ("TAIWAN_PERMIT", DocumentType.TAIWAN),
+        ("FOREIGN_PERMANENT_RESIDENCE", DocumentType.FOREIGN_PERMANENT_RESIDENCE),
+        ("PASSPORT", DocumentType.PASSPORT),
+        ("OTHER", DocumentType.OTHER),
+    )
+}

@@ -3,6 +3,7 @@
 The type is decided by the content's magic bytes, never by the name or the declared content type
 (which must agree with the content when given). Limits from registration.proto UploadProofMaterial.
 """
+
 from __future__ import annotations
 
 import enum
@@ -23,8 +24,10 @@ _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"%PDF-", "application/pdf"),
 )
-ALLOWED = {Purpose.PROOF_MATERIAL: ("image/jpeg", "image/png", "application/pdf"),
-           Purpose.PHOTO: ("image/jpeg", "image/png")}
+ALLOWED = {
+    Purpose.PROOF_MATERIAL: ("image/jpeg", "image/png", "application/pdf"),
+    Purpose.PHOTO: ("image/jpeg", "image/png"),
+}
 _ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
 
 

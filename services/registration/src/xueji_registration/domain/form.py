@@ -6,6 +6,7 @@ import and supplementary entry all produce. The identity block (姓名, 性别, 
 checked by `model.check_identity` and kept out of the stored form. Every problem is a field
 violation naming the request field (`student.postal_code`, `student.family_members[1].phone`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,25 +28,44 @@ _HOMEPAGE = re.compile(r"https?://\S+")
 
 # Required (★) text fields and their labels.
 _REQUIRED_TEXT = {
-    "birthplaceCode": "出生地", "nativePlaceCode": "籍贯", "ethnicityCode": "民族", "nationalityCode": "国籍/地区",
-    "overseasChineseCode": "港澳台侨外", "householdRegistrationCode": "户口所在地", "householdTypeCode": "户口性质",
-    "grade": "年级", "className": "班级", "admissionYearMonth": "入学年月", "currentAddress": "现住址",
-    "mailingAddress": "通信地址", "homeAddress": "家庭地址", "phone": "联系电话", "postalCode": "邮政编码",
+    "birthplaceCode": "出生地",
+    "nativePlaceCode": "籍贯",
+    "ethnicityCode": "民族",
+    "nationalityCode": "国籍/地区",
+    "overseasChineseCode": "港澳台侨外",
+    "householdRegistrationCode": "户口所在地",
+    "householdTypeCode": "户口性质",
+    "grade": "年级",
+    "className": "班级",
+    "admissionYearMonth": "入学年月",
+    "currentAddress": "现住址",
+    "mailingAddress": "通信地址",
+    "homeAddress": "家庭地址",
+    "phone": "联系电话",
+    "postalCode": "邮政编码",
 }
-_REQUIRED_ENUM = {"healthStatus": ("健康状况", codes.HEALTH_STATUS),
-                  "admissionMethod": ("入学方式", codes.ADMISSION_METHOD),
-                  "attendanceMode": ("就读方式", codes.ATTENDANCE_MODE)}
+_REQUIRED_ENUM = {
+    "healthStatus": ("健康状况", codes.HEALTH_STATUS),
+    "admissionMethod": ("入学方式", codes.ADMISSION_METHOD),
+    "attendanceMode": ("就读方式", codes.ATTENDANCE_MODE),
+}
 _REQUIRED_YES_NO = {"onlyChild": "是否独生子女", "preschoolEducated": "是否受过学前教育"}
 # Optional coded fields: key → (label, table).
-_OPTIONAL_CODES = {"politicalStatusCode": ("政治面貌", codes.POLITICAL_STATUS),
-                   "studentSourceCode": ("学生来源", codes.STUDENT_SOURCE),
-                   "commuteModeCode": ("上下学交通方式", codes.COMMUTE_MODE),
-                   "leftBehind": ("是否留守儿童", codes.LEFT_BEHIND),
-                   "disabilityType": ("残疾人类型", codes.DISABILITY),
-                   "inclusiveEducation": ("随班就读", frozenset(codes.INCLUSIVE_FOR))}
-_CODED = {"ethnicityCode": codes.ETHNICITY, "nationalityCode": codes.NATIONALITY,
-          "overseasChineseCode": codes.OVERSEAS_CHINESE, "householdTypeCode": codes.HOUSEHOLD_TYPE,
-          "grade": codes.GRADE}
+_OPTIONAL_CODES = {
+    "politicalStatusCode": ("政治面貌", codes.POLITICAL_STATUS),
+    "studentSourceCode": ("学生来源", codes.STUDENT_SOURCE),
+    "commuteModeCode": ("上下学交通方式", codes.COMMUTE_MODE),
+    "leftBehind": ("是否留守儿童", codes.LEFT_BEHIND),
+    "disabilityType": ("残疾人类型", codes.DISABILITY),
+    "inclusiveEducation": ("随班就读", frozenset(codes.INCLUSIVE_FOR)),
+}
+_CODED = {
+    "ethnicityCode": codes.ETHNICITY,
+    "nationalityCode": codes.NATIONALITY,
+    "overseasChineseCode": codes.OVERSEAS_CHINESE,
+    "householdTypeCode": codes.HOUSEHOLD_TYPE,
+    "grade": codes.GRADE,
+}
 _DIVISIONS = ("birthplaceCode", "nativePlaceCode", "householdRegistrationCode")
 
 
@@ -57,8 +77,14 @@ def without_identity(form: dict) -> dict:
     return {k: v for k, v in form.items() if k not in IDENTITY_KEYS}
 
 
-def check_form(form: dict, *, category: DocumentCategory, birth_date: dt.date | None,
-               today: dt.date | None = None, prefix: str = "student") -> list[FieldViolation]:
+def check_form(
+    form: dict,
+    *,
+    category: DocumentCategory,
+    birth_date: dt.date | None,
+    today: dt.date | None = None,
+    prefix: str = "student",
+) -> list[FieldViolation]:
     """Every problem of the form (identity block excepted), in field order."""
     today = today or dt.date.today()
     problems: list[FieldViolation] = []
@@ -105,7 +131,9 @@ def check_form(form: dict, *, category: DocumentCategory, birth_date: dt.date | 
     distance = form.get("commuteDistanceKm")
     if distance is not None and not (isinstance(distance, (int, float)) and 0 <= distance <= 500):
         bad("commuteDistanceKm", "上下学距离应为0至500公里")
-    problems += check_family(form.get("familyMembers", []), category=category, prefix=f"{prefix}.family_members")
+    problems += check_family(
+        form.get("familyMembers", []), category=category, prefix=f"{prefix}.family_members"
+    )
     return problems
 
 
@@ -120,7 +148,7 @@ def _check_contact(form, text, bad) -> None:
         bad("homepage", "主页地址应以 http:// 或 https:// 开头")
 
 
-def _date(value) -> dt.date | None | str:
+def _date(value) -> dt.date | str | None:
     """A stored Date as a date; None when absent; "bad" when impossible."""
     if not value:
         return None
@@ -183,12 +211,16 @@ def check_family(members: list, *, category: DocumentCategory, prefix: str) -> l
         if not relationship:
             problems.append(FieldViolation(f"{at}.relationship_code", "家庭成员关系不能为空"))
         elif relationship not in codes.RELATIONSHIP:
-            problems.append(FieldViolation(f"{at}.relationship_code", f"关系代码“{relationship}”不在代码表中"))
+            problems.append(
+                FieldViolation(f"{at}.relationship_code", f"关系代码“{relationship}”不在代码表中")
+            )
         if member.get("ethnicityCode") and member["ethnicityCode"] not in codes.ETHNICITY:
             problems.append(FieldViolation(f"{at}.ethnicity_code", "民族代码不在代码表中"))
         region = member.get("householdRegistrationCode")
         if region and not codes.is_division_code(region):
-            problems.append(FieldViolation(f"{at}.household_registration_code", "户口所在地应为6位行政区划代码"))
+            problems.append(
+                FieldViolation(f"{at}.household_registration_code", "户口所在地应为6位行政区划代码")
+            )
         if member.get("phone") and not _PHONE.fullmatch(member["phone"].strip()):
             problems.append(FieldViolation(f"{at}.phone", "联系电话格式不正确"))
         document = member.get("document") or {}
@@ -200,7 +232,9 @@ def check_family(members: list, *, category: DocumentCategory, prefix: str) -> l
             try:
                 valid = validate_document(doc_type, document.get("number", ""))
             except DocumentError as exc:
-                problems.append(FieldViolation(f"{at}.document.{exc.field.removeprefix('document_')}", exc.message))
+                problems.append(
+                    FieldViolation(f"{at}.document.{exc.field.removeprefix('document_')}", exc.message)
+                )
                 continue
             resident_holders += valid.type is DocumentType.RESIDENT_ID
     if category is DocumentCategory.NO_DOCUMENT:
@@ -221,14 +255,21 @@ def identity_fields(form: dict) -> tuple[str, int | None, dt.date | None, str | 
     """
     birth = _date(form.get("birthDate"))
     document = form.get("document") or {}
-    return (form.get("name", ""), _GENDER_BY_NAME.get(form.get("gender", "")),
-            birth if isinstance(birth, dt.date) else None,
-            codes.DOCUMENT_TYPE_BY_NAME.get(document.get("type", "")), document.get("number", ""))
+    return (
+        form.get("name", ""),
+        _GENDER_BY_NAME.get(form.get("gender", "")),
+        birth if isinstance(birth, dt.date) else None,
+        codes.DOCUMENT_TYPE_BY_NAME.get(document.get("type", "")),
+        document.get("number", ""),
+    )
 
 
 def identity_block(name: str, gender: int, birth_date: dt.date, document_type: str, number: str) -> dict:
     """The identity block in the form's own shape (to merge a stored form back into a whole one)."""
     type_name = {code: name_ for name_, code in codes.DOCUMENT_TYPE_BY_NAME.items()}[document_type]
-    return {"name": name, "gender": {1: "GENDER_MALE", 2: "GENDER_FEMALE"}[int(gender)],
-            "birthDate": {"year": birth_date.year, "month": birth_date.month, "day": birth_date.day},
-            "document": {"type": type_name, "number": number}}
+    return {
+        "name": name,
+        "gender": {1: "GENDER_MALE", 2: "GENDER_FEMALE"}[int(gender)],
+        "birthDate": {"year": birth_date.year, "month": birth_date.month, "day": birth_date.day},
+        "document": {"type": type_name, "number": number},
+    }

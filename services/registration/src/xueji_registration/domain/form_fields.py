@@ -7,6 +7,7 @@ family member passes `member_passes` (each field `member_field_passes`, then `me
 tests/unit/test_form_fields.py holds this against `check_form` itself. These answer yes or no
 only: the reasons, and their order, are `check_form`'s alone.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,13 +32,16 @@ from xueji_registration.domain.form import (
 )
 
 _CONTACT = {"phone": _PHONE, "postalCode": _POSTAL, "email": _EMAIL, "homepage": _HOMEPAGE}
-IMPORTED = (DocumentCategory.RESIDENT, DocumentCategory.HMT_FOREIGN)   # the categories these cover
+IMPORTED = (DocumentCategory.RESIDENT, DocumentCategory.HMT_FOREIGN)  # the categories these cover
 
 
 def required_keys() -> frozenset[str]:
     """The keys a form must hold (an absent one is a problem)."""
-    return frozenset(k for k in (*_REQUIRED_TEXT, *_REQUIRED_ENUM, *_REQUIRED_YES_NO)
-                     if not field_passes(k, None, category=DocumentCategory.RESIDENT, today=dt.date.today()))
+    return frozenset(
+        k
+        for k in (*_REQUIRED_TEXT, *_REQUIRED_ENUM, *_REQUIRED_YES_NO)
+        if not field_passes(k, None, category=DocumentCategory.RESIDENT, today=dt.date.today())
+    )
 
 
 def field_passes(key: str, value: object, *, category: DocumentCategory, today: dt.date) -> bool:
@@ -70,7 +74,7 @@ def field_passes(key: str, value: object, *, category: DocumentCategory, today: 
         day = _date(value)
         if day == "bad" or (key == "documentValidFrom" and isinstance(day, dt.date) and day > today):
             return False
-    if key == "nationalityCode" and text:   # resident students are Chinese, HMT/foreign students are not
+    if key == "nationalityCode" and text:  # resident students are Chinese, HMT/foreign students are not
         if category is DocumentCategory.RESIDENT and text != codes.CHINA:
             return False
         if category is DocumentCategory.HMT_FOREIGN and text == codes.CHINA:
@@ -78,8 +82,11 @@ def field_passes(key: str, value: object, *, category: DocumentCategory, today: 
     hmt = category is DocumentCategory.HMT_FOREIGN
     if key == "overseasChineseCode" and hmt and text == codes.NOT_OVERSEAS:
         return False
-    if key == "commuteDistanceKm" and value is not None and not (
-            isinstance(value, (int, float)) and 0 <= value <= 500):
+    if (
+        key == "commuteDistanceKm"
+        and value is not None
+        and not (isinstance(value, (int, float)) and 0 <= value <= 500)
+    ):
         return False
     return True
 

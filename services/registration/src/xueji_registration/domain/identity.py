@@ -1,4 +1,5 @@
 """The five key fields of a student (姓名, 性别, 出生日期, 身份证件类型, 身份证件号) and their rules."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,8 +41,9 @@ def check_identity(
     return Identity(name.strip(), gender or document.gender, birth_date or document.birth_date, document)
 
 
-def identity_problems(name, gender, birth_date, document, *, prefix: str = "student",
-                      derived_from_number: bool = False) -> list[FieldViolation]:
+def identity_problems(
+    name, gender, birth_date, document, *, prefix: str = "student", derived_from_number: bool = False
+) -> list[FieldViolation]:
     """Every problem of the identity block. `derived_from_number`: a resident ID card, whose bad number
     is the one problem to report (gender and birth date would come from it)."""
     problems: list[FieldViolation] = []
@@ -51,7 +53,9 @@ def identity_problems(name, gender, birth_date, document, *, prefix: str = "stud
     elif len(name) > 50:
         problems.append(FieldViolation(f"{prefix}.name", "姓名不能超过50个字"))
     if isinstance(document, DocumentError):
-        problems.append(FieldViolation(f"{prefix}.document.{document.field.removeprefix('document_')}", document.message))
+        problems.append(
+            FieldViolation(f"{prefix}.document.{document.field.removeprefix('document_')}", document.message)
+        )
     else:
         if document.gender is not None:
             if gender is not None and gender != document.gender:

@@ -6,6 +6,7 @@ several → TO_CONFIRM until the registrar picks one or confirms that none match
 application is running for the child (or approved: the child has a record), the transfer can no
 longer be changed, deleted or exported; a withdrawn application frees it again.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,15 +22,19 @@ WITHDRAWN, APPROVED = "withdrawn", "approved"  # application states that matter 
 
 
 class MatchStatus(str, enum.Enum):
-    PENDING = "pending"          # 匹配中: national-query did not answer
-    MATCHED = "matched"          # 已匹配学前学籍
-    NOT_FOUND = "not_found"      # 未查到学前学籍
-    TO_CONFIRM = "to_confirm"    # 待确认学前学籍
+    PENDING = "pending"  # 匹配中: national-query did not answer
+    MATCHED = "matched"  # 已匹配学前学籍
+    NOT_FOUND = "not_found"  # 未查到学前学籍
+    TO_CONFIRM = "to_confirm"  # 待确认学前学籍
 
     @property
     def label_zh(self) -> str:
-        return {"pending": "匹配中", "matched": "已匹配学前学籍", "not_found": "未查到学前学籍",
-                "to_confirm": "待确认学前学籍"}[self.value]
+        return {
+            "pending": "匹配中",
+            "matched": "已匹配学前学籍",
+            "not_found": "未查到学前学籍",
+            "to_confirm": "待确认学前学籍",
+        }[self.value]
 
 
 class Refused(PreconditionFailed):
@@ -49,7 +54,7 @@ class Candidate:
     name: str = ""
     gender: int = 0
     birth_date: dt.date | None = None
-    document_type: int = 0               # xueji.v1.DocumentType number
+    document_type: int = 0  # xueji.v1.DocumentType number
     document_number_masked: str = ""
     kindergarten_code: str = ""
     kindergarten_name: str = ""
@@ -62,7 +67,7 @@ class Candidate:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "Candidate":
+    def from_json(cls, data: dict) -> Candidate:
         born = data.get("birth_date")
         return cls(**{**data, "birth_date": dt.date.fromisoformat(born) if born else None})
 
@@ -81,7 +86,7 @@ class FormalRecord:
         return dict(self.__dict__)
 
     @classmethod
-    def from_json(cls, data: dict) -> "FormalRecord":
+    def from_json(cls, data: dict) -> FormalRecord:
         return cls(**data)
 
     @property
@@ -103,25 +108,35 @@ class PreschoolTransfer:
     transfer_id: str
     school_code: str
     identity: Identity
-    document_hash: str | None            # None for a child without a document number
+    document_hash: str | None  # None for a child without a document number
     created_by: str
     created_at: dt.datetime
     updated_at: dt.datetime
     match_status: MatchStatus = MatchStatus.PENDING
     candidates: list[Candidate] = field(default_factory=list)
     matched_record: Candidate | None = None
-    match_confirmed_by: dict | None = None   # {"user_id", "org_unit", "role", "time", "none_match"}
-    application_id: str | None = None        # the application started for the child (not withdrawn)
-    registration_state: str | None = None    # its state
+    match_confirmed_by: dict | None = None  # {"user_id", "org_unit", "role", "time", "none_match"}
+    application_id: str | None = None  # the application started for the child (not withdrawn)
+    registration_state: str | None = None  # its state
     import_id: str | None = None
     version: int = 1
     formal_record: FormalRecord | None = None  # found by the matching at any school (None: none known)
-    request_id: str | None = None            # the CreatePreschoolTransfer request that added it
+    request_id: str | None = None  # the CreatePreschoolTransfer request that added it
 
     @classmethod
-    def new(cls, *, school_code: str, identity: Identity, document_hash: str | None, created_by: str,
-            now: dt.datetime, import_id: str | None = None) -> "PreschoolTransfer":
-        return cls(str(uuid.uuid4()), school_code, identity, document_hash, created_by, now, now, import_id=import_id)
+    def new(
+        cls,
+        *,
+        school_code: str,
+        identity: Identity,
+        document_hash: str | None,
+        created_by: str,
+        now: dt.datetime,
+        import_id: str | None = None,
+    ) -> PreschoolTransfer:
+        return cls(
+            str(uuid.uuid4()), school_code, identity, document_hash, created_by, now, now, import_id=import_id
+        )
 
     @property
     def category(self) -> DocumentCategory:
@@ -144,8 +159,11 @@ class PreschoolTransfer:
     def match_notices(self) -> list[str]:
         """What the registrar should check: a record found by the document under another name."""
         found = [self.matched_record] if self.matched_record else self.candidates
-        return [f"学前学籍姓名“{c.name}”与录入的姓名“{self.identity.name}”不一致，请核对"
-                for c in found if c.name and c.name != self.identity.name]
+        return [
+            f"学前学籍姓名“{c.name}”与录入的姓名“{self.identity.name}”不一致，请核对"
+            for c in found
+            if c.name and c.name != self.identity.name
+        ]
 
     def apply_match(self, answer: MatchAnswer | list[Candidate] | None) -> None:
         """The answer of the national preschool records (None: it could not be asked; a bare list:
@@ -181,7 +199,11 @@ class PreschoolTransfer:
     def confirm(self, *, candidate_id: str | None, by: dict, now: dt.datetime) -> None:
         """Pick one of several candidates (图12), or confirm that none match (candidate_id None, 图13)."""
         if self.match_status is not MatchStatus.TO_CONFIRM:
-            raise Refused("NOT_TO_CONFIRM", f"该学生的匹配状态为“{self.match_status.label_zh}”，无需确认", self.transfer_id)
+            raise Refused(
+                "NOT_TO_CONFIRM",
+                f"该学生的匹配状态为“{self.match_status.label_zh}”，无需确认",
+                self.transfer_id,
+            )
         if candidate_id is None:
             self.match_status, self.matched_record = MatchStatus.NOT_FOUND, None
         else:
@@ -195,15 +217,25 @@ class PreschoolTransfer:
     def export_refusal(self) -> Refused | None:
         """Why the child cannot be exported to the registration template (4.5), if it cannot."""
         if self.category is DocumentCategory.NO_DOCUMENT:
-            return Refused("NO_DOCUMENT_NOT_EXPORTABLE", f"{self.identity.name}：无证件学生不能导出，请在系统中逐个录入",
-                           self.transfer_id)
+            return Refused(
+                "NO_DOCUMENT_NOT_EXPORTABLE",
+                f"{self.identity.name}：无证件学生不能导出，请在系统中逐个录入",
+                self.transfer_id,
+            )
         if self.match_status is MatchStatus.TO_CONFIRM:
-            return Refused("TO_CONFIRM", f"{self.identity.name}：学前学籍待确认，请先确认后再导出", self.transfer_id)
+            return Refused(
+                "TO_CONFIRM", f"{self.identity.name}：学前学籍待确认，请先确认后再导出", self.transfer_id
+            )
         if self.has_formal_record:
-            return Refused("HAS_FORMAL_RECORD", f"{self.identity.name}：已成为正式学籍学生的，不允许导出{self._where()}",
-                           self.transfer_id)
+            return Refused(
+                "HAS_FORMAL_RECORD",
+                f"{self.identity.name}：已成为正式学籍学生的，不允许导出{self._where()}",
+                self.transfer_id,
+            )
         if self.registration_started:
-            return Refused("REGISTRATION_STARTED", f"{self.identity.name}：已发起学籍注册，不能导出", self.transfer_id)
+            return Refused(
+                "REGISTRATION_STARTED", f"{self.identity.name}：已发起学籍注册，不能导出", self.transfer_id
+            )
         return None
 
     def ensure_open_for_registration(self) -> None:
@@ -225,8 +257,13 @@ class PreschoolTransfer:
     def ensure_supplementable(self) -> None:
         """学前档案信息补录 is for matched children with a document (chapter 5)."""
         if self.category is DocumentCategory.NO_DOCUMENT:
-            raise Refused("NO_DOCUMENT_USE_MANUAL_ENTRY", "无证件学生请在小学新生注册中逐个录入", self.transfer_id)
+            raise Refused(
+                "NO_DOCUMENT_USE_MANUAL_ENTRY", "无证件学生请在小学新生注册中逐个录入", self.transfer_id
+            )
         if self.match_status is not MatchStatus.MATCHED:
-            raise Refused("NOT_MATCHED", f"只有已匹配学前学籍的学生可以补录，该学生为“{self.match_status.label_zh}”",
-                          self.transfer_id)
+            raise Refused(
+                "NOT_MATCHED",
+                f"只有已匹配学前学籍的学生可以补录，该学生为“{self.match_status.label_zh}”",
+                self.transfer_id,
+            )
         self.ensure_registrable("补录")

@@ -6,6 +6,7 @@ school's division code + birth date + 4 random digits (temporary). The national 
 and reserves the number so that it is unique across provinces; this module decides which kind is
 due and checks that what comes back has the promised layout.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +33,13 @@ def number_kind_due(app: Application) -> NumberKind | None:
 
 def number_has_layout(number: str, kind: NumberKind, *, identity: Identity, division_code: str) -> bool:
     """The layout check of xueji_common.student_numbers, for this student's identity."""
-    return has_layout(number, kind, resident_id=identity.document.number, division_code=division_code,
-                      birth_date=identity.birth_date)
+    return has_layout(
+        number,
+        kind,
+        resident_id=identity.document.number,
+        division_code=division_code,
+        birth_date=identity.birth_date,
+    )
 
 
 def stage_of(grade: str, school_stage: str) -> str:
@@ -52,29 +58,50 @@ class StudentRecord:
     province_code: str
     kind: RegistrationKind
     category: DocumentCategory
-    stage: str                      # primary | junior | senior | special
+    stage: str  # primary | junior | senior | special
     identity: Identity
     document_hash: str
     form: dict
     created_at: dt.datetime
     updated_at: dt.datetime
     enrolment_status: str = "enrolled"
-    problem_record: bool = False    # 问题学籍
+    problem_record: bool = False  # 问题学籍
     problem_group_id: str = ""
-    cancelled: bool = False         # deleted as a duplicate; still visible to its school and county
+    cancelled: bool = False  # deleted as a duplicate; still visible to its school and county
     version: int = 1
 
     @classmethod
-    def generate(cls, app: Application, *, record_id: str, number: str, kind: NumberKind, province_code: str,
-                 school_stage: str, now: dt.datetime) -> "StudentRecord":
+    def generate(
+        cls,
+        app: Application,
+        *,
+        record_id: str,
+        number: str,
+        kind: NumberKind,
+        province_code: str,
+        school_stage: str,
+        now: dt.datetime,
+    ) -> StudentRecord:
         # A failed authentication makes a problem record from the start (docs/DOMAIN.md#problem-records).
-        failed = app.category is DocumentCategory.RESIDENT and app.authentication is AuthenticationStatus.FAILED
+        failed = (
+            app.category is DocumentCategory.RESIDENT and app.authentication is AuthenticationStatus.FAILED
+        )
         return cls(
-            record_id=record_id, national_student_number=number, number_kind=kind,
-            application_id=app.application_id, school_code=app.school_code, province_code=province_code,
-            kind=app.kind, category=app.category, stage=stage_of(app.form.get("grade", ""), school_stage),
-            identity=app.identity, document_hash=app.document_hash, form=app.form,
-            created_at=now, updated_at=now, problem_record=failed,
+            record_id=record_id,
+            national_student_number=number,
+            number_kind=kind,
+            application_id=app.application_id,
+            school_code=app.school_code,
+            province_code=province_code,
+            kind=app.kind,
+            category=app.category,
+            stage=stage_of(app.form.get("grade", ""), school_stage),
+            identity=app.identity,
+            document_hash=app.document_hash,
+            form=app.form,
+            created_at=now,
+            updated_at=now,
+            problem_record=failed,
         )
 
     @property

@@ -6,6 +6,7 @@ while the service validates and stores them; the summary shows passed and failed
 first reasons, and how to see the others (`report`, a page of failed rows at a time) and download the
 failed rows (`failed-rows`, streamed: the workbook may be larger than one message).
 """
+
 from __future__ import annotations
 
 import io
@@ -16,7 +17,14 @@ from pathlib import Path
 
 import click
 import grpc
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from xueji.v1 import common_pb2, registration_pb2, registration_pb2_grpc
@@ -36,8 +44,11 @@ def _fail(exc: grpc.RpcError) -> None:
 
 def _stub(ctx, preschool: bool = False):
     channel = ctx.channel()
-    return (registration_pb2_grpc.PreschoolTransfersStub(channel) if preschool
-            else registration_pb2_grpc.RegistrationsStub(channel))
+    return (
+        registration_pb2_grpc.PreschoolTransfersStub(channel)
+        if preschool
+        else registration_pb2_grpc.RegistrationsStub(channel)
+    )
 
 
 def _rows_in(content: bytes) -> int | None:
@@ -54,8 +65,13 @@ def _rows_in(content: bytes) -> int | None:
 
 def _run_import(call, content: bytes, title: str):
     rows = _rows_in(content)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console) as progress:
         reading = progress.add_task("读取文件", total=rows or 1)
         progress.update(reading, completed=rows or 1)
@@ -76,8 +92,13 @@ def _run_import(call, content: bytes, title: str):
 
 def _summary(report) -> None:
     table = Table("导入编号", "文件", "总行数", "校验通过", "校验失败", title="导入结果")
-    table.add_row(report.import_id, report.file_name, str(report.rows_total), f"[green]{report.rows_passed}[/green]",
-                  f"[red]{report.rows_failed}[/red]" if report.rows_failed else "0")
+    table.add_row(
+        report.import_id,
+        report.file_name,
+        str(report.rows_total),
+        f"[green]{report.rows_passed}[/green]",
+        f"[red]{report.rows_failed}[/red]" if report.rows_failed else "0",
+    )
     console.print(table)
     if report.errors:
         _reasons(report.errors[:20], "校验失败原因（前20条）")
@@ -93,7 +114,9 @@ def _reasons(errors, title: str) -> None:
     console.print(reasons)
 
 
-@cli.command(name="import", help="导入: import a filled-in registration template (居民身份证 or 港澳台和外籍).")
+@cli.command(
+    name="import", help="导入: import a filled-in registration template (居民身份证 or 港澳台和外籍)."
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--kind", type=click.Choice(list(_KIND)), required=True)
 @click.option("--category", type=click.Choice(["resident", "hmt_foreign"]), required=True)
@@ -103,28 +126,40 @@ def import_file(file, kind, category, school, address, token, role, org, user) -
     ctx = make_context(address, token, role, org, user)
     content = file.read_bytes()
     request = registration_pb2.ImportApplicationsRequest(
-        school_code=school or org or "", kind=_KIND[kind], category=_CATEGORY[category],
-        file=common_pb2.FileContent(file_name=file.name, content=content))
+        school_code=school or org or "",
+        kind=_KIND[kind],
+        category=_CATEGORY[category],
+        file=common_pb2.FileContent(file_name=file.name, content=content),
+    )
     stub = _stub(ctx)
-    _run_import(lambda: stub.ImportApplications(request, metadata=ctx.metadata(), timeout=1800), content, file.name)
+    _run_import(
+        lambda: stub.ImportApplications(request, metadata=ctx.metadata(), timeout=1800), content, file.name
+    )
 
 
 @cli.command(help="下载模板: the registration import template of a kind and category.")
 @click.option("--kind", type=click.Choice(list(_KIND)), required=True)
 @click.option("--category", type=click.Choice(["resident", "hmt_foreign"]), required=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: the template's name.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: the template's name."
+)
 @caller_options
 def template(kind, category, output, address, token, role, org, user) -> None:
     ctx = make_context(address, token, role, org, user)
     try:
-        file = _stub(ctx).DownloadTemplate(registration_pb2.DownloadTemplateRequest(
-            kind=_KIND[kind], category=_CATEGORY[category]), metadata=ctx.metadata(), timeout=60)
+        file = _stub(ctx).DownloadTemplate(
+            registration_pb2.DownloadTemplateRequest(kind=_KIND[kind], category=_CATEGORY[category]),
+            metadata=ctx.metadata(),
+            timeout=60,
+        )
     except grpc.RpcError as exc:
         _fail(exc)
     _save(file, output)
 
 
-@cli.command(help="导入结果: an import's counts and the reasons of its failed rows, a page of rows at a time.")
+@cli.command(
+    help="导入结果: an import's counts and the reasons of its failed rows, a page of rows at a time."
+)
 @click.argument("import_id")
 @click.option("--page-size", default=100, show_default=True, help="Failed rows per page (at most 1000).")
 @click.option("--page-token", default="")
@@ -132,20 +167,29 @@ def template(kind, category, output, address, token, role, org, user) -> None:
 def report(import_id, page_size, page_token, address, token, role, org, user) -> None:
     ctx = make_context(address, token, role, org, user)
     try:
-        answer = _stub(ctx).GetImportReport(registration_pb2.GetImportReportRequest(
-            import_id=import_id, page_size=page_size, page_token=page_token),
-            metadata=ctx.metadata(), timeout=60)
+        answer = _stub(ctx).GetImportReport(
+            registration_pb2.GetImportReportRequest(
+                import_id=import_id, page_size=page_size, page_token=page_token
+            ),
+            metadata=ctx.metadata(),
+            timeout=60,
+        )
     except grpc.RpcError as exc:
         _fail(exc)
-    console.print(f"导入 {answer.import_id}（{answer.file_name}）：共 {answer.rows_total} 行，校验通过 "
-                  f"{answer.rows_passed} 行，校验失败 {answer.rows_failed} 行")
+    console.print(
+        f"导入 {answer.import_id}（{answer.file_name}）：共 {answer.rows_total} 行，校验通过 "
+        f"{answer.rows_passed} 行，校验失败 {answer.rows_failed} 行"
+    )
     if answer.errors:
         _reasons(answer.errors, "校验失败原因")
     if answer.next_page_token:
         console.print(f"下一页: --page-token {answer.next_page_token}")
 
 
-@cli.command(name="failed-rows", help="下载失败数据: the failed rows of an import with the reasons, to fix and re-import.")
+@cli.command(
+    name="failed-rows",
+    help="下载失败数据: the failed rows of an import with the reasons, to fix and re-import.",
+)
 @click.argument("import_id")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 @caller_options
@@ -153,8 +197,11 @@ def failed_rows(import_id, output, address, token, role, org, user) -> None:
     ctx = make_context(address, token, role, org, user)
     path, size = None, 0
     try:
-        pieces = _stub(ctx).DownloadFailedRowsFile(registration_pb2.DownloadFailedRowsRequest(import_id=import_id),
-                                                   metadata=ctx.metadata(), timeout=600)
+        pieces = _stub(ctx).DownloadFailedRowsFile(
+            registration_pb2.DownloadFailedRowsRequest(import_id=import_id),
+            metadata=ctx.metadata(),
+            timeout=600,
+        )
         for piece in pieces:
             if path is None:
                 path = output or Path(piece.file_name)
@@ -191,16 +238,37 @@ def preschool_list(unit, name, status, page_size, page_token, address, token, ro
     ctx = make_context(address, token, role, org, user)
     numbers = {"pending": 1, "matched": 2, "not_found": 3, "to_confirm": 4}
     try:
-        response = _stub(ctx, True).ListPreschoolTransfers(registration_pb2.ListPreschoolTransfersRequest(
-            org_unit_code=unit, name=name, match_statuses=[numbers[s] for s in status],
-            page_size=page_size, page_token=page_token),
-            metadata=ctx.metadata(), timeout=60)
+        response = _stub(ctx, True).ListPreschoolTransfers(
+            registration_pb2.ListPreschoolTransfersRequest(
+                org_unit_code=unit,
+                name=name,
+                match_statuses=[numbers[s] for s in status],
+                page_size=page_size,
+                page_token=page_token,
+            ),
+            metadata=ctx.metadata(),
+            timeout=60,
+        )
     except grpc.RpcError as exc:
         _fail(exc)
-    table = Table("编号", "姓名", "身份证件号", "学校", "匹配状态", "已发起注册", title=f"学前调档（共 {response.total_size} 条）")
+    table = Table(
+        "编号",
+        "姓名",
+        "身份证件号",
+        "学校",
+        "匹配状态",
+        "已发起注册",
+        title=f"学前调档（共 {response.total_size} 条）",
+    )
     for t in response.transfers:
-        table.add_row(t.transfer_id, t.identity.name, t.identity.document.number, t.school_code,
-                      _STATUS_ZH.get(t.match_status, ""), "是" if t.application_id else "否")
+        table.add_row(
+            t.transfer_id,
+            t.identity.name,
+            t.identity.document.number,
+            t.school_code,
+            _STATUS_ZH.get(t.match_status, ""),
+            "是" if t.application_id else "否",
+        )
     console.print(table)
     if response.next_page_token:
         console.print(f"下一页: --page-token {response.next_page_token}")
@@ -214,13 +282,19 @@ def preschool_import(file, school, address, token, role, org, user) -> None:
     ctx = make_context(address, token, role, org, user)
     content = file.read_bytes()
     request = registration_pb2.ImportPreschoolTransfersRequest(
-        school_code=school or org or "", file=common_pb2.FileContent(file_name=file.name, content=content))
+        school_code=school or org or "", file=common_pb2.FileContent(file_name=file.name, content=content)
+    )
     stub = _stub(ctx, True)
-    _run_import(lambda: stub.ImportPreschoolTransfers(request, metadata=ctx.metadata(), timeout=1800), content,
-                file.name)
+    _run_import(
+        lambda: stub.ImportPreschoolTransfers(request, metadata=ctx.metadata(), timeout=1800),
+        content,
+        file.name,
+    )
 
 
-@preschool.command(name="export", help="调档学生导出: selected children (one category) into the registration template.")
+@preschool.command(
+    name="export", help="调档学生导出: selected children (one category) into the registration template."
+)
 @click.argument("transfer_ids", nargs=-1, required=True)
 @click.option("--school", default="", help="School code (default: --org).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
@@ -228,8 +302,13 @@ def preschool_import(file, school, address, token, role, org, user) -> None:
 def preschool_export(transfer_ids, school, output, address, token, role, org, user) -> None:
     ctx = make_context(address, token, role, org, user)
     try:
-        file = _stub(ctx, True).ExportPreschoolTransfers(registration_pb2.ExportPreschoolTransfersRequest(
-            school_code=school or org or "", transfer_ids=list(transfer_ids)), metadata=ctx.metadata(), timeout=300)
+        file = _stub(ctx, True).ExportPreschoolTransfers(
+            registration_pb2.ExportPreschoolTransfersRequest(
+                school_code=school or org or "", transfer_ids=list(transfer_ids)
+            ),
+            metadata=ctx.metadata(),
+            timeout=300,
+        )
     except grpc.RpcError as exc:
         _fail(exc)
     _save(file, output)
@@ -241,8 +320,9 @@ def preschool_export(transfer_ids, school, output, address, token, role, org, us
 def preschool_template(output, address, token, role, org, user) -> None:
     ctx = make_context(address, token, role, org, user)
     try:
-        file = _stub(ctx, True).DownloadPreschoolTemplate(registration_pb2.DownloadPreschoolTemplateRequest(),
-                                                         metadata=ctx.metadata(), timeout=60)
+        file = _stub(ctx, True).DownloadPreschoolTemplate(
+            registration_pb2.DownloadPreschoolTemplateRequest(), metadata=ctx.metadata(), timeout=60
+        )
     except grpc.RpcError as exc:
         _fail(exc)
     _save(file, output)

@@ -2,6 +2,7 @@
 on demand. Like rehash, they work straight on the service database (XUEJI_DATABASE_URL, else the
 embedded SQLite file); rematch asks national-query at its configured address (XUEJI_PEER_NATIONAL_QUERY).
 Registered on the `registration` group of entrypoints/cli.py."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,11 +25,19 @@ def _runtime():
     return runtime
 
 
-@cli.command(short_help="学前调档重新匹配: ask national-query again for 匹配中 transfers.",
-             help="学前调档重新匹配：仍为“匹配中”的学生再次查询全国学前学籍（全国学籍查询服务当时未应答的）。"
-                  "The worker does this by itself every XUEJI_PRESCHOOL_REMATCH_INTERVAL_SECONDS.")
-@click.option("--older-than", "minutes", type=click.FloatRange(min=0), default=0, show_default=True,
-              help="Only transfers whose last matching is older than this many minutes.")
+@cli.command(
+    short_help="学前调档重新匹配: ask national-query again for 匹配中 transfers.",
+    help="学前调档重新匹配：仍为“匹配中”的学生再次查询全国学前学籍（全国学籍查询服务当时未应答的）。"
+    "The worker does this by itself every XUEJI_PRESCHOOL_REMATCH_INTERVAL_SECONDS.",
+)
+@click.option(
+    "--older-than",
+    "minutes",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Only transfers whose last matching is older than this many minutes.",
+)
 def rematch(minutes) -> None:
     from xueji_registration.entrypoints.maintenance import Busy
     from xueji_registration.entrypoints.maintenance import rematch as run
@@ -56,11 +65,19 @@ def rematch(minutes) -> None:
         console.print("[yellow]全国学籍查询服务暂时无法连接，仍为“匹配中”的学生将由工作进程定时重试[/yellow]")
 
 
-@cli.command(name="purge-uploads", short_help="清理上传文件: delete old uploads never attached to an application.",
-             help="清理上传文件：删除未关联到任何注册申请、且上传时间早于指定小时数的证明材料和照片（数据库记录和文件）。"
-                  "The worker does this by itself every XUEJI_UPLOAD_PURGE_INTERVAL_SECONDS.")
-@click.option("--older-than", "hours", type=click.FloatRange(min=0), default=None,
-              help="Age in hours (default: XUEJI_UPLOAD_MAX_AGE_HOURS, else 24).")
+@cli.command(
+    name="purge-uploads",
+    short_help="清理上传文件: delete old uploads never attached to an application.",
+    help="清理上传文件：删除未关联到任何注册申请、且上传时间早于指定小时数的证明材料和照片（数据库记录和文件）。"
+    "The worker does this by itself every XUEJI_UPLOAD_PURGE_INTERVAL_SECONDS.",
+)
+@click.option(
+    "--older-than",
+    "hours",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Age in hours (default: XUEJI_UPLOAD_MAX_AGE_HOURS, else 24).",
+)
 def purge_uploads(hours) -> None:
     from xueji_registration.entrypoints.maintenance import MaintenanceSettings
     from xueji_registration.entrypoints.maintenance import purge_uploads as run

@@ -1,4 +1,5 @@
 """Event entrypoint: translate dedup and review events (protobuf) into registration use cases."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,32 +20,49 @@ _STAGE_STATE = {
     events_pb2.REVIEW_STAGE_AWAITING_CITY_REVIEW: ApplicationState.AWAITING_CITY_REVIEW,
     events_pb2.REVIEW_STAGE_AWAITING_PROVINCE_REVIEW: ApplicationState.AWAITING_PROVINCE_REVIEW,
 }
-_RESOLUTION = {events_pb2.PROBLEM_RESOLUTION_CORROBORATE: "corroborate",
-               events_pb2.PROBLEM_RESOLUTION_CORRECT: "correct", events_pb2.PROBLEM_RESOLUTION_DELETE: "delete"}
+_RESOLUTION = {
+    events_pb2.PROBLEM_RESOLUTION_CORROBORATE: "corroborate",
+    events_pb2.PROBLEM_RESOLUTION_CORRECT: "correct",
+    events_pb2.PROBLEM_RESOLUTION_DELETE: "delete",
+}
 _ROLES = {r.proto: r.value for r in Role}
 
 
 def _stamp(pb, fallback_time: dt.datetime) -> Stamp:
-    time = pb.time.ToDatetime(tzinfo=dt.timezone.utc) if pb.time.seconds else fallback_time
+    time = pb.time.ToDatetime(tzinfo=dt.UTC) if pb.time.seconds else fallback_time
     return Stamp(pb.org_unit_code, pb.user_id, _ROLES.get(pb.role, ""), time, pb.opinion)
 
 
 def on_dedup_completed(event: events_pb2.DedupCompleted, uow, envelope) -> None:
-    flow.dedup_completed(uow, application_id=event.application_id, revision=event.revision,
-                         passed=event.outcome == events_pb2.DEDUP_OUTCOME_PASSED, reason=event.reason)
+    flow.dedup_completed(
+        uow,
+        application_id=event.application_id,
+        revision=event.revision,
+        passed=event.outcome == events_pb2.DEDUP_OUTCOME_PASSED,
+        reason=event.reason,
+    )
 
 
 def on_review_progressed(event: events_pb2.ReviewProgressed, uow, envelope) -> None:
     state = _STAGE_STATE.get(event.stage)
     if state is not None:
-        flow.review_progressed(uow, application_id=event.application_id, revision=event.revision, state=state,
-                               unit_code=event.handling_unit_code)
+        flow.review_progressed(
+            uow,
+            application_id=event.application_id,
+            revision=event.revision,
+            state=state,
+            unit_code=event.handling_unit_code,
+        )
 
 
 def on_registration_returned(event: events_pb2.RegistrationReturned, uow, envelope) -> None:
-    occurred = envelope.occurred_at.ToDatetime(tzinfo=dt.timezone.utc)
-    flow.registration_returned(uow, application_id=event.application_id, revision=event.revision,
-                               rejection=_stamp(event.rejected_by, occurred))
+    occurred = envelope.occurred_at.ToDatetime(tzinfo=dt.UTC)
+    flow.registration_returned(
+        uow,
+        application_id=event.application_id,
+        revision=event.revision,
+        rejection=_stamp(event.rejected_by, occurred),
+    )
 
 
 def on_registration_approved(event: events_pb2.RegistrationApproved, uow, envelope) -> None:
@@ -52,8 +70,12 @@ def on_registration_approved(event: events_pb2.RegistrationApproved, uow, envelo
 
 
 def on_problem_raised(event: events_pb2.ProblemRaised, uow, envelope) -> None:
-    flow.problem_raised(uow, group_id=event.problem_group_id, record_ids=list(event.record_ids),
-                        application_ids=list(event.application_ids))
+    flow.problem_raised(
+        uow,
+        group_id=event.problem_group_id,
+        record_ids=list(event.record_ids),
+        application_ids=list(event.application_ids),
+    )
 
 
 def on_problem_resolved(event: events_pb2.ProblemResolved, uow, envelope) -> None:
@@ -65,11 +87,18 @@ def on_problem_resolved(event: events_pb2.ProblemResolved, uow, envelope) -> Non
         except ValueError:
             birth = None
         corrected = dict(
-            name=identity.name, gender=identity.gender, birth_date=birth,
+            name=identity.name,
+            gender=identity.gender,
+            birth_date=birth,
             document_type=DocumentType.from_proto(identity.document.type) if identity.document.type else "",
-            document_number=_corrected_number(event, uow))
-    flow.problem_resolved(uow, resolution=_RESOLUTION.get(event.resolution, ""), record_ids=list(event.record_ids),
-                          corrected=corrected)
+            document_number=_corrected_number(event, uow),
+        )
+    flow.problem_resolved(
+        uow,
+        resolution=_RESOLUTION.get(event.resolution, ""),
+        record_ids=list(event.record_ids),
+        corrected=corrected,
+    )
 
 
 def _corrected_number(event: events_pb2.ProblemResolved, uow) -> str:

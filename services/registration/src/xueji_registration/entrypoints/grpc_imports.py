@@ -2,6 +2,7 @@
 
 A mixin of RegistrationsServicer (which gives it `self._rt`, the service runtime).
 """
+
 from __future__ import annotations
 
 from xueji.v1 import common_pb2, registration_pb2
@@ -33,18 +34,20 @@ def kind_and_category(request) -> tuple[RegistrationKind, DocumentCategory]:
     return kind, category
 
 
-CHUNK_BYTES = 1024 * 1024   # a piece of a streamed file
+CHUNK_BYTES = 1024 * 1024  # a piece of a streamed file
 
 
 def checkpoint_of(context) -> imports.Checkpoint:
     """Raises ImportStopped once the call is cancelled or its deadline has passed: the import stops
     between two chunks instead of running on for a caller that is gone."""
+
     def checkpoint() -> None:
         remaining = context.time_remaining()
         if remaining is not None and remaining <= 0:
             raise imports.ImportStopped("DEADLINE_EXCEEDED")
         if not context.is_active():
             raise imports.ImportStopped("CANCELLED")
+
     return checkpoint
 
 
@@ -52,15 +55,26 @@ def report_pb(report: imports.ImportReport, tree) -> registration_pb2.ImportRepo
     r = report.record
     unit = tree.get(r.created_by_unit).name if r.created_by_unit in tree else ""
     return registration_pb2.ImportReport(
-        import_id=r.import_id, school_code=r.school_code,
+        import_id=r.import_id,
+        school_code=r.school_code,
         kind=RegistrationKind(r.kind).to_proto() if r.kind else 0,
         category=DocumentCategory(r.category).to_proto() if r.category else 0,
-        file_name=r.file_name, rows_total=r.rows_total, rows_passed=r.rows_passed, rows_failed=r.rows_failed,
-        errors=[common_pb2.ImportRowError(row_number=n, column=e.column, field=e.field, message=e.message)
-                for n, e in report.errors],
+        file_name=r.file_name,
+        rows_total=r.rows_total,
+        rows_passed=r.rows_passed,
+        rows_failed=r.rows_failed,
+        errors=[
+            common_pb2.ImportRowError(row_number=n, column=e.column, field=e.field, message=e.message)
+            for n, e in report.errors
+        ],
         created_ids=report.created_ids,
-        imported_by=common_pb2.AuditStamp(org_unit_code=r.created_by_unit, org_unit_name=unit, user_id=r.created_by,
-                                          role=Role(r.created_by_role).proto, time=timestamp(r.created_at)),
+        imported_by=common_pb2.AuditStamp(
+            org_unit_code=r.created_by_unit,
+            org_unit_name=unit,
+            user_id=r.created_by,
+            role=Role(r.created_by_role).proto,
+            time=timestamp(r.created_at),
+        ),
         next_page_token=report_token(r.import_id, report.next_after),
     )
 
@@ -86,28 +100,46 @@ class ImportMethods:
         principal = caller()
         kind, category = kind_and_category(request)
         report = imports.import_applications(
-            self._rt.uow_factory(), school_code=request.school_code, kind=kind, category=category,
-            file_name=request.file.file_name, content=request.file.content, request_id=request.request_id,
-            principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key,
-            limits=Limits.from_env(), checkpoint=checkpoint_of(context),
+            self._rt.uow_factory(),
+            school_code=request.school_code,
+            kind=kind,
+            category=category,
+            file_name=request.file.file_name,
+            content=request.file.content,
+            request_id=request.request_id,
+            principal=principal,
+            tree=self._rt.tree,
+            hash_key=self._rt.settings.hash_key,
+            limits=Limits.from_env(),
+            checkpoint=checkpoint_of(context),
         )
         return report_pb(report, self._rt.tree)
 
     def GetImportReport(self, request, context):
         page = paging.Page.of(request, default=imports.REPORT_ROWS, maximum=imports.MAX_REPORT_ROWS)
-        report = imports.get_import_report(self._rt.uow_factory(), request.import_id, principal=caller(),
-                                           tree=self._rt.tree, after=page.offset, page_size=page.size)
+        report = imports.get_import_report(
+            self._rt.uow_factory(),
+            request.import_id,
+            principal=caller(),
+            tree=self._rt.tree,
+            after=page.offset,
+            page_size=page.size,
+        )
         return report_pb(report, self._rt.tree)
 
     def DownloadFailedRows(self, request, context):
-        name, content = imports.failed_rows(self._rt.uow_factory(), request.import_id, principal=caller(),
-                                            tree=self._rt.tree)
+        name, content = imports.failed_rows(
+            self._rt.uow_factory(), request.import_id, principal=caller(), tree=self._rt.tree
+        )
         return file_pb(name, content)
 
     def DownloadFailedRowsFile(self, request, context):
-        name, out = imports.failed_rows_file(self._rt.uow_factory(), request.import_id, principal=caller(),
-                                             tree=self._rt.tree)
+        name, out = imports.failed_rows_file(
+            self._rt.uow_factory(), request.import_id, principal=caller(), tree=self._rt.tree
+        )
         with out:
-            yield registration_pb2.FileChunk(file_name=name, content_type=CONTENT_TYPE, data=out.read(CHUNK_BYTES))
+            yield registration_pb2.FileChunk(
+                file_name=name, content_type=CONTENT_TYPE, data=out.read(CHUNK_BYTES)
+            )
             while data := out.read(CHUNK_BYTES):
                 yield registration_pb2.FileChunk(data=data)

@@ -3,6 +3,7 @@
 The Excel methods (templates, import, reports) come from `grpc_imports.ImportMethods`. Methods not
 overridden answer UNIMPLEMENTED (the generated base class does that).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,10 +28,14 @@ from xueji_registration.entrypoints.grpc_imports import ImportMethods
 from xueji_registration.service_layer import clear_numbers, handlers, lifecycle, query, uploads
 from xueji_registration.service_layer.access import sees_numbers
 
-_PURPOSE = {registration_pb2.UPLOAD_PURPOSE_PROOF_MATERIAL: Purpose.PROOF_MATERIAL,
-            registration_pb2.UPLOAD_PURPOSE_PHOTO: Purpose.PHOTO}
-_NUMBER_KIND = {common_pb2.STUDENT_NUMBER_KIND_FORMAL: NumberKind.FORMAL,
-                common_pb2.STUDENT_NUMBER_KIND_TEMPORARY: NumberKind.TEMPORARY}
+_PURPOSE = {
+    registration_pb2.UPLOAD_PURPOSE_PROOF_MATERIAL: Purpose.PROOF_MATERIAL,
+    registration_pb2.UPLOAD_PURPOSE_PHOTO: Purpose.PHOTO,
+}
+_NUMBER_KIND = {
+    common_pb2.STUDENT_NUMBER_KIND_FORMAL: NumberKind.FORMAL,
+    common_pb2.STUDENT_NUMBER_KIND_TEMPORARY: NumberKind.TEMPORARY,
+}
 
 
 def _by_suffix(enum_cls, pb_enum, prefix: str, value: int, field: str):
@@ -66,10 +71,17 @@ def _create_command(request: registration_pb2.CreateApplicationRequest) -> handl
     if problems:
         raise InvalidArgument(problems)
     return handlers.CreateApplication(
-        school_code=request.school_code, kind=kind, category=category, name=student.name,
-        gender=Gender(student.gender) if student.gender in (1, 2) else None, birth_date=birth_date,
-        document_type=document_type, document_number=student.document.number, form=message_to_dict(student),
-        proof_material_ids=tuple(request.proof_material_ids), preschool_transfer_id=request.preschool_transfer_id,
+        school_code=request.school_code,
+        kind=kind,
+        category=category,
+        name=student.name,
+        gender=Gender(student.gender) if student.gender in (1, 2) else None,
+        birth_date=birth_date,
+        document_type=document_type,
+        document_number=student.document.number,
+        form=message_to_dict(student),
+        proof_material_ids=tuple(request.proof_material_ids),
+        preschool_transfer_id=request.preschool_transfer_id,
         request_id=request.request_id.strip()[:64],
     )
 
@@ -97,7 +109,7 @@ _UPDATABLE = frozenset({"student", "proof_material_ids", *(f"student.{name}" for
 
 
 def _timestamp(value) -> dt.datetime | None:
-    return value.ToDatetime(tzinfo=dt.timezone.utc) if value.seconds or value.nanos else None
+    return value.ToDatetime(tzinfo=dt.UTC) if value.seconds or value.nanos else None
 
 
 def _category(value: int, field: str = "category") -> DocumentCategory | None:
@@ -120,65 +132,116 @@ class RegistrationsServicer(ImportMethods, registration_pb2_grpc.RegistrationsSe
         self._files = FileStore(files_dir(runtime.settings))
 
     def _app(self, app, principal, number: str = "", basic: bool = False):
-        return application_pb(app, self._rt.tree, clear=sees_numbers(principal, app.school_code), number=number,
-                              basic=basic)
+        return application_pb(
+            app, self._rt.tree, clear=sees_numbers(principal, app.school_code), number=number, basic=basic
+        )
 
     def CreateApplication(self, request, context):
         principal = caller()
-        app = handlers.create_application(self._rt.uow_factory(), _create_command(request), principal=principal,
-                                          tree=self._rt.tree, hash_key=self._rt.settings.hash_key)
+        app = handlers.create_application(
+            self._rt.uow_factory(),
+            _create_command(request),
+            principal=principal,
+            tree=self._rt.tree,
+            hash_key=self._rt.settings.hash_key,
+        )
         return self._app(app, principal)
 
     def GetApplication(self, request, context):
         principal = caller()
-        detail = query.get_application(self._rt.uow_factory(), request.application_id, principal=principal,
-                                       tree=self._rt.tree)
+        detail = query.get_application(
+            self._rt.uow_factory(), request.application_id, principal=principal, tree=self._rt.tree
+        )
         app = detail.application
-        return application_pb(app, self._rt.tree, clear=sees_numbers(principal, app.school_code),
-                              number=detail.national_student_number, files=detail.files)
+        return application_pb(
+            app,
+            self._rt.tree,
+            clear=sees_numbers(principal, app.school_code),
+            number=detail.national_student_number,
+            files=detail.files,
+        )
 
     def ListApplications(self, request, context):
         principal = caller()
         q = ApplicationQuery(
-            kind=_kind(request.kind), category=_category(request.category),
-            states=tuple(_by_suffix(ApplicationState, registration_pb2.ApplicationState, "APPLICATION_STATE_", s,
-                                    "states") for s in request.states if s),   # UNSPECIFIED: no filter
-            authentication=_by_suffix(AuthenticationStatus, common_pb2.AuthenticationStatus, "AUTHENTICATION_STATUS_",
-                                      request.authentication_status, "authentication_status"),
-            handling_unit_code=request.current_handling_unit_code, name_prefix=request.name.strip(),
-            grade=request.grade, submitted_after=_timestamp(request.submitted_after),
+            kind=_kind(request.kind),
+            category=_category(request.category),
+            states=tuple(
+                _by_suffix(
+                    ApplicationState, registration_pb2.ApplicationState, "APPLICATION_STATE_", s, "states"
+                )
+                for s in request.states
+                if s
+            ),  # UNSPECIFIED: no filter
+            authentication=_by_suffix(
+                AuthenticationStatus,
+                common_pb2.AuthenticationStatus,
+                "AUTHENTICATION_STATUS_",
+                request.authentication_status,
+                "authentication_status",
+            ),
+            handling_unit_code=request.current_handling_unit_code,
+            name_prefix=request.name.strip(),
+            grade=request.grade,
+            submitted_after=_timestamp(request.submitted_after),
             submitted_before=_timestamp(request.submitted_before),
         )
         page = query.list_applications(
-            self._rt.uow_factory(), q, org_unit_code=request.org_unit_code, document_number=request.document_number,
-            window=Page.of(request), principal=principal, tree=self._rt.tree,
-            hash_key=self._rt.settings.hash_key)
+            self._rt.uow_factory(),
+            q,
+            org_unit_code=request.org_unit_code,
+            document_number=request.document_number,
+            window=Page.of(request),
+            principal=principal,
+            tree=self._rt.tree,
+            hash_key=self._rt.settings.hash_key,
+        )
         basic = request.view != registration_pb2.APPLICATION_VIEW_FULL
         return registration_pb2.ListApplicationsResponse(
-            applications=[self._app(a, principal, page.numbers.get(a.record_id, ""), basic) for a in page.items],
-            next_page_token=page.next_token, total_size=page.total)
+            applications=[
+                self._app(a, principal, page.numbers.get(a.record_id, ""), basic) for a in page.items
+            ],
+            next_page_token=page.next_token,
+            total_size=page.total,
+        )
 
     def UpdateApplication(self, request, context):
         principal = caller()
         changes, proofs = _form_changes(request)
         app = lifecycle.update_application(
-            self._rt.uow_factory(), request.application_id, form_changes=changes, proof_material_ids=proofs,
-            expected_version=request.expected_version, principal=principal, tree=self._rt.tree,
-            hash_key=self._rt.settings.hash_key)
+            self._rt.uow_factory(),
+            request.application_id,
+            form_changes=changes,
+            proof_material_ids=proofs,
+            expected_version=request.expected_version,
+            principal=principal,
+            tree=self._rt.tree,
+            hash_key=self._rt.settings.hash_key,
+        )
         return self._app(app, principal)
 
     def ResubmitApplication(self, request, context):
         principal = caller()
         app = lifecycle.resubmit_application(
-            self._rt.uow_factory(), request.application_id, expected_version=request.expected_version,
-            principal=principal, tree=self._rt.tree, hash_key=self._rt.settings.hash_key)
+            self._rt.uow_factory(),
+            request.application_id,
+            expected_version=request.expected_version,
+            principal=principal,
+            tree=self._rt.tree,
+            hash_key=self._rt.settings.hash_key,
+        )
         return self._app(app, principal)
 
     def WithdrawApplication(self, request, context):
         principal = caller()
         app = lifecycle.withdraw_application(
-            self._rt.uow_factory(), request.application_id, reason=request.reason,
-            expected_version=request.expected_version, principal=principal, tree=self._rt.tree)
+            self._rt.uow_factory(),
+            request.application_id,
+            reason=request.reason,
+            expected_version=request.expected_version,
+            principal=principal,
+            tree=self._rt.tree,
+        )
         return self._app(app, principal)
 
     def UploadProofMaterial(self, request, context):
@@ -186,24 +249,49 @@ class RegistrationsServicer(ImportMethods, registration_pb2_grpc.RegistrationsSe
         if request.purpose not in _PURPOSE:
             raise InvalidArgument(FieldViolation("purpose", "请指定上传用途（证明材料或照片）"))
         stored = uploads.upload_file(
-            self._rt.uow_factory(), self._files, school_code=request.school_code, purpose=_PURPOSE[request.purpose],
-            file_name=request.file.file_name, content_type=request.file.content_type, content=request.file.content,
-            principal=principal, tree=self._rt.tree)
-        return common_pb2.FileRef(file_id=stored.file_id, file_name=stored.file_name,
-                                  content_type=stored.content_type, size_bytes=stored.size_bytes)
+            self._rt.uow_factory(),
+            self._files,
+            school_code=request.school_code,
+            purpose=_PURPOSE[request.purpose],
+            file_name=request.file.file_name,
+            content_type=request.file.content_type,
+            content=request.file.content,
+            principal=principal,
+            tree=self._rt.tree,
+        )
+        return common_pb2.FileRef(
+            file_id=stored.file_id,
+            file_name=stored.file_name,
+            content_type=stored.content_type,
+            size_bytes=stored.size_bytes,
+        )
 
     def GetStudentRecord(self, request, context):
         principal = caller()
-        record = query.get_record(self._rt.uow_factory(), record_id=request.record_id,
-                                  number=request.national_student_number, principal=principal, tree=self._rt.tree)
+        record = query.get_record(
+            self._rt.uow_factory(),
+            record_id=request.record_id,
+            number=request.national_student_number,
+            principal=principal,
+            tree=self._rt.tree,
+        )
         return record_pb(record, self._rt.tree, clear=sees_numbers(principal, record.school_code))
 
     def GetDocumentNumber(self, request, context):
-        found = clear_numbers.document_number(self._rt.uow_factory(), application_id=request.application_id,
-                                              record_id=request.record_id, principal=caller())
+        found = clear_numbers.document_number(
+            self._rt.uow_factory(),
+            application_id=request.application_id,
+            record_id=request.record_id,
+            principal=caller(),
+        )
         return registration_pb2.DocumentNumber(
-            document=common_pb2.IdentityDocument(type=found.document.type.to_proto(), number=found.document.number),
-            document_hash=found.document_hash, revision=found.revision, version=found.version)
+            document=common_pb2.IdentityDocument(
+                type=found.document.type.to_proto(), number=found.document.number
+            ),
+            document_hash=found.document_hash,
+            revision=found.revision,
+            version=found.version,
+        )
 
     def ListStudentRecords(self, request, context):
         principal = caller()
@@ -211,10 +299,22 @@ class RegistrationsServicer(ImportMethods, registration_pb2_grpc.RegistrationsSe
             category=_category(request.category),
             number_kind=_NUMBER_KIND.get(request.number_kind),
             problem_record=request.problem_record if request.HasField("problem_record") else None,
-            name_prefix=request.name.strip(), national_student_number=request.national_student_number.strip().upper(),
-            grade=request.grade)
-        page = query.list_records(self._rt.uow_factory(), q, org_unit_code=request.org_unit_code,
-                                  window=Page.of(request), principal=principal, tree=self._rt.tree)
+            name_prefix=request.name.strip(),
+            national_student_number=request.national_student_number.strip().upper(),
+            grade=request.grade,
+        )
+        page = query.list_records(
+            self._rt.uow_factory(),
+            q,
+            org_unit_code=request.org_unit_code,
+            window=Page.of(request),
+            principal=principal,
+            tree=self._rt.tree,
+        )
         return registration_pb2.ListStudentRecordsResponse(
-            records=[record_pb(r, self._rt.tree, clear=sees_numbers(principal, r.school_code)) for r in page.items],
-            next_page_token=page.next_token, total_size=page.total)
+            records=[
+                record_pb(r, self._rt.tree, clear=sees_numbers(principal, r.school_code)) for r in page.items
+            ],
+            next_page_token=page.next_token,
+            total_size=page.total,
+        )

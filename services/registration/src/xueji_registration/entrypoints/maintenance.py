@@ -16,6 +16,7 @@ one service's jobs):
 | XUEJI_IMPORT_PURGE_INTERVAL_SECONDS | seconds between import purges (0: none) | 3600 |
 | XUEJI_IMPORT_RETENTION_DAYS | an import (its report, its failed rows' cells) older than this is purged | 7 |
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -58,12 +59,14 @@ class MaintenanceSettings:
     import_retention: dt.timedelta = dt.timedelta(days=7)
 
     @classmethod
-    def from_env(cls) -> "MaintenanceSettings":
-        return cls(rematch_interval=_number("PRESCHOOL_REMATCH_INTERVAL_SECONDS", 300),
-                   purge_interval=_number("UPLOAD_PURGE_INTERVAL_SECONDS", 3600),
-                   upload_max_age=dt.timedelta(hours=_number("UPLOAD_MAX_AGE_HOURS", 24)),
-                   import_purge_interval=_number("IMPORT_PURGE_INTERVAL_SECONDS", 3600),
-                   import_retention=dt.timedelta(days=_number("IMPORT_RETENTION_DAYS", 7)))
+    def from_env(cls) -> MaintenanceSettings:
+        return cls(
+            rematch_interval=_number("PRESCHOOL_REMATCH_INTERVAL_SECONDS", 300),
+            purge_interval=_number("UPLOAD_PURGE_INTERVAL_SECONDS", 3600),
+            upload_max_age=dt.timedelta(hours=_number("UPLOAD_MAX_AGE_HOURS", 24)),
+            import_purge_interval=_number("IMPORT_PURGE_INTERVAL_SECONDS", 3600),
+            import_retention=dt.timedelta(days=_number("IMPORT_RETENTION_DAYS", 7)),
+        )
 
 
 def rematch(runtime, older_than: dt.timedelta = dt.timedelta(0)) -> RematchTally:
@@ -76,8 +79,9 @@ def rematch(runtime, older_than: dt.timedelta = dt.timedelta(0)) -> RematchTally
 
 def purge_uploads(runtime, older_than: dt.timedelta) -> int:
     """One purge run (safe beside another: its deletes are conditional, so it does not lock)."""
-    return purge_unattached_uploads(runtime.uow_factory(), FileStore(files_dir(runtime.settings)),
-                                    older_than=older_than)
+    return purge_unattached_uploads(
+        runtime.uow_factory(), FileStore(files_dir(runtime.settings)), older_than=older_than
+    )
 
 
 def periodic_tasks(runtime, settings: MaintenanceSettings | None = None) -> list[PeriodicTask]:
@@ -91,8 +95,12 @@ def periodic_tasks(runtime, settings: MaintenanceSettings | None = None) -> list
 
     return [
         PeriodicTask("preschool-rematch", settings.rematch_interval, rematch_once),
-        PeriodicTask("upload-purge", settings.purge_interval,
-                     lambda: purge_uploads(runtime, settings.upload_max_age)),
-        PeriodicTask("import-purge", settings.import_purge_interval,
-                     lambda: purge_old_imports(runtime.uow_factory(), older_than=settings.import_retention)),
+        PeriodicTask(
+            "upload-purge", settings.purge_interval, lambda: purge_uploads(runtime, settings.upload_max_age)
+        ),
+        PeriodicTask(
+            "import-purge",
+            settings.import_purge_interval,
+            lambda: purge_old_imports(runtime.uow_factory(), older_than=settings.import_retention),
+        ),
     ]

@@ -1,5 +1,6 @@
 """Who may do what with the applications and records of a school (role and jurisdiction), checked
 with xueji_common.authz."""
+
 from __future__ import annotations
 
 from xueji_common.auth import Principal, Role
@@ -9,14 +10,24 @@ from xueji_common.masking import sees_full_numbers
 from xueji_common.orgunits import OrgLevel
 
 READERS = (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM)
-_AREA_COLUMN = {OrgLevel.SCHOOL: "school_code", OrgLevel.COUNTY: "county_code", OrgLevel.CITY: "city_code",
-                OrgLevel.PROVINCE: "province_code", OrgLevel.MINISTRY: ""}
+_AREA_COLUMN = {
+    OrgLevel.SCHOOL: "school_code",
+    OrgLevel.COUNTY: "county_code",
+    OrgLevel.CITY: "city_code",
+    OrgLevel.PROVINCE: "province_code",
+    OrgLevel.MINISTRY: "",
+}
 
 
 def require_school_registrar(principal: Principal, tree, school_code: str) -> None:
     """Entry, correction, withdrawal and uploads: the registrar of that very school."""
-    authorize(principal, (Role.SCHOOL_REGISTRAR,), tree=tree, unit=school_code,
-              refusal="只有学校学籍管理员可以录入、修改、撤销注册申请或上传材料")
+    authorize(
+        principal,
+        (Role.SCHOOL_REGISTRAR,),
+        tree=tree,
+        unit=school_code,
+        refusal="只有学校学籍管理员可以录入、修改、撤销注册申请或上传材料",
+    )
 
 
 def require_reader(principal: Principal, tree, school_code: str) -> None:
@@ -43,4 +54,7 @@ def area(principal: Principal, tree, unit_code: str) -> tuple[str, str]:
 def regions(tree, school_code: str) -> dict[str, str]:
     """The departments above a school, as stored with its applications and records."""
     units = (tree.county_of(school_code), tree.city_of(school_code), tree.province_of(school_code))
-    return {key: unit.code if unit else "" for key, unit in zip(("county_code", "city_code", "province_code"), units)}
+    return {
+        key: unit.code if unit else ""
+        for key, unit in zip(("county_code", "city_code", "province_code"), units)
+    }

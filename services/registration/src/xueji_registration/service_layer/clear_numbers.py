@@ -2,26 +2,29 @@
 (Registrations/GetDocumentNumber): numbers never travel on the bus (events carry the keyed hash and
 the masked number). Dedup asks for the population register's check of a resident ID and for the key
 check of a hash-key rotation; no other identity may."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from xueji_common.auth import Principal, Role
-from xueji_common.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from xueji_common.documents import ValidDocument
+from xueji_common.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
 
-READERS = frozenset({"service:dedup"})   # the user id of a service's token (grpcserver.client.ServiceCaller)
+READERS = frozenset({"service:dedup"})  # the user id of a service's token (grpcserver.client.ServiceCaller)
 
 
 @dataclass(frozen=True)
 class ClearNumber:
     document: ValidDocument
     document_hash: str
-    revision: int = 0      # an application's
-    version: int = 0       # a record's
+    revision: int = 0  # an application's
+    version: int = 0  # a record's
 
 
-def document_number(uow, *, application_id: str = "", record_id: str = "", principal: Principal) -> ClearNumber:
+def document_number(
+    uow, *, application_id: str = "", record_id: str = "", principal: Principal
+) -> ClearNumber:
     if principal.role is not Role.SYSTEM or principal.user_id not in READERS:
         raise PermissionDenied("当前角色无权获取证件号")
     if not application_id and not record_id:

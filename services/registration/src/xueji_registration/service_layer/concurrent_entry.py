@@ -5,6 +5,7 @@ when two imports or entries of the same number run side by side, both see no hol
 that commits second fails on the index (ConcurrentEntry, its transaction lost). It is run again,
 and then sees the other's application: the document is refused with the usual duplicate message.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -22,6 +23,8 @@ T = TypeVar("T")
 def retried(use_case: Callable[[], T]) -> T:
     """`use_case` (one transaction) run again when it lost to a concurrent entry of a document."""
     try:
-        return Retrying(retry=retry_if_exception_type(ConcurrentEntry), stop=stop_after_attempt(ATTEMPTS))(use_case)
+        return Retrying(retry=retry_if_exception_type(ConcurrentEntry), stop=stop_after_attempt(ATTEMPTS))(
+            use_case
+        )
     except RetryError:
         raise ConcurrentModification("同一身份证件号正在被同时录入，请稍后重试") from None

@@ -4,6 +4,7 @@ steps, returns, the final approval that generates the student record and its num
 Event handlers: they receive an open unit of work (inbox claimed) and commit. Events about
 applications or records this service does not hold, or for another revision, change nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -45,7 +46,9 @@ def dedup_completed(uow, *, application_id: str, revision: int, passed: bool, re
     _apply(uow, application_id, lambda app: app.dedup_completed(revision, passed, reason, now()))
 
 
-def review_progressed(uow, *, application_id: str, revision: int, state: ApplicationState, unit_code: str) -> None:
+def review_progressed(
+    uow, *, application_id: str, revision: int, state: ApplicationState, unit_code: str
+) -> None:
     _apply(uow, application_id, lambda app: app.review_progressed(revision, state, unit_code, now()))
 
 
@@ -66,15 +69,33 @@ def _issue_record(uow: RegistrationUnitOfWork, app: Application) -> None:
     if record is None:
         record_id = new_record_id(app.application_id)
         number, kind = _reserve(uow, app, record_id, due)
-        record = StudentRecord.generate(app, record_id=record_id, number=number, kind=kind,
-                                        province_code=app.province_code, school_stage=_school_stage(uow, app),
-                                        now=now())
+        record = StudentRecord.generate(
+            app,
+            record_id=record_id,
+            number=number,
+            kind=kind,
+            province_code=app.province_code,
+            school_stage=_school_stage(uow, app),
+            now=now(),
+        )
         record.problem_record = record.problem_record or kind is not due  # G held elsewhere: 一人多籍
         uow.records.add(record, county_code=app.county_code, city_code=app.city_code)
         app.record_id = record.record_id
-        uow.publish(events.record_created(record, uow.collaborators), aggregate_id=record.record_id, correlation_id=app.application_id)
-        log.info("student record created", extra={"fields": {"application_id": app.application_id,
-                                                              "record_id": record.record_id, "kind": kind.value}})
+        uow.publish(
+            events.record_created(record, uow.collaborators),
+            aggregate_id=record.record_id,
+            correlation_id=app.application_id,
+        )
+        log.info(
+            "student record created",
+            extra={
+                "fields": {
+                    "application_id": app.application_id,
+                    "record_id": record.record_id,
+                    "kind": kind.value,
+                }
+            },
+        )
     elif record.temporary and due is NumberKind.FORMAL and not record.cancelled:
         number, kind = _reserve(uow, app, record.record_id, NumberKind.FORMAL)
         if kind is NumberKind.FORMAL:
@@ -90,15 +111,23 @@ def _reserve(uow, app: Application, owner_id: str, kind: NumberKind) -> tuple[st
     division = collab.tree.get(app.school_code).division_code
     if kind is NumberKind.FORMAL:
         try:
-            number = collab.numbers.reserve(kind=kind, owner_id=owner_id, division_code=division,
-                                            birth_date=app.identity.birth_date,
-                                            resident_id_number=app.identity.document.number)
+            number = collab.numbers.reserve(
+                kind=kind,
+                owner_id=owner_id,
+                division_code=division,
+                birth_date=app.identity.birth_date,
+                resident_id_number=app.identity.document.number,
+            )
         except NumberTaken:
-            log.warning("formal number held by another record", extra={"fields": {"application_id": app.application_id}})
+            log.warning(
+                "formal number held by another record",
+                extra={"fields": {"application_id": app.application_id}},
+            )
             return _reserve(uow, app, owner_id, NumberKind.TEMPORARY)
     else:
-        number = collab.numbers.reserve(kind=kind, owner_id=owner_id, division_code=division,
-                                        birth_date=app.identity.birth_date)
+        number = collab.numbers.reserve(
+            kind=kind, owner_id=owner_id, division_code=division, birth_date=app.identity.birth_date
+        )
     if not number_has_layout(number, kind, identity=app.identity, division_code=division):
         raise RuntimeError(f"the national tier returned a {kind.value} number of the wrong layout")
     return number, kind
@@ -111,6 +140,7 @@ def _school_stage(uow, app: Application) -> str:
 
 # -- problem records (dedup's ProblemRaised / ProblemResolved) ------------------------------------
 
+
 def problem_raised(uow: RegistrationUnitOfWork, *, group_id: str, record_ids, application_ids) -> None:
     for record in _own_records(uow, record_ids, application_ids):
         expected = record.version
@@ -120,14 +150,18 @@ def problem_raised(uow: RegistrationUnitOfWork, *, group_id: str, record_ids, ap
     uow.commit()
 
 
-def problem_resolved(uow: RegistrationUnitOfWork, *, resolution: str, record_ids, corrected: dict | None) -> None:
+def problem_resolved(
+    uow: RegistrationUnitOfWork, *, resolution: str, record_ids, corrected: dict | None
+) -> None:
     """CORRECT: new key data, already authenticated again by dedup, and the G number it makes due;
     DELETE: the duplicate is cancelled; CORROBORATE: the record stays, no longer a problem."""
     for record in _own_records(uow, record_ids, ()):
         expected = record.version
         if resolution == "correct":
             identity = _corrected_identity(corrected or {})
-            digest = document_hash(uow.collaborators.hash_key, identity.document.type.value, identity.document.number)
+            digest = document_hash(
+                uow.collaborators.hash_key, identity.document.type.value, identity.document.number
+            )
             record.corrected(identity, digest, now())
         elif resolution == "delete":
             record.cancel(now())
@@ -157,8 +191,9 @@ def _corrected_identity(corrected: dict):
     except DocumentError as exc:
         raise InvalidArgument(FieldViolation("corrected_document_number", exc.message)) from None
     gender = Gender(corrected["gender"]) if corrected.get("gender") in (1, 2) else None
-    return check_identity(corrected.get("name", ""), gender, corrected.get("birth_date"), document,
-                          prefix="corrected_identity")
+    return check_identity(
+        corrected.get("name", ""), gender, corrected.get("birth_date"), document, prefix="corrected_identity"
+    )
 
 
 def _correction_authenticated(uow, application_id: str, identity, digest: str) -> None:

@@ -3,6 +3,7 @@
 Plain values in, unit of work for state and events. The form is the protobuf JSON of
 StudentRecordForm (see domain/form.py); the identity fields travel beside it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,8 +13,14 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from xueji_common.auth import Principal
 from xueji_common.db.engine import now
-from xueji_common.documents import (DocumentCategory, DocumentError, DocumentType, Gender, mask_document_number,
-                                    validate_document)
+from xueji_common.documents import (
+    DocumentCategory,
+    DocumentError,
+    DocumentType,
+    Gender,
+    mask_document_number,
+    validate_document,
+)
 from xueji_common.errors import (
     AlreadyExists,
     DomainError,
@@ -34,9 +41,16 @@ from xueji_registration.service_layer.access import regions, require_school_regi
 from xueji_registration.service_layer.concurrent_entry import retried
 from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
 
-__all__ = ["CreateApplication", "EntryChannel", "create_application", "submit_applications", "store_submitted",
-           "store_batch",
-           "validated_identity", "check_files"]
+__all__ = [
+    "CreateApplication",
+    "EntryChannel",
+    "check_files",
+    "create_application",
+    "store_batch",
+    "store_submitted",
+    "submit_applications",
+    "validated_identity",
+]
 
 MAX_PROOF_MATERIALS = 10
 
@@ -51,17 +65,20 @@ class CreateApplication:
     birth_date: dt.date | None
     document_type: DocumentType | None
     document_number: str
-    form: dict = field(default_factory=dict)          # StudentRecordForm as protobuf JSON, family members included
+    form: dict = field(default_factory=dict)  # StudentRecordForm as protobuf JSON, family members included
     proof_material_ids: tuple[str, ...] = ()
     preschool_transfer_id: str = ""
     import_id: str = ""
-    request_id: str = ""                              # idempotency key (CreateApplicationRequest.request_id)
+    request_id: str = ""  # idempotency key (CreateApplicationRequest.request_id)
 
 
-def create_application(uow: RegistrationUnitOfWork, cmd: CreateApplication, *, principal: Principal, tree, hash_key: str) -> Application:
+def create_application(
+    uow: RegistrationUnitOfWork, cmd: CreateApplication, *, principal: Principal, tree, hash_key: str
+) -> Application:
     """Manual entry (录入) of one application by the school registrar; submits it at once."""
-    [outcome] = submit_applications(uow, [cmd], principal=principal, tree=tree, hash_key=hash_key,
-                                    channel=EntryChannel.MANUAL)
+    [outcome] = submit_applications(
+        uow, [cmd], principal=principal, tree=tree, hash_key=hash_key, channel=EntryChannel.MANUAL
+    )
     if isinstance(outcome, DomainError):
         raise outcome
     return outcome
@@ -84,12 +101,20 @@ def submit_applications(
     """
     for school in {c.school_code for c in commands}:
         require_school_registrar(principal, tree, school)
-    return retried(lambda: _submit(uow, commands, principal=principal, tree=tree, hash_key=hash_key,
-                                   channel=channel))
+    return retried(
+        lambda: _submit(uow, commands, principal=principal, tree=tree, hash_key=hash_key, channel=channel)
+    )
 
 
-def _submit(uow: RegistrationUnitOfWork, commands: list[CreateApplication], *, principal: Principal, tree,
-            hash_key: str, channel: EntryChannel) -> list[Application | DomainError]:
+def _submit(
+    uow: RegistrationUnitOfWork,
+    commands: list[CreateApplication],
+    *,
+    principal: Principal,
+    tree,
+    hash_key: str,
+    channel: EntryChannel,
+) -> list[Application | DomainError]:
     outcomes: list[Application | DomainError] = []
     repeats: set[int] = set()
     with uow:
@@ -107,12 +132,16 @@ def _submit(uow: RegistrationUnitOfWork, commands: list[CreateApplication], *, p
             outcomes.append(app)
         fresh = [i for i, o in enumerate(outcomes) if isinstance(o, Application) and i not in repeats]
         _refuse_duplicates(uow, outcomes, fresh, tree)
-        store_submitted(uow, [outcomes[i] for i in fresh if isinstance(outcomes[i], Application)], principal=principal)
+        store_submitted(
+            uow, [outcomes[i] for i in fresh if isinstance(outcomes[i], Application)], principal=principal
+        )
         uow.commit()
     return outcomes
 
 
-def store_submitted(uow: RegistrationUnitOfWork, submitted: list[Application], *, principal: Principal) -> None:
+def store_submitted(
+    uow: RegistrationUnitOfWork, submitted: list[Application], *, principal: Principal
+) -> None:
     """Write applications that passed every check: rows, their files, ApplicationSubmitted events.
 
     `submit_applications` checks first; the Excel import, which checks every row itself (the same
@@ -120,8 +149,10 @@ def store_submitted(uow: RegistrationUnitOfWork, submitted: list[Application], *
     uow.applications.add_many(submitted)
     for app in submitted:
         uow.files.attach([*app.proof_material_ids, *filter(None, [_photo_id(app.form)])], app.application_id)
-    uow.publish_many((events.application_submitted(app, county_code=app.county_code, by=principal),
-                      app.application_id) for app in submitted)
+    uow.publish_many(
+        (events.application_submitted(app, county_code=app.county_code, by=principal), app.application_id)
+        for app in submitted
+    )
 
 
 def store_batch(uow: RegistrationUnitOfWork, batch: SubmittedBatch | None, *, principal: Principal) -> None:
@@ -132,9 +163,17 @@ def store_batch(uow: RegistrationUnitOfWork, batch: SubmittedBatch | None, *, pr
     uow.applications.add_batch(batch)
     occurred = Timestamp()
     occurred.FromDatetime(now())
-    uow.publish_envelopes(batch_events.EVENT_TYPE, batch_events.submitted_envelopes(
-        batch, county_code=batch.shared.county_code, by=principal, producer=uow.producer,
-        event_ids=new_ids(len(batch.rows)), occurred_at=occurred))
+    uow.publish_envelopes(
+        batch_events.EVENT_TYPE,
+        batch_events.submitted_envelopes(
+            batch,
+            county_code=batch.shared.county_code,
+            by=principal,
+            producer=uow.producer,
+            event_ids=new_ids(len(batch.rows)),
+            occurred_at=occurred,
+        ),
+    )
 
 
 def _refuse_duplicates(uow: RegistrationUnitOfWork, outcomes: list, fresh: list[int], tree) -> None:
@@ -152,8 +191,9 @@ def _refuse_duplicates(uow: RegistrationUnitOfWork, outcomes: list, fresh: list[
         seen.add(app.document_hash)
 
 
-def validated_identity(name, gender, birth_date, document_type, document_number, *, form: dict,
-                       category: DocumentCategory) -> Identity:
+def validated_identity(
+    name, gender, birth_date, document_type, document_number, *, form: dict, category: DocumentCategory
+) -> Identity:
     """The identity and the whole form checked together: one INVALID_ARGUMENT naming every field."""
     if document_type is None:
         document: object = DocumentError("document_type", "REQUIRED", "身份证件类型不能为空")
@@ -162,8 +202,9 @@ def validated_identity(name, gender, birth_date, document_type, document_number,
             document = validate_document(document_type, document_number)
         except DocumentError as exc:
             document = exc
-    problems = identity_problems(name, gender, birth_date, document,
-                                 derived_from_number=document_type is DocumentType.RESIDENT_ID)
+    problems = identity_problems(
+        name, gender, birth_date, document, derived_from_number=document_type is DocumentType.RESIDENT_ID
+    )
     derived_birth = getattr(document, "birth_date", None) or birth_date
     actual = getattr(document, "category", category)
     if actual is not category:  # the entry page chosen does not fit the document: say that, not more
@@ -174,8 +215,15 @@ def validated_identity(name, gender, birth_date, document_type, document_number,
     return Identity(name.strip(), gender or document.gender, birth_date or document.birth_date, document)
 
 
-def _checked(uow: RegistrationUnitOfWork, cmd: CreateApplication, *, principal: Principal, tree, hash_key: str,
-             channel: EntryChannel) -> Application:
+def _checked(
+    uow: RegistrationUnitOfWork,
+    cmd: CreateApplication,
+    *,
+    principal: Principal,
+    tree,
+    hash_key: str,
+    channel: EntryChannel,
+) -> Application:
     """The application, or one INVALID_ARGUMENT naming every bad field: the form's, the missing or
     unusable proof materials and photo together, so that the registrar fixes all in one go."""
     problems: list[FieldViolation] = []
@@ -184,8 +232,11 @@ def _checked(uow: RegistrationUnitOfWork, cmd: CreateApplication, *, principal: 
         app = _prepare(cmd, principal=principal, tree=tree, hash_key=hash_key, channel=channel)
     except InvalidArgument as exc:
         problems += exc.violations
-    no_document = (cmd.document_type is DocumentType.OTHER if cmd.document_type is not None
-                   else cmd.category is DocumentCategory.NO_DOCUMENT)
+    no_document = (
+        cmd.document_type is DocumentType.OTHER
+        if cmd.document_type is not None
+        else cmd.category is DocumentCategory.NO_DOCUMENT
+    )
     if no_document and not cmd.proof_material_ids:
         problems.append(FieldViolation("proof_material_ids", "无证件学生必须上传证明材料"))
     try:
@@ -197,23 +248,44 @@ def _checked(uow: RegistrationUnitOfWork, cmd: CreateApplication, *, principal: 
     return app
 
 
-def _prepare(cmd: CreateApplication, *, principal: Principal, tree, hash_key: str, channel: EntryChannel) -> Application:
+def _prepare(
+    cmd: CreateApplication, *, principal: Principal, tree, hash_key: str, channel: EntryChannel
+) -> Application:
     if cmd.school_code not in tree or not tree.get(cmd.school_code).is_school:
         raise InvalidArgument(FieldViolation("school_code", "学校标识码不存在"))
-    if (channel is EntryChannel.MANUAL and cmd.kind is RegistrationKind.PRIMARY_FRESHMAN
-            and cmd.category is not DocumentCategory.NO_DOCUMENT):
+    if (
+        channel is EntryChannel.MANUAL
+        and cmd.kind is RegistrationKind.PRIMARY_FRESHMAN
+        and cmd.category is not DocumentCategory.NO_DOCUMENT
+    ):
         raise PreconditionFailed(
             "小学新生（居民身份证、港澳台和外籍）须通过学前调档导入或学前档案信息补录注册，不能直接录入",
-            [PreconditionViolation("FRESHMAN_USE_PRESCHOOL_TRANSFER", cmd.school_code, "请使用学前调档")])
+            [PreconditionViolation("FRESHMAN_USE_PRESCHOOL_TRANSFER", cmd.school_code, "请使用学前调档")],
+        )
     form = without_identity(cmd.form)
-    identity = validated_identity(cmd.name, cmd.gender, cmd.birth_date, cmd.document_type, cmd.document_number,
-                                  form=form, category=cmd.category)
+    identity = validated_identity(
+        cmd.name,
+        cmd.gender,
+        cmd.birth_date,
+        cmd.document_type,
+        cmd.document_number,
+        form=form,
+        category=cmd.category,
+    )
     app = Application.submit(
-        school_code=cmd.school_code, kind=cmd.kind, category=cmd.category, identity=identity, form=form,
+        school_code=cmd.school_code,
+        kind=cmd.kind,
+        category=cmd.category,
+        identity=identity,
+        form=form,
         document_hash=document_hash(hash_key, identity.document.type.value, identity.document.number),
-        created_by=principal.user_id, now=now(), entry_channel=channel,
-        proof_material_ids=tuple(cmd.proof_material_ids), preschool_transfer_id=cmd.preschool_transfer_id,
-        import_id=cmd.import_id, request_id=cmd.request_id,
+        created_by=principal.user_id,
+        now=now(),
+        entry_channel=channel,
+        proof_material_ids=tuple(cmd.proof_material_ids),
+        preschool_transfer_id=cmd.preschool_transfer_id,
+        import_id=cmd.import_id,
+        request_id=cmd.request_id,
     )
     for key, code in regions(tree, cmd.school_code).items():
         setattr(app, key, code)
@@ -232,11 +304,14 @@ def check_transfer(uow: RegistrationUnitOfWork, school_code: str, transfer_id: s
     transfer.ensure_registrable("注册")
 
 
-def check_files(uow: RegistrationUnitOfWork, school_code: str, proof_ids, photo_id: str = "",
-                application_id: str = "") -> None:
+def check_files(
+    uow: RegistrationUnitOfWork, school_code: str, proof_ids, photo_id: str = "", application_id: str = ""
+) -> None:
     """Proof material and photo ids: uploaded by this school, for that purpose, not used elsewhere."""
     if len(proof_ids) > MAX_PROOF_MATERIALS:
-        raise InvalidArgument(FieldViolation("proof_material_ids", f"证明材料不能超过{MAX_PROOF_MATERIALS}个"))
+        raise InvalidArgument(
+            FieldViolation("proof_material_ids", f"证明材料不能超过{MAX_PROOF_MATERIALS}个")
+        )
     wanted = [(fid, Purpose.PROOF_MATERIAL, "proof_material_ids") for fid in proof_ids]
     if photo_id:
         wanted.append((photo_id, Purpose.PHOTO, "student.photo.file_id"))
@@ -244,8 +319,12 @@ def check_files(uow: RegistrationUnitOfWork, school_code: str, proof_ids, photo_
     problems = []
     for fid, purpose, at in wanted:
         stored = found.get(fid)
-        if (stored is None or stored.school_code != school_code or stored.purpose is not purpose
-                or stored.application_id not in ("", application_id)):
+        if (
+            stored is None
+            or stored.school_code != school_code
+            or stored.purpose is not purpose
+            or stored.application_id not in ("", application_id)
+        ):
             problems.append(FieldViolation(at, f"文件 {fid} 不存在、不属于本校或已被其他申请使用"))
     if problems:
         raise InvalidArgument(problems)

@@ -12,6 +12,7 @@ the report (import_reports.FailedRowsPage): the others are in import_rows, paged
 `checkpoint` is called between chunks: it raises once the caller has cancelled or its deadline has
 passed, and the transaction is rolled back.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -28,13 +29,13 @@ from xueji_common.db.engine import now
 from xueji_common.errors import DomainError, InvalidArgument
 from xueji_common.hashing import document_hash
 from xueji_common.vocabulary import RegistrationKind
+from xueji_registration.adapters.excel.reader import Limits, TemplateRows
 from xueji_registration.adapters.import_repository import ImportRepository, StoredRow
 from xueji_registration.adapters.preschool_repository import PreschoolRepository
 from xueji_registration.domain.batches import SubmittedBatch, new_ids
 from xueji_registration.domain.model import Application, EntryChannel
 from xueji_registration.domain.template.batch import BatchParser
 from xueji_registration.domain.template.columns import Template
-from xueji_registration.adapters.excel.reader import Limits, TemplateRows
 from xueji_registration.domain.template.rows import ParsedRow, RowParser
 from xueji_registration.service_layer.access import regions
 from xueji_registration.service_layer.handlers import store_batch
@@ -49,28 +50,44 @@ from xueji_registration.service_layer.import_reports import (
 )
 
 
-def run_import(uow, school_code: str, template: Template, file_name: str, content: bytes, request_id: str,
-               principal: Principal, tree, hash_key: str, limits: Limits, progress: Progress | None,
-               checkpoint: Checkpoint | None = None) -> ImportReport:
+def run_import(
+    uow,
+    school_code: str,
+    template: Template,
+    file_name: str,
+    content: bytes,
+    request_id: str,
+    principal: Principal,
+    tree,
+    hash_key: str,
+    limits: Limits,
+    progress: Progress | None,
+    checkpoint: Checkpoint | None = None,
+) -> ImportReport:
     checkpoint = checkpoint or (lambda: None)
-    rows = TemplateRows(content, template, limits, checkpoint)  # whole-file checks: before anything is written
+    rows = TemplateRows(
+        content, template, limits, checkpoint
+    )  # whole-file checks: before anything is written
     parser = BatchParser(RowParser(template))
     kind, category = template.kind, template.category
-    new_application = _ApplicationFactory(school_code, kind, category, str(uuid.uuid4()), principal,
-                                          regions(tree, school_code))
+    new_application = _ApplicationFactory(
+        school_code, kind, category, str(uuid.uuid4()), principal, regions(tree, school_code)
+    )
     freshmen = kind is RegistrationKind.PRIMARY_FRESHMAN
     with uow, _collector_paused(), _Writes(progress) as writes:
         imports, transfers = ImportRepository(uow.session), PreschoolRepository(uow.session)
-        seen: dict[str, int] = {}    # document hash → first row holding it
+        seen: dict[str, int] = {}  # document hash → first row holding it
         failed = FailedRowsPage()
         created_ids: list[str] = []
         total = 0
         width = len(template.columns)
         for chunk in rows.chunks(BATCH):
             checkpoint()
-            parsed = parser.parse(chunk)    # while the previous chunk is being stored
-            hashes = {p.row_number: _hash(hash_key, p) for p in parsed if p.identity and p.identity.document.number}
-            writes.wait()                   # the session is free again
+            parsed = parser.parse(chunk)  # while the previous chunk is being stored
+            hashes = {
+                p.row_number: _hash(hash_key, p) for p in parsed if p.identity and p.identity.document.number
+            }
+            writes.wait()  # the session is free again
             held = imports.active_application_holders(list(set(hashes.values())))
             found = transfers.by_hashes(school_code, list(hashes.values())) if freshmen else {}
             submitted = new_application.chunk(now(), len(parsed))
@@ -88,19 +105,35 @@ def run_import(uow, school_code: str, template: Template, file_name: str, conten
                     failed.add(p.row_number, p.errors)
                     stored.append(stored_row(p, None, width))
             total += len(parsed)
-            writes.start(partial(_store, uow, imports, submitted.batch, new_application.import_id, stored,
-                                 principal), total)
+            writes.start(
+                partial(_store, uow, imports, submitted.batch, new_application.import_id, stored, principal),
+                total,
+            )
         writes.wait()
         checkpoint()
-        record = new_record(new_application.import_id, school_code, template, file_name, total,
-                            len(created_ids), request_id, principal)
+        record = new_record(
+            new_application.import_id,
+            school_code,
+            template,
+            file_name,
+            total,
+            len(created_ids),
+            request_id,
+            principal,
+        )
         imports.add(record)
         uow.commit()
         return ImportReport(record, failed.errors, created_ids, failed.next_after)
 
 
-def _store(uow, imports: ImportRepository, batch: SubmittedBatch | None, import_id: str,
-           stored: list[StoredRow], principal: Principal) -> None:
+def _store(
+    uow,
+    imports: ImportRepository,
+    batch: SubmittedBatch | None,
+    import_id: str,
+    stored: list[StoredRow],
+    principal: Principal,
+) -> None:
     store_batch(uow, batch, principal=principal)
     imports.add_rows(import_id, stored)
 
@@ -132,7 +165,7 @@ class _Writes:
 
     def __exit__(self, *exc_info) -> None:
         try:
-            if self._running is not None:   # before the transaction ends, whatever happened
+            if self._running is not None:  # before the transaction ends, whatever happened
                 done = self._running[0]
                 self._running = None
                 error = done.exception()
@@ -188,9 +221,18 @@ class _ApplicationFactory:
 
     def submit(self, row: ParsedRow, key: str, transfer_id: str, at) -> Application:
         app = Application.submit(
-            school_code=self.school_code, kind=self.kind, category=self.category, identity=row.identity,
-            form=row.stored_form, document_hash=key, created_by=self.user_id, now=at,
-            entry_channel=EntryChannel.IMPORT, preschool_transfer_id=transfer_id, import_id=self.import_id)
+            school_code=self.school_code,
+            kind=self.kind,
+            category=self.category,
+            identity=row.identity,
+            form=row.stored_form,
+            document_hash=key,
+            created_by=self.user_id,
+            now=at,
+            entry_channel=EntryChannel.IMPORT,
+            preschool_transfer_id=transfer_id,
+            import_id=self.import_id,
+        )
         app.county_code = self.departments["county_code"]
         app.city_code = self.departments["city_code"]
         app.province_code = self.departments["province_code"]
@@ -228,8 +270,10 @@ def _check_duplicate(row: ParsedRow, key: str, seen: dict[str, int], held: dict,
         row.fail(f"与第{seen[key]}行的身份证件号重复", "身份证件号", "student.document.number")
         return
     seen[key] = row.row_number
-    if key in held:   # names the holder: a record or a live application, its school, the number masked
-        row.fail(held[key].refusal(tree, row.identity.document.number), "身份证件号", "student.document.number")
+    if key in held:  # names the holder: a record or a live application, its school, the number masked
+        row.fail(
+            held[key].refusal(tree, row.identity.document.number), "身份证件号", "student.document.number"
+        )
 
 
 def _freshman_transfer(row: ParsedRow, key: str | None, found: dict) -> str:
@@ -238,8 +282,11 @@ def _freshman_transfer(row: ParsedRow, key: str | None, found: dict) -> str:
         return ""
     transfer = found.get(key)
     if transfer is None:
-        row.fail("未找到该学生的学前调档信息：小学新生须先在学前调档管理中新增或导入，再导出填写后导入",
-                 "身份证件号", "student.document.number")
+        row.fail(
+            "未找到该学生的学前调档信息：小学新生须先在学前调档管理中新增或导入，再导出填写后导入",
+            "身份证件号",
+            "student.document.number",
+        )
         return ""
     try:
         transfer.ensure_open_for_registration()

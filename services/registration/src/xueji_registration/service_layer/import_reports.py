@@ -7,6 +7,7 @@ of 50,000 failing rows answers with the first page and a page token, and GetImpo
 through the rest, so that neither answer grows with the file (the gRPC message limit would refuse
 it after the import had committed).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
@@ -20,9 +21,9 @@ from xueji_registration.domain.template.columns import Template
 from xueji_registration.domain.template.rows import ParsedRow, RowError
 
 BATCH = 1000
-REPORT_ROWS, MAX_REPORT_ROWS = 100, 1000   # failed rows per page of a report: by default, at most
+REPORT_ROWS, MAX_REPORT_ROWS = 100, 1000  # failed rows per page of a report: by default, at most
 Progress = Callable[[int], None]  # rows stored so far
-Checkpoint = Callable[[], None]   # raises ImportStopped once the caller has gone
+Checkpoint = Callable[[], None]  # raises ImportStopped once the caller has gone
 
 
 class ImportStopped(DomainError):
@@ -36,9 +37,9 @@ class ImportStopped(DomainError):
 @dataclass(frozen=True)
 class ImportReport:
     record: ImportRecord
-    errors: list[tuple[int, RowError]]   # (row number, error) of one page of failed rows, in row order
+    errors: list[tuple[int, RowError]]  # (row number, error) of one page of failed rows, in row order
     created_ids: list[str]
-    next_after: int = 0                  # the row the next page starts after; 0: no more failed rows
+    next_after: int = 0  # the row the next page starts after; 0: no more failed rows
 
 
 class FailedRowsPage:
@@ -69,23 +70,35 @@ def batched(items: Iterable, size: int) -> Iterator[list]:
 def stored_row(row: ParsedRow, created_id: str | None, width: int) -> StoredRow:
     if created_id:
         return StoredRow(row.row_number, created_id, None, None)
-    return StoredRow(row.row_number, None, row.cell_texts(width), [[e.column, e.field, e.message] for e in row.errors])
-
-
-def new_record(import_id, school_code, template: Template, file_name, total, passed, request_id, principal
-               ) -> ImportRecord:
-    return ImportRecord(
-        import_id=import_id, school_code=school_code, template=template.key,
-        kind=template.kind.value if template.kind else None,
-        category=template.category.value if template.category else None,
-        file_name=(file_name or template.file_name)[:255], rows_total=total, rows_passed=passed,
-        rows_failed=total - passed, request_id=request_id or None, created_by=principal.user_id,
-        created_by_role=principal.role.value, created_by_unit=principal.org_unit, created_at=now(),
+    return StoredRow(
+        row.row_number, None, row.cell_texts(width), [[e.column, e.field, e.message] for e in row.errors]
     )
 
 
-def report_of(imports: ImportRepository, record: ImportRecord, *, after: int = 0, page_size: int = REPORT_ROWS
-              ) -> ImportReport:
+def new_record(
+    import_id, school_code, template: Template, file_name, total, passed, request_id, principal
+) -> ImportRecord:
+    return ImportRecord(
+        import_id=import_id,
+        school_code=school_code,
+        template=template.key,
+        kind=template.kind.value if template.kind else None,
+        category=template.category.value if template.category else None,
+        file_name=(file_name or template.file_name)[:255],
+        rows_total=total,
+        rows_passed=passed,
+        rows_failed=total - passed,
+        request_id=request_id or None,
+        created_by=principal.user_id,
+        created_by_role=principal.role.value,
+        created_by_unit=principal.org_unit,
+        created_at=now(),
+    )
+
+
+def report_of(
+    imports: ImportRepository, record: ImportRecord, *, after: int = 0, page_size: int = REPORT_ROWS
+) -> ImportReport:
     """The report of a stored import: the failed rows after row `after`, `page_size` of them; the
     created ids with the first page only (the pages after it do not repeat them)."""
     errors = []

@@ -2,6 +2,7 @@
 the failed rows' cells hold document numbers (encrypted, but personal data all the same), so an
 import and all its rows are deleted once older than that (the worker's periodic job,
 entrypoints.maintenance). Its applications and transfers are not touched: only the report goes."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +16,9 @@ RETENTION = dt.timedelta(days=7)
 BATCH = 200
 
 
-def purge_old_imports(uow, *, older_than: dt.timedelta = RETENTION, batch: int = BATCH,
-                      at: dt.datetime | None = None) -> int:
+def purge_old_imports(
+    uow, *, older_than: dt.timedelta = RETENTION, batch: int = BATCH, at: dt.datetime | None = None
+) -> int:
     cutoff, purged = (at or now()) - older_than, 0
     while True:
         with uow:
@@ -28,6 +30,8 @@ def purge_old_imports(uow, *, older_than: dt.timedelta = RETENTION, batch: int =
         if len(ids) < batch:
             break
     if purged:
-        log.info("imports purged", extra={"fields": {"imports": purged,
-                                                     "older_than_days": older_than.total_seconds() / 86400}})
+        log.info(
+            "imports purged",
+            extra={"fields": {"imports": purged, "older_than_days": older_than.total_seconds() / 86400}},
+        )
     return purged

@@ -6,6 +6,7 @@ too many rows further on, a cell beyond Excel's limit) rolls the whole import ba
 import or entry of one of the file's documents commits first (the unique index of live applications),
 the import runs again and that row is refused as any duplicate.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -22,29 +23,40 @@ from xueji_common.errors import (
     PreconditionViolation,
 )
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.adapters.import_repository import ImportRepository
-from xueji_registration.domain.template.columns import registration_template, template_by_key
 from xueji_registration.adapters.excel.reader import Limits
 from xueji_registration.adapters.excel.writer import FailedRow, template_workbook, write_failed_rows
+from xueji_registration.adapters.import_repository import ImportRepository
+from xueji_registration.domain.template.columns import registration_template, template_by_key
 from xueji_registration.service_layer.access import require_reader, require_school_registrar
 from xueji_registration.service_layer.concurrent_entry import retried
 from xueji_registration.service_layer.import_loop import run_import
 from xueji_registration.service_layer.import_reports import (  # noqa: F401 (the import's report types, here too)
     BATCH,
+    MAX_REPORT_ROWS,
+    REPORT_ROWS,
     Checkpoint,
     ImportReport,
     ImportStopped,
-    MAX_REPORT_ROWS,
     Progress,
-    REPORT_ROWS,
     report_of,
 )
 
 
 def import_applications(
-    uow, *, school_code: str, kind: RegistrationKind, category: DocumentCategory, file_name: str, content: bytes,
-    request_id: str, principal: Principal, tree, hash_key: str, limits: Limits = Limits(),
-    progress: Progress | None = None, checkpoint: Checkpoint | None = None,
+    uow,
+    *,
+    school_code: str,
+    kind: RegistrationKind,
+    category: DocumentCategory,
+    file_name: str,
+    content: bytes,
+    request_id: str,
+    principal: Principal,
+    tree,
+    hash_key: str,
+    limits: Limits = Limits(),
+    progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> ImportReport:
     """`progress(n)`: called after the first n rows are stored (not yet committed); `checkpoint()`:
     between chunks, raises ImportStopped once the caller has gone."""
@@ -57,11 +69,27 @@ def import_applications(
     with uow:
         if request_id and (done := ImportRepository(uow.session).by_request(school_code, request_id)):
             return report_of(ImportRepository(uow.session), done)
-    return retried(lambda: run_import(uow, school_code, template, file_name, content, request_id, principal, tree,
-                                      hash_key, limits, progress, checkpoint))
+    return retried(
+        lambda: run_import(
+            uow,
+            school_code,
+            template,
+            file_name,
+            content,
+            request_id,
+            principal,
+            tree,
+            hash_key,
+            limits,
+            progress,
+            checkpoint,
+        )
+    )
 
 
-def download_template(kind: RegistrationKind, category: DocumentCategory, *, principal: Principal) -> tuple[str, bytes]:
+def download_template(
+    kind: RegistrationKind, category: DocumentCategory, *, principal: Principal
+) -> tuple[str, bytes]:
     authorize(principal, (Role.SCHOOL_REGISTRAR,), refusal="只有学校学籍管理员可以下载导入模板")
     if category is DocumentCategory.NO_DOCUMENT:
         raise InvalidArgument(FieldViolation("category", "无证件学生没有导入模板，请在系统中逐个录入"))
@@ -69,8 +97,9 @@ def download_template(kind: RegistrationKind, category: DocumentCategory, *, pri
     return template.file_name, template_workbook(template)
 
 
-def get_import_report(uow, import_id: str, *, principal: Principal, tree, after: int = 0,
-                      page_size: int = REPORT_ROWS) -> ImportReport:
+def get_import_report(
+    uow, import_id: str, *, principal: Principal, tree, after: int = 0, page_size: int = REPORT_ROWS
+) -> ImportReport:
     """The import's record, created ids and one page of its failed rows (those after row `after`)."""
     with uow:
         imports = ImportRepository(uow.session)
@@ -81,7 +110,7 @@ def get_import_report(uow, import_id: str, *, principal: Principal, tree, after:
         return report_of(imports, record, after=after, page_size=page_size)
 
 
-MAX_FILE_BYTES = 60 * 1024 * 1024   # a workbook answered in one message (the gRPC limit is 64 MiB)
+MAX_FILE_BYTES = 60 * 1024 * 1024  # a workbook answered in one message (the gRPC limit is 64 MiB)
 
 
 def failed_rows_file(uow, import_id: str, *, principal: Principal, tree) -> tuple[str, BinaryIO]:
@@ -94,11 +123,15 @@ def failed_rows_file(uow, import_id: str, *, principal: Principal, tree) -> tupl
             raise NotFound("导入记录不存在")
         require_school_registrar(principal, tree, record.school_code)
         if not record.rows_failed:
-            raise PreconditionFailed("该次导入没有校验失败的数据", [
-                PreconditionViolation("NO_FAILED_ROWS", import_id, "该次导入没有校验失败的数据")])
+            raise PreconditionFailed(
+                "该次导入没有校验失败的数据",
+                [PreconditionViolation("NO_FAILED_ROWS", import_id, "该次导入没有校验失败的数据")],
+            )
         template = template_by_key(record.template)
-        failed = (FailedRow(r.row_number, r.cells or [], [(e[0], e[2]) for e in r.errors or ()])
-                  for r in imports.rows(import_id, failed_only=True))
+        failed = (
+            FailedRow(r.row_number, r.cells or [], [(e[0], e[2]) for e in r.errors or ()])
+            for r in imports.rows(import_id, failed_only=True)
+        )
         out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
         try:
             write_failed_rows(template, failed, out)

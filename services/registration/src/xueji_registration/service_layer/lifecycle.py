@@ -1,10 +1,17 @@
 """The school registrar's part of the flow after submission: correct, resubmit, withdraw."""
+
 from __future__ import annotations
 
 from xueji_common.auth import Principal
 from xueji_common.db.engine import now
 from xueji_common.documents import DocumentType, Gender
-from xueji_common.errors import AlreadyExists, ConcurrentModification, FieldViolation, InvalidArgument, NotFound
+from xueji_common.errors import (
+    AlreadyExists,
+    ConcurrentModification,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+)
 from xueji_common.hashing import document_hash
 from xueji_registration.adapters import events
 from xueji_registration.domain.form import identity_block, identity_fields, without_identity
@@ -18,7 +25,10 @@ from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
 def whole_form(app: Application) -> dict:
     """The stored form with its identity block put back."""
     i = app.identity
-    return {**app.form, **identity_block(i.name, int(i.gender), i.birth_date, i.document.type.value, i.document.number)}
+    return {
+        **app.form,
+        **identity_block(i.name, int(i.gender), i.birth_date, i.document.type.value, i.document.number),
+    }
 
 
 def _load(uow, application_id: str, expected_version: int, principal: Principal, tree) -> Application:
@@ -33,29 +43,54 @@ def _load(uow, application_id: str, expected_version: int, principal: Principal,
 
 def _checked(uow, app: Application, form: dict, hash_key: str, tree):
     name, gender, birth, doc_type, number = identity_fields(form)
-    identity = validated_identity(name, Gender(gender) if gender else None, birth,
-                                  DocumentType(doc_type) if doc_type else None, number,
-                                  form=without_identity(form), category=app.category)
+    identity = validated_identity(
+        name,
+        Gender(gender) if gender else None,
+        birth,
+        DocumentType(doc_type) if doc_type else None,
+        number,
+        form=without_identity(form),
+        category=app.category,
+    )
     digest = document_hash(hash_key, identity.document.type.value, identity.document.number)
     if identity.document.number and digest != app.document_hash:
-        holder = uow.applications.active_holders({digest}).get(digest)   # not this one: its hash differs
+        holder = uow.applications.active_holders({digest}).get(digest)  # not this one: its hash differs
         if holder is not None:
             raise AlreadyExists(holder.refusal(tree, identity.document.number))
     return identity, digest
 
 
-def update_application(uow: RegistrationUnitOfWork, application_id: str, *, form_changes: dict,
-                       proof_material_ids: tuple[str, ...] | None, expected_version: int,
-                       principal: Principal, tree, hash_key: str) -> Application:
+def update_application(
+    uow: RegistrationUnitOfWork,
+    application_id: str,
+    *,
+    form_changes: dict,
+    proof_material_ids: tuple[str, ...] | None,
+    expected_version: int,
+    principal: Principal,
+    tree,
+    hash_key: str,
+) -> Application:
     """UpdateApplication: `form_changes` maps top-level form keys to new values (None clears one)."""
     if not form_changes and proof_material_ids is None:
         raise InvalidArgument(FieldViolation("update_mask", "请指定要修改的字段"))
-    return retried(lambda: _update(uow, application_id, form_changes, proof_material_ids, expected_version,
-                                   principal, tree, hash_key))
+    return retried(
+        lambda: _update(
+            uow, application_id, form_changes, proof_material_ids, expected_version, principal, tree, hash_key
+        )
+    )
 
 
-def _update(uow: RegistrationUnitOfWork, application_id: str, form_changes: dict, proof_material_ids,
-            expected_version: int, principal: Principal, tree, hash_key: str) -> Application:
+def _update(
+    uow: RegistrationUnitOfWork,
+    application_id: str,
+    form_changes: dict,
+    proof_material_ids,
+    expected_version: int,
+    principal: Principal,
+    tree,
+    hash_key: str,
+) -> Application:
     with uow:
         app = _load(uow, application_id, expected_version, principal, tree)
         form = whole_form(app)
@@ -71,16 +106,28 @@ def _update(uow: RegistrationUnitOfWork, application_id: str, form_changes: dict
         photo = (form.get("photo") or {}).get("fileId", "")
         check_files(uow, app.school_code, proofs, photo, application_id=app.application_id)
         expected = app.version
-        app.correct(identity=identity, document_hash=digest, form=without_identity(form),
-                    proof_material_ids=proofs, now=now())
+        app.correct(
+            identity=identity,
+            document_hash=digest,
+            form=without_identity(form),
+            proof_material_ids=proofs,
+            now=now(),
+        )
         uow.files.attach([*proofs, *filter(None, [photo])], app.application_id)
         uow.applications.save(app, expected)
         uow.commit()
     return app
 
 
-def resubmit_application(uow: RegistrationUnitOfWork, application_id: str, *, expected_version: int,
-                         principal: Principal, tree, hash_key: str) -> Application:
+def resubmit_application(
+    uow: RegistrationUnitOfWork,
+    application_id: str,
+    *,
+    expected_version: int,
+    principal: Principal,
+    tree,
+    hash_key: str,
+) -> Application:
     """ResubmitApplication: revision + 1; emits ApplicationSubmitted again (dedup and review restart)."""
     with uow:
         app = _load(uow, application_id, expected_version, principal, tree)
@@ -88,19 +135,30 @@ def resubmit_application(uow: RegistrationUnitOfWork, application_id: str, *, ex
         expected = app.version
         app.resubmit(now())
         uow.applications.save(app, expected)
-        uow.publish(events.application_submitted(app, county_code=app.county_code, by=principal),
-                    aggregate_id=app.application_id)
+        uow.publish(
+            events.application_submitted(app, county_code=app.county_code, by=principal),
+            aggregate_id=app.application_id,
+        )
         uow.commit()
     return app
 
 
-def withdraw_application(uow: RegistrationUnitOfWork, application_id: str, *, reason: str, expected_version: int,
-                         principal: Principal, tree) -> Application:
+def withdraw_application(
+    uow: RegistrationUnitOfWork,
+    application_id: str,
+    *,
+    reason: str,
+    expected_version: int,
+    principal: Principal,
+    tree,
+) -> Application:
     """WithdrawApplication (撤销): emits ApplicationWithdrawn (dedup releases, review closes)."""
     with uow:
         app = _load(uow, application_id, expected_version, principal, tree)
         expected = app.version
-        app.withdraw(Stamp(principal.org_unit, principal.user_id, principal.role.value, now(), reason.strip()[:200]))
+        app.withdraw(
+            Stamp(principal.org_unit, principal.user_id, principal.role.value, now(), reason.strip()[:200])
+        )
         uow.applications.save(app, expected)
         uow.publish(events.application_withdrawn(app, by=principal), aggregate_id=app.application_id)
         uow.commit()

@@ -4,6 +4,7 @@ The runtime builds a `Collaborators` once and hands it to every unit of work, so
 handlers, which receive only the unit of work, reach the org tree, the hash key, the data key ring
 and the national student-number service.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +19,15 @@ class NumberTaken(Exception):
 
 
 class StudentNumbers(Protocol):
-    def reserve(self, *, kind: NumberKind, owner_id: str, division_code: str, birth_date: dt.date,
-                resident_id_number: str = "") -> str:
+    def reserve(
+        self,
+        *,
+        kind: NumberKind,
+        owner_id: str,
+        division_code: str,
+        birth_date: dt.date,
+        resident_id_number: str = "",
+    ) -> str:
         """A unique national student number reserved for `owner_id` (idempotent per owner).
 
         Raises NumberTaken for a FORMAL number held by another record; any other exception means

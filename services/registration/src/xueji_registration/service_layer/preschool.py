@@ -4,6 +4,7 @@ The matching asks national-query (`matcher`, adapters.preschool_records) outside
 then stores its answer with the change. Every call checks the role and the school, except
 `rematch_pending`, the system's own retry of the matchings national-query did not answer.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,15 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 
 from xueji_common.auth import Principal, Role
+from xueji_common.authz import authorize, require_jurisdiction
 from xueji_common.db.engine import now
-from xueji_common.documents import DocumentError, DocumentType, Gender, normalize_document_number, validate_document
+from xueji_common.documents import (
+    DocumentError,
+    DocumentType,
+    Gender,
+    normalize_document_number,
+    validate_document,
+)
 from xueji_common.errors import (
     AlreadyExists,
     ConcurrentModification,
@@ -25,9 +33,9 @@ from xueji_common.errors import (
     NotFound,
     PreconditionFailed,
 )
-from xueji_common.authz import authorize, require_jurisdiction
 from xueji_common.hashing import document_hash
 from xueji_common.vocabulary import RegistrationKind
+from xueji_registration.adapters.excel.writer import template_workbook
 from xueji_registration.adapters.preschool_repository import PreschoolRepository, TransferFilter
 from xueji_registration.domain.form import identity_block
 from xueji_registration.domain.identity import Identity, check_identity
@@ -35,7 +43,6 @@ from xueji_registration.domain.model import Application, EntryChannel
 from xueji_registration.domain.preschool import MatchAnswer, MatchStatus, PreschoolTransfer
 from xueji_registration.domain.template.columns import registration_template
 from xueji_registration.domain.template.rows import form_cells
-from xueji_registration.adapters.excel.writer import template_workbook
 from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.handlers import CreateApplication, submit_applications
 
@@ -85,8 +92,17 @@ def _duplicate() -> AlreadyExists:
     return AlreadyExists("该身份证件号已经录入学前调档，不允许重复录入")
 
 
-def create_transfer(uow, school_code: str, given: IdentityInput, *, principal: Principal, tree, hash_key: str,
-                    matcher: Matcher, request_id: str = "") -> PreschoolTransfer:
+def create_transfer(
+    uow,
+    school_code: str,
+    given: IdentityInput,
+    *,
+    principal: Principal,
+    tree,
+    hash_key: str,
+    matcher: Matcher,
+    request_id: str = "",
+) -> PreschoolTransfer:
     """新增 (4.2); a repeated `request_id` returns the transfer the first request added."""
     require_school_registrar(principal, tree, school_code)
     request_id = request_id.strip()[:64] or None
@@ -98,8 +114,9 @@ def create_transfer(uow, school_code: str, given: IdentityInput, *, principal: P
         with uow:
             if PreschoolRepository(uow.session).holder_of(school_code, key):
                 raise _duplicate()
-    transfer = PreschoolTransfer.new(school_code=school_code, identity=identity, document_hash=key,
-                                     created_by=principal.user_id, now=now())
+    transfer = PreschoolTransfer.new(
+        school_code=school_code, identity=identity, document_hash=key, created_by=principal.user_id, now=now()
+    )
     transfer.request_id = request_id
     [answer] = matcher.match([identity])
     transfer.apply_match(answer)
@@ -119,7 +136,9 @@ def _requested(uow, school_code: str, request_id: str) -> PreschoolTransfer | No
         return PreschoolRepository(uow.session).by_request(school_code, request_id)
 
 
-def get_transfer(uow, transfer_id: str, *, principal: Principal, tree, write: bool = False) -> PreschoolTransfer:
+def get_transfer(
+    uow, transfer_id: str, *, principal: Principal, tree, write: bool = False
+) -> PreschoolTransfer:
     with uow:
         transfer = PreschoolRepository(uow.session).get(transfer_id)
     if transfer is None:
@@ -136,11 +155,21 @@ def _check_access(principal: Principal, tree, school_code: str, write: bool) -> 
     require_jurisdiction(tree, principal, school_code)
 
 
-IDENTITY_FIELDS = ("name", "gender", "birth_date", "document")   # what UpdatePreschoolTransfer may change
+IDENTITY_FIELDS = ("name", "gender", "birth_date", "document")  # what UpdatePreschoolTransfer may change
 
 
-def update_transfer(uow, transfer_id: str, given: IdentityInput, expected_version: int, *, principal: Principal,
-                    tree, hash_key: str, matcher: Matcher, fields=IDENTITY_FIELDS) -> PreschoolTransfer:
+def update_transfer(
+    uow,
+    transfer_id: str,
+    given: IdentityInput,
+    expected_version: int,
+    *,
+    principal: Principal,
+    tree,
+    hash_key: str,
+    matcher: Matcher,
+    fields=IDENTITY_FIELDS,
+) -> PreschoolTransfer:
     """修改 (4.3): refused once registration started or a record exists; re-runs the matching. Only
     the identity `fields` named (the update_mask's) are taken from `given`; the others stay."""
     transfer = get_transfer(uow, transfer_id, principal=principal, tree=tree, write=True)
@@ -166,14 +195,16 @@ def update_transfer(uow, transfer_id: str, given: IdentityInput, expected_versio
 
 
 def _merged(current: Identity, given: IdentityInput, fields) -> IdentityInput:
-    keep = IdentityInput(current.name, current.gender, current.birth_date, current.document.type,
-                         current.document.number)
+    keep = IdentityInput(
+        current.name, current.gender, current.birth_date, current.document.type, current.document.number
+    )
     return IdentityInput(
         name=given.name if "name" in fields else keep.name,
         gender=given.gender if "gender" in fields else keep.gender,
         birth_date=given.birth_date if "birth_date" in fields else keep.birth_date,
         document_type=given.document_type if "document" in fields else keep.document_type,
-        document_number=given.document_number if "document" in fields else keep.document_number)
+        document_number=given.document_number if "document" in fields else keep.document_number,
+    )
 
 
 def delete_transfer(uow, transfer_id: str, expected_version: int, *, principal: Principal, tree) -> None:
@@ -188,22 +219,29 @@ def delete_transfer(uow, transfer_id: str, expected_version: int, *, principal: 
         uow.commit()
 
 
-def list_transfers(uow, f: TransferFilter, unit_code: str, offset: int, limit: int, *, principal: Principal, tree
-                   ) -> tuple[list[PreschoolTransfer], int]:
+def list_transfers(
+    uow, f: TransferFilter, unit_code: str, offset: int, limit: int, *, principal: Principal, tree
+) -> tuple[list[PreschoolTransfer], int]:
     authorize(principal, TRANSFER_READERS, refusal="当前角色无权查看学前调档信息")
-    unit_code = unit_code or principal.org_unit   # never "" for "everything": the root is the whole tree
+    unit_code = unit_code or principal.org_unit  # never "" for "everything": the root is the whole tree
     if not unit_code or unit_code not in tree:
         raise InvalidArgument(FieldViolation("org_unit_code", "单位代码不存在"))
     require_jurisdiction(tree, principal, unit_code)
     unit = tree.get(unit_code)
-    schools = (None if unit_code == tree.root.code else (unit_code,) if unit.is_school
-               else tuple(s.code for s in tree.schools_in(unit_code)))
+    schools = (
+        None
+        if unit_code == tree.root.code
+        else (unit_code,)
+        if unit.is_school
+        else tuple(s.code for s in tree.schools_in(unit_code))
+    )
     with uow:
         return PreschoolRepository(uow.session).list(replace(f, school_codes=schools), offset, limit)
 
 
-def confirm_match(uow, transfer_id: str, candidate_id: str | None, expected_version: int, *, principal: Principal,
-                  tree) -> PreschoolTransfer:
+def confirm_match(
+    uow, transfer_id: str, candidate_id: str | None, expected_version: int, *, principal: Principal, tree
+) -> PreschoolTransfer:
     """确认学前学籍 (图12, 图13)."""
     get_transfer(uow, transfer_id, principal=principal, tree=tree, write=True)
     with uow:
@@ -218,8 +256,15 @@ def confirm_match(uow, transfer_id: str, candidate_id: str | None, expected_vers
     return current
 
 
-def export_transfers(uow, school_code: str, transfer_ids: list[str], *, principal: Principal, tree,
-                     matcher: Matcher | None = None) -> tuple[str, bytes]:
+def export_transfers(
+    uow,
+    school_code: str,
+    transfer_ids: list[str],
+    *,
+    principal: Principal,
+    tree,
+    matcher: Matcher | None = None,
+) -> tuple[str, bytes]:
     """调档学生导出 (4.5): the children, all of one category, in that category's freshman template.
 
     已成为正式学籍学生的，不允许导出: national-query is asked again for the children's formal records
@@ -236,11 +281,17 @@ def export_transfers(uow, school_code: str, transfer_ids: list[str], *, principa
     _refresh_formal_records(chosen, matcher)
     refusals = [r for r in (t.export_refusal() for t in chosen) if r is not None]
     if refusals:
-        raise PreconditionFailed("；".join(r.message for r in refusals[:5]) + ("…" if len(refusals) > 5 else ""),
-                                 [v for r in refusals for v in r.violations])
+        raise PreconditionFailed(
+            "；".join(r.message for r in refusals[:5]) + ("…" if len(refusals) > 5 else ""),
+            [v for r in refusals for v in r.violations],
+        )
     categories = {t.category for t in chosen}
     if len(categories) > 1:
-        raise InvalidArgument(FieldViolation("transfer_ids", "不同证件类型的学生不能一起导出：居民身份证学生和港澳台和外籍学生请分别导出"))
+        raise InvalidArgument(
+            FieldViolation(
+                "transfer_ids", "不同证件类型的学生不能一起导出：居民身份证学生和港澳台和外籍学生请分别导出"
+            )
+        )
     template = registration_template(RegistrationKind.PRIMARY_FRESHMAN, categories.pop())
     rows = [form_cells(template, _identity_form(t.identity)) for t in chosen]
     return f"学前调档导出-{template.category.label_zh}.xlsx", template_workbook(template, rows)
@@ -256,12 +307,26 @@ def _refresh_formal_records(transfers: list[PreschoolTransfer], matcher: Matcher
 
 
 def _identity_form(identity: Identity) -> dict:
-    return identity_block(identity.name, int(identity.gender), identity.birth_date, identity.document.type.value,
-                          identity.document.number)
+    return identity_block(
+        identity.name,
+        int(identity.gender),
+        identity.birth_date,
+        identity.document.type.value,
+        identity.document.number,
+    )
 
 
-def submit_supplementary_entry(uow, transfer_id: str, form: dict, expected_version: int, *, principal: Principal,
-                               tree, hash_key: str, request_id: str = "") -> Application:
+def submit_supplementary_entry(
+    uow,
+    transfer_id: str,
+    form: dict,
+    expected_version: int,
+    *,
+    principal: Principal,
+    tree,
+    hash_key: str,
+    request_id: str = "",
+) -> Application:
     """学前档案信息补录 (chapter 5): the matched child's form; saving submits the freshman registration.
 
     The identity fields of the form must be the transfer's (blank ones are taken from it). A repeated
@@ -279,20 +344,39 @@ def submit_supplementary_entry(uow, transfer_id: str, form: dict, expected_versi
         raise ConcurrentModification("该学前调档信息已被他人修改，请刷新后重试")
     identity = transfer.identity
     whole = {**_identity_form(identity), **{k: v for k, v in form.items() if v not in (None, "", {}, [])}}
-    mismatched = [f for f, key in (("student.name", "name"), ("student.gender", "gender"),
-                                   ("student.birth_date", "birthDate"), ("student.document", "document"))
-                  if whole[key] != _identity_form(identity)[key]]
+    mismatched = [
+        f
+        for f, key in (
+            ("student.name", "name"),
+            ("student.gender", "gender"),
+            ("student.birth_date", "birthDate"),
+            ("student.document", "document"),
+        )
+        if whole[key] != _identity_form(identity)[key]
+    ]
     if mismatched:
-        raise InvalidArgument([FieldViolation(f, "身份信息须与学前调档信息一致（如需修改请先修改学前调档）")
-                               for f in mismatched])
+        raise InvalidArgument(
+            [
+                FieldViolation(f, "身份信息须与学前调档信息一致（如需修改请先修改学前调档）")
+                for f in mismatched
+            ]
+        )
     command = CreateApplication(
-        school_code=transfer.school_code, kind=RegistrationKind.PRIMARY_FRESHMAN, category=transfer.category,
-        name=identity.name, gender=identity.gender, birth_date=identity.birth_date,
-        document_type=identity.document.type, document_number=identity.document.number, form=whole,
-        preschool_transfer_id=transfer.transfer_id, request_id=request_id,
+        school_code=transfer.school_code,
+        kind=RegistrationKind.PRIMARY_FRESHMAN,
+        category=transfer.category,
+        name=identity.name,
+        gender=identity.gender,
+        birth_date=identity.birth_date,
+        document_type=identity.document.type,
+        document_number=identity.document.number,
+        form=whole,
+        preschool_transfer_id=transfer.transfer_id,
+        request_id=request_id,
     )
-    [outcome] = submit_applications(uow, [command], principal=principal, tree=tree, hash_key=hash_key,
-                                    channel=EntryChannel.SUPPLEMENTARY)
+    [outcome] = submit_applications(
+        uow, [command], principal=principal, tree=tree, hash_key=hash_key, channel=EntryChannel.SUPPLEMENTARY
+    )
     if isinstance(outcome, DomainError):
         raise outcome
     return outcome
@@ -302,16 +386,20 @@ def submit_supplementary_entry(uow, transfer_id: str, form: dict, expected_versi
 class RematchTally:
     """What a rematch run did. `unreachable`: still 匹配中 (asked without an answer, or not asked
     because national-query was down); `changed`: changed or deleted by a registrar meanwhile, left as is."""
+
     matched: int = 0
     not_found: int = 0
     to_confirm: int = 0
     unreachable: int = 0
     changed: int = 0
-    stopped: bool = False        # a whole batch went unanswered: the rest was not asked
+    stopped: bool = False  # a whole batch went unanswered: the rest was not asked
 
     def count(self, status: MatchStatus) -> None:
-        field = {MatchStatus.MATCHED: "matched", MatchStatus.NOT_FOUND: "not_found",
-                 MatchStatus.TO_CONFIRM: "to_confirm"}[status]
+        field = {
+            MatchStatus.MATCHED: "matched",
+            MatchStatus.NOT_FOUND: "not_found",
+            MatchStatus.TO_CONFIRM: "to_confirm",
+        }[status]
         setattr(self, field, getattr(self, field) + 1)
 
     @property
@@ -319,8 +407,14 @@ class RematchTally:
         return self.matched + self.not_found + self.to_confirm + self.unreachable + self.changed
 
 
-def rematch_pending(uow, matcher: Matcher, *, older_than: dt.timedelta = dt.timedelta(0),
-                    batch: int = REMATCH_BATCH, at: dt.datetime | None = None) -> RematchTally:
+def rematch_pending(
+    uow,
+    matcher: Matcher,
+    *,
+    older_than: dt.timedelta = dt.timedelta(0),
+    batch: int = REMATCH_BATCH,
+    at: dt.datetime | None = None,
+) -> RematchTally:
     """Ask national-query again for the transfers still 匹配中 whose last matching is older than
     `older_than`, oldest first, `batch` at a time, and store the answers at the version read: a
     transfer changed or deleted meanwhile is counted and skipped, never overwritten. A batch with no
@@ -346,9 +440,19 @@ def rematch_pending(uow, matcher: Matcher, *, older_than: dt.timedelta = dt.time
         if len(transfers) < batch:
             break
     if tally.examined:
-        log.info("preschool transfers rematched", extra={"fields": {
-            "matched": tally.matched, "not_found": tally.not_found, "to_confirm": tally.to_confirm,
-            "unreachable": tally.unreachable, "changed_meanwhile": tally.changed, "stopped": tally.stopped}})
+        log.info(
+            "preschool transfers rematched",
+            extra={
+                "fields": {
+                    "matched": tally.matched,
+                    "not_found": tally.not_found,
+                    "to_confirm": tally.to_confirm,
+                    "unreachable": tally.unreachable,
+                    "changed_meanwhile": tally.changed,
+                    "stopped": tally.stopped,
+                }
+            },
+        )
     return tally
 
 

@@ -1,16 +1,17 @@
 """Excel导入 of preschool transfers (4.1): the good rows are stored and matched at once, every problem
 of the others is reported per row. One transaction per import, as for applications (imports.py)."""
+
 from __future__ import annotations
 
 import uuid
 
 from xueji_common.auth import Principal
 from xueji_common.db.engine import now
+from xueji_registration.adapters.excel.reader import Limits, TemplateRows
 from xueji_registration.adapters.import_repository import ImportRepository
 from xueji_registration.adapters.preschool_repository import PreschoolRepository
 from xueji_registration.domain.preschool import PreschoolTransfer
 from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE
-from xueji_registration.adapters.excel.reader import Limits, TemplateRows
 from xueji_registration.domain.template.rows import RowParser
 from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.import_reports import (
@@ -27,8 +28,18 @@ from xueji_registration.service_layer.preschool import Matcher, hash_of
 
 
 def import_preschool_transfers(
-    uow, *, school_code: str, file_name: str, content: bytes, request_id: str, principal: Principal, tree,
-    hash_key: str, matcher: Matcher, limits: Limits = Limits(), progress: Progress | None = None,
+    uow,
+    *,
+    school_code: str,
+    file_name: str,
+    content: bytes,
+    request_id: str,
+    principal: Principal,
+    tree,
+    hash_key: str,
+    matcher: Matcher,
+    limits: Limits = Limits(),
+    progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
 ) -> ImportReport:
     require_school_registrar(principal, tree, school_code)
@@ -56,16 +67,25 @@ def import_preschool_transfers(
                 if key in seen:
                     p.fail(f"与第{seen[key]}行的身份证件号重复", "身份证件号", "student.document.number")
                 elif key in held:
-                    p.fail("该身份证件号已经录入学前调档，不允许重复录入", "身份证件号", "student.document.number")
+                    p.fail(
+                        "该身份证件号已经录入学前调档，不允许重复录入",
+                        "身份证件号",
+                        "student.document.number",
+                    )
                 seen.setdefault(key, p.row_number)
             good = [p for p in parsed if p.ok]
             answers = matcher.match([p.identity for p in good])
             created = {}
             new = []
             for p, answer in zip(good, answers):
-                transfer = PreschoolTransfer.new(school_code=school_code, identity=p.identity,
-                                                 document_hash=keys[p.row_number], created_by=principal.user_id,
-                                                 now=now(), import_id=import_id)
+                transfer = PreschoolTransfer.new(
+                    school_code=school_code,
+                    identity=p.identity,
+                    document_hash=keys[p.row_number],
+                    created_by=principal.user_id,
+                    now=now(),
+                    import_id=import_id,
+                )
                 transfer.apply_match(answer)
                 new.append(transfer)
                 created[p.row_number] = transfer.transfer_id

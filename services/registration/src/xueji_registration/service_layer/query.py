@@ -1,14 +1,15 @@
 """学籍注册查询 (chapter 14) and the generated records: reads within the caller's jurisdiction."""
+
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
 
 from xueji_common.auth import Principal
-from xueji_common.paging import Page as Window
 from xueji_common.documents import DocumentType, normalize_document_number
 from xueji_common.errors import FieldViolation, InvalidArgument, NotFound
 from xueji_common.hashing import document_hash
+from xueji_common.paging import Page as Window
 from xueji_registration.adapters.record_repository import RecordQuery
 from xueji_registration.adapters.repository import ApplicationQuery
 from xueji_registration.domain.model import Application
@@ -16,7 +17,7 @@ from xueji_registration.domain.records import StudentRecord
 from xueji_registration.service_layer.access import area, require_reader
 from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
 
-MAX_PAGE = 500   # applications per document type gathered for a number (one child has a handful)
+MAX_PAGE = 500  # applications per document type gathered for a number (one child has a handful)
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,13 @@ class Page:
 @dataclass(frozen=True)
 class ApplicationDetail:
     application: Application
-    national_student_number: str     # empty before the record exists
-    files: dict                      # file id → StoredFile (proof material)
+    national_student_number: str  # empty before the record exists
+    files: dict  # file id → StoredFile (proof material)
 
 
-def get_application(uow: RegistrationUnitOfWork, application_id: str, *, principal: Principal,
-                    tree) -> ApplicationDetail:
+def get_application(
+    uow: RegistrationUnitOfWork, application_id: str, *, principal: Principal, tree
+) -> ApplicationDetail:
     with uow:
         app = uow.applications.get(application_id)
         if app is None:
@@ -46,9 +48,17 @@ def get_application(uow: RegistrationUnitOfWork, application_id: str, *, princip
     return ApplicationDetail(app, numbers.get(app.record_id, ""), files)
 
 
-def list_applications(uow: RegistrationUnitOfWork, query: ApplicationQuery, *, org_unit_code: str,
-                      document_number: str, window: Window, principal: Principal, tree,
-                      hash_key: str) -> Page:
+def list_applications(
+    uow: RegistrationUnitOfWork,
+    query: ApplicationQuery,
+    *,
+    org_unit_code: str,
+    document_number: str,
+    window: Window,
+    principal: Principal,
+    tree,
+    hash_key: str,
+) -> Page:
     """Newest first. A document number is matched through its keyed hash, under each document type
     (the query names no type)."""
     column, code = area(principal, tree, org_unit_code)
@@ -70,12 +80,13 @@ def _by_document(uow, query: ApplicationQuery, number: str, window: Window, hash
         q = dataclasses.replace(query, document_hash=document_hash(hash_key, doc_type.value, number))
         found += uow.applications.list(q, offset=0, limit=MAX_PAGE)[0]
     found.sort(key=lambda a: (a.submitted_at, a.application_id), reverse=True)
-    items = found[window.offset:window.offset + window.size]
+    items = found[window.offset : window.offset + window.size]
     return Page(items, window.next_token(len(found)), len(found))
 
 
-def get_record(uow: RegistrationUnitOfWork, *, record_id: str = "", number: str = "", principal: Principal,
-               tree) -> StudentRecord:
+def get_record(
+    uow: RegistrationUnitOfWork, *, record_id: str = "", number: str = "", principal: Principal, tree
+) -> StudentRecord:
     if not record_id and not number:
         raise InvalidArgument(FieldViolation("key", "请指定学籍编号或全国学籍号"))
     with uow:
@@ -86,8 +97,15 @@ def get_record(uow: RegistrationUnitOfWork, *, record_id: str = "", number: str 
     return record
 
 
-def list_records(uow: RegistrationUnitOfWork, query: RecordQuery, *, org_unit_code: str, window: Window,
-                 principal: Principal, tree) -> Page:
+def list_records(
+    uow: RegistrationUnitOfWork,
+    query: RecordQuery,
+    *,
+    org_unit_code: str,
+    window: Window,
+    principal: Principal,
+    tree,
+) -> Page:
     column, code = area(principal, tree, org_unit_code)
     query = dataclasses.replace(query, area_column=column, area_code=code)
     with uow:

@@ -18,11 +18,12 @@ The same command rotates XUEJI_DATA_KEY: `reencrypt` rewrites every encrypted va
 failed-row cells) not under the current key with it (xueji_common.db.reencrypt); the previous key
 must stay in XUEJI_DATA_KEY_PREVIOUS until it has run. Nothing is announced: events carry no clear number.
 """
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from xueji_common.auth import Principal, Role
 from xueji_common.hashing import document_hash, student_number_hash
@@ -33,7 +34,7 @@ from xueji_registration.domain.model import ApplicationState
 
 CORRELATION_PREFIX = ROTATION_CORRELATION_PREFIX
 BATCH = 1000
-Progress = Callable[[str, int], None]   # (table, rows done in this batch)
+Progress = Callable[[str, int], None]  # (table, rows done in this batch)
 
 
 @dataclass
@@ -43,12 +44,21 @@ class Tally:
     announced: int = 0
 
 
-def rehash(uow_factory, hash_key: str, *, announce_all: bool = False, batch: int = BATCH,
-           progress: Progress | None = None) -> dict[str, Tally]:
+def rehash(
+    uow_factory,
+    hash_key: str,
+    *,
+    announce_all: bool = False,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+) -> dict[str, Tally]:
     run = CORRELATION_PREFIX + str(uuid.uuid4())
     tallies = {}
-    for table, step in (("applications", _applications), ("student_records", _records),
-                        ("preschool_transfers", _transfers)):
+    for table, step in (
+        ("applications", _applications),
+        ("student_records", _records),
+        ("preschool_transfers", _transfers),
+    ):
         tally, after = Tally(), ""
         while True:
             with uow_factory() as uow:
@@ -73,12 +83,19 @@ def reencrypt(uow_factory, progress: Progress | None = None) -> dict[str, int]:
     from xueji_registration.adapters.tables import applications, student_records
 
     counts = {}
-    for table, keys in ((applications, ("application_id",)), (student_records, ("record_id",)),
-                        (preschool_transfers, ("transfer_id",)), (import_rows, ("import_id", "row_number"))):
+    for table, keys in (
+        (applications, ("application_id",)),
+        (student_records, ("record_id",)),
+        (preschool_transfers, ("transfer_id",)),
+        (import_rows, ("import_id", "row_number")),
+    ):
         with uow_factory() as uow:
             counts[table.name] = reencrypt_table(
-                uow.session.connection(), table, keys,
-                progress=(lambda n, name=table.name: progress(name, n)) if progress else None)
+                uow.session.connection(),
+                table,
+                keys,
+                progress=(lambda n, name=table.name: progress(name, n)) if progress else None,
+            )
             uow.commit()
     return counts
 
@@ -99,8 +116,13 @@ def _changed(rows, hash_key: str, tally: Tally, **kw) -> dict[str, str | None]:
 def _applications(uow, store, rows, hash_key, announce_all, run, tally) -> None:
     changed = _changed(rows, hash_key, tally)
     store.set_hashes("applications", list(changed.items()))
-    in_flight = [r.key for r in rows if r.state != ApplicationState.WITHDRAWN.value and not r.record_id
-                 and (announce_all or r.key in changed)]
+    in_flight = [
+        r.key
+        for r in rows
+        if r.state != ApplicationState.WITHDRAWN.value
+        and not r.record_id
+        and (announce_all or r.key in changed)
+    ]
     announced = []
     for application_id in in_flight:
         app = uow.applications.get(application_id)
@@ -114,8 +136,12 @@ def _applications(uow, store, rows, hash_key, announce_all, run, tally) -> None:
 def _records(uow, store, rows, hash_key, announce_all, run, tally) -> None:
     changed = _changed(rows, hash_key, tally)
     # The national student number's hash too (a G number is G + the resident ID, stored encrypted).
-    renumbered = {r.key for r in rows if r.key not in changed
-                  and r.national_student_number_hash != student_number_hash(hash_key, r.national_student_number)}
+    renumbered = {
+        r.key
+        for r in rows
+        if r.key not in changed
+        and r.national_student_number_hash != student_number_hash(hash_key, r.national_student_number)
+    }
     tally.changed += len(renumbered)
     records = store.records([r.key for r in rows] if announce_all else sorted({*changed, *renumbered}))
     for record in records:

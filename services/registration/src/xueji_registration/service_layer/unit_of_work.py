@@ -1,4 +1,5 @@
 """The registration unit of work: applications, records, files + outbox/inbox in one transaction."""
+
 from xueji_common.db.uow import SqlAlchemyUnitOfWork
 from xueji_registration.adapters.files import FileRepository
 from xueji_registration.adapters.record_repository import RecordRepository

@@ -1,5 +1,6 @@
 """上传证明材料 / 照片: check the file, store the bytes, record who uploaded it. Files never attached
 to an application are purged after a while (`purge_unattached_uploads`, run by the worker)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,13 +19,25 @@ UNATTACHED_MAX_AGE = dt.timedelta(hours=24)
 PURGE_BATCH = 500
 
 
-def upload_file(uow: RegistrationUnitOfWork, store: FileStore, *, school_code: str, purpose: Purpose,
-                file_name: str, content_type: str, content: bytes, principal: Principal, tree) -> StoredFile:
+def upload_file(
+    uow: RegistrationUnitOfWork,
+    store: FileStore,
+    *,
+    school_code: str,
+    purpose: Purpose,
+    file_name: str,
+    content_type: str,
+    content: bytes,
+    principal: Principal,
+    tree,
+) -> StoredFile:
     require_school_registrar(principal, tree, school_code)
     name, actual_type = check_upload(purpose, file_name, content_type, content)
     file_id = str(uuid.uuid4())
     key = store.put(school_code, file_id, content)
-    stored = StoredFile(file_id, school_code, purpose, name, actual_type, len(content), key, principal.user_id, now())
+    stored = StoredFile(
+        file_id, school_code, purpose, name, actual_type, len(content), key, principal.user_id, now()
+    )
     try:
         with uow:
             uow.files.add(stored, content)
@@ -35,9 +48,14 @@ def upload_file(uow: RegistrationUnitOfWork, store: FileStore, *, school_code: s
     return stored
 
 
-def purge_unattached_uploads(uow: RegistrationUnitOfWork, store: FileStore, *,
-                             older_than: dt.timedelta = UNATTACHED_MAX_AGE, batch: int = PURGE_BATCH,
-                             at: dt.datetime | None = None) -> int:
+def purge_unattached_uploads(
+    uow: RegistrationUnitOfWork,
+    store: FileStore,
+    *,
+    older_than: dt.timedelta = UNATTACHED_MAX_AGE,
+    batch: int = PURGE_BATCH,
+    at: dt.datetime | None = None,
+) -> int:
     """Delete the uploads attached to no application and older than `older_than`: rows first (one
     conditional statement per batch, committed), then their bytes. Returns how many were deleted.
 
@@ -52,10 +70,16 @@ def purge_unattached_uploads(uow: RegistrationUnitOfWork, store: FileStore, *,
             try:
                 store.remove(key)
             except OSError:
-                log.warning("purged upload's bytes not removed", exc_info=True, extra={"fields": {"key": key}})
+                log.warning(
+                    "purged upload's bytes not removed", exc_info=True, extra={"fields": {"key": key}}
+                )
         deleted += len(keys)
         if len(keys) < batch:
             break
-    log.info("unattached uploads purged", extra={"fields": {
-        "deleted": deleted, "older_than_hours": round(older_than.total_seconds() / 3600, 2)}})
+    log.info(
+        "unattached uploads purged",
+        extra={
+            "fields": {"deleted": deleted, "older_than_hours": round(older_than.total_seconds() / 3600, 2)}
+        },
+    )
     return deleted

@@ -1,7 +1,8 @@
 """Building the protobuf events review publishes (the bus contract: events.proto, docs/FLOWS.md step 4)."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from google.protobuf.message import Message
 
@@ -21,8 +22,12 @@ _DEPARTMENT_STAGES = {
 def audit_stamp(event: CaseEvent, unit_name: Callable[[str], str]) -> common_pb2.AuditStamp:
     role = Role(event.role).proto if event.role in Role._value2member_map_ else 0
     return common_pb2.AuditStamp(
-        org_unit_code=event.unit_code, org_unit_name=unit_name(event.unit_code) if event.unit_code else "",
-        user_id=event.user_id, role=role, time=timestamp(event.at), opinion=event.opinion,
+        org_unit_code=event.unit_code,
+        org_unit_name=unit_name(event.unit_code) if event.unit_code else "",
+        user_id=event.user_id,
+        role=role,
+        time=timestamp(event.at),
+        opinion=event.opinion,
     )
 
 
@@ -33,12 +38,22 @@ def bus_event(case: ReviewCase, event: CaseEvent, unit_name: Callable[[str], str
         return None
     stamp = audit_stamp(event, unit_name)
     if event.type is CaseEventType.REJECTED:
-        return events_pb2.RegistrationReturned(application_id=case.application_id, revision=case.revision,
-                                               rejected_by=stamp)
+        return events_pb2.RegistrationReturned(
+            application_id=case.application_id, revision=case.revision, rejected_by=stamp
+        )
     if case.state is CaseState.APPROVED:
-        return events_pb2.RegistrationApproved(application_id=case.application_id, revision=case.revision,
-                                               approved_by=stamp)
-    stage = (events_pb2.REVIEW_STAGE_AWAITING_REPORT if case.state is CaseState.AWAITING_REPORT
-             else _DEPARTMENT_STAGES[case.current_level])
-    return events_pb2.ReviewProgressed(application_id=case.application_id, revision=case.revision, stage=stage,
-                                       handling_unit_code=case.handling_unit, decided_by=stamp)
+        return events_pb2.RegistrationApproved(
+            application_id=case.application_id, revision=case.revision, approved_by=stamp
+        )
+    stage = (
+        events_pb2.REVIEW_STAGE_AWAITING_REPORT
+        if case.state is CaseState.AWAITING_REPORT
+        else _DEPARTMENT_STAGES[case.current_level]
+    )
+    return events_pb2.ReviewProgressed(
+        application_id=case.application_id,
+        revision=case.revision,
+        stage=stage,
+        handling_unit_code=case.handling_unit,
+        decided_by=stamp,
+    )

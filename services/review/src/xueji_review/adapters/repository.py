@@ -4,6 +4,7 @@ Batch use cases read their cases with `lock=True` (SELECT ... FOR UPDATE on Post
 transactions already hold the database lock from their first statement) and write them back with
 one executemany, so that 10,000 decisions are a handful of statements, not 10,000 round trips.
 """
+
 from __future__ import annotations
 
 from dataclasses import fields
@@ -109,7 +110,9 @@ class ReviewCaseRepository:
         if self._session.bind.dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
             raise ConcurrentModification(_CONFLICT)
 
-    def find(self, query: CaseQuery, *, offset: int = 0, limit: int | None = None, lock: bool = False) -> list[ReviewCase]:
+    def find(
+        self, query: CaseQuery, *, offset: int = 0, limit: int | None = None, lock: bool = False
+    ) -> list[ReviewCase]:
         statement = select(t).where(_where(query)).order_by(*_ORDER).offset(offset)
         if limit is not None:
             statement = statement.limit(limit)

@@ -1,4 +1,5 @@
 """The review database: review cases, their history, early dedup results, plus the outbox and inbox."""
+
 from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table
 
 from xueji_common.db.messaging_tables import add_messaging_tables

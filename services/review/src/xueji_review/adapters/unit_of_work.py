@@ -2,7 +2,6 @@
 transaction (service_layer/unit_of_work.py::ReviewUoW is the protocol it fulfils)."""
 
 from xueji_common.db.uow import SqlAlchemyUnitOfWork
-
 from xueji_review.adapters.history import GateResultRepository, HistoryRepository
 from xueji_review.adapters.repository import ReviewCaseRepository
 from xueji_review.adapters.tables import inbox, outbox

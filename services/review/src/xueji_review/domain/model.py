@@ -8,6 +8,7 @@ school review (学校学籍主管领导) → AWAITING_REPORT → report (上报,
 → for no-document students city review → province review → APPROVED. A rejection at any level
 returns the case to the school registrar (RETURNED); the registrar may correct and resubmit.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,22 +18,35 @@ from dataclasses import dataclass, field
 from xueji_common.errors import FieldViolation, InvalidArgument, PreconditionFailed, PreconditionViolation
 from xueji_common.orgunits import OrgLevel
 from xueji_review.domain.rules import (
-    GateStatus, gate_closes_case, initial_gate, next_level, required_levels, school_review_block,
+    GateStatus,
+    gate_closes_case,
+    initial_gate,
+    next_level,
+    required_levels,
+    school_review_block,
 )
 from xueji_review.domain.steps import SYSTEM_ACTOR, Actor, CaseEvent, CaseEventType
 
-__all__ = ["SYSTEM_ACTOR", "Actor", "CaseEvent", "CaseEventType", "CaseState", "GateStatus", "PendingSummary",
-           "ReviewCase"]
+__all__ = [
+    "SYSTEM_ACTOR",
+    "Actor",
+    "CaseEvent",
+    "CaseEventType",
+    "CaseState",
+    "GateStatus",
+    "PendingSummary",
+    "ReviewCase",
+]
 
 
 class CaseState(str, enum.Enum):
-    AWAITING_SCHOOL_REVIEW = "awaiting_school_review"          # 待学校审核
-    AWAITING_REPORT = "awaiting_report"                        # 学校审核通过，待上报
+    AWAITING_SCHOOL_REVIEW = "awaiting_school_review"  # 待学校审核
+    AWAITING_REPORT = "awaiting_report"  # 学校审核通过，待上报
     AWAITING_DEPARTMENT_REVIEW = "awaiting_department_review"  # 待教育部门审核 (at current_level)
-    APPROVED = "approved"                                      # 审核通过
-    RETURNED = "returned"                                      # 审核不通过，退回学校
-    DEDUP_FAILED = "dedup_failed"                              # 查重不通过 (registration returns it)
-    WITHDRAWN = "withdrawn"                                    # 已撤销
+    APPROVED = "approved"  # 审核通过
+    RETURNED = "returned"  # 审核不通过，退回学校
+    DEDUP_FAILED = "dedup_failed"  # 查重不通过 (registration returns it)
+    WITHDRAWN = "withdrawn"  # 已撤销
 
     @property
     def label_zh(self) -> str:
@@ -56,8 +70,8 @@ class ReviewCase:
     revision: int
     school_code: str
     county_code: str
-    kind: str          # RegistrationKind value: primary_freshman | non_primary_freshman
-    category: str      # DocumentCategory value: resident | hmt_foreign | no_document
+    kind: str  # RegistrationKind value: primary_freshman | non_primary_freshman
+    category: str  # DocumentCategory value: resident | hmt_foreign | no_document
     name: str
     gender: int
     birth_date: dt.date | None
@@ -84,12 +98,14 @@ class ReviewCase:
     # -- arrival ---------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, *, submitted_at: dt.datetime, submitter: Actor | None = None, **identity) -> "ReviewCase":
+    def open(cls, *, submitted_at: dt.datetime, submitter: Actor | None = None, **identity) -> ReviewCase:
         case = cls(submitted_at=submitted_at, **identity)
         case._start(submitted_at, submitter)
         return case
 
-    def resubmitted(self, revision: int, submitted_at: dt.datetime, submitter: Actor | None = None, **identity) -> bool:
+    def resubmitted(
+        self, revision: int, submitted_at: dt.datetime, submitter: Actor | None = None, **identity
+    ) -> bool:
         """A corrected application came back: review starts again at the school. Stale revisions
         (an older event arriving late) change nothing; returns whether the case changed."""
         if revision <= self.revision:
@@ -120,8 +136,11 @@ class ReviewCase:
             return False
         self.gate = GateStatus.PASSED if passed else GateStatus.FAILED
         self.gate_reason = "" if passed else reason
-        if (not passed and self.state is CaseState.AWAITING_SCHOOL_REVIEW
-                and gate_closes_case(self.kind, self.category)):
+        if (
+            not passed
+            and self.state is CaseState.AWAITING_SCHOOL_REVIEW
+            and gate_closes_case(self.kind, self.category)
+        ):
             self.state = CaseState.DEDUP_FAILED
         self.version += 1
         self.updated_at = at
@@ -162,8 +181,11 @@ class ReviewCase:
         """Whether the case waits for a decision of this unit (the school, or the department at its level)."""
         if level is OrgLevel.SCHOOL:
             return self.state is CaseState.AWAITING_SCHOOL_REVIEW and self.school_code == unit_code
-        return (self.state is CaseState.AWAITING_DEPARTMENT_REVIEW
-                and self.current_level == level and self.handling_unit == unit_code)
+        return (
+            self.state is CaseState.AWAITING_DEPARTMENT_REVIEW
+            and self.current_level == level
+            and self.handling_unit == unit_code
+        )
 
     def check_decidable(self, actor: Actor) -> None:
         if not self.awaits(actor.unit_code, actor.level):
@@ -178,7 +200,9 @@ class ReviewCase:
                 [PreconditionViolation("NOT_REVIEWABLE", self.application_id, f"{self.name}：{block}")],
             )
 
-    def approve(self, actor: Actor, at: dt.datetime, units_above: dict[OrgLevel, str], opinion: str = "") -> None:
+    def approve(
+        self, actor: Actor, at: dt.datetime, units_above: dict[OrgLevel, str], opinion: str = ""
+    ) -> None:
         """审核通过. The school sends the case to the report list; a department sends it to the next
         required level (`units_above`: the school's county, city and province codes) or completes it."""
         self.check_decidable(actor)
@@ -225,8 +249,19 @@ class ReviewCase:
         self._record(kind, actor, at, opinion=opinion)
 
     def _record(self, kind: CaseEventType, actor: Actor, at: dt.datetime, opinion: str = "") -> None:
-        self.events.append(CaseEvent(self.application_id, self.revision, kind, actor.level, actor.unit_code,
-                                     actor.user_id, actor.role, at, opinion))
+        self.events.append(
+            CaseEvent(
+                self.application_id,
+                self.revision,
+                kind,
+                actor.level,
+                actor.unit_code,
+                actor.user_id,
+                actor.role,
+                at,
+                opinion,
+            )
+        )
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 No framework imports: plain values in, plain values out.
 """
+
 from __future__ import annotations
 
 import enum
@@ -14,8 +15,8 @@ from xueji_common.orgunits import OrgLevel
 class GateStatus(str, enum.Enum):
     """The dedup or authentication result that gates school review (学籍查重认证状态)."""
 
-    NOT_REQUIRED = "not_required"   # no-document: identity confirmed offline
-    PENDING = "pending"             # 未查重认证 / 查重中
+    NOT_REQUIRED = "not_required"  # no-document: identity confirmed offline
+    PENDING = "pending"  # 未查重认证 / 查重中
     PASSED = "passed"
     FAILED = "failed"
 

@@ -1,4 +1,5 @@
 """The steps of a case's history: who acted (Actor) and what happened (CaseEvent). No framework imports."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,7 +24,7 @@ class Actor:
     """Who acts: their unit (school code or division code), its level, user id and role."""
 
     unit_code: str
-    level: OrgLevel | None   # None: a service (dedup results), not a unit's decision
+    level: OrgLevel | None  # None: a service (dedup results), not a unit's decision
     user_id: str
     role: str
 

@@ -1,4 +1,5 @@
 """Event entrypoint: translate bus events (protobuf) into review use cases."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,7 +34,7 @@ def on_application_submitted(event: events_pb2.ApplicationSubmitted, uow, envelo
         uow,
         application_id=app.application_id,
         revision=app.revision,
-        submitted_at=envelope.occurred_at.ToDatetime(tzinfo=dt.timezone.utc),
+        submitted_at=envelope.occurred_at.ToDatetime(tzinfo=dt.UTC),
         submitter=_actor(event.submitted_by, app.school_code),
         school_code=app.school_code,
         county_code=app.county_code,

@@ -1,4 +1,5 @@
 """gRPC entrypoint of report (Reports, 上报): translation, delegation (the use cases check the caller)."""
+
 from __future__ import annotations
 
 from xueji.v1 import review_pb2, review_pb2_grpc
@@ -13,26 +14,40 @@ class ReportsServicer(review_pb2_grpc.ReportsServicer):
         self._rt = runtime
 
     def _narrowing(self, request) -> dict:
-        return dict(school_code=request.school_code, category=convert.category_from_pb(request.category),
-                    kind=convert.kind_from_pb(request.kind))
+        return dict(
+            school_code=request.school_code,
+            category=convert.category_from_pb(request.category),
+            kind=convert.kind_from_pb(request.kind),
+        )
 
     def GetReportSummary(self, request, context):
-        summary = queries.report_summary(self._rt.uow_factory(), self._rt.tree, caller(), **self._narrowing(request))
+        summary = queries.report_summary(
+            self._rt.uow_factory(), self._rt.tree, caller(), **self._narrowing(request)
+        )
         return convert.summary_to_pb(summary, self._rt.tree, with_schools=False)
 
     def ListReportableCases(self, request, context):
         page = Page.of(request)
-        cases, total = queries.reportable_page(self._rt.uow_factory(), self._rt.tree, caller(), offset=page.offset,
-                                               limit=page.size, **self._narrowing(request))
+        cases, total = queries.reportable_page(
+            self._rt.uow_factory(),
+            self._rt.tree,
+            caller(),
+            offset=page.offset,
+            limit=page.size,
+            **self._narrowing(request),
+        )
         return review_pb2.ListReportableCasesResponse(
             cases=[convert.case_to_pb(c, self._rt.tree) for c in cases],
-            next_page_token=page.next_token(total), total_size=total,
+            next_page_token=page.next_token(total),
+            total_size=total,
         )
 
     def ReportCases(self, request, context):
         principal = caller()
         reported, refused = reports.report_cases(
-            self._rt.uow_factory(), tree=self._rt.tree, principal=principal,
+            self._rt.uow_factory(),
+            tree=self._rt.tree,
+            principal=principal,
             school_code=request.school_code or principal.org_unit,
             selection=[(item.case_id, item.expected_version) for item in request.cases],
         )
@@ -41,9 +56,12 @@ class ReportsServicer(review_pb2_grpc.ReportsServicer):
     def ReportAll(self, request, context):
         principal = caller()
         reported = reports.report_all(
-            self._rt.uow_factory(), tree=self._rt.tree, principal=principal,
+            self._rt.uow_factory(),
+            tree=self._rt.tree,
+            principal=principal,
             school_code=request.school_code or principal.org_unit,
-            category=convert.category_from_pb(request.category), kind=convert.kind_from_pb(request.kind),
+            category=convert.category_from_pb(request.category),
+            kind=convert.kind_from_pb(request.kind),
         )
         return _response(reported, [])
 

@@ -1,4 +1,5 @@
 """`xueji-review serve | migrate`: the service's gRPC server process and its migrations."""
+
 from xueji_common.runtime.service_main import service_cli
 
 main = service_cli("review")

@@ -1,4 +1,5 @@
 """`xueji-review-worker`: the service's nameko worker (event handlers)."""
+
 from xueji_common.runtime import worker_main  # first: patches the process for eventlet
 
 

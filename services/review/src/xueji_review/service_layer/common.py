@@ -1,12 +1,18 @@
 """What the review use cases share: who the caller is in the chain, loading a case within the
 caller's jurisdiction, and writing a change's history and bus events."""
+
 from __future__ import annotations
 
 from xueji_common.auth import Principal, Role
-from xueji_common.errors import (
-    ConcurrentModification, FieldViolation, InvalidArgument, NotFound, PreconditionFailed, PreconditionViolation,
-)
 from xueji_common.authz import require_jurisdiction
+from xueji_common.errors import (
+    ConcurrentModification,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PreconditionFailed,
+    PreconditionViolation,
+)
 from xueji_common.orgunits import OrgLevel, OrgTree
 from xueji_review.adapters import events
 from xueji_review.domain.model import Actor, CaseState, ReviewCase
@@ -31,11 +37,13 @@ def units_above(tree: OrgTree, school_code: str) -> dict[OrgLevel, str]:
 def unit_namer(tree: OrgTree):
     def name(code: str) -> str:
         return tree.get(code).name if code and code in tree else ""
+
     return name
 
 
-def load_case(uow: ReviewUoW, tree: OrgTree, principal: Principal, case_id: str, *,
-              deciding: bool = False) -> ReviewCase:
+def load_case(
+    uow: ReviewUoW, tree: OrgTree, principal: Principal, case_id: str, *, deciding: bool = False
+) -> ReviewCase:
     """The case, when the caller's jurisdiction covers its school (PERMISSION_DENIED otherwise).
 
     A decision on a case not here yet answers with a retryable refusal (`not_ready`), not NOT_FOUND."""
@@ -77,13 +85,25 @@ def record(uow: ReviewUoW, tree: OrgTree, cases: list[ReviewCase]) -> None:
     uow.publish_many(messages)
 
 
-def awaiting_query(actor: Actor, *, school_codes: tuple[str, ...] = (), category: str = "", kind: str = "") -> CaseQuery:
+def awaiting_query(
+    actor: Actor, *, school_codes: tuple[str, ...] = (), category: str = "", kind: str = ""
+) -> CaseQuery:
     """The cases waiting for this caller's decision: the school's 待审核, or a department's at its level."""
     if actor.level is OrgLevel.SCHOOL:
-        return CaseQuery((CaseState.AWAITING_SCHOOL_REVIEW,), school_codes or (actor.unit_code,),
-                         category=category, kind=kind)
-    return CaseQuery((CaseState.AWAITING_DEPARTMENT_REVIEW,), school_codes, handling_unit=actor.unit_code,
-                     level=actor.level, category=category, kind=kind)
+        return CaseQuery(
+            (CaseState.AWAITING_SCHOOL_REVIEW,),
+            school_codes or (actor.unit_code,),
+            category=category,
+            kind=kind,
+        )
+    return CaseQuery(
+        (CaseState.AWAITING_DEPARTMENT_REVIEW,),
+        school_codes,
+        handling_unit=actor.unit_code,
+        level=actor.level,
+        category=category,
+        kind=kind,
+    )
 
 
 def list_order(case: ReviewCase):

@@ -3,23 +3,35 @@
 Called from gRPC: each opens its unit of work and commits once, so that a decision, its history
 entry and its event are written together, and a batch is applied whole or not at all.
 """
+
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 
 from xueji_common.auth import Principal, Role
+from xueji_common.authz import authorize, require_jurisdiction
 from xueji_common.db.engine import now
 from xueji_common.errors import (
-    ConcurrentModification, FieldViolation, InvalidArgument, PreconditionFailed,
+    ConcurrentModification,
+    FieldViolation,
+    InvalidArgument,
+    PreconditionFailed,
     PreconditionViolation,
 )
-from xueji_common.authz import authorize, require_jurisdiction
 from xueji_common.orgunits import OrgLevel, OrgTree
 from xueji_common.vocabulary import RegistrationKind
 from xueji_review.domain.model import Actor, CaseEventType, ReviewCase
 from xueji_review.service_layer.common import (
-    REVIEWERS, actor_for, awaiting_query, check_version, list_order, load_case, not_ready, record, units_above,
+    REVIEWERS,
+    actor_for,
+    awaiting_query,
+    check_version,
+    list_order,
+    load_case,
+    not_ready,
+    record,
+    units_above,
 )
 from xueji_review.service_layer.unit_of_work import ReviewUoW
 
@@ -32,8 +44,8 @@ class Decision(enum.Enum):
 @dataclass(frozen=True)
 class Refusal:
     case: ReviewCase
-    reason_code: str   # NOT_REVIEWABLE...
-    reason: str        # Chinese
+    reason_code: str  # NOT_REVIEWABLE...
+    reason: str  # Chinese
 
 
 @dataclass(frozen=True)
@@ -56,8 +68,9 @@ def _apply(case: ReviewCase, decision: Decision, actor: Actor, tree: OrgTree, op
         case.reject(actor, now(), opinion)
 
 
-def _apply_first(uow: ReviewUoW, case: ReviewCase, decision: Decision, actor: Actor, tree: OrgTree,
-                 opinion: str) -> None:
+def _apply_first(
+    uow: ReviewUoW, case: ReviewCase, decision: Decision, actor: Actor, tree: OrgTree, opinion: str
+) -> None:
     """`_apply`; a case no longer waiting because the caller's own unit decided it (another reviewer
     of the unit, at the same moment or just before) is ABORTED — someone decided it first — rather
     than a refusal (the contract's answer however the race was timed: version 0 reads the case
@@ -67,18 +80,32 @@ def _apply_first(uow: ReviewUoW, case: ReviewCase, decision: Decision, actor: Ac
     except PreconditionFailed as exc:
         if any(v.type == "NOT_PENDING_FOR_CALLER" for v in exc.violations) and _decided_by(uow, case, actor):
             raise ConcurrentModification(
-                f"学生{case.name}的审核状态已被他人更新，请刷新后重试（当前：{case.state.label_zh}）") from None
+                f"学生{case.name}的审核状态已被他人更新，请刷新后重试（当前：{case.state.label_zh}）"
+            ) from None
         raise
 
 
 def _decided_by(uow: ReviewUoW, case: ReviewCase, actor: Actor) -> bool:
     decided = (CaseEventType.APPROVED, CaseEventType.REJECTED)
-    return any(e.revision == case.revision and e.type in decided and e.level == actor.level
-               and e.unit_code == actor.unit_code for e in uow.history.for_application(case.application_id))
+    return any(
+        e.revision == case.revision
+        and e.type in decided
+        and e.level == actor.level
+        and e.unit_code == actor.unit_code
+        for e in uow.history.for_application(case.application_id)
+    )
 
 
-def decide(uow: ReviewUoW, *, tree: OrgTree, principal: Principal, case_id: str, decision: Decision,
-           opinion: str = "", expected_version: int = 0) -> ReviewCase:
+def decide(
+    uow: ReviewUoW,
+    *,
+    tree: OrgTree,
+    principal: Principal,
+    case_id: str,
+    decision: Decision,
+    opinion: str = "",
+    expected_version: int = 0,
+) -> ReviewCase:
     """审核通过 / 审核不通过 of one case. ABORTED when someone decided it first."""
     actor = _reviewer(principal, tree)
     with uow:
@@ -92,8 +119,17 @@ def decide(uow: ReviewUoW, *, tree: OrgTree, principal: Principal, case_id: str,
     return case
 
 
-def decide_in_sequence(uow: ReviewUoW, *, tree: OrgTree, principal: Principal, selected_ids: list[str],
-                       case_id: str, decision: Decision | None, opinion: str = "", expected_version: int = 0) -> SequenceStep:
+def decide_in_sequence(
+    uow: ReviewUoW,
+    *,
+    tree: OrgTree,
+    principal: Principal,
+    selected_ids: list[str],
+    case_id: str,
+    decision: Decision | None,
+    opinion: str = "",
+    expected_version: int = 0,
+) -> SequenceStep:
     """Several selected (说明 1): decide `case_id`, then answer the next one still waiting for the
     caller, in list order. Cases that cannot be reviewed yet are skipped when choosing the next.
 
@@ -135,19 +171,31 @@ def _refuse_unauthenticated_non_freshmen(waiting: list[ReviewCase]) -> None:
         names = "、".join(c.name for c in blocked)
         raise PreconditionFailed(
             f"以下学生未完成学籍查重认证，不能审核：{names}",
-            [PreconditionViolation("NOT_REVIEWABLE", c.application_id, f"{c.name}：{c.review_block}") for c in blocked],
+            [
+                PreconditionViolation("NOT_REVIEWABLE", c.application_id, f"{c.name}：{c.review_block}")
+                for c in blocked
+            ],
         )
 
 
-def approve_all(uow: ReviewUoW, *, tree: OrgTree, principal: Principal, school_codes: list[str],
-                category: str = "", kind: str = "", opinion: str = "") -> tuple[list[ReviewCase], list[Refusal]]:
+def approve_all(
+    uow: ReviewUoW,
+    *,
+    tree: OrgTree,
+    principal: Principal,
+    school_codes: list[str],
+    category: str = "",
+    kind: str = "",
+    opinion: str = "",
+) -> tuple[list[ReviewCase], list[Refusal]]:
     """全部审核: approve every case waiting for the caller in one category of a school, a whole school,
     or (departments) all selected schools. Those that cannot be approved yet stay and are reported
     with the reason. One transaction: all the approvals are kept, or none."""
     actor = _reviewer(principal, tree)
     # No school chosen: a school leader means their own school; a department must choose.
     schools = tuple(dict.fromkeys(school_codes)) or (
-        (principal.org_unit,) if principal.role is Role.SCHOOL_LEADER else ())
+        (principal.org_unit,) if principal.role is Role.SCHOOL_LEADER else ()
+    )
     if not schools:
         raise InvalidArgument(FieldViolation("school_codes", "请选择学校"))
     if category and len(schools) > 1:

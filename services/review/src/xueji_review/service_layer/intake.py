@@ -3,6 +3,7 @@
 The event consumer hands each handler an open unit of work (its inbox row already written); the
 handler commits. Stale input (an older revision) changes nothing.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,14 +13,26 @@ from xueji_review.domain.model import SYSTEM_ACTOR, Actor, ReviewCase
 from xueji_review.service_layer.unit_of_work import ReviewUoW
 
 
-def open_case(uow: ReviewUoW, *, application_id: str, revision: int, submitted_at: dt.datetime,
-              submitter: Actor | None = None, **identity) -> None:
+def open_case(
+    uow: ReviewUoW,
+    *,
+    application_id: str,
+    revision: int,
+    submitted_at: dt.datetime,
+    submitter: Actor | None = None,
+    **identity,
+) -> None:
     """An application was submitted: open its case, or restart it when a correction came back."""
     uow.serialize(application_id)  # against a DedupCompleted parked by another worker meanwhile
     case = uow.cases.get(application_id)
     if case is None:
-        case = ReviewCase.open(application_id=application_id, revision=revision, submitted_at=submitted_at,
-                               submitter=submitter, **identity)
+        case = ReviewCase.open(
+            application_id=application_id,
+            revision=revision,
+            submitted_at=submitted_at,
+            submitter=submitter,
+            **identity,
+        )
         _apply_parked_result(uow, case)
         uow.cases.add(case)
     else:

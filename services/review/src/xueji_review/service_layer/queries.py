@@ -1,15 +1,23 @@
 """Read use cases: waiting counts, lists, one case, its history."""
+
 from __future__ import annotations
 
 from collections import defaultdict
 
 from xueji_common.auth import Principal, Role
-from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.authz import authorize, require_jurisdiction
+from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.orgunits import OrgTree
 from xueji_review.domain.model import CaseEvent, CaseEventType, CaseState, PendingSummary, ReviewCase
 from xueji_review.domain.rules import school_review_block
-from xueji_review.service_layer.common import READERS, REVIEWERS, SCHOOL_ROLES, actor_for, awaiting_query, load_case
+from xueji_review.service_layer.common import (
+    READERS,
+    REVIEWERS,
+    SCHOOL_ROLES,
+    actor_for,
+    awaiting_query,
+    load_case,
+)
 from xueji_review.service_layer.unit_of_work import CaseQuery, ReviewUoW
 
 _DECISIONS = (CaseEventType.APPROVED, CaseEventType.REJECTED, CaseEventType.REPORTED)
@@ -19,8 +27,15 @@ def _school_of_caller(principal: Principal, school_code: str) -> str:
     return school_code or (principal.org_unit if principal.role in SCHOOL_ROLES else "")
 
 
-def review_query(tree: OrgTree, principal: Principal, *, school_code: str = "", category: str = "", kind: str = "",
-                 department_code: str = "") -> CaseQuery:
+def review_query(
+    tree: OrgTree,
+    principal: Principal,
+    *,
+    school_code: str = "",
+    category: str = "",
+    kind: str = "",
+    department_code: str = "",
+) -> CaseQuery:
     """What "pending" means for this caller (school: 待学校审核; department: waiting at its unit),
     narrowed to a school, or for a department to the schools below `department_code`."""
     school_code = _school_of_caller(principal, school_code)
@@ -37,8 +52,9 @@ def review_query(tree: OrgTree, principal: Principal, *, school_code: str = "", 
     return CaseQuery((CaseState.AWAITING_SCHOOL_REVIEW,), (school_code,), category=category, kind=kind)
 
 
-def report_query(tree: OrgTree, principal: Principal, *, school_code: str = "", category: str = "",
-                 kind: str = "") -> CaseQuery:
+def report_query(
+    tree: OrgTree, principal: Principal, *, school_code: str = "", category: str = "", kind: str = ""
+) -> CaseQuery:
     school_code = _school_of_caller(principal, school_code)
     if not school_code:
         raise InvalidArgument(FieldViolation("school_code", "请指定学校标识码"))
@@ -52,14 +68,27 @@ def pending_summary(uow: ReviewUoW, tree: OrgTree, principal: Principal, **narro
     return summary(uow, review_query(tree, principal, **narrowing))
 
 
-def pending_page(uow: ReviewUoW, tree: OrgTree, principal: Principal, *, school_code: str, category: str,
-                 kind: str, offset: int, limit: int) -> tuple[list[ReviewCase], int]:
+def pending_page(
+    uow: ReviewUoW,
+    tree: OrgTree,
+    principal: Principal,
+    *,
+    school_code: str,
+    category: str,
+    kind: str,
+    offset: int,
+    limit: int,
+) -> tuple[list[ReviewCase], int]:
     """The cases of one school waiting for the caller, for reviewers and the system role."""
     authorize(principal, (*REVIEWERS, Role.SYSTEM))
     if not school_code:
         raise InvalidArgument(FieldViolation("school_code", "请指定学校标识码"))
-    return page(uow, review_query(tree, principal, school_code=school_code, category=category, kind=kind),
-                offset, limit)
+    return page(
+        uow,
+        review_query(tree, principal, school_code=school_code, category=category, kind=kind),
+        offset,
+        limit,
+    )
 
 
 def report_summary(uow: ReviewUoW, tree: OrgTree, principal: Principal, **narrowing) -> PendingSummary:
@@ -68,8 +97,9 @@ def report_summary(uow: ReviewUoW, tree: OrgTree, principal: Principal, **narrow
     return summary(uow, report_query(tree, principal, **narrowing))
 
 
-def reportable_page(uow: ReviewUoW, tree: OrgTree, principal: Principal, *, offset: int, limit: int,
-                    **narrowing) -> tuple[list[ReviewCase], int]:
+def reportable_page(
+    uow: ReviewUoW, tree: OrgTree, principal: Principal, *, offset: int, limit: int, **narrowing
+) -> tuple[list[ReviewCase], int]:
     """The school's cases waiting to be reported, for the school's users and the system role."""
     authorize(principal, (*SCHOOL_ROLES, Role.SYSTEM))
     return page(uow, report_query(tree, principal, **narrowing), offset, limit)
@@ -87,8 +117,9 @@ def summary(uow: ReviewUoW, query: CaseQuery) -> PendingSummary:
         by_school[school][category] += count
         if CaseState.AWAITING_SCHOOL_REVIEW in query.states and school_review_block(kind, category, gate):
             blocked += count
-    return PendingSummary(sum(by_category.values()), dict(by_category), blocked,
-                          {s: dict(c) for s, c in by_school.items()})
+    return PendingSummary(
+        sum(by_category.values()), dict(by_category), blocked, {s: dict(c) for s, c in by_school.items()}
+    )
 
 
 def page(uow: ReviewUoW, query: CaseQuery, offset: int, limit: int) -> tuple[list[ReviewCase], int]:
@@ -96,8 +127,9 @@ def page(uow: ReviewUoW, query: CaseQuery, offset: int, limit: int) -> tuple[lis
         return uow.cases.find(query, offset=offset, limit=limit), uow.cases.count(query)
 
 
-def get_case(uow: ReviewUoW, *, tree: OrgTree, principal: Principal, case_id: str
-             ) -> tuple[ReviewCase, list[CaseEvent]]:
+def get_case(
+    uow: ReviewUoW, *, tree: OrgTree, principal: Principal, case_id: str
+) -> tuple[ReviewCase, list[CaseEvent]]:
     """A case and its history (oldest first), within the caller's jurisdiction."""
     authorize(principal, READERS)
     with uow:

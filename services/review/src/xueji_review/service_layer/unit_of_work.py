@@ -15,7 +15,6 @@ from typing import Protocol
 
 from xueji_common.db.uow import UnitOfWork
 from xueji_common.orgunits import OrgLevel
-
 from xueji_review.domain.model import CaseEvent, CaseState, GateStatus, ReviewCase
 
 

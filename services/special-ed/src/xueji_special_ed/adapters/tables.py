@@ -1,4 +1,5 @@
 """The special-education database: its projection of student records, the information, outbox, inbox."""
+
 from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
 
 from xueji_common.db.encrypted import EncryptedString

@@ -3,7 +3,6 @@
 document hashes (the record events' numbers are hashed, never stored)."""
 
 from xueji_common.db.uow import SqlAlchemyUnitOfWork
-
 from xueji_special_ed.adapters.repository import SpecialEdRepository
 from xueji_special_ed.adapters.tables import inbox, outbox
 from xueji_special_ed.service_layer.unit_of_work import SpecialEdRepo

@@ -6,19 +6,32 @@ code tables: 随班就读 consistent with the disability type, and a 20-characte
 (the second-generation 残疾人证: resident ID + type digit + grade digit) starting with the student's
 own resident ID number.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from xueji_common.documents import DocumentType
 from xueji_common.errors import FieldViolation, InvalidArgument
-from xueji_special_ed.domain.codes import INCLUSIVE_FITS, Degree, DisabilityType, InclusiveEducation, ProofType
+from xueji_special_ed.domain.codes import (
+    INCLUSIVE_FITS,
+    Degree,
+    DisabilityType,
+    InclusiveEducation,
+    ProofType,
+)
 
-EDITABLE = ("disability_type", "proof_type", "degree", "certificate_number", "symptom_description",
-            "inclusive_education")
+EDITABLE = (
+    "disability_type",
+    "proof_type",
+    "degree",
+    "certificate_number",
+    "symptom_description",
+    "inclusive_education",
+)
 _CERTIFICATE = re.compile(r"[0-9A-Z]{1,30}")
 _CARD_NUMBER = re.compile(r"[0-9]{17}[0-9X][0-9]{2}")
 
@@ -33,14 +46,14 @@ class Student:
     gender: int
     birth_date: dt.date | None
     school_code: str
-    disability_type: str        # a DisabilityType value, "" when the record has none
+    disability_type: str  # a DisabilityType value, "" when the record has none
     inclusive_education: str
-    document_type: str          # JY/T 1001 code
-    document_hash: str          # keyed hash of the student's document (never the number)
+    document_type: str  # JY/T 1001 code
+    document_hash: str  # keyed hash of the student's document (never the number)
     enrolled: bool
     version: int
-    grade: str = ""             # 年级
-    class_name: str = ""        # 班级
+    grade: str = ""  # 年级
+    class_name: str = ""  # 班级
 
     @property
     def disabled(self) -> bool:
@@ -68,12 +81,13 @@ class SpecialEdInfo:
     updated: Stamp | None = None
     created_at: dt.datetime | None = None
 
-    def changed(self, changes: dict, stamp: Stamp) -> "SpecialEdInfo":
+    def changed(self, changes: dict, stamp: Stamp) -> SpecialEdInfo:
         return replace(self, **changes, version=self.version + 1, updated=stamp)
 
 
-def check(info: SpecialEdInfo, student: Student, same_document: Callable[[str, str], bool],
-          prefix: str = "info.") -> None:
+def check(
+    info: SpecialEdInfo, student: Student, same_document: Callable[[str, str], bool], prefix: str = "info."
+) -> None:
     """Raises InvalidArgument with one violation per broken rule, naming the field.
 
     `same_document(type, number)` tells whether a number is the student's document (by its hash).
@@ -94,8 +108,11 @@ def check(info: SpecialEdInfo, student: Student, same_document: Callable[[str, s
         bad("certificate_number", "残疾证明类型为残疾证时，残疾证书号必填")
     elif number and not _CERTIFICATE.fullmatch(number):
         bad("certificate_number", "残疾证书号应为不超过30位的数字或字母")
-    elif (_CARD_NUMBER.fullmatch(number) and student.document_type == DocumentType.RESIDENT_ID.value
-          and not same_document(DocumentType.RESIDENT_ID.value, number[:18])):
+    elif (
+        _CARD_NUMBER.fullmatch(number)
+        and student.document_type == DocumentType.RESIDENT_ID.value
+        and not same_document(DocumentType.RESIDENT_ID.value, number[:18])
+    ):
         bad("certificate_number", "残疾证书号前18位应与学生的居民身份证号一致")
     if info.proof_type is ProofType.OBVIOUS_SYMPTOMS and not info.symptom_description.strip():
         bad("symptom_description", "残疾证明类型为有明显残疾症状时，残疾描述必填")
@@ -104,10 +121,15 @@ def check(info: SpecialEdInfo, student: Student, same_document: Callable[[str, s
     inclusive = info.inclusive_education
     if inclusive is None:
         bad("inclusive_education", "请选择随班就读情况")
-    elif (inclusive is not InclusiveEducation.NONE and info.disability_type not in (None, DisabilityType.NONE)
-          and info.disability_type not in INCLUSIVE_FITS[inclusive]):
-        bad("inclusive_education",
-            f"随班就读与残疾类型不一致：{inclusive.label_zh}不适用于{info.disability_type.label_zh}")
+    elif (
+        inclusive is not InclusiveEducation.NONE
+        and info.disability_type not in (None, DisabilityType.NONE)
+        and info.disability_type not in INCLUSIVE_FITS[inclusive]
+    ):
+        bad(
+            "inclusive_education",
+            f"随班就读与残疾类型不一致：{inclusive.label_zh}不适用于{info.disability_type.label_zh}",
+        )
     if problems:
         raise InvalidArgument(problems)
 

@@ -1,4 +1,5 @@
 """Event entrypoint: record snapshots (registration) → the students special education knows."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +33,8 @@ def student_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, number: st
         inclusive_education=snapshot.inclusive_education[:20],
         document_type=doc_type,
         document_hash=snapshot.document_hash if snapshot.document_number_masked else "",
-        enrolled=snapshot.enrolment_status in (events_pb2.ENROLMENT_STATUS_UNSPECIFIED,
-                                               events_pb2.ENROLMENT_STATUS_ENROLLED),
+        enrolled=snapshot.enrolment_status
+        in (events_pb2.ENROLMENT_STATUS_UNSPECIFIED, events_pb2.ENROLMENT_STATUS_ENROLLED),
         version=snapshot.version,
         grade=snapshot.grade[:20],
         class_name=snapshot.class_name[:50],
@@ -41,11 +42,15 @@ def student_from_snapshot(snapshot: events_pb2.StudentRecordSnapshot, number: st
 
 
 def on_record_created(event: events_pb2.StudentRecordCreated, uow, envelope) -> None:
-    projection.apply_snapshot(uow, student_from_snapshot(event.record, opened_number(event.record, uow.session)))
+    projection.apply_snapshot(
+        uow, student_from_snapshot(event.record, opened_number(event.record, uow.session))
+    )
 
 
 def on_record_changed(event: events_pb2.StudentRecordChanged, uow, envelope) -> None:
-    projection.apply_snapshot(uow, student_from_snapshot(event.record, opened_number(event.record, uow.session)))
+    projection.apply_snapshot(
+        uow, student_from_snapshot(event.record, opened_number(event.record, uow.session))
+    )
 
 
 SUBSCRIPTIONS = [

@@ -4,6 +4,7 @@ Who may do what (chapter 15): the school registrar keeps the information of the 
 department registrars read it within their area. Every use case checks role and jurisdiction itself
 (xueji_common.authz).
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -12,22 +13,28 @@ from xueji_common.auth import Principal, Role
 from xueji_common.authz import authorize
 from xueji_common.db.engine import now
 from xueji_common.errors import (
-    AlreadyExists, ConcurrentModification, NotFound, PreconditionFailed,
+    AlreadyExists,
+    ConcurrentModification,
+    NotFound,
+    PreconditionFailed,
 )
 from xueji_common.hashing import document_hash
-from xueji_common.paging import Page  # noqa: F401  (the list use cases page with it)
+from xueji_common.paging import Page
 from xueji_special_ed.domain.codes import DisabilityType
 from xueji_special_ed.domain.model import EDITABLE, SpecialEdInfo, Stamp, Student, check
 from xueji_special_ed.service_layer.unit_of_work import SpecialEdUoW
-
 
 READERS = (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR)
 KEEPERS = (Role.SCHOOL_REGISTRAR,)
 
 
 def _may_see(tree, principal: Principal, school_code: str) -> None:
-    authorize(principal, tree=tree, unit=school_code,
-              out_of_area=f"无权访问学校 {school_code} 的学生（超出本单位管辖范围）")
+    authorize(
+        principal,
+        tree=tree,
+        unit=school_code,
+        out_of_area=f"无权访问学校 {school_code} 的学生（超出本单位管辖范围）",
+    )
 
 
 def _student_of(uow: SpecialEdUoW, record_id: str) -> Student:
@@ -45,8 +52,15 @@ def _same_document(uow: SpecialEdUoW, student: Student):
     return lambda doc_type, number: document_hash(uow.hash_key, doc_type, number) == student.document_hash
 
 
-def list_infos(uow: SpecialEdUoW, principal: Principal, tree, unit_code: str, name_prefix: str,
-               disability_type: str | None, page: Page):
+def list_infos(
+    uow: SpecialEdUoW,
+    principal: Principal,
+    tree,
+    unit_code: str,
+    name_prefix: str,
+    disability_type: str | None,
+    page: Page,
+):
     unit_code = unit_code or principal.org_unit
     authorize(principal, READERS, tree=tree, unit=unit_code)  # an unknown unit is outside every area
     unit = tree.get(unit_code)
@@ -55,8 +69,9 @@ def list_infos(uow: SpecialEdUoW, principal: Principal, tree, unit_code: str, na
         return uow.repo.with_info(schools, name_prefix.strip(), disability_type, page.offset, page.size)
 
 
-def list_candidates(uow: SpecialEdUoW, principal: Principal, tree, school_code: str, name_prefix: str,
-                    page: Page):
+def list_candidates(
+    uow: SpecialEdUoW, principal: Principal, tree, school_code: str, name_prefix: str, page: Page
+):
     authorize(principal, KEEPERS)
     school_code = school_code or principal.org_unit
     _may_see(tree, principal, school_code)
@@ -75,8 +90,9 @@ def get_info(uow: SpecialEdUoW, principal: Principal, tree, record_id: str) -> t
         return info, student
 
 
-def create_info(uow: SpecialEdUoW, principal: Principal, tree, info: SpecialEdInfo
-                ) -> tuple[SpecialEdInfo, Student]:
+def create_info(
+    uow: SpecialEdUoW, principal: Principal, tree, info: SpecialEdInfo
+) -> tuple[SpecialEdInfo, Student]:
     """新增特教学生信息 (15.1): for a disabled student of the caller's school that has none yet."""
     authorize(principal, KEEPERS)
     with uow:
@@ -98,8 +114,9 @@ def create_info(uow: SpecialEdUoW, principal: Principal, tree, info: SpecialEdIn
         return info, student
 
 
-def update_info(uow: SpecialEdUoW, principal: Principal, tree, record_id: str, changes: dict,
-                expected_version: int) -> tuple[SpecialEdInfo, Student]:
+def update_info(
+    uow: SpecialEdUoW, principal: Principal, tree, record_id: str, changes: dict, expected_version: int
+) -> tuple[SpecialEdInfo, Student]:
     """维护特教学生信息 (15.2): the same rules on the result; the version must be the one read."""
     authorize(principal, KEEPERS)
     unknown = set(changes) - set(EDITABLE)

@@ -1,4 +1,5 @@
 """Keeping the students current from record events (in order per record; stale snapshots ignored)."""
+
 from __future__ import annotations
 
 from xueji_special_ed.domain.model import Student

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Protocol
 
 from xueji_common.db.uow import UnitOfWork
-
 from xueji_special_ed.domain.model import SpecialEdInfo, Student
 
 

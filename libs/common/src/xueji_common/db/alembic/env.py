@@ -3,6 +3,7 @@
 `xueji_common.db.migrations.upgrade` passes the connection and target metadata in
 `config.attributes`.
 """
+
 from alembic import context
 from sqlalchemy import create_engine
 

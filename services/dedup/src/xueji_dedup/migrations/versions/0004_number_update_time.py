@@ -4,6 +4,7 @@ Revision ID: 0004_number_update_time
 Revises: 0003_national_problem_view
 Create Date: 2027-01-10
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -9,6 +9,7 @@ Revision ID: 0005_loaded_record_ids
 Revises: 0004_number_update_time
 Create Date: 2026-12-07
 """
+
 import re
 
 import sqlalchemy as sa
@@ -31,16 +32,26 @@ def upgrade() -> None:
     key = None
     for name in TABLES:
         table = sa.table(name, sa.column("record_id", sa.String))
-        ids = bind.execute(sa.select(table.c.record_id).where(table.c.record_id.like("nq-%")).distinct()).scalars()
+        ids = bind.execute(
+            sa.select(table.c.record_id).where(table.c.record_id.like("nq-%")).distinct()
+        ).scalars()
         renamed = []
         for record_id in ids:
             if (match := _LOADED.fullmatch(record_id)) is not None:
                 key = key or hash_key_of(bind.dialect)
-                renamed.append({"old": record_id, "new": loaded_record_id(student_number_hash(key, match[1]))})
+                renamed.append(
+                    {"old": record_id, "new": loaded_record_id(student_number_hash(key, match[1]))}
+                )
         if renamed:
-            bind.execute(sa.update(table).where(table.c.record_id == sa.bindparam("old"))
-                         .values(record_id=sa.bindparam("new")), renamed)
+            bind.execute(
+                sa.update(table)
+                .where(table.c.record_id == sa.bindparam("old"))
+                .values(record_id=sa.bindparam("new")),
+                renamed,
+            )
 
 
 def downgrade() -> None:
-    raise NotImplementedError("0005_loaded_record_ids cannot be undone (the ids would carry the numbers again)")
+    raise NotImplementedError(
+        "0005_loaded_record_ids cannot be undone (the ids would carry the numbers again)"
+    )

@@ -7,6 +7,7 @@ Revision ID: 0005_national_problem_groups
 Revises: 0004_number_update_time
 Create Date: 2026-12-07
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -19,8 +20,14 @@ _OPEN = "status <> 'resolved' AND match_key <> ''"
 
 
 def upgrade() -> None:
-    op.create_index("uq_problem_groups_open", "problem_groups", ["kind", "match_key"], unique=True,
-                    postgresql_where=sa.text(_OPEN), sqlite_where=sa.text(_OPEN))
+    op.create_index(
+        "uq_problem_groups_open",
+        "problem_groups",
+        ["kind", "match_key"],
+        unique=True,
+        postgresql_where=sa.text(_OPEN),
+        sqlite_where=sa.text(_OPEN),
+    )
     op.create_table(
         "national_deliveries",
         sa.Column("province_code", sa.String(6), primary_key=True),

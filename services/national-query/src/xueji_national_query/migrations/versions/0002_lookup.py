@@ -4,6 +4,7 @@ Revision ID: nq0002
 Revises: 0001
 Create Date: 2026-11-28
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -31,7 +32,9 @@ def upgrade() -> None:
     op.create_index("ix_captchas_expire_time", "captchas", ["expire_time"])
     op.create_table(
         "lookup_audit",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
         sa.Column("asked_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.String(100), nullable=False),
         sa.Column("role", sa.String(30), nullable=False),

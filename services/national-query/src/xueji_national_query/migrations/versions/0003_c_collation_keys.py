@@ -11,6 +11,7 @@ Revision ID: nq0003
 Revises: nq0002
 Create Date: 2026-11-29
 """
+
 from alembic import op
 
 revision = "nq0003"
@@ -24,8 +25,9 @@ KEYS = {"record_id": 36, "national_student_number": 19, "name": 100, "document_h
 def _collate(collation: str) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    columns = ", ".join(f'ALTER COLUMN {name} TYPE varchar({length}) COLLATE "{collation}"'
-                        for name, length in KEYS.items())
+    columns = ", ".join(
+        f'ALTER COLUMN {name} TYPE varchar({length}) COLLATE "{collation}"' for name, length in KEYS.items()
+    )
     op.execute(f"ALTER TABLE national_records {columns}")  # the indexes on them are rebuilt
 
 

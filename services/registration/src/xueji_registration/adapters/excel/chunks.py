@@ -18,6 +18,7 @@ strings is cut smaller, so that what python-calamine makes of it stays within `s
 The XML is cut only right after a row's end tag (`</row>`, or `</x:row>` with a namespace prefix);
 text never holds a literal `<`, so such a tag cannot appear inside a cell.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -37,7 +38,7 @@ from python_calamine import CalamineWorkbook
 from xueji_registration.domain.template.cells import EXCEL_CELL_LIMIT
 
 _SHEET_DATA = re.compile(rb"<((?:\w+:)?)sheetData\b[^>]*?(/?)>")
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*>")   # the whole sheet's size: not a slice's
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*>")  # the whole sheet's size: not a slice's
 _LAST_ROW = re.compile(rb'<(?:\w+:)?dimension\b[^>]*\bref="[A-Z]*[0-9]*:?[A-Z]*([0-9]+)"')
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*\br="([A-Z]+[0-9]+)"')
@@ -47,19 +48,35 @@ _FAR_CELL = re.compile(rb' r="(?:[A-Z]{3}|[D-Z][A-Z])[0-9]')
 _SHARED_END = re.compile(rb"</(?:\w+:)?si>")
 _EMPTY_ROWS = re.compile(rb"(?:\s*<(?:\w+:)?row\b[^>]*/>)*")
 _TAG = re.compile(rb"<[^>]*>")
-LONG_TEXT = 201      # characters: longer than any field of a template takes (domain.form.MAX_TEXT)
+LONG_TEXT = 201  # characters: longer than any field of a template takes (domain.form.MAX_TEXT)
 _READ = 1 << 20
-_LOOK_BACK = 4096    # bytes of the previous reads searched again for a tag cut by a read's end
+_LOOK_BACK = 4096  # bytes of the previous reads searched again for a tag cut by a read's end
 FIRST_ROWS = 250
-MAX_COLUMNS = 104    # column CZ: the templates have at most 72 columns (BT), a registrar may add a few
+MAX_COLUMNS = 104  # column CZ: the templates have at most 72 columns (BT), a registrar may add a few
 HEAD_BYTES = 4 << 20  # the XML before <sheetData> (sheet properties, views, column widths)
 # What a zip member may raise when its bytes are damaged or its size fields lie: zipfile reads no
 # more than the declared size and checks the CRC at the end.
-DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, OSError, ValueError, KeyError,
-           NotImplementedError, RuntimeError, UnicodeDecodeError)
+DAMAGED = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    zlib.error,
+    OSError,
+    ValueError,
+    KeyError,
+    NotImplementedError,
+    RuntimeError,
+    UnicodeDecodeError,
+)
 # Parts of the package python-calamine needs to read the data sheet (the others are left out).
-NEEDED_PARTS = ("[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
-           "xl/styles.xml", "xl/sharedStrings.xml")
+NEEDED_PARTS = (
+    "[Content_Types].xml",
+    "_rels/.rels",
+    "xl/workbook.xml",
+    "xl/_rels/workbook.xml.rels",
+    "xl/styles.xml",
+    "xl/sharedStrings.xml",
+)
 
 
 class FormulaFound(Exception):
@@ -73,7 +90,7 @@ class FormulaFound(Exception):
 class TooManyRows(Exception):
     def __init__(self, rows: int) -> None:
         super().__init__(rows)
-        self.rows = rows   # data rows: row end tags less the header
+        self.rows = rows  # data rows: row end tags less the header
 
 
 class SheetTooLarge(Exception):
@@ -85,10 +102,10 @@ class SheetTooLarge(Exception):
 
 
 class Bounds(NamedTuple):
-    rows: int          # rows a slice holds at most
-    max_rows: int      # data rows of the sheet
-    slice_bytes: int   # what a slice may expand to: its XML and the shared strings its cells repeat
-    row_bytes: int     # XML of one row
+    rows: int  # rows a slice holds at most
+    max_rows: int  # data rows of the sheet
+    slice_bytes: int  # what a slice may expand to: its XML and the shared strings its cells repeat
+    row_bytes: int  # XML of one row
 
 
 class SheetScan:
@@ -100,8 +117,8 @@ class SheetScan:
         self._tail = b""
 
     def feed(self, chunk: bytes) -> None:
-        seam = self._tail[-3:] + chunk[:3]   # what spans the previous read and this one
-        self.rows += chunk.count(b"row>") + seam.count(b"row>")   # "</row>", "</x:row>"
+        seam = self._tail[-3:] + chunk[:3]  # what spans the previous read and this one
+        self.rows += chunk.count(b"row>") + seam.count(b"row>")  # "</row>", "</x:row>"
         # Every match holds "<f" or ":f" (a prefixed tag): fast byte searches spare the regex (and
         # the copy of the read behind the previous one's end) in the usual case of no formula.
         if b"<f" in chunk or b":f" in chunk or b"<f" in seam or b":f" in seam:
@@ -128,7 +145,7 @@ def declared_rows(content: bytes, part: str) -> int | None:
     """The last row the sheet's <dimension> declares (Excel writes it; some libraries do not)."""
     with zipfile.ZipFile(io.BytesIO(content)) as package, package.open(part) as stream:
         head = stream.read(1 << 16)
-    head = head[:head.find(b"sheetData")] if b"sheetData" in head else head
+    head = head[: head.find(b"sheetData")] if b"sheetData" in head else head
     found = _LAST_ROW.search(head)
     return int(found[1]) if found else None
 
@@ -138,8 +155,11 @@ def needed_parts(content: bytes) -> list[tuple[str, bytes]]:
     no more than the declared size); the shared strings shortened (`shortened`)."""
     with zipfile.ZipFile(io.BytesIO(content)) as package:
         names = set(package.namelist())
-        return [(name, shortened(package.read(name)) if name == "xl/sharedStrings.xml" else package.read(name))
-                for name in NEEDED_PARTS if name in names]
+        return [
+            (name, shortened(package.read(name)) if name == "xl/sharedStrings.xml" else package.read(name))
+            for name in NEEDED_PARTS
+            if name in names
+        ]
 
 
 def shortened(shared: bytes) -> bytes:
@@ -153,10 +173,10 @@ def shortened(shared: bytes) -> bytes:
     found = _SHARED_END.search(shared)
     if found is None:
         return shared
-    end = found[0]                    # "</si>", or "</x:si>" with a namespace prefix
+    end = found[0]  # "</si>", or "</x:si>" with a namespace prefix
     prefix = end[2:-3]
     pieces = shared.split(end)
-    for i in [i for i, piece in enumerate(pieces) if len(piece) > LONG_TEXT]:   # the usual case: none
+    for i in [i for i, piece in enumerate(pieces) if len(piece) > LONG_TEXT]:  # the usual case: none
         start = pieces[i].find(b"<" + prefix + b"si")
         if start >= 0:
             text = html.unescape(_TAG.sub(b"", pieces[i][start:]).decode("utf-8", "replace"))
@@ -178,13 +198,14 @@ def calamine_workbook(parts: list[tuple[str, bytes]]) -> CalamineWorkbook:
 
 
 class Slice(NamedTuple):
-    sheet: object      # a CalamineSheet
-    long_text: bool    # whether a cell may hold EXCEL_CELL_LIMIT characters or more (else none can)
-    size: int          # bytes its values may take: its XML and the shared strings its cells repeat
+    sheet: object  # a CalamineSheet
+    long_text: bool  # whether a cell may hold EXCEL_CELL_LIMIT characters or more (else none can)
+    size: int  # bytes its values may take: its XML and the shared strings its cells repeat
 
 
-def sheet_slices(content: bytes, part: str, sheet: str, others: list[tuple[str, bytes]], bounds: Bounds
-                 ) -> Iterator[Slice]:
+def sheet_slices(
+    content: bytes, part: str, sheet: str, others: list[tuple[str, bytes]], bounds: Bounds
+) -> Iterator[Slice]:
     """The sheet `sheet` (stored in `part`) in slices of at most `bounds.rows` rows each (the first of
     fewer, so that the caller starts sooner), in order; the next one is made in a background thread
     while the current one is used. `others`: the parts python-calamine needs besides the sheet. The
@@ -194,15 +215,21 @@ def sheet_slices(content: bytes, part: str, sheet: str, others: list[tuple[str, 
     return prefetched(_sheet_slices(content, part, sheet, others, bounds))
 
 
-def _sheet_slices(content: bytes, part: str, sheet: str, others: list[tuple[str, bytes]], bounds: Bounds
-                  ) -> Iterator[Slice]:
+def _sheet_slices(
+    content: bytes, part: str, sheet: str, others: list[tuple[str, bytes]], bounds: Bounds
+) -> Iterator[Slice]:
     # A cell's text is in its row (inline) or in the shared strings (<si> elements): one shorter in
     # bytes than the limit cannot hold that many characters.
     shared = max((max(map(len, _SHARED_END.split(data))) for _, data in others if b"si>" in data), default=0)
     with zipfile.ZipFile(io.BytesIO(content)) as package, package.open(part) as stream:
         for xml, longest_row, size in _xml_slices(_scanned(stream, bounds.max_rows), bounds, shared):
-            yield Slice(calamine_workbook([*(p for p in others if p[0] != part), (part, xml)]).get_sheet_by_name(sheet),
-                        max(longest_row, shared) >= EXCEL_CELL_LIMIT, size)
+            yield Slice(
+                calamine_workbook([*(p for p in others if p[0] != part), (part, xml)]).get_sheet_by_name(
+                    sheet
+                ),
+                max(longest_row, shared) >= EXCEL_CELL_LIMIT,
+                size,
+            )
 
 
 def _scanned(stream, max_rows: int) -> Iterator[bytes]:
@@ -211,7 +238,7 @@ def _scanned(stream, max_rows: int) -> Iterator[bytes]:
     while data := stream.read(_READ):
         scan.feed(data)
         if scan.rows - 1 > max_rows:
-            while data := stream.read(_READ):   # a formula further on is the first problem to name
+            while data := stream.read(_READ):  # a formula further on is the first problem to name
                 scan.feed(data)
             raise TooManyRows(scan.rows - 1)
         yield data
@@ -225,36 +252,37 @@ def _xml_slices(reads: Iterator[bytes], bounds: Bounds, shared: int) -> Iterator
     start = 0
     while (found := _SHEET_DATA.search(buffer, start)) is None:
         if len(buffer) > HEAD_BYTES:
-            raise SheetTooLarge(f"工作表在数据行之前有超过{HEAD_BYTES >> 20} MB的其他内容，不是正常填写的模板，"
-                                "未导入任何数据")
-        start = max(0, len(buffer) - _LOOK_BACK)   # only the new read, and a tag it may have cut
+            raise SheetTooLarge(
+                f"工作表在数据行之前有超过{HEAD_BYTES >> 20} MB的其他内容，不是正常填写的模板，未导入任何数据"
+            )
+        start = max(0, len(buffer) - _LOOK_BACK)  # only the new read, and a tag it may have cut
         data = next(reads, b"")
         if not data:
             return
         buffer += data
     if found[2]:  # <sheetData/>: no rows at all
-        for _ in reads:   # the rest is scanned all the same
+        for _ in reads:  # the rest is scanned all the same
             pass
         return
-    head = _DIMENSION.sub(b"", bytes(buffer[:found.end()]))
+    head = _DIMENSION.sub(b"", bytes(buffer[: found.end()]))
     root = re.search(rb"<((?:\w+:)?worksheet)\b", head)
     cutter = _Cutter(head, found[1], root[1] if root else b"worksheet", bounds, shared)
-    del buffer[:found.end()]
+    del buffer[: found.end()]
     # Rows are counted by whole reads (bytes.count) and cut a slice at a time, with one C call or two
     # a row: this thread then seldom needs the GIL while the rows already read are checked.
-    counted = scanned = 0   # row end tags in buffer[:scanned]
+    counted = scanned = 0  # row end tags in buffer[:scanned]
     row_end = cutter.row_end
-    wanted = min(bounds.rows, FIRST_ROWS + 1)   # the header and FIRST_ROWS data rows: the first chunk's
+    wanted = min(bounds.rows, FIRST_ROWS + 1)  # the header and FIRST_ROWS data rows: the first chunk's
     while True:
-        counted += buffer.count(row_end, max(0, scanned - len(row_end) + 1))   # one across the seam too
+        counted += buffer.count(row_end, max(0, scanned - len(row_end) + 1))  # one across the seam too
         scanned = len(buffer)
         while counted >= wanted or (counted and len(buffer) >= bounds.slice_bytes):
             cut = cutter.cut(buffer, min(counted, wanted))
             yield cut[:3]
             counted, scanned, wanted = counted - cut[3], len(buffer), bounds.rows
-        if not counted:   # the buffer holds what follows the last row: a row being read, or the end
+        if not counted:  # the buffer holds what follows the last row: a row being read, or the end
             if cutter.data_end in buffer:
-                for _ in reads:   # what follows the rows is scanned, not kept
+                for _ in reads:  # what follows the rows is scanned, not kept
                     pass
                 return
             if len(buffer) > bounds.row_bytes:
@@ -263,7 +291,7 @@ def _xml_slices(reads: Iterator[bytes], bounds: Bounds, shared: int) -> Iterator
                 empty = _EMPTY_ROWS.match(buffer)
                 if empty is None or not empty.end():
                     raise cutter.too_long(cutter.rows_cut + 1, bytes(buffer[:512]))
-                del buffer[:empty.end()]
+                del buffer[: empty.end()]
         data = next(reads, b"")
         if not data:
             break
@@ -284,7 +312,7 @@ class _Cutter:
         self.data_end = b"</" + prefix + b"sheetData"
         self.tail = b"</" + prefix + b"sheetData></" + root + b">"
         self._cell = b"<" + prefix + b"c"
-        self.rows_cut = 0   # rows cut so far (the header is the first)
+        self.rows_cut = 0  # rows cut so far (the header is the first)
 
     def cut(self, buffer: bytearray, rows: int) -> tuple[bytes, int, int, int]:
         """(the worksheet of the first `rows` rows of `buffer` or fewer, taken out of it; the longest
@@ -300,17 +328,20 @@ class _Cutter:
             for at, (start, end) in enumerate(spans):
                 own = self._own_start(buffer, start, end)
                 if end - own > self.bounds.row_bytes:
-                    raise self.too_long(self.rows_cut + at + 1, bytes(buffer[own:own + 512]))
-        columns = [count(self._cell, start, end) for start, end in spans]   # "<color" of rich text counts too
+                    raise self.too_long(self.rows_cut + at + 1, bytes(buffer[own : own + 512]))
+        columns = [count(self._cell, start, end) for start, end in spans]  # "<color" of rich text counts too
         cut = ends[-1]
         far = _FAR_CELL.search(buffer, 0, cut)
         if far or max(columns) > MAX_COLUMNS:
-            at = bisect.bisect_right(ends, far.start()) - 1 if far else \
-                next(i for i, n in enumerate(columns) if n > MAX_COLUMNS)
+            at = (
+                bisect.bisect_right(ends, far.start()) - 1
+                if far
+                else next(i for i, n in enumerate(columns) if n > MAX_COLUMNS)
+            )
             own = self._own_start(buffer, ends[at], ends[at + 1])
-            raise self.too_wide(self.rows_cut + at + 1, bytes(buffer[own:own + 512]))
+            raise self.too_wide(self.rows_cut + at + 1, bytes(buffer[own : own + 512]))
         size = cut + (count(b't="s"', 0, cut) * self.shared if self.shared else 0)
-        if size > self.bounds.slice_bytes and rows > 1:   # long shared strings, repeated: fewer rows
+        if size > self.bounds.slice_bytes and rows > 1:  # long shared strings, repeated: fewer rows
             expanded, rows = 0, 0
             for start, end in spans:
                 expanded += end - start + count(b't="s"', start, end) * self.shared
@@ -330,12 +361,16 @@ class _Cutter:
         return max(start, buffer.rfind(self.row_start, start, end))
 
     def too_long(self, index: int, row: bytes) -> SheetTooLarge:
-        return SheetTooLarge(f"第{_row_number(row, index)}行的内容超过{self.bounds.row_bytes >> 10} KB的上限"
-                             f"（单元格不能超过Excel上限{EXCEL_CELL_LIMIT}个字符），不是正常填写的模板，未导入任何数据")
+        return SheetTooLarge(
+            f"第{_row_number(row, index)}行的内容超过{self.bounds.row_bytes >> 10} KB的上限"
+            f"（单元格不能超过Excel上限{EXCEL_CELL_LIMIT}个字符），不是正常填写的模板，未导入任何数据"
+        )
 
     def too_wide(self, index: int, row: bytes) -> SheetTooLarge:
-        return SheetTooLarge(f"第{_row_number(row, index)}行在CZ列之后或超过{MAX_COLUMNS}个单元格中还有内容："
-                             "请删除模板以外的列后再导入，未导入任何数据")
+        return SheetTooLarge(
+            f"第{_row_number(row, index)}行在CZ列之后或超过{MAX_COLUMNS}个单元格中还有内容："
+            "请删除模板以外的列后再导入，未导入任何数据"
+        )
 
 
 def _row_number(row: bytes, index: int) -> int:
@@ -374,7 +409,7 @@ def prefetched(items: Iterator, ahead: int = 1) -> Iterator:
             yield item
     finally:
         stop.set()
-        while thread.is_alive():   # let a producer blocked on a full queue see the stop
+        while thread.is_alive():  # let a producer blocked on a full queue see the stop
             try:
                 ready.get(timeout=0.05)
             except queue.Empty:

@@ -22,6 +22,7 @@ damaged package (bad checksum, lying size fields, cut short, unpacking far beyon
 refused as not a valid workbook. python-calamine never reads the upload itself, only the parts
 zipfile has read and checked. `checkpoint` (called between slices) raises when the caller has gone.
 """
+
 from __future__ import annotations
 
 import html
@@ -37,7 +38,6 @@ from typing import NoReturn
 from python_calamine import CalamineError
 
 from xueji_common.errors import FieldViolation, InvalidArgument
-from xueji_registration.domain.template.cells import EXCEL_CELL_LIMIT
 from xueji_registration.adapters.excel.chunks import (
     DAMAGED,
     FIRST_ROWS,
@@ -53,6 +53,7 @@ from xueji_registration.adapters.excel.chunks import (
     sheet_slices,
 )
 from xueji_registration.domain.template.batch import Chunk
+from xueji_registration.domain.template.cells import EXCEL_CELL_LIMIT
 from xueji_registration.domain.template.columns import REASON_HEADER, Template, template_by_key
 
 META_SHEET = "模板信息"  # very hidden sheet of every template: A1 holds Template.key
@@ -65,12 +66,12 @@ MB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Limits:
-    max_bytes: int = 60 * MB                     # below the 64 MiB gRPC message limit
+    max_bytes: int = 60 * MB  # below the 64 MiB gRPC message limit
     max_rows: int = 100_000
     max_unpacked_bytes: int = 1024 * MB
-    slice_rows: int = 2000                       # rows python-calamine holds at a time (excel.chunks)
-    max_row_bytes: int = 1 * MB                  # XML of one row (a template row is about 3 KB)
-    max_ratio: int = 200                         # unpacked / packed size of a member over 1 MB
+    slice_rows: int = 2000  # rows python-calamine holds at a time (excel.chunks)
+    max_row_bytes: int = 1 * MB  # XML of one row (a template row is about 3 KB)
+    max_ratio: int = 200  # unpacked / packed size of a member over 1 MB
     # What one import holds besides the upload, at most: three slices python-calamine holds (each
     # about 5× its XML), the chunk being checked, the shared strings and styles (excel.chunks).
     memory_bytes: int = 256 * MB
@@ -114,13 +115,20 @@ def normalise_header(value: object) -> str:
 class TemplateRows:
     """The data rows of an uploaded file checked against `template`: iterate for (row number, cells)."""
 
-    def __init__(self, content: bytes, template: Template, limits: Limits = Limits(),
-                 checkpoint: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        content: bytes,
+        template: Template,
+        limits: Limits = Limits(),
+        checkpoint: Callable[[], None] | None = None,
+    ) -> None:
         self.template = template
         if not content:
             raise rejected("文件为空，请选择填写好的导入模板")
         if len(content) > limits.max_bytes:
-            raise rejected(f"文件过大（{len(content) / MB:.1f} MB），上限为 {limits.max_bytes // MB} MB，请分批导入")
+            raise rejected(
+                f"文件过大（{len(content) / MB:.1f} MB），上限为 {limits.max_bytes // MB} MB，请分批导入"
+            )
         sheets = _check_package(content, limits)
         try:
             others = needed_parts(content)
@@ -131,7 +139,9 @@ class TemplateRows:
             raise rejected(BROKEN) from None
         if template.sheet not in sheets:
             shown = "、".join(f"“{n}”" for n in list(sheets)[:5])
-            raise rejected(f"找不到工作表“{template.sheet}”（文件中的工作表：{shown}）。请使用下载的{template.title}")
+            raise rejected(
+                f"找不到工作表“{template.sheet}”（文件中的工作表：{shown}）。请使用下载的{template.title}"
+            )
         self._content, self._part, self._max_rows = content, sheets[template.sheet], limits.max_rows
         self._checkpoint = checkpoint or (lambda: None)
         self._chunk_bytes = limits.chunk_bytes
@@ -139,9 +149,9 @@ class TemplateRows:
             declared = declared_rows(content, self._part)
         except DAMAGED:
             raise rejected(BROKEN) from None
-        self._long_text = False   # whether a slice read so far may hold a cell at Excel's limit
+        self._long_text = False  # whether a slice read so far may hold a cell at Excel's limit
         if declared is not None and declared - 1 > limits.max_rows:
-            self._scan_whole()   # the file says it is too big: refused before any row is read
+            self._scan_whole()  # the file says it is too big: refused before any row is read
         bounds = Bounds(limits.slice_rows, limits.max_rows, limits.slice_bytes, limits.max_row_bytes)
         self._blocks = self._numbered(sheet_slices(content, self._part, template.sheet, others, bounds))
         try:
@@ -150,7 +160,7 @@ class TemplateRows:
             if problem:
                 self._refuse(problem)
         except BaseException:
-            self._blocks.close()   # the background reading stops now, not when this object is collected
+            self._blocks.close()  # the background reading stops now, not when this object is collected
             raise
         # the data rows read with the header
         self._first = (first[0] + 1, first[1][1:], first[2]) if first else None
@@ -188,10 +198,14 @@ class TemplateRows:
         for i, want in enumerate(expected):
             got = found[i] if i < len(found) else ""
             if got != want:
-                return rejected(f"工作表“{self.template.sheet}”的表头与{self.template.title}不符：第{column_letter(i)}列应为"
-                                f"“{want}”，实际为“{got[:30] or '空'}”。请使用下载的模板，不要增删或移动列")
-        return rejected(f"工作表“{self.template.sheet}”的表头与{self.template.title}不符：第{column_letter(len(expected))}"
-                        f"列起有多余的列“{found[len(expected)][:30]}”。请使用下载的模板，不要增删或移动列")
+                return rejected(
+                    f"工作表“{self.template.sheet}”的表头与{self.template.title}不符：第{column_letter(i)}列应为"
+                    f"“{want}”，实际为“{got[:30] or '空'}”。请使用下载的模板，不要增删或移动列"
+                )
+        return rejected(
+            f"工作表“{self.template.sheet}”的表头与{self.template.title}不符：第{column_letter(len(expected))}"
+            f"列起有多余的列“{found[len(expected)][:30]}”。请使用下载的模板，不要增删或移动列"
+        )
 
     def __iter__(self) -> Iterator[tuple[int, list]]:
         for chunk in self.chunks(1000):
@@ -199,7 +213,7 @@ class TemplateRows:
 
     def chunks(self, wanted: int) -> Iterator[Chunk]:
         """The data rows, `wanted` at a time, each as wide as the template; empty rows are skipped."""
-        size = min(wanted, FIRST_ROWS)   # the first chunk as small as the first slice: checking starts sooner
+        size = min(wanted, FIRST_ROWS)  # the first chunk as small as the first slice: checking starts sooner
         try:
             yield from self._chunks(wanted, size)
         finally:
@@ -208,7 +222,7 @@ class TemplateRows:
     def _chunks(self, wanted: int, size: int) -> Iterator[Chunk]:
         numbers: list[int] = []
         rows: list[list] = []
-        held = 0   # bytes the rows in `rows` took in their slices (excel.chunks.Slice.size)
+        held = 0  # bytes the rows in `rows` took in their slices (excel.chunks.Slice.size)
         seen = False
         blocks = self._blocks if self._first is None else itertools.chain([self._first], self._blocks)
         self._first = None
@@ -235,7 +249,7 @@ class TemplateRows:
         width = len(self.template.columns)
         if set(map(len, block)) - {width}:
             block = [v[:width] if len(v) > width else v + [""] * (width - len(v)) for v in block]
-        filled = list(map(any, block))   # one C call a row: a row with any true cell is not empty
+        filled = list(map(any, block))  # one C call a row: a row with any true cell is not empty
         if all(filled):
             return list(range(first, first + len(block))), block
         # A row of falsy cells is empty when they are all "" or None (0 and FALSE are values).
@@ -250,14 +264,18 @@ class TemplateRows:
         for column in columns if self._long_text else ():
             try:
                 longest = max(map(len, column))
-            except TypeError:   # numbers, dates or booleans among the cells
+            except TypeError:  # numbers, dates or booleans among the cells
                 longest = max((len(v) for v in column if type(v) is str), default=0)
             if longest >= EXCEL_CELL_LIMIT:
                 for offset, values in zip(numbers, rows):
                     for i, v in enumerate(values):
                         if type(v) is str and len(v) >= EXCEL_CELL_LIMIT:
-                            self._refuse(rejected(f"第{offset}行“{self.template.columns[i].header}”的内容达到或超过Excel"
-                                           f"单元格上限（{EXCEL_CELL_LIMIT}个字符）：文件不是正常填写的模板，未导入任何数据"))
+                            self._refuse(
+                                rejected(
+                                    f"第{offset}行“{self.template.columns[i].header}”的内容达到或超过Excel"
+                                    f"单元格上限（{EXCEL_CELL_LIMIT}个字符）：文件不是正常填写的模板，未导入任何数据"
+                                )
+                            )
         return Chunk(numbers, rows, columns)
 
     def _numbered(self, slices: Generator) -> Iterator[tuple[int, list[list], int]]:
@@ -269,7 +287,7 @@ class TemplateRows:
                 self._checkpoint()
                 self._long_text = self._long_text or long_text
                 if sheet.start is None:
-                    continue   # a slice of empty rows
+                    continue  # a slice of empty rows
                 first, column = sheet.start
                 # Row numbers come from the cell references; a writer may leave them out (then every
                 # slice would start again at its first row): count on from the previous slice.
@@ -288,10 +306,10 @@ class TemplateRows:
             raise self._too_many(too_many.rows) from None
         except SheetTooLarge as too_large:
             raise rejected(too_large.message) from None
-        except DAMAGED:   # the sheet's bytes in the package are damaged or lie about their size
+        except DAMAGED:  # the sheet's bytes in the package are damaged or lie about their size
             raise rejected(BROKEN) from None
         finally:
-            slices.close()   # the background reading stops now, not when the slices are collected
+            slices.close()  # the background reading stops now, not when the slices are collected
 
 
 def _check_package(content: bytes, limits: Limits) -> dict[str, str]:
@@ -300,14 +318,17 @@ def _check_package(content: bytes, limits: Limits) -> dict[str, str]:
         package = zipfile.ZipFile(io.BytesIO(content))
         members = package.infolist()
     except DAMAGED:
-        raise rejected("文件不是有效的Excel工作簿（.xlsx），可能已损坏或不是模板文件，请使用下载的模板重新填写") from None
+        raise rejected(
+            "文件不是有效的Excel工作簿（.xlsx），可能已损坏或不是模板文件，请使用下载的模板重新填写"
+        ) from None
     names = {m.filename for m in members}
     if "xl/workbook.xml" not in names:
         raise rejected("文件不是Excel工作簿（.xlsx），请使用下载的模板")
     # The declared sizes: zipfile reads no more than them (and then checks the CRC), so what they
     # promise bounds what is unpacked.
     if sum(m.file_size for m in members) > limits.max_unpacked_bytes or any(
-            m.file_size > MB and m.file_size > limits.max_ratio * max(m.compress_size, 1) for m in members):
+        m.file_size > MB and m.file_size > limits.max_ratio * max(m.compress_size, 1) for m in members
+    ):
         raise rejected("文件解压后过大，不是正常填写的模板，请使用下载的模板")
     try:
         sheets = _sheet_parts(package)
@@ -315,7 +336,9 @@ def _check_package(content: bytes, limits: Limits) -> dict[str, str]:
         raise rejected(BROKEN) from None
     parts = sum(m.file_size for m in members if m.filename in NEEDED_PARTS)
     if parts > limits.max_parts_bytes:
-        raise rejected(f"文件的共享字符串和样式超过{limits.max_parts_bytes // MB} MB，不是正常填写的模板，请分批导入")
+        raise rejected(
+            f"文件的共享字符串和样式超过{limits.max_parts_bytes // MB} MB，不是正常填写的模板，请分批导入"
+        )
     return sheets
 
 
@@ -337,8 +360,9 @@ def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def _check_template_marker(content: bytes, others: list[tuple[str, bytes]], part: str | None,
-                           template: Template) -> None:
+def _check_template_marker(
+    content: bytes, others: list[tuple[str, bytes]], part: str | None, template: Template
+) -> None:
     """A workbook made from another template (e.g. HMT/foreign uploaded as resident) is refused by name."""
     if part is None:
         return  # the registrar may have copied the sheet into a new workbook: the headers decide

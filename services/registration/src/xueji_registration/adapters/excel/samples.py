@@ -4,6 +4,7 @@ Valid rows carry realistic names (Faker zh_CN) and resident ID numbers that are 
 (county division + birth date + sequence + GB 11643 check digit, xueji_common.demo). Files are
 written with openpyxl's write-only mode, fast enough for 100,000 rows.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,23 +16,30 @@ from faker import Faker
 from openpyxl import Workbook
 
 from xueji_common.demo import make_resident_id
-from xueji_registration.domain.template.columns import Template
 from xueji_registration.adapters.excel.reader import META_SHEET
-from xueji_registration.domain.template.rows import form_cells
 from xueji_registration.adapters.excel.writer import header_texts, template_workbook
+from xueji_registration.domain.template.columns import Template
+from xueji_registration.domain.template.rows import form_cells
 from xueji_registration.testing import sample_form
 
 
-def resident_numbers(count: int, *, division: str = "330102", first_birth: dt.date = dt.date(2012, 1, 1)
-                     ) -> Iterator[tuple[str, dt.date]]:
+def resident_numbers(
+    count: int, *, division: str = "330102", first_birth: dt.date = dt.date(2012, 1, 1)
+) -> Iterator[tuple[str, dt.date]]:
     """`count` distinct valid resident ID numbers: 1000 per birth date, one birth date after another."""
     for i in range(count):
         born = first_birth + dt.timedelta(days=i // 1000)
         yield make_resident_id(division, born, i % 1000), born
 
 
-def student_rows(template: Template, count: int, *, seed: int = 7, grade: str | None = None,
-                 numbers: Iterable[str] | None = None) -> Iterator[list[str]]:
+def student_rows(
+    template: Template,
+    count: int,
+    *,
+    seed: int = 7,
+    grade: str | None = None,
+    numbers: Iterable[str] | None = None,
+) -> Iterator[list[str]]:
     """Valid rows of a resident registration template (grade: the form's, or `grade`)."""
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
@@ -39,13 +47,22 @@ def student_rows(template: Template, count: int, *, seed: int = 7, grade: str | 
     base = sample_form("resident", **({"grade": grade} if grade else {}))
     numbers = iter(numbers) if numbers is not None else (n for n, _ in resident_numbers(count))
     for i in range(count):
-        form = {**base, "name": names[i % len(names)],
-                "document": {"type": "DOCUMENT_TYPE_RESIDENT_ID", "number": next(numbers)}}
+        form = {
+            **base,
+            "name": names[i % len(names)],
+            "document": {"type": "DOCUMENT_TYPE_RESIDENT_ID", "number": next(numbers)},
+        }
         yield form_cells(template, form)
 
 
-def workbook(template: Template, rows: Iterable[list], *, marker: bool = True, header: list | None = None,
-             sheet: str | None = None) -> bytes:
+def workbook(
+    template: Template,
+    rows: Iterable[list],
+    *,
+    marker: bool = True,
+    header: list | None = None,
+    sheet: str | None = None,
+) -> bytes:
     """A filled-in template written fast (write-only: no drop-downs or styles, as a registrar's copy)."""
     book = Workbook(write_only=True)
     data = book.create_sheet(sheet or template.sheet)
@@ -67,7 +84,7 @@ def bad_workbooks(template: Template, good_row: list) -> dict[str, bytes]:
     formula_row = list(good_row)
     formula_row[0] = '=CONCATENATE("张","三")'
     huge_row = list(good_row)
-    huge_row[27] = "很" * (1024 * 1024)   # 现住址: 1 MiB in one cell, beyond Excel's 32767
+    huge_row[27] = "很" * (1024 * 1024)  # 现住址: 1 MiB in one cell, beyond Excel's 32767
     return {
         "truncated zip": good[: len(good) // 2],
         "not a workbook": "姓名,性别\n张三,男\n".encode(),

@@ -11,6 +11,7 @@ It is written row by row (openpyxl's write-only mode) into a file: its memory do
 failed rows, of which an import may have 100,000 (only the first MAX_COMMENTS reasons also become
 comments, which openpyxl holds until the end; every reason is in the 错误原因 column).
 """
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from xueji_registration.domain.template.columns import REASON_HEADER, Kind, Template
 from xueji_registration.adapters.excel.reader import META_SHEET, column_letter
+from xueji_registration.domain.template.columns import REASON_HEADER, Kind, Template
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VALIDATED_ROWS = 20000  # drop-downs and text format reach this row
@@ -34,14 +35,14 @@ _REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _ERROR_FILL = PatternFill("solid", fgColor="F8CBAD")
 _TEXT_KINDS = (Kind.TEXT, Kind.DOC_NUMBER, Kind.DIVISION, Kind.YEAR_MONTH)
-MAX_COMMENTS = 10_000   # reasons also shown as cell comments (about 0.5 KB each until the file is saved)
+MAX_COMMENTS = 10_000  # reasons also shown as cell comments (about 0.5 KB each until the file is saved)
 
 
 @dataclass(frozen=True)
 class FailedRow:
-    row_number: int                          # in the uploaded file
-    cells: list[str]                         # as uploaded, in template column order
-    errors: list[tuple[str, str]]            # (column header or "", message)
+    row_number: int  # in the uploaded file
+    cells: list[str]  # as uploaded, in template column order
+    errors: list[tuple[str, str]]  # (column header or "", message)
 
 
 def template_workbook(template: Template, rows: Iterable[list[object]] = ()) -> bytes:
@@ -81,7 +82,7 @@ def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: Bina
     position = {c.header: i for i, c in enumerate(template.columns)}
     comments = 0
     for row in failed:
-        cells: list = [text if text != "" else None for text in row.cells]   # plain values: written fastest
+        cells: list = [text if text != "" else None for text in row.cells]  # plain values: written fastest
         cells += [None] * (len(template.columns) - len(cells))
         reasons = []
         for column, message in row.errors:
@@ -113,8 +114,11 @@ def _cell(sheet, value, font=None, fill=None, note: str = "") -> WriteOnlyCell:
 
 def _header_style(template: Template, column) -> tuple:
     required = template.marked(column)
-    return (column.header + ("★" if required else ""), Font(bold=True, color="C00000" if required else "000000"),
-            _REQUIRED_FILL if required else _HEADER_FILL)
+    return (
+        column.header + ("★" if required else ""),
+        Font(bold=True, color="C00000" if required else "000000"),
+        _REQUIRED_FILL if required else _HEADER_FILL,
+    )
 
 
 def _new(template: Template):
@@ -156,9 +160,12 @@ def _header(sheet, template: Template, *, write_only: bool) -> list[list[str]]:
             lists.append([column.header, *choices])
             code_letter = column_letter(len(lists) - 1)
             validation = DataValidation(
-                type="list", formula1=f"'代码表'!${code_letter}$2:${code_letter}${len(choices) + 1}",
-                allow_blank=True, showErrorMessage=not column.field.endswith("nationality_code"),
-                errorTitle="无效的值", error=f"请从下拉列表中选择{column.header}",
+                type="list",
+                formula1=f"'代码表'!${code_letter}$2:${code_letter}${len(choices) + 1}",
+                allow_blank=True,
+                showErrorMessage=not column.field.endswith("nationality_code"),
+                errorTitle="无效的值",
+                error=f"请从下拉列表中选择{column.header}",
             )
             validation.add(f"{letter}2:{letter}{VALIDATED_ROWS}")
             if write_only:
@@ -180,24 +187,38 @@ def _instructions(sheet, template: Template) -> None:
         (template.title, True),
         ("", False),
         ("填写说明", True),
-        (f"1. 在工作表“{template.sheet}”中从第2行起每行填写一名学生，不要修改表头、工作表名称，不要增加、删除或移动列。", False),
+        (
+            f"1. 在工作表“{template.sheet}”中从第2行起每行填写一名学生，不要修改表头、工作表名称，不要增加、删除或移动列。",
+            False,
+        ),
         (f"2. 表头带★并以黄色标出的列为必填项：{required}。", False),
         ("3. 带下拉列表的列请从列表中选择（也可填写代码，如民族填“01”）。", False),
         ("4. 日期填写为 YYYY-MM-DD（如 2015-06-01），入学年月填写为 YYYYMM（如 202409）。", False),
         ("5. 身份证件号请按文本格式填写，不要输入为数字，否则末几位会丢失。", False),
-        ("6. 身份证件类型为居民身份证时，性别和出生日期由身份证件号自动生成，可不填；填写时须与证件号一致。", False),
+        (
+            "6. 身份证件类型为居民身份证时，性别和出生日期由身份证件号自动生成，可不填；填写时须与证件号一致。",
+            False,
+        ),
         ("7. 不要使用公式；从其他表格复制时请“选择性粘贴为数值”。", False),
         ("8. 同一身份证件号在文件中只能出现一次，已录入或已有注册申请的学生不能重复导入。", False),
-        ("9. 导入后系统逐行校验：校验通过的行完成导入，未通过的行可下载“失败数据”，按“错误原因”列和单元格批注修改后"
-         "直接再次导入（“错误原因”列导入时忽略）。", False),
+        (
+            "9. 导入后系统逐行校验：校验通过的行完成导入，未通过的行可下载“失败数据”，按“错误原因”列和单元格批注修改后"
+            "直接再次导入（“错误原因”列导入时忽略）。",
+            False,
+        ),
     ]
     if template.purpose == "registration":
         lines += [
             ("10. 家庭成员最多两名，填写某名家庭成员时其姓名和关系必填。", False),
-            (f"11. 本模板只用于{template.kind.label_zh}的{template.category.label_zh}学生；无证件学生请在系统中逐个录入。", False),
+            (
+                f"11. 本模板只用于{template.kind.label_zh}的{template.category.label_zh}学生；无证件学生请在系统中逐个录入。",
+                False,
+            ),
         ]
         if template.category.value == "hmt_foreign":
-            lines.append(("12. 港澳台和外籍学生的国籍/地区不能为中国（CHN），港澳台侨外不能为“00 否”。", False))
+            lines.append(
+                ("12. 港澳台和外籍学生的国籍/地区不能为中国（CHN），港澳台侨外不能为“00 否”。", False)
+            )
     else:
         lines.append(("10. 证件类型为“其他”（无证件）的学生可不填身份证件号，但性别和出生日期必填。", False))
     sheet.column_dimensions["A"].width = 120
@@ -215,4 +236,3 @@ def _save(workbook: Workbook) -> bytes:
 
 def header_texts(template: Template) -> list[str]:
     return [c.header + ("★" if template.marked(c) else "") for c in template.columns]
-

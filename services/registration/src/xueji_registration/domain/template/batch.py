@@ -10,6 +10,7 @@ reasons and their order are RowParser's alone, this module only decides that a r
 (tests/unit/test_excel_batch.py holds both paths to the same rows). Why both: 53.6 µs a row against
 RowParser's 95.1 (1.8 ×, `bench/parallel_paths.py --rows 5000`, 7 Dec 2026).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,11 +33,11 @@ from xueji_registration.domain.template import cells
 from xueji_registration.domain.template.columns import Column, Kind
 from xueji_registration.domain.template.rows import GENDERS, ParsedRow, RowParser, document_of
 
-_BAD = object()     # a cell some rule of its own refuses
-_BLANK = object()   # an empty cell that may stay empty
+_BAD = object()  # a cell some rule of its own refuses
+_BLANK = object()  # an empty cell that may stay empty
 _IDENTITY = ("name", "gender", "birth_date", "document.type", "document.number")
-_MEMO = 4096        # distinct texts remembered per column (names, numbers, addresses do not repeat)
-_UNIQUE = 1000      # a column that had this many distinct texts, most of a chunk new, is not remembered
+_MEMO = 4096  # distinct texts remembered per column (names, numbers, addresses do not repeat)
+_UNIQUE = 1000  # a column that had this many distinct texts, most of a chunk new, is not remembered
 
 
 class Chunk(NamedTuple):
@@ -58,23 +59,26 @@ class BatchParser:
         forms = [i for i, c in enumerate(columns) if c.field not in _IDENTITY and len(c.path) == 1]
         members = [i for i, c in enumerate(columns) if c.path[0] == "familyMembers"]
         self.enabled = (
-            template.purpose == "registration" and template.category in IMPORTED
+            template.purpose == "registration"
+            and template.category in IMPORTED
             and all(fields.count(f) == 1 for f in _IDENTITY)
             and len(forms) + len(members) + len(_IDENTITY) == len(columns)
             and required_keys() <= {columns[i].path[0] for i in forms}
-            and (not members or min(members) > max(forms))   # familyMembers comes last, as parse puts it
+            and (not members or min(members) > max(forms))  # familyMembers comes last, as parse puts it
             and len({columns[i].path[1] for i in members}) <= MAX_FAMILY_MEMBERS
         )
         if not self.enabled:
             return
         self._checks = [self._check_of(c) for c in columns]
-        self._memos = [{} for _ in columns]       # text → outcome
-        self._others = [{} for _ in columns]      # (type, value) → outcome, for numbers, dates, booleans
+        self._memos = [{} for _ in columns]  # text → outcome
+        self._others = [{} for _ in columns]  # (type, value) → outcome, for numbers, dates, booleans
         self._identity = _picker([fields.index(f) for f in _IDENTITY])
         self._forms = forms
         self._dates = {i for i in forms if columns[i].kind is Kind.DATE}
-        self._members = [[i for i in members if columns[i].path[1] == n]
-                         for n in sorted({columns[i].path[1] for i in members})]
+        self._members = [
+            [i for i in members if columns[i].path[1] == n]
+            for n in sorted({columns[i].path[1] for i in members})
+        ]
 
     def parse(self, chunk: Chunk) -> list[ParsedRow]:
         """Every row of the chunk, in order, as `RowParser.parse` would give it."""
@@ -114,7 +118,7 @@ class BatchParser:
         form_field = column.field not in _IDENTITY and len(column.path) == 1
         member_field = column.path[0] == "familyMembers"
         key = column.path[2] if member_field else column.path[0]
-        needed = column.field in ("name", "document.type")   # blank: the identity is refused
+        needed = column.field in ("name", "document.type")  # blank: the identity is refused
         category, today = self._category, self._today
 
         def check(raw: object) -> object:
@@ -129,13 +133,14 @@ class BatchParser:
             if value is None:
                 return _BAD if needed else _BLANK
             return value
+
         return check
 
     def _outcomes(self, j: int, column: tuple) -> list:
         memo = self._memos[j]
-        if memo is None:    # a column of values that do not repeat (names, numbers): no memo
+        if memo is None:  # a column of values that do not repeat (names, numbers): no memo
             return list(map(self._checks[j], column))
-        out = list(map(memo.get, column))   # None: not seen yet
+        out = list(map(memo.get, column))  # None: not seen yet
         if None in out:
             check, others = self._checks[j], self._others[j]
             if out.count(None) > len(out) // 2 and len(memo) >= _UNIQUE:
@@ -144,7 +149,7 @@ class BatchParser:
                 if o is None:
                     raw = column[i]
                     if type(raw) is str:
-                        o = memo.get(raw)   # seen earlier in this chunk
+                        o = memo.get(raw)  # seen earlier in this chunk
                         if o is None:
                             o = check(raw)
                             if len(memo) < _MEMO:
@@ -169,17 +174,18 @@ class BatchParser:
         birth_date = None if born is _BLANK else dt.date(born["year"], born["month"], born["day"])
         if identity_problems(name, gender, birth_date, document):
             return None
-        identity = Identity(name.strip(), gender or document.gender, birth_date or document.birth_date,
-                            document)
+        identity = Identity(
+            name.strip(), gender or document.gender, birth_date or document.birth_date, document
+        )
         if layout.form_values is None:
             form = {}
-        elif layout.filled:   # no blank left among the chunk's form columns
+        elif layout.filled:  # no blank left among the chunk's form columns
             form = dict(zip(layout.form_keys, layout.form_values(out)))
         else:
             form = {k: v for k, v in zip(layout.form_keys, layout.form_values(out)) if v is not _BLANK}
         for key in layout.dates:
             if key in form:
-                form[key] = dict(form[key])   # rows never share a mutable value
+                form[key] = dict(form[key])  # rows never share a mutable value
         members = []
         for at, paths, width in layout.members:
             cells_ = at(out)
@@ -192,7 +198,7 @@ class BatchParser:
                         member[path[0]] = value
                     else:
                         member.setdefault(path[0], {})[path[1]] = value
-            if not member_holds(member, self._today):   # its fields passed one by one
+            if not member_holds(member, self._today):  # its fields passed one by one
                 return None
             members.append(member)
         if members:
@@ -203,11 +209,11 @@ class BatchParser:
 
 
 class _Layout(NamedTuple):
-    form_keys: list[str]       # the form's keys of the columns not blank in every row, in template order
-    form_values: Callable | None   # a row's outcomes → those columns' outcomes (None: no such column)
-    filled: bool               # whether none of those columns is blank in any row
-    dates: list[str]           # the keys among them whose values are dates (dicts)
-    members: list[tuple]       # each family member with a column not always blank: (picker, paths, width)
+    form_keys: list[str]  # the form's keys of the columns not blank in every row, in template order
+    form_values: Callable | None  # a row's outcomes → those columns' outcomes (None: no such column)
+    filled: bool  # whether none of those columns is blank in any row
+    dates: list[str]  # the keys among them whose values are dates (dicts)
+    members: list[tuple]  # each family member with a column not always blank: (picker, paths, width)
 
 
 def _picker(indexes: list[int]):

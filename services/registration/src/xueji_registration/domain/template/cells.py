@@ -7,6 +7,7 @@ date typed into a cell formatted as a number: 40787 is 2011-09-01) or as text (2
 "1", "汉族"), numbers typed into text columns (a phone number). What cannot be trusted is refused:
 a document number stored as a number of 16+ digits has lost its last digits.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -63,6 +64,7 @@ def compiled(column: Column) -> Callable[[object], object | None]:
             if type(value) is str and len(value) <= limit and value.isprintable() and (kept := value.strip()):
                 return kept
             return fallback(value)
+
         return text
     if column.kind in (Kind.CODE, Kind.CHOICE):
         exact = {k: v for k, v in column.accepted.items() if re.sub(r"\s+", " ", k).strip() == k}
@@ -70,6 +72,7 @@ def compiled(column: Column) -> Callable[[object], object | None]:
         def choice(value):
             found = exact.get(value) if type(value) is str else None
             return fallback(value) if found is None else found
+
         return choice
     if column.kind in (Kind.DATE, Kind.YEAR_MONTH, Kind.DIVISION):
         # Few distinct texts per file (birth dates, division codes): remember each one's outcome.
@@ -82,6 +85,7 @@ def compiled(column: Column) -> Callable[[object], object | None]:
             if isinstance(result, CellError):
                 raise CellError(result.message)
             return dict(result) if isinstance(result, dict) else result  # dates: a fresh dict per row
+
         return cached
     return fallback
 
@@ -91,7 +95,8 @@ def _outcome(parse_one: Callable[[object], object]) -> Callable[[str], object]:
         try:
             return parse_one(text)
         except CellError as exc:
-            return exc.with_traceback(None)   # kept: its frames would keep the caller's alive, in a cycle
+            return exc.with_traceback(None)  # kept: its frames would keep the caller's alive, in a cycle
+
     return outcome
 
 
@@ -131,7 +136,7 @@ def _date(column: Column, value: object) -> dict:
 
 # Excel's 1900 date system: serial 1 is 1900-01-01, and serial 60 is 1900-02-29, a day that never
 # was (Lotus 1-2-3's leap-year bug, kept by Excel): serials after it count from 1899-12-30.
-_SERIAL_MAX = 2958465            # 9999-12-31, the last date Excel has
+_SERIAL_MAX = 2958465  # 9999-12-31, the last date Excel has
 _SERIAL_TEXT = re.compile(r"\d{1,5}(\.0+)?")
 
 
@@ -159,7 +164,7 @@ def _as_date(value: object) -> dt.date | None:
         return value
     text = cell_text(value)
     serial = _serial_of(value)
-    if serial is not None and not re.fullmatch(r"\d{8}", text):   # 20150601 typed as a number is a date text
+    if serial is not None and not re.fullmatch(r"\d{8}", text):  # 20150601 typed as a number is a date text
         return excel_serial_date(serial)
     match = _DATE_TEXT.fullmatch(text)
     if match:
@@ -182,7 +187,7 @@ def _year_month(column: Column, value: object) -> str:
         match = re.fullmatch(r"(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?", text)
         serial = _serial_of(value)
         if serial is not None and not (match and _plausible(int(match[1]), int(match[2]))):
-            day = excel_serial_date(serial)   # 45536 (2024-09-01), not the year 4553
+            day = excel_serial_date(serial)  # 45536 (2024-09-01), not the year 4553
             match = re.fullmatch(r"(\d{4})(\d{2})", f"{day:%Y%m}") if day else None
         if not match:
             raise CellError(f"{column.header}格式应为YYYYMM（如202409）")

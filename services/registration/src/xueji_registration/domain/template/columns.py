@@ -5,6 +5,7 @@ The registration templates carry every field of the national student form
 resident and HMT/foreign templates have the same columns and differ in what they require and offer
 (document types, 港澳台侨外, 国籍/地区); the import checks the rows against the template's category.
 """
+
 from __future__ import annotations
 
 import enum
@@ -21,26 +22,26 @@ BOTH = frozenset({RESIDENT, HMT})
 
 class Kind(str, enum.Enum):
     TEXT = "text"
-    CODE = "code"              # a code table; shown "01 汉族", stored "01"
-    CHOICE = "choice"          # a proto enum or yes/no; shown "健康或良好", stored its enum name / bool
-    DATE = "date"              # stored {"year", "month", "day"}
+    CODE = "code"  # a code table; shown "01 汉族", stored "01"
+    CHOICE = "choice"  # a proto enum or yes/no; shown "健康或良好", stored its enum name / bool
+    DATE = "date"  # stored {"year", "month", "day"}
     YEAR_MONTH = "year_month"  # 入学年月, stored "YYYYMM"
-    DIVISION = "division"      # GB/T 2260 division code, 6 digits
-    NUMBER = "number"          # 上下学距离 (km)
+    DIVISION = "division"  # GB/T 2260 division code, 6 digits
+    NUMBER = "number"  # 上下学距离 (km)
     DOC_NUMBER = "doc_number"  # a document number: text only (a number cell loses digits)
 
 
 @dataclass(frozen=True)
 class Column:
-    header: str                  # as printed in the template, without the ★
-    field: str                   # request field path under "student", e.g. "family_members[0].name"
-    path: tuple                  # key path in the stored form (protobuf JSON), e.g. ("familyMembers", 0, "name")
+    header: str  # as printed in the template, without the ★
+    field: str  # request field path under "student", e.g. "family_members[0].name"
+    path: tuple  # key path in the stored form (protobuf JSON), e.g. ("familyMembers", 0, "name")
     kind: Kind = Kind.TEXT
-    options: tuple = ()          # (stored value, name) of the drop-down list
+    options: tuple = ()  # (stored value, name) of the drop-down list
     required: frozenset = frozenset()  # the categories for which the column is ★
     max_length: int = 100
     width: int = 14
-    note: str = ""               # shown as the header cell's comment
+    note: str = ""  # shown as the header cell's comment
 
     @cached_property
     def choices(self) -> tuple[str, ...]:
@@ -63,7 +64,7 @@ class Column:
                 found[f"{stored}{name}"] = stored
                 if stored.isdigit():
                     found.setdefault(str(int(stored)), stored)
-        if self.kind is Kind.CHOICE:   # the code of each choice (入学方式 "1"), but never over a name
+        if self.kind is Kind.CHOICE:  # the code of each choice (入学方式 "1"), but never over a name
             for stored, name in self.options:
                 code = labels.CHOICE_CODES[stored]
                 found.setdefault(code, stored)
@@ -87,8 +88,17 @@ def _member(n: int) -> list[Column]:
 
     def m(header, field_, kind=Kind.TEXT, options=(), **more):
         col = _c(p + header, f"family_members.{field_}", kind, options, required=(), **more)
-        return Column(col.header, f"family_members[{i}].{field_}", ("familyMembers", i, *col.path[1:]),
-                      col.kind, col.options, col.required, col.max_length, col.width, col.note)
+        return Column(
+            col.header,
+            f"family_members[{i}].{field_}",
+            ("familyMembers", i, *col.path[1:]),
+            col.kind,
+            col.options,
+            col.required,
+            col.max_length,
+            col.width,
+            col.note,
+        )
 
     return [
         m("姓名", "name", note="填写家庭成员后，姓名和关系必填"),
@@ -116,10 +126,18 @@ STUDENT_COLUMNS: tuple[Column, ...] = (
     _c("出生地", "birthplace_code", Kind.DIVISION, note="6位行政区划代码，如 330102"),
     _c("籍贯", "native_place_code", Kind.DIVISION, note="6位行政区划代码"),
     _c("民族", "ethnicity_code", Kind.CODE, labels.ETHNICITY),
-    _c("国籍/地区", "nationality_code", Kind.CODE, labels.NATIONALITY, note="ISO 3166-1 三位字母代码，如 CHN"),
+    _c(
+        "国籍/地区", "nationality_code", Kind.CODE, labels.NATIONALITY, note="ISO 3166-1 三位字母代码，如 CHN"
+    ),
     _c("身份证件类型", "document.type", Kind.CHOICE, labels.DOCUMENT_TYPE, width=18),
-    _c("身份证件号", "document.number", Kind.DOC_NUMBER, max_length=40, width=22,
-       note="请按文本格式填写，不要输入为数字（会丢失末位）"),
+    _c(
+        "身份证件号",
+        "document.number",
+        Kind.DOC_NUMBER,
+        max_length=40,
+        width=22,
+        note="请按文本格式填写，不要输入为数字（会丢失末位）",
+    ),
     _c("港澳台侨外", "overseas_chinese_code", Kind.CODE, labels.OVERSEAS_CHINESE),
     _c("政治面貌", "political_status_code", Kind.CODE, labels.POLITICAL_STATUS, required=()),
     _c("健康状况", "health_status", Kind.CHOICE, labels.HEALTH_STATUS),
@@ -155,8 +173,14 @@ STUDENT_COLUMNS: tuple[Column, ...] = (
     _c("是否进城务工人员随迁子女", "migrant_worker_child", Kind.CHOICE, labels.YES_NO, required=()),
     _c("是否孤儿", "orphan", Kind.CHOICE, labels.YES_NO, required=()),
     _c("是否烈士或优抚子女", "martyr_or_entitled_child", Kind.CHOICE, labels.YES_NO, required=()),
-    _c("随班就读", "inclusive_education", Kind.CHOICE, labels.INCLUSIVE_EDUCATION, required=(),
-       note="须与残疾人类型一致"),
+    _c(
+        "随班就读",
+        "inclusive_education",
+        Kind.CHOICE,
+        labels.INCLUSIVE_EDUCATION,
+        required=(),
+        note="须与残疾人类型一致",
+    ),
     _c("残疾人类型", "disability_type", Kind.CHOICE, labels.DISABILITY, required=()),
     _c("是否由政府购买学位", "government_purchased_place", Kind.CHOICE, labels.YES_NO, required=()),
     _c("是否需要申请资助", "needs_financial_aid", Kind.CHOICE, labels.YES_NO, required=()),
@@ -173,10 +197,23 @@ PRESCHOOL_COLUMNS: tuple[Column, ...] = (
     _c("姓名", "name", max_length=50, required=BOTH | {DocumentCategory.NO_DOCUMENT}),
     _c("性别", "gender", Kind.CHOICE, labels.GENDER, required=(), note=_DERIVED + "；其他证件必填"),
     _c("出生日期", "birth_date", Kind.DATE, required=(), note=_DERIVED + "；其他证件必填。格式：2018-06-01"),
-    _c("身份证件类型", "document.type", Kind.CHOICE, labels.DOCUMENT_TYPE, width=18,
-       required=BOTH | {DocumentCategory.NO_DOCUMENT}),
-    _c("身份证件号", "document.number", Kind.DOC_NUMBER, max_length=40, width=22, required=BOTH,
-       note="证件类型为“其他”（无证件）时可不填；请按文本格式填写"),
+    _c(
+        "身份证件类型",
+        "document.type",
+        Kind.CHOICE,
+        labels.DOCUMENT_TYPE,
+        width=18,
+        required=BOTH | {DocumentCategory.NO_DOCUMENT},
+    ),
+    _c(
+        "身份证件号",
+        "document.number",
+        Kind.DOC_NUMBER,
+        max_length=40,
+        width=22,
+        required=BOTH,
+        note="证件类型为“其他”（无证件）时可不填；请按文本格式填写",
+    ),
 )
 
 REASON_HEADER = "错误原因"  # the last column of a failed-rows workbook, ignored on import
@@ -186,7 +223,7 @@ REASON_HEADER = "错误原因"  # the last column of a failed-rows workbook, ign
 class Template:
     """One template: the registration template of a kind × category, or the preschool template."""
 
-    purpose: str                                  # "registration" | "preschool"
+    purpose: str  # "registration" | "preschool"
     kind: RegistrationKind | None = None
     category: DocumentCategory | None = None
     columns: tuple[Column, ...] = field(default=(), compare=False)

@@ -6,6 +6,7 @@ the reason on the cell. The rules of the form are `domain.form.check_form`, the 
 uses, run here once: a registration row that passes carries the checked form to store
 (`ParsedRow.stored_form`), and the import stores it without checking it again.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,19 +21,19 @@ from xueji_registration.domain.template.columns import Template
 
 @dataclass(frozen=True)
 class RowError:
-    column: str      # header as printed ("身份证件号"), "" for the whole row
-    field: str       # request field path ("student.document.number"), "" if none
-    message: str     # Chinese, no personal data
+    column: str  # header as printed ("身份证件号"), "" for the whole row
+    field: str  # request field path ("student.document.number"), "" if none
+    message: str  # Chinese, no personal data
 
 
 @dataclass
 class ParsedRow:
-    row_number: int              # 1-based, as Excel shows it (the header is row 1)
-    values: list                 # the cells as read
+    row_number: int  # 1-based, as Excel shows it (the header is row 1)
+    values: list  # the cells as read
     form: dict = field(default_factory=dict)
     identity: Identity | None = None
     errors: list[RowError] = field(default_factory=list)
-    stored_form: dict | None = None   # the checked form to store, once every rule passed (registration)
+    stored_form: dict | None = None  # the checked form to store, once every rule passed (registration)
 
     @property
     def ok(self) -> bool:
@@ -74,8 +75,11 @@ class RowParser:
         self.template = template
         self.columns = template.columns
         self._by_field = {f"student.{c.field}": c.header for c in self.columns}
-        self._identity = {c.field: i for i, c in enumerate(self.columns)
-                          if c.field in ("name", "gender", "birth_date", "document.type", "document.number")}
+        self._identity = {
+            c.field: i
+            for i, c in enumerate(self.columns)
+            if c.field in ("name", "gender", "birth_date", "document.type", "document.number")
+        }
         # (column, its parser, top-level key or None for a nested path (family members, document))
         self._cells = [(c, cells.compiled(c), c.path[0] if len(c.path) == 1 else None) for c in self.columns]
 
@@ -124,8 +128,12 @@ class RowParser:
         document = document_of(doc_type_name, (form.get("document") or {}).get("number", ""))
         wanted = self.template.category
         if wanted is not None and not isinstance(document, DocumentError) and document.category is not wanted:
-            row.fail(f"{self.template.title}只能填写{wanted.label_zh}学生，该行的身份证件类型属于"
-                     f"“{document.category.label_zh}”", "身份证件类型", "student.document.type")
+            row.fail(
+                f"{self.template.title}只能填写{wanted.label_zh}学生，该行的身份证件类型属于"
+                f"“{document.category.label_zh}”",
+                "身份证件类型",
+                "student.document.type",
+            )
             return
         gender = GENDERS.get(form.get("gender"))
         born = form.get("birthDate")
@@ -136,13 +144,17 @@ class RowParser:
                 row.fail(v.description, self.column_of(v.field), v.field)
         if problems:
             return
-        identity = Identity(form["name"].strip(), gender or document.gender, birth_date or document.birth_date,
-                            document)
+        identity = Identity(
+            form["name"].strip(), gender or document.gender, birth_date or document.birth_date, document
+        )
         row.identity = identity
         form["name"] = identity.name
         form["gender"] = "GENDER_MALE" if identity.gender is Gender.MALE else "GENDER_FEMALE"
-        form["birthDate"] = {"year": identity.birth_date.year, "month": identity.birth_date.month,
-                             "day": identity.birth_date.day}
+        form["birthDate"] = {
+            "year": identity.birth_date.year,
+            "month": identity.birth_date.month,
+            "day": identity.birth_date.day,
+        }
         form["document"] = {"type": doc_type_name, "number": identity.document.number}
 
 
@@ -152,8 +164,9 @@ GENDERS = {"GENDER_MALE": Gender.MALE, "GENDER_FEMALE": Gender.FEMALE}
 _DOCUMENT_TYPES = {name: DocumentType(code) for name, code in labels.DOCUMENT_TYPE_CODES.items()}
 
 
-def document_of(doc_type_name: str | None, number: str, today: dt.date | None = None
-                ) -> ValidDocument | DocumentError:
+def document_of(
+    doc_type_name: str | None, number: str, today: dt.date | None = None
+) -> ValidDocument | DocumentError:
     """The student's document from the 身份证件类型 and 身份证件号 cells, or why it is refused
     (`today`: the day birth dates may not be after, by default the current one)."""
     if doc_type_name is None:
@@ -185,7 +198,7 @@ def _renumber(field_path: str, kept: list[int]) -> str:
     prefix = "student.family_members["
     if not field_path.startswith(prefix):
         return field_path
-    index, rest = field_path[len(prefix):].split("]", 1)
+    index, rest = field_path[len(prefix) :].split("]", 1)
     return f"{prefix}{kept[int(index)]}]{rest}" if index.isdigit() and int(index) < len(kept) else field_path
 
 

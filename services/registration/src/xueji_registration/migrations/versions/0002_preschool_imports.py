@@ -4,6 +4,7 @@ Revision ID: 0002_preschool_imports
 Revises: 0001
 Create Date: 2026-11-28
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -35,8 +36,12 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
     )
-    op.create_index("ux_preschool_transfers_school_document", "preschool_transfers", ["school_code", "document_hash"],
-                    unique=True)
+    op.create_index(
+        "ux_preschool_transfers_school_document",
+        "preschool_transfers",
+        ["school_code", "document_hash"],
+        unique=True,
+    )
     op.create_index("ix_preschool_transfers_school_name", "preschool_transfers", ["school_code", "name"])
     op.create_table(
         "imports",

@@ -11,6 +11,7 @@ Revision ID: 0003_live_document_unique
 Revises: 0002_lifecycle, 0002_preschool_imports
 Create Date: 2026-11-28
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -24,14 +25,25 @@ LIVE = "state <> 'withdrawn' AND record_id IS NULL AND document_number <> ''"
 
 def upgrade() -> None:
     bind = op.get_bind()
-    shared = bind.execute(sa.text(
-        f"SELECT count(*) FROM (SELECT document_hash FROM applications WHERE {LIVE} "
-        "GROUP BY document_hash HAVING count(*) > 1) AS groups")).scalar()
+    shared = bind.execute(
+        sa.text(
+            f"SELECT count(*) FROM (SELECT document_hash FROM applications WHERE {LIVE} "
+            "GROUP BY document_hash HAVING count(*) > 1) AS groups"
+        )
+    ).scalar()
     if shared:
-        raise RuntimeError(f"{shared} document(s) are held by more than one live application: withdraw the "
-                           "extra applications (registration admin) before this upgrade")
-    op.create_index("ux_applications_live_document", "applications", ["document_hash"], unique=True,
-                    postgresql_where=sa.text(LIVE), sqlite_where=sa.text(LIVE))
+        raise RuntimeError(
+            f"{shared} document(s) are held by more than one live application: withdraw the "
+            "extra applications (registration admin) before this upgrade"
+        )
+    op.create_index(
+        "ux_applications_live_document",
+        "applications",
+        ["document_hash"],
+        unique=True,
+        postgresql_where=sa.text(LIVE),
+        sqlite_where=sa.text(LIVE),
+    )
 
 
 def downgrade() -> None:

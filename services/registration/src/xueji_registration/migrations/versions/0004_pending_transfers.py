@@ -6,6 +6,7 @@ Revision ID: 0004_pending_transfers
 Revises: 0003_live_document_unique
 Create Date: 2026-11-29
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -19,10 +20,20 @@ UNATTACHED = sa.text("application_id IS NULL")
 
 
 def upgrade() -> None:
-    op.create_index("ix_preschool_transfers_pending", "preschool_transfers", ["created_at", "transfer_id"],
-                    postgresql_where=PENDING, sqlite_where=PENDING)
-    op.create_index("ix_uploaded_files_unattached", "uploaded_files", ["uploaded_at"],
-                    postgresql_where=UNATTACHED, sqlite_where=UNATTACHED)
+    op.create_index(
+        "ix_preschool_transfers_pending",
+        "preschool_transfers",
+        ["created_at", "transfer_id"],
+        postgresql_where=PENDING,
+        sqlite_where=PENDING,
+    )
+    op.create_index(
+        "ix_uploaded_files_unattached",
+        "uploaded_files",
+        ["uploaded_at"],
+        postgresql_where=UNATTACHED,
+        sqlite_where=UNATTACHED,
+    )
 
 
 def downgrade() -> None:

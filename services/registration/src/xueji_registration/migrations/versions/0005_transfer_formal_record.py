@@ -6,6 +6,7 @@ Revision ID: 0005_transfer_formal_record
 Revises: 0004_pending_transfers
 Create Date: 2026-12-07
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -19,7 +20,9 @@ def upgrade() -> None:
     with op.batch_alter_table("preschool_transfers") as batch:
         batch.add_column(sa.Column("formal_record", sa.JSON()))
         batch.add_column(sa.Column("request_id", sa.String(64)))
-        batch.create_index("ux_preschool_transfers_school_request", ["school_code", "request_id"], unique=True)
+        batch.create_index(
+            "ux_preschool_transfers_school_request", ["school_code", "request_id"], unique=True
+        )
 
 
 def downgrade() -> None:

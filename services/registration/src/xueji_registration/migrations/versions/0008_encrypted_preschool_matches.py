@@ -7,6 +7,7 @@ Revision ID: 0008_encrypted_preschool_matches
 Revises: 0007_encrypted_student_numbers
 Create Date: 2026-12-07
 """
+
 from alembic import op
 
 from xueji_common.db.reencrypt import reencrypt_table
@@ -24,4 +25,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("0008_encrypted_preschool_matches cannot be undone (it would write numbers in clear)")
+    raise NotImplementedError(
+        "0008_encrypted_preschool_matches cannot be undone (it would write numbers in clear)"
+    )

@@ -4,6 +4,7 @@ Revision ID: 0002_review_chain
 Revises: 0001
 Create Date: 2026-12-01
 """
+
 import sqlalchemy as sa
 from alembic import op
 

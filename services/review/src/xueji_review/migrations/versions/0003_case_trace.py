@@ -4,6 +4,7 @@ Revision ID: 0003_case_trace
 Revises: 0002_review_chain
 Create Date: 2026-12-07
 """
+
 import sqlalchemy as sa
 from alembic import op
 

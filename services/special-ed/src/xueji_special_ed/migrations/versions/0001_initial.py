@@ -4,7 +4,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-28
 """
-import sqlalchemy as sa
+
 from alembic import op
 
 from xueji_common.db.messaging_tables import create_messaging_tables, drop_messaging_tables

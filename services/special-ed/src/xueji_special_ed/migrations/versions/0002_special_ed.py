@@ -4,6 +4,7 @@ Revision ID: sped0002
 Revises: 0001
 Create Date: 2026-11-28
 """
+
 import sqlalchemy as sa
 from alembic import op
 

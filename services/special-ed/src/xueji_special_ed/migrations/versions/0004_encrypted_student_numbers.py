@@ -7,6 +7,7 @@ Revision ID: sped0004
 Revises: sped0003
 Create Date: 2026-12-07
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,8 +21,12 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("students") as batch:
-        batch.alter_column("national_student_number", type_=sa.String(200), existing_type=sa.String(19),
-                           existing_nullable=False)
+        batch.alter_column(
+            "national_student_number",
+            type_=sa.String(200),
+            existing_type=sa.String(19),
+            existing_nullable=False,
+        )
     from xueji_special_ed.adapters.tables import students
 
     reencrypt_table(op.get_bind(), students, ("record_id",))

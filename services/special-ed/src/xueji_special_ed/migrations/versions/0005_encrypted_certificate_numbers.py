@@ -7,6 +7,7 @@ Revision ID: sped0005
 Revises: sped0004
 Create Date: 2026-12-07
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,8 +21,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("special_ed_infos") as batch:
-        batch.alter_column("certificate_number", type_=sa.String(200), existing_type=sa.String(30),
-                           existing_nullable=False)
+        batch.alter_column(
+            "certificate_number", type_=sa.String(200), existing_type=sa.String(30), existing_nullable=False
+        )
     from xueji_special_ed.adapters.tables import special_ed_infos
 
     reencrypt_table(op.get_bind(), special_ed_infos, ("record_id",))
