@@ -217,6 +217,14 @@ REGISTRATIONS = [
         lambda w, c, u: rg.DownloadTemplateRequest(kind=NON_PRIMARY, category=RESIDENT),
         "registration",
     ),
+    Rpc(
+        "Registrations",
+        "ListCodeTables",
+        ALL,
+        "none",
+        lambda w, c, u: rg.ListCodeTablesRequest(),
+        "registration",
+    ),
     Rpc("Registrations", "UpdateApplication", (SR,), "school", _update_application, "registration"),
     Rpc(
         "Registrations",

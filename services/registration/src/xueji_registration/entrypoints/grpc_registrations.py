@@ -1,6 +1,7 @@
 """gRPC entrypoint of the Registrations service: translate requests, delegate to the service layer.
 
-The Excel methods (templates, import, reports) come from `grpc_imports.ImportMethods`. Methods not
+The Excel methods (templates, import, reports) come from `grpc_imports.ImportMethods`, the code
+tables from `grpc_code_tables.CodeTableMethods`. Methods not
 overridden answer UNIMPLEMENTED (the generated base class does that).
 """
 
@@ -24,6 +25,7 @@ from xueji_registration.domain.form import snake
 from xueji_registration.domain.model import ApplicationState, AuthenticationStatus
 from xueji_registration.domain.records import NumberKind
 from xueji_registration.entrypoints.convert import application_pb, record_pb
+from xueji_registration.entrypoints.grpc_code_tables import CodeTableMethods
 from xueji_registration.entrypoints.grpc_imports import ImportMethods
 from xueji_registration.service_layer import clear_numbers, handlers, lifecycle, query, uploads
 from xueji_registration.service_layer.access import sees_numbers
@@ -126,7 +128,7 @@ def _kind(value: int) -> RegistrationKind | None:
         raise InvalidArgument(FieldViolation("kind", "注册类型无效")) from None
 
 
-class RegistrationsServicer(ImportMethods, registration_pb2_grpc.RegistrationsServicer):
+class RegistrationsServicer(ImportMethods, CodeTableMethods, registration_pb2_grpc.RegistrationsServicer):
     def __init__(self, runtime) -> None:
         self._rt = runtime
         self._files = FileStore(files_dir(runtime.settings))
