@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -12,6 +12,7 @@ from starlette.staticfiles import StaticFiles
 
 from xueji_console import csp_reports
 from xueji_console.backend import Backend
+from xueji_console.code_tables import CodeTables
 from xueji_console.config import ConsoleSettings
 from xueji_console.metrics import RequestMetrics
 from xueji_console.sessions import make_store
@@ -39,6 +40,7 @@ class Console:
     settings: ConsoleSettings
     backend: Backend
     store: object
+    code_tables: CodeTables = field(default_factory=CodeTables)
 
 
 def review_routes(base, worklist, case_page, case_decide, approve_selected, approve_all) -> list[Route]:

@@ -4,11 +4,17 @@
 Each input is named by its request field path ("student.document.number"), the path the services
 name in their field violations, so a refusal lands next to its input. What is required, which codes
 are valid and whether the document fits the entry is decided by the registration service; this
-module only lays the form out (★ marks what the manual's form marks) and reads what was typed."""
+module only lays the form out (★ marks what the manual's form marks) and reads what was typed.
+
+Code-table fields (民族, 健康状况, 关系...) are drop-downs of the service's tables
+(Registrations.ListCodeTables, through `code_tables`): `sections(category, tables)`. Without the
+tables (reading a posted form needs only the paths) they are text inputs with a hint."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from google.protobuf import json_format
 
@@ -29,62 +35,33 @@ DOCUMENT_TYPES = {
     c.DOCUMENT_CATEGORY_NO_DOCUMENT: (("DOCUMENT_TYPE_OTHER", "其他"),),
 }
 MEMBER_DOCUMENT_TYPES = tuple(t for types in DOCUMENT_TYPES.values() for t in types)
-HEALTH = (
-    ("HEALTH_STATUS_HEALTHY", "健康或良好"),
-    ("HEALTH_STATUS_FAIR", "一般或较弱"),
-    ("HEALTH_STATUS_CHRONIC_ILLNESS", "有慢性病"),
-    ("HEALTH_STATUS_PHYSICAL_DEFECT", "有生理缺陷"),
-    ("HEALTH_STATUS_DISABLED", "残疾"),
-)
-ADMISSION = (("ADMISSION_METHOD_NEARBY", "就近入学"), ("ADMISSION_METHOD_OTHER", "其他"))
-ATTENDANCE = (("ATTENDANCE_MODE_DAY", "走读"), ("ATTENDANCE_MODE_BOARDING", "住校"))
-DISABILITY = (
-    ("DISABILITY_TYPE_NONE", "无残疾"),
-    ("DISABILITY_TYPE_VISUAL", "视力残疾"),
-    ("DISABILITY_TYPE_HEARING", "听力残疾"),
-    ("DISABILITY_TYPE_SPEECH", "言语残疾"),
-    ("DISABILITY_TYPE_PHYSICAL", "肢体残疾"),
-    ("DISABILITY_TYPE_INTELLECTUAL", "智力残疾"),
-    ("DISABILITY_TYPE_MENTAL", "精神残疾"),
-    ("DISABILITY_TYPE_MULTIPLE", "多重残疾"),
-    ("DISABILITY_TYPE_OTHER", "其他残疾"),
-)
-INCLUSIVE = (
-    ("INCLUSIVE_EDUCATION_NONE", "非随班就读"),
-    ("INCLUSIVE_EDUCATION_VISUAL", "视力残疾随班就读"),
-    ("INCLUSIVE_EDUCATION_HEARING", "听力残疾随班就读"),
-    ("INCLUSIVE_EDUCATION_INTELLECTUAL", "智力残疾随班就读"),
-    ("INCLUSIVE_EDUCATION_OTHER", "其他残疾随班就读"),
-)
-LEFT_BEHIND = (
-    ("LEFT_BEHIND_STATUS_NO", "非留守儿童"),
-    ("LEFT_BEHIND_STATUS_ONE_PARENT", "单亲外出务工"),
-    ("LEFT_BEHIND_STATUS_BOTH_PARENTS", "双亲外出务工"),
-)
 
 
 @dataclass(frozen=True)
 class Input:
     path: str  # field path under the request, e.g. "student.document.number"
     label: str
-    kind: str = "text"  # text | select | date | bool | number
+    kind: str = "text"  # text | select | date | bool | number | code (a code table's, see _coded)
     options: tuple = ()
     required: bool = False  # ★ as the manual's form shows it
     hint: str = ""
+    text_hint: str = ""  # a code-table field's hint when it is a text input (no tables at hand)
 
     @property
     def id(self) -> str:
         return self.path.replace(".", "-").replace("[", "-").replace("]", "")
 
 
-def _s(field: str, label: str, kind: str = "text", options=(), required=False, hint="") -> Input:
-    return Input(f"student.{field}", label, kind, tuple(options), required, hint)
+def _s(
+    field: str, label: str, kind: str = "text", options=(), required=False, hint="", text_hint=""
+) -> Input:
+    return Input(f"student.{field}", label, kind, tuple(options), required, hint, text_hint)
 
 
 def identity(category: int) -> list[Input]:
     return [
         _s("name", "姓名", required=True),
-        _s("document.type", "身份证件类型", "select", DOCUMENT_TYPES[category], required=True),
+        _s("document.type", "身份证件类型", "code", DOCUMENT_TYPES[category], required=True),
         _s(
             "document.number",
             "身份证件号",
@@ -93,13 +70,39 @@ def identity(category: int) -> list[Input]:
             if category == c.DOCUMENT_CATEGORY_RESIDENT
             else "",
         ),
-        _s("gender", "性别", "select", GENDER, required=True),
+        _s("gender", "性别", "code", GENDER, required=True),
         _s("birth_date", "出生日期", "date", required=True),
     ]
 
 
-def sections(category: int) -> list[tuple[str, list[Input]]]:
-    """The form's sections in the manual's order (身份信息, 辅助信息, 学籍信息, 联系信息, 扩展信息, 家庭成员)."""
+def table_key(path: str) -> str:
+    """The code-table field of an input's path: "student.family_members[1].relationship_code" ->
+    "family_members.relationship_code" (ListCodeTables names every member's field so)."""
+    return re.sub(r"\[\d+\]", "", path.removeprefix("student."))
+
+
+def _coded(i: Input, tables: Mapping[str, tuple] | None) -> Input:
+    """A code-table input as a drop-down of the service's table. Inputs with options of their own
+    (身份证件类型 of a category, 性别) keep that choice of values, named as the table names them.
+    Without tables: a text input, or the input's own options."""
+    if i.kind != "code":
+        return i
+    table = (tables or {}).get(table_key(i.path))
+    if table is None:
+        return replace(i, kind="select" if i.options else "text", hint=i.hint or i.text_hint)
+    if i.options:
+        allowed = {v for v, _ in i.options}
+        table = tuple(o for o in table if o[0] in allowed)
+    return replace(i, kind="select", options=tuple(table))
+
+
+def sections(category: int, tables: Mapping[str, tuple] | None = None) -> list[tuple[str, list[Input]]]:
+    """The form's sections in the manual's order (身份信息, 辅助信息, 学籍信息, 联系信息, 扩展信息, 家庭成员);
+    code-table fields as drop-downs of `tables` (field -> options, `code_tables.options_by_field`)."""
+    return [(title, [_coded(i, tables) for i in inputs]) for title, inputs in _sections(category)]
+
+
+def _sections(category: int) -> list[tuple[str, list[Input]]]:
 
     def member(n: int) -> list[Input]:
         """The inputs of family member n (1, 2); ★ on the first: at least one member is asked for."""
@@ -113,8 +116,8 @@ def sections(category: int) -> list[tuple[str, list[Input]]]:
             )
             for f, label, kind, options, req in (
                 ("name", "姓名", "text", (), True),
-                ("relationship_code", "关系", "text", (), True),
-                ("document.type", "身份证件类型", "select", MEMBER_DOCUMENT_TYPES, False),
+                ("relationship_code", "关系", "code", (), True),
+                ("document.type", "身份证件类型", "code", MEMBER_DOCUMENT_TYPES, False),
                 ("document.number", "身份证件号", "text", (), False),
                 ("phone", "联系电话", "text", (), False),
                 ("guardian", "是否监护人", "bool", YES_NO, False),
@@ -128,11 +131,23 @@ def sections(category: int) -> list[tuple[str, list[Input]]]:
             + [
                 _s("birthplace_code", "出生地", required=True, hint="6位行政区划代码，如 330102"),
                 _s("native_place_code", "籍贯", required=True, hint="6位行政区划代码"),
-                _s("ethnicity_code", "民族", required=True, hint="民族代码，如 01（汉族）"),
-                _s("nationality_code", "国籍/地区", required=True, hint="如 CHN、HKG"),
-                _s("overseas_chinese_code", "港澳台侨外", required=True, hint="00 否，01 香港同胞…"),
-                _s("political_status_code", "政治面貌", hint="代码，如 13（少先队员）"),
-                _s("health_status", "健康状况", "select", HEALTH, required=True),
+                _s("ethnicity_code", "民族", "code", required=True, text_hint="民族代码，如 01（汉族）"),
+                _s("nationality_code", "国籍/地区", "code", required=True, text_hint="如 CHN、HKG"),
+                _s(
+                    "overseas_chinese_code",
+                    "港澳台侨外",
+                    "code",
+                    required=True,
+                    text_hint="00 否，01 香港同胞…",
+                ),
+                _s("political_status_code", "政治面貌", "code", text_hint="代码，如 13 群众"),
+                _s(
+                    "health_status",
+                    "健康状况",
+                    "code",
+                    required=True,
+                    text_hint="HEALTH_STATUS_HEALTHY 健康或良好…",
+                ),
             ],
         ),
         (
@@ -144,8 +159,9 @@ def sections(category: int) -> list[tuple[str, list[Input]]]:
                 _s(
                     "household_type_code",
                     "户口性质",
+                    "code",
                     required=True,
-                    hint="1 农业户口，2 非农业户口，3 居民户口，9 其他",
+                    text_hint="1 农业户口，2 非农业户口，3 居民户口，9 其他",
                 ),
                 _s("document_valid_from", "身份证件有效期开始日期", "date"),
                 _s("document_valid_until", "身份证件有效期截止日期", "date", hint="不填表示长期有效"),
@@ -155,14 +171,31 @@ def sections(category: int) -> list[tuple[str, list[Input]]]:
         (
             "学籍信息",
             [
-                _s("grade", "年级", required=True, hint="年级代码，如 11（小学一年级）"),
+                _s("grade", "年级", "code", required=True, text_hint="年级代码，如 11（小学一年级）"),
                 _s("class_name", "班级", required=True),
                 _s("class_student_number", "班内学号"),
                 _s("auxiliary_student_number", "学籍辅号"),
-                _s("student_source_code", "学生来源", hint="1 正常入学，2 借读，3 其他学校转入，9 其他"),
+                _s(
+                    "student_source_code",
+                    "学生来源",
+                    "code",
+                    text_hint="1 正常入学，2 借读，3 其他学校转入，9 其他",
+                ),
                 _s("admission_year_month", "入学年月", required=True, hint="YYYYMM，如 202609"),
-                _s("admission_method", "入学方式", "select", ADMISSION, required=True),
-                _s("attendance_mode", "就读方式", "select", ATTENDANCE, required=True),
+                _s(
+                    "admission_method",
+                    "入学方式",
+                    "code",
+                    required=True,
+                    text_hint="ADMISSION_METHOD_NEARBY 就近入学…",
+                ),
+                _s(
+                    "attendance_mode",
+                    "就读方式",
+                    "code",
+                    required=True,
+                    text_hint="ATTENDANCE_MODE_DAY 走读…",
+                ),
             ],
         ),
         (
@@ -182,12 +215,12 @@ def sections(category: int) -> list[tuple[str, list[Input]]]:
             [
                 _s("only_child", "是否独生子女", "bool", YES_NO, required=True),
                 _s("preschool_educated", "是否受过学前教育", "bool", YES_NO, required=True),
-                _s("left_behind", "是否留守儿童", "select", LEFT_BEHIND),
+                _s("left_behind", "是否留守儿童", "code", text_hint="LEFT_BEHIND_STATUS_NO 非留守儿童…"),
                 _s("migrant_worker_child", "是否进城务工人员随迁子女", "bool", YES_NO),
                 _s("orphan", "是否孤儿", "bool", YES_NO),
                 _s("martyr_or_entitled_child", "是否烈士或优抚子女", "bool", YES_NO),
-                _s("disability_type", "残疾人类型", "select", DISABILITY),
-                _s("inclusive_education", "随班就读", "select", INCLUSIVE, hint="须与残疾人类型一致"),
+                _s("disability_type", "残疾人类型", "code", text_hint="DISABILITY_TYPE_NONE 无残疾…"),
+                _s("inclusive_education", "随班就读", "code", hint="须与残疾人类型一致"),
                 _s("government_purchased_place", "是否由政府购买学位", "bool", YES_NO),
                 _s("needs_financial_aid", "是否需要申请资助", "bool", YES_NO),
                 _s("receives_living_subsidy", "是否享受一补", "bool", YES_NO),
@@ -197,7 +230,12 @@ def sections(category: int) -> list[tuple[str, list[Input]]]:
             "交通信息",
             [
                 _s("commute_distance_km", "上下学距离（公里）", "number"),
-                _s("commute_mode_code", "上下学交通方式", hint="1 步行，2 自行车，3 公共交通，4 家长接送…"),
+                _s(
+                    "commute_mode_code",
+                    "上下学交通方式",
+                    "code",
+                    text_hint="1 步行，2 自行车，3 公共交通，4 家长接送…",
+                ),
                 _s("needs_school_bus", "是否需要乘坐校车", "bool", YES_NO),
             ],
         ),

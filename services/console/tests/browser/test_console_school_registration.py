@@ -67,8 +67,13 @@ def signed_in(page, user) -> None:
 
 
 def fill(page, texts: dict, choices: dict) -> None:
+    """`texts` typed, or chosen by value in a code table's drop-down (民族 "01"); `choices` by label."""
     for input_id, value in texts.items():
-        page.locator(f"#{input_id}").fill(value)
+        field = page.locator(f"#{input_id}")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value=value)
+        else:
+            field.fill(value)
     for input_id, label in choices.items():
         page.locator(f"#{input_id}").select_option(label=label)
 
@@ -115,9 +120,18 @@ def test_registrar_enters_non_freshmen_by_hand_with_save_and_continue(page, worl
     page.locator("#student-document-type").select_option(label="居民身份证")
     page.locator("#student-document-number").fill(resident_id("20160708", "013"))
     fill(page, RESIDENT_FORM, RESIDENT_CHOICES)
+    # Code-table fields are drop-downs of the registration service's tables, as the template lists
+    # them ("01 汉族"; a family member's 关系 too); a value chosen by its text is what is stored.
+    ethnicity = page.locator("#student-ethnicity_code")
+    assert ethnicity.evaluate("e => e.tagName") == "SELECT"
+    assert "01 汉族" in ethnicity.locator("option").all_inner_texts()
+    ethnicity.select_option(label="03 回族")
+    page.locator("#student-family_members-0-relationship_code").select_option(label="97 其他亲属")
     page.get_by_role("button", name="保存", exact=True).click()
     page.get_by_role("heading", name="学籍注册信息：李录入二").wait_for()
     assert page.get_by_text("李录入二 已保存并提交").is_visible()
+    second = world.application(page.url.rsplit("/", 1)[-1].split("?")[0]).student
+    assert second.ethnicity_code == "03" and second.family_members[0].relationship_code == "97"
     listed = world.registrations.ListApplications(
         registration_pb2.ListApplicationsRequest(name="李录入", page_size=10),
         metadata=world.md(Role.SCHOOL_REGISTRAR),

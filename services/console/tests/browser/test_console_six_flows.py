@@ -39,7 +39,8 @@ KIND_PATH = {PRIMARY: "primary", NON_PRIMARY: "nonprimary"}
 KIND_TEXT = {PRIMARY: "小学新生注册", NON_PRIMARY: "非小学新生注册"}
 _serial = itertools.count(1)
 
-# 学生基本信息 of a no-document student as typed (by input id), and its choices (by label).
+# 学生基本信息 of a no-document student as typed or, for code tables, chosen by code (by input id), and its
+# other choices (by label).
 NO_DOC_FORM = {
     "student-birthplace_code": "330203",
     "student-native_place_code": "330203",
@@ -216,7 +217,11 @@ def enter_no_document(page, kind: int, name: str, grade: str) -> str:
     birth = "2019-05-06" if kind == PRIMARY else "2016-05-06"
     page.locator("#student-birth_date").fill(birth)
     for input_id, value in {**NO_DOC_FORM, "student-grade": grade}.items():
-        page.locator(f"#{input_id}").fill(value)
+        field = page.locator(f"#{input_id}")
+        if field.evaluate("e => e.tagName") == "SELECT":  # a code table's drop-down: chosen by its code
+            field.select_option(value=value)
+        else:
+            field.fill(value)
     for input_id, label in NO_DOC_CHOICES.items():
         page.locator(f"#{input_id}").select_option(label=label)
     page.get_by_label("上传证明材料").set_input_files(

@@ -34,7 +34,8 @@ def test_pages_follow_each_other_and_a_foreign_token_is_refused(harness):
     first = harness.call("ListCodeTables", registration_pb2.ListCodeTablesRequest(page_size=10))
     assert len(first.code_tables) == 10 and first.next_page_token
     second = harness.call(
-        "ListCodeTables", registration_pb2.ListCodeTablesRequest(page_size=10, page_token=first.next_page_token)
+        "ListCodeTables",
+        registration_pb2.ListCodeTablesRequest(page_size=10, page_token=first.next_page_token),
     )
     names = [t.name for t in (*first.code_tables, *second.code_tables)]
     assert len(names) == len(set(names)) == first.total_size

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from xueji.v1 import common_pb2 as c
 from xueji.v1 import registration_pb2 as r
-from xueji_console import labels, student_form
+from xueji_console import code_tables, labels, student_form, uploads
 from xueji_console.backend import Failure, call
 from xueji_console.views.applications import _detail
 from xueji_console.web import page, render
@@ -38,21 +38,22 @@ def _get(console, session, application_id: str) -> r.Application:
     )
 
 
-def _render(request, session, application, status=200, *, values, errors=None, message=""):
+async def _render(request, session, application, status=200, *, values, errors=None, message="", photo=()):
     category = _category(application)
     errors = errors or {}
-    paths = {i.path for i in student_form.all_inputs(category)}
+    paths = {i.path for i in student_form.all_inputs(category)} | {uploads.PHOTO_FIELD}
     return render(
         request,
         session,
         "correction.html",
         status,
         app=application,
-        sections=student_form.sections(category),
+        sections=student_form.sections(category, await code_tables.for_form(request, session)),
         values=values,
         errors=errors,
         other_errors=[reason for path, reason in errors.items() if path not in paths],
         message=message,
+        photo=photo,
         crumbs=CRUMBS,
     )
 
@@ -62,7 +63,7 @@ async def correction_page(request, session, form):
     application = await run_in_threadpool(
         _get, request.app.state.console, session, request.path_params["application_id"]
     )
-    return _render(
+    return await _render(
         request,
         session,
         application,
@@ -100,24 +101,34 @@ async def correction_save(request, session, form):
         application.version = int(version)  # the version the registrar read: a change meanwhile is ABORTED
     category = _category(application)
     values = student_form.typed(form, category)
-    # Fields the page has no input for (photo, the second family member...) are kept as stored.
+    # A new photo replaces the stored one; without one the stored photo is kept (as every field the
+    # page has no input for).
+    photo, refused = await uploads.take_photo(request, session, form)
+    if refused:
+        errors = {uploads.PHOTO_FIELD: refused}
+        return await _render(request, session, application, 400, values=values, errors=errors, photo=photo)
     message, unreadable = student_form.to_message(values, category, base=application.student)
+    if photo:
+        message.photo.file_id = photo[0][0]
     if unreadable:
-        return _render(request, session, application, 400, values=values, errors=unreadable)
+        return await _render(
+            request, session, application, 400, values=values, errors=unreadable, photo=photo
+        )
     resubmit = form.get("action") == "resubmit"
     try:
         saved = await run_in_threadpool(_save, console, session, application, message, resubmit)
     except Failure as failure:
         if failure.status not in (400, 409):
             raise
-        return _render(
+        return await _render(
             request,
             session,
             application,
             failure.status,
             values=values,
-            errors=failure.fields,
+            errors={uploads.field_of(path): reason for path, reason in failure.fields.items()},
             message=failure.message,
+            photo=photo,
         )
     done = f"{saved.student.name} " + ("已修改并重新提交" if resubmit else "已保存修改，尚未重新提交")
     return RedirectResponse(f"/applications/{saved.application_id}?done={quote(done)}", status_code=303)

@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse
 
 from xueji.v1 import common_pb2 as c
 from xueji.v1 import registration_pb2 as r
-from xueji_console import student_form
+from xueji_console import code_tables, student_form, uploads
 from xueji_console.backend import Failure, call
 from xueji_console.web import page, render
 
@@ -32,7 +32,6 @@ ENTRIES = {
     "primary": {"resident": ("import",), "hmt": ("import",), "nodoc": ("entry",)},
     "nonprimary": {"resident": ("entry", "import"), "hmt": ("entry", "import"), "nodoc": ("entry",)},
 }
-MAX_PROOF_BYTES = 10 * 1024 * 1024
 
 
 def _kind(request):
@@ -66,13 +65,13 @@ async def entries(request, session, form):
     )
 
 
-def _render_form(
+async def _render_form(
     request, session, status=200, *, values=None, errors=None, message="", proofs=(), photo=(), done=""
 ):
     kind_key, _, kind_title = _kind(request)
     category_key, category, category_title = _category(request)
     errors = errors or {}
-    paths = {i.path for i in student_form.all_inputs(category)} | {"proof", "student.photo"}
+    paths = {i.path for i in student_form.all_inputs(category)} | {"proof", uploads.PHOTO_FIELD}
     other = [reason for path, reason in errors.items() if path not in paths]
     return render(
         request,
@@ -84,7 +83,7 @@ def _render_form(
         category_key=category_key,
         category=category,
         category_title=category_title,
-        sections=student_form.sections(category),
+        sections=student_form.sections(category, await code_tables.for_form(request, session)),
         values=values or {},
         errors=errors,
         other_errors=other,
@@ -101,66 +100,45 @@ def _render_form(
 @page
 async def entry_page(request, session, form):
     _kind(request)
-    return _render_form(request, session, done=request.query_params.get("done", ""))
-
-
-def _upload(console, session, files, purpose=r.UPLOAD_PURPOSE_PROOF_MATERIAL) -> list[tuple[str, str]]:
-    """Each chosen file stored (proof material or the photo): [(file_id, file_name)]."""
-    stored = []
-    for upload in files:
-        file = c.FileContent(file_name=upload[0], content_type=upload[1], content=upload[2])
-        ref = call(
-            console.backend.registrations.UploadProofMaterial,
-            r.UploadProofMaterialRequest(school_code=session.org_unit_code, purpose=purpose, file=file),
-            session.access_token,
-        )
-        stored.append((ref.file_id, ref.file_name or upload[0]))
-    return stored
-
-
-async def _chosen_files(form, name: str = "proof") -> list[tuple[str, str, bytes]]:
-    chosen = []
-    for upload in form.getlist(name):
-        if hasattr(upload, "read"):
-            data = await upload.read(MAX_PROOF_BYTES + 1)
-            if data:
-                chosen.append(
-                    (upload.filename or "证明材料", upload.content_type or "application/octet-stream", data)
-                )
-    return chosen
+    return await _render_form(request, session, done=request.query_params.get("done", ""))
 
 
 @page
 async def entry_save(request, session, form):
     _, kind, _ = _kind(request)
-    category_key, category, _ = _category(request)
+    _, category, _ = _category(request)
     console = request.app.state.console
     values = student_form.typed(form, category)
-    # Proof already stored on an earlier, refused attempt comes back as hidden (id, name) pairs.
-    proofs = list(zip(form.getlist("proof_id"), form.getlist("proof_name")))
-    photo = tuple(zip(form.getlist("photo_id"), form.getlist("photo_name")))[:1]
-    for name, purpose in (("proof", r.UPLOAD_PURPOSE_PROOF_MATERIAL), ("photo", r.UPLOAD_PURPOSE_PHOTO)):
-        try:
-            stored = await run_in_threadpool(
-                _upload, console, session, await _chosen_files(form, name), purpose
-            )
-        except Failure as failure:
-            if failure.status != 400:
-                raise
-            reason = failure.message or "；".join(failure.fields.values())
-            field = "proof" if name == "proof" else "student.photo"
-            return _render_form(
-                request, session, 400, values=values, errors={field: reason}, proofs=proofs, photo=photo
-            )
-        if name == "proof":
-            proofs += stored
-        elif stored:
-            photo = tuple(stored[:1])
+    # Files already stored on an earlier, refused attempt come back as hidden (id, name) pairs.
+    proofs = list(uploads.kept(form, "proof"))
+    photo = uploads.kept(form, "photo")[:1]
+    try:
+        proofs += await run_in_threadpool(
+            uploads.store, console, session, await uploads.chosen_files(form, "proof")
+        )
+    except Failure as failure:
+        if failure.status != 400:
+            raise
+        reason = failure.message or "；".join(failure.fields.values())
+        return await _render_form(
+            request, session, 400, values=values, errors={"proof": reason}, proofs=proofs, photo=photo
+        )
+    photo, refused = await uploads.take_photo(request, session, form)
+    if refused:
+        return await _render_form(
+            request,
+            session,
+            400,
+            values=values,
+            errors={uploads.PHOTO_FIELD: refused},
+            proofs=proofs,
+            photo=photo,
+        )
     message, unreadable = student_form.to_message(values, category)
     if photo:
         message.photo.file_id = photo[0][0]
     if unreadable:
-        return _render_form(
+        return await _render_form(
             request, session, 400, values=values, errors=unreadable, proofs=proofs, photo=photo
         )
     create = r.CreateApplicationRequest(
@@ -178,17 +156,8 @@ async def entry_save(request, session, form):
     except Failure as failure:
         if failure.status not in (400, 409):
             raise
-        errors = {
-            (
-                "proof"
-                if path.startswith("proof_material_ids")
-                else "student.photo"
-                if path.startswith("student.photo")
-                else path
-            ): reason
-            for path, reason in failure.fields.items()
-        }
-        return _render_form(
+        errors = {uploads.field_of(path): reason for path, reason in failure.fields.items()}
+        return await _render_form(
             request,
             session,
             failure.status,

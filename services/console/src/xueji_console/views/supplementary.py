@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from xueji.v1 import common_pb2 as c
 from xueji.v1 import registration_pb2 as r
-from xueji_console import labels, student_form
+from xueji_console import code_tables, labels, student_form, uploads
 from xueji_console.backend import Failure, call
 from xueji_console.views.applications import PAGE_SIZE
 from xueji_console.web import page, render
@@ -57,24 +57,25 @@ async def candidates(request, session, form):
     )
 
 
-def _render(request, session, transfer, status=200, *, values, errors=None, message=""):
+async def _render(request, session, transfer, status=200, *, values, errors=None, message="", photo=()):
     category = (
         transfer.category
         if transfer.category in student_form.DOCUMENT_TYPES
         else c.DOCUMENT_CATEGORY_RESIDENT
     )
     errors = errors or {}
-    paths = {i.path for i in student_form.all_inputs(category)}
+    paths = {i.path for i in student_form.all_inputs(category)} | {uploads.PHOTO_FIELD}
     return render(
         request,
         session,
         "supplementary_form.html",
         status,
         transfer=transfer,
-        sections=student_form.sections(category),
+        sections=student_form.sections(category, await code_tables.for_form(request, session)),
         values=values,
         errors=errors,
         fixed=FIXED,
+        photo=photo,
         other_errors=[reason for path, reason in errors.items() if path not in paths],
         message=message,
         request_id=uuid.uuid4().hex,
@@ -96,7 +97,7 @@ async def form_page(request, session, form):
     transfer = await run_in_threadpool(
         _get, request.app.state.console, session, request.path_params["transfer_id"]
     )
-    return _render(request, session, transfer, values=student_form.from_identity(transfer.identity))
+    return await _render(request, session, transfer, values=student_form.from_identity(transfer.identity))
 
 
 @page
@@ -110,9 +111,15 @@ async def submit(request, session, form):
     )
     # The identity is the transfer's (shown read-only): what the registrar may not change is not read.
     values = {**student_form.typed(form, category), **student_form.from_identity(transfer.identity)}
+    photo, refused = await uploads.take_photo(request, session, form)
+    if refused:
+        errors = {uploads.PHOTO_FIELD: refused}
+        return await _render(request, session, transfer, 400, values=values, errors=errors, photo=photo)
     message, unreadable = student_form.to_message(values, category)
+    if photo:
+        message.photo.file_id = photo[0][0]
     if unreadable:
-        return _render(request, session, transfer, 400, values=values, errors=unreadable)
+        return await _render(request, session, transfer, 400, values=values, errors=unreadable, photo=photo)
     version = str(form.get("expected_version", ""))
     try:
         application = await run_in_threadpool(
@@ -129,14 +136,15 @@ async def submit(request, session, form):
     except Failure as failure:
         if failure.status not in (400, 409):
             raise
-        return _render(
+        return await _render(
             request,
             session,
             transfer,
             failure.status,
             values=values,
-            errors=failure.fields,
+            errors={uploads.field_of(path): reason for path, reason in failure.fields.items()},
             message=failure.message,
+            photo=photo,
         )
     done = quote(f"{application.student.name} 学籍信息补录已保存并提交")
     return RedirectResponse(f"/applications/{application.application_id}?done={done}", status_code=303)
