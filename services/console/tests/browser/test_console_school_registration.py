@@ -473,14 +473,19 @@ def test_registrar_supplements_a_matched_child_and_the_registration_is_submitted
     page.get_by_role("heading", name=f"学籍信息补录 — 居民身份证学生：{person.name}").wait_for()
     assert page.locator("#student-name").get_attribute("readonly") is not None  # the transfer's identity
     fill(page, {**RESIDENT_FORM, "student-grade": "11", "student-postal_code": "31000"}, RESIDENT_CHOICES)
+    page.get_by_label("上传照片").set_input_files(
+        {"name": "补录照片.png", "mimeType": "image/png", "buffer": png()}
+    )
     page.get_by_role("button", name="保存").click()
     page.locator("#student-postal_code-error").wait_for()  # the service's reason
     assert page.locator("#student-home_address").input_value() == "杭州市上城区清波街2号"
+    assert page.get_by_text("已上传：补录照片.png").is_visible()  # stored once, kept
     check_accessible(page)
     page.locator("#student-postal_code").fill("310002")
     page.get_by_role("button", name="保存").click()
     page.get_by_role("heading", name=f"学籍注册信息：{person.name}").wait_for()
     assert page.get_by_text("学籍信息补录已保存并提交").is_visible()
+    assert world.application(page.url.rsplit("/", 1)[-1].split("?")[0]).student.photo.file_id
 
     # Its registration has started: 删除 of the transfer is refused by the service, nothing changed.
     page.goto(f"/preschool?name={person.name}")
@@ -526,15 +531,28 @@ def test_registrar_corrects_and_resubmits_a_returned_application_and_withdraws_a
     assert page.locator("#student-class_name").input_value() == "1班"  # the stored form
     page.locator("#student-class_name").fill("3班")
     page.locator("#student-phone").fill("")
+    page.get_by_label("上传照片").set_input_files(
+        {"name": "新照片.png", "mimeType": "image/png", "buffer": png()}
+    )
     page.get_by_role("button", name="保存并重新提交").click()
     page.locator("#student-phone-error").wait_for()
     assert page.locator("#student-class_name").input_value() == "3班"
+    assert page.get_by_text("已上传：新照片.png").is_visible()  # stored once, kept for the next attempt
     check_accessible(page)
     page.locator("#student-phone").fill("0571-87000002")
+    page.get_by_role("button", name="保存", exact=True).click()  # saved, not yet resubmitted
+    page.get_by_role("status").filter(has_text="卫退回 已保存修改，尚未重新提交").wait_for()
+    photo = world.application(returned.application_id).student.photo.file_id
+    assert photo
+
+    # Corrected again without choosing a photo: the stored one is kept.
+    page.get_by_role("link", name="修改").click()
+    page.get_by_text("已有照片，不上传新照片则保留").wait_for()
     page.get_by_role("button", name="保存并重新提交").click()
     page.get_by_role("status").filter(has_text="卫退回 已修改并重新提交").wait_for()
     resubmitted = world.application(returned.application_id)
     assert resubmitted.student.class_name == "3班" and resubmitted.revision == 2
+    assert resubmitted.student.photo.file_id == photo
     assert len(resubmitted.proof_materials) == 1  # what the page does not show, kept
 
     other = world.no_document_student("卫撤销")
