@@ -172,6 +172,15 @@ def to_signin(request: Request, query: str = "") -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+def for_htmx(request: Request, response: Response) -> Response:
+    """A redirect answered to htmx (a form posted in a window) as HX-Redirect: the whole page
+    follows it, instead of htmx swapping the page redirected to into the window."""
+    location = response.headers.get("location")
+    if request.headers.get("hx-request") and 300 <= response.status_code < 400 and location:
+        return Response(status_code=204, headers={"HX-Redirect": location})
+    return response
+
+
 def csrf_ok(session: Session, form) -> bool:
     sent = form.get("csrf_token", "")
     return bool(sent) and secrets.compare_digest(str(sent), session.csrf)
@@ -213,6 +222,6 @@ def page(handler):
             response = render(
                 request, session, "error.html", 500, message=f"系统繁忙，请稍后再试（错误编号 {error_id}）"
             )
-        return response
+        return for_htmx(request, response)
 
     return endpoint

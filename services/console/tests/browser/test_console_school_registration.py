@@ -343,6 +343,7 @@ def test_registrar_manages_preschool_transfers(page, world, registrar):
     # 新增 (a window over the list): a resident ID fills gender and birth date; matched at once.
     page.get_by_role("link", name="新增").click()
     page.get_by_role("dialog", name="学前调档新增").wait_for()
+    assert page.evaluate("document.activeElement.id") == "identity-name"  # the window's first field
     page.locator("#identity-name").fill(person.name)
     page.locator("#identity-document-type").select_option(label="居民身份证")
     page.locator("#identity-document-number").fill(person.resident_id)
@@ -364,6 +365,14 @@ def test_registrar_manages_preschool_transfers(page, world, registrar):
     check_accessible(page)
     page.get_by_role("button", name="关闭").click()
     assert page.get_by_role("dialog").count() == 0
+    # By keyboard: Enter on 新增 opens the window on its first field, Esc closes it, focus goes back.
+    page.get_by_role("link", name="新增").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("dialog", name="学前调档新增").wait_for()
+    wait_for(lambda: page.evaluate("document.activeElement.id") == "identity-name", "focus in the window")
+    page.keyboard.press("Escape")
+    wait_for(lambda: page.get_by_role("dialog").count() == 0, "the window closed by Esc")
+    assert page.evaluate("document.activeElement.textContent") == "新增"
 
     # 修改 a no-document child, then 删除 it after the confirmation.
     page.goto("/preschool/new")

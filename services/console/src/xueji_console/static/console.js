@@ -6,6 +6,7 @@ document.addEventListener("change", function (event) {
   }
 });
 document.addEventListener("submit", function (event) {
+  if (event.target.hasAttribute("hx-post")) { return; }   // htmx asks first (htmx:confirm below)
   var button = event.submitter;
   var question = (button && button.dataset.confirm) || event.target.dataset.confirm;
   if (question && !window.confirm(question)) { event.preventDefault(); }
@@ -106,67 +107,91 @@ document.addEventListener("submit", function (event) {
   xhr.send(new FormData(form));
 });
 
-// Windows of the manual (新增, 修改, Excel导入): a link with data-dialog opens its page's content in a
-// modal <dialog>. Its forms are sent with fetch: a redirect (saved) is followed by the whole page,
-// any other answer (a refusal, an import's result) is shown in the dialog. Without script the link
-// is an ordinary page.
-function dialogElement() {
+// Windows of the manual (新增, 修改, Excel导入, 确认): a link marked data-dialog has htmx load its
+// page's content into the <dialog> of base.html (hx-get, hx-select of the page's <main>); the forms
+// in the window post with htmx into it too. A refusal (4xx) or an import's result is shown in the
+// window; a save answers a redirect, which the server turns into HX-Redirect for htmx (the whole
+// page follows). Esc closes the window (native <dialog>), focus goes to the first field (or the
+// first refused one) and back to the link on closing. Without script the link is an ordinary page.
+var DIALOG_CONTENT = "main > :not(.crumbs)";
+function dialogParts() {
   var dialog = document.getElementById("console-dialog");
-  if (!dialog) {
-    dialog = document.createElement("dialog");
-    dialog.id = "console-dialog";
-    dialog.className = "dialog";
-    dialog.setAttribute("aria-labelledby", "console-dialog-title");
-    dialog.addEventListener("close", function () {
-      if (dialog.dataset.changed) { window.location.reload(); }
-    });
-    document.body.appendChild(dialog);
-  }
-  return dialog;
+  return dialog ? {dialog: dialog, body: document.getElementById("console-dialog-body")} : null;
 }
-function showInDialog(html) {
-  var main = new DOMParser().parseFromString(html, "text/html").querySelector("main");
-  if (!main) { return; }
-  var dialog = dialogElement();
-  var crumbs = main.querySelector(".crumbs");
-  if (crumbs) { crumbs.remove(); }
-  dialog.replaceChildren.apply(dialog, Array.from(main.childNodes));
-  var heading = dialog.querySelector("h1");
+function intoDialog(element, attribute, url) {
+  element.setAttribute(attribute, url);
+  element.setAttribute("hx-target", "#console-dialog-body");
+  element.setAttribute("hx-select", DIALOG_CONTENT);
+  element.setAttribute("hx-swap", "innerHTML");
+  window.htmx.process(element);
+}
+function wireDialogLinks(root) {
+  if (!window.htmx || !dialogParts()) { return; }
+  root.querySelectorAll("a[data-dialog]:not([hx-get])").forEach(function (link) {
+    intoDialog(link, "hx-get", link.getAttribute("href"));
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { wireDialogLinks(document); });
+document.addEventListener("htmx:load", function (event) {   // links in content htmx swapped in
+  if (event.detail.elt.querySelectorAll) { wireDialogLinks(event.detail.elt); }
+});
+document.addEventListener("htmx:beforeSwap", function (event) {
+  // A refusal or an error page belongs in the window, next to what was typed.
+  if (event.detail.target.id === "console-dialog-body" && event.detail.xhr.status >= 400) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+document.addEventListener("htmx:afterRequest", function (event) {
+  var parts = dialogParts();
+  var verb = event.detail.requestConfig && event.detail.requestConfig.verb;
+  if (parts && event.detail.target === parts.body && verb === "post" && event.detail.xhr.status === 200) {
+    parts.dialog.dataset.changed = "1";   // e.g. an import's result: the list under it is stale
+  }
+});
+document.addEventListener("htmx:afterSwap", function (event) {
+  var parts = dialogParts();
+  if (!parts || event.detail.target !== parts.body) { return; }
+  var dialog = parts.dialog, body = parts.body;
+  var heading = body.querySelector("h1");
   if (heading) { heading.id = "console-dialog-title"; }
-  var close = document.createElement("button");
-  close.type = "button"; close.className = "dialog-close"; close.textContent = "关闭";
-  close.addEventListener("click", function () { dialog.close(); });
-  dialog.appendChild(close);
-  // A link back to the page under the dialog closes the dialog instead.
-  dialog.querySelectorAll("a[href]").forEach(function (a) {
+  body.querySelectorAll("form").forEach(function (form) {
+    if ((form.getAttribute("method") || "get").toLowerCase() === "post") {
+      intoDialog(form, "hx-post", form.getAttribute("action"));
+    }
+  });
+  // A link back to the page under the window (取消, 返回) closes the window instead.
+  body.querySelectorAll("a[href]").forEach(function (a) {
     if (new URL(a.href, window.location.href).pathname === window.location.pathname) {
       a.addEventListener("click", function (e) { e.preventDefault(); dialog.close(); });
     }
   });
-  dialog.querySelectorAll("form[data-resident-id]").forEach(residentIdFill);
-  if (!dialog.open) { dialog.showModal(); }
-}
-function followOrShow(response) {
-  if (response.redirected) { window.location.assign(response.url); return null; }
-  return response.text().then(showInDialog);
-}
-document.addEventListener("click", function (event) {
-  var link = event.target.closest && event.target.closest("a[data-dialog]");
-  if (!link || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
-  event.preventDefault();
-  fetch(link.href, {credentials: "same-origin"}).then(followOrShow);
+  body.querySelectorAll("form[data-resident-id]").forEach(residentIdFill);
+  applyShownWhen();
+  if (!dialog.open) {
+    dialog.opener = event.detail.requestConfig && event.detail.requestConfig.elt;
+    dialog.showModal();
+  }
+  var first = body.querySelector("[aria-invalid='true']") ||
+    body.querySelector("input:not([type=hidden]):not([disabled]):not([readonly]), select:not([disabled]), textarea");
+  if (first) { first.focus(); }
 });
-document.addEventListener("submit", function (event) {
-  var form = event.target;
-  // getAttribute: a form with an input named "action" (保存 / 保存并继续) shadows form.action.
-  var method = (form.getAttribute("method") || "get").toLowerCase();
-  if (event.defaultPrevented || !form.closest("#console-dialog") || method !== "post") { return; }
+document.addEventListener("DOMContentLoaded", function () {
+  var parts = dialogParts();
+  if (!parts) { return; }
+  parts.dialog.querySelector(".dialog-close").addEventListener("click", function () { parts.dialog.close(); });
+  parts.dialog.addEventListener("close", function () {
+    if (parts.dialog.dataset.changed) { window.location.reload(); return; }
+    parts.body.replaceChildren();
+    if (parts.dialog.opener && parts.dialog.opener.focus) { parts.dialog.opener.focus(); }
+  });
+});
+// data-confirm on a button of a form htmx sends: asked before the request (htmx:confirm).
+document.addEventListener("htmx:confirm", function (event) {
+  var trigger = event.detail.triggeringEvent;
+  var button = trigger && trigger.submitter;
+  var question = button && button.dataset.confirm;
+  if (!question) { return; }
   event.preventDefault();
-  var dialog = dialogElement();
-  var target = (event.submitter && event.submitter.getAttribute("formaction")) || form.getAttribute("action");
-  fetch(new URL(target, window.location.href).href, {method: "POST", body: new FormData(form, event.submitter), credentials: "same-origin"})
-    .then(function (response) {
-      if (response.ok && !response.redirected) { dialog.dataset.changed = "1"; }   // e.g. an import's result
-      return followOrShow(response);
-    });
+  if (window.confirm(question)) { event.detail.issueRequest(true); }
 });
