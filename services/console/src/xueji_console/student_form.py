@@ -41,7 +41,7 @@ MEMBER_DOCUMENT_TYPES = tuple(t for types in DOCUMENT_TYPES.values() for t in ty
 class Input:
     path: str  # field path under the request, e.g. "student.document.number"
     label: str
-    kind: str = "text"  # text | select | date | bool | number | code (a code table's, see _coded)
+    kind: str = "text"  # text | select | date | bool | number | code (a code table's, see coded)
     options: tuple = ()
     required: bool = False  # ★ as the manual's form shows it
     hint: str = ""
@@ -76,12 +76,13 @@ def identity(category: int) -> list[Input]:
 
 
 def table_key(path: str) -> str:
-    """The code-table field of an input's path: "student.family_members[1].relationship_code" ->
+    """The code-table field of an input's path under its request field ("student." of a record
+    form, "identity." of 学前调档): "student.family_members[1].relationship_code" ->
     "family_members.relationship_code" (ListCodeTables names every member's field so)."""
-    return re.sub(r"\[\d+\]", "", path.removeprefix("student."))
+    return re.sub(r"\[\d+\]", "", path.split(".", 1)[1])
 
 
-def _coded(i: Input, tables: Mapping[str, tuple] | None) -> Input:
+def coded(i: Input, tables: Mapping[str, tuple] | None) -> Input:
     """A code-table input as a drop-down of the service's table. Inputs with options of their own
     (身份证件类型 of a category, 性别) keep that choice of values, named as the table names them.
     Without tables: a text input, or the input's own options."""
@@ -99,7 +100,7 @@ def _coded(i: Input, tables: Mapping[str, tuple] | None) -> Input:
 def sections(category: int, tables: Mapping[str, tuple] | None = None) -> list[tuple[str, list[Input]]]:
     """The form's sections in the manual's order (身份信息, 辅助信息, 学籍信息, 联系信息, 扩展信息, 家庭成员);
     code-table fields as drop-downs of `tables` (field -> options, `code_tables.options_by_field`)."""
-    return [(title, [_coded(i, tables) for i in inputs]) for title, inputs in _sections(category)]
+    return [(title, [coded(i, tables) for i in inputs]) for title, inputs in _sections(category)]
 
 
 def _sections(category: int) -> list[tuple[str, list[Input]]]:
@@ -127,8 +128,8 @@ def _sections(category: int) -> list[tuple[str, list[Input]]]:
     return [
         (
             "身份信息",
-            identity(category)
-            + [
+            [
+                *identity(category),
                 _s("birthplace_code", "出生地", required=True, hint="6位行政区划代码，如 330102"),
                 _s("native_place_code", "籍贯", required=True, hint="6位行政区划代码"),
                 _s("ethnicity_code", "民族", "code", required=True, text_hint="民族代码，如 01（汉族）"),

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from xueji.v1 import common_pb2 as c
 from xueji.v1 import registration_pb2 as r
-from xueji_console import labels, student_form
+from xueji_console import code_tables, labels, student_form
 from xueji_console.backend import Failure, call
 from xueji_console.views import supplementary
 from xueji_console.views.applications import PAGE_SIZE, _int
@@ -36,14 +36,14 @@ DOCUMENT_TYPE = {c.DocumentType.Value(name): text for name, text in student_form
 IDENTITY = [
     student_form.Input("identity.name", "姓名", required=True),
     student_form.Input(
-        "identity.document.type", "身份证件类型", "select", student_form.MEMBER_DOCUMENT_TYPES, required=True
+        "identity.document.type", "身份证件类型", "code", student_form.MEMBER_DOCUMENT_TYPES, required=True
     ),
     student_form.Input(
         "identity.document.number",
         "身份证件号",
         hint="居民身份证：性别和出生日期由证件号自动生成；证件类型为“其他”时可不填",
     ),
-    student_form.Input("identity.gender", "性别", "select", student_form.GENDER, required=True),
+    student_form.Input("identity.gender", "性别", "code", student_form.GENDER, required=True),
     student_form.Input("identity.birth_date", "出生日期", "date", required=True),
 ]
 
@@ -109,16 +109,18 @@ def _identity(values: dict) -> tuple[c.StudentIdentity, dict]:
         return c.StudentIdentity(), {**unreadable, "identity": "输入有误，请刷新页面后重新填写"}
 
 
-def _form(request, session, status=200, *, transfer=None, values=None, errors=None, message=""):
+async def _form(request, session, status=200, *, transfer=None, values=None, errors=None, message=""):
     errors = errors or {}
     other = [reason for path, reason in errors.items() if path not in {i.path for i in IDENTITY}]
+    tables = await code_tables.for_form(request, session)
     return render(
         request,
         session,
         "preschool_form.html",
         status,
         transfer=transfer,
-        inputs=IDENTITY,
+        # 性别 and 身份证件类型 named as the registration service's code tables name them
+        inputs=[student_form.coded(i, tables) for i in IDENTITY],
         values=values or {},
         errors=errors,
         other_errors=other,
@@ -134,7 +136,7 @@ def _typed(form) -> dict:
 
 @page
 async def new_page(request, session, form):
-    return _form(request, session)
+    return await _form(request, session)
 
 
 @page
@@ -142,7 +144,7 @@ async def create(request, session, form):
     values = _typed(form)
     identity, unreadable = _identity(values)
     if unreadable:
-        return _form(request, session, 400, values=values, errors=unreadable)
+        return await _form(request, session, 400, values=values, errors=unreadable)
     try:
         created = await run_in_threadpool(
             call,
@@ -157,7 +159,7 @@ async def create(request, session, form):
     except Failure as failure:
         if failure.status not in (400, 409):
             raise
-        return _form(
+        return await _form(
             request, session, failure.status, values=values, errors=failure.fields, message=failure.message
         )
     done = f"已新增 {created.identity.name}：{MATCH_STATUS.get(created.match_status, '')}"
@@ -181,7 +183,7 @@ async def edit_page(request, session, form):
         k.replace("student.", "identity.", 1): v
         for k, v in student_form.from_identity(transfer.identity).items()
     }
-    return _form(request, session, transfer=transfer, values=values)
+    return await _form(request, session, transfer=transfer, values=values)
 
 
 @page
@@ -191,7 +193,7 @@ async def update(request, session, form):
     identity, unreadable = _identity(values)
     transfer = await run_in_threadpool(_get, console, session, transfer_id)
     if unreadable:
-        return _form(request, session, 400, transfer=transfer, values=values, errors=unreadable)
+        return await _form(request, session, 400, transfer=transfer, values=values, errors=unreadable)
     version = str(form.get("expected_version", ""))
     try:
         updated = await run_in_threadpool(
@@ -208,7 +210,7 @@ async def update(request, session, form):
     except Failure as failure:
         if failure.status not in (400, 409):
             raise
-        return _form(
+        return await _form(
             request,
             session,
             failure.status,
