@@ -275,7 +275,8 @@ def test_every_rpc_fuzzed_answers_clearly_without_internal_text(system):
 
 
 def _other_filters(request):
-    """The request with one filter changed: its first string field, else its first number or enum."""
+    """The request with one filter changed: its first string field, else its first number or enum;
+    None for a list without filters (ListCodeTables)."""
     other = type(request)()
     other.CopyFrom(request)
     for field in request.DESCRIPTOR.fields:
@@ -288,7 +289,7 @@ def _other_filters(request):
             values = [v for v in field.enum_type.values_by_number if v != getattr(request, field.name)]
             setattr(other, field.name, values[-1])
             return other
-    raise AssertionError(f"{request.DESCRIPTOR.full_name} has no filter to change")
+    return None
 
 
 def test_every_paged_rpc_refuses_a_token_of_other_filters_or_garbled(system):
@@ -310,7 +311,7 @@ def test_every_paged_rpc_refuses_a_token_of_other_filters_or_garbled(system):
             other = _other_filters(request)
             garbled = own[:5] + ("B" if own[5] == "A" else "A") + own[6:]
             for sent in (
-                _with_token(other, own),
+                *([_with_token(other, own)] if other is not None else []),
                 _with_token(request, garbled),
                 _with_token(request, base64.urlsafe_b64encode(b"o:1").decode()),
             ):
