@@ -8,7 +8,7 @@ module only lays the form out (★ marks what the manual's form marks) and reads
 
 Code-table fields (民族, 健康状况, 关系...) are drop-downs of the service's tables
 (Registrations.ListCodeTables, through `code_tables`): `sections(category, tables)`. Without the
-tables (reading a posted form needs only the paths) they are text inputs with a hint."""
+tables (reading a posted form needs only the paths) they are text inputs."""
 
 from __future__ import annotations
 
@@ -45,17 +45,14 @@ class Input:
     options: tuple = ()
     required: bool = False  # ★ as the manual's form shows it
     hint: str = ""
-    text_hint: str = ""  # a code-table field's hint when it is a text input (no tables at hand)
 
     @property
     def id(self) -> str:
         return self.path.replace(".", "-").replace("[", "-").replace("]", "")
 
 
-def _s(
-    field: str, label: str, kind: str = "text", options=(), required=False, hint="", text_hint=""
-) -> Input:
-    return Input(f"student.{field}", label, kind, tuple(options), required, hint, text_hint)
+def _s(field: str, label: str, kind: str = "text", options=(), required=False, hint="") -> Input:
+    return Input(f"student.{field}", label, kind, tuple(options), required, hint)
 
 
 def identity(category: int) -> list[Input]:
@@ -90,7 +87,7 @@ def coded(i: Input, tables: Mapping[str, tuple] | None) -> Input:
         return i
     table = (tables or {}).get(table_key(i.path))
     if table is None:
-        return replace(i, kind="select" if i.options else "text", hint=i.hint or i.text_hint)
+        return replace(i, kind="select" if i.options else "text")
     if i.options:
         allowed = {v for v, _ in i.options}
         table = tuple(o for o in table if o[0] in allowed)
@@ -132,23 +129,11 @@ def _sections(category: int) -> list[tuple[str, list[Input]]]:
                 *identity(category),
                 _s("birthplace_code", "出生地", required=True, hint="6位行政区划代码，如 330102"),
                 _s("native_place_code", "籍贯", required=True, hint="6位行政区划代码"),
-                _s("ethnicity_code", "民族", "code", required=True, text_hint="民族代码，如 01（汉族）"),
-                _s("nationality_code", "国籍/地区", "code", required=True, text_hint="如 CHN、HKG"),
-                _s(
-                    "overseas_chinese_code",
-                    "港澳台侨外",
-                    "code",
-                    required=True,
-                    text_hint="00 否，01 香港同胞…",
-                ),
-                _s("political_status_code", "政治面貌", "code", text_hint="代码，如 13 群众"),
-                _s(
-                    "health_status",
-                    "健康状况",
-                    "code",
-                    required=True,
-                    text_hint="HEALTH_STATUS_HEALTHY 健康或良好…",
-                ),
+                _s("ethnicity_code", "民族", "code", required=True),
+                _s("nationality_code", "国籍/地区", "code", required=True),
+                _s("overseas_chinese_code", "港澳台侨外", "code", required=True),
+                _s("political_status_code", "政治面貌", "code"),
+                _s("health_status", "健康状况", "code", required=True),
             ],
         ),
         (
@@ -157,13 +142,7 @@ def _sections(category: int) -> list[tuple[str, list[Input]]]:
                 _s("name_pinyin", "姓名拼音"),
                 _s("former_name", "曾用名"),
                 _s("household_registration_code", "户口所在地", required=True, hint="6位行政区划代码"),
-                _s(
-                    "household_type_code",
-                    "户口性质",
-                    "code",
-                    required=True,
-                    text_hint="1 农业户口，2 非农业户口，3 居民户口，9 其他",
-                ),
+                _s("household_type_code", "户口性质", "code", required=True),
                 _s("document_valid_from", "身份证件有效期开始日期", "date"),
                 _s("document_valid_until", "身份证件有效期截止日期", "date", hint="不填表示长期有效"),
                 _s("specialty", "特长"),
@@ -172,31 +151,14 @@ def _sections(category: int) -> list[tuple[str, list[Input]]]:
         (
             "学籍信息",
             [
-                _s("grade", "年级", "code", required=True, text_hint="年级代码，如 11（小学一年级）"),
+                _s("grade", "年级", "code", required=True),
                 _s("class_name", "班级", required=True),
                 _s("class_student_number", "班内学号"),
                 _s("auxiliary_student_number", "学籍辅号"),
-                _s(
-                    "student_source_code",
-                    "学生来源",
-                    "code",
-                    text_hint="1 正常入学，2 借读，3 其他学校转入，9 其他",
-                ),
+                _s("student_source_code", "学生来源", "code"),
                 _s("admission_year_month", "入学年月", required=True, hint="YYYYMM，如 202609"),
-                _s(
-                    "admission_method",
-                    "入学方式",
-                    "code",
-                    required=True,
-                    text_hint="ADMISSION_METHOD_NEARBY 就近入学…",
-                ),
-                _s(
-                    "attendance_mode",
-                    "就读方式",
-                    "code",
-                    required=True,
-                    text_hint="ATTENDANCE_MODE_DAY 走读…",
-                ),
+                _s("admission_method", "入学方式", "code", required=True),
+                _s("attendance_mode", "就读方式", "code", required=True),
             ],
         ),
         (
@@ -216,11 +178,11 @@ def _sections(category: int) -> list[tuple[str, list[Input]]]:
             [
                 _s("only_child", "是否独生子女", "bool", YES_NO, required=True),
                 _s("preschool_educated", "是否受过学前教育", "bool", YES_NO, required=True),
-                _s("left_behind", "是否留守儿童", "code", text_hint="LEFT_BEHIND_STATUS_NO 非留守儿童…"),
+                _s("left_behind", "是否留守儿童", "code"),
                 _s("migrant_worker_child", "是否进城务工人员随迁子女", "bool", YES_NO),
                 _s("orphan", "是否孤儿", "bool", YES_NO),
                 _s("martyr_or_entitled_child", "是否烈士或优抚子女", "bool", YES_NO),
-                _s("disability_type", "残疾人类型", "code", text_hint="DISABILITY_TYPE_NONE 无残疾…"),
+                _s("disability_type", "残疾人类型", "code"),
                 _s("inclusive_education", "随班就读", "code", hint="须与残疾人类型一致"),
                 _s("government_purchased_place", "是否由政府购买学位", "bool", YES_NO),
                 _s("needs_financial_aid", "是否需要申请资助", "bool", YES_NO),
@@ -231,12 +193,7 @@ def _sections(category: int) -> list[tuple[str, list[Input]]]:
             "交通信息",
             [
                 _s("commute_distance_km", "上下学距离（公里）", "number"),
-                _s(
-                    "commute_mode_code",
-                    "上下学交通方式",
-                    "code",
-                    text_hint="1 步行，2 自行车，3 公共交通，4 家长接送…",
-                ),
+                _s("commute_mode_code", "上下学交通方式", "code"),
                 _s("needs_school_bus", "是否需要乘坐校车", "bool", YES_NO),
             ],
         ),

@@ -108,7 +108,7 @@ def test_code_fields_are_drop_downs_of_the_tables():
     assert len(inputs["student.family_members[0].document.type"].options) == 2
 
 
-def test_without_tables_code_fields_are_text_inputs_with_a_hint():
+def test_without_tables_code_fields_are_read_as_text():
     inputs = _inputs(None)
-    assert inputs["student.ethnicity_code"].kind == "text" and "01" in inputs["student.ethnicity_code"].hint
+    assert inputs["student.ethnicity_code"].kind == "text"
     assert inputs["student.gender"].kind == "select"  # its own two values
