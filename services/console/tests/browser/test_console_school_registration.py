@@ -412,6 +412,33 @@ def test_registrar_manages_preschool_transfers(page, world, registrar):
     assert page.get_by_role("cell", name="冯无证改").count() == 0
 
 
+def test_preschool_windows_are_pages_without_script(browser, console_url, registrar):
+    """Without JavaScript 新增 and 修改 are the pages they always were: the link navigates, the form
+    posts, the list comes back with the outcome; the code tables' drop-downs are plain selects."""
+    person = freshman_person()
+    context = browser.new_context(base_url=console_url, locale="zh-CN", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        signed_in(page, registrar)
+        page.goto("/preschool")
+        page.get_by_role("link", name="新增").click()
+        page.get_by_role("heading", name="学前调档新增").wait_for()
+        assert page.url.endswith("/preschool/new") and page.get_by_role("dialog").count() == 0
+        page.locator("#identity-name").fill(person.name)
+        page.locator("#identity-document-type").select_option(label="居民身份证")
+        page.locator("#identity-document-number").fill(person.resident_id)
+        page.locator("#identity-gender").select_option(label="男" if int(person.gender) == 1 else "女")
+        page.locator("#identity-birth_date").fill(person.birth_date.isoformat())
+        page.get_by_role("button", name="确定").click()
+        page.get_by_role("status").filter(has_text=f"已新增 {person.name}").wait_for()
+        page.get_by_role("link", name=f"修改 {person.name}").click()
+        page.get_by_role("heading", name="学前调档修改").wait_for()
+        assert page.locator("#identity-name").input_value() == person.name
+    finally:
+        context.close()
+
+
 def test_preschool_import_shows_pass_and_fail_counts_and_reasons(page, registrar):
     from xueji_registration.adapters.excel import samples
     from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE
