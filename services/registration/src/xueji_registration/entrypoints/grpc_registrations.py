@@ -1,8 +1,8 @@
 """gRPC entrypoint of the Registrations service: translate requests, delegate to the service layer.
 
 The Excel methods (templates, import, reports) come from `grpc_imports.ImportMethods`, the code
-tables from `grpc_code_tables.CodeTableMethods`. Methods not
-overridden answer UNIMPLEMENTED (the generated base class does that).
+tables from `grpc_code_tables.CodeTableMethods`. Methods not overridden answer UNIMPLEMENTED (the
+generated base class does that).
 """
 
 from __future__ import annotations
