@@ -15,7 +15,10 @@ from prometheus_client import REGISTRY
 from xueji_common.auth import Role
 from xueji_console import csp_reports, web
 
-INLINE_SCRIPT = "() => document.body.appendChild(Object.assign(document.createElement('script'), {textContent: 'window.x = 1'}))"
+INLINE_SCRIPT = (
+    "() => document.body.appendChild("
+    "Object.assign(document.createElement('script'), {textContent: 'window.x = 1'}))"
+)
 
 
 @pytest.fixture(scope="module")

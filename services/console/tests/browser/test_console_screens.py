@@ -6,9 +6,10 @@ import pytest
 from conftest import check_accessible, screenshot, sign_in
 from console_world import SCHOOL, freshman_workbook, wait_for
 
-REVIEW_SCHOOL = "1330102004"  # its own school: the worklist holds this test's students only
 from xueji.v1 import registration_pb2
 from xueji_common.auth import Role
+
+REVIEW_SCHOOL = "1330102004"  # its own school: the worklist holds this test's students only
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

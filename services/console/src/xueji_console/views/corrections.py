@@ -1,5 +1,5 @@
-"""An application back with the school registrar (审核不通过，已退回 or 查重不通过, chapters 6-9: "退回学校学籍
-管理员处理"): its form corrected (Registrations.UpdateApplication) and submitted again
+"""An application back with the school registrar (审核不通过，已退回 or 查重不通过, chapters 6-9:
+"退回学校学籍管理员处理"): its form corrected (Registrations.UpdateApplication) and submitted again
 (ResubmitApplication), or 撤销 (WithdrawApplication). Which state allows what is the registration
 service's: a refusal comes back with the form as typed."""
 

@@ -1,6 +1,6 @@
 """用户管理 (the unit's user administrator): the users of its unit and the units below, 新增, 修改,
-重置密码, 锁定, 解锁, 停用, the sign-in audit (登录日志) and the account change log (账号变更日志). The accounts service decides who may
-manage whom and refuses the rest; the console shows its refusals."""
+重置密码, 锁定, 解锁, 停用, the sign-in audit (登录日志) and the account change log (账号变更日志).
+The accounts service decides who may manage whom and refuses the rest; the console shows its refusals."""
 
 from __future__ import annotations
 
