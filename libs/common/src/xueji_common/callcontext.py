@@ -5,7 +5,8 @@ interceptor), sent on to the services this one calls (grpcserver.client.ServiceC
 in the envelopes of the events it causes (messaging.envelope), so that every log line of one upload,
 in every service and worker, carries the same id. The user is the authenticated caller of the RPC,
 or for an event handler the user whose call started the flow. Both are plain context variables:
-reading them costs next to nothing, whether tracing is on or off (docs/OBSERVABILITY.md#request-ids-and-users).
+reading them costs next to nothing, whether tracing is on or off
+(docs/OBSERVABILITY.md#request-ids-and-users).
 """
 
 from __future__ import annotations

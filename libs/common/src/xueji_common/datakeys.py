@@ -10,8 +10,9 @@ purpose (e.g. "applications.document_number"): a ciphertext copied into another 
 The keyed hash (hashing.document_hash) stays the index: a ciphertext is random, never compared.
 
 The same ring seals the rare clear value an event must carry between services of one deployment
-(ProblemResolved's corrected number, a record's national student number): the associated data names the event field (`event_purpose`), so
-a sealed number opens only as that field; the key id inside lets a rotation in flight still open it.
+(ProblemResolved's corrected number, a record's national student number): the associated data
+names the event field (`event_purpose`), so a sealed number opens only as that field; the key id
+inside lets a rotation in flight still open it.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ STUDENT_NUMBER = event_purpose("StudentRecordSnapshot", "national_student_number
 
 
 class DataKeyError(ValueError):
-    """A key is malformed, or a ciphertext names a key the ring lacks or does not open (never carries data)."""
+    """A key is malformed, or a ciphertext names a key the ring lacks or does not open (never carries
+    data)."""
 
 
 def parse_key(text: str, variable: str = "XUEJI_DATA_KEY") -> tuple[str, bytes]:

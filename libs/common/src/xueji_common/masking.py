@@ -84,7 +84,8 @@ def lookup_student_number(stored: str, *, supplied_number: str = "", supplied_do
 
 
 def is_sensitive(field: FieldDescriptor) -> bool:
-    """A document or national student number: a string field `number` or `*_number` (NOT_IDENTIFYING aside)."""
+    """A document or national student number: a string field `number` or `*_number`
+    (NOT_IDENTIFYING aside)."""
     return (
         field.type == FieldDescriptor.TYPE_STRING
         and field.name not in NOT_IDENTIFYING

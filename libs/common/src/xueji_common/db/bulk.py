@@ -158,8 +158,8 @@ def _values(columns: list, rows: Sequence[dict], dialect) -> Iterable[list]:
 
 def drop_indexes(conn: Connection, table: str = "national_records") -> list[str]:
     """PostgreSQL, for a first bulk load into an empty table (COPY, then each index built once, sorted,
-    instead of row by row). Drops every index of the table, those of its primary key and unique constraints included;
-    returns the statements that build them again, as they were (constraints first)."""
+    instead of row by row). Drops every index of the table, those of its primary key and unique
+    constraints included; returns the statements that build them again, as they were (constraints first)."""
     constraints = conn.exec_driver_sql(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
         f"WHERE conrelid = '{table}'::regclass AND contype IN ('p', 'u') ORDER BY contype, conname"

@@ -40,5 +40,6 @@ def dict_to_message(values: dict, message):
 
 
 def enum_by_suffix(enum_type, prefix: str, member) -> int:
-    """Domain enum → protobuf enum number by name: (ApplicationState, "APPLICATION_STATE_", X.AWAITING_DEDUP)."""
+    """Domain enum → protobuf enum number by name:
+    (ApplicationState, "APPLICATION_STATE_", X.AWAITING_DEDUP)."""
     return enum_type.Value(prefix + member.name)

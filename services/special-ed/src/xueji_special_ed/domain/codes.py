@@ -1,4 +1,5 @@
-"""Code tables of special education (docs/DOMAIN.md#code-tables): 残疾人类型, 随班就读, 残疾证明类型, 残疾程度.
+"""Code tables of special education (docs/DOMAIN.md#code-tables): 残疾人类型, 随班就读, 残疾证明类型,
+残疾程度.
 
 Values are stored as short English words; the order of each enum is the proto's (number = index + 1).
 """
