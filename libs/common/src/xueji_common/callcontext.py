@@ -48,7 +48,7 @@ def clean_request_id(raw: str) -> str:
     return new_request_id()
 
 
-def bind(request_id: str, user: str = "") -> tuple[contextvars.Token, contextvars.Token]:
+def bind(request_id: str, user: str = "") -> tuple[contextvars.Token[str], contextvars.Token[str]]:
     return _request_id.set(request_id), _user.set(user)
 
 
@@ -57,7 +57,7 @@ def set_user(user: str) -> None:
     _user.set(user)
 
 
-def unbind(tokens: tuple[contextvars.Token, contextvars.Token]) -> None:
+def unbind(tokens: tuple[contextvars.Token[str], contextvars.Token[str]]) -> None:
     _request_id.reset(tokens[0])
     _user.reset(tokens[1])
 

@@ -78,7 +78,7 @@ def new_key_text(key_id: str) -> str:
 class KeyRing:
     current_id: str
     keys: dict[str, bytes] = field(repr=False)
-    _ciphers: dict = field(init=False, repr=False, compare=False)
+    _ciphers: dict[str, AESGCM] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:  # one AESGCM per key: building one costs more than sealing a number
         object.__setattr__(self, "_ciphers", {key_id: AESGCM(key) for key_id, key in self.keys.items()})

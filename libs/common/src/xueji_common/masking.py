@@ -93,7 +93,9 @@ def is_sensitive(field: FieldDescriptor) -> bool:
     )
 
 
-def sensitive_paths(descriptor: Descriptor, prefix: str = "", seen: frozenset = frozenset()) -> list[str]:
+def sensitive_paths(
+    descriptor: Descriptor, prefix: str = "", seen: frozenset[str] = frozenset()
+) -> list[str]:
     """The dotted paths of every sensitive field reachable from a message type (for tests and docs)."""
     paths = []
     for field in descriptor.fields:
