@@ -19,6 +19,9 @@ from xueji_common.db.engine import now
 from xueji_common.messaging.envelope import new_envelope
 from xueji_common.messaging.outbox_listener import NOTIFY_SQL
 
+# What publish_many takes: (event, aggregate id) or (event, aggregate id, traceparent to continue).
+EventToPublish = tuple[Message, str] | tuple[Message, str, str]
+
 
 class AlreadyHandled(Exception):
     """The inbox already holds this (event, consumer): the event is a redelivery."""
@@ -95,7 +98,7 @@ class SqlAlchemyUnitOfWork:
         self._published += 1
         return str(row["event_id"])
 
-    def publish_many(self, events: Iterable[tuple[Message, str] | tuple[Message, str, str]]) -> int:
+    def publish_many(self, events: Iterable[EventToPublish]) -> int:
         """Write many (event, aggregate_id) pairs to the outbox in one statement (batch use cases: COPY
         on PostgreSQL, executemany elsewhere, instead of one statement per event); returns how many.
         A third element, when given and not empty, is the traceparent the event continues instead of
