@@ -121,7 +121,7 @@ def main() -> None:
                 )
             except Exception as exc:
                 found = [Figure(f"{name}: no figures ({status}: {exc.__class__.__name__}: {exc})")]
-            rows += found if status == "ok" else [Figure(f"{name}: failed ({status})")] + found
+            rows += found if status == "ok" else [Figure(f"{name}: failed ({status})"), *found]
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"\nload average at end: {load}; seconds per benchmark: "

@@ -52,7 +52,7 @@ def serve(url: str, address: str, data_dir: str, users: int, ready) -> None:
 
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def line(name: str, ms: list[float]) -> str:
@@ -75,7 +75,8 @@ def main() -> None:
 
     settings = AccountsSettings.from_env()
     print(
-        f"argon2id t={settings.argon2_time_cost} m={settings.argon2_memory_kib} KiB p={settings.argon2_parallelism}"
+        f"argon2id t={settings.argon2_time_cost} m={settings.argon2_memory_kib} KiB "
+        f"p={settings.argon2_parallelism}"
     )
     url, address = infra.new_database("xueji_bench_accounts"), f"127.0.0.1:{infra.free_port()}"
     spawn = mp.get_context("spawn")  # a fresh process: no grpc state inherited from this one

@@ -220,11 +220,13 @@ def main() -> None:
     server_p95, page_p95, grpc_p95 = (p95(t) * 1000 for t in (server_times, page_times, grpc_times))
     print(f"worklist page, {args.users} users, {args.cases} cases: {page_rate:8.1f} pages/s")
     print(
-        f"  server time (Server-Timing) p95 {server_p95:7.1f} ms  p50 {statistics.median(server_times) * 1000:6.1f} ms"
+        f"  server time (Server-Timing) p95 {server_p95:7.1f} ms  p50 "
+        f"{statistics.median(server_times) * 1000:6.1f} ms"
         f"  (target p95 < 200 ms: {'met' if server_p95 < 200 else 'MISSED'})"
     )
     print(
-        f"  seen by the client          p95 {page_p95:7.1f} ms  p50 {statistics.median(page_times) * 1000:6.1f} ms"
+        f"  seen by the client          p95 {page_p95:7.1f} ms  p50 "
+        f"{statistics.median(page_times) * 1000:6.1f} ms"
     )
     print(
         f"ListPendingCases direct, {args.users} threads: {grpc_rate:8.1f} calls/s  p95 {grpc_p95:7.1f} ms  "
@@ -232,7 +234,8 @@ def main() -> None:
     )
     ratio = page_rate / grpc_rate
     print(
-        f"page / direct gRPC throughput: {ratio:8.2f} x  (target >= 0.5: {'met' if ratio >= 0.5 else 'MISSED'})"
+        f"page / direct gRPC throughput: {ratio:8.2f} x  (target >= 0.5: "
+        f"{'met' if ratio >= 0.5 else 'MISSED'})"
     )
     # Warm-up calls (one per thread and round) are in the CPU but not in the counts: a slight overestimate.
     print(

@@ -60,7 +60,8 @@ def load(url: str, n: int) -> list[str]:
         with (
             conn.cursor() as cur,
             cur.copy(
-                "COPY national_records (record_id, document_type, document_hash, application_id, province_code,"
+                "COPY national_records (record_id, document_type, document_hash, application_id, "
+                "province_code,"
                 " school_code, national_student_number, update_time) FROM STDIN"
             ) as copy,
         ):
@@ -217,7 +218,8 @@ def main() -> None:
         batch = max(rounds["batch"], key=lambda r: r[0])
         b50, _ = report("batch", *batch)
         print(
-            f"ratio grpc/raw: throughput {raw[0] / via[0]:.2f}x slower, p50 {g50 / r50:.2f}x, p99 {g99 / r99:.2f}x"
+            f"ratio grpc/raw: throughput {raw[0] / via[0]:.2f}x slower, p50 {g50 / r50:.2f}x, p99 "
+            f"{g99 / r99:.2f}x"
         )
         print(
             f"gRPC round trip alone (floor) p50 {f50 / r50:.2f}x raw; service share of grpc p50 "
@@ -225,7 +227,8 @@ def main() -> None:
         )
         print(
             f"batch of {BATCH}: per document p50 {b50:.4f} ms = {b50 / r50:.2f}x the raw single lookup; "
-            f"throughput {batch[0] / raw[0]:.1f}x raw; target <= 0.5x raw: {'met' if b50 / r50 <= 0.5 else 'NOT met'}"
+            f"throughput {batch[0] / raw[0]:.1f}x raw; target <= 0.5x raw: "
+            f"{'met' if b50 / r50 <= 0.5 else 'NOT met'}"
         )
         print(
             f"target p99 < 5 ms: {'met' if g99 < 5 else 'NOT met'}; "

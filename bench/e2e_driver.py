@@ -87,7 +87,7 @@ class County:
         )
         _check(report, f"preschool transfers of {school}")
         created = 0
-        for kind, category, content, rows in files.imports[school]:
+        for kind, category, content, _rows in files.imports[school]:
             report = self.registrations.ImportApplications(
                 rp.ImportApplicationsRequest(
                     school_code=school,

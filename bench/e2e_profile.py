@@ -106,7 +106,8 @@ def main() -> None:
         print(f"load average {os.getloadavg()[0]:.1f}; {waiting(c, dep)} messages wait for {args.worker}")
         handled, elapsed = handle_here(c, dep, args.messages, args.html)
         print(
-            f"in this process (no nameko): {handled} messages in {elapsed:.2f} s = {handled / elapsed:.1f}/s, "
+            f"in this process (no nameko): {handled} messages in {elapsed:.2f} s = "
+            f"{handled / elapsed:.1f}/s, "
             f"{elapsed / handled * 1000:.1f} ms each"
         )
         left = waiting(c, dep)
@@ -116,7 +117,8 @@ def main() -> None:
             time.sleep(0.2)
         took = time.perf_counter() - started
         print(
-            f"worker process (nameko, eventlet, tpool): {left} messages in {took:.2f} s = {left / took:.1f}/s "
+            f"worker process (nameko, eventlet, tpool): {left} messages in {took:.2f} s = "
+            f"{left / took:.1f}/s "
             f"(start-up included); load average {os.getloadavg()[0]:.1f}"
         )
         county.close()

@@ -190,11 +190,11 @@ def _cpu_seconds(pid: int) -> float:
 
 class Watchdog:
     """Messages waiting per worker; restarts a worker process that handled nothing for STUCK seconds
-    while its queues had messages (as a liveness probe would). A worker can hang for good under load: a handler thread
-    waits in its own eventlet hub for a wake-up that never comes (seen on zj-review-worker: every
-    tpool thread but one waiting for the handler lock, that one in hubs/hub.py run). The messages it
-    held are redelivered (kill -9) and the inbox drops what was already handled. Restarts are counted and
-    printed: they are a defect, not a feature."""
+    while its queues had messages (as a liveness probe would). A worker can hang for good under load:
+    a handler thread waits in its own eventlet hub for a wake-up that never comes (seen on
+    zj-review-worker: every tpool thread but one waiting for the handler lock, that one in
+    hubs/hub.py run). The messages it held are redelivered (kill -9) and the inbox drops what was
+    already handled. Restarts are counted and printed: they are a defect, not a feature."""
 
     STUCK = 20.0
 

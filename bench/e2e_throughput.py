@@ -12,8 +12,8 @@ throughput as a fraction of it). Targets: 10,000 students in under 60 s, >= 0.06
 
 --replicas: worker processes each for registration, review and dedup in production mode
 (e2e_systems.BUSY); --concurrency: handlers at once per worker process (XUEJI_WORKER_CONCURRENCY; 0,
-the default: each service's own). Also prints where the events wait every 5 s, and the CPU seconds each process
-used. bench/e2e_profile.py profiles one worker's handlers.
+the default: each service's own). Also prints where the events wait every 5 s, and the CPU seconds
+each process used. bench/e2e_profile.py profiles one worker's handlers.
 """
 
 from __future__ import annotations
@@ -57,8 +57,9 @@ def measure(
     pg = postgres_cpu() - pg_before
     share = machine / (busy_after[1] - busy_before[1])
     print(
-        f"  CPU seconds during the run: Xueji processes {ours:.0f} s ({ours / len(students) * 1000:.0f} ms per "
-        f"student), PostgreSQL {pg:.0f} s, the whole machine {machine:.0f} s ({share:.0%} busy); per process "
+        f"  CPU seconds during the run: Xueji processes {ours:.0f} s ({ours / len(students) * 1000:.0f} "
+        f"ms per student), PostgreSQL {pg:.0f} s, the whole machine {machine:.0f} s ({share:.0%} busy); "
+        "per process "
         f"{dict(sorted(cpu.items(), key=lambda kv: -kv[1]))}"
     )
     total = t.seconds(t.last_number)
@@ -158,9 +159,11 @@ def main() -> None:
         results["modes"][mode] = r
         target = TARGET_SECONDS_PER_10K * len(students) / 10_000
         print(
-            f"{mode:>10}: {r['worker_restarts']} hung workers restarted; {r['students_per_second']:8.1f} students/s; import {r['import_seconds']:.1f} s, "
+            f"{mode:>10}: {r['worker_restarts']} hung workers restarted; {r['students_per_second']:8.1f} "
+            f"students/s; import {r['import_seconds']:.1f} s, "
             f"first number {r['first_number_seconds']:.1f} s, last number {r['last_number_seconds']:.1f} s "
-            f"(target < {target:.0f} s: {'met' if r['complete'] and r['last_number_seconds'] < target else 'NOT met'}); "
+            f"(target < {target:.0f} s: "
+            f"{'met' if r['complete'] and r['last_number_seconds'] < target else 'NOT met'}); "
             f"raw read / end-to-end time {raw / r['last_number_seconds']:.4f}; "
             f"{r['students_per_second'] / floor['students_per_second']:.4f} x the floor's throughput"
         )

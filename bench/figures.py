@@ -73,7 +73,7 @@ def registration(out: str, _json) -> list[Figure]:
         )
     )
     if "large:" in out:
-        n, size, took = _find(rf"large: {NUM} rows, {NUM} MB file, imported in {NUM} s", out)
+        n, size, _took = _find(rf"large: {NUM} rows, {NUM} MB file, imported in {NUM} s", out)
         (peak,) = _find(rf"peak RSS of the importing process: {NUM} MB", out)
         rows.append(
             Figure(
@@ -161,8 +161,8 @@ def review(out: str, _json) -> list[Figure]:
 def national_query(out: str, _json) -> list[Figure]:
     rate, bare = _find(rf"= {NUM} records/s \(target >= 50,000\); bare COPY baseline {NUM} rows/s", out)
     (inserted,) = _find(rf"bulk load: {NUM} inserted", out)
-    e_rps, e50, e99 = _find(rf"echo: {NUM} calls/s, p50 {NUM} ms, p99 {NUM} ms", out)
-    l_rps, l50, l99 = _find(rf"lookup: {NUM} calls/s, p50 {NUM} ms, p99 {NUM} ms", out)
+    e_rps, _e50, e99 = _find(rf"echo: {NUM} calls/s, p50 {NUM} ms, p99 {NUM} ms", out)
+    l_rps, _l50, l99 = _find(rf"lookup: {NUM} calls/s, p50 {NUM} ms, p99 {NUM} ms", out)
     return [
         Figure(
             f"national-query: bulk load of {inserted:,.0f} records",
@@ -253,7 +253,7 @@ def e2e(out: str, data) -> list[Figure]:
 def accounts(out: str, _json) -> list[Figure]:
     (a50, a99) = _find(rf"argon2\s+n=\s*\d+\s+p50\s+{NUM} ms\s+p99\s+{NUM} ms", out)
     (s50, s99) = _find(rf"signin\s+n=\s*\d+\s+p50\s+{NUM} ms\s+p99\s+{NUM} ms", out)
-    (c50, c99) = _find(rf"signin x\d+\s+n=\s*\d+\s+p50\s+{NUM} ms\s+p99\s+{NUM} ms", out)
+    (_c50, c99) = _find(rf"signin x\d+\s+n=\s*\d+\s+p50\s+{NUM} ms\s+p99\s+{NUM} ms", out)
     return [
         Figure(
             "accounts: SignIn p99, sequential", s99, "ms", a99, "ms argon2 verify p99", "< 300 ms", s99 < 300

@@ -41,7 +41,8 @@ CREATE TABLE population (doc_hash char(64) PRIMARY KEY, name text NOT NULL, gend
 CREATE TABLE applications (id uuid PRIMARY KEY, school char(10) NOT NULL, doc_type char(1) NOT NULL,
                            doc_hash char(64), name text NOT NULL, form jsonb NOT NULL, state text NOT NULL,
                            version int NOT NULL);
-CREATE TABLE history (application_id uuid NOT NULL, state text NOT NULL, at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE history (application_id uuid NOT NULL, state text NOT NULL,
+                      at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE province_reservations (doc_type char(1), doc_hash char(64), application_id uuid NOT NULL,
                                     PRIMARY KEY (doc_type, doc_hash));
 CREATE TABLE national_reservations (doc_type char(1), doc_hash char(64), application_id uuid NOT NULL,
@@ -52,8 +53,9 @@ CREATE TABLE approvals (case_id uuid NOT NULL, level smallint NOT NULL, by_user 
                         at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE records (id uuid PRIMARY KEY, application_id uuid UNIQUE NOT NULL, number text UNIQUE NOT NULL,
                       number_kind char(1) NOT NULL);
-CREATE TABLE national_lookup (doc_type char(1), doc_hash char(64), record_id uuid NOT NULL, name text NOT NULL,
-                              school char(10) NOT NULL, number text NOT NULL, PRIMARY KEY (doc_type, doc_hash));
+CREATE TABLE national_lookup (doc_type char(1), doc_hash char(64), record_id uuid NOT NULL,
+                              name text NOT NULL, school char(10) NOT NULL, number text NOT NULL,
+                              PRIMARY KEY (doc_type, doc_hash));
 """
 
 

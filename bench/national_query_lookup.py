@@ -371,7 +371,8 @@ def main() -> None:
             rate, bare_rate = report.rows_total / elapsed, args.records / baseline
             print(
                 f"bulk load into national-query and the national dedup: {report.rows_inserted:,} records "
-                f"inserted, {holdings_count(dedup_url):,} holdings, {report.rows_failed} failed in {elapsed:.1f} s "
+                f"inserted, {holdings_count(dedup_url):,} holdings, {report.rows_failed} failed in "
+                f"{elapsed:.1f} s "
                 f"= {rate:,.0f} records/s (target >= 50,000); bare COPY baseline {bare_rate:,.0f} rows/s; "
                 f"ratio {rate / bare_rate:.2f}; national-query alone {args.records / alone:,.0f} records/s "
                 f"(both/alone {alone / elapsed:.2f})"

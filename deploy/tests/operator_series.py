@@ -48,7 +48,9 @@ def target_labels(endpoint: dict, pod: Pod) -> dict:
         if not match:
             continue
         value = re.sub(
-            r"\$\{?(\d+)\}?", lambda m: match.group(int(m.group(1))) or "", rule.get("replacement", "$1")
+            r"\$\{?(\d+)\}?",
+            lambda m, match=match: match.group(int(m.group(1))) or "",
+            rule.get("replacement", "$1"),
         )
         if value:
             labels[rule["targetLabel"]] = value

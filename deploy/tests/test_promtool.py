@@ -64,7 +64,7 @@ def grpc_pod(
     extra=(),
 ) -> Pod:
     g = {"grpc_service": f"xueji.v1.{svc.title()}", "grpc_method": method}
-    fast, le_slow = ("0+60x40", "0x40") if not slow else ("0x40", "0+60x40")
+    fast, _le_slow = ("0+60x40", "0x40") if not slow else ("0x40", "0+60x40")
     exposed = [
         ("xueji_grpc_server_started_total", g, "0+70x40" if errors else "0+60x40"),
         ("xueji_grpc_server_handled_total", {**g, "grpc_code": "OK"}, "0+60x40"),
@@ -186,7 +186,8 @@ EXPECTED_ALERTS = {
         alert(
             "XuejiWorkerDown",
             "review: no worker is up; its events wait in RabbitMQ",
-            "No worker pod of the service is scraped. Events are not lost (durable queues) but nothing reacts to them.",
+            "No worker pod of the service is scraped. Events are not lost (durable queues) but nothing "
+            "reacts to them.",
             namespace=NS,
             xueji_service="review",
         )
@@ -214,7 +215,8 @@ EXPECTED_ALERTS = {
         alert(
             "XuejiEventHandlingFailing",
             "registration: handling DedupCompleted keeps failing",
-            "Failed events are redelivered; a handler that always fails blocks the flow of those applications.",
+            "Failed events are redelivered; a handler that always fails blocks the flow of those "
+            "applications.",
             severity="warning",
             namespace=NS,
             xueji_service="registration",
@@ -225,7 +227,8 @@ EXPECTED_ALERTS = {
         alert(
             "XuejiTargetAbsent",
             "special-ed grpc: Prometheus scrapes no pod of it",
-            f"No `up` series for the special-ed grpc pods in {NS}: the Deployment has no pods or the ServiceMonitor"
+            f"No `up` series for the special-ed grpc pods in {NS}: the Deployment has no pods or the "
+            "ServiceMonitor"
             " does not select them.",
             namespace=NS,
             xueji_service="special-ed",

@@ -26,7 +26,8 @@ PANELS = [
                 "reqps",
                 [
                     (
-                        f"sum by (xueji_service, grpc_method) (rate(xueji_grpc_server_handled_total{{{SEL}}}[5m]))",
+                        "sum by (xueji_service, grpc_method) "
+                        f"(rate(xueji_grpc_server_handled_total{{{SEL}}}[5m]))",
                         "{{xueji_service}} {{grpc_method}}",
                     )
                 ],
@@ -36,7 +37,8 @@ PANELS = [
                 "reqps",
                 [
                     (
-                        f'sum by (xueji_service, grpc_code) (rate(xueji_grpc_server_handled_total{{{SEL}, grpc_code!="OK"}}[5m]))',
+                        f"sum by (xueji_service, grpc_code) (rate(xueji_grpc_server_handled_total{{{SEL}, "
+                        f'grpc_code!="OK"}}[5m]))',
                         "{{xueji_service}} {{grpc_code}}",
                     )
                 ],
@@ -46,7 +48,8 @@ PANELS = [
                 "percentunit",
                 [
                     (
-                        f'sum by (xueji_service) (rate(xueji_grpc_server_handled_total{{{SEL}, grpc_code=~"UNKNOWN|INTERNAL|UNAVAILABLE|DATA_LOSS|DEADLINE_EXCEEDED"}}[5m]))'
+                        f"sum by (xueji_service) (rate(xueji_grpc_server_handled_total{{{SEL}, "
+                        f'grpc_code=~"UNKNOWN|INTERNAL|UNAVAILABLE|DATA_LOSS|DEADLINE_EXCEEDED"}}[5m]))'
                         f" / sum by (xueji_service) (rate(xueji_grpc_server_handled_total{{{SEL}}}[5m]))",
                         "{{xueji_service}}",
                     )
@@ -57,7 +60,8 @@ PANELS = [
                 "s",
                 [
                     (
-                        f"histogram_quantile(0.95, sum by (xueji_service, grpc_method, le) (rate(xueji_grpc_server_handling_seconds_bucket{{{SEL}}}[5m])))",
+                        "histogram_quantile(0.95, sum by (xueji_service, grpc_method, le) "
+                        f"(rate(xueji_grpc_server_handling_seconds_bucket{{{SEL}}}[5m])))",
                         "{{xueji_service}} {{grpc_method}}",
                     )
                 ],
@@ -67,7 +71,8 @@ PANELS = [
                 "s",
                 [
                     (
-                        f"histogram_quantile(0.5, sum by (xueji_service, grpc_method, le) (rate(xueji_grpc_server_handling_seconds_bucket{{{SEL}}}[5m])))",
+                        "histogram_quantile(0.5, sum by (xueji_service, grpc_method, le) "
+                        f"(rate(xueji_grpc_server_handling_seconds_bucket{{{SEL}}}[5m])))",
                         "{{xueji_service}} {{grpc_method}}",
                     )
                 ],
@@ -77,7 +82,8 @@ PANELS = [
                 "short",
                 [
                     (
-                        f"sum by (xueji_service) (xueji_grpc_server_started_total{{{SEL}}}) - sum by (xueji_service) (xueji_grpc_server_handled_total{{{SEL}}})",
+                        f"sum by (xueji_service) (xueji_grpc_server_started_total{{{SEL}}}) - sum by "
+                        f"(xueji_service) (xueji_grpc_server_handled_total{{{SEL}}})",
                         "{{xueji_service}}",
                     )
                 ],
@@ -92,7 +98,8 @@ PANELS = [
                 "ops",
                 [
                     (
-                        f"sum by (xueji_service, event_type) (rate(xueji_events_published_total{{{SEL}}}[5m]))",
+                        "sum by (xueji_service, event_type) "
+                        f"(rate(xueji_events_published_total{{{SEL}}}[5m]))",
                         "{{xueji_service}} {{event_type}}",
                     )
                 ],
@@ -102,7 +109,8 @@ PANELS = [
                 "ops",
                 [
                     (
-                        f"sum by (xueji_service, event_type, result) (rate(xueji_events_consumed_total{{{SEL}}}[5m]))",
+                        "sum by (xueji_service, event_type, result) "
+                        f"(rate(xueji_events_consumed_total{{{SEL}}}[5m]))",
                         "{{xueji_service}} {{event_type}} {{result}}",
                     )
                 ],
@@ -138,7 +146,8 @@ PANELS = [
                         "{{kind}} {{outcome}}",
                     ),
                     (
-                        f'sum by (event_type) (rate(xueji_events_published_total{{{SEL}, event_type=~"DedupCompleted|ProblemRaised|ProblemResolved"}}[5m]))',
+                        f"sum by (event_type) (rate(xueji_events_published_total{{{SEL}, "
+                        f'event_type=~"DedupCompleted|ProblemRaised|ProblemResolved"}}[5m]))',
                         "events: {{event_type}}",
                     ),
                 ],
@@ -153,7 +162,9 @@ PANELS = [
                 "ops",
                 [
                     (
-                        f'sum by (event_type) (rate(xueji_events_published_total{{{SEL}, event_type=~"ApplicationSubmitted|RegistrationApproved|RegistrationReturned|StudentRecordCreated|ApplicationWithdrawn"}}[5m]))',
+                        f"sum by (event_type) (rate(xueji_events_published_total{{{SEL}, "
+                        'event_type=~"ApplicationSubmitted|RegistrationApproved|RegistrationReturned|'
+                        'StudentRecordCreated|ApplicationWithdrawn"}[5m]))',
                         "{{event_type}}",
                     )
                 ],

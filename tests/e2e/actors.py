@@ -383,7 +383,7 @@ class Province:
         )
 
     def report(self, app_id: str, revision: int = 1) -> None:
-        for attempt in range(5):  # refused as VERSION_CONFLICT when an event changed the case meanwhile
+        for _attempt in range(5):  # refused as VERSION_CONFLICT when an event changed the case meanwhile
             case = self.wait_case(app_id, C.REVIEW_CASE_STATE_AWAITING_REPORT, revision=revision)
             result = self.reports.ReportCases(
                 review_pb2.ReportCasesRequest(

@@ -165,10 +165,10 @@ def _start_chain(site: Site, persons: list) -> dict:
 
 def _finish_chain(site: Site, apps: dict) -> None:
     p = site.actor
-    for purpose, app_id in apps.items():
+    for app_id in apps.values():
         case = p.wait_case(app_id, review_pb2.REVIEW_CASE_STATE_AWAITING_SCHOOL_REVIEW, reviewable=True)
         _retry(
-            lambda: p.reviews.ApproveCase(
+            lambda app_id=app_id: p.reviews.ApproveCase(
                 review_pb2.ApproveCaseRequest(case_id=app_id), metadata=p.md(Role.SCHOOL_LEADER), timeout=10
             )
         )
@@ -181,20 +181,21 @@ def _finish_chain(site: Site, apps: dict) -> None:
         )
         assert [r.case_id for r in reported.reported] == [app_id], (case, reported)
         _retry(
-            lambda: p.reviews.ApproveCase(
+            lambda app_id=app_id: p.reviews.ApproveCase(
                 review_pb2.ApproveCaseRequest(case_id=app_id),
                 metadata=p.md(Role.DEPARTMENT_REGISTRAR),
                 timeout=10,
             )
         )
     for purpose, app_id in apps.items():
-        app, record = p.approved(app_id)
+        _app, record = p.approved(app_id)
         site.records[purpose] = record.record_id
         if purpose == "info":
             site.lookup = (site.lookup[0], record.national_student_number)
         else:
             site.groups[purpose] = wait_for(
-                lambda: p.record(record.record_id).problem_group_id, f"problem group of {record.record_id}"
+                lambda record=record: p.record(record.record_id).problem_group_id,
+                f"problem group of {record.record_id}",
             )
     special_ed = special_ed_pb2_grpc.SpecialEdStub(p.channel("special-ed"))
     md = p.md(Role.SCHOOL_REGISTRAR)

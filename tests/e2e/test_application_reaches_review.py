@@ -203,6 +203,6 @@ def test_processes_log_no_document_number_and_stop_gracefully(cluster):
     codes = {name: cluster.stop(name) for name in cluster.names()}
     assert codes == {name: 0 for name in cluster.names()}, codes  # SIGTERM: drained, exit 0
     logs = cluster.logs()
-    assert any("event handled" in text for text in logs.values())
-    for name, text in logs.items():
-        assert person.resident_id not in text, f"{name} logged a document number unmasked"
+    assert any("event handled" in log for log in logs.values())
+    for name, log in logs.items():
+        assert person.resident_id not in log, f"{name} logged a document number unmasked"

@@ -303,11 +303,11 @@ def test_metrics_endpoint_shows_per_method_counters(system, channel):
     pending_total(system, channel)
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     line = next(
-        l
-        for l in text.splitlines()
-        if l.startswith("xueji_grpc_server_handled_total{")
-        and 'grpc_method="GetPendingSummary"' in l
-        and 'grpc_code="OK"' in l
+        sample
+        for sample in text.splitlines()
+        if sample.startswith("xueji_grpc_server_handled_total{")
+        and 'grpc_method="GetPendingSummary"' in sample
+        and 'grpc_code="OK"' in sample
     )
     assert float(line.rsplit(" ", 1)[1]) >= 1
     assert (

@@ -74,7 +74,7 @@ def finish(fz, apps) -> None:
     """Drive each application to its record and check the invariants of the whole system."""
     for app_id, resident_id in apps:
         fz.approve_all_levels(app_id, RESIDENT)
-        app, record = fz.approved(app_id, timeout=60)
+        _app, record = fz.approved(app_id, timeout=60)
         assert record.national_student_number == "G" + resident_id
     c = fz.cluster
     for app_id, _ in apps:

@@ -90,7 +90,8 @@ def test_one_child_registered_in_two_provinces_has_one_national_group_whose_dele
     [winner] = [k for k in provinces if k != loser]
     lose, win = provinces[loser], provinces[winner]
 
-    # The loser's record first (an L number, a problem record of its failed authentication), then the winner's.
+    # The loser's record first (an L number, a problem record of its failed authentication), then the
+    # winner's.
     lose.approve_all_levels(apps[loser], RESIDENT)
     _, lost = lose.approved(apps[loser])
     wait_for(lambda: lose.record(lost.record_id).problem_record, "the loser's failed authentication flagged")

@@ -100,7 +100,8 @@ def ask(lookup, cluster, md, name: str, captcha: bool = True, **key) -> nq.Looku
 
 
 def assert_shows(result, person, record, shown_number: str) -> None:
-    """The manual's fields: 姓名, 全国学籍号, 身份证件号, 所在省份, 就读学段, 就读状态, 是否问题学籍, 最新学籍变动时间."""
+    """The manual's fields: 姓名, 全国学籍号, 身份证件号, 所在省份, 就读学段, 就读状态, 是否问题学籍,
+    最新学籍变动时间."""
     assert result.name == person.name
     assert result.national_student_number == record.national_student_number == "G" + person.resident_id
     assert result.document.type == common_pb2.DOCUMENT_TYPE_RESIDENT_ID

@@ -76,7 +76,7 @@ def test_the_disabled_student_becomes_a_candidate(zj, special_ed, disabled):
 
 
 def test_a_violation_is_a_field_error_and_writes_nothing(zj, special_ed, disabled):
-    person, record = disabled
+    _person, record = disabled
     attempts = [
         # 残疾证 without degree or certificate number
         (

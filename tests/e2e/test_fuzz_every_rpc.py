@@ -2,10 +2,10 @@
 
 Requests are built field by field from each method's input descriptor (strings long, empty, with
 NUL, LIKE wildcards, SQL, codes of real units; numbers at the int32/int64 edges; enum numbers the
-proto does not define; Timestamps beyond year 9999; page tokens of this request, of others, garbled and huge; random bytes),
-sent by callers of every role. Asserted for every answer: never UNKNOWN or INTERNAL (a handler
-crashed), no internal text in the message or its details (SQL, tracebacks, exception class
-names), and every service still SERVING afterwards. The seed is fixed, the count bounded
+proto does not define; Timestamps beyond year 9999; page tokens of this request, of others, garbled
+and huge; random bytes), sent by callers of every role. Asserted for every answer: never UNKNOWN
+or INTERNAL (a handler crashed), no internal text in the message or its details (SQL, tracebacks,
+exception class names), and every service still SERVING afterwards. The seed is fixed, the count bounded
 (PER_RPC requests per method), and the whole run stops after BUDGET_SECONDS.
 """
 

@@ -34,7 +34,7 @@ SERVICES = {
 def listening_addresses(port: int) -> set[str]:
     """The local addresses of the sockets listening on TCP `port` (Linux /proc/net/tcp, tcp6)."""
     found = set()
-    for table, size in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             local, state = line.split()[1], line.split()[3]
             address, _, hex_port = local.partition(":")

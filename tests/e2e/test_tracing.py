@@ -87,11 +87,11 @@ def traced(tmp_path_factory):
 @pytest.fixture(scope="module")
 def imported(traced):
     """The flow of one imported student, to its number; (application id, the application)."""
-    system, exporter, lines = traced
+    system, exporter, _lines = traced
     zj = Province(_Embedded(system))
     registrar_md = zj.md
     # the upload, and only it, comes with the caller's own request id
-    zj.md = lambda role, org=None, user="": registrar_md(role, org, user) + [("x-request-id", REQUEST_ID)]
+    zj.md = lambda role, org=None, user="": [*registrar_md(role, org, user), ("x-request-id", REQUEST_ID)]
     report = zj.import_rows(
         NON_PRIMARY, RESIDENT, [{**sample_form("resident"), **identity_form(RESIDENT, People().older())}]
     )

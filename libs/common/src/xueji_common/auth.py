@@ -14,10 +14,14 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import jwt
 
 from xueji_common.signing import KeySet, SigningKey
+
+if TYPE_CHECKING:
+    from xueji_common.orgunits import OrgTree
 
 ALGORITHM = "ES256"  # the only algorithm accepted: no HS256 shared secret, no "none"
 MINISTRY = "000000"
@@ -98,7 +102,12 @@ class TokenSigner:
         self.key, self.issuer, self.audience = key, issuer, audience
 
     def mint(
-        self, user_id: str, role: Role, org_unit: str, ttl_seconds: int = 15 * 60, extra: dict | None = None
+        self,
+        user_id: str,
+        role: Role,
+        org_unit: str,
+        ttl_seconds: int = 15 * 60,
+        extra: dict[str, Any] | None = None,
     ) -> str:
         now = int(time.time())
         claims = {
@@ -123,8 +132,9 @@ class TokenService:
     issuers: dict[str, TrustedIssuer]
     audience: str = "xueji"
     signer: TokenSigner | None = None
-    tree: object = None  # an OrgTree: checks that an issuer speaks for the token's unit
-    _verified: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    tree: OrgTree | None = None  # checks that an issuer speaks for the token's unit
+    # token -> (its principal, when it expires)
+    _verified: OrderedDict[str, tuple[Principal, int]] = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     CACHE_SIZE = 10_000

@@ -10,16 +10,20 @@ No framework imports.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from xueji_common.auth import MINISTRY, Principal, Role
 from xueji_common.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from xueji_common.orgunits import OrgTree
 
 
 def authorize(
     principal: Principal | None,
     roles: Iterable[Role] = (),
     *,
-    tree=None,
+    tree: OrgTree | None = None,
     unit: str | None = None,
     refusal: str = "",
     out_of_area: str = "",
@@ -29,6 +33,8 @@ def authorize(
     wording of a role / area refusal where the manual words it for this action."""
     principal = require_role(principal, roles, refusal)
     if unit is not None:
+        if tree is None:
+            raise TypeError("authorize: a unit is checked against the org tree, and none was given")
         require_jurisdiction(tree, principal, unit, out_of_area)
     return principal
 
@@ -45,7 +51,7 @@ def require_role(principal: Principal | None, roles: Iterable[Role] = (), refusa
     return principal
 
 
-def require_jurisdiction(tree, principal: Principal, unit_code: str, out_of_area: str = "") -> None:
+def require_jurisdiction(tree: OrgTree, principal: Principal, unit_code: str, out_of_area: str = "") -> None:
     """A caller acts on its own unit and the units below it; the system role of the nation on every
     unit, a province's system role (its services' identity) on that province only."""
     if principal.role == Role.SYSTEM and principal.org_unit == MINISTRY:

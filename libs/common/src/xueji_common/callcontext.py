@@ -5,7 +5,8 @@ interceptor), sent on to the services this one calls (grpcserver.client.ServiceC
 in the envelopes of the events it causes (messaging.envelope), so that every log line of one upload,
 in every service and worker, carries the same id. The user is the authenticated caller of the RPC,
 or for an event handler the user whose call started the flow. Both are plain context variables:
-reading them costs next to nothing, whether tracing is on or off (docs/OBSERVABILITY.md#request-ids-and-users).
+reading them costs next to nothing, whether tracing is on or off
+(docs/OBSERVABILITY.md#request-ids-and-users).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def clean_request_id(raw: str) -> str:
     return new_request_id()
 
 
-def bind(request_id: str, user: str = "") -> tuple[contextvars.Token, contextvars.Token]:
+def bind(request_id: str, user: str = "") -> tuple[contextvars.Token[str], contextvars.Token[str]]:
     return _request_id.set(request_id), _user.set(user)
 
 
@@ -56,7 +57,7 @@ def set_user(user: str) -> None:
     _user.set(user)
 
 
-def unbind(tokens: tuple[contextvars.Token, contextvars.Token]) -> None:
+def unbind(tokens: tuple[contextvars.Token[str], contextvars.Token[str]]) -> None:
     _request_id.reset(tokens[0])
     _user.reset(tokens[1])
 

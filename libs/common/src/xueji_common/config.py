@@ -12,8 +12,14 @@ import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from xueji_common.datakeys import DEV_DATA_KEY, DataKeyError, KeyRing
+
+if TYPE_CHECKING:  # imported where used: auth and signing need cryptography and jwt
+    from xueji_common.auth import TokenService
+    from xueji_common.orgunits import OrgTree
+    from xueji_common.signing import SigningKey
 
 DEV_SIGNING_KEY_FILE = "dev-signing-key.pem"  # in the data directory, embedded mode only
 DEV_HASH_KEY = "xueji-development-hash-key-not-for-production"
@@ -246,7 +252,7 @@ class Settings:
         except DataKeyError as exc:
             raise ConfigError(str(exc)) from None
 
-    def token_service(self, tree=None, sign: bool = False):
+    def token_service(self, tree: OrgTree | None = None, sign: bool = False) -> TokenService:
         """Verification with the trusted issuers' public keys. Embedded mode also trusts (and signs
         with) the development key of the data directory; in production only the accounts service
         (`sign`) holds a private key, from XUEJI_SIGNING_KEY_FILE."""
@@ -268,7 +274,7 @@ class Settings:
             issuers[self.token_issuer] = TrustedIssuer(self.token_issuer, StaticKeys(keys), units)
         return TokenService(issuers, self.token_audience, signer, tree)
 
-    def signing_keys(self):
+    def signing_keys(self) -> list[SigningKey]:
         """The issuer's keys, current first (what its JWKS serves)."""
         from xueji_common.signing import SigningKey
 
@@ -276,7 +282,7 @@ class Settings:
             return [SigningKey.load_or_create(self.data_dir / DEV_SIGNING_KEY_FILE)]
         return [SigningKey.load(p) for p in (self.signing_key_file, *self.signing_key_previous_files) if p]
 
-    def with_(self, **changes) -> Settings:
+    def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
 

@@ -10,8 +10,9 @@ purpose (e.g. "applications.document_number"): a ciphertext copied into another 
 The keyed hash (hashing.document_hash) stays the index: a ciphertext is random, never compared.
 
 The same ring seals the rare clear value an event must carry between services of one deployment
-(ProblemResolved's corrected number, a record's national student number): the associated data names the event field (`event_purpose`), so
-a sealed number opens only as that field; the key id inside lets a rotation in flight still open it.
+(ProblemResolved's corrected number, a record's national student number): the associated data
+names the event field (`event_purpose`), so a sealed number opens only as that field; the key id
+inside lets a rotation in flight still open it.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ STUDENT_NUMBER = event_purpose("StudentRecordSnapshot", "national_student_number
 
 
 class DataKeyError(ValueError):
-    """A key is malformed, or a ciphertext names a key the ring lacks or does not open (never carries data)."""
+    """A key is malformed, or a ciphertext names a key the ring lacks or does not open (never carries
+    data)."""
 
 
 def parse_key(text: str, variable: str = "XUEJI_DATA_KEY") -> tuple[str, bytes]:
@@ -76,7 +78,7 @@ def new_key_text(key_id: str) -> str:
 class KeyRing:
     current_id: str
     keys: dict[str, bytes] = field(repr=False)
-    _ciphers: dict = field(init=False, repr=False, compare=False)
+    _ciphers: dict[str, AESGCM] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:  # one AESGCM per key: building one costs more than sealing a number
         object.__setattr__(self, "_ciphers", {key_id: AESGCM(key) for key_id, key in self.keys.items()})

@@ -65,7 +65,9 @@ class PreconditionFailed(DomainError):
 
     status = "FAILED_PRECONDITION"
 
-    def __init__(self, message: str, violations: list[PreconditionViolation] | tuple = ()) -> None:
+    def __init__(
+        self, message: str, violations: list[PreconditionViolation] | tuple[PreconditionViolation, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.violations = list(violations)
 

@@ -84,7 +84,8 @@ def lookup_student_number(stored: str, *, supplied_number: str = "", supplied_do
 
 
 def is_sensitive(field: FieldDescriptor) -> bool:
-    """A document or national student number: a string field `number` or `*_number` (NOT_IDENTIFYING aside)."""
+    """A document or national student number: a string field `number` or `*_number`
+    (NOT_IDENTIFYING aside)."""
     return (
         field.type == FieldDescriptor.TYPE_STRING
         and field.name not in NOT_IDENTIFYING
@@ -92,7 +93,9 @@ def is_sensitive(field: FieldDescriptor) -> bool:
     )
 
 
-def sensitive_paths(descriptor: Descriptor, prefix: str = "", seen: frozenset = frozenset()) -> list[str]:
+def sensitive_paths(
+    descriptor: Descriptor, prefix: str = "", seen: frozenset[str] = frozenset()
+) -> list[str]:
     """The dotted paths of every sensitive field reachable from a message type (for tests and docs)."""
     paths = []
     for field in descriptor.fields:

@@ -218,20 +218,22 @@ class OrgTree:
             if unit.parent_code is None:
                 continue
             line = lines[code]
-            parent = units.get(unit.parent_code)
-            if parent is None:
+            parent_unit = units.get(unit.parent_code)
+            if parent_unit is None:
                 problem: str | None = f"unit {code}: parent {unit.parent_code} does not exist"
-            elif parent.level != unit.level - 1:
+            elif parent_unit.level != unit.level - 1:
                 problem = (
-                    f"{unit.level.word} {code} cannot sit under {parent.level.word}"
-                    f" {parent.code} (its parent must be a {OrgLevel(unit.level - 1).word})"
+                    f"{unit.level.word} {code} cannot sit under {parent_unit.level.word}"
+                    f" {parent_unit.code} (its parent must be a {OrgLevel(unit.level - 1).word})"
                 )
             else:
-                problem = _code_problem(unit, parent)
+                problem = _code_problem(unit, parent_unit)
             if problem:
                 raise OrgUnitError(problem, line=line, source=source)
-            if unit.is_school and not unit.division_code and parent is not None:
-                units[code] = OrgUnit(code, unit.name, unit.level, parent.code, parent.code, unit.stage)
+            if unit.is_school and not unit.division_code and parent_unit is not None:
+                units[code] = OrgUnit(
+                    code, unit.name, unit.level, parent_unit.code, parent_unit.code, unit.stage
+                )
         return cls(units.values())
 
     # -- lookups ---------------------------------------------------------------------------

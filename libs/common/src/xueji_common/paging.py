@@ -21,6 +21,8 @@ import binascii
 import hashlib
 from dataclasses import dataclass
 
+from google.protobuf.message import Message
+
 from xueji_common.errors import FieldViolation, InvalidArgument
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
@@ -33,14 +35,15 @@ PAGING_FIELDS = ("page_size", "page_token")
 INVALID_TOKEN = "分页标记无效或与本次查询条件不符，请从第一页重新查询"
 
 
-def binding(request) -> bytes:
+def binding(request: Message) -> bytes:
     """What a token of `request` is bound to: its type and every field but the paging ones."""
     query = type(request)()
     query.CopyFrom(request)
     for name in PAGING_FIELDS:
         if name in query.DESCRIPTOR.fields_by_name:
             query.ClearField(name)
-    return query.DESCRIPTOR.full_name.encode() + b"\n" + query.SerializeToString(deterministic=True)
+    bound: bytes = query.DESCRIPTOR.full_name.encode() + b"\n" + query.SerializeToString(deterministic=True)
+    return bound
 
 
 def _digest(bound: bytes, position: bytes) -> bytes:
@@ -78,7 +81,7 @@ def decode(token: str, bound: bytes) -> int:
     return position
 
 
-def position_of(request) -> int:
+def position_of(request: Message) -> int:
     """The position of `request`'s page_token; InvalidArgument naming page_token if it is not one."""
     try:
         return decode(request.page_token, binding(request))
@@ -102,7 +105,7 @@ class Page:
     bound: bytes = b""
 
     @classmethod
-    def of(cls, request, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> Page:
+    def of(cls, request: Message, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> Page:
         return cls(position_of(request), page_size(request.page_size, default, maximum), binding(request))
 
     def next_token(self, total: int) -> str:

@@ -85,12 +85,12 @@ class SigningKey:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
 
-    def public_jwk(self) -> dict:
+    def public_jwk(self) -> dict[str, str]:
         jwk = json.loads(ECAlgorithm.to_jwk(self.private_key.public_key()))
         return {**jwk, "kid": self.kid, "alg": "ES256", "use": "sig"}
 
 
-def jwks(keys: list[SigningKey]) -> dict:
+def jwks(keys: list[SigningKey]) -> dict[str, list[dict[str, str]]]:
     """The JWKS document of these keys (public parts only)."""
     return {"keys": [k.public_jwk() for k in keys]}
 
@@ -98,7 +98,7 @@ def jwks(keys: list[SigningKey]) -> dict:
 class KeySet:
     """Public keys of one issuer by kid."""
 
-    def key(self, kid: str):
+    def key(self, kid: str) -> ec.EllipticCurvePublicKey | None:
         raise NotImplementedError
 
 
@@ -106,9 +106,9 @@ class StaticKeys(KeySet):
     """Keys known in-process (the issuer's own keys; the embedded development key)."""
 
     def __init__(self, keys: list[SigningKey]) -> None:
-        self._keys = {k.kid: k.private_key.public_key() for k in keys}
+        self._keys: dict[str, ec.EllipticCurvePublicKey] = {k.kid: k.private_key.public_key() for k in keys}
 
-    def key(self, kid: str):
+    def key(self, kid: str) -> ec.EllipticCurvePublicKey | None:
         return self._keys.get(kid)
 
 
@@ -119,7 +119,7 @@ class JwksKeys(KeySet):
     def __init__(self, url: str, ttl: float = 300.0, min_refetch: float = 5.0, timeout: float = 5.0) -> None:
         self.url = url
         self._ttl, self._min_refetch, self._timeout = ttl, min_refetch, timeout
-        self._keys: dict[str, object] = {}
+        self._keys: dict[str, ec.EllipticCurvePublicKey] = {}
         self._fetched = float("-inf")
         self._lock = threading.Lock()
 
@@ -127,7 +127,7 @@ class JwksKeys(KeySet):
         age = time.monotonic() - self._fetched
         return age > self._ttl or (kid not in self._keys and age > self._min_refetch)
 
-    def key(self, kid: str):
+    def key(self, kid: str) -> ec.EllipticCurvePublicKey | None:
         if self._due(kid):
             with self._lock:
                 if self._due(kid):  # another thread may have fetched meanwhile
@@ -138,10 +138,12 @@ class JwksKeys(KeySet):
         try:
             with urllib.request.urlopen(self.url, timeout=self._timeout) as response:
                 document = json.load(response)
-            keys = {}
+            keys: dict[str, ec.EllipticCurvePublicKey] = {}
             for jwk in document.get("keys", []):
                 if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256" and jwk.get("kid"):
-                    keys[jwk["kid"]] = ECAlgorithm.from_jwk(json.dumps(jwk))
+                    key = ECAlgorithm.from_jwk(json.dumps(jwk))
+                    if isinstance(key, ec.EllipticCurvePublicKey):  # never a private key ("d") here
+                        keys[jwk["kid"]] = key
             self._keys = keys
         except Exception as exc:
             log.warning("jwks fetch failed", extra={"fields": {"url": self.url, "error": type(exc).__name__}})

@@ -21,25 +21,38 @@ Tests install an in-memory exporter with `install(service, exporter=...)` and `u
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # OpenTelemetry is imported only once tracing is on
+    import grpc
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
+    from opentelemetry.sdk.trace.sampling import Sampler, SamplingResult
+    from opentelemetry.trace import Link, SpanKind, Tracer, TraceState
+    from opentelemetry.util.types import Attributes
+    from sqlalchemy.engine import Engine
+
+    from xueji_common.config import Settings
 
 log = logging.getLogger(__name__)
 
-_provider = None  # the SDK TracerProvider while tracing is on
-_tracer = None
+_provider: TracerProvider | None = None  # the SDK TracerProvider while tracing is on
+_tracer: Tracer | None = None
 
 
 def enabled() -> bool:
     return _provider is not None
 
 
-def provider():
+def provider() -> TracerProvider | None:
     """The SDK TracerProvider while tracing is on (tests open spans of their own with it), else None."""
     return _provider
 
 
-def setup(settings, service: str) -> None:
+def setup(settings: Settings, service: str) -> None:
     """Tracing for this process as the settings say (XUEJI_OTLP_ENDPOINT, XUEJI_TRACE_SAMPLE_RATIO)."""
     if not settings.otlp_endpoint or enabled():
         return
@@ -65,7 +78,7 @@ MAX_QUEUED_SPANS = 16384
 EXPORT_EVERY_MS = 1000
 
 
-def install(service: str, *, exporter, sample_ratio: float = 1.0, batch: bool = True) -> None:
+def install(service: str, *, exporter: SpanExporter, sample_ratio: float = 1.0, batch: bool = True) -> None:
     """A provider exporting to `exporter` (see _sampler)."""
     global _provider, _tracer
     from opentelemetry import trace
@@ -87,7 +100,7 @@ def install(service: str, *, exporter, sample_ratio: float = 1.0, batch: bool = 
         trace.set_tracer_provider(provider)  # for libraries that trace by themselves (set once only)
 
 
-def _sampler(ratio: float):
+def _sampler(ratio: float) -> Sampler:
     """Parent-based: a span inside a trace follows its trace's decision, so that a trace is whole
     or absent. A new trace starts at a call or an event handled, kept at `ratio` (by trace id); a
     statement or an outgoing call outside any trace (the relay's polls, periodic jobs) starts none:
@@ -106,8 +119,15 @@ def _sampler(ratio: float):
             self._ratio = TraceIdRatioBased(ratio)
 
         def should_sample(
-            self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None
-        ):
+            self,
+            parent_context: Context | None,
+            trace_id: int,
+            name: str,
+            kind: SpanKind | None = None,
+            attributes: Attributes = None,
+            links: Sequence[Link] | None = None,
+            trace_state: TraceState | None = None,
+        ) -> SamplingResult:
             if kind == SpanKind.CLIENT:
                 return SamplingResult(Decision.DROP)
             return self._ratio.should_sample(
@@ -133,7 +153,7 @@ def flush() -> None:
         _provider.force_flush()
 
 
-def server_interceptors() -> list:
+def server_interceptors() -> list[grpc.ServerInterceptor]:
     """The gRPC server interceptor opening a span per call (none when off); health checks and
     reflection are not traced."""
     if not enabled():
@@ -144,7 +164,7 @@ def server_interceptors() -> list:
     return [server_interceptor(tracer_provider=_provider, filter_=filters.negate(quiet))]
 
 
-def traced_channel(channel):
+def traced_channel(channel: grpc.Channel) -> grpc.Channel:
     """`channel` with the client interceptor that sends the current trace to the peer (unchanged when off)."""
     if not enabled():
         return channel
@@ -154,7 +174,7 @@ def traced_channel(channel):
     return intercept_channel(channel, client_interceptor(tracer_provider=_provider))
 
 
-def instrument_engine(engine) -> None:
+def instrument_engine(engine: Engine) -> None:
     """A span per SQL statement of this engine (nothing when off). The instrumentor's public entry
     instruments one engine per process; embedded mode has one per service, so its EngineTracer is
     attached to each directly."""
@@ -191,9 +211,9 @@ def current_ids() -> tuple[str, str] | None:
 
 
 @contextmanager
-def consuming(traceparent: str, name: str, attributes: dict) -> Iterator[None]:
+def consuming(traceparent: str, name: str, attributes: Mapping[str, str]) -> Iterator[None]:
     """A CONSUMER span `name`, child of the publisher's `traceparent` (a new trace when empty)."""
-    if _provider is None:
+    if _tracer is None:  # set and unset with _provider
         yield
         return
     from opentelemetry import context, trace

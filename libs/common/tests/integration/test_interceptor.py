@@ -239,7 +239,8 @@ def test_an_empty_subject_is_unauthenticated(stub):
 
 
 def test_a_client_that_cancels_its_request_stream_is_not_an_unhandled_error(stub, caplog):
-    """Reflection clients (grpcurl, the test's descriptor database) hang up mid-stream: CANCELLED, no error log."""
+    """Reflection clients (grpcurl, the test's descriptor database) hang up mid-stream: CANCELLED, no
+    error log."""
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
     client, _ = stub
@@ -263,7 +264,7 @@ def test_a_client_that_cancels_its_request_stream_is_not_an_unhandled_error(stub
 
 
 def test_a_callers_request_id_is_kept_and_a_missing_one_made(stub, caplog):
-    client, metadata = stub
+    client, _metadata = stub
     caplog.set_level(logging.INFO, logger="xueji")
     seen = []
     handler = logging.Handler()
@@ -272,12 +273,12 @@ def test_a_callers_request_id_is_kept_and_a_missing_one_made(stub, caplog):
     person = bearer(client.tokens.mint("leader-1", Role.SCHOOL_LEADER, "1330102001"))
     try:
         client.ListSpecialEdStudents(
-            special_ed_pb2.ListSpecialEdStudentsRequest(), metadata=person + [("x-request-id", "req-abc")]
+            special_ed_pb2.ListSpecialEdStudentsRequest(), metadata=[*person, ("x-request-id", "req-abc")]
         )
         client.ListSpecialEdStudents(special_ed_pb2.ListSpecialEdStudentsRequest(), metadata=person)
         client.ListSpecialEdStudents(
             special_ed_pb2.ListSpecialEdStudentsRequest(),
-            metadata=person + [("x-request-id", "bad id\\u00e9" * 20)],
+            metadata=[*person, ("x-request-id", "bad id\\u00e9" * 20)],
         )
     finally:
         logging.getLogger("xueji.access").removeHandler(handler)

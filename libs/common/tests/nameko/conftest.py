@@ -1,8 +1,8 @@
 """The nameko worker in-process, against a real RabbitMQ vhost and a real PostgreSQL database.
 
 Patches the interpreter for eventlet before anything else of this suite is imported (nameko tests
-hang otherwise: docs/PLATFORM.md#nameko-eventlet-and-grpc). Run this directory as its own pytest invocation, never together with
-gRPC server tests:  .venv/bin/python -m pytest libs/common/tests/nameko -q
+hang otherwise: docs/PLATFORM.md#nameko-eventlet-and-grpc). Run this directory as its own pytest
+invocation, never together with gRPC server tests:  .venv/bin/python -m pytest libs/common/tests/nameko -q
 """
 
 from xueji_common.messaging import green
@@ -77,7 +77,8 @@ def store(pg_database):
 
 @pytest.fixture
 def start_worker(amqp_uri, store):
-    """start_worker(*subscriptions, concurrency=1, liveness=None) → a running in-process worker (build_service_class + ServiceRunner)."""
+    """start_worker(*subscriptions, concurrency=1, liveness=None) → a running in-process worker
+    (build_service_class + ServiceRunner)."""
     runners = []
 
     def start(*subscriptions: Subscription, concurrency: int = 1, liveness=None) -> Worker:

@@ -30,7 +30,7 @@ def test_a_role_not_allowed_is_refused_naming_the_roles_that_are():
     leader = Principal("l1", Role.SCHOOL_LEADER, SCHOOL)
     with pytest.raises(PermissionDenied, match="学校学籍管理员"):
         authorize(leader, (Role.SCHOOL_REGISTRAR,))
-    with pytest.raises(PermissionDenied, match="^只有学校学籍管理员可以上报$"):
+    with pytest.raises(PermissionDenied, match=r"^只有学校学籍管理员可以上报$"):
         authorize(leader, (Role.SCHOOL_REGISTRAR,), refusal="只有学校学籍管理员可以上报")
 
 
@@ -38,7 +38,7 @@ def test_a_unit_outside_the_callers_area_is_refused():
     tree = load_default_tree()
     with pytest.raises(PermissionDenied, match="超出本单位管辖范围"):
         authorize(REGISTRAR, (Role.SCHOOL_REGISTRAR,), tree=tree, unit="1320102001")
-    with pytest.raises(PermissionDenied, match="^elsewhere$"):
+    with pytest.raises(PermissionDenied, match=r"^elsewhere$"):
         authorize(REGISTRAR, tree=tree, unit="no-such-unit", out_of_area="elsewhere")
 
 

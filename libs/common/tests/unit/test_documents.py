@@ -419,7 +419,7 @@ def test_messages_speak_the_registrars_language():
     for number, words in cases.items():
         with pytest.raises(DocumentError, match=words):
             validate_document(T.RESIDENT_ID, number, today=TODAY)
-    with pytest.raises(DocumentError, match="^身份证件号不能为空$"):
+    with pytest.raises(DocumentError, match=r"^身份证件号不能为空$"):
         validate_document(T.PASSPORT, "  ")
 
 

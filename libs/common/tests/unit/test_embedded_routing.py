@@ -95,7 +95,7 @@ def test_provinces_are_chosen_by_key_or_code_and_default_to_every_province_of_th
     assert [p.key for p in choose(TREE)] == ["js", "zj"]
     assert [(p.key, p.code, p.name) for p in choose(TREE, "zj")] == [("zj", "330000", "浙江省")]
     assert [p.key for p in choose(TREE, "330000, js")] == ["zj", "js"]
-    with pytest.raises(ProvinceChoiceError, match="'bj'.*zj \\(330000 浙江省\\)"):
+    with pytest.raises(ProvinceChoiceError, match=r"'bj'.*zj \(330000 浙江省\)"):
         choose(TREE, "zj,bj")
 
 

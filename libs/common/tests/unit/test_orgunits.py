@@ -54,36 +54,36 @@ def test_level_labels_and_parsing():
     ("rows", "line", "fragment"),
     [
         # duplicate code (line 4 repeats line 3's code)
-        (GOOD_ROWS[:3] + ["330100,杭州市,city,330000,330100,"], 5, "duplicate code 330100"),
+        ([*GOOD_ROWS[:3], "330100,杭州市,city,330000,330100,"], 5, "duplicate code 330100"),
         # missing parent
-        (GOOD_ROWS[:3] + ["330205,江北区,county,330200,330205,"], 5, "parent 330200 does not exist"),
+        ([*GOOD_ROWS[:3], "330205,江北区,county,330200,330205,"], 5, "parent 330200 does not exist"),
         # school directly under a city
-        (GOOD_ROWS[:3] + ["1330100001,杭州市某小学,school,330100,330100,primary"], 5, "cannot sit under"),
+        ([*GOOD_ROWS[:3], "1330100001,杭州市某小学,school,330100,330100,primary"], 5, "cannot sit under"),
         # county directly under a province
-        (GOOD_ROWS[:2] + ["330102,上城区,county,330000,330102,"], 4, "cannot sit under"),
+        ([*GOOD_ROWS[:2], "330102,上城区,county,330000,330102,"], 4, "cannot sit under"),
         # bad school code (9 digits)
-        (GOOD_ROWS[:4] + ["133010200,杭州市上城区胜利小学,school,330102,330102,primary"], 6, "10 digits"),
+        ([*GOOD_ROWS[:4], "133010200,杭州市上城区胜利小学,school,330102,330102,primary"], 6, "10 digits"),
         # bad department code
-        (GOOD_ROWS[:2] + ["33A100,杭州市,city,330000,33A100,"], 4, "6-digit"),
+        ([*GOOD_ROWS[:2], "33A100,杭州市,city,330000,33A100,"], 4, "6-digit"),
         # city code not under its province
-        (GOOD_ROWS[:2] + ["320100,南京市,city,330000,320100,"], 4, "city code 320100"),
+        ([*GOOD_ROWS[:2], "320100,南京市,city,330000,320100,"], 4, "city code 320100"),
         # county code not under its city
-        (GOOD_ROWS[:3] + ["320102,玄武区,county,330100,320102,"], 5, "county code 320102"),
+        ([*GOOD_ROWS[:3], "320102,玄武区,county,330100,320102,"], 5, "county code 320102"),
         # school division code differs from its county
         (
-            GOOD_ROWS[:4] + ["1330102001,杭州市上城区胜利小学,school,330102,330106,primary"],
+            [*GOOD_ROWS[:4], "1330102001,杭州市上城区胜利小学,school,330102,330106,primary"],
             6,
             "division_code",
         ),
         # two roots
-        (GOOD_ROWS[:2] + ["999999,另一个部,ministry,,999999,"], 4, "second ministry root"),
+        ([*GOOD_ROWS[:2], "999999,另一个部,ministry,,999999,"], 4, "second ministry root"),
         # ministry with a parent
         (["000000,教育部,ministry,330000,000000,"], 2, "no parent_code"),
         # non-ministry without parent
-        (GOOD_ROWS[:1] + ["330000,浙江省,province,,330000,"], 3, "missing parent_code"),
+        ([*GOOD_ROWS[:1], "330000,浙江省,province,,330000,"], 3, "missing parent_code"),
         # unknown level and bad stage
-        (GOOD_ROWS[:1] + ["330000,浙江省,state,000000,330000,"], 3, "unknown level"),
-        (GOOD_ROWS[:4] + ["1330102001,杭州市上城区胜利小学,school,330102,330102,college"], 6, "stage"),
+        ([*GOOD_ROWS[:1], "330000,浙江省,state,000000,330000,"], 3, "unknown level"),
+        ([*GOOD_ROWS[:4], "1330102001,杭州市上城区胜利小学,school,330102,330102,college"], 6, "stage"),
     ],
 )
 def test_validation_errors_name_the_line(tmp_path, rows, line, fragment):
@@ -110,7 +110,7 @@ def test_from_rows_accepts_dicts_in_any_order():
     tree = OrgTree.from_rows(rows)
     assert len(tree) == len(GOOD_ROWS)
     assert tree.root.code == "000000"
-    bad = rows + [dict(rows[0])]
+    bad = [*rows, dict(rows[0])]
     with pytest.raises(OrgUnitError) as info:
         OrgTree.from_rows(bad)
     assert info.value.line == len(GOOD_ROWS) + 1

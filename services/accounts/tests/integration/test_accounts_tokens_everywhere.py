@@ -84,7 +84,7 @@ def _call(channel, method, request, metadata):
 
 @pytest.mark.parametrize("login", list(USERS))
 def test_a_signed_in_user_of_each_role_is_authenticated_by_every_service(whole, login):
-    system, channel, tokens = whole
+    _system, channel, tokens = whole
     for method, request in CALLS:
         try:
             _call(channel, method, request, bearer(tokens[login]))

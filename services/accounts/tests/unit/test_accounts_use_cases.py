@@ -73,7 +73,7 @@ def test_an_unknown_login_and_a_wrong_password_get_the_same_refusal(accounts):
 
 
 def test_five_failures_lock_the_account_and_only_the_right_password_learns_why(accounts):
-    service, uow = accounts
+    service, _uow = accounts
     ready(accounts, "t.locked")
     for _ in range(5):
         refusal(signin.sign_in, service, "t.locked", "Wrong.Password-1", "x")
@@ -84,7 +84,7 @@ def test_five_failures_lock_the_account_and_only_the_right_password_learns_why(a
 
 
 def test_a_refresh_token_is_spent_on_use_and_its_reuse_revokes_the_sign_in(accounts):
-    service, uow = accounts
+    service, _uow = accounts
     first = signin.sign_in(service, ready(accounts), NEW, "x")
     second = signin.refresh(service, first.refresh_token)
     assert "已被使用过" in refusal(signin.refresh, service, first.refresh_token)

@@ -130,19 +130,18 @@ def test_a_submission_and_its_dedup_result_handled_at_once_by_two_workers_meet(r
     """Two workers: the result must not be parked after the submission looked for it (lost gate)."""
     import threading
 
+    def submit(barrier, app):
+        barrier.wait()
+        review.submit(category="hmt_foreign", application_id=app)
+
+    def dedup(barrier, app):
+        barrier.wait()
+        review.dedup(app, passed=True)
+
     for i in range(15):
         app = f"race-{i}"
         barrier = threading.Barrier(2)
-
-        def submit():
-            barrier.wait()
-            review.submit(category="hmt_foreign", application_id=app)
-
-        def dedup():
-            barrier.wait()
-            review.dedup(app, passed=True)
-
-        threads = [threading.Thread(target=submit), threading.Thread(target=dedup)]
+        threads = [threading.Thread(target=work, args=(barrier, app)) for work in (submit, dedup)]
         for t in threads:
             t.start()
         for t in threads:

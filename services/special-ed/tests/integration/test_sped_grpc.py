@@ -192,7 +192,7 @@ def test_an_update_changes_only_the_masked_fields_and_needs_a_mask(runtime, stub
     )
     for paths in ([], ["record_id"], ["degree", "version"]):
         error = refused(
-            lambda: stub.UpdateSpecialEdInfo(
+            lambda paths=paths: stub.UpdateSpecialEdInfo(
                 se.UpdateSpecialEdInfoRequest(
                     info=other, update_mask=FieldMask(paths=paths), expected_version=2
                 ),

@@ -93,7 +93,10 @@ def test_candidates_are_the_callers_schools_disabled_enrolled_students_without_i
         student("r4", "hearing", enrolled=False),
         student("r5", "hearing", name="李四"),
     )
-    listed = lambda prefix="": handlers.list_candidates(uow, REGISTRAR, TREE, "", prefix, PAGE)
+
+    def listed(prefix=""):
+        return handlers.list_candidates(uow, REGISTRAR, TREE, "", prefix, PAGE)
+
     assert [s.record_id for s in listed()[0]] == ["r1", "r5"]  # by name
     assert [s.record_id for s in listed(" 李 ")[0]] == ["r5"]
     create(uow)

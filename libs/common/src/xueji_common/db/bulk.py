@@ -15,7 +15,8 @@ shared values are converted once and each row is its own tuple plus theirs.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -31,13 +32,14 @@ from sqlalchemy import (
     Table,
     insert,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import Column, ScalarElementColumnDefault
 
 from xueji_common.db.encrypted import EncryptedJSON, bind_value, is_encrypted_column
 
 
-def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     if not rows:
         return
     if session.get_bind().dialect.name != "postgresql":
@@ -49,7 +51,11 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
 
 
 def insert_shared(
-    session: Session, table: Table, shared: dict, names: Sequence[str], rows: Sequence[tuple]
+    session: Session,
+    table: Table,
+    shared: Mapping[str, Any],
+    names: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
 ) -> None:
     if not rows:
         return
@@ -70,13 +76,17 @@ def insert_shared(
     )
 
 
-def _is_json(column) -> bool:
+def _is_json(column: Column[Any]) -> bool:
     return isinstance(column.type, (JSON, EncryptedJSON))
 
 
 def _joined(
-    rows: Sequence[tuple], fixed: tuple, json_at: list[int], encrypted: list, dialect
-) -> Iterable[tuple]:
+    rows: Sequence[tuple[Any, ...]],
+    fixed: tuple[Any, ...],
+    json_at: list[int],
+    encrypted: list[tuple[int, Column[Any]]],
+    dialect: Dialect,
+) -> Iterable[Sequence[Any]]:
     if not json_at and not encrypted:
         for row in rows:
             yield row + fixed
@@ -93,12 +103,14 @@ def _joined(
         yield values
 
 
-def copy_tuples(session: Session, table: Table, names: Sequence[str], rows: Iterable[tuple]) -> None:
+def copy_tuples(session: Session, table: Table, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """PostgreSQL only: COPY ready tuples (values in `names` order, JSON already serialised).
 
     Rows with binary data (an outbox's envelopes) travel in COPY's binary format: in the text format
     every byte would be written as two hex digits and read back by the server."""
     raw = session.connection().connection.driver_connection
+    if raw is None:  # a session's live connection always has its driver's
+        raise RuntimeError("COPY needs the session's psycopg connection")
     types = _binary_types([table.c[name] for name in names])
     statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN" + (" (FORMAT BINARY)" if types else "")
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
@@ -119,7 +131,7 @@ _BINARY_NAMES = [
 ]
 
 
-def _binary_types(columns: list) -> list[str] | None:
+def _binary_types(columns: list[Column[Any]]) -> list[str] | None:
     """The PostgreSQL types to COPY `columns` in the binary format, or None to keep the text format
     (no binary column to gain from, or a type without a plain binary form here: JSON, numeric...)."""
     if not any(isinstance(c.type, LargeBinary) for c in columns):
@@ -136,14 +148,17 @@ def _binary_types(columns: list) -> list[str] | None:
     return names
 
 
-def _copied_columns(table: Table, sample: dict) -> list:
+def _copied_columns(table: Table, sample: Mapping[str, Any]) -> list[Column[Any]]:
     """The columns a row gives, plus those with a scalar Python default (as an INSERT would fill)."""
     return [c for c in table.columns if c.name in sample or (c.default is not None and c.default.is_scalar)]
 
 
-def _values(columns: list, rows: Sequence[dict], dialect) -> Iterable[list]:
+def _values(
+    columns: list[Column[Any]], rows: Sequence[Mapping[str, Any]], dialect: Dialect
+) -> Iterable[list[Any]]:
     names = [c.name for c in columns]
-    defaults = {c.name: c.default.arg for c in columns if c.default is not None and c.default.is_scalar}
+    # a default with is_scalar set is a ScalarElementColumnDefault
+    defaults = {c.name: c.default.arg for c in columns if isinstance(c.default, ScalarElementColumnDefault)}
     json_at = [i for i, c in enumerate(columns) if _is_json(c)]
     encrypted = [(i, c) for i, c in enumerate(columns) if is_encrypted_column(c)]
     for row in rows:
@@ -158,8 +173,8 @@ def _values(columns: list, rows: Sequence[dict], dialect) -> Iterable[list]:
 
 def drop_indexes(conn: Connection, table: str = "national_records") -> list[str]:
     """PostgreSQL, for a first bulk load into an empty table (COPY, then each index built once, sorted,
-    instead of row by row). Drops every index of the table, those of its primary key and unique constraints included;
-    returns the statements that build them again, as they were (constraints first)."""
+    instead of row by row). Drops every index of the table, those of its primary key and unique
+    constraints included; returns the statements that build them again, as they were (constraints first)."""
     constraints = conn.exec_driver_sql(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
         f"WHERE conrelid = '{table}'::regclass AND contype IN ('p', 'u') ORDER BY contype, conname"

@@ -10,9 +10,11 @@ number in clear. Bulk COPY (db.bulk) applies the same conversion (`bind_value`).
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import JSON, String
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.sql.schema import Column
 from sqlalchemy.types import TypeDecorator
 
 from xueji_common.datakeys import DataKeyError, KeyRing
@@ -34,7 +36,7 @@ def bind_hash_key(engine: Engine, key: str) -> None:
 
 
 def hash_key_of(dialect: Dialect) -> str:
-    key = getattr(dialect, _HASH_ATTRIBUTE, None)
+    key: str | None = getattr(dialect, _HASH_ATTRIBUTE, None)
     if not key:
         raise DataKeyError(
             "no hash key bound to this database engine (xueji_common.db.encrypted.bind_hash_key)"
@@ -43,7 +45,7 @@ def hash_key_of(dialect: Dialect) -> str:
 
 
 def keyring_of(dialect: Dialect) -> KeyRing:
-    ring = getattr(dialect, _ATTRIBUTE, None)
+    ring: KeyRing | None = getattr(dialect, _ATTRIBUTE, None)
     if ring is None:
         raise DataKeyError(
             "no data key bound to this database engine (xueji_common.db.encrypted.bind_keyring)"
@@ -51,7 +53,7 @@ def keyring_of(dialect: Dialect) -> KeyRing:
     return ring
 
 
-class EncryptedString(TypeDecorator):
+class EncryptedString(TypeDecorator[str]):
     """A short text (a document number) stored as its ciphertext; '' and NULL stay as they are."""
 
     impl = String
@@ -61,18 +63,18 @@ class EncryptedString(TypeDecorator):
         super().__init__(length)
         self.purpose = purpose
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
         return keyring_of(dialect).encrypt(value, self.purpose)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
         return keyring_of(dialect).decrypt(value, self.purpose)
 
 
-class EncryptedJSON(TypeDecorator):
+class EncryptedJSON(TypeDecorator[Any]):
     """A JSON document stored as {"enc": ciphertext of its JSON text}; NULL stays NULL. The column
     stays JSON (no type change for existing databases; the migration rewrites the values)."""
 
@@ -83,13 +85,13 @@ class EncryptedJSON(TypeDecorator):
         super().__init__()
         self.purpose = purpose
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Any | None, dialect: Dialect) -> dict[str, str] | None:
         if value is None:
             return None
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         return {ENVELOPE: keyring_of(dialect).encrypt(text, self.purpose)}
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> Any | None:
         if value is None:
             return None
         if not (isinstance(value, dict) and set(value) == {ENVELOPE}):
@@ -97,12 +99,12 @@ class EncryptedJSON(TypeDecorator):
         return json.loads(keyring_of(dialect).decrypt(value[ENVELOPE], self.purpose))
 
 
-def is_encrypted_column(column) -> bool:
+def is_encrypted_column(column: Column[Any]) -> bool:
     return isinstance(column.type, (EncryptedString, EncryptedJSON))
 
 
-def bind_value(column, value, dialect):
+def bind_value(column: Column[Any], value: Any, dialect: Dialect) -> Any:
     """The value as an INSERT would store it in `column` (ciphertext for the encrypted types)."""
-    if is_encrypted_column(column):
+    if isinstance(column.type, (EncryptedString, EncryptedJSON)):  # is_encrypted_column
         return column.type.process_bind_param(value, dialect)
     return value

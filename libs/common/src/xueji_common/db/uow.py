@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import insert, text
+from sqlalchemy import Table, insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +18,9 @@ from xueji_common.db.bulk import insert_rows, insert_shared
 from xueji_common.db.engine import now
 from xueji_common.messaging.envelope import new_envelope
 from xueji_common.messaging.outbox_listener import NOTIFY_SQL
+
+# What publish_many takes: (event, aggregate id) or (event, aggregate id, traceparent to continue).
+EventToPublish = tuple[Message, str] | tuple[Message, str, str]
 
 
 class AlreadyHandled(Exception):
@@ -47,12 +50,14 @@ class SqlAlchemyUnitOfWork:
     events together and then wakes the relay.
     """
 
+    session: Session  # the open transaction's, from __enter__ on
+
     def __init__(
         self,
-        session_factory: sessionmaker,
+        session_factory: sessionmaker[Session],
         producer: str,
-        outbox_table,
-        inbox_table,
+        outbox_table: Table,
+        inbox_table: Table,
         on_commit: Callable[[], None] | None = None,
     ) -> None:
         self._session_factory = session_factory
@@ -61,15 +66,14 @@ class SqlAlchemyUnitOfWork:
         self._inbox = inbox_table
         self._on_commit = on_commit
         self._published = 0
-        self.session: Session | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         self.session = self._session_factory()
         self._published = 0
         self._open(self.session)
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.rollback()
         self.session.close()
 
@@ -77,7 +81,7 @@ class SqlAlchemyUnitOfWork:
         """Subclasses create their repositories here."""
 
     def commit(self) -> None:
-        if self._published and self.session.bind.dialect.name == "postgresql":
+        if self._published and self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text(NOTIFY_SQL))  # wakes the relays listening (at commit)
         self.session.commit()
         if self._published and self._on_commit:
@@ -92,9 +96,9 @@ class SqlAlchemyUnitOfWork:
         row = self._outbox_row(event, aggregate_id, correlation_id)
         self.session.execute(insert(self._outbox).values(**row))
         self._published += 1
-        return row["event_id"]
+        return str(row["event_id"])
 
-    def publish_many(self, events: Iterable[tuple]) -> int:
+    def publish_many(self, events: Iterable[EventToPublish]) -> int:
         """Write many (event, aggregate_id) pairs to the outbox in one statement (batch use cases: COPY
         on PostgreSQL, executemany elsewhere, instead of one statement per event); returns how many.
         A third element, when given and not empty, is the traceparent the event continues instead of
@@ -132,7 +136,7 @@ class SqlAlchemyUnitOfWork:
         at: dt.datetime | None = None,
         occurred: Timestamp | None = None,
         traceparent: str = "",
-    ) -> dict:
+    ) -> dict[str, Any]:
         envelope = new_envelope(
             event,
             producer=self.producer,
@@ -159,7 +163,7 @@ class SqlAlchemyUnitOfWork:
         PostgreSQL: a transaction-level advisory lock. SQLite needs none: a transaction holds the
         database's write lock from its first statement (BEGIN IMMEDIATE, see engine.py).
         """
-        if self.session.bind.dialect.name == "postgresql":
+        if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(
                 text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
             )
@@ -172,7 +176,7 @@ class SqlAlchemyUnitOfWork:
         transaction and then skips it), and a crash before commit leaves no trace. One statement,
         one round trip: ON CONFLICT DO NOTHING RETURNING tells a new claim from a redelivery.
         """
-        dialect_insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        dialect_insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         claimed = self.session.execute(
             dialect_insert(self._inbox)
             .values(event_id=event_id, consumer=consumer, event_type=event_type, handled_at=now())

@@ -27,7 +27,8 @@ class DocumentError(ValueError):
     def __str__(self) -> str:
         return self.message
 
-    def __reduce__(self):  # keep it picklable: it may cross process boundaries
+    def __reduce__(self) -> tuple[type[DocumentError], tuple[str, str, str]]:
+        # keep it picklable: it may cross process boundaries
         return type(self), (self.field, self.rule, self.message)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from typing import Any
 
 from .model import NUMBER, DocumentError, DocumentType, Gender, ValidDocument, category_of
 from .text import check_character, normalize_document_number, resident_id_check_digit
@@ -38,7 +39,7 @@ def validate_document(
     return _VALIDATORS[doc_type._value_](text, today)  # by code: an enum member hashes in Python
 
 
-def _doc(doc_type: DocumentType, number: str, form: str, **derived) -> ValidDocument:
+def _doc(doc_type: DocumentType, number: str, form: str, **derived: Any) -> ValidDocument:
     return ValidDocument(doc_type, number, _CATEGORIES[doc_type._value_], form=form, **derived)
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
+from collections.abc import Mapping
+from typing import Any, Protocol, TypeVar
 
 from google.protobuf import json_format
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from xueji.v1 import common_pb2
@@ -30,15 +34,27 @@ def timestamp(value: dt.datetime | None) -> Timestamp:
     return ts
 
 
-def message_to_dict(message) -> dict:
+_M = TypeVar("_M", bound=Message)
+
+
+class ProtoEnum(Protocol):
+    """A generated protobuf enum (its EnumTypeWrapper)."""
+
+    def Value(self, name: str) -> int: ...
+
+
+def message_to_dict(message: Message) -> dict[str, Any]:
     """A message as a JSON-able dict (camelCase keys), to store a form as entered."""
-    return json_format.MessageToDict(message)
+    values: dict[str, Any] = json_format.MessageToDict(message)
+    return values
 
 
-def dict_to_message(values: dict, message):
-    return json_format.ParseDict(values, message, ignore_unknown_fields=True)
+def dict_to_message(values: Mapping[str, Any], message: _M) -> _M:
+    parsed: _M = json_format.ParseDict(values, message, ignore_unknown_fields=True)
+    return parsed
 
 
-def enum_by_suffix(enum_type, prefix: str, member) -> int:
-    """Domain enum → protobuf enum number by name: (ApplicationState, "APPLICATION_STATE_", X.AWAITING_DEDUP)."""
+def enum_by_suffix(enum_type: ProtoEnum, prefix: str, member: enum.Enum) -> int:
+    """Domain enum → protobuf enum number by name:
+    (ApplicationState, "APPLICATION_STATE_", X.AWAITING_DEDUP)."""
     return enum_type.Value(prefix + member.name)

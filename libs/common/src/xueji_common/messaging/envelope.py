@@ -8,7 +8,7 @@ An envelope carries, besides its event, the context of the code that published i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from google.protobuf.message import Message
@@ -27,8 +27,9 @@ class UnknownEvent(Exception):
 ROTATION_CORRELATION_PREFIX = "rehash:"
 
 
-def event_type(message_or_class) -> str:
-    return message_or_class.DESCRIPTOR.name
+def event_type(message_or_class: Message | type[Message]) -> str:
+    name: str = message_or_class.DESCRIPTOR.name
+    return name
 
 
 def new_envelope(
@@ -75,7 +76,9 @@ def context_tail() -> bytes:
 
 
 @contextmanager
-def restored_context(envelope: events_pb2.EventEnvelope, span_name: str, attributes: dict) -> Iterator[None]:
+def restored_context(
+    envelope: events_pb2.EventEnvelope, span_name: str, attributes: Mapping[str, str]
+) -> Iterator[None]:
     """Run the consumer of `envelope` in its publisher's context: the same request id and user,
     and (tracing on) a span `span_name` continuing the publisher's trace."""
     # An event from code outside any request (a periodic job) starts one here.

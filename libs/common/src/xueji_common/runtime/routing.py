@@ -27,7 +27,8 @@ from xueji_common.grpcserver.server import GrpcBinding
 from xueji_common.orgunits import OrgTree
 
 UNIT_FIELDS = ("school_code", "org_unit_code", "department_code")
-# Bound by every dedup runtime, but the register (基础数据库) is the nation's: its own deployment in production.
+# Bound by every dedup runtime, but the register (基础数据库) is the nation's: its own deployment in
+# production.
 NATIONAL_ONLY = frozenset({"xueji.v1.PopulationRegister"})
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from xueji_common.auth import Role, role_fits_unit
 from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common.orgunits import OrgTree
 
 MAX_FAILURES = 5  # failed sign-ins in a row before a lock
 FIRST_LOCK = dt.timedelta(minutes=15)  # doubled at each further lock
@@ -67,9 +68,13 @@ def check_login_name(login_name: str, field: str = "login_name") -> str:
 
 
 def check_role_fits(
-    tree, role: Role | None, org_unit: str, role_field: str = "role", unit_field: str = "org_unit_code"
-) -> None:
-    """School roles at a school, department roles at a department (教育部、省、地市、区县)."""
+    tree: OrgTree,
+    role: Role | None,
+    org_unit: str,
+    role_field: str = "role",
+    unit_field: str = "org_unit_code",
+) -> Role:
+    """School roles at a school, department roles at a department (教育部、省、地市、区县); the role."""
     if role is None or role not in USER_ROLES:
         raise InvalidArgument(FieldViolation(role_field, "请选择用户角色（系统角色只用于服务身份）"))
     if org_unit not in tree:
@@ -83,3 +88,4 @@ def check_role_fits(
                 f"角色（{role.label_zh}）只能属于{where}，与机构 {unit.name}（{unit.level.label_zh}）不符",
             )
         )
+    return role

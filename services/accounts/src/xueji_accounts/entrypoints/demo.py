@@ -51,7 +51,8 @@ def seed_demo_accounts(runtime) -> None:
     print(
         f"""
 演示账号已创建 (demo accounts created; shown once):
-  administrator: admin   password: {password}   (change it at first sign-in: .venv/bin/xueji login --user admin)
+  administrator: admin   password: {password}   (change it at first sign-in: \
+.venv/bin/xueji login --user admin)
   other accounts (no password yet; set one with .venv/bin/xueji-accounts reset-password LOGIN):
   {logins}
 """,

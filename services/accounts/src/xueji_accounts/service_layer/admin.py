@@ -5,14 +5,17 @@ checks its caller first (xueji_common.authz)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from xueji_accounts.domain import passwords
 from xueji_accounts.domain.model import User, UserState, check_login_name, check_role_fits
-from xueji_accounts.service_layer.context import Accounts, Page
+from xueji_accounts.service_layer.context import Accounts
+from xueji_accounts.service_layer.unit_of_work import AccountsUoW
 from xueji_common.auth import Principal, Role
 from xueji_common.authz import authorize
 from xueji_common.db.engine import now
 from xueji_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PreconditionFailed
+from xueji_common.paging import Page
 
 ADMINS = (Role.USER_ADMIN,)
 
@@ -27,7 +30,7 @@ def _within(accounts: Accounts, admin: Principal, unit: str) -> None:
     )
 
 
-def _managed(accounts: Accounts, uow, admin: Principal, login_name: str) -> User:
+def _managed(accounts: Accounts, uow: AccountsUoW, admin: Principal, login_name: str) -> User:
     user = uow.repo.user(login_name.strip().lower(), for_update=True) if login_name.strip() else None
     if user is None:
         raise NotFound(f"未找到用户 {login_name}")
@@ -56,7 +59,7 @@ def create_user(
     if admin is not None:
         authorize(admin, ADMINS)
     name, display = check_login_name(login_name), _display(display_name)
-    check_role_fits(accounts.tree, role, org_unit)
+    role = check_role_fits(accounts.tree, role, org_unit)
     if admin is not None:
         _within(accounts, admin, org_unit)
     password = password or passwords.temporary()
@@ -91,7 +94,7 @@ def create_user(
 UPDATABLE = ("display_name", "role", "org_unit")
 
 
-def update_user(accounts: Accounts, admin: Principal, login_name: str, changes: dict) -> User:
+def update_user(accounts: Accounts, admin: Principal, login_name: str, changes: dict[str, Any]) -> User:
     """Changes the fields in `changes` (keys of UPDATABLE, the update_mask's); the others stay."""
     authorize(admin, ADMINS)
     with accounts.uow() as uow:
@@ -189,7 +192,7 @@ def list_users(
 
 def list_attempts(
     accounts: Accounts, admin: Principal, login_name: str, page: Page
-) -> tuple[list[dict], int]:
+) -> tuple[list[dict[str, Any]], int]:
     """Attempts on the logins of the caller's jurisdiction; at the root of the tree also those
     naming no known login (someone guessing)."""
     units = _units(accounts, admin, "")
@@ -199,7 +202,9 @@ def list_attempts(
         return uow.repo.list_attempts(units, login_name.strip().lower(), page.offset, page.size)
 
 
-def list_changes(accounts: Accounts, admin: Principal, login_name: str, page: Page) -> tuple[list[dict], int]:
+def list_changes(
+    accounts: Accounts, admin: Principal, login_name: str, page: Page
+) -> tuple[list[dict[str, Any]], int]:
     with accounts.uow() as uow:
         return uow.repo.list_changes(
             _units(accounts, admin, ""), login_name.strip().lower(), page.offset, page.size

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from xueji_accounts.domain import passwords
 from xueji_accounts.domain.model import User, UserState, normalise_login
 from xueji_accounts.service_layer.context import Accounts
+from xueji_accounts.service_layer.unit_of_work import AccountsUoW
 from xueji_common.auth import Role
 from xueji_common.db.engine import now
 from xueji_common.errors import FieldViolation, InvalidArgument, PreconditionFailed, Unauthenticated
@@ -54,13 +55,15 @@ def _refusal(user: User | None, ok: bool, at: dt.datetime) -> tuple[str, Excepti
         return "disabled", Unauthenticated("账号已停用，请联系本单位用户管理员")
     if user.state is UserState.LOCKED:
         return "locked", Unauthenticated("账号已被管理员锁定，请联系本单位用户管理员")
-    if user.locked_at(at):
+    if user.locked_until is not None and user.locked_at(at):  # LOCKED by an administrator: above
         until = user.locked_until.astimezone(BEIJING).strftime("%H:%M")
         return "locked", Unauthenticated(f"登录失败次数过多，账号已锁定，请于 {until}（北京时间）后再试")
     return "succeeded", None
 
 
-def _check_password(accounts: Accounts, uow, login_name: str, password: str, source: str, at: dt.datetime):
+def _check_password(
+    accounts: Accounts, uow: AccountsUoW, login_name: str, password: str, source: str, at: dt.datetime
+) -> tuple[User | None, str, Exception | None]:
     """The user when the password is right and the account may sign in; records the attempt and
     counts a failure otherwise. Returns (user, outcome, error)."""
     user = uow.repo.user(login_name, for_update=True) if login_name else None
@@ -68,7 +71,7 @@ def _check_password(accounts: Accounts, uow, login_name: str, password: str, sou
     outcome, error = _refusal(user, ok, at)
     if user is not None and outcome == "bad_password":
         uow.repo.save_user(user.failed(at))
-    if error is None and accounts.hasher.needs_rehash(user.password_hash):
+    if error is None and user is not None and accounts.hasher.needs_rehash(user.password_hash):
         user = replace(user, password_hash=accounts.hasher.hash(password))
         uow.repo.save_user(user)
     return user, outcome, error
@@ -78,23 +81,24 @@ def sign_in(accounts: Accounts, login_name: str, password: str, source: str) -> 
     name, at = normalise_login(login_name), now()
     with accounts.uow() as uow:
         user, outcome, error = _check_password(accounts, uow, name, password, source, at)
-        if error is None and user.must_change_password:
+        # no error: a known user (_refusal)
+        if error is None and user is not None and user.must_change_password:
             outcome = "must_change_password"
             error = PreconditionFailed("首次登录或密码重置后须先修改密码")
         tokens = None
-        if error is None:
+        if error is None and user is not None:
             user = user.signed_in(at)
             uow.repo.save_user(user)
             uow.repo.purge_expired_refresh(user.login_name, at)  # the table stays bounded per user
             tokens = _issue(accounts, uow, user, uuid.uuid4().hex, at)
         uow.repo.record_attempt(at, name or login_name, user.org_unit if user else "", source, outcome)
         uow.commit()
-    if error is not None:
-        raise error
+    if tokens is None:
+        raise error or Unauthenticated(BAD_CREDENTIALS)
     return tokens
 
 
-def _issue(accounts: Accounts, uow, user: User, family: str, at: dt.datetime) -> Tokens:
+def _issue(accounts: Accounts, uow: AccountsUoW, user: User, family: str, at: dt.datetime) -> Tokens:
     s = accounts.settings
     refresh = secrets.token_urlsafe(32)
     uow.repo.add_refresh(
@@ -147,7 +151,7 @@ def change_password(accounts: Accounts, login_name: str, current: str, new: str,
         raise InvalidArgument(FieldViolation("new_password", "新密码不能与原密码相同"))
     with accounts.uow() as uow:
         user, outcome, error = _check_password(accounts, uow, name, current, source, at)
-        if error is None:
+        if error is None and user is not None:  # no error: a known user (_refusal)
             outcome = "password_changed"
             uow.repo.save_user(
                 replace(

@@ -7,7 +7,7 @@ in-memory one tests/unit/accounts_fakes.py); `AccountsRepo` is the one repositor
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import Any, Protocol
 
 from xueji_accounts.domain.model import User
 from xueji_common.db.uow import UnitOfWork
@@ -30,7 +30,7 @@ class AccountsRepo(Protocol):
     def add_refresh(
         self, token_hash: str, family: str, login_name: str, at: dt.datetime, expires: dt.datetime
     ) -> None: ...
-    def refresh(self, token_hash: str) -> dict | None: ...
+    def refresh(self, token_hash: str) -> dict[str, Any] | None: ...  # the refresh_tokens row
     def spend_refresh(self, token_hash: str, at: dt.datetime) -> None: ...
     def revoke_family(self, family: str, at: dt.datetime) -> None: ...
     def purge_expired_refresh(self, login_name: str, at: dt.datetime) -> int: ...
@@ -43,10 +43,10 @@ class AccountsRepo(Protocol):
     ) -> None: ...
     def list_attempts(
         self, units: list[str] | None, login_name: str, offset: int, limit: int
-    ) -> tuple[list[dict], int]: ...
+    ) -> tuple[list[dict[str, Any]], int]: ...  # audit rows
     def list_changes(
         self, units: list[str] | None, login_name: str, offset: int, limit: int
-    ) -> tuple[list[dict], int]: ...
+    ) -> tuple[list[dict[str, Any]], int]: ...  # audit rows
 
 
 class AccountsUoW(UnitOfWork, Protocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from google.protobuf.message import Message
 
@@ -20,7 +21,8 @@ _DEPARTMENT_STAGES = {
 
 
 def audit_stamp(event: CaseEvent, unit_name: Callable[[str], str]) -> common_pb2.AuditStamp:
-    role = Role(event.role).proto if event.role in Role._value2member_map_ else 0
+    # the stub types an enum field as its enum class; the number is one of xueji.v1.Role's
+    role = cast("common_pb2.Role", Role(event.role).proto if event.role in Role._value2member_map_ else 0)
     return common_pb2.AuditStamp(
         org_unit_code=event.unit_code,
         org_unit_name=unit_name(event.unit_code) if event.unit_code else "",

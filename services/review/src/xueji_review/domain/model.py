@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 from xueji_common.errors import FieldViolation, InvalidArgument, PreconditionFailed, PreconditionViolation
 from xueji_common.orgunits import OrgLevel
@@ -98,13 +99,16 @@ class ReviewCase:
     # -- arrival ---------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, *, submitted_at: dt.datetime, submitter: Actor | None = None, **identity) -> ReviewCase:
+    def open(
+        cls, *, submitted_at: dt.datetime, submitter: Actor | None = None, **identity: Any
+    ) -> ReviewCase:
+        """`identity`: the case's fields that describe the application (name, category, school...)."""
         case = cls(submitted_at=submitted_at, **identity)
         case._start(submitted_at, submitter)
         return case
 
     def resubmitted(
-        self, revision: int, submitted_at: dt.datetime, submitter: Actor | None = None, **identity
+        self, revision: int, submitted_at: dt.datetime, submitter: Actor | None = None, **identity: Any
     ) -> bool:
         """A corrected application came back: review starts again at the school. Stale revisions
         (an older event arriving late) change nothing; returns whether the case changed."""
@@ -177,7 +181,7 @@ class ReviewCase:
     def required_levels(self) -> tuple[OrgLevel, ...]:
         return required_levels(self.category)
 
-    def awaits(self, unit_code: str, level: OrgLevel) -> bool:
+    def awaits(self, unit_code: str, level: OrgLevel | None) -> bool:
         """Whether the case waits for a decision of this unit (the school, or the department at its level)."""
         if level is OrgLevel.SCHOOL:
             return self.state is CaseState.AWAITING_SCHOOL_REVIEW and self.school_code == unit_code

@@ -33,7 +33,7 @@ def required_levels(category: str) -> tuple[OrgLevel, ...]:
     return _LEVELS.get(DocumentCategory(category), _DEFAULT_LEVELS)
 
 
-def next_level(category: str, level: OrgLevel) -> OrgLevel | None:
+def next_level(category: str, level: OrgLevel | None) -> OrgLevel | None:
     """The department level after `level` for this category; None when `level` is the last."""
     levels = required_levels(category)
     if level not in levels:

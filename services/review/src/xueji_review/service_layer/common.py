@@ -3,6 +3,9 @@ caller's jurisdiction, and writing a change's history and bus events."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
 from xueji_common.auth import Principal, Role
 from xueji_common.authz import require_jurisdiction
 from xueji_common.errors import (
@@ -34,7 +37,7 @@ def units_above(tree: OrgTree, school_code: str) -> dict[OrgLevel, str]:
     return {unit.level: unit.code for unit in tree.chain_above(school_code)}
 
 
-def unit_namer(tree: OrgTree):
+def unit_namer(tree: OrgTree) -> Callable[[str], str]:
     def name(code: str) -> str:
         return tree.get(code).name if code and code in tree else ""
 
@@ -106,5 +109,5 @@ def awaiting_query(
     )
 
 
-def list_order(case: ReviewCase):
+def list_order(case: ReviewCase) -> tuple[dt.datetime | None, str]:
     return (case.submitted_at, case.application_id)

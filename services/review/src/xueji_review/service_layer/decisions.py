@@ -207,7 +207,7 @@ def approve_all(
     refused: list[Refusal] = []
     changes: list[tuple[ReviewCase, int]] = []
     at = now()
-    above_by_school: dict[str, dict] = {}
+    above_by_school: dict[str, dict[OrgLevel, str]] = {}
     with uow:
         for case in uow.cases.find(query, lock=True):
             block = case.review_block

@@ -7,6 +7,7 @@ handler commits. Stale input (an older revision) changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from xueji_common.db.engine import now
 from xueji_review.domain.model import SYSTEM_ACTOR, Actor, ReviewCase
@@ -20,7 +21,7 @@ def open_case(
     revision: int,
     submitted_at: dt.datetime,
     submitter: Actor | None = None,
-    **identity,
+    **identity: Any,
 ) -> None:
     """An application was submitted: open its case, or restart it when a correction came back."""
     uow.serialize(application_id)  # against a DedupCompleted parked by another worker meanwhile

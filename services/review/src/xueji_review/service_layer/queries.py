@@ -62,7 +62,7 @@ def report_query(
     return CaseQuery((CaseState.AWAITING_REPORT,), (school_code,), category=category, kind=kind)
 
 
-def pending_summary(uow: ReviewUoW, tree: OrgTree, principal: Principal, **narrowing) -> PendingSummary:
+def pending_summary(uow: ReviewUoW, tree: OrgTree, principal: Principal, **narrowing: str) -> PendingSummary:
     """待审核 counts for any reader (`narrowing`: review_query's keywords)."""
     authorize(principal, READERS)
     return summary(uow, review_query(tree, principal, **narrowing))
@@ -91,14 +91,14 @@ def pending_page(
     )
 
 
-def report_summary(uow: ReviewUoW, tree: OrgTree, principal: Principal, **narrowing) -> PendingSummary:
+def report_summary(uow: ReviewUoW, tree: OrgTree, principal: Principal, **narrowing: str) -> PendingSummary:
     """待上报 counts (`narrowing`: report_query's keywords)."""
     authorize(principal, READERS)
     return summary(uow, report_query(tree, principal, **narrowing))
 
 
 def reportable_page(
-    uow: ReviewUoW, tree: OrgTree, principal: Principal, *, offset: int, limit: int, **narrowing
+    uow: ReviewUoW, tree: OrgTree, principal: Principal, *, offset: int, limit: int, **narrowing: str
 ) -> tuple[list[ReviewCase], int]:
     """The school's cases waiting to be reported, for the school's users and the system role."""
     authorize(principal, (*SCHOOL_ROLES, Role.SYSTEM))

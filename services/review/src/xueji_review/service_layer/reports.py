@@ -8,13 +8,13 @@ from xueji_common.authz import authorize, require_jurisdiction
 from xueji_common.db.engine import now
 from xueji_common.errors import FieldViolation, InvalidArgument, PreconditionFailed
 from xueji_common.orgunits import OrgTree
-from xueji_review.domain.model import CaseState, ReviewCase
+from xueji_review.domain.model import Actor, CaseState, ReviewCase
 from xueji_review.service_layer.common import actor_for, record
 from xueji_review.service_layer.decisions import Refusal
 from xueji_review.service_layer.unit_of_work import CaseQuery, ReviewUoW
 
 
-def _registrar_of(principal: Principal, tree: OrgTree, school_code: str):
+def _registrar_of(principal: Principal, tree: OrgTree, school_code: str) -> Actor:
     authorize(principal, (Role.SCHOOL_REGISTRAR,))
     if not school_code:
         raise InvalidArgument(FieldViolation("school_code", "请指定学校标识码"))

@@ -1,4 +1,5 @@
-"""Code tables of special education (docs/DOMAIN.md#code-tables): 残疾人类型, 随班就读, 残疾证明类型, 残疾程度.
+"""Code tables of special education (docs/DOMAIN.md#code-tables): 残疾人类型, 随班就读, 残疾证明类型,
+残疾程度.
 
 Values are stored as short English words; the order of each enum is the proto's (number = index + 1).
 """
@@ -6,6 +7,8 @@ Values are stored as short English words; the order of each enum is the proto's 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from typing import Self
 
 
 class _Coded(str, enum.Enum):
@@ -17,12 +20,12 @@ class _Coded(str, enum.Enum):
         return list(type(self)).index(self) + 1
 
     @classmethod
-    def from_proto(cls, value: int):
+    def from_proto(cls, value: int) -> Self | None:
         """The member of a proto number; None for 0 (unspecified) or an unknown number."""
         return list(cls)[value - 1] if 1 <= value <= len(cls) else None
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> Mapping[Self, str]:
         raise NotImplementedError
 
 
@@ -38,7 +41,7 @@ class DisabilityType(_Coded):
     OTHER = "other"  # 其他残疾
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> Mapping[Self, str]:
         return _DISABILITY_LABELS
 
     @classmethod
@@ -81,7 +84,7 @@ class InclusiveEducation(_Coded):
     OTHER = "other"  # 其他残疾随班就读
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> Mapping[Self, str]:
         return {
             InclusiveEducation.NONE: "非随班就读",
             InclusiveEducation.VISUAL: "视力残疾随班就读",
@@ -98,7 +101,7 @@ class ProofType(_Coded):
     OTHER = "other"  # 其他
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> Mapping[Self, str]:
         return {
             ProofType.CERTIFICATE: "残疾证",
             ProofType.HOSPITAL_PROOF: "医院残疾证明",
@@ -114,7 +117,7 @@ class Degree(_Coded):
     GRADE_4 = "grade_4"  # 四级 (轻度)
 
     @classmethod
-    def _labels(cls) -> dict:
+    def _labels(cls) -> Mapping[Self, str]:
         return {
             Degree.GRADE_1: "一级",
             Degree.GRADE_2: "二级",

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from xueji_common.documents import DocumentType
 from xueji_common.errors import FieldViolation, InvalidArgument
@@ -81,7 +82,8 @@ class SpecialEdInfo:
     updated: Stamp | None = None
     created_at: dt.datetime | None = None
 
-    def changed(self, changes: dict, stamp: Stamp) -> SpecialEdInfo:
+    def changed(self, changes: dict[str, Any], stamp: Stamp) -> SpecialEdInfo:
+        """`changes`: new values of EDITABLE fields."""
         return replace(self, **changes, version=self.version + 1, updated=stamp)
 
 

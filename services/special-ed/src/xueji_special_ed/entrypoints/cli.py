@@ -168,7 +168,8 @@ def _show(info) -> None:
     console.print(
         f"已保存：{info.student.name}（{info.record_id}），版本 {info.version}："
         f"{_label(DisabilityType, info.disability_type)}，{_label(ProofType, info.proof_type)}，"
-        f"{_label(Degree, info.degree) or '无残疾程度'}，{_label(InclusiveEducation, info.inclusive_education)}"
+        f"{_label(Degree, info.degree) or '无残疾程度'}，"
+        f"{_label(InclusiveEducation, info.inclusive_education)}"
     )
 
 

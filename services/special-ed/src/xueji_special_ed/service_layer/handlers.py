@@ -7,7 +7,9 @@ department registrars read it within their area. Every use case checks role and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from xueji_common.auth import Principal, Role
 from xueji_common.authz import authorize
@@ -19,6 +21,7 @@ from xueji_common.errors import (
     PreconditionFailed,
 )
 from xueji_common.hashing import document_hash
+from xueji_common.orgunits import OrgTree
 from xueji_common.paging import Page
 from xueji_special_ed.domain.codes import DisabilityType
 from xueji_special_ed.domain.model import EDITABLE, SpecialEdInfo, Stamp, Student, check
@@ -28,7 +31,7 @@ READERS = (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR)
 KEEPERS = (Role.SCHOOL_REGISTRAR,)
 
 
-def _may_see(tree, principal: Principal, school_code: str) -> None:
+def _may_see(tree: OrgTree, principal: Principal, school_code: str) -> None:
     authorize(
         principal,
         tree=tree,
@@ -48,19 +51,19 @@ def _stamp(principal: Principal) -> Stamp:
     return Stamp(principal.org_unit, principal.user_id, principal.role.value, now())
 
 
-def _same_document(uow: SpecialEdUoW, student: Student):
+def _same_document(uow: SpecialEdUoW, student: Student) -> Callable[[str, str], bool]:
     return lambda doc_type, number: document_hash(uow.hash_key, doc_type, number) == student.document_hash
 
 
 def list_infos(
     uow: SpecialEdUoW,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     unit_code: str,
     name_prefix: str,
     disability_type: str | None,
     page: Page,
-):
+) -> tuple[list[tuple[SpecialEdInfo, Student]], int]:
     unit_code = unit_code or principal.org_unit
     authorize(principal, READERS, tree=tree, unit=unit_code)  # an unknown unit is outside every area
     unit = tree.get(unit_code)
@@ -70,8 +73,8 @@ def list_infos(
 
 
 def list_candidates(
-    uow: SpecialEdUoW, principal: Principal, tree, school_code: str, name_prefix: str, page: Page
-):
+    uow: SpecialEdUoW, principal: Principal, tree: OrgTree, school_code: str, name_prefix: str, page: Page
+) -> tuple[list[Student], int]:
     authorize(principal, KEEPERS)
     school_code = school_code or principal.org_unit
     _may_see(tree, principal, school_code)
@@ -79,7 +82,9 @@ def list_candidates(
         return uow.repo.candidates(school_code, name_prefix.strip(), page.offset, page.size)
 
 
-def get_info(uow: SpecialEdUoW, principal: Principal, tree, record_id: str) -> tuple[SpecialEdInfo, Student]:
+def get_info(
+    uow: SpecialEdUoW, principal: Principal, tree: OrgTree, record_id: str
+) -> tuple[SpecialEdInfo, Student]:
     authorize(principal, READERS)
     with uow:
         student = _student_of(uow, record_id)
@@ -91,7 +96,7 @@ def get_info(uow: SpecialEdUoW, principal: Principal, tree, record_id: str) -> t
 
 
 def create_info(
-    uow: SpecialEdUoW, principal: Principal, tree, info: SpecialEdInfo
+    uow: SpecialEdUoW, principal: Principal, tree: OrgTree, info: SpecialEdInfo
 ) -> tuple[SpecialEdInfo, Student]:
     """新增特教学生信息 (15.1): for a disabled student of the caller's school that has none yet."""
     authorize(principal, KEEPERS)
@@ -115,7 +120,12 @@ def create_info(
 
 
 def update_info(
-    uow: SpecialEdUoW, principal: Principal, tree, record_id: str, changes: dict, expected_version: int
+    uow: SpecialEdUoW,
+    principal: Principal,
+    tree: OrgTree,
+    record_id: str,
+    changes: dict[str, Any],
+    expected_version: int,
 ) -> tuple[SpecialEdInfo, Student]:
     """维护特教学生信息 (15.2): the same rules on the result; the version must be the one read."""
     authorize(principal, KEEPERS)
