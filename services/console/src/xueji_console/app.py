@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 from xueji_console import csp_reports
 from xueji_console.backend import Backend
 from xueji_console.config import ConsoleSettings
+from xueji_console.import_jobs import make_jobs
 from xueji_console.metrics import RequestMetrics
 from xueji_console.sessions import make_store
 from xueji_console.views import (
@@ -23,6 +24,7 @@ from xueji_console.views import (
     imports,
     national_query,
     preschool,
+    preschool_export,
     problems,
     registrations,
     reports,
@@ -39,6 +41,7 @@ class Console:
     settings: ConsoleSettings
     backend: Backend
     store: object
+    import_jobs: object  # import_jobs.MemoryJobs or RedisJobs
 
 
 def review_routes(base, worklist, case_page, case_decide, approve_selected, approve_all) -> list[Route]:
@@ -96,6 +99,7 @@ ROUTES = [
     Route("/imports/{import_id}", imports.report_page),
     Route("/imports/{import_id}/failed", imports.failed_rows),
     # The school's registration screens (chapters 4-7, 10, 11).
+    *preschool_export.ROUTES,
     *preschool.ROUTES,
     *corrections.ROUTES,
     Route("/register/{kind}", registrations.entries),
@@ -113,6 +117,9 @@ def create_app(settings: ConsoleSettings) -> Starlette:
         routes=ROUTES, middleware=[Middleware(RequestMetrics, routes=ROUTES), Middleware(SecurityHeaders)]
     )
     app.state.console = Console(
-        settings, Backend(settings.services), make_store(settings.redis_url, settings.idle_timeout)
+        settings,
+        Backend(settings.services),
+        make_store(settings.redis_url, settings.idle_timeout),
+        make_jobs(settings.redis_url),
     )
     return app
