@@ -2,6 +2,8 @@
 told while a file of several chunks is imported, before the commit; the report comes last."""
 
 import io
+import threading
+import time
 import zipfile
 
 import grpc
@@ -83,3 +85,17 @@ def test_a_refused_file_is_an_error_on_the_stream_and_nothing_is_imported(intake
     assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert [f for f, _ in field_violations(err.value)] == ["file.content"]
     assert intake.count("applications") == intake.count("imports") == 0
+
+
+def test_a_caller_closing_the_stream_stops_the_import_and_nothing_is_imported(intake):
+    content = as_excel_writes_it(samples.workbook(TEMPLATE, samples.student_rows(TEMPLATE, ROWS, seed=11)))
+    call = stream(intake, content)
+    for progress in call:
+        if progress.stage == registration_pb2.IMPORT_STAGE_CHECKING and progress.rows_checked:
+            call.cancel()  # the console's replica went away mid-import
+            break
+    deadline = time.monotonic() + 60
+    while any(t.name == "import-stream" for t in threading.enumerate()):  # the server's import thread
+        assert time.monotonic() < deadline, "the import did not stop"
+        time.sleep(0.05)
+    assert intake.count("applications") == intake.count("imports") == intake.count("import_rows") == 0
