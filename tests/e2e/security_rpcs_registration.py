@@ -149,7 +149,7 @@ PRESCHOOL_TRANSFERS = [
         (SR,),
         "school_code",
         lambda w, c, u: rg.ExportPreschoolTransferQueryRequest(
-            query=rg.ListPreschoolTransfersRequest(org_unit_code=u, name="矩阵无此学生", category=RESIDENT)
+            org_unit_code=u, name="矩阵无此学生", category=RESIDENT
         ),
         "registration",
         replies=True,

@@ -122,8 +122,7 @@ def start(jobs, owner: str, file_name: str, kind: int, category: int, stream) ->
                 job.stage, job.updated = progress.stage, time.time()
                 job.rows_expected = progress.rows_expected
                 job.rows_checked, job.rows_stored = progress.rows_checked, progress.rows_stored
-                if progress.HasField("report"):
-                    job.import_id = progress.report.import_id
+                job.import_id = progress.import_id  # set with the last message
                 jobs.put(job)
         except Failure as failure:
             job.failure = asdict(failure)

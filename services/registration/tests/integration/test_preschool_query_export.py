@@ -37,7 +37,7 @@ def export(intake, **query) -> bytes:
     pieces = list(
         intake.call(
             "ExportPreschoolTransferQuery",
-            P.ExportPreschoolTransferQueryRequest(query=P.ListPreschoolTransfersRequest(**query)),
+            P.ExportPreschoolTransferQueryRequest(**query),
         )
     )
     assert pieces[0].file_name == "学前调档导出-居民身份证.xlsx"
@@ -61,7 +61,6 @@ def test_the_whole_query_is_exported_in_the_template_excel_opens(intake, childre
         intake,
         category=RESIDENT,
         match_statuses=[P.PRESCHOOL_MATCH_STATUS_MATCHED, P.PRESCHOOL_MATCH_STATUS_NOT_FOUND],
-        page_size=1,  # paging fields are ignored: the whole query
     )
     sheet = load_workbook(io.BytesIO(content), read_only=True)["学生信息"]
     names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True) if row[0]]
@@ -80,4 +79,4 @@ def test_a_query_without_a_category_is_refused_at_the_category(intake, children)
     with pytest.raises(grpc.RpcError) as err:
         export(intake, name="王")
     assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-    assert [f for f, _ in field_violations(err.value)] == ["query.category"]
+    assert [f for f, _ in field_violations(err.value)] == ["category"]

@@ -24,11 +24,15 @@ EXPORT_TIMEOUT_SECONDS = 10 * 60
 async def export_query(request, session, form):
     query = dict(request.query_params)
     listed = preschool._list_request(session, query)
-    listed.ClearField("page_size")
-    listed.ClearField("page_token")
+    whole = r.ExportPreschoolTransferQueryRequest(
+        name=listed.name,
+        document_number=listed.document_number,
+        category=listed.category,
+        match_statuses=listed.match_statuses,
+    )
     pieces = stream(
         request.app.state.console.backend.transfers.ExportPreschoolTransferQuery,
-        r.ExportPreschoolTransferQueryRequest(query=listed),
+        whole,
         session.access_token,
         EXPORT_TIMEOUT_SECONDS,
     )

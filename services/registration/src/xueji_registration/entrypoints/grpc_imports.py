@@ -135,12 +135,15 @@ class ImportMethods:
         while True:
             what, value = told.get()
             if what == "done":
+                record = value.record
                 yield registration_pb2.ImportProgress(
                     stage=registration_pb2.IMPORT_STAGE_DONE,
-                    rows_expected=value.record.rows_total,
-                    rows_checked=value.record.rows_total,
-                    rows_stored=value.record.rows_total,
-                    report=report_pb(value, self._rt.tree),
+                    rows_expected=record.rows_total,
+                    rows_checked=record.rows_total,
+                    rows_stored=record.rows_total,
+                    import_id=record.import_id,
+                    rows_passed=record.rows_passed,
+                    rows_failed=record.rows_failed,
                 )
                 return
             if what == "error":

@@ -173,18 +173,18 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
         )
         return empty_pb2.Empty()
 
-    def _filter(self, request, at: str = "") -> TransferFilter:
-        """The filters of a ListPreschoolTransfersRequest (at field path `at`, e.g. "query.")."""
+    def _filter(self, request) -> TransferFilter:
+        """The filters of a ListPreschoolTransfersRequest or ExportPreschoolTransferQueryRequest."""
         statuses = []
         for value in request.match_statuses:
             found = [s for s, n in _STATUS.items() if n == value]
             if not found:
-                raise InvalidArgument(FieldViolation(at + "match_statuses", "匹配状态无效"))
+                raise InvalidArgument(FieldViolation("match_statuses", "匹配状态无效"))
             statuses.append(found[0].value)
         number = request.document_number.strip()
         return TransferFilter(
             name_prefix=request.name.strip(),
-            category=_category(request.category, at + "category"),
+            category=_category(request.category),
             match_statuses=tuple(statuses),
             document_hashes=preschool.number_hashes(self._rt.settings.hash_key, number) if number else (),
             registration_started=request.registration_started
@@ -245,8 +245,8 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
     def ExportPreschoolTransferQuery(self, request, context):
         name, out = export_query(
             self._rt.uow_factory(),
-            self._filter(request.query, "query."),
-            request.query.org_unit_code,
+            self._filter(request),
+            request.org_unit_code,
             principal=caller(),
             tree=self._rt.tree,
             matcher=self._matcher,
@@ -290,10 +290,10 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
         return application_pb(app, self._rt.tree, clear=sees_numbers(principal, app.school_code))
 
 
-def _category(value: int, field: str = "category") -> str:
+def _category(value: int) -> str:
     if not value:
         return ""
     try:
         return DocumentCategory.from_proto(value).value
     except ValueError:
-        raise InvalidArgument(FieldViolation(field, "证件类别无效")) from None
+        raise InvalidArgument(FieldViolation("category", "证件类别无效")) from None

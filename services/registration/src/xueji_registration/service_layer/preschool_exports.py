@@ -35,7 +35,7 @@ def export_query(
     if category not in (DocumentCategory.RESIDENT, DocumentCategory.HMT_FOREIGN):
         raise InvalidArgument(
             FieldViolation(
-                "query.category",
+                "category",
                 "请先选择证件类型（居民身份证或港澳台和外籍）再导出全部查询结果：一次导出一种证件类型",
             )
         )
