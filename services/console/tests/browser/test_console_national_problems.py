@@ -9,6 +9,7 @@ import hashlib
 
 import pytest
 from conftest import check_accessible, sign_in
+from console_world import png
 
 from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
 from xueji_common.auth import Role
@@ -104,6 +105,22 @@ def test_the_ministry_lists_the_cross_province_groups_filtered_and_paged_with_nu
     assert page.get_by_role("cell", name="南京市玄武区锁金村小学").is_visible()
     assert raised[7] not in page.content()
     check_accessible(page)
+
+    # The ministry resolves a cross-province group at the national tier: 浙江's record kept with
+    # proof, 江苏's deleted, in one step.
+    page.locator("select[name='zj-rec-7.resolution']").select_option(label="佐证")
+    page.locator("select[name='js-rec-7.resolution']").select_option(label="删除")
+    page.get_by_label("处理意见").fill("经核实，该生在浙江就读，删除江苏学籍")
+    page.get_by_label("佐证材料").set_input_files(
+        {"name": "在读证明.png", "mimeType": "image/png", "buffer": png()}
+    )
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="处理").click()
+    assert page.get_by_role("status").inner_text() == "处理完成"
+    assert page.locator("#group-status").inner_text() == "已处理"
+    assert page.get_by_role("cell", name="教育部", exact=False).count() >= 1
+    page.goto("/national-problems?name=跨省07")
+    assert page.get_by_role("link", name="查看 跨省07").count() == 1
 
 
 def test_a_province_registrar_is_refused_the_nations_list_by_the_service(page, world, raised):
