@@ -7,8 +7,9 @@ the whole export, named (the first five), as for a selection."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import BinaryIO
+from typing import IO, Any
 
 from xueji_common.auth import Principal
 from xueji_common.documents import DocumentCategory
@@ -16,6 +17,7 @@ from xueji_common.errors import FieldViolation, InvalidArgument, PreconditionFai
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.excel.writer import write_template_rows
 from xueji_registration.adapters.preschool_repository import PreschoolRepository, TransferFilter
+from xueji_registration.domain.preschool import Refused
 from xueji_registration.domain.template.columns import registration_template
 from xueji_registration.domain.template.rows import form_cells
 from xueji_registration.service_layer.access import require_school_registrar
@@ -26,8 +28,14 @@ NAMED = 5  # refused children named in the refusal
 
 
 def export_query(
-    uow, f: TransferFilter, unit_code: str, *, principal: Principal, tree, matcher: Matcher | None = None
-) -> tuple[str, BinaryIO]:
+    uow: Any,
+    f: TransferFilter,
+    unit_code: str,
+    *,
+    principal: Principal,
+    tree: Any,
+    matcher: Matcher | None = None,
+) -> tuple[str, IO[bytes]]:
     """(file name, a temporary file holding the workbook, at its start; the caller closes it)."""
     school = unit_code or principal.org_unit
     require_school_registrar(principal, tree, school)
@@ -41,10 +49,10 @@ def export_query(
         )
     template = registration_template(RegistrationKind.PRIMARY_FRESHMAN, category)
     f = replace(f, school_codes=(school,))
-    refusals: list = []
+    refusals: list[Refused] = []
     exported = 0
 
-    def rows():
+    def rows() -> Iterator[list[str]]:
         nonlocal exported
         offset = 0
         while True:
