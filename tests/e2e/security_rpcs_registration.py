@@ -5,6 +5,7 @@ than a comment names (noted): the matrix states what the services enforce."""
 
 from __future__ import annotations
 
+import grpc
 from google.protobuf import field_mask_pb2
 from tests.e2e.actors import NO_DOC, NON_PRIMARY, PRIMARY, RESIDENT, identity_form, png
 from tests.e2e.security_table import ALL, DR, SR, SYS, Rpc
@@ -141,6 +142,19 @@ PRESCHOOL_TRANSFERS = [
         ),
         "registration",
     ),
+    # A query of no child: the school registrar's answer is NOTHING_TO_EXPORT, after the authorization.
+    Rpc(
+        "PreschoolTransfers",
+        "ExportPreschoolTransferQuery",
+        (SR,),
+        "school_code",
+        lambda w, c, u: rg.ExportPreschoolTransferQueryRequest(
+            org_unit_code=u, name="矩阵无此学生", category=RESIDENT
+        ),
+        "registration",
+        replies=True,
+        allowed_code=lambda c, j: grpc.StatusCode.FAILED_PRECONDITION,
+    ),
     Rpc(
         "PreschoolTransfers",
         "ConfirmPreschoolMatch",
@@ -183,6 +197,15 @@ REGISTRATIONS = [
         "school_code",
         lambda w, c, u: import_request(u),
         "registration",
+    ),
+    Rpc(
+        "Registrations",
+        "StreamImportApplications",
+        (SR,),
+        "school_code",
+        lambda w, c, u: import_request(u),
+        "registration",
+        replies=True,
     ),
     Rpc(
         "Registrations",

@@ -14,6 +14,7 @@ from xueji_console import csp_reports
 from xueji_console.backend import Backend
 from xueji_console.code_tables import CodeTables
 from xueji_console.config import ConsoleSettings
+from xueji_console.import_jobs import make_jobs
 from xueji_console.metrics import RequestMetrics
 from xueji_console.sessions import make_store
 from xueji_console.views import (
@@ -22,8 +23,10 @@ from xueji_console.views import (
     corrections,
     department_reviews,
     imports,
+    national_problems,
     national_query,
     preschool,
+    preschool_export,
     problems,
     registrations,
     reports,
@@ -40,6 +43,7 @@ class Console:
     settings: ConsoleSettings
     backend: Backend
     store: object
+    import_jobs: object  # import_jobs.MemoryJobs or RedisJobs
     code_tables: CodeTables = field(default_factory=CodeTables)
 
 
@@ -73,6 +77,7 @@ ROUTES = [
     ),
     Route("/national-query", national_query.query_page),
     Route("/national-query", national_query.lookup, methods=["POST"]),
+    *national_problems.ROUTES,
     Route("/problems", problems.group_list),
     Route("/problems/{group_id}", problems.group_page),
     Route("/problems/{group_id}", problems.resolve, methods=["POST"]),
@@ -98,6 +103,7 @@ ROUTES = [
     Route("/imports/{import_id}", imports.report_page),
     Route("/imports/{import_id}/failed", imports.failed_rows),
     # The school's registration screens (chapters 4-7, 10, 11).
+    *preschool_export.ROUTES,
     *preschool.ROUTES,
     *corrections.ROUTES,
     Route("/register/{kind}", registrations.entries),
@@ -115,6 +121,9 @@ def create_app(settings: ConsoleSettings) -> Starlette:
         routes=ROUTES, middleware=[Middleware(RequestMetrics, routes=ROUTES), Middleware(SecurityHeaders)]
     )
     app.state.console = Console(
-        settings, Backend(settings.services), make_store(settings.redis_url, settings.idle_timeout)
+        settings,
+        Backend(settings.services),
+        make_store(settings.redis_url, settings.idle_timeout),
+        make_jobs(settings.redis_url),
     )
     return app

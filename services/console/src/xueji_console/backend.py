@@ -107,6 +107,15 @@ def call(method, request, token: str):
         raise failure_of(error) from None
 
 
+def stream(method, request, token: str, timeout: float = TIMEOUT_SECONDS):
+    """The messages of a server-streaming `method` called as the token's user; errors as `call`'s.
+    Closing the generator cancels the call."""
+    try:
+        yield from method(request, metadata=client.bearer(token), timeout=timeout)
+    except grpc.RpcError as error:
+        raise failure_of(error) from None
+
+
 def call_public(method, request, metadata=()):
     """Call a public method (sign-in, refresh...): no token."""
     try:

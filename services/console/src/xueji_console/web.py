@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from xueji.v1 import accounts_pb2
 from xueji.v1 import common_pb2 as c
 from xueji_common import logs
+from xueji_common.auth import MINISTRY
 from xueji_console import labels
 from xueji_console.backend import Failure, call_public
 from xueji_console.sessions import Session
@@ -71,6 +72,22 @@ MENU = {
     ],
 }
 
+# The ministry (a registrar of the nation's unit, 教育部): the national tier's screens.
+MINISTRY_MENU = [("工作台", "/"), ("问题学籍处理", "/national-problems")]
+
+
+def is_ministry(session) -> bool:
+    """A registrar of the nation's unit: the ministry's menu and 工作台 (what it may see and do is
+    the services' decision)."""
+    return session.role == c.ROLE_DEPARTMENT_REGISTRAR and session.org_unit_code == MINISTRY
+
+
+def menu_of(session: Session | None) -> list[tuple[str, str]]:
+    if not (session and session.signed_in):
+        return []
+    return MINISTRY_MENU if is_ministry(session) else MENU.get(session.role, [])
+
+
 templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
 )
@@ -114,7 +131,7 @@ class SecurityHeaders:
 def render(
     request: Request, session: Session | None, name: str, status: int = 200, **context
 ) -> HTMLResponse:
-    menu = MENU.get(session.role, []) if session and session.signed_in else []
+    menu = menu_of(session)
     html = templates.get_template(name).render(
         request=request, session=session, menu=menu, path=request.url.path, **context
     )

@@ -237,8 +237,8 @@ def test_non_freshman_import_shows_upload_and_import_progress_then_the_report(
     monkeypatch.setattr(
         import_jobs,
         "start",
-        lambda owner, name, kind, category, run: start(
-            owner, name, kind, category, lambda: gate.wait(60) and run()
+        lambda jobs, owner, name, kind, category, stream: start(
+            jobs, owner, name, kind, category, lambda: gate.wait(60) and stream()
         ),
     )
     signed_in(page, registrar)
@@ -274,7 +274,7 @@ def test_non_freshman_import_shows_upload_and_import_progress_then_the_report(
     polls = len(seen)
     page.wait_for_timeout(2500)
     assert len(seen) > polls, "the page polls the import while it runs"
-    assert page.get_by_role("status").filter(has_text="系统正在逐行校验并导入").is_visible()
+    assert page.get_by_role("status").filter(has_text="文件已上传").is_visible()
     check_accessible(page)
     # The job belongs to the session that uploaded it: another sign-in (even of the same user) gets nothing.
     other = browser.new_context(base_url=console_url)

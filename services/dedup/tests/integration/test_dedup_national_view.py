@@ -386,3 +386,27 @@ def test_a_correction_at_the_nation_reaches_a_province_that_holds_another_data_k
     with zhejiang.session_factory() as s:  # what 浙江 publishes on its bus: no number in clear
         bodies = s.execute(select(zhejiang.spec.outbox.c.envelope)).scalars().all()
     assert [b for b in bodies if b"E87654321" in bytes(b)] == []
+
+
+def test_the_nations_list_is_the_ministrys_and_refused_to_anyone_else(tiers):
+    """The console's 问题学籍处理 of the ministry asks for the nation's unit (docs/CONSOLE.md): the
+    national tier answers the ministry's registrar and refuses a province's or a school's users."""
+    nation, zhejiang, jiangsu = tiers
+    app = submitted(PASSPORT, doc_type="A")
+    deliver(zhejiang, app)
+    deliver(zhejiang, record_created(app, record_id="r1"))
+    deliver(jiangsu, record_created(submitted(PASSPORT, doc_type="A", school=SCHOOL_JS), record_id="r2"))
+    nations_list = dedup_pb2.ListProblemGroupsRequest(org_unit_code="000000")
+    answer = problems(nation).ListProblemGroups(
+        nations_list, metadata=as_(nation, Role.DEPARTMENT_REGISTRAR, "000000")
+    )
+    assert answer.total_size == 1 and answer.groups[0].students[0].document.number != PASSPORT
+    for role, org in (
+        (Role.DEPARTMENT_REGISTRAR, "330000"),
+        (Role.SCHOOL_REGISTRAR, SCHOOL),
+        (Role.SCHOOL_LEADER, SCHOOL),
+        (Role.USER_ADMIN, "000000"),
+    ):
+        with pytest.raises(grpc.RpcError) as err:
+            problems(nation).ListProblemGroups(nations_list, metadata=as_(nation, role, org))
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED, (role, org)

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from xueji.v1 import common_pb2 as c
 from xueji.v1 import registration_pb2 as r
 from xueji_console import import_jobs
-from xueji_console.backend import Failure, call
+from xueji_console.backend import Failure, call, stream
 from xueji_console.web import page, render
 
 KINDS = {
@@ -24,6 +24,7 @@ KINDS = {
 # Excel import exists for these two entries; 无证件 is manual entry only (the manual).
 CATEGORIES = {c.DOCUMENT_CATEGORY_RESIDENT: "居民身份证", c.DOCUMENT_CATEGORY_HMT_FOREIGN: "港澳台和外籍"}
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+IMPORT_TIMEOUT_SECONDS = 30 * 60  # a whole file of the largest size, on a busy day
 
 
 def _category(value) -> int:
@@ -109,13 +110,19 @@ async def upload(request, session, form):
         file=file,
         request_id=uuid.uuid4().hex,
     )
-    backend = request.app.state.console.backend
+    console = request.app.state.console
     job = import_jobs.start(
+        console.import_jobs,
         session.sid,
         file.file_name,
         kind,
         category,
-        lambda: call(backend.registrations.ImportApplications, importing, session.access_token),
+        lambda: stream(
+            console.backend.registrations.StreamImportApplications,
+            importing,
+            session.access_token,
+            IMPORT_TIMEOUT_SECONDS,
+        ),
     )
     return RedirectResponse(f"/imports/jobs/{job.job_id}", status_code=303)
 
@@ -123,21 +130,24 @@ async def upload(request, session, form):
 @page
 async def job_page(request, session, form):
     """The import's progress while it runs (the page polls it with htmx); its report once done."""
-    job = import_jobs.get(request.path_params["job_id"], session.sid)
+    jobs = request.app.state.console.import_jobs
+    job = await run_in_threadpool(import_jobs.get, jobs, request.path_params["job_id"], session.sid)
     if job is None:
         raise Failure(404, "导入任务不存在或已过期，请在学籍注册查询中查看导入结果")
+    if job.stale:
+        raise Failure(409, "导入已中断（处理该导入的服务已停止），未导入任何数据，请重新导入")
     if request.headers.get("hx-request") and job.finished is not None:
         # Polled and done: the whole page moves on (htmx does not swap an error page in place).
-        target = f"/imports/{job.report.import_id}" if job.report is not None else request.url.path
+        target = f"/imports/{job.import_id}" if job.import_id else request.url.path
         return Response(status_code=204, headers={"HX-Redirect": target})
-    if job.failure is not None:
-        if job.failure.status != 400:
-            raise job.failure
+    if (failure := job.refusal) is not None:
+        if failure.status != 400:
+            raise failure
         # A wrong or unreadable file: the reason next to the file input (whatever field it names).
-        reason = job.failure.message or "；".join(job.failure.fields.values())
+        reason = failure.message or "；".join(failure.fields.values())
         return _form(request, session, 400, job.kind, job.category, {"file": reason})
-    if job.report is not None:
-        return RedirectResponse(f"/imports/{job.report.import_id}", status_code=303)
+    if job.import_id:
+        return RedirectResponse(f"/imports/{job.import_id}", status_code=303)
     template = "import_progress_part.html" if request.headers.get("hx-request") else "import_progress.html"
     return render(request, session, template, job=job, crumbs=_crumbs(job.kind))
 

@@ -8,7 +8,8 @@ from xueji.v1 import common_pb2 as c
 from xueji.v1 import registration_pb2 as r
 from xueji.v1 import review_pb2 as v
 from xueji_console.backend import call
-from xueji_console.web import page, render
+from xueji_console.views import national_problems
+from xueji_console.web import is_ministry, page, render
 
 
 def _count_applications(console, session, state) -> int:
@@ -48,6 +49,8 @@ def _tiles(console, session) -> list[tuple[str, int, str]]:
                 f"/applications?state={r.APPLICATION_STATE_RETURNED}",
             ),
         ]
+    if is_ministry(session):
+        return national_problems.tiles(console, session)
     if session.role == c.ROLE_DEPARTMENT_REGISTRAR:
         pending = call(b.reviews.GetPendingSummary, v.GetPendingSummaryRequest(), token)
         return [("待审核", pending.total, "/department-reviews")]

@@ -13,15 +13,16 @@ from xueji_common.grpcserver.guard import caller
 from xueji_common.masking import mask_message
 from xueji_common.paging import Page
 from xueji_registration.adapters.excel.reader import Limits
-from xueji_registration.adapters.excel.writer import template_workbook
+from xueji_registration.adapters.excel.writer import CONTENT_TYPE, template_workbook
 from xueji_registration.adapters.preschool_records import PreschoolRecords
 from xueji_registration.adapters.preschool_repository import TransferFilter
 from xueji_registration.domain.preschool import Candidate, MatchStatus, PreschoolTransfer
 from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE
 from xueji_registration.entrypoints.convert import application_pb
-from xueji_registration.entrypoints.grpc_imports import checkpoint_of, file_pb, report_pb
+from xueji_registration.entrypoints.grpc_imports import CHUNK_BYTES, checkpoint_of, file_pb, report_pb
 from xueji_registration.service_layer import preschool
 from xueji_registration.service_layer.access import require_school_registrar, sees_numbers
+from xueji_registration.service_layer.preschool_exports import export_query
 from xueji_registration.service_layer.preschool_imports import import_preschool_transfers
 
 _STATUS = {
@@ -172,9 +173,8 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
         )
         return empty_pb2.Empty()
 
-    def ListPreschoolTransfers(self, request, context):
-        principal = caller()
-        page = Page.of(request)
+    def _filter(self, request) -> TransferFilter:
+        """The filters of a ListPreschoolTransfersRequest or ExportPreschoolTransferQueryRequest."""
         statuses = []
         for value in request.match_statuses:
             found = [s for s, n in _STATUS.items() if n == value]
@@ -182,7 +182,7 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
                 raise InvalidArgument(FieldViolation("match_statuses", "匹配状态无效"))
             statuses.append(found[0].value)
         number = request.document_number.strip()
-        f = TransferFilter(
+        return TransferFilter(
             name_prefix=request.name.strip(),
             category=_category(request.category),
             match_statuses=tuple(statuses),
@@ -191,9 +191,13 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
             if request.HasField("registration_started")
             else None,
         )
+
+    def ListPreschoolTransfers(self, request, context):
+        principal = caller()
+        page = Page.of(request)
         items, total = preschool.list_transfers(
             self._rt.uow_factory(),
-            f,
+            self._filter(request),
             request.org_unit_code,
             page.offset,
             page.size,
@@ -237,6 +241,22 @@ class PreschoolTransfersServicer(registration_pb2_grpc.PreschoolTransfersService
             matcher=self._matcher,
         )
         return file_pb(name, content)
+
+    def ExportPreschoolTransferQuery(self, request, context):
+        name, out = export_query(
+            self._rt.uow_factory(),
+            self._filter(request),
+            request.org_unit_code,
+            principal=caller(),
+            tree=self._rt.tree,
+            matcher=self._matcher,
+        )
+        with out:
+            yield registration_pb2.FileChunk(
+                file_name=name, content_type=CONTENT_TYPE, data=out.read(CHUNK_BYTES)
+            )
+            while data := out.read(CHUNK_BYTES):
+                yield registration_pb2.FileChunk(data=data)
 
     def ConfirmPreschoolMatch(self, request, context):
         principal = caller()

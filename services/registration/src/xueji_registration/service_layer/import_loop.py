@@ -45,6 +45,8 @@ from xueji_registration.service_layer.import_reports import (
     FailedRowsPage,
     ImportReport,
     Progress,
+    RowCounts,
+    Watch,
     new_record,
     stored_row,
 )
@@ -63,18 +65,20 @@ def run_import(
     limits: Limits,
     progress: Progress | None,
     checkpoint: Checkpoint | None = None,
+    watch: Watch | None = None,
 ) -> ImportReport:
     checkpoint = checkpoint or (lambda: None)
     rows = TemplateRows(
         content, template, limits, checkpoint
     )  # whole-file checks: before anything is written
+    counts = _Counts(rows.declared_rows, progress, watch)
     parser = BatchParser(RowParser(template))
     kind, category = template.kind, template.category
     new_application = _ApplicationFactory(
         school_code, kind, category, str(uuid.uuid4()), principal, regions(tree, school_code)
     )
     freshmen = kind is RegistrationKind.PRIMARY_FRESHMAN
-    with uow, _collector_paused(), _Writes(progress) as writes:
+    with uow, _collector_paused(), _Writes(counts.stored) as writes:
         imports, transfers = ImportRepository(uow.session), PreschoolRepository(uow.session)
         seen: dict[str, int] = {}  # document hash → first row holding it
         failed = FailedRowsPage()
@@ -105,12 +109,14 @@ def run_import(
                     failed.add(p.row_number, p.errors)
                     stored.append(stored_row(p, None, width))
             total += len(parsed)
+            counts.checked(total)
             writes.start(
                 partial(_store, uow, imports, submitted.batch, new_application.import_id, stored, principal),
                 total,
             )
         writes.wait()
         checkpoint()
+        counts.committing()
         record = new_record(
             new_application.import_id,
             school_code,
@@ -136,6 +142,33 @@ def _store(
 ) -> None:
     store_batch(uow, batch, principal=principal)
     imports.add_rows(import_id, stored)
+
+
+class _Counts:
+    """The rows checked and stored so far, told to `progress` (rows stored) and `watch` (RowCounts)."""
+
+    def __init__(self, expected: int, progress: Progress | None, watch: Watch | None) -> None:
+        self._expected, self._progress, self._watch = expected, progress, watch
+        self._checked = self._stored = 0
+
+    def checked(self, rows: int) -> None:
+        self._checked = rows
+        self._tell("checking")
+
+    def stored(self, rows: int) -> None:
+        self._stored = rows
+        if self._progress:
+            self._progress(rows)
+        self._tell("checking")
+
+    def committing(self) -> None:
+        self._tell("committing")
+
+    def _tell(self, stage: str) -> None:
+        if self._watch:
+            # a file declaring fewer rows than it holds is counted by what was read; 0: declares none
+            expected = max(self._expected, self._checked) if self._expected else 0
+            self._watch(RowCounts(stage, expected, self._checked, self._stored))
 
 
 class _Writes:

@@ -26,6 +26,22 @@ Progress = Callable[[int], None]  # rows stored so far
 Checkpoint = Callable[[], None]  # raises ImportStopped once the caller has gone
 
 
+@dataclass(frozen=True)
+class RowCounts:
+    """How far a running import is, for a caller showing its progress (StreamImportApplications):
+    `expected` is the data rows the file declares (its sheet's dimension, as Excel writes it; 0 when
+    it declares none; empty rows count; at least the rows checked), `checked` the rows checked so far, `stored` those written (not yet
+    committed); `stage` is "checking" while chunks go, "committing" once every row is stored."""
+
+    stage: str
+    expected: int
+    checked: int
+    stored: int
+
+
+Watch = Callable[[RowCounts], None]
+
+
 class ImportStopped(DomainError):
     """The caller cancelled or its deadline passed: the import stops where it is and is rolled back."""
 

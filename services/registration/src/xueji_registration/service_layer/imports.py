@@ -38,6 +38,8 @@ from xueji_registration.service_layer.import_reports import (  # noqa: F401 (the
     ImportReport,
     ImportStopped,
     Progress,
+    RowCounts,
+    Watch,
     report_of,
 )
 
@@ -57,9 +59,11 @@ def import_applications(
     limits: Limits = Limits(),
     progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
+    watch: Watch | None = None,
 ) -> ImportReport:
-    """`progress(n)`: called after the first n rows are stored (not yet committed); `checkpoint()`:
-    between chunks, raises ImportStopped once the caller has gone."""
+    """`progress(n)`: called after the first n rows are stored (not yet committed); `watch(counts)`:
+    the rows checked and stored as they go (RowCounts); `checkpoint()`: between chunks, raises
+    ImportStopped once the caller has gone."""
     require_school_registrar(principal, tree, school_code)
     if category is DocumentCategory.NO_DOCUMENT:
         raise InvalidArgument(FieldViolation("category", "无证件学生不能导入，请在系统中逐个录入"))
@@ -83,6 +87,7 @@ def import_applications(
             limits,
             progress,
             checkpoint,
+            watch,
         )
     )
 

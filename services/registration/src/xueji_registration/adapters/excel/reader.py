@@ -149,6 +149,8 @@ class TemplateRows:
             declared = declared_rows(content, self._part)
         except DAMAGED:
             raise rejected(BROKEN) from None
+        # data rows the sheet declares (without the header): what a progress bar counts to; 0 unknown
+        self.declared_rows = max(0, declared - 1) if declared is not None else 0
         self._long_text = False  # whether a slice read so far may hold a cell at Excel's limit
         if declared is not None and declared - 1 > limits.max_rows:
             self._scan_whole()  # the file says it is too big: refused before any row is read

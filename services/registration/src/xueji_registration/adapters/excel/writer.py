@@ -59,8 +59,18 @@ def failed_rows_workbook(template: Template, failed: Iterable[FailedRow]) -> byt
     return buffer.getvalue()
 
 
-def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: BinaryIO) -> None:
-    """The failed rows in the template, with their reasons, written into `out` row by row."""
+def write_template_rows(template: Template, rows: Iterable[list[object]], out: BinaryIO) -> None:
+    """The template filled with `rows`, written into `out` row by row (memory does not grow with
+    the rows: the preschool export of a whole query)."""
+    workbook, sheet = _write_only(template)
+    sheet.append([_cell(sheet, *_header_style(template, c), c.note) for c in template.columns])
+    for values in rows:
+        sheet.append(list(values))
+    workbook.save(out)
+
+
+def _write_only(template: Template):
+    """A write-only workbook of the template, its data sheet without the header row yet."""
     workbook = Workbook(write_only=True)
     _instructions(workbook.create_sheet("说明"), template)
     sheet = workbook.create_sheet(template.sheet)
@@ -73,6 +83,12 @@ def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: Bina
     for values in zip_longest(*lists, fillvalue=None):
         codes.append(list(values))
     sheet.freeze_panes = "B2"
+    return workbook, sheet
+
+
+def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: BinaryIO) -> None:
+    """The failed rows in the template, with their reasons, written into `out` row by row."""
+    workbook, sheet = _write_only(template)
     reason_col = len(template.columns) + 1
     sheet.column_dimensions[column_letter(reason_col - 1)].width = 60
     header = [_cell(sheet, *_header_style(template, c), c.note) for c in template.columns]
