@@ -24,7 +24,8 @@ def channel(address: str, tls: TlsConfig | None = None) -> grpc.Channel:
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ]
     if secure:
-        return tracing.traced_channel(ReloadingChannel(target, tls or TlsConfig(), options))
+        tls = tls or TlsConfig.model_construct()  # none given: the defaults, not XUEJI_TLS_*
+        return tracing.traced_channel(ReloadingChannel(target, tls, options))
     return tracing.traced_channel(grpc.insecure_channel(target, options=options))
 
 
