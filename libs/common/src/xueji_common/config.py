@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
+import click
 from pydantic import BeforeValidator, Field, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
@@ -37,8 +38,10 @@ TLS_CLIENT_AUTH_VALUES = ("none", "require")
 PEER_PREFIX = "XUEJI_PEER_"
 
 
-class ConfigError(RuntimeError):
-    """A setting is missing or invalid; the message names the variable."""
+class ConfigError(click.ClickException, RuntimeError):
+    """A setting is missing or invalid; the message names the variable. A click exception too: a
+    command (`xueji-<service> serve`, `xueji serve`...) stops with `Error: <message>` and status 1,
+    not a traceback."""
 
 
 def not_from_env(**kwargs: Any) -> Any:
