@@ -41,7 +41,8 @@ class ServiceCaller:
     service's client id and secret: role system, unit its province or the nation, 5 minutes).
     Embedded mode: minted with the development key. The token is reused until a minute before it
     expires: the same token on every call is what lets the called server's verified-token cache
-    spare the signature check.
+    spare the signature check. One value renewed ahead of the lifetime its issuer answers, not a
+    cache (a cachetools TTLCache has one lifetime for every entry, fixed when it is made).
     """
 
     TTL_SECONDS = 300
