@@ -127,8 +127,8 @@ def _variable_named(model: str, name: str) -> str:
     return f"XUEJI_{name.upper()}"
 
 
-def _settings_classes(base: type) -> list[type[XuejiSettings]]:
-    found = []
+def _settings_classes(base: type[XuejiSettings]) -> list[type[XuejiSettings]]:
+    found: list[type[XuejiSettings]] = []
     for sub in base.__subclasses__():
         found += [sub, *_settings_classes(sub)]
     return found
