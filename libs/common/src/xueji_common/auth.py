@@ -12,11 +12,11 @@ import re
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import jwt
+from cachetools import TLRUCache
 
 from xueji_common.signing import KeySet, SigningKey
 
@@ -124,6 +124,11 @@ class TokenSigner:
         return jwt.encode(claims, self.key.private_key, algorithm=ALGORITHM, headers={"kid": self.key.kid})
 
 
+def _verified_tokens() -> TLRUCache[str, tuple[Principal, int]]:
+    """token → (principal, exp): an entry lives until its token expires (`ttu`, on the wall clock)."""
+    return TLRUCache(TokenService.CACHE_SIZE, ttu=lambda _token, hit, _now: hit[1], timer=lambda: time.time())
+
+
 @dataclass
 class TokenService:
     """Verifies tokens of the trusted issuers; mints only when this process holds a signer (the
@@ -133,8 +138,10 @@ class TokenService:
     audience: str = "xueji"
     signer: TokenSigner | None = None
     tree: OrgTree | None = None  # checks that an issuer speaks for the token's unit
-    # token -> (its principal, when it expires)
-    _verified: OrderedDict[str, tuple[Principal, int]] = field(default_factory=OrderedDict, repr=False)
+    # Verified tokens, each kept until its own `exp` (cachetools' TLRUCache, least recently used
+    # evicted past CACHE_SIZE). A hit costs 1-3 us more than the OrderedDict it replaced
+    # (bench/token_cache.py), under 1 % of the cheapest call measured (LookupStudent, ~490 us of CPU).
+    _verified: TLRUCache[str, tuple[Principal, int]] = field(default_factory=lambda: _verified_tokens(), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     CACHE_SIZE = 10_000
@@ -147,17 +154,13 @@ class TokenService:
     def verify(self, token: str) -> Principal:
         # Verified tokens are kept until they expire: a caller sends the same token with every call,
         # and the signature check is a large share of a fast call's cost.
-        with self._lock:
-            hit = self._verified.get(token)
-            if hit is not None:
-                if hit[1] > time.time():
-                    return hit[0]
-                del self._verified[token]
+        with self._lock:  # cachetools' caches are not thread-safe
+            hit: tuple[Principal, int] | None = self._verified.get(token)
+        if hit is not None:
+            return hit[0]
         principal, expires = self._decode(token)
         with self._lock:
             self._verified[token] = (principal, expires)
-            if len(self._verified) > self.CACHE_SIZE:
-                self._verified.popitem(last=False)
         return principal
 
     def _decode(self, token: str) -> tuple[Principal, int]:

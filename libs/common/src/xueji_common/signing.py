@@ -114,7 +114,11 @@ class StaticKeys(KeySet):
 
 class JwksKeys(KeySet):
     """Keys fetched from a JWKS address (http(s):// or file://), cached for `ttl` seconds; an
-    unknown kid triggers a refetch (a rotation) at most every `min_refetch` seconds."""
+    unknown kid triggers a refetch (a rotation) at most every `min_refetch` seconds.
+
+    Not a cachetools TTLCache: what it needs besides a lifetime is a refetch on an unknown kid,
+    throttled, and the keys it has kept when a fetch fails (the issuer down must not make every
+    token unverifiable); a TTLCache would drop them at expiry. Its state is one dict and a time."""
 
     def __init__(self, url: str, ttl: float = 300.0, min_refetch: float = 5.0, timeout: float = 5.0) -> None:
         self.url = url

@@ -80,7 +80,7 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 
 def test_a_tls_server_answers_clients_that_trust_its_ca_and_no_plaintext_client(pki, start):
     cert, key = pki.issue("server")
-    address = start(TlsConfig(cert, key))
+    address = start(TlsConfig(cert_file=cert, key_file=key))
     assert health(channel(f"https://{address}", TlsConfig(ca_file=pki.ca_file))) == SERVING
     assert refused(grpc.insecure_channel(address)) == grpc.StatusCode.UNAVAILABLE
     stranger = Pki(pki.dir, "other-ca")
@@ -92,7 +92,7 @@ def test_a_tls_server_answers_clients_that_trust_its_ca_and_no_plaintext_client(
 
 def test_mutual_tls_refuses_a_client_without_a_certificate_of_the_ca(pki, start):
     cert, key = pki.issue("server")
-    address = start(TlsConfig(cert, key, pki.ca_file, "require"))
+    address = start(TlsConfig(cert_file=cert, key_file=key, ca_file=pki.ca_file, client_auth="require"))
     province_cert, province_key = pki.issue("province", "province.example")
     with_cert = TlsConfig(ca_file=pki.ca_file, client_cert_file=province_cert, client_key_file=province_key)
     assert health(channel(f"https://{address}", with_cert)) == SERVING
@@ -108,7 +108,10 @@ def test_mutual_tls_refuses_a_client_without_a_certificate_of_the_ca(pki, start)
 def test_probes_get_health_in_plaintext_on_their_own_port_and_nothing_else(pki, start):
     cert, key = pki.issue("server")
     health_address = f"127.0.0.1:{free_port()}"
-    start(TlsConfig(cert, key, pki.ca_file, "require"), health_address=health_address)
+    start(
+        TlsConfig(cert_file=cert, key_file=key, ca_file=pki.ca_file, client_auth="require"),
+        health_address=health_address,
+    )
     with grpc.insecure_channel(health_address) as ch:
         assert health(ch) == SERVING
         reflection = ch.stream_stream("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo")
@@ -125,7 +128,10 @@ def test_xueji_health_checks_named_services_on_the_health_only_port(pki, start):
 
     cert, key = pki.issue("server")
     health_address = f"127.0.0.1:{free_port()}"
-    start(TlsConfig(cert, key, pki.ca_file, "require"), health_address=health_address)
+    start(
+        TlsConfig(cert_file=cert, key_file=key, ca_file=pki.ca_file, client_auth="require"),
+        health_address=health_address,
+    )
     runner = CliRunner()
     done = runner.invoke(main, ["health", "--address", health_address, "--service", "dedup"])
     assert done.exit_code == 0, done.output
@@ -136,7 +142,7 @@ def test_xueji_health_checks_named_services_on_the_health_only_port(pki, start):
 
 def test_the_server_presents_a_renewed_certificate_without_a_restart(pki, start):
     cert, key = pki.issue("server")
-    address = start(TlsConfig(cert, key))
+    address = start(TlsConfig(cert_file=cert, key_file=key))
     renewed_ca = Pki(pki.dir, "renewed-ca")
     trusting_renewed = TlsConfig(ca_file=renewed_ca.ca_file)
     assert refused(channel(f"https://{address}", trusting_renewed)) == grpc.StatusCode.UNAVAILABLE
@@ -148,7 +154,7 @@ def test_the_server_presents_a_renewed_certificate_without_a_restart(pki, start)
 
 def test_a_client_presents_a_renewed_certificate_through_the_stubs_it_already_has(pki, start, monkeypatch):
     cert, key = pki.issue("server")
-    address = start(TlsConfig(cert, key, pki.ca_file, "require"))
+    address = start(TlsConfig(cert_file=cert, key_file=key, ca_file=pki.ca_file, client_auth="require"))
     stranger = Pki(pki.dir, "other-ca")
     client_cert, client_key = stranger.issue("client")  # not of the server's CA: refused
     monkeypatch.setattr(tls.ReloadingChannel, "CHECK_SECONDS", 0.0)
@@ -167,7 +173,7 @@ def test_a_client_presents_a_renewed_certificate_through_the_stubs_it_already_ha
 
 def test_a_half_written_rotation_keeps_the_previous_certificate(pki, start):
     cert, key = pki.issue("server")
-    address = start(TlsConfig(cert, key))
+    address = start(TlsConfig(cert_file=cert, key_file=key))
     other_cert, _ = Pki(pki.dir, "other-ca").issue("other")
     Path(cert).write_bytes(Path(other_cert).read_bytes())  # the new chain without its key
     assert health(channel(f"https://{address}", TlsConfig(ca_file=pki.ca_file))) == SERVING

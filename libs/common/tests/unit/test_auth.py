@@ -153,9 +153,22 @@ def test_verified_tokens_are_cached_until_they_expire(zj):
     assert tokens.verify(token) is tokens.verify(token)
 
 
-def test_the_verified_token_cache_is_bounded(zj):
+def test_a_cached_token_is_verified_again_once_it_expires(zj, monkeypatch):
     tokens = verifier(zj)
-    tokens.CACHE_SIZE = 5
+    token = zj.mint("u1", Role.SYSTEM, "330000", ttl_seconds=60)
+    assert tokens.verify(token).user_id == "u1"
+    later = time.time() + 61
+    monkeypatch.setattr("xueji_common.auth.time.time", lambda: later)
+    assert len(tokens._verified) == 0  # gone from the cache at its own expiry
+    decoded = []
+    monkeypatch.setattr(tokens, "_decode", lambda t: decoded.append(t) or (None, later + 60))
+    tokens.verify(token)
+    assert decoded == [token]  # verified again (PyJWT, on its own clock, refuses it then)
+
+
+def test_the_verified_token_cache_is_bounded(zj, monkeypatch):
+    monkeypatch.setattr(TokenService, "CACHE_SIZE", 5)
+    tokens = verifier(zj)
     for i in range(12):
         tokens.verify(zj.mint(f"u{i}", Role.SYSTEM, "330000"))
     assert len(tokens._verified) == 5

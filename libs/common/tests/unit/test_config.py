@@ -155,3 +155,58 @@ def test_peers_over_tls_and_a_tls_server_calls_itself_over_tls(monkeypatch, tmp_
     settings = Settings.from_env()
     assert settings.peer("dedup-national") == "https://dedup.xueji.example"
     assert settings.peer("review") == "https://localhost:50051"
+
+
+@pytest.mark.parametrize(
+    "variable, value, reason",
+    [
+        ("XUEJI_METRICS_PORT", "70000", "less than or equal to 65535"),
+        ("XUEJI_TRACE_SAMPLE_RATIO", "1.5", "less than or equal to 1"),
+        ("XUEJI_RELAY_INTERVAL", "soon", "valid number"),
+        ("XUEJI_OUTBOX_PURGE_INTERVAL_SECONDS", "-1", "greater than or equal to 0"),
+        ("XUEJI_ACCESS_LOG_SUMMARY_SECONDS", "-5", "greater than or equal to 0"),
+        ("XUEJI_SCOPE", "county", "'province' or 'national'"),
+    ],
+)
+def test_a_value_of_the_wrong_type_or_out_of_bounds_names_its_variable_and_the_value(
+    monkeypatch, variable, value, reason
+):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env()
+    assert str(raised.value).startswith(f"{variable}: ")
+    assert reason in str(raised.value) and repr(value) in str(raised.value)
+
+
+def test_every_bad_variable_is_named_at_once(monkeypatch):
+    monkeypatch.setenv("XUEJI_GRPC_WORKERS", "0")
+    monkeypatch.setenv("XUEJI_HEALTH_INTERVAL", "often")
+    with pytest.raises(ConfigError, match=r"XUEJI_GRPC_WORKERS: .*; XUEJI_HEALTH_INTERVAL: "):
+        Settings.from_env()
+
+
+def test_an_empty_variable_counts_as_unset(monkeypatch):
+    monkeypatch.setenv("XUEJI_GRPC_WORKERS", "")
+    monkeypatch.setenv("XUEJI_HASH_KEY", "")
+    settings = Settings.from_env()
+    assert settings.grpc_workers == 16 and settings.hash_key == Settings().hash_key
+
+
+def test_lists_and_renamed_variables_are_read(monkeypatch):
+    monkeypatch.setenv("XUEJI_SIGNING_KEY_PREVIOUS_FILES", "a.pem, b.pem,")
+    monkeypatch.setenv("XUEJI_OUTBOX_PURGE_INTERVAL_SECONDS", "60")
+    monkeypatch.setenv("XUEJI_ACCESS_LOG_SUMMARY_SECONDS", "10")
+    monkeypatch.setenv("XUEJI_TLS_CA_FILE", __file__)
+    settings = Settings.from_env()
+    assert settings.signing_key_previous_files == ("a.pem", "b.pem")
+    assert (settings.outbox_purge_interval, settings.access_log_summary_interval) == (60, 10)
+    assert settings.tls.ca_file == __file__
+
+
+def test_values_given_win_over_the_environment_and_secrets_stay_out_of_repr(monkeypatch):
+    monkeypatch.setenv("XUEJI_GRPC_ADDRESS", "0.0.0.0:1")
+    monkeypatch.setenv("XUEJI_PEER_DEDUP", "dedup:50051")
+    settings = Settings(grpc_address="127.0.0.1:2", peers={"review": "r:1"}, hash_key="secret-hash-key")
+    assert settings.grpc_address == "127.0.0.1:2" and settings.peers == {"review": "r:1"}
+    assert "secret-hash-key" not in repr(settings)
+    assert Settings().peer("dedup") == "dedup:50051"

@@ -100,7 +100,9 @@ def test_a_new_password_must_meet_the_policy(stub, root):
 def test_a_hash_made_with_older_parameters_is_upgraded_at_sign_in(system, stub, root):
     accounts = accounts_of(system.runtime("accounts"))
     first_sign_in(stub, "t.rehash", create(stub, root, "t.rehash", Role.SCHOOL_REGISTRAR, "1330102001"))
-    weaker = Argon2Hasher(replace(accounts.settings, argon2_memory_kib=8192, argon2_time_cost=1))
+    weaker = Argon2Hasher(
+        accounts.settings.model_copy(update={"argon2_memory_kib": 8192, "argon2_time_cost": 1})
+    )
     with accounts.uow() as uow:
         user = uow.repo.user("t.rehash")
         uow.repo.save_user(replace(user, password_hash=weaker.hash(NEW_PASSWORD)))
@@ -132,7 +134,9 @@ def test_service_identities_get_a_five_minute_system_token_for_their_unit(system
     clients = {
         "registration-zj": ServiceClient("registration-zj", "330000", hashlib.sha256(b"s3cret").hexdigest())
     }
-    runtime._accounts = replace(accounts, settings=replace(accounts.settings, service_clients=clients))
+    runtime._accounts = replace(
+        accounts, settings=accounts.settings.model_copy(update={"service_clients": clients})
+    )
     issued = stub.IssueServiceToken(
         accounts_pb2.IssueServiceTokenRequest(client_id="registration-zj", client_secret="s3cret")
     )

@@ -76,3 +76,18 @@ def test_roles_fit_the_level_of_their_unit(role, unit, fits):
         with pytest.raises(InvalidArgument) as err:
             check_role_fits(tree, role, unit)
         assert err.value.violations[0].field == "role"
+
+
+def test_accounts_settings_read_their_variables_and_name_a_bad_one(monkeypatch):
+    from xueji_accounts.config import AccountsSettings
+    from xueji_common.config import ConfigError
+
+    monkeypatch.setenv("XUEJI_ACCESS_TOKEN_TTL", "600")
+    monkeypatch.setenv("XUEJI_SERVICE_CLIENTS", '{"registration": {"unit": "330000", "secret_sha256": "AB"}}')
+    settings = AccountsSettings.from_env()
+    assert settings.access_ttl_seconds == 600 and settings.refresh_ttl_seconds == 8 * 3600
+    assert settings.service_clients["registration"].secret_sha256 == "ab"
+    monkeypatch.setenv("XUEJI_ARGON2_TIME_COST", "two")
+    monkeypatch.setenv("XUEJI_SERVICE_CLIENTS", "registration=330000")
+    with pytest.raises(ConfigError, match=r"^XUEJI_ARGON2_TIME_COST: .*; XUEJI_SERVICE_CLIENTS: must be JSON"):
+        AccountsSettings.from_env()

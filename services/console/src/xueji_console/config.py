@@ -1,23 +1,27 @@
-"""Console settings (environment variables XUEJI_CONSOLE_*, XUEJI_REDIS_URL, and the shared ones)."""
+"""Console settings (XUEJI_CONSOLE_HOST, XUEJI_CONSOLE_PORT, XUEJI_REDIS_URL, and the shared ones),
+declared once below (xueji_common.config.XuejiSettings)."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from typing import ClassVar
 
-from xueji_common.config import Settings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from xueji_common.config import ConfigError, Settings, XuejiSettings, not_from_env
 
 IDLE_TIMEOUT_SECONDS = 30 * 60  # the manual's sessions: signed out after 30 minutes without a request
 
 
-@dataclass(frozen=True)
-class ConsoleSettings:
-    services: Settings = field(default_factory=Settings)
+class ConsoleSettings(XuejiSettings):
+    model_config = SettingsConfigDict(env_prefix="XUEJI_CONSOLE_")
+
+    services: Settings = not_from_env(default_factory=Settings)
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = Field(8080, ge=0, le=65535)
     # Production: Redis, so that every replica sees every session. Embedded mode: in-process.
-    redis_url: str = ""
-    idle_timeout: int = IDLE_TIMEOUT_SECONDS
+    redis_url: str = Field("", validation_alias="XUEJI_REDIS_URL")
+    idle_timeout: ClassVar[int] = IDLE_TIMEOUT_SECONDS
 
     @property
     def production(self) -> bool:
@@ -36,19 +40,11 @@ class ConsoleSettings:
         return self.production
 
     @classmethod
-    def from_env(cls, services: Settings | None = None) -> ConsoleSettings:
-        services = services or Settings.from_env()
-        redis_url = os.environ.get("XUEJI_REDIS_URL", "")
-        if services.mode == "production" and not redis_url:
-            from xueji_common.config import ConfigError
-
+    def from_env(cls, services: Settings | None = None) -> ConsoleSettings:  # type: ignore[override]
+        settings = super().from_env(services=services or Settings.from_env())
+        if settings.production and not settings.redis_url:
             raise ConfigError(
                 "XUEJI_REDIS_URL must be set in production mode (the console's sessions; "
                 "memory:// for a single replica keeping them in-process)"
             )
-        return cls(
-            services=services,
-            host=os.environ.get("XUEJI_CONSOLE_HOST", "127.0.0.1"),
-            port=int(os.environ.get("XUEJI_CONSOLE_PORT", "8080")),
-            redis_url=redis_url,
-        )
+        return settings

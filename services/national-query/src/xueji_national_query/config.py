@@ -1,4 +1,5 @@
-"""The service's own settings (environment variables, 12-factor), read where the servicer is built.
+"""The service's own settings (XUEJI_* environment variables, beside the shared ones), read where the
+servicer is built; each declared once below (xueji_common.config.XuejiSettings).
 
 | variable | meaning | default |
 |---|---|---|
@@ -15,43 +16,60 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
+from typing import Annotated
 
-from xueji_common.config import ConfigError, Settings
+from pydantic import AfterValidator, Field
+
+from xueji_common.config import ConfigError, Settings, XuejiSettings
 from xueji_common.grpcserver.client_address import trusted_networks
 from xueji_national_query.adapters.rate_limits import CountedLimit, storage
 from xueji_national_query.domain.rate_limit import Limit
 from xueji_national_query.service_layer.lookup import LookupPolicy
 
 
-def _limit(name: str, default: str) -> Limit | None:
-    raw = os.environ.get(f"XUEJI_{name}", default)
+def _limit_text(raw: str) -> str:
     try:
-        return Limit.parse(raw)
+        Limit.parse(raw)
     except ValueError:
-        raise ConfigError(f"XUEJI_{name} must look like 30/60 (calls/seconds) or 0, got {raw!r}") from None
+        raise ValueError("must look like 30/60 (calls/seconds) or 0") from None
+    return raw
+
+
+def _networks_text(raw: str) -> str:
+    try:
+        trusted_networks(raw)
+    except ValueError as exc:  # names the variable, which the ConfigError puts first already
+        raise ValueError(str(exc).removeprefix("XUEJI_TRUSTED_PROXIES: ")) from None
+    return raw
+
+
+RateLimit = Annotated[str, AfterValidator(_limit_text)]
+
+
+class NationalQuerySettings(XuejiSettings):
+    lookup_rate_limit: RateLimit = "30/60"
+    lookup_address_rate_limit: RateLimit = "120/60"
+    lookup_system_rate_limit: RateLimit = "0"
+    captcha_rate_limit: RateLimit = "30/60"
+    captcha_ttl_seconds: int = Field(120, ge=1)
+    redis_url: str = ""  # empty: counts in the process (embedded mode)
+    rate_limit_prefix: str = "xueji-national-query"
+    trusted_proxies: Annotated[str, AfterValidator(_networks_text)] = ""
 
 
 def lookup_policy_from_env(settings: Settings) -> LookupPolicy:
-    ttl = os.environ.get("XUEJI_CAPTCHA_TTL_SECONDS", "120")
-    if not ttl.isdigit() or int(ttl) < 1:
-        raise ConfigError(f"XUEJI_CAPTCHA_TTL_SECONDS must be a positive integer, got {ttl!r}")
-    redis_url = os.environ.get("XUEJI_REDIS_URL", "")
-    if settings.mode == "production" and not redis_url:
+    own = NationalQuerySettings.from_env()
+    if settings.mode == "production" and not own.redis_url:
         # Per-process counts would multiply the limits by the number of replicas.
         raise ConfigError(
             "XUEJI_REDIS_URL must be set in production mode (rate limits shared by the replicas)"
         )
-    try:
-        trusted = trusted_networks(os.environ.get("XUEJI_TRUSTED_PROXIES", ""))
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    counts = storage(redis_url, os.environ.get("XUEJI_RATE_LIMIT_PREFIX", "xueji-national-query"))
+    counts = storage(own.redis_url, own.rate_limit_prefix)
     return LookupPolicy(
-        people=CountedLimit("lookup-user", _limit("LOOKUP_RATE_LIMIT", "30/60"), counts),
-        addresses=CountedLimit("lookup-address", _limit("LOOKUP_ADDRESS_RATE_LIMIT", "120/60"), counts),
-        systems=CountedLimit("lookup-system", _limit("LOOKUP_SYSTEM_RATE_LIMIT", "0"), counts),
-        captchas=CountedLimit("captcha-user", _limit("CAPTCHA_RATE_LIMIT", "30/60"), counts),
-        captcha_ttl=dt.timedelta(seconds=int(ttl)),
-        trusted_proxies=trusted,
+        people=CountedLimit("lookup-user", Limit.parse(own.lookup_rate_limit), counts),
+        addresses=CountedLimit("lookup-address", Limit.parse(own.lookup_address_rate_limit), counts),
+        systems=CountedLimit("lookup-system", Limit.parse(own.lookup_system_rate_limit), counts),
+        captchas=CountedLimit("captcha-user", Limit.parse(own.captcha_rate_limit), counts),
+        captcha_ttl=dt.timedelta(seconds=own.captcha_ttl_seconds),
+        trusted_proxies=trusted_networks(own.trusted_proxies),
     )

@@ -8,13 +8,18 @@ from click.testing import CliRunner
 
 from xueji_common.config import ConfigError
 from xueji_common.runtime.periodic import PeriodicRunner
+from xueji_registration.config import RegistrationSettings
 from xueji_registration.domain.preschool import MatchStatus
 from xueji_registration.entrypoints import cli_maintenance, maintenance
 from xueji_registration.entrypoints.cli import cli
-from xueji_registration.entrypoints.maintenance import MaintenanceSettings, periodic_tasks
+from xueji_registration.entrypoints.maintenance import periodic_tasks
 from xueji_registration.service_layer.preschool import RematchTally
 
 VARIABLES = (
+    "XUEJI_IMPORT_MEMORY_MB",
+    "XUEJI_FILES_DIR",
+    "XUEJI_IMPORT_RETENTION_DAYS",
+    "XUEJI_IMPORT_PURGE_INTERVAL_SECONDS",
     "XUEJI_PRESCHOOL_REMATCH_INTERVAL_SECONDS",
     "XUEJI_UPLOAD_PURGE_INTERVAL_SECONDS",
     "XUEJI_UPLOAD_MAX_AGE_HOURS",
@@ -29,35 +34,50 @@ def env(monkeypatch):
 
 
 def test_settings_default_to_five_minutes_an_hour_and_a_day(env):
-    assert MaintenanceSettings.from_env() == MaintenanceSettings(300, 3600, dt.timedelta(hours=24))
+    settings = RegistrationSettings.from_env()
+    assert (settings.preschool_rematch_interval_seconds, settings.upload_purge_interval_seconds) == (
+        300,
+        3600,
+    )
+    assert settings.upload_max_age == dt.timedelta(hours=24)
     env.setenv("XUEJI_PRESCHOOL_REMATCH_INTERVAL_SECONDS", "60")
     env.setenv("XUEJI_UPLOAD_PURGE_INTERVAL_SECONDS", "0")
     env.setenv("XUEJI_UPLOAD_MAX_AGE_HOURS", "1.5")
-    assert MaintenanceSettings.from_env() == MaintenanceSettings(60, 0, dt.timedelta(minutes=90))
+    settings = RegistrationSettings.from_env()
+    assert (settings.preschool_rematch_interval_seconds, settings.upload_purge_interval_seconds) == (60, 0)
+    assert settings.upload_max_age == dt.timedelta(minutes=90)
 
 
 @pytest.mark.parametrize("raw", ["five", "-1"])
 def test_a_bad_setting_names_its_variable(env, raw):
     env.setenv("XUEJI_UPLOAD_MAX_AGE_HOURS", raw)
     with pytest.raises(ConfigError, match="XUEJI_UPLOAD_MAX_AGE_HOURS"):
-        MaintenanceSettings.from_env()
+        RegistrationSettings.from_env()
 
 
 def test_the_worker_runs_its_jobs_and_an_interval_of_zero_turns_one_off():
-    tasks = periodic_tasks(object(), MaintenanceSettings(60, 3600))
+    tasks = periodic_tasks(
+        object(),
+        RegistrationSettings(preschool_rematch_interval_seconds=60, upload_purge_interval_seconds=3600),
+    )
     assert [(t.name, t.interval) for t in tasks] == [
         ("preschool-rematch", 60),
         ("upload-purge", 3600),
         ("import-purge", 3600),
     ]
-    off = PeriodicRunner(periodic_tasks(object(), MaintenanceSettings(0, 3600, import_purge_interval=0)))
+    off = PeriodicRunner(
+        periodic_tasks(
+            object(),
+            RegistrationSettings(preschool_rematch_interval_seconds=0, import_purge_interval_seconds=0),
+        )
+    )
     assert [t.name for t in off.tasks] == ["upload-purge"]
 
 
 def test_the_import_retention_is_seven_days_unless_set(env):
-    assert MaintenanceSettings.from_env().import_retention == dt.timedelta(days=7)
+    assert RegistrationSettings.from_env().import_retention == dt.timedelta(days=7)
     env.setenv("XUEJI_IMPORT_RETENTION_DAYS", "2")
-    assert MaintenanceSettings.from_env().import_retention == dt.timedelta(days=2)
+    assert RegistrationSettings.from_env().import_retention == dt.timedelta(days=2)
 
 
 def test_the_tally_counts_each_outcome_once():
@@ -111,3 +131,19 @@ def test_purge_uploads_reports_the_count_and_the_age(monkeypatch, env):
     assert result.exit_code == 0 and "已删除 7 个上传超过 48 小时且未关联注册申请的文件" in result.output
     env.setenv("XUEJI_UPLOAD_MAX_AGE_HOURS", "12")
     assert "超过 12 小时" in _run_cli(monkeypatch, 0, "purge-uploads").output
+
+
+def test_the_import_memory_bound_and_the_files_directory_come_from_their_variables(env, tmp_path):
+    from xueji_common.config import Settings
+    from xueji_registration.adapters.excel.reader import MB, Limits
+    from xueji_registration.adapters.files import files_dir
+
+    assert Limits.from_env() == Limits()
+    assert files_dir(Settings(data_dir=tmp_path)) == tmp_path / "files"
+    env.setenv("XUEJI_IMPORT_MEMORY_MB", "128")
+    env.setenv("XUEJI_FILES_DIR", "/srv/files")
+    assert Limits.from_env().memory_bytes == 128 * MB
+    assert str(files_dir(Settings(data_dir=tmp_path))) == "/srv/files"
+    env.setenv("XUEJI_IMPORT_MEMORY_MB", "32")  # once silently ignored, now refused at start
+    with pytest.raises(ConfigError, match="^XUEJI_IMPORT_MEMORY_MB: .*greater than or equal to 64"):
+        Limits.from_env()

@@ -46,7 +46,7 @@ class CliContext:
 
 def default_address() -> str:
     """Without --address or XUEJI_ADDRESS: the address the server of this environment listens on."""
-    return os.environ.get("XUEJI_GRPC_ADDRESS") or "localhost:50051"
+    return os.environ.get("XUEJI_GRPC_ADDRESS") or Settings.model_fields["grpc_address"].default
 
 
 role_choice = click.Choice([r.value for r in Role])

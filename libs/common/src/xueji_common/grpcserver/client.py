@@ -24,7 +24,8 @@ def channel(address: str, tls: TlsConfig | None = None) -> grpc.Channel:
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ]
     if secure:
-        return tracing.traced_channel(ReloadingChannel(target, tls or TlsConfig(), options))
+        tls = tls or TlsConfig.model_construct()  # none given: the defaults, not XUEJI_TLS_*
+        return tracing.traced_channel(ReloadingChannel(target, tls, options))
     return tracing.traced_channel(grpc.insecure_channel(target, options=options))
 
 
@@ -40,7 +41,8 @@ class ServiceCaller:
     service's client id and secret: role system, unit its province or the nation, 5 minutes).
     Embedded mode: minted with the development key. The token is reused until a minute before it
     expires: the same token on every call is what lets the called server's verified-token cache
-    spare the signature check.
+    spare the signature check. One value renewed ahead of the lifetime its issuer answers, not a
+    cache (a cachetools TTLCache has one lifetime for every entry, fixed when it is made).
     """
 
     TTL_SECONDS = 300

@@ -11,7 +11,7 @@ green.patch()
 import logging  # noqa: E402
 
 from xueji_common import logs, tracing  # noqa: E402
-from xueji_common.config import Settings  # noqa: E402
+from xueji_common.config import ConfigError, Settings  # noqa: E402
 from xueji_common.messaging.liveness import WorkerLiveness  # noqa: E402
 from xueji_common.metrics import serve_metrics  # noqa: E402
 from xueji_common.runtime.bootstrap import ServiceRuntime  # noqa: E402
@@ -24,7 +24,11 @@ log = logging.getLogger(__name__)
 def run(service_name: str) -> None:
     from xueji_common.messaging.worker import run_worker
 
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:  # not a click command: print it as the servers' commands do
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
     logs.configure(settings.log_level, settings.log_format, service=f"{service_name}-worker")
     tracing.setup(settings, f"{service_name}-worker")
     [spec] = load_specs([service_name])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -36,6 +35,7 @@ def create_admin(login: str, display_name: str, org: str) -> None:
     from xueji_accounts.service_layer import admin
 
     runtime, accounts = _accounts()
+    given = accounts.settings.admin_password.get_secret_value()
     try:
         with accounts.uow() as uow:
             exists = uow.repo.user(login.strip().lower()) is not None
@@ -49,9 +49,9 @@ def create_admin(login: str, display_name: str, org: str) -> None:
             display_name,
             Role.USER_ADMIN,
             org,
-            os.environ.get("XUEJI_ADMIN_PASSWORD", ""),
+            given,
         )
-        shown = "(from XUEJI_ADMIN_PASSWORD)" if os.environ.get("XUEJI_ADMIN_PASSWORD") else password
+        shown = "(from XUEJI_ADMIN_PASSWORD)" if given else password
         click.echo(f"已创建用户管理员 {login}（{org}），初始密码：{shown}；首次登录须修改密码")
     except DomainError as exc:
         click.echo(f"创建失败：{exc.message}", err=True)

@@ -14,9 +14,8 @@ identity) pulls every province of the org tree.
 from __future__ import annotations
 
 import logging
-import os
 
-from xueji_common.config import ConfigError
+from xueji_common.config import Seconds, XuejiSettings
 from xueji_common.runtime.periodic import PeriodicTask, exclusive
 from xueji_dedup.adapters.peers import Peers
 from xueji_dedup.service_layer.national_inbox import pull_province
@@ -24,15 +23,14 @@ from xueji_dedup.service_layer.national_inbox import pull_province
 log = logging.getLogger(__name__)
 
 
+class DedupSettings(XuejiSettings):
+    """The service's own settings (xueji_common.config.XuejiSettings)."""
+
+    dedup_pull_interval_seconds: Seconds = 2.0
+
+
 def pull_interval() -> float:
-    raw = os.environ.get("XUEJI_DEDUP_PULL_INTERVAL_SECONDS", "").strip()
-    try:
-        value = float(raw) if raw else 2.0
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ConfigError(f"XUEJI_DEDUP_PULL_INTERVAL_SECONDS must be a number >= 0, got {raw!r}")
-    return value
+    return DedupSettings.from_env().dedup_pull_interval_seconds
 
 
 class NationalEvents:

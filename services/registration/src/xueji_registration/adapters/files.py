@@ -24,12 +24,13 @@ from sqlalchemy.orm import Session
 from xueji_common.db.engine import utc
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_registration.adapters.tables import uploaded_files as t
+from xueji_registration.config import RegistrationSettings
 from xueji_registration.domain.files import Purpose
 
 
 def files_dir(settings) -> Path:
     """XUEJI_FILES_DIR, default `<data dir>/files`."""
-    return Path(os.environ.get("XUEJI_FILES_DIR") or Path(settings.data_dir) / "files")
+    return Path(RegistrationSettings.from_env().files_dir or Path(settings.data_dir) / "files")
 
 
 @dataclass(frozen=True)

@@ -79,10 +79,10 @@ def rematch(minutes) -> None:
     help="Age in hours (default: XUEJI_UPLOAD_MAX_AGE_HOURS, else 24).",
 )
 def purge_uploads(hours) -> None:
-    from xueji_registration.entrypoints.maintenance import MaintenanceSettings
+    from xueji_registration.config import RegistrationSettings
     from xueji_registration.entrypoints.maintenance import purge_uploads as run
 
-    age = dt.timedelta(hours=hours) if hours is not None else MaintenanceSettings.from_env().upload_max_age
+    age = dt.timedelta(hours=hours) if hours is not None else RegistrationSettings.from_env().upload_max_age
     runtime = _runtime()
     try:
         deleted = run(runtime, age)

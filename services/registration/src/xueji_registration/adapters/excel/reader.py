@@ -28,7 +28,6 @@ from __future__ import annotations
 import html
 import io
 import itertools
-import os
 import re
 import zipfile
 from collections.abc import Callable, Generator, Iterator
@@ -52,6 +51,7 @@ from xueji_registration.adapters.excel.chunks import (
     scan_sheet,
     sheet_slices,
 )
+from xueji_registration.config import RegistrationSettings
 from xueji_registration.domain.template.batch import Chunk
 from xueji_registration.domain.template.cells import EXCEL_CELL_LIMIT
 from xueji_registration.domain.template.columns import REASON_HEADER, Template, template_by_key
@@ -91,8 +91,8 @@ class Limits:
     @classmethod
     def from_env(cls) -> Limits:
         """The default limits, the memory bound from XUEJI_IMPORT_MEMORY_MB when it is set."""
-        value = os.environ.get("XUEJI_IMPORT_MEMORY_MB", "").strip()
-        return cls(memory_bytes=int(value) * MB) if value.isdigit() and int(value) >= 64 else cls()
+        memory_mb = RegistrationSettings.from_env().import_memory_mb
+        return cls() if memory_mb is None else cls(memory_bytes=memory_mb * MB)
 
 
 def rejected(message: str) -> InvalidArgument:
