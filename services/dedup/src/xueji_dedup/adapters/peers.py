@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
-from typing import NamedTuple
 
 import grpc
 from google.rpc import error_details_pb2
@@ -28,10 +27,13 @@ from xueji.v1 import (
 from xueji_common import paging
 from xueji_common.documents import DocumentType
 from xueji_common.grpcserver.convert import date_to_pb
-from xueji_dedup.adapters.deliveries import Delivery
 from xueji_dedup.adapters.problem_messages import group_to_pb, reported_group, student_to_pb
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent
+from xueji_dedup.service_layer.ports import ClearNumber, PeerRefused, PeerUnavailable
+from xueji_dedup.service_layer.unit_of_work import Delivery
+
+__all__ = ["ClearNumber", "PeerRefused", "PeerUnavailable", "Peers"]  # the ports' errors, raised here
 
 RETRYABLE = (
     grpc.StatusCode.UNAVAILABLE,
@@ -39,18 +41,6 @@ RETRYABLE = (
     grpc.StatusCode.RESOURCE_EXHAUSTED,
 )
 TIMEOUT_SECONDS = 5.0
-
-
-class PeerUnavailable(Exception):
-    """A peer cannot answer right now; retry later (never carries personal data)."""
-
-
-class PeerRefused(Exception):
-    """A peer refused the call for a reason retrying cannot change (code and message kept)."""
-
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        super().__init__(f"{code.name}: {message}")
-        self.code = code
 
 
 def _call(rpc, request, metadata):
@@ -307,12 +297,6 @@ class PopulationRegister:
             return ""
         name_ = population_register_pb2.IdentityVerificationReason.Name(r.reason)
         return name_.removeprefix("IDENTITY_VERIFICATION_REASON_") if r.reason else "NOT_FOUND"
-
-
-class ClearNumber(NamedTuple):
-    number: str
-    revision: int  # the application's
-    version: int  # the record's
 
 
 class Registration:
