@@ -8,6 +8,7 @@ handler fails, nothing is committed, and the bus delivers the event again later.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from types import SimpleNamespace
 
 import grpc
@@ -30,10 +31,10 @@ from xueji_common.grpcserver.convert import date_to_pb
 from xueji_dedup.adapters.problem_messages import group_to_pb, reported_group, student_to_pb
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent
-from xueji_dedup.service_layer.ports import ClearNumber, PeerRefused, PeerUnavailable
+from xueji_dedup.service_layer.ports import ClearNumber as ClearNumber  # the ports' values and errors,
+from xueji_dedup.service_layer.ports import PeerRefused as PeerRefused  # raised and returned here
+from xueji_dedup.service_layer.ports import PeerUnavailable as PeerUnavailable  # (importable from here)
 from xueji_dedup.service_layer.unit_of_work import Delivery
-
-__all__ = ["ClearNumber", "PeerRefused", "PeerUnavailable", "Peers"]  # the ports' errors, raised here
 
 RETRYABLE = (
     grpc.StatusCode.UNAVAILABLE,
@@ -178,7 +179,7 @@ class NationalTier:
         except grpc.RpcError as exc:
             raise PeerRefused(exc.code(), exc.details()) from None
 
-    def report_group(self, group: ProblemGroup, actions: list, tree, province_code: str) -> bool:
+    def report_group(self, group: ProblemGroup, actions: Sequence[object], tree, province_code: str) -> bool:
         """A cross-province group and its history (audit rows) for the ministry's view; True when the
         national tier took this version."""
         return _call(
