@@ -27,7 +27,14 @@ from xueji_dedup.domain.problems import (
     RuleRefused,
     school_chain,
 )
-from xueji_dedup.service_layer import bulk_holdings, national, national_inbox, national_problems, records
+from xueji_dedup.service_layer import (
+    bulk_holdings,
+    national,
+    national_inbox,
+    national_problems,
+    records,
+    rotation,
+)
 from xueji_dedup.service_layer.bulk_holdings import HoldingColumns
 
 TREE = load_default_tree()
@@ -294,3 +301,16 @@ def test_a_group_resolved_at_the_nation_is_closed(nation, provinces):
         proofs=(PDF,),
     )
     assert done.status is GroupStatus.RESOLVED
+
+
+def test_a_rotation_rekeys_the_numbers_kept_in_clear_and_a_dry_run_keeps_nothing(nation):
+    birth = dt.date(2015, 6, 1)
+    cmd = national.ReserveNumber(numbers.NumberKind.TEMPORARY, "r1", division_code="330102", birth_date=birth)
+    number = national.reserve_student_number(nation, cmd, "old-key", random.Random(7))
+    since = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    counts = rotation.rekey_and_purge(nation, since, dry_run=True)
+    assert counts["student_numbers rekeyed"] == 1
+    assert list(nation.national.numbers) == [document_hash("old-key", "NSN", number)]  # rolled back
+    rotation.rekey_and_purge(nation, since)
+    assert list(nation.national.numbers) == [document_hash(KEY, "NSN", number)]
+    assert rotation.rekey_and_purge(nation, since)["student_numbers rekeyed"] == 0  # a second run: nothing
