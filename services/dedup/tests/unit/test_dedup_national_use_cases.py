@@ -9,7 +9,8 @@ import datetime as dt
 import random
 
 import pytest
-from dedup_fakes import FakeDataKeys, FakeDedupUoW, FakeHoldingsReader, FakePeers
+from dedup_fake_peers import FakeHoldingsReader, FakePeers
+from dedup_fakes import FakeDataKeys, FakeDedupUoW
 from test_dedup_problem_use_cases import PDF, resolve, snapshot
 
 from xueji_common.auth import Principal, Role

@@ -8,7 +8,8 @@ import datetime as dt
 import uuid
 
 import pytest
-from dedup_fakes import FakeDedupUoW, FakePeers, Person
+from dedup_fake_peers import FakePeers, Person
+from dedup_fakes import FakeDedupUoW
 
 from xueji.v1 import events_pb2
 from xueji_common.auth import Principal, Role
