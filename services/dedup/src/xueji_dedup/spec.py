@@ -4,10 +4,10 @@ from pathlib import Path
 
 from xueji_common.runtime.spec import ServiceSpec
 from xueji_dedup.adapters.tables import metadata
+from xueji_dedup.adapters.unit_of_work import uow_factory
 from xueji_dedup.entrypoints import demo, maintenance
 from xueji_dedup.entrypoints.events import SUBSCRIPTIONS
 from xueji_dedup.entrypoints.grpc_api import bindings
-from xueji_dedup.service_layer.unit_of_work import uow_factory
 
 SPEC = ServiceSpec(
     name="dedup",

@@ -14,7 +14,7 @@ from xueji_common.config import Settings
 from xueji_common.grpcserver.client import bearer
 from xueji_common.grpcserver.errors import field_violations
 from xueji_common.runtime.bootstrap import ServiceRuntime
-from xueji_dedup.adapters.holdings_query import read_engine
+from xueji_dedup.adapters.holdings_reads import SqlHoldingsReader
 from xueji_dedup.service_layer import national
 
 PASSPORT = common_pb2.DOCUMENT_TYPE_PASSPORT
@@ -41,7 +41,7 @@ def holdings_of(rt) -> list[national.DocumentCheck]:
 
 
 def assert_batch_answers_as_single_checks(rt) -> None:
-    checks, reads = holdings_of(rt), read_engine(rt.engine)
+    checks, reads = holdings_of(rt), SqlHoldingsReader(rt.engine)
     batch = national.check_documents(reads, checks)
     single = [
         national.check_document(reads, c.document_type, c.document_hash, c.except_application) for c in checks

@@ -1,9 +1,10 @@
 """The province tier on ApplicationSubmitted: HMT/foreign document dedup and resident authentication,
-province index then the national tier over gRPC; reservations released on withdrawal, kept on return."""
+province index then the national tier over gRPC; reservations released on withdrawal, kept on return.
+The use case's other rules on the fakes: tests/unit/test_dedup_province_checks.py."""
 
 from __future__ import annotations
 
-from dedup_helpers import SCHOOL, SCHOOL_JS, deliver, published, record_created, resident, submitted
+from dedup_helpers import SCHOOL_JS, deliver, published, record_created, resident, submitted
 from sqlalchemy import select
 
 from xueji.v1 import events_pb2
@@ -80,17 +81,6 @@ def test_resident_authentication_fails_with_the_registers_reason(dedup, people):
     assert reasons[0].startswith("姓名与身份证件号不符（") and p.resident_id not in "".join(reasons)
 
 
-def test_a_resident_id_reserved_by_another_application_fails_authentication(dedup, people):
-    deliver(dedup, resident(people[2]))
-    deliver(dedup, resident(people[2], school=SCHOOL_JS))
-    assert [c for *_, c in outcomes(dedup)] == ["", "HELD_BY_ANOTHER_APPLICATION"]
-
-
-def test_no_document_applications_have_no_gate(dedup):
-    assert deliver(dedup, submitted("", doc_type="Z", category=3)) == "handled"
-    assert published(dedup) == []
-
-
 def test_stale_and_repeated_events_change_nothing(dedup, people):
     event = resident(people[3], revision=2)
     assert deliver(dedup, event, event_id="e-1") == "handled"
@@ -98,17 +88,3 @@ def test_stale_and_repeated_events_change_nothing(dedup, people):
     older = resident(people[3], revision=1, application_id=event.application.application_id)
     assert deliver(dedup, older) == "handled"
     assert len(published(dedup, "DedupCompleted")) == 1
-
-
-def test_a_resubmission_with_a_corrected_document_moves_the_reservation(dedup):
-    first = submitted(PASSPORT, doc_type="A")
-    deliver(dedup, first)
-    corrected = submitted(
-        "E87654321", doc_type="A", revision=2, application_id=first.application.application_id
-    )
-    deliver(dedup, corrected)
-    with dedup.session_factory() as s:
-        states = sorted(s.execute(select(national_reservations.c.state)).scalars())
-    assert states == ["active", "released"]
-    assert [e.revision for e in published(dedup, "DedupCompleted")] == [1, 2]
-    assert SCHOOL  # the same school throughout

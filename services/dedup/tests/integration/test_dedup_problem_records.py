@@ -1,5 +1,6 @@
 """Problem records (问题学籍): raised from records, grouped and scoped, listed within a jurisdiction
-and resolved over gRPC (corroborate, correct, delete), every step audited and announced."""
+and resolved over gRPC (corroborate, correct, delete), every step audited and announced. The use cases'
+rules on the fakes: tests/unit/test_dedup_problem_use_cases.py."""
 
 from __future__ import annotations
 
@@ -100,27 +101,6 @@ def test_failed_authentication_of_a_freshman_record_is_the_schools_problem(dedup
     assert group.students[0].reason.startswith("姓名与身份证件号不符")
 
 
-def test_a_record_change_that_leaves_identity_alone_keeps_the_group_version(dedup, stub, people):
-    """Registration re-publishes a record when only its problem flag or class changes; a resolver
-    holding the group's version must not be refused for that."""
-    p = people[8]
-    app = resident(p, name=p.name + "某", kind=1)
-    deliver(dedup, app)
-    created = record_created(app, record_id="r8")
-    deliver(dedup, created)
-    [before] = groups(dedup, stub, SCHOOL, Role.SCHOOL_REGISTRAR)
-    same = events_pb2.StudentRecordChanged(record=created.record)
-    same.record.version = 2
-    deliver(dedup, same)
-    [after] = groups(dedup, stub, SCHOOL, Role.SCHOOL_REGISTRAR)
-    assert after.version == before.version
-    renamed = events_pb2.StudentRecordChanged(record=created.record)
-    renamed.record.version, renamed.record.name = 3, p.name
-    deliver(dedup, renamed)
-    [after] = groups(dedup, stub, SCHOOL, Role.SCHOOL_REGISTRAR)
-    assert after.version == before.version + 1 and after.students[0].name == p.name
-
-
 def test_no_document_students_sharing_name_gender_and_birth_date_in_one_county(dedup, stub):
     a, b = submitted("", doc_type="Z", category=3), submitted("", doc_type="Z", category=3, school=SCHOOL_B)
     c = submitted("", doc_type="Z", category=3, school="1330105001")  # another county: not grouped
@@ -184,10 +164,9 @@ def test_corroborate_one_delete_the_other_resolves_the_group_with_its_audit(dedu
 @pytest.mark.parametrize(
     "case, code",
     [
-        ("delete_all", grpc.StatusCode.FAILED_PRECONDITION),
+        # the other refusals of the use case: tests/unit/test_dedup_problem_use_cases.py
         ("stale_version", grpc.StatusCode.ABORTED),
         ("no_proof", grpc.StatusCode.INVALID_ARGUMENT),
-        ("not_in_group", grpc.StatusCode.INVALID_ARGUMENT),
         ("school_registrar", grpc.StatusCode.PERMISSION_DENIED),
     ],
 )

@@ -25,7 +25,14 @@ def test_concurrent_reservations_of_one_document_one_wins(dedup):
         barrier = threading.Barrier(2)
         results = []
 
-        def reserve(application_id, school, province_code):
+        def reserve(
+            application_id,
+            school,
+            province_code,
+            barrier=barrier,
+            document_hash=document_hash,
+            results=results,
+        ):
             uow = dedup.uow_factory()
             barrier.wait()
             try:

@@ -219,8 +219,8 @@ def test_a_resident_id_held_by_a_record_tells_a_non_freshman_to_transfer():
     place = checks.describe_school(TREE, "1320102001", "320000")
     enrolled = checks.held(record, place, "360***********1926", enrolled_resident=True)
     assert (
-        enrolled.reason
-        == "该身份证件号已被江苏省南京市玄武区梅园小学的学籍使用（360***********1926）：该学生已有学籍，应办理转学，不能重复注册"
+        enrolled.reason == "该身份证件号已被江苏省南京市玄武区梅园小学的学籍使用（360***********1926）："
+        "该学生已有学籍，应办理转学，不能重复注册"
     )
     assert enrolled.reason_code == checks.HELD_BY_RECORD
     # an application in flight is no enrolment: no transfer to speak of

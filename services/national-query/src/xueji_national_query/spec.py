@@ -4,10 +4,10 @@ from pathlib import Path
 
 from xueji_common.runtime.spec import ServiceSpec
 from xueji_national_query.adapters.tables import metadata
+from xueji_national_query.adapters.unit_of_work import NationalQueryUnitOfWork
 from xueji_national_query.entrypoints import demo
 from xueji_national_query.entrypoints.events import SUBSCRIPTIONS
 from xueji_national_query.entrypoints.grpc_api import bindings
-from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
 
 SPEC = ServiceSpec(
     name="national-query",

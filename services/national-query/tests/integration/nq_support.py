@@ -56,9 +56,7 @@ def snapshot(
         kw.update(sealed(kw.pop("national_student_number")))
     values.update(kw)
     snap = events_pb2.StudentRecordSnapshot(**values)
-    snap.changed_at.FromDatetime(
-        dt.datetime(2026, 9, 1, 8, tzinfo=dt.UTC) + dt.timedelta(hours=version)
-    )
+    snap.changed_at.FromDatetime(dt.datetime(2026, 9, 1, 8, tzinfo=dt.UTC) + dt.timedelta(hours=version))
     return snap
 
 

@@ -121,7 +121,8 @@ def test_the_same_file_loaded_again_after_a_key_rotation_takes_the_new_hashes(an
     new_key = "rotated-key-" + "r" * 30
     rotated = ServiceRuntime(SPEC, Settings(hash_key=new_key), database_url=any_runtime.database_url)
     try:
-        # First the numbers' own hashes (their unique key), as OPERATIONS §8 says: `xueji national-query rehash`.
+        # First the numbers' own hashes (their unique key), as OPERATIONS §8 says:
+        # `xueji national-query rehash`.
         for rewritten in (2, 0):
             with rotated.engine.begin() as conn:
                 assert rehash_numbers(conn) == rewritten
@@ -317,12 +318,12 @@ def test_progress_and_the_rejected_rows_of_a_file_of_many_batches(any_runtime, t
     monkeypatch.setattr(bulk_load_module, "MAX_ERRORS", 5)
     rows = [line(i, gender="9") if i % 5 == 0 else line(i) for i in range(1, 41)]  # every fifth row is bad
     for name, (inserted, updated) in (("a.csv", (32, 0)), ("b.csv", (0, 0))):
-        progress = []
+        progress: list[tuple[int, int]] = []
         report = bulk_load(
             any_runtime.uow_factory(),
             write_csv(tmp_path / name, rows),
             "csv",
-            progress=lambda done, total: progress.append((done, total)),
+            progress=lambda done, total, progress=progress: progress.append((done, total)),
         )
         assert (report.rows_total, report.rows_inserted, report.rows_updated, report.rows_failed) == (
             40,

@@ -1,4 +1,5 @@
-"""The read model from events: idempotent, in order per record, problem flags from both producers."""
+"""The read model from events in SQL, through the consumer: stored hashed and masked, idempotent, problem
+flags of open groups (the use cases' rules: tests/unit/test_nq_use_cases.py)."""
 
 from __future__ import annotations
 
@@ -41,41 +42,6 @@ def test_a_redelivered_event_changes_nothing(runtime):
     changed(runtime, version=2, name="张叁")
     assert deliver(runtime, event, envelope=envelope) == "duplicate"
     assert record(runtime).name == "张叁"
-
-
-def test_a_stale_snapshot_is_ignored(runtime):
-    created(runtime)
-    changed(runtime, version=3, name="新名字", national_student_number="L330102201506011234")
-    changed(runtime, version=2, name="旧名字")
-    stored = record(runtime)
-    assert (stored.name, stored.version, stored.national_student_number) == (
-        "新名字",
-        3,
-        "L330102201506011234",
-    )
-
-
-def test_problem_groups_flag_the_record_until_resolved(runtime):
-    created(runtime)
-    created(
-        runtime, number="33010220150601123X", record_id="r2", national_student_number="L330102201506010001"
-    )
-    deliver(
-        runtime, events_pb2.ProblemRaised(problem_group_id="g1", record_ids=["r1", "r2"]), producer="dedup"
-    )
-    assert record(runtime, "r1").problem and record(runtime, "r2").problem
-    changed(runtime, version=2)  # a later snapshot keeps the open group's flag
-    assert record(runtime, "r1").problem
-    deliver(
-        runtime, events_pb2.ProblemResolved(problem_group_id="g1", record_ids=["r1", "r2"]), producer="dedup"
-    )
-    assert not record(runtime, "r1").problem and not record(runtime, "r2").problem
-
-
-def test_a_problem_raised_before_the_record_arrives_still_counts(runtime):
-    deliver(runtime, events_pb2.ProblemRaised(problem_group_id="g1", record_ids=["r1"]), producer="dedup")
-    created(runtime)
-    assert record(runtime).problem
 
 
 def test_a_record_in_two_open_groups_stays_flagged_until_both_close(runtime):

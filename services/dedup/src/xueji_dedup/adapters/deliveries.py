@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,15 +17,7 @@ from sqlalchemy.orm import Session
 from xueji_dedup.adapters.tables import national_deliveries as deliveries
 from xueji_dedup.adapters.tables import national_delivery_heads as heads
 from xueji_dedup.adapters.tables import province_delivery_cursor as cursors
-
-
-@dataclass(frozen=True)
-class Delivery:
-    sequence: int
-    event_id: str
-    event_type: str
-    payload: bytes
-    corrected_number: str = ""  # opened for the pulling province only (service_layer.national_problems.pull)
+from xueji_dedup.service_layer.unit_of_work import Delivery
 
 
 def _insert(session: Session, table):

@@ -5,11 +5,12 @@ sealed with the deployment's data key (never on the bus in clear, issue 13 §4).
 from __future__ import annotations
 
 from xueji.v1 import common_pb2, events_pb2
-from xueji_common.datakeys import CORRECTED_NUMBER, KeyRing
+from xueji_common.datakeys import CORRECTED_NUMBER
 from xueji_common.documents import DocumentType, mask_document_number
 from xueji_common.grpcserver.convert import date_to_pb, timestamp
 from xueji_dedup.domain.checks import CheckResult, Outcome
 from xueji_dedup.domain.problems import ProblemGroup, Resolution
+from xueji_dedup.service_layer.unit_of_work import DataKeys
 
 _OUTCOME = {Outcome.PASSED: events_pb2.DEDUP_OUTCOME_PASSED, Outcome.FAILED: events_pb2.DEDUP_OUTCOME_FAILED}
 
@@ -48,7 +49,7 @@ def problem_resolved(
     resolution: Resolution,
     stamp: dict,
     corrected=None,
-    data_keys: KeyRing | None = None,
+    data_keys: DataKeys | None = None,
 ) -> events_pb2.ProblemResolved:
     event = events_pb2.ProblemResolved(
         problem_group_id=group.group_id,

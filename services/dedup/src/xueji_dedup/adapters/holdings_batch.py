@@ -3,9 +3,9 @@ one statement, so a call of 500 costs one round trip and one plan instead of 500
 
 PostgreSQL gets the documents as two comma-joined strings split into arrays and joined against the
 index; the arrays are cast to the columns' type (varchar), since a text parameter against a varchar
-index column can keep the planner from the index. (Keys are hex and type codes one letter: no comma.) SQLite (embedded mode) runs the same join through SQLAlchemy Core with row values.
-bench/dedup_check.py measures it per document against the raw single lookup.
-"""
+index column can keep the planner from the index. (Keys are hex and type codes one letter: no
+comma.) SQLite (embedded mode) runs the same join through SQLAlchemy Core with row values.
+bench/dedup_check.py measures it per document against the raw single lookup."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """Writing the holdings of a bulk load (LoadRecordHoldings) in the unit of work's transaction.
 
 PostgreSQL: one COPY for the whole load, straight into `national_records` when it is empty (a new
-deployment: its indexes dropped first and built once at the end, xueji_common.db.bulk.drop_indexes), else into a temporary staging table merged at the end with one INSERT ... ON CONFLICT
-(record_id) (loading again replaces a holding). SQLite (embedded mode): an upsert per batch. Either
-way nothing is visible before the unit of work commits, and a failed load leaves nothing.
-"""
+deployment: its indexes dropped first and built once at the end, xueji_common.db.bulk.drop_indexes),
+else into a temporary staging table merged at the end with one INSERT ... ON CONFLICT (record_id)
+(loading again replaces a holding). SQLite (embedded mode): an upsert per batch. Either way nothing
+is visible before the unit of work commits, and a failed load leaves nothing."""
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,26 +20,10 @@ from xueji_dedup.adapters.tables import national_records as rec
 from xueji_dedup.adapters.tables import national_reservations as res
 from xueji_dedup.adapters.tables import student_numbers as num
 from xueji_dedup.domain.checks import Holding, HoldingKind
+from xueji_dedup.service_layer.unit_of_work import Reservation
 
 HOLDING_STATES = ("active", "committed")
 _HOLDING_WHERE = text("state IN ('active', 'committed')")
-
-
-@dataclass
-class Reservation:
-    reservation_id: str
-    document_type: str
-    document_hash: str
-    application_id: str
-    province_code: str
-    school_code: str
-    state: str
-    record_id: str
-    national_student_number: str
-    release_reason: str
-    create_time: dt.datetime
-    expire_time: dt.datetime
-    update_time: dt.datetime
 
 
 def _reservation(row) -> Reservation:

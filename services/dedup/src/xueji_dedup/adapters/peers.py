@@ -8,8 +8,8 @@ handler fails, nothing is committed, and the bus delivers the event again later.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from types import SimpleNamespace
-from typing import NamedTuple
 
 import grpc
 from google.rpc import error_details_pb2
@@ -28,10 +28,13 @@ from xueji.v1 import (
 from xueji_common import paging
 from xueji_common.documents import DocumentType
 from xueji_common.grpcserver.convert import date_to_pb
-from xueji_dedup.adapters.deliveries import Delivery
 from xueji_dedup.adapters.problem_messages import group_to_pb, reported_group, student_to_pb
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent
+from xueji_dedup.service_layer.ports import ClearNumber as ClearNumber  # the ports' values and errors,
+from xueji_dedup.service_layer.ports import PeerRefused as PeerRefused  # raised and returned here
+from xueji_dedup.service_layer.ports import PeerUnavailable as PeerUnavailable  # (importable from here)
+from xueji_dedup.service_layer.unit_of_work import Delivery
 
 RETRYABLE = (
     grpc.StatusCode.UNAVAILABLE,
@@ -39,18 +42,6 @@ RETRYABLE = (
     grpc.StatusCode.RESOURCE_EXHAUSTED,
 )
 TIMEOUT_SECONDS = 5.0
-
-
-class PeerUnavailable(Exception):
-    """A peer cannot answer right now; retry later (never carries personal data)."""
-
-
-class PeerRefused(Exception):
-    """A peer refused the call for a reason retrying cannot change (code and message kept)."""
-
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        super().__init__(f"{code.name}: {message}")
-        self.code = code
 
 
 def _call(rpc, request, metadata):
@@ -188,7 +179,7 @@ class NationalTier:
         except grpc.RpcError as exc:
             raise PeerRefused(exc.code(), exc.details()) from None
 
-    def report_group(self, group: ProblemGroup, actions: list, tree, province_code: str) -> bool:
+    def report_group(self, group: ProblemGroup, actions: Sequence[object], tree, province_code: str) -> bool:
         """A cross-province group and its history (audit rows) for the ministry's view; True when the
         national tier took this version."""
         return _call(
@@ -307,12 +298,6 @@ class PopulationRegister:
             return ""
         name_ = population_register_pb2.IdentityVerificationReason.Name(r.reason)
         return name_.removeprefix("IDENTITY_VERIFICATION_REASON_") if r.reason else "NOT_FOUND"
-
-
-class ClearNumber(NamedTuple):
-    number: str
-    revision: int  # the application's
-    version: int  # the record's
 
 
 class Registration:

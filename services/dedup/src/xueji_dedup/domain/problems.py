@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from xueji_common.errors import PreconditionFailed
 from xueji_common.hashing import document_hash
+from xueji_common.orgunits import OrgTree
 
 
 class ProblemKind(str, enum.Enum):
@@ -105,7 +107,7 @@ class ProblemGroup:
         self.status = GroupStatus.IN_PROGRESS if self._handled_any() else GroupStatus.PENDING
         return True
 
-    def refresh_student(self, record_id: str, **identity) -> bool:
+    def refresh_student(self, record_id: str, **identity: object) -> bool:
         """The record's identity or number changed: the group's copy follows. True when anything differed,
         so that a change that does not touch the group (a problem flag, a class) leaves its version alone
         and a resolver holding that version is not refused for nothing."""
@@ -139,6 +141,8 @@ class ProblemGroup:
 
     def handled(self, record_id: str, status: StudentStatus, reason: str | None = None) -> None:
         student = self.student(record_id)
+        if student is None:
+            raise ValueError(record_id)  # not in the group (check_can_handle refuses it first)
         student.status = status
         if reason is not None:
             student.reason = reason
@@ -171,7 +175,7 @@ def no_document_key(hash_key: str, name: str, gender: int, birth_date: dt.date, 
     return document_hash(hash_key, "NODOC", f"{name}|{gender}|{birth_date:%Y%m%d}|{county_code}")
 
 
-def resolver_for(tree, school_codes: list[str], province_codes: list[str]) -> tuple[int, str]:
+def resolver_for(tree: OrgTree, school_codes: list[str], province_codes: list[str]) -> tuple[int, str]:
     """(level, unit code) of the smallest unit above every school; the ministry across provinces
     or when a school is not in this tree (another province's)."""
     schools = sorted(set(school_codes))
@@ -185,12 +189,19 @@ def resolver_for(tree, school_codes: list[str], province_codes: list[str]) -> tu
     return int(unit.level), unit.code
 
 
-def school_chain(tree, school_code: str, province_code: str) -> dict:
+class SchoolChain(TypedDict):
+    school_code: str
+    county_code: str
+    city_code: str
+    province_code: str
+
+
+def school_chain(tree: OrgTree, school_code: str, province_code: str) -> SchoolChain:
     """The codes above a school, for jurisdiction filters (empty outside the tree but the province)."""
     if school_code not in tree:
-        return dict(school_code=school_code, county_code="", city_code="", province_code=province_code)
+        return SchoolChain(school_code=school_code, county_code="", city_code="", province_code=province_code)
     codes = {int(u.level): u.code for u in tree.ancestors(school_code)}
-    return dict(
+    return SchoolChain(
         school_code=school_code,
         county_code=codes.get(4, ""),
         city_code=codes.get(3, ""),
@@ -198,7 +209,7 @@ def school_chain(tree, school_code: str, province_code: str) -> dict:
     )
 
 
-def may_resolve(tree, principal_role: str, principal_unit: str, group: ProblemGroup) -> bool:
+def may_resolve(tree: OrgTree, principal_role: str, principal_unit: str, group: ProblemGroup) -> bool:
     """The resolver unit's registrar: the school registrar for a school's group, else a department
     registrar at the resolver unit or above it."""
     if group.resolver_level == 5 and principal_role == "school_registrar":

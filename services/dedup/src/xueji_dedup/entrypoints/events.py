@@ -1,7 +1,7 @@
 """Event entrypoint: bus events (protobuf) → the province tier's use cases (registration's and
 review's events, and dedup's own problem events, which keep the national tier current).
 
-The unit of work carries the org tree, the hash key and the peers (see unit_of_work.uow_factory).
+The unit of work carries the org tree, the hash key and the peers (see adapters.unit_of_work.uow_factory).
 A national-scope process has no province work: it records such events as handled and does nothing.
 """
 

@@ -16,7 +16,7 @@ from xueji_common.documents import DocumentError, DocumentType, validate_documen
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.grpcserver.convert import date_from_pb, timestamp
 from xueji_common.grpcserver.guard import caller
-from xueji_dedup.adapters.holdings_query import read_engine
+from xueji_dedup.adapters.holdings_reads import SqlHoldingsReader
 from xueji_dedup.adapters.problem_messages import reported_group, student_from_pb
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.numbers import NumberKind, check_division
@@ -143,7 +143,7 @@ def _required(request, *names: str) -> None:
 class DedupServicer(dedup_pb2_grpc.DedupServicer):
     def __init__(self, runtime) -> None:
         self._rt = runtime
-        self._reads = read_engine(runtime.engine)
+        self._reads = SqlHoldingsReader(runtime.engine)
 
     def CheckDocument(self, request, context):
         national.admit(caller())

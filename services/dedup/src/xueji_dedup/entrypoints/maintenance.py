@@ -4,7 +4,7 @@ the embedded mode): the national tier's problem events for the province, pulled 
 
 | variable | meaning | default |
 |---|---|---|
-| XUEJI_DEDUP_PULL_INTERVAL_SECONDS | seconds between pulls of the national tier's problem events (0: none) | 2 |
+| XUEJI_DEDUP_PULL_INTERVAL_SECONDS | seconds between pulls of the national's problem events (0: none) | 2 |
 
 Which province: the one the service's own identity speaks for (the national tier answers an empty
 province_code with the caller's province); an identity of the nation (the embedded mode's development

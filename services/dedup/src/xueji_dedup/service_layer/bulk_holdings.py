@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from xueji_common.db.engine import now
 from xueji_common.errors import FieldViolation, InvalidArgument
-from xueji_dedup.adapters.holdings_load import holdings_writer
+from xueji_dedup.service_layer.unit_of_work import DedupUoW
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 _SAFE = re.compile(r"[^\t\n\r\\]*")  # the COPY text of the writer needs no escaping
@@ -55,10 +55,10 @@ class HoldingColumns:
             raise InvalidArgument(problems)
 
 
-def load_holdings(uow, batches: Iterable[HoldingColumns]) -> int:
+def load_holdings(uow: DedupUoW, batches: Iterable[HoldingColumns]) -> int:
     """Every batch written in one transaction; the number of holdings written."""
     with uow:
-        writer = holdings_writer(uow.session, now())
+        writer = uow.holdings_writer(now())
         try:
             for number, batch in enumerate(batches):
                 batch.check(number)

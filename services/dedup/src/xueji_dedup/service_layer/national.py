@@ -16,11 +16,10 @@ from xueji_common.authz import authorize
 from xueji_common.db.engine import now
 from xueji_common.errors import AlreadyExists, DomainError, FieldViolation, InvalidArgument, NotFound
 from xueji_common.hashing import document_hash
-from xueji_dedup.adapters import holdings_batch, holdings_query
-from xueji_dedup.adapters.national_store import Reservation
 from xueji_dedup.domain import numbers
 from xueji_dedup.domain.checks import Holding, HoldingKind, first_holding
 from xueji_dedup.domain.problems import ProblemGroup, RuleRefused
+from xueji_dedup.service_layer.unit_of_work import DedupUoW, HoldingsReader, Reservation, Values
 
 
 def admit(principal: Principal | None) -> None:
@@ -48,10 +47,10 @@ class HeldElsewhere(AlreadyExists):
 
 
 def check_document(
-    read_engine, document_type: str, document_hash_: str, application_id: str = ""
+    reader: HoldingsReader, document_type: str, document_hash_: str, application_id: str = ""
 ) -> list[Holding]:
-    """Read only, on the autocommit read engine (adapters.holdings_query): the hot path."""
-    return holdings_query.holdings(read_engine, document_type, document_hash_, now(), application_id)
+    """Read only, outside the unit of work (adapters.holdings_reads): the hot path."""
+    return reader.holdings(document_type, document_hash_, now(), application_id)
 
 
 MAX_BATCH = 500  # documents per CheckDocuments call (the contract's limit)
@@ -70,12 +69,10 @@ def check_batch_size(count: int) -> None:
         raise InvalidArgument(FieldViolation("documents", f"一次最多查询 {MAX_BATCH} 个证件"))
 
 
-def check_documents(read_engine, checks: list[DocumentCheck]) -> list[list[Holding]]:
-    """check_document for each, in one statement (adapters.holdings_batch); answers in the order asked."""
+def check_documents(reader: HoldingsReader, checks: list[DocumentCheck]) -> list[list[Holding]]:
+    """check_document for each, in one statement (adapters.holdings_reads); answers in the order asked."""
     check_batch_size(len(checks))
-    held = holdings_batch.holdings_of_each(
-        read_engine, [(c.document_type, c.document_hash) for c in checks], now()
-    )
+    held = reader.holdings_of_each([(c.document_type, c.document_hash) for c in checks], now())
     return [
         [
             h
@@ -95,7 +92,7 @@ class ReserveIdentity:
     school_code: str
 
 
-def reserve_identity(uow, cmd: ReserveIdentity) -> Reservation:
+def reserve_identity(uow: DedupUoW, cmd: ReserveIdentity) -> Reservation:
     at = now()
     with uow:
         store = uow.national
@@ -114,8 +111,8 @@ def reserve_identity(uow, cmd: ReserveIdentity) -> Reservation:
             )
             if h.kind is HoldingKind.RECORD
         ]
-        if records:
-            raise HeldElsewhere(first_holding(records))
+        if (record := first_holding(records)) is not None:
+            raise HeldElsewhere(record)
         reservation_id = store.try_reserve(
             dict(
                 document_type=cmd.document_type,
@@ -131,6 +128,7 @@ def reserve_identity(uow, cmd: ReserveIdentity) -> Reservation:
         if reservation_id is None:
             holder = store.holding_reservation(cmd.document_type, cmd.document_hash)
             uow.rollback()
+            assert holder is not None  # the reservation the insert lost to (it waited for its commit)
             if holder.application_id == cmd.application_id:  # our own concurrent repeat won
                 return holder
             raise HeldElsewhere(
@@ -144,11 +142,14 @@ def reserve_identity(uow, cmd: ReserveIdentity) -> Reservation:
                 )
             )
         reservation = store.reservation(reservation_id)
+        assert reservation is not None  # inserted just now
         uow.commit()
         return reservation
 
 
-def commit_reservation(uow, reservation_id: str, record_id: str, national_student_number: str) -> Reservation:
+def commit_reservation(
+    uow: DedupUoW, reservation_id: str, record_id: str, national_student_number: str
+) -> Reservation:
     at = now()
     with uow:
         r = uow.national.reservation(reservation_id, for_update=True)
@@ -183,7 +184,7 @@ def commit_reservation(uow, reservation_id: str, record_id: str, national_studen
         return r
 
 
-def release_reservation(uow, reservation_id: str, reason: str) -> Reservation:
+def release_reservation(uow: DedupUoW, reservation_id: str, reason: str) -> Reservation:
     with uow:
         r = uow.national.reservation(reservation_id, for_update=True)
         if r is None:
@@ -208,7 +209,7 @@ class RegisterRecord:
     national_student_number: str
 
 
-def register_record(uow, cmd: RegisterRecord) -> list[Holding]:
+def register_record(uow: DedupUoW, cmd: RegisterRecord) -> list[Holding]:
     """The record now holds its document (upsert); returns the document's other holdings (none for a
     record deleted as a duplicate in a group held here: it holds nothing). A holding
     that moves to another hash (a correction, a hash-key rotation) takes the record's committed
@@ -236,7 +237,7 @@ def register_record(uow, cmd: RegisterRecord) -> list[Holding]:
         return others
 
 
-def unregister_record(uow, record_id: str, reason: str) -> bool:
+def unregister_record(uow: DedupUoW, record_id: str, reason: str) -> bool:
     """A record deleted as a duplicate: its holding goes, and so does the hold of its committed
     reservation, so that the document is no longer counted as held by it (idempotent)."""
     with uow:
@@ -246,7 +247,7 @@ def unregister_record(uow, record_id: str, reason: str) -> bool:
         return removed
 
 
-def report_group(uow, group: ProblemGroup, actions: list[dict]) -> bool:
+def report_group(uow: DedupUoW, group: ProblemGroup, actions: list[Values]) -> bool:
     """The ministry's collected view keeps the newest version a province tier reported of a
     cross-province group (an older or repeated report changes nothing). A group this database holds
     as its own (the embedded mode: one database plays both tiers) is never replaced by a report."""
@@ -268,9 +269,14 @@ class ReserveNumber:
     resident_id: str = ""  # FORMAL only, in clear: hashed, never stored
 
 
-def reserve_student_number(uow, cmd: ReserveNumber, hash_key: str, rng: random.Random | None = None) -> str:
+def reserve_student_number(
+    uow: DedupUoW, cmd: ReserveNumber, hash_key: str, rng: random.Random | None = None
+) -> str:
     """The number reserved for the owner (the same one when asked again)."""
-    key = lambda number: document_hash(hash_key, "NSN", number)  # noqa: E731
+
+    def key(number: str) -> str:
+        return document_hash(hash_key, "NSN", number)
+
     with uow:
         existing = uow.national.number_of_owner(cmd.owner_id, cmd.kind.value)
         if cmd.kind is numbers.NumberKind.FORMAL:
@@ -289,6 +295,8 @@ def reserve_student_number(uow, cmd: ReserveNumber, hash_key: str, rng: random.R
             return number
         if existing is not None:
             return existing.national_student_number
+        if cmd.birth_date is None:  # the entrypoint refuses it first
+            raise InvalidArgument(FieldViolation("birth_date", "出生日期不能为空或无效"))
         candidates = (
             numbers.temporary_candidates(cmd.division_code, cmd.birth_date, rng or random.Random())
             if cmd.kind is numbers.NumberKind.TEMPORARY

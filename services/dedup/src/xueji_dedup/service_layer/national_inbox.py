@@ -1,4 +1,5 @@
-"""A province tier takes the national tier's problem events for its province (docs/CROSS-PROVINCE-PROBLEMS.md).
+"""A province tier takes the national tier's problem events for its province
+(docs/CROSS-PROVINCE-PROBLEMS.md).
 
 The province's dedup worker pulls them (Dedup.PullProblemEvents, a periodic job) after its cursor
 and, for each batch in ONE transaction: claims each event in its inbox, acts on it, republishes it on
@@ -8,24 +9,39 @@ makes the repeat harmless, and another replica pulling at the same time waits on
 
 Acting on a ProblemRaised (records joined a national group): a record of this province whose failed
 authentication, or whose document, is an open group here closes its place there as merged, so that a
-record is in one open group per document; the merge goes out as ProblemResolved (MERGED), which national-query takes as
-the end of that group (the record stays a problem record by the national group).
-"""
+record is in one open group per document; the merge goes out as ProblemResolved (MERGED), which
+national-query takes as the end of that group (the record stays a problem record by the national
+group)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 from xueji.v1 import events_pb2
 from xueji_common.auth import Role
 from xueji_common.datakeys import CORRECTED_NUMBER
 from xueji_common.db.engine import now
+from xueji_common.orgunits import OrgTree
 from xueji_dedup.adapters import events
 from xueji_dedup.domain.problems import ProblemKind, Resolution
+from xueji_dedup.service_layer.ports import NationalTier
+from xueji_dedup.service_layer.unit_of_work import DedupUoW, Delivery
 
 BATCH = 100
-_TYPES = {"ProblemRaised": events_pb2.ProblemRaised, "ProblemResolved": events_pb2.ProblemResolved}
+_TYPES: dict[str, type[events_pb2.ProblemRaised] | type[events_pb2.ProblemResolved]] = {
+    "ProblemRaised": events_pb2.ProblemRaised,
+    "ProblemResolved": events_pb2.ProblemResolved,
+}
 
 
-def pull_province(make_uow, national, province_code: str, *, tree, batch: int = BATCH) -> int:
+def pull_province(
+    make_uow: Callable[[], DedupUoW],
+    national: NationalTier,
+    province_code: str,
+    *,
+    tree: OrgTree,
+    batch: int = BATCH,
+) -> int:
     """Pull and take every delivery of the province after its cursor; returns how many were new."""
     taken = 0
     while True:
@@ -39,7 +55,7 @@ def pull_province(make_uow, national, province_code: str, *, tree, batch: int = 
             return taken
 
 
-def take(uow, province_code: str, deliveries, *, tree) -> int:
+def take(uow: DedupUoW, province_code: str, deliveries: Sequence[Delivery], *, tree: OrgTree) -> int:
     """One transaction: inbox claims, the events' effects and republication, the cursor moved."""
     taken = 0
     with uow:
@@ -67,7 +83,7 @@ def take(uow, province_code: str, deliveries, *, tree) -> int:
     return taken
 
 
-def _merge_failed_authentications(uow, joined: events_pb2.ProblemRaised, tree) -> None:
+def _merge_failed_authentications(uow: DedupUoW, joined: events_pb2.ProblemRaised, tree: OrgTree) -> None:
     # the record's failed authentication, and this province's own group of the same kind (the same
     # document: it became cross-province when another province's record joined, and the national
     # group took every record of it)

@@ -21,9 +21,10 @@ from xueji_common.authz import authorize
 from xueji_common.datakeys import CORRECTED_NUMBER
 from xueji_common.db.engine import now
 from xueji_common.errors import ConcurrentModification, FieldViolation, InvalidArgument, PermissionDenied
+from xueji_common.orgunits import OrgTree
 from xueji_dedup.adapters import events
-from xueji_dedup.adapters.deliveries import Delivery
 from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent, resolver_for
+from xueji_dedup.service_layer.unit_of_work import DedupUoW, Delivery
 
 MAX_PULL = 500
 
@@ -36,7 +37,7 @@ class RaiseGroup:
     reason: str
 
 
-def raise_group(uow, cmd: RaiseGroup, *, tree) -> tuple[ProblemGroup, bool]:
+def raise_group(uow: DedupUoW, cmd: RaiseGroup, *, tree: OrgTree) -> tuple[ProblemGroup, bool]:
     """The open group of (kind, key) with the students in it; True when this call changed it."""
     at = now()
     with uow:
@@ -65,31 +66,31 @@ def raise_group(uow, cmd: RaiseGroup, *, tree) -> tuple[ProblemGroup, bool]:
         return group, changed
 
 
-def _set_resolver(group: ProblemGroup, tree) -> None:
+def _set_resolver(group: ProblemGroup, tree: OrgTree) -> None:
     group.resolver_level, group.resolver_unit_code = resolver_for(
         tree, [s.school_code for s in group.students], [s.province_code for s in group.students]
     )
 
 
-def announce(uow, group: ProblemGroup, event: Message) -> None:
+def announce(uow: DedupUoW, group: ProblemGroup, event: Message) -> None:
     """The event, for every province holding a member of the group (in the caller's transaction)."""
     payload, at = event.SerializeToString(), now()
     for province in sorted({s.province_code for s in group.students if s.province_code}):
         uow.deliveries.append(province, type(event).__name__, payload, at)
 
 
-def province_to_pull(principal: Principal, tree, asked: str) -> str:
+def province_to_pull(principal: Principal | None, tree: OrgTree, asked: str) -> str:
     """Whose deliveries the caller may pull: a province's service identity its own (empty `asked`:
     its own), the nation's (embedded mode pulls for every province) any; "" when there is none."""
-    authorize(principal, (Role.SYSTEM,))
-    unit = principal.org_unit
-    own = "" if unit == MINISTRY else (tree.province_of(unit).code if unit in tree else None)
+    unit = authorize(principal, (Role.SYSTEM,)).org_unit
+    province = tree.province_of(unit) if unit in tree else None
+    own = "" if unit == MINISTRY else (province.code if province else None)
     if own is None or (own and asked and asked != own):
         raise PermissionDenied("只能拉取本省的问题学籍事件")
     return asked or own or ""
 
 
-def pull(uow, province_code: str, after_sequence: int, limit: int) -> list[Delivery]:
+def pull(uow: DedupUoW, province_code: str, after_sequence: int, limit: int) -> list[Delivery]:
     """A province's deliveries after its cursor, in order (read only: the same answer when asked again)."""
     if not 0 <= limit <= MAX_PULL:
         raise InvalidArgument(FieldViolation("limit", f"条数须在 0 到 {MAX_PULL} 之间"))
@@ -101,7 +102,7 @@ def pull(uow, province_code: str, after_sequence: int, limit: int) -> list[Deliv
         ]
 
 
-def _opened(uow, delivery: Delivery, province_code: str) -> Delivery:
+def _opened(uow: DedupUoW, delivery: Delivery, province_code: str) -> Delivery:
     """A correction's number, sealed with this tier's key, opened for the province that holds the
     corrected record (provinces hold other keys) to seal with its own; the answer goes over gRPC only.
     Another province of the group hears the resolution without the number."""

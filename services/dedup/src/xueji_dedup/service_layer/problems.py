@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from xueji.v1 import events_pb2
 from xueji_common.auth import Principal, Role
@@ -24,12 +26,25 @@ from xueji_common.errors import (
     PermissionDenied,
     Unavailable,
 )
+from xueji_common.holders import describe_school
+from xueji_common.orgunits import OrgTree
 from xueji_dedup.adapters import events
-from xueji_dedup.adapters.peers import PeerUnavailable
 from xueji_dedup.domain import checks
 from xueji_dedup.domain.checks import CheckResult, HoldingKind
-from xueji_dedup.domain.problems import ProblemGroup, Resolution, StudentStatus, may_resolve
+from xueji_dedup.domain.problems import (
+    GroupStatus,
+    ProblemGroup,
+    ProblemKind,
+    ProblemStudent,
+    Resolution,
+    StudentStatus,
+    may_resolve,
+)
 from xueji_dedup.service_layer import national_problems
+from xueji_dedup.service_layer.ports import NationalProblems, Peers, PeerUnavailable
+from xueji_dedup.service_layer.unit_of_work import DedupUoW, GroupFound
+
+_T = TypeVar("_T")
 
 PROOF_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 PROOF_MAX_BYTES = 10 * 1024 * 1024
@@ -62,8 +77,8 @@ class ProofFile:
 @dataclass(frozen=True)
 class ListQuery:
     org_unit_code: str
-    kinds: tuple = ()
-    statuses: tuple = ()
+    kinds: tuple[ProblemKind, ...] = ()
+    statuses: tuple[GroupStatus, ...] = ()
     resolver_level: int = 0
     name: str = ""
     national_student_number: str = ""
@@ -77,7 +92,12 @@ RESOLVERS = (Role.SCHOOL_REGISTRAR, Role.DEPARTMENT_REGISTRAR)
 
 
 def list_groups(
-    uow, q: ListQuery, *, principal: Principal, tree, national=None
+    uow: DedupUoW,
+    q: ListQuery,
+    *,
+    principal: Principal,
+    tree: OrgTree,
+    national: NationalProblems | None = None,
 ) -> tuple[list[ProblemGroup], int]:
     """The groups in the caller's area: this tier's, then (a province whose national tier is another
     process: `national`, read only) the cross-province groups held at the national tier, as one list."""
@@ -102,39 +122,46 @@ def list_groups(
     return groups + held[:room], total + held_total
 
 
-def _forwarded(read):
+def _forwarded(read: Callable[[], _T]) -> _T:
     try:
         return read()
     except PeerUnavailable:
         raise Unavailable("全国查重服务暂时无法访问，请稍后再试") from None
 
 
-def _check_reach(group: ProblemGroup | None, principal: Principal, tree) -> None:
+def _check_reach(group: ProblemGroup | None, principal: Principal, tree: OrgTree) -> ProblemGroup:
     """NOT_FOUND for no such group; PERMISSION_DENIED for one outside the caller's area (the rule of
     every call: what is out of reach is refused as such)."""
     if group is None:
         raise NotFound("问题学籍组不存在")
     if not _visible(group, principal, tree):
         raise PermissionDenied("该组问题学籍不在本单位管辖范围内")
+    return group
 
 
 def get_group(
-    uow, group_id: str, *, principal: Principal, tree, national=None
-) -> tuple[ProblemGroup, list, list]:
+    uow: DedupUoW,
+    group_id: str,
+    *,
+    principal: Principal,
+    tree: OrgTree,
+    national: NationalProblems | None = None,
+) -> GroupFound:
     """The group, its audit actions and its proof files (in the caller's area); a group this tier does
     not hold is asked of the national tier (`national`, when it is another process), read only."""
     authorize(principal, READERS)
     with uow:
         group = uow.problems.get(group_id)
         if group is not None or national is None:
-            _check_reach(group, principal, tree)
+            group = _check_reach(group, principal, tree)
             return group, uow.problems.actions(group_id), uow.problems.proofs(group_id)
     found = _forwarded(lambda: national.get(group_id))
     _check_reach(found[0] if found else None, principal, tree)
+    assert found is not None  # else refused above
     return found
 
 
-def _visible(group: ProblemGroup, principal: Principal, tree) -> bool:
+def _visible(group: ProblemGroup, principal: Principal, tree: OrgTree) -> bool:
     if principal.role is Role.SYSTEM:
         return True
     return any(
@@ -167,7 +194,7 @@ def check_request(resolutions: list[RecordResolution], opinion: str, proofs: lis
 
 
 def resolve_group(
-    uow,
+    uow: DedupUoW,
     group_id: str,
     resolutions: list[RecordResolution],
     opinion: str,
@@ -175,14 +202,13 @@ def resolve_group(
     expected_version: int,
     *,
     principal: Principal,
-    tree,
-    peers,
+    tree: OrgTree,
+    peers: Peers,
 ) -> ProblemGroup:
     authorize(principal, RESOLVERS)
     check_request(resolutions, opinion, proofs)
     with uow:
-        group = uow.problems.get(group_id)
-        _check_reach(group, principal, tree)
+        group = _check_reach(uow.problems.get(group_id), principal, tree)
         if not may_resolve(tree, principal.role.value, principal.org_unit, group):
             raise PermissionDenied(f"该组问题学籍由 {group.resolver_unit_code} 处理，当前单位无权处理")
         if expected_version and expected_version != group.version:
@@ -195,7 +221,7 @@ def resolve_group(
                 FieldViolation(f"resolutions[{index}].record_id", "该学籍不在本组问题学籍中")
             ) from None
         revisions = {
-            r.record_id: uow.province.application(group.student(r.record_id).application_id)
+            r.record_id: uow.province.application(_student(group, r.record_id).application_id)
             for r in resolutions
         }
     outcomes = {
@@ -206,7 +232,7 @@ def resolve_group(
 
     at = now()
     unit_name = tree.get(principal.org_unit).name if principal.org_unit in tree else ""
-    stamp = dict(
+    stamp: dict[str, object] = dict(
         org_unit_code=principal.org_unit,
         org_unit_name=unit_name,
         user_id=principal.user_id,
@@ -218,7 +244,7 @@ def resolve_group(
     with uow:
         expected = group.version
         for r in resolutions:
-            student = group.student(r.record_id)
+            student = _student(group, r.record_id)
             _record_action(uow, group, r, stamp)
             if r.resolution is Resolution.CORROBORATE:
                 group.handled(r.record_id, StudentStatus.CORROBORATED)
@@ -260,7 +286,7 @@ def resolve_group(
     return group
 
 
-def _announce(uow, group: ProblemGroup, event, record_id: str) -> None:
+def _announce(uow: DedupUoW, group: ProblemGroup, event: events_pb2.ProblemResolved, record_id: str) -> None:
     """A group held by the national tier (its one home for cross-province groups) tells every province
     holding a member through their deliveries, and a record deleted there gives up its holding at
     once (the same transaction); a province tier's group goes out on its own bus."""
@@ -273,7 +299,7 @@ def _announce(uow, group: ProblemGroup, event, record_id: str) -> None:
         uow.national.release_committed(record_id, "DELETED", now())
 
 
-def _record_action(uow, group: ProblemGroup, r: RecordResolution, stamp: dict) -> None:
+def _record_action(uow: DedupUoW, group: ProblemGroup, r: RecordResolution, stamp: dict[str, object]) -> None:
     c = r.corrected
     uow.problems.add_action(
         dict(
@@ -295,9 +321,17 @@ def _record_action(uow, group: ProblemGroup, r: RecordResolution, stamp: dict) -
     )
 
 
-def _reauthenticate(group: ProblemGroup, r: RecordResolution, peers, tree) -> CheckResult:
+def _student(group: ProblemGroup, record_id: str) -> ProblemStudent:
+    """A student of the group (check_can_handle refused any other first)."""
+    student = group.student(record_id)
+    assert student is not None
+    return student
+
+
+def _reauthenticate(group: ProblemGroup, r: RecordResolution, peers: Peers, tree: OrgTree) -> CheckResult:
     """Dedup and authentication of the corrected key data, as at submission (read only)."""
-    c, student = r.corrected, group.student(r.record_id)
+    c, student = r.corrected, _student(group, r.record_id)
+    assert c is not None  # check_request: a correction names its corrected identity
     masked = mask_document_number(c.document_number)
     try:
         if c.document_type == "1":
@@ -313,8 +347,9 @@ def _reauthenticate(group: ProblemGroup, r: RecordResolution, peers, tree) -> Ch
         ]
     except PeerUnavailable:
         raise Unavailable("基础数据库或全国查重服务暂时无法访问，请稍后再试") from None
-    if holdings:
-        h = checks.first_holding(holdings)
-        province = h.province_code or (tree.province_of(h.school_code).code if h.school_code in tree else "")
-        return checks.held(h, checks.describe_school(tree, h.school_code, province), masked)
+    h = checks.first_holding(holdings)
+    if h is not None:
+        found = tree.province_of(h.school_code) if h.school_code in tree else None
+        province = h.province_code or (found.code if found else "")
+        return checks.held(h, describe_school(tree, h.school_code, province), masked)
     return checks.PASSED

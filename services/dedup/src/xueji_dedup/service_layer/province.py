@@ -16,17 +16,28 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_chain, wait_fixed
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_chain,
+    wait_fixed,
+)
 
 from xueji_common.db.engine import now
+from xueji_common.holders import describe_school
+from xueji_common.orgunits import OrgTree
 from xueji_common.vocabulary import RegistrationKind
 from xueji_dedup.adapters import events
-from xueji_dedup.adapters.peers import PeerUnavailable
 from xueji_dedup.domain import checks
 from xueji_dedup.domain.checks import CheckResult, Holding, Outcome
 from xueji_dedup.service_layer import rotation
+from xueji_dedup.service_layer.ports import Peers, PeerUnavailable, PopulationRegister
+from xueji_dedup.service_layer.unit_of_work import DedupUoW
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +60,13 @@ class Submitted:
 
 
 def application_submitted(
-    uow, app: Submitted, *, peers, tree, retry_delays=None, rotation_announced: bool = False
+    uow: DedupUoW,
+    app: Submitted,
+    *,
+    peers: Peers,
+    tree: OrgTree,
+    retry_delays: Sequence[float] | None = None,
+    rotation_announced: bool = False,
 ) -> CheckResult | None:
     """Check a (re)submitted application; returns the result, None for a stale revision. Announced
     again by a hash-key rotation at the revision already checked: only re-keyed (rotation)."""
@@ -61,6 +78,7 @@ def application_submitted(
             return None
     previous = uow.province.application(app.application_id)
     if rotation_announced:
+        assert number is not None  # asked above
         rotation.check_key(uow.hash_key, app.document_type, number.number, app.document_hash)
         if previous is not None and previous.revision == app.revision:
             rotation.application_rekeyed(uow, app, previous, peers=peers, tree=tree)
@@ -116,14 +134,21 @@ def application_submitted(
     return result
 
 
-def _check(app: Submitted, number: str, in_province: list[Holding], peers, tree, retry_delays):
+def _check(
+    app: Submitted,
+    number: str,
+    in_province: list[Holding],
+    peers: Peers,
+    tree: OrgTree,
+    retry_delays: Sequence[float],
+) -> tuple[CheckResult, str]:
     """Register (resident ID), then the province index, then the national reservation."""
     if app.category == "resident":
         refusal = verify_with_retries(peers.register, app, number, retry_delays)
         if refusal:
             return checks.register_refusal(refusal, app.document_masked), ""
     if in_province:
-        return _held(checks.first_holding(in_province), app, tree), ""
+        return _held(in_province, app, tree), ""
     province = tree.province_of(app.school_code)
     got = peers.national.reserve(
         app.document_type,
@@ -133,21 +158,23 @@ def _check(app: Submitted, number: str, in_province: list[Holding], peers, tree,
         app.school_code,
     )
     if isinstance(got, Holding):
-        return _held(got, app, tree), ""
+        return _held([got], app, tree), ""
     return checks.PASSED, got
 
 
-def verify_with_retries(register, app: Submitted, number: str, retry_delays) -> str:
+def verify_with_retries(
+    register: PopulationRegister, app: Submitted, number: str, retry_delays: Sequence[float]
+) -> str:
     """The register's answer; PeerUnavailable once it stayed down through every pause of `retry_delays`."""
 
-    def logged(state) -> None:
+    def logged(state: RetryCallState) -> None:
         log.warning(
             "population register unavailable",
             extra={
                 "fields": {
                     "application_id": app.application_id,
                     "attempt": state.attempt_number,
-                    "status": str(state.outcome.exception()),
+                    "status": str(state.outcome.exception()) if state.outcome else "",
                 }
             },
         )
@@ -162,20 +189,23 @@ def verify_with_retries(register, app: Submitted, number: str, retry_delays) -> 
     return retrying(register.verify, app.name, app.gender, app.birth_date, number)
 
 
-def _held(holding: Holding, app: Submitted, tree) -> CheckResult:
+def _held(holdings: list[Holding], app: Submitted, tree: OrgTree) -> CheckResult:
+    holding = checks.first_holding(holdings)
+    assert holding is not None  # of a list not empty
     province = holding.province_code
-    if not province and holding.school_code in tree:
-        province = tree.province_of(holding.school_code).code
+    found = tree.province_of(holding.school_code) if not province and holding.school_code in tree else None
+    if found is not None:
+        province = found.code
     enrolled = app.category == "resident" and app.kind != RegistrationKind.PRIMARY_FRESHMAN.value
     return checks.held(
         holding,
-        checks.describe_school(tree, holding.school_code, province),
+        describe_school(tree, holding.school_code, province),
         app.document_masked,
         enrolled_resident=enrolled,
     )
 
 
-def application_withdrawn(uow, application_id: str, *, peers) -> None:
+def application_withdrawn(uow: DedupUoW, application_id: str, *, peers: Peers) -> None:
     """Withdrawn: its reservation is given up (the document is free again)."""
     previous = uow.province.application(application_id)
     uow.end_reads()
@@ -187,7 +217,7 @@ def application_withdrawn(uow, application_id: str, *, peers) -> None:
     uow.commit()
 
 
-def application_returned(uow, application_id: str, revision: int) -> None:
+def application_returned(uow: DedupUoW, application_id: str, revision: int) -> None:
     """Returned by a reviewer: it may be corrected and resubmitted, so it keeps its reservation."""
     previous = uow.province.application(application_id)
     if previous is not None and previous.revision <= revision:

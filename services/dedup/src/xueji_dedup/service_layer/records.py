@@ -16,8 +16,8 @@ import uuid
 from dataclasses import dataclass
 
 from xueji_common.db.engine import now
+from xueji_common.orgunits import OrgTree
 from xueji_dedup.adapters import events
-from xueji_dedup.adapters.peers import PeerRefused
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.problems import (
     ProblemGroup,
@@ -28,6 +28,9 @@ from xueji_dedup.domain.problems import (
     school_chain,
 )
 from xueji_dedup.service_layer import reporting, rotation
+from xueji_dedup.service_layer.ports import PeerRefused, Peers
+from xueji_dedup.service_layer.reporting import Report
+from xueji_dedup.service_layer.unit_of_work import DedupUoW
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class RecordSnapshot:
     version: int
 
 
-def record_created(uow, rec: RecordSnapshot, *, peers, tree) -> list[ProblemGroup]:
+def record_created(uow: DedupUoW, rec: RecordSnapshot, *, peers: Peers, tree: OrgTree) -> list[ProblemGroup]:
     """Index the record, register its holding nationally, raise problems; returns the groups raised."""
     previous = uow.province.record(rec.record_id)
     if previous is not None and previous.snapshot_version >= rec.version:
@@ -118,7 +121,9 @@ class Announced:
     national_student_number: str
 
 
-def record_changed(uow, rec: RecordSnapshot, *, peers, tree, announced: Announced | None = None) -> None:
+def record_changed(
+    uow: DedupUoW, rec: RecordSnapshot, *, peers: Peers, tree: OrgTree, announced: Announced | None = None
+) -> None:
     """Key data or number changed (e.g. a correction): the index and the national holding follow (a
     record deleted as a duplicate holds nothing), and so do the groups it is in. A cross-province
     group's new version is reported before it is written: a retried event reports again, and the
@@ -134,7 +139,7 @@ def record_changed(uow, rec: RecordSnapshot, *, peers, tree, announced: Announce
     deleted = uow.problems.record_deleted(rec.record_id) or bool(
         uow.province.national_groups_of(rec.record_id, status="deleted")
     )
-    reports = []
+    reports: list[Report] = []
     for group in uow.problems.groups_of_record(rec.record_id):
         report = reporting.cross_province_report(uow, group) if _refresh(group, rec) else None
         if report:
@@ -181,7 +186,7 @@ def _refresh(group: ProblemGroup, rec: RecordSnapshot) -> bool:
     )
 
 
-def _index(uow, rec: RecordSnapshot, tree) -> None:
+def _index(uow: DedupUoW, rec: RecordSnapshot, tree: OrgTree) -> None:
     county = tree.county_of(rec.school_code) if rec.school_code in tree else None
     uow.province.save_record(
         dict(
@@ -204,7 +209,7 @@ def _index(uow, rec: RecordSnapshot, tree) -> None:
     )
 
 
-def _student(rec: RecordSnapshot, tree, reason: str) -> ProblemStudent:
+def _student(rec: RecordSnapshot, tree: OrgTree, reason: str) -> ProblemStudent:
     return ProblemStudent(
         record_id=rec.record_id,
         application_id=rec.application_id,
@@ -220,19 +225,19 @@ def _student(rec: RecordSnapshot, tree, reason: str) -> ProblemStudent:
     )
 
 
-def _in_national_group(uow, record_id: str) -> bool:
+def _in_national_group(uow: DedupUoW, record_id: str) -> bool:
     """Already in the national group of its document (its province heard it first, see
     national_inbox): no failed-authentication group of its own, one open group per document."""
     uow.province.lock_record(record_id)
     return bool(uow.province.national_groups_of(record_id))
 
 
-def _cross_province(students: list[ProblemStudent], tree) -> bool:
+def _cross_province(students: list[ProblemStudent], tree: OrgTree) -> bool:
     return resolver_for(tree, [s.school_code for s in students], [s.province_code for s in students])[0] == 1
 
 
 def _shared_document(
-    uow, rec: RecordSnapshot, sharing: list[Holding], tree
+    uow: DedupUoW, rec: RecordSnapshot, sharing: list[Holding], tree: OrgTree
 ) -> tuple[list[ProblemStudent], str]:
     """The students of a 一人多籍 group and its reason (read from the index)."""
     count = len(sharing) + 1
@@ -259,7 +264,7 @@ def _shared_document(
     return students, reason
 
 
-def _no_document_twins(uow, rec: RecordSnapshot, tree) -> ProblemGroup | None:
+def _no_document_twins(uow: DedupUoW, rec: RecordSnapshot, tree: OrgTree) -> ProblemGroup | None:
     county = tree.county_of(rec.school_code) if rec.school_code in tree else None
     if rec.birth_date is None or county is None:
         return None
@@ -296,7 +301,12 @@ def _no_document_twins(uow, rec: RecordSnapshot, tree) -> ProblemGroup | None:
 
 
 def _group(
-    uow, kind: ProblemKind, match_key: str, students: list[ProblemStudent], reason: str, tree
+    uow: DedupUoW,
+    kind: ProblemKind,
+    match_key: str,
+    students: list[ProblemStudent],
+    reason: str,
+    tree: OrgTree,
 ) -> ProblemGroup:
     """Add the students to the group of the same kind and key, or open one; publishes ProblemRaised."""
     at = now()

@@ -13,10 +13,18 @@ tier that is down fails the handler (PeerUnavailable) and the bus delivers the e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from xueji_common.orgunits import OrgTree
 from xueji_dedup.domain.problems import ProblemGroup, Resolution, StudentStatus
+from xueji_dedup.service_layer.ports import Peers
+from xueji_dedup.service_layer.unit_of_work import DedupUoW
+
+# (group, its audit rows, this tier's province): what ReportProblemGroup sends
+Report = tuple[ProblemGroup, Sequence[object], str]
 
 
-def problem_raised(uow, group_id: str, *, peers, tree) -> None:
+def problem_raised(uow: DedupUoW, group_id: str, *, peers: Peers, tree: OrgTree) -> None:
     report = cross_province_report(uow, uow.problems.get(group_id))
     uow.end_reads()
     if report:
@@ -25,7 +33,13 @@ def problem_raised(uow, group_id: str, *, peers, tree) -> None:
 
 
 def problem_resolved(
-    uow, group_id: str, resolution: Resolution | None, record_ids: list[str], *, peers, tree
+    uow: DedupUoW,
+    group_id: str,
+    resolution: Resolution | None,
+    record_ids: list[str],
+    *,
+    peers: Peers,
+    tree: OrgTree,
 ) -> None:
     group = uow.problems.get(group_id)
     report = cross_province_report(uow, group)
@@ -46,7 +60,7 @@ def problem_resolved(
     uow.commit()
 
 
-def cross_province_report(uow, group: ProblemGroup | None) -> tuple | None:
+def cross_province_report(uow: DedupUoW, group: ProblemGroup | None) -> Report | None:
     """(group, its audit rows, this tier's province) for a cross-province group, None for any other
     (read in the caller's transaction). This tier's province: that of the group's records it indexed."""
     if group is None or not group.cross_province:
@@ -56,5 +70,7 @@ def cross_province_report(uow, group: ProblemGroup | None) -> tuple | None:
     return group, uow.problems.actions(group.group_id), provinces[0] if provinces else ""
 
 
-def _report(peers, tree, group: ProblemGroup, actions: list, province_code: str) -> None:
+def _report(
+    peers: Peers, tree: OrgTree, group: ProblemGroup, actions: Sequence[object], province_code: str
+) -> None:
     peers.national.report_group(group, actions, tree, province_code)

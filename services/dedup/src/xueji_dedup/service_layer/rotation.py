@@ -23,25 +23,38 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 from xueji_common.db.engine import now
 from xueji_common.hashing import document_hash
 from xueji_common.messaging.envelope import ROTATION_CORRELATION_PREFIX
-from xueji_dedup.adapters.peers import PeerRefused
+from xueji_common.orgunits import OrgTree
 from xueji_dedup.domain.checks import Holding
 from xueji_dedup.domain.problems import no_document_key
+from xueji_dedup.service_layer.ports import PeerRefused, Peers
+from xueji_dedup.service_layer.unit_of_work import DedupUoW, IndexedApplication
+
+if TYPE_CHECKING:  # province imports this module
+    from xueji_dedup.service_layer.province import Submitted
 
 log = logging.getLogger(__name__)
 
 CORRELATION_PREFIX = ROTATION_CORRELATION_PREFIX
 BATCH = 5000
+Progress = Callable[[int], None]  # rows done since the last call
 
 
 class KeyMismatch(Exception):
     """A rotation's announcement made with another key than this tier's (not a DomainError: retried)."""
 
 
-def announced_by_rotation(envelope) -> bool:
+class Envelope(Protocol):
+    @property
+    def correlation_id(self) -> str: ...
+
+
+def announced_by_rotation(envelope: Envelope | None) -> bool:
     return envelope is not None and envelope.correlation_id.startswith(CORRELATION_PREFIX)
 
 
@@ -50,7 +63,9 @@ def check_key(hash_key: str, document_type: str, number: str, digest: str) -> No
         raise KeyMismatch("the announced document hash was not made with this service's XUEJI_HASH_KEY")
 
 
-def application_rekeyed(uow, app, previous, *, peers, tree) -> None:
+def application_rekeyed(
+    uow: DedupUoW, app: Submitted, previous: IndexedApplication, *, peers: Peers, tree: OrgTree
+) -> None:
     """`app` (province.Submitted) announced again under the current key at the revision already checked."""
     if previous.document_hash == app.document_hash:
         uow.commit()
@@ -82,7 +97,7 @@ def application_rekeyed(uow, app, previous, *, peers, tree) -> None:
     uow.commit()
 
 
-def rekey_formal_number(peers, record_id: str, national_student_number: str) -> None:
+def rekey_formal_number(peers: Peers, record_id: str, national_student_number: str) -> None:
     """A G number (in clear in the announcement, never kept) keyed anew at the national tier."""
     if not national_student_number.startswith("G"):
         return
@@ -95,12 +110,14 @@ def rekey_formal_number(peers, record_id: str, national_student_number: str) -> 
         )
 
 
-def rekey_shared_groups(uow, old_hash: str, new_hash: str) -> None:
+def rekey_shared_groups(uow: DedupUoW, old_hash: str, new_hash: str) -> None:
     if old_hash and old_hash != new_hash:
         uow.rotation.rekey_groups("shared_document", old_hash, new_hash, now())
 
 
-def rekey_and_purge(uow, since: dt.datetime, *, dry_run: bool = False, progress=None) -> dict[str, int]:
+def rekey_and_purge(
+    uow: DedupUoW, since: dt.datetime, *, dry_run: bool = False, progress: Progress | None = None
+) -> dict[str, int]:
     """Counts per step and table. One transaction; `dry_run` counts and rolls back."""
     at = now()
     with uow:
@@ -114,7 +131,7 @@ def rekey_and_purge(uow, since: dt.datetime, *, dry_run: bool = False, progress=
     return counts
 
 
-def _rekey_numbers(uow, at: dt.datetime, progress) -> int:
+def _rekey_numbers(uow: DedupUoW, at: dt.datetime, progress: Progress | None) -> int:
     changed, after = 0, ("", "")
     while rows := uow.rotation.clear_numbers(after, BATCH):
         pairs = [(r.number_hash, document_hash(uow.hash_key, "NSN", r.national_student_number)) for r in rows]
@@ -127,7 +144,7 @@ def _rekey_numbers(uow, at: dt.datetime, progress) -> int:
     return changed
 
 
-def _rekey_no_document_groups(uow, at: dt.datetime) -> int:
+def _rekey_no_document_groups(uow: DedupUoW, at: dt.datetime) -> int:
     changed = 0
     for group_id, (key, name, gender, birth_date, county) in uow.rotation.no_document_groups().items():
         new = no_document_key(uow.hash_key, name, gender, birth_date, county)

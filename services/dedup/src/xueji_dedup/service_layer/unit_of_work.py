@@ -1,109 +1,328 @@
-"""The dedup unit of work: its stores and repositories, plus the outbox and inbox in one transaction.
+"""The dedup unit of work as the use cases see it: both tiers' tables (the national tier's
+reservations, holdings and numbers; the province tier's index; problem groups; the deliveries of
+cross-province groups; what a hash-key rotation re-keys), in one transaction with the events.
 
-The inbox claim of an event is deferred to the first write (`claim_now`) or to commit. Event
-handlers call other gRPC services (the national tier, the population register, registration). On
-SQLite (embedded mode) a transaction holds the file's write lock from its first statement, so a
-handler must not hold one while it waits on a remote answer: the dedup's other handlers and calls
-would wait behind it. Handlers therefore call out first, then claim and write. Calling out again
-for a redelivered event is harmless: the remote calls are idempotent or read only.
+`DedupUoW` is what the use cases see (a protocol: the SQL one is adapters/unit_of_work.py, the
+in-memory one tests/unit/dedup_fakes.py). Rows the use cases read are described by protocols of
+their columns (`IndexedApplication`...): the SQL repositories return rows, the fakes dataclasses.
 
-A DedupCompleted published here is counted in xueji_dedup_outcomes_total once its transaction
-commits (never for a rolled back or redelivered one), wherever the use case that published it runs.
+The inbox claim of an event is deferred to the first write (`claim_now`) or to commit, and a handler
+ends its reads (`end_reads`) before it calls another service: on SQLite (embedded mode) a
+transaction holds the file's write lock from its first statement, so a handler must not hold one
+while it waits on a remote answer.
 """
 
 from __future__ import annotations
 
-from xueji.v1 import events_pb2
-from xueji_common.db.uow import AlreadyHandled, SqlAlchemyUnitOfWork
-from xueji_dedup.adapters import metrics
-from xueji_dedup.adapters.deliveries import DeliveryStore
-from xueji_dedup.adapters.national_store import NationalStore
-from xueji_dedup.adapters.peers import Peers
-from xueji_dedup.adapters.problem_repository import ProblemRepository
-from xueji_dedup.adapters.province_store import ProvinceStore
-from xueji_dedup.adapters.rotation_store import RotationStore
-from xueji_dedup.adapters.tables import inbox, outbox
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from xueji_common.db.uow import UnitOfWork
+from xueji_common.orgunits import OrgTree
+from xueji_dedup.domain.checks import Holding
+from xueji_dedup.domain.problems import GroupStatus, ProblemGroup, ProblemKind
+
+Values = dict[str, object]  # a row's columns by name, as written
+GroupFound = tuple[ProblemGroup, Sequence[object], Sequence[object]]  # (group, its actions, its proofs)
 
 
-def uow_factory(runtime):
-    """The spec's make_uow: units of work carrying the runtime's key, org tree and peers."""
-    peers, data_keys = Peers(runtime), runtime.settings.data_keyring()
-    return lambda: DedupUnitOfWork(
-        runtime.session_factory,
-        runtime.after_commit,
-        hash_key=runtime.settings.hash_key,
-        tree=runtime.tree,
-        peers=peers,
-        scope=runtime.settings.scope,
-        data_keys=data_keys,
-    )
+@dataclass
+class Reservation:
+    reservation_id: str
+    document_type: str
+    document_hash: str
+    application_id: str
+    province_code: str
+    school_code: str
+    state: str  # active | committed | released | expired
+    record_id: str
+    national_student_number: str
+    release_reason: str
+    create_time: dt.datetime
+    expire_time: dt.datetime
+    update_time: dt.datetime
 
 
-class DedupUnitOfWork(SqlAlchemyUnitOfWork):
-    national: NationalStore
-    province: ProvinceStore
-    problems: ProblemRepository
-    rotation: RotationStore
-    deliveries: DeliveryStore
+@dataclass(frozen=True)
+class Delivery:
+    sequence: int
+    event_id: str
+    event_type: str
+    payload: bytes
+    corrected_number: str = ""  # opened for the pulling province only (service_layer.national_problems.pull)
 
-    def __init__(
+
+class OwnedNumber(Protocol):
+    @property
+    def number_hash(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def owner_id(self) -> str: ...
+    @property
+    def national_student_number(self) -> str:
+        """In clear for L and J numbers; empty for G numbers (kept only as a hash)."""
+
+
+class IndexedApplication(Protocol):
+    """An application the province tier checked (province_applications)."""
+
+    @property
+    def application_id(self) -> str: ...
+    @property
+    def revision(self) -> int: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def document_hash(self) -> str: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def reservation_id(self) -> str: ...
+    @property
+    def state(self) -> str:
+        """active | returned | withdrawn"""
+
+
+class IndexedRecord(Protocol):
+    """A record of the province (province_records)."""
+
+    @property
+    def record_id(self) -> str: ...
+    @property
+    def application_id(self) -> str: ...
+    @property
+    def school_code(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def document_type(self) -> str: ...
+    @property
+    def document_hash(self) -> str: ...
+    @property
+    def document_masked(self) -> str: ...
+    @property
+    def national_student_number(self) -> str: ...
+    @property
+    def temporary_number(self) -> bool: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def gender(self) -> int: ...
+    @property
+    def birth_date(self) -> dt.date | None: ...
+    @property
+    def snapshot_version(self) -> int: ...
+
+
+class HeldCopy(Protocol):
+    @property
+    def version(self) -> int: ...
+    @property
+    def reporting_province(self) -> str: ...
+
+
+class NumberToRekey(Protocol):
+    @property
+    def number_hash(self) -> str: ...
+    @property
+    def national_student_number(self) -> str: ...
+    @property
+    def owner_id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+
+
+class NationalHoldings(Protocol):
+    """The national tier: reservations, record holdings, student numbers. A document is held by one
+    ACTIVE or COMMITTED reservation at most (a unique index: `try_reserve` loses to another)."""
+
+    def reservation(self, reservation_id: str, *, for_update: bool = False) -> Reservation | None: ...
+    def holding_reservation(self, document_type: str, document_hash: str) -> Reservation | None: ...
+    def expire_stale(self, document_type: str, document_hash: str, now: dt.datetime) -> None: ...
+    def try_reserve(self, values: Values) -> str | None:
+        """Insert a reservation unless the document is held; returns its id, or None if it lost."""
+
+    def save_reservation(self, r: Reservation) -> None: ...
+    def record_document(self, record_id: str) -> tuple[str, str] | None: ...
+    def follow_record(
+        self, record_id: str, held: tuple[str, str], document_type: str, document_hash: str, now: dt.datetime
+    ) -> bool:
+        """The record's committed reservation moves with its holding (released where another holds
+        the new document). True when it moved."""
+
+    def upsert_record(self, values: Values) -> None: ...
+    def remove_record(self, record_id: str) -> bool: ...
+    def release_committed(self, record_id: str, reason: str, now: dt.datetime) -> None: ...
+    def holdings(
         self,
-        session_factory,
-        on_commit=None,
+        document_type: str,
+        document_hash: str,
+        now: dt.datetime,
         *,
-        hash_key: str = "",
-        tree=None,
-        peers=None,
-        scope: str = "province",
-        data_keys=None,
-    ) -> None:
-        super().__init__(session_factory, "dedup", outbox, inbox, on_commit)
-        # What event handlers need besides the database (they receive only the unit of work).
-        self.hash_key, self.tree, self.peers, self.scope = hash_key, tree, peers, scope
-        self.data_keys = data_keys  # seals a corrected number into ProblemResolved (adapters.events)
-        self._claim: tuple[str, str, str] | None = None
-        self._outcomes: list[events_pb2.DedupCompleted] = []
+        except_application: str = "",
+        except_record: str = "",
+    ) -> list[Holding]:
+        """Records holding the document, then open reservations (of other applications)."""
 
-    def _open(self, session) -> None:
-        self._claim, self._outcomes = None, []
-        self.national = NationalStore(session)
-        self.province = ProvinceStore(session)
-        self.problems = ProblemRepository(session)
-        self.rotation = RotationStore(session)
-        self.deliveries = DeliveryStore(session)
+    def number_of_owner(self, owner_id: str, kind: str) -> OwnedNumber | None: ...
+    def try_take_number(
+        self, number_hash: str, kind: str, owner_id: str, number: str, now: dt.datetime
+    ) -> bool: ...
+    def number_owner(self, number_hash: str) -> str | None: ...
+    def rekey_number(self, old_hash: str, new_hash: str, now: dt.datetime) -> None: ...
 
-    def claim_event(self, event_id: str, consumer: str, event_type: str) -> None:
-        self._claim = (event_id, consumer, event_type)
+
+class ProvinceIndex(Protocol):
+    """The province tier's index: the applications it checks and the records of the province. A
+    record deleted as a duplicate (here or at the national tier) stays indexed but holds nothing."""
+
+    def application(self, application_id: str) -> IndexedApplication | None: ...
+    def save_application(self, values: Values) -> None: ...
+    def update_application(self, application_id: str, **values: object) -> None: ...
+    def lock_record(self, record_id: str) -> None:
+        """Until the transaction ends, the record's problem groups are this transaction's to change."""
+
+    def note_national_member(self, group_id: str, record_id: str, status: str) -> None:
+        """status "pending" keeps an existing note; another one replaces it."""
+
+    def national_groups_of(self, record_id: str, *, status: str | None = None) -> list[str]: ...
+    def record(self, record_id: str) -> IndexedRecord | None: ...
+    def save_record(self, values: Values) -> None: ...
+    def record_holdings(
+        self, document_type: str, document_hash: str, *, except_application: str = "", except_record: str = ""
+    ) -> list[Holding]: ...
+    def records_by_ids(self, record_ids: list[str]) -> Sequence[IndexedRecord]: ...
+    def no_document_twins(
+        self, name: str, gender: int, birth_date: dt.date, county_code: str, record_id: str
+    ) -> Sequence[IndexedRecord]: ...
+
+
+class Problems(Protocol):
+    """Problem groups with their students, audit actions and proof files. Each read returns the group
+    as stored (its own copy); `save` checks the version (ConcurrentModification) and increments it."""
+
+    def get(self, group_id: str) -> ProblemGroup | None: ...
+    def open_group(self, kind: ProblemKind, match_key: str) -> ProblemGroup | None: ...
+    def open_group_locked(self, kind: ProblemKind, match_key: str) -> ProblemGroup | None: ...
+    def try_add(self, group: ProblemGroup) -> bool:
+        """Add an open group unless one of its (kind, key) is open already (a unique index)."""
+
+    def groups_of_record(self, record_id: str) -> list[ProblemGroup]: ...
+    def record_deleted(self, record_id: str) -> bool: ...
+    def held_copy(self, group_id: str) -> HeldCopy | None: ...
+    def put_reported(self, group: ProblemGroup, actions: list[Values]) -> None: ...
+    def add(self, group: ProblemGroup) -> None: ...
+    def save(self, group: ProblemGroup, expected_version: int) -> None: ...
+    def list(
+        self,
+        *,
+        unit_level: int,
+        unit_code: str,
+        kinds: Sequence[ProblemKind],
+        statuses: Sequence[GroupStatus],
+        resolver_level: int,
+        name: str,
+        national_student_number: str,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[ProblemGroup], int]: ...
+    def add_action(self, values: Values) -> None: ...
+    def actions(self, group_id: str) -> Sequence[object]: ...
+    def add_proof(self, values: Values) -> None: ...
+    def proofs(self, group_id: str) -> Sequence[object]: ...
+
+
+class Deliveries(Protocol):
+    """The national tier's announcements to each province, and each province's cursor."""
+
+    def append(self, province_code: str, event_type: str, payload: bytes, at: dt.datetime) -> Delivery: ...
+    def after(self, province_code: str, after_sequence: int, limit: int) -> list[Delivery]: ...
+    def cursor(self, province_code: str, *, for_update: bool = False) -> int: ...
+    def move_cursor(self, province_code: str, after_sequence: int, at: dt.datetime) -> None: ...
+
+
+class RotationRows(Protocol):
+    """What a hash-key rotation re-keys or purges (service_layer.rotation)."""
+
+    def clear_numbers(self, after: tuple[str, str], limit: int) -> Sequence[NumberToRekey]: ...
+    def rekey_numbers(self, pairs: list[tuple[str, str]], at: dt.datetime) -> None: ...
+    def no_document_groups(self) -> dict[str, tuple[str, str, int, dt.date, str]]:
+        """Per no-document group: (match key, name, gender, birth date, county)."""
+
+    def set_group_key(self, group_id: str, match_key: str, at: dt.datetime) -> None: ...
+    def rekey_groups(self, kind: str, old_key: str, new_key: str, at: dt.datetime) -> int: ...
+    def purge(self, since: dt.datetime, at: dt.datetime) -> dict[str, int]: ...
+
+
+HoldingColumnsBatch = tuple[list[str], list[str], list[str], list[str], list[str], list[str]]
+
+
+class HoldingsWriter(Protocol):
+    """The bulk load of existing records' holdings, in the unit of work's transaction."""
+
+    def add(self, columns: HoldingColumnsBatch) -> None: ...
+    def abort(self, failure: BaseException) -> None: ...
+    def finish(self) -> int:
+        """How many holdings were written."""
+
+
+class DataKeys(Protocol):
+    def encrypt(self, plaintext: str, purpose: str) -> str: ...
+    def decrypt(self, value: str, purpose: str) -> str: ...
+
+
+class DedupUoW(UnitOfWork, Protocol):
+    # Read-only members (properties), so that a fake's own repository classes fulfil them.
+    @property
+    def national(self) -> NationalHoldings: ...
+    @property
+    def province(self) -> ProvinceIndex: ...
+    @property
+    def problems(self) -> Problems: ...
+    @property
+    def rotation(self) -> RotationRows: ...
+    @property
+    def deliveries(self) -> Deliveries: ...
+
+    # What event handlers need besides the database (they receive only the unit of work).
+    @property
+    def hash_key(self) -> str: ...
+    @property
+    def tree(self) -> OrgTree: ...
+    @property
+    def scope(self) -> str:
+        """ "national" or "province": the tier this service plays."""
+
+    @property
+    def data_keys(self) -> DataKeys:
+        """Seals a corrected number into ProblemResolved (adapters.events)."""
 
     def claim_now(self) -> None:
         """Write the deferred inbox claim (AlreadyHandled for a redelivered event)."""
-        if self._claim is not None:
-            claim, self._claim = self._claim, None
-            super().claim_event(*claim)
 
     def claim_delivery(self, event_id: str, event_type: str) -> bool:
         """Claim a delivery of the national tier in the inbox now; False when it was handled before."""
-        try:
-            SqlAlchemyUnitOfWork.claim_event(self, event_id, "dedup.national-deliveries", event_type)
-        except AlreadyHandled:
-            return False
-        return True
 
     def end_reads(self) -> None:
         """End the read-only transaction opened so far (releases SQLite's lock before calling out)."""
-        self.session.rollback()
 
-    def publish(self, event, **kwargs) -> str:
-        if isinstance(event, events_pb2.DedupCompleted):
-            self._outcomes.append(event)
-        return super().publish(event, **kwargs)
+    def holdings_writer(self, at: dt.datetime) -> HoldingsWriter:
+        """The bulk writer of record holdings (inside `with uow`)."""
 
-    def commit(self) -> None:
-        self.claim_now()
-        super().commit()
-        counted, self._outcomes = self._outcomes, []
-        metrics.count_outcomes(self.producer, counted)
 
-    def rollback(self) -> None:
-        super().rollback()
-        self._outcomes = []
+class HoldingsReader(Protocol):
+    """The national tier's document checks, read only and outside any transaction (the hot path:
+    adapters/holdings_reads.py, one statement on an autocommit connection)."""
+
+    def holdings(
+        self, document_type: str, document_hash: str, now: dt.datetime, except_application: str = ""
+    ) -> list[Holding]: ...
+    def holdings_of_each(
+        self, documents: list[tuple[str, str]], now: dt.datetime
+    ) -> dict[tuple[str, str], list[Holding]]:
+        """Every holding of each asked document (an unheld document maps to an empty list)."""

@@ -29,7 +29,7 @@ _NUMBER_HASH = FIELDS.index("national_student_number_hash")
 _PURPOSE = t.c.national_student_number.type.purpose
 
 
-def writer_for(session: Session):
+def writer_for(session: Session) -> PostgresWriter | SqliteWriter:
     dialect = session.get_bind().dialect.name
     return PostgresWriter(session) if dialect == "postgresql" else SqliteWriter(session)
 

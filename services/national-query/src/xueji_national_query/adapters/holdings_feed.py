@@ -1,12 +1,13 @@
 """The loaded records' holdings sent to the national dedup while the load runs (Dedup.LoadRecordHoldings).
 
 One client stream for the whole load: `add` hands each batch of parsed rows over (built as columns).
-Left out: rows without a document number (they hold nothing) and preschool records (学前学籍): a
-child's preschool record is what the freshman registration starts from (preschool transfer, manual
-chapter 4), not an enrolment that would make the registration a duplicate. gRPC sends it from its own thread while
-the next rows are parsed; `finish` ends the stream, and the national dedup commits every holding at
-once; `abort` cancels it, and the national dedup keeps nothing. National-query commits its own rows
-only after the dedup answered (see bulk_load): a load that fails anywhere leaves no holder behind.
+Left out: rows without a document number (they hold nothing) and preschool records (学前学籍): a child's
+preschool record is what the freshman registration starts from (preschool transfer, manual chapter
+4), not an enrolment that would make the registration a duplicate. gRPC sends it from its own thread
+while the next rows are parsed; `finish` ends the stream, and the national dedup commits every
+holding at once; `abort` cancels it, and the national dedup keeps nothing. National-query commits
+its own rows only after the dedup answered (see bulk_load): a load that fails anywhere leaves no
+holder behind.
 """
 
 from __future__ import annotations

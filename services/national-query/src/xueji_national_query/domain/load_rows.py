@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import TypeVar
 
 from xueji_common.documents import (
     DocumentError,
@@ -113,6 +114,11 @@ def column_positions(header: list[str], province_given: bool) -> dict[str, int]:
     return positions
 
 
+_T = TypeVar("_T")
+# (gender, document type, province, stage, status, problem flag) parsed; None where not valid
+_Codes = tuple[int | None, DocumentType | None, str, Stage | None, EnrolmentStatus | None, bool | None]
+
+
 class RowParser:
     """Checks rows and turns good ones into the read model's column tuple (see ROW_FIELDS).
 
@@ -156,11 +162,11 @@ class RowParser:
         self._province = province_code
         self._text_cells = text_cells  # every cell a str (CSV): the fast path
         self._seen: dict[str, int] = {}  # national student number → row number
-        self._dates: dict = {}
-        self._times: dict = {}
-        self._codes: dict[tuple, tuple] = {}
+        self._dates: dict[str, dt.date | None] = {}
+        self._times: dict[str, dt.datetime | None] = {}
+        self._codes: dict[tuple[str, ...], _Codes] = {}
 
-    def parse(self, row_number: int, row: list) -> tuple | list[RowProblem]:
+    def parse(self, row_number: int, row: list[object]) -> tuple[object, ...] | list[RowProblem]:
         if len(row) < self._width:
             row = row + [""] * (self._width - len(row))
         row.append("")
@@ -288,7 +294,7 @@ class RowParser:
             changed,
         )
 
-    def _code(self, cells: tuple) -> tuple:
+    def _code(self, cells: tuple[str, ...]) -> _Codes:
         """The coded cells (gender, document type, province, stage, status, problem flag) parsed,
         None where a cell is not valid, remembered for the next row with the same cells."""
         gender, doc_type, province, stage, status, problem = (c.strip() for c in cells)
@@ -305,7 +311,7 @@ class RowParser:
         self._codes[cells] = codes
         return codes
 
-    def _cached(self, cache: dict, value, parse):
+    def _cached(self, cache: dict[str, _T], value: object, parse: Callable[[object], _T]) -> _T:
         if not isinstance(value, str):
             return parse(value)
         try:
@@ -318,20 +324,20 @@ class RowParser:
 
     def _problems(
         self,
-        row_number,
-        nsn,
-        name,
-        gender,
-        birth,
-        doc_type,
-        number,
-        province,
-        school_code,
-        school_name,
-        stage,
-        status,
-        problem,
-        changed,
+        row_number: int,
+        nsn: str,
+        name: str,
+        gender: int | None,
+        birth: object,
+        doc_type: DocumentType | None,
+        number: str,
+        province: str,
+        school_code: str,
+        school_name: str,
+        stage: Stage | None,
+        status: EnrolmentStatus | None,
+        problem: bool | None,
+        changed: object,
     ) -> list[RowProblem]:
         problems: list[RowProblem] = []
 
@@ -376,7 +382,7 @@ class RowParser:
         return problems
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if value.__class__ is str:
         return value.strip()
     if value is None:
@@ -386,7 +392,7 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _date(value) -> dt.date | None:
+def _date(value: object) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -397,7 +403,7 @@ def _date(value) -> dt.date | None:
         return None
 
 
-def _datetime(value) -> dt.datetime | None:
+def _datetime(value: object) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, dt.date):

@@ -7,6 +7,9 @@ national code tables, so that a bulk-load file may use either.
 from __future__ import annotations
 
 import enum
+from typing import TypeVar
+
+_Code = TypeVar("_Code", bound=enum.Enum)
 
 
 class Stage(str, enum.Enum):
@@ -27,7 +30,8 @@ class Stage(str, enum.Enum):
     def from_proto(cls, value: int) -> Stage:
         if not 1 <= value <= len(cls):
             raise ValueError(f"unknown school stage {value}")
-        return list(cls)[value - 1]
+        members: list[Stage] = list(cls)
+        return members[value - 1]
 
     @classmethod
     def parse(cls, text: str) -> Stage:
@@ -60,7 +64,8 @@ class EnrolmentStatus(str, enum.Enum):
     def from_proto(cls, value: int) -> EnrolmentStatus:
         if not 1 <= value <= len(cls):
             raise ValueError(f"unknown enrolment status {value}")
-        return list(cls)[value - 1]
+        members: list[EnrolmentStatus] = list(cls)
+        return members[value - 1]
 
     @classmethod
     def parse(cls, text: str) -> EnrolmentStatus:
@@ -74,7 +79,7 @@ _STATUS_LABELS = {
 }
 
 
-def _parse(cls, labels: dict, text: str):
+def _parse(cls: type[_Code], labels: dict[_Code, str], text: str) -> _Code:
     text = (text or "").strip()
     for number, member in enumerate(cls, start=1):
         if text in (member.value, labels[member], str(number)):

@@ -48,9 +48,7 @@ def record_from_snapshot(
         if snapshot.enrolment_status
         else EnrolmentStatus.ENROLLED
     )
-    changed = (
-        snapshot.changed_at.ToDatetime(tzinfo=dt.UTC) if snapshot.changed_at.seconds else occurred_at
-    )
+    changed = snapshot.changed_at.ToDatetime(tzinfo=dt.UTC) if snapshot.changed_at.seconds else occurred_at
     birth = snapshot.birth_date
     return NationalRecord(
         record_id=snapshot.record_id,

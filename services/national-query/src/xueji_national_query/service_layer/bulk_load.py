@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,11 +14,15 @@ from xueji_common.authz import authorize
 from xueji_common.errors import FieldViolation, InvalidArgument, PermissionDenied
 from xueji_common.orgunits import MINISTRY_CODE
 from xueji_national_query.adapters import load_files
-from xueji_national_query.adapters.bulk_writer import writer_for
 from xueji_national_query.domain.doc_hash import hasher
 from xueji_national_query.domain.load_rows import HeaderError, RowParser, RowProblem, column_positions
 from xueji_national_query.domain.vocabulary import PROVINCES
-from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
+from xueji_national_query.service_layer.unit_of_work import (
+    HoldingsFeed,
+    LoadedRow,
+    NationalQueryUoW,
+    RowWriter,
+)
 
 
 def admit(principal: Principal | None) -> None:
@@ -49,12 +53,12 @@ class LoadReport:
 
 
 def bulk_load(
-    uow: NationalQueryUnitOfWork,
+    uow: NationalQueryUoW,
     path: Path,
     fmt: str,
     province_code: str = "",
     progress: Progress | None = None,
-    holdings: Callable[[], object] | None = None,
+    holdings: Callable[[], HoldingsFeed] | None = None,
 ) -> LoadReport:
     """`holdings` opens the feed of the national dedup's holdings (adapters.holdings_feed): every good
     row goes to both stores from the one pass over the file. The dedup commits first (when its stream
@@ -76,7 +80,7 @@ def bulk_load(
     parser = RowParser(positions, hasher(uow.hash_key), province_code, text_cells=fmt == load_files.CSV)
     report = LoadReport(load_id=str(uuid.uuid4()))
     with uow:
-        writer = _Both(writer_for(uow.session), holdings() if holdings else None)
+        writer = _Both(uow.row_writer(), holdings() if holdings else None)
         try:
             _load(rows, parser, writer, report, estimate, progress)
             report.rows_inserted, report.rows_updated = writer.finish()
@@ -90,10 +94,10 @@ def bulk_load(
 class _Both:
     """National-query's writer and the dedup's feed, fed the same batches."""
 
-    def __init__(self, writer, feed) -> None:
+    def __init__(self, writer: RowWriter, feed: HoldingsFeed | None) -> None:
         self._writer, self._feed = writer, feed
 
-    def add(self, rows: list[tuple]) -> None:
+    def add(self, rows: list[LoadedRow]) -> None:
         self._writer.add(rows)
         if self._feed is not None:
             self._feed.add(rows)
@@ -109,16 +113,21 @@ class _Both:
         return counts
 
     def abort(self, failure: BaseException) -> None:
-        for part in (self._feed, self._writer):
-            if part is not None:
-                part.abort(failure)
+        if self._feed is not None:
+            self._feed.abort(failure)
+        self._writer.abort(failure)
 
 
 def _load(
-    rows, parser: RowParser, writer, report: LoadReport, estimate: int, progress: Progress | None
+    rows: Iterable[tuple[int, list[object]]],
+    parser: RowParser,
+    writer: _Both,
+    report: LoadReport,
+    estimate: int,
+    progress: Progress | None,
 ) -> None:
     """Parses every row (one pass: checks, hash, mask) and hands the good ones to the writer in batches."""
-    batch: list[tuple] = []
+    batch: list[LoadedRow] = []
     total = failed = 0
     next_report = PROGRESS_EVERY if progress else float("inf")  # reported by rows read, good or bad
     parse, add = parser.parse, batch.append
@@ -128,7 +137,7 @@ def _load(
                 continue  # blank lines (an Excel cell may hold a falsy 0 that is not blank)
             total += 1
             result = parse(number, row)
-            if result.__class__ is list:
+            if isinstance(result, list):
                 failed += 1
                 room = MAX_ERRORS - len(report.errors)
                 report.errors.extend(result[:room])
@@ -140,6 +149,7 @@ def _load(
                     batch = []
                     add = batch.append
             if total >= next_report:
+                assert progress is not None  # else next_report is infinite
                 progress(total, estimate)
                 next_report = total + PROGRESS_EVERY
     except (UnicodeDecodeError, csv.Error) as exc:

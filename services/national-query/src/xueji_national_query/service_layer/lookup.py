@@ -25,9 +25,9 @@ from xueji_national_query.domain.lookup import (
 )
 from xueji_national_query.domain.rate_limit import RateLimited, RateLimiter
 from xueji_national_query.domain.records import NationalRecord
-from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
+from xueji_national_query.service_layer.unit_of_work import NationalQueryUoW
 
-UowFactory = Callable[[], NationalQueryUnitOfWork]
+UowFactory = Callable[[], NationalQueryUoW]
 TOO_MANY = "查询过于频繁，请稍后再试"
 
 
@@ -48,7 +48,7 @@ class LookupPolicy:
     captchas: RateLimiter  # captchas per user
     captcha_ttl: dt.timedelta = dt.timedelta(minutes=2)
     # Gateways whose x-forwarded-for names the client (the address limit and the audit use it).
-    trusted_proxies: tuple = ()
+    trusted_proxies: tuple[str, ...] = ()
 
     def admit_lookup(self, caller: Caller) -> bool:
         user = f"user:{caller.principal.user_id}"
@@ -65,7 +65,7 @@ class IssuedCaptcha:
 
 
 def create_captcha(
-    uow: NationalQueryUnitOfWork,
+    uow: NationalQueryUoW,
     caller: Caller,
     policy: LookupPolicy,
     draw: Callable[[str], bytes],
@@ -170,7 +170,7 @@ def _find(records: RecordReader, query: LookupQuery, hash_key: str) -> list[Nati
     return records.by_student_number(query.name, query.national_student_number)
 
 
-def _redeem(uow: NationalQueryUnitOfWork, request: LookupRequest, caller: Caller, now: dt.datetime) -> None:
+def _redeem(uow: NationalQueryUoW, request: LookupRequest, caller: Caller, now: dt.datetime) -> None:
     if not request.captcha_id or not request.captcha_answer.strip():
         raise captcha.refuse("请输入验证码")
     challenge, claimed = uow.captchas.claim(request.captcha_id, now)

@@ -16,7 +16,7 @@ from xueji_common.documents import DocumentError, DocumentType, normalize_docume
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.hashing import document_hash
 from xueji_national_query.domain.records import NationalRecord
-from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
+from xueji_national_query.service_layer.unit_of_work import NationalQueryUoW
 
 
 def admit(principal: Principal | None) -> None:
@@ -25,7 +25,7 @@ def admit(principal: Principal | None) -> None:
 
 
 def match_by_document(
-    uow: NationalQueryUnitOfWork, doc_type: DocumentType, number: str
+    uow: NationalQueryUoW, doc_type: DocumentType, number: str
 ) -> tuple[list[NationalRecord], list[NationalRecord]]:
     """(the preschool records, the formal records) holding the number: a child with a formal record
     is already a formal student (manual 4.5), wherever it is."""
@@ -44,7 +44,7 @@ def match_by_document(
 
 
 def match_by_person(
-    uow: NationalQueryUnitOfWork, name: str, gender: int, birth_date: dt.date | None
+    uow: NationalQueryUoW, name: str, gender: int, birth_date: dt.date | None
 ) -> list[NationalRecord]:
     problems = []
     if not name.strip():
@@ -53,7 +53,7 @@ def match_by_person(
         problems.append(FieldViolation("person.gender", "性别不能为空"))
     if birth_date is None:
         problems.append(FieldViolation("person.birth_date", "出生日期不能为空"))
-    if problems:
+    if problems or birth_date is None:
         raise InvalidArgument(problems)
     with uow:
         return uow.records.preschool_by_person(name.strip(), gender, birth_date)

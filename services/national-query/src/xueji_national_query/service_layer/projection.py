@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from xueji_national_query.domain.records import NationalRecord, problem_flag, snapshot_applies
-from xueji_national_query.service_layer.unit_of_work import NationalQueryUnitOfWork
+from xueji_national_query.service_layer.unit_of_work import NationalQueryUoW
 
 
-def apply_snapshot(uow: NationalQueryUnitOfWork, record: NationalRecord) -> bool:
+def apply_snapshot(uow: NationalQueryUoW, record: NationalRecord) -> bool:
     """A record was created or changed. Returns False for a stale snapshot (changes nothing)."""
     stored = uow.records.version_of(record.record_id)
     if not snapshot_applies(record.version, stored):
@@ -23,12 +23,12 @@ def apply_snapshot(uow: NationalQueryUnitOfWork, record: NationalRecord) -> bool
     return True
 
 
-def problem_raised(uow: NationalQueryUnitOfWork, group_id: str, record_ids: list[str]) -> None:
+def problem_raised(uow: NationalQueryUoW, group_id: str, record_ids: list[str]) -> None:
     if record_ids:
         uow.records.open_group(group_id, list(record_ids))
     uow.commit()
 
 
-def problem_resolved(uow: NationalQueryUnitOfWork, group_id: str, record_ids: list[str]) -> None:
+def problem_resolved(uow: NationalQueryUoW, group_id: str, record_ids: list[str]) -> None:
     uow.records.close_group(group_id, list(record_ids))
     uow.commit()

@@ -1,0 +1,115 @@
+"""The dedup unit of work in SQL (service_layer/unit_of_work.py::DedupUoW): its stores and
+repositories, plus the outbox and inbox in one transaction.
+
+The inbox claim of an event is deferred to the first write (`claim_now`) or to commit. Event
+handlers call other gRPC services (the national tier, the population register, registration). On
+SQLite (embedded mode) a transaction holds the file's write lock from its first statement, so a
+handler must not hold one while it waits on a remote answer: the dedup's other handlers and calls
+would wait behind it. Handlers therefore call out first, then claim and write. Calling out again
+for a redelivered event is harmless: the remote calls are idempotent or read only.
+
+A DedupCompleted published here is counted in xueji_dedup_outcomes_total once its transaction
+commits (never for a rolled back or redelivered one), wherever the use case that published it runs.
+"""
+
+from __future__ import annotations
+
+from xueji.v1 import events_pb2
+from xueji_common.db.uow import AlreadyHandled, SqlAlchemyUnitOfWork
+from xueji_dedup.adapters import metrics
+from xueji_dedup.adapters.deliveries import DeliveryStore
+from xueji_dedup.adapters.holdings_load import holdings_writer
+from xueji_dedup.adapters.national_store import NationalStore
+from xueji_dedup.adapters.peers import Peers
+from xueji_dedup.adapters.problem_repository import ProblemRepository
+from xueji_dedup.adapters.province_store import ProvinceStore
+from xueji_dedup.adapters.rotation_store import RotationStore
+from xueji_dedup.adapters.tables import inbox, outbox
+
+
+def uow_factory(runtime):
+    """The spec's make_uow: units of work carrying the runtime's key, org tree and peers."""
+    peers, data_keys = Peers(runtime), runtime.settings.data_keyring()
+    return lambda: DedupUnitOfWork(
+        runtime.session_factory,
+        runtime.after_commit,
+        hash_key=runtime.settings.hash_key,
+        tree=runtime.tree,
+        peers=peers,
+        scope=runtime.settings.scope,
+        data_keys=data_keys,
+    )
+
+
+class DedupUnitOfWork(SqlAlchemyUnitOfWork):
+    national: NationalStore
+    province: ProvinceStore
+    problems: ProblemRepository
+    rotation: RotationStore
+    deliveries: DeliveryStore
+
+    def __init__(
+        self,
+        session_factory,
+        on_commit=None,
+        *,
+        hash_key: str = "",
+        tree=None,
+        peers=None,
+        scope: str = "province",
+        data_keys=None,
+    ) -> None:
+        super().__init__(session_factory, "dedup", outbox, inbox, on_commit)
+        # What event handlers need besides the database (they receive only the unit of work).
+        self.hash_key, self.tree, self.peers, self.scope = hash_key, tree, peers, scope
+        self.data_keys = data_keys  # seals a corrected number into ProblemResolved (adapters.events)
+        self._claim: tuple[str, str, str] | None = None
+        self._outcomes: list[events_pb2.DedupCompleted] = []
+
+    def _open(self, session) -> None:
+        self._claim, self._outcomes = None, []
+        self.national = NationalStore(session)
+        self.province = ProvinceStore(session)
+        self.problems = ProblemRepository(session)
+        self.rotation = RotationStore(session)
+        self.deliveries = DeliveryStore(session)
+
+    def claim_event(self, event_id: str, consumer: str, event_type: str) -> None:
+        self._claim = (event_id, consumer, event_type)
+
+    def claim_now(self) -> None:
+        """Write the deferred inbox claim (AlreadyHandled for a redelivered event)."""
+        if self._claim is not None:
+            claim, self._claim = self._claim, None
+            super().claim_event(*claim)
+
+    def claim_delivery(self, event_id: str, event_type: str) -> bool:
+        """Claim a delivery of the national tier in the inbox now; False when it was handled before."""
+        try:
+            SqlAlchemyUnitOfWork.claim_event(self, event_id, "dedup.national-deliveries", event_type)
+        except AlreadyHandled:
+            return False
+        return True
+
+    def holdings_writer(self, at):
+        """The bulk writer of record holdings in this transaction (COPY on PostgreSQL)."""
+        return holdings_writer(self.session, at)
+
+    def end_reads(self) -> None:
+        """End the read-only transaction opened so far (releases SQLite's lock before calling out)."""
+        self.session.rollback()
+
+    def publish(self, event, **kwargs) -> str:
+        if isinstance(event, events_pb2.DedupCompleted):
+            self._outcomes.append(event)
+        return super().publish(event, **kwargs)
+
+    def commit(self) -> None:
+        self.claim_now()
+        super().commit()
+        counted, self._outcomes = self._outcomes, []
+        metrics.count_outcomes(self.producer, counted)
+
+    def rollback(self) -> None:
+        super().rollback()
+        self._outcomes = []

@@ -1,0 +1,116 @@
+"""The other services dedup's use cases call, as ports (protocols): the national tier (Dedup and
+ProblemRecords of `XUEJI_PEER_DEDUP_NATIONAL`), the population register and registration.
+
+The gRPC clients are adapters/peers.py; tests/unit/dedup_fakes.py has in-memory ones. A peer that
+cannot answer now raises PeerUnavailable (not a DomainError: the event handler fails, nothing is
+committed, and the bus delivers the event again later); one that refused for a reason retrying
+cannot change raises PeerRefused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+from grpc import StatusCode
+
+from xueji_common.orgunits import OrgTree
+from xueji_dedup.domain.checks import Holding
+from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent
+from xueji_dedup.service_layer.unit_of_work import Delivery, GroupFound
+
+if TYPE_CHECKING:  # problems imports this module
+    from xueji_dedup.service_layer.problems import ListQuery
+
+
+class PeerUnavailable(Exception):
+    """A peer cannot answer right now; retry later (never carries personal data)."""
+
+
+class PeerRefused(Exception):
+    """A peer refused the call for a reason retrying cannot change (code and message kept)."""
+
+    def __init__(self, code: StatusCode, message: str) -> None:
+        super().__init__(f"{code.name}: {message}")
+        self.code = code
+
+
+class ClearNumber(NamedTuple):
+    """A document number in clear as registration holds it, with the revision or version it is of."""
+
+    number: str
+    revision: int
+    version: int
+
+
+class NationalTier(Protocol):
+    """The national Dedup surface, as the province tier uses it."""
+
+    def check(self, document_type: str, document_hash: str, application_id: str = "") -> list[Holding]: ...
+    def reserve(
+        self,
+        document_type: str,
+        document_hash: str,
+        application_id: str,
+        province_code: str,
+        school_code: str,
+    ) -> str | Holding:
+        """The reservation id, or the Holding that keeps the document from this application."""
+
+    def commit(self, reservation_id: str, record_id: str, national_student_number: str) -> None:
+        """PeerRefused when the reservation was released or expired meanwhile."""
+
+    def release(self, reservation_id: str, reason: str) -> None: ...
+    def register_record(
+        self,
+        *,
+        record_id: str,
+        document_type: str,
+        document_hash: str,
+        application_id: str,
+        province_code: str,
+        school_code: str,
+        national_student_number: str,
+    ) -> list[Holding]:
+        """The record holds its document; returns the document's other holdings."""
+
+    def unregister_record(self, record_id: str, reason: str) -> bool: ...
+    def rekey_formal_number(self, owner_id: str, number: str) -> None: ...
+    def report_group(
+        self, group: ProblemGroup, actions: Sequence[object], tree: OrgTree, province_code: str
+    ) -> bool: ...
+    def raise_group(
+        self, kind: ProblemKind, match_key: str, students: list[ProblemStudent], reason: str, tree: OrgTree
+    ) -> str:
+        """A cross-province group raised at its home (idempotent); returns its id."""
+
+    def pull(self, province_code: str, after_sequence: int, limit: int) -> tuple[str, list[Delivery]]: ...
+
+
+class NationalProblems(Protocol):
+    """The national tier's problem groups, read only (a province forwards its callers' reads)."""
+
+    def get(self, group_id: str) -> GroupFound | None: ...
+    def list(
+        self, q: ListQuery, unit_code: str, offset: int, limit: int
+    ) -> tuple[list[ProblemGroup], int]: ...
+
+
+class PopulationRegister(Protocol):
+    def verify(self, name: str, gender: int, birth_date: dt.date | None, resident_id: str) -> str:
+        """ "" when the identity matches, else the reason code (NOT_FOUND, NAME_MISMATCH...)."""
+
+
+class Registration(Protocol):
+    def application_number(self, application_id: str) -> ClearNumber | None: ...
+    def record_number(self, record_id: str) -> ClearNumber | None: ...
+
+
+class Peers(Protocol):
+    @property
+    def national(self) -> NationalTier: ...
+    @property
+    def register(self) -> PopulationRegister: ...
+    @property
+    def registration(self) -> Registration: ...
