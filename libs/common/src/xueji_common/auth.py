@@ -141,7 +141,9 @@ class TokenService:
     # Verified tokens, each kept until its own `exp` (cachetools' TLRUCache, least recently used
     # evicted past CACHE_SIZE). A hit costs 1-3 us more than the OrderedDict it replaced
     # (bench/token_cache.py), under 1 % of the cheapest call measured (LookupStudent, ~490 us of CPU).
-    _verified: TLRUCache[str, tuple[Principal, int]] = field(default_factory=lambda: _verified_tokens(), repr=False)
+    _verified: TLRUCache[str, tuple[Principal, int]] = field(
+        default_factory=lambda: _verified_tokens(), repr=False
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     CACHE_SIZE = 10_000

@@ -89,5 +89,7 @@ def test_accounts_settings_read_their_variables_and_name_a_bad_one(monkeypatch):
     assert settings.service_clients["registration"].secret_sha256 == "ab"
     monkeypatch.setenv("XUEJI_ARGON2_TIME_COST", "two")
     monkeypatch.setenv("XUEJI_SERVICE_CLIENTS", "registration=330000")
-    with pytest.raises(ConfigError, match=r"^XUEJI_ARGON2_TIME_COST: .*; XUEJI_SERVICE_CLIENTS: must be JSON"):
+    with pytest.raises(
+        ConfigError, match=r"^XUEJI_ARGON2_TIME_COST: .*; XUEJI_SERVICE_CLIENTS: must be JSON"
+    ):
         AccountsSettings.from_env()
