@@ -10,7 +10,7 @@ from xueji_registration.entrypoints.events import SUBSCRIPTIONS
 from xueji_registration.entrypoints.grpc_api import bindings
 from xueji_registration.entrypoints.maintenance import periodic_tasks
 from xueji_registration.service_layer.ports import Collaborators
-from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
+from xueji_registration.adapters.unit_of_work import RegistrationUnitOfWork
 
 
 def _make_uow(rt):

@@ -24,12 +24,12 @@ from xueji_registration.domain.records import (
     number_kind_due,
 )
 from xueji_registration.service_layer.ports import NumberTaken
-from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 log = logging.getLogger(__name__)
 
 
-def _apply(uow: RegistrationUnitOfWork, application_id: str, change) -> Application | None:
+def _apply(uow: RegistrationUoW, application_id: str, change) -> Application | None:
     """Load, let `change(app)` decide, then issue a due record and save; commit either way."""
     app = uow.applications.get(application_id)
     if app is not None:
@@ -60,7 +60,7 @@ def registration_approved(uow, *, application_id: str, revision: int) -> None:
     _apply(uow, application_id, lambda app: app.approved(revision, now()))
 
 
-def _issue_record(uow: RegistrationUnitOfWork, app: Application) -> None:
+def _issue_record(uow: RegistrationUoW, app: Application) -> None:
     """Generate the record of an approved application, or give it the formal number now due."""
     due = number_kind_due(app)
     record = uow.records.for_application(app.application_id)
@@ -141,7 +141,7 @@ def _school_stage(uow, app: Application) -> str:
 # -- problem records (dedup's ProblemRaised / ProblemResolved) ------------------------------------
 
 
-def problem_raised(uow: RegistrationUnitOfWork, *, group_id: str, record_ids, application_ids) -> None:
+def problem_raised(uow: RegistrationUoW, *, group_id: str, record_ids, application_ids) -> None:
     for record in _own_records(uow, record_ids, application_ids):
         expected = record.version
         record.problem_raised(group_id, now())
@@ -151,7 +151,7 @@ def problem_raised(uow: RegistrationUnitOfWork, *, group_id: str, record_ids, ap
 
 
 def problem_resolved(
-    uow: RegistrationUnitOfWork, *, resolution: str, record_ids, corrected: dict | None
+    uow: RegistrationUoW, *, resolution: str, record_ids, corrected: dict | None
 ) -> None:
     """CORRECT: new key data, already authenticated again by dedup, and the G number it makes due;
     DELETE: the duplicate is cancelled; CORROBORATE: the record stays, no longer a problem."""

@@ -30,8 +30,6 @@ from xueji_common.errors import DomainError, InvalidArgument
 from xueji_common.hashing import document_hash
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.excel.reader import Limits, TemplateRows
-from xueji_registration.adapters.import_repository import ImportRepository, StoredRow
-from xueji_registration.adapters.preschool_repository import PreschoolRepository
 from xueji_registration.domain.batches import SubmittedBatch, new_ids
 from xueji_registration.domain.model import Application, EntryChannel
 from xueji_registration.domain.template.batch import BatchParser
@@ -75,7 +73,7 @@ def run_import(
     )
     freshmen = kind is RegistrationKind.PRIMARY_FRESHMAN
     with uow, _collector_paused(), _Writes(progress) as writes:
-        imports, transfers = ImportRepository(uow.session), PreschoolRepository(uow.session)
+        imports, transfers = uow.imports, uow.transfers
         seen: dict[str, int] = {}  # document hash → first row holding it
         failed = FailedRowsPage()
         created_ids: list[str] = []
@@ -128,7 +126,7 @@ def run_import(
 
 def _store(
     uow,
-    imports: ImportRepository,
+    imports: Imports,
     batch: SubmittedBatch | None,
     import_id: str,
     stored: list[StoredRow],

@@ -25,7 +25,6 @@ from xueji_common.errors import (
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.excel.reader import Limits
 from xueji_registration.adapters.excel.writer import FailedRow, template_workbook, write_failed_rows
-from xueji_registration.adapters.import_repository import ImportRepository
 from xueji_registration.domain.template.columns import registration_template, template_by_key
 from xueji_registration.service_layer.access import require_reader, require_school_registrar
 from xueji_registration.service_layer.concurrent_entry import retried
@@ -67,8 +66,8 @@ def import_applications(
         raise InvalidArgument(FieldViolation("school_code", "学校标识码不存在"))
     template = registration_template(kind, category)
     with uow:
-        if request_id and (done := ImportRepository(uow.session).by_request(school_code, request_id)):
-            return report_of(ImportRepository(uow.session), done)
+        if request_id and (done := uow.imports.by_request(school_code, request_id)):
+            return report_of(uow.imports, done)
     return retried(
         lambda: run_import(
             uow,
@@ -102,7 +101,7 @@ def get_import_report(
 ) -> ImportReport:
     """The import's record, created ids and one page of its failed rows (those after row `after`)."""
     with uow:
-        imports = ImportRepository(uow.session)
+        imports = uow.imports
         record = imports.get(import_id)
         if record is None:
             raise NotFound("导入记录不存在")
@@ -117,7 +116,7 @@ def failed_rows_file(uow, import_id: str, *, principal: Principal, tree) -> tupl
     """The failed rows in the import's template, with the reasons on the cells: (file name, a
     temporary file holding the workbook, at its start; the caller closes it)."""
     with uow:
-        imports = ImportRepository(uow.session)
+        imports = uow.imports
         record = imports.get(import_id)
         if record is None:
             raise NotFound("导入记录不存在")

@@ -19,7 +19,7 @@ from xueji_registration.domain.model import Application, Stamp
 from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.concurrent_entry import retried
 from xueji_registration.service_layer.handlers import check_files, validated_identity
-from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 
 def whole_form(app: Application) -> dict:
@@ -61,7 +61,7 @@ def _checked(uow, app: Application, form: dict, hash_key: str, tree):
 
 
 def update_application(
-    uow: RegistrationUnitOfWork,
+    uow: RegistrationUoW,
     application_id: str,
     *,
     form_changes: dict,
@@ -82,7 +82,7 @@ def update_application(
 
 
 def _update(
-    uow: RegistrationUnitOfWork,
+    uow: RegistrationUoW,
     application_id: str,
     form_changes: dict,
     proof_material_ids,
@@ -120,7 +120,7 @@ def _update(
 
 
 def resubmit_application(
-    uow: RegistrationUnitOfWork,
+    uow: RegistrationUoW,
     application_id: str,
     *,
     expected_version: int,
@@ -144,7 +144,7 @@ def resubmit_application(
 
 
 def withdraw_application(
-    uow: RegistrationUnitOfWork,
+    uow: RegistrationUoW,
     application_id: str,
     *,
     reason: str,

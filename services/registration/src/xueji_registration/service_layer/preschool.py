@@ -12,8 +12,6 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from sqlalchemy.exc import IntegrityError
-
 from xueji_common.auth import Principal, Role
 from xueji_common.authz import authorize, require_jurisdiction
 from xueji_common.db.engine import now
@@ -36,7 +34,6 @@ from xueji_common.errors import (
 from xueji_common.hashing import document_hash
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.excel.writer import template_workbook
-from xueji_registration.adapters.preschool_repository import PreschoolRepository, TransferFilter
 from xueji_registration.domain.form import identity_block
 from xueji_registration.domain.identity import Identity, check_identity
 from xueji_registration.domain.model import Application, EntryChannel
@@ -45,6 +42,7 @@ from xueji_registration.domain.template.columns import registration_template
 from xueji_registration.domain.template.rows import form_cells
 from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.handlers import CreateApplication, submit_applications
+from xueji_registration.service_layer.repositories import DuplicateTransfer, TransferFilter
 
 log = logging.getLogger(__name__)
 REMATCH_BATCH = 200
@@ -112,7 +110,7 @@ def create_transfer(
     key = hash_of(hash_key, identity)
     if key:
         with uow:
-            if PreschoolRepository(uow.session).holder_of(school_code, key):
+            if uow.transfers.holder_of(school_code, key):
                 raise _duplicate()
     transfer = PreschoolTransfer.new(
         school_code=school_code, identity=identity, document_hash=key, created_by=principal.user_id, now=now()
@@ -122,9 +120,9 @@ def create_transfer(
     transfer.apply_match(answer)
     with uow:
         try:
-            PreschoolRepository(uow.session).add_many([transfer])
+            uow.transfers.add_many([transfer])
             uow.commit()
-        except IntegrityError:  # the same number (or the same request, retried) at the same moment
+        except DuplicateTransfer:  # the same number (or the same request, retried) at the same moment
             if request_id and (earlier := _requested(uow, school_code, request_id)):
                 return earlier
             raise _duplicate() from None
@@ -133,14 +131,14 @@ def create_transfer(
 
 def _requested(uow, school_code: str, request_id: str) -> PreschoolTransfer | None:
     with uow:
-        return PreschoolRepository(uow.session).by_request(school_code, request_id)
+        return uow.transfers.by_request(school_code, request_id)
 
 
 def get_transfer(
     uow, transfer_id: str, *, principal: Principal, tree, write: bool = False
 ) -> PreschoolTransfer:
     with uow:
-        transfer = PreschoolRepository(uow.session).get(transfer_id)
+        transfer = uow.transfers.get(transfer_id)
     if transfer is None:
         raise NotFound("学前调档信息不存在")
     _check_access(principal, tree, transfer.school_code, write)
@@ -177,7 +175,7 @@ def update_transfer(
     identity = checked_identity(_merged(transfer.identity, given, fields))
     [answer] = matcher.match([identity])
     with uow:
-        repo = PreschoolRepository(uow.session)
+        repo = uow.transfers
         current = repo.get(transfer_id)
         if current is None:
             raise NotFound("学前调档信息不存在")
@@ -189,7 +187,7 @@ def update_transfer(
         try:
             repo.save(current, expected_version)
             uow.commit()
-        except IntegrityError:
+        except DuplicateTransfer:
             raise _duplicate() from None
     return current
 
@@ -210,7 +208,7 @@ def _merged(current: Identity, given: IdentityInput, fields) -> IdentityInput:
 def delete_transfer(uow, transfer_id: str, expected_version: int, *, principal: Principal, tree) -> None:
     get_transfer(uow, transfer_id, principal=principal, tree=tree, write=True)
     with uow:
-        repo = PreschoolRepository(uow.session)
+        repo = uow.transfers
         current = repo.get(transfer_id)
         if current is None:
             raise NotFound("学前调档信息不存在")
@@ -236,7 +234,7 @@ def list_transfers(
         else tuple(s.code for s in tree.schools_in(unit_code))
     )
     with uow:
-        return PreschoolRepository(uow.session).list(replace(f, school_codes=schools), offset, limit)
+        return uow.transfers.list(replace(f, school_codes=schools), offset, limit)
 
 
 def confirm_match(
@@ -245,7 +243,7 @@ def confirm_match(
     """确认学前学籍 (图12, 图13)."""
     get_transfer(uow, transfer_id, principal=principal, tree=tree, write=True)
     with uow:
-        repo = PreschoolRepository(uow.session)
+        repo = uow.transfers
         current = repo.get(transfer_id)
         if current is None:
             raise NotFound("学前调档信息不存在")
@@ -273,7 +271,7 @@ def export_transfers(
     if not transfer_ids:
         raise InvalidArgument(FieldViolation("transfer_ids", "请选择要导出的学生"))
     with uow:
-        found = {t.transfer_id: t for t in PreschoolRepository(uow.session).get_many(list(set(transfer_ids)))}
+        found = {t.transfer_id: t for t in uow.transfers.get_many(list(set(transfer_ids)))}
     missing = [i for i in transfer_ids if i not in found or found[i].school_code != school_code]
     if missing:
         raise NotFound(f"学前调档信息不存在：{missing[0]}")
@@ -424,7 +422,7 @@ def rematch_pending(
     after = None
     while True:
         with uow:
-            transfers = PreschoolRepository(uow.session).pending(before, after, batch)
+            transfers = uow.transfers.pending(before, after, batch)
         if not transfers:
             break
         after = (transfers[-1].created_at, transfers[-1].transfer_id)
@@ -433,7 +431,7 @@ def rematch_pending(
         tally.unreachable += len(transfers) - len(answered)
         if not answered:
             with uow:
-                tally.unreachable += PreschoolRepository(uow.session).count_pending(before, after)
+                tally.unreachable += uow.transfers.count_pending(before, after)
             tally.stopped = True
             break
         _store_answers(uow, answered, tally)
@@ -461,7 +459,7 @@ def _store_answers(uow, answered: list[tuple[PreschoolTransfer, MatchAnswer]], t
     the other transfers of the batch are stored all the same."""
     at = now()
     with uow:
-        repo = PreschoolRepository(uow.session)
+        repo = uow.transfers
         stored = []
         for transfer, answer in answered:
             expected = transfer.version

@@ -8,8 +8,6 @@ import uuid
 from xueji_common.auth import Principal
 from xueji_common.db.engine import now
 from xueji_registration.adapters.excel.reader import Limits, TemplateRows
-from xueji_registration.adapters.import_repository import ImportRepository
-from xueji_registration.adapters.preschool_repository import PreschoolRepository
 from xueji_registration.domain.preschool import PreschoolTransfer
 from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE
 from xueji_registration.domain.template.rows import RowParser
@@ -45,14 +43,14 @@ def import_preschool_transfers(
     require_school_registrar(principal, tree, school_code)
     template = PRESCHOOL_TEMPLATE
     with uow:
-        if request_id and (done := ImportRepository(uow.session).by_request(school_code, request_id)):
-            return report_of(ImportRepository(uow.session), done)
+        if request_id and (done := uow.imports.by_request(school_code, request_id)):
+            return report_of(uow.imports, done)
     checkpoint = checkpoint or (lambda: None)
     rows = TemplateRows(content, template, limits, checkpoint)
     parser = RowParser(template)
     import_id = str(uuid.uuid4())
     with uow:
-        imports, transfers = ImportRepository(uow.session), PreschoolRepository(uow.session)
+        imports, transfers = uow.imports, uow.transfers
         seen: dict[str, int] = {}
         total = passed = 0
         for batch in batched(rows, BATCH):

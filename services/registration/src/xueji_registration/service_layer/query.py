@@ -10,12 +10,10 @@ from xueji_common.documents import DocumentType, normalize_document_number
 from xueji_common.errors import FieldViolation, InvalidArgument, NotFound
 from xueji_common.hashing import document_hash
 from xueji_common.paging import Page as Window
-from xueji_registration.adapters.record_repository import RecordQuery
-from xueji_registration.adapters.repository import ApplicationQuery
 from xueji_registration.domain.model import Application
 from xueji_registration.domain.records import StudentRecord
 from xueji_registration.service_layer.access import area, require_reader
-from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 MAX_PAGE = 500  # applications per document type gathered for a number (one child has a handful)
 
@@ -36,7 +34,7 @@ class ApplicationDetail:
 
 
 def get_application(
-    uow: RegistrationUnitOfWork, application_id: str, *, principal: Principal, tree
+    uow: RegistrationUoW, application_id: str, *, principal: Principal, tree
 ) -> ApplicationDetail:
     with uow:
         app = uow.applications.get(application_id)
@@ -49,7 +47,7 @@ def get_application(
 
 
 def list_applications(
-    uow: RegistrationUnitOfWork,
+    uow: RegistrationUoW,
     query: ApplicationQuery,
     *,
     org_unit_code: str,
@@ -85,7 +83,7 @@ def _by_document(uow, query: ApplicationQuery, number: str, window: Window, hash
 
 
 def get_record(
-    uow: RegistrationUnitOfWork, *, record_id: str = "", number: str = "", principal: Principal, tree
+    uow: RegistrationUoW, *, record_id: str = "", number: str = "", principal: Principal, tree
 ) -> StudentRecord:
     if not record_id and not number:
         raise InvalidArgument(FieldViolation("key", "请指定学籍编号或全国学籍号"))
@@ -98,7 +96,7 @@ def get_record(
 
 
 def list_records(
-    uow: RegistrationUnitOfWork,
+    uow: RegistrationUoW,
     query: RecordQuery,
     *,
     org_unit_code: str,
