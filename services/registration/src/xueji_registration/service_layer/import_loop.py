@@ -46,6 +46,8 @@ from xueji_registration.service_layer.import_reports import (
     new_record,
     stored_row,
 )
+from xueji_registration.service_layer.repositories import Imports, StoredRow
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 
 def run_import(

@@ -13,6 +13,7 @@ from xueji_common.paging import Page as Window
 from xueji_registration.domain.model import Application
 from xueji_registration.domain.records import StudentRecord
 from xueji_registration.service_layer.access import area, require_reader
+from xueji_registration.service_layer.repositories import ApplicationQuery, RecordQuery, StoredFile
 from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 MAX_PAGE = 500  # applications per document type gathered for a number (one child has a handful)
