@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from xueji_common.db.bulk import insert_shared
 from xueji_common.db.engine import utc
+from xueji_registration.adapters import import_purge
 from xueji_registration.adapters.preschool_tables import import_rows as r
 from xueji_registration.adapters.preschool_tables import imports as t
 from xueji_registration.adapters.tables import applications as a
-from xueji_registration.adapters import import_purge
 from xueji_registration.domain.model import ACTIVE_STATES, first_holders
 from xueji_registration.service_layer.repositories import ImportRecord, StoredRow
 

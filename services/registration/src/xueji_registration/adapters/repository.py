@@ -27,7 +27,6 @@ from xueji_registration.domain.model import (
 )
 from xueji_registration.service_layer.repositories import ApplicationQuery, ConcurrentEntry
 
-
 LIVE_INDEX = "ux_applications_live_document"
 # The columns an application of a batch has of its own (domain.batches.Submission), in add_batch's order.
 _OWN = (

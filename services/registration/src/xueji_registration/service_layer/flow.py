@@ -8,6 +8,7 @@ applications or records this service does not hold, or for another revision, cha
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from xueji_common.db.engine import now
 from xueji_common.documents import DocumentError, Gender, validate_document
@@ -151,7 +152,7 @@ def problem_raised(uow: RegistrationUoW, *, group_id: str, record_ids, applicati
 
 
 def problem_resolved(
-    uow: RegistrationUoW, *, resolution: str, record_ids, corrected: dict | None
+    uow: RegistrationUoW, *, resolution: str, record_ids, corrected: dict[str, Any] | None
 ) -> None:
     """CORRECT: new key data, already authenticated again by dedup, and the G number it makes due;
     DELETE: the duplicate is cancelled; CORROBORATE: the record stays, no longer a problem."""
@@ -185,7 +186,7 @@ def _own_records(uow, record_ids, application_ids) -> list[StudentRecord]:
     return list(found.values())
 
 
-def _corrected_identity(corrected: dict):
+def _corrected_identity(corrected: dict[str, Any]):
     try:
         document = validate_document(corrected["document_type"], corrected["document_number"])
     except DocumentError as exc:

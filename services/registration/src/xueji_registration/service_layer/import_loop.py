@@ -23,15 +23,18 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
+from typing import Any
 
 from xueji_common.auth import Principal
 from xueji_common.db.engine import now
 from xueji_common.errors import DomainError, InvalidArgument
 from xueji_common.hashing import document_hash
+from xueji_common.orgunits import OrgTree
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.excel.reader import Limits, TemplateRows
 from xueji_registration.domain.batches import SubmittedBatch, new_ids
-from xueji_registration.domain.model import Application, EntryChannel
+from xueji_registration.domain.model import Application, DocumentHolder, EntryChannel
+from xueji_registration.domain.preschool import PreschoolTransfer
 from xueji_registration.domain.template.batch import BatchParser
 from xueji_registration.domain.template.columns import Template
 from xueji_registration.domain.template.rows import ParsedRow, RowParser
@@ -47,7 +50,6 @@ from xueji_registration.service_layer.import_reports import (
     stored_row,
 )
 from xueji_registration.service_layer.repositories import Imports, StoredRow
-from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 
 def run_import(
@@ -212,7 +214,7 @@ class _ApplicationFactory:
     `handlers.submit_applications` builds after its checks; the rows' checks were the same rules, so
     they are not run again)."""
 
-    def __init__(self, school_code, kind, category, import_id: str, principal: Principal, departments: dict):
+    def __init__(self, school_code, kind, category, import_id: str, principal: Principal, departments: dict[str, Any]):
         self.school_code, self.kind, self.category, self.import_id = school_code, kind, category, import_id
         self.user_id, self.departments = principal.user_id, departments
 
@@ -265,7 +267,7 @@ def _hash(hash_key: str, row: ParsedRow) -> str:
     return document_hash(hash_key, doc.type.value, doc.number)
 
 
-def _check_duplicate(row: ParsedRow, key: str, seen: dict[str, int], held: dict, tree) -> None:
+def _check_duplicate(row: ParsedRow, key: str, seen: dict[str, int], held: dict[str, DocumentHolder], tree: OrgTree) -> None:
     if key in seen:
         row.fail(f"与第{seen[key]}行的身份证件号重复", "身份证件号", "student.document.number")
         return
@@ -276,7 +278,7 @@ def _check_duplicate(row: ParsedRow, key: str, seen: dict[str, int], held: dict,
         )
 
 
-def _freshman_transfer(row: ParsedRow, key: str | None, found: dict) -> str:
+def _freshman_transfer(row: ParsedRow, key: str | None, found: dict[str, PreschoolTransfer]) -> str:
     """A primary freshman comes through the preschool transfer (chapter 4): its row must match one."""
     if row.identity is None or not key:
         return ""

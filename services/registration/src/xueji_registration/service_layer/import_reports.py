@@ -11,9 +11,9 @@ it after the import had committed).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
 from dataclasses import dataclass
 from itertools import islice
+from typing import TypeVar
 
 from xueji_common.auth import Principal
 from xueji_common.db.engine import now

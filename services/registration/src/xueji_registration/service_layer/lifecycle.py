@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from xueji_common.auth import Principal
 from xueji_common.db.engine import now
 from xueji_common.documents import DocumentType, Gender
@@ -22,7 +24,7 @@ from xueji_registration.service_layer.handlers import check_files, validated_ide
 from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 
-def whole_form(app: Application) -> dict:
+def whole_form(app: Application) -> dict[str, Any]:
     """The stored form with its identity block put back."""
     i = app.identity
     return {
@@ -41,7 +43,7 @@ def _load(uow, application_id: str, expected_version: int, principal: Principal,
     return app
 
 
-def _checked(uow, app: Application, form: dict, hash_key: str, tree):
+def _checked(uow, app: Application, form: dict[str, Any], hash_key: str, tree):
     name, gender, birth, doc_type, number = identity_fields(form)
     identity = validated_identity(
         name,
@@ -64,7 +66,7 @@ def update_application(
     uow: RegistrationUoW,
     application_id: str,
     *,
-    form_changes: dict,
+    form_changes: dict[str, Any],
     proof_material_ids: tuple[str, ...] | None,
     expected_version: int,
     principal: Principal,
@@ -84,7 +86,7 @@ def update_application(
 def _update(
     uow: RegistrationUoW,
     application_id: str,
-    form_changes: dict,
+    form_changes: dict[str, Any],
     proof_material_ids,
     expected_version: int,
     principal: Principal,

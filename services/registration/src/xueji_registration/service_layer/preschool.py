@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from xueji_common.auth import Principal, Role
 from xueji_common.authz import authorize, require_jurisdiction
@@ -304,7 +304,7 @@ def _refresh_formal_records(transfers: list[PreschoolTransfer], matcher: Matcher
             transfer.formal_record = answer.formal_records[0]
 
 
-def _identity_form(identity: Identity) -> dict:
+def _identity_form(identity: Identity) -> dict[str, Any]:
     return identity_block(
         identity.name,
         int(identity.gender),
@@ -317,7 +317,7 @@ def _identity_form(identity: Identity) -> dict:
 def submit_supplementary_entry(
     uow,
     transfer_id: str,
-    form: dict,
+    form: dict[str, Any],
     expected_version: int,
     *,
     principal: Principal,

@@ -24,14 +24,14 @@ class Page:
     items: list
     next_token: str
     total: int
-    numbers: dict = dataclasses.field(default_factory=dict)  # record id → national student number
+    numbers: dict[str, str] = dataclasses.field(default_factory=dict)  # record id → national student number
 
 
 @dataclass(frozen=True)
 class ApplicationDetail:
     application: Application
     national_student_number: str  # empty before the record exists
-    files: dict  # file id → StoredFile (proof material)
+    files: dict[str, StoredFile]  # file id → StoredFile (proof material)
 
 
 def get_application(

@@ -11,9 +11,9 @@ from xueji_common.auth import Principal
 from xueji_common.db.engine import now
 from xueji_common.orgunits import OrgTree
 from xueji_registration.domain.files import Purpose, check_upload
+from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.ports import FileBytes
 from xueji_registration.service_layer.repositories import StoredFile
-from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from xueji_common.documents import DocumentError
 from xueji_registration.domain.form import MAX_FAMILY_MEMBERS
@@ -191,7 +191,7 @@ class BatchParser:
             cells_ = at(out)
             if cells_.count(_BLANK) == width:
                 continue
-            member: dict = {}
+            member: dict[str, Any] = {}
             for path, value in zip(paths, cells_):
                 if value is not _BLANK:
                     if len(path) == 1:

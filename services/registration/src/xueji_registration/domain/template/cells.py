@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Callable
+from typing import Any
 
 from xueji_registration.domain import codes
 from xueji_registration.domain.template.columns import Column, Kind
@@ -125,7 +126,7 @@ def _choice(column: Column, value: object) -> object:
 _DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
 
-def _date(column: Column, value: object) -> dict:
+def _date(column: Column, value: object) -> dict[str, Any]:
     day = _as_date(value)
     if day is None:
         raise CellError(f"{column.header}不是有效日期，格式应为YYYY-MM-DD（如2015-06-01）")

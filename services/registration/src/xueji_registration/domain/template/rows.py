@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from xueji_common.documents import DocumentError, DocumentType, Gender, ValidDocument, validate_document
 from xueji_registration.domain.form import check_form, without_identity
@@ -30,10 +31,10 @@ class RowError:
 class ParsedRow:
     row_number: int  # 1-based, as Excel shows it (the header is row 1)
     values: list  # the cells as read
-    form: dict = field(default_factory=dict)
+    form: dict[str, Any] = field(default_factory=dict)
     identity: Identity | None = None
     errors: list[RowError] = field(default_factory=list)
-    stored_form: dict | None = None  # the checked form to store, once every rule passed (registration)
+    stored_form: dict[str, Any] | None = None  # the checked form to store, once every rule passed (registration)
 
     @property
     def ok(self) -> bool:
@@ -47,7 +48,7 @@ class ParsedRow:
         return texts + [""] * (width - len(texts))
 
 
-def _put(form: dict, path: tuple, value: object) -> None:
+def _put(form: dict[str, Any], path: tuple, value: object) -> None:
     if len(path) == 3 and path[0] == "familyMembers":  # the common nested case, spelled out
         members = form.get("familyMembers")
         if members is None:
@@ -179,7 +180,7 @@ def document_of(
         return exc.with_traceback(None)
 
 
-def stored_form(form: dict) -> tuple[dict, list[int]]:
+def stored_form(form: dict[str, Any]) -> tuple[dict[str, Any], list[int]]:
     """The form as an application stores it (identity block apart) and which template family members
     it keeps: a member left empty in the template (member 1 blank, member 2 filled) is dropped."""
     stored = without_identity(form)
@@ -202,7 +203,7 @@ def _renumber(field_path: str, kept: list[int]) -> str:
     return f"{prefix}{kept[int(index)]}]{rest}" if index.isdigit() and int(index) < len(kept) else field_path
 
 
-def form_cells(template: Template, form: dict) -> list[str]:
+def form_cells(template: Template, form: dict[str, Any]) -> list[str]:
     """A stored form (identity block included) as the template's cells: the inverse of parsing, for
     exports (学前调档导出) and for building test files."""
     out = []
