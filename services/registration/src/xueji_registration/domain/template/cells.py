@@ -60,7 +60,7 @@ def compiled(column: Column) -> Callable[[object], object | None]:
     if column.kind in (Kind.TEXT, Kind.DOC_NUMBER):
         limit = column.max_length
 
-        def text(value):
+        def text(value: object) -> object | None:
             # isprintable() excludes line breaks, tabs and U+3000, the cases `_text` rewrites.
             if type(value) is str and len(value) <= limit and value.isprintable() and (kept := value.strip()):
                 return kept
@@ -70,7 +70,7 @@ def compiled(column: Column) -> Callable[[object], object | None]:
     if column.kind in (Kind.CODE, Kind.CHOICE):
         exact = {k: v for k, v in column.accepted.items() if re.sub(r"\s+", " ", k).strip() == k}
 
-        def choice(value):
+        def choice(value: object) -> object | None:
             found = exact.get(value) if type(value) is str else None
             return fallback(value) if found is None else found
 
@@ -79,7 +79,7 @@ def compiled(column: Column) -> Callable[[object], object | None]:
         # Few distinct texts per file (birth dates, division codes): remember each one's outcome.
         remembered = functools.lru_cache(maxsize=4096)(_outcome(fallback))
 
-        def cached(value):
+        def cached(value: object) -> object | None:
             if type(value) is not str:
                 return fallback(value)
             result = remembered(value)
