@@ -206,7 +206,9 @@ def _check_disability(form: dict[str, Any], bad: Bad) -> None:
         bad("inclusiveEducation", "随班就读类型与残疾人类型不一致")
 
 
-def check_family(members: list[dict[str, Any]], *, category: DocumentCategory, prefix: str) -> list[FieldViolation]:
+def check_family(
+    members: list[dict[str, Any]], *, category: DocumentCategory, prefix: str
+) -> list[FieldViolation]:
     """家庭成员: each member valid; no-document students need one holding a resident ID card."""
     problems: list[FieldViolation] = []
     if len(members) > MAX_FAMILY_MEMBERS:
@@ -273,7 +275,9 @@ def identity_fields(form: dict[str, Any]) -> tuple[str, int | None, dt.date | No
     )
 
 
-def identity_block(name: str, gender: int, birth_date: dt.date, document_type: str, number: str) -> dict[str, Any]:
+def identity_block(
+    name: str, gender: int, birth_date: dt.date, document_type: str, number: str
+) -> dict[str, Any]:
     """The identity block in the form's own shape (to merge a stored form back into a whole one)."""
     type_name = {code: name_ for name_, code in codes.DOCUMENT_TYPE_BY_NAME.items()}[document_type]
     return {

@@ -68,7 +68,9 @@ class CreateApplication:
     birth_date: dt.date | None
     document_type: DocumentType | None
     document_number: str
-    form: dict[str, Any] = field(default_factory=dict)  # StudentRecordForm as protobuf JSON, family members included
+    form: dict[str, Any] = field(
+        default_factory=dict
+    )  # StudentRecordForm as protobuf JSON, family members included
     proof_material_ids: tuple[str, ...] = ()
     preschool_transfer_id: str = ""
     import_id: str = ""
@@ -126,25 +128,26 @@ def _submit(
                 repeats.add(len(outcomes))  # a repeated request: the first result, nothing written again
                 outcomes.append(earlier)
                 continue
+            outcome: Application | DomainError
             try:
-                app = _checked(uow, cmd, principal=principal, tree=tree, hash_key=hash_key, channel=channel)
+                outcome = _checked(
+                    uow, cmd, principal=principal, tree=tree, hash_key=hash_key, channel=channel
+                )
                 if cmd.preschool_transfer_id:
                     check_transfer(uow, cmd.school_code, cmd.preschool_transfer_id)
             except DomainError as exc:
-                app = exc
-            outcomes.append(app)
+                outcome = exc
+            outcomes.append(outcome)
         fresh = [i for i, o in enumerate(outcomes) if isinstance(o, Application) and i not in repeats]
         _refuse_duplicates(uow, outcomes, fresh, tree)
         store_submitted(
-            uow, [outcomes[i] for i in fresh if isinstance(outcomes[i], Application)], principal=principal
+            uow, [o for i in fresh if isinstance(o := outcomes[i], Application)], principal=principal
         )
         uow.commit()
     return outcomes
 
 
-def store_submitted(
-    uow: RegistrationUoW, submitted: list[Application], *, principal: Principal
-) -> None:
+def store_submitted(uow: RegistrationUoW, submitted: list[Application], *, principal: Principal) -> None:
     """Write applications that passed every check: rows, their files, ApplicationSubmitted events.
 
     `submit_applications` checks first; the Excel import, which checks every row itself (the same
@@ -184,7 +187,9 @@ def _refuse_duplicates(
 ) -> None:
     """No document number twice: not within the batch, not against an application not withdrawn (the
     refusal names the holder: a record or a live application, its school and province, number masked)."""
-    numbered = [(i, o) for i in fresh if isinstance(o := outcomes[i], Application) and o.identity.document.number]
+    numbered = [
+        (i, o) for i in fresh if isinstance(o := outcomes[i], Application) and o.identity.document.number
+    ]
     held = uow.applications.active_holders({o.document_hash for _, o in numbered})
     seen: set[str] = set()
     for i, app in numbered:
@@ -261,7 +266,7 @@ def _checked(
         check_files(uow, cmd.school_code, cmd.proof_material_ids, _photo_id(cmd.form))
     except InvalidArgument as exc:
         problems += exc.violations
-    if problems:
+    if problems or app is None:  # no application: _prepare's problems are among them
         raise InvalidArgument(problems)
     return app
 

@@ -17,7 +17,11 @@ BATCH = 200
 
 
 def purge_old_imports(
-    uow: RegistrationUoW, *, older_than: dt.timedelta = RETENTION, batch: int = BATCH, at: dt.datetime | None = None
+    uow: RegistrationUoW,
+    *,
+    older_than: dt.timedelta = RETENTION,
+    batch: int = BATCH,
+    at: dt.datetime | None = None,
 ) -> int:
     cutoff, purged = (at or now()) - older_than, 0
     while True:

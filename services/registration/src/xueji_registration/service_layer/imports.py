@@ -10,7 +10,7 @@ the import runs again and that row is refused as any duplicate.
 from __future__ import annotations
 
 import tempfile
-from typing import BinaryIO
+from typing import IO
 
 from xueji_common.auth import Principal, Role
 from xueji_common.authz import authorize
@@ -22,6 +22,7 @@ from xueji_common.errors import (
     PreconditionFailed,
     PreconditionViolation,
 )
+from xueji_common.orgunits import OrgTree
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.excel.reader import Limits
 from xueji_registration.adapters.excel.writer import FailedRow, template_workbook, write_failed_rows
@@ -39,10 +40,11 @@ from xueji_registration.service_layer.import_reports import (  # noqa: F401 (the
     Progress,
     report_of,
 )
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 
 def import_applications(
-    uow,
+    uow: RegistrationUoW,
     *,
     school_code: str,
     kind: RegistrationKind,
@@ -51,7 +53,7 @@ def import_applications(
     content: bytes,
     request_id: str,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
     limits: Limits = Limits(),
     progress: Progress | None = None,
@@ -97,7 +99,13 @@ def download_template(
 
 
 def get_import_report(
-    uow, import_id: str, *, principal: Principal, tree, after: int = 0, page_size: int = REPORT_ROWS
+    uow: RegistrationUoW,
+    import_id: str,
+    *,
+    principal: Principal,
+    tree: OrgTree,
+    after: int = 0,
+    page_size: int = REPORT_ROWS,
 ) -> ImportReport:
     """The import's record, created ids and one page of its failed rows (those after row `after`)."""
     with uow:
@@ -112,7 +120,9 @@ def get_import_report(
 MAX_FILE_BYTES = 60 * 1024 * 1024  # a workbook answered in one message (the gRPC limit is 64 MiB)
 
 
-def failed_rows_file(uow, import_id: str, *, principal: Principal, tree) -> tuple[str, BinaryIO]:
+def failed_rows_file(
+    uow: RegistrationUoW, import_id: str, *, principal: Principal, tree: OrgTree
+) -> tuple[str, IO[bytes]]:
     """The failed rows in the import's template, with the reasons on the cells: (file name, a
     temporary file holding the workbook, at its start; the caller closes it)."""
     with uow:
@@ -127,6 +137,8 @@ def failed_rows_file(uow, import_id: str, *, principal: Principal, tree) -> tupl
                 [PreconditionViolation("NO_FAILED_ROWS", import_id, "该次导入没有校验失败的数据")],
             )
         template = template_by_key(record.template)
+        if template is None:  # a template no longer offered: its failed rows cannot be laid out
+            raise NotFound("该次导入的模板已不存在")
         failed = (
             FailedRow(r.row_number, r.cells or [], [(e[0], e[2]) for e in r.errors or ()])
             for r in imports.rows(import_id, failed_only=True)
@@ -142,7 +154,9 @@ def failed_rows_file(uow, import_id: str, *, principal: Principal, tree) -> tupl
     return f"{stem}-失败数据.xlsx", out
 
 
-def failed_rows(uow, import_id: str, *, principal: Principal, tree) -> tuple[str, bytes]:
+def failed_rows(
+    uow: RegistrationUoW, import_id: str, *, principal: Principal, tree: OrgTree
+) -> tuple[str, bytes]:
     """The failed-rows workbook in one piece (file name, bytes); FAILED_PRECONDITION FILE_TOO_LARGE
     when it is beyond one message (failed_rows_file streams it)."""
     name, out = failed_rows_file(uow, import_id, principal=principal, tree=tree)

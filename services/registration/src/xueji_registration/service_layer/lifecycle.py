@@ -15,8 +15,10 @@ from xueji_common.errors import (
     NotFound,
 )
 from xueji_common.hashing import document_hash
+from xueji_common.orgunits import OrgTree
 from xueji_registration.adapters import events
 from xueji_registration.domain.form import identity_block, identity_fields, without_identity
+from xueji_registration.domain.identity import Identity
 from xueji_registration.domain.model import Application, Stamp
 from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.concurrent_entry import retried
@@ -33,7 +35,9 @@ def whole_form(app: Application) -> dict[str, Any]:
     }
 
 
-def _load(uow, application_id: str, expected_version: int, principal: Principal, tree) -> Application:
+def _load(
+    uow: RegistrationUoW, application_id: str, expected_version: int, principal: Principal, tree: OrgTree
+) -> Application:
     app = uow.applications.get(application_id)
     if app is None:
         raise NotFound("注册申请不存在")
@@ -43,7 +47,9 @@ def _load(uow, application_id: str, expected_version: int, principal: Principal,
     return app
 
 
-def _checked(uow, app: Application, form: dict[str, Any], hash_key: str, tree):
+def _checked(
+    uow: RegistrationUoW, app: Application, form: dict[str, Any], hash_key: str, tree: OrgTree
+) -> tuple[Identity, str]:
     name, gender, birth, doc_type, number = identity_fields(form)
     identity = validated_identity(
         name,
@@ -70,7 +76,7 @@ def update_application(
     proof_material_ids: tuple[str, ...] | None,
     expected_version: int,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
 ) -> Application:
     """UpdateApplication: `form_changes` maps top-level form keys to new values (None clears one)."""
@@ -87,10 +93,10 @@ def _update(
     uow: RegistrationUoW,
     application_id: str,
     form_changes: dict[str, Any],
-    proof_material_ids,
+    proof_material_ids: tuple[str, ...] | None,
     expected_version: int,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
 ) -> Application:
     with uow:
@@ -127,7 +133,7 @@ def resubmit_application(
     *,
     expected_version: int,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
 ) -> Application:
     """ResubmitApplication: revision + 1; emits ApplicationSubmitted again (dedup and review restart)."""
@@ -152,7 +158,7 @@ def withdraw_application(
     reason: str,
     expected_version: int,
     principal: Principal,
-    tree,
+    tree: OrgTree,
 ) -> Application:
     """WithdrawApplication (撤销): emits ApplicationWithdrawn (dedup releases, review closes)."""
     with uow:

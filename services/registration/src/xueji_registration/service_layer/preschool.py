@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -19,6 +20,7 @@ from xueji_common.documents import (
     DocumentError,
     DocumentType,
     Gender,
+    ValidDocument,
     normalize_document_number,
     validate_document,
 )
@@ -32,6 +34,7 @@ from xueji_common.errors import (
     PreconditionFailed,
 )
 from xueji_common.hashing import document_hash
+from xueji_common.orgunits import OrgTree
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.excel.writer import template_workbook
 from xueji_registration.domain.form import identity_block
@@ -43,6 +46,7 @@ from xueji_registration.domain.template.rows import form_cells
 from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.handlers import CreateApplication, submit_applications
 from xueji_registration.service_layer.repositories import DuplicateTransfer, TransferFilter
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 log = logging.getLogger(__name__)
 REMATCH_BATCH = 200
@@ -66,7 +70,9 @@ class IdentityInput:
 def checked_identity(given: IdentityInput, prefix: str = "identity") -> Identity:
     """The five fields; for a resident ID gender and birth date come from the number (4.2)."""
     if given.document_type is None:
-        document: object = DocumentError("document_type", "REQUIRED", "身份证件类型不能为空")
+        document: ValidDocument | DocumentError = DocumentError(
+            "document_type", "REQUIRED", "身份证件类型不能为空"
+        )
     else:
         try:
             document = validate_document(given.document_type, given.document_number)
@@ -91,20 +97,20 @@ def _duplicate() -> AlreadyExists:
 
 
 def create_transfer(
-    uow,
+    uow: RegistrationUoW,
     school_code: str,
     given: IdentityInput,
     *,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
     matcher: Matcher,
     request_id: str = "",
 ) -> PreschoolTransfer:
     """新增 (4.2); a repeated `request_id` returns the transfer the first request added."""
     require_school_registrar(principal, tree, school_code)
-    request_id = request_id.strip()[:64] or None
-    if request_id and (earlier := _requested(uow, school_code, request_id)):
+    request = request_id.strip()[:64] or None
+    if request and (earlier := _requested(uow, school_code, request)):
         return earlier
     identity = checked_identity(given)
     key = hash_of(hash_key, identity)
@@ -115,7 +121,7 @@ def create_transfer(
     transfer = PreschoolTransfer.new(
         school_code=school_code, identity=identity, document_hash=key, created_by=principal.user_id, now=now()
     )
-    transfer.request_id = request_id
+    transfer.request_id = request
     [answer] = matcher.match([identity])
     transfer.apply_match(answer)
     with uow:
@@ -123,19 +129,19 @@ def create_transfer(
             uow.transfers.add_many([transfer])
             uow.commit()
         except DuplicateTransfer:  # the same number (or the same request, retried) at the same moment
-            if request_id and (earlier := _requested(uow, school_code, request_id)):
+            if request and (earlier := _requested(uow, school_code, request)):
                 return earlier
             raise _duplicate() from None
     return transfer
 
 
-def _requested(uow, school_code: str, request_id: str) -> PreschoolTransfer | None:
+def _requested(uow: RegistrationUoW, school_code: str, request_id: str) -> PreschoolTransfer | None:
     with uow:
         return uow.transfers.by_request(school_code, request_id)
 
 
 def get_transfer(
-    uow, transfer_id: str, *, principal: Principal, tree, write: bool = False
+    uow: RegistrationUoW, transfer_id: str, *, principal: Principal, tree: OrgTree, write: bool = False
 ) -> PreschoolTransfer:
     with uow:
         transfer = uow.transfers.get(transfer_id)
@@ -145,7 +151,7 @@ def get_transfer(
     return transfer
 
 
-def _check_access(principal: Principal, tree, school_code: str, write: bool) -> None:
+def _check_access(principal: Principal, tree: OrgTree, school_code: str, write: bool) -> None:
     if write:
         require_school_registrar(principal, tree, school_code)
     else:
@@ -157,16 +163,16 @@ IDENTITY_FIELDS = ("name", "gender", "birth_date", "document")  # what UpdatePre
 
 
 def update_transfer(
-    uow,
+    uow: RegistrationUoW,
     transfer_id: str,
     given: IdentityInput,
     expected_version: int,
     *,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
     matcher: Matcher,
-    fields=IDENTITY_FIELDS,
+    fields: Sequence[str] = IDENTITY_FIELDS,
 ) -> PreschoolTransfer:
     """修改 (4.3): refused once registration started or a record exists; re-runs the matching. Only
     the identity `fields` named (the update_mask's) are taken from `given`; the others stay."""
@@ -192,7 +198,7 @@ def update_transfer(
     return current
 
 
-def _merged(current: Identity, given: IdentityInput, fields) -> IdentityInput:
+def _merged(current: Identity, given: IdentityInput, fields: Sequence[str]) -> IdentityInput:
     keep = IdentityInput(
         current.name, current.gender, current.birth_date, current.document.type, current.document.number
     )
@@ -205,7 +211,9 @@ def _merged(current: Identity, given: IdentityInput, fields) -> IdentityInput:
     )
 
 
-def delete_transfer(uow, transfer_id: str, expected_version: int, *, principal: Principal, tree) -> None:
+def delete_transfer(
+    uow: RegistrationUoW, transfer_id: str, expected_version: int, *, principal: Principal, tree: OrgTree
+) -> None:
     get_transfer(uow, transfer_id, principal=principal, tree=tree, write=True)
     with uow:
         repo = uow.transfers
@@ -218,7 +226,14 @@ def delete_transfer(uow, transfer_id: str, expected_version: int, *, principal: 
 
 
 def list_transfers(
-    uow, f: TransferFilter, unit_code: str, offset: int, limit: int, *, principal: Principal, tree
+    uow: RegistrationUoW,
+    f: TransferFilter,
+    unit_code: str,
+    offset: int,
+    limit: int,
+    *,
+    principal: Principal,
+    tree: OrgTree,
 ) -> tuple[list[PreschoolTransfer], int]:
     authorize(principal, TRANSFER_READERS, refusal="当前角色无权查看学前调档信息")
     unit_code = unit_code or principal.org_unit  # never "" for "everything": the root is the whole tree
@@ -238,7 +253,13 @@ def list_transfers(
 
 
 def confirm_match(
-    uow, transfer_id: str, candidate_id: str | None, expected_version: int, *, principal: Principal, tree
+    uow: RegistrationUoW,
+    transfer_id: str,
+    candidate_id: str | None,
+    expected_version: int,
+    *,
+    principal: Principal,
+    tree: OrgTree,
 ) -> PreschoolTransfer:
     """确认学前学籍 (图12, 图13)."""
     get_transfer(uow, transfer_id, principal=principal, tree=tree, write=True)
@@ -255,12 +276,12 @@ def confirm_match(
 
 
 def export_transfers(
-    uow,
+    uow: RegistrationUoW,
     school_code: str,
     transfer_ids: list[str],
     *,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     matcher: Matcher | None = None,
 ) -> tuple[str, bytes]:
     """调档学生导出 (4.5): the children, all of one category, in that category's freshman template.
@@ -290,9 +311,10 @@ def export_transfers(
                 "transfer_ids", "不同证件类型的学生不能一起导出：居民身份证学生和港澳台和外籍学生请分别导出"
             )
         )
-    template = registration_template(RegistrationKind.PRIMARY_FRESHMAN, categories.pop())
+    category = categories.pop()
+    template = registration_template(RegistrationKind.PRIMARY_FRESHMAN, category)
     rows = [form_cells(template, _identity_form(t.identity)) for t in chosen]
-    return f"学前调档导出-{template.category.label_zh}.xlsx", template_workbook(template, rows)
+    return f"学前调档导出-{category.label_zh}.xlsx", template_workbook(template, rows)
 
 
 def _refresh_formal_records(transfers: list[PreschoolTransfer], matcher: Matcher | None) -> None:
@@ -315,13 +337,13 @@ def _identity_form(identity: Identity) -> dict[str, Any]:
 
 
 def submit_supplementary_entry(
-    uow,
+    uow: RegistrationUoW,
     transfer_id: str,
     form: dict[str, Any],
     expected_version: int,
     *,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
     request_id: str = "",
 ) -> Application:
@@ -406,7 +428,7 @@ class RematchTally:
 
 
 def rematch_pending(
-    uow,
+    uow: RegistrationUoW,
     matcher: Matcher,
     *,
     older_than: dt.timedelta = dt.timedelta(0),
@@ -454,7 +476,9 @@ def rematch_pending(
     return tally
 
 
-def _store_answers(uow, answered: list[tuple[PreschoolTransfer, MatchAnswer]], tally: RematchTally) -> None:
+def _store_answers(
+    uow: RegistrationUoW, answered: list[tuple[PreschoolTransfer, MatchAnswer]], tally: RematchTally
+) -> None:
     """One transaction for the batch: a version that no longer matches updates no row (no error), so
     the other transfers of the batch are stored all the same."""
     at = now()

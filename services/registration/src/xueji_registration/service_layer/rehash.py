@@ -127,6 +127,8 @@ def _applications(
     announced = []
     for application_id in in_flight:
         app = uow.applications.get(application_id)
+        if app is None:  # read in this very transaction: not reached
+            continue
         by = Principal(user_id="rehash", role=Role.SYSTEM, org_unit=app.school_code)
         event = events.application_submitted(app, county_code=app.county_code, by=by)
         announced.append((event, application_id))
@@ -154,7 +156,7 @@ def _records(
     tally.changed += len(renumbered)
     records = store.records([r.key for r in rows] if announce_all else sorted({*changed, *renumbered}))
     for record in records:
-        record.document_hash = changed.get(record.record_id, record.document_hash)
+        record.document_hash = changed.get(record.record_id) or record.document_hash
         record.version += 1
     store.save_records(records, hash_key)
     store.announce([(events.record_changed(r, uow.collaborators), r.record_id) for r in records], run)

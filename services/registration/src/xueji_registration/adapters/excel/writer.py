@@ -15,10 +15,10 @@ comments, which openpyxl holds until the end; every reason is in the 错误原�
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
-from typing import BinaryIO
+from typing import IO
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
@@ -45,7 +45,7 @@ class FailedRow:
     errors: list[tuple[str, str]]  # (column header or "", message)
 
 
-def template_workbook(template: Template, rows: Iterable[list[object]] = ()) -> bytes:
+def template_workbook(template: Template, rows: Iterable[Sequence[object]] = ()) -> bytes:
     """The template, optionally filled with rows (the preschool export)."""
     workbook, sheet = _new(template)
     for values in rows:
@@ -59,7 +59,7 @@ def failed_rows_workbook(template: Template, failed: Iterable[FailedRow]) -> byt
     return buffer.getvalue()
 
 
-def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: BinaryIO) -> None:
+def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: IO[bytes]) -> None:
     """The failed rows in the template, with their reasons, written into `out` row by row."""
     workbook = Workbook(write_only=True)
     _instructions(workbook.create_sheet("说明"), template)

@@ -220,7 +220,9 @@ class _Layout(NamedTuple):
     form_values: Picker | None  # a row's outcomes → those columns' outcomes (None: no such column)
     filled: bool  # whether none of those columns is blank in any row
     dates: list[str]  # the keys among them whose values are dates (dicts)
-    members: list[tuple[Picker, list[tuple[str, ...]], int]]  # each family member with a column not always blank: (picker, paths, width)
+    members: list[
+        tuple[Picker, list[tuple[str, ...]], int]
+    ]  # each family member with a column not always blank: (picker, paths, width)
 
 
 def _picker(indexes: list[int]) -> Picker:

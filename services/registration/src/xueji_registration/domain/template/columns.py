@@ -37,7 +37,9 @@ class Kind(str, enum.Enum):
 class Column:
     header: str  # as printed in the template, without the ★
     field: str  # request field path under "student", e.g. "family_members[0].name"
-    path: tuple[str | int, ...]  # key path in the stored form (protobuf JSON), e.g. ("familyMembers", 0, "name")
+    path: tuple[
+        str | int, ...
+    ]  # key path in the stored form (protobuf JSON), e.g. ("familyMembers", 0, "name")
     kind: Kind = Kind.TEXT
     options: tuple[tuple[Any, str], ...] = ()  # (stored value, name) of the drop-down list
     required: frozenset[DocumentCategory] = frozenset()  # the categories for which the column is ★
@@ -252,7 +254,10 @@ class Template:
     def title(self) -> str:
         if self.purpose == "preschool":
             return "学前调档导入模板"
-        kind, category = self.kind.label_zh if self.kind else "", self.category.label_zh if self.category else ""
+        kind, category = (
+            self.kind.label_zh if self.kind else "",
+            self.category.label_zh if self.category else "",
+        )
         return f"{kind}导入模板（{category}学生）"
 
     @property

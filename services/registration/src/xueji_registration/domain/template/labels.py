@@ -140,7 +140,9 @@ DOCUMENT_TYPE = (
     ("DOCUMENT_TYPE_OTHER", "其他"),
 )
 # JY/T 1001 codes of the document types, also accepted in a cell ("1", "A", "Z").
-DOCUMENT_TYPE_CODES: dict[object, str] = dict(zip((v for v, _ in DOCUMENT_TYPE), ("1", "6", "7", "8", "9", "A", "Z")))
+DOCUMENT_TYPE_CODES: dict[object, str] = dict(
+    zip((v for v, _ in DOCUMENT_TYPE), ("1", "6", "7", "8", "9", "A", "Z"))
+)
 
 HEALTH_STATUS = (
     ("HEALTH_STATUS_HEALTHY", "健康或良好"),
@@ -149,7 +151,9 @@ HEALTH_STATUS = (
     ("HEALTH_STATUS_PHYSICAL_DEFECT", "有生理缺陷"),
     ("HEALTH_STATUS_DISABLED", "残疾"),
 )
-HEALTH_STATUS_CODES: dict[object, str] = dict(zip((v for v, _ in HEALTH_STATUS), ("10", "20", "30", "40", "50")))
+HEALTH_STATUS_CODES: dict[object, str] = dict(
+    zip((v for v, _ in HEALTH_STATUS), ("10", "20", "30", "40", "50"))
+)
 ADMISSION_METHOD = (("ADMISSION_METHOD_NEARBY", "就近入学"), ("ADMISSION_METHOD_OTHER", "其他"))
 ATTENDANCE_MODE = (("ATTENDANCE_MODE_DAY", "走读"), ("ATTENDANCE_MODE_BOARDING", "住校"))
 LEFT_BEHIND = (

@@ -34,7 +34,9 @@ class ParsedRow:
     form: dict[str, Any] = field(default_factory=dict)
     identity: Identity | None = None
     errors: list[RowError] = field(default_factory=list)
-    stored_form: dict[str, Any] | None = None  # the checked form to store, once every rule passed (registration)
+    stored_form: dict[str, Any] | None = (
+        None  # the checked form to store, once every rule passed (registration)
+    )
 
     @property
     def ok(self) -> bool:
@@ -83,7 +85,9 @@ class RowParser:
             if c.field in ("name", "gender", "birth_date", "document.type", "document.number")
         }
         # (column, its parser, top-level key or None for a nested path (family members, document))
-        self._cells = [(c, cells.compiled(c), str(c.path[0]) if len(c.path) == 1 else None) for c in self.columns]
+        self._cells = [
+            (c, cells.compiled(c), str(c.path[0]) if len(c.path) == 1 else None) for c in self.columns
+        ]
 
     def column_of(self, field_path: str) -> str:
         return self._by_field.get(field_path, "")
