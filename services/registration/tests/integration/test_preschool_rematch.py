@@ -1,7 +1,8 @@
 """The preschool rematch on PostgreSQL: transfers left 匹配中 while national-query (its peer contract,
-as a gRPC test double) did not answer are matched once it answers again: a transfer changed meanwhile is not overwritten
-(the version check of the SQL), the `xueji registration rematch` command. The rematch's batches and
-tallies: tests/unit/test_preschool_use_cases.py; the worker's job: test_maintenance_worker.py."""
+as a gRPC test double) did not answer are matched once it answers again: a transfer changed
+meanwhile is not overwritten (the version check of the SQL), the `xueji registration rematch`
+command. The rematch's batches and tallies: tests/unit/test_preschool_use_cases.py; the worker's
+job: test_maintenance_worker.py."""
 
 import re
 
@@ -42,7 +43,8 @@ def pending_children(intake, *seqs):
 
 
 class Recording:
-    """The real adapter, noting which children each batch asked about and doing `meanwhile` before answering."""
+    """The real adapter, noting which children each batch asked about and doing `meanwhile` before
+    answering."""
 
     def __init__(self, runtime, meanwhile=None):
         self.real, self.meanwhile, self.batches = PreschoolRecords(runtime), meanwhile, []
@@ -90,7 +92,7 @@ def test_a_transfer_changed_or_deleted_meanwhile_is_skipped_not_overwritten(inta
 
 
 def test_the_rematch_command_reports_in_chinese(intake):
-    a, b = pending_children(intake, "231", "233")
+    a, _b = pending_children(intake, "231", "233")
     env = {
         "XUEJI_DATABASE_URL": intake.runtime.database_url,
         "COLUMNS": "200",

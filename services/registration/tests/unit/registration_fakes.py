@@ -25,6 +25,7 @@ from xueji_common.datakeys import DEV_DATA_KEY, KeyRing
 from xueji_common.documents import DocumentCategory, DocumentType, Gender
 from xueji_common.errors import ConcurrentModification, FieldViolation, InvalidArgument
 from xueji_common.orgunits import load_default_tree
+from xueji_common.testing.fake_uow import FakeUnitOfWork
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.domain.batches import SubmittedBatch
 from xueji_registration.domain.files import Purpose
@@ -52,7 +53,6 @@ from xueji_registration.service_layer.repositories import (
 from xueji_registration.service_layer.unit_of_work import StoredNumber
 from xueji_registration.service_layer.uploads import upload_file
 from xueji_registration.testing import resident_id, sample_form
-from xueji_common.testing.fake_uow import FakeUnitOfWork
 
 TREE = load_default_tree()
 HASH_KEY = DEV_HASH_KEY
@@ -85,7 +85,10 @@ def entry(
             name="陈大文", gender=Gender.MALE, birth_date=dt.date(2012, 5, 6), document_type=DocumentType.HK
         ),
         "no_document": dict(
-            name="赵六", gender=Gender.FEMALE, birth_date=dt.date(2013, 7, 8), document_type=DocumentType.OTHER
+            name="赵六",
+            gender=Gender.FEMALE,
+            birth_date=dt.date(2013, 7, 8),
+            document_type=DocumentType.OTHER,
         ),
     }[category]
     default_number = {"resident": resident_id(), "hmt_foreign": "H12345678", "no_document": ""}[category]
@@ -101,7 +104,13 @@ def entry(
     )
 
 
-def upload(uow: FakeRegistrationUoW, content: bytes = PDF, *, school: str = SCHOOL, purpose: Purpose = Purpose.PROOF_MATERIAL) -> str:
+def upload(
+    uow: FakeRegistrationUoW,
+    content: bytes = PDF,
+    *,
+    school: str = SCHOOL,
+    purpose: Purpose = Purpose.PROOF_MATERIAL,
+) -> str:
     """An uploaded file's id (the bytes kept by FakeFileBytes)."""
     name = "证明.pdf" if content.startswith(b"%PDF") else "照片.png"
     stored = upload_file(
@@ -133,7 +142,11 @@ class FakeFileBytes:
 
 def _live(app: Application) -> bool:
     """adapters/tables.py::LIVE_DOCUMENT, the condition of ux_applications_live_document."""
-    return app.state is not ApplicationState.WITHDRAWN and not app.record_id and bool(app.identity.document.number)
+    return (
+        app.state is not ApplicationState.WITHDRAWN
+        and not app.record_id
+        and bool(app.identity.document.number)
+    )
 
 
 class FakeApplications:
@@ -254,7 +267,10 @@ class FakeRecords:
             and (query.number_kind is None or r.number_kind is query.number_kind)
             and (query.problem_record is None or r.problem_record == query.problem_record)
             and r.identity.name.startswith(query.name_prefix)
-            and (not query.national_student_number or r.national_student_number == query.national_student_number)
+            and (
+                not query.national_student_number
+                or r.national_student_number == query.national_student_number
+            )
             and (not query.grade or r.form.get("grade", "") == query.grade)
         ]
         found.sort(key=lambda r: r.record_id)
@@ -344,7 +360,9 @@ class FakeTransfers:
         return self._read(found[0]) if found else None
 
     def holder_of(self, school_code: str, document_hash: str) -> str | None:
-        found = [x for x in self.rows.values() if (x.school_code, x.document_hash) == (school_code, document_hash)]
+        found = [
+            x for x in self.rows.values() if (x.school_code, x.document_hash) == (school_code, document_hash)
+        ]
         return found[0].transfer_id if found else None
 
     def _pending(self, before: dt.datetime, after: tuple[dt.datetime, str] | None) -> list[PreschoolTransfer]:
@@ -409,7 +427,9 @@ class FakeImports:
         return self.records.get(import_id)
 
     def by_request(self, school_code: str, request_id: str) -> ImportRecord | None:
-        found = [r for r in self.records.values() if (r.school_code, r.request_id) == (school_code, request_id)]
+        found = [
+            r for r in self.records.values() if (r.school_code, r.request_id) == (school_code, request_id)
+        ]
         return found[0] if found else None
 
     def add_rows(self, import_id: str, rows: list[StoredRow]) -> None:
@@ -585,6 +605,3 @@ class FakeRegistrationUoW(FakeUnitOfWork):
     def events(self, name: str | None = None) -> list[Any]:
         """The committed events (of one type, by message name), oldest first."""
         return [e for e, _ in self.published if name is None or e.DESCRIPTOR.name == name]
-
-
-

@@ -19,8 +19,8 @@ from registration_fakes import (
 
 from xueji_common.auth import Principal, Role
 from xueji_common.documents import Gender
-from xueji_common.holders import held_reason_for
 from xueji_common.errors import AlreadyExists, InvalidArgument, PermissionDenied, PreconditionFailed
+from xueji_common.holders import held_reason_for
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.domain.files import Purpose
 from xueji_registration.domain.model import ApplicationState, AuthenticationStatus, EntryChannel

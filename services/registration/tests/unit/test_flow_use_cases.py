@@ -117,9 +117,13 @@ def through_review(uow, app, *, up_to_province=False):
 
 
 def returned(uow, app, opinion="照片不清晰"):
-    stamp = Stamp("330102", "county-1", Role.DEPARTMENT_REGISTRAR.value, dt.datetime(2026, 9, 2, tzinfo=dt.UTC), opinion)
+    stamp = Stamp(
+        "330102", "county-1", Role.DEPARTMENT_REGISTRAR.value, dt.datetime(2026, 9, 2, tzinfo=dt.UTC), opinion
+    )
     with uow:
-        flow.registration_returned(uow, application_id=app.application_id, revision=app.revision, rejection=stamp)
+        flow.registration_returned(
+            uow, application_id=app.application_id, revision=app.revision, rejection=stamp
+        )
 
 
 def record_events(uow):
@@ -271,7 +275,11 @@ def test_withdrawal_is_refused_once_reported(uow):
 
 @pytest.mark.parametrize(
     "role, org",
-    [(Role.SCHOOL_REGISTRAR, OTHER_SCHOOL), (Role.SCHOOL_LEADER, SCHOOL), (Role.DEPARTMENT_REGISTRAR, "330102")],
+    [
+        (Role.SCHOOL_REGISTRAR, OTHER_SCHOOL),
+        (Role.SCHOOL_LEADER, SCHOOL),
+        (Role.DEPARTMENT_REGISTRAR, "330102"),
+    ],
 )
 def test_only_the_schools_registrar_corrects_resubmits_or_withdraws(uow, role, org):
     app = create(uow)
@@ -296,7 +304,11 @@ def test_an_authenticated_resident_gets_a_formal_number_and_a_record(uow):
     record = uow.records.get(app.record_id)
     assert app.state is ApplicationState.APPROVED and record is not None
     assert (record.national_student_number, record.number_kind) == ("G" + NUMBER, NumberKind.FORMAL)
-    assert (record.application_id, record.school_code, record.province_code) == (app.application_id, SCHOOL, "330000")
+    assert (record.application_id, record.school_code, record.province_code) == (
+        app.application_id,
+        SCHOOL,
+        "330000",
+    )
     assert uow.records.regions[record.record_id] == ("330102", "330100")
     [created] = record_events(uow)
     assert type(created).__name__ == "StudentRecordCreated" and opened(created.record) == "G" + NUMBER
@@ -345,7 +357,9 @@ def test_a_formal_number_held_by_another_record_falls_back_to_a_temporary_one(uo
     dedup_completed(uow, app)
     through_review(uow, get(uow, app))
     record = uow.records.for_application(app.application_id)
-    assert record is not None and record.national_student_number.startswith("L330102") and record.problem_record
+    assert (
+        record is not None and record.national_student_number.startswith("L330102") and record.problem_record
+    )
 
 
 def test_while_the_national_tier_is_down_the_approval_fails_and_nothing_is_half_written(uow):
@@ -387,7 +401,9 @@ def test_a_corrected_problem_record_gets_the_g_number_of_the_corrected_identity_
     )
     if dedup_first:
         dedup_completed(uow, app, passed=True)
-        assert uow.records.numbers_of([app.record_id])[app.record_id].startswith("L")  # not G + the old number
+        assert uow.records.numbers_of([app.record_id])[app.record_id].startswith(
+            "L"
+        )  # not G + the old number
     with uow:
         flow.problem_resolved(uow, resolution="correct", record_ids=[app.record_id], corrected=corrected)
     if not dedup_first:

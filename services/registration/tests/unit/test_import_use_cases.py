@@ -83,7 +83,9 @@ def test_a_document_held_by_an_application_is_refused_naming_the_holder(uow):
     run(uow, content)
     second = run(uow, content)
     assert second.record.rows_failed == 1
-    assert second.errors[0][1].message.startswith("该身份证件号已被浙江省杭州市上城区胜利小学的学籍注册申请占用（")
+    assert second.errors[0][1].message.startswith(
+        "该身份证件号已被浙江省杭州市上城区胜利小学的学籍注册申请占用（"
+    )
 
 
 def test_the_same_request_id_imports_once(uow):
@@ -150,11 +152,14 @@ def test_unattached_uploads_older_than_the_limit_go_with_their_bytes_and_the_oth
         for _ in range(3)
     ]
     attached, old, recent = ids
-    create_application(uow, entry("no_document", proofs=(attached,)), principal=registrar(), tree=TREE, hash_key=HASH_KEY)
+    create_application(
+        uow, entry("no_document", proofs=(attached,)), principal=registrar(), tree=TREE, hash_key=HASH_KEY
+    )
     with uow:
         for file_id in (attached, old):
             uow.files.rows[file_id] = dataclasses.replace(
-                uow.files.rows[file_id], uploaded_at=uow.files.rows[file_id].uploaded_at - dt.timedelta(days=3)
+                uow.files.rows[file_id],
+                uploaded_at=uow.files.rows[file_id].uploaded_at - dt.timedelta(days=3),
             )
         uow.commit()
     assert uploads.purge_unattached_uploads(uow, store) == 1

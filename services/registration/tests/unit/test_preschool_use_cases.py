@@ -108,7 +108,9 @@ def test_identity_rules_duplicates_and_national_query_down(uow, matcher):
         add(uow, matcher, child(name="另一个"))
     with pytest.raises(InvalidArgument) as err:
         add(uow, matcher, child("131", gender=Gender.FEMALE))
-    assert [(v.field, v.description) for v in err.value.violations] == [("identity.gender", "性别与身份证件号不符")]
+    assert [(v.field, v.description) for v in err.value.violations] == [
+        ("identity.gender", "性别与身份证件号不符")
+    ]
     matcher.down = True
     assert add(uow, matcher, child("133")).match_status is MatchStatus.PENDING
     with pytest.raises(PermissionDenied):
@@ -170,7 +172,12 @@ def test_deletion_checks_the_version_and_listing_filters_and_pages(uow, matcher)
     )
     assert len(listed) == 3 and total == 4
     county = Principal(user_id="c", role=Role.DEPARTMENT_REGISTRAR, org_unit="330102")
-    assert preschool.list_transfers(uow, TransferFilter(name_prefix="李14"), "", 0, 10, principal=county, tree=TREE)[1] == 4
+    assert (
+        preschool.list_transfers(
+            uow, TransferFilter(name_prefix="李14"), "", 0, 10, principal=county, tree=TREE
+        )[1]
+        == 4
+    )
     with pytest.raises(PermissionDenied):
         preschool.list_transfers(uow, TransferFilter(), "330105", 0, 10, principal=county, tree=TREE)
     delete = preschool.delete_transfer
@@ -193,14 +200,25 @@ def test_the_supplementary_entry_submits_the_freshman_and_locks_the_child(uow, m
         hash_key=HASH_KEY,
         request_id="req-2",
     )
-    assert app.entry_channel is EntryChannel.SUPPLEMENTARY and app.preschool_transfer_id == transfer.transfer_id
-    assert app.state is ApplicationState.AWAITING_SCHOOL_REVIEW and len(uow.events("ApplicationSubmitted")) == 1
+    assert (
+        app.entry_channel is EntryChannel.SUPPLEMENTARY and app.preschool_transfer_id == transfer.transfer_id
+    )
+    assert (
+        app.state is ApplicationState.AWAITING_SCHOOL_REVIEW and len(uow.events("ApplicationSubmitted")) == 1
+    )
     locked = stored(uow, transfer)
     assert locked.registration_started and locked.application_id == app.application_id
     with pytest.raises(PreconditionFailed):
         preschool.delete_transfer(uow, transfer.transfer_id, locked.version, principal=registrar(), tree=TREE)
     again = preschool.submit_supplementary_entry(
-        uow, transfer.transfer_id, {}, 99, principal=registrar(), tree=TREE, hash_key=HASH_KEY, request_id="req-2"
+        uow,
+        transfer.transfer_id,
+        {},
+        99,
+        principal=registrar(),
+        tree=TREE,
+        hash_key=HASH_KEY,
+        request_id="req-2",
     )
     assert again.application_id == app.application_id and len(uow.applications.rows) == 1
 
@@ -211,7 +229,13 @@ def test_the_supplementary_entry_keeps_the_transfers_identity(uow, matcher):
     form = {**sample_form(grade="11"), "name": "别人"}
     with pytest.raises(InvalidArgument) as err:
         preschool.submit_supplementary_entry(
-            uow, transfer.transfer_id, form, transfer.version, principal=registrar(), tree=TREE, hash_key=HASH_KEY
+            uow,
+            transfer.transfer_id,
+            form,
+            transfer.version,
+            principal=registrar(),
+            tree=TREE,
+            hash_key=HASH_KEY,
         )
     assert [v.field for v in err.value.violations] == ["student.name"] and not uow.applications.rows
 
@@ -235,19 +259,30 @@ def test_unreachable_stays_pending_then_a_rematch_stores_the_answers(uow, matche
     matcher.down = True
     down = rematch(uow, matcher)
     assert (down.unreachable, down.stopped, down.matched) == (3, True, 0)
-    assert {(stored(uow, t).match_status, stored(uow, t).version) for t in (a, b, c)} == {(MatchStatus.PENDING, 1)}
+    assert {(stored(uow, t).match_status, stored(uow, t).version) for t in (a, b, c)} == {
+        (MatchStatus.PENDING, 1)
+    }
     matcher.down = False
     matcher.by_number = {
         resident_id(seq="201"): [Candidate("r1")],
         resident_id(seq="205"): [Candidate("r2"), Candidate("r3")],
     }
     up = rematch(uow, matcher)
-    assert (up.matched, up.not_found, up.to_confirm, up.unreachable, up.changed, up.stopped) == (1, 1, 1, 0, 0, False)
+    assert (up.matched, up.not_found, up.to_confirm, up.unreachable, up.changed, up.stopped) == (
+        1,
+        1,
+        1,
+        0,
+        0,
+        False,
+    )
     assert (stored(uow, a).match_status, stored(uow, a).version) == (MatchStatus.MATCHED, 2)
     assert stored(uow, b).match_status is MatchStatus.NOT_FOUND
     assert stored(uow, c).match_status is MatchStatus.TO_CONFIRM
     asked = len(matcher.asked)
-    assert rematch(uow, matcher).examined == 0 and len(matcher.asked) == asked  # nothing pending is asked again
+    assert (
+        rematch(uow, matcher).examined == 0 and len(matcher.asked) == asked
+    )  # nothing pending is asked again
 
 
 def test_oldest_first_in_batches_and_a_down_peer_stops_the_run(uow, matcher):
@@ -277,6 +312,10 @@ def test_a_transfer_changed_or_deleted_meanwhile_is_skipped_not_overwritten(uow,
     tally = rematch(uow, matcher)
     assert (tally.changed, tally.not_found) == (2, 1)
     kept = stored(uow, changed)
-    assert (kept.identity.name, kept.matched_record, kept.version) == ("改名", Candidate("r9"), 2)  # the registrar's
+    assert (kept.identity.name, kept.matched_record, kept.version) == (
+        "改名",
+        Candidate("r9"),
+        2,
+    )  # the registrar's
     assert deleted.transfer_id not in uow.transfers.rows  # not written back
     assert stored(uow, untouched).match_status is MatchStatus.NOT_FOUND

@@ -61,7 +61,10 @@ def test_a_list_is_bounded_by_the_callers_area_newest_first(uow):
     page = listed(uow, registrar())
     assert [a.application_id for a in page.items] == [second.application_id, first.application_id]
     assert page.total == 2 and not page.next_token
-    assert listed(uow, COUNTY).total == 2 and listed(uow, NEIGHBOUR).items[0].application_id == theirs.application_id
+    assert (
+        listed(uow, COUNTY).total == 2
+        and listed(uow, NEIGHBOUR).items[0].application_id == theirs.application_id
+    )
     with pytest.raises(PermissionDenied):
         listed(uow, NEIGHBOUR, unit=SCHOOL)
     with pytest.raises(InvalidArgument):
@@ -72,7 +75,9 @@ def test_a_list_is_bounded_by_the_callers_area_newest_first(uow):
 def test_a_document_number_is_found_under_any_type_normalised(uow):
     hmt = create(uow, "hmt_foreign")
     create(uow)
-    assert [a.application_id for a in listed(uow, registrar(), number="h12345678").items] == [hmt.application_id]
+    assert [a.application_id for a in listed(uow, registrar(), number="h12345678").items] == [
+        hmt.application_id
+    ]
 
 
 def test_the_detail_carries_the_number_of_its_record_and_its_files(uow):
@@ -100,9 +105,16 @@ def test_records_are_read_by_id_or_number_and_listed_within_jurisdiction(uow):
         query.get_record(uow, record_id=record_id, principal=NEIGHBOUR, tree=TREE)
     with pytest.raises(InvalidArgument):
         query.get_record(uow, principal=COUNTY, tree=TREE)
-    page = query.list_records(uow, RecordQuery(), org_unit_code="", window=Window(0, 10), principal=COUNTY, tree=TREE)
+    page = query.list_records(
+        uow, RecordQuery(), org_unit_code="", window=Window(0, 10), principal=COUNTY, tree=TREE
+    )
     assert [r.record_id for r in page.items] == [record_id]
-    assert query.list_records(uow, RecordQuery(), org_unit_code="", window=Window(0, 10), principal=NEIGHBOUR, tree=TREE).total == 0
+    assert (
+        query.list_records(
+            uow, RecordQuery(), org_unit_code="", window=Window(0, 10), principal=NEIGHBOUR, tree=TREE
+        ).total
+        == 0
+    )
 
 
 def test_only_dedup_gets_a_number_in_clear(uow):

@@ -79,7 +79,6 @@ class ImportRepository:
         for row in self._session.execute(query.order_by(r.c.row_number)).yield_per(1000):
             yield StoredRow(row.row_number, row.created_id, row.cells, row.errors)
 
-
     def oldest_before(self, cutoff: dt.datetime, limit: int) -> list[str]:
         return import_purge.oldest_before(self._session, cutoff, limit)
 

@@ -56,7 +56,9 @@ class RehashStore:
             .limit(limit)
         ).all()
         return [
-            StoredNumber(**{name: value or "" if name in _OPTIONAL else value for name, value in r._mapping.items()})
+            StoredNumber(
+                **{name: value or "" if name in _OPTIONAL else value for name, value in r._mapping.items()}
+            )
             for r in rows
         ]
 

@@ -178,7 +178,8 @@ class ApplicationRepository:
             )
 
     def active_holders(self, hashes) -> dict:
-        """Which of these document hashes an application not withdrawn already carries: hash → DocumentHolder."""
+        """Which of these document hashes an application not withdrawn already carries:
+        hash → DocumentHolder."""
         if not hashes:
             return {}
         return first_holders(

@@ -95,7 +95,8 @@ class DocumentHolder:
     state: str
 
     def refusal(self, tree: OrgTree, number: str) -> str:
-        """The refusal of an entry of the same number, naming this holder (one wording: xueji_common.holders)."""
+        """The refusal of an entry of the same number, naming this holder (one wording:
+        xueji_common.holders)."""
         return held_reason_for(
             tree,
             self.state == ApplicationState.APPROVED.value,

@@ -55,7 +55,7 @@ def import_applications(
     principal: Principal,
     tree: OrgTree,
     hash_key: str,
-    limits: Limits = Limits(),
+    limits: Limits | None = None,
     progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
 ) -> ImportReport:
@@ -81,7 +81,7 @@ def import_applications(
             principal,
             tree,
             hash_key,
-            limits,
+            limits or Limits(),
             progress,
             checkpoint,
         )

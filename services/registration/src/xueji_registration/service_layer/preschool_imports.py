@@ -38,7 +38,7 @@ def import_preschool_transfers(
     tree: OrgTree,
     hash_key: str,
     matcher: Matcher,
-    limits: Limits = Limits(),
+    limits: Limits | None = None,
     progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
 ) -> ImportReport:
@@ -48,7 +48,7 @@ def import_preschool_transfers(
         if request_id and (done := uow.imports.by_request(school_code, request_id)):
             return report_of(uow.imports, done)
     checkpoint = checkpoint or (lambda: None)
-    rows = TemplateRows(content, template, limits, checkpoint)
+    rows = TemplateRows(content, template, limits or Limits(), checkpoint)
     parser = RowParser(template)
     import_id = str(uuid.uuid4())
     with uow:

@@ -1,9 +1,10 @@
 """Re-keying the document-number hashes after XUEJI_HASH_KEY changed (deploy/OPERATIONS.md §8).
 
-Registration keeps the numbers (encrypted), so it recomputes every hash it stores (applications, student
-records and their national student numbers, preschool transfers) with the current key, in batches in key order, one transaction each.
-The services that keep only hashes learn the new ones from events written in the same transactions
-(hashes and masked numbers, the national student number sealed; envelope correlation id `rehash:<run>`, which dedup recognises):
+Registration keeps the numbers (encrypted), so it recomputes every hash it stores (applications,
+student records and their national student numbers, preschool transfers) with the current key, in
+batches in key order, one transaction each. The services that keep only hashes learn the new ones
+from events written in the same transactions (hashes and masked numbers, the national student number
+sealed; envelope correlation id `rehash:<run>`, which dedup recognises):
 
 - each record whose hash changed: StudentRecordChanged at version + 1 (dedup, national-query and
   special-ed apply only a newer version); its change time stays, nothing the user sees changed;

@@ -180,7 +180,8 @@ class Transfers(Protocol):
     def pending(
         self, updated_before: dt.datetime, after: tuple[dt.datetime, str] | None, limit: int
     ) -> list[PreschoolTransfer]:
-        """Still 匹配中 and last matched before `updated_before`, by (created_at, transfer_id) after `after`."""
+        """Still 匹配中 and last matched before `updated_before`, in (created_at, transfer_id) order
+        after `after`."""
 
     def count_pending(self, updated_before: dt.datetime, after: tuple[dt.datetime, str] | None) -> int: ...
     def save(self, x: PreschoolTransfer, expected_version: int) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import html
 import io
+import itertools
 import queue
 import re
 import threading
@@ -322,7 +323,7 @@ class _Cutter:
         ends = [0]
         for _ in range(rows):
             ends.append(find(row_end, ends[-1]) + len(row_end))
-        spans = list(zip(ends, ends[1:]))
+        spans = list(itertools.pairwise(ends))
         lengths = [end - start for start, end in spans]
         if max(lengths) > self.bounds.row_bytes:
             for at, (start, end) in enumerate(spans):

@@ -1,9 +1,10 @@
 """The columns of the import templates: header as printed, form field, kind, code table, required.
 
 The registration templates carry every field of the national student form
-(docs/DOMAIN.md#the-student-record-form), two family members included; the preschool template only the five identity fields. The
-resident and HMT/foreign templates have the same columns and differ in what they require and offer
-(document types, 港澳台侨外, 国籍/地区); the import checks the rows against the template's category.
+(docs/DOMAIN.md#the-student-record-form), two family members included; the preschool template only
+the five identity fields. The resident and HMT/foreign templates have the same columns and differ in
+what they require and offer (document types, 港澳台侨外, 国籍/地区); the import checks the rows
+against the template's category.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ uses, run here once: a registration row that passes carries the checked form to 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +62,7 @@ def _put(form: dict[str, Any], path: tuple[str | int, ...], value: object) -> No
         members[index][path[2]] = value
         return
     node: Any = form  # dicts and lists of the protobuf JSON
-    for key, following in zip(path, path[1:]):
+    for key, following in itertools.pairwise(path):
         if isinstance(key, int):
             while len(node) <= key:
                 node.append({})
