@@ -79,7 +79,7 @@ def entry(
     **form: Any,
 ) -> CreateApplication:
     """A manual entry of the sample student of `category` (the form of xueji_registration.testing)."""
-    identity: dict[str, Any] = {
+    identities: dict[str, dict[str, Any]] = {
         "resident": dict(name="张三", gender=None, birth_date=None, document_type=DocumentType.RESIDENT_ID),
         "hmt_foreign": dict(
             name="陈大文", gender=Gender.MALE, birth_date=dt.date(2012, 5, 6), document_type=DocumentType.HK
@@ -90,7 +90,8 @@ def entry(
             birth_date=dt.date(2013, 7, 8),
             document_type=DocumentType.OTHER,
         ),
-    }[category]
+    }
+    identity = identities[category]
     default_number = {"resident": resident_id(), "hmt_foreign": "H12345678", "no_document": ""}[category]
     return CreateApplication(
         school_code=school,
@@ -199,7 +200,7 @@ class FakeApplications:
             (a for a in self.rows.values() if _application_matches(query, a)),
             key=lambda a: a.application_id,
         )
-        found.sort(key=lambda a: a.submitted_at, reverse=True)  # newest first, then by id
+        found.sort(key=lambda a: a.submitted_at or a.created_at, reverse=True)  # newest first, then by id
         return [copy.deepcopy(a) for a in found[offset : offset + limit]], len(found)
 
 
@@ -215,8 +216,12 @@ def _application_matches(q: ApplicationQuery, a: Application) -> bool:
         and a.identity.name.startswith(q.name_prefix)
         and (not q.document_hash or a.document_hash == q.document_hash)
         and (not q.grade or a.form.get("grade", "") == q.grade)
-        and (q.submitted_after is None or a.submitted_at >= q.submitted_after)
-        and (q.submitted_before is None or a.submitted_at < q.submitted_before)
+        and (
+            q.submitted_after is None or (a.submitted_at is not None and a.submitted_at >= q.submitted_after)
+        )
+        and (
+            q.submitted_before is None or (a.submitted_at is not None and a.submitted_at < q.submitted_before)
+        )
     )
 
 
@@ -472,11 +477,12 @@ class FakeRotation:
 
     def _table(self, table: str) -> dict[str, Any]:
         uow = self._uow
-        return {
+        tables: dict[str, dict[str, Any]] = {
             "applications": uow.applications.rows,
             "student_records": uow.records.rows,
             "preschool_transfers": uow.transfers.rows,
-        }[table]
+        }
+        return tables[table]
 
     def numbers(self, table: str, after: str, limit: int) -> list[StoredNumber]:
         rows = self._table(table)
@@ -567,7 +573,7 @@ class FakeRegistrationUoW(FakeUnitOfWork):
         self._committed = self._state()
 
     def _state(self) -> dict[str, Any]:
-        return copy.deepcopy(
+        state: dict[str, Any] = copy.deepcopy(
             {
                 "applications": self.applications.rows,
                 "records": (self.records.rows, self.records.regions),
@@ -576,6 +582,7 @@ class FakeRegistrationUoW(FakeUnitOfWork):
                 "imports": (self.imports.records, self.imports.stored),
             }
         )
+        return state
 
     def commit(self) -> None:
         super().commit()
