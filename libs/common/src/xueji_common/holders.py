@@ -10,9 +10,10 @@ the number masked (xueji_common.documents.mask_document_number), e.g.
 from __future__ import annotations
 
 from xueji_common.documents import mask_document_number
+from xueji_common.orgunits import OrgTree
 
 
-def describe_school(tree, school_code: str, province_code: str = "") -> str:
+def describe_school(tree: OrgTree, school_code: str, province_code: str = "") -> str:
     """浙江省杭州市上城区胜利小学; a school outside this tree: its province and code."""
     if school_code in tree:
         name = tree.get(school_code).name
@@ -29,7 +30,7 @@ def held_reason(by_record: bool, place: str, masked_number: str) -> str:
     return f"该身份证件号已被{place}的学籍注册申请占用（{masked_number}）"
 
 
-def held_reason_for(tree, by_record: bool, school_code: str, province_code: str, number: str) -> str:
+def held_reason_for(tree: OrgTree, by_record: bool, school_code: str, province_code: str, number: str) -> str:
     """`held_reason` from the holder's school and the number in clear (masked here)."""
     return held_reason(
         by_record, describe_school(tree, school_code, province_code), mask_document_number(number)

@@ -13,6 +13,9 @@ Why: 7.7 µs an application against the runtime's 37.2 (4.8 ×, `bench/parallel_
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from google.protobuf import any_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -60,14 +63,14 @@ def _number(field: int, value: int) -> bytes:
     return _VARINT[field] + _varint(value) if value else b""
 
 
-class _Remembered(dict):
+class _Remembered(dict[Any, bytes]):
     """Field bytes of the values a batch repeats (grades, classes, birth dates), made once each."""
 
-    def __init__(self, encode) -> None:
+    def __init__(self, encode: Callable[[Any], bytes]) -> None:
         super().__init__()
         self.encode = encode
 
-    def __missing__(self, value):
+    def __missing__(self, value: Any) -> bytes:
         self[value] = made = self.encode(value)
         return made
 

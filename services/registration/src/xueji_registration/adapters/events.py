@@ -12,6 +12,7 @@ from xueji_common.grpcserver.convert import date_to_pb, timestamp
 from xueji_common.sealed_numbers import snapshot_number_fields
 from xueji_registration.domain.model import Application, Stamp
 from xueji_registration.domain.records import StudentRecord
+from xueji_registration.service_layer.ports import Collaborators
 
 _STAGE = {
     "primary": events_pb2.SCHOOL_STAGE_PRIMARY,
@@ -75,7 +76,7 @@ def application_withdrawn(app: Application, *, by: Principal) -> events_pb2.Appl
     )
 
 
-def record_snapshot(record: StudentRecord, keys) -> events_pb2.StudentRecordSnapshot:
+def record_snapshot(record: StudentRecord, keys: Collaborators) -> events_pb2.StudentRecordSnapshot:
     doc = record.identity.document
     return events_pb2.StudentRecordSnapshot(
         record_id=record.record_id,
@@ -104,9 +105,9 @@ def record_snapshot(record: StudentRecord, keys) -> events_pb2.StudentRecordSnap
     )
 
 
-def record_created(record: StudentRecord, keys) -> events_pb2.StudentRecordCreated:
+def record_created(record: StudentRecord, keys: Collaborators) -> events_pb2.StudentRecordCreated:
     return events_pb2.StudentRecordCreated(record=record_snapshot(record, keys))
 
 
-def record_changed(record: StudentRecord, keys) -> events_pb2.StudentRecordChanged:
+def record_changed(record: StudentRecord, keys: Collaborators) -> events_pb2.StudentRecordChanged:
     return events_pb2.StudentRecordChanged(record=record_snapshot(record, keys))

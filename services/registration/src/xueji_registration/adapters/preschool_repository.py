@@ -23,7 +23,8 @@ from xueji_registration.domain.preschool import (
     MatchStatus,
     PreschoolTransfer,
 )
-from xueji_registration.service_layer.repositories import DuplicateTransfer, TransferFilter
+from xueji_registration.service_layer.repositories import DuplicateTransfer
+from xueji_registration.service_layer.repositories import TransferFilter as TransferFilter  # re-exported
 
 _SELECT = select(t, a.c.application_id, a.c.state.label("registration_state")).select_from(
     t.outerjoin(a, (a.c.preschool_transfer_id == t.c.transfer_id) & (a.c.state != WITHDRAWN))

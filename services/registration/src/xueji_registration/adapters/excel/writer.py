@@ -18,7 +18,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
-from typing import IO
+from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
@@ -27,7 +27,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from xueji_registration.adapters.excel.reader import META_SHEET, column_letter
-from xueji_registration.domain.template.columns import REASON_HEADER, Kind, Template
+from xueji_registration.domain.template.columns import REASON_HEADER, Column, Kind, Template
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VALIDATED_ROWS = 20000  # drop-downs and text format reach this row
@@ -59,8 +59,18 @@ def failed_rows_workbook(template: Template, failed: Iterable[FailedRow]) -> byt
     return buffer.getvalue()
 
 
-def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: IO[bytes]) -> None:
-    """The failed rows in the template, with their reasons, written into `out` row by row."""
+def write_template_rows(template: Template, rows: Iterable[Sequence[object]], out: IO[bytes]) -> None:
+    """The template filled with `rows`, written into `out` row by row (memory does not grow with
+    the rows: the preschool export of a whole query)."""
+    workbook, sheet = _write_only(template)
+    sheet.append([_cell(sheet, *_header_style(template, c), c.note) for c in template.columns])
+    for values in rows:
+        sheet.append(list(values))
+    workbook.save(out)
+
+
+def _write_only(template: Template) -> tuple[Any, Any]:
+    """A write-only workbook of the template, its data sheet without the header row yet."""
     workbook = Workbook(write_only=True)
     _instructions(workbook.create_sheet("说明"), template)
     sheet = workbook.create_sheet(template.sheet)
@@ -73,6 +83,12 @@ def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: IO[b
     for values in zip_longest(*lists, fillvalue=None):
         codes.append(list(values))
     sheet.freeze_panes = "B2"
+    return workbook, sheet
+
+
+def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: IO[bytes]) -> None:
+    """The failed rows in the template, with their reasons, written into `out` row by row."""
+    workbook, sheet = _write_only(template)
     reason_col = len(template.columns) + 1
     sheet.column_dimensions[column_letter(reason_col - 1)].width = 60
     header = [_cell(sheet, *_header_style(template, c), c.note) for c in template.columns]
@@ -82,7 +98,9 @@ def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: IO[b
     position = {c.header: i for i, c in enumerate(template.columns)}
     comments = 0
     for row in failed:
-        cells: list = [text if text != "" else None for text in row.cells]  # plain values: written fastest
+        cells: list[Any] = [
+            text if text != "" else None for text in row.cells
+        ]  # plain values: written fastest
         cells += [None] * (len(template.columns) - len(cells))
         reasons = []
         for column, message in row.errors:
@@ -102,7 +120,9 @@ def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: IO[b
     workbook.save(out)
 
 
-def _cell(sheet, value, font=None, fill=None, note: str = "") -> WriteOnlyCell:
+def _cell(
+    sheet: Any, value: object, font: Font | None = None, fill: PatternFill | None = None, note: str = ""
+) -> Any:
     cell = WriteOnlyCell(sheet, value=value)
     if font is not None:
         cell.font, cell.fill = font, fill
@@ -112,7 +132,7 @@ def _cell(sheet, value, font=None, fill=None, note: str = "") -> WriteOnlyCell:
     return cell
 
 
-def _header_style(template: Template, column) -> tuple:
+def _header_style(template: Template, column: Column) -> tuple[str, Font, PatternFill]:
     required = template.marked(column)
     return (
         column.header + ("★" if required else ""),
@@ -121,7 +141,7 @@ def _header_style(template: Template, column) -> tuple:
     )
 
 
-def _new(template: Template):
+def _new(template: Template) -> tuple[Any, Any]:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = template.sheet
@@ -146,10 +166,10 @@ def _new(template: Template):
     return workbook, sheet
 
 
-def _header(sheet, template: Template, *, write_only: bool) -> list[list[str]]:
+def _header(sheet: Any, template: Template, *, write_only: bool) -> list[list[str]]:
     """Column widths, text formats and drop-down lists of the data sheet; returns the code lists
     (title first) for the sheet 代码表, in order."""
-    lists = []
+    lists: list[list[str]] = []
     for i, column in enumerate(template.columns):
         letter = column_letter(i)
         sheet.column_dimensions[letter].width = column.width
@@ -175,13 +195,13 @@ def _header(sheet, template: Template, *, write_only: bool) -> list[list[str]]:
     return lists
 
 
-def _code_list(codes, col: int, title: str, choices: list[str]) -> None:
+def _code_list(codes: Any, col: int, title: str, choices: list[str]) -> None:
     codes.cell(row=1, column=col, value=title).font = Font(bold=True)
     for row, text in enumerate(choices, start=2):
         codes.cell(row=row, column=col, value=text)
 
 
-def _instructions(sheet, template: Template) -> None:
+def _instructions(sheet: Any, template: Template) -> None:
     required = "、".join(c.header for c in template.columns if template.marked(c))
     lines = [
         (template.title, True),
@@ -209,7 +229,7 @@ def _instructions(sheet, template: Template) -> None:
             False,
         ),
     ]
-    if template.purpose == "registration":
+    if template.purpose == "registration" and template.kind and template.category:
         lines += [
             ("10. 家庭成员最多两名，填写某名家庭成员时其姓名和关系必填。", False),
             (
