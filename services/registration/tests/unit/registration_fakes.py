@@ -38,6 +38,7 @@ from xueji_registration.domain.model import (
 )
 from xueji_registration.domain.preschool import MatchStatus, PreschoolTransfer
 from xueji_registration.domain.records import NumberKind, StudentRecord
+from xueji_registration.service_layer import flow
 from xueji_registration.service_layer.handlers import CreateApplication
 from xueji_registration.service_layer.ports import Collaborators, NumberTaken
 from xueji_registration.service_layer.repositories import (
@@ -612,3 +613,44 @@ class FakeRegistrationUoW(FakeUnitOfWork):
     def events(self, name: str | None = None) -> list[Any]:
         """The committed events (of one type, by message name), oldest first."""
         return [e for e, _ in self.published if name is None or e.DESCRIPTOR.name == name]
+
+
+def get(uow: FakeRegistrationUoW, app: Application) -> Application:
+    found = uow.applications.get(app.application_id)
+    assert found is not None
+    return found
+
+
+# The events of dedup and review as the consumer hands them over: each handler runs in an open unit
+# of work (the consumer's, inbox claimed) and commits.
+
+
+def dedup_completed(
+    uow: FakeRegistrationUoW, app: Application, passed: bool = True, revision: int = 0, reason: str = ""
+) -> None:
+    with uow:
+        revision = revision or app.revision
+        flow.dedup_completed(
+            uow, application_id=app.application_id, revision=revision, passed=passed, reason=reason
+        )
+
+
+def progressed(uow: FakeRegistrationUoW, app: Application, state: ApplicationState, unit: str) -> None:
+    with uow:
+        flow.review_progressed(
+            uow, application_id=app.application_id, revision=app.revision, state=state, unit_code=unit
+        )
+
+
+def approved(uow: FakeRegistrationUoW, app: Application) -> None:
+    with uow:
+        flow.registration_approved(uow, application_id=app.application_id, revision=app.revision)
+
+
+def through_review(uow: FakeRegistrationUoW, app: Application, *, up_to_province: bool = False) -> None:
+    progressed(uow, app, ApplicationState.AWAITING_REPORT, SCHOOL)
+    progressed(uow, app, ApplicationState.AWAITING_COUNTY_REVIEW, "330102")
+    if up_to_province:
+        progressed(uow, app, ApplicationState.AWAITING_CITY_REVIEW, "330100")
+        progressed(uow, app, ApplicationState.AWAITING_PROVINCE_REVIEW, "330000")
+    approved(uow, app)

@@ -15,8 +15,13 @@ from registration_fakes import (
     SCHOOL,
     TREE,
     FakeRegistrationUoW,
+    approved,
+    dedup_completed,
     entry,
+    get,
+    progressed,
     registrar,
+    through_review,
     upload,
 )
 
@@ -76,44 +81,6 @@ def freshman_resident(uow: FakeRegistrationUoW, number: str = NUMBER) -> Applica
     )
     assert isinstance(app, Application)
     return app
-
-
-def get(uow: FakeRegistrationUoW, app: Application) -> Application:
-    found = uow.applications.get(app.application_id)
-    assert found is not None
-    return found
-
-
-# Each event handler runs in an open unit of work (the consumer's, inbox claimed) and commits.
-
-
-def dedup_completed(uow, app, passed=True, revision=None, reason=""):
-    with uow:
-        revision = revision or app.revision
-        flow.dedup_completed(
-            uow, application_id=app.application_id, revision=revision, passed=passed, reason=reason
-        )
-
-
-def progressed(uow, app, state, unit):
-    with uow:
-        flow.review_progressed(
-            uow, application_id=app.application_id, revision=app.revision, state=state, unit_code=unit
-        )
-
-
-def approved(uow, app):
-    with uow:
-        flow.registration_approved(uow, application_id=app.application_id, revision=app.revision)
-
-
-def through_review(uow, app, *, up_to_province=False):
-    progressed(uow, app, ApplicationState.AWAITING_REPORT, SCHOOL)
-    progressed(uow, app, ApplicationState.AWAITING_COUNTY_REVIEW, "330102")
-    if up_to_province:
-        progressed(uow, app, ApplicationState.AWAITING_CITY_REVIEW, "330100")
-        progressed(uow, app, ApplicationState.AWAITING_PROVINCE_REVIEW, "330000")
-    approved(uow, app)
 
 
 def returned(uow, app, opinion="照片不清晰"):

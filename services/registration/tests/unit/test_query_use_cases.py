@@ -12,11 +12,13 @@ from registration_fakes import (
     SCHOOL,
     TREE,
     FakeRegistrationUoW,
+    dedup_completed,
     entry,
+    get,
     registrar,
+    through_review,
     upload,
 )
-from test_flow_use_cases import dedup_completed, get, through_review
 
 from xueji_common.auth import Principal, Role
 from xueji_common.errors import InvalidArgument, NotFound, PermissionDenied
