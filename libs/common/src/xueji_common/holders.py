@@ -9,12 +9,8 @@ the number masked (xueji_common.documents.mask_document_number), e.g.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from xueji_common.documents import mask_document_number
-
-if TYPE_CHECKING:
-    from xueji_common.orgunits import OrgTree
+from xueji_common.orgunits import OrgTree
 
 
 def describe_school(tree: OrgTree, school_code: str, province_code: str = "") -> str:

@@ -9,9 +9,16 @@ the sealing key raises DataKeyError: the event is not applied (fails closed) rat
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from xueji_common.datakeys import STUDENT_NUMBER, KeyRing
 from xueji_common.hashing import student_number_hash
 from xueji_common.masking import mask_student_number
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from xueji.v1.events_pb2 import StudentRecordSnapshot
 
 
 def snapshot_number_fields(number: str, ring: KeyRing | None, hash_key: str) -> dict[str, str]:
@@ -27,7 +34,7 @@ def snapshot_number_fields(number: str, ring: KeyRing | None, hash_key: str) -> 
     )
 
 
-def open_student_number(snapshot, ring: KeyRing | None) -> str:
+def open_student_number(snapshot: StudentRecordSnapshot, ring: KeyRing | None) -> str:
     """The clear number of a StudentRecordSnapshot ('' when it carries none)."""
     if not snapshot.national_student_number_sealed:
         return ""
@@ -36,7 +43,7 @@ def open_student_number(snapshot, ring: KeyRing | None) -> str:
     return ring.decrypt(snapshot.national_student_number_sealed, STUDENT_NUMBER)
 
 
-def opened_number(snapshot, session) -> str:
+def opened_number(snapshot: StudentRecordSnapshot, session: Session) -> str:
     """`open_student_number` with the ring bound to the session's engine (db.encrypted)."""
     from xueji_common.db.encrypted import keyring_of
 

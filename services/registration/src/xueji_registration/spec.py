@@ -6,11 +6,11 @@ from xueji_common.runtime.spec import ServiceSpec
 from xueji_registration.adapters import preschool_tables  # noqa: F401 (its tables join the shared metadata)
 from xueji_registration.adapters.dedup_numbers import from_runtime as student_numbers
 from xueji_registration.adapters.tables import metadata
+from xueji_registration.adapters.unit_of_work import RegistrationUnitOfWork
 from xueji_registration.entrypoints.events import SUBSCRIPTIONS
 from xueji_registration.entrypoints.grpc_api import bindings
 from xueji_registration.entrypoints.maintenance import periodic_tasks
 from xueji_registration.service_layer.ports import Collaborators
-from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
 
 
 def _make_uow(rt):

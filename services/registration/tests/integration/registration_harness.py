@@ -67,7 +67,8 @@ class FakeNationalDedup(dedup_pb2_grpc.DedupServicer):
                 else:
                     b = request.birth_date
                     while True:
-                        number = f"L{request.division_code}{b.year:04d}{b.month:02d}{b.day:02d}{random.randrange(10000):04d}"
+                        born = f"{b.year:04d}{b.month:02d}{b.day:02d}"
+                        number = f"L{request.division_code}{born}{random.randrange(10000):04d}"
                         if number not in self.taken:
                             break
                 self.taken[number] = request.owner_id

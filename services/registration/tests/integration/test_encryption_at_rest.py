@@ -111,10 +111,11 @@ def test_the_migration_encrypts_rows_written_in_clear(backend, tmp_path, request
     with engine.begin() as conn:  # an application and a failed import row as 0004 stored them
         conn.execute(
             sa.text(
-                "INSERT INTO applications (application_id, school_code, kind, category, name, gender, birth_date, "
-                "document_type, document_number, document_hash, state, authentication, form, created_by, created_at, "
-                "revision, version) VALUES ('a1', :s, 'primary_freshman', 'resident', '张三', 1, '2015-06-01', '1', "
-                ":n, 'h', 'awaiting_dedup', 'not_authenticated', :f, 'u', :t, 1, 1)"
+                "INSERT INTO applications (application_id, school_code, kind, category, name, gender, "
+                "birth_date, document_type, document_number, document_hash, state, authentication, form, "
+                "created_by, created_at, revision, version) VALUES ('a1', :s, 'primary_freshman', "
+                "'resident', '张三', 1, '2015-06-01', '1', :n, 'h', 'awaiting_dedup', 'not_authenticated', "
+                ":f, 'u', :t, 1, 1)"
             ),
             dict(
                 s=SCHOOL,

@@ -48,7 +48,7 @@ def test_good_rows_are_imported_and_failed_rows_reported_per_cell(intake):
     report = intake.call("ImportApplications", request(mixed_file()))
     assert (report.rows_total, report.rows_passed, report.rows_failed) == (5, 3, 2)
     assert {(e.row_number, e.column) for e in report.errors} == {(3, "民族"), (5, "身份证件号")}
-    assert "与第2行的身份证件号重复" in [e.message for e in report.errors if e.row_number == 5][0]
+    assert "与第2行的身份证件号重复" in next(e.message for e in report.errors if e.row_number == 5)
     assert intake.count("applications") == 3 and intake.count("outbox") == 3
     app = intake.call(
         "GetApplication", registration_pb2.GetApplicationRequest(application_id=report.created_ids[0])
@@ -211,4 +211,4 @@ def test_a_number_repeated_after_a_failed_row_is_still_reported_as_a_duplicate(i
         "ImportApplications", request(samples.workbook(TEMPLATE, [failing, good[0], good[1]]))
     )
     assert (report.rows_passed, report.rows_failed) == (1, 2)
-    assert "与第2行的身份证件号重复" in [e.message for e in report.errors if e.row_number == 3][0]
+    assert "与第2行的身份证件号重复" in next(e.message for e in report.errors if e.row_number == 3)

@@ -1,14 +1,15 @@
 """The preschool rematch on PostgreSQL: transfers left 匹配中 while national-query (its peer contract,
-as a gRPC test double) did not answer are matched once it answers again, by the use case, the
-`xueji registration rematch` command and the worker's job."""
+as a gRPC test double) did not answer are matched once it answers again: a transfer changed
+meanwhile is not overwritten (the version check of the SQL), the `xueji registration rematch`
+command. The rematch's batches and tallies: tests/unit/test_preschool_use_cases.py; the worker's
+job: test_maintenance_worker.py."""
 
-import datetime as dt
 import re
 
 from click.testing import CliRunner
 from google.protobuf.field_mask_pb2 import FieldMask
 from intake_harness import intake, record  # noqa: F401 (fixture)
-from test_preschool_transfers import MATCHED, NOT_FOUND, TO_CONFIRM, create, identity
+from test_preschool_transfers import MATCHED, NOT_FOUND, create, identity
 
 from xueji.v1 import registration_pb2 as P
 from xueji_registration.adapters.preschool_records import PreschoolRecords
@@ -42,7 +43,8 @@ def pending_children(intake, *seqs):
 
 
 class Recording:
-    """The real adapter, noting which children each batch asked about and doing `meanwhile` before answering."""
+    """The real adapter, noting which children each batch asked about and doing `meanwhile` before
+    answering."""
 
     def __init__(self, runtime, meanwhile=None):
         self.real, self.meanwhile, self.batches = PreschoolRecords(runtime), meanwhile, []
@@ -53,50 +55,6 @@ class Recording:
         if self.meanwhile:
             self.meanwhile()
         return answers
-
-
-def test_unreachable_stays_pending_then_a_rematch_stores_the_answers(intake):
-    a, b, c = pending_children(intake, "201", "203", "205")
-    intake.records.unavailable = True
-    down = rematch(intake)
-    assert (down.unreachable, down.stopped, down.matched) == (3, True, 0)
-    assert [(get(intake, t).match_status, get(intake, t).version) for t in (a, b, c)] == [(PENDING, 1)] * 3
-
-    intake.records.unavailable = False
-    intake.records.by_number = {
-        resident_id(seq="201"): [record("r1")],
-        resident_id(seq="205"): [record("r2"), record("r3")],
-    }
-    up = rematch(intake)
-    assert (up.matched, up.not_found, up.to_confirm, up.unreachable, up.changed, up.stopped) == (
-        1,
-        1,
-        1,
-        0,
-        0,
-        False,
-    )
-    matched = get(intake, a)
-    assert (matched.match_status, matched.matched_record.record_id, matched.version) == (MATCHED, "r1", 2)
-    assert get(intake, b).match_status == NOT_FOUND and len(get(intake, c).candidates) == 2
-    assert get(intake, c).match_status == TO_CONFIRM
-    calls = intake.records.calls
-    assert rematch(intake).examined == 0 and intake.records.calls == calls  # nothing pending is asked again
-
-
-def test_oldest_first_in_batches_and_a_down_peer_stops_the_run(intake):
-    pending_children(intake, "211", "213", "215")
-    intake.records.unavailable = True
-    calls = intake.records.calls
-    down = rematch(intake, batch=1)
-    assert (down.unreachable, down.stopped) == (3, True) and intake.records.calls == calls + 1  # one asked
-    intake.records.unavailable = False
-    recording = Recording(intake.runtime)
-    up = rematch(intake, recording, batch=2)
-    assert recording.batches == [["童211", "童213"], ["童215"]] and up.not_found == 3
-    fresh = pending_children(intake, "217")
-    assert rematch(intake, older_than=dt.timedelta(minutes=1)).examined == 0  # matched a moment ago
-    assert get(intake, fresh[0]).match_status == PENDING
 
 
 def test_a_transfer_changed_or_deleted_meanwhile_is_skipped_not_overwritten(intake):
@@ -134,7 +92,7 @@ def test_a_transfer_changed_or_deleted_meanwhile_is_skipped_not_overwritten(inta
 
 
 def test_the_rematch_command_reports_in_chinese(intake):
-    a, b = pending_children(intake, "231", "233")
+    a, _b = pending_children(intake, "231", "233")
     env = {
         "XUEJI_DATABASE_URL": intake.runtime.database_url,
         "COLUMNS": "200",

@@ -1,5 +1,7 @@
 """Records (学籍) and national student numbers: generated on the last approval, G after authentication,
-L otherwise, reserved at the national tier (a gRPC test double of Dedup.ReserveStudentNumber)."""
+L otherwise, reserved at the national tier (a gRPC test double of Dedup.ReserveStudentNumber): the snapshot on
+the bus, a taken or unavailable tier, the sealed corrected number. Which number, when and with which
+problem flag: tests/unit/test_flow_use_cases.py."""
 
 from __future__ import annotations
 
@@ -75,52 +77,6 @@ def test_an_authenticated_resident_gets_a_formal_number_and_a_record(harness):
     assert (call.kind, call.owner_id) == (common_pb2.STUDENT_NUMBER_KIND_FORMAL, app.record_id)
 
 
-def test_hmt_foreign_students_get_a_temporary_number(harness):
-    app = harness.create("hmt_foreign")
-    harness.dedup_completed(app)
-    harness.through_review(harness.get(app))
-    app = harness.get(app)
-    assert (
-        app.national_student_number.startswith("L33010220120506") and len(app.national_student_number) == 19
-    )
-    [created] = records_events(harness)
-    assert (
-        created.record.temporary_number
-        and created.record.category == common_pb2.DOCUMENT_CATEGORY_HMT_FOREIGN
-    )
-
-
-def test_no_document_students_get_a_temporary_number_after_the_province(harness):
-    app = harness.create("no_document", proofs=[harness.upload()])
-    harness.through_review(app, up_to_province=True)
-    app = harness.get(app)
-    assert app.national_student_number.startswith("L33010220130708")
-
-
-def test_a_freshman_resident_approved_before_authentication_waits_for_the_result(harness):
-    app = _freshman_resident(harness)
-    assert app.state == registration_pb2.APPLICATION_STATE_AWAITING_SCHOOL_REVIEW
-    assert app.entry_channel == registration_pb2.ENTRY_CHANNEL_SUPPLEMENTARY
-    harness.through_review(app)
-    app = harness.get(app)
-    assert app.state == registration_pb2.APPLICATION_STATE_APPROVED and not app.record_id
-    assert not records_events(harness)
-    harness.dedup_completed(app, passed=True)
-    assert harness.get(app).national_student_number == "G" + NUMBER
-
-
-def test_a_freshman_resident_whose_authentication_failed_gets_a_temporary_number_and_a_problem_record(
-    harness,
-):
-    app = _freshman_resident(harness)
-    harness.dedup_completed(app, passed=False, reason="该身份证件号在人口库中不存在")
-    harness.through_review(harness.get(app))
-    app = harness.get(app)
-    assert app.national_student_number.startswith("L330102") and app.dedup_failure_reason
-    [created] = records_events(harness)
-    assert created.record.problem_record and created.record.temporary_number
-
-
 def test_a_formal_number_held_by_another_record_falls_back_to_a_temporary_one(harness):
     harness.dedup.taken["G" + NUMBER] = "someone-else"
     app = approve_non_freshman_resident(harness)
@@ -148,12 +104,6 @@ def test_while_the_national_tier_is_down_the_approval_is_retried_and_nothing_is_
     harness.dedup.unavailable = False
     assert consumer(body) == "handled"  # the redelivery
     assert harness.get(app).national_student_number == "G" + NUMBER
-
-
-def test_a_repeated_approval_creates_no_second_record(harness):
-    app = approve_non_freshman_resident(harness)
-    harness.deliver(events_pb2.RegistrationApproved(application_id=app.application_id, revision=1), "review")
-    assert len(records_events(harness)) == 1 and len(harness.dedup.calls) == 1
 
 
 def test_key_data_of_an_approved_application_cannot_be_changed(harness):

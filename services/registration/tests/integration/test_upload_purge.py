@@ -76,7 +76,8 @@ def _waiting_for_a_lock(h) -> bool:
         return bool(
             conn.execute(
                 text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
                 )
             ).scalar()
         )

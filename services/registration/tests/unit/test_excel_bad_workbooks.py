@@ -31,7 +31,10 @@ EXPECTED = {
 }
 
 
-def read_all(content, template=RESIDENT, limits=reader.Limits()):
+LIMITS = reader.Limits()
+
+
+def read_all(content, template=RESIDENT, limits=LIMITS):
     return list(reader.TemplateRows(content, template, limits))
 
 

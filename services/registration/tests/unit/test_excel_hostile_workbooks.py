@@ -23,11 +23,14 @@ def good_file() -> bytes:
     return hostile.package(TEMPLATE, hostile.sheet(TEMPLATE, GOOD))
 
 
-def read_all(content, limits=reader.Limits(), checkpoint=None):
+LIMITS = reader.Limits()
+
+
+def read_all(content, limits=LIMITS, checkpoint=None):
     return list(reader.TemplateRows(content, TEMPLATE, limits, *([checkpoint] if checkpoint else [])))
 
 
-def refusal(content, limits=reader.Limits()) -> str:
+def refusal(content, limits=LIMITS) -> str:
     with pytest.raises(InvalidArgument) as err:
         read_all(content, limits)
     [violation] = err.value.violations

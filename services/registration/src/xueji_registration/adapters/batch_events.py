@@ -13,6 +13,9 @@ Why: 7.7 µs an application against the runtime's 37.2 (4.8 ×, `bench/parallel_
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, cast
+
 from google.protobuf import any_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -60,14 +63,14 @@ def _number(field: int, value: int) -> bytes:
     return _VARINT[field] + _varint(value) if value else b""
 
 
-class _Remembered(dict):
+class _Remembered(dict[Any, bytes]):
     """Field bytes of the values a batch repeats (grades, classes, birth dates), made once each."""
 
-    def __init__(self, encode) -> None:
+    def __init__(self, encode: Callable[[Any], bytes]) -> None:
         super().__init__()
         self.encode = encode
 
-    def __missing__(self, value):
+    def __missing__(self, value: Any) -> bytes:
         self[value] = made = self.encode(value)
         return made
 
@@ -86,15 +89,15 @@ def submitted_envelopes(
     shared_snapshot = events_pb2.ApplicationSnapshot(
         school_code=app.school_code,
         county_code=county_code,
-        kind=app.kind.to_proto(),
-        category=app.category.to_proto(),
+        kind=cast("common_pb2.RegistrationKind", app.kind.to_proto()),
+        category=cast("common_pb2.DocumentCategory", app.category.to_proto()),
     ).SerializeToString()  # fields 2-5
     revision = events_pb2.ApplicationSnapshot(revision=app.revision).SerializeToString()  # field 14
     stamp = events_pb2.ApplicationSubmitted(
         submitted_by=common_pb2.AuditStamp(
             org_unit_code=by.org_unit,
             user_id=by.user_id,
-            role=by.role.proto,
+            role=cast("common_pb2.Role", by.role.proto),
             time=timestamp(app.submitted_at or app.created_at),
         )
     ).SerializeToString()  # field 2

@@ -5,6 +5,8 @@ national student number the same, plus sealed with the data key for the services
 
 from __future__ import annotations
 
+from typing import cast
+
 from xueji.v1 import common_pb2, events_pb2
 from xueji_common.auth import Principal
 from xueji_common.documents import mask_document_number
@@ -12,6 +14,7 @@ from xueji_common.grpcserver.convert import date_to_pb, timestamp
 from xueji_common.sealed_numbers import snapshot_number_fields
 from xueji_registration.domain.model import Application, Stamp
 from xueji_registration.domain.records import StudentRecord
+from xueji_registration.service_layer.ports import Collaborators
 
 _STAGE = {
     "primary": events_pb2.SCHOOL_STAGE_PRIMARY,
@@ -33,7 +36,7 @@ def stamp_pb(stamp: Stamp | None, role_proto: int = 0, unit_name: str = "") -> c
         org_unit_code=stamp.unit_code,
         org_unit_name=unit_name,
         user_id=stamp.user_id,
-        role=role_proto,
+        role=cast("common_pb2.Role", role_proto),
         time=timestamp(stamp.time),
         opinion=stamp.opinion,
     )
@@ -48,12 +51,12 @@ def application_submitted(
             application_id=app.application_id,
             school_code=app.school_code,
             county_code=county_code,
-            kind=app.kind.to_proto(),
-            category=app.category.to_proto(),
+            kind=cast("common_pb2.RegistrationKind", app.kind.to_proto()),
+            category=cast("common_pb2.DocumentCategory", app.category.to_proto()),
             name=app.identity.name,
-            gender=int(app.identity.gender),
+            gender=cast("common_pb2.Gender", int(app.identity.gender)),
             birth_date=date_to_pb(app.identity.birth_date),
-            document_type=doc.type.to_proto(),
+            document_type=cast("common_pb2.DocumentType", doc.type.to_proto()),
             document_number_masked=mask_document_number(doc.number),
             document_hash=app.document_hash,
             grade=app.form.get("grade", ""),
@@ -63,7 +66,7 @@ def application_submitted(
         submitted_by=common_pb2.AuditStamp(
             org_unit_code=by.org_unit,
             user_id=by.user_id,
-            role=by.role.proto,
+            role=cast("common_pb2.Role", by.role.proto),
             time=timestamp(app.submitted_at or app.created_at),
         ),
     )
@@ -75,7 +78,7 @@ def application_withdrawn(app: Application, *, by: Principal) -> events_pb2.Appl
     )
 
 
-def record_snapshot(record: StudentRecord, keys) -> events_pb2.StudentRecordSnapshot:
+def record_snapshot(record: StudentRecord, keys: Collaborators) -> events_pb2.StudentRecordSnapshot:
     doc = record.identity.document
     return events_pb2.StudentRecordSnapshot(
         record_id=record.record_id,
@@ -87,12 +90,12 @@ def record_snapshot(record: StudentRecord, keys) -> events_pb2.StudentRecordSnap
         stage=_STAGE.get(record.stage, events_pb2.SCHOOL_STAGE_UNSPECIFIED),
         enrolment_status=_ENROLMENT.get(record.enrolment_status, events_pb2.ENROLMENT_STATUS_UNSPECIFIED),
         name=record.identity.name,
-        gender=int(record.identity.gender),
+        gender=cast("common_pb2.Gender", int(record.identity.gender)),
         birth_date=date_to_pb(record.identity.birth_date),
-        document_type=doc.type.to_proto(),
+        document_type=cast("common_pb2.DocumentType", doc.type.to_proto()),
         document_number_masked=mask_document_number(doc.number),
         document_hash=record.document_hash,
-        category=record.category.to_proto(),
+        category=cast("common_pb2.DocumentCategory", record.category.to_proto()),
         # Enum names of xueji.v1.DisabilityType / InclusiveEducation, as entered on the form.
         disability_type=record.form.get("disabilityType", ""),
         inclusive_education=record.form.get("inclusiveEducation", ""),
@@ -104,9 +107,9 @@ def record_snapshot(record: StudentRecord, keys) -> events_pb2.StudentRecordSnap
     )
 
 
-def record_created(record: StudentRecord, keys) -> events_pb2.StudentRecordCreated:
+def record_created(record: StudentRecord, keys: Collaborators) -> events_pb2.StudentRecordCreated:
     return events_pb2.StudentRecordCreated(record=record_snapshot(record, keys))
 
 
-def record_changed(record: StudentRecord, keys) -> events_pb2.StudentRecordChanged:
+def record_changed(record: StudentRecord, keys: Collaborators) -> events_pb2.StudentRecordChanged:
     return events_pb2.StudentRecordChanged(record=record_snapshot(record, keys))

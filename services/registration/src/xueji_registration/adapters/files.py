@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete, insert, or_, select, update
@@ -26,25 +25,12 @@ from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_registration.adapters.tables import uploaded_files as t
 from xueji_registration.config import RegistrationSettings
 from xueji_registration.domain.files import Purpose
+from xueji_registration.service_layer.repositories import StoredFile
 
 
 def files_dir(settings) -> Path:
     """XUEJI_FILES_DIR, default `<data dir>/files`."""
     return Path(RegistrationSettings.from_env().files_dir or Path(settings.data_dir) / "files")
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    file_id: str
-    school_code: str
-    purpose: Purpose
-    file_name: str
-    content_type: str
-    size_bytes: int
-    storage_key: str
-    uploaded_by: str
-    uploaded_at: dt.datetime
-    application_id: str = ""
 
 
 class FileStore:

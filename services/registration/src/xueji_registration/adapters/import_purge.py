@@ -1,4 +1,5 @@
-"""SQL of the import purge (service_layer.uploads.purge_old_imports): an import and its rows (the
+"""SQL of the import purge (ImportRepository.oldest_before and delete, for
+service_layer.import_retention.purge_old_imports): an import and its rows (the
 failed rows' cells, encrypted, kept for the error report) deleted once older than the retention."""
 
 from __future__ import annotations

@@ -4,45 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import NamedTuple
 
 from sqlalchemy import ARRAY, String, any_, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from xueji_common.db.bulk import insert_shared
 from xueji_common.db.engine import utc
+from xueji_registration.adapters import import_purge
 from xueji_registration.adapters.preschool_tables import import_rows as r
 from xueji_registration.adapters.preschool_tables import imports as t
 from xueji_registration.adapters.tables import applications as a
 from xueji_registration.domain.model import ACTIVE_STATES, first_holders
-
-
-@dataclass(frozen=True)
-class ImportRecord:
-    import_id: str
-    school_code: str
-    template: str  # excel.columns.Template.key
-    kind: str | None
-    category: str | None
-    file_name: str
-    rows_total: int
-    rows_passed: int
-    rows_failed: int
-    request_id: str | None
-    created_by: str
-    created_by_role: str
-    created_by_unit: str
-    created_at: dt.datetime
-
-
-class StoredRow(NamedTuple):
-    """One row's outcome; the fields are the import_rows columns of the same names."""
-
-    row_number: int
-    created_id: str | None
-    cells: list[str] | None
-    errors: list[list[str]] | None  # [[column, field, message], ...]
+from xueji_registration.service_layer.repositories import ImportRecord, StoredRow
 
 
 class ImportRepository:
@@ -105,6 +78,12 @@ class ImportRepository:
             query = query.where(r.c.created_id.is_(None))
         for row in self._session.execute(query.order_by(r.c.row_number)).yield_per(1000):
             yield StoredRow(row.row_number, row.created_id, row.cells, row.errors)
+
+    def oldest_before(self, cutoff: dt.datetime, limit: int) -> list[str]:
+        return import_purge.oldest_before(self._session, cutoff, limit)
+
+    def delete(self, import_ids: list[str]) -> None:
+        import_purge.delete_imports(self._session, import_ids)
 
 
 def _record(row) -> ImportRecord:

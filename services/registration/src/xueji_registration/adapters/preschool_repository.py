@@ -5,9 +5,9 @@ without any bookkeeping on this side."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xueji_common.db.engine import utc
@@ -23,22 +23,12 @@ from xueji_registration.domain.preschool import (
     MatchStatus,
     PreschoolTransfer,
 )
+from xueji_registration.service_layer.repositories import DuplicateTransfer
+from xueji_registration.service_layer.repositories import TransferFilter as TransferFilter  # re-exported
 
 _SELECT = select(t, a.c.application_id, a.c.state.label("registration_state")).select_from(
     t.outerjoin(a, (a.c.preschool_transfer_id == t.c.transfer_id) & (a.c.state != WITHDRAWN))
 )
-
-
-@dataclass(frozen=True)
-class TransferFilter:
-    school_codes: tuple[str, ...] | None = None  # None: every school (system callers)
-    name_prefix: str = ""
-    document_hashes: tuple[
-        str, ...
-    ] = ()  # any of these (one per document type: the number's type is unknown)
-    category: str = ""
-    match_statuses: tuple[str, ...] = ()
-    registration_started: bool | None = None
 
 
 def _to_row(x: PreschoolTransfer) -> dict:
@@ -97,7 +87,10 @@ class PreschoolRepository:
 
     def add_many(self, transfers: list[PreschoolTransfer]) -> None:
         if transfers:
-            self._session.execute(insert(t), [_to_row(x) for x in transfers])
+            try:
+                self._session.execute(insert(t), [_to_row(x) for x in transfers])
+            except IntegrityError as exc:  # the same number (or request) added at the same moment
+                raise DuplicateTransfer() from exc
 
     def get(self, transfer_id: str) -> PreschoolTransfer | None:
         row = self._session.execute(_SELECT.where(t.c.transfer_id == transfer_id)).first()
@@ -150,11 +143,14 @@ class PreschoolRepository:
 
     def save(self, x: PreschoolTransfer, expected_version: int) -> None:
         values = {**_to_row(x), "version": expected_version + 1}
-        result = self._session.execute(
-            update(t)
-            .where(t.c.transfer_id == x.transfer_id, t.c.version == expected_version)
-            .values(**values)
-        )
+        try:
+            result = self._session.execute(
+                update(t)
+                .where(t.c.transfer_id == x.transfer_id, t.c.version == expected_version)
+                .values(**values)
+            )
+        except IntegrityError as exc:
+            raise DuplicateTransfer() from exc
         if result.rowcount != 1:
             raise ConcurrentModification("该学前调档信息已被他人修改，请刷新后重试")
         x.version = expected_version + 1

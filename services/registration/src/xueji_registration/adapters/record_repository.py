@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -17,18 +15,7 @@ from xueji_registration.adapters.rows import document
 from xueji_registration.adapters.tables import student_records as t
 from xueji_registration.domain.identity import Identity
 from xueji_registration.domain.records import NumberKind, StudentRecord
-
-
-@dataclass(frozen=True)
-class RecordQuery:
-    area_column: str = ""
-    area_code: str = ""
-    category: DocumentCategory | None = None
-    number_kind: NumberKind | None = None
-    problem_record: bool | None = None
-    name_prefix: str = ""
-    national_student_number: str = ""
-    grade: str = ""
+from xueji_registration.service_layer.repositories import RecordQuery
 
 
 def _to_row(r: StudentRecord, regions: dict, hash_key: str) -> dict:

@@ -3,18 +3,22 @@ hashes written back, and the announcements written to the outbox in the same tra
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from xueji_common.db.bulk import insert_rows
 from xueji_common.db.engine import now
+from xueji_common.db.reencrypt import reencrypt_table
 from xueji_common.errors import ConcurrentModification
 from xueji_common.hashing import student_number_hash
 from xueji_common.messaging.envelope import new_envelope
-from xueji_registration.adapters.preschool_tables import preschool_transfers
+from xueji_registration.adapters.preschool_tables import import_rows, preschool_transfers
 from xueji_registration.adapters.record_repository import _from_row as record_from_row  # the one mapping
 from xueji_registration.adapters.tables import applications, outbox, student_records
 from xueji_registration.domain.records import StudentRecord
+from xueji_registration.service_layer.unit_of_work import StoredNumber
 
 # Per table: its key column, and the columns a rotation reads.
 TABLES = {
@@ -22,13 +26,21 @@ TABLES = {
     "student_records": (student_records, "record_id"),
     "preschool_transfers": (preschool_transfers, "transfer_id"),
 }
+_OPTIONAL = ("state", "record_id", "national_student_number", "national_student_number_hash")
+# Per table whose values are encrypted: its primary key (service_layer.unit_of_work.ENCRYPTED_TABLES).
+ENCRYPTED = {
+    "applications": (applications, ("application_id",)),
+    "student_records": (student_records, ("record_id",)),
+    "preschool_transfers": (preschool_transfers, ("transfer_id",)),
+    "import_rows": (import_rows, ("import_id", "row_number")),
+}
 
 
 class RehashStore:
     def __init__(self, session: Session) -> None:
         self._s = session
 
-    def numbers(self, table: str, after: str, limit: int) -> list:
+    def numbers(self, table: str, after: str, limit: int) -> list[StoredNumber]:
         """(key, document type, number, hash[, state, record id | national student number and its
         hash]) of the next rows in key order."""
         t, key = TABLES[table]
@@ -37,12 +49,18 @@ class RehashStore:
             extra = (t.c.state, t.c.record_id)
         elif table == "student_records":
             extra = (t.c.national_student_number, t.c.national_student_number_hash)
-        return self._s.execute(
+        rows = self._s.execute(
             select(t.c[key].label("key"), t.c.document_type, t.c.document_number, t.c.document_hash, *extra)
             .where(t.c[key] > after)
             .order_by(t.c[key])
             .limit(limit)
         ).all()
+        return [
+            StoredNumber(
+                **{name: value or "" if name in _OPTIONAL else value for name, value in r._mapping.items()}
+            )
+            for r in rows
+        ]
 
     def records(self, record_ids: list[str]) -> list[StudentRecord]:
         if not record_ids:
@@ -90,6 +108,10 @@ class RehashStore:
         )
         if result.supports_sane_multi_rowcount() and result.rowcount != len(records):
             raise ConcurrentModification("学籍在重算期间被修改，请重新运行")
+
+    def reencrypt(self, table: str, progress: Callable[[int], None] | None = None) -> int:
+        encrypted, keys = ENCRYPTED[table]
+        return reencrypt_table(self._s.connection(), encrypted, keys, progress=progress)
 
     def announce(self, events: list[tuple[object, str]], correlation_id: str) -> None:
         """(event, aggregate id) pairs into the outbox, one statement."""

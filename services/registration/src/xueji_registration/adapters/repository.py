@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -26,25 +25,7 @@ from xueji_registration.domain.model import (
     Identity,
     first_holders,
 )
-
-
-@dataclass(frozen=True)
-class ApplicationQuery:
-    """Filters of the registration query (学籍注册查询); None / empty means any."""
-
-    area_column: str = ""  # "school_code", "county_code", "city_code", "province_code" or "" (all)
-    area_code: str = ""
-    kind: RegistrationKind | None = None
-    category: DocumentCategory | None = None
-    states: tuple[ApplicationState, ...] = ()
-    authentication: AuthenticationStatus | None = None
-    handling_unit_code: str = ""
-    name_prefix: str = ""
-    document_hash: str = ""
-    grade: str = ""
-    submitted_after: object = None
-    submitted_before: object = None
-
+from xueji_registration.service_layer.repositories import ApplicationQuery, ConcurrentEntry
 
 LIVE_INDEX = "ux_applications_live_document"
 # The columns an application of a batch has of its own (domain.batches.Submission), in add_batch's order.
@@ -136,12 +117,6 @@ def _from_row(row) -> Application:
     )
 
 
-class ConcurrentEntry(Exception):
-    """Another transaction entered a live application for the same document at the same time
-    (ux_applications_live_document), or the two deadlocked doing so. This transaction is lost: run
-    the use case again, and its own checks then see the other's application."""
-
-
 @contextmanager
 def _one_live_application_per_document() -> Iterator[None]:
     try:
@@ -203,7 +178,8 @@ class ApplicationRepository:
             )
 
     def active_holders(self, hashes) -> dict:
-        """Which of these document hashes an application not withdrawn already carries: hash → DocumentHolder."""
+        """Which of these document hashes an application not withdrawn already carries:
+        hash → DocumentHolder."""
         if not hashes:
             return {}
         return first_holders(

@@ -1,9 +1,10 @@
 """The registration database: applications, student records, uploaded files, outbox and inbox.
 
 The application and record rows keep the document number (registration is the system of record
-for it) and the national student number encrypted (xueji_common.db.encrypted; the form too: family members' numbers, addresses,
-phones), and their keyed hashes, which the uniqueness checks and the number filters use. The
-preschool transfer tables are defined on the same `metadata` in `preschool_tables`.
+for it) and the national student number encrypted (xueji_common.db.encrypted; the form too: family
+members' numbers, addresses, phones), and their keyed hashes, which the uniqueness checks and the
+number filters use. The preschool transfer tables are defined on the same `metadata` in
+`preschool_tables`.
 """
 
 from sqlalchemy import (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from xueji_registration.domain.identity import Identity
 from xueji_registration.domain.model import Application, require_category
@@ -34,7 +34,7 @@ class Submission(NamedTuple):
     application_id: str
     identity: Identity
     document_hash: str
-    form: dict
+    form: dict[str, Any]
     preschool_transfer_id: str
 
 
@@ -48,7 +48,7 @@ class SubmittedBatch:
         application_id: str,
         identity: Identity,
         document_hash: str,
-        form: dict,
+        form: dict[str, Any],
         preschool_transfer_id: str = "",
     ) -> None:
         """One more application like `shared` (the rules of `Application.submit` hold for it)."""

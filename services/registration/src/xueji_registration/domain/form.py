@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
+from typing import Any
 
 from xueji_common.documents import DocumentCategory, DocumentError, DocumentType, validate_document
 from xueji_common.errors import FieldViolation
 from xueji_registration.domain import codes
+
+Text = Callable[[str], str]  # a form's text value by key, stripped ("" when absent)
+Bad = Callable[[str, str], None]  # records a problem of a form key
 
 IDENTITY_KEYS = ("name", "gender", "birthDate", "document")
 MAX_FAMILY_MEMBERS = 10
@@ -73,12 +78,12 @@ def snake(key: str) -> str:
     return re.sub(r"([A-Z])", lambda m: "_" + m[1].lower(), key)
 
 
-def without_identity(form: dict) -> dict:
+def without_identity(form: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in form.items() if k not in IDENTITY_KEYS}
 
 
 def check_form(
-    form: dict,
+    form: dict[str, Any],
     *,
     category: DocumentCategory,
     birth_date: dt.date | None,
@@ -137,7 +142,7 @@ def check_form(
     return problems
 
 
-def _check_contact(form, text, bad) -> None:
+def _check_contact(form: dict[str, Any], text: Text, bad: Bad) -> None:
     if text("phone") and not _PHONE.fullmatch(text("phone")):
         bad("phone", "联系电话格式不正确")
     if text("postalCode") and not _POSTAL.fullmatch(text("postalCode")):
@@ -148,17 +153,21 @@ def _check_contact(form, text, bad) -> None:
         bad("homepage", "主页地址应以 http:// 或 https:// 开头")
 
 
-def _date(value) -> dt.date | str | None:
+def _date(value: object) -> dt.date | str | None:
     """A stored Date as a date; None when absent; "bad" when impossible."""
     if not value:
         return None
+    if not isinstance(value, dict):
+        return "bad"
     try:
         return dt.date(int(value.get("year", 0)), int(value.get("month", 0)), int(value.get("day", 0)))
     except (TypeError, ValueError):
         return "bad"
 
 
-def _check_dates(form, text, bad, birth_date, today) -> None:
+def _check_dates(
+    form: dict[str, Any], text: Text, bad: Bad, birth_date: dt.date | None, today: dt.date
+) -> None:
     ym = text("admissionYearMonth")
     if ym:
         match = _YEAR_MONTH.fullmatch(ym)
@@ -178,7 +187,7 @@ def _check_dates(form, text, bad, birth_date, today) -> None:
         bad("documentValidUntil", "身份证件有效期截止日期应晚于起始日期")
 
 
-def _check_overseas(text, bad, category: DocumentCategory) -> None:
+def _check_overseas(text: Text, bad: Bad, category: DocumentCategory) -> None:
     """Resident ID holders are Chinese citizens; HMT/foreign students are neither CHN nor 00."""
     nationality, overseas = text("nationalityCode"), text("overseasChineseCode")
     if category is DocumentCategory.RESIDENT and nationality and nationality != codes.CHINA:
@@ -190,14 +199,16 @@ def _check_overseas(text, bad, category: DocumentCategory) -> None:
             bad("overseasChineseCode", "港澳台和外籍学生的港澳台侨外不能为“00 否”")
 
 
-def _check_disability(form, bad) -> None:
+def _check_disability(form: dict[str, Any], bad: Bad) -> None:
     disability = form.get("disabilityType") or codes.DISABILITY_NONE
     inclusive = form.get("inclusiveEducation")
     if inclusive in codes.INCLUSIVE_FOR and disability not in codes.INCLUSIVE_FOR[inclusive]:
         bad("inclusiveEducation", "随班就读类型与残疾人类型不一致")
 
 
-def check_family(members: list, *, category: DocumentCategory, prefix: str) -> list[FieldViolation]:
+def check_family(
+    members: list[dict[str, Any]], *, category: DocumentCategory, prefix: str
+) -> list[FieldViolation]:
     """家庭成员: each member valid; no-document students need one holding a resident ID card."""
     problems: list[FieldViolation] = []
     if len(members) > MAX_FAMILY_MEMBERS:
@@ -248,7 +259,7 @@ def check_family(members: list, *, category: DocumentCategory, prefix: str) -> l
 _GENDER_BY_NAME = {"GENDER_MALE": 1, "GENDER_FEMALE": 2}
 
 
-def identity_fields(form: dict) -> tuple[str, int | None, dt.date | None, str | None, str]:
+def identity_fields(form: dict[str, Any]) -> tuple[str, int | None, dt.date | None, str | None, str]:
     """(name, gender number, birth date, document type code, number) of a form's identity block.
 
     An impossible birth date reads as None here; the caller reports the field.
@@ -264,7 +275,9 @@ def identity_fields(form: dict) -> tuple[str, int | None, dt.date | None, str | 
     )
 
 
-def identity_block(name: str, gender: int, birth_date: dt.date, document_type: str, number: str) -> dict:
+def identity_block(
+    name: str, gender: int, birth_date: dt.date, document_type: str, number: str
+) -> dict[str, Any]:
     """The identity block in the form's own shape (to merge a stored form back into a whole one)."""
     type_name = {code: name_ for name_, code in codes.DOCUMENT_TYPE_BY_NAME.items()}[document_type]
     return {

@@ -11,6 +11,7 @@ only: the reasons, and their order, are `check_form`'s alone.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from xueji_common.documents import DocumentCategory, DocumentError, validate_document
 from xueji_registration.domain import codes
@@ -48,9 +49,8 @@ def field_passes(key: str, value: object, *, category: DocumentCategory, today: 
     """Whether `value` under top-level `key` draws no problem from the rules of that key alone."""
     if category not in IMPORTED:
         raise ValueError("only resident and HMT/foreign forms are checked field by field")
-    is_text = isinstance(value, str)
-    text = value.strip() if is_text else ""
-    if is_text and len(value) > MAX_TEXT:
+    text = value.strip() if isinstance(value, str) else ""
+    if isinstance(value, str) and len(value) > MAX_TEXT:
         return False
     if key in _REQUIRED_TEXT and not text:
         return False
@@ -91,7 +91,7 @@ def field_passes(key: str, value: object, *, category: DocumentCategory, today: 
     return True
 
 
-def relations_hold(form: dict, birth_date: dt.date | None) -> bool:
+def relations_hold(form: dict[str, Any], birth_date: dt.date | None) -> bool:
     """The rules relating fields: 入学年月 not before the birth year, the validity period's end after
     its start, 随班就读 consistent with 残疾人类型."""
     year_month = form.get("admissionYearMonth")
@@ -110,11 +110,11 @@ def relations_hold(form: dict, birth_date: dt.date | None) -> bool:
     return True
 
 
-def family_passes(members: list) -> bool:
+def family_passes(members: list[dict[str, Any]]) -> bool:
     return len(members) <= MAX_FAMILY_MEMBERS and all(member_passes(m) for m in members)
 
 
-def member_passes(member: dict, today: dt.date | None = None) -> bool:
+def member_passes(member: dict[str, Any], today: dt.date | None = None) -> bool:
     """One family member (家庭成员) draws no problem: each field, name and relationship given, the
     document valid (`today`: the day birth dates may not be after, by default the current one)."""
     return all(member_field_passes(k, v) for k, v in member.items()) and member_holds(member, today)
@@ -131,11 +131,11 @@ def member_field_passes(key: str, value: object) -> bool:
     if key == "householdRegistrationCode":
         return codes.is_division_code(value)
     if key == "phone":
-        return bool(_PHONE.fullmatch(value.strip()))
+        return isinstance(value, str) and bool(_PHONE.fullmatch(value.strip()))
     return True
 
 
-def member_holds(member: dict, today: dt.date | None = None) -> bool:
+def member_holds(member: dict[str, Any], today: dt.date | None = None) -> bool:
     """A family member's rules beyond single fields: name and relationship given, the document valid."""
     if not (member.get("name") or "").strip() or not member.get("relationshipCode", ""):
         return False

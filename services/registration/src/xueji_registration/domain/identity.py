@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from xueji_common.documents import DocumentError, Gender, ValidDocument
+from xueji_common.documents import DocumentError, DocumentType, Gender, ValidDocument
 from xueji_common.errors import FieldViolation, InvalidArgument
 
 
@@ -18,7 +18,7 @@ class Identity:
     birth_date: dt.date
     document: ValidDocument
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[str, Gender, dt.date, DocumentType, str]:
         return self.name, self.gender, self.birth_date, self.document.type, self.document.number
 
 
@@ -36,13 +36,22 @@ def check_identity(
     the registrar is refused rather than silently replaced.
     """
     problems = identity_problems(name, gender, birth_date, document, prefix=prefix)
-    if problems:
+    valid = document if isinstance(document, ValidDocument) else None
+    sex = gender or (valid.gender if valid else None)
+    born = birth_date or (valid.birth_date if valid else None)
+    if problems or valid is None or sex is None or born is None:  # what is missing is among the problems
         raise InvalidArgument(problems)
-    return Identity(name.strip(), gender or document.gender, birth_date or document.birth_date, document)
+    return Identity(name.strip(), sex, born, valid)
 
 
 def identity_problems(
-    name, gender, birth_date, document, *, prefix: str = "student", derived_from_number: bool = False
+    name: str | None,
+    gender: Gender | None,
+    birth_date: dt.date | None,
+    document: ValidDocument | DocumentError,
+    *,
+    prefix: str = "student",
+    derived_from_number: bool = False,
 ) -> list[FieldViolation]:
     """Every problem of the identity block. `derived_from_number`: a resident ID card, whose bad number
     is the one problem to report (gender and birth date would come from it)."""

@@ -9,14 +9,25 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from xueji_common.documents import DocumentCategory
 from xueji_common.errors import FieldViolation, InvalidArgument, PreconditionFailed, PreconditionViolation
 from xueji_common.gate import gated_before_school_review
 from xueji_common.holders import held_reason_for
+from xueji_common.orgunits import OrgTree
 from xueji_common.vocabulary import RegistrationKind
-from xueji_registration.domain.identity import Identity, check_identity, identity_problems  # noqa: F401 (re-exported)
+from xueji_registration.domain.identity import (  # re-exported
+    Identity as Identity,
+)
+from xueji_registration.domain.identity import (
+    check_identity as check_identity,
+)
+from xueji_registration.domain.identity import (
+    identity_problems as identity_problems,
+)
 
 
 class ApplicationState(str, enum.Enum):
@@ -83,8 +94,9 @@ class DocumentHolder:
     province_code: str
     state: str
 
-    def refusal(self, tree, number: str) -> str:
-        """The refusal of an entry of the same number, naming this holder (one wording: xueji_common.holders)."""
+    def refusal(self, tree: OrgTree, number: str) -> str:
+        """The refusal of an entry of the same number, naming this holder (one wording:
+        xueji_common.holders)."""
         return held_reason_for(
             tree,
             self.state == ApplicationState.APPROVED.value,
@@ -94,9 +106,9 @@ class DocumentHolder:
         )
 
 
-def first_holders(rows) -> dict:
+def first_holders(rows: Iterable[tuple[str, str, str, str]]) -> dict[str, DocumentHolder]:
     """document hash → DocumentHolder from (hash, school, province, state) rows; a record first."""
-    found: dict = {}
+    found: dict[str, DocumentHolder] = {}
     for digest, school, province, state in rows:
         if digest not in found or state == ApplicationState.APPROVED.value:
             found[digest] = DocumentHolder(school, province, state)
@@ -154,7 +166,7 @@ class Application:
     kind: RegistrationKind
     category: DocumentCategory
     identity: Identity
-    form: dict  # 学生基本信息 without the identity block (protobuf JSON)
+    form: dict[str, Any]  # 学生基本信息 without the identity block (protobuf JSON)
     state: ApplicationState
     authentication: AuthenticationStatus
     created_by: str
@@ -186,7 +198,7 @@ class Application:
         kind: RegistrationKind,
         category: DocumentCategory,
         identity: Identity,
-        form: dict,
+        form: dict[str, Any],
         document_hash: str,
         created_by: str,
         now: dt.datetime,
@@ -280,7 +292,7 @@ class Application:
         *,
         identity: Identity,
         document_hash: str,
-        form: dict,
+        form: dict[str, Any],
         proof_material_ids: tuple[str, ...],
         now: dt.datetime,
     ) -> None:

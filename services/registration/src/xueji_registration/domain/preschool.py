@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from xueji_common.documents import DocumentCategory
 from xueji_common.errors import FieldViolation, InvalidArgument, PreconditionFailed, PreconditionViolation
@@ -61,13 +62,13 @@ class Candidate:
     province_code: str = ""
     problem_record: bool = False
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         data["birth_date"] = self.birth_date.isoformat() if self.birth_date else None
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> Candidate:
+    def from_json(cls, data: dict[str, Any]) -> Candidate:
         born = data.get("birth_date")
         return cls(**{**data, "birth_date": dt.date.fromisoformat(born) if born else None})
 
@@ -82,11 +83,11 @@ class FormalRecord:
     school_name: str = ""
     province_code: str = ""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
     @classmethod
-    def from_json(cls, data: dict) -> FormalRecord:
+    def from_json(cls, data: dict[str, Any]) -> FormalRecord:
         return cls(**data)
 
     @property
@@ -115,7 +116,7 @@ class PreschoolTransfer:
     match_status: MatchStatus = MatchStatus.PENDING
     candidates: list[Candidate] = field(default_factory=list)
     matched_record: Candidate | None = None
-    match_confirmed_by: dict | None = None  # {"user_id", "org_unit", "role", "time", "none_match"}
+    match_confirmed_by: dict[str, Any] | None = None  # {"user_id", "org_unit", "role", "time", "none_match"}
     application_id: str | None = None  # the application started for the child (not withdrawn)
     registration_state: str | None = None  # its state
     import_id: str | None = None
@@ -168,10 +169,12 @@ class PreschoolTransfer:
     def apply_match(self, answer: MatchAnswer | list[Candidate] | None) -> None:
         """The answer of the national preschool records (None: it could not be asked; a bare list:
         candidates only, no formal records)."""
+        candidates: list[Candidate] | None
+        formal: tuple[FormalRecord, ...] = ()
         if isinstance(answer, MatchAnswer):
             candidates, formal = answer.candidates, answer.formal_records
         else:
-            candidates, formal = answer, ()
+            candidates = answer
         self.candidates, self.matched_record, self.match_confirmed_by = list(candidates or []), None, None
         if candidates is not None:
             self.formal_record = formal[0] if formal else None
@@ -196,7 +199,7 @@ class PreschoolTransfer:
         self.ensure_changeable("修改")
         self.identity, self.document_hash, self.updated_at = identity, document_hash, now
 
-    def confirm(self, *, candidate_id: str | None, by: dict, now: dt.datetime) -> None:
+    def confirm(self, *, candidate_id: str | None, by: dict[str, Any], now: dt.datetime) -> None:
         """Pick one of several candidates (图12), or confirm that none match (candidate_id None, 图13)."""
         if self.match_status is not MatchStatus.TO_CONFIRM:
             raise Refused(

@@ -12,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from xueji_common.documents import DocumentCategory
-from xueji_common.student_numbers import NumberKind, has_layout
+from xueji_common.student_numbers import NumberKind as NumberKind  # re-exported
+from xueji_common.student_numbers import has_layout
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.domain.identity import Identity
 from xueji_registration.domain.model import Application, AuthenticationStatus
@@ -61,7 +63,7 @@ class StudentRecord:
     stage: str  # primary | junior | senior | special
     identity: Identity
     document_hash: str
-    form: dict
+    form: dict[str, Any]
     created_at: dt.datetime
     updated_at: dt.datetime
     enrolment_status: str = "enrolled"

@@ -36,9 +36,10 @@ def _with_options(command):
 
 
 @cli.command(
-    help="密钥轮换：用当前 XUEJI_HASH_KEY 重算所有证件号哈希 (applications, records, preschool transfers) and "
-    "announce each changed record and application in flight to dedup, national-query and "
-    "special-ed; then re-encrypt every value not under the current XUEJI_DATA_KEY. "
+    help="密钥轮换：用当前 XUEJI_HASH_KEY 重算所有证件号哈希 "
+    "(applications, records, preschool transfers) and announce each changed record and "
+    "application in flight to dedup, national-query and special-ed; then re-encrypt every value "
+    "not under the current XUEJI_DATA_KEY. "
     "Idempotent: a second run changes nothing."
 )
 @_with_options

@@ -15,7 +15,6 @@ from xueji_common.paging import Page
 from xueji_registration.adapters.excel.reader import Limits
 from xueji_registration.adapters.excel.writer import CONTENT_TYPE, template_workbook
 from xueji_registration.adapters.preschool_records import PreschoolRecords
-from xueji_registration.adapters.preschool_repository import TransferFilter
 from xueji_registration.domain.preschool import Candidate, MatchStatus, PreschoolTransfer
 from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE
 from xueji_registration.entrypoints.convert import application_pb
@@ -24,6 +23,7 @@ from xueji_registration.service_layer import preschool
 from xueji_registration.service_layer.access import require_school_registrar, sees_numbers
 from xueji_registration.service_layer.preschool_exports import export_query
 from xueji_registration.service_layer.preschool_imports import import_preschool_transfers
+from xueji_registration.service_layer.repositories import TransferFilter
 
 _STATUS = {
     s: registration_pb2.PreschoolMatchStatus.Value(f"PRESCHOOL_MATCH_STATUS_{s.name}") for s in MatchStatus

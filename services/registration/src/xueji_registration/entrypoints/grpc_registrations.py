@@ -18,8 +18,6 @@ from xueji_common.grpcserver.guard import caller
 from xueji_common.paging import Page
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.files import FileStore, files_dir
-from xueji_registration.adapters.record_repository import RecordQuery
-from xueji_registration.adapters.repository import ApplicationQuery
 from xueji_registration.domain.files import Purpose
 from xueji_registration.domain.form import snake
 from xueji_registration.domain.model import ApplicationState, AuthenticationStatus
@@ -29,6 +27,7 @@ from xueji_registration.entrypoints.grpc_code_tables import CodeTableMethods
 from xueji_registration.entrypoints.grpc_imports import ImportMethods
 from xueji_registration.service_layer import clear_numbers, handlers, lifecycle, query, uploads
 from xueji_registration.service_layer.access import sees_numbers
+from xueji_registration.service_layer.repositories import ApplicationQuery, RecordQuery
 
 _PURPOSE = {
     registration_pb2.UPLOAD_PURPOSE_PROOF_MATERIAL: Purpose.PROOF_MATERIAL,

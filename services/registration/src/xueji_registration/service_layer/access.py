@@ -7,7 +7,7 @@ from xueji_common.auth import Principal, Role
 from xueji_common.authz import authorize, require_jurisdiction
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.masking import sees_full_numbers
-from xueji_common.orgunits import OrgLevel
+from xueji_common.orgunits import OrgLevel, OrgTree
 
 READERS = (Role.SCHOOL_REGISTRAR, Role.SCHOOL_LEADER, Role.DEPARTMENT_REGISTRAR, Role.SYSTEM)
 _AREA_COLUMN = {
@@ -19,7 +19,7 @@ _AREA_COLUMN = {
 }
 
 
-def require_school_registrar(principal: Principal, tree, school_code: str) -> None:
+def require_school_registrar(principal: Principal, tree: OrgTree, school_code: str) -> None:
     """Entry, correction, withdrawal and uploads: the registrar of that very school."""
     authorize(
         principal,
@@ -30,7 +30,7 @@ def require_school_registrar(principal: Principal, tree, school_code: str) -> No
     )
 
 
-def require_reader(principal: Principal, tree, school_code: str) -> None:
+def require_reader(principal: Principal, tree: OrgTree, school_code: str) -> None:
     authorize(principal, READERS, tree=tree, unit=school_code, refusal="当前角色无权查看学籍注册信息")
 
 
@@ -39,7 +39,7 @@ def sees_numbers(principal: Principal, school_code: str) -> bool:
     return sees_full_numbers(principal, school_code)
 
 
-def area(principal: Principal, tree, unit_code: str) -> tuple[str, str]:
+def area(principal: Principal, tree: OrgTree, unit_code: str) -> tuple[str, str]:
     """(column, code) bounding a list to `unit_code` (default: the caller's unit), within jurisdiction.
     Only the ministry's level is unbounded; an empty unit never means "everything"."""
     authorize(principal, READERS, refusal="当前角色无权查看学籍注册信息")
@@ -51,7 +51,7 @@ def area(principal: Principal, tree, unit_code: str) -> tuple[str, str]:
     return column, unit_code if column else ""
 
 
-def regions(tree, school_code: str) -> dict[str, str]:
+def regions(tree: OrgTree, school_code: str) -> dict[str, str]:
     """The departments above a school, as stored with its applications and records."""
     units = (tree.county_of(school_code), tree.city_of(school_code), tree.province_of(school_code))
     return {

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from xueji_common.auth import Principal, Role
 from xueji_common.documents import ValidDocument
 from xueji_common.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 READERS = frozenset({"service:dedup"})  # the user id of a service's token (grpcserver.client.ServiceCaller)
 
@@ -23,7 +24,7 @@ class ClearNumber:
 
 
 def document_number(
-    uow, *, application_id: str = "", record_id: str = "", principal: Principal
+    uow: RegistrationUoW, *, application_id: str = "", record_id: str = "", principal: Principal
 ) -> ClearNumber:
     if principal.role is not Role.SYSTEM or principal.user_id not in READERS:
         raise PermissionDenied("当前角色无权获取证件号")

@@ -14,7 +14,7 @@ from typing import TypeVar
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt
 
 from xueji_common.errors import ConcurrentModification
-from xueji_registration.adapters.repository import ConcurrentEntry
+from xueji_registration.service_layer.repositories import ConcurrentEntry
 
 ATTEMPTS = 3
 T = TypeVar("T")

@@ -8,13 +8,15 @@ applications or records this service does not hold, or for another revision, cha
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from xueji_common.db.engine import now
 from xueji_common.documents import DocumentError, Gender, validate_document
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.hashing import document_hash
 from xueji_registration.adapters import events
-from xueji_registration.domain.identity import check_identity
+from xueji_registration.domain.identity import Identity, check_identity
 from xueji_registration.domain.model import Application, ApplicationState, Stamp
 from xueji_registration.domain.records import (
     NumberKind,
@@ -24,12 +26,14 @@ from xueji_registration.domain.records import (
     number_kind_due,
 )
 from xueji_registration.service_layer.ports import NumberTaken
-from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 log = logging.getLogger(__name__)
 
 
-def _apply(uow: RegistrationUnitOfWork, application_id: str, change) -> Application | None:
+def _apply(
+    uow: RegistrationUoW, application_id: str, change: Callable[[Application], bool]
+) -> Application | None:
     """Load, let `change(app)` decide, then issue a due record and save; commit either way."""
     app = uow.applications.get(application_id)
     if app is not None:
@@ -42,25 +46,29 @@ def _apply(uow: RegistrationUnitOfWork, application_id: str, change) -> Applicat
     return app
 
 
-def dedup_completed(uow, *, application_id: str, revision: int, passed: bool, reason: str) -> None:
+def dedup_completed(
+    uow: RegistrationUoW, *, application_id: str, revision: int, passed: bool, reason: str
+) -> None:
     _apply(uow, application_id, lambda app: app.dedup_completed(revision, passed, reason, now()))
 
 
 def review_progressed(
-    uow, *, application_id: str, revision: int, state: ApplicationState, unit_code: str
+    uow: RegistrationUoW, *, application_id: str, revision: int, state: ApplicationState, unit_code: str
 ) -> None:
     _apply(uow, application_id, lambda app: app.review_progressed(revision, state, unit_code, now()))
 
 
-def registration_returned(uow, *, application_id: str, revision: int, rejection: Stamp) -> None:
+def registration_returned(
+    uow: RegistrationUoW, *, application_id: str, revision: int, rejection: Stamp
+) -> None:
     _apply(uow, application_id, lambda app: app.returned(revision, rejection, now()))
 
 
-def registration_approved(uow, *, application_id: str, revision: int) -> None:
+def registration_approved(uow: RegistrationUoW, *, application_id: str, revision: int) -> None:
     _apply(uow, application_id, lambda app: app.approved(revision, now()))
 
 
-def _issue_record(uow: RegistrationUnitOfWork, app: Application) -> None:
+def _issue_record(uow: RegistrationUoW, app: Application) -> None:
     """Generate the record of an approved application, or give it the formal number now due."""
     due = number_kind_due(app)
     record = uow.records.for_application(app.application_id)
@@ -105,7 +113,9 @@ def _issue_record(uow: RegistrationUnitOfWork, app: Application) -> None:
             uow.publish(events.record_changed(record, uow.collaborators), aggregate_id=record.record_id)
 
 
-def _reserve(uow, app: Application, owner_id: str, kind: NumberKind) -> tuple[str, NumberKind]:
+def _reserve(
+    uow: RegistrationUoW, app: Application, owner_id: str, kind: NumberKind
+) -> tuple[str, NumberKind]:
     """A nationally unique number from the dedup tier; a taken G number falls back to an L number."""
     collab = uow.collaborators
     division = collab.tree.get(app.school_code).division_code
@@ -133,7 +143,7 @@ def _reserve(uow, app: Application, owner_id: str, kind: NumberKind) -> tuple[st
     return number, kind
 
 
-def _school_stage(uow, app: Application) -> str:
+def _school_stage(uow: RegistrationUoW, app: Application) -> str:
     tree = uow.collaborators.tree
     return tree.get(app.school_code).stage if app.school_code in tree else ""
 
@@ -141,7 +151,9 @@ def _school_stage(uow, app: Application) -> str:
 # -- problem records (dedup's ProblemRaised / ProblemResolved) ------------------------------------
 
 
-def problem_raised(uow: RegistrationUnitOfWork, *, group_id: str, record_ids, application_ids) -> None:
+def problem_raised(
+    uow: RegistrationUoW, *, group_id: str, record_ids: Sequence[str], application_ids: Sequence[str]
+) -> None:
     for record in _own_records(uow, record_ids, application_ids):
         expected = record.version
         record.problem_raised(group_id, now())
@@ -151,7 +163,7 @@ def problem_raised(uow: RegistrationUnitOfWork, *, group_id: str, record_ids, ap
 
 
 def problem_resolved(
-    uow: RegistrationUnitOfWork, *, resolution: str, record_ids, corrected: dict | None
+    uow: RegistrationUoW, *, resolution: str, record_ids: Sequence[str], corrected: dict[str, Any] | None
 ) -> None:
     """CORRECT: new key data, already authenticated again by dedup, and the G number it makes due;
     DELETE: the duplicate is cancelled; CORROBORATE: the record stays, no longer a problem."""
@@ -176,7 +188,9 @@ def problem_resolved(
     uow.commit()
 
 
-def _own_records(uow, record_ids, application_ids) -> list[StudentRecord]:
+def _own_records(
+    uow: RegistrationUoW, record_ids: Sequence[str], application_ids: Sequence[str]
+) -> list[StudentRecord]:
     found = {r.record_id: r for r in filter(None, (uow.records.get(i) for i in record_ids))}
     for app_id in application_ids:
         record = uow.records.for_application(app_id)
@@ -185,7 +199,7 @@ def _own_records(uow, record_ids, application_ids) -> list[StudentRecord]:
     return list(found.values())
 
 
-def _corrected_identity(corrected: dict):
+def _corrected_identity(corrected: dict[str, Any]) -> Identity:
     try:
         document = validate_document(corrected["document_type"], corrected["document_number"])
     except DocumentError as exc:
@@ -196,7 +210,9 @@ def _corrected_identity(corrected: dict):
     )
 
 
-def _correction_authenticated(uow, application_id: str, identity, digest: str) -> None:
+def _correction_authenticated(
+    uow: RegistrationUoW, application_id: str, identity: Identity, digest: str
+) -> None:
     """The application takes the corrected key data as authenticated and its record the number now
     due (G + the corrected resident ID replaces the L number), in the same transaction. This does not
     wait for dedup's DedupCompleted of the correction: it travels on another queue, and applied first

@@ -7,7 +7,9 @@ StudentRecordForm (see domain/form.py); the identity fields travel beside it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -18,6 +20,7 @@ from xueji_common.documents import (
     DocumentError,
     DocumentType,
     Gender,
+    ValidDocument,
     mask_document_number,
     validate_document,
 )
@@ -30,16 +33,16 @@ from xueji_common.errors import (
     PreconditionViolation,
 )
 from xueji_common.hashing import document_hash
+from xueji_common.orgunits import OrgTree
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters import batch_events, events
-from xueji_registration.adapters.preschool_repository import PreschoolRepository
 from xueji_registration.domain.batches import SubmittedBatch, new_ids
 from xueji_registration.domain.files import Purpose
 from xueji_registration.domain.form import check_form, without_identity
 from xueji_registration.domain.model import Application, EntryChannel, Identity, identity_problems
 from xueji_registration.service_layer.access import regions, require_school_registrar
 from xueji_registration.service_layer.concurrent_entry import retried
-from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 __all__ = [
     "CreateApplication",
@@ -65,7 +68,9 @@ class CreateApplication:
     birth_date: dt.date | None
     document_type: DocumentType | None
     document_number: str
-    form: dict = field(default_factory=dict)  # StudentRecordForm as protobuf JSON, family members included
+    form: dict[str, Any] = field(
+        default_factory=dict
+    )  # StudentRecordForm as protobuf JSON, family members included
     proof_material_ids: tuple[str, ...] = ()
     preschool_transfer_id: str = ""
     import_id: str = ""
@@ -73,7 +78,7 @@ class CreateApplication:
 
 
 def create_application(
-    uow: RegistrationUnitOfWork, cmd: CreateApplication, *, principal: Principal, tree, hash_key: str
+    uow: RegistrationUoW, cmd: CreateApplication, *, principal: Principal, tree: OrgTree, hash_key: str
 ) -> Application:
     """Manual entry (录入) of one application by the school registrar; submits it at once."""
     [outcome] = submit_applications(
@@ -85,11 +90,11 @@ def create_application(
 
 
 def submit_applications(
-    uow: RegistrationUnitOfWork,
+    uow: RegistrationUoW,
     commands: list[CreateApplication],
     *,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
     channel: EntryChannel,
 ) -> list[Application | DomainError]:
@@ -107,11 +112,11 @@ def submit_applications(
 
 
 def _submit(
-    uow: RegistrationUnitOfWork,
+    uow: RegistrationUoW,
     commands: list[CreateApplication],
     *,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
     channel: EntryChannel,
 ) -> list[Application | DomainError]:
@@ -123,25 +128,26 @@ def _submit(
                 repeats.add(len(outcomes))  # a repeated request: the first result, nothing written again
                 outcomes.append(earlier)
                 continue
+            outcome: Application | DomainError
             try:
-                app = _checked(uow, cmd, principal=principal, tree=tree, hash_key=hash_key, channel=channel)
+                outcome = _checked(
+                    uow, cmd, principal=principal, tree=tree, hash_key=hash_key, channel=channel
+                )
                 if cmd.preschool_transfer_id:
                     check_transfer(uow, cmd.school_code, cmd.preschool_transfer_id)
             except DomainError as exc:
-                app = exc
-            outcomes.append(app)
+                outcome = exc
+            outcomes.append(outcome)
         fresh = [i for i, o in enumerate(outcomes) if isinstance(o, Application) and i not in repeats]
         _refuse_duplicates(uow, outcomes, fresh, tree)
         store_submitted(
-            uow, [outcomes[i] for i in fresh if isinstance(outcomes[i], Application)], principal=principal
+            uow, [o for i in fresh if isinstance(o := outcomes[i], Application)], principal=principal
         )
         uow.commit()
     return outcomes
 
 
-def store_submitted(
-    uow: RegistrationUnitOfWork, submitted: list[Application], *, principal: Principal
-) -> None:
+def store_submitted(uow: RegistrationUoW, submitted: list[Application], *, principal: Principal) -> None:
     """Write applications that passed every check: rows, their files, ApplicationSubmitted events.
 
     `submit_applications` checks first; the Excel import, which checks every row itself (the same
@@ -155,7 +161,7 @@ def store_submitted(
     )
 
 
-def store_batch(uow: RegistrationUnitOfWork, batch: SubmittedBatch | None, *, principal: Principal) -> None:
+def store_batch(uow: RegistrationUoW, batch: SubmittedBatch | None, *, principal: Principal) -> None:
     """`store_submitted` for the applications of an import's chunk: their rows and ApplicationSubmitted
     events in bulk, what they share converted once (import templates carry no files to attach)."""
     if batch is None or not batch.rows:
@@ -176,10 +182,14 @@ def store_batch(uow: RegistrationUnitOfWork, batch: SubmittedBatch | None, *, pr
     )
 
 
-def _refuse_duplicates(uow: RegistrationUnitOfWork, outcomes: list, fresh: list[int], tree) -> None:
+def _refuse_duplicates(
+    uow: RegistrationUoW, outcomes: list[Application | DomainError], fresh: list[int], tree: OrgTree
+) -> None:
     """No document number twice: not within the batch, not against an application not withdrawn (the
     refusal names the holder: a record or a live application, its school and province, number masked)."""
-    numbered = [(i, outcomes[i]) for i in fresh if outcomes[i].identity.document.number]
+    numbered = [
+        (i, o) for i in fresh if isinstance(o := outcomes[i], Application) and o.identity.document.number
+    ]
     held = uow.applications.active_holders({o.document_hash for _, o in numbered})
     seen: set[str] = set()
     for i, app in numbered:
@@ -192,11 +202,19 @@ def _refuse_duplicates(uow: RegistrationUnitOfWork, outcomes: list, fresh: list[
 
 
 def validated_identity(
-    name, gender, birth_date, document_type, document_number, *, form: dict, category: DocumentCategory
+    name: str,
+    gender: Gender | None,
+    birth_date: dt.date | None,
+    document_type: DocumentType | None,
+    document_number: str,
+    *,
+    form: dict[str, Any],
+    category: DocumentCategory,
 ) -> Identity:
     """The identity and the whole form checked together: one INVALID_ARGUMENT naming every field."""
+    document: ValidDocument | DocumentError
     if document_type is None:
-        document: object = DocumentError("document_type", "REQUIRED", "身份证件类型不能为空")
+        document = DocumentError("document_type", "REQUIRED", "身份证件类型不能为空")
     else:
         try:
             document = validate_document(document_type, document_number)
@@ -205,22 +223,27 @@ def validated_identity(
     problems = identity_problems(
         name, gender, birth_date, document, derived_from_number=document_type is DocumentType.RESIDENT_ID
     )
-    derived_birth = getattr(document, "birth_date", None) or birth_date
-    actual = getattr(document, "category", category)
+    valid = document if isinstance(document, ValidDocument) else None
+    derived_birth = (valid and valid.birth_date) or birth_date
+    actual = valid.category if valid else category
     if actual is not category:  # the entry page chosen does not fit the document: say that, not more
         problems.append(FieldViolation("category", f"证件类别应为“{actual.label_zh}”，与身份证件类型一致"))
     problems += check_form(form, category=actual, birth_date=derived_birth)
-    if problems:
+    if problems or valid is None:  # a DocumentError is one of the problems
         raise InvalidArgument(problems)
-    return Identity(name.strip(), gender or document.gender, birth_date or document.birth_date, document)
+    born = birth_date or valid.birth_date
+    sex = gender or valid.gender
+    if born is None or sex is None:  # identity_problems names the missing one
+        raise InvalidArgument(problems)
+    return Identity(name.strip(), sex, born, valid)
 
 
 def _checked(
-    uow: RegistrationUnitOfWork,
+    uow: RegistrationUoW,
     cmd: CreateApplication,
     *,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
     channel: EntryChannel,
 ) -> Application:
@@ -243,13 +266,13 @@ def _checked(
         check_files(uow, cmd.school_code, cmd.proof_material_ids, _photo_id(cmd.form))
     except InvalidArgument as exc:
         problems += exc.violations
-    if problems:
+    if problems or app is None:  # no application: _prepare's problems are among them
         raise InvalidArgument(problems)
     return app
 
 
 def _prepare(
-    cmd: CreateApplication, *, principal: Principal, tree, hash_key: str, channel: EntryChannel
+    cmd: CreateApplication, *, principal: Principal, tree: OrgTree, hash_key: str, channel: EntryChannel
 ) -> Application:
     if cmd.school_code not in tree or not tree.get(cmd.school_code).is_school:
         raise InvalidArgument(FieldViolation("school_code", "学校标识码不存在"))
@@ -292,20 +315,24 @@ def _prepare(
     return app
 
 
-def _photo_id(form: dict) -> str:
-    return (form.get("photo") or {}).get("fileId", "")
+def _photo_id(form: dict[str, Any]) -> str:
+    return str((form.get("photo") or {}).get("fileId", ""))
 
 
-def check_transfer(uow: RegistrationUnitOfWork, school_code: str, transfer_id: str) -> None:
+def check_transfer(uow: RegistrationUoW, school_code: str, transfer_id: str) -> None:
     """The preschool transfer an application names is this school's, and not registered yet."""
-    transfer = PreschoolRepository(uow.session).get(transfer_id)
+    transfer = uow.transfers.get(transfer_id)
     if transfer is None or transfer.school_code != school_code:
         raise InvalidArgument(FieldViolation("preschool_transfer_id", "学前调档信息不存在或不属于本校"))
     transfer.ensure_registrable("注册")
 
 
 def check_files(
-    uow: RegistrationUnitOfWork, school_code: str, proof_ids, photo_id: str = "", application_id: str = ""
+    uow: RegistrationUoW,
+    school_code: str,
+    proof_ids: Sequence[str],
+    photo_id: str = "",
+    application_id: str = "",
 ) -> None:
     """Proof material and photo ids: uploaded by this school, for that purpose, not used elsewhere."""
     if len(proof_ids) > MAX_PROOF_MATERIALS:

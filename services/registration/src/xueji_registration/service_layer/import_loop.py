@@ -16,6 +16,7 @@ passed, and the transaction is rolled back.
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import gc
 import threading
 import uuid
@@ -23,17 +24,20 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
+from typing import Any
 
 from xueji_common.auth import Principal
 from xueji_common.db.engine import now
+from xueji_common.documents import DocumentCategory
 from xueji_common.errors import DomainError, InvalidArgument
 from xueji_common.hashing import document_hash
+from xueji_common.orgunits import OrgTree
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.excel.reader import Limits, TemplateRows
-from xueji_registration.adapters.import_repository import ImportRepository, StoredRow
-from xueji_registration.adapters.preschool_repository import PreschoolRepository
 from xueji_registration.domain.batches import SubmittedBatch, new_ids
-from xueji_registration.domain.model import Application, EntryChannel
+from xueji_registration.domain.identity import Identity
+from xueji_registration.domain.model import Application, DocumentHolder, EntryChannel
+from xueji_registration.domain.preschool import PreschoolTransfer
 from xueji_registration.domain.template.batch import BatchParser
 from xueji_registration.domain.template.columns import Template
 from xueji_registration.domain.template.rows import ParsedRow, RowParser
@@ -50,17 +54,19 @@ from xueji_registration.service_layer.import_reports import (
     new_record,
     stored_row,
 )
+from xueji_registration.service_layer.repositories import Imports, StoredRow
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 
 def run_import(
-    uow,
+    uow: RegistrationUoW,
     school_code: str,
     template: Template,
     file_name: str,
     content: bytes,
     request_id: str,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
     limits: Limits,
     progress: Progress | None,
@@ -74,12 +80,14 @@ def run_import(
     counts = _Counts(rows.declared_rows, progress, watch)
     parser = BatchParser(RowParser(template))
     kind, category = template.kind, template.category
+    if kind is None or category is None:
+        raise ValueError("applications are imported with a registration template (a kind and a category)")
     new_application = _ApplicationFactory(
         school_code, kind, category, str(uuid.uuid4()), principal, regions(tree, school_code)
     )
     freshmen = kind is RegistrationKind.PRIMARY_FRESHMAN
     with uow, _collector_paused(), _Writes(counts.stored) as writes:
-        imports, transfers = ImportRepository(uow.session), PreschoolRepository(uow.session)
+        imports, transfers = uow.imports, uow.transfers
         seen: dict[str, int] = {}  # document hash → first row holding it
         failed = FailedRowsPage()
         created_ids: list[str] = []
@@ -89,9 +97,11 @@ def run_import(
             checkpoint()
             parsed = parser.parse(chunk)  # while the previous chunk is being stored
             hashes = {
-                p.row_number: _hash(hash_key, p) for p in parsed if p.identity and p.identity.document.number
+                p.row_number: _hash(hash_key, p.identity)
+                for p in parsed
+                if p.identity and p.identity.document.number
             }
-            writes.wait()  # the session is free again
+            writes.wait()  # the unit of work is free again
             held = imports.active_application_holders(list(set(hashes.values())))
             found = transfers.by_hashes(school_code, list(hashes.values())) if freshmen else {}
             submitted = new_application.chunk(now(), len(parsed))
@@ -133,8 +143,8 @@ def run_import(
 
 
 def _store(
-    uow,
-    imports: ImportRepository,
+    uow: RegistrationUoW,
+    imports: Imports,
     batch: SubmittedBatch | None,
     import_id: str,
     stored: list[StoredRow],
@@ -173,13 +183,13 @@ class _Counts:
 
 class _Writes:
     """A chunk's writes run in a second thread, so that the database stores one chunk while the next
-    is read and checked. One write at a time, and the session is used by one thread at a time: the
+    is read and checked. One write at a time, and the unit of work is used by one thread at a time: the
     import waits for the running write (`wait`) before its next query. A failed write raises there."""
 
     def __init__(self, progress: Progress | None) -> None:
         self._progress = progress
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="import-writes")
-        self._running: tuple[Future, int] | None = None
+        self._running: tuple[Future[None], int] | None = None
 
     def start(self, write: Callable[[], None], rows_so_far: int) -> None:
         self.wait()
@@ -196,7 +206,7 @@ class _Writes:
     def __enter__(self) -> _Writes:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         try:
             if self._running is not None:  # before the transaction ends, whatever happened
                 done = self._running[0]
@@ -245,20 +255,30 @@ class _ApplicationFactory:
     `handlers.submit_applications` builds after its checks; the rows' checks were the same rules, so
     they are not run again)."""
 
-    def __init__(self, school_code, kind, category, import_id: str, principal: Principal, departments: dict):
+    def __init__(
+        self,
+        school_code: str,
+        kind: RegistrationKind,
+        category: DocumentCategory,
+        import_id: str,
+        principal: Principal,
+        departments: dict[str, str],
+    ) -> None:
         self.school_code, self.kind, self.category, self.import_id = school_code, kind, category, import_id
         self.user_id, self.departments = principal.user_id, departments
 
-    def chunk(self, at, size: int) -> _Chunk:
+    def chunk(self, at: dt.datetime, size: int) -> _Chunk:
         return _Chunk(self, at, new_ids(size))
 
-    def submit(self, row: ParsedRow, key: str, transfer_id: str, at) -> Application:
+    def submit(
+        self, identity: Identity, form: dict[str, Any], key: str, transfer_id: str, at: dt.datetime
+    ) -> Application:
         app = Application.submit(
             school_code=self.school_code,
             kind=self.kind,
             category=self.category,
-            identity=row.identity,
-            form=row.stored_form,
+            identity=identity,
+            form=form,
             document_hash=key,
             created_by=self.user_id,
             now=at,
@@ -273,43 +293,49 @@ class _ApplicationFactory:
 
 
 class _Chunk:
-    def __init__(self, factory: _ApplicationFactory, at, ids: list[str]) -> None:
+    def __init__(self, factory: _ApplicationFactory, at: dt.datetime, ids: list[str]) -> None:
         self.factory, self.at, self.ids = factory, at, iter(ids)
         self.batch: SubmittedBatch | None = None
 
-    def add(self, row: ParsedRow, key: str, transfer_id: str) -> str | None:
+    def add(self, row: ParsedRow, key: str | None, transfer_id: str) -> str | None:
         """The new application's id; None when it is refused (the reason is put on the row)."""
+        identity, form = row.identity, row.stored_form
+        if identity is None or form is None or not key:
+            raise ValueError("a row that passed has its identity, its stored form and its document hash")
         try:
             if self.batch is None:
-                first = self.factory.submit(row, key, transfer_id, self.at)
+                first = self.factory.submit(identity, form, key, transfer_id, self.at)
                 self.batch = SubmittedBatch(first)
                 application_id = first.application_id
             else:
                 application_id = next(self.ids)
-            self.batch.add(application_id, row.identity, key, row.stored_form, transfer_id)
+            self.batch.add(application_id, identity, key, form, transfer_id)
         except DomainError as exc:
             _refused(row, exc)
             return None
         return application_id
 
 
-def _hash(hash_key: str, row: ParsedRow) -> str:
-    doc = row.identity.document
+def _hash(hash_key: str, identity: Identity) -> str:
+    doc = identity.document
     return document_hash(hash_key, doc.type.value, doc.number)
 
 
-def _check_duplicate(row: ParsedRow, key: str, seen: dict[str, int], held: dict, tree) -> None:
+def _check_duplicate(
+    row: ParsedRow, key: str, seen: dict[str, int], held: dict[str, DocumentHolder], tree: OrgTree
+) -> None:
     if key in seen:
         row.fail(f"与第{seen[key]}行的身份证件号重复", "身份证件号", "student.document.number")
         return
     seen[key] = row.row_number
-    if key in held:  # names the holder: a record or a live application, its school, the number masked
-        row.fail(
-            held[key].refusal(tree, row.identity.document.number), "身份证件号", "student.document.number"
-        )
+    if (
+        key in held and row.identity
+    ):  # names the holder: a record or a live application, its school, the number masked
+        refusal = held[key].refusal(tree, row.identity.document.number)
+        row.fail(refusal, "身份证件号", "student.document.number")
 
 
-def _freshman_transfer(row: ParsedRow, key: str | None, found: dict) -> str:
+def _freshman_transfer(row: ParsedRow, key: str | None, found: dict[str, PreschoolTransfer]) -> str:
     """A primary freshman comes through the preschool transfer (chapter 4): its row must match one."""
     if row.identity is None or not key:
         return ""

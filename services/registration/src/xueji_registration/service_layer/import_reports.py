@@ -13,17 +13,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from typing import TypeVar
 
+from xueji_common.auth import Principal
 from xueji_common.db.engine import now
 from xueji_common.errors import DomainError
-from xueji_registration.adapters.import_repository import ImportRecord, ImportRepository, StoredRow
 from xueji_registration.domain.template.columns import Template
 from xueji_registration.domain.template.rows import ParsedRow, RowError
+from xueji_registration.service_layer.repositories import ImportRecord, Imports, StoredRow
 
 BATCH = 1000
 REPORT_ROWS, MAX_REPORT_ROWS = 100, 1000  # failed rows per page of a report: by default, at most
 Progress = Callable[[int], None]  # rows stored so far
 Checkpoint = Callable[[], None]  # raises ImportStopped once the caller has gone
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ class FailedRowsPage:
         return self._last if self.rows > REPORT_ROWS else 0
 
 
-def batched(items: Iterable, size: int) -> Iterator[list]:
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
@@ -92,7 +95,14 @@ def stored_row(row: ParsedRow, created_id: str | None, width: int) -> StoredRow:
 
 
 def new_record(
-    import_id, school_code, template: Template, file_name, total, passed, request_id, principal
+    import_id: str,
+    school_code: str,
+    template: Template,
+    file_name: str,
+    total: int,
+    passed: int,
+    request_id: str,
+    principal: Principal,
 ) -> ImportRecord:
     return ImportRecord(
         import_id=import_id,
@@ -113,7 +123,7 @@ def new_record(
 
 
 def report_of(
-    imports: ImportRepository, record: ImportRecord, *, after: int = 0, page_size: int = REPORT_ROWS
+    imports: Imports, record: ImportRecord, *, after: int = 0, page_size: int = REPORT_ROWS
 ) -> ImportReport:
     """The report of a stored import: the failed rows after row `after`, `page_size` of them; the
     created ids with the first page only (the pages after it do not repeat them)."""

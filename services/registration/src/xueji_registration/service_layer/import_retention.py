@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 
 from xueji_common.db.engine import now
-from xueji_registration.adapters import import_purge
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 log = logging.getLogger(__name__)
 RETENTION = dt.timedelta(days=7)
@@ -17,14 +17,18 @@ BATCH = 200
 
 
 def purge_old_imports(
-    uow, *, older_than: dt.timedelta = RETENTION, batch: int = BATCH, at: dt.datetime | None = None
+    uow: RegistrationUoW,
+    *,
+    older_than: dt.timedelta = RETENTION,
+    batch: int = BATCH,
+    at: dt.datetime | None = None,
 ) -> int:
     cutoff, purged = (at or now()) - older_than, 0
     while True:
         with uow:
-            ids = import_purge.oldest_before(uow.session, cutoff, batch)
+            ids = uow.imports.oldest_before(cutoff, batch)
             if ids:
-                import_purge.delete_imports(uow.session, ids)
+                uow.imports.delete(ids)
             uow.commit()
         purged += len(ids)
         if len(ids) < batch:

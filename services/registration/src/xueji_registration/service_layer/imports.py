@@ -10,7 +10,7 @@ the import runs again and that row is refused as any duplicate.
 from __future__ import annotations
 
 import tempfile
-from typing import BinaryIO
+from typing import IO
 
 from xueji_common.auth import Principal, Role
 from xueji_common.authz import authorize
@@ -22,10 +22,10 @@ from xueji_common.errors import (
     PreconditionFailed,
     PreconditionViolation,
 )
+from xueji_common.orgunits import OrgTree
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.excel.reader import Limits
 from xueji_registration.adapters.excel.writer import FailedRow, template_workbook, write_failed_rows
-from xueji_registration.adapters.import_repository import ImportRepository
 from xueji_registration.domain.template.columns import registration_template, template_by_key
 from xueji_registration.service_layer.access import require_reader, require_school_registrar
 from xueji_registration.service_layer.concurrent_entry import retried
@@ -42,10 +42,11 @@ from xueji_registration.service_layer.import_reports import (  # noqa: F401 (the
     Watch,
     report_of,
 )
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 
 def import_applications(
-    uow,
+    uow: RegistrationUoW,
     *,
     school_code: str,
     kind: RegistrationKind,
@@ -54,9 +55,9 @@ def import_applications(
     content: bytes,
     request_id: str,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
-    limits: Limits = Limits(),
+    limits: Limits | None = None,
     progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
     watch: Watch | None = None,
@@ -71,8 +72,8 @@ def import_applications(
         raise InvalidArgument(FieldViolation("school_code", "学校标识码不存在"))
     template = registration_template(kind, category)
     with uow:
-        if request_id and (done := ImportRepository(uow.session).by_request(school_code, request_id)):
-            return report_of(ImportRepository(uow.session), done)
+        if request_id and (done := uow.imports.by_request(school_code, request_id)):
+            return report_of(uow.imports, done)
     return retried(
         lambda: run_import(
             uow,
@@ -84,7 +85,7 @@ def import_applications(
             principal,
             tree,
             hash_key,
-            limits,
+            limits or Limits(),
             progress,
             checkpoint,
             watch,
@@ -103,11 +104,17 @@ def download_template(
 
 
 def get_import_report(
-    uow, import_id: str, *, principal: Principal, tree, after: int = 0, page_size: int = REPORT_ROWS
+    uow: RegistrationUoW,
+    import_id: str,
+    *,
+    principal: Principal,
+    tree: OrgTree,
+    after: int = 0,
+    page_size: int = REPORT_ROWS,
 ) -> ImportReport:
     """The import's record, created ids and one page of its failed rows (those after row `after`)."""
     with uow:
-        imports = ImportRepository(uow.session)
+        imports = uow.imports
         record = imports.get(import_id)
         if record is None:
             raise NotFound("导入记录不存在")
@@ -118,11 +125,13 @@ def get_import_report(
 MAX_FILE_BYTES = 60 * 1024 * 1024  # a workbook answered in one message (the gRPC limit is 64 MiB)
 
 
-def failed_rows_file(uow, import_id: str, *, principal: Principal, tree) -> tuple[str, BinaryIO]:
+def failed_rows_file(
+    uow: RegistrationUoW, import_id: str, *, principal: Principal, tree: OrgTree
+) -> tuple[str, IO[bytes]]:
     """The failed rows in the import's template, with the reasons on the cells: (file name, a
     temporary file holding the workbook, at its start; the caller closes it)."""
     with uow:
-        imports = ImportRepository(uow.session)
+        imports = uow.imports
         record = imports.get(import_id)
         if record is None:
             raise NotFound("导入记录不存在")
@@ -133,6 +142,8 @@ def failed_rows_file(uow, import_id: str, *, principal: Principal, tree) -> tupl
                 [PreconditionViolation("NO_FAILED_ROWS", import_id, "该次导入没有校验失败的数据")],
             )
         template = template_by_key(record.template)
+        if template is None:  # a template no longer offered: its failed rows cannot be laid out
+            raise NotFound("该次导入的模板已不存在")
         failed = (
             FailedRow(r.row_number, r.cells or [], [(e[0], e[2]) for e in r.errors or ()])
             for r in imports.rows(import_id, failed_only=True)
@@ -148,7 +159,9 @@ def failed_rows_file(uow, import_id: str, *, principal: Principal, tree) -> tupl
     return f"{stem}-失败数据.xlsx", out
 
 
-def failed_rows(uow, import_id: str, *, principal: Principal, tree) -> tuple[str, bytes]:
+def failed_rows(
+    uow: RegistrationUoW, import_id: str, *, principal: Principal, tree: OrgTree
+) -> tuple[str, bytes]:
     """The failed-rows workbook in one piece (file name, bytes); FAILED_PRECONDITION FILE_TOO_LARGE
     when it is beyond one message (failed_rows_file streams it)."""
     name, out = failed_rows_file(uow, import_id, principal=principal, tree=tree)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from xueji_common.auth import Principal
 from xueji_common.db.engine import now
 from xueji_common.documents import DocumentType, Gender
@@ -13,16 +15,18 @@ from xueji_common.errors import (
     NotFound,
 )
 from xueji_common.hashing import document_hash
+from xueji_common.orgunits import OrgTree
 from xueji_registration.adapters import events
 from xueji_registration.domain.form import identity_block, identity_fields, without_identity
+from xueji_registration.domain.identity import Identity
 from xueji_registration.domain.model import Application, Stamp
 from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.concurrent_entry import retried
 from xueji_registration.service_layer.handlers import check_files, validated_identity
-from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 
-def whole_form(app: Application) -> dict:
+def whole_form(app: Application) -> dict[str, Any]:
     """The stored form with its identity block put back."""
     i = app.identity
     return {
@@ -31,7 +35,9 @@ def whole_form(app: Application) -> dict:
     }
 
 
-def _load(uow, application_id: str, expected_version: int, principal: Principal, tree) -> Application:
+def _load(
+    uow: RegistrationUoW, application_id: str, expected_version: int, principal: Principal, tree: OrgTree
+) -> Application:
     app = uow.applications.get(application_id)
     if app is None:
         raise NotFound("注册申请不存在")
@@ -41,7 +47,9 @@ def _load(uow, application_id: str, expected_version: int, principal: Principal,
     return app
 
 
-def _checked(uow, app: Application, form: dict, hash_key: str, tree):
+def _checked(
+    uow: RegistrationUoW, app: Application, form: dict[str, Any], hash_key: str, tree: OrgTree
+) -> tuple[Identity, str]:
     name, gender, birth, doc_type, number = identity_fields(form)
     identity = validated_identity(
         name,
@@ -61,14 +69,14 @@ def _checked(uow, app: Application, form: dict, hash_key: str, tree):
 
 
 def update_application(
-    uow: RegistrationUnitOfWork,
+    uow: RegistrationUoW,
     application_id: str,
     *,
-    form_changes: dict,
+    form_changes: dict[str, Any],
     proof_material_ids: tuple[str, ...] | None,
     expected_version: int,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
 ) -> Application:
     """UpdateApplication: `form_changes` maps top-level form keys to new values (None clears one)."""
@@ -82,13 +90,13 @@ def update_application(
 
 
 def _update(
-    uow: RegistrationUnitOfWork,
+    uow: RegistrationUoW,
     application_id: str,
-    form_changes: dict,
-    proof_material_ids,
+    form_changes: dict[str, Any],
+    proof_material_ids: tuple[str, ...] | None,
     expected_version: int,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
 ) -> Application:
     with uow:
@@ -120,12 +128,12 @@ def _update(
 
 
 def resubmit_application(
-    uow: RegistrationUnitOfWork,
+    uow: RegistrationUoW,
     application_id: str,
     *,
     expected_version: int,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
 ) -> Application:
     """ResubmitApplication: revision + 1; emits ApplicationSubmitted again (dedup and review restart)."""
@@ -144,13 +152,13 @@ def resubmit_application(
 
 
 def withdraw_application(
-    uow: RegistrationUnitOfWork,
+    uow: RegistrationUoW,
     application_id: str,
     *,
     reason: str,
     expected_version: int,
     principal: Principal,
-    tree,
+    tree: OrgTree,
 ) -> Application:
     """WithdrawApplication (撤销): emits ApplicationWithdrawn (dedup releases, review closes)."""
     with uow:

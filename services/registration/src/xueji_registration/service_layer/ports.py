@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
+from xueji_common.datakeys import KeyRing
+from xueji_common.orgunits import OrgTree
 from xueji_registration.domain.records import NumberKind
 
 
@@ -35,10 +37,17 @@ class StudentNumbers(Protocol):
         """
 
 
+class FileBytes(Protocol):
+    """Where uploaded files' bytes live (adapters.files.FileStore): `put` returns the storage key."""
+
+    def put(self, school_code: str, file_id: str, content: bytes) -> str: ...
+    def remove(self, key: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class Collaborators:
-    tree: object
+    tree: OrgTree
     hash_key: str
     numbers: StudentNumbers
-    # Opens the corrected number dedup seals into ProblemResolved (xueji_common.datakeys.KeyRing).
-    data_keys: object = None
+    # Opens the corrected number dedup seals into ProblemResolved.
+    data_keys: KeyRing | None = None

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
-
-from sqlalchemy.exc import IntegrityError
+from typing import Any, Protocol
 
 from xueji_common.auth import Principal, Role
 from xueji_common.authz import authorize, require_jurisdiction
@@ -21,6 +20,7 @@ from xueji_common.documents import (
     DocumentError,
     DocumentType,
     Gender,
+    ValidDocument,
     normalize_document_number,
     validate_document,
 )
@@ -34,9 +34,9 @@ from xueji_common.errors import (
     PreconditionFailed,
 )
 from xueji_common.hashing import document_hash
+from xueji_common.orgunits import OrgTree
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.excel.writer import template_workbook
-from xueji_registration.adapters.preschool_repository import PreschoolRepository, TransferFilter
 from xueji_registration.domain.form import identity_block
 from xueji_registration.domain.identity import Identity, check_identity
 from xueji_registration.domain.model import Application, EntryChannel
@@ -45,6 +45,8 @@ from xueji_registration.domain.template.columns import registration_template
 from xueji_registration.domain.template.rows import form_cells
 from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.handlers import CreateApplication, submit_applications
+from xueji_registration.service_layer.repositories import DuplicateTransfer, TransferFilter
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 log = logging.getLogger(__name__)
 REMATCH_BATCH = 200
@@ -68,7 +70,9 @@ class IdentityInput:
 def checked_identity(given: IdentityInput, prefix: str = "identity") -> Identity:
     """The five fields; for a resident ID gender and birth date come from the number (4.2)."""
     if given.document_type is None:
-        document: object = DocumentError("document_type", "REQUIRED", "身份证件类型不能为空")
+        document: ValidDocument | DocumentError = DocumentError(
+            "document_type", "REQUIRED", "身份证件类型不能为空"
+        )
     else:
         try:
             document = validate_document(given.document_type, given.document_number)
@@ -93,61 +97,61 @@ def _duplicate() -> AlreadyExists:
 
 
 def create_transfer(
-    uow,
+    uow: RegistrationUoW,
     school_code: str,
     given: IdentityInput,
     *,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
     matcher: Matcher,
     request_id: str = "",
 ) -> PreschoolTransfer:
     """新增 (4.2); a repeated `request_id` returns the transfer the first request added."""
     require_school_registrar(principal, tree, school_code)
-    request_id = request_id.strip()[:64] or None
-    if request_id and (earlier := _requested(uow, school_code, request_id)):
+    request = request_id.strip()[:64] or None
+    if request and (earlier := _requested(uow, school_code, request)):
         return earlier
     identity = checked_identity(given)
     key = hash_of(hash_key, identity)
     if key:
         with uow:
-            if PreschoolRepository(uow.session).holder_of(school_code, key):
+            if uow.transfers.holder_of(school_code, key):
                 raise _duplicate()
     transfer = PreschoolTransfer.new(
         school_code=school_code, identity=identity, document_hash=key, created_by=principal.user_id, now=now()
     )
-    transfer.request_id = request_id
+    transfer.request_id = request
     [answer] = matcher.match([identity])
     transfer.apply_match(answer)
     with uow:
         try:
-            PreschoolRepository(uow.session).add_many([transfer])
+            uow.transfers.add_many([transfer])
             uow.commit()
-        except IntegrityError:  # the same number (or the same request, retried) at the same moment
-            if request_id and (earlier := _requested(uow, school_code, request_id)):
+        except DuplicateTransfer:  # the same number (or the same request, retried) at the same moment
+            if request and (earlier := _requested(uow, school_code, request)):
                 return earlier
             raise _duplicate() from None
     return transfer
 
 
-def _requested(uow, school_code: str, request_id: str) -> PreschoolTransfer | None:
+def _requested(uow: RegistrationUoW, school_code: str, request_id: str) -> PreschoolTransfer | None:
     with uow:
-        return PreschoolRepository(uow.session).by_request(school_code, request_id)
+        return uow.transfers.by_request(school_code, request_id)
 
 
 def get_transfer(
-    uow, transfer_id: str, *, principal: Principal, tree, write: bool = False
+    uow: RegistrationUoW, transfer_id: str, *, principal: Principal, tree: OrgTree, write: bool = False
 ) -> PreschoolTransfer:
     with uow:
-        transfer = PreschoolRepository(uow.session).get(transfer_id)
+        transfer = uow.transfers.get(transfer_id)
     if transfer is None:
         raise NotFound("学前调档信息不存在")
     _check_access(principal, tree, transfer.school_code, write)
     return transfer
 
 
-def _check_access(principal: Principal, tree, school_code: str, write: bool) -> None:
+def _check_access(principal: Principal, tree: OrgTree, school_code: str, write: bool) -> None:
     if write:
         require_school_registrar(principal, tree, school_code)
     else:
@@ -159,16 +163,16 @@ IDENTITY_FIELDS = ("name", "gender", "birth_date", "document")  # what UpdatePre
 
 
 def update_transfer(
-    uow,
+    uow: RegistrationUoW,
     transfer_id: str,
     given: IdentityInput,
     expected_version: int,
     *,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
     matcher: Matcher,
-    fields=IDENTITY_FIELDS,
+    fields: Sequence[str] = IDENTITY_FIELDS,
 ) -> PreschoolTransfer:
     """修改 (4.3): refused once registration started or a record exists; re-runs the matching. Only
     the identity `fields` named (the update_mask's) are taken from `given`; the others stay."""
@@ -177,7 +181,7 @@ def update_transfer(
     identity = checked_identity(_merged(transfer.identity, given, fields))
     [answer] = matcher.match([identity])
     with uow:
-        repo = PreschoolRepository(uow.session)
+        repo = uow.transfers
         current = repo.get(transfer_id)
         if current is None:
             raise NotFound("学前调档信息不存在")
@@ -189,12 +193,12 @@ def update_transfer(
         try:
             repo.save(current, expected_version)
             uow.commit()
-        except IntegrityError:
+        except DuplicateTransfer:
             raise _duplicate() from None
     return current
 
 
-def _merged(current: Identity, given: IdentityInput, fields) -> IdentityInput:
+def _merged(current: Identity, given: IdentityInput, fields: Sequence[str]) -> IdentityInput:
     keep = IdentityInput(
         current.name, current.gender, current.birth_date, current.document.type, current.document.number
     )
@@ -207,10 +211,12 @@ def _merged(current: Identity, given: IdentityInput, fields) -> IdentityInput:
     )
 
 
-def delete_transfer(uow, transfer_id: str, expected_version: int, *, principal: Principal, tree) -> None:
+def delete_transfer(
+    uow: RegistrationUoW, transfer_id: str, expected_version: int, *, principal: Principal, tree: OrgTree
+) -> None:
     get_transfer(uow, transfer_id, principal=principal, tree=tree, write=True)
     with uow:
-        repo = PreschoolRepository(uow.session)
+        repo = uow.transfers
         current = repo.get(transfer_id)
         if current is None:
             raise NotFound("学前调档信息不存在")
@@ -220,7 +226,14 @@ def delete_transfer(uow, transfer_id: str, expected_version: int, *, principal: 
 
 
 def list_transfers(
-    uow, f: TransferFilter, unit_code: str, offset: int, limit: int, *, principal: Principal, tree
+    uow: RegistrationUoW,
+    f: TransferFilter,
+    unit_code: str,
+    offset: int,
+    limit: int,
+    *,
+    principal: Principal,
+    tree: OrgTree,
 ) -> tuple[list[PreschoolTransfer], int]:
     authorize(principal, TRANSFER_READERS, refusal="当前角色无权查看学前调档信息")
     unit_code = unit_code or principal.org_unit  # never "" for "everything": the root is the whole tree
@@ -236,16 +249,22 @@ def list_transfers(
         else tuple(s.code for s in tree.schools_in(unit_code))
     )
     with uow:
-        return PreschoolRepository(uow.session).list(replace(f, school_codes=schools), offset, limit)
+        return uow.transfers.list(replace(f, school_codes=schools), offset, limit)
 
 
 def confirm_match(
-    uow, transfer_id: str, candidate_id: str | None, expected_version: int, *, principal: Principal, tree
+    uow: RegistrationUoW,
+    transfer_id: str,
+    candidate_id: str | None,
+    expected_version: int,
+    *,
+    principal: Principal,
+    tree: OrgTree,
 ) -> PreschoolTransfer:
     """确认学前学籍 (图12, 图13)."""
     get_transfer(uow, transfer_id, principal=principal, tree=tree, write=True)
     with uow:
-        repo = PreschoolRepository(uow.session)
+        repo = uow.transfers
         current = repo.get(transfer_id)
         if current is None:
             raise NotFound("学前调档信息不存在")
@@ -257,12 +276,12 @@ def confirm_match(
 
 
 def export_transfers(
-    uow,
+    uow: RegistrationUoW,
     school_code: str,
     transfer_ids: list[str],
     *,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     matcher: Matcher | None = None,
 ) -> tuple[str, bytes]:
     """调档学生导出 (4.5): the children, all of one category, in that category's freshman template.
@@ -273,7 +292,7 @@ def export_transfers(
     if not transfer_ids:
         raise InvalidArgument(FieldViolation("transfer_ids", "请选择要导出的学生"))
     with uow:
-        found = {t.transfer_id: t for t in PreschoolRepository(uow.session).get_many(list(set(transfer_ids)))}
+        found = {t.transfer_id: t for t in uow.transfers.get_many(list(set(transfer_ids)))}
     missing = [i for i in transfer_ids if i not in found or found[i].school_code != school_code]
     if missing:
         raise NotFound(f"学前调档信息不存在：{missing[0]}")
@@ -292,9 +311,10 @@ def export_transfers(
                 "transfer_ids", "不同证件类型的学生不能一起导出：居民身份证学生和港澳台和外籍学生请分别导出"
             )
         )
-    template = registration_template(RegistrationKind.PRIMARY_FRESHMAN, categories.pop())
+    category = categories.pop()
+    template = registration_template(RegistrationKind.PRIMARY_FRESHMAN, category)
     rows = [form_cells(template, _identity_form(t.identity)) for t in chosen]
-    return f"学前调档导出-{template.category.label_zh}.xlsx", template_workbook(template, rows)
+    return f"学前调档导出-{category.label_zh}.xlsx", template_workbook(template, rows)
 
 
 def _refresh_formal_records(transfers: list[PreschoolTransfer], matcher: Matcher | None) -> None:
@@ -306,7 +326,7 @@ def _refresh_formal_records(transfers: list[PreschoolTransfer], matcher: Matcher
             transfer.formal_record = answer.formal_records[0]
 
 
-def _identity_form(identity: Identity) -> dict:
+def _identity_form(identity: Identity) -> dict[str, Any]:
     return identity_block(
         identity.name,
         int(identity.gender),
@@ -317,13 +337,13 @@ def _identity_form(identity: Identity) -> dict:
 
 
 def submit_supplementary_entry(
-    uow,
+    uow: RegistrationUoW,
     transfer_id: str,
-    form: dict,
+    form: dict[str, Any],
     expected_version: int,
     *,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
     request_id: str = "",
 ) -> Application:
@@ -408,7 +428,7 @@ class RematchTally:
 
 
 def rematch_pending(
-    uow,
+    uow: RegistrationUoW,
     matcher: Matcher,
     *,
     older_than: dt.timedelta = dt.timedelta(0),
@@ -424,7 +444,7 @@ def rematch_pending(
     after = None
     while True:
         with uow:
-            transfers = PreschoolRepository(uow.session).pending(before, after, batch)
+            transfers = uow.transfers.pending(before, after, batch)
         if not transfers:
             break
         after = (transfers[-1].created_at, transfers[-1].transfer_id)
@@ -433,7 +453,7 @@ def rematch_pending(
         tally.unreachable += len(transfers) - len(answered)
         if not answered:
             with uow:
-                tally.unreachable += PreschoolRepository(uow.session).count_pending(before, after)
+                tally.unreachable += uow.transfers.count_pending(before, after)
             tally.stopped = True
             break
         _store_answers(uow, answered, tally)
@@ -456,12 +476,14 @@ def rematch_pending(
     return tally
 
 
-def _store_answers(uow, answered: list[tuple[PreschoolTransfer, MatchAnswer]], tally: RematchTally) -> None:
+def _store_answers(
+    uow: RegistrationUoW, answered: list[tuple[PreschoolTransfer, MatchAnswer]], tally: RematchTally
+) -> None:
     """One transaction for the batch: a version that no longer matches updates no row (no error), so
     the other transfers of the batch are stored all the same."""
     at = now()
     with uow:
-        repo = PreschoolRepository(uow.session)
+        repo = uow.transfers
         stored = []
         for transfer, answer in answered:
             expected = transfer.version

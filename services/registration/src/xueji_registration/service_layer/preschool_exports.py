@@ -9,31 +9,33 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import IO, Any
+from typing import IO
 
 from xueji_common.auth import Principal
 from xueji_common.documents import DocumentCategory
 from xueji_common.errors import FieldViolation, InvalidArgument, PreconditionFailed, PreconditionViolation
+from xueji_common.orgunits import OrgTree
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.excel.writer import write_template_rows
-from xueji_registration.adapters.preschool_repository import PreschoolRepository, TransferFilter
 from xueji_registration.domain.preschool import Refused
 from xueji_registration.domain.template.columns import registration_template
 from xueji_registration.domain.template.rows import form_cells
 from xueji_registration.service_layer.access import require_school_registrar
 from xueji_registration.service_layer.preschool import Matcher, _identity_form, _refresh_formal_records
+from xueji_registration.service_layer.repositories import TransferFilter
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 PAGE = 500  # children read (and asked of national-query for formal records) at a time
 NAMED = 5  # refused children named in the refusal
 
 
 def export_query(
-    uow: Any,
+    uow: RegistrationUoW,
     f: TransferFilter,
     unit_code: str,
     *,
     principal: Principal,
-    tree: Any,
+    tree: OrgTree,
     matcher: Matcher | None = None,
 ) -> tuple[str, IO[bytes]]:
     """(file name, a temporary file holding the workbook, at its start; the caller closes it)."""
@@ -57,7 +59,7 @@ def export_query(
         offset = 0
         while True:
             with uow:
-                page, _ = PreschoolRepository(uow.session).list(f, offset, PAGE)
+                page, _ = uow.transfers.list(f, offset, PAGE)
             if not page:
                 return
             _refresh_formal_records(page, matcher)

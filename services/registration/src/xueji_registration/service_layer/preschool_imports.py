@@ -7,9 +7,8 @@ import uuid
 
 from xueji_common.auth import Principal
 from xueji_common.db.engine import now
+from xueji_common.orgunits import OrgTree
 from xueji_registration.adapters.excel.reader import Limits, TemplateRows
-from xueji_registration.adapters.import_repository import ImportRepository
-from xueji_registration.adapters.preschool_repository import PreschoolRepository
 from xueji_registration.domain.preschool import PreschoolTransfer
 from xueji_registration.domain.template.columns import PRESCHOOL_TEMPLATE
 from xueji_registration.domain.template.rows import RowParser
@@ -25,34 +24,35 @@ from xueji_registration.service_layer.import_reports import (
     stored_row,
 )
 from xueji_registration.service_layer.preschool import Matcher, hash_of
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 
 def import_preschool_transfers(
-    uow,
+    uow: RegistrationUoW,
     *,
     school_code: str,
     file_name: str,
     content: bytes,
     request_id: str,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
     matcher: Matcher,
-    limits: Limits = Limits(),
+    limits: Limits | None = None,
     progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
 ) -> ImportReport:
     require_school_registrar(principal, tree, school_code)
     template = PRESCHOOL_TEMPLATE
     with uow:
-        if request_id and (done := ImportRepository(uow.session).by_request(school_code, request_id)):
-            return report_of(ImportRepository(uow.session), done)
+        if request_id and (done := uow.imports.by_request(school_code, request_id)):
+            return report_of(uow.imports, done)
     checkpoint = checkpoint or (lambda: None)
-    rows = TemplateRows(content, template, limits, checkpoint)
+    rows = TemplateRows(content, template, limits or Limits(), checkpoint)
     parser = RowParser(template)
     import_id = str(uuid.uuid4())
     with uow:
-        imports, transfers = ImportRepository(uow.session), PreschoolRepository(uow.session)
+        imports, transfers = uow.imports, uow.transfers
         seen: dict[str, int] = {}
         total = passed = 0
         for batch in batched(rows, BATCH):
@@ -73,14 +73,14 @@ def import_preschool_transfers(
                         "student.document.number",
                     )
                 seen.setdefault(key, p.row_number)
-            good = [p for p in parsed if p.ok]
-            answers = matcher.match([p.identity for p in good])
+            good = [(p, p.identity) for p in parsed if p.ok and p.identity is not None]
+            answers = matcher.match([identity for _, identity in good])
             created = {}
             new = []
-            for p, answer in zip(good, answers):
+            for (p, identity), answer in zip(good, answers):
                 transfer = PreschoolTransfer.new(
                     school_code=school_code,
-                    identity=p.identity,
+                    identity=identity,
                     document_hash=keys[p.row_number],
                     created_by=principal.user_id,
                     now=now(),

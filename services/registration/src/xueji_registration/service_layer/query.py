@@ -4,39 +4,41 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from xueji_common.auth import Principal
 from xueji_common.documents import DocumentType, normalize_document_number
 from xueji_common.errors import FieldViolation, InvalidArgument, NotFound
 from xueji_common.hashing import document_hash
+from xueji_common.orgunits import OrgTree
 from xueji_common.paging import Page as Window
-from xueji_registration.adapters.record_repository import RecordQuery
-from xueji_registration.adapters.repository import ApplicationQuery
 from xueji_registration.domain.model import Application
 from xueji_registration.domain.records import StudentRecord
 from xueji_registration.service_layer.access import area, require_reader
-from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
+from xueji_registration.service_layer.repositories import ApplicationQuery, RecordQuery, StoredFile
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
+T = TypeVar("T", Application, StudentRecord)
 MAX_PAGE = 500  # applications per document type gathered for a number (one child has a handful)
 
 
 @dataclass(frozen=True)
-class Page:
-    items: list
+class Page(Generic[T]):
+    items: list[T]
     next_token: str
     total: int
-    numbers: dict = dataclasses.field(default_factory=dict)  # record id → national student number
+    numbers: dict[str, str] = dataclasses.field(default_factory=dict)  # record id → national student number
 
 
 @dataclass(frozen=True)
 class ApplicationDetail:
     application: Application
     national_student_number: str  # empty before the record exists
-    files: dict  # file id → StoredFile (proof material)
+    files: dict[str, StoredFile]  # file id → StoredFile (proof material)
 
 
 def get_application(
-    uow: RegistrationUnitOfWork, application_id: str, *, principal: Principal, tree
+    uow: RegistrationUoW, application_id: str, *, principal: Principal, tree: OrgTree
 ) -> ApplicationDetail:
     with uow:
         app = uow.applications.get(application_id)
@@ -49,16 +51,16 @@ def get_application(
 
 
 def list_applications(
-    uow: RegistrationUnitOfWork,
+    uow: RegistrationUoW,
     query: ApplicationQuery,
     *,
     org_unit_code: str,
     document_number: str,
     window: Window,
     principal: Principal,
-    tree,
+    tree: OrgTree,
     hash_key: str,
-) -> Page:
+) -> Page[Application]:
     """Newest first. A document number is matched through its keyed hash, under each document type
     (the query names no type)."""
     column, code = area(principal, tree, org_unit_code)
@@ -73,7 +75,9 @@ def list_applications(
     return page
 
 
-def _by_document(uow, query: ApplicationQuery, number: str, window: Window, hash_key: str) -> Page:
+def _by_document(
+    uow: RegistrationUoW, query: ApplicationQuery, number: str, window: Window, hash_key: str
+) -> Page[Application]:
     number = normalize_document_number(number)
     found: list[Application] = []
     for doc_type in DocumentType:
@@ -85,7 +89,7 @@ def _by_document(uow, query: ApplicationQuery, number: str, window: Window, hash
 
 
 def get_record(
-    uow: RegistrationUnitOfWork, *, record_id: str = "", number: str = "", principal: Principal, tree
+    uow: RegistrationUoW, *, record_id: str = "", number: str = "", principal: Principal, tree: OrgTree
 ) -> StudentRecord:
     if not record_id and not number:
         raise InvalidArgument(FieldViolation("key", "请指定学籍编号或全国学籍号"))
@@ -98,14 +102,14 @@ def get_record(
 
 
 def list_records(
-    uow: RegistrationUnitOfWork,
+    uow: RegistrationUoW,
     query: RecordQuery,
     *,
     org_unit_code: str,
     window: Window,
     principal: Principal,
-    tree,
-) -> Page:
+    tree: OrgTree,
+) -> Page[StudentRecord]:
     column, code = area(principal, tree, org_unit_code)
     query = dataclasses.replace(query, area_column=column, area_code=code)
     with uow:

@@ -1,9 +1,10 @@
 """Re-keying the document-number hashes after XUEJI_HASH_KEY changed (deploy/OPERATIONS.md §8).
 
-Registration keeps the numbers (encrypted), so it recomputes every hash it stores (applications, student
-records and their national student numbers, preschool transfers) with the current key, in batches in key order, one transaction each.
-The services that keep only hashes learn the new ones from events written in the same transactions
-(hashes and masked numbers, the national student number sealed; envelope correlation id `rehash:<run>`, which dedup recognises):
+Registration keeps the numbers (encrypted), so it recomputes every hash it stores (applications,
+student records and their national student numbers, preschool transfers) with the current key, in
+batches in key order, one transaction each. The services that keep only hashes learn the new ones
+from events written in the same transactions (hashes and masked numbers, the national student number
+sealed; envelope correlation id `rehash:<run>`, which dedup recognises):
 
 - each record whose hash changed: StudentRecordChanged at version + 1 (dedup, national-query and
   special-ed apply only a newer version); its change time stays, nothing the user sees changed;
@@ -24,17 +25,25 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from xueji_common.auth import Principal, Role
 from xueji_common.hashing import document_hash, student_number_hash
 from xueji_common.messaging.envelope import ROTATION_CORRELATION_PREFIX
 from xueji_registration.adapters import events
-from xueji_registration.adapters.rehash_store import RehashStore
 from xueji_registration.domain.model import ApplicationState
+from xueji_registration.service_layer.unit_of_work import (
+    ENCRYPTED_TABLES,
+    HASHED_TABLES,
+    RegistrationUoW,
+    Rotation,
+    StoredNumber,
+)
 
 CORRELATION_PREFIX = ROTATION_CORRELATION_PREFIX
 BATCH = 1000
 Progress = Callable[[str, int], None]  # (table, rows done in this batch)
+UoWFactory = Callable[[], RegistrationUoW]
 
 
 @dataclass
@@ -45,7 +54,7 @@ class Tally:
 
 
 def rehash(
-    uow_factory,
+    uow_factory: UoWFactory,
     hash_key: str,
     *,
     announce_all: bool = False,
@@ -53,16 +62,13 @@ def rehash(
     progress: Progress | None = None,
 ) -> dict[str, Tally]:
     run = CORRELATION_PREFIX + str(uuid.uuid4())
-    tallies = {}
-    for table, step in (
-        ("applications", _applications),
-        ("student_records", _records),
-        ("preschool_transfers", _transfers),
-    ):
-        tally, after = Tally(), ""
+    tallies: dict[str, Tally] = {}
+    steps = {"applications": _applications, "student_records": _records, "preschool_transfers": _transfers}
+    for table in HASHED_TABLES:
+        step, tally, after = steps[table], Tally(), ""
         while True:
             with uow_factory() as uow:
-                store = RehashStore(uow.session)
+                store = uow.rotation
                 rows = store.numbers(table, after, batch)
                 if not rows:
                     break
@@ -76,44 +82,40 @@ def rehash(
     return tallies
 
 
-def reencrypt(uow_factory, progress: Progress | None = None) -> dict[str, int]:
+def reencrypt(uow_factory: UoWFactory, progress: Progress | None = None) -> dict[str, int]:
     """Rows rewritten under the current data key, per table (one transaction per table)."""
-    from xueji_common.db.reencrypt import reencrypt_table
-    from xueji_registration.adapters.preschool_tables import import_rows, preschool_transfers
-    from xueji_registration.adapters.tables import applications, student_records
-
     counts = {}
-    for table, keys in (
-        (applications, ("application_id",)),
-        (student_records, ("record_id",)),
-        (preschool_transfers, ("transfer_id",)),
-        (import_rows, ("import_id", "row_number")),
-    ):
+    for table in ENCRYPTED_TABLES:
         with uow_factory() as uow:
-            counts[table.name] = reencrypt_table(
-                uow.session.connection(),
-                table,
-                keys,
-                progress=(lambda n, name=table.name: progress(name, n)) if progress else None,
-            )
+            counts[table] = uow.rotation.reencrypt(table, partial(progress, table) if progress else None)
             uow.commit()
     return counts
 
 
-def _hash(hash_key: str, row, *, none_without_number: bool = False) -> str | None:
+def _hash(hash_key: str, row: StoredNumber, *, none_without_number: bool = False) -> str | None:
     if none_without_number and not row.document_number:
         return None
     return document_hash(hash_key, row.document_type, row.document_number)
 
 
-def _changed(rows, hash_key: str, tally: Tally, **kw) -> dict[str, str | None]:
-    fresh = {r.key: _hash(hash_key, r, **kw) for r in rows}
+def _changed(
+    rows: list[StoredNumber], hash_key: str, tally: Tally, *, none_without_number: bool = False
+) -> dict[str, str | None]:
+    fresh = {r.key: _hash(hash_key, r, none_without_number=none_without_number) for r in rows}
     changed = {r.key: fresh[r.key] for r in rows if r.document_hash != fresh[r.key]}
     tally.changed += len(changed)
     return changed
 
 
-def _applications(uow, store, rows, hash_key, announce_all, run, tally) -> None:
+def _applications(
+    uow: RegistrationUoW,
+    store: Rotation,
+    rows: list[StoredNumber],
+    hash_key: str,
+    announce_all: bool,
+    run: str,
+    tally: Tally,
+) -> None:
     changed = _changed(rows, hash_key, tally)
     store.set_hashes("applications", list(changed.items()))
     in_flight = [
@@ -126,6 +128,8 @@ def _applications(uow, store, rows, hash_key, announce_all, run, tally) -> None:
     announced = []
     for application_id in in_flight:
         app = uow.applications.get(application_id)
+        if app is None:  # read in this very transaction: not reached
+            continue
         by = Principal(user_id="rehash", role=Role.SYSTEM, org_unit=app.school_code)
         event = events.application_submitted(app, county_code=app.county_code, by=by)
         announced.append((event, application_id))
@@ -133,7 +137,15 @@ def _applications(uow, store, rows, hash_key, announce_all, run, tally) -> None:
     tally.announced += len(announced)
 
 
-def _records(uow, store, rows, hash_key, announce_all, run, tally) -> None:
+def _records(
+    uow: RegistrationUoW,
+    store: Rotation,
+    rows: list[StoredNumber],
+    hash_key: str,
+    announce_all: bool,
+    run: str,
+    tally: Tally,
+) -> None:
     changed = _changed(rows, hash_key, tally)
     # The national student number's hash too (a G number is G + the resident ID, stored encrypted).
     renumbered = {
@@ -145,13 +157,21 @@ def _records(uow, store, rows, hash_key, announce_all, run, tally) -> None:
     tally.changed += len(renumbered)
     records = store.records([r.key for r in rows] if announce_all else sorted({*changed, *renumbered}))
     for record in records:
-        record.document_hash = changed.get(record.record_id, record.document_hash)
+        record.document_hash = changed.get(record.record_id) or record.document_hash
         record.version += 1
     store.save_records(records, hash_key)
     store.announce([(events.record_changed(r, uow.collaborators), r.record_id) for r in records], run)
     tally.announced += len(records)
 
 
-def _transfers(uow, store, rows, hash_key, announce_all, run, tally) -> None:
+def _transfers(
+    uow: RegistrationUoW,
+    store: Rotation,
+    rows: list[StoredNumber],
+    hash_key: str,
+    announce_all: bool,
+    run: str,
+    tally: Tally,
+) -> None:
     changed = _changed(rows, hash_key, tally, none_without_number=True)
     store.set_hashes("preschool_transfers", list(changed.items()))

@@ -9,10 +9,12 @@ import uuid
 
 from xueji_common.auth import Principal
 from xueji_common.db.engine import now
-from xueji_registration.adapters.files import FileStore, StoredFile
+from xueji_common.orgunits import OrgTree
 from xueji_registration.domain.files import Purpose, check_upload
 from xueji_registration.service_layer.access import require_school_registrar
-from xueji_registration.service_layer.unit_of_work import RegistrationUnitOfWork
+from xueji_registration.service_layer.ports import FileBytes
+from xueji_registration.service_layer.repositories import StoredFile
+from xueji_registration.service_layer.unit_of_work import RegistrationUoW
 
 log = logging.getLogger(__name__)
 UNATTACHED_MAX_AGE = dt.timedelta(hours=24)
@@ -20,8 +22,8 @@ PURGE_BATCH = 500
 
 
 def upload_file(
-    uow: RegistrationUnitOfWork,
-    store: FileStore,
+    uow: RegistrationUoW,
+    store: FileBytes,
     *,
     school_code: str,
     purpose: Purpose,
@@ -29,7 +31,7 @@ def upload_file(
     content_type: str,
     content: bytes,
     principal: Principal,
-    tree,
+    tree: OrgTree,
 ) -> StoredFile:
     require_school_registrar(principal, tree, school_code)
     name, actual_type = check_upload(purpose, file_name, content_type, content)
@@ -49,8 +51,8 @@ def upload_file(
 
 
 def purge_unattached_uploads(
-    uow: RegistrationUnitOfWork,
-    store: FileStore,
+    uow: RegistrationUoW,
+    store: FileBytes,
     *,
     older_than: dt.timedelta = UNATTACHED_MAX_AGE,
     batch: int = PURGE_BATCH,

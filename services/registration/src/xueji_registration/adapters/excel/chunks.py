@@ -24,16 +24,17 @@ from __future__ import annotations
 import bisect
 import html
 import io
+import itertools
 import queue
 import re
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from collections.abc import Callable, Generator, Iterator
+from typing import IO, Any, NamedTuple, TypeVar
 from xml.sax import saxutils
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineSheet, CalamineWorkbook
 
 from xueji_registration.domain.template.cells import EXCEL_CELL_LIMIT
 
@@ -198,14 +199,14 @@ def calamine_workbook(parts: list[tuple[str, bytes]]) -> CalamineWorkbook:
 
 
 class Slice(NamedTuple):
-    sheet: object  # a CalamineSheet
+    sheet: CalamineSheet
     long_text: bool  # whether a cell may hold EXCEL_CELL_LIMIT characters or more (else none can)
     size: int  # bytes its values may take: its XML and the shared strings its cells repeat
 
 
 def sheet_slices(
     content: bytes, part: str, sheet: str, others: list[tuple[str, bytes]], bounds: Bounds
-) -> Iterator[Slice]:
+) -> Generator[Slice, None, None]:
     """The sheet `sheet` (stored in `part`) in slices of at most `bounds.rows` rows each (the first of
     fewer, so that the caller starts sooner), in order; the next one is made in a background thread
     while the current one is used. `others`: the parts python-calamine needs besides the sheet. The
@@ -232,7 +233,7 @@ def _sheet_slices(
             )
 
 
-def _scanned(stream, max_rows: int) -> Iterator[bytes]:
+def _scanned(stream: IO[bytes], max_rows: int) -> Iterator[bytes]:
     """The stream's 1 MiB reads, each scanned before it is used."""
     scan = SheetScan()
     while data := stream.read(_READ):
@@ -322,7 +323,7 @@ class _Cutter:
         ends = [0]
         for _ in range(rows):
             ends.append(find(row_end, ends[-1]) + len(row_end))
-        spans = list(zip(ends, ends[1:]))
+        spans = list(itertools.pairwise(ends))
         lengths = [end - start for start, end in spans]
         if max(lengths) > self.bounds.row_bytes:
             for at, (start, end) in enumerate(spans):
@@ -380,12 +381,13 @@ def _row_number(row: bytes, index: int) -> int:
 
 
 _DONE = object()
+T = TypeVar("T")
 
 
-def prefetched(items: Iterator, ahead: int = 1) -> Iterator:
+def prefetched(items: Iterator[T], ahead: int = 1) -> Generator[T, None, None]:
     """`items` made in a background thread, at most `ahead` of them waiting; an exception raised
     there is raised here, in order. Closing this iterator early stops the thread."""
-    ready: queue.Queue = queue.Queue(maxsize=ahead)
+    ready: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=ahead)
     stop = threading.Event()
 
     def make() -> None:
@@ -416,7 +418,11 @@ def prefetched(items: Iterator, ahead: int = 1) -> Iterator:
                 pass
 
 
-def _put(ready: queue.Queue, entry: tuple, stop: threading.Event) -> bool:
+def _put(
+    ready: queue.Queue[tuple[Any, BaseException | None]],
+    entry: tuple[Any, BaseException | None],
+    stop: threading.Event,
+) -> bool:
     while not stop.is_set():
         try:
             ready.put(entry, timeout=0.05)

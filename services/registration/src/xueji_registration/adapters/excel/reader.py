@@ -32,7 +32,7 @@ import re
 import zipfile
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from python_calamine import CalamineError
 
@@ -44,6 +44,7 @@ from xueji_registration.adapters.excel.chunks import (
     Bounds,
     FormulaFound,
     SheetTooLarge,
+    Slice,
     TooManyRows,
     calamine_workbook,
     declared_rows,
@@ -190,7 +191,7 @@ class TemplateRows:
     def _too_many(self, rows: int) -> InvalidArgument:
         return rejected(f"数据行数（{rows}）超过上限 {self._max_rows} 行，请分批导入")
 
-    def _header_problem(self, header: list | None) -> InvalidArgument | None:
+    def _header_problem(self, header: list[Any] | None) -> InvalidArgument | None:
         expected = [c.header for c in self.template.columns]
         found = [normalise_header(v) for v in (header or [])]
         while found and found[-1] in ("", REASON_HEADER):
@@ -209,7 +210,7 @@ class TemplateRows:
             f"列起有多余的列“{found[len(expected)][:30]}”。请使用下载的模板，不要增删或移动列"
         )
 
-    def __iter__(self) -> Iterator[tuple[int, list]]:
+    def __iter__(self) -> Iterator[tuple[int, list[Any]]]:
         for chunk in self.chunks(1000):
             yield from zip(chunk.numbers, chunk.rows)
 
@@ -223,7 +224,7 @@ class TemplateRows:
 
     def _chunks(self, wanted: int, size: int) -> Iterator[Chunk]:
         numbers: list[int] = []
-        rows: list[list] = []
+        rows: list[list[Any]] = []
         held = 0  # bytes the rows in `rows` took in their slices (excel.chunks.Slice.size)
         seen = False
         blocks = self._blocks if self._first is None else itertools.chain([self._first], self._blocks)
@@ -245,7 +246,7 @@ class TemplateRows:
         elif not seen:
             raise rejected(f"{self.template.title}中没有学生数据（表头下方没有填写任何行）")
 
-    def _data_rows(self, first: int, block: list[list]) -> tuple[list[int], list[list]]:
+    def _data_rows(self, first: int, block: list[list[Any]]) -> tuple[list[int], list[list[Any]]]:
         """The row numbers and cells of a slice's rows that are not empty, each as wide as the template
         (a slice's range is as wide as its own widest row)."""
         width = len(self.template.columns)
@@ -258,7 +259,7 @@ class TemplateRows:
         kept = [i for i, (v, f) in enumerate(zip(block, filled)) if f or v.count("") + v.count(None) != width]
         return [first + i for i in kept], [block[i] for i in kept]
 
-    def _checked(self, numbers: list[int], rows: list[list]) -> Chunk:
+    def _checked(self, numbers: list[int], rows: list[list[Any]]) -> Chunk:
         """python-calamine cuts longer cells at Excel's limit: reaching it means the cell held more.
         Looked for column by column (one pass in C for a column of text) once a slice may hold such a
         cell (excel.chunks); the first such row is named."""
@@ -280,7 +281,9 @@ class TemplateRows:
                             )
         return Chunk(numbers, rows, columns)
 
-    def _numbered(self, slices: Generator) -> Iterator[tuple[int, list[list], int]]:
+    def _numbered(
+        self, slices: Generator[Slice, None, None]
+    ) -> Generator[tuple[int, list[list[Any]], int], None, None]:
         """(row number as Excel shows it of the first row, the rows' cells from column A, the bytes
         they may take) of each slice of the sheet that holds any row."""
         following = 1

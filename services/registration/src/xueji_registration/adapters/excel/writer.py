@@ -15,10 +15,10 @@ comments, which openpyxl holds until the end; every reason is in the 错误原�
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
-from typing import BinaryIO
+from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
@@ -27,7 +27,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from xueji_registration.adapters.excel.reader import META_SHEET, column_letter
-from xueji_registration.domain.template.columns import REASON_HEADER, Kind, Template
+from xueji_registration.domain.template.columns import REASON_HEADER, Column, Kind, Template
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VALIDATED_ROWS = 20000  # drop-downs and text format reach this row
@@ -45,7 +45,7 @@ class FailedRow:
     errors: list[tuple[str, str]]  # (column header or "", message)
 
 
-def template_workbook(template: Template, rows: Iterable[list[object]] = ()) -> bytes:
+def template_workbook(template: Template, rows: Iterable[Sequence[object]] = ()) -> bytes:
     """The template, optionally filled with rows (the preschool export)."""
     workbook, sheet = _new(template)
     for values in rows:
@@ -59,7 +59,7 @@ def failed_rows_workbook(template: Template, failed: Iterable[FailedRow]) -> byt
     return buffer.getvalue()
 
 
-def write_template_rows(template: Template, rows: Iterable[list[object]], out: BinaryIO) -> None:
+def write_template_rows(template: Template, rows: Iterable[Sequence[object]], out: IO[bytes]) -> None:
     """The template filled with `rows`, written into `out` row by row (memory does not grow with
     the rows: the preschool export of a whole query)."""
     workbook, sheet = _write_only(template)
@@ -69,7 +69,7 @@ def write_template_rows(template: Template, rows: Iterable[list[object]], out: B
     workbook.save(out)
 
 
-def _write_only(template: Template):
+def _write_only(template: Template) -> tuple[Any, Any]:
     """A write-only workbook of the template, its data sheet without the header row yet."""
     workbook = Workbook(write_only=True)
     _instructions(workbook.create_sheet("说明"), template)
@@ -86,7 +86,7 @@ def _write_only(template: Template):
     return workbook, sheet
 
 
-def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: BinaryIO) -> None:
+def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: IO[bytes]) -> None:
     """The failed rows in the template, with their reasons, written into `out` row by row."""
     workbook, sheet = _write_only(template)
     reason_col = len(template.columns) + 1
@@ -98,7 +98,9 @@ def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: Bina
     position = {c.header: i for i, c in enumerate(template.columns)}
     comments = 0
     for row in failed:
-        cells: list = [text if text != "" else None for text in row.cells]  # plain values: written fastest
+        cells: list[Any] = [
+            text if text != "" else None for text in row.cells
+        ]  # plain values: written fastest
         cells += [None] * (len(template.columns) - len(cells))
         reasons = []
         for column, message in row.errors:
@@ -118,7 +120,9 @@ def write_failed_rows(template: Template, failed: Iterable[FailedRow], out: Bina
     workbook.save(out)
 
 
-def _cell(sheet, value, font=None, fill=None, note: str = "") -> WriteOnlyCell:
+def _cell(
+    sheet: Any, value: object, font: Font | None = None, fill: PatternFill | None = None, note: str = ""
+) -> Any:
     cell = WriteOnlyCell(sheet, value=value)
     if font is not None:
         cell.font, cell.fill = font, fill
@@ -128,7 +132,7 @@ def _cell(sheet, value, font=None, fill=None, note: str = "") -> WriteOnlyCell:
     return cell
 
 
-def _header_style(template: Template, column) -> tuple:
+def _header_style(template: Template, column: Column) -> tuple[str, Font, PatternFill]:
     required = template.marked(column)
     return (
         column.header + ("★" if required else ""),
@@ -137,7 +141,7 @@ def _header_style(template: Template, column) -> tuple:
     )
 
 
-def _new(template: Template):
+def _new(template: Template) -> tuple[Any, Any]:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = template.sheet
@@ -162,10 +166,10 @@ def _new(template: Template):
     return workbook, sheet
 
 
-def _header(sheet, template: Template, *, write_only: bool) -> list[list[str]]:
+def _header(sheet: Any, template: Template, *, write_only: bool) -> list[list[str]]:
     """Column widths, text formats and drop-down lists of the data sheet; returns the code lists
     (title first) for the sheet 代码表, in order."""
-    lists = []
+    lists: list[list[str]] = []
     for i, column in enumerate(template.columns):
         letter = column_letter(i)
         sheet.column_dimensions[letter].width = column.width
@@ -191,20 +195,21 @@ def _header(sheet, template: Template, *, write_only: bool) -> list[list[str]]:
     return lists
 
 
-def _code_list(codes, col: int, title: str, choices: list[str]) -> None:
+def _code_list(codes: Any, col: int, title: str, choices: list[str]) -> None:
     codes.cell(row=1, column=col, value=title).font = Font(bold=True)
     for row, text in enumerate(choices, start=2):
         codes.cell(row=row, column=col, value=text)
 
 
-def _instructions(sheet, template: Template) -> None:
+def _instructions(sheet: Any, template: Template) -> None:
     required = "、".join(c.header for c in template.columns if template.marked(c))
     lines = [
         (template.title, True),
         ("", False),
         ("填写说明", True),
         (
-            f"1. 在工作表“{template.sheet}”中从第2行起每行填写一名学生，不要修改表头、工作表名称，不要增加、删除或移动列。",
+            f"1. 在工作表“{template.sheet}”中从第2行起每行填写一名学生，"
+            "不要修改表头、工作表名称，不要增加、删除或移动列。",
             False,
         ),
         (f"2. 表头带★并以黄色标出的列为必填项：{required}。", False),
@@ -212,22 +217,24 @@ def _instructions(sheet, template: Template) -> None:
         ("4. 日期填写为 YYYY-MM-DD（如 2015-06-01），入学年月填写为 YYYYMM（如 202409）。", False),
         ("5. 身份证件号请按文本格式填写，不要输入为数字，否则末几位会丢失。", False),
         (
-            "6. 身份证件类型为居民身份证时，性别和出生日期由身份证件号自动生成，可不填；填写时须与证件号一致。",
+            "6. 身份证件类型为居民身份证时，性别和出生日期由身份证件号自动生成，可不填；"
+            "填写时须与证件号一致。",
             False,
         ),
         ("7. 不要使用公式；从其他表格复制时请“选择性粘贴为数值”。", False),
         ("8. 同一身份证件号在文件中只能出现一次，已录入或已有注册申请的学生不能重复导入。", False),
         (
-            "9. 导入后系统逐行校验：校验通过的行完成导入，未通过的行可下载“失败数据”，按“错误原因”列和单元格批注修改后"
-            "直接再次导入（“错误原因”列导入时忽略）。",
+            "9. 导入后系统逐行校验：校验通过的行完成导入，未通过的行可下载“失败数据”，"
+            "按“错误原因”列和单元格批注修改后直接再次导入（“错误原因”列导入时忽略）。",
             False,
         ),
     ]
-    if template.purpose == "registration":
+    if template.purpose == "registration" and template.kind and template.category:
         lines += [
             ("10. 家庭成员最多两名，填写某名家庭成员时其姓名和关系必填。", False),
             (
-                f"11. 本模板只用于{template.kind.label_zh}的{template.category.label_zh}学生；无证件学生请在系统中逐个录入。",
+                f"11. 本模板只用于{template.kind.label_zh}的{template.category.label_zh}学生；"
+                "无证件学生请在系统中逐个录入。",
                 False,
             ),
         ]

@@ -14,9 +14,9 @@ RowParser's 95.1 (1.8 ×, `bench/parallel_paths.py --rows 5000`, 7 Dec 2026).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from xueji_common.documents import DocumentError
 from xueji_registration.domain.form import MAX_FAMILY_MEMBERS
@@ -37,6 +37,7 @@ _BAD = object()  # a cell some rule of its own refuses
 _BLANK = object()  # an empty cell that may stay empty
 _IDENTITY = ("name", "gender", "birth_date", "document.type", "document.number")
 _MEMO = 4096  # distinct texts remembered per column (names, numbers, addresses do not repeat)
+Picker = Callable[[Sequence[Any]], tuple[Any, ...]]  # the items of a row at some indexes (_picker)
 _UNIQUE = 1000  # a column that had this many distinct texts, most of a chunk new, is not remembered
 
 
@@ -45,8 +46,8 @@ class Chunk(NamedTuple):
     cells column by column."""
 
     numbers: list[int]
-    rows: list[list]
-    columns: list[tuple]
+    rows: list[list[object]]
+    columns: list[tuple[object, ...]]
 
 
 class BatchParser:
@@ -70,8 +71,10 @@ class BatchParser:
         if not self.enabled:
             return
         self._checks = [self._check_of(c) for c in columns]
-        self._memos = [{} for _ in columns]  # text → outcome
-        self._others = [{} for _ in columns]  # (type, value) → outcome, for numbers, dates, booleans
+        # text → outcome (None once a column proved not to repeat)
+        self._memos: list[dict[Any, object] | None] = [{} for _ in columns]
+        # (type, value) → outcome, for numbers, dates, booleans
+        self._others: list[dict[tuple[type, object], object]] = [{} for _ in columns]
         self._identity = _picker([fields.index(f) for f in _IDENTITY])
         self._forms = forms
         self._dates = {i for i in forms if columns[i].kind is Kind.DATE}
@@ -86,40 +89,42 @@ class BatchParser:
             return [self.parser.parse(n, v) for n, v in zip(chunk.numbers, chunk.rows)]
         outcomes = [self._outcomes(j, column) for j, column in enumerate(chunk.columns)]
         refused: set[int] = set()
-        for out in outcomes:
-            if _BAD in out:
-                refused.update(i for i, o in enumerate(out) if o is _BAD)
+        for column_outcomes in outcomes:
+            if _BAD in column_outcomes:
+                refused.update(i for i, o in enumerate(column_outcomes) if o is _BAD)
         layout = self._layout(outcomes)
-        parsed = []
+        parsed: list[ParsedRow] = []
         for i, (number, values, out) in enumerate(zip(chunk.numbers, chunk.rows, zip(*outcomes))):
             row = None if i in refused else self._assemble(number, values, out, layout)
             parsed.append(row or self.parser.parse(number, values))
         return parsed
 
-    def _layout(self, outcomes: list[list]) -> _Layout:
+    def _layout(self, outcomes: list[list[object]]) -> _Layout:
         """What the chunk's rows are assembled from: the columns blank in every row of the chunk (most
         optional fields, a family member left out) are left out once for the chunk, not row by row."""
         columns = self.parser.columns
         blanks = [out.count(_BLANK) for out in outcomes]
         size = len(outcomes[0])
         forms = [i for i in self._forms if blanks[i] != size]
-        members = []
+        members: list[tuple[Picker, list[tuple[str, ...]], int]] = []
         for group in self._members:
             at = [i for i in group if blanks[i] != size]
             if at:
-                members.append((_picker(at), [columns[i].path[2:] for i in at], len(at)))
-        keys = [columns[i].path[0] for i in forms]
-        dates = [columns[i].path[0] for i in forms if i in self._dates]
+                members.append((_picker(at), [tuple(map(str, columns[i].path[2:])) for i in at], len(at)))
+        keys = [str(columns[i].path[0]) for i in forms]
+        dates = [str(columns[i].path[0]) for i in forms if i in self._dates]
         filled = not any(blanks[i] for i in forms)
         return _Layout(keys, _picker(forms) if forms else None, filled, dates, members)
 
-    def _check_of(self, column: Column):
+    def _check_of(self, column: Column) -> Callable[[object], object]:
         parse = cells.compiled(column)
         form_field = column.field not in _IDENTITY and len(column.path) == 1
         member_field = column.path[0] == "familyMembers"
-        key = column.path[2] if member_field else column.path[0]
+        key = str(column.path[2] if member_field else column.path[0])
         needed = column.field in ("name", "document.type")  # blank: the identity is refused
         category, today = self._category, self._today
+        if category is None:  # not reached: a parser is enabled for an imported category only
+            raise ValueError("a batch parser checks the columns of one category")
 
         def check(raw: object) -> object:
             try:
@@ -136,11 +141,11 @@ class BatchParser:
 
         return check
 
-    def _outcomes(self, j: int, column: tuple) -> list:
+    def _outcomes(self, j: int, column: tuple[object, ...]) -> list[object]:
         memo = self._memos[j]
         if memo is None:  # a column of values that do not repeat (names, numbers): no memo
             return list(map(self._checks[j], column))
-        out = list(map(memo.get, column))  # None: not seen yet
+        out: list[object] = list(map(memo.get, column))  # None: not seen yet
         if None in out:
             check, others = self._checks[j], self._others[j]
             if out.count(None) > len(out) // 2 and len(memo) >= _UNIQUE:
@@ -164,7 +169,9 @@ class BatchParser:
                     out[i] = o
         return out
 
-    def _assemble(self, number: int, values: list, out: tuple, layout: _Layout) -> ParsedRow | None:
+    def _assemble(
+        self, number: int, values: list[object], out: tuple[Any, ...], layout: _Layout
+    ) -> ParsedRow | None:
         """The row's identity and stored form when it provably draws no problem; None otherwise."""
         name, gender_name, born, type_name, doc_number = self._identity(out)
         document = document_of(type_name, "" if doc_number is _BLANK else doc_number, self._today)
@@ -172,11 +179,11 @@ class BatchParser:
             return None
         gender = GENDERS.get(gender_name)
         birth_date = None if born is _BLANK else dt.date(born["year"], born["month"], born["day"])
-        if identity_problems(name, gender, birth_date, document):
+        sex, born_on = gender or document.gender, birth_date or document.birth_date
+        if identity_problems(name, gender, birth_date, document) or sex is None or born_on is None:
             return None
-        identity = Identity(
-            name.strip(), gender or document.gender, birth_date or document.birth_date, document
-        )
+        identity = Identity(name.strip(), sex, born_on, document)
+        form: dict[str, Any]
         if layout.form_values is None:
             form = {}
         elif layout.filled:  # no blank left among the chunk's form columns
@@ -186,12 +193,12 @@ class BatchParser:
         for key in layout.dates:
             if key in form:
                 form[key] = dict(form[key])  # rows never share a mutable value
-        members = []
+        members: list[dict[str, Any]] = []
         for at, paths, width in layout.members:
             cells_ = at(out)
             if cells_.count(_BLANK) == width:
                 continue
-            member: dict = {}
+            member: dict[str, Any] = {}
             for path, value in zip(paths, cells_):
                 if value is not _BLANK:
                     if len(path) == 1:
@@ -210,13 +217,15 @@ class BatchParser:
 
 class _Layout(NamedTuple):
     form_keys: list[str]  # the form's keys of the columns not blank in every row, in template order
-    form_values: Callable | None  # a row's outcomes → those columns' outcomes (None: no such column)
+    form_values: Picker | None  # a row's outcomes → those columns' outcomes (None: no such column)
     filled: bool  # whether none of those columns is blank in any row
     dates: list[str]  # the keys among them whose values are dates (dicts)
-    members: list[tuple]  # each family member with a column not always blank: (picker, paths, width)
+    members: list[
+        tuple[Picker, list[tuple[str, ...]], int]
+    ]  # each family member with a column not always blank: (picker, paths, width)
 
 
-def _picker(indexes: list[int]):
+def _picker(indexes: list[int]) -> Picker:
     """The items at `indexes` of a sequence, as a tuple (one C call)."""
     if len(indexes) == 1:
         index = indexes[0]

@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Callable
+from typing import Any
 
 from xueji_registration.domain import codes
 from xueji_registration.domain.template.columns import Column, Kind
@@ -59,7 +60,7 @@ def compiled(column: Column) -> Callable[[object], object | None]:
     if column.kind in (Kind.TEXT, Kind.DOC_NUMBER):
         limit = column.max_length
 
-        def text(value):
+        def text(value: object) -> object | None:
             # isprintable() excludes line breaks, tabs and U+3000, the cases `_text` rewrites.
             if type(value) is str and len(value) <= limit and value.isprintable() and (kept := value.strip()):
                 return kept
@@ -69,7 +70,7 @@ def compiled(column: Column) -> Callable[[object], object | None]:
     if column.kind in (Kind.CODE, Kind.CHOICE):
         exact = {k: v for k, v in column.accepted.items() if re.sub(r"\s+", " ", k).strip() == k}
 
-        def choice(value):
+        def choice(value: object) -> object | None:
             found = exact.get(value) if type(value) is str else None
             return fallback(value) if found is None else found
 
@@ -78,7 +79,7 @@ def compiled(column: Column) -> Callable[[object], object | None]:
         # Few distinct texts per file (birth dates, division codes): remember each one's outcome.
         remembered = functools.lru_cache(maxsize=4096)(_outcome(fallback))
 
-        def cached(value):
+        def cached(value: object) -> object | None:
             if type(value) is not str:
                 return fallback(value)
             result = remembered(value)
@@ -125,7 +126,7 @@ def _choice(column: Column, value: object) -> object:
 _DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
 
-def _date(column: Column, value: object) -> dict:
+def _date(column: Column, value: object) -> dict[str, Any]:
     day = _as_date(value)
     if day is None:
         raise CellError(f"{column.header}不是有效日期，格式应为YYYY-MM-DD（如2015-06-01）")

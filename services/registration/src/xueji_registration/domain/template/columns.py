@@ -1,16 +1,19 @@
 """The columns of the import templates: header as printed, form field, kind, code table, required.
 
 The registration templates carry every field of the national student form
-(docs/DOMAIN.md#the-student-record-form), two family members included; the preschool template only the five identity fields. The
-resident and HMT/foreign templates have the same columns and differ in what they require and offer
-(document types, 港澳台侨外, 国籍/地区); the import checks the rows against the template's category.
+(docs/DOMAIN.md#the-student-record-form), two family members included; the preschool template only
+the five identity fields. The resident and HMT/foreign templates have the same columns and differ in
+what they require and offer (document types, 港澳台侨外, 国籍/地区); the import checks the rows
+against the template's category.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from xueji_common.documents import DocumentCategory
 from xueji_common.vocabulary import RegistrationKind
@@ -35,10 +38,12 @@ class Kind(str, enum.Enum):
 class Column:
     header: str  # as printed in the template, without the ★
     field: str  # request field path under "student", e.g. "family_members[0].name"
-    path: tuple  # key path in the stored form (protobuf JSON), e.g. ("familyMembers", 0, "name")
+    path: tuple[
+        str | int, ...
+    ]  # key path in the stored form (protobuf JSON), e.g. ("familyMembers", 0, "name")
     kind: Kind = Kind.TEXT
-    options: tuple = ()  # (stored value, name) of the drop-down list
-    required: frozenset = frozenset()  # the categories for which the column is ★
+    options: tuple[tuple[Any, str], ...] = ()  # (stored value, name) of the drop-down list
+    required: frozenset[DocumentCategory] = frozenset()  # the categories for which the column is ★
     max_length: int = 100
     width: int = 14
     note: str = ""  # shown as the header cell's comment
@@ -72,7 +77,14 @@ class Column:
         return found
 
 
-def _c(header, field_, kind=Kind.TEXT, options=(), required=BOTH, **more) -> Column:
+def _c(
+    header: str,
+    field_: str,
+    kind: Kind = Kind.TEXT,
+    options: Iterable[tuple[Any, str]] = (),
+    required: Iterable[DocumentCategory] = BOTH,
+    **more: Any,
+) -> Column:
     path = tuple(_camel(part) for part in field_.split("."))
     return Column(header, field_, path, kind, tuple(options), frozenset(required), **more)
 
@@ -86,7 +98,9 @@ def _member(n: int) -> list[Column]:
     """The columns of family member n (1 or 2); none required unless the member is filled in."""
     p, i = f"家庭成员{n}", n - 1
 
-    def m(header, field_, kind=Kind.TEXT, options=(), **more):
+    def m(
+        header: str, field_: str, kind: Kind = Kind.TEXT, options: Iterable[tuple[Any, str]] = (), **more: Any
+    ) -> Column:
         col = _c(p + header, f"family_members.{field_}", kind, options, required=(), **more)
         return Column(
             col.header,
@@ -241,7 +255,11 @@ class Template:
     def title(self) -> str:
         if self.purpose == "preschool":
             return "学前调档导入模板"
-        return f"{self.kind.label_zh}导入模板（{self.category.label_zh}学生）"
+        kind, category = (
+            self.kind.label_zh if self.kind else "",
+            self.category.label_zh if self.category else "",
+        )
+        return f"{kind}导入模板（{category}学生）"
 
     @property
     def file_name(self) -> str:

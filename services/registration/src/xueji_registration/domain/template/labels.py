@@ -9,12 +9,14 @@ registrar picks from. Each table is a tuple of (stored value, name): the stored 
 from __future__ import annotations
 
 _ETHNIC_NAMES = (
-    "汉族 蒙古族 回族 藏族 维吾尔族 苗族 彝族 壮族 布依族 朝鲜族 满族 侗族 瑶族 白族 土家族 哈尼族 哈萨克族 傣族 黎族 "
-    "傈僳族 佤族 畲族 高山族 拉祜族 水族 东乡族 纳西族 景颇族 柯尔克孜族 土族 达斡尔族 仫佬族 羌族 布朗族 撒拉族 毛南族 "
-    "仡佬族 锡伯族 阿昌族 普米族 塔吉克族 怒族 乌孜别克族 俄罗斯族 鄂温克族 德昂族 保安族 裕固族 京族 塔塔尔族 独龙族 "
+    "汉族 蒙古族 回族 藏族 维吾尔族 苗族 彝族 壮族 布依族 朝鲜族 满族 侗族 瑶族 白族 土家族 "
+    "哈尼族 哈萨克族 傣族 黎族 傈僳族 佤族 畲族 高山族 拉祜族 水族 东乡族 纳西族 景颇族 "
+    "柯尔克孜族 土族 达斡尔族 仫佬族 羌族 布朗族 撒拉族 毛南族 仡佬族 锡伯族 阿昌族 普米族 "
+    "塔吉克族 怒族 乌孜别克族 俄罗斯族 鄂温克族 德昂族 保安族 裕固族 京族 塔塔尔族 独龙族 "
     "鄂伦春族 赫哲族 门巴族 珞巴族 基诺族"
 ).split()
-ETHNICITY = tuple((f"{i:02d}", n) for i, n in enumerate(_ETHNIC_NAMES, 1)) + (
+ETHNICITY = (
+    *((f"{i:02d}", n) for i, n in enumerate(_ETHNIC_NAMES, 1)),
     ("97", "其他"),
     ("98", "外国血统中国籍人士"),
 )
@@ -140,7 +142,9 @@ DOCUMENT_TYPE = (
     ("DOCUMENT_TYPE_OTHER", "其他"),
 )
 # JY/T 1001 codes of the document types, also accepted in a cell ("1", "A", "Z").
-DOCUMENT_TYPE_CODES = dict(zip((v for v, _ in DOCUMENT_TYPE), ("1", "6", "7", "8", "9", "A", "Z")))
+DOCUMENT_TYPE_CODES: dict[object, str] = dict(
+    zip((v for v, _ in DOCUMENT_TYPE), ("1", "6", "7", "8", "9", "A", "Z"))
+)
 
 HEALTH_STATUS = (
     ("HEALTH_STATUS_HEALTHY", "健康或良好"),
@@ -149,7 +153,9 @@ HEALTH_STATUS = (
     ("HEALTH_STATUS_PHYSICAL_DEFECT", "有生理缺陷"),
     ("HEALTH_STATUS_DISABLED", "残疾"),
 )
-HEALTH_STATUS_CODES = dict(zip((v for v, _ in HEALTH_STATUS), ("10", "20", "30", "40", "50")))
+HEALTH_STATUS_CODES: dict[object, str] = dict(
+    zip((v for v, _ in HEALTH_STATUS), ("10", "20", "30", "40", "50"))
+)
 ADMISSION_METHOD = (("ADMISSION_METHOD_NEARBY", "就近入学"), ("ADMISSION_METHOD_OTHER", "其他"))
 ATTENDANCE_MODE = (("ATTENDANCE_MODE_DAY", "走读"), ("ATTENDANCE_MODE_BOARDING", "住校"))
 LEFT_BEHIND = (

@@ -10,13 +10,15 @@ uses, run here once: a registration row that passes carries the checked form to 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 from xueji_common.documents import DocumentError, DocumentType, Gender, ValidDocument, validate_document
 from xueji_registration.domain.form import check_form, without_identity
 from xueji_registration.domain.identity import Identity, identity_problems
 from xueji_registration.domain.template import cells, labels
-from xueji_registration.domain.template.columns import Template
+from xueji_registration.domain.template.columns import Column, Template
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,13 @@ class RowError:
 @dataclass
 class ParsedRow:
     row_number: int  # 1-based, as Excel shows it (the header is row 1)
-    values: list  # the cells as read
-    form: dict = field(default_factory=dict)
+    values: list[object]  # the cells as read
+    form: dict[str, Any] = field(default_factory=dict)
     identity: Identity | None = None
     errors: list[RowError] = field(default_factory=list)
-    stored_form: dict | None = None  # the checked form to store, once every rule passed (registration)
+    stored_form: dict[str, Any] | None = (
+        None  # the checked form to store, once every rule passed (registration)
+    )
 
     @property
     def ok(self) -> bool:
@@ -47,17 +51,18 @@ class ParsedRow:
         return texts + [""] * (width - len(texts))
 
 
-def _put(form: dict, path: tuple, value: object) -> None:
+def _put(form: dict[str, Any], path: tuple[str | int, ...], value: object) -> None:
     if len(path) == 3 and path[0] == "familyMembers":  # the common nested case, spelled out
         members = form.get("familyMembers")
         if members is None:
             members = form["familyMembers"] = []
-        while len(members) <= path[1]:
+        index = int(path[1])
+        while len(members) <= index:
             members.append({})
-        members[path[1]][path[2]] = value
+        members[index][path[2]] = value
         return
-    node = form
-    for key, following in zip(path, path[1:]):
+    node: Any = form  # dicts and lists of the protobuf JSON
+    for key, following in itertools.pairwise(path):
         if isinstance(key, int):
             while len(node) <= key:
                 node.append({})
@@ -81,12 +86,14 @@ class RowParser:
             if c.field in ("name", "gender", "birth_date", "document.type", "document.number")
         }
         # (column, its parser, top-level key or None for a nested path (family members, document))
-        self._cells = [(c, cells.compiled(c), c.path[0] if len(c.path) == 1 else None) for c in self.columns]
+        self._cells = [
+            (c, cells.compiled(c), str(c.path[0]) if len(c.path) == 1 else None) for c in self.columns
+        ]
 
     def column_of(self, field_path: str) -> str:
         return self._by_field.get(field_path, "")
 
-    def parse(self, row_number: int, values: list, *, check_form_rules: bool = True) -> ParsedRow:
+    def parse(self, row_number: int, values: list[object], *, check_form_rules: bool = True) -> ParsedRow:
         """`check_form_rules=False`: cells and identity only (the form rules still run for a row that
         already failed, to report all its problems at once); such a row carries no stored_form."""
         row = ParsedRow(row_number, values)
@@ -110,10 +117,11 @@ class RowParser:
             else:
                 _put(form, column.path, value)
         self._identity_of(row, failed)
-        if self.template.purpose == "registration" and (row.errors or check_form_rules):
+        category = self.template.category  # every registration template has one
+        if self.template.purpose == "registration" and category and (row.errors or check_form_rules):
             stored, kept = stored_form(row.form)
             birth_date = row.identity.birth_date if row.identity else None
-            for v in check_form(stored, category=self.template.category, birth_date=birth_date):
+            for v in check_form(stored, category=category, birth_date=birth_date):
                 field_path = _renumber(v.field, kept)
                 if field_path.removeprefix("student.") not in failed:
                     row.fail(v.description, self.column_of(field_path), field_path)
@@ -135,18 +143,19 @@ class RowParser:
                 "student.document.type",
             )
             return
-        gender = GENDERS.get(form.get("gender"))
+        gender = GENDERS.get(form.get("gender") or "")
         born = form.get("birthDate")
         birth_date = dt.date(born["year"], born["month"], born["day"]) if born else None
         problems = identity_problems(form.get("name", ""), gender, birth_date, document)
         for v in problems:
             if v.field.removeprefix("student.") not in failed:
                 row.fail(v.description, self.column_of(v.field), v.field)
-        if problems:
+        if problems or isinstance(document, DocumentError):
             return
-        identity = Identity(
-            form["name"].strip(), gender or document.gender, birth_date or document.birth_date, document
-        )
+        sex, born_on = gender or document.gender, birth_date or document.birth_date
+        if sex is None or born_on is None:  # identity_problems reports a missing one
+            return
+        identity = Identity(form["name"].strip(), sex, born_on, document)
         row.identity = identity
         form["name"] = identity.name
         form["gender"] = "GENDER_MALE" if identity.gender is Gender.MALE else "GENDER_FEMALE"
@@ -179,7 +188,7 @@ def document_of(
         return exc.with_traceback(None)
 
 
-def stored_form(form: dict) -> tuple[dict, list[int]]:
+def stored_form(form: dict[str, Any]) -> tuple[dict[str, Any], list[int]]:
     """The form as an application stores it (identity block apart) and which template family members
     it keeps: a member left empty in the template (member 1 blank, member 2 filled) is dropped."""
     stored = without_identity(form)
@@ -202,7 +211,7 @@ def _renumber(field_path: str, kept: list[int]) -> str:
     return f"{prefix}{kept[int(index)]}]{rest}" if index.isdigit() and int(index) < len(kept) else field_path
 
 
-def form_cells(template: Template, form: dict) -> list[str]:
+def form_cells(template: Template, form: dict[str, Any]) -> list[str]:
     """A stored form (identity block included) as the template's cells: the inverse of parsing, for
     exports (学前调档导出) and for building test files."""
     out = []
@@ -219,12 +228,12 @@ def form_cells(template: Template, form: dict) -> list[str]:
     return out
 
 
-def _cell(column, value: object) -> str:
+def _cell(column: Column, value: object) -> str:
     if value is None or value == "":
         return ""
     for stored, name in column.options:
         if stored == value and type(stored) is type(value):
-            return labels.shown(stored, name) if column.kind.value == "code" else name
+            return labels.shown(str(stored), name) if column.kind.value == "code" else name
     if isinstance(value, dict):  # a Date
         return f"{value['year']:04d}-{value['month']:02d}-{value['day']:02d}"
     if isinstance(value, float) and value.is_integer():
