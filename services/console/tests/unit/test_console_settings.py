@@ -15,5 +15,5 @@ def test_the_console_listens_where_its_variables_say(monkeypatch):
 
 def test_a_port_that_is_not_a_number_stops_the_start_naming_its_variable(monkeypatch):
     monkeypatch.setenv("XUEJI_CONSOLE_PORT", "http")
-    with pytest.raises(ConfigError, match="^XUEJI_CONSOLE_PORT: .*'http'"):
+    with pytest.raises(ConfigError, match=r"^XUEJI_CONSOLE_PORT: .*'http'"):
         ConsoleSettings.from_env(Settings())

@@ -16,5 +16,5 @@ def test_the_national_events_are_pulled_every_two_seconds_unless_set(monkeypatch
 @pytest.mark.parametrize("raw", ["often", "-1"])
 def test_a_bad_pull_interval_names_its_variable(monkeypatch, raw):
     monkeypatch.setenv("XUEJI_DEDUP_PULL_INTERVAL_SECONDS", raw)
-    with pytest.raises(ConfigError, match="^XUEJI_DEDUP_PULL_INTERVAL_SECONDS: "):
+    with pytest.raises(ConfigError, match=r"^XUEJI_DEDUP_PULL_INTERVAL_SECONDS: "):
         pull_interval()

@@ -27,7 +27,7 @@ def test_any_signed_in_caller_reads_the_code_tables(harness, role, org):
     assert ethnicity.title == "民族" and "family_members.ethnicity_code" in ethnicity.fields
     assert (ethnicity.entries[0].value, ethnicity.entries[0].display_name) == ("01", "汉族")
     health = tables["codeTables/health-status"]
-    assert [e.value for e in health.entries][0] == "HEALTH_STATUS_HEALTHY"
+    assert health.entries[0].value == "HEALTH_STATUS_HEALTHY"
 
 
 def test_pages_follow_each_other_and_a_foreign_token_is_refused(harness):

@@ -145,5 +145,5 @@ def test_the_import_memory_bound_and_the_files_directory_come_from_their_variabl
     assert Limits.from_env().memory_bytes == 128 * MB
     assert str(files_dir(Settings(data_dir=tmp_path))) == "/srv/files"
     env.setenv("XUEJI_IMPORT_MEMORY_MB", "32")  # once silently ignored, now refused at start
-    with pytest.raises(ConfigError, match="^XUEJI_IMPORT_MEMORY_MB: .*greater than or equal to 64"):
+    with pytest.raises(ConfigError, match=r"^XUEJI_IMPORT_MEMORY_MB: .*greater than or equal to 64"):
         Limits.from_env()

@@ -33,8 +33,9 @@ T = TypeVar("T")
 class RowCounts:
     """How far a running import is, for a caller showing its progress (StreamImportApplications):
     `expected` is the data rows the file declares (its sheet's dimension, as Excel writes it; 0 when
-    it declares none; empty rows count; at least the rows checked), `checked` the rows checked so far, `stored` those written (not yet
-    committed); `stage` is "checking" while chunks go, "committing" once every row is stored."""
+    it declares none; empty rows count; at least the rows checked), `checked` the rows checked so far,
+    `stored` those written (not yet committed); `stage` is "checking" while chunks go, "committing"
+    once every row is stored."""
 
     stage: str
     expected: int
