@@ -188,6 +188,10 @@ def test_the_ministry_narrows_its_list_to_one_province(page, ministry, raised, b
     shown("上海市")
     page.get_by_text("共 1 条").wait_for()
     assert "省界乙" in page.content() and "省界甲" not in page.content()
+    page.get_by_role("link", name="处理 省界乙").click()  # a school outside the tree: still the ministry's
+    page.get_by_role("heading", name="问题学籍详情：一人多籍").wait_for()
+    page.go_back()
+    page.get_by_role("heading", name="问题学籍处理（跨省）").wait_for()
     shown("江苏省")
     page.get_by_text("共 2 条").wait_for()
 
