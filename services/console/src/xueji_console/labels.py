@@ -12,6 +12,7 @@ from xueji.v1 import events_pb2 as e
 from xueji.v1 import registration_pb2 as r
 from xueji.v1 import review_pb2 as v
 from xueji.v1 import special_ed_pb2 as s
+from xueji_common.vocabulary import PROVINCES
 
 KIND = {
     c.REGISTRATION_KIND_PRIMARY_FRESHMAN: "小学新生",
@@ -22,6 +23,8 @@ CATEGORY = {
     c.DOCUMENT_CATEGORY_HMT_FOREIGN: "港澳台和外籍",
     c.DOCUMENT_CATEGORY_NO_DOCUMENT: "无证件",
 }
+# 所在省份: the GB/T 2260 province codes the services take (ListProblemGroupsRequest.province_code).
+PROVINCE = PROVINCES
 GENDER = {c.GENDER_MALE: "男", c.GENDER_FEMALE: "女"}
 AUTHENTICATION = {
     c.AUTHENTICATION_STATUS_NOT_AUTHENTICATED: "未查重认证",

@@ -72,8 +72,10 @@ MENU = {
     ],
 }
 
-# The ministry (a registrar of the nation's unit, 教育部): the national tier's screens.
-MINISTRY_MENU = [("工作台", "/"), ("问题学籍处理", "/national-problems")]
+# The ministry (a registrar of the nation's unit, 教育部): the national tier's screens (the national
+# dedup's cross-province groups, national-query's lookup); the province services' screens are the
+# provinces' own consoles.
+MINISTRY_MENU = [("工作台", "/"), ("问题学籍处理", "/national-problems"), ("全国学籍查询", "/national-query")]
 
 
 def is_ministry(session) -> bool:

@@ -15,9 +15,11 @@ from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
 from xueji_common.auth import Role
 from xueji_common.grpcserver import client
 from xueji_common.masking import mask_document_number
+from xueji_common.vocabulary import PROVINCES
 from xueji_registration.testing import resident_id
 
 ZJ_SCHOOL, JS_SCHOOL = "1330102002", "1320102002"
+SH_SCHOOL = "1310101002"  # 上海: no province of this system's org tree (shown by its province)
 GROUPS = 21  # one more than a page
 
 
@@ -131,3 +133,78 @@ def test_a_province_registrar_is_refused_the_nations_list_by_the_service(page, w
     response = page.goto("/national-problems?name=跨省")
     assert response.status == 403
     assert "跨省00" not in page.content() and "无权访问" in page.content()
+
+
+@pytest.fixture(scope="module")
+def border_groups(system, world) -> None:
+    """Two more groups at the national tier, raised by 江苏's dedup: 省界甲 (浙江 + 江苏) and 省界乙
+    (江苏 + a school of 上海, outside this system's tree, named by its province code)."""
+    channel = client.channel(system.tier("nation").address)
+    dedup = dedup_pb2_grpc.DedupStub(channel)
+    for i, (name, other_school, other_province) in enumerate(
+        [("省界甲", ZJ_SCHOOL, "330000"), ("省界乙", SH_SCHOOL, "310000")]
+    ):
+        number = resident_id("20130501", f"{i:03d}", "320102")
+        dedup.RaiseProblemGroup(
+            dedup_pb2.RaiseProblemGroupRequest(
+                kind=events_pb2.PROBLEM_KIND_SHARED_DOCUMENT,
+                match_key=hashlib.sha256(number.encode()).hexdigest(),
+                students=[
+                    student(f"border-js-{i}", name, number, JS_SCHOOL, "320000"),
+                    student(f"border-other-{i}", name, number, other_school, other_province),
+                ],
+                reason="一人多籍",
+            ),
+            metadata=world.md(Role.SYSTEM, "320000"),
+            timeout=15,
+        )
+    channel.close()
+
+
+def test_the_ministry_narrows_its_list_to_one_province(page, ministry, raised, border_groups):
+    """所在省份: the nation's groups with a student of that province (asked of the national tier, not
+    of the province's dedup); a group of the other provinces disappears, the filter stays on the
+    next page."""
+    sign_in(page, *ministry)
+    page.get_by_role("heading", name="工作台").wait_for()
+    page.get_by_role("navigation").get_by_role("link", name="问题学籍处理").click()
+    page.get_by_role("heading", name="问题学籍处理（跨省）").wait_for()
+
+    def shown(province: str) -> None:
+        page.get_by_label("所在省份").select_option(label=province)
+        page.get_by_role("button", name="查询").click()
+        page.wait_for_url(f"**province_code={next(c for c, n in PROVINCES.items() if n == province)}*")
+
+    page.get_by_label("姓名").fill("省界")
+    page.get_by_role("button", name="查询").click()
+    page.get_by_text("共 2 条").wait_for()
+    assert "省界乙" in page.content() and page.get_by_role("cell", name="上海市", exact=True).count() == 1
+    shown("浙江省")
+    page.get_by_text("共 1 条").wait_for()
+    assert "省界甲" in page.content() and "省界乙" not in page.content()  # 江苏 + 上海: not 浙江's
+    assert page.get_by_role("cell", name="上海市", exact=True).count() == 0
+    assert page.get_by_label("所在省份").input_value() == "330000"
+    check_accessible(page)
+    shown("上海市")
+    page.get_by_text("共 1 条").wait_for()
+    assert "省界乙" in page.content() and "省界甲" not in page.content()
+    page.get_by_role("link", name="处理 省界乙").click()  # a school outside the tree: still the ministry's
+    page.get_by_role("heading", name="问题学籍详情：一人多籍").wait_for()
+    page.go_back()
+    page.get_by_role("heading", name="问题学籍处理（跨省）").wait_for()
+    shown("江苏省")
+    page.get_by_text("共 2 条").wait_for()
+
+    page.get_by_label("姓名").fill("跨省")
+    shown("浙江省")
+    page.get_by_text(f"共 {GROUPS} 条").wait_for()
+    page.get_by_role("link", name="下一页").click()
+    page.wait_for_url("**page_token=*")
+    assert (
+        "province_code=330000" in page.url
+        and page.get_by_role("link", name="查看 跨省").count()
+        + page.get_by_role("link", name="处理 跨省").count()
+        == 1
+    )
+    shown("上海市")
+    page.get_by_text("没有符合条件的记录。").wait_for()

@@ -77,3 +77,34 @@ def test_a_registrar_looks_a_student_up_with_the_captcha(page, world, registered
     page.get_by_label("验证码", exact=True).fill(spent["answer"])
     page.get_by_role("button", name="查询").click()
     assert page.locator("#captcha_answer-error").inner_text() == "验证码已使用，请刷新验证码"
+
+
+def test_the_ministry_looks_a_student_up_from_its_menu(page, world, registered):
+    """The ministry (a registrar of the nation's unit) has 全国学籍查询 in its menu, called at the
+    nation's national-query with a captcha like anyone's; the eight fields of the found student."""
+    sign_in(page, "moe-lookup", world.user("moe-lookup", Role.DEPARTMENT_REGISTRAR, "000000"))
+    page.get_by_role("heading", name="工作台").wait_for()
+    menu = page.get_by_role("navigation")
+    assert [menu.get_by_role("link", name=t).count() for t in ("问题学籍处理", "学籍注册查询")] == [1, 0]
+    menu.get_by_role("link", name="全国学籍查询").click()
+    page.get_by_role("img", name="验证码图片").wait_for()
+    check_accessible(page)
+
+    page.get_by_label("姓名").fill("李全国")
+    page.get_by_label("查询方式").select_option(label="全国学籍号")
+    page.get_by_label("身份证件号或全国学籍号").fill(registered.national_student_number)
+    page.get_by_label("验证码", exact=True).fill("0000")  # 0 is not in the alphabet: wrong
+    page.get_by_role("button", name="查询").click()
+    assert page.locator("#captcha_answer-error").inner_text().startswith("验证码")
+    assert page.get_by_role("heading", name="查询结果").count() == 0
+
+    def answered() -> bool:  # the record reaches the national read model through events
+        page.get_by_label("验证码", exact=True).fill(world.captcha_answer(captcha_id(page)))
+        page.get_by_role("button", name="查询").click()
+        return page.get_by_role("heading", name="查询结果").count() > 0
+
+    wait_for(answered, "the student in the ministry's lookup", timeout=60)
+    cells = page.locator("table.list tbody tr").first.locator("td").all_inner_texts()
+    assert cells[:2] == ["李全国", registered.national_student_number]
+    assert cells[3:7] == ["浙江省", "初中", "在读", "否"] and cells[7]  # 所在省份 ... 最新学籍变动时间
+    check_accessible(page)

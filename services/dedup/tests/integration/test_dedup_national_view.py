@@ -410,3 +410,60 @@ def test_the_nations_list_is_the_ministrys_and_refused_to_anyone_else(tiers):
         with pytest.raises(grpc.RpcError) as err:
             problems(nation).ListProblemGroups(nations_list, metadata=as_(nation, role, org))
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED, (role, org)
+
+
+def test_the_ministry_narrows_the_nations_list_to_one_province(tiers):
+    """所在省份 on the ministry's list (ListProblemGroupsRequest.province_code): the nation's groups
+    with a student of that province, over a real socket; the page token is bound to the filter; a
+    code that is not a province is refused at the field; a province forwards the filter."""
+    from xueji_common.grpcserver.errors import field_violations
+    from xueji_dedup.adapters.peers import Peers
+    from xueji_dedup.domain.problems import ProblemKind, ProblemStudent, school_chain
+
+    nation, _zhejiang, jiangsu = tiers
+
+    def student(record_id, school):
+        return ProblemStudent(
+            record_id=record_id,
+            application_id="",
+            national_student_number="L1",
+            temporary_number=True,
+            name="张三",
+            gender=1,
+            birth_date=None,
+            document_type="A",
+            document_masked="E1****678",
+            **school_chain(nation.tree, school, school[1:3] + "0000"),
+        )
+
+    def raised(key, *students):
+        return Peers(jiangsu).national.raise_group(
+            ProblemKind.SHARED_DOCUMENT, key, list(students), "一人多籍", jiangsu.tree
+        )
+
+    zj_js = raised("a" * 64, student("r1", SCHOOL), student("r2", SCHOOL_JS))
+    js_sh = raised("b" * 64, student("r3", SCHOOL_JS), student("r4", "1310101001"))  # 上海: outside the tree
+    ministry = as_(nation, Role.DEPARTMENT_REGISTRAR, "000000")
+
+    def listed(rt, metadata, org="000000", **fields):
+        request = dedup_pb2.ListProblemGroupsRequest(org_unit_code=org, **fields)
+        answer = problems(rt).ListProblemGroups(request, metadata=metadata)
+        return [g.group_id for g in answer.groups], answer.total_size, answer.next_page_token
+
+    assert listed(nation, ministry)[:2] == ([zj_js, js_sh], 2)
+    assert listed(nation, ministry, province_code="330000")[:2] == ([zj_js], 1)
+    assert listed(nation, ministry, province_code="310000")[:2] == ([js_sh], 1)
+    assert listed(nation, ministry, province_code="110000")[:2] == ([], 0)
+    first, total, token = listed(nation, ministry, province_code="320000", page_size=1)
+    assert (first, total) == ([zj_js], 2)
+    assert listed(nation, ministry, province_code="320000", page_size=1, page_token=token)[0] == [js_sh]
+    for wrong in ({"province_code": "330000", "page_token": token}, {"province_code": "330100"}):
+        with pytest.raises(grpc.RpcError) as err:
+            listed(nation, ministry, **wrong)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert [f for f, _ in field_violations(err.value)] == (
+            ["page_token"] if "page_token" in wrong else ["province_code"]
+        )
+    # 江苏's registrar: its list (the nation's groups in its area, forwarded) narrowed the same way
+    js_registrar = as_(jiangsu, Role.DEPARTMENT_REGISTRAR, "320000")
+    assert listed(jiangsu, js_registrar, "320000", province_code="310000")[:2] == ([js_sh], 1)

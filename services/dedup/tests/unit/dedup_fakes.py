@@ -352,6 +352,7 @@ class FakeProblems:
         resolver_level: int,
         name: str,
         national_student_number: str,
+        province_code: str,
         offset: int,
         limit: int,
     ) -> tuple[list[ProblemGroup], int]:
@@ -367,6 +368,7 @@ class FakeProblems:
                     not national_student_number
                     or any(s.national_student_number == national_student_number for s in g.students)
                 )
+                and (not province_code or any(s.province_code == province_code for s in g.students))
                 and (not kinds or g.kind in kinds)
                 and (not statuses or g.status in statuses)
                 and (not resolver_level or g.resolver_level == resolver_level)

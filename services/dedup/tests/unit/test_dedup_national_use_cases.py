@@ -33,6 +33,7 @@ from xueji_dedup.service_layer import (
     national,
     national_inbox,
     national_problems,
+    problems,
     records,
     rotation,
 )
@@ -244,6 +245,42 @@ def test_two_provinces_raising_one_key_meet_on_one_national_group(nation):
     assert one.group_id == other.group_id and changed and changed_again
     assert national_problems.raise_group(nation, second, tree=TREE)[1] is False  # a repeat changes nothing
     assert len(nation.problems.groups) == 1 and nation.problems.get(one.group_id).version == 2
+
+
+SCHOOL_SH = "1310101001"  # 上海市: a school outside the demo tree, its province as raised
+
+
+def test_the_ministry_narrows_the_nations_groups_to_one_province(nation):
+    def raised(key: str, *students: ProblemStudent) -> str:
+        cmd = national_problems.RaiseGroup(ProblemKind.SHARED_DOCUMENT, key, list(students), "x")
+        return national_problems.raise_group(nation, cmd, tree=TREE)[0].group_id
+
+    zj_js = raised(H, student("r1", SCHOOL), student("r2", SCHOOL_JS))
+    js_sh = raised("b" * 64, student("r3", SCHOOL_JS), student("r4", SCHOOL_SH))
+
+    def listed(province_code: str, **filters: object) -> list[str]:
+        q = problems.ListQuery("000000", province_code=province_code, **filters)  # type: ignore[arg-type]
+        groups, total = problems.list_groups(nation, q, principal=MINISTRY, tree=TREE)
+        assert total == len(groups)
+        return [g.group_id for g in groups]
+
+    assert listed("") == [zj_js, js_sh]  # every province
+    assert listed("330000") == [zj_js]  # 江苏 and 上海's group is not 浙江's
+    assert listed("320000") == [zj_js, js_sh]
+    assert listed("310000") == [js_sh]  # a province outside the tree, by its students' code
+    assert listed("110000") == []
+    assert listed("330000", statuses=(GroupStatus.RESOLVED,)) == []  # with the other filters
+    for not_a_province in ("330100", "000000", "33", "abcdef"):
+        with pytest.raises(InvalidArgument) as refused:
+            listed(not_a_province)
+        assert [v.field for v in refused.value.violations] == ["province_code"]
+    with pytest.raises(PermissionDenied):  # the filter widens no one's area
+        problems.list_groups(
+            nation,
+            problems.ListQuery("000000", province_code="330000"),
+            principal=Principal("zj", Role.DEPARTMENT_REGISTRAR, "330000"),
+            tree=TREE,
+        )
 
 
 def test_a_correction_at_the_nation_reaches_only_the_province_holding_the_record_opened(nation, provinces):

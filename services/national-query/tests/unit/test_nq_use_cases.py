@@ -13,7 +13,7 @@ from nq_fakes import FakeNationalQueryUoW
 
 from xueji_common.auth import Principal, Role
 from xueji_common.documents import DocumentType
-from xueji_common.errors import InvalidArgument, NotFound
+from xueji_common.errors import InvalidArgument, NotFound, PermissionDenied
 from xueji_common.hashing import document_hash
 from xueji_national_query.adapters.rate_limits import CountedLimit
 from xueji_national_query.domain import captcha
@@ -187,6 +187,27 @@ def test_a_wrong_name_finds_nothing_and_is_audited_as_such(uow, answer, stored):
     with pytest.raises(NotFound):
         lookup.lookup_student(stores(uow, []), request, caller(), rules, NOW)
     assert outcomes(uow) == ["not_found"]
+
+
+def test_the_ministrys_registrar_looks_up_like_any_person_and_its_administrator_is_refused(
+    uow, answer, stored
+):
+    """全国学籍查询 of the ministry's console (a department registrar of the nation's unit): a captcha
+    per lookup, audited under 000000; the nation's user administrator has no lookup."""
+    rules, ministry = policy(), Principal("moe-1", Role.DEPARTMENT_REGISTRAR, "000000")
+    with pytest.raises(InvalidArgument, match="请输入验证码"):
+        ask(uow, rules, "", "", who=ministry)
+    _, [found] = ask(uow, rules, issue(uow, rules, ministry), who=ministry)
+    assert found.record_id == "r1"
+    assert [(e.org_unit, e.outcome) for e in uow.audit.rows] == [
+        ("000000", "captcha_refused"),
+        ("000000", "found"),
+    ]
+    administrator = Principal("moe-admin", Role.USER_ADMIN, "000000")
+    with pytest.raises(PermissionDenied):
+        issue(uow, rules, administrator)
+    with pytest.raises(PermissionDenied):
+        ask(uow, rules, "", "", who=administrator)
 
 
 def test_ministry_systems_need_no_captcha_and_are_audited_through_the_writer(uow, stored):

@@ -1,6 +1,6 @@
 """问题学籍处理 of the ministry (教育部, the national tier): the cross-province problem groups the
-national dedup holds (docs/CROSS-PROVINCE-PROBLEMS.md), filtered and paged by the service, each
-student with its school, number masked by the service, and status. A group opens on the common
+national dedup holds (docs/CROSS-PROVINCE-PROBLEMS.md), filtered (所在省份 too) and paged by the
+service, each student with its school, number masked by the service, and status. A group opens on the common
 page (`/problems/{group}`), where 处理 is offered: the national tier's ResolveProblemGroup decides
 whether the ministry resolves it (the resolver of a cross-province group), as it decides who reads
 the list (ListProblemGroups for the nation's unit: the ministry only; anyone else is refused)."""
@@ -24,11 +24,15 @@ CRUMBS = "全国 -> 问题学籍处理"
 def _request(query: dict, **changes) -> d.ListProblemGroupsRequest:
     status = _int(query.get("status", ""), labels.PROBLEM_STATUS)
     kind = _int(query.get("kind", ""), labels.PROBLEM_KIND)
+    province = query.get("province_code", "")
     fields = dict(
         # the nation's unit named: the national dedup's groups (the embedded front routes by it)
         org_unit_code=MINISTRY,
         name=query.get("name", "").strip(),
         national_student_number=query.get("national_student_number", "").strip(),
+        # 所在省份: the nation's groups with a student of that province, still asked of the nation's
+        # unit (a province's unit would name that province's own dedup)
+        province_code=province if province in labels.PROVINCE else "",
         statuses=[status] if status else [],
         kinds=[kind] if kind else [],
         page_size=PAGE_SIZE,

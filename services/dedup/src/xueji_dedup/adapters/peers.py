@@ -263,6 +263,7 @@ class NationalProblems:
             resolver_level=q.resolver_level,
             name=q.name,
             national_student_number=q.national_student_number,
+            province_code=q.province_code,
             page_size=limit,
         )
         request.page_token = paging.encode(offset, paging.binding(request))  # this query's token at `offset`

@@ -119,6 +119,7 @@ class ProblemRepository:
         resolver_level: int,
         name: str,
         national_student_number: str,
+        province_code: str,
         offset: int,
         limit: int,
     ) -> tuple[list[ProblemGroup], int]:
@@ -136,6 +137,10 @@ class ProblemRepository:
                 g.c.group_id.in_(
                     select(s.c.group_id).where(s.c.national_student_number == national_student_number)
                 )
+            )
+        if province_code:
+            conditions.append(
+                g.c.group_id.in_(select(s.c.group_id).where(s.c.province_code == province_code))
             )
         if kinds:
             conditions.append(g.c.kind.in_([k.value for k in kinds]))

@@ -85,6 +85,7 @@ class ProblemRecordsServicer(dedup_pb2_grpc.ProblemRecordsServicer):
             resolver_level=request.resolver_level,
             name=request.name,
             national_student_number=request.national_student_number,
+            province_code=request.province_code,
             offset=page.offset,
             limit=page.size,
         )

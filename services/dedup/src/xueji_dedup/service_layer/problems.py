@@ -28,6 +28,7 @@ from xueji_common.errors import (
 )
 from xueji_common.holders import describe_school
 from xueji_common.orgunits import OrgTree
+from xueji_common.vocabulary import PROVINCES
 from xueji_dedup.adapters import events
 from xueji_dedup.domain import checks
 from xueji_dedup.domain.checks import CheckResult, HoldingKind
@@ -82,6 +83,7 @@ class ListQuery:
     resolver_level: int = 0
     name: str = ""
     national_student_number: str = ""
+    province_code: str = ""  # 所在省份: groups with a student of a school in this province
     offset: int = 0
     limit: int = 50
 
@@ -100,8 +102,12 @@ def list_groups(
     national: NationalProblems | None = None,
 ) -> tuple[list[ProblemGroup], int]:
     """The groups in the caller's area: this tier's, then (a province whose national tier is another
-    process: `national`, read only) the cross-province groups held at the national tier, as one list."""
+    process: `national`, read only) the cross-province groups held at the national tier, as one list.
+    With `province_code`, only the groups with a student of a school in that province (the ministry
+    narrows the nation's cross-province groups to one province's)."""
     authorize(principal, READERS, tree=tree, unit=q.org_unit_code)
+    if q.province_code and q.province_code not in PROVINCES:
+        raise InvalidArgument(FieldViolation("province_code", "所在省份代码无效"))
     unit = tree.get(q.org_unit_code)
     with uow:
         groups, total = uow.problems.list(
@@ -112,6 +118,7 @@ def list_groups(
             resolver_level=q.resolver_level,
             name=q.name,
             national_student_number=q.national_student_number,
+            province_code=q.province_code,
             offset=q.offset,
             limit=q.limit,
         )

@@ -228,6 +228,7 @@ class Problems(Protocol):
         resolver_level: int,
         name: str,
         national_student_number: str,
+        province_code: str,
         offset: int,
         limit: int,
     ) -> tuple[list[ProblemGroup], int]: ...

@@ -9,6 +9,10 @@ from __future__ import annotations
 import enum
 from typing import TypeVar
 
+from xueji_common.vocabulary import PROVINCES  # GB/T 2260, shared with the problem-group list
+
+__all__ = ["PROVINCES", "EnrolmentStatus", "Stage", "province_name"]
+
 _Code = TypeVar("_Code", bound=enum.Enum)
 
 
@@ -85,43 +89,6 @@ def _parse(cls: type[_Code], labels: dict[_Code, str], text: str) -> _Code:
         if text in (member.value, labels[member], str(number)):
             return member
     raise ValueError(text)
-
-
-# GB/T 2260 province-level divisions: the national lookup shows the province by name (所在省份).
-PROVINCES = {
-    "110000": "北京市",
-    "120000": "天津市",
-    "130000": "河北省",
-    "140000": "山西省",
-    "150000": "内蒙古自治区",
-    "210000": "辽宁省",
-    "220000": "吉林省",
-    "230000": "黑龙江省",
-    "310000": "上海市",
-    "320000": "江苏省",
-    "330000": "浙江省",
-    "340000": "安徽省",
-    "350000": "福建省",
-    "360000": "江西省",
-    "370000": "山东省",
-    "410000": "河南省",
-    "420000": "湖北省",
-    "430000": "湖南省",
-    "440000": "广东省",
-    "450000": "广西壮族自治区",
-    "460000": "海南省",
-    "500000": "重庆市",
-    "510000": "四川省",
-    "520000": "贵州省",
-    "530000": "云南省",
-    "540000": "西藏自治区",
-    "610000": "陕西省",
-    "620000": "甘肃省",
-    "630000": "青海省",
-    "640000": "宁夏回族自治区",
-    "650000": "新疆维吾尔自治区",
-    "660000": "新疆生产建设兵团",
-}
 
 
 def province_name(code: str) -> str:
