@@ -171,7 +171,9 @@ def record_changed(
     if in_national:
         # the national group's copy follows, as the province's own groups do below; a failure fails
         # the handler before anything is committed, and the bus delivers the event again
-        peers.national.refresh_student(_student(rec, tree, ""), refresh_request_id(rec), tree)
+        peers.national.refresh_student(
+            _student(rec, tree, ""), refresh_request_id(rec.record_id, rec.version), tree
+        )
     for group, actions, province in reports:
         peers.national.report_group(group, actions, tree, province)
     uow.claim_now()
@@ -185,9 +187,9 @@ def record_changed(
     uow.commit()
 
 
-def refresh_request_id(rec: RecordSnapshot) -> str:
+def refresh_request_id(record_id: str, version: int) -> str:
     """RefreshProblemStudent's request id: one per record version, so that a retried event repeats it."""
-    return str(uuid.uuid5(_REFRESH_IDS, f"{rec.record_id}:{rec.version}"))
+    return str(uuid.uuid5(_REFRESH_IDS, f"{record_id}:{version}"))
 
 
 _REFRESH_IDS = uuid.UUID("5b0c7f0e-2f4e-4d7a-9a35-3a4f1f3c2b61")
