@@ -2,7 +2,8 @@
 and a cross-province group's one home is the national tier (docs/CROSS-PROVINCE-PROBLEMS.md): raised
 there by the province that finds it, met there by a province raising it at the same moment, shown by
 every province holding a member (forwarded), resolved there by the ministry, and heard by every such
-province through the deliveries it pulls (idempotently).
+province through the deliveries it pulls (idempotently); a member's later key-data change in its
+province refreshes the group's copy there.
 
 Two province tiers (浙江, 江苏) and a national tier, each with its own database, the province tiers
 reaching the national one over gRPC; dedup's own ProblemRaised / ProblemResolved are handed back to

@@ -5,7 +5,9 @@ one open group of (kind, match_key) takes the students, whoever raises first: tw
 meet on one row (the partial unique index uq_problem_groups_open, then the row lock). Every change
 of such a group is announced, in the transaction that makes it, to each province holding a member:
 one row per province in national_deliveries, which the province's dedup worker pulls
-(PullProblemEvents) and republishes on its own bus (service_layer.national_inbox).
+(PullProblemEvents) and republishes on its own bus (service_layer.national_inbox). A member's later
+key-data change in its province refreshes the group's copy here (RefreshProblemStudent), delivered to
+no one: the provinces keep no copy of the students.
 """
 
 from __future__ import annotations

@@ -127,8 +127,11 @@ def record_changed(
     """Key data or number changed (e.g. a correction): the index and the national holding follow (a
     record deleted as a duplicate holds nothing), and so do the groups it is in. A cross-province
     group's new version is reported before it is written: a retried event reports again, and the
-    national tier keeps the newest version. Announced by a hash-key rotation: see rotation (the key
-    check asks registration for the number: before any read, so no transaction is held)."""
+    national tier keeps the newest version. A record in a national group (noted from the deliveries, or
+    held with another province's record) refreshes that group's copy at the nation
+    (RefreshProblemStudent; a failure fails the handler before anything is written, and the event comes
+    again). Announced by a hash-key rotation: see rotation (the key check asks registration for the
+    number: before any read, so no transaction is held)."""
     number = peers.registration.record_number(rec.record_id) if announced is not None else None
     previous = uow.province.record(rec.record_id)
     if previous is not None and previous.snapshot_version >= rec.version:
