@@ -255,6 +255,19 @@ DEDUP = [
     ),
     Rpc(
         "Dedup",
+        "RefreshProblemStudent",
+        (SYS,),
+        "none",
+        lambda w, c, u: dd.RefreshProblemStudentRequest(
+            request_id=str(uuid.uuid4()),
+            student=dd.ProblemStudent(
+                record_id=str(uuid.uuid4()), name="张珊", school_code=SCHOOL, province_code="330000"
+            ),
+        ),
+        "dedup-national",
+    ),
+    Rpc(
+        "Dedup",
         "LoadRecordHoldings",
         (SYS,),
         "none",

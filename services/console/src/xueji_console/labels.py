@@ -136,6 +136,7 @@ PROBLEM_RESOLUTION = {
     e.PROBLEM_RESOLUTION_CORROBORATE: "佐证",
     e.PROBLEM_RESOLUTION_CORRECT: "修正",
     e.PROBLEM_RESOLUTION_DELETE: "删除",
+    e.PROBLEM_RESOLUTION_REFRESHED: "信息更新",  # the record's key data changed in its province
 }
 
 # 全国学籍查询 (events.proto).

@@ -2,7 +2,8 @@
 and a cross-province group's one home is the national tier (docs/CROSS-PROVINCE-PROBLEMS.md): raised
 there by the province that finds it, met there by a province raising it at the same moment, shown by
 every province holding a member (forwarded), resolved there by the ministry, and heard by every such
-province through the deliveries it pulls (idempotently).
+province through the deliveries it pulls (idempotently); a member's later key-data change in its
+province refreshes the group's copy there.
 
 Two province tiers (浙江, 江苏) and a national tier, each with its own database, the province tiers
 reaching the national one over gRPC; dedup's own ProblemRaised / ProblemResolved are handed back to
@@ -467,3 +468,77 @@ def test_the_ministry_narrows_the_nations_list_to_one_province(tiers):
     # 江苏's registrar: its list (the nation's groups in its area, forwarded) narrowed the same way
     js_registrar = as_(jiangsu, Role.DEPARTMENT_REGISTRAR, "320000")
     assert listed(jiangsu, js_registrar, "320000", province_code="310000")[:2] == ([js_sh], 1)
+
+
+def test_a_members_name_corrected_in_its_province_is_the_national_groups_copy(tiers, monkeypatch):
+    from xueji_dedup.adapters import peers as peer_adapters
+    from xueji_dedup.adapters.problem_messages import student_to_pb
+    from xueji_dedup.adapters.tables import national_deliveries
+    from xueji_dedup.service_layer.ports import PeerUnavailable
+    from xueji_dedup.service_layer.records import refresh_request_id
+
+    nation, zhejiang, jiangsu = tiers
+    app = submitted(PASSPORT, doc_type="A")
+    deliver(zhejiang, app)
+    deliver(zhejiang, record_created(app, record_id="r1"))
+    deliver(jiangsu, record_created(submitted(PASSPORT, doc_type="A", school=SCHOOL_JS), record_id="r2"))
+    assert (pull_for(zhejiang, "330000"), pull_for(jiangsu, "320000")) == (1, 1)
+    [group] = list_groups(nation)
+    with nation.session_factory() as s:
+        delivered = s.execute(select(national_deliveries.c.event_id)).scalars().all()
+
+    corrected = events_pb2.StudentRecordChanged(record=record_created(app, record_id="r1", version=2).record)
+    corrected.record.name = "张珊"  # 浙江 corrects its record's name
+
+    def down(*args, **kwargs):
+        raise PeerUnavailable("UNAVAILABLE")
+
+    with monkeypatch.context() as m:  # the nation cannot answer: the handler fails, nothing is taken
+        m.setattr(peer_adapters.NationalTier, "refresh_student", down)
+        with pytest.raises(PeerUnavailable):
+            deliver(zhejiang, corrected, event_id="e-corrected")
+    [unchanged] = list_groups(nation)
+    assert unchanged.version == group.version
+    assert deliver(zhejiang, corrected, event_id="e-corrected") == "handled"  # the bus delivers it again
+
+    [refreshed] = list_groups(nation)
+    names = {s.record_id: s.name for s in refreshed.students}
+    assert names == {"r1": "张珊", "r2": "张三"} and refreshed.version == group.version + 1
+    # shown so by each province (forwarded to the nation), with the step in the group's history
+    for tier, org in ((zhejiang, "330102"), (jiangsu, "320000")):
+        shown = problems(tier).GetProblemGroup(
+            dedup_pb2.GetProblemGroupRequest(group_id=group.group_id),
+            metadata=as_(tier, Role.DEPARTMENT_REGISTRAR, org),
+        )
+        assert {s.record_id: s.name for s in shown.students}["r1"] == "张珊"
+    [step] = [h for h in shown.history if h.resolution == events_pb2.PROBLEM_RESOLUTION_REFRESHED]
+    assert step.record_id == "r1" and step.corrected_identity.name == "张珊"
+    assert "*" in step.corrected_identity.document.number and PASSPORT not in str(shown)
+    # no province keeps a copy of the group's students: nothing is delivered
+    with nation.session_factory() as s:
+        assert s.execute(select(national_deliveries.c.event_id)).scalars().all() == delivered
+    assert (pull_for(zhejiang, "330000"), pull_for(jiangsu, "320000")) == (0, 0)
+
+    # a second delivery changes nothing, nor does the request repeated at the nation
+    assert deliver(zhejiang, corrected) == "handled"
+    stub = dedup_pb2_grpc.DedupStub(grpc.insecure_channel(nation.settings.grpc_address))
+    again = dedup_pb2.RefreshProblemStudentRequest(
+        request_id=refresh_request_id("r1", 2),
+        student=student_to_pb(_student_of(nation, group.group_id, "r1"), nation.tree),
+    )
+    again.student.name = "张叁"
+    answer = stub.RefreshProblemStudent(again, metadata=as_(nation, Role.SYSTEM, "330000"))
+    assert (list(answer.group_ids), answer.changed) == ([group.group_id], False)
+    [same] = list_groups(nation)
+    assert same.version == refreshed.version and {s.name for s in same.students} == {"张珊", "张三"}
+
+    # a province refreshes its own records only
+    again.request_id = "6f1c2a52-0d4e-4f55-9b8e-2b1d5c9e7a10"
+    with pytest.raises(grpc.RpcError) as err:
+        stub.RefreshProblemStudent(again, metadata=as_(nation, Role.SYSTEM, "320000"))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def _student_of(rt, group_id, record_id):
+    with rt.uow_factory() as uow:
+        return uow.problems.get(group_id).student(record_id)

@@ -16,6 +16,7 @@ from typing import Any
 from dedup_fakes import FakeDedupUoW, FakeNationalHoldings
 from grpc import StatusCode
 
+from xueji_common.auth import MINISTRY, Principal, Role
 from xueji_common.errors import DomainError
 from xueji_common.orgunits import OrgTree
 from xueji_dedup.domain import numbers
@@ -35,6 +36,7 @@ class FakeNationalTier:
 
     def __init__(self, tier: FakeDedupUoW) -> None:
         self.tier = tier
+        self.identity = Principal("dedup", Role.SYSTEM, MINISTRY)  # whom the tier sees calling
         self.down = False
         self.calls: list[str] = []
 
@@ -111,6 +113,14 @@ class FakeNationalTier:
         self._call("raise_group")
         cmd = national_problems.RaiseGroup(kind, match_key, copy.deepcopy(students), reason)
         return national_problems.raise_group(self.tier, cmd, tree=tree)[0].group_id
+
+    def refresh_student(self, student: ProblemStudent, request_id: str, tree: OrgTree) -> bool:
+        self._call("refresh_student")
+        cmd = national_problems.RefreshStudent(request_id, copy.deepcopy(student))
+        try:
+            return national_problems.refresh_student(self.tier, cmd, principal=self.identity, tree=tree)[1]
+        except DomainError as exc:
+            raise _refused(exc) from None
 
     def pull(self, province_code: str, after_sequence: int, limit: int) -> tuple[str, list[Delivery]]:
         self._call("pull")

@@ -45,9 +45,22 @@ class Resolution(str, enum.Enum):
     CORRECT = "correct"
     DELETE = "delete"
     MERGED = "merged"  # never chosen by a registrar: see ProblemGroup.merge_into
+    REFRESHED = "refreshed"  # an audit step of the system: see ProblemGroup.refresh_from
 
 
 OPEN = (StudentStatus.PENDING, StudentStatus.CORRECTION_FAILED)  # still to handle
+
+# A record's key data as a group keeps it, which follows the record when it changes (refresh_student),
+# with the words an audit step names them by.
+KEY_DATA = {
+    "national_student_number": "全国学籍号",
+    "temporary_number": "学籍号类型",
+    "name": "姓名",
+    "gender": "性别",
+    "birth_date": "出生日期",
+    "document_type": "证件类型",
+    "document_masked": "证件号",
+}
 
 
 class RuleRefused(PreconditionFailed):
@@ -118,6 +131,16 @@ class ProblemGroup:
         for key, value in changed.items():
             setattr(student, key, value)
         return bool(changed)
+
+    def refresh_from(self, current: ProblemStudent) -> list[str]:
+        """The record changed in its province: the group's copy takes its key data (KEY_DATA; not its
+        status, reason or school here). The names of the fields that differed, in KEY_DATA's order."""
+        student = self.student(current.record_id)
+        if student is None:
+            return []
+        changed = [k for k in KEY_DATA if getattr(student, k) != getattr(current, k)]
+        self.refresh_student(current.record_id, **{k: getattr(current, k) for k in changed})
+        return changed
 
     def check_can_handle(self, resolutions: dict[str, Resolution]) -> None:
         """The rules of one handling step (raises RuleRefused or ValueError naming the record)."""

@@ -36,6 +36,8 @@ _STUDENT_SIZES = {
     "school_code": 10,
     "province_code": 6,
 }
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_REFRESH_REQUIRED = ("record_id", "school_code", "province_code")
 _NUMBER_KINDS = {1: NumberKind.FORMAL, 2: NumberKind.TEMPORARY, 3: NumberKind.PROVINCIAL}
 
 
@@ -285,6 +287,36 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
         return dedup_pb2.RaiseProblemGroupResponse(
             group_id=group.group_id, version=group.version, changed=changed
         )
+
+    def RefreshProblemStudent(self, request, context):
+        principal = caller()
+        national.admit(principal)
+        s = request.student
+        problems = [
+            FieldViolation(f"student.{name}", f"不能超过 {size} 个字符")
+            for name, size in _STUDENT_SIZES.items()
+            if len(getattr(s, name)) > size
+        ]
+        if len(s.document.number) > 40:
+            problems.append(FieldViolation("student.document.number", "不能超过 40 个字符"))
+        if request.request_id and not _UUID.fullmatch(request.request_id):
+            problems.append(FieldViolation("request_id", "请求标识须为 UUID"))
+        problems += [
+            FieldViolation(f"student.{n}", "不能为空") for n in _REFRESH_REQUIRED if not getattr(s, n)
+        ]
+        try:
+            student = student_from_pb(s, self._rt.tree)
+        except (ValueError, KeyError):
+            problems.append(FieldViolation("student", "证件类型或学生状态无效"))
+        if problems:
+            raise InvalidArgument(problems)
+        group_ids, changed = national_problems.refresh_student(
+            self._rt.uow_factory(),
+            national_problems.RefreshStudent(request.request_id, student),
+            principal=principal,
+            tree=self._rt.tree,
+        )
+        return dedup_pb2.RefreshProblemStudentResponse(group_ids=group_ids, changed=changed)
 
     def PullProblemEvents(self, request, context):
         province = national_problems.province_to_pull(caller(), self._rt.tree, request.province_code)

@@ -85,6 +85,10 @@ class NationalTier(Protocol):
     ) -> str:
         """A cross-province group raised at its home (idempotent); returns its id."""
 
+    def refresh_student(self, student: ProblemStudent, request_id: str, tree: OrgTree) -> bool:
+        """The record's new key data into every national group holding it (idempotent per request
+        id); True when a group's copy changed."""
+
     def pull(self, province_code: str, after_sequence: int, limit: int) -> tuple[str, list[Delivery]]: ...
 
 

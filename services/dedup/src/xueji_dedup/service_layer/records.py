@@ -127,8 +127,11 @@ def record_changed(
     """Key data or number changed (e.g. a correction): the index and the national holding follow (a
     record deleted as a duplicate holds nothing), and so do the groups it is in. A cross-province
     group's new version is reported before it is written: a retried event reports again, and the
-    national tier keeps the newest version. Announced by a hash-key rotation: see rotation (the key
-    check asks registration for the number: before any read, so no transaction is held)."""
+    national tier keeps the newest version. A record in a national group (noted from the deliveries, or
+    held with another province's record) refreshes that group's copy at the nation
+    (RefreshProblemStudent; a failure fails the handler before anything is written, and the event comes
+    again). Announced by a hash-key rotation: see rotation (the key check asks registration for the
+    number: before any read, so no transaction is held)."""
     number = peers.registration.record_number(rec.record_id) if announced is not None else None
     previous = uow.province.record(rec.record_id)
     if previous is not None and previous.snapshot_version >= rec.version:
@@ -136,6 +139,7 @@ def record_changed(
         return
     if number is not None and number.version == rec.version:  # else a newer announcement follows
         rotation.check_key(uow.hash_key, rec.document_type, number.number, rec.document_hash)
+    in_national = uow.province.national_groups_of(rec.record_id)
     deleted = uow.problems.record_deleted(rec.record_id) or bool(
         uow.province.national_groups_of(rec.record_id, status="deleted")
     )
@@ -151,7 +155,7 @@ def record_changed(
     if rec.category != "no_document" and deleted:
         peers.national.unregister_record(rec.record_id, "DELETED")
     elif rec.category != "no_document":
-        peers.national.register_record(
+        others = peers.national.register_record(
             record_id=rec.record_id,
             document_type=rec.document_type,
             document_hash=rec.document_hash,
@@ -159,6 +163,19 @@ def record_changed(
             province_code=rec.province_code,
             school_code=rec.school_code,
             national_student_number=rec.national_student_number,
+        )
+        # another province's record holds the document: the record may be in a national group this
+        # province has not pulled the news of yet (the nation answers no group when it is in none)
+        in_national = in_national or [
+            h.holder_id
+            for h in others
+            if h.kind is HoldingKind.RECORD and h.province_code != rec.province_code
+        ]
+    if in_national:
+        # the national group's copy follows, as the province's own groups do below; a failure fails
+        # the handler before anything is committed, and the bus delivers the event again
+        peers.national.refresh_student(
+            _student(rec, tree, ""), refresh_request_id(rec.record_id, rec.version), tree
         )
     for group, actions, province in reports:
         peers.national.report_group(group, actions, tree, province)
@@ -171,6 +188,14 @@ def record_changed(
             group.update_time = now()
             uow.problems.save(group, group.version)
     uow.commit()
+
+
+def refresh_request_id(record_id: str, version: int) -> str:
+    """RefreshProblemStudent's request id: one per record version, so that a retried event repeats it."""
+    return str(uuid.uuid5(_REFRESH_IDS, f"{record_id}:{version}"))
+
+
+_REFRESH_IDS = uuid.UUID("5b0c7f0e-2f4e-4d7a-9a35-3a4f1f3c2b61")
 
 
 def _refresh(group: ProblemGroup, rec: RecordSnapshot) -> bool:
