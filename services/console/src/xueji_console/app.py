@@ -94,6 +94,7 @@ ROUTES = [
     Route("/account-changes", users.account_changes),
     Route("/users/{login_name}/edit", users.edit_user),
     Route("/users/{login_name}/edit", users.update_user, methods=["POST"]),
+    Route("/users/{login_name}/reset", users.reset_page),
     Route("/users/{login_name}/reset", users.reset_password, methods=["POST"]),
     Route("/users/{login_name}/{action}", users.change_state, methods=["POST"]),
     Route("/imports", imports.import_page),
