@@ -66,6 +66,7 @@ ROUTES = [
     Route(csp_reports.PATH, csp_reports.receive_report, methods=["POST"]),
     Route("/applications", applications.application_list),
     Route("/applications/{application_id}", applications.application_detail),
+    Route("/applications/{application_id}/review-info", applications.review_info),
     *review_routes("/reviews", *reviews.views(reviews.SCHOOL)),
     *review_routes(
         "/department-reviews",
