@@ -66,6 +66,7 @@ ROUTES = [
     Route(csp_reports.PATH, csp_reports.receive_report, methods=["POST"]),
     Route("/applications", applications.application_list),
     Route("/applications/{application_id}", applications.application_detail),
+    Route("/applications/{application_id}/review-info", applications.review_info),
     *review_routes("/reviews", *reviews.views(reviews.SCHOOL)),
     *review_routes(
         "/department-reviews",
@@ -94,6 +95,7 @@ ROUTES = [
     Route("/account-changes", users.account_changes),
     Route("/users/{login_name}/edit", users.edit_user),
     Route("/users/{login_name}/edit", users.update_user, methods=["POST"]),
+    Route("/users/{login_name}/reset", users.reset_page),
     Route("/users/{login_name}/reset", users.reset_password, methods=["POST"]),
     Route("/users/{login_name}/{action}", users.change_state, methods=["POST"]),
     Route("/imports", imports.import_page),

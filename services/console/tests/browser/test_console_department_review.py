@@ -54,16 +54,42 @@ def test_county_city_and_province_review_a_no_document_student_with_opinions_and
     assert page.locator("table.list tbody tr").count() == 3
     check_accessible(page)
 
-    # 不通过 without an opinion: the service's reason at the field; then with one.
+    # 审核 in a window over the school's list: Esc closes it undecided, focus back on its link.
     page.get_by_role("link", name="审核 冯部门一").click()
-    assert page.get_by_text("区县级、地市级、省级").is_visible()  # the levels this student needs
-    page.get_by_role("button", name="审核不通过").click()
-    assert page.get_by_text("审核不通过时必须填写审核意见").is_visible()
+    window = page.get_by_role("dialog", name="审核：冯部门一")
+    window.wait_for()
+    assert page.evaluate("document.activeElement.id") == "opinion"
+    page.keyboard.press("Escape")
+    wait_for(lambda: page.get_by_role("dialog").count() == 0, "the window closed by Esc")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "审核 冯部门一"
+    # 不通过 without an opinion: the service's reason at the field in the window; then with one.
+    page.get_by_role("link", name="审核 冯部门一").click()
+    window.wait_for()
+    assert window.get_by_text("区县级、地市级、省级").is_visible()  # the levels this student needs
+    window.get_by_role("button", name="审核不通过").click()
+    window.get_by_text("审核不通过时必须填写审核意见").wait_for()
     check_accessible(page)
-    page.get_by_label("审核意见").fill("户籍证明不全")
-    page.get_by_role("button", name="审核不通过").click()
-    assert page.get_by_role("status").inner_text() == "冯部门一 审核不通过"
+    window.get_by_label("审核意见").fill("户籍证明不全")
+    window.get_by_role("button", name="审核不通过").click()
+    page.get_by_role("status").filter(has_text="冯部门一 审核不通过").wait_for()
+    assert page.get_by_role("dialog").count() == 0
     assert page.get_by_role("cell", name="冯部门一", exact=True).count() == 0  # back on the school's list
+
+    # 学籍注册查询: the returned student's 审核信息 window says who returned it, when and why.
+    page.get_by_role("link", name="学籍注册查询").click()
+    page.get_by_label("姓名").fill("冯部门一")
+    page.get_by_role("button", name="查询").click()
+    page.get_by_role("link", name="审核信息 冯部门一").click()
+    window = page.get_by_role("dialog", name="审核信息：冯部门一")
+    window.wait_for()
+    info = dict(zip(window.locator("dt").all_inner_texts(), window.locator("dd").all_inner_texts()))
+    assert info["驳回单位"] == "西湖区" and info["用户"] == "dep-county", info
+    assert info["审核意见"] == "户籍证明不全" and info["时间"]
+    assert info["当前处理单位"] and info["学籍查重认证状态"]
+    check_accessible(page)
+    window.get_by_role("link", name="返回").click()
+    wait_for(lambda: page.get_by_role("dialog").count() == 0, "the window closed by 返回")
+    page.goto(f"/department-reviews?school={WENXIN}")
 
     # Selected cases approved one by one; one decided meanwhile is named with the service's reason.
     page.get_by_label("选择冯部门二").check()
@@ -91,10 +117,14 @@ def test_county_city_and_province_review_a_no_document_student_with_opinions_and
         signed_in(page, world, login, unit)
         page.goto(f"/department-reviews?school={WENXIN}")
         page.get_by_role("link", name="审核 冯部门二").click()
-        assert page.get_by_role("cell", name="西湖区", exact=True).first.is_visible()  # the county's approval
-        page.get_by_label("审核意见").fill("同意")
-        page.get_by_role("button", name="审核通过").click()
-        assert page.get_by_role("status").inner_text() == "冯部门二 审核通过"
+        window = page.get_by_role("dialog", name="审核：冯部门二")
+        window.wait_for()
+        assert window.get_by_role(
+            "cell", name="西湖区", exact=True
+        ).first.is_visible()  # the county's approval
+        window.get_by_label("审核意见").fill("同意")
+        window.get_by_role("button", name="审核通过").click()
+        page.get_by_role("status").filter(has_text="冯部门二 审核通过").wait_for()
         check_accessible(page)
         page.get_by_role("button", name="退出").click()
 
@@ -120,3 +150,32 @@ def test_a_county_cannot_open_a_school_outside_its_area(page, world, reported):
     response = page.goto(f"/department-reviews/{reported['冯部门二'].case_id}")
     assert response.status == 403
     assert page.get_by_text("冯部门二").count() == 0
+    response = page.goto(f"/applications/{reported['冯部门一'].application_id}/review-info")
+    assert response.status == 403
+    assert page.get_by_text("冯部门一").count() == 0
+
+
+def test_review_windows_are_pages_without_script(browser, console_url, world):
+    """Without JavaScript 审核 and 审核信息 are pages: the link navigates, the decision posts."""
+    app = world.no_document_student("冯部门无脚本", CUIYUAN)
+    world.reported(app.application_id, CUIYUAN)
+    context = browser.new_context(base_url=console_url, locale="zh-CN", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        signed_in(page, world, "dep-county-nojs", COUNTY)
+        page.goto(f"/department-reviews?school={CUIYUAN}")
+        page.get_by_role("link", name="审核 冯部门无脚本").click()
+        page.get_by_role("heading", name="审核：冯部门无脚本").wait_for()
+        assert "/department-reviews/" in page.url and page.get_by_role("dialog").count() == 0
+        page.get_by_role("button", name="审核不通过").click()
+        page.get_by_text("审核不通过时必须填写审核意见").wait_for()  # refused: the page again
+        page.get_by_label("审核意见").fill("材料不全")
+        page.get_by_role("button", name="审核不通过").click()
+        page.get_by_role("status").filter(has_text="冯部门无脚本 审核不通过").wait_for()
+        page.goto("/applications?name=%E5%86%AF%E9%83%A8%E9%97%A8%E6%97%A0%E8%84%9A%E6%9C%AC")
+        page.get_by_role("link", name="审核信息 冯部门无脚本").click()
+        page.get_by_role("heading", name="审核信息：冯部门无脚本").wait_for()
+        assert page.url.endswith("/review-info") and page.get_by_text("材料不全").is_visible()
+    finally:
+        context.close()

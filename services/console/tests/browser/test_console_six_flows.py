@@ -256,9 +256,10 @@ def school_leader_approves(page, name: str) -> None:
     )
     check_accessible(page)
     page.get_by_role("link", name=f"审核 {name}").click()
-    page.get_by_label("审核意见").fill("同意")
-    page.get_by_role("button", name="审核通过").click()
-    assert page.get_by_role("status").inner_text() == f"{name} 审核通过"
+    window = page.get_by_role("dialog", name=f"审核：{name}")  # the manual's 审核页面, a window
+    window.get_by_label("审核意见").fill("同意")
+    window.get_by_role("button", name="审核通过").click()
+    page.get_by_role("status").filter(has_text=f"{name} 审核通过").wait_for()
 
 
 def registrar_reports(page, kind: int, name: str) -> None:
@@ -287,9 +288,10 @@ def department_approves(page, name: str) -> None:
         f"{name} at the department",
     )
     page.get_by_role("link", name=f"审核 {name}").click()
-    page.get_by_label("审核意见").fill("同意")
-    page.get_by_role("button", name="审核通过").click()
-    assert page.get_by_role("status").inner_text() == f"{name} 审核通过"
+    window = page.get_by_role("dialog", name=f"审核：{name}")  # the manual's 审核页面, a window
+    window.get_by_label("审核意见").fill("同意")
+    window.get_by_role("button", name="审核通过").click()
+    page.get_by_role("status").filter(has_text=f"{name} 审核通过").wait_for()
     check_accessible(page)
 
 
@@ -427,9 +429,10 @@ def test_the_school_cannot_review_a_non_freshman_whose_identity_is_not_yet_authe
     )
     assert leader.get_by_label(f"选择{person.name}").is_disabled()
     leader.get_by_role("link", name=f"审核 {person.name}").click()
-    leader.get_by_role("button", name="审核通过").click()
+    window = leader.get_by_role("dialog", name=f"审核：{person.name}")
+    window.get_by_role("button", name="审核通过").click()
     assert (
-        leader.get_by_role("alert").inner_text() == f"{person.name}：学籍查重认证状态为“未查重认证”，不能审核"
+        window.get_by_role("alert").inner_text() == f"{person.name}：学籍查重认证状态为“未查重认证”，不能审核"
     )
     check_accessible(leader)
     application_page(desks["registrar"], person.name)

@@ -107,7 +107,7 @@ document.addEventListener("submit", function (event) {
   xhr.send(new FormData(form));
 });
 
-// Windows of the manual (新增, 修改, Excel导入, 确认): a link marked data-dialog has htmx load its
+// Windows of the manual (新增, 修改, 重置密码, Excel导入, 确认, 审核, 审核信息): a link marked data-dialog has htmx load its
 // page's content into the <dialog> of base.html (hx-get, hx-select of the page's <main>); the forms
 // in the window post with htmx into it too. A refusal (4xx) or an import's result is shown in the
 // window; a save answers a redirect, which the server turns into HX-Redirect for htmx (the whole
@@ -155,11 +155,12 @@ document.addEventListener("htmx:afterSwap", function (event) {
   var dialog = parts.dialog, body = parts.body;
   var heading = body.querySelector("h1");
   if (heading) { heading.id = "console-dialog-title"; }
-  body.querySelectorAll("form").forEach(function (form) {
-    if ((form.getAttribute("method") || "get").toLowerCase() === "post") {
-      intoDialog(form, "hx-post", form.getAttribute("action"));
-    }
+  // Its forms post into it; a list's query form and pager in it (特教学生选择) stay in it too.
+  body.querySelectorAll("form[action]").forEach(function (form) {
+    var post = (form.getAttribute("method") || "get").toLowerCase() === "post";
+    intoDialog(form, post ? "hx-post" : "hx-get", form.getAttribute("action"));
   });
+  body.querySelectorAll(".pager a[href]").forEach(function (a) { intoDialog(a, "hx-get", a.getAttribute("href")); });
   // A link back to the page under the window (取消, 返回) closes the window instead.
   body.querySelectorAll("a[href]").forEach(function (a) {
     if (new URL(a.href, window.location.href).pathname === window.location.pathname) {

@@ -1,5 +1,5 @@
-"""学籍注册查询 (chapter 14): applications of the user's unit, filtered and paged by the service, and
-one application's detail with its review history."""
+"""学籍注册查询 (chapter 14): applications of the user's unit, filtered and paged by the service,
+one application's detail with its review history, and the 审核信息 window of a returned one."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ async def application_list(request, session, form):
         labels=labels,
         crumbs="学籍管理 -> 学籍注册 -> 学籍注册查询",
         school_user=session.role in (c.ROLE_SCHOOL_REGISTRAR, c.ROLE_SCHOOL_LEADER),
+        returned=r.APPLICATION_STATE_RETURNED,
     )
 
 
@@ -89,4 +90,23 @@ async def application_detail(request, session, form):
         app=application,
         history=history,
         crumbs="学籍管理 -> 学籍注册 -> 学籍注册查询 -> 查看",
+    )
+
+
+@page
+async def review_info(request, session, form):
+    """审核信息 (a window over the list): the application's handling unit and authentication status,
+    and who returned it (unit, user, time, opinion): the application's last rejection."""
+    application = await run_in_threadpool(
+        call,
+        request.app.state.console.backend.registrations.GetApplication,
+        r.GetApplicationRequest(application_id=request.path_params["application_id"]),
+        session.access_token,
+    )
+    return render(
+        request,
+        session,
+        "review_info.html",
+        app=application,
+        crumbs="学籍管理 -> 学籍注册 -> 学籍注册查询 -> 审核信息",
     )

@@ -210,6 +210,13 @@ async def update_user(request, session, form):
 
 
 @page
+async def reset_page(request, session, form):
+    """重置密码's window: the user, and 确定 (the POST below)."""
+    user = await _find_user(request, session, request.path_params["login_name"])
+    return render(request, session, "user_reset.html", user=user, crumbs=CRUMBS + " -> 重置密码")
+
+
+@page
 async def reset_password(request, session, form):
     ref = a.UserRef(login_name=request.path_params["login_name"])
     reset = await run_in_threadpool(
