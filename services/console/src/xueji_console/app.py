@@ -47,10 +47,13 @@ class Console:
     code_tables: CodeTables = field(default_factory=CodeTables)
 
 
-def review_routes(base, worklist, case_page, case_decide, approve_selected, approve_all) -> list[Route]:
+def review_routes(
+    base, worklist, case_page, case_decide, approve_selected, approve_all, review_selected
+) -> list[Route]:
     return [
         Route(base, worklist),
         Route(f"{base}/approve-selected", approve_selected, methods=["POST"]),
+        Route(f"{base}/review-selected", review_selected, methods=["POST"]),
         Route(f"{base}/approve-all", approve_all, methods=["POST"]),
         Route(base + "/{case_id}", case_page),
         Route(base + "/{case_id}", case_decide, methods=["POST"]),
@@ -75,6 +78,7 @@ ROUTES = [
         department_reviews.case_decide,
         department_reviews.approve_selected,
         department_reviews.approve_all,
+        department_reviews.review_selected,
     ),
     Route("/national-query", national_query.query_page),
     Route("/national-query", national_query.lookup, methods=["POST"]),

@@ -163,6 +163,75 @@ def test_school_leader_decides_cases_with_opinions_and_in_batches(page, world, l
     assert page.get_by_role("cell", name="吴审核五").count() == 0
 
 
+def test_school_leader_reviews_the_selected_students_one_after_the_other(page, world, leader):
+    """审核 of several selected students (manual 8.1 说明 1): the 审核页面 loads the first in list
+    order, and the next one once it is decided, until every selected student is reviewed."""
+    names = ["郑逐个一", "郑逐个二", "郑逐个三"]
+    apps = [world.no_document_student(n, REVIEW_SCHOOL) for n in names]
+    for a in apps:
+        world.pending_case(a.application_id, REVIEW_SCHOOL)
+    signed_in(page, leader)
+    page.goto("/reviews")
+    for n in names:
+        page.get_by_label(f"选择{n}").check()
+    page.get_by_role("button", name="审核", exact=True).click()
+    first = page.get_by_role("heading", name="审核：郑逐个一")
+    first.wait_for()
+    window = page.get_by_role("dialog")
+    assert window.get_by_text("还有 2 名").is_visible()
+    check_accessible(page)
+    window.get_by_role("button", name="审核通过").click()
+    window.get_by_role("heading", name="审核：郑逐个二").wait_for()
+    assert "郑逐个一 审核通过" in window.get_by_role("status").inner_text()
+    window.get_by_role("button", name="审核不通过").click()  # refused: the same student again
+    window.get_by_text("审核不通过时必须填写审核意见").wait_for()
+    assert window.get_by_role("heading", name="审核：郑逐个二").is_visible()
+    window.get_by_label("审核意见").fill("照片不清晰")
+    window.get_by_role("button", name="审核不通过").click()
+    window.get_by_role("heading", name="审核：郑逐个三").wait_for()
+    assert window.get_by_text("还有").count() == 0
+    window.get_by_role("button", name="审核通过").click()
+    page.get_by_role("status").filter(has_text="郑逐个三 审核通过").wait_for()
+    assert page.get_by_role("dialog").count() == 0
+    states = [
+        world.registrations.GetApplication(
+            registration_pb2.GetApplicationRequest(application_id=a.application_id),
+            metadata=world.md(Role.SCHOOL_REGISTRAR, REVIEW_SCHOOL),
+            timeout=10,
+        ).state
+        for a in apps
+    ]
+    assert states[1] == registration_pb2.APPLICATION_STATE_RETURNED
+    for n in names:
+        assert page.get_by_role("cell", name=n, exact=True).count() == 0
+
+
+def test_the_walk_through_selected_students_is_pages_without_script(browser, console_url, world, leader):
+    names = ["郑无脚本一", "郑无脚本二"]
+    for n in names:
+        world.pending_case(world.no_document_student(n, REVIEW_SCHOOL).application_id, REVIEW_SCHOOL)
+    context = browser.new_context(base_url=console_url, locale="zh-CN", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        signed_in(page, leader)
+        page.goto("/reviews")
+        page.get_by_role("button", name="审核", exact=True).click()  # nothing selected: said so
+        page.get_by_role("status").filter(has_text="请先勾选要审核的学生").wait_for()
+        for n in names:
+            page.get_by_label(f"选择{n}").check()
+        page.get_by_role("button", name="审核", exact=True).click()
+        page.get_by_role("heading", name="审核：郑无脚本一").wait_for()
+        page.get_by_role("button", name="审核通过").click()
+        page.get_by_role("heading", name="审核：郑无脚本二").wait_for()
+        assert "郑无脚本一 审核通过" in page.get_by_role("status").inner_text()
+        page.get_by_role("button", name="审核通过").click()
+        page.get_by_role("status").filter(has_text="郑无脚本二 审核通过").wait_for()
+        assert page.get_by_role("heading", name="学校审核").is_visible()
+    finally:
+        context.close()
+
+
 def test_county_registrar_sees_its_schools_waiting_and_queries_its_area(page, world):
     app = world.no_document_student("郑县级", "1330102002")
     case = world.pending_case(app.application_id, "1330102002")

@@ -130,6 +130,10 @@ function wireDialogLinks(root) {
   root.querySelectorAll("a[data-dialog]:not([hx-get])").forEach(function (link) {
     intoDialog(link, "hx-get", link.getAttribute("href"));
   });
+  // A submit button marked data-dialog-submit posts its form into the window (审核 of the selected).
+  root.querySelectorAll("button[data-dialog-submit]:not([hx-post])").forEach(function (button) {
+    intoDialog(button, "hx-post", button.getAttribute("formaction"));
+  });
 }
 document.addEventListener("DOMContentLoaded", function () { wireDialogLinks(document); });
 document.addEventListener("htmx:load", function (event) {   // links in content htmx swapped in

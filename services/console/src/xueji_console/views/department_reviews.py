@@ -14,7 +14,7 @@ from xueji_console.views.applications import _int
 from xueji_console.web import page, render
 
 SCREEN = reviews.DEPARTMENT
-_worklist, case_page, case_decide, approve_selected, approve_all = reviews.views(SCREEN)
+_worklist, case_page, case_decide, approve_selected, approve_all, review_selected = reviews.views(SCREEN)
 
 
 @page

@@ -1,8 +1,9 @@
 """审核 (chapters 8, 9, 12, 13): the school review (学校学籍主管领导) and the department review
 (主管部门审核: county, city and province registrars) share these views. A worklist of one school,
 one case with its history and 通过 / 不通过 with an opinion, the selected cases approved each on its
-own, and 全部审核通过 with the students the service refused and why. Every decision is the review
-service's; a department's summary of its schools is in views/department_reviews.py."""
+own, the selected cases reviewed one after the other (审核: the 审核页面 loads the first, and the
+next once one is decided), and 全部审核通过 with the students the service refused and why. Every
+decision is the review service's; a department's summary of its schools is in views/department_reviews.py."""
 
 from __future__ import annotations
 
@@ -116,8 +117,34 @@ def _approve_selected(console, session, selected: list[str], opinion: str):
     return approved, refused
 
 
+# A walk through the selected cases (manual 8.1: 审核页面按照列表中的顺序加载第一个学生，审核完毕后，
+# 自动加载第二个学生): the ids still to review travel with the page as `queue`, comma-separated.
+MAX_QUEUE = 200
+
+
+def _queue(text: str) -> list[str]:
+    return [c for c in text.split(",") if c][:MAX_QUEUE]
+
+
+def _case_view(request, session, screen: Screen, case, history, queue, status=200, **shown):
+    values = {"opinion": "", "errors": {}, "message": "", "done": ""} | shown
+    return render(
+        request,
+        session,
+        "case.html",
+        status,
+        case=case,
+        history=history,
+        queue=",".join(queue),
+        left=len(queue),
+        crumbs=screen.crumbs + " -> 审核",
+        screen=screen,
+        **values,
+    )
+
+
 def views(screen: Screen):
-    """The endpoints of one review menu: worklist, case, decision, selected, all."""
+    """The endpoints of one review menu: worklist, case, decision, selected, all, the walk."""
 
     @page
     async def worklist(request, session, form):
@@ -125,20 +152,18 @@ def views(screen: Screen):
 
     @page
     async def case_page(request, session, form):
+        query = request.query_params
         case, history = await run_in_threadpool(
             _case, request.app.state.console, session, request.path_params["case_id"]
         )
-        return render(
+        return _case_view(
             request,
             session,
-            "case.html",
-            case=case,
-            history=history,
-            opinion="",
-            errors={},
-            message="",
-            crumbs=screen.crumbs + " -> 审核",
-            screen=screen,
+            screen,
+            case,
+            history,
+            _queue(query.get("queue", "")),
+            done=query.get("done", ""),
         )
 
     @page
@@ -146,6 +171,7 @@ def views(screen: Screen):
         console, case_id = request.app.state.console, request.path_params["case_id"]
         decision, opinion = str(form.get("decision", "")), str(form.get("opinion", ""))
         version = int(form.get("expected_version", "0") or 0)
+        queue = _queue(str(form.get("queue", "")))
         try:
             decided = await run_in_threadpool(_decide, console, session, case_id, decision, opinion, version)
         except Failure as failure:
@@ -153,25 +179,42 @@ def views(screen: Screen):
                 raise
             # Refused: the same page, what was typed kept, the reason next to its field or above.
             case, history = await run_in_threadpool(_case, console, session, case_id)
-            return render(
+            return _case_view(
                 request,
                 session,
-                "case.html",
+                screen,
+                case,
+                history,
+                queue,
                 failure.status,
-                case=case,
-                history=history,
                 opinion=opinion,
                 errors=failure.fields,
                 message=failure.message,
-                crumbs=screen.crumbs + " -> 审核",
-                screen=screen,
             )
-        verdict = "审核通过" if decision == "approve" else "审核不通过"
+        done = decided.student.name + " " + ("审核通过" if decision == "approve" else "审核不通过")
+        if queue:
+            return await _next_of_walk(request, session, queue, done)
         back = screen.back(decided.school_code)
         sep = "&" if "?" in back else "?"
-        return RedirectResponse(
-            f"{back}{sep}done={quote(decided.student.name + ' ' + verdict)}", status_code=303
-        )
+        return RedirectResponse(f"{back}{sep}done={quote(done)}", status_code=303)
+
+    async def _next_of_walk(request, session, queue: list[str], done: str):
+        """The next selected case: in the window (htmx) at once; as a page, by a redirect."""
+        if request.headers.get("hx-request"):
+            case, history = await run_in_threadpool(_case, request.app.state.console, session, queue[0])
+            return _case_view(request, session, screen, case, history, queue[1:], done=done)
+        rest = urlencode({"queue": ",".join(queue[1:]), "done": done})
+        return RedirectResponse(f"{screen.base}/{quote(queue[0])}?{rest}", status_code=303)
+
+    @page
+    async def review_selected(request, session, form):
+        """审核 of the selected cases: the first one's 审核页面, the others queued behind it."""
+        queue = _queue(",".join(str(s).partition(":")[0] for s in form.getlist("case")))
+        if not queue:
+            back = screen.back(screen.school(session, form))
+            sep = "&" if "?" in back else "?"
+            return RedirectResponse(f"{back}{sep}done=" + quote("请先勾选要审核的学生"), status_code=303)
+        return await _next_of_walk(request, session, queue, "")
 
     @page
     async def approve_selected(request, session, form):
@@ -222,4 +265,4 @@ def views(screen: Screen):
             back=back,
         )
 
-    return worklist, case_page, case_decide, approve_selected, approve_all
+    return worklist, case_page, case_decide, approve_selected, approve_all, review_selected
