@@ -44,6 +44,7 @@ def measure(
         print(f"{mode}: {system.processes} processes up and seeded in {time.perf_counter() - t0:.1f} s")
         county = e2e_driver.County(system.registration, system.review, system.tokens)
         before, busy_before, pg_before = system.cpu(), machine_busy(), postgres_cpu()
+        counts_before = system.counts()
         try:
             t = e2e_driver.run(
                 county, files, len(students), system.progress, timeout=timeout, backlog=system.backlog
@@ -51,6 +52,7 @@ def measure(
         finally:
             county.close()
         after, busy_after = system.cpu(), machine_busy()
+        counts_after = system.counts()
         restarts = getattr(system.backlog, "restarts", 0)
     cpu = {name: round(after[name] - before.get(name, 0.0), 1) for name in after}
     ours, machine = sum(cpu.values()), busy_after[0] - busy_before[0]
@@ -62,6 +64,13 @@ def measure(
         "per process "
         f"{dict(sorted(cpu.items(), key=lambda kv: -kv[1]))}"
     )
+    flow = per_student(counts_before, counts_after, len(students))
+    if flow:
+        print(
+            f"  per student: {flow['published']:.2f} events published, {flow['handled']:.2f} handled, "
+            f"{flow['commits']:.1f} transactions committed (every service database); published by type "
+            f"{flow['published_by_type']}, handled by type {flow['handled_by_type']}"
+        )
     total = t.seconds(t.last_number)
     return {
         "mode": mode,
@@ -80,8 +89,30 @@ def measure(
         "cpu_ms_per_student": ours / len(students) * 1000,
         "machine_busy": share,
         "postgres_cpu_ms_per_student": pg / len(students) * 1000,
+        "flow_per_student": flow,
         "decisions": t.approved,
         "states": t.states,
+    }
+
+
+def per_student(before: dict, after: dict, n: int) -> dict:
+    """Events published and handled and transactions per student during the run (production mode)."""
+    if not after:
+        return {}
+
+    def by_type(key: str) -> dict[str, float]:
+        was = before.get(key, {})
+        return {
+            t: round((c - was.get(t, 0)) / n, 2) for t, c in sorted(after[key].items()) if c > was.get(t, 0)
+        }
+
+    published, handled = by_type("published"), by_type("handled")
+    return {
+        "published": sum(published.values()),
+        "handled": sum(handled.values()),
+        "commits": (after["commits"] - before["commits"]) / n,
+        "published_by_type": published,
+        "handled_by_type": handled,
     }
 
 
