@@ -129,9 +129,8 @@ def record_of(app: province.Submitted, record_id: str = "r1") -> records.RecordS
 def test_withdrawal_releases_the_reservation_and_return_keeps_it(uow, peers, nation):
     first = submitted()
     check(uow, first, peers)
-    with uow:
-        province.application_returned(uow, first.application_id, 1)
-    assert uow.province.application(first.application_id).state == "returned"
+    # Returned by a reviewer (review's RegistrationReturned, which dedup no longer hears): nothing
+    # changes here, the document stays reserved while the application can be resubmitted.
     assert check(uow, submitted(school=SCHOOL_JS), peers).outcome is Outcome.FAILED  # still held
     with uow:
         province.application_withdrawn(uow, first.application_id, peers=peers)

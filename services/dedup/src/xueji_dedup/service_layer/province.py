@@ -215,11 +215,3 @@ def application_withdrawn(uow: DedupUoW, application_id: str, *, peers: Peers) -
     if previous is not None:
         uow.province.update_application(application_id, state="withdrawn", update_time=now())
     uow.commit()
-
-
-def application_returned(uow: DedupUoW, application_id: str, revision: int) -> None:
-    """Returned by a reviewer: it may be corrected and resubmitted, so it keeps its reservation."""
-    previous = uow.province.application(application_id)
-    if previous is not None and previous.revision <= revision:
-        uow.province.update_application(application_id, state="returned", update_time=now())
-    uow.commit()

@@ -85,7 +85,7 @@ class IndexedApplication(Protocol):
     def reservation_id(self) -> str: ...
     @property
     def state(self) -> str:
-        """active | returned | withdrawn"""
+        """active | withdrawn ("returned" in rows written before dedup stopped hearing returns)"""
 
 
 class IndexedRecord(Protocol):
