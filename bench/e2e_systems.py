@@ -83,11 +83,12 @@ def seed(service: str, url: str, settings: Settings, students: list[e2e_data.Stu
 
 def flow_counts(urls: list[str]) -> dict:
     """Events written to the outboxes (published) and to the inboxes (handled, one row per event and
-    consumer) by type, and the transactions committed (pg_stat_database.xact_commit, which counts
-    this query's own and every other client's of those databases: read it before and after a run)."""
+    consumer) by type, and the transactions committed and rolled back (pg_stat_database: a statement
+    in autocommit counts as one; this query's own and every other client's of those databases are
+    counted too: read it before and after a run)."""
     published: dict[str, int] = {}
     handled: dict[str, int] = {}
-    commits = 0
+    commits = rollbacks = 0
     for url in urls:
         engine = create_engine(url, pool_size=1)
         try:
@@ -96,12 +97,16 @@ def flow_counts(urls: list[str]) -> dict:
                     rows = conn.execute(text(f"SELECT event_type, count(*) FROM {table} GROUP BY 1")).all()
                     for event_type, n in rows:
                         into[event_type] = into.get(event_type, 0) + n
-                commits += conn.execute(
-                    text("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
-                ).scalar_one()
+                done, undone = conn.execute(
+                    text(
+                        "SELECT xact_commit, xact_rollback FROM pg_stat_database"
+                        " WHERE datname = current_database()"
+                    )
+                ).one()
+                commits, rollbacks = commits + done, rollbacks + undone
         finally:
             engine.dispose()
-    return {"published": published, "handled": handled, "commits": commits}
+    return {"published": published, "handled": handled, "commits": commits, "rollbacks": rollbacks}
 
 
 def with_replicas(deployments: list, replicas: int) -> list:

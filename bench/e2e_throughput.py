@@ -68,7 +68,8 @@ def measure(
     if flow:
         print(
             f"  per student: {flow['published']:.2f} events published, {flow['handled']:.2f} handled, "
-            f"{flow['commits']:.1f} transactions committed (every service database); published by type "
+            f"{flow['commits']:.1f} transactions committed and {flow['rollbacks']:.1f} rolled back "
+            "(every service database); published by type "
             f"{flow['published_by_type']}, handled by type {flow['handled_by_type']}"
         )
     total = t.seconds(t.last_number)
@@ -111,6 +112,7 @@ def per_student(before: dict, after: dict, n: int) -> dict:
         "published": sum(published.values()),
         "handled": sum(handled.values()),
         "commits": (after["commits"] - before["commits"]) / n,
+        "rollbacks": (after["rollbacks"] - before["rollbacks"]) / n,
         "published_by_type": published,
         "handled_by_type": handled,
     }
