@@ -52,7 +52,8 @@ def measure(
         finally:
             county.close()
         after, busy_after = system.cpu(), machine_busy()
-        counts_after = system.counts()
+        drained = drain(system)  # the events still queued at the last number (steps shown, projections)
+        counts_after, cpu_drained = system.counts(), system.cpu()
         restarts = getattr(system.backlog, "restarts", 0)
     cpu = {name: round(after[name] - before.get(name, 0.0), 1) for name in after}
     ours, machine = sum(cpu.values()), busy_after[0] - busy_before[0]
@@ -65,6 +66,12 @@ def measure(
         f"{dict(sorted(cpu.items(), key=lambda kv: -kv[1]))}"
     )
     flow = per_student(counts_before, counts_after, len(students))
+    drained_ms = sum(cpu_drained[n] - before.get(n, 0.0) for n in cpu_drained) / len(students) * 1000
+    if flow:
+        print(
+            f"  queues drained {drained:.1f} s after the last number: Xueji processes {drained_ms:.0f} ms of "
+            "CPU per student in all"
+        )
     if flow:
         print(
             f"  per student: {flow['published']:.2f} events published, {flow['handled']:.2f} handled, "
@@ -91,9 +98,19 @@ def measure(
         "machine_busy": share,
         "postgres_cpu_ms_per_student": pg / len(students) * 1000,
         "flow_per_student": flow,
+        "cpu_ms_per_student_drained": drained_ms,
         "decisions": t.approved,
         "states": t.states,
     }
+
+
+def drain(system, timeout: float = 180.0) -> float:
+    """Seconds until no worker queue holds a message (production; embedded has no queues)."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout and any(system.backlog().values()):
+        time.sleep(0.5)
+    time.sleep(2.0)  # the handlers of the last messages taken (acknowledged after their commit)
+    return time.perf_counter() - t0
 
 
 def per_student(before: dict, after: dict, n: int) -> dict:
