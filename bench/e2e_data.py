@@ -20,7 +20,7 @@ from python_calamine import CalamineWorkbook
 
 from xueji_common.demo import make_resident_id
 from xueji_common.documents import DocumentCategory, DocumentType, mask_document_number
-from xueji_common.hashing import document_hash
+from xueji_common.hashing import document_hash, student_number_hash
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.excel import samples
 from xueji_registration.domain.form import identity_block
@@ -164,6 +164,7 @@ def preschool_rows(students: list[Student], hash_key: str, stamp: dt.datetime) -
         {
             "record_id": str(uuid.uuid4()),
             "national_student_number": "G" + s.number,
+            "national_student_number_hash": student_number_hash(hash_key, "G" + s.number),
             "name": s.name,
             "gender": s.gender,
             "birth_date": s.birth,

@@ -45,6 +45,9 @@ class System:
     processes: int
     backlog: Callable[[], dict[str, int]] = dict  # messages waiting per worker (production)
     cpu: Callable[[], dict[str, float]] = dict  # CPU seconds used so far per process
+    # Production: events published and handled so far by type, and transactions committed, summed
+    # over every service database of the cluster (flow_counts).
+    counts: Callable[[], dict] = dict
 
     def progress(self) -> tuple[int, dict[str, int]]:
         with self._engine().connect() as conn:
@@ -76,6 +79,34 @@ def seed(service: str, url: str, settings: Settings, students: list[e2e_data.Stu
                 conn.execute(insert(table), rows[i : i + 5000])
     finally:
         runtime.close()
+
+
+def flow_counts(urls: list[str]) -> dict:
+    """Events written to the outboxes (published) and to the inboxes (handled, one row per event and
+    consumer) by type, and the transactions committed and rolled back (pg_stat_database: a statement
+    in autocommit counts as one; this query's own and every other client's of those databases are
+    counted too: read it before and after a run)."""
+    published: dict[str, int] = {}
+    handled: dict[str, int] = {}
+    commits = rollbacks = 0
+    for url in urls:
+        engine = create_engine(url, pool_size=1)
+        try:
+            with engine.connect() as conn:
+                for table, into in (("outbox", published), ("inbox", handled)):
+                    rows = conn.execute(text(f"SELECT event_type, count(*) FROM {table} GROUP BY 1")).all()
+                    for event_type, n in rows:
+                        into[event_type] = into.get(event_type, 0) + n
+                done, undone = conn.execute(
+                    text(
+                        "SELECT xact_commit, xact_rollback FROM pg_stat_database"
+                        " WHERE datname = current_database()"
+                    )
+                ).one()
+                commits, rollbacks = commits + done, rollbacks + undone
+        finally:
+            engine.dispose()
+    return {"published": published, "handled": handled, "commits": commits, "rollbacks": rollbacks}
 
 
 def with_replicas(deployments: list, replicas: int) -> list:
@@ -126,6 +157,7 @@ def production(students: list[e2e_data.Student], replicas: int = 1, concurrency:
                 len(c.names()),
                 Watchdog(c),
                 lambda: {name: _cpu_seconds(p.pid) for name, p in c._procs.items()},
+                lambda: flow_counts(sorted(set(c.db.values()))),
             )
         finally:
             shutil.rmtree(LOGS, ignore_errors=True)

@@ -44,6 +44,7 @@ def measure(
         print(f"{mode}: {system.processes} processes up and seeded in {time.perf_counter() - t0:.1f} s")
         county = e2e_driver.County(system.registration, system.review, system.tokens)
         before, busy_before, pg_before = system.cpu(), machine_busy(), postgres_cpu()
+        counts_before = system.counts()
         try:
             t = e2e_driver.run(
                 county, files, len(students), system.progress, timeout=timeout, backlog=system.backlog
@@ -51,6 +52,8 @@ def measure(
         finally:
             county.close()
         after, busy_after = system.cpu(), machine_busy()
+        drained = drain(system)  # the events still queued at the last number (steps shown, projections)
+        counts_after, cpu_drained = system.counts(), system.cpu()
         restarts = getattr(system.backlog, "restarts", 0)
     cpu = {name: round(after[name] - before.get(name, 0.0), 1) for name in after}
     ours, machine = sum(cpu.values()), busy_after[0] - busy_before[0]
@@ -62,6 +65,20 @@ def measure(
         "per process "
         f"{dict(sorted(cpu.items(), key=lambda kv: -kv[1]))}"
     )
+    flow = per_student(counts_before, counts_after, len(students))
+    drained_ms = sum(cpu_drained[n] - before.get(n, 0.0) for n in cpu_drained) / len(students) * 1000
+    if flow:
+        print(
+            f"  queues drained {drained:.1f} s after the last number: Xueji processes {drained_ms:.0f} ms of "
+            "CPU per student in all"
+        )
+    if flow:
+        print(
+            f"  per student: {flow['published']:.2f} events published, {flow['handled']:.2f} handled, "
+            f"{flow['commits']:.1f} transactions committed and {flow['rollbacks']:.1f} rolled back "
+            "(every service database); published by type "
+            f"{flow['published_by_type']}, handled by type {flow['handled_by_type']}"
+        )
     total = t.seconds(t.last_number)
     return {
         "mode": mode,
@@ -80,8 +97,41 @@ def measure(
         "cpu_ms_per_student": ours / len(students) * 1000,
         "machine_busy": share,
         "postgres_cpu_ms_per_student": pg / len(students) * 1000,
+        "flow_per_student": flow,
+        "cpu_ms_per_student_drained": drained_ms,
         "decisions": t.approved,
         "states": t.states,
+    }
+
+
+def drain(system, timeout: float = 180.0) -> float:
+    """Seconds until no worker queue holds a message (production; embedded has no queues)."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout and any(system.backlog().values()):
+        time.sleep(0.5)
+    time.sleep(2.0)  # the handlers of the last messages taken (acknowledged after their commit)
+    return time.perf_counter() - t0
+
+
+def per_student(before: dict, after: dict, n: int) -> dict:
+    """Events published and handled and transactions per student during the run (production mode)."""
+    if not after:
+        return {}
+
+    def by_type(key: str) -> dict[str, float]:
+        was = before.get(key, {})
+        return {
+            t: round((c - was.get(t, 0)) / n, 2) for t, c in sorted(after[key].items()) if c > was.get(t, 0)
+        }
+
+    published, handled = by_type("published"), by_type("handled")
+    return {
+        "published": sum(published.values()),
+        "handled": sum(handled.values()),
+        "commits": (after["commits"] - before["commits"]) / n,
+        "rollbacks": (after["rollbacks"] - before["rollbacks"]) / n,
+        "published_by_type": published,
+        "handled_by_type": handled,
     }
 
 

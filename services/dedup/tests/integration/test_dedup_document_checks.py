@@ -47,7 +47,8 @@ def test_withdrawal_releases_the_reservation_and_return_keeps_it(dedup):
     first = submitted(PASSPORT, doc_type="A")
     deliver(dedup, first)
     app_id = first.application.application_id
-    deliver(dedup, events_pb2.RegistrationReturned(application_id=app_id, revision=1), producer="review")
+    # Returned by a reviewer: dedup does not hear it (no subscription), the reservation stays.
+    assert "RegistrationReturned" not in {c.subscription.event_type for c in dedup.consumers()}
     deliver(dedup, submitted(PASSPORT, doc_type="A", school=SCHOOL_JS))
     assert published(dedup, "DedupCompleted")[-1].outcome == events_pb2.DEDUP_OUTCOME_FAILED  # still held
     deliver(dedup, events_pb2.ApplicationWithdrawn(application_id=app_id))

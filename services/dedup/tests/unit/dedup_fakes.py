@@ -402,6 +402,13 @@ class FakeProvinceIndex:
         found = self.applications.get(application_id)
         return copy.copy(found) if found else None
 
+    def save_check(self, values: Values) -> bool:
+        stored = self.applications.get(str(values["application_id"]))
+        if stored is not None and stored.revision >= int(values["revision"]):  # type: ignore[call-overload]
+            return False
+        self.save_application(values)
+        return True
+
     def save_application(self, values: Values) -> None:
         application_id = str(values["application_id"])
         if application_id in self.applications:
@@ -661,6 +668,7 @@ class FakeDedupUoW(FakeUnitOfWork):
         self.rotation = FakeRotationRows(self.national, self.province, self.problems)
         self.claimed: list[tuple[str, str, str]] = []  # inbox claims written
         self.reads_ended = 0
+        self.reads_outside = 0
         self._claim: tuple[str, str, str] | None = None
         self._saved = self._state()
 
@@ -690,6 +698,9 @@ class FakeDedupUoW(FakeUnitOfWork):
         except AlreadyHandled:
             return False
         return True
+
+    def read_outside_transaction(self) -> None:
+        self.reads_outside += 1
 
     def end_reads(self) -> None:
         self.reads_ended += 1

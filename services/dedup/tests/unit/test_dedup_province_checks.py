@@ -129,9 +129,8 @@ def record_of(app: province.Submitted, record_id: str = "r1") -> records.RecordS
 def test_withdrawal_releases_the_reservation_and_return_keeps_it(uow, peers, nation):
     first = submitted()
     check(uow, first, peers)
-    with uow:
-        province.application_returned(uow, first.application_id, 1)
-    assert uow.province.application(first.application_id).state == "returned"
+    # Returned by a reviewer (review's RegistrationReturned, which dedup no longer hears): nothing
+    # changes here, the document stays reserved while the application can be resubmitted.
     assert check(uow, submitted(school=SCHOOL_JS), peers).outcome is Outcome.FAILED  # still held
     with uow:
         province.application_withdrawn(uow, first.application_id, peers=peers)
@@ -198,6 +197,42 @@ def test_a_redelivered_event_is_claimed_once(uow, peers):
             uow, submitted(application_id=app.application_id, revision=2), peers=peers, tree=TREE
         )
     assert uow.province.application(app.application_id).revision == 1
+
+
+def test_a_check_reads_outside_any_transaction_then_claims_and_writes_in_one(uow, peers):
+    app = resident(peers)
+    check(uow, app, peers)
+    # reads outside a transaction, ended before the calls; one claim, one commit (issue 16 step 4)
+    assert (uow.reads_outside, uow.reads_ended, len(uow.claimed)) == (1, 1, 1)
+    assert uow.province.application(app.application_id).outcome == "passed"
+
+
+def test_a_newer_revision_checked_meanwhile_by_another_worker_wins(uow, peers):
+    """Two workers check revisions 1 and 2 of an application at once; 2 is stored first (between the
+    reads of 1 and its write): revision 1 writes nothing and publishes nothing."""
+    first = submitted()
+    newer = submitted(application_id=first.application_id, revision=2)
+
+    class Racing:
+        def __init__(self, national):
+            self._national = national
+
+        def __getattr__(self, name):
+            return getattr(self._national, name)
+
+        def reserve(self, *args, **kwargs):  # while revision 1 calls out, revision 2 is stored
+            peers.national = national
+            pending = uow._claim  # the fake's one deferred claim: revision 1's, kept aside meanwhile
+            check(uow, newer, peers)  # the other worker, on the same rows
+            uow._claim = pending
+            return national.reserve(*args, **kwargs)
+
+    national = peers.national
+    peers.national = Racing(national)
+    assert check(uow, first, peers) is None
+    assert uow.province.application(first.application_id).revision == 2
+    assert [e.revision for e in uow.events("DedupCompleted")] == [2]
+    assert len(uow.claimed) == 2  # both events handled (each claimed once)
 
 
 def test_a_resubmission_with_a_corrected_document_moves_the_reservation(uow, peers, nation):

@@ -85,6 +85,27 @@ def declare_consumer_queues(service: str, subscriptions, amqp_uri: str) -> list[
     return names
 
 
+def delete_retired_queues(names, amqp_uri: str) -> list[str]:
+    """Delete the queues of subscriptions a service dropped (at migration time, after the new ones
+    are declared): while a queue stays bound, RabbitMQ routes every matching event into it, and it
+    fills up for ever. Returns the names that existed; deleting again is a no-op."""
+    from amqp.exceptions import NotFound
+    from kombu import Connection
+
+    deleted = []
+    with Connection(amqp_uri) as connection:
+        for name in names:
+            channel = connection.channel()
+            try:
+                channel.queue_declare(name, passive=True)
+            except NotFound:  # never declared here, or deleted before (the channel is closed)
+                continue
+            channel.queue_delete(name)
+            channel.close()
+            deleted.append(name)
+    return deleted
+
+
 class InProcessBus:
     """Subscriptions by (producer, event type); publish hands the body to every subscriber."""
 

@@ -25,15 +25,13 @@ log = logging.getLogger(__name__)
 class ServiceRuntime:
     """Everything a service's handlers and servicers need, built once per process."""
 
-    def __init__(
-        self, spec: ServiceSpec, settings: Settings, database_url: str | None = None, *, pre_ping: bool = True
-    ) -> None:
+    def __init__(self, spec: ServiceSpec, settings: Settings, database_url: str | None = None) -> None:
         self.spec = spec
         self.name = spec.name
         self.settings = settings
         self.database_url = database_url or settings.database_url_for(spec.name)
         ensure_database(self.database_url)
-        self.engine = make_engine(self.database_url, pre_ping=pre_ping)
+        self.engine = make_engine(self.database_url)
         tracing.instrument_engine(self.engine)  # a span per statement, with tracing on
         bind_keyring(self.engine, settings.data_keyring())  # encrypted columns (db.encrypted)
         bind_hash_key(self.engine, settings.hash_key)  # hashes stored beside them

@@ -14,7 +14,7 @@ import click
 from xueji_common import logs, tracing
 from xueji_common.config import Settings
 from xueji_common.grpcserver.server import GrpcServer
-from xueji_common.messaging.bus import NamekoPublisher, declare_consumer_queues
+from xueji_common.messaging.bus import NamekoPublisher, declare_consumer_queues, delete_retired_queues
 from xueji_common.metrics import serve_metrics
 from xueji_common.runtime import health
 from xueji_common.runtime.bootstrap import ServiceRuntime
@@ -45,6 +45,13 @@ def service_cli(service_name: str) -> click.Group:
                 service_name, runtime.spec.subscriptions, runtime.settings.amqp_uri
             )
             log.info("event queues declared", extra={"fields": {"service": service_name, "queues": queues}})
+        if declare_queues and runtime.spec.retired_queues:
+            retired = delete_retired_queues(runtime.spec.retired_queues, runtime.settings.amqp_uri)
+            if retired:
+                log.info(
+                    "retired event queues deleted",
+                    extra={"fields": {"service": service_name, "queues": retired}},
+                )
         runtime.close()
 
     @cli.command(help="Run the gRPC server and the outbox relay until SIGTERM.")

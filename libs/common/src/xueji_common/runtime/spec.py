@@ -26,6 +26,9 @@ class ServiceSpec:
     make_uow: Callable[[ServiceRuntime], Callable[[], object]]
     grpc_bindings: Callable[[ServiceRuntime], list[GrpcBinding]]
     subscriptions: list[Subscription] = field(default_factory=list)
+    # Queues of subscriptions the service dropped (messaging.bus.queue_name of each): `migrate`
+    # deletes them, or RabbitMQ would keep routing their events to a queue nobody consumes.
+    retired_queues: tuple[str, ...] = ()
     # Methods callable without a token (full names, "/xueji.v1.NationalQuery/CreateCaptcha").
     public_methods: frozenset[str] = frozenset()
     # Event handlers one worker process runs at once. More than 1 only for services whose handlers

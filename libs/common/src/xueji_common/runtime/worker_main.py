@@ -32,7 +32,7 @@ def run(service_name: str) -> None:
     logs.configure(settings.log_level, settings.log_format, service=f"{service_name}-worker")
     tracing.setup(settings, f"{service_name}-worker")
     [spec] = load_specs([service_name])
-    runtime = ServiceRuntime(spec, settings, pre_ping=False)  # events are redelivered instead
+    runtime = ServiceRuntime(spec, settings)
     liveness = WorkerLiveness()  # /healthz on the metrics port: the hub turns, no handler is stuck
     serve_metrics(settings.metrics_port, settings.metrics_bind_host(), health=liveness)
     periodic = PeriodicRunner.of(runtime)  # the service's jobs, on threads beside the handlers

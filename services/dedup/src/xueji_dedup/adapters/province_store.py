@@ -38,6 +38,16 @@ class ProvinceStore:
                 update(apps).where(apps.c.application_id == values["application_id"]).values(**values)
             )
 
+    def save_check(self, values: dict) -> bool:
+        dialect_insert = postgresql.insert if self._s.bind.dialect.name == "postgresql" else sqlite.insert
+        stmt = dialect_insert(apps).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[apps.c.application_id],
+            set_={k: stmt.excluded[k] for k in values if k != "application_id"},
+            where=apps.c.revision < stmt.excluded.revision,
+        ).returning(apps.c.application_id)
+        return self._s.execute(stmt).first() is not None
+
     def update_application(self, application_id: str, **values) -> None:
         self._s.execute(update(apps).where(apps.c.application_id == application_id).values(**values))
 

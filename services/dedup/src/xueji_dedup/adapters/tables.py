@@ -122,7 +122,7 @@ province_applications = Table(
     Column("reason_code", String(40), nullable=False),
     Column("reason", Text, nullable=False),
     Column("reservation_id", String(36), nullable=False),
-    Column("state", String(20), nullable=False),  # active | returned | withdrawn
+    Column("state", String(20), nullable=False),  # active | withdrawn ("returned" in rows of before)
     Column("update_time", DateTime(timezone=True), nullable=False),
 )
 

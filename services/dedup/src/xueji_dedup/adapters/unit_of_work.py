@@ -65,9 +65,10 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
         self.data_keys = data_keys  # seals a corrected number into ProblemResolved (adapters.events)
         self._claim: tuple[str, str, str] | None = None
         self._outcomes: list[events_pb2.DedupCompleted] = []
+        self._autocommit_reads = False
 
     def _open(self, session) -> None:
-        self._claim, self._outcomes = None, []
+        self._claim, self._outcomes, self._autocommit_reads = None, [], False
         self.national = NationalStore(session)
         self.province = ProvinceStore(session)
         self.problems = ProblemRepository(session)
@@ -78,7 +79,10 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
         self._claim = (event_id, consumer, event_type)
 
     def claim_now(self) -> None:
-        """Write the deferred inbox claim (AlreadyHandled for a redelivered event)."""
+        """Write the deferred inbox claim (AlreadyHandled for a redelivered event). Writes start a
+        transaction of their own, even after autocommit reads (read_outside_transaction)."""
+        if self._autocommit_reads:
+            self.end_reads()
         if self._claim is not None:
             claim, self._claim = self._claim, None
             super().claim_event(*claim)
@@ -97,7 +101,17 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
 
     def end_reads(self) -> None:
         """End the read-only transaction opened so far (releases SQLite's lock before calling out)."""
-        self.session.rollback()
+        self.session.rollback()  # after autocommit reads: only gives the connection back (no ROLLBACK)
+        self._autocommit_reads = False
+
+    def read_outside_transaction(self) -> None:
+        """PostgreSQL: the reads until end_reads/claim_now on a connection in autocommit (each
+        statement alone: no BEGIN before, no ROLLBACK after; the pool resets the connection's
+        isolation level when it comes back, client side). Saves a transaction per handler that
+        reads, calls out, then writes (issue 16 step 4). SQLite: a read transaction, as before."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            self._autocommit_reads = True
 
     def publish(self, event, **kwargs) -> str:
         if isinstance(event, events_pb2.DedupCompleted):

@@ -60,11 +60,6 @@ def on_application_withdrawn(event: events_pb2.ApplicationWithdrawn, uow, envelo
         province.application_withdrawn(uow, event.application_id, peers=uow.peers)
 
 
-def on_registration_returned(event: events_pb2.RegistrationReturned, uow, envelope) -> None:
-    if not _national_scope(uow):
-        province.application_returned(uow, event.application_id, event.revision)
-
-
 def _snapshot(r: events_pb2.StudentRecordSnapshot, number: str) -> records.RecordSnapshot:
     """`number`: the national student number opened from the snapshot (sealed_numbers)."""
     return records.RecordSnapshot(
@@ -127,12 +122,20 @@ def on_problem_resolved(event: events_pb2.ProblemResolved, uow, envelope) -> Non
         )
 
 
+# Not RegistrationReturned: a returned application keeps its reservation while it can be resubmitted,
+# and a withdrawal (ApplicationWithdrawn) releases it; nothing here depends on the return itself
+# (docs/FLOWS.md §2). Its former queue is deleted at migration (RETIRED_QUEUES).
 SUBSCRIPTIONS = [
     Subscription("registration", "ApplicationSubmitted", on_application_submitted),
     Subscription("registration", "ApplicationWithdrawn", on_application_withdrawn),
-    Subscription("review", "RegistrationReturned", on_registration_returned),
     Subscription("registration", "StudentRecordCreated", on_student_record_created),
     Subscription("registration", "StudentRecordChanged", on_student_record_changed),
     Subscription("dedup", "ProblemRaised", on_problem_raised),
     Subscription("dedup", "ProblemResolved", on_problem_resolved),
 ]
+
+# Queues of subscriptions dropped since: `migrate` deletes them, so that RabbitMQ stops routing their
+# events to a queue nobody consumes (issue 16 step 4).
+RETIRED_QUEUES = (
+    "evt-review-RegistrationReturned--dedup.on_review_RegistrationReturned_on_registration_returned",
+)

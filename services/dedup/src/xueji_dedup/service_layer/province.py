@@ -2,7 +2,11 @@
 applications, releasing reservations of withdrawn ones.
 
 Event handlers: they get an open unit of work whose inbox claim is deferred (see unit_of_work), read
-what they need, end the read, call the peers, then claim, write and commit. The clear document
+what they need, end the read, call the peers, then claim, write and commit. A submission's check is
+one transaction (issue 16 step 4): its reads before the calls run outside any (autocommit on
+PostgreSQL, `read_outside_transaction`), so no lock or snapshot is held while a peer answers, and
+the claim, the stored result and DedupCompleted are written together; a newer revision stored
+meanwhile by another handler wins (`save_check`: nothing written, nothing published). The clear document
 number arrives with ApplicationSubmitted for the register and is never stored or logged.
 
 The population register down: the call is retried here with growing pauses; if it stays down the
@@ -76,6 +80,7 @@ def application_submitted(
         if number is None or number.revision != app.revision:
             uow.commit()  # registration moved on (or never had it): the newer announcement decides
             return None
+    uow.read_outside_transaction()
     previous = uow.province.application(app.application_id)
     if rotation_announced:
         assert number is not None  # asked above
@@ -107,7 +112,7 @@ def application_submitted(
         )
 
     uow.claim_now()
-    uow.province.save_application(
+    stored = uow.province.save_check(
         dict(
             application_id=app.application_id,
             revision=app.revision,
@@ -125,6 +130,9 @@ def application_submitted(
             update_time=now(),
         )
     )
+    if not stored:  # a newer revision was checked meanwhile (another worker): it decides
+        uow.commit()
+        return None
     if result.outcome is not Outcome.NOT_REQUIRED:
         uow.publish(
             events.dedup_completed(app.application_id, app.revision, app.category, result),
@@ -214,12 +222,4 @@ def application_withdrawn(uow: DedupUoW, application_id: str, *, peers: Peers) -
     uow.claim_now()
     if previous is not None:
         uow.province.update_application(application_id, state="withdrawn", update_time=now())
-    uow.commit()
-
-
-def application_returned(uow: DedupUoW, application_id: str, revision: int) -> None:
-    """Returned by a reviewer: it may be corrected and resubmitted, so it keeps its reservation."""
-    previous = uow.province.application(application_id)
-    if previous is not None and previous.revision <= revision:
-        uow.province.update_application(application_id, state="returned", update_time=now())
     uow.commit()

@@ -85,7 +85,7 @@ class IndexedApplication(Protocol):
     def reservation_id(self) -> str: ...
     @property
     def state(self) -> str:
-        """active | returned | withdrawn"""
+        """active | withdrawn ("returned" in rows written before dedup stopped hearing returns)"""
 
 
 class IndexedRecord(Protocol):
@@ -183,6 +183,11 @@ class ProvinceIndex(Protocol):
 
     def application(self, application_id: str) -> IndexedApplication | None: ...
     def save_application(self, values: Values) -> None: ...
+    def save_check(self, values: Values) -> bool:
+        """Store the check of an application revision (insert, or update an older revision's), in one
+        statement; False when the stored revision is already this one or a newer (checked meanwhile
+        by another handler: nothing is written)."""
+
     def update_application(self, application_id: str, **values: object) -> None: ...
     def lock_record(self, record_id: str) -> None:
         """Until the transaction ends, the record's problem groups are this transaction's to change."""
@@ -311,6 +316,11 @@ class DedupUoW(UnitOfWork, Protocol):
 
     def end_reads(self) -> None:
         """End the read-only transaction opened so far (releases SQLite's lock before calling out)."""
+
+    def read_outside_transaction(self) -> None:
+        """The reads from here to `end_reads` (or `claim_now`) need no transaction: on PostgreSQL
+        each runs alone (autocommit: no BEGIN, no ROLLBACK); SQLite reads in a transaction that
+        `end_reads` ends, as before. Only before the first statement of the unit of work."""
 
     def holdings_writer(self, at: dt.datetime) -> HoldingsWriter:
         """The bulk writer of record holdings (inside `with uow`)."""
