@@ -204,7 +204,7 @@ def views(screen: Screen):
             case, history = await run_in_threadpool(_case, request.app.state.console, session, queue[0])
             return _case_view(request, session, screen, case, history, queue[1:], done=done)
         rest = urlencode({"queue": ",".join(queue[1:]), "done": done})
-        return RedirectResponse(f"{screen.base}/{quote(queue[0])}?{rest}", status_code=303)
+        return RedirectResponse(f"{screen.base}/{quote(queue[0], safe='')}?{rest}", status_code=303)
 
     @page
     async def review_selected(request, session, form):
