@@ -114,11 +114,11 @@ class FakeNationalTier:
         cmd = national_problems.RaiseGroup(kind, match_key, copy.deepcopy(students), reason)
         return national_problems.raise_group(self.tier, cmd, tree=tree)[0].group_id
 
-    def refresh_student(self, student: ProblemStudent, request_id: str, tree: OrgTree) -> bool:
+    def refresh_student(self, student: ProblemStudent, request_id: str, tree: OrgTree) -> list[str]:
         self._call("refresh_student")
         cmd = national_problems.RefreshStudent(request_id, copy.deepcopy(student))
         try:
-            return national_problems.refresh_student(self.tier, cmd, principal=self.identity, tree=tree)[1]
+            return national_problems.refresh_student(self.tier, cmd, principal=self.identity, tree=tree)[0]
         except DomainError as exc:
             raise _refused(exc) from None
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import uuid
+from pathlib import Path
 
 import pytest
 from intake_harness import SCHOOL, intake, record  # noqa: F401 (fixture)
@@ -133,8 +134,19 @@ def _outcome(answer):
     return last
 
 
+# RPCs of other services, their retry tested beside them over their own harness: RPC -> the test.
+TESTED_ELSEWHERE = {
+    "Dedup/RefreshProblemStudent": "services/dedup/tests/integration/test_dedup_national_view.py"
+    "::test_a_members_name_corrected_in_its_province_is_the_national_groups_copy",
+}
+ROOT = Path(__file__).resolve().parents[4]
+
+
 def test_every_rpc_with_a_request_id_has_a_case():
-    assert sorted(rpcs_with_request_id()) == sorted(CASES)
+    assert sorted(rpcs_with_request_id()) == sorted([*CASES, *TESTED_ELSEWHERE])
+    for pointer in TESTED_ELSEWHERE.values():
+        path, _, name = pointer.partition("::")
+        assert f"def {name}(" in (ROOT / path).read_text(encoding="utf-8"), pointer
 
 
 @pytest.mark.parametrize("rpc", sorted(CASES))

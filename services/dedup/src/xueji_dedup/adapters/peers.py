@@ -205,15 +205,16 @@ class NationalTier:
             self._metadata(),
         ).group_id
 
-    def refresh_student(self, student: ProblemStudent, request_id: str, tree) -> bool:
+    def refresh_student(self, student: ProblemStudent, request_id: str, tree) -> list[str]:
         """The record's new key data into the national groups holding it (numbers masked)."""
-        return _call(
+        answer = _call(
             self._stub.RefreshProblemStudent,
             dedup_pb2.RefreshProblemStudentRequest(
                 request_id=request_id, student=student_to_pb(student, tree)
             ),
             self._metadata(),
-        ).changed
+        )
+        return list(answer.group_ids)
 
     def pull(self, province_code: str, after_sequence: int, limit: int) -> tuple[str, list[Delivery]]:
         """(the province pulled, its deliveries after the sequence)."""

@@ -310,13 +310,13 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
             problems.append(FieldViolation("student", "证件类型或学生状态无效"))
         if problems:
             raise InvalidArgument(problems)
-        group_ids, changed = national_problems.refresh_student(
+        group_ids, _changed = national_problems.refresh_student(
             self._rt.uow_factory(),
             national_problems.RefreshStudent(request.request_id, student),
             principal=principal,
             tree=self._rt.tree,
         )
-        return dedup_pb2.RefreshProblemStudentResponse(group_ids=group_ids, changed=changed)
+        return dedup_pb2.RefreshProblemStudentResponse(group_ids=group_ids)
 
     def PullProblemEvents(self, request, context):
         province = national_problems.province_to_pull(caller(), self._rt.tree, request.province_code)

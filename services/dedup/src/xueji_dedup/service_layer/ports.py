@@ -85,9 +85,9 @@ class NationalTier(Protocol):
     ) -> str:
         """A cross-province group raised at its home (idempotent); returns its id."""
 
-    def refresh_student(self, student: ProblemStudent, request_id: str, tree: OrgTree) -> bool:
+    def refresh_student(self, student: ProblemStudent, request_id: str, tree: OrgTree) -> list[str]:
         """The record's new key data into every national group holding it (idempotent per request
-        id); True when a group's copy changed."""
+        id); the ids of those groups."""
 
     def pull(self, province_code: str, after_sequence: int, limit: int) -> tuple[str, list[Delivery]]: ...
 
