@@ -196,23 +196,12 @@ def test_two_provinces_raising_one_key_at_once_meet_on_one_national_group(tiers)
     from threading import Barrier
 
     from xueji_dedup.adapters.peers import Peers
-    from xueji_dedup.domain.problems import ProblemKind, ProblemStudent, school_chain
+    from xueji_dedup.domain.problems import ProblemKind
 
     key = document_hash(HASH_KEY, "A", PASSPORT)
 
     def student(record_id, school):
-        return ProblemStudent(
-            record_id=record_id,
-            application_id="",
-            national_student_number="L1",
-            temporary_number=True,
-            name="张三",
-            gender=1,
-            birth_date=None,
-            document_type="A",
-            document_masked="E1****678",
-            **school_chain(nation.tree, school, ""),
-        )
+        return _raised_student(nation.tree, record_id, school)
 
     barrier = Barrier(2)
 
@@ -419,23 +408,12 @@ def test_the_ministry_narrows_the_nations_list_to_one_province(tiers):
     code that is not a province is refused at the field; a province forwards the filter."""
     from xueji_common.grpcserver.errors import field_violations
     from xueji_dedup.adapters.peers import Peers
-    from xueji_dedup.domain.problems import ProblemKind, ProblemStudent, school_chain
+    from xueji_dedup.domain.problems import ProblemKind
 
     nation, _zhejiang, jiangsu = tiers
 
     def student(record_id, school):
-        return ProblemStudent(
-            record_id=record_id,
-            application_id="",
-            national_student_number="L1",
-            temporary_number=True,
-            name="张三",
-            gender=1,
-            birth_date=None,
-            document_type="A",
-            document_masked="E1****678",
-            **school_chain(nation.tree, school, school[1:3] + "0000"),
-        )
+        return _raised_student(nation.tree, record_id, school, school[1:3] + "0000")
 
     def raised(key, *students):
         return Peers(jiangsu).national.raise_group(
@@ -542,3 +520,21 @@ def test_a_members_name_corrected_in_its_province_is_the_national_groups_copy(ti
 def _student_of(rt, group_id, record_id):
     with rt.uow_factory() as uow:
         return uow.problems.get(group_id).student(record_id)
+
+
+def _raised_student(tree, record_id, school, province=""):
+    """A passport holder as a province raises it at the nation (numbers masked)."""
+    from xueji_dedup.domain.problems import ProblemStudent, school_chain
+
+    return ProblemStudent(
+        record_id=record_id,
+        application_id="",
+        national_student_number="L1",
+        temporary_number=True,
+        name="张三",
+        gender=1,
+        birth_date=None,
+        document_type="A",
+        document_masked="E1****678",
+        **school_chain(tree, school, province),
+    )
