@@ -6,8 +6,9 @@ what they need, end the read, call the peers, then claim, write and commit. A su
 one transaction (issue 16 step 4): its reads before the calls run outside any (autocommit on
 PostgreSQL, `read_outside_transaction`), so no lock or snapshot is held while a peer answers, and
 the claim, the stored result and DedupCompleted are written together; a newer revision stored
-meanwhile by another handler wins (`save_check`: nothing written, nothing published). The clear document
-number arrives with ApplicationSubmitted for the register and is never stored or logged.
+meanwhile by another handler wins (`save_check`: nothing written, nothing published). The clear
+document number, which only the population register needs, is asked of registration over gRPC
+(`peers.registration.application_number`, never on the bus) and is never stored or logged.
 
 The population register down: the call is retried here with growing pauses; if it stays down the
 handler raises PeerUnavailable, nothing is committed, and the bus delivers the event again later
