@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from conftest import check_accessible, screenshot, sign_in
 from console_world import wait_for
+from playwright.sync_api import expect
 
 from xueji.v1 import common_pb2, special_ed_pb2
 from xueji_common.auth import Role
@@ -114,9 +115,13 @@ def test_school_registrar_adds_and_maintains_special_education_information(page,
     )
     dialog.get_by_label("残疾描述").fill("双耳听力明显受损")
     dialog.get_by_role("button", name="保存").click()
+    # The first save's 保存成功 is still on the page under the window: wait for the list reloaded
+    # with the new value (the save's redirect), not for that status.
+    expect(page.locator("table.list tbody tr", has_text="吴特教")).to_contain_text(
+        "有明显残疾症状", timeout=15000
+    )
+    expect(page.get_by_role("dialog")).to_have_count(0, timeout=15000)
     page.get_by_role("status").filter(has_text="保存成功").wait_for()
-    assert page.get_by_role("dialog").count() == 0
-    assert "有明显残疾症状" in page.locator("table.list tbody tr", has_text="吴特教").inner_text()
     check_accessible(page)
 
 
