@@ -37,6 +37,16 @@ def captcha_id(page) -> str:
     return page.locator("input[name='captcha_id']").input_value()
 
 
+def ask_with_a_wrong_captcha(page, national_student_number: str) -> None:
+    """李全国 by national student number, the captcha answered wrong: refused at its field."""
+    page.get_by_label("姓名").fill("李全国")
+    page.get_by_label("查询方式").select_option(label="全国学籍号")
+    page.get_by_label("身份证件号或全国学籍号").fill(national_student_number)
+    page.get_by_label("验证码", exact=True).fill("0000")  # 0 is not in the alphabet: wrong
+    page.get_by_role("button", name="查询").click()
+    assert page.locator("#captcha_answer-error").inner_text().startswith("验证码")
+
+
 def test_a_registrar_looks_a_student_up_with_the_captcha(page, world, registered):
     sign_in(page, "nq-registrar", world.user("nq-registrar", Role.SCHOOL_REGISTRAR, SCHOOL))
     page.get_by_role("heading", name="工作台").wait_for()
@@ -47,12 +57,7 @@ def test_a_registrar_looks_a_student_up_with_the_captcha(page, world, registered
     )  # drawn, CSP allows it
     check_accessible(page)
 
-    page.get_by_label("姓名").fill("李全国")
-    page.get_by_label("查询方式").select_option(label="全国学籍号")
-    page.get_by_label("身份证件号或全国学籍号").fill(registered.national_student_number)
-    page.get_by_label("验证码", exact=True).fill("0000")  # 0 is not in the alphabet: wrong
-    page.get_by_role("button", name="查询").click()
-    assert page.locator("#captcha_answer-error").inner_text().startswith("验证码")
+    ask_with_a_wrong_captcha(page, registered.national_student_number)
     assert page.get_by_label("姓名").input_value() == "李全国"
     check_accessible(page)
 
@@ -90,12 +95,7 @@ def test_the_ministry_looks_a_student_up_from_its_menu(page, world, registered):
     page.get_by_role("img", name="验证码图片").wait_for()
     check_accessible(page)
 
-    page.get_by_label("姓名").fill("李全国")
-    page.get_by_label("查询方式").select_option(label="全国学籍号")
-    page.get_by_label("身份证件号或全国学籍号").fill(registered.national_student_number)
-    page.get_by_label("验证码", exact=True).fill("0000")  # 0 is not in the alphabet: wrong
-    page.get_by_role("button", name="查询").click()
-    assert page.locator("#captcha_answer-error").inner_text().startswith("验证码")
+    ask_with_a_wrong_captcha(page, registered.national_student_number)
     assert page.get_by_role("heading", name="查询结果").count() == 0
 
     def answered() -> bool:  # the record reaches the national read model through events
