@@ -41,6 +41,7 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
     def publish(self, event: Message, *, aggregate_id: str = "", correlation_id: str = "") -> str: ...
     def claim_event(self, event_id: str, consumer: str, event_type: str) -> None: ...
+    def claim_events(self, event_ids: list[str], consumer: str, event_type: str) -> set[str]: ...
 
 
 class SqlAlchemyUnitOfWork:
@@ -185,3 +186,23 @@ class SqlAlchemyUnitOfWork:
         ).first()
         if claimed is None:
             raise AlreadyHandled(event_id)
+
+    def claim_events(self, event_ids: list[str], consumer: str, event_type: str) -> set[str]:
+        """`claim_event` for the events of one bus message (an EventBatch) in one statement; returns
+        the ids claimed now, leaving out those handled before (a redelivery, or a batch regrouped
+        by the relay after a crash: each event keeps its own inbox row, so none is handled twice)."""
+        if not event_ids:
+            return set()
+        dialect_insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        at = now()
+        rows = [
+            dict(event_id=event_id, consumer=consumer, event_type=event_type, handled_at=at)
+            for event_id in event_ids
+        ]
+        claimed = self.session.execute(
+            dialect_insert(self._inbox)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(self._inbox.c.event_id)
+        )
+        return {row.event_id for row in claimed}

@@ -1,13 +1,24 @@
-"""Running an event handler exactly once per event: inbox check, handler, commit, in one transaction."""
+"""Running an event handler exactly once per event: inbox check, handler, commit, in one transaction.
+
+A bus message is one envelope or an `EventBatch` of envelopes of one type (messaging.relay). A batch
+goes to the subscription's `batch_handler` when it has one: every event of the message claimed in the
+inbox with one statement, handled set-based and committed in one transaction (issue 16 steps 1 and
+3, docs/FLOWS.md#batches-on-the-bus). A subscription without one handles the batch's events one by
+one, each in its own transaction as a lone envelope would be. A batch that a rule refuses or that
+meets a concurrent change falls back to one by one too, so that each event gets its own outcome: a
+bad item never blocks the others.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from google.protobuf.message import Message
 
+from xueji.v1.events_pb2 import EventBatch
 from xueji_common import metrics
 from xueji_common.db.uow import AlreadyHandled
 from xueji_common.errors import ConcurrentModification, DomainError, Unavailable
@@ -22,11 +33,27 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Message, object, object], None]
 
 
+class Delivery(NamedTuple):
+    """One event of a batch: the event and its envelope (id, time, producer, context)."""
+
+    event: Message
+    envelope: object
+
+
+# batch_handler(deliveries, uow): the events of one bus message not handled before, in order, in the
+# consumer's transaction (their inbox rows are written already; the consumer commits after it). It
+# gives each item its own outcome (a stale or refused item changes nothing and does not raise); a
+# DomainError or ConcurrentModification it raises makes the consumer roll back and run the events
+# one by one through `handler`, which must decide every case the same way.
+BatchHandler = Callable[[list[Delivery], object], None]
+
+
 @dataclass(frozen=True)
 class Subscription:
     producer: str  # service that emits the event, e.g. "registration"
     event_type: str  # e.g. "ApplicationSubmitted"
     handler: Handler
+    batch_handler: BatchHandler | None = None
 
     @property
     def consumer_name(self) -> str:
@@ -47,6 +74,14 @@ class EventConsumer:
         self._uow_factory = uow_factory
 
     def __call__(self, body: bytes) -> str:
+        envelopes = _batched_envelopes(body)
+        if not envelopes:
+            return self._one(body)
+        if self.subscription.batch_handler is None:
+            return _summary([self._one(envelope) for envelope in envelopes])
+        return self._batch(envelopes)
+
+    def _one(self, body: bytes) -> str:
         try:
             envelope, event = open_envelope(body)
         except (UnknownEvent, Exception):
@@ -129,3 +164,95 @@ class EventConsumer:
                 uow.commit()
         except AlreadyHandled:
             pass
+
+    def _batch(self, bodies: list[bytes]) -> str:
+        deliveries = []
+        for body in bodies:
+            try:
+                deliveries.append(Delivery(*reversed(open_envelope(body))))
+            except Exception:
+                metrics.EVENTS_CONSUMED.labels(self.service, self.subscription.event_type, "unreadable").inc()
+                log.error("dropping unreadable event of a batch", extra={"fields": {"service": self.service}})
+        if not deliveries:
+            return "unreadable"
+        first = deliveries[0].envelope
+        name = self.subscription.consumer_name
+        # One span and one request context for the message: the first event's (its log lines and
+        # trace); the others' ids are in the batch's log line.
+        with restored_context(
+            first,
+            f"{self.service} handle {first.type} batch",
+            {
+                "messaging.system": "xueji",
+                "messaging.operation": "process",
+                "messaging.batch.message_count": str(len(deliveries)),
+                "xueji.event.type": first.type,
+                "xueji.event.producer": first.producer,
+                "xueji.consumer": name,
+            },
+        ):
+            return self._handle_batch(deliveries, name)
+
+    def _handle_batch(self, deliveries: list[Delivery], name: str) -> str:
+        event_type = deliveries[0].envelope.type
+        try:
+            with self._uow_factory() as uow:
+                new = uow.claim_events([d.envelope.event_id for d in deliveries], name, event_type)
+                fresh = [d for d in deliveries if d.envelope.event_id in new]
+                if fresh:
+                    self.subscription.batch_handler(fresh, uow)
+                uow.commit()
+        except Unavailable:  # a dependency is down: nothing committed, the bus delivers it again
+            metrics.EVENTS_CONSUMED.labels(self.service, event_type, "failed").inc(len(deliveries))
+            log.warning(
+                "event batch will retry", extra={"fields": {"consumer": name, "events": len(deliveries)}}
+            )
+            raise
+        except DomainError as exc:  # a refusal, or a concurrent change (ConcurrentModification)
+            log.info(
+                "event batch falls back to one by one",
+                extra={"fields": {"consumer": name, "events": len(deliveries), "reason": type(exc).__name__}},
+            )
+            return _summary([self._one(d.envelope.SerializeToString()) for d in deliveries])
+        except Exception:
+            metrics.EVENTS_CONSUMED.labels(self.service, event_type, "failed").inc(len(deliveries))
+            log.exception(
+                "event batch failed", extra={"fields": {"consumer": name, "events": len(deliveries)}}
+            )
+            raise
+        metrics.EVENTS_CONSUMED.labels(self.service, event_type, "handled").inc(len(fresh))
+        if len(fresh) < len(deliveries):
+            metrics.EVENTS_CONSUMED.labels(self.service, event_type, "duplicate").inc(
+                len(deliveries) - len(fresh)
+            )
+        log.info(
+            "event batch handled",
+            extra={
+                "fields": {
+                    "type": event_type,
+                    "consumer": name,
+                    "events": len(deliveries),
+                    "duplicates": len(deliveries) - len(fresh),
+                    "first_event_id": deliveries[0].envelope.event_id,
+                    "last_event_id": deliveries[-1].envelope.event_id,
+                }
+            },
+        )
+        return "handled"
+
+
+def _batched_envelopes(body: bytes) -> list[bytes]:
+    """The envelopes of an EventBatch body; [] for a lone envelope (or bytes that are neither, which
+    the single path drops as unreadable). See events.proto's EventBatch for why this cannot mistake one
+    for the other."""
+    try:
+        return list(EventBatch.FromString(body).envelopes)
+    except Exception:
+        return []
+
+
+def _summary(outcomes: list[str]) -> str:
+    """One word for a batch handled one by one: "handled" when any was, else the common outcome."""
+    if "handled" in outcomes:
+        return "handled"
+    return outcomes[0] if len(set(outcomes)) == 1 else "mixed"

@@ -45,3 +45,8 @@ class FakeUnitOfWork:
         if (event_id, consumer) in self._claimed:
             raise AlreadyHandled(event_id)
         self._claimed.add((event_id, consumer))
+
+    def claim_events(self, event_ids: list[str], consumer: str, event_type: str) -> set[str]:
+        new = {event_id for event_id in event_ids if (event_id, consumer) not in self._claimed}
+        self._claimed |= {(event_id, consumer) for event_id in new}
+        return new
