@@ -83,12 +83,14 @@ def seed(service: str, url: str, settings: Settings, students: list[e2e_data.Stu
 
 def flow_counts(urls: list[str]) -> dict:
     """Events written to the outboxes (published) and to the inboxes (handled, one row per event and
-    consumer) by type, and the transactions committed and rolled back (pg_stat_database: a statement
-    in autocommit counts as one; this query's own and every other client's of those databases are
-    counted too: read it before and after a run)."""
+    consumer) by type, the bus messages handled (a batch's inbox rows share their claim's timestamp,
+    messaging.consumer: distinct (consumer, handled_at) pairs, so a message of 500 events counts once),
+    and the transactions committed and rolled back (pg_stat_database: a statement in autocommit
+    counts as one; this query's own and every other client's of those databases are counted too:
+    read it before and after a run)."""
     published: dict[str, int] = {}
     handled: dict[str, int] = {}
-    commits = rollbacks = 0
+    commits = rollbacks = messages = 0
     for url in urls:
         engine = create_engine(url, pool_size=1)
         try:
@@ -97,6 +99,9 @@ def flow_counts(urls: list[str]) -> dict:
                     rows = conn.execute(text(f"SELECT event_type, count(*) FROM {table} GROUP BY 1")).all()
                     for event_type, n in rows:
                         into[event_type] = into.get(event_type, 0) + n
+                messages += conn.execute(
+                    text("SELECT count(*) FROM (SELECT DISTINCT consumer, handled_at FROM inbox) AS m")
+                ).scalar_one()
                 done, undone = conn.execute(
                     text(
                         "SELECT xact_commit, xact_rollback FROM pg_stat_database"
@@ -106,7 +111,13 @@ def flow_counts(urls: list[str]) -> dict:
                 commits, rollbacks = commits + done, rollbacks + undone
         finally:
             engine.dispose()
-    return {"published": published, "handled": handled, "commits": commits, "rollbacks": rollbacks}
+    return {
+        "published": published,
+        "handled": handled,
+        "messages": messages,
+        "commits": commits,
+        "rollbacks": rollbacks,
+    }
 
 
 def with_replicas(deployments: list, replicas: int) -> list:

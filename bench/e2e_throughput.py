@@ -74,7 +74,8 @@ def measure(
         )
     if flow:
         print(
-            f"  per student: {flow['published']:.2f} events published, {flow['handled']:.2f} handled, "
+            f"  per student: {flow['published']:.2f} events published, {flow['handled']:.2f} handled "
+            f"in {flow['messages']:.2f} bus messages, "
             f"{flow['commits']:.1f} transactions committed and {flow['rollbacks']:.1f} rolled back "
             "(every service database); published by type "
             f"{flow['published_by_type']}, handled by type {flow['handled_by_type']}"
@@ -128,6 +129,7 @@ def per_student(before: dict, after: dict, n: int) -> dict:
     return {
         "published": sum(published.values()),
         "handled": sum(handled.values()),
+        "messages": (after.get("messages", 0) - before.get("messages", 0)) / n,
         "commits": (after["commits"] - before["commits"]) / n,
         "rollbacks": (after["rollbacks"] - before["rollbacks"]) / n,
         "published_by_type": published,
