@@ -183,6 +183,8 @@ def statements_of_batches(runtime, n: int) -> list[int]:
 
 
 def test_a_batch_costs_the_same_statements_for_5_items_as_for_50(fresh_review):
+    """Statements through SQLAlchemy (an executemany is one); PostgreSQL's COPY of new cases and
+    history rows runs on the driver's connection, uncounted: one per table whatever the size."""
     runtime = fresh_review()
     assert statements_of_batches(runtime, 5) == statements_of_batches(runtime, 50)
 
