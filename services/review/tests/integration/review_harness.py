@@ -56,42 +56,13 @@ class Review:
         revision=1,
     ) -> str:
         application_id = application_id or str(uuid.uuid4())
-        n = next(_serial)
-        county = school[1:7]
-        snapshot = events_pb2.ApplicationSnapshot(
-            application_id=application_id,
-            school_code=school,
-            county_code=county,
-            kind=RegistrationKind(kind).to_proto(),
-            category=DocumentCategory(category).to_proto(),
-            name=name or f"学生{n}",
-            gender=1,
-            birth_date=common_pb2.Date(year=2015, month=6, day=1),
-            document_type=_DOCUMENT_TYPES[category].to_proto(),
-            document_number_masked="" if category == "no_document" else f"330***********{n % 10000:04d}",
-            grade="11",
-            class_name="1班",
-            revision=revision,
-        )
-        stamp = common_pb2.AuditStamp(
-            org_unit_code=school, user_id="registrar", role=Role.SCHOOL_REGISTRAR.proto
-        )
-        self.deliver(
-            events_pb2.ApplicationSubmitted(application=snapshot, submitted_by=stamp),
-            "registration",
-            application_id,
-        )
+        event = submitted(application_id, category, kind, school, name, revision)
+        self.deliver(event, "registration", application_id)
         return application_id
 
     def dedup(self, application_id: str, passed=True, revision=1, reason="") -> str:
-        kind = events_pb2.DEDUP_KIND_IDENTITY_AUTHENTICATION
-        outcome = events_pb2.DEDUP_OUTCOME_PASSED if passed else events_pb2.DEDUP_OUTCOME_FAILED
         return self.deliver(
-            events_pb2.DedupCompleted(
-                application_id=application_id, revision=revision, kind=kind, outcome=outcome, reason=reason
-            ),
-            "dedup",
-            application_id,
+            dedup_completed(application_id, passed, revision, reason), "dedup", application_id
         )
 
     def published(self, event_type: str | None = None) -> list:
@@ -104,3 +75,43 @@ class Review:
 
 
 NOW = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+
+
+def submitted(
+    application_id: str,
+    category="resident",
+    kind="non_primary_freshman",
+    school=SCHOOL,
+    name=None,
+    revision=1,
+) -> events_pb2.ApplicationSubmitted:
+    """An ApplicationSubmitted as registration publishes it, submitted by the school's registrar."""
+    n = next(_serial)
+    snapshot = events_pb2.ApplicationSnapshot(
+        application_id=application_id,
+        school_code=school,
+        county_code=school[1:7],
+        kind=RegistrationKind(kind).to_proto(),
+        category=DocumentCategory(category).to_proto(),
+        name=name or f"学生{n}",
+        gender=1,
+        birth_date=common_pb2.Date(year=2015, month=6, day=1),
+        document_type=_DOCUMENT_TYPES[category].to_proto(),
+        document_number_masked="" if category == "no_document" else f"330***********{n % 10000:04d}",
+        grade="11",
+        class_name="1班",
+        revision=revision,
+    )
+    stamp = common_pb2.AuditStamp(org_unit_code=school, user_id="registrar", role=Role.SCHOOL_REGISTRAR.proto)
+    return events_pb2.ApplicationSubmitted(application=snapshot, submitted_by=stamp)
+
+
+def dedup_completed(application_id: str, passed=True, revision=1, reason="") -> events_pb2.DedupCompleted:
+    outcome = events_pb2.DEDUP_OUTCOME_PASSED if passed else events_pb2.DEDUP_OUTCOME_FAILED
+    return events_pb2.DedupCompleted(
+        application_id=application_id,
+        revision=revision,
+        kind=events_pb2.DEDUP_KIND_IDENTITY_AUTHENTICATION,
+        outcome=outcome,
+        reason=reason,
+    )

@@ -15,6 +15,8 @@ from xueji_common.testing.fake_uow import FakeUnitOfWork
 from xueji_review.domain.model import CaseEvent, GateStatus, ReviewCase
 from xueji_review.service_layer.unit_of_work import CaseQuery
 
+_STATE = ("state", "gate", "gate_reason", "handling_unit", "current_level", "version", "updated_at")
+
 
 def _copy(case: ReviewCase) -> ReviewCase:
     stored = copy.deepcopy(case)
@@ -49,16 +51,25 @@ class FakeReviewCases:
         assert case.application_id not in self.rows  # the primary key
         self.rows[case.application_id] = _copy(case)
 
+    def add_all(self, cases: list[ReviewCase]) -> None:
+        for case in cases:
+            self.add(case)
+
     def save(self, case: ReviewCase, expected_version: int) -> None:
         if self.rows[case.application_id].version != expected_version:
             raise ConcurrentModification("该学生的审核状态已被他人更新，请刷新后重试")
         self.rows[case.application_id] = _copy(case)
 
-    def save_all(self, changes: list[tuple[ReviewCase, int]]) -> None:
+    def save_all(self, changes: list[tuple[ReviewCase, int]], *, identity: bool = False) -> None:
         if any(self.rows[case.application_id].version != expected for case, expected in changes):
             raise ConcurrentModification("该学生的审核状态已被他人更新，请刷新后重试")
         for case, _ in changes:
-            self.rows[case.application_id] = _copy(case)
+            if identity:
+                self.rows[case.application_id] = _copy(case)
+            else:  # the review state only, as the SQL writes it
+                stored = self.rows[case.application_id]
+                for name in _STATE:
+                    setattr(stored, name, getattr(case, name))
 
     def _found(self, query: CaseQuery) -> list[ReviewCase]:
         return sorted(
@@ -93,15 +104,16 @@ class FakeGateResults:
     def __init__(self) -> None:
         self.parked: dict[tuple[str, int], tuple[bool, str]] = {}
 
-    def park(self, application_id: str, revision: int, passed: bool, reason: str, at: dt.datetime) -> None:
-        self.parked.setdefault((application_id, revision), (passed, reason))
+    def parked_for(self, application_ids: list[str]) -> dict[tuple[str, int], tuple[bool, str]]:
+        return {k: v for k, v in self.parked.items() if k[0] in application_ids}
 
-    def take(self, application_id: str, revision: int) -> tuple[bool, str] | None:
-        found = self.parked.get((application_id, revision))
-        if found is not None:
-            for key in [k for k in self.parked if k[0] == application_id and k[1] <= revision]:
-                del self.parked[key]
-        return found
+    def park_many(self, results: list, at: dt.datetime) -> None:
+        for key, passed, reason in results:
+            self.parked.setdefault(key, (passed, reason))
+
+    def remove_many(self, keys: list[tuple[str, int]]) -> None:
+        for key in keys:
+            del self.parked[key]
 
 
 class FakeReviewUoW(FakeUnitOfWork):
@@ -119,6 +131,9 @@ class FakeReviewUoW(FakeUnitOfWork):
 
     def serialize(self, key: str) -> None:
         self.serialized.append(key)  # one process: nothing to wait for
+
+    def serialize_many(self, keys: list[str]) -> None:
+        self.serialized += sorted(set(keys))
 
     def events(self, name: str | None = None) -> list:
         """The committed events (of one type, by message name), oldest first."""

@@ -36,11 +36,16 @@ class ReviewCases(Protocol):
     def get(self, application_id: str) -> ReviewCase | None: ...
     def get_many(self, application_ids: list[str], *, lock: bool = False) -> dict[str, ReviewCase]: ...
     def add(self, case: ReviewCase) -> None: ...
+    def add_all(self, cases: list[ReviewCase]) -> None:
+        """`add` of many new cases, in one statement."""
+
     def save(self, case: ReviewCase, expected_version: int) -> None:
         """Raises ConcurrentModification when the stored version is no longer `expected_version`."""
 
-    def save_all(self, changes: list[tuple[ReviewCase, int]]) -> None:
-        """`save` of many (case, expected version) pairs: all of them, or ConcurrentModification."""
+    def save_all(self, changes: list[tuple[ReviewCase, int]], *, identity: bool = False) -> None:
+        """`save` of many (case, expected version) pairs: all of them, or ConcurrentModification.
+        Only the review state is written, and the application's identity too with `identity`
+        (a resubmission brings corrected fields)."""
 
     def find(
         self, query: CaseQuery, *, offset: int = 0, limit: int | None = None, lock: bool = False
@@ -58,12 +63,20 @@ class History(Protocol):
         """Every entry of the case, oldest first, across all revisions."""
 
 
-class GateResults(Protocol):
-    def park(self, application_id: str, revision: int, passed: bool, reason: str, at: dt.datetime) -> None:
-        """Keep a dedup result for a revision not here yet (a second one of the same revision is ignored)."""
+# A parked dedup result's key and value: (application id, revision) -> (passed, reason).
+ParkedKey = tuple[str, int]
 
-    def take(self, application_id: str, revision: int) -> tuple[bool, str] | None:
-        """The parked result of this revision, removed with those of older revisions; or None."""
+
+class GateResults(Protocol):
+    """Dedup results parked until their submission arrives (service_layer/intake.py says when)."""
+
+    def parked_for(self, application_ids: list[str]) -> dict[ParkedKey, tuple[bool, str]]:
+        """Every parked result of these applications, in one query."""
+
+    def park_many(self, results: list[tuple[ParkedKey, bool, str]], at: dt.datetime) -> None:
+        """Keep these results; one already parked for the same (application, revision) is kept instead."""
+
+    def remove_many(self, keys: list[ParkedKey]) -> None: ...
 
 
 class ReviewUoW(UnitOfWork, Protocol):
@@ -78,3 +91,6 @@ class ReviewUoW(UnitOfWork, Protocol):
     def publish_many(self, events: Iterable[EventToPublish]) -> int: ...
     def serialize(self, key: str) -> None:
         """Handlers of the same case in two workers take turns until this transaction ends."""
+
+    def serialize_many(self, keys: list[str]) -> None:
+        """`serialize` of many keys in one statement, taken in one order by every batch (no deadlock)."""
