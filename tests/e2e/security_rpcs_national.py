@@ -163,6 +163,18 @@ DEDUP = [
         ),
         "dedup-national",
     ),
+    Rpc(  # an unknown reservation: its item answers NOT_FOUND, nothing is written
+        "Dedup",
+        "CommitReservations",
+        (SYS,),
+        "none",
+        lambda w, c, u: dd.CommitReservationsRequest(
+            reservations=[
+                dd.CommitReservationRequest(reservation_id=str(uuid.uuid4()), record_id=str(uuid.uuid4()))
+            ]
+        ),
+        "dedup-national",
+    ),
     Rpc(
         "Dedup",
         "ReleaseReservation",

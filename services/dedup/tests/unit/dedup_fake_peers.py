@@ -23,7 +23,7 @@ from xueji_dedup.domain import numbers
 from xueji_dedup.domain.checks import Holding
 from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent
 from xueji_dedup.service_layer import national, national_problems
-from xueji_dedup.service_layer.ports import ClearNumber, PeerRefused, PeerUnavailable
+from xueji_dedup.service_layer.ports import ClearNumber, CommitAsked, Committed, PeerRefused, PeerUnavailable
 from xueji_dedup.service_layer.unit_of_work import Delivery
 
 
@@ -74,6 +74,21 @@ class FakeNationalTier:
             national.commit_reservation(self.tier, reservation_id, record_id, national_student_number)
         except DomainError as exc:
             raise _refused(exc) from None
+
+    def commit_each(self, asked: list[CommitAsked]) -> list[Committed | None]:
+        self._call("commit_each")
+        items = [national.CommitItem(*a) for a in asked]
+        return [
+            None
+            if isinstance(r, DomainError)
+            else Committed(r.document_type, r.document_hash, r.application_id, r.province_code, r.school_code)
+            for r in national.commit_reservations(self.tier, items)
+        ]
+
+    def check_each(self, documents: list[tuple[str, str, str]]) -> list[list[Holding]]:
+        self._call("check_each")
+        checks = [national.DocumentCheck(*d) for d in documents]
+        return national.check_documents(FakeHoldingsReader(self.tier.national), checks)
 
     def release(self, reservation_id: str, reason: str) -> None:
         self._call("release")

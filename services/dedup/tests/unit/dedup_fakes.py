@@ -134,6 +134,9 @@ class FakeNationalHoldings:
         found = self.reservations.get(reservation_id)
         return copy.copy(found) if found else None
 
+    def reservations_of(self, reservation_ids: list[str]) -> dict[str, Reservation]:
+        return {i: copy.copy(self.reservations[i]) for i in sorted(reservation_ids) if i in self.reservations}
+
     def _holding(self, document_type: str, document_hash: str) -> Reservation | None:
         return next(
             (
@@ -175,6 +178,10 @@ class FakeNationalHoldings:
             setattr(stored, name, getattr(r, name))
         stored.update_time = r.update_time
 
+    def save_reservations(self, saved: list[Reservation]) -> None:
+        for r in saved:
+            self.save_reservation(r)
+
     def record_document(self, record_id: str) -> tuple[str, str] | None:
         found = self.records.get(record_id)
         return (found.document_type, found.document_hash) if found else None
@@ -201,6 +208,10 @@ class FakeNationalHoldings:
     def upsert_record(self, values: Values) -> None:
         row = NationalRecordRow(**values)  # type: ignore[arg-type]  # the columns, as the SQL writes them
         self.records[row.record_id] = row
+
+    def upsert_records(self, rows: list[Values]) -> None:
+        for values in rows:
+            self.upsert_record(values)
 
     def remove_record(self, record_id: str) -> bool:
         return self.records.pop(record_id, None) is not None
@@ -402,6 +413,9 @@ class FakeProvinceIndex:
         found = self.applications.get(application_id)
         return copy.copy(found) if found else None
 
+    def applications_of(self, application_ids: list[str]) -> dict[str, ApplicationRow]:
+        return {i: copy.copy(self.applications[i]) for i in application_ids if i in self.applications}
+
     def save_check(self, values: Values) -> bool:
         stored = self.applications.get(str(values["application_id"]))
         if stored is not None and stored.revision >= int(values["revision"]):  # type: ignore[call-overload]
@@ -439,6 +453,15 @@ class FakeProvinceIndex:
     def save_record(self, values: Values) -> None:
         row = RecordRow(**values)  # type: ignore[arg-type]
         self.records[row.record_id] = row
+
+    def write_records(self, updated: list[tuple[Values, int]], inserted: list[Values]) -> None:
+        for values, version in updated:
+            if self.records[str(values["record_id"])].snapshot_version != version:
+                raise ConcurrentModification("学籍索引已被并发修改")
+            self.save_record(values)
+        for values in inserted:
+            assert values["record_id"] not in self.records  # the primary key
+            self.save_record(values)
 
     def _live(self, record_id: str) -> bool:
         return not self._problems.record_deleted(record_id) and (

@@ -12,11 +12,12 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
+from xueji_common.errors import ConcurrentModification
 from xueji_common.orgunits import OrgTree
 from xueji_common.testing.fake_uow import FakeUnitOfWork
 from xueji_national_query.domain.captcha import Challenge
 from xueji_national_query.domain.lookup import AuditEntry
-from xueji_national_query.domain.records import NationalRecord
+from xueji_national_query.domain.records import NationalRecord, StoredHead
 from xueji_national_query.domain.vocabulary import Stage
 from xueji_national_query.service_layer.unit_of_work import LoadedRow
 
@@ -28,19 +29,45 @@ class FakeRecords:
         self.rows: dict[str, NationalRecord] = {}
         self.groups: set[tuple[str, str]] = set()  # (group id, record id): record_problems
 
-    def version_of(self, record_id: str) -> int | None:
-        found = self.rows.get(record_id)
-        return found.version if found else None
-
     def get(self, record_id: str) -> NationalRecord | None:
         return self.rows.get(record_id)
 
     def put(self, record: NationalRecord, *, exists: bool) -> None:
+        """A test's setup: a record stored as the SQL put of old did (a loaded record, say)."""
         assert exists == (record.record_id in self.rows)  # an UPDATE, or an INSERT of a new key
         for other in [r for r in self.rows.values() if r.record_id != record.record_id]:
             if other.national_student_number == record.national_student_number:
                 del self.rows[other.record_id]
         self.rows[record.record_id] = record
+
+    def heads(self, record_ids: list[str], numbers: list[str]) -> list[StoredHead]:
+        found = [
+            r for r in self.rows.values() if r.record_id in record_ids or r.national_student_number in numbers
+        ]
+        return [
+            StoredHead(r.record_id, r.version, r.national_student_number)
+            for r in sorted(found, key=lambda r: r.record_id)
+        ]
+
+    def write(
+        self, deleted: list[str], updated: list[tuple[NationalRecord, int]], inserted: list[NationalRecord]
+    ) -> None:
+        for record_id in deleted:
+            del self.rows[record_id]
+        for record, version in updated:
+            if self.rows[record.record_id].version != version:
+                raise ConcurrentModification("学籍已被并发修改")
+            self.rows[record.record_id] = record
+        for record in inserted:
+            assert record.record_id not in self.rows  # the primary key
+            assert record.national_student_number not in {
+                r.national_student_number for r in self.rows.values()
+            }
+            self.rows[record.record_id] = record
+        assert len({r.national_student_number for r in self.rows.values()}) == len(self.rows)  # unique
+
+    def open_group_counts(self, record_ids: list[str]) -> dict[str, int]:
+        return {r: n for r in record_ids if (n := self.open_groups(r))}
 
     def open_groups(self, record_id: str) -> int:
         return sum(1 for _, r in self.groups if r == record_id)

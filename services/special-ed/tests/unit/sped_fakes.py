@@ -25,9 +25,17 @@ class FakeSpecialEdRepo:
     def student(self, record_id: str) -> Student | None:
         return self.students.get(record_id)
 
-    def put_student(self, student: Student, *, exists: bool) -> None:
-        assert exists == (student.record_id in self.students)  # the SQL one would insert or update nothing
-        self.students[student.record_id] = student
+    def versions(self, record_ids: list[str]) -> dict[str, int]:
+        return {r: self.students[r].version for r in record_ids if r in self.students}
+
+    def write_students(self, updated: list[tuple[Student, int]], inserted: list[Student]) -> None:
+        for student, version in updated:
+            if self.students[student.record_id].version != version:
+                raise ConcurrentModification("学生记录已被并发修改")
+            self.students[student.record_id] = student
+        for student in inserted:
+            assert student.record_id not in self.students  # the primary key
+            self.students[student.record_id] = student
 
     def info(self, record_id: str) -> SpecialEdInfo | None:
         return self.infos.get(record_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.service_layer.unit_of_work import Reservation
 
 HOLDING_STATES = ("active", "committed")
+_SAVED = ("state", "record_id", "national_student_number", "release_reason", "expire_time", "update_time")
 _HOLDING_WHERE = text("state IN ('active', 'committed')")
 
 
@@ -47,6 +48,15 @@ class NationalStore:
         query = select(res).where(res.c.reservation_id == reservation_id)
         row = self._s.execute(query.with_for_update() if for_update else query).first()
         return _reservation(row) if row else None
+
+    def reservations_of(self, reservation_ids: list[str]) -> dict[str, Reservation]:
+        rows = self._s.execute(
+            select(res)
+            .where(res.c.reservation_id.in_(reservation_ids))
+            .order_by(res.c.reservation_id)
+            .with_for_update()
+        )
+        return {row.reservation_id: _reservation(row) for row in rows}
 
     def holding_reservation(self, document_type: str, document_hash: str) -> Reservation | None:
         row = self._s.execute(
@@ -92,18 +102,15 @@ class NationalStore:
         return self._s.execute(stmt).scalar()  # None when the conflict kept the row out
 
     def save_reservation(self, r: Reservation) -> None:
-        values = {
-            k: getattr(r, k)
-            for k in (
-                "state",
-                "record_id",
-                "national_student_number",
-                "release_reason",
-                "expire_time",
-                "update_time",
-            )
-        }
-        self._s.execute(update(res).where(res.c.reservation_id == r.reservation_id).values(**values))
+        self.save_reservations([r])
+
+    def save_reservations(self, saved: list[Reservation]) -> None:
+        self._s.execute(
+            update(res)
+            .where(res.c.reservation_id == bindparam("b_id"))
+            .values({k: bindparam(f"v_{k}") for k in _SAVED}),
+            [{"b_id": r.reservation_id} | {f"v_{k}": getattr(r, k) for k in _SAVED} for r in saved],
+        )
 
     # -- record holdings ------------------------------------------------------------------------
 
@@ -143,11 +150,15 @@ class NationalStore:
             return False
 
     def upsert_record(self, values: dict) -> None:
-        stmt = _insert(self._s, rec).values(**values)
+        self.upsert_records([values])
+
+    def upsert_records(self, rows: list[dict]) -> None:
+        """Every row with the same keys; one statement (executemany)."""
+        stmt = _insert(self._s, rec)
         stmt = stmt.on_conflict_do_update(
-            index_elements=["record_id"], set_={k: stmt.excluded[k] for k in values if k != "record_id"}
+            index_elements=["record_id"], set_={k: stmt.excluded[k] for k in rows[0] if k != "record_id"}
         )
-        self._s.execute(stmt)
+        self._s.execute(stmt, rows)
 
     def remove_record(self, record_id: str) -> bool:
         return self._s.execute(delete(rec).where(rec.c.record_id == record_id)).rowcount > 0

@@ -32,6 +32,7 @@ from xueji_dedup.adapters.problem_messages import group_to_pb, reported_group, s
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent
 from xueji_dedup.service_layer.ports import ClearNumber as ClearNumber  # the ports' values and errors,
+from xueji_dedup.service_layer.ports import CommitAsked, Committed
 from xueji_dedup.service_layer.ports import PeerRefused as PeerRefused  # raised and returned here
 from xueji_dedup.service_layer.ports import PeerUnavailable as PeerUnavailable  # (importable from here)
 from xueji_dedup.service_layer.unit_of_work import Delivery
@@ -126,15 +127,62 @@ class NationalTier:
         return r.reservation_id
 
     def commit(self, reservation_id: str, record_id: str, national_student_number: str) -> None:
-        _call(
-            self._stub.CommitReservation,
-            dedup_pb2.CommitReservationRequest(
-                reservation_id=reservation_id,
-                record_id=record_id,
-                national_student_number=national_student_number,
+        """PeerRefused when the reservation is gone, released, expired or another record's (the
+        port's promise: the record then registers its holding without it)."""
+        try:
+            _call(
+                self._stub.CommitReservation,
+                dedup_pb2.CommitReservationRequest(
+                    reservation_id=reservation_id,
+                    record_id=record_id,
+                    national_student_number=national_student_number,
+                ),
+                self._metadata(),
+            )
+        except grpc.RpcError as exc:
+            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION):
+                raise PeerRefused(exc.code(), exc.details()) from None
+            raise
+
+    def commit_each(self, asked: list[CommitAsked]) -> list[Committed | None]:
+        if not asked:
+            return []
+        response = _call(
+            self._stub.CommitReservations,
+            dedup_pb2.CommitReservationsRequest(
+                reservations=[dedup_pb2.CommitReservationRequest(**a._asdict()) for a in asked]
             ),
             self._metadata(),
         )
+        return [
+            Committed(
+                DocumentType.from_proto(r.reservation.document_type).value,
+                r.reservation.document_hash,
+                r.reservation.application_id,
+                r.reservation.province_code,
+                r.reservation.school_code,
+            )
+            if r.WhichOneof("outcome") == "reservation"
+            else None
+            for r in response.results
+        ]
+
+    def check_each(self, documents: list[tuple[str, str, str]]) -> list[list[Holding]]:
+        if not documents:
+            return []
+        response = _call(
+            self._stub.CheckDocuments,
+            dedup_pb2.CheckDocumentsRequest(
+                documents=[
+                    dedup_pb2.CheckDocumentRequest(
+                        document_type=DocumentType(t).to_proto(), document_hash=h, application_id=a
+                    )
+                    for t, h, a in documents
+                ]
+            ),
+            self._metadata(),
+        )
+        return [[holding_from_pb(h) for h in result.holdings] for result in response.results]
 
     def release(self, reservation_id: str, reason: str) -> None:
         """Idempotent; a reservation that is gone or already committed is left as it is."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from xueji_common.db.bulk import insert_rows
+from xueji_common.errors import ConcurrentModification
 from xueji_dedup.adapters.tables import problem_students
 from xueji_dedup.adapters.tables import province_applications as apps
 from xueji_dedup.adapters.tables import province_national_members as members
@@ -21,6 +23,7 @@ _LIVE = recs.c.record_id.not_in(
     .where(problem_students.c.status == "deleted")
     .union(select(members.c.record_id).where(members.c.status == "deleted"))
 )
+_RECORD_UPDATED = [c.name for c in recs.columns if c.name != "record_id"]
 
 
 class ProvinceStore:
@@ -29,6 +32,10 @@ class ProvinceStore:
 
     def application(self, application_id: str):
         return self._s.execute(select(apps).where(apps.c.application_id == application_id)).first()
+
+    def applications_of(self, application_ids: list[str]) -> dict:
+        rows = self._s.execute(select(apps).where(apps.c.application_id.in_(application_ids)))
+        return {row.application_id: row for row in rows}
 
     def save_application(self, values: dict) -> None:
         if self.application(values["application_id"]) is None:
@@ -81,6 +88,24 @@ class ProvinceStore:
             self._s.execute(insert(recs).values(**values))
         else:
             self._s.execute(update(recs).where(recs.c.record_id == values["record_id"]).values(**values))
+
+    def write_records(self, updated: list[tuple[dict, int]], inserted: list[dict]) -> None:
+        if updated:
+            result = self._s.execute(
+                update(recs)
+                .where(
+                    recs.c.record_id == bindparam("b_id"), recs.c.snapshot_version == bindparam("b_version")
+                )
+                .values({k: bindparam(f"v_{k}") for k in _RECORD_UPDATED}),
+                [
+                    {"b_id": values["record_id"], "b_version": version}
+                    | {f"v_{k}": values[k] for k in _RECORD_UPDATED}
+                    for values, version in updated
+                ],
+            )
+            if result.rowcount != len(updated):
+                raise ConcurrentModification("学籍索引已被并发修改")
+        insert_rows(self._s, recs, inserted)
 
     def record_holdings(
         self, document_type: str, document_hash: str, *, except_application: str = "", except_record: str = ""

@@ -13,11 +13,11 @@ from xueji.v1 import events_pb2
 from xueji_common.documents import DocumentCategory, DocumentType
 from xueji_common.grpcserver.convert import date_from_pb
 from xueji_common.masking import mask_student_number
-from xueji_common.messaging.consumer import Subscription
+from xueji_common.messaging.consumer import Delivery, Subscription
 from xueji_common.sealed_numbers import opened_number
 from xueji_common.vocabulary import RegistrationKind
 from xueji_dedup.domain.problems import Resolution
-from xueji_dedup.service_layer import province, records, reporting, rotation
+from xueji_dedup.service_layer import province, record_batches, records, reporting, rotation
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,16 @@ def on_student_record_created(event: events_pb2.StudentRecordCreated, uow, envel
         records.record_created(uow, _snapshot(event.record, number), peers=uow.peers, tree=uow.tree)
 
 
+def on_student_records_created(deliveries: list[Delivery], uow) -> None:
+    """The batch handler of StudentRecordCreated (docs/FLOWS.md#batches-on-the-bus); opening a
+    number is a decryption in memory, no statement. The national tier records them as handled."""
+    if uow.scope != "province":
+        log.warning("province events received by the national tier: ignored")
+        return
+    snapshots = [_snapshot(d.event.record, opened_number(d.event.record, uow.session)) for d in deliveries]
+    record_batches.records_created(uow, snapshots, peers=uow.peers, tree=uow.tree)
+
+
 def on_student_record_changed(event: events_pb2.StudentRecordChanged, uow, envelope) -> None:
     if not _national_scope(uow):
         number = opened_number(event.record, uow.session)
@@ -128,7 +138,9 @@ def on_problem_resolved(event: events_pb2.ProblemResolved, uow, envelope) -> Non
 SUBSCRIPTIONS = [
     Subscription("registration", "ApplicationSubmitted", on_application_submitted),
     Subscription("registration", "ApplicationWithdrawn", on_application_withdrawn),
-    Subscription("registration", "StudentRecordCreated", on_student_record_created),
+    Subscription(
+        "registration", "StudentRecordCreated", on_student_record_created, on_student_records_created
+    ),
     Subscription("registration", "StudentRecordChanged", on_student_record_changed),
     Subscription("dedup", "ProblemRaised", on_problem_raised),
     Subscription("dedup", "ProblemResolved", on_problem_resolved),

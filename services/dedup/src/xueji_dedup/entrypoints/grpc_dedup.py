@@ -13,7 +13,7 @@ from grpc_status import rpc_status
 
 from xueji.v1 import common_pb2, dedup_pb2, dedup_pb2_grpc, events_pb2
 from xueji_common.documents import DocumentError, DocumentType, validate_document
-from xueji_common.errors import FieldViolation, InvalidArgument
+from xueji_common.errors import DomainError, FieldViolation, InvalidArgument
 from xueji_common.grpcserver.convert import date_from_pb, timestamp
 from xueji_common.grpcserver.guard import caller
 from xueji_dedup.adapters.holdings_reads import SqlHoldingsReader
@@ -136,10 +136,19 @@ def _document(request, field: str = "document_hash") -> tuple[str, str]:
     return document_type, value
 
 
+def _missing(request, *names: str) -> list[FieldViolation]:
+    return [FieldViolation(n, "不能为空") for n in names if not getattr(request, n)]
+
+
 def _required(request, *names: str) -> None:
-    missing = [FieldViolation(n, "不能为空") for n in names if not getattr(request, n)]
-    if missing:
+    if missing := _missing(request, *names):
         raise InvalidArgument(missing)
+
+
+def _refusal(exc: DomainError) -> dedup_pb2.CommitRefusal:
+    """An item of CommitReservations not committed: CommitReservation's NOT_FOUND or its
+    FAILED_PRECONDITION's code."""
+    return dedup_pb2.CommitRefusal(code=getattr(exc, "code", "NOT_FOUND"), message=exc.message)
 
 
 class DedupServicer(dedup_pb2_grpc.DedupServicer):
@@ -201,6 +210,29 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
             self._rt.uow_factory(), request.reservation_id, request.record_id, request.national_student_number
         )
         return reservation_to_pb(r)
+
+    def CommitReservations(self, request, context):
+        national.admit(caller())
+        national.check_commit_batch_size(len(request.reservations))  # before validating the items
+        problems = [
+            FieldViolation(f"reservations[{i}].{v.field}", v.description)
+            for i, item in enumerate(request.reservations)
+            for v in _missing(item, "reservation_id", "record_id")
+        ]
+        if problems:
+            raise InvalidArgument(problems)
+        items = [
+            national.CommitItem(r.reservation_id, r.record_id, r.national_student_number)
+            for r in request.reservations
+        ]
+        return dedup_pb2.CommitReservationsResponse(
+            results=[
+                dedup_pb2.CommitReservationResult(refused=_refusal(got))
+                if isinstance(got, DomainError)
+                else dedup_pb2.CommitReservationResult(reservation=reservation_to_pb(got))
+                for got in national.commit_reservations(self._rt.uow_factory(), items)
+            ]
+        )
 
     @with_error_details
     def ReleaseReservation(self, request, context):

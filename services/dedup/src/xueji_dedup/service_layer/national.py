@@ -147,41 +147,89 @@ def reserve_identity(uow: DedupUoW, cmd: ReserveIdentity) -> Reservation:
         return reservation
 
 
+@dataclass(frozen=True)
+class CommitItem:
+    reservation_id: str
+    record_id: str
+    national_student_number: str
+
+
+def check_commit_batch_size(count: int) -> None:
+    """The contract's limit of a CommitReservations call (the entrypoint asks before the items)."""
+    if count > MAX_BATCH:
+        raise InvalidArgument(FieldViolation("reservations", f"一次最多提交 {MAX_BATCH} 个预留"))
+
+
 def commit_reservation(
     uow: DedupUoW, reservation_id: str, record_id: str, national_student_number: str
 ) -> Reservation:
+    """CommitReservation: a batch of one, its refusal raised."""
+    [outcome] = commit_reservations(uow, [CommitItem(reservation_id, record_id, national_student_number)])
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+def commit_reservations(uow: DedupUoW, items: list[CommitItem]) -> list[Reservation | DomainError]:
+    """Each item's reservation turned into the holding of its record, or why not (NotFound,
+    RuleRefused), decided in the order asked; one transaction, the reservations read and locked with
+    one statement (in id order), saved and their records' holdings written with one each."""
+    check_commit_batch_size(len(items))
     at = now()
     with uow:
-        r = uow.national.reservation(reservation_id, for_update=True)
-        if r is None:
-            raise NotFound("预留记录不存在")
-        if r.state == "committed":
-            if r.record_id != record_id:
-                raise RuleRefused("COMMITTED_TO_ANOTHER_RECORD", "该预留已用于另一条学籍")
-            return r
-        if r.state != "active":
-            raise RuleRefused(r.state.upper(), "该预留已释放或已过期，不能再用于生成学籍")
-        r.state, r.record_id, r.national_student_number, r.update_time = (
-            "committed",
-            record_id,
-            national_student_number,
-            at,
-        )
-        uow.national.save_reservation(r)
-        uow.national.upsert_record(
-            dict(
-                record_id=record_id,
-                document_type=r.document_type,
-                document_hash=r.document_hash,
-                application_id=r.application_id,
-                province_code=r.province_code,
-                school_code=r.school_code,
-                national_student_number=national_student_number,
-                update_time=at,
+        found = uow.national.reservations_of(sorted({i.reservation_id for i in items}))
+        outcomes: list[Reservation | DomainError] = []
+        committed: dict[str, Reservation] = {}
+        for item in items:
+            r = found.get(item.reservation_id)
+            try:
+                if _commit(r, item, at):
+                    assert r is not None
+                    committed[r.reservation_id] = r
+            except DomainError as exc:
+                outcomes.append(exc)
+                continue
+            assert r is not None
+            outcomes.append(r)
+        if committed:
+            uow.national.save_reservations(list(committed.values()))
+            uow.national.upsert_records(
+                [
+                    dict(
+                        record_id=r.record_id,
+                        document_type=r.document_type,
+                        document_hash=r.document_hash,
+                        application_id=r.application_id,
+                        province_code=r.province_code,
+                        school_code=r.school_code,
+                        national_student_number=r.national_student_number,
+                        update_time=at,
+                    )
+                    for r in committed.values()
+                ]
             )
-        )
-        uow.commit()
-        return r
+            uow.commit()
+        return outcomes
+
+
+def _commit(r: Reservation | None, item: CommitItem, at: dt.datetime) -> bool:
+    """CommitReservation's rule: True when `r` was committed now, False when it was committed to the
+    record before (the same answer); raises the refusal."""
+    if r is None:
+        raise NotFound("预留记录不存在")
+    if r.state == "committed":
+        if r.record_id != item.record_id:
+            raise RuleRefused("COMMITTED_TO_ANOTHER_RECORD", "该预留已用于另一条学籍")
+        return False
+    if r.state != "active":
+        raise RuleRefused(r.state.upper(), "该预留已释放或已过期，不能再用于生成学籍")
+    r.state, r.record_id, r.national_student_number, r.update_time = (
+        "committed",
+        item.record_id,
+        item.national_student_number,
+        at,
+    )
+    return True
 
 
 def release_reservation(uow: DedupUoW, reservation_id: str, reason: str) -> Reservation:

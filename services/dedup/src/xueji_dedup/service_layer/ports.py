@@ -36,6 +36,22 @@ class PeerRefused(Exception):
         self.code = code
 
 
+class Committed(NamedTuple):
+    """A reservation committed to a record (CommitReservations): the holding it gave the record."""
+
+    document_type: str
+    document_hash: str
+    application_id: str
+    province_code: str
+    school_code: str
+
+
+class CommitAsked(NamedTuple):
+    reservation_id: str
+    record_id: str
+    national_student_number: str
+
+
 class ClearNumber(NamedTuple):
     """A document number in clear as registration holds it, with the revision or version it is of."""
 
@@ -60,6 +76,14 @@ class NationalTier(Protocol):
 
     def commit(self, reservation_id: str, record_id: str, national_student_number: str) -> None:
         """PeerRefused when the reservation was released or expired meanwhile."""
+
+    def commit_each(self, asked: list[CommitAsked]) -> list[Committed | None]:
+        """CommitReservations (up to 500): each committed (now or before, to the same record), or
+        None where `commit` would raise PeerRefused; in the order asked."""
+
+    def check_each(self, documents: list[tuple[str, str, str]]) -> list[list[Holding]]:
+        """CheckDocuments (up to 500) of (document type, hash, application id): each document's
+        holdings but those of the application, in the order asked."""
 
     def release(self, reservation_id: str, reason: str) -> None: ...
     def register_record(

@@ -30,7 +30,7 @@ from xueji_dedup.domain.problems import (
 from xueji_dedup.service_layer import reporting, rotation
 from xueji_dedup.service_layer.ports import PeerRefused, Peers
 from xueji_dedup.service_layer.reporting import Report
-from xueji_dedup.service_layer.unit_of_work import DedupUoW
+from xueji_dedup.service_layer.unit_of_work import DedupUoW, IndexedApplication
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ class RecordSnapshot:
 
 
 def record_created(uow: DedupUoW, rec: RecordSnapshot, *, peers: Peers, tree: OrgTree) -> list[ProblemGroup]:
-    """Index the record, register its holding nationally, raise problems; returns the groups raised."""
+    """Index the record, register its holding nationally, raise problems; returns the groups raised.
+    The batch of these is service_layer/record_batches.py::records_created."""
     previous = uow.province.record(rec.record_id)
     if previous is not None and previous.snapshot_version >= rec.version:
         uow.commit()
@@ -67,25 +68,53 @@ def record_created(uow: DedupUoW, rec: RecordSnapshot, *, peers: Peers, tree: Or
                 peers.national.commit(app.reservation_id, rec.record_id, rec.national_student_number)
             except PeerRefused:
                 pass  # released or expired meanwhile: the record still registers its holding below
-        others = peers.national.register_record(
-            record_id=rec.record_id,
-            document_type=rec.document_type,
-            document_hash=rec.document_hash,
-            application_id=rec.application_id,
-            province_code=rec.province_code,
-            school_code=rec.school_code,
-            national_student_number=rec.national_student_number,
-        )
-
-    records_sharing = [h for h in others if h.kind is HoldingKind.RECORD]
-    shared = _shared_document(uow, rec, records_sharing, tree) if records_sharing else None
+        others = register(peers, rec)
+    shared = shared_document(uow, rec, others, tree)
     uow.end_reads()  # read before the first write (SQLite: no read transaction upgraded to a write)
+    raise_at_nation(peers, rec, shared, tree)
+    uow.claim_now()
+    index(uow, rec, tree)
+    raised = problems_of(uow, rec, app, shared, tree)
+    uow.commit()
+    return raised
+
+
+def register(peers: Peers, rec: RecordSnapshot) -> list[Holding]:
+    """The record's holding registered nationally; the document's other holdings."""
+    return peers.national.register_record(
+        record_id=rec.record_id,
+        document_type=rec.document_type,
+        document_hash=rec.document_hash,
+        application_id=rec.application_id,
+        province_code=rec.province_code,
+        school_code=rec.school_code,
+        national_student_number=rec.national_student_number,
+    )
+
+
+Shared = tuple[list[ProblemStudent], str]
+
+
+def shared_document(
+    uow: DedupUoW, rec: RecordSnapshot, others: list[Holding], tree: OrgTree
+) -> Shared | None:
+    """The 一人多籍 group's students and reason when other records hold the document (reads the index)."""
+    records_sharing = [h for h in others if h.kind is HoldingKind.RECORD]
+    return _shared_document(uow, rec, records_sharing, tree) if records_sharing else None
+
+
+def raise_at_nation(peers: Peers, rec: RecordSnapshot, shared: Shared | None, tree: OrgTree) -> None:
+    """A cross-province group's home is the national tier: raised there (before this tier writes
+    anything), heard back through the province's deliveries."""
     if shared is not None and _cross_province(shared[0], tree):
-        # its home is the national tier: raised there, heard back through the province's deliveries
         peers.national.raise_group(ProblemKind.SHARED_DOCUMENT, rec.document_hash, *shared, tree)
 
-    uow.claim_now()
-    _index(uow, rec, tree)
+
+def problems_of(
+    uow: DedupUoW, rec: RecordSnapshot, app: IndexedApplication | None, shared: Shared | None, tree: OrgTree
+) -> list[ProblemGroup]:
+    """The province's groups the indexed record raises (no statement for a record that raises none
+    and holds a document)."""
     raised = []
     if shared is not None:
         if not _cross_province(shared[0], tree):
@@ -110,7 +139,6 @@ def record_created(uow: DedupUoW, rec: RecordSnapshot, *, peers: Peers, tree: Or
         group = _no_document_twins(uow, rec, tree)
         if group is not None:
             raised.append(group)
-    uow.commit()
     return raised
 
 
@@ -180,7 +208,7 @@ def record_changed(
     for group, actions, province in reports:
         peers.national.report_group(group, actions, tree, province)
     uow.claim_now()
-    _index(uow, rec, tree)
+    index(uow, rec, tree)
     if announced is not None and previous is not None:
         rotation.rekey_shared_groups(uow, previous.document_hash, rec.document_hash)
     for group in uow.problems.groups_of_record(rec.record_id):
@@ -211,26 +239,29 @@ def _refresh(group: ProblemGroup, rec: RecordSnapshot) -> bool:
     )
 
 
-def _index(uow: DedupUoW, rec: RecordSnapshot, tree: OrgTree) -> None:
+def index(uow: DedupUoW, rec: RecordSnapshot, tree: OrgTree) -> None:
+    uow.province.save_record(index_values(rec, tree))
+
+
+def index_values(rec: RecordSnapshot, tree: OrgTree) -> dict[str, object]:
+    """The record's row of the province index."""
     county = tree.county_of(rec.school_code) if rec.school_code in tree else None
-    uow.province.save_record(
-        dict(
-            record_id=rec.record_id,
-            application_id=rec.application_id,
-            school_code=rec.school_code,
-            county_code=county.code if county else "",
-            category=rec.category,
-            document_type=rec.document_type,
-            document_hash=rec.document_hash,
-            document_masked=rec.document_masked,
-            national_student_number=rec.national_student_number,
-            temporary_number=rec.temporary_number,
-            name=rec.name,
-            gender=rec.gender,
-            birth_date=rec.birth_date,
-            snapshot_version=rec.version,
-            update_time=now(),
-        )
+    return dict(
+        record_id=rec.record_id,
+        application_id=rec.application_id,
+        school_code=rec.school_code,
+        county_code=county.code if county else "",
+        category=rec.category,
+        document_type=rec.document_type,
+        document_hash=rec.document_hash,
+        document_masked=rec.document_masked,
+        national_student_number=rec.national_student_number,
+        temporary_number=rec.temporary_number,
+        name=rec.name,
+        gender=rec.gender,
+        birth_date=rec.birth_date,
+        snapshot_version=rec.version,
+        update_time=now(),
     )
 
 

@@ -9,18 +9,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from xueji_common.db.bulk import insert_rows
 from xueji_common.db.engine import utc
+from xueji_common.errors import ConcurrentModification
 from xueji_national_query.adapters.tables import national_records as t
 from xueji_national_query.adapters.tables import record_problems as p
 from xueji_national_query.domain.doc_hash import hasher
 from xueji_national_query.domain.load_rows import STUDENT_NUMBER_TYPE
-from xueji_national_query.domain.records import NationalRecord
+from xueji_national_query.domain.records import NationalRecord, StoredHead
 from xueji_national_query.domain.vocabulary import Stage
 
 NO_DOCUMENT = "Z"
+_UPDATED = [c.name for c in t.columns if c.name != "record_id"]
 
 
 def to_record(row) -> NationalRecord:
@@ -43,38 +46,54 @@ class RecordRepository:
     def _number_hash(self, number: str) -> str:
         return self._hash(STUDENT_NUMBER_TYPE, number)
 
-    def version_of(self, record_id: str) -> int | None:
-        return self._session.execute(
-            select(t.c.version).where(t.c.record_id == record_id)
-        ).scalar_one_or_none()
-
     def get(self, record_id: str) -> NationalRecord | None:
         row = self._session.execute(select(t).where(t.c.record_id == record_id)).first()
         return to_record(row) if row else None
 
-    def put(self, record: NationalRecord, *, exists: bool) -> None:
+    def heads(self, record_ids: list[str], numbers: list[str]) -> list[StoredHead]:
+        hashes = [self._number_hash(n) for n in numbers]
+        rows = self._session.execute(
+            select(t.c.record_id, t.c.version, t.c.national_student_number)
+            .where(or_(t.c.record_id.in_(record_ids), t.c.national_student_number_hash.in_(hashes)))
+            .order_by(t.c.record_id)
+            .with_for_update()
+        )
+        return [StoredHead(*row) for row in rows]
+
+    def _values(self, record: NationalRecord) -> dict:
         values = asdict(record)
-        values["national_student_number_hash"] = number_hash = self._number_hash(
-            record.national_student_number
-        )
-        # A national student number is one student's for life: a row holding it under another id
-        # (loaded from a file before the events arrived) is the same record, replaced by this one.
-        self._session.execute(
-            delete(t).where(
-                t.c.national_student_number_hash == number_hash, t.c.record_id != record.record_id
+        values["national_student_number_hash"] = self._number_hash(record.national_student_number)
+        return values
+
+    def write(
+        self, deleted: list[str], updated: list[tuple[NationalRecord, int]], inserted: list[NationalRecord]
+    ) -> None:
+        if deleted:
+            self._session.execute(delete(t).where(t.c.record_id.in_(deleted)))
+        if updated:
+            rows = []
+            for record, version in updated:
+                values = self._values(record)
+                rows.append(
+                    {"b_id": record.record_id, "b_version": version} | {f"v_{k}": values[k] for k in _UPDATED}
+                )
+            result = self._session.execute(
+                update(t)
+                .where(t.c.record_id == bindparam("b_id"), t.c.version == bindparam("b_version"))
+                .values({k: bindparam(f"v_{k}") for k in _UPDATED}),
+                rows,
             )
-        )
-        if exists:
-            self._session.execute(update(t).where(t.c.record_id == record.record_id).values(**values))
-        else:
-            self._session.execute(insert(t).values(**values))
+            if result.rowcount != len(rows):
+                raise ConcurrentModification("学籍已被并发修改")
+        insert_rows(self._session, t, [self._values(r) for r in inserted])
 
     # -- problem groups -------------------------------------------------------------------------
 
-    def open_groups(self, record_id: str) -> int:
-        return self._session.execute(
-            select(func.count()).select_from(p).where(p.c.record_id == record_id)
-        ).scalar_one()
+    def open_group_counts(self, record_ids: list[str]) -> dict[str, int]:
+        rows = self._session.execute(
+            select(p.c.record_id, func.count()).where(p.c.record_id.in_(record_ids)).group_by(p.c.record_id)
+        )
+        return {record_id: count for record_id, count in rows}
 
     def open_group(self, group_id: str, record_ids: list[str]) -> None:
         known = set(

@@ -55,3 +55,58 @@ def loaded_row_applies(
 
 def problem_flag(snapshot_flag: bool, open_groups: int) -> bool:
     return snapshot_flag or open_groups > 0
+
+
+@dataclass(frozen=True)
+class StoredHead:
+    """What a batch of snapshots needs of a stored record: its version and its number."""
+
+    record_id: str
+    version: int
+    national_student_number: str
+
+
+@dataclass(frozen=True)
+class SnapshotPlan:
+    """A batch of snapshots decided as one by one would: which applied, and the writes that leave
+    the table as their puts would (deletes first, then updates, then inserts)."""
+
+    applied: list[bool]
+    deleted: list[str]  # ids of rows outside the batch holding an applied snapshot's number
+    updated: list[tuple[NationalRecord, int]]  # (record, the stored version it replaces)
+    inserted: list[NationalRecord]
+
+
+class NumbersContended(Exception):
+    """Two record ids of one batch hold or take the same national student number: one by one, each
+    put would replace the other in turn, which bulk writes cannot order (the caller falls back)."""
+
+
+def plan_snapshots(records: list[NationalRecord], heads: list[StoredHead]) -> SnapshotPlan:
+    """`heads`: the stored rows of the batch's ids and those holding the batch's numbers."""
+    ids = {r.record_id for r in records}
+    owner: dict[str, str] = {}
+    held = [(h.national_student_number, h.record_id) for h in heads if h.record_id in ids]
+    for number, record_id in held + [(r.national_student_number, r.record_id) for r in records]:
+        if owner.setdefault(number, record_id) != record_id:
+            raise NumbersContended(number)
+    stored = {h.record_id: h for h in heads}
+    outside = {h.national_student_number: h.record_id for h in heads if h.record_id not in ids}
+    versions = {h.record_id: h.version for h in heads if h.record_id in ids}
+    applied: list[bool] = []
+    deleted: list[str] = []
+    final: dict[str, NationalRecord] = {}
+    for record in records:
+        applies = snapshot_applies(record.version, versions.get(record.record_id))
+        applied.append(applies)
+        if applies:
+            versions[record.record_id] = record.version
+            final[record.record_id] = record
+            if record.national_student_number in outside:
+                deleted.append(outside.pop(record.national_student_number))
+    return SnapshotPlan(
+        applied,
+        sorted(deleted),
+        [(r, stored[r.record_id].version) for r in final.values() if r.record_id in stored],
+        [r for r in final.values() if r.record_id not in stored],
+    )

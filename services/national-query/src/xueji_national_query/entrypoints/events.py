@@ -6,7 +6,7 @@ import datetime as dt
 
 from xueji.v1 import events_pb2
 from xueji_common.documents import DocumentError, DocumentType
-from xueji_common.messaging.consumer import Subscription
+from xueji_common.messaging.consumer import Delivery, Subscription
 from xueji_common.orgunits import OrgLevel
 from xueji_common.sealed_numbers import opened_number
 from xueji_national_query.domain.records import NationalRecord
@@ -78,6 +78,13 @@ def on_record_created(event: events_pb2.StudentRecordCreated, uow, envelope) -> 
     projection.apply_snapshot(uow, record_from_snapshot(event.record, uow, _occurred(envelope)))
 
 
+def on_records_created(deliveries: list[Delivery], uow) -> None:
+    """The batch handler of StudentRecordCreated (docs/FLOWS.md#batches-on-the-bus)."""
+    projection.apply_snapshots(
+        uow, [record_from_snapshot(d.event.record, uow, _occurred(d.envelope)) for d in deliveries]
+    )
+
+
 def on_record_changed(event: events_pb2.StudentRecordChanged, uow, envelope) -> None:
     projection.apply_snapshot(uow, record_from_snapshot(event.record, uow, _occurred(envelope)))
 
@@ -91,7 +98,7 @@ def on_problem_resolved(event: events_pb2.ProblemResolved, uow, envelope) -> Non
 
 
 SUBSCRIPTIONS = [
-    Subscription("registration", "StudentRecordCreated", on_record_created),
+    Subscription("registration", "StudentRecordCreated", on_record_created, on_records_created),
     Subscription("registration", "StudentRecordChanged", on_record_changed),
     Subscription("dedup", "ProblemRaised", on_problem_raised),
     Subscription("dedup", "ProblemResolved", on_problem_resolved),

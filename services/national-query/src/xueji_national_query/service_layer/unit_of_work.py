@@ -15,21 +15,27 @@ from xueji_common.db.uow import UnitOfWork
 from xueji_common.orgunits import OrgTree
 from xueji_national_query.domain.captcha import Challenge
 from xueji_national_query.domain.lookup import AuditEntry
-from xueji_national_query.domain.records import NationalRecord
+from xueji_national_query.domain.records import NationalRecord, StoredHead
 
 LoadedRow = tuple[object, ...]  # domain.load_rows.RowParser.ROW_FIELDS, in that order
 
 
 class Records(Protocol):
-    """The read model. A national student number is one student's for life: `put` replaces a record
-    holding it under another id (loaded from a file before the events arrived)."""
+    """The read model. A national student number is one student's for life: a snapshot replaces a
+    record holding it under another id (loaded from a file before the events arrived)."""
 
-    def version_of(self, record_id: str) -> int | None: ...
     def get(self, record_id: str) -> NationalRecord | None: ...
-    def put(self, record: NationalRecord, *, exists: bool) -> None: ...
+    def heads(self, record_ids: list[str], numbers: list[str]) -> list[StoredHead]:
+        """The stored rows of these ids or holding these numbers, locked in id order."""
 
-    def open_groups(self, record_id: str) -> int:
-        """How many open problem groups the record is in."""
+    def write(
+        self, deleted: list[str], updated: list[tuple[NationalRecord, int]], inserted: list[NationalRecord]
+    ) -> None:
+        """Deletes, then updates (each guarded by the stored version given with it: one that moved
+        raises ConcurrentModification), then inserts, in bulk."""
+
+    def open_group_counts(self, record_ids: list[str]) -> dict[str, int]:
+        """How many open problem groups each record is in (records in none are left out)."""
 
     def open_group(self, group_id: str, record_ids: list[str]) -> None:
         """The records are in the group (repeats ignored) and flagged as problem records."""

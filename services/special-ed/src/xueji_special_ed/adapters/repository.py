@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from xueji_common.db.bulk import insert_rows
 from xueji_common.db.engine import utc
 from xueji_common.errors import ConcurrentModification
 from xueji_special_ed.adapters.tables import special_ed_infos as i
 from xueji_special_ed.adapters.tables import students as s
 from xueji_special_ed.domain.codes import Degree, DisabilityType, InclusiveEducation, ProofType
 from xueji_special_ed.domain.model import SpecialEdInfo, Stamp, Student
+
+_STUDENT_UPDATED = [c.name for c in s.columns if c.name != "record_id"]
 
 
 def _student(row) -> Student:
@@ -63,12 +66,31 @@ class SpecialEdRepository:
         row = self._session.execute(select(s).where(s.c.record_id == record_id)).first()
         return _student(row) if row else None
 
-    def put_student(self, student: Student, *, exists: bool) -> None:
-        values = asdict(student)
-        if exists:
-            self._session.execute(update(s).where(s.c.record_id == student.record_id).values(**values))
-        else:
-            self._session.execute(insert(s).values(**values))
+    def versions(self, record_ids: list[str]) -> dict[str, int]:
+        rows = self._session.execute(
+            select(s.c.record_id, s.c.version)
+            .where(s.c.record_id.in_(record_ids))
+            .order_by(s.c.record_id)
+            .with_for_update()
+        )
+        return {record_id: version for record_id, version in rows}
+
+    def write_students(self, updated: list[tuple[Student, int]], inserted: list[Student]) -> None:
+        if updated:
+            rows = [
+                {"b_id": student.record_id, "b_version": version}
+                | {f"v_{k}": value for k, value in asdict(student).items() if k != "record_id"}
+                for student, version in updated
+            ]
+            result = self._session.execute(
+                update(s)
+                .where(s.c.record_id == bindparam("b_id"), s.c.version == bindparam("b_version"))
+                .values({k: bindparam(f"v_{k}") for k in _STUDENT_UPDATED}),
+                rows,
+            )
+            if result.rowcount != len(rows):
+                raise ConcurrentModification("学生记录已被并发修改")
+        insert_rows(self._session, s, [asdict(student) for student in inserted])
 
     # -- information ----------------------------------------------------------------------------
 

@@ -61,6 +61,39 @@ class Student:
         return self.disability_type not in ("", DisabilityType.NONE.value)
 
 
+def snapshot_applies(incoming_version: int, stored_version: int | None) -> bool:
+    """Record events are applied in order per record: only a newer version changes the student."""
+    return stored_version is None or incoming_version > stored_version
+
+
+@dataclass(frozen=True)
+class SnapshotPlan:
+    """A batch of snapshots decided as one by one would: which applied, and the last applied student
+    of each record, to update (with the stored version it replaces) or insert."""
+
+    applied: list[bool]
+    updated: list[tuple[Student, int]]
+    inserted: list[Student]
+
+
+def plan_snapshots(students: list[Student], stored: dict[str, int]) -> SnapshotPlan:
+    """`stored`: the stored version of each of the batch's records that has one."""
+    versions = dict(stored)
+    applied: list[bool] = []
+    final: dict[str, Student] = {}
+    for student in students:
+        applies = snapshot_applies(student.version, versions.get(student.record_id))
+        applied.append(applies)
+        if applies:
+            versions[student.record_id] = student.version
+            final[student.record_id] = student
+    return SnapshotPlan(
+        applied,
+        [(s, stored[s.record_id]) for s in final.values() if s.record_id in stored],
+        [s for s in final.values() if s.record_id not in stored],
+    )
+
+
 @dataclass(frozen=True)
 class Stamp:
     org_unit: str

@@ -6,7 +6,7 @@ import datetime as dt
 
 from xueji.v1 import events_pb2
 from xueji_common.documents import DocumentError, DocumentType
-from xueji_common.messaging.consumer import Subscription
+from xueji_common.messaging.consumer import Delivery, Subscription
 from xueji_common.sealed_numbers import opened_number
 from xueji_special_ed.domain.codes import DisabilityType
 from xueji_special_ed.domain.model import Student
@@ -47,6 +47,18 @@ def on_record_created(event: events_pb2.StudentRecordCreated, uow, envelope) -> 
     )
 
 
+def on_records_created(deliveries: list[Delivery], uow) -> None:
+    """The batch handler of StudentRecordCreated (docs/FLOWS.md#batches-on-the-bus); opening a
+    number is a decryption in memory, no statement."""
+    projection.apply_snapshots(
+        uow,
+        [
+            student_from_snapshot(d.event.record, opened_number(d.event.record, uow.session))
+            for d in deliveries
+        ],
+    )
+
+
 def on_record_changed(event: events_pb2.StudentRecordChanged, uow, envelope) -> None:
     projection.apply_snapshot(
         uow, student_from_snapshot(event.record, opened_number(event.record, uow.session))
@@ -54,6 +66,6 @@ def on_record_changed(event: events_pb2.StudentRecordChanged, uow, envelope) -> 
 
 
 SUBSCRIPTIONS = [
-    Subscription("registration", "StudentRecordCreated", on_record_created),
+    Subscription("registration", "StudentRecordCreated", on_record_created, on_records_created),
     Subscription("registration", "StudentRecordChanged", on_record_changed),
 ]

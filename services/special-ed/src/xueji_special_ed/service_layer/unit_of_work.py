@@ -15,7 +15,13 @@ from xueji_special_ed.domain.model import SpecialEdInfo, Student
 
 class SpecialEdRepo(Protocol):
     def student(self, record_id: str) -> Student | None: ...
-    def put_student(self, student: Student, *, exists: bool) -> None: ...
+    def versions(self, record_ids: list[str]) -> dict[str, int]:
+        """The stored version of each of these students that is stored, rows locked in id order."""
+
+    def write_students(self, updated: list[tuple[Student, int]], inserted: list[Student]) -> None:
+        """Updates (each guarded by the stored version given with it: one that moved raises
+        ConcurrentModification), then inserts, in bulk."""
+
     def info(self, record_id: str) -> SpecialEdInfo | None: ...
     def add_info(self, info: SpecialEdInfo) -> None: ...
     def save_info(self, info: SpecialEdInfo, expected_version: int) -> None:
