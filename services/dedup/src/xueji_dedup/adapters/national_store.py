@@ -238,7 +238,7 @@ class NationalStore:
         if not hashes:
             return {}
         rows = self._s.execute(select(num.c.number_hash, num.c.owner_id).where(num.c.number_hash.in_(hashes)))
-        return dict(rows.tuples().all())
+        return {r.number_hash: r.owner_id for r in rows}
 
     def take_numbers(self, rows: list[tuple[str, str, str, str]], now: dt.datetime) -> set[tuple[str, str]]:
         """One multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING (a row in conflict with one held,
@@ -258,7 +258,7 @@ class NationalStore:
         ]
         stmt = _insert(self._s, num).values(values).on_conflict_do_nothing()
         taken = self._s.execute(stmt.returning(num.c.number_hash, num.c.owner_id))
-        return set(taken.tuples().all())
+        return {(r.number_hash, r.owner_id) for r in taken}
 
     def rekey_number(self, old_hash: str, new_hash: str, now: dt.datetime) -> None:
         self._s.execute(
