@@ -16,6 +16,7 @@ by one).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -74,15 +75,15 @@ def registration_approved(uow: RegistrationUoW, items: Sequence[Approval]) -> No
     _apply(uow, [(i.application_id, _approval(i, at)) for i in items], approving=True)
 
 
-def _dedup(i: DedupResult, at) -> Callable[[Application], bool]:
+def _dedup(i: DedupResult, at: dt.datetime) -> Callable[[Application], bool]:
     return lambda app: app.dedup_completed(i.revision, i.passed, i.reason, at)
 
 
-def _step(i: ReviewStep, at) -> Callable[[Application], bool]:
+def _step(i: ReviewStep, at: dt.datetime) -> Callable[[Application], bool]:
     return lambda app: app.review_progressed(i.revision, i.state, i.unit_code, at)
 
 
-def _approval(i: Approval, at) -> Callable[[Application], bool]:
+def _approval(i: Approval, at: dt.datetime) -> Callable[[Application], bool]:
     return lambda app: app.approved(i.revision, at)
 
 
