@@ -1,7 +1,7 @@
 """Dedup.ReserveStudentNumbers over gRPC: each item the answer ReserveStudentNumber gives it (a G
 number held by another record is that item's ALREADY_EXISTS, the others reserved all the same), the
 same numbers on a retry, the contract's limits and the system role only. The rule per item:
-tests/unit/test_dedup_number_batches.py."""
+tests/unit/test_dedup_number_batch_rules.py."""
 
 from __future__ import annotations
 
