@@ -22,8 +22,12 @@ from xueji_common.runtime.bootstrap import ServiceRuntime
 from xueji_dedup.domain.numbers import NumberKind
 from xueji_dedup.service_layer import national, national_numbers
 from xueji_dedup.spec import SPEC
+from xueji_registration.adapters.dedup_numbers import GrpcStudentNumbers
+from xueji_registration.domain.records import NumberKind as RecordKind
+from xueji_registration.service_layer.ports import NumberRequest
 
 BIRTH = common_pb2.Date(year=2015, month=6, day=1)
+BORN = dt.date(2015, 6, 1)
 L, J, G = (
     common_pb2.STUDENT_NUMBER_KIND_TEMPORARY,
     common_pb2.STUDENT_NUMBER_KIND_PROVINCIAL,
@@ -121,3 +125,26 @@ def test_on_sqlite_the_bulk_take_skips_what_is_held_as_on_postgresql(tmp_path, p
         assert [o.number for o in again] == [o.number for o in outcomes]
     finally:
         rt.close()
+
+
+def test_registrations_number_port_reads_the_real_tiers_outcomes(dedup, people):
+    """The peer contract registration's reserve_many relies on, against this service itself."""
+    with grpc.insecure_channel(dedup.settings.grpc_address) as channel:
+        port = GrpcStudentNumbers(lambda: channel, lambda: system(dedup))
+        held, free = people[2].resident_id, people[3].resident_id
+        port.reserve(
+            kind=RecordKind.FORMAL,
+            owner_id="elsewhere",
+            division_code="",
+            birth_date=BORN,
+            resident_id_number=held,
+        )
+        got = port.reserve_many(
+            [
+                NumberRequest(RecordKind.FORMAL, "r1", "330102", BORN, held),
+                NumberRequest(RecordKind.FORMAL, "r2", "330102", BORN, free),
+                NumberRequest(RecordKind.TEMPORARY, "r3", "330102", BORN),
+            ]
+        )
+    assert got[0] is None and got[1] == "G" + free
+    assert got[2] is not None and got[2].startswith("L33010220150601") and len(got[2]) == 19
