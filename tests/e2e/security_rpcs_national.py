@@ -200,6 +200,24 @@ DEDUP = [
     ),
     Rpc(
         "Dedup",
+        "ReserveStudentNumbers",
+        (SYS,),
+        "none",
+        lambda w, c, u: dd.ReserveStudentNumbersRequest(
+            numbers=[
+                dd.ReserveStudentNumberRequest(
+                    kind=cm.STUDENT_NUMBER_KIND_TEMPORARY,
+                    owner_id=str(uuid.uuid4()),
+                    division_code=COUNTY,
+                    birth_date=cm.Date(year=2012, month=5, day=6),
+                )
+                for _ in range(2)
+            ]
+        ),
+        "dedup-national",
+    ),
+    Rpc(
+        "Dedup",
         "RegisterRecord",
         (SYS,),
         "none",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -129,6 +130,7 @@ class FakeNationalHoldings:
         self.reservations: dict[str, Reservation] = {}
         self.records: dict[str, NationalRecordRow] = {}
         self.numbers: dict[str, NumberRow] = {}
+        self.bulk_takes = 0  # take_numbers statements
 
     def reservation(self, reservation_id: str, *, for_update: bool = False) -> Reservation | None:
         found = self.reservations.get(reservation_id)
@@ -274,6 +276,19 @@ class FakeNationalHoldings:
     def number_owner(self, number_hash: str) -> str | None:
         found = self.numbers.get(number_hash)
         return found.owner_id if found else None
+
+    def numbers_of_owners(self, owner_ids: Iterable[str]) -> list[NumberRow]:
+        wanted = set(owner_ids)
+        return [copy.copy(n) for n in self.numbers.values() if n.owner_id in wanted]
+
+    def number_owners(self, number_hashes: Iterable[str]) -> dict[str, str]:
+        return {h: self.numbers[h].owner_id for h in number_hashes if h in self.numbers}
+
+    def take_numbers(self, rows: list[tuple[str, str, str, str]], now: dt.datetime) -> set[tuple[str, str]]:
+        self.bulk_takes += 1
+        return {
+            (h, owner) for h, kind, owner, number in rows if self.try_take_number(h, kind, owner, number, now)
+        }
 
     def rekey_number(self, old_hash: str, new_hash: str, now: dt.datetime) -> None:
         row = self.numbers.pop(old_hash)

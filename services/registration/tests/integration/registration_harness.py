@@ -1,5 +1,5 @@
 """A registration service over a real gRPC socket on a fresh PostgreSQL database, with a test double
-of the national dedup tier's `Dedup.ReserveStudentNumber` (the peer contract), events delivered
+of the national dedup tier's `Dedup.ReserveStudentNumber(s)` (the peer contract), events delivered
 through the service's own consumers, and helpers to build valid requests."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from google.rpc import code_pb2
 
 from xueji.v1 import (
     common_pb2,
@@ -50,12 +51,34 @@ class FakeNationalDedup(dedup_pb2_grpc.DedupServicer):
         self.taken: dict[str, str] = {}
         self.calls: list[dedup_pb2.ReserveStudentNumberRequest] = []
         self.unavailable = False
+        self.batches = 0  # ReserveStudentNumbers calls
         self._lock = threading.Lock()
 
     def ReserveStudentNumber(self, request, context):
         require_role(Role.SYSTEM)
         if self.unavailable:
             context.abort(grpc.StatusCode.UNAVAILABLE, "down for maintenance")
+        reservation = self._reserve(request)
+        if reservation is None:
+            context.abort(grpc.StatusCode.ALREADY_EXISTS, "该正式学籍号已分配给另一条学籍")
+        return reservation
+
+    def ReserveStudentNumbers(self, request, context):
+        """Each item as ReserveStudentNumber, a taken G number that item's ALREADY_EXISTS."""
+        require_role(Role.SYSTEM)
+        if self.unavailable:
+            context.abort(grpc.StatusCode.UNAVAILABLE, "down for maintenance")
+        self.batches += 1
+        results = []
+        for item in request.numbers:
+            reservation = self._reserve(item)
+            if reservation is None:
+                results.append(dedup_pb2.StudentNumberOutcome(code=code_pb2.ALREADY_EXISTS, message="已分配"))
+            else:
+                results.append(dedup_pb2.StudentNumberOutcome(reservation=reservation))
+        return dedup_pb2.ReserveStudentNumbersResponse(results=results)
+
+    def _reserve(self, request) -> dedup_pb2.StudentNumberReservation | None:
         with self._lock:
             self.calls.append(request)
             key = (request.owner_id, request.kind)
@@ -63,7 +86,7 @@ class FakeNationalDedup(dedup_pb2_grpc.DedupServicer):
                 if request.kind == common_pb2.STUDENT_NUMBER_KIND_FORMAL:
                     number = "G" + request.resident_id_number
                     if self.taken.get(number, request.owner_id) != request.owner_id:
-                        context.abort(grpc.StatusCode.ALREADY_EXISTS, "该正式学籍号已分配给另一条学籍")
+                        return None
                 else:
                     b = request.birth_date
                     while True:

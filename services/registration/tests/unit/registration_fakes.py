@@ -14,7 +14,7 @@ import copy
 import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from google.protobuf.message import Message
@@ -40,7 +40,7 @@ from xueji_registration.domain.preschool import MatchStatus, PreschoolTransfer
 from xueji_registration.domain.records import NumberKind, StudentRecord
 from xueji_registration.service_layer import flow
 from xueji_registration.service_layer.handlers import CreateApplication
-from xueji_registration.service_layer.ports import Collaborators, NumberTaken
+from xueji_registration.service_layer.ports import Collaborators, NumberRequest, NumberTaken
 from xueji_registration.service_layer.repositories import (
     ApplicationQuery,
     ConcurrentEntry,
@@ -185,6 +185,16 @@ class FakeApplications:
         found = self.rows.get(application_id)
         return copy.deepcopy(found) if found else None
 
+    def get_many(self, application_ids: Iterable[str]) -> dict[str, Application]:
+        return {i: copy.deepcopy(self.rows[i]) for i in sorted(set(application_ids)) if i in self.rows}
+
+    def save_flow_changes(self, changes: Sequence[tuple[Application, int]]) -> None:
+        if any(self.rows[app.application_id].version != read_at for app, read_at in changes):
+            raise ConcurrentModification("该注册申请已被他人修改，请刷新后重试")
+        for app, _ in changes:
+            self._check_unique(app)
+            self.rows[app.application_id] = copy.deepcopy(app)
+
     def by_request(self, school_code: str, request_id: str) -> Application | None:
         found = [a for a in self.rows.values() if (a.school_code, a.request_id) == (school_code, request_id)]
         return copy.deepcopy(found[0]) if found else None
@@ -249,6 +259,14 @@ class FakeRecords:
 
     def for_application(self, application_id: str) -> StudentRecord | None:
         return self._one(r for r in self.rows.values() if r.application_id == application_id)
+
+    def for_applications(self, application_ids: Iterable[str]) -> dict[str, StudentRecord]:
+        wanted = set(application_ids)
+        return {r.application_id: copy.deepcopy(r) for r in self.rows.values() if r.application_id in wanted}
+
+    def add_many(self, records: Sequence[tuple[StudentRecord, str, str]]) -> None:
+        for record, county_code, city_code in records:
+            self.add(record, county_code=county_code, city_code=city_code)
 
     def numbers_of(self, record_ids: Iterable[str]) -> dict[str, str]:
         return {i: self.rows[i].national_student_number for i in record_ids if i in self.rows}
@@ -530,6 +548,7 @@ class FakeStudentNumbers:
         self.owners: dict[tuple[str, NumberKind], str] = {}
         self.taken: dict[str, str] = {}  # G number → its owner
         self.down = False
+        self.batch_calls = 0
         self._sequence = itertools.count(1)
 
     def reserve(
@@ -553,6 +572,19 @@ class FakeStudentNumbers:
             self.taken[number] = owner_id
             self.owners[(owner_id, kind)] = number
         return self.owners[(owner_id, kind)]
+
+    def reserve_many(self, requests: Sequence[NumberRequest]) -> list[str | None]:
+        """ReserveStudentNumbers: each as `reserve`, a taken G number None; `batch_calls` counts calls."""
+        self.batch_calls += 1
+        if self.down:
+            raise ConnectionError("national tier unavailable")
+        out: list[str | None] = []
+        for r in requests:
+            try:
+                out.append(self.reserve(**dataclasses.asdict(r)))
+            except NumberTaken:
+                out.append(None)
+        return out
 
 
 class FakeRegistrationUoW(FakeUnitOfWork):

@@ -240,6 +240,37 @@ class NationalStore:
     def number_owner(self, number_hash: str) -> str | None:
         return self._s.execute(select(num.c.owner_id).where(num.c.number_hash == number_hash)).scalar()
 
+    def numbers_of_owners(self, owner_ids) -> list:
+        ids = list(owner_ids)
+        return list(self._s.execute(select(num).where(num.c.owner_id.in_(ids))).all()) if ids else []
+
+    def number_owners(self, number_hashes) -> dict[str, str]:
+        hashes = list(number_hashes)
+        if not hashes:
+            return {}
+        rows = self._s.execute(select(num.c.number_hash, num.c.owner_id).where(num.c.number_hash.in_(hashes)))
+        return {r.number_hash: r.owner_id for r in rows}
+
+    def take_numbers(self, rows: list[tuple[str, str, str, str]], now: dt.datetime) -> set[tuple[str, str]]:
+        """One multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING (a row in conflict with one held,
+        or with an earlier row of the same statement, is skipped)."""
+        if not rows:
+            return set()
+        values = [
+            dict(
+                number_hash=h,
+                kind=kind,
+                owner_id=owner,
+                national_student_number=number,
+                create_time=now,
+                update_time=now,
+            )
+            for h, kind, owner, number in rows
+        ]
+        stmt = _insert(self._s, num).values(values).on_conflict_do_nothing()
+        taken = self._s.execute(stmt.returning(num.c.number_hash, num.c.owner_id))
+        return {(r.number_hash, r.owner_id) for r in taken}
+
     def rekey_number(self, old_hash: str, new_hash: str, now: dt.datetime) -> None:
         self._s.execute(
             update(num).where(num.c.number_hash == old_hash).values(number_hash=new_hash, update_time=now)

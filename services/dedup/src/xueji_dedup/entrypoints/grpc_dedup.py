@@ -21,7 +21,7 @@ from xueji_dedup.adapters.problem_messages import reported_group, student_from_p
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.numbers import NumberKind, check_division
 from xueji_dedup.domain.problems import ProblemKind, RuleRefused
-from xueji_dedup.service_layer import bulk_holdings, national, national_problems
+from xueji_dedup.service_layer import bulk_holdings, national, national_numbers, national_problems
 from xueji_dedup.service_layer.bulk_holdings import HoldingColumns
 from xueji_dedup.service_layer.national import HeldElsewhere
 
@@ -396,6 +396,35 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
         return dedup_pb2.StudentNumberReservation(
             national_student_number=number, kind=request.kind, owner_id=request.owner_id
         )
+
+    def ReserveStudentNumbers(self, request, context):
+        national.admit(caller())
+        national_numbers.check_size(len(request.numbers))  # before validating 10,000 items one by one
+        cmds, problems = [], []
+        for i, item in enumerate(request.numbers):
+            try:
+                cmds.append(_number_command(item))
+            except InvalidArgument as exc:
+                problems += [FieldViolation(f"numbers[{i}].{v.field}", v.description) for v in exc.violations]
+        if problems:
+            raise InvalidArgument(problems)
+        outcomes = national_numbers.reserve_student_numbers(
+            self._rt.uow_factory(), cmds, self._rt.settings.hash_key
+        )
+        return dedup_pb2.ReserveStudentNumbersResponse(
+            results=[_number_outcome(item, o) for item, o in zip(request.numbers, outcomes, strict=True)]
+        )
+
+
+def _number_outcome(item, outcome: national_numbers.NumberOutcome) -> dedup_pb2.StudentNumberOutcome:
+    if outcome.refusal is not None:
+        return dedup_pb2.StudentNumberOutcome(
+            code=code_pb2.Code.Value(outcome.refusal.status), message=outcome.refusal.message
+        )
+    reservation = dedup_pb2.StudentNumberReservation(
+        national_student_number=outcome.number, kind=item.kind, owner_id=item.owner_id
+    )
+    return dedup_pb2.StudentNumberOutcome(reservation=reservation, code=code_pb2.OK)
 
 
 def _number_command(request) -> national.ReserveNumber:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from xueji_common.auth import Principal, Role
@@ -321,39 +322,50 @@ def reserve_student_number(
     uow: DedupUoW, cmd: ReserveNumber, hash_key: str, rng: random.Random | None = None
 ) -> str:
     """The number reserved for the owner (the same one when asked again)."""
-
-    def key(number: str) -> str:
-        return document_hash(hash_key, "NSN", number)
-
     with uow:
-        existing = uow.national.number_of_owner(cmd.owner_id, cmd.kind.value)
-        if cmd.kind is numbers.NumberKind.FORMAL:
-            number = numbers.formal(cmd.resident_id)
-            if existing is not None and existing.number_hash == key(number):
-                return number
-            if existing is not None and uow.national.number_owner(key(number)) is None:
-                # The owner's formal number stored under another key (XUEJI_HASH_KEY was rotated):
-                # an owner holds one formal number, now keyed with the current key.
-                uow.national.rekey_number(existing.number_hash, key(number), now())
-                uow.commit()
-                return number
-            if not uow.national.try_take_number(key(number), cmd.kind.value, cmd.owner_id, "", now()):
-                raise AlreadyExists("该正式学籍号已分配给另一条学籍")
-            uow.commit()
+        number = reserve_number_in(uow, cmd, number_key(hash_key), rng or random.Random())
+        uow.commit()
+        return number
+
+
+def number_key(hash_key: str) -> Callable[[str], str]:
+    """A student number's keyed hash, under which student_numbers keeps it."""
+    return lambda number: document_hash(hash_key, "NSN", number)
+
+
+def reserve_number_in(
+    uow: DedupUoW, cmd: ReserveNumber, key: Callable[[str], str], rng: random.Random
+) -> str:
+    """reserve_student_number's rule inside an open unit of work (no commit): also the batch's
+    (national_numbers.reserve_student_numbers) for the items its bulk path does not settle."""
+    existing = uow.national.number_of_owner(cmd.owner_id, cmd.kind.value)
+    if cmd.kind is numbers.NumberKind.FORMAL:
+        number = numbers.formal(cmd.resident_id)
+        if existing is not None and existing.number_hash == key(number):
             return number
-        if existing is not None:
-            return existing.national_student_number
-        if cmd.birth_date is None:  # the entrypoint refuses it first
-            raise InvalidArgument(FieldViolation("birth_date", "出生日期不能为空或无效"))
-        candidates = (
-            numbers.temporary_candidates(cmd.division_code, cmd.birth_date, rng or random.Random())
-            if cmd.kind is numbers.NumberKind.TEMPORARY
-            else numbers.provincial_candidates(cmd.division_code, cmd.birth_date)
-        )
-        for number in candidates:
-            if uow.national.number_owner(key(number)) is None and uow.national.try_take_number(
-                key(number), cmd.kind.value, cmd.owner_id, number, now()
-            ):
-                uow.commit()
-                return number
+        if existing is not None and uow.national.number_owner(key(number)) is None:
+            # The owner's formal number stored under another key (XUEJI_HASH_KEY was rotated):
+            # an owner holds one formal number, now keyed with the current key.
+            uow.national.rekey_number(existing.number_hash, key(number), now())
+            return number
+        if not uow.national.try_take_number(key(number), cmd.kind.value, cmd.owner_id, "", now()):
+            raise AlreadyExists("该正式学籍号已分配给另一条学籍")
+        return number
+    if existing is not None:
+        return existing.national_student_number
+    if cmd.birth_date is None:  # the entrypoint refuses it first
+        raise InvalidArgument(FieldViolation("birth_date", "出生日期不能为空或无效"))
+    for number in candidates(cmd, rng):
+        if uow.national.number_owner(key(number)) is None and uow.national.try_take_number(
+            key(number), cmd.kind.value, cmd.owner_id, number, now()
+        ):
+            return number
     raise NumbersExhausted("该地区该出生日期的学籍号已用尽")
+
+
+def candidates(cmd: ReserveNumber, rng: random.Random) -> Iterator[str]:
+    """The L or J numbers to try for a TEMPORARY or PROVINCIAL number, in order."""
+    assert cmd.birth_date is not None
+    if cmd.kind is numbers.NumberKind.TEMPORARY:
+        return iter(numbers.temporary_candidates(cmd.division_code, cmd.birth_date, rng))
+    return iter(numbers.provincial_candidates(cmd.division_code, cmd.birth_date))

@@ -15,7 +15,7 @@ while it waits on a remote answer.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -182,6 +182,15 @@ class NationalHoldings(Protocol):
     ) -> bool: ...
     def number_owner(self, number_hash: str) -> str | None: ...
     def rekey_number(self, old_hash: str, new_hash: str, now: dt.datetime) -> None: ...
+    def numbers_of_owners(self, owner_ids: Iterable[str]) -> list[OwnedNumber]:
+        """The numbers these owners hold (any kind), in one statement."""
+
+    def number_owners(self, number_hashes: Iterable[str]) -> dict[str, str]:
+        """number hash → its owner, of those held, in one statement."""
+
+    def take_numbers(self, rows: list[tuple[str, str, str, str]], now: dt.datetime) -> set[tuple[str, str]]:
+        """try_take_number for (number hash, kind, owner id, number) rows in one statement; the
+        (number hash, owner id) taken (a row whose number or owner's kind is held is skipped)."""
 
 
 class ProvinceIndex(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from xueji_common.db.bulk import insert_rows
 from xueji_common.db.encrypted import hash_key_of
 from xueji_common.db.engine import utc
 from xueji_common.documents import DocumentCategory, Gender
@@ -104,6 +105,22 @@ class RecordRepository:
 
     def for_application(self, application_id: str) -> StudentRecord | None:
         return self._one(t.c.application_id == application_id)
+
+    def for_applications(self, application_ids) -> dict[str, StudentRecord]:
+        ids = list(application_ids)
+        if not ids:
+            return {}
+        rows = self._session.execute(select(t).where(t.c.application_id.in_(ids))).all()
+        return {r.application_id: _from_row(r) for r in rows}
+
+    def add_many(self, records) -> None:
+        """COPY on PostgreSQL (xueji_common.db.bulk), executemany elsewhere."""
+        key = self._hash_key()
+        insert_rows(
+            self._session,
+            t,
+            [_to_row(r, dict(county_code=county, city_code=city), key) for r, county, city in records],
+        )
 
     def numbers_of(self, record_ids) -> dict[str, str]:
         if not record_ids:

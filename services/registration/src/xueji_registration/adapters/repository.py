@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from xueji_common.db.bulk import insert_rows, insert_shared
@@ -41,6 +41,32 @@ _OWN = (
     "grade",
     "preschool_transfer_id",
 )
+
+
+# What Application.dedup_completed, review_progressed and approved change, and the record id.
+_FLOW_COLUMNS = (
+    "state",
+    "authentication",
+    "dedup_failure_reason",
+    "handling_unit_code",
+    "record_id",
+    "updated_at",
+    "version",
+)
+
+
+def _flow_params(app: Application, read_at: int) -> dict:
+    return {
+        "k_id": app.application_id,
+        "k_read": read_at,
+        "v_state": app.state.value,
+        "v_authentication": app.authentication.value,
+        "v_dedup_failure_reason": app.dedup_failure_reason or None,
+        "v_handling_unit_code": app.handling_unit_code or None,
+        "v_record_id": app.record_id or None,
+        "v_updated_at": app.updated_at,
+        "v_version": app.version,
+    }
 
 
 def _to_row(app: Application) -> dict:
@@ -199,6 +225,30 @@ class ApplicationRepository:
     def get(self, application_id: str) -> Application | None:
         row = self._session.execute(select(t).where(t.c.application_id == application_id)).first()
         return _from_row(row) if row else None
+
+    def get_many(self, application_ids) -> dict[str, Application]:
+        """One SELECT ... WHERE id IN (...) ORDER BY id FOR UPDATE (SQLite: its write lock suffices)."""
+        ids = list(application_ids)
+        if not ids:
+            return {}
+        rows = self._session.execute(
+            select(t).where(t.c.application_id.in_(ids)).order_by(t.c.application_id).with_for_update()
+        ).all()
+        return {r.application_id: _from_row(r) for r in rows}
+
+    def save_flow_changes(self, changes) -> None:
+        """One executemany UPDATE of the columns the flow's transitions change, each row guarded by
+        the version it was read at; the versions are the applications' own (the use case moved them)."""
+        if not changes:
+            return
+        result = self._session.execute(
+            update(t)
+            .where(t.c.application_id == bindparam("k_id"), t.c.version == bindparam("k_read"))
+            .values({name: bindparam(f"v_{name}") for name in _FLOW_COLUMNS}),
+            [_flow_params(app, read_at) for app, read_at in changes],
+        )
+        if result.rowcount != len(changes):
+            raise ConcurrentModification("该注册申请已被他人修改，请刷新后重试")
 
     def by_request(self, school_code: str, request_id: str) -> Application | None:
         row = self._session.execute(

@@ -1,4 +1,5 @@
-"""Event entrypoint: translate dedup and review events (protobuf) into registration use cases."""
+"""Event entrypoint: translate dedup and review events (protobuf) into registration use cases; a bus
+message of many (an EventBatch) into one set-based use case (service_layer/flow_batch.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from xueji_common.auth import Role
 from xueji_common.datakeys import CORRECTED_NUMBER
 from xueji_common.documents import DocumentType
 from xueji_common.grpcserver.convert import date_from_pb
-from xueji_common.messaging.consumer import Subscription
+from xueji_common.messaging.consumer import Delivery, Subscription
 from xueji_registration.domain.model import ApplicationState, Stamp
-from xueji_registration.service_layer import flow
+from xueji_registration.service_layer import flow, flow_batch
 
 _STAGE_STATE = {
     events_pb2.REVIEW_STAGE_AWAITING_SCHOOL_REVIEW: ApplicationState.AWAITING_SCHOOL_REVIEW,
@@ -33,26 +34,34 @@ def _stamp(pb, fallback_time: dt.datetime) -> Stamp:
     return Stamp(pb.org_unit_code, pb.user_id, _ROLES.get(pb.role, ""), time, pb.opinion)
 
 
+def _dedup_result(event: events_pb2.DedupCompleted) -> flow_batch.DedupResult:
+    passed = event.outcome == events_pb2.DEDUP_OUTCOME_PASSED
+    return flow_batch.DedupResult(event.application_id, event.revision, passed, event.reason)
+
+
 def on_dedup_completed(event: events_pb2.DedupCompleted, uow, envelope) -> None:
-    flow.dedup_completed(
-        uow,
-        application_id=event.application_id,
-        revision=event.revision,
-        passed=event.outcome == events_pb2.DEDUP_OUTCOME_PASSED,
-        reason=event.reason,
-    )
+    flow.dedup_completed(uow, **_dedup_result(event)._asdict())
+
+
+def on_dedup_completed_batch(deliveries: list[Delivery], uow) -> None:
+    flow_batch.dedup_completed(uow, [_dedup_result(d.event) for d in deliveries])
+
+
+def _review_step(event: events_pb2.ReviewProgressed) -> flow_batch.ReviewStep | None:
+    state = _STAGE_STATE.get(event.stage)
+    if state is None:
+        return None
+    return flow_batch.ReviewStep(event.application_id, event.revision, state, event.handling_unit_code)
 
 
 def on_review_progressed(event: events_pb2.ReviewProgressed, uow, envelope) -> None:
-    state = _STAGE_STATE.get(event.stage)
-    if state is not None:
-        flow.review_progressed(
-            uow,
-            application_id=event.application_id,
-            revision=event.revision,
-            state=state,
-            unit_code=event.handling_unit_code,
-        )
+    step = _review_step(event)
+    if step is not None:
+        flow.review_progressed(uow, **step._asdict())
+
+
+def on_review_progressed_batch(deliveries: list[Delivery], uow) -> None:
+    flow_batch.review_progressed(uow, [s for d in deliveries if (s := _review_step(d.event)) is not None])
 
 
 def on_registration_returned(event: events_pb2.RegistrationReturned, uow, envelope) -> None:
@@ -67,6 +76,12 @@ def on_registration_returned(event: events_pb2.RegistrationReturned, uow, envelo
 
 def on_registration_approved(event: events_pb2.RegistrationApproved, uow, envelope) -> None:
     flow.registration_approved(uow, application_id=event.application_id, revision=event.revision)
+
+
+def on_registration_approved_batch(deliveries: list[Delivery], uow) -> None:
+    flow_batch.registration_approved(
+        uow, [flow_batch.Approval(d.event.application_id, d.event.revision) for d in deliveries]
+    )
 
 
 def on_problem_raised(event: events_pb2.ProblemRaised, uow, envelope) -> None:
@@ -111,10 +126,10 @@ def _corrected_number(event: events_pb2.ProblemResolved, uow) -> str:
 
 
 SUBSCRIPTIONS = [
-    Subscription("dedup", "DedupCompleted", on_dedup_completed),
-    Subscription("review", "ReviewProgressed", on_review_progressed),
+    Subscription("dedup", "DedupCompleted", on_dedup_completed, on_dedup_completed_batch),
+    Subscription("review", "ReviewProgressed", on_review_progressed, on_review_progressed_batch),
     Subscription("review", "RegistrationReturned", on_registration_returned),
-    Subscription("review", "RegistrationApproved", on_registration_approved),
+    Subscription("review", "RegistrationApproved", on_registration_approved, on_registration_approved_batch),
     Subscription("dedup", "ProblemRaised", on_problem_raised),
     Subscription("dedup", "ProblemResolved", on_problem_resolved),
 ]

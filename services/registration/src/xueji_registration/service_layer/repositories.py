@@ -9,7 +9,7 @@ version read (optimistic concurrency) and raises ConcurrentModification when it 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
@@ -131,9 +131,18 @@ class Applications(Protocol):
         """Which of these document hashes an application not withdrawn carries (a record first)."""
 
     def get(self, application_id: str) -> Application | None: ...
+    def get_many(self, application_ids: Iterable[str]) -> dict[str, Application]:
+        """application id → application, those found; locked until the transaction ends, taken in
+        id order (two batches never wait for each other in a circle)."""
+
     def by_request(self, school_code: str, request_id: str) -> Application | None: ...
     def save(self, app: Application, expected_version: int) -> None:
         """The version moves on by one; ConcurrentModification, or ConcurrentEntry as `add_many`."""
+
+    def save_flow_changes(self, changes: Sequence[tuple[Application, int]]) -> None:
+        """(application, version it was read at) in one statement: what the flow's transitions change
+        (state, authentication, dedup failure reason, handling unit, record id, update time) and
+        the version as the caller moved it on; ConcurrentModification when a row's version moved."""
 
     def list(self, query: ApplicationQuery, *, offset: int, limit: int) -> tuple[list[Application], int]:
         """One page, newest submission first (then application id), and the total matching."""
@@ -144,6 +153,12 @@ class Records(Protocol):
     def get(self, record_id: str) -> StudentRecord | None: ...
     def by_number(self, number: str) -> StudentRecord | None: ...
     def for_application(self, application_id: str) -> StudentRecord | None: ...
+    def for_applications(self, application_ids: Iterable[str]) -> dict[str, StudentRecord]:
+        """application id → its record, those that have one."""
+
+    def add_many(self, records: Sequence[tuple[StudentRecord, str, str]]) -> None:
+        """(record, county code, city code) in one statement, as `add` of each."""
+
     def numbers_of(self, record_ids: Iterable[str]) -> dict[str, str]:
         """record id → national student number."""
 
