@@ -44,6 +44,7 @@ from xueji_registration.service_layer.ports import Collaborators, NumberTaken
 from xueji_registration.service_layer.repositories import (
     ApplicationQuery,
     ConcurrentEntry,
+    DocumentOf,
     DuplicateTransfer,
     ImportRecord,
     RecordQuery,
@@ -184,6 +185,13 @@ class FakeApplications:
     def get(self, application_id: str) -> Application | None:
         found = self.rows.get(application_id)
         return copy.deepcopy(found) if found else None
+
+    def document_numbers(self, application_ids) -> dict[str, DocumentOf]:
+        return {
+            a.application_id: DocumentOf(a.identity.document, a.document_hash, a.revision)
+            for i in application_ids
+            if (a := self.rows.get(i)) is not None
+        }
 
     def by_request(self, school_code: str, request_id: str) -> Application | None:
         found = [a for a in self.rows.values() if (a.school_code, a.request_id) == (school_code, request_id)]

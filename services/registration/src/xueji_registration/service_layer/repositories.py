@@ -9,11 +9,11 @@ version read (optimistic concurrency) and raises ConcurrentModification when it 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
-from xueji_common.documents import DocumentCategory
+from xueji_common.documents import DocumentCategory, ValidDocument
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.domain.batches import SubmittedBatch
 from xueji_registration.domain.files import Purpose
@@ -111,6 +111,14 @@ class ImportRecord:
     created_at: dt.datetime
 
 
+class DocumentOf(NamedTuple):
+    """An application's document in clear, its keyed hash and the revision they are of."""
+
+    document: ValidDocument
+    document_hash: str
+    revision: int
+
+
 class StoredRow(NamedTuple):
     """One row's outcome; the fields are the import_rows columns of the same names."""
 
@@ -131,6 +139,9 @@ class Applications(Protocol):
         """Which of these document hashes an application not withdrawn carries (a record first)."""
 
     def get(self, application_id: str) -> Application | None: ...
+    def document_numbers(self, application_ids: Sequence[str]) -> dict[str, DocumentOf]:
+        """The document, its hash and the revision of each of these applications that exists (one read)."""
+
     def by_request(self, school_code: str, request_id: str) -> Application | None: ...
     def save(self, app: Application, expected_version: int) -> None:
         """The version moves on by one; ConcurrentModification, or ConcurrentEntry as `add_many`."""
