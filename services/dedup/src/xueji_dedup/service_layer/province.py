@@ -9,6 +9,8 @@ the claim, the stored result and DedupCompleted are written together; a newer re
 meanwhile by another handler wins (`save_check`: nothing written, nothing published). The clear
 document number, which only the population register needs, is asked of registration over gRPC
 (`peers.registration.application_number`, never on the bus) and is never stored or logged.
+A batch of submissions (one bus message) is checked by service_layer/province_batch.py: the same
+decisions, with one call of each peer and a constant number of statements per batch.
 
 The population register down: the call is retried here with growing pauses; if it stays down the
 handler raises PeerUnavailable, nothing is committed, and the bus delivers the event again later
