@@ -211,3 +211,25 @@ def test_the_batch_handler_issues_as_many_statements_for_50_as_for_5(make_world,
     deliver_batch(rt, [(str(uuid.uuid4()), resident(people[2]))])  # warm: the first batch's one-offs
     few, many = count_statements(rt, 5), count_statements(rt, 50)
     assert few == many and few < 15, (few, many)
+
+
+def test_a_batch_claim_is_read_first_and_written_with_the_results_losing_to_a_claim_made_meanwhile(
+    make_world,
+):
+    from xueji_common.errors import ConcurrentModification
+
+    rt = make_world()
+    with rt.uow_factory() as uow:
+        uow.claim_event("e0", "c", "ApplicationSubmitted")
+        uow.commit()
+    with rt.uow_factory() as uow:
+        assert uow.claim_events(["e0", "e1", "e2"], "c", "ApplicationSubmitted") == {"e1", "e2"}
+        with rt.uow_factory() as other:  # another worker claims e2 meanwhile (no lock held by the first)
+            assert other.claim_events(["e2"], "c", "ApplicationSubmitted") == {"e2"}
+            other.commit()
+        with pytest.raises(ConcurrentModification):  # the consumer then goes one by one
+            uow.claim_now()
+    with rt.uow_factory() as uow:
+        assert uow.claim_events(["e0", "e1", "e2"], "c", "ApplicationSubmitted") == {"e1"}
+        uow.commit()
+        assert uow.claim_events(["e1"], "c", "ApplicationSubmitted") == set()
