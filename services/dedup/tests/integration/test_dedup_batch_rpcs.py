@@ -184,3 +184,43 @@ def test_dedups_clients_of_the_batch_calls_answer_as_the_single_ones(dedup, peop
     numbers = peers.registration.application_numbers([*ids, "missing"])
     assert numbers == {i: peers.registration.application_number(i) for i in ids}
     assert [(numbers[i].number, numbers[i].revision) for i in ids] == [(p.resident_id, 1), (q.resident_id, 3)]
+
+
+class _Unimplemented(grpc.RpcError):
+    def code(self):
+        return grpc.StatusCode.UNIMPLEMENTED
+
+    def details(self):
+        return "Method not found!"
+
+
+class _Older:
+    """A peer of before the batch calls: they answer UNIMPLEMENTED, the single ones as they do."""
+
+    def __init__(self, stub, *batch_calls: str) -> None:
+        self._stub, self._batch = stub, batch_calls
+
+    def __getattr__(self, name):
+        if name in self._batch:
+
+            def unimplemented(*args, **kwargs):
+                raise _Unimplemented()
+
+            return unimplemented
+        return getattr(self._stub, name)
+
+
+def test_a_peer_without_the_batch_calls_is_asked_one_by_one(dedup, people):
+    peers = Peers(dedup)
+    peers.register._stub = _Older(peers.register._stub, "VerifyIdentities")
+    peers.national._stub = _Older(peers.national._stub, "ReserveIdentities")
+    peers.registration._stub = _Older(peers.registration._stub, "GetDocumentNumbers")
+    p = people[0]
+    assert peers.register.verify_many([Identity(p.name, int(p.gender), p.birth_date, p.resident_id)]) == [""]
+    items = [ToReserve("A", h(8), "c1", "330000", SCHOOL), ToReserve("A", h(8), "c2", "330000", SCHOOL)]
+    got = peers.national.reserve_many(items)
+    assert isinstance(got[0], str) and isinstance(got[1], Holding)
+    e = resident(p)
+    store_in_registration(dedup, e.application)
+    numbers = peers.registration.application_numbers([e.application.application_id, "missing"])
+    assert [n.number for n in numbers.values()] == [p.resident_id]

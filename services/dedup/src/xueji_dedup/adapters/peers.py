@@ -130,7 +130,8 @@ class NationalTier:
         return r.reservation_id
 
     def reserve_many(self, items: Sequence[ToReserve]) -> list[str | Holding]:
-        """`reserve` of each, BATCH a call (ReserveIdentities), answered in the order asked."""
+        """`reserve` of each, BATCH a call (ReserveIdentities), answered in the order asked (one by one
+        from a national tier without the batch call: UNIMPLEMENTED, e.g. during a rolling upgrade)."""
         out: list[str | Holding] = []
         for chunk in _chunks(items):
             try:
@@ -151,6 +152,9 @@ class NationalTier:
                     self._metadata(),
                 )
             except grpc.RpcError as exc:
+                if exc.code() == grpc.StatusCode.UNIMPLEMENTED:  # a national tier of before the batch call
+                    out += [self.reserve(*i) for i in chunk]
+                    continue
                 raise PeerRefused(exc.code(), exc.details()) from None
             out += [
                 holding_from_pb(x.held_by) if x.HasField("held_by") else x.reservation.reservation_id
@@ -425,7 +429,8 @@ class Registration:
         return self._get(registration_pb2.GetDocumentNumberRequest(application_id=application_id))
 
     def application_numbers(self, application_ids: Sequence[str]) -> dict[str, ClearNumber]:
-        """`application_number` of each, BATCH a call (GetDocumentNumbers); missing ones left out."""
+        """`application_number` of each, BATCH a call (GetDocumentNumbers); missing ones left out (one
+        by one from a registration without the batch call: UNIMPLEMENTED)."""
         out: dict[str, ClearNumber] = {}
         for chunk in _chunks(list(dict.fromkeys(application_ids))):
             try:
@@ -435,6 +440,9 @@ class Registration:
                     self._metadata(),
                 )
             except grpc.RpcError as exc:
+                if exc.code() == grpc.StatusCode.UNIMPLEMENTED:  # a registration of before the batch call
+                    out.update({a: n for a in chunk if (n := self.application_number(a)) is not None})
+                    continue
                 raise PeerRefused(exc.code(), exc.details()) from None
             out.update(
                 {
