@@ -155,6 +155,24 @@ DEDUP = [
     ),
     Rpc(
         "Dedup",
+        "ReserveIdentities",
+        (SYS,),
+        "none",
+        lambda w, c, u: dd.ReserveIdentitiesRequest(
+            identities=[
+                dd.ReserveIdentityRequest(
+                    document_type=_RESIDENT,
+                    document_hash=_hash(),
+                    application_id=str(uuid.uuid4()),
+                    province_code="330000",
+                    school_code=SCHOOL,
+                )
+            ]
+        ),
+        "dedup-national",
+    ),
+    Rpc(
+        "Dedup",
         "CommitReservation",
         (SYS,),
         "none",
@@ -341,6 +359,27 @@ DEDUP = [
             birth_date=cm.Date(
                 year=_PERSON.birth_date.year, month=_PERSON.birth_date.month, day=_PERSON.birth_date.day
             ),
+        ),
+        "population-register",
+    ),
+    Rpc(
+        "PopulationRegister",
+        "VerifyIdentities",
+        (SYS,),
+        "none",
+        lambda w, c, u: pr.VerifyIdentitiesRequest(
+            identities=[
+                pr.VerifyIdentityRequest(
+                    name=_PERSON.name,
+                    gender=int(_PERSON.gender),
+                    resident_id_number=_PERSON.resident_id,
+                    birth_date=cm.Date(
+                        year=_PERSON.birth_date.year,
+                        month=_PERSON.birth_date.month,
+                        day=_PERSON.birth_date.day,
+                    ),
+                )
+            ]
         ),
         "population-register",
     ),

@@ -309,4 +309,12 @@ REGISTRATIONS = [
         lambda w, c, u: rg.GetDocumentNumberRequest(record_id=w.site(SCHOOL).records["info"]),
         "registration",
     ),
+    Rpc(
+        "Registrations",
+        "GetDocumentNumbers",
+        (),
+        "none",
+        lambda w, c, u: rg.GetDocumentNumbersRequest(application_ids=[w.site(SCHOOL).app("main")]),
+        "registration",
+    ),
 ]

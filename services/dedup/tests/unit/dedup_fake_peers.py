@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -23,7 +24,15 @@ from xueji_dedup.domain import numbers
 from xueji_dedup.domain.checks import Holding
 from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent
 from xueji_dedup.service_layer import national, national_problems
-from xueji_dedup.service_layer.ports import ClearNumber, CommitAsked, Committed, PeerRefused, PeerUnavailable
+from xueji_dedup.service_layer.ports import (
+    ClearNumber,
+    CommitAsked,
+    Committed,
+    Identity,
+    PeerRefused,
+    PeerUnavailable,
+    ToReserve,
+)
 from xueji_dedup.service_layer.unit_of_work import Delivery
 
 
@@ -67,6 +76,14 @@ class FakeNationalTier:
             return national.reserve_identity(self.tier, cmd).reservation_id
         except national.HeldElsewhere as exc:
             return exc.holding
+
+    def reserve_many(self, items: Sequence[ToReserve]) -> list[str | Holding]:
+        self._call("reserve_many")
+        cmds = [national.ReserveIdentity(*i) for i in items]
+        return [
+            got if isinstance(got, Holding) else got.reservation_id
+            for got in national.reserve_identities(lambda: self.tier, cmds)
+        ]
 
     def commit(self, reservation_id: str, record_id: str, national_student_number: str) -> None:
         self._call("commit")
@@ -176,6 +193,7 @@ class FakePopulationRegister:
     people: dict[str, Person] = field(default_factory=dict)
     down_for: int = 0
     calls: int = 0
+    batch_calls: int = 0
 
     def verify(self, name: str, gender: int, birth_date: dt.date | None, resident_id: str) -> str:
         self.calls += 1
@@ -193,6 +211,18 @@ class FakePopulationRegister:
             return "GENDER_MISMATCH"
         return "" if person.birth_date == birth_date else "BIRTH_DATE_MISMATCH"
 
+    def verify_many(self, identities: Sequence[Identity]) -> list[str]:
+        """One call: down for the whole batch, or every identity answered."""
+        self.batch_calls += 1
+        if self.down_for:
+            self.down_for -= 1
+            raise PeerUnavailable("UNAVAILABLE")
+        down, self.down_for = self.down_for, 0
+        answers = [self.verify(*i) for i in identities]
+        self.calls -= len(identities)  # counted as batch calls
+        self.down_for = down
+        return answers
+
 
 @dataclass
 class FakeRegistration:
@@ -200,9 +230,14 @@ class FakeRegistration:
 
     applications: dict[str, ClearNumber] = field(default_factory=dict)
     records: dict[str, ClearNumber] = field(default_factory=dict)
+    batch_calls: int = 0
 
     def application_number(self, application_id: str) -> ClearNumber | None:
         return self.applications.get(application_id)
+
+    def application_numbers(self, application_ids: Sequence[str]) -> dict[str, ClearNumber]:
+        self.batch_calls += 1
+        return {a: self.applications[a] for a in application_ids if a in self.applications}
 
     def record_number(self, record_id: str) -> ClearNumber | None:
         return self.records.get(record_id)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -438,6 +438,12 @@ class FakeProvinceIndex:
         self.save_application(values)
         return True
 
+    def applications_by_ids(self, application_ids: Sequence[str]) -> dict[str, ApplicationRow]:
+        return {i: copy.copy(self.applications[i]) for i in application_ids if i in self.applications}
+
+    def save_checks(self, rows: Sequence[Values]) -> set[str]:
+        return {str(r["application_id"]) for r in rows if self.save_check(r)}
+
     def save_application(self, values: Values) -> None:
         application_id = str(values["application_id"])
         if application_id in self.applications:
@@ -501,6 +507,11 @@ class FakeProvinceIndex:
             and r.record_id != except_record
             and r.application_id != except_application
         ]
+
+    def record_holdings_of_each(
+        self, documents: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[Holding]]:
+        return {d: found for d in documents if (found := self.record_holdings(*d))}
 
     def records_by_ids(self, record_ids: list[str]) -> list[RecordRow]:
         return [copy.copy(self.records[i]) for i in record_ids if i in self.records]
@@ -708,6 +719,7 @@ class FakeDedupUoW(FakeUnitOfWork):
         self.reads_ended = 0
         self.reads_outside = 0
         self._claim: tuple[str, str, str] | None = None
+        self._claims: tuple[list[str], str, str] | None = None
         self._saved = self._state()
 
     def _state(self) -> dict[str, dict[str, Any]]:
@@ -724,11 +736,27 @@ class FakeDedupUoW(FakeUnitOfWork):
     def claim_event(self, event_id: str, consumer: str, event_type: str) -> None:
         self._claim = (event_id, consumer, event_type)
 
+    def claim_events(self, event_ids: list[str], consumer: str, event_type: str) -> set[str]:
+        """Deferred, as the SQL unit of work's: the new ones read now, claimed by claim_now."""
+        new = [e for e in event_ids if (e, consumer) not in self._claimed]
+        self._claims = (new, consumer, event_type) if new else None
+        return set(new)
+
     def claim_now(self) -> None:
         if self._claim is not None:
             claim, self._claim = self._claim, None
             super().claim_event(*claim)
             self.claimed.append(claim)
+        if self._claims is not None:
+            (ids, consumer, event_type), self._claims = self._claims, None
+            super().claim_events(ids, consumer, event_type)
+            self.claimed += [(i, consumer, event_type) for i in ids]
+
+    def publish_many(self, events: Iterable[Any]) -> int:
+        listed = list(events)
+        for event, aggregate_id, *_ in listed:
+            self.publish(event, aggregate_id=aggregate_id)
+        return len(listed)
 
     def claim_delivery(self, event_id: str, event_type: str) -> bool:
         try:

@@ -68,6 +68,32 @@ def test_only_the_dedup_service_gets_a_number_in_clear(intake):
     assert got.document.number.startswith(ID_PATTERN) and got.revision == 1 and len(got.document_hash) == 64
 
 
+def test_the_dedup_service_gets_a_batch_of_numbers_in_one_call_each_with_its_outcome(intake):
+    created = list(intake.call("ImportApplications", request(mixed_file())).created_ids)
+    asked = registration_pb2.GetDocumentNumbersRequest(application_ids=[created[1], "missing", created[0]])
+    with pytest.raises(grpc.RpcError) as err:
+        intake.call("GetDocumentNumbers", asked, role=Role.SYSTEM, org="000000")  # a system user not dedup
+    assert err.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    token = intake.runtime.tokens.mint("service:dedup", Role.SYSTEM, "000000")
+    metadata = [("authorization", f"Bearer {token}")]
+    got = intake.registrations.GetDocumentNumbers(asked, metadata=metadata, timeout=10).results
+    assert [(r.application_id, r.found) for r in got] == [
+        (created[1], True),
+        ("missing", False),
+        (created[0], True),
+    ]
+    for r in (got[0], got[2]):
+        single = registration_pb2.GetDocumentNumberRequest(application_id=r.application_id)
+        assert r.number == intake.registrations.GetDocumentNumber(single, metadata=metadata, timeout=10)
+    with pytest.raises(grpc.RpcError) as err:
+        intake.registrations.GetDocumentNumbers(
+            registration_pb2.GetDocumentNumbersRequest(application_ids=["a", ""]),
+            metadata=metadata,
+            timeout=10,
+        )
+    assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
 def test_a_data_key_rotation_re_encrypts_every_value_once(intake):
     intake.call("ImportApplications", request(mixed_file()))
     rt = intake.runtime

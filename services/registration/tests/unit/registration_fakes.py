@@ -44,6 +44,7 @@ from xueji_registration.service_layer.ports import Collaborators, NumberRequest,
 from xueji_registration.service_layer.repositories import (
     ApplicationQuery,
     ConcurrentEntry,
+    DocumentOf,
     DuplicateTransfer,
     ImportRecord,
     RecordQuery,
@@ -194,6 +195,13 @@ class FakeApplications:
         for app, _ in changes:
             self._check_unique(app)
             self.rows[app.application_id] = copy.deepcopy(app)
+
+    def document_numbers(self, application_ids) -> dict[str, DocumentOf]:
+        return {
+            a.application_id: DocumentOf(a.identity.document, a.document_hash, a.revision)
+            for i in application_ids
+            if (a := self.rows.get(i)) is not None
+        }
 
     def by_request(self, school_code: str, request_id: str) -> Application | None:
         found = [a for a in self.rows.values() if (a.school_code, a.request_id) == (school_code, request_id)]

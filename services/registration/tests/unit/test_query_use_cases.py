@@ -129,3 +129,21 @@ def test_only_dedup_gets_a_number_in_clear(uow):
             clear_numbers.document_number(uow, application_id=app.application_id, principal=someone)
     with pytest.raises(NotFound):
         clear_numbers.document_number(uow, record_id="nope", principal=dedup)
+
+
+def test_document_numbers_of_a_batch_answer_each_application_in_order_or_not_found(uow):
+    first, second = create(uow), create(uow, number=resident_id(seq="202"))
+    dedup = Principal(user_id="service:dedup", role=Role.SYSTEM, org_unit="000000")
+    asked = [second.application_id, "nope", first.application_id]
+    got = clear_numbers.document_numbers(uow, asked, principal=dedup)
+    assert [(c.document.number, c.revision) if c else None for c in got] == [
+        (resident_id(seq="202"), 1),
+        None,
+        (resident_id(), 1),
+    ]
+    assert got[0] == clear_numbers.document_number(uow, application_id=asked[0], principal=dedup)
+    with pytest.raises(PermissionDenied):
+        clear_numbers.document_numbers(uow, asked, principal=registrar())
+    for bad in ([], [""], ["a"] * 501):
+        with pytest.raises(InvalidArgument):
+            clear_numbers.document_numbers(uow, bad, principal=dedup)

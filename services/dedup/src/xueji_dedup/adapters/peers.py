@@ -8,6 +8,7 @@ handler fails, nothing is committed, and the bus delivers the event again later.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from types import SimpleNamespace
 
@@ -28,11 +29,12 @@ from xueji.v1 import (
 from xueji_common import paging
 from xueji_common.documents import DocumentType
 from xueji_common.grpcserver.convert import date_to_pb
+from xueji_common.grpcserver.errors import field_violations
 from xueji_dedup.adapters.problem_messages import group_to_pb, reported_group, student_to_pb
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent
 from xueji_dedup.service_layer.ports import ClearNumber as ClearNumber  # the ports' values and errors,
-from xueji_dedup.service_layer.ports import CommitAsked, Committed
+from xueji_dedup.service_layer.ports import CommitAsked, Committed, Identity, ToReserve
 from xueji_dedup.service_layer.ports import PeerRefused as PeerRefused  # raised and returned here
 from xueji_dedup.service_layer.ports import PeerUnavailable as PeerUnavailable  # (importable from here)
 from xueji_dedup.service_layer.unit_of_work import Delivery
@@ -43,6 +45,7 @@ RETRYABLE = (
     grpc.StatusCode.RESOURCE_EXHAUSTED,
 )
 TIMEOUT_SECONDS = 5.0
+BATCH = 500  # items per batch call (the contracts' limit)
 
 
 def _call(rpc, request, metadata):
@@ -125,6 +128,39 @@ class NationalTier:
                 return holding_from_error(exc)
             raise PeerRefused(exc.code(), exc.details()) from None
         return r.reservation_id
+
+    def reserve_many(self, items: Sequence[ToReserve]) -> list[str | Holding]:
+        """`reserve` of each, BATCH a call (ReserveIdentities), answered in the order asked (one by one
+        from a national tier without the batch call: UNIMPLEMENTED, e.g. during a rolling upgrade)."""
+        out: list[str | Holding] = []
+        for chunk in _chunks(items):
+            try:
+                r = _call(
+                    self._stub.ReserveIdentities,
+                    dedup_pb2.ReserveIdentitiesRequest(
+                        identities=[
+                            dedup_pb2.ReserveIdentityRequest(
+                                document_type=DocumentType(i.document_type).to_proto(),
+                                document_hash=i.document_hash,
+                                application_id=i.application_id,
+                                province_code=i.province_code,
+                                school_code=i.school_code,
+                            )
+                            for i in chunk
+                        ]
+                    ),
+                    self._metadata(),
+                )
+            except grpc.RpcError as exc:
+                if exc.code() == grpc.StatusCode.UNIMPLEMENTED:  # a national tier of before the batch call
+                    out += [self.reserve(*i) for i in chunk]
+                    continue
+                raise PeerRefused(exc.code(), exc.details()) from None
+            out += [
+                holding_from_pb(x.held_by) if x.HasField("held_by") else x.reservation.reservation_id
+                for x in r.results
+            ]
+        return out
 
     def commit(self, reservation_id: str, record_id: str, national_student_number: str) -> None:
         """PeerRefused when the reservation is gone, released, expired or another record's (the
@@ -354,10 +390,77 @@ class PopulationRegister:
             if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
                 return "NOT_FOUND"  # not a valid resident ID number: it cannot exist in the register
             raise PeerRefused(exc.code(), exc.details()) from None
-        if r.matches:
-            return ""
-        name_ = population_register_pb2.IdentityVerificationReason.Name(r.reason)
-        return name_.removeprefix("IDENTITY_VERIFICATION_REASON_") if r.reason else "NOT_FOUND"
+        return _reason(r)
+
+    def verify_many(self, identities: Sequence[Identity]) -> list[str]:
+        """`verify` of each, BATCH a call (VerifyIdentities). An identity the register refuses as
+        invalid (INVALID_ARGUMENT naming identities[i]) is NOT_FOUND, as `verify` answers it: the
+        others are asked again without it. A register without the batch call (UNIMPLEMENTED) is asked
+        one by one."""
+        out: list[str] = []
+        for chunk in _chunks(identities):
+            out += self._verify_chunk(list(chunk))
+        return out
+
+    def _verify_chunk(self, chunk: list[Identity]) -> list[str]:
+        answers: dict[int, str] = {}
+        asked = list(range(len(chunk)))
+        while asked:
+            try:
+                r = _call(
+                    self._stub.VerifyIdentities,
+                    population_register_pb2.VerifyIdentitiesRequest(
+                        identities=[_identity_pb(chunk[i]) for i in asked]
+                    ),
+                    self._metadata(),
+                )
+            except grpc.RpcError as exc:
+                if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                    return [self.verify(*i) for i in chunk]
+                invalid = {
+                    n
+                    for n in (
+                        _invalid_items(exc, "identities")
+                        if exc.code() == grpc.StatusCode.INVALID_ARGUMENT
+                        else ()
+                    )
+                    if n < len(asked)
+                }
+                if not invalid:
+                    raise PeerRefused(exc.code(), exc.details()) from None
+                answers.update({asked[n]: "NOT_FOUND" for n in invalid})
+                asked = [i for n, i in enumerate(asked) if n not in invalid]
+                continue
+            answers.update({i: _reason(x) for i, x in zip(asked, r.results)})
+            break
+        return [answers[i] for i in range(len(chunk))]
+
+
+def _identity_pb(i: Identity) -> population_register_pb2.VerifyIdentityRequest:
+    return population_register_pb2.VerifyIdentityRequest(
+        name=i.name, gender=i.gender, birth_date=date_to_pb(i.birth_date), resident_id_number=i.resident_id
+    )
+
+
+def _reason(r: population_register_pb2.VerifyIdentityResponse) -> str:
+    if r.matches:
+        return ""
+    name = population_register_pb2.IdentityVerificationReason.Name(r.reason)
+    return name.removeprefix("IDENTITY_VERIFICATION_REASON_") if r.reason else "NOT_FOUND"
+
+
+def _invalid_items(exc: grpc.RpcError, field: str) -> set[int]:
+    """The item indexes an INVALID_ARGUMENT names (google.rpc.BadRequest `field[i].x`)."""
+    found = set()
+    for name, _ in field_violations(exc):
+        m = re.match(rf"{field}\[(\d+)\]", name)
+        if m:
+            found.add(int(m.group(1)))
+    return found
+
+
+def _chunks(items: Sequence, size: int = BATCH) -> list[Sequence]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class Registration:
@@ -371,6 +474,33 @@ class Registration:
 
     def application_number(self, application_id: str) -> ClearNumber | None:
         return self._get(registration_pb2.GetDocumentNumberRequest(application_id=application_id))
+
+    def application_numbers(self, application_ids: Sequence[str]) -> dict[str, ClearNumber]:
+        """`application_number` of each, BATCH a call (GetDocumentNumbers); missing ones left out (one
+        by one from a registration without the batch call: UNIMPLEMENTED)."""
+        out: dict[str, ClearNumber] = {}
+        for chunk in _chunks(list(dict.fromkeys(application_ids))):
+            try:
+                r = _call(
+                    self._stub.GetDocumentNumbers,
+                    registration_pb2.GetDocumentNumbersRequest(application_ids=chunk),
+                    self._metadata(),
+                )
+            except grpc.RpcError as exc:
+                if exc.code() == grpc.StatusCode.UNIMPLEMENTED:  # a registration of before the batch call
+                    out.update({a: n for a in chunk if (n := self.application_number(a)) is not None})
+                    continue
+                raise PeerRefused(exc.code(), exc.details()) from None
+            out.update(
+                {
+                    x.application_id: ClearNumber(
+                        x.number.document.number, x.number.revision, x.number.version
+                    )
+                    for x in r.results
+                    if x.found
+                }
+            )
+        return out
 
     def record_number(self, record_id: str) -> ClearNumber | None:
         return self._get(registration_pb2.GetDocumentNumberRequest(record_id=record_id))

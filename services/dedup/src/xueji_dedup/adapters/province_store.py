@@ -55,6 +55,25 @@ class ProvinceStore:
         ).returning(apps.c.application_id)
         return self._s.execute(stmt).first() is not None
 
+    def applications_by_ids(self, application_ids) -> dict:
+        if not application_ids:
+            return {}
+        rows = self._s.execute(select(apps).where(apps.c.application_id.in_(sorted(set(application_ids)))))
+        return {r.application_id: r for r in rows}
+
+    def save_checks(self, rows: list[dict]) -> set[str]:
+        """save_check of each, one multi-row INSERT ... ON CONFLICT DO UPDATE ... WHERE older revision."""
+        if not rows:
+            return set()
+        dialect_insert = postgresql.insert if self._s.bind.dialect.name == "postgresql" else sqlite.insert
+        stmt = dialect_insert(apps).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[apps.c.application_id],
+            set_={k: stmt.excluded[k] for k in rows[0] if k != "application_id"},
+            where=apps.c.revision < stmt.excluded.revision,
+        ).returning(apps.c.application_id)
+        return set(self._s.execute(stmt).scalars())
+
     def update_application(self, application_id: str, **values) -> None:
         self._s.execute(update(apps).where(apps.c.application_id == application_id).values(**values))
 
@@ -127,6 +146,28 @@ class ProvinceStore:
             for r in rows
             if r.record_id != except_record and r.application_id != except_application
         ]
+
+    def record_holdings_of_each(self, documents) -> dict[tuple[str, str], list[Holding]]:
+        if not documents:
+            return {}
+        wanted = set(documents)
+        rows = self._s.execute(
+            select(recs).where(recs.c.document_hash.in_(sorted({h for _, h in wanted})), _LIVE)
+        ).all()
+        out: dict[tuple[str, str], list[Holding]] = {}
+        for r in rows:
+            if (r.document_type, r.document_hash) in wanted:
+                out.setdefault((r.document_type, r.document_hash), []).append(
+                    Holding(
+                        HoldingKind.RECORD,
+                        r.record_id,
+                        "",
+                        r.school_code,
+                        r.national_student_number,
+                        r.application_id,
+                    )
+                )
+        return out
 
     def records_by_ids(self, record_ids: list[str]) -> list:
         return (

@@ -1,7 +1,8 @@
 """The dedup unit of work in SQL (service_layer/unit_of_work.py::DedupUoW): its stores and
 repositories, plus the outbox and inbox in one transaction.
 
-The inbox claim of an event is deferred to the first write (`claim_now`) or to commit. Event
+The inbox claim of an event, or of a batch's events (`claim_events`), is deferred to the first
+write (`claim_now`) or to commit. Event
 handlers call other gRPC services (the national tier, the population register, registration). On
 SQLite (embedded mode) a transaction holds the file's write lock from its first statement, so a
 handler must not hold one while it waits on a remote answer: the dedup's other handlers and calls
@@ -14,8 +15,11 @@ commits (never for a rolled back or redelivered one), wherever the use case that
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from xueji.v1 import events_pb2
 from xueji_common.db.uow import AlreadyHandled, SqlAlchemyUnitOfWork
+from xueji_common.errors import ConcurrentModification
 from xueji_dedup.adapters import metrics
 from xueji_dedup.adapters.deliveries import DeliveryStore
 from xueji_dedup.adapters.holdings_load import holdings_writer
@@ -64,11 +68,12 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
         self.hash_key, self.tree, self.peers, self.scope = hash_key, tree, peers, scope
         self.data_keys = data_keys  # seals a corrected number into ProblemResolved (adapters.events)
         self._claim: tuple[str, str, str] | None = None
+        self._claims: tuple[list[str], str, str] | None = None  # a batch's (claim_events)
         self._outcomes: list[events_pb2.DedupCompleted] = []
         self._autocommit_reads = False
 
     def _open(self, session) -> None:
-        self._claim, self._outcomes, self._autocommit_reads = None, [], False
+        self._claim, self._claims, self._outcomes, self._autocommit_reads = None, None, [], False
         self.national = NationalStore(session)
         self.province = ProvinceStore(session)
         self.problems = ProblemRepository(session)
@@ -78,6 +83,26 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
     def claim_event(self, event_id: str, consumer: str, event_type: str) -> None:
         self._claim = (event_id, consumer, event_type)
 
+    def claim_events(self, event_ids: list[str], consumer: str, event_type: str) -> set[str]:
+        """Deferred as `claim_event` is (a batch handler calls out before it writes): the events not
+        in the inbox yet, read now outside any transaction (one statement), their claim written by
+        `claim_now` or at commit. The base class claims them with an INSERT, which on SQLite would
+        hold the database's write lock while the handler waits on its peers. An event another worker
+        claimed between the read and the write makes `claim_now` raise ConcurrentModification: the
+        consumer rolls back and handles the events one by one (the inbox then tells which were)."""
+        if not event_ids:
+            return set()
+        self.read_outside_transaction()
+        seen = set(
+            self.session.execute(
+                select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id.in_(event_ids))
+            ).scalars()
+        )
+        self.end_reads()
+        new = [e for e in event_ids if e not in seen]
+        self._claims = (new, consumer, event_type) if new else None
+        return set(new)
+
     def claim_now(self) -> None:
         """Write the deferred inbox claim (AlreadyHandled for a redelivered event). Writes start a
         transaction of their own, even after autocommit reads (read_outside_transaction)."""
@@ -86,6 +111,10 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
         if self._claim is not None:
             claim, self._claim = self._claim, None
             super().claim_event(*claim)
+        if self._claims is not None:
+            (ids, consumer, event_type), self._claims = self._claims, None
+            if len(super().claim_events(ids, consumer, event_type)) < len(ids):
+                raise ConcurrentModification("events of the batch were claimed by another worker meanwhile")
 
     def claim_delivery(self, event_id: str, event_type: str) -> bool:
         """Claim a delivery of the national tier in the inbox now; False when it was handled before."""
@@ -109,7 +138,7 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
         statement alone: no BEGIN before, no ROLLBACK after; the pool resets the connection's
         isolation level when it comes back, client side). Saves a transaction per handler that
         reads, calls out, then writes (issue 16 step 4). SQLite: a read transaction, as before."""
-        if self.session.get_bind().dialect.name == "postgresql":
+        if self.session.get_bind().dialect.name == "postgresql" and not self._autocommit_reads:
             self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             self._autocommit_reads = True
 
@@ -117,6 +146,11 @@ class DedupUnitOfWork(SqlAlchemyUnitOfWork):
         if isinstance(event, events_pb2.DedupCompleted):
             self._outcomes.append(event)
         return super().publish(event, **kwargs)
+
+    def publish_many(self, events) -> int:
+        listed = list(events)
+        self._outcomes += [e for e, *_ in listed if isinstance(e, events_pb2.DedupCompleted)]
+        return super().publish_many(listed)
 
     def commit(self) -> None:
         self.claim_now()

@@ -17,7 +17,7 @@ from xueji_common.messaging.consumer import Delivery, Subscription
 from xueji_common.sealed_numbers import opened_number
 from xueji_common.vocabulary import RegistrationKind
 from xueji_dedup.domain.problems import Resolution
-from xueji_dedup.service_layer import province, record_batches, records, reporting, rotation
+from xueji_dedup.service_layer import province, province_batch, record_batches, records, reporting, rotation
 
 log = logging.getLogger(__name__)
 
@@ -30,28 +30,46 @@ def _national_scope(uow) -> bool:
     return True
 
 
+def _submitted(event: events_pb2.ApplicationSubmitted) -> province.Submitted:
+    a = event.application
+    return province.Submitted(
+        application_id=a.application_id,
+        revision=a.revision,
+        school_code=a.school_code,
+        kind=RegistrationKind.from_proto(a.kind).value,
+        category=DocumentCategory.from_proto(a.category).value,
+        document_type=DocumentType.from_proto(a.document_type).value,
+        document_hash=a.document_hash,
+        document_masked=a.document_number_masked,
+        name=a.name,
+        gender=a.gender,
+        birth_date=date_from_pb(a.birth_date),
+    )
+
+
 def on_application_submitted(event: events_pb2.ApplicationSubmitted, uow, envelope) -> None:
     if _national_scope(uow):
         return
-    a = event.application
     province.application_submitted(
         uow,
-        province.Submitted(
-            application_id=a.application_id,
-            revision=a.revision,
-            school_code=a.school_code,
-            kind=RegistrationKind.from_proto(a.kind).value,
-            category=DocumentCategory.from_proto(a.category).value,
-            document_type=DocumentType.from_proto(a.document_type).value,
-            document_hash=a.document_hash,
-            document_masked=a.document_number_masked,
-            name=a.name,
-            gender=a.gender,
-            birth_date=date_from_pb(a.birth_date),
-        ),
+        _submitted(event),
         peers=uow.peers,
         tree=uow.tree,
         rotation_announced=rotation.announced_by_rotation(envelope),
+    )
+
+
+def on_applications_submitted(deliveries: list[Delivery], uow) -> None:
+    """A batch of submissions (issue 16 step 3): service_layer/province_batch.py; the consumer commits."""
+    if uow.scope != "province":
+        log.warning("province events received by the national tier: ignored")
+        return
+    province_batch.applications_submitted(
+        uow,
+        [_submitted(d.event) for d in deliveries],
+        peers=uow.peers,
+        tree=uow.tree,
+        rotation_announced=[rotation.announced_by_rotation(d.envelope) for d in deliveries],
     )
 
 
@@ -136,7 +154,7 @@ def on_problem_resolved(event: events_pb2.ProblemResolved, uow, envelope) -> Non
 # and a withdrawal (ApplicationWithdrawn) releases it; nothing here depends on the return itself
 # (docs/FLOWS.md §2). Its former queue is deleted at migration (RETIRED_QUEUES).
 SUBSCRIPTIONS = [
-    Subscription("registration", "ApplicationSubmitted", on_application_submitted),
+    Subscription("registration", "ApplicationSubmitted", on_application_submitted, on_applications_submitted),
     Subscription("registration", "ApplicationWithdrawn", on_application_withdrawn),
     Subscription(
         "registration", "StudentRecordCreated", on_student_record_created, on_student_records_created

@@ -151,6 +151,15 @@ def _refusal(exc: DomainError) -> dedup_pb2.CommitRefusal:
     return dedup_pb2.CommitRefusal(code=getattr(exc, "code", "NOT_FOUND"), message=exc.message)
 
 
+def _reserve_command(request) -> national.ReserveIdentity:
+    """A ReserveIdentityRequest validated (INVALID_ARGUMENT naming its fields)."""
+    document_type, document_hash = _document(request)
+    _required(request, "application_id", "school_code")
+    return national.ReserveIdentity(
+        document_type, document_hash, request.application_id, request.province_code, request.school_code
+    )
+
+
 class DedupServicer(dedup_pb2_grpc.DedupServicer):
     def __init__(self, runtime) -> None:
         self._rt = runtime
@@ -188,19 +197,30 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
     @with_error_details
     def ReserveIdentity(self, request, context):
         national.admit(caller())
-        document_type, document_hash = _document(request)
-        _required(request, "application_id", "school_code")
-        r = national.reserve_identity(
-            self._rt.uow_factory(),
-            national.ReserveIdentity(
-                document_type,
-                document_hash,
-                request.application_id,
-                request.province_code,
-                request.school_code,
-            ),
-        )
+        r = national.reserve_identity(self._rt.uow_factory(), _reserve_command(request))
         return reservation_to_pb(r)
+
+    def ReserveIdentities(self, request, context):
+        national.admit(caller())
+        national.check_identities_size(len(request.identities))  # before validating the items
+        cmds, problems = [], []
+        for i, item in enumerate(request.identities):
+            try:
+                cmds.append(_reserve_command(item))
+            except InvalidArgument as exc:
+                problems += [
+                    FieldViolation(f"identities[{i}].{v.field}", v.description) for v in exc.violations
+                ]
+        if problems:
+            raise InvalidArgument(problems)
+        return dedup_pb2.ReserveIdentitiesResponse(
+            results=[
+                dedup_pb2.IdentityReservationResult(held_by=holding_to_pb(got))
+                if isinstance(got, Holding)
+                else dedup_pb2.IdentityReservationResult(reservation=reservation_to_pb(got))
+                for got in national.reserve_identities(self._rt.uow_factory, cmds)
+            ]
+        )
 
     @with_error_details
     def CommitReservation(self, request, context):

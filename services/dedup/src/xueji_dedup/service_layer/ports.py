@@ -60,6 +60,25 @@ class ClearNumber(NamedTuple):
     version: int
 
 
+class Identity(NamedTuple):
+    """What the population register verifies (the number in clear: asked for, never kept)."""
+
+    name: str
+    gender: int
+    birth_date: dt.date | None
+    resident_id: str
+
+
+class ToReserve(NamedTuple):
+    """One item of a batch reservation (NationalTier.reserve_many)."""
+
+    document_type: str
+    document_hash: str
+    application_id: str
+    province_code: str
+    school_code: str
+
+
 class NationalTier(Protocol):
     """The national Dedup surface, as the province tier uses it."""
 
@@ -73,6 +92,9 @@ class NationalTier(Protocol):
         school_code: str,
     ) -> str | Holding:
         """The reservation id, or the Holding that keeps the document from this application."""
+
+    def reserve_many(self, items: Sequence[ToReserve]) -> list[str | Holding]:
+        """`reserve` of each, in one call (Dedup/ReserveIdentities), answered in the order asked."""
 
     def commit(self, reservation_id: str, record_id: str, national_student_number: str) -> None:
         """PeerRefused when the reservation was released or expired meanwhile."""
@@ -129,9 +151,16 @@ class PopulationRegister(Protocol):
     def verify(self, name: str, gender: int, birth_date: dt.date | None, resident_id: str) -> str:
         """ "" when the identity matches, else the reason code (NOT_FOUND, NAME_MISMATCH...)."""
 
+    def verify_many(self, identities: Sequence[Identity]) -> list[str]:
+        """`verify` of each, in one call (PopulationRegister/VerifyIdentities), in the order asked."""
+
 
 class Registration(Protocol):
     def application_number(self, application_id: str) -> ClearNumber | None: ...
+    def application_numbers(self, application_ids: Sequence[str]) -> dict[str, ClearNumber]:
+        """`application_number` of each, in one call (Registrations/GetDocumentNumbers); the
+        applications registration does not have are left out."""
+
     def record_number(self, record_id: str) -> ClearNumber | None: ...
 
 

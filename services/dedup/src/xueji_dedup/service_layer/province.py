@@ -9,6 +9,8 @@ the claim, the stored result and DedupCompleted are written together; a newer re
 meanwhile by another handler wins (`save_check`: nothing written, nothing published). The clear
 document number, which only the population register needs, is asked of registration over gRPC
 (`peers.registration.application_number`, never on the bus) and is never stored or logged.
+A batch of submissions (one bus message) is checked by service_layer/province_batch.py: the same
+decisions, with one call of each peer and a constant number of statements per batch.
 
 The population register down: the call is retried here with growing pauses; if it stays down the
 handler raises PeerUnavailable, nothing is committed, and the bus delivers the event again later
@@ -113,24 +115,7 @@ def application_submitted(
         )
 
     uow.claim_now()
-    stored = uow.province.save_check(
-        dict(
-            application_id=app.application_id,
-            revision=app.revision,
-            school_code=app.school_code,
-            kind=app.kind,
-            category=app.category,
-            document_type=app.document_type,
-            document_hash=app.document_hash,
-            document_masked=app.document_masked,
-            outcome=result.outcome.value,
-            reason_code=result.reason_code,
-            reason=result.reason,
-            reservation_id=reservation_id,
-            state="active",
-            update_time=now(),
-        )
-    )
+    stored = uow.province.save_check(check_row(app, result, reservation_id, now()))
     if not stored:  # a newer revision was checked meanwhile (another worker): it decides
         uow.commit()
         return None
@@ -141,6 +126,26 @@ def application_submitted(
         )
     uow.commit()
     return result
+
+
+def check_row(app: Submitted, result: CheckResult, reservation_id: str, at: dt.datetime) -> dict[str, object]:
+    """The province_applications row of an application's check."""
+    return dict(
+        application_id=app.application_id,
+        revision=app.revision,
+        school_code=app.school_code,
+        kind=app.kind,
+        category=app.category,
+        document_type=app.document_type,
+        document_hash=app.document_hash,
+        document_masked=app.document_masked,
+        outcome=result.outcome.value,
+        reason_code=result.reason_code,
+        reason=result.reason,
+        reservation_id=reservation_id,
+        state="active",
+        update_time=at,
+    )
 
 
 def _check(
@@ -157,7 +162,7 @@ def _check(
         if refusal:
             return checks.register_refusal(refusal, app.document_masked), ""
     if in_province:
-        return _held(in_province, app, tree), ""
+        return held(in_province, app, tree), ""
     province = tree.province_of(app.school_code)
     got = peers.national.reserve(
         app.document_type,
@@ -167,7 +172,7 @@ def _check(
         app.school_code,
     )
     if isinstance(got, Holding):
-        return _held([got], app, tree), ""
+        return held([got], app, tree), ""
     return checks.PASSED, got
 
 
@@ -175,30 +180,37 @@ def verify_with_retries(
     register: PopulationRegister, app: Submitted, number: str, retry_delays: Sequence[float]
 ) -> str:
     """The register's answer; PeerUnavailable once it stayed down through every pause of `retry_delays`."""
+    retrying = register_retrying(retry_delays, {"application_id": app.application_id})
+    return retrying(register.verify, app.name, app.gender, app.birth_date, number)
+
+
+def register_retrying(retry_delays: Sequence[float], fields: dict[str, object]) -> Retrying:
+    """Calls of the population register retried while it is unavailable, with the pauses given,
+    each failed attempt logged with `fields`; then PeerUnavailable."""
 
     def logged(state: RetryCallState) -> None:
         log.warning(
             "population register unavailable",
             extra={
                 "fields": {
-                    "application_id": app.application_id,
+                    **fields,
                     "attempt": state.attempt_number,
                     "status": str(state.outcome.exception()) if state.outcome else "",
                 }
             },
         )
 
-    retrying = Retrying(
+    return Retrying(
         retry=retry_if_exception_type(PeerUnavailable),
         stop=stop_after_attempt(len(retry_delays) + 1),
         wait=wait_chain(*(wait_fixed(d) for d in retry_delays)) if retry_delays else wait_fixed(0),
         after=logged,
         reraise=True,
     )
-    return retrying(register.verify, app.name, app.gender, app.birth_date, number)
 
 
-def _held(holdings: list[Holding], app: Submitted, tree: OrgTree) -> CheckResult:
+def held(holdings: list[Holding], app: Submitted, tree: OrgTree) -> CheckResult:
+    """The refusal of an application whose document the first of `holdings` holds."""
     holding = checks.first_holding(holdings)
     assert holding is not None  # of a list not empty
     province = holding.province_code

@@ -6,7 +6,8 @@ cross-province groups; what a hash-key rotation re-keys), in one transaction wit
 in-memory one tests/unit/dedup_fakes.py). Rows the use cases read are described by protocols of
 their columns (`IndexedApplication`...): the SQL repositories return rows, the fakes dataclasses.
 
-The inbox claim of an event is deferred to the first write (`claim_now`) or to commit, and a handler
+The inbox claim of an event (or of a batch's events) is deferred to the first write (`claim_now`) or
+to commit, and a handler
 ends its reads (`end_reads`) before it calls another service: on SQLite (embedded mode) a
 transaction holds the file's write lock from its first statement, so a handler must not hold one
 while it waits on a remote answer.
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from xueji_common.db.uow import UnitOfWork
+from xueji_common.db.uow import EventToPublish, UnitOfWork
 from xueji_common.orgunits import OrgTree
 from xueji_dedup.domain.checks import Holding
 from xueji_dedup.domain.problems import GroupStatus, ProblemGroup, ProblemKind
@@ -205,6 +206,12 @@ class ProvinceIndex(Protocol):
         statement; False when the stored revision is already this one or a newer (checked meanwhile
         by another handler: nothing is written)."""
 
+    def applications_by_ids(self, application_ids: Sequence[str]) -> dict[str, IndexedApplication]:
+        """The stored checks of these applications, by id (one read)."""
+
+    def save_checks(self, rows: Sequence[Values]) -> set[str]:
+        """`save_check` of each (one statement; at most one row per application); the ids stored."""
+
     def update_application(self, application_id: str, **values: object) -> None: ...
     def lock_record(self, record_id: str) -> None:
         """Until the transaction ends, the record's problem groups are this transaction's to change."""
@@ -222,6 +229,11 @@ class ProvinceIndex(Protocol):
     def record_holdings(
         self, document_type: str, document_hash: str, *, except_application: str = "", except_record: str = ""
     ) -> list[Holding]: ...
+    def record_holdings_of_each(
+        self, documents: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[Holding]]:
+        """`record_holdings` of each (type, hash), in one read (a document held by none: absent)."""
+
     def records_by_ids(self, record_ids: list[str]) -> Sequence[IndexedRecord]: ...
     def no_document_twins(
         self, name: str, gender: int, birth_date: dt.date, county_code: str, record_id: str
@@ -329,6 +341,7 @@ class DedupUoW(UnitOfWork, Protocol):
     def data_keys(self) -> DataKeys:
         """Seals a corrected number into ProblemResolved (adapters.events)."""
 
+    def publish_many(self, events: Iterable[EventToPublish]) -> int: ...
     def claim_now(self) -> None:
         """Write the deferred inbox claim (AlreadyHandled for a redelivered event)."""
 

@@ -285,13 +285,19 @@ class RegistrationsServicer(ImportMethods, CodeTableMethods, registration_pb2_gr
             record_id=request.record_id,
             principal=caller(),
         )
-        return registration_pb2.DocumentNumber(
-            document=common_pb2.IdentityDocument(
-                type=found.document.type.to_proto(), number=found.document.number
-            ),
-            document_hash=found.document_hash,
-            revision=found.revision,
-            version=found.version,
+        return _number_pb(found)
+
+    def GetDocumentNumbers(self, request, context):
+        found = clear_numbers.document_numbers(
+            self._rt.uow_factory(), list(request.application_ids), principal=caller()
+        )
+        return registration_pb2.GetDocumentNumbersResponse(
+            results=[
+                registration_pb2.DocumentNumberResult(application_id=a, found=False)
+                if f is None
+                else registration_pb2.DocumentNumberResult(application_id=a, found=True, number=_number_pb(f))
+                for a, f in zip(request.application_ids, found)
+            ]
         )
 
     def ListStudentRecords(self, request, context):
@@ -319,3 +325,14 @@ class RegistrationsServicer(ImportMethods, CodeTableMethods, registration_pb2_gr
             next_page_token=page.next_token,
             total_size=page.total,
         )
+
+
+def _number_pb(found: clear_numbers.ClearNumber) -> registration_pb2.DocumentNumber:
+    return registration_pb2.DocumentNumber(
+        document=common_pb2.IdentityDocument(
+            type=found.document.type.to_proto(), number=found.document.number
+        ),
+        document_hash=found.document_hash,
+        revision=found.revision,
+        version=found.version,
+    )

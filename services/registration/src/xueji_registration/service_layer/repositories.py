@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
-from xueji_common.documents import DocumentCategory
+from xueji_common.documents import DocumentCategory, ValidDocument
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.domain.batches import SubmittedBatch
 from xueji_registration.domain.files import Purpose
@@ -111,6 +111,14 @@ class ImportRecord:
     created_at: dt.datetime
 
 
+class DocumentOf(NamedTuple):
+    """An application's document in clear, its keyed hash and the revision they are of."""
+
+    document: ValidDocument
+    document_hash: str
+    revision: int
+
+
 class StoredRow(NamedTuple):
     """One row's outcome; the fields are the import_rows columns of the same names."""
 
@@ -134,6 +142,9 @@ class Applications(Protocol):
     def get_many(self, application_ids: Iterable[str]) -> dict[str, Application]:
         """application id → application, those found; locked until the transaction ends, taken in
         id order (two batches never wait for each other in a circle)."""
+
+    def document_numbers(self, application_ids: Sequence[str]) -> dict[str, DocumentOf]:
+        """The document, its hash and the revision of each of these applications that exists (one read)."""
 
     def by_request(self, school_code: str, request_id: str) -> Application | None: ...
     def save(self, app: Application, expected_version: int) -> None:
