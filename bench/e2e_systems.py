@@ -156,7 +156,7 @@ def production(students: list[e2e_data.Student], replicas: int = 1, concurrency:
     with Cluster(
         with_concurrency(with_replicas(system(["zj"]), replicas), concurrency), seed_demo=False
     ) as c:
-        settings = Settings(hash_key=c.hash_key, data_dir=c.dir, metrics_port=0)
+        settings = Settings(hash_key=c.hash_key, data_key=c.data_key, data_dir=c.dir, metrics_port=0)
         seed("dedup", c.db["population-register"], settings, students)
         seed("national-query", c.db["national-query"], settings, students)
         try:

@@ -106,11 +106,18 @@ def measure(
 
 
 def drain(system, timeout: float = 180.0) -> float:
-    """Seconds until no worker queue holds a message (production; embedded has no queues)."""
+    """Seconds until no worker queue holds a message and the inboxes stop growing (production;
+    embedded has no queues). A batch being handled is no longer "ready" on its queue: the inboxes
+    show when its handler committed."""
     t0 = time.perf_counter()
-    while time.perf_counter() - t0 < timeout and any(system.backlog().values()):
-        time.sleep(0.5)
-    time.sleep(2.0)  # the handlers of the last messages taken (acknowledged after their commit)
+    handled = -1
+    while time.perf_counter() - t0 < timeout:
+        if not any(system.backlog().values()):
+            now_handled = sum(system.counts().get("handled", {}).values())
+            if now_handled == handled:
+                break
+            handled = now_handled
+        time.sleep(1.0)
     return time.perf_counter() - t0
 
 

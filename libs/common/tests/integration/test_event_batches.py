@@ -153,3 +153,27 @@ def test_a_batch_whose_dependency_is_down_commits_nothing_and_is_delivered_again
     assert handled_names(sessions) == []
     with sessions() as s:
         assert s.execute(select(func.count()).select_from(inbox)).scalar_one() == 0
+
+
+def test_a_batch_handler_fault_leaves_only_the_faulty_event_to_be_delivered_again(sessions):
+    def batch(deliveries, uow):
+        record_names(deliveries, uow)
+        raise KeyError("a bug met by one event")
+
+    def one(event, uow, envelope):
+        if event.application_id == "bad":
+            raise KeyError("a bug met by this event")
+        record_name(event, uow, envelope)
+
+    consumer = EventConsumer(
+        "svc", Subscription("svc", "ApplicationWithdrawn", one, batch_handler=batch), uow_factory(sessions)
+    )
+    body = batch_of(["a", "bad", "c"])
+    with pytest.raises(KeyError):
+        consumer(body)  # one by one: the others handled; the bus delivers the message again
+    assert handled_names(sessions) == ["a", "c"]
+    with pytest.raises(KeyError):
+        consumer(body)  # again: only the faulty event is tried
+    assert handled_names(sessions) == ["a", "c"]
+    with sessions() as s:
+        assert s.execute(select(func.count()).select_from(inbox)).scalar_one() == 2

@@ -5,8 +5,8 @@ goes to the subscription's `batch_handler` when it has one: every event of the m
 inbox with one statement, handled set-based and committed in one transaction (issue 16 steps 1 and
 3, docs/FLOWS.md#batches-on-the-bus). A subscription without one handles the batch's events one by
 one, each in its own transaction as a lone envelope would be. A batch that a rule refuses or that
-meets a concurrent change falls back to one by one too, so that each event gets its own outcome: a
-bad item never blocks the others.
+meets a concurrent change or an unexpected fault falls back to one by one too, so that each event
+gets its own outcome: a bad item never blocks the others.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class EventConsumer:
         if not envelopes:
             return self._one(body)
         if self.subscription.batch_handler is None:
-            return _summary([self._one(envelope) for envelope in envelopes])
+            return self._one_by_one(envelopes)
         return self._batch(envelopes)
 
     def _one(self, body: bytes) -> str:
@@ -213,13 +213,15 @@ class EventConsumer:
                 "event batch falls back to one by one",
                 extra={"fields": {"consumer": name, "events": len(deliveries), "reason": type(exc).__name__}},
             )
-            return _summary([self._one(d.envelope.SerializeToString()) for d in deliveries])
+            return self._one_by_one([d.envelope.SerializeToString() for d in deliveries])
         except Exception:
-            metrics.EVENTS_CONSUMED.labels(self.service, event_type, "failed").inc(len(deliveries))
+            # A fault met by one event (a bug, data it cannot read) must not hold back the others: one
+            # by one, the others are handled, and the message comes again for the faulty one.
             log.exception(
-                "event batch failed", extra={"fields": {"consumer": name, "events": len(deliveries)}}
+                "event batch failed: handled one by one",
+                extra={"fields": {"consumer": name, "events": len(deliveries)}},
             )
-            raise
+            return self._one_by_one([d.envelope.SerializeToString() for d in deliveries])
         metrics.EVENTS_CONSUMED.labels(self.service, event_type, "handled").inc(len(fresh))
         if len(fresh) < len(deliveries):
             metrics.EVENTS_CONSUMED.labels(self.service, event_type, "duplicate").inc(
@@ -239,6 +241,20 @@ class EventConsumer:
             },
         )
         return "handled"
+
+    def _one_by_one(self, bodies: list[bytes]) -> str:
+        """Each event in its own transaction, as lone envelopes. One that fails does not stop the
+        others; the first failure is raised after them, so that the bus delivers the message again
+        (the inbox then skips those handled)."""
+        outcomes, failure = [], None
+        for body in bodies:
+            try:
+                outcomes.append(self._one(body))
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+        return _summary(outcomes)
 
 
 def _batched_envelopes(body: bytes) -> list[bytes]:
