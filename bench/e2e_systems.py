@@ -48,6 +48,7 @@ class System:
     # Production: events published and handled so far by type, and transactions committed, summed
     # over every service database of the cluster (flow_counts).
     counts: Callable[[], dict] = dict
+    review_db: str = ""  # SQLAlchemy URL of review's database (bench/submission_latency.py)
 
     def progress(self) -> tuple[int, dict[str, int]]:
         with self._engine().connect() as conn:
@@ -169,6 +170,7 @@ def production(students: list[e2e_data.Student], replicas: int = 1, concurrency:
                 Watchdog(c),
                 lambda: {name: _cpu_seconds(p.pid) for name, p in c._procs.items()},
                 lambda: flow_counts(sorted(set(c.db.values()))),
+                c.db["zj-review"],
             )
         finally:
             shutil.rmtree(LOGS, ignore_errors=True)
@@ -212,6 +214,7 @@ def embedded(students: list[e2e_data.Student], replicas: int = 1, concurrency: i
                 database_url(settings, "zj", "registration"),
                 1,
                 cpu=lambda: {"xueji serve": _cpu_seconds(proc.pid)},
+                review_db=database_url(settings, "zj", "review"),
             )
         finally:
             proc.terminate()
