@@ -5,7 +5,7 @@ read (one SELECT each), every item decided in memory in the order asked exactly 
 service_layer.national.reserve_identity decides it, the new reservations inserted with one multi-row
 INSERT ... ON CONFLICT DO NOTHING RETURNING, the holders of those that lost to a concurrent
 reservation read with one SELECT, the own active reservations' expiry extended with one UPDATE, one
-commit.
+commit (docs/FLOWS.md#batches-on-the-bus).
 
 Two calls of the single use case in the order of the items are the reference: a document reserved
 by an earlier item of the batch holds it against a later item of another application (that item's
@@ -50,10 +50,13 @@ def reserve_identities(uow: DedupUoW, cmds: Sequence[ReserveIdentity]) -> list[R
             rows.append(row)
             return Reservation(reservation_id="", **row), True  # type: ignore[arg-type]
 
-        _decide(cmds, held, records, at, plan)  # first pass: which documents to reserve
+        # Two passes of the same decisions: the first finds the documents to reserve (the holders
+        # evolve item by item as the answers would), the second gives the answers once the insert
+        # told which of them were won and which lost to a concurrent reservation (and to whom).
+        _decide(cmds, held, records, at, plan)
         inserted = store.try_reserve_many(rows) if rows else {}
-        lost = [(str(r["document_type"]), str(r["document_hash"])) for r in rows]
-        lost = [d for d in lost if d not in inserted]
+        asked = [(str(r["document_type"]), str(r["document_hash"])) for r in rows]
+        lost = [d for d in asked if d not in inserted]
         winners = store.holding_reservations(lost) if lost else {}
 
         def settled(cmd: ReserveIdentity) -> tuple[Reservation, bool]:
@@ -64,7 +67,7 @@ def reserve_identities(uow: DedupUoW, cmds: Sequence[ReserveIdentity]) -> list[R
             assert holder is not None  # the reservation the insert lost to (it waited for its commit)
             return holder, False
 
-        outcomes, refreshed = _decide(cmds, held, records, at, settled)  # the answers, as inserted
+        outcomes, refreshed = _decide(cmds, held, records, at, settled)
         if refreshed:
             store.save_reservations(refreshed)
         uow.commit()
