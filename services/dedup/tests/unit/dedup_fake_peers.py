@@ -23,7 +23,7 @@ from xueji_common.orgunits import OrgTree
 from xueji_dedup.domain import numbers
 from xueji_dedup.domain.checks import Holding
 from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent
-from xueji_dedup.service_layer import national, national_problems
+from xueji_dedup.service_layer import national, national_problems, national_reserve
 from xueji_dedup.service_layer.ports import (
     ClearNumber,
     CommitAsked,
@@ -82,7 +82,7 @@ class FakeNationalTier:
         cmds = [national.ReserveIdentity(*i) for i in items]
         return [
             got if isinstance(got, Holding) else got.reservation_id
-            for got in national.reserve_identities(lambda: self.tier, cmds)
+            for got in national_reserve.reserve_identities(self.tier, cmds)
         ]
 
     def commit(self, reservation_id: str, record_id: str, national_student_number: str) -> None:

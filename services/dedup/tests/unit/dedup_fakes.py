@@ -125,12 +125,16 @@ class HeldCopyRow:
     reporting_province: str
 
 
+_NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)  # no reservation is open then
+
+
 class FakeNationalHoldings:
     def __init__(self) -> None:
         self.reservations: dict[str, Reservation] = {}
         self.records: dict[str, NationalRecordRow] = {}
         self.numbers: dict[str, NumberRow] = {}
         self.bulk_takes = 0  # take_numbers statements
+        self.bulk_reserve_statements = 0  # statements of the ReserveIdentities batch methods
 
     def reservation(self, reservation_id: str, *, for_update: bool = False) -> Reservation | None:
         found = self.reservations.get(reservation_id)
@@ -173,6 +177,29 @@ class FakeNationalHoldings:
         }
         self.reservations[row["reservation_id"]] = Reservation(**row)
         return str(row["reservation_id"])
+
+    def expire_stale_of(self, documents: list[tuple[str, str]], now: dt.datetime) -> None:
+        self.bulk_reserve_statements += 1
+        for document_type, document_hash in documents:
+            self.expire_stale(document_type, document_hash, now)
+
+    def holding_reservations(self, documents: list[tuple[str, str]]) -> dict[tuple[str, str], Reservation]:
+        self.bulk_reserve_statements += 1
+        return {d: r for d in documents if (r := self.holding_reservation(*d)) is not None}
+
+    def record_holdings_of(self, documents: list[tuple[str, str]]) -> dict[tuple[str, str], list[Holding]]:
+        self.bulk_reserve_statements += 1
+        found = {d: [h for h in self.holdings(*d, _NEVER) if h.kind is HoldingKind.RECORD] for d in documents}
+        return {d: held for d, held in found.items() if held}
+
+    def try_reserve_many(self, rows: list[Values]) -> dict[tuple[str, str], Reservation]:
+        self.bulk_reserve_statements += 1
+        won = ((row, self.try_reserve(dict(row))) for row in rows)
+        return {
+            (str(row["document_type"]), str(row["document_hash"])): copy.copy(self.reservations[i])
+            for row, i in won
+            if i is not None
+        }
 
     def save_reservation(self, r: Reservation) -> None:
         stored = self.reservations[r.reservation_id]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy import bindparam, delete, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from xueji_dedup.adapters.tables import national_records as rec
 from xueji_dedup.adapters.tables import national_reservations as res
 from xueji_dedup.adapters.tables import student_numbers as num
 from xueji_dedup.domain.checks import Holding, HoldingKind
-from xueji_dedup.service_layer.unit_of_work import Reservation
+from xueji_dedup.service_layer.unit_of_work import Document, Reservation
 
 HOLDING_STATES = ("active", "committed")
 _SAVED = ("state", "record_id", "national_student_number", "release_reason", "expire_time", "update_time")
@@ -36,6 +36,11 @@ def _reservation(row) -> Reservation:
 
 def _insert(session: Session, table):
     return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _of(table, documents: list[Document]):
+    """The rows of these (document type, hash) pairs (row values: the index of both columns)."""
+    return tuple_(table.c.document_type, table.c.document_hash).in_(documents)
 
 
 class NationalStore:
@@ -100,6 +105,52 @@ class NationalStore:
             .returning(res.c.reservation_id)
         )
         return self._s.execute(stmt).scalar()  # None when the conflict kept the row out
+
+    # -- the batch of ReserveIdentities (service_layer/national_reserve.py): one statement each --
+
+    def expire_stale_of(self, documents: list[Document], now: dt.datetime) -> None:
+        """expire_stale of every document, in one UPDATE."""
+        self._s.execute(
+            update(res)
+            .where(_of(res, documents), res.c.state == "active", res.c.expire_time < now)
+            .values(state="expired", update_time=now)
+        )
+
+    def holding_reservations(self, documents: list[Document]) -> dict[Document, Reservation]:
+        """holding_reservation of every document (those held), in one SELECT."""
+        rows = self._s.execute(select(res).where(_of(res, documents), res.c.state.in_(HOLDING_STATES)))
+        return {(r.document_type, r.document_hash): _reservation(r) for r in rows}
+
+    def record_holdings_of(self, documents: list[Document]) -> dict[Document, list[Holding]]:
+        """The records holding each document (holdings' RECORD part, no exception), in one SELECT."""
+        found: dict[Document, list[Holding]] = {}
+        for r in self._s.execute(select(rec).where(_of(rec, documents))):
+            found.setdefault((r.document_type, r.document_hash), []).append(
+                Holding(
+                    HoldingKind.RECORD,
+                    r.record_id,
+                    r.province_code,
+                    r.school_code,
+                    r.national_student_number,
+                    r.application_id,
+                )
+            )
+        return found
+
+    def try_reserve_many(self, rows: list[dict]) -> dict[Document, Reservation]:
+        """try_reserve of each row (one per document, every column but the id), in one multi-row
+        INSERT ... ON CONFLICT DO NOTHING RETURNING: the reservations inserted by document (a row
+        whose document is held, by a concurrent reservation committed meanwhile, is skipped)."""
+        values = [{"reservation_id": str(uuid.uuid4()), **row} for row in rows]
+        stmt = (
+            _insert(self._s, res)
+            .values(values)
+            .on_conflict_do_nothing(
+                index_elements=["document_type", "document_hash"], index_where=_HOLDING_WHERE
+            )
+            .returning(*res.c)
+        )
+        return {(r.document_type, r.document_hash): _reservation(r) for r in self._s.execute(stmt)}
 
     def save_reservation(self, r: Reservation) -> None:
         self.save_reservations([r])

@@ -21,7 +21,13 @@ from xueji_dedup.adapters.problem_messages import reported_group, student_from_p
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.domain.numbers import NumberKind, check_division
 from xueji_dedup.domain.problems import ProblemKind, RuleRefused
-from xueji_dedup.service_layer import bulk_holdings, national, national_numbers, national_problems
+from xueji_dedup.service_layer import (
+    bulk_holdings,
+    national,
+    national_numbers,
+    national_problems,
+    national_reserve,
+)
 from xueji_dedup.service_layer.bulk_holdings import HoldingColumns
 from xueji_dedup.service_layer.national import HeldElsewhere
 
@@ -218,7 +224,7 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
                 dedup_pb2.IdentityReservationResult(held_by=holding_to_pb(got))
                 if isinstance(got, Holding)
                 else dedup_pb2.IdentityReservationResult(reservation=reservation_to_pb(got))
-                for got in national.reserve_identities(self._rt.uow_factory, cmds)
+                for got in national_reserve.reserve_identities(self._rt.uow_factory(), cmds)
             ]
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from xueji_common.auth import Principal, Role
@@ -165,24 +165,6 @@ def check_identities_size(count: int) -> None:
     """The contract's limit of a ReserveIdentities call (the entrypoint asks before reading the items)."""
     if count > MAX_BATCH:
         raise InvalidArgument(FieldViolation("identities", f"一次最多预留 {MAX_BATCH} 个身份"))
-
-
-def reserve_identities(
-    uow_factory: Callable[[], DedupUoW], cmds: Sequence[ReserveIdentity]
-) -> list[Reservation | Holding]:
-    """reserve_identity of each, in the order asked: the reservation, or the holding that keeps the
-    document from the application (HeldElsewhere). Each item in a unit of work of its own, decided by
-    the single use case: one item's race lost (its transaction rolled back) leaves the others'
-    reservations. What the batch saves is the round trips of one call per application (issue 16
-    step 2); the per-item transactions stay."""
-    check_identities_size(len(cmds))
-    out: list[Reservation | Holding] = []
-    for cmd in cmds:
-        try:
-            out.append(reserve_identity(uow_factory(), cmd))
-        except HeldElsewhere as exc:
-            out.append(exc.holding)
-    return out
 
 
 def commit_reservation(

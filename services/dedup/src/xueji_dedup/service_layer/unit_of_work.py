@@ -26,6 +26,7 @@ from xueji_dedup.domain.checks import Holding
 from xueji_dedup.domain.problems import GroupStatus, ProblemGroup, ProblemKind
 
 Values = dict[str, object]  # a row's columns by name, as written
+Document = tuple[str, str]  # (document type code, keyed hash)
 GroupFound = tuple[ProblemGroup, Sequence[object], Sequence[object]]  # (group, its actions, its proofs)
 
 
@@ -150,6 +151,19 @@ class NationalHoldings(Protocol):
     def expire_stale(self, document_type: str, document_hash: str, now: dt.datetime) -> None: ...
     def try_reserve(self, values: Values) -> str | None:
         """Insert a reservation unless the document is held; returns its id, or None if it lost."""
+
+    def expire_stale_of(self, documents: list[Document], now: dt.datetime) -> None:
+        """expire_stale of every document, in one statement."""
+
+    def holding_reservations(self, documents: list[Document]) -> dict[Document, Reservation]:
+        """holding_reservation of every document (those held), in one statement."""
+
+    def record_holdings_of(self, documents: list[Document]) -> dict[Document, list[Holding]]:
+        """The records holding each document (holdings' RECORD part, no exception), in one statement."""
+
+    def try_reserve_many(self, rows: list[Values]) -> dict[Document, Reservation]:
+        """try_reserve of each row (one per document, every column but the id), in one statement:
+        the reservations inserted, by document (a row whose document is held is skipped)."""
 
     def save_reservation(self, r: Reservation) -> None: ...
     def save_reservations(self, saved: list[Reservation]) -> None: ...
