@@ -111,3 +111,76 @@ def test_a_number_held_by_a_formal_record_comes_with_where_it_is_masked(stub, au
         nq.MatchPreschoolRecordRequest(**by_document("330102201001011234")),
         metadata=auth(Role.SYSTEM, "000000"),
     ).formal_records
+
+
+# -- MatchPreschoolRecords, the batch (issue 16 step 2) ----------------------------------------------
+
+
+def batch(stub, auth, requests, role=Role.SYSTEM, unit="000000"):
+    return stub.MatchPreschoolRecords(
+        nq.MatchPreschoolRecordsRequest(identities=requests), metadata=auth(role, unit)
+    ).results
+
+
+def test_a_batch_answers_each_child_as_the_single_call_in_the_order_asked(stub, auth, runtime, records):
+    from nq_support import created
+
+    created(runtime, number="33010220150601123X")  # a formal record's number
+    numbers = [r.document_number for r in records if r.document_type == "1"]
+    shared = next(n for n in numbers if numbers.count(n) == 2)
+    unique = next(n for n in numbers if numbers.count(n) == 1)
+    nodoc = next(r for r in records if r.document_type == "Z")
+    requests = [
+        nq.MatchPreschoolRecordRequest(**key)
+        for key in (
+            by_document(unique),
+            by_person(nodoc),
+            by_document(shared),
+            by_document("330102201001011234"),  # none
+            by_document("33010220150601123X"),  # a formal record
+            by_document(unique),  # twice
+        )
+    ]
+    single = [stub.MatchPreschoolRecord(r, metadata=auth(Role.SYSTEM, "000000")) for r in requests]
+    answers = batch(stub, auth, requests)
+    assert list(answers) == single
+    assert [(len(a.candidates), len(a.formal_records)) for a in answers] == [
+        (1, 0),
+        (1, 0),
+        (2, 0),
+        (0, 0),
+        (0, 1),
+        (1, 0),
+    ]
+    assert answers[4].formal_records[0].national_student_number == "G330***********123X"  # masked
+
+
+def test_a_batch_holds_at_most_500_children_and_names_a_bad_ones_fields(stub, auth, records):
+    unknown = nq.MatchPreschoolRecordRequest(**by_document("330102201001011234"))
+    assert len(batch(stub, auth, [unknown] * 500)) == 500
+    with pytest.raises(grpc.RpcError) as exc:
+        batch(stub, auth, [unknown] * 501)
+    assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert [f for f, _ in field_violations(exc.value)] == ["identities"]
+    bad = [
+        unknown,
+        nq.MatchPreschoolRecordRequest(person=nq.PersonKey(name=" ", gender=1)),
+        nq.MatchPreschoolRecordRequest(),
+    ]
+    with pytest.raises(grpc.RpcError) as exc:
+        batch(stub, auth, bad)
+    assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert [f for f, _ in field_violations(exc.value)] == [
+        "identities[1].person.name",
+        "identities[1].person.birth_date",
+        "identities[2].key",
+    ]
+    assert list(batch(stub, auth, [])) == []
+
+
+def test_only_the_system_role_matches_in_batches(stub, auth, records):
+    unknown = nq.MatchPreschoolRecordRequest(**by_document("330102201001011234"))
+    for role, unit in ((Role.SCHOOL_REGISTRAR, "1330102001"), (Role.DEPARTMENT_REGISTRAR, "330000")):
+        with pytest.raises(grpc.RpcError) as exc:
+            batch(stub, auth, [unknown], role=role, unit=unit)
+        assert exc.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -17,11 +17,9 @@ from xueji_common.orgunits import OrgTree
 from xueji_common.testing.fake_uow import FakeUnitOfWork
 from xueji_national_query.domain.captcha import Challenge
 from xueji_national_query.domain.lookup import AuditEntry
+from xueji_national_query.domain.preschool import MatchKey, keys_of
 from xueji_national_query.domain.records import NationalRecord, StoredHead
-from xueji_national_query.domain.vocabulary import Stage
 from xueji_national_query.service_layer.unit_of_work import LoadedRow
-
-NO_DOCUMENT = "Z"
 
 
 class FakeRecords:
@@ -94,35 +92,9 @@ class FakeRecords:
             r for r in self.rows.values() if r.national_student_number == student_number and r.name == name
         ]
 
-    def _by_number(self, found: list[NationalRecord]) -> list[NationalRecord]:
-        return sorted(found, key=lambda r: r.national_student_number)
-
-    def preschool_by_document(self, document_hash: str) -> list[NationalRecord]:
-        return self._by_number(
-            [
-                r
-                for r in self.rows.values()
-                if r.document_hash == document_hash and r.stage == Stage.PRESCHOOL.value
-            ]
-        )
-
-    def formal_by_document(self, document_hash: str) -> list[NationalRecord]:
-        found = [
-            r
-            for r in self.rows.values()
-            if r.document_hash == document_hash and r.stage != Stage.PRESCHOOL.value
-        ]
-        return sorted(self._by_number(found), key=lambda r: r.changed_at, reverse=True)
-
-    def preschool_by_person(self, name: str, gender: int, birth_date: dt.date) -> list[NationalRecord]:
-        return self._by_number(
-            [
-                r
-                for r in self.rows.values()
-                if (r.name, r.gender, r.birth_date, r.stage, r.document_type)
-                == (name, gender, birth_date, Stage.PRESCHOOL.value, NO_DOCUMENT)
-            ]
-        )
+    def preschool_matching(self, keys: list[MatchKey]) -> list[NationalRecord]:
+        asked = set(keys)
+        return [r for r in self.rows.values() if asked & set(keys_of(r))]
 
 
 class FakeCaptchas:

@@ -238,27 +238,37 @@ def test_expired_captchas_are_purged_when_a_new_one_is_issued(uow, answer):
 # -- preschool matching ---------------------------------------------------------------------------
 
 
+def match_document(uow, doc_type: DocumentType, number: str):
+    [found] = preschool.match_keys(uow, [preschool.document_key(uow.hash_key, doc_type, number)])
+    return found
+
+
+def match_person(uow, name: str, gender: int, birth_date: dt.date | None):
+    [found] = preschool.match_keys(uow, [preschool.person_key(name, gender, birth_date)])
+    return found.candidates
+
+
 def test_a_document_matches_preschool_records_and_tells_of_formal_ones(uow):
     preschool_record = record("p1", stage="preschool", national_student_number="L330102201506010002")
     for r in (preschool_record, record("f1")):
         uow.records.put(r, exists=False)
-    found, formal = preschool.match_by_document(uow, DocumentType.RESIDENT_ID, NUMBER.lower())
-    assert [r.record_id for r in found] == ["p1"] and [r.record_id for r in formal] == ["f1"]
+    found = match_document(uow, DocumentType.RESIDENT_ID, NUMBER.lower())
+    assert [r.record_id for r in found.candidates] == ["p1"] and [r.record_id for r in found.formal] == ["f1"]
 
 
 def test_children_without_a_document_match_by_name_gender_and_birth_date(uow):
     child = record("p1", stage="preschool", document_type="Z", document_hash="", document_masked="")
     uow.records.put(child, exists=False)
     uow.records.put(replace(child, record_id="p2", national_student_number="L1", gender=2), exists=False)
-    assert [r.record_id for r in preschool.match_by_person(uow, "张三", 1, dt.date(2015, 6, 1))] == ["p1"]
+    assert [r.record_id for r in match_person(uow, "张三", 1, dt.date(2015, 6, 1))] == ["p1"]
 
 
 def test_a_match_needs_its_key(uow):
     with pytest.raises(InvalidArgument) as exc:
-        preschool.match_by_person(uow, " ", 0, None)
+        match_person(uow, " ", 0, None)
     assert [v.field for v in exc.value.violations] == ["person.name", "person.gender", "person.birth_date"]
     with pytest.raises(InvalidArgument):
-        preschool.match_by_document(uow, DocumentType.RESIDENT_ID, "")
+        match_document(uow, DocumentType.RESIDENT_ID, "")
 
 
 # -- the fake itself behaves as the SQL unit of work ------------------------------------------------

@@ -1,5 +1,5 @@
 """Registration over a real gRPC socket on PostgreSQL, with a test double of national-query's
-`PreschoolRecords.MatchPreschoolRecord` (the peer contract) for the preschool matching."""
+`PreschoolRecords` (the peer contract: MatchPreschoolRecord and its batch) for the preschool matching."""
 
 from __future__ import annotations
 
@@ -23,20 +23,20 @@ OTHER_SCHOOL = "1330105001"
 
 
 class FakePreschoolRecords(national_query_pb2_grpc.PreschoolRecordsServicer):
-    """Answers from `by_number` (document number → candidates) and `by_name` (name → candidates)."""
+    """Answers from `by_number` (document number → candidates) and `by_name` (name → candidates).
+    `batches` lists the sizes of the MatchPreschoolRecords calls; `batch_refusal` is the code every
+    batch call fails with (UNIMPLEMENTED: a national-query without that call), None to answer."""
 
     def __init__(self) -> None:
         self.by_number: dict[str, list[common_pb2.PreschoolRecordCandidate]] = {}
         self.by_name: dict[str, list[common_pb2.PreschoolRecordCandidate]] = {}
         self.formal: dict[str, list[common_pb2.FormalRecordHolder]] = {}  # document number → formal records
-        self.calls = 0
+        self.calls = 0  # MatchPreschoolRecord calls
+        self.batches: list[int] = []
+        self.batch_refusal: grpc.StatusCode | None = None
         self.unavailable = False
 
-    def MatchPreschoolRecord(self, request, context):
-        require_role(Role.SYSTEM)
-        self.calls += 1
-        if self.unavailable:
-            context.abort(grpc.StatusCode.UNAVAILABLE, "down")
+    def _answer(self, request) -> national_query_pb2.MatchPreschoolRecordResponse:
         formal = []
         if request.WhichOneof("key") == "document":
             found = self.by_number.get(request.document.number, [])
@@ -44,6 +44,24 @@ class FakePreschoolRecords(national_query_pb2_grpc.PreschoolRecordsServicer):
         else:
             found = self.by_name.get(request.person.name, [])
         return national_query_pb2.MatchPreschoolRecordResponse(candidates=found, formal_records=formal)
+
+    def MatchPreschoolRecord(self, request, context):
+        require_role(Role.SYSTEM)
+        self.calls += 1
+        if self.unavailable:
+            context.abort(grpc.StatusCode.UNAVAILABLE, "down")
+        return self._answer(request)
+
+    def MatchPreschoolRecords(self, request, context):
+        require_role(Role.SYSTEM)
+        if self.batch_refusal is not None:
+            context.abort(self.batch_refusal, "refused")
+        self.batches.append(len(request.identities))
+        if self.unavailable:
+            context.abort(grpc.StatusCode.UNAVAILABLE, "down")
+        return national_query_pb2.MatchPreschoolRecordsResponse(
+            results=[self._answer(r) for r in request.identities]
+        )
 
 
 def record(record_id: str, name: str = "张三") -> common_pb2.PreschoolRecordCandidate:

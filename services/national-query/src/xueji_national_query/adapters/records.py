@@ -6,10 +6,9 @@ hash, computed here from the hash key of the unit of work (the domain's records 
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from xueji_common.db.bulk import insert_rows
@@ -19,10 +18,9 @@ from xueji_national_query.adapters.tables import national_records as t
 from xueji_national_query.adapters.tables import record_problems as p
 from xueji_national_query.domain.doc_hash import hasher
 from xueji_national_query.domain.load_rows import STUDENT_NUMBER_TYPE
+from xueji_national_query.domain.preschool import ByDocument, ByPerson, MatchKey
 from xueji_national_query.domain.records import NationalRecord, StoredHead
-from xueji_national_query.domain.vocabulary import Stage
 
-NO_DOCUMENT = "Z"
 _UPDATED = [c.name for c in t.columns if c.name != "record_id"]
 
 
@@ -31,11 +29,6 @@ def to_record(row) -> NationalRecord:
     del values["national_student_number_hash"]
     values["changed_at"] = utc(values["changed_at"])
     return NationalRecord(**values)
-
-
-def _by_number(records: list[NationalRecord]) -> list[NationalRecord]:
-    """The stored order of the numbers is the ciphertexts': records in number order are sorted here."""
-    return sorted(records, key=lambda r: r.national_student_number)
 
 
 class RecordRepository:
@@ -143,30 +136,16 @@ class RecordRepository:
         )
         return [to_record(r) for r in rows]
 
-    def preschool_by_document(self, document_hash: str) -> list[NationalRecord]:
-        rows = self._session.execute(
-            select(t).where(t.c.document_hash == document_hash, t.c.stage == Stage.PRESCHOOL.value)
-        )
-        return _by_number([to_record(r) for r in rows])
-
-    def formal_by_document(self, document_hash: str) -> list[NationalRecord]:
-        """The formal records (primary school and above) holding a document hash, newest first."""
-        rows = self._session.execute(
-            select(t)
-            .where(t.c.document_hash == document_hash, t.c.stage != Stage.PRESCHOOL.value)
-            .order_by(t.c.changed_at.desc())
-        )
-        records = _by_number([to_record(r) for r in rows])
-        return sorted(records, key=lambda r: r.changed_at, reverse=True)  # stable: number order within a time
-
-    def preschool_by_person(self, name: str, gender: int, birth_date: dt.date) -> list[NationalRecord]:
-        rows = self._session.execute(
-            select(t).where(
-                t.c.name == name,
-                t.c.gender == gender,
-                t.c.birth_date == birth_date,
-                t.c.stage == Stage.PRESCHOOL.value,
-                t.c.document_type == NO_DOCUMENT,
-            )
-        )
-        return _by_number([to_record(r) for r in rows])
+    def preschool_matching(self, keys: list[MatchKey]) -> list[NationalRecord]:
+        """One statement over the union of the keys (the document hash index and the name, gender,
+        birth date index); the rule is the domain's (domain/preschool.py::match)."""
+        hashes = sorted({k.document_hash for k in keys if isinstance(k, ByDocument)})
+        persons = sorted({(k.name, k.gender, k.birth_date) for k in keys if isinstance(k, ByPerson)})
+        either = []
+        if hashes:
+            either.append(t.c.document_hash.in_(hashes))
+        if persons:
+            either.append(tuple_(t.c.name, t.c.gender, t.c.birth_date).in_(persons))
+        if not either:
+            return []
+        return [to_record(r) for r in self._session.execute(select(t).where(or_(*either)))]

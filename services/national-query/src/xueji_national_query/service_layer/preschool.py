@@ -1,9 +1,9 @@
 """学前学籍匹配 (chapter 4): the preschool records that may be a child's, for registration.
 
-By document: the keyed hash of (type, number); several records share a number when the child is a
-problem record (一人多籍). By name, gender and birth date: for children without a document, among the
-preschool records without one (several children may share the key). The registrar decides among
-several candidates; this service only finds them.
+The rule is the domain's (domain/preschool.py::match). A call of up to 500 children
+(PreschoolRecords.MatchPreschoolRecords, issue 16 step 2) reads the records of all their keys with
+one statement and decides each child in memory; the single call is a batch of one. The registrar
+decides among several candidates; this service only finds them.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from xueji_common.authz import authorize
 from xueji_common.documents import DocumentError, DocumentType, normalize_document_number, validate_document
 from xueji_common.errors import FieldViolation, InvalidArgument
 from xueji_common.hashing import document_hash
-from xueji_national_query.domain.records import NationalRecord
+from xueji_national_query.domain.preschool import ByDocument, ByPerson, MatchKey, PreschoolMatch, match_each
 from xueji_national_query.service_layer.unit_of_work import NationalQueryUoW
+
+MAX_BATCH = 500  # children per MatchPreschoolRecords call (the contract's limit)
 
 
 def admit(principal: Principal | None) -> None:
@@ -24,11 +26,14 @@ def admit(principal: Principal | None) -> None:
     authorize(principal, (Role.SYSTEM,))
 
 
-def match_by_document(
-    uow: NationalQueryUoW, doc_type: DocumentType, number: str
-) -> tuple[list[NationalRecord], list[NationalRecord]]:
-    """(the preschool records, the formal records) holding the number: a child with a formal record
-    is already a formal student (manual 4.5), wherever it is."""
+def check_batch_size(count: int) -> None:
+    """The contract's limit of a batch (the entrypoint asks before reading the items)."""
+    if count > MAX_BATCH:
+        raise InvalidArgument(FieldViolation("identities", f"一次最多匹配 {MAX_BATCH} 名儿童"))
+
+
+def document_key(hash_key: str, doc_type: DocumentType, number: str) -> ByDocument:
+    """The key of a child with a document: InvalidArgument (document.number) without a number."""
     number = normalize_document_number(number or "")
     if not number:
         raise InvalidArgument(
@@ -38,14 +43,11 @@ def match_by_document(
         number = validate_document(doc_type, number).number
     except DocumentError:
         pass
-    key = document_hash(uow.hash_key, doc_type.value, number)
-    with uow:
-        return uow.records.preschool_by_document(key), uow.records.formal_by_document(key)
+    return ByDocument(document_hash(hash_key, doc_type.value, number))
 
 
-def match_by_person(
-    uow: NationalQueryUoW, name: str, gender: int, birth_date: dt.date | None
-) -> list[NationalRecord]:
+def person_key(name: str, gender: int, birth_date: dt.date | None) -> ByPerson:
+    """The key of a child without a document: InvalidArgument naming person.name / gender / birth_date."""
     problems = []
     if not name.strip():
         problems.append(FieldViolation("person.name", "姓名不能为空"))
@@ -55,5 +57,15 @@ def match_by_person(
         problems.append(FieldViolation("person.birth_date", "出生日期不能为空"))
     if problems or birth_date is None:
         raise InvalidArgument(problems)
+    return ByPerson(name.strip(), gender, birth_date)
+
+
+def match_keys(uow: NationalQueryUoW, keys: list[MatchKey]) -> list[PreschoolMatch]:
+    """The answer of each key, in order: the records of all keys read with one statement, each key
+    decided by the domain's rule (domain/preschool.py::match) over the records read for it."""
+    check_batch_size(len(keys))
+    if not keys:
+        return []
     with uow:
-        return uow.records.preschool_by_person(name.strip(), gender, birth_date)
+        found = uow.records.preschool_matching(keys)
+    return match_each(keys, found)

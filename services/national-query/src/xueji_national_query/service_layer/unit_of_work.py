@@ -15,6 +15,7 @@ from xueji_common.db.uow import UnitOfWork
 from xueji_common.orgunits import OrgTree
 from xueji_national_query.domain.captcha import Challenge
 from xueji_national_query.domain.lookup import AuditEntry
+from xueji_national_query.domain.preschool import MatchKey
 from xueji_national_query.domain.records import NationalRecord, StoredHead
 
 LoadedRow = tuple[object, ...]  # domain.load_rows.RowParser.ROW_FIELDS, in that order
@@ -48,14 +49,9 @@ class Records(Protocol):
         """Records of the name holding any of the hashes, newest change first."""
 
     def by_student_number(self, name: str, student_number: str) -> list[NationalRecord]: ...
-    def preschool_by_document(self, document_hash: str) -> list[NationalRecord]:
-        """Preschool records holding the hash, in number order."""
-
-    def formal_by_document(self, document_hash: str) -> list[NationalRecord]:
-        """Formal records (primary school and above) holding the hash, newest change first."""
-
-    def preschool_by_person(self, name: str, gender: int, birth_date: dt.date) -> list[NationalRecord]:
-        """Preschool records without a document of that name, gender and birth date, in number order."""
+    def preschool_matching(self, keys: list[MatchKey]) -> list[NationalRecord]:
+        """In one statement, every record a key may answer with: those whose document hash or
+        (name, gender, birth date) is one of the keys' (domain/preschool.py::keys_of), any order."""
 
 
 class Captchas(Protocol):

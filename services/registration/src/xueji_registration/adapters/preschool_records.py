@@ -1,8 +1,11 @@
-"""The national preschool records (national-query `PreschoolRecords.MatchPreschoolRecord`) over gRPC.
+"""The national preschool records (national-query `PreschoolRecords`) over gRPC.
 
 Matching asks by document (type + number in clear) or, for a child without a number, by name +
 gender + birth date. An unreachable national-query gives None (the transfer stays 匹配中) rather than
-failing the registrar's add or import. Many children are asked concurrently (an import).
+failing the registrar's add or import. One child is one MatchPreschoolRecord call; many children (an
+import, a rematch) go 500 a call to MatchPreschoolRecords (issue 16 step 2), answered in the order
+asked. A national-query without the batch call (UNIMPLEMENTED: not upgraded yet), or one refusing a
+batch (INVALID_ARGUMENT: each child then gets its own outcome), is asked child by child, concurrently.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from xueji_registration.domain.preschool import Candidate, FormalRecord, MatchAn
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 5
+BATCH = 500  # children per MatchPreschoolRecords call (the contract's limit)
+BATCH_TIMEOUT_SECONDS = 15
+ONE_BY_ONE = (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.INVALID_ARGUMENT)
 
 
 def _request(identity: Identity) -> national_query_pb2.MatchPreschoolRecordRequest:
@@ -60,6 +66,23 @@ def formal_record(h: common_pb2.FormalRecordHolder) -> FormalRecord:
     )
 
 
+def _answer(response: national_query_pb2.MatchPreschoolRecordResponse) -> MatchAnswer:
+    return MatchAnswer(
+        [candidate(c) for c in response.candidates],
+        tuple(formal_record(h) for h in response.formal_records),
+    )
+
+
+def _in_threads(concurrency: int, call, items: list) -> list:
+    """call(item) for each item, concurrently, each in a copy of the caller's context (taken here:
+    its request id and trace go along)."""
+    if len(items) == 1:
+        return [call(items[0])]
+    contexts = [contextvars.copy_context() for _ in items]
+    with ThreadPoolExecutor(min(concurrency, len(items))) as pool:
+        return list(pool.map(lambda ctx, item: ctx.run(call, item), contexts, items))
+
+
 class PreschoolRecords:
     """`match(identities)` → per child the candidates and the formal records of its number
     (MatchAnswer), or None when national-query did not answer."""
@@ -73,8 +96,7 @@ class PreschoolRecords:
             return []
         stub = national_query_pb2_grpc.PreschoolRecordsStub(self._runtime.channel("national-query"))
         metadata = self._runtime.caller.metadata()
-
-        failures: list[str] = []
+        failures: list[str] = []  # a code per child left unanswered
 
         def one(identity: Identity) -> MatchAnswer | None:
             try:
@@ -84,18 +106,28 @@ class PreschoolRecords:
             except grpc.RpcError as exc:
                 failures.append(exc.code().name)
                 return None
-            return MatchAnswer(
-                [candidate(c) for c in response.candidates],
-                tuple(formal_record(h) for h in response.formal_records),
-            )
+            return _answer(response)
+
+        def chunk(part: list[Identity]) -> list[MatchAnswer | None]:
+            request = national_query_pb2.MatchPreschoolRecordsRequest(identities=[_request(i) for i in part])
+            try:
+                response = stub.MatchPreschoolRecords(
+                    request, metadata=metadata, timeout=BATCH_TIMEOUT_SECONDS
+                )
+            except grpc.RpcError as exc:
+                if exc.code() in ONE_BY_ONE:
+                    return _in_threads(self._concurrency, one, part)
+                failures.extend([exc.code().name] * len(part))
+                return [None] * len(part)
+            if len(response.results) != len(part):  # not the contract's answer: ask child by child
+                return _in_threads(self._concurrency, one, part)
+            return [_answer(r) for r in response.results]
 
         if len(identities) == 1:
             answers = [one(identities[0])]
         else:
-            with ThreadPoolExecutor(min(self._concurrency, len(identities))) as pool:
-                # each call in a copy of the caller's context (taken here): its request id and trace go along
-                contexts = [contextvars.copy_context() for _ in identities]
-                answers = list(pool.map(lambda ctx, i: ctx.run(one, i), contexts, identities))
+            parts = [identities[i : i + BATCH] for i in range(0, len(identities), BATCH)]
+            answers = [a for part in _in_threads(self._concurrency, chunk, parts) for a in part]
         if failures:  # one line per batch, not per child (a rematch asks hundreds at once)
             log.warning(
                 "preschool matching unavailable",
