@@ -428,6 +428,21 @@ NATIONAL = [
         ),
         "national-query",
     ),
+    Rpc(
+        "PreschoolRecords",
+        "MatchPreschoolRecords",
+        (SYS,),
+        "none",
+        lambda w, c, u: nq.MatchPreschoolRecordsRequest(
+            identities=[
+                nq.MatchPreschoolRecordRequest(
+                    document=cm.IdentityDocument(type=_RESIDENT, number=r.document_number)
+                )
+                for r in [r for r in PRESCHOOL if r.document_number][:3]
+            ]
+        ),
+        "national-query",
+    ),
 ]
 
 SPECIAL_ED = [
