@@ -24,7 +24,9 @@ from xueji_registration.domain.preschool import Candidate, FormalRecord, MatchAn
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 5
 BATCH = 500  # children per MatchPreschoolRecords call (the contract's limit)
-BATCH_TIMEOUT_SECONDS = 15
+# A batch call's deadline grows with its children, as dedup's batch calls' do
+# (services/dedup/src/xueji_dedup/adapters/peers.py::TIMEOUT_PER_ITEM_SECONDS): 500 get 10 s.
+TIMEOUT_PER_ITEM_SECONDS = 0.010
 ONE_BY_ONE = (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.INVALID_ARGUMENT)
 
 
@@ -112,7 +114,9 @@ class PreschoolRecords:
             request = national_query_pb2.MatchPreschoolRecordsRequest(identities=[_request(i) for i in part])
             try:
                 response = stub.MatchPreschoolRecords(
-                    request, metadata=metadata, timeout=BATCH_TIMEOUT_SECONDS
+                    request,
+                    metadata=metadata,
+                    timeout=TIMEOUT_SECONDS + TIMEOUT_PER_ITEM_SECONDS * (len(part) - 1),
                 )
             except grpc.RpcError as exc:
                 if exc.code() in ONE_BY_ONE:
