@@ -184,3 +184,56 @@ def test_only_the_system_role_matches_in_batches(stub, auth, records):
         with pytest.raises(grpc.RpcError) as exc:
             batch(stub, auth, [unknown], role=role, unit=unit)
         assert exc.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+class Methods(grpc.UnaryUnaryClientInterceptor):
+    """Notes the methods called on the channel."""
+
+    def __init__(self) -> None:
+        self.called: list[str] = []
+
+    def intercept_unary_unary(self, continuation, details, request):
+        self.called.append(details.method.rsplit("/", 1)[-1])
+        return continuation(details, request)
+
+
+class RegistrationSide:
+    """What registration's preschool matcher uses of its runtime: a channel to national-query and
+    the system caller's metadata."""
+
+    def __init__(self, channel, metadata) -> None:
+        self._channel, self.caller = channel, self
+        self._metadata = metadata
+
+    def channel(self, peer: str):
+        assert peer == "national-query"
+        return self._channel
+
+    def metadata(self):
+        return self._metadata
+
+
+def test_registrations_matcher_gets_from_the_batch_what_the_single_calls_give(serve, auth, records):
+    """The contract from the client's side: registration's adapter (500 a call) against this server."""
+    from xueji_common.documents import DocumentType, Gender, validate_document
+    from xueji_registration.adapters.preschool_records import PreschoolRecords, _answer, _request
+    from xueji_registration.domain.identity import Identity
+
+    channel, metadata = serve(), auth(Role.SYSTEM, "000000")
+    children = [
+        Identity(
+            r.name,
+            Gender(int(r.gender)),
+            r.birth_date,
+            validate_document(DocumentType(r.document_type), r.document_number or ""),
+        )
+        for r in records[:40]
+    ]
+    methods = Methods()
+    asked = PreschoolRecords(RegistrationSide(grpc.intercept_channel(channel, methods), metadata)).match(
+        children
+    )
+    assert methods.called == ["MatchPreschoolRecords"]
+    stub = national_query_pb2_grpc.PreschoolRecordsStub(channel)
+    one_by_one = [_answer(stub.MatchPreschoolRecord(_request(i), metadata=metadata)) for i in children]
+    assert asked == one_by_one and all(a is not None and a.candidates for a in asked)
