@@ -17,7 +17,8 @@ import threading
 import time
 from typing import Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import sessionmaker
 
 from xueji.v1.events_pb2 import EventBatch
@@ -118,7 +119,14 @@ class OutboxRelay:
         # Stamp what went out even when a later row failed, so that it is not sent twice.
         t = self._outbox
         if sent:
-            session.execute(update(t).where(t.c.id.in_(sent)).values(published_at=now()))
+            # PostgreSQL: one array parameter (= ANY) rather than an IN of up to 500 parameters that
+            # SQLAlchemy renders and psycopg binds one by one (10 % of review's server CPU, py-spy).
+            ids = (
+                t.c.id == any_(bindparam("sent", sent, type_=ARRAY(BigInteger)))
+                if session.bind.dialect.name == "postgresql"
+                else t.c.id.in_(sent)
+            )
+            session.execute(update(t).where(ids).values(published_at=now()))
         if failed is not None:
             session.execute(update(t).where(t.c.id == failed).values(attempts=t.c.attempts + 1))
 

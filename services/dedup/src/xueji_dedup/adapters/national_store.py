@@ -144,13 +144,13 @@ class NationalStore:
         values = [{"reservation_id": str(uuid.uuid4()), **row} for row in rows]
         stmt = (
             _insert(self._s, res)
-            .values(values)
             .on_conflict_do_nothing(
                 index_elements=["document_type", "document_hash"], index_where=_HOLDING_WHERE
             )
             .returning(*res.c)
         )
-        return {(r.document_type, r.document_hash): _reservation(r) for r in self._s.execute(stmt)}
+        # Rows as parameters (insertmanyvalues: one cached statement; see province_store.save_checks).
+        return {(r.document_type, r.document_hash): _reservation(r) for r in self._s.execute(stmt, values)}
 
     def save_reservation(self, r: Reservation) -> None:
         self.save_reservations([r])
@@ -318,8 +318,8 @@ class NationalStore:
             )
             for h, kind, owner, number in rows
         ]
-        stmt = _insert(self._s, num).values(values).on_conflict_do_nothing()
-        taken = self._s.execute(stmt.returning(num.c.number_hash, num.c.owner_id))
+        stmt = _insert(self._s, num).on_conflict_do_nothing()
+        taken = self._s.execute(stmt.returning(num.c.number_hash, num.c.owner_id), values)
         return {(r.number_hash, r.owner_id) for r in taken}
 
     def rekey_number(self, old_hash: str, new_hash: str, now: dt.datetime) -> None:
