@@ -177,3 +177,18 @@ def test_a_batch_handler_fault_leaves_only_the_faulty_event_to_be_delivered_agai
     assert handled_names(sessions) == ["a", "c"]
     with sessions() as s:
         assert s.execute(select(func.count()).select_from(inbox)).scalar_one() == 2
+
+
+def test_a_dependency_down_stops_the_batch_at_its_first_event(sessions):
+    from xueji_common.errors import Unavailable
+
+    tried = []
+
+    def one(event, uow, envelope):
+        tried.append(event.application_id)
+        raise Unavailable("依赖的服务暂时无法访问")
+
+    consumer = EventConsumer("svc", Subscription("svc", "ApplicationWithdrawn", one), uow_factory(sessions))
+    with pytest.raises(Unavailable):
+        consumer(batch_of(["a", "b", "c"]))
+    assert tried == ["a"]  # not every event of the batch waiting for the same dependency in turn

@@ -203,7 +203,8 @@ class SqlAlchemyUnitOfWork:
         at = now()
         if self.session.get_bind().dialect.name == "postgresql":
             rows = self.session.execute(
-                _CLAIM_MANY_PG, dict(ids=ids, consumer=consumer, event_type=event_type, at=at)
+                text(_CLAIM_MANY_PG.format(inbox=self._inbox.name)),
+                dict(ids=ids, consumer=consumer, event_type=event_type, at=at),
             )
             return {event_id for (event_id,) in rows}
         t = self._inbox
@@ -221,8 +222,8 @@ class SqlAlchemyUnitOfWork:
         return set(new)
 
 
-_CLAIM_MANY_PG = text(
-    "INSERT INTO inbox (event_id, consumer, event_type, handled_at)"
+_CLAIM_MANY_PG = (
+    "INSERT INTO {inbox} (event_id, consumer, event_type, handled_at)"
     " SELECT e, :consumer, :event_type, :at FROM unnest(CAST(:ids AS varchar[])) AS e"
     " ON CONFLICT DO NOTHING RETURNING event_id"
 )

@@ -245,11 +245,14 @@ class EventConsumer:
     def _one_by_one(self, bodies: list[bytes]) -> str:
         """Each event in its own transaction, as lone envelopes. One that fails does not stop the
         others; the first failure is raised after them, so that the bus delivers the message again
-        (the inbox then skips those handled)."""
+        (the inbox then skips those handled). A dependency that is down (`Unavailable`) stops the
+        loop at once: the next events would wait for it in turn."""
         outcomes, failure = [], None
         for body in bodies:
             try:
                 outcomes.append(self._one(body))
+            except Unavailable:
+                raise
             except Exception as exc:
                 failure = failure or exc
         if failure is not None:

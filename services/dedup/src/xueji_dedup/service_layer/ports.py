@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from grpc import StatusCode
 
+from xueji_common.errors import Unavailable
 from xueji_common.orgunits import OrgTree
 from xueji_dedup.domain.checks import Holding
 from xueji_dedup.domain.problems import ProblemGroup, ProblemKind, ProblemStudent
@@ -24,8 +25,18 @@ if TYPE_CHECKING:  # problems imports this module
     from xueji_dedup.service_layer.problems import ListQuery
 
 
-class PeerUnavailable(Exception):
-    """A peer cannot answer right now; retry later (never carries personal data)."""
+class PeerUnavailable(Unavailable):
+    """A peer cannot answer right now; retry later (never carries personal data). An `Unavailable`,
+    so that an event consumer treats it as transient (the whole batch is delivered again rather than
+    tried event by event against a peer that is down: messaging.consumer) and a caller that meets it
+    gets UNAVAILABLE with a message for people; `code` keeps the gRPC status for the logs."""
+
+    def __init__(self, code: str = "") -> None:
+        super().__init__("相关服务暂时无法访问，请稍后重试")
+        self.code = code
+
+    def __str__(self) -> str:
+        return f"peer unavailable: {self.code}"
 
 
 class PeerRefused(Exception):
