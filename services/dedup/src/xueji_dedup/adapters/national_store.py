@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import bindparam, delete, select, text, tuple_, update
+from sqlalchemy import String, bindparam, delete, func, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,9 +39,19 @@ def _insert(session: Session, table):
     return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
-def _of(table, documents: list[Document]):
-    """The rows of these (document type, hash) pairs (row values: the index of both columns)."""
-    return tuple_(table.c.document_type, table.c.document_hash).in_(documents)
+def _of(session: Session, table, documents: list[Document]):
+    """The rows of these (document type, hash) pairs (row values: the index of both columns).
+    PostgreSQL: the pairs as two arrays unnested, joined on the index. A row-value IN of 500 pairs
+    planned as a BitmapOr of 500 index scans took 139 ms a call (pg_stat_statements, 10,000-student
+    run); the join takes a few."""
+    pairs = tuple_(table.c.document_type, table.c.document_hash)
+    if session.bind.dialect.name != "postgresql":
+        return pairs.in_(documents)
+    asked = func.unnest(
+        bindparam(None, [t for t, _ in documents], type_=ARRAY(String)),
+        bindparam(None, [h for _, h in documents], type_=ARRAY(String)),
+    ).table_valued("t", "h").render_derived()
+    return pairs.in_(select(asked.c.t, asked.c.h))
 
 
 class NationalStore:
@@ -112,19 +123,21 @@ class NationalStore:
         """expire_stale of every document, in one UPDATE."""
         self._s.execute(
             update(res)
-            .where(_of(res, documents), res.c.state == "active", res.c.expire_time < now)
+            .where(_of(self._s, res, documents), res.c.state == "active", res.c.expire_time < now)
             .values(state="expired", update_time=now)
         )
 
     def holding_reservations(self, documents: list[Document]) -> dict[Document, Reservation]:
         """holding_reservation of every document (those held), in one SELECT."""
-        rows = self._s.execute(select(res).where(_of(res, documents), res.c.state.in_(HOLDING_STATES)))
+        rows = self._s.execute(
+            select(res).where(_of(self._s, res, documents), res.c.state.in_(HOLDING_STATES))
+        )
         return {(r.document_type, r.document_hash): _reservation(r) for r in rows}
 
     def record_holdings_of(self, documents: list[Document]) -> dict[Document, list[Holding]]:
         """The records holding each document (holdings' RECORD part, no exception), in one SELECT."""
         found: dict[Document, list[Holding]] = {}
-        for r in self._s.execute(select(rec).where(_of(rec, documents))):
+        for r in self._s.execute(select(rec).where(_of(self._s, rec, documents))):
             found.setdefault((r.document_type, r.document_hash), []).append(
                 Holding(
                     HoldingKind.RECORD,

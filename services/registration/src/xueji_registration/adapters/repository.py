@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from xueji_common.db.bulk import insert_rows, insert_shared
+from xueji_common.db.bulk_update import update_rows
 from xueji_common.db.engine import utc
 from xueji_common.documents import DocumentCategory, Gender
 from xueji_common.errors import ConcurrentModification
@@ -55,17 +56,16 @@ _FLOW_COLUMNS = (
 )
 
 
-def _flow_params(app: Application, read_at: int) -> dict:
+def _flow_values(app: Application) -> dict:
     return {
-        "k_id": app.application_id,
-        "k_read": read_at,
-        "v_state": app.state.value,
-        "v_authentication": app.authentication.value,
-        "v_dedup_failure_reason": app.dedup_failure_reason or None,
-        "v_handling_unit_code": app.handling_unit_code or None,
-        "v_record_id": app.record_id or None,
-        "v_updated_at": app.updated_at,
-        "v_version": app.version,
+        "application_id": app.application_id,
+        "state": app.state.value,
+        "authentication": app.authentication.value,
+        "dedup_failure_reason": app.dedup_failure_reason or None,
+        "handling_unit_code": app.handling_unit_code or None,
+        "record_id": app.record_id or None,
+        "updated_at": app.updated_at,
+        "version": app.version,
     }
 
 
@@ -237,17 +237,11 @@ class ApplicationRepository:
         return {r.application_id: _from_row(r) for r in rows}
 
     def save_flow_changes(self, changes) -> None:
-        """One executemany UPDATE of the columns the flow's transitions change, each row guarded by
-        the version it was read at; the versions are the applications' own (the use case moved them)."""
-        if not changes:
-            return
-        result = self._session.execute(
-            update(t)
-            .where(t.c.application_id == bindparam("k_id"), t.c.version == bindparam("k_read"))
-            .values({name: bindparam(f"v_{name}") for name in _FLOW_COLUMNS}),
-            [_flow_params(app, read_at) for app, read_at in changes],
-        )
-        if result.rowcount != len(changes):
+        """One UPDATE of the columns the flow's transitions change, each row guarded by the version
+        it was read at (xueji_common.db.bulk_update); the versions are the applications' own (the use
+        case moved them)."""
+        rows = [{**_flow_values(app), "read": read_at} for app, read_at in changes]
+        if update_rows(self._session, t, "application_id", "version", _FLOW_COLUMNS, rows) != len(rows):
             raise ConcurrentModification("该注册申请已被他人修改，请刷新后重试")
 
     def document_numbers(self, application_ids) -> dict[str, DocumentOf]:
