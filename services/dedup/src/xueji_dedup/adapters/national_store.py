@@ -47,10 +47,14 @@ def _of(session: Session, table, documents: list[Document]):
     pairs = tuple_(table.c.document_type, table.c.document_hash)
     if session.bind.dialect.name != "postgresql":
         return pairs.in_(documents)
-    asked = func.unnest(
-        bindparam(None, [t for t, _ in documents], type_=ARRAY(String)),
-        bindparam(None, [h for _, h in documents], type_=ARRAY(String)),
-    ).table_valued("t", "h").render_derived()
+    asked = (
+        func.unnest(
+            bindparam(None, [t for t, _ in documents], type_=ARRAY(String)),
+            bindparam(None, [h for _, h in documents], type_=ARRAY(String)),
+        )
+        .table_valued("t", "h")
+        .render_derived()
+    )
     return pairs.in_(select(asked.c.t, asked.c.h))
 
 
