@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from xueji_common.db.bulk import insert_rows
+from xueji_common.db.bulk_update import update_rows
 from xueji_common.db.engine import utc
 from xueji_common.errors import ConcurrentModification
 from xueji_common.orgunits import OrgLevel
@@ -97,26 +98,18 @@ class ReviewCaseRepository:
             raise ConcurrentModification(_CONFLICT)
 
     def save_all(self, changes: list[tuple[ReviewCase, int]], *, identity: bool = False) -> None:
-        """Write back the review state of many (case, expected version) pairs in one executemany;
-        ABORTED (and nothing kept: the caller's transaction rolls back) when any of them changed
-        meanwhile. Only the columns decisions change are written (identity stays as submitted),
-        unless `identity` (a resubmission)."""
-        if not changes:
-            return
+        """Write back the review state of many (case, expected version) pairs in one guarded UPDATE
+        (xueji_common.db.bulk_update: one statement on PostgreSQL); ABORTED (and nothing kept: the
+        caller's transaction rolls back) when any of them changed meanwhile. Only the columns
+        decisions change are written (identity stays as submitted), unless `identity` (a resubmission)."""
         columns = _RESUBMITTED_COLUMNS if identity else _STATE_COLUMNS
-        statement = (
-            update(t)
-            .where(t.c.application_id == bindparam("b_id"), t.c.version == bindparam("b_expected"))
-            .values({c: bindparam(f"b_{c}") for c in columns})
-        )
         rows = []
         for case, expected in changes:
             values = case_row(case)
-            row = {f"b_{c}": values[c] for c in columns}
-            row["b_id"], row["b_expected"] = case.application_id, expected
-            rows.append(row)
-        result = self._session.connection().execute(statement, rows)
-        if self._session.bind.dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
+            rows.append(
+                {"application_id": case.application_id, "read": expected, **{c: values[c] for c in columns}}
+            )
+        if update_rows(self._session, t, "application_id", "version", columns, rows) != len(rows):
             raise ConcurrentModification(_CONFLICT)
 
     def find(
