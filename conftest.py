@@ -68,3 +68,29 @@ def service_runtime(pg_database):
     yield make
     for runtime in runtimes:
         runtime.close()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def fresh_runtime_of(request, tmp_path, pg_database):
+    """Factory: a service's runtime on a fresh, migrated database of the parameter's kind, for tests
+    that must see the same answer on PostgreSQL and SQLite (issue 16's batch handlers against their
+    single path): `fresh_runtime_of(spec, settings=None)`; several calls give several databases."""
+    from xueji_common.config import Settings
+    from xueji_common.runtime.bootstrap import ServiceRuntime
+
+    runtimes = []
+
+    def make(spec, settings: Settings | None = None):
+        url = (
+            pg_database()
+            if request.param == "postgresql"
+            else f"sqlite:///{tmp_path / f'db{len(runtimes)}.db'}"
+        )
+        runtime = ServiceRuntime(spec, settings or Settings(), database_url=url)
+        runtime.migrate()
+        runtimes.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in runtimes:
+        runtime.close()

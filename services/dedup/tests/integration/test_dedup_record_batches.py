@@ -19,7 +19,7 @@ from dedup_helpers import (
     start_server,
     submitted,
 )
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from xueji.v1 import events_pb2
 from xueji_common.config import Settings
@@ -27,6 +27,7 @@ from xueji_common.hashing import document_hash
 from xueji_common.messaging.envelope import new_envelope
 from xueji_common.runtime.bootstrap import ServiceRuntime
 from xueji_common.testing.infra import free_port
+from xueji_common.testing.statements import statements_sent
 from xueji_dedup.adapters.tables import (
     national_records,
     national_reservations,
@@ -175,16 +176,8 @@ def statements_of_a_batch(t: Tiers, first: int, n: int) -> int:
     for i in range(first, first + n):
         assert deliver(t.province, app(f"r{i}", f"E{i:07d}")) == "handled"
         events.append(envelope(created(f"r{i}", f"E{i:07d}")))
-    counted = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        counted.append(statement)
-
-    event.listen(t.province.engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(t.province.engine) as counted:
         assert consumer(t.province)(as_batch(events)) == "handled"
-    finally:
-        event.remove(t.province.engine, "before_cursor_execute", count)
     return len(counted)
 
 

@@ -12,10 +12,10 @@ import time
 
 import pytest
 from dedup_helpers import HASH_KEY, SCHOOL
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from xueji_common.config import Settings
-from xueji_common.runtime.bootstrap import ServiceRuntime
+from xueji_common.testing.statements import statements_sent
 from xueji_dedup.adapters.tables import national_reservations as res
 from xueji_dedup.domain.checks import Holding, HoldingKind
 from xueji_dedup.service_layer import national, national_reserve
@@ -24,23 +24,10 @@ from xueji_dedup.service_layer.unit_of_work import Reservation
 from xueji_dedup.spec import SPEC
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def fresh_runtime(request, tmp_path):
-    """fresh_runtime() → dedup on a fresh, migrated database of the parameter's kind."""
-    made = []
-
-    def make():
-        settings = Settings(metrics_port=0, hash_key=HASH_KEY)
-        if request.param == "postgresql":
-            return request.getfixturevalue("service_runtime")(SPEC, settings)
-        rt = ServiceRuntime(SPEC, settings, database_url=f"sqlite:///{tmp_path / f'd{len(made)}.db'}")
-        rt.migrate()
-        made.append(rt)
-        return rt
-
-    yield make
-    for rt in made:
-        rt.close()
+@pytest.fixture
+def fresh_runtime(fresh_runtime_of):
+    """fresh_runtime() → dedup on a fresh, migrated database, PostgreSQL then SQLite (conftest.py)."""
+    return lambda: fresh_runtime_of(SPEC, Settings(metrics_port=0, hash_key=HASH_KEY))
 
 
 def h(i: int) -> str:
@@ -133,16 +120,8 @@ def test_a_batch_answers_and_stores_as_its_items_one_by_one(fresh_runtime):
 
 
 def statements(rt, cmds) -> int:
-    counted = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        counted.append(statement)
-
-    event.listen(rt.engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(rt.engine) as counted:
         national_reserve.reserve_identities(rt.uow_factory(), cmds)
-    finally:
-        event.remove(rt.engine, "before_cursor_execute", count)
     return len(counted)
 
 

@@ -8,12 +8,12 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import event
 
 from xueji_common.config import Settings
 from xueji_common.documents import DocumentType
 from xueji_common.hashing import document_hash
 from xueji_common.runtime.bootstrap import ServiceRuntime
+from xueji_common.testing.statements import statements_sent
 from xueji_national_query.domain.records import NationalRecord
 from xueji_national_query.service_layer import preschool
 from xueji_national_query.spec import SPEC
@@ -128,16 +128,8 @@ def statements(runtime, n: int) -> int:
         else preschool.person_key(f"童{i}", 1, BORN)
         for i in range(n)
     ]
-    counted = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        counted.append(statement)
-
-    event.listen(runtime.engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(runtime.engine) as counted:
         answers = preschool.match_keys(runtime.uow_factory(), asked)
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", count)
     assert len(answers) == n and sum(len(a.candidates) for a in answers) == n
     return len(counted)
 

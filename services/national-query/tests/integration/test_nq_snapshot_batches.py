@@ -8,32 +8,19 @@ import logging
 
 import pytest
 from nq_support import deliver, snapshot
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from xueji.v1 import events_pb2
-from xueji_common.config import Settings
 from xueji_common.messaging.envelope import new_envelope
-from xueji_common.runtime.bootstrap import ServiceRuntime
+from xueji_common.testing.statements import statements_sent
 from xueji_national_query.adapters.tables import national_records, record_problems
 from xueji_national_query.spec import SPEC
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def fresh_runtime(request, tmp_path):
-    """fresh_runtime() → national-query on a fresh, migrated database of the parameter's kind."""
-    made = []
-
-    def make():
-        if request.param == "postgresql":
-            return request.getfixturevalue("service_runtime")(SPEC)
-        rt = ServiceRuntime(SPEC, Settings(), database_url=f"sqlite:///{tmp_path / f'nq{len(made)}.db'}")
-        rt.migrate()
-        made.append(rt)
-        return rt
-
-    yield make
-    for rt in made:
-        rt.close()
+@pytest.fixture
+def fresh_runtime(fresh_runtime_of):
+    """fresh_runtime() → national-query on a fresh, migrated database of each kind (conftest.py)."""
+    return lambda: fresh_runtime_of(SPEC)
 
 
 def number(i: int) -> str:
@@ -102,17 +89,9 @@ def test_a_batch_ends_as_its_events_one_by_one(fresh_runtime, caplog):
 
 
 def statements_of_a_batch(runtime, first: int, n: int) -> int:
-    counted = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        counted.append(statement)
-
-    event.listen(runtime.engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(runtime.engine) as counted:
         body = as_batch([created(f"r{i}", i) for i in range(first, first + n)])
         assert consumer(runtime)(body) == "handled"
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", count)
     return len(counted)
 
 

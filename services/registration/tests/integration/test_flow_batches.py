@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from xueji.v1 import events_pb2
 from xueji_common.config import Settings
@@ -20,6 +20,7 @@ from xueji_common.errors import ConcurrentModification
 from xueji_common.messaging.consumer import EventConsumer
 from xueji_common.messaging.envelope import new_envelope, open_envelope
 from xueji_common.runtime.bootstrap import ServiceRuntime
+from xueji_common.testing.statements import statements_sent
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.adapters.tables import applications, outbox, student_records
 from xueji_registration.adapters.unit_of_work import RegistrationUnitOfWork
@@ -234,14 +235,8 @@ def statements_of(make, event_type: str, n: int) -> int:
         "ReviewProgressed": [step(i, "county") for i in ids],
         "RegistrationApproved": [approval(i) for i in ids],
     }[event_type]
-    seen = []
-    engine = reg.runtime.session_factory.kw["bind"]
-    listener = lambda *args: seen.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements_sent(reg.runtime.session_factory.kw["bind"]) as seen:
         reg.deliver(event_type, bodies, batched=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     states = {r["state"] for r in reg.rows(applications, applications.c.application_id)}
     assert states == {"awaiting_county_review" if event_type == "ReviewProgressed" else "approved"}
     return len(seen)

@@ -11,13 +11,14 @@ import time
 
 import pytest
 from review_harness import SCHOOL, dedup_completed, submitted
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from xueji.v1 import events_pb2
 from xueji_common.auth import Principal, Role
 from xueji_common.config import Settings
 from xueji_common.messaging.envelope import new_envelope
 from xueji_common.runtime.bootstrap import ServiceRuntime
+from xueji_common.testing.statements import statements_sent
 from xueji_review.domain.model import CaseState, GateStatus
 from xueji_review.service_layer.decisions import approve_all
 from xueji_review.spec import SPEC
@@ -149,16 +150,8 @@ def test_a_batch_ends_where_its_events_one_by_one_end(fresh_review, caplog):
 
 
 def count_statements(runtime, call) -> int:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    event.listen(runtime.engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(runtime.engine) as statements:
         call()
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", count)
     return len(statements)
 
 

@@ -7,35 +7,23 @@ from __future__ import annotations
 import logging
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from xueji.v1 import common_pb2, events_pb2
 from xueji_common.config import Settings
 from xueji_common.documents import mask_document_number
 from xueji_common.hashing import document_hash
 from xueji_common.messaging.envelope import new_envelope
-from xueji_common.runtime.bootstrap import ServiceRuntime
 from xueji_common.testing.numbers import sealed
+from xueji_common.testing.statements import statements_sent
 from xueji_special_ed.adapters.tables import students
 from xueji_special_ed.spec import SPEC
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def fresh_runtime(request, tmp_path):
-    """fresh_runtime() → special-ed on a fresh, migrated database of the parameter's kind."""
-    made = []
-
-    def make():
-        if request.param == "postgresql":
-            return request.getfixturevalue("service_runtime")(SPEC)
-        rt = ServiceRuntime(SPEC, Settings(), database_url=f"sqlite:///{tmp_path / f'sped{len(made)}.db'}")
-        rt.migrate()
-        made.append(rt)
-        return rt
-
-    yield make
-    for rt in made:
-        rt.close()
+@pytest.fixture
+def fresh_runtime(fresh_runtime_of):
+    """fresh_runtime() → special-ed on a fresh, migrated database, PostgreSQL then SQLite (conftest.py)."""
+    return lambda: fresh_runtime_of(SPEC)
 
 
 def created(record_id: str, i: int, version: int = 1, name: str = "张三", disability: str = "视力残疾"):
@@ -104,18 +92,10 @@ def test_a_batch_ends_as_its_events_one_by_one(fresh_runtime, caplog):
 
 
 def statements_of_a_batch(runtime, first: int, n: int) -> int:
-    counted = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        counted.append(statement)
-
-    event.listen(runtime.engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(runtime.engine) as counted:
         assert (
             consumer(runtime)(as_batch([created(f"r{i}", i) for i in range(first, first + n)])) == "handled"
         )
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", count)
     return len(counted)
 
 
