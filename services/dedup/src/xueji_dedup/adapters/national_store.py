@@ -142,16 +142,7 @@ class NationalStore:
         """The records holding each document (holdings' RECORD part, no exception), in one SELECT."""
         found: dict[Document, list[Holding]] = {}
         for r in self._s.execute(select(rec).where(_of(self._s, rec, documents))):
-            found.setdefault((r.document_type, r.document_hash), []).append(
-                Holding(
-                    HoldingKind.RECORD,
-                    r.record_id,
-                    r.province_code,
-                    r.school_code,
-                    r.national_student_number,
-                    r.application_id,
-                )
-            )
+            found.setdefault((r.document_type, r.document_hash), []).append(_record_holding(r))
         return found
 
     def try_reserve_many(self, rows: list[dict]) -> dict[Document, Reservation]:
@@ -250,14 +241,7 @@ class NationalStore:
     ) -> list[Holding]:
         """Records holding the document, then open reservations (of other applications)."""
         found = [
-            Holding(
-                HoldingKind.RECORD,
-                r.record_id,
-                r.province_code,
-                r.school_code,
-                r.national_student_number,
-                r.application_id,
-            )
+            _record_holding(r)
             for r in self._s.execute(
                 select(rec).where(rec.c.document_type == document_type, rec.c.document_hash == document_hash)
             ).all()
@@ -343,3 +327,15 @@ class NationalStore:
         self._s.execute(
             update(num).where(num.c.number_hash == old_hash).values(number_hash=new_hash, update_time=now)
         )
+
+
+def _record_holding(r) -> Holding:
+    """A national_records row as the holding it is."""
+    return Holding(
+        HoldingKind.RECORD,
+        r.record_id,
+        r.province_code,
+        r.school_code,
+        r.national_student_number,
+        r.application_id,
+    )
