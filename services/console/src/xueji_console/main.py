@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
@@ -30,26 +31,49 @@ def server(settings: ConsoleSettings, quiet: bool = False) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The console's port, taken now: a port already in use is an error naming it, not a console
+    that silently never starts while the banner prints its address."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise RuntimeError(f"the console cannot listen on {host}:{port}: {error.strerror}") from None
+    sock.listen(2048)
+    return sock
+
+
 class EmbeddedConsole:
-    """The console in a thread of the embedded process (signals stay with the gRPC server)."""
+    """The console in a thread of the embedded process (signals stay with the gRPC server).
+
+    It takes its port at construction, before the embedded system's tier servers take free
+    loopback ports: one of them could otherwise be given the console's port first."""
 
     name = "console"
 
     def __init__(self, services_settings) -> None:
         self.settings = ConsoleSettings.from_env(services_settings)
+        self._socket = listening_socket(self.settings.host, self.settings.port)
         self._server = server(self.settings, quiet=True)
-        self._thread = threading.Thread(target=self._server.run, name="console", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="console", daemon=True
+        )
 
     @property
     def url(self) -> str:
-        return f"http://localhost:{self.settings.port}"
+        return f"http://localhost:{self._socket.getsockname()[1]}"
 
     def start(self) -> None:
-        """Start serving; returns once listening (or once the thread gave up, e.g. port taken)."""
+        """Start serving; returns once listening, raises if the console could not start."""
         self._thread.start()
         deadline = time.monotonic() + 30
         while not self._server.started and self._thread.is_alive() and time.monotonic() < deadline:
             time.sleep(0.05)
+        if not self._server.started:
+            raise RuntimeError(f"the console did not start on {self.settings.host}:{self.settings.port}")
 
     def stop(self) -> None:
         self._server.should_exit = True

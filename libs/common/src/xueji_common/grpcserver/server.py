@@ -89,14 +89,14 @@ class GrpcServer:
         self.address = f"{address[:-2]}:{self.port}" if address.endswith(":0") else address
         self._health_server = self._plaintext_health(health_address) if health_address else None
 
-    def add_bindings(self, bindings: list[GrpcBinding]) -> None:
-        """More services, before start (the embedded system listens first: its services call each
-        other at the addresses its servers got)."""
+    def add_bindings(self, bindings: list[GrpcBinding], readiness_names: list[str] = ()) -> None:
+        """More services (and readiness names), before start (the embedded system listens first:
+        its services call each other at the addresses its servers got)."""
         for binding in bindings:
             binding.add_to_server(binding.servicer, self._server)
         names = [b.full_name for b in bindings]
         self.service_names += names
-        self.readiness_names = list(dict.fromkeys([*self.readiness_names, *names]))
+        self.readiness_names = list(dict.fromkeys([*self.readiness_names, *readiness_names, *names]))
 
     def _plaintext_health(self, address: str) -> grpc.Server:
         """Health alone, in plaintext, for probes that cannot speak TLS (the kubelet's)."""

@@ -87,6 +87,18 @@ class EmbeddedSystem:
         specs = load_specs(service_names)
         self._public = frozenset().union(*(s.public_methods for s in specs))
         # Servers first (they listen at construction): the runtimes' peers are their addresses.
+        # The public one before the tiers' free ports, so none of those can be its configured port.
+        self.server = GrpcServer(
+            [],
+            settings.grpc_address,
+            self.tokens,
+            public_methods=self._public,
+            max_workers=settings.grpc_workers,
+            tree=self.tree,
+            tls=settings.tls,
+            health_address=settings.health_address,
+            access_log_interval=settings.access_log_summary_interval,
+        )
         self.nation = Tier(NATION, MINISTRY_CODE, "全国", self._tier_server())
         self.provinces: list[Tier] = []
         province_specs = [s for s in specs if s.name in PROVINCE_SERVICES]
@@ -103,17 +115,9 @@ class EmbeddedSystem:
         for tier in self.tiers:
             self._wire(tier, seed)
         self.periodic = [PeriodicRunner.of(r) for r in self.runtimes]
-        self.server = GrpcServer(
+        self.server.add_bindings(
             front_bindings({t.code: t.bindings for t in self.provinces}, self.nation.bindings, self.tree),
-            settings.grpc_address,
-            self.tokens,
-            public_methods=self._public,
-            max_workers=settings.grpc_workers,
-            readiness_names=tuple(dict.fromkeys(r.name for r in self.runtimes)),
-            tree=self.tree,
-            tls=settings.tls,
-            health_address=settings.health_address,
-            access_log_interval=settings.access_log_summary_interval,
+            readiness_names=[r.name for r in self.runtimes],
         )
 
     def _tier_server(self) -> GrpcServer:
@@ -200,10 +204,13 @@ def run(settings: Settings | None = None, provinces: str | None = None) -> None:
     settings = settings or Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
     tracing.setup(settings, "embedded")  # off unless XUEJI_OTLP_ENDPOINT is set
-    system = EmbeddedSystem(settings, provinces=provinces)
+    # The configured ports first (metrics, then the front ends at construction, then the public
+    # gRPC server in EmbeddedSystem): the tier servers after them take free loopback ports, and
+    # could otherwise be given one of these.
     serve_metrics(settings.metrics_port, settings.metrics_bind_host())
-    system.start()
     frontends = [make(settings) for make in load_frontends()]
+    system = EmbeddedSystem(settings, provinces=provinces)
+    system.start()
     for frontend in frontends:
         frontend.start()
 
