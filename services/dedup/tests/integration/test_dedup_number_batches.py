@@ -85,6 +85,14 @@ def test_a_batch_is_refused_whole_for_a_bad_item_or_more_than_500_and_for_others
         stub.ReserveStudentNumbers(bad, metadata=system(dedup))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "numbers[1].division_code" in str(err.value.trailing_metadata())
+    long_owner = dedup_pb2.ReserveStudentNumbersRequest(numbers=[item(L, "r" * 65)])
+    with pytest.raises(grpc.RpcError) as err:  # was INTERNAL on PostgreSQL (owner_id is 64 wide)
+        stub.ReserveStudentNumbers(long_owner, metadata=system(dedup))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "numbers[0].owner_id" in str(err.value.trailing_metadata())
+    with pytest.raises(grpc.RpcError) as err:
+        stub.ReserveStudentNumber(item(J, "r" * 65), metadata=system(dedup))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     many = dedup_pb2.ReserveStudentNumbersRequest(numbers=[item(L, f"r{i}") for i in range(501)])
     with pytest.raises(grpc.RpcError) as err:
         stub.ReserveStudentNumbers(many, metadata=system(dedup))

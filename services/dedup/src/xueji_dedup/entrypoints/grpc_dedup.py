@@ -42,6 +42,7 @@ _STUDENT_SIZES = {
     "school_code": 10,
     "province_code": 6,
 }
+_OWNER_ID_SIZE = 64  # student_numbers.owner_id (adapters/tables.py)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _REFRESH_REQUIRED = ("record_id", "school_code", "province_code")
 _NUMBER_KINDS = {1: NumberKind.FORMAL, 2: NumberKind.TEMPORARY, 3: NumberKind.PROVINCIAL}
@@ -458,6 +459,8 @@ def _number_command(request) -> national.ReserveNumber:
     if kind is None:
         raise InvalidArgument(FieldViolation("kind", "学籍号类型无效"))
     _required(request, "owner_id")
+    if len(request.owner_id) > _OWNER_ID_SIZE:
+        raise InvalidArgument(FieldViolation("owner_id", f"不能超过 {_OWNER_ID_SIZE} 个字符"))
     if kind is NumberKind.FORMAL:
         try:
             doc = validate_document(DocumentType.RESIDENT_ID, request.resident_id_number)
