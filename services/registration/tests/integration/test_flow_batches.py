@@ -114,7 +114,13 @@ class Registration:
             envelope, e = open_envelope(body)
             r = e.record
             out.append(
-                (envelope.type, envelope.aggregate_id, r.national_student_number_hash, r.problem_record)
+                (
+                    envelope.type,
+                    envelope.aggregate_id,
+                    envelope.correlation_id,  # the application's, as the single path's
+                    r.national_student_number_hash,
+                    r.problem_record,
+                )
             )
         return out
 

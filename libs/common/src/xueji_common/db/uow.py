@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol, Self
+from typing import Any, NamedTuple, Protocol, Self
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -19,8 +19,18 @@ from xueji_common.db.engine import now
 from xueji_common.messaging.envelope import new_envelope
 from xueji_common.messaging.outbox_listener import NOTIFY_SQL
 
-# What publish_many takes: (event, aggregate id) or (event, aggregate id, traceparent to continue).
-EventToPublish = tuple[Message, str] | tuple[Message, str, str]
+
+class EventToPublish(NamedTuple):
+    """An event for `publish_many`; a plain (event, aggregate_id[, traceparent]) tuple is one too."""
+
+    event: Message
+    aggregate_id: str
+    traceparent: str = ""  # when not empty, the trace the event continues instead of the current one
+    correlation_id: str = ""  # when empty, the aggregate id (as `publish`)
+
+
+# What publish_many takes: an EventToPublish, or (event, aggregate id[, traceparent]).
+PublishItem = EventToPublish | tuple[Message, str] | tuple[Message, str, str]
 
 
 class AlreadyHandled(Exception):
@@ -99,17 +109,16 @@ class SqlAlchemyUnitOfWork:
         self._published += 1
         return str(row["event_id"])
 
-    def publish_many(self, events: Iterable[EventToPublish]) -> int:
-        """Write many (event, aggregate_id) pairs to the outbox in one statement (batch use cases: COPY
-        on PostgreSQL, executemany elsewhere, instead of one statement per event); returns how many.
-        A third element, when given and not empty, is the traceparent the event continues instead of
-        the current one (an aggregate that keeps the trace of the flow it belongs to, e.g. a review case)."""
+    def publish_many(self, events: Iterable[PublishItem]) -> int:
+        """Write many events to the outbox in one statement (batch use cases: COPY on PostgreSQL,
+        executemany elsewhere, instead of one statement per event); returns how many. A traceparent
+        lets an aggregate keep the trace of the flow it belongs to (e.g. a review case)."""
         at = now()
         occurred = Timestamp()
         occurred.FromDatetime(at)  # one clock reading for the batch (all in one transaction)
         rows = [
-            self._outbox_row(event, aggregate_id, "", at, occurred, *trace)
-            for event, aggregate_id, *trace in events
+            self._outbox_row(e.event, e.aggregate_id, e.correlation_id, at, occurred, e.traceparent)
+            for e in (EventToPublish(*item) for item in events)
         ]
         insert_rows(self.session, self._outbox, rows)  # COPY on PostgreSQL
         self._published += len(rows)

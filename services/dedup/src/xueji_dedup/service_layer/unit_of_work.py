@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from xueji_common.db.uow import EventToPublish, UnitOfWork
+from xueji_common.db.uow import PublishItem, UnitOfWork
 from xueji_common.orgunits import OrgTree
 from xueji_dedup.domain.checks import Holding
 from xueji_dedup.domain.problems import GroupStatus, ProblemGroup, ProblemKind
@@ -355,7 +355,7 @@ class DedupUoW(UnitOfWork, Protocol):
     def data_keys(self) -> DataKeys:
         """Seals a corrected number into ProblemResolved (adapters.events)."""
 
-    def publish_many(self, events: Iterable[EventToPublish]) -> int: ...
+    def publish_many(self, events: Iterable[PublishItem]) -> int: ...
     def claim_now(self) -> None:
         """Write the deferred inbox claim (AlreadyHandled for a redelivered event)."""
 

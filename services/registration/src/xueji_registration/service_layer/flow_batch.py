@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from xueji_common.db.engine import now
+from xueji_common.db.uow import EventToPublish
 from xueji_registration.adapters import events
 from xueji_registration.domain.model import Application, ApplicationState
 from xueji_registration.domain.records import (
@@ -136,7 +137,12 @@ def _issue_records(uow: RegistrationUoW, due: list[tuple[Application, NumberKind
         record.problem_record = record.problem_record or kind is not wanted  # G held elsewhere: 一人多籍
         created.append((record, app.county_code, app.city_code))
     uow.records.add_many(created)
-    uow.publish_many((events.record_created(r, uow.collaborators), r.record_id) for r, _, _ in created)
+    uow.publish_many(
+        EventToPublish(
+            events.record_created(r, uow.collaborators), r.record_id, correlation_id=r.application_id
+        )
+        for r, _, _ in created
+    )
     log.info("student records created", extra={"fields": {"records": len(created)}})
 
 

@@ -86,7 +86,7 @@ class RegistrationUoW(UnitOfWork, Protocol):
         """Org tree, hash key, data keys and the student-number service (service_layer.ports)."""
 
     def publish_many(self, events: Iterable[tuple[Any, ...]]) -> int:
-        """(event, aggregate id[, traceparent]) to the outbox; how many."""
+        """Events (`EventToPublish`, or (event, aggregate id[, traceparent])) to the outbox; how many."""
 
     def publish_envelopes(self, event_type: str, envelopes: list[tuple[str, str, bytes]]) -> int:
         """Events already serialised: (event id, aggregate id, envelope bytes); how many."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from xueji_common.db.uow import EventToPublish, UnitOfWork
+from xueji_common.db.uow import PublishItem, UnitOfWork
 from xueji_common.orgunits import OrgLevel
 from xueji_review.domain.model import CaseEvent, CaseState, GateStatus, ReviewCase
 
@@ -88,7 +88,7 @@ class ReviewUoW(UnitOfWork, Protocol):
     @property
     def gate_results(self) -> GateResults: ...
 
-    def publish_many(self, events: Iterable[EventToPublish]) -> int: ...
+    def publish_many(self, events: Iterable[PublishItem]) -> int: ...
     def serialize(self, key: str) -> None:
         """Handlers of the same case in two workers take turns until this transaction ends."""
 
