@@ -449,6 +449,7 @@ def test_the_ministry_narrows_the_nations_list_to_one_province(tiers):
 
 
 def test_a_members_name_corrected_in_its_province_is_the_national_groups_copy(tiers, monkeypatch):
+    from xueji_common.grpcserver.errors import field_violations
     from xueji_dedup.adapters import peers as peer_adapters
     from xueji_dedup.adapters.problem_messages import student_to_pb
     from xueji_dedup.adapters.tables import national_deliveries
@@ -509,6 +510,25 @@ def test_a_members_name_corrected_in_its_province_is_the_national_groups_copy(ti
     assert list(answer.group_ids) == [group.group_id]  # as the first call answered
     [same] = list_groups(nation)
     assert same.version == refreshed.version and {s.name for s in same.students} == {"张珊", "张三"}
+
+    # the copy is of version 2: an older refresh arriving late changes nothing, a newer one is taken
+    assert _student_of(nation, group.group_id, "r1").record_version == 2
+    late = dedup_pb2.RefreshProblemStudentRequest(
+        request_id="0b7e2a8c-3f1d-4c6e-8a2b-5d9f1e3c7a40", student=again.student, record_version=1
+    )
+    stub.RefreshProblemStudent(late, metadata=as_(nation, Role.SYSTEM, "330000"))
+    assert list_groups(nation)[0].version == refreshed.version
+    newer = dedup_pb2.RefreshProblemStudentRequest(
+        request_id="2c4d6e8f-1a3b-4c5d-9e7f-0a1b2c3d4e50", student=again.student, record_version=3
+    )
+    stub.RefreshProblemStudent(newer, metadata=as_(nation, Role.SYSTEM, "330000"))
+    [taken] = list_groups(nation)
+    assert taken.version == refreshed.version + 1 and {s.name for s in taken.students} == {"张叁", "张三"}
+    newer.record_version = -1
+    with pytest.raises(grpc.RpcError) as err:
+        stub.RefreshProblemStudent(newer, metadata=as_(nation, Role.SYSTEM, "330000"))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert [f for f, _ in field_violations(err.value)] == ["record_version"]
 
     # a province refreshes its own records only
     again.request_id = "6f1c2a52-0d4e-4f55-9b8e-2b1d5c9e7a10"

@@ -395,6 +395,10 @@ class FakeProblems:
             raise ConcurrentModification("该组问题学籍已被他人处理，请刷新后重试")
         self.groups[group.group_id] = self._copy(group)
 
+    def note_record_version(self, group_id: str, record_id: str, record_version: int) -> None:
+        held = self.groups[group_id].student(record_id)
+        held.record_version = max(held.record_version, record_version)
+
     def list(
         self,
         *,

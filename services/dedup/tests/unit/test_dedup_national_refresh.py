@@ -96,6 +96,26 @@ def test_a_members_name_corrected_in_its_province_is_the_national_groups_copy(na
     assert len(nation.problems.actions(group.group_id)) == 1
 
 
+@pytest.mark.usefixtures("provinces")
+def test_an_older_refresh_arriving_after_a_newer_one_changes_nothing(nation):
+    group = the_group(nation)
+
+    def refresh(name: str, version: int) -> bool:
+        student = dataclasses.replace(group.student("r1"), name=name, record_version=version)
+        cmd = national_problems.RefreshStudent(str(uuid.uuid4()), student)
+        return national_problems.refresh_student(nation, cmd, principal=ZJ_SYSTEM, tree=TREE)[1]
+
+    assert refresh("张珊", 3) is True
+    assert refresh("张叁", 2) is False  # version 2's refresh, overtaken on the way
+    assert the_group(nation).student("r1").name == "张珊"
+    assert refresh("张珊", 4) is False  # version 4 left the key data alone: the version is kept alone
+    held = the_group(nation)
+    assert held.version == group.version + 1 and held.student("r1").record_version == 4
+    assert refresh("张叁", 3) is False and the_group(nation).student("r1").name == "张珊"
+    assert refresh("张叁", 0) is True  # a caller that does not know the version: taken, as before
+    assert len(nation.problems.actions(group.group_id)) == 2
+
+
 def test_a_change_before_the_province_heard_of_the_group_still_refreshes_it(nation, provinces):
     (zhejiang, zj_peers), _ = provinces
     assert zhejiang.province.national_groups_of("r1") == []  # not pulled yet

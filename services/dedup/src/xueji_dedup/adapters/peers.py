@@ -303,7 +303,9 @@ class NationalTier:
         answer = _call(
             self._stub.RefreshProblemStudent,
             dedup_pb2.RefreshProblemStudentRequest(
-                request_id=request_id, student=student_to_pb(student, tree)
+                request_id=request_id,
+                student=student_to_pb(student, tree),
+                record_version=student.record_version,
             ),
             self._metadata(),
         )

@@ -109,6 +109,14 @@ class ProblemRepository:
         self._s.execute(delete(problem_students).where(problem_students.c.group_id == group.group_id))
         self._write_students(group)
 
+    def note_record_version(self, group_id: str, record_id: str, record_version: int) -> None:
+        s = problem_students
+        self._s.execute(
+            update(s)
+            .where(s.c.group_id == group_id, s.c.record_id == record_id, s.c.record_version < record_version)
+            .values(record_version=record_version)
+        )
+
     def list(
         self,
         *,

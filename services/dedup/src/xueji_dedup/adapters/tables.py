@@ -196,6 +196,8 @@ problem_students = Table(
     Column("province_code", String(6), nullable=False),
     Column("status", String(30), nullable=False),
     Column("reason", Text, nullable=False),
+    # The record's version this copy was taken from (0: not known), see ProblemGroup.refresh_from.
+    Column("record_version", BigInteger, nullable=False, server_default="0"),
     Index("ix_problem_students_record", "record_id"),
     Index("ix_problem_students_county", "county_code"),
     Index("ix_problem_students_city", "city_code"),

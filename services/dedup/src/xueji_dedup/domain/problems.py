@@ -88,6 +88,7 @@ class ProblemStudent:
     province_code: str
     status: StudentStatus = StudentStatus.PENDING
     reason: str = ""
+    record_version: int = 0  # the record's version this copy is of (0: not known)
 
 
 @dataclass
@@ -134,12 +135,15 @@ class ProblemGroup:
 
     def refresh_from(self, current: ProblemStudent) -> list[str]:
         """The record changed in its province: the group's copy takes its key data (KEY_DATA; not its
-        status, reason or school here). The names of the fields that differed, in KEY_DATA's order."""
+        status, reason or school here) and its record version. The names of the fields that differed,
+        in KEY_DATA's order. A copy of an older version than the one held changes nothing: two
+        refreshes of one record can cross on the way, and the newer must stand."""
         student = self.student(current.record_id)
-        if student is None:
+        if student is None or 0 < current.record_version < student.record_version:
             return []
         changed = [k for k in KEY_DATA if getattr(student, k) != getattr(current, k)]
         self.refresh_student(current.record_id, **{k: getattr(current, k) for k in changed})
+        student.record_version = max(student.record_version, current.record_version)
         return changed
 
     def check_can_handle(self, resolutions: dict[str, Resolution]) -> None:

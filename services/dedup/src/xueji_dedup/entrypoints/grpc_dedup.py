@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import replace
 
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
@@ -363,8 +364,10 @@ class DedupServicer(dedup_pb2_grpc.DedupServicer):
         problems += [
             FieldViolation(f"student.{n}", "不能为空") for n in _REFRESH_REQUIRED if not getattr(s, n)
         ]
+        if request.record_version < 0:
+            problems.append(FieldViolation("record_version", "学籍版本不能为负数"))
         try:
-            student = student_from_pb(s, self._rt.tree)
+            student = replace(student_from_pb(s, self._rt.tree), record_version=request.record_version)
         except (ValueError, KeyError):
             problems.append(FieldViolation("student", "证件类型或学生状态无效"))
         if problems:

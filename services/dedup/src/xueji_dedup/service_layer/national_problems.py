@@ -125,8 +125,12 @@ def refresh_student(
             return ids, False  # seen before: the first answer's effect stands
         changed = False
         for group in groups:
+            copy = group.student(student.record_id)
+            before = copy.record_version if copy else 0
             fields = group.refresh_from(student)
             if not fields:
+                if copy and copy.record_version > before:  # newer, same key data: the version alone
+                    uow.problems.note_record_version(group.group_id, copy.record_id, copy.record_version)
                 continue
             changed = True
             group.update_time = at

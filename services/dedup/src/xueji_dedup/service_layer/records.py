@@ -277,6 +277,7 @@ def _student(rec: RecordSnapshot, tree: OrgTree, reason: str) -> ProblemStudent:
         document_type=rec.document_type,
         document_masked=rec.document_masked,
         reason=reason,
+        record_version=rec.version,
         **school_chain(tree, rec.school_code, rec.province_code),
     )
 

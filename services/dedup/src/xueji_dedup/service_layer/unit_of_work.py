@@ -270,6 +270,9 @@ class Problems(Protocol):
     def put_reported(self, group: ProblemGroup, actions: list[Values]) -> None: ...
     def add(self, group: ProblemGroup) -> None: ...
     def save(self, group: ProblemGroup, expected_version: int) -> None: ...
+    def note_record_version(self, group_id: str, record_id: str, record_version: int) -> None:
+        """The copy is of this newer record version (its data unchanged): the group's version stays."""
+
     def list(
         self,
         *,
