@@ -29,6 +29,7 @@ from xueji_common.metrics import serve_metrics
 from xueji_common.orgunits import load_default_tree
 from xueji_common.runtime.embedded import EmbeddedSystem
 from xueji_common.signing import SigningKey
+from xueji_common.testing.bus import consumer_of
 from xueji_common.testing.infra import free_port
 from xueji_common.testing.issuer import TestIssuer
 from xueji_registration.testing import sample_form
@@ -166,7 +167,7 @@ def test_submitted_application_reaches_review_through_outbox_bus_and_inbox(syste
     with registration.session_factory() as s:
         body = s.execute(select(outbox.c.envelope).order_by(outbox.c.id.desc()).limit(1)).scalar_one()
     review = system.runtime("review", "zj")
-    [consumer] = [c for c in review.consumers() if c.subscription.event_type == "ApplicationSubmitted"]
+    consumer = consumer_of(review, "ApplicationSubmitted")
     assert consumer(body) == "duplicate"
     assert pending_total(system, channel) == before + 1
     with review.session_factory() as s:

@@ -12,6 +12,7 @@ from xueji_common.documents import mask_document_number
 from xueji_common.grpcserver.server import GrpcServer
 from xueji_common.hashing import document_hash
 from xueji_common.messaging.envelope import new_envelope, open_envelope
+from xueji_common.testing.bus import consumer_of
 from xueji_common.testing.numbers import sealed
 from xueji_dedup.spec import SPEC
 
@@ -126,7 +127,7 @@ def deliver(rt, event, producer="registration", event_id=None, correlation_id=""
     body = new_envelope(
         event, producer=producer, event_id=event_id, correlation_id=correlation_id
     ).SerializeToString()
-    [consumer] = [c for c in rt.consumers() if c.subscription.event_type == type(event).__name__]
+    consumer = consumer_of(rt, type(event).__name__)
     return consumer(body)
 
 

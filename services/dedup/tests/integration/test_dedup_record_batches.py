@@ -26,6 +26,7 @@ from xueji_common.config import Settings
 from xueji_common.hashing import document_hash
 from xueji_common.messaging.envelope import new_envelope
 from xueji_common.runtime.bootstrap import ServiceRuntime
+from xueji_common.testing.bus import batch_body, consumer_of
 from xueji_common.testing.infra import free_port
 from xueji_common.testing.statements import statements_sent
 from xueji_dedup.adapters.tables import (
@@ -108,16 +109,11 @@ def batch_events() -> list[events_pb2.StudentRecordCreated]:
 
 
 def consumer(rt):
-    [found] = [c for c in rt.consumers() if c.subscription.event_type == "StudentRecordCreated"]
-    return found
+    return consumer_of(rt, "StudentRecordCreated")
 
 
 def envelope(event) -> events_pb2.EventEnvelope:
     return new_envelope(event, producer="registration", aggregate_id=event.record.record_id)
-
-
-def as_batch(envelopes) -> bytes:
-    return events_pb2.EventBatch(envelopes=[e.SerializeToString() for e in envelopes]).SerializeToString()
 
 
 def state(t: Tiers):
@@ -157,7 +153,7 @@ def test_a_batch_ends_as_its_events_one_by_one(tiers, caplog):
     for t in (batched, single):
         setup(t, handled_before)
     envelopes = [envelope(e) for e in batch_events()] + [handled_before]
-    assert consumer(batched.province)(as_batch(envelopes)) == "handled"
+    assert consumer(batched.province)(batch_body(envelopes)) == "handled"
     assert "event batch handled" in caplog.text  # set-based, not the consumer's fallback one by one
     outcomes = [consumer(single.province)(e.SerializeToString()) for e in envelopes]
     assert outcomes == ["handled"] * 6 + ["duplicate"]
@@ -177,7 +173,7 @@ def statements_of_a_batch(t: Tiers, first: int, n: int) -> int:
         assert deliver(t.province, app(f"r{i}", f"E{i:07d}")) == "handled"
         events.append(envelope(created(f"r{i}", f"E{i:07d}")))
     with statements_sent(t.province.engine) as counted:
-        assert consumer(t.province)(as_batch(events)) == "handled"
+        assert consumer(t.province)(batch_body(events)) == "handled"
     return len(counted)
 
 

@@ -26,6 +26,7 @@ from xueji_common.config import Settings
 from xueji_common.hashing import document_hash
 from xueji_common.messaging.envelope import new_envelope
 from xueji_common.runtime.bootstrap import ServiceRuntime
+from xueji_common.testing.bus import consumer_of
 from xueji_common.testing.infra import free_port
 from xueji_dedup.adapters.tables import national_reservations, population, province_applications
 from xueji_dedup.service_layer import province
@@ -79,7 +80,7 @@ def make_world(request, people, tmp_path):
 
 
 def _consumer(rt):
-    [consumer] = [c for c in rt.consumers() if c.subscription.event_type == "ApplicationSubmitted"]
+    consumer = consumer_of(rt, "ApplicationSubmitted")
     return consumer
 
 

@@ -31,6 +31,7 @@ def policy(
 from xueji_common.config import DEV_HASH_KEY  # noqa: E402
 from xueji_common.documents import mask_document_number  # noqa: E402
 from xueji_common.hashing import document_hash  # noqa: E402
+from xueji_common.testing.bus import consumer_of  # noqa: E402
 from xueji_common.testing.numbers import sealed  # noqa: E402
 
 
@@ -62,7 +63,7 @@ def snapshot(
 
 def deliver(runtime, event, producer="registration", aggregate_id="r1", envelope=None) -> str:
     envelope = envelope or new_envelope(event, producer=producer, aggregate_id=aggregate_id)
-    [consumer] = [c for c in runtime.consumers() if c.subscription.event_type == envelope.type]
+    consumer = consumer_of(runtime, envelope.type)
     return consumer(envelope.SerializeToString())
 
 

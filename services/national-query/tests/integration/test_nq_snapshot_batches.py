@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from xueji.v1 import events_pb2
 from xueji_common.messaging.envelope import new_envelope
+from xueji_common.testing.bus import batch_body, consumer_of
 from xueji_common.testing.statements import statements_sent
 from xueji_national_query.adapters.tables import national_records, record_problems
 from xueji_national_query.spec import SPEC
@@ -34,12 +35,7 @@ def created(record_id: str, i: int, version: int = 1, **kw) -> events_pb2.EventE
 
 
 def consumer(runtime):
-    [found] = [c for c in runtime.consumers() if c.subscription.event_type == "StudentRecordCreated"]
-    return found
-
-
-def as_batch(envelopes) -> bytes:
-    return events_pb2.EventBatch(envelopes=[e.SerializeToString() for e in envelopes]).SerializeToString()
+    return consumer_of(runtime, "StudentRecordCreated")
 
 
 def state(runtime):
@@ -75,7 +71,7 @@ def test_a_batch_ends_as_its_events_one_by_one(fresh_runtime, caplog):
     batched, single = fresh_runtime(), fresh_runtime()
     for runtime in (batched, single):
         setup(runtime, handled_before)
-    assert consumer(batched)(as_batch(events)) == "handled"
+    assert consumer(batched)(batch_body(events)) == "handled"
     assert "event batch handled" in caplog.text  # set-based, not the consumer's fallback one by one
     outcomes = [consumer(single)(e.SerializeToString()) for e in events]
     assert outcomes.count("duplicate") == 1
@@ -90,7 +86,7 @@ def test_a_batch_ends_as_its_events_one_by_one(fresh_runtime, caplog):
 
 def statements_of_a_batch(runtime, first: int, n: int) -> int:
     with statements_sent(runtime.engine) as counted:
-        body = as_batch([created(f"r{i}", i) for i in range(first, first + n)])
+        body = batch_body([created(f"r{i}", i) for i in range(first, first + n)])
         assert consumer(runtime)(body) == "handled"
     return len(counted)
 

@@ -33,6 +33,7 @@ from xueji_common.grpcserver.server import GrpcBinding, GrpcServer
 from xueji_common.messaging.envelope import new_envelope, open_envelope
 from xueji_common.runtime.bootstrap import ServiceRuntime
 from xueji_common.testing import infra
+from xueji_common.testing.bus import consumer_of
 from xueji_common.testing.infra import free_port
 from xueji_registration.spec import SPEC
 from xueji_registration.testing import resident_id, sample_form
@@ -147,9 +148,7 @@ class Harness:
     # -- events --------------------------------------------------------------------------------
 
     def deliver(self, event, producer: str, aggregate_id: str = "") -> str:
-        [consumer] = [
-            c for c in self.runtime.consumers() if c.subscription.event_type == type(event).__name__
-        ]
+        consumer = consumer_of(self.runtime, type(event).__name__)
         return consumer(new_envelope(event, producer=producer, aggregate_id=aggregate_id).SerializeToString())
 
     def dedup_completed(self, app, passed=True, revision=None, reason=""):

@@ -19,6 +19,7 @@ from registration_harness import (  # noqa: F401 (fixtures)
 
 from xueji.v1 import common_pb2, events_pb2, registration_pb2
 from xueji_common.messaging.envelope import new_envelope
+from xueji_common.testing.bus import consumer_of
 
 S = registration_pb2
 FRESHMAN = common_pb2.REGISTRATION_KIND_PRIMARY_FRESHMAN
@@ -90,6 +91,6 @@ def test_redelivered_events_are_handled_once(harness):
         application_id=app.application_id, revision=1, outcome=events_pb2.DEDUP_OUTCOME_PASSED
     )
     body = new_envelope(event, producer="dedup", aggregate_id=app.application_id).SerializeToString()
-    [consumer] = [c for c in harness.runtime.consumers() if c.subscription.event_type == "DedupCompleted"]
+    consumer = consumer_of(harness.runtime, "DedupCompleted")
     assert consumer(body) == "handled" and consumer(body) == "duplicate"
     assert harness.get(app).version == 2

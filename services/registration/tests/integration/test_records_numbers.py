@@ -18,6 +18,7 @@ from xueji_common.grpcserver.errors import precondition_violations
 from xueji_common.hashing import student_number_hash
 from xueji_common.masking import mask_student_number
 from xueji_common.messaging.envelope import new_envelope
+from xueji_common.testing.bus import consumer_of
 from xueji_common.testing.numbers import opened
 from xueji_common.vocabulary import RegistrationKind
 from xueji_registration.service_layer import handlers
@@ -94,9 +95,7 @@ def test_while_the_national_tier_is_down_the_approval_is_retried_and_nothing_is_
         producer="review",
         aggregate_id=app.application_id,
     ).SerializeToString()
-    [consumer] = [
-        c for c in harness.runtime.consumers() if c.subscription.event_type == "RegistrationApproved"
-    ]
+    consumer = consumer_of(harness.runtime, "RegistrationApproved")
     harness.dedup.unavailable = True
     with pytest.raises(Exception, match="UNAVAILABLE"):
         consumer(body)

@@ -17,6 +17,7 @@ from xueji_common.grpcserver.errors import field_violations
 from xueji_common.grpcserver.server import GrpcServer
 from xueji_common.hashing import document_hash
 from xueji_common.messaging.envelope import new_envelope
+from xueji_common.testing.bus import consumer_of
 from xueji_common.testing.infra import free_port
 from xueji_common.testing.numbers import sealed
 from xueji_special_ed.spec import SPEC
@@ -82,7 +83,7 @@ def record(
     )
     cls = events_pb2.StudentRecordCreated if created else events_pb2.StudentRecordChanged
     envelope = new_envelope(cls(record=snap), producer="registration", aggregate_id=record_id)
-    [consumer] = [c for c in runtime.consumers() if c.subscription.event_type == envelope.type]
+    consumer = consumer_of(runtime, envelope.type)
     return consumer(envelope.SerializeToString())
 
 

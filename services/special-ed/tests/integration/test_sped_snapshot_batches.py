@@ -14,6 +14,7 @@ from xueji_common.config import Settings
 from xueji_common.documents import mask_document_number
 from xueji_common.hashing import document_hash
 from xueji_common.messaging.envelope import new_envelope
+from xueji_common.testing.bus import batch_body, consumer_of
 from xueji_common.testing.numbers import sealed
 from xueji_common.testing.statements import statements_sent
 from xueji_special_ed.adapters.tables import students
@@ -47,12 +48,7 @@ def created(record_id: str, i: int, version: int = 1, name: str = "张三", disa
 
 
 def consumer(runtime):
-    [found] = [c for c in runtime.consumers() if c.subscription.event_type == "StudentRecordCreated"]
-    return found
-
-
-def as_batch(envelopes) -> bytes:
-    return events_pb2.EventBatch(envelopes=[e.SerializeToString() for e in envelopes]).SerializeToString()
+    return consumer_of(runtime, "StudentRecordCreated")
 
 
 def state(runtime):
@@ -80,7 +76,7 @@ def test_a_batch_ends_as_its_events_one_by_one(fresh_runtime, caplog):
     batched, single = fresh_runtime(), fresh_runtime()
     for runtime in (batched, single):
         setup(runtime, handled_before)
-    assert consumer(batched)(as_batch(events)) == "handled"
+    assert consumer(batched)(batch_body(events)) == "handled"
     assert "event batch handled" in caplog.text  # set-based, not the consumer's fallback one by one
     outcomes = [consumer(single)(e.SerializeToString()) for e in events]
     assert outcomes.count("duplicate") == 1
@@ -94,7 +90,7 @@ def test_a_batch_ends_as_its_events_one_by_one(fresh_runtime, caplog):
 def statements_of_a_batch(runtime, first: int, n: int) -> int:
     with statements_sent(runtime.engine) as counted:
         assert (
-            consumer(runtime)(as_batch([created(f"r{i}", i) for i in range(first, first + n)])) == "handled"
+            consumer(runtime)(batch_body([created(f"r{i}", i) for i in range(first, first + n)])) == "handled"
         )
     return len(counted)
 
